@@ -1,0 +1,269 @@
+// The composition of the running bot and the per-envelope flow:
+// envelope → dedupe → one transaction { route, record } → ack payload → wake the notifier.
+#include "bot/app.hpp"
+
+#include <random>
+
+#include "bot/backoff.hpp"
+#include "bot/log.hpp"
+#include "bot/notifier.hpp"
+#include "bot/socket_mode.hpp"
+#include "bot/tls.hpp"
+#include "bot/web_api.hpp"
+#include "commands/render.hpp"
+#include "commands/router.hpp"
+#include "storage/store.hpp"
+
+namespace relbot::bot {
+namespace {
+
+checklist::epoch_seconds system_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+nlohmann::json text_reply(std::string_view text) {
+    return commands::to_ack_payload(commands::render_text(text));
+}
+
+template <class... Fs>
+struct overloaded : Fs... {
+    using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+// Turns each envelope into its effect and its acknowledgement payload.
+class dispatcher final : public envelope_handler {
+public:
+    dispatcher(const config& cfg,
+               const checklist::template_library& templates,
+               storage::store& store,
+               notifier& notify)
+        : cfg_(cfg), templates_(templates), store_(store), notifier_(notify) {}
+
+    std::optional<nlohmann::json> handle(const frame& f) override {
+        return std::visit(
+            overloaded{
+                [&](const slash_command_envelope& s) -> std::optional<nlohmann::json> {
+                    return handle_command(s);
+                },
+                [&](const events_api_envelope& e) -> std::optional<nlohmann::json> {
+                    record_event(e);
+                    return std::nullopt;
+                },
+                [&](const interactive_envelope& i) -> std::optional<nlohmann::json> {
+                    log_info("envelope.ignored").kv("type", "interactive")
+                        .kv("interaction", i.interaction_type).kv("envelope_id", i.envelope_id);
+                    return std::nullopt;
+                },
+                [&](const other_envelope& o) -> std::optional<nlohmann::json> {
+                    log_info("envelope.ignored").kv("type", o.type).kv("envelope_id", o.envelope_id);
+                    return std::nullopt;
+                },
+                [&](const malformed_frame& m) -> std::optional<nlohmann::json> {
+                    log_warn("envelope.malformed").kv("reason", m.reason)
+                        .kv("envelope_id", m.envelope_id);
+                    return std::nullopt;
+                },
+                [&](const auto&) -> std::optional<nlohmann::json> { return std::nullopt; },
+            },
+            f);
+    }
+
+private:
+    nlohmann::json handle_command(const slash_command_envelope& s) {
+        auto started = std::chrono::steady_clock::now();
+        auto key = "envelope:" + s.envelope_id;
+        auto elapsed_us = [&] {
+            return std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - started)
+                .count();
+        };
+        try {
+            storage::store::transaction tx(store_);
+            if (auto prior = store_.applied_reply(key)) {
+                tx.commit();
+                log_info("command.redelivered").kv("envelope_id", s.envelope_id)
+                    .kv("retry_attempt", s.retry_attempt);
+                auto payload = nlohmann::json::parse(*prior, nullptr, false);
+                return payload.is_discarded() ? text_reply("Already done.") : payload;
+            }
+            commands::context ctx{store_, templates_, cfg_.admins};
+            auto now = system_now();
+            auto out = commands::route({s.team_id, s.channel_id, s.user_id, s.text, now}, ctx);
+            auto payload = commands::to_ack_payload(out.reply, out.in_channel);
+            if (out.changed) {
+                store_.record_applied(key, commands::dump_json(payload), now);
+            }
+            tx.commit();
+            if (out.changed) {
+                notifier_.wake();
+            }
+            log_info("command")
+                .kv("name", out.name)
+                .kv("outcome", out.refused ? "refused" : "ok")
+                .kv("channel", s.channel_id)
+                .kv("user", s.user_id)
+                .kv("envelope_id", s.envelope_id)
+                .kv("us", elapsed_us());
+            return payload;
+        } catch (const storage::busy_error&) {
+            log_warn("command.busy").kv("channel", s.channel_id).kv("envelope_id", s.envelope_id);
+            return text_reply(
+                ":hourglass: The database is busy right now and nothing was changed. "
+                "Please try the command again in a moment.");
+        } catch (const std::exception& e) {
+            log_error("command.failed").kv("channel", s.channel_id)
+                .kv("envelope_id", s.envelope_id).kv("error", e.what());
+            return text_reply(
+                ":warning: Something went wrong and nothing was changed. Please try again; if it "
+                "keeps failing, tell whoever runs relbot.");
+        }
+    }
+
+    void record_event(const events_api_envelope& e) {
+        if (e.event_id.empty()) {
+            return;
+        }
+        try {
+            storage::store::transaction tx(store_);
+            auto key = "event:" + e.event_id;
+            if (!store_.applied_reply(key)) {
+                store_.record_applied(key, "{}", system_now());
+                log_info("event.ignored").kv("type", e.event_type).kv("event_id", e.event_id);
+            }
+            tx.commit();
+        } catch (const std::exception& ex) {
+            log_error("event.failed").kv("event_id", e.event_id).kv("error", ex.what());
+        }
+    }
+
+    const config& cfg_;
+    const checklist::template_library& templates_;
+    storage::store& store_;
+    notifier& notifier_;
+};
+
+https_endpoint endpoint_of(const config& cfg) {
+    auto e = parse_https_url(cfg.api_url);
+    if (!e) {
+        // config.cpp accepts only https URLs, so this is a broken invariant.
+        throw std::logic_error("SLACK_API_URL is not an https URL");
+    }
+    return *e;
+}
+
+}  // namespace
+
+struct app::impl {
+    impl(net::io_context& ioc_, const config& cfg_, const checklist::template_library& templates)
+        : ioc(ioc_),
+          cfg(cfg_),
+          tls(make_tls_context()),
+          store(cfg.db_path),
+          api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
+          notify(store, api, system_now),
+          handler(cfg, templates, store, notify),
+          client(tls, api, handler),
+          sleep_timer(ioc),
+          notifier_done_timer(ioc),
+          rng(std::random_device{}()) {}
+
+    net::io_context& ioc;
+    config cfg;
+    ssl::context tls;
+    storage::store store;
+    web_api api;
+    notifier notify;
+    dispatcher handler;
+    socket_mode_client client;
+    net::steady_timer sleep_timer;
+    net::steady_timer notifier_done_timer;
+    bool notifier_done = false;
+    bool stopping = false;
+    std::minstd_rand rng;
+};
+
+app::app(net::io_context& ioc, const config& cfg, const checklist::template_library& templates)
+    : impl_(std::make_unique<impl>(ioc, cfg, templates)) {}
+
+app::~app() = default;
+
+void app::request_stop() {
+    auto& m = *impl_;
+    if (m.stopping) {
+        return;
+    }
+    m.stopping = true;
+    log_info("shutdown.requested");
+    m.sleep_timer.cancel();
+    m.client.stop();
+    m.notify.stop();
+}
+
+bool app::drained() const {
+    return impl_->notifier_done;
+}
+
+net::awaitable<int> app::run() {
+    auto& m = *impl_;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+
+    // auth.test: learn who we are; a wrong bot token is fatal, anything else is retried.
+    for (int failures = 0;;) {
+        if (m.stopping) {
+            co_return 0;
+        }
+        auto r = co_await m.api.call("auth.test", nlohmann::json::object(), token_kind::bot);
+        if (r.ok()) {
+            log_info("slack.auth_ok")
+                .kv("team", r.body.value("team_id", ""))
+                .kv("bot_user", r.body.value("user_id", ""));
+            break;
+        }
+        if (r.outcome == api_outcome::slack_error && is_fatal_auth_error(r.error)) {
+            log_error("slack.auth_failed")
+                .kv("variable", "SLACK_BOT_TOKEN")
+                .kv("error", r.error)
+                .kv("hint", "auth.test refused the bot token; copy the xoxb- token from the "
+                            "app's OAuth & Permissions page");
+            co_return 1;
+        }
+        ++failures;
+        auto delay = r.outcome == api_outcome::rate_limited
+                         ? std::chrono::milliseconds(r.retry_after)
+                         : backoff_delay(failures, unit(m.rng));
+        log_warn("slack.auth_retry").kv("error", r.error).kv("retry_in_ms", delay.count());
+        m.sleep_timer.expires_after(delay);
+        auto [ec] = co_await m.sleep_timer.async_wait(use_nothrow_awaitable);
+        (void)ec;  // cancelled by request_stop(): the loop checks `stopping`
+    }
+
+    net::co_spawn(m.ioc, m.notify.run(), [&m](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_error("notifier.crashed").kv("error", ex.what());
+            }
+        }
+        m.notifier_done = true;
+        m.notifier_done_timer.cancel();
+    });
+
+    auto end = co_await m.client.run();
+
+    // Give the notifier up to 5 s to finish the message it is sending.
+    m.notify.stop();
+    if (!m.notifier_done) {
+        m.notifier_done_timer.expires_after(std::chrono::seconds(5));
+        auto [ec] = co_await m.notifier_done_timer.async_wait(use_nothrow_awaitable);
+        (void)ec;  // cancelled when the notifier finished, or expired: either way we go on
+    }
+    log_info("shutdown.complete");
+    co_return end == client_end::fatal ? 1 : 0;
+}
+
+}  // namespace relbot::bot

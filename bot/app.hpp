@@ -1,0 +1,36 @@
+// The running bot: wires the store, the Web API, the Socket Mode client, the notifier and
+// the command router together. bot/main.cpp builds one; tests may too.
+#pragma once
+
+#include <memory>
+
+#include "bot/config.hpp"
+#include "bot/net.hpp"
+#include "checklist/template.hpp"
+
+namespace relbot::bot {
+
+class app {
+public:
+    // Opens the database (throws if it cannot). `ioc` runs everything; all of the app's I/O
+    // objects belong to it. `templates` must outlive the app.
+    app(net::io_context& ioc, const config& cfg, const checklist::template_library& templates);
+    ~app();
+
+    // auth.test, then hold the Socket Mode connection and deliver the outbox until
+    // request_stop(). Returns the process exit status (0 clean, 1 fatal).
+    net::awaitable<int> run();
+
+    // Begin a graceful shutdown: stop taking envelopes, close sockets, let the notifier
+    // finish what it is sending (bounded), then run() returns.
+    void request_stop();
+
+    // True once nothing the app started is still running (after run() has returned).
+    bool drained() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace relbot::bot

@@ -1,0 +1,244 @@
+// Environment and .env parsing with a precise message per bad variable.
+#include "bot/config.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "checklist/duration.hpp"
+
+namespace relbot::bot {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+std::optional<int> parse_int(std::string_view s) {
+    int v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+bool is_user_id(std::string_view s) {
+    if (s.size() < 2 || (s[0] != 'U' && s[0] != 'W')) {
+        return false;
+    }
+    for (char c : s) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<config_error> check_token(std::string_view name,
+                                        const std::optional<std::string>& value,
+                                        std::string_view prefix,
+                                        std::string& out) {
+    if (!value || trim(*value).empty()) {
+        return config_error{std::string(name), "is required (the " + std::string(prefix) +
+                                                   "… token from the Slack app's settings)"};
+    }
+    auto v = trim(*value);
+    if (!v.starts_with(prefix)) {
+        return config_error{std::string(name), "must start with " + std::string(prefix)};
+    }
+    for (char c : v) {
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+            return config_error{std::string(name), "contains a space or a character that is "
+                                                   "not printable ASCII"};
+        }
+    }
+    out = std::string(v);
+    return std::nullopt;
+}
+
+}  // namespace
+
+config_result parse_config(const env_lookup& lookup) {
+    config c;
+    auto get = [&](std::string_view name) -> std::optional<std::string> {
+        auto v = lookup(name);
+        if (v && trim(*v).empty()) {
+            return std::nullopt;  // set but empty means "use the default"
+        }
+        if (v) {
+            return std::string(trim(*v));
+        }
+        return v;
+    };
+
+    if (auto e = check_token("SLACK_APP_TOKEN", lookup("SLACK_APP_TOKEN"), "xapp-", c.app_token)) {
+        return *e;
+    }
+    if (auto e = check_token("SLACK_BOT_TOKEN", lookup("SLACK_BOT_TOKEN"), "xoxb-", c.bot_token)) {
+        return *e;
+    }
+
+    if (auto v = get("SLACK_API_URL")) {
+        auto url = boost::urls::parse_absolute_uri(*v);
+        if (!url || url->scheme() != "https" || url->host().empty() || url->has_query() ||
+            url->has_fragment() || url->has_userinfo()) {
+            return config_error{"SLACK_API_URL",
+                                "must be an https:// URL such as https://slack.com/api/"};
+        }
+        c.api_url = *v;
+        if (c.api_url.back() != '/') {
+            c.api_url.push_back('/');
+        }
+    }
+
+    if (auto v = get("RELBOT_DB")) {
+        c.db_path = *v;
+    }
+    c.templates_dir = get("RELBOT_TEMPLATES_DIR");
+
+    if (auto v = get("RELBOT_ADMINS")) {
+        std::string_view rest = *v;
+        while (!rest.empty()) {
+            auto comma = rest.find(',');
+            auto id = trim(rest.substr(0, comma));
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+            if (id.empty()) {
+                continue;
+            }
+            if (!is_user_id(id)) {
+                return config_error{"RELBOT_ADMINS",
+                                    "must be Slack user IDs separated by commas, such as "
+                                    "U012ABC,U034DEF"};
+            }
+            c.admins.emplace_back(id);
+        }
+    }
+
+    if (auto v = get("RELBOT_REMINDER_INTERVAL")) {
+        auto d = checklist::parse_duration(*v);
+        if (!d || *d < std::chrono::minutes(1)) {
+            return config_error{"RELBOT_REMINDER_INTERVAL",
+                                "must be a duration of at least a minute, such as 30m, 4h or 1d"};
+        }
+        c.reminder_interval = *d;
+    }
+
+    if (auto v = get("RELBOT_ESCALATE_AFTER")) {
+        auto n = parse_int(*v);
+        if (!n || *n < 1 || *n > 100) {
+            return config_error{"RELBOT_ESCALATE_AFTER", "must be a whole number from 1 to 100"};
+        }
+        c.escalate_after = *n;
+    }
+
+    if (auto v = get("RELBOT_QUIET_HOURS")) {
+        auto dash = v->find('-');
+        std::optional<int> from;
+        std::optional<int> to;
+        if (dash != std::string::npos) {
+            from = parse_int(trim(std::string_view(*v).substr(0, dash)));
+            to = parse_int(trim(std::string_view(*v).substr(dash + 1)));
+        }
+        if (!from || !to || *from < 0 || *from > 23 || *to < 0 || *to > 23) {
+            return config_error{"RELBOT_QUIET_HOURS",
+                                "must be two hours from 0 to 23, such as 20-8 (none: 0-0)"};
+        }
+        c.quiet_from_hour = *from;
+        c.quiet_to_hour = *to;
+    }
+
+    if (auto v = get("RELBOT_CONNECTIONS")) {
+        auto n = parse_int(*v);
+        if (!n || *n < 1 || *n > 10) {
+            return config_error{"RELBOT_CONNECTIONS",
+                                "must be a whole number from 1 to 10 (Slack allows 10)"};
+        }
+        c.connections = *n;
+    }
+
+    if (auto v = get("RELBOT_LOG_LEVEL")) {
+        auto l = parse_log_level(*v);
+        if (!l) {
+            return config_error{"RELBOT_LOG_LEVEL", "must be one of error, warn, info, debug"};
+        }
+        c.level = *l;
+    }
+
+    if (auto v = get("RELBOT_HEALTH_ADDR")) {
+        auto colon = v->rfind(':');
+        auto port = colon == std::string::npos ? std::nullopt
+                                               : parse_int(std::string_view(*v).substr(colon + 1));
+        if (colon == 0 || !port || *port < 1 || *port > 65535) {
+            return config_error{"RELBOT_HEALTH_ADDR",
+                                "must be host:port, such as 127.0.0.1:8080"};
+        }
+        c.health_host = v->substr(0, colon);
+        c.health_port = static_cast<unsigned short>(*port);
+    }
+    return c;
+}
+
+std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view text) {
+    std::map<std::string, std::string, std::less<>> out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        auto line = trim(text.substr(pos, end - pos));
+        pos = end + 1;
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        if (line.starts_with("export ")) {
+            line = trim(line.substr(7));
+        }
+        auto eq = line.find('=');
+        if (eq == std::string_view::npos) {
+            continue;
+        }
+        auto key = trim(line.substr(0, eq));
+        auto value = trim(line.substr(eq + 1));
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front()) {
+            value = value.substr(1, value.size() - 2);
+        } else if (auto hash = value.find(" #"); hash != std::string_view::npos) {
+            value = trim(value.substr(0, hash));  // an unquoted value ends at a comment
+        }
+        if (!key.empty()) {
+            out.insert_or_assign(std::string(key), std::string(value));
+        }
+    }
+    return out;
+}
+
+config_result load_config() {
+    std::map<std::string, std::string, std::less<>> dotenv;
+    if (std::ifstream file(".env"); file) {
+        std::stringstream text;
+        text << file.rdbuf();
+        dotenv = parse_dotenv(text.str());
+    }
+    return parse_config([&](std::string_view name) -> std::optional<std::string> {
+        if (const char* v = std::getenv(std::string(name).c_str())) {
+            return std::string(v);
+        }
+        if (auto it = dotenv.find(name); it != dotenv.end()) {
+            return it->second;
+        }
+        return std::nullopt;
+    });
+}
+
+}  // namespace relbot::bot

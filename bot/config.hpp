@@ -1,0 +1,59 @@
+// The bot's configuration: environment variables, with a `.env` file filling the gaps.
+// The only place that reads the environment. A bad value is reported by variable name,
+// never by value (it may be a token).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "bot/log.hpp"
+
+namespace relbot::bot {
+
+struct config {
+    std::string app_token;
+    std::string bot_token;
+    std::string api_url = "https://slack.com/api/";  // always ends with '/'
+    std::string db_path = "./relbot.db";
+    std::optional<std::string> templates_dir;
+    std::vector<std::string> admins;
+    std::chrono::seconds reminder_interval{4 * 3600};
+    int escalate_after = 2;
+    int quiet_from_hour = 20;  // quiet hours run from this hour …
+    int quiet_to_hour = 8;     // … to this one, in each owner's time zone
+    int connections = 1;
+    log_level level = log_level::info;
+    std::optional<std::string> health_host;
+    unsigned short health_port = 0;
+};
+
+// What is wrong with which variable: "SLACK_APP_TOKEN must start with xapp-".
+struct config_error {
+    std::string variable;
+    std::string problem;
+
+    std::string to_string() const { return variable + " " + problem; }
+};
+
+using config_result = std::variant<config, config_error>;
+
+// Looks a variable up; nullopt when it is not set.
+using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+// Parses and checks every variable of the contract. Pure: the lookup supplies the values.
+config_result parse_config(const env_lookup& lookup);
+
+// The KEY=VALUE lines of a `.env` file: `#` comments, blank lines, an optional `export `,
+// and single or double quotes around the value are understood.
+std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view text);
+
+// The process environment, with `./.env` (if present) filling in what it does not set.
+config_result load_config();
+
+}  // namespace relbot::bot

@@ -1,0 +1,133 @@
+// logfmt lines on stderr, with secrets redacted.
+#include "bot/log.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+
+namespace relbot::bot {
+namespace {
+
+std::atomic<int> current_level{static_cast<int>(log_level::info)};
+
+std::string_view level_name(log_level l) {
+    switch (l) {
+        case log_level::error: return "error";
+        case log_level::warn: return "warn";
+        case log_level::info: return "info";
+        case log_level::debug: return "debug";
+    }
+    return "info";
+}
+
+bool is_token_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '%';
+}
+
+void append_value(std::string& out, std::string_view value) {
+    bool plain = !value.empty();
+    for (char c : value) {
+        if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
+        out += value;
+        return;
+    }
+    out.push_back('"');
+    for (char c : value) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    out.push_back('?');
+                } else {
+                    out.push_back(c);
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+}  // namespace
+
+std::optional<log_level> parse_log_level(std::string_view s) {
+    for (auto l : {log_level::error, log_level::warn, log_level::info, log_level::debug}) {
+        if (level_name(l) == s) {
+            return l;
+        }
+    }
+    return std::nullopt;
+}
+
+void set_log_level(log_level level) {
+    current_level.store(static_cast<int>(level));
+}
+
+bool log_enabled(log_level level) {
+    return static_cast<int>(level) <= current_level.load();
+}
+
+std::string redact(std::string_view text) {
+    constexpr std::array<std::string_view, 7> secret_prefixes = {
+        "xoxb-", "xapp-", "xoxp-", "xoxa-", "xoxr-", "xoxe-", "ticket="};
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        bool matched = false;
+        for (auto prefix : secret_prefixes) {
+            if (text.substr(i, prefix.size()) == prefix) {
+                out += prefix.back() == '=' ? "ticket=[redacted]" : "[redacted]";
+                i += prefix.size();
+                while (i < text.size() && is_token_char(text[i])) {
+                    ++i;
+                }
+                matched = true;
+                break;
+            }
+        }
+        if (!matched) {
+            out.push_back(text[i]);
+            ++i;
+        }
+    }
+    return out;
+}
+
+log_line::log_line(log_level level, std::string_view event) : enabled_(log_enabled(level)) {
+    if (enabled_) {
+        line_ = "level=";
+        line_ += level_name(level);
+        line_ += " event=";
+        append_value(line_, event);
+    }
+}
+
+log_line::~log_line() {
+    if (enabled_) {
+        line_.push_back('\n');
+        // One fwrite per line: lines from one process never interleave.
+        std::fwrite(line_.data(), 1, line_.size(), stderr);
+        std::fflush(stderr);
+    }
+}
+
+log_line& log_line::kv(std::string_view key, std::string_view value) {
+    if (enabled_) {
+        line_.push_back(' ');
+        line_ += key;
+        line_.push_back('=');
+        append_value(line_, redact(value));
+    }
+    return *this;
+}
+
+}  // namespace relbot::bot

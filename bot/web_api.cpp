@@ -1,0 +1,92 @@
+// Web API calls: JSON in, classified result out, one log line per call.
+#include "bot/web_api.hpp"
+
+#include <array>
+
+#include "bot/log.hpp"
+
+namespace relbot::bot {
+
+bool is_fatal_auth_error(std::string_view error) {
+    constexpr std::array<std::string_view, 8> fatal = {
+        "invalid_auth",  "not_authed",    "account_inactive", "token_revoked",
+        "token_expired", "not_allowed_token_type", "team_disabled", "user_removed_from_team"};
+    for (auto f : fatal) {
+        if (error == f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool is_transient_slack_error(std::string_view error) {
+    constexpr std::array<std::string_view, 6> transient = {
+        "internal_error", "fatal_error",     "service_unavailable",
+        "request_timeout", "rate_limited",   "ratelimited"};
+    for (auto t : transient) {
+        if (error == t) {
+            return true;
+        }
+    }
+    return false;
+}
+
+web_api::web_api(ssl::context& ctx, https_endpoint base, std::string bot_token, std::string app_token)
+    : ctx_(ctx), base_(std::move(base)), bot_token_(std::move(bot_token)),
+      app_token_(std::move(app_token)) {}
+
+net::awaitable<api_result> web_api::call(std::string method, nlohmann::json args, token_kind token) {
+    auto started = std::chrono::steady_clock::now();
+    auto body = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    auto auth = "Bearer " + (token == token_kind::app ? app_token_ : bot_token_);
+    auto http = co_await https_post(ctx_, base_, method, std::move(auth),
+                                    "application/json; charset=utf-8", std::move(body),
+                                    std::chrono::seconds(15));
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - started)
+                  .count();
+
+    api_result r;
+    r.http_status = http.response.status;
+    if (http.ec) {
+        r.outcome = api_outcome::network_error;
+        r.error = http.failure;
+        log_warn("api.call").kv("method", method).kv("result", "network").kv("error", r.error).kv("ms", ms);
+        co_return r;
+    }
+    if (http.response.status == 429) {
+        r.outcome = api_outcome::rate_limited;
+        r.error = "ratelimited";
+        r.retry_after = std::chrono::seconds(http.response.retry_after_s.value_or(30));
+        log_warn("api.call").kv("method", method).kv("status", 429)
+            .kv("retry_after_s", r.retry_after.count()).kv("ms", ms);
+        co_return r;
+    }
+    if (http.response.status != 200) {
+        r.outcome = api_outcome::server_error;
+        r.error = "http " + std::to_string(http.response.status);
+        log_warn("api.call").kv("method", method).kv("status", http.response.status).kv("ms", ms);
+        co_return r;
+    }
+    r.body = nlohmann::json::parse(http.response.body, nullptr, false);
+    if (r.body.is_discarded() || !r.body.is_object()) {
+        r.outcome = api_outcome::server_error;
+        r.error = "response is not a JSON object";
+        r.body = nlohmann::json::object();
+        log_warn("api.call").kv("method", method).kv("status", 200).kv("error", r.error).kv("ms", ms);
+        co_return r;
+    }
+    if (r.body.value("ok", false)) {
+        r.outcome = api_outcome::ok;
+        log_debug("api.call").kv("method", method).kv("status", 200).kv("ok", true).kv("ms", ms);
+        co_return r;
+    }
+    r.outcome = api_outcome::slack_error;
+    auto err = r.body.find("error");
+    r.error = err != r.body.end() && err->is_string() ? err->get<std::string>() : "unknown_error";
+    log_warn("api.call").kv("method", method).kv("status", 200).kv("ok", false)
+        .kv("error", r.error).kv("ms", ms);
+    co_return r;
+}
+
+}  // namespace relbot::bot

@@ -1,0 +1,57 @@
+// The Slack Web API: one call = one HTTPS POST with a JSON body and a bearer token; the
+// answer is classified so callers know whether to stop, wait, retry or give up.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "bot/https_client.hpp"
+#include "bot/net.hpp"
+
+namespace relbot::bot {
+
+enum class api_outcome {
+    ok,            // HTTP 200, "ok": true
+    slack_error,   // HTTP 200, "ok": false; `error` holds Slack's code
+    rate_limited,  // HTTP 429; wait `retry_after`
+    server_error,  // HTTP 5xx or another unexpected status
+    network_error  // no HTTP answer: DNS, TCP, TLS, timeout
+};
+
+struct api_result {
+    api_outcome outcome = api_outcome::network_error;
+    nlohmann::json body;  // the parsed response (object) when there was one
+    std::string error;    // Slack's error code, or a description of the failure
+    std::chrono::seconds retry_after{0};
+    unsigned http_status = 0;
+
+    bool ok() const { return outcome == api_outcome::ok; }
+};
+
+enum class token_kind { bot, app };
+
+// Errors that mean the token itself is wrong: retrying cannot help.
+bool is_fatal_auth_error(std::string_view error);
+
+// Slack errors worth retrying later (Slack-side trouble); everything else is final.
+bool is_transient_slack_error(std::string_view error);
+
+class web_api {
+public:
+    // `ctx` must outlive this object. Tokens are kept only in memory and never logged.
+    web_api(ssl::context& ctx, https_endpoint base, std::string bot_token, std::string app_token);
+
+    // Calls `method` with `args` as its JSON body. Never throws for network or Slack trouble.
+    net::awaitable<api_result> call(std::string method, nlohmann::json args, token_kind token);
+
+private:
+    ssl::context& ctx_;
+    https_endpoint base_;
+    std::string bot_token_;
+    std::string app_token_;
+};
+
+}  // namespace relbot::bot

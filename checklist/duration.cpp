@@ -1,0 +1,87 @@
+// Duration parsing and formatting.
+#include "checklist/duration.hpp"
+
+#include <charconv>
+
+namespace relbot::checklist {
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+    if (text.size() < 2) {
+        return std::nullopt;
+    }
+    long long unit = 0;
+    switch (text.back()) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        default: return std::nullopt;
+    }
+    auto digits = text.substr(0, text.size() - 1);
+    long long n = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || n <= 0 ||
+        n > 365LL * 86400 / unit) {
+        return std::nullopt;
+    }
+    return std::chrono::seconds(n * unit);
+}
+
+std::string format_duration(std::chrono::seconds d) {
+    auto s = d.count();
+    if (s != 0 && s % 86400 == 0) {
+        return std::to_string(s / 86400) + "d";
+    }
+    if (s != 0 && s % 3600 == 0) {
+        return std::to_string(s / 3600) + "h";
+    }
+    if (s != 0 && s % 60 == 0) {
+        return std::to_string(s / 60) + "m";
+    }
+    return std::to_string(s) + "s";
+}
+
+}  // namespace relbot::checklist
+
+namespace relbot::checklist {
+namespace {
+
+struct civil_date {
+    long long year;
+    unsigned month;
+    unsigned day;
+};
+
+// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
+civil_date civil_from_days(long long z) {
+    z += 719468;
+    const long long era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const long long y = static_cast<long long>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    return {y + (m <= 2 ? 1 : 0), m, d};
+}
+
+std::string two_digits(long long v) {
+    return (v < 10 ? "0" : "") + std::to_string(v);
+}
+
+}  // namespace
+
+std::string format_utc(std::int64_t epoch_seconds) {
+    long long days = epoch_seconds / 86400;
+    long long rem = epoch_seconds % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        --days;
+    }
+    auto date = civil_from_days(days);
+    return std::to_string(date.year) + "-" + two_digits(date.month) + "-" + two_digits(date.day) +
+           " " + two_digits(rem / 3600) + ":" + two_digits(rem % 3600 / 60) + " UTC";
+}
+
+}  // namespace relbot::checklist

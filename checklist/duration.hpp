@@ -1,0 +1,26 @@
+// Durations as people type them: `45s`, `30m`, `2h`, `1d`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace relbot::checklist {
+
+// A positive whole number followed by one unit letter (s, m, h, d); nullopt otherwise,
+// and for zero or anything over 365 days.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+// The largest unit that divides evenly: 7200s -> "2h", 90s -> "90s".
+std::string format_duration(std::chrono::seconds d);
+
+}  // namespace relbot::checklist
+
+namespace relbot::checklist {
+
+// "2026-11-26 04:46 UTC" for epoch seconds (UTC, minutes precision).
+std::string format_utc(std::int64_t epoch_seconds);
+
+}  // namespace relbot::checklist

@@ -1,0 +1,20 @@
+// Slack text escaping: what keeps user text from becoming a mention or a link.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace relbot::checklist {
+
+// Escapes `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;` (and nothing else, as Slack asks), so
+// that user text such as `<!channel>` is shown, not acted on.
+std::string escape_mrkdwn(std::string_view text);
+
+// Turns Slack's `&amp;`, `&lt;`, `&gt;` in text it sent us back into the characters.
+std::string unescape_slack(std::string_view text);
+
+// Cuts `text` to at most `max_bytes` bytes on a UTF-8 character boundary, ending with "…"
+// when something was cut.
+std::string truncate_utf8(std::string_view text, std::size_t max_bytes);
+
+}  // namespace relbot::checklist

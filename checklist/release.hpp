@@ -1,0 +1,78 @@
+// A release in progress: its phases and items with their states. Plain values, no I/O;
+// storage/ loads and saves them, commands/ reads and changes them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checklist/template.hpp"
+
+namespace relbot::checklist {
+
+using epoch_seconds = std::int64_t;
+
+enum class item_state { open, done, skipped, blocked };
+enum class release_status { active, finished, aborted };
+
+std::string_view to_string(item_state s);
+std::optional<item_state> parse_item_state(std::string_view s);
+std::string_view to_string(release_status s);
+std::optional<release_status> parse_release_status(std::string_view s);
+
+struct item {
+    std::int64_t id = 0;  // 0 until stored
+    int phase = 0;        // 1-based phase position
+    int position = 0;     // 1-based position within the phase
+    std::string slug;
+    std::string title;
+    std::string description;
+    item_state state = item_state::open;
+    std::string state_note;  // the skip or block reason, or the check note
+    std::string owner;       // Slack user ID, empty when unowned
+    std::optional<epoch_seconds> due_at;
+
+    // "2.3"
+    std::string ref() const;
+};
+
+struct phase {
+    int position = 0;  // 1-based
+    std::string title;
+    std::optional<phase_window> window;
+    std::optional<epoch_seconds> entered_at;
+    std::vector<item> items;
+
+    // Items that are done or skipped: the ones that no longer hold the gate.
+    int settled_count() const;
+    // "Post-Release Monitoring (24-48 hours)"
+    std::string display_title() const;
+};
+
+struct release {
+    std::int64_t id = 0;  // 0 until stored
+    std::string channel;
+    std::string version;
+    std::string template_name;
+    std::string manager;  // Slack user ID of the release manager
+    release_status status = release_status::active;
+    int current_phase = 1;  // 1-based
+    epoch_seconds started_at = 0;
+    std::optional<epoch_seconds> ended_at;
+    std::vector<phase> phases;
+
+    std::size_t item_count() const;
+    const phase& current() const { return phases.at(static_cast<std::size_t>(current_phase - 1)); }
+};
+
+// A new, active release built from a template: every item open and unowned, slugs unique
+// within the release, the first phase entered at `now`.
+release make_release(const checklist_template& t,
+                     std::string channel,
+                     std::string version,
+                     std::string manager,
+                     epoch_seconds now);
+
+}  // namespace relbot::checklist

@@ -1,0 +1,85 @@
+// Checklist templates: the markdown format of the contract turned into phases and items.
+// Pure: no I/O. Reading files is the caller's job (bot/config.cpp).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace relbot::checklist {
+
+// How long a phase runs before it may be left, e.g. "(24-48 hours)".
+struct phase_window {
+    std::chrono::seconds min{};
+    std::chrono::seconds max{};
+    friend bool operator==(const phase_window&, const phase_window&) = default;
+};
+
+struct template_item {
+    std::string title;
+    std::string description;
+};
+
+struct template_phase {
+    std::string title;  // the heading text without the window, e.g. "Post-Release Monitoring"
+    std::optional<phase_window> window;
+    std::vector<template_item> items;
+};
+
+struct checklist_template {
+    std::string name;
+    std::vector<template_phase> phases;
+
+    std::size_t item_count() const;
+};
+
+// A template that cannot be used, with where and why.
+struct template_error {
+    std::string file;
+    int line = 0;  // 1-based
+    std::string message;
+
+    // "file:line: message"
+    std::string to_string() const;
+};
+
+using template_result = std::variant<checklist_template, template_error>;
+
+// Parses markdown in the shape of the standard checklist: `## Phase title [(window)]` starts a
+// phase, `- [ ] **Item title**: description` is an item of it, other lines are ignored.
+// `file` is only used in error messages. Never throws for bad input.
+template_result parse_template(std::string_view name, std::string_view file, std::string_view text);
+
+// Parses a window such as "(24-48 hours)" or "(2 days)"; nullopt if `text` is not one.
+std::optional<phase_window> parse_phase_window(std::string_view text);
+
+// "24-48 hours" style text for a window (without brackets).
+std::string format_phase_window(const phase_window& window);
+
+// The built-in `standard` template's markdown (the seed checklist, compiled in).
+std::string_view standard_template_text();
+
+// The templates a bot can start releases from, by name. `standard` is always present.
+class template_library {
+public:
+    // Holds the built-in standard template.
+    template_library();
+
+    // Adds or replaces a template by its name.
+    void put(checklist_template t);
+
+    // nullptr when there is no template of that name.
+    const checklist_template* find(std::string_view name) const;
+
+    std::vector<std::string> names() const;
+
+private:
+    std::map<std::string, checklist_template, std::less<>> templates_;
+};
+
+}  // namespace relbot::checklist

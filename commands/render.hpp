@@ -1,0 +1,47 @@
+// What relbot says: replies, announcements and the status view as Slack messages (a plain
+// `text` fallback plus Block Kit `blocks`, always within Block Kit's limits).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "checklist/release.hpp"
+
+namespace relbot::commands {
+
+// A Slack message body: `text` is the notification and fallback, `blocks` the layout.
+struct message {
+    std::string text;
+    nlohmann::json blocks = nlohmann::json::array();
+};
+
+// Block Kit limits we render within (slack-platform.md §7).
+inline constexpr std::size_t max_blocks = 50;
+inline constexpr std::size_t max_section_text = 3000;
+inline constexpr std::size_t max_header_text = 150;
+inline constexpr std::size_t max_fallback_text = 4000;
+
+// A reply of one mrkdwn section; `mrkdwn` must already be escaped where it holds user text.
+message render_text(std::string_view mrkdwn);
+
+// The command list, built from the command table.
+message render_help();
+
+// The release's checklist: every phase with its progress, the current phase's items in full.
+message render_status(const checklist::release& r);
+
+// The channel announcement that a release started and its first phase began.
+message render_release_started(const checklist::release& r);
+
+// The acknowledgement payload of a slash command (`response_type` ephemeral unless asked).
+nlohmann::json to_ack_payload(const message& m, bool in_channel = false);
+
+// The arguments of chat.postMessage except `channel`.
+nlohmann::json to_post_body(const message& m);
+
+// Serialises JSON so that invalid UTF-8 in user text never throws.
+std::string dump_json(const nlohmann::json& j);
+
+}  // namespace relbot::commands

@@ -1,0 +1,44 @@
+// From a parsed `/release` request to its effect and its reply. Runs inside the caller's
+// store transaction; never touches the network or the clock (time comes in the request).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "checklist/release.hpp"
+#include "checklist/template.hpp"
+#include "commands/render.hpp"
+#include "storage/store.hpp"
+
+namespace relbot::commands {
+
+// One `/release` invocation as Slack delivered it.
+struct request {
+    std::string team;
+    std::string channel;
+    std::string user;
+    std::string text;  // everything after `/release `
+    checklist::epoch_seconds now = 0;
+};
+
+// What the router needs besides the request. Not owned.
+struct context {
+    storage::store& store;
+    const checklist::template_library& templates;
+    const std::vector<std::string>& admins;
+};
+
+// The reply to the person who typed the command (and whether anything changed).
+struct outcome {
+    message reply;
+    bool in_channel = false;
+    bool changed = false;      // state was written: the caller commits and wakes the notifier
+    std::string name;          // the subcommand, for logs and metrics ("start", "unknown")
+    bool refused = false;      // bad input or not allowed
+};
+
+// Parses and applies one request. May throw what the store throws; the caller's transaction
+// then rolls everything back.
+outcome route(const request& req, context& ctx);
+
+}  // namespace relbot::commands

@@ -1,0 +1,656 @@
+// relbot-sim's HTTPS + WSS server. Coroutines are static members that hold the state alive
+// through a shared_ptr; nothing here blocks the loop.
+#include "sim/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <set>
+
+namespace relbot::sim {
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+using json = nlohmann::json;
+using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+constexpr auto nothrow = net::as_tuple(net::use_awaitable);
+
+std::string dump(const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+// application/x-www-form-urlencoded decoding ('+' is a space).
+std::string form_decode(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out.push_back(' ');
+        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+                   hex_value(s[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+json parse_form(std::string_view body) {
+    json out = json::object();
+    while (!body.empty()) {
+        auto amp = body.find('&');
+        auto pair = body.substr(0, amp);
+        body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+        auto eq = pair.find('=');
+        auto key = form_decode(pair.substr(0, eq));
+        auto value = eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
+        if (!key.empty()) {
+            out[key] = value;
+        }
+    }
+    return out;
+}
+
+struct injected_failure {
+    unsigned status = 200;
+    std::string error;
+    int retry_after = 1;
+};
+
+struct ws_connection {
+    ws_connection(int id_, ws_stream ws_) : id(id_), ws(std::move(ws_)), wake(ws.get_executor()) {}
+
+    void push(std::string text) {
+        queue.push_back(std::move(text));
+        wake.cancel();
+    }
+
+    int id;
+    ws_stream ws;
+    std::deque<std::string> queue;
+    net::steady_timer wake;
+    bool closing = false;
+};
+
+}  // namespace
+
+struct server::impl : std::enable_shared_from_this<impl> {
+    impl(net::io_context& ioc_, server_options opts_, event_sink sink_)
+        : ioc(ioc_), opts(std::move(opts_)), sink(std::move(sink_)), pki(make_test_pki(opts.cert)),
+          tls(ssl::context::tls_server), acceptor(ioc) {
+        tls.use_certificate_chain(net::buffer(pki.server_cert_pem));
+        tls.use_private_key(net::buffer(pki.server_key_pem), ssl::context::pem);
+        tcp::endpoint ep(net::ip::make_address("127.0.0.1"), opts.port);
+        acceptor.open(ep.protocol());
+        acceptor.set_option(net::socket_base::reuse_address(true));
+        acceptor.bind(ep);
+        acceptor.listen();
+    }
+
+    void emit(json event) {
+        if (sink) {
+            sink(event);
+        }
+    }
+
+    std::string base_url() const {
+        return "https://localhost:" + std::to_string(acceptor.local_endpoint().port());
+    }
+
+    // --- accepting -------------------------------------------------------------------------
+    static net::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
+        for (;;) {
+            auto [ec, socket] = co_await self->acceptor.async_accept(nothrow);
+            if (ec) {
+                if (ec == net::error::operation_aborted) {
+                    co_return;
+                }
+                continue;
+            }
+            net::co_spawn(self->ioc, serve(self, std::move(socket)), net::detached);
+        }
+    }
+
+    static net::awaitable<void> serve(std::shared_ptr<impl> self, tcp::socket socket) {
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), self->tls);
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+        auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, nothrow);
+        if (hec) {
+            self->emit({{"event", "tls_error"}, {"error", hec.message()}});
+            co_return;
+        }
+        beast::flat_buffer buffer;
+        for (;;) {
+            http::request<http::string_body> req;
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
+            auto [rec, n] = co_await http::async_read(stream, buffer, req, nothrow);
+            if (rec) {
+                co_return;
+            }
+            if (websocket::is_upgrade(req)) {
+                co_await serve_websocket(self, std::move(stream), std::move(req));
+                co_return;
+            }
+            auto res = self->handle_http(req);
+            auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
+            if (wec || !res.keep_alive()) {
+                break;
+            }
+        }
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+        auto [sec] = co_await stream.async_shutdown(nothrow);
+        (void)sec;  // the client may already be gone; nothing to do either way
+    }
+
+    // --- Socket Mode -----------------------------------------------------------------------
+    static net::awaitable<void> serve_websocket(std::shared_ptr<impl> self,
+                                                beast::ssl_stream<beast::tcp_stream> stream,
+                                                http::request<http::string_body> req) {
+        std::string ticket;
+        auto target = boost::urls::parse_origin_form(req.target());
+        if (target && (target->path() == "/link" || target->path() == "/link/")) {
+            for (auto p : target->params()) {
+                if (p.key == "ticket") {
+                    ticket = p.value;
+                }
+            }
+        }
+        if (ticket.empty() || self->tickets.erase(ticket) == 0) {
+            http::response<http::string_body> res{http::status::unauthorized, req.version()};
+            res.set(http::field::content_type, "text/plain");
+            res.body() = "unknown or used ticket";
+            res.prepare_payload();
+            self->emit({{"event", "ws_rejected"}, {"reason", "unknown or used ticket"}});
+            auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
+            (void)wec;
+            co_return;
+        }
+
+        beast::get_lowest_layer(stream).expires_never();
+        auto conn = std::make_shared<ws_connection>(self->next_connection++, ws_stream(std::move(stream)));
+        conn->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+        auto [aec] = co_await conn->ws.async_accept(req, nothrow);
+        if (aec) {
+            self->emit({{"event", "ws_rejected"}, {"reason", aec.message()}});
+            co_return;
+        }
+        self->connections.push_back(conn);
+        self->emit({{"event", "connection_open"}, {"connection", conn->id}});
+        net::co_spawn(self->ioc, write_loop(conn), net::detached);
+
+        json hello = {{"type", "hello"},
+                      {"num_connections", static_cast<int>(self->connections.size())},
+                      {"connection_info", {{"app_id", "A0SIM"}}},
+                      {"debug_info",
+                       {{"host", "relbot-sim"},
+                        {"build_number", 1},
+                        {"approximate_connection_time", 18060}}}};
+        conn->push(dump(hello));
+        self->emit({{"event", "hello_sent"}, {"connection", conn->id}});
+        while (!self->waiting.empty()) {
+            self->send_frame(conn, std::move(self->waiting.front()));
+            self->waiting.pop_front();
+        }
+
+        beast::flat_buffer buffer;
+        std::string reason = "closed";
+        for (;;) {
+            auto [ec, n] = co_await conn->ws.async_read(buffer, nothrow);
+            if (ec) {
+                reason = ec == websocket::error::closed ? "closed by client" : ec.message();
+                break;
+            }
+            auto text = beast::buffers_to_string(buffer.data());
+            buffer.consume(buffer.size());
+            self->on_client_frame(conn->id, text);
+        }
+        std::erase(self->connections, conn);
+        conn->closing = true;
+        conn->wake.cancel();
+        json closed = {{"event", "ws_closed"}, {"connection", conn->id}, {"reason", reason}};
+        if (conn->ws.reason().code != websocket::close_code::none) {
+            closed["close_code"] = static_cast<int>(conn->ws.reason().code);
+        }
+        self->emit(closed);
+    }
+
+    static net::awaitable<void> write_loop(std::shared_ptr<ws_connection> conn) {
+        for (;;) {
+            while (!conn->queue.empty()) {
+                auto text = std::move(conn->queue.front());
+                conn->queue.pop_front();
+                auto [ec, n] = co_await conn->ws.async_write(net::buffer(text), nothrow);
+                if (ec) {
+                    co_return;
+                }
+            }
+            if (conn->closing) {
+                co_return;
+            }
+            conn->wake.expires_at(net::steady_timer::time_point::max());
+            auto [ec] = co_await conn->wake.async_wait(nothrow);
+            (void)ec;  // cancellation is the wake-up signal
+        }
+    }
+
+    void on_client_frame(int connection, const std::string& text) {
+        auto j = json::parse(text, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("envelope_id")) {
+            emit({{"event", "frame_received"}, {"connection", connection}, {"text", text}});
+            return;
+        }
+        auto id = j["envelope_id"].is_string() ? j["envelope_id"].get<std::string>() : "";
+        json ack = {{"event", "ack"}, {"connection", connection}, {"envelope_id", id}};
+        if (auto p = j.find("payload"); p != j.end()) {
+            ack["payload"] = *p;
+        }
+        if (auto it = sent_at.find(id); it != sent_at.end()) {
+            ack["latency_us"] = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - it->second)
+                                    .count();
+            sent_at.erase(it);
+        }
+        emit(ack);
+    }
+
+    // Sends an envelope on `conn`, remembering when, so its ack's latency can be reported.
+    void send_frame(const std::shared_ptr<ws_connection>& conn, std::string text) {
+        auto j = json::parse(text, nullptr, false);
+        if (!j.is_discarded() && j.is_object() && j.contains("envelope_id") &&
+            j["envelope_id"].is_string()) {
+            auto id = j["envelope_id"].get<std::string>();
+            sent_at[id] = std::chrono::steady_clock::now();
+            emit({{"event", "envelope_sent"}, {"connection", conn->id}, {"envelope_id", id}});
+        }
+        conn->push(std::move(text));
+    }
+
+    std::shared_ptr<ws_connection> pick_connection(const json& op) {
+        if (connections.empty()) {
+            return nullptr;
+        }
+        if (auto c = op.find("connection"); c != op.end() && c->is_number_integer()) {
+            for (auto& conn : connections) {
+                if (conn->id == c->get<int>()) {
+                    return conn;
+                }
+            }
+            return nullptr;
+        }
+        return connections.back();
+    }
+
+    // Sends now, or holds the frame until a connection opens (as Slack retries do).
+    void deliver(const json& op, std::string text) {
+        if (auto conn = pick_connection(op)) {
+            send_frame(conn, std::move(text));
+            return;
+        }
+        auto j = json::parse(text, nullptr, false);
+        emit({{"event", "envelope_queued"},
+              {"envelope_id", j.is_object() ? j.value("envelope_id", "") : ""}});
+        waiting.push_back(std::move(text));
+    }
+
+    // --- Web API ---------------------------------------------------------------------------
+    http::response<http::string_body> handle_http(const http::request<http::string_body>& req) {
+        std::string path(req.target().substr(0, req.target().find('?')));
+        if (path.starts_with("/hooks/")) {
+            auto body = json::parse(req.body(), nullptr, false);
+            emit({{"event", "response_url_post"},
+                  {"path", path},
+                  {"body", body.is_discarded() ? json(req.body()) : body}});
+            return text_response(req, http::status::ok, "text/plain", "ok");
+        }
+        if (!path.starts_with("/api/") || req.method() != http::verb::post) {
+            return text_response(req, http::status::not_found, "text/plain", "not found");
+        }
+        auto method = path.substr(5);
+        json args = json::object();
+        auto content_type = std::string(req[http::field::content_type]);
+        if (content_type.starts_with("application/json")) {
+            args = json::parse(req.body(), nullptr, false);
+            if (args.is_discarded()) {
+                return api_response(req, method, args, 200, {{"ok", false}, {"error", "invalid_json"}});
+            }
+            if (!args.is_object()) {
+                return api_response(req, method, args, 200,
+                                    {{"ok", false}, {"error", "json_not_object"}});
+            }
+        } else {
+            args = parse_form(req.body());
+        }
+
+        std::string auth(req[http::field::authorization]);
+        std::string token = auth.starts_with("Bearer ") ? auth.substr(7) : "";
+        if (token.empty() && args.contains("token") && args["token"].is_string()) {
+            // Slack refuses apps.connections.open with a token outside the header.
+            token = method == "apps.connections.open" ? "" : args["token"].get<std::string>();
+        }
+        auto fail = [&](const char* error) {
+            return api_response(req, method, args, 200, {{"ok", false}, {"error", error}});
+        };
+        if (token.empty()) {
+            return fail("not_authed");
+        }
+        for (const auto& bad : opts.invalid_tokens) {
+            if (token == bad) {
+                return fail("invalid_auth");
+            }
+        }
+        bool app_token = token.starts_with("xapp-");
+        bool bot_token = token.starts_with("xoxb-");
+        if (!app_token && !bot_token) {
+            return fail("invalid_auth");
+        }
+        if ((method == "apps.connections.open") != app_token) {
+            return fail("not_allowed_token_type");
+        }
+
+        if (auto it = failures.find(method); it != failures.end() && !it->second.empty()) {
+            auto f = it->second.front();
+            it->second.pop_front();
+            if (f.status != 200) {
+                json body = {{"ok", false}, {"error", f.status == 429 ? "ratelimited" : "http_error"}};
+                auto res = api_response(req, method, args, f.status, body);
+                if (f.status == 429) {
+                    res.set(http::field::retry_after, std::to_string(f.retry_after));
+                }
+                return res;
+            }
+            return fail(f.error.c_str());
+        }
+        return api_response(req, method, args, 200, call_method(method, args));
+    }
+
+    json call_method(const std::string& method, const json& args) {
+        auto str = [&](const char* key) {
+            auto it = args.find(key);
+            return it != args.end() && it->is_string() ? it->get<std::string>() : std::string();
+        };
+        if (method == "apps.connections.open") {
+            auto ticket = "sim-ticket-" + std::to_string(next_ticket++);
+            tickets.insert(ticket);
+            return {{"ok", true},
+                    {"url", "wss://localhost:" + std::to_string(acceptor.local_endpoint().port()) +
+                                "/link/?ticket=" + ticket + "&app_id=A0SIM"}};
+        }
+        if (method == "auth.test") {
+            return {{"ok", true},          {"url", "https://sandbox.slack.com/"},
+                    {"team", "Sandbox"},   {"user", "relbot"},
+                    {"team_id", "T0SIM"},  {"user_id", "U0BOT"},
+                    {"bot_id", "B0BOT"},   {"is_enterprise_install", false}};
+        }
+        if (method == "chat.postMessage") {
+            auto channel = str("channel");
+            if (channel.empty()) {
+                return {{"ok", false}, {"error", "channel_not_found"}};
+            }
+            auto blocks = args.find("blocks");
+            bool has_blocks = blocks != args.end() && blocks->is_array() && !blocks->empty();
+            if (str("text").empty() && !has_blocks) {
+                return {{"ok", false}, {"error", "no_text"}};
+            }
+            if (has_blocks && blocks->size() > 50) {
+                return {{"ok", false}, {"error", "invalid_blocks"}};
+            }
+            if (channel.starts_with("U") || channel.starts_with("W")) {
+                channel = "D" + channel.substr(1);
+            }
+            auto ts = next_ts();
+            json message = {{"type", "message"}, {"ts", ts}, {"bot_id", "B0BOT"}, {"text", str("text")}};
+            if (has_blocks) {
+                message["blocks"] = *blocks;
+            }
+            if (auto m = args.find("metadata"); m != args.end()) {
+                message["metadata"] = *m;
+            }
+            messages[channel][ts] = message;
+            return {{"ok", true}, {"channel", channel}, {"ts", ts}, {"message", message}};
+        }
+        if (method == "chat.update") {
+            auto channel = str("channel");
+            auto ts = str("ts");
+            auto ch = messages.find(channel);
+            if (ch == messages.end() || !ch->second.contains(ts)) {
+                return {{"ok", false}, {"error", "message_not_found"}};
+            }
+            auto& message = ch->second[ts];
+            message["text"] = str("text");
+            if (auto b = args.find("blocks"); b != args.end()) {
+                message["blocks"] = *b;
+            }
+            return {{"ok", true}, {"channel", channel}, {"ts", ts}, {"text", str("text")}};
+        }
+        if (method == "conversations.open") {
+            auto users = str("users");
+            if (users.empty() || users.find(',') != std::string::npos) {
+                return {{"ok", false}, {"error", users.empty() ? "users_list_not_supplied"
+                                                                : "not_implemented_in_sim"}};
+            }
+            return {{"ok", true}, {"channel", {{"id", "D" + users.substr(1)}}}};
+        }
+        return {{"ok", false}, {"error", "unknown_method"}};
+    }
+
+    std::string next_ts() {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        auto counter = std::to_string(next_ts_counter++ % 1000000);
+        return std::to_string(now) + "." + std::string(6 - counter.size(), '0') + counter;
+    }
+
+    http::response<http::string_body> api_response(const http::request<http::string_body>& req,
+                                                   const std::string& method,
+                                                   const json& args,
+                                                   unsigned status,
+                                                   const json& body) {
+        json call = {{"event", "api_call"},
+                     {"method", method},
+                     {"authorization", std::string(req[http::field::authorization])},
+                     {"content_type", std::string(req[http::field::content_type])},
+                     {"args", args},
+                     {"status", status},
+                     {"response", body}};
+        calls.push_back(call);
+        emit(call);
+        return text_response(req, static_cast<http::status>(status), "application/json; charset=utf-8",
+                             dump(body));
+    }
+
+    static http::response<http::string_body> text_response(const http::request<http::string_body>& req,
+                                                           http::status status,
+                                                           const char* content_type,
+                                                           std::string body) {
+        http::response<http::string_body> res{status, req.version()};
+        res.set(http::field::server, "relbot-sim");
+        res.set(http::field::content_type, content_type);
+        res.keep_alive(req.keep_alive());
+        res.body() = std::move(body);
+        res.prepare_payload();
+        return res;
+    }
+
+    // --- control ---------------------------------------------------------------------------
+    void control(const json& op) {
+        auto name = op.value("op", "");
+        auto error = [&](std::string message) {
+            emit({{"event", "error"}, {"op", name}, {"error", std::move(message)}});
+        };
+        if (name == "slash_command") {
+            if (!op.contains("text") || !op["text"].is_string()) {
+                return error("slash_command needs \"text\"");
+            }
+            auto id = op.value("envelope_id", "sim-env-" + std::to_string(next_envelope++));
+            auto channel = op.value("channel_id", "C0DEMO");
+            auto user = op.value("user_id", "U0DEMO");
+            json payload = {{"token", "sim-verification-token"},
+                            {"team_id", op.value("team_id", "T0SIM")},
+                            {"team_domain", "sandbox"},
+                            {"channel_id", channel},
+                            {"channel_name", op.value("channel_name", "release-demo")},
+                            {"user_id", user},
+                            {"user_name", op.value("user_name", "demo")},
+                            {"command", op.value("command", "/release")},
+                            {"text", op["text"]},
+                            {"api_app_id", "A0SIM"},
+                            {"is_enterprise_install", "false"},
+                            {"response_url", base_url() + "/hooks/commands/T0SIM/" + id},
+                            {"trigger_id", "sim-trigger-" + id}};
+            json envelope = {{"envelope_id", id},
+                             {"type", "slash_commands"},
+                             {"accepts_response_payload", true},
+                             {"payload", payload}};
+            if (op.contains("retry_attempt")) {
+                envelope["retry_attempt"] = op["retry_attempt"];
+                envelope["retry_reason"] = op.value("retry_reason", "timeout");
+            }
+            deliver(op, dump(envelope));
+            return;
+        }
+        if (name == "send") {
+            if (!op.contains("frame")) {
+                return error("send needs \"frame\" (an object or a string)");
+            }
+            deliver(op, op["frame"].is_string() ? op["frame"].get<std::string>() : dump(op["frame"]));
+            return;
+        }
+        if (name == "disconnect") {
+            auto conn = pick_connection(op);
+            if (!conn) {
+                return error("no open connection");
+            }
+            conn->push(dump({{"type", "disconnect"},
+                             {"reason", op.value("reason", "refresh_requested")},
+                             {"debug_info", {{"host", "relbot-sim"}}}}));
+            emit({{"event", "disconnect_sent"}, {"connection", conn->id}});
+            return;
+        }
+        if (name == "drop") {
+            // Close TCP without a WebSocket close frame, as a network failure would.
+            for (auto& conn : connections) {
+                beast::get_lowest_layer(conn->ws).close();
+            }
+            return;
+        }
+        if (name == "fail") {
+            auto method = op.value("method", "");
+            if (method.empty()) {
+                return error("fail needs \"method\"");
+            }
+            injected_failure f;
+            f.status = op.value("status", 200u);
+            f.error = op.value("error", "internal_error");
+            f.retry_after = op.value("retry_after", 1);
+            for (int i = 0, n = op.value("times", 1); i < n; ++i) {
+                failures[method].push_back(f);
+            }
+            emit({{"event", "fail_armed"}, {"method", method}});
+            return;
+        }
+        if (name == "calls") {
+            auto method = op.value("method", "");
+            json out = json::array();
+            for (const auto& c : calls) {
+                if (method.empty() || c["method"] == method) {
+                    out.push_back(c);
+                }
+            }
+            emit({{"event", "calls"}, {"calls", out}});
+            return;
+        }
+        if (name == "connections") {
+            json ids = json::array();
+            for (const auto& c : connections) {
+                ids.push_back(c->id);
+            }
+            emit({{"event", "connections"}, {"open", ids}});
+            return;
+        }
+        error("unknown op; ops are slash_command, send, disconnect, drop, fail, calls, connections");
+    }
+
+    net::io_context& ioc;
+    server_options opts;
+    event_sink sink;
+    test_pki pki;
+    ssl::context tls;
+    tcp::acceptor acceptor;
+    std::set<std::string> tickets;
+    std::vector<std::shared_ptr<ws_connection>> connections;
+    std::deque<std::string> waiting;
+    std::map<std::string, std::chrono::steady_clock::time_point> sent_at;
+    std::map<std::string, std::deque<injected_failure>> failures;
+    std::map<std::string, std::map<std::string, json>> messages;
+    json calls = json::array();
+    int next_connection = 1;
+    long next_envelope = 1;
+    long next_ticket = 1;
+    long next_ts_counter = 1;
+};
+
+server::server(boost::asio::io_context& ioc, server_options options, event_sink sink)
+    : impl_(std::make_shared<impl>(ioc, std::move(options), std::move(sink))) {}
+
+server::~server() {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);  // ends the accept loop; an error here leaves nothing to undo
+}
+
+unsigned short server::port() const {
+    return impl_->acceptor.local_endpoint().port();
+}
+
+std::string server::api_url() const {
+    return impl_->base_url() + "/api/";
+}
+
+const std::string& server::ca_cert_pem() const {
+    return impl_->pki.ca_cert_pem;
+}
+
+void server::start() {
+    net::co_spawn(impl_->ioc, impl::accept_loop(impl_), net::detached);
+}
+
+void server::control(const nlohmann::json& op) {
+    impl_->control(op);
+}
+
+}  // namespace relbot::sim

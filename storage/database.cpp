@@ -1,0 +1,137 @@
+// Schema and migrations. A migration is appended, never edited: databases in the field
+// have already run the old ones.
+#include "storage/database.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <stdexcept>
+#include <string_view>
+
+namespace relbot::storage {
+namespace {
+
+constexpr std::array<std::string_view, 1> migrations = {
+    // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
+    R"sql(
+CREATE TABLE releases (
+    id INTEGER PRIMARY KEY,
+    channel_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    template_name TEXT NOT NULL,
+    manager_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'finished', 'aborted')),
+    current_phase INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER
+);
+CREATE UNIQUE INDEX releases_one_active_per_channel ON releases (channel_id)
+    WHERE status = 'active';
+CREATE INDEX releases_by_channel ON releases (channel_id, started_at DESC);
+
+CREATE TABLE phases (
+    release_id INTEGER NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    window_min_s INTEGER,
+    window_max_s INTEGER,
+    entered_at INTEGER,
+    PRIMARY KEY (release_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    release_id INTEGER NOT NULL,
+    phase INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    slug TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'skipped', 'blocked')),
+    state_note TEXT NOT NULL DEFAULT '',
+    owner_id TEXT NOT NULL DEFAULT '',
+    due_at INTEGER,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (release_id, phase, position),
+    UNIQUE (release_id, slug),
+    FOREIGN KEY (release_id, phase) REFERENCES phases (release_id, position) ON DELETE CASCADE
+);
+CREATE INDEX items_by_owner ON items (owner_id) WHERE owner_id <> '';
+
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    release_id INTEGER NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    item_id INTEGER REFERENCES items (id) ON DELETE CASCADE,
+    from_state TEXT NOT NULL DEFAULT '',
+    to_state TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_by_release ON audit (release_id, id);
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    release_id INTEGER REFERENCES releases (id) ON DELETE SET NULL,
+    channel_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    ts TEXT,
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_unsent ON outbox (not_before, id) WHERE state IN ('pending', 'sending');
+
+CREATE TABLE applied_envelopes (
+    key TEXT PRIMARY KEY,
+    applied_at INTEGER NOT NULL,
+    reply TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX applied_envelopes_by_age ON applied_envelopes (applied_at);
+)sql",
+};
+
+}  // namespace
+
+int schema_version() {
+    return static_cast<int>(migrations.size());
+}
+
+std::unique_ptr<SQLite::Database> open_database(const std::string& path) {
+    // The busy timeout is kept under Slack's 3-second ack deadline: a command that cannot get
+    // the write lock in time is answered with "try again" instead of a late ack.
+    constexpr int busy_timeout_ms = 2000;
+    auto db = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_timeout_ms);
+    db->exec("PRAGMA journal_mode = WAL");
+    // NORMAL in WAL mode: a committed transaction survives a crash of the process (the
+    // operating system still has the write); only a power cut can lose the last commits.
+    db->exec("PRAGMA synchronous = NORMAL");
+    db->exec("PRAGMA foreign_keys = ON");
+
+    int version = db->execAndGet("PRAGMA user_version").getInt();
+    if (version > schema_version()) {
+        throw std::runtime_error("database " + path + " has schema version " +
+                                 std::to_string(version) + ", newer than this relbot (" +
+                                 std::to_string(schema_version()) + "); upgrade relbot");
+    }
+    if (version < schema_version()) {
+        SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
+        for (auto i = static_cast<std::size_t>(version); i < migrations.size(); ++i) {
+            db->exec(std::string(migrations[i]));
+        }
+        // PRAGMA does not take bound parameters; the value is our own constant.
+        db->exec("PRAGMA user_version = " + std::to_string(schema_version()));
+        tx.commit();
+    }
+    return db;
+}
+
+}  // namespace relbot::storage

@@ -1,0 +1,21 @@
+// Opening the SQLite file: pragmas and numbered migrations. Nothing outside storage/
+// includes this header.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <memory>
+#include <string>
+
+namespace relbot::storage {
+
+// The schema version a fully migrated database has (`PRAGMA user_version`).
+int schema_version();
+
+// Opens (creating if needed) the database at `path`, sets WAL, synchronous=NORMAL, foreign
+// keys and a busy timeout, and applies any missing migrations in one transaction.
+// Throws SQLite::Exception if the file cannot be opened or migrated, and std::runtime_error
+// if the file is newer than this binary.
+std::unique_ptr<SQLite::Database> open_database(const std::string& path);
+
+}  // namespace relbot::storage

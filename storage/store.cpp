@@ -1,0 +1,360 @@
+// The store's queries. Every statement binds by name; no SQL is built from values.
+#include "storage/store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+#include "storage/database.hpp"
+
+namespace relbot::storage {
+namespace {
+
+std::string_view to_string(outbox_state s) {
+    switch (s) {
+        case outbox_state::pending: return "pending";
+        case outbox_state::sending: return "sending";
+        case outbox_state::sent: return "sent";
+        case outbox_state::failed: return "failed";
+    }
+    return "pending";
+}
+
+outbox_state parse_outbox_state(std::string_view s) {
+    for (auto v : {outbox_state::pending, outbox_state::sending, outbox_state::sent,
+                   outbox_state::failed}) {
+        if (to_string(v) == s) {
+            return v;
+        }
+    }
+    return outbox_state::failed;
+}
+
+std::string text_of(const SQLite::Column& c) {
+    return c.isNull() ? std::string() : c.getString();
+}
+
+std::optional<std::int64_t> optional_int(const SQLite::Column& c) {
+    return c.isNull() ? std::nullopt : std::optional<std::int64_t>(c.getInt64());
+}
+
+void bind_optional(SQLite::Statement& q, const char* name, std::optional<std::int64_t> v) {
+    if (v) {
+        q.bind(name, *v);
+    } else {
+        q.bind(name);  // NULL
+    }
+}
+
+constexpr const char* outbox_columns =
+    "id, dedupe_key, release_id, channel_id, method, body, state, attempts, not_before, "
+    "created_at, ts, error";
+
+outbox_row read_outbox_row(SQLite::Statement& q) {
+    outbox_row r;
+    r.id = q.getColumn(0).getInt64();
+    r.dedupe_key = q.getColumn(1).getString();
+    r.release_id = optional_int(q.getColumn(2));
+    r.channel = q.getColumn(3).getString();
+    r.method = q.getColumn(4).getString();
+    r.body = q.getColumn(5).getString();
+    r.state = parse_outbox_state(q.getColumn(6).getString());
+    r.attempts = q.getColumn(7).getInt();
+    r.not_before = q.getColumn(8).getInt64();
+    r.created_at = q.getColumn(9).getInt64();
+    r.ts = text_of(q.getColumn(10));
+    r.error = q.getColumn(11).getString();
+    return r;
+}
+
+}  // namespace
+
+store::store(const std::string& path) : db_(open_database(path)) {}
+
+store::~store() = default;
+
+store::transaction::transaction(store& s) {
+    try {
+        tx_ = std::make_unique<SQLite::Transaction>(*s.db_, SQLite::TransactionBehavior::IMMEDIATE);
+    } catch (const SQLite::Exception& e) {
+        if (e.getErrorCode() == SQLITE_BUSY) {
+            throw busy_error();
+        }
+        throw;
+    }
+}
+
+store::transaction::~transaction() = default;
+
+void store::transaction::commit() {
+    try {
+        tx_->commit();
+    } catch (const SQLite::Exception& e) {
+        if (e.getErrorCode() == SQLITE_BUSY) {
+            throw busy_error();
+        }
+        throw;
+    }
+}
+
+std::optional<std::string> store::applied_reply(std::string_view key) {
+    SQLite::Statement q(*db_, "SELECT reply FROM applied_envelopes WHERE key = :key");
+    q.bind(":key", std::string(key));
+    if (q.executeStep()) {
+        return q.getColumn(0).getString();
+    }
+    return std::nullopt;
+}
+
+void store::record_applied(std::string_view key, std::string_view reply, epoch_seconds now) {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO applied_envelopes (key, applied_at, reply) "
+                        "VALUES (:key, :at, :reply)");
+    q.bind(":key", std::string(key));
+    q.bind(":at", now);
+    q.bind(":reply", std::string(reply));
+    q.exec();
+}
+
+std::optional<checklist::release> store::active_release(std::string_view channel) {
+    SQLite::Statement q(*db_,
+                        "SELECT id, channel_id, version, template_name, manager_id, status, "
+                        "current_phase, started_at, ended_at FROM releases "
+                        "WHERE channel_id = :channel AND status = 'active'");
+    q.bind(":channel", std::string(channel));
+    if (!q.executeStep()) {
+        return std::nullopt;
+    }
+    checklist::release r;
+    r.id = q.getColumn(0).getInt64();
+    r.channel = q.getColumn(1).getString();
+    r.version = q.getColumn(2).getString();
+    r.template_name = q.getColumn(3).getString();
+    r.manager = q.getColumn(4).getString();
+    r.status = checklist::parse_release_status(q.getColumn(5).getString())
+                   .value_or(checklist::release_status::active);
+    r.current_phase = q.getColumn(6).getInt();
+    r.started_at = q.getColumn(7).getInt64();
+    r.ended_at = optional_int(q.getColumn(8));
+
+    SQLite::Statement ph(*db_,
+                         "SELECT position, title, window_min_s, window_max_s, entered_at "
+                         "FROM phases WHERE release_id = :id ORDER BY position");
+    ph.bind(":id", r.id);
+    while (ph.executeStep()) {
+        checklist::phase p;
+        p.position = ph.getColumn(0).getInt();
+        p.title = ph.getColumn(1).getString();
+        if (!ph.getColumn(2).isNull() && !ph.getColumn(3).isNull()) {
+            p.window = checklist::phase_window{std::chrono::seconds(ph.getColumn(2).getInt64()),
+                                               std::chrono::seconds(ph.getColumn(3).getInt64())};
+        }
+        p.entered_at = optional_int(ph.getColumn(4));
+        r.phases.push_back(std::move(p));
+    }
+
+    SQLite::Statement it(*db_,
+                         "SELECT id, phase, position, slug, title, description, state, "
+                         "state_note, owner_id, due_at FROM items WHERE release_id = :id "
+                         "ORDER BY phase, position");
+    it.bind(":id", r.id);
+    while (it.executeStep()) {
+        checklist::item i;
+        i.id = it.getColumn(0).getInt64();
+        i.phase = it.getColumn(1).getInt();
+        i.position = it.getColumn(2).getInt();
+        i.slug = it.getColumn(3).getString();
+        i.title = it.getColumn(4).getString();
+        i.description = it.getColumn(5).getString();
+        i.state = checklist::parse_item_state(it.getColumn(6).getString())
+                      .value_or(checklist::item_state::open);
+        i.state_note = it.getColumn(7).getString();
+        i.owner = it.getColumn(8).getString();
+        i.due_at = optional_int(it.getColumn(9));
+        auto index = static_cast<std::size_t>(i.phase - 1);
+        if (index < r.phases.size()) {
+            r.phases[index].items.push_back(std::move(i));
+        }
+    }
+    return r;
+}
+
+void store::insert_release(checklist::release& r) {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO releases (channel_id, version, template_name, manager_id, "
+                        "status, current_phase, started_at, ended_at) VALUES (:channel, "
+                        ":version, :template, :manager, :status, :phase, :started, :ended)");
+    q.bind(":channel", r.channel);
+    q.bind(":version", r.version);
+    q.bind(":template", r.template_name);
+    q.bind(":manager", r.manager);
+    q.bind(":status", std::string(checklist::to_string(r.status)));
+    q.bind(":phase", r.current_phase);
+    q.bind(":started", r.started_at);
+    bind_optional(q, ":ended", r.ended_at);
+    try {
+        q.exec();
+    } catch (const SQLite::Exception& e) {
+        if (e.getErrorCode() == SQLITE_CONSTRAINT) {
+            throw duplicate_release();
+        }
+        throw;
+    }
+    r.id = db_->getLastInsertRowid();
+
+    SQLite::Statement ph(*db_,
+                         "INSERT INTO phases (release_id, position, title, window_min_s, "
+                         "window_max_s, entered_at) VALUES (:release, :position, :title, :min, "
+                         ":max, :entered)");
+    SQLite::Statement it(*db_,
+                         "INSERT INTO items (release_id, phase, position, slug, title, "
+                         "description, state, state_note, owner_id, due_at, updated_at) VALUES "
+                         "(:release, :phase, :position, :slug, :title, :description, :state, "
+                         ":note, :owner, :due, :updated)");
+    for (auto& p : r.phases) {
+        ph.reset();
+        ph.clearBindings();
+        ph.bind(":release", r.id);
+        ph.bind(":position", p.position);
+        ph.bind(":title", p.title);
+        bind_optional(ph, ":min",
+                      p.window ? std::optional<std::int64_t>(p.window->min.count()) : std::nullopt);
+        bind_optional(ph, ":max",
+                      p.window ? std::optional<std::int64_t>(p.window->max.count()) : std::nullopt);
+        bind_optional(ph, ":entered", p.entered_at);
+        ph.exec();
+        for (auto& i : p.items) {
+            it.reset();
+            it.clearBindings();
+            it.bind(":release", r.id);
+            it.bind(":phase", i.phase);
+            it.bind(":position", i.position);
+            it.bind(":slug", i.slug);
+            it.bind(":title", i.title);
+            it.bind(":description", i.description);
+            it.bind(":state", std::string(checklist::to_string(i.state)));
+            it.bind(":note", i.state_note);
+            it.bind(":owner", i.owner);
+            bind_optional(it, ":due", i.due_at);
+            it.bind(":updated", r.started_at);
+            it.exec();
+            i.id = db_->getLastInsertRowid();
+        }
+    }
+}
+
+void store::append_audit(const audit_entry& e) {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO audit (release_id, at, actor_id, action, item_id, "
+                        "from_state, to_state, note) VALUES (:release, :at, :actor, :action, "
+                        ":item, :from, :to, :note)");
+    q.bind(":release", e.release_id);
+    q.bind(":at", e.at);
+    q.bind(":actor", e.actor);
+    q.bind(":action", e.action);
+    bind_optional(q, ":item", e.item_id);
+    q.bind(":from", e.from_state);
+    q.bind(":to", e.to_state);
+    q.bind(":note", e.note);
+    q.exec();
+}
+
+std::vector<audit_entry> store::audit_for(std::int64_t release_id) {
+    SQLite::Statement q(*db_,
+                        "SELECT release_id, at, actor_id, action, item_id, from_state, "
+                        "to_state, note FROM audit WHERE release_id = :release ORDER BY id");
+    q.bind(":release", release_id);
+    std::vector<audit_entry> out;
+    while (q.executeStep()) {
+        out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
+                       q.getColumn(2).getString(), q.getColumn(3).getString(),
+                       optional_int(q.getColumn(4)), q.getColumn(5).getString(),
+                       q.getColumn(6).getString(), q.getColumn(7).getString()});
+    }
+    return out;
+}
+
+bool store::enqueue(const outbound_message& m, epoch_seconds now) {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, "
+                        "created_at) VALUES (:key, :release, :channel, :method, :body, :now) "
+                        "ON CONFLICT (dedupe_key) DO NOTHING");
+    q.bind(":key", m.dedupe_key);
+    bind_optional(q, ":release", m.release_id);
+    q.bind(":channel", m.channel);
+    q.bind(":method", m.method);
+    q.bind(":body", m.body);
+    q.bind(":now", now);
+    return q.exec() == 1;
+}
+
+std::vector<outbox_row> store::due_outbox(epoch_seconds now, int limit) {
+    SQLite::Statement q(*db_, std::string("SELECT ") + outbox_columns +
+                                  " FROM outbox WHERE state IN ('pending', 'sending') AND "
+                                  "not_before <= :now ORDER BY id LIMIT :limit");
+    q.bind(":now", now);
+    q.bind(":limit", limit);
+    std::vector<outbox_row> out;
+    while (q.executeStep()) {
+        out.push_back(read_outbox_row(q));
+    }
+    return out;
+}
+
+std::optional<epoch_seconds> store::next_outbox_due() {
+    SQLite::Statement q(*db_,
+                        "SELECT MIN(not_before) FROM outbox WHERE state IN ('pending', 'sending')");
+    if (q.executeStep()) {
+        return optional_int(q.getColumn(0));
+    }
+    return std::nullopt;
+}
+
+void store::mark_sending(std::int64_t id) {
+    SQLite::Statement q(*db_,
+                        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                        "WHERE id = :id");
+    q.bind(":id", id);
+    q.exec();
+}
+
+void store::mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) {
+    SQLite::Statement q(*db_,
+                        "UPDATE outbox SET state = 'sent', ts = :ts, sent_at = :now, error = '' "
+                        "WHERE id = :id");
+    q.bind(":id", id);
+    q.bind(":ts", std::string(ts));
+    q.bind(":now", now);
+    q.exec();
+}
+
+void store::mark_failed(std::int64_t id, std::string_view error) {
+    SQLite::Statement q(*db_, "UPDATE outbox SET state = 'failed', error = :error WHERE id = :id");
+    q.bind(":id", id);
+    q.bind(":error", std::string(error));
+    q.exec();
+}
+
+void store::defer(std::int64_t id, epoch_seconds not_before, std::string_view error) {
+    SQLite::Statement q(*db_,
+                        "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error "
+                        "WHERE id = :id");
+    q.bind(":id", id);
+    q.bind(":nb", not_before);
+    q.bind(":error", std::string(error));
+    q.exec();
+}
+
+std::vector<outbox_row> store::outbox_for_release(std::int64_t release_id) {
+    SQLite::Statement q(*db_, std::string("SELECT ") + outbox_columns +
+                                  " FROM outbox WHERE release_id = :release ORDER BY id");
+    q.bind(":release", release_id);
+    std::vector<outbox_row> out;
+    while (q.executeStep()) {
+        out.push_back(read_outbox_row(q));
+    }
+    return out;
+}
+
+}  // namespace relbot::storage

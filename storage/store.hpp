@@ -1,0 +1,129 @@
+// The store: every read and write relbot makes, in domain terms. Nothing outside storage/
+// sees SQLite. One store per process, used only from the event-loop thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checklist/release.hpp"
+
+namespace SQLite {
+class Database;
+class Transaction;
+}  // namespace SQLite
+
+namespace relbot::storage {
+
+using checklist::epoch_seconds;
+
+// One line of a release's timeline.
+struct audit_entry {
+    std::int64_t release_id = 0;
+    epoch_seconds at = 0;
+    std::string actor;   // Slack user ID
+    std::string action;  // "release.started", "item.checked", ...
+    std::optional<std::int64_t> item_id;
+    std::string from_state;
+    std::string to_state;
+    std::string note;
+};
+
+// A message the bot has decided to send; it becomes an outbox row.
+struct outbound_message {
+    std::string dedupe_key;  // unique forever: the same key is never queued twice
+    std::optional<std::int64_t> release_id;
+    std::string channel;  // C…/G…/D… channel ID
+    std::string method = "chat.postMessage";
+    std::string body;  // JSON object of the call's arguments except `channel`
+};
+
+enum class outbox_state { pending, sending, sent, failed };
+
+struct outbox_row {
+    std::int64_t id = 0;
+    std::string dedupe_key;
+    std::optional<std::int64_t> release_id;
+    std::string channel;
+    std::string method;
+    std::string body;
+    outbox_state state = outbox_state::pending;
+    int attempts = 0;
+    epoch_seconds not_before = 0;
+    epoch_seconds created_at = 0;
+    std::string ts;  // Slack's message ts once sent
+    std::string error;
+};
+
+// Opens the database at `path` and migrates it. Throws (std::exception) if it cannot.
+class store {
+public:
+    explicit store(const std::string& path);
+    ~store();
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    // A write transaction (BEGIN IMMEDIATE). Rolls back on destruction unless committed.
+    class transaction {
+    public:
+        explicit transaction(store& s);
+        ~transaction();
+        transaction(const transaction&) = delete;
+        transaction& operator=(const transaction&) = delete;
+        void commit();
+
+    private:
+        std::unique_ptr<SQLite::Transaction> tx_;
+    };
+
+    // --- applied envelopes: what makes a redelivery harmless ----------------------------
+    // The reply given when the envelope with this key was first applied, if it was.
+    std::optional<std::string> applied_reply(std::string_view key);
+    void record_applied(std::string_view key, std::string_view reply, epoch_seconds now);
+
+    // --- releases -----------------------------------------------------------------------
+    // The channel's active release with all phases and items, if there is one.
+    std::optional<checklist::release> active_release(std::string_view channel);
+    // Stores a new release with its phases and items and fills in the ids. Throws
+    // duplicate_release if the channel already has an active release.
+    void insert_release(checklist::release& r);
+    void append_audit(const audit_entry& e);
+    std::vector<audit_entry> audit_for(std::int64_t release_id);
+
+    // --- outbox -------------------------------------------------------------------------
+    // Queues a message; false (and nothing written) if its dedupe key was queued before.
+    bool enqueue(const outbound_message& m, epoch_seconds now);
+    // Unsent rows whose time has come, oldest first.
+    std::vector<outbox_row> due_outbox(epoch_seconds now, int limit);
+    // The earliest not_before among unsent rows, if any.
+    std::optional<epoch_seconds> next_outbox_due();
+    void mark_sending(std::int64_t id);
+    void mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now);
+    void mark_failed(std::int64_t id, std::string_view error);
+    // Back to pending, not before `not_before`, with the error that caused the delay.
+    void defer(std::int64_t id, epoch_seconds not_before, std::string_view error);
+    std::vector<outbox_row> outbox_for_release(std::int64_t release_id);
+
+private:
+    std::unique_ptr<SQLite::Database> db_;
+};
+
+// Thrown when the database stays locked by another process past the busy timeout; nothing
+// was changed and the caller may try again.
+class busy_error : public std::exception {
+public:
+    const char* what() const noexcept override { return "the database is locked by another process"; }
+};
+
+// Thrown by insert_release when the channel already has an active release.
+class duplicate_release : public std::exception {
+public:
+    const char* what() const noexcept override {
+        return "the channel already has an active release";
+    }
+};
+
+}  // namespace relbot::storage
