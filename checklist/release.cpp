@@ -56,10 +56,6 @@ int phase::settled_count() const {
     return n;
 }
 
-std::string phase::display_title() const {
-    return window ? title + " (" + format_phase_window(*window) + ")" : title;
-}
-
 std::size_t release::item_count() const {
     std::size_t n = 0;
     for (const auto& p : phases) {

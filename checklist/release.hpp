@@ -40,15 +40,13 @@ struct item {
 
 struct phase {
     int position = 0;  // 1-based
-    std::string title;
+    std::string title;  // the template's heading, window included
     std::optional<phase_window> window;
     std::optional<epoch_seconds> entered_at;
     std::vector<item> items;
 
     // Items that are done or skipped: the ones that no longer hold the gate.
     int settled_count() const;
-    // "Post-Release Monitoring (24-48 hours)"
-    std::string display_title() const;
 };
 
 struct release {

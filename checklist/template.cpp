@@ -66,15 +66,15 @@ struct heading {
     std::optional<phase_window> window;
 };
 
-// "Post-Release Monitoring (24-48 hours)" -> title and window. A bracket that is not a
-// window stays part of the title.
+// "Post-Release Monitoring (24-48 hours)" -> the heading as written (so that reports show the
+// template's own words) and the window its trailing bracket sets, if it is one.
 heading split_heading(std::string_view text) {
     text = trim(text);
     if (!text.empty() && text.back() == ')') {
         auto open = text.rfind('(');
         if (open != std::string_view::npos) {
             if (auto window = parse_phase_window(text.substr(open))) {
-                return {std::string(trim(text.substr(0, open))), window};
+                return {std::string(text), window};
             }
         }
     }

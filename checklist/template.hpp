@@ -26,7 +26,7 @@ struct template_item {
 };
 
 struct template_phase {
-    std::string title;  // the heading text without the window, e.g. "Post-Release Monitoring"
+    std::string title;  // the heading as written, e.g. "Post-Release Monitoring (24-48 hours)"
     std::optional<phase_window> window;
     std::vector<template_item> items;
 };

@@ -35,13 +35,41 @@ json divider() {
     return {{"type", "divider"}};
 }
 
-// Appends `lines` as sections of at most 3,000 characters each, leaving room for
-// `reserve` more blocks; what does not fit is summarised in a last line.
+// The characters of text held by `blocks` (what Slack's total-text budget counts).
+std::size_t block_text_size(const json& blocks) {
+    std::size_t n = 0;
+    for (const auto& b : blocks) {
+        if (auto t = b.find("text"); t != b.end() && t->is_object()) {
+            n += t->value("text", "").size();
+        }
+        for (const auto& e : b.value("elements", json::array())) {
+            if (e.is_object()) {
+                n += e.value("text", "").size();
+            }
+        }
+    }
+    return n;
+}
+
+// Room kept for the blocks a renderer adds after a list, and for the "…and N more" line.
+constexpr std::size_t reserved_text = 600;
+
+// Appends `lines` as sections of at most 3,000 characters each, leaving room for `reserve`
+// more blocks and within the message's total text budget; what does not fit is summarised
+// in a last line.
 void append_lines(json& blocks, const std::vector<std::string>& lines, std::size_t reserve) {
     std::string current;
     std::size_t shown = 0;
+    auto used = block_text_size(blocks);
+    auto text_left = max_total_block_text > used + reserved_text
+                         ? max_total_block_text - used - reserved_text
+                         : 0;
+    std::size_t taken = 0;
     auto budget = [&] { return max_blocks - reserve - blocks.size(); };
     for (const auto& line : lines) {
+        if (taken + line.size() + 1 > text_left) {
+            break;
+        }
         if (!current.empty() && current.size() + 1 + line.size() > max_section_text) {
             if (budget() <= 1) {
                 break;
@@ -50,6 +78,7 @@ void append_lines(json& blocks, const std::vector<std::string>& lines, std::size
             current.clear();
         }
         current += current.empty() ? line : "\n" + line;
+        taken += line.size() + 1;
         ++shown;
     }
     if (shown < lines.size()) {
@@ -102,7 +131,7 @@ std::string phase_line(const checklist::release& r, const checklist::phase& p) {
     std::string icon = p.position < r.current_phase || (settled == total && !current)
                            ? ":white_check_mark:"
                            : current ? ":arrow_forward:" : ":white_large_square:";
-    std::string title = std::to_string(p.position) + ". " + escape_mrkdwn(p.display_title()) +
+    std::string title = std::to_string(p.position) + ". " + escape_mrkdwn(p.title) +
                         " — " + std::to_string(settled) + "/" + std::to_string(total);
     return icon + " " + (current ? "*" + title + "*  ← current" : title);
 }
@@ -157,7 +186,7 @@ message render_status(const checklist::release& r) {
 
     std::vector<std::string> items;
     items.push_back("*Phase " + std::to_string(cur.position) + " of " +
-                    std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.display_title()) +
+                    std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) +
                     "*");
     for (const auto& i : cur.items) {
         items.push_back(item_line(i));
@@ -165,7 +194,7 @@ message render_status(const checklist::release& r) {
     append_lines(m.blocks, items, 0);
 
     m.text = "Release " + version + " — phase " + std::to_string(cur.position) + " of " +
-             std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.display_title()) + " (" +
+             std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) + " (" +
              summary + ")";
     for (const auto& p : phases) {
         m.text += "\n" + p;
@@ -177,7 +206,7 @@ message render_status(const checklist::release& r) {
 message render_release_started(const checklist::release& r) {
     const auto& first = r.phases.front();
     auto version = escape_mrkdwn(r.version);
-    auto first_title = escape_mrkdwn(first.display_title());
+    auto first_title = escape_mrkdwn(first.title);
 
     message m;
     m.text = ":rocket: Release " + version + " started by " + mention(r.manager) + ". Phase 1 of " +

@@ -22,6 +22,9 @@ inline constexpr std::size_t max_blocks = 50;
 inline constexpr std::size_t max_section_text = 3000;
 inline constexpr std::size_t max_header_text = 150;
 inline constexpr std::size_t max_fallback_text = 4000;
+// Slack rejects a message whose blocks hold more than about 12,000 characters of text in all
+// (`msg_blocks_too_long`, undocumented); we stay under this.
+inline constexpr std::size_t max_total_block_text = 11000;
 
 // A reply of one mrkdwn section; `mrkdwn` must already be escaped where it holds user text.
 message render_text(std::string_view mrkdwn);

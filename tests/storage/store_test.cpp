@@ -1,0 +1,233 @@
+// The store on real SQLite files: migrations, reopening, atomic commands, constraints, the
+// outbox and applied envelopes; and the router's transactions end to end through the store.
+#include <catch2/catch.hpp>
+
+#include <SQLiteCpp/Database.h>
+
+#include <filesystem>
+#include <random>
+
+#include "commands/router.hpp"
+#include "storage/database.hpp"
+#include "storage/store.hpp"
+
+using namespace relbot;
+
+namespace {
+
+// A fresh database file, removed with its -wal and -shm files at the end of the test.
+class temp_db {
+public:
+    temp_db() {
+        std::random_device rd;
+        path_ = (std::filesystem::temp_directory_path() /
+                 ("relbot-store-" + std::to_string(rd()) + std::to_string(rd()) + ".db"))
+                    .string();
+    }
+    ~temp_db() {
+        for (const char* suffix : {"", "-wal", "-shm"}) {
+            std::error_code ec;
+            std::filesystem::remove(path_ + suffix, ec);  // best effort cleanup
+        }
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+int count(const std::string& path, const std::string& table) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT COUNT(*) FROM " + table).getInt();
+}
+
+struct router_fixture {
+    explicit router_fixture(const std::string& path) : store(path) {}
+
+    commands::outcome run(const std::string& text,
+                          const std::string& channel = "C1",
+                          const std::string& user = "U1") {
+        storage::store::transaction tx(store);
+        commands::context ctx{store, templates, admins};
+        auto out = commands::route({"T1", channel, user, text, 1795669235}, ctx);
+        tx.commit();
+        return out;
+    }
+
+    storage::store store;
+    checklist::template_library templates;
+    std::vector<std::string> admins;
+};
+
+std::string reply_text(const commands::outcome& o) {
+    return o.reply.text;
+}
+
+}  // namespace
+
+TEST_CASE("an empty file is migrated to the current schema, and reopening changes nothing",
+          "[storage]") {
+    temp_db db;
+    { storage::store s(db.path()); }
+    {
+        SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+        CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::schema_version());
+        CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
+        for (const char* table : {"releases", "phases", "items", "audit", "outbox", "applied_envelopes"}) {
+            CHECK(raw.tableExists(table));
+        }
+    }
+    { storage::store again(db.path()); }
+    CHECK(count(db.path(), "releases") == 0);
+}
+
+TEST_CASE("a database from a newer relbot is refused, not damaged", "[storage]") {
+    temp_db db;
+    {
+        SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        raw.exec("PRAGMA user_version = 999");
+    }
+    CHECK_THROWS_WITH(storage::store(db.path()), Catch::Contains("newer than this relbot"));
+}
+
+TEST_CASE("a started release survives closing and reopening the database", "[storage]") {
+    temp_db db;
+    {
+        router_fixture f(db.path());
+        auto out = f.run("start v1.0");
+        CHECK(out.changed);
+        CHECK_FALSE(out.refused);
+    }
+    storage::store reopened(db.path());
+    auto r = reopened.active_release("C1");
+    REQUIRE(r);
+    CHECK(r->version == "v1.0");
+    CHECK(r->manager == "U1");
+    CHECK(r->template_name == "standard");
+    CHECK(r->current_phase == 1);
+    REQUIRE(r->phases.size() == 6);
+    CHECK(r->item_count() == 33);
+    CHECK(r->phases[4].window->max == std::chrono::hours(48));
+    CHECK(r->phases[0].entered_at == 1795669235);
+    CHECK(r->phases[2].items[0].slug == "smoke-tests-production");
+
+    auto audit = reopened.audit_for(r->id);
+    REQUIRE(audit.size() == 2);
+    CHECK(audit[0].action == "release.started");
+    CHECK(audit[0].actor == "U1");
+    CHECK(audit[1].action == "phase.entered");
+
+    auto outbox = reopened.outbox_for_release(r->id);
+    REQUIRE(outbox.size() == 1);
+    CHECK(outbox[0].dedupe_key == "release-started:" + std::to_string(r->id));
+    CHECK(outbox[0].channel == "C1");
+    CHECK(outbox[0].state == storage::outbox_state::pending);
+    CHECK(outbox[0].body.find("v1.0") != std::string::npos);
+}
+
+TEST_CASE("a failure in the middle of a command leaves nothing behind", "[storage]") {
+    temp_db db;
+    {
+        storage::store s(db.path());
+        checklist::template_library lib;
+        auto r = checklist::make_release(*lib.find("standard"), "C1", "v1.0", "U1", 100);
+        try {
+            storage::store::transaction tx(s);
+            s.insert_release(r);
+            s.append_audit({r.id, 100, "U1", "release.started", std::nullopt, "", "active", ""});
+            s.enqueue({"release-started:x", r.id, "C1", "chat.postMessage", "{}"}, 100);
+            throw std::runtime_error("crash half-way");
+        } catch (const std::runtime_error&) {
+            // expected: the transaction's destructor rolled everything back
+        }
+        CHECK_FALSE(s.active_release("C1"));
+    }
+    for (const char* table : {"releases", "phases", "items", "audit", "outbox"}) {
+        CHECK(count(db.path(), table) == 0);
+    }
+}
+
+TEST_CASE("one active release per channel; channels run side by side", "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    CHECK(f.run("start v1.0").changed);
+
+    auto refused = f.run("start v2.0");
+    CHECK(refused.refused);
+    CHECK_FALSE(refused.changed);
+    CHECK(reply_text(refused).find("already active") != std::string::npos);
+    CHECK(count(db.path(), "releases") == 1);
+
+    CHECK(f.run("start v2.0", "C2").changed);
+    CHECK(f.store.active_release("C1")->version == "v1.0");
+    CHECK(f.store.active_release("C2")->version == "v2.0");
+
+    // The store itself refuses a second active release even if a caller skipped the check.
+    checklist::template_library lib;
+    auto dup = checklist::make_release(*lib.find("standard"), "C1", "v3", "U1", 0);
+    storage::store::transaction tx(f.store);
+    CHECK_THROWS_AS(f.store.insert_release(dup), storage::duplicate_release);
+}
+
+TEST_CASE("bad input and unknown templates change nothing", "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    auto unknown = f.run("start v1 template nope");
+    CHECK(unknown.refused);
+    CHECK(reply_text(unknown).find("`standard`") != std::string::npos);
+    auto bad = f.run("start");
+    CHECK(bad.refused);
+    auto status = f.run("status");
+    CHECK(status.refused);
+    CHECK(reply_text(status).find("no active release") != std::string::npos);
+    for (const char* table : {"releases", "audit", "outbox"}) {
+        CHECK(count(db.path(), table) == 0);
+    }
+}
+
+TEST_CASE("the outbox never queues the same key twice and records delivery", "[storage]") {
+    temp_db db;
+    storage::store s(db.path());
+    CHECK(s.enqueue({"k1", std::nullopt, "C1", "chat.postMessage", R"({"text":"a"})"}, 10));
+    CHECK_FALSE(s.enqueue({"k1", std::nullopt, "C1", "chat.postMessage", R"({"text":"b"})"}, 11));
+    CHECK(s.enqueue({"k2", std::nullopt, "C2", "chat.postMessage", R"({"text":"c"})"}, 12));
+
+    auto due = s.due_outbox(20, 10);
+    REQUIRE(due.size() == 2);
+    CHECK(due[0].body == R"({"text":"a"})");
+
+    s.mark_sending(due[0].id);
+    s.mark_sent(due[0].id, "1712345678.000200", 21);
+    s.defer(due[1].id, 100, "ratelimited");
+    CHECK(s.due_outbox(50, 10).empty());
+    CHECK(s.next_outbox_due() == 100);
+    auto later = s.due_outbox(100, 10);
+    REQUIRE(later.size() == 1);
+    CHECK(later[0].error == "ratelimited");
+    s.mark_failed(later[0].id, "channel_not_found");
+    CHECK_FALSE(s.next_outbox_due());
+}
+
+TEST_CASE("an applied envelope's reply is kept for its redelivery", "[storage]") {
+    temp_db db;
+    {
+        storage::store s(db.path());
+        CHECK_FALSE(s.applied_reply("envelope:e1"));
+        storage::store::transaction tx(s);
+        s.record_applied("envelope:e1", R"({"text":"done"})", 5);
+        tx.commit();
+    }
+    storage::store s(db.path());
+    CHECK(s.applied_reply("envelope:e1") == R"({"text":"done"})");
+}
+
+TEST_CASE("a database locked by another process gives busy_error, not a hang", "[storage]") {
+    temp_db db;
+    storage::store s(db.path());
+    SQLite::Database other(db.path(), SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");
+    CHECK_THROWS_AS(storage::store::transaction(s), storage::busy_error);
+    other.exec("ROLLBACK");
+    storage::store::transaction tx(s);
+    tx.commit();
+}

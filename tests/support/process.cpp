@@ -1,0 +1,234 @@
+// posix_spawn with three pipes, and poll-based line reading with deadlines.
+#include "support/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace relbot::test {
+
+namespace {
+
+void make_pipe(int fds[2]) {
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> current_environment() {
+    std::map<std::string, std::string> out;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string::npos) {
+            out[kv.substr(0, eq)] = kv.substr(eq + 1);
+        }
+    }
+    return out;
+}
+
+process::process(std::vector<std::string> argv, std::map<std::string, std::string> env, std::string cwd) {
+    int in[2];
+    int out[2];
+    int err[2];
+    make_pipe(in);
+    make_pipe(out);
+    make_pipe(err);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+
+    std::vector<char*> args;
+    for (auto& a : argv) {
+        args.push_back(a.data());
+    }
+    args.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (const auto& [k, v] : env) {
+        env_strings.push_back(k + "=" + v);
+    }
+    std::vector<char*> envp;
+    for (auto& e : env_strings) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+
+    int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    if (rc != 0) {
+        close(in[1]);
+        close(out[0]);
+        close(err[0]);
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+    }
+    stdin_fd_ = in[1];
+    out_.fd = out[0];
+    err_.fd = err[0];
+}
+
+process::~process() {
+    if (!exit_status_ && pid_ > 0) {
+        kill(pid_, SIGKILL);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+    }
+    for (int fd : {stdin_fd_, out_.fd, err_.fd}) {
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+}
+
+void process::write_line(const std::string& line) {
+    std::string data = line + "\n";
+    std::size_t done = 0;
+    while (done < data.size()) {
+        auto n = ::write(stdin_fd_, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw std::runtime_error(std::string("write to child: ") + std::strerror(errno));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+void process::close_stdin() {
+    if (stdin_fd_ >= 0) {
+        close(stdin_fd_);
+        stdin_fd_ = -1;
+    }
+}
+
+std::optional<std::string> process::read_line(line_buffer& b, deadline until) {
+    for (;;) {
+        if (auto nl = b.pending.find('\n'); nl != std::string::npos) {
+            auto line = b.pending.substr(0, nl);
+            b.pending.erase(0, nl + 1);
+            return line;
+        }
+        if (b.eof) {
+            return std::nullopt;
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        until - std::chrono::steady_clock::now())
+                        .count();
+        if (left <= 0) {
+            return std::nullopt;
+        }
+        pollfd p{b.fd, POLLIN, 0};
+        int r = poll(&p, 1, static_cast<int>(left));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            continue;  // timed out: the deadline check above ends the loop
+        }
+        char buf[8192];
+        auto n = ::read(b.fd, buf, sizeof buf);
+        if (n <= 0) {
+            b.eof = true;
+            continue;
+        }
+        b.pending.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+std::optional<std::string> process::read_stdout_line(deadline until) {
+    return read_line(out_, until);
+}
+
+std::optional<std::string> process::read_stderr_line(deadline until) {
+    auto line = read_line(err_, until);
+    if (line) {
+        stderr_seen_.push_back(*line);
+    }
+    return line;
+}
+
+std::optional<std::string> process::wait_stderr(const std::string& needle, deadline until) {
+    for (const auto& l : stderr_seen_) {
+        if (l.find(needle) != std::string::npos) {
+            return l;
+        }
+    }
+    while (auto line = read_stderr_line(until)) {
+        if (line->find(needle) != std::string::npos) {
+            return line;
+        }
+    }
+    return std::nullopt;
+}
+
+void process::signal(int sig) {
+    if (!exit_status_ && pid_ > 0) {
+        kill(pid_, sig);
+    }
+}
+
+std::optional<int> process::wait_exit(deadline until) {
+    if (exit_status_) {
+        return exit_status_;
+    }
+    // Drain stderr while waiting (a full pipe would block the child) ...
+    while (read_stderr_line(until)) {
+    }
+    // ... then wait for the exit itself on a pidfd, bounded by the deadline.
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd >= 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        until - std::chrono::steady_clock::now())
+                        .count();
+        pollfd p{pidfd, POLLIN, 0};
+        poll(&p, 1, static_cast<int>(std::max<long long>(0, left)));
+        close(pidfd);
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    return exit_status_;
+}
+
+temp_dir::temp_dir() {
+    std::random_device rd;
+    auto base = std::filesystem::temp_directory_path();
+    for (;;) {
+        auto candidate = base / ("relbot-test-" + std::to_string(rd()));
+        std::error_code ec;
+        if (std::filesystem::create_directory(candidate, ec)) {
+            path_ = candidate.string();
+            return;
+        }
+    }
+}
+
+temp_dir::~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);  // best effort: a leftover temp dir harms nothing
+}
+
+}  // namespace relbot::test

@@ -1,0 +1,83 @@
+// Test support: a child process with pipes, and line reads that wait on an event with a
+// deadline (poll), never on a sleep.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relbot::test {
+
+using deadline = std::chrono::steady_clock::time_point;
+
+inline deadline after(std::chrono::milliseconds d) {
+    return std::chrono::steady_clock::now() + d;
+}
+
+class process {
+public:
+    // Starts `argv[0]` with exactly `env` as its environment, in `cwd`. stdin, stdout and
+    // stderr are pipes. Throws std::runtime_error if it cannot be started.
+    process(std::vector<std::string> argv, std::map<std::string, std::string> env, std::string cwd);
+    ~process();  // kills the process if it is still running
+    process(const process&) = delete;
+    process& operator=(const process&) = delete;
+
+    void write_line(const std::string& line);
+    void close_stdin();
+
+    // The next line of stdout / stderr, or nullopt at EOF or when the deadline passes.
+    std::optional<std::string> read_stdout_line(deadline until);
+    std::optional<std::string> read_stderr_line(deadline until);
+
+    // Every stderr line read so far.
+    const std::vector<std::string>& stderr_lines() const { return stderr_seen_; }
+
+    // Reads stderr until a line contains `needle`; the line, or nullopt at the deadline.
+    std::optional<std::string> wait_stderr(const std::string& needle, deadline until);
+
+    void signal(int sig);
+    // The exit status (or 128 + signal), or nullopt if it has not exited by the deadline.
+    std::optional<int> wait_exit(deadline until);
+
+    pid_t pid() const { return pid_; }
+
+private:
+    struct line_buffer {
+        int fd = -1;
+        std::string pending;
+        bool eof = false;
+    };
+    std::optional<std::string> read_line(line_buffer& b, deadline until);
+
+    pid_t pid_ = -1;
+    int stdin_fd_ = -1;
+    line_buffer out_;
+    line_buffer err_;
+    std::vector<std::string> stderr_seen_;
+    std::optional<int> exit_status_;
+};
+
+// The current process's environment as a map.
+std::map<std::string, std::string> current_environment();
+
+// A fresh, empty directory under the system temp directory, removed on destruction.
+class temp_dir {
+public:
+    temp_dir();
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+}  // namespace relbot::test

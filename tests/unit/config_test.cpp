@@ -1,0 +1,153 @@
+// Configuration: defaults, every variable's checks, .env parsing, and secrets kept out of
+// error messages.
+#include <catch2/catch.hpp>
+
+#include "bot/config.hpp"
+
+using namespace relbot::bot;
+
+namespace {
+
+using env_map = std::map<std::string, std::string, std::less<>>;
+
+env_lookup lookup_in(const env_map& env) {
+    return [&env](std::string_view name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) {
+            return std::nullopt;
+        }
+        return it->second;
+    };
+}
+
+env_map valid_env() {
+    return {{"SLACK_APP_TOKEN", "xapp-1-A1-2-secretapp"}, {"SLACK_BOT_TOKEN", "xoxb-1-secretbot"}};
+}
+
+config_error error_for(const env_map& env) {
+    auto r = parse_config(lookup_in(env));
+    REQUIRE(std::holds_alternative<config_error>(r));
+    return std::get<config_error>(r);
+}
+
+}  // namespace
+
+TEST_CASE("the two tokens alone give the contract's defaults", "[unit]") {
+    auto env = valid_env();
+    auto r = parse_config(lookup_in(env));
+    REQUIRE(std::holds_alternative<config>(r));
+    const auto& c = std::get<config>(r);
+    CHECK(c.api_url == "https://slack.com/api/");
+    CHECK(c.db_path == "./relbot.db");
+    CHECK_FALSE(c.templates_dir);
+    CHECK(c.admins.empty());
+    CHECK(c.reminder_interval == std::chrono::hours(4));
+    CHECK(c.escalate_after == 2);
+    CHECK(c.quiet_from_hour == 20);
+    CHECK(c.quiet_to_hour == 8);
+    CHECK(c.connections == 1);
+    CHECK(c.level == log_level::info);
+    CHECK_FALSE(c.health_host);
+}
+
+TEST_CASE("a missing or malformed token is named, and its value never shown", "[unit]") {
+    SECTION("missing app token") {
+        auto env = valid_env();
+        env.erase("SLACK_APP_TOKEN");
+        auto e = error_for(env);
+        CHECK(e.variable == "SLACK_APP_TOKEN");
+        CHECK(e.to_string().find("required") != std::string::npos);
+    }
+    SECTION("empty bot token") {
+        auto env = valid_env();
+        env["SLACK_BOT_TOKEN"] = "  ";
+        CHECK(error_for(env).variable == "SLACK_BOT_TOKEN");
+    }
+    SECTION("tokens swapped") {
+        env_map env = {{"SLACK_APP_TOKEN", "xoxb-1-secretbot"}, {"SLACK_BOT_TOKEN", "xapp-1-secretapp"}};
+        auto e = error_for(env);
+        CHECK(e.variable == "SLACK_APP_TOKEN");
+        CHECK(e.to_string().find("xapp-") != std::string::npos);
+        CHECK(e.to_string().find("secret") == std::string::npos);
+    }
+    SECTION("a token with a space in it") {
+        auto env = valid_env();
+        env["SLACK_BOT_TOKEN"] = "xoxb-1 secretbot";
+        auto e = error_for(env);
+        CHECK(e.variable == "SLACK_BOT_TOKEN");
+        CHECK(e.to_string().find("secret") == std::string::npos);
+    }
+}
+
+TEST_CASE("every other variable is checked and named when wrong", "[unit]") {
+    struct bad {
+        const char* name;
+        const char* value;
+    };
+    auto [name, value] = GENERATE(bad{"SLACK_API_URL", "http://slack.com/api/"},
+                                  bad{"SLACK_API_URL", "not a url"},
+                                  bad{"RELBOT_ADMINS", "U1,bob"},
+                                  bad{"RELBOT_REMINDER_INTERVAL", "4 hours"},
+                                  bad{"RELBOT_REMINDER_INTERVAL", "30s"},
+                                  bad{"RELBOT_ESCALATE_AFTER", "0"},
+                                  bad{"RELBOT_ESCALATE_AFTER", "two"},
+                                  bad{"RELBOT_QUIET_HOURS", "20"},
+                                  bad{"RELBOT_QUIET_HOURS", "20-25"},
+                                  bad{"RELBOT_CONNECTIONS", "11"},
+                                  bad{"RELBOT_CONNECTIONS", "0"},
+                                  bad{"RELBOT_LOG_LEVEL", "verbose"},
+                                  bad{"RELBOT_HEALTH_ADDR", "8080"},
+                                  bad{"RELBOT_HEALTH_ADDR", "localhost:99999"});
+    auto env = valid_env();
+    env[name] = value;
+    auto e = error_for(env);
+    CHECK(e.variable == name);
+    CHECK_FALSE(e.problem.empty());
+}
+
+TEST_CASE("good values for every variable are taken", "[unit]") {
+    auto env = valid_env();
+    env["SLACK_API_URL"] = "https://localhost:8443/api";
+    env["RELBOT_DB"] = "/var/lib/relbot/relbot.db";
+    env["RELBOT_TEMPLATES_DIR"] = "/etc/relbot/templates";
+    env["RELBOT_ADMINS"] = "U012ABC, W034DEF";
+    env["RELBOT_REMINDER_INTERVAL"] = "30m";
+    env["RELBOT_ESCALATE_AFTER"] = "3";
+    env["RELBOT_QUIET_HOURS"] = "22-7";
+    env["RELBOT_CONNECTIONS"] = "3";
+    env["RELBOT_LOG_LEVEL"] = "debug";
+    env["RELBOT_HEALTH_ADDR"] = "127.0.0.1:9090";
+    auto r = parse_config(lookup_in(env));
+    REQUIRE(std::holds_alternative<config>(r));
+    const auto& c = std::get<config>(r);
+    CHECK(c.api_url == "https://localhost:8443/api/");
+    CHECK(c.db_path == "/var/lib/relbot/relbot.db");
+    CHECK(c.templates_dir == "/etc/relbot/templates");
+    CHECK(c.admins == std::vector<std::string>{"U012ABC", "W034DEF"});
+    CHECK(c.reminder_interval == std::chrono::minutes(30));
+    CHECK(c.escalate_after == 3);
+    CHECK(c.quiet_from_hour == 22);
+    CHECK(c.quiet_to_hour == 7);
+    CHECK(c.connections == 3);
+    CHECK(c.level == log_level::debug);
+    CHECK(c.health_host == "127.0.0.1");
+    CHECK(c.health_port == 9090);
+}
+
+TEST_CASE(".env files: comments, export, quotes and trailing comments", "[unit]") {
+    auto vars = parse_dotenv(
+        "# relbot\n"
+        "\n"
+        "SLACK_APP_TOKEN=xapp-1\n"
+        "export SLACK_BOT_TOKEN = \"xoxb-2\"\n"
+        "RELBOT_DB='/tmp/my db.sqlite'\n"
+        "RELBOT_LOG_LEVEL=debug # chatty\n"
+        "not a variable\n"
+        "RELBOT_ADMINS=\r\n");
+    CHECK(vars["SLACK_APP_TOKEN"] == "xapp-1");
+    CHECK(vars["SLACK_BOT_TOKEN"] == "xoxb-2");
+    CHECK(vars["RELBOT_DB"] == "/tmp/my db.sqlite");
+    CHECK(vars["RELBOT_LOG_LEVEL"] == "debug");
+    CHECK(vars["RELBOT_ADMINS"].empty());
+    CHECK(vars.size() == 5);
+}

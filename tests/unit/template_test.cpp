@@ -1,0 +1,137 @@
+// Template parsing: the standard checklist and the ways a template can be broken.
+#include <catch2/catch.hpp>
+
+#include "checklist/template.hpp"
+
+using namespace relbot::checklist;
+
+namespace {
+
+const checklist_template& parsed_ok(const template_result& r) {
+    if (const auto* e = std::get_if<template_error>(&r)) {
+        FAIL("unexpected template error: " << e->to_string());
+    }
+    return std::get<checklist_template>(r);
+}
+
+template_error parsed_error(const template_result& r) {
+    REQUIRE(std::holds_alternative<template_error>(r));
+    return std::get<template_error>(r);
+}
+
+}  // namespace
+
+TEST_CASE("the standard template has 6 phases and 33 items with the seed's titles", "[unit]") {
+    auto r = parse_template("standard", "standard.md", standard_template_text());
+    const auto& t = parsed_ok(r);
+    REQUIRE(t.phases.size() == 6);
+    CHECK(t.item_count() == 33);
+
+    std::vector<std::string> titles;
+    std::vector<std::size_t> counts;
+    for (const auto& p : t.phases) {
+        titles.push_back(p.title);
+        counts.push_back(p.items.size());
+    }
+    CHECK(titles == std::vector<std::string>{"Pre-Release Checks", "Deployment Steps",
+                                             "Post-Release Verification", "Communication Steps",
+                                             "Post-Release Monitoring (24-48 hours)", "Handoff"});
+    CHECK(counts == std::vector<std::size_t>{9, 6, 6, 5, 4, 3});
+
+    CHECK(t.phases[0].items[0].title == "CI/CD Status");
+    CHECK(t.phases[0].items[0].description == "Verify all CI builds are green for the release candidate");
+    CHECK(t.phases[2].items[0].title == "Smoke Tests (Production)");
+    CHECK(t.phases[5].items[2].title == "Team Retrospective");
+
+    REQUIRE(t.phases[4].window);
+    CHECK(t.phases[4].window->min == std::chrono::hours(24));
+    CHECK(t.phases[4].window->max == std::chrono::hours(48));
+    for (std::size_t i = 0; i < t.phases.size(); ++i) {
+        if (i != 4) {
+            CHECK_FALSE(t.phases[i].window);
+        }
+    }
+}
+
+TEST_CASE("phase windows accept the contract's units, singular or plural", "[unit]") {
+    CHECK(parse_phase_window("(24-48 hours)") == phase_window{std::chrono::hours(24), std::chrono::hours(48)});
+    CHECK(parse_phase_window("(1 day)") == phase_window{std::chrono::hours(24), std::chrono::hours(24)});
+    CHECK(parse_phase_window("(30-90 minutes)") ==
+          phase_window{std::chrono::minutes(30), std::chrono::minutes(90)});
+    CHECK(parse_phase_window("(45 seconds)") ==
+          phase_window{std::chrono::seconds(45), std::chrono::seconds(45)});
+    CHECK_FALSE(parse_phase_window("(48-24 hours)"));
+    CHECK_FALSE(parse_phase_window("(Production)"));
+    CHECK_FALSE(parse_phase_window("(24-48 fortnights)"));
+    CHECK(format_phase_window({std::chrono::hours(24), std::chrono::hours(48)}) == "1-2 days");
+    CHECK(format_phase_window({std::chrono::hours(2), std::chrono::hours(6)}) == "2-6 hours");
+    CHECK(format_phase_window({std::chrono::minutes(90), std::chrono::minutes(90)}) == "90 minutes");
+}
+
+TEST_CASE("a bracket that is not a window stays part of the phase title", "[unit]") {
+    auto r = parse_template("t", "t.md", "## Checks (staging)\n- [ ] **A**: a\n");
+    const auto& t = parsed_ok(r);
+    CHECK(t.phases[0].title == "Checks (staging)");
+    CHECK_FALSE(t.phases[0].window);
+}
+
+TEST_CASE("item lines accept the colon inside or outside the bold, and no description", "[unit]") {
+    auto r = parse_template("t", "t.md",
+                            "# Title\nprose\n## One\n- [ ] **A**: first\n- [ ] **B:** second\n"
+                            "- [x] **C**\n* [ ] **D**: fourth\n");
+    const auto& t = parsed_ok(r);
+    REQUIRE(t.phases[0].items.size() == 4);
+    CHECK(t.phases[0].items[0].description == "first");
+    CHECK(t.phases[0].items[1].title == "B");
+    CHECK(t.phases[0].items[1].description == "second");
+    CHECK(t.phases[0].items[2].description.empty());
+    CHECK(t.phases[0].items[3].title == "D");
+}
+
+TEST_CASE("malformed templates are refused with the file and line", "[unit]") {
+    SECTION("no phase at all") {
+        auto e = parsed_error(parse_template("t", "empty.md", "# Just a title\n\nSome prose.\n"));
+        CHECK(e.file == "empty.md");
+        CHECK(e.message.find("no phases") != std::string::npos);
+    }
+    SECTION("a phase with no items, in the middle") {
+        auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] **A**: a\n\n## Two\n\n## Three\n- [ ] **B**: b\n"));
+        CHECK(e.line == 4);
+        CHECK(e.message.find("\"Two\" has no items") != std::string::npos);
+        CHECK(e.to_string().starts_with("t.md:4: "));
+    }
+    SECTION("a last phase with no items") {
+        auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] **A**: a\n## Two\n"));
+        CHECK(e.line == 3);
+    }
+    SECTION("an item before the first phase") {
+        auto e = parsed_error(parse_template("t", "t.md", "intro\n- [ ] **A**: a\n## One\n- [ ] **B**: b\n"));
+        CHECK(e.line == 2);
+        CHECK(e.message.find("before the first phase") != std::string::npos);
+    }
+    SECTION("an item line without a bold title") {
+        auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] **A**: a\n- [ ] just words\n"));
+        CHECK(e.line == 3);
+        CHECK(e.message.find("- [ ] **Item title**: description") != std::string::npos);
+    }
+    SECTION("an empty bold title") {
+        auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] ****: nothing\n"));
+        CHECK(e.line == 2);
+    }
+    SECTION("a heading without a title") {
+        auto e = parsed_error(parse_template("t", "t.md", "## \n- [ ] **A**: a\n"));
+        CHECK(e.line == 1);
+    }
+}
+
+TEST_CASE("the template library always has standard and lets a file replace it", "[unit]") {
+    template_library lib;
+    REQUIRE(lib.find("standard") != nullptr);
+    CHECK(lib.find("standard")->item_count() == 33);
+    CHECK(lib.find("hotfix") == nullptr);
+
+    auto custom = std::get<checklist_template>(parse_template("standard", "s.md", "## Only\n- [ ] **One**: x\n"));
+    lib.put(custom);
+    CHECK(lib.find("standard")->item_count() == 1);
+    CHECK(lib.names() == std::vector<std::string>{"standard"});
+}
