@@ -54,16 +54,21 @@ public:
                     return std::nullopt;
                 },
                 [&](const interactive_envelope& i) -> std::optional<nlohmann::json> {
-                    log_info("envelope.ignored").kv("type", "interactive")
-                        .kv("interaction", i.interaction_type).kv("envelope_id", i.envelope_id);
+                    log_info("envelope.ignored")
+                        .kv("type", "interactive")
+                        .kv("interaction", i.interaction_type)
+                        .kv("envelope_id", i.envelope_id);
                     return std::nullopt;
                 },
                 [&](const other_envelope& o) -> std::optional<nlohmann::json> {
-                    log_info("envelope.ignored").kv("type", o.type).kv("envelope_id", o.envelope_id);
+                    log_info("envelope.ignored")
+                        .kv("type", o.type)
+                        .kv("envelope_id", o.envelope_id);
                     return std::nullopt;
                 },
                 [&](const malformed_frame& m) -> std::optional<nlohmann::json> {
-                    log_warn("envelope.malformed").kv("reason", m.reason)
+                    log_warn("envelope.malformed")
+                        .kv("reason", m.reason)
                         .kv("envelope_id", m.envelope_id);
                     return std::nullopt;
                 },
@@ -85,7 +90,8 @@ private:
             storage::store::transaction tx(store_);
             if (auto prior = store_.applied_reply(key)) {
                 tx.commit();
-                log_info("command.redelivered").kv("envelope_id", s.envelope_id)
+                log_info("command.redelivered")
+                    .kv("envelope_id", s.envelope_id)
                     .kv("retry_attempt", s.retry_attempt);
                 auto payload = nlohmann::json::parse(*prior, nullptr, false);
                 return payload.is_discarded() ? text_reply("Already done.") : payload;
@@ -115,8 +121,10 @@ private:
                 ":hourglass: The database is busy right now and nothing was changed. "
                 "Please try the command again in a moment.");
         } catch (const std::exception& e) {
-            log_error("command.failed").kv("channel", s.channel_id)
-                .kv("envelope_id", s.envelope_id).kv("error", e.what());
+            log_error("command.failed")
+                .kv("channel", s.channel_id)
+                .kv("envelope_id", s.envelope_id)
+                .kv("error", e.what());
             return text_reply(
                 ":warning: Something went wrong and nothing was changed. Please try again; if it "
                 "keeps failing, tell whoever runs relbot.");
@@ -227,8 +235,9 @@ net::awaitable<int> app::run() {
             log_error("slack.auth_failed")
                 .kv("variable", "SLACK_BOT_TOKEN")
                 .kv("error", r.error)
-                .kv("hint", "auth.test refused the bot token; copy the xoxb- token from the "
-                            "app's OAuth & Permissions page");
+                .kv("hint",
+                    "auth.test refused the bot token; copy the xoxb- token from the "
+                    "app's OAuth & Permissions page");
             co_return 1;
         }
         ++failures;

@@ -2,7 +2,6 @@
 #include "bot/config.hpp"
 
 #include <boost/url/parse.hpp>
-
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -58,8 +57,9 @@ std::optional<config_error> check_token(std::string_view name,
     }
     for (char c : v) {
         if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-            return config_error{std::string(name), "contains a space or a character that is "
-                                                   "not printable ASCII"};
+            return config_error{std::string(name),
+                                "contains a space or a character that is "
+                                "not printable ASCII"};
         }
     }
     out = std::string(v);
@@ -179,8 +179,7 @@ config_result parse_config(const env_lookup& lookup) {
         auto port = colon == std::string::npos ? std::nullopt
                                                : parse_int(std::string_view(*v).substr(colon + 1));
         if (colon == 0 || !port || *port < 1 || *port > 65535) {
-            return config_error{"RELBOT_HEALTH_ADDR",
-                                "must be host:port, such as 127.0.0.1:8080"};
+            return config_error{"RELBOT_HEALTH_ADDR", "must be host:port, such as 127.0.0.1:8080"};
         }
         c.health_host = v->substr(0, colon);
         c.health_port = static_cast<unsigned short>(*port);

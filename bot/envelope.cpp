@@ -123,7 +123,8 @@ std::optional<std::string> envelope_id_of(const frame& f) {
 }
 
 std::optional<std::string> dedupe_key_of(const frame& f) {
-    if (const auto* e = std::get_if<events_api_envelope>(&f); e != nullptr && !e->event_id.empty()) {
+    if (const auto* e = std::get_if<events_api_envelope>(&f);
+        e != nullptr && !e->event_id.empty()) {
         return "event:" + e->event_id;
     }
     if (auto id = envelope_id_of(f)) {

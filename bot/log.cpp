@@ -12,10 +12,14 @@ std::atomic<int> current_level{static_cast<int>(log_level::info)};
 
 std::string_view level_name(log_level l) {
     switch (l) {
-        case log_level::error: return "error";
-        case log_level::warn: return "warn";
-        case log_level::info: return "info";
-        case log_level::debug: return "debug";
+        case log_level::error:
+            return "error";
+        case log_level::warn:
+            return "warn";
+        case log_level::info:
+            return "info";
+        case log_level::debug:
+            return "debug";
     }
     return "info";
 }
@@ -40,11 +44,21 @@ void append_value(std::string& out, std::string_view value) {
     out.push_back('"');
     for (char c : value) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
                     out.push_back('?');

@@ -28,14 +28,15 @@ public:
     log_line& operator=(const log_line&) = delete;
 
     log_line& kv(std::string_view key, std::string_view value);
-    log_line& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
+    log_line& kv(std::string_view key, const char* value) {
+        return kv(key, std::string_view(value));
+    }
     log_line& kv(std::string_view key, const std::string& value) {
         return kv(key, std::string_view(value));
     }
     log_line& kv(std::string_view key, bool value) { return kv(key, value ? "true" : "false"); }
     template <typename Number>
-        requires std::is_arithmetic_v<Number>
-    log_line& kv(std::string_view key, Number value) {
+    requires std::is_arithmetic_v<Number> log_line& kv(std::string_view key, Number value) {
         return kv(key, std::string_view(std::to_string(value)));
     }
 
@@ -44,9 +45,17 @@ private:
     std::string line_;
 };
 
-inline log_line log_error(std::string_view event) { return {log_level::error, event}; }
-inline log_line log_warn(std::string_view event) { return {log_level::warn, event}; }
-inline log_line log_info(std::string_view event) { return {log_level::info, event}; }
-inline log_line log_debug(std::string_view event) { return {log_level::debug, event}; }
+inline log_line log_error(std::string_view event) {
+    return {log_level::error, event};
+}
+inline log_line log_warn(std::string_view event) {
+    return {log_level::warn, event};
+}
+inline log_line log_info(std::string_view event) {
+    return {log_level::info, event};
+}
+inline log_line log_debug(std::string_view event) {
+    return {log_level::debug, event};
+}
 
 }  // namespace relbot::bot

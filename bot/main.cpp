@@ -1,7 +1,6 @@
 // relbot's composition root: configuration, templates, the app, signals, the event loop.
 // Invariant: one thread, one io_context; all I/O objects belong to `ioc`.
 #include <boost/asio/signal_set.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,7 +22,8 @@ namespace fs = std::filesystem;
 constexpr int exit_config = 2;
 
 // Loads every *.md in `dir` into `library`; the first bad template is returned as an error.
-std::optional<std::string> load_templates(const std::string& dir, checklist::template_library& library) {
+std::optional<std::string> load_templates(const std::string& dir,
+                                          checklist::template_library& library) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
         return "RELBOT_TEMPLATES_DIR " + dir + " is not a readable directory";
@@ -81,7 +81,9 @@ int main() {
         bot::log_error("startup.failed").kv("db", cfg.db_path).kv("error", e.what());
         return EXIT_FAILURE;
     }
-    bot::log_info("startup").kv("db", cfg.db_path).kv("api", cfg.api_url)
+    bot::log_info("startup")
+        .kv("db", cfg.db_path)
+        .kv("api", cfg.api_url)
         .kv("templates", static_cast<long long>(templates.names().size()));
 
     int exit_code = 0;

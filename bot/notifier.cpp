@@ -54,7 +54,8 @@ net::awaitable<void> notifier::run() {
             next = now_() + 5;
         }
         if (next) {
-            timer_->expires_after(std::chrono::seconds(std::max<checklist::epoch_seconds>(1, *next - now_())));
+            timer_->expires_after(
+                std::chrono::seconds(std::max<checklist::epoch_seconds>(1, *next - now_())));
         } else {
             timer_->expires_at(net::steady_timer::time_point::max());
         }
@@ -77,20 +78,27 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
     switch (result.outcome) {
         case api_outcome::ok: {
             auto ts = result.body.find("ts");
-            store_.mark_sent(row.id, ts != result.body.end() && ts->is_string() ? ts->get<std::string>() : "",
-                             now);
-            log_info("outbox.sent").kv("key", row.dedupe_key).kv("method", row.method)
+            store_.mark_sent(
+                row.id, ts != result.body.end() && ts->is_string() ? ts->get<std::string>() : "",
+                now);
+            log_info("outbox.sent")
+                .kv("key", row.dedupe_key)
+                .kv("method", row.method)
                 .kv("channel", row.channel);
             co_return;
         }
         case api_outcome::rate_limited:
-            store_.defer(row.id, now + std::max<long long>(1, result.retry_after.count()), result.error);
+            store_.defer(row.id, now + std::max<long long>(1, result.retry_after.count()),
+                         result.error);
             co_return;
         case api_outcome::slack_error:
             if (!is_transient_slack_error(result.error)) {
                 store_.mark_failed(row.id, result.error);
-                log_error("outbox.failed").kv("key", row.dedupe_key).kv("method", row.method)
-                    .kv("channel", row.channel).kv("error", result.error);
+                log_error("outbox.failed")
+                    .kv("key", row.dedupe_key)
+                    .kv("method", row.method)
+                    .kv("channel", row.channel)
+                    .kv("error", result.error);
                 co_return;
             }
             break;
@@ -99,10 +107,12 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
             break;
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    auto delay = std::chrono::duration_cast<std::chrono::seconds>(
-        backoff_delay(row.attempts + 1, unit(rng_), std::chrono::seconds(2), std::chrono::minutes(5)));
+    auto delay = std::chrono::duration_cast<std::chrono::seconds>(backoff_delay(
+        row.attempts + 1, unit(rng_), std::chrono::seconds(2), std::chrono::minutes(5)));
     store_.defer(row.id, now + std::max<long long>(1, delay.count()), result.error);
-    log_warn("outbox.retry").kv("key", row.dedupe_key).kv("error", result.error)
+    log_warn("outbox.retry")
+        .kv("key", row.dedupe_key)
+        .kv("error", result.error)
         .kv("retry_in_s", std::max<long long>(1, delay.count()));
 }
 

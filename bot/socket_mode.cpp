@@ -2,7 +2,6 @@
 #include "bot/socket_mode.hpp"
 
 #include <boost/url/parse.hpp>
-
 #include <deque>
 
 #include "bot/backoff.hpp"
@@ -67,8 +66,8 @@ net::awaitable<client_end> socket_mode_client::run() {
     int failures = 0;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     while (!stopping_) {
-        auto open = co_await api_.call("apps.connections.open", nlohmann::json::object(),
-                                       token_kind::app);
+        auto open =
+            co_await api_.call("apps.connections.open", nlohmann::json::object(), token_kind::app);
         if (stopping_) {
             break;
         }
@@ -82,8 +81,9 @@ net::awaitable<client_end> socket_mode_client::run() {
                 log_error("slack.auth_failed")
                     .kv("variable", "SLACK_APP_TOKEN")
                     .kv("error", open.error)
-                    .kv("hint", "apps.connections.open refused the app-level token; create one "
-                                "with the connections:write scope");
+                    .kv("hint",
+                        "apps.connections.open refused the app-level token; create one "
+                        "with the connections:write scope");
                 co_return client_end::fatal;
             }
             ++failures;
@@ -218,9 +218,8 @@ net::awaitable<socket_mode_client::session_end> socket_mode_client::run_session(
     timeouts.idle_timeout = std::chrono::seconds(30);
     timeouts.keep_alive_pings = true;
     s->ws.set_option(timeouts);
-    s->ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-        req.set(http::field::user_agent, "relbot/0.1");
-    }));
+    s->ws.set_option(websocket::stream_base::decorator(
+        [](websocket::request_type& req) { req.set(http::field::user_agent, "relbot/0.1"); }));
     s->ws.read_message_max(4 * 1024 * 1024);
 
     auto [wsec] = co_await s->ws.async_handshake(host_header, target, use_nothrow_awaitable);

@@ -3,9 +3,8 @@
 // Reconnects with capped, jittered backoff. Runs on the loop thread only.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>

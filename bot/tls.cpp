@@ -21,8 +21,7 @@ void prepare_tls_stream(SSL* ssl, const std::string& host) {
     // SNI: the server picks its certificate by this name.
     if (SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
         throw boost::system::system_error(
-            error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()),
-            "SNI");
+            error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()), "SNI");
     }
     // Host name check by OpenSSL itself (rather than a verify callback), so that a mismatch
     // is reported as X509_V_ERR_HOSTNAME_MISMATCH by SSL_get_verify_result.

@@ -9,8 +9,10 @@ namespace relbot::bot {
 
 bool is_fatal_auth_error(std::string_view error) {
     constexpr std::array<std::string_view, 8> fatal = {
-        "invalid_auth",  "not_authed",    "account_inactive", "token_revoked",
-        "token_expired", "not_allowed_token_type", "team_disabled", "user_removed_from_team"};
+        "invalid_auth",     "not_authed",
+        "account_inactive", "token_revoked",
+        "token_expired",    "not_allowed_token_type",
+        "team_disabled",    "user_removed_from_team"};
     for (auto f : fatal) {
         if (error == f) {
             return true;
@@ -20,9 +22,9 @@ bool is_fatal_auth_error(std::string_view error) {
 }
 
 bool is_transient_slack_error(std::string_view error) {
-    constexpr std::array<std::string_view, 6> transient = {
-        "internal_error", "fatal_error",     "service_unavailable",
-        "request_timeout", "rate_limited",   "ratelimited"};
+    constexpr std::array<std::string_view, 6> transient = {"internal_error",      "fatal_error",
+                                                           "service_unavailable", "request_timeout",
+                                                           "rate_limited",        "ratelimited"};
     for (auto t : transient) {
         if (error == t) {
             return true;
@@ -31,17 +33,24 @@ bool is_transient_slack_error(std::string_view error) {
     return false;
 }
 
-web_api::web_api(ssl::context& ctx, https_endpoint base, std::string bot_token, std::string app_token)
-    : ctx_(ctx), base_(std::move(base)), bot_token_(std::move(bot_token)),
+web_api::web_api(ssl::context& ctx,
+                 https_endpoint base,
+                 std::string bot_token,
+                 std::string app_token)
+    : ctx_(ctx),
+      base_(std::move(base)),
+      bot_token_(std::move(bot_token)),
       app_token_(std::move(app_token)) {}
 
-net::awaitable<api_result> web_api::call(std::string method, nlohmann::json args, token_kind token) {
+net::awaitable<api_result> web_api::call(std::string method,
+                                         nlohmann::json args,
+                                         token_kind token) {
     auto started = std::chrono::steady_clock::now();
     auto body = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     auto auth = "Bearer " + (token == token_kind::app ? app_token_ : bot_token_);
-    auto http = co_await https_post(ctx_, base_, method, std::move(auth),
-                                    "application/json; charset=utf-8", std::move(body),
-                                    std::chrono::seconds(15));
+    auto http =
+        co_await https_post(ctx_, base_, method, std::move(auth), "application/json; charset=utf-8",
+                            std::move(body), std::chrono::seconds(15));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();
@@ -51,15 +60,22 @@ net::awaitable<api_result> web_api::call(std::string method, nlohmann::json args
     if (http.ec) {
         r.outcome = api_outcome::network_error;
         r.error = http.failure;
-        log_warn("api.call").kv("method", method).kv("result", "network").kv("error", r.error).kv("ms", ms);
+        log_warn("api.call")
+            .kv("method", method)
+            .kv("result", "network")
+            .kv("error", r.error)
+            .kv("ms", ms);
         co_return r;
     }
     if (http.response.status == 429) {
         r.outcome = api_outcome::rate_limited;
         r.error = "ratelimited";
         r.retry_after = std::chrono::seconds(http.response.retry_after_s.value_or(30));
-        log_warn("api.call").kv("method", method).kv("status", 429)
-            .kv("retry_after_s", r.retry_after.count()).kv("ms", ms);
+        log_warn("api.call")
+            .kv("method", method)
+            .kv("status", 429)
+            .kv("retry_after_s", r.retry_after.count())
+            .kv("ms", ms);
         co_return r;
     }
     if (http.response.status != 200) {
@@ -73,7 +89,11 @@ net::awaitable<api_result> web_api::call(std::string method, nlohmann::json args
         r.outcome = api_outcome::server_error;
         r.error = "response is not a JSON object";
         r.body = nlohmann::json::object();
-        log_warn("api.call").kv("method", method).kv("status", 200).kv("error", r.error).kv("ms", ms);
+        log_warn("api.call")
+            .kv("method", method)
+            .kv("status", 200)
+            .kv("error", r.error)
+            .kv("ms", ms);
         co_return r;
     }
     if (r.body.value("ok", false)) {
@@ -84,8 +104,12 @@ net::awaitable<api_result> web_api::call(std::string method, nlohmann::json args
     r.outcome = api_outcome::slack_error;
     auto err = r.body.find("error");
     r.error = err != r.body.end() && err->is_string() ? err->get<std::string>() : "unknown_error";
-    log_warn("api.call").kv("method", method).kv("status", 200).kv("ok", false)
-        .kv("error", r.error).kv("ms", ms);
+    log_warn("api.call")
+        .kv("method", method)
+        .kv("status", 200)
+        .kv("ok", false)
+        .kv("error", r.error)
+        .kv("ms", ms);
     co_return r;
 }
 

@@ -2,9 +2,8 @@
 // answer is classified so callers know whether to stop, wait, retry or give up.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 

@@ -7,10 +7,14 @@ namespace relbot::checklist {
 
 std::string_view to_string(item_state s) {
     switch (s) {
-        case item_state::open: return "open";
-        case item_state::done: return "done";
-        case item_state::skipped: return "skipped";
-        case item_state::blocked: return "blocked";
+        case item_state::open:
+            return "open";
+        case item_state::done:
+            return "done";
+        case item_state::skipped:
+            return "skipped";
+        case item_state::blocked:
+            return "blocked";
     }
     return "open";
 }
@@ -26,9 +30,12 @@ std::optional<item_state> parse_item_state(std::string_view s) {
 
 std::string_view to_string(release_status s) {
     switch (s) {
-        case release_status::active: return "active";
-        case release_status::finished: return "finished";
-        case release_status::aborted: return "aborted";
+        case release_status::active:
+            return "active";
+        case release_status::finished:
+            return "finished";
+        case release_status::aborted:
+            return "aborted";
     }
     return "active";
 }

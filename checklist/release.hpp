@@ -39,7 +39,7 @@ struct item {
 };
 
 struct phase {
-    int position = 0;  // 1-based
+    int position = 0;   // 1-based
     std::string title;  // the template's heading, window included
     std::optional<phase_window> window;
     std::optional<epoch_seconds> entered_at;

@@ -51,8 +51,7 @@ std::optional<long long> unit_seconds(std::string_view unit) {
         std::string_view name;
         long long seconds;
     };
-    constexpr named_unit units[] = {
-        {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
+    constexpr named_unit units[] = {{"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
     for (const auto& u : units) {
         if (unit.size() == u.name.size() && starts_with_ci(unit, u.name)) {
             return u.seconds;
@@ -82,7 +81,7 @@ heading split_heading(std::string_view text) {
 }
 
 struct item_line {
-    bool is_item = false;    // the line starts like a checklist item
+    bool is_item = false;  // the line starts like a checklist item
     bool well_formed = false;
     template_item item;
 };
@@ -95,8 +94,7 @@ item_line parse_item_line(std::string_view line) {
         return {};
     }
     s = trim(s.substr(2));
-    if (s.size() < 3 || s[0] != '[' || s[2] != ']' ||
-        (s[1] != ' ' && s[1] != 'x' && s[1] != 'X')) {
+    if (s.size() < 3 || s[0] != '[' || s[2] != ']' || (s[1] != ' ' && s[1] != 'x' && s[1] != 'X')) {
         return {};
     }
     item_line out;
@@ -180,7 +178,8 @@ std::string format_phase_window(const phase_window& window) {
         long long seconds;
         const char* plural;
     };
-    constexpr named_unit units[] = {{86400, "days"}, {3600, "hours"}, {60, "minutes"}, {1, "seconds"}};
+    constexpr named_unit units[] = {
+        {86400, "days"}, {3600, "hours"}, {60, "minutes"}, {1, "seconds"}};
     auto lo = window.min.count();
     auto hi = window.max.count();
     for (const auto& u : units) {
@@ -193,7 +192,9 @@ std::string format_phase_window(const phase_window& window) {
     return std::to_string(lo) + "-" + std::to_string(hi) + " seconds";
 }
 
-template_result parse_template(std::string_view name, std::string_view file, std::string_view text) {
+template_result parse_template(std::string_view name,
+                               std::string_view file,
+                               std::string_view text) {
     checklist_template out;
     out.name = std::string(name);
     int line_no = 0;
@@ -238,7 +239,8 @@ template_result parse_template(std::string_view name, std::string_view file, std
             return error(line_no, "item must look like `- [ ] **Item title**: description`");
         }
         if (out.phases.empty()) {
-            return error(line_no, "item before the first phase; start a phase with `## Phase title`");
+            return error(line_no,
+                         "item before the first phase; start a phase with `## Phase title`");
         }
         out.phases.back().items.push_back(std::move(item.item));
     }

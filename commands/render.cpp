@@ -8,12 +8,13 @@
 namespace relbot::commands {
 namespace {
 
-using nlohmann::json;
 using checklist::escape_mrkdwn;
+using nlohmann::json;
 
 json section(std::string_view mrkdwn) {
     return {{"type", "section"},
-            {"text", {{"type", "mrkdwn"}, {"text", checklist::truncate_utf8(mrkdwn, max_section_text)}}}};
+            {"text",
+             {{"type", "mrkdwn"}, {"text", checklist::truncate_utf8(mrkdwn, max_section_text)}}}};
 }
 
 json header(std::string_view plain) {
@@ -98,10 +99,14 @@ std::string mention(std::string_view user) {
 
 std::string state_icon(checklist::item_state s) {
     switch (s) {
-        case checklist::item_state::open: return ":white_large_square:";
-        case checklist::item_state::done: return ":white_check_mark:";
-        case checklist::item_state::skipped: return ":fast_forward:";
-        case checklist::item_state::blocked: return ":no_entry:";
+        case checklist::item_state::open:
+            return ":white_large_square:";
+        case checklist::item_state::done:
+            return ":white_check_mark:";
+        case checklist::item_state::skipped:
+            return ":fast_forward:";
+        case checklist::item_state::blocked:
+            return ":no_entry:";
     }
     return ":white_large_square:";
 }
@@ -130,9 +135,10 @@ std::string phase_line(const checklist::release& r, const checklist::phase& p) {
     bool current = p.position == r.current_phase;
     std::string icon = p.position < r.current_phase || (settled == total && !current)
                            ? ":white_check_mark:"
-                           : current ? ":arrow_forward:" : ":white_large_square:";
-    std::string title = std::to_string(p.position) + ". " + escape_mrkdwn(p.title) +
-                        " — " + std::to_string(settled) + "/" + std::to_string(total);
+                       : current ? ":arrow_forward:"
+                                 : ":white_large_square:";
+    std::string title = std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
+                        std::to_string(settled) + "/" + std::to_string(total);
     return icon + " " + (current ? "*" + title + "*  ← current" : title);
 }
 
@@ -148,7 +154,8 @@ message render_text(std::string_view mrkdwn) {
 message render_help() {
     std::vector<std::string> lines;
     for (const auto& entry : command_table()) {
-        lines.push_back("`/release " + std::string(entry.usage) + "`  " + std::string(entry.summary));
+        lines.push_back("`/release " + std::string(entry.usage) + "`  " +
+                        std::string(entry.summary));
     }
     message m;
     m.text = "relbot commands:";
@@ -168,9 +175,8 @@ message render_status(const checklist::release& r) {
         settled_total += p.settled_count();
     }
     auto version = escape_mrkdwn(r.version);
-    auto summary = std::to_string(r.phases.size()) + " phases · " +
-                   std::to_string(r.item_count()) + " items · " + std::to_string(settled_total) +
-                   " done or skipped";
+    auto summary = std::to_string(r.phases.size()) + " phases · " + std::to_string(r.item_count()) +
+                   " items · " + std::to_string(settled_total) + " done or skipped";
 
     message m;
     m.blocks.push_back(header("Release " + r.version));
@@ -186,16 +192,15 @@ message render_status(const checklist::release& r) {
 
     std::vector<std::string> items;
     items.push_back("*Phase " + std::to_string(cur.position) + " of " +
-                    std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) +
-                    "*");
+                    std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) + "*");
     for (const auto& i : cur.items) {
         items.push_back(item_line(i));
     }
     append_lines(m.blocks, items, 0);
 
     m.text = "Release " + version + " — phase " + std::to_string(cur.position) + " of " +
-             std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) + " (" +
-             summary + ")";
+             std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) + " (" + summary +
+             ")";
     for (const auto& p : phases) {
         m.text += "\n" + p;
     }

@@ -54,10 +54,10 @@ outcome handle(const start_command& c, const request& req, context& ctx) {
     }
     auto r = checklist::make_release(*tpl, req.channel, c.version, req.user, req.now);
     ctx.store.insert_release(r);
-    ctx.store.append_audit({r.id, req.now, req.user, "release.started", std::nullopt, "",
-                            "active", "template " + r.template_name});
-    ctx.store.append_audit({r.id, req.now, req.user, "phase.entered", std::nullopt, "",
-                            r.phases.front().title, ""});
+    ctx.store.append_audit({r.id, req.now, req.user, "release.started", std::nullopt, "", "active",
+                            "template " + r.template_name});
+    ctx.store.append_audit(
+        {r.id, req.now, req.user, "phase.entered", std::nullopt, "", r.phases.front().title, ""});
     ctx.store.enqueue({"release-started:" + std::to_string(r.id), r.id, r.channel,
                        "chat.postMessage", dump_json(to_post_body(render_release_started(r)))},
                       req.now);

@@ -32,9 +32,9 @@ struct context {
 struct outcome {
     message reply;
     bool in_channel = false;
-    bool changed = false;      // state was written: the caller commits and wakes the notifier
-    std::string name;          // the subcommand, for logs and metrics ("start", "unknown")
-    bool refused = false;      // bad input or not allowed
+    bool changed = false;  // state was written: the caller commits and wakes the notifier
+    std::string name;      // the subcommand, for logs and metrics ("start", "unknown")
+    bool refused = false;  // bad input or not allowed
 };
 
 // Parses and applies one request. May throw what the store throws; the caller's transaction

@@ -50,11 +50,8 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
     check(X509_add_ext(cert, ext.get(), -1) == 1, "adding an extension");
 }
 
-x509_ptr make_cert(EVP_PKEY* key,
-                   const char* common_name,
-                   X509* issuer,
-                   long from_s,
-                   long until_s) {
+x509_ptr make_cert(
+    EVP_PKEY* key, const char* common_name, X509* issuer, long from_s, long until_s) {
     x509_ptr cert(X509_new());
     check(cert != nullptr, "X509_new");
     X509_set_version(cert.get(), 2);
@@ -114,8 +111,8 @@ test_pki make_test_pki(const cert_options& options) {
     check(X509_sign(ca.get(), ca_key.get(), EVP_sha256()) > 0, "signing the CA");
 
     auto key = make_key();
-    auto leaf = make_cert(key.get(), options.dns_name.c_str(), ca.get(),
-                          options.valid_from_s, options.valid_until_s);
+    auto leaf = make_cert(key.get(), options.dns_name.c_str(), ca.get(), options.valid_from_s,
+                          options.valid_until_s);
     auto san = "DNS:" + options.dns_name;
     add_ext(leaf.get(), ca.get(), NID_subject_alt_name, san.c_str());
     check(X509_sign(leaf.get(), ca_key.get(), EVP_sha256()) > 0, "signing the server certificate");

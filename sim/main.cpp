@@ -2,19 +2,19 @@
 //   relbot-sim [options]              JSON lines: ops on stdin, events on stdout (tests, tools)
 //   relbot-sim --demo <relbot> [...]  runs relbot against the sandbox and lets a person type
 //                                     /release commands and read what the bot says
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
@@ -69,11 +69,18 @@ std::string style(const std::string& s, const char* code) {
 }
 
 std::string render_mrkdwn(std::string text) {
-    static const std::pair<const char*, const char*> emoji[] = {
-        {":white_check_mark:", "✅"}, {":white_large_square:", "⬜"}, {":no_entry:", "⛔"},
-        {":fast_forward:", "⏩"},     {":arrow_forward:", "▶️ "},      {":rocket:", "🚀"},
-        {":warning:", "⚠️ "},         {":hourglass:", "⏳"},           {":rotating_light:", "🚨"},
-        {":bell:", "🔔"},             {":checkered_flag:", "🏁"},      {":handshake:", "🤝"}};
+    static const std::pair<const char*, const char*> emoji[] = {{":white_check_mark:", "✅"},
+                                                                {":white_large_square:", "⬜"},
+                                                                {":no_entry:", "⛔"},
+                                                                {":fast_forward:", "⏩"},
+                                                                {":arrow_forward:", "▶️ "},
+                                                                {":rocket:", "🚀"},
+                                                                {":warning:", "⚠️ "},
+                                                                {":hourglass:", "⏳"},
+                                                                {":rotating_light:", "🚨"},
+                                                                {":bell:", "🔔"},
+                                                                {":checkered_flag:", "🏁"},
+                                                                {":handshake:", "🤝"}};
     for (const auto& [code, glyph] : emoji) {
         for (auto pos = text.find(code); pos != std::string::npos; pos = text.find(code, pos)) {
             text.replace(pos, std::strlen(code), glyph);
@@ -85,13 +92,15 @@ std::string render_mrkdwn(std::string text) {
     text = std::regex_replace(text, std::regex("<@([UW][A-Z0-9]+)>"), "@$1");
     text = std::regex_replace(text, std::regex("<(https?://[^|>]+)\\|([^>]*)>"), "$2 ($1)");
     if (color) {
-        text = std::regex_replace(text, std::regex("(^|[\\s(])\\*([^*\\n]+)\\*"), "$1\033[1m$2\033[0m");
+        text = std::regex_replace(text, std::regex("(^|[\\s(])\\*([^*\\n]+)\\*"),
+                                  "$1\033[1m$2\033[0m");
         text = std::regex_replace(text, std::regex("`([^`\\n]+)`"), "\033[36m$1\033[0m");
         text = std::regex_replace(text, std::regex("(^|\\s)_([^_\\n]+)_"), "$1\033[3m$2\033[0m");
     } else {
         text = std::regex_replace(text, std::regex("(^|[\\s(])\\*([^*\\n]+)\\*"), "$1$2");
     }
-    for (auto [from, to] : {std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"}, std::pair{"&amp;", "&"}}) {
+    for (auto [from, to] :
+         {std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"}, std::pair{"&amp;", "&"}}) {
         for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos)) {
             text.replace(pos, std::strlen(from), to);
             pos += std::strlen(to);
@@ -112,7 +121,8 @@ std::string indent(const std::string& text) {
 }
 
 void print_message(const std::string& heading, const json& body) {
-    std::string out = style(heading, "2") + "\n";
+    // On a terminal, draw over the prompt line; the prompt is drawn again afterwards.
+    std::string out = (color ? "\r\033[K" : "\n") + style(heading, "2") + "\n";
     auto blocks = body.find("blocks");
     if (blocks == body.end() || !blocks->is_array() || blocks->empty()) {
         out += indent(render_mrkdwn(body.value("text", ""))) + "\n";
@@ -141,7 +151,8 @@ pid_t spawn_bot(const options& opt, const std::string& api_url) {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
         std::string_view v(*e);
-        if (!v.starts_with("SLACK_") && !v.starts_with("SSL_CERT_") && !v.starts_with("RELBOT_DB=")) {
+        if (!v.starts_with("SLACK_") && !v.starts_with("SSL_CERT_") &&
+            !v.starts_with("RELBOT_DB=")) {
             env.emplace_back(v);
         }
     }
@@ -159,7 +170,8 @@ pid_t spawn_bot(const options& opt, const std::string& api_url) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, opt.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, opt.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     posix_spawn_file_actions_adddup2(&actions, 2, 1);
     std::string bin = opt.demo_bot;
     char* argv[] = {bin.data(), nullptr};
@@ -201,7 +213,8 @@ int run_control(net::io_context& ioc, relbot::sim::server& srv, const options& o
         }
         auto op = json::parse(*line, nullptr, false);
         if (op.is_discarded() || !op.is_object()) {
-            std::cout << json{{"event", "error"}, {"error", "not a JSON object"}}.dump() << std::endl;
+            std::cout << json{{"event", "error"}, {"error", "not a JSON object"}}.dump()
+                      << std::endl;
             return;
         }
         if (op.value("op", "") == "quit") {
@@ -220,8 +233,8 @@ int run_control(net::io_context& ioc, relbot::sim::server& srv, const options& o
 // types becomes a slash command, and what the bot says is drawn in the terminal.
 class demo {
 public:
-    demo(net::io_context& ioc, const options& opt) : ioc_(ioc), opt_(opt), child_exit_(ioc, SIGCHLD),
-                                                      interrupt_(ioc, SIGINT, SIGTERM) {}
+    demo(net::io_context& ioc, const options& opt)
+        : ioc_(ioc), opt_(opt), child_exit_(ioc, SIGCHLD), interrupt_(ioc, SIGINT, SIGTERM) {}
 
     void on_event(const json& e) {
         auto type = e.value("event", "");
@@ -229,15 +242,13 @@ public:
             connected_ = true;
             std::cout << style("relbot connected.", "1;32") << "\n";
         } else if (type == "ack" && e.contains("payload")) {
-            std::cout << "\n";
             print_message("relbot → only you", e["payload"]);
         } else if (type == "api_call" && e.value("method", "") == "chat.postMessage") {
             auto channel = e["args"].value("channel", "");
-            std::cout << "\n";
-            print_message("relbot → " + (channel == "C0DEMO" ? std::string("#release-demo") : channel),
-                          e["args"]);
+            print_message(
+                "relbot → " + (channel == "C0DEMO" ? std::string("#release-demo") : channel),
+                e["args"]);
         } else if (type == "api_call" && e.value("method", "") == "chat.update") {
-            std::cout << "\n";
             print_message("relbot ✎ updated a message in #release-demo", e["args"]);
         } else if (type == "tls_error") {
             std::cout << style("TLS error: " + e.value("error", ""), "1;31") << "\n";
@@ -245,15 +256,16 @@ public:
             return;
         }
         if (!quitting_) {
-            std::cout << style("you › ", "1;32") << "/release " << std::flush;
+            std::cout << style("you › ", "1;32") << std::flush;
         }
     }
 
     int run(relbot::sim::server& srv) {
         color = isatty(STDOUT_FILENO) != 0;
         std::cout << style("relbot sandbox", "1") << " — a local stand-in for Slack.\n"
-                  << "You are @you in #release-demo. Type a command after /release (try `help`,\n"
-                  << "`start v1.0`, `status`); `quit` or Ctrl-D ends the demo.\n"
+                  << "You are @you in #release-demo. Type /release commands as you would in Slack\n"
+                  << "(try `/release help`, `/release start v1.0`, `/release status`);\n"
+                  << "`quit` or Ctrl-D ends the demo.\n"
                   << style("bot log: " + opt_.log + " · database: " + opt_.db, "2") << "\n"
                   << "Starting relbot…" << std::endl;
         child_ = spawn_bot(opt_, srv.api_url());
@@ -312,7 +324,8 @@ private:
                 std::cout << "relbot stopped cleanly. Bye." << std::endl;
             } else {
                 std::cout << "\n"
-                          << style("relbot exited (status " + std::to_string(code) + "); see " + opt_.log,
+                          << style("relbot exited (status " + std::to_string(code) + "); see " +
+                                       opt_.log,
                                    "1;31")
                           << std::endl;
                 exit_status_ = 1;
@@ -370,7 +383,9 @@ int main(int argc, char** argv) {
         }
     }
     if (opt.ca_file.empty()) {
-        opt.ca_file = (fs::temp_directory_path() / ("relbot-sim-ca-" + std::to_string(getpid()) + ".pem")).string();
+        opt.ca_file =
+            (fs::temp_directory_path() / ("relbot-sim-ca-" + std::to_string(getpid()) + ".pem"))
+                .string();
     }
 
     net::io_context ioc{1};

@@ -16,7 +16,6 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
-
 #include <chrono>
 #include <deque>
 #include <map>
@@ -78,7 +77,8 @@ json parse_form(std::string_view body) {
         body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
         auto eq = pair.find('=');
         auto key = form_decode(pair.substr(0, eq));
-        auto value = eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
+        auto value =
+            eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
         if (!key.empty()) {
             out[key] = value;
         }
@@ -111,8 +111,12 @@ struct ws_connection {
 
 struct server::impl : std::enable_shared_from_this<impl> {
     impl(net::io_context& ioc_, server_options opts_, event_sink sink_)
-        : ioc(ioc_), opts(std::move(opts_)), sink(std::move(sink_)), pki(make_test_pki(opts.cert)),
-          tls(ssl::context::tls_server), acceptor(ioc) {
+        : ioc(ioc_),
+          opts(std::move(opts_)),
+          sink(std::move(sink_)),
+          pki(make_test_pki(opts.cert)),
+          tls(ssl::context::tls_server),
+          acceptor(ioc) {
         tls.use_certificate_chain(net::buffer(pki.server_cert_pem));
         tls.use_private_key(net::buffer(pki.server_key_pem), ssl::context::pem);
         tcp::endpoint ep(net::ip::make_address("127.0.0.1"), opts.port);
@@ -202,7 +206,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
         }
 
         beast::get_lowest_layer(stream).expires_never();
-        auto conn = std::make_shared<ws_connection>(self->next_connection++, ws_stream(std::move(stream)));
+        auto conn =
+            std::make_shared<ws_connection>(self->next_connection++, ws_stream(std::move(stream)));
         conn->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
         auto [aec] = co_await conn->ws.async_accept(req, nothrow);
         if (aec) {
@@ -346,7 +351,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
         if (content_type.starts_with("application/json")) {
             args = json::parse(req.body(), nullptr, false);
             if (args.is_discarded()) {
-                return api_response(req, method, args, 200, {{"ok", false}, {"error", "invalid_json"}});
+                return api_response(req, method, args, 200,
+                                    {{"ok", false}, {"error", "invalid_json"}});
             }
             if (!args.is_object()) {
                 return api_response(req, method, args, 200,
@@ -386,7 +392,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
             auto f = it->second.front();
             it->second.pop_front();
             if (f.status != 200) {
-                json body = {{"ok", false}, {"error", f.status == 429 ? "ratelimited" : "http_error"}};
+                json body = {{"ok", false},
+                             {"error", f.status == 429 ? "ratelimited" : "http_error"}};
                 auto res = api_response(req, method, args, f.status, body);
                 if (f.status == 429) {
                     res.set(http::field::retry_after, std::to_string(f.retry_after));
@@ -411,10 +418,10 @@ struct server::impl : std::enable_shared_from_this<impl> {
                                 "/link/?ticket=" + ticket + "&app_id=A0SIM"}};
         }
         if (method == "auth.test") {
-            return {{"ok", true},          {"url", "https://sandbox.slack.com/"},
-                    {"team", "Sandbox"},   {"user", "relbot"},
-                    {"team_id", "T0SIM"},  {"user_id", "U0BOT"},
-                    {"bot_id", "B0BOT"},   {"is_enterprise_install", false}};
+            return {{"ok", true},         {"url", "https://sandbox.slack.com/"},
+                    {"team", "Sandbox"},  {"user", "relbot"},
+                    {"team_id", "T0SIM"}, {"user_id", "U0BOT"},
+                    {"bot_id", "B0BOT"},  {"is_enterprise_install", false}};
         }
         if (method == "chat.postMessage") {
             auto channel = str("channel");
@@ -433,7 +440,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
                 channel = "D" + channel.substr(1);
             }
             auto ts = next_ts();
-            json message = {{"type", "message"}, {"ts", ts}, {"bot_id", "B0BOT"}, {"text", str("text")}};
+            json message = {
+                {"type", "message"}, {"ts", ts}, {"bot_id", "B0BOT"}, {"text", str("text")}};
             if (has_blocks) {
                 message["blocks"] = *blocks;
             }
@@ -460,8 +468,9 @@ struct server::impl : std::enable_shared_from_this<impl> {
         if (method == "conversations.open") {
             auto users = str("users");
             if (users.empty() || users.find(',') != std::string::npos) {
-                return {{"ok", false}, {"error", users.empty() ? "users_list_not_supplied"
-                                                                : "not_implemented_in_sim"}};
+                return {{"ok", false},
+                        {"error",
+                         users.empty() ? "users_list_not_supplied" : "not_implemented_in_sim"}};
             }
             return {{"ok", true}, {"channel", {{"id", "D" + users.substr(1)}}}};
         }
@@ -490,14 +499,15 @@ struct server::impl : std::enable_shared_from_this<impl> {
                      {"response", body}};
         calls.push_back(call);
         emit(call);
-        return text_response(req, static_cast<http::status>(status), "application/json; charset=utf-8",
-                             dump(body));
+        return text_response(req, static_cast<http::status>(status),
+                             "application/json; charset=utf-8", dump(body));
     }
 
-    static http::response<http::string_body> text_response(const http::request<http::string_body>& req,
-                                                           http::status status,
-                                                           const char* content_type,
-                                                           std::string body) {
+    static http::response<http::string_body> text_response(
+        const http::request<http::string_body>& req,
+        http::status status,
+        const char* content_type,
+        std::string body) {
         http::response<http::string_body> res{status, req.version()};
         res.set(http::field::server, "relbot-sim");
         res.set(http::field::content_type, content_type);
@@ -548,7 +558,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
             if (!op.contains("frame")) {
                 return error("send needs \"frame\" (an object or a string)");
             }
-            deliver(op, op["frame"].is_string() ? op["frame"].get<std::string>() : dump(op["frame"]));
+            deliver(op,
+                    op["frame"].is_string() ? op["frame"].get<std::string>() : dump(op["frame"]));
             return;
         }
         if (name == "disconnect") {
@@ -603,7 +614,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
             emit({{"event", "connections"}, {"open", ids}});
             return;
         }
-        error("unknown op; ops are slash_command, send, disconnect, drop, fail, calls, connections");
+        error(
+            "unknown op; ops are slash_command, send, disconnect, drop, fail, calls, connections");
     }
 
     net::io_context& ioc;

@@ -4,13 +4,11 @@
 // Single-threaded: all of it runs on the io_context it is given.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
-
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

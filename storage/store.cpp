@@ -13,17 +13,21 @@ namespace {
 
 std::string_view to_string(outbox_state s) {
     switch (s) {
-        case outbox_state::pending: return "pending";
-        case outbox_state::sending: return "sending";
-        case outbox_state::sent: return "sent";
-        case outbox_state::failed: return "failed";
+        case outbox_state::pending:
+            return "pending";
+        case outbox_state::sending:
+            return "sending";
+        case outbox_state::sent:
+            return "sent";
+        case outbox_state::failed:
+            return "failed";
     }
     return "pending";
 }
 
 outbox_state parse_outbox_state(std::string_view s) {
-    for (auto v : {outbox_state::pending, outbox_state::sending, outbox_state::sent,
-                   outbox_state::failed}) {
+    for (auto v :
+         {outbox_state::pending, outbox_state::sending, outbox_state::sent, outbox_state::failed}) {
         if (to_string(v) == s) {
             return v;
         }

@@ -115,7 +115,9 @@ private:
 // was changed and the caller may try again.
 class busy_error : public std::exception {
 public:
-    const char* what() const noexcept override { return "the database is locked by another process"; }
+    const char* what() const noexcept override {
+        return "the database is locked by another process";
+    }
 };
 
 // Thrown by insert_release when the channel already has an active release.

@@ -1,7 +1,8 @@
 // End-to-end: the real relbot process against the real relbot-sim process, over TLS and a
 // WebSocket, with a real SQLite file. Every wait has a deadline; nothing sleeps.
-#include <catch2/catch.hpp>
 #include <signal.h>
+
+#include <catch2/catch.hpp>
 
 #include "support/sandbox.hpp"
 
@@ -26,14 +27,15 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-const char* const standard_phases[] = {"Pre-Release Checks",     "Deployment Steps",
+const char* const standard_phases[] = {"Pre-Release Checks",        "Deployment Steps",
                                        "Post-Release Verification", "Communication Steps",
-                                       "Post-Release Monitoring", "Handoff"};
+                                       "Post-Release Monitoring",   "Handoff"};
 
 }  // namespace
 
-TEST_CASE("start is acknowledged within 3 s with an ephemeral reply and announced in the channel once",
-          "[e2e]") {
+TEST_CASE(
+    "start is acknowledged within 3 s with an ephemeral reply and announced in the channel once",
+    "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);
     bot relbot(dir, sim);
@@ -46,7 +48,8 @@ TEST_CASE("start is acknowledged within 3 s with an ephemeral reply and announce
 
     auto post = sim.wait_for(
         [](const json& e) {
-            return e.value("event", "") == "api_call" && e.value("method", "") == "chat.postMessage";
+            return e.value("event", "") == "api_call" &&
+                   e.value("method", "") == "chat.postMessage";
         },
         after(5s));
     REQUIRE(post);
@@ -144,10 +147,11 @@ TEST_CASE("a redelivered envelope is acknowledged again and applied once", "[e2e
     bot relbot(dir, sim);
     wait_connected(sim);
 
-    auto first = ack_payload(sim, sim.slash_command("start v1.0", "C0E2E", "U0MANAGER",
-                                                    {{"envelope_id", "env-dup"}}));
-    auto again = ack_payload(sim, sim.slash_command("start v1.0", "C0E2E", "U0MANAGER",
-                                                    {{"envelope_id", "env-dup"}, {"retry_attempt", 1}}));
+    auto first = ack_payload(
+        sim, sim.slash_command("start v1.0", "C0E2E", "U0MANAGER", {{"envelope_id", "env-dup"}}));
+    auto again =
+        ack_payload(sim, sim.slash_command("start v1.0", "C0E2E", "U0MANAGER",
+                                           {{"envelope_id", "env-dup"}, {"retry_attempt", 1}}));
     CHECK(again == first);  // the same reply, not "already active"
 
     // Unknown envelope types are acknowledged and ignored.
@@ -190,7 +194,8 @@ TEST_CASE("a bot token that Slack refuses is fatal: exit status 1, token never p
     CHECK(sim.calls("apps.connections.open").empty());
 }
 
-TEST_CASE("relbot never talks to a server whose certificate it cannot verify, and says why", "[e2e]") {
+TEST_CASE("relbot never talks to a server whose certificate it cannot verify, and says why",
+          "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);
     // A second sandbox only to get a CA that did not sign the first one's certificate.

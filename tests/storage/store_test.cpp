@@ -1,15 +1,15 @@
 // The store on real SQLite files: migrations, reopening, atomic commands, constraints, the
 // outbox and applied envelopes; and the router's transactions end to end through the store.
-#include <catch2/catch.hpp>
+#include "storage/store.hpp"
 
 #include <SQLiteCpp/Database.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
 
 #include "commands/router.hpp"
 #include "storage/database.hpp"
-#include "storage/store.hpp"
 
 using namespace relbot;
 
@@ -73,7 +73,8 @@ TEST_CASE("an empty file is migrated to the current schema, and reopening change
         SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
         CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::schema_version());
         CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
-        for (const char* table : {"releases", "phases", "items", "audit", "outbox", "applied_envelopes"}) {
+        for (const char* table :
+             {"releases", "phases", "items", "audit", "outbox", "applied_envelopes"}) {
             CHECK(raw.tableExists(table));
         }
     }

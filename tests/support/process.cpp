@@ -42,7 +42,9 @@ std::map<std::string, std::string> current_environment() {
     return out;
 }
 
-process::process(std::vector<std::string> argv, std::map<std::string, std::string> env, std::string cwd) {
+process::process(std::vector<std::string> argv,
+                 std::map<std::string, std::string> env,
+                 std::string cwd) {
     int in[2];
     int out[2];
     int err[2];

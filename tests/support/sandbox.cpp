@@ -8,12 +8,14 @@
 namespace relbot::test {
 
 sandbox::sandbox(const temp_dir& dir, std::vector<std::string> extra_args)
-    : proc_([&] {
-          std::vector<std::string> argv = {RELBOT_SIM_BIN, "--ca-file", dir.file("sim-ca.pem")};
-          argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-          return argv;
-      }(),
-            current_environment(), dir.path()) {
+    : proc_(
+          [&] {
+              std::vector<std::string> argv = {RELBOT_SIM_BIN, "--ca-file", dir.file("sim-ca.pem")};
+              argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+              return argv;
+          }(),
+          current_environment(),
+          dir.path()) {
     auto ready = wait_event("ready", after(std::chrono::seconds(10)));
     if (!ready) {
         throw std::runtime_error("relbot-sim did not report ready");
@@ -26,7 +28,8 @@ void sandbox::send(const json& op) {
     proc_.write_line(op.dump());
 }
 
-std::optional<json> sandbox::wait_for(const std::function<bool(const json&)>& match, deadline until) {
+std::optional<json> sandbox::wait_for(const std::function<bool(const json&)>& match,
+                                      deadline until) {
     while (auto line = proc_.read_stdout_line(until)) {
         auto event = json::parse(*line, nullptr, false);
         if (event.is_discarded()) {
@@ -57,7 +60,8 @@ std::string sandbox::slash_command(const std::string& text,
     return op["envelope_id"].get<std::string>();
 }
 
-std::optional<json> sandbox::wait_ack(const std::string& envelope_id, std::chrono::milliseconds within) {
+std::optional<json> sandbox::wait_ack(const std::string& envelope_id,
+                                      std::chrono::milliseconds within) {
     return wait_for(
         [&](const json& e) {
             return e.value("event", "") == "ack" && e.value("envelope_id", "") == envelope_id;
@@ -90,19 +94,20 @@ std::map<std::string, std::string> bot_environment(const temp_dir& dir, const sa
 }
 
 bot::bot(const temp_dir& dir, const sandbox& sim, std::map<std::string, std::string> overrides)
-    : proc_({RELBOT_BIN},
-            [&] {
-                auto env = bot_environment(dir, sim);
-                for (auto& [k, v] : overrides) {
-                    if (v.empty()) {
-                        env.erase(k);
-                    } else {
-                        env[k] = v;
-                    }
-                }
-                return env;
-            }(),
-            dir.path()) {}
+    : proc_(
+          {RELBOT_BIN},
+          [&] {
+              auto env = bot_environment(dir, sim);
+              for (auto& [k, v] : overrides) {
+                  if (v.empty()) {
+                      env.erase(k);
+                  } else {
+                      env[k] = v;
+                  }
+              }
+              return env;
+          }(),
+          dir.path()) {}
 
 std::optional<int> bot::stop() {
     proc_.signal(SIGTERM);

@@ -2,11 +2,10 @@
 // what the sandbox reports (acks, Web API calls) with deadlines.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

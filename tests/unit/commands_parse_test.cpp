@@ -1,6 +1,5 @@
 // Parsing `/release …` text: the commands that exist today and their bad inputs.
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "commands/parse.hpp"

@@ -1,8 +1,8 @@
 // Configuration: defaults, every variable's checks, .env parsing, and secrets kept out of
 // error messages.
-#include <catch2/catch.hpp>
-
 #include "bot/config.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace relbot::bot;
 
@@ -64,7 +64,8 @@ TEST_CASE("a missing or malformed token is named, and its value never shown", "[
         CHECK(error_for(env).variable == "SLACK_BOT_TOKEN");
     }
     SECTION("tokens swapped") {
-        env_map env = {{"SLACK_APP_TOKEN", "xoxb-1-secretbot"}, {"SLACK_BOT_TOKEN", "xapp-1-secretapp"}};
+        env_map env = {{"SLACK_APP_TOKEN", "xoxb-1-secretbot"},
+                       {"SLACK_BOT_TOKEN", "xapp-1-secretapp"}};
         auto e = error_for(env);
         CHECK(e.variable == "SLACK_APP_TOKEN");
         CHECK(e.to_string().find("xapp-") != std::string::npos);
@@ -84,20 +85,14 @@ TEST_CASE("every other variable is checked and named when wrong", "[unit]") {
         const char* name;
         const char* value;
     };
-    auto [name, value] = GENERATE(bad{"SLACK_API_URL", "http://slack.com/api/"},
-                                  bad{"SLACK_API_URL", "not a url"},
-                                  bad{"RELBOT_ADMINS", "U1,bob"},
-                                  bad{"RELBOT_REMINDER_INTERVAL", "4 hours"},
-                                  bad{"RELBOT_REMINDER_INTERVAL", "30s"},
-                                  bad{"RELBOT_ESCALATE_AFTER", "0"},
-                                  bad{"RELBOT_ESCALATE_AFTER", "two"},
-                                  bad{"RELBOT_QUIET_HOURS", "20"},
-                                  bad{"RELBOT_QUIET_HOURS", "20-25"},
-                                  bad{"RELBOT_CONNECTIONS", "11"},
-                                  bad{"RELBOT_CONNECTIONS", "0"},
-                                  bad{"RELBOT_LOG_LEVEL", "verbose"},
-                                  bad{"RELBOT_HEALTH_ADDR", "8080"},
-                                  bad{"RELBOT_HEALTH_ADDR", "localhost:99999"});
+    auto [name, value] =
+        GENERATE(bad{"SLACK_API_URL", "http://slack.com/api/"}, bad{"SLACK_API_URL", "not a url"},
+                 bad{"RELBOT_ADMINS", "U1,bob"}, bad{"RELBOT_REMINDER_INTERVAL", "4 hours"},
+                 bad{"RELBOT_REMINDER_INTERVAL", "30s"}, bad{"RELBOT_ESCALATE_AFTER", "0"},
+                 bad{"RELBOT_ESCALATE_AFTER", "two"}, bad{"RELBOT_QUIET_HOURS", "20"},
+                 bad{"RELBOT_QUIET_HOURS", "20-25"}, bad{"RELBOT_CONNECTIONS", "11"},
+                 bad{"RELBOT_CONNECTIONS", "0"}, bad{"RELBOT_LOG_LEVEL", "verbose"},
+                 bad{"RELBOT_HEALTH_ADDR", "8080"}, bad{"RELBOT_HEALTH_ADDR", "localhost:99999"});
     auto env = valid_env();
     env[name] = value;
     auto e = error_for(env);

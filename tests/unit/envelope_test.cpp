@@ -1,16 +1,18 @@
 // Socket Mode frames (fixtures in the shape of Slack's documentation), acks, redelivery keys,
 // backoff and log redaction: the pure parts of bot/.
+#include "bot/envelope.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "bot/backoff.hpp"
-#include "bot/envelope.hpp"
 #include "bot/log.hpp"
 
 using namespace relbot::bot;
 using nlohmann::json;
 
 TEST_CASE("hello and disconnect frames are recognised", "[unit]") {
-    auto f = parse_frame(R"({"type":"hello","num_connections":2,"connection_info":{"app_id":"A0123"},
+    auto f =
+        parse_frame(R"({"type":"hello","num_connections":2,"connection_info":{"app_id":"A0123"},
         "debug_info":{"host":"applink-7","build_number":54,"approximate_connection_time":18060}})");
     REQUIRE(std::holds_alternative<hello_frame>(f));
     CHECK(std::get<hello_frame>(f).num_connections == 2);
@@ -18,14 +20,16 @@ TEST_CASE("hello and disconnect frames are recognised", "[unit]") {
     CHECK(std::get<hello_frame>(f).approximate_connection_time == 18060);
     CHECK_FALSE(envelope_id_of(f));
 
-    f = parse_frame(R"({"type":"disconnect","reason":"refresh_requested","debug_info":{"host":"applink-7"}})");
+    f = parse_frame(
+        R"({"type":"disconnect","reason":"refresh_requested","debug_info":{"host":"applink-7"}})");
     REQUIRE(std::holds_alternative<disconnect_frame>(f));
     CHECK(std::get<disconnect_frame>(f).reason == "refresh_requested");
     CHECK_FALSE(dedupe_key_of(f));
 }
 
 TEST_CASE("a slash command envelope carries every field as Slack sends it", "[unit]") {
-    auto f = parse_frame(R"({"envelope_id":"6a1e-1","type":"slash_commands","accepts_response_payload":true,
+    auto f = parse_frame(
+        R"({"envelope_id":"6a1e-1","type":"slash_commands","accepts_response_payload":true,
         "payload":{"token":"x","team_id":"T0001","team_domain":"acme","channel_id":"C0123ABCD",
         "channel_name":"releases","user_id":"U0456EFGH","user_name":"jdoe","command":"/release",
         "text":"assign 2.3 <@U0789IJKL|pat> due 2h","api_app_id":"A0123","is_enterprise_install":"false",
@@ -44,7 +48,8 @@ TEST_CASE("a slash command envelope carries every field as Slack sends it", "[un
 }
 
 TEST_CASE("events are deduplicated by event_id, not by envelope_id", "[unit]") {
-    auto f = parse_frame(R"({"envelope_id":"e-2","type":"events_api","accepts_response_payload":false,
+    auto f =
+        parse_frame(R"({"envelope_id":"e-2","type":"events_api","accepts_response_payload":false,
         "retry_attempt":1,"retry_reason":"timeout",
         "payload":{"type":"event_callback","team_id":"T0001","event_id":"Ev0ABCDEF","event_time":1712345678,
         "event":{"type":"app_mention","user":"U1","text":"<@U0BOT> status","channel":"C1","ts":"1.2"}}})");
@@ -56,7 +61,8 @@ TEST_CASE("events are deduplicated by event_id, not by envelope_id", "[unit]") {
 }
 
 TEST_CASE("interactive and unknown envelopes still get acknowledged", "[unit]") {
-    auto i = parse_frame(R"({"envelope_id":"i-1","type":"interactive","payload":{"type":"block_actions"}})");
+    auto i = parse_frame(
+        R"({"envelope_id":"i-1","type":"interactive","payload":{"type":"block_actions"}})");
     REQUIRE(std::holds_alternative<interactive_envelope>(i));
     CHECK(std::get<interactive_envelope>(i).interaction_type == "block_actions");
     CHECK(envelope_id_of(i) == "i-1");
@@ -67,8 +73,8 @@ TEST_CASE("interactive and unknown envelopes still get acknowledged", "[unit]") 
 }
 
 TEST_CASE("malformed frames never throw, and keep the envelope_id when there is one", "[unit]") {
-    for (const char* text : {"", "not json", "[1,2]", "{\"type\":\"slash_commands\"}", "{\"type\":42}",
-                             "{\"envelope_id\":7}"}) {
+    for (const char* text : {"", "not json", "[1,2]", "{\"type\":\"slash_commands\"}",
+                             "{\"type\":42}", "{\"envelope_id\":7}"}) {
         auto f = parse_frame(text);
         CHECK(std::holds_alternative<malformed_frame>(f));
         CHECK_FALSE(envelope_id_of(f));
@@ -83,10 +89,12 @@ TEST_CASE("malformed frames never throw, and keep the envelope_id when there is 
 TEST_CASE("acks carry the envelope_id and the optional payload", "[unit]") {
     CHECK(json::parse(make_ack("abc", nullptr)) == json{{"envelope_id", "abc"}});
     json payload = {{"text", "hi"}, {"response_type", "ephemeral"}};
-    CHECK(json::parse(make_ack("abc", &payload)) == json{{"envelope_id", "abc"}, {"payload", payload}});
+    CHECK(json::parse(make_ack("abc", &payload)) ==
+          json{{"envelope_id", "abc"}, {"payload", payload}});
 }
 
-TEST_CASE("backoff doubles from 1 s to a 30 s cap with jitter between half and all of it", "[unit]") {
+TEST_CASE("backoff doubles from 1 s to a 30 s cap with jitter between half and all of it",
+          "[unit]") {
     using std::chrono::milliseconds;
     CHECK(backoff_delay(1, 0.999) <= milliseconds(1000));
     CHECK(backoff_delay(1, 0.0) == milliseconds(500));

@@ -1,8 +1,9 @@
 // Rendering: what people read, and Block Kit's limits held even for huge templates.
+#include "commands/render.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "checklist/release.hpp"
-#include "commands/render.hpp"
 
 using namespace relbot;
 using nlohmann::json;
@@ -47,7 +48,8 @@ checklist::release standard_release() {
 
 }  // namespace
 
-TEST_CASE("status shows every phase with progress and the current phase's items in full", "[unit]") {
+TEST_CASE("status shows every phase with progress and the current phase's items in full",
+          "[unit]") {
     auto r = standard_release();
     r.phases[0].items[0].state = checklist::item_state::done;
     r.phases[0].items[1].state = checklist::item_state::blocked;
@@ -69,7 +71,8 @@ TEST_CASE("status shows every phase with progress and the current phase's items 
 }
 
 TEST_CASE("text from a template or a user is escaped in every message", "[unit]") {
-    checklist::checklist_template t{"evil", {{"<!channel> phase", std::nullopt, {{"<@U999> & co", "x"}}}}};
+    checklist::checklist_template t{"evil",
+                                    {{"<!channel> phase", std::nullopt, {{"<@U999> & co", "x"}}}}};
     auto r = checklist::make_release(t, "C1", "v1", "U1", 0);
     for (const auto& m : {commands::render_status(r), commands::render_release_started(r)}) {
         auto text = all_text(m);
@@ -82,7 +85,8 @@ TEST_CASE("text from a template or a user is escaped in every message", "[unit]"
 TEST_CASE("a huge template still renders within Block Kit limits", "[unit]") {
     checklist::checklist_template t{"big", {}};
     for (int p = 0; p < 60; ++p) {
-        checklist::template_phase phase{"Phase " + std::to_string(p) + std::string(100, 'p'), std::nullopt, {}};
+        checklist::template_phase phase{
+            "Phase " + std::to_string(p) + std::string(100, 'p'), std::nullopt, {}};
         for (int i = 0; i < 200; ++i) {
             phase.items.push_back({"Item " + std::to_string(i) + " " + std::string(180, 'x'), "d"});
         }
@@ -95,7 +99,8 @@ TEST_CASE("a huge template still renders within Block Kit limits", "[unit]") {
     check_block_kit_limits(commands::render_release_started(r));
 }
 
-TEST_CASE("the release-started announcement names the version, the manager and the first phase", "[unit]") {
+TEST_CASE("the release-started announcement names the version, the manager and the first phase",
+          "[unit]") {
     auto m = commands::render_release_started(standard_release());
     check_block_kit_limits(m);
     CHECK(m.text.find("v1.0") != std::string::npos);

@@ -1,14 +1,16 @@
 // Slugs and the small text helpers of the core.
+#include "checklist/slug.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "checklist/release.hpp"
-#include "checklist/slug.hpp"
 
 using namespace relbot::checklist;
 
-TEST_CASE("a slug is the lower-case title with runs of other characters turned into a dash", "[unit]") {
+TEST_CASE("a slug is the lower-case title with runs of other characters turned into a dash",
+          "[unit]") {
     CHECK(make_slug("Smoke Tests (Production)") == "smoke-tests-production");
     CHECK(make_slug("CI/CD Status") == "ci-cd-status");
     CHECK(make_slug("  --Backup--  ") == "backup");
@@ -23,7 +25,8 @@ TEST_CASE("slugs are unique within a release: a repeated title gets -2", "[unit]
     CHECK(make_unique_slugs({"A", "A", "A 2"}) == std::vector<std::string>{"a", "a-3", "a-2"});
 }
 
-TEST_CASE("a release made from the standard template has every item open with unique slugs", "[unit]") {
+TEST_CASE("a release made from the standard template has every item open with unique slugs",
+          "[unit]") {
     template_library lib;
     auto r = make_release(*lib.find("standard"), "C1", "v1.0", "U1", 1000);
     CHECK(r.phases.size() == 6);

@@ -1,7 +1,7 @@
 // Template parsing: the standard checklist and the ways a template can be broken.
-#include <catch2/catch.hpp>
-
 #include "checklist/template.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace relbot::checklist;
 
@@ -39,7 +39,8 @@ TEST_CASE("the standard template has 6 phases and 33 items with the seed's title
     CHECK(counts == std::vector<std::size_t>{9, 6, 6, 5, 4, 3});
 
     CHECK(t.phases[0].items[0].title == "CI/CD Status");
-    CHECK(t.phases[0].items[0].description == "Verify all CI builds are green for the release candidate");
+    CHECK(t.phases[0].items[0].description ==
+          "Verify all CI builds are green for the release candidate");
     CHECK(t.phases[2].items[0].title == "Smoke Tests (Production)");
     CHECK(t.phases[5].items[2].title == "Team Retrospective");
 
@@ -54,8 +55,10 @@ TEST_CASE("the standard template has 6 phases and 33 items with the seed's title
 }
 
 TEST_CASE("phase windows accept the contract's units, singular or plural", "[unit]") {
-    CHECK(parse_phase_window("(24-48 hours)") == phase_window{std::chrono::hours(24), std::chrono::hours(48)});
-    CHECK(parse_phase_window("(1 day)") == phase_window{std::chrono::hours(24), std::chrono::hours(24)});
+    CHECK(parse_phase_window("(24-48 hours)") ==
+          phase_window{std::chrono::hours(24), std::chrono::hours(48)});
+    CHECK(parse_phase_window("(1 day)") ==
+          phase_window{std::chrono::hours(24), std::chrono::hours(24)});
     CHECK(parse_phase_window("(30-90 minutes)") ==
           phase_window{std::chrono::minutes(30), std::chrono::minutes(90)});
     CHECK(parse_phase_window("(45 seconds)") ==
@@ -65,7 +68,8 @@ TEST_CASE("phase windows accept the contract's units, singular or plural", "[uni
     CHECK_FALSE(parse_phase_window("(24-48 fortnights)"));
     CHECK(format_phase_window({std::chrono::hours(24), std::chrono::hours(48)}) == "1-2 days");
     CHECK(format_phase_window({std::chrono::hours(2), std::chrono::hours(6)}) == "2-6 hours");
-    CHECK(format_phase_window({std::chrono::minutes(90), std::chrono::minutes(90)}) == "90 minutes");
+    CHECK(format_phase_window({std::chrono::minutes(90), std::chrono::minutes(90)}) ==
+          "90 minutes");
 }
 
 TEST_CASE("a bracket that is not a window stays part of the phase title", "[unit]") {
@@ -95,7 +99,8 @@ TEST_CASE("malformed templates are refused with the file and line", "[unit]") {
         CHECK(e.message.find("no phases") != std::string::npos);
     }
     SECTION("a phase with no items, in the middle") {
-        auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] **A**: a\n\n## Two\n\n## Three\n- [ ] **B**: b\n"));
+        auto e = parsed_error(parse_template(
+            "t", "t.md", "## One\n- [ ] **A**: a\n\n## Two\n\n## Three\n- [ ] **B**: b\n"));
         CHECK(e.line == 4);
         CHECK(e.message.find("\"Two\" has no items") != std::string::npos);
         CHECK(e.to_string().starts_with("t.md:4: "));
@@ -105,12 +110,14 @@ TEST_CASE("malformed templates are refused with the file and line", "[unit]") {
         CHECK(e.line == 3);
     }
     SECTION("an item before the first phase") {
-        auto e = parsed_error(parse_template("t", "t.md", "intro\n- [ ] **A**: a\n## One\n- [ ] **B**: b\n"));
+        auto e = parsed_error(
+            parse_template("t", "t.md", "intro\n- [ ] **A**: a\n## One\n- [ ] **B**: b\n"));
         CHECK(e.line == 2);
         CHECK(e.message.find("before the first phase") != std::string::npos);
     }
     SECTION("an item line without a bold title") {
-        auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] **A**: a\n- [ ] just words\n"));
+        auto e =
+            parsed_error(parse_template("t", "t.md", "## One\n- [ ] **A**: a\n- [ ] just words\n"));
         CHECK(e.line == 3);
         CHECK(e.message.find("- [ ] **Item title**: description") != std::string::npos);
     }
@@ -130,7 +137,8 @@ TEST_CASE("the template library always has standard and lets a file replace it",
     CHECK(lib.find("standard")->item_count() == 33);
     CHECK(lib.find("hotfix") == nullptr);
 
-    auto custom = std::get<checklist_template>(parse_template("standard", "s.md", "## Only\n- [ ] **One**: x\n"));
+    auto custom = std::get<checklist_template>(
+        parse_template("standard", "s.md", "## Only\n- [ ] **One**: x\n"));
     lib.put(custom);
     CHECK(lib.find("standard")->item_count() == 1);
     CHECK(lib.names() == std::vector<std::string>{"standard"});

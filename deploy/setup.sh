@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs relbot's build dependencies on Debian 12 (as root, or through sudo).
+# Does nothing when they are all installed already.
+set -euo pipefail
+
+packages=(cmake g++ make libboost1.81-dev libboost-url1.81-dev libssl-dev nlohmann-json3-dev
+          libsqlitecpp-dev libsqlite3-dev catch2 openssl ca-certificates)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        as_root=(sudo)
+    else
+        echo "setup.sh: these packages are missing and I am not root: ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+echo "setup.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
