@@ -71,9 +71,15 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         store_.mark_failed(row.id, "stored body is not a JSON object");
         co_return;
     }
-    args["channel"] = row.channel;
     store_.mark_sending(row.id);
-    auto result = co_await api_.call(row.method, std::move(args), token_kind::bot);
+    api_result result;
+    if (row.method == "response_url") {
+        // The row's "channel" is the response_url; the body is the message as is.
+        result = co_await api_.post_response_url(row.channel, std::move(args));
+    } else {
+        args["channel"] = row.channel;
+        result = co_await api_.call(row.method, std::move(args), token_kind::bot);
+    }
     auto now = now_();
     switch (result.outcome) {
         case api_outcome::ok: {

@@ -114,3 +114,44 @@ net::awaitable<api_result> web_api::call(std::string method,
 }
 
 }  // namespace relbot::bot
+
+namespace relbot::bot {
+
+net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann::json body) {
+    api_result r;
+    auto endpoint = parse_https_url(url);
+    if (!endpoint) {
+        r.outcome = api_outcome::slack_error;
+        r.error = "response_url is not an https URL";
+        co_return r;
+    }
+    // parse_https_url keeps the path as the base; the request goes to exactly that path.
+    auto path = endpoint->base_path;
+    if (!path.empty() && path.back() == '/' && !url.ends_with("/")) {
+        path.pop_back();
+    }
+    endpoint->base_path = "";
+    auto http = co_await https_post(ctx_, *endpoint, path, "", "application/json; charset=utf-8",
+                                    body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                                    std::chrono::seconds(15));
+    r.http_status = http.response.status;
+    if (http.ec) {
+        r.outcome = api_outcome::network_error;
+        r.error = http.failure;
+    } else if (http.response.status == 200) {
+        r.outcome = api_outcome::ok;
+    } else if (http.response.status == 429) {
+        r.outcome = api_outcome::rate_limited;
+        r.retry_after = std::chrono::seconds(http.response.retry_after_s.value_or(30));
+    } else if (http.response.status >= 500) {
+        r.outcome = api_outcome::server_error;
+        r.error = "http " + std::to_string(http.response.status);
+    } else {
+        r.outcome = api_outcome::slack_error;  // expired or used up: final
+        r.error = "http " + std::to_string(http.response.status);
+    }
+    log_info("response_url.post").kv("status", http.response.status).kv("result", r.ok() ? "ok" : r.error);
+    co_return r;
+}
+
+}  // namespace relbot::bot

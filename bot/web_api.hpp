@@ -46,6 +46,10 @@ public:
     // Calls `method` with `args` as its JSON body. Never throws for network or Slack trouble.
     net::awaitable<api_result> call(std::string method, nlohmann::json args, token_kind token);
 
+    // POSTs `body` to a response_url Slack gave us (no token: the URL is the credential).
+    // ok on HTTP 200; a 4xx is a final slack_error ("http 404"), 5xx and network trouble retry.
+    net::awaitable<api_result> post_response_url(std::string url, nlohmann::json body);
+
 private:
     ssl::context& ctx_;
     https_endpoint base_;

@@ -75,11 +75,55 @@ civil_date civil_from_days(long long z) {
     return {y + (m <= 2 ? 1 : 0), m, d};
 }
 
+// Howard Hinnant's days_from_civil: a proleptic Gregorian date to days since 1970-01-01.
+long long days_from_civil(long long y, unsigned m, unsigned d) {
+    y -= m <= 2 ? 1 : 0;
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<long long>(doe) - 719468;
+}
+
+std::optional<unsigned> digits(std::string_view s, std::size_t n) {
+    if (s.size() != n) {
+        return std::nullopt;
+    }
+    unsigned v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    return v;
+}
+
 std::string two_digits(long long v) {
     return (v < 10 ? "0" : "") + std::to_string(v);
 }
 
 }  // namespace
+
+std::optional<std::int64_t> parse_utc_minutes(std::string_view date, std::string_view time) {
+    if (date.size() != 10 || date[4] != '-' || date[7] != '-' || time.size() != 5 || time[2] != ':') {
+        return std::nullopt;
+    }
+    auto y = digits(date.substr(0, 4), 4);
+    auto m = digits(date.substr(5, 2), 2);
+    auto d = digits(date.substr(8, 2), 2);
+    auto hh = digits(time.substr(0, 2), 2);
+    auto mm = digits(time.substr(3, 2), 2);
+    if (!y || !m || !d || !hh || !mm || *m < 1 || *m > 12 || *d < 1 || *hh > 23 || *mm > 59) {
+        return std::nullopt;
+    }
+    auto days = days_from_civil(*y, *m, *d);
+    auto back = civil_from_days(days);
+    if (back.month != *m || back.day != *d) {
+        return std::nullopt;  // 2026-02-30 and friends
+    }
+    return days * 86400 + *hh * 3600 + *mm * 60;
+}
 
 std::string format_utc(std::int64_t epoch_seconds) {
     long long days = epoch_seconds / 86400;

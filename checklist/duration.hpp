@@ -23,4 +23,8 @@ namespace relbot::checklist {
 // "2026-11-26 04:46 UTC" for epoch seconds (UTC, minutes precision).
 std::string format_utc(std::int64_t epoch_seconds);
 
+// "2026-11-26" and "04:46" (UTC) to epoch seconds; nullopt for anything else, including
+// impossible dates such as 2026-02-30.
+std::optional<std::int64_t> parse_utc_minutes(std::string_view date, std::string_view time);
+
 }  // namespace relbot::checklist

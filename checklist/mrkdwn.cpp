@@ -1,6 +1,8 @@
 // Slack text escaping and safe truncation.
 #include "checklist/mrkdwn.hpp"
 
+#include "checklist/duration.hpp"
+
 namespace relbot::checklist {
 
 std::string escape_mrkdwn(std::string_view text) {
@@ -50,6 +52,11 @@ std::string unescape_slack(std::string_view text) {
         ++i;
     }
     return out;
+}
+
+std::string date_token(std::int64_t epoch_seconds) {
+    return "<!date^" + std::to_string(epoch_seconds) + "^{date_short_pretty} {time}|" +
+           format_utc(epoch_seconds) + ">";
 }
 
 std::string truncate_utf8(std::string_view text, std::size_t max_bytes) {

@@ -1,6 +1,7 @@
 // Slack text escaping: what keeps user text from becoming a mention or a link.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,10 @@ std::string escape_mrkdwn(std::string_view text);
 
 // Turns Slack's `&amp;`, `&lt;`, `&gt;` in text it sent us back into the characters.
 std::string unescape_slack(std::string_view text);
+
+// A Slack date that each reader sees in their own time zone, with a UTC fallback:
+// `<!date^1712345678^{date_short_pretty} {time}|2024-04-05 19:34 UTC>`.
+std::string date_token(std::int64_t epoch_seconds);
 
 // Cuts `text` to at most `max_bytes` bytes on a UTF-8 character boundary, ending with "…"
 // when something was cut.

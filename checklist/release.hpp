@@ -55,6 +55,9 @@ struct release {
     std::string version;
     std::string template_name;
     std::string manager;  // Slack user ID of the release manager
+    std::string oncall;   // named at handoff
+    std::string pm;       // named at handoff, optional
+    std::optional<epoch_seconds> handoff_at;
     release_status status = release_status::active;
     int current_phase = 1;  // 1-based
     epoch_seconds started_at = 0;

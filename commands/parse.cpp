@@ -1,14 +1,19 @@
-// The command table and the parsers of each command's arguments.
+// The command table and the parser of each command's arguments.
 #include "commands/parse.hpp"
 
 #include <array>
 
+#include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 
 namespace relbot::commands {
 namespace {
 
 constexpr std::size_t max_version_bytes = 64;
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 bool is_version_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -20,11 +25,6 @@ bool is_name_char(char c) {
            c == '_' || c == '.';
 }
 
-// User text inside a reply: shortened, and escaped so it cannot mention or link anyone.
-std::string quote(std::string_view word) {
-    return checklist::escape_mrkdwn(checklist::truncate_utf8(word, 40));
-}
-
 template <typename Pred>
 bool all_of(std::string_view s, Pred pred) {
     for (char c : s) {
@@ -32,83 +32,305 @@ bool all_of(std::string_view s, Pred pred) {
             return false;
         }
     }
-    return true;
+    return !s.empty();
 }
 
-command parse_help(std::span<const std::string> /*args*/) {
+// User text inside a reply: shortened, and escaped so it cannot mention or link anyone.
+std::string quote(std::string_view word) {
+    return checklist::escape_mrkdwn(checklist::truncate_utf8(word, 40));
+}
+
+// "<problem> Write `/release <usage>`, for example `/release <example>`."
+usage_error bad(const command_entry& e, std::string_view problem) {
+    return usage_error{std::string(problem) + " Write `/release " + std::string(e.usage) +
+                       "`, for example `/release " + std::string(e.example) + "`."};
+}
+
+std::optional<usage_error> check_version(const command_entry& e, const std::string& v) {
+    if (v.size() > max_version_bytes || !all_of(v, is_version_char)) {
+        return bad(e, "A version is up to 64 letters, digits and `. - _ + /` (not `" + quote(v) + "`).");
+    }
+    return std::nullopt;
+}
+
+// --- one parser per command ---------------------------------------------------------------
+
+command parse_help(const words&, const command_entry&) {
     return help_command{};
 }
 
-command parse_status(std::span<const std::string> args) {
-    if (!args.empty()) {
-        return usage_error{"`status` takes no arguments. Write `/release status`."};
+template <typename Command>
+command parse_no_args(const words& w, const command_entry& e) {
+    if (w.size() > 1) {
+        return bad(e, "`" + std::string(e.name) + "` takes no arguments.");
     }
-    return status_command{};
+    return Command{};
 }
 
-command parse_start(std::span<const std::string> args) {
-    constexpr std::string_view how =
-        "Write `/release start <version> [template <name>]`, for example "
-        "`/release start v2.4.0` or `/release start v2.4.0 template hotfix`.";
-    if (args.empty()) {
-        return usage_error{"`start` needs a version. " + std::string(how)};
+command parse_start(const words& w, const command_entry& e) {
+    if (w.size() < 2) {
+        return bad(e, "`start` needs a version.");
     }
     start_command c;
-    c.version = args[0];
-    if (c.version.size() > max_version_bytes || !all_of(c.version, is_version_char)) {
-        return usage_error{"A version is up to 64 letters, digits and `. - _ + /`. " +
-                           std::string(how)};
+    c.version = w[1];
+    if (auto err = check_version(e, c.version)) {
+        return *err;
     }
-    for (std::size_t i = 1; i < args.size();) {
-        if (args[i] == "template") {
-            if (i + 1 >= args.size()) {
-                return usage_error{"`template` needs a template name. " + std::string(how)};
-            }
-            c.template_name = args[i + 1];
-            if (c.template_name.size() > 64 || !all_of(c.template_name, is_name_char)) {
-                return usage_error{"A template name is letters, digits and `- _ .`. " +
-                                   std::string(how)};
-            }
-            i += 2;
-            continue;
+    for (std::size_t i = 2; i < w.size(); i += 2) {
+        auto key = w[i];
+        if (key != "template" && key != "owners-from") {
+            return bad(e, "I don't understand `" + quote(key) + "` after the version.");
         }
-        return usage_error{"I don't understand `" + quote(args[i]) + "` after the version. " +
-                           std::string(how)};
+        if (i + 1 >= w.size()) {
+            return bad(e, "`" + key + "` needs a value.");
+        }
+        auto value = w[i + 1];
+        if (key == "template") {
+            if (value.size() > 64 || !all_of(value, is_name_char)) {
+                return bad(e, "A template name is letters, digits and `- _ .`.");
+            }
+            c.template_name = value;
+        } else {
+            if (auto err = check_version(e, value)) {
+                return *err;
+            }
+            c.owners_from = value;
+        }
     }
     return c;
 }
 
-constexpr std::array<command_entry, 3> table = {{
-    {"start", "start <version> [template <name>]",
-     "start a release in this channel; you become its release manager", parse_start},
-    {"status", "status", "the active release: every phase, and the items of the current one",
-     parse_status},
-    {"help", "help", "this list", parse_help},
+// Commands shaped `<name> <item>` with nothing after.
+template <typename Command>
+command parse_item_only(const words& w, const command_entry& e) {
+    if (w.size() < 2) {
+        return bad(e, "`" + std::string(e.name) + "` needs an item (its number such as `2.3`, or its name).");
+    }
+    if (w.size() > 2) {
+        return bad(e, "`" + std::string(e.name) + "` takes only the item.");
+    }
+    Command c;
+    c.item = w[1];
+    return c;
+}
+
+// Commands shaped `<name> <item> <text>`; the text is required unless `optional_text`.
+template <typename Command, auto Field, bool optional_text>
+command parse_item_text(const words& w, const command_entry& e) {
+    if (w.size() < 2) {
+        return bad(e, "`" + std::string(e.name) + "` needs an item (its number such as `2.3`, or its name).");
+    }
+    Command c;
+    c.item = w[1];
+    c.*Field = w.rest(2);
+    if (!optional_text && (c.*Field).empty()) {
+        return bad(e, "`" + std::string(e.name) + "` needs a reason after the item.");
+    }
+    return c;
+}
+
+command parse_assign(const words& w, const command_entry& e) {
+    if (w.size() < 3) {
+        return bad(e, "`assign` needs an item and a person.");
+    }
+    assign_command c;
+    c.item = w[1];
+    auto user = parse_mention(w[2]);
+    if (!user) {
+        return bad(e, "`" + quote(w[2]) + "` is not a mention: type @ and pick the person, so Slack sends who it is.");
+    }
+    c.user = *user;
+    if (w.size() == 3) {
+        return c;
+    }
+    if (w[3] != "due" || w.size() < 5) {
+        return bad(e, "After the person, only `due <when>` may follow.");
+    }
+    constexpr std::string_view when = "A due time is a duration from now (`45s`, `30m`, `2h`, `1d`) or `YYYY-MM-DD HH:MM` in UTC.";
+    if (w.size() == 5) {
+        auto d = checklist::parse_duration(w[4]);
+        if (!d) {
+            return bad(e, std::string(when) + " `" + quote(w[4]) + "` is neither.");
+        }
+        c.due = due_spec{true, d->count()};
+        return c;
+    }
+    if (w.size() == 6) {
+        auto t = checklist::parse_utc_minutes(w[4], w[5]);
+        if (!t) {
+            return bad(e, std::string(when) + " `" + quote(w[4] + " " + w[5]) + "` is neither.");
+        }
+        c.due = due_spec{false, *t};
+        return c;
+    }
+    return bad(e, std::string(when));
+}
+
+// `next [force <reason>]` and `finish [force <reason>]`.
+template <typename Command>
+command parse_forceable(const words& w, const command_entry& e) {
+    Command c;
+    if (w.size() == 1) {
+        return c;
+    }
+    if (w[1] != "force") {
+        return bad(e, "`" + std::string(e.name) + "` takes nothing, or `force <reason>`.");
+    }
+    c.force_reason = w.rest(2);
+    if (c.force_reason.empty()) {
+        return bad(e, "`force` needs a reason; it goes in the timeline and the report.");
+    }
+    return c;
+}
+
+template <typename Command>
+command parse_reason(const words& w, const command_entry& e) {
+    Command c;
+    c.reason = w.rest(1);
+    if (c.reason.empty()) {
+        return bad(e, "`" + std::string(e.name) + "` needs a reason; it goes in the timeline and the report.");
+    }
+    return c;
+}
+
+command parse_handoff(const words& w, const command_entry& e) {
+    if (w.size() < 2 || w.size() > 3) {
+        return bad(e, "`handoff` needs the on-call engineer and, optionally, the product manager.");
+    }
+    handoff_command c;
+    auto oncall = parse_mention(w[1]);
+    if (!oncall) {
+        return bad(e, "`" + quote(w[1]) + "` is not a mention: type @ and pick the person.");
+    }
+    c.oncall = *oncall;
+    if (w.size() == 3) {
+        auto pm = parse_mention(w[2]);
+        if (!pm) {
+            return bad(e, "`" + quote(w[2]) + "` is not a mention: type @ and pick the person.");
+        }
+        c.pm = *pm;
+    }
+    return c;
+}
+
+command parse_manager(const words& w, const command_entry& e) {
+    if (w.size() != 2) {
+        return bad(e, "`manager` needs exactly one person.");
+    }
+    auto user = parse_mention(w[1]);
+    if (!user) {
+        return bad(e, "`" + quote(w[1]) + "` is not a mention: type @ and pick the person.");
+    }
+    return manager_command{*user};
+}
+
+command parse_report(const words& w, const command_entry& e) {
+    if (w.size() == 1) {
+        return report_command{false};
+    }
+    if (w.size() == 2 && w[1] == "markdown") {
+        return report_command{true};
+    }
+    return bad(e, "`report` takes nothing, or `markdown`.");
+}
+
+constexpr std::array<command_entry, 19> table = {{
+    {"start", "start <version> [template <name>] [owners-from <version>]", "start v2.4.0 owners-from v2.3.0",
+     "start a release here; you become its release manager", parse_start},
+    {"status", "status", "status", "the checklist: every phase, the current phase's items in full",
+     parse_no_args<status_command>},
+    {"list", "list", "list", "active and recent releases in this channel", parse_no_args<list_command>},
+    {"check", "check <item> [note]", "check 1.3 https://ci.example.com/build/812",
+     "mark an item done, with an optional note or link as evidence",
+     parse_item_text<check_command, &check_command::note, true>},
+    {"uncheck", "uncheck <item>", "uncheck smoke-tests", "back to open", parse_item_only<uncheck_command>},
+    {"skip", "skip <item> <reason>", "skip feature-flags no flags in this release", "skip an item; the reason is required",
+     parse_item_text<skip_command, &skip_command::reason, false>},
+    {"block", "block <item> <reason>", "block 2.3 deploy pipeline is red", "mark a blocker (announced in the channel)",
+     parse_item_text<block_command, &block_command::reason, false>},
+    {"unblock", "unblock <item>", "unblock 2.3", "clear a blocker", parse_item_only<unblock_command>},
+    {"assign", "assign <item> <@person> [due <when>]", "assign 2.3 @pat due 2h",
+     "set the owner, and a due time (`2h`, `1d`, or `YYYY-MM-DD HH:MM` UTC)", parse_assign},
+    {"note", "note <item> <text>", "note 2.3 waiting on the DBA", "add a note to the item's timeline",
+     parse_item_text<note_command, &note_command::text, false>},
+    {"next", "next [force <reason>]", "next",
+     "move to the next phase once every item is done or skipped", parse_forceable<next_command>},
+    {"rollback", "rollback <reason>", "rollback error rate doubled after deploy",
+     "record a rollback decision and announce it", parse_reason<rollback_command>},
+    {"handoff", "handoff <@on-call> [<@product-manager>]", "handoff @sam @lee",
+     "post the handoff briefing for the on-call engineer and the PM", parse_handoff},
+    {"manager", "manager <@person>", "manager @pat", "hand the release-manager role to someone else",
+     parse_manager},
+    {"finish", "finish [force <reason>]", "finish", "end the release from its last phase (posts the report summary)",
+     parse_forceable<finish_command>},
+    {"abort", "abort <reason>", "abort release cancelled", "end the release now", parse_reason<abort_command>},
+    {"report", "report [markdown]", "report markdown",
+     "the post-release report; `markdown` gives the checklist for a wiki", parse_report},
+    {"remind", "remind", "remind", "remind the owners of open items in this phase",
+     parse_no_args<remind_command>},
+    {"help", "help", "help", "this list", parse_help},
 }};
 
 }  // namespace
+
+words::words(std::string_view text) : text_(text) {
+    std::size_t i = 0;
+    while (i < text_.size()) {
+        while (i < text_.size() && is_space(text_[i])) {
+            ++i;
+        }
+        auto start = i;
+        while (i < text_.size() && !is_space(text_[i])) {
+            ++i;
+        }
+        if (i > start) {
+            spans_.emplace_back(start, i);
+        }
+    }
+}
+
+std::string words::operator[](std::size_t i) const {
+    auto [b, e] = spans_.at(i);
+    return checklist::unescape_slack(std::string_view(text_).substr(b, e - b));
+}
+
+std::string words::rest(std::size_t i) const {
+    if (i >= spans_.size()) {
+        return {};
+    }
+    auto b = spans_[i].first;
+    auto e = spans_.back().second;
+    return checklist::unescape_slack(std::string_view(text_).substr(b, e - b));
+}
 
 std::span<const command_entry> command_table() {
     return table;
 }
 
 std::vector<std::string> split_words(std::string_view text) {
+    words w(text);
     std::vector<std::string> out;
-    std::size_t i = 0;
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (i < text.size()) {
-        while (i < text.size() && is_space(text[i])) {
-            ++i;
-        }
-        auto start = i;
-        while (i < text.size() && !is_space(text[i])) {
-            ++i;
-        }
-        if (i > start) {
-            out.push_back(checklist::unescape_slack(text.substr(start, i - start)));
-        }
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        out.push_back(w[i]);
     }
     return out;
+}
+
+std::optional<std::string> parse_mention(std::string_view word) {
+    if (!word.starts_with("<@") || !word.ends_with(">")) {
+        return std::nullopt;
+    }
+    auto inner = word.substr(2, word.size() - 3);
+    inner = inner.substr(0, inner.find('|'));
+    if (inner.size() < 2 || (inner[0] != 'U' && inner[0] != 'W')) {
+        return std::nullopt;
+    }
+    for (char c : inner) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+            return std::nullopt;
+        }
+    }
+    return std::string(inner);
 }
 
 command parse_command(std::string_view text) {
@@ -116,23 +338,22 @@ command parse_command(std::string_view text) {
         return usage_error{"That command is " + std::to_string(text.size()) +
                            " characters long; the limit is 3,000. Shorten the text and try again."};
     }
-    auto words = split_words(text);
-    if (words.empty()) {
+    words w(text);
+    if (w.size() == 0) {
         return help_command{};
     }
-    auto name = words.front();
+    auto name = w[0];
     for (auto& c : name) {
         if (c >= 'A' && c <= 'Z') {
             c = static_cast<char>(c - 'A' + 'a');
         }
     }
-    for (const auto& entry : table) {
+    for (const auto& entry : command_table()) {
         if (entry.name == name) {
-            return entry.parse(std::span<const std::string>(words).subspan(1));
+            return entry.parse(w, entry);
         }
     }
-    return usage_error{"I don't know the command `" + quote(words.front()) +
-                       "`. Type `/release help` for the list."};
+    return usage_error{"I don't know the command `" + quote(w[0]) + "`. Type `/release help` for the list."};
 }
 
 }  // namespace relbot::commands

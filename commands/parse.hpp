@@ -1,48 +1,146 @@
-// `/release …` text to a typed command, or a usage error that says how to write it.
-// Pure: no storage, no clock.
+// `/release …` text to a typed command, or a usage error that says what was wrong and how to
+// write it. Pure: no storage, no clock (relative due times stay relative until routing).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 namespace relbot::commands {
 
-struct help_command {};
+// A due time as typed: `2h` from now, or `2026-05-01 14:00` UTC.
+struct due_spec {
+    bool relative = true;
+    std::int64_t value = 0;  // seconds from now, or epoch seconds
+};
 
+struct help_command {};
 struct start_command {
     std::string version;
     std::string template_name = "standard";
+    std::string owners_from;  // a version of an earlier release in this channel, or empty
 };
-
 struct status_command {};
+struct list_command {};
+struct check_command {
+    std::string item;
+    std::string note;
+};
+struct uncheck_command {
+    std::string item;
+};
+struct skip_command {
+    std::string item;
+    std::string reason;
+};
+struct block_command {
+    std::string item;
+    std::string reason;
+};
+struct unblock_command {
+    std::string item;
+};
+struct assign_command {
+    std::string item;
+    std::string user;  // Slack user ID
+    std::optional<due_spec> due;
+};
+struct note_command {
+    std::string item;
+    std::string text;
+};
+struct next_command {
+    std::string force_reason;  // empty: not forced
+};
+struct rollback_command {
+    std::string reason;
+};
+struct handoff_command {
+    std::string oncall;
+    std::string pm;  // optional
+};
+struct manager_command {
+    std::string user;
+};
+struct finish_command {
+    std::string force_reason;
+};
+struct abort_command {
+    std::string reason;
+};
+struct report_command {
+    bool markdown = false;
+};
+struct remind_command {};
 
-// Bad input: `message` says what was wrong and how to write it.
+// Bad input: `message` (mrkdwn, user text escaped) says what was wrong and how to write it.
 struct usage_error {
     std::string message;
 };
 
-using command = std::variant<help_command, start_command, status_command, usage_error>;
+using command = std::variant<help_command,
+                             start_command,
+                             status_command,
+                             list_command,
+                             check_command,
+                             uncheck_command,
+                             skip_command,
+                             block_command,
+                             unblock_command,
+                             assign_command,
+                             note_command,
+                             next_command,
+                             rollback_command,
+                             handoff_command,
+                             manager_command,
+                             finish_command,
+                             abort_command,
+                             report_command,
+                             remind_command,
+                             usage_error>;
 
 // The longest command text accepted, in bytes (the contract's 3,000 characters).
 inline constexpr std::size_t max_text_bytes = 3000;
 
-// One row of the command table: the source of parsing, `help` and nothing else.
-struct command_entry {
-    std::string_view name;
-    std::string_view usage;    // "start <version> [template <name>]"
-    std::string_view summary;  // one line for `help`
-    command (*parse)(std::span<const std::string> args);
+// The words of a command text, with the raw text kept so that free text (a note, a reason)
+// keeps its spacing. Slack's `&amp;`/`&lt;`/`&gt;` are undone after splitting, so a mention
+// such as `<@U1|pat>` stays one word.
+class words {
+public:
+    explicit words(std::string_view text);
+
+    std::size_t size() const { return spans_.size(); }
+    std::string operator[](std::size_t i) const;
+    // Everything from word `i` to the end, as typed (trimmed, unescaped); "" past the end.
+    std::string rest(std::size_t i) const;
+
+private:
+    std::string text_;
+    std::vector<std::pair<std::size_t, std::size_t>> spans_;  // begin, end
 };
 
-// The commands that work today, in the order `help` lists them.
+// One row of the command table: the source of parsing and of `help`.
+struct command_entry {
+    std::string_view name;
+    std::string_view usage;    // "check <item> [note]"
+    std::string_view example;  // "check 1.3 https://ci.example.com/build/812"
+    std::string_view summary;  // one line for `help`
+    command (*parse)(const words& w, const command_entry& self);
+};
+
+// Every command, in the order `help` lists them.
 std::span<const command_entry> command_table();
 
-// Splits on whitespace and turns Slack's `&amp;`/`&lt;`/`&gt;` back into characters in each
-// word (after splitting, so that a mention such as `<@U1|pat>` stays one word).
+// Splits on whitespace, unescaping each word (see `words`).
 std::vector<std::string> split_words(std::string_view text);
+
+// A Slack user mention (`<@U123>` or `<@U123|name>`) to the user ID; nullopt otherwise.
+std::optional<std::string> parse_mention(std::string_view word);
 
 // Parses the text after `/release`. Empty text is `help`.
 command parse_command(std::string_view text);

@@ -1,6 +1,8 @@
 // Block Kit rendering. User text is escaped here, at the one place it enters a message.
 #include "commands/render.hpp"
 
+#include <map>
+
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "commands/parse.hpp"
@@ -111,17 +113,11 @@ std::string state_icon(checklist::item_state s) {
     return ":white_large_square:";
 }
 
-// A Slack date token that each reader sees in their own time zone, with a UTC fallback.
-std::string slack_date(checklist::epoch_seconds t) {
-    return "<!date^" + std::to_string(t) + "^{date_short_pretty} {time}|" +
-           checklist::format_utc(t) + ">";
-}
-
 std::string item_line(const checklist::item& i) {
     std::string line = state_icon(i.state) + " `" + i.ref() + "` *" + escape_mrkdwn(i.title) +
                        "*  " + mention(i.owner);
     if (i.due_at) {
-        line += " · due " + slack_date(*i.due_at);
+        line += " · due " + checklist::date_token(*i.due_at);
     }
     if (!i.state_note.empty() && i.state != checklist::item_state::done) {
         line += " · _" + escape_mrkdwn(checklist::truncate_utf8(i.state_note, 300)) + "_";
@@ -181,7 +177,7 @@ message render_status(const checklist::release& r) {
     message m;
     m.blocks.push_back(header("Release " + r.version));
     m.blocks.push_back(context("Release manager " + mention(r.manager) + " · started " +
-                               slack_date(r.started_at) + " · template `" +
+                               checklist::date_token(r.started_at) + " · template `" +
                                escape_mrkdwn(r.template_name) + "` · " + summary));
     std::vector<std::string> phases;
     for (const auto& p : r.phases) {
@@ -244,6 +240,508 @@ nlohmann::json to_post_body(const message& m) {
 
 std::string dump_json(const nlohmann::json& j) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace relbot::commands
+
+// --- announcements, list, briefing and report ------------------------------------------------
+
+namespace relbot::commands {
+namespace {
+
+using nlohmann::json;
+using checklist::escape_mrkdwn;
+
+std::string who(std::string_view user) {
+    return user.empty() ? std::string("someone") : "<@" + std::string(user) + ">";
+}
+
+std::string human_duration(checklist::epoch_seconds s) {
+    if (s < 0) {
+        s = 0;
+    }
+    if (s < 60) {
+        return std::to_string(s) + "s";
+    }
+    auto d = s / 86400;
+    auto h = s % 86400 / 3600;
+    auto m = s % 3600 / 60;
+    std::string out;
+    if (d > 0) {
+        out += std::to_string(d) + "d ";
+    }
+    if (h > 0 || d > 0) {
+        out += std::to_string(h) + "h ";
+    }
+    if (d == 0) {
+        out += std::to_string(m) + "m";
+    }
+    while (!out.empty() && out.back() == ' ') {
+        out.pop_back();
+    }
+    return out;
+}
+
+std::string item_name(const checklist::item& i) {
+    return "`" + i.ref() + "` *" + escape_mrkdwn(i.title) + "*";
+}
+
+const checklist::item* find_item(const checklist::release& r, std::optional<std::int64_t> id) {
+    if (!id) {
+        return nullptr;
+    }
+    for (const auto& p : r.phases) {
+        for (const auto& i : p.items) {
+            if (i.id == *id) {
+                return &i;
+            }
+        }
+    }
+    return nullptr;
+}
+
+std::string user_text(std::string_view text, std::size_t max = 500) {
+    return escape_mrkdwn(checklist::truncate_utf8(text, max));
+}
+
+std::string status_word(const checklist::release& r) {
+    switch (r.status) {
+        case checklist::release_status::active: return "in progress";
+        case checklist::release_status::finished: return "finished";
+        case checklist::release_status::aborted: return "aborted";
+    }
+    return "in progress";
+}
+
+// Splits `lines` into pages of sections within Block Kit's limits; the first page starts with
+// `head`. After `max_pages` the last page ends with `cut_note`.
+std::vector<message> paginate(const std::string& fallback,
+                              const json& head,
+                              const std::vector<std::string>& lines,
+                              std::size_t max_pages,
+                              const std::string& cut_note) {
+    std::vector<message> pages;
+    std::size_t next = 0;
+    while (next < lines.size() || pages.empty()) {
+        if (pages.size() == max_pages) {
+            auto& last = pages.back();
+            last.blocks.push_back(context(cut_note));
+            break;
+        }
+        message m;
+        m.text = checklist::truncate_utf8(fallback + (pages.empty() ? "" : " (continued)"), max_fallback_text);
+        if (pages.empty()) {
+            for (const auto& b : head) {
+                m.blocks.push_back(b);
+            }
+        }
+        // Fill this page with whole lines; what does not fit goes on the next page.
+        std::string current;
+        std::size_t used = block_text_size(m.blocks);
+        for (; next < lines.size(); ++next) {
+            const auto& line = lines[next];
+            if (used + current.size() + line.size() + 1 > max_total_block_text - reserved_text) {
+                break;
+            }
+            if (!current.empty() && current.size() + 1 + line.size() > max_section_text) {
+                if (m.blocks.size() + 2 >= max_blocks) {
+                    break;
+                }
+                used += current.size();
+                m.blocks.push_back(section(current));
+                current.clear();
+            }
+            current += current.empty() ? checklist::truncate_utf8(line, max_section_text) : "\n" + line;
+        }
+        if (!current.empty()) {
+            m.blocks.push_back(section(current));
+        }
+        pages.push_back(std::move(m));
+        if (next >= lines.size()) {
+            break;
+        }
+    }
+    return pages;
+}
+
+}  // namespace
+
+message render_list(const std::vector<storage::release_summary>& releases) {
+    if (releases.empty()) {
+        return render_text("No releases in this channel yet. Start one with `/release start <version>`.");
+    }
+    std::vector<std::string> lines;
+    for (const auto& s : releases) {
+        std::string line = (s.status == checklist::release_status::active ? ":arrow_forward: *" : "• *") +
+                           escape_mrkdwn(s.version) + "* — ";
+        if (s.status == checklist::release_status::active) {
+            line += "phase " + std::to_string(s.current_phase) + " of " + std::to_string(s.phase_count) + " (" +
+                    escape_mrkdwn(s.current_phase_title) + ")";
+        } else {
+            line += std::string(checklist::to_string(s.status));
+        }
+        line += " · manager " + who(s.manager) + " · started " + checklist::date_token(s.started_at);
+        if (s.ended_at) {
+            line += " · ended " + checklist::date_token(*s.ended_at);
+        }
+        lines.push_back(std::move(line));
+    }
+    message m;
+    m.text = "Releases in this channel: " + std::to_string(releases.size());
+    m.blocks.push_back(section("*Releases in this channel* (newest first)"));
+    append_lines(m.blocks, lines, 0);
+    return m;
+}
+
+message render_phase_entered(const checklist::release& r,
+                             const std::string& actor,
+                             const std::string& forced_reason) {
+    const auto& p = r.current();
+    auto version = escape_mrkdwn(r.version);
+    auto title = escape_mrkdwn(p.title);
+    message m;
+    m.text = ":arrow_forward: Release " + version + ": phase " + std::to_string(p.position) + " of " +
+             std::to_string(r.phases.size()) + ", " + title + ", has begun.";
+    std::string head = ":arrow_forward: *Release " + version + "* — phase " + std::to_string(p.position) + " of " +
+                       std::to_string(r.phases.size()) + ", *" + title + "*, has begun (moved on by " + who(actor) +
+                       ").";
+    if (!forced_reason.empty()) {
+        head += "\n:warning: The previous phase was left *by force*: " + user_text(forced_reason);
+    }
+    if (p.window && p.entered_at) {
+        head += "\n:hourglass: This phase runs for at least " + human_duration(p.window->min.count()) +
+                ": it can be left after " + checklist::date_token(*p.entered_at + p.window->min.count()) +
+                ", and its window ends " + checklist::date_token(*p.entered_at + p.window->max.count()) + ".";
+    }
+    m.blocks.push_back(section(head));
+    std::vector<std::string> lines;
+    for (const auto& i : p.items) {
+        lines.push_back(item_line(i));
+    }
+    append_lines(m.blocks, lines, 1);
+    m.blocks.push_back(context("`/release status` shows the checklist · `/release check <item>` marks one done"));
+    return m;
+}
+
+message render_item_blocked(const checklist::release& r, const checklist::item& it, const std::string& actor) {
+    message m;
+    auto reason = user_text(it.state_note);
+    m.text = ":no_entry: Release " + escape_mrkdwn(r.version) + ": " + it.ref() + " " + escape_mrkdwn(it.title) +
+             " is blocked: " + reason;
+    m.blocks.push_back(section(":no_entry: *Blocked* in release *" + escape_mrkdwn(r.version) + "*: " +
+                               item_name(it) + "\n>" + reason + "\nReported by " + who(actor) +
+                               (it.owner.empty() ? std::string(" · no owner") : " · owner " + who(it.owner)) +
+                               ". The phase cannot end until it is cleared (`/release unblock " + it.ref() +
+                               "`)."));
+    return m;
+}
+
+message render_rollback(const checklist::release& r, const std::string& actor, const std::string& reason) {
+    message m;
+    m.text = ":rotating_light: Release " + escape_mrkdwn(r.version) + ": rollback decided by " + who(actor) + ": " +
+             user_text(reason);
+    m.blocks.push_back(section(":rotating_light: *Rollback decided* for release *" + escape_mrkdwn(r.version) +
+                               "* by " + who(actor) + ".\n>" + user_text(reason, 2000)));
+    m.blocks.push_back(context("Recorded in the timeline and the report."));
+    return m;
+}
+
+namespace {
+
+struct report_facts {
+    std::vector<std::string> blockers;
+    std::vector<std::string> skips;
+    std::vector<std::string> forced;
+    std::vector<std::string> rollbacks;
+    std::vector<std::string> evidence;
+    std::vector<std::string> timeline;
+};
+
+std::string describe_event(const checklist::release& r, const storage::audit_entry& e) {
+    const auto* it = find_item(r, e.item_id);
+    auto name = it != nullptr ? item_name(*it) : std::string("an item");
+    auto note = e.note.empty() ? std::string() : " — " + user_text(e.note, 300);
+    const auto& a = e.action;
+    if (a == "release.started") return "started the release (" + user_text(e.note) + ")";
+    if (a == "phase.entered") return "entered phase *" + user_text(e.to_state) + "*";
+    if (a == "phase.completed") return "completed phase *" + user_text(e.to_state) + "*";
+    if (a == "phase.forced") return "forced the move from *" + user_text(e.from_state) + "* to *" + user_text(e.to_state) + "*" + note;
+    if (a == "item.checked") return "checked " + name + note;
+    if (a == "item.unchecked") return "unchecked " + name + " (was " + e.from_state + ")";
+    if (a == "item.skipped") return "skipped " + name + note;
+    if (a == "item.blocked") return "blocked " + name + note;
+    if (a == "item.unblocked") return "unblocked " + name + note;
+    if (a == "item.assigned") return "assigned " + name + " to " + who(e.to_state) + note;
+    if (a == "item.noted") return "noted on " + name + note;
+    if (a == "release.rollback") return "decided to roll back" + note;
+    if (a == "release.handoff") return "handed off to " + who(e.to_state) + (e.note.empty() ? "" : " and " + who(e.note.substr(3)));
+    if (a == "release.manager_changed") return "made " + who(e.to_state) + " release manager (was " + who(e.from_state) + ")";
+    if (a == "release.forced_finish") return "finished the release by force" + note;
+    if (a == "release.finished") return "finished the release";
+    if (a == "release.aborted") return "aborted the release" + note;
+    if (a == "remind.requested") return "asked for reminders" + note;
+    return user_text(a) + note;
+}
+
+report_facts collect_facts(const checklist::release& r, const std::vector<storage::audit_entry>& audit) {
+    report_facts f;
+    struct open_block {
+        checklist::epoch_seconds since;
+        std::string by;
+        std::string reasons;
+    };
+    std::map<std::int64_t, open_block> blocked;
+    for (const auto& e : audit) {
+        const auto* it = find_item(r, e.item_id);
+        auto name = it != nullptr ? item_name(*it) : std::string("an item");
+        f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " + who(e.actor) + " " +
+                             describe_event(r, e));
+        if (e.action == "item.blocked" && e.item_id) {
+            auto& b = blocked[*e.item_id];
+            if (e.from_state != "blocked") {
+                b = {e.at, e.actor, user_text(e.note, 300)};
+            } else {
+                b.reasons += "; then: " + user_text(e.note, 300);
+            }
+        } else if (e.action == "item.unblocked" && e.item_id) {
+            if (auto b = blocked.find(*e.item_id); b != blocked.end()) {
+                f.blockers.push_back(name + " — blocked by " + who(b->second.by) + ": " + b->second.reasons +
+                                     " · cleared by " + who(e.actor) + " after " + human_duration(e.at - b->second.since));
+                blocked.erase(b);
+            }
+        } else if (e.action == "item.skipped") {
+            f.skips.push_back(name + " — " + user_text(e.note, 300) + " (" + who(e.actor) + ")");
+        } else if (e.action == "phase.forced" || e.action == "release.forced_finish") {
+            f.forced.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " + describe_event(r, e));
+        } else if (e.action == "release.rollback") {
+            f.rollbacks.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " + user_text(e.note, 1000));
+        } else if (e.action == "item.checked" && !e.note.empty()) {
+            f.evidence.push_back(name + ": " + user_text(e.note, 500) + " (" + who(e.actor) + ")");
+        }
+    }
+    for (const auto& [id, b] : blocked) {
+        const auto* it = find_item(r, id);
+        f.blockers.push_back((it != nullptr ? item_name(*it) : std::string("an item")) + " — blocked by " +
+                             who(b.by) + ": " + b.reasons + " · *still blocked*");
+    }
+    return f;
+}
+
+std::string phase_timing(const checklist::release& r, const checklist::phase& p) {
+    if (!p.entered_at) {
+        return "not reached";
+    }
+    std::optional<checklist::epoch_seconds> left;
+    auto index = static_cast<std::size_t>(p.position);
+    if (index < r.phases.size() && r.phases[index].entered_at) {
+        left = r.phases[index].entered_at;
+    } else if (r.ended_at && p.position == r.current_phase) {
+        left = r.ended_at;
+    }
+    return left ? human_duration(*left - *p.entered_at) : "since " + checklist::date_token(*p.entered_at);
+}
+
+std::string summary_line(const checklist::release& r) {
+    std::string s = "Release manager " + who(r.manager) + " · template `" + escape_mrkdwn(r.template_name) +
+                    "` · started " + checklist::date_token(r.started_at);
+    if (r.ended_at) {
+        s += " · " + status_word(r) + " " + checklist::date_token(*r.ended_at) + " (" +
+             human_duration(*r.ended_at - r.started_at) + ")";
+    } else {
+        s += " · in progress, phase " + std::to_string(r.current_phase) + " of " + std::to_string(r.phases.size());
+    }
+    return s;
+}
+
+void add_list(std::vector<std::string>& lines, const std::string& title, const std::vector<std::string>& items) {
+    lines.push_back("*" + title + "*" + (items.empty() ? ": none" : ""));
+    for (const auto& i : items) {
+        lines.push_back("• " + i);
+    }
+}
+
+}  // namespace
+
+message render_handoff(const checklist::release& r,
+                       const std::vector<storage::audit_entry>& audit,
+                       const std::string& actor) {
+    auto facts = collect_facts(r, audit);
+    message m;
+    m.text = ":handshake: Handoff for release " + escape_mrkdwn(r.version) + " to " + who(r.oncall) +
+             (r.pm.empty() ? "" : " and " + who(r.pm));
+    m.blocks.push_back(header("Handoff: release " + r.version));
+    m.blocks.push_back(section(":handshake: " + who(actor) + " hands release *" + escape_mrkdwn(r.version) +
+                               "* over to " + who(r.oncall) + " (on call)" +
+                               (r.pm.empty() ? std::string() : " and " + who(r.pm) + " (product)") + ".\n" +
+                               summary_line(r)));
+    std::vector<std::string> lines;
+    std::vector<std::string> open;
+    for (const auto& p : r.phases) {
+        if (p.position < r.current_phase) {
+            continue;
+        }
+        for (const auto& i : p.items) {
+            if (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked) {
+                open.push_back(item_line(i));
+            }
+        }
+    }
+    add_list(lines, "Still open", open);
+    add_list(lines, "Blockers", facts.blockers);
+    add_list(lines, "Rollback decisions", facts.rollbacks);
+    add_list(lines, "Skipped", facts.skips);
+    add_list(lines, "Forced moves", facts.forced);
+    append_lines(m.blocks, lines, 1);
+    m.blocks.push_back(context("`/release report` has the full timeline"));
+    return m;
+}
+
+message render_release_ended(const checklist::release& r,
+                             const std::vector<storage::audit_entry>& audit,
+                             const std::string& actor,
+                             const std::string& reason) {
+    auto facts = collect_facts(r, audit);
+    bool finished = r.status == checklist::release_status::finished;
+    auto icon = finished ? std::string(":checkered_flag:") : std::string(":octagonal_sign:");
+    message m;
+    m.text = icon + " Release " + escape_mrkdwn(r.version) + " " + status_word(r) + " by " + who(actor);
+    std::string head = icon + " *Release " + escape_mrkdwn(r.version) + "* " + status_word(r) + " by " + who(actor) +
+                       ".\n" + summary_line(r);
+    if (!reason.empty()) {
+        head += "\n>" + user_text(reason, 1000);
+    }
+    m.blocks.push_back(section(head));
+    int done = 0;
+    int skipped = 0;
+    int open = 0;
+    for (const auto& p : r.phases) {
+        for (const auto& i : p.items) {
+            done += i.state == checklist::item_state::done ? 1 : 0;
+            skipped += i.state == checklist::item_state::skipped ? 1 : 0;
+            open += (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked) ? 1 : 0;
+        }
+    }
+    m.blocks.push_back(section("*Summary:* " + std::to_string(done) + " done · " + std::to_string(skipped) +
+                               " skipped · " + std::to_string(open) + " not done · " +
+                               std::to_string(facts.blockers.size()) + " blockers · " +
+                               std::to_string(facts.forced.size()) + " forced moves · " +
+                               std::to_string(facts.rollbacks.size()) + " rollback decisions"));
+    m.blocks.push_back(context("`/release report` has the full report; `/release report markdown` the checklist for a wiki"));
+    return m;
+}
+
+std::vector<message> render_report(const checklist::release& r,
+                                   const std::vector<storage::audit_entry>& audit,
+                                   std::size_t max_pages) {
+    auto facts = collect_facts(r, audit);
+    json head = json::array();
+    head.push_back(header("Report: release " + r.version));
+    head.push_back(context(summary_line(r)));
+    std::vector<std::string> lines;
+    lines.push_back("*Phases*");
+    for (const auto& p : r.phases) {
+        lines.push_back(std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
+                        std::to_string(p.settled_count()) + "/" + std::to_string(p.items.size()) +
+                        " done or skipped · " + phase_timing(r, p));
+    }
+    add_list(lines, "Blockers", facts.blockers);
+    add_list(lines, "Skipped", facts.skips);
+    add_list(lines, "Forced moves", facts.forced);
+    add_list(lines, "Rollback decisions", facts.rollbacks);
+    add_list(lines, "Evidence", facts.evidence);
+    lines.push_back("*Timeline* (UTC)");
+    for (auto& t : facts.timeline) {
+        lines.push_back(std::move(t));
+    }
+    return paginate("Report for release " + escape_mrkdwn(r.version), head, lines, max_pages,
+                    ":scissors: The report is cut here: it is longer than Slack allows in " +
+                        std::to_string(max_pages) + " messages. `/release report markdown` gives the checklist.");
+}
+
+std::string report_markdown(const checklist::release& r, const std::vector<storage::audit_entry>& audit) {
+    // The last check, skip or block of each item: who and when.
+    std::map<std::int64_t, const storage::audit_entry*> last;
+    for (const auto& e : audit) {
+        if (e.item_id && (e.action == "item.checked" || e.action == "item.skipped" || e.action == "item.blocked" ||
+                          e.action == "item.unchecked")) {
+            last[*e.item_id] = &e;
+        }
+    }
+    std::string md = "# Release " + r.version + "\n\n";
+    md += "Release manager: @" + r.manager + " · template: " + r.template_name + " · started " +
+          checklist::format_utc(r.started_at);
+    if (r.ended_at) {
+        md += " · " + status_word(r) + " " + checklist::format_utc(*r.ended_at);
+    }
+    md += "\n";
+    for (const auto& p : r.phases) {
+        md += "\n## " + p.title + "\n\n";
+        for (const auto& i : p.items) {
+            bool done = i.state == checklist::item_state::done;
+            md += std::string("- [") + (done ? "x" : " ") + "] **" + i.title + "**" +
+                  (i.description.empty() ? "" : ": " + i.description);
+            auto it = last.find(i.id);
+            if (it != last.end() && i.state != checklist::item_state::open) {
+                const auto& e = *it->second;
+                md += " — " + std::string(checklist::to_string(i.state)) + " by @" + e.actor + " " +
+                      checklist::format_utc(e.at);
+                if (!e.note.empty()) {
+                    md += " (" + checklist::truncate_utf8(e.note, 300) + ")";
+                }
+            } else if (!i.owner.empty()) {
+                md += " — open, owner @" + i.owner;
+            }
+            md += "\n";
+        }
+    }
+    return md;
+}
+
+std::vector<message> render_report_markdown(const checklist::release& r,
+                                            const std::vector<storage::audit_entry>& audit,
+                                            std::size_t max_pages) {
+    auto md = report_markdown(r, audit);
+    // Code blocks of whole lines, each within a section's limit (the fences included).
+    std::vector<std::string> chunks;
+    std::string current;
+    std::size_t pos = 0;
+    while (pos < md.size()) {
+        auto end = md.find('\n', pos);
+        auto line = md.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        pos = end == std::string::npos ? md.size() : end + 1;
+        line = checklist::truncate_utf8(line, 1000);
+        if (current.size() + line.size() + 1 > max_section_text - 8) {
+            chunks.push_back("```" + escape_mrkdwn(current) + "```");
+            current.clear();
+        }
+        current += line + "\n";
+    }
+    if (!current.empty()) {
+        chunks.push_back("```" + escape_mrkdwn(current) + "```");
+    }
+    // Each chunk is one section; paginate by treating chunks as lines that never merge.
+    std::vector<message> pages;
+    message page;
+    std::size_t used = 0;
+    for (auto& c : chunks) {
+        if (!page.blocks.empty() && (used + c.size() > max_total_block_text || page.blocks.size() + 2 >= max_blocks)) {
+            pages.push_back(std::move(page));
+            page = message{};
+            used = 0;
+            if (pages.size() == max_pages) {
+                pages.back().blocks.push_back(context(":scissors: The markdown is cut here: it is longer than Slack "
+                                                      "allows in " + std::to_string(max_pages) + " messages."));
+                return pages;
+            }
+        }
+        page.text = "Release " + escape_mrkdwn(r.version) + " checklist (markdown)";
+        page.blocks.push_back(section(c));
+        used += c.size();
+    }
+    if (!page.blocks.empty()) {
+        pages.push_back(std::move(page));
+    }
+    return pages;
 }
 
 }  // namespace relbot::commands

@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "checklist/release.hpp"
+#include "storage/store.hpp"
 
 namespace relbot::commands {
 
@@ -36,6 +38,47 @@ message render_status(const checklist::release& r);
 
 // The channel announcement that a release started and its first phase began.
 message render_release_started(const checklist::release& r);
+
+// `/release list`: the channel's releases, newest first.
+message render_list(const std::vector<storage::release_summary>& releases);
+
+// The channel announcement that a phase began: who owns what in it, and its window if any.
+// `forced_reason` is non-empty when the previous phase was left by force.
+message render_phase_entered(const checklist::release& r,
+                             const std::string& actor,
+                             const std::string& forced_reason);
+
+// The channel announcement of a blocker.
+message render_item_blocked(const checklist::release& r, const checklist::item& it, const std::string& actor);
+
+// The channel announcement of a rollback decision.
+message render_rollback(const checklist::release& r, const std::string& actor, const std::string& reason);
+
+// The handoff briefing: state of the release, what is still open, blockers, skips, rollback
+// decisions, and what to watch.
+message render_handoff(const checklist::release& r,
+                       const std::vector<storage::audit_entry>& audit,
+                       const std::string& actor);
+
+// The channel announcement that a release ended (finished or aborted), with the report summary.
+message render_release_ended(const checklist::release& r,
+                             const std::vector<storage::audit_entry>& audit,
+                             const std::string& actor,
+                             const std::string& reason);
+
+// The post-release report, split into as many messages as Block Kit needs (at most
+// `max_pages`; beyond that it is cut with a note saying so).
+std::vector<message> render_report(const checklist::release& r,
+                                   const std::vector<storage::audit_entry>& audit,
+                                   std::size_t max_pages);
+
+// The report as a markdown checklist in the template's format ([x], who, when), as text.
+std::string report_markdown(const checklist::release& r, const std::vector<storage::audit_entry>& audit);
+
+// The markdown report as messages (code blocks), split like render_report.
+std::vector<message> render_report_markdown(const checklist::release& r,
+                                            const std::vector<storage::audit_entry>& audit,
+                                            std::size_t max_pages);
 
 // The acknowledgement payload of a slash command (`response_type` ephemeral unless asked).
 nlohmann::json to_ack_payload(const message& m, bool in_channel = false);

@@ -19,6 +19,7 @@ struct request {
     std::string user;
     std::string text;  // everything after `/release `
     checklist::epoch_seconds now = 0;
+    std::string response_url;  // where replies beyond the acknowledgement may go
 };
 
 // What the router needs besides the request. Not owned.
@@ -33,9 +34,13 @@ struct outcome {
     message reply;
     bool in_channel = false;
     bool changed = false;  // state was written: the caller commits and wakes the notifier
-    std::string name;      // the subcommand, for logs and metrics ("start", "unknown")
+    std::string name;      // the subcommand, for logs and metrics ("start", "bad_input")
     bool refused = false;  // bad input or not allowed
 };
+
+// A report has at most this many messages: the acknowledgement and Slack's five
+// response_url posts.
+inline constexpr std::size_t max_reply_messages = 6;
 
 // Parses and applies one request. May throw what the store throws; the caller's transaction
 // then rolls everything back.

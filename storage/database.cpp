@@ -11,7 +11,7 @@
 namespace relbot::storage {
 namespace {
 
-constexpr std::array<std::string_view, 1> migrations = {
+constexpr std::array<std::string_view, 2> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -95,6 +95,13 @@ CREATE TABLE applied_envelopes (
     reply TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX applied_envelopes_by_age ON applied_envelopes (applied_at);
+)sql",
+    // 2: who the release was handed off to, and when.
+    R"sql(
+ALTER TABLE releases ADD COLUMN oncall_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE releases ADD COLUMN pm_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE releases ADD COLUMN handoff_at INTEGER;
+CREATE INDEX releases_by_version ON releases (channel_id, version, started_at DESC);
 )sql",
 };
 

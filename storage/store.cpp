@@ -122,11 +122,43 @@ void store::record_applied(std::string_view key, std::string_view reply, epoch_s
 }
 
 std::optional<checklist::release> store::active_release(std::string_view channel) {
+    SQLite::Statement q(*db_, "SELECT id FROM releases WHERE channel_id = :channel AND status = 'active'");
+    q.bind(":channel", std::string(channel));
+    if (!q.executeStep()) {
+        return std::nullopt;
+    }
+    return load_release(q.getColumn(0).getInt64());
+}
+
+std::optional<checklist::release> store::latest_release(std::string_view channel) {
+    SQLite::Statement q(*db_,
+                        "SELECT id FROM releases WHERE channel_id = :channel "
+                        "ORDER BY started_at DESC, id DESC LIMIT 1");
+    q.bind(":channel", std::string(channel));
+    if (!q.executeStep()) {
+        return std::nullopt;
+    }
+    return load_release(q.getColumn(0).getInt64());
+}
+
+std::optional<checklist::release> store::release_by_version(std::string_view channel, std::string_view version) {
+    SQLite::Statement q(*db_,
+                        "SELECT id FROM releases WHERE channel_id = :channel AND version = :version "
+                        "ORDER BY started_at DESC, id DESC LIMIT 1");
+    q.bind(":channel", std::string(channel));
+    q.bind(":version", std::string(version));
+    if (!q.executeStep()) {
+        return std::nullopt;
+    }
+    return load_release(q.getColumn(0).getInt64());
+}
+
+std::optional<checklist::release> store::load_release(std::int64_t id) {
     SQLite::Statement q(*db_,
                         "SELECT id, channel_id, version, template_name, manager_id, status, "
-                        "current_phase, started_at, ended_at FROM releases "
-                        "WHERE channel_id = :channel AND status = 'active'");
-    q.bind(":channel", std::string(channel));
+                        "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at "
+                        "FROM releases WHERE id = :id");
+    q.bind(":id", id);
     if (!q.executeStep()) {
         return std::nullopt;
     }
@@ -141,6 +173,9 @@ std::optional<checklist::release> store::active_release(std::string_view channel
     r.current_phase = q.getColumn(6).getInt();
     r.started_at = q.getColumn(7).getInt64();
     r.ended_at = optional_int(q.getColumn(8));
+    r.oncall = q.getColumn(9).getString();
+    r.pm = q.getColumn(10).getString();
+    r.handoff_at = optional_int(q.getColumn(11));
 
     SQLite::Statement ph(*db_,
                          "SELECT position, title, window_min_s, window_max_s, entered_at "
@@ -171,8 +206,7 @@ std::optional<checklist::release> store::active_release(std::string_view channel
         i.slug = it.getColumn(3).getString();
         i.title = it.getColumn(4).getString();
         i.description = it.getColumn(5).getString();
-        i.state = checklist::parse_item_state(it.getColumn(6).getString())
-                      .value_or(checklist::item_state::open);
+        i.state = checklist::parse_item_state(it.getColumn(6).getString()).value_or(checklist::item_state::open);
         i.state_note = it.getColumn(7).getString();
         i.owner = it.getColumn(8).getString();
         i.due_at = optional_int(it.getColumn(9));
@@ -182,6 +216,82 @@ std::optional<checklist::release> store::active_release(std::string_view channel
         }
     }
     return r;
+}
+
+std::vector<release_summary> store::list_releases(std::string_view channel, int limit) {
+    SQLite::Statement q(*db_,
+                        "SELECT r.id, r.version, r.status, r.manager_id, r.current_phase, "
+                        "(SELECT COUNT(*) FROM phases p WHERE p.release_id = r.id), "
+                        "(SELECT title FROM phases p WHERE p.release_id = r.id AND p.position = r.current_phase), "
+                        "r.started_at, r.ended_at FROM releases r WHERE r.channel_id = :channel "
+                        "ORDER BY r.started_at DESC, r.id DESC LIMIT :limit");
+    q.bind(":channel", std::string(channel));
+    q.bind(":limit", limit);
+    std::vector<release_summary> out;
+    while (q.executeStep()) {
+        release_summary s;
+        s.id = q.getColumn(0).getInt64();
+        s.version = q.getColumn(1).getString();
+        s.status = checklist::parse_release_status(q.getColumn(2).getString())
+                       .value_or(checklist::release_status::active);
+        s.manager = q.getColumn(3).getString();
+        s.current_phase = q.getColumn(4).getInt();
+        s.phase_count = q.getColumn(5).getInt();
+        s.current_phase_title = text_of(q.getColumn(6));
+        s.started_at = q.getColumn(7).getInt64();
+        s.ended_at = optional_int(q.getColumn(8));
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::int64_t store::save(const checklist::release& r,
+                 const checklist::change_log& log,
+                 std::string_view actor,
+                 epoch_seconds now) {
+    if (log.release) {
+        SQLite::Statement q(*db_,
+                            "UPDATE releases SET manager_id = :manager, status = :status, "
+                            "current_phase = :phase, ended_at = :ended, oncall_id = :oncall, "
+                            "pm_id = :pm, handoff_at = :handoff WHERE id = :id");
+        q.bind(":manager", r.manager);
+        q.bind(":status", std::string(checklist::to_string(r.status)));
+        q.bind(":phase", r.current_phase);
+        bind_optional(q, ":ended", r.ended_at);
+        q.bind(":oncall", r.oncall);
+        q.bind(":pm", r.pm);
+        bind_optional(q, ":handoff", r.handoff_at);
+        q.bind(":id", r.id);
+        q.exec();
+    }
+    for (auto index : log.phases) {
+        const auto& p = r.phases.at(index);
+        SQLite::Statement q(*db_,
+                            "UPDATE phases SET entered_at = :entered WHERE release_id = :id AND "
+                            "position = :position");
+        bind_optional(q, ":entered", p.entered_at);
+        q.bind(":id", r.id);
+        q.bind(":position", p.position);
+        q.exec();
+    }
+    for (const auto& pos : log.items) {
+        const auto& i = r.phases.at(pos.phase).items.at(pos.index);
+        SQLite::Statement q(*db_,
+                            "UPDATE items SET state = :state, state_note = :note, owner_id = :owner, "
+                            "due_at = :due, updated_at = :now WHERE id = :id");
+        q.bind(":state", std::string(checklist::to_string(i.state)));
+        q.bind(":note", i.state_note);
+        q.bind(":owner", i.owner);
+        bind_optional(q, ":due", i.due_at);
+        q.bind(":now", now);
+        q.bind(":id", i.id);
+        q.exec();
+    }
+    std::int64_t last = 0;
+    for (const auto& e : log.events) {
+        last = append_audit({r.id, now, std::string(actor), e.action, e.item_id, e.from, e.to, e.note});
+    }
+    return last;
 }
 
 void store::insert_release(checklist::release& r) {
@@ -248,7 +358,7 @@ void store::insert_release(checklist::release& r) {
     }
 }
 
-void store::append_audit(const audit_entry& e) {
+std::int64_t store::append_audit(const audit_entry& e) {
     SQLite::Statement q(*db_,
                         "INSERT INTO audit (release_id, at, actor_id, action, item_id, "
                         "from_state, to_state, note) VALUES (:release, :at, :actor, :action, "
@@ -262,6 +372,7 @@ void store::append_audit(const audit_entry& e) {
     q.bind(":to", e.to_state);
     q.bind(":note", e.note);
     q.exec();
+    return db_->getLastInsertRowid();
 }
 
 std::vector<audit_entry> store::audit_for(std::int64_t release_id) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "checklist/release.hpp"
+#include "checklist/rules.hpp"
 
 namespace SQLite {
 class Database;
@@ -30,6 +31,19 @@ struct audit_entry {
     std::string from_state;
     std::string to_state;
     std::string note;
+};
+
+// One line of `/release list`.
+struct release_summary {
+    std::int64_t id = 0;
+    std::string version;
+    checklist::release_status status = checklist::release_status::active;
+    std::string manager;
+    int current_phase = 1;
+    int phase_count = 0;
+    std::string current_phase_title;
+    epoch_seconds started_at = 0;
+    std::optional<epoch_seconds> ended_at;
 };
 
 // A message the bot has decided to send; it becomes an outbox row.
@@ -87,10 +101,25 @@ public:
     // --- releases -----------------------------------------------------------------------
     // The channel's active release with all phases and items, if there is one.
     std::optional<checklist::release> active_release(std::string_view channel);
+    // The channel's most recent release (active or ended), if any.
+    std::optional<checklist::release> latest_release(std::string_view channel);
+    // The channel's most recent release of `version`, if any.
+    std::optional<checklist::release> release_by_version(std::string_view channel, std::string_view version);
+    std::optional<checklist::release> load_release(std::int64_t id);
+    // The channel's releases, newest first, at most `limit`.
+    std::vector<release_summary> list_releases(std::string_view channel, int limit);
+    // Saves what a transition changed: the release row, phases, items and one audit row per
+    // event (by `actor`, at `now`). The caller holds the transaction. Returns the id of the
+    // last audit row written (0 if none): a unique key for what the change announces.
+    std::int64_t save(const checklist::release& r,
+              const checklist::change_log& log,
+              std::string_view actor,
+              epoch_seconds now);
     // Stores a new release with its phases and items and fills in the ids. Throws
     // duplicate_release if the channel already has an active release.
     void insert_release(checklist::release& r);
-    void append_audit(const audit_entry& e);
+    // Returns the new row's id.
+    std::int64_t append_audit(const audit_entry& e);
     std::vector<audit_entry> audit_for(std::int64_t release_id);
 
     // --- outbox -------------------------------------------------------------------------

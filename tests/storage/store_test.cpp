@@ -49,7 +49,7 @@ struct router_fixture {
                           const std::string& user = "U1") {
         storage::store::transaction tx(store);
         commands::context ctx{store, templates, admins};
-        auto out = commands::route({"T1", channel, user, text, 1795669235}, ctx);
+        auto out = commands::route({"T1", channel, user, text, 1795669235, ""}, ctx);
         tx.commit();
         return out;
     }

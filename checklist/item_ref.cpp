@@ -1,0 +1,105 @@
+// Item reference resolution.
+#include "checklist/item_ref.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "checklist/slug.hpp"
+
+namespace relbot::checklist {
+namespace {
+
+std::optional<int> parse_positive(std::string_view s) {
+    int v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v <= 0) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+}  // namespace
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+ref_result resolve_item(const release& r, std::string_view ref) {
+    // A position: "2.3".
+    if (auto dot = ref.find('.'); dot != std::string_view::npos) {
+        auto p = parse_positive(ref.substr(0, dot));
+        auto i = parse_positive(ref.substr(dot + 1));
+        if (p && i) {
+            auto pi = static_cast<std::size_t>(*p - 1);
+            auto ii = static_cast<std::size_t>(*i - 1);
+            if (pi < r.phases.size() && ii < r.phases[pi].items.size()) {
+                return ref_found{{pi, ii}};
+            }
+            // A position that does not exist: suggest the items of that phase, if it exists.
+            ref_unknown unknown;
+            if (pi < r.phases.size()) {
+                for (std::size_t k = 0; k < r.phases[pi].items.size() && unknown.closest.size() < 3; ++k) {
+                    unknown.closest.push_back({pi, r.phases[pi].items.size() - 1 - k});
+                }
+            }
+            return unknown;
+        }
+    }
+
+    std::string wanted;
+    for (char c : ref) {
+        wanted.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    }
+    std::vector<item_pos> prefixed;
+    for (std::size_t p = 0; p < r.phases.size(); ++p) {
+        for (std::size_t i = 0; i < r.phases[p].items.size(); ++i) {
+            const auto& slug = r.phases[p].items[i].slug;
+            if (slug == wanted) {
+                return ref_found{{p, i}};
+            }
+            if (!wanted.empty() && slug.starts_with(wanted)) {
+                prefixed.push_back({p, i});
+            }
+        }
+    }
+    if (prefixed.size() == 1) {
+        return ref_found{prefixed.front()};
+    }
+    if (prefixed.size() > 1) {
+        return ref_ambiguous{std::move(prefixed)};
+    }
+
+    // Unknown: the three nearest slugs, comparing with the typed text made into a slug too.
+    auto typed = make_slug(ref);
+    std::vector<std::pair<std::size_t, item_pos>> scored;
+    for (std::size_t p = 0; p < r.phases.size(); ++p) {
+        for (std::size_t i = 0; i < r.phases[p].items.size(); ++i) {
+            const auto& slug = r.phases[p].items[i].slug;
+            auto d = edit_distance(typed, slug.substr(0, std::max(typed.size(), std::size_t{1})));
+            d = std::min(d, edit_distance(typed, slug));
+            scored.push_back({d, {p, i}});
+        }
+    }
+    std::stable_sort(scored.begin(), scored.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    ref_unknown unknown;
+    for (std::size_t k = 0; k < scored.size() && k < 3; ++k) {
+        unknown.closest.push_back(scored[k].second);
+    }
+    return unknown;
+}
+
+}  // namespace relbot::checklist

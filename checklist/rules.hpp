@@ -1,0 +1,89 @@
+// The rules of a release: who may do what, which item states may follow which, and what holds
+// a phase's gate. Pure: a transition changes the release value and writes what it did into a
+// change_log; storage/ saves the log, commands/ words the replies.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checklist/item_ref.hpp"
+#include "checklist/release.hpp"
+
+namespace relbot::checklist {
+
+// The person acting, and whether they are in RELBOT_ADMINS.
+struct actor {
+    std::string user;
+    bool admin = false;
+};
+
+// One line of the timeline, before storage adds the release, the time and the actor.
+struct event {
+    std::string action;  // "item.checked", "phase.entered", …
+    std::optional<std::int64_t> item_id;
+    std::string from;
+    std::string to;
+    std::string note;
+};
+
+// What a transition changed, for storage to save in one transaction.
+struct change_log {
+    std::vector<event> events;
+    std::vector<item_pos> items;      // items whose state, note, owner or due time changed
+    std::vector<std::size_t> phases;  // phases whose entered_at changed (0-based)
+    bool release = false;             // the release row changed (phase, status, roles)
+
+    bool empty() const { return events.empty(); }
+};
+
+// Why something was not done; `message` is mrkdwn, user text in it already escaped.
+struct refusal {
+    std::string message;
+};
+
+using verdict = std::optional<refusal>;  // nullopt: allowed / applied
+
+bool is_manager_or_admin(const release& r, const actor& a);
+
+// Refuses unless `a` is the release manager or an admin; `what` names the action ("move to
+// the next phase").
+verdict require_manager(const release& r, const actor& a, std::string_view what);
+
+// Refuses unless `a` is the release manager, an admin or the owner of `it`.
+verdict require_item_change(const release& r, const item& it, const actor& a, std::string_view what);
+
+// --- item transitions (the caller has checked permission) --------------------------------
+verdict check_item(release& r, item_pos p, std::string note, change_log& log);
+verdict uncheck_item(release& r, item_pos p, change_log& log);
+verdict skip_item(release& r, item_pos p, std::string reason, change_log& log);
+verdict block_item(release& r, item_pos p, std::string reason, change_log& log);
+verdict unblock_item(release& r, item_pos p, change_log& log);
+verdict note_item(release& r, item_pos p, std::string text, change_log& log);
+verdict assign_item(release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log);
+
+// --- the phase gate -----------------------------------------------------------------------
+struct gate {
+    std::vector<item_pos> holding;         // open and blocked items of the current phase
+    std::optional<epoch_seconds> opens_at;  // the window's minimum, while it has not passed
+    bool last_phase = false;
+
+    bool open() const { return holding.empty() && !opens_at; }
+};
+
+gate current_gate(const release& r, epoch_seconds now);
+
+// Moves to the next phase when the gate is open, or anyway with a non-empty `force_reason`
+// (recorded). Refuses in the last phase (that is `finish`).
+verdict advance_phase(release& r, epoch_seconds now, const std::string& force_reason, change_log& log);
+
+// --- the release as a whole ----------------------------------------------------------------
+verdict record_rollback(release& r, std::string reason, change_log& log);
+verdict record_handoff(release& r, std::string oncall, std::string pm, epoch_seconds now, change_log& log);
+verdict transfer_manager(release& r, std::string user, change_log& log);
+// Ends the release: needs the last phase's gate, or a non-empty `force_reason`.
+verdict finish_release(release& r, epoch_seconds now, const std::string& force_reason, change_log& log);
+verdict abort_release(release& r, epoch_seconds now, std::string reason, change_log& log);
+
+}  // namespace relbot::checklist
