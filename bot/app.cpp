@@ -98,7 +98,8 @@ private:
             }
             commands::context ctx{store_, templates_, cfg_.admins};
             auto now = system_now();
-            auto out = commands::route({s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url}, ctx);
+            auto out = commands::route(
+                {s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url}, ctx);
             auto payload = commands::to_ack_payload(out.reply, out.in_channel);
             if (out.changed) {
                 store_.record_applied(key, commands::dump_json(payload), now);

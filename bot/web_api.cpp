@@ -131,9 +131,10 @@ net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann:
         path.pop_back();
     }
     endpoint->base_path = "";
-    auto http = co_await https_post(ctx_, *endpoint, path, "", "application/json; charset=utf-8",
-                                    body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                                    std::chrono::seconds(15));
+    auto http =
+        co_await https_post(ctx_, *endpoint, path, "", "application/json; charset=utf-8",
+                            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                            std::chrono::seconds(15));
     r.http_status = http.response.status;
     if (http.ec) {
         r.outcome = api_outcome::network_error;
@@ -150,7 +151,9 @@ net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann:
         r.outcome = api_outcome::slack_error;  // expired or used up: final
         r.error = "http " + std::to_string(http.response.status);
     }
-    log_info("response_url.post").kv("status", http.response.status).kv("result", r.ok() ? "ok" : r.error);
+    log_info("response_url.post")
+        .kv("status", http.response.status)
+        .kv("result", r.ok() ? "ok" : r.error);
     co_return r;
 }
 

@@ -106,7 +106,8 @@ std::string two_digits(long long v) {
 }  // namespace
 
 std::optional<std::int64_t> parse_utc_minutes(std::string_view date, std::string_view time) {
-    if (date.size() != 10 || date[4] != '-' || date[7] != '-' || time.size() != 5 || time[2] != ':') {
+    if (date.size() != 10 || date[4] != '-' || date[7] != '-' || time.size() != 5 ||
+        time[2] != ':') {
         return std::nullopt;
     }
     auto y = digits(date.substr(0, 4), 4);

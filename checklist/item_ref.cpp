@@ -30,7 +30,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
             diagonal = up;
         }
     }
@@ -51,7 +52,8 @@ ref_result resolve_item(const release& r, std::string_view ref) {
             // A position that does not exist: suggest the items of that phase, if it exists.
             ref_unknown unknown;
             if (pi < r.phases.size()) {
-                for (std::size_t k = 0; k < r.phases[pi].items.size() && unknown.closest.size() < 3; ++k) {
+                for (std::size_t k = 0; k < r.phases[pi].items.size() && unknown.closest.size() < 3;
+                     ++k) {
                     unknown.closest.push_back({pi, r.phases[pi].items.size() - 1 - k});
                 }
             }

@@ -15,7 +15,12 @@ std::string name_of(const item& it) {
     return "`" + it.ref() + "` *" + escape_mrkdwn(it.title) + "*";
 }
 
-void record(change_log& log, item_pos p, const item& it, std::string action, item_state from, std::string note) {
+void record(change_log& log,
+            item_pos p,
+            const item& it,
+            std::string action,
+            item_state from,
+            std::string note) {
     log.events.push_back({std::move(action), it.id, std::string(to_string(from)),
                           std::string(to_string(it.state)), std::move(note)});
     log.items.push_back(p);
@@ -40,14 +45,15 @@ refusal gate_refusal(const release& r, const gate& g, std::string_view force_com
     std::string msg = "Phase " + std::to_string(cur.position) + ", *" + escape_mrkdwn(cur.title) +
                       "*, cannot be left yet.";
     if (!g.holding.empty()) {
-        msg += " " + std::to_string(g.holding.size()) + (g.holding.size() == 1 ? " item is" : " items are") +
+        msg += " " + std::to_string(g.holding.size()) +
+               (g.holding.size() == 1 ? " item is" : " items are") +
                " not done or skipped:" + holding_list(r, g);
     }
     if (g.opens_at) {
         msg += "\nIts window keeps it open until " + date_token(*g.opens_at) + ".";
     }
-    msg += "\nThe release manager or an admin can move on anyway with `/release " + std::string(force_command) +
-           " force <reason>`.";
+    msg += "\nThe release manager or an admin can move on anyway with `/release " +
+           std::string(force_command) + " force <reason>`.";
     return refusal{std::move(msg)};
 }
 
@@ -61,11 +67,14 @@ verdict require_manager(const release& r, const actor& a, std::string_view what)
     if (is_manager_or_admin(r, a)) {
         return std::nullopt;
     }
-    return refusal{"Only the release manager (<@" + r.manager + ">) or an admin can " + std::string(what) +
-                   "."};
+    return refusal{"Only the release manager (<@" + r.manager + ">) or an admin can " +
+                   std::string(what) + "."};
 }
 
-verdict require_item_change(const release& r, const item& it, const actor& a, std::string_view what) {
+verdict require_item_change(const release& r,
+                            const item& it,
+                            const actor& a,
+                            std::string_view what) {
     if (is_manager_or_admin(r, a) || (!it.owner.empty() && it.owner == a.user)) {
         return std::nullopt;
     }
@@ -99,8 +108,9 @@ verdict uncheck_item(release& r, item_pos p, change_log& log) {
         return refusal{name_of(it) + " is already open."};
     }
     if (it.state == item_state::blocked) {
-        return refusal{name_of(it) + " is blocked, not done. Clear the block with `/release unblock " +
-                       it.ref() + "`."};
+        return refusal{name_of(it) +
+                       " is blocked, not done. Clear the block with `/release unblock " + it.ref() +
+                       "`."};
     }
     auto from = it.state;
     it.state = item_state::open;
@@ -115,8 +125,8 @@ verdict skip_item(release& r, item_pos p, std::string reason, change_log& log) {
         return refusal{name_of(it) + " is already skipped."};
     }
     if (it.state == item_state::done) {
-        return refusal{name_of(it) + " is done. Uncheck it first with `/release uncheck " + it.ref() +
-                       "` if it should be skipped instead."};
+        return refusal{name_of(it) + " is done. Uncheck it first with `/release uncheck " +
+                       it.ref() + "` if it should be skipped instead."};
     }
     auto from = it.state;
     it.state = item_state::skipped;
@@ -141,7 +151,8 @@ verdict block_item(release& r, item_pos p, std::string reason, change_log& log) 
 verdict unblock_item(release& r, item_pos p, change_log& log) {
     auto& it = at(r, p);
     if (it.state != item_state::blocked) {
-        return refusal{name_of(it) + " is not blocked (it is " + std::string(to_string(it.state)) + ")."};
+        return refusal{name_of(it) + " is not blocked (it is " + std::string(to_string(it.state)) +
+                       ")."};
     }
     it.state = item_state::open;
     it.state_note.clear();
@@ -156,10 +167,12 @@ verdict note_item(release& r, item_pos p, std::string text, change_log& log) {
     return std::nullopt;
 }
 
-verdict assign_item(release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log) {
+verdict assign_item(
+    release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log) {
     auto& it = at(r, p);
     if (it.owner == owner && it.due_at == due) {
-        return refusal{name_of(it) + " already has that owner" + std::string(due ? " and due time." : ".")};
+        return refusal{name_of(it) + " already has that owner" +
+                       std::string(due ? " and due time." : ".")};
     }
     auto from = it.owner;
     it.owner = owner;
@@ -189,7 +202,10 @@ gate current_gate(const release& r, epoch_seconds now) {
     return g;
 }
 
-verdict advance_phase(release& r, epoch_seconds now, const std::string& force_reason, change_log& log) {
+verdict advance_phase(release& r,
+                      epoch_seconds now,
+                      const std::string& force_reason,
+                      change_log& log) {
     auto g = current_gate(r, now);
     if (g.last_phase) {
         return refusal{"This is the last phase. End the release with `/release finish`."};
@@ -199,8 +215,8 @@ verdict advance_phase(release& r, epoch_seconds now, const std::string& force_re
     }
     const auto& left = r.current();
     if (!force_reason.empty()) {
-        log.events.push_back({"phase.forced", std::nullopt, left.title, r.phases[r.current_phase].title,
-                              force_reason});
+        log.events.push_back({"phase.forced", std::nullopt, left.title,
+                              r.phases[r.current_phase].title, force_reason});
     }
     log.events.push_back({"phase.completed", std::nullopt, "", left.title, ""});
     r.current_phase += 1;
@@ -218,11 +234,13 @@ verdict record_rollback(release& r, std::string reason, change_log& log) {
     return std::nullopt;
 }
 
-verdict record_handoff(release& r, std::string oncall, std::string pm, epoch_seconds now, change_log& log) {
+verdict record_handoff(
+    release& r, std::string oncall, std::string pm, epoch_seconds now, change_log& log) {
     r.oncall = oncall;
     r.pm = pm;
     r.handoff_at = now;
-    log.events.push_back({"release.handoff", std::nullopt, "", oncall, pm.empty() ? "" : "pm " + pm});
+    log.events.push_back(
+        {"release.handoff", std::nullopt, "", oncall, pm.empty() ? "" : "pm " + pm});
     log.release = true;
     return std::nullopt;
 }
@@ -237,7 +255,10 @@ verdict transfer_manager(release& r, std::string user, change_log& log) {
     return std::nullopt;
 }
 
-verdict finish_release(release& r, epoch_seconds now, const std::string& force_reason, change_log& log) {
+verdict finish_release(release& r,
+                       epoch_seconds now,
+                       const std::string& force_reason,
+                       change_log& log) {
     auto g = current_gate(r, now);
     if (force_reason.empty() && !g.last_phase) {
         return refusal{"The release is in phase " + std::to_string(r.current_phase) + " of " +
@@ -249,7 +270,8 @@ verdict finish_release(release& r, epoch_seconds now, const std::string& force_r
         return gate_refusal(r, g, "finish");
     }
     if (!force_reason.empty()) {
-        log.events.push_back({"release.forced_finish", std::nullopt, r.current().title, "finished", force_reason});
+        log.events.push_back(
+            {"release.forced_finish", std::nullopt, r.current().title, "finished", force_reason});
     }
     r.status = release_status::finished;
     r.ended_at = now;

@@ -52,7 +52,10 @@ bool is_manager_or_admin(const release& r, const actor& a);
 verdict require_manager(const release& r, const actor& a, std::string_view what);
 
 // Refuses unless `a` is the release manager, an admin or the owner of `it`.
-verdict require_item_change(const release& r, const item& it, const actor& a, std::string_view what);
+verdict require_item_change(const release& r,
+                            const item& it,
+                            const actor& a,
+                            std::string_view what);
 
 // --- item transitions (the caller has checked permission) --------------------------------
 verdict check_item(release& r, item_pos p, std::string note, change_log& log);
@@ -61,11 +64,12 @@ verdict skip_item(release& r, item_pos p, std::string reason, change_log& log);
 verdict block_item(release& r, item_pos p, std::string reason, change_log& log);
 verdict unblock_item(release& r, item_pos p, change_log& log);
 verdict note_item(release& r, item_pos p, std::string text, change_log& log);
-verdict assign_item(release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log);
+verdict assign_item(
+    release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log);
 
 // --- the phase gate -----------------------------------------------------------------------
 struct gate {
-    std::vector<item_pos> holding;         // open and blocked items of the current phase
+    std::vector<item_pos> holding;          // open and blocked items of the current phase
     std::optional<epoch_seconds> opens_at;  // the window's minimum, while it has not passed
     bool last_phase = false;
 
@@ -76,14 +80,21 @@ gate current_gate(const release& r, epoch_seconds now);
 
 // Moves to the next phase when the gate is open, or anyway with a non-empty `force_reason`
 // (recorded). Refuses in the last phase (that is `finish`).
-verdict advance_phase(release& r, epoch_seconds now, const std::string& force_reason, change_log& log);
+verdict advance_phase(release& r,
+                      epoch_seconds now,
+                      const std::string& force_reason,
+                      change_log& log);
 
 // --- the release as a whole ----------------------------------------------------------------
 verdict record_rollback(release& r, std::string reason, change_log& log);
-verdict record_handoff(release& r, std::string oncall, std::string pm, epoch_seconds now, change_log& log);
+verdict record_handoff(
+    release& r, std::string oncall, std::string pm, epoch_seconds now, change_log& log);
 verdict transfer_manager(release& r, std::string user, change_log& log);
 // Ends the release: needs the last phase's gate, or a non-empty `force_reason`.
-verdict finish_release(release& r, epoch_seconds now, const std::string& force_reason, change_log& log);
+verdict finish_release(release& r,
+                       epoch_seconds now,
+                       const std::string& force_reason,
+                       change_log& log);
 verdict abort_release(release& r, epoch_seconds now, std::string reason, change_log& log);
 
 }  // namespace relbot::checklist

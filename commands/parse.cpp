@@ -48,7 +48,8 @@ usage_error bad(const command_entry& e, std::string_view problem) {
 
 std::optional<usage_error> check_version(const command_entry& e, const std::string& v) {
     if (v.size() > max_version_bytes || !all_of(v, is_version_char)) {
-        return bad(e, "A version is up to 64 letters, digits and `. - _ + /` (not `" + quote(v) + "`).");
+        return bad(
+            e, "A version is up to 64 letters, digits and `. - _ + /` (not `" + quote(v) + "`).");
     }
     return std::nullopt;
 }
@@ -104,7 +105,8 @@ command parse_start(const words& w, const command_entry& e) {
 template <typename Command>
 command parse_item_only(const words& w, const command_entry& e) {
     if (w.size() < 2) {
-        return bad(e, "`" + std::string(e.name) + "` needs an item (its number such as `2.3`, or its name).");
+        return bad(e, "`" + std::string(e.name) +
+                          "` needs an item (its number such as `2.3`, or its name).");
     }
     if (w.size() > 2) {
         return bad(e, "`" + std::string(e.name) + "` takes only the item.");
@@ -118,7 +120,8 @@ command parse_item_only(const words& w, const command_entry& e) {
 template <typename Command, auto Field, bool optional_text>
 command parse_item_text(const words& w, const command_entry& e) {
     if (w.size() < 2) {
-        return bad(e, "`" + std::string(e.name) + "` needs an item (its number such as `2.3`, or its name).");
+        return bad(e, "`" + std::string(e.name) +
+                          "` needs an item (its number such as `2.3`, or its name).");
     }
     Command c;
     c.item = w[1];
@@ -137,7 +140,9 @@ command parse_assign(const words& w, const command_entry& e) {
     c.item = w[1];
     auto user = parse_mention(w[2]);
     if (!user) {
-        return bad(e, "`" + quote(w[2]) + "` is not a mention: type @ and pick the person, so Slack sends who it is.");
+        return bad(e,
+                   "`" + quote(w[2]) +
+                       "` is not a mention: type @ and pick the person, so Slack sends who it is.");
     }
     c.user = *user;
     if (w.size() == 3) {
@@ -146,7 +151,9 @@ command parse_assign(const words& w, const command_entry& e) {
     if (w[3] != "due" || w.size() < 5) {
         return bad(e, "After the person, only `due <when>` may follow.");
     }
-    constexpr std::string_view when = "A due time is a duration from now (`45s`, `30m`, `2h`, `1d`) or `YYYY-MM-DD HH:MM` in UTC.";
+    constexpr std::string_view when =
+        "A due time is a duration from now (`45s`, `30m`, `2h`, `1d`) or `YYYY-MM-DD HH:MM` in "
+        "UTC.";
     if (w.size() == 5) {
         auto d = checklist::parse_duration(w[4]);
         if (!d) {
@@ -188,7 +195,8 @@ command parse_reason(const words& w, const command_entry& e) {
     Command c;
     c.reason = w.rest(1);
     if (c.reason.empty()) {
-        return bad(e, "`" + std::string(e.name) + "` needs a reason; it goes in the timeline and the report.");
+        return bad(e, "`" + std::string(e.name) +
+                          "` needs a reason; it goes in the timeline and the report.");
     }
     return c;
 }
@@ -235,23 +243,30 @@ command parse_report(const words& w, const command_entry& e) {
 }
 
 constexpr std::array<command_entry, 19> table = {{
-    {"start", "start <version> [template <name>] [owners-from <version>]", "start v2.4.0 owners-from v2.3.0",
-     "start a release here; you become its release manager", parse_start},
+    {"start", "start <version> [template <name>] [owners-from <version>]",
+     "start v2.4.0 owners-from v2.3.0", "start a release here; you become its release manager",
+     parse_start},
     {"status", "status", "status", "the checklist: every phase, the current phase's items in full",
      parse_no_args<status_command>},
-    {"list", "list", "list", "active and recent releases in this channel", parse_no_args<list_command>},
+    {"list", "list", "list", "active and recent releases in this channel",
+     parse_no_args<list_command>},
     {"check", "check <item> [note]", "check 1.3 https://ci.example.com/build/812",
      "mark an item done, with an optional note or link as evidence",
      parse_item_text<check_command, &check_command::note, true>},
-    {"uncheck", "uncheck <item>", "uncheck smoke-tests", "back to open", parse_item_only<uncheck_command>},
-    {"skip", "skip <item> <reason>", "skip feature-flags no flags in this release", "skip an item; the reason is required",
+    {"uncheck", "uncheck <item>", "uncheck smoke-tests", "back to open",
+     parse_item_only<uncheck_command>},
+    {"skip", "skip <item> <reason>", "skip feature-flags no flags in this release",
+     "skip an item; the reason is required",
      parse_item_text<skip_command, &skip_command::reason, false>},
-    {"block", "block <item> <reason>", "block 2.3 deploy pipeline is red", "mark a blocker (announced in the channel)",
+    {"block", "block <item> <reason>", "block 2.3 deploy pipeline is red",
+     "mark a blocker (announced in the channel)",
      parse_item_text<block_command, &block_command::reason, false>},
-    {"unblock", "unblock <item>", "unblock 2.3", "clear a blocker", parse_item_only<unblock_command>},
+    {"unblock", "unblock <item>", "unblock 2.3", "clear a blocker",
+     parse_item_only<unblock_command>},
     {"assign", "assign <item> <@person> [due <when>]", "assign 2.3 @pat due 2h",
      "set the owner, and a due time (`2h`, `1d`, or `YYYY-MM-DD HH:MM` UTC)", parse_assign},
-    {"note", "note <item> <text>", "note 2.3 waiting on the DBA", "add a note to the item's timeline",
+    {"note", "note <item> <text>", "note 2.3 waiting on the DBA",
+     "add a note to the item's timeline",
      parse_item_text<note_command, &note_command::text, false>},
     {"next", "next [force <reason>]", "next",
      "move to the next phase once every item is done or skipped", parse_forceable<next_command>},
@@ -259,11 +274,13 @@ constexpr std::array<command_entry, 19> table = {{
      "record a rollback decision and announce it", parse_reason<rollback_command>},
     {"handoff", "handoff <@on-call> [<@product-manager>]", "handoff @sam @lee",
      "post the handoff briefing for the on-call engineer and the PM", parse_handoff},
-    {"manager", "manager <@person>", "manager @pat", "hand the release-manager role to someone else",
-     parse_manager},
-    {"finish", "finish [force <reason>]", "finish", "end the release from its last phase (posts the report summary)",
+    {"manager", "manager <@person>", "manager @pat",
+     "hand the release-manager role to someone else", parse_manager},
+    {"finish", "finish [force <reason>]", "finish",
+     "end the release from its last phase (posts the report summary)",
      parse_forceable<finish_command>},
-    {"abort", "abort <reason>", "abort release cancelled", "end the release now", parse_reason<abort_command>},
+    {"abort", "abort <reason>", "abort release cancelled", "end the release now",
+     parse_reason<abort_command>},
     {"report", "report [markdown]", "report markdown",
      "the post-release report; `markdown` gives the checklist for a wiki", parse_report},
     {"remind", "remind", "remind", "remind the owners of open items in this phase",
@@ -353,7 +370,8 @@ command parse_command(std::string_view text) {
             return entry.parse(w, entry);
         }
     }
-    return usage_error{"I don't know the command `" + quote(w[0]) + "`. Type `/release help` for the list."};
+    return usage_error{"I don't know the command `" + quote(w[0]) +
+                       "`. Type `/release help` for the list."};
 }
 
 }  // namespace relbot::commands

@@ -249,8 +249,8 @@ std::string dump_json(const nlohmann::json& j) {
 namespace relbot::commands {
 namespace {
 
-using nlohmann::json;
 using checklist::escape_mrkdwn;
+using nlohmann::json;
 
 std::string who(std::string_view user) {
     return user.empty() ? std::string("someone") : "<@" + std::string(user) + ">";
@@ -306,9 +306,12 @@ std::string user_text(std::string_view text, std::size_t max = 500) {
 
 std::string status_word(const checklist::release& r) {
     switch (r.status) {
-        case checklist::release_status::active: return "in progress";
-        case checklist::release_status::finished: return "finished";
-        case checklist::release_status::aborted: return "aborted";
+        case checklist::release_status::active:
+            return "in progress";
+        case checklist::release_status::finished:
+            return "finished";
+        case checklist::release_status::aborted:
+            return "aborted";
     }
     return "in progress";
 }
@@ -329,7 +332,8 @@ std::vector<message> paginate(const std::string& fallback,
             break;
         }
         message m;
-        m.text = checklist::truncate_utf8(fallback + (pages.empty() ? "" : " (continued)"), max_fallback_text);
+        m.text = checklist::truncate_utf8(fallback + (pages.empty() ? "" : " (continued)"),
+                                          max_fallback_text);
         if (pages.empty()) {
             for (const auto& b : head) {
                 m.blocks.push_back(b);
@@ -351,7 +355,8 @@ std::vector<message> paginate(const std::string& fallback,
                 m.blocks.push_back(section(current));
                 current.clear();
             }
-            current += current.empty() ? checklist::truncate_utf8(line, max_section_text) : "\n" + line;
+            current +=
+                current.empty() ? checklist::truncate_utf8(line, max_section_text) : "\n" + line;
         }
         if (!current.empty()) {
             m.blocks.push_back(section(current));
@@ -368,19 +373,23 @@ std::vector<message> paginate(const std::string& fallback,
 
 message render_list(const std::vector<storage::release_summary>& releases) {
     if (releases.empty()) {
-        return render_text("No releases in this channel yet. Start one with `/release start <version>`.");
+        return render_text(
+            "No releases in this channel yet. Start one with `/release start <version>`.");
     }
     std::vector<std::string> lines;
     for (const auto& s : releases) {
-        std::string line = (s.status == checklist::release_status::active ? ":arrow_forward: *" : "• *") +
-                           escape_mrkdwn(s.version) + "* — ";
+        std::string line =
+            (s.status == checklist::release_status::active ? ":arrow_forward: *" : "• *") +
+            escape_mrkdwn(s.version) + "* — ";
         if (s.status == checklist::release_status::active) {
-            line += "phase " + std::to_string(s.current_phase) + " of " + std::to_string(s.phase_count) + " (" +
-                    escape_mrkdwn(s.current_phase_title) + ")";
+            line += "phase " + std::to_string(s.current_phase) + " of " +
+                    std::to_string(s.phase_count) + " (" + escape_mrkdwn(s.current_phase_title) +
+                    ")";
         } else {
             line += std::string(checklist::to_string(s.status));
         }
-        line += " · manager " + who(s.manager) + " · started " + checklist::date_token(s.started_at);
+        line +=
+            " · manager " + who(s.manager) + " · started " + checklist::date_token(s.started_at);
         if (s.ended_at) {
             line += " · ended " + checklist::date_token(*s.ended_at);
         }
@@ -400,18 +409,20 @@ message render_phase_entered(const checklist::release& r,
     auto version = escape_mrkdwn(r.version);
     auto title = escape_mrkdwn(p.title);
     message m;
-    m.text = ":arrow_forward: Release " + version + ": phase " + std::to_string(p.position) + " of " +
-             std::to_string(r.phases.size()) + ", " + title + ", has begun.";
-    std::string head = ":arrow_forward: *Release " + version + "* — phase " + std::to_string(p.position) + " of " +
-                       std::to_string(r.phases.size()) + ", *" + title + "*, has begun (moved on by " + who(actor) +
-                       ").";
+    m.text = ":arrow_forward: Release " + version + ": phase " + std::to_string(p.position) +
+             " of " + std::to_string(r.phases.size()) + ", " + title + ", has begun.";
+    std::string head = ":arrow_forward: *Release " + version + "* — phase " +
+                       std::to_string(p.position) + " of " + std::to_string(r.phases.size()) +
+                       ", *" + title + "*, has begun (moved on by " + who(actor) + ").";
     if (!forced_reason.empty()) {
         head += "\n:warning: The previous phase was left *by force*: " + user_text(forced_reason);
     }
     if (p.window && p.entered_at) {
-        head += "\n:hourglass: This phase runs for at least " + human_duration(p.window->min.count()) +
-                ": it can be left after " + checklist::date_token(*p.entered_at + p.window->min.count()) +
-                ", and its window ends " + checklist::date_token(*p.entered_at + p.window->max.count()) + ".";
+        head += "\n:hourglass: This phase runs for at least " +
+                human_duration(p.window->min.count()) + ": it can be left after " +
+                checklist::date_token(*p.entered_at + p.window->min.count()) +
+                ", and its window ends " +
+                checklist::date_token(*p.entered_at + p.window->max.count()) + ".";
     }
     m.blocks.push_back(section(head));
     std::vector<std::string> lines;
@@ -419,29 +430,35 @@ message render_phase_entered(const checklist::release& r,
         lines.push_back(item_line(i));
     }
     append_lines(m.blocks, lines, 1);
-    m.blocks.push_back(context("`/release status` shows the checklist · `/release check <item>` marks one done"));
+    m.blocks.push_back(
+        context("`/release status` shows the checklist · `/release check <item>` marks one done"));
     return m;
 }
 
-message render_item_blocked(const checklist::release& r, const checklist::item& it, const std::string& actor) {
+message render_item_blocked(const checklist::release& r,
+                            const checklist::item& it,
+                            const std::string& actor) {
     message m;
     auto reason = user_text(it.state_note);
-    m.text = ":no_entry: Release " + escape_mrkdwn(r.version) + ": " + it.ref() + " " + escape_mrkdwn(it.title) +
-             " is blocked: " + reason;
-    m.blocks.push_back(section(":no_entry: *Blocked* in release *" + escape_mrkdwn(r.version) + "*: " +
-                               item_name(it) + "\n>" + reason + "\nReported by " + who(actor) +
-                               (it.owner.empty() ? std::string(" · no owner") : " · owner " + who(it.owner)) +
-                               ". The phase cannot end until it is cleared (`/release unblock " + it.ref() +
-                               "`)."));
+    m.text = ":no_entry: Release " + escape_mrkdwn(r.version) + ": " + it.ref() + " " +
+             escape_mrkdwn(it.title) + " is blocked: " + reason;
+    m.blocks.push_back(section(
+        ":no_entry: *Blocked* in release *" + escape_mrkdwn(r.version) + "*: " + item_name(it) +
+        "\n>" + reason + "\nReported by " + who(actor) +
+        (it.owner.empty() ? std::string(" · no owner") : " · owner " + who(it.owner)) +
+        ". The phase cannot end until it is cleared (`/release unblock " + it.ref() + "`)."));
     return m;
 }
 
-message render_rollback(const checklist::release& r, const std::string& actor, const std::string& reason) {
+message render_rollback(const checklist::release& r,
+                        const std::string& actor,
+                        const std::string& reason) {
     message m;
-    m.text = ":rotating_light: Release " + escape_mrkdwn(r.version) + ": rollback decided by " + who(actor) + ": " +
-             user_text(reason);
-    m.blocks.push_back(section(":rotating_light: *Rollback decided* for release *" + escape_mrkdwn(r.version) +
-                               "* by " + who(actor) + ".\n>" + user_text(reason, 2000)));
+    m.text = ":rotating_light: Release " + escape_mrkdwn(r.version) + ": rollback decided by " +
+             who(actor) + ": " + user_text(reason);
+    m.blocks.push_back(section(":rotating_light: *Rollback decided* for release *" +
+                               escape_mrkdwn(r.version) + "* by " + who(actor) + ".\n>" +
+                               user_text(reason, 2000)));
     m.blocks.push_back(context("Recorded in the timeline and the report."));
     return m;
 }
@@ -462,28 +479,49 @@ std::string describe_event(const checklist::release& r, const storage::audit_ent
     auto name = it != nullptr ? item_name(*it) : std::string("an item");
     auto note = e.note.empty() ? std::string() : " — " + user_text(e.note, 300);
     const auto& a = e.action;
-    if (a == "release.started") return "started the release (" + user_text(e.note) + ")";
-    if (a == "phase.entered") return "entered phase *" + user_text(e.to_state) + "*";
-    if (a == "phase.completed") return "completed phase *" + user_text(e.to_state) + "*";
-    if (a == "phase.forced") return "forced the move from *" + user_text(e.from_state) + "* to *" + user_text(e.to_state) + "*" + note;
-    if (a == "item.checked") return "checked " + name + note;
-    if (a == "item.unchecked") return "unchecked " + name + " (was " + e.from_state + ")";
-    if (a == "item.skipped") return "skipped " + name + note;
-    if (a == "item.blocked") return "blocked " + name + note;
-    if (a == "item.unblocked") return "unblocked " + name + note;
-    if (a == "item.assigned") return "assigned " + name + " to " + who(e.to_state) + note;
-    if (a == "item.noted") return "noted on " + name + note;
-    if (a == "release.rollback") return "decided to roll back" + note;
-    if (a == "release.handoff") return "handed off to " + who(e.to_state) + (e.note.empty() ? "" : " and " + who(e.note.substr(3)));
-    if (a == "release.manager_changed") return "made " + who(e.to_state) + " release manager (was " + who(e.from_state) + ")";
-    if (a == "release.forced_finish") return "finished the release by force" + note;
-    if (a == "release.finished") return "finished the release";
-    if (a == "release.aborted") return "aborted the release" + note;
-    if (a == "remind.requested") return "asked for reminders" + note;
+    if (a == "release.started")
+        return "started the release (" + user_text(e.note) + ")";
+    if (a == "phase.entered")
+        return "entered phase *" + user_text(e.to_state) + "*";
+    if (a == "phase.completed")
+        return "completed phase *" + user_text(e.to_state) + "*";
+    if (a == "phase.forced")
+        return "forced the move from *" + user_text(e.from_state) + "* to *" +
+               user_text(e.to_state) + "*" + note;
+    if (a == "item.checked")
+        return "checked " + name + note;
+    if (a == "item.unchecked")
+        return "unchecked " + name + " (was " + e.from_state + ")";
+    if (a == "item.skipped")
+        return "skipped " + name + note;
+    if (a == "item.blocked")
+        return "blocked " + name + note;
+    if (a == "item.unblocked")
+        return "unblocked " + name + note;
+    if (a == "item.assigned")
+        return "assigned " + name + " to " + who(e.to_state) + note;
+    if (a == "item.noted")
+        return "noted on " + name + note;
+    if (a == "release.rollback")
+        return "decided to roll back" + note;
+    if (a == "release.handoff")
+        return "handed off to " + who(e.to_state) +
+               (e.note.empty() ? "" : " and " + who(e.note.substr(3)));
+    if (a == "release.manager_changed")
+        return "made " + who(e.to_state) + " release manager (was " + who(e.from_state) + ")";
+    if (a == "release.forced_finish")
+        return "finished the release by force" + note;
+    if (a == "release.finished")
+        return "finished the release";
+    if (a == "release.aborted")
+        return "aborted the release" + note;
+    if (a == "remind.requested")
+        return "asked for reminders" + note;
     return user_text(a) + note;
 }
 
-report_facts collect_facts(const checklist::release& r, const std::vector<storage::audit_entry>& audit) {
+report_facts collect_facts(const checklist::release& r,
+                           const std::vector<storage::audit_entry>& audit) {
     report_facts f;
     struct open_block {
         checklist::epoch_seconds since;
@@ -494,8 +532,8 @@ report_facts collect_facts(const checklist::release& r, const std::vector<storag
     for (const auto& e : audit) {
         const auto* it = find_item(r, e.item_id);
         auto name = it != nullptr ? item_name(*it) : std::string("an item");
-        f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " + who(e.actor) + " " +
-                             describe_event(r, e));
+        f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " + who(e.actor) +
+                             " " + describe_event(r, e));
         if (e.action == "item.blocked" && e.item_id) {
             auto& b = blocked[*e.item_id];
             if (e.from_state != "blocked") {
@@ -505,24 +543,28 @@ report_facts collect_facts(const checklist::release& r, const std::vector<storag
             }
         } else if (e.action == "item.unblocked" && e.item_id) {
             if (auto b = blocked.find(*e.item_id); b != blocked.end()) {
-                f.blockers.push_back(name + " — blocked by " + who(b->second.by) + ": " + b->second.reasons +
-                                     " · cleared by " + who(e.actor) + " after " + human_duration(e.at - b->second.since));
+                f.blockers.push_back(name + " — blocked by " + who(b->second.by) + ": " +
+                                     b->second.reasons + " · cleared by " + who(e.actor) +
+                                     " after " + human_duration(e.at - b->second.since));
                 blocked.erase(b);
             }
         } else if (e.action == "item.skipped") {
             f.skips.push_back(name + " — " + user_text(e.note, 300) + " (" + who(e.actor) + ")");
         } else if (e.action == "phase.forced" || e.action == "release.forced_finish") {
-            f.forced.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " + describe_event(r, e));
+            f.forced.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " +
+                               describe_event(r, e));
         } else if (e.action == "release.rollback") {
-            f.rollbacks.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " + user_text(e.note, 1000));
+            f.rollbacks.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " +
+                                  user_text(e.note, 1000));
         } else if (e.action == "item.checked" && !e.note.empty()) {
             f.evidence.push_back(name + ": " + user_text(e.note, 500) + " (" + who(e.actor) + ")");
         }
     }
     for (const auto& [id, b] : blocked) {
         const auto* it = find_item(r, id);
-        f.blockers.push_back((it != nullptr ? item_name(*it) : std::string("an item")) + " — blocked by " +
-                             who(b.by) + ": " + b.reasons + " · *still blocked*");
+        f.blockers.push_back((it != nullptr ? item_name(*it) : std::string("an item")) +
+                             " — blocked by " + who(b.by) + ": " + b.reasons +
+                             " · *still blocked*");
     }
     return f;
 }
@@ -538,22 +580,27 @@ std::string phase_timing(const checklist::release& r, const checklist::phase& p)
     } else if (r.ended_at && p.position == r.current_phase) {
         left = r.ended_at;
     }
-    return left ? human_duration(*left - *p.entered_at) : "since " + checklist::date_token(*p.entered_at);
+    return left ? human_duration(*left - *p.entered_at)
+                : "since " + checklist::date_token(*p.entered_at);
 }
 
 std::string summary_line(const checklist::release& r) {
-    std::string s = "Release manager " + who(r.manager) + " · template `" + escape_mrkdwn(r.template_name) +
-                    "` · started " + checklist::date_token(r.started_at);
+    std::string s = "Release manager " + who(r.manager) + " · template `" +
+                    escape_mrkdwn(r.template_name) + "` · started " +
+                    checklist::date_token(r.started_at);
     if (r.ended_at) {
         s += " · " + status_word(r) + " " + checklist::date_token(*r.ended_at) + " (" +
              human_duration(*r.ended_at - r.started_at) + ")";
     } else {
-        s += " · in progress, phase " + std::to_string(r.current_phase) + " of " + std::to_string(r.phases.size());
+        s += " · in progress, phase " + std::to_string(r.current_phase) + " of " +
+             std::to_string(r.phases.size());
     }
     return s;
 }
 
-void add_list(std::vector<std::string>& lines, const std::string& title, const std::vector<std::string>& items) {
+void add_list(std::vector<std::string>& lines,
+              const std::string& title,
+              const std::vector<std::string>& items) {
     lines.push_back("*" + title + "*" + (items.empty() ? ": none" : ""));
     for (const auto& i : items) {
         lines.push_back("• " + i);
@@ -567,13 +614,14 @@ message render_handoff(const checklist::release& r,
                        const std::string& actor) {
     auto facts = collect_facts(r, audit);
     message m;
-    m.text = ":handshake: Handoff for release " + escape_mrkdwn(r.version) + " to " + who(r.oncall) +
-             (r.pm.empty() ? "" : " and " + who(r.pm));
+    m.text = ":handshake: Handoff for release " + escape_mrkdwn(r.version) + " to " +
+             who(r.oncall) + (r.pm.empty() ? "" : " and " + who(r.pm));
     m.blocks.push_back(header("Handoff: release " + r.version));
-    m.blocks.push_back(section(":handshake: " + who(actor) + " hands release *" + escape_mrkdwn(r.version) +
-                               "* over to " + who(r.oncall) + " (on call)" +
-                               (r.pm.empty() ? std::string() : " and " + who(r.pm) + " (product)") + ".\n" +
-                               summary_line(r)));
+    m.blocks.push_back(section(":handshake: " + who(actor) + " hands release *" +
+                               escape_mrkdwn(r.version) + "* over to " + who(r.oncall) +
+                               " (on call)" +
+                               (r.pm.empty() ? std::string() : " and " + who(r.pm) + " (product)") +
+                               ".\n" + summary_line(r)));
     std::vector<std::string> lines;
     std::vector<std::string> open;
     for (const auto& p : r.phases) {
@@ -581,7 +629,8 @@ message render_handoff(const checklist::release& r,
             continue;
         }
         for (const auto& i : p.items) {
-            if (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked) {
+            if (i.state == checklist::item_state::open ||
+                i.state == checklist::item_state::blocked) {
                 open.push_back(item_line(i));
             }
         }
@@ -604,9 +653,10 @@ message render_release_ended(const checklist::release& r,
     bool finished = r.status == checklist::release_status::finished;
     auto icon = finished ? std::string(":checkered_flag:") : std::string(":octagonal_sign:");
     message m;
-    m.text = icon + " Release " + escape_mrkdwn(r.version) + " " + status_word(r) + " by " + who(actor);
-    std::string head = icon + " *Release " + escape_mrkdwn(r.version) + "* " + status_word(r) + " by " + who(actor) +
-                       ".\n" + summary_line(r);
+    m.text =
+        icon + " Release " + escape_mrkdwn(r.version) + " " + status_word(r) + " by " + who(actor);
+    std::string head = icon + " *Release " + escape_mrkdwn(r.version) + "* " + status_word(r) +
+                       " by " + who(actor) + ".\n" + summary_line(r);
     if (!reason.empty()) {
         head += "\n>" + user_text(reason, 1000);
     }
@@ -618,15 +668,21 @@ message render_release_ended(const checklist::release& r,
         for (const auto& i : p.items) {
             done += i.state == checklist::item_state::done ? 1 : 0;
             skipped += i.state == checklist::item_state::skipped ? 1 : 0;
-            open += (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked) ? 1 : 0;
+            open += (i.state == checklist::item_state::open ||
+                     i.state == checklist::item_state::blocked)
+                        ? 1
+                        : 0;
         }
     }
-    m.blocks.push_back(section("*Summary:* " + std::to_string(done) + " done · " + std::to_string(skipped) +
-                               " skipped · " + std::to_string(open) + " not done · " +
-                               std::to_string(facts.blockers.size()) + " blockers · " +
-                               std::to_string(facts.forced.size()) + " forced moves · " +
-                               std::to_string(facts.rollbacks.size()) + " rollback decisions"));
-    m.blocks.push_back(context("`/release report` has the full report; `/release report markdown` the checklist for a wiki"));
+    m.blocks.push_back(section("*Summary:* " + std::to_string(done) + " done · " +
+                               std::to_string(skipped) + " skipped · " + std::to_string(open) +
+                               " not done · " + std::to_string(facts.blockers.size()) +
+                               " blockers · " + std::to_string(facts.forced.size()) +
+                               " forced moves · " + std::to_string(facts.rollbacks.size()) +
+                               " rollback decisions"));
+    m.blocks.push_back(
+        context("`/release report` has the full report; `/release report markdown` the checklist "
+                "for a wiki"));
     return m;
 }
 
@@ -655,15 +711,17 @@ std::vector<message> render_report(const checklist::release& r,
     }
     return paginate("Report for release " + escape_mrkdwn(r.version), head, lines, max_pages,
                     ":scissors: The report is cut here: it is longer than Slack allows in " +
-                        std::to_string(max_pages) + " messages. `/release report markdown` gives the checklist.");
+                        std::to_string(max_pages) +
+                        " messages. `/release report markdown` gives the checklist.");
 }
 
-std::string report_markdown(const checklist::release& r, const std::vector<storage::audit_entry>& audit) {
+std::string report_markdown(const checklist::release& r,
+                            const std::vector<storage::audit_entry>& audit) {
     // The last check, skip or block of each item: who and when.
     std::map<std::int64_t, const storage::audit_entry*> last;
     for (const auto& e : audit) {
-        if (e.item_id && (e.action == "item.checked" || e.action == "item.skipped" || e.action == "item.blocked" ||
-                          e.action == "item.unchecked")) {
+        if (e.item_id && (e.action == "item.checked" || e.action == "item.skipped" ||
+                          e.action == "item.blocked" || e.action == "item.unchecked")) {
             last[*e.item_id] = &e;
         }
     }
@@ -724,13 +782,16 @@ std::vector<message> render_report_markdown(const checklist::release& r,
     message page;
     std::size_t used = 0;
     for (auto& c : chunks) {
-        if (!page.blocks.empty() && (used + c.size() > max_total_block_text || page.blocks.size() + 2 >= max_blocks)) {
+        if (!page.blocks.empty() &&
+            (used + c.size() > max_total_block_text || page.blocks.size() + 2 >= max_blocks)) {
             pages.push_back(std::move(page));
             page = message{};
             used = 0;
             if (pages.size() == max_pages) {
-                pages.back().blocks.push_back(context(":scissors: The markdown is cut here: it is longer than Slack "
-                                                      "allows in " + std::to_string(max_pages) + " messages."));
+                pages.back().blocks.push_back(
+                    context(":scissors: The markdown is cut here: it is longer than Slack "
+                            "allows in " +
+                            std::to_string(max_pages) + " messages."));
                 return pages;
             }
         }

@@ -49,10 +49,14 @@ message render_phase_entered(const checklist::release& r,
                              const std::string& forced_reason);
 
 // The channel announcement of a blocker.
-message render_item_blocked(const checklist::release& r, const checklist::item& it, const std::string& actor);
+message render_item_blocked(const checklist::release& r,
+                            const checklist::item& it,
+                            const std::string& actor);
 
 // The channel announcement of a rollback decision.
-message render_rollback(const checklist::release& r, const std::string& actor, const std::string& reason);
+message render_rollback(const checklist::release& r,
+                        const std::string& actor,
+                        const std::string& reason);
 
 // The handoff briefing: state of the release, what is still open, blockers, skips, rollback
 // decisions, and what to watch.
@@ -73,7 +77,8 @@ std::vector<message> render_report(const checklist::release& r,
                                    std::size_t max_pages);
 
 // The report as a markdown checklist in the template's format ([x], who, when), as text.
-std::string report_markdown(const checklist::release& r, const std::vector<storage::audit_entry>& audit);
+std::string report_markdown(const checklist::release& r,
+                            const std::vector<storage::audit_entry>& audit);
 
 // The markdown report as messages (code blocks), split like render_report.
 std::vector<message> render_report_markdown(const checklist::release& r,

@@ -39,12 +39,14 @@ outcome done(std::string name, message reply, bool changed = true) {
 }
 
 outcome no_active(std::string name) {
-    return refuse(std::move(name),
-                  "There is no active release in this channel. Start one with `/release start <version>`.");
+    return refuse(
+        std::move(name),
+        "There is no active release in this channel. Start one with `/release start <version>`.");
 }
 
 checklist::actor actor_of(const request& req, const context& ctx) {
-    return {req.user, std::find(ctx.admins.begin(), ctx.admins.end(), req.user) != ctx.admins.end()};
+    return {req.user,
+            std::find(ctx.admins.begin(), ctx.admins.end(), req.user) != ctx.admins.end()};
 }
 
 std::string item_name(const checklist::item& it) {
@@ -56,7 +58,9 @@ checklist::item& item_at(checklist::release& r, item_pos p) {
 }
 
 // The item `ref` names, or the reply that says why not (with candidates or the closest).
-std::variant<item_pos, outcome> find_item(const checklist::release& r, const std::string& ref, const std::string& name) {
+std::variant<item_pos, outcome> find_item(const checklist::release& r,
+                                          const std::string& ref,
+                                          const std::string& name) {
     auto result = checklist::resolve_item(r, ref);
     if (const auto* found = std::get_if<checklist::ref_found>(&result)) {
         return found->pos;
@@ -71,24 +75,34 @@ std::variant<item_pos, outcome> find_item(const checklist::release& r, const std
     };
     auto quoted = escape_mrkdwn(checklist::truncate_utf8(ref, 60));
     if (const auto* amb = std::get_if<checklist::ref_ambiguous>(&result)) {
-        return refuse(name, "`" + quoted + "` matches " + std::to_string(amb->candidates.size()) +
-                                " items; use more of the name, or the number:" + list(amb->candidates));
+        return refuse(name,
+                      "`" + quoted + "` matches " + std::to_string(amb->candidates.size()) +
+                          " items; use more of the name, or the number:" + list(amb->candidates));
     }
     const auto& unknown = std::get<checklist::ref_unknown>(result);
-    std::string msg = "There is no item `" + quoted + "` in release *" + escape_mrkdwn(r.version) + "*.";
+    std::string msg =
+        "There is no item `" + quoted + "` in release *" + escape_mrkdwn(r.version) + "*.";
     if (!unknown.closest.empty()) {
         msg += " Did you mean:" + list(unknown.closest);
     }
-    msg += "\nName an item by its number (`2.3`) or its name (`smoke-tests`); `/release status` lists them.";
+    msg +=
+        "\nName an item by its number (`2.3`) or its name (`smoke-tests`); `/release status` lists "
+        "them.";
     return refuse(name, msg);
 }
 
-void announce(context& ctx, const checklist::release& r, const std::string& key, const message& m,
+void announce(context& ctx,
+              const checklist::release& r,
+              const std::string& key,
+              const message& m,
               checklist::epoch_seconds now) {
     ctx.store.enqueue({key, r.id, r.channel, "chat.postMessage", dump_json(to_post_body(m))}, now);
 }
 
-std::int64_t save(context& ctx, const request& req, const checklist::release& r, const checklist::change_log& log) {
+std::int64_t save(context& ctx,
+                  const request& req,
+                  const checklist::release& r,
+                  const checklist::change_log& log) {
     return ctx.store.save(r, log, req.user, req.now);
 }
 
@@ -99,11 +113,13 @@ std::string gate_hint(const checklist::release& r, checklist::epoch_seconds now)
         return "";
     }
     if (g.opens_at) {
-        return "\nEvery item of this phase is done or skipped; its window ends " + checklist::date_token(*g.opens_at) +
-               ".";
+        return "\nEvery item of this phase is done or skipped; its window ends " +
+               checklist::date_token(*g.opens_at) + ".";
     }
-    return g.last_phase ? "\nEvery item of the last phase is done or skipped: `/release finish` ends the release."
-                        : "\nEvery item of this phase is done or skipped: `/release next` moves on.";
+    return g.last_phase
+               ? "\nEvery item of the last phase is done or skipped: `/release finish` ends the "
+                 "release."
+               : "\nEvery item of this phase is done or skipped: `/release next` moves on.";
 }
 
 // --- handlers --------------------------------------------------------------------------------
@@ -135,19 +151,22 @@ outcome handle(const start_command& c, const request& req, context& ctx) {
                                    "`. Templates: " + names + ".");
     }
     if (auto active = ctx.store.active_release(req.channel)) {
-        return refuse("start", "Release *" + escape_mrkdwn(active->version) +
-                                   "* is already active in this channel (release manager <@" + active->manager +
-                                   ">). One release runs per channel at a time; see it with `/release status`, "
-                                   "end it with `/release finish` or `/release abort <reason>`.");
+        return refuse(
+            "start",
+            "Release *" + escape_mrkdwn(active->version) +
+                "* is already active in this channel (release manager <@" + active->manager +
+                ">). One release runs per channel at a time; see it with `/release status`, "
+                "end it with `/release finish` or `/release abort <reason>`.");
     }
     auto r = checklist::make_release(*tpl, req.channel, c.version, req.user, req.now);
     std::string note = "template " + r.template_name;
     if (!c.owners_from.empty()) {
         auto earlier = ctx.store.release_by_version(req.channel, c.owners_from);
         if (!earlier) {
-            return refuse("start", "There is no release *" + escape_mrkdwn(c.owners_from) +
-                                       "* in this channel to copy owners from; `/release list` shows the "
-                                       "releases here.");
+            return refuse("start",
+                          "There is no release *" + escape_mrkdwn(c.owners_from) +
+                              "* in this channel to copy owners from; `/release list` shows the "
+                              "releases here.");
         }
         std::map<std::string, std::string> owners;
         for (const auto& p : earlier->phases) {
@@ -169,24 +188,34 @@ outcome handle(const start_command& c, const request& req, context& ctx) {
         note += ", owners of " + std::to_string(copied) + " items from " + c.owners_from;
     }
     ctx.store.insert_release(r);
-    ctx.store.append_audit({r.id, req.now, req.user, "release.started", std::nullopt, "", "active", note});
-    ctx.store.append_audit({r.id, req.now, req.user, "phase.entered", std::nullopt, "", r.phases.front().title, ""});
+    ctx.store.append_audit(
+        {r.id, req.now, req.user, "release.started", std::nullopt, "", "active", note});
+    ctx.store.append_audit(
+        {r.id, req.now, req.user, "phase.entered", std::nullopt, "", r.phases.front().title, ""});
     announce(ctx, r, "release-started:" + std::to_string(r.id), render_release_started(r), req.now);
 
-    return done("start", render_text(":white_check_mark: Started release *" + escape_mrkdwn(r.version) +
-                                     "* with the `" + escape_mrkdwn(r.template_name) + "` template: " +
-                                     std::to_string(r.phases.size()) + " phases, " +
-                                     std::to_string(r.item_count()) + " items" +
-                                     (c.owners_from.empty() ? "" : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
-                                     ". You are the release manager. I've announced it in the channel; "
-                                     "`/release status` shows the checklist."));
+    return done(
+        "start",
+        render_text(
+            ":white_check_mark: Started release *" + escape_mrkdwn(r.version) + "* with the `" +
+            escape_mrkdwn(r.template_name) + "` template: " + std::to_string(r.phases.size()) +
+            " phases, " + std::to_string(r.item_count()) + " items" +
+            (c.owners_from.empty() ? ""
+                                   : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
+            ". You are the release manager. I've announced it in the channel; "
+            "`/release status` shows the checklist."));
 }
 
 // The shared shape of item commands: find the active release and the item, check who may,
 // apply the rule, save, and confirm.
 template <typename Apply, typename Confirm>
-outcome item_command(const request& req, context& ctx, const std::string& name, const std::string& ref,
-                     std::string_view verb, Apply apply, Confirm confirm) {
+outcome item_command(const request& req,
+                     context& ctx,
+                     const std::string& name,
+                     const std::string& ref,
+                     std::string_view verb,
+                     Apply apply,
+                     Confirm confirm) {
     auto r = ctx.store.active_release(req.channel);
     if (!r) {
         return no_active(name);
@@ -236,8 +265,8 @@ outcome handle(const skip_command& c, const request& req, context& ctx) {
             return checklist::skip_item(r, p, c.reason, log);
         },
         [&](const checklist::release& r, const checklist::item& it, std::int64_t) {
-            return ":fast_forward: " + item_name(it) + " is skipped: _" + escape_mrkdwn(c.reason) + "_" +
-                   gate_hint(r, req.now);
+            return ":fast_forward: " + item_name(it) + " is skipped: _" + escape_mrkdwn(c.reason) +
+                   "_" + gate_hint(r, req.now);
         });
 }
 
@@ -248,8 +277,8 @@ outcome handle(const block_command& c, const request& req, context& ctx) {
             return checklist::block_item(r, p, c.reason, log);
         },
         [&](const checklist::release& r, const checklist::item& it, std::int64_t audit_id) {
-            announce(ctx, r, "item-blocked:" + std::to_string(audit_id), render_item_blocked(r, it, req.user),
-                     req.now);
+            announce(ctx, r, "item-blocked:" + std::to_string(audit_id),
+                     render_item_blocked(r, it, req.user), req.now);
             return ":no_entry: " + item_name(it) + " is blocked; I've told the channel.";
         });
 }
@@ -292,9 +321,10 @@ outcome handle(const assign_command& c, const request& req, context& ctx) {
     if (c.due) {
         due = c.due->relative ? req.now + c.due->value : c.due->value;
         if (*due <= req.now) {
-            return refuse("assign", "That due time, " + checklist::format_utc(*due) +
-                                        ", has already passed. Give a time in the future, for example "
-                                        "`/release assign 2.3 @pat due 2h`.");
+            return refuse("assign",
+                          "That due time, " + checklist::format_utc(*due) +
+                              ", has already passed. Give a time in the future, for example "
+                              "`/release assign 2.3 @pat due 2h`.");
         }
     }
     auto pos = std::get<item_pos>(found);
@@ -304,8 +334,10 @@ outcome handle(const assign_command& c, const request& req, context& ctx) {
     }
     save(ctx, req, *r, log);
     const auto& it = item_at(*r, pos);
-    return done("assign", render_text(":bust_in_silhouette: " + item_name(it) + " is now <@" + c.user + ">'s" +
-                                      (due ? ", due " + checklist::date_token(*due) : std::string()) + "."));
+    return done(
+        "assign",
+        render_text(":bust_in_silhouette: " + item_name(it) + " is now <@" + c.user + ">'s" +
+                    (due ? ", due " + checklist::date_token(*due) : std::string()) + "."));
 }
 
 outcome handle(const next_command& c, const request& req, context& ctx) {
@@ -313,7 +345,8 @@ outcome handle(const next_command& c, const request& req, context& ctx) {
     if (!r) {
         return no_active("next");
     }
-    auto what = c.force_reason.empty() ? "move to the next phase" : "force the move to the next phase";
+    auto what =
+        c.force_reason.empty() ? "move to the next phase" : "force the move to the next phase";
     if (auto no = checklist::require_manager(*r, actor_of(req, ctx), what)) {
         return refuse("next", no->message);
     }
@@ -322,12 +355,15 @@ outcome handle(const next_command& c, const request& req, context& ctx) {
         return refuse("next", no->message);
     }
     save(ctx, req, *r, log);
-    announce(ctx, *r, "phase-entered:" + std::to_string(r->id) + ":" + std::to_string(r->current_phase),
+    announce(ctx, *r,
+             "phase-entered:" + std::to_string(r->id) + ":" + std::to_string(r->current_phase),
              render_phase_entered(*r, req.user, c.force_reason), req.now);
-    return done("next", render_text(":arrow_forward: Phase " + std::to_string(r->current_phase) + " of " +
-                                    std::to_string(r->phases.size()) + ", *" + escape_mrkdwn(r->current().title) +
-                                    "*, has begun" + (c.force_reason.empty() ? "" : " (forced; the reason is recorded)") +
-                                    ". I've announced it in the channel."));
+    return done("next",
+                render_text(":arrow_forward: Phase " + std::to_string(r->current_phase) + " of " +
+                            std::to_string(r->phases.size()) + ", *" +
+                            escape_mrkdwn(r->current().title) + "*, has begun" +
+                            (c.force_reason.empty() ? "" : " (forced; the reason is recorded)") +
+                            ". I've announced it in the channel."));
 }
 
 outcome handle(const rollback_command& c, const request& req, context& ctx) {
@@ -335,14 +371,18 @@ outcome handle(const rollback_command& c, const request& req, context& ctx) {
     if (!r) {
         return no_active("rollback");
     }
-    if (auto no = checklist::require_manager(*r, actor_of(req, ctx), "record a rollback decision")) {
+    if (auto no =
+            checklist::require_manager(*r, actor_of(req, ctx), "record a rollback decision")) {
         return refuse("rollback", no->message);
     }
     checklist::change_log log;
     checklist::record_rollback(*r, c.reason, log);
     auto id = save(ctx, req, *r, log);
-    announce(ctx, *r, "rollback:" + std::to_string(id), render_rollback(*r, req.user, c.reason), req.now);
-    return done("rollback", render_text(":rotating_light: Rollback decision recorded and announced in the channel."));
+    announce(ctx, *r, "rollback:" + std::to_string(id), render_rollback(*r, req.user, c.reason),
+             req.now);
+    return done(
+        "rollback",
+        render_text(":rotating_light: Rollback decision recorded and announced in the channel."));
 }
 
 outcome handle(const handoff_command& c, const request& req, context& ctx) {
@@ -356,8 +396,8 @@ outcome handle(const handoff_command& c, const request& req, context& ctx) {
     checklist::change_log log;
     checklist::record_handoff(*r, c.oncall, c.pm, req.now, log);
     auto id = save(ctx, req, *r, log);
-    announce(ctx, *r, "handoff:" + std::to_string(id), render_handoff(*r, ctx.store.audit_for(r->id), req.user),
-             req.now);
+    announce(ctx, *r, "handoff:" + std::to_string(id),
+             render_handoff(*r, ctx.store.audit_for(r->id), req.user), req.now);
     return done("handoff", render_text(":handshake: Handoff to <@" + c.oncall + ">" +
                                        (c.pm.empty() ? std::string() : " and <@" + c.pm + ">") +
                                        " recorded; the briefing is posted in the channel."));
@@ -368,7 +408,8 @@ outcome handle(const manager_command& c, const request& req, context& ctx) {
     if (!r) {
         return no_active("manager");
     }
-    if (auto no = checklist::require_manager(*r, actor_of(req, ctx), "hand over the release-manager role")) {
+    if (auto no = checklist::require_manager(*r, actor_of(req, ctx),
+                                             "hand over the release-manager role")) {
         return refuse("manager", no->message);
     }
     auto previous = r->manager;
@@ -377,8 +418,9 @@ outcome handle(const manager_command& c, const request& req, context& ctx) {
         return refuse("manager", no->message);
     }
     save(ctx, req, *r, log);
-    auto o = done("manager", render_text(":crown: <@" + c.user + "> is now the release manager of *" +
-                                         escape_mrkdwn(r->version) + "* (was <@" + previous + ">)."));
+    auto o =
+        done("manager", render_text(":crown: <@" + c.user + "> is now the release manager of *" +
+                                    escape_mrkdwn(r->version) + "* (was <@" + previous + ">)."));
     o.in_channel = true;  // the new manager and the channel should see it
     return o;
 }
@@ -396,7 +438,8 @@ outcome end_release(const Command& c, const request& req, context& ctx, const st
     } else {
         reason = c.force_reason;
     }
-    if (auto no = checklist::require_manager(*r, actor_of(req, ctx), is_abort ? "abort the release" : "finish the release")) {
+    if (auto no = checklist::require_manager(
+            *r, actor_of(req, ctx), is_abort ? "abort the release" : "finish the release")) {
         return refuse(name, no->message);
     }
     checklist::change_log log;
@@ -412,9 +455,12 @@ outcome end_release(const Command& c, const request& req, context& ctx, const st
     save(ctx, req, *r, log);
     announce(ctx, *r, "release-ended:" + std::to_string(r->id),
              render_release_ended(*r, ctx.store.audit_for(r->id), req.user, reason), req.now);
-    return done(name, render_text(std::string(is_abort ? ":octagonal_sign: Release *" : ":checkered_flag: Release *") +
-                                  escape_mrkdwn(r->version) + "* " + (is_abort ? "aborted" : "finished") +
-                                  ". The summary is posted in the channel; `/release report` has the full report."));
+    return done(
+        name,
+        render_text(
+            std::string(is_abort ? ":octagonal_sign: Release *" : ":checkered_flag: Release *") +
+            escape_mrkdwn(r->version) + "* " + (is_abort ? "aborted" : "finished") +
+            ". The summary is posted in the channel; `/release report` has the full report."));
 }
 
 outcome handle(const finish_command& c, const request& req, context& ctx) {
@@ -443,8 +489,8 @@ outcome handle(const report_command& c, const request& req, context& ctx) {
             auto body = to_ack_payload(pages[i]);
             // The key must not hold the URL itself (it is a credential, and keys are logged).
             auto url_id = std::to_string(std::hash<std::string>{}(req.response_url));
-            ctx.store.enqueue({"report-page:" + url_id + ":" + std::to_string(i), r->id, req.response_url,
-                               "response_url", dump_json(body)},
+            ctx.store.enqueue({"report-page:" + url_id + ":" + std::to_string(i), r->id,
+                               req.response_url, "response_url", dump_json(body)},
                               req.now);
         }
         changed = true;
@@ -478,13 +524,15 @@ outcome handle(const remind_command&, const request& req, context& ctx) {
     for (const auto& o : owners) {
         people += " <@" + o + ">";
     }
-    std::string msg = owners.empty() ? "No open item of this phase has an owner to remind."
-                                     : "Recorded: " + std::to_string(owners.size()) +
-                                           (owners.size() == 1 ? " person owns" : " people own") +
-                                           " open items of this phase:" + people +
-                                           ". (Reminder DMs are not sent by this version of relbot yet.)";
+    std::string msg = owners.empty()
+                          ? "No open item of this phase has an owner to remind."
+                          : "Recorded: " + std::to_string(owners.size()) +
+                                (owners.size() == 1 ? " person owns" : " people own") +
+                                " open items of this phase:" + people +
+                                ". (Reminder DMs are not sent by this version of relbot yet.)";
     if (unowned > 0) {
-        msg += "\n" + std::to_string(unowned) + " open items have no owner: `/release assign <item> @person`.";
+        msg += "\n" + std::to_string(unowned) +
+               " open items have no owner: `/release assign <item> @person`.";
     }
     return done("remind", render_text(msg));
 }

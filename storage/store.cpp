@@ -122,7 +122,8 @@ void store::record_applied(std::string_view key, std::string_view reply, epoch_s
 }
 
 std::optional<checklist::release> store::active_release(std::string_view channel) {
-    SQLite::Statement q(*db_, "SELECT id FROM releases WHERE channel_id = :channel AND status = 'active'");
+    SQLite::Statement q(
+        *db_, "SELECT id FROM releases WHERE channel_id = :channel AND status = 'active'");
     q.bind(":channel", std::string(channel));
     if (!q.executeStep()) {
         return std::nullopt;
@@ -141,10 +142,12 @@ std::optional<checklist::release> store::latest_release(std::string_view channel
     return load_release(q.getColumn(0).getInt64());
 }
 
-std::optional<checklist::release> store::release_by_version(std::string_view channel, std::string_view version) {
-    SQLite::Statement q(*db_,
-                        "SELECT id FROM releases WHERE channel_id = :channel AND version = :version "
-                        "ORDER BY started_at DESC, id DESC LIMIT 1");
+std::optional<checklist::release> store::release_by_version(std::string_view channel,
+                                                            std::string_view version) {
+    SQLite::Statement q(
+        *db_,
+        "SELECT id FROM releases WHERE channel_id = :channel AND version = :version "
+        "ORDER BY started_at DESC, id DESC LIMIT 1");
     q.bind(":channel", std::string(channel));
     q.bind(":version", std::string(version));
     if (!q.executeStep()) {
@@ -206,7 +209,8 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
         i.slug = it.getColumn(3).getString();
         i.title = it.getColumn(4).getString();
         i.description = it.getColumn(5).getString();
-        i.state = checklist::parse_item_state(it.getColumn(6).getString()).value_or(checklist::item_state::open);
+        i.state = checklist::parse_item_state(it.getColumn(6).getString())
+                      .value_or(checklist::item_state::open);
         i.state_note = it.getColumn(7).getString();
         i.owner = it.getColumn(8).getString();
         i.due_at = optional_int(it.getColumn(9));
@@ -219,12 +223,13 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
 }
 
 std::vector<release_summary> store::list_releases(std::string_view channel, int limit) {
-    SQLite::Statement q(*db_,
-                        "SELECT r.id, r.version, r.status, r.manager_id, r.current_phase, "
-                        "(SELECT COUNT(*) FROM phases p WHERE p.release_id = r.id), "
-                        "(SELECT title FROM phases p WHERE p.release_id = r.id AND p.position = r.current_phase), "
-                        "r.started_at, r.ended_at FROM releases r WHERE r.channel_id = :channel "
-                        "ORDER BY r.started_at DESC, r.id DESC LIMIT :limit");
+    SQLite::Statement q(
+        *db_,
+        "SELECT r.id, r.version, r.status, r.manager_id, r.current_phase, "
+        "(SELECT COUNT(*) FROM phases p WHERE p.release_id = r.id), "
+        "(SELECT title FROM phases p WHERE p.release_id = r.id AND p.position = r.current_phase), "
+        "r.started_at, r.ended_at FROM releases r WHERE r.channel_id = :channel "
+        "ORDER BY r.started_at DESC, r.id DESC LIMIT :limit");
     q.bind(":channel", std::string(channel));
     q.bind(":limit", limit);
     std::vector<release_summary> out;
@@ -246,9 +251,9 @@ std::vector<release_summary> store::list_releases(std::string_view channel, int 
 }
 
 std::int64_t store::save(const checklist::release& r,
-                 const checklist::change_log& log,
-                 std::string_view actor,
-                 epoch_seconds now) {
+                         const checklist::change_log& log,
+                         std::string_view actor,
+                         epoch_seconds now) {
     if (log.release) {
         SQLite::Statement q(*db_,
                             "UPDATE releases SET manager_id = :manager, status = :status, "
@@ -276,9 +281,10 @@ std::int64_t store::save(const checklist::release& r,
     }
     for (const auto& pos : log.items) {
         const auto& i = r.phases.at(pos.phase).items.at(pos.index);
-        SQLite::Statement q(*db_,
-                            "UPDATE items SET state = :state, state_note = :note, owner_id = :owner, "
-                            "due_at = :due, updated_at = :now WHERE id = :id");
+        SQLite::Statement q(
+            *db_,
+            "UPDATE items SET state = :state, state_note = :note, owner_id = :owner, "
+            "due_at = :due, updated_at = :now WHERE id = :id");
         q.bind(":state", std::string(checklist::to_string(i.state)));
         q.bind(":note", i.state_note);
         q.bind(":owner", i.owner);
@@ -289,7 +295,8 @@ std::int64_t store::save(const checklist::release& r,
     }
     std::int64_t last = 0;
     for (const auto& e : log.events) {
-        last = append_audit({r.id, now, std::string(actor), e.action, e.item_id, e.from, e.to, e.note});
+        last = append_audit(
+            {r.id, now, std::string(actor), e.action, e.item_id, e.from, e.to, e.note});
     }
     return last;
 }

@@ -104,7 +104,8 @@ public:
     // The channel's most recent release (active or ended), if any.
     std::optional<checklist::release> latest_release(std::string_view channel);
     // The channel's most recent release of `version`, if any.
-    std::optional<checklist::release> release_by_version(std::string_view channel, std::string_view version);
+    std::optional<checklist::release> release_by_version(std::string_view channel,
+                                                         std::string_view version);
     std::optional<checklist::release> load_release(std::int64_t id);
     // The channel's releases, newest first, at most `limit`.
     std::vector<release_summary> list_releases(std::string_view channel, int limit);
@@ -112,9 +113,9 @@ public:
     // event (by `actor`, at `now`). The caller holds the transaction. Returns the id of the
     // last audit row written (0 if none): a unique key for what the change announces.
     std::int64_t save(const checklist::release& r,
-              const checklist::change_log& log,
-              std::string_view actor,
-              epoch_seconds now);
+                      const checklist::change_log& log,
+                      std::string_view actor,
+                      epoch_seconds now);
     // Stores a new release with its phases and items and fills in the ids. Throws
     // duplicate_release if the channel already has an active release.
     void insert_release(checklist::release& r);

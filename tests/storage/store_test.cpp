@@ -232,3 +232,97 @@ TEST_CASE("a database locked by another process gives busy_error, not a hang", "
     storage::store::transaction tx(s);
     tx.commit();
 }
+
+namespace {
+
+// Every row of every table, as text: "exactly as before" means this is unchanged.
+std::string dump_all(const std::string& path) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    std::string out;
+    for (const char* table :
+         {"releases", "phases", "items", "audit", "outbox", "applied_envelopes"}) {
+        SQLite::Statement q(db, std::string("SELECT * FROM ") + table + " ORDER BY 1");
+        out += std::string("## ") + table + "\n";
+        while (q.executeStep()) {
+            for (int c = 0; c < q.getColumnCount(); ++c) {
+                out += q.getColumn(c).isNull() ? "NULL" : q.getColumn(c).getString();
+                out += "|";
+            }
+            out += "\n";
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("an exception in the middle of any command leaves the database exactly as before",
+          "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v0").changed);
+    REQUIRE(f.run("finish force old one").changed);
+    REQUIRE(f.run("start v1.0").changed);
+    REQUIRE(f.run("assign 1.2 <@U2>").changed);
+    REQUIRE(f.run("block 1.3 flaky").changed);
+    REQUIRE(f.run("check 1.1").changed);
+
+    // Every one of these changes something (each attempt is rolled back, so the state they
+    // start from is the same every time).
+    const std::vector<std::string> all = {"check 1.7 https://ci/1",
+                                          "uncheck 1.1",
+                                          "skip 1.4 not needed",
+                                          "block 1.5 broken",
+                                          "unblock 1.3",
+                                          "assign 1.6 <@U3> due 2h",
+                                          "note 1.1 hello",
+                                          "next force hurry",
+                                          "rollback errors",
+                                          "handoff <@U4> <@U5>",
+                                          "manager <@U6>",
+                                          "finish force enough",
+                                          "abort stop",
+                                          "remind",
+                                          "start v2"};
+    // These also queue a message.
+    const std::vector<std::string> announcing = {
+        "block 1.5 broken",    "next force hurry", "rollback errors", "handoff <@U4> <@U5>",
+        "finish force enough", "abort stop",       "start v2"};
+    // The failure is injected after each command has already written part of its change: at
+    // its first audit row (before or after it is written), or at its announcement.
+    for (const char* trigger :
+         {"BEFORE INSERT ON audit", "AFTER INSERT ON audit", "BEFORE INSERT ON outbox"}) {
+        for (const auto& text :
+             std::string(trigger).find("outbox") != std::string::npos ? announcing : all) {
+            INFO(trigger << " / " << text);
+            if (text == "start v2") {
+                // `start` only works in a channel without an active release.
+                REQUIRE(f.run("start v2", "C9").changed);
+                REQUIRE(f.run("abort reset", "C9").changed);
+            }
+            auto before = dump_all(db.path());
+            {
+                SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE);
+                raw.exec(std::string("CREATE TRIGGER inject ") + trigger +
+                         " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+            }
+            auto channel = text == "start v2" ? "C9" : "C1";
+            CHECK_THROWS(f.run(text, channel));
+            {
+                SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE);
+                raw.exec("DROP TRIGGER inject");
+            }
+            CHECK(dump_all(db.path()) == before);
+        }
+    }
+    // Without the failure, each of them does change the database.
+    for (const auto& text : all) {
+        INFO(text);
+        auto channel = text == "start v2" ? "C9" : "C1";
+        storage::store::transaction tx(f.store);
+        commands::context ctx{f.store, f.templates, f.admins};
+        auto out = commands::route({"T1", channel, "U1", text, 1795669235, ""}, ctx);
+        CHECK(out.changed);
+        // Not committed: the next command starts from the same state.
+    }
+}

@@ -30,7 +30,8 @@ public:
     // Sends one control op.
     void send(const json& op);
 
-    // Reads events until one satisfies `match`; it is returned, or nullopt at the deadline.
+    // The first event not matched before that satisfies `match` (earlier events read while
+    // waiting for something else count), reading more as needed; nullopt at the deadline.
     // Every event read is kept in events().
     std::optional<json> wait_for(const std::function<bool(const json&)>& match, deadline until);
     std::optional<json> wait_event(const std::string& name, deadline until);
@@ -53,6 +54,7 @@ private:
     std::string api_url_;
     std::string ca_file_;
     std::vector<json> events_;
+    std::vector<bool> matched_;  // per event: already returned by wait_for
     int next_envelope_ = 1;
 };
 

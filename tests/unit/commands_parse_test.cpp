@@ -1,7 +1,6 @@
 // Parsing `/release …` text: every command of the grammar and every way to get it wrong,
 // as one table.
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "checklist/duration.hpp"
@@ -19,8 +18,8 @@ bool has(const std::string& s, const std::string& part) {
 // a usage error containing `error_part`.
 struct row {
     std::string text;
-    std::size_t alternative;       // the variant index expected
-    std::string error_part;        // for usage_error rows: part of the message
+    std::size_t alternative;  // the variant index expected
+    std::string error_part;   // for usage_error rows: part of the message
     std::function<bool(const command&)> fields = [](const command&) { return true; };
 };
 
@@ -37,16 +36,21 @@ std::function<bool(const command&)> with(F f) {
 
 }  // namespace
 
-TEST_CASE("every command parses, and every bad input says what was wrong and how to write it", "[unit]") {
+TEST_CASE("every command parses, and every bad input says what was wrong and how to write it",
+          "[unit]") {
     const auto err = index_of<usage_error>();
     const std::vector<row> rows = {
         {"", index_of<help_command>(), ""},
         {"help", index_of<help_command>(), ""},
         {"HELP", index_of<help_command>(), ""},
-        {"start v2.4.0", index_of<start_command>(), "",
-         with<start_command>([](auto& c) { return c.version == "v2.4.0" && c.template_name == "standard" && c.owners_from.empty(); })},
+        {"start v2.4.0", index_of<start_command>(), "", with<start_command>([](auto& c) {
+             return c.version == "v2.4.0" && c.template_name == "standard" && c.owners_from.empty();
+         })},
         {"start 2026.05.1-rc1+b/7 template hotfix owners-from v2.3", index_of<start_command>(), "",
-         with<start_command>([](auto& c) { return c.version == "2026.05.1-rc1+b/7" && c.template_name == "hotfix" && c.owners_from == "v2.3"; })},
+         with<start_command>([](auto& c) {
+             return c.version == "2026.05.1-rc1+b/7" && c.template_name == "hotfix" &&
+                    c.owners_from == "v2.3";
+         })},
         {"start", err, "needs a version"},
         {"start v1 template", err, "needs a value"},
         {"start v1 tempate hotfix", err, "`tempate`"},
@@ -58,15 +62,19 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"status now", err, "takes no arguments"},
         {"list", index_of<list_command>(), ""},
         {"list all", err, "takes no arguments"},
-        {"check 1.3", index_of<check_command>(), "", with<check_command>([](auto& c) { return c.item == "1.3" && c.note.empty(); })},
+        {"check 1.3", index_of<check_command>(), "",
+         with<check_command>([](auto& c) { return c.item == "1.3" && c.note.empty(); })},
         {"check smoke  https://ci/812   passed", index_of<check_command>(), "",
-         with<check_command>([](auto& c) { return c.item == "smoke" && c.note == "https://ci/812   passed"; })},
+         with<check_command>(
+             [](auto& c) { return c.item == "smoke" && c.note == "https://ci/812   passed"; })},
         {"check", err, "needs an item"},
-        {"uncheck 2.1", index_of<uncheck_command>(), "", with<uncheck_command>([](auto& c) { return c.item == "2.1"; })},
+        {"uncheck 2.1", index_of<uncheck_command>(), "",
+         with<uncheck_command>([](auto& c) { return c.item == "2.1"; })},
         {"uncheck", err, "needs an item"},
         {"uncheck 2.1 please", err, "takes only the item"},
         {"skip feature-flags none this time", index_of<skip_command>(), "",
-         with<skip_command>([](auto& c) { return c.item == "feature-flags" && c.reason == "none this time"; })},
+         with<skip_command>(
+             [](auto& c) { return c.item == "feature-flags" && c.reason == "none this time"; })},
         {"skip feature-flags", err, "needs a reason"},
         {"skip", err, "needs an item"},
         {"block 2.3 pipeline &lt;red&gt;", index_of<block_command>(), "",
@@ -77,7 +85,9 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"assign 2.3 <@U0789>", index_of<assign_command>(), "",
          with<assign_command>([](auto& c) { return c.user == "U0789" && !c.due; })},
         {"assign 2.3 <@U0789|pat> due 2h", index_of<assign_command>(), "",
-         with<assign_command>([](auto& c) { return c.user == "U0789" && c.due && c.due->relative && c.due->value == 7200; })},
+         with<assign_command>([](auto& c) {
+             return c.user == "U0789" && c.due && c.due->relative && c.due->value == 7200;
+         })},
         {"assign 2.3 <@W0789> due 2026-12-01 14:30", index_of<assign_command>(), "",
          with<assign_command>([](auto& c) {
              return c.user == "W0789" && c.due && !c.due->relative &&
@@ -92,7 +102,8 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"note 2.3 waiting on the DBA", index_of<note_command>(), "",
          with<note_command>([](auto& c) { return c.text == "waiting on the DBA"; })},
         {"note 2.3", err, "needs a reason"},
-        {"next", index_of<next_command>(), "", with<next_command>([](auto& c) { return c.force_reason.empty(); })},
+        {"next", index_of<next_command>(), "",
+         with<next_command>([](auto& c) { return c.force_reason.empty(); })},
         {"next force window waived by VP", index_of<next_command>(), "",
          with<next_command>([](auto& c) { return c.force_reason == "window waived by VP"; })},
         {"next force", err, "needs a reason"},
@@ -107,7 +118,8 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"handoff", err, "on-call"},
         {"handoff sam", err, "not a mention"},
         {"handoff <@U1> lee", err, "not a mention"},
-        {"manager <@U9>", index_of<manager_command>(), "", with<manager_command>([](auto& c) { return c.user == "U9"; })},
+        {"manager <@U9>", index_of<manager_command>(), "",
+         with<manager_command>([](auto& c) { return c.user == "U9"; })},
         {"manager", err, "exactly one person"},
         {"manager pat", err, "not a mention"},
         {"finish", index_of<finish_command>(), ""},
@@ -117,8 +129,10 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"abort cancelled by product", index_of<abort_command>(), "",
          with<abort_command>([](auto& c) { return c.reason == "cancelled by product"; })},
         {"abort", err, "needs a reason"},
-        {"report", index_of<report_command>(), "", with<report_command>([](auto& c) { return !c.markdown; })},
-        {"report markdown", index_of<report_command>(), "", with<report_command>([](auto& c) { return c.markdown; })},
+        {"report", index_of<report_command>(), "",
+         with<report_command>([](auto& c) { return !c.markdown; })},
+        {"report markdown", index_of<report_command>(), "",
+         with<report_command>([](auto& c) { return c.markdown; })},
         {"report pdf", err, "`markdown`"},
         {"remind", index_of<remind_command>(), ""},
         {"remind everyone", err, "takes no arguments"},
@@ -169,7 +183,8 @@ TEST_CASE("mentions come in both forms Slack sends", "[unit]") {
     CHECK_FALSE(parse_mention("<!channel>"));
 }
 
-TEST_CASE("the command table has no name twice and every entry has usage, an example and a summary", "[unit]") {
+TEST_CASE("the command table has no name twice and every entry has usage, an example and a summary",
+          "[unit]") {
     std::set<std::string_view> names;
     for (const auto& e : command_table()) {
         CHECK(names.insert(e.name).second);
@@ -178,11 +193,13 @@ TEST_CASE("the command table has no name twice and every entry has usage, an exa
         CHECK_FALSE(e.summary.empty());
         // The example in the table parses to that command.
         auto c = parse_command(e.example);
-        if (e.name != "assign" && e.name != "handoff" && e.name != "manager") {  // examples show @names
+        if (e.name != "assign" && e.name != "handoff" &&
+            e.name != "manager") {  // examples show @names
             CHECK_FALSE(std::holds_alternative<usage_error>(c));
         }
     }
-    CHECK(names == std::set<std::string_view>{"start", "status", "list", "check", "uncheck", "skip", "block",
-                                              "unblock", "assign", "note", "next", "rollback", "handoff",
-                                              "manager", "finish", "abort", "report", "remind", "help"});
+    CHECK(names == std::set<std::string_view>{"start", "status", "list", "check", "uncheck", "skip",
+                                              "block", "unblock", "assign", "note", "next",
+                                              "rollback", "handoff", "manager", "finish", "abort",
+                                              "report", "remind", "help"});
 }

@@ -124,3 +124,110 @@ TEST_CASE("a slash command's ack payload is ephemeral unless asked", "[unit]") {
     CHECK(commands::to_post_body(m) == json{{"text", "hi"}, {"blocks", m.blocks}});
     CHECK(commands::dump_json(json("bad \xff utf8")).find("\xEF\xBF\xBD") != std::string::npos);
 }
+
+namespace {
+
+checklist::checklist_template generated(int phases, int items_per_phase, std::size_t title_len) {
+    checklist::checklist_template t{"generated", {}};
+    for (int p = 0; p < phases; ++p) {
+        checklist::template_phase phase{"Phase " + std::to_string(p + 1), std::nullopt, {}};
+        for (int i = 0; i < items_per_phase; ++i) {
+            auto title = "Item " + std::to_string(p + 1) + "." + std::to_string(i + 1) + " ";
+            title += std::string(title_len > title.size() ? title_len - title.size() : 0, 'x');
+            phase.items.push_back({title, "description"});
+        }
+        t.phases.push_back(std::move(phase));
+    }
+    return t;
+}
+
+std::vector<storage::audit_entry> long_history(const checklist::release& r, int n) {
+    std::vector<storage::audit_entry> audit;
+    audit.push_back(
+        {r.id, 0, "U1", "release.started", std::nullopt, "", "active", "template generated"});
+    for (int k = 0; k < n; ++k) {
+        const auto& it = r.phases[0].items[static_cast<std::size_t>(k) % r.phases[0].items.size()];
+        audit.push_back(
+            {r.id, 100 + k, "U2",
+             k % 3 == 0 ? "item.blocked" : (k % 3 == 1 ? "item.unblocked" : "item.checked"), it.id,
+             "open", "done", "https://ci.example.com/build/" + std::to_string(k) + " <!channel>"});
+    }
+    return audit;
+}
+
+}  // namespace
+
+TEST_CASE("status stays within Block Kit limits for templates up to 100 items", "[unit]") {
+    for (auto [phases, items] : {std::pair{1, 100}, std::pair{10, 10}, std::pair{4, 25}}) {
+        INFO(phases << " phases of " << items << " items");
+        auto r = checklist::make_release(generated(phases, items, 150), "C1", "v9", "U1", 0);
+        r.phases[0].items[3].owner = "U123";
+        r.phases[0].items[3].due_at = 1795669235;
+        r.phases[0].items[4].state = checklist::item_state::blocked;
+        r.phases[0].items[4].state_note = std::string(2000, 'r');
+        check_block_kit_limits(commands::render_status(r));
+        check_block_kit_limits(commands::render_release_started(r));
+        check_block_kit_limits(commands::render_phase_entered(r, "U1", std::string(3000, 'f')));
+    }
+}
+
+TEST_CASE("a long report is split into pages within Block Kit limits, and cut with a note",
+          "[unit]") {
+    auto r = checklist::make_release(generated(2, 30, 60), "C1", "v9", "U1", 0);
+    std::int64_t id = 1;
+    for (auto& p : r.phases) {
+        for (auto& i : p.items) {
+            i.id = id++;
+        }
+    }
+    auto small = commands::render_report(r, long_history(r, 5), 6);
+    CHECK(small.size() == 1);
+    check_block_kit_limits(small.front());
+
+    auto pages = commands::render_report(r, long_history(r, 3000), 6);
+    REQUIRE(pages.size() == 6);
+    for (const auto& p : pages) {
+        check_block_kit_limits(p);
+        CHECK(all_text(p).find("<!channel>") == std::string::npos);
+    }
+    CHECK(all_text(pages.back()).find("cut here") != std::string::npos);
+
+    auto two = commands::render_report(r, long_history(r, 200), 6);
+    CHECK(two.size() >= 2);
+    CHECK(all_text(two.back()).find("cut here") == std::string::npos);
+
+    for (const auto& p : commands::render_report_markdown(r, long_history(r, 3000), 6)) {
+        check_block_kit_limits(p);
+    }
+}
+
+TEST_CASE("the markdown report is the template's checklist with [x], who and when", "[unit]") {
+    auto r = standard_release();
+    std::int64_t id = 1;
+    for (auto& p : r.phases) {
+        for (auto& i : p.items) {
+            i.id = id++;
+        }
+    }
+    r.phases[0].items[0].state = checklist::item_state::done;
+    r.phases[0].items[1].state = checklist::item_state::skipped;
+    std::vector<storage::audit_entry> audit = {
+        {r.id, 1795669235, "U7", "item.checked", r.phases[0].items[0].id, "open", "done",
+         "https://ci/1"},
+        {r.id, 1795669300, "U8", "item.skipped", r.phases[0].items[1].id, "open", "skipped",
+         "no scanner"},
+    };
+    auto md = commands::report_markdown(r, audit);
+    CHECK(md.find("# Release v1.0") != std::string::npos);
+    CHECK(md.find("## Pre-Release Checks") != std::string::npos);
+    CHECK(md.find("## Post-Release Monitoring (24-48 hours)") != std::string::npos);
+    CHECK(md.find("- [x] **CI/CD Status**: Verify all CI builds are green for the release "
+                  "candidate — done by @U7 "
+                  "2026-11-26 05:00 UTC (https://ci/1)") != std::string::npos);
+    CHECK(md.find("- [ ] **Security Scan**: ") != std::string::npos);
+    CHECK(md.find("skipped by @U8") != std::string::npos);
+    // The markdown is itself a valid template with the same phases and items.
+    auto again = checklist::parse_template("again", "again.md", md);
+    REQUIRE(std::holds_alternative<checklist::checklist_template>(again));
+    CHECK(std::get<checklist::checklist_template>(again).item_count() == 33);
+}
