@@ -106,12 +106,14 @@ net::awaitable<https_result> https_post(ssl::context& ctx,
         }
     }
 
-    // Close politely. The response is complete, so an error here changes nothing:
-    // `stream_truncated` means the server closed without close_notify, which is harmless
-    // after a complete, length-delimited HTTP response (Beast's http_client_async_ssl).
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-    auto [sec] = co_await stream.async_shutdown(use_nothrow_awaitable);
-    (void)sec;
+    // The response is complete and length-delimited, so nothing more is needed from this
+    // connection. We close it without a TLS shutdown: async_shutdown would wait for the
+    // server's close_notify, which servers often never send on a keep-alive connection, and
+    // that wait (bounded only by a timer) would delay every call. Truncation cannot hurt a
+    // response that has already been read in full.
+    error_code ignored;
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream).close();
     co_return result;
 }
 

@@ -87,10 +87,11 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
             store_.mark_sent(
                 row.id, ts != result.body.end() && ts->is_string() ? ts->get<std::string>() : "",
                 now);
+            // A response_url is a credential: it is never logged.
             log_info("outbox.sent")
                 .kv("key", row.dedupe_key)
                 .kv("method", row.method)
-                .kv("channel", row.channel);
+                .kv("channel", row.method == "response_url" ? "response_url" : row.channel);
             co_return;
         }
         case api_outcome::rate_limited:

@@ -152,3 +152,38 @@ TEST_CASE("a full release of the standard template from start to finish", "[e2e]
     CHECK(contains(s.say("list"), "finished"));
     CHECK(relbot.stop() == 0);
 }
+
+TEST_CASE("a report longer than one message continues through response_url posts", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    session s{sim};
+    s.say("start v4.0");
+    for (int i = 0; i < 120; ++i) {
+        s.say("note 1." + std::to_string(i % 9 + 1) + " progress update " + std::to_string(i) +
+              " " + std::string(80, 'n'));
+    }
+    auto first = s.say("report");
+    CHECK(contains(first, "Report: release v4.0"));
+    auto more = sim.wait_for(
+        [](const json& e) { return e.value("event", "") == "response_url_post"; }, after(5s));
+    if (!more) {
+        relbot.proc().wait_stderr("never-appears", after(1s));
+        for (const auto& l : relbot.proc().stderr_lines()) {
+            UNSCOPED_INFO(l);
+        }
+        UNSCOPED_INFO("events read: " << sim.events().size());
+        for (const auto& e : sim.events()) {
+            if (e.value("event", "") != "ack" && e.value("event", "") != "envelope_sent") {
+                UNSCOPED_INFO(e.value("event", "")
+                              << " " << e.value("method", "") << " " << e.value("path", ""));
+            }
+        }
+    }
+    REQUIRE(more);
+    CHECK(contains((*more)["path"].get<std::string>(), "/hooks/commands/"));
+    CHECK(contains(message_text((*more)["body"]), "progress update"));
+    CHECK((*more)["body"]["response_type"] == "ephemeral");
+    CHECK(relbot.stop() == 0);
+}

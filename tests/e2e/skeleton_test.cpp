@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "support/sandbox.hpp"
 
@@ -215,4 +217,40 @@ TEST_CASE("relbot never talks to a server whose certificate it cannot verify, an
     CHECK(sim.calls("apps.connections.open").empty());
     // Still retrying, not crashed: a clean stop works.
     CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE(
+    "templates from RELBOT_TEMPLATES_DIR can be started, and a broken one stops relbot with exit 2",
+    "[e2e]") {
+    temp_dir dir;
+    std::filesystem::create_directory(dir.file("templates"));
+    {
+        std::ofstream hotfix(dir.file("templates/hotfix.md"));
+        hotfix << "# Hotfix\n\n## Patch\n- [ ] **Build**: build it\n- [ ] **Ship**: ship it\n\n"
+                  "## Watch (30-60 minutes)\n- [ ] **Graphs**: look at them\n";
+    }
+    sandbox sim(dir);
+    {
+        bot relbot(dir, sim, {{"RELBOT_TEMPLATES_DIR", dir.file("templates")}});
+        wait_connected(sim);
+        auto text =
+            message_text(ack_payload(sim, sim.slash_command("start v1.0.1 template hotfix")));
+        CHECK(contains(text, "2 phases, 3 items"));
+        auto status = message_text(ack_payload(sim, sim.slash_command("status")));
+        CHECK(contains(status, "Watch (30-60 minutes)"));
+        auto unknown =
+            message_text(ack_payload(sim, sim.slash_command("start v2 template nope", "C0OTHER")));
+        CHECK(contains(unknown, "`hotfix`, `standard`"));
+        CHECK(relbot.stop() == 0);
+    }
+    {
+        std::ofstream broken(dir.file("templates/broken.md"));
+        broken << "## Empty phase\n\n## Another\n- [ ] **Item**: x\n";
+    }
+    bot relbot(dir, sim, {{"RELBOT_TEMPLATES_DIR", dir.file("templates")}});
+    auto status = relbot.proc().wait_exit(after(10s));
+    REQUIRE(status);
+    CHECK(*status == 2);
+    REQUIRE(relbot.proc().wait_stderr("broken.md:1:", after(1s)));
+    CHECK(relbot.proc().wait_stderr("has no items", after(1s)));
 }

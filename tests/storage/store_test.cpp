@@ -326,3 +326,48 @@ TEST_CASE("an exception in the middle of any command leaves the database exactly
         // Not committed: the next command starts from the same state.
     }
 }
+
+TEST_CASE("owners-from copies the owners of items with the same slug from an earlier release here",
+          "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1").changed);
+    REQUIRE(f.run("assign ci-cd-status <@U7>").changed);
+    REQUIRE(f.run("assign 3.1 <@U8> due 2h").changed);
+    REQUIRE(f.run("abort replaced by v2").changed);
+
+    auto missing = f.run("start v2 owners-from v0");
+    CHECK(missing.refused);
+    CHECK(missing.reply.text.find("no release *v0*") != std::string::npos);
+
+    auto started = f.run("start v2 owners-from v1");
+    REQUIRE(started.changed);
+    CHECK(started.reply.text.find("owners of 2 items from v1") != std::string::npos);
+    auto r = f.store.active_release("C1");
+    REQUIRE(r);
+    CHECK(r->phases[0].items[0].owner == "U7");
+    CHECK(r->phases[2].items[0].owner == "U8");
+    CHECK_FALSE(r->phases[2].items[0].due_at);  // owners are copied, due times are not
+    CHECK(r->phases[0].items[1].owner.empty());
+
+    // Another channel's releases are not a source.
+    CHECK(f.run("start v3 owners-from v1", "C2").refused);
+}
+
+TEST_CASE("list shows the channel's releases newest first", "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1").changed);
+    REQUIRE(f.run("finish force done").changed);
+    REQUIRE(f.run("start v2").changed);
+    auto releases = f.store.list_releases("C1", 10);
+    REQUIRE(releases.size() == 2);
+    CHECK(releases[0].version == "v2");
+    CHECK(releases[0].status == checklist::release_status::active);
+    CHECK(releases[0].current_phase_title == "Pre-Release Checks");
+    CHECK(releases[0].phase_count == 6);
+    CHECK(releases[1].status == checklist::release_status::finished);
+    auto text = f.run("list").reply.text;
+    CHECK(text.find("2") != std::string::npos);
+    CHECK(f.store.list_releases("C2", 10).empty());
+}

@@ -86,8 +86,10 @@ process::process(std::vector<std::string> argv,
         throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
     }
     stdin_fd_ = in[1];
-    out_.fd = out[0];
-    err_.fd = err[0];
+    out_fd_ = out[0];
+    err_fd_ = err[0];
+    out_reader_ = std::thread([this] { drain(out_fd_, true); });
+    err_reader_ = std::thread([this] { drain(err_fd_, false); });
 }
 
 process::~process() {
@@ -96,10 +98,39 @@ process::~process() {
         int status = 0;
         waitpid(pid_, &status, 0);
     }
-    for (int fd : {stdin_fd_, out_.fd, err_.fd}) {
-        if (fd >= 0) {
-            close(fd);
+    close_stdin();
+    // The child is gone, so both pipes reach EOF and the readers end.
+    out_reader_.join();
+    err_reader_.join();
+    close(out_fd_);
+    close(err_fd_);
+}
+
+void process::drain(int fd, bool is_stdout) {
+    std::string pending;
+    char buf[8192];
+    for (;;) {
+        auto n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
         }
+        std::lock_guard lock(mutex_);
+        if (n <= 0) {
+            (is_stdout ? stdout_eof_ : stderr_eof_) = true;
+            changed_.notify_all();
+            return;
+        }
+        pending.append(buf, static_cast<std::size_t>(n));
+        for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+            auto line = pending.substr(0, nl);
+            pending.erase(0, nl + 1);
+            if (is_stdout) {
+                stdout_lines_.push_back(std::move(line));
+            } else {
+                stderr_lines_.push_back(std::move(line));
+            }
+        }
+        changed_.notify_all();
     }
 }
 
@@ -125,64 +156,46 @@ void process::close_stdin() {
     }
 }
 
-std::optional<std::string> process::read_line(line_buffer& b, deadline until) {
-    for (;;) {
-        if (auto nl = b.pending.find('\n'); nl != std::string::npos) {
-            auto line = b.pending.substr(0, nl);
-            b.pending.erase(0, nl + 1);
-            return line;
-        }
-        if (b.eof) {
-            return std::nullopt;
-        }
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        until - std::chrono::steady_clock::now())
-                        .count();
-        if (left <= 0) {
-            return std::nullopt;
-        }
-        pollfd p{b.fd, POLLIN, 0};
-        int r = poll(&p, 1, static_cast<int>(left));
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            continue;  // timed out: the deadline check above ends the loop
-        }
-        char buf[8192];
-        auto n = ::read(b.fd, buf, sizeof buf);
-        if (n <= 0) {
-            b.eof = true;
-            continue;
-        }
-        b.pending.append(buf, static_cast<std::size_t>(n));
-    }
-}
-
 std::optional<std::string> process::read_stdout_line(deadline until) {
-    return read_line(out_, until);
-}
-
-std::optional<std::string> process::read_stderr_line(deadline until) {
-    auto line = read_line(err_, until);
-    if (line) {
-        stderr_seen_.push_back(*line);
+    std::unique_lock lock(mutex_);
+    changed_.wait_until(lock, until, [this] { return !stdout_lines_.empty() || stdout_eof_; });
+    if (stdout_lines_.empty()) {
+        return std::nullopt;
     }
+    auto line = std::move(stdout_lines_.front());
+    stdout_lines_.pop_front();
     return line;
 }
 
+std::optional<std::string> process::read_stderr_line(deadline until) {
+    // The next stderr line after those already returned by this function.
+    std::unique_lock lock(mutex_);
+    changed_.wait_until(lock, until,
+                        [this] { return stderr_lines_.size() > stderr_read_ || stderr_eof_; });
+    if (stderr_lines_.size() <= stderr_read_) {
+        return std::nullopt;
+    }
+    return stderr_lines_[stderr_read_++];
+}
+
+std::vector<std::string> process::stderr_lines() const {
+    std::lock_guard lock(mutex_);
+    return stderr_lines_;
+}
+
 std::optional<std::string> process::wait_stderr(const std::string& needle, deadline until) {
-    for (const auto& l : stderr_seen_) {
-        if (l.find(needle) != std::string::npos) {
-            return l;
+    std::unique_lock lock(mutex_);
+    std::optional<std::string> found;
+    changed_.wait_until(lock, until, [&] {
+        for (const auto& l : stderr_lines_) {
+            if (l.find(needle) != std::string::npos) {
+                found = l;
+                return true;
+            }
         }
-    }
-    while (auto line = read_stderr_line(until)) {
-        if (line->find(needle) != std::string::npos) {
-            return line;
-        }
-    }
-    return std::nullopt;
+        return stderr_eof_;
+    });
+    return found;
 }
 
 void process::signal(int sig) {
@@ -195,10 +208,7 @@ std::optional<int> process::wait_exit(deadline until) {
     if (exit_status_) {
         return exit_status_;
     }
-    // Drain stderr while waiting (a full pipe would block the child) ...
-    while (read_stderr_line(until)) {
-    }
-    // ... then wait for the exit itself on a pidfd, bounded by the deadline.
+    // Wait for the exit itself on a pidfd, bounded by the deadline.
     int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
     if (pidfd >= 0) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -211,6 +221,9 @@ std::optional<int> process::wait_exit(deadline until) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
         exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        // Let the stderr reader take in the last lines before anyone looks at them.
+        std::unique_lock lock(mutex_);
+        changed_.wait_until(lock, until, [this] { return stderr_eof_; });
     }
     return exit_status_;
 }

@@ -1,14 +1,19 @@
 // Test support: a child process with pipes, and line reads that wait on an event with a
-// deadline (poll), never on a sleep.
+// deadline, never on a sleep. stdout and stderr are drained continuously by reader threads,
+// so a chatty child never blocks on a full pipe.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace relbot::test {
@@ -35,8 +40,8 @@ public:
     std::optional<std::string> read_stdout_line(deadline until);
     std::optional<std::string> read_stderr_line(deadline until);
 
-    // Every stderr line read so far.
-    const std::vector<std::string>& stderr_lines() const { return stderr_seen_; }
+    // Every stderr line received so far.
+    std::vector<std::string> stderr_lines() const;
 
     // Reads stderr until a line contains `needle`; the line, or nullopt at the deadline.
     std::optional<std::string> wait_stderr(const std::string& needle, deadline until);
@@ -48,18 +53,21 @@ public:
     pid_t pid() const { return pid_; }
 
 private:
-    struct line_buffer {
-        int fd = -1;
-        std::string pending;
-        bool eof = false;
-    };
-    std::optional<std::string> read_line(line_buffer& b, deadline until);
+    void drain(int fd, bool is_stdout);
 
     pid_t pid_ = -1;
     int stdin_fd_ = -1;
-    line_buffer out_;
-    line_buffer err_;
-    std::vector<std::string> stderr_seen_;
+    int out_fd_ = -1;
+    int err_fd_ = -1;
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::string> stdout_lines_;   // not yet read
+    std::vector<std::string> stderr_lines_;  // all of them
+    std::size_t stderr_read_ = 0;            // lines returned by read_stderr_line
+    bool stdout_eof_ = false;
+    bool stderr_eof_ = false;
+    std::thread out_reader_;
+    std::thread err_reader_;
     std::optional<int> exit_status_;
 };
 

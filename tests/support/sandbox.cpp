@@ -30,13 +30,20 @@ void sandbox::send(const json& op) {
 
 std::optional<json> sandbox::wait_for(const std::function<bool(const json&)>& match,
                                       deadline until) {
+    for (std::size_t i = 0; i < events_.size(); ++i) {
+        if (!matched_[i] && match(events_[i])) {
+            matched_[i] = true;
+            return events_[i];
+        }
+    }
     while (auto line = proc_.read_stdout_line(until)) {
         auto event = json::parse(*line, nullptr, false);
         if (event.is_discarded()) {
             continue;
         }
         events_.push_back(event);
-        if (match(event)) {
+        matched_.push_back(match(event));
+        if (matched_.back()) {
             return event;
         }
     }
