@@ -1,6 +1,7 @@
 // Release values: state names and building a release from a template.
 #include "checklist/release.hpp"
 
+#include "checklist/mrkdwn.hpp"
 #include "checklist/slug.hpp"
 
 namespace relbot::checklist {
@@ -51,6 +52,10 @@ std::optional<release_status> parse_release_status(std::string_view s) {
 
 std::string item::ref() const {
     return std::to_string(phase) + "." + std::to_string(position);
+}
+
+std::string item::label() const {
+    return "`" + ref() + "` *" + escape_mrkdwn(title) + "*";
 }
 
 int phase::settled_count() const {

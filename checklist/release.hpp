@@ -36,6 +36,8 @@ struct item {
 
     // "2.3"
     std::string ref() const;
+    // "`2.3` *Smoke Tests*" for messages (mrkdwn, title escaped).
+    std::string label() const;
 };
 
 struct phase {

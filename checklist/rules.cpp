@@ -11,10 +11,6 @@ item& at(release& r, item_pos p) {
     return r.phases[p.phase].items[p.index];
 }
 
-std::string name_of(const item& it) {
-    return "`" + it.ref() + "` *" + escape_mrkdwn(it.title) + "*";
-}
-
 void record(change_log& log,
             item_pos p,
             const item& it,
@@ -30,7 +26,7 @@ std::string holding_list(const release& r, const gate& g) {
     std::string out;
     for (const auto& p : g.holding) {
         const auto& it = r.phases[p.phase].items[p.index];
-        out += "\n• " + name_of(it) + " — " + std::string(to_string(it.state));
+        out += "\n• " + it.label() + " — " + std::string(to_string(it.state));
         if (it.state == item_state::blocked && !it.state_note.empty()) {
             out += " (" + escape_mrkdwn(it.state_note) + ")";
         }
@@ -81,13 +77,13 @@ verdict require_item_change(const release& r,
     std::string who = "the release manager (<@" + r.manager + ">), an admin";
     who += it.owner.empty() ? std::string(" or the item's owner (it has none yet)")
                             : " or the item's owner (<@" + it.owner + ">)";
-    return refusal{"Only " + who + " can " + std::string(what) + " " + name_of(it) + "."};
+    return refusal{"Only " + who + " can " + std::string(what) + " " + it.label() + "."};
 }
 
 verdict check_item(release& r, item_pos p, std::string note, change_log& log) {
     auto& it = at(r, p);
     if (it.state == item_state::done) {
-        return refusal{name_of(it) + " is already done."};
+        return refusal{it.label() + " is already done."};
     }
     auto from = it.state;
     if (from == item_state::blocked) {
@@ -105,10 +101,10 @@ verdict check_item(release& r, item_pos p, std::string note, change_log& log) {
 verdict uncheck_item(release& r, item_pos p, change_log& log) {
     auto& it = at(r, p);
     if (it.state == item_state::open) {
-        return refusal{name_of(it) + " is already open."};
+        return refusal{it.label() + " is already open."};
     }
     if (it.state == item_state::blocked) {
-        return refusal{name_of(it) +
+        return refusal{it.label() +
                        " is blocked, not done. Clear the block with `/release unblock " + it.ref() +
                        "`."};
     }
@@ -122,10 +118,10 @@ verdict uncheck_item(release& r, item_pos p, change_log& log) {
 verdict skip_item(release& r, item_pos p, std::string reason, change_log& log) {
     auto& it = at(r, p);
     if (it.state == item_state::skipped) {
-        return refusal{name_of(it) + " is already skipped."};
+        return refusal{it.label() + " is already skipped."};
     }
     if (it.state == item_state::done) {
-        return refusal{name_of(it) + " is done. Uncheck it first with `/release uncheck " +
+        return refusal{it.label() + " is done. Uncheck it first with `/release uncheck " +
                        it.ref() + "` if it should be skipped instead."};
     }
     auto from = it.state;
@@ -138,7 +134,7 @@ verdict skip_item(release& r, item_pos p, std::string reason, change_log& log) {
 verdict block_item(release& r, item_pos p, std::string reason, change_log& log) {
     auto& it = at(r, p);
     if (it.state == item_state::done || it.state == item_state::skipped) {
-        return refusal{name_of(it) + " is " + std::string(to_string(it.state)) +
+        return refusal{it.label() + " is " + std::string(to_string(it.state)) +
                        ". Uncheck it first with `/release uncheck " + it.ref() + "` to block it."};
     }
     auto from = it.state;  // blocked again: the new reason replaces the old, both recorded
@@ -151,7 +147,7 @@ verdict block_item(release& r, item_pos p, std::string reason, change_log& log) 
 verdict unblock_item(release& r, item_pos p, change_log& log) {
     auto& it = at(r, p);
     if (it.state != item_state::blocked) {
-        return refusal{name_of(it) + " is not blocked (it is " + std::string(to_string(it.state)) +
+        return refusal{it.label() + " is not blocked (it is " + std::string(to_string(it.state)) +
                        ")."};
     }
     it.state = item_state::open;
@@ -171,7 +167,7 @@ verdict assign_item(
     release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log) {
     auto& it = at(r, p);
     if (it.owner == owner && it.due_at == due) {
-        return refusal{name_of(it) + " already has that owner" +
+        return refusal{it.label() + " already has that owner" +
                        std::string(due ? " and due time." : ".")};
     }
     auto from = it.owner;

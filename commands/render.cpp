@@ -282,10 +282,6 @@ std::string human_duration(checklist::epoch_seconds s) {
     return out;
 }
 
-std::string item_name(const checklist::item& i) {
-    return "`" + i.ref() + "` *" + escape_mrkdwn(i.title) + "*";
-}
-
 const checklist::item* find_item(const checklist::release& r, std::optional<std::int64_t> id) {
     if (!id) {
         return nullptr;
@@ -443,7 +439,7 @@ message render_item_blocked(const checklist::release& r,
     m.text = ":no_entry: Release " + escape_mrkdwn(r.version) + ": " + it.ref() + " " +
              escape_mrkdwn(it.title) + " is blocked: " + reason;
     m.blocks.push_back(section(
-        ":no_entry: *Blocked* in release *" + escape_mrkdwn(r.version) + "*: " + item_name(it) +
+        ":no_entry: *Blocked* in release *" + escape_mrkdwn(r.version) + "*: " + it.label() +
         "\n>" + reason + "\nReported by " + who(actor) +
         (it.owner.empty() ? std::string(" · no owner") : " · owner " + who(it.owner)) +
         ". The phase cannot end until it is cleared (`/release unblock " + it.ref() + "`)."));
@@ -476,7 +472,7 @@ struct report_facts {
 
 std::string describe_event(const checklist::release& r, const storage::audit_entry& e) {
     const auto* it = find_item(r, e.item_id);
-    auto name = it != nullptr ? item_name(*it) : std::string("an item");
+    auto name = it != nullptr ? it->label() : std::string("an item");
     auto note = e.note.empty() ? std::string() : " — " + user_text(e.note, 300);
     const auto& a = e.action;
     if (a == "release.started")
@@ -531,7 +527,7 @@ report_facts collect_facts(const checklist::release& r,
     std::map<std::int64_t, open_block> blocked;
     for (const auto& e : audit) {
         const auto* it = find_item(r, e.item_id);
-        auto name = it != nullptr ? item_name(*it) : std::string("an item");
+        auto name = it != nullptr ? it->label() : std::string("an item");
         f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " + who(e.actor) +
                              " " + describe_event(r, e));
         if (e.action == "item.blocked" && e.item_id) {
@@ -562,7 +558,7 @@ report_facts collect_facts(const checklist::release& r,
     }
     for (const auto& [id, b] : blocked) {
         const auto* it = find_item(r, id);
-        f.blockers.push_back((it != nullptr ? item_name(*it) : std::string("an item")) +
+        f.blockers.push_back((it != nullptr ? it->label() : std::string("an item")) +
                              " — blocked by " + who(b.by) + ": " + b.reasons +
                              " · *still blocked*");
     }

@@ -49,10 +49,6 @@ checklist::actor actor_of(const request& req, const context& ctx) {
             std::find(ctx.admins.begin(), ctx.admins.end(), req.user) != ctx.admins.end()};
 }
 
-std::string item_name(const checklist::item& it) {
-    return "`" + it.ref() + "` *" + escape_mrkdwn(it.title) + "*";
-}
-
 checklist::item& item_at(checklist::release& r, item_pos p) {
     return r.phases[p.phase].items[p.index];
 }
@@ -68,7 +64,7 @@ std::variant<item_pos, outcome> find_item(const checklist::release& r,
     auto list = [&](const std::vector<item_pos>& ps) {
         std::string out;
         for (const auto& p : ps) {
-            out += "\n• " + item_name(r.phases[p.phase].items[p.index]) + " (`" +
+            out += "\n• " + r.phases[p.phase].items[p.index].label() + " (`" +
                    r.phases[p.phase].items[p.index].slug + "`)";
         }
         return out;
@@ -243,7 +239,7 @@ outcome handle(const check_command& c, const request& req, context& ctx) {
             return checklist::check_item(r, p, c.note, log);
         },
         [&](const checklist::release& r, const checklist::item& it, std::int64_t) {
-            return ":white_check_mark: " + item_name(it) + " is done." + gate_hint(r, req.now);
+            return ":white_check_mark: " + it.label() + " is done." + gate_hint(r, req.now);
         });
 }
 
@@ -254,7 +250,7 @@ outcome handle(const uncheck_command& c, const request& req, context& ctx) {
             return checklist::uncheck_item(r, p, log);
         },
         [&](const checklist::release&, const checklist::item& it, std::int64_t) {
-            return ":white_large_square: " + item_name(it) + " is open again.";
+            return ":white_large_square: " + it.label() + " is open again.";
         });
 }
 
@@ -265,7 +261,7 @@ outcome handle(const skip_command& c, const request& req, context& ctx) {
             return checklist::skip_item(r, p, c.reason, log);
         },
         [&](const checklist::release& r, const checklist::item& it, std::int64_t) {
-            return ":fast_forward: " + item_name(it) + " is skipped: _" + escape_mrkdwn(c.reason) +
+            return ":fast_forward: " + it.label() + " is skipped: _" + escape_mrkdwn(c.reason) +
                    "_" + gate_hint(r, req.now);
         });
 }
@@ -279,7 +275,7 @@ outcome handle(const block_command& c, const request& req, context& ctx) {
         [&](const checklist::release& r, const checklist::item& it, std::int64_t audit_id) {
             announce(ctx, r, "item-blocked:" + std::to_string(audit_id),
                      render_item_blocked(r, it, req.user), req.now);
-            return ":no_entry: " + item_name(it) + " is blocked; I've told the channel.";
+            return ":no_entry: " + it.label() + " is blocked; I've told the channel.";
         });
 }
 
@@ -290,7 +286,7 @@ outcome handle(const unblock_command& c, const request& req, context& ctx) {
             return checklist::unblock_item(r, p, log);
         },
         [&](const checklist::release&, const checklist::item& it, std::int64_t) {
-            return ":white_large_square: " + item_name(it) + " is no longer blocked (open).";
+            return ":white_large_square: " + it.label() + " is no longer blocked (open).";
         });
 }
 
@@ -301,7 +297,7 @@ outcome handle(const note_command& c, const request& req, context& ctx) {
             return checklist::note_item(r, p, c.text, log);
         },
         [&](const checklist::release&, const checklist::item& it, std::int64_t) {
-            return ":memo: Noted on " + item_name(it) + ".";
+            return ":memo: Noted on " + it.label() + ".";
         });
 }
 
@@ -334,10 +330,9 @@ outcome handle(const assign_command& c, const request& req, context& ctx) {
     }
     save(ctx, req, *r, log);
     const auto& it = item_at(*r, pos);
-    return done(
-        "assign",
-        render_text(":bust_in_silhouette: " + item_name(it) + " is now <@" + c.user + ">'s" +
-                    (due ? ", due " + checklist::date_token(*due) : std::string()) + "."));
+    return done("assign",
+                render_text(":bust_in_silhouette: " + it.label() + " is now <@" + c.user + ">'s" +
+                            (due ? ", due " + checklist::date_token(*due) : std::string()) + "."));
 }
 
 outcome handle(const next_command& c, const request& req, context& ctx) {
