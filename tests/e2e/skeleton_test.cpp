@@ -181,7 +181,8 @@ TEST_CASE("a missing SLACK_APP_TOKEN exits with status 2 and names the variable"
     CHECK(sim.calls("auth.test").empty());
 }
 
-TEST_CASE("a bot token that Slack refuses is fatal: exit status 1, token never printed", "[e2e]") {
+TEST_CASE("a bot token that Slack refuses is fatal with exit status 1 and is never printed",
+          "[e2e]") {
     temp_dir dir;
     sandbox sim(dir, {"--invalid-token", bot_token});
     bot relbot(dir, sim);
@@ -196,7 +197,7 @@ TEST_CASE("a bot token that Slack refuses is fatal: exit status 1, token never p
     CHECK(sim.calls("apps.connections.open").empty());
 }
 
-TEST_CASE("relbot never talks to a server whose certificate it cannot verify, and says why",
+TEST_CASE("relbot never talks to a server whose certificate it cannot verify and says why",
           "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);
@@ -220,7 +221,7 @@ TEST_CASE("relbot never talks to a server whose certificate it cannot verify, an
 }
 
 TEST_CASE(
-    "templates from RELBOT_TEMPLATES_DIR can be started, and a broken one stops relbot with exit 2",
+    "templates from RELBOT_TEMPLATES_DIR can be started and a broken one stops relbot with exit 2",
     "[e2e]") {
     temp_dir dir;
     std::filesystem::create_directory(dir.file("templates"));
@@ -253,4 +254,25 @@ TEST_CASE(
     CHECK(*status == 2);
     REQUIRE(relbot.proc().wait_stderr("broken.md:1:", after(1s)));
     CHECK(relbot.proc().wait_stderr("has no items", after(1s)));
+}
+
+TEST_CASE("a dropped connection is opened again with a fresh URL and commands work after it",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    wait_connected(sim);
+    ack_payload(sim, sim.slash_command("start v1.0"));
+
+    sim.send({{"op", "drop"}});
+    REQUIRE(sim.wait_event("ws_closed", after(5s)));
+    wait_connected(sim);  // a second hello: relbot is back
+    CHECK(sim.calls("apps.connections.open").size() == 2);
+    CHECK(contains(message_text(ack_payload(sim, sim.slash_command("status"))), "Release v1.0"));
+
+    // A disconnect request gets a new connection at once.
+    sim.send({{"op", "disconnect"}, {"reason", "refresh_requested"}});
+    wait_connected(sim);
+    CHECK(sim.calls("apps.connections.open").size() == 3);
+    CHECK(relbot.stop() == 0);
 }
