@@ -175,7 +175,7 @@ struct app::impl {
           api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
           notify(store, api, system_now),
           handler(cfg, templates, store, notify),
-          client(tls, api, handler),
+          client(tls, api, handler, cfg.connections),
           sleep_timer(ioc),
           notifier_done_timer(ioc),
           rng(std::random_device{}()) {}

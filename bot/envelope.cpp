@@ -133,6 +133,39 @@ std::optional<std::string> dedupe_key_of(const frame& f) {
     return std::nullopt;
 }
 
+std::string envelope_type_of(const frame& f) {
+    return std::visit(
+        [](const auto& v) -> std::string {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, slash_command_envelope>) {
+                return "slash_commands";
+            } else if constexpr (std::is_same_v<T, events_api_envelope>) {
+                return "events_api";
+            } else if constexpr (std::is_same_v<T, interactive_envelope>) {
+                return "interactive";
+            } else if constexpr (std::is_same_v<T, other_envelope>) {
+                return v.type;
+            } else if constexpr (std::is_same_v<T, malformed_frame>) {
+                return "malformed";
+            } else if constexpr (std::is_same_v<T, hello_frame>) {
+                return "hello";
+            } else {
+                return "disconnect";
+            }
+        },
+        f);
+}
+
+int retry_attempt_of(const frame& f) {
+    if (const auto* s = std::get_if<slash_command_envelope>(&f)) {
+        return s->retry_attempt;
+    }
+    if (const auto* e = std::get_if<events_api_envelope>(&f)) {
+        return e->retry_attempt;
+    }
+    return 0;
+}
+
 std::string make_ack(std::string_view envelope_id, const nlohmann::json* payload) {
     json ack = {{"envelope_id", envelope_id}};
     if (payload != nullptr) {

@@ -74,6 +74,12 @@ std::optional<std::string> envelope_id_of(const frame& f);
 // "envelope:<envelope_id>". nullopt for frames that are not envelopes.
 std::optional<std::string> dedupe_key_of(const frame& f);
 
+// The envelope's `type` as Slack named it ("slash_commands", …), for logs.
+std::string envelope_type_of(const frame& f);
+
+// The envelope's retry_attempt (0 for a first delivery or where Slack does not say).
+int retry_attempt_of(const frame& f);
+
 // The acknowledgement frame: {"envelope_id": …} plus `payload` when given.
 std::string make_ack(std::string_view envelope_id, const nlohmann::json* payload);
 

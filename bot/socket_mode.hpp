@@ -1,12 +1,15 @@
-// The Socket Mode client: gets a WebSocket URL with the app token, holds the connection,
-// hands every envelope to the handler and acknowledges it on the socket it came on.
-// Reconnects with capped, jittered backoff. Runs on the loop thread only.
+// The Socket Mode client: holds RELBOT_CONNECTIONS WebSocket connections to Slack, hands every
+// envelope to the handler and acknowledges it on the socket it came on. A refresh opens the
+// replacement before the old socket is closed; drops reconnect with capped, jittered backoff;
+// a socket that is silent for 30 s is replaced. Runs on the loop thread only.
 #pragma once
 
-#include <memory>
 #include <nlohmann/json.hpp>
+
+#include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 
 #include "bot/envelope.hpp"
@@ -25,40 +28,62 @@ public:
 
 enum class client_end { stopped, fatal };
 
+// Timing of the connection lifecycle (the defaults are the product's; tests use them too).
+struct socket_timing {
+    std::chrono::milliseconds ping_interval{10'000};
+    std::chrono::milliseconds dead_after{30'000};    // no frame at all for this long
+    std::chrono::milliseconds hello_within{10'000};
+    std::chrono::milliseconds drain_before_close{500};  // old socket, after the new one's hello
+    std::chrono::milliseconds close_limit{1'000};       // close handshake, then drop
+};
+
 class socket_mode_client {
 public:
-    // `ctx`, `api` and `handler` must outlive the client.
-    socket_mode_client(ssl::context& ctx, web_api& api, envelope_handler& handler);
+    // `ctx`, `api` and `handler` must outlive the client. `connections` is 1–10.
+    socket_mode_client(ssl::context& ctx,
+                       web_api& api,
+                       envelope_handler& handler,
+                       int connections,
+                       socket_timing timing = {});
     ~socket_mode_client();
 
-    // Connects and stays connected until stop(). Returns `fatal` when Slack says the app token
-    // is wrong (retrying cannot help).
+    // Holds the connections until stop(). Returns `fatal` when Slack says the app token is
+    // wrong (retrying cannot help).
     net::awaitable<client_end> run();
 
-    // Stops reconnecting and closes the open socket with a close frame.
+    // Stops reconnecting, stops taking envelopes, and closes every socket with a close frame.
     void stop();
 
-    // True while a socket has said `hello` and is open.
-    bool connected() const;
+    // Sockets that have said `hello` and are not closing.
+    int live_connections() const;
+    // Slack said Socket Mode is turned off for the app (link_disabled).
+    bool disabled() const { return disabled_; }
 
 private:
     struct session;
-    struct session_end {
-        bool hello = false;
-        bool reconnect_now = false;  // Slack asked us to (disconnect frame)
-        std::string reason;
-    };
 
-    net::awaitable<session_end> run_session(std::string url);
+    net::awaitable<void> run_slot(int slot);
+    net::awaitable<std::shared_ptr<session>> connect(std::string url, std::shared_ptr<net::steady_timer> signal);
+    net::awaitable<void> read_loop(std::shared_ptr<session> s);
     static net::awaitable<void> write_loop(std::shared_ptr<session> s);
-    net::awaitable<void> sleep(std::chrono::milliseconds d);
+    net::awaitable<void> ping_loop(std::shared_ptr<session> s);
+    static net::awaitable<void> close_after(std::shared_ptr<session> s,
+                                            std::chrono::milliseconds drain,
+                                            std::chrono::milliseconds limit);
+    void begin_close(const std::shared_ptr<session>& s, std::chrono::milliseconds drain);
+    net::awaitable<void> sleep(net::steady_timer& timer, std::chrono::milliseconds d);
 
     ssl::context& ctx_;
     web_api& api_;
     envelope_handler& handler_;
-    std::shared_ptr<session> current_;
-    std::unique_ptr<net::steady_timer> sleep_timer_;
+    int connections_;
+    socket_timing timing_;
+    std::set<std::shared_ptr<session>> sessions_;
+    std::set<std::shared_ptr<net::steady_timer>> signals_;  // one per slot: cancelled to wake it
     bool stopping_ = false;
+    bool fatal_ = false;
+    bool disabled_ = false;
+    int next_session_id_ = 1;
     std::minstd_rand rng_;
 };
 
