@@ -3,7 +3,6 @@
 #include "bot/socket_mode.hpp"
 
 #include <boost/url/parse.hpp>
-
 #include <deque>
 
 #include "bot/backoff.hpp"
@@ -56,8 +55,16 @@ void log_closer_crash(std::exception_ptr e) {
 // One WebSocket connection. Beast allows one write at a time, so every frame we send (acks,
 // pings, the close frame) goes through `queue` and its single writer.
 struct socket_mode_client::session {
-    session(const net::any_io_executor& ex, ssl::context& ctx, int id_, std::shared_ptr<net::steady_timer> signal_)
-        : id(id_), ws(ex, ctx), wake(ex), ping_timer(ex), close_timer(ex), signal(std::move(signal_)) {}
+    session(const net::any_io_executor& ex,
+            ssl::context& ctx,
+            int id_,
+            std::shared_ptr<net::steady_timer> signal_)
+        : id(id_),
+          ws(ex, ctx),
+          wake(ex),
+          ping_timer(ex),
+          close_timer(ex),
+          signal(std::move(signal_)) {}
 
     void push(outgoing o) {
         queue.push_back(std::move(o));
@@ -73,15 +80,15 @@ struct socket_mode_client::session {
     int id;
     ws_stream ws;
     std::deque<outgoing> queue;
-    net::steady_timer wake;        // cancelled to wake the writer
-    net::steady_timer ping_timer;  // cancelled when the session ends
+    net::steady_timer wake;         // cancelled to wake the writer
+    net::steady_timer ping_timer;   // cancelled when the session ends
     net::steady_timer close_timer;  // paces the close; cancelled when the session ends
     std::shared_ptr<net::steady_timer> signal;
     std::string host;
     steady::time_point last_frame = steady::now();
     std::string disconnect_reason;  // set when Slack sends `disconnect`
     bool hello = false;
-    bool closing = false;        // a close frame is wanted
+    bool closing = false;  // a close frame is wanted
     bool close_sent = false;
     bool taking_envelopes = true;  // false once shutting down
     bool ended = false;
@@ -92,7 +99,11 @@ socket_mode_client::socket_mode_client(ssl::context& ctx,
                                        envelope_handler& handler,
                                        int connections,
                                        socket_timing timing)
-    : ctx_(ctx), api_(api), handler_(handler), connections_(std::clamp(connections, 1, 10)), timing_(timing),
+    : ctx_(ctx),
+      api_(api),
+      handler_(handler),
+      connections_(std::clamp(connections, 1, 10)),
+      timing_(timing),
       rng_(std::random_device{}()) {}
 
 socket_mode_client::~socket_mode_client() = default;
@@ -116,7 +127,8 @@ void socket_mode_client::stop() {
     }
 }
 
-net::awaitable<void> socket_mode_client::sleep(net::steady_timer& timer, std::chrono::milliseconds d) {
+net::awaitable<void> socket_mode_client::sleep(net::steady_timer& timer,
+                                               std::chrono::milliseconds d) {
     timer.expires_after(d);
     auto [ec] = co_await timer.async_wait(use_nothrow_awaitable);
     (void)ec;  // cancelled by stop(): the caller checks stopping_
@@ -127,7 +139,9 @@ namespace {
 // Waits on `signal` until `pred()` holds, `limit` passes, or the timer is cancelled and the
 // predicate is looked at again. The predicate is a plain function object, not a coroutine.
 template <typename Pred>
-net::awaitable<void> wait_until(net::steady_timer& signal, Pred pred, std::chrono::milliseconds limit) {
+net::awaitable<void> wait_until(net::steady_timer& signal,
+                                Pred pred,
+                                std::chrono::milliseconds limit) {
     auto deadline = steady::now() + limit;
     while (!pred() && steady::now() < deadline) {
         signal.expires_at(deadline);
@@ -170,7 +184,8 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
     int failures = 0;
 
     while (!stopping_) {
-        auto open = co_await api_.call("apps.connections.open", nlohmann::json::object(), token_kind::app);
+        auto open =
+            co_await api_.call("apps.connections.open", nlohmann::json::object(), token_kind::app);
         if (stopping_) {
             break;
         }
@@ -184,15 +199,18 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
                 log_error("slack.auth_failed")
                     .kv("variable", "SLACK_APP_TOKEN")
                     .kv("error", open.error)
-                    .kv("hint", "apps.connections.open refused the app-level token; it must be an xapp- token "
-                                "with the connections:write scope");
+                    .kv("hint",
+                        "apps.connections.open refused the app-level token; it must be an xapp- "
+                        "token "
+                        "with the connections:write scope");
                 fatal_ = true;
                 stop();
                 break;
             }
             ++failures;
-            auto delay = open.outcome == api_outcome::rate_limited ? std::chrono::milliseconds(open.retry_after)
-                                                                   : backoff_delay(failures, unit(rng_));
+            auto delay = open.outcome == api_outcome::rate_limited
+                             ? std::chrono::milliseconds(open.retry_after)
+                             : backoff_delay(failures, unit(rng_));
             log_warn("ws.open_failed")
                 .kv("slot", slot)
                 .kv("error", open.error.empty() ? "no url in response" : open.error)
@@ -210,13 +228,17 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
             if (!stopping_) {
                 ++failures;
                 auto delay = backoff_delay(failures, unit(rng_));
-                log_warn("ws.reconnect").kv("slot", slot).kv("reason", "connect failed").kv("delay_ms", delay.count());
+                log_warn("ws.reconnect")
+                    .kv("slot", slot)
+                    .kv("reason", "connect failed")
+                    .kv("delay_ms", delay.count());
                 co_await sleep(nap, delay);
             }
             continue;
         }
 
-        co_await wait_until(*signal, [&] { return s->hello || s->ended || stopping_; }, timing_.hello_within);
+        co_await wait_until(
+            *signal, [&] { return s->hello || s->ended || stopping_; }, timing_.hello_within);
         if (!s->hello) {
             if (!s->ended && !stopping_) {
                 log_warn("ws.hello_timeout").kv("slot", slot).kv("session", s->id);
@@ -227,7 +249,10 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
             }
             ++failures;
             auto delay = backoff_delay(failures, unit(rng_));
-            log_warn("ws.reconnect").kv("slot", slot).kv("reason", "no hello").kv("delay_ms", delay.count());
+            log_warn("ws.reconnect")
+                .kv("slot", slot)
+                .kv("reason", "no hello")
+                .kv("delay_ms", delay.count());
             co_await sleep(nap, delay);
             continue;
         }
@@ -241,8 +266,9 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
         }
         auto healthy_since = steady::now();
 
-        co_await wait_until(*signal, [&] { return s->ended || !s->disconnect_reason.empty() || stopping_; },
-                            std::chrono::hours(24 * 365));
+        co_await wait_until(
+            *signal, [&] { return s->ended || !s->disconnect_reason.empty() || stopping_; },
+            std::chrono::hours(24 * 365));
         if (stopping_) {
             break;
         }
@@ -253,19 +279,25 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
         if (reason == "link_disabled") {
             log_error("socket_mode.disabled")
                 .kv("slot", slot)
-                .kv("hint", "Socket Mode was turned off in the Slack app's settings; turn it on again and "
-                            "restart relbot");
+                .kv("hint",
+                    "Socket Mode was turned off in the Slack app's settings; turn it on again and "
+                    "restart relbot");
             disabled_ = true;
             begin_close(s, std::chrono::milliseconds(0));
-            co_await wait_until(*signal, [&] { return stopping_; }, std::chrono::hours(24 * 365));
+            co_await wait_until(
+                *signal, [&] { return stopping_; }, std::chrono::hours(24 * 365));
             break;
         }
         if (reason == "too_many_websockets") {
             log_error("ws.too_many_websockets")
                 .kv("slot", slot)
-                .kv("hint", "Slack has more than 10 sockets for this app: another relbot instance is probably "
-                            "running with the same app token; this connection is not reopened");
+                .kv("hint",
+                    "Slack has more than 10 sockets for this app: another relbot instance is "
+                    "probably "
+                    "running with the same app token; this connection is not reopened");
             begin_close(s, std::chrono::milliseconds(0));
+            co_await wait_until(
+                *signal, [&] { return stopping_; }, std::chrono::hours(24 * 365));
             break;
         }
         if (!reason.empty() && !s->ended) {
@@ -278,7 +310,10 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
         }
         ++failures;
         auto delay = backoff_delay(failures, unit(rng_));
-        log_warn("ws.reconnect").kv("slot", slot).kv("reason", "connection lost").kv("delay_ms", delay.count());
+        log_warn("ws.reconnect")
+            .kv("slot", slot)
+            .kv("reason", "connection lost")
+            .kv("delay_ms", delay.count());
         co_await sleep(nap, delay);
     }
     for (const auto& s : {previous, current}) {
@@ -291,11 +326,11 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
 }
 
 net::awaitable<std::shared_ptr<socket_mode_client::session>> socket_mode_client::connect(
-    std::string url,
-    std::shared_ptr<net::steady_timer> signal) {
+    std::string url, std::shared_ptr<net::steady_timer> signal) {
     auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed || parsed->scheme() != "wss" || parsed->host().empty()) {
-        log_warn("ws.bad_url").kv("error", "apps.connections.open returned a URL that is not wss://");
+        log_warn("ws.bad_url")
+            .kv("error", "apps.connections.open returned a URL that is not wss://");
         co_return nullptr;
     }
     std::string host(parsed->encoded_host());
@@ -320,18 +355,23 @@ net::awaitable<std::shared_ptr<socket_mode_client::session>> socket_mode_client:
     tcp::resolver resolver(ex);
     auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_nothrow_awaitable);
     if (rec) {
-        log_warn("ws.connect_failed").kv("host", host_header).kv("error", "resolve: " + rec.message());
+        log_warn("ws.connect_failed")
+            .kv("host", host_header)
+            .kv("error", "resolve: " + rec.message());
         co_return nullptr;
     }
     auto& tcp_layer = beast::get_lowest_layer(s->ws);
     tcp_layer.expires_after(std::chrono::seconds(15));
     auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, use_nothrow_awaitable);
     if (cec) {
-        log_warn("ws.connect_failed").kv("host", host_header).kv("error", "connect: " + cec.message());
+        log_warn("ws.connect_failed")
+            .kv("host", host_header)
+            .kv("error", "connect: " + cec.message());
         co_return nullptr;
     }
     tcp_layer.expires_after(std::chrono::seconds(15));
-    auto [hec] = co_await s->ws.next_layer().async_handshake(ssl::stream_base::client, use_nothrow_awaitable);
+    auto [hec] = co_await s->ws.next_layer().async_handshake(ssl::stream_base::client,
+                                                             use_nothrow_awaitable);
     if (hec) {
         log_error("tls.failed")
             .kv("host", host_header)
@@ -353,11 +393,14 @@ net::awaitable<std::shared_ptr<socket_mode_client::session>> socket_mode_client:
     s->ws.read_message_max(4 * 1024 * 1024);
     // Pings and pongs count as signs of life, as much as data frames.
     session* raw = s.get();  // the callback lives inside the session's own stream
-    s->ws.control_callback([raw](websocket::frame_type, beast::string_view) { raw->last_frame = steady::now(); });
+    s->ws.control_callback(
+        [raw](websocket::frame_type, beast::string_view) { raw->last_frame = steady::now(); });
 
     auto [wsec] = co_await s->ws.async_handshake(host_header, target, use_nothrow_awaitable);
     if (wsec) {
-        log_warn("ws.connect_failed").kv("host", host_header).kv("error", "WebSocket handshake: " + wsec.message());
+        log_warn("ws.connect_failed")
+            .kv("host", host_header)
+            .kv("error", "WebSocket handshake: " + wsec.message());
         co_return nullptr;
     }
     log_info("ws.connected").kv("host", host_header).kv("session", s->id);
@@ -369,7 +412,8 @@ net::awaitable<std::shared_ptr<socket_mode_client::session>> socket_mode_client:
     co_return s;
 }
 
-void socket_mode_client::begin_close(const std::shared_ptr<session>& s, std::chrono::milliseconds drain) {
+void socket_mode_client::begin_close(const std::shared_ptr<session>& s,
+                                     std::chrono::milliseconds drain) {
     if (s->closing || s->ended) {
         return;
     }
@@ -377,7 +421,8 @@ void socket_mode_client::begin_close(const std::shared_ptr<session>& s, std::chr
         s->closing = true;
         s->wake.cancel();
     }
-    net::co_spawn(s->ws.get_executor(), close_after(s, drain, timing_.close_limit), log_closer_crash);
+    net::co_spawn(s->ws.get_executor(), close_after(s, drain, timing_.close_limit),
+                  log_closer_crash);
 }
 
 net::awaitable<void> socket_mode_client::close_after(std::shared_ptr<session> s,
@@ -416,7 +461,8 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 ec = pec;
             } else {
                 s->ws.text(true);
-                auto [wec, n] = co_await s->ws.async_write(net::buffer(o.text), use_nothrow_awaitable);
+                auto [wec, n] =
+                    co_await s->ws.async_write(net::buffer(o.text), use_nothrow_awaitable);
                 ec = wec;
             }
             if (ec) {
@@ -425,7 +471,9 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 co_return;
             }
             if (!o.envelope_id.empty()) {
-                auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - o.received).count();
+                auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() -
+                                                                                o.received)
+                              .count();
                 log_info("envelope")
                     .kv("type", o.type)
                     .kv("envelope_id", o.envelope_id)
@@ -441,11 +489,14 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
             s->close_sent = true;
             for (const auto& o : s->queue) {
                 if (!o.envelope_id.empty()) {
-                    log_warn("envelope.unacked").kv("envelope_id", o.envelope_id).kv("reason", "socket closing");
+                    log_warn("envelope.unacked")
+                        .kv("envelope_id", o.envelope_id)
+                        .kv("reason", "socket closing");
                 }
             }
             s->queue.clear();
-            auto [ec] = co_await s->ws.async_close(websocket::close_code::going_away, use_nothrow_awaitable);
+            auto [ec] = co_await s->ws.async_close(websocket::close_code::going_away,
+                                                   use_nothrow_awaitable);
             if (ec) {
                 log_debug("ws.close_failed").kv("session", s->id).kv("error", ec.message());
             }
@@ -458,24 +509,34 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
 }
 
 net::awaitable<void> socket_mode_client::ping_loop(std::shared_ptr<session> s) {
+    auto last_ping = steady::now();
     for (;;) {
-        s->ping_timer.expires_after(timing_.ping_interval);
+        // Wake for whichever comes first: the next ping, or the moment the socket would have
+        // been silent for too long.
+        auto next_ping = last_ping + timing_.ping_interval;
+        auto dead_at = s->last_frame + timing_.dead_after;
+        s->ping_timer.expires_at(std::min(next_ping, dead_at));
         auto [ec] = co_await s->ping_timer.async_wait(use_nothrow_awaitable);
         (void)ec;  // cancelled when the session ends; checked next
         if (s->ended || s->close_sent) {
             co_return;
         }
-        auto silent = steady::now() - s->last_frame;
-        if (silent >= timing_.dead_after) {
+        auto now = steady::now();
+        if (now - s->last_frame >= timing_.dead_after) {
             log_warn("ws.dead")
                 .kv("session", s->id)
-                .kv("silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(silent).count());
+                .kv("silent_ms",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - s->last_frame)
+                        .count());
             beast::get_lowest_layer(s->ws).close();  // the reader ends; the slot reconnects
             co_return;
         }
-        outgoing ping;
-        ping.ping = true;
-        s->push(std::move(ping));
+        if (now >= next_ping) {
+            last_ping = now;
+            outgoing ping;
+            ping.ping = true;
+            s->push(std::move(ping));
+        }
     }
 }
 
@@ -514,7 +575,9 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
         auto envelope_id = envelope_id_of(f);
         if (!s->taking_envelopes) {
             // Shutting down: left unacknowledged, so Slack delivers it again elsewhere.
-            log_info("envelope.left").kv("envelope_id", envelope_id.value_or("")).kv("reason", "shutting down");
+            log_info("envelope.left")
+                .kv("envelope_id", envelope_id.value_or(""))
+                .kv("reason", "shutting down");
             continue;
         }
         std::optional<nlohmann::json> payload = handler_.handle(f);

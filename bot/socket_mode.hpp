@@ -4,9 +4,8 @@
 // a socket that is silent for 30 s is replaced. Runs on the loop thread only.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
@@ -31,7 +30,7 @@ enum class client_end { stopped, fatal };
 // Timing of the connection lifecycle (the defaults are the product's; tests use them too).
 struct socket_timing {
     std::chrono::milliseconds ping_interval{10'000};
-    std::chrono::milliseconds dead_after{30'000};    // no frame at all for this long
+    std::chrono::milliseconds dead_after{30'000};  // no frame at all for this long
     std::chrono::milliseconds hello_within{10'000};
     std::chrono::milliseconds drain_before_close{500};  // old socket, after the new one's hello
     std::chrono::milliseconds close_limit{1'000};       // close handshake, then drop
@@ -63,7 +62,8 @@ private:
     struct session;
 
     net::awaitable<void> run_slot(int slot);
-    net::awaitable<std::shared_ptr<session>> connect(std::string url, std::shared_ptr<net::steady_timer> signal);
+    net::awaitable<std::shared_ptr<session>> connect(std::string url,
+                                                     std::shared_ptr<net::steady_timer> signal);
     net::awaitable<void> read_loop(std::shared_ptr<session> s);
     static net::awaitable<void> write_loop(std::shared_ptr<session> s);
     net::awaitable<void> ping_loop(std::shared_ptr<session> s);

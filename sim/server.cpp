@@ -105,6 +105,7 @@ struct ws_connection {
     std::deque<std::string> queue;
     net::steady_timer wake;
     bool closing = false;
+    bool silenced = false;  // neither reads (so pings go unanswered) nor writes
 };
 
 }  // namespace
@@ -126,7 +127,18 @@ struct server::impl : std::enable_shared_from_this<impl> {
         acceptor.listen();
     }
 
+    long long now_us() const {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now() - started)
+            .count();
+    }
+
     void emit(json event) {
+        // Every event carries the sandbox's monotonic clock, so tests can order what happened
+        // on different connections.
+        if (!event.contains("t_us")) {
+            event["t_us"] = now_us();
+        }
         if (sink) {
             sink(event);
         }
@@ -217,6 +229,12 @@ struct server::impl : std::enable_shared_from_this<impl> {
         self->connections.push_back(conn);
         self->emit({{"event", "connection_open"}, {"connection", conn->id}});
         net::co_spawn(self->ioc, write_loop(conn), net::detached);
+        if (self->hello_delay_ms > 0) {
+            net::steady_timer delay(self->ioc);
+            delay.expires_after(std::chrono::milliseconds(self->hello_delay_ms));
+            auto [dec] = co_await delay.async_wait(nothrow);
+            (void)dec;  // only paces the hello
+        }
 
         json hello = {{"type", "hello"},
                       {"num_connections", static_cast<int>(self->connections.size())},
@@ -236,6 +254,16 @@ struct server::impl : std::enable_shared_from_this<impl> {
         std::string reason = "closed";
         for (;;) {
             auto [ec, n] = co_await conn->ws.async_read(buffer, nothrow);
+            if (conn->silenced) {
+                // Play a half-open connection: no reads (so no pongs), no writes, no close.
+                // The client must notice on its own; the socket is dropped after two minutes.
+                net::steady_timer quiet(self->ioc);
+                quiet.expires_after(std::chrono::minutes(2));
+                auto [qec] = co_await quiet.async_wait(nothrow);
+                (void)qec;  // only bounds how long the silent socket lingers
+                reason = "silenced";
+                break;
+            }
             if (ec) {
                 reason = ec == websocket::error::closed ? "closed by client" : ec.message();
                 break;
@@ -256,7 +284,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
 
     static net::awaitable<void> write_loop(std::shared_ptr<ws_connection> conn) {
         for (;;) {
-            while (!conn->queue.empty()) {
+            while (!conn->queue.empty() && !conn->silenced) {
                 auto text = std::move(conn->queue.front());
                 conn->queue.pop_front();
                 auto [ec, n] = co_await conn->ws.async_write(net::buffer(text), nothrow);
@@ -308,6 +336,9 @@ struct server::impl : std::enable_shared_from_this<impl> {
     std::shared_ptr<ws_connection> pick_connection(const json& op) {
         if (connections.empty()) {
             return nullptr;
+        }
+        if (spread && !op.contains("connection")) {
+            return connections[next_spread++ % connections.size()];
         }
         if (auto c = op.find("connection"); c != op.end() && c->is_number_integer()) {
             for (auto& conn : connections) {
@@ -496,7 +527,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
                      {"content_type", std::string(req[http::field::content_type])},
                      {"args", args},
                      {"status", status},
-                     {"response", body}};
+                     {"response", body},
+                     {"t_us", now_us()}};
         calls.push_back(call);
         emit(call);
         return text_response(req, static_cast<http::status>(status),
@@ -570,7 +602,9 @@ struct server::impl : std::enable_shared_from_this<impl> {
             conn->push(dump({{"type", "disconnect"},
                              {"reason", op.value("reason", "refresh_requested")},
                              {"debug_info", {{"host", "relbot-sim"}}}}));
-            emit({{"event", "disconnect_sent"}, {"connection", conn->id}});
+            emit({{"event", "disconnect_sent"},
+                  {"connection", conn->id},
+                  {"reason", op.value("reason", "refresh_requested")}});
             return;
         }
         if (name == "drop") {
@@ -578,6 +612,28 @@ struct server::impl : std::enable_shared_from_this<impl> {
             for (auto& conn : connections) {
                 beast::get_lowest_layer(conn->ws).close();
             }
+            return;
+        }
+        if (name == "silence") {
+            auto conn = pick_connection(op);
+            if (!conn) {
+                return error("no open connection");
+            }
+            conn->silenced = true;
+            // Abandon the pending read so that pings are no longer answered.
+            boost::system::error_code ec;
+            beast::get_lowest_layer(conn->ws).socket().cancel(ec);
+            emit({{"event", "silenced"}, {"connection", conn->id}});
+            return;
+        }
+        if (name == "spread") {
+            spread = op.value("on", true);
+            emit({{"event", "spread"}, {"on", spread}});
+            return;
+        }
+        if (name == "hello_delay") {
+            hello_delay_ms = op.value("ms", 0);
+            emit({{"event", "hello_delay"}, {"ms", hello_delay_ms}});
             return;
         }
         if (name == "fail") {
@@ -631,6 +687,10 @@ struct server::impl : std::enable_shared_from_this<impl> {
     std::map<std::string, std::deque<injected_failure>> failures;
     std::map<std::string, std::map<std::string, json>> messages;
     json calls = json::array();
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    bool spread = false;  // round-robin envelopes over the open connections
+    std::size_t next_spread = 0;
+    int hello_delay_ms = 0;  // wait this long before saying hello
     int next_connection = 1;
     long next_envelope = 1;
     long next_ticket = 1;

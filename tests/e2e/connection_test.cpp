@@ -1,0 +1,365 @@
+// End-to-end: the connection under Slack's faults, with the real relbot and relbot-sim
+// processes. Refresh without a gap, drops, silence, redelivery, several sockets, 429s,
+// link_disabled, shutdown during a stream, bad certificates, a locked database.
+#include <SQLiteCpp/Database.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+
+#include "support/sandbox.hpp"
+
+using namespace relbot::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+int count_rows(const temp_dir& dir, const std::string& where) {
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT COUNT(*) FROM audit WHERE " + where).getInt();
+}
+
+// Starts a release and returns once it is acknowledged.
+void start_release(sandbox& sim) {
+    auto ack = sim.wait_ack(sim.slash_command("start v1.0"));
+    REQUIRE(ack);
+}
+
+// Waits for `n` acks of the given envelope ids; returns how many acks each id got.
+std::map<std::string, int> collect_acks(sandbox& sim,
+                                        const std::set<std::string>& ids,
+                                        deadline until) {
+    std::map<std::string, int> acks;
+    std::size_t distinct = 0;
+    while (distinct < ids.size()) {
+        auto ack = sim.wait_for(
+            [&](const json& e) {
+                return e.value("event", "") == "ack" && ids.contains(e.value("envelope_id", ""));
+            },
+            until);
+        if (!ack) {
+            break;
+        }
+        if (acks[(*ack)["envelope_id"].get<std::string>()]++ == 0) {
+            ++distinct;
+        }
+    }
+    return acks;
+}
+
+void check_no_secrets(process& p) {
+    for (const auto& line : p.stderr_lines()) {
+        CHECK_FALSE(contains(line, app_token));
+        CHECK_FALSE(contains(line, bot_token));
+        CHECK_FALSE(contains(line, "sim-ticket-"));
+    }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "refresh: 500 commands across five refreshes are each acked once and applied once with a "
+    "socket "
+    "always open",
+    "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    start_release(sim);
+
+    std::set<std::string> ids;
+    for (int block = 0; block < 5; ++block) {
+        for (int i = 0; i < 100; ++i) {
+            ids.insert(sim.slash_command("note 1.1 n" + std::to_string(block * 100 + i)));
+            if (i == 50) {
+                // Mid-block: the refresh happens while commands are still arriving.
+                sim.send({{"op", "disconnect"},
+                          {"reason", block % 2 == 0 ? "refresh_requested" : "warning"}});
+            }
+        }
+        REQUIRE(sim.wait_event("disconnect_sent", after(5s)));
+        REQUIRE(sim.wait_event("hello_sent", after(10s)));  // the replacement is up
+    }
+    auto acks = collect_acks(sim, ids, after(30s));
+    CHECK(acks.size() == 500);
+    for (const auto& [id, n] : acks) {
+        INFO(id);
+        CHECK(n == 1);
+    }
+    CHECK(count_rows(dir, "action = 'item.noted'") == 500);
+    for (int closed = 0; closed < 5; ++closed) {
+        REQUIRE(sim.wait_event("ws_closed", after(5s)));  // each replaced socket was closed
+    }
+
+    // The sandbox's timeline: after the first hello, at no moment were zero sockets open.
+    std::set<int> open;
+    bool started = false;
+    int replaced = 0;
+    for (const auto& e : sim.events()) {
+        auto kind = e.value("event", "");
+        if (kind == "hello_sent") {
+            open.insert(e["connection"].get<int>());
+            started = true;
+        } else if (kind == "ws_closed") {
+            open.erase(e["connection"].get<int>());
+            ++replaced;
+            CHECK(open.size() >= 1);
+        }
+    }
+    CHECK(started);
+    CHECK(replaced == 5);
+    CHECK(relbot.stop() == 0);
+    check_no_secrets(relbot.proc());  // debug logging over the whole run
+}
+
+TEST_CASE("drop: relbot reconnects within the backoff bound and no command sent meanwhile is lost",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    start_release(sim);
+
+    sim.send({{"op", "drop"}});
+    REQUIRE(sim.wait_event("ws_closed", after(5s)));
+    std::set<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+        ids.insert(sim.slash_command("note 1.2 after-drop " + std::to_string(i)));
+    }
+    // First retry after at most 1 s of backoff, plus the handshakes.
+    REQUIRE(sim.wait_event("hello_sent", after(3s)));
+    auto acks = collect_acks(sim, ids, after(10s));
+    CHECK(acks.size() == 20);
+    CHECK(count_rows(dir, "action = 'item.noted'") == 20);
+    CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE("silence: a socket that stops answering pings is replaced within 40 s", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    auto first = sim.wait_event("hello_sent", after(15s));
+    REQUIRE(first);
+    sim.send({{"op", "silence"}});
+    REQUIRE(sim.wait_event("silenced", after(5s)));
+    auto second = sim.wait_event("hello_sent", after(40s));
+    REQUIRE(second);
+    CHECK((*second)["connection"] != (*first)["connection"]);
+    CHECK(relbot.proc().wait_stderr("event=ws.dead", after(1s)));
+    // And it works: a command on the new socket is answered.
+    CHECK(sim.wait_ack(sim.slash_command("help")));
+    CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE(
+    "several sockets: each envelope is acked on its own socket and a redelivery on another socket "
+    "is "
+    "applied once",
+    "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_CONNECTIONS", "3"}});
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    }
+    start_release(sim);
+
+    sim.send({{"op", "spread"}, {"on", true}});
+    std::set<std::string> ids;
+    for (int i = 0; i < 30; ++i) {
+        ids.insert(sim.slash_command("note 1.3 spread " + std::to_string(i)));
+    }
+    collect_acks(sim, ids, after(10s));
+    std::map<std::string, int> sent_on;
+    std::set<int> used;
+    for (const auto& e : sim.events()) {
+        if (e.value("event", "") == "envelope_sent") {
+            sent_on[e["envelope_id"].get<std::string>()] = e["connection"].get<int>();
+        }
+    }
+    int acked = 0;
+    for (const auto& e : sim.events()) {
+        if (e.value("event", "") == "ack" && ids.contains(e["envelope_id"].get<std::string>())) {
+            CHECK(e["connection"].get<int>() == sent_on[e["envelope_id"].get<std::string>()]);
+            used.insert(e["connection"].get<int>());
+            ++acked;
+        }
+    }
+    CHECK(acked == 30);
+    CHECK(used.size() == 3);
+    sim.send({{"op", "spread"}, {"on", false}});
+
+    // The same envelope on two sockets, and twice on one: acked each time, applied once.
+    auto conns = std::vector<int>(used.begin(), used.end());
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        sim.slash_command("check 1.4 evidence", "C0E2E", "U0MANAGER",
+                          {{"envelope_id", "env-twice"},
+                           {"connection", conns[attempt % 2]},
+                           {"retry_attempt", attempt}});
+        auto ack = sim.wait_ack("env-twice");
+        REQUIRE(ack);
+        CHECK((*ack)["connection"] == conns[attempt % 2]);
+        CHECK(contains(message_text((*ack)["payload"]), "is done"));
+    }
+    CHECK(count_rows(dir, "action = 'item.checked'") == 1);
+    // An event seen twice is recorded once.
+    json event = {{"type", "events_api"},
+                  {"retry_attempt", 0},
+                  {"payload",
+                   {{"type", "event_callback"},
+                    {"event_id", "Ev0001"},
+                    {"event", {{"type", "app_mention"}}}}}};
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        event["envelope_id"] = "env-event-" + std::to_string(attempt);
+        event["retry_attempt"] = attempt;
+        sim.send({{"op", "send"}, {"frame", event}, {"connection", conns[attempt]}});
+        CHECK(sim.wait_ack(event["envelope_id"].get<std::string>()));
+    }
+    CHECK(relbot.proc().wait_stderr("event=event.ignored", after(2s)));
+    CHECK(relbot.stop() == 0);
+    int recorded = 0;
+    for (const auto& l : relbot.proc().stderr_lines()) {
+        recorded += contains(l, "event=event.ignored") ? 1 : 0;
+    }
+    CHECK(recorded == 1);
+}
+
+TEST_CASE("a 429 from apps.connections.open is waited out for its Retry-After", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    sim.send(
+        {{"op", "fail"}, {"method", "apps.connections.open"}, {"status", 429}, {"retry_after", 2}});
+    REQUIRE(sim.wait_event("fail_armed", after(5s)));
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    auto opens = sim.calls("apps.connections.open");
+    REQUIRE(opens.size() == 2);
+    CHECK(opens[0]["status"] == 429);
+    CHECK(opens[1]["t_us"].get<long long>() - opens[0]["t_us"].get<long long>() >= 2'000'000);
+    CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE("invalid_auth from apps.connections.open is fatal and names SLACK_APP_TOKEN", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    sim.send({{"op", "fail"}, {"method", "apps.connections.open"}, {"error", "invalid_auth"}});
+    REQUIRE(sim.wait_event("fail_armed", after(5s)));
+    bot relbot(dir, sim);
+    auto status = relbot.proc().wait_exit(after(10s));
+    REQUIRE(status);
+    CHECK(*status == 1);
+    auto line = relbot.proc().wait_stderr("slack.auth_failed", after(1s));
+    REQUIRE(line);
+    CHECK(contains(*line, "SLACK_APP_TOKEN"));
+    check_no_secrets(relbot.proc());
+}
+
+TEST_CASE("link_disabled stops reconnecting and too_many_websockets is not retried in a loop",
+          "[e2e]") {
+    for (const char* reason : {"link_disabled", "too_many_websockets"}) {
+        INFO(reason);
+        temp_dir dir;
+        sandbox sim(dir);
+        bot relbot(dir, sim);
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+        sim.send({{"op", "disconnect"}, {"reason", reason}});
+        auto line = relbot.proc().wait_stderr(std::string(reason) == "link_disabled"
+                                                  ? "socket_mode.disabled"
+                                                  : "ws.too_many_websockets",
+                                              after(5s));
+        REQUIRE(line);
+        REQUIRE(sim.wait_event("ws_closed", after(5s)));
+        CHECK(relbot.stop() == 0);
+        CHECK(sim.calls("apps.connections.open").size() == 1);
+    }
+}
+
+TEST_CASE(
+    "SIGTERM during a stream exits 0 within 5 s and every acknowledged command is in the database",
+    "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    start_release(sim);
+
+    std::map<std::string, int> note_of;
+    std::set<std::string> first;
+    for (int i = 0; i < 100; ++i) {
+        auto id = sim.slash_command("note 1.5 s" + std::to_string(i) + "x");
+        note_of[id] = i;
+        first.insert(id);
+    }
+    // Mid-stream: some commands acknowledged, more on their way when the signal comes.
+    REQUIRE(sim.wait_for([&](const json& e) { return e.value("event", "") == "ack"; }, after(5s)));
+    for (int i = 100; i < 300; ++i) {
+        note_of[sim.slash_command("note 1.5 s" + std::to_string(i) + "x")] = i;
+        if (i == 150) {
+            relbot.proc().signal(SIGTERM);
+        }
+    }
+    auto status = relbot.proc().wait_exit(after(5s));
+    REQUIRE(status);
+    CHECK(*status == 0);
+    std::set<std::string> ids;
+    for (const auto& [id, i] : note_of) {
+        ids.insert(id);
+    }
+    auto acks = collect_acks(sim, ids, after(1s));
+    CHECK(acks.size() >= 1);
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    for (const auto& [id, n] : acks) {
+        SQLite::Statement q(
+            db, "SELECT COUNT(*) FROM audit WHERE action = 'item.noted' AND note = :note");
+        q.bind(":note", "s" + std::to_string(note_of[id]) + "x");
+        q.executeStep();
+        INFO(id);
+        CHECK(q.getColumn(0).getInt() == 1);
+    }
+}
+
+TEST_CASE("bad certificates are refused with a log line that says which", "[e2e]") {
+    struct bad_cert {
+        std::vector<std::string> args;
+        const char* says;
+    };
+    for (const auto& c :
+         {bad_cert{{"--cert-expired"}, "certificate has expired"},
+          bad_cert{{"--cert-host", "wrong.example.com"}, "certificate is for another host name"}}) {
+        INFO(c.says);
+        temp_dir dir;
+        sandbox sim(dir, c.args);
+        bot relbot(dir, sim);
+        CHECK(relbot.proc().wait_stderr(c.says, after(10s)));
+        CHECK(sim.calls("auth.test").empty());
+        CHECK(relbot.stop() == 0);
+    }
+}
+
+TEST_CASE("a database locked by another process still gets an ack within 3 s that says try again",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    start_release(sim);
+    {
+        SQLite::Database other(dir.file("relbot.db"), SQLite::OPEN_READWRITE);
+        other.exec("BEGIN IMMEDIATE");
+        auto ack = sim.wait_ack(sim.slash_command("check 1.6"));
+        REQUIRE(ack);
+        CHECK(contains(message_text((*ack)["payload"]), "try the command again"));
+        other.exec("ROLLBACK");
+    }
+    CHECK(count_rows(dir, "action = 'item.checked'") == 0);
+    auto ack = sim.wait_ack(sim.slash_command("check 1.6"));
+    REQUIRE(ack);
+    CHECK(contains(message_text((*ack)["payload"]), "is done"));
+    CHECK(relbot.stop() == 0);
+}
