@@ -45,12 +45,56 @@ web_api::web_api(ssl::context& ctx,
 net::awaitable<api_result> web_api::call(std::string method,
                                          nlohmann::json args,
                                          token_kind token) {
-    auto started = std::chrono::steady_clock::now();
     auto body = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    co_return co_await send(std::move(method), "application/json; charset=utf-8", std::move(body),
+                            token);
+}
+
+namespace {
+
+std::string form_encode(const std::map<std::string, std::string>& args) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const auto& [k, v] : args) {
+        if (!out.empty()) {
+            out.push_back('&');
+        }
+        for (const auto* part : {&k, &v}) {
+            for (unsigned char c : *part) {
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == '~') {
+                    out.push_back(static_cast<char>(c));
+                } else {
+                    out.push_back('%');
+                    out.push_back(hex[c >> 4]);
+                    out.push_back(hex[c & 15]);
+                }
+            }
+            if (part == &k) {
+                out.push_back('=');
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+net::awaitable<api_result> web_api::call_form(std::string method,
+                                              std::map<std::string, std::string> args,
+                                              token_kind token) {
+    co_return co_await send(std::move(method), "application/x-www-form-urlencoded",
+                            form_encode(args), token);
+}
+
+net::awaitable<api_result> web_api::send(std::string method,
+                                         std::string content_type,
+                                         std::string body,
+                                         token_kind token) {
+    auto started = std::chrono::steady_clock::now();
     auto auth = "Bearer " + (token == token_kind::app ? app_token_ : bot_token_);
-    auto http =
-        co_await https_post(ctx_, base_, method, std::move(auth), "application/json; charset=utf-8",
-                            std::move(body), std::chrono::seconds(15));
+    auto http = co_await https_post(ctx_, base_, method, std::move(auth), std::move(content_type),
+                                    std::move(body), std::chrono::seconds(15));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();

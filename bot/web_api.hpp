@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -46,11 +47,21 @@ public:
     // Calls `method` with `args` as its JSON body. Never throws for network or Slack trouble.
     net::awaitable<api_result> call(std::string method, nlohmann::json args, token_kind token);
 
+    // Calls a read method with form-encoded arguments, as Slack's read methods expect.
+    net::awaitable<api_result> call_form(std::string method,
+                                         std::map<std::string, std::string> args,
+                                         token_kind token);
+
     // POSTs `body` to a response_url Slack gave us (no token: the URL is the credential).
     // ok on HTTP 200; a 4xx is a final slack_error ("http 404"), 5xx and network trouble retry.
     net::awaitable<api_result> post_response_url(std::string url, nlohmann::json body);
 
 private:
+    net::awaitable<api_result> send(std::string method,
+                                    std::string content_type,
+                                    std::string body,
+                                    token_kind token);
+
     ssl::context& ctx_;
     https_endpoint base_;
     std::string bot_token_;

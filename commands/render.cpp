@@ -682,6 +682,30 @@ message render_release_ended(const checklist::release& r,
     return m;
 }
 
+message render_delivery_failure(const checklist::release& r,
+                                const std::string& channel,
+                                const std::string& error) {
+    std::string hint;
+    if (error == "not_in_channel" || error == "channel_not_found") {
+        hint = "Invite me to the channel (`/invite @relbot` there) so I can post.";
+    } else if (error == "is_archived") {
+        hint = "The channel is archived; unarchive it or run releases in another channel.";
+    } else if (error == "missing_scope") {
+        hint = "The app lacks a permission it needs: reinstall it from deploy/manifest.yml.";
+    } else {
+        hint = "This looks like a problem in relbot itself; its log has the details.";
+    }
+    auto where = channel.starts_with("C") || channel.starts_with("G") ? "<#" + channel + ">"
+                                                                      : std::string("a DM");
+    message m;
+    m.text = ":warning: I could not post a message about release " + escape_mrkdwn(r.version) +
+             " in " + where + ": " + escape_mrkdwn(error);
+    m.blocks.push_back(section(":warning: I could not post a message about release *" +
+                               escape_mrkdwn(r.version) + "* in " + where + ": Slack said `" +
+                               escape_mrkdwn(error) + "`.\n" + hint));
+    return m;
+}
+
 std::vector<message> render_report(const checklist::release& r,
                                    const std::vector<storage::audit_entry>& audit,
                                    std::size_t max_pages) {

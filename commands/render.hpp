@@ -85,6 +85,11 @@ std::vector<message> render_report_markdown(const checklist::release& r,
                                             const std::vector<storage::audit_entry>& audit,
                                             std::size_t max_pages);
 
+// A DM to the release manager: a message for the release could not be posted, and why.
+message render_delivery_failure(const checklist::release& r,
+                                const std::string& channel,
+                                const std::string& error);
+
 // The acknowledgement payload of a slash command (`response_type` ephemeral unless asked).
 nlohmann::json to_ack_payload(const message& m, bool in_channel = false);
 

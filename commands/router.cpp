@@ -92,7 +92,8 @@ void announce(context& ctx,
               const std::string& key,
               const message& m,
               checklist::epoch_seconds now) {
-    ctx.store.enqueue({key, r.id, r.channel, "chat.postMessage", dump_json(to_post_body(m))}, now);
+    ctx.store.enqueue({key, r.id, r.channel, "chat.postMessage", dump_json(to_post_body(m)), ""},
+                      now);
 }
 
 std::int64_t save(context& ctx,
@@ -189,6 +190,10 @@ outcome handle(const start_command& c, const request& req, context& ctx) {
     ctx.store.append_audit(
         {r.id, req.now, req.user, "phase.entered", std::nullopt, "", r.phases.front().title, ""});
     announce(ctx, r, "release-started:" + std::to_string(r.id), render_release_started(r), req.now);
+    // The living status message: posted once, then updated in place after every change.
+    ctx.store.enqueue({"status:" + std::to_string(r.id), r.id, r.channel, "chat.postMessage",
+                       dump_json(to_post_body(render_status(r))), "status"},
+                      req.now);
 
     return done(
         "start",
@@ -485,7 +490,7 @@ outcome handle(const report_command& c, const request& req, context& ctx) {
             // The key must not hold the URL itself (it is a credential, and keys are logged).
             auto url_id = std::to_string(std::hash<std::string>{}(req.response_url));
             ctx.store.enqueue({"report-page:" + url_id + ":" + std::to_string(i), r->id,
-                               req.response_url, "response_url", dump_json(body)},
+                               req.response_url, "response_url", dump_json(body), ""},
                               req.now);
         }
         changed = true;

@@ -228,7 +228,6 @@ struct server::impl : std::enable_shared_from_this<impl> {
         }
         self->connections.push_back(conn);
         self->emit({{"event", "connection_open"}, {"connection", conn->id}});
-        net::co_spawn(self->ioc, write_loop(conn), net::detached);
         if (self->hello_delay_ms > 0) {
             net::steady_timer delay(self->ioc);
             delay.expires_after(std::chrono::milliseconds(self->hello_delay_ms));
@@ -243,8 +242,15 @@ struct server::impl : std::enable_shared_from_this<impl> {
                        {{"host", "relbot-sim"},
                         {"build_number", 1},
                         {"approximate_connection_time", 18060}}}};
-        conn->push(dump(hello));
+        // Written before it is reported, so that "hello_sent" means it is on the wire.
+        auto hello_text = dump(hello);
+        auto [hwec, hwn] = co_await conn->ws.async_write(net::buffer(hello_text), nothrow);
+        if (hwec) {
+            std::erase(self->connections, conn);
+            co_return;
+        }
         self->emit({{"event", "hello_sent"}, {"connection", conn->id}});
+        net::co_spawn(self->ioc, write_loop(conn), net::detached);
         while (!self->waiting.empty()) {
             self->send_frame(conn, std::move(self->waiting.front()));
             self->waiting.pop_front();

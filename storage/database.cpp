@@ -11,7 +11,7 @@
 namespace relbot::storage {
 namespace {
 
-constexpr std::array<std::string_view, 2> migrations = {
+constexpr std::array<std::string_view, 3> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -102,6 +102,20 @@ ALTER TABLE releases ADD COLUMN oncall_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE releases ADD COLUMN pm_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE releases ADD COLUMN handoff_at INTEGER;
 CREATE INDEX releases_by_version ON releases (channel_id, version, started_at DESC);
+)sql",
+    // 3: delivery: per-channel order, what a row is for, DM channels, the living status message.
+    R"sql(
+CREATE INDEX outbox_unsent_by_channel ON outbox (channel_id, id) WHERE state IN ('pending', 'sending');
+ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+CREATE TABLE dm_channels (
+    user_id TEXT PRIMARY KEY,
+    channel_id TEXT NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE releases ADD COLUMN status_ts TEXT NOT NULL DEFAULT '';
+ALTER TABLE releases ADD COLUMN status_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN status_sent_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN status_updated_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX releases_status_behind ON releases (id) WHERE status_version > status_sent_version;
 )sql",
 };
 

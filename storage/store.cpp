@@ -53,7 +53,7 @@ void bind_optional(SQLite::Statement& q, const char* name, std::optional<std::in
 
 constexpr const char* outbox_columns =
     "id, dedupe_key, release_id, channel_id, method, body, state, attempts, not_before, "
-    "created_at, ts, error";
+    "created_at, ts, error, kind";
 
 outbox_row read_outbox_row(SQLite::Statement& q) {
     outbox_row r;
@@ -69,6 +69,7 @@ outbox_row read_outbox_row(SQLite::Statement& q) {
     r.created_at = q.getColumn(9).getInt64();
     r.ts = text_of(q.getColumn(10));
     r.error = q.getColumn(11).getString();
+    r.kind = q.getColumn(12).getString();
     return r;
 }
 
@@ -293,6 +294,13 @@ std::int64_t store::save(const checklist::release& r,
         q.bind(":id", i.id);
         q.exec();
     }
+    if (!log.empty()) {
+        // The living status message is now behind; the notifier catches it up.
+        SQLite::Statement v(
+            *db_, "UPDATE releases SET status_version = status_version + 1 WHERE id = :id");
+        v.bind(":id", r.id);
+        v.exec();
+    }
     std::int64_t last = 0;
     for (const auto& e : log.events) {
         last = append_audit(
@@ -302,10 +310,12 @@ std::int64_t store::save(const checklist::release& r,
 }
 
 void store::insert_release(checklist::release& r) {
-    SQLite::Statement q(*db_,
-                        "INSERT INTO releases (channel_id, version, template_name, manager_id, "
-                        "status, current_phase, started_at, ended_at) VALUES (:channel, "
-                        ":version, :template, :manager, :status, :phase, :started, :ended)");
+    SQLite::Statement q(
+        *db_,
+        "INSERT INTO releases (channel_id, version, template_name, manager_id, "
+        "status, current_phase, started_at, ended_at, status_version, status_sent_version) "
+        "VALUES (:channel, :version, :template, :manager, :status, :phase, :started, :ended, 1, "
+        "1)");
     q.bind(":channel", r.channel);
     q.bind(":version", r.version);
     q.bind(":template", r.template_name);
@@ -398,10 +408,12 @@ std::vector<audit_entry> store::audit_for(std::int64_t release_id) {
 }
 
 bool store::enqueue(const outbound_message& m, epoch_seconds now) {
-    SQLite::Statement q(*db_,
-                        "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, "
-                        "created_at) VALUES (:key, :release, :channel, :method, :body, :now) "
-                        "ON CONFLICT (dedupe_key) DO NOTHING");
+    SQLite::Statement q(
+        *db_,
+        "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, "
+        "created_at, kind) VALUES (:key, :release, :channel, :method, :body, :now, :kind) "
+        "ON CONFLICT (dedupe_key) DO NOTHING");
+    q.bind(":kind", m.kind);
     q.bind(":key", m.dedupe_key);
     bind_optional(q, ":release", m.release_id);
     q.bind(":channel", m.channel);
@@ -477,6 +489,90 @@ std::vector<outbox_row> store::outbox_for_release(std::int64_t release_id) {
         out.push_back(read_outbox_row(q));
     }
     return out;
+}
+
+}  // namespace relbot::storage
+
+namespace relbot::storage {
+
+std::vector<outbox_row> store::channel_heads() {
+    SQLite::Statement q(*db_,
+                        std::string("SELECT ") + outbox_columns +
+                            " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state IN "
+                            "('pending', 'sending') GROUP BY channel_id) ORDER BY id");
+    std::vector<outbox_row> out;
+    while (q.executeStep()) {
+        out.push_back(read_outbox_row(q));
+    }
+    return out;
+}
+
+std::vector<outbox_row> store::rows_sending() {
+    SQLite::Statement q(*db_, std::string("SELECT ") + outbox_columns +
+                                  " FROM outbox WHERE state = 'sending' ORDER BY id");
+    std::vector<outbox_row> out;
+    while (q.executeStep()) {
+        out.push_back(read_outbox_row(q));
+    }
+    return out;
+}
+
+std::optional<std::string> store::dm_channel(std::string_view user) {
+    SQLite::Statement q(*db_, "SELECT channel_id FROM dm_channels WHERE user_id = :user");
+    q.bind(":user", std::string(user));
+    if (q.executeStep()) {
+        return q.getColumn(0).getString();
+    }
+    return std::nullopt;
+}
+
+void store::remember_dm_channel(std::string_view user, std::string_view channel) {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO dm_channels (user_id, channel_id) VALUES (:user, :channel) "
+                        "ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id");
+    q.bind(":user", std::string(user));
+    q.bind(":channel", std::string(channel));
+    q.exec();
+}
+
+std::vector<status_job> store::status_jobs() {
+    SQLite::Statement q(
+        *db_,
+        "SELECT id, channel_id, status_ts, status_version, status_updated_ms FROM releases "
+        "WHERE status_version > status_sent_version ORDER BY id");
+    std::vector<status_job> out;
+    while (q.executeStep()) {
+        out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                       q.getColumn(2).getString(), q.getColumn(3).getInt64(),
+                       q.getColumn(4).getInt64()});
+    }
+    return out;
+}
+
+void store::status_sent(std::int64_t release_id,
+                        std::string_view ts,
+                        std::int64_t version,
+                        std::int64_t now_ms) {
+    SQLite::Statement q(
+        *db_,
+        "UPDATE releases SET status_ts = :ts, status_sent_version = MAX(status_sent_version, "
+        ":version), status_updated_ms = :now WHERE id = :id");
+    q.bind(":ts", std::string(ts));
+    q.bind(":version", version);
+    q.bind(":now", now_ms);
+    q.bind(":id", release_id);
+    q.exec();
+}
+
+void store::status_lost(std::int64_t release_id,
+                        const outbound_message& repost,
+                        epoch_seconds now) {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement q(*db_, "UPDATE releases SET status_ts = '' WHERE id = :id");
+    q.bind(":id", release_id);
+    q.exec();
+    enqueue(repost, now);
+    tx.commit();
 }
 
 }  // namespace relbot::storage

@@ -50,9 +50,10 @@ struct release_summary {
 struct outbound_message {
     std::string dedupe_key;  // unique forever: the same key is never queued twice
     std::optional<std::int64_t> release_id;
-    std::string channel;  // C…/G…/D… channel ID
+    std::string channel;  // C…/G…/D… channel ID, "@U…" for a DM to that user, or a response_url
     std::string method = "chat.postMessage";
     std::string body;  // JSON object of the call's arguments except `channel`
+    std::string kind;  // "" announcement, "status" the living status message, "pin", "dm"
 };
 
 enum class outbox_state { pending, sending, sent, failed };
@@ -70,6 +71,16 @@ struct outbox_row {
     epoch_seconds created_at = 0;
     std::string ts;  // Slack's message ts once sent
     std::string error;
+    std::string kind;
+};
+
+// A release whose living status message is behind its state.
+struct status_job {
+    std::int64_t release_id = 0;
+    std::string channel;
+    std::string ts;  // empty: not posted (yet, or again)
+    std::int64_t version = 0;
+    std::int64_t updated_ms = 0;  // when it was last posted or updated
 };
 
 // Opens the database at `path` and migrates it. Throws (std::exception) if it cannot.
@@ -136,6 +147,24 @@ public:
     // Back to pending, not before `not_before`, with the error that caused the delay.
     void defer(std::int64_t id, epoch_seconds not_before, std::string_view error);
     std::vector<outbox_row> outbox_for_release(std::int64_t release_id);
+    // The oldest unsent row of every channel: what may be sent next, in order per channel.
+    std::vector<outbox_row> channel_heads();
+    // Rows left `sending` (by a process that stopped before it knew the outcome).
+    std::vector<outbox_row> rows_sending();
+
+    // --- DM channels ---------------------------------------------------------------------
+    std::optional<std::string> dm_channel(std::string_view user);
+    void remember_dm_channel(std::string_view user, std::string_view channel);
+
+    // --- the living status message -------------------------------------------------------
+    std::vector<status_job> status_jobs();
+    // The status message of `release_id` is at `ts` and shows `version`.
+    void status_sent(std::int64_t release_id,
+                     std::string_view ts,
+                     std::int64_t version,
+                     std::int64_t now_ms);
+    // Slack lost the status message: queue it to be posted again (body: the post's arguments).
+    void status_lost(std::int64_t release_id, const outbound_message& repost, epoch_seconds now);
 
 private:
     std::unique_ptr<SQLite::Database> db_;

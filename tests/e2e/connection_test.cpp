@@ -151,7 +151,15 @@ TEST_CASE("silence: a socket that stops answering pings is replaced within 40 s"
     auto second = sim.wait_event("hello_sent", after(40s));
     REQUIRE(second);
     CHECK((*second)["connection"] != (*first)["connection"]);
-    CHECK(relbot.proc().wait_stderr("event=ws.dead", after(1s)));
+    auto dead = relbot.proc().wait_stderr("event=ws.dead", after(1s));
+    if (!dead) {
+        for (const auto& l : relbot.proc().stderr_lines()) {
+            if (contains(l, "event=ws.")) {
+                UNSCOPED_INFO(l);
+            }
+        }
+    }
+    CHECK(dead);
     // And it works: a command on the new socket is answered.
     CHECK(sim.wait_ack(sim.slash_command("help")));
     CHECK(relbot.stop() == 0);

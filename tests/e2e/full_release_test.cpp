@@ -139,7 +139,7 @@ TEST_CASE("a full release of the standard template from start to finish", "[e2e]
     CHECK(contains(markdown, "## Post-Release Monitoring (24-48 hours)"));
 
     // Each phase change was announced exactly once; nothing is active any more.
-    auto posts = sim.calls("chat.postMessage");
+    auto posts = sim.announcements();
     for (int phase = 2; phase <= 6; ++phase) {
         auto needle = "phase " + std::to_string(phase) + " of 6,";
         auto n = std::count_if(posts.begin(), posts.end(), [&](const json& c) {

@@ -74,7 +74,7 @@ TEST_CASE(
     for (const auto& call : sim.calls("apps.connections.open")) {
         CHECK(call["authorization"] == std::string("Bearer ") + app_token);
     }
-    CHECK(sim.calls("chat.postMessage").size() == 1);
+    CHECK(sim.announcements().size() == 1);
     CHECK(relbot.stop() == 0);
 }
 
@@ -98,7 +98,7 @@ TEST_CASE("a started release survives a restart of relbot and is not announced a
     for (const char* phase : standard_phases) {
         CHECK(contains(text, phase));
     }
-    CHECK(sim.calls("chat.postMessage").size() == 1);
+    CHECK(sim.announcements().size() == 1);
     CHECK(second.stop() == 0);
 }
 
@@ -161,7 +161,7 @@ TEST_CASE("a redelivered envelope is acknowledged again and applied once", "[e2e
     CHECK(sim.wait_ack("env-odd"));
 
     ack_payload(sim, sim.slash_command("status"));
-    CHECK(sim.calls("chat.postMessage").size() == 1);
+    CHECK(sim.announcements().size() == 1);
     CHECK(relbot.stop() == 0);
 }
 

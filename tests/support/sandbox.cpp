@@ -85,6 +85,20 @@ std::vector<json> sandbox::calls(const std::string& method) {
     return (*reply)["calls"].get<std::vector<json>>();
 }
 
+std::vector<json> sandbox::announcements() {
+    std::vector<json> out;
+    for (auto& call : calls("chat.postMessage")) {
+        auto key = call["args"]
+                       .value("metadata", json::object())
+                       .value("event_payload", json::object())
+                       .value("key", "");
+        if (!key.starts_with("status")) {
+            out.push_back(std::move(call));
+        }
+    }
+    return out;
+}
+
 std::map<std::string, std::string> bot_environment(const temp_dir& dir, const sandbox& sim) {
     auto env = current_environment();
     std::erase_if(env, [](const auto& kv) {

@@ -49,6 +49,10 @@ public:
 
     const std::vector<json>& events() const { return events_; }
 
+    // The chat.postMessage calls that were announcements (not the living status message),
+    // told apart by the outbox key relbot puts in each message's metadata.
+    std::vector<json> announcements();
+
 private:
     process proc_;
     std::string api_url_;
