@@ -90,7 +90,55 @@ struct injected_failure {
     unsigned status = 200;
     std::string error;
     int retry_after = 1;
+    std::string channel;  // only calls for this channel; empty: any
+    int delay_ms = 0;     // answer late (with success unless status/error say otherwise)
 };
+
+// The text a block holds (what Slack's limits count).
+std::size_t block_text_size(const json& b) {
+    std::size_t n = 0;
+    if (auto t = b.find("text"); t != b.end() && t->is_object()) {
+        n += t->value("text", "").size();
+    }
+    for (const auto& e : b.value("elements", json::array())) {
+        if (e.is_object()) {
+            n += e.value("text", "").size();
+        }
+    }
+    return n;
+}
+
+// Slack's Block Kit checks, as far as relbot's messages go: "" if the blocks are acceptable.
+std::string block_kit_error(const json& blocks) {
+    if (!blocks.is_array()) {
+        return "invalid_blocks_format";
+    }
+    if (blocks.size() > 50) {
+        return "invalid_blocks";
+    }
+    std::size_t total = 0;
+    std::set<std::string> action_ids;
+    for (const auto& b : blocks) {
+        auto type = b.value("type", "");
+        if (type == "section" && b.contains("text")) {
+            auto t = b["text"].value("text", "");
+            if (t.empty() || t.size() > 3000) {
+                return "invalid_blocks";
+            }
+        }
+        if (type == "header" && b["text"].value("text", "").size() > 150) {
+            return "invalid_blocks";
+        }
+        for (const auto& e : b.value("elements", json::array())) {
+            if (e.is_object() && e.contains("action_id") &&
+                !action_ids.insert(e.value("action_id", "")).second) {
+                return "invalid_blocks";
+            }
+        }
+        total += block_text_size(b);
+    }
+    return total > 12000 ? "msg_blocks_too_long" : "";
+}
 
 struct ws_connection {
     ws_connection(int id_, ws_stream ws_) : id(id_), ws(std::move(ws_)), wake(ws.get_executor()) {}
@@ -183,6 +231,13 @@ struct server::impl : std::enable_shared_from_this<impl> {
                 co_return;
             }
             auto res = self->handle_http(req);
+            if (self->response_delay.count() > 0) {
+                net::steady_timer late(self->ioc);
+                late.expires_after(self->response_delay);
+                self->response_delay = {};
+                auto [lec] = co_await late.async_wait(nothrow);
+                (void)lec;  // only delays the answer
+            }
             auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
             if (wec || !res.keep_alive()) {
                 break;
@@ -425,9 +480,23 @@ struct server::impl : std::enable_shared_from_this<impl> {
             return fail("not_allowed_token_type");
         }
 
+        auto channel_arg = args.contains("channel") && args["channel"].is_string()
+                               ? args["channel"].get<std::string>()
+                               : "";
         if (auto it = failures.find(method); it != failures.end() && !it->second.empty()) {
-            auto f = it->second.front();
-            it->second.pop_front();
+            auto match =
+                std::find_if(it->second.begin(), it->second.end(), [&](const injected_failure& f) {
+                    return f.channel.empty() || f.channel == channel_arg;
+                });
+            if (match == it->second.end()) {
+                return api_response(req, method, args, 200, call_method(method, args));
+            }
+            auto f = *match;
+            it->second.erase(match);
+            response_delay = std::chrono::milliseconds(f.delay_ms);
+            if (f.status == 200 && f.error.empty()) {
+                return api_response(req, method, args, 200, call_method(method, args));
+            }
             if (f.status != 200) {
                 json body = {{"ok", false},
                              {"error", f.status == 429 ? "ratelimited" : "http_error"}};
@@ -439,7 +508,14 @@ struct server::impl : std::enable_shared_from_this<impl> {
             }
             return fail(f.error.c_str());
         }
-        return api_response(req, method, args, 200, call_method(method, args));
+        auto body = call_method(method, args);
+        if (paced_out) {
+            paced_out = false;
+            auto res = api_response(req, method, args, 429, body);
+            res.set(http::field::retry_after, "1");
+            return res;
+        }
+        return api_response(req, method, args, 200, body);
     }
 
     json call_method(const std::string& method, const json& args) {
@@ -470,12 +546,29 @@ struct server::impl : std::enable_shared_from_this<impl> {
             if (str("text").empty() && !has_blocks) {
                 return {{"ok", false}, {"error", "no_text"}};
             }
-            if (has_blocks && blocks->size() > 50) {
-                return {{"ok", false}, {"error", "invalid_blocks"}};
+            if (has_blocks) {
+                if (auto err = block_kit_error(*blocks); !err.empty()) {
+                    return {{"ok", false}, {"error", err}};
+                }
+            }
+            if (str("text").size() > 40000) {
+                return {{"ok", false}, {"error", "msg_too_long"}};
             }
             if (channel.starts_with("U") || channel.starts_with("W")) {
                 channel = "D" + channel.substr(1);
             }
+            // About one message a second per channel, with a short burst tolerated: more than
+            // five in one second is refused with a 429, as Slack does.
+            auto now = std::chrono::steady_clock::now();
+            auto& recent = channel_posts[channel];
+            while (!recent.empty() && now - recent.front() >= std::chrono::seconds(1)) {
+                recent.pop_front();
+            }
+            if (recent.size() >= 5) {
+                paced_out = true;
+                return {{"ok", false}, {"error", "ratelimited"}};
+            }
+            recent.push_back(now);
             auto ts = next_ts();
             json message = {
                 {"type", "message"}, {"ts", ts}, {"bot_id", "B0BOT"}, {"text", str("text")}};
@@ -491,6 +584,14 @@ struct server::impl : std::enable_shared_from_this<impl> {
         if (method == "chat.update") {
             auto channel = str("channel");
             auto ts = str("ts");
+            if (str("text").size() > 4000) {
+                return {{"ok", false}, {"error", "msg_too_long"}};
+            }
+            if (auto b = args.find("blocks"); b != args.end()) {
+                if (auto err = block_kit_error(*b); !err.empty()) {
+                    return {{"ok", false}, {"error", err}};
+                }
+            }
             auto ch = messages.find(channel);
             if (ch == messages.end() || !ch->second.contains(ts)) {
                 return {{"ok", false}, {"error", "message_not_found"}};
@@ -501,6 +602,57 @@ struct server::impl : std::enable_shared_from_this<impl> {
                 message["blocks"] = *b;
             }
             return {{"ok", true}, {"channel", channel}, {"ts", ts}, {"text", str("text")}};
+        }
+        if (method == "pins.add") {
+            auto channel = str("channel");
+            auto ts = str("timestamp");
+            auto ch = messages.find(channel);
+            if (ch == messages.end() || !ch->second.contains(ts)) {
+                return {{"ok", false}, {"error", "message_not_found"}};
+            }
+            if (!pins.insert({channel, ts}).second) {
+                return {{"ok", false}, {"error", "already_pinned"}};
+            }
+            return {{"ok", true}};
+        }
+        if (method == "conversations.history") {
+            auto channel = str("channel");
+            auto ch = messages.find(channel);
+            if (ch == messages.end()) {
+                return {{"ok", true}, {"messages", json::array()}, {"has_more", false}};
+            }
+            auto oldest = str("oldest");
+            bool all_metadata =
+                str("include_all_metadata") == "true" ||
+                (args.contains("include_all_metadata") && args["include_all_metadata"] == true);
+            std::size_t limit = 100;
+            if (auto l = str("limit"); !l.empty()) {
+                limit = std::clamp<std::size_t>(std::stoul(l), 1, 999);
+            }
+            std::size_t offset = str("cursor").empty() ? 0 : std::stoul(str("cursor"));
+            json list = json::array();
+            std::size_t index = 0;
+            for (auto it = ch->second.rbegin(); it != ch->second.rend(); ++it) {  // newest first
+                if (!oldest.empty() && it->first <= oldest) {
+                    continue;
+                }
+                if (index++ < offset) {
+                    continue;
+                }
+                if (list.size() == limit) {
+                    return {
+                        {"ok", true},
+                        {"messages", list},
+                        {"has_more", true},
+                        {"response_metadata", {{"next_cursor", std::to_string(offset + limit)}}}};
+                }
+                auto m = it->second;
+                if (m.contains("metadata") && !all_metadata) {
+                    m["metadata"] = {{"event_type", m["metadata"].value("event_type", "")}};
+                }
+                list.push_back(m);
+            }
+            return {{"ok", true}, {"messages", list}, {"has_more", false}};
         }
         if (method == "conversations.open") {
             auto users = str("users");
@@ -632,6 +784,17 @@ struct server::impl : std::enable_shared_from_this<impl> {
             emit({{"event", "silenced"}, {"connection", conn->id}});
             return;
         }
+        if (name == "delete_message") {
+            auto channel = op.value("channel", "");
+            auto ts = op.value("ts", "");
+            auto ch = messages.find(channel);
+            bool deleted = ch != messages.end() && ch->second.erase(ts) == 1;
+            emit({{"event", "message_deleted"},
+                  {"channel", channel},
+                  {"ts", ts},
+                  {"deleted", deleted}});
+            return;
+        }
         if (name == "spread") {
             spread = op.value("on", true);
             emit({{"event", "spread"}, {"on", spread}});
@@ -649,8 +812,10 @@ struct server::impl : std::enable_shared_from_this<impl> {
             }
             injected_failure f;
             f.status = op.value("status", 200u);
-            f.error = op.value("error", "internal_error");
+            f.delay_ms = op.value("delay_ms", 0);
+            f.error = op.value("error", f.status == 200 && f.delay_ms > 0 ? "" : "internal_error");
             f.retry_after = op.value("retry_after", 1);
+            f.channel = op.value("channel", "");
             for (int i = 0, n = op.value("times", 1); i < n; ++i) {
                 failures[method].push_back(f);
             }
@@ -694,6 +859,10 @@ struct server::impl : std::enable_shared_from_this<impl> {
     std::map<std::string, std::map<std::string, json>> messages;
     json calls = json::array();
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    bool paced_out = false;  // set by call_method when a channel's pace was exceeded
+    std::chrono::milliseconds response_delay{};  // set by handle_http for the answer at hand
+    std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> channel_posts;
+    std::set<std::pair<std::string, std::string>> pins;
     bool spread = false;  // round-robin envelopes over the open connections
     std::size_t next_spread = 0;
     int hello_delay_ms = 0;  // wait this long before saying hello
