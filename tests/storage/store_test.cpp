@@ -374,3 +374,30 @@ TEST_CASE("list shows the channel's releases newest first", "[storage]") {
     CHECK(text.find("2") != std::string::npos);
     CHECK(f.store.list_releases("C2", 10).empty());
 }
+
+TEST_CASE("every cause of a message has its own dedupe key, so none is dropped as a duplicate",
+          "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1").changed);
+    REQUIRE(f.run("block 1.1 first").changed);
+    REQUIRE(f.run("block 1.1 second reason").changed);  // announced again, with the new reason
+    REQUIRE(f.run("unblock 1.1").changed);
+    REQUIRE(f.run("block 1.1 third").changed);
+    REQUIRE(f.run("rollback one").changed);
+    REQUIRE(f.run("rollback two").changed);
+    REQUIRE(f.run("next force go").changed);
+    REQUIRE(f.run("handoff <@U5>").changed);
+    REQUIRE(f.run("handoff <@U6>").changed);
+    REQUIRE(f.run("abort stop").changed);
+    REQUIRE(f.run("start v2").changed);
+
+    SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+    auto rows = raw.execAndGet("SELECT COUNT(*) FROM outbox").getInt();
+    auto distinct = raw.execAndGet("SELECT COUNT(DISTINCT dedupe_key) FROM outbox").getInt();
+    CHECK(rows == distinct);
+    // 2 starts × (announcement + status) + 3 blocks + 2 rollbacks + 1 phase + 2 handoffs + 1 end
+    CHECK(rows == 4 + 3 + 2 + 1 + 2 + 1);
+    CHECK(raw.execAndGet("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'item-blocked:%'")
+              .getInt() == 3);
+}

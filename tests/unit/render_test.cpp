@@ -231,3 +231,52 @@ TEST_CASE("the markdown report is the template's checklist with [x], who and whe
     REQUIRE(std::holds_alternative<checklist::checklist_template>(again));
     CHECK(std::get<checklist::checklist_template>(again).item_count() == 33);
 }
+
+TEST_CASE("every renderer stays within Block Kit limits for the standard and a 100-item template",
+          "[unit]") {
+    auto big = checklist::make_release(generated(1, 100, 150), "C1", std::string(64, 'v'), "U1",
+                                       1795669235);
+    for (auto* r : {&big}) {
+        std::int64_t id = 1;
+        for (auto& p : r->phases) {
+            for (auto& i : p.items) {
+                i.id = id++;
+                i.owner = "U" + std::to_string(id);
+                i.state_note = std::string(3000, 'n');
+            }
+        }
+        r->oncall = "U77";
+        r->pm = "U78";
+        r->ended_at = 1795669935;
+    }
+    auto standard = standard_release();
+    auto history = long_history(big, 500);
+    for (const auto* r : {&big, &standard}) {
+        INFO("release with " << r->item_count() << " items");
+        const auto& it = r->phases[0].items[0];
+        std::vector<commands::message> all = {
+            commands::render_status(*r),
+            commands::render_release_started(*r),
+            commands::render_phase_entered(*r, "U1", std::string(3000, 'f')),
+            commands::render_item_blocked(*r, it, "U1"),
+            commands::render_rollback(*r, "U1", std::string(3000, 'r')),
+            commands::render_handoff(*r, history, "U1"),
+            commands::render_release_ended(*r, history, "U1", std::string(3000, 'e')),
+            commands::render_delivery_failure(*r, "C1", "not_in_channel"),
+            commands::render_help(),
+        };
+        for (const auto& p : commands::render_report(*r, history, 6)) {
+            all.push_back(p);
+        }
+        for (const auto& p : commands::render_report_markdown(*r, history, 6)) {
+            all.push_back(p);
+        }
+        std::vector<storage::release_summary> many(
+            40, {1, std::string(64, 'v'), checklist::release_status::finished, "U1", 3, 6,
+                 std::string(200, 't'), 0, 100});
+        all.push_back(commands::render_list(many));
+        for (const auto& m : all) {
+            check_block_kit_limits(m);
+        }
+    }
+}
