@@ -60,6 +60,7 @@ struct release {
     std::string oncall;   // named at handoff
     std::string pm;       // named at handoff, optional
     std::optional<epoch_seconds> handoff_at;
+    std::optional<epoch_seconds> handoff_accepted_at;
     release_status status = release_status::active;
     int current_phase = 1;  // 1-based
     epoch_seconds started_at = 0;

@@ -235,9 +235,39 @@ verdict record_handoff(
     r.oncall = oncall;
     r.pm = pm;
     r.handoff_at = now;
+    r.handoff_accepted_at.reset();  // a new handoff must be accepted again
     log.events.push_back(
         {"release.handoff", std::nullopt, "", oncall, pm.empty() ? "" : "pm " + pm});
     log.release = true;
+    return std::nullopt;
+}
+
+verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log& log) {
+    if (r.oncall.empty()) {
+        return refusal{
+            "There is no handoff to accept yet; the release manager starts one with "
+            "`/release handoff @on-call [@product-manager]`."};
+    }
+    if (a.user != r.oncall) {
+        return refusal{"Only <@" + r.oncall +
+                       ">, the on-call engineer named in the handoff, can accept it."};
+    }
+    if (r.handoff_accepted_at) {
+        return refusal{"You accepted this handoff already."};
+    }
+    r.handoff_accepted_at = now;
+    log.events.push_back({"release.handoff_accepted", std::nullopt, r.manager, a.user, ""});
+    log.release = true;
+    auto phase = static_cast<std::size_t>(r.current_phase - 1);
+    for (std::size_t i = 0; i < r.phases[phase].items.size(); ++i) {
+        auto& it = r.phases[phase].items[i];
+        if ((it.state == item_state::open || it.state == item_state::blocked) &&
+            it.owner != a.user) {
+            log.events.push_back({"item.assigned", it.id, it.owner, a.user, "handoff accepted"});
+            it.owner = a.user;
+            log.items.push_back({phase, i});
+        }
+    }
     return std::nullopt;
 }
 

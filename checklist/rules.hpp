@@ -90,6 +90,8 @@ verdict record_rollback(release& r, std::string reason, change_log& log);
 verdict record_handoff(
     release& r, std::string oncall, std::string pm, epoch_seconds now, change_log& log);
 verdict transfer_manager(release& r, std::string user, change_log& log);
+// The on-call engineer named in the handoff takes over the open items of the current phase.
+verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log& log);
 // Ends the release: needs the last phase's gate, or a non-empty `force_reason`.
 verdict finish_release(release& r,
                        epoch_seconds now,

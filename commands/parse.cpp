@@ -242,7 +242,7 @@ command parse_report(const words& w, const command_entry& e) {
     return bad(e, "`report` takes nothing, or `markdown`.");
 }
 
-constexpr std::array<command_entry, 19> table = {{
+constexpr std::array<command_entry, 20> table = {{
     {"start", "start <version> [template <name>] [owners-from <version>]",
      "start v2.4.0 owners-from v2.3.0", "start a release here; you become its release manager",
      parse_start},
@@ -274,6 +274,9 @@ constexpr std::array<command_entry, 19> table = {{
      "record a rollback decision and announce it", parse_reason<rollback_command>},
     {"handoff", "handoff <@on-call> [<@product-manager>]", "handoff @sam @lee",
      "post the handoff briefing for the on-call engineer and the PM", parse_handoff},
+    {"accept", "accept", "accept",
+     "(the on-call engineer named in the handoff) take over its open items",
+     parse_no_args<accept_command>},
     {"manager", "manager <@person>", "manager @pat",
      "hand the release-manager role to someone else", parse_manager},
     {"finish", "finish [force <reason>]", "finish",

@@ -77,6 +77,7 @@ struct report_command {
     bool markdown = false;
 };
 struct remind_command {};
+struct accept_command {};
 
 // Bad input: `message` (mrkdwn, user text escaped) says what was wrong and how to write it.
 struct usage_error {
@@ -102,6 +103,7 @@ using command = std::variant<help_command,
                              abort_command,
                              report_command,
                              remind_command,
+                             accept_command,
                              usage_error>;
 
 // The longest command text accepted, in bytes (the contract's 3,000 characters).

@@ -467,6 +467,7 @@ struct report_facts {
     std::vector<std::string> forced;
     std::vector<std::string> rollbacks;
     std::vector<std::string> evidence;
+    std::vector<std::string> notes;
     std::vector<std::string> timeline;
 };
 
@@ -505,6 +506,8 @@ std::string describe_event(const checklist::release& r, const storage::audit_ent
                (e.note.empty() ? "" : " and " + who(e.note.substr(3)));
     if (a == "release.manager_changed")
         return "made " + who(e.to_state) + " release manager (was " + who(e.from_state) + ")";
+    if (a == "release.handoff_accepted")
+        return "accepted the handoff";
     if (a == "release.forced_finish")
         return "finished the release by force" + note;
     if (a == "release.finished")
@@ -552,6 +555,8 @@ report_facts collect_facts(const checklist::release& r,
         } else if (e.action == "release.rollback") {
             f.rollbacks.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " +
                                   user_text(e.note, 1000));
+        } else if (e.action == "item.noted") {
+            f.notes.push_back(name + ": " + user_text(e.note, 300) + " (" + who(e.actor) + ")");
         } else if (e.action == "item.checked" && !e.note.empty()) {
             f.evidence.push_back(name + ": " + user_text(e.note, 500) + " (" + who(e.actor) + ")");
         }
@@ -636,8 +641,17 @@ message render_handoff(const checklist::release& r,
     add_list(lines, "Rollback decisions", facts.rollbacks);
     add_list(lines, "Skipped", facts.skips);
     add_list(lines, "Forced moves", facts.forced);
+    add_list(lines, "Notes", facts.notes);
+    for (const auto& p : r.phases) {
+        if (p.window && p.entered_at) {
+            lines.push_back("*" + escape_mrkdwn(p.title) + "* window ends " +
+                            checklist::date_token(*p.entered_at + p.window->max.count()) + ".");
+        }
+    }
     append_lines(m.blocks, lines, 1);
-    m.blocks.push_back(context("`/release report` has the full timeline"));
+    m.blocks.push_back(
+        context("On call: accept with `/release accept` in <#" + r.channel +
+                "> to take over the open items. `/release report` has the full timeline."));
     return m;
 }
 
@@ -679,6 +693,40 @@ message render_release_ended(const checklist::release& r,
     m.blocks.push_back(
         context("`/release report` has the full report; `/release report markdown` the checklist "
                 "for a wiki"));
+    return m;
+}
+
+message render_assignment(const checklist::release& r,
+                          const checklist::item& it,
+                          const std::string& actor) {
+    std::string body = ":bust_in_silhouette: " + who(actor) + " made you the owner of " +
+                       it.label() + " in release *" + escape_mrkdwn(r.version) + "* (<#" +
+                       r.channel + ">).";
+    if (!it.description.empty()) {
+        body += "\n>" + user_text(it.description, 1000);
+    }
+    if (it.due_at) {
+        body += "\nDue " + checklist::date_token(*it.due_at) + ".";
+    }
+    body += "\nWhen it is done: `/release check " + it.ref() + " [note or link]` in <#" +
+            r.channel + ">. Blocked? `/release block " + it.ref() + " <reason>`.";
+    message m;
+    m.text = "You own " + it.ref() + " " + escape_mrkdwn(it.title) + " in release " +
+             escape_mrkdwn(r.version);
+    m.blocks.push_back(section(body));
+    return m;
+}
+
+message render_handoff_accepted(const checklist::release& r, int items_taken) {
+    message m;
+    m.text = ":handshake: " + who(r.oncall) + " accepted the handoff of release " +
+             escape_mrkdwn(r.version);
+    m.blocks.push_back(
+        section(":handshake: " + who(r.oncall) + " accepted the handoff of release *" +
+                escape_mrkdwn(r.version) + "*" +
+                (items_taken > 0 ? " and now owns the " + std::to_string(items_taken) +
+                                       " open items of *" + escape_mrkdwn(r.current().title) + "*."
+                                 : ".")));
     return m;
 }
 

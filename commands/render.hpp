@@ -85,6 +85,14 @@ std::vector<message> render_report_markdown(const checklist::release& r,
                                             const std::vector<storage::audit_entry>& audit,
                                             std::size_t max_pages);
 
+// The DM an item's new owner gets: the release, the item, what to do, when it is due.
+message render_assignment(const checklist::release& r,
+                          const checklist::item& it,
+                          const std::string& actor);
+
+// The channel announcement that the on-call engineer accepted the handoff.
+message render_handoff_accepted(const checklist::release& r, int items_taken);
+
 // A DM to the release manager: a message for the release could not be posted, and why.
 message render_delivery_failure(const checklist::release& r,
                                 const std::string& channel,

@@ -333,8 +333,14 @@ outcome handle(const assign_command& c, const request& req, context& ctx) {
     if (auto no = checklist::assign_item(*r, pos, c.user, due, log)) {
         return refuse("assign", no->message);
     }
-    save(ctx, req, *r, log);
+    auto audit_id = save(ctx, req, *r, log);
     const auto& it = item_at(*r, pos);
+    if (c.user != req.user) {
+        ctx.store.enqueue(
+            {"assigned:" + std::to_string(audit_id), r->id, "@" + c.user, "chat.postMessage",
+             dump_json(to_post_body(render_assignment(*r, it, req.user))), "dm"},
+            req.now);
+    }
     return done("assign",
                 render_text(":bust_in_silhouette: " + it.label() + " is now <@" + c.user + ">'s" +
                             (due ? ", due " + checklist::date_token(*due) : std::string()) + "."));
@@ -396,11 +402,38 @@ outcome handle(const handoff_command& c, const request& req, context& ctx) {
     checklist::change_log log;
     checklist::record_handoff(*r, c.oncall, c.pm, req.now, log);
     auto id = save(ctx, req, *r, log);
-    announce(ctx, *r, "handoff:" + std::to_string(id),
-             render_handoff(*r, ctx.store.audit_for(r->id), req.user), req.now);
+    auto briefing = render_handoff(*r, ctx.store.audit_for(r->id), req.user);
+    announce(ctx, *r, "handoff:" + std::to_string(id), briefing, req.now);
+    // The same briefing by DM to each person named.
+    for (const auto& person : {c.oncall, c.pm}) {
+        if (!person.empty()) {
+            ctx.store.enqueue(
+                {"handoff-dm:" + std::to_string(id) + ":" + person, r->id, "@" + person,
+                 "chat.postMessage", dump_json(to_post_body(briefing)), "dm"},
+                req.now);
+        }
+    }
     return done("handoff", render_text(":handshake: Handoff to <@" + c.oncall + ">" +
                                        (c.pm.empty() ? std::string() : " and <@" + c.pm + ">") +
                                        " recorded; the briefing is posted in the channel."));
+}
+
+outcome handle(const accept_command&, const request& req, context& ctx) {
+    auto r = ctx.store.active_release(req.channel);
+    if (!r) {
+        return no_active("accept");
+    }
+    checklist::change_log log;
+    if (auto no = checklist::accept_handoff(*r, actor_of(req, ctx), req.now, log)) {
+        return refuse("accept", no->message);
+    }
+    auto taken = static_cast<int>(log.items.size());
+    auto id = save(ctx, req, *r, log);
+    announce(ctx, *r, "handoff-accepted:" + std::to_string(id), render_handoff_accepted(*r, taken),
+             req.now);
+    return done("accept",
+                render_text(":handshake: Handoff accepted. You now own " + std::to_string(taken) +
+                            " open items; `/release status` shows them."));
 }
 
 outcome handle(const manager_command& c, const request& req, context& ctx) {

@@ -11,7 +11,7 @@
 namespace relbot::storage {
 namespace {
 
-constexpr std::array<std::string_view, 3> migrations = {
+constexpr std::array<std::string_view, 4> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -116,6 +116,10 @@ ALTER TABLE releases ADD COLUMN status_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE releases ADD COLUMN status_sent_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE releases ADD COLUMN status_updated_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX releases_status_behind ON releases (id) WHERE status_version > status_sent_version;
+)sql",
+    // 4: when the on-call engineer accepted the handoff.
+    R"sql(
+ALTER TABLE releases ADD COLUMN handoff_accepted_at INTEGER;
 )sql",
 };
 

@@ -160,8 +160,8 @@ std::optional<checklist::release> store::release_by_version(std::string_view cha
 std::optional<checklist::release> store::load_release(std::int64_t id) {
     SQLite::Statement q(*db_,
                         "SELECT id, channel_id, version, template_name, manager_id, status, "
-                        "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at "
-                        "FROM releases WHERE id = :id");
+                        "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
+                        "handoff_accepted_at FROM releases WHERE id = :id");
     q.bind(":id", id);
     if (!q.executeStep()) {
         return std::nullopt;
@@ -180,6 +180,7 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
     r.oncall = q.getColumn(9).getString();
     r.pm = q.getColumn(10).getString();
     r.handoff_at = optional_int(q.getColumn(11));
+    r.handoff_accepted_at = optional_int(q.getColumn(12));
 
     SQLite::Statement ph(*db_,
                          "SELECT position, title, window_min_s, window_max_s, entered_at "
@@ -256,10 +257,11 @@ std::int64_t store::save(const checklist::release& r,
                          std::string_view actor,
                          epoch_seconds now) {
     if (log.release) {
-        SQLite::Statement q(*db_,
-                            "UPDATE releases SET manager_id = :manager, status = :status, "
-                            "current_phase = :phase, ended_at = :ended, oncall_id = :oncall, "
-                            "pm_id = :pm, handoff_at = :handoff WHERE id = :id");
+        SQLite::Statement q(
+            *db_,
+            "UPDATE releases SET manager_id = :manager, status = :status, "
+            "current_phase = :phase, ended_at = :ended, oncall_id = :oncall, "
+            "pm_id = :pm, handoff_at = :handoff, handoff_accepted_at = :accepted WHERE id = :id");
         q.bind(":manager", r.manager);
         q.bind(":status", std::string(checklist::to_string(r.status)));
         q.bind(":phase", r.current_phase);
@@ -267,6 +269,7 @@ std::int64_t store::save(const checklist::release& r,
         q.bind(":oncall", r.oncall);
         q.bind(":pm", r.pm);
         bind_optional(q, ":handoff", r.handoff_at);
+        bind_optional(q, ":accepted", r.handoff_accepted_at);
         q.bind(":id", r.id);
         q.exec();
     }

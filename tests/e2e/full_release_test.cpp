@@ -46,6 +46,7 @@ struct session {
             [&](const json& e) {
                 return e.value("event", "") == "api_call" &&
                        e.value("method", "") == "chat.postMessage" &&
+                       e["args"].value("channel", "") == "C0REL" &&
                        contains(message_text(e["args"]), needle);
             },
             after(5s));
@@ -72,6 +73,19 @@ TEST_CASE("a full release of the standard template from start to finish", "[e2e]
     // next, a block and unblock, a skip with a reason.
     CHECK(
         contains(s.say("assign ci-cd <@" + owner + "|olive> due 1d"), "is now <@" + owner + ">'s"));
+    // The new owner hears about it by DM: the item, what to do, when it is due.
+    auto assigned = sim.wait_for(
+        [](const json& e) {
+            return e.value("method", "") == "chat.postMessage" &&
+                   e["args"].value("channel", "") == "D0OWNER";
+        },
+        after(10s));
+    REQUIRE(assigned);
+    auto dm_text = message_text((*assigned)["args"]);
+    CHECK(contains(dm_text, "CI/CD Status"));
+    CHECK(contains(dm_text, "Verify all CI builds are green"));
+    CHECK(contains(dm_text, "/release check 1.1"));
+    CHECK(contains(dm_text, "Due <!date^"));
     CHECK(contains(s.say("check 1.1 https://ci.example.com/build/812", owner), "is done"));
     auto refused = s.say("check 1.2", stranger);
     CHECK(contains(refused, "Only the release manager (<@" + manager + ">)"));
@@ -117,6 +131,22 @@ TEST_CASE("a full release of the standard template from start to finish", "[e2e]
     auto briefing = s.wait_post("Handoff for release v3.0");
     CHECK(contains(message_text(briefing), "<@U0ONCALL>"));
     CHECK(contains(message_text(briefing), "error rate doubled"));
+    // The briefing also goes by DM to both people.
+    for (const char* dm : {"D0ONCALL", "D0PM"}) {
+        auto sent = sim.wait_for(
+            [&](const json& e) {
+                return e.value("method", "") == "chat.postMessage" &&
+                       e["args"].value("channel", "") == dm && e["response"].value("ok", false);
+            },
+            after(10s));
+        REQUIRE(sent);
+        CHECK(contains(message_text((*sent)["args"]), "Handoff for release v3.0"));
+    }
+    // Only the on-call engineer can accept; accepting moves the open items of the phase to them.
+    CHECK(contains(s.say("accept", owner), "Only <@U0ONCALL>"));
+    CHECK(contains(s.say("accept", "U0ONCALL"), "You now own 3 open items"));
+    s.wait_post("accepted the handoff");
+    CHECK(contains(s.say("status"), "<@U0ONCALL>"));
 
     CHECK(contains(s.say("next"), "last phase"));
     s.check_all(6, 3);
@@ -147,7 +177,9 @@ TEST_CASE("a full release of the standard template from start to finish", "[e2e]
         });
         CHECK(n == 1);
     }
-    CHECK(posts.size() == 10);  // started, blocked, 5 phases, rollback, handoff, finished
+    // started, blocked, 5 phases, rollback, handoff, handoff accepted, finished
+    std::erase_if(posts, [](const json& c) { return c["args"].value("channel", "") != "C0REL"; });
+    CHECK(posts.size() == 11);
     CHECK(contains(s.say("status"), "no active release"));
     CHECK(contains(s.say("list"), "finished"));
     CHECK(relbot.stop() == 0);

@@ -396,8 +396,9 @@ TEST_CASE("every cause of a message has its own dedupe key, so none is dropped a
     auto rows = raw.execAndGet("SELECT COUNT(*) FROM outbox").getInt();
     auto distinct = raw.execAndGet("SELECT COUNT(DISTINCT dedupe_key) FROM outbox").getInt();
     CHECK(rows == distinct);
-    // 2 starts × (announcement + status) + 3 blocks + 2 rollbacks + 1 phase + 2 handoffs + 1 end
-    CHECK(rows == 4 + 3 + 2 + 1 + 2 + 1);
+    // 2 starts × (announcement + status) + 3 blocks + 2 rollbacks + 1 phase + 2 handoffs (each
+    // posted and sent by DM) + 1 end
+    CHECK(rows == 4 + 3 + 2 + 1 + 2 * 2 + 1);
     CHECK(raw.execAndGet("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'item-blocked:%'")
               .getInt() == 3);
 }

@@ -135,6 +135,8 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
          with<report_command>([](auto& c) { return c.markdown; })},
         {"report pdf", err, "`markdown`"},
         {"remind", index_of<remind_command>(), ""},
+        {"accept", index_of<accept_command>(), ""},
+        {"accept all", err, "takes no arguments"},
         {"remind everyone", err, "takes no arguments"},
         {"launch now", err, "/release help"},
         {"start v1 " + std::string(3000, 'x'), err, "3,000"},
@@ -198,8 +200,8 @@ TEST_CASE("the command table has no name twice and every entry has usage, an exa
             CHECK_FALSE(std::holds_alternative<usage_error>(c));
         }
     }
-    CHECK(names == std::set<std::string_view>{"start", "status", "list", "check", "uncheck", "skip",
-                                              "block", "unblock", "assign", "note", "next",
-                                              "rollback", "handoff", "manager", "finish", "abort",
-                                              "report", "remind", "help"});
+    CHECK(names == std::set<std::string_view>{"start",  "status",   "list",    "check",  "uncheck",
+                                              "skip",   "block",    "unblock", "assign", "note",
+                                              "next",   "rollback", "handoff", "accept", "manager",
+                                              "finish", "abort",    "report",  "remind", "help"});
 }
