@@ -257,7 +257,22 @@ public:
                 "relbot → " + (channel == "C0DEMO" ? std::string("#release-demo") : channel),
                 e["args"]);
         } else if (type == "api_call" && e.value("method", "") == "chat.update") {
-            print_message("relbot ✎ updated a message in #release-demo", e["args"]);
+            // The living status message is edited in place on every change; in a terminal one
+            // line says so, with the current phase's progress.
+            std::string summary;
+            for (const auto& b : e["args"].value("blocks", json::array())) {
+                auto text = b.value("text", json::object()).value("text", "");
+                if (auto at = text.find("← current"); at != std::string::npos) {
+                    auto start = text.rfind('\n', at);
+                    summary = text.substr(start == std::string::npos ? 0 : start + 1,
+                                          at - (start == std::string::npos ? 0 : start + 1));
+                }
+            }
+            std::cout << (color ? "\r\033[K" : "\n")
+                      << style("relbot ✎ status message in #release-demo updated: " +
+                                   render_mrkdwn(summary),
+                               "2")
+                      << "\n";
         } else if (type == "tls_error") {
             std::cout << style("TLS error: " + e.value("error", ""), "1;31") << "\n";
         } else {
