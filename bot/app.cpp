@@ -7,6 +7,7 @@
 #include "bot/backoff.hpp"
 #include "bot/log.hpp"
 #include "bot/notifier.hpp"
+#include "bot/scheduler.hpp"
 #include "bot/socket_mode.hpp"
 #include "bot/tls.hpp"
 #include "bot/web_api.hpp"
@@ -40,8 +41,13 @@ public:
     dispatcher(const config& cfg,
                const checklist::template_library& templates,
                storage::store& store,
-               notifier& notify)
-        : cfg_(cfg), templates_(templates), store_(store), notifier_(notify) {}
+               notifier& notify,
+               scheduler& schedule)
+        : cfg_(cfg),
+          templates_(templates),
+          store_(store),
+          notifier_(notify),
+          scheduler_(schedule) {}
 
     std::optional<nlohmann::json> handle(const frame& f) override {
         return std::visit(
@@ -107,6 +113,7 @@ private:
             tx.commit();
             if (out.changed) {
                 notifier_.wake();
+                scheduler_.wake();
             }
             log_info("command")
                 .kv("name", out.name)
@@ -153,6 +160,7 @@ private:
     const checklist::template_library& templates_;
     storage::store& store_;
     notifier& notifier_;
+    scheduler& scheduler_;
 };
 
 https_endpoint endpoint_of(const config& cfg) {
@@ -174,7 +182,12 @@ struct app::impl {
           store(cfg.db_path),
           api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
           notify(store, api, system_now),
-          handler(cfg, templates, store, notify),
+          schedule(store,
+                   notify,
+                   checklist::reminder_rules{cfg.reminder_interval, cfg.escalate_after,
+                                             cfg.quiet_from_hour, cfg.quiet_to_hour},
+                   system_now),
+          handler(cfg, templates, store, notify, schedule),
           client(tls, api, handler, cfg.connections),
           sleep_timer(ioc),
           notifier_done_timer(ioc),
@@ -186,6 +199,7 @@ struct app::impl {
     storage::store store;
     web_api api;
     notifier notify;
+    scheduler schedule;
     dispatcher handler;
     socket_mode_client client;
     net::steady_timer sleep_timer;
@@ -210,6 +224,7 @@ void app::request_stop() {
     m.sleep_timer.cancel();
     m.client.stop();
     m.notify.stop();
+    m.schedule.stop();
 }
 
 bool app::drained() const {
@@ -263,7 +278,18 @@ net::awaitable<int> app::run() {
         m.notifier_done_timer.cancel();
     });
 
+    net::co_spawn(m.ioc, m.schedule.run(), [](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_error("scheduler.crashed").kv("error", ex.what());
+            }
+        }
+    });
+
     auto end = co_await m.client.run();
+    m.schedule.stop();
 
     // Give the notifier up to 5 s to finish the message it is sending.
     m.notify.stop();

@@ -126,9 +126,9 @@ config_result parse_config(const env_lookup& lookup) {
 
     if (auto v = get("RELBOT_REMINDER_INTERVAL")) {
         auto d = checklist::parse_duration(*v);
-        if (!d || *d < std::chrono::minutes(1)) {
+        if (!d) {
             return config_error{"RELBOT_REMINDER_INTERVAL",
-                                "must be a duration of at least a minute, such as 30m, 4h or 1d"};
+                                "must be a duration such as 30m, 4h or 1d"};
         }
         c.reminder_interval = *d;
     }

@@ -717,6 +717,49 @@ message render_assignment(const checklist::release& r,
     return m;
 }
 
+namespace {
+
+std::string overdue_line(const storage::reminder_candidate& c, bool with_owner) {
+    return "• `" + c.ref + "` *" + escape_mrkdwn(c.title) + "* in release *" +
+           escape_mrkdwn(c.version) + "* (<#" + c.channel + ">) — due " +
+           checklist::date_token(c.due_at) + (with_owner ? ", " + who(c.owner) : "");
+}
+
+}  // namespace
+
+message render_reminder(const std::vector<storage::reminder_candidate>& items) {
+    std::vector<std::string> lines;
+    for (const auto& c : items) {
+        lines.push_back(overdue_line(c, false));
+    }
+    message m;
+    m.text = ":bell: Reminder: " + std::to_string(items.size()) +
+             (items.size() == 1 ? " item is" : " items are") + " overdue and still open";
+    m.blocks.push_back(section(":bell: *Reminder:* " +
+                               std::string(items.size() == 1 ? "this item is" : "these items are") +
+                               " overdue and still open:"));
+    append_lines(m.blocks, lines, 1);
+    m.blocks.push_back(
+        context("Done? `/release check <item> [note]` in the release channel. Blocked? "
+                "`/release block <item> <reason>`."));
+    return m;
+}
+
+message render_escalation(const std::vector<storage::reminder_candidate>& items) {
+    std::vector<std::string> lines;
+    for (const auto& c : items) {
+        lines.push_back(overdue_line(c, true));
+    }
+    message m;
+    m.text = ":rotating_light: " + std::to_string(items.size()) +
+             " overdue items did not move after reminders";
+    m.blocks.push_back(
+        section(":rotating_light: *Overdue after reminders:* the owners were reminded and nothing "
+                "changed:"));
+    append_lines(m.blocks, lines, 0);
+    return m;
+}
+
 message render_handoff_accepted(const checklist::release& r, int items_taken) {
     message m;
     m.text = ":handshake: " + who(r.oncall) + " accepted the handoff of release " +

@@ -93,6 +93,12 @@ message render_assignment(const checklist::release& r,
 // The channel announcement that the on-call engineer accepted the handoff.
 message render_handoff_accepted(const checklist::release& r, int items_taken);
 
+// One DM to an owner listing all their overdue items (grouped, not one DM per item).
+message render_reminder(const std::vector<storage::reminder_candidate>& items);
+
+// One DM to a release manager listing overdue items that reminders did not move.
+message render_escalation(const std::vector<storage::reminder_candidate>& items);
+
 // A DM to the release manager: a message for the release could not be posted, and why.
 message render_delivery_failure(const checklist::release& r,
                                 const std::string& channel,

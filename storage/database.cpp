@@ -11,7 +11,7 @@
 namespace relbot::storage {
 namespace {
 
-constexpr std::array<std::string_view, 4> migrations = {
+constexpr std::array<std::string_view, 5> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -120,6 +120,18 @@ CREATE INDEX releases_status_behind ON releases (id) WHERE status_version > stat
     // 4: when the on-call engineer accepted the handoff.
     R"sql(
 ALTER TABLE releases ADD COLUMN handoff_accepted_at INTEGER;
+)sql",
+    // 5: reminders sent, by item, due time and slot; escalations.
+    R"sql(
+CREATE TABLE reminders (
+    item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    due_at INTEGER NOT NULL,
+    slot INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    PRIMARY KEY (item_id, due_at, slot)
+) WITHOUT ROWID;
+ALTER TABLE items ADD COLUMN escalated_at INTEGER;
+CREATE INDEX items_due ON items (due_at) WHERE due_at IS NOT NULL AND owner_id <> '';
 )sql",
 };
 

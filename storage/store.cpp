@@ -6,6 +6,7 @@
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
 
+#include "checklist/reminders.hpp"
 #include "storage/database.hpp"
 
 namespace relbot::storage {
@@ -576,6 +577,67 @@ void store::status_lost(std::int64_t release_id,
     q.exec();
     enqueue(repost, now);
     tx.commit();
+}
+
+}  // namespace relbot::storage
+
+namespace relbot::storage {
+
+std::vector<reminder_candidate> store::reminder_candidates() {
+    SQLite::Statement q(
+        *db_,
+        "SELECT r.id, i.id, r.channel_id, r.version, r.manager_id, i.owner_id, i.phase, "
+        "i.position, "
+        "i.title, (SELECT title FROM phases p WHERE p.release_id = r.id AND p.position = "
+        "r.current_phase), i.due_at, "
+        "(SELECT MAX(slot) FROM reminders m WHERE m.item_id = i.id AND m.due_at = i.due_at), "
+        "(SELECT COUNT(*) FROM reminders m WHERE m.item_id = i.id AND m.sent_at >= i.updated_at), "
+        "COALESCE(i.escalated_at >= i.updated_at, 0) "
+        "FROM items i JOIN releases r ON r.id = i.release_id "
+        "WHERE r.status = 'active' AND i.owner_id <> '' AND i.due_at IS NOT NULL "
+        "AND i.state IN ('open', 'blocked') ORDER BY i.due_at");
+    std::vector<reminder_candidate> out;
+    while (q.executeStep()) {
+        reminder_candidate c;
+        c.release_id = q.getColumn(0).getInt64();
+        c.item_id = q.getColumn(1).getInt64();
+        c.channel = q.getColumn(2).getString();
+        c.version = q.getColumn(3).getString();
+        c.manager = q.getColumn(4).getString();
+        c.owner = q.getColumn(5).getString();
+        c.ref =
+            std::to_string(q.getColumn(6).getInt()) + "." + std::to_string(q.getColumn(7).getInt());
+        c.title = q.getColumn(8).getString();
+        c.deployment_phase = checklist::is_deployment_phase(text_of(q.getColumn(9)));
+        c.due_at = q.getColumn(10).getInt64();
+        c.last_slot = optional_int(q.getColumn(11));
+        c.reminders_since_change = q.getColumn(12).getInt();
+        c.escalated = q.getColumn(13).getInt() != 0;
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+void store::record_reminder(std::int64_t item_id,
+                            epoch_seconds due_at,
+                            std::int64_t slot,
+                            epoch_seconds now) {
+    SQLite::Statement q(
+        *db_,
+        "INSERT INTO reminders (item_id, due_at, slot, sent_at) VALUES (:item, :due, :slot, :now) "
+        "ON CONFLICT DO NOTHING");
+    q.bind(":item", item_id);
+    q.bind(":due", due_at);
+    q.bind(":slot", slot);
+    q.bind(":now", now);
+    q.exec();
+}
+
+void store::mark_escalated(std::int64_t item_id, epoch_seconds now) {
+    SQLite::Statement q(*db_, "UPDATE items SET escalated_at = :now WHERE id = :id");
+    q.bind(":now", now);
+    q.bind(":id", item_id);
+    q.exec();
 }
 
 }  // namespace relbot::storage

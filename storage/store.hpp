@@ -46,6 +46,23 @@ struct release_summary {
     std::optional<epoch_seconds> ended_at;
 };
 
+// An owned, unfinished item with a due time in an active release: what reminders are about.
+struct reminder_candidate {
+    std::int64_t release_id = 0;
+    std::int64_t item_id = 0;
+    std::string channel;
+    std::string version;
+    std::string manager;
+    std::string owner;
+    std::string ref;  // "2.3"
+    std::string title;
+    bool deployment_phase = false;  // the release is in a deployment phase now
+    epoch_seconds due_at = 0;
+    std::optional<std::int64_t> last_slot;  // the last reminder sent for this due time
+    int reminders_since_change = 0;
+    bool escalated = false;  // the manager has been told since the item last changed
+};
+
 // A message the bot has decided to send; it becomes an outbox row.
 struct outbound_message {
     std::string dedupe_key;  // unique forever: the same key is never queued twice
@@ -151,6 +168,14 @@ public:
     std::vector<outbox_row> channel_heads();
     // Rows left `sending` (by a process that stopped before it knew the outcome).
     std::vector<outbox_row> rows_sending();
+
+    // --- reminders -----------------------------------------------------------------------
+    std::vector<reminder_candidate> reminder_candidates();
+    void record_reminder(std::int64_t item_id,
+                         epoch_seconds due_at,
+                         std::int64_t slot,
+                         epoch_seconds now);
+    void mark_escalated(std::int64_t item_id, epoch_seconds now);
 
     // --- DM channels ---------------------------------------------------------------------
     std::optional<std::string> dm_channel(std::string_view user);

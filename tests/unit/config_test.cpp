@@ -88,7 +88,7 @@ TEST_CASE("every other variable is checked and named when wrong", "[unit]") {
     auto [name, value] =
         GENERATE(bad{"SLACK_API_URL", "http://slack.com/api/"}, bad{"SLACK_API_URL", "not a url"},
                  bad{"RELBOT_ADMINS", "U1,bob"}, bad{"RELBOT_REMINDER_INTERVAL", "4 hours"},
-                 bad{"RELBOT_REMINDER_INTERVAL", "30s"}, bad{"RELBOT_ESCALATE_AFTER", "0"},
+                 bad{"RELBOT_REMINDER_INTERVAL", "0m"}, bad{"RELBOT_ESCALATE_AFTER", "0"},
                  bad{"RELBOT_ESCALATE_AFTER", "two"}, bad{"RELBOT_QUIET_HOURS", "20"},
                  bad{"RELBOT_QUIET_HOURS", "20-25"}, bad{"RELBOT_CONNECTIONS", "11"},
                  bad{"RELBOT_CONNECTIONS", "0"}, bad{"RELBOT_LOG_LEVEL", "verbose"},

@@ -1,0 +1,43 @@
+// The scheduler: reminds owners of overdue items (grouped per owner, once per slot, outside
+// their quiet hours), and tells the release manager about items reminders did not move.
+// Sleeps until the next due moment; woken after every committed change. Loop thread only.
+#pragma once
+
+#include <functional>
+
+#include "bot/net.hpp"
+#include "bot/notifier.hpp"
+#include "checklist/reminders.hpp"
+#include "storage/store.hpp"
+
+namespace relbot::bot {
+
+class scheduler {
+public:
+    using clock_fn = std::function<checklist::epoch_seconds()>;
+
+    // `store` and `notify` must outlive the scheduler.
+    scheduler(storage::store& store,
+              notifier& notify,
+              checklist::reminder_rules rules,
+              clock_fn now);
+
+    net::awaitable<void> run();
+    void wake();
+    void stop();
+
+    // Does one pass at `now`: queues what is due, returns when to look again. Public so that the
+    // scheduling can be driven with a chosen clock.
+    checklist::epoch_seconds tick(checklist::epoch_seconds now);
+
+private:
+    storage::store& store_;
+    notifier& notify_;
+    checklist::reminder_rules rules_;
+    clock_fn now_;
+    std::unique_ptr<net::steady_timer> timer_;
+    bool woken_ = false;
+    bool stopping_ = false;
+};
+
+}  // namespace relbot::bot

@@ -1,0 +1,71 @@
+// Reminder timing rules.
+#include "checklist/reminders.hpp"
+
+#include <cctype>
+#include <string>
+
+namespace relbot::checklist {
+
+std::optional<std::int64_t> due_slot(epoch_seconds due_at,
+                                     epoch_seconds now,
+                                     std::chrono::seconds interval) {
+    if (now < due_at) {
+        return std::nullopt;
+    }
+    auto step = std::max<std::int64_t>(1, interval.count());
+    return (now - due_at) / step;
+}
+
+epoch_seconds slot_time(epoch_seconds due_at, std::int64_t slot, std::chrono::seconds interval) {
+    return due_at + slot * std::max<std::int64_t>(1, interval.count());
+}
+
+namespace {
+
+bool quiet_hour(int hour, const reminder_rules& rules) {
+    if (rules.quiet_from_hour == rules.quiet_to_hour) {
+        return false;
+    }
+    if (rules.quiet_from_hour < rules.quiet_to_hour) {
+        return hour >= rules.quiet_from_hour && hour < rules.quiet_to_hour;
+    }
+    return hour >= rules.quiet_from_hour || hour < rules.quiet_to_hour;  // across midnight
+}
+
+// 0 = Monday … 6 = Sunday, for a local time in seconds since the epoch (a Thursday).
+int weekday(epoch_seconds local) {
+    auto days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    return static_cast<int>(((days + 3) % 7 + 7) % 7);
+}
+
+}  // namespace
+
+epoch_seconds allowed_at(epoch_seconds t,
+                         int tz_offset_s,
+                         const reminder_rules& rules,
+                         bool deployment) {
+    if (deployment) {
+        return t;
+    }
+    // Walk forward hour by hour (at most a long weekend's worth) to the first allowed local hour.
+    auto local = t + tz_offset_s;
+    for (int step = 0; step < 24 * 4; ++step) {
+        auto hour = static_cast<int>(((local % 86400) + 86400) % 86400 / 3600);
+        auto day = weekday(local);
+        if (!quiet_hour(hour, rules) && day < 5) {
+            return local - tz_offset_s;
+        }
+        local = (local / 3600 + 1) * 3600;  // the start of the next local hour
+    }
+    return t;  // unreachable with sane settings; never suppress a reminder for good
+}
+
+bool is_deployment_phase(std::string_view title) {
+    std::string lower;
+    for (char c : title) {
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    return lower.find("deploy") != std::string::npos;
+}
+
+}  // namespace relbot::checklist

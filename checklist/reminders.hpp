@@ -1,0 +1,42 @@
+// When to remind whom: reminder slots, quiet hours and weekends in the owner's time zone, the
+// deployment-phase exception, escalation. Pure functions of their arguments.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+#include "checklist/release.hpp"
+
+namespace relbot::checklist {
+
+struct reminder_rules {
+    std::chrono::seconds interval{4 * 3600};
+    int escalate_after = 2;
+    int quiet_from_hour = 20;  // quiet from this local hour …
+    int quiet_to_hour = 8;     // … until this one; equal hours mean no quiet hours
+};
+
+// Reminder slots of an overdue item are numbered from 0 (at the due time), one per interval.
+// The slot that is due at `now`, or nullopt while the item is not yet due. After downtime
+// this is the latest slot only: missed slots are not sent one by one.
+std::optional<std::int64_t> due_slot(epoch_seconds due_at,
+                                     epoch_seconds now,
+                                     std::chrono::seconds interval);
+
+// When slot `slot` of an item due at `due_at` falls due.
+epoch_seconds slot_time(epoch_seconds due_at, std::int64_t slot, std::chrono::seconds interval);
+
+// The first moment at or after `t` when an owner `tz_offset_s` seconds from UTC may be
+// reminded: outside quiet hours and not on their Saturday or Sunday (then: Monday at the end
+// of quiet hours). `deployment` lifts both.
+epoch_seconds allowed_at(epoch_seconds t,
+                         int tz_offset_s,
+                         const reminder_rules& rules,
+                         bool deployment);
+
+// Whether a phase is a deployment phase (its title mentions deploying), during which quiet
+// hours do not apply.
+bool is_deployment_phase(std::string_view title);
+
+}  // namespace relbot::checklist

@@ -1,0 +1,113 @@
+// End-to-end: reminders with short intervals, through the real relbot and relbot-sim.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "support/sandbox.hpp"
+
+using namespace relbot::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+std::string key_of(const json& call) {
+    return call["args"]
+        .value("metadata", json::object())
+        .value("event_payload", json::object())
+        .value("key", "");
+}
+
+// The next accepted DM to `channel` whose outbox key starts with `prefix`.
+std::optional<json> next_dm(sandbox& sim,
+                            const std::string& channel,
+                            const std::string& prefix,
+                            std::chrono::milliseconds within) {
+    return sim.wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "api_call" &&
+                   e.value("method", "") == "chat.postMessage" &&
+                   e["response"].value("ok", false) && e["args"].value("channel", "") == channel &&
+                   key_of(e).starts_with(prefix);
+        },
+        after(within));
+}
+
+std::map<std::string, std::string> short_intervals() {
+    return {{"RELBOT_REMINDER_INTERVAL", "2s"},
+            {"RELBOT_ESCALATE_AFTER", "2"},
+            {"RELBOT_QUIET_HOURS", "0-0"}};
+}
+
+}  // namespace
+
+TEST_CASE("an overdue item is reminded, reminded again, escalated, and silent once checked",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, short_intervals());
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("start v7", "C0REM", "U0BOSS")));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.1 <@U0OWNER> due 1s", "C0REM", "U0BOSS")));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.2 <@U0OWNER> due 1s", "C0REM", "U0BOSS")));
+    REQUIRE(next_dm(sim, "D0OWNER", "assigned:", 5s));
+
+    auto first = next_dm(sim, "D0OWNER", "reminder:", 10s);
+    REQUIRE(first);
+    auto text = message_text((*first)["args"]);
+    CHECK(contains(text, "CI/CD Status"));
+    CHECK(contains(text, "Security Scan"));  // both items in one DM, not one DM each
+    CHECK(contains(text, "/release check"));
+    REQUIRE(next_dm(sim, "D0OWNER", "reminder:", 10s));  // again, an interval later
+
+    auto escalation = next_dm(sim, "D0BOSS", "escalation:", 10s);
+    REQUIRE(escalation);
+    CHECK(contains(message_text((*escalation)["args"]), "<@U0OWNER>"));
+
+    REQUIRE(sim.wait_ack(sim.slash_command("check 1.1", "C0REM", "U0OWNER")));
+    REQUIRE(sim.wait_ack(sim.slash_command("skip 1.2 not needed", "C0REM", "U0OWNER")));
+    // Two intervals later nothing more has come: done and skipped items are not reminded.
+    CHECK_FALSE(next_dm(sim, "D0OWNER", "reminder:", 4500ms));
+    CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE(
+    "killed and restarted while an item is overdue: no reminder twice, and the missed one is sent "
+    "once",
+    "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    {
+        bot relbot(dir, sim, short_intervals());
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+        REQUIRE(sim.wait_ack(sim.slash_command("start v8", "C0REM", "U0BOSS")));
+        REQUIRE(sim.wait_ack(sim.slash_command("assign 1.3 <@U0LATE> due 1s", "C0REM", "U0BOSS")));
+        REQUIRE(next_dm(sim, "D0LATE", "reminder:", 10s));
+        relbot.proc().signal(SIGKILL);
+        REQUIRE(relbot.proc().wait_exit(after(5s)));
+    }
+    // Down for several slots (the interval is 2 s): the late one is sent once on return.
+    CHECK_FALSE(next_dm(sim, "D0LATE", "reminder:", 5s));
+    bot again(dir, sim, short_intervals());
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    REQUIRE(next_dm(sim, "D0LATE", "reminder:", 5s));
+    CHECK(again.stop() == 0);
+
+    std::map<std::string, int> keys;
+    for (const auto& call : sim.calls("chat.postMessage")) {
+        if (call["response"].value("ok", false)) {
+            ++keys[key_of(call)];
+        }
+    }
+    int reminders = 0;
+    for (const auto& [k, n] : keys) {
+        INFO(k);
+        CHECK(n == 1);
+        reminders += k.starts_with("reminder:") ? 1 : 0;
+    }
+    CHECK(reminders == 2);  // one before the kill, one catch-up (not one per missed slot)
+}

@@ -1,0 +1,58 @@
+// Reminder timing as pure functions: slots, catch-up, quiet hours across time zones, weekends,
+// and the deployment exception.
+#include "checklist/reminders.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "checklist/duration.hpp"
+
+using namespace relbot::checklist;
+
+namespace {
+
+epoch_seconds utc(const char* date, const char* time) {
+    return *parse_utc_minutes(date, time);
+}
+
+}  // namespace
+
+TEST_CASE("reminder slots: one per interval from the due time, only the latest after downtime",
+          "[unit]") {
+    auto due = utc("2026-11-26", "10:00");
+    std::chrono::seconds interval = std::chrono::hours(4);
+    CHECK_FALSE(due_slot(due, due - 1, interval));
+    CHECK(due_slot(due, due, interval) == 0);
+    CHECK(due_slot(due, due + 4 * 3600 - 1, interval) == 0);
+    CHECK(due_slot(due, due + 4 * 3600, interval) == 1);
+    CHECK(due_slot(due, due + 30 * 3600, interval) == 7);  // after a long outage: slot 7, once
+    CHECK(slot_time(due, 2, interval) == due + 8 * 3600);
+}
+
+TEST_CASE("quiet hours are the owner's own, and the deployment phase lifts them", "[unit]") {
+    reminder_rules rules;                            // 20-8
+    auto thu_noon_utc = utc("2026-11-26", "12:00");  // a Thursday
+    CHECK(allowed_at(thu_noon_utc, 0, rules, false) == thu_noon_utc);
+    // In Tokyo (UTC+9) it is 21:00: quiet until 08:00 local, which is 23:00 UTC.
+    CHECK(allowed_at(thu_noon_utc, 9 * 3600, rules, false) == utc("2026-11-26", "23:00"));
+    // In Los Angeles (UTC-8) it is 04:00: quiet until 08:00 local, 16:00 UTC.
+    CHECK(allowed_at(thu_noon_utc, -8 * 3600, rules, false) == utc("2026-11-26", "16:00"));
+    CHECK(allowed_at(thu_noon_utc, 9 * 3600, rules, true) == thu_noon_utc);
+    reminder_rules none{std::chrono::hours(4), 2, 0, 0};
+    CHECK(allowed_at(utc("2026-11-26", "03:00"), 0, none, false) == utc("2026-11-26", "03:00"));
+}
+
+TEST_CASE("no reminders on the owner's weekend: they go out on Monday morning", "[unit]") {
+    reminder_rules rules;
+    auto sat = utc("2026-11-28", "11:00");
+    CHECK(allowed_at(sat, 0, rules, false) == utc("2026-11-30", "08:00"));
+    // Friday 23:00 UTC is already Saturday in Tokyo.
+    CHECK(allowed_at(utc("2026-11-27", "23:30"), 9 * 3600, rules, false) ==
+          utc("2026-11-29", "23:00"));
+    CHECK(allowed_at(sat, 0, rules, true) == sat);
+}
+
+TEST_CASE("deployment phases are recognised by their title", "[unit]") {
+    CHECK(is_deployment_phase("Deployment Steps"));
+    CHECK(is_deployment_phase("Deploy to production"));
+    CHECK_FALSE(is_deployment_phase("Post-Release Verification"));
+}
