@@ -55,10 +55,68 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
             escalate[c.manager].push_back(c);
         }
     }
-    if (by_owner.empty() && escalate.empty()) {
-        return next;
+    auto timed = store_.timed_releases();
+    if (timed.empty() && by_owner.empty() && escalate.empty()) {
+        return next;  // nothing to write: no transaction at all
     }
     storage::store::transaction tx(store_);
+    bool queued = false;
+    // Phase windows and pending handoffs. Their keys make each message once-only, so a pass
+    // that comes again (or after a restart) queues nothing new; after downtime only the latest
+    // handoff reminder goes out.
+    for (auto id : timed) {
+        auto r = store_.load_release(id);
+        if (!r) {
+            continue;
+        }
+        const auto& p = r->current();
+        auto tag = std::to_string(r->id) + ":" + std::to_string(p.position);
+        if (p.window && p.entered_at) {
+            auto min_at = *p.entered_at + p.window->min.count();
+            auto max_at = *p.entered_at + p.window->max.count();
+            if (now >= min_at) {
+                queued |= store_.enqueue(
+                    {"window-min:" + tag, r->id, "@" + r->manager, "chat.postMessage",
+                     commands::dump_json(commands::to_post_body(commands::render_window_open(*r))),
+                     "dm"},
+                    now);
+            } else {
+                next = std::min(next, min_at);
+            }
+            if (now >= max_at) {
+                queued |= store_.enqueue(
+                    {"window-max:" + tag, r->id, r->channel, "chat.postMessage",
+                     commands::dump_json(commands::to_post_body(commands::render_window_over(*r))),
+                     ""},
+                    now);
+            } else {
+                next = std::min(next, max_at);
+            }
+        }
+        if (r->handoff_at && !r->handoff_accepted_at) {
+            auto first = *r->handoff_at + rules_.interval.count();
+            if (auto slot = checklist::due_slot(first, now, rules_.interval)) {
+                queued |= store_.enqueue(
+                    {"handoff-pending:" + std::to_string(r->id) + ":" +
+                         std::to_string(*r->handoff_at) + ":" + std::to_string(*slot),
+                     r->id, "@" + r->manager, "chat.postMessage",
+                     commands::dump_json(
+                         commands::to_post_body(commands::render_handoff_pending(*r))),
+                     "dm"},
+                    now);
+                next = std::min(next, checklist::slot_time(first, *slot + 1, rules_.interval));
+            } else {
+                next = std::min(next, first);
+            }
+        }
+    }
+    if (by_owner.empty() && escalate.empty()) {
+        tx.commit();
+        if (queued) {
+            notify_.wake();
+        }
+        return next;
+    }
     for (const auto& [owner, items] : by_owner) {
         std::vector<storage::reminder_candidate> list;
         std::string key = "reminder:" + owner;

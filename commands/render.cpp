@@ -760,6 +760,64 @@ message render_escalation(const std::vector<storage::reminder_candidate>& items)
     return m;
 }
 
+message render_owner_items(const checklist::release& r,
+                           const std::vector<const checklist::item*>& items,
+                           const std::string& heading) {
+    std::vector<std::string> lines;
+    for (const auto* i : items) {
+        lines.push_back(item_line(*i));
+    }
+    message m;
+    m.text = checklist::truncate_utf8(heading, max_fallback_text);
+    m.blocks.push_back(section(heading));
+    append_lines(m.blocks, lines, 1);
+    m.blocks.push_back(context("Release *" + escape_mrkdwn(r.version) + "* in <#" + r.channel +
+                               ">: `/release check <item> [note]` when one is done."));
+    return m;
+}
+
+message render_window_open(const checklist::release& r) {
+    const auto& p = r.current();
+    auto held = 0;
+    for (const auto& i : p.items) {
+        held +=
+            (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked)
+                ? 1
+                : 0;
+    }
+    return render_text(
+        ":hourglass: The minimum window of *" + escape_mrkdwn(p.title) + "* in release *" +
+        escape_mrkdwn(r.version) + "* (<#" + r.channel +
+        ">) has passed: the phase may now be left" +
+        (held == 0 ? " with `/release next`."
+                   : " once its " + std::to_string(held) + " open items are done or skipped."));
+}
+
+message render_window_over(const checklist::release& r) {
+    const auto& p = r.current();
+    std::vector<std::string> lines;
+    for (const auto& i : p.items) {
+        if (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked) {
+            lines.push_back(item_line(i));
+        }
+    }
+    message m;
+    m.text = ":alarm_clock: Release " + escape_mrkdwn(r.version) + ": the window of " +
+             escape_mrkdwn(p.title) + " is over";
+    m.blocks.push_back(section(
+        ":alarm_clock: The window of *" + escape_mrkdwn(p.title) + "* in release *" +
+        escape_mrkdwn(r.version) + "* is over. " +
+        (lines.empty() ? std::string("Everything in it is done or skipped.") : "Still open:")));
+    append_lines(m.blocks, lines, 0);
+    return m;
+}
+
+message render_handoff_pending(const checklist::release& r) {
+    return render_text(":hourglass: The handoff of release *" + escape_mrkdwn(r.version) + "* to " +
+                       who(r.oncall) + " has not been accepted yet (<#" + r.channel +
+                       ">, `/release accept`).");
+}
+
 message render_handoff_accepted(const checklist::release& r, int items_taken) {
     message m;
     m.text = ":handshake: " + who(r.oncall) + " accepted the handoff of release " +

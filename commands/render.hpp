@@ -93,6 +93,20 @@ message render_assignment(const checklist::release& r,
 // The channel announcement that the on-call engineer accepted the handoff.
 message render_handoff_accepted(const checklist::release& r, int items_taken);
 
+// One DM to an owner listing their items of the current phase, under `heading` (mrkdwn).
+message render_owner_items(const checklist::release& r,
+                           const std::vector<const checklist::item*>& items,
+                           const std::string& heading);
+
+// The DM telling the release manager a phase's window minimum has passed.
+message render_window_open(const checklist::release& r);
+
+// The channel post when a phase's window is over, with what is still open.
+message render_window_over(const checklist::release& r);
+
+// The DM reminding the release manager that the handoff has not been accepted yet.
+message render_handoff_pending(const checklist::release& r);
+
 // One DM to an owner listing all their overdue items (grouped, not one DM per item).
 message render_reminder(const std::vector<storage::reminder_candidate>& items);
 

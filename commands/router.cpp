@@ -119,6 +119,19 @@ std::string gate_hint(const checklist::release& r, checklist::epoch_seconds now)
                : "\nEvery item of this phase is done or skipped: `/release next` moves on.";
 }
 
+// The open (or blocked) items of the current phase, by owner.
+std::map<std::string, std::vector<const checklist::item*>> open_items_by_owner(
+    const checklist::release& r) {
+    std::map<std::string, std::vector<const checklist::item*>> out;
+    for (const auto& i : r.current().items) {
+        if (!i.owner.empty() &&
+            (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked)) {
+            out[i.owner].push_back(&i);
+        }
+    }
+    return out;
+}
+
 // --- handlers --------------------------------------------------------------------------------
 
 outcome handle(const help_command&, const request&, context&) {
@@ -361,6 +374,20 @@ outcome handle(const next_command& c, const request& req, context& ctx) {
         return refuse("next", no->message);
     }
     save(ctx, req, *r, log);
+    // Each owner of an item in the new phase gets one DM with all their items in it.
+    for (const auto& [owner, items] : open_items_by_owner(*r)) {
+        ctx.store.enqueue(
+            {"phase-owner:" + std::to_string(r->id) + ":" + std::to_string(r->current_phase) + ":" +
+                 owner,
+             r->id, "@" + owner, "chat.postMessage",
+             dump_json(to_post_body(render_owner_items(
+                 *r, items,
+                 ":arrow_forward: Phase " + std::to_string(r->current_phase) + " of " +
+                     std::to_string(r->phases.size()) + ", *" + escape_mrkdwn(r->current().title) +
+                     "*, of release *" + escape_mrkdwn(r->version) + "* has begun. Yours in it:"))),
+             "dm"},
+            req.now);
+    }
     announce(ctx, *r,
              "phase-entered:" + std::to_string(r->id) + ":" + std::to_string(r->current_phase),
              render_phase_entered(*r, req.user, c.force_reason), req.now);
@@ -539,30 +566,34 @@ outcome handle(const remind_command&, const request& req, context& ctx) {
     if (auto no = checklist::require_manager(*r, actor_of(req, ctx), "send reminders")) {
         return refuse("remind", no->message);
     }
-    std::set<std::string> owners;
+    auto owners = open_items_by_owner(*r);
     int unowned = 0;
     for (const auto& i : r->current().items) {
-        if (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked) {
-            if (i.owner.empty()) {
-                ++unowned;
-            } else {
-                owners.insert(i.owner);
-            }
-        }
+        unowned += i.owner.empty() && (i.state == checklist::item_state::open ||
+                                       i.state == checklist::item_state::blocked)
+                       ? 1
+                       : 0;
     }
     checklist::change_log log;
     log.events.push_back({"remind.requested", std::nullopt, "", std::to_string(owners.size()), ""});
-    save(ctx, req, *r, log);
+    auto id = save(ctx, req, *r, log);
     std::string people;
-    for (const auto& o : owners) {
-        people += " <@" + o + ">";
+    for (const auto& [owner, items] : owners) {
+        people += " <@" + owner + ">";
+        ctx.store.enqueue(
+            {"remind:" + std::to_string(id) + ":" + owner, r->id, "@" + owner, "chat.postMessage",
+             dump_json(to_post_body(render_owner_items(
+                 *r, items,
+                 ":bell: <@" + req.user + "> asks you to look at your open items of *" +
+                     escape_mrkdwn(r->current().title) + "* in release *" +
+                     escape_mrkdwn(r->version) + "*:"))),
+             "dm"},
+            req.now);
     }
-    std::string msg = owners.empty()
-                          ? "No open item of this phase has an owner to remind."
-                          : "Recorded: " + std::to_string(owners.size()) +
-                                (owners.size() == 1 ? " person owns" : " people own") +
-                                " open items of this phase:" + people +
-                                ". (Reminder DMs are not sent by this version of relbot yet.)";
+    std::string msg = owners.empty() ? "No open item of this phase has an owner to remind."
+                                     : ":bell: Reminded " + std::to_string(owners.size()) +
+                                           (owners.size() == 1 ? " person" : " people") +
+                                           " by DM:" + people + ".";
     if (unowned > 0) {
         msg += "\n" + std::to_string(unowned) +
                " open items have no owner: `/release assign <item> @person`.";

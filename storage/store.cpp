@@ -641,3 +641,21 @@ void store::mark_escalated(std::int64_t item_id, epoch_seconds now) {
 }
 
 }  // namespace relbot::storage
+
+namespace relbot::storage {
+
+std::vector<std::int64_t> store::timed_releases() {
+    SQLite::Statement q(
+        *db_,
+        "SELECT r.id FROM releases r JOIN phases p ON p.release_id = r.id AND p.position = "
+        "r.current_phase WHERE r.status = 'active' AND ((p.window_min_s IS NOT NULL AND "
+        "p.entered_at IS NOT NULL) OR (r.handoff_at IS NOT NULL AND r.handoff_accepted_at IS "
+        "NULL))");
+    std::vector<std::int64_t> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getInt64());
+    }
+    return out;
+}
+
+}  // namespace relbot::storage

@@ -171,6 +171,8 @@ public:
 
     // --- reminders -----------------------------------------------------------------------
     std::vector<reminder_candidate> reminder_candidates();
+    // Active releases whose current phase has a window, or whose handoff awaits acceptance.
+    std::vector<std::int64_t> timed_releases();
     void record_reminder(std::int64_t item_id,
                          epoch_seconds due_at,
                          std::int64_t slot,

@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "support/sandbox.hpp"
@@ -110,4 +112,65 @@ TEST_CASE(
         reminders += k.starts_with("reminder:") ? 1 : 0;
     }
     CHECK(reminders == 2);  // one before the kill, one catch-up (not one per missed slot)
+}
+
+TEST_CASE(
+    "phase owners, remind, window minimum and maximum, and a pending handoff are each told once",
+    "[e2e]") {
+    temp_dir dir;
+    std::filesystem::create_directory(dir.file("templates"));
+    {
+        std::ofstream quick(dir.file("templates/quick.md"));
+        quick << "## Build\n- [ ] **Compile**: build it\n\n## Soak (2-4 seconds)\n- [ ] **Watch**: "
+                 "watch it\n"
+                 "- [ ] **Graphs**: look at graphs\n\n## Done\n- [ ] **Close**: close it\n";
+    }
+    sandbox sim(dir);
+    auto env = short_intervals();
+    env["RELBOT_TEMPLATES_DIR"] = dir.file("templates");
+    bot relbot(dir, sim, env);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("start v1 template quick", "C0WIN", "U0BOSS")));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign watch <@U0WATCH>", "C0WIN", "U0BOSS")));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign graphs <@U0WATCH>", "C0WIN", "U0BOSS")));
+    REQUIRE(sim.wait_ack(sim.slash_command("next force skip the build", "C0WIN", "U0BOSS")));
+
+    // One DM to the owner with both of their items in the new phase.
+    auto phase_dm = next_dm(sim, "D0WATCH", "phase-owner:", 5s);
+    REQUIRE(phase_dm);
+    CHECK(contains(message_text((*phase_dm)["args"]), "Watch"));
+    CHECK(contains(message_text((*phase_dm)["args"]), "Graphs"));
+
+    // remind: grouped per owner, and the reply says how many people.
+    auto reply = sim.wait_ack(sim.slash_command("remind", "C0WIN", "U0BOSS"));
+    REQUIRE(reply);
+    CHECK(contains(message_text((*reply)["payload"]), "Reminded 1 person"));
+    REQUIRE(next_dm(sim, "D0WATCH", "remind:", 5s));
+
+    // The window: the manager hears when it may be left, the channel when it is over.
+    auto open = next_dm(sim, "D0BOSS", "window-min:", 6s);
+    REQUIRE(open);
+    CHECK(contains(message_text((*open)["args"]), "may now be left"));
+    auto over = next_dm(sim, "C0WIN", "window-max:", 6s);
+    REQUIRE(over);
+    CHECK(contains(message_text((*over)["args"]), "Watch"));
+
+    // A handoff not yet accepted reminds the manager every interval; accepting stops it.
+    REQUIRE(sim.wait_ack(sim.slash_command("handoff <@U0ONCALL>", "C0WIN", "U0BOSS")));
+    auto pending = next_dm(sim, "D0BOSS", "handoff-pending:", 6s);
+    REQUIRE(pending);
+    CHECK(contains(message_text((*pending)["args"]), "not been accepted"));
+    REQUIRE(sim.wait_ack(sim.slash_command("accept", "C0WIN", "U0ONCALL")));
+    CHECK(relbot.stop() == 0);
+
+    std::map<std::string, int> keys;
+    for (const auto& call : sim.calls("chat.postMessage")) {
+        if (call["response"].value("ok", false)) {
+            ++keys[key_of(call)];
+        }
+    }
+    for (const auto& [k, n] : keys) {
+        INFO(k);
+        CHECK(n == 1);
+    }
 }
