@@ -184,6 +184,7 @@ struct app::impl {
           notify(store, api, system_now),
           schedule(store,
                    notify,
+                   api,
                    checklist::reminder_rules{cfg.reminder_interval, cfg.escalate_after,
                                              cfg.quiet_from_hour, cfg.quiet_to_hour},
                    system_now),

@@ -10,9 +10,24 @@ namespace relbot::bot {
 
 scheduler::scheduler(storage::store& store,
                      notifier& notify,
+                     web_api& api,
                      checklist::reminder_rules rules,
                      clock_fn now)
-    : store_(store), notify_(notify), rules_(rules), now_(std::move(now)) {}
+    : store_(store), notify_(notify), api_(api), rules_(rules), now_(std::move(now)) {}
+
+net::awaitable<void> scheduler::refresh_time_zones() {
+    constexpr checklist::epoch_seconds day = 86400;  // people move; look again daily
+    for (const auto& user : store_.owners_needing_time_zone(now_(), day)) {
+        std::map<std::string, std::string> args = {{"user", user}};
+        auto r = co_await api_.call_form("users.info", std::move(args), token_kind::bot);
+        if (!r.ok()) {
+            log_warn("users.info_failed").kv("user", user).kv("error", r.error);
+            continue;  // quiet hours fall back to UTC for this person for now
+        }
+        auto offset = r.body.value("user", nlohmann::json::object()).value("tz_offset", 0);
+        store_.remember_time_zone(user, offset, now_());
+    }
+}
 
 void scheduler::wake() {
     woken_ = true;
@@ -42,8 +57,8 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
             next =
                 std::min(next, checklist::slot_time(c.due_at, *c.last_slot + 1, rules_.interval));
         } else {
-            // Owners' time zones are not looked up yet (users.info): quiet hours are in UTC.
-            auto allowed = checklist::allowed_at(now, 0, rules_, c.deployment_phase);
+            auto tz = store_.time_zone_offset(c.owner).value_or(0);  // unknown: UTC
+            auto allowed = checklist::allowed_at(now, tz, rules_, c.deployment_phase);
             if (allowed > now) {
                 next = std::min(next, allowed);
             } else {
@@ -159,6 +174,11 @@ net::awaitable<void> scheduler::run() {
         woken_ = false;
         auto now = now_();
         checklist::epoch_seconds next = now + 60;
+        try {
+            co_await refresh_time_zones();
+        } catch (const std::exception& e) {
+            log_error("scheduler.time_zones_failed").kv("error", e.what());
+        }
         try {
             next = tick(now);
         } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 
 #include "bot/net.hpp"
 #include "bot/notifier.hpp"
+#include "bot/web_api.hpp"
 #include "checklist/reminders.hpp"
 #include "storage/store.hpp"
 
@@ -19,6 +20,7 @@ public:
     // `store` and `notify` must outlive the scheduler.
     scheduler(storage::store& store,
               notifier& notify,
+              web_api& api,
               checklist::reminder_rules rules,
               clock_fn now);
 
@@ -31,8 +33,12 @@ public:
     checklist::epoch_seconds tick(checklist::epoch_seconds now);
 
 private:
+    // Looks up (users.info) the time zones of owners who may be reminded soon.
+    net::awaitable<void> refresh_time_zones();
+
     storage::store& store_;
     notifier& notify_;
+    web_api& api_;
     checklist::reminder_rules rules_;
     clock_fn now_;
     std::unique_ptr<net::steady_timer> timer_;

@@ -44,8 +44,8 @@ epoch_seconds allowed_at(epoch_seconds t,
                          int tz_offset_s,
                          const reminder_rules& rules,
                          bool deployment) {
-    if (deployment) {
-        return t;
+    if (deployment || rules.quiet_from_hour == rules.quiet_to_hour) {
+        return t;  // no quiet time at all (RELBOT_QUIET_HOURS=0-0 turns weekends off too)
     }
     // Walk forward hour by hour (at most a long weekend's worth) to the first allowed local hour.
     auto local = t + tz_offset_s;

@@ -29,7 +29,7 @@ epoch_seconds slot_time(epoch_seconds due_at, std::int64_t slot, std::chrono::se
 
 // The first moment at or after `t` when an owner `tz_offset_s` seconds from UTC may be
 // reminded: outside quiet hours and not on their Saturday or Sunday (then: Monday at the end
-// of quiet hours). `deployment` lifts both.
+// of quiet hours). `deployment` lifts both, and so do equal quiet hours (quiet time off).
 epoch_seconds allowed_at(epoch_seconds t,
                          int tz_offset_s,
                          const reminder_rules& rules,

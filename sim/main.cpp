@@ -46,6 +46,7 @@ constexpr const char* usage =
     "  {\"op\":\"spread\",\"on\":true}            round-robin envelopes over open connections\n"
     "  {\"op\":\"hello_delay\",\"ms\":2000}        delay hello on new connections\n"
     "  {\"op\":\"delete_message\",\"channel\":\"C1\",\"ts\":\"…\"}\n"
+    "  {\"op\":\"set_user\",\"user\":\"U1\",\"tz_offset\":32400}   users.info time zone\n"
     "  {\"op\":\"fail\",\"method\":\"chat.postMessage\",\"status\":429,\"retry_after\":1}\n"
     "  "
     "{\"op\":\"fail\",\"method\":\"chat.postMessage\",\"error\":\"not_in_channel\",\"channel\":"

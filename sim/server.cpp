@@ -603,6 +603,22 @@ struct server::impl : std::enable_shared_from_this<impl> {
             }
             return {{"ok", true}, {"channel", channel}, {"ts", ts}, {"text", str("text")}};
         }
+        if (method == "users.info") {
+            auto user = str("user");
+            if (user.empty()) {
+                return {{"ok", false}, {"error", "user_not_found"}};
+            }
+            auto tz = time_zones.find(user);
+            int offset = tz == time_zones.end() ? 0 : tz->second;
+            return {{"ok", true},
+                    {"user",
+                     {{"id", user},
+                      {"name", "user-" + user},
+                      {"tz", offset == 0 ? "UTC" : "Etc/Sim"},
+                      {"tz_offset", offset},
+                      {"is_bot", false},
+                      {"deleted", false}}}};
+        }
         if (method == "pins.add") {
             auto channel = str("channel");
             auto ts = str("timestamp");
@@ -784,6 +800,12 @@ struct server::impl : std::enable_shared_from_this<impl> {
             emit({{"event", "silenced"}, {"connection", conn->id}});
             return;
         }
+        if (name == "set_user") {
+            auto user = op.value("user", "");
+            time_zones[user] = op.value("tz_offset", 0);
+            emit({{"event", "user_set"}, {"user", user}, {"tz_offset", time_zones[user]}});
+            return;
+        }
         if (name == "delete_message") {
             auto channel = op.value("channel", "");
             auto ts = op.value("ts", "");
@@ -859,7 +881,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
     std::map<std::string, std::map<std::string, json>> messages;
     json calls = json::array();
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    bool paced_out = false;  // set by call_method when a channel's pace was exceeded
+    std::map<std::string, int> time_zones;  // user -> tz_offset seconds (users.info)
+    bool paced_out = false;                 // set by call_method when a channel's pace was exceeded
     std::chrono::milliseconds response_delay{};  // set by handle_http for the answer at hand
     std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> channel_posts;
     std::set<std::pair<std::string, std::string>> pins;

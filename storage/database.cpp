@@ -11,7 +11,7 @@
 namespace relbot::storage {
 namespace {
 
-constexpr std::array<std::string_view, 5> migrations = {
+constexpr std::array<std::string_view, 6> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -132,6 +132,14 @@ CREATE TABLE reminders (
 ) WITHOUT ROWID;
 ALTER TABLE items ADD COLUMN escalated_at INTEGER;
 CREATE INDEX items_due ON items (due_at) WHERE due_at IS NOT NULL AND owner_id <> '';
+)sql",
+    // 6: people's time zones (users.info), for quiet hours.
+    R"sql(
+CREATE TABLE users (
+    user_id TEXT PRIMARY KEY,
+    tz_offset INTEGER NOT NULL,
+    fetched_at INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -659,3 +659,43 @@ std::vector<std::int64_t> store::timed_releases() {
 }
 
 }  // namespace relbot::storage
+
+namespace relbot::storage {
+
+std::vector<std::string> store::owners_needing_time_zone(epoch_seconds now, epoch_seconds max_age) {
+    SQLite::Statement q(
+        *db_,
+        "SELECT DISTINCT i.owner_id FROM items i JOIN releases r ON r.id = i.release_id "
+        "LEFT JOIN users u ON u.user_id = i.owner_id WHERE r.status = 'active' AND "
+        "i.owner_id <> '' AND i.due_at IS NOT NULL AND i.state IN ('open', 'blocked') AND "
+        "(u.user_id IS NULL OR u.fetched_at < :stale)");
+    q.bind(":stale", now - max_age);
+    std::vector<std::string> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getString());
+    }
+    return out;
+}
+
+std::optional<int> store::time_zone_offset(std::string_view user) {
+    SQLite::Statement q(*db_, "SELECT tz_offset FROM users WHERE user_id = :user");
+    q.bind(":user", std::string(user));
+    if (q.executeStep()) {
+        return q.getColumn(0).getInt();
+    }
+    return std::nullopt;
+}
+
+void store::remember_time_zone(std::string_view user, int offset_s, epoch_seconds now) {
+    SQLite::Statement q(
+        *db_,
+        "INSERT INTO users (user_id, tz_offset, fetched_at) VALUES (:user, :tz, :now) "
+        "ON CONFLICT (user_id) DO UPDATE SET tz_offset = excluded.tz_offset, "
+        "fetched_at = excluded.fetched_at");
+    q.bind(":user", std::string(user));
+    q.bind(":tz", offset_s);
+    q.bind(":now", now);
+    q.exec();
+}
+
+}  // namespace relbot::storage

@@ -179,6 +179,12 @@ public:
                          epoch_seconds now);
     void mark_escalated(std::int64_t item_id, epoch_seconds now);
 
+    // --- people's time zones ----------------------------------------------------------------
+    // Owners of overdue items whose time zone is unknown or older than `max_age` seconds.
+    std::vector<std::string> owners_needing_time_zone(epoch_seconds now, epoch_seconds max_age);
+    std::optional<int> time_zone_offset(std::string_view user);
+    void remember_time_zone(std::string_view user, int offset_s, epoch_seconds now);
+
     // --- DM channels ---------------------------------------------------------------------
     std::optional<std::string> dm_channel(std::string_view user);
     void remember_dm_channel(std::string_view user, std::string_view channel);

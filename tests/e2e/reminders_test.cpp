@@ -174,3 +174,49 @@ TEST_CASE(
         CHECK(n == 1);
     }
 }
+
+TEST_CASE("quiet hours follow each owner's time zone from users.info, looked up once", "[e2e]") {
+    using clock = std::chrono::system_clock;
+    auto now = clock::to_time_t(clock::now());
+    int hour = static_cast<int>(now % 86400 / 3600);
+    // Quiet for the next two hours of UTC: an owner in UTC is in their quiet time now.
+    auto quiet = std::to_string(hour) + "-" + std::to_string((hour + 2) % 24);
+    // A second owner somewhere it is daytime on a weekday, if such a place exists right now.
+    std::optional<int> day_offset;
+    for (int h : {12, -10, 8, -6, 6, 10, -8, 14}) {
+        auto local = now + h * 3600;
+        int local_hour = static_cast<int>(local % 86400 / 3600);
+        int weekday = static_cast<int>(((local / 86400) + 3) % 7);  // 0 = Monday
+        bool in_quiet = (local_hour - hour + 24) % 24 < 2;
+        if (!in_quiet && weekday < 5) {
+            day_offset = h * 3600;
+            break;
+        }
+    }
+    temp_dir dir;
+    sandbox sim(dir);
+    sim.send({{"op", "set_user"}, {"user", "U0NIGHT"}, {"tz_offset", 0}});
+    if (day_offset) {
+        sim.send({{"op", "set_user"}, {"user", "U0DAY"}, {"tz_offset", *day_offset}});
+    }
+    bot relbot(dir, sim, {{"RELBOT_REMINDER_INTERVAL", "2s"}, {"RELBOT_QUIET_HOURS", quiet}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("start v3", "C0TZ", "U0BOSS")));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.1 <@U0NIGHT> due 1s", "C0TZ", "U0BOSS")));
+    if (day_offset) {
+        REQUIRE(sim.wait_ack(sim.slash_command("assign 1.2 <@U0DAY> due 1s", "C0TZ", "U0BOSS")));
+        CHECK(next_dm(sim, "D0DAY", "reminder:", 6s));  // daytime: reminded
+    } else {
+        WARN("no weekday daytime time zone exists at this moment; only the night side is checked");
+    }
+    CHECK_FALSE(next_dm(sim, "D0NIGHT", "reminder:", 4s));  // night: nothing
+    CHECK(relbot.stop() == 0);
+    std::map<std::string, int> lookups;
+    for (const auto& call : sim.calls("users.info")) {
+        ++lookups[call["args"].value("user", "")];
+    }
+    CHECK(lookups["U0NIGHT"] == 1);  // looked up once, then cached
+    if (day_offset) {
+        CHECK(lookups["U0DAY"] == 1);
+    }
+}

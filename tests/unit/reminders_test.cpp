@@ -49,6 +49,8 @@ TEST_CASE("no reminders on the owner's weekend: they go out on Monday morning", 
     CHECK(allowed_at(utc("2026-11-27", "23:30"), 9 * 3600, rules, false) ==
           utc("2026-11-29", "23:00"));
     CHECK(allowed_at(sat, 0, rules, true) == sat);
+    reminder_rules off{std::chrono::hours(4), 2, 0, 0};
+    CHECK(allowed_at(sat, 0, off, false) == sat);  // quiet time off: weekends too
 }
 
 TEST_CASE("deployment phases are recognised by their title", "[unit]") {
