@@ -300,7 +300,8 @@ net::awaitable<void> notifier::resolve_unfinished() {
 }
 
 void notifier::report_failure(const storage::outbox_row& row, const std::string& error) {
-    if (!row.release_id || row.kind == "dm" || row.kind == "pin" || row.method == "response_url") {
+    if (!row.release_id || row.kind == "dm" || row.kind == "briefing-dm" || row.kind == "pin" ||
+        row.method == "response_url") {
         return;  // nobody to tell, or telling would only fail the same way
     }
     auto r = store_.load_release(*row.release_id);
@@ -338,6 +339,9 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         }
         channel = *resolved;
         args["channel"] = channel;
+        if ((row.kind == "briefing" || row.kind == "briefing-dm") && row.release_id) {
+            co_await add_status_link(*row.release_id, args);
+        }
         if (row.method == "chat.postMessage") {
             // Carries the outbox key, so that after a crash the message can be found instead
             // of posted twice.
@@ -409,6 +413,29 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         .kv("key", row.dedupe_key)
         .kv("error", result.error)
         .kv("retry_in_s", wait);
+}
+
+net::awaitable<void> notifier::add_status_link(std::int64_t release_id, nlohmann::json& args) {
+    auto r = store_.load_release(release_id);
+    if (!r) {
+        co_return;
+    }
+    auto ts = store_.status_ts(release_id);
+    if (ts.empty()) {
+        co_return;
+    }
+    std::map<std::string, std::string> form = {{"channel", r->channel}, {"message_ts", ts}};
+    auto link = co_await api_.call_form("chat.getPermalink", std::move(form), token_kind::bot);
+    auto url = link.ok() ? link.body.value("permalink", std::string()) : std::string();
+    if (url.empty() || !args.contains("blocks") || !args["blocks"].is_array() ||
+        args["blocks"].size() >= 50) {
+        co_return;  // the briefing goes out without the link rather than not at all
+    }
+    args["blocks"].push_back(
+        {{"type", "context"},
+         {"elements",
+          nlohmann::json::array(
+              {{{"type", "mrkdwn"}, {"text", "<" + url + "|The living status message>"}}})}});
 }
 
 net::awaitable<void> notifier::update_status(storage::status_job job) {

@@ -63,6 +63,8 @@ private:
     net::awaitable<std::optional<std::string>> resolve_channel(std::string channel);
     net::awaitable<bool> already_posted(storage::outbox_row row, std::string channel);
     void report_failure(const storage::outbox_row& row, const std::string& error);
+    // Appends a link (chat.getPermalink) to the release's status message, when there is one.
+    net::awaitable<void> add_status_link(std::int64_t release_id, nlohmann::json& args);
     bucket& method_bucket(const std::string& method);
 
     storage::store& store_;

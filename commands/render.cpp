@@ -5,6 +5,7 @@
 
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
+#include "checklist/reminders.hpp"
 #include "commands/parse.hpp"
 
 namespace relbot::commands {
@@ -624,6 +625,18 @@ message render_handoff(const checklist::release& r,
                                (r.pm.empty() ? std::string() : " and " + who(r.pm) + " (product)") +
                                ".\n" + summary_line(r)));
     std::vector<std::string> lines;
+    // When it was deployed: the end of the first deployment phase.
+    for (std::size_t k = 0; k + 1 < r.phases.size(); ++k) {
+        if (checklist::is_deployment_phase(r.phases[k].title) && r.phases[k + 1].entered_at) {
+            lines.push_back("*Deployed* " + checklist::date_token(*r.phases[k + 1].entered_at));
+            break;
+        }
+    }
+    lines.push_back("*Phases*");
+    for (const auto& p : r.phases) {
+        lines.push_back(std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
+                        phase_timing(r, p));
+    }
     std::vector<std::string> open;
     for (const auto& p : r.phases) {
         if (p.position < r.current_phase) {

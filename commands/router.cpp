@@ -430,13 +430,16 @@ outcome handle(const handoff_command& c, const request& req, context& ctx) {
     checklist::record_handoff(*r, c.oncall, c.pm, req.now, log);
     auto id = save(ctx, req, *r, log);
     auto briefing = render_handoff(*r, ctx.store.audit_for(r->id), req.user);
-    announce(ctx, *r, "handoff:" + std::to_string(id), briefing, req.now);
+    // "briefing": the notifier adds a link to the status message when it sends these.
+    ctx.store.enqueue({"handoff:" + std::to_string(id), r->id, r->channel, "chat.postMessage",
+                       dump_json(to_post_body(briefing)), "briefing"},
+                      req.now);
     // The same briefing by DM to each person named.
     for (const auto& person : {c.oncall, c.pm}) {
         if (!person.empty()) {
             ctx.store.enqueue(
                 {"handoff-dm:" + std::to_string(id) + ":" + person, r->id, "@" + person,
-                 "chat.postMessage", dump_json(to_post_body(briefing)), "dm"},
+                 "chat.postMessage", dump_json(to_post_body(briefing)), "briefing-dm"},
                 req.now);
         }
     }

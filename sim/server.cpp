@@ -603,6 +603,23 @@ struct server::impl : std::enable_shared_from_this<impl> {
             }
             return {{"ok", true}, {"channel", channel}, {"ts", ts}, {"text", str("text")}};
         }
+        if (method == "chat.getPermalink") {
+            auto channel = str("channel");
+            auto ts = str("message_ts");
+            auto ch = messages.find(channel);
+            if (ch == messages.end() || !ch->second.contains(ts)) {
+                return {{"ok", false}, {"error", "message_not_found"}};
+            }
+            std::string digits;
+            for (char c : ts) {
+                if (c != '.') {
+                    digits.push_back(c);
+                }
+            }
+            return {{"ok", true},
+                    {"channel", channel},
+                    {"permalink", "https://sandbox.slack.com/archives/" + channel + "/p" + digits}};
+        }
         if (method == "users.info") {
             auto user = str("user");
             if (user.empty()) {

@@ -699,3 +699,13 @@ void store::remember_time_zone(std::string_view user, int offset_s, epoch_second
 }
 
 }  // namespace relbot::storage
+
+namespace relbot::storage {
+
+std::string store::status_ts(std::int64_t release_id) {
+    SQLite::Statement q(*db_, "SELECT status_ts FROM releases WHERE id = :id");
+    q.bind(":id", release_id);
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+}
+
+}  // namespace relbot::storage

@@ -191,6 +191,8 @@ public:
 
     // --- the living status message -------------------------------------------------------
     std::vector<status_job> status_jobs();
+    // The ts of the release's status message ("" if not posted).
+    std::string status_ts(std::int64_t release_id);
     // The status message of `release_id` is at `ts` and shows `version`.
     void status_sent(std::int64_t release_id,
                      std::string_view ts,

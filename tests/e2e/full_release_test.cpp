@@ -131,6 +131,9 @@ TEST_CASE("a full release of the standard template from start to finish", "[e2e]
     auto briefing = s.wait_post("Handoff for release v3.0");
     CHECK(contains(message_text(briefing), "<@U0ONCALL>"));
     CHECK(contains(message_text(briefing), "error rate doubled"));
+    CHECK(contains(message_text(briefing), "Deployed"));
+    CHECK(contains(message_text(briefing), "Post-Release Monitoring (24-48 hours) — "));
+    CHECK(contains(briefing.dump(), "https://sandbox.slack.com/archives/C0REL/p"));
     // The briefing also goes by DM to both people.
     for (const char* dm : {"D0ONCALL", "D0PM"}) {
         auto sent = sim.wait_for(
