@@ -42,32 +42,26 @@ void scheduler::stop() {
 }
 
 checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
-    auto next = now + 3600;
+    auto candidates = store_.reminder_candidates();
+    std::vector<checklist::reminder_input> inputs;
+    for (const auto& c : candidates) {
+        inputs.push_back({c.owner, c.manager, c.due_at, c.last_slot, c.reminders_since_change,
+                          c.escalated, c.deployment_phase,
+                          store_.time_zone_offset(c.owner).value_or(0)});  // unknown: UTC
+    }
+    auto plan = checklist::plan_reminders(inputs, now, rules_);
+    auto next = plan.next;
     std::map<std::string, std::vector<std::pair<storage::reminder_candidate, std::int64_t>>>
         by_owner;
+    for (const auto& [owner, picks] : plan.remind) {
+        for (const auto& [index, slot] : picks) {
+            by_owner[owner].push_back({candidates[index], slot});
+        }
+    }
     std::map<std::string, std::vector<storage::reminder_candidate>> escalate;
-    for (auto& c : store_.reminder_candidates()) {
-        auto slot = checklist::due_slot(c.due_at, now, rules_.interval);
-        if (!slot) {
-            next = std::min(next, c.due_at);
-            continue;
-        }
-        int sent = c.reminders_since_change;
-        if (c.last_slot && *c.last_slot >= *slot) {
-            next =
-                std::min(next, checklist::slot_time(c.due_at, *c.last_slot + 1, rules_.interval));
-        } else {
-            auto tz = store_.time_zone_offset(c.owner).value_or(0);  // unknown: UTC
-            auto allowed = checklist::allowed_at(now, tz, rules_, c.deployment_phase);
-            if (allowed > now) {
-                next = std::min(next, allowed);
-            } else {
-                by_owner[c.owner].push_back({c, *slot});
-                ++sent;
-            }
-        }
-        if (sent >= rules_.escalate_after && !c.escalated) {
-            escalate[c.manager].push_back(c);
+    for (const auto& [manager, picks] : plan.escalate) {
+        for (auto index : picks) {
+            escalate[manager].push_back(candidates[index]);
         }
     }
     auto timed = store_.timed_releases();

@@ -60,6 +60,38 @@ epoch_seconds allowed_at(epoch_seconds t,
     return t;  // unreachable with sane settings; never suppress a reminder for good
 }
 
+reminder_plan plan_reminders(const std::vector<reminder_input>& items,
+                             epoch_seconds now,
+                             const reminder_rules& rules) {
+    reminder_plan plan;
+    plan.next = now + 3600;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+        const auto& c = items[k];
+        auto slot = due_slot(c.due_at, now, rules.interval);
+        if (!slot) {
+            plan.next = std::min(plan.next, c.due_at);
+            continue;
+        }
+        int sent = c.reminders_since_change;
+        if (c.last_slot && *c.last_slot >= *slot) {
+            plan.next = std::min(plan.next, slot_time(c.due_at, *c.last_slot + 1, rules.interval));
+        } else {
+            auto allowed = allowed_at(now, c.tz_offset_s, rules, c.deployment_phase);
+            if (allowed > now) {
+                plan.next = std::min(plan.next, allowed);
+            } else {
+                plan.remind[c.owner].push_back({k, *slot});
+                ++sent;
+                plan.next = std::min(plan.next, slot_time(c.due_at, *slot + 1, rules.interval));
+            }
+        }
+        if (sent >= rules.escalate_after && !c.escalated) {
+            plan.escalate[c.manager].push_back(k);
+        }
+    }
+    return plan;
+}
+
 bool is_deployment_phase(std::string_view title) {
     std::string lower;
     for (char c : title) {

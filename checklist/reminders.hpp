@@ -3,8 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "checklist/release.hpp"
 
@@ -34,6 +37,31 @@ epoch_seconds allowed_at(epoch_seconds t,
                          int tz_offset_s,
                          const reminder_rules& rules,
                          bool deployment);
+
+// One overdue-capable item as the planner sees it.
+struct reminder_input {
+    std::string owner;
+    std::string manager;
+    epoch_seconds due_at = 0;
+    std::optional<std::int64_t> last_slot;  // the last slot reminded for this due time
+    int reminders_since_change = 0;
+    bool escalated = false;         // the manager was told since the item last changed
+    bool deployment_phase = false;  // quiet hours do not apply
+    int tz_offset_s = 0;            // the owner's
+};
+
+// What to do at `now`: which items to remind (by owner, one DM each, with the slot), which to
+// escalate (by manager), and when to look again.
+struct reminder_plan {
+    std::map<std::string, std::vector<std::pair<std::size_t, std::int64_t>>>
+        remind;                                                // owner -> (input index, slot)
+    std::map<std::string, std::vector<std::size_t>> escalate;  // manager -> input indexes
+    epoch_seconds next = 0;
+};
+
+reminder_plan plan_reminders(const std::vector<reminder_input>& items,
+                             epoch_seconds now,
+                             const reminder_rules& rules);
 
 // Whether a phase is a deployment phase (its title mentions deploying), during which quiet
 // hours do not apply.

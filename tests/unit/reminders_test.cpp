@@ -58,3 +58,52 @@ TEST_CASE("deployment phases are recognised by their title", "[unit]") {
     CHECK(is_deployment_phase("Deploy to production"));
     CHECK_FALSE(is_deployment_phase("Post-Release Verification"));
 }
+
+TEST_CASE("the plan groups one owner's due items into one reminder and escalates after enough",
+          "[unit]") {
+    reminder_rules rules{std::chrono::seconds(100), 2, 0, 0};
+    auto now = utc("2026-11-26", "12:00");
+    std::vector<reminder_input> items = {
+        {"UA", "UM", now - 250, std::nullopt, 0, false, false, 0},  // slot 2, never reminded
+        {"UA", "UM", now - 10, std::nullopt, 0, false, false, 0},   // slot 0
+        {"UB", "UM", now - 150, 1, 1, false, false, 0},             // slot 1 already sent
+        {"UB", "UM", now + 40, std::nullopt, 0, false, false, 0},   // not due yet
+        {"UC", "UN", now - 100, 0, 1, false, false, 0},             // slot 1 due: 2nd reminder
+        {"UD", "UN", now - 500, 5, 5, true, false, 0},              // escalated already
+    };
+    auto plan = plan_reminders(items, now, rules);
+    REQUIRE(plan.remind.size() == 2);
+    CHECK(plan.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 2}, {1, 0}});
+    CHECK(plan.remind["UC"] == std::vector<std::pair<std::size_t, std::int64_t>>{{4, 1}});
+    CHECK_FALSE(plan.remind.contains("UB"));  // nothing new for UB
+    // UC reaches 2 reminders with no change: their manager hears once; UD was escalated before.
+    CHECK(plan.escalate.size() == 1);
+    CHECK(plan.escalate["UN"] == std::vector<std::size_t>{4});
+    CHECK(plan.next == now + 40);  // UB's second item falls due first
+}
+
+TEST_CASE("the plan holds a night owner's reminder until their morning, except while deploying",
+          "[unit]") {
+    reminder_rules rules;                   // 20-8
+    auto now = utc("2026-11-26", "12:00");  // 21:00 in Tokyo
+    std::vector<reminder_input> items = {
+        {"UT", "UM", now - 60, std::nullopt, 0, false, false, 9 * 3600}};
+    auto plan = plan_reminders(items, now, rules);
+    CHECK(plan.remind.empty());
+    CHECK(plan.next > now);
+    // Still nothing at 07:59 Tokyo time; at 08:00 it goes out.
+    CHECK(plan_reminders(items, utc("2026-11-26", "22:59"), rules).remind.empty());
+    CHECK(plan_reminders(items, utc("2026-11-26", "23:00"), rules).remind.size() == 1);
+    items[0].deployment_phase = true;
+    CHECK(plan_reminders(items, now, rules).remind.size() == 1);
+}
+
+TEST_CASE("after downtime the plan sends the latest slot once, not each missed one", "[unit]") {
+    reminder_rules rules{std::chrono::seconds(60), 5, 0, 0};
+    auto now = utc("2026-11-26", "12:00");
+    std::vector<reminder_input> items = {{"UA", "UM", now - 3600, 2, 3, false, false, 0}};
+    auto plan = plan_reminders(items, now, rules);
+    REQUIRE(plan.remind["UA"].size() == 1);
+    CHECK(plan.remind["UA"][0].second == 60);
+    CHECK(plan.next == now + 60);
+}
