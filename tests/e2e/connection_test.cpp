@@ -15,10 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
 int count_rows(const temp_dir& dir, const std::string& where) {
     SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
     return db.execAndGet("SELECT COUNT(*) FROM audit WHERE " + where).getInt();

@@ -16,17 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
-std::string key_of(const json& call) {
-    return call["args"]
-        .value("metadata", json::object())
-        .value("event_payload", json::object())
-        .value("key", "");
-}
-
 bool posted_ok(const json& e) {
     return e.value("event", "") == "api_call" && e.value("method", "") == "chat.postMessage" &&
            e["response"].value("ok", false);
@@ -78,8 +67,8 @@ TEST_CASE("a 429 storm and a run of 500s: every message arrives once and in orde
     std::map<std::string, int> times;
     for (const auto& call : sim.calls("chat.postMessage")) {
         if (call["response"].value("ok", false)) {
-            delivered[call["args"]["channel"].get<std::string>()].push_back(key_of(call));
-            ++times[key_of(call)];
+            delivered[call["args"]["channel"].get<std::string>()].push_back(outbox_key(call));
+            ++times[outbox_key(call)];
         }
     }
     for (const auto& [key, n] : times) {
@@ -216,7 +205,7 @@ TEST_CASE(
         seen.clear();
         for (const auto& call : sim.calls("chat.postMessage")) {
             if (call["response"].value("ok", false)) {
-                ++seen[key_of(call)];
+                ++seen[outbox_key(call)];
             }
         }
         return std::all_of(keys.begin(), keys.end(),
@@ -277,7 +266,7 @@ TEST_CASE(
     wait_posts(sim, 2, 10s);  // the announcement and the status message
     json status_post;
     for (const auto& call : sim.calls("chat.postMessage")) {
-        if (key_of(call).starts_with("status:")) {
+        if (outbox_key(call).starts_with("status:")) {
             status_post = call;
         }
     }
@@ -321,7 +310,7 @@ TEST_CASE(
     REQUIRE(sim.wait_event("message_deleted", after(5s)));
     say(sim, "check 1.5", "C0QUIET");
     auto repost = sim.wait_for(
-        [](const json& e) { return posted_ok(e) && key_of(e).starts_with("status-repost:"); },
+        [](const json& e) { return posted_ok(e) && outbox_key(e).starts_with("status-repost:"); },
         after(10s));
     REQUIRE(repost);
     CHECK((*repost)["response"]["ts"] != status_post["response"]["ts"]);

@@ -13,10 +13,6 @@ const std::string manager = "U0MANAGER";
 const std::string owner = "U0OWNER";
 const std::string stranger = "U0STRANGER";
 
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
 struct session {
     sandbox& sim;
 

@@ -13,17 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
-std::string key_of(const json& call) {
-    return call["args"]
-        .value("metadata", json::object())
-        .value("event_payload", json::object())
-        .value("key", "");
-}
-
 // The next accepted DM to `channel` whose outbox key starts with `prefix`.
 std::optional<json> next_dm(sandbox& sim,
                             const std::string& channel,
@@ -34,7 +23,7 @@ std::optional<json> next_dm(sandbox& sim,
             return e.value("event", "") == "api_call" &&
                    e.value("method", "") == "chat.postMessage" &&
                    e["response"].value("ok", false) && e["args"].value("channel", "") == channel &&
-                   key_of(e).starts_with(prefix);
+                   outbox_key(e).starts_with(prefix);
         },
         after(within));
 }
@@ -102,7 +91,7 @@ TEST_CASE(
     std::map<std::string, int> keys;
     for (const auto& call : sim.calls("chat.postMessage")) {
         if (call["response"].value("ok", false)) {
-            ++keys[key_of(call)];
+            ++keys[outbox_key(call)];
         }
     }
     int reminders = 0;
@@ -166,7 +155,7 @@ TEST_CASE(
     std::map<std::string, int> keys;
     for (const auto& call : sim.calls("chat.postMessage")) {
         if (call["response"].value("ok", false)) {
-            ++keys[key_of(call)];
+            ++keys[outbox_key(call)];
         }
     }
     for (const auto& [k, n] : keys) {

@@ -25,10 +25,6 @@ json ack_payload(sandbox& sim, const std::string& envelope_id) {
     return (*ack)["payload"];
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
 const char* const standard_phases[] = {"Pre-Release Checks",        "Deployment Steps",
                                        "Post-Release Verification", "Communication Steps",
                                        "Post-Release Monitoring",   "Handoff"};

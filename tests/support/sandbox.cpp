@@ -85,13 +85,17 @@ std::vector<json> sandbox::calls(const std::string& method) {
     return (*reply)["calls"].get<std::vector<json>>();
 }
 
+std::string outbox_key(const json& call) {
+    return call["args"]
+        .value("metadata", json::object())
+        .value("event_payload", json::object())
+        .value("key", "");
+}
+
 std::vector<json> sandbox::announcements() {
     std::vector<json> out;
     for (auto& call : calls("chat.postMessage")) {
-        auto key = call["args"]
-                       .value("metadata", json::object())
-                       .value("event_payload", json::object())
-                       .value("key", "");
+        auto key = outbox_key(call);
         if (!key.starts_with("status")) {
             out.push_back(std::move(call));
         }

@@ -80,6 +80,14 @@ private:
 // sandbox's URL and CA, test tokens and a database in `dir`.
 std::map<std::string, std::string> bot_environment(const temp_dir& dir, const sandbox& sim);
 
+// Whether `haystack` holds `needle`.
+inline bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+// The outbox key relbot put in a recorded chat.postMessage call's metadata ("" if none).
+std::string outbox_key(const json& call);
+
 // The text of an ack's payload or a message body: `text` plus every block's text.
 std::string message_text(const json& body);
 
