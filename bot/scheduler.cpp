@@ -47,7 +47,8 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     for (const auto& c : candidates) {
         inputs.push_back({c.owner, c.manager, c.due_at, c.last_slot, c.reminders_since_change,
                           c.escalated, c.deployment_phase,
-                          store_.time_zone_offset(c.owner).value_or(0)});  // unknown: UTC
+                          store_.time_zone_offset(c.owner).value_or(0),
+                          c.last_sent_at});  // unknown: UTC
     }
     auto plan = checklist::plan_reminders(inputs, now, rules_);
     auto next = plan.next;

@@ -73,8 +73,14 @@ reminder_plan plan_reminders(const std::vector<reminder_input>& items,
             continue;
         }
         int sent = c.reminders_since_change;
+        auto not_before = c.last_sent_at ? *c.last_sent_at + rules.interval.count() : now;
         if (c.last_slot && *c.last_slot >= *slot) {
-            plan.next = std::min(plan.next, slot_time(c.due_at, *c.last_slot + 1, rules.interval));
+            plan.next = std::min(
+                plan.next,
+                std::max(slot_time(c.due_at, *c.last_slot + 1, rules.interval), not_before));
+        } else if (now < not_before) {
+            // The interval counts from the previous reminder (which quiet hours may have delayed).
+            plan.next = std::min(plan.next, not_before);
         } else {
             auto allowed = allowed_at(now, c.tz_offset_s, rules, c.deployment_phase);
             if (allowed > now) {

@@ -45,9 +45,10 @@ struct reminder_input {
     epoch_seconds due_at = 0;
     std::optional<std::int64_t> last_slot;  // the last slot reminded for this due time
     int reminders_since_change = 0;
-    bool escalated = false;         // the manager was told since the item last changed
-    bool deployment_phase = false;  // quiet hours do not apply
-    int tz_offset_s = 0;            // the owner's
+    bool escalated = false;                     // the manager was told since the item last changed
+    bool deployment_phase = false;              // quiet hours do not apply
+    int tz_offset_s = 0;                        // the owner's
+    std::optional<epoch_seconds> last_sent_at;  // the previous reminder for this due time
 };
 
 // What to do at `now`: which items to remind (by owner, one DM each, with the slot), which to

@@ -591,6 +591,7 @@ std::vector<reminder_candidate> store::reminder_candidates() {
         "i.title, (SELECT title FROM phases p WHERE p.release_id = r.id AND p.position = "
         "r.current_phase), i.due_at, "
         "(SELECT MAX(slot) FROM reminders m WHERE m.item_id = i.id AND m.due_at = i.due_at), "
+        "(SELECT MAX(sent_at) FROM reminders m WHERE m.item_id = i.id AND m.due_at = i.due_at), "
         "(SELECT COUNT(*) FROM reminders m WHERE m.item_id = i.id AND m.sent_at >= i.updated_at), "
         "COALESCE(i.escalated_at >= i.updated_at, 0) "
         "FROM items i JOIN releases r ON r.id = i.release_id "
@@ -611,8 +612,9 @@ std::vector<reminder_candidate> store::reminder_candidates() {
         c.deployment_phase = checklist::is_deployment_phase(text_of(q.getColumn(9)));
         c.due_at = q.getColumn(10).getInt64();
         c.last_slot = optional_int(q.getColumn(11));
-        c.reminders_since_change = q.getColumn(12).getInt();
-        c.escalated = q.getColumn(13).getInt() != 0;
+        c.last_sent_at = optional_int(q.getColumn(12));
+        c.reminders_since_change = q.getColumn(13).getInt();
+        c.escalated = q.getColumn(14).getInt() != 0;
         out.push_back(std::move(c));
     }
     return out;

@@ -58,7 +58,8 @@ struct reminder_candidate {
     std::string title;
     bool deployment_phase = false;  // the release is in a deployment phase now
     epoch_seconds due_at = 0;
-    std::optional<std::int64_t> last_slot;  // the last reminder sent for this due time
+    std::optional<std::int64_t> last_slot;      // the last reminder sent for this due time
+    std::optional<epoch_seconds> last_sent_at;  // and when it was sent
     int reminders_since_change = 0;
     bool escalated = false;  // the manager has been told since the item last changed
 };

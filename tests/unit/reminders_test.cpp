@@ -64,12 +64,13 @@ TEST_CASE("the plan groups one owner's due items into one reminder and escalates
     reminder_rules rules{std::chrono::seconds(100), 2, 0, 0};
     auto now = utc("2026-11-26", "12:00");
     std::vector<reminder_input> items = {
-        {"UA", "UM", now - 250, std::nullopt, 0, false, false, 0},  // slot 2, never reminded
-        {"UA", "UM", now - 10, std::nullopt, 0, false, false, 0},   // slot 0
-        {"UB", "UM", now - 150, 1, 1, false, false, 0},             // slot 1 already sent
-        {"UB", "UM", now + 40, std::nullopt, 0, false, false, 0},   // not due yet
-        {"UC", "UN", now - 100, 0, 1, false, false, 0},             // slot 1 due: 2nd reminder
-        {"UD", "UN", now - 500, 5, 5, true, false, 0},              // escalated already
+        {"UA", "UM", now - 250, std::nullopt, 0, false, false, 0,
+         std::nullopt},  // slot 2, never reminded
+        {"UA", "UM", now - 10, std::nullopt, 0, false, false, 0, std::nullopt},  // slot 0
+        {"UB", "UM", now - 150, 1, 1, false, false, 0, now - 50},  // slot 1 already sent
+        {"UB", "UM", now + 40, std::nullopt, 0, false, false, 0, std::nullopt},  // not due yet
+        {"UC", "UN", now - 100, 0, 1, false, false, 0, now - 100},  // slot 1 due: 2nd reminder
+        {"UD", "UN", now - 500, 5, 5, true, false, 0, now},         // escalated already
     };
     auto plan = plan_reminders(items, now, rules);
     REQUIRE(plan.remind.size() == 2);
@@ -87,7 +88,7 @@ TEST_CASE("the plan holds a night owner's reminder until their morning, except w
     reminder_rules rules;                   // 20-8
     auto now = utc("2026-11-26", "12:00");  // 21:00 in Tokyo
     std::vector<reminder_input> items = {
-        {"UT", "UM", now - 60, std::nullopt, 0, false, false, 9 * 3600}};
+        {"UT", "UM", now - 60, std::nullopt, 0, false, false, 9 * 3600, std::nullopt}};
     auto plan = plan_reminders(items, now, rules);
     CHECK(plan.remind.empty());
     CHECK(plan.next > now);
@@ -101,9 +102,25 @@ TEST_CASE("the plan holds a night owner's reminder until their morning, except w
 TEST_CASE("after downtime the plan sends the latest slot once, not each missed one", "[unit]") {
     reminder_rules rules{std::chrono::seconds(60), 5, 0, 0};
     auto now = utc("2026-11-26", "12:00");
-    std::vector<reminder_input> items = {{"UA", "UM", now - 3600, 2, 3, false, false, 0}};
+    std::vector<reminder_input> items = {
+        {"UA", "UM", now - 3600, 2, 3, false, false, 0, now - 3000}};
     auto plan = plan_reminders(items, now, rules);
     REQUIRE(plan.remind["UA"].size() == 1);
     CHECK(plan.remind["UA"][0].second == 60);
     CHECK(plan.next == now + 60);
+}
+
+TEST_CASE(
+    "an owner is reminded again one interval after the previous reminder, even after quiet hours",
+    "[unit]") {
+    reminder_rules rules{std::chrono::hours(4), 5, 20, 8};
+    auto due = utc("2026-11-26", "19:00");
+    // Slot 0 went out at 19:00; slots at 23:00 … 07:00 fell in quiet hours; slot 3 went out at
+    // 08:00.
+    reminder_input item{"UA", "UM", due, 3, 2, false, false, 0, utc("2026-11-27", "08:00")};
+    // Slot 4 is due at 11:00 by the clock of due times, but the interval counts from 08:00.
+    CHECK(plan_reminders({item}, utc("2026-11-27", "11:00"), rules).remind.empty());
+    CHECK(plan_reminders({item}, utc("2026-11-27", "11:00"), rules).next ==
+          utc("2026-11-27", "12:00"));
+    CHECK(plan_reminders({item}, utc("2026-11-27", "12:00"), rules).remind.size() == 1);
 }
