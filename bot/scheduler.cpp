@@ -175,6 +175,15 @@ net::awaitable<void> scheduler::run() {
             log_error("scheduler.time_zones_failed").kv("error", e.what());
         }
         try {
+            // Keep the redelivery record to a week (uses the index on applied_at); at most
+            // once an hour.
+            if (now >= next_prune_) {
+                auto removed = store_.forget_applied_before(now - 7 * 86400);
+                if (removed > 0) {
+                    log_info("envelopes.pruned").kv("removed", removed);
+                }
+                next_prune_ = now + 3600;
+            }
             next = tick(now);
         } catch (const std::exception& e) {
             log_error("scheduler.failed").kv("error", e.what());

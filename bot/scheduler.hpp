@@ -44,6 +44,7 @@ private:
     std::unique_ptr<net::steady_timer> timer_;
     bool woken_ = false;
     bool stopping_ = false;
+    checklist::epoch_seconds next_prune_ = 0;
 };
 
 }  // namespace relbot::bot

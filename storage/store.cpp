@@ -711,3 +711,13 @@ std::string store::status_ts(std::int64_t release_id) {
 }
 
 }  // namespace relbot::storage
+
+namespace relbot::storage {
+
+int store::forget_applied_before(epoch_seconds before) {
+    SQLite::Statement q(*db_, "DELETE FROM applied_envelopes WHERE applied_at < :before");
+    q.bind(":before", before);
+    return q.exec();
+}
+
+}  // namespace relbot::storage

@@ -126,6 +126,9 @@ public:
     // The reply given when the envelope with this key was first applied, if it was.
     std::optional<std::string> applied_reply(std::string_view key);
     void record_applied(std::string_view key, std::string_view reply, epoch_seconds now);
+    // Forgets envelopes applied before `before` (Slack redelivers within minutes, and events
+    // missed while no socket was open within hours). Returns how many were removed.
+    int forget_applied_before(epoch_seconds before);
 
     // --- releases -----------------------------------------------------------------------
     // The channel's active release with all phases and items, if there is one.

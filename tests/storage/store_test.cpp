@@ -402,3 +402,18 @@ TEST_CASE("every cause of a message has its own dedupe key, so none is dropped a
     CHECK(raw.execAndGet("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'item-blocked:%'")
               .getInt() == 3);
 }
+
+TEST_CASE("applied envelopes older than the cut-off are forgotten, newer ones kept", "[storage]") {
+    temp_db db;
+    storage::store s(db.path());
+    {
+        storage::store::transaction tx(s);
+        s.record_applied("envelope:old", "{}", 100);
+        s.record_applied("envelope:new", "{}", 1000);
+        tx.commit();
+    }
+    CHECK(s.forget_applied_before(500) == 1);
+    CHECK_FALSE(s.applied_reply("envelope:old"));
+    CHECK(s.applied_reply("envelope:new"));
+    CHECK(s.forget_applied_before(500) == 0);
+}
