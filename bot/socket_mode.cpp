@@ -127,6 +127,16 @@ void socket_mode_client::stop() {
     }
 }
 
+std::chrono::milliseconds socket_mode_client::retry_delay(int slot,
+                                                          std::string_view reason,
+                                                          int& failures) {
+    ++failures;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    auto delay = backoff_delay(failures, unit(rng_));
+    log_warn("ws.reconnect").kv("slot", slot).kv("reason", reason).kv("delay_ms", delay.count());
+    return delay;
+}
+
 net::awaitable<void> socket_mode_client::sleep(net::steady_timer& timer,
                                                std::chrono::milliseconds d) {
     timer.expires_after(d);
@@ -226,12 +236,7 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
         }
         if (!s || stopping_) {
             if (!stopping_) {
-                ++failures;
-                auto delay = backoff_delay(failures, unit(rng_));
-                log_warn("ws.reconnect")
-                    .kv("slot", slot)
-                    .kv("reason", "connect failed")
-                    .kv("delay_ms", delay.count());
+                auto delay = retry_delay(slot, "connect failed", failures);
                 co_await sleep(nap, delay);
             }
             continue;
@@ -247,12 +252,7 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
             if (stopping_) {
                 break;
             }
-            ++failures;
-            auto delay = backoff_delay(failures, unit(rng_));
-            log_warn("ws.reconnect")
-                .kv("slot", slot)
-                .kv("reason", "no hello")
-                .kv("delay_ms", delay.count());
+            auto delay = retry_delay(slot, "no hello", failures);
             co_await sleep(nap, delay);
             continue;
         }
@@ -308,12 +308,7 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
             failures = 0;
             continue;
         }
-        ++failures;
-        auto delay = backoff_delay(failures, unit(rng_));
-        log_warn("ws.reconnect")
-            .kv("slot", slot)
-            .kv("reason", "connection lost")
-            .kv("delay_ms", delay.count());
+        auto delay = retry_delay(slot, "connection lost", failures);
         co_await sleep(nap, delay);
     }
     for (const auto& s : {previous, current}) {

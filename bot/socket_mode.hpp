@@ -72,6 +72,8 @@ private:
                                             std::chrono::milliseconds limit);
     void begin_close(const std::shared_ptr<session>& s, std::chrono::milliseconds drain);
     net::awaitable<void> sleep(net::steady_timer& timer, std::chrono::milliseconds d);
+    // Counts one more failure of `slot`, logs the reconnect, and returns how long to wait.
+    std::chrono::milliseconds retry_delay(int slot, std::string_view reason, int& failures);
 
     ssl::context& ctx_;
     web_api& api_;

@@ -173,25 +173,6 @@ std::optional<phase_window> parse_phase_window(std::string_view text) {
     return phase_window{std::chrono::seconds(*low * *unit), std::chrono::seconds(*high * *unit)};
 }
 
-std::string format_phase_window(const phase_window& window) {
-    struct named_unit {
-        long long seconds;
-        const char* plural;
-    };
-    constexpr named_unit units[] = {
-        {86400, "days"}, {3600, "hours"}, {60, "minutes"}, {1, "seconds"}};
-    auto lo = window.min.count();
-    auto hi = window.max.count();
-    for (const auto& u : units) {
-        if (lo % u.seconds == 0 && hi % u.seconds == 0) {
-            auto a = std::to_string(lo / u.seconds);
-            auto b = std::to_string(hi / u.seconds);
-            return (lo == hi ? b : a + "-" + b) + " " + u.plural;
-        }
-    }
-    return std::to_string(lo) + "-" + std::to_string(hi) + " seconds";
-}
-
 template_result parse_template(std::string_view name,
                                std::string_view file,
                                std::string_view text) {

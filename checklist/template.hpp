@@ -58,9 +58,6 @@ template_result parse_template(std::string_view name, std::string_view file, std
 // Parses a window such as "(24-48 hours)" or "(2 days)"; nullopt if `text` is not one.
 std::optional<phase_window> parse_phase_window(std::string_view text);
 
-// "24-48 hours" style text for a window (without brackets).
-std::string format_phase_window(const phase_window& window);
-
 // The built-in `standard` template's markdown (the seed checklist, compiled in).
 std::string_view standard_template_text();
 

@@ -327,15 +327,6 @@ std::span<const command_entry> command_table() {
     return table;
 }
 
-std::vector<std::string> split_words(std::string_view text) {
-    words w(text);
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < w.size(); ++i) {
-        out.push_back(w[i]);
-    }
-    return out;
-}
-
 std::optional<std::string> parse_mention(std::string_view word) {
     if (!word.starts_with("<@") || !word.ends_with(">")) {
         return std::nullopt;

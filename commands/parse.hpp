@@ -138,9 +138,6 @@ struct command_entry {
 // Every command, in the order `help` lists them.
 std::span<const command_entry> command_table();
 
-// Splits on whitespace, unescaping each word (see `words`).
-std::vector<std::string> split_words(std::string_view text);
-
 // A Slack user mention (`<@U123>` or `<@U123|name>`) to the user ID; nullopt otherwise.
 std::optional<std::string> parse_mention(std::string_view word);
 
