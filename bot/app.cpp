@@ -93,8 +93,13 @@ private:
                 .count();
         };
         try {
-            storage::store::transaction tx(store_);
-            if (auto prior = store_.applied_reply(key)) {
+            auto parsed = commands::parse_command(s.text);
+            bool writes = commands::may_write(parsed);
+            storage::store::transaction tx(store_, writes
+                                                       ? storage::store::transaction::mode::write
+                                                       : storage::store::transaction::mode::read);
+            // Only a command that may write was recorded, so only its redelivery can be known.
+            if (auto prior = writes ? store_.applied_reply(key) : std::nullopt) {
                 tx.commit();
                 log_info("command.redelivered")
                     .kv("envelope_id", s.envelope_id)
@@ -105,16 +110,14 @@ private:
             commands::context ctx{store_, templates_, cfg_.admins};
             auto now = system_now();
             auto out = commands::route(
-                {s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url}, ctx);
+                parsed, {s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url}, ctx);
             auto payload = commands::to_ack_payload(out.reply, out.in_channel);
             if (out.changed) {
                 store_.record_applied(key, commands::dump_json(payload), now);
             }
             tx.commit();
-            if (out.changed) {
-                notifier_.wake();
-                scheduler_.wake();
-            }
+            // The notifier and the scheduler look at the change once the ack is out.
+            wake_after_ack_ = wake_after_ack_ || out.changed;
             log_info("command")
                 .kv("name", out.name)
                 .kv("outcome", out.refused ? "refused" : "ok")
@@ -136,6 +139,14 @@ private:
             return text_reply(
                 ":warning: Something went wrong and nothing was changed. Please try again; if it "
                 "keeps failing, tell whoever runs relbot.");
+        }
+    }
+
+    void acknowledged() override {
+        if (wake_after_ack_) {
+            wake_after_ack_ = false;
+            notifier_.wake();
+            scheduler_.wake();
         }
     }
 
@@ -161,6 +172,7 @@ private:
     storage::store& store_;
     notifier& notifier_;
     scheduler& scheduler_;
+    bool wake_after_ack_ = false;
 };
 
 https_endpoint endpoint_of(const config& cfg) {

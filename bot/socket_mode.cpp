@@ -460,6 +460,9 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                     co_await s->ws.async_write(net::buffer(o.text), use_nothrow_awaitable);
                 ec = wec;
             }
+            if (!o.envelope_id.empty()) {
+                handler_.acknowledged();  // written or failed: either way the ack is done
+            }
             if (ec) {
                 // The reader sees the same broken connection and ends the session.
                 log_debug("ws.write_failed").kv("session", s->id).kv("error", ec.message());
@@ -490,6 +493,7 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 }
             }
             s->queue.clear();
+            handler_.acknowledged();
             auto [ec] = co_await s->ws.async_close(websocket::close_code::going_away,
                                                    use_nothrow_awaitable);
             if (ec) {

@@ -23,6 +23,9 @@ class envelope_handler {
 public:
     virtual ~envelope_handler() = default;
     virtual std::optional<nlohmann::json> handle(const frame& f) = 0;
+    // Called when an ack has been written (or could not be): work that follows from the
+    // envelope but that its ack must not wait for (waking the notifier) goes here.
+    virtual void acknowledged() {}
 };
 
 enum class client_end { stopped, fatal };
@@ -65,7 +68,7 @@ private:
     net::awaitable<std::shared_ptr<session>> connect(std::string url,
                                                      std::shared_ptr<net::steady_timer> signal);
     net::awaitable<void> read_loop(std::shared_ptr<session> s);
-    static net::awaitable<void> write_loop(std::shared_ptr<session> s);
+    net::awaitable<void> write_loop(std::shared_ptr<session> s);
     net::awaitable<void> ping_loop(std::shared_ptr<session> s);
     static net::awaitable<void> close_after(std::shared_ptr<session> s,
                                             std::chrono::milliseconds drain,

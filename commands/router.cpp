@@ -610,9 +610,19 @@ outcome handle(const usage_error& e, const request&, context&) {
 
 }  // namespace
 
-outcome route(const request& req, context& ctx) {
-    auto parsed = parse_command(req.text);
+outcome route(const command& parsed, const request& req, context& ctx) {
     return std::visit([&](const auto& c) { return handle(c, req, ctx); }, parsed);
+}
+
+outcome route(const request& req, context& ctx) {
+    return route(parse_command(req.text), req, ctx);
+}
+
+bool may_write(const command& parsed) {
+    return !(std::holds_alternative<help_command>(parsed) ||
+             std::holds_alternative<status_command>(parsed) ||
+             std::holds_alternative<list_command>(parsed) ||
+             std::holds_alternative<usage_error>(parsed));
 }
 
 }  // namespace relbot::commands

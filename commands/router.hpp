@@ -7,6 +7,7 @@
 
 #include "checklist/release.hpp"
 #include "checklist/template.hpp"
+#include "commands/parse.hpp"
 #include "commands/render.hpp"
 #include "storage/store.hpp"
 
@@ -45,5 +46,11 @@ inline constexpr std::size_t max_reply_messages = 6;
 // Parses and applies one request. May throw what the store throws; the caller's transaction
 // then rolls everything back.
 outcome route(const request& req, context& ctx);
+// The same, for a command already parsed from req.text.
+outcome route(const command& parsed, const request& req, context& ctx);
+
+// Whether the command may write (everything but help, status, list and bad input): the
+// caller picks a write or a read transaction by this.
+bool may_write(const command& parsed);
 
 }  // namespace relbot::commands

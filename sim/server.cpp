@@ -20,6 +20,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace relbot::sim {
 namespace {
@@ -143,20 +144,53 @@ std::string block_kit_error(const json& blocks) {
 struct ws_connection {
     ws_connection(int id_, ws_stream ws_) : id(id_), ws(std::move(ws_)), wake(ws.get_executor()) {}
 
-    void push(std::string text) {
-        queue.push_back(std::move(text));
+    // `envelope_id` (if any) is stamped with the time just before the frame is written.
+    void push(std::string text, std::string envelope_id = {}) {
+        queue.push_back({std::move(text), std::move(envelope_id)});
         wake.cancel();
     }
 
+    struct outgoing {
+        std::string text;
+        std::string envelope_id;
+    };
+
     int id;
     ws_stream ws;
-    std::deque<std::string> queue;
+    std::deque<outgoing> queue;
     net::steady_timer wake;
     bool closing = false;
     bool silenced = false;  // neither reads (so pings go unanswered) nor writes
 };
 
 }  // namespace
+
+json slash_command_envelope(const std::string& envelope_id,
+                            const json& op,
+                            const std::string& base_url) {
+    json payload = {{"token", "sim-verification-token"},
+                    {"team_id", op.value("team_id", "T0SIM")},
+                    {"team_domain", "sandbox"},
+                    {"channel_id", op.value("channel_id", "C0DEMO")},
+                    {"channel_name", op.value("channel_name", "release-demo")},
+                    {"user_id", op.value("user_id", "U0DEMO")},
+                    {"user_name", op.value("user_name", "demo")},
+                    {"command", op.value("command", "/release")},
+                    {"text", op.value("text", "")},
+                    {"api_app_id", "A0SIM"},
+                    {"is_enterprise_install", "false"},
+                    {"response_url", base_url + "/hooks/commands/T0SIM/" + envelope_id},
+                    {"trigger_id", "sim-trigger-" + envelope_id}};
+    json envelope = {{"envelope_id", envelope_id},
+                     {"type", "slash_commands"},
+                     {"accepts_response_payload", true},
+                     {"payload", payload}};
+    if (op.contains("retry_attempt")) {
+        envelope["retry_attempt"] = op["retry_attempt"];
+        envelope["retry_reason"] = op.value("retry_reason", "timeout");
+    }
+    return envelope;
+}
 
 struct server::impl : std::enable_shared_from_this<impl> {
     impl(net::io_context& ioc_, server_options opts_, event_sink sink_)
@@ -305,7 +339,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
             co_return;
         }
         self->emit({{"event", "hello_sent"}, {"connection", conn->id}});
-        net::co_spawn(self->ioc, write_loop(conn), net::detached);
+        net::co_spawn(self->ioc, write_loop(self, conn), net::detached);
         while (!self->waiting.empty()) {
             self->send_frame(conn, std::move(self->waiting.front()));
             self->waiting.pop_front();
@@ -315,6 +349,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
         std::string reason = "closed";
         for (;;) {
             auto [ec, n] = co_await conn->ws.async_read(buffer, nothrow);
+            auto read_at = std::chrono::steady_clock::now();
             if (conn->silenced) {
                 // Play a half-open connection: no reads (so no pongs), no writes, no close.
                 // The client must notice on its own; the socket is dropped after two minutes.
@@ -331,7 +366,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
             }
             auto text = beast::buffers_to_string(buffer.data());
             buffer.consume(buffer.size());
-            self->on_client_frame(conn->id, text);
+            self->on_client_frame(conn->id, text, read_at);
         }
         std::erase(self->connections, conn);
         conn->closing = true;
@@ -343,12 +378,17 @@ struct server::impl : std::enable_shared_from_this<impl> {
         self->emit(closed);
     }
 
-    static net::awaitable<void> write_loop(std::shared_ptr<ws_connection> conn) {
+    static net::awaitable<void> write_loop(std::shared_ptr<impl> self,
+                                           std::shared_ptr<ws_connection> conn) {
         for (;;) {
             while (!conn->queue.empty() && !conn->silenced) {
-                auto text = std::move(conn->queue.front());
+                auto out = std::move(conn->queue.front());
                 conn->queue.pop_front();
-                auto [ec, n] = co_await conn->ws.async_write(net::buffer(text), nothrow);
+                if (!out.envelope_id.empty()) {
+                    // Latency is measured from just before the frame is written.
+                    self->sent_at[out.envelope_id] = std::chrono::steady_clock::now();
+                }
+                auto [ec, n] = co_await conn->ws.async_write(net::buffer(out.text), nothrow);
                 if (ec) {
                     co_return;
                 }
@@ -362,7 +402,13 @@ struct server::impl : std::enable_shared_from_this<impl> {
         }
     }
 
-    void on_client_frame(int connection, const std::string& text) {
+    void on_client_frame(int connection,
+                         const std::string& text,
+                         std::chrono::steady_clock::time_point read_at) {
+        if (opts.on_ack) {
+            observe_ack(text, read_at);
+            return;
+        }
         auto j = json::parse(text, nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("envelope_id")) {
             emit({{"event", "frame_received"}, {"connection", connection}, {"text", text}});
@@ -374,24 +420,45 @@ struct server::impl : std::enable_shared_from_this<impl> {
             ack["payload"] = *p;
         }
         if (auto it = sent_at.find(id); it != sent_at.end()) {
-            ack["latency_us"] = std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - it->second)
-                                    .count();
+            ack["latency_us"] =
+                std::chrono::duration_cast<std::chrono::microseconds>(read_at - it->second).count();
             sent_at.erase(it);
         }
         emit(ack);
     }
 
-    // Sends an envelope on `conn`, remembering when, so its ack's latency can be reported.
+    // The benchmark's ack path: no JSON events and no parse of the payload, only the
+    // envelope ID (the first "envelope_id" member: acks put it before the payload).
+    void observe_ack(std::string_view text, std::chrono::steady_clock::time_point read_at) {
+        constexpr std::string_view key = "\"envelope_id\":\"";
+        auto at = text.find(key);
+        if (at == std::string_view::npos) {
+            return;
+        }
+        auto begin = at + key.size();
+        auto end = text.find('"', begin);
+        if (end == std::string_view::npos) {
+            return;
+        }
+        auto it = sent_at.find(std::string(text.substr(begin, end - begin)));
+        if (it == sent_at.end()) {
+            return;
+        }
+        opts.on_ack(it->first, it->second, read_at);
+        sent_at.erase(it);
+    }
+
+    // Sends an envelope on `conn`; the write loop notes when, so its ack's latency can be
+    // reported.
     void send_frame(const std::shared_ptr<ws_connection>& conn, std::string text) {
         auto j = json::parse(text, nullptr, false);
+        std::string id;
         if (!j.is_discarded() && j.is_object() && j.contains("envelope_id") &&
             j["envelope_id"].is_string()) {
-            auto id = j["envelope_id"].get<std::string>();
-            sent_at[id] = std::chrono::steady_clock::now();
+            id = j["envelope_id"].get<std::string>();
             emit({{"event", "envelope_sent"}, {"connection", conn->id}, {"envelope_id", id}});
         }
-        conn->push(std::move(text));
+        conn->push(std::move(text), std::move(id));
     }
 
     std::shared_ptr<ws_connection> pick_connection(const json& op) {
@@ -751,29 +818,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
                 return error("slash_command needs \"text\"");
             }
             auto id = op.value("envelope_id", "sim-env-" + std::to_string(next_envelope++));
-            auto channel = op.value("channel_id", "C0DEMO");
-            auto user = op.value("user_id", "U0DEMO");
-            json payload = {{"token", "sim-verification-token"},
-                            {"team_id", op.value("team_id", "T0SIM")},
-                            {"team_domain", "sandbox"},
-                            {"channel_id", channel},
-                            {"channel_name", op.value("channel_name", "release-demo")},
-                            {"user_id", user},
-                            {"user_name", op.value("user_name", "demo")},
-                            {"command", op.value("command", "/release")},
-                            {"text", op["text"]},
-                            {"api_app_id", "A0SIM"},
-                            {"is_enterprise_install", "false"},
-                            {"response_url", base_url() + "/hooks/commands/T0SIM/" + id},
-                            {"trigger_id", "sim-trigger-" + id}};
-            json envelope = {{"envelope_id", id},
-                             {"type", "slash_commands"},
-                             {"accepts_response_payload", true},
-                             {"payload", payload}};
-            if (op.contains("retry_attempt")) {
-                envelope["retry_attempt"] = op["retry_attempt"];
-                envelope["retry_reason"] = op.value("retry_reason", "timeout");
-            }
+            auto envelope = slash_command_envelope(id, op, base_url());
             deliver(op, dump(envelope));
             return;
         }
@@ -893,7 +938,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
     std::set<std::string> tickets;
     std::vector<std::shared_ptr<ws_connection>> connections;
     std::deque<std::string> waiting;
-    std::map<std::string, std::chrono::steady_clock::time_point> sent_at;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> sent_at;
     std::map<std::string, std::deque<injected_failure>> failures;
     std::map<std::string, std::map<std::string, json>> messages;
     json calls = json::array();
@@ -924,6 +969,10 @@ unsigned short server::port() const {
     return impl_->acceptor.local_endpoint().port();
 }
 
+std::string server::base_url() const {
+    return impl_->base_url();
+}
+
 std::string server::api_url() const {
     return impl_->base_url() + "/api/";
 }
@@ -938,6 +987,18 @@ void server::start() {
 
 void server::control(const nlohmann::json& op) {
     impl_->control(op);
+}
+
+bool server::inject(std::string envelope_id, std::string frame) {
+    if (impl_->connections.empty()) {
+        return false;
+    }
+    impl_->connections.back()->push(std::move(frame), std::move(envelope_id));
+    return true;
+}
+
+int server::open_connections() const {
+    return static_cast<int>(impl_->connections.size());
 }
 
 }  // namespace relbot::sim

@@ -6,24 +6,41 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/certs.hpp"
 
 namespace relbot::sim {
 
+// For the benchmark: told of every ack with the time just before its envelope was written
+// and the time its ack frame was read. When set, acks are not reported as events and their
+// payloads are not parsed, so that the sandbox's own cost stays out of the figures.
+using ack_observer = std::function<void(std::string_view envelope_id,
+                                        std::chrono::steady_clock::time_point sent,
+                                        std::chrono::steady_clock::time_point acked)>;
+
 struct server_options {
     unsigned short port = 0;                  // 0: any free port
     std::vector<std::string> invalid_tokens;  // answered with invalid_auth
     cert_options cert;
+    ack_observer on_ack;  // unset: acks are events
 };
 
 // Receives one event at a time: {"event": "ack", …}. Called on the server's thread.
 using event_sink = std::function<void(const nlohmann::json&)>;
+
+// The Socket Mode envelope Slack sends for a slash command. `op` gives "text" and optionally
+// "channel_id", "user_id", "team_id", "retry_attempt"…; `base_url` is the server's own, for the
+// response_url.
+nlohmann::json slash_command_envelope(const std::string& envelope_id,
+                                      const nlohmann::json& op,
+                                      const std::string& base_url);
 
 class server {
 public:
@@ -34,6 +51,8 @@ public:
     unsigned short port() const;
     // https://localhost:<port>/api/
     std::string api_url() const;
+    // https://localhost:<port>
+    std::string base_url() const;
     // The CA certificate a client must trust.
     const std::string& ca_cert_pem() const;
 
@@ -43,6 +62,11 @@ public:
     // Runs one control operation (see sim/README in sim/main.cpp's --help); unknown ops and
     // bad arguments produce an {"event":"error"} for the sink.
     void control(const nlohmann::json& op);
+
+    // Queues a ready-made envelope frame on the newest connection, without a JSON round
+    // trip (the benchmark's way in). False when no connection is open.
+    bool inject(std::string envelope_id, std::string frame);
+    int open_connections() const;
 
 private:
     struct impl;

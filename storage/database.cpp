@@ -153,8 +153,10 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path) {
     // The busy timeout is kept under Slack's 3-second ack deadline: a command that cannot get
     // the write lock in time is answered with "try again" instead of a late ack.
     constexpr int busy_timeout_ms = 2000;
-    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                                                 busy_timeout_ms);
+    // One connection per process, used by one thread at a time (the store's contract), so
+    // SQLite's own per-call mutexes are not needed.
+    auto db = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, busy_timeout_ms);
     db->exec("PRAGMA journal_mode = WAL");
     // NORMAL in WAL mode: a committed transaction survives a crash of the process (the
     // operating system still has the write); only a power cut can lose the last commits.

@@ -3,7 +3,6 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
 
 #include "checklist/reminders.hpp"
@@ -80,32 +79,91 @@ store::store(const std::string& path) : db_(open_database(path)) {}
 
 store::~store() = default;
 
-store::transaction::transaction(store& s) {
+store::transaction::transaction(store& s, mode m) : store_(s) {
     try {
-        tx_ = std::make_unique<SQLite::Transaction>(*s.db_, SQLite::TransactionBehavior::IMMEDIATE);
+        auto begin = s.prepare(m == mode::write ? "BEGIN IMMEDIATE" : "BEGIN");
+        (*begin).exec();
     } catch (const SQLite::Exception& e) {
         if (e.getErrorCode() == SQLITE_BUSY) {
             throw busy_error();
         }
         throw;
     }
+    open_ = true;
+    s.in_transaction_ = true;
+    try {
+        s.forget_if_changed_elsewhere();
+    } catch (...) {
+        end(false);
+        throw;
+    }
 }
 
-store::transaction::~transaction() = default;
+store::transaction::~transaction() {
+    if (open_) {
+        end(false);
+    }
+}
 
 void store::transaction::commit() {
     try {
-        tx_->commit();
+        auto commit = store_.prepare("COMMIT");
+        (*commit).exec();
     } catch (const SQLite::Exception& e) {
         if (e.getErrorCode() == SQLITE_BUSY) {
             throw busy_error();
         }
         throw;
     }
+    end(true);
+}
+
+void store::transaction::end(bool committed) {
+    if (!committed) {
+        // Nothing to report from a destructor: if the rollback fails, SQLite has already
+        // rolled back (that is when ROLLBACK fails).
+        auto rollback = store_.prepare("ROLLBACK");
+        (*rollback).tryExecuteStep();
+    } else {
+        for (auto& [id, r] : store_.staged_) {
+            store_.remember(std::move(r));
+        }
+    }
+    store_.staged_.clear();
+    store_.in_transaction_ = false;
+    open_ = false;
+}
+
+store::statement_lease::statement_lease(SQLite::Statement& q, bool& in_use)
+    : q_(&q), in_use_(&in_use) {
+    in_use = true;
+}
+
+store::statement_lease::statement_lease(std::unique_ptr<SQLite::Statement> own)
+    : q_(own.get()), own_(std::move(own)) {}
+
+store::statement_lease::~statement_lease() {
+    if (in_use_) {
+        q_->tryReset();
+        *in_use_ = false;
+    }
+}
+
+store::statement_lease store::prepare(const std::string& sql) {
+    auto& slot = statements_[sql];
+    if (!slot.statement) {
+        slot.statement = std::make_unique<SQLite::Statement>(*db_, sql);
+    }
+    if (slot.in_use) {
+        // The same query is still being read further up the stack: use a fresh statement.
+        return statement_lease(std::make_unique<SQLite::Statement>(*db_, sql));
+    }
+    return statement_lease(*slot.statement, slot.in_use);
 }
 
 std::optional<std::string> store::applied_reply(std::string_view key) {
-    SQLite::Statement q(*db_, "SELECT reply FROM applied_envelopes WHERE key = :key");
+    auto q_lease = prepare("SELECT reply FROM applied_envelopes WHERE key = :key");
+    auto& q = *q_lease;
     q.bind(":key", std::string(key));
     if (q.executeStep()) {
         return q.getColumn(0).getString();
@@ -114,9 +172,10 @@ std::optional<std::string> store::applied_reply(std::string_view key) {
 }
 
 void store::record_applied(std::string_view key, std::string_view reply, epoch_seconds now) {
-    SQLite::Statement q(*db_,
-                        "INSERT INTO applied_envelopes (key, applied_at, reply) "
-                        "VALUES (:key, :at, :reply)");
+    auto q_lease = prepare(
+        "INSERT INTO applied_envelopes (key, applied_at, reply) "
+        "VALUES (:key, :at, :reply)");
+    auto& q = *q_lease;
     q.bind(":key", std::string(key));
     q.bind(":at", now);
     q.bind(":reply", std::string(reply));
@@ -124,8 +183,9 @@ void store::record_applied(std::string_view key, std::string_view reply, epoch_s
 }
 
 std::optional<checklist::release> store::active_release(std::string_view channel) {
-    SQLite::Statement q(
-        *db_, "SELECT id FROM releases WHERE channel_id = :channel AND status = 'active'");
+    auto q_lease =
+        prepare("SELECT id FROM releases WHERE channel_id = :channel AND status = 'active'");
+    auto& q = *q_lease;
     q.bind(":channel", std::string(channel));
     if (!q.executeStep()) {
         return std::nullopt;
@@ -134,9 +194,10 @@ std::optional<checklist::release> store::active_release(std::string_view channel
 }
 
 std::optional<checklist::release> store::latest_release(std::string_view channel) {
-    SQLite::Statement q(*db_,
-                        "SELECT id FROM releases WHERE channel_id = :channel "
-                        "ORDER BY started_at DESC, id DESC LIMIT 1");
+    auto q_lease = prepare(
+        "SELECT id FROM releases WHERE channel_id = :channel "
+        "ORDER BY started_at DESC, id DESC LIMIT 1");
+    auto& q = *q_lease;
     q.bind(":channel", std::string(channel));
     if (!q.executeStep()) {
         return std::nullopt;
@@ -146,10 +207,10 @@ std::optional<checklist::release> store::latest_release(std::string_view channel
 
 std::optional<checklist::release> store::release_by_version(std::string_view channel,
                                                             std::string_view version) {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "SELECT id FROM releases WHERE channel_id = :channel AND version = :version "
         "ORDER BY started_at DESC, id DESC LIMIT 1");
+    auto& q = *q_lease;
     q.bind(":channel", std::string(channel));
     q.bind(":version", std::string(version));
     if (!q.executeStep()) {
@@ -159,10 +220,55 @@ std::optional<checklist::release> store::release_by_version(std::string_view cha
 }
 
 std::optional<checklist::release> store::load_release(std::int64_t id) {
-    SQLite::Statement q(*db_,
-                        "SELECT id, channel_id, version, template_name, manager_id, status, "
-                        "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
-                        "handoff_accepted_at FROM releases WHERE id = :id");
+    if (auto staged = staged_.find(id); staged != staged_.end()) {
+        return staged->second;
+    }
+    if (!in_transaction_) {
+        forget_if_changed_elsewhere();
+    }
+    if (auto cached = releases_.find(id); cached != releases_.end()) {
+        return cached->second;
+    }
+    auto r = read_release(id);
+    if (r && in_transaction_) {
+        // What this transaction sees is kept only if it commits.
+        stage(*r);
+    } else if (r) {
+        remember(*r);
+    }
+    return r;
+}
+
+void store::forget_if_changed_elsewhere() {
+    auto q_lease = prepare("PRAGMA data_version");
+    auto& q = *q_lease;
+    q.executeStep();
+    auto version = q.getColumn(0).getInt64();
+    if (version != data_version_) {
+        // Another connection committed since we last looked: what we remember may be old.
+        releases_.clear();
+        data_version_ = version;
+    }
+}
+
+void store::stage(const checklist::release& r) {
+    staged_.insert_or_assign(r.id, r);
+}
+
+void store::remember(checklist::release r) {
+    if (releases_.size() >= max_cached_releases) {
+        releases_.clear();
+    }
+    auto id = r.id;
+    releases_.insert_or_assign(id, std::move(r));
+}
+
+std::optional<checklist::release> store::read_release(std::int64_t id) {
+    auto q_lease = prepare(
+        "SELECT id, channel_id, version, template_name, manager_id, status, "
+        "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
+        "handoff_accepted_at FROM releases WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":id", id);
     if (!q.executeStep()) {
         return std::nullopt;
@@ -183,9 +289,10 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
     r.handoff_at = optional_int(q.getColumn(11));
     r.handoff_accepted_at = optional_int(q.getColumn(12));
 
-    SQLite::Statement ph(*db_,
-                         "SELECT position, title, window_min_s, window_max_s, entered_at "
-                         "FROM phases WHERE release_id = :id ORDER BY position");
+    auto ph_lease = prepare(
+        "SELECT position, title, window_min_s, window_max_s, entered_at "
+        "FROM phases WHERE release_id = :id ORDER BY position");
+    auto& ph = *ph_lease;
     ph.bind(":id", r.id);
     while (ph.executeStep()) {
         checklist::phase p;
@@ -199,10 +306,11 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
         r.phases.push_back(std::move(p));
     }
 
-    SQLite::Statement it(*db_,
-                         "SELECT id, phase, position, slug, title, description, state, "
-                         "state_note, owner_id, due_at FROM items WHERE release_id = :id "
-                         "ORDER BY phase, position");
+    auto it_lease = prepare(
+        "SELECT id, phase, position, slug, title, description, state, "
+        "state_note, owner_id, due_at FROM items WHERE release_id = :id "
+        "ORDER BY phase, position");
+    auto& it = *it_lease;
     it.bind(":id", r.id);
     while (it.executeStep()) {
         checklist::item i;
@@ -226,13 +334,13 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
 }
 
 std::vector<release_summary> store::list_releases(std::string_view channel, int limit) {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "SELECT r.id, r.version, r.status, r.manager_id, r.current_phase, "
         "(SELECT COUNT(*) FROM phases p WHERE p.release_id = r.id), "
         "(SELECT title FROM phases p WHERE p.release_id = r.id AND p.position = r.current_phase), "
         "r.started_at, r.ended_at FROM releases r WHERE r.channel_id = :channel "
         "ORDER BY r.started_at DESC, r.id DESC LIMIT :limit");
+    auto& q = *q_lease;
     q.bind(":channel", std::string(channel));
     q.bind(":limit", limit);
     std::vector<release_summary> out;
@@ -258,11 +366,11 @@ std::int64_t store::save(const checklist::release& r,
                          std::string_view actor,
                          epoch_seconds now) {
     if (log.release) {
-        SQLite::Statement q(
-            *db_,
+        auto q_lease = prepare(
             "UPDATE releases SET manager_id = :manager, status = :status, "
             "current_phase = :phase, ended_at = :ended, oncall_id = :oncall, "
             "pm_id = :pm, handoff_at = :handoff, handoff_accepted_at = :accepted WHERE id = :id");
+        auto& q = *q_lease;
         q.bind(":manager", r.manager);
         q.bind(":status", std::string(checklist::to_string(r.status)));
         q.bind(":phase", r.current_phase);
@@ -276,9 +384,10 @@ std::int64_t store::save(const checklist::release& r,
     }
     for (auto index : log.phases) {
         const auto& p = r.phases.at(index);
-        SQLite::Statement q(*db_,
-                            "UPDATE phases SET entered_at = :entered WHERE release_id = :id AND "
-                            "position = :position");
+        auto q_lease = prepare(
+            "UPDATE phases SET entered_at = :entered WHERE release_id = :id AND "
+            "position = :position");
+        auto& q = *q_lease;
         bind_optional(q, ":entered", p.entered_at);
         q.bind(":id", r.id);
         q.bind(":position", p.position);
@@ -286,10 +395,10 @@ std::int64_t store::save(const checklist::release& r,
     }
     for (const auto& pos : log.items) {
         const auto& i = r.phases.at(pos.phase).items.at(pos.index);
-        SQLite::Statement q(
-            *db_,
+        auto q_lease = prepare(
             "UPDATE items SET state = :state, state_note = :note, owner_id = :owner, "
             "due_at = :due, updated_at = :now WHERE id = :id");
+        auto& q = *q_lease;
         q.bind(":state", std::string(checklist::to_string(i.state)));
         q.bind(":note", i.state_note);
         q.bind(":owner", i.owner);
@@ -300,10 +409,14 @@ std::int64_t store::save(const checklist::release& r,
     }
     if (!log.empty()) {
         // The living status message is now behind; the notifier catches it up.
-        SQLite::Statement v(
-            *db_, "UPDATE releases SET status_version = status_version + 1 WHERE id = :id");
+        auto v_lease =
+            prepare("UPDATE releases SET status_version = status_version + 1 WHERE id = :id");
+        auto& v = *v_lease;
         v.bind(":id", r.id);
         v.exec();
+    }
+    if (log.release || !log.phases.empty() || !log.items.empty()) {
+        stage(r);
     }
     std::int64_t last = 0;
     for (const auto& e : log.events) {
@@ -314,12 +427,12 @@ std::int64_t store::save(const checklist::release& r,
 }
 
 void store::insert_release(checklist::release& r) {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "INSERT INTO releases (channel_id, version, template_name, manager_id, "
         "status, current_phase, started_at, ended_at, status_version, status_sent_version) "
         "VALUES (:channel, :version, :template, :manager, :status, :phase, :started, :ended, 1, "
         "1)");
+    auto& q = *q_lease;
     q.bind(":channel", r.channel);
     q.bind(":version", r.version);
     q.bind(":template", r.template_name);
@@ -338,15 +451,17 @@ void store::insert_release(checklist::release& r) {
     }
     r.id = db_->getLastInsertRowid();
 
-    SQLite::Statement ph(*db_,
-                         "INSERT INTO phases (release_id, position, title, window_min_s, "
-                         "window_max_s, entered_at) VALUES (:release, :position, :title, :min, "
-                         ":max, :entered)");
-    SQLite::Statement it(*db_,
-                         "INSERT INTO items (release_id, phase, position, slug, title, "
-                         "description, state, state_note, owner_id, due_at, updated_at) VALUES "
-                         "(:release, :phase, :position, :slug, :title, :description, :state, "
-                         ":note, :owner, :due, :updated)");
+    auto ph_lease = prepare(
+        "INSERT INTO phases (release_id, position, title, window_min_s, "
+        "window_max_s, entered_at) VALUES (:release, :position, :title, :min, "
+        ":max, :entered)");
+    auto& ph = *ph_lease;
+    auto it_lease = prepare(
+        "INSERT INTO items (release_id, phase, position, slug, title, "
+        "description, state, state_note, owner_id, due_at, updated_at) VALUES "
+        "(:release, :phase, :position, :slug, :title, :description, :state, "
+        ":note, :owner, :due, :updated)");
+    auto& it = *it_lease;
     for (auto& p : r.phases) {
         ph.reset();
         ph.clearBindings();
@@ -380,10 +495,11 @@ void store::insert_release(checklist::release& r) {
 }
 
 std::int64_t store::append_audit(const audit_entry& e) {
-    SQLite::Statement q(*db_,
-                        "INSERT INTO audit (release_id, at, actor_id, action, item_id, "
-                        "from_state, to_state, note) VALUES (:release, :at, :actor, :action, "
-                        ":item, :from, :to, :note)");
+    auto q_lease = prepare(
+        "INSERT INTO audit (release_id, at, actor_id, action, item_id, "
+        "from_state, to_state, note) VALUES (:release, :at, :actor, :action, "
+        ":item, :from, :to, :note)");
+    auto& q = *q_lease;
     q.bind(":release", e.release_id);
     q.bind(":at", e.at);
     q.bind(":actor", e.actor);
@@ -397,9 +513,10 @@ std::int64_t store::append_audit(const audit_entry& e) {
 }
 
 std::vector<audit_entry> store::audit_for(std::int64_t release_id) {
-    SQLite::Statement q(*db_,
-                        "SELECT release_id, at, actor_id, action, item_id, from_state, "
-                        "to_state, note FROM audit WHERE release_id = :release ORDER BY id");
+    auto q_lease = prepare(
+        "SELECT release_id, at, actor_id, action, item_id, from_state, "
+        "to_state, note FROM audit WHERE release_id = :release ORDER BY id");
+    auto& q = *q_lease;
     q.bind(":release", release_id);
     std::vector<audit_entry> out;
     while (q.executeStep()) {
@@ -412,11 +529,11 @@ std::vector<audit_entry> store::audit_for(std::int64_t release_id) {
 }
 
 bool store::enqueue(const outbound_message& m, epoch_seconds now) {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, "
         "created_at, kind) VALUES (:key, :release, :channel, :method, :body, :now, :kind) "
         "ON CONFLICT (dedupe_key) DO NOTHING");
+    auto& q = *q_lease;
     q.bind(":kind", m.kind);
     q.bind(":key", m.dedupe_key);
     bind_optional(q, ":release", m.release_id);
@@ -428,9 +545,10 @@ bool store::enqueue(const outbound_message& m, epoch_seconds now) {
 }
 
 std::vector<outbox_row> store::due_outbox(epoch_seconds now, int limit) {
-    SQLite::Statement q(*db_, std::string("SELECT ") + outbox_columns +
-                                  " FROM outbox WHERE state IN ('pending', 'sending') AND "
-                                  "not_before <= :now ORDER BY id LIMIT :limit");
+    auto q_lease = prepare(std::string("SELECT ") + outbox_columns +
+                           " FROM outbox WHERE state IN ('pending', 'sending') AND "
+                           "not_before <= :now ORDER BY id LIMIT :limit");
+    auto& q = *q_lease;
     q.bind(":now", now);
     q.bind(":limit", limit);
     std::vector<outbox_row> out;
@@ -441,8 +559,9 @@ std::vector<outbox_row> store::due_outbox(epoch_seconds now, int limit) {
 }
 
 std::optional<epoch_seconds> store::next_outbox_due() {
-    SQLite::Statement q(*db_,
-                        "SELECT MIN(not_before) FROM outbox WHERE state IN ('pending', 'sending')");
+    auto q_lease =
+        prepare("SELECT MIN(not_before) FROM outbox WHERE state IN ('pending', 'sending')");
+    auto& q = *q_lease;
     if (q.executeStep()) {
         return optional_int(q.getColumn(0));
     }
@@ -450,17 +569,19 @@ std::optional<epoch_seconds> store::next_outbox_due() {
 }
 
 void store::mark_sending(std::int64_t id) {
-    SQLite::Statement q(*db_,
-                        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-                        "WHERE id = :id");
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+        "WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":id", id);
     q.exec();
 }
 
 void store::mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) {
-    SQLite::Statement q(*db_,
-                        "UPDATE outbox SET state = 'sent', ts = :ts, sent_at = :now, error = '' "
-                        "WHERE id = :id");
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'sent', ts = :ts, sent_at = :now, error = '' "
+        "WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":id", id);
     q.bind(":ts", std::string(ts));
     q.bind(":now", now);
@@ -468,16 +589,18 @@ void store::mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) {
 }
 
 void store::mark_failed(std::int64_t id, std::string_view error) {
-    SQLite::Statement q(*db_, "UPDATE outbox SET state = 'failed', error = :error WHERE id = :id");
+    auto q_lease = prepare("UPDATE outbox SET state = 'failed', error = :error WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":id", id);
     q.bind(":error", std::string(error));
     q.exec();
 }
 
 void store::defer(std::int64_t id, epoch_seconds not_before, std::string_view error) {
-    SQLite::Statement q(*db_,
-                        "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error "
-                        "WHERE id = :id");
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error "
+        "WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":id", id);
     q.bind(":nb", not_before);
     q.bind(":error", std::string(error));
@@ -485,8 +608,9 @@ void store::defer(std::int64_t id, epoch_seconds not_before, std::string_view er
 }
 
 std::vector<outbox_row> store::outbox_for_release(std::int64_t release_id) {
-    SQLite::Statement q(*db_, std::string("SELECT ") + outbox_columns +
-                                  " FROM outbox WHERE release_id = :release ORDER BY id");
+    auto q_lease = prepare(std::string("SELECT ") + outbox_columns +
+                           " FROM outbox WHERE release_id = :release ORDER BY id");
+    auto& q = *q_lease;
     q.bind(":release", release_id);
     std::vector<outbox_row> out;
     while (q.executeStep()) {
@@ -500,10 +624,10 @@ std::vector<outbox_row> store::outbox_for_release(std::int64_t release_id) {
 namespace relbot::storage {
 
 std::vector<outbox_row> store::channel_heads() {
-    SQLite::Statement q(*db_,
-                        std::string("SELECT ") + outbox_columns +
-                            " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state IN "
-                            "('pending', 'sending') GROUP BY channel_id) ORDER BY id");
+    auto q_lease = prepare(std::string("SELECT ") + outbox_columns +
+                           " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state IN "
+                           "('pending', 'sending') GROUP BY channel_id) ORDER BY id");
+    auto& q = *q_lease;
     std::vector<outbox_row> out;
     while (q.executeStep()) {
         out.push_back(read_outbox_row(q));
@@ -512,8 +636,9 @@ std::vector<outbox_row> store::channel_heads() {
 }
 
 std::vector<outbox_row> store::rows_sending() {
-    SQLite::Statement q(*db_, std::string("SELECT ") + outbox_columns +
-                                  " FROM outbox WHERE state = 'sending' ORDER BY id");
+    auto q_lease = prepare(std::string("SELECT ") + outbox_columns +
+                           " FROM outbox WHERE state = 'sending' ORDER BY id");
+    auto& q = *q_lease;
     std::vector<outbox_row> out;
     while (q.executeStep()) {
         out.push_back(read_outbox_row(q));
@@ -522,7 +647,8 @@ std::vector<outbox_row> store::rows_sending() {
 }
 
 std::optional<std::string> store::dm_channel(std::string_view user) {
-    SQLite::Statement q(*db_, "SELECT channel_id FROM dm_channels WHERE user_id = :user");
+    auto q_lease = prepare("SELECT channel_id FROM dm_channels WHERE user_id = :user");
+    auto& q = *q_lease;
     q.bind(":user", std::string(user));
     if (q.executeStep()) {
         return q.getColumn(0).getString();
@@ -531,19 +657,20 @@ std::optional<std::string> store::dm_channel(std::string_view user) {
 }
 
 void store::remember_dm_channel(std::string_view user, std::string_view channel) {
-    SQLite::Statement q(*db_,
-                        "INSERT INTO dm_channels (user_id, channel_id) VALUES (:user, :channel) "
-                        "ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id");
+    auto q_lease = prepare(
+        "INSERT INTO dm_channels (user_id, channel_id) VALUES (:user, :channel) "
+        "ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id");
+    auto& q = *q_lease;
     q.bind(":user", std::string(user));
     q.bind(":channel", std::string(channel));
     q.exec();
 }
 
 std::vector<status_job> store::status_jobs() {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "SELECT id, channel_id, status_ts, status_version, status_updated_ms FROM releases "
         "WHERE status_version > status_sent_version ORDER BY id");
+    auto& q = *q_lease;
     std::vector<status_job> out;
     while (q.executeStep()) {
         out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
@@ -557,10 +684,10 @@ void store::status_sent(std::int64_t release_id,
                         std::string_view ts,
                         std::int64_t version,
                         std::int64_t now_ms) {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "UPDATE releases SET status_ts = :ts, status_sent_version = MAX(status_sent_version, "
         ":version), status_updated_ms = :now WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":ts", std::string(ts));
     q.bind(":version", version);
     q.bind(":now", now_ms);
@@ -571,8 +698,9 @@ void store::status_sent(std::int64_t release_id,
 void store::status_lost(std::int64_t release_id,
                         const outbound_message& repost,
                         epoch_seconds now) {
-    SQLite::Transaction tx(*db_);
-    SQLite::Statement q(*db_, "UPDATE releases SET status_ts = '' WHERE id = :id");
+    transaction tx(*this);
+    auto q_lease = prepare("UPDATE releases SET status_ts = '' WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":id", release_id);
     q.exec();
     enqueue(repost, now);
@@ -584,8 +712,7 @@ void store::status_lost(std::int64_t release_id,
 namespace relbot::storage {
 
 std::vector<reminder_candidate> store::reminder_candidates() {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "SELECT r.id, i.id, r.channel_id, r.version, r.manager_id, i.owner_id, i.phase, "
         "i.position, "
         "i.title, (SELECT title FROM phases p WHERE p.release_id = r.id AND p.position = "
@@ -597,6 +724,7 @@ std::vector<reminder_candidate> store::reminder_candidates() {
         "FROM items i JOIN releases r ON r.id = i.release_id "
         "WHERE r.status = 'active' AND i.owner_id <> '' AND i.due_at IS NOT NULL "
         "AND i.state IN ('open', 'blocked') ORDER BY i.due_at");
+    auto& q = *q_lease;
     std::vector<reminder_candidate> out;
     while (q.executeStep()) {
         reminder_candidate c;
@@ -624,10 +752,10 @@ void store::record_reminder(std::int64_t item_id,
                             epoch_seconds due_at,
                             std::int64_t slot,
                             epoch_seconds now) {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "INSERT INTO reminders (item_id, due_at, slot, sent_at) VALUES (:item, :due, :slot, :now) "
         "ON CONFLICT DO NOTHING");
+    auto& q = *q_lease;
     q.bind(":item", item_id);
     q.bind(":due", due_at);
     q.bind(":slot", slot);
@@ -636,7 +764,8 @@ void store::record_reminder(std::int64_t item_id,
 }
 
 void store::mark_escalated(std::int64_t item_id, epoch_seconds now) {
-    SQLite::Statement q(*db_, "UPDATE items SET escalated_at = :now WHERE id = :id");
+    auto q_lease = prepare("UPDATE items SET escalated_at = :now WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":now", now);
     q.bind(":id", item_id);
     q.exec();
@@ -647,12 +776,12 @@ void store::mark_escalated(std::int64_t item_id, epoch_seconds now) {
 namespace relbot::storage {
 
 std::vector<std::int64_t> store::timed_releases() {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "SELECT r.id FROM releases r JOIN phases p ON p.release_id = r.id AND p.position = "
         "r.current_phase WHERE r.status = 'active' AND ((p.window_min_s IS NOT NULL AND "
         "p.entered_at IS NOT NULL) OR (r.handoff_at IS NOT NULL AND r.handoff_accepted_at IS "
         "NULL))");
+    auto& q = *q_lease;
     std::vector<std::int64_t> out;
     while (q.executeStep()) {
         out.push_back(q.getColumn(0).getInt64());
@@ -665,12 +794,12 @@ std::vector<std::int64_t> store::timed_releases() {
 namespace relbot::storage {
 
 std::vector<std::string> store::owners_needing_time_zone(epoch_seconds now, epoch_seconds max_age) {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "SELECT DISTINCT i.owner_id FROM items i JOIN releases r ON r.id = i.release_id "
         "LEFT JOIN users u ON u.user_id = i.owner_id WHERE r.status = 'active' AND "
         "i.owner_id <> '' AND i.due_at IS NOT NULL AND i.state IN ('open', 'blocked') AND "
         "(u.user_id IS NULL OR u.fetched_at < :stale)");
+    auto& q = *q_lease;
     q.bind(":stale", now - max_age);
     std::vector<std::string> out;
     while (q.executeStep()) {
@@ -680,7 +809,8 @@ std::vector<std::string> store::owners_needing_time_zone(epoch_seconds now, epoc
 }
 
 std::optional<int> store::time_zone_offset(std::string_view user) {
-    SQLite::Statement q(*db_, "SELECT tz_offset FROM users WHERE user_id = :user");
+    auto q_lease = prepare("SELECT tz_offset FROM users WHERE user_id = :user");
+    auto& q = *q_lease;
     q.bind(":user", std::string(user));
     if (q.executeStep()) {
         return q.getColumn(0).getInt();
@@ -689,11 +819,11 @@ std::optional<int> store::time_zone_offset(std::string_view user) {
 }
 
 void store::remember_time_zone(std::string_view user, int offset_s, epoch_seconds now) {
-    SQLite::Statement q(
-        *db_,
+    auto q_lease = prepare(
         "INSERT INTO users (user_id, tz_offset, fetched_at) VALUES (:user, :tz, :now) "
         "ON CONFLICT (user_id) DO UPDATE SET tz_offset = excluded.tz_offset, "
         "fetched_at = excluded.fetched_at");
+    auto& q = *q_lease;
     q.bind(":user", std::string(user));
     q.bind(":tz", offset_s);
     q.bind(":now", now);
@@ -705,7 +835,8 @@ void store::remember_time_zone(std::string_view user, int offset_s, epoch_second
 namespace relbot::storage {
 
 std::string store::status_ts(std::int64_t release_id) {
-    SQLite::Statement q(*db_, "SELECT status_ts FROM releases WHERE id = :id");
+    auto q_lease = prepare("SELECT status_ts FROM releases WHERE id = :id");
+    auto& q = *q_lease;
     q.bind(":id", release_id);
     return q.executeStep() ? q.getColumn(0).getString() : std::string();
 }
@@ -715,7 +846,8 @@ std::string store::status_ts(std::int64_t release_id) {
 namespace relbot::storage {
 
 int store::forget_applied_before(epoch_seconds before) {
-    SQLite::Statement q(*db_, "DELETE FROM applied_envelopes WHERE applied_at < :before");
+    auto q_lease = prepare("DELETE FROM applied_envelopes WHERE applied_at < :before");
+    auto& q = *q_lease;
     q.bind(":before", before);
     return q.exec();
 }

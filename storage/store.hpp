@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "checklist/release.hpp"
@@ -14,7 +15,7 @@
 
 namespace SQLite {
 class Database;
-class Transaction;
+class Statement;
 }  // namespace SQLite
 
 namespace relbot::storage {
@@ -109,17 +110,23 @@ public:
     store(const store&) = delete;
     store& operator=(const store&) = delete;
 
-    // A write transaction (BEGIN IMMEDIATE). Rolls back on destruction unless committed.
+    // A transaction: `write` takes the write lock at once (BEGIN IMMEDIATE), so a busy
+    // database is found before anything is done; `read` is a snapshot that never waits for
+    // a writer (WAL). Rolls back on destruction unless committed.
     class transaction {
     public:
-        explicit transaction(store& s);
+        enum class mode { read, write };
+        explicit transaction(store& s, mode m = mode::write);
         ~transaction();
         transaction(const transaction&) = delete;
         transaction& operator=(const transaction&) = delete;
         void commit();
 
     private:
-        std::unique_ptr<SQLite::Transaction> tx_;
+        void end(bool committed);
+
+        store& store_;
+        bool open_ = false;
     };
 
     // --- applied envelopes: what makes a redelivery harmless ----------------------------
@@ -206,7 +213,50 @@ public:
     void status_lost(std::int64_t release_id, const outbound_message& repost, epoch_seconds now);
 
 private:
+    // A statement from the cache, reset when the lease ends, so that no statement keeps a
+    // read open between uses. Prepared once per SQL text and reused: parsing SQL cost more
+    // than running it.
+    class statement_lease {
+    public:
+        statement_lease(SQLite::Statement& q, bool& in_use);
+        explicit statement_lease(std::unique_ptr<SQLite::Statement> own);
+        ~statement_lease();
+        statement_lease(const statement_lease&) = delete;
+        statement_lease& operator=(const statement_lease&) = delete;
+        SQLite::Statement& operator*() const { return *q_; }
+
+    private:
+        SQLite::Statement* q_;
+        bool* in_use_ = nullptr;
+        std::unique_ptr<SQLite::Statement> own_;  // when the cached one was already leased
+    };
+    statement_lease prepare(const std::string& sql);
+
+    std::optional<checklist::release> read_release(std::int64_t id);
+    // Remembers a release read or written in the open transaction (kept if it commits).
+    void stage(const checklist::release& r);
+    // Remembers a committed release.
+    void remember(checklist::release r);
+    // Forgets the remembered releases if another connection has committed since.
+    void forget_if_changed_elsewhere();
+
     std::unique_ptr<SQLite::Database> db_;
+    struct cached_statement {
+        std::unique_ptr<SQLite::Statement> statement;
+        bool in_use = false;
+    };
+    std::unordered_map<std::string, cached_statement> statements_;
+
+    // Releases as committed, so that a read does not go to SQLite every time. What a
+    // transaction reads or saves is staged and kept only when it commits; every change to a
+    // release, its phases or its items goes through save(), which stages the new state. A
+    // commit by another connection (PRAGMA data_version) forgets everything. Bounded: cleared
+    // when it reaches the limit.
+    static constexpr std::size_t max_cached_releases = 256;
+    std::unordered_map<std::int64_t, checklist::release> releases_;
+    std::unordered_map<std::int64_t, checklist::release> staged_;
+    bool in_transaction_ = false;
+    std::int64_t data_version_ = -1;
 };
 
 // Thrown when the database stays locked by another process past the busy timeout; nothing

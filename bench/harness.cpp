@@ -1,0 +1,311 @@
+#include "bench/harness.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <stdexcept>
+
+namespace relbot::bench {
+
+namespace net = boost::asio;
+using json = nlohmann::json;
+
+// --- child ----------------------------------------------------------------------------------
+
+child::child(const std::vector<std::string>& argv,
+             const std::map<std::string, std::string>& env,
+             const std::string& log_path) {
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    std::vector<std::string> env_lines;
+    for (const auto& [k, v] : env) {
+        env_lines.push_back(k + "=" + v);
+    }
+    std::vector<char*> envp;
+    for (auto& line : env_lines) {
+        envp.push_back(line.data());
+    }
+    envp.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    started_ = clock::now();
+    int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+    }
+}
+
+child::~child() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+}
+
+int child::stop(std::chrono::milliseconds within) {
+    if (pid_ <= 0) {
+        return -1;
+    }
+    ::kill(pid_, SIGTERM);
+    auto until = clock::now() + within;
+    int status = 0;
+    for (;;) {
+        pid_t r = ::waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            break;
+        }
+        if (clock::now() > until) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &status, 0);
+            break;
+        }
+        // A benchmark may poll: nothing here is a test, and exit has no event to wait on.
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+memory_kib memory_of(pid_t pid) {
+    memory_kib m;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string key;
+        long value = 0;
+        fields >> key >> value;
+        if (key == "VmRSS:") {
+            m.rss = value;
+        } else if (key == "VmHWM:") {
+            m.hwm = value;
+        }
+    }
+    return m;
+}
+
+double run_figures::acks_per_second() const {
+    auto seconds = std::chrono::duration<double>(last_ack - first_sent).count();
+    return seconds > 0 ? static_cast<double>(latency_us.size()) / seconds : 0;
+}
+
+// --- slack ----------------------------------------------------------------------------------
+
+slack::slack(const std::string& work_dir) : ca_file_(work_dir + "/sim-ca.pem") {
+    sim::server_options options;
+    options.on_ack = [this](std::string_view, clock::time_point sent, clock::time_point acked) {
+        on_ack(sent, acked);
+    };
+    server_ = std::make_unique<sim::server>(ioc_, std::move(options),
+                                            [this](const json& event) { on_event(event); });
+    std::ofstream(ca_file_) << server_->ca_cert_pem();
+    server_->start();
+    thread_ = std::thread([this] {
+        auto work = net::make_work_guard(ioc_);
+        ioc_.run();
+    });
+}
+
+slack::~slack() {
+    ioc_.stop();
+    thread_.join();
+    // The server's coroutines are destroyed with the io_context, after the thread is gone.
+}
+
+std::map<std::string, std::string> slack::bot_environment() const {
+    std::map<std::string, std::string> env;
+    env["SLACK_APP_TOKEN"] = "xapp-1-A0SIM-1-benchtoken";
+    env["SLACK_BOT_TOKEN"] = "xoxb-bench-bot-token";
+    env["SLACK_API_URL"] = server_->api_url();
+    env["SSL_CERT_FILE"] = ca_file_;
+    env["RELBOT_CONNECTIONS"] = "1";
+    if (const char* path = std::getenv("PATH")) {
+        env["PATH"] = path;
+    }
+    return env;
+}
+
+void slack::on_event(const json& event) {
+    auto name = event.value("event", "");
+    std::lock_guard lock(mutex_);
+    if (name == "hello_sent") {
+        ++hellos_;
+        last_hello_ = clock::now();
+        changed_.notify_all();
+    } else if (name == "api_call" || name == "response_url_post") {
+        last_api_call_ = clock::now();
+    }
+}
+
+void slack::on_ack(clock::time_point sent, clock::time_point acked) {
+    std::lock_guard lock(mutex_);
+    if (current_.latency_us.empty() || sent < current_.first_sent) {
+        current_.first_sent = sent;
+    }
+    current_.last_ack = std::max(current_.last_ack, acked);
+    current_.latency_us.push_back(std::chrono::duration<double, std::micro>(acked - sent).count());
+    if (current_.latency_us.size() >= expected_) {
+        changed_.notify_all();
+    }
+}
+
+int slack::hellos() const {
+    std::lock_guard lock(mutex_);
+    return hellos_;
+}
+
+std::optional<clock::time_point> slack::wait_hello(int seen, std::chrono::milliseconds within) {
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, within, [&] { return hellos_ > seen; })) {
+        return std::nullopt;
+    }
+    return last_hello_;
+}
+
+void slack::wait_api_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds within) {
+    auto until = clock::now() + within;
+    std::unique_lock lock(mutex_);
+    while (clock::now() < until && clock::now() - last_api_call_ < quiet) {
+        auto next = std::min(until, last_api_call_ + quiet);
+        changed_.wait_until(lock, next);
+    }
+}
+
+bool slack::wait_connected(std::chrono::milliseconds within) {
+    auto until = clock::now() + within;
+    for (;;) {
+        std::promise<int> open;
+        auto result = open.get_future();
+        net::post(ioc_, [&] { open.set_value(server_->open_connections()); });
+        if (result.get() > 0) {
+            return true;
+        }
+        if (clock::now() > until) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+namespace {
+
+// Sends frames[i] at start + i / per_second, on the server's thread.
+struct pacer : std::enable_shared_from_this<pacer> {
+    pacer(net::io_context& ioc,
+          sim::server& server,
+          const std::vector<std::pair<std::string, std::string>>& frames,
+          double per_second)
+        : timer(ioc), server(server), frames(frames), period(1.0 / per_second) {}
+
+    void start() {
+        begin = clock::now();
+        next();
+    }
+
+    void next() {
+        if (index == frames.size()) {
+            return;
+        }
+        auto at = begin + std::chrono::duration_cast<clock::duration>(
+                              std::chrono::duration<double>(period * static_cast<double>(index)));
+        timer.expires_at(at);
+        timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec) {
+                return;
+            }
+            const auto& [id, text] = self->frames[self->index++];
+            self->server.inject(id, text);
+            self->next();
+        });
+    }
+
+    net::steady_timer timer;
+    sim::server& server;
+    const std::vector<std::pair<std::string, std::string>>& frames;
+    double period;
+    std::size_t index = 0;
+    clock::time_point begin;
+};
+
+}  // namespace
+
+std::optional<run_figures> slack::play(
+    const std::vector<std::pair<std::string, std::string>>& frames,
+    double per_second,
+    std::chrono::milliseconds within) {
+    {
+        std::lock_guard lock(mutex_);
+        current_ = {};
+        current_.latency_us.reserve(frames.size());
+        expected_ = frames.size();
+    }
+    if (per_second > 0) {
+        auto p = std::make_shared<pacer>(ioc_, *server_, frames, per_second);
+        net::post(ioc_, [p] { p->start(); });
+    } else {
+        net::post(ioc_, [&] {
+            for (const auto& [id, text] : frames) {
+                server_->inject(id, text);
+            }
+        });
+    }
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, within, [&] { return current_.latency_us.size() >= expected_; })) {
+        return std::nullopt;
+    }
+    return current_;
+}
+
+std::pair<std::string, std::string> slash_frame(const slack& s,
+                                                const std::string& envelope_id,
+                                                const std::string& text,
+                                                const std::string& channel,
+                                                const std::string& user) {
+    json op = {{"text", text}, {"channel_id", channel}, {"user_id", user}};
+    return {envelope_id, sim::slash_command_envelope(envelope_id, op, s.base_url()).dump()};
+}
+
+// --- arithmetic -----------------------------------------------------------------------------
+
+double quantile(std::vector<double> sample, double q) {
+    if (sample.empty()) {
+        return 0;
+    }
+    std::sort(sample.begin(), sample.end());
+    auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sample.size())));
+    return sample[std::clamp<std::size_t>(rank, 1, sample.size()) - 1];
+}
+
+double median(std::vector<double> sample) {
+    return quantile(std::move(sample), 0.5);
+}
+
+std::string fixed(double value, int decimals) {
+    std::ostringstream out;
+    out.setf(std::ios::fixed);
+    out.precision(decimals);
+    out << value;
+    return out.str();
+}
+
+}  // namespace relbot::bench

@@ -1,0 +1,119 @@
+// The benchmarks' harness: relbot-sim's server in this process (playing Slack, timing every
+// ack on its own side), child processes whose output goes to a file, /proc memory figures,
+// and the arithmetic of percentiles and medians. Benchmarks print figures; they assert nothing.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sim/server.hpp"
+
+namespace relbot::bench {
+
+using clock = std::chrono::steady_clock;
+
+// A child process with stdout and stderr appended to `log_path`.
+class child {
+public:
+    child(const std::vector<std::string>& argv,
+          const std::map<std::string, std::string>& env,
+          const std::string& log_path);
+    ~child();  // SIGKILL if still running
+    child(const child&) = delete;
+    child& operator=(const child&) = delete;
+
+    pid_t pid() const { return pid_; }
+    clock::time_point started() const { return started_; }
+    // SIGTERM, then waits up to `within` for the exit; SIGKILL after that. The exit status.
+    int stop(std::chrono::milliseconds within = std::chrono::seconds(10));
+
+private:
+    pid_t pid_ = -1;
+    clock::time_point started_;
+};
+
+// VmRSS and VmHWM of a process, in KiB (0 if unreadable).
+struct memory_kib {
+    long rss = 0;
+    long hwm = 0;
+};
+memory_kib memory_of(pid_t pid);
+
+// One stream or burst: what the sandbox saw.
+struct run_figures {
+    std::vector<double> latency_us;  // one per ack, in the order the acks arrived
+    clock::time_point first_sent{};
+    clock::time_point last_ack{};
+    double acks_per_second() const;
+};
+
+// relbot-sim's server on its own thread, with the ack observer installed.
+class slack {
+public:
+    explicit slack(const std::string& work_dir);
+    ~slack();
+
+    const std::string& ca_file() const { return ca_file_; }
+    std::string api_url() const { return server_->api_url(); }
+    std::string base_url() const { return server_->base_url(); }
+
+    // The environment a bot needs to reach this sandbox (tokens, URL, CA).
+    std::map<std::string, std::string> bot_environment() const;
+
+    // Number of `hello`s the sandbox has written so far, and when it wrote the last one.
+    int hellos() const;
+    // Waits until more than `seen` hellos were written; the time of the newest one.
+    std::optional<clock::time_point> wait_hello(int seen, std::chrono::milliseconds within);
+    // Waits until no Web API call has arrived for `quiet` (at most `within`).
+    void wait_api_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds within);
+    // Waits until the newest connection is open (and has said hello).
+    bool wait_connected(std::chrono::milliseconds within);
+
+    // Sends `frames` (envelope id, frame text) at `per_second` (0: all at once, a burst) on the
+    // newest connection and waits for every ack. nullopt if they did not all arrive in time.
+    std::optional<run_figures> play(const std::vector<std::pair<std::string, std::string>>& frames,
+                                    double per_second,
+                                    std::chrono::milliseconds within);
+
+private:
+    void on_event(const nlohmann::json& event);
+    void on_ack(clock::time_point sent, clock::time_point acked);
+
+    std::string ca_file_;
+    boost::asio::io_context ioc_;
+    std::unique_ptr<sim::server> server_;
+    std::thread thread_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    int hellos_ = 0;
+    clock::time_point last_hello_{};
+    clock::time_point last_api_call_{};
+    run_figures current_;
+    std::size_t expected_ = 0;
+};
+
+// Builds the frame of a `/release <text>` slash command with the given envelope ID.
+std::pair<std::string, std::string> slash_frame(const slack& s,
+                                                const std::string& envelope_id,
+                                                const std::string& text,
+                                                const std::string& channel,
+                                                const std::string& user);
+
+// The q-quantile (0..1) by the nearest-rank method; 0 for an empty sample.
+double quantile(std::vector<double> sample, double q);
+double median(std::vector<double> sample);
+
+// "12.3" with the given number of decimals.
+std::string fixed(double value, int decimals);
+
+}  // namespace relbot::bench

@@ -1,0 +1,310 @@
+// relbot-bench: ack latency, throughput, start-up and memory of the real relbot process, and of
+// the floor client (relbot's Socket Mode code acknowledging at once), against relbot-sim's
+// server in this process. Latency is measured on the Slack side: from just before the
+// envelope frame is written to the moment its ack frame is read.
+//
+//   relbot-bench [--runs 3] [--starts 5] [--rate 200] [--stream 2000] [--burst 5000]
+//                [--relbot PATH] [--floor PATH] [--keep-logs DIR]
+//
+// Prints a table (medians over the runs, with their spread) and one JSON line. Not a test:
+// it never runs in CI and asserts nothing.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "bench/harness.hpp"
+#include "support/process.hpp"
+
+namespace {
+
+using namespace relbot::bench;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+struct options {
+    int runs = 3;
+    int starts = 5;
+    double rate = 200;
+    int stream = 2000;
+    int burst = 5000;
+    std::string relbot;
+    std::string floor;
+    std::string keep_logs;
+};
+
+// The figures of one process in one run.
+struct target_figures {
+    double startup_ms = 0;  // median over the starts of this run
+    json stream_status;     // {"p50":…,"p95":…,"p99":…,"max":…} in ms
+    json stream_note;
+    double burst_status = 0;  // acks per second
+    double burst_note = 0;
+    double rss_idle_mib = 0;
+    double rss_peak_mib = 0;
+};
+
+json latency_summary(const run_figures& f) {
+    auto ms = [&](double q) { return quantile(f.latency_us, q) / 1000.0; };
+    return {{"p50", ms(0.50)}, {"p95", ms(0.95)}, {"p99", ms(0.99)}, {"max", ms(1.0)}};
+}
+
+std::string exe_dir() {
+    return fs::read_symlink("/proc/self/exe").parent_path().string();
+}
+
+using frames = std::vector<std::pair<std::string, std::string>>;
+
+frames make_frames(const slack& s,
+                   const std::string& prefix,
+                   int count,
+                   const std::function<std::string(int)>& text) {
+    frames out;
+    out.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        out.push_back(slash_frame(s, prefix + std::to_string(i), text(i), "C0BENCH", "U0MANAGER"));
+    }
+    return out;
+}
+
+run_figures must(std::optional<run_figures> f, const std::string& what) {
+    if (!f) {
+        throw std::runtime_error(what + ": not every envelope was acknowledged in time");
+    }
+    return *f;
+}
+
+// Starts `argv` `starts` times on fresh databases, measuring spawn to hello, then runs the
+// streams and bursts against the last start.
+target_figures measure(slack& s,
+                       const relbot::test::temp_dir& dir,
+                       const options& opt,
+                       const std::string& name,
+                       const std::string& binary,
+                       int run) {
+    target_figures t;
+    auto log = dir.file(name + ".log");
+    std::vector<double> startups;
+    std::unique_ptr<child> proc;
+    for (int i = 0; i < opt.starts; ++i) {
+        if (proc) {
+            proc->stop();
+            proc.reset();
+        }
+        auto env = s.bot_environment();
+        env["RELBOT_DB"] = dir.file(name + "-" + std::to_string(i) + ".db");
+        int seen = s.hellos();
+        proc = std::make_unique<child>(std::vector<std::string>{binary}, env, log);
+        auto hello = s.wait_hello(seen, std::chrono::seconds(10));
+        if (!hello) {
+            throw std::runtime_error(name + " did not connect within 10 s; see " + log);
+        }
+        startups.push_back(
+            std::chrono::duration<double, std::milli>(*hello - proc->started()).count());
+    }
+    t.startup_ms = median(startups);
+
+    auto prefix = "r" + std::to_string(run) + "-" + name + "-";
+    // A release to read and write: the standard checklist, as a release manager starts it.
+    must(s.play(make_frames(s, prefix + "start-", 1, [](int) { return "start v1.0"; }), 0,
+                std::chrono::seconds(10)),
+         "start");
+    s.wait_api_quiet(std::chrono::milliseconds(500), std::chrono::seconds(10));
+    t.rss_idle_mib = static_cast<double>(memory_of(proc->pid()).rss) / 1024.0;
+
+    auto status = [](int) { return std::string("status"); };
+    auto note = [](int i) { return "note 1.1 benchmark note " + std::to_string(i); };
+    auto stream_within = std::chrono::seconds(static_cast<int>(opt.stream / opt.rate) + 30);
+    t.stream_status = latency_summary(
+        must(s.play(make_frames(s, prefix + "ss-", opt.stream, status), opt.rate, stream_within),
+             name + " status stream"));
+    t.stream_note = latency_summary(
+        must(s.play(make_frames(s, prefix + "sn-", opt.stream, note), opt.rate, stream_within),
+             name + " note stream"));
+    t.burst_status =
+        must(s.play(make_frames(s, prefix + "bs-", opt.burst, status), 0, std::chrono::seconds(60)),
+             name + " status burst")
+            .acks_per_second();
+    t.burst_note =
+        must(s.play(make_frames(s, prefix + "bn-", opt.burst, note), 0, std::chrono::seconds(60)),
+             name + " note burst")
+            .acks_per_second();
+    t.rss_peak_mib = static_cast<double>(memory_of(proc->pid()).hwm) / 1024.0;
+    proc->stop();
+    if (!opt.keep_logs.empty()) {
+        fs::copy_file(log, fs::path(opt.keep_logs) / (prefix + "log"),
+                      fs::copy_options::overwrite_existing);
+    }
+    return t;
+}
+
+json to_json(const target_figures& t) {
+    return {{"startup_ms", t.startup_ms},       {"status_200", t.stream_status},
+            {"note_200", t.stream_note},        {"burst_status_per_s", t.burst_status},
+            {"burst_note_per_s", t.burst_note}, {"rss_idle_mib", t.rss_idle_mib},
+            {"rss_peak_mib", t.rss_peak_mib}};
+}
+
+// One row of the table: a figure of relbot and of the floor over all runs.
+struct row {
+    std::string label;
+    std::function<double(const target_figures&)> get;
+    int decimals;
+    std::string target;
+    bool ratio;  // print relbot / floor
+};
+
+struct spread {
+    double median = 0, min = 0, max = 0;
+};
+
+spread over_runs(const std::vector<target_figures>& runs,
+                 const std::function<double(const target_figures&)>& get) {
+    std::vector<double> v;
+    for (const auto& r : runs) {
+        v.push_back(get(r));
+    }
+    return {median(v), *std::min_element(v.begin(), v.end()),
+            *std::max_element(v.begin(), v.end())};
+}
+
+std::string cell(const spread& s, int decimals) {
+    return fixed(s.median, decimals) + " (" + fixed(s.min, decimals) + "–" +
+           fixed(s.max, decimals) + ")";
+}
+
+options parse_args(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                throw std::invalid_argument(a + " needs a value");
+            }
+            return argv[++i];
+        };
+        if (a == "--runs") {
+            o.runs = std::stoi(value());
+        } else if (a == "--starts") {
+            o.starts = std::stoi(value());
+        } else if (a == "--rate") {
+            o.rate = std::stod(value());
+        } else if (a == "--stream") {
+            o.stream = std::stoi(value());
+        } else if (a == "--burst") {
+            o.burst = std::stoi(value());
+        } else if (a == "--relbot") {
+            o.relbot = value();
+        } else if (a == "--floor") {
+            o.floor = value();
+        } else if (a == "--keep-logs") {
+            o.keep_logs = value();
+        } else {
+            throw std::invalid_argument("unknown argument " + a);
+        }
+    }
+    if (o.runs < 1 || o.starts < 1 || o.rate <= 0 || o.stream < 1 || o.burst < 1) {
+        throw std::invalid_argument("--runs, --starts, --rate, --stream and --burst must be > 0");
+    }
+    if (o.relbot.empty()) {
+        o.relbot = exe_dir() + "/relbot";
+    }
+    if (o.floor.empty()) {
+        o.floor = exe_dir() + "/relbot-bench-floor";
+    }
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options opt;
+    try {
+        opt = parse_args(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr,
+                     "relbot-bench: %s\nusage: relbot-bench [--runs N] [--starts N] [--rate N] "
+                     "[--stream N] [--burst N] [--relbot PATH] [--floor PATH] [--keep-logs "
+                     "DIR]\n",
+                     e.what());
+        return 2;
+    }
+
+    std::vector<target_figures> bot_runs;
+    std::vector<target_figures> floor_runs;
+    json per_run = json::array();
+    try {
+        for (int run = 1; run <= opt.runs; ++run) {
+            relbot::test::temp_dir dir;
+            slack s(dir.path());
+            std::fprintf(stderr, "run %d/%d: relbot…\n", run, opt.runs);
+            bot_runs.push_back(measure(s, dir, opt, "relbot", opt.relbot, run));
+            std::fprintf(stderr, "run %d/%d: floor…\n", run, opt.runs);
+            floor_runs.push_back(measure(s, dir, opt, "floor", opt.floor, run));
+            per_run.push_back(
+                {{"relbot", to_json(bot_runs.back())}, {"floor", to_json(floor_runs.back())}});
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "relbot-bench: %s\n", e.what());
+        return 1;
+    }
+
+    auto lat = [](const char* which, const char* q) {
+        return [=](const target_figures& t) {
+            const json& j = std::string(which) == "status" ? t.stream_status : t.stream_note;
+            return j.at(q).get<double>();
+        };
+    };
+    std::vector<row> rows = {
+        {"start-up, spawn to hello (ms)", [](auto& t) { return t.startup_ms; }, 1, "<= 50", true},
+        {"status @" + fixed(opt.rate, 0) + "/s p50 (ms)", lat("status", "p50"), 3, "", true},
+        {"status @" + fixed(opt.rate, 0) + "/s p95 (ms)", lat("status", "p95"), 3, "", true},
+        {"status @" + fixed(opt.rate, 0) + "/s p99 (ms)", lat("status", "p99"), 3,
+         "<= 0.35, <= 2x floor", true},
+        {"status @" + fixed(opt.rate, 0) + "/s max (ms)", lat("status", "max"), 3, "", true},
+        {"note @" + fixed(opt.rate, 0) + "/s p50 (ms)", lat("note", "p50"), 3, "", true},
+        {"note @" + fixed(opt.rate, 0) + "/s p95 (ms)", lat("note", "p95"), 3, "", true},
+        {"note @" + fixed(opt.rate, 0) + "/s p99 (ms)", lat("note", "p99"), 3,
+         "<= 0.25, <= 2x floor", true},
+        {"note @" + fixed(opt.rate, 0) + "/s max (ms)", lat("note", "max"), 3, "", true},
+        {"burst of " + std::to_string(opt.burst) + " status (acks/s)",
+         [](auto& t) { return t.burst_status; }, 0, ">= 25000, >= 0.5x floor", true},
+        {"burst of " + std::to_string(opt.burst) + " note (acks/s)",
+         [](auto& t) { return t.burst_note; }, 0, "", true},
+        {"RSS idle (MiB)", [](auto& t) { return t.rss_idle_mib; }, 1, "<= 16", false},
+        {"RSS peak, VmHWM (MiB)", [](auto& t) { return t.rss_peak_mib; }, 1, "<= 40", false},
+    };
+
+    std::printf("relbot-bench: %d run(s); medians, (min–max) over the runs\n\n", opt.runs);
+    std::printf("| figure | relbot | floor | relbot / floor | target |\n|---|---|---|---|---|\n");
+    json medians = json::object();
+    for (const auto& r : rows) {
+        auto b = over_runs(bot_runs, r.get);
+        auto f = over_runs(floor_runs, r.get);
+        std::vector<double> ratios;
+        for (std::size_t i = 0; i < bot_runs.size(); ++i) {
+            double fv = r.get(floor_runs[i]);
+            ratios.push_back(fv > 0 ? r.get(bot_runs[i]) / fv : 0);
+        }
+        auto ratio = spread{median(ratios), *std::min_element(ratios.begin(), ratios.end()),
+                            *std::max_element(ratios.begin(), ratios.end())};
+        std::printf("| %s | %s | %s | %s | %s |\n", r.label.c_str(), cell(b, r.decimals).c_str(),
+                    cell(f, r.decimals).c_str(), r.ratio ? cell(ratio, 2).c_str() : "",
+                    r.target.c_str());
+        medians[r.label] = {{"relbot", b.median}, {"floor", f.median}, {"ratio", ratio.median}};
+    }
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    json line = {{"bench", "relbot-load"},
+                 {"runs", opt.runs},
+                 {"cores", std::thread::hardware_concurrency()},
+                 {"host", host},
+                 {"medians", medians},
+                 {"per_run", per_run}};
+    std::printf("\n%s\n", line.dump().c_str());
+    return 0;
+}
