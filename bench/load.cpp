@@ -5,6 +5,7 @@
 //
 //   relbot-bench [--runs 3] [--starts 5] [--rate 200] [--stream 2000] [--burst 5000]
 //                [--relbot PATH] [--floor PATH] [--keep-logs DIR]
+//                [--only status-stream|note-stream|status-burst|note-burst]
 //
 // Prints a table (medians over the runs, with their spread) and one JSON line. Not a test:
 // it never runs in CI and asserts nothing.
@@ -35,6 +36,7 @@ struct options {
     std::string relbot;
     std::string floor;
     std::string keep_logs;
+    std::string only;  // status-stream, note-stream, status-burst or note-burst: for profiling
 };
 
 // The figures of one process in one run.
@@ -119,20 +121,29 @@ target_figures measure(slack& s,
     auto status = [](int) { return std::string("status"); };
     auto note = [](int i) { return "note 1.1 benchmark note " + std::to_string(i); };
     auto stream_within = std::chrono::seconds(static_cast<int>(opt.stream / opt.rate) + 30);
-    t.stream_status = latency_summary(
-        must(s.play(make_frames(s, prefix + "ss-", opt.stream, status), opt.rate, stream_within),
-             name + " status stream"));
-    t.stream_note = latency_summary(
-        must(s.play(make_frames(s, prefix + "sn-", opt.stream, note), opt.rate, stream_within),
-             name + " note stream"));
-    t.burst_status =
-        must(s.play(make_frames(s, prefix + "bs-", opt.burst, status), 0, std::chrono::seconds(60)),
-             name + " status burst")
-            .acks_per_second();
-    t.burst_note =
-        must(s.play(make_frames(s, prefix + "bn-", opt.burst, note), 0, std::chrono::seconds(60)),
-             name + " note burst")
-            .acks_per_second();
+    auto wanted = [&](const char* part) { return opt.only.empty() || opt.only == part; };
+    if (wanted("status-stream")) {
+        t.stream_status = latency_summary(must(
+            s.play(make_frames(s, prefix + "ss-", opt.stream, status), opt.rate, stream_within),
+            name + " status stream"));
+    }
+    if (wanted("note-stream")) {
+        t.stream_note = latency_summary(
+            must(s.play(make_frames(s, prefix + "sn-", opt.stream, note), opt.rate, stream_within),
+                 name + " note stream"));
+    }
+    if (wanted("status-burst")) {
+        t.burst_status = must(s.play(make_frames(s, prefix + "bs-", opt.burst, status), 0,
+                                     std::chrono::seconds(60)),
+                              name + " status burst")
+                             .acks_per_second();
+    }
+    if (wanted("note-burst")) {
+        t.burst_note = must(s.play(make_frames(s, prefix + "bn-", opt.burst, note), 0,
+                                   std::chrono::seconds(60)),
+                            name + " note burst")
+                           .acks_per_second();
+    }
     t.rss_peak_mib = static_cast<double>(memory_of(proc->pid()).hwm) / 1024.0;
     proc->stop();
     if (!opt.keep_logs.empty()) {
@@ -203,6 +214,13 @@ options parse_args(int argc, char** argv) {
             o.floor = value();
         } else if (a == "--keep-logs") {
             o.keep_logs = value();
+        } else if (a == "--only") {
+            o.only = value();
+            if (o.only != "status-stream" && o.only != "note-stream" && o.only != "status-burst" &&
+                o.only != "note-burst") {
+                throw std::invalid_argument(
+                    "--only takes status-stream, note-stream, status-burst or note-burst");
+            }
         } else {
             throw std::invalid_argument("unknown argument " + a);
         }
@@ -229,7 +247,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr,
                      "relbot-bench: %s\nusage: relbot-bench [--runs N] [--starts N] [--rate N] "
                      "[--stream N] [--burst N] [--relbot PATH] [--floor PATH] [--keep-logs "
-                     "DIR]\n",
+                     "DIR] [--only PART]\n",
                      e.what());
         return 2;
     }

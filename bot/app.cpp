@@ -2,6 +2,8 @@
 // envelope → dedupe → one transaction { route, record } → ack payload → wake the notifier.
 #include "bot/app.hpp"
 
+#include <algorithm>
+#include <deque>
 #include <random>
 
 #include "bot/backoff.hpp"
@@ -13,6 +15,7 @@
 #include "bot/web_api.hpp"
 #include "commands/render.hpp"
 #include "commands/router.hpp"
+#include "storage/checkpointer.hpp"
 #include "storage/store.hpp"
 
 namespace relbot::bot {
@@ -24,8 +27,8 @@ checklist::epoch_seconds system_now() {
         .count();
 }
 
-nlohmann::json text_reply(std::string_view text) {
-    return commands::to_ack_payload(commands::render_text(text));
+std::string text_reply(std::string_view text) {
+    return commands::dump_json(commands::to_ack_payload(commands::render_text(text)));
 }
 
 template <class... Fs>
@@ -49,42 +52,42 @@ public:
           notifier_(notify),
           scheduler_(schedule) {}
 
-    std::optional<nlohmann::json> handle(const frame& f) override {
+    std::optional<std::string> handle(const frame& f) override {
         return std::visit(
             overloaded{
-                [&](const slash_command_envelope& s) -> std::optional<nlohmann::json> {
+                [&](const slash_command_envelope& s) -> std::optional<std::string> {
                     return handle_command(s);
                 },
-                [&](const events_api_envelope& e) -> std::optional<nlohmann::json> {
+                [&](const events_api_envelope& e) -> std::optional<std::string> {
                     record_event(e);
                     return std::nullopt;
                 },
-                [&](const interactive_envelope& i) -> std::optional<nlohmann::json> {
+                [&](const interactive_envelope& i) -> std::optional<std::string> {
                     log_info("envelope.ignored")
                         .kv("type", "interactive")
                         .kv("interaction", i.interaction_type)
                         .kv("envelope_id", i.envelope_id);
                     return std::nullopt;
                 },
-                [&](const other_envelope& o) -> std::optional<nlohmann::json> {
+                [&](const other_envelope& o) -> std::optional<std::string> {
                     log_info("envelope.ignored")
                         .kv("type", o.type)
                         .kv("envelope_id", o.envelope_id);
                     return std::nullopt;
                 },
-                [&](const malformed_frame& m) -> std::optional<nlohmann::json> {
+                [&](const malformed_frame& m) -> std::optional<std::string> {
                     log_warn("envelope.malformed")
                         .kv("reason", m.reason)
                         .kv("envelope_id", m.envelope_id);
                     return std::nullopt;
                 },
-                [&](const auto&) -> std::optional<nlohmann::json> { return std::nullopt; },
+                [&](const auto&) -> std::optional<std::string> { return std::nullopt; },
             },
             f);
     }
 
 private:
-    nlohmann::json handle_command(const slash_command_envelope& s) {
+    std::string handle_command(const slash_command_envelope& s) {
         auto started = std::chrono::steady_clock::now();
         auto key = "envelope:" + s.envelope_id;
         auto elapsed_us = [&] {
@@ -104,28 +107,22 @@ private:
                 log_info("command.redelivered")
                     .kv("envelope_id", s.envelope_id)
                     .kv("retry_attempt", s.retry_attempt);
-                auto payload = nlohmann::json::parse(*prior, nullptr, false);
-                return payload.is_discarded() ? text_reply("Already done.") : payload;
+                return nlohmann::json::accept(*prior) ? *prior : text_reply("Already done.");
             }
-            commands::context ctx{store_, templates_, cfg_.admins};
+            commands::context ctx{store_, templates_, cfg_.admins, &statuses_};
             auto now = system_now();
             auto out = commands::route(
                 parsed, {s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url}, ctx);
-            auto payload = commands::to_ack_payload(out.reply, out.in_channel);
             if (out.changed) {
-                store_.record_applied(key, commands::dump_json(payload), now);
+                store_.record_applied(key, out.ack_json, now);
             }
             tx.commit();
             // The notifier and the scheduler look at the change once the ack is out.
             wake_after_ack_ = wake_after_ack_ || out.changed;
-            log_info("command")
-                .kv("name", out.name)
-                .kv("outcome", out.refused ? "refused" : "ok")
-                .kv("channel", s.channel_id)
-                .kv("user", s.user_id)
-                .kv("envelope_id", s.envelope_id)
-                .kv("us", elapsed_us());
-            return payload;
+            // Logged once the ack is out: a log write is not something the ack should wait for.
+            handled_.push_back({std::move(out.name), out.refused, s.channel_id, s.user_id,
+                                s.envelope_id, elapsed_us()});
+            return std::move(out.ack_json);
         } catch (const storage::busy_error&) {
             log_warn("command.busy").kv("channel", s.channel_id).kv("envelope_id", s.envelope_id);
             return text_reply(
@@ -142,7 +139,29 @@ private:
         }
     }
 
-    void acknowledged() override {
+    // One log line per envelope, written after its ack: what it was, what the command did,
+    // and how long the ack took.
+    void acknowledged(const ack_report& r) override {
+        auto h = std::find_if(handled_.begin(), handled_.end(), [&](const handled_command& c) {
+            return c.envelope_id == r.envelope_id;
+        });
+        if (h == handled_.end()) {
+            log_ack(r);
+        } else {
+            log_info("envelope")
+                .kv("type", r.type)
+                .kv("envelope_id", r.envelope_id)
+                .kv("retry_attempt", r.retry_attempt)
+                .kv("session", r.session)
+                .kv("command", h->name)
+                .kv("outcome", h->refused ? "refused" : "ok")
+                .kv("channel", h->channel)
+                .kv("user", h->user)
+                .kv("us", h->us)
+                .kv("ack_us", r.ack_us)
+                .kv("acked", r.written);
+            handled_.erase(h);
+        }
         if (wake_after_ack_) {
             wake_after_ack_ = false;
             notifier_.wake();
@@ -173,6 +192,18 @@ private:
     notifier& notifier_;
     scheduler& scheduler_;
     bool wake_after_ack_ = false;
+    commands::status_memo statuses_;
+
+    // A command handled whose ack is not written yet, for its log line.
+    struct handled_command {
+        std::string name;
+        bool refused = false;
+        std::string channel;
+        std::string user;
+        std::string envelope_id;
+        long long us = 0;
+    };
+    std::deque<handled_command> handled_;  // in the order their acks are written
 };
 
 https_endpoint endpoint_of(const config& cfg) {
@@ -192,6 +223,7 @@ struct app::impl {
           cfg(cfg_),
           tls(make_tls_context()),
           store(cfg.db_path),
+          checkpoints(cfg.db_path),
           api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
           notify(store, api, system_now),
           schedule(store,
@@ -204,12 +236,15 @@ struct app::impl {
           client(tls, api, handler, cfg.connections),
           sleep_timer(ioc),
           notifier_done_timer(ioc),
-          rng(std::random_device{}()) {}
+          rng(std::random_device{}()) {
+        store.leave_checkpoints();
+    }
 
     net::io_context& ioc;
     config cfg;
     ssl::context tls;
     storage::store store;
+    storage::checkpointer checkpoints;
     web_api api;
     notifier notify;
     scheduler schedule;

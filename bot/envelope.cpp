@@ -166,12 +166,16 @@ int retry_attempt_of(const frame& f) {
     return 0;
 }
 
-std::string make_ack(std::string_view envelope_id, const nlohmann::json* payload) {
-    json ack = {{"envelope_id", envelope_id}};
-    if (payload != nullptr) {
-        ack["payload"] = *payload;
+std::string make_ack(std::string_view envelope_id, const std::string* payload_json) {
+    // Written by hand around the payload, which arrives serialized: the envelope ID first.
+    std::string ack = "{\"envelope_id\":";
+    ack += json(envelope_id).dump(-1, ' ', false, json::error_handler_t::replace);
+    if (payload_json != nullptr) {
+        ack += ",\"payload\":";
+        ack += *payload_json;
     }
-    return ack.dump(-1, ' ', false, json::error_handler_t::replace);
+    ack += '}';
+    return ack;
 }
 
 }  // namespace relbot::bot

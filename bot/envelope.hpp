@@ -81,6 +81,6 @@ std::string envelope_type_of(const frame& f);
 int retry_attempt_of(const frame& f);
 
 // The acknowledgement frame: {"envelope_id": …} plus `payload` when given.
-std::string make_ack(std::string_view envelope_id, const nlohmann::json* payload);
+std::string make_ack(std::string_view envelope_id, const std::string* payload_json);
 
 }  // namespace relbot::bot

@@ -11,6 +11,17 @@
 
 namespace relbot::bot {
 
+void log_ack(const ack_report& r) {
+    if (r.written) {
+        log_info("envelope")
+            .kv("type", r.type)
+            .kv("envelope_id", r.envelope_id)
+            .kv("retry_attempt", r.retry_attempt)
+            .kv("session", r.session)
+            .kv("ack_us", r.ack_us);
+    }
+}
+
 using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 using steady = std::chrono::steady_clock;
 
@@ -461,23 +472,17 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 ec = wec;
             }
             if (!o.envelope_id.empty()) {
-                handler_.acknowledged();  // written or failed: either way the ack is done
+                // Written or failed: either way this ack is done.
+                handler_.acknowledged({o.envelope_id, o.type, o.retry_attempt, s->id,
+                                       std::chrono::duration_cast<std::chrono::microseconds>(
+                                           steady::now() - o.received)
+                                           .count(),
+                                       !ec});
             }
             if (ec) {
                 // The reader sees the same broken connection and ends the session.
                 log_debug("ws.write_failed").kv("session", s->id).kv("error", ec.message());
                 co_return;
-            }
-            if (!o.envelope_id.empty()) {
-                auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() -
-                                                                                o.received)
-                              .count();
-                log_info("envelope")
-                    .kv("type", o.type)
-                    .kv("envelope_id", o.envelope_id)
-                    .kv("retry_attempt", o.retry_attempt)
-                    .kv("session", s->id)
-                    .kv("ack_us", us);
             }
         }
         if (s->ended) {
@@ -490,10 +495,11 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                     log_warn("envelope.unacked")
                         .kv("envelope_id", o.envelope_id)
                         .kv("reason", "socket closing");
+                    handler_.acknowledged(
+                        {o.envelope_id, o.type, o.retry_attempt, s->id, 0, false});
                 }
             }
             s->queue.clear();
-            handler_.acknowledged();
             auto [ec] = co_await s->ws.async_close(websocket::close_code::going_away,
                                                    use_nothrow_awaitable);
             if (ec) {
@@ -579,7 +585,7 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
                 .kv("reason", "shutting down");
             continue;
         }
-        std::optional<nlohmann::json> payload = handler_.handle(f);
+        std::optional<std::string> payload = handler_.handle(f);
         if (envelope_id) {
             outgoing o;
             o.text = make_ack(*envelope_id, payload ? &*payload : nullptr);

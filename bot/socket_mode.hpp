@@ -17,15 +17,29 @@
 
 namespace relbot::bot {
 
-// Receives every envelope; returns the ack's `payload` (nullopt: a bare ack). Must not
-// throw and must not wait on the network: the ack waits for it.
+// An ack done: written on the socket, or not (the socket failed or closed first).
+struct ack_report {
+    std::string_view envelope_id;
+    std::string_view type;
+    int retry_attempt = 0;
+    int session = 0;
+    long long ack_us = 0;  // from reading the envelope to writing its ack
+    bool written = false;
+};
+
+// The per-envelope log line: `event=envelope type=… envelope_id=… ack_us=…`.
+void log_ack(const ack_report& r);
+
+// Receives every envelope; returns the ack's `payload` as JSON text (nullopt: a bare ack).
+// Must not throw and must not wait on the network: the ack waits for it.
 class envelope_handler {
 public:
     virtual ~envelope_handler() = default;
-    virtual std::optional<nlohmann::json> handle(const frame& f) = 0;
+    virtual std::optional<std::string> handle(const frame& f) = 0;
     // Called when an ack has been written (or could not be): work that follows from the
-    // envelope but that its ack must not wait for (waking the notifier) goes here.
-    virtual void acknowledged() {}
+    // envelope but that its ack must not wait for (waking the notifier, the log line) goes
+    // here. By default, logs the ack.
+    virtual void acknowledged(const ack_report& r) { log_ack(r); }
 };
 
 enum class client_end { stopped, fatal };

@@ -38,6 +38,8 @@ struct item {
     std::string ref() const;
     // "`2.3` *Smoke Tests*" for messages (mrkdwn, title escaped).
     std::string label() const;
+
+    friend bool operator==(const item&, const item&) = default;
 };
 
 struct phase {
@@ -49,6 +51,8 @@ struct phase {
 
     // Items that are done or skipped: the ones that no longer hold the gate.
     int settled_count() const;
+
+    friend bool operator==(const phase&, const phase&) = default;
 };
 
 struct release {
@@ -69,6 +73,8 @@ struct release {
 
     std::size_t item_count() const;
     const phase& current() const { return phases.at(static_cast<std::size_t>(current_phase - 1)); }
+
+    friend bool operator==(const release&, const release&) = default;
 };
 
 // A new, active release built from a template: every item open and unowned, slugs unique

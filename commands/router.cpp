@@ -139,9 +139,15 @@ outcome handle(const help_command&, const request&, context&) {
 }
 
 outcome handle(const status_command&, const request& req, context& ctx) {
-    auto r = ctx.store.active_release(req.channel);
+    auto r = ctx.store.active_release_view(req.channel);
     if (!r) {
         return no_active("status");
+    }
+    if (ctx.statuses != nullptr) {
+        outcome o;
+        o.name = "status";
+        o.ack_json = ctx.statuses->ack_json(r);
+        return o;
     }
     return done("status", render_status(*r), false);
 }
@@ -611,7 +617,28 @@ outcome handle(const usage_error& e, const request&, context&) {
 }  // namespace
 
 outcome route(const command& parsed, const request& req, context& ctx) {
-    return std::visit([&](const auto& c) { return handle(c, req, ctx); }, parsed);
+    auto out = std::visit([&](const auto& c) { return handle(c, req, ctx); }, parsed);
+    if (out.ack_json.empty()) {
+        out.ack_json = dump_json(to_ack_payload(out.reply, out.in_channel));
+    }
+    return out;
+}
+
+const std::string& status_memo::ack_json(const std::shared_ptr<const checklist::release>& r) {
+    if (auto it = entries_.find(r->id); it != entries_.end()) {
+        auto& e = it->second;
+        if (e.release == r || *e.release == *r) {
+            e.release = r;
+            return e.ack_json;
+        }
+    }
+    if (entries_.size() >= max_entries) {
+        entries_.clear();
+    }
+    auto& e = entries_[r->id];
+    e.release = r;
+    e.ack_json = dump_json(to_ack_payload(render_status(*r)));
+    return e.ack_json;
 }
 
 outcome route(const request& req, context& ctx) {

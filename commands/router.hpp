@@ -2,7 +2,9 @@
 // store transaction; never touches the network or the clock (time comes in the request).
 #pragma once
 
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "checklist/release.hpp"
@@ -23,11 +25,14 @@ struct request {
     std::string response_url;  // where replies beyond the acknowledgement may go
 };
 
+class status_memo;
+
 // What the router needs besides the request. Not owned.
 struct context {
     storage::store& store;
     const checklist::template_library& templates;
     const std::vector<std::string>& admins;
+    status_memo* statuses = nullptr;  // optional: renders every status when absent
 };
 
 // The reply to the person who typed the command (and whether anything changed).
@@ -37,6 +42,27 @@ struct outcome {
     bool changed = false;  // state was written: the caller commits and wakes the notifier
     std::string name;      // the subcommand, for logs and metrics ("start", "bad_input")
     bool refused = false;  // bad input or not allowed
+    // The acknowledgement's payload as JSON text: `reply` (ephemeral or in channel),
+    // serialized once by route().
+    std::string ack_json;
+};
+
+// Remembers the last status message rendered for each release: render_status() is a pure
+// function of the release, so an unchanged release is not rendered (or serialized) again.
+class status_memo {
+public:
+    // The status acknowledgement payload (JSON text) for `r`. The same release object as
+    // last time is known unchanged at once (the store never changes one in place); another
+    // object is compared by value.
+    const std::string& ack_json(const std::shared_ptr<const checklist::release>& r);
+
+private:
+    struct entry {
+        std::shared_ptr<const checklist::release> release;
+        std::string ack_json;
+    };
+    static constexpr std::size_t max_entries = 256;
+    std::unordered_map<std::int64_t, entry> entries_;
 };
 
 // A report has at most this many messages: the acknowledgement and Slack's five

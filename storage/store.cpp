@@ -79,6 +79,10 @@ store::store(const std::string& path) : db_(open_database(path)) {}
 
 store::~store() = default;
 
+void store::leave_checkpoints() {
+    db_->exec("PRAGMA wal_autocheckpoint = 0");
+}
+
 store::transaction::transaction(store& s, mode m) : store_(s) {
     try {
         auto begin = s.prepare(m == mode::write ? "BEGIN IMMEDIATE" : "BEGIN");
@@ -128,8 +132,12 @@ void store::transaction::end(bool committed) {
         for (auto& [id, r] : store_.staged_) {
             store_.remember(std::move(r));
         }
+        for (const auto& channel : store_.touched_channels_) {
+            store_.active_ids_.erase(channel);
+        }
     }
     store_.staged_.clear();
+    store_.touched_channels_.clear();
     store_.in_transaction_ = false;
     open_ = false;
 }
@@ -183,14 +191,37 @@ void store::record_applied(std::string_view key, std::string_view reply, epoch_s
 }
 
 std::optional<checklist::release> store::active_release(std::string_view channel) {
+    auto r = active_release_view(channel);
+    return r ? std::optional<checklist::release>(*r) : std::nullopt;
+}
+
+std::shared_ptr<const checklist::release> store::active_release_view(std::string_view channel) {
+    std::string key(channel);
+    if (!in_transaction_) {
+        forget_if_changed_elsewhere();
+    }
+    // What this transaction changed in the channel is not in the cache (see end()).
+    bool cacheable = !touched_channels_.contains(key);
+    if (cacheable) {
+        if (auto it = active_ids_.find(key); it != active_ids_.end()) {
+            return release_view(it->second);
+        }
+    }
     auto q_lease =
         prepare("SELECT id FROM releases WHERE channel_id = :channel AND status = 'active'");
     auto& q = *q_lease;
-    q.bind(":channel", std::string(channel));
+    q.bind(":channel", key);
     if (!q.executeStep()) {
-        return std::nullopt;
+        return nullptr;
     }
-    return load_release(q.getColumn(0).getInt64());
+    auto id = q.getColumn(0).getInt64();
+    if (cacheable) {
+        if (active_ids_.size() >= max_cached_releases) {
+            active_ids_.clear();
+        }
+        active_ids_.emplace(std::move(key), id);
+    }
+    return release_view(id);
 }
 
 std::optional<checklist::release> store::latest_release(std::string_view channel) {
@@ -220,6 +251,11 @@ std::optional<checklist::release> store::release_by_version(std::string_view cha
 }
 
 std::optional<checklist::release> store::load_release(std::int64_t id) {
+    auto r = release_view(id);
+    return r ? std::optional<checklist::release>(*r) : std::nullopt;
+}
+
+std::shared_ptr<const checklist::release> store::release_view(std::int64_t id) {
     if (auto staged = staged_.find(id); staged != staged_.end()) {
         return staged->second;
     }
@@ -229,12 +265,16 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
     if (auto cached = releases_.find(id); cached != releases_.end()) {
         return cached->second;
     }
-    auto r = read_release(id);
-    if (r && in_transaction_) {
+    auto read = read_release(id);
+    if (!read) {
+        return nullptr;
+    }
+    auto r = std::make_shared<const checklist::release>(std::move(*read));
+    if (in_transaction_) {
         // What this transaction sees is kept only if it commits.
-        stage(*r);
-    } else if (r) {
-        remember(*r);
+        staged_.insert_or_assign(id, r);
+    } else {
+        remember(r);
     }
     return r;
 }
@@ -247,19 +287,27 @@ void store::forget_if_changed_elsewhere() {
     if (version != data_version_) {
         // Another connection committed since we last looked: what we remember may be old.
         releases_.clear();
+        active_ids_.clear();
         data_version_ = version;
     }
 }
 
 void store::stage(const checklist::release& r) {
-    staged_.insert_or_assign(r.id, r);
+    if (!in_transaction_) {
+        // Written outside a transaction: already committed, and nothing to stage it for.
+        releases_.erase(r.id);
+        active_ids_.erase(r.channel);
+        return;
+    }
+    staged_.insert_or_assign(r.id, std::make_shared<const checklist::release>(r));
+    touched_channels_.insert(r.channel);
 }
 
-void store::remember(checklist::release r) {
+void store::remember(std::shared_ptr<const checklist::release> r) {
     if (releases_.size() >= max_cached_releases) {
         releases_.clear();
     }
-    auto id = r.id;
+    auto id = r->id;
     releases_.insert_or_assign(id, std::move(r));
 }
 
@@ -407,15 +455,14 @@ std::int64_t store::save(const checklist::release& r,
         q.bind(":id", i.id);
         q.exec();
     }
-    if (!log.empty()) {
-        // The living status message is now behind; the notifier catches it up.
+    if (log.release || !log.phases.empty() || !log.items.empty()) {
+        // The living status message (which shows the release, its phases and its items, not
+        // the timeline) is now behind; the notifier catches it up.
         auto v_lease =
             prepare("UPDATE releases SET status_version = status_version + 1 WHERE id = :id");
         auto& v = *v_lease;
         v.bind(":id", r.id);
         v.exec();
-    }
-    if (log.release || !log.phases.empty() || !log.items.empty()) {
         stage(r);
     }
     std::int64_t last = 0;
@@ -491,6 +538,11 @@ void store::insert_release(checklist::release& r) {
             it.exec();
             i.id = db_->getLastInsertRowid();
         }
+    }
+    if (in_transaction_) {
+        touched_channels_.insert(r.channel);
+    } else {
+        active_ids_.erase(r.channel);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "checklist/release.hpp"
@@ -129,6 +130,10 @@ public:
         bool open_ = false;
     };
 
+    // Turns SQLite's automatic checkpoint off for this connection: a storage::checkpointer
+    // does it on its own thread, so that no commit pays for it.
+    void leave_checkpoints();
+
     // --- applied envelopes: what makes a redelivery harmless ----------------------------
     // The reply given when the envelope with this key was first applied, if it was.
     std::optional<std::string> applied_reply(std::string_view key);
@@ -146,6 +151,9 @@ public:
     std::optional<checklist::release> release_by_version(std::string_view channel,
                                                          std::string_view version);
     std::optional<checklist::release> load_release(std::int64_t id);
+    // The same, shared and read-only: no copy (for readers that only look).
+    std::shared_ptr<const checklist::release> active_release_view(std::string_view channel);
+    std::shared_ptr<const checklist::release> release_view(std::int64_t id);
     // The channel's releases, newest first, at most `limit`.
     std::vector<release_summary> list_releases(std::string_view channel, int limit);
     // Saves what a transition changed: the release row, phases, items and one audit row per
@@ -236,7 +244,7 @@ private:
     // Remembers a release read or written in the open transaction (kept if it commits).
     void stage(const checklist::release& r);
     // Remembers a committed release.
-    void remember(checklist::release r);
+    void remember(std::shared_ptr<const checklist::release> r);
     // Forgets the remembered releases if another connection has committed since.
     void forget_if_changed_elsewhere();
 
@@ -253,8 +261,13 @@ private:
     // commit by another connection (PRAGMA data_version) forgets everything. Bounded: cleared
     // when it reaches the limit.
     static constexpr std::size_t max_cached_releases = 256;
-    std::unordered_map<std::int64_t, checklist::release> releases_;
-    std::unordered_map<std::int64_t, checklist::release> staged_;
+    // A remembered release is never changed in place: a change replaces the pointer.
+    std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> releases_;
+    std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> staged_;
+    // Each channel's active release, and the channels whose releases the open transaction
+    // wrote (their entries are dropped when it commits).
+    std::unordered_map<std::string, std::int64_t> active_ids_;
+    std::unordered_set<std::string> touched_channels_;
     bool in_transaction_ = false;
     std::int64_t data_version_ = -1;
 };

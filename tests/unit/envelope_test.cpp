@@ -89,8 +89,11 @@ TEST_CASE("malformed frames never throw, and keep the envelope_id when there is 
 TEST_CASE("acks carry the envelope_id and the optional payload", "[unit]") {
     CHECK(json::parse(make_ack("abc", nullptr)) == json{{"envelope_id", "abc"}});
     json payload = {{"text", "hi"}, {"response_type", "ephemeral"}};
-    CHECK(json::parse(make_ack("abc", &payload)) ==
+    auto text = payload.dump();
+    CHECK(json::parse(make_ack("abc", &text)) ==
           json{{"envelope_id", "abc"}, {"payload", payload}});
+    // An envelope ID is escaped, never pasted raw into the frame.
+    CHECK(json::parse(make_ack("a\"b", nullptr)) == json{{"envelope_id", "a\"b"}});
 }
 
 TEST_CASE("backoff doubles from 1 s to a 30 s cap with jitter between half and all of it",

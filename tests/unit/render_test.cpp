@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "checklist/release.hpp"
+#include "commands/router.hpp"
 
 using namespace relbot;
 using nlohmann::json;
@@ -279,4 +280,27 @@ TEST_CASE("every renderer stays within Block Kit limits for the standard and a 1
             check_block_kit_limits(m);
         }
     }
+}
+
+TEST_CASE("the status memo gives the rendered status, and renders again when the release changes",
+          "[unit]") {
+    auto r = standard_release();
+    r.id = 7;
+    commands::status_memo memo;
+    auto fresh = [](const checklist::release& x) {
+        return commands::dump_json(commands::to_ack_payload(commands::render_status(x)));
+    };
+    auto shared = std::make_shared<const checklist::release>(r);
+    CHECK(memo.ack_json(shared) == fresh(r));
+    CHECK(memo.ack_json(shared) == fresh(r));
+    // Another object with the same content: the same message.
+    CHECK(memo.ack_json(std::make_shared<const checklist::release>(r)) == fresh(r));
+
+    auto before = memo.ack_json(shared);
+    r.phases[0].items[0].state = checklist::item_state::done;
+    CHECK(memo.ack_json(std::make_shared<const checklist::release>(r)) == fresh(r));
+    CHECK(fresh(r) != before);
+
+    r.phases[0].items[1].owner = "U9";  // a change the status shows in an item line
+    CHECK(memo.ack_json(std::make_shared<const checklist::release>(r)) == fresh(r));
 }
