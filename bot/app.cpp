@@ -3,11 +3,14 @@
 #include "bot/app.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <deque>
 #include <random>
 
 #include "bot/backoff.hpp"
+#include "bot/health.hpp"
 #include "bot/log.hpp"
+#include "bot/metrics.hpp"
 #include "bot/notifier.hpp"
 #include "bot/scheduler.hpp"
 #include "bot/socket_mode.hpp"
@@ -31,6 +34,26 @@ std::string text_reply(std::string_view text) {
     return commands::dump_json(commands::to_ack_payload(commands::render_text(text)));
 }
 
+// The subcommand as metrics label it: its name when it is one of ours, else "unknown".
+std::string command_label(std::string_view text) {
+    auto w = commands::words(text);
+    auto first = w.size() > 0 ? std::string(w[0]) : std::string("help");
+    std::transform(first.begin(), first.end(), first.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const auto& e : commands::command_table()) {
+        if (e.name == first) {
+            return first;
+        }
+    }
+    return "unknown";
+}
+
+std::string command_label(const commands::command& parsed,
+                          std::string_view text,
+                          const std::string& name) {
+    return std::holds_alternative<commands::usage_error>(parsed) ? command_label(text) : name;
+}
+
 template <class... Fs>
 struct overloaded : Fs... {
     using Fs::operator()...;
@@ -51,6 +74,9 @@ public:
           store_(store),
           notifier_(notify),
           scheduler_(schedule) {}
+
+    // Slack said the app lost its access ("tokens_revoked", "app_uninstalled"); empty if not.
+    const std::string& access_revoked() const { return revoked_; }
 
     std::optional<std::string> handle(const frame& f) override {
         return std::visit(
@@ -120,15 +146,20 @@ private:
             // The notifier and the scheduler look at the change once the ack is out.
             wake_after_ack_ = wake_after_ack_ || out.changed;
             // Logged once the ack is out: a log write is not something the ack should wait for.
+            process_metrics().commands.add(
+                {command_label(parsed, s.text, out.name),
+                 out.name == "bad_input" ? "bad_input" : (out.refused ? "refused" : "ok")});
             handled_.push_back({std::move(out.name), out.refused, s.channel_id, s.user_id,
                                 s.envelope_id, elapsed_us()});
             return std::move(out.ack_json);
         } catch (const storage::busy_error&) {
+            process_metrics().commands.add({command_label(s.text), "busy"});
             log_warn("command.busy").kv("channel", s.channel_id).kv("envelope_id", s.envelope_id);
             return text_reply(
                 ":hourglass: The database is busy right now and nothing was changed. "
                 "Please try the command again in a moment.");
         } catch (const std::exception& e) {
+            process_metrics().commands.add({command_label(s.text), "error"});
             log_error("command.failed")
                 .kv("channel", s.channel_id)
                 .kv("envelope_id", s.envelope_id)
@@ -178,7 +209,16 @@ private:
             auto key = "event:" + e.event_id;
             if (!store_.applied_reply(key)) {
                 store_.record_applied(key, "{}", system_now());
-                log_info("event.ignored").kv("type", e.event_type).kv("event_id", e.event_id);
+                if (e.event_type == "tokens_revoked" || e.event_type == "app_uninstalled") {
+                    revoked_ = e.event_type;
+                    log_error("slack.access_revoked")
+                        .kv("event", e.event_type)
+                        .kv("hint",
+                            "reinstall the app and put the new tokens in the "
+                            "configuration; /healthz reports this until relbot restarts");
+                } else {
+                    log_info("event.ignored").kv("type", e.event_type).kv("event_id", e.event_id);
+                }
             }
             tx.commit();
         } catch (const std::exception& ex) {
@@ -192,6 +232,7 @@ private:
     notifier& notifier_;
     scheduler& scheduler_;
     bool wake_after_ack_ = false;
+    std::string revoked_;  // tokens_revoked or app_uninstalled, once Slack has said so
     commands::status_memo statuses_;
 
     // A command handled whose ack is not written yet, for its log line.
@@ -204,6 +245,66 @@ private:
         long long us = 0;
     };
     std::deque<handled_command> handled_;  // in the order their acks are written
+};
+
+// "2026-11-26T08:30:00Z"
+std::string iso_utc(std::chrono::system_clock::time_point t) {
+    auto seconds = std::chrono::system_clock::to_time_t(t);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return buf;
+}
+
+// What /healthz and /metrics report, read on the loop thread when asked.
+class operator_view final : public health_source {
+public:
+    operator_view(storage::store& store, socket_mode_client& client, const dispatcher& handler)
+        : store_(store), client_(client), handler_(handler) {}
+
+    health_report health() override {
+        health_report r;
+        r.connections = client_.live_connections();
+        try {
+            r.outbox_pending = store_.count_outbox(storage::outbox_state::pending);
+            r.db_ok = true;
+        } catch (const std::exception& e) {
+            r.db_error = e.what();
+        }
+        if (auto at = client_.last_hello()) {
+            r.last_hello = iso_utc(*at);
+        }
+        if (client_.disabled()) {
+            r.reason = "Socket Mode is turned off for the app (link_disabled)";
+        } else if (!handler_.access_revoked().empty()) {
+            r.reason = "Slack says " + handler_.access_revoked();
+        } else if (!r.db_ok) {
+            r.reason = "the database does not answer";
+        } else if (r.connections == 0) {
+            r.reason = "no Socket Mode connection";
+        }
+        r.healthy = r.reason.empty();
+        return r;
+    }
+
+    std::string metrics_page() override {
+        metrics_snapshot now;
+        now.connections_open = client_.live_connections();
+        try {
+            now.outbox_pending = store_.count_outbox(storage::outbox_state::pending);
+            now.outbox_failed = store_.count_outbox(storage::outbox_state::failed);
+            now.releases_active = store_.count_active_releases();
+        } catch (const std::exception& e) {
+            log_warn("metrics.db_failed").kv("error", e.what());
+        }
+        return render_prometheus(process_metrics(), now);
+    }
+
+private:
+    storage::store& store_;
+    socket_mode_client& client_;
+    const dispatcher& handler_;
 };
 
 https_endpoint endpoint_of(const config& cfg) {
@@ -238,6 +339,10 @@ struct app::impl {
           notifier_done_timer(ioc),
           rng(std::random_device{}()) {
         store.leave_checkpoints();
+        if (cfg.health_host) {
+            view = std::make_unique<operator_view>(store, client, handler);
+            health = std::make_unique<health_server>(ioc, *cfg.health_host, cfg.health_port, *view);
+        }
     }
 
     net::io_context& ioc;
@@ -255,6 +360,9 @@ struct app::impl {
     bool notifier_done = false;
     bool stopping = false;
     std::minstd_rand rng;
+    // Last, so that they go first: they look at the client and the store.
+    std::unique_ptr<operator_view> view;
+    std::unique_ptr<health_server> health;
 };
 
 app::app(net::io_context& ioc, const config& cfg, const checklist::template_library& templates)
@@ -269,6 +377,9 @@ void app::request_stop() {
     }
     m.stopping = true;
     log_info("shutdown.requested");
+    if (m.health) {
+        m.health->stop();
+    }
     m.sleep_timer.cancel();
     m.client.stop();
     m.notify.stop();
@@ -282,6 +393,12 @@ bool app::drained() const {
 net::awaitable<int> app::run() {
     auto& m = *impl_;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
+    if (m.health) {
+        m.health->start();
+        log_info("health.listening")
+            .kv("host", *m.cfg.health_host)
+            .kv("port", static_cast<int>(m.health->port()));
+    }
 
     // auth.test: learn who we are; a wrong bot token is fatal, anything else is retried.
     for (int failures = 0;;) {

@@ -178,8 +178,10 @@ config_result parse_config(const env_lookup& lookup) {
         auto colon = v->rfind(':');
         auto port = colon == std::string::npos ? std::nullopt
                                                : parse_int(std::string_view(*v).substr(colon + 1));
-        if (colon == 0 || !port || *port < 1 || *port > 65535) {
-            return config_error{"RELBOT_HEALTH_ADDR", "must be host:port, such as 127.0.0.1:8080"};
+        if (colon == 0 || !port || *port < 0 || *port > 65535) {
+            return config_error{"RELBOT_HEALTH_ADDR",
+                                "must be host:port, such as 127.0.0.1:9108 (port 0: any free "
+                                "port, logged at start)"};
         }
         c.health_host = v->substr(0, colon);
         c.health_port = static_cast<unsigned short>(*port);
@@ -222,14 +224,14 @@ std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view te
     return out;
 }
 
-config_result load_config() {
+env_lookup process_environment() {
     std::map<std::string, std::string, std::less<>> dotenv;
     if (std::ifstream file(".env"); file) {
         std::stringstream text;
         text << file.rdbuf();
         dotenv = parse_dotenv(text.str());
     }
-    return parse_config([&](std::string_view name) -> std::optional<std::string> {
+    return [dotenv = std::move(dotenv)](std::string_view name) -> std::optional<std::string> {
         if (const char* v = std::getenv(std::string(name).c_str())) {
             return std::string(v);
         }
@@ -237,7 +239,19 @@ config_result load_config() {
             return it->second;
         }
         return std::nullopt;
-    });
+    };
+}
+
+config_result load_config() {
+    return parse_config(process_environment());
+}
+
+std::string configured_db_path(const env_lookup& lookup) {
+    auto v = lookup("RELBOT_DB");
+    if (v && !trim(*v).empty()) {
+        return std::string(trim(*v));
+    }
+    return config{}.db_path;
 }
 
 }  // namespace relbot::bot

@@ -56,4 +56,9 @@ std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view te
 // The process environment, with `./.env` (if present) filling in what it does not set.
 config_result load_config();
 
+// The environment, then ./.env for what the environment does not set.
+env_lookup process_environment();
+// RELBOT_DB (or its default) alone: what `relbot backup` and `relbot export` need.
+std::string configured_db_path(const env_lookup& lookup);
+
 }  // namespace relbot::bot

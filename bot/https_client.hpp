@@ -1,9 +1,13 @@
-// One HTTPS request/response over a fresh, verified TLS connection. Timeouts bound every step.
+// HTTPS requests over verified TLS connections, kept alive between calls. Timeouts bound every
+// step.
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bot/net.hpp"
 
@@ -36,14 +40,49 @@ struct https_result {
     https_response response;
 };
 
-// POSTs `body` to endpoint.base_path + `path_suffix` with the given headers. Never throws for
-// network trouble: it is returned in `ec`. `authorization` is the full header value.
-net::awaitable<https_result> https_post(ssl::context& ctx,
-                                        https_endpoint endpoint,
-                                        std::string path_suffix,
-                                        std::string authorization,
-                                        std::string content_type,
-                                        std::string body,
-                                        std::chrono::seconds timeout);
+// HTTPS POSTs over verified TLS connections that are kept open between requests (HTTP/1.1
+// keep-alive), per host and port: most calls skip the TCP and TLS handshakes. An idle
+// connection older than `idle_limit` is closed rather than reused; when a reused connection
+// turns out to have been closed by the server before it answered, the request is sent once
+// more on a new one. Used from the loop thread only.
+class https_client {
+public:
+    explicit https_client(ssl::context& ctx,
+                          std::size_t max_idle_per_host = 4,
+                          std::chrono::seconds idle_limit = std::chrono::seconds(20));
+    ~https_client();
+    https_client(const https_client&) = delete;
+    https_client& operator=(const https_client&) = delete;
+
+    // POSTs `body` to endpoint.base_path + `path_suffix` with the given headers. Never throws
+    // for network trouble: it is returned in `ec`. `authorization` is the full header value.
+    net::awaitable<https_result> post(https_endpoint endpoint,
+                                      std::string path_suffix,
+                                      std::string authorization,
+                                      std::string content_type,
+                                      std::string body,
+                                      std::chrono::seconds timeout);
+
+    // TCP+TLS connections opened so far.
+    long long connections_opened() const { return opened_; }
+
+private:
+    using stream = beast::ssl_stream<beast::tcp_stream>;
+    struct idle_connection {
+        std::unique_ptr<stream> s;
+        std::chrono::steady_clock::time_point since;
+    };
+
+    std::unique_ptr<stream> take_idle(const std::string& key);
+    net::awaitable<std::unique_ptr<stream>> connect(https_endpoint endpoint,
+                                                    std::chrono::seconds timeout,
+                                                    https_result& result);
+
+    ssl::context& ctx_;
+    std::size_t max_idle_per_host_;
+    std::chrono::seconds idle_limit_;
+    std::map<std::string, std::vector<idle_connection>> idle_;
+    long long opened_ = 0;
+};
 
 }  // namespace relbot::bot

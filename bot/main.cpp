@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "bot/app.hpp"
@@ -13,6 +14,9 @@
 #include "bot/log.hpp"
 #include "bot/net.hpp"
 #include "checklist/template.hpp"
+#include "commands/render.hpp"
+#include "storage/database.hpp"
+#include "storage/store.hpp"
 
 namespace {
 
@@ -54,9 +58,186 @@ std::optional<std::string> load_templates(const std::string& dir,
     return std::nullopt;
 }
 
+constexpr const char* usage =
+    "usage: relbot                       run the bot (configuration: environment and ./.env)\n"
+    "       relbot check-template FILE…  check checklist templates; print their phases and items\n"
+    "       relbot backup PATH           copy the database (RELBOT_DB) to PATH, consistently,\n"
+    "                                    while the bot may be running\n"
+    "       relbot export VERSION [--channel C]…\n"
+    "                                    print a release's report as markdown\n"
+    "       relbot --help | --version\n"
+    "\n"
+    "Configuration (environment, or ./.env): SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL,\n"
+    "RELBOT_DB, RELBOT_TEMPLATES_DIR, RELBOT_ADMINS, RELBOT_REMINDER_INTERVAL,\n"
+    "RELBOT_ESCALATE_AFTER, RELBOT_QUIET_HOURS, RELBOT_CONNECTIONS, RELBOT_LOG_LEVEL,\n"
+    "RELBOT_HEALTH_ADDR. README.md explains each.\n"
+    "\n"
+    "Exit status: 0 done; 1 failure (Slack refused the token, the database cannot be opened);\n"
+    "2 bad configuration, arguments or template.\n";
+
+int check_templates(const std::vector<std::string>& files) {
+    if (files.empty()) {
+        std::fprintf(stderr, "relbot check-template: name at least one template file\n");
+        return exit_config;
+    }
+    int status = 0;
+    for (const auto& path : files) {
+        std::ifstream in(path);
+        if (!in) {
+            std::fprintf(stderr, "%s: cannot be read\n", path.c_str());
+            status = exit_config;
+            continue;
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        auto parsed = checklist::parse_template(fs::path(path).stem().string(), path, text.str());
+        if (auto* err = std::get_if<checklist::template_error>(&parsed)) {
+            std::fprintf(stderr, "%s\n", err->to_string().c_str());
+            status = exit_config;
+            continue;
+        }
+        const auto& t = std::get<checklist::checklist_template>(parsed);
+        std::size_t items = 0;
+        for (const auto& p : t.phases) {
+            items += p.items.size();
+        }
+        std::printf("%s: template `%s`, %zu phases, %zu items\n", path.c_str(), t.name.c_str(),
+                    t.phases.size(), items);
+        for (std::size_t i = 0; i < t.phases.size(); ++i) {
+            const auto& p = t.phases[i];
+            std::printf("  %zu. %s\n", i + 1, p.title.c_str());
+            for (std::size_t j = 0; j < p.items.size(); ++j) {
+                std::printf("     %zu.%zu %s\n", i + 1, j + 1, p.items[j].title.c_str());
+            }
+        }
+    }
+    return status;
+}
+
+int backup(const std::vector<std::string>& args) {
+    if (args.size() != 1) {
+        std::fprintf(stderr,
+                     "relbot backup: name one file to write, e.g. relbot backup "
+                     "/var/backups/relbot-$(date +%%F).db\n");
+        return exit_config;
+    }
+    auto source = bot::configured_db_path(bot::process_environment());
+    if (!fs::exists(source)) {
+        std::fprintf(stderr, "relbot backup: the database %s does not exist (RELBOT_DB)\n",
+                     source.c_str());
+        return EXIT_FAILURE;
+    }
+    try {
+        auto pages = storage::backup_database(source, args[0]);
+        std::printf("backed up %s to %s (%d pages)\n", source.c_str(), args[0].c_str(), pages);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "relbot backup: %s\n", e.what());
+        return EXIT_FAILURE;
+    }
+}
+
+int export_report(const std::vector<std::string>& args) {
+    std::string version;
+    std::vector<std::string> channels;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--channel" && i + 1 < args.size()) {
+            channels.push_back(args[++i]);
+        } else if (version.empty() && !args[i].starts_with("--")) {
+            version = args[i];
+        } else {
+            std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C]…\n");
+            return exit_config;
+        }
+    }
+    if (version.empty()) {
+        std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C]…\n");
+        return exit_config;
+    }
+    auto path = bot::configured_db_path(bot::process_environment());
+    if (!fs::exists(path)) {
+        std::fprintf(stderr, "relbot export: the database %s does not exist (RELBOT_DB)\n",
+                     path.c_str());
+        return EXIT_FAILURE;
+    }
+    try {
+        storage::store st(path);
+        std::vector<std::pair<std::string, std::int64_t>> found;
+        for (auto& [channel, id] : st.releases_by_version(version)) {
+            if (channels.empty() ||
+                std::find(channels.begin(), channels.end(), channel) != channels.end()) {
+                found.emplace_back(channel, id);
+            }
+        }
+        if (found.empty()) {
+            std::fprintf(stderr, "relbot export: no release %s%s\n", version.c_str(),
+                         channels.empty() ? "" : " in those channels");
+            return exit_config;
+        }
+        std::set<std::string> distinct;
+        for (const auto& f : found) {
+            distinct.insert(f.first);
+        }
+        if (distinct.size() > 1) {
+            std::string list;
+            for (const auto& c : distinct) {
+                list += " " + c;
+            }
+            std::fprintf(stderr,
+                         "relbot export: release %s exists in several channels:%s; pick one with "
+                         "--channel\n",
+                         version.c_str(), list.c_str());
+            return exit_config;
+        }
+        auto r = st.load_release(found.front().second);
+        if (!r) {
+            std::fprintf(stderr, "relbot export: release %s vanished while reading\n",
+                         version.c_str());
+            return EXIT_FAILURE;
+        }
+        std::fputs(commands::report_markdown(*r, st.audit_for(r->id)).c_str(), stdout);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "relbot export: %s\n", e.what());
+        return EXIT_FAILURE;
+    }
+}
+
+int run_bot();
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        return run_bot();
+    }
+    const auto& command = args.front();
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(usage, stdout);
+        return 0;
+    }
+    if (command == "--version" || command == "-V") {
+        std::printf("relbot %s\n", RELBOT_VERSION);
+        return 0;
+    }
+    if (command == "check-template") {
+        return check_templates(rest);
+    }
+    if (command == "backup") {
+        return backup(rest);
+    }
+    if (command == "export") {
+        return export_report(rest);
+    }
+    std::fprintf(stderr, "relbot: unknown command `%s`\n\n%s", command.c_str(), usage);
+    return exit_config;
+}
+
+namespace {
+
+int run_bot() {
     auto loaded = bot::load_config();
     if (auto* err = std::get_if<bot::config_error>(&loaded)) {
         std::fprintf(stderr, "relbot: configuration error: %s\n", err->to_string().c_str());
@@ -135,3 +316,5 @@ int main() {
     }
     return exit_code;
 }
+
+}  // namespace

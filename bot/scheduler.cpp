@@ -4,6 +4,7 @@
 #include <map>
 
 #include "bot/log.hpp"
+#include "bot/metrics.hpp"
 #include "commands/render.hpp"
 
 namespace relbot::bot {
@@ -159,6 +160,9 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
             .kv("items", static_cast<long long>(items.size()));
     }
     tx.commit();
+    auto& m = process_metrics();
+    m.reminders.add({"reminder"}, static_cast<double>(by_owner.size()));
+    m.reminders.add({"escalation"}, static_cast<double>(escalate.size()));
     notify_.wake();
     return std::min(next, now + 1);
 }

@@ -7,6 +7,7 @@
 
 #include "bot/backoff.hpp"
 #include "bot/log.hpp"
+#include "bot/metrics.hpp"
 #include "bot/tls.hpp"
 
 namespace relbot::bot {
@@ -142,6 +143,7 @@ std::chrono::milliseconds socket_mode_client::retry_delay(int slot,
                                                           std::string_view reason,
                                                           int& failures) {
     ++failures;
+    process_metrics().reconnects.add({std::string(reason)});
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     auto delay = backoff_delay(failures, unit(rng_));
     log_warn("ws.reconnect").kv("slot", slot).kv("reason", reason).kv("delay_ms", delay.count());
@@ -315,6 +317,7 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
             // warning, refresh_requested or a reason we do not know: open the replacement now,
             // keep this socket until the new one has said hello.
             log_info("ws.refresh").kv("slot", slot).kv("reason", reason).kv("session", s->id);
+            process_metrics().reconnects.add({reason});
             previous = s;
             failures = 0;
             continue;
@@ -375,6 +378,10 @@ net::awaitable<std::shared_ptr<socket_mode_client::session>> socket_mode_client:
             .kv("error", "connect: " + cec.message());
         co_return nullptr;
     }
+    // An ack is written the moment it is ready: no waiting for the peer's TCP ACK (Nagle)
+    // when a frame takes more than one write.
+    error_code nodelay_ec;
+    tcp_layer.socket().set_option(tcp::no_delay(true), nodelay_ec);
     tcp_layer.expires_after(std::chrono::seconds(15));
     auto [hec] = co_await s->ws.next_layer().async_handshake(ssl::stream_base::client,
                                                              use_nothrow_awaitable);
@@ -472,6 +479,12 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 ec = wec;
             }
             if (!o.envelope_id.empty()) {
+                auto& m = process_metrics();
+                m.acks.add({ec ? "false" : "true"});
+                if (!ec) {
+                    m.ack_seconds.observe(
+                        std::chrono::duration<double>(steady::now() - o.received).count());
+                }
                 // Written or failed: either way this ack is done.
                 handler_.acknowledged({o.envelope_id, o.type, o.retry_attempt, s->id,
                                        std::chrono::duration_cast<std::chrono::microseconds>(
@@ -563,6 +576,7 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
 
         if (const auto* h = std::get_if<hello_frame>(&f)) {
             s->hello = true;
+            last_hello_ = std::chrono::system_clock::now();
             log_info("ws.hello")
                 .kv("session", s->id)
                 .kv("slack_host", h->host)
@@ -578,6 +592,9 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
             continue;  // the slot decides; this socket keeps serving until then
         }
         auto envelope_id = envelope_id_of(f);
+        if (envelope_id) {
+            process_metrics().envelopes.add({std::string(envelope_type_of(f))});
+        }
         if (!s->taking_envelopes) {
             // Shutting down: left unacknowledged, so Slack delivers it again elsewhere.
             log_info("envelope.left")

@@ -74,6 +74,8 @@ public:
     int live_connections() const;
     // Slack said Socket Mode is turned off for the app (link_disabled).
     bool disabled() const { return disabled_; }
+    // When a socket last said hello (nullopt: never yet).
+    std::optional<std::chrono::system_clock::time_point> last_hello() const { return last_hello_; }
 
 private:
     struct session;
@@ -102,6 +104,7 @@ private:
     bool stopping_ = false;
     bool fatal_ = false;
     bool disabled_ = false;
+    std::optional<std::chrono::system_clock::time_point> last_hello_;
     int next_session_id_ = 1;
     std::minstd_rand rng_;
 };

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "bot/log.hpp"
+#include "bot/metrics.hpp"
 
 namespace relbot::bot {
 
@@ -37,7 +38,7 @@ web_api::web_api(ssl::context& ctx,
                  https_endpoint base,
                  std::string bot_token,
                  std::string app_token)
-    : ctx_(ctx),
+    : http_(ctx),
       base_(std::move(base)),
       bot_token_(std::move(bot_token)),
       app_token_(std::move(app_token)) {}
@@ -87,13 +88,50 @@ net::awaitable<api_result> web_api::call_form(std::string method,
                             form_encode(args), token);
 }
 
+namespace {
+
+const char* result_label(api_outcome o) {
+    switch (o) {
+        case api_outcome::ok:
+            return "ok";
+        case api_outcome::slack_error:
+            return "slack_error";
+        case api_outcome::rate_limited:
+            return "rate_limited";
+        case api_outcome::server_error:
+            return "server_error";
+        case api_outcome::network_error:
+            return "network";
+    }
+    return "network";
+}
+
+void count_call(const std::string& method, const api_result& r) {
+    auto& m = process_metrics();
+    m.api_calls.add({method, result_label(r.outcome)});
+    if (r.outcome == api_outcome::rate_limited) {
+        m.rate_limit_waits.add({method});
+    }
+}
+
+}  // namespace
+
 net::awaitable<api_result> web_api::send(std::string method,
                                          std::string content_type,
                                          std::string body,
                                          token_kind token) {
+    auto r = co_await exchange(method, std::move(content_type), std::move(body), token);
+    count_call(method, r);
+    co_return r;
+}
+
+net::awaitable<api_result> web_api::exchange(std::string method,
+                                             std::string content_type,
+                                             std::string body,
+                                             token_kind token) {
     auto started = std::chrono::steady_clock::now();
     auto auth = "Bearer " + (token == token_kind::app ? app_token_ : bot_token_);
-    auto http = co_await https_post(ctx_, base_, method, std::move(auth), std::move(content_type),
+    auto http = co_await http_.post(base_, method, std::move(auth), std::move(content_type),
                                     std::move(body), std::chrono::seconds(15));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
@@ -176,7 +214,7 @@ net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann:
     }
     endpoint->base_path = "";
     auto http =
-        co_await https_post(ctx_, *endpoint, path, "", "application/json; charset=utf-8",
+        co_await http_.post(*endpoint, path, "", "application/json; charset=utf-8",
                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                             std::chrono::seconds(15));
     r.http_status = http.response.status;
@@ -198,6 +236,7 @@ net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann:
     log_info("response_url.post")
         .kv("status", http.response.status)
         .kv("result", r.ok() ? "ok" : r.error);
+    count_call("response_url", r);
     co_return r;
 }
 

@@ -57,12 +57,17 @@ public:
     net::awaitable<api_result> post_response_url(std::string url, nlohmann::json body);
 
 private:
+    // One call, counted in the metrics.
     net::awaitable<api_result> send(std::string method,
                                     std::string content_type,
                                     std::string body,
                                     token_kind token);
+    net::awaitable<api_result> exchange(std::string method,
+                                        std::string content_type,
+                                        std::string body,
+                                        token_kind token);
 
-    ssl::context& ctx_;
+    https_client http_;
     https_endpoint base_;
     std::string bot_token_;
     std::string app_token_;

@@ -81,6 +81,11 @@ std::string report_markdown(const checklist::release& r,
                             const std::vector<storage::audit_entry>& audit);
 
 // The markdown report as messages (code blocks), split like render_report.
+// The release as a checklist in the template's own format (it parses back as a template),
+// with the timeline: what `/release report markdown` pages and `relbot export` prints.
+std::string report_markdown(const checklist::release& r,
+                            const std::vector<storage::audit_entry>& audit);
+
 std::vector<message> render_report_markdown(const checklist::release& r,
                                             const std::vector<storage::audit_entry>& audit,
                                             std::size_t max_pages);

@@ -15,3 +15,15 @@ cmake --build "$build" -j "$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
+
+# The systemd unit: `systemd-analyze verify` on a copy whose ExecStart is the binary just built
+# (verify insists that the binary exists). Skipped where systemd is not installed.
+if command -v systemd-analyze >/dev/null 2>&1; then
+    unit_dir=$(mktemp -d)
+    trap 'rm -rf "$unit_dir"' EXIT
+    sed "s|^ExecStart=.*|ExecStart=$PWD/$build/relbot|" deploy/relbot.service >"$unit_dir/relbot.service"
+    systemd-analyze verify "$unit_dir/relbot.service"
+    echo "test.sh: systemd-analyze verify deploy/relbot.service: ok"
+else
+    echo "test.sh: systemd-analyze is not installed; deploy/relbot.service not verified" >&2
+fi

@@ -240,6 +240,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
                 }
                 continue;
             }
+            boost::system::error_code nodelay_ec;  // best effort, as Slack's servers do
+            socket.set_option(tcp::no_delay(true), nodelay_ec);
             net::co_spawn(self->ioc, serve(self, std::move(socket)), net::detached);
         }
     }

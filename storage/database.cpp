@@ -2,16 +2,19 @@
 // have already run the old ones.
 #include "storage/database.hpp"
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <array>
+#include <filesystem>
 #include <stdexcept>
 #include <string_view>
 
 namespace relbot::storage {
 namespace {
 
-constexpr std::array<std::string_view, 6> migrations = {
+constexpr std::array<std::string_view, 7> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -141,6 +144,10 @@ CREATE TABLE users (
     fetched_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 7: the operator's count of messages Slack refused for good, without reading the history.
+    R"sql(
+CREATE INDEX outbox_failed ON outbox (id) WHERE state = 'failed';
+)sql",
 };
 
 }  // namespace
@@ -179,6 +186,33 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path) {
         tx.commit();
     }
     return db;
+}
+
+int backup_database(const std::string& source, const std::string& destination) {
+    auto temporary = destination + ".partial";
+    std::filesystem::remove(temporary);
+    int pages = 0;
+    {
+        SQLite::Database from(source, SQLite::OPEN_READONLY, 5000);
+        SQLite::Database to(temporary, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        SQLite::Backup copy(to, from);
+        // All pages in one step: one read transaction, so one snapshot. In WAL mode it does
+        // not block the bot's writes; a busy source is retried a few times.
+        for (int attempt = 0;; ++attempt) {
+            int rc = copy.executeStep(-1);
+            if (rc == SQLITE_DONE) {
+                break;
+            }
+            if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && attempt < 50) {
+                sqlite3_sleep(100);
+                continue;
+            }
+            throw std::runtime_error("backup stopped: " + std::string(sqlite3_errstr(rc)));
+        }
+        pages = copy.getTotalPageCount();
+    }
+    std::filesystem::rename(temporary, destination);
+    return pages;
 }
 
 }  // namespace relbot::storage

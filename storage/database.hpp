@@ -18,4 +18,10 @@ int schema_version();
 // if the file is newer than this binary.
 std::unique_ptr<SQLite::Database> open_database(const std::string& path);
 
+// Copies the database at `source` to `destination` with SQLite's online backup, while other
+// connections may be writing: the copy is one consistent snapshot. Written to a temporary file
+// next to `destination` and renamed into place, so a failed backup leaves nothing half-written.
+// Returns the number of pages copied; throws on failure.
+int backup_database(const std::string& source, const std::string& destination);
+
 }  // namespace relbot::storage

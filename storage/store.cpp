@@ -250,6 +250,39 @@ std::optional<checklist::release> store::release_by_version(std::string_view cha
     return load_release(q.getColumn(0).getInt64());
 }
 
+std::vector<std::pair<std::string, std::int64_t>> store::releases_by_version(
+    std::string_view version) {
+    auto q_lease = prepare(
+        "SELECT channel_id, id FROM releases WHERE version = :version "
+        "ORDER BY started_at DESC, id DESC");
+    auto& q = *q_lease;
+    q.bind(":version", std::string(version));
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    while (q.executeStep()) {
+        out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
+    }
+    return out;
+}
+
+long long store::count_outbox(outbox_state state) {
+    // Pending and sending rows are in the outbox_unsent index, failed ones in outbox_failed:
+    // neither count reads the delivered history.
+    auto q_lease =
+        prepare(state == outbox_state::failed
+                    ? "SELECT COUNT(*) FROM outbox WHERE state = 'failed'"
+                    : "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')");
+    auto& q = *q_lease;
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+}
+
+long long store::count_active_releases() {
+    auto q_lease = prepare("SELECT COUNT(*) FROM releases WHERE status = 'active'");
+    auto& q = *q_lease;
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+}
+
 std::optional<checklist::release> store::load_release(std::int64_t id) {
     auto r = release_view(id);
     return r ? std::optional<checklist::release>(*r) : std::nullopt;
@@ -773,7 +806,9 @@ std::vector<reminder_candidate> store::reminder_candidates() {
         "(SELECT MAX(sent_at) FROM reminders m WHERE m.item_id = i.id AND m.due_at = i.due_at), "
         "(SELECT COUNT(*) FROM reminders m WHERE m.item_id = i.id AND m.sent_at >= i.updated_at), "
         "COALESCE(i.escalated_at >= i.updated_at, 0) "
-        "FROM items i JOIN releases r ON r.id = i.release_id "
+        // From the active releases to their items (CROSS JOIN fixes that order): the cost
+        // follows what is active, not the whole history of items with due times.
+        "FROM releases r CROSS JOIN items i ON i.release_id = r.id "
         "WHERE r.status = 'active' AND i.owner_id <> '' AND i.due_at IS NOT NULL "
         "AND i.state IN ('open', 'blocked') ORDER BY i.due_at");
     auto& q = *q_lease;
@@ -847,7 +882,7 @@ namespace relbot::storage {
 
 std::vector<std::string> store::owners_needing_time_zone(epoch_seconds now, epoch_seconds max_age) {
     auto q_lease = prepare(
-        "SELECT DISTINCT i.owner_id FROM items i JOIN releases r ON r.id = i.release_id "
+        "SELECT DISTINCT i.owner_id FROM releases r CROSS JOIN items i ON i.release_id = r.id "
         "LEFT JOIN users u ON u.user_id = i.owner_id WHERE r.status = 'active' AND "
         "i.owner_id <> '' AND i.due_at IS NOT NULL AND i.state IN ('open', 'blocked') AND "
         "(u.user_id IS NULL OR u.fetched_at < :stale)");

@@ -156,6 +156,11 @@ public:
     std::shared_ptr<const checklist::release> release_view(std::int64_t id);
     // The channel's releases, newest first, at most `limit`.
     std::vector<release_summary> list_releases(std::string_view channel, int limit);
+    // Every release of `version` in any channel, newest first: (channel, release id).
+    std::vector<std::pair<std::string, std::int64_t>> releases_by_version(std::string_view version);
+    // Counts for the operator's endpoint.
+    long long count_outbox(outbox_state state);
+    long long count_active_releases();
     // Saves what a transition changed: the release row, phases, items and one audit row per
     // event (by `actor`, at `now`). The caller holds the transaction. Returns the id of the
     // last audit row written (0 if none): a unique key for what the change announces.

@@ -1,0 +1,155 @@
+#include "bot/health.hpp"
+
+#include <boost/asio/detached.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bot/log.hpp"
+
+namespace relbot::bot {
+
+std::string health_json(const health_report& r) {
+    nlohmann::json j = {{"status", r.healthy ? "ok" : "unhealthy"},
+                        {"connections", r.connections},
+                        {"db", r.db_ok ? std::string("ok") : "error: " + r.db_error},
+                        {"outbox_pending", r.outbox_pending},
+                        {"last_hello", r.last_hello.empty() ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(r.last_hello)}};
+    if (!r.healthy) {
+        j["reason"] = r.reason;
+    }
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+struct health_server::impl : std::enable_shared_from_this<impl> {
+    impl(net::io_context& ioc, health_source& source_, health_limits limits_)
+        : acceptor(ioc), source(source_), limits(limits_) {}
+
+    static net::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
+        for (;;) {
+            auto [ec, socket] = co_await self->acceptor.async_accept(use_nothrow_awaitable);
+            if (ec) {
+                if (ec == net::error::operation_aborted || self->stopped) {
+                    co_return;
+                }
+                continue;  // EMFILE and the like: the next accept may succeed
+            }
+            if (self->open >= self->limits.max_connections) {
+                error_code ignored;
+                socket.close(ignored);  // over the limit: no slot is held for it
+                continue;
+            }
+            ++self->open;
+            net::co_spawn(self->acceptor.get_executor(), serve(self, std::move(socket)),
+                          net::detached);
+        }
+    }
+
+    // One request per connection, then close: simple, and all a scraper needs.
+    static net::awaitable<void> serve(std::shared_ptr<impl> self, tcp::socket socket) {
+        beast::tcp_stream stream(std::move(socket));
+        stream.expires_after(self->limits.request_timeout);
+        beast::flat_buffer buffer(self->limits.max_header_bytes + 1024);
+        http::request_parser<http::empty_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(self->limits.max_header_bytes));
+        parser.body_limit(0);
+        auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_nothrow_awaitable);
+        http::response<http::string_body> res;
+        if (rec) {
+            if (rec != http::error::header_limit && rec != http::error::body_limit &&
+                rec != http::error::bad_target && rec != http::error::bad_method) {
+                --self->open;
+                co_return;  // timed out or went away: nothing to answer
+            }
+            res.result(rec == http::error::header_limit
+                           ? http::status::request_header_fields_too_large
+                           : http::status::bad_request);
+            res.set(http::field::content_type, "text/plain");
+            res.body() = rec.message() + "\n";
+        } else {
+            res = self->answer(parser.get());
+        }
+        res.keep_alive(false);
+        res.set(http::field::server, "relbot");
+        res.prepare_payload();
+        auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow_awaitable);
+        (void)wec;  // the client may be gone; the connection ends here either way
+        error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        --self->open;
+    }
+
+    http::response<http::string_body> answer(const http::request<http::empty_body>& req) {
+        http::response<http::string_body> res;
+        res.version(req.version());
+        auto target = std::string_view(req.target());
+        target = target.substr(0, target.find('?'));
+        if (req.method() != http::verb::get && req.method() != http::verb::head) {
+            res.result(http::status::method_not_allowed);
+            res.set(http::field::allow, "GET, HEAD");
+            res.set(http::field::content_type, "text/plain");
+            res.body() = "only GET\n";
+        } else if (target == "/healthz") {
+            auto report = source.health();
+            res.result(report.healthy ? http::status::ok : http::status::service_unavailable);
+            res.set(http::field::content_type, "application/json");
+            res.set(http::field::cache_control, "no-store");
+            res.body() = health_json(report) + "\n";
+        } else if (target == "/metrics") {
+            res.result(http::status::ok);
+            res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+            res.set(http::field::cache_control, "no-store");
+            res.body() = source.metrics_page();
+        } else {
+            res.result(http::status::not_found);
+            res.set(http::field::content_type, "text/plain");
+            res.body() = "not found; try /healthz or /metrics\n";
+        }
+        if (req.method() == http::verb::head) {
+            auto length = res.body().size();
+            res.body().clear();
+            res.content_length(length);
+        }
+        return res;
+    }
+
+    tcp::acceptor acceptor;
+    health_source& source;
+    health_limits limits;
+    std::size_t open = 0;
+    bool stopped = false;
+};
+
+health_server::health_server(net::io_context& ioc,
+                             const std::string& host,
+                             unsigned short port,
+                             health_source& source,
+                             health_limits limits)
+    : impl_(std::make_shared<impl>(ioc, source, limits)) {
+    tcp::resolver resolver(ioc);
+    auto found = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service);
+    tcp::endpoint at = found.begin()->endpoint();
+    impl_->acceptor.open(at.protocol());
+    impl_->acceptor.set_option(net::socket_base::reuse_address(true));
+    impl_->acceptor.bind(at);
+    impl_->acceptor.listen();
+}
+
+health_server::~health_server() {
+    stop();
+}
+
+void health_server::start() {
+    net::co_spawn(impl_->acceptor.get_executor(), impl::accept_loop(impl_), net::detached);
+}
+
+void health_server::stop() {
+    impl_->stopped = true;
+    error_code ignored;
+    impl_->acceptor.close(ignored);
+}
+
+unsigned short health_server::port() const {
+    return impl_->acceptor.local_endpoint().port();
+}
+
+}  // namespace relbot::bot

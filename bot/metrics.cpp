@@ -1,0 +1,159 @@
+#include "bot/metrics.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace relbot::bot {
+
+void counter_family::add(const std::vector<std::string>& label_values, double by) {
+    values_[label_values] += by;
+}
+
+double counter_family::value(const std::vector<std::string>& label_values) const {
+    auto it = values_.find(label_values);
+    return it == values_.end() ? 0 : it->second;
+}
+
+histogram::histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+
+void histogram::observe(double value) {
+    auto at = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
+    ++counts_[static_cast<std::size_t>(at)];
+    ++count_;
+    sum_ += value;
+}
+
+metrics& process_metrics() {
+    static metrics m;
+    return m;
+}
+
+namespace {
+
+// A label value as Prometheus quotes it: backslash, double quote and newline escaped.
+std::string quoted(std::string_view v) {
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '\\' || c == '"') {
+            out += '\\';
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::string number(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+class page {
+public:
+    void header(std::string_view name, std::string_view type, std::string_view help) {
+        text_ += "# HELP ";
+        text_ += name;
+        text_ += ' ';
+        text_ += help;
+        text_ += "\n# TYPE ";
+        text_ += name;
+        text_ += ' ';
+        text_ += type;
+        text_ += '\n';
+    }
+
+    void sample(std::string_view name,
+                const std::vector<std::string>& label_names,
+                const std::vector<std::string>& label_values,
+                double value) {
+        text_ += name;
+        if (!label_names.empty()) {
+            text_ += '{';
+            for (std::size_t i = 0; i < label_names.size(); ++i) {
+                text_ += (i ? "," : "") + label_names[i] + "=" +
+                         quoted(i < label_values.size() ? label_values[i] : "");
+            }
+            text_ += '}';
+        }
+        text_ += ' ' + number(value) + '\n';
+    }
+
+    void counter(std::string_view name,
+                 std::string_view help,
+                 const std::vector<std::string>& label_names,
+                 const counter_family& family) {
+        header(name, "counter", help);
+        for (const auto& [labels, value] : family.values()) {
+            sample(name, label_names, labels, value);
+        }
+    }
+
+    void gauge(std::string_view name, std::string_view help, double value) {
+        header(name, "gauge", help);
+        sample(name, {}, {}, value);
+    }
+
+    std::string text_;
+};
+
+}  // namespace
+
+std::string render_prometheus(const metrics& m, const metrics_snapshot& now) {
+    page p;
+    p.counter("relbot_envelopes_received_total", "Socket Mode envelopes received, by type.",
+              {"type"}, m.envelopes);
+    p.counter("relbot_acks_total",
+              "Envelope acknowledgements: written, or not (the socket failed or closed first).",
+              {"written"}, m.acks);
+
+    p.header("relbot_ack_duration_seconds", "histogram",
+             "From reading an envelope to writing its acknowledgement.");
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < m.ack_seconds.bounds().size(); ++i) {
+        cumulative += m.ack_seconds.counts()[i];
+        p.sample("relbot_ack_duration_seconds_bucket", {"le"}, {number(m.ack_seconds.bounds()[i])},
+                 static_cast<double>(cumulative));
+    }
+    p.sample("relbot_ack_duration_seconds_bucket", {"le"}, {"+Inf"},
+             static_cast<double>(m.ack_seconds.count()));
+    p.sample("relbot_ack_duration_seconds_sum", {}, {}, m.ack_seconds.sum());
+    p.sample("relbot_ack_duration_seconds_count", {}, {},
+             static_cast<double>(m.ack_seconds.count()));
+
+    p.counter("relbot_commands_total",
+              "/release commands, by subcommand and outcome (ok, refused, bad_input, busy, error).",
+              {"command", "outcome"}, m.commands);
+    p.counter("relbot_api_calls_total",
+              "Slack Web API calls, by method and result (ok, slack_error, rate_limited, "
+              "server_error, network).",
+              {"method", "result"}, m.api_calls);
+    p.counter("relbot_rate_limit_waits_total",
+              "Times a Web API method was held back by HTTP 429 (Retry-After).", {"method"},
+              m.rate_limit_waits);
+    p.counter("relbot_reminders_sent_total",
+              "Reminders queued for item owners, and escalations to release managers.", {"kind"},
+              m.reminders);
+    p.counter("relbot_reconnects_total", "Socket Mode reconnections, by reason.", {"reason"},
+              m.reconnects);
+    p.gauge("relbot_connections_open", "Socket Mode connections that have said hello.",
+            now.connections_open);
+    p.gauge("relbot_outbox_pending", "Messages decided but not yet delivered to Slack.",
+            static_cast<double>(now.outbox_pending));
+    p.gauge("relbot_outbox_failed",
+            "Messages Slack refused for good (the release manager was told by DM).",
+            static_cast<double>(now.outbox_failed));
+    p.gauge("relbot_releases_active", "Releases in progress.",
+            static_cast<double>(now.releases_active));
+    p.gauge("relbot_process_start_time_seconds", "Start time of the process, Unix seconds.",
+            static_cast<double>(
+                std::chrono::duration_cast<std::chrono::seconds>(m.started.time_since_epoch())
+                    .count()));
+    return std::move(p.text_);
+}
+
+}  // namespace relbot::bot

@@ -1,0 +1,73 @@
+// What relbot counts, for GET /metrics in Prometheus' text format. One registry per process,
+// used from the loop thread only (like everything that touches Slack or the database).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace relbot::bot {
+
+// A counter family with labels: {"method", "result"} → value.
+class counter_family {
+public:
+    void add(const std::vector<std::string>& label_values, double by = 1);
+    double value(const std::vector<std::string>& label_values) const;
+    const std::map<std::vector<std::string>, double>& values() const { return values_; }
+
+private:
+    std::map<std::vector<std::string>, double> values_;
+};
+
+// A histogram with fixed buckets (upper bounds, in seconds).
+class histogram {
+public:
+    explicit histogram(std::vector<double> bounds);
+    void observe(double value);
+    const std::vector<double>& bounds() const { return bounds_; }
+    const std::vector<std::uint64_t>& counts() const {
+        return counts_;
+    }  // per bucket, not cumulative
+    std::uint64_t count() const { return count_; }
+    double sum() const { return sum_; }
+
+private:
+    std::vector<double> bounds_;
+    std::vector<std::uint64_t> counts_;
+    std::uint64_t count_ = 0;
+    double sum_ = 0;
+};
+
+struct metrics {
+    counter_family envelopes;  // type
+    counter_family acks;       // written: "true" | "false"
+    histogram ack_seconds{
+        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3}};
+    counter_family commands;  // command, outcome (ok, refused, bad_input, busy, error)
+    counter_family
+        api_calls;  // method, result (ok, slack_error, rate_limited, server_error, network)
+    counter_family rate_limit_waits;  // method
+    counter_family reminders;         // kind (reminder, escalation)
+    counter_family reconnects;        // reason
+    std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+};
+
+// The process's registry.
+metrics& process_metrics();
+
+// Gauges read when the page is rendered.
+struct metrics_snapshot {
+    int connections_open = 0;
+    long long outbox_pending = 0;
+    long long outbox_failed = 0;
+    long long releases_active = 0;
+};
+
+// The whole /metrics page.
+std::string render_prometheus(const metrics& m, const metrics_snapshot& now);
+
+}  // namespace relbot::bot
