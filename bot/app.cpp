@@ -64,7 +64,8 @@ overloaded(Fs...) -> overloaded<Fs...>;
 // Turns each envelope into its effect and its acknowledgement payload.
 class dispatcher final : public envelope_handler {
 public:
-    dispatcher(const config& cfg,
+    dispatcher(net::io_context& ioc,
+               const config& cfg,
                const checklist::template_library& templates,
                storage::store& store,
                notifier& notify,
@@ -73,7 +74,8 @@ public:
           templates_(templates),
           store_(store),
           notifier_(notify),
-          scheduler_(schedule) {}
+          scheduler_(schedule),
+          wake_timer_(ioc) {}
 
     // Slack said the app lost its access ("tokens_revoked", "app_uninstalled"); empty if not.
     const std::string& access_revoked() const { return revoked_; }
@@ -193,10 +195,21 @@ private:
                 .kv("acked", r.written);
             handled_.erase(h);
         }
-        if (wake_after_ack_) {
+        if (wake_after_ack_ && !wake_scheduled_) {
+            // One look for all the changes of the next few milliseconds: in a burst of
+            // commands the notifier and the scheduler run once per batch, not once per
+            // envelope, and never between an envelope and its ack.
             wake_after_ack_ = false;
-            notifier_.wake();
-            scheduler_.wake();
+            wake_scheduled_ = true;
+            wake_timer_.expires_after(wake_batch);
+            wake_timer_.async_wait([this](const error_code& ec) {
+                if (ec == net::error::operation_aborted) {
+                    return;  // the app is going away
+                }
+                wake_scheduled_ = false;
+                notifier_.wake();
+                scheduler_.wake();
+            });
         }
     }
 
@@ -231,7 +244,10 @@ private:
     storage::store& store_;
     notifier& notifier_;
     scheduler& scheduler_;
+    static constexpr std::chrono::milliseconds wake_batch{10};
     bool wake_after_ack_ = false;
+    bool wake_scheduled_ = false;
+    net::steady_timer wake_timer_;
     std::string revoked_;  // tokens_revoked or app_uninstalled, once Slack has said so
     commands::status_memo statuses_;
 
@@ -333,7 +349,7 @@ struct app::impl {
                    checklist::reminder_rules{cfg.reminder_interval, cfg.escalate_after,
                                              cfg.quiet_from_hour, cfg.quiet_to_hour},
                    system_now),
-          handler(cfg, templates, store, notify, schedule),
+          handler(ioc, cfg, templates, store, notify, schedule),
           client(tls, api, handler, cfg.connections),
           sleep_timer(ioc),
           notifier_done_timer(ioc),

@@ -1,5 +1,7 @@
 // End-to-end: a whole release of the standard template, start to finish, through Slack's own
 // payloads: relbot and relbot-sim as processes, over TLS and a WebSocket, on a SQLite file.
+#include <SQLiteCpp/Database.h>
+
 #include <catch2/catch.hpp>
 
 #include "support/sandbox.hpp"
@@ -216,5 +218,12 @@ TEST_CASE("a report longer than one message continues through response_url posts
     CHECK(contains((*more)["path"].get<std::string>(), "/hooks/commands/"));
     CHECK(contains(message_text((*more)["body"]), "progress update"));
     CHECK((*more)["body"]["response_type"] == "ephemeral");
+    // Each page is marked sent once Slack took it, so no restart posts it again.
+    CHECK(relbot.proc().wait_stderr("event=outbox.sent key=report-page:", after(5s)));
     CHECK(relbot.stop() == 0);
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM outbox WHERE method = 'response_url' AND state <> "
+                        "'sent'")
+              .getInt() == 0);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM outbox WHERE method = 'response_url'").getInt() >= 1);
 }
