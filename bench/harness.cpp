@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -298,6 +299,28 @@ double quantile(std::vector<double> sample, double q) {
 
 double median(std::vector<double> sample) {
     return quantile(std::move(sample), 0.5);
+}
+
+void read_options(int argc, char** argv, const option_setters& setters) {
+    for (int i = 1; i < argc; ++i) {
+        std::string name = argv[i];
+        auto setter = setters.find(name);
+        if (setter == setters.end()) {
+            throw std::invalid_argument("unknown argument " + name);
+        }
+        if (i + 1 >= argc) {
+            throw std::invalid_argument(name + " needs a value");
+        }
+        try {
+            setter->second(argv[++i]);
+        } catch (const std::logic_error&) {  // std::stoi and friends, and the setters' own
+            throw std::invalid_argument(name + " does not take " + argv[i]);
+        }
+    }
+}
+
+std::string executable_dir() {
+    return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
 }
 
 std::string fixed(double value, int decimals) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -115,5 +116,13 @@ double median(std::vector<double> sample);
 
 // "12.3" with the given number of decimals.
 std::string fixed(double value, int decimals);
+
+// `--name value` options: what to do with each name's value. Throws std::invalid_argument
+// (with a message for the user) for an unknown option or a missing or malformed value.
+using option_setters = std::map<std::string, std::function<void(const std::string& value)>>;
+void read_options(int argc, char** argv, const option_setters& setters);
+
+// The folder of this executable: relbot and the floor client are built next to it.
+std::string executable_dir();
 
 }  // namespace relbot::bench

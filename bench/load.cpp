@@ -55,10 +55,6 @@ json latency_summary(const run_figures& f) {
     return {{"p50", ms(0.50)}, {"p95", ms(0.95)}, {"p99", ms(0.99)}, {"max", ms(1.0)}};
 }
 
-std::string exe_dir() {
-    return fs::read_symlink("/proc/self/exe").parent_path().string();
-}
-
 using frames = std::vector<std::pair<std::string, std::string>>;
 
 frames make_frames(const slack& s,
@@ -190,49 +186,34 @@ std::string cell(const spread& s, int decimals) {
 
 options parse_args(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                throw std::invalid_argument(a + " needs a value");
-            }
-            return argv[++i];
-        };
-        if (a == "--runs") {
-            o.runs = std::stoi(value());
-        } else if (a == "--starts") {
-            o.starts = std::stoi(value());
-        } else if (a == "--rate") {
-            o.rate = std::stod(value());
-        } else if (a == "--stream") {
-            o.stream = std::stoi(value());
-        } else if (a == "--burst") {
-            o.burst = std::stoi(value());
-        } else if (a == "--relbot") {
-            o.relbot = value();
-        } else if (a == "--floor") {
-            o.floor = value();
-        } else if (a == "--keep-logs") {
-            o.keep_logs = value();
-        } else if (a == "--only") {
-            o.only = value();
-            if (o.only != "status-stream" && o.only != "note-stream" && o.only != "status-burst" &&
-                o.only != "note-burst") {
-                throw std::invalid_argument(
-                    "--only takes status-stream, note-stream, status-burst or note-burst");
-            }
-        } else {
-            throw std::invalid_argument("unknown argument " + a);
-        }
-    }
+    auto integer = [](int& to) { return [&to](const std::string& v) { to = std::stoi(v); }; };
+    auto text = [](std::string& to) { return [&to](const std::string& v) { to = v; }; };
+    read_options(argc, argv,
+                 {{"--runs", integer(o.runs)},
+                  {"--starts", integer(o.starts)},
+                  {"--rate", [&](const std::string& v) { o.rate = std::stod(v); }},
+                  {"--stream", integer(o.stream)},
+                  {"--burst", integer(o.burst)},
+                  {"--relbot", text(o.relbot)},
+                  {"--floor", text(o.floor)},
+                  {"--keep-logs", text(o.keep_logs)},
+                  {"--only", [&](const std::string& v) {
+                       if (v != "status-stream" && v != "note-stream" && v != "status-burst" &&
+                           v != "note-burst") {
+                           throw std::invalid_argument(
+                               "--only takes status-stream, note-stream, status-burst or "
+                               "note-burst");
+                       }
+                       o.only = v;
+                   }}});
     if (o.runs < 1 || o.starts < 1 || o.rate <= 0 || o.stream < 1 || o.burst < 1) {
         throw std::invalid_argument("--runs, --starts, --rate, --stream and --burst must be > 0");
     }
     if (o.relbot.empty()) {
-        o.relbot = exe_dir() + "/relbot";
+        o.relbot = executable_dir() + "/relbot";
     }
     if (o.floor.empty()) {
-        o.floor = exe_dir() + "/relbot-bench-floor";
+        o.floor = executable_dir() + "/relbot-bench-floor";
     }
     return o;
 }

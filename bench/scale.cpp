@@ -208,35 +208,18 @@ measured measure(const std::string& db,
 
 options parse_args(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                throw std::invalid_argument(a + " needs a value");
-            }
-            return argv[++i];
-        };
-        if (a == "--releases") {
-            o.releases = std::stoi(value());
-        } else if (a == "--audit") {
-            o.audit = std::stol(value());
-        } else if (a == "--commands") {
-            o.commands = std::stoi(value());
-        } else if (a == "--rate") {
-            o.rate = std::stod(value());
-        } else if (a == "--relbot") {
-            o.relbot = value();
-        } else if (a == "--keep") {
-            o.keep = value();
-        } else {
-            throw std::invalid_argument("unknown argument " + a);
-        }
-    }
+    read_options(argc, argv,
+                 {{"--releases", [&](const std::string& v) { o.releases = std::stoi(v); }},
+                  {"--audit", [&](const std::string& v) { o.audit = std::stol(v); }},
+                  {"--commands", [&](const std::string& v) { o.commands = std::stoi(v); }},
+                  {"--rate", [&](const std::string& v) { o.rate = std::stod(v); }},
+                  {"--relbot", [&](const std::string& v) { o.relbot = v; }},
+                  {"--keep", [&](const std::string& v) { o.keep = v; }}});
     if (o.releases < 1 || o.audit < 1 || o.commands < 1 || o.rate <= 0) {
         throw std::invalid_argument("--releases, --audit, --commands and --rate must be > 0");
     }
     if (o.relbot.empty()) {
-        o.relbot = fs::read_symlink("/proc/self/exe").parent_path().string() + "/relbot";
+        o.relbot = executable_dir() + "/relbot";
     }
     return o;
 }

@@ -249,6 +249,39 @@ TEST_CASE("/metrics names every figure and each one moves when its event happens
     CHECK(relbot.stop() == 0);
 }
 
+TEST_CASE("/metrics counts reminders and messages Slack refused for good", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim,
+               {{"RELBOT_HEALTH_ADDR", "127.0.0.1:0"},
+                {"RELBOT_REMINDER_INTERVAL", "2s"},
+                {"RELBOT_QUIET_HOURS", "0-0"}});
+    auto port = health_port(relbot);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    auto before = http_get(port, "/metrics").body;
+    CHECK(sample(before, "relbot_reminders_sent_total{kind=\"reminder\"}") == 0);
+    CHECK(sample(before, "relbot_outbox_failed") == 0);
+
+    // An item falls due: its owner is reminded.
+    REQUIRE(sim.wait_ack(sim.slash_command("start v1.0", "C0REM", "U0BOSS")));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.1 <@U0OWNER> due 1s", "C0REM", "U0BOSS")));
+    CHECK(wait_metric(port, "relbot_reminders_sent_total{kind=\"reminder\"}", 1, 10s) >= 1);
+
+    // Slack refuses an announcement for good: a failed message, and a Slack error.
+    sim.send({{"op", "fail"},
+              {"method", "chat.postMessage"},
+              {"error", "channel_not_found"},
+              {"channel", "C0GONE"},
+              {"times", 5}});
+    REQUIRE(sim.wait_event("fail_armed", after(5s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("start v2.0", "C0GONE", "U0BOSS")));
+    CHECK(wait_metric(port, "relbot_outbox_failed", 1, 10s) == 1);
+    CHECK(sample(http_get(port, "/metrics").body,
+                 "relbot_api_calls_total{method=\"chat.postMessage\",result=\"slack_error\"}") >=
+          1);
+    CHECK(relbot.stop() == 0);
+}
+
 TEST_CASE("idle and oversized HTTP clients do not stop acknowledgements", "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);

@@ -156,6 +156,14 @@ TEST_CASE("a redelivered envelope is acknowledged again and applied once", "[e2e
     sim.send({{"op", "send"}, {"frame", {{"envelope_id", "env-odd"}, {"type", "brand_new_type"}}}});
     CHECK(sim.wait_ack("env-odd"));
 
+    // The announcement goes out after the ack; once it is there, it is there once.
+    REQUIRE(sim.wait_for(
+        [](const json& e) {
+            return e.value("event", "") == "api_call" &&
+                   e.value("method", "") == "chat.postMessage" &&
+                   !outbox_key(e).starts_with("status");
+        },
+        after(5s)));
     ack_payload(sim, sim.slash_command("status"));
     CHECK(sim.announcements().size() == 1);
     CHECK(relbot.stop() == 0);
