@@ -13,7 +13,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <sstream>
 #include <stdexcept>
 
@@ -189,22 +188,6 @@ void slack::wait_api_quiet(std::chrono::milliseconds quiet, std::chrono::millise
     while (clock::now() < until && clock::now() - last_api_call_ < quiet) {
         auto next = std::min(until, last_api_call_ + quiet);
         changed_.wait_until(lock, next);
-    }
-}
-
-bool slack::wait_connected(std::chrono::milliseconds within) {
-    auto until = clock::now() + within;
-    for (;;) {
-        std::promise<int> open;
-        auto result = open.get_future();
-        net::post(ioc_, [&] { open.set_value(server_->open_connections()); });
-        if (result.get() > 0) {
-            return true;
-        }
-        if (clock::now() > until) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
 }
 

@@ -76,8 +76,6 @@ public:
     std::optional<clock::time_point> wait_hello(int seen, std::chrono::milliseconds within);
     // Waits until no Web API call has arrived for `quiet` (at most `within`).
     void wait_api_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds within);
-    // Waits until the newest connection is open (and has said hello).
-    bool wait_connected(std::chrono::milliseconds within);
 
     // Sends `frames` (envelope id, frame text) at `per_second` (0: all at once, a burst) on the
     // newest connection and waits for every ack. nullopt if they did not all arrive in time.

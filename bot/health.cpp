@@ -44,8 +44,19 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
         }
     }
 
-    // One request per connection, then close: simple, and all a scraper needs.
+    // Holds one of the `max_connections` slots for as long as a connection is served.
+    struct slot {
+        explicit slot(std::size_t& open_) : open(open_) {}
+        ~slot() { --open; }
+        slot(const slot&) = delete;
+        slot& operator=(const slot&) = delete;
+        std::size_t& open;
+    };
+
+    // One request per connection, then close: simple, and all a scraper needs. Never throws:
+    // an exception here would end the bot's event loop.
     static net::awaitable<void> serve(std::shared_ptr<impl> self, tcp::socket socket) {
+        slot held(self->open);
         beast::tcp_stream stream(std::move(socket));
         stream.expires_after(self->limits.request_timeout);
         beast::flat_buffer buffer(self->limits.max_header_bytes + 1024);
@@ -57,7 +68,6 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
         if (rec) {
             if (rec != http::error::header_limit && rec != http::error::body_limit &&
                 rec != http::error::bad_target && rec != http::error::bad_method) {
-                --self->open;
                 co_return;  // timed out or went away: nothing to answer
             }
             res.result(rec == http::error::header_limit
@@ -66,7 +76,15 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
             res.set(http::field::content_type, "text/plain");
             res.body() = rec.message() + "\n";
         } else {
-            res = self->answer(parser.get());
+            try {
+                res = self->answer(parser.get());
+            } catch (const std::exception& e) {
+                log_error("health.failed").kv("error", e.what());
+                res = {};
+                res.result(http::status::internal_server_error);
+                res.set(http::field::content_type, "text/plain");
+                res.body() = "internal error\n";
+            }
         }
         res.keep_alive(false);
         res.set(http::field::server, "relbot");
@@ -75,7 +93,6 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
         (void)wec;  // the client may be gone; the connection ends here either way
         error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        --self->open;
     }
 
     http::response<http::string_body> answer(const http::request<http::empty_body>& req) {

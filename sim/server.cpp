@@ -999,8 +999,4 @@ bool server::inject(std::string envelope_id, std::string frame) {
     return true;
 }
 
-int server::open_connections() const {
-    return static_cast<int>(impl_->connections.size());
-}
-
 }  // namespace relbot::sim

@@ -66,7 +66,6 @@ public:
     // Queues a ready-made envelope frame on the newest connection, without a JSON round
     // trip (the benchmark's way in). False when no connection is open.
     bool inject(std::string envelope_id, std::string frame);
-    int open_connections() const;
 
 private:
     struct impl;
