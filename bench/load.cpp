@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
     auto lat = [](const char* which, const char* q) {
         return [=](const target_figures& t) {
             const json& j = std::string(which) == "status" ? t.stream_status : t.stream_note;
-            return j.at(q).get<double>();
+            return j.is_object() ? j.at(q).get<double>() : 0.0;  // skipped with --only
         };
     };
     std::vector<row> rows = {

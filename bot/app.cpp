@@ -126,12 +126,16 @@ private:
         try {
             auto parsed = commands::parse_command(s.text);
             bool writes = commands::may_write(parsed);
-            storage::store::transaction tx(store_, writes
-                                                       ? storage::store::transaction::mode::write
-                                                       : storage::store::transaction::mode::read);
+            // A command that may write runs in one write transaction. One that only reads
+            // needs none: its reads come from one thread that is also the only writer, so they
+            // agree with each other, and most come from the store's cache of committed state.
+            std::optional<storage::store::transaction> tx;
+            if (writes) {
+                tx.emplace(store_);
+            }
             // Only a command that may write was recorded, so only its redelivery can be known.
             if (auto prior = writes ? store_.applied_reply(key) : std::nullopt) {
-                tx.commit();
+                tx->commit();
                 log_info("command.redelivered")
                     .kv("envelope_id", s.envelope_id)
                     .kv("retry_attempt", s.retry_attempt);
@@ -144,7 +148,9 @@ private:
             if (out.changed) {
                 store_.record_applied(key, out.ack_json, now);
             }
-            tx.commit();
+            if (tx) {
+                tx->commit();
+            }
             // The notifier and the scheduler look at the change once the ack is out.
             wake_after_ack_ = wake_after_ack_ || out.changed;
             // Logged once the ack is out: a log write is not something the ack should wait for.

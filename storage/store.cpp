@@ -83,9 +83,9 @@ void store::leave_checkpoints() {
     db_->exec("PRAGMA wal_autocheckpoint = 0");
 }
 
-store::transaction::transaction(store& s, mode m) : store_(s) {
+store::transaction::transaction(store& s) : store_(s) {
     try {
-        auto begin = s.prepare(m == mode::write ? "BEGIN IMMEDIATE" : "BEGIN");
+        auto begin = s.prepare("BEGIN IMMEDIATE");
         (*begin).exec();
     } catch (const SQLite::Exception& e) {
         if (e.getErrorCode() == SQLITE_BUSY) {

@@ -111,13 +111,11 @@ public:
     store(const store&) = delete;
     store& operator=(const store&) = delete;
 
-    // A transaction: `write` takes the write lock at once (BEGIN IMMEDIATE), so a busy
-    // database is found before anything is done; `read` is a snapshot that never waits for
-    // a writer (WAL). Rolls back on destruction unless committed.
+    // A write transaction: takes the write lock at once (BEGIN IMMEDIATE), so a busy
+    // database is found before anything is done. Rolls back on destruction unless committed.
     class transaction {
     public:
-        enum class mode { read, write };
-        explicit transaction(store& s, mode m = mode::write);
+        explicit transaction(store& s);
         ~transaction();
         transaction(const transaction&) = delete;
         transaction& operator=(const transaction&) = delete;
