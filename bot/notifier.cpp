@@ -360,8 +360,7 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
     auto now = now_();
     auto shown_channel = row.method == "response_url" ? std::string("response_url") : channel;
     if (result.ok() || (row.method == "pins.add" && result.error == "already_pinned")) {
-        // A response_url answers with no JSON: no ts.
-        auto ts = result.body.is_object() ? result.body.value("ts", std::string()) : std::string();
+        auto ts = result.body.value("ts", std::string());
         storage::store::transaction tx(store_);
         store_.mark_sent(row.id, ts, now);
         if (row.kind == "status" && row.release_id && !ts.empty()) {

@@ -201,7 +201,6 @@ namespace relbot::bot {
 
 net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann::json body) {
     api_result r;
-    r.body = nlohmann::json::object();  // Slack answers a response_url with plain "ok"
     auto endpoint = parse_https_url(url);
     if (!endpoint) {
         r.outcome = api_outcome::slack_error;

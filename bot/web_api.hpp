@@ -23,8 +23,10 @@ enum class api_outcome {
 
 struct api_result {
     api_outcome outcome = api_outcome::network_error;
-    nlohmann::json body;  // the parsed response (object) when there was one
-    std::string error;    // Slack's error code, or a description of the failure
+    // The parsed response; always an object (empty when there was no JSON answer), so
+    // callers may read fields without checking.
+    nlohmann::json body = nlohmann::json::object();
+    std::string error;  // Slack's error code, or a description of the failure
     std::chrono::seconds retry_after{0};
     unsigned http_status = 0;
 

@@ -9,10 +9,11 @@ namespace relbot::storage {
 
 checkpointer::checkpointer(const std::string& path, std::chrono::milliseconds every)
     : every_(every) {
-    // Opened here, so that a database that cannot be opened fails the caller, not the thread.
-    auto probe = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE);
-    probe.reset();
-    thread_ = std::thread(&checkpointer::run, this, path);
+    // Opened here, so that a database that cannot be opened fails the caller, not the thread;
+    // from then on only the thread uses it.
+    auto db =
+        std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+    thread_ = std::thread(&checkpointer::run, this, std::move(db));
 }
 
 checkpointer::~checkpointer() {
@@ -29,14 +30,7 @@ long long checkpointer::frames_checkpointed() const {
     return frames_;
 }
 
-void checkpointer::run(std::string path) {
-    std::unique_ptr<SQLite::Database> db;
-    try {
-        db =
-            std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
-    } catch (const std::exception&) {
-        return;  // the constructor opened it a moment ago; nothing to checkpoint without it
-    }
+void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
     for (;;) {
         bool last = false;
         {

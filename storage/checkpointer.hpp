@@ -5,9 +5,14 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+
+namespace SQLite {
+class Database;
+}  // namespace SQLite
 
 namespace relbot::storage {
 
@@ -25,7 +30,7 @@ public:
     long long frames_checkpointed() const;
 
 private:
-    void run(std::string path);
+    void run(std::unique_ptr<SQLite::Database> db);
 
     std::chrono::milliseconds every_;
     mutable std::mutex mutex_;

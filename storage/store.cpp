@@ -204,7 +204,7 @@ std::shared_ptr<const checklist::release> store::active_release_view(std::string
     bool cacheable = !touched_channels_.contains(key);
     if (cacheable) {
         if (auto it = active_ids_.find(key); it != active_ids_.end()) {
-            return release_view(it->second);
+            return remembered_or_read(it->second);
         }
     }
     auto q_lease =
@@ -221,7 +221,7 @@ std::shared_ptr<const checklist::release> store::active_release_view(std::string
         }
         active_ids_.emplace(std::move(key), id);
     }
-    return release_view(id);
+    return remembered_or_read(id);
 }
 
 std::optional<checklist::release> store::latest_release(std::string_view channel) {
@@ -289,11 +289,15 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
 }
 
 std::shared_ptr<const checklist::release> store::release_view(std::int64_t id) {
-    if (auto staged = staged_.find(id); staged != staged_.end()) {
-        return staged->second;
-    }
     if (!in_transaction_) {
         forget_if_changed_elsewhere();
+    }
+    return remembered_or_read(id);
+}
+
+std::shared_ptr<const checklist::release> store::remembered_or_read(std::int64_t id) {
+    if (auto staged = staged_.find(id); staged != staged_.end()) {
+        return staged->second;
     }
     if (auto cached = releases_.find(id); cached != releases_.end()) {
         return cached->second;

@@ -244,6 +244,9 @@ private:
     statement_lease prepare(const std::string& sql);
 
     std::optional<checklist::release> read_release(std::int64_t id);
+    // The staged, remembered or (then remembered) stored release; the caller has already
+    // checked that the cache is current.
+    std::shared_ptr<const checklist::release> remembered_or_read(std::int64_t id);
     // Remembers a release read or written in the open transaction (kept if it commits).
     void stage(const checklist::release& r);
     // Remembers a committed release.
