@@ -151,8 +151,10 @@ private:
             if (tx) {
                 tx->commit();
             }
-            // The notifier and the scheduler look at the change once the ack is out.
-            wake_after_ack_ = wake_after_ack_ || out.changed;
+            // The notifier and the scheduler look at the change once the ack is out (a change
+            // to the timeline alone, such as a note, gives them nothing to do).
+            wake_after_ack_ =
+                wake_after_ack_ || (out.changed && store_.last_commit_changed_state());
             // Logged once the ack is out: a log write is not something the ack should wait for.
             process_metrics().commands.add(
                 {command_label(parsed, s.text, out.name),
@@ -282,8 +284,11 @@ std::string iso_utc(std::chrono::system_clock::time_point t) {
 // What /healthz and /metrics report, read on the loop thread when asked.
 class operator_view final : public health_source {
 public:
-    operator_view(storage::store& store, socket_mode_client& client, const dispatcher& handler)
-        : store_(store), client_(client), handler_(handler) {}
+    operator_view(storage::store& store,
+                  const storage::checkpointer& checkpoints,
+                  socket_mode_client& client,
+                  const dispatcher& handler)
+        : store_(store), checkpoints_(checkpoints), client_(client), handler_(handler) {}
 
     health_report health() override {
         health_report r;
@@ -320,11 +325,16 @@ public:
         } catch (const std::exception& e) {
             log_warn("metrics.db_failed").kv("error", e.what());
         }
+        auto log = checkpoints_.state();
+        now.wal_frames = std::max(0, log.log_frames);
+        now.checkpoints_ok = log.rounds - log.failures;
+        now.checkpoints_failed = log.failures;
         return render_prometheus(process_metrics(), now);
     }
 
 private:
     storage::store& store_;
+    const storage::checkpointer& checkpoints_;
     socket_mode_client& client_;
     const dispatcher& handler_;
 };
@@ -362,7 +372,7 @@ struct app::impl {
           rng(std::random_device{}()) {
         store.leave_checkpoints();
         if (cfg.health_host) {
-            view = std::make_unique<operator_view>(store, client, handler);
+            view = std::make_unique<operator_view>(store, checkpoints, client, handler);
             health = std::make_unique<health_server>(ioc, *cfg.health_host, cfg.health_port, *view);
         }
     }

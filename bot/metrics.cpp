@@ -149,6 +149,17 @@ std::string render_prometheus(const metrics& m, const metrics_snapshot& now) {
             static_cast<double>(now.outbox_failed));
     p.gauge("relbot_releases_active", "Releases in progress.",
             static_cast<double>(now.releases_active));
+    p.gauge("relbot_db_wal_frames",
+            "Pages in SQLite's write-ahead log at the last checkpoint. It falls back once a "
+            "checkpoint has moved the whole log into the database; a value that only grows "
+            "means checkpoints cannot finish.",
+            static_cast<double>(now.wal_frames));
+    p.header("relbot_db_checkpoints_total", "counter",
+             "Checkpoints of the write-ahead log, by result (failed ones are tried again).");
+    p.sample("relbot_db_checkpoints_total", {"result"}, {"ok"},
+             static_cast<double>(now.checkpoints_ok));
+    p.sample("relbot_db_checkpoints_total", {"result"}, {"failed"},
+             static_cast<double>(now.checkpoints_failed));
     p.gauge("relbot_process_start_time_seconds", "Start time of the process, Unix seconds.",
             static_cast<double>(
                 std::chrono::duration_cast<std::chrono::seconds>(m.started.time_since_epoch())

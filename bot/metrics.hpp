@@ -65,6 +65,10 @@ struct metrics_snapshot {
     long long outbox_pending = 0;
     long long outbox_failed = 0;
     long long releases_active = 0;
+    // SQLite's write-ahead log, as the last checkpoint found it (storage::checkpointer).
+    long long wal_frames = 0;
+    long long checkpoints_ok = 0;
+    long long checkpoints_failed = 0;
 };
 
 // The whole /metrics page.

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <optional>
+#include <utility>
 
 namespace relbot::storage {
 
@@ -13,6 +15,9 @@ checkpointer::checkpointer(const std::string& path, std::chrono::milliseconds ev
     // from then on only the thread uses it.
     auto db =
         std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+    // A connection learns that the database is in WAL mode, and opens the log, only when it
+    // first reads it; until then sqlite3_wal_checkpoint_v2 succeeds and moves nothing.
+    db->execAndGet("PRAGMA schema_version");
     thread_ = std::thread(&checkpointer::run, this, std::move(db));
 }
 
@@ -25,9 +30,17 @@ checkpointer::~checkpointer() {
     thread_.join();
 }
 
-long long checkpointer::frames_checkpointed() const {
+checkpointer::progress checkpointer::state() const {
     std::lock_guard lock(mutex_);
-    return frames_;
+    return progress_;
+}
+
+bool checkpointer::wait_caught_up(std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mutex_);
+    // The round after the one that may be running now is the first that surely began later.
+    auto after = progress_.rounds + 1;
+    return checkpointed_.wait_for(lock, timeout,
+                                  [&] { return progress_.rounds > after && progress_.caught_up; });
 }
 
 void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
@@ -37,20 +50,50 @@ void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
             std::unique_lock lock(mutex_);
             last = stop_requested_.wait_for(lock, every_, [&] { return stopping_; });
         }
-        // PASSIVE: copies what no reader still needs and never waits for (or blocks) the
-        // writer. A busy or failed attempt is simply tried again next time.
-        int log_frames = 0;
-        int moved = 0;
-        if (sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                      &log_frames, &moved) == SQLITE_OK &&
-            moved > 0) {
-            std::lock_guard lock(mutex_);
-            frames_ += moved;
+        // Commits that land while a checkpoint runs are left for the next one, and the log
+        // only starts again from its beginning once a checkpoint has caught up with every
+        // commit: under a steady stream of commands that never happens by itself, and the log
+        // (and every write to it) grows without end. So a round is followed at once by
+        // another for as long as the last one found something new: the next has only the
+        // commits of the last few milliseconds to move, and one that finds nothing does no I/O.
+        std::pair<int, int> seen{-1, -1};
+        for (int attempt = 0; attempt < max_rounds_in_a_row; ++attempt) {
+            auto now = checkpoint_once(*db);
+            if (!now || *now == seen) {
+                break;
+            }
+            seen = *now;
         }
         if (last) {
             return;
         }
     }
+}
+
+std::optional<std::pair<int, int>> checkpointer::checkpoint_once(SQLite::Database& db) {
+    // PASSIVE: copies what no reader still needs and never waits for (or blocks) the writer.
+    // A busy or failed attempt is simply tried again next time.
+    int log_frames = 0;
+    int moved = 0;
+    bool ok = sqlite3_wal_checkpoint_v2(db.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                        &log_frames, &moved) == SQLITE_OK;
+    {
+        std::lock_guard lock(mutex_);
+        ++progress_.rounds;
+        if (ok) {
+            progress_.log_frames = log_frames;
+            progress_.frames_moved = moved;
+            progress_.caught_up = moved == log_frames;
+        } else {
+            ++progress_.failures;
+            progress_.caught_up = false;
+        }
+    }
+    checkpointed_.notify_all();
+    if (!ok) {
+        return std::nullopt;
+    }
+    return std::pair{log_frames, moved};
 }
 
 }  // namespace relbot::storage

@@ -75,7 +75,16 @@ outbox_row read_outbox_row(SQLite::Statement& q) {
 
 }  // namespace
 
-store::store(const std::string& path) : db_(open_database(path)) {}
+store::store(const std::string& path) : db_(open_database(path)) {
+    sqlite3_update_hook(
+        db_->getHandle(),
+        [](void* self, int, const char*, const char* table, sqlite3_int64) {
+            if (std::string_view(table) != "audit") {
+                static_cast<store*>(self)->state_written_ = true;
+            }
+        },
+        this);
+}
 
 store::~store() = default;
 
@@ -95,6 +104,7 @@ store::transaction::transaction(store& s) : store_(s) {
     }
     open_ = true;
     s.in_transaction_ = true;
+    s.state_written_ = false;
     try {
         s.forget_if_changed_elsewhere();
     } catch (...) {
@@ -129,6 +139,7 @@ void store::transaction::end(bool committed) {
         auto rollback = store_.prepare("ROLLBACK");
         (*rollback).tryExecuteStep();
     } else {
+        store_.last_commit_changed_state_ = store_.state_written_;
         for (auto& [id, r] : store_.staged_) {
             store_.remember(std::move(r));
         }

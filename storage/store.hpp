@@ -128,6 +128,12 @@ public:
         bool open_ = false;
     };
 
+    // Whether the last committed transaction wrote anything besides the timeline (audit rows)
+    // and the redelivery record: only such a commit can give the notifier or the scheduler
+    // something to do (a message queued, a status message behind, an item, owner, due time
+    // or phase changed). A note, for one, does not.
+    bool last_commit_changed_state() const { return last_commit_changed_state_; }
+
     // Turns SQLite's automatic checkpoint off for this connection: a storage::checkpointer
     // does it on its own thread, so that no commit pays for it.
     void leave_checkpoints();
@@ -276,6 +282,11 @@ private:
     std::unordered_set<std::string> touched_channels_;
     bool in_transaction_ = false;
     std::int64_t data_version_ = -1;
+    // Set by SQLite's update hook for every row written outside the timeline (every table
+    // but `audit`; the redelivery record is a WITHOUT ROWID table, which the hook never sees),
+    // so that no write path can forget to say it changed something.
+    bool state_written_ = false;
+    bool last_commit_changed_state_ = true;
 };
 
 // Thrown when the database stays locked by another process past the busy timeout; nothing

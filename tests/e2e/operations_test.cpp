@@ -194,6 +194,7 @@ TEST_CASE("/metrics names every figure and each one moves when its event happens
           "relbot_commands_total", "relbot_api_calls_total", "relbot_rate_limit_waits_total",
           "relbot_reminders_sent_total", "relbot_reconnects_total", "relbot_connections_open",
           "relbot_outbox_pending", "relbot_outbox_failed", "relbot_releases_active",
+          "relbot_db_wal_frames", "relbot_db_checkpoints_total",
           "relbot_process_start_time_seconds"}) {
         CHECK(contains(before.body, std::string("# TYPE ") + name + " "));
     }
@@ -227,6 +228,12 @@ TEST_CASE("/metrics names every figure and each one moves when its event happens
     CHECK(sample(b, "relbot_commands_total{command=\"finish\",outcome=\"refused\"}") == 1);
     CHECK(sample(b, "relbot_commands_total{command=\"unknown\",outcome=\"bad_input\"}") == 1);
     CHECK(sample(b, "relbot_commands_total{command=\"start\",outcome=\"ok\"}") == 1);
+
+    // The checkpointer (once a second) finds the commits in the write-ahead log and moves them.
+    CHECK(wait_metric(port, "relbot_db_wal_frames", 1, 5s) >= 1);
+    CHECK(wait_metric(port, "relbot_db_checkpoints_total{result=\"ok\"}", 1, 5s) >= 1);
+    CHECK(sample(http_get(port, "/metrics").body,
+                 "relbot_db_checkpoints_total{result=\"failed\"}") == 0);
 
     // A 429 is a Web API result and a wait; a refresh is a reconnect.
     sim.send({{"op", "fail"}, {"method", "chat.postMessage"}, {"status", 429}, {"retry_after", 1}});
@@ -267,7 +274,8 @@ TEST_CASE("/metrics counts reminders and messages Slack refused for good", "[e2e
     REQUIRE(sim.wait_ack(sim.slash_command("assign 1.1 <@U0OWNER> due 1s", "C0REM", "U0BOSS")));
     CHECK(wait_metric(port, "relbot_reminders_sent_total{kind=\"reminder\"}", 1, 10s) >= 1);
 
-    // Slack refuses an announcement for good: a failed message, and a Slack error.
+    // Slack refuses the channel for good: the release's announcement and its status message
+    // are both failed messages (one after the other), with Slack errors.
     sim.send({{"op", "fail"},
               {"method", "chat.postMessage"},
               {"error", "channel_not_found"},
@@ -275,7 +283,7 @@ TEST_CASE("/metrics counts reminders and messages Slack refused for good", "[e2e
               {"times", 5}});
     REQUIRE(sim.wait_event("fail_armed", after(5s)));
     REQUIRE(sim.wait_ack(sim.slash_command("start v2.0", "C0GONE", "U0BOSS")));
-    CHECK(wait_metric(port, "relbot_outbox_failed", 1, 10s) == 1);
+    CHECK(wait_metric(port, "relbot_outbox_failed", 2, 10s) == 2);
     CHECK(sample(http_get(port, "/metrics").body,
                  "relbot_api_calls_total{method=\"chat.postMessage\",result=\"slack_error\"}") >=
           1);

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "commands/router.hpp"
+#include "storage/checkpointer.hpp"
 #include "storage/database.hpp"
 
 using namespace relbot;
@@ -416,4 +417,57 @@ TEST_CASE("applied envelopes older than the cut-off are forgotten, newer ones ke
     CHECK_FALSE(s.applied_reply("envelope:old"));
     CHECK(s.applied_reply("envelope:new"));
     CHECK(s.forget_applied_before(500) == 0);
+}
+
+TEST_CASE("the checkpointer moves the log into the database file, and the log is reused, not grown",
+          "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    f.store.leave_checkpoints();  // as relbot runs: only the checkpointer moves the log
+    storage::checkpointer checkpoints(db.path(), std::chrono::milliseconds(5));
+    auto wal_bytes = [&] { return std::filesystem::file_size(db.path() + "-wal"); };
+    auto write_notes = [&](int n) {
+        for (int i = 0; i < n; ++i) {
+            REQUIRE(f.run("note 1.1 written while the log is checkpointed " + std::to_string(i))
+                        .changed);
+        }
+    };
+
+    REQUIRE(f.run("start v1.0").changed);
+    write_notes(60);
+    REQUIRE(checkpoints.wait_caught_up(std::chrono::seconds(10)));
+    auto first = checkpoints.state();
+    CHECK(first.log_frames > 60);
+    CHECK(first.frames_moved == first.log_frames);
+    auto after_first = wal_bytes();
+
+    // Once the whole log is in the database, the next commits write it from its beginning
+    // again: the same writes leave the file no larger. (Without checkpoints it doubles.)
+    write_notes(60);
+    CHECK(wal_bytes() <= after_first);
+    REQUIRE(checkpoints.wait_caught_up(std::chrono::seconds(10)));
+    CHECK(checkpoints.state().log_frames <= first.log_frames);
+
+    // What was moved is in the database file itself: a copy of that file alone has it all.
+    temp_db copy;
+    std::filesystem::copy_file(db.path(), copy.path());
+    SQLite::Database raw(copy.path(), SQLite::OPEN_READONLY);
+    CHECK(raw.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.noted'").getInt() == 120);
+}
+
+TEST_CASE("a commit says whether it changed more than the timeline", "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1.0").changed);
+    CHECK(f.store.last_commit_changed_state());  // a release, an announcement, a status message
+    REQUIRE(f.run("note 1.1 waiting on the DBA").changed);
+    CHECK_FALSE(f.store.last_commit_changed_state());  // one audit row: nothing to announce
+    REQUIRE(f.run("check 1.1").changed);
+    CHECK(f.store.last_commit_changed_state());  // the item, and the status message is behind
+    {
+        storage::store::transaction tx(f.store);
+        f.store.record_applied("event:Ev1", "{}", 1000);
+        tx.commit();
+    }
+    CHECK_FALSE(f.store.last_commit_changed_state());
 }
