@@ -6,6 +6,185 @@ namespace {
 
 using nlohmann::json;
 
+// A scalar as the frame had it: a string, an integer, or something else (absent, null, a
+// bool, a float, an object or an array), which every field treats as missing.
+struct scalar {
+    enum class kind { none, string, integer } is = kind::none;
+    std::string text;
+    long long integer = 0;
+
+    // Slack sends these fields as strings; anything else becomes "".
+    std::string as_string() && { return is == kind::string ? std::move(text) : std::string(); }
+    // An integer, or a string of one; anything else is 0 (for retry_attempt: a first delivery).
+    int as_int() const {
+        if (is == kind::integer) {
+            return static_cast<int>(integer);
+        }
+        if (is == kind::string) {
+            try {
+                return std::stoi(text);
+            } catch (const std::exception&) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+};
+
+// The fields relbot reads from a frame, taken in one pass over the text without building a
+// document (the frame's other fields, and everything deeper, are skipped). A key that
+// appears twice counts the second time, as a parsed document would have it.
+struct frame_fields {
+    bool object = false;  // the frame is a JSON object
+    scalar type, envelope_id, retry_attempt, num_connections, reason;
+    bool has_payload = false;  // `payload` is an object
+    scalar team_id, channel_id, user_id, command, text, response_url, trigger_id;
+    bool has_debug_info = false;
+    scalar host, approximate_connection_time;
+};
+
+// nlohmann's SAX interface: called once per token.
+class frame_reader {
+public:
+    explicit frame_reader(frame_fields& out) : out_(out) {}
+
+    bool null() { return leaf(); }
+    bool boolean(bool) { return leaf(); }
+    bool number_integer(json::number_integer_t v) { return integer(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return integer(static_cast<long long>(v)); }
+    bool number_float(json::number_float_t, const json::string_t&) { return leaf(); }
+    bool binary(json::binary_t&) { return leaf(); }
+    bool string(json::string_t& v) {
+        if (target_ != nullptr) {
+            target_->is = scalar::kind::string;
+            target_->text = std::move(v);
+        }
+        return leaf();
+    }
+    bool start_object(std::size_t) {
+        if (depth_ == 0) {
+            out_.object = true;
+        } else if (depth_ == 1 && scope_key_ == scope::payload) {
+            out_.has_payload = true;
+            opened_ = scope::payload;
+        } else if (depth_ == 1 && scope_key_ == scope::debug_info) {
+            out_.has_debug_info = true;
+            opened_ = scope::debug_info;
+        }
+        return open();
+    }
+    bool end_object() { return close(); }
+    bool start_array(std::size_t) { return open(); }
+    bool end_array() { return close(); }
+    // Only ever inside an object; at depth 1, the frame itself.
+    bool key(json::string_t& k) {
+        target_ = nullptr;
+        if (depth_ == 1) {
+            scope_key_ = scope::none;
+            if (k == "payload") {
+                scope_key_ = scope::payload;
+                forget_payload();
+            } else if (k == "debug_info") {
+                scope_key_ = scope::debug_info;
+                out_.has_debug_info = false;
+                out_.host = {};
+                out_.approximate_connection_time = {};
+            } else {
+                target_ = top_field(k);
+            }
+        } else if (depth_ == 2 && opened_ == scope::payload) {
+            target_ = payload_field(k);
+        } else if (depth_ == 2 && opened_ == scope::debug_info) {
+            target_ = debug_field(k);
+        }
+        if (target_ != nullptr) {
+            *target_ = {};  // a repeated key: the last one counts, whatever it is
+        }
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+        return false;
+    }
+
+private:
+    enum class scope { none, payload, debug_info };
+
+    bool leaf() {
+        target_ = nullptr;
+        return true;
+    }
+    bool integer(long long v) {
+        if (target_ != nullptr) {
+            target_->is = scalar::kind::integer;
+            target_->integer = v;
+        }
+        return leaf();
+    }
+    bool open() {
+        target_ = nullptr;  // a container is not a scalar: the field stays missing
+        ++depth_;
+        return true;
+    }
+    bool close() {
+        target_ = nullptr;
+        if (depth_ == 2) {
+            opened_ = scope::none;
+        }
+        --depth_;
+        return true;
+    }
+    void forget_payload() {
+        out_.has_payload = false;
+        for (auto* f : {&out_.team_id, &out_.channel_id, &out_.user_id, &out_.command, &out_.text,
+                        &out_.response_url, &out_.trigger_id}) {
+            *f = {};
+        }
+    }
+    scalar* top_field(std::string_view k) {
+        if (k == "type")
+            return &out_.type;
+        if (k == "envelope_id")
+            return &out_.envelope_id;
+        if (k == "retry_attempt")
+            return &out_.retry_attempt;
+        if (k == "num_connections")
+            return &out_.num_connections;
+        if (k == "reason")
+            return &out_.reason;
+        return nullptr;
+    }
+    scalar* payload_field(std::string_view k) {
+        if (k == "team_id")
+            return &out_.team_id;
+        if (k == "channel_id")
+            return &out_.channel_id;
+        if (k == "user_id")
+            return &out_.user_id;
+        if (k == "command")
+            return &out_.command;
+        if (k == "text")
+            return &out_.text;
+        if (k == "response_url")
+            return &out_.response_url;
+        if (k == "trigger_id")
+            return &out_.trigger_id;
+        return nullptr;
+    }
+    scalar* debug_field(std::string_view k) {
+        if (k == "host")
+            return &out_.host;
+        if (k == "approximate_connection_time")
+            return &out_.approximate_connection_time;
+        return nullptr;
+    }
+
+    frame_fields& out_;
+    int depth_ = 0;                  // containers open
+    scope scope_key_ = scope::none;  // the top-level key whose value comes next
+    scope opened_ = scope::none;     // the object at depth 2, if it is one we read
+    scalar* target_ = nullptr;       // where the next scalar goes, if anywhere
+};
+
 std::string string_field(const json& obj, const char* key) {
     if (!obj.is_object()) {
         return {};
@@ -32,59 +211,14 @@ int int_field(const json& obj, const char* key) {
     return 0;
 }
 
-}  // namespace
-
-frame parse_frame(std::string_view text) {
+// Events and interactions are handed on with their whole payload, so they are parsed into a
+// document.
+frame parse_with_payload(std::string_view text, const std::string& type, std::string envelope_id) {
     auto j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-        return malformed_frame{"not a JSON object", {}};
-    }
-    auto type = string_field(j, "type");
-    auto envelope_id = string_field(j, "envelope_id");
-
-    if (type == "hello") {
-        hello_frame h;
-        h.num_connections = int_field(j, "num_connections");
-        if (auto d = j.find("debug_info"); d != j.end() && d->is_object()) {
-            h.host = string_field(*d, "host");
-            h.approximate_connection_time = int_field(*d, "approximate_connection_time");
-        }
-        return h;
-    }
-    if (type == "disconnect") {
-        return disconnect_frame{string_field(j, "reason")};
-    }
-    if (envelope_id.empty()) {
-        return malformed_frame{"frame of type '" + type + "' has no envelope_id", {}};
-    }
     auto payload = j.find("payload");
-    bool has_payload = payload != j.end() && payload->is_object();
-
-    if (type == "slash_commands") {
-        if (!has_payload) {
-            return malformed_frame{"slash_commands envelope without a payload object", envelope_id};
-        }
-        slash_command_envelope s;
-        s.envelope_id = envelope_id;
-        s.retry_attempt = int_field(j, "retry_attempt");
-        s.team_id = string_field(*payload, "team_id");
-        s.channel_id = string_field(*payload, "channel_id");
-        s.user_id = string_field(*payload, "user_id");
-        s.command = string_field(*payload, "command");
-        s.text = string_field(*payload, "text");
-        s.response_url = string_field(*payload, "response_url");
-        s.trigger_id = string_field(*payload, "trigger_id");
-        if (s.channel_id.empty() || s.user_id.empty()) {
-            return malformed_frame{"slash command without channel_id or user_id", envelope_id};
-        }
-        return s;
-    }
     if (type == "events_api") {
-        if (!has_payload) {
-            return malformed_frame{"events_api envelope without a payload object", envelope_id};
-        }
         events_api_envelope e;
-        e.envelope_id = envelope_id;
+        e.envelope_id = std::move(envelope_id);
         e.retry_attempt = int_field(j, "retry_attempt");
         e.event_id = string_field(*payload, "event_id");
         if (auto ev = payload->find("event"); ev != payload->end() && ev->is_object()) {
@@ -93,17 +227,64 @@ frame parse_frame(std::string_view text) {
         e.payload = std::move(*payload);
         return e;
     }
-    if (type == "interactive") {
-        if (!has_payload) {
-            return malformed_frame{"interactive envelope without a payload object", envelope_id};
-        }
-        interactive_envelope i;
-        i.envelope_id = envelope_id;
-        i.interaction_type = string_field(*payload, "type");
-        i.payload = std::move(*payload);
-        return i;
+    interactive_envelope i;
+    i.envelope_id = std::move(envelope_id);
+    i.interaction_type = string_field(*payload, "type");
+    i.payload = std::move(*payload);
+    return i;
+}
+
+}  // namespace
+
+frame parse_frame(std::string_view text) {
+    // The frames that arrive most (slash commands) are read in one pass over the text into
+    // the fields relbot uses; a parsed document (a node and an allocation per field) is
+    // built only for events and interactions, which carry their payload on.
+    frame_fields f;
+    frame_reader reader(f);
+    if (!json::sax_parse(text, &reader) || !f.object) {
+        return malformed_frame{"not a JSON object", {}};
     }
-    return other_envelope{envelope_id, type};
+    auto type = std::move(f.type).as_string();
+    auto envelope_id = std::move(f.envelope_id).as_string();
+
+    if (type == "hello") {
+        hello_frame h;
+        h.num_connections = f.num_connections.as_int();
+        h.host = std::move(f.host).as_string();
+        h.approximate_connection_time = f.approximate_connection_time.as_int();
+        return h;
+    }
+    if (type == "disconnect") {
+        return disconnect_frame{std::move(f.reason).as_string()};
+    }
+    if (envelope_id.empty()) {
+        return malformed_frame{"frame of type '" + type + "' has no envelope_id", {}};
+    }
+    bool wants_payload = type == "slash_commands" || type == "events_api" || type == "interactive";
+    if (wants_payload && !f.has_payload) {
+        return malformed_frame{type + " envelope without a payload object", envelope_id};
+    }
+    if (type == "slash_commands") {
+        slash_command_envelope s;
+        s.envelope_id = std::move(envelope_id);
+        s.retry_attempt = f.retry_attempt.as_int();
+        s.team_id = std::move(f.team_id).as_string();
+        s.channel_id = std::move(f.channel_id).as_string();
+        s.user_id = std::move(f.user_id).as_string();
+        s.command = std::move(f.command).as_string();
+        s.text = std::move(f.text).as_string();
+        s.response_url = std::move(f.response_url).as_string();
+        s.trigger_id = std::move(f.trigger_id).as_string();
+        if (s.channel_id.empty() || s.user_id.empty()) {
+            return malformed_frame{"slash command without channel_id or user_id", s.envelope_id};
+        }
+        return s;
+    }
+    if (wants_payload) {
+        return parse_with_payload(text, type, std::move(envelope_id));
+    }
+    return other_envelope{std::move(envelope_id), type};
 }
 
 std::optional<std::string> envelope_id_of(const frame& f) {

@@ -75,7 +75,8 @@ outbox_row read_outbox_row(SQLite::Statement& q) {
 
 }  // namespace
 
-store::store(const std::string& path) : db_(open_database(path)) {
+store::store(const std::string& path, std::chrono::milliseconds recheck_reads)
+    : db_(open_database(path)), recheck_reads_(recheck_reads) {
     sqlite3_update_hook(
         db_->getHandle(),
         [](void* self, int, const char*, const char* table, sqlite3_int64) {
@@ -209,7 +210,7 @@ std::optional<checklist::release> store::active_release(std::string_view channel
 std::shared_ptr<const checklist::release> store::active_release_view(std::string_view channel) {
     std::string key(channel);
     if (!in_transaction_) {
-        forget_if_changed_elsewhere();
+        forget_if_changed_elsewhere_lately();
     }
     // What this transaction changed in the channel is not in the cache (see end()).
     bool cacheable = !touched_channels_.contains(key);
@@ -301,7 +302,7 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
 
 std::shared_ptr<const checklist::release> store::release_view(std::int64_t id) {
     if (!in_transaction_) {
-        forget_if_changed_elsewhere();
+        forget_if_changed_elsewhere_lately();
     }
     return remembered_or_read(id);
 }
@@ -327,7 +328,15 @@ std::shared_ptr<const checklist::release> store::remembered_or_read(std::int64_t
     return r;
 }
 
+void store::forget_if_changed_elsewhere_lately() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - checked_at_ >= recheck_reads_) {
+        forget_if_changed_elsewhere();
+    }
+}
+
 void store::forget_if_changed_elsewhere() {
+    checked_at_ = std::chrono::steady_clock::now();
     auto q_lease = prepare("PRAGMA data_version");
     auto& q = *q_lease;
     q.executeStep();

@@ -2,6 +2,7 @@
 // sees SQLite. One store per process, used only from the event-loop thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -104,9 +105,16 @@ struct status_job {
 };
 
 // Opens the database at `path` and migrates it. Throws (std::exception) if it cannot.
+//
+// relbot is the database's only writer in normal operation, and the store keeps releases as
+// committed. A commit by another program (an operator's sqlite3) is noticed by every write
+// transaction at its start, and by reads outside a transaction within `recheck_reads`
+// (looking costs a read transaction, which a burst of reads need not pay every time).
 class store {
 public:
-    explicit store(const std::string& path);
+    static constexpr std::chrono::milliseconds default_recheck_reads{50};
+    explicit store(const std::string& path,
+                   std::chrono::milliseconds recheck_reads = default_recheck_reads);
     ~store();
     store(const store&) = delete;
     store& operator=(const store&) = delete;
@@ -259,6 +267,8 @@ private:
     void remember(std::shared_ptr<const checklist::release> r);
     // Forgets the remembered releases if another connection has committed since.
     void forget_if_changed_elsewhere();
+    // The same for a read outside a transaction, at most once per recheck_reads_.
+    void forget_if_changed_elsewhere_lately();
 
     std::unique_ptr<SQLite::Database> db_;
     struct cached_statement {
@@ -282,6 +292,8 @@ private:
     std::unordered_set<std::string> touched_channels_;
     bool in_transaction_ = false;
     std::int64_t data_version_ = -1;
+    std::chrono::milliseconds recheck_reads_;
+    std::chrono::steady_clock::time_point checked_at_{};
     // Set by SQLite's update hook for every row written outside the timeline (every table
     // but `audit`; the redelivery record is a WITHOUT ROWID table, which the hook never sees),
     // so that no write path can forget to say it changed something.

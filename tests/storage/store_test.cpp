@@ -471,3 +471,30 @@ TEST_CASE("a commit says whether it changed more than the timeline", "[storage]"
     }
     CHECK_FALSE(f.store.last_commit_changed_state());
 }
+
+TEST_CASE(
+    "a commit by another program is seen by the next write at once, and by reads within "
+    "the recheck interval",
+    "[storage]") {
+    using namespace std::chrono_literals;
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1.0", "C1", "U1").changed);
+    storage::store eager(db.path(), 0ms);  // rechecks on every read
+    storage::store lazy(db.path(), 1h);    // rechecks reads only after an hour
+    REQUIRE(eager.active_release_view("C1")->manager == "U1");
+    REQUIRE(lazy.active_release_view("C1")->manager == "U1");  // both remember the release
+
+    {
+        SQLite::Database other(db.path(), SQLite::OPEN_READWRITE);
+        other.exec("UPDATE releases SET manager_id = 'U9' WHERE channel_id = 'C1'");
+    }
+    CHECK(eager.active_release_view("C1")->manager == "U9");
+    CHECK(lazy.active_release_view("C1")->manager == "U1");  // within its interval: remembered
+    {
+        // A write never starts from what it remembers without looking.
+        storage::store::transaction tx(lazy);
+        CHECK(lazy.active_release_view("C1")->manager == "U9");
+    }
+    CHECK(lazy.active_release_view("C1")->manager == "U9");
+}

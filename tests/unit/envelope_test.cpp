@@ -86,6 +86,58 @@ TEST_CASE("malformed frames never throw, and keep the envelope_id when there is 
     CHECK(std::holds_alternative<malformed_frame>(f));  // no channel or user
 }
 
+TEST_CASE("a slash command's fields come from its payload object only, the last of a key counting",
+          "[unit]") {
+    auto command = [](const char* text) {
+        auto f = parse_frame(text);
+        REQUIRE(std::holds_alternative<slash_command_envelope>(f));
+        return std::get<slash_command_envelope>(f);
+    };
+    // Deeper objects and arrays that reuse the names are not the command's fields.
+    auto s = command(R"({"type":"slash_commands","envelope_id":"d-1","channel_id":"CTOP",
+        "payload":{"channel_id":"C1","extra":{"channel_id":"CX","text":"no","payload":{"user_id":"UX"}},
+        "list":[{"user_id":"UY"},"text"],"user_id":"U1","text":"status"},"text":"not this"})");
+    CHECK(s.channel_id == "C1");
+    CHECK(s.user_id == "U1");
+    CHECK(s.text == "status");
+    // A repeated key: the last one counts, even when it is not a string.
+    s = command(R"({"type":"slash_commands","envelope_id":"d-2",
+        "payload":{"channel_id":"C1","user_id":"U1","text":"first","text":"second","command":"/x","command":5}})");
+    CHECK(s.text == "second");
+    CHECK(s.command.empty());
+    // Escapes are decoded; retry_attempt may be a number or a string of one.
+    s = command(R"({"type":"slash_commands","envelope_id":"d-3","retry_attempt":"2",
+        "payload":{"channel_id":"C1","user_id":"U1","text":"note 1.1 caf\u00e9 \ud83d\ude80 \"q\""}})");
+    CHECK(s.text == "note 1.1 caf\u00e9 \U0001F680 \"q\"");
+    CHECK(s.retry_attempt == 2);
+    for (const char* retry : {"1.5", "\"abc\"", "true", "null", "{}", "[3]"}) {
+        auto text =
+            std::string(R"({"type":"slash_commands","envelope_id":"d-4","retry_attempt":)") +
+            retry + R"(,"payload":{"channel_id":"C1","user_id":"U1"}})";
+        CHECK(command(text.c_str()).retry_attempt == 0);
+    }
+
+    // A payload given twice counts the second time: here it is no longer an object.
+    auto f = parse_frame(R"({"type":"slash_commands","envelope_id":"d-5",
+        "payload":{"channel_id":"C1","user_id":"U1"},"payload":"gone"})");
+    CHECK(std::holds_alternative<malformed_frame>(f));
+    f = parse_frame(R"({"type":"slash_commands","envelope_id":"d-6",
+        "payload":{"channel_id":"C1","user_id":"U1"},"payload":{"text":"status"}})");
+    CHECK(std::holds_alternative<malformed_frame>(f));  // the second has no channel or user
+    // Top-level fields are not payload fields.
+    f = parse_frame(R"({"type":"slash_commands","envelope_id":"d-7","channel_id":"C1",
+        "user_id":"U1","payload":{}})");
+    CHECK(std::holds_alternative<malformed_frame>(f));
+    // Trailing text after the object is not a frame.
+    f = parse_frame(
+        R"({"type":"slash_commands","envelope_id":"d-8","payload":{"channel_id":"C1","user_id":"U1"}} x)");
+    CHECK(std::holds_alternative<malformed_frame>(f));
+    // A type that is not a string is no known type: acknowledged, nothing else.
+    f = parse_frame(R"({"type":["slash_commands"],"envelope_id":"d-9","payload":{}})");
+    REQUIRE(std::holds_alternative<other_envelope>(f));
+    CHECK(envelope_id_of(f) == "d-9");
+}
+
 TEST_CASE("acks carry the envelope_id and the optional payload", "[unit]") {
     CHECK(json::parse(make_ack("abc", nullptr)) == json{{"envelope_id", "abc"}});
     json payload = {{"text", "hi"}, {"response_type", "ephemeral"}};
