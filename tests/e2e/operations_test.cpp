@@ -186,6 +186,8 @@ TEST_CASE("/metrics names every figure and each one moves when its event happens
     bot relbot(dir, sim, {{"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}});
     auto port = health_port(relbot);
     REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    // The sim has sent hello; relbot counts the connection once it has read it.
+    REQUIRE(wait_metric(port, "relbot_connections_open", 1, 5s) == 1);
 
     auto before = http_get(port, "/metrics");
     REQUIRE(before.status == 200);
