@@ -113,8 +113,8 @@ double run_figures::acks_per_second() const {
 
 slack::slack(const std::string& work_dir) : ca_file_(work_dir + "/sim-ca.pem") {
     sim::server_options options;
-    options.on_ack = [this](std::string_view, clock::time_point sent, clock::time_point acked) {
-        on_ack(sent, acked);
+    options.on_ack = [this](std::string_view id, clock::time_point sent, clock::time_point acked) {
+        on_ack(id, sent, acked);
     };
     server_ = std::make_unique<sim::server>(ioc_, std::move(options),
                                             [this](const json& event) { on_event(event); });
@@ -150,6 +150,7 @@ void slack::on_event(const json& event) {
     std::lock_guard lock(mutex_);
     if (name == "hello_sent") {
         ++hellos_;
+        last_hello_connection_ = event.value("connection", -1);
         last_hello_ = clock::now();
         changed_.notify_all();
     } else if (name == "api_call" || name == "response_url_post") {
@@ -157,16 +158,38 @@ void slack::on_event(const json& event) {
     }
 }
 
-void slack::on_ack(clock::time_point sent, clock::time_point acked) {
+void slack::on_ack(std::string_view envelope_id, clock::time_point sent, clock::time_point acked) {
     std::lock_guard lock(mutex_);
-    if (current_.latency_us.empty() || sent < current_.first_sent) {
-        current_.first_sent = sent;
+    auto& run = current_[!second_.empty() && second_.contains(std::string(envelope_id)) ? 1 : 0];
+    if (run.latency_us.empty() || sent < run.first_sent) {
+        run.first_sent = sent;
     }
-    current_.last_ack = std::max(current_.last_ack, acked);
-    current_.latency_us.push_back(std::chrono::duration<double, std::micro>(acked - sent).count());
-    if (current_.latency_us.size() >= expected_) {
+    run.last_ack = std::max(run.last_ack, acked);
+    run.latency_us.push_back(std::chrono::duration<double, std::micro>(acked - sent).count());
+    if (++acked_ >= expected_) {
         changed_.notify_all();
     }
+}
+
+void slack::expect(std::size_t count, std::unordered_set<std::string> second) {
+    std::lock_guard lock(mutex_);
+    for (auto& run : current_) {
+        run = {};
+        run.latency_us.reserve(count);
+    }
+    second_ = std::move(second);
+    acked_ = 0;
+    expected_ = count;
+}
+
+bool slack::wait_acks(std::chrono::milliseconds within) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, within, [&] { return acked_ >= expected_; });
+}
+
+int slack::last_hello_connection() const {
+    std::lock_guard lock(mutex_);
+    return last_hello_connection_;
 }
 
 int slack::hellos() const {
@@ -193,13 +216,19 @@ void slack::wait_api_quiet(std::chrono::milliseconds quiet, std::chrono::millise
 
 namespace {
 
-// Sends frames[i] at start + i / per_second, on the server's thread.
+struct paced_frame {
+    std::string id;
+    std::string text;
+    std::optional<int> connection;
+};
+
+// Sends frames[i] at start + i × period, on the server's thread.
 struct pacer : std::enable_shared_from_this<pacer> {
     pacer(net::io_context& ioc,
           sim::server& server,
-          const std::vector<std::pair<std::string, std::string>>& frames,
-          double per_second)
-        : timer(ioc), server(server), frames(frames), period(1.0 / per_second) {}
+          std::vector<paced_frame> frames,
+          std::chrono::duration<double> period)
+        : timer(ioc), server(server), frames(std::move(frames)), period(period) {}
 
     void start() {
         begin = clock::now();
@@ -210,54 +239,84 @@ struct pacer : std::enable_shared_from_this<pacer> {
         if (index == frames.size()) {
             return;
         }
-        auto at = begin + std::chrono::duration_cast<clock::duration>(
-                              std::chrono::duration<double>(period * static_cast<double>(index)));
-        timer.expires_at(at);
+        timer.expires_at(begin + std::chrono::duration_cast<clock::duration>(
+                                     period * static_cast<double>(index)));
         timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
             if (ec) {
                 return;
             }
-            const auto& [id, text] = self->frames[self->index++];
-            self->server.inject(id, text);
+            auto& f = self->frames[self->index++];
+            self->server.inject(std::move(f.id), std::move(f.text), f.connection);
             self->next();
         });
     }
 
     net::steady_timer timer;
     sim::server& server;
-    const std::vector<std::pair<std::string, std::string>>& frames;
-    double period;
+    std::vector<paced_frame> frames;
+    std::chrono::duration<double> period;
     std::size_t index = 0;
     clock::time_point begin;
 };
 
 }  // namespace
 
-std::optional<run_figures> slack::play(
-    const std::vector<std::pair<std::string, std::string>>& frames,
-    double per_second,
-    std::chrono::milliseconds within) {
-    {
-        std::lock_guard lock(mutex_);
-        current_ = {};
-        current_.latency_us.reserve(frames.size());
-        expected_ = frames.size();
-    }
+std::optional<run_figures> slack::play(const frame_list& frames,
+                                       double per_second,
+                                       std::chrono::milliseconds within,
+                                       std::optional<int> connection) {
+    expect(frames.size(), {});
     if (per_second > 0) {
-        auto p = std::make_shared<pacer>(ioc_, *server_, frames, per_second);
+        std::vector<paced_frame> paced;
+        paced.reserve(frames.size());
+        for (const auto& [id, text] : frames) {
+            paced.push_back({id, text, connection});
+        }
+        auto p = std::make_shared<pacer>(ioc_, *server_, std::move(paced),
+                                         std::chrono::duration<double>(1.0 / per_second));
         net::post(ioc_, [p] { p->start(); });
     } else {
         net::post(ioc_, [&] {
             for (const auto& [id, text] : frames) {
-                server_->inject(id, text);
+                server_->inject(id, text, connection);
             }
         });
     }
-    std::unique_lock lock(mutex_);
-    if (!changed_.wait_for(lock, within, [&] { return current_.latency_us.size() >= expected_; })) {
+    if (!wait_acks(within)) {
         return std::nullopt;
     }
-    return current_;
+    std::lock_guard lock(mutex_);
+    return current_[0];
+}
+
+std::optional<std::pair<run_figures, run_figures>> slack::play_alternating(
+    const frame_list& a,
+    int connection_a,
+    const frame_list& b,
+    int connection_b,
+    double per_second,
+    std::chrono::milliseconds within) {
+    std::unordered_set<std::string> second;
+    std::vector<paced_frame> paced;
+    paced.reserve(a.size() + b.size());
+    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+        if (i < a.size()) {
+            paced.push_back({a[i].first, a[i].second, connection_a});
+        }
+        if (i < b.size()) {
+            paced.push_back({b[i].first, b[i].second, connection_b});
+            second.insert(b[i].first);
+        }
+    }
+    expect(paced.size(), std::move(second));
+    auto p = std::make_shared<pacer>(ioc_, *server_, std::move(paced),
+                                     std::chrono::duration<double>(0.5 / per_second));
+    net::post(ioc_, [p] { p->start(); });
+    if (!wait_acks(within)) {
+        return std::nullopt;
+    }
+    std::lock_guard lock(mutex_);
+    return std::pair{current_[0], current_[1]};
 }
 
 std::pair<std::string, std::string> slash_frame(const slack& s,

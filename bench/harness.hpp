@@ -13,7 +13,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "sim/server.hpp"
@@ -57,6 +60,9 @@ struct run_figures {
     double acks_per_second() const;
 };
 
+// Frames to send: (envelope id, frame text).
+using frame_list = std::vector<std::pair<std::string, std::string>>;
+
 // relbot-sim's server on its own thread, with the ack observer installed.
 class slack {
 public:
@@ -70,22 +76,39 @@ public:
     // The environment a bot needs to reach this sandbox (tokens, URL, CA).
     std::map<std::string, std::string> bot_environment() const;
 
-    // Number of `hello`s the sandbox has written so far, and when it wrote the last one.
+    // Number of `hello`s the sandbox has written so far, and the connection of the last.
     int hellos() const;
+    int last_hello_connection() const;
     // Waits until more than `seen` hellos were written; the time of the newest one.
     std::optional<clock::time_point> wait_hello(int seen, std::chrono::milliseconds within);
     // Waits until no Web API call has arrived for `quiet` (at most `within`).
     void wait_api_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds within);
 
-    // Sends `frames` (envelope id, frame text) at `per_second` (0: all at once, a burst) on the
-    // newest connection and waits for every ack. nullopt if they did not all arrive in time.
-    std::optional<run_figures> play(const std::vector<std::pair<std::string, std::string>>& frames,
+    // Sends `frames` at `per_second` (0: all at once, a burst) on `connection` (the newest if
+    // not given) and waits for every ack. nullopt if they did not all arrive in time.
+    std::optional<run_figures> play(const frame_list& frames,
                                     double per_second,
-                                    std::chrono::milliseconds within);
+                                    std::chrono::milliseconds within,
+                                    std::optional<int> connection = std::nullopt);
+
+    // Two streams at once, each at `per_second`, taking turns: a[0] on connection_a, half a
+    // period later b[0] on connection_b, then a[1]… Both see the same machine at the same
+    // moment, so their ratio does not move with the machine's load; neither waits for the
+    // other (at these rates one has long finished when the other's turn comes).
+    std::optional<std::pair<run_figures, run_figures>> play_alternating(
+        const frame_list& a,
+        int connection_a,
+        const frame_list& b,
+        int connection_b,
+        double per_second,
+        std::chrono::milliseconds within);
 
 private:
     void on_event(const nlohmann::json& event);
-    void on_ack(clock::time_point sent, clock::time_point acked);
+    void on_ack(std::string_view envelope_id, clock::time_point sent, clock::time_point acked);
+    // Starts counting `count` acks, those of the envelopes in `second` apart from the rest.
+    void expect(std::size_t count, std::unordered_set<std::string> second);
+    bool wait_acks(std::chrono::milliseconds within);
 
     std::string ca_file_;
     boost::asio::io_context ioc_;
@@ -95,9 +118,12 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     int hellos_ = 0;
+    int last_hello_connection_ = -1;
     clock::time_point last_hello_{};
     clock::time_point last_api_call_{};
-    run_figures current_;
+    run_figures current_[2];                  // [0]: the stream, or the first of two
+    std::unordered_set<std::string> second_;  // the envelope ids of the second stream
+    std::size_t acked_ = 0;
     std::size_t expected_ = 0;
 };
 

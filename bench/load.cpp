@@ -55,13 +55,11 @@ json latency_summary(const run_figures& f) {
     return {{"p50", ms(0.50)}, {"p95", ms(0.95)}, {"p99", ms(0.99)}, {"max", ms(1.0)}};
 }
 
-using frames = std::vector<std::pair<std::string, std::string>>;
-
-frames make_frames(const slack& s,
-                   const std::string& prefix,
-                   int count,
-                   const std::function<std::string(int)>& text) {
-    frames out;
+frame_list make_frames(const slack& s,
+                       const std::string& prefix,
+                       int count,
+                       const std::function<std::string(int)>& text) {
+    frame_list out;
     out.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
         out.push_back(slash_frame(s, prefix + std::to_string(i), text(i), "C0BENCH", "U0MANAGER"));
@@ -69,84 +67,124 @@ frames make_frames(const slack& s,
     return out;
 }
 
-run_figures must(std::optional<run_figures> f, const std::string& what) {
+template <typename T>
+T must(std::optional<T> f, const std::string& what) {
     if (!f) {
         throw std::runtime_error(what + ": not every envelope was acknowledged in time");
     }
-    return *f;
+    return std::move(*f);
 }
 
-// Starts `argv` `starts` times on fresh databases, measuring spawn to hello, then runs the
-// streams and bursts against the last start.
-target_figures measure(slack& s,
-                       const relbot::test::temp_dir& dir,
-                       const options& opt,
-                       const std::string& name,
-                       const std::string& binary,
-                       int run) {
-    target_figures t;
-    auto log = dir.file(name + ".log");
-    std::vector<double> startups;
+// One of the two processes measured: relbot, or the floor client.
+struct contender {
+    contender(std::string name_, std::string binary_)
+        : name(std::move(name_)), binary(std::move(binary_)) {}
+
+    std::string name;
+    std::string binary;
+    std::string log;
     std::unique_ptr<child> proc;
+    int connection = -1;  // the sandbox's id of its Socket Mode connection
+    target_figures figures;
+};
+
+// Starts the contender `starts` times on fresh databases, measuring spawn to hello; the
+// last start stays running.
+void start(slack& s, const relbot::test::temp_dir& dir, const options& opt, contender& c) {
+    c.log = dir.file(c.name + ".log");
+    std::vector<double> startups;
     for (int i = 0; i < opt.starts; ++i) {
-        if (proc) {
-            proc->stop();
-            proc.reset();
+        if (c.proc) {
+            c.proc->stop();
+            c.proc.reset();
         }
         auto env = s.bot_environment();
-        env["RELBOT_DB"] = dir.file(name + "-" + std::to_string(i) + ".db");
+        env["RELBOT_DB"] = dir.file(c.name + "-" + std::to_string(i) + ".db");
         int seen = s.hellos();
-        proc = std::make_unique<child>(std::vector<std::string>{binary}, env, log);
+        c.proc = std::make_unique<child>(std::vector<std::string>{c.binary}, env, c.log);
         auto hello = s.wait_hello(seen, std::chrono::seconds(10));
         if (!hello) {
-            throw std::runtime_error(name + " did not connect within 10 s; see " + log);
+            throw std::runtime_error(c.name + " did not connect within 10 s; see " + c.log);
         }
         startups.push_back(
-            std::chrono::duration<double, std::milli>(*hello - proc->started()).count());
+            std::chrono::duration<double, std::milli>(*hello - c.proc->started()).count());
+        c.connection = s.last_hello_connection();
     }
-    t.startup_ms = median(startups);
+    c.figures.startup_ms = median(startups);
+}
 
-    auto prefix = "r" + std::to_string(run) + "-" + name + "-";
+double rss_mib(const contender& c) {
+    return static_cast<double>(memory_of(c.proc->pid()).rss) / 1024.0;
+}
+
+// One run: both processes started (each `starts` times), then both running side by side.
+// The streams alternate between them envelope by envelope, so that relbot and the floor are
+// timed on the same machine at the same moments; each burst runs on its own, relbot's then
+// the floor's, back to back.
+void measure(slack& s,
+             const relbot::test::temp_dir& dir,
+             const options& opt,
+             int run,
+             contender& bot,
+             contender& floor) {
+    start(s, dir, opt, bot);
+    start(s, dir, opt, floor);
+    auto prefix = "r" + std::to_string(run) + "-";
     // A release to read and write: the standard checklist, as a release manager starts it.
     must(s.play(make_frames(s, prefix + "start-", 1, [](int) { return "start v1.0"; }), 0,
-                std::chrono::seconds(10)),
+                std::chrono::seconds(10), bot.connection),
          "start");
     s.wait_api_quiet(std::chrono::milliseconds(500), std::chrono::seconds(10));
-    t.rss_idle_mib = static_cast<double>(memory_of(proc->pid()).rss) / 1024.0;
+    bot.figures.rss_idle_mib = rss_mib(bot);
+    floor.figures.rss_idle_mib = rss_mib(floor);
 
     auto status = [](int) { return std::string("status"); };
     auto note = [](int i) { return "note 1.1 benchmark note " + std::to_string(i); };
     auto stream_within = std::chrono::seconds(static_cast<int>(opt.stream / opt.rate) + 30);
     auto wanted = [&](const char* part) { return opt.only.empty() || opt.only == part; };
+    auto stream = [&](const std::string& tag, const std::function<std::string(int)>& text,
+                      json target_figures::*into) {
+        auto [b, f] =
+            must(s.play_alternating(make_frames(s, prefix + "relbot-" + tag, opt.stream, text),
+                                    bot.connection,
+                                    make_frames(s, prefix + "floor-" + tag, opt.stream, text),
+                                    floor.connection, opt.rate, stream_within),
+                 tag + " stream");
+        bot.figures.*into = latency_summary(b);
+        floor.figures.*into = latency_summary(f);
+    };
+    auto burst = [&](const std::string& tag, const std::function<std::string(int)>& text,
+                     double target_figures::*into) {
+        for (auto* c : {&bot, &floor}) {
+            c->figures.*into =
+                must(s.play(make_frames(s, prefix + c->name + "-" + tag, opt.burst, text), 0,
+                            std::chrono::seconds(60), c->connection),
+                     c->name + " " + tag + " burst")
+                    .acks_per_second();
+        }
+    };
     if (wanted("status-stream")) {
-        t.stream_status = latency_summary(must(
-            s.play(make_frames(s, prefix + "ss-", opt.stream, status), opt.rate, stream_within),
-            name + " status stream"));
+        stream("ss-", status, &target_figures::stream_status);
     }
     if (wanted("note-stream")) {
-        t.stream_note = latency_summary(
-            must(s.play(make_frames(s, prefix + "sn-", opt.stream, note), opt.rate, stream_within),
-                 name + " note stream"));
+        stream("sn-", note, &target_figures::stream_note);
     }
     if (wanted("status-burst")) {
-        t.burst_status = must(s.play(make_frames(s, prefix + "bs-", opt.burst, status), 0,
-                                     std::chrono::seconds(60)),
-                              name + " status burst")
-                             .acks_per_second();
+        burst("bs-", status, &target_figures::burst_status);
     }
     if (wanted("note-burst")) {
-        t.burst_note = must(s.play(make_frames(s, prefix + "bn-", opt.burst, note), 0,
-                                   std::chrono::seconds(60)),
-                            name + " note burst")
-                           .acks_per_second();
+        burst("bn-", note, &target_figures::burst_note);
     }
-    t.rss_peak_mib = static_cast<double>(memory_of(proc->pid()).hwm) / 1024.0;
-    proc->stop();
-    if (!opt.keep_logs.empty()) {
-        fs::copy_file(log, fs::path(opt.keep_logs) / (prefix + "log"),
-                      fs::copy_options::overwrite_existing);
+    for (auto* c : {&bot, &floor}) {
+        c->figures.rss_peak_mib = static_cast<double>(memory_of(c->proc->pid()).hwm) / 1024.0;
+        c->proc->stop();
+        c->proc.reset();
+        if (!opt.keep_logs.empty()) {
+            fs::create_directories(opt.keep_logs);
+            fs::copy_file(c->log, fs::path(opt.keep_logs) / (prefix + c->name + "-log"),
+                          fs::copy_options::overwrite_existing);
+        }
     }
-    return t;
 }
 
 json to_json(const target_figures& t) {
@@ -240,10 +278,12 @@ int main(int argc, char** argv) {
         for (int run = 1; run <= opt.runs; ++run) {
             relbot::test::temp_dir dir;
             slack s(dir.path());
-            std::fprintf(stderr, "run %d/%d: relbot…\n", run, opt.runs);
-            bot_runs.push_back(measure(s, dir, opt, "relbot", opt.relbot, run));
-            std::fprintf(stderr, "run %d/%d: floor…\n", run, opt.runs);
-            floor_runs.push_back(measure(s, dir, opt, "floor", opt.floor, run));
+            std::fprintf(stderr, "run %d/%d…\n", run, opt.runs);
+            contender bot{"relbot", opt.relbot};
+            contender floor{"floor", opt.floor};
+            measure(s, dir, opt, run, bot, floor);
+            bot_runs.push_back(bot.figures);
+            floor_runs.push_back(floor.figures);
             per_run.push_back(
                 {{"relbot", to_json(bot_runs.back())}, {"floor", to_json(floor_runs.back())}});
         }
@@ -284,6 +324,9 @@ int main(int argc, char** argv) {
     for (const auto& r : rows) {
         auto b = over_runs(bot_runs, r.get);
         auto f = over_runs(floor_runs, r.get);
+        if (b.max == 0 && f.max == 0) {
+            continue;  // not measured (--only)
+        }
         std::vector<double> ratios;
         for (std::size_t i = 0; i < bot_runs.size(); ++i) {
             double fv = r.get(floor_runs[i]);

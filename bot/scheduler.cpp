@@ -179,8 +179,7 @@ net::awaitable<void> scheduler::run() {
             log_error("scheduler.time_zones_failed").kv("error", e.what());
         }
         try {
-            // Keep the redelivery record to a week (uses the index on applied_at); at most
-            // once an hour.
+            // Keep the redelivery record to a week (a scan of that week); at most once an hour.
             if (now >= next_prune_) {
                 auto removed = store_.forget_applied_before(now - 7 * 86400);
                 if (removed > 0) {

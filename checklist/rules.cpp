@@ -156,8 +156,8 @@ verdict unblock_item(release& r, item_pos p, change_log& log) {
     return std::nullopt;
 }
 
-verdict note_item(release& r, item_pos p, std::string text, change_log& log) {
-    auto& it = at(r, p);
+verdict note_item(const release& r, item_pos p, std::string text, change_log& log) {
+    const auto& it = r.phases.at(p.phase).items.at(p.index);
     log.events.push_back({"item.noted", it.id, std::string(to_string(it.state)),
                           std::string(to_string(it.state)), std::move(text)});
     return std::nullopt;

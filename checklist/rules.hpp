@@ -63,7 +63,8 @@ verdict uncheck_item(release& r, item_pos p, change_log& log);
 verdict skip_item(release& r, item_pos p, std::string reason, change_log& log);
 verdict block_item(release& r, item_pos p, std::string reason, change_log& log);
 verdict unblock_item(release& r, item_pos p, change_log& log);
-verdict note_item(release& r, item_pos p, std::string text, change_log& log);
+// A note changes nothing but the timeline: the release is only read.
+verdict note_item(const release& r, item_pos p, std::string text, change_log& log);
 verdict assign_item(
     release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log);
 

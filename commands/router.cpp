@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "checklist/duration.hpp"
 #include "checklist/item_ref.hpp"
@@ -49,7 +50,7 @@ checklist::actor actor_of(const request& req, const context& ctx) {
             std::find(ctx.admins.begin(), ctx.admins.end(), req.user) != ctx.admins.end()};
 }
 
-checklist::item& item_at(checklist::release& r, item_pos p) {
+const checklist::item& item_at(const checklist::release& r, item_pos p) {
     return r.phases[p.phase].items[p.index];
 }
 
@@ -236,24 +237,36 @@ outcome item_command(const request& req,
                      std::string_view verb,
                      Apply apply,
                      Confirm confirm) {
-    auto r = ctx.store.active_release(req.channel);
-    if (!r) {
+    auto view = ctx.store.active_release_view(req.channel);
+    if (!view) {
         return no_active(name);
     }
-    auto found = find_item(*r, ref, name);
+    auto found = find_item(*view, ref, name);
     if (auto* o = std::get_if<outcome>(&found)) {
         return std::move(*o);
     }
     auto pos = std::get<item_pos>(found);
-    if (auto no = checklist::require_item_change(*r, item_at(*r, pos), actor_of(req, ctx), verb)) {
+    if (auto no =
+            checklist::require_item_change(*view, item_at(*view, pos), actor_of(req, ctx), verb)) {
         return refuse(name, no->message);
     }
-    checklist::change_log log;
-    if (auto no = apply(*r, pos, log)) {
-        return refuse(name, no->message);
+    auto finish = [&](auto& r) {
+        checklist::change_log log;
+        if (auto no = apply(r, pos, log)) {
+            return refuse(name, no->message);
+        }
+        auto audit_id = save(ctx, req, r, log);
+        return done(name, render_text(confirm(r, item_at(r, pos), audit_id)));
+    };
+    // A transition that only reads the release (a note) works on the stored one; one that
+    // changes it works on a copy, which save() stores.
+    if constexpr (std::is_invocable_v<Apply, const checklist::release&, item_pos,
+                                      checklist::change_log&>) {
+        return finish(*view);
+    } else {
+        checklist::release r = *view;
+        return finish(r);
     }
-    auto audit_id = save(ctx, req, *r, log);
-    return done(name, render_text(confirm(*r, item_at(*r, pos), audit_id)));
 }
 
 outcome handle(const check_command& c, const request& req, context& ctx) {
@@ -317,7 +330,7 @@ outcome handle(const unblock_command& c, const request& req, context& ctx) {
 outcome handle(const note_command& c, const request& req, context& ctx) {
     return item_command(
         req, ctx, "note", c.item, "add a note to",
-        [&](checklist::release& r, item_pos p, checklist::change_log& log) {
+        [&](const checklist::release& r, item_pos p, checklist::change_log& log) {
             return checklist::note_item(r, p, c.text, log);
         },
         [&](const checklist::release&, const checklist::item& it, std::int64_t) {

@@ -2,6 +2,7 @@
 // through a shared_ptr; nothing here blocks the loop.
 #include "sim/server.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +19,7 @@
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -991,11 +993,17 @@ void server::control(const nlohmann::json& op) {
     impl_->control(op);
 }
 
-bool server::inject(std::string envelope_id, std::string frame) {
-    if (impl_->connections.empty()) {
+bool server::inject(std::string envelope_id, std::string frame, std::optional<int> connection) {
+    const auto& open = impl_->connections;
+    auto to = open.empty() ? open.end() : std::prev(open.end());
+    if (connection) {
+        to = std::find_if(open.begin(), open.end(),
+                          [&](const auto& c) { return c->id == *connection; });
+    }
+    if (to == open.end()) {
         return false;
     }
-    impl_->connections.back()->push(std::move(frame), std::move(envelope_id));
+    (*to)->push(std::move(frame), std::move(envelope_id));
     return true;
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,9 +64,12 @@ public:
     // bad arguments produce an {"event":"error"} for the sink.
     void control(const nlohmann::json& op);
 
-    // Queues a ready-made envelope frame on the newest connection, without a JSON round
-    // trip (the benchmark's way in). False when no connection is open.
-    bool inject(std::string envelope_id, std::string frame);
+    // Queues a ready-made envelope frame on the connection with that id (as in the
+    // "hello_sent" event), or on the newest, without a JSON round trip (the benchmark's way
+    // in). False when there is no such connection.
+    bool inject(std::string envelope_id,
+                std::string frame,
+                std::optional<int> connection = std::nullopt);
 
 private:
     struct impl;

@@ -16,7 +16,8 @@ int schema_version();
 // keys and a busy timeout, and applies any missing migrations in one transaction.
 // Throws SQLite::Exception if the file cannot be opened or migrated, and std::runtime_error
 // if the file is newer than this binary.
-std::unique_ptr<SQLite::Database> open_database(const std::string& path);
+// `up_to` stops at an older schema version (for the tests of a migration).
+std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_to = -1);
 
 // Copies the database at `source` to `destination` with SQLite's online backup, while other
 // connections may be writing: the copy is one consistent snapshot. Written to a temporary file

@@ -5,6 +5,10 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
 #include "checklist/reminders.hpp"
 #include "storage/database.hpp"
 
@@ -51,9 +55,32 @@ void bind_optional(SQLite::Statement& q, const char* name, std::optional<std::in
     }
 }
 
-constexpr const char* outbox_columns =
+// SQL text joined at compile time, so that a query built from shared parts is still a
+// constant the statement cache can key by address.
+template <std::size_t... N>
+constexpr auto sql_join(const char (&... parts)[N]) {
+    std::array<char, (N + ...) - sizeof...(N) + 1> out{};
+    std::size_t at = 0;
+    ((std::copy_n(parts, N - 1, out.begin() + static_cast<std::ptrdiff_t>(at)), at += N - 1), ...);
+    return out;
+}
+
+constexpr char outbox_columns[] =
     "id, dedupe_key, release_id, channel_id, method, body, state, attempts, not_before, "
     "created_at, ts, error, kind";
+constexpr auto due_outbox_sql = sql_join("SELECT ",
+                                         outbox_columns,
+                                         " FROM outbox WHERE state IN ('pending', 'sending') AND "
+                                         "not_before <= :now ORDER BY id LIMIT :limit");
+constexpr auto outbox_for_release_sql =
+    sql_join("SELECT ", outbox_columns, " FROM outbox WHERE release_id = :release ORDER BY id");
+constexpr auto channel_heads_sql =
+    sql_join("SELECT ",
+             outbox_columns,
+             " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state IN "
+             "('pending', 'sending') GROUP BY channel_id) ORDER BY id");
+constexpr auto rows_sending_sql =
+    sql_join("SELECT ", outbox_columns, " FROM outbox WHERE state = 'sending' ORDER BY id");
 
 outbox_row read_outbox_row(SQLite::Statement& q) {
     outbox_row r;
@@ -169,7 +196,8 @@ store::statement_lease::~statement_lease() {
     }
 }
 
-store::statement_lease store::prepare(const std::string& sql) {
+store::statement_lease store::prepare(sql_literal literal) {
+    const char* sql = literal.text;
     auto& slot = statements_[sql];
     if (!slot.statement) {
         slot.statement = std::make_unique<SQLite::Statement>(*db_, sql);
@@ -191,15 +219,15 @@ std::optional<std::string> store::applied_reply(std::string_view key) {
     return std::nullopt;
 }
 
-void store::record_applied(std::string_view key, std::string_view reply, epoch_seconds now) {
+bool store::record_applied(std::string_view key, std::string_view reply, epoch_seconds now) {
     auto q_lease = prepare(
         "INSERT INTO applied_envelopes (key, applied_at, reply) "
-        "VALUES (:key, :at, :reply)");
+        "VALUES (:key, :at, :reply) ON CONFLICT (key) DO NOTHING");
     auto& q = *q_lease;
     q.bind(":key", std::string(key));
     q.bind(":at", now);
     q.bind(":reply", std::string(reply));
-    q.exec();
+    return q.exec() == 1;
 }
 
 std::optional<checklist::release> store::active_release(std::string_view channel) {
@@ -280,9 +308,9 @@ long long store::count_outbox(outbox_state state) {
     // Pending and sending rows are in the outbox_unsent index, failed ones in outbox_failed:
     // neither count reads the delivered history.
     auto q_lease =
-        prepare(state == outbox_state::failed
-                    ? "SELECT COUNT(*) FROM outbox WHERE state = 'failed'"
-                    : "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')");
+        state == outbox_state::failed
+            ? prepare("SELECT COUNT(*) FROM outbox WHERE state = 'failed'")
+            : prepare("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')");
     auto& q = *q_lease;
     q.executeStep();
     return q.getColumn(0).getInt64();
@@ -604,12 +632,25 @@ void store::insert_release(checklist::release& r) {
 }
 
 std::int64_t store::append_audit(const audit_entry& e) {
+    // The timeline is kept in release order (release_id, id); an id is unique across releases
+    // because a release numbers its rows from release_id × 2^32 (rows written before that
+    // scheme keep their smaller ids; migration 9). The last id is one step down the key.
+    std::int64_t id = e.release_id << 32;
+    {
+        auto last_lease = prepare("SELECT max(id) FROM audit WHERE release_id = :release");
+        auto& last = *last_lease;
+        last.bind(":release", e.release_id);
+        if (last.executeStep() && !last.getColumn(0).isNull()) {
+            id = std::max(id, last.getColumn(0).getInt64() + 1);
+        }
+    }
     auto q_lease = prepare(
-        "INSERT INTO audit (release_id, at, actor_id, action, item_id, "
-        "from_state, to_state, note) VALUES (:release, :at, :actor, :action, "
-        ":item, :from, :to, :note)");
+        "INSERT INTO audit (release_id, id, at, actor_id, action, item_id, "
+        "from_state, to_state, note) VALUES (:release, :id, :at, :actor, :action, :item, "
+        ":from, :to, :note)");
     auto& q = *q_lease;
     q.bind(":release", e.release_id);
+    q.bind(":id", id);
     q.bind(":at", e.at);
     q.bind(":actor", e.actor);
     q.bind(":action", e.action);
@@ -618,7 +659,7 @@ std::int64_t store::append_audit(const audit_entry& e) {
     q.bind(":to", e.to_state);
     q.bind(":note", e.note);
     q.exec();
-    return db_->getLastInsertRowid();
+    return id;
 }
 
 std::vector<audit_entry> store::audit_for(std::int64_t release_id) {
@@ -654,9 +695,7 @@ bool store::enqueue(const outbound_message& m, epoch_seconds now) {
 }
 
 std::vector<outbox_row> store::due_outbox(epoch_seconds now, int limit) {
-    auto q_lease = prepare(std::string("SELECT ") + outbox_columns +
-                           " FROM outbox WHERE state IN ('pending', 'sending') AND "
-                           "not_before <= :now ORDER BY id LIMIT :limit");
+    auto q_lease = prepare(due_outbox_sql.data());
     auto& q = *q_lease;
     q.bind(":now", now);
     q.bind(":limit", limit);
@@ -717,8 +756,7 @@ void store::defer(std::int64_t id, epoch_seconds not_before, std::string_view er
 }
 
 std::vector<outbox_row> store::outbox_for_release(std::int64_t release_id) {
-    auto q_lease = prepare(std::string("SELECT ") + outbox_columns +
-                           " FROM outbox WHERE release_id = :release ORDER BY id");
+    auto q_lease = prepare(outbox_for_release_sql.data());
     auto& q = *q_lease;
     q.bind(":release", release_id);
     std::vector<outbox_row> out;
@@ -733,9 +771,7 @@ std::vector<outbox_row> store::outbox_for_release(std::int64_t release_id) {
 namespace relbot::storage {
 
 std::vector<outbox_row> store::channel_heads() {
-    auto q_lease = prepare(std::string("SELECT ") + outbox_columns +
-                           " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state IN "
-                           "('pending', 'sending') GROUP BY channel_id) ORDER BY id");
+    auto q_lease = prepare(channel_heads_sql.data());
     auto& q = *q_lease;
     std::vector<outbox_row> out;
     while (q.executeStep()) {
@@ -745,8 +781,7 @@ std::vector<outbox_row> store::channel_heads() {
 }
 
 std::vector<outbox_row> store::rows_sending() {
-    auto q_lease = prepare(std::string("SELECT ") + outbox_columns +
-                           " FROM outbox WHERE state = 'sending' ORDER BY id");
+    auto q_lease = prepare(rows_sending_sql.data());
     auto& q = *q_lease;
     std::vector<outbox_row> out;
     while (q.executeStep()) {

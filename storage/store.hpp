@@ -149,7 +149,9 @@ public:
     // --- applied envelopes: what makes a redelivery harmless ----------------------------
     // The reply given when the envelope with this key was first applied, if it was.
     std::optional<std::string> applied_reply(std::string_view key);
-    void record_applied(std::string_view key, std::string_view reply, epoch_seconds now);
+    // Records that the envelope with this key was applied, with its reply. False (and nothing
+    // written) if it was recorded before.
+    bool record_applied(std::string_view key, std::string_view reply, epoch_seconds now);
     // Forgets envelopes applied before `before` (Slack redelivers within minutes, and events
     // missed while no socket was open within hours). Returns how many were removed.
     int forget_applied_before(epoch_seconds before);
@@ -255,7 +257,13 @@ private:
         bool* in_use_ = nullptr;
         std::unique_ptr<SQLite::Statement> own_;  // when the cached one was already leased
     };
-    statement_lease prepare(const std::string& sql);
+    // SQL as a string literal: its address is the cache key (no copy, no hashing of the
+    // text), so only constants are accepted.
+    struct sql_literal {
+        consteval sql_literal(const char* s) : text(s) {}  // NOLINT: implicit by design
+        const char* text;
+    };
+    statement_lease prepare(sql_literal sql);
 
     std::optional<checklist::release> read_release(std::int64_t id);
     // The staged, remembered or (then remembered) stored release; the caller has already
@@ -275,7 +283,7 @@ private:
         std::unique_ptr<SQLite::Statement> statement;
         bool in_use = false;
     };
-    std::unordered_map<std::string, cached_statement> statements_;
+    std::unordered_map<const char*, cached_statement> statements_;
 
     // Releases as committed, so that a read does not go to SQLite every time. What a
     // transaction reads or saves is staged and kept only when it commits; every change to a

@@ -83,6 +83,85 @@ TEST_CASE("an empty file is migrated to the current schema, and reopening change
     CHECK(count(db.path(), "releases") == 0);
 }
 
+TEST_CASE("a timeline written before migration 9 keeps its rows, order and ids; new rows follow",
+          "[storage]") {
+    temp_db db;
+    std::int64_t release_id = 0;
+    {
+        // A release with its timeline as relbot wrote it at schema version 8.
+        router_fixture f(db.path());
+        REQUIRE(f.run("start v1.0").changed);
+        REQUIRE(f.run("note 1.1 before the upgrade").changed);
+        release_id = f.store.active_release_view("C1")->id;
+    }
+    std::vector<std::pair<std::int64_t, std::string>> before;
+    {
+        // Back to version 8: the old audit table (rowid ids, an index on release_id).
+        temp_db old;
+        {
+            auto v8 = storage::open_database(old.path(), 8);
+            v8->exec("ATTACH DATABASE '" + db.path() + "' AS now");
+            for (const char* table : {"releases", "phases", "items"}) {
+                v8->exec(std::string("INSERT INTO ") + table + " SELECT * FROM now." + table);
+            }
+            v8->exec(
+                "INSERT INTO audit (id, release_id, at, actor_id, action, item_id, from_state, "
+                "to_state, note) SELECT id, release_id, at, actor_id, action, item_id, "
+                "from_state, to_state, note FROM now.audit ORDER BY release_id, id");
+            v8->exec("DETACH DATABASE now");
+            CHECK(v8->execAndGet("PRAGMA user_version").getInt() == 8);
+            SQLite::Statement q(*v8, "SELECT id, action FROM audit ORDER BY id");
+            while (q.executeStep()) {
+                before.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+            }
+        }
+        REQUIRE(before.size() == 3);  // started, phase entered, the note
+
+        // Opening it with this relbot migrates it.
+        router_fixture f(old.path());
+        auto timeline = f.store.audit_for(release_id);
+        REQUIRE(timeline.size() == 3);
+        for (std::size_t i = 0; i < before.size(); ++i) {
+            CHECK(timeline[i].action == before[i].second);
+        }
+        SQLite::Database raw(old.path(), SQLite::OPEN_READONLY);
+        CHECK(raw.execAndGet("SELECT group_concat(id) FROM (SELECT id FROM audit ORDER BY id)")
+                  .getString() == std::to_string(before[0].first) + "," +
+                                      std::to_string(before[1].first) + "," +
+                                      std::to_string(before[2].first));
+        CHECK_FALSE(raw.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = "
+                                   "'audit_by_release'")
+                        .getInt());
+        // A row written now comes after them in the release's timeline, with an id no older
+        // row has.
+        REQUIRE(f.run("note 1.1 after the upgrade").changed);
+        timeline = f.store.audit_for(release_id);
+        REQUIRE(timeline.size() == 4);
+        CHECK(timeline.back().note == "after the upgrade");
+        CHECK(raw.execAndGet("SELECT max(id) FROM audit").getInt64() >= (release_id << 32));
+    }
+}
+
+TEST_CASE("timeline ids are unique across releases and in order within each", "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1.0", "C1").changed);
+    REQUIRE(f.run("start v2.0", "C2").changed);
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(f.run("note 1.1 one " + std::to_string(i), "C1").changed);
+        REQUIRE(f.run("note 1.1 two " + std::to_string(i), "C2").changed);
+    }
+    SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+    CHECK(raw.execAndGet("SELECT count(DISTINCT id) = count(*) FROM audit").getInt() == 1);
+    for (const char* channel : {"C1", "C2"}) {
+        auto id = f.store.active_release_view(channel)->id;
+        auto timeline = f.store.audit_for(id);
+        REQUIRE(timeline.size() == 5);
+        CHECK(timeline[2].note == (std::string(channel) == "C1" ? "one 0" : "two 0"));
+        CHECK(timeline[4].note.ends_with(" 2"));
+    }
+}
+
 TEST_CASE("a database from a newer relbot is refused, not damaged", "[storage]") {
     temp_db db;
     {
@@ -409,8 +488,11 @@ TEST_CASE("applied envelopes older than the cut-off are forgotten, newer ones ke
     storage::store s(db.path());
     {
         storage::store::transaction tx(s);
-        s.record_applied("envelope:old", "{}", 100);
-        s.record_applied("envelope:new", "{}", 1000);
+        CHECK(s.record_applied("envelope:old", "{}", 100));
+        CHECK(s.record_applied("envelope:new", "{}", 1000));
+        // Recorded once: a second record changes nothing, and says so.
+        CHECK_FALSE(s.record_applied("envelope:new", R"({"text":"second"})", 2000));
+        CHECK(s.applied_reply("envelope:new") == "{}");
         tx.commit();
     }
     CHECK(s.forget_applied_before(500) == 1);
