@@ -155,12 +155,13 @@ private:
             // to the timeline alone, such as a note, gives them nothing to do).
             wake_after_ack_ =
                 wake_after_ack_ || (out.changed && store_.last_commit_changed_state());
-            // Logged once the ack is out: a log write is not something the ack should wait for.
-            process_metrics().commands.add(
+            // Logged and counted once the ack is out: neither is something the ack should wait
+            // for.
+            handled_.push_back(
                 {command_label(parsed, s.text, out.name),
-                 out.name == "bad_input" ? "bad_input" : (out.refused ? "refused" : "ok")});
-            handled_.push_back({std::move(out.name), out.refused, s.channel_id, s.user_id,
-                                s.envelope_id, elapsed_us()});
+                 out.name == "bad_input" ? "bad_input" : (out.refused ? "refused" : "ok"),
+                 std::move(out.name), out.refused, s.channel_id, s.user_id, s.envelope_id,
+                 elapsed_us()});
             return std::move(out.ack_json);
         } catch (const storage::busy_error&) {
             process_metrics().commands.add({command_label(s.text), "busy"});
@@ -189,6 +190,7 @@ private:
         if (h == handled_.end()) {
             log_ack(r);
         } else {
+            process_metrics().commands.add({h->label, h->outcome});
             log_info("envelope")
                 .kv("type", r.type)
                 .kv("envelope_id", r.envelope_id)
@@ -261,6 +263,8 @@ private:
 
     // A command handled whose ack is not written yet, for its log line.
     struct handled_command {
+        std::string label;    // for the commands metric
+        const char* outcome;  // ok, refused or bad_input
         std::string name;
         bool refused = false;
         std::string channel;

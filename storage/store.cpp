@@ -133,11 +133,12 @@ store::transaction::transaction(store& s) : store_(s) {
     open_ = true;
     s.in_transaction_ = true;
     s.state_written_ = false;
-    try {
-        s.forget_if_changed_elsewhere();
-    } catch (...) {
-        end(false);
-        throw;
+    // SQLite's pager counts every commit to the file, ours and other connections': if it
+    // moved since our last commit, another program wrote (a C call, not a statement).
+    if (auto now = s.pager_data_version(); now != s.pager_version_) {
+        s.releases_.clear();
+        s.active_ids_.clear();
+        s.pager_version_ = now;
     }
 }
 
@@ -168,6 +169,7 @@ void store::transaction::end(bool committed) {
         (*rollback).tryExecuteStep();
     } else {
         store_.last_commit_changed_state_ = store_.state_written_;
+        store_.pager_version_ = store_.pager_data_version();
         for (auto& [id, r] : store_.staged_) {
             store_.remember(std::move(r));
         }
@@ -361,6 +363,12 @@ void store::forget_if_changed_elsewhere_lately() {
     if (now - checked_at_ >= recheck_reads_) {
         forget_if_changed_elsewhere();
     }
+}
+
+std::uint32_t store::pager_data_version() {
+    unsigned int version = 0;
+    sqlite3_file_control(db_->getHandle(), "main", SQLITE_FCNTL_DATA_VERSION, &version);
+    return version;
 }
 
 void store::forget_if_changed_elsewhere() {

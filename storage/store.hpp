@@ -273,8 +273,12 @@ private:
     void stage(const checklist::release& r);
     // Remembers a committed release.
     void remember(std::shared_ptr<const checklist::release> r);
-    // Forgets the remembered releases if another connection has committed since.
+    // Forgets the remembered releases if another connection has committed since (outside a
+    // transaction: PRAGMA data_version, which reads).
     void forget_if_changed_elsewhere();
+    // The pager's count of commits to the file, by any connection (inside a transaction, it
+    // includes every commit before it).
+    std::uint32_t pager_data_version();
     // The same for a read outside a transaction, at most once per recheck_reads_.
     void forget_if_changed_elsewhere_lately();
 
@@ -300,6 +304,7 @@ private:
     std::unordered_set<std::string> touched_channels_;
     bool in_transaction_ = false;
     std::int64_t data_version_ = -1;
+    std::optional<std::uint32_t> pager_version_;  // after our last commit
     std::chrono::milliseconds recheck_reads_;
     std::chrono::steady_clock::time_point checked_at_{};
     // Set by SQLite's update hook for every row written outside the timeline (every table

@@ -226,6 +226,9 @@ TEST_CASE("/metrics names every figure and each one moves when its event happens
     // A refusal and bad input are counted as such.
     REQUIRE(sim.wait_ack(sim.slash_command("finish", "C0E2E", "U0SOMEONE")));
     REQUIRE(sim.wait_ack(sim.slash_command("frobnicate now")));
+    // Counted once relbot has written the ack (the sim may read it a moment before).
+    REQUIRE(wait_metric(port, "relbot_commands_total{command=\"unknown\",outcome=\"bad_input\"}", 1,
+                        5s) == 1);
     auto b = http_get(port, "/metrics").body;
     CHECK(sample(b, "relbot_commands_total{command=\"finish\",outcome=\"refused\"}") == 1);
     CHECK(sample(b, "relbot_commands_total{command=\"unknown\",outcome=\"bad_input\"}") == 1);
