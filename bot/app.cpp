@@ -133,20 +133,27 @@ private:
             if (writes) {
                 tx.emplace(store_);
             }
-            // Only a command that may write was recorded, so only its redelivery can be known.
-            if (auto prior = writes ? store_.applied_reply(key) : std::nullopt) {
-                tx->commit();
-                log_info("command.redelivered")
-                    .kv("envelope_id", s.envelope_id)
-                    .kv("retry_attempt", s.retry_attempt);
-                return nlohmann::json::accept(*prior) ? *prior : text_reply("Already done.");
-            }
             commands::context ctx{store_, templates_, cfg_.admins, &statuses_};
             auto now = system_now();
             auto out = commands::route(
                 parsed, {s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url}, ctx);
+            // A redelivery of an envelope already applied gets the first reply, and whatever
+            // this second run did is rolled back. Only a command that changed something was
+            // recorded (with its reply), in the same transaction; recording is also the lookup.
+            std::optional<std::string> prior;
             if (out.changed) {
-                store_.record_applied(key, out.ack_json, now);
+                if (!store_.record_applied(key, out.ack_json, now)) {
+                    prior = store_.applied_reply(key);
+                }
+            } else if (writes) {
+                prior = store_.applied_reply(key);
+            }
+            if (prior) {
+                tx.reset();  // rolls back
+                log_info("command.redelivered")
+                    .kv("envelope_id", s.envelope_id)
+                    .kv("retry_attempt", s.retry_attempt);
+                return nlohmann::json::accept(*prior) ? *prior : text_reply("Already done.");
             }
             if (tx) {
                 tx->commit();
@@ -230,8 +237,7 @@ private:
         try {
             storage::store::transaction tx(store_);
             auto key = "event:" + e.event_id;
-            if (!store_.applied_reply(key)) {
-                store_.record_applied(key, "{}", system_now());
+            if (store_.record_applied(key, "{}", system_now())) {
                 if (e.event_type == "tokens_revoked" || e.event_type == "app_uninstalled") {
                     revoked_ = e.event_type;
                     log_error("slack.access_revoked")

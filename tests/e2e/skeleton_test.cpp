@@ -1,5 +1,6 @@
 // End-to-end: the real relbot process against the real relbot-sim process, over TLS and a
 // WebSocket, with a real SQLite file. Every wait has a deadline; nothing sleeps.
+#include <SQLiteCpp/Database.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -151,6 +152,19 @@ TEST_CASE("a redelivered envelope is acknowledged again and applied once", "[e2e
         ack_payload(sim, sim.slash_command("start v1.0", "C0E2E", "U0MANAGER",
                                            {{"envelope_id", "env-dup"}, {"retry_attempt", 1}}));
     CHECK(again == first);  // the same reply, not "already active"
+
+    // A note would apply again (it is not refused the second time): the second run is undone
+    // and answered with the first reply.
+    auto noted = ack_payload(sim, sim.slash_command("note 1.1 only once", "C0E2E", "U0MANAGER",
+                                                    {{"envelope_id", "env-note"}}));
+    auto noted_again =
+        ack_payload(sim, sim.slash_command("note 1.1 only once", "C0E2E", "U0MANAGER",
+                                           {{"envelope_id", "env-note"}, {"retry_attempt", 1}}));
+    CHECK(noted_again == noted);
+    {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE note = 'only once'").getInt() == 1);
+    }
 
     // Unknown envelope types are acknowledged and ignored.
     sim.send({{"op", "send"}, {"frame", {{"envelope_id", "env-odd"}, {"type", "brand_new_type"}}}});
