@@ -1,6 +1,8 @@
 // Envelope parsing. Slack sends slash-command fields as strings; anything missing becomes "".
 #include "bot/envelope.hpp"
 
+#include <span>
+
 namespace relbot::bot {
 namespace {
 
@@ -42,6 +44,27 @@ struct frame_fields {
     bool has_debug_info = false;
     scalar host, approximate_connection_time;
 };
+
+// The fields read at each level: the frame itself, its `payload`, its `debug_info`.
+struct named_field {
+    std::string_view name;
+    scalar frame_fields::*member;
+};
+constexpr named_field top_fields[] = {{"type", &frame_fields::type},
+                                      {"envelope_id", &frame_fields::envelope_id},
+                                      {"retry_attempt", &frame_fields::retry_attempt},
+                                      {"num_connections", &frame_fields::num_connections},
+                                      {"reason", &frame_fields::reason}};
+constexpr named_field payload_fields[] = {{"team_id", &frame_fields::team_id},
+                                          {"channel_id", &frame_fields::channel_id},
+                                          {"user_id", &frame_fields::user_id},
+                                          {"command", &frame_fields::command},
+                                          {"text", &frame_fields::text},
+                                          {"response_url", &frame_fields::response_url},
+                                          {"trigger_id", &frame_fields::trigger_id}};
+constexpr named_field debug_fields[] = {
+    {"host", &frame_fields::host},
+    {"approximate_connection_time", &frame_fields::approximate_connection_time}};
 
 // nlohmann's SAX interface: called once per token.
 class frame_reader {
@@ -87,15 +110,16 @@ public:
             } else if (k == "debug_info") {
                 scope_key_ = scope::debug_info;
                 out_.has_debug_info = false;
-                out_.host = {};
-                out_.approximate_connection_time = {};
+                for (const auto& f : debug_fields) {
+                    out_.*f.member = {};
+                }
             } else {
-                target_ = top_field(k);
+                target_ = field_named(top_fields, k);
             }
         } else if (depth_ == 2 && opened_ == scope::payload) {
-            target_ = payload_field(k);
+            target_ = field_named(payload_fields, k);
         } else if (depth_ == 2 && opened_ == scope::debug_info) {
-            target_ = debug_field(k);
+            target_ = field_named(debug_fields, k);
         }
         if (target_ != nullptr) {
             *target_ = {};  // a repeated key: the last one counts, whatever it is
@@ -135,46 +159,16 @@ private:
     }
     void forget_payload() {
         out_.has_payload = false;
-        for (auto* f : {&out_.team_id, &out_.channel_id, &out_.user_id, &out_.command, &out_.text,
-                        &out_.response_url, &out_.trigger_id}) {
-            *f = {};
+        for (const auto& f : payload_fields) {
+            out_.*f.member = {};
         }
     }
-    scalar* top_field(std::string_view k) {
-        if (k == "type")
-            return &out_.type;
-        if (k == "envelope_id")
-            return &out_.envelope_id;
-        if (k == "retry_attempt")
-            return &out_.retry_attempt;
-        if (k == "num_connections")
-            return &out_.num_connections;
-        if (k == "reason")
-            return &out_.reason;
-        return nullptr;
-    }
-    scalar* payload_field(std::string_view k) {
-        if (k == "team_id")
-            return &out_.team_id;
-        if (k == "channel_id")
-            return &out_.channel_id;
-        if (k == "user_id")
-            return &out_.user_id;
-        if (k == "command")
-            return &out_.command;
-        if (k == "text")
-            return &out_.text;
-        if (k == "response_url")
-            return &out_.response_url;
-        if (k == "trigger_id")
-            return &out_.trigger_id;
-        return nullptr;
-    }
-    scalar* debug_field(std::string_view k) {
-        if (k == "host")
-            return &out_.host;
-        if (k == "approximate_connection_time")
-            return &out_.approximate_connection_time;
+    scalar* field_named(std::span<const named_field> fields, std::string_view k) {
+        for (const auto& f : fields) {
+            if (f.name == k) {
+                return &(out_.*f.member);
+            }
+        }
         return nullptr;
     }
 
