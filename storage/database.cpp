@@ -199,6 +199,9 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_
     // NORMAL in WAL mode: a committed transaction survives a crash of the process (the
     // operating system still has the write); only a power cut can lose the last commits.
     db->exec("PRAGMA synchronous = NORMAL");
+    // When the log starts again from its beginning, a -wal file grown past this (by a
+    // migration, or a burst while a reader held checkpoints back) is cut back to it.
+    db->exec("PRAGMA journal_size_limit = 67108864");
     db->exec("PRAGMA foreign_keys = ON");
 
     int version = db->execAndGet("PRAGMA user_version").getInt();
