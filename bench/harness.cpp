@@ -16,6 +16,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "support/process.hpp"
+
 namespace relbot::bench {
 
 namespace net = boost::asio;
@@ -26,21 +28,7 @@ using json = nlohmann::json;
 child::child(const std::vector<std::string>& argv,
              const std::map<std::string, std::string>& env,
              const std::string& log_path) {
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    std::vector<std::string> env_lines;
-    for (const auto& [k, v] : env) {
-        env_lines.push_back(k + "=" + v);
-    }
-    std::vector<char*> envp;
-    for (auto& line : env_lines) {
-        envp.push_back(line.data());
-    }
-    envp.push_back(nullptr);
-
+    test::spawn_lists lists(argv, env);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -48,7 +36,7 @@ child::child(const std::vector<std::string>& argv,
                                      0600);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     started_ = clock::now();
-    int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
+    int rc = posix_spawn(&pid_, argv.at(0).c_str(), &actions, nullptr, lists.argv(), lists.envp());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) {
         throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));

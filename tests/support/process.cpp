@@ -42,6 +42,19 @@ std::map<std::string, std::string> current_environment() {
     return out;
 }
 
+spawn_lists::spawn_lists(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env) {
+    strings_.reserve(argv.size() + env.size());  // no reallocation: the pointers stay valid
+    for (const auto& a : argv) {
+        argv_.push_back(strings_.emplace_back(a).data());
+    }
+    argv_.push_back(nullptr);
+    for (const auto& [k, v] : env) {
+        envp_.push_back(strings_.emplace_back(k + "=" + v).data());
+    }
+    envp_.push_back(nullptr);
+}
+
 process::process(std::vector<std::string> argv,
                  std::map<std::string, std::string> env,
                  std::string cwd) {
@@ -59,22 +72,8 @@ process::process(std::vector<std::string> argv,
     posix_spawn_file_actions_adddup2(&actions, err[1], 2);
     posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
 
-    std::vector<char*> args;
-    for (auto& a : argv) {
-        args.push_back(a.data());
-    }
-    args.push_back(nullptr);
-    std::vector<std::string> env_strings;
-    for (const auto& [k, v] : env) {
-        env_strings.push_back(k + "=" + v);
-    }
-    std::vector<char*> envp;
-    for (auto& e : env_strings) {
-        envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
-
-    int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), envp.data());
+    spawn_lists lists(argv, env);
+    int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, lists.argv(), lists.envp());
     posix_spawn_file_actions_destroy(&actions);
     close(in[0]);
     close(out[1]);

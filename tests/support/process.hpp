@@ -24,6 +24,23 @@ inline deadline after(std::chrono::milliseconds d) {
     return std::chrono::steady_clock::now() + d;
 }
 
+// The argument and environment lists posix_spawn takes, built from owned strings: each is an
+// array of pointers into them, ending in nullptr. Keep it alive until the call returns.
+class spawn_lists {
+public:
+    spawn_lists(const std::vector<std::string>& argv,
+                const std::map<std::string, std::string>& env);
+    spawn_lists(const spawn_lists&) = delete;
+    spawn_lists& operator=(const spawn_lists&) = delete;
+    char* const* argv() const { return argv_.data(); }
+    char* const* envp() const { return envp_.data(); }
+
+private:
+    std::vector<std::string> strings_;
+    std::vector<char*> argv_;
+    std::vector<char*> envp_;
+};
+
 class process {
 public:
     // Starts `argv[0]` with exactly `env` as its environment, in `cwd`. stdin, stdout and
