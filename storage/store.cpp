@@ -103,16 +103,7 @@ outbox_row read_outbox_row(SQLite::Statement& q) {
 }  // namespace
 
 store::store(const std::string& path, std::chrono::milliseconds recheck_reads)
-    : db_(open_database(path)), recheck_reads_(recheck_reads) {
-    sqlite3_update_hook(
-        db_->getHandle(),
-        [](void* self, int, const char*, const char* table, sqlite3_int64) {
-            if (std::string_view(table) != "audit") {
-                static_cast<store*>(self)->state_written_ = true;
-            }
-        },
-        this);
-}
+    : db_(open_database(path)), recheck_reads_(recheck_reads) {}
 
 store::~store() = default;
 
@@ -132,7 +123,8 @@ store::transaction::transaction(store& s) : store_(s) {
     }
     open_ = true;
     s.in_transaction_ = true;
-    s.state_written_ = false;
+    s.changes_at_begin_ = sqlite3_total_changes64(s.db_->getHandle());
+    s.timeline_rows_ = 0;
     // SQLite's pager counts every commit to the file, ours and other connections': if it
     // moved since our last commit, another program wrote (a C call, not a statement).
     if (auto now = s.pager_data_version(); now != s.pager_version_) {
@@ -168,7 +160,11 @@ void store::transaction::end(bool committed) {
         auto rollback = store_.prepare("ROLLBACK");
         (*rollback).tryExecuteStep();
     } else {
-        store_.last_commit_changed_state_ = store_.state_written_;
+        // Every row SQLite wrote counts; the timeline's and the redelivery record's are ours
+        // to subtract, so a write path added later cannot forget to say it changed something.
+        store_.last_commit_changed_state_ =
+            sqlite3_total_changes64(store_.db_->getHandle()) - store_.changes_at_begin_ >
+            store_.timeline_rows_;
         store_.pager_version_ = store_.pager_data_version();
         for (auto& [id, r] : store_.staged_) {
             store_.remember(std::move(r));
@@ -229,7 +225,11 @@ bool store::record_applied(std::string_view key, std::string_view reply, epoch_s
     q.bind(":key", std::string(key));
     q.bind(":at", now);
     q.bind(":reply", std::string(reply));
-    return q.exec() == 1;
+    if (q.exec() != 1) {
+        return false;
+    }
+    ++timeline_rows_;
+    return true;
 }
 
 std::optional<checklist::release> store::active_release(std::string_view channel) {
@@ -667,6 +667,7 @@ std::int64_t store::append_audit(const audit_entry& e) {
     q.bind(":to", e.to_state);
     q.bind(":note", e.note);
     q.exec();
+    ++timeline_rows_;
     return id;
 }
 

@@ -276,11 +276,11 @@ private:
     // Forgets the remembered releases if another connection has committed since (outside a
     // transaction: PRAGMA data_version, which reads).
     void forget_if_changed_elsewhere();
-    // The pager's count of commits to the file, by any connection (inside a transaction, it
-    // includes every commit before it).
-    std::uint32_t pager_data_version();
     // The same for a read outside a transaction, at most once per recheck_reads_.
     void forget_if_changed_elsewhere_lately();
+    // The pager's count of commits to the file, by any connection (inside a transaction, it
+    // includes every commit before it). What a write transaction looks at instead.
+    std::uint32_t pager_data_version();
 
     std::unique_ptr<SQLite::Database> db_;
     struct cached_statement {
@@ -307,10 +307,10 @@ private:
     std::optional<std::uint32_t> pager_version_;  // after our last commit
     std::chrono::milliseconds recheck_reads_;
     std::chrono::steady_clock::time_point checked_at_{};
-    // Set by SQLite's update hook for every row written outside the timeline (every table
-    // but `audit`; the redelivery record is a WITHOUT ROWID table, which the hook never sees),
-    // so that no write path can forget to say it changed something.
-    bool state_written_ = false;
+    // Rows written in the open transaction: SQLite's count at its start, and how many of them
+    // were timeline rows and redelivery records (see last_commit_changed_state()).
+    std::int64_t changes_at_begin_ = 0;
+    std::int64_t timeline_rows_ = 0;
     bool last_commit_changed_state_ = true;
 };
 

@@ -552,6 +552,13 @@ TEST_CASE("a commit says whether it changed more than the timeline", "[storage]"
         tx.commit();
     }
     CHECK_FALSE(f.store.last_commit_changed_state());
+    {
+        // Any other table counts, whatever its kind (users is a WITHOUT ROWID table).
+        storage::store::transaction tx(f.store);
+        f.store.remember_time_zone("U1", 3600, 1000);
+        tx.commit();
+    }
+    CHECK(f.store.last_commit_changed_state());
 }
 
 TEST_CASE(
