@@ -254,9 +254,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "40 check-marks in 10 s fold into a few status updates and no channel posts; a deleted status "
-    "message "
-    "is posted again",
+    "40 check-marks in 10 s fold into a few status updates and no channel posts, and a deleted "
+    "status message is posted again",
     "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);

@@ -129,15 +129,39 @@ std::string run_relbot(const std::vector<std::string>& args,
     return out;
 }
 
+// relbot with its health endpoint on a free port, against a fresh sandbox, connected.
+class health_fixture {
+public:
+    explicit health_fixture(std::map<std::string, std::string> env = {})
+        : relbot(dir, sim, with_health_addr(std::move(env))), port(health_port(relbot)) {
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    }
+
+protected:
+    static std::map<std::string, std::string> with_health_addr(
+        std::map<std::string, std::string> env) {
+        env["RELBOT_HEALTH_ADDR"] = "127.0.0.1:0";
+        return env;
+    }
+
+    temp_dir dir;
+    sandbox sim{dir};
+    bot relbot;
+    int port;
+};
+
+// The same, with reminders every 2 s at any hour.
+class reminder_fixture : public health_fixture {
+public:
+    reminder_fixture()
+        : health_fixture({{"RELBOT_REMINDER_INTERVAL", "2s"}, {"RELBOT_QUIET_HOURS", "0-0"}}) {}
+};
+
 }  // namespace
 
-TEST_CASE("/healthz is 200 once connected, 503 after link_disabled; other paths are 404", "[e2e]") {
-    temp_dir dir;
-    sandbox sim(dir);
-    bot relbot(dir, sim, {{"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}});
-    auto port = health_port(relbot);
-    REQUIRE(sim.wait_event("hello_sent", after(15s)));
-
+TEST_CASE_METHOD(health_fixture,
+                 "/healthz is 200 once connected, 503 after link_disabled, and 404 on other paths",
+                 "[e2e]") {
     auto ok = wait_health(port, 200, 5s);
     REQUIRE(ok.status == 200);
     auto body = json::parse(ok.body);
@@ -180,12 +204,9 @@ TEST_CASE("/healthz is 503 while Slack refuses connections", "[e2e]") {
     CHECK(relbot.stop() == 0);
 }
 
-TEST_CASE("/metrics names every figure and each one moves when its event happens", "[e2e]") {
-    temp_dir dir;
-    sandbox sim(dir);
-    bot relbot(dir, sim, {{"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}});
-    auto port = health_port(relbot);
-    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+TEST_CASE_METHOD(health_fixture,
+                 "/metrics names every figure and each one moves when its event happens",
+                 "[e2e]") {
     // The sim has sent hello; relbot counts the connection once it has read it.
     REQUIRE(wait_metric(port, "relbot_connections_open", 1, 5s) == 1);
 
@@ -261,15 +282,9 @@ TEST_CASE("/metrics names every figure and each one moves when its event happens
     CHECK(relbot.stop() == 0);
 }
 
-TEST_CASE("/metrics counts reminders and messages Slack refused for good", "[e2e]") {
-    temp_dir dir;
-    sandbox sim(dir);
-    bot relbot(dir, sim,
-               {{"RELBOT_HEALTH_ADDR", "127.0.0.1:0"},
-                {"RELBOT_REMINDER_INTERVAL", "2s"},
-                {"RELBOT_QUIET_HOURS", "0-0"}});
-    auto port = health_port(relbot);
-    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+TEST_CASE_METHOD(reminder_fixture,
+                 "/metrics counts reminders and messages Slack refused for good",
+                 "[e2e]") {
     auto before = http_get(port, "/metrics").body;
     CHECK(sample(before, "relbot_reminders_sent_total{kind=\"reminder\"}") == 0);
     CHECK(sample(before, "relbot_outbox_failed") == 0);
@@ -295,13 +310,9 @@ TEST_CASE("/metrics counts reminders and messages Slack refused for good", "[e2e
     CHECK(relbot.stop() == 0);
 }
 
-TEST_CASE("idle and oversized HTTP clients do not stop acknowledgements", "[e2e]") {
-    temp_dir dir;
-    sandbox sim(dir);
-    bot relbot(dir, sim, {{"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}});
-    auto port = health_port(relbot);
-    REQUIRE(sim.wait_event("hello_sent", after(15s)));
-
+TEST_CASE_METHOD(health_fixture,
+                 "idle and oversized HTTP clients do not stop acknowledgements",
+                 "[e2e]") {
     // One client that sends a 1 MB header…
     int big = connect_local(port);
     REQUIRE(big >= 0);

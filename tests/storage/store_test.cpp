@@ -83,8 +83,9 @@ TEST_CASE("an empty file is migrated to the current schema, and reopening change
     CHECK(count(db.path(), "releases") == 0);
 }
 
-TEST_CASE("a timeline written before migration 9 keeps its rows, order and ids; new rows follow",
-          "[storage]") {
+TEST_CASE(
+    "a timeline written before migration 9 keeps its rows, order and ids, and new rows follow",
+    "[storage]") {
     temp_db db;
     std::int64_t release_id = 0;
     {
@@ -230,7 +231,7 @@ TEST_CASE("a failure in the middle of a command leaves nothing behind", "[storag
     }
 }
 
-TEST_CASE("one active release per channel; channels run side by side", "[storage]") {
+TEST_CASE("one active release per channel, and channels run side by side", "[storage]") {
     temp_db db;
     router_fixture f(db.path());
     CHECK(f.run("start v1.0").changed);

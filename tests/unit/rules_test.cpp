@@ -150,7 +150,7 @@ TEST_CASE("who may: roles × actions", "[unit]") {
           std::string::npos);
 }
 
-TEST_CASE("the gate holds until every item is done or skipped; force moves on and is recorded",
+TEST_CASE("the gate holds until every item is done or skipped, and force moves on and is recorded",
           "[unit]") {
     auto r = standard();
     change_log log;
@@ -201,7 +201,7 @@ TEST_CASE("a phase window holds next until its minimum has passed", "[unit]") {
     CHECK(r.current_phase == 6);
 }
 
-TEST_CASE("next in the last phase says to finish; finish needs the last phase's gate or force",
+TEST_CASE("next in the last phase says to finish, and finish needs the last phase's gate or force",
           "[unit]") {
     auto r = standard();
     change_log log;
