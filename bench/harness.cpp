@@ -264,8 +264,11 @@ std::optional<run_figures> slack::play(const frame_list& frames,
                                          std::chrono::duration<double>(1.0 / per_second));
         net::post(ioc_, [p] { p->start(); });
     } else {
-        net::post(ioc_, [&] {
-            for (const auto& [id, text] : frames) {
+        // The server's thread owns its copy: if the acks time out, play() returns while the
+        // frames may still be being written.
+        auto all = std::make_shared<const frame_list>(frames);
+        net::post(ioc_, [this, all, connection] {
+            for (const auto& [id, text] : *all) {
                 server_->inject(id, text, connection);
             }
         });

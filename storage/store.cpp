@@ -128,8 +128,7 @@ store::transaction::transaction(store& s) : store_(s) {
     // SQLite's pager counts every commit to the file, ours and other connections': if it
     // moved since our last commit, another program wrote (a C call, not a statement).
     if (auto now = s.pager_data_version(); now != s.pager_version_) {
-        s.releases_.clear();
-        s.active_ids_.clear();
+        s.forget_remembered();
         s.pager_version_ = now;
     }
 }
@@ -240,7 +239,7 @@ std::optional<checklist::release> store::active_release(std::string_view channel
 std::shared_ptr<const checklist::release> store::active_release_view(std::string_view channel) {
     std::string key(channel);
     if (!in_transaction_) {
-        forget_if_changed_elsewhere_lately();
+        forget_if_changed_elsewhere();
     }
     // What this transaction changed in the channel is not in the cache (see end()).
     bool cacheable = !touched_channels_.contains(key);
@@ -332,7 +331,7 @@ std::optional<checklist::release> store::load_release(std::int64_t id) {
 
 std::shared_ptr<const checklist::release> store::release_view(std::int64_t id) {
     if (!in_transaction_) {
-        forget_if_changed_elsewhere_lately();
+        forget_if_changed_elsewhere();
     }
     return remembered_or_read(id);
 }
@@ -358,13 +357,6 @@ std::shared_ptr<const checklist::release> store::remembered_or_read(std::int64_t
     return r;
 }
 
-void store::forget_if_changed_elsewhere_lately() {
-    auto now = std::chrono::steady_clock::now();
-    if (now - checked_at_ >= recheck_reads_) {
-        forget_if_changed_elsewhere();
-    }
-}
-
 std::uint32_t store::pager_data_version() {
     unsigned int version = 0;
     sqlite3_file_control(db_->getHandle(), "main", SQLITE_FCNTL_DATA_VERSION, &version);
@@ -372,17 +364,24 @@ std::uint32_t store::pager_data_version() {
 }
 
 void store::forget_if_changed_elsewhere() {
-    checked_at_ = std::chrono::steady_clock::now();
+    auto now = std::chrono::steady_clock::now();
+    if (now - checked_at_ < recheck_reads_) {
+        return;
+    }
+    checked_at_ = now;
     auto q_lease = prepare("PRAGMA data_version");
     auto& q = *q_lease;
     q.executeStep();
     auto version = q.getColumn(0).getInt64();
     if (version != data_version_) {
-        // Another connection committed since we last looked: what we remember may be old.
-        releases_.clear();
-        active_ids_.clear();
+        forget_remembered();
         data_version_ = version;
     }
+}
+
+void store::forget_remembered() {
+    releases_.clear();
+    active_ids_.clear();
 }
 
 void store::stage(const checklist::release& r) {

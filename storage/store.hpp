@@ -273,14 +273,14 @@ private:
     void stage(const checklist::release& r);
     // Remembers a committed release.
     void remember(std::shared_ptr<const checklist::release> r);
-    // Forgets the remembered releases if another connection has committed since (outside a
-    // transaction: PRAGMA data_version, which reads).
+    // For a read outside a transaction: forgets the remembered releases if another connection
+    // has committed since (PRAGMA data_version, which begins a read), looking at most once
+    // per recheck_reads_.
     void forget_if_changed_elsewhere();
-    // The same for a read outside a transaction, at most once per recheck_reads_.
-    void forget_if_changed_elsewhere_lately();
     // The pager's count of commits to the file, by any connection (inside a transaction, it
-    // includes every commit before it). What a write transaction looks at instead.
+    // includes every commit before it): what a write transaction looks at instead.
     std::uint32_t pager_data_version();
+    void forget_remembered();
 
     std::unique_ptr<SQLite::Database> db_;
     struct cached_statement {
