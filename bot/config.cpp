@@ -2,6 +2,7 @@
 #include "bot/config.hpp"
 
 #include <boost/url/parse.hpp>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -43,6 +44,28 @@ bool is_user_id(std::string_view s) {
     return true;
 }
 
+// What is left of a token after its prefix, when it is plainly an example rather than a
+// token: nothing, dots or an ellipsis, angle brackets, or words such as "your", "token-here",
+// "placeholder", "changeme", "xxxx". Real tokens are digits, letters and dashes.
+bool looks_like_placeholder(std::string_view rest) {
+    if (rest.empty() || rest.find("...") != std::string_view::npos ||
+        rest.find("…") != std::string_view::npos ||
+        rest.find_first_of("<>{}") != std::string_view::npos) {
+        return true;
+    }
+    std::string lower;
+    for (char c : rest) {
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    for (std::string_view word : {"your", "here", "placeholder", "changeme", "change-me", "replace",
+                                  "example", "xxxx", "redacted"}) {
+        if (lower.find(word) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
 std::optional<config_error> check_token(std::string_view name,
                                         const std::optional<std::string>& value,
                                         std::string_view prefix,
@@ -54,6 +77,13 @@ std::optional<config_error> check_token(std::string_view name,
     auto v = trim(*value);
     if (!v.starts_with(prefix)) {
         return config_error{std::string(name), "must start with " + std::string(prefix)};
+    }
+    if (looks_like_placeholder(v.substr(prefix.size()))) {
+        return config_error{std::string(name),
+                            "is a placeholder, not a token (such as the " + std::string(prefix) +
+                                "... of .env.example): paste the real token from the Slack "
+                                "app's settings, or unset SLACK_APP_TOKEN and SLACK_BOT_TOKEN "
+                                "to try the sandbox with deploy/run.sh"};
     }
     for (char c : v) {
         if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds everything with AddressSanitizer and UndefinedBehaviorSanitizer
-# (warnings are errors), and runs every test: unit, storage and end-to-end.
+# (warnings are errors), and runs every test: unit, storage and end-to-end. Then builds the
+# Release configuration that deploy/run.sh and the benchmarks use, also with warnings as
+# errors (the optimiser finds warnings the sanitizer build does not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,11 @@ cmake --build "$build" -j "$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
+
+release=${RELBOT_RELEASE_BUILD_DIR:-build-release}
+cmake -S . -B "$release" -DCMAKE_BUILD_TYPE=Release -DRELBOT_TESTS=OFF -DRELBOT_WERROR=ON
+cmake --build "$release" -j "$jobs"
+echo "test.sh: Release build (relbot, relbot-sim, benchmarks) without a warning: ok"
 
 # The systemd unit: `systemd-analyze verify` on a copy whose ExecStart is the binary just built
 # (verify insists that the binary exists). Skipped where systemd is not installed.

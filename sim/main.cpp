@@ -2,25 +2,20 @@
 //   relbot-sim [options]              JSON lines: ops on stdin, events on stdout (tests, tools)
 //   relbot-sim --demo <relbot> [...]  runs relbot against the sandbox and lets a person type
 //                                     /release commands and read what the bot says
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <thread>
 
+#include "sim/demo.hpp"
 #include "sim/server.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -59,7 +54,9 @@ constexpr const char* usage =
     "ws_closed, ws_rejected, tls_error, error.\n"
     "\n"
     "Demo mode: starts relbot against the sandbox (its log goes to --log, default\n"
-    "relbot-demo.log) and reads /release commands typed at the terminal.\n";
+    "relbot-demo.log) and reads /release commands typed at the terminal, from a cast of six\n"
+    "people (`as @sam` switches who you are); piped input is queued until relbot connects,\n"
+    "and at its end relbot is given time to send what it decided to, then stopped.\n";
 
 struct options {
     relbot::sim::server_options server;
@@ -69,132 +66,7 @@ struct options {
     std::string log = "relbot-demo.log";
 };
 
-// --- terminal rendering for the demo --------------------------------------------------------
-
-bool color = false;
-
-std::string style(const std::string& s, const char* code) {
-    return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
-}
-
-std::string render_mrkdwn(std::string text) {
-    static const std::pair<const char*, const char*> emoji[] = {{":white_check_mark:", "✅"},
-                                                                {":white_large_square:", "⬜"},
-                                                                {":no_entry:", "⛔"},
-                                                                {":fast_forward:", "⏩"},
-                                                                {":arrow_forward:", "▶️ "},
-                                                                {":rocket:", "🚀"},
-                                                                {":warning:", "⚠️ "},
-                                                                {":hourglass:", "⏳"},
-                                                                {":rotating_light:", "🚨"},
-                                                                {":bell:", "🔔"},
-                                                                {":checkered_flag:", "🏁"},
-                                                                {":handshake:", "🤝"}};
-    for (const auto& [code, glyph] : emoji) {
-        for (auto pos = text.find(code); pos != std::string::npos; pos = text.find(code, pos)) {
-            text.replace(pos, std::strlen(code), glyph);
-        }
-    }
-    text = std::regex_replace(text, std::regex("<!date\\^[0-9]+\\^[^|>]*\\|([^>]*)>"), "$1");
-    text = std::regex_replace(text, std::regex("<@U0DEMO(\\|[^>]*)?>"), "@you");
-    text = std::regex_replace(text, std::regex("<@([UW][A-Z0-9]+)\\|([^>]*)>"), "@$2");
-    text = std::regex_replace(text, std::regex("<@([UW][A-Z0-9]+)>"), "@$1");
-    text = std::regex_replace(text, std::regex("<(https?://[^|>]+)\\|([^>]*)>"), "$2 ($1)");
-    if (color) {
-        text = std::regex_replace(text, std::regex("(^|[\\s(])\\*([^*\\n]+)\\*"),
-                                  "$1\033[1m$2\033[0m");
-        text = std::regex_replace(text, std::regex("`([^`\\n]+)`"), "\033[36m$1\033[0m");
-        text = std::regex_replace(text, std::regex("(^|\\s)_([^_\\n]+)_"), "$1\033[3m$2\033[0m");
-    } else {
-        text = std::regex_replace(text, std::regex("(^|[\\s(])\\*([^*\\n]+)\\*"), "$1$2");
-    }
-    for (auto [from, to] :
-         {std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"}, std::pair{"&amp;", "&"}}) {
-        for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos)) {
-            text.replace(pos, std::strlen(from), to);
-            pos += std::strlen(to);
-        }
-    }
-    return text;
-}
-
-std::string indent(const std::string& text) {
-    std::string out = "  ";
-    for (char c : text) {
-        out.push_back(c);
-        if (c == '\n') {
-            out += "  ";
-        }
-    }
-    return out;
-}
-
-void print_message(const std::string& heading, const json& body) {
-    // On a terminal, draw over the prompt line; the prompt is drawn again afterwards.
-    std::string out = (color ? "\r\033[K" : "\n") + style(heading, "2") + "\n";
-    auto blocks = body.find("blocks");
-    if (blocks == body.end() || !blocks->is_array() || blocks->empty()) {
-        out += indent(render_mrkdwn(body.value("text", ""))) + "\n";
-    } else {
-        for (const auto& b : *blocks) {
-            auto type = b.value("type", "");
-            if (type == "header") {
-                out += indent(style(b["text"].value("text", ""), "1;4")) + "\n";
-            } else if (type == "section" && b.contains("text")) {
-                out += indent(render_mrkdwn(b["text"].value("text", ""))) + "\n";
-            } else if (type == "context") {
-                for (const auto& e : b.value("elements", json::array())) {
-                    out += indent(style(render_mrkdwn(e.value("text", "")), "2")) + "\n";
-                }
-            } else if (type == "divider") {
-                out += "  " + style("────────────────────────────────────────", "2") + "\n";
-            }
-        }
-    }
-    std::cout << out << std::flush;
-}
-
-// --- child process for the demo -------------------------------------------------------------
-
-pid_t spawn_bot(const options& opt, const std::string& api_url) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-        std::string_view v(*e);
-        if (!v.starts_with("SLACK_") && !v.starts_with("SSL_CERT_") &&
-            !v.starts_with("RELBOT_DB=")) {
-            env.emplace_back(v);
-        }
-    }
-    env.push_back("SLACK_APP_TOKEN=xapp-1-A0SIM-1-sandbox");
-    env.push_back("SLACK_BOT_TOKEN=xoxb-sandbox-demo");
-    env.push_back("SLACK_API_URL=" + api_url);
-    env.push_back("SSL_CERT_FILE=" + opt.ca_file);
-    env.push_back("RELBOT_DB=" + opt.db);
-    std::vector<char*> envp;
-    for (auto& e : env) {
-        envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, opt.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 2, 1);
-    std::string bin = opt.demo_bot;
-    char* argv[] = {bin.data(), nullptr};
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        throw std::runtime_error("cannot start " + bin + ": " + std::strerror(rc));
-    }
-    return pid;
-}
-
-// Reads stdin on its own thread (stdin may be a file, a pipe or a terminal) and hands each
-// line to the loop. EOF arrives as std::nullopt.
+// Reads stdin on its own thread and hands each line to the loop; EOF arrives as nullopt.
 void read_stdin(net::io_context& ioc, std::function<void(std::optional<std::string>)> on_line) {
     std::thread([&ioc, on_line] {
         std::string line;
@@ -238,136 +110,6 @@ int run_control(net::io_context& ioc, relbot::sim::server& srv, const options& o
     return 0;
 }
 
-// The interactive sandbox: relbot runs as a child process against the server; what a person
-// types becomes a slash command, and what the bot says is drawn in the terminal.
-class demo {
-public:
-    demo(net::io_context& ioc, const options& opt)
-        : ioc_(ioc), opt_(opt), child_exit_(ioc, SIGCHLD), interrupt_(ioc, SIGINT, SIGTERM) {}
-
-    void on_event(const json& e) {
-        auto type = e.value("event", "");
-        if (type == "hello_sent" && !connected_) {
-            connected_ = true;
-            std::cout << style("relbot connected.", "1;32") << "\n";
-        } else if (type == "ack" && e.contains("payload")) {
-            print_message("relbot → only you", e["payload"]);
-        } else if (type == "api_call" && e.value("method", "") == "chat.postMessage") {
-            auto channel = e["args"].value("channel", "");
-            print_message(
-                "relbot → " + (channel == "C0DEMO" ? std::string("#release-demo") : channel),
-                e["args"]);
-        } else if (type == "api_call" && e.value("method", "") == "chat.update") {
-            // The living status message is edited in place on every change; in a terminal one
-            // line says so, with the current phase's progress.
-            std::string summary;
-            for (const auto& b : e["args"].value("blocks", json::array())) {
-                auto text = b.value("text", json::object()).value("text", "");
-                if (auto at = text.find("← current"); at != std::string::npos) {
-                    auto start = text.rfind('\n', at);
-                    summary = text.substr(start == std::string::npos ? 0 : start + 1,
-                                          at - (start == std::string::npos ? 0 : start + 1));
-                }
-            }
-            std::cout << (color ? "\r\033[K" : "\n")
-                      << style("relbot ✎ status message in #release-demo updated: " +
-                                   render_mrkdwn(summary),
-                               "2")
-                      << "\n";
-        } else if (type == "tls_error") {
-            std::cout << style("TLS error: " + e.value("error", ""), "1;31") << "\n";
-        } else {
-            return;
-        }
-        if (!quitting_) {
-            std::cout << style("you › ", "1;32") << std::flush;
-        }
-    }
-
-    int run(relbot::sim::server& srv) {
-        color = isatty(STDOUT_FILENO) != 0;
-        std::cout << style("relbot sandbox", "1") << " — a local stand-in for Slack.\n"
-                  << "You are @you in #release-demo. Type /release commands as you would in Slack\n"
-                  << "(try `/release help`, `/release start v1.0`, `/release status`);\n"
-                  << "`quit` or Ctrl-D ends the demo.\n"
-                  << style("bot log: " + opt_.log + " · database: " + opt_.db, "2") << "\n"
-                  << "Starting relbot…" << std::endl;
-        child_ = spawn_bot(opt_, srv.api_url());
-        wait_for_child();
-        interrupt_.async_wait([this](const boost::system::error_code& ec, int) {
-            if (!ec) {
-                quit();
-            }
-        });
-        read_stdin(ioc_, [this, &srv](std::optional<std::string> line) { on_line(srv, line); });
-        ioc_.run();
-        return exit_status_;
-    }
-
-private:
-    void on_line(relbot::sim::server& srv, const std::optional<std::string>& line) {
-        if (!line || *line == "quit" || *line == "exit" || *line == "/release quit") {
-            quit();
-            return;
-        }
-        std::string text = *line;
-        if (text.starts_with("/release")) {
-            text = text.substr(8);
-        }
-        while (!text.empty() && text.front() == ' ') {
-            text.erase(0, 1);
-        }
-        if (!connected_) {
-            std::cout << "(relbot is still connecting; try again in a moment)" << std::endl;
-            return;
-        }
-        srv.control({{"op", "slash_command"}, {"text", text}});
-    }
-
-    void quit() {
-        if (quitting_) {
-            return;
-        }
-        quitting_ = true;
-        std::cout << "\nStopping relbot…" << std::endl;
-        kill(child_, SIGTERM);
-    }
-
-    void wait_for_child() {
-        child_exit_.async_wait([this](const boost::system::error_code& ec, int) {
-            if (ec) {
-                return;
-            }
-            int status = 0;
-            if (waitpid(child_, &status, WNOHANG) != child_) {
-                wait_for_child();
-                return;
-            }
-            int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-            if (quitting_ && code == 0) {
-                std::cout << "relbot stopped cleanly. Bye." << std::endl;
-            } else {
-                std::cout << "\n"
-                          << style("relbot exited (status " + std::to_string(code) + "); see " +
-                                       opt_.log,
-                                   "1;31")
-                          << std::endl;
-                exit_status_ = 1;
-            }
-            ioc_.stop();
-        });
-    }
-
-    net::io_context& ioc_;
-    const options& opt_;
-    net::signal_set child_exit_;
-    net::signal_set interrupt_;
-    pid_t child_ = 0;
-    bool connected_ = false;
-    bool quitting_ = false;
-    int exit_status_ = 0;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -406,16 +148,28 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (opt.ca_file.empty()) {
+    // A CA file the sandbox made up for itself is removed when it ends; one named with
+    // --ca-file is the caller's.
+    bool own_ca_file = opt.ca_file.empty();
+    if (own_ca_file) {
         opt.ca_file =
             (fs::temp_directory_path() / ("relbot-sim-ca-" + std::to_string(getpid()) + ".pem"))
                 .string();
     }
+    struct remove_on_exit {
+        std::string path;
+        ~remove_on_exit() {
+            if (!path.empty()) {
+                std::error_code ignored;
+                fs::remove(path, ignored);
+            }
+        }
+    } ca_cleanup{own_ca_file ? opt.ca_file : std::string()};
 
     net::io_context ioc{1};
-    std::optional<demo> demo_ui;
+    std::optional<relbot::sim::demo> demo_ui;
     if (!opt.demo_bot.empty()) {
-        demo_ui.emplace(ioc, opt);
+        demo_ui.emplace(ioc, relbot::sim::demo_options{opt.demo_bot, opt.db, opt.log, opt.ca_file});
     }
     // In demo mode events are drawn for a person; in control mode each is one JSON line.
     auto sink = [&](const json& e) {

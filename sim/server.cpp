@@ -18,11 +18,15 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <iterator>
 #include <map>
+#include <random>
 #include <set>
 #include <unordered_map>
+
+#include "sim/cast.hpp"
 
 namespace relbot::sim {
 namespace {
@@ -37,6 +41,15 @@ using json = nlohmann::json;
 using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 constexpr auto nothrow = net::as_tuple(net::use_awaitable);
+
+// Twelve hex digits from the system's random source, different in every sandbox session.
+std::string random_session() {
+    std::random_device source;
+    std::uniform_int_distribution<unsigned long long> digits(0, (1ULL << 48) - 1);
+    char text[16];
+    std::snprintf(text, sizeof text, "%012llx", digits(source));
+    return text;
+}
 
 std::string dump(const json& j) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -167,6 +180,13 @@ struct ws_connection {
 
 }  // namespace
 
+namespace {
+std::string default_user_name(const json& op) {
+    const person* known = person_by_id(op.value("user_id", ""));
+    return known ? std::string(known->name) : "demo";
+}
+}  // namespace
+
 json slash_command_envelope(const std::string& envelope_id,
                             const json& op,
                             const std::string& base_url) {
@@ -176,7 +196,7 @@ json slash_command_envelope(const std::string& envelope_id,
                     {"channel_id", op.value("channel_id", "C0DEMO")},
                     {"channel_name", op.value("channel_name", "release-demo")},
                     {"user_id", op.value("user_id", "U0DEMO")},
-                    {"user_name", op.value("user_name", "demo")},
+                    {"user_name", op.value("user_name", default_user_name(op))},
                     {"command", op.value("command", "/release")},
                     {"text", op.value("text", "")},
                     {"api_app_id", "A0SIM"},
@@ -698,10 +718,16 @@ struct server::impl : std::enable_shared_from_this<impl> {
             }
             auto tz = time_zones.find(user);
             int offset = tz == time_zones.end() ? 0 : tz->second;
+            // The cast has names; anyone else gets a made-up handle, as a guest would.
+            const person* known = person_by_id(user);
+            std::string name = known ? std::string(known->name) : "user-" + user;
+            std::string real_name = known ? std::string(known->real_name) : name;
             return {{"ok", true},
                     {"user",
                      {{"id", user},
-                      {"name", "user-" + user},
+                      {"name", name},
+                      {"real_name", real_name},
+                      {"profile", {{"display_name", name}, {"real_name", real_name}}},
                       {"tz", offset == 0 ? "UTC" : "Etc/Sim"},
                       {"tz_offset", offset},
                       {"is_bot", false},
@@ -770,12 +796,23 @@ struct server::impl : std::enable_shared_from_this<impl> {
         return {{"ok", false}, {"error", "unknown_method"}};
     }
 
+    // Message timestamps are unique and increasing across sandbox sessions too, as Slack's
+    // are: the wall clock in microseconds, moved on by one when two messages share one.
     std::string next_ts() {
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+        auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-        auto counter = std::to_string(next_ts_counter++ % 1000000);
-        return std::to_string(now) + "." + std::string(6 - counter.size(), '0') + counter;
+        last_ts_us = std::max<long long>(now, last_ts_us + 1);
+        auto micros = std::to_string(last_ts_us % 1000000);
+        return std::to_string(last_ts_us / 1000000) + "." + std::string(6 - micros.size(), '0') +
+               micros;
+    }
+
+    // A fresh id for anything Slack makes unique (envelopes, triggers): this session's own
+    // random prefix and a counter, so a second sandbox session on the same database never
+    // reuses an id that relbot remembers as applied.
+    std::string next_envelope_id() {
+        return "sim-env-" + session + "-" + std::to_string(next_envelope++);
     }
 
     http::response<http::string_body> api_response(const http::request<http::string_body>& req,
@@ -821,7 +858,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
             if (!op.contains("text") || !op["text"].is_string()) {
                 return error("slash_command needs \"text\"");
             }
-            auto id = op.value("envelope_id", "sim-env-" + std::to_string(next_envelope++));
+            auto id = op.contains("envelope_id") ? op.value("envelope_id", "") : next_envelope_id();
             auto envelope = slash_command_envelope(id, op, base_url());
             deliver(op, dump(envelope));
             return;
@@ -958,7 +995,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
     int next_connection = 1;
     long next_envelope = 1;
     long next_ticket = 1;
-    long next_ts_counter = 1;
+    long long last_ts_us = 0;
+    std::string session = random_session();
 };
 
 server::server(boost::asio::io_context& ioc, server_options options, event_sink sink)
@@ -991,6 +1029,10 @@ void server::start() {
 
 void server::control(const nlohmann::json& op) {
     impl_->control(op);
+}
+
+std::string server::new_envelope_id() {
+    return impl_->next_envelope_id();
 }
 
 bool server::inject(std::string envelope_id, std::string frame, std::optional<int> connection) {

@@ -64,6 +64,10 @@ public:
     // bad arguments produce an {"event":"error"} for the sink.
     void control(const nlohmann::json& op);
 
+    // A fresh envelope id, unique across sandbox sessions (see next_envelope_id in server.cpp);
+    // the demo names its own envelopes with it so it knows whom each reply is for.
+    std::string new_envelope_id();
+
     // Queues a ready-made envelope frame on the connection with that id (as in the
     // "hello_sent" event), or on the newest, without a JSON round trip (the benchmark's way
     // in). False when there is no such connection.

@@ -71,6 +71,22 @@ TEST_CASE("a missing or malformed token is named, and its value never shown", "[
         CHECK(e.to_string().find("xapp-") != std::string::npos);
         CHECK(e.to_string().find("secret") == std::string::npos);
     }
+    SECTION("the placeholders of .env.example are not tokens") {
+        for (const auto& [app, bot] :
+             {std::pair{"xapp-...", "xoxb-1-real"}, std::pair{"xapp-1-real", "xoxb-..."},
+              std::pair{"xapp-", "xoxb-1-real"}, std::pair{"xapp-1-real", "xoxb-<your-bot-token>"},
+              std::pair{"xapp-your-app-token", "xoxb-1-real"},
+              std::pair{"xapp-1-real", "xoxb-…"}}) {
+            env_map env = {{"SLACK_APP_TOKEN", app}, {"SLACK_BOT_TOKEN", bot}};
+            auto e = error_for(env);
+            INFO(app << " / " << bot);
+            CHECK(e.variable == (std::string_view(app).starts_with("xapp-1-real")
+                                     ? "SLACK_BOT_TOKEN"
+                                     : "SLACK_APP_TOKEN"));
+            CHECK(e.to_string().find("placeholder") != std::string::npos);
+            CHECK(e.to_string().find("sandbox") != std::string::npos);
+        }
+    }
     SECTION("a token with a space in it") {
         auto env = valid_env();
         env["SLACK_BOT_TOKEN"] = "xoxb-1 secretbot";

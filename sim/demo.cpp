@@ -1,0 +1,402 @@
+// The interactive sandbox (see demo.hpp).
+#include "sim/demo.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "sim/terminal.hpp"
+
+extern char** environ;
+
+namespace relbot::sim {
+namespace {
+
+using json = nlohmann::json;
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr auto nothrow = net::as_tuple(net::use_awaitable);
+
+// How long the demo waits, at the end, for relbot to answer and post what it decided to.
+constexpr auto drain_limit = 30s;
+
+std::string ansi(const std::string& s, const char* code, bool color) {
+    return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
+}
+
+// A loopback port nobody is listening on now, for relbot's health endpoint (through which the
+// demo learns when relbot's outbox is empty).
+unsigned short free_port(net::io_context& ioc) {
+    tcp::acceptor probe(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+    return probe.local_endpoint().port();
+}
+
+pid_t spawn_bot(const demo_options& opt, const std::string& api_url, unsigned short health_port) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string_view v(*e);
+        if (!v.starts_with("SLACK_") && !v.starts_with("SSL_CERT_") &&
+            !v.starts_with("RELBOT_DB=") && !v.starts_with("RELBOT_HEALTH_ADDR=")) {
+            env.emplace_back(v);
+        }
+    }
+    env.push_back("SLACK_APP_TOKEN=xapp-1-A0SIM-1-sandbox");
+    env.push_back("SLACK_BOT_TOKEN=xoxb-sandbox-demo");
+    env.push_back("SLACK_API_URL=" + api_url);
+    env.push_back("SSL_CERT_FILE=" + opt.ca_file);
+    env.push_back("RELBOT_DB=" + opt.db);
+    env.push_back("RELBOT_HEALTH_ADDR=127.0.0.1:" + std::to_string(health_port));
+    std::vector<char*> envp;
+    for (auto& e : env) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, opt.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 2, 1);
+    std::string bin = opt.bot;
+    char* argv[] = {bin.data(), nullptr};
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        throw std::runtime_error("cannot start " + bin + ": " + std::strerror(rc));
+    }
+    return pid;
+}
+
+// Reads stdin on its own thread (stdin may be a file, a pipe or a terminal) and hands each
+// line to the loop. EOF arrives as std::nullopt.
+void read_stdin(net::io_context& ioc, std::function<void(std::optional<std::string>)> on_line) {
+    std::thread([&ioc, on_line] {
+        std::string line;
+        while (std::getline(std::cin, line)) {
+            net::post(ioc, [on_line, line] { on_line(line); });
+        }
+        net::post(ioc, [on_line] { on_line(std::nullopt); });
+    }).detach();
+}
+
+// The last non-empty line of a file: what relbot said before it exited.
+std::string last_line(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::string last;
+    while (std::getline(in, line)) {
+        if (!line.empty()) {
+            last = line;
+        }
+    }
+    return last;
+}
+
+// The living status message's current phase line ("▶️ 3. Verification — 1/4 ← current"), or
+// when the release has ended, its first line.
+std::string status_summary(const json& args, bool color) {
+    std::string first;
+    for (const auto& b : args.value("blocks", json::array())) {
+        auto text = b.value("text", json::object()).value("text", "");
+        if (auto at = text.find("← current"); at != std::string::npos) {
+            auto start = text.rfind('\n', at);
+            start = start == std::string::npos ? 0 : start + 1;
+            return render_mrkdwn(text.substr(start, at - start), color);
+        }
+        if (first.empty() && !text.empty()) {
+            first = text.substr(0, text.find('\n'));
+        }
+    }
+    return render_mrkdwn(first, color);
+}
+
+// relbot marks each message with its outbox key in the metadata; the status message's key
+// starts with "status".
+bool is_status_message(const json& args) {
+    auto key = args.value("metadata", json::object())
+                   .value("event_payload", json::object())
+                   .value("key", "");
+    return key.starts_with("status");
+}
+
+}  // namespace
+
+demo::demo(net::io_context& ioc, demo_options options)
+    : ioc_(ioc),
+      opt_(std::move(options)),
+      child_exit_(ioc, SIGCHLD),
+      interrupt_(ioc, SIGINT, SIGTERM) {}
+
+void demo::print(const std::string& text) {
+    // On a terminal, draw over the prompt line; the prompt is drawn again afterwards.
+    std::cout << (interactive_ ? "\r\033[K" : "") << text << std::flush;
+    prompt();
+}
+
+void demo::prompt() {
+    if (interactive_ && !quitting_) {
+        std::cout << ansi(std::string(you_->name) + " › ", "1;32", color_) << std::flush;
+    }
+}
+
+void demo::on_event(const json& e) {
+    auto type = e.value("event", "");
+    if (type == "hello_sent" && !connected_) {
+        connected_ = true;
+        print(ansi("relbot connected.", "1;32", color_) + "\n");
+        pump();
+    } else if (type == "ack") {
+        auto it = unanswered_.find(e.value("envelope_id", ""));
+        const person* who = it == unanswered_.end() ? you_ : it->second;
+        if (it != unanswered_.end()) {
+            unanswered_.erase(it);
+        }
+        if (e.contains("payload")) {
+            print("\n" + render_message("relbot → only @" + std::string(who->name), e["payload"],
+                                        color_, false));
+        }
+        pump();
+    } else if (type == "response_url_post") {
+        // The rest of a long reply, posted to the command's response_url (…/<envelope id>).
+        auto path = e.value("path", "");
+        auto it = sent_by_.find(path.substr(path.rfind('/') + 1));
+        const person* who = it == sent_by_.end() ? you_ : it->second;
+        print("\n" + render_message("relbot → only @" + std::string(who->name) + " (continued)",
+                                    e.value("body", json::object()), color_, false));
+    } else if (type == "api_call" && e.value("method", "") == "chat.postMessage" &&
+               is_status_message(e["args"])) {
+        // The living status message: posted once, then edited in place (chat.update below).
+        print(ansi("relbot 📌 posted the living status message in #release-demo (edited in place "
+                   "as the release moves; /release status shows it): " +
+                       status_summary(e["args"], color_),
+                   "2", color_) +
+              "\n");
+    } else if (type == "api_call" && e.value("method", "") == "chat.postMessage") {
+        auto channel = e["args"].value("channel", "");
+        bool direct = channel != demo_channel_id && !channel.empty() &&
+                      (channel[0] == 'D' || channel[0] == 'U');
+        print("\n" +
+              render_message("relbot → " + destination_name(channel), e["args"], color_, direct));
+    } else if (type == "api_call" && e.value("method", "") == "chat.update") {
+        // The living status message is edited in place on every change; in a terminal one
+        // line says so, with the current phase's progress.
+        print(ansi("relbot ✎ status message in #release-demo updated: " +
+                       status_summary(e["args"], color_),
+                   "2", color_) +
+              "\n");
+    } else if (type == "tls_error") {
+        print(ansi("TLS error: " + e.value("error", ""), "1;31", color_) + "\n");
+    }
+}
+
+int demo::run(server& srv) {
+    srv_ = &srv;
+    color_ = isatty(STDOUT_FILENO) != 0;
+    interactive_ = isatty(STDIN_FILENO) != 0;
+    health_port_ = free_port(ioc_);
+    std::cout << ansi("relbot sandbox", "1", color_) << " — a local stand-in for Slack.\n"
+              << "You are in #release-demo with:\n"
+              << cast_lines(*you_)
+              << "Type /release commands as you would in Slack (try `/release help`,\n"
+              << "`/release start v1.0`, `/release assign 1.1 @pat due 2h`). `as @sam` makes you\n"
+              << "sam from then on; `as @sam /release accept` does one command as sam; `people`\n"
+              << "shows who is who; `quit` or Ctrl-D ends the demo (the database is kept).\n"
+              << ansi("bot log: " + opt_.log + " · database: " + opt_.db, "2", color_) << "\n"
+              << "Starting relbot…" << std::endl;
+    child_ = spawn_bot(opt_, srv.api_url(), health_port_);
+    wait_for_child();
+    interrupt_.async_wait([this](const boost::system::error_code& ec, int) {
+        if (!ec) {
+            quit();
+        }
+    });
+    read_stdin(ioc_, [this](std::optional<std::string> line) {
+        lines_.push_back(std::move(line));
+        pump();
+    });
+    ioc_.run();
+    return exit_status_;
+}
+
+void demo::pump() {
+    while (!lines_.empty() && !quitting_) {
+        if (!lines_.front()) {
+            lines_.pop_front();
+            quit();
+            return;
+        }
+        if (!connected_ || !unanswered_.empty()) {
+            if (!connected_ && interactive_ && !told_connecting_) {
+                told_connecting_ = true;
+                print("(relbot is still connecting; your command is sent when it is ready)\n");
+            }
+            return;  // sent once relbot has connected / answered the one before
+        }
+        auto line = std::move(*lines_.front());
+        lines_.pop_front();
+        on_line(line);
+    }
+}
+
+void demo::on_line(const std::string& line) {
+    if (!interactive_ && !line.empty()) {
+        std::cout << "\n" << ansi(std::string(you_->name) + " › ", "1;32", color_) << line << "\n";
+    }
+    auto typed = read_typed_line(line);
+    if (auto* command = std::get_if<typed_release>(&typed)) {
+        send_command(*you_, command->text);
+    } else if (auto* change = std::get_if<typed_switch>(&typed)) {
+        if (change->once) {
+            send_command(*change->to, *change->once);
+            return;
+        }
+        you_ = change->to;
+        print("(you are now @" + std::string(you_->name) + ", " + std::string(you_->part) + ")\n");
+    } else if (std::holds_alternative<typed_people>(typed)) {
+        print(cast_lines(*you_));
+    } else if (std::holds_alternative<typed_quit>(typed)) {
+        quit();
+    } else if (auto* error = std::get_if<typed_error>(&typed)) {
+        print("(sandbox) " + error->message + "\n");
+    } else {
+        prompt();
+    }
+}
+
+void demo::send_command(const person& who, const std::string& text) {
+    auto id = srv_->new_envelope_id();
+    unanswered_[id] = &who;
+    sent_by_[id] = &who;
+    srv_->control({{"op", "slash_command"},
+                   {"envelope_id", id},
+                   {"text", text},
+                   {"user_id", std::string(who.id)},
+                   {"user_name", std::string(who.name)},
+                   {"channel_id", std::string(demo_channel_id)},
+                   {"channel_name", std::string(demo_channel_name)}});
+}
+
+void demo::quit() {
+    if (quitting_) {
+        return;
+    }
+    quitting_ = true;
+    lines_.clear();  // whatever came after `quit` is not sent
+    net::co_spawn(ioc_, drain_then_stop(this), [this](const std::exception_ptr& error) {
+        if (error && !stop_sent_) {
+            stop_sent_ = true;
+            kill(child_, SIGTERM);
+        }
+    });
+}
+
+// Waits (bounded) until relbot has connected, answered every command sent, and posted every
+// message it decided to send (its outbox, read from /healthz, is empty), then stops it.
+net::awaitable<void> demo::drain_then_stop(demo* self) {
+    auto until = std::chrono::steady_clock::now() + drain_limit;
+    net::steady_timer tick(self->ioc_);
+    bool told = false;
+    while (std::chrono::steady_clock::now() < until && !self->stop_sent_) {
+        bool answered = self->connected_ && self->lines_.empty() && self->unanswered_.empty();
+        if (answered) {
+            long pending = co_await self->outbox_pending();
+            if (pending == 0) {
+                break;
+            }
+        }
+        if (!told && self->interactive_) {
+            std::cout << "\nWaiting for relbot to finish what it is sending…" << std::endl;
+            told = true;
+        }
+        tick.expires_after(50ms);
+        co_await tick.async_wait(nothrow);
+    }
+    if (!self->stop_sent_) {
+        std::cout << "\nStopping relbot…" << std::endl;
+        self->stop_sent_ = true;
+        kill(self->child_, SIGTERM);
+    }
+}
+
+// relbot's count of messages decided but not yet sent; -1 when /healthz cannot be read.
+net::awaitable<long> demo::outbox_pending() {
+    beast::tcp_stream stream(ioc_);
+    stream.expires_after(2s);
+    auto [connect_error] = co_await stream.async_connect(
+        tcp::endpoint(net::ip::make_address("127.0.0.1"), health_port_), nothrow);
+    if (connect_error) {
+        co_return -1;
+    }
+    http::request<http::empty_body> req(http::verb::get, "/healthz", 11);
+    req.set(http::field::host, "127.0.0.1");
+    auto [write_error, written] = co_await http::async_write(stream, req, nothrow);
+    if (write_error) {
+        co_return -1;
+    }
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    auto [read_error, read] = co_await http::async_read(stream, buffer, res, nothrow);
+    if (read_error) {
+        co_return -1;
+    }
+    auto body = json::parse(res.body(), nullptr, false);
+    if (body.is_discarded() || !body.contains("outbox_pending") ||
+        !body["outbox_pending"].is_number_integer()) {
+        co_return -1;
+    }
+    co_return body["outbox_pending"].get<long>();
+}
+
+void demo::wait_for_child() {
+    child_exit_.async_wait([this](const boost::system::error_code& ec, int) {
+        if (ec) {
+            return;
+        }
+        int status = 0;
+        if (waitpid(child_, &status, WNOHANG) != child_) {
+            wait_for_child();
+            return;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && stop_sent_) {
+            std::cout << "relbot stopped cleanly. Bye." << std::endl;
+        } else {
+            std::string how = WIFEXITED(status)
+                                  ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                  : "was stopped by signal " + std::to_string(WTERMSIG(status));
+            auto said = last_line(opt_.log);
+            std::cout << "\n"
+                      << ansi("relbot " + how + (said.empty() ? "" : ": " + said) +
+                                  " (log: " + opt_.log + ")",
+                              "1;31", color_)
+                      << std::endl;
+            exit_status_ = 1;
+        }
+        ioc_.stop();
+    });
+}
+
+}  // namespace relbot::sim

@@ -1,0 +1,73 @@
+// The interactive sandbox (`relbot-sim --demo`): relbot runs as a child process against the
+// sandbox's server; what a person types becomes a slash command from one of the cast, and
+// what the bot says is drawn in the terminal, channel messages in full and direct messages
+// by name, compactly.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <deque>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "sim/cast.hpp"
+#include "sim/server.hpp"
+
+namespace relbot::sim {
+
+struct demo_options {
+    std::string bot;      // path to the relbot binary
+    std::string db;       // its database (kept across sessions)
+    std::string log;      // its log
+    std::string ca_file;  // the sandbox CA it must trust
+};
+
+class demo {
+public:
+    demo(boost::asio::io_context& ioc, demo_options options);
+
+    // Everything the server reports; draws what a person would see.
+    void on_event(const nlohmann::json& e);
+
+    // Starts relbot, reads stdin until it ends or `quit`, lets relbot finish what it decided
+    // to send, stops it; the exit status for relbot-sim.
+    int run(server& srv);
+
+private:
+    void pump();
+    void on_line(const std::string& line);
+    void send_command(const person& who, const std::string& text);
+    void print(const std::string& text);
+    void prompt();
+    void quit();
+    void wait_for_child();
+    static boost::asio::awaitable<void> drain_then_stop(demo* self);
+    boost::asio::awaitable<long> outbox_pending();
+
+    boost::asio::io_context& ioc_;
+    demo_options opt_;
+    server* srv_ = nullptr;
+    boost::asio::signal_set child_exit_;
+    boost::asio::signal_set interrupt_;
+    pid_t child_ = 0;
+    unsigned short health_port_ = 0;
+    bool color_ = false;        // stdout is a terminal
+    bool interactive_ = false;  // stdin is a terminal: prompts, no echo
+    bool connected_ = false;
+    bool quitting_ = false;
+    bool stop_sent_ = false;
+    bool told_connecting_ = false;
+    int exit_status_ = 0;
+    const person* you_ = &cast[0];
+    // Lines typed or piped and not yet handled: one command at a time is sent, the next when
+    // relbot has answered it (so a transcript reads in order); nullopt is the end of input.
+    std::deque<std::optional<std::string>> lines_;
+    std::map<std::string, const person*> unanswered_;  // envelope id → who sent it
+    std::map<std::string, const person*> sent_by_;     // every envelope this session
+};
+
+}  // namespace relbot::sim
