@@ -274,6 +274,23 @@ TEST_CASE(
     CHECK(relbot.proc().wait_stderr("has no items", after(1s)));
 }
 
+TEST_CASE("a template with an inverted phase window stops relbot with exit 2 and names its line",
+          "[e2e]") {
+    temp_dir dir;
+    std::filesystem::create_directory(dir.file("templates"));
+    std::ofstream(dir.file("templates/soak.md"))
+        << "# Soak\n\n## Build\n- [ ] **Compile**: build it\n\n## Soak (2-1 hours)\n"
+           "- [ ] **Watch**: watch it\n";
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_TEMPLATES_DIR", dir.file("templates")}});
+    auto status = relbot.proc().wait_exit(after(10s));
+    REQUIRE(status);
+    CHECK(*status == 2);
+    CHECK(relbot.proc().wait_stderr("soak.md:6: phase window `(2-1 hours)` ends before it starts",
+                                    after(1s)));
+    CHECK(sim.calls("apps.connections.open").empty());
+}
+
 TEST_CASE("a dropped connection is opened again with a fresh URL and commands work after it",
           "[e2e]") {
     temp_dir dir;
