@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -447,6 +448,29 @@ TEST_CASE("backup taken during a stream of commands holds every command acknowle
     REQUIRE(q.executeStep());
     CHECK(q.getColumn(0).getInt() == 20);
     CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE("backup into a folder that does not exist names the file and the missing folder",
+          "[e2e]") {
+    temp_dir dir;
+    {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("CREATE TABLE t (x INTEGER)");
+    }
+    auto target = dir.file("nonexistent/dir/x.db");
+    process p({RELBOT_BIN, "backup", target}, {{"RELBOT_DB", dir.file("relbot.db")}}, dir.path());
+    p.close_stdin();
+    auto status = p.wait_exit(after(20s));
+    REQUIRE(status);
+    CHECK(*status != 0);
+    std::string err;
+    for (const auto& line : p.stderr_lines()) {
+        err += line + "\n";
+    }
+    CHECK(contains(err, "relbot backup: cannot write " + target + ": the folder " +
+                            dir.file("nonexistent/dir") + " does not exist"));
+    CHECK_FALSE(contains(err, "unable to open database file"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("nonexistent")));
 }
 
 TEST_CASE("export prints the same markdown report as /release report markdown", "[e2e]") {
