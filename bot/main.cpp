@@ -320,6 +320,9 @@ int run_bot() {
         }
     });
     ioc.run();
+    // Nothing runs on the loop any more: close the database before either way out, so that a
+    // stop that leaves a call behind also leaves no -wal or -shm file.
+    app->close_database();
 
     if (forced) {
         // Exit without unwinding coroutines that are still waiting on the network. Every
