@@ -53,8 +53,8 @@ std::optional<long long> unit_seconds(std::string_view unit) {
         std::string_view name;
         long long seconds;
     };
-    constexpr named_unit units[] = {{"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400},
-                                     {"week", 7 * 86400}};
+    constexpr named_unit units[] = {
+        {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}, {"week", 7 * 86400}};
     for (const auto& u : units) {
         if (unit.size() == u.name.size() && starts_with_ci(unit, u.name)) {
             return u.seconds;
@@ -102,11 +102,10 @@ window_reading read_window(std::string_view text) {
     }
     auto written = "`" + std::string(text) + "`";
     if (*low > *high) {
-        return {std::nullopt,
-                "phase window " + written +
-                    " ends before it starts; write the smaller number first: `(" +
-                    std::to_string(*high) + "-" + std::to_string(*low) + " " +
-                    std::string(unit_name) + ")`"};
+        return {std::nullopt, "phase window " + written +
+                                  " ends before it starts; write the smaller number first: `(" +
+                                  std::to_string(*high) + "-" + std::to_string(*low) + " " +
+                                  std::string(unit_name) + ")`"};
     }
     if (*high == 0) {
         return {std::nullopt,
@@ -299,10 +298,9 @@ std::vector<template_warning> template_warnings(const checklist_template& t,
         }
         const auto& earlier = *items[at->second];
         auto earlier_line = std::to_string(earlier.line);
-        auto same = earlier.title == items[k]->title
-                        ? "repeats line " + earlier_line
-                        : "has the same slug as line " + earlier_line + " (\"" + earlier.title +
-                              "\")";
+        auto same = earlier.title == items[k]->title ? "repeats line " + earlier_line
+                                                     : "has the same slug as line " + earlier_line +
+                                                           " (\"" + earlier.title + "\")";
         out.push_back({std::string(file), items[k]->line,
                        "\"" + items[k]->title + "\" " + same + "; its slug is " + slugs[k] +
                            " (line " + earlier_line + " has " + slugs[at->second] + ")"});

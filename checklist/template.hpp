@@ -77,8 +77,7 @@ struct template_warning {
 // Items whose titles give the same slug as an earlier item's (the same title, or one that
 // differs only in case or punctuation): each is named with the earlier line and the slug it
 // gets in a release, from make_unique_slugs like make_release.
-std::vector<template_warning> template_warnings(const checklist_template& t,
-                                                std::string_view file);
+std::vector<template_warning> template_warnings(const checklist_template& t, std::string_view file);
 
 // The built-in `standard` template's markdown (the seed checklist, compiled in).
 std::string_view standard_template_text();

@@ -233,8 +233,8 @@ int backup_database(const std::string& source, const std::string& destination) {
     std::error_code ec;
     auto kind = fs::status(folder, ec).type();
     if (kind == fs::file_type::not_found) {
-        throw std::runtime_error("cannot write " + destination + ": the folder " +
-                                 folder.string() + " does not exist");
+        throw std::runtime_error("cannot write " + destination + ": the folder " + folder.string() +
+                                 " does not exist");
     }
     if (!ec && kind != fs::file_type::directory) {
         throw std::runtime_error("cannot write " + destination + ": " + folder.string() +

@@ -402,12 +402,11 @@ TEST_CASE("check-template refuses an inverted or empty phase window with its lin
     std::ofstream(dir.file("inverted.md")) << "## Build\n- [ ] **A**: a\n## Soak (48-24 hours)\n"
                                               "- [ ] **B**: b\n";
     std::ofstream(dir.file("empty.md")) << "## Soak (0-0 hours)\n- [ ] **B**: b\n";
-    for (auto [file, expected] : {std::pair{std::string("inverted.md"),
-                                            std::string(":3: phase window `(48-24 hours)` ends "
-                                                        "before it starts")},
-                                  std::pair{std::string("empty.md"),
-                                            std::string(":1: phase window `(0-0 hours)` is "
-                                                        "empty")}}) {
+    for (auto [file, expected] :
+         {std::pair{std::string("inverted.md"), std::string(":3: phase window `(48-24 hours)` ends "
+                                                            "before it starts")},
+          std::pair{std::string("empty.md"), std::string(":1: phase window `(0-0 hours)` is "
+                                                         "empty")}}) {
         process p({RELBOT_BIN, "check-template", dir.file(file)}, {}, dir.path());
         auto err = p.read_stderr_line(after(10s));
         REQUIRE(err);

@@ -73,7 +73,8 @@ TEST_CASE("phase windows accept the contract's units, singular or plural", "[uni
 TEST_CASE("an inverted or empty phase window is refused at its heading's line", "[unit]") {
     SECTION("the upper bound below the lower") {
         auto e = parsed_error(parse_template(
-            "t", "t.md", "## One\n- [ ] **A**: a\n\n## Monitoring (48-24 hours)\n- [ ] **B**: b\n"));
+            "t", "t.md",
+            "## One\n- [ ] **A**: a\n\n## Monitoring (48-24 hours)\n- [ ] **B**: b\n"));
         CHECK(e.line == 4);
         CHECK(e.to_string().starts_with("t.md:4: "));
         CHECK(e.message.find("`(48-24 hours)` ends before it starts") != std::string::npos);
@@ -142,9 +143,9 @@ TEST_CASE("items whose slugs collide are warned about with both lines and the sl
     CHECK(r.phases[1].items[0].slug == "smoke-tests-2");
     CHECK(r.phases[1].items[1].slug == "smoke-tests-3");
 
-    CHECK(template_warnings(parsed_ok(parse_template("standard", "standard.md",
-                                                     standard_template_text())),
-                            "standard.md")
+    CHECK(template_warnings(
+              parsed_ok(parse_template("standard", "standard.md", standard_template_text())),
+              "standard.md")
               .empty());
 }
 
