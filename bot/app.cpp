@@ -432,6 +432,14 @@ bool app::drained() const {
     return impl_->notifier_done;
 }
 
+void app::close_database() {
+    auto& m = *impl_;
+    // The main connection last: SQLite removes the files when the last one closes cleanly.
+    m.checkpoints.stop();
+    m.store.close();
+    log_info("database.closed");
+}
+
 net::awaitable<int> app::run() {
     auto& m = *impl_;
     std::uniform_real_distribution<double> unit(0.0, 1.0);

@@ -28,6 +28,11 @@ public:
     // True once nothing the app started is still running (after run() has returned).
     bool drained() const;
 
+    // After the event loop has stopped: closes the checkpointer's connection, then the
+    // store's with a last checkpoint, so that SQLite removes the -wal and -shm files. Also
+    // when the process then exits without unwinding; the app is not used again.
+    void close_database();
+
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

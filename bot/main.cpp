@@ -13,6 +13,7 @@
 #include "bot/config.hpp"
 #include "bot/log.hpp"
 #include "bot/net.hpp"
+#include "checklist/duration.hpp"
 #include "checklist/template.hpp"
 #include "commands/render.hpp"
 #include "storage/database.hpp"
@@ -53,14 +54,19 @@ std::optional<std::string> load_templates(const std::string& dir,
         if (auto* err = std::get_if<checklist::template_error>(&parsed)) {
             return "template " + err->to_string();
         }
-        library.put(std::get<checklist::checklist_template>(std::move(parsed)));
+        auto& t = std::get<checklist::checklist_template>(parsed);
+        for (const auto& w : checklist::template_warnings(t, path.string())) {
+            bot::log_warn("template.warning").kv("warning", w.to_string());
+        }
+        library.put(std::move(t));
     }
     return std::nullopt;
 }
 
 constexpr const char* usage =
     "usage: relbot                       run the bot (configuration: environment and ./.env)\n"
-    "       relbot check-template FILE…  check checklist templates; print their phases and items\n"
+    "       relbot check-template FILE…  check checklist templates; print their phases, windows\n"
+    "                                    and items, and warn of items whose slugs collide\n"
     "       relbot backup PATH           copy the database (RELBOT_DB) to PATH, consistently,\n"
     "                                    while the bot may be running\n"
     "       relbot export VERSION [--channel C]…\n"
@@ -105,10 +111,18 @@ int check_templates(const std::vector<std::string>& files) {
                     t.phases.size(), items);
         for (std::size_t i = 0; i < t.phases.size(); ++i) {
             const auto& p = t.phases[i];
-            std::printf("  %zu. %s\n", i + 1, p.title.c_str());
+            auto window = p.window ? "window " + checklist::format_duration(p.window->min) +
+                                         " to " + checklist::format_duration(p.window->max)
+                                   : std::string("no window");
+            std::printf("  %zu. %s — %s\n", i + 1, p.title.c_str(), window.c_str());
             for (std::size_t j = 0; j < p.items.size(); ++j) {
                 std::printf("     %zu.%zu %s\n", i + 1, j + 1, p.items[j].title.c_str());
             }
+        }
+        // Legal, so the exit status stays 0; said after the listing so that it is seen.
+        std::fflush(stdout);
+        for (const auto& w : checklist::template_warnings(t, path)) {
+            std::fprintf(stderr, "%s\n", w.to_string().c_str());
         }
     }
     return status;
@@ -306,6 +320,9 @@ int run_bot() {
         }
     });
     ioc.run();
+    // Nothing runs on the loop any more: close the database before either way out, so that a
+    // stop that leaves a call behind also leaves no -wal or -shm file.
+    app->close_database();
 
     if (forced) {
         // Exit without unwinding coroutines that are still waiting on the network. Every

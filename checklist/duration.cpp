@@ -36,6 +36,27 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
     return std::chrono::seconds(n * unit);
 }
 
+bool is_duration_too_long(std::string_view text) {
+    if (text.size() < 2) {
+        return false;
+    }
+    auto unit = text.back();
+    if (unit != 's' && unit != 'm' && unit != 'h' && unit != 'd') {
+        return false;
+    }
+    auto digits = text.substr(0, text.size() - 1);
+    bool positive = false;
+    for (char c : digits) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        positive = positive || c != '0';
+    }
+    // Well formed and above zero, so parse_duration refuses it only for its size (including
+    // numbers too long for any integer).
+    return positive && !parse_duration(text);
+}
+
 std::string format_duration(std::chrono::seconds d) {
     auto s = d.count();
     if (s != 0 && s % 86400 == 0) {

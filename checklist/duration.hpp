@@ -9,9 +9,17 @@
 
 namespace relbot::checklist {
 
+// The longest duration parse_duration takes.
+inline constexpr std::chrono::seconds max_duration = std::chrono::days(365);
+
 // A positive whole number followed by one unit letter (s, m, h, d); nullopt otherwise,
-// and for zero or anything over 365 days.
+// and for zero or anything over max_duration.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+// Whether `text` is written as a duration (a positive whole number and a unit letter) that is
+// longer than max_duration, such as `99999d`: a reply can then say what the limit is instead
+// of that it cannot read it.
+bool is_duration_too_long(std::string_view text);
 
 // The largest unit that divides evenly: 7200s -> "2h", 90s -> "90s".
 std::string format_duration(std::chrono::seconds d);

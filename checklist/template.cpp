@@ -5,6 +5,8 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "checklist/slug.hpp"
+
 namespace relbot::checklist {
 namespace {
 
@@ -41,7 +43,7 @@ std::optional<long long> parse_count(std::string_view s) {
     return value;
 }
 
-// Seconds per unit for "seconds", "minutes", "hours", "days" (singular or plural).
+// Seconds per unit for "seconds", "minutes", "hours", "days", "weeks" (singular or plural).
 std::optional<long long> unit_seconds(std::string_view unit) {
     unit = trim(unit);
     if (!unit.empty() && (unit.back() == 's' || unit.back() == 'S')) {
@@ -51,7 +53,8 @@ std::optional<long long> unit_seconds(std::string_view unit) {
         std::string_view name;
         long long seconds;
     };
-    constexpr named_unit units[] = {{"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
+    constexpr named_unit units[] = {
+        {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}, {"week", 7 * 86400}};
     for (const auto& u : units) {
         if (unit.size() == u.name.size() && starts_with_ci(unit, u.name)) {
             return u.seconds;
@@ -60,9 +63,64 @@ std::optional<long long> unit_seconds(std::string_view unit) {
     return std::nullopt;
 }
 
+// What a heading's trailing bracket is: not a window at all (it stays part of the title, as
+// in "Checks (staging)"), a window, or something written as a window that cannot be one.
+struct window_reading {
+    std::optional<phase_window> window;
+    std::string problem;  // set when the bracket reads as a window that cannot be used
+};
+
+// "(24-48 hours)", "(2 days)": a count or a range of counts, a space, a unit.
+window_reading read_window(std::string_view text) {
+    text = trim(text);
+    if (text.size() < 3 || text.front() != '(' || text.back() != ')') {
+        return {};
+    }
+    auto inside = trim(text.substr(1, text.size() - 2));
+    auto space = inside.find(' ');
+    if (space == std::string_view::npos) {
+        return {};
+    }
+    auto numbers = inside.substr(0, space);
+    auto unit_name = trim(inside.substr(space + 1));
+    auto unit = unit_seconds(unit_name);
+    if (!unit) {
+        return {};
+    }
+    std::optional<long long> low;
+    std::optional<long long> high;
+    if (auto dash = numbers.find('-'); dash != std::string_view::npos) {
+        low = parse_count(numbers.substr(0, dash));
+        high = parse_count(numbers.substr(dash + 1));
+    } else {
+        // One number is both bounds: the phase can be left, and its window is over, then.
+        low = parse_count(numbers);
+        high = low;
+    }
+    if (!low || !high || *high > 365LL * 86400) {
+        return {};
+    }
+    auto written = "`" + std::string(text) + "`";
+    if (*low > *high) {
+        return {std::nullopt, "phase window " + written +
+                                  " ends before it starts; write the smaller number first: `(" +
+                                  std::to_string(*high) + "-" + std::to_string(*low) + " " +
+                                  std::string(unit_name) + ")`"};
+    }
+    if (*high == 0) {
+        return {std::nullopt,
+                "phase window " + written +
+                    " is empty; its upper bound must be above 0, such as `(0-24 hours)` or "
+                    "`(2 days)`, or leave the bracket out for a phase without a window"};
+    }
+    return {phase_window{std::chrono::seconds(*low * *unit), std::chrono::seconds(*high * *unit)},
+            {}};
+}
+
 struct heading {
     std::string title;
     std::optional<phase_window> window;
+    std::string problem;  // a trailing bracket written as a window that cannot be one
 };
 
 // "Post-Release Monitoring (24-48 hours)" -> the heading as written (so that reports show the
@@ -72,12 +130,11 @@ heading split_heading(std::string_view text) {
     if (!text.empty() && text.back() == ')') {
         auto open = text.rfind('(');
         if (open != std::string_view::npos) {
-            if (auto window = parse_phase_window(text.substr(open))) {
-                return {std::string(text), window};
-            }
+            auto reading = read_window(text.substr(open));
+            return {std::string(text), reading.window, std::move(reading.problem)};
         }
     }
-    return {std::string(text), std::nullopt};
+    return {std::string(text), std::nullopt, {}};
 }
 
 struct item_line {
@@ -143,34 +200,12 @@ std::string template_error::to_string() const {
     return file + ":" + std::to_string(line) + ": " + message;
 }
 
+std::string template_warning::to_string() const {
+    return file + ":" + std::to_string(line) + ": warning: " + message;
+}
+
 std::optional<phase_window> parse_phase_window(std::string_view text) {
-    text = trim(text);
-    if (text.size() < 3 || text.front() != '(' || text.back() != ')') {
-        return std::nullopt;
-    }
-    text = trim(text.substr(1, text.size() - 2));
-    auto space = text.find(' ');
-    if (space == std::string_view::npos) {
-        return std::nullopt;
-    }
-    auto numbers = text.substr(0, space);
-    auto unit = unit_seconds(text.substr(space + 1));
-    if (!unit) {
-        return std::nullopt;
-    }
-    std::optional<long long> low;
-    std::optional<long long> high;
-    if (auto dash = numbers.find('-'); dash != std::string_view::npos) {
-        low = parse_count(numbers.substr(0, dash));
-        high = parse_count(numbers.substr(dash + 1));
-    } else {
-        low = parse_count(numbers);
-        high = low;
-    }
-    if (!low || !high || *low > *high || *high > 365LL * 86400) {
-        return std::nullopt;
-    }
-    return phase_window{std::chrono::seconds(*low * *unit), std::chrono::seconds(*high * *unit)};
+    return read_window(text).window;
 }
 
 template_result parse_template(std::string_view name,
@@ -208,7 +243,10 @@ template_result parse_template(std::string_view name,
             if (h.title.empty()) {
                 return error(line_no, "phase heading has no title; write `## Phase title`");
             }
-            out.phases.push_back({std::move(h.title), h.window, {}});
+            if (!h.problem.empty()) {
+                return error(line_no, std::move(h.problem));
+            }
+            out.phases.push_back({std::move(h.title), h.window, {}, line_no});
             phase_line = line_no;
             continue;
         }
@@ -223,6 +261,7 @@ template_result parse_template(std::string_view name,
             return error(line_no,
                          "item before the first phase; start a phase with `## Phase title`");
         }
+        item.item.line = line_no;
         out.phases.back().items.push_back(std::move(item.item));
     }
     if (out.phases.empty()) {
@@ -234,6 +273,37 @@ template_result parse_template(std::string_view name,
         return error(phase_line, "phase \"" + out.phases.back().title +
                                      "\" has no items; add `- [ ] **Item**: what to do` lines "
                                      "under it");
+    }
+    return out;
+}
+
+std::vector<template_warning> template_warnings(const checklist_template& t,
+                                                std::string_view file) {
+    std::vector<const template_item*> items;
+    std::vector<std::string> titles;
+    for (const auto& p : t.phases) {
+        for (const auto& i : p.items) {
+            items.push_back(&i);
+            titles.push_back(i.title);
+        }
+    }
+    // The slugs a release started from this template gets (make_release does the same).
+    auto slugs = make_unique_slugs(titles);
+    std::map<std::string, std::size_t, std::less<>> first_with_slug;
+    std::vector<template_warning> out;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+        auto [at, first] = first_with_slug.emplace(make_slug(titles[k]), k);
+        if (first) {
+            continue;
+        }
+        const auto& earlier = *items[at->second];
+        auto earlier_line = std::to_string(earlier.line);
+        auto same = earlier.title == items[k]->title ? "repeats line " + earlier_line
+                                                     : "has the same slug as line " + earlier_line +
+                                                           " (\"" + earlier.title + "\")";
+        out.push_back({std::string(file), items[k]->line,
+                       "\"" + items[k]->title + "\" " + same + "; its slug is " + slugs[k] +
+                           " (line " + earlier_line + " has " + slugs[at->second] + ")"});
     }
     return out;
 }

@@ -23,12 +23,14 @@ struct phase_window {
 struct template_item {
     std::string title;
     std::string description;
+    int line = 0;  // 1-based line in the template's file; 0 when not read from one
 };
 
 struct template_phase {
     std::string title;  // the heading as written, e.g. "Post-Release Monitoring (24-48 hours)"
     std::optional<phase_window> window;
     std::vector<template_item> items;
+    int line = 0;  // 1-based line of the heading; 0 when not read from one
 };
 
 struct checklist_template {
@@ -52,11 +54,30 @@ using template_result = std::variant<checklist_template, template_error>;
 
 // Parses markdown in the shape of the standard checklist: `## Phase title [(window)]` starts a
 // phase, `- [ ] **Item title**: description` is an item of it, other lines are ignored.
+// A heading's trailing bracket that reads as a window (a number or range and a unit) but is
+// inverted, such as "(48-24 hours)", or empty, such as "(0 hours)", is an error.
 // `file` is only used in error messages. Never throws for bad input.
 template_result parse_template(std::string_view name, std::string_view file, std::string_view text);
 
-// Parses a window such as "(24-48 hours)" or "(2 days)"; nullopt if `text` is not one.
+// Parses a window such as "(24-48 hours)" or "(2 days)": seconds, minutes, hours, days or
+// weeks, singular or plural. One number is both bounds: "(2 days)" is "(2-2 days)".
+// nullopt if `text` is not one, and for an inverted or empty window.
 std::optional<phase_window> parse_phase_window(std::string_view text);
+
+// Something legal that a template's author may not have meant, with where.
+struct template_warning {
+    std::string file;
+    int line = 0;  // 1-based
+    std::string message;
+
+    // "file:line: warning: message"
+    std::string to_string() const;
+};
+
+// Items whose titles give the same slug as an earlier item's (the same title, or one that
+// differs only in case or punctuation): each is named with the earlier line and the slug it
+// gets in a release, from make_unique_slugs like make_release.
+std::vector<template_warning> template_warnings(const checklist_template& t, std::string_view file);
 
 // The built-in `standard` template's markdown (the seed checklist, compiled in).
 std::string_view standard_template_text();

@@ -156,6 +156,13 @@ command parse_assign(const words& w, const command_entry& e) {
         "UTC.";
     if (w.size() == 5) {
         auto d = checklist::parse_duration(w[4]);
+        if (!d && checklist::is_duration_too_long(w[4])) {
+            auto days = std::chrono::duration_cast<std::chrono::days>(checklist::max_duration);
+            return bad(e, "`" + quote(w[4]) +
+                              "` is too far in the future: a due time from now is at most " +
+                              std::to_string(days.count()) + " days (`" +
+                              checklist::format_duration(checklist::max_duration) + "`).");
+        }
         if (!d) {
             return bad(e, std::string(when) + " `" + quote(w[4]) + "` is neither.");
         }

@@ -22,12 +22,18 @@ checkpointer::checkpointer(const std::string& path, std::chrono::milliseconds ev
 }
 
 checkpointer::~checkpointer() {
+    stop();
+}
+
+void checkpointer::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
     stop_requested_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) {
+        thread_.join();  // run() has returned, so the connection it owned is closed
+    }
 }
 
 checkpointer::progress checkpointer::state() const {

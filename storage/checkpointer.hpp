@@ -26,7 +26,7 @@ public:
     // Throws if the database cannot be opened.
     explicit checkpointer(const std::string& path,
                           std::chrono::milliseconds every = std::chrono::seconds(1));
-    ~checkpointer();  // a last checkpoint, then the thread ends
+    ~checkpointer();  // stop()
     checkpointer(const checkpointer&) = delete;
     checkpointer& operator=(const checkpointer&) = delete;
 
@@ -40,6 +40,10 @@ public:
         bool caught_up = false;  // all of them
     };
     progress state() const;
+
+    // A last checkpoint, then the thread ends and its connection is closed. Once is enough;
+    // later calls (and the destructor) do nothing.
+    void stop();
 
     // Waits until a checkpoint that began after this call has moved the whole log (so every
     // commit made before the call is in the database file). False if `timeout` passes first.

@@ -224,12 +224,41 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_
 }
 
 int backup_database(const std::string& source, const std::string& destination) {
+    // SQLite says only "unable to open database file": name the file, and the usual reason.
+    namespace fs = std::filesystem;
+    auto folder = fs::path(destination).parent_path();
+    if (folder.empty()) {
+        folder = ".";
+    }
+    std::error_code ec;
+    auto kind = fs::status(folder, ec).type();
+    if (kind == fs::file_type::not_found) {
+        throw std::runtime_error("cannot write " + destination + ": the folder " + folder.string() +
+                                 " does not exist");
+    }
+    if (!ec && kind != fs::file_type::directory) {
+        throw std::runtime_error("cannot write " + destination + ": " + folder.string() +
+                                 " is not a folder");
+    }
     auto temporary = destination + ".partial";
-    std::filesystem::remove(temporary);
+    fs::remove(temporary, ec);  // a leftover of a failed backup; if it stays, the open says so
     int pages = 0;
     {
-        SQLite::Database from(source, SQLite::OPEN_READONLY, 5000);
-        SQLite::Database to(temporary, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        auto from = [&] {
+            try {
+                return SQLite::Database(source, SQLite::OPEN_READONLY, 5000);
+            } catch (const SQLite::Exception& e) {
+                throw std::runtime_error("cannot read " + source + ": " + e.what());
+            }
+        }();
+        auto to = [&] {
+            try {
+                return SQLite::Database(temporary, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+            } catch (const SQLite::Exception& e) {
+                throw std::runtime_error("cannot write " + temporary + " (renamed to " +
+                                         destination + " when complete): " + e.what());
+            }
+        }();
         SQLite::Backup copy(to, from);
         // All pages in one step: one read transaction, so one snapshot. In WAL mode it does
         // not block the bot's writes; a busy source is retried a few times.

@@ -22,7 +22,8 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_
 // Copies the database at `source` to `destination` with SQLite's online backup, while other
 // connections may be writing: the copy is one consistent snapshot. Written to a temporary file
 // next to `destination` and renamed into place, so a failed backup leaves nothing half-written.
-// Returns the number of pages copied; throws on failure.
+// Returns the number of pages copied; throws on failure, with a message that names the file
+// it could not read or write (and says so when the destination's folder does not exist).
 int backup_database(const std::string& source, const std::string& destination);
 
 }  // namespace relbot::storage

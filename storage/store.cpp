@@ -111,6 +111,22 @@ void store::leave_checkpoints() {
     db_->exec("PRAGMA wal_autocheckpoint = 0");
 }
 
+void store::close() noexcept {
+    if (!db_) {
+        return;
+    }
+    // Prepared statements keep the connection open (SQLite refuses to close it under them).
+    statements_.clear();
+    releases_.clear();
+    staged_.clear();
+    try {
+        db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const std::exception&) {
+        // Busy, or a transaction left open: closing still keeps every commit (in the log).
+    }
+    db_.reset();
+}
+
 store::transaction::transaction(store& s) : store_(s) {
     try {
         auto begin = s.prepare("BEGIN IMMEDIATE");

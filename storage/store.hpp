@@ -146,6 +146,12 @@ public:
     // does it on its own thread, so that no commit pays for it.
     void leave_checkpoints();
 
+    // Moves the whole log into the database file, empties it (a TRUNCATE checkpoint) and closes
+    // the connection. When no other connection is open, SQLite then removes the -wal and -shm
+    // files. Nothing but the destructor may be called afterwards. Never throws: a checkpoint
+    // that cannot run is left to the next start.
+    void close() noexcept;
+
     // --- applied envelopes: what makes a redelivery harmless ----------------------------
     // The reply given when the envelope with this key was first applied, if it was.
     std::optional<std::string> applied_reply(std::string_view key);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -367,6 +368,53 @@ TEST_CASE("check-template lists a good template and points at the line of a brok
     CHECK(status == 2);
 }
 
+TEST_CASE("check-template shows each phase's window and warns of items whose slugs collide",
+          "[e2e]") {
+    temp_dir dir;
+    std::ofstream(dir.file("dup.md"))
+        << "# Dup\n\n## Checks\n- [ ] **Smoke tests**: staging\n\n## Bake (1-2 weeks)\n"
+           "- [ ] **Smoke tests**: production\n";
+    process p({RELBOT_BIN, "check-template", dir.file("dup.md")}, {}, dir.path());
+    std::string out;
+    while (auto line = p.read_stdout_line(after(10s))) {
+        out += *line + "\n";
+    }
+    REQUIRE(p.wait_exit(after(10s)) == 0);  // a warning is not a failure
+    CHECK(contains(out, "1. Checks — no window"));
+    CHECK(contains(out, "2. Bake (1-2 weeks) — window 7d to 14d"));
+    CHECK(contains(out, "2.1 Smoke tests"));
+    std::string err;
+    for (const auto& line : p.stderr_lines()) {
+        err += line + "\n";
+    }
+    CHECK(contains(err, dir.file("dup.md") +
+                            ":7: warning: \"Smoke tests\" repeats line 4; its slug is "
+                            "smoke-tests-2 (line 4 has smoke-tests)"));
+
+    int status = -1;
+    auto standard = run_relbot({"check-template", CHECKLIST_STANDARD_MD}, dir, {}, status);
+    CHECK(status == 0);
+    CHECK(contains(standard, "5. Post-Release Monitoring (24-48 hours) — window 1d to 2d"));
+}
+
+TEST_CASE("check-template refuses an inverted or empty phase window with its line", "[e2e]") {
+    temp_dir dir;
+    std::ofstream(dir.file("inverted.md")) << "## Build\n- [ ] **A**: a\n## Soak (48-24 hours)\n"
+                                              "- [ ] **B**: b\n";
+    std::ofstream(dir.file("empty.md")) << "## Soak (0-0 hours)\n- [ ] **B**: b\n";
+    for (auto [file, expected] :
+         {std::pair{std::string("inverted.md"), std::string(":3: phase window `(48-24 hours)` ends "
+                                                            "before it starts")},
+          std::pair{std::string("empty.md"), std::string(":1: phase window `(0-0 hours)` is "
+                                                         "empty")}}) {
+        process p({RELBOT_BIN, "check-template", dir.file(file)}, {}, dir.path());
+        auto err = p.read_stderr_line(after(10s));
+        REQUIRE(err);
+        CHECK(contains(*err, dir.file(file) + expected));
+        CHECK(p.wait_exit(after(10s)) == 2);
+    }
+}
+
 TEST_CASE("backup taken during a stream of commands holds every command acknowledged before it",
           "[e2e]") {
     temp_dir dir;
@@ -399,6 +447,29 @@ TEST_CASE("backup taken during a stream of commands holds every command acknowle
     REQUIRE(q.executeStep());
     CHECK(q.getColumn(0).getInt() == 20);
     CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE("backup into a folder that does not exist names the file and the missing folder",
+          "[e2e]") {
+    temp_dir dir;
+    {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("CREATE TABLE t (x INTEGER)");
+    }
+    auto target = dir.file("nonexistent/dir/x.db");
+    process p({RELBOT_BIN, "backup", target}, {{"RELBOT_DB", dir.file("relbot.db")}}, dir.path());
+    p.close_stdin();
+    auto status = p.wait_exit(after(20s));
+    REQUIRE(status);
+    CHECK(*status != 0);
+    std::string err;
+    for (const auto& line : p.stderr_lines()) {
+        err += line + "\n";
+    }
+    CHECK(contains(err, "relbot backup: cannot write " + target + ": the folder " +
+                            dir.file("nonexistent/dir") + " does not exist"));
+    CHECK_FALSE(contains(err, "unable to open database file"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("nonexistent")));
 }
 
 TEST_CASE("export prints the same markdown report as /release report markdown", "[e2e]") {

@@ -99,6 +99,57 @@ TEST_CASE("a started release survives a restart of relbot and is not announced a
     CHECK(second.stop() == 0);
 }
 
+TEST_CASE("a clean stop leaves no -wal or -shm file beside the database and keeps its data",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    struct stop_case {
+        int signal;
+        std::string version;
+        std::string channel;
+        bool slack_slow;  // the announcement is still on its way when the stop comes
+    };
+    const stop_case stops[] = {{SIGTERM, "v1.0", "C0TERM", false},
+                               {SIGINT, "v1.1", "C0INT", false},
+                               {SIGTERM, "v1.2", "C0SLOW", true}};
+    for (const auto& c : stops) {
+        INFO("stop by signal " << c.signal << ", Slack slow: " << c.slack_slow);
+        {
+            bot relbot(dir, sim);
+            wait_connected(sim);
+            if (c.slack_slow) {
+                // Slack answers the announcement only after the notifier's 5 s grace: relbot
+                // leaves that call behind and exits 0 without unwinding (the outbox sends the
+                // message again on the next start).
+                sim.send({{"op", "fail"},
+                          {"method", "chat.postMessage"},
+                          {"channel", c.channel},
+                          {"delay_ms", 60000}});
+                REQUIRE(sim.wait_event("fail_armed", after(5s)));
+            }
+            ack_payload(sim, sim.slash_command("start " + c.version, c.channel));
+            REQUIRE(sim.wait_for(
+                [&](const json& e) {
+                    return e.value("event", "") == "api_call" &&
+                           e.value("method", "") == "chat.postMessage" &&
+                           e["args"].value("channel", "") == c.channel;
+                },
+                after(5s)));
+            relbot.proc().signal(c.signal);
+            REQUIRE(relbot.proc().wait_exit(after(20s)) == 0);
+        }
+        CHECK(std::filesystem::exists(dir.file("relbot.db")));
+        CHECK_FALSE(std::filesystem::exists(dir.file("relbot.db-wal")));
+        CHECK_FALSE(std::filesystem::exists(dir.file("relbot.db-shm")));
+        // Read-write: a read-only connection cannot checkpoint, so it would leave both files
+        // behind itself for the next round.
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READWRITE);
+        CHECK(db.execAndGet("SELECT COUNT(*) FROM releases WHERE version = '" + c.version +
+                            "' AND channel_id = '" + c.channel + "'")
+                  .getInt() == 1);
+    }
+}
+
 TEST_CASE("a second start in the same channel is refused and changes nothing", "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);
@@ -272,6 +323,23 @@ TEST_CASE(
     CHECK(*status == 2);
     REQUIRE(relbot.proc().wait_stderr("broken.md:1:", after(1s)));
     CHECK(relbot.proc().wait_stderr("has no items", after(1s)));
+}
+
+TEST_CASE("a template with an inverted phase window stops relbot with exit 2 and names its line",
+          "[e2e]") {
+    temp_dir dir;
+    std::filesystem::create_directory(dir.file("templates"));
+    std::ofstream(dir.file("templates/soak.md"))
+        << "# Soak\n\n## Build\n- [ ] **Compile**: build it\n\n## Soak (2-1 hours)\n"
+           "- [ ] **Watch**: watch it\n";
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_TEMPLATES_DIR", dir.file("templates")}});
+    auto status = relbot.proc().wait_exit(after(10s));
+    REQUIRE(status);
+    CHECK(*status == 2);
+    CHECK(relbot.proc().wait_stderr("soak.md:6: phase window `(2-1 hours)` ends before it starts",
+                                    after(1s)));
+    CHECK(sim.calls("apps.connections.open").empty());
 }
 
 TEST_CASE("a dropped connection is opened again with a fresh URL and commands work after it",

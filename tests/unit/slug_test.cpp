@@ -70,6 +70,14 @@ TEST_CASE("durations are a whole number and one unit", "[unit]") {
     CHECK_FALSE(parse_duration("-1h"));
     CHECK_FALSE(parse_duration("2w"));
     CHECK_FALSE(parse_duration("999d"));
+    CHECK(is_duration_too_long("999d"));
+    CHECK(is_duration_too_long("8761h"));
+    CHECK(is_duration_too_long("99999999999999999999d"));
+    CHECK_FALSE(is_duration_too_long("365d"));
+    CHECK_FALSE(is_duration_too_long("0h"));
+    CHECK_FALSE(is_duration_too_long("2w"));
+    CHECK_FALSE(is_duration_too_long("-999d"));
+    CHECK_FALSE(is_duration_too_long("d"));
     CHECK(format_duration(std::chrono::hours(4)) == "4h");
     CHECK(format_duration(std::chrono::seconds(90)) == "90s");
     CHECK(format_utc(0) == "1970-01-01 00:00 UTC");

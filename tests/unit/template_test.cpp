@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "checklist/release.hpp"
+
 using namespace relbot::checklist;
 
 namespace {
@@ -66,6 +68,85 @@ TEST_CASE("phase windows accept the contract's units, singular or plural", "[uni
     CHECK_FALSE(parse_phase_window("(48-24 hours)"));
     CHECK_FALSE(parse_phase_window("(Production)"));
     CHECK_FALSE(parse_phase_window("(24-48 fortnights)"));
+}
+
+TEST_CASE("an inverted or empty phase window is refused at its heading's line", "[unit]") {
+    SECTION("the upper bound below the lower") {
+        auto e = parsed_error(parse_template(
+            "t", "t.md",
+            "## One\n- [ ] **A**: a\n\n## Monitoring (48-24 hours)\n- [ ] **B**: b\n"));
+        CHECK(e.line == 4);
+        CHECK(e.to_string().starts_with("t.md:4: "));
+        CHECK(e.message.find("`(48-24 hours)` ends before it starts") != std::string::npos);
+        CHECK(e.message.find("`(24-48 hours)`") != std::string::npos);
+    }
+    SECTION("a run-time window of (2-1 hours) is no longer dropped in silence") {
+        auto e = parsed_error(parse_template("t", "t.md", "## Soak (2-1 hours)\n- [ ] **A**: a\n"));
+        CHECK(e.line == 1);
+        CHECK(e.message.find("`(1-2 hours)`") != std::string::npos);
+    }
+    SECTION("both bounds 0") {
+        auto e = parsed_error(parse_template("t", "t.md", "## Soak (0-0 hours)\n- [ ] **A**: a\n"));
+        CHECK(e.line == 1);
+        CHECK(e.message.find("`(0-0 hours)` is empty") != std::string::npos);
+        CHECK(e.message.find("upper bound must be above 0") != std::string::npos);
+    }
+    SECTION("a single 0") {
+        auto e = parsed_error(parse_template("t", "t.md", "## Soak (0 minutes)\n- [ ] **A**: a\n"));
+        CHECK(e.message.find("is empty") != std::string::npos);
+    }
+    SECTION("a lower bound of 0 is fine: the phase may be left at once") {
+        auto r = parse_template("t", "t.md", "## Soak (0-2 hours)\n- [ ] **A**: a\n");
+        const auto& t = parsed_ok(r);
+        CHECK(t.phases[0].window == phase_window{std::chrono::hours(0), std::chrono::hours(2)});
+    }
+}
+
+TEST_CASE("phase windows in weeks singular or plural and one number is both bounds", "[unit]") {
+    using days = std::chrono::days;
+    CHECK(parse_phase_window("(2 weeks)") == phase_window{days(14), days(14)});
+    CHECK(parse_phase_window("(1 week)") == phase_window{days(7), days(7)});
+    CHECK(parse_phase_window("(1-2 weeks)") == phase_window{days(7), days(14)});
+    CHECK(parse_phase_window("(1-2 Weeks)") == phase_window{days(7), days(14)});
+    // The same as a single count of any other unit: "(24 hours)" is 24 h to 24 h.
+    CHECK(parse_phase_window("(24 hours)") ==
+          phase_window{std::chrono::hours(24), std::chrono::hours(24)});
+
+    auto r = parse_template("t", "t.md", "## Bake (2 weeks)\n- [ ] **A**: a\n");
+    const auto& t = parsed_ok(r);
+    REQUIRE(t.phases[0].window);
+    CHECK(t.phases[0].window->min == days(14));
+    CHECK(t.phases[0].window->max == days(14));
+    CHECK(t.phases[0].title == "Bake (2 weeks)");
+}
+
+TEST_CASE("items whose slugs collide are warned about with both lines and the slugs they get",
+          "[unit]") {
+    auto parsed = parse_template(
+        "t", "t.md",
+        "## One\n- [ ] **Smoke tests**: staging\n- [ ] **Deploy**: d\n\n## Two\n"
+        "- [ ] **Smoke tests**: production\n- [ ] **Smoke Tests!**: again\n- [ ] **Other**: o\n");
+    const auto& t = parsed_ok(parsed);
+    CHECK(t.phases[0].line == 1);
+    CHECK(t.phases[1].items[0].line == 6);
+    auto warnings = template_warnings(t, "t.md");
+    REQUIRE(warnings.size() == 2);
+    CHECK(warnings[0].to_string() ==
+          "t.md:6: warning: \"Smoke tests\" repeats line 2; its slug is smoke-tests-2 (line 2 has "
+          "smoke-tests)");
+    CHECK(warnings[1].to_string() ==
+          "t.md:7: warning: \"Smoke Tests!\" has the same slug as line 2 (\"Smoke tests\"); its "
+          "slug is smoke-tests-3 (line 2 has smoke-tests)");
+
+    // The slugs named are the ones a release started from the template has.
+    auto r = make_release(t, "C1", "v1", "U1", 0);
+    CHECK(r.phases[1].items[0].slug == "smoke-tests-2");
+    CHECK(r.phases[1].items[1].slug == "smoke-tests-3");
+
+    CHECK(template_warnings(
+              parsed_ok(parse_template("standard", "standard.md", standard_template_text())),
+              "standard.md")
+              .empty());
 }
 
 TEST_CASE("a bracket that is not a window stays part of the phase title", "[unit]") {
