@@ -63,7 +63,7 @@ constexpr const char* usage =
     "       relbot check-template FILE…  check checklist templates; print their phases and items\n"
     "       relbot backup PATH           copy the database (RELBOT_DB) to PATH, consistently,\n"
     "                                    while the bot may be running\n"
-    "       relbot export VERSION [--channel C]…\n"
+    "       relbot export VERSION [--channel C|#name]…\n"
     "                                    print a release's report as markdown\n"
     "       relbot --help | --version\n"
     "\n"
@@ -146,12 +146,13 @@ int export_report(const std::vector<std::string>& args) {
         } else if (version.empty() && !args[i].starts_with("--")) {
             version = args[i];
         } else {
-            std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C]…\n");
+            std::fprintf(stderr,
+                         "relbot export: usage: relbot export VERSION [--channel C|#name]…\n");
             return exit_config;
         }
     }
     if (version.empty()) {
-        std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C]…\n");
+        std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C|#name]…\n");
         return exit_config;
     }
     auto path = bot::configured_db_path(bot::process_environment());
@@ -163,9 +164,19 @@ int export_report(const std::vector<std::string>& args) {
     try {
         storage::store st(path);
         std::vector<std::pair<std::string, std::int64_t>> found;
+        // `--channel` takes the channel's ID or its name, with or without `#`.
+        auto wanted = [&](const std::string& channel) {
+            auto name = st.channel_name(channel);
+            for (const auto& c : channels) {
+                auto bare = c.starts_with("#") ? c.substr(1) : c;
+                if (c == channel || (!name.empty() && bare == name)) {
+                    return true;
+                }
+            }
+            return channels.empty();
+        };
         for (auto& [channel, id] : st.releases_by_version(version)) {
-            if (channels.empty() ||
-                std::find(channels.begin(), channels.end(), channel) != channels.end()) {
+            if (wanted(channel)) {
                 found.emplace_back(channel, id);
             }
         }
@@ -181,7 +192,8 @@ int export_report(const std::vector<std::string>& args) {
         if (distinct.size() > 1) {
             std::string list;
             for (const auto& c : distinct) {
-                list += " " + c;
+                auto name = st.channel_name(c);
+                list += " " + c + (name.empty() ? "" : " (#" + name + ")");
             }
             std::fprintf(stderr,
                          "relbot export: release %s exists in several channels:%s; pick one with "
@@ -195,7 +207,8 @@ int export_report(const std::vector<std::string>& args) {
                          version.c_str());
             return EXIT_FAILURE;
         }
-        std::fputs(commands::report_markdown(*r, st.audit_for(r->id)).c_str(), stdout);
+        std::fputs(commands::report_markdown(*r, st.audit_for(r->id), st.user_names()).c_str(),
+                   stdout);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot export: %s\n", e.what());

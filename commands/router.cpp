@@ -562,8 +562,9 @@ outcome handle(const report_command& c, const request& req, context& ctx) {
         return refuse("report", "There are no releases in this channel to report on.");
     }
     auto audit = ctx.store.audit_for(r->id);
-    auto pages = c.markdown ? render_report_markdown(*r, audit, max_reply_messages)
-                            : render_report(*r, audit, max_reply_messages);
+    auto pages = c.markdown
+                     ? render_report_markdown(*r, audit, max_reply_messages, ctx.store.user_names())
+                     : render_report(*r, audit, max_reply_messages);
     // The first page is the acknowledgement; the rest follow through response_url, in order.
     bool changed = false;
     if (pages.size() > 1 && !req.response_url.empty()) {
@@ -630,6 +631,10 @@ outcome handle(const usage_error& e, const request&, context&) {
 }  // namespace
 
 outcome route(const command& parsed, const request& req, context& ctx) {
+    if (!req.channel_name.empty() && may_write(parsed)) {
+        // In the caller's write transaction; it writes only when the name is new or changed.
+        ctx.store.remember_channel_name(req.channel, req.channel_name);
+    }
     auto out = std::visit([&](const auto& c) { return handle(c, req, ctx); }, parsed);
     if (out.ack_json.empty()) {
         out.ack_json = dump_json(to_ack_payload(out.reply, out.in_channel));

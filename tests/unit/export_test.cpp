@@ -3,6 +3,7 @@
 // story (blockers, skips, forced moves, rollbacks) with people's names.
 #include <catch2/catch.hpp>
 
+#include "bot/scheduler.hpp"
 #include "checklist/release.hpp"
 #include "checklist/template.hpp"
 #include "commands/render.hpp"
@@ -58,9 +59,10 @@ std::vector<std::pair<std::string, std::vector<std::string>>> outline(const chec
 
 }  // namespace
 
-TEST_CASE("an exported report parses back as a template with the same phases and items, whatever "
-          "people typed",
-          "[unit][export]") {
+TEST_CASE(
+    "an exported report parses back as a template with the same phases and items whatever "
+    "people typed",
+    "[unit][export]") {
     auto parsed = checklist::parse_template("t", "t.md",
                                             "## Build\n"
                                             "- [ ] **Bare**\n"
@@ -201,4 +203,55 @@ TEST_CASE("report markdown in Slack is complete code blocks that end between pha
         }
     }
     CHECK(joined == md);
+}
+
+TEST_CASE(
+    "users.info names: the profile's display name or else the real name or else the user name",
+    "[unit][export]") {
+    using nlohmann::json;
+    CHECK(bot::slack_display_name(json{{"name", "pat"},
+                                       {"real_name", "Pat Lee"},
+                                       {"profile", {{"display_name", "patl"}}}}) == "patl");
+    CHECK(bot::slack_display_name(json{
+              {"name", "pat"}, {"real_name", "Pat Lee"}, {"profile", {{"display_name", ""}}}}) ==
+          "Pat Lee");
+    CHECK(bot::slack_display_name(json{{"name", "user-U0DEMO"}}) == "user-U0DEMO");
+    CHECK(bot::slack_display_name(json{{"id", "U1"}}).empty());
+    CHECK(bot::slack_display_name(json::array()).empty());
+}
+
+TEST_CASE(
+    "the markdown report tells who decided a rollback or forced a move and when and why by "
+    "name",
+    "[unit][export]") {
+    checklist::template_library lib;
+    auto r = checklist::make_release(*lib.find("standard"), "C1", "v1.0", "U1", 1795669235);
+    number_items(r);
+    auto& pre = r.phases[0].items;
+    pre[1].state = checklist::item_state::blocked;
+    pre[2].state = checklist::item_state::skipped;
+    std::vector<storage::audit_entry> audit = {
+        {r.id, 1795669300, "U2", "item.blocked", pre[1].id, "open", "blocked", "scanner down"},
+        {r.id, 1795669310, "U1", "item.skipped", pre[2].id, "open", "skipped", "nightly ran"},
+        {r.id, 1795669320, "U1", "phase.forced", std::nullopt, r.phases[0].title, r.phases[1].title,
+         "hotfix"},
+        {r.id, 1795669380, "U1", "release.rollback", std::nullopt, "", "", "errors doubled"},
+        {r.id, 1795669440, "U1", "release.forced_finish", std::nullopt, r.phases[1].title,
+         "finished", "rolled back"},
+    };
+    commands::user_names names = {{"U1", "Pat Lee"}};
+    auto md = commands::report_markdown(r, audit, names);
+    INFO(md);
+    CHECK(md.find("Release manager: @Pat Lee") != std::string::npos);
+    CHECK(md.find("### Rollback decisions\n\n- 2026-11-26 05:03 UTC @Pat Lee: errors doubled\n") !=
+          std::string::npos);
+    CHECK(md.find("### Forced moves\n\n- 2026-11-26 05:02 UTC @Pat Lee: forced the move from "
+                  "**Pre-Release Checks** to **Deployment Steps** — hotfix\n- 2026-11-26 05:04 UTC "
+                  "@Pat Lee: finished the release by force — rolled back\n") != std::string::npos);
+    // Someone without a known name is shown by ID.
+    CHECK(md.find("### Blockers\n\n- 1.2 **Security Scan** — blocked by @U2 2026-11-26 05:01 UTC: "
+                  "scanner down · **still blocked**\n") != std::string::npos);
+    CHECK(md.find("### Skipped\n\n- 1.3 **Smoke Tests** — nightly ran (@Pat Lee, 2026-11-26 "
+                  "05:01 UTC)\n") != std::string::npos);
+    CHECK(md.find("@U1") == std::string::npos);
 }
