@@ -81,6 +81,12 @@ std::string one_line(std::string_view text) {
     return out;
 }
 
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+    auto word =
+        n == 1 ? std::string(one) : (many.empty() ? std::string(one) + "s" : std::string(many));
+    return std::to_string(n) + " " + word;
+}
+
 std::string date_token(std::int64_t epoch_seconds) {
     return "<!date^" + std::to_string(epoch_seconds) + "^{date_short_pretty} {time}|" +
            format_utc(epoch_seconds) + ">";

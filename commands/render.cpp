@@ -12,6 +12,7 @@ namespace relbot::commands {
 namespace {
 
 using checklist::escape_mrkdwn;
+using checklist::plural;
 using nlohmann::json;
 
 json section(std::string_view mrkdwn) {
@@ -136,6 +137,10 @@ std::string phase_line(const checklist::release& r, const checklist::phase& p) {
                                  : ":white_large_square:";
     std::string title = std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
                         std::to_string(settled) + "/" + std::to_string(total);
+    if (p.left_by_force) {
+        // Not complete: moved on from (or finished in) with items open or its window unmet.
+        return ":fast_forward: " + title + ", left by force";
+    }
     return icon + " " + (current ? "*" + title + "*  ← current" : title);
 }
 
@@ -172,8 +177,8 @@ message render_status(const checklist::release& r) {
         settled_total += p.settled_count();
     }
     auto version = escape_mrkdwn(r.version);
-    auto summary = std::to_string(r.phases.size()) + " phases · " + std::to_string(r.item_count()) +
-                   " items · " + std::to_string(settled_total) + " done or skipped";
+    auto summary = plural(r.phases.size(), "phase") + " · " + plural(r.item_count(), "item") +
+                   " · " + std::to_string(settled_total) + " done or skipped";
 
     message m;
     m.blocks.push_back(header("Release " + r.version));
@@ -217,13 +222,13 @@ message render_release_started(const checklist::release& r) {
                                mention(r.manager) + " (release manager)."));
     std::vector<std::string> lines;
     lines.push_back("*Phase 1 of " + std::to_string(r.phases.size()) + ": " + first_title +
-                    "* has begun — " + std::to_string(first.items.size()) + " items:");
+                    "* has begun — " + plural(first.items.size(), "item") + ":");
     for (const auto& i : first.items) {
         lines.push_back(item_line(i));
     }
     append_lines(m.blocks, lines, 1);
-    m.blocks.push_back(context(std::to_string(r.phases.size()) + " phases · " +
-                               std::to_string(r.item_count()) + " items · template `" +
+    m.blocks.push_back(context(plural(r.phases.size(), "phase") + " · " +
+                               plural(r.item_count(), "item") + " · template `" +
                                escape_mrkdwn(r.template_name) +
                                "` · `/release status` shows the checklist"));
     return m;
@@ -251,6 +256,7 @@ namespace relbot::commands {
 namespace {
 
 using checklist::escape_mrkdwn;
+using checklist::plural;
 using nlohmann::json;
 
 std::string who(std::string_view user) {
@@ -677,7 +683,7 @@ message render_handoff(const checklist::release& r,
     lines.push_back("*Phases*");
     for (const auto& p : r.phases) {
         lines.push_back(std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
-                        phase_timing(r, p));
+                        phase_timing(r, p) + (p.left_by_force ? " · left by force" : ""));
     }
     std::vector<std::string> open;
     for (const auto& p : r.phases) {
@@ -741,10 +747,9 @@ message render_release_ended(const checklist::release& r,
     }
     m.blocks.push_back(section("*Summary:* " + std::to_string(done) + " done · " +
                                std::to_string(skipped) + " skipped · " + std::to_string(open) +
-                               " not done · " + std::to_string(facts.blockers.size()) +
-                               " blockers · " + std::to_string(facts.forced.size()) +
-                               " forced moves · " + std::to_string(facts.rollbacks.size()) +
-                               " rollback decisions"));
+                               " not done · " + plural(facts.blockers.size(), "blocker") + " · " +
+                               plural(facts.forced.size(), "forced move") + " · " +
+                               plural(facts.rollbacks.size(), "rollback decision")));
     m.blocks.push_back(
         context("`/release report` has the full report; `/release report markdown` the checklist "
                 "for a wiki"));
@@ -788,8 +793,8 @@ message render_reminder(const std::vector<storage::reminder_candidate>& items) {
         lines.push_back(overdue_line(c, false));
     }
     message m;
-    m.text = ":bell: Reminder: " + std::to_string(items.size()) +
-             (items.size() == 1 ? " item is" : " items are") + " overdue and still open";
+    m.text = ":bell: Reminder: " + plural(items.size(), "item is", "items are") +
+             " overdue and still open";
     m.blocks.push_back(section(":bell: *Reminder:* " +
                                std::string(items.size() == 1 ? "this item is" : "these items are") +
                                " overdue and still open:"));
@@ -806,8 +811,8 @@ message render_escalation(const std::vector<storage::reminder_candidate>& items)
         lines.push_back(overdue_line(c, true));
     }
     message m;
-    m.text = ":rotating_light: " + std::to_string(items.size()) +
-             " overdue items did not move after reminders";
+    m.text = ":rotating_light: " + plural(items.size(), "overdue item", "overdue items") +
+             " did not move after reminders";
     m.blocks.push_back(
         section(":rotating_light: *Overdue after reminders:* the owners were reminded and nothing "
                 "changed:"));
@@ -833,19 +838,19 @@ message render_owner_items(const checklist::release& r,
 
 message render_window_open(const checklist::release& r) {
     const auto& p = r.current();
-    auto held = 0;
+    std::size_t held = 0;
     for (const auto& i : p.items) {
         held +=
             (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked)
                 ? 1
                 : 0;
     }
-    return render_text(
-        ":hourglass: The minimum window of *" + escape_mrkdwn(p.title) + "* in release *" +
-        escape_mrkdwn(r.version) + "* (<#" + r.channel +
-        ">) has passed: the phase may now be left" +
-        (held == 0 ? " with `/release next`."
-                   : " once its " + std::to_string(held) + " open items are done or skipped."));
+    return render_text(":hourglass: The minimum window of *" + escape_mrkdwn(p.title) +
+                       "* in release *" + escape_mrkdwn(r.version) + "* (<#" + r.channel +
+                       ">) has passed: the phase may now be left" +
+                       (held == 0 ? " with `/release next`."
+                                  : " once its " + plural(held, "open item is", "open items are") +
+                                        " done or skipped."));
 }
 
 message render_window_over(const checklist::release& r) {
@@ -880,8 +885,9 @@ message render_handoff_accepted(const checklist::release& r, int items_taken) {
     m.blocks.push_back(
         section(":handshake: " + who(r.oncall) + " accepted the handoff of release *" +
                 escape_mrkdwn(r.version) + "*" +
-                (items_taken > 0 ? " and now owns the " + std::to_string(items_taken) +
-                                       " open items of *" + escape_mrkdwn(r.current().title) + "*."
+                (items_taken > 0 ? " and now owns the " +
+                                       plural(static_cast<std::size_t>(items_taken), "open item") +
+                                       " of *" + escape_mrkdwn(r.current().title) + "*."
                                  : ".")));
     return m;
 }
@@ -922,7 +928,8 @@ std::vector<message> render_report(const checklist::release& r,
     for (const auto& p : r.phases) {
         lines.push_back(std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
                         std::to_string(p.settled_count()) + "/" + std::to_string(p.items.size()) +
-                        " done or skipped · " + phase_timing(r, p));
+                        " done or skipped · " + phase_timing(r, p) +
+                        (p.left_by_force ? " · left by force" : ""));
     }
     add_list(lines, "Blockers", facts.blockers);
     add_list(lines, "Skipped", facts.skips);
@@ -935,8 +942,8 @@ std::vector<message> render_report(const checklist::release& r,
     }
     return paginate("Report for release " + escape_mrkdwn(r.version), head, lines, max_pages,
                     ":scissors: The report is cut here: it is longer than Slack allows in " +
-                        std::to_string(max_pages) +
-                        " messages. `/release report markdown` gives the checklist.");
+                        plural(max_pages, "message") +
+                        ". `/release report markdown` gives the checklist.");
 }
 
 std::string display_name(std::string_view user, const user_names* names) {
@@ -1103,8 +1110,8 @@ std::vector<message> render_report_markdown(const checklist::release& r,
                 pages.back().blocks.push_back(
                     context(":scissors: The markdown is cut here: it is longer than Slack "
                             "allows in " +
-                            std::to_string(max_pages) +
-                            " messages. `relbot export` on the server prints all of it."));
+                            plural(max_pages, "message") +
+                            ". `relbot export` on the server prints all of it."));
                 return pages;
             }
         }

@@ -15,7 +15,7 @@
 namespace relbot::storage {
 namespace {
 
-constexpr std::array<std::string_view, 10> migrations = {
+constexpr std::array<std::string_view, 11> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -187,6 +187,14 @@ CREATE TABLE channels (
     channel_id TEXT PRIMARY KEY,
     name TEXT NOT NULL
 ) WITHOUT ROWID;
+)sql",
+    // 11: whether a phase was left by force (`next force`, `finish force`), for the status;
+    // phases left so before learn it from their release's timeline (one pass over it).
+    R"sql(
+ALTER TABLE phases ADD COLUMN left_by_force INTEGER NOT NULL DEFAULT 0;
+UPDATE phases SET left_by_force = 1 WHERE (release_id, title) IN
+    (SELECT release_id, from_state FROM audit
+     WHERE action IN ('phase.forced', 'release.forced_finish'));
 )sql",
 };
 

@@ -430,7 +430,7 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
     r.handoff_accepted_at = optional_int(q.getColumn(12));
 
     auto ph_lease = prepare(
-        "SELECT position, title, window_min_s, window_max_s, entered_at "
+        "SELECT position, title, window_min_s, window_max_s, entered_at, left_by_force "
         "FROM phases WHERE release_id = :id ORDER BY position");
     auto& ph = *ph_lease;
     ph.bind(":id", r.id);
@@ -443,6 +443,7 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
                                                std::chrono::seconds(ph.getColumn(3).getInt64())};
         }
         p.entered_at = optional_int(ph.getColumn(4));
+        p.left_by_force = ph.getColumn(5).getInt() != 0;
         r.phases.push_back(std::move(p));
     }
 
@@ -525,10 +526,11 @@ std::int64_t store::save(const checklist::release& r,
     for (auto index : log.phases) {
         const auto& p = r.phases.at(index);
         auto q_lease = prepare(
-            "UPDATE phases SET entered_at = :entered WHERE release_id = :id AND "
-            "position = :position");
+            "UPDATE phases SET entered_at = :entered, left_by_force = :forced WHERE "
+            "release_id = :id AND position = :position");
         auto& q = *q_lease;
         bind_optional(q, ":entered", p.entered_at);
+        q.bind(":forced", p.left_by_force ? 1 : 0);
         q.bind(":id", r.id);
         q.bind(":position", p.position);
         q.exec();

@@ -103,9 +103,12 @@ TEST_CASE(
         {
             auto v8 = storage::open_database(old.path(), 8);
             v8->exec("ATTACH DATABASE '" + db.path() + "' AS now");
-            for (const char* table : {"releases", "phases", "items"}) {
-                v8->exec(std::string("INSERT INTO ") + table + " SELECT * FROM now." + table);
-            }
+            // phases as version 8 had it (migration 11 added left_by_force).
+            v8->exec("INSERT INTO releases SELECT * FROM now.releases");
+            v8->exec(
+                "INSERT INTO phases SELECT release_id, position, title, window_min_s, "
+                "window_max_s, entered_at FROM now.phases");
+            v8->exec("INSERT INTO items SELECT * FROM now.items");
             v8->exec(
                 "INSERT INTO audit (id, release_id, at, actor_id, action, item_id, from_state, "
                 "to_state, note) SELECT id, release_id, at, actor_id, action, item_id, "
@@ -637,4 +640,43 @@ TEST_CASE("a slash command's channel name is remembered, and a rename replaces i
     }
     CHECK(f.store.channel_name("C1") == "releases");
     CHECK(count(db.path(), "channels") == 1);
+}
+
+TEST_CASE("a phase left by force is stored and older databases learn it from the timeline",
+          "[storage]") {
+    temp_db db;
+    std::int64_t release_id = 0;
+    {
+        router_fixture f(db.path());
+        REQUIRE(f.run("start v1.0").changed);
+        REQUIRE(f.run("next force QA is out today").changed);
+        auto r = f.store.load_release(f.store.active_release_view("C1")->id);
+        REQUIRE(r);
+        release_id = r->id;
+        CHECK(r->phases[0].left_by_force);
+        CHECK_FALSE(r->phases[1].left_by_force);
+    }
+    {
+        storage::store reopened(db.path());
+        CHECK(reopened.load_release(release_id)->phases[0].left_by_force);
+    }
+    // The same release in a database from before migration 11: migrating marks the phase.
+    temp_db old;
+    {
+        auto v10 = storage::open_database(old.path(), 10);
+        v10->exec("ATTACH DATABASE '" + db.path() + "' AS now");
+        v10->exec("INSERT INTO releases SELECT * FROM now.releases");
+        v10->exec(
+            "INSERT INTO phases (release_id, position, title, window_min_s, window_max_s, "
+            "entered_at) SELECT release_id, position, title, window_min_s, window_max_s, "
+            "entered_at FROM now.phases");
+        v10->exec("INSERT INTO items SELECT * FROM now.items");
+        v10->exec("INSERT INTO audit SELECT * FROM now.audit");
+        v10->exec("DETACH DATABASE now");
+    }
+    storage::store migrated(old.path());
+    auto r = migrated.load_release(release_id);
+    REQUIRE(r);
+    CHECK(r->phases[0].left_by_force);
+    CHECK_FALSE(r->phases[1].left_by_force);
 }
