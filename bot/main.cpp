@@ -13,6 +13,7 @@
 #include "bot/config.hpp"
 #include "bot/log.hpp"
 #include "bot/net.hpp"
+#include "checklist/mrkdwn.hpp"
 #include "checklist/template.hpp"
 #include "commands/render.hpp"
 #include "storage/database.hpp"
@@ -101,8 +102,9 @@ int check_templates(const std::vector<std::string>& files) {
         for (const auto& p : t.phases) {
             items += p.items.size();
         }
-        std::printf("%s: template `%s`, %zu phases, %zu items\n", path.c_str(), t.name.c_str(),
-                    t.phases.size(), items);
+        std::printf("%s: template `%s`, %s, %s\n", path.c_str(), t.name.c_str(),
+                    checklist::plural(t.phases.size(), "phase").c_str(),
+                    checklist::plural(items, "item").c_str());
         for (std::size_t i = 0; i < t.phases.size(); ++i) {
             const auto& p = t.phases[i];
             std::printf("  %zu. %s\n", i + 1, p.title.c_str());
@@ -129,7 +131,8 @@ int backup(const std::vector<std::string>& args) {
     }
     try {
         auto pages = storage::backup_database(source, args[0]);
-        std::printf("backed up %s to %s (%d pages)\n", source.c_str(), args[0].c_str(), pages);
+        std::printf("backed up %s to %s (%s)\n", source.c_str(), args[0].c_str(),
+                    checklist::plural(static_cast<std::size_t>(pages), "page").c_str());
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot backup: %s\n", e.what());
