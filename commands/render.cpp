@@ -612,9 +612,9 @@ report_facts collect_facts(const checklist::release& r,
         }
     }
     for (const auto& [id, b] : blocked) {
-        f.blockers.push_back(item_name(st, find_item(r, id)) + " — blocked by " +
-                             person(st, b.by) + " " + when(st, b.since) + ": " + b.reasons +
-                             " · " + strong(st, "still blocked"));
+        f.blockers.push_back(item_name(st, find_item(r, id)) + " — blocked by " + person(st, b.by) +
+                             " " + when(st, b.since) + ": " + b.reasons + " · " +
+                             strong(st, "still blocked"));
     }
     return f;
 }
@@ -965,8 +965,8 @@ std::string markdown_item(const checklist::item& i, const std::string& status) {
     if (!status.empty()) {
         rest = rest.empty() ? status : rest + " — " + status;
     }
-    std::string line = std::string("- [") +
-                       (i.state == checklist::item_state::done ? "x" : " ") + "] ";
+    std::string line =
+        std::string("- [") + (i.state == checklist::item_state::done ? "x" : " ") + "] ";
     if (!title.empty() && title.back() == ':') {
         // "**Title::**": the parser takes one colon inside the bold as the separator.
         return line + "**" + title + ":**" + (rest.empty() ? "" : " " + rest);
@@ -974,7 +974,9 @@ std::string markdown_item(const checklist::item& i, const std::string& status) {
     return line + "**" + title + "**" + (rest.empty() ? "" : ": " + rest);
 }
 
-void markdown_list(std::string& md, const std::string& title, const std::vector<std::string>& items) {
+void markdown_list(std::string& md,
+                   const std::string& title,
+                   const std::vector<std::string>& items) {
     md += "\n### " + title + "\n\n";
     if (items.empty()) {
         md += "None.\n";
@@ -1001,8 +1003,9 @@ std::string report_markdown(const checklist::release& r,
     // Every piece of user text below is on one line and follows text of ours on that line:
     // pasted back as a template, the export has exactly the release's phases and items.
     std::string md = "# Release " + say(st, r.version, 200) + "\n\n";
-    md += "Release manager: " + person(st, r.manager) + " · template: " +
-          say(st, r.template_name, 200) + " · started " + checklist::format_utc(r.started_at);
+    md += "Release manager: " + person(st, r.manager) +
+          " · template: " + say(st, r.template_name, 200) + " · started " +
+          checklist::format_utc(r.started_at);
     if (r.ended_at) {
         md += " · " + status_word(r) + " " + checklist::format_utc(*r.ended_at);
     }
@@ -1014,8 +1017,8 @@ std::string report_markdown(const checklist::release& r,
             auto it = last.find(i.id);
             if (it != last.end() && i.state != checklist::item_state::open) {
                 const auto& e = *it->second;
-                status = std::string(checklist::to_string(i.state)) + " by " +
-                         person(st, e.actor) + " " + checklist::format_utc(e.at);
+                status = std::string(checklist::to_string(i.state)) + " by " + person(st, e.actor) +
+                         " " + checklist::format_utc(e.at);
                 if (!e.note.empty()) {
                     status += " (" + say(st, e.note, 300) + ")";
                 }
@@ -1058,8 +1061,7 @@ std::vector<message> render_report_markdown(const checklist::release& r,
         auto end = md.find('\n', pos);
         auto line = md.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
         pos = end == std::string::npos ? md.size() : end + 1;
-        if (parts.empty() || line.starts_with("## ") || line.starts_with("### ") ||
-            line == "---") {
+        if (parts.empty() || line.starts_with("## ") || line.starts_with("### ") || line == "---") {
             parts.emplace_back();
         }
         parts.back() += code_line(line) + "\n";
