@@ -59,15 +59,24 @@ net::awaitable<void> scheduler::refresh_people() {
             users.insert(user);
         }
     }
+    constexpr checklist::epoch_seconds retry_after = 3600;
     for (const auto& user : users) {
+        // A lookup Slack refused (no users:read scope, an unknown user) is tried again in an
+        // hour, not on every pass.
+        if (auto f = lookup_failed_.find(user);
+            f != lookup_failed_.end() && now - f->second < retry_after) {
+            continue;
+        }
         std::map<std::string, std::string> args = {{"user", user}};
         auto r = co_await api_.call_form("users.info", std::move(args), token_kind::bot);
         if (!r.ok()) {
             // Quiet hours fall back to UTC, and the export shows the ID, for this person for
-            // now; people of active releases are looked up again on the next pass.
+            // now; people of active releases are looked up again after retry_after.
             log_warn("users.info_failed").kv("user", user).kv("error", r.error);
+            lookup_failed_[user] = now;
             continue;
         }
+        lookup_failed_.erase(user);
         auto info = r.body.value("user", nlohmann::json::object());
         store_.remember_user(user, info.value("tz_offset", 0), slack_display_name(info), now_());
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 
@@ -55,6 +56,7 @@ private:
     checklist::epoch_seconds next_prune_ = 0;
     std::set<std::string> seen_;          // people who typed a command since the start
     std::set<std::string> names_wanted_;  // of those, the ones to look up on the next pass
+    std::map<std::string, checklist::epoch_seconds> lookup_failed_;  // users.info refused, when
 };
 
 // The name to show for a users.info `user` object: `profile.display_name` if set, else
