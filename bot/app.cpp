@@ -136,7 +136,9 @@ private:
             commands::context ctx{store_, templates_, cfg_.admins, &statuses_};
             auto now = system_now();
             auto out = commands::route(
-                parsed, {s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url}, ctx);
+                parsed,
+                {s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url, s.channel_name},
+                ctx);
             // A redelivery of an envelope already applied gets the first reply, and whatever
             // this second run did is rolled back. Only a command that changed something was
             // recorded (with its reply), in the same transaction; recording is also the lookup.
@@ -160,8 +162,10 @@ private:
             }
             // The notifier and the scheduler look at the change once the ack is out (a change
             // to the timeline alone, such as a note, gives them nothing to do).
-            wake_after_ack_ =
-                wake_after_ack_ || (out.changed && store_.last_commit_changed_state());
+            // Someone new: the scheduler looks up their name (users.info) once the ack is out.
+            bool new_person = scheduler_.person_seen(s.user_id);
+            wake_after_ack_ = wake_after_ack_ || new_person ||
+                              (out.changed && store_.last_commit_changed_state());
             // Logged and counted once the ack is out: neither is something the ack should wait
             // for.
             handled_.push_back(

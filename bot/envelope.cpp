@@ -40,7 +40,7 @@ struct frame_fields {
     bool object = false;  // the frame is a JSON object
     scalar type, envelope_id, retry_attempt, num_connections, reason;
     bool has_payload = false;  // `payload` is an object
-    scalar team_id, channel_id, user_id, command, text, response_url, trigger_id;
+    scalar team_id, channel_id, channel_name, user_id, command, text, response_url, trigger_id;
     bool has_debug_info = false;
     scalar host, approximate_connection_time;
 };
@@ -57,6 +57,7 @@ constexpr named_field top_fields[] = {{"type", &frame_fields::type},
                                       {"reason", &frame_fields::reason}};
 constexpr named_field payload_fields[] = {{"team_id", &frame_fields::team_id},
                                           {"channel_id", &frame_fields::channel_id},
+                                          {"channel_name", &frame_fields::channel_name},
                                           {"user_id", &frame_fields::user_id},
                                           {"command", &frame_fields::command},
                                           {"text", &frame_fields::text},
@@ -265,6 +266,7 @@ frame parse_frame(std::string_view text) {
         s.retry_attempt = f.retry_attempt.as_int();
         s.team_id = std::move(f.team_id).as_string();
         s.channel_id = std::move(f.channel_id).as_string();
+        s.channel_name = std::move(f.channel_name).as_string();
         s.user_id = std::move(f.user_id).as_string();
         s.command = std::move(f.command).as_string();
         s.text = std::move(f.text).as_string();

@@ -24,6 +24,7 @@ struct slash_command_envelope {
     int retry_attempt = 0;
     std::string team_id;
     std::string channel_id;
+    std::string channel_name;  // without `#`; "directmessage" and the like outside channels
     std::string user_id;
     std::string command;
     std::string text;

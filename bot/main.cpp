@@ -14,6 +14,7 @@
 #include "bot/log.hpp"
 #include "bot/net.hpp"
 #include "checklist/duration.hpp"
+#include "checklist/mrkdwn.hpp"
 #include "checklist/template.hpp"
 #include "commands/render.hpp"
 #include "storage/database.hpp"
@@ -69,7 +70,7 @@ constexpr const char* usage =
     "                                    and items, and warn of items whose slugs collide\n"
     "       relbot backup PATH           copy the database (RELBOT_DB) to PATH, consistently,\n"
     "                                    while the bot may be running\n"
-    "       relbot export VERSION [--channel C]…\n"
+    "       relbot export VERSION [--channel C|#name]…\n"
     "                                    print a release's report as markdown\n"
     "       relbot --help | --version\n"
     "\n"
@@ -107,8 +108,9 @@ int check_templates(const std::vector<std::string>& files) {
         for (const auto& p : t.phases) {
             items += p.items.size();
         }
-        std::printf("%s: template `%s`, %zu phases, %zu items\n", path.c_str(), t.name.c_str(),
-                    t.phases.size(), items);
+        std::printf("%s: template `%s`, %s, %s\n", path.c_str(), t.name.c_str(),
+                    checklist::plural(t.phases.size(), "phase").c_str(),
+                    checklist::plural(items, "item").c_str());
         for (std::size_t i = 0; i < t.phases.size(); ++i) {
             const auto& p = t.phases[i];
             auto window = p.window ? "window " + checklist::format_duration(p.window->min) +
@@ -143,7 +145,8 @@ int backup(const std::vector<std::string>& args) {
     }
     try {
         auto pages = storage::backup_database(source, args[0]);
-        std::printf("backed up %s to %s (%d pages)\n", source.c_str(), args[0].c_str(), pages);
+        std::printf("backed up %s to %s (%s)\n", source.c_str(), args[0].c_str(),
+                    checklist::plural(static_cast<std::size_t>(pages), "page").c_str());
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot backup: %s\n", e.what());
@@ -160,12 +163,13 @@ int export_report(const std::vector<std::string>& args) {
         } else if (version.empty() && !args[i].starts_with("--")) {
             version = args[i];
         } else {
-            std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C]…\n");
+            std::fprintf(stderr,
+                         "relbot export: usage: relbot export VERSION [--channel C|#name]…\n");
             return exit_config;
         }
     }
     if (version.empty()) {
-        std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C]…\n");
+        std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C|#name]…\n");
         return exit_config;
     }
     auto path = bot::configured_db_path(bot::process_environment());
@@ -177,9 +181,19 @@ int export_report(const std::vector<std::string>& args) {
     try {
         storage::store st(path);
         std::vector<std::pair<std::string, std::int64_t>> found;
+        // `--channel` takes the channel's ID or its name, with or without `#`.
+        auto wanted = [&](const std::string& channel) {
+            auto name = st.channel_name(channel);
+            for (const auto& c : channels) {
+                auto bare = c.starts_with("#") ? c.substr(1) : c;
+                if (c == channel || (!name.empty() && bare == name)) {
+                    return true;
+                }
+            }
+            return channels.empty();
+        };
         for (auto& [channel, id] : st.releases_by_version(version)) {
-            if (channels.empty() ||
-                std::find(channels.begin(), channels.end(), channel) != channels.end()) {
+            if (wanted(channel)) {
                 found.emplace_back(channel, id);
             }
         }
@@ -195,7 +209,8 @@ int export_report(const std::vector<std::string>& args) {
         if (distinct.size() > 1) {
             std::string list;
             for (const auto& c : distinct) {
-                list += " " + c;
+                auto name = st.channel_name(c);
+                list += " " + c + (name.empty() ? "" : " (#" + name + ")");
             }
             std::fprintf(stderr,
                          "relbot export: release %s exists in several channels:%s; pick one with "
@@ -209,7 +224,8 @@ int export_report(const std::vector<std::string>& args) {
                          version.c_str());
             return EXIT_FAILURE;
         }
-        std::fputs(commands::report_markdown(*r, st.audit_for(r->id)).c_str(), stdout);
+        std::fputs(commands::report_markdown(*r, st.audit_for(r->id), st.user_names()).c_str(),
+                   stdout);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot export: %s\n", e.what());

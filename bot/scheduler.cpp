@@ -2,6 +2,7 @@
 #include "bot/scheduler.hpp"
 
 #include <map>
+#include <utility>
 
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
@@ -16,17 +17,68 @@ scheduler::scheduler(storage::store& store,
                      clock_fn now)
     : store_(store), notify_(notify), api_(api), rules_(rules), now_(std::move(now)) {}
 
-net::awaitable<void> scheduler::refresh_time_zones() {
-    constexpr checklist::epoch_seconds day = 86400;  // people move; look again daily
-    for (const auto& user : store_.owners_needing_time_zone(now_(), day)) {
+std::string slack_display_name(const nlohmann::json& user) {
+    auto text = [](const nlohmann::json& o, const char* key) {
+        auto it = o.find(key);
+        return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (!user.is_object()) {
+        return {};
+    }
+    if (auto p = user.find("profile"); p != user.end() && p->is_object()) {
+        if (auto name = text(*p, "display_name"); !name.empty()) {
+            return name;
+        }
+    }
+    if (auto name = text(user, "real_name"); !name.empty()) {
+        return name;
+    }
+    return text(user, "name");
+}
+
+bool scheduler::person_seen(const std::string& user) {
+    if (user.empty() || !seen_.insert(user).second) {
+        return false;
+    }
+    names_wanted_.insert(user);
+    return true;
+}
+
+net::awaitable<void> scheduler::refresh_people() {
+    constexpr checklist::epoch_seconds day = 86400;  // people move and rename; look again daily
+    auto now = now_();
+    std::set<std::string> users;
+    for (auto& user : store_.owners_needing_time_zone(now, day)) {
+        users.insert(std::move(user));
+    }
+    for (auto& user : store_.people_needing_name(now, day)) {
+        users.insert(std::move(user));
+    }
+    for (const auto& user : std::exchange(names_wanted_, {})) {
+        if (!store_.name_looked_up(user, now, day)) {
+            users.insert(user);
+        }
+    }
+    constexpr checklist::epoch_seconds retry_after = 3600;
+    for (const auto& user : users) {
+        // A lookup Slack refused (no users:read scope, an unknown user) is tried again in an
+        // hour, not on every pass.
+        if (auto f = lookup_failed_.find(user);
+            f != lookup_failed_.end() && now - f->second < retry_after) {
+            continue;
+        }
         std::map<std::string, std::string> args = {{"user", user}};
         auto r = co_await api_.call_form("users.info", std::move(args), token_kind::bot);
         if (!r.ok()) {
+            // Quiet hours fall back to UTC, and the export shows the ID, for this person for
+            // now; people of active releases are looked up again after retry_after.
             log_warn("users.info_failed").kv("user", user).kv("error", r.error);
-            continue;  // quiet hours fall back to UTC for this person for now
+            lookup_failed_[user] = now;
+            continue;
         }
-        auto offset = r.body.value("user", nlohmann::json::object()).value("tz_offset", 0);
-        store_.remember_time_zone(user, offset, now_());
+        lookup_failed_.erase(user);
+        auto info = r.body.value("user", nlohmann::json::object());
+        store_.remember_user(user, info.value("tz_offset", 0), slack_display_name(info), now_());
     }
 }
 
@@ -178,9 +230,9 @@ net::awaitable<void> scheduler::run() {
         auto now = now_();
         checklist::epoch_seconds next = now + 60;
         try {
-            co_await refresh_time_zones();
+            co_await refresh_people();
         } catch (const std::exception& e) {
-            log_error("scheduler.time_zones_failed").kv("error", e.what());
+            log_error("scheduler.people_failed").kv("error", e.what());
         }
         try {
             // Keep the redelivery record to a week (a scan of that week); at most once an hour.

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <set>
+#include <string>
 
 #include "bot/net.hpp"
 #include "bot/notifier.hpp"
@@ -32,9 +35,15 @@ public:
     // scheduling can be driven with a chosen clock.
     checklist::epoch_seconds tick(checklist::epoch_seconds now);
 
+    // Someone typed a command: their name is looked up on the next pass unless it is known.
+    // True the first time this process sees them (the caller then wakes the scheduler).
+    bool person_seen(const std::string& user);
+
 private:
-    // Looks up (users.info) the time zones of owners who may be reminded soon.
-    net::awaitable<void> refresh_time_zones();
+    // Looks up (users.info) the people whose time zone (owners who may be reminded soon) or
+    // name (people of active releases, and whoever typed a command) is unknown or a day old,
+    // once per person: one call gives both.
+    net::awaitable<void> refresh_people();
 
     storage::store& store_;
     notifier& notify_;
@@ -45,6 +54,13 @@ private:
     bool woken_ = false;
     bool stopping_ = false;
     checklist::epoch_seconds next_prune_ = 0;
+    std::set<std::string> seen_;          // people who typed a command since the start
+    std::set<std::string> names_wanted_;  // of those, the ones to look up on the next pass
+    std::map<std::string, checklist::epoch_seconds> lookup_failed_;  // users.info refused, when
 };
+
+// The name to show for a users.info `user` object: `profile.display_name` if set, else
+// `real_name`, else `name`; "" if it has none.
+std::string slack_display_name(const nlohmann::json& user);
 
 }  // namespace relbot::bot

@@ -54,6 +54,39 @@ std::string unescape_slack(std::string_view text) {
     return out;
 }
 
+std::string one_line(std::string_view text) {
+    constexpr std::string_view fold = " \xE2\x8F\x8E ";  // " ⏎ "
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        auto rest = text.substr(i);
+        if (c == '\r' && rest.starts_with("\r\n")) {
+            continue;  // the "\n" that follows folds both
+        }
+        if (c == '\n' || c == '\r') {
+            out += fold;
+        } else if (rest.starts_with("\xE2\x80\xA8") || rest.starts_with("\xE2\x80\xA9")) {
+            out += fold;  // U+2028 LINE SEPARATOR, U+2029 PARAGRAPH SEPARATOR
+            i += 2;
+        } else if (rest.starts_with("\xC2\x85")) {
+            out += fold;  // U+0085 NEXT LINE
+            i += 1;
+        } else if (c < 0x20 || c == 0x7F) {
+            out.push_back(' ');
+        } else {
+            out.push_back(text[i]);
+        }
+    }
+    return out;
+}
+
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+    auto word =
+        n == 1 ? std::string(one) : (many.empty() ? std::string(one) + "s" : std::string(many));
+    return std::to_string(n) + " " + word;
+}
+
 std::string date_token(std::int64_t epoch_seconds) {
     return "<!date^" + std::to_string(epoch_seconds) + "^{date_short_pretty} {time}|" +
            format_utc(epoch_seconds) + ">";

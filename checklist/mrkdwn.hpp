@@ -18,6 +18,16 @@ std::string unescape_slack(std::string_view text);
 // `<!date^1712345678^{date_short_pretty} {time}|2024-04-05 19:34 UTC>`.
 std::string date_token(std::int64_t epoch_seconds);
 
+// `text` on one line, for markdown read outside Slack: every line break (`\n`, `\r`, U+2028,
+// U+2029, U+0085) becomes " ⏎ " and other control characters a space, so that nothing in it
+// can start a line of its own (a `## ` phase or a `- [ ]` item, once pasted as a template).
+std::string one_line(std::string_view text);
+
+// A count and its word in the number the count takes: "1 item", "3 items", "0 items".
+// `many` is `one` + "s" unless given ("1 person", "2 people"; "1 item is", "2 items are").
+// Every count relbot prints goes through here.
+std::string plural(std::size_t n, std::string_view one, std::string_view many = {});
+
 // Cuts `text` to at most `max_bytes` bytes on a UTF-8 character boundary, ending with "…"
 // when something was cut.
 std::string truncate_utf8(std::string_view text, std::size_t max_bytes);

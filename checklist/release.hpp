@@ -47,6 +47,7 @@ struct phase {
     std::string title;  // the template's heading, window included
     std::optional<phase_window> window;
     std::optional<epoch_seconds> entered_at;
+    bool left_by_force = false;  // `next force` or `finish force` left it
     std::vector<item> items;
 
     // Items that are done or skipped: the ones that no longer hold the gate.

@@ -41,8 +41,7 @@ refusal gate_refusal(const release& r, const gate& g, std::string_view force_com
     std::string msg = "Phase " + std::to_string(cur.position) + ", *" + escape_mrkdwn(cur.title) +
                       "*, cannot be left yet.";
     if (!g.holding.empty()) {
-        msg += " " + std::to_string(g.holding.size()) +
-               (g.holding.size() == 1 ? " item is" : " items are") +
+        msg += " " + plural(g.holding.size(), "item is", "items are") +
                " not done or skipped:" + holding_list(r, g);
     }
     if (g.opens_at) {
@@ -209,10 +208,12 @@ verdict advance_phase(release& r,
     if (!g.open() && force_reason.empty()) {
         return gate_refusal(r, g, "next");
     }
-    const auto& left = r.current();
+    auto& left = r.phases[static_cast<std::size_t>(r.current_phase - 1)];
     if (!force_reason.empty()) {
         log.events.push_back({"phase.forced", std::nullopt, left.title,
                               r.phases[r.current_phase].title, force_reason});
+        left.left_by_force = true;
+        log.phases.push_back(static_cast<std::size_t>(r.current_phase - 1));
     }
     log.events.push_back({"phase.completed", std::nullopt, "", left.title, ""});
     r.current_phase += 1;
@@ -298,6 +299,8 @@ verdict finish_release(release& r,
     if (!force_reason.empty()) {
         log.events.push_back(
             {"release.forced_finish", std::nullopt, r.current().title, "finished", force_reason});
+        r.phases[static_cast<std::size_t>(r.current_phase - 1)].left_by_force = true;
+        log.phases.push_back(static_cast<std::size_t>(r.current_phase - 1));
     }
     r.status = release_status::finished;
     r.ended_at = now;

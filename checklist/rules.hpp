@@ -32,7 +32,7 @@ struct event {
 struct change_log {
     std::vector<event> events;
     std::vector<item_pos> items;      // items whose state, note, owner or due time changed
-    std::vector<std::size_t> phases;  // phases whose entered_at changed (0-based)
+    std::vector<std::size_t> phases;  // phases whose entered_at or left_by_force changed (0-based)
     bool release = false;             // the release row changed (phase, status, roles)
 
     bool empty() const { return events.empty(); }

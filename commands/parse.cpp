@@ -187,12 +187,18 @@ command parse_forceable(const words& w, const command_entry& e) {
     if (w.size() == 1) {
         return c;
     }
+    // The example shows a reason: `/release next` alone is not what these people asked for.
+    auto forced = [&](std::string_view problem) {
+        return usage_error{std::string(problem) + " Write `/release " + std::string(e.name) +
+                           " force <reason>`, for example `/release " + std::string(e.name) +
+                           " force smoke tests are flaky, rerun after`."};
+    };
     if (w[1] != "force") {
-        return bad(e, "`" + std::string(e.name) + "` takes nothing, or `force <reason>`.");
+        return forced("`" + std::string(e.name) + "` takes nothing, or `force <reason>`.");
     }
     c.force_reason = w.rest(2);
     if (c.force_reason.empty()) {
-        return bad(e, "`force` needs a reason; it goes in the timeline and the report.");
+        return forced("`force` needs a reason; it goes in the timeline and the report.");
     }
     return c;
 }

@@ -12,6 +12,7 @@ namespace relbot::commands {
 namespace {
 
 using checklist::escape_mrkdwn;
+using checklist::plural;
 using nlohmann::json;
 
 json section(std::string_view mrkdwn) {
@@ -136,6 +137,10 @@ std::string phase_line(const checklist::release& r, const checklist::phase& p) {
                                  : ":white_large_square:";
     std::string title = std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
                         std::to_string(settled) + "/" + std::to_string(total);
+    if (p.left_by_force) {
+        // Not complete: moved on from (or finished in) with items open or its window unmet.
+        return ":fast_forward: " + title + ", left by force";
+    }
     return icon + " " + (current ? "*" + title + "*  ← current" : title);
 }
 
@@ -172,8 +177,8 @@ message render_status(const checklist::release& r) {
         settled_total += p.settled_count();
     }
     auto version = escape_mrkdwn(r.version);
-    auto summary = std::to_string(r.phases.size()) + " phases · " + std::to_string(r.item_count()) +
-                   " items · " + std::to_string(settled_total) + " done or skipped";
+    auto summary = plural(r.phases.size(), "phase") + " · " + plural(r.item_count(), "item") +
+                   " · " + std::to_string(settled_total) + " done or skipped";
 
     message m;
     m.blocks.push_back(header("Release " + r.version));
@@ -217,13 +222,13 @@ message render_release_started(const checklist::release& r) {
                                mention(r.manager) + " (release manager)."));
     std::vector<std::string> lines;
     lines.push_back("*Phase 1 of " + std::to_string(r.phases.size()) + ": " + first_title +
-                    "* has begun — " + std::to_string(first.items.size()) + " items:");
+                    "* has begun — " + plural(first.items.size(), "item") + ":");
     for (const auto& i : first.items) {
         lines.push_back(item_line(i));
     }
     append_lines(m.blocks, lines, 1);
-    m.blocks.push_back(context(std::to_string(r.phases.size()) + " phases · " +
-                               std::to_string(r.item_count()) + " items · template `" +
+    m.blocks.push_back(context(plural(r.phases.size(), "phase") + " · " +
+                               plural(r.item_count(), "item") + " · template `" +
                                escape_mrkdwn(r.template_name) +
                                "` · `/release status` shows the checklist"));
     return m;
@@ -251,6 +256,7 @@ namespace relbot::commands {
 namespace {
 
 using checklist::escape_mrkdwn;
+using checklist::plural;
 using nlohmann::json;
 
 std::string who(std::string_view user) {
@@ -472,24 +478,62 @@ struct report_facts {
     std::vector<std::string> timeline;
 };
 
-std::string describe_event(const checklist::release& r, const storage::audit_entry& e) {
-    const auto* it = find_item(r, e.item_id);
-    auto name = it != nullptr ? it->label() : std::string("an item");
-    auto note = e.note.empty() ? std::string() : " — " + user_text(e.note, 300);
+// How the report's facts are worded: for Slack (mrkdwn, user text escaped, people as mentions
+// Slack renders) or as markdown read outside Slack (user text on one line, people by name).
+struct style {
+    bool markdown = false;
+    const user_names* names = nullptr;  // markdown only
+};
+
+const style slack_style{};
+
+std::string person(const style& st, std::string_view user) {
+    if (!st.markdown) {
+        return who(user);
+    }
+    return user.empty() ? std::string("someone") : "@" + display_name(user, st.names);
+}
+
+// User text: escaped for Slack, or on one line for markdown.
+std::string say(const style& st, std::string_view text, std::size_t max = 500) {
+    return st.markdown ? checklist::one_line(checklist::truncate_utf8(text, max))
+                       : user_text(text, max);
+}
+
+std::string strong(const style& st, const std::string& text) {
+    return st.markdown ? "**" + text + "**" : "*" + text + "*";
+}
+
+std::string when(const style& st, checklist::epoch_seconds at) {
+    return st.markdown ? checklist::format_utc(at) : checklist::date_token(at);
+}
+
+std::string item_name(const style& st, const checklist::item* it) {
+    if (it == nullptr) {
+        return "an item";
+    }
+    return st.markdown ? it->ref() + " **" + checklist::one_line(it->title) + "**" : it->label();
+}
+
+std::string describe_event(const checklist::release& r,
+                           const storage::audit_entry& e,
+                           const style& st = slack_style) {
+    auto name = item_name(st, find_item(r, e.item_id));
+    auto note = e.note.empty() ? std::string() : " — " + say(st, e.note, 300);
     const auto& a = e.action;
     if (a == "release.started")
-        return "started the release (" + user_text(e.note) + ")";
+        return "started the release (" + say(st, e.note) + ")";
     if (a == "phase.entered")
-        return "entered phase *" + user_text(e.to_state) + "*";
+        return "entered phase " + strong(st, say(st, e.to_state));
     if (a == "phase.completed")
-        return "completed phase *" + user_text(e.to_state) + "*";
+        return "completed phase " + strong(st, say(st, e.to_state));
     if (a == "phase.forced")
-        return "forced the move from *" + user_text(e.from_state) + "* to *" +
-               user_text(e.to_state) + "*" + note;
+        return "forced the move from " + strong(st, say(st, e.from_state)) + " to " +
+               strong(st, say(st, e.to_state)) + note;
     if (a == "item.checked")
         return "checked " + name + note;
     if (a == "item.unchecked")
-        return "unchecked " + name + " (was " + e.from_state + ")";
+        return "unchecked " + name + " (was " + say(st, e.from_state) + ")";
     if (a == "item.skipped")
         return "skipped " + name + note;
     if (a == "item.blocked")
@@ -497,16 +541,17 @@ std::string describe_event(const checklist::release& r, const storage::audit_ent
     if (a == "item.unblocked")
         return "unblocked " + name + note;
     if (a == "item.assigned")
-        return "assigned " + name + " to " + who(e.to_state) + note;
+        return "assigned " + name + " to " + person(st, e.to_state) + note;
     if (a == "item.noted")
         return "noted on " + name + note;
     if (a == "release.rollback")
         return "decided to roll back" + note;
     if (a == "release.handoff")
-        return "handed off to " + who(e.to_state) +
-               (e.note.empty() ? "" : " and " + who(e.note.substr(3)));
+        return "handed off to " + person(st, e.to_state) +
+               (e.note.size() <= 3 ? "" : " and " + person(st, e.note.substr(3)));
     if (a == "release.manager_changed")
-        return "made " + who(e.to_state) + " release manager (was " + who(e.from_state) + ")";
+        return "made " + person(st, e.to_state) + " release manager (was " +
+               person(st, e.from_state) + ")";
     if (a == "release.handoff_accepted")
         return "accepted the handoff";
     if (a == "release.forced_finish")
@@ -517,11 +562,12 @@ std::string describe_event(const checklist::release& r, const storage::audit_ent
         return "aborted the release" + note;
     if (a == "remind.requested")
         return "asked for reminders" + note;
-    return user_text(a) + note;
+    return say(st, a) + note;
 }
 
 report_facts collect_facts(const checklist::release& r,
-                           const std::vector<storage::audit_entry>& audit) {
+                           const std::vector<storage::audit_entry>& audit,
+                           const style& st = slack_style) {
     report_facts f;
     struct open_block {
         checklist::epoch_seconds since;
@@ -530,43 +576,45 @@ report_facts collect_facts(const checklist::release& r,
     };
     std::map<std::int64_t, open_block> blocked;
     for (const auto& e : audit) {
-        const auto* it = find_item(r, e.item_id);
-        auto name = it != nullptr ? it->label() : std::string("an item");
-        f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " + who(e.actor) +
-                             " " + describe_event(r, e));
+        auto name = item_name(st, find_item(r, e.item_id));
+        f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " +
+                             person(st, e.actor) + " " + describe_event(r, e, st));
         if (e.action == "item.blocked" && e.item_id) {
             auto& b = blocked[*e.item_id];
             if (e.from_state != "blocked") {
-                b = {e.at, e.actor, user_text(e.note, 300)};
+                b = {e.at, e.actor, say(st, e.note, 300)};
             } else {
-                b.reasons += "; then: " + user_text(e.note, 300);
+                b.reasons += "; then: " + say(st, e.note, 300);
             }
         } else if (e.action == "item.unblocked" && e.item_id) {
             if (auto b = blocked.find(*e.item_id); b != blocked.end()) {
-                f.blockers.push_back(name + " — blocked by " + who(b->second.by) + ": " +
-                                     b->second.reasons + " · cleared by " + who(e.actor) +
-                                     " after " + human_duration(e.at - b->second.since));
+                f.blockers.push_back(name + " — blocked by " + person(st, b->second.by) + " " +
+                                     when(st, b->second.since) + ": " + b->second.reasons +
+                                     " · cleared by " + person(st, e.actor) + " after " +
+                                     human_duration(e.at - b->second.since));
                 blocked.erase(b);
             }
         } else if (e.action == "item.skipped") {
-            f.skips.push_back(name + " — " + user_text(e.note, 300) + " (" + who(e.actor) + ")");
+            f.skips.push_back(name + " — " + say(st, e.note, 300) + " (" + person(st, e.actor) +
+                              ", " + when(st, e.at) + ")");
         } else if (e.action == "phase.forced" || e.action == "release.forced_finish") {
-            f.forced.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " +
-                               describe_event(r, e));
+            f.forced.push_back(when(st, e.at) + " " + person(st, e.actor) + ": " +
+                               describe_event(r, e, st));
         } else if (e.action == "release.rollback") {
-            f.rollbacks.push_back(checklist::date_token(e.at) + " " + who(e.actor) + ": " +
-                                  user_text(e.note, 1000));
+            f.rollbacks.push_back(when(st, e.at) + " " + person(st, e.actor) + ": " +
+                                  say(st, e.note, 1000));
         } else if (e.action == "item.noted") {
-            f.notes.push_back(name + ": " + user_text(e.note, 300) + " (" + who(e.actor) + ")");
+            f.notes.push_back(name + ": " + say(st, e.note, 300) + " (" + person(st, e.actor) +
+                              ")");
         } else if (e.action == "item.checked" && !e.note.empty()) {
-            f.evidence.push_back(name + ": " + user_text(e.note, 500) + " (" + who(e.actor) + ")");
+            f.evidence.push_back(name + ": " + say(st, e.note, 500) + " (" + person(st, e.actor) +
+                                 ")");
         }
     }
     for (const auto& [id, b] : blocked) {
-        const auto* it = find_item(r, id);
-        f.blockers.push_back((it != nullptr ? it->label() : std::string("an item")) +
-                             " — blocked by " + who(b.by) + ": " + b.reasons +
-                             " · *still blocked*");
+        f.blockers.push_back(item_name(st, find_item(r, id)) + " — blocked by " + person(st, b.by) +
+                             " " + when(st, b.since) + ": " + b.reasons + " · " +
+                             strong(st, "still blocked"));
     }
     return f;
 }
@@ -635,7 +683,7 @@ message render_handoff(const checklist::release& r,
     lines.push_back("*Phases*");
     for (const auto& p : r.phases) {
         lines.push_back(std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
-                        phase_timing(r, p));
+                        phase_timing(r, p) + (p.left_by_force ? " · left by force" : ""));
     }
     std::vector<std::string> open;
     for (const auto& p : r.phases) {
@@ -699,10 +747,9 @@ message render_release_ended(const checklist::release& r,
     }
     m.blocks.push_back(section("*Summary:* " + std::to_string(done) + " done · " +
                                std::to_string(skipped) + " skipped · " + std::to_string(open) +
-                               " not done · " + std::to_string(facts.blockers.size()) +
-                               " blockers · " + std::to_string(facts.forced.size()) +
-                               " forced moves · " + std::to_string(facts.rollbacks.size()) +
-                               " rollback decisions"));
+                               " not done · " + plural(facts.blockers.size(), "blocker") + " · " +
+                               plural(facts.forced.size(), "forced move") + " · " +
+                               plural(facts.rollbacks.size(), "rollback decision")));
     m.blocks.push_back(
         context("`/release report` has the full report; `/release report markdown` the checklist "
                 "for a wiki"));
@@ -746,8 +793,8 @@ message render_reminder(const std::vector<storage::reminder_candidate>& items) {
         lines.push_back(overdue_line(c, false));
     }
     message m;
-    m.text = ":bell: Reminder: " + std::to_string(items.size()) +
-             (items.size() == 1 ? " item is" : " items are") + " overdue and still open";
+    m.text = ":bell: Reminder: " + plural(items.size(), "item is", "items are") +
+             " overdue and still open";
     m.blocks.push_back(section(":bell: *Reminder:* " +
                                std::string(items.size() == 1 ? "this item is" : "these items are") +
                                " overdue and still open:"));
@@ -764,8 +811,8 @@ message render_escalation(const std::vector<storage::reminder_candidate>& items)
         lines.push_back(overdue_line(c, true));
     }
     message m;
-    m.text = ":rotating_light: " + std::to_string(items.size()) +
-             " overdue items did not move after reminders";
+    m.text = ":rotating_light: " + plural(items.size(), "overdue item", "overdue items") +
+             " did not move after reminders";
     m.blocks.push_back(
         section(":rotating_light: *Overdue after reminders:* the owners were reminded and nothing "
                 "changed:"));
@@ -791,19 +838,19 @@ message render_owner_items(const checklist::release& r,
 
 message render_window_open(const checklist::release& r) {
     const auto& p = r.current();
-    auto held = 0;
+    std::size_t held = 0;
     for (const auto& i : p.items) {
         held +=
             (i.state == checklist::item_state::open || i.state == checklist::item_state::blocked)
                 ? 1
                 : 0;
     }
-    return render_text(
-        ":hourglass: The minimum window of *" + escape_mrkdwn(p.title) + "* in release *" +
-        escape_mrkdwn(r.version) + "* (<#" + r.channel +
-        ">) has passed: the phase may now be left" +
-        (held == 0 ? " with `/release next`."
-                   : " once its " + std::to_string(held) + " open items are done or skipped."));
+    return render_text(":hourglass: The minimum window of *" + escape_mrkdwn(p.title) +
+                       "* in release *" + escape_mrkdwn(r.version) + "* (<#" + r.channel +
+                       ">) has passed: the phase may now be left" +
+                       (held == 0 ? " with `/release next`."
+                                  : " once its " + plural(held, "open item is", "open items are") +
+                                        " done or skipped."));
 }
 
 message render_window_over(const checklist::release& r) {
@@ -838,8 +885,9 @@ message render_handoff_accepted(const checklist::release& r, int items_taken) {
     m.blocks.push_back(
         section(":handshake: " + who(r.oncall) + " accepted the handoff of release *" +
                 escape_mrkdwn(r.version) + "*" +
-                (items_taken > 0 ? " and now owns the " + std::to_string(items_taken) +
-                                       " open items of *" + escape_mrkdwn(r.current().title) + "*."
+                (items_taken > 0 ? " and now owns the " +
+                                       plural(static_cast<std::size_t>(items_taken), "open item") +
+                                       " of *" + escape_mrkdwn(r.current().title) + "*."
                                  : ".")));
     return m;
 }
@@ -880,7 +928,8 @@ std::vector<message> render_report(const checklist::release& r,
     for (const auto& p : r.phases) {
         lines.push_back(std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
                         std::to_string(p.settled_count()) + "/" + std::to_string(p.items.size()) +
-                        " done or skipped · " + phase_timing(r, p));
+                        " done or skipped · " + phase_timing(r, p) +
+                        (p.left_by_force ? " · left by force" : ""));
     }
     add_list(lines, "Blockers", facts.blockers);
     add_list(lines, "Skipped", facts.skips);
@@ -893,12 +942,56 @@ std::vector<message> render_report(const checklist::release& r,
     }
     return paginate("Report for release " + escape_mrkdwn(r.version), head, lines, max_pages,
                     ":scissors: The report is cut here: it is longer than Slack allows in " +
-                        std::to_string(max_pages) +
-                        " messages. `/release report markdown` gives the checklist.");
+                        plural(max_pages, "message") +
+                        ". `/release report markdown` gives the checklist.");
 }
 
+std::string display_name(std::string_view user, const user_names* names) {
+    if (names != nullptr) {
+        if (auto it = names->find(std::string(user)); it != names->end() && !it->second.empty()) {
+            return checklist::one_line(checklist::truncate_utf8(it->second, 80));
+        }
+    }
+    return checklist::one_line(user);
+}
+
+namespace {
+
+// "- [x] **Title**: description — what happened", in a form parse_template reads back with
+// the same title, whatever the description and `status` hold (they are on one line already).
+std::string markdown_item(const checklist::item& i, const std::string& status) {
+    auto title = checklist::one_line(i.title);
+    auto rest = checklist::one_line(i.description);
+    if (!status.empty()) {
+        rest = rest.empty() ? status : rest + " — " + status;
+    }
+    std::string line =
+        std::string("- [") + (i.state == checklist::item_state::done ? "x" : " ") + "] ";
+    if (!title.empty() && title.back() == ':') {
+        // "**Title::**": the parser takes one colon inside the bold as the separator.
+        return line + "**" + title + ":**" + (rest.empty() ? "" : " " + rest);
+    }
+    return line + "**" + title + "**" + (rest.empty() ? "" : ": " + rest);
+}
+
+void markdown_list(std::string& md,
+                   const std::string& title,
+                   const std::vector<std::string>& items) {
+    md += "\n### " + title + "\n\n";
+    if (items.empty()) {
+        md += "None.\n";
+    }
+    for (const auto& i : items) {
+        md += "- " + i + "\n";
+    }
+}
+
+}  // namespace
+
 std::string report_markdown(const checklist::release& r,
-                            const std::vector<storage::audit_entry>& audit) {
+                            const std::vector<storage::audit_entry>& audit,
+                            const user_names& names) {
+    const style st{true, &names};
     // The last check, skip or block of each item: who and when.
     std::map<std::int64_t, const storage::audit_entry*> last;
     for (const auto& e : audit) {
@@ -907,65 +1000,111 @@ std::string report_markdown(const checklist::release& r,
             last[*e.item_id] = &e;
         }
     }
-    std::string md = "# Release " + r.version + "\n\n";
-    md += "Release manager: @" + r.manager + " · template: " + r.template_name + " · started " +
+    // Every piece of user text below is on one line and follows text of ours on that line:
+    // pasted back as a template, the export has exactly the release's phases and items.
+    std::string md = "# Release " + say(st, r.version, 200) + "\n\n";
+    md += "Release manager: " + person(st, r.manager) +
+          " · template: " + say(st, r.template_name, 200) + " · started " +
           checklist::format_utc(r.started_at);
     if (r.ended_at) {
         md += " · " + status_word(r) + " " + checklist::format_utc(*r.ended_at);
     }
     md += "\n";
     for (const auto& p : r.phases) {
-        md += "\n## " + p.title + "\n\n";
+        md += "\n## " + checklist::one_line(p.title) + "\n\n";
         for (const auto& i : p.items) {
-            bool done = i.state == checklist::item_state::done;
-            md += std::string("- [") + (done ? "x" : " ") + "] **" + i.title + "**" +
-                  (i.description.empty() ? "" : ": " + i.description);
+            std::string status;
             auto it = last.find(i.id);
             if (it != last.end() && i.state != checklist::item_state::open) {
                 const auto& e = *it->second;
-                md += " — " + std::string(checklist::to_string(i.state)) + " by @" + e.actor + " " +
-                      checklist::format_utc(e.at);
+                status = std::string(checklist::to_string(i.state)) + " by " + person(st, e.actor) +
+                         " " + checklist::format_utc(e.at);
                 if (!e.note.empty()) {
-                    md += " (" + checklist::truncate_utf8(e.note, 300) + ")";
+                    status += " (" + say(st, e.note, 300) + ")";
                 }
             } else if (!i.owner.empty()) {
-                md += " — open, owner @" + i.owner;
+                status = "open, owner " + person(st, i.owner);
             }
-            md += "\n";
+            md += markdown_item(i, status) + "\n";
         }
     }
+    auto facts = collect_facts(r, audit, st);
+    md += "\n---\n";
+    markdown_list(md, "Blockers", facts.blockers);
+    markdown_list(md, "Skipped", facts.skips);
+    markdown_list(md, "Forced moves", facts.forced);
+    markdown_list(md, "Rollback decisions", facts.rollbacks);
+    markdown_list(md, "Notes", facts.notes);
+    markdown_list(md, "Timeline (UTC)", facts.timeline);
     return md;
 }
 
 std::vector<message> render_report_markdown(const checklist::release& r,
                                             const std::vector<storage::audit_entry>& audit,
-                                            std::size_t max_pages) {
-    auto md = report_markdown(r, audit);
-    // Code blocks of whole lines, each within a section's limit (the fences included).
-    std::vector<std::string> chunks;
-    std::string current;
+                                            std::size_t max_pages,
+                                            const user_names& names) {
+    auto md = report_markdown(r, audit, names);
+    // A line as it goes inside a code block: escaped for mrkdwn, and with no "```" of a
+    // user's that would end the block early (a zero-width space goes between the backticks).
+    auto code_line = [](std::string line) {
+        for (std::size_t at; (at = line.find("```")) != std::string::npos;) {
+            line.replace(at, 3, "``\xE2\x80\x8B`");
+        }
+        auto escaped = escape_mrkdwn(checklist::truncate_utf8(line, 1000));
+        return escaped.size() < 2900 ? escaped : escape_mrkdwn(checklist::truncate_utf8(line, 500));
+    };
+    // The markdown in parts that each start at a phase heading (or a section after the
+    // checklist), so that a code block ends between two phases and never inside a list.
+    std::vector<std::string> parts;
     std::size_t pos = 0;
     while (pos < md.size()) {
         auto end = md.find('\n', pos);
         auto line = md.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
         pos = end == std::string::npos ? md.size() : end + 1;
-        line = checklist::truncate_utf8(line, 1000);
-        if (current.size() + line.size() + 1 > max_section_text - 8) {
-            chunks.push_back("```" + escape_mrkdwn(current) + "```");
+        if (parts.empty() || line.starts_with("## ") || line.starts_with("### ") || line == "---") {
+            parts.emplace_back();
+        }
+        parts.back() += code_line(line) + "\n";
+    }
+    // Code blocks of whole parts, each within a section's limit (the fences included); only
+    // a part too long for one block on its own is split, between whole lines.
+    constexpr std::size_t room = max_section_text - 6;
+    std::vector<std::string> chunks;
+    std::string current;
+    auto flush = [&] {
+        if (!current.empty()) {
+            chunks.push_back("```" + current + "```");
             current.clear();
         }
-        current += line + "\n";
+    };
+    for (const auto& part : parts) {
+        if (current.size() + part.size() <= room) {
+            current += part;
+            continue;
+        }
+        flush();
+        if (part.size() <= room) {
+            current = part;
+            continue;
+        }
+        for (std::size_t at = 0; at < part.size();) {
+            auto nl = part.find('\n', at);
+            auto line = part.substr(at, nl - at + 1);
+            at = nl + 1;
+            if (current.size() + line.size() > room) {
+                flush();
+            }
+            current += line;
+        }
     }
-    if (!current.empty()) {
-        chunks.push_back("```" + escape_mrkdwn(current) + "```");
-    }
-    // Each chunk is one section; paginate by treating chunks as lines that never merge.
+    flush();
+    // One section per code block; a message holds as many as Block Kit allows.
     std::vector<message> pages;
     message page;
     std::size_t used = 0;
     for (auto& c : chunks) {
-        if (!page.blocks.empty() &&
-            (used + c.size() > max_total_block_text || page.blocks.size() + 2 >= max_blocks)) {
+        if (!page.blocks.empty() && (used + c.size() > max_total_block_text - reserved_text ||
+                                     page.blocks.size() + 2 >= max_blocks)) {
             pages.push_back(std::move(page));
             page = message{};
             used = 0;
@@ -973,11 +1112,13 @@ std::vector<message> render_report_markdown(const checklist::release& r,
                 pages.back().blocks.push_back(
                     context(":scissors: The markdown is cut here: it is longer than Slack "
                             "allows in " +
-                            std::to_string(max_pages) + " messages."));
+                            plural(max_pages, "message") +
+                            ". `relbot export` on the server prints all of it."));
                 return pages;
             }
         }
-        page.text = "Release " + escape_mrkdwn(r.version) + " checklist (markdown)";
+        page.text = "Release " + escape_mrkdwn(r.version) + " checklist (markdown)" +
+                    (pages.empty() ? "" : " (continued)");
         page.blocks.push_back(section(c));
         used += c.size();
     }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "checklist/release.hpp"
@@ -76,19 +77,28 @@ std::vector<message> render_report(const checklist::release& r,
                                    const std::vector<storage::audit_entry>& audit,
                                    std::size_t max_pages);
 
-// The report as a markdown checklist in the template's format ([x], who, when), as text.
-std::string report_markdown(const checklist::release& r,
-                            const std::vector<storage::audit_entry>& audit);
+// People's display names by Slack user ID (users.info, cached in the database), for text read
+// outside Slack, where a mention does not render.
+using user_names = std::unordered_map<std::string, std::string>;
 
-// The markdown report as messages (code blocks), split like render_report.
-// The release as a checklist in the template's own format (it parses back as a template),
-// with the timeline: what `/release report markdown` pages and `relbot export` prints.
-std::string report_markdown(const checklist::release& r,
-                            const std::vector<storage::audit_entry>& audit);
+// `user`'s display name on one line, or the ID itself when no name is known.
+std::string display_name(std::string_view user, const user_names* names);
 
+// The release as a checklist in the template's own format, followed by its blockers, skips,
+// forced moves, rollback decisions, notes and timeline: what `/release report markdown` pages
+// and `relbot export` prints. People are shown by name (`@name`, from `names`, else the ID).
+// Whatever people typed, it parses back as a template with the release's phases and items:
+// user text is folded onto one line and never starts one.
+std::string report_markdown(const checklist::release& r,
+                            const std::vector<storage::audit_entry>& audit,
+                            const user_names& names = {});
+
+// The markdown report as messages of complete code blocks, each ending between two phases
+// (a phase is split only when it alone is too long for one block), at most `max_pages`.
 std::vector<message> render_report_markdown(const checklist::release& r,
                                             const std::vector<storage::audit_entry>& audit,
-                                            std::size_t max_pages);
+                                            std::size_t max_pages,
+                                            const user_names& names = {});
 
 // The DM an item's new owner gets: the release, the item, what to do, when it is due.
 message render_assignment(const checklist::release& r,

@@ -72,9 +72,9 @@ std::variant<item_pos, outcome> find_item(const checklist::release& r,
     };
     auto quoted = escape_mrkdwn(checklist::truncate_utf8(ref, 60));
     if (const auto* amb = std::get_if<checklist::ref_ambiguous>(&result)) {
-        return refuse(name,
-                      "`" + quoted + "` matches " + std::to_string(amb->candidates.size()) +
-                          " items; use more of the name, or the number:" + list(amb->candidates));
+        return refuse(name, "`" + quoted + "` matches " +
+                                checklist::plural(amb->candidates.size(), "item") +
+                                "; use more of the name, or the number:" + list(amb->candidates));
     }
     const auto& unknown = std::get<checklist::ref_unknown>(result);
     std::string msg =
@@ -202,7 +202,8 @@ outcome handle(const start_command& c, const request& req, context& ctx) {
                 }
             }
         }
-        note += ", owners of " + std::to_string(copied) + " items from " + c.owners_from;
+        note += ", owners of " + checklist::plural(static_cast<std::size_t>(copied), "item") +
+                " from " + c.owners_from;
     }
     ctx.store.insert_release(r);
     ctx.store.append_audit(
@@ -215,16 +216,16 @@ outcome handle(const start_command& c, const request& req, context& ctx) {
                        dump_json(to_post_body(render_status(r))), "status"},
                       req.now);
 
-    return done(
-        "start",
-        render_text(
-            ":white_check_mark: Started release *" + escape_mrkdwn(r.version) + "* with the `" +
-            escape_mrkdwn(r.template_name) + "` template: " + std::to_string(r.phases.size()) +
-            " phases, " + std::to_string(r.item_count()) + " items" +
-            (c.owners_from.empty() ? ""
-                                   : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
-            ". You are the release manager. I've announced it in the channel; "
-            "`/release status` shows the checklist."));
+    return done("start",
+                render_text(":white_check_mark: Started release *" + escape_mrkdwn(r.version) +
+                            "* with the `" + escape_mrkdwn(r.template_name) +
+                            "` template: " + checklist::plural(r.phases.size(), "phase") + ", " +
+                            checklist::plural(r.item_count(), "item") +
+                            (c.owners_from.empty()
+                                 ? ""
+                                 : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
+                            ". You are the release manager. I've announced it in the channel; "
+                            "`/release status` shows the checklist."));
 }
 
 // The shared shape of item commands: find the active release and the item, check who may,
@@ -481,8 +482,9 @@ outcome handle(const accept_command&, const request& req, context& ctx) {
     announce(ctx, *r, "handoff-accepted:" + std::to_string(id), render_handoff_accepted(*r, taken),
              req.now);
     return done("accept",
-                render_text(":handshake: Handoff accepted. You now own " + std::to_string(taken) +
-                            " open items; `/release status` shows them."));
+                render_text(":handshake: Handoff accepted. You now own " +
+                            checklist::plural(static_cast<std::size_t>(taken), "open item") +
+                            "; `/release status` shows them."));
 }
 
 outcome handle(const manager_command& c, const request& req, context& ctx) {
@@ -562,8 +564,9 @@ outcome handle(const report_command& c, const request& req, context& ctx) {
         return refuse("report", "There are no releases in this channel to report on.");
     }
     auto audit = ctx.store.audit_for(r->id);
-    auto pages = c.markdown ? render_report_markdown(*r, audit, max_reply_messages)
-                            : render_report(*r, audit, max_reply_messages);
+    auto pages = c.markdown
+                     ? render_report_markdown(*r, audit, max_reply_messages, ctx.store.user_names())
+                     : render_report(*r, audit, max_reply_messages);
     // The first page is the acknowledgement; the rest follow through response_url, in order.
     bool changed = false;
     if (pages.size() > 1 && !req.response_url.empty()) {
@@ -613,12 +616,14 @@ outcome handle(const remind_command&, const request& req, context& ctx) {
             req.now);
     }
     std::string msg = owners.empty() ? "No open item of this phase has an owner to remind."
-                                     : ":bell: Reminded " + std::to_string(owners.size()) +
-                                           (owners.size() == 1 ? " person" : " people") +
+                                     : ":bell: Reminded " +
+                                           checklist::plural(owners.size(), "person", "people") +
                                            " by DM:" + people + ".";
     if (unowned > 0) {
-        msg += "\n" + std::to_string(unowned) +
-               " open items have no owner: `/release assign <item> @person`.";
+        msg += "\n" +
+               checklist::plural(static_cast<std::size_t>(unowned), "open item has",
+                                 "open items have") +
+               " no owner: `/release assign <item> @person`.";
     }
     return done("remind", render_text(msg));
 }
@@ -630,6 +635,10 @@ outcome handle(const usage_error& e, const request&, context&) {
 }  // namespace
 
 outcome route(const command& parsed, const request& req, context& ctx) {
+    if (!req.channel_name.empty() && may_write(parsed)) {
+        // In the caller's write transaction; it writes only when the name is new or changed.
+        ctx.store.remember_channel_name(req.channel, req.channel_name);
+    }
     auto out = std::visit([&](const auto& c) { return handle(c, req, ctx); }, parsed);
     if (out.ack_json.empty()) {
         out.ack_json = dump_json(to_ack_payload(out.reply, out.in_channel));

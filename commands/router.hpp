@@ -23,6 +23,7 @@ struct request {
     std::string text;  // everything after `/release `
     checklist::epoch_seconds now = 0;
     std::string response_url;  // where replies beyond the acknowledgement may go
+    std::string channel_name;  // the channel's name as Slack sent it (without `#`), if any
 };
 
 class status_memo;

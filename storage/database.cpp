@@ -15,7 +15,7 @@
 namespace relbot::storage {
 namespace {
 
-constexpr std::array<std::string_view, 9> migrations = {
+constexpr std::array<std::string_view, 11> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -177,6 +177,24 @@ INSERT INTO audit_by_release_id
     SELECT release_id, id, at, actor_id, action, item_id, from_state, to_state, note FROM audit;
 DROP TABLE audit;
 ALTER TABLE audit_by_release_id RENAME TO audit;
+)sql",
+    // 10: people's names (users.info; NULL until looked up), for the markdown export read
+    // outside Slack; channels' names (slash commands carry them), for `relbot export
+    // --channel '#name'`.
+    R"sql(
+ALTER TABLE users ADD COLUMN name TEXT;
+CREATE TABLE channels (
+    channel_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
+    // 11: whether a phase was left by force (`next force`, `finish force`), for the status;
+    // phases left so before learn it from their release's timeline (one pass over it).
+    R"sql(
+ALTER TABLE phases ADD COLUMN left_by_force INTEGER NOT NULL DEFAULT 0;
+UPDATE phases SET left_by_force = 1 WHERE (release_id, title) IN
+    (SELECT release_id, from_state FROM audit
+     WHERE action IN ('phase.forced', 'release.forced_finish'));
 )sql",
 };
 

@@ -446,7 +446,7 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
     r.handoff_accepted_at = optional_int(q.getColumn(12));
 
     auto ph_lease = prepare(
-        "SELECT position, title, window_min_s, window_max_s, entered_at "
+        "SELECT position, title, window_min_s, window_max_s, entered_at, left_by_force "
         "FROM phases WHERE release_id = :id ORDER BY position");
     auto& ph = *ph_lease;
     ph.bind(":id", r.id);
@@ -459,6 +459,7 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
                                                std::chrono::seconds(ph.getColumn(3).getInt64())};
         }
         p.entered_at = optional_int(ph.getColumn(4));
+        p.left_by_force = ph.getColumn(5).getInt() != 0;
         r.phases.push_back(std::move(p));
     }
 
@@ -541,10 +542,11 @@ std::int64_t store::save(const checklist::release& r,
     for (auto index : log.phases) {
         const auto& p = r.phases.at(index);
         auto q_lease = prepare(
-            "UPDATE phases SET entered_at = :entered WHERE release_id = :id AND "
-            "position = :position");
+            "UPDATE phases SET entered_at = :entered, left_by_force = :forced WHERE "
+            "release_id = :id AND position = :position");
         auto& q = *q_lease;
         bind_optional(q, ":entered", p.entered_at);
+        q.bind(":forced", p.left_by_force ? 1 : 0);
         q.bind(":id", r.id);
         q.bind(":position", p.position);
         q.exec();
@@ -998,6 +1000,76 @@ void store::remember_time_zone(std::string_view user, int offset_s, epoch_second
     q.bind(":tz", offset_s);
     q.bind(":now", now);
     q.exec();
+}
+
+std::vector<std::string> store::people_needing_name(epoch_seconds now, epoch_seconds max_age) {
+    auto q_lease = prepare(
+        "SELECT p.user_id FROM (SELECT manager_id AS user_id FROM releases WHERE status = "
+        "'active' UNION SELECT oncall_id FROM releases WHERE status = 'active' UNION SELECT "
+        "pm_id FROM releases WHERE status = 'active' UNION SELECT i.owner_id FROM releases r "
+        "CROSS JOIN items i ON i.release_id = r.id WHERE r.status = 'active' AND "
+        "i.owner_id <> '') p LEFT JOIN users u ON u.user_id = p.user_id WHERE p.user_id <> '' "
+        "AND (u.user_id IS NULL OR u.name IS NULL OR u.fetched_at < :stale)");
+    auto& q = *q_lease;
+    q.bind(":stale", now - max_age);
+    std::vector<std::string> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getString());
+    }
+    return out;
+}
+
+bool store::name_looked_up(std::string_view user, epoch_seconds now, epoch_seconds max_age) {
+    auto q_lease = prepare(
+        "SELECT 1 FROM users WHERE user_id = :user AND name IS NOT NULL AND fetched_at >= "
+        ":stale");
+    auto& q = *q_lease;
+    q.bind(":user", std::string(user));
+    q.bind(":stale", now - max_age);
+    return q.executeStep();
+}
+
+void store::remember_user(std::string_view user,
+                          int offset_s,
+                          std::string_view name,
+                          epoch_seconds now) {
+    auto q_lease = prepare(
+        "INSERT INTO users (user_id, tz_offset, fetched_at, name) VALUES (:user, :tz, :now, "
+        ":name) ON CONFLICT (user_id) DO UPDATE SET tz_offset = excluded.tz_offset, "
+        "fetched_at = excluded.fetched_at, name = excluded.name");
+    auto& q = *q_lease;
+    q.bind(":user", std::string(user));
+    q.bind(":tz", offset_s);
+    q.bind(":now", now);
+    q.bind(":name", std::string(name));
+    q.exec();
+}
+
+std::unordered_map<std::string, std::string> store::user_names() {
+    auto q_lease = prepare("SELECT user_id, name FROM users WHERE name IS NOT NULL AND name <> ''");
+    auto& q = *q_lease;
+    std::unordered_map<std::string, std::string> out;
+    while (q.executeStep()) {
+        out.emplace(q.getColumn(0).getString(), q.getColumn(1).getString());
+    }
+    return out;
+}
+
+void store::remember_channel_name(std::string_view channel, std::string_view name) {
+    auto q_lease = prepare(
+        "INSERT INTO channels (channel_id, name) VALUES (:channel, :name) ON CONFLICT "
+        "(channel_id) DO UPDATE SET name = excluded.name WHERE name <> excluded.name");
+    auto& q = *q_lease;
+    q.bind(":channel", std::string(channel));
+    q.bind(":name", std::string(name));
+    q.exec();
+}
+
+std::string store::channel_name(std::string_view channel) {
+    auto q_lease = prepare("SELECT name FROM channels WHERE channel_id = :channel");
+    auto& q = *q_lease;
+    q.bind(":channel", std::string(channel));
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
 }
 
 }  // namespace relbot::storage

@@ -228,6 +228,24 @@ public:
     std::vector<std::string> owners_needing_time_zone(epoch_seconds now, epoch_seconds max_age);
     std::optional<int> time_zone_offset(std::string_view user);
     void remember_time_zone(std::string_view user, int offset_s, epoch_seconds now);
+    // The people of active releases (managers, on-call engineers, PMs, item owners) whose name
+    // was never looked up, or not within `max_age` seconds.
+    std::vector<std::string> people_needing_name(epoch_seconds now, epoch_seconds max_age);
+    // Whether `user`'s name was looked up within `max_age` seconds.
+    bool name_looked_up(std::string_view user, epoch_seconds now, epoch_seconds max_age);
+    // What users.info said of `user`: time zone and display name ("" if it gave none).
+    void remember_user(std::string_view user,
+                       int offset_s,
+                       std::string_view name,
+                       epoch_seconds now);
+    // Every known, non-empty display name by user ID.
+    std::unordered_map<std::string, std::string> user_names();
+
+    // --- channel names (from slash commands) -----------------------------------------------
+    // Remembers the name Slack gave the channel (a write only when it is new or changed).
+    void remember_channel_name(std::string_view channel, std::string_view name);
+    // The channel's name without `#`, "" if unknown.
+    std::string channel_name(std::string_view channel);
 
     // --- DM channels ---------------------------------------------------------------------
     std::optional<std::string> dm_channel(std::string_view user);

@@ -164,9 +164,14 @@ TEST_CASE("a full release of the standard template from start to finish", "[e2e]
           "https://ci.example.com/build/812", "Timeline"}) {
         CHECK(contains(report, part));
     }
+    // People appear by name (users.info, looked up off the ack path) in the markdown.
     auto markdown = s.say("report markdown");
+    for (auto until = after(10s); !contains(markdown, "done by @user-" + owner) &&
+                                  std::chrono::steady_clock::now() < until;) {
+        markdown = s.say("report markdown");
+    }
     CHECK(contains(markdown, "- [x] **CI/CD Status**"));
-    CHECK(contains(markdown, "done by @" + owner));
+    CHECK(contains(markdown, "done by @user-" + owner));
     CHECK(contains(markdown, "## Post-Release Monitoring (24-48 hours)"));
 
     // Each phase change was announced exactly once; nothing is active any more.

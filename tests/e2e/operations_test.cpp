@@ -112,6 +112,26 @@ double wait_metric(int port,
     return v;
 }
 
+// Polls the database until users.info has given `user` a name: relbot stores it just after
+// the sandbox has reported the call.
+bool wait_name(const temp_dir& dir, const std::string& user, std::chrono::milliseconds within) {
+    auto until = after(within);
+    do {
+        try {
+            SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+            SQLite::Statement q(db,
+                                "SELECT name FROM users WHERE user_id = ? AND name IS NOT NULL");
+            q.bind(1, user);
+            if (q.executeStep()) {
+                return true;
+            }
+        } catch (const SQLite::Exception&) {
+            // not created or not migrated yet
+        }
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+}
+
 std::string run_relbot(const std::vector<std::string>& args,
                        const temp_dir& dir,
                        std::map<std::string, std::string> env,
@@ -481,6 +501,8 @@ TEST_CASE("export prints the same markdown report as /release report markdown", 
                           "skip 1.3 covered by 1.1", "block 1.4 waiting for QA"}) {
         REQUIRE(sim.wait_ack(sim.slash_command(c)));
     }
+    // Both show the manager by name once users.info has answered.
+    REQUIRE(wait_name(dir, "U0MANAGER", 10s));
     auto ack = sim.wait_ack(sim.slash_command("report markdown"));
     REQUIRE(ack);
     // The markdown travels as code blocks, escaped for mrkdwn; put it back together.
@@ -510,5 +532,71 @@ TEST_CASE("export prints the same markdown report as /release report markdown", 
 
     run_relbot({"export", "v9.9"}, dir, env, status);
     CHECK(status == 2);
+    CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE("export by channel name shows rollbacks and forced moves and blockers and skips by name",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    // The sandbox's channel C0DEMO is #release-demo; users.info names people "user-<ID>".
+    for (const char* c : {"start v4.0", "block 1.2 waiting for the QA sign-off",
+                          "skip 1.3 covered by the nightly run",
+                          "next force QA is out today, smoke tests are enough",
+                          "assign 2.1 <@U0PAT>", "rollback error rate doubled after deploy",
+                          "finish force rolled back, closing this one"}) {
+        INFO(c);
+        REQUIRE(sim.wait_ack(sim.slash_command(c, "C0DEMO")));
+    }
+    REQUIRE(wait_name(dir, "U0MANAGER", 10s));
+    REQUIRE(wait_name(dir, "U0PAT", 10s));
+
+    auto env = bot_environment(dir, sim);
+    int status = -1;
+    auto md = run_relbot({"export", "v4.0", "--channel", "#release-demo"}, dir, env, status);
+    INFO(md);
+    CHECK(status == 0);
+    CHECK(contains(md, "Release manager: @user-U0MANAGER"));
+    CHECK(contains(md, "owner @user-U0PAT"));
+    CHECK_FALSE(contains(md, "@U0MANAGER"));  // never the raw ID once the name is known
+    const std::string when = "\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC";
+    auto has = [&](const std::string& pattern) {
+        return std::regex_search(md, std::regex(pattern));
+    };
+    // Each section with who, when and why.
+    CHECK(has("### Rollback decisions\n\n- " + when +
+              " @user-U0MANAGER: error rate doubled after deploy\n"));
+    CHECK(has("### Forced moves\n\n- " + when +
+              " @user-U0MANAGER: forced the move from \\*\\*Pre-Release Checks\\*\\* to "
+              "\\*\\*Deployment Steps\\*\\* — QA is out today, smoke tests are enough\n- " +
+              when +
+              " @user-U0MANAGER: finished the release by force — rolled back, closing this one\n"));
+    CHECK(has("### Blockers\n\n- 1\\.2 \\*\\*[^*]+\\*\\* — blocked by @user-U0MANAGER " + when +
+              ": waiting for the QA sign-off · \\*\\*still blocked\\*\\*\n"));
+    CHECK(
+        has("### Skipped\n\n- 1\\.3 \\*\\*[^*]+\\*\\* — covered by the nightly run "
+            "\\(@user-U0MANAGER, " +
+            when + "\\)\n"));
+    CHECK(contains(md, "blocked by @user-U0MANAGER"));
+
+    // The channel's name without `#`, and its ID, find it too; another name does not.
+    CHECK(run_relbot({"export", "v4.0", "--channel", "release-demo"}, dir, env, status) == md);
+    CHECK(status == 0);
+    CHECK(run_relbot({"export", "v4.0", "--channel", "C0DEMO"}, dir, env, status) == md);
+    CHECK(status == 0);
+    run_relbot({"export", "v4.0", "--channel", "#elsewhere"}, dir, env, status);
+    CHECK(status == 2);
+
+    // The report in Slack has the same facts (people as mentions there).
+    auto report_ack = sim.wait_ack(sim.slash_command("report", "C0DEMO"));
+    REQUIRE(report_ack);
+    auto report = message_text((*report_ack)["payload"]);
+    CHECK(contains(report, "error rate doubled after deploy"));
+    CHECK(contains(report, "QA is out today, smoke tests are enough"));
+    CHECK(contains(report, "waiting for the QA sign-off"));
+    CHECK(contains(report, "covered by the nightly run"));
+    CHECK(contains(report, "<@U0MANAGER>"));
     CHECK(relbot.stop() == 0);
 }

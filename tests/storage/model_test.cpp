@@ -207,7 +207,7 @@ TEST_CASE("ten thousand random commands: the store and the model agree after eve
         {
             storage::store::transaction tx(store);
             commands::context ctx{store, templates, admins};
-            out = commands::route({"T1", channel, user, text, now, ""}, ctx);
+            out = commands::route({"T1", channel, user, text, now, "", ""}, ctx);
             tx.commit();
         }
         REQUIRE(out.changed == expect_change);

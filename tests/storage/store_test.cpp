@@ -4,6 +4,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
@@ -50,7 +51,7 @@ struct router_fixture {
                           const std::string& user = "U1") {
         storage::store::transaction tx(store);
         commands::context ctx{store, templates, admins};
-        auto out = commands::route({"T1", channel, user, text, 1795669235, ""}, ctx);
+        auto out = commands::route({"T1", channel, user, text, 1795669235, "", ""}, ctx);
         tx.commit();
         return out;
     }
@@ -102,9 +103,12 @@ TEST_CASE(
         {
             auto v8 = storage::open_database(old.path(), 8);
             v8->exec("ATTACH DATABASE '" + db.path() + "' AS now");
-            for (const char* table : {"releases", "phases", "items"}) {
-                v8->exec(std::string("INSERT INTO ") + table + " SELECT * FROM now." + table);
-            }
+            // phases as version 8 had it (migration 11 added left_by_force).
+            v8->exec("INSERT INTO releases SELECT * FROM now.releases");
+            v8->exec(
+                "INSERT INTO phases SELECT release_id, position, title, window_min_s, "
+                "window_max_s, entered_at FROM now.phases");
+            v8->exec("INSERT INTO items SELECT * FROM now.items");
             v8->exec(
                 "INSERT INTO audit (id, release_id, at, actor_id, action, item_id, from_state, "
                 "to_state, note) SELECT id, release_id, at, actor_id, action, item_id, "
@@ -405,7 +409,7 @@ TEST_CASE("an exception in the middle of any command leaves the database exactly
         auto channel = text == "start v2" ? "C9" : "C1";
         storage::store::transaction tx(f.store);
         commands::context ctx{f.store, f.templates, f.admins};
-        auto out = commands::route({"T1", channel, "U1", text, 1795669235, ""}, ctx);
+        auto out = commands::route({"T1", channel, "U1", text, 1795669235, "", ""}, ctx);
         CHECK(out.changed);
         // Not committed: the next command starts from the same state.
     }
@@ -587,4 +591,92 @@ TEST_CASE(
         CHECK(lazy.active_release_view("C1")->manager == "U9");
     }
     CHECK(lazy.active_release_view("C1")->manager == "U9");
+}
+
+TEST_CASE("people of active releases are looked up for a name once a day and names are kept",
+          "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1.0", "C1", "U1").changed);
+    REQUIRE(f.run("assign 1.1 <@U2>", "C1", "U1").changed);
+    REQUIRE(f.run("handoff <@U3> <@U4>", "C1", "U1").changed);
+    auto wanted = f.store.people_needing_name(1000, 86400);
+    std::sort(wanted.begin(), wanted.end());
+    CHECK(wanted == std::vector<std::string>{"U1", "U2", "U3", "U4"});
+
+    // A time zone looked up before names were kept does not count as a name.
+    f.store.remember_time_zone("U1", 3600, 1000);
+    CHECK_FALSE(f.store.name_looked_up("U1", 1000, 86400));
+    f.store.remember_user("U1", 3600, "Pat Lee", 1000);
+    f.store.remember_user("U2", 0, "", 1000);  // users.info gave no name: the ID is shown
+    CHECK(f.store.name_looked_up("U1", 1000, 86400));
+    CHECK(f.store.name_looked_up("U2", 1000, 86400));
+    CHECK_FALSE(f.store.name_looked_up("U3", 1000, 86400));
+    wanted = f.store.people_needing_name(1000, 86400);
+    std::sort(wanted.begin(), wanted.end());
+    CHECK(wanted == std::vector<std::string>{"U3", "U4"});
+    CHECK(f.store.user_names() == std::unordered_map<std::string, std::string>{{"U1", "Pat Lee"}});
+    CHECK(f.store.time_zone_offset("U1") == 3600);
+    // A day later, everyone is looked up again.
+    CHECK(f.store.people_needing_name(1000 + 86401, 86400).size() == 4);
+}
+
+TEST_CASE("a slash command's channel name is remembered, and a rename replaces it", "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    CHECK(f.store.channel_name("C1").empty());
+    {
+        storage::store::transaction tx(f.store);
+        commands::context ctx{f.store, f.templates, f.admins};
+        commands::route({"T1", "C1", "U1", "start v1.0", 1795669235, "", "release-demo"}, ctx);
+        tx.commit();
+    }
+    CHECK(f.store.channel_name("C1") == "release-demo");
+    {
+        storage::store::transaction tx(f.store);
+        commands::context ctx{f.store, f.templates, f.admins};
+        commands::route({"T1", "C1", "U1", "note 1.1 renamed", 1795669240, "", "releases"}, ctx);
+        tx.commit();
+    }
+    CHECK(f.store.channel_name("C1") == "releases");
+    CHECK(count(db.path(), "channels") == 1);
+}
+
+TEST_CASE("a phase left by force is stored and older databases learn it from the timeline",
+          "[storage]") {
+    temp_db db;
+    std::int64_t release_id = 0;
+    {
+        router_fixture f(db.path());
+        REQUIRE(f.run("start v1.0").changed);
+        REQUIRE(f.run("next force QA is out today").changed);
+        auto r = f.store.load_release(f.store.active_release_view("C1")->id);
+        REQUIRE(r);
+        release_id = r->id;
+        CHECK(r->phases[0].left_by_force);
+        CHECK_FALSE(r->phases[1].left_by_force);
+    }
+    {
+        storage::store reopened(db.path());
+        CHECK(reopened.load_release(release_id)->phases[0].left_by_force);
+    }
+    // The same release in a database from before migration 11: migrating marks the phase.
+    temp_db old;
+    {
+        auto v10 = storage::open_database(old.path(), 10);
+        v10->exec("ATTACH DATABASE '" + db.path() + "' AS now");
+        v10->exec("INSERT INTO releases SELECT * FROM now.releases");
+        v10->exec(
+            "INSERT INTO phases (release_id, position, title, window_min_s, window_max_s, "
+            "entered_at) SELECT release_id, position, title, window_min_s, window_max_s, "
+            "entered_at FROM now.phases");
+        v10->exec("INSERT INTO items SELECT * FROM now.items");
+        v10->exec("INSERT INTO audit SELECT * FROM now.audit");
+        v10->exec("DETACH DATABASE now");
+    }
+    storage::store migrated(old.path());
+    auto r = migrated.load_release(release_id);
+    REQUIRE(r);
+    CHECK(r->phases[0].left_by_force);
+    CHECK_FALSE(r->phases[1].left_by_force);
 }

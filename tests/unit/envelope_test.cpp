@@ -40,6 +40,7 @@ TEST_CASE("a slash command envelope carries every field as Slack sends it", "[un
     CHECK(s.retry_attempt == 0);
     CHECK(s.team_id == "T0001");
     CHECK(s.channel_id == "C0123ABCD");
+    CHECK(s.channel_name == "releases");
     CHECK(s.user_id == "U0456EFGH");
     CHECK(s.command == "/release");
     CHECK(s.text == "assign 2.3 <@U0789IJKL|pat> due 2h");
