@@ -342,6 +342,16 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         if ((row.kind == "briefing" || row.kind == "briefing-dm") && row.release_id) {
             co_await add_status_link(*row.release_id, args);
         }
+        if (row.kind == "status" && row.release_id) {
+            // The living status message shows the release as it is when it is posted, not as
+            // it was when the post was queued (a repost after the message was deleted can
+            // wait behind the channel's pace while the release moves on, or ends).
+            if (auto r = store_.load_release(*row.release_id)) {
+                auto m = commands::render_status(*r);
+                args["text"] = m.text;
+                args["blocks"] = m.blocks;
+            }
+        }
         if (row.method == "chat.postMessage") {
             // Carries the outbox key, so that after a crash the message can be found instead
             // of posted twice.

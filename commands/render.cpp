@@ -130,7 +130,8 @@ std::string item_line(const checklist::item& i) {
 std::string phase_line(const checklist::release& r, const checklist::phase& p) {
     auto settled = p.settled_count();
     auto total = static_cast<int>(p.items.size());
-    bool current = p.position == r.current_phase;
+    bool ended = r.status != checklist::release_status::active;
+    bool current = !ended && p.position == r.current_phase;
     std::string icon = p.position < r.current_phase || (settled == total && !current)
                            ? ":white_check_mark:"
                        : current ? ":arrow_forward:"
@@ -140,6 +141,9 @@ std::string phase_line(const checklist::release& r, const checklist::phase& p) {
     if (p.left_by_force) {
         // Not complete: moved on from (or finished in) with items open or its window unmet.
         return ":fast_forward: " + title + ", left by force";
+    }
+    if (ended && p.position == r.current_phase && settled < total) {
+        return ":x: " + title + ", where the release was aborted";
     }
     return icon + " " + (current ? "*" + title + "*  ← current" : title);
 }
@@ -180,10 +184,19 @@ message render_status(const checklist::release& r) {
     auto summary = plural(r.phases.size(), "phase") + " · " + plural(r.item_count(), "item") +
                    " · " + std::to_string(settled_total) + " done or skipped";
 
+    // A release that has ended says so first; its phases show no "current" any more.
+    std::string outcome;  // "finished" or "aborted", empty while the release runs
+    std::string ended;    // the same, with when
+    if (r.status != checklist::release_status::active) {
+        outcome = r.status == checklist::release_status::finished ? "finished" : "aborted";
+        ended = outcome + (r.ended_at ? " " + checklist::date_token(*r.ended_at) : std::string());
+    }
+
     message m;
-    m.blocks.push_back(header("Release " + r.version));
+    m.blocks.push_back(header("Release " + r.version + (outcome.empty() ? "" : " — " + outcome)));
     m.blocks.push_back(context("Release manager " + mention(r.manager) + " · started " +
-                               checklist::date_token(r.started_at) + " · template `" +
+                               checklist::date_token(r.started_at) +
+                               (ended.empty() ? "" : " · " + ended) + " · template `" +
                                escape_mrkdwn(r.template_name) + "` · " + summary));
     std::vector<std::string> phases;
     for (const auto& p : r.phases) {
@@ -193,16 +206,18 @@ message render_status(const checklist::release& r) {
     m.blocks.push_back(divider());
 
     std::vector<std::string> items;
-    items.push_back("*Phase " + std::to_string(cur.position) + " of " +
-                    std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) + "*");
+    items.push_back("*" + std::string(ended.empty() ? "Phase " : "Last phase, ") +
+                    std::to_string(cur.position) + " of " + std::to_string(r.phases.size()) + ": " +
+                    escape_mrkdwn(cur.title) + "*");
     for (const auto& i : cur.items) {
         items.push_back(item_line(i));
     }
     append_lines(m.blocks, items, 0);
 
-    m.text = "Release " + version + " — phase " + std::to_string(cur.position) + " of " +
-             std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) + " (" + summary +
-             ")";
+    m.text = ended.empty() ? "Release " + version + " — phase " + std::to_string(cur.position) +
+                                 " of " + std::to_string(r.phases.size()) + ": " +
+                                 escape_mrkdwn(cur.title) + " (" + summary + ")"
+                           : "Release " + version + " " + ended + " (" + summary + ")";
     for (const auto& p : phases) {
         m.text += "\n" + p;
     }

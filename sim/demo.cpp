@@ -117,9 +117,8 @@ std::string last_line(const std::string& path) {
 }
 
 // The living status message's current phase line ("▶️ 3. Verification — 1/4 ← current"), or
-// when the release has ended, its first line.
+// when the release has ended, its plain-text fallback's first line ("Release v1 finished …").
 std::string status_summary(const json& args, bool color) {
-    std::string first;
     for (const auto& b : args.value("blocks", json::array())) {
         auto text = b.value("text", json::object()).value("text", "");
         if (auto at = text.find("← current"); at != std::string::npos) {
@@ -127,11 +126,9 @@ std::string status_summary(const json& args, bool color) {
             start = start == std::string::npos ? 0 : start + 1;
             return render_mrkdwn(text.substr(start, at - start), color);
         }
-        if (first.empty() && !text.empty()) {
-            first = text.substr(0, text.find('\n'));
-        }
     }
-    return render_mrkdwn(first, color);
+    auto fallback = args.value("text", "");
+    return render_mrkdwn(fallback.substr(0, fallback.find('\n')), color);
 }
 
 // relbot marks each message with its outbox key in the metadata; the status message's key

@@ -71,6 +71,37 @@ TEST_CASE("status shows every phase with progress and the current phase's items 
     CHECK(text.find("<@U2>") != std::string::npos);
 }
 
+TEST_CASE("the status of an ended release says it ended and shows no phase in progress", "[unit]") {
+    auto r = standard_release();
+    for (auto& p : r.phases) {
+        for (auto& i : p.items) {
+            i.state = checklist::item_state::done;
+        }
+    }
+    r.current_phase = static_cast<int>(r.phases.size());
+    r.status = checklist::release_status::finished;
+    r.ended_at = r.started_at + 3600;
+    auto finished = commands::render_status(r);
+    check_block_kit_limits(finished);
+    auto text = all_text(finished);
+    CHECK(text.find("← current") == std::string::npos);
+    CHECK(text.find(":arrow_forward:") == std::string::npos);
+    CHECK(text.find("Release v1.0 — finished") != std::string::npos);
+    CHECK(finished.text.starts_with("Release v1.0 finished"));
+    CHECK(text.find(":white_check_mark: 6. Handoff — 3/3") != std::string::npos);
+
+    auto aborted = standard_release();
+    aborted.current_phase = 2;
+    aborted.status = checklist::release_status::aborted;
+    aborted.ended_at = aborted.started_at + 60;
+    auto a = all_text(commands::render_status(aborted));
+    CHECK(a.find("← current") == std::string::npos);
+    CHECK(a.find("Release v1.0 — aborted") != std::string::npos);
+    CHECK(a.find(":x: 2. Deployment Steps — 0/6, where the release was aborted") !=
+          std::string::npos);
+    CHECK(a.find(":white_large_square: 3. Post-Release Verification") != std::string::npos);
+}
+
 TEST_CASE("text from a template or a user is escaped in every message", "[unit]") {
     checklist::checklist_template t{"evil",
                                     {{"<!channel> phase", std::nullopt, {{"<@U999> & co", "x"}}}}};
