@@ -121,7 +121,11 @@ std::optional<unsigned> digits(std::string_view s, std::size_t n) {
 }
 
 std::string two_digits(long long v) {
-    return (v < 10 ? "0" : "") + std::to_string(v);
+    auto digits = std::to_string(v);
+    if (v < 10) {
+        digits.insert(digits.begin(), '0');  // not "0" + …: GCC 12 -O3 warns (-Wrestrict)
+    }
+    return digits;
 }
 
 }  // namespace

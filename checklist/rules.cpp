@@ -2,7 +2,6 @@
 #include "checklist/rules.hpp"
 
 #include "checklist/duration.hpp"
-#include "checklist/mrkdwn.hpp"
 
 namespace relbot::checklist {
 namespace {
@@ -22,34 +21,20 @@ void record(change_log& log,
     log.items.push_back(p);
 }
 
-std::string holding_list(const release& r, const gate& g) {
-    std::string out;
-    for (const auto& p : g.holding) {
-        const auto& it = r.phases[p.phase].items[p.index];
-        out += "\n• " + it.label() + " — " + std::string(to_string(it.state));
-        if (it.state == item_state::blocked && !it.state_note.empty()) {
-            out += " (" + escape_mrkdwn(it.state_note) + ")";
+// Where `it` (an item of `r`) is.
+std::optional<item_pos> position_of(const release& r, const item& it) {
+    for (std::size_t p = 0; p < r.phases.size(); ++p) {
+        for (std::size_t i = 0; i < r.phases[p].items.size(); ++i) {
+            if (&r.phases[p].items[i] == &it) {
+                return item_pos{p, i};
+            }
         }
-        out += it.owner.empty() ? ", no owner" : ", <@" + it.owner + ">";
     }
-    return out;
+    return std::nullopt;
 }
 
-// Why the current phase cannot be left, with what to do about it.
-refusal gate_refusal(const release& r, const gate& g, std::string_view force_command) {
-    const auto& cur = r.current();
-    std::string msg = "Phase " + std::to_string(cur.position) + ", *" + escape_mrkdwn(cur.title) +
-                      "*, cannot be left yet.";
-    if (!g.holding.empty()) {
-        msg += " " + plural(g.holding.size(), "item is", "items are") +
-               " not done or skipped:" + holding_list(r, g);
-    }
-    if (g.opens_at) {
-        msg += "\nIts window keeps it open until " + date_token(*g.opens_at) + ".";
-    }
-    msg += "\nThe release manager or an admin can move on anyway with `/release " +
-           std::string(force_command) + " force <reason>`.";
-    return refusal{std::move(msg)};
+refusal about(refused why, item_pos p) {
+    return refusal{why, {}, p, {}, std::nullopt, false, false};
 }
 
 }  // namespace
@@ -62,8 +47,13 @@ verdict require_manager(const release& r, const actor& a, std::string_view what)
     if (is_manager_or_admin(r, a)) {
         return std::nullopt;
     }
-    return refusal{"Only the release manager (<@" + r.manager + ">) or an admin can " +
-                   std::string(what) + "."};
+    return refusal{refused::not_manager,
+                   std::string(what),
+                   std::nullopt,
+                   r.manager,
+                   std::nullopt,
+                   false,
+                   false};
 }
 
 verdict require_item_change(const release& r,
@@ -73,16 +63,19 @@ verdict require_item_change(const release& r,
     if (is_manager_or_admin(r, a) || (!it.owner.empty() && it.owner == a.user)) {
         return std::nullopt;
     }
-    std::string who = "the release manager (<@" + r.manager + ">), an admin";
-    who += it.owner.empty() ? std::string(" or the item's owner (it has none yet)")
-                            : " or the item's owner (<@" + it.owner + ">)";
-    return refusal{"Only " + who + " can " + std::string(what) + " " + it.label() + "."};
+    return refusal{refused::not_item_changer,
+                   std::string(what),
+                   position_of(r, it),
+                   r.manager,
+                   std::nullopt,
+                   false,
+                   false};
 }
 
 verdict check_item(release& r, item_pos p, std::string note, change_log& log) {
     auto& it = at(r, p);
     if (it.state == item_state::done) {
-        return refusal{it.label() + " is already done."};
+        return about(refused::already_done, p);
     }
     auto from = it.state;
     if (from == item_state::blocked) {
@@ -100,12 +93,10 @@ verdict check_item(release& r, item_pos p, std::string note, change_log& log) {
 verdict uncheck_item(release& r, item_pos p, change_log& log) {
     auto& it = at(r, p);
     if (it.state == item_state::open) {
-        return refusal{it.label() + " is already open."};
+        return about(refused::already_open, p);
     }
     if (it.state == item_state::blocked) {
-        return refusal{it.label() +
-                       " is blocked, not done. Clear the block with `/release unblock " + it.ref() +
-                       "`."};
+        return about(refused::blocked_not_done, p);
     }
     auto from = it.state;
     it.state = item_state::open;
@@ -117,11 +108,10 @@ verdict uncheck_item(release& r, item_pos p, change_log& log) {
 verdict skip_item(release& r, item_pos p, std::string reason, change_log& log) {
     auto& it = at(r, p);
     if (it.state == item_state::skipped) {
-        return refusal{it.label() + " is already skipped."};
+        return about(refused::already_skipped, p);
     }
     if (it.state == item_state::done) {
-        return refusal{it.label() + " is done. Uncheck it first with `/release uncheck " +
-                       it.ref() + "` if it should be skipped instead."};
+        return about(refused::done_not_skippable, p);
     }
     auto from = it.state;
     it.state = item_state::skipped;
@@ -133,8 +123,7 @@ verdict skip_item(release& r, item_pos p, std::string reason, change_log& log) {
 verdict block_item(release& r, item_pos p, std::string reason, change_log& log) {
     auto& it = at(r, p);
     if (it.state == item_state::done || it.state == item_state::skipped) {
-        return refusal{it.label() + " is " + std::string(to_string(it.state)) +
-                       ". Uncheck it first with `/release uncheck " + it.ref() + "` to block it."};
+        return about(refused::settled_not_blockable, p);
     }
     auto from = it.state;  // blocked again: the new reason replaces the old, both recorded
     it.state = item_state::blocked;
@@ -146,8 +135,7 @@ verdict block_item(release& r, item_pos p, std::string reason, change_log& log) 
 verdict unblock_item(release& r, item_pos p, change_log& log) {
     auto& it = at(r, p);
     if (it.state != item_state::blocked) {
-        return refusal{it.label() + " is not blocked (it is " + std::string(to_string(it.state)) +
-                       ")."};
+        return about(refused::not_blocked, p);
     }
     it.state = item_state::open;
     it.state_note.clear();
@@ -166,8 +154,9 @@ verdict assign_item(
     release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log) {
     auto& it = at(r, p);
     if (it.owner == owner && it.due_at == due) {
-        return refusal{it.label() + " already has that owner" +
-                       std::string(due ? " and due time." : ".")};
+        auto no = about(refused::same_owner, p);
+        no.with_due = due.has_value();
+        return no;
     }
     auto from = it.owner;
     it.owner = owner;
@@ -203,10 +192,17 @@ verdict advance_phase(release& r,
                       change_log& log) {
     auto g = current_gate(r, now);
     if (g.last_phase) {
-        return refusal{"This is the last phase. End the release with `/release finish`."};
+        return refusal{refused::last_phase,
+                       "move to the next phase",
+                       std::nullopt,
+                       {},
+                       std::nullopt,
+                       false,
+                       false};
     }
     if (!g.open() && force_reason.empty()) {
-        return gate_refusal(r, g, "next");
+        return refusal{
+            refused::gate_closed, "move to the next phase", std::nullopt, {}, g, false, false};
     }
     auto& left = r.phases[static_cast<std::size_t>(r.current_phase - 1)];
     if (!force_reason.empty()) {
@@ -245,16 +241,31 @@ verdict record_handoff(
 
 verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log& log) {
     if (r.oncall.empty()) {
-        return refusal{
-            "There is no handoff to accept yet; the release manager starts one with "
-            "`/release handoff @on-call [@product-manager]`."};
+        return refusal{refused::no_handoff,
+                       "accept the handoff",
+                       std::nullopt,
+                       {},
+                       std::nullopt,
+                       false,
+                       false};
     }
     if (a.user != r.oncall) {
-        return refusal{"Only <@" + r.oncall +
-                       ">, the on-call engineer named in the handoff, can accept it."};
+        return refusal{refused::not_oncall,
+                       "accept the handoff",
+                       std::nullopt,
+                       r.oncall,
+                       std::nullopt,
+                       false,
+                       false};
     }
     if (r.handoff_accepted_at) {
-        return refusal{"You accepted this handoff already."};
+        return refusal{refused::handoff_already_accepted,
+                       "accept the handoff",
+                       std::nullopt,
+                       r.oncall,
+                       std::nullopt,
+                       false,
+                       false};
     }
     r.handoff_accepted_at = now;
     log.events.push_back({"release.handoff_accepted", std::nullopt, r.manager, a.user, ""});
@@ -274,7 +285,13 @@ verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log
 
 verdict transfer_manager(release& r, std::string user, change_log& log) {
     if (r.manager == user) {
-        return refusal{"<@" + user + "> is already the release manager."};
+        return refusal{refused::already_manager,
+                       "hand the release over",
+                       std::nullopt,
+                       user,
+                       std::nullopt,
+                       false,
+                       false};
     }
     log.events.push_back({"release.manager_changed", std::nullopt, r.manager, user, ""});
     r.manager = std::move(user);
@@ -288,13 +305,17 @@ verdict finish_release(release& r,
                        change_log& log) {
     auto g = current_gate(r, now);
     if (force_reason.empty() && !g.last_phase) {
-        return refusal{"The release is in phase " + std::to_string(r.current_phase) + " of " +
-                       std::to_string(r.phases.size()) +
-                       "; it finishes from the last phase. Use `/release next` to move on, or "
-                       "`/release finish force <reason>` to end it now."};
+        return refusal{refused::not_in_last_phase,
+                       "finish the release",
+                       std::nullopt,
+                       {},
+                       std::nullopt,
+                       true,
+                       false};
     }
     if (force_reason.empty() && !g.open()) {
-        return gate_refusal(r, g, "finish");
+        return refusal{
+            refused::gate_closed, "finish the release", std::nullopt, {}, g, true, false};
     }
     if (!force_reason.empty()) {
         log.events.push_back(

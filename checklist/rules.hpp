@@ -1,6 +1,7 @@
 // The rules of a release: who may do what, which item states may follow which, and what holds
 // a phase's gate. Pure: a transition changes the release value and writes what it did into a
-// change_log; storage/ saves the log, commands/ words the replies.
+// change_log, or says why not (a refusal, as data); storage/ saves the log, commands/ words the
+// replies and the refusals.
 #pragma once
 
 #include <optional>
@@ -38,9 +39,45 @@ struct change_log {
     bool empty() const { return events.empty(); }
 };
 
-// Why something was not done; `message` is mrkdwn, user text in it already escaped.
+// --- the phase gate -----------------------------------------------------------------------
+struct gate {
+    std::vector<item_pos> holding;          // open and blocked items of the current phase
+    std::optional<epoch_seconds> opens_at;  // the window's minimum, while it has not passed
+    bool last_phase = false;
+
+    bool open() const { return holding.empty() && !opens_at; }
+};
+
+// Why something was not done, as data: what was refused and who could do it. The domain says
+// no; commands/ words it for the way the person came in (a typed command, a click).
+enum class refused {
+    not_manager,               // `action` is the release manager's or an admin's
+    not_item_changer,          // `action` on `item` is the manager's, an admin's or its owner's
+    already_done,              // check: `item` is done
+    already_open,              // uncheck: `item` is open
+    blocked_not_done,          // uncheck: `item` is blocked, which is cleared by unblock
+    already_skipped,           // skip: `item` is skipped
+    done_not_skippable,        // skip: `item` is done; uncheck it first
+    settled_not_blockable,     // block: `item` is done or skipped; uncheck it first
+    not_blocked,               // unblock: `item` is not blocked
+    same_owner,                // assign: `item` has that owner (and due time) already
+    last_phase,                // next: this is the last phase; finish ends the release
+    gate_closed,               // next/finish: `held` says what holds the gate
+    no_handoff,                // accept: there is no handoff yet
+    not_oncall,                // accept: only `who` (the on-call engineer) may
+    handoff_already_accepted,  // accept: done already
+    already_manager,           // manager: `who` is the release manager already
+    not_in_last_phase,         // finish: only from the last phase (or by force)
+};
+
 struct refusal {
-    std::string message;
+    refused why;
+    std::string action;            // what was asked, in words ("move to the next phase")
+    std::optional<item_pos> item;  // the item it was about
+    std::string who;               // the person it names (on-call engineer, manager), a user ID
+    std::optional<gate> held;      // gate_closed: what holds the gate
+    bool finishing = false;        // gate_closed: asked by finish (not next)
+    bool with_due = false;         // same_owner: the due time was the same too
 };
 
 using verdict = std::optional<refusal>;  // nullopt: allowed / applied
@@ -67,15 +104,6 @@ verdict unblock_item(release& r, item_pos p, change_log& log);
 verdict note_item(const release& r, item_pos p, std::string text, change_log& log);
 verdict assign_item(
     release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log);
-
-// --- the phase gate -----------------------------------------------------------------------
-struct gate {
-    std::vector<item_pos> holding;          // open and blocked items of the current phase
-    std::optional<epoch_seconds> opens_at;  // the window's minimum, while it has not passed
-    bool last_phase = false;
-
-    bool open() const { return holding.empty() && !opens_at; }
-};
 
 gate current_gate(const release& r, epoch_seconds now);
 

@@ -14,6 +14,7 @@
 #include "checklist/mrkdwn.hpp"
 #include "checklist/rules.hpp"
 #include "commands/parse.hpp"
+#include "commands/refusals.hpp"
 
 namespace relbot::commands {
 namespace {
@@ -249,12 +250,12 @@ outcome item_command(const request& req,
     auto pos = std::get<item_pos>(found);
     if (auto no =
             checklist::require_item_change(*view, item_at(*view, pos), actor_of(req, ctx), verb)) {
-        return refuse(name, no->message);
+        return refuse(name, word_refusal(*view, *no));
     }
     auto finish = [&](auto& r) {
         checklist::change_log log;
         if (auto no = apply(r, pos, log)) {
-            return refuse(name, no->message);
+            return refuse(name, word_refusal(r, *no));
         }
         auto audit_id = save(ctx, req, r, log);
         return done(name, render_text(confirm(r, item_at(r, pos), audit_id)));
@@ -349,7 +350,7 @@ outcome handle(const assign_command& c, const request& req, context& ctx) {
         return std::move(*o);
     }
     if (auto no = checklist::require_manager(*r, actor_of(req, ctx), "assign items")) {
-        return refuse("assign", no->message);
+        return refuse("assign", word_refusal(*r, *no));
     }
     std::optional<checklist::epoch_seconds> due;
     if (c.due) {
@@ -364,7 +365,7 @@ outcome handle(const assign_command& c, const request& req, context& ctx) {
     auto pos = std::get<item_pos>(found);
     checklist::change_log log;
     if (auto no = checklist::assign_item(*r, pos, c.user, due, log)) {
-        return refuse("assign", no->message);
+        return refuse("assign", word_refusal(*r, *no));
     }
     auto audit_id = save(ctx, req, *r, log);
     const auto& it = item_at(*r, pos);
@@ -387,11 +388,11 @@ outcome handle(const next_command& c, const request& req, context& ctx) {
     auto what =
         c.force_reason.empty() ? "move to the next phase" : "force the move to the next phase";
     if (auto no = checklist::require_manager(*r, actor_of(req, ctx), what)) {
-        return refuse("next", no->message);
+        return refuse("next", word_refusal(*r, *no));
     }
     checklist::change_log log;
     if (auto no = checklist::advance_phase(*r, req.now, c.force_reason, log)) {
-        return refuse("next", no->message);
+        return refuse("next", word_refusal(*r, *no));
     }
     save(ctx, req, *r, log);
     // Each owner of an item in the new phase gets one DM with all their items in it.
@@ -426,7 +427,7 @@ outcome handle(const rollback_command& c, const request& req, context& ctx) {
     }
     if (auto no =
             checklist::require_manager(*r, actor_of(req, ctx), "record a rollback decision")) {
-        return refuse("rollback", no->message);
+        return refuse("rollback", word_refusal(*r, *no));
     }
     checklist::change_log log;
     checklist::record_rollback(*r, c.reason, log);
@@ -444,7 +445,7 @@ outcome handle(const handoff_command& c, const request& req, context& ctx) {
         return no_active("handoff");
     }
     if (auto no = checklist::require_manager(*r, actor_of(req, ctx), "hand the release off")) {
-        return refuse("handoff", no->message);
+        return refuse("handoff", word_refusal(*r, *no));
     }
     checklist::change_log log;
     checklist::record_handoff(*r, c.oncall, c.pm, req.now, log);
@@ -475,7 +476,7 @@ outcome handle(const accept_command&, const request& req, context& ctx) {
     }
     checklist::change_log log;
     if (auto no = checklist::accept_handoff(*r, actor_of(req, ctx), req.now, log)) {
-        return refuse("accept", no->message);
+        return refuse("accept", word_refusal(*r, *no));
     }
     auto taken = static_cast<int>(log.items.size());
     auto id = save(ctx, req, *r, log);
@@ -494,12 +495,12 @@ outcome handle(const manager_command& c, const request& req, context& ctx) {
     }
     if (auto no = checklist::require_manager(*r, actor_of(req, ctx),
                                              "hand over the release-manager role")) {
-        return refuse("manager", no->message);
+        return refuse("manager", word_refusal(*r, *no));
     }
     auto previous = r->manager;
     checklist::change_log log;
     if (auto no = checklist::transfer_manager(*r, c.user, log)) {
-        return refuse("manager", no->message);
+        return refuse("manager", word_refusal(*r, *no));
     }
     save(ctx, req, *r, log);
     auto o =
@@ -524,7 +525,7 @@ outcome end_release(const Command& c, const request& req, context& ctx, const st
     }
     if (auto no = checklist::require_manager(
             *r, actor_of(req, ctx), is_abort ? "abort the release" : "finish the release")) {
-        return refuse(name, no->message);
+        return refuse(name, word_refusal(*r, *no));
     }
     checklist::change_log log;
     checklist::verdict v;
@@ -534,7 +535,7 @@ outcome end_release(const Command& c, const request& req, context& ctx, const st
         v = checklist::finish_release(*r, req.now, reason, log);
     }
     if (v) {
-        return refuse(name, v->message);
+        return refuse(name, word_refusal(*r, *v));
     }
     save(ctx, req, *r, log);
     announce(ctx, *r, "release-ended:" + std::to_string(r->id),
@@ -589,7 +590,7 @@ outcome handle(const remind_command&, const request& req, context& ctx) {
         return no_active("remind");
     }
     if (auto no = checklist::require_manager(*r, actor_of(req, ctx), "send reminders")) {
-        return refuse("remind", no->message);
+        return refuse("remind", word_refusal(*r, *no));
     }
     auto owners = open_items_by_owner(*r);
     int unowned = 0;

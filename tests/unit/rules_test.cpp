@@ -5,10 +5,17 @@
 #include <catch2/catch.hpp>
 
 #include "checklist/item_ref.hpp"
+#include "commands/refusals.hpp"
 
 using namespace relbot::checklist;
 
 namespace {
+
+// A refusal as a person who typed the command reads it.
+std::string said(const release& r, const verdict& v) {
+    REQUIRE(v);
+    return relbot::commands::word_refusal(r, *v);
+}
 
 release standard(epoch_seconds now = 1000) {
     template_library lib;
@@ -40,7 +47,7 @@ verdict apply(cmd c, release& r, item_pos p, change_log& log) {
         case cmd::note:
             return note_item(r, p, "fyi", log);
     }
-    return refusal{"?"};
+    return refusal{refused::not_manager, "?", std::nullopt, {}, std::nullopt, false, false};
 }
 
 }  // namespace
@@ -90,7 +97,7 @@ TEST_CASE("item transitions: every state × every item command", "[unit]") {
             CHECK(v);
             CHECK(log.empty());
             CHECK(r.phases[0].items[2].state == e.from);
-            CHECK_FALSE(v->message.empty());
+            CHECK_FALSE(said(r, v).empty());
         } else {
             CHECK_FALSE(v);
             CHECK(r.phases[0].items[2].state == *e.to);
@@ -144,9 +151,9 @@ TEST_CASE("who may: roles × actions", "[unit]") {
     CHECK(require_manager(r, stranger, "move on"));
 
     auto refusal = require_item_change(r, owned, stranger, "check");
-    CHECK(refusal->message.find("<@UMANAGER>") != std::string::npos);
-    CHECK(refusal->message.find("<@UOWNER>") != std::string::npos);
-    CHECK(require_manager(r, stranger, "move on")->message.find("release manager (<@UMANAGER>)") !=
+    CHECK(said(r, refusal).find("<@UMANAGER>") != std::string::npos);
+    CHECK(said(r, refusal).find("<@UOWNER>") != std::string::npos);
+    CHECK(said(r, require_manager(r, stranger, "move on")).find("release manager (<@UMANAGER>)") !=
           std::string::npos);
 }
 
@@ -156,8 +163,8 @@ TEST_CASE("the gate holds until every item is done or skipped, and force moves o
     change_log log;
     auto refused = advance_phase(r, 2000, "", log);
     REQUIRE(refused);
-    CHECK(refused->message.find("9 items are not done or skipped") != std::string::npos);
-    CHECK(refused->message.find("force <reason>") != std::string::npos);
+    CHECK(said(r, refused).find("9 items are not done or skipped") != std::string::npos);
+    CHECK(said(r, refused).find("force <reason>") != std::string::npos);
     CHECK(r.current_phase == 1);
     CHECK(log.empty());
 
@@ -196,7 +203,7 @@ TEST_CASE("a phase window holds next until its minimum has passed", "[unit]") {
     change_log log;
     auto refused = advance_phase(r, 10'000 + 3600, "", log);
     REQUIRE(refused);
-    CHECK(refused->message.find("window") != std::string::npos);
+    CHECK(said(r, refused).find("window") != std::string::npos);
     CHECK_FALSE(advance_phase(r, 10'000 + 24 * 3600, "", log));
     CHECK(r.current_phase == 6);
 }
@@ -207,15 +214,15 @@ TEST_CASE("next in the last phase says to finish, and finish needs the last phas
     change_log log;
     auto early = finish_release(r, 5000, "", log);
     REQUIRE(early);
-    CHECK(early->message.find("last phase") != std::string::npos);
+    CHECK(said(r, early).find("last phase") != std::string::npos);
     r.current_phase = 6;
     r.phases[5].entered_at = 4000;
     auto last = advance_phase(r, 5000, "", log);
     REQUIRE(last);
-    CHECK(last->message.find("/release finish") != std::string::npos);
+    CHECK(said(r, last).find("/release finish") != std::string::npos);
     auto held = finish_release(r, 5000, "", log);
     REQUIRE(held);
-    CHECK(held->message.find("3 items") != std::string::npos);
+    CHECK(said(r, held).find("3 items") != std::string::npos);
     REQUIRE_FALSE(finish_release(r, 5000, "retro moved to next week", log));
     CHECK(r.status == release_status::finished);
     CHECK(r.ended_at == 5000);
@@ -260,4 +267,50 @@ TEST_CASE("edit distance", "[unit]") {
     CHECK(edit_distance("", "abc") == 3);
     CHECK(edit_distance("kitten", "sitting") == 3);
     CHECK(edit_distance("same", "same") == 0);
+}
+
+TEST_CASE(
+    "a refusal is data (what was refused and who could), and a typed command is told what to "
+    "type and a click is not",
+    "[unit]") {
+    auto r = standard();
+    actor stranger{"USTRANGER", false};
+    auto no = require_item_change(r, r.phases[0].items[0], stranger, "check");
+    REQUIRE(no);
+    CHECK(no->why == refused::not_item_changer);
+    CHECK(no->who == "UMANAGER");
+    CHECK(no->item == item_pos{0, 0});
+
+    change_log log;
+    REQUIRE_FALSE(block_item(r, {0, 1}, "scanner down", log));
+    auto blocked = uncheck_item(r, {0, 1}, log);
+    REQUIRE(blocked);
+    CHECK(blocked->why == refused::blocked_not_done);
+    using relbot::commands::way_in;
+    using relbot::commands::word_refusal;
+    CHECK(word_refusal(r, *blocked, way_in::command).find("`/release unblock 1.2`") !=
+          std::string::npos);
+    CHECK(word_refusal(r, *blocked, way_in::click).find("/release") == std::string::npos);
+
+    auto gate = advance_phase(r, 2000, "", log);
+    REQUIRE(gate);
+    CHECK(gate->why == refused::gate_closed);
+    REQUIRE(gate->held);
+    CHECK(gate->held->holding.size() == 9);
+    CHECK(word_refusal(r, *gate, way_in::command).find("`/release next force <reason>`") !=
+          std::string::npos);
+    auto clicked = word_refusal(r, *gate, way_in::click);
+    CHECK(clicked.find("/release") == std::string::npos);
+    CHECK(clicked.find("`1.2` *Security Scan* — blocked (scanner down), no owner") !=
+          std::string::npos);
+
+    actor oncall{"UONCALL", false};
+    auto nothing = accept_handoff(r, oncall, 3000, log);
+    REQUIRE(nothing);
+    CHECK(nothing->why == refused::no_handoff);
+    for (auto how : {way_in::command, way_in::click}) {
+        for (const auto& v : {*no, *blocked, *gate, *nothing}) {
+            CHECK_FALSE(word_refusal(r, v, how).empty());
+        }
+    }
 }

@@ -5,6 +5,7 @@
 #include "checklist/mrkdwn.hpp"
 #include "checklist/rules.hpp"
 #include "commands/parse.hpp"
+#include "commands/refusals.hpp"
 #include "commands/render.hpp"
 
 using namespace relbot;
@@ -103,7 +104,8 @@ TEST_CASE("counts agree with their nouns", "[unit][words]") {
     CHECK(refused);  // the last phase: nothing to count
     auto gate = checklist::finish_release(r, 1795669300, "", log);
     REQUIRE(gate);
-    CHECK(gate->message.find("1 item is not done or skipped") != std::string::npos);
+    CHECK(commands::word_refusal(r, *gate).find("1 item is not done or skipped") !=
+          std::string::npos);
 
     std::vector<storage::audit_entry> audit = {
         {r.id, 1795669300, "U1", "item.blocked", 1, "open", "blocked", "pipeline red"},

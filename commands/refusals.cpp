@@ -1,0 +1,129 @@
+// Refusals in words (see refusals.hpp).
+#include "commands/refusals.hpp"
+
+#include "checklist/duration.hpp"
+#include "checklist/mrkdwn.hpp"
+
+namespace relbot::commands {
+namespace {
+
+using checklist::refused;
+
+std::string mention(const std::string& user) {
+    return "<@" + user + ">";
+}
+
+const checklist::item& item_of(const checklist::release& r, const checklist::refusal& no) {
+    return r.phases.at(no.item->phase).items.at(no.item->index);
+}
+
+// What holds the gate, one line per item.
+std::string holding_list(const checklist::release& r, const checklist::gate& g) {
+    std::string out;
+    for (const auto& p : g.holding) {
+        const auto& it = r.phases[p.phase].items[p.index];
+        out += "\n• " + it.label() + " — " + std::string(to_string(it.state));
+        if (it.state == checklist::item_state::blocked && !it.state_note.empty()) {
+            out += " (" + checklist::escape_mrkdwn(it.state_note) + ")";
+        }
+        out += it.owner.empty() ? ", no owner" : ", " + mention(it.owner);
+    }
+    return out;
+}
+
+// Why the current phase cannot be left, with what to do about it.
+std::string gate_words(const checklist::release& r, const checklist::refusal& no, way_in how) {
+    const auto& g = *no.held;
+    const auto& cur = r.current();
+    std::string msg = "Phase " + std::to_string(cur.position) + ", *" +
+                      checklist::escape_mrkdwn(cur.title) + "*, cannot be left yet.";
+    if (!g.holding.empty()) {
+        msg += " " + checklist::plural(g.holding.size(), "item is", "items are") +
+               " not done or skipped:" + holding_list(r, g);
+    }
+    if (g.opens_at) {
+        msg += "\nIts window keeps it open until " + checklist::date_token(*g.opens_at) + ".";
+    }
+    if (how == way_in::command) {
+        return msg + "\nThe release manager or an admin can move on anyway with `/release " +
+               (no.finishing ? "finish" : "next") + " force <reason>`.";
+    }
+    return msg + "\nThe release manager or an admin can move on anyway, by force, with a reason.";
+}
+
+// The refusals about one item's state.
+std::string item_words(const checklist::release& r, const checklist::refusal& no, way_in how) {
+    const auto& it = item_of(r, no);
+    auto state = std::string(to_string(it.state));
+    bool typed = how == way_in::command;
+    switch (no.why) {
+        case refused::already_done:
+            return it.label() + " is already done.";
+        case refused::already_open:
+            return it.label() + " is already open.";
+        case refused::already_skipped:
+            return it.label() + " is already skipped.";
+        case refused::blocked_not_done:
+            return it.label() + " is blocked, not done. " +
+                   (typed ? "Clear the block with `/release unblock " + it.ref() + "`."
+                          : "Clear the block first.");
+        case refused::done_not_skippable:
+            return it.label() + " is done. " +
+                   (typed ? "Uncheck it first with `/release uncheck " + it.ref() +
+                                "` if it should be skipped instead."
+                          : "Uncheck it first if it should be skipped instead.");
+        case refused::settled_not_blockable:
+            return it.label() + " is " + state + ". " +
+                   (typed ? "Uncheck it first with `/release uncheck " + it.ref() + "` to block it."
+                          : "Uncheck it first to block it.");
+        case refused::not_blocked:
+            return it.label() + " is not blocked (it is " + state + ").";
+        case refused::same_owner:
+            return it.label() + " already has that owner" + (no.with_due ? " and due time." : ".");
+        default:
+            return it.label() + " cannot be changed that way.";
+    }
+}
+
+}  // namespace
+
+std::string word_refusal(const checklist::release& r, const checklist::refusal& no, way_in how) {
+    bool typed = how == way_in::command;
+    switch (no.why) {
+        case refused::not_manager:
+            return "Only the release manager (" + mention(no.who) + ") or an admin can " +
+                   no.action + ".";
+        case refused::not_item_changer: {
+            const auto& it = item_of(r, no);
+            return "Only the release manager (" + mention(no.who) + "), an admin or the item's " +
+                   "owner (" + (it.owner.empty() ? "it has none yet" : mention(it.owner)) +
+                   ") can " + no.action + " " + it.label() + ".";
+        }
+        case refused::last_phase:
+            return typed ? "This is the last phase. End the release with `/release finish`."
+                         : "This is the last phase. Finish the release to end it.";
+        case refused::gate_closed:
+            return gate_words(r, no, how);
+        case refused::no_handoff:
+            return typed ? "There is no handoff to accept yet; the release manager starts one "
+                           "with `/release handoff @on-call [@product-manager]`."
+                         : "There is no handoff to accept yet; the release manager starts one.";
+        case refused::not_oncall:
+            return "Only " + mention(no.who) +
+                   ", the on-call engineer named in the handoff, can accept it.";
+        case refused::handoff_already_accepted:
+            return "You accepted this handoff already.";
+        case refused::already_manager:
+            return mention(no.who) + " is already the release manager.";
+        case refused::not_in_last_phase:
+            return "The release is in phase " + std::to_string(r.current_phase) + " of " +
+                   std::to_string(r.phases.size()) + "; it finishes from the last phase. " +
+                   (typed ? "Use `/release next` to move on, or `/release finish force "
+                            "<reason>` to end it now."
+                          : "Move on phase by phase, or finish it now by force, with a reason.");
+        default:
+            return item_words(r, no, how);
+    }
+}
+
+}  // namespace relbot::commands

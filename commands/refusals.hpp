@@ -1,0 +1,20 @@
+// Refusals in words. The rules (checklist/rules.hpp) say what was refused and who could do it,
+// as data; this words it for the way the person came in: a typed `/release` command is told
+// which command to type, a click (a button, a modal) is not told to type anything.
+#pragma once
+
+#include <string>
+
+#include "checklist/release.hpp"
+#include "checklist/rules.hpp"
+
+namespace relbot::commands {
+
+enum class way_in { command, click };
+
+// mrkdwn; `r` is the release the refusal is about, as it was when it was refused.
+std::string word_refusal(const checklist::release& r,
+                         const checklist::refusal& no,
+                         way_in how = way_in::command);
+
+}  // namespace relbot::commands
