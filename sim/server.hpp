@@ -64,7 +64,7 @@ public:
     // bad arguments produce an {"event":"error"} for the sink.
     void control(const nlohmann::json& op);
 
-    // A fresh envelope id, unique across sandbox sessions (see next_envelope_id in server.cpp);
+    // A fresh envelope id, unique across sandbox sessions (see next_envelope_id in control.cpp);
     // the demo names its own envelopes with it so it knows whom each reply is for.
     std::string new_envelope_id();
 

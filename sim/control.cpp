@@ -1,0 +1,200 @@
+// relbot-sim's control ops, given by its owner (a test, the demo, the benchmark): one table
+// from op name to handler, one small member function per op. sim/main.cpp's --help lists them.
+#include <array>
+
+#include "sim/cast.hpp"
+#include "sim/server_impl.hpp"
+
+namespace relbot::sim {
+namespace {
+
+std::string default_user_name(const json& op) {
+    const person* known = person_by_id(op.value("user_id", ""));
+    return known ? std::string(known->name) : "demo";
+}
+
+}  // namespace
+
+json slash_command_envelope(const std::string& envelope_id,
+                            const json& op,
+                            const std::string& base_url) {
+    json payload = {{"token", "sim-verification-token"},
+                    {"team_id", op.value("team_id", "T0SIM")},
+                    {"team_domain", "sandbox"},
+                    {"channel_id", op.value("channel_id", "C0DEMO")},
+                    {"channel_name", op.value("channel_name", "release-demo")},
+                    {"user_id", op.value("user_id", "U0DEMO")},
+                    {"user_name", op.value("user_name", default_user_name(op))},
+                    {"command", op.value("command", "/release")},
+                    {"text", op.value("text", "")},
+                    {"api_app_id", "A0SIM"},
+                    {"is_enterprise_install", "false"},
+                    {"response_url", base_url + "/hooks/commands/T0SIM/" + envelope_id},
+                    {"trigger_id", "sim-trigger-" + envelope_id}};
+    json envelope = {{"envelope_id", envelope_id},
+                     {"type", "slash_commands"},
+                     {"accepts_response_payload", true},
+                     {"payload", payload}};
+    if (op.contains("retry_attempt")) {
+        envelope["retry_attempt"] = op["retry_attempt"];
+        envelope["retry_reason"] = op.value("retry_reason", "timeout");
+    }
+    return envelope;
+}
+
+std::span<const server::impl::op_entry> server::impl::op_table() {
+    static constexpr std::array<op_entry, 12> table = {{
+        {"slash_command", &impl::op_slash_command},
+        {"send", &impl::op_send},
+        {"disconnect", &impl::op_disconnect},
+        {"drop", &impl::op_drop},
+        {"silence", &impl::op_silence},
+        {"set_user", &impl::op_set_user},
+        {"delete_message", &impl::op_delete_message},
+        {"spread", &impl::op_spread},
+        {"hello_delay", &impl::op_hello_delay},
+        {"fail", &impl::op_fail},
+        {"calls", &impl::op_calls},
+        {"connections", &impl::op_connections},
+    }};
+    return table;
+}
+
+void server::impl::control(const json& op) {
+    auto name = op.value("op", "");
+    for (const auto& entry : op_table()) {
+        if (entry.name == name) {
+            return (this->*entry.run)(op);
+        }
+    }
+    std::string message = "unknown op; ops are ";
+    for (const auto& entry : op_table()) {
+        if (&entry != op_table().data()) {
+            message += ", ";
+        }
+        message += entry.name;
+    }
+    op_error(op, std::move(message));
+}
+
+void server::impl::op_error(const json& op, std::string message) {
+    emit({{"event", "error"}, {"op", op.value("op", "")}, {"error", std::move(message)}});
+}
+
+void server::impl::op_slash_command(const json& op) {
+    if (!op.contains("text") || !op["text"].is_string()) {
+        return op_error(op, "slash_command needs \"text\"");
+    }
+    auto id = op.contains("envelope_id") ? op.value("envelope_id", "") : next_envelope_id();
+    auto envelope = slash_command_envelope(id, op, base_url());
+    deliver(op, detail::dump(envelope));
+}
+
+void server::impl::op_send(const json& op) {
+    if (!op.contains("frame")) {
+        return op_error(op, "send needs \"frame\" (an object or a string)");
+    }
+    deliver(op,
+            op["frame"].is_string() ? op["frame"].get<std::string>() : detail::dump(op["frame"]));
+}
+
+void server::impl::op_disconnect(const json& op) {
+    auto conn = pick_connection(op);
+    if (!conn) {
+        return op_error(op, "no open connection");
+    }
+    conn->push(detail::dump({{"type", "disconnect"},
+                             {"reason", op.value("reason", "refresh_requested")},
+                             {"debug_info", {{"host", "relbot-sim"}}}}));
+    emit({{"event", "disconnect_sent"},
+          {"connection", conn->id},
+          {"reason", op.value("reason", "refresh_requested")}});
+}
+
+// Closes TCP without a WebSocket close frame, as a network failure would.
+void server::impl::op_drop(const json&) {
+    for (auto& conn : connections) {
+        beast::get_lowest_layer(conn->ws).close();
+    }
+}
+
+void server::impl::op_silence(const json& op) {
+    auto conn = pick_connection(op);
+    if (!conn) {
+        return op_error(op, "no open connection");
+    }
+    conn->silenced = true;
+    // Abandon the pending read so that pings are no longer answered.
+    boost::system::error_code ec;
+    beast::get_lowest_layer(conn->ws).socket().cancel(ec);
+    emit({{"event", "silenced"}, {"connection", conn->id}});
+}
+
+void server::impl::op_set_user(const json& op) {
+    auto user = op.value("user", "");
+    time_zones[user] = op.value("tz_offset", 0);
+    emit({{"event", "user_set"}, {"user", user}, {"tz_offset", time_zones[user]}});
+}
+
+void server::impl::op_delete_message(const json& op) {
+    auto channel = op.value("channel", "");
+    auto ts = op.value("ts", "");
+    auto ch = messages.find(channel);
+    bool deleted = ch != messages.end() && ch->second.erase(ts) == 1;
+    emit({{"event", "message_deleted"}, {"channel", channel}, {"ts", ts}, {"deleted", deleted}});
+}
+
+void server::impl::op_spread(const json& op) {
+    spread = op.value("on", true);
+    emit({{"event", "spread"}, {"on", spread}});
+}
+
+void server::impl::op_hello_delay(const json& op) {
+    hello_delay_ms = op.value("ms", 0);
+    emit({{"event", "hello_delay"}, {"ms", hello_delay_ms}});
+}
+
+void server::impl::op_fail(const json& op) {
+    auto method = op.value("method", "");
+    if (method.empty()) {
+        return op_error(op, "fail needs \"method\"");
+    }
+    detail::injected_failure f;
+    f.status = op.value("status", 200u);
+    f.delay_ms = op.value("delay_ms", 0);
+    f.error = op.value("error", f.status == 200 && f.delay_ms > 0 ? "" : "internal_error");
+    f.retry_after = op.value("retry_after", 1);
+    f.channel = op.value("channel", "");
+    for (int i = 0, n = op.value("times", 1); i < n; ++i) {
+        failures[method].push_back(f);
+    }
+    emit({{"event", "fail_armed"}, {"method", method}});
+}
+
+void server::impl::op_calls(const json& op) {
+    auto method = op.value("method", "");
+    json out = json::array();
+    for (const auto& c : calls) {
+        if (method.empty() || c["method"] == method) {
+            out.push_back(c);
+        }
+    }
+    emit({{"event", "calls"}, {"calls", out}});
+}
+
+void server::impl::op_connections(const json&) {
+    json ids = json::array();
+    for (const auto& c : connections) {
+        ids.push_back(c->id);
+    }
+    emit({{"event", "connections"}, {"open", ids}});
+}
+
+// A fresh id for anything Slack makes unique (envelopes, triggers): this session's own random
+// prefix and a counter, so a second sandbox session on the same database never reuses an id
+// that relbot remembers as applied.
+std::string server::impl::next_envelope_id() {
+    return "sim-env-" + session + "-" + std::to_string(next_envelope++);
+}
+
+}  // namespace relbot::sim

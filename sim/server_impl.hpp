@@ -1,0 +1,220 @@
+// relbot-sim's server state, shared by the files that make up the server: server.cpp
+// (accepting, TLS, the HTTP loop and dispatch), socket_mode.cpp (WebSocket sessions),
+// web_api.cpp (the Web API method table) and control.cpp (the control-op table).
+// Private to sim/: nothing outside those files includes it.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sim/server.hpp"
+
+namespace relbot::sim {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+using json = nlohmann::json;
+using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using http_request = http::request<http::string_body>;
+using http_response = http::response<http::string_body>;
+
+inline constexpr auto nothrow = net::as_tuple(net::use_awaitable);
+
+namespace detail {
+
+// Compact JSON, invalid UTF-8 replaced rather than thrown on.
+std::string dump(const json& j);
+
+// Twelve hex digits from the system's random source, different in every sandbox session.
+std::string random_session();
+
+struct injected_failure {
+    unsigned status = 200;
+    std::string error;
+    int retry_after = 1;
+    std::string channel;  // only calls for this channel; empty: any
+    int delay_ms = 0;     // answer late (with success unless status/error say otherwise)
+};
+
+struct ws_connection {
+    ws_connection(int id_, ws_stream ws_) : id(id_), ws(std::move(ws_)), wake(ws.get_executor()) {}
+
+    // `envelope_id` (if any) is stamped with the time just before the frame is written.
+    void push(std::string text, std::string envelope_id = {}) {
+        queue.push_back({std::move(text), std::move(envelope_id)});
+        wake.cancel();
+    }
+
+    struct outgoing {
+        std::string text;
+        std::string envelope_id;
+    };
+
+    int id;
+    ws_stream ws;
+    std::deque<outgoing> queue;
+    net::steady_timer wake;
+    bool closing = false;
+    bool silenced = false;  // neither reads (so pings go unanswered) nor writes
+};
+
+}  // namespace detail
+
+struct server::impl : std::enable_shared_from_this<impl> {
+    using ws_connection = detail::ws_connection;
+    using connection_ptr = std::shared_ptr<ws_connection>;
+
+    // What a Web API method's answer is given: the method's name and its arguments.
+    struct call_context {
+        const std::string& method;
+        const json& args;
+        // The argument `key` if it is a string, else "".
+        std::string str(const char* key) const;
+    };
+    struct method_entry {
+        std::string_view name;
+        json (impl::*answer)(const call_context&);
+    };
+    struct op_entry {
+        std::string_view name;
+        void (impl::*run)(const json& op);
+    };
+
+    impl(net::io_context& ioc_, server_options opts_, event_sink sink_);
+
+    long long now_us() const;
+    void emit(json event);
+    std::string base_url() const;
+
+    // --- accepting and HTTP (server.cpp) ----------------------------------------------------
+    static net::awaitable<void> accept_loop(std::shared_ptr<impl> self);
+    static net::awaitable<void> serve(std::shared_ptr<impl> self, tcp::socket socket);
+    http_response handle_http(const http_request& req);
+    http_response handle_hook(const http_request& req, const std::string& path);
+    // "" if the arguments could be read, else the error to answer with.
+    static std::string read_args(const http_request& req, json& args);
+    // "" if the caller's token may call `method`, else the error to answer with.
+    std::string auth_error(const http_request& req, const std::string& method, const json& args);
+    http_response answer_with_failure(const http_request& req,
+                                      const std::string& method,
+                                      const json& args,
+                                      std::deque<detail::injected_failure>& armed);
+    http_response api_response(const http_request& req,
+                               const std::string& method,
+                               const json& args,
+                               unsigned status,
+                               const json& body);
+    static http_response text_response(const http_request& req,
+                                       http::status status,
+                                       const char* content_type,
+                                       std::string body);
+
+    // --- Socket Mode (socket_mode.cpp) -------------------------------------------------------
+    static net::awaitable<void> serve_websocket(std::shared_ptr<impl> self,
+                                                beast::ssl_stream<beast::tcp_stream> stream,
+                                                http_request req);
+    static net::awaitable<void> reject_websocket(std::shared_ptr<impl> self,
+                                                 beast::ssl_stream<beast::tcp_stream>& stream,
+                                                 const http_request& req);
+    static net::awaitable<bool> send_hello(std::shared_ptr<impl> self, connection_ptr conn);
+    // Reads the client's frames until the connection ends; returns why it ended.
+    static net::awaitable<std::string> read_frames(std::shared_ptr<impl> self, connection_ptr conn);
+    static net::awaitable<void> write_loop(std::shared_ptr<impl> self, connection_ptr conn);
+    bool take_ticket(const http_request& req);
+    void close_connection(const connection_ptr& conn, const std::string& reason);
+    void on_client_frame(int connection,
+                         const std::string& text,
+                         std::chrono::steady_clock::time_point read_at);
+    void observe_ack(std::string_view text, std::chrono::steady_clock::time_point read_at);
+    void send_frame(const connection_ptr& conn, std::string text);
+    connection_ptr pick_connection(const json& op);
+    void deliver(const json& op, std::string text);
+
+    // --- Web API methods (web_api.cpp) -------------------------------------------------------
+    static std::span<const method_entry> method_table();
+    json call_method(const std::string& method, const json& args);
+    json apps_connections_open(const call_context& call);
+    json auth_test(const call_context& call);
+    json chat_post_message(const call_context& call);
+    json chat_update(const call_context& call);
+    json chat_get_permalink(const call_context& call);
+    json users_info(const call_context& call);
+    json pins_add(const call_context& call);
+    json conversations_history(const call_context& call);
+    json conversations_open(const call_context& call);
+    // Counts a post to `channel` against its pace; false (and paced_out set) when over it.
+    bool within_pace(const std::string& channel);
+    std::string next_ts();
+
+    // --- control ops (control.cpp) -----------------------------------------------------------
+    static std::span<const op_entry> op_table();
+    void control(const json& op);
+    void op_error(const json& op, std::string message);
+    void op_slash_command(const json& op);
+    void op_send(const json& op);
+    void op_disconnect(const json& op);
+    void op_drop(const json& op);
+    void op_silence(const json& op);
+    void op_set_user(const json& op);
+    void op_delete_message(const json& op);
+    void op_spread(const json& op);
+    void op_hello_delay(const json& op);
+    void op_fail(const json& op);
+    void op_calls(const json& op);
+    void op_connections(const json& op);
+    std::string next_envelope_id();
+
+    net::io_context& ioc;
+    server_options opts;
+    event_sink sink;
+    test_pki pki;
+    ssl::context tls;
+    tcp::acceptor acceptor;
+    std::set<std::string> tickets;
+    std::vector<connection_ptr> connections;
+    std::deque<std::string> waiting;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> sent_at;
+    std::map<std::string, std::deque<detail::injected_failure>> failures;
+    std::map<std::string, std::map<std::string, json>> messages;
+    json calls = json::array();
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::map<std::string, int> time_zones;  // user -> tz_offset seconds (users.info)
+    bool paced_out = false;                 // set by call_method when a channel's pace was exceeded
+    std::chrono::milliseconds response_delay{};  // set by handle_http for the answer at hand
+    std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> channel_posts;
+    std::set<std::pair<std::string, std::string>> pins;
+    bool spread = false;  // round-robin envelopes over the open connections
+    std::size_t next_spread = 0;
+    int hello_delay_ms = 0;  // wait this long before saying hello
+    int next_connection = 1;
+    long next_envelope = 1;
+    long next_ticket = 1;
+    long long last_ts_us = 0;
+    std::string session = detail::random_session();
+};
+
+}  // namespace relbot::sim
