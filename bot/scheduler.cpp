@@ -1,4 +1,5 @@
-// Reminder scheduling: decide with checklist/reminders, record and queue in one transaction.
+// Reminder scheduling: decide with checklist/reminders and checklist/timers, record and queue
+// in one transaction.
 #include "bot/scheduler.hpp"
 
 #include <map>
@@ -6,9 +7,140 @@
 
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
+#include "checklist/timers.hpp"
 #include "commands/render.hpp"
 
 namespace relbot::bot {
+
+namespace {
+
+using owner_reminders =
+    std::map<std::string, std::vector<std::pair<storage::reminder_candidate, std::int64_t>>>;
+using manager_escalations = std::map<std::string, std::vector<storage::reminder_candidate>>;
+
+std::vector<checklist::reminder_input> reminder_inputs(
+    storage::store& store, const std::vector<storage::reminder_candidate>& candidates) {
+    std::vector<checklist::reminder_input> inputs;
+    for (const auto& c : candidates) {
+        inputs.push_back({c.owner, c.manager, c.due_at, c.last_slot, c.reminders_since_change,
+                          c.escalated, c.deployment_phase,
+                          store.time_zone_offset(c.owner).value_or(0),
+                          c.last_sent_at});  // unknown: UTC
+    }
+    return inputs;
+}
+
+owner_reminders reminders_by_owner(const std::vector<storage::reminder_candidate>& candidates,
+                                   const checklist::reminder_plan& plan) {
+    owner_reminders by_owner;
+    for (const auto& [owner, picks] : plan.remind) {
+        for (const auto& [index, slot] : picks) {
+            by_owner[owner].push_back({candidates[index], slot});
+        }
+    }
+    return by_owner;
+}
+
+manager_escalations escalations_by_manager(
+    const std::vector<storage::reminder_candidate>& candidates,
+    const checklist::reminder_plan& plan) {
+    manager_escalations escalate;
+    for (const auto& [manager, picks] : plan.escalate) {
+        for (auto index : picks) {
+            escalate[manager].push_back(candidates[index]);
+        }
+    }
+    return escalate;
+}
+
+std::string render_timer(const checklist::timer_notice& n, const checklist::release& r) {
+    switch (n.kind) {
+        case checklist::timer_kind::window_open:
+            return commands::dump_json(commands::to_post_body(commands::render_window_open(r)));
+        case checklist::timer_kind::window_over:
+            return commands::dump_json(commands::to_post_body(commands::render_window_over(r)));
+        case checklist::timer_kind::handoff_pending:
+            return commands::dump_json(commands::to_post_body(commands::render_handoff_pending(r)));
+    }
+    return {};
+}
+
+// Phase windows and pending handoffs, as checklist::plan_timers decides them. Their keys make
+// each message once-only, so a pass that comes again (or after a restart) queues nothing new;
+// after downtime only the latest handoff reminder goes out. Brings `next` forward to the next
+// timer due; true if anything new was queued.
+bool queue_timers(storage::store& store,
+                  const std::vector<std::int64_t>& timed,
+                  checklist::epoch_seconds now,
+                  std::chrono::seconds interval,
+                  checklist::epoch_seconds& next) {
+    bool queued = false;
+    for (auto id : timed) {
+        auto r = store.load_release(id);
+        if (!r) {
+            continue;
+        }
+        auto plan = checklist::plan_timers(*r, now, interval);
+        for (const auto& n : plan.notices) {
+            queued |= store.enqueue({n.key, r->id, n.direct ? "@" + n.to : n.to, "chat.postMessage",
+                                     render_timer(n, *r), n.direct ? "dm" : ""},
+                                    now);
+        }
+        if (plan.next) {
+            next = std::min(next, *plan.next);
+        }
+    }
+    return queued;
+}
+
+// One DM per owner with all of their due items; each item's slot recorded.
+void queue_reminders(storage::store& store,
+                     const owner_reminders& by_owner,
+                     checklist::epoch_seconds now) {
+    for (const auto& [owner, items] : by_owner) {
+        std::vector<storage::reminder_candidate> list;
+        std::string key = "reminder:" + owner;
+        for (const auto& [c, slot] : items) {
+            store.record_reminder(c.item_id, c.due_at, slot, now);
+            // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) about
+            // `":" + std::to_string(…)` once inlined in a Release build.
+            key.append(":").append(std::to_string(c.item_id));
+            key.append(".").append(std::to_string(c.due_at));
+            key.append(".").append(std::to_string(slot));
+            list.push_back(c);
+        }
+        store.enqueue(
+            {key, list.front().release_id, "@" + owner, "chat.postMessage",
+             commands::dump_json(commands::to_post_body(commands::render_reminder(list))), "dm"},
+            now);
+        log_info("reminder.queued")
+            .kv("owner", owner)
+            .kv("items", static_cast<long long>(list.size()));
+    }
+}
+
+// One DM per manager with the items reminders did not move; each marked escalated.
+void queue_escalations(storage::store& store,
+                       const manager_escalations& escalate,
+                       checklist::epoch_seconds now) {
+    for (const auto& [manager, items] : escalate) {
+        std::string key = "escalation:" + manager;
+        for (const auto& c : items) {
+            store.mark_escalated(c.item_id, now);
+            key.append(":").append(std::to_string(c.item_id));
+            key.append(".").append(std::to_string(now));
+        }
+        store.enqueue(
+            {key, items.front().release_id, "@" + manager, "chat.postMessage",
+             commands::dump_json(commands::to_post_body(commands::render_escalation(items))), "dm"},
+            now);
+        log_info("reminder.escalated")
+            .kv("manager", manager)
+            .kv("items", static_cast<long long>(items.size()));
+    }
+}
+
+}  // namespace
 
 scheduler::scheduler(storage::store& store,
                      notifier& notify,
@@ -96,83 +228,16 @@ void scheduler::stop() {
 
 checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     auto candidates = store_.reminder_candidates();
-    std::vector<checklist::reminder_input> inputs;
-    for (const auto& c : candidates) {
-        inputs.push_back({c.owner, c.manager, c.due_at, c.last_slot, c.reminders_since_change,
-                          c.escalated, c.deployment_phase,
-                          store_.time_zone_offset(c.owner).value_or(0),
-                          c.last_sent_at});  // unknown: UTC
-    }
-    auto plan = checklist::plan_reminders(inputs, now, rules_);
+    auto plan = checklist::plan_reminders(reminder_inputs(store_, candidates), now, rules_);
     auto next = plan.next;
-    std::map<std::string, std::vector<std::pair<storage::reminder_candidate, std::int64_t>>>
-        by_owner;
-    for (const auto& [owner, picks] : plan.remind) {
-        for (const auto& [index, slot] : picks) {
-            by_owner[owner].push_back({candidates[index], slot});
-        }
-    }
-    std::map<std::string, std::vector<storage::reminder_candidate>> escalate;
-    for (const auto& [manager, picks] : plan.escalate) {
-        for (auto index : picks) {
-            escalate[manager].push_back(candidates[index]);
-        }
-    }
+    auto by_owner = reminders_by_owner(candidates, plan);
+    auto escalate = escalations_by_manager(candidates, plan);
     auto timed = store_.timed_releases();
     if (timed.empty() && by_owner.empty() && escalate.empty()) {
         return next;  // nothing to write: no transaction at all
     }
     storage::store::transaction tx(store_);
-    bool queued = false;
-    // Phase windows and pending handoffs. Their keys make each message once-only, so a pass
-    // that comes again (or after a restart) queues nothing new; after downtime only the latest
-    // handoff reminder goes out.
-    for (auto id : timed) {
-        auto r = store_.load_release(id);
-        if (!r) {
-            continue;
-        }
-        const auto& p = r->current();
-        auto tag = std::to_string(r->id) + ":" + std::to_string(p.position);
-        if (p.window && p.entered_at) {
-            auto min_at = *p.entered_at + p.window->min.count();
-            auto max_at = *p.entered_at + p.window->max.count();
-            if (now >= min_at) {
-                queued |= store_.enqueue(
-                    {"window-min:" + tag, r->id, "@" + r->manager, "chat.postMessage",
-                     commands::dump_json(commands::to_post_body(commands::render_window_open(*r))),
-                     "dm"},
-                    now);
-            } else {
-                next = std::min(next, min_at);
-            }
-            if (now >= max_at) {
-                queued |= store_.enqueue(
-                    {"window-max:" + tag, r->id, r->channel, "chat.postMessage",
-                     commands::dump_json(commands::to_post_body(commands::render_window_over(*r))),
-                     ""},
-                    now);
-            } else {
-                next = std::min(next, max_at);
-            }
-        }
-        if (r->handoff_at && !r->handoff_accepted_at) {
-            auto first = *r->handoff_at + rules_.interval.count();
-            if (auto slot = checklist::due_slot(first, now, rules_.interval)) {
-                queued |= store_.enqueue(
-                    {"handoff-pending:" + std::to_string(r->id) + ":" +
-                         std::to_string(*r->handoff_at) + ":" + std::to_string(*slot),
-                     r->id, "@" + r->manager, "chat.postMessage",
-                     commands::dump_json(
-                         commands::to_post_body(commands::render_handoff_pending(*r))),
-                     "dm"},
-                    now);
-                next = std::min(next, checklist::slot_time(first, *slot + 1, rules_.interval));
-            } else {
-                next = std::min(next, first);
-            }
-        }
-    }
+    bool queued = queue_timers(store_, timed, now, rules_.interval, next);
     if (by_owner.empty() && escalate.empty()) {
         tx.commit();
         if (queued) {
@@ -180,41 +245,8 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
         }
         return next;
     }
-    for (const auto& [owner, items] : by_owner) {
-        std::vector<storage::reminder_candidate> list;
-        std::string key = "reminder:" + owner;
-        for (const auto& [c, slot] : items) {
-            store_.record_reminder(c.item_id, c.due_at, slot, now);
-            // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) about
-            // `":" + std::to_string(…)` once inlined in a Release build.
-            key.append(":").append(std::to_string(c.item_id));
-            key.append(".").append(std::to_string(c.due_at));
-            key.append(".").append(std::to_string(slot));
-            list.push_back(c);
-        }
-        store_.enqueue(
-            {key, list.front().release_id, "@" + owner, "chat.postMessage",
-             commands::dump_json(commands::to_post_body(commands::render_reminder(list))), "dm"},
-            now);
-        log_info("reminder.queued")
-            .kv("owner", owner)
-            .kv("items", static_cast<long long>(list.size()));
-    }
-    for (const auto& [manager, items] : escalate) {
-        std::string key = "escalation:" + manager;
-        for (const auto& c : items) {
-            store_.mark_escalated(c.item_id, now);
-            key.append(":").append(std::to_string(c.item_id));
-            key.append(".").append(std::to_string(now));
-        }
-        store_.enqueue(
-            {key, items.front().release_id, "@" + manager, "chat.postMessage",
-             commands::dump_json(commands::to_post_body(commands::render_escalation(items))), "dm"},
-            now);
-        log_info("reminder.escalated")
-            .kv("manager", manager)
-            .kv("items", static_cast<long long>(items.size()));
-    }
+    queue_reminders(store_, by_owner, now);
+    queue_escalations(store_, escalate, now);
     tx.commit();
     auto& m = process_metrics();
     m.reminders.add({"reminder"}, static_cast<double>(by_owner.size()));

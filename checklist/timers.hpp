@@ -1,0 +1,55 @@
+// Timed notices of a release: its current phase's window (the manager hears when the phase may
+// be left, the channel when the window is over) and a handoff nobody has accepted yet (the
+// manager hears once per reminder interval). Pure functions of their arguments: the time comes
+// in as `now`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checklist/release.hpp"
+
+namespace relbot::checklist {
+
+enum class timer_kind {
+    window_open,     // the phase's minimum window has passed: it may now be left
+    window_over,     // the phase's maximum window has passed
+    handoff_pending  // the handoff has not been accepted yet
+};
+
+// One message a timer calls for. Each is sent once: `key` names it for good (the outbox never
+// queues a key twice), so a plan made again at a later `now`, or after a restart, repeats the
+// keys of what was already sent, and only a key not seen before is news.
+struct timer_notice {
+    timer_kind kind = timer_kind::window_open;
+    std::string key;  // "window-min:<release>:<phase>", "window-max:<release>:<phase>",
+                      // "handoff-pending:<release>:<handoff_at>:<slot>"
+    std::string to;   // a user ID when `direct`, else the release's channel
+    bool direct = false;
+};
+
+// What the timers of one release call for at `now`, in the order to queue them, and the next
+// moment one of them falls due (nullopt: none will without a change to the release).
+struct timer_plan {
+    std::vector<timer_notice> notices;
+    std::optional<epoch_seconds> next;
+};
+
+// The current phase's window, counted from when the phase was entered: a direct message to the
+// manager once the minimum has passed, one to the channel once the maximum has passed (whether
+// or not items are still open: the message says which). Nothing for a phase without a window.
+timer_plan plan_window_notices(const release& r, epoch_seconds now);
+
+// A handoff not yet accepted: the manager is reminded one `interval` after the handoff, then
+// once per interval (slots numbered from 0). After downtime only the latest slot is due.
+timer_plan plan_handoff_reminders(const release& r,
+                                  epoch_seconds now,
+                                  std::chrono::seconds interval);
+
+// Both of the above: the window's notices first, then the handoff's; the earlier next moment.
+timer_plan plan_timers(const release& r, epoch_seconds now, std::chrono::seconds interval);
+
+}  // namespace relbot::checklist
