@@ -35,16 +35,25 @@ release soaking_release(epoch_seconds entered) {
     r.version = "v1.0";
     r.manager = "U0BOSS";
     r.started_at = entered - 3600;
-    r.phases.push_back(
-        {1, "Build", std::nullopt, r.started_at, {make_item(1, 1, "Compile", item_state::done)}});
+    r.phases.push_back({1,
+                        "Build",
+                        std::nullopt,
+                        r.started_at,
+                        false,
+                        {make_item(1, 1, "Compile", item_state::done)}});
     r.phases.push_back({2,
                         "Soak (2-4 hours)",
                         phase_window{2h, 4h},
                         entered,
+                        false,
                         {make_item(2, 1, "Watch", item_state::open),
                          make_item(2, 2, "Graphs", item_state::done)}});
-    r.phases.push_back(
-        {3, "Done", std::nullopt, std::nullopt, {make_item(3, 1, "Close", item_state::open)}});
+    r.phases.push_back({3,
+                        "Done",
+                        std::nullopt,
+                        std::nullopt,
+                        false,
+                        {make_item(3, 1, "Close", item_state::open)}});
     r.current_phase = 2;
     return r;
 }
