@@ -438,14 +438,10 @@ net::awaitable<void> notifier::add_status_link(std::int64_t release_id, nlohmann
     auto link = co_await api_.call_form("chat.getPermalink", std::move(form), token_kind::bot);
     auto url = link.ok() ? link.body.value("permalink", std::string()) : std::string();
     if (url.empty() || !args.contains("blocks") || !args["blocks"].is_array() ||
-        args["blocks"].size() >= 50) {
+        args["blocks"].size() >= commands::max_blocks) {
         co_return;  // the briefing goes out without the link rather than not at all
     }
-    args["blocks"].push_back(
-        {{"type", "context"},
-         {"elements",
-          nlohmann::json::array(
-              {{{"type", "mrkdwn"}, {"text", "<" + url + "|The living status message>"}}})}});
+    args["blocks"].push_back(commands::context_block("<" + url + "|The living status message>"));
 }
 
 net::awaitable<void> notifier::update_status(storage::status_job job) {

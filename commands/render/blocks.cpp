@@ -1,0 +1,173 @@
+// Block Kit building blocks. User text is escaped by the renderers, at the one place it enters
+// a message; here it is only cut to Block Kit's limits.
+#include "commands/render/blocks.hpp"
+
+#include "checklist/mrkdwn.hpp"
+
+namespace relbot::commands {
+namespace {
+
+using nlohmann::json;
+
+// A mrkdwn text object, as sections and context elements hold one.
+json mrkdwn_text(std::string_view mrkdwn) {
+    return {{"type", "mrkdwn"}, {"text", checklist::truncate_utf8(mrkdwn, max_section_text)}};
+}
+
+// Adds whole lines from `lines[next]` on to `m` as sections, until the page's blocks or text
+// are full; returns the index of the first line left for the next page.
+std::size_t fill_page(message& m, const std::vector<std::string>& lines, std::size_t next) {
+    std::string current;
+    std::size_t used = block_text_size(m.blocks);
+    for (; next < lines.size(); ++next) {
+        const auto& line = lines[next];
+        if (used + current.size() + line.size() + 1 > max_total_block_text - reserved_text) {
+            break;
+        }
+        if (!current.empty() && current.size() + 1 + line.size() > max_section_text) {
+            if (m.blocks.size() + 2 >= max_blocks) {
+                break;
+            }
+            used += current.size();
+            m.blocks.push_back(section_block(current));
+            current.clear();
+        }
+        current += current.empty() ? checklist::truncate_utf8(line, max_section_text) : "\n" + line;
+    }
+    if (!current.empty()) {
+        m.blocks.push_back(section_block(current));
+    }
+    return next;
+}
+
+}  // namespace
+
+json section_block(std::string_view mrkdwn) {
+    return {{"type", "section"}, {"text", mrkdwn_text(mrkdwn)}};
+}
+
+json header_block(std::string_view plain) {
+    return {{"type", "header"},
+            {"text",
+             {{"type", "plain_text"},
+              {"text", checklist::truncate_utf8(plain, max_header_text)},
+              {"emoji", true}}}};
+}
+
+json context_block(std::string_view mrkdwn) {
+    return {{"type", "context"}, {"elements", json::array({mrkdwn_text(mrkdwn)})}};
+}
+
+json divider_block() {
+    return {{"type", "divider"}};
+}
+
+std::size_t block_text_size(const json& blocks) {
+    std::size_t n = 0;
+    for (const auto& b : blocks) {
+        if (auto t = b.find("text"); t != b.end() && t->is_object()) {
+            n += t->value("text", "").size();
+        }
+        for (const auto& e : b.value("elements", json::array())) {
+            if (e.is_object()) {
+                n += e.value("text", "").size();
+            }
+        }
+    }
+    return n;
+}
+
+void append_lines(json& blocks, const std::vector<std::string>& lines, std::size_t reserve) {
+    std::string current;
+    std::size_t shown = 0;
+    auto used = block_text_size(blocks);
+    auto text_left = max_total_block_text > used + reserved_text
+                         ? max_total_block_text - used - reserved_text
+                         : 0;
+    std::size_t taken = 0;
+    auto budget = [&] { return max_blocks - reserve - blocks.size(); };
+    for (const auto& line : lines) {
+        if (taken + line.size() + 1 > text_left) {
+            break;
+        }
+        if (!current.empty() && current.size() + 1 + line.size() > max_section_text) {
+            if (budget() <= 1) {
+                break;
+            }
+            blocks.push_back(section_block(current));
+            current.clear();
+        }
+        current += current.empty() ? line : "\n" + line;
+        taken += line.size() + 1;
+        ++shown;
+    }
+    if (shown < lines.size()) {
+        auto more = "…and " + std::to_string(lines.size() - shown) + " more";
+        if (current.size() + 1 + more.size() <= max_section_text) {
+            current += "\n" + more;
+        }
+    }
+    if (!current.empty()) {
+        blocks.push_back(section_block(current));
+    }
+}
+
+std::vector<message> paginate(const std::string& fallback,
+                              const json& head,
+                              const std::vector<std::string>& lines,
+                              std::size_t max_pages,
+                              const std::string& cut_note) {
+    std::vector<message> pages;
+    std::size_t next = 0;
+    while (next < lines.size() || pages.empty()) {
+        if (pages.size() == max_pages) {
+            pages.back().blocks.push_back(context_block(cut_note));
+            break;
+        }
+        message m;
+        m.text = checklist::truncate_utf8(fallback + (pages.empty() ? "" : " (continued)"),
+                                          max_fallback_text);
+        if (pages.empty()) {
+            for (const auto& b : head) {
+                m.blocks.push_back(b);
+            }
+        }
+        next = fill_page(m, lines, next);
+        pages.push_back(std::move(m));
+        if (next >= lines.size()) {
+            break;
+        }
+    }
+    return pages;
+}
+
+message render_text(std::string_view mrkdwn) {
+    message m;
+    m.text = checklist::truncate_utf8(mrkdwn, max_fallback_text);
+    m.blocks.push_back(section_block(mrkdwn));
+    return m;
+}
+
+std::string mention(std::string_view user, std::string_view if_empty) {
+    return user.empty() ? std::string(if_empty) : "<@" + std::string(user) + ">";
+}
+
+std::string user_text(std::string_view text, std::size_t max) {
+    return checklist::escape_mrkdwn(checklist::truncate_utf8(text, max));
+}
+
+json to_ack_payload(const message& m, bool in_channel) {
+    return {{"response_type", in_channel ? "in_channel" : "ephemeral"},
+            {"text", m.text},
+            {"blocks", m.blocks}};
+}
+
+json to_post_body(const message& m) {
+    return {{"text", m.text}, {"blocks", m.blocks}};
+}
+
+std::string dump_json(const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace relbot::commands

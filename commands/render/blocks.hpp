@@ -1,0 +1,77 @@
+// The Block Kit building blocks and limits every renderer shares: a message is a plain `text`
+// fallback plus `blocks`, always within Block Kit's limits. The JSON Slack reads is built here
+// and nowhere else, one function per block shape.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace relbot::commands {
+
+// A Slack message body: `text` is the notification and fallback, `blocks` the layout.
+struct message {
+    std::string text;
+    nlohmann::json blocks = nlohmann::json::array();
+};
+
+// Block Kit limits we render within (slack-platform.md §7).
+inline constexpr std::size_t max_blocks = 50;
+inline constexpr std::size_t max_section_text = 3000;
+inline constexpr std::size_t max_header_text = 150;
+inline constexpr std::size_t max_fallback_text = 4000;
+// Slack rejects a message whose blocks hold more than about 12,000 characters of text in all
+// (`msg_blocks_too_long`, undocumented); we stay under this.
+inline constexpr std::size_t max_total_block_text = 11000;
+// Room kept for the blocks a renderer adds after a list, and for the "…and N more" line.
+inline constexpr std::size_t reserved_text = 600;
+
+// A section of mrkdwn text, cut to max_section_text.
+nlohmann::json section_block(std::string_view mrkdwn);
+
+// A header of plain text (emoji shown), cut to max_header_text.
+nlohmann::json header_block(std::string_view plain);
+
+// A context block of one mrkdwn element, cut to max_section_text.
+nlohmann::json context_block(std::string_view mrkdwn);
+
+nlohmann::json divider_block();
+
+// The characters of text held by `blocks` (what Slack's total-text budget counts).
+std::size_t block_text_size(const nlohmann::json& blocks);
+
+// Appends `lines` as sections of at most 3,000 characters each, leaving room for `reserve`
+// more blocks and within the message's total text budget; what does not fit is summarised
+// in a last line.
+void append_lines(nlohmann::json& blocks,
+                  const std::vector<std::string>& lines,
+                  std::size_t reserve);
+
+// Splits `lines` into pages of sections within Block Kit's limits; the first page starts with
+// the blocks of `head`. After `max_pages` the last page ends with `cut_note`.
+std::vector<message> paginate(const std::string& fallback,
+                              const nlohmann::json& head,
+                              const std::vector<std::string>& lines,
+                              std::size_t max_pages,
+                              const std::string& cut_note);
+
+// A reply of one mrkdwn section; `mrkdwn` must already be escaped where it holds user text.
+message render_text(std::string_view mrkdwn);
+
+// `<@user>`, or `if_empty` when there is no user.
+std::string mention(std::string_view user, std::string_view if_empty = "someone");
+
+// User text inside a message: cut to `max` bytes and escaped, so it cannot mention or link.
+std::string user_text(std::string_view text, std::size_t max = 500);
+
+// The acknowledgement payload of a slash command (`response_type` ephemeral unless asked).
+nlohmann::json to_ack_payload(const message& m, bool in_channel = false);
+
+// The arguments of chat.postMessage except `channel`.
+nlohmann::json to_post_body(const message& m);
+
+// Serialises JSON so that invalid UTF-8 in user text never throws.
+std::string dump_json(const nlohmann::json& j);
+
+}  // namespace relbot::commands

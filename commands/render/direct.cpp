@@ -1,0 +1,170 @@
+// DMs to owners and release managers, and the handoff briefing.
+#include "commands/render/direct.hpp"
+
+#include "checklist/mrkdwn.hpp"
+#include "checklist/reminders.hpp"
+#include "commands/render/report.hpp"
+#include "commands/render/wording.hpp"
+
+namespace relbot::commands {
+namespace {
+
+using checklist::escape_mrkdwn;
+using checklist::plural;
+
+std::string overdue_line(const storage::reminder_candidate& c, bool with_owner) {
+    return "• `" + c.ref + "` *" + escape_mrkdwn(c.title) + "* in release *" +
+           escape_mrkdwn(c.version) + "* (<#" + c.channel + ">) — due " +
+           checklist::date_token(c.due_at) + (with_owner ? ", " + mention(c.owner) : "");
+}
+
+// A DM of overdue items: `text` as the fallback, `heading` and then one line per item (with
+// its owner if `with_owner`), leaving room for `reserve` more blocks.
+message overdue_message(const std::vector<storage::reminder_candidate>& items,
+                        bool with_owner,
+                        const std::string& text,
+                        const std::string& heading,
+                        std::size_t reserve) {
+    std::vector<std::string> lines;
+    for (const auto& c : items) {
+        lines.push_back(overdue_line(c, with_owner));
+    }
+    message m;
+    m.text = text;
+    m.blocks.push_back(section_block(heading));
+    append_lines(m.blocks, lines, reserve);
+    return m;
+}
+
+// The briefing's lines: when it was deployed, its phases, what is open, and what happened.
+std::vector<std::string> handoff_lines(const checklist::release& r, const report_facts& facts) {
+    std::vector<std::string> lines;
+    // When it was deployed: the end of the first deployment phase.
+    for (std::size_t k = 0; k + 1 < r.phases.size(); ++k) {
+        if (checklist::is_deployment_phase(r.phases[k].title) && r.phases[k + 1].entered_at) {
+            lines.push_back("*Deployed* " + checklist::date_token(*r.phases[k + 1].entered_at));
+            break;
+        }
+    }
+    lines.push_back("*Phases*");
+    for (const auto& p : r.phases) {
+        lines.push_back(std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
+                        phase_timing(r, p) + (p.left_by_force ? " · left by force" : ""));
+    }
+    std::vector<std::string> open;
+    for (const auto& p : r.phases) {
+        if (p.position < r.current_phase) {
+            continue;
+        }
+        for (const auto& i : p.items) {
+            if (is_unsettled(i)) {
+                open.push_back(item_line(i));
+            }
+        }
+    }
+    add_list(lines, "Still open", open);
+    add_list(lines, "Blockers", facts.blockers);
+    add_list(lines, "Rollback decisions", facts.rollbacks);
+    add_list(lines, "Skipped", facts.skips);
+    add_list(lines, "Forced moves", facts.forced);
+    add_list(lines, "Notes", facts.notes);
+    for (const auto& p : r.phases) {
+        if (p.window && p.entered_at) {
+            lines.push_back("*" + escape_mrkdwn(p.title) + "* window ends " +
+                            checklist::date_token(*p.entered_at + p.window->max.count()) + ".");
+        }
+    }
+    return lines;
+}
+
+}  // namespace
+
+message render_assignment(const checklist::release& r,
+                          const checklist::item& it,
+                          const std::string& actor) {
+    std::string body = ":bust_in_silhouette: " + mention(actor) + " made you the owner of " +
+                       it.label() + " in release *" + escape_mrkdwn(r.version) + "* (<#" +
+                       r.channel + ">).";
+    if (!it.description.empty()) {
+        body += "\n>" + user_text(it.description, 1000);
+    }
+    if (it.due_at) {
+        body += "\nDue " + checklist::date_token(*it.due_at) + ".";
+    }
+    body += "\nWhen it is done: `/release check " + it.ref() + " [note or link]` in <#" +
+            r.channel + ">. Blocked? `/release block " + it.ref() + " <reason>`.";
+    message m;
+    m.text = "You own " + it.ref() + " " + escape_mrkdwn(it.title) + " in release " +
+             escape_mrkdwn(r.version);
+    m.blocks.push_back(section_block(body));
+    return m;
+}
+
+message render_reminder(const std::vector<storage::reminder_candidate>& items) {
+    auto m =
+        overdue_message(items, false,
+                        ":bell: Reminder: " + plural(items.size(), "item is", "items are") +
+                            " overdue and still open",
+                        ":bell: *Reminder:* " +
+                            std::string(items.size() == 1 ? "this item is" : "these items are") +
+                            " overdue and still open:",
+                        1);
+    m.blocks.push_back(
+        context_block("Done? `/release check <item> [note]` in the release channel. Blocked? "
+                      "`/release block <item> <reason>`."));
+    return m;
+}
+
+message render_escalation(const std::vector<storage::reminder_candidate>& items) {
+    return overdue_message(
+        items, true,
+        ":rotating_light: " + plural(items.size(), "overdue item", "overdue items") +
+            " did not move after reminders",
+        ":rotating_light: *Overdue after reminders:* the owners were reminded and nothing changed:",
+        0);
+}
+
+message render_owner_items(const checklist::release& r,
+                           const std::vector<const checklist::item*>& items,
+                           const std::string& heading) {
+    std::vector<std::string> lines;
+    for (const auto* i : items) {
+        lines.push_back(item_line(*i));
+    }
+    message m;
+    m.text = checklist::truncate_utf8(heading, max_fallback_text);
+    m.blocks.push_back(section_block(heading));
+    append_lines(m.blocks, lines, 1);
+    m.blocks.push_back(context_block("Release *" + escape_mrkdwn(r.version) + "* in <#" +
+                                     r.channel +
+                                     ">: `/release check <item> [note]` when one is done."));
+    return m;
+}
+
+message render_handoff(const checklist::release& r,
+                       const std::vector<storage::audit_entry>& audit,
+                       const std::string& actor) {
+    auto facts = collect_facts(r, audit);
+    message m;
+    m.text = ":handshake: Handoff for release " + escape_mrkdwn(r.version) + " to " +
+             mention(r.oncall) + (r.pm.empty() ? "" : " and " + mention(r.pm));
+    m.blocks.push_back(header_block("Handoff: release " + r.version));
+    m.blocks.push_back(
+        section_block(":handshake: " + mention(actor) + " hands release *" +
+                      escape_mrkdwn(r.version) + "* over to " + mention(r.oncall) + " (on call)" +
+                      (r.pm.empty() ? std::string() : " and " + mention(r.pm) + " (product)") +
+                      ".\n" + summary_line(r)));
+    append_lines(m.blocks, handoff_lines(r, facts), 1);
+    m.blocks.push_back(
+        context_block("On call: accept with `/release accept` in <#" + r.channel +
+                      "> to take over the open items. `/release report` has the full timeline."));
+    return m;
+}
+
+message render_handoff_pending(const checklist::release& r) {
+    return render_text(":hourglass: The handoff of release *" + escape_mrkdwn(r.version) + "* to " +
+                       mention(r.oncall) + " has not been accepted yet (<#" + r.channel +
+                       ">, `/release accept`).");
+}
+
+}  // namespace relbot::commands

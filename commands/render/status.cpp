@@ -1,0 +1,150 @@
+// The command list, the list of releases and the status view.
+#include "commands/render/status.hpp"
+
+#include "checklist/mrkdwn.hpp"
+#include "commands/parse.hpp"
+#include "commands/render/wording.hpp"
+
+namespace relbot::commands {
+namespace {
+
+using checklist::escape_mrkdwn;
+using checklist::plural;
+
+std::string phase_line(const checklist::release& r, const checklist::phase& p) {
+    auto settled = p.settled_count();
+    auto total = static_cast<int>(p.items.size());
+    bool ended = r.status != checklist::release_status::active;
+    bool current = !ended && p.position == r.current_phase;
+    std::string icon = p.position < r.current_phase || (settled == total && !current)
+                           ? ":white_check_mark:"
+                       : current ? ":arrow_forward:"
+                                 : ":white_large_square:";
+    std::string title = std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
+                        std::to_string(settled) + "/" + std::to_string(total);
+    if (p.left_by_force) {
+        // Not complete: moved on from (or finished in) with items open or its window unmet.
+        return ":fast_forward: " + title + ", left by force";
+    }
+    if (ended && p.position == r.current_phase && settled < total) {
+        return ":x: " + title + ", where the release was aborted";
+    }
+    return icon + " " + (current ? "*" + title + "*  ← current" : title);
+}
+
+// "finished" or "aborted" for a release that has ended; empty while it runs.
+std::string outcome_word(const checklist::release& r) {
+    return r.status == checklist::release_status::active ? std::string()
+                                                         : std::string(to_string(r.status));
+}
+
+// The heading line and the lines of the current (or, once ended, the last) phase's items.
+std::vector<std::string> current_phase_lines(const checklist::release& r, bool ended) {
+    const auto& cur = r.current();
+    std::vector<std::string> items;
+    items.push_back("*" + std::string(ended ? "Last phase, " : "Phase ") +
+                    std::to_string(cur.position) + " of " + std::to_string(r.phases.size()) + ": " +
+                    escape_mrkdwn(cur.title) + "*");
+    for (const auto& i : cur.items) {
+        items.push_back(item_line(i));
+    }
+    return items;
+}
+
+// One release of the list: where it is, who runs it, when it started and ended.
+std::string release_summary_line(const storage::release_summary& s) {
+    bool active = s.status == checklist::release_status::active;
+    std::string line = (active ? ":arrow_forward: *" : "• *") + escape_mrkdwn(s.version) + "* — ";
+    if (active) {
+        line += "phase " + std::to_string(s.current_phase) + " of " +
+                std::to_string(s.phase_count) + " (" + escape_mrkdwn(s.current_phase_title) + ")";
+    } else {
+        line += std::string(checklist::to_string(s.status));
+    }
+    line +=
+        " · manager " + mention(s.manager) + " · started " + checklist::date_token(s.started_at);
+    if (s.ended_at) {
+        line += " · ended " + checklist::date_token(*s.ended_at);
+    }
+    return line;
+}
+
+}  // namespace
+
+message render_help() {
+    std::vector<std::string> lines;
+    for (const auto& entry : command_table()) {
+        lines.push_back("`/release " + std::string(entry.usage) + "`  " +
+                        std::string(entry.summary));
+    }
+    message m;
+    m.text = "relbot commands:";
+    m.blocks.push_back(section_block("*relbot* runs your release checklist in this channel."));
+    append_lines(m.blocks, lines, 0);
+    for (const auto& l : lines) {
+        m.text += "\n" + l;
+    }
+    m.text = checklist::truncate_utf8(m.text, max_fallback_text);
+    return m;
+}
+
+message render_status(const checklist::release& r) {
+    const auto& cur = r.current();
+    int settled_total = 0;
+    for (const auto& p : r.phases) {
+        settled_total += p.settled_count();
+    }
+    auto version = escape_mrkdwn(r.version);
+    auto summary = plural(r.phases.size(), "phase") + " · " + plural(r.item_count(), "item") +
+                   " · " + std::to_string(settled_total) + " done or skipped";
+
+    // A release that has ended says so first; its phases show no "current" any more.
+    auto outcome = outcome_word(r);
+    std::string ended;  // the outcome, with when
+    if (!outcome.empty()) {
+        ended = outcome + (r.ended_at ? " " + checklist::date_token(*r.ended_at) : std::string());
+    }
+
+    message m;
+    m.blocks.push_back(
+        header_block("Release " + r.version + (outcome.empty() ? "" : " — " + outcome)));
+    m.blocks.push_back(context_block("Release manager " + mention(r.manager, "_unowned_") +
+                                     " · started " + checklist::date_token(r.started_at) +
+                                     (ended.empty() ? "" : " · " + ended) + " · template `" +
+                                     escape_mrkdwn(r.template_name) + "` · " + summary));
+    std::vector<std::string> phases;
+    for (const auto& p : r.phases) {
+        phases.push_back(phase_line(r, p));
+    }
+    append_lines(m.blocks, phases, 3);
+    m.blocks.push_back(divider_block());
+    append_lines(m.blocks, current_phase_lines(r, !ended.empty()), 0);
+
+    m.text = ended.empty() ? "Release " + version + " — phase " + std::to_string(cur.position) +
+                                 " of " + std::to_string(r.phases.size()) + ": " +
+                                 escape_mrkdwn(cur.title) + " (" + summary + ")"
+                           : "Release " + version + " " + ended + " (" + summary + ")";
+    for (const auto& p : phases) {
+        m.text += "\n" + p;
+    }
+    m.text = checklist::truncate_utf8(m.text, max_fallback_text);
+    return m;
+}
+
+message render_list(const std::vector<storage::release_summary>& releases) {
+    if (releases.empty()) {
+        return render_text(
+            "No releases in this channel yet. Start one with `/release start <version>`.");
+    }
+    std::vector<std::string> lines;
+    for (const auto& s : releases) {
+        lines.push_back(release_summary_line(s));
+    }
+    message m;
+    m.text = "Releases in this channel: " + std::to_string(releases.size());
+    m.blocks.push_back(section_block("*Releases in this channel* (newest first)"));
+    append_lines(m.blocks, lines, 0);
+    return m;
+}
+
+}  // namespace relbot::commands
