@@ -33,8 +33,29 @@ std::optional<item_pos> position_of(const release& r, const item& it) {
     return std::nullopt;
 }
 
+// A refusal of `action`, naming `who` (a user ID) where the wording needs a person.
+refusal because(refused why, std::string_view action, std::string who = {}) {
+    return refusal{why,  std::string(action), std::nullopt, std::move(who), std::nullopt, false,
+                   false};
+}
+
+// The same refusal, asked by `finish` rather than `next`.
+refusal finishing(refusal no) {
+    no.finishing = true;
+    return no;
+}
+
+// The same refusal, with what holds the gate.
+refusal held_by(const gate& g, refusal no) {
+    no.held = g;
+    return no;
+}
+
+// A refusal about the state of the item at `p`.
 refusal about(refused why, item_pos p) {
-    return refusal{why, {}, p, {}, std::nullopt, false, false};
+    auto no = because(why, {});
+    no.item = p;
+    return no;
 }
 
 }  // namespace
@@ -47,13 +68,7 @@ verdict require_manager(const release& r, const actor& a, std::string_view what)
     if (is_manager_or_admin(r, a)) {
         return std::nullopt;
     }
-    return refusal{refused::not_manager,
-                   std::string(what),
-                   std::nullopt,
-                   r.manager,
-                   std::nullopt,
-                   false,
-                   false};
+    return because(refused::not_manager, what, r.manager);
 }
 
 verdict require_item_change(const release& r,
@@ -63,13 +78,9 @@ verdict require_item_change(const release& r,
     if (is_manager_or_admin(r, a) || (!it.owner.empty() && it.owner == a.user)) {
         return std::nullopt;
     }
-    return refusal{refused::not_item_changer,
-                   std::string(what),
-                   position_of(r, it),
-                   r.manager,
-                   std::nullopt,
-                   false,
-                   false};
+    auto no = because(refused::not_item_changer, what, r.manager);
+    no.item = position_of(r, it);
+    return no;
 }
 
 verdict check_item(release& r, item_pos p, std::string note, change_log& log) {
@@ -192,17 +203,10 @@ verdict advance_phase(release& r,
                       change_log& log) {
     auto g = current_gate(r, now);
     if (g.last_phase) {
-        return refusal{refused::last_phase,
-                       "move to the next phase",
-                       std::nullopt,
-                       {},
-                       std::nullopt,
-                       false,
-                       false};
+        return because(refused::last_phase, "move to the next phase");
     }
     if (!g.open() && force_reason.empty()) {
-        return refusal{
-            refused::gate_closed, "move to the next phase", std::nullopt, {}, g, false, false};
+        return held_by(g, because(refused::gate_closed, "move to the next phase"));
     }
     auto& left = r.phases[static_cast<std::size_t>(r.current_phase - 1)];
     if (!force_reason.empty()) {
@@ -241,31 +245,13 @@ verdict record_handoff(
 
 verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log& log) {
     if (r.oncall.empty()) {
-        return refusal{refused::no_handoff,
-                       "accept the handoff",
-                       std::nullopt,
-                       {},
-                       std::nullopt,
-                       false,
-                       false};
+        return because(refused::no_handoff, "accept the handoff");
     }
     if (a.user != r.oncall) {
-        return refusal{refused::not_oncall,
-                       "accept the handoff",
-                       std::nullopt,
-                       r.oncall,
-                       std::nullopt,
-                       false,
-                       false};
+        return because(refused::not_oncall, "accept the handoff", r.oncall);
     }
     if (r.handoff_accepted_at) {
-        return refusal{refused::handoff_already_accepted,
-                       "accept the handoff",
-                       std::nullopt,
-                       r.oncall,
-                       std::nullopt,
-                       false,
-                       false};
+        return because(refused::handoff_already_accepted, "accept the handoff", r.oncall);
     }
     r.handoff_accepted_at = now;
     log.events.push_back({"release.handoff_accepted", std::nullopt, r.manager, a.user, ""});
@@ -285,13 +271,7 @@ verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log
 
 verdict transfer_manager(release& r, std::string user, change_log& log) {
     if (r.manager == user) {
-        return refusal{refused::already_manager,
-                       "hand the release over",
-                       std::nullopt,
-                       user,
-                       std::nullopt,
-                       false,
-                       false};
+        return because(refused::already_manager, "hand the release over", user);
     }
     log.events.push_back({"release.manager_changed", std::nullopt, r.manager, user, ""});
     r.manager = std::move(user);
@@ -305,17 +285,10 @@ verdict finish_release(release& r,
                        change_log& log) {
     auto g = current_gate(r, now);
     if (force_reason.empty() && !g.last_phase) {
-        return refusal{refused::not_in_last_phase,
-                       "finish the release",
-                       std::nullopt,
-                       {},
-                       std::nullopt,
-                       true,
-                       false};
+        return finishing(because(refused::not_in_last_phase, "finish the release"));
     }
     if (force_reason.empty() && !g.open()) {
-        return refusal{
-            refused::gate_closed, "finish the release", std::nullopt, {}, g, true, false};
+        return held_by(g, finishing(because(refused::gate_closed, "finish the release")));
     }
     if (!force_reason.empty()) {
         log.events.push_back(

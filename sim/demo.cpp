@@ -91,18 +91,6 @@ pid_t spawn_bot(const demo_options& opt, const std::string& api_url, unsigned sh
     return pid;
 }
 
-// Reads stdin on its own thread (stdin may be a file, a pipe or a terminal) and hands each
-// line to the loop. EOF arrives as std::nullopt.
-void read_stdin(net::io_context& ioc, std::function<void(std::optional<std::string>)> on_line) {
-    std::thread([&ioc, on_line] {
-        std::string line;
-        while (std::getline(std::cin, line)) {
-            net::post(ioc, [on_line, line] { on_line(line); });
-        }
-        net::post(ioc, [on_line] { on_line(std::nullopt); });
-    }).detach();
-}
-
 // The last non-empty line of a file: what relbot said before it exited.
 std::string last_line(const std::string& path) {
     std::ifstream in(path);
@@ -141,6 +129,17 @@ bool is_status_message(const json& args) {
 }
 
 }  // namespace
+
+void read_stdin_lines(net::io_context& ioc,
+                      std::function<void(std::optional<std::string>)> on_line) {
+    std::thread([&ioc, on_line] {
+        std::string line;
+        while (std::getline(std::cin, line)) {
+            net::post(ioc, [on_line, line] { on_line(line); });
+        }
+        net::post(ioc, [on_line] { on_line(std::nullopt); });
+    }).detach();
+}
 
 demo::demo(net::io_context& ioc, demo_options options)
     : ioc_(ioc),
@@ -231,7 +230,7 @@ int demo::run(server& srv) {
             quit();
         }
     });
-    read_stdin(ioc_, [this](std::optional<std::string> line) {
+    read_stdin_lines(ioc_, [this](std::optional<std::string> line) {
         lines_.push_back(std::move(line));
         pump();
     });

@@ -10,8 +10,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <deque>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "sim/cast.hpp"
@@ -25,6 +27,11 @@ struct demo_options {
     std::string log;      // its log
     std::string ca_file;  // the sandbox CA it must trust
 };
+
+// Reads stdin on its own thread (stdin may be a file, a pipe or a terminal) and hands each line
+// to the loop; the end of input arrives as std::nullopt. Used by both modes of relbot-sim.
+void read_stdin_lines(boost::asio::io_context& ioc,
+                      std::function<void(std::optional<std::string>)> on_line);
 
 class demo {
 public:

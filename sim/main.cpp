@@ -66,17 +66,6 @@ struct options {
     std::string log = "relbot-demo.log";
 };
 
-// Reads stdin on its own thread and hands each line to the loop; EOF arrives as nullopt.
-void read_stdin(net::io_context& ioc, std::function<void(std::optional<std::string>)> on_line) {
-    std::thread([&ioc, on_line] {
-        std::string line;
-        while (std::getline(std::cin, line)) {
-            net::post(ioc, [on_line, line] { on_line(line); });
-        }
-        net::post(ioc, [on_line] { on_line(std::nullopt); });
-    }).detach();
-}
-
 int run_control(net::io_context& ioc, relbot::sim::server& srv, const options& opt) {
     std::cout << json{{"event", "ready"},
                       {"api_url", srv.api_url()},
@@ -84,7 +73,7 @@ int run_control(net::io_context& ioc, relbot::sim::server& srv, const options& o
                       {"ca_file", opt.ca_file}}
                      .dump()
               << std::endl;
-    read_stdin(ioc, [&](std::optional<std::string> line) {
+    relbot::sim::read_stdin_lines(ioc, [&](std::optional<std::string> line) {
         if (!line) {
             ioc.stop();
             return;

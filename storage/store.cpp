@@ -15,6 +15,15 @@
 namespace relbot::storage {
 namespace {
 
+// Every row's first column, as text.
+std::vector<std::string> first_column(SQLite::Statement& q) {
+    std::vector<std::string> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getString());
+    }
+    return out;
+}
+
 std::string_view to_string(outbox_state s) {
     switch (s) {
         case outbox_state::pending:
@@ -973,11 +982,7 @@ std::vector<std::string> store::owners_needing_time_zone(epoch_seconds now, epoc
         "(u.user_id IS NULL OR u.fetched_at < :stale)");
     auto& q = *q_lease;
     q.bind(":stale", now - max_age);
-    std::vector<std::string> out;
-    while (q.executeStep()) {
-        out.push_back(q.getColumn(0).getString());
-    }
-    return out;
+    return first_column(q);
 }
 
 std::optional<int> store::time_zone_offset(std::string_view user) {
@@ -1012,11 +1017,7 @@ std::vector<std::string> store::people_needing_name(epoch_seconds now, epoch_sec
         "AND (u.user_id IS NULL OR u.name IS NULL OR u.fetched_at < :stale)");
     auto& q = *q_lease;
     q.bind(":stale", now - max_age);
-    std::vector<std::string> out;
-    while (q.executeStep()) {
-        out.push_back(q.getColumn(0).getString());
-    }
-    return out;
+    return first_column(q);
 }
 
 bool store::name_looked_up(std::string_view user, epoch_seconds now, epoch_seconds max_age) {

@@ -18,6 +18,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// This process's environment without SLACK_ or RELBOT_ variables, as a newcomer's shell.
+std::map<std::string, std::string> clean_environment() {
+    auto env = current_environment();
+    std::erase_if(env, [](const auto& kv) {
+        return kv.first.starts_with("SLACK_") || kv.first.starts_with("RELBOT_");
+    });
+    return env;
+}
+
 struct demo_run {
     std::string output;
     std::optional<int> status;
@@ -25,11 +34,7 @@ struct demo_run {
 
 // Runs the demo on `db` with `input` piped in, to the end of its output.
 demo_run run_demo(const temp_dir& dir, const std::string& input) {
-    auto env = current_environment();
-    for (auto it = env.begin(); it != env.end();) {
-        bool drop = it->first.starts_with("SLACK_") || it->first.starts_with("RELBOT_");
-        it = drop ? env.erase(it) : std::next(it);
-    }
+    auto env = clean_environment();
     process demo({RELBOT_SIM_BIN, "--demo", RELBOT_BIN, "--db", dir.file("demo.db"), "--log",
                   dir.file("demo.log")},
                  env, dir.path());
@@ -218,11 +223,7 @@ TEST_CASE(
     std::ifstream example(RELBOT_SOURCE_DIR "/.env.example");
     REQUIRE(example);
     std::string shipped((std::istreambuf_iterator<char>(example)), {});
-    auto env = current_environment();
-    for (auto it = env.begin(); it != env.end();) {
-        bool drop = it->first.starts_with("SLACK_") || it->first.starts_with("RELBOT_");
-        it = drop ? env.erase(it) : std::next(it);
-    }
+    auto env = clean_environment();
     env["RELBOT_DB"] = dir.file("relbot.db");
 
     SECTION(
