@@ -55,14 +55,11 @@ constexpr named_field top_fields[] = {{"type", &frame_fields::type},
                                       {"retry_attempt", &frame_fields::retry_attempt},
                                       {"num_connections", &frame_fields::num_connections},
                                       {"reason", &frame_fields::reason}};
-constexpr named_field payload_fields[] = {{"team_id", &frame_fields::team_id},
-                                          {"channel_id", &frame_fields::channel_id},
-                                          {"channel_name", &frame_fields::channel_name},
-                                          {"user_id", &frame_fields::user_id},
-                                          {"command", &frame_fields::command},
-                                          {"text", &frame_fields::text},
-                                          {"response_url", &frame_fields::response_url},
-                                          {"trigger_id", &frame_fields::trigger_id}};
+constexpr named_field payload_fields[] = {
+    {"team_id", &frame_fields::team_id},           {"channel_id", &frame_fields::channel_id},
+    {"channel_name", &frame_fields::channel_name}, {"user_id", &frame_fields::user_id},
+    {"command", &frame_fields::command},           {"text", &frame_fields::text},
+    {"response_url", &frame_fields::response_url}, {"trigger_id", &frame_fields::trigger_id}};
 constexpr named_field debug_fields[] = {
     {"host", &frame_fields::host},
     {"approximate_connection_time", &frame_fields::approximate_connection_time}};

@@ -1,12 +1,12 @@
 // The sandbox demo's terminal: what a person types becomes what Slack would send, and what
 // relbot sends is drawn with names and glyphs, never raw codes.
+#include "sim/terminal.hpp"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
-
-#include "sim/terminal.hpp"
 
 using namespace relbot::sim;
 
