@@ -30,6 +30,8 @@ std::map<std::string, std::string> clean_environment() {
 struct demo_run {
     std::string output;
     std::optional<int> status;
+    bool ca_file_while_running = false;  // the sandbox's own CA file, while relbot ran
+    bool ca_file_after = false;          // … and after the sandbox ended
 };
 
 // Runs the demo on `db` with `input` piped in, to the end of its output.
@@ -44,11 +46,17 @@ demo_run run_demo(const temp_dir& dir, const std::string& input) {
     }
     demo.close_stdin();
     demo_run run;
+    auto ca_file = std::filesystem::temp_directory_path() /
+                   ("relbot-sim-ca-" + std::to_string(demo.pid()) + ".pem");
     auto until = after(120s);
     while (auto line = demo.read_stdout_line(until)) {
         run.output += *line + "\n";
+        if (contains(*line, "relbot connected.")) {
+            run.ca_file_while_running = std::filesystem::exists(ca_file);
+        }
     }
     run.status = demo.wait_exit(after(10s));
+    run.ca_file_after = std::filesystem::exists(ca_file);
     return run;
 }
 
@@ -192,11 +200,14 @@ TEST_CASE("in the sandbox people are mentioned by name and anyone of the cast ca
 
 TEST_CASE(
     "piped commands typed before relbot connects are all sent, and the end of input "
-    "stops relbot cleanly",
+    "stops relbot cleanly and leaves no CA file behind",
     "[e2e]") {
     temp_dir dir;
     auto run = run_demo(dir, "/release start v9\n/release status\n/release list\n");
     check_clean_session(run);
+    // The CA the sandbox wrote to the temp folder for relbot is gone when it ends.
+    CHECK(run.ca_file_while_running);
+    CHECK_FALSE(run.ca_file_after);
     CHECK(count_of(run.output, "relbot → only @alex") >= 3);
     CHECK(contains(run.output, "v9"));
 }
