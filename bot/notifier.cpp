@@ -9,6 +9,9 @@
 
 namespace relbot::bot {
 
+using checklist::destination;
+using checklist::message_kind;
+
 using steady = std::chrono::steady_clock;
 
 namespace {
@@ -119,7 +122,7 @@ net::awaitable<void> notifier::run() {
                 if (in_flight_ >= timing_.max_in_flight) {
                     break;
                 }
-                if (busy_channels_.contains(row.channel)) {
+                if (busy_channels_.contains(row.to.stored())) {
                     continue;
                 }
                 if (row.not_before > now_s) {
@@ -133,7 +136,7 @@ net::awaitable<void> notifier::run() {
                 }
                 steady::time_point ready{};
                 if (row.method == "chat.postMessage") {
-                    auto [it, fresh] = channel_buckets_.try_emplace(row.channel);
+                    auto [it, fresh] = channel_buckets_.try_emplace(row.to.stored());
                     if (fresh) {
                         it->second.capacity = timing_.channel_burst;
                         it->second.per_second = timing_.channel_per_second;
@@ -147,10 +150,10 @@ net::awaitable<void> notifier::run() {
                     next = std::min(next, ready);
                     continue;
                 }
-                busy_channels_.insert(row.channel);
+                busy_channels_.insert(row.to.stored());
                 ++in_flight_;
                 net::co_spawn(ex, deliver(row),
-                              [this, channel = row.channel](std::exception_ptr e) {
+                              [this, channel = row.to.stored()](std::exception_ptr e) {
                                   if (e) {
                                       try {
                                           std::rethrow_exception(e);
@@ -221,11 +224,11 @@ net::awaitable<void> notifier::run() {
     }
 }
 
-net::awaitable<std::optional<std::string>> notifier::resolve_channel(std::string channel) {
-    if (!channel.starts_with("@")) {
-        co_return channel;
+net::awaitable<std::optional<std::string>> notifier::resolve_channel(checklist::destination to) {
+    if (to.to != checklist::destination::type::direct) {
+        co_return to.id;
     }
-    auto user = channel.substr(1);
+    auto user = to.id;
     if (auto cached = store_.dm_channel(user)) {
         co_return cached;
     }
@@ -263,7 +266,7 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
             if (meta.value("event_type", std::string()) == "relbot_outbox" &&
                 payload.value("key", std::string()) == row.dedupe_key) {
                 store_.mark_sent(row.id, m.value("ts", std::string()), now_());
-                if (row.kind == "status" && row.release_id) {
+                if (row.kind == message_kind::status && row.release_id) {
                     store_.status_sent(*row.release_id, m.value("ts", std::string()), 0, now_ms());
                 }
                 co_return true;
@@ -284,14 +287,14 @@ net::awaitable<void> notifier::resolve_unfinished() {
     for (const auto& row : store_.rows_sending()) {
         bool found = false;
         if (row.method == "chat.postMessage") {
-            auto channel = co_await resolve_channel(row.channel);
+            auto channel = co_await resolve_channel(row.to);
             if (channel) {
                 found = co_await already_posted(row, *channel);
             }
         }
         if (found) {
             ++stats_.recovered;
-            log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", row.channel);
+            log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", row.to.stored());
         } else {
             store_.defer(row.id, 0, "unfinished when relbot stopped");
             log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
@@ -300,18 +303,19 @@ net::awaitable<void> notifier::resolve_unfinished() {
 }
 
 void notifier::report_failure(const storage::outbox_row& row, const std::string& error) {
-    if (!row.release_id || row.kind == "dm" || row.kind == "briefing-dm" || row.kind == "pin" ||
-        row.method == "response_url") {
+    if (!row.release_id || row.kind == message_kind::dm || row.kind == message_kind::briefing_dm ||
+        row.kind == message_kind::pin || row.method == "response_url") {
         return;  // nobody to tell, or telling would only fail the same way
     }
     auto r = store_.load_release(*row.release_id);
     if (!r) {
         return;
     }
-    auto m = commands::render_delivery_failure(*r, row.channel, error);
-    store_.enqueue({"delivery-failed:" + std::to_string(row.id), r->id, "@" + r->manager,
-                    "chat.postMessage", dump(commands::to_post_body(m)), "dm"},
-                   now_());
+    auto m = commands::render_delivery_failure(*r, row.to.stored(), error);
+    store_.enqueue(
+        {"delivery-failed:" + std::to_string(row.id), r->id, destination::direct(r->manager),
+         "chat.postMessage", dump(commands::to_post_body(m)), message_kind::dm},
+        now_());
 }
 
 net::awaitable<void> notifier::deliver(storage::outbox_row row) {
@@ -321,9 +325,9 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         store_.mark_failed(row.id, "stored body is not a JSON object");
         co_return;
     }
-    std::string channel = row.channel;
+    std::string channel = row.to.stored();
     if (row.method != "response_url") {
-        auto resolved = co_await resolve_channel(row.channel);
+        auto resolved = co_await resolve_channel(row.to);
         if (!resolved) {
             // conversations.open failed: try again later (a wrong user ID fails every time,
             // and so is given up after a few attempts).
@@ -339,10 +343,11 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         }
         channel = *resolved;
         args["channel"] = channel;
-        if ((row.kind == "briefing" || row.kind == "briefing-dm") && row.release_id) {
+        if ((row.kind == message_kind::briefing || row.kind == message_kind::briefing_dm) &&
+            row.release_id) {
             co_await add_status_link(*row.release_id, args);
         }
-        if (row.kind == "status" && row.release_id) {
+        if (row.kind == message_kind::status && row.release_id) {
             // The living status message shows the release as it is when it is posted, not as
             // it was when the post was queued (a repost after the message was deleted can
             // wait behind the channel's pace while the release moves on, or ends).
@@ -363,7 +368,7 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
     api_result result;
     if (row.method == "response_url") {
         // The row's "channel" is the response_url; the body is the message as is.
-        result = co_await api_.post_response_url(row.channel, std::move(args));
+        result = co_await api_.post_response_url(row.to.stored(), std::move(args));
     } else {
         result = co_await api_.call(row.method, std::move(args), token_kind::bot);
     }
@@ -373,10 +378,11 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         auto ts = result.body.value("ts", std::string());
         storage::store::transaction tx(store_);
         store_.mark_sent(row.id, ts, now);
-        if (row.kind == "status" && row.release_id && !ts.empty()) {
+        if (row.kind == message_kind::status && row.release_id && !ts.empty()) {
             store_.status_sent(*row.release_id, ts, 0, now_ms());
             store_.enqueue({"pin:" + std::to_string(*row.release_id) + ":" + ts, row.release_id,
-                            channel, "pins.add", dump({{"timestamp", ts}}), "pin"},
+                            destination::channel(channel), "pins.add", dump({{"timestamp", ts}}),
+                            message_kind::pin},
                            now);
         }
         tx.commit();
@@ -399,8 +405,9 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
             if (!is_transient_slack_error(result.error)) {
                 store_.mark_failed(row.id, result.error);
                 ++stats_.failed;
-                auto line = log_line(row.kind == "pin" ? log_level::info : log_level::error,
-                                     "outbox.failed");
+                auto line =
+                    log_line(row.kind == message_kind::pin ? log_level::info : log_level::error,
+                             "outbox.failed");
                 line.kv("key", row.dedupe_key)
                     .kv("method", row.method)
                     .kv("channel", shown_channel)
@@ -468,8 +475,8 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
         store_.status_lost(
             job.release_id,
             {"status-repost:" + std::to_string(job.release_id) + ":" + std::to_string(job.version),
-             job.release_id, job.channel, "chat.postMessage", dump(commands::to_post_body(m)),
-             "status"},
+             job.release_id, destination::channel(job.channel), "chat.postMessage",
+             dump(commands::to_post_body(m)), message_kind::status},
             now_());
         co_return;
     }

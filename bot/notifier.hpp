@@ -60,7 +60,7 @@ private:
     net::awaitable<void> resolve_unfinished();
     net::awaitable<void> deliver(storage::outbox_row row);
     net::awaitable<void> update_status(storage::status_job job);
-    net::awaitable<std::optional<std::string>> resolve_channel(std::string channel);
+    net::awaitable<std::optional<std::string>> resolve_channel(checklist::destination to);
     net::awaitable<bool> already_posted(storage::outbox_row row, std::string channel);
     void report_failure(const storage::outbox_row& row, const std::string& error);
     // Appends a link (chat.getPermalink) to the release's status message, when there is one.

@@ -12,6 +12,9 @@
 
 namespace relbot::bot {
 
+using checklist::destination;
+using checklist::message_kind;
+
 namespace {
 
 using owner_reminders =
@@ -82,9 +85,11 @@ bool queue_timers(storage::store& store,
         }
         auto plan = checklist::plan_timers(*r, now, interval);
         for (const auto& n : plan.notices) {
-            queued |= store.enqueue({n.key, r->id, n.direct ? "@" + n.to : n.to, "chat.postMessage",
-                                     render_timer(n, *r), n.direct ? "dm" : ""},
-                                    now);
+            queued |= store.enqueue(
+                {n.key, r->id, n.direct ? destination::direct(n.to) : destination::channel(n.to),
+                 "chat.postMessage", render_timer(n, *r),
+                 n.direct ? message_kind::dm : message_kind::announcement},
+                now);
         }
         if (plan.next) {
             next = std::min(next, *plan.next);
@@ -109,10 +114,10 @@ void queue_reminders(storage::store& store,
             key.append(".").append(std::to_string(slot));
             list.push_back(c);
         }
-        store.enqueue(
-            {key, list.front().release_id, "@" + owner, "chat.postMessage",
-             commands::dump_json(commands::to_post_body(commands::render_reminder(list))), "dm"},
-            now);
+        store.enqueue({key, list.front().release_id, destination::direct(owner), "chat.postMessage",
+                       commands::dump_json(commands::to_post_body(commands::render_reminder(list))),
+                       message_kind::dm},
+                      now);
         log_info("reminder.queued")
             .kv("owner", owner)
             .kv("items", static_cast<long long>(list.size()));
@@ -131,8 +136,9 @@ void queue_escalations(storage::store& store,
             key.append(".").append(std::to_string(now));
         }
         store.enqueue(
-            {key, items.front().release_id, "@" + manager, "chat.postMessage",
-             commands::dump_json(commands::to_post_body(commands::render_escalation(items))), "dm"},
+            {key, items.front().release_id, destination::direct(manager), "chat.postMessage",
+             commands::dump_json(commands::to_post_body(commands::render_escalation(items))),
+             message_kind::dm},
             now);
         log_info("reminder.escalated")
             .kv("manager", manager)

@@ -17,6 +17,9 @@
 #include "commands/refusals.hpp"
 
 namespace relbot::commands {
+
+using checklist::destination;
+using checklist::message_kind;
 namespace {
 
 using checklist::escape_mrkdwn;
@@ -94,7 +97,8 @@ void announce(context& ctx,
               const std::string& key,
               const message& m,
               checklist::epoch_seconds now) {
-    ctx.store.enqueue({key, r.id, r.channel, "chat.postMessage", dump_json(to_post_body(m)), ""},
+    ctx.store.enqueue({key, r.id, destination::channel(r.channel), "chat.postMessage",
+                       dump_json(to_post_body(m)), message_kind::announcement},
                       now);
 }
 
@@ -213,9 +217,10 @@ outcome handle(const start_command& c, const request& req, context& ctx) {
         {r.id, req.now, req.user, "phase.entered", std::nullopt, "", r.phases.front().title, ""});
     announce(ctx, r, "release-started:" + std::to_string(r.id), render_release_started(r), req.now);
     // The living status message: posted once, then updated in place after every change.
-    ctx.store.enqueue({"status:" + std::to_string(r.id), r.id, r.channel, "chat.postMessage",
-                       dump_json(to_post_body(render_status(r))), "status"},
-                      req.now);
+    ctx.store.enqueue(
+        {"status:" + std::to_string(r.id), r.id, destination::channel(r.channel),
+         "chat.postMessage", dump_json(to_post_body(render_status(r))), message_kind::status},
+        req.now);
 
     return done("start",
                 render_text(":white_check_mark: Started release *" + escape_mrkdwn(r.version) +
@@ -371,8 +376,9 @@ outcome handle(const assign_command& c, const request& req, context& ctx) {
     const auto& it = item_at(*r, pos);
     if (c.user != req.user) {
         ctx.store.enqueue(
-            {"assigned:" + std::to_string(audit_id), r->id, "@" + c.user, "chat.postMessage",
-             dump_json(to_post_body(render_assignment(*r, it, req.user))), "dm"},
+            {"assigned:" + std::to_string(audit_id), r->id, destination::direct(c.user),
+             "chat.postMessage", dump_json(to_post_body(render_assignment(*r, it, req.user))),
+             message_kind::dm},
             req.now);
     }
     return done("assign",
@@ -400,13 +406,13 @@ outcome handle(const next_command& c, const request& req, context& ctx) {
         ctx.store.enqueue(
             {"phase-owner:" + std::to_string(r->id) + ":" + std::to_string(r->current_phase) + ":" +
                  owner,
-             r->id, "@" + owner, "chat.postMessage",
+             r->id, destination::direct(owner), "chat.postMessage",
              dump_json(to_post_body(render_owner_items(
                  *r, items,
                  ":arrow_forward: Phase " + std::to_string(r->current_phase) + " of " +
                      std::to_string(r->phases.size()) + ", *" + escape_mrkdwn(r->current().title) +
                      "*, of release *" + escape_mrkdwn(r->version) + "* has begun. Yours in it:"))),
-             "dm"},
+             message_kind::dm},
             req.now);
     }
     announce(ctx, *r,
@@ -452,16 +458,17 @@ outcome handle(const handoff_command& c, const request& req, context& ctx) {
     auto id = save(ctx, req, *r, log);
     auto briefing = render_handoff(*r, ctx.store.audit_for(r->id), req.user);
     // "briefing": the notifier adds a link to the status message when it sends these.
-    ctx.store.enqueue({"handoff:" + std::to_string(id), r->id, r->channel, "chat.postMessage",
-                       dump_json(to_post_body(briefing)), "briefing"},
-                      req.now);
+    ctx.store.enqueue(
+        {"handoff:" + std::to_string(id), r->id, destination::channel(r->channel),
+         "chat.postMessage", dump_json(to_post_body(briefing)), message_kind::briefing},
+        req.now);
     // The same briefing by DM to each person named.
     for (const auto& person : {c.oncall, c.pm}) {
         if (!person.empty()) {
-            ctx.store.enqueue(
-                {"handoff-dm:" + std::to_string(id) + ":" + person, r->id, "@" + person,
-                 "chat.postMessage", dump_json(to_post_body(briefing)), "briefing-dm"},
-                req.now);
+            ctx.store.enqueue({"handoff-dm:" + std::to_string(id) + ":" + person, r->id,
+                               destination::direct(person), "chat.postMessage",
+                               dump_json(to_post_body(briefing)), message_kind::briefing_dm},
+                              req.now);
         }
     }
     return done("handoff", render_text(":handshake: Handoff to <@" + c.oncall + ">" +
@@ -576,7 +583,8 @@ outcome handle(const report_command& c, const request& req, context& ctx) {
             // The key must not hold the URL itself (it is a credential, and keys are logged).
             auto url_id = std::to_string(std::hash<std::string>{}(req.response_url));
             ctx.store.enqueue({"report-page:" + url_id + ":" + std::to_string(i), r->id,
-                               req.response_url, "response_url", dump_json(body), ""},
+                               destination::reply(req.response_url), "response_url",
+                               dump_json(body), message_kind::reply_page},
                               req.now);
         }
         changed = true;
@@ -607,13 +615,14 @@ outcome handle(const remind_command&, const request& req, context& ctx) {
     for (const auto& [owner, items] : owners) {
         people += " <@" + owner + ">";
         ctx.store.enqueue(
-            {"remind:" + std::to_string(id) + ":" + owner, r->id, "@" + owner, "chat.postMessage",
+            {"remind:" + std::to_string(id) + ":" + owner, r->id, destination::direct(owner),
+             "chat.postMessage",
              dump_json(to_post_body(render_owner_items(
                  *r, items,
                  ":bell: <@" + req.user + "> asks you to look at your open items of *" +
                      escape_mrkdwn(r->current().title) + "* in release *" +
                      escape_mrkdwn(r->version) + "*:"))),
-             "dm"},
+             message_kind::dm},
             req.now);
     }
     std::string msg = owners.empty() ? "No open item of this phase has an owner to remind."

@@ -96,7 +96,7 @@ outbox_row read_outbox_row(SQLite::Statement& q) {
     r.id = q.getColumn(0).getInt64();
     r.dedupe_key = q.getColumn(1).getString();
     r.release_id = optional_int(q.getColumn(2));
-    r.channel = q.getColumn(3).getString();
+    r.to = checklist::parse_destination(q.getColumn(3).getString());
     r.method = q.getColumn(4).getString();
     r.body = q.getColumn(5).getString();
     r.state = parse_outbox_state(q.getColumn(6).getString());
@@ -105,7 +105,7 @@ outbox_row read_outbox_row(SQLite::Statement& q) {
     r.created_at = q.getColumn(9).getInt64();
     r.ts = text_of(q.getColumn(10));
     r.error = q.getColumn(11).getString();
-    r.kind = q.getColumn(12).getString();
+    r.kind = checklist::parse_message_kind(q.getColumn(12).getString());
     return r;
 }
 
@@ -719,10 +719,10 @@ bool store::enqueue(const outbound_message& m, epoch_seconds now) {
         "created_at, kind) VALUES (:key, :release, :channel, :method, :body, :now, :kind) "
         "ON CONFLICT (dedupe_key) DO NOTHING");
     auto& q = *q_lease;
-    q.bind(":kind", m.kind);
+    q.bind(":kind", std::string(checklist::to_string(m.kind)));
     q.bind(":key", m.dedupe_key);
     bind_optional(q, ":release", m.release_id);
-    q.bind(":channel", m.channel);
+    q.bind(":channel", m.to.stored());
     q.bind(":method", m.method);
     q.bind(":body", m.body);
     q.bind(":now", now);

@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "checklist/outbound.hpp"
 #include "checklist/release.hpp"
 #include "checklist/rules.hpp"
 
@@ -71,10 +72,10 @@ struct reminder_candidate {
 struct outbound_message {
     std::string dedupe_key;  // unique forever: the same key is never queued twice
     std::optional<std::int64_t> release_id;
-    std::string channel;  // C…/G…/D… channel ID, "@U…" for a DM to that user, or a response_url
-    std::string method = "chat.postMessage";
+    checklist::destination to;                // a channel, a person's DM, or a response_url
+    std::string method = "chat.postMessage";  // "response_url" for a response_url post
     std::string body;  // JSON object of the call's arguments except `channel`
-    std::string kind;  // "" announcement, "status" the living status message, "pin", "dm"
+    checklist::message_kind kind = checklist::message_kind::announcement;
 };
 
 enum class outbox_state { pending, sending, sent, failed };
@@ -83,7 +84,7 @@ struct outbox_row {
     std::int64_t id = 0;
     std::string dedupe_key;
     std::optional<std::int64_t> release_id;
-    std::string channel;
+    checklist::destination to;
     std::string method;
     std::string body;
     outbox_state state = outbox_state::pending;
@@ -92,7 +93,7 @@ struct outbox_row {
     epoch_seconds created_at = 0;
     std::string ts;  // Slack's message ts once sent
     std::string error;
-    std::string kind;
+    checklist::message_kind kind = checklist::message_kind::announcement;
 };
 
 // A release whose living status message is behind its state.

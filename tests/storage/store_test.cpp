@@ -206,9 +206,9 @@ TEST_CASE("a started release survives closing and reopening the database", "[sto
     auto outbox = reopened.outbox_for_release(r->id);
     REQUIRE(outbox.size() == 2);  // the announcement and the living status message
     CHECK(outbox[1].dedupe_key == "status:" + std::to_string(r->id));
-    CHECK(outbox[1].kind == "status");
+    CHECK(outbox[1].kind == checklist::message_kind::status);
     CHECK(outbox[0].dedupe_key == "release-started:" + std::to_string(r->id));
-    CHECK(outbox[0].channel == "C1");
+    CHECK(outbox[0].to == checklist::destination::channel("C1"));
     CHECK(outbox[0].state == storage::outbox_state::pending);
     CHECK(outbox[0].body.find("v1.0") != std::string::npos);
 }
@@ -223,7 +223,9 @@ TEST_CASE("a failure in the middle of a command leaves nothing behind", "[storag
             storage::store::transaction tx(s);
             s.insert_release(r);
             s.append_audit({r.id, 100, "U1", "release.started", std::nullopt, "", "active", ""});
-            s.enqueue({"release-started:x", r.id, "C1", "chat.postMessage", "{}", ""}, 100);
+            s.enqueue({"release-started:x", r.id, checklist::destination::channel("C1"),
+                       "chat.postMessage", "{}", checklist::message_kind::announcement},
+                      100);
             throw std::runtime_error("crash half-way");
         } catch (const std::runtime_error&) {
             // expected: the transaction's destructor rolled everything back
@@ -276,10 +278,16 @@ TEST_CASE("bad input and unknown templates change nothing", "[storage]") {
 TEST_CASE("the outbox never queues the same key twice and records delivery", "[storage]") {
     temp_db db;
     storage::store s(db.path());
-    CHECK(s.enqueue({"k1", std::nullopt, "C1", "chat.postMessage", R"({"text":"a"})", ""}, 10));
+    CHECK(s.enqueue({"k1", std::nullopt, checklist::destination::channel("C1"), "chat.postMessage",
+                     R"({"text":"a"})", checklist::message_kind::announcement},
+                    10));
     CHECK_FALSE(
-        s.enqueue({"k1", std::nullopt, "C1", "chat.postMessage", R"({"text":"b"})", ""}, 11));
-    CHECK(s.enqueue({"k2", std::nullopt, "C2", "chat.postMessage", R"({"text":"c"})", ""}, 12));
+        s.enqueue({"k1", std::nullopt, checklist::destination::channel("C1"), "chat.postMessage",
+                   R"({"text":"b"})", checklist::message_kind::announcement},
+                  11));
+    CHECK(s.enqueue({"k2", std::nullopt, checklist::destination::channel("C2"), "chat.postMessage",
+                     R"({"text":"c"})", checklist::message_kind::announcement},
+                    12));
 
     auto due = s.due_outbox(20, 10);
     REQUIRE(due.size() == 2);
