@@ -18,11 +18,11 @@ using checklist::message_kind;
 namespace {
 
 using owner_reminders =
-    std::map<std::string, std::vector<std::pair<storage::reminder_candidate, std::int64_t>>>;
-using manager_escalations = std::map<std::string, std::vector<storage::reminder_candidate>>;
+    std::map<std::string, std::vector<std::pair<checklist::reminder_candidate, std::int64_t>>>;
+using manager_escalations = std::map<std::string, std::vector<checklist::reminder_candidate>>;
 
 std::vector<checklist::reminder_input> reminder_inputs(
-    storage::store& store, const std::vector<storage::reminder_candidate>& candidates) {
+    storage::store& store, const std::vector<checklist::reminder_candidate>& candidates) {
     std::vector<checklist::reminder_input> inputs;
     for (const auto& c : candidates) {
         inputs.push_back({c.owner, c.manager, c.due_at, c.last_slot, c.reminders_since_change,
@@ -33,7 +33,7 @@ std::vector<checklist::reminder_input> reminder_inputs(
     return inputs;
 }
 
-owner_reminders reminders_by_owner(const std::vector<storage::reminder_candidate>& candidates,
+owner_reminders reminders_by_owner(const std::vector<checklist::reminder_candidate>& candidates,
                                    const checklist::reminder_plan& plan) {
     owner_reminders by_owner;
     for (const auto& [owner, picks] : plan.remind) {
@@ -45,7 +45,7 @@ owner_reminders reminders_by_owner(const std::vector<storage::reminder_candidate
 }
 
 manager_escalations escalations_by_manager(
-    const std::vector<storage::reminder_candidate>& candidates,
+    const std::vector<checklist::reminder_candidate>& candidates,
     const checklist::reminder_plan& plan) {
     manager_escalations escalate;
     for (const auto& [manager, picks] : plan.escalate) {
@@ -103,7 +103,7 @@ void queue_reminders(storage::store& store,
                      const owner_reminders& by_owner,
                      checklist::epoch_seconds now) {
     for (const auto& [owner, items] : by_owner) {
-        std::vector<storage::reminder_candidate> list;
+        std::vector<checklist::reminder_candidate> list;
         std::string key = "reminder:" + owner;
         for (const auto& [c, slot] : items) {
             store.record_reminder(c.item_id, c.due_at, slot, now);

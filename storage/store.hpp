@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "checklist/outbound.hpp"
+#include "checklist/records.hpp"
 #include "checklist/release.hpp"
 #include "checklist/rules.hpp"
 
@@ -25,48 +26,11 @@ namespace relbot::storage {
 
 using checklist::epoch_seconds;
 
-// One line of a release's timeline.
-struct audit_entry {
-    std::int64_t release_id = 0;
-    epoch_seconds at = 0;
-    std::string actor;   // Slack user ID
-    std::string action;  // "release.started", "item.checked", ...
-    std::optional<std::int64_t> item_id;
-    std::string from_state;
-    std::string to_state;
-    std::string note;
-};
-
-// One line of `/release list`.
-struct release_summary {
-    std::int64_t id = 0;
-    std::string version;
-    checklist::release_status status = checklist::release_status::active;
-    std::string manager;
-    int current_phase = 1;
-    int phase_count = 0;
-    std::string current_phase_title;
-    epoch_seconds started_at = 0;
-    std::optional<epoch_seconds> ended_at;
-};
-
-// An owned, unfinished item with a due time in an active release: what reminders are about.
-struct reminder_candidate {
-    std::int64_t release_id = 0;
-    std::int64_t item_id = 0;
-    std::string channel;
-    std::string version;
-    std::string manager;
-    std::string owner;
-    std::string ref;  // "2.3"
-    std::string title;
-    bool deployment_phase = false;  // the release is in a deployment phase now
-    epoch_seconds due_at = 0;
-    std::optional<std::int64_t> last_slot;      // the last reminder sent for this due time
-    std::optional<epoch_seconds> last_sent_at;  // and when it was sent
-    int reminders_since_change = 0;
-    bool escalated = false;  // the manager has been told since the item last changed
-};
+// The records the store reads for rendering live in checklist/records.hpp (they are the
+// domain's, not the database's); these names keep storage's callers as they were.
+using checklist::audit_entry;
+using checklist::release_summary;
+using checklist::reminder_candidate;
 
 // A message the bot has decided to send; it becomes an outbox row.
 struct outbound_message {

@@ -142,7 +142,7 @@ message render_rollback(const checklist::release& r,
 }
 
 message render_release_ended(const checklist::release& r,
-                             const std::vector<storage::audit_entry>& audit,
+                             const std::vector<checklist::audit_entry>& audit,
                              const std::string& actor,
                              const std::string& reason) {
     auto facts = collect_facts(r, audit);

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "checklist/records.hpp"
 #include "checklist/release.hpp"
 #include "commands/render/blocks.hpp"
-#include "storage/store.hpp"
 
 namespace relbot::commands {
 
@@ -32,7 +32,7 @@ message render_rollback(const checklist::release& r,
 
 // The channel announcement that a release ended (finished or aborted), with the report summary.
 message render_release_ended(const checklist::release& r,
-                             const std::vector<storage::audit_entry>& audit,
+                             const std::vector<checklist::audit_entry>& audit,
                              const std::string& actor,
                              const std::string& reason);
 

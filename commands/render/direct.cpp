@@ -12,7 +12,7 @@ namespace {
 using checklist::escape_mrkdwn;
 using checklist::plural;
 
-std::string overdue_line(const storage::reminder_candidate& c, bool with_owner) {
+std::string overdue_line(const checklist::reminder_candidate& c, bool with_owner) {
     return "• `" + c.ref + "` *" + escape_mrkdwn(c.title) + "* in release *" +
            escape_mrkdwn(c.version) + "* (<#" + c.channel + ">) — due " +
            checklist::date_token(c.due_at) + (with_owner ? ", " + mention(c.owner) : "");
@@ -20,7 +20,7 @@ std::string overdue_line(const storage::reminder_candidate& c, bool with_owner) 
 
 // A DM of overdue items: `text` as the fallback, `heading` and then one line per item (with
 // its owner if `with_owner`), leaving room for `reserve` more blocks.
-message overdue_message(const std::vector<storage::reminder_candidate>& items,
+message overdue_message(const std::vector<checklist::reminder_candidate>& items,
                         bool with_owner,
                         const std::string& text,
                         const std::string& heading,
@@ -100,7 +100,7 @@ message render_assignment(const checklist::release& r,
     return m;
 }
 
-message render_reminder(const std::vector<storage::reminder_candidate>& items) {
+message render_reminder(const std::vector<checklist::reminder_candidate>& items) {
     auto m =
         overdue_message(items, false,
                         ":bell: Reminder: " + plural(items.size(), "item is", "items are") +
@@ -115,7 +115,7 @@ message render_reminder(const std::vector<storage::reminder_candidate>& items) {
     return m;
 }
 
-message render_escalation(const std::vector<storage::reminder_candidate>& items) {
+message render_escalation(const std::vector<checklist::reminder_candidate>& items) {
     return overdue_message(
         items, true,
         ":rotating_light: " + plural(items.size(), "overdue item", "overdue items") +
@@ -142,7 +142,7 @@ message render_owner_items(const checklist::release& r,
 }
 
 message render_handoff(const checklist::release& r,
-                       const std::vector<storage::audit_entry>& audit,
+                       const std::vector<checklist::audit_entry>& audit,
                        const std::string& actor) {
     auto facts = collect_facts(r, audit);
     message m;

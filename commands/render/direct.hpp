@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "checklist/records.hpp"
 #include "checklist/release.hpp"
 #include "commands/render/blocks.hpp"
-#include "storage/store.hpp"
 
 namespace relbot::commands {
 
@@ -17,10 +17,10 @@ message render_assignment(const checklist::release& r,
                           const std::string& actor);
 
 // One DM to an owner listing all their overdue items (grouped, not one DM per item).
-message render_reminder(const std::vector<storage::reminder_candidate>& items);
+message render_reminder(const std::vector<checklist::reminder_candidate>& items);
 
 // One DM to a release manager listing overdue items that reminders did not move.
-message render_escalation(const std::vector<storage::reminder_candidate>& items);
+message render_escalation(const std::vector<checklist::reminder_candidate>& items);
 
 // One DM to an owner listing their items of the current phase, under `heading` (mrkdwn).
 message render_owner_items(const checklist::release& r,
@@ -30,7 +30,7 @@ message render_owner_items(const checklist::release& r,
 // The handoff briefing: state of the release, what is still open, blockers, skips, rollback
 // decisions, and what to watch.
 message render_handoff(const checklist::release& r,
-                       const std::vector<storage::audit_entry>& audit,
+                       const std::vector<checklist::audit_entry>& audit,
                        const std::string& actor);
 
 // The DM reminding the release manager that the handoff has not been accepted yet.

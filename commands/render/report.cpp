@@ -52,7 +52,7 @@ std::string item_name(const style& st, const checklist::item* it) {
 }
 
 std::string describe_event(const checklist::release& r,
-                           const storage::audit_entry& e,
+                           const checklist::audit_entry& e,
                            const style& st) {
     auto name = item_name(st, find_item(r, e.item_id));
     auto note = e.note.empty() ? std::string() : " — " + say(st, e.note, 300);
@@ -113,7 +113,7 @@ using open_blocks = std::map<std::int64_t, open_block>;
 void add_fact(report_facts& f,
               open_blocks& blocked,
               const checklist::release& r,
-              const storage::audit_entry& e,
+              const checklist::audit_entry& e,
               const style& st) {
     auto name = item_name(st, find_item(r, e.item_id));
     if (e.action == "item.blocked" && e.item_id) {
@@ -148,7 +148,7 @@ void add_fact(report_facts& f,
 }
 
 report_facts facts_in_style(const checklist::release& r,
-                            const std::vector<storage::audit_entry>& audit,
+                            const std::vector<checklist::audit_entry>& audit,
                             const style& st) {
     report_facts f;
     open_blocks blocked;
@@ -168,12 +168,12 @@ report_facts facts_in_style(const checklist::release& r,
 }  // namespace
 
 report_facts collect_facts(const checklist::release& r,
-                           const std::vector<storage::audit_entry>& audit) {
+                           const std::vector<checklist::audit_entry>& audit) {
     return facts_in_style(r, audit, slack_style);
 }
 
 std::vector<message> render_report(const checklist::release& r,
-                                   const std::vector<storage::audit_entry>& audit,
+                                   const std::vector<checklist::audit_entry>& audit,
                                    std::size_t max_pages) {
     auto facts = collect_facts(r, audit);
     json head = json::array();
@@ -243,9 +243,9 @@ void markdown_list(std::string& md,
 }
 
 // The last check, skip, block or uncheck of each item, by item ID.
-using last_changes = std::map<std::int64_t, const storage::audit_entry*>;
+using last_changes = std::map<std::int64_t, const checklist::audit_entry*>;
 
-last_changes last_change_of_items(const std::vector<storage::audit_entry>& audit) {
+last_changes last_change_of_items(const std::vector<checklist::audit_entry>& audit) {
     last_changes last;
     for (const auto& e : audit) {
         if (e.item_id && (e.action == "item.checked" || e.action == "item.skipped" ||
@@ -276,7 +276,7 @@ std::string item_status(const checklist::item& i, const last_changes& last, cons
 }  // namespace
 
 std::string report_markdown(const checklist::release& r,
-                            const std::vector<storage::audit_entry>& audit,
+                            const std::vector<checklist::audit_entry>& audit,
                             const user_names& names) {
     const style st{true, &names};
     auto last = last_change_of_items(audit);
@@ -409,7 +409,7 @@ std::vector<message> code_block_pages(const checklist::release& r,
 }  // namespace
 
 std::vector<message> render_report_markdown(const checklist::release& r,
-                                            const std::vector<storage::audit_entry>& audit,
+                                            const std::vector<checklist::audit_entry>& audit,
                                             std::size_t max_pages,
                                             const user_names& names) {
     auto md = report_markdown(r, audit, names);

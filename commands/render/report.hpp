@@ -9,9 +9,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "checklist/records.hpp"
 #include "checklist/release.hpp"
 #include "commands/render/blocks.hpp"
-#include "storage/store.hpp"
 
 namespace relbot::commands {
 
@@ -28,12 +28,12 @@ struct report_facts {
 
 // The facts of `audit` for Slack: mrkdwn, user text escaped, people as mentions.
 report_facts collect_facts(const checklist::release& r,
-                           const std::vector<storage::audit_entry>& audit);
+                           const std::vector<checklist::audit_entry>& audit);
 
 // The post-release report, split into as many messages as Block Kit needs (at most
 // `max_pages`; beyond that it is cut with a note saying so).
 std::vector<message> render_report(const checklist::release& r,
-                                   const std::vector<storage::audit_entry>& audit,
+                                   const std::vector<checklist::audit_entry>& audit,
                                    std::size_t max_pages);
 
 // People's display names by Slack user ID (users.info, cached in the database), for text read
@@ -49,13 +49,13 @@ std::string display_name(std::string_view user, const user_names* names);
 // Whatever people typed, it parses back as a template with the release's phases and items:
 // user text is folded onto one line and never starts one.
 std::string report_markdown(const checklist::release& r,
-                            const std::vector<storage::audit_entry>& audit,
+                            const std::vector<checklist::audit_entry>& audit,
                             const user_names& names = {});
 
 // The markdown report as messages of complete code blocks, each ending between two phases
 // (a phase is split only when it alone is too long for one block), at most `max_pages`.
 std::vector<message> render_report_markdown(const checklist::release& r,
-                                            const std::vector<storage::audit_entry>& audit,
+                                            const std::vector<checklist::audit_entry>& audit,
                                             std::size_t max_pages,
                                             const user_names& names = {});
 

@@ -52,7 +52,7 @@ std::vector<std::string> current_phase_lines(const checklist::release& r, bool e
 }
 
 // One release of the list: where it is, who runs it, when it started and ended.
-std::string release_summary_line(const storage::release_summary& s) {
+std::string release_summary_line(const checklist::release_summary& s) {
     bool active = s.status == checklist::release_status::active;
     std::string line = (active ? ":arrow_forward: *" : "• *") + escape_mrkdwn(s.version) + "* — ";
     if (active) {
@@ -131,7 +131,7 @@ message render_status(const checklist::release& r) {
     return m;
 }
 
-message render_list(const std::vector<storage::release_summary>& releases) {
+message render_list(const std::vector<checklist::release_summary>& releases) {
     if (releases.empty()) {
         return render_text(
             "No releases in this channel yet. Start one with `/release start <version>`.");

@@ -4,9 +4,9 @@
 
 #include <vector>
 
+#include "checklist/records.hpp"
 #include "checklist/release.hpp"
 #include "commands/render/blocks.hpp"
-#include "storage/store.hpp"
 
 namespace relbot::commands {
 
@@ -17,6 +17,6 @@ message render_help();
 message render_status(const checklist::release& r);
 
 // `/release list`: the channel's releases, newest first.
-message render_list(const std::vector<storage::release_summary>& releases);
+message render_list(const std::vector<checklist::release_summary>& releases);
 
 }  // namespace relbot::commands

@@ -99,7 +99,7 @@ TEST_CASE(
     build[4].state = checklist::item_state::done;
     deploy[1].state = checklist::item_state::skipped;
     deploy[2].state = checklist::item_state::done;
-    std::vector<storage::audit_entry> audit = {
+    std::vector<checklist::audit_entry> audit = {
         {r.id, 1795669300, "U2", "item.checked", build[0].id, "open", "done", hostile[0]},
         {r.id, 1795669310, "U2", "item.skipped", build[1].id, "open", "skipped", hostile[1]},
         {r.id, 1795669320, "U3", "item.blocked", build[2].id, "open", "blocked", hostile[2]},
@@ -154,7 +154,7 @@ TEST_CASE("report markdown in Slack is complete code blocks that end between pha
     }
     auto r = checklist::make_release(t, "C1", "v7.0", "U1", 1795669235);
     number_items(r);
-    std::vector<storage::audit_entry> audit;
+    std::vector<checklist::audit_entry> audit;
     for (auto& p : r.phases) {
         for (auto& i : p.items) {
             i.state = checklist::item_state::done;
@@ -230,7 +230,7 @@ TEST_CASE(
     auto& pre = r.phases[0].items;
     pre[1].state = checklist::item_state::blocked;
     pre[2].state = checklist::item_state::skipped;
-    std::vector<storage::audit_entry> audit = {
+    std::vector<checklist::audit_entry> audit = {
         {r.id, 1795669300, "U2", "item.blocked", pre[1].id, "open", "blocked", "scanner down"},
         {r.id, 1795669310, "U1", "item.skipped", pre[2].id, "open", "skipped", "nightly ran"},
         {r.id, 1795669320, "U1", "phase.forced", std::nullopt, r.phases[0].title, r.phases[1].title,

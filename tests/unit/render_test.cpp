@@ -173,8 +173,8 @@ checklist::checklist_template generated(int phases, int items_per_phase, std::si
     return t;
 }
 
-std::vector<storage::audit_entry> long_history(const checklist::release& r, int n) {
-    std::vector<storage::audit_entry> audit;
+std::vector<checklist::audit_entry> long_history(const checklist::release& r, int n) {
+    std::vector<checklist::audit_entry> audit;
     audit.push_back(
         {r.id, 0, "U1", "release.started", std::nullopt, "", "active", "template generated"});
     for (int k = 0; k < n; ++k) {
@@ -243,7 +243,7 @@ TEST_CASE("the markdown report is the template's checklist with [x], who and whe
     }
     r.phases[0].items[0].state = checklist::item_state::done;
     r.phases[0].items[1].state = checklist::item_state::skipped;
-    std::vector<storage::audit_entry> audit = {
+    std::vector<checklist::audit_entry> audit = {
         {r.id, 1795669235, "U7", "item.checked", r.phases[0].items[0].id, "open", "done",
          "https://ci/1"},
         {r.id, 1795669300, "U8", "item.skipped", r.phases[0].items[1].id, "open", "skipped",
@@ -303,7 +303,7 @@ TEST_CASE("every renderer stays within Block Kit limits for the standard and a 1
         for (const auto& p : commands::render_report_markdown(*r, history, 6)) {
             all.push_back(p);
         }
-        std::vector<storage::release_summary> many(
+        std::vector<checklist::release_summary> many(
             40, {1, std::string(64, 'v'), checklist::release_status::finished, "U1", 3, 6,
                  std::string(200, 't'), 0, 100});
         all.push_back(commands::render_list(many));

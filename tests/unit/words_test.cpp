@@ -107,7 +107,7 @@ TEST_CASE("counts agree with their nouns", "[unit][words]") {
     CHECK(commands::word_refusal(r, *gate).find("1 item is not done or skipped") !=
           std::string::npos);
 
-    std::vector<storage::audit_entry> audit = {
+    std::vector<checklist::audit_entry> audit = {
         {r.id, 1795669300, "U1", "item.blocked", 1, "open", "blocked", "pipeline red"},
         {r.id, 1795669310, "U1", "release.rollback", std::nullopt, "", "", "errors"},
         {r.id, 1795669320, "U1", "release.forced_finish", std::nullopt, "Only", "finished",
@@ -120,7 +120,7 @@ TEST_CASE("counts agree with their nouns", "[unit][words]") {
     CHECK(ended.find("1 blocker · 1 forced move · 1 rollback decision") != std::string::npos);
     CHECK(ended.find("1 blockers") == std::string::npos);
 
-    std::vector<storage::reminder_candidate> one(1);
+    std::vector<checklist::reminder_candidate> one(1);
     one[0].ref = "1.1";
     CHECK(all_text(commands::render_reminder(one)).find("1 item is overdue") != std::string::npos);
     CHECK(all_text(commands::render_escalation(one)).find("1 overdue item did not move") !=
