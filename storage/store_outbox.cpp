@@ -1,0 +1,240 @@
+// The store's queries about the outbox (queued Web API calls and their delivery) and the
+// living status message of each release.
+// Every statement binds by name; no SQL is built from values.
+#include <SQLiteCpp/Statement.h>
+
+#include "storage/store.hpp"
+#include "storage/store_sql.hpp"
+
+namespace relbot::storage {
+
+using detail::bind_optional;
+using detail::optional_int;
+using detail::sql_join;
+using detail::text_of;
+
+namespace {
+
+std::string_view to_string(outbox_state s) {
+    switch (s) {
+        case outbox_state::pending:
+            return "pending";
+        case outbox_state::sending:
+            return "sending";
+        case outbox_state::sent:
+            return "sent";
+        case outbox_state::failed:
+            return "failed";
+    }
+    return "pending";
+}
+
+outbox_state parse_outbox_state(std::string_view s) {
+    for (auto v :
+         {outbox_state::pending, outbox_state::sending, outbox_state::sent, outbox_state::failed}) {
+        if (to_string(v) == s) {
+            return v;
+        }
+    }
+    return outbox_state::failed;
+}
+
+constexpr char outbox_columns[] =
+    "id, dedupe_key, release_id, channel_id, method, body, state, attempts, not_before, "
+    "created_at, ts, error, kind";
+constexpr auto due_outbox_sql = sql_join("SELECT ",
+                                         outbox_columns,
+                                         " FROM outbox WHERE state IN ('pending', 'sending') AND "
+                                         "not_before <= :now ORDER BY id LIMIT :limit");
+constexpr auto outbox_for_release_sql =
+    sql_join("SELECT ", outbox_columns, " FROM outbox WHERE release_id = :release ORDER BY id");
+constexpr auto channel_heads_sql =
+    sql_join("SELECT ",
+             outbox_columns,
+             " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state IN "
+             "('pending', 'sending') GROUP BY channel_id) ORDER BY id");
+constexpr auto rows_sending_sql =
+    sql_join("SELECT ", outbox_columns, " FROM outbox WHERE state = 'sending' ORDER BY id");
+
+outbox_row read_outbox_row(SQLite::Statement& q) {
+    outbox_row r;
+    r.id = q.getColumn(0).getInt64();
+    r.dedupe_key = q.getColumn(1).getString();
+    r.release_id = optional_int(q.getColumn(2));
+    r.to = checklist::parse_destination(q.getColumn(3).getString());
+    r.method = q.getColumn(4).getString();
+    r.body = q.getColumn(5).getString();
+    r.state = parse_outbox_state(q.getColumn(6).getString());
+    r.attempts = q.getColumn(7).getInt();
+    r.not_before = q.getColumn(8).getInt64();
+    r.created_at = q.getColumn(9).getInt64();
+    r.ts = text_of(q.getColumn(10));
+    r.error = q.getColumn(11).getString();
+    r.kind = checklist::parse_message_kind(q.getColumn(12).getString());
+    return r;
+}
+
+// Every row of a query that selects outbox_columns.
+std::vector<outbox_row> read_outbox_rows(SQLite::Statement& q) {
+    std::vector<outbox_row> out;
+    while (q.executeStep()) {
+        out.push_back(read_outbox_row(q));
+    }
+    return out;
+}
+
+}  // namespace
+
+long long store::count_outbox(outbox_state state) {
+    // Pending and sending rows are in the outbox_unsent index, failed ones in outbox_failed:
+    // neither count reads the delivered history.
+    auto q_lease =
+        state == outbox_state::failed
+            ? prepare("SELECT COUNT(*) FROM outbox WHERE state = 'failed'")
+            : prepare("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')");
+    auto& q = *q_lease;
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+}
+
+bool store::enqueue(const outbound_message& m, epoch_seconds now) {
+    auto q_lease = prepare(
+        "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, "
+        "created_at, kind) VALUES (:key, :release, :channel, :method, :body, :now, :kind) "
+        "ON CONFLICT (dedupe_key) DO NOTHING");
+    auto& q = *q_lease;
+    q.bind(":kind", std::string(checklist::to_string(m.kind)));
+    q.bind(":key", m.dedupe_key);
+    bind_optional(q, ":release", m.release_id);
+    q.bind(":channel", m.to.stored());
+    q.bind(":method", m.method);
+    q.bind(":body", m.body);
+    q.bind(":now", now);
+    return q.exec() == 1;
+}
+
+std::vector<outbox_row> store::due_outbox(epoch_seconds now, int limit) {
+    auto q_lease = prepare(due_outbox_sql.data());
+    auto& q = *q_lease;
+    q.bind(":now", now);
+    q.bind(":limit", limit);
+    return read_outbox_rows(q);
+}
+
+std::optional<epoch_seconds> store::next_outbox_due() {
+    auto q_lease =
+        prepare("SELECT MIN(not_before) FROM outbox WHERE state IN ('pending', 'sending')");
+    auto& q = *q_lease;
+    if (q.executeStep()) {
+        return optional_int(q.getColumn(0));
+    }
+    return std::nullopt;
+}
+
+void store::mark_sending(std::int64_t id) {
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+        "WHERE id = :id");
+    auto& q = *q_lease;
+    q.bind(":id", id);
+    q.exec();
+}
+
+void store::mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) {
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'sent', ts = :ts, sent_at = :now, error = '' "
+        "WHERE id = :id");
+    auto& q = *q_lease;
+    q.bind(":id", id);
+    q.bind(":ts", std::string(ts));
+    q.bind(":now", now);
+    q.exec();
+}
+
+void store::mark_failed(std::int64_t id, std::string_view error) {
+    auto q_lease = prepare("UPDATE outbox SET state = 'failed', error = :error WHERE id = :id");
+    auto& q = *q_lease;
+    q.bind(":id", id);
+    q.bind(":error", std::string(error));
+    q.exec();
+}
+
+void store::defer(std::int64_t id, epoch_seconds not_before, std::string_view error) {
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error "
+        "WHERE id = :id");
+    auto& q = *q_lease;
+    q.bind(":id", id);
+    q.bind(":nb", not_before);
+    q.bind(":error", std::string(error));
+    q.exec();
+}
+
+std::vector<outbox_row> store::outbox_for_release(std::int64_t release_id) {
+    auto q_lease = prepare(outbox_for_release_sql.data());
+    auto& q = *q_lease;
+    q.bind(":release", release_id);
+    return read_outbox_rows(q);
+}
+
+std::vector<outbox_row> store::channel_heads() {
+    auto q_lease = prepare(channel_heads_sql.data());
+    auto& q = *q_lease;
+    return read_outbox_rows(q);
+}
+
+std::vector<outbox_row> store::rows_sending() {
+    auto q_lease = prepare(rows_sending_sql.data());
+    auto& q = *q_lease;
+    return read_outbox_rows(q);
+}
+
+std::vector<status_job> store::status_jobs() {
+    auto q_lease = prepare(
+        "SELECT id, channel_id, status_ts, status_version, status_updated_ms FROM releases "
+        "WHERE status_version > status_sent_version ORDER BY id");
+    auto& q = *q_lease;
+    std::vector<status_job> out;
+    while (q.executeStep()) {
+        out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                       q.getColumn(2).getString(), q.getColumn(3).getInt64(),
+                       q.getColumn(4).getInt64()});
+    }
+    return out;
+}
+
+void store::status_sent(std::int64_t release_id,
+                        std::string_view ts,
+                        std::int64_t version,
+                        std::int64_t now_ms) {
+    auto q_lease = prepare(
+        "UPDATE releases SET status_ts = :ts, status_sent_version = MAX(status_sent_version, "
+        ":version), status_updated_ms = :now WHERE id = :id");
+    auto& q = *q_lease;
+    q.bind(":ts", std::string(ts));
+    q.bind(":version", version);
+    q.bind(":now", now_ms);
+    q.bind(":id", release_id);
+    q.exec();
+}
+
+void store::status_lost(std::int64_t release_id,
+                        const outbound_message& repost,
+                        epoch_seconds now) {
+    transaction tx(*this);
+    auto q_lease = prepare("UPDATE releases SET status_ts = '' WHERE id = :id");
+    auto& q = *q_lease;
+    q.bind(":id", release_id);
+    q.exec();
+    enqueue(repost, now);
+    tx.commit();
+}
+
+std::string store::status_ts(std::int64_t release_id) {
+    auto q_lease = prepare("SELECT status_ts FROM releases WHERE id = :id");
+    auto& q = *q_lease;
+    q.bind(":id", release_id);
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+}
+
+}  // namespace relbot::storage
