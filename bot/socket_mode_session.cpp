@@ -1,0 +1,172 @@
+// A Socket Mode socket's loops: the single writer (acks, pings, the close frame), the pinger
+// that also notices a silent socket, and the reader that hands envelopes to the handler.
+#include "bot/socket_mode_session.hpp"
+
+#include "bot/log.hpp"
+#include "bot/metrics.hpp"
+#include "bot/socket_mode.hpp"
+
+namespace relbot::bot {
+
+using socket_mode_detail::outgoing;
+
+net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) {
+    for (;;) {
+        while (!s->queue.empty() && !s->close_sent) {
+            auto o = std::move(s->queue.front());
+            s->queue.pop_front();
+            error_code ec;
+            if (o.ping) {
+                auto [pec] = co_await s->ws.async_ping({}, use_nothrow_awaitable);
+                ec = pec;
+            } else {
+                s->ws.text(true);
+                auto [wec, n] =
+                    co_await s->ws.async_write(net::buffer(o.text), use_nothrow_awaitable);
+                ec = wec;
+            }
+            if (!o.envelope_id.empty()) {
+                auto& m = process_metrics();
+                m.acks.add({ec ? "false" : "true"});
+                if (!ec) {
+                    m.ack_seconds.observe(
+                        std::chrono::duration<double>(steady::now() - o.received).count());
+                }
+                // Written or failed: either way this ack is done.
+                handler_.acknowledged({o.envelope_id, o.type, o.retry_attempt, s->id,
+                                       std::chrono::duration_cast<std::chrono::microseconds>(
+                                           steady::now() - o.received)
+                                           .count(),
+                                       !ec});
+            }
+            if (ec) {
+                // The reader sees the same broken connection and ends the session.
+                log_debug("ws.write_failed").kv("session", s->id).kv("error", ec.message());
+                co_return;
+            }
+        }
+        if (s->ended) {
+            co_return;
+        }
+        if (s->closing && !s->close_sent) {
+            s->close_sent = true;
+            for (const auto& o : s->queue) {
+                if (!o.envelope_id.empty()) {
+                    log_warn("envelope.unacked")
+                        .kv("envelope_id", o.envelope_id)
+                        .kv("reason", "socket closing");
+                    handler_.acknowledged(
+                        {o.envelope_id, o.type, o.retry_attempt, s->id, 0, false});
+                }
+            }
+            s->queue.clear();
+            auto [ec] = co_await s->ws.async_close(websocket::close_code::going_away,
+                                                   use_nothrow_awaitable);
+            if (ec) {
+                log_debug("ws.close_failed").kv("session", s->id).kv("error", ec.message());
+            }
+            co_return;
+        }
+        s->wake.expires_at(net::steady_timer::time_point::max());
+        auto [ec] = co_await s->wake.async_wait(use_nothrow_awaitable);
+        (void)ec;  // cancellation is the wake-up signal
+    }
+}
+
+net::awaitable<void> socket_mode_client::ping_loop(std::shared_ptr<session> s) {
+    auto last_ping = steady::now();
+    for (;;) {
+        // Wake for whichever comes first: the next ping, or the moment the socket would have
+        // been silent for too long.
+        auto next_ping = last_ping + timing_.ping_interval;
+        auto dead_at = s->last_frame + timing_.dead_after;
+        s->ping_timer.expires_at(std::min(next_ping, dead_at));
+        auto [ec] = co_await s->ping_timer.async_wait(use_nothrow_awaitable);
+        (void)ec;  // cancelled when the session ends; checked next
+        if (s->ended || s->close_sent) {
+            co_return;
+        }
+        auto now = steady::now();
+        if (now - s->last_frame >= timing_.dead_after) {
+            log_warn("ws.dead")
+                .kv("session", s->id)
+                .kv("silent_ms",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - s->last_frame)
+                        .count());
+            beast::get_lowest_layer(s->ws).close();  // the reader ends; the slot reconnects
+            co_return;
+        }
+        if (now >= next_ping) {
+            last_ping = now;
+            outgoing ping;
+            ping.ping = true;
+            s->push(std::move(ping));
+        }
+    }
+}
+
+net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
+    beast::flat_buffer buffer;
+    std::string reason;
+    for (;;) {
+        auto [ec, n] = co_await s->ws.async_read(buffer, use_nothrow_awaitable);
+        if (ec) {
+            // Our own close ends the read with `closed` or `operation_aborted`.
+            reason = ec == websocket::error::closed || s->closing ? "closed" : ec.message();
+            break;
+        }
+        s->last_frame = steady::now();
+        auto received = s->last_frame;
+        auto text = beast::buffers_to_string(buffer.data());
+        buffer.consume(buffer.size());
+        auto f = parse_frame(text);
+
+        if (const auto* h = std::get_if<hello_frame>(&f)) {
+            s->hello = true;
+            last_hello_ = std::chrono::system_clock::now();
+            log_info("ws.hello")
+                .kv("session", s->id)
+                .kv("slack_host", h->host)
+                .kv("num_connections", h->num_connections)
+                .kv("approximate_connection_time_s", h->approximate_connection_time);
+            s->notify();
+            continue;
+        }
+        if (const auto* d = std::get_if<disconnect_frame>(&f)) {
+            log_info("ws.disconnect_requested").kv("session", s->id).kv("reason", d->reason);
+            s->disconnect_reason = d->reason.empty() ? "unspecified" : d->reason;
+            s->notify();
+            continue;  // the slot decides; this socket keeps serving until then
+        }
+        auto envelope_id = envelope_id_of(f);
+        if (envelope_id) {
+            process_metrics().envelopes.add({std::string(envelope_type_of(f))});
+        }
+        if (!s->taking_envelopes) {
+            // Shutting down: left unacknowledged, so Slack delivers it again elsewhere.
+            log_info("envelope.left")
+                .kv("envelope_id", envelope_id.value_or(""))
+                .kv("reason", "shutting down");
+            continue;
+        }
+        std::optional<std::string> payload = handler_.handle(f);
+        if (envelope_id) {
+            outgoing o;
+            o.text = make_ack(*envelope_id, payload ? &*payload : nullptr);
+            o.envelope_id = *envelope_id;
+            o.type = envelope_type_of(f);
+            o.retry_attempt = retry_attempt_of(f);
+            o.received = received;
+            s->push(std::move(o));
+        }
+    }
+    s->ended = true;
+    s->wake.cancel();
+    s->ping_timer.cancel();
+    s->close_timer.cancel();
+    sessions_.erase(s);
+    log_info("ws.closed").kv("session", s->id).kv("reason", reason);
+    s->notify();
+}
+
+}  // namespace relbot::bot
