@@ -217,6 +217,7 @@ net::awaitable<void> scheduler::refresh_people() {
         lookup_failed_.erase(user);
         auto info = r.body.value("user", nlohmann::json::object());
         store_.remember_user(user, info.value("tz_offset", 0), slack_display_name(info), now_());
+        log_info("user.looked_up").kv("user", user);  // once a day per person at most
     }
 }
 

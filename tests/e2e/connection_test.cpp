@@ -365,6 +365,8 @@ TEST_CASE("a database locked by another process still gets an ack within 3 s tha
     // wait out the busy timeout too (see the README: the ack is bounded when nothing else is
     // writing).
     REQUIRE(relbot.proc().wait_stderr("event=outbox.sent key=pin:", after(10s)));
+    // … and the manager's name be looked up (users.info) and written, for the same reason.
+    REQUIRE(relbot.proc().wait_stderr("event=user.looked_up", after(10s)));
     {
         SQLite::Database other(dir.file("relbot.db"), SQLite::OPEN_READWRITE, 5000);
         other.exec("BEGIN IMMEDIATE");

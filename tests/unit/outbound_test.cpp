@@ -19,13 +19,12 @@ TEST_CASE("a destination is stored as the outbox has always stored it and read b
     CHECK(parse_destination("https://hooks.slack.com/x").to == destination::type::response_url);
 }
 
-TEST_CASE("every message kind is stored under the name earlier rows use, and read back",
-          "[unit]") {
+TEST_CASE("every message kind is stored under the name earlier rows use, and read back", "[unit]") {
     CHECK(to_string(message_kind::announcement).empty());
     CHECK(to_string(message_kind::briefing_dm) == "briefing-dm");
-    for (auto k : {message_kind::announcement, message_kind::status, message_kind::pin,
-                   message_kind::dm, message_kind::briefing, message_kind::briefing_dm,
-                   message_kind::reply_page}) {
+    for (auto k :
+         {message_kind::announcement, message_kind::status, message_kind::pin, message_kind::dm,
+          message_kind::briefing, message_kind::briefing_dm, message_kind::reply_page}) {
         CHECK(parse_message_kind(to_string(k)) == k);
     }
     CHECK(parse_message_kind("something-newer") == message_kind::announcement);
