@@ -3,6 +3,7 @@
 // first character. The outbox stores them as text (`stored`, `to_string`) and reads them back.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,5 +46,15 @@ enum class message_kind {
 std::string_view to_string(message_kind k);
 // Unknown text (a row written by a newer relbot) reads as an announcement.
 message_kind parse_message_kind(std::string_view s);
+
+// A message the bot has decided to send; it becomes an outbox row.
+struct outbound_message {
+    std::string dedupe_key;  // unique forever: the same key is never queued twice
+    std::optional<std::int64_t> release_id;
+    destination to;                           // a channel, a person's DM, or a response_url
+    std::string method = "chat.postMessage";  // "response_url" for a response_url post
+    std::string body;  // JSON object of the call's arguments except `channel`
+    message_kind kind = message_kind::announcement;
+};
 
 }  // namespace relbot::checklist

@@ -32,15 +32,7 @@ using checklist::audit_entry;
 using checklist::release_summary;
 using checklist::reminder_candidate;
 
-// A message the bot has decided to send; it becomes an outbox row.
-struct outbound_message {
-    std::string dedupe_key;  // unique forever: the same key is never queued twice
-    std::optional<std::int64_t> release_id;
-    checklist::destination to;                // a channel, a person's DM, or a response_url
-    std::string method = "chat.postMessage";  // "response_url" for a response_url post
-    std::string body;  // JSON object of the call's arguments except `channel`
-    checklist::message_kind kind = checklist::message_kind::announcement;
-};
+using checklist::outbound_message;
 
 enum class outbox_state { pending, sending, sent, failed };
 
