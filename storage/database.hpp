@@ -1,29 +1,15 @@
-// Opening the SQLite file: pragmas and numbered migrations. Nothing outside storage/
-// includes this header.
+// Operations on a database file that need no open store: the online backup (`relbot
+// backup`). No SQLite header; opening and migrating are storage/sqlite/database.hpp's.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
-
-#include <memory>
 #include <string>
 
 namespace relbot::storage {
 
-// The schema version a fully migrated database has (`PRAGMA user_version`).
-int schema_version();
-
-// Opens (creating if needed) the database at `path`, sets WAL, synchronous=NORMAL, foreign
-// keys and a busy timeout, and applies any missing migrations in one transaction.
-// Throws SQLite::Exception if the file cannot be opened or migrated, and std::runtime_error
-// if the file is newer than this binary.
-// `up_to` stops at an older schema version (for the tests of a migration).
-std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_to = -1);
-
-// Copies the database at `source` to `destination` with SQLite's online backup, while other
-// connections may be writing: the copy is one consistent snapshot. Written to a temporary file
-// next to `destination` and renamed into place, so a failed backup leaves nothing half-written.
-// Returns the number of pages copied; throws on failure, with a message that names the file
-// it could not read or write (and says so when the destination's folder does not exist).
+// Copies the database at `source` to `destination` while other connections may be writing:
+// one consistent snapshot, written next to `destination` and renamed into place, so a failed
+// backup leaves nothing half-written. Returns the number of pages copied; throws on failure,
+// naming the file it could not read or write.
 int backup_database(const std::string& source, const std::string& destination);
 
 }  // namespace relbot::storage

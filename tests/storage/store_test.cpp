@@ -11,7 +11,7 @@
 
 #include "commands/router.hpp"
 #include "storage/checkpointer.hpp"
-#include "storage/database.hpp"
+#include "storage/sqlite/database.hpp"
 
 using namespace relbot;
 
@@ -73,7 +73,7 @@ TEST_CASE("an empty file is migrated to the current schema, and reopening change
     { storage::store s(db.path()); }
     {
         SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
-        CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::schema_version());
+        CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::sqlite::schema_version());
         CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
         for (const char* table :
              {"releases", "phases", "items", "audit", "outbox", "applied_envelopes"}) {
@@ -101,7 +101,7 @@ TEST_CASE(
         // Back to version 8: the old audit table (rowid ids, an index on release_id).
         temp_db old;
         {
-            auto v8 = storage::open_database(old.path(), 8);
+            auto v8 = storage::sqlite::open_database(old.path(), 8);
             v8->exec("ATTACH DATABASE '" + db.path() + "' AS now");
             // phases as version 8 had it (migration 11 added left_by_force).
             v8->exec("INSERT INTO releases SELECT * FROM now.releases");
@@ -203,13 +203,18 @@ TEST_CASE("a started release survives closing and reopening the database", "[sto
     CHECK(audit[0].actor == "U1");
     CHECK(audit[1].action == "phase.entered");
 
-    auto outbox = reopened.outbox_for_release(r->id);
-    REQUIRE(outbox.size() == 2);  // the announcement and the living status message
-    CHECK(outbox[1].dedupe_key == "status:" + std::to_string(r->id));
-    CHECK(outbox[1].kind == checklist::message_kind::status);
+    // What a claimer is handed: the announcement first (the status message goes to the same
+    // channel after it).
+    auto outbox = reopened.claim(1795669300, 60, "test", 10);
+    REQUIRE(outbox.size() == 1);
     CHECK(outbox[0].dedupe_key == "release-started:" + std::to_string(r->id));
     CHECK(outbox[0].to == checklist::destination::channel("C1"));
-    CHECK(outbox[0].state == storage::outbox_state::pending);
+    CHECK(outbox[0].state == storage::outbox_state::sending);
+    reopened.mark_sent(outbox[0].id, "1.1", 1795669301);
+    auto status = reopened.claim(1795669300, 60, "test", 10);
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].dedupe_key == "status:" + std::to_string(r->id));
+    CHECK(status[0].kind == checklist::message_kind::status);
     CHECK(outbox[0].body.find("v1.0") != std::string::npos);
 }
 
@@ -289,20 +294,23 @@ TEST_CASE("the outbox never queues the same key twice and records delivery", "[s
                      R"({"text":"c"})", checklist::message_kind::announcement},
                     12));
 
-    auto due = s.due_outbox(20, 10);
+    auto due = s.claim(20, 60, "test", 10);
     REQUIRE(due.size() == 2);
     CHECK(due[0].body == R"({"text":"a"})");
+    CHECK(s.count_outbox(storage::outbox_state::pending) == 2);
 
-    s.mark_sending(due[0].id);
     s.mark_sent(due[0].id, "1712345678.000200", 21);
     s.defer(due[1].id, 100, "ratelimited");
-    CHECK(s.due_outbox(50, 10).empty());
-    CHECK(s.next_outbox_due() == 100);
-    auto later = s.due_outbox(100, 10);
+    CHECK(s.count_outbox(storage::outbox_state::pending) == 1);
+    CHECK(s.claim(50, 60, "test", 10).empty());
+    auto later = s.claim(100, 60, "test", 10);
     REQUIRE(later.size() == 1);
     CHECK(later[0].error == "ratelimited");
+    CHECK(later[0].attempts == 1);
     s.mark_failed(later[0].id, "channel_not_found");
-    CHECK_FALSE(s.next_outbox_due());
+    CHECK(s.count_outbox(storage::outbox_state::pending) == 0);
+    CHECK(s.count_outbox(storage::outbox_state::failed) == 1);
+    CHECK(s.claim(1000, 60, "test", 10).empty());
 }
 
 TEST_CASE("an applied envelope's reply is kept for its redelivery", "[storage]") {
@@ -568,7 +576,7 @@ TEST_CASE("a commit says whether it changed more than the timeline", "[storage]"
     {
         // Any other table counts, whatever its kind (users is a WITHOUT ROWID table).
         storage::store::transaction tx(f.store);
-        f.store.remember_time_zone("U1", 3600, 1000);
+        f.store.remember_user("U1", 3600, "Pat Lee", 1000);
         tx.commit();
     }
     CHECK(f.store.last_commit_changed_state());
@@ -612,8 +620,11 @@ TEST_CASE("people of active releases are looked up for a name once a day and nam
     std::sort(wanted.begin(), wanted.end());
     CHECK(wanted == std::vector<std::string>{"U1", "U2", "U3", "U4"});
 
-    // A time zone looked up before names were kept does not count as a name.
-    f.store.remember_time_zone("U1", 3600, 1000);
+    // A time zone looked up before names were kept (migration 10) does not count as a name.
+    {
+        SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE);
+        raw.exec("INSERT INTO users (user_id, tz_offset, fetched_at) VALUES ('U1', 3600, 1000)");
+    }
     CHECK_FALSE(f.store.name_looked_up("U1", 1000, 86400));
     f.store.remember_user("U1", 3600, "Pat Lee", 1000);
     f.store.remember_user("U2", 0, "", 1000);  // users.info gave no name: the ID is shown
@@ -671,7 +682,7 @@ TEST_CASE("a phase left by force is stored and older databases learn it from the
     // The same release in a database from before migration 11: migrating marks the phase.
     temp_db old;
     {
-        auto v10 = storage::open_database(old.path(), 10);
+        auto v10 = storage::sqlite::open_database(old.path(), 10);
         v10->exec("ATTACH DATABASE '" + db.path() + "' AS now");
         v10->exec("INSERT INTO releases SELECT * FROM now.releases");
         v10->exec(

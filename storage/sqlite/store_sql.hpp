@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-namespace relbot::storage::detail {
+namespace relbot::storage::sqlite::detail {
 
 inline std::string text_of(const SQLite::Column& c) {
     return c.isNull() ? std::string() : c.getString();
@@ -40,4 +40,4 @@ constexpr auto sql_join(const char (&... parts)[N]) {
     return out;
 }
 
-}  // namespace relbot::storage::detail
+}  // namespace relbot::storage::sqlite::detail

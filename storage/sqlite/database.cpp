@@ -1,6 +1,6 @@
 // Schema and migrations. A migration is appended, never edited: databases in the field
 // have already run the old ones.
-#include "storage/database.hpp"
+#include "storage/sqlite/database.hpp"
 
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Transaction.h>
@@ -12,10 +12,10 @@
 #include <stdexcept>
 #include <string_view>
 
-namespace relbot::storage {
+namespace relbot::storage::sqlite {
 namespace {
 
-constexpr std::array<std::string_view, 11> migrations = {
+constexpr std::array<std::string_view, 12> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -196,6 +196,12 @@ UPDATE phases SET left_by_force = 1 WHERE (release_id, title) IN
     (SELECT release_id, from_state FROM audit
      WHERE action IN ('phase.forced', 'release.forced_finish'));
 )sql",
+    // 12: claiming outbox rows for a lease (store::claim): until when, and by whom. A row left
+    // `sending` before this has no lease, and is taken again as unfinished.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace
@@ -297,4 +303,4 @@ int backup_database(const std::string& source, const std::string& destination) {
     return pages;
 }
 
-}  // namespace relbot::storage
+}  // namespace relbot::storage::sqlite

@@ -7,10 +7,10 @@
 
 #include <algorithm>
 
-#include "storage/store.hpp"
-#include "storage/store_sql.hpp"
+#include "storage/sqlite/store.hpp"
+#include "storage/sqlite/store_sql.hpp"
 
-namespace relbot::storage {
+namespace relbot::storage::sqlite {
 
 using detail::bind_optional;
 using detail::optional_int;
@@ -435,4 +435,4 @@ std::vector<std::int64_t> store::timed_releases() {
     return out;
 }
 
-}  // namespace relbot::storage
+}  // namespace relbot::storage::sqlite

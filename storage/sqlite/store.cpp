@@ -1,21 +1,29 @@
-// The store's machinery: opening and closing, the statement cache, transactions and what a
+// The SQLite store's machinery: opening and closing, the statement cache, transactions and what a
 // commit changed, the cache of releases, and the record of applied envelopes (redelivery).
 // The queries live by concern in store_releases.cpp, store_outbox.cpp and store_directory.cpp.
 // Every statement binds by name; no SQL is built from values.
-#include "storage/store.hpp"
+#include "storage/sqlite/store.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
-#include "storage/database.hpp"
+#include "storage/sqlite/database.hpp"
 
-namespace relbot::storage {
+namespace relbot::storage::sqlite {
 
 store::store(const std::string& path, std::chrono::milliseconds recheck_reads)
-    : db_(open_database(path)), recheck_reads_(recheck_reads) {}
+    : path_(path), db_(open_database(path)), recheck_reads_(recheck_reads) {}
 
 store::~store() = default;
+
+std::unique_ptr<write_transaction> store::begin() {
+    return std::make_unique<transaction>(*this);
+}
+
+int store::backup(const std::string& destination) {
+    return backup_database(path_, destination);
+}
 
 void store::leave_checkpoints() {
     db_->exec("PRAGMA wal_autocheckpoint = 0");
@@ -243,4 +251,4 @@ int store::forget_applied_before(epoch_seconds before) {
     return q.exec();
 }
 
-}  // namespace relbot::storage
+}  // namespace relbot::storage::sqlite

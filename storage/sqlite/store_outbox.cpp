@@ -3,10 +3,10 @@
 // Every statement binds by name; no SQL is built from values.
 #include <SQLiteCpp/Statement.h>
 
-#include "storage/store.hpp"
-#include "storage/store_sql.hpp"
+#include "storage/sqlite/store.hpp"
+#include "storage/sqlite/store_sql.hpp"
 
-namespace relbot::storage {
+namespace relbot::storage::sqlite {
 
 using detail::bind_optional;
 using detail::optional_int;
@@ -41,18 +41,23 @@ outbox_state parse_outbox_state(std::string_view s) {
 
 constexpr char outbox_columns[] =
     "id, dedupe_key, release_id, channel_id, method, body, state, attempts, not_before, "
-    "created_at, ts, error, kind";
-constexpr auto due_outbox_sql = sql_join("SELECT ",
-                                         outbox_columns,
-                                         " FROM outbox WHERE state IN ('pending', 'sending') AND "
-                                         "not_before <= :now ORDER BY id LIMIT :limit");
-constexpr auto outbox_for_release_sql =
-    sql_join("SELECT ", outbox_columns, " FROM outbox WHERE release_id = :release ORDER BY id");
+    "created_at, ts, error, kind, lease_until, claimed_by";
 constexpr auto channel_heads_sql =
     sql_join("SELECT ",
              outbox_columns,
              " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state IN "
              "('pending', 'sending') GROUP BY channel_id) ORDER BY id");
+// The head of each destination (outbox_unsent_by_channel), if due and not held by a live
+// lease. A claimed row stays its destination's head until sent or failed, so looking at the
+// heads is enough; the NOT EXISTS keeps that true even for a row marked sending otherwise
+// (its `state IN` lets SQLite read the partial index outbox_unsent_by_channel).
+constexpr auto claimable_sql = sql_join(
+    "SELECT ",
+    outbox_columns,
+    " FROM outbox o WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE state IN "
+    "('pending', 'sending') GROUP BY channel_id) AND o.not_before <= :now AND NOT EXISTS "
+    "(SELECT 1 FROM outbox s WHERE s.channel_id = o.channel_id AND s.state IN ('pending', "
+    "'sending') AND s.state = 'sending' AND s.lease_until > :now) ORDER BY o.id LIMIT :limit");
 constexpr auto rows_sending_sql =
     sql_join("SELECT ", outbox_columns, " FROM outbox WHERE state = 'sending' ORDER BY id");
 
@@ -71,6 +76,8 @@ outbox_row read_outbox_row(SQLite::Statement& q) {
     r.ts = text_of(q.getColumn(10));
     r.error = q.getColumn(11).getString();
     r.kind = checklist::parse_message_kind(q.getColumn(12).getString());
+    r.lease_until = optional_int(q.getColumn(13));
+    r.claimed_by = q.getColumn(14).getString();
     return r;
 }
 
@@ -113,28 +120,44 @@ bool store::enqueue(const outbound_message& m, epoch_seconds now) {
     return q.exec() == 1;
 }
 
-std::vector<outbox_row> store::due_outbox(epoch_seconds now, int limit) {
-    auto q_lease = prepare(due_outbox_sql.data());
-    auto& q = *q_lease;
-    q.bind(":now", now);
-    q.bind(":limit", limit);
-    return read_outbox_rows(q);
-}
-
-std::optional<epoch_seconds> store::next_outbox_due() {
-    auto q_lease =
-        prepare("SELECT MIN(not_before) FROM outbox WHERE state IN ('pending', 'sending')");
-    auto& q = *q_lease;
-    if (q.executeStep()) {
-        return optional_int(q.getColumn(0));
+std::vector<outbox_row> store::claim(epoch_seconds now,
+                                     epoch_seconds lease,
+                                     std::string_view owner,
+                                     int limit) {
+    transaction tx(*this);
+    std::vector<outbox_row> rows;
+    {
+        auto q_lease = prepare(claimable_sql.data());
+        auto& q = *q_lease;
+        q.bind(":now", now);
+        q.bind(":limit", limit);
+        rows = read_outbox_rows(q);
     }
-    return std::nullopt;
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'sending', lease_until = :until, claimed_by = :owner "
+        "WHERE id = :id");
+    auto& q = *q_lease;
+    for (auto& r : rows) {
+        // Sending and taken again: its lease ran out, or it had none (left by a process that
+        // stopped, or by mark_sending); nobody knows whether Slack got it.
+        r.unfinished = r.state == outbox_state::sending;
+        r.state = outbox_state::sending;
+        r.lease_until = now + lease;
+        r.claimed_by = std::string(owner);
+        q.bind(":until", *r.lease_until);
+        q.bind(":owner", r.claimed_by);
+        q.bind(":id", r.id);
+        q.exec();
+        q.reset();
+    }
+    tx.commit();
+    return rows;
 }
 
 void store::mark_sending(std::int64_t id) {
     auto q_lease = prepare(
-        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-        "WHERE id = :id");
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = NULL, "
+        "claimed_by = '' WHERE id = :id");
     auto& q = *q_lease;
     q.bind(":id", id);
     q.exec();
@@ -142,8 +165,8 @@ void store::mark_sending(std::int64_t id) {
 
 void store::mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) {
     auto q_lease = prepare(
-        "UPDATE outbox SET state = 'sent', ts = :ts, sent_at = :now, error = '' "
-        "WHERE id = :id");
+        "UPDATE outbox SET state = 'sent', ts = :ts, sent_at = :now, error = '', "
+        "lease_until = NULL, claimed_by = '' WHERE id = :id");
     auto& q = *q_lease;
     q.bind(":id", id);
     q.bind(":ts", std::string(ts));
@@ -152,7 +175,9 @@ void store::mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) {
 }
 
 void store::mark_failed(std::int64_t id, std::string_view error) {
-    auto q_lease = prepare("UPDATE outbox SET state = 'failed', error = :error WHERE id = :id");
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'failed', error = :error, lease_until = NULL, "
+        "claimed_by = '' WHERE id = :id");
     auto& q = *q_lease;
     q.bind(":id", id);
     q.bind(":error", std::string(error));
@@ -160,21 +185,17 @@ void store::mark_failed(std::int64_t id, std::string_view error) {
 }
 
 void store::defer(std::int64_t id, epoch_seconds not_before, std::string_view error) {
+    // A claimed row counts its attempt here; a row marked sending by mark_sending has counted
+    // it already (lease_until is NULL then).
     auto q_lease = prepare(
-        "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error "
+        "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error, "
+        "attempts = attempts + (lease_until IS NOT NULL), lease_until = NULL, claimed_by = '' "
         "WHERE id = :id");
     auto& q = *q_lease;
     q.bind(":id", id);
     q.bind(":nb", not_before);
     q.bind(":error", std::string(error));
     q.exec();
-}
-
-std::vector<outbox_row> store::outbox_for_release(std::int64_t release_id) {
-    auto q_lease = prepare(outbox_for_release_sql.data());
-    auto& q = *q_lease;
-    q.bind(":release", release_id);
-    return read_outbox_rows(q);
 }
 
 std::vector<outbox_row> store::channel_heads() {
@@ -237,4 +258,4 @@ std::string store::status_ts(std::int64_t release_id) {
     return q.executeStep() ? q.getColumn(0).getString() : std::string();
 }
 
-}  // namespace relbot::storage
+}  // namespace relbot::storage::sqlite

@@ -4,10 +4,10 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "checklist/reminders.hpp"
-#include "storage/store.hpp"
-#include "storage/store_sql.hpp"
+#include "storage/sqlite/store.hpp"
+#include "storage/sqlite/store_sql.hpp"
 
-namespace relbot::storage {
+namespace relbot::storage::sqlite {
 namespace {
 
 // Every row's first column, as text.
@@ -127,18 +127,6 @@ std::optional<int> store::time_zone_offset(std::string_view user) {
     return std::nullopt;
 }
 
-void store::remember_time_zone(std::string_view user, int offset_s, epoch_seconds now) {
-    auto q_lease = prepare(
-        "INSERT INTO users (user_id, tz_offset, fetched_at) VALUES (:user, :tz, :now) "
-        "ON CONFLICT (user_id) DO UPDATE SET tz_offset = excluded.tz_offset, "
-        "fetched_at = excluded.fetched_at");
-    auto& q = *q_lease;
-    q.bind(":user", std::string(user));
-    q.bind(":tz", offset_s);
-    q.bind(":now", now);
-    q.exec();
-}
-
 std::vector<std::string> store::people_needing_name(epoch_seconds now, epoch_seconds max_age) {
     auto q_lease = prepare(
         "SELECT p.user_id FROM (SELECT manager_id AS user_id FROM releases WHERE status = "
@@ -205,4 +193,4 @@ std::string store::channel_name(std::string_view channel) {
     return q.executeStep() ? q.getColumn(0).getString() : std::string();
 }
 
-}  // namespace relbot::storage
+}  // namespace relbot::storage::sqlite

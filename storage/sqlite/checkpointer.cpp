@@ -1,4 +1,4 @@
-#include "storage/checkpointer.hpp"
+#include "storage/sqlite/checkpointer.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <sqlite3.h>
@@ -7,7 +7,7 @@
 #include <optional>
 #include <utility>
 
-namespace relbot::storage {
+namespace relbot::storage::sqlite {
 
 checkpointer::checkpointer(const std::string& path, std::chrono::milliseconds every)
     : every_(every) {
@@ -102,4 +102,4 @@ std::optional<std::pair<int, int>> checkpointer::checkpoint_once(SQLite::Databas
     return std::pair{log_frames, moved};
 }
 
-}  // namespace relbot::storage
+}  // namespace relbot::storage::sqlite

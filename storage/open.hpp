@@ -1,0 +1,51 @@
+// The one way to build a storage engine from the configuration, and what the running bot
+// may ask of the engine as a whole (its ports, checkpoints, closing, a backup). Names no
+// engine: the SQLite implementation lives in storage/sqlite/.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "storage/ports.hpp"
+
+namespace relbot::storage {
+
+struct storage_options {
+    // The SQLite database file (created and migrated if needed).
+    std::string path;
+    // How stale a read outside a unit of work may be about another program's commit (the
+    // engine keeps releases as committed; looking costs a read transaction).
+    std::chrono::milliseconds recheck_reads{50};
+};
+
+// One engine: every port over one connection. Used from one thread.
+class engine {
+public:
+    virtual ~engine() = default;
+
+    virtual release_repository& releases() = 0;
+    virtual timeline& audit() = 0;
+    virtual outbox_queue& outbox() = 0;
+    virtual applied_envelopes& applied() = 0;
+    virtual directory& people() = 0;
+    virtual status_board& status() = 0;
+    virtual reminder_log& reminders() = 0;
+    virtual unit_of_work& work() = 0;
+
+    // Leaves moving the log into the database to a background checkpointer (SQLite: turns
+    // the automatic checkpoint off for this connection).
+    virtual void leave_checkpoints() = 0;
+    // Makes everything committed durable in the main file and closes the connection. Nothing
+    // but the destructor may be called afterwards. Never throws.
+    virtual void close() noexcept = 0;
+    // A consistent copy of the whole store at `destination`, while writers go on; written
+    // aside and renamed, so a failure leaves nothing half-written. Returns the pages copied.
+    virtual int backup(const std::string& destination) = 0;
+};
+
+// Opens (creating and migrating) the store the options name. Throws std::exception if it
+// cannot, or if the store is newer than this binary.
+std::unique_ptr<engine> open(const storage_options& options);
+
+}  // namespace relbot::storage

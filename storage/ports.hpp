@@ -1,0 +1,294 @@
+// The storage contract: narrow interfaces over what relbot keeps, in domain types, that any
+// engine (SQLite today, PostgreSQL for several instances later) implements. No engine's
+// headers here. Each method says what an engine MUST promise; "the unit of work" is the
+// write transaction begun with unit_of_work::begin() and still open on this connection.
+//
+// Common promises, for every port:
+// - Reads inside an open unit of work see its own writes; writes become visible to other
+//   connections (and other processes) all at once when it commits, and never if it does not.
+// - A write made outside a unit of work is committed by itself, at once.
+// - Every method may throw: busy_error when the store is locked by another writer past a
+//   short timeout (nothing was changed), anything else for a broken store.
+// - One port object is used from one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "checklist/outbound.hpp"
+#include "checklist/records.hpp"
+#include "checklist/release.hpp"
+#include "checklist/rules.hpp"
+
+namespace relbot::storage {
+
+using checklist::epoch_seconds;
+
+// The records read for rendering live in checklist/records.hpp (they are the domain's, not
+// the database's); these names keep storage's callers as they were.
+using checklist::audit_entry;
+using checklist::outbound_message;
+using checklist::release_summary;
+using checklist::reminder_candidate;
+
+enum class outbox_state { pending, sending, sent, failed };
+
+struct outbox_row {
+    std::int64_t id = 0;
+    std::string dedupe_key;
+    std::optional<std::int64_t> release_id;
+    checklist::destination to;
+    std::string method;
+    std::string body;
+    outbox_state state = outbox_state::pending;
+    int attempts = 0;
+    epoch_seconds not_before = 0;
+    epoch_seconds created_at = 0;
+    std::string ts;  // Slack's message ts once sent
+    std::string error;
+    checklist::message_kind kind = checklist::message_kind::announcement;
+    std::optional<epoch_seconds> lease_until;  // while claimed
+    std::string claimed_by;                    // the claimer, while claimed
+    // Set by claim() only: the row was being sent by a claimer whose lease ran out (or by a
+    // process that stopped), so whether Slack got it is unknown. Check before sending again.
+    bool unfinished = false;
+};
+
+// A release whose living status message is behind its state.
+struct status_job {
+    std::int64_t release_id = 0;
+    std::string channel;
+    std::string ts;  // empty: not posted (yet, or again)
+    std::int64_t version = 0;
+    std::int64_t updated_ms = 0;  // when it was last posted or updated
+};
+
+// Thrown when the store stays locked by another writer past the busy timeout; nothing was
+// changed and the caller may try again.
+class busy_error : public std::exception {
+public:
+    const char* what() const noexcept override {
+        return "the database is locked by another process";
+    }
+};
+
+// Thrown by insert_release when the channel already has an active release.
+class duplicate_release : public std::exception {
+public:
+    const char* what() const noexcept override {
+        return "the channel already has an active release";
+    }
+};
+
+// An open write transaction. Destroying it without commit() rolls back everything written
+// through any port of the same engine since it began.
+class write_transaction {
+public:
+    virtual ~write_transaction() = default;
+    // Makes everything written since begin() durable and visible, atomically. Throws
+    // busy_error if the commit cannot get the store (then nothing was written).
+    virtual void commit() = 0;
+};
+
+class unit_of_work {
+public:
+    virtual ~unit_of_work() = default;
+    // Begins a write transaction and takes the write lock AT ONCE (so a busy store is found,
+    // as busy_error, before anything is done). MUST: all writes of every port until commit()
+    // are one atomic unit (all or nothing, across crashes); while it is open no other writer
+    // changes what it read (serialisable). Not nested: one open per engine at a time.
+    virtual std::unique_ptr<write_transaction> begin() = 0;
+    // Whether the last committed unit wrote anything besides timeline rows and redelivery
+    // records (a message queued, a release or item changed, a status message behind): only
+    // such a commit can give the notifier or the scheduler something to do. MAY say true
+    // when unsure; MUST NOT say false after such a write.
+    virtual bool last_commit_changed_state() const = 0;
+};
+
+class release_repository {
+public:
+    virtual ~release_repository() = default;
+    // The channel's active release (status active) with all phases and items. MUST: at most
+    // one active release per channel, ever (insert_release enforces it).
+    virtual std::optional<checklist::release> active_release(std::string_view channel) = 0;
+    // The same, shared and read-only: no copy. MUST: the object is never changed afterwards
+    // (a later save gives a new object), so a reader may keep it and compare pointers.
+    virtual std::shared_ptr<const checklist::release> active_release_view(
+        std::string_view channel) = 0;
+    // The channel's most recent release (by start time, active or ended), if any.
+    virtual std::optional<checklist::release> latest_release(std::string_view channel) = 0;
+    // The channel's most recent release of `version`, if any.
+    virtual std::optional<checklist::release> release_by_version(std::string_view channel,
+                                                                 std::string_view version) = 0;
+    virtual std::optional<checklist::release> load_release(std::int64_t id) = 0;
+    // The channel's releases, newest first, at most `limit`.
+    virtual std::vector<release_summary> list_releases(std::string_view channel, int limit) = 0;
+    // Every release of `version` in any channel, newest first: (channel, release id).
+    virtual std::vector<std::pair<std::string, std::int64_t>> releases_by_version(
+        std::string_view version) = 0;
+    virtual long long count_active_releases() = 0;
+    // Stores a new release with its phases and items and fills in every id. MUST: ids are
+    // unique and never reused; throws duplicate_release (writing nothing) if the channel
+    // already has an active release, also when another instance inserted it concurrently.
+    virtual void insert_release(checklist::release& r) = 0;
+    // Saves what a transition changed (the release row, the phases and items the log names)
+    // and appends one timeline row per event of the log (by `actor`, at `now`), in the log's
+    // order. Called inside a unit of work. Returns the id of the last timeline row written
+    // (0 if none). MUST: that id is unique across all releases, forever (it keys the
+    // messages the change announces). Bumps the status version when anything the status
+    // message shows changed (see status_board).
+    virtual std::int64_t save(const checklist::release& r,
+                              const checklist::change_log& log,
+                              std::string_view actor,
+                              epoch_seconds now) = 0;
+};
+
+class timeline {
+public:
+    virtual ~timeline() = default;
+    // Appends one row; returns its id. MUST: ids are unique across releases and increase
+    // within a release in the order of appending (audit_for's order).
+    virtual std::int64_t append_audit(const audit_entry& e) = 0;
+    // The release's rows in the order they were appended.
+    virtual std::vector<audit_entry> audit_for(std::int64_t release_id) = 0;
+};
+
+// Queued Web API calls. A channel here is a row's destination (a channel, a user's DM, a
+// response_url): rows of one destination are delivered in the order they were queued.
+class outbox_queue {
+public:
+    virtual ~outbox_queue() = default;
+    // Queues a message. MUST: a dedupe key is accepted once, forever (also by concurrent
+    // instances); a second enqueue of it writes nothing and returns false.
+    virtual bool enqueue(const outbound_message& m, epoch_seconds now) = 0;
+    // In a transaction of its own (never inside a unit of work), takes for each destination
+    // its OLDEST unsent row, if that row is due (not_before <= now) and no row of that
+    // destination is claimed under a live lease (lease_until > now); marks each `sending`,
+    // lease_until = now + lease, claimed_by = owner; returns at most `limit` of them, oldest
+    // first. A row whose lease ran out while `sending` (or that was left `sending` without a
+    // lease) is taken again and returned with unfinished = true. MUST: atomic against every
+    // other claimer, in this process or another: no row is held by two live leases, and a
+    // destination never has two rows in flight, so its rows go out in order.
+    virtual std::vector<outbox_row> claim(epoch_seconds now,
+                                          epoch_seconds lease,
+                                          std::string_view owner,
+                                          int limit) = 0;
+    // Sent, with Slack's ts; ends the lease. The next row of the destination becomes claimable.
+    virtual void mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) = 0;
+    // Refused for good; ends the lease. The next row of the destination becomes claimable.
+    virtual void mark_failed(std::int64_t id, std::string_view error) = 0;
+    // Back to pending, not before `not_before`, with the error that caused the delay; ends
+    // the lease and counts an attempt (for a claimed row). The row stays its destination's
+    // head, so nothing later of that destination goes before it.
+    virtual void defer(std::int64_t id, epoch_seconds not_before, std::string_view error) = 0;
+    // Unsent rows (pending or sending) for outbox_state::pending; failed rows for ::failed.
+    virtual long long count_outbox(outbox_state state) = 0;
+
+    // --- until the notifier uses claim(): one process, order kept in its memory ---------
+    // State `sending` and one more attempt, without a lease (a claim() treats such a row as
+    // unfinished, like one whose lease ran out).
+    virtual void mark_sending(std::int64_t id) = 0;
+    // The oldest unsent row of every destination, whether claimed or not.
+    virtual std::vector<outbox_row> channel_heads() = 0;
+    // Rows in state `sending` (left so by a process that stopped before it knew the outcome).
+    virtual std::vector<outbox_row> rows_sending() = 0;
+};
+
+// What makes a redelivered envelope harmless.
+class applied_envelopes {
+public:
+    virtual ~applied_envelopes() = default;
+    // The reply given when the envelope with this key was first applied, if it was.
+    virtual std::optional<std::string> applied_reply(std::string_view key) = 0;
+    // Records that the envelope with this key was applied, with its reply. MUST: one record
+    // per key (also across instances: the second of two concurrent units of work recording
+    // the same key gets false or fails to commit); false, and nothing written, if recorded
+    // before. Called in the unit of work that applied the envelope, so both commit together.
+    virtual bool record_applied(std::string_view key,
+                                std::string_view reply,
+                                epoch_seconds now) = 0;
+    // Forgets records older than `before`; returns how many.
+    virtual int forget_applied_before(epoch_seconds before) = 0;
+};
+
+// What Slack told us about people and channels (a cache: losing it costs lookups only).
+class directory {
+public:
+    virtual ~directory() = default;
+    virtual std::optional<int> time_zone_offset(std::string_view user) = 0;
+    // What users.info said of `user`: time zone and display name ("" if it gave none).
+    virtual void remember_user(std::string_view user,
+                               int offset_s,
+                               std::string_view name,
+                               epoch_seconds now) = 0;
+    // Owners of open or blocked items with a due time in active releases whose time zone is
+    // unknown or older than `max_age` seconds.
+    virtual std::vector<std::string> owners_needing_time_zone(epoch_seconds now,
+                                                              epoch_seconds max_age) = 0;
+    // The people of active releases (managers, on-call engineers, PMs, item owners) whose
+    // name was never looked up, or not within `max_age` seconds.
+    virtual std::vector<std::string> people_needing_name(epoch_seconds now,
+                                                         epoch_seconds max_age) = 0;
+    // Whether `user`'s name was looked up within `max_age` seconds.
+    virtual bool name_looked_up(std::string_view user,
+                                epoch_seconds now,
+                                epoch_seconds max_age) = 0;
+    // Every known, non-empty display name by user ID.
+    virtual std::unordered_map<std::string, std::string> user_names() = 0;
+    // Remembers the channel's name. MUST write nothing when the name is unchanged (it is
+    // called on every slash command).
+    virtual void remember_channel_name(std::string_view channel, std::string_view name) = 0;
+    // The channel's name without `#`, "" if unknown.
+    virtual std::string channel_name(std::string_view channel) = 0;
+    virtual std::optional<std::string> dm_channel(std::string_view user) = 0;
+    virtual void remember_dm_channel(std::string_view user, std::string_view channel) = 0;
+};
+
+// The living status message of each release: a version bumped by every save that changes
+// what it shows, and the version Slack shows.
+class status_board {
+public:
+    virtual ~status_board() = default;
+    // Releases whose status version is ahead of the version sent, by release id.
+    virtual std::vector<status_job> status_jobs() = 0;
+    // The ts of the release's status message ("" if not posted).
+    virtual std::string status_ts(std::int64_t release_id) = 0;
+    // The message is at `ts` and shows `version`. MUST: the sent version never goes back (a
+    // late answer for an older version does not undo a newer one).
+    virtual void status_sent(std::int64_t release_id,
+                             std::string_view ts,
+                             std::int64_t version,
+                             std::int64_t now_ms) = 0;
+    // Slack lost the message: forget its ts and queue `repost` (by its dedupe key, as
+    // enqueue), both in one transaction of its own.
+    virtual void status_lost(std::int64_t release_id,
+                             const outbound_message& repost,
+                             epoch_seconds now) = 0;
+};
+
+// Reminders sent and escalations made for items with due times.
+class reminder_log {
+public:
+    virtual ~reminder_log() = default;
+    // Open or blocked items with an owner and a due time in active releases, by due time,
+    // with what was sent for the current due time (last slot, when, how many since the item
+    // last changed, whether escalated since).
+    virtual std::vector<reminder_candidate> reminder_candidates() = 0;
+    // Active releases whose current phase has a window, or whose handoff awaits acceptance.
+    virtual std::vector<std::int64_t> timed_releases() = 0;
+    // MUST: one record per (item, due time, slot); a second is ignored.
+    virtual void record_reminder(std::int64_t item_id,
+                                 epoch_seconds due_at,
+                                 std::int64_t slot,
+                                 epoch_seconds now) = 0;
+    virtual void mark_escalated(std::int64_t item_id, epoch_seconds now) = 0;
+};
+
+}  // namespace relbot::storage

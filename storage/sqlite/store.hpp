@@ -1,0 +1,248 @@
+// The SQLite engine: every port of storage/ports.hpp over one connection, with its cache of
+// releases, statement cache and change accounting private to it. Nothing outside storage/
+// includes this header directly (storage/store.hpp forwards it until callers use the ports).
+// One store per process, used only from the event-loop thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "storage/open.hpp"
+#include "storage/ports.hpp"
+
+namespace SQLite {
+class Database;
+class Statement;
+}  // namespace SQLite
+
+namespace relbot::storage::sqlite {
+
+// Opens the database at `path` and migrates it. Throws (std::exception) if it cannot.
+//
+// relbot is the database's only writer in normal operation, and the store keeps releases as
+// committed. A commit by another program (an operator's sqlite3) is noticed by every write
+// transaction at its start, and by reads outside a transaction within `recheck_reads`
+// (looking costs a read transaction, which a burst of reads need not pay every time).
+// `final`: calls through a store& are direct, the ports cost nothing on the hot path.
+class store final : public engine,
+                    public release_repository,
+                    public timeline,
+                    public outbox_queue,
+                    public applied_envelopes,
+                    public directory,
+                    public status_board,
+                    public reminder_log,
+                    public unit_of_work {
+public:
+    static constexpr std::chrono::milliseconds default_recheck_reads{50};
+    explicit store(const std::string& path,
+                   std::chrono::milliseconds recheck_reads = default_recheck_reads);
+    ~store() override;
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    // A write transaction: takes the write lock at once (BEGIN IMMEDIATE), so a busy
+    // database is found before anything is done. Rolls back on destruction unless committed.
+    class transaction final : public write_transaction {
+    public:
+        explicit transaction(store& s);
+        ~transaction() override;
+        transaction(const transaction&) = delete;
+        transaction& operator=(const transaction&) = delete;
+        void commit() override;
+
+    private:
+        void end(bool committed);
+
+        store& store_;
+        bool open_ = false;
+    };
+
+    // --- engine ----------------------------------------------------------------------------
+    release_repository& releases() override { return *this; }
+    storage::timeline& audit() override { return *this; }
+    outbox_queue& outbox() override { return *this; }
+    applied_envelopes& applied() override { return *this; }
+    directory& people() override { return *this; }
+    status_board& status() override { return *this; }
+    reminder_log& reminders() override { return *this; }
+    unit_of_work& work() override { return *this; }
+    // Turns SQLite's automatic checkpoint off for this connection: a checkpointer does it on
+    // its own thread, so that no commit pays for it.
+    void leave_checkpoints() override;
+    // Moves the whole log into the database file, empties it (a TRUNCATE checkpoint) and
+    // closes the connection. When no other connection is open, SQLite then removes the -wal
+    // and -shm files. Never throws: a checkpoint that cannot run is left to the next start.
+    void close() noexcept override;
+    // SQLite's online backup of this file (backup_database).
+    int backup(const std::string& destination) override;
+
+    // --- unit of work ------------------------------------------------------------------------
+    std::unique_ptr<write_transaction> begin() override;
+    // Counted with sqlite3_total_changes64, less the timeline rows and redelivery records.
+    bool last_commit_changed_state() const override { return last_commit_changed_state_; }
+
+    // --- applied envelopes ------------------------------------------------------------------
+    std::optional<std::string> applied_reply(std::string_view key) override;
+    bool record_applied(std::string_view key, std::string_view reply, epoch_seconds now) override;
+    int forget_applied_before(epoch_seconds before) override;
+
+    // --- releases and the timeline -----------------------------------------------------------
+    std::optional<checklist::release> active_release(std::string_view channel) override;
+    std::optional<checklist::release> latest_release(std::string_view channel) override;
+    std::optional<checklist::release> release_by_version(std::string_view channel,
+                                                         std::string_view version) override;
+    std::optional<checklist::release> load_release(std::int64_t id) override;
+    std::shared_ptr<const checklist::release> active_release_view(
+        std::string_view channel) override;
+    std::vector<release_summary> list_releases(std::string_view channel, int limit) override;
+    std::vector<std::pair<std::string, std::int64_t>> releases_by_version(
+        std::string_view version) override;
+    long long count_active_releases() override;
+    std::int64_t save(const checklist::release& r,
+                      const checklist::change_log& log,
+                      std::string_view actor,
+                      epoch_seconds now) override;
+    void insert_release(checklist::release& r) override;
+    // Ids are release_id << 32 plus the row's number within its release.
+    std::int64_t append_audit(const audit_entry& e) override;
+    std::vector<audit_entry> audit_for(std::int64_t release_id) override;
+
+    // --- outbox -------------------------------------------------------------------------
+    bool enqueue(const outbound_message& m, epoch_seconds now) override;
+    // BEGIN IMMEDIATE: the write lock makes it atomic against other connections.
+    std::vector<outbox_row> claim(epoch_seconds now,
+                                  epoch_seconds lease,
+                                  std::string_view owner,
+                                  int limit) override;
+    void mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) override;
+    void mark_failed(std::int64_t id, std::string_view error) override;
+    void defer(std::int64_t id, epoch_seconds not_before, std::string_view error) override;
+    long long count_outbox(outbox_state state) override;
+    void mark_sending(std::int64_t id) override;
+    std::vector<outbox_row> channel_heads() override;
+    std::vector<outbox_row> rows_sending() override;
+
+    // --- reminders -----------------------------------------------------------------------
+    std::vector<reminder_candidate> reminder_candidates() override;
+    std::vector<std::int64_t> timed_releases() override;
+    void record_reminder(std::int64_t item_id,
+                         epoch_seconds due_at,
+                         std::int64_t slot,
+                         epoch_seconds now) override;
+    void mark_escalated(std::int64_t item_id, epoch_seconds now) override;
+
+    // --- people and channels ---------------------------------------------------------------
+    std::vector<std::string> owners_needing_time_zone(epoch_seconds now,
+                                                      epoch_seconds max_age) override;
+    std::optional<int> time_zone_offset(std::string_view user) override;
+    std::vector<std::string> people_needing_name(epoch_seconds now, epoch_seconds max_age) override;
+    bool name_looked_up(std::string_view user, epoch_seconds now, epoch_seconds max_age) override;
+    void remember_user(std::string_view user,
+                       int offset_s,
+                       std::string_view name,
+                       epoch_seconds now) override;
+    std::unordered_map<std::string, std::string> user_names() override;
+    // A write only when the name is new or changed.
+    void remember_channel_name(std::string_view channel, std::string_view name) override;
+    std::string channel_name(std::string_view channel) override;
+    std::optional<std::string> dm_channel(std::string_view user) override;
+    void remember_dm_channel(std::string_view user, std::string_view channel) override;
+
+    // --- the living status message -------------------------------------------------------
+    std::vector<status_job> status_jobs() override;
+    std::string status_ts(std::int64_t release_id) override;
+    void status_sent(std::int64_t release_id,
+                     std::string_view ts,
+                     std::int64_t version,
+                     std::int64_t now_ms) override;
+    void status_lost(std::int64_t release_id,
+                     const outbound_message& repost,
+                     epoch_seconds now) override;
+
+private:
+    // A statement from the cache, reset when the lease ends, so that no statement keeps a
+    // read open between uses. Prepared once per SQL text and reused: parsing SQL cost more
+    // than running it.
+    class statement_lease {
+    public:
+        statement_lease(SQLite::Statement& q, bool& in_use);
+        explicit statement_lease(std::unique_ptr<SQLite::Statement> own);
+        ~statement_lease();
+        statement_lease(const statement_lease&) = delete;
+        statement_lease& operator=(const statement_lease&) = delete;
+        SQLite::Statement& operator*() const { return *q_; }
+
+    private:
+        SQLite::Statement* q_;
+        bool* in_use_ = nullptr;
+        std::unique_ptr<SQLite::Statement> own_;  // when the cached one was already leased
+    };
+    // SQL as a string literal: its address is the cache key (no copy, no hashing of the
+    // text), so only constants are accepted.
+    struct sql_literal {
+        consteval sql_literal(const char* s) : text(s) {}  // NOLINT: implicit by design
+        const char* text;
+    };
+    statement_lease prepare(sql_literal sql);
+
+    // The release, shared and read-only (what load_release copies).
+    std::shared_ptr<const checklist::release> release_view(std::int64_t id);
+    std::optional<checklist::release> read_release(std::int64_t id);
+    // The staged, remembered or (then remembered) stored release; the caller has already
+    // checked that the cache is current.
+    std::shared_ptr<const checklist::release> remembered_or_read(std::int64_t id);
+    // Remembers a release read or written in the open transaction (kept if it commits).
+    void stage(const checklist::release& r);
+    // Remembers a committed release.
+    void remember(std::shared_ptr<const checklist::release> r);
+    // For a read outside a transaction: forgets the remembered releases if another connection
+    // has committed since (PRAGMA data_version, which begins a read), looking at most once
+    // per recheck_reads_.
+    void forget_if_changed_elsewhere();
+    // The pager's count of commits to the file, by any connection (inside a transaction, it
+    // includes every commit before it): what a write transaction looks at instead.
+    std::uint32_t pager_data_version();
+    void forget_remembered();
+
+    std::string path_;
+    std::unique_ptr<SQLite::Database> db_;
+    struct cached_statement {
+        std::unique_ptr<SQLite::Statement> statement;
+        bool in_use = false;
+    };
+    std::unordered_map<const char*, cached_statement> statements_;
+
+    // Releases as committed, so that a read does not go to SQLite every time. What a
+    // transaction reads or saves is staged and kept only when it commits; every change to a
+    // release, its phases or its items goes through save(), which stages the new state. A
+    // commit by another connection (PRAGMA data_version) forgets everything. Bounded: cleared
+    // when it reaches the limit.
+    static constexpr std::size_t max_cached_releases = 256;
+    // A remembered release is never changed in place: a change replaces the pointer.
+    std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> releases_;
+    std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> staged_;
+    // Each channel's active release, and the channels whose releases the open transaction
+    // wrote (their entries are dropped when it commits).
+    std::unordered_map<std::string, std::int64_t> active_ids_;
+    std::unordered_set<std::string> touched_channels_;
+    bool in_transaction_ = false;
+    std::int64_t data_version_ = -1;
+    std::optional<std::uint32_t> pager_version_;  // after our last commit
+    std::chrono::milliseconds recheck_reads_;
+    std::chrono::steady_clock::time_point checked_at_{};
+    // Rows written in the open transaction: SQLite's count at its start, and how many of them
+    // were timeline rows and redelivery records (see last_commit_changed_state()).
+    std::int64_t changes_at_begin_ = 0;
+    std::int64_t timeline_rows_ = 0;
+    bool last_commit_changed_state_ = true;
+};
+
+}  // namespace relbot::storage::sqlite

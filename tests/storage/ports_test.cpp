@@ -1,0 +1,310 @@
+// The promises of storage/ports.hpp, checked through the port interfaces of an engine built
+// by storage::open, on real SQLite files: claim order and leases, one redelivery record per
+// key, and a unit of work that rolls back everything. A second engine must pass the same.
+#include "storage/ports.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+
+#include "checklist/template.hpp"
+#include "storage/open.hpp"
+#include "storage/sqlite/database.hpp"
+#include "temp_db.hpp"
+
+using namespace relbot;
+using relbot::test::temp_db;
+
+namespace {
+
+std::unique_ptr<storage::engine> open_engine(const temp_db& db) {
+    return storage::open({db.path()});
+}
+
+storage::outbound_message message(const std::string& key, const std::string& channel) {
+    return {key,
+            std::nullopt,
+            checklist::destination::channel(channel),
+            "chat.postMessage",
+            R"({"text":")" + key + "\"}",
+            checklist::message_kind::announcement};
+}
+
+std::vector<std::string> keys(const std::vector<storage::outbox_row>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) {
+        out.push_back(r.dedupe_key);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("claim takes each channel's oldest due row under a lease, one per channel at a time",
+          "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    auto& q = e->outbox();
+    q.enqueue(message("a1", "C1"), 10);
+    q.enqueue(message("a2", "C1"), 11);
+    q.enqueue(message("b1", "C2"), 12);
+    q.enqueue(message("a3", "C1"), 13);
+
+    auto first = q.claim(100, 30, "one", 10);
+    CHECK(keys(first) == std::vector<std::string>{"a1", "b1"});
+    for (const auto& r : first) {
+        CHECK(r.state == storage::outbox_state::sending);
+        CHECK(r.lease_until == 130);
+        CHECK(r.claimed_by == "one");
+        CHECK_FALSE(r.unfinished);
+    }
+    SECTION("while the leases live, nothing more of those channels is handed out") {
+        CHECK(q.claim(101, 30, "one", 10).empty());
+        CHECK(q.claim(129, 30, "two", 10).empty());
+    }
+    SECTION("once a row is sent, the next of its channel comes; the other channel waits") {
+        q.mark_sent(first[0].id, "1.1", 101);
+        CHECK(keys(q.claim(102, 30, "one", 10)) == std::vector<std::string>{"a2"});
+        CHECK(q.claim(103, 30, "one", 10).empty());
+    }
+    SECTION("a failed row also lets the next one go") {
+        q.mark_failed(first[0].id, "channel_not_found");
+        CHECK(keys(q.claim(102, 30, "one", 10)) == std::vector<std::string>{"a2"});
+    }
+    SECTION("a deferred row stays its channel's head: nothing behind it goes before it is due") {
+        q.defer(first[0].id, 200, "ratelimited");
+        q.mark_sent(first[1].id, "1.2", 101);
+        q.enqueue(message("b2", "C2"), 102);
+        auto b2 = q.claim(150, 30, "one", 10);
+        REQUIRE(keys(b2) == std::vector<std::string>{"b2"});
+        q.mark_sent(b2[0].id, "1.3", 151);
+        auto again = q.claim(200, 30, "one", 10);
+        REQUIRE(keys(again) == std::vector<std::string>{"a1"});
+        CHECK(again[0].attempts == 1);  // the deferral counted the attempt
+        CHECK(again[0].error == "ratelimited");
+        CHECK_FALSE(again[0].unfinished);
+    }
+    SECTION("the limit bounds how many rows one claim takes, oldest first") {
+        q.mark_sent(first[0].id, "1.1", 101);
+        q.mark_sent(first[1].id, "1.2", 101);
+        q.enqueue(message("c1", "C3"), 102);
+        CHECK(keys(q.claim(102, 30, "one", 1)) == std::vector<std::string>{"a2"});
+        CHECK(keys(q.claim(102, 30, "one", 1)) == std::vector<std::string>{"c1"});
+    }
+}
+
+TEST_CASE("a row whose lease ran out is claimed again and flagged unfinished", "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    auto& q = e->outbox();
+    q.enqueue(message("a1", "C1"), 10);
+    REQUIRE(q.claim(100, 30, "one", 10).size() == 1);
+    CHECK(q.claim(129, 30, "two", 10).empty());
+
+    auto again = q.claim(130, 30, "two", 10);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].dedupe_key == "a1");
+    CHECK(again[0].unfinished);
+    CHECK(again[0].claimed_by == "two");
+    CHECK(again[0].lease_until == 160);
+    CHECK(q.claim(131, 30, "one", 10).empty());  // the new lease holds
+
+    SECTION("a row left sending without a lease (mark_sending) is unfinished too") {
+        q.mark_sent(again[0].id, "1.1", 131);
+        q.enqueue(message("a2", "C1"), 132);
+        auto heads = q.channel_heads();
+        REQUIRE(heads.size() == 1);
+        q.mark_sending(heads[0].id);
+        CHECK(q.rows_sending().size() == 1);
+        auto taken = q.claim(133, 30, "one", 10);
+        REQUIRE(taken.size() == 1);
+        CHECK(taken[0].dedupe_key == "a2");
+        CHECK(taken[0].unfinished);
+    }
+}
+
+TEST_CASE("two claimers on two connections never get the same row, and each channel stays in order",
+          "[storage][ports]") {
+    temp_db db;
+    auto one = open_engine(db);
+    auto two = open_engine(db);
+    constexpr int channels = 4;
+    constexpr int per_channel = 6;
+    for (int i = 0; i < per_channel; ++i) {
+        for (int c = 0; c < channels; ++c) {
+            one->outbox().enqueue(
+                message("m" + std::to_string(c) + "-" + std::to_string(i), "C" + std::to_string(c)),
+                10);
+        }
+    }
+    std::set<std::int64_t> seen;
+    std::map<std::string, std::vector<std::int64_t>> sent_by_channel;
+    for (std::int64_t now = 100; now < 200; ++now) {
+        // Both claim before either finishes: the second sees the first's leases.
+        auto a = one->outbox().claim(now, 30, "one", 3);
+        auto b = two->outbox().claim(now, 30, "two", 3);
+        for (const auto* rows : {&a, &b}) {
+            for (const auto& r : *rows) {
+                CHECK(seen.insert(r.id).second);
+                sent_by_channel[r.to.stored()].push_back(r.id);
+            }
+        }
+        for (const auto& r : a) {
+            one->outbox().mark_sent(r.id, "1.1", now);
+        }
+        for (const auto& r : b) {
+            two->outbox().mark_sent(r.id, "1.1", now);
+        }
+        if (seen.size() == channels * per_channel) {
+            break;
+        }
+    }
+    CHECK(seen.size() == channels * per_channel);
+    for (const auto& [channel, ids] : sent_by_channel) {
+        CHECK(std::is_sorted(ids.begin(), ids.end()));
+    }
+    CHECK(one->outbox().count_outbox(storage::outbox_state::pending) == 0);
+}
+
+TEST_CASE("an envelope is recorded as applied once, with its first reply", "[storage][ports]") {
+    temp_db db;
+    auto one = open_engine(db);
+    auto two = open_engine(db);
+    {
+        auto tx = one->work().begin();
+        CHECK(one->applied().record_applied("envelope:e1", "first", 5));
+        CHECK_FALSE(one->applied().record_applied("envelope:e1", "second", 6));
+        tx->commit();
+    }
+    // Another connection (another instance) sees the record and cannot add a second.
+    {
+        auto tx = two->work().begin();
+        CHECK_FALSE(two->applied().record_applied("envelope:e1", "third", 7));
+        tx->commit();
+    }
+    CHECK(two->applied().applied_reply("envelope:e1") == "first");
+    CHECK(one->applied().forget_applied_before(6) == 1);
+    CHECK_FALSE(two->applied().applied_reply("envelope:e1"));
+}
+
+TEST_CASE("a unit of work that is not committed leaves nothing of what it wrote",
+          "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    checklist::template_library templates;
+    auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    std::int64_t release_id = 0;
+    {
+        auto tx = e->work().begin();
+        e->releases().insert_release(r);
+        release_id = r.id;
+        e->audit().append_audit({r.id, 1000, "U1", "release.started", {}, "", "", ""});
+        checklist::change_log log;
+        r.phases[0].items[0].state = checklist::item_state::done;
+        log.items.push_back({0, 0});
+        log.events.push_back({"item.checked", r.phases[0].items[0].id, "open", "done", ""});
+        e->releases().save(r, log, "U1", 1001);
+        e->outbox().enqueue(message("release-started:1", "C1"), 1000);
+        e->applied().record_applied("envelope:e1", "done", 1000);
+        e->people().remember_dm_channel("U1", "D1");
+        // Inside, the unit sees its own writes.
+        REQUIRE(e->releases().active_release_view("C1"));
+        CHECK(e->audit().audit_for(release_id).size() == 2);
+    }  // destroyed without commit
+    CHECK_FALSE(e->releases().active_release("C1"));
+    CHECK_FALSE(e->releases().active_release_view("C1"));
+    CHECK_FALSE(e->releases().load_release(release_id));
+    CHECK(e->audit().audit_for(release_id).empty());
+    CHECK(e->outbox().count_outbox(storage::outbox_state::pending) == 0);
+    CHECK(e->outbox().claim(2000, 30, "one", 10).empty());
+    CHECK_FALSE(e->applied().applied_reply("envelope:e1"));
+    CHECK_FALSE(e->people().dm_channel("U1"));
+    CHECK(e->releases().count_active_releases() == 0);
+
+    // The same unit committed keeps all of it, and says it changed state.
+    {
+        auto tx = e->work().begin();
+        e->releases().insert_release(r);
+        e->outbox().enqueue(message("release-started:1", "C1"), 1000);
+        e->applied().record_applied("envelope:e1", "done", 1000);
+        tx->commit();
+    }
+    CHECK(e->work().last_commit_changed_state());
+    REQUIRE(e->releases().active_release("C1"));
+    CHECK(e->outbox().count_outbox(storage::outbox_state::pending) == 1);
+    CHECK(e->applied().applied_reply("envelope:e1") == "done");
+}
+
+TEST_CASE("a second active release in a channel is refused and writes nothing",
+          "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    checklist::template_library templates;
+    auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    e->releases().insert_release(r);
+    auto again = checklist::make_release(*templates.find("standard"), "C1", "v2.0", "U1", 1001);
+    CHECK_THROWS_AS(e->releases().insert_release(again), storage::duplicate_release);
+    CHECK(e->releases().count_active_releases() == 1);
+    CHECK(e->releases().active_release("C1")->version == "v1.0");
+}
+
+TEST_CASE("the status message's sent version never goes back", "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    checklist::template_library templates;
+    auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    e->releases().insert_release(r);
+    auto& board = e->status();
+    CHECK(board.status_jobs().empty());  // inserted as posted (the first post is an outbox row)
+    {
+        auto tx = e->work().begin();
+        checklist::change_log log;
+        r.phases[0].items[0].state = checklist::item_state::done;
+        log.items.push_back({0, 0});
+        e->releases().save(r, log, "U1", 1001);
+        tx->commit();
+    }
+    auto jobs = board.status_jobs();
+    REQUIRE(jobs.size() == 1);
+    board.status_sent(r.id, "1.1", jobs[0].version, 5000);
+    board.status_sent(r.id, "1.1", jobs[0].version - 1, 6000);  // a late answer
+    CHECK(board.status_jobs().empty());
+    CHECK(board.status_ts(r.id) == "1.1");
+}
+
+TEST_CASE(
+    "outbox rows of a file from before leases survive the migration; one left sending is "
+    "unfinished",
+    "[storage][ports]") {
+    temp_db db;
+    {
+        auto v11 = storage::sqlite::open_database(db.path(), 11);
+        REQUIRE(v11->execAndGet("PRAGMA user_version").getInt() == 11);
+        v11->exec(
+            "INSERT INTO outbox (dedupe_key, channel_id, method, body, state, attempts, "
+            "created_at, ts) VALUES "
+            "('old-sent', 'C1', 'chat.postMessage', '{}', 'sent', 1, 5, '1.1'), "
+            "('old-sending', 'C1', 'chat.postMessage', '{}', 'sending', 1, 6, NULL), "
+            "('old-next', 'C1', 'chat.postMessage', '{}', 'pending', 0, 7, NULL), "
+            "('old-pending', 'C2', 'chat.postMessage', '{}', 'pending', 0, 8, NULL), "
+            "('old-failed', 'C3', 'chat.postMessage', '{}', 'failed', 3, 9, NULL)");
+    }
+    auto e = open_engine(db);
+    {
+        SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+        CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::sqlite::schema_version());
+        CHECK(raw.execAndGet("SELECT COUNT(*) FROM outbox").getInt() == 5);
+    }
+    CHECK(e->outbox().count_outbox(storage::outbox_state::pending) == 3);
+    CHECK(e->outbox().count_outbox(storage::outbox_state::failed) == 1);
+    auto taken = e->outbox().claim(100, 30, "one", 10);
+    REQUIRE(keys(taken) == std::vector<std::string>{"old-sending", "old-pending"});
+    CHECK(taken[0].unfinished);
+    CHECK(taken[0].attempts == 1);
+    CHECK_FALSE(taken[1].unfinished);
+    e->outbox().mark_sent(taken[0].id, "1.2", 101);
+    CHECK(keys(e->outbox().claim(101, 30, "one", 10)) == std::vector<std::string>{"old-next"});
+}
