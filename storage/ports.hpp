@@ -135,8 +135,9 @@ public:
         std::string_view version) = 0;
     virtual long long count_active_releases() = 0;
     // Stores a new release with its phases and items and fills in every id. MUST: ids are
-    // unique and never reused; throws duplicate_release (writing nothing) if the channel
-    // already has an active release, also when another instance inserted it concurrently.
+    // unique, and a committed id is never given again; throws duplicate_release (writing nothing)
+    // if the channel already has an active release, also when another instance inserted it
+    // concurrently.
     virtual void insert_release(checklist::release& r) = 0;
     // Saves what a transition changed (the release row, the phases and items the log names)
     // and appends one timeline row per event of the log (by `actor`, at `now`), in the log's

@@ -1,4 +1,4 @@
-// The store on real SQLite files: migrations, reopening, atomic commands, constraints, the
+// The store on real SQLite files: reopening, atomic commands, constraints, the
 // outbox and applied envelopes; and the router's transactions end to end through the store.
 #include "storage/store.hpp"
 
@@ -10,142 +10,14 @@
 #include <random>
 
 #include "commands/router.hpp"
+#include "fixture.hpp"
 #include "storage/checkpointer.hpp"
-#include "storage/sqlite/database.hpp"
 
 using namespace relbot;
-
-namespace {
-
-// A fresh database file, removed with its -wal and -shm files at the end of the test.
-class temp_db {
-public:
-    temp_db() {
-        std::random_device rd;
-        path_ = (std::filesystem::temp_directory_path() /
-                 ("relbot-store-" + std::to_string(rd()) + std::to_string(rd()) + ".db"))
-                    .string();
-    }
-    ~temp_db() {
-        for (const char* suffix : {"", "-wal", "-shm"}) {
-            std::error_code ec;
-            std::filesystem::remove(path_ + suffix, ec);  // best effort cleanup
-        }
-    }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
-int count(const std::string& path, const std::string& table) {
-    SQLite::Database db(path, SQLite::OPEN_READONLY);
-    return db.execAndGet("SELECT COUNT(*) FROM " + table).getInt();
-}
-
-struct router_fixture {
-    explicit router_fixture(const std::string& path) : store(path) {}
-
-    commands::outcome run(const std::string& text,
-                          const std::string& channel = "C1",
-                          const std::string& user = "U1") {
-        storage::store::transaction tx(store);
-        commands::context ctx{store, templates, admins};
-        auto out = commands::route({"T1", channel, user, text, 1795669235, "", ""}, ctx);
-        tx.commit();
-        return out;
-    }
-
-    storage::store store;
-    checklist::template_library templates;
-    std::vector<std::string> admins;
-};
-
-std::string reply_text(const commands::outcome& o) {
-    return o.reply.text;
-}
-
-}  // namespace
-
-TEST_CASE("an empty file is migrated to the current schema, and reopening changes nothing",
-          "[storage]") {
-    temp_db db;
-    { storage::store s(db.path()); }
-    {
-        SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
-        CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::sqlite::schema_version());
-        CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
-        for (const char* table :
-             {"releases", "phases", "items", "audit", "outbox", "applied_envelopes"}) {
-            CHECK(raw.tableExists(table));
-        }
-    }
-    { storage::store again(db.path()); }
-    CHECK(count(db.path(), "releases") == 0);
-}
-
-TEST_CASE(
-    "a timeline written before migration 9 keeps its rows, order and ids, and new rows follow",
-    "[storage]") {
-    temp_db db;
-    std::int64_t release_id = 0;
-    {
-        // A release with its timeline as relbot wrote it at schema version 8.
-        router_fixture f(db.path());
-        REQUIRE(f.run("start v1.0").changed);
-        REQUIRE(f.run("note 1.1 before the upgrade").changed);
-        release_id = f.store.active_release_view("C1")->id;
-    }
-    std::vector<std::pair<std::int64_t, std::string>> before;
-    {
-        // Back to version 8: the old audit table (rowid ids, an index on release_id).
-        temp_db old;
-        {
-            auto v8 = storage::sqlite::open_database(old.path(), 8);
-            v8->exec("ATTACH DATABASE '" + db.path() + "' AS now");
-            // phases as version 8 had it (migration 11 added left_by_force).
-            v8->exec("INSERT INTO releases SELECT * FROM now.releases");
-            v8->exec(
-                "INSERT INTO phases SELECT release_id, position, title, window_min_s, "
-                "window_max_s, entered_at FROM now.phases");
-            v8->exec("INSERT INTO items SELECT * FROM now.items");
-            v8->exec(
-                "INSERT INTO audit (id, release_id, at, actor_id, action, item_id, from_state, "
-                "to_state, note) SELECT id, release_id, at, actor_id, action, item_id, "
-                "from_state, to_state, note FROM now.audit ORDER BY release_id, id");
-            v8->exec("DETACH DATABASE now");
-            CHECK(v8->execAndGet("PRAGMA user_version").getInt() == 8);
-            SQLite::Statement q(*v8, "SELECT id, action FROM audit ORDER BY id");
-            while (q.executeStep()) {
-                before.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
-            }
-        }
-        REQUIRE(before.size() == 3);  // started, phase entered, the note
-
-        // Opening it with this relbot migrates it.
-        router_fixture f(old.path());
-        auto timeline = f.store.audit_for(release_id);
-        REQUIRE(timeline.size() == 3);
-        for (std::size_t i = 0; i < before.size(); ++i) {
-            CHECK(timeline[i].action == before[i].second);
-        }
-        SQLite::Database raw(old.path(), SQLite::OPEN_READONLY);
-        CHECK(raw.execAndGet("SELECT group_concat(id) FROM (SELECT id FROM audit ORDER BY id)")
-                  .getString() == std::to_string(before[0].first) + "," +
-                                      std::to_string(before[1].first) + "," +
-                                      std::to_string(before[2].first));
-        CHECK_FALSE(raw.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = "
-                                   "'audit_by_release'")
-                        .getInt());
-        // A row written now comes after them in the release's timeline, with an id no older
-        // row has.
-        REQUIRE(f.run("note 1.1 after the upgrade").changed);
-        timeline = f.store.audit_for(release_id);
-        REQUIRE(timeline.size() == 4);
-        CHECK(timeline.back().note == "after the upgrade");
-        CHECK(raw.execAndGet("SELECT max(id) FROM audit").getInt64() >= (release_id << 32));
-    }
-}
+using relbot::test::count;
+using relbot::test::reply_text;
+using relbot::test::router_fixture;
+using relbot::test::temp_db;
 
 TEST_CASE("timeline ids are unique across releases and in order within each", "[storage]") {
     temp_db db;
@@ -165,15 +37,6 @@ TEST_CASE("timeline ids are unique across releases and in order within each", "[
         CHECK(timeline[2].note == (std::string(channel) == "C1" ? "one 0" : "two 0"));
         CHECK(timeline[4].note.ends_with(" 2"));
     }
-}
-
-TEST_CASE("a database from a newer relbot is refused, not damaged", "[storage]") {
-    temp_db db;
-    {
-        SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        raw.exec("PRAGMA user_version = 999");
-    }
-    CHECK_THROWS_WITH(storage::store(db.path()), Catch::Contains("newer than this relbot"));
 }
 
 TEST_CASE("a started release survives closing and reopening the database", "[storage]") {
@@ -659,43 +522,4 @@ TEST_CASE("a slash command's channel name is remembered, and a rename replaces i
     }
     CHECK(f.store.channel_name("C1") == "releases");
     CHECK(count(db.path(), "channels") == 1);
-}
-
-TEST_CASE("a phase left by force is stored and older databases learn it from the timeline",
-          "[storage]") {
-    temp_db db;
-    std::int64_t release_id = 0;
-    {
-        router_fixture f(db.path());
-        REQUIRE(f.run("start v1.0").changed);
-        REQUIRE(f.run("next force QA is out today").changed);
-        auto r = f.store.load_release(f.store.active_release_view("C1")->id);
-        REQUIRE(r);
-        release_id = r->id;
-        CHECK(r->phases[0].left_by_force);
-        CHECK_FALSE(r->phases[1].left_by_force);
-    }
-    {
-        storage::store reopened(db.path());
-        CHECK(reopened.load_release(release_id)->phases[0].left_by_force);
-    }
-    // The same release in a database from before migration 11: migrating marks the phase.
-    temp_db old;
-    {
-        auto v10 = storage::sqlite::open_database(old.path(), 10);
-        v10->exec("ATTACH DATABASE '" + db.path() + "' AS now");
-        v10->exec("INSERT INTO releases SELECT * FROM now.releases");
-        v10->exec(
-            "INSERT INTO phases (release_id, position, title, window_min_s, window_max_s, "
-            "entered_at) SELECT release_id, position, title, window_min_s, window_max_s, "
-            "entered_at FROM now.phases");
-        v10->exec("INSERT INTO items SELECT * FROM now.items");
-        v10->exec("INSERT INTO audit SELECT * FROM now.audit");
-        v10->exec("DETACH DATABASE now");
-    }
-    storage::store migrated(old.path());
-    auto r = migrated.load_release(release_id);
-    REQUIRE(r);
-    CHECK(r->phases[0].left_by_force);
-    CHECK_FALSE(r->phases[1].left_by_force);
 }

@@ -1,0 +1,44 @@
+// What the storage tests share: a fresh file, a row count, and commands run through the real
+// router, each in a transaction of its own, as the bot runs them.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <string>
+#include <vector>
+
+#include "checklist/template.hpp"
+#include "commands/router.hpp"
+#include "storage/store.hpp"
+#include "temp_db.hpp"
+
+namespace relbot::test {
+
+inline int count(const std::string& path, const std::string& table) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT COUNT(*) FROM " + table).getInt();
+}
+
+struct router_fixture {
+    explicit router_fixture(const std::string& path) : store(path) {}
+
+    commands::outcome run(const std::string& text,
+                          const std::string& channel = "C1",
+                          const std::string& user = "U1") {
+        storage::store::transaction tx(store);
+        commands::context ctx{store, templates, admins};
+        auto out = commands::route({"T1", channel, user, text, 1795669235, "", ""}, ctx);
+        tx.commit();
+        return out;
+    }
+
+    storage::store store;
+    checklist::template_library templates;
+    std::vector<std::string> admins;
+};
+
+inline std::string reply_text(const commands::outcome& o) {
+    return o.reply.text;
+}
+
+}  // namespace relbot::test

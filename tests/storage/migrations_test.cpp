@@ -1,0 +1,142 @@
+// Migrations on real SQLite files: an empty file, files of older schema versions (their rows
+// survive and are read as this relbot reads them), and a file from a newer relbot.
+#include <SQLiteCpp/Database.h>
+
+#include <catch2/catch.hpp>
+
+#include "fixture.hpp"
+#include "storage/sqlite/database.hpp"
+#include "storage/store.hpp"
+
+using namespace relbot;
+using relbot::test::count;
+using relbot::test::router_fixture;
+using relbot::test::temp_db;
+
+TEST_CASE("an empty file is migrated to the current schema, and reopening changes nothing",
+          "[storage]") {
+    temp_db db;
+    { storage::store s(db.path()); }
+    {
+        SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+        CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::sqlite::schema_version());
+        CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
+        for (const char* table :
+             {"releases", "phases", "items", "audit", "outbox", "applied_envelopes"}) {
+            CHECK(raw.tableExists(table));
+        }
+    }
+    { storage::store again(db.path()); }
+    CHECK(count(db.path(), "releases") == 0);
+}
+
+TEST_CASE(
+    "a timeline written before migration 9 keeps its rows, order and ids, and new rows follow",
+    "[storage]") {
+    temp_db db;
+    std::int64_t release_id = 0;
+    {
+        // A release with its timeline as relbot wrote it at schema version 8.
+        router_fixture f(db.path());
+        REQUIRE(f.run("start v1.0").changed);
+        REQUIRE(f.run("note 1.1 before the upgrade").changed);
+        release_id = f.store.active_release_view("C1")->id;
+    }
+    std::vector<std::pair<std::int64_t, std::string>> before;
+    {
+        // Back to version 8: the old audit table (rowid ids, an index on release_id).
+        temp_db old;
+        {
+            auto v8 = storage::sqlite::open_database(old.path(), 8);
+            v8->exec("ATTACH DATABASE '" + db.path() + "' AS now");
+            // phases as version 8 had it (migration 11 added left_by_force).
+            v8->exec("INSERT INTO releases SELECT * FROM now.releases");
+            v8->exec(
+                "INSERT INTO phases SELECT release_id, position, title, window_min_s, "
+                "window_max_s, entered_at FROM now.phases");
+            v8->exec("INSERT INTO items SELECT * FROM now.items");
+            v8->exec(
+                "INSERT INTO audit (id, release_id, at, actor_id, action, item_id, from_state, "
+                "to_state, note) SELECT id, release_id, at, actor_id, action, item_id, "
+                "from_state, to_state, note FROM now.audit ORDER BY release_id, id");
+            v8->exec("DETACH DATABASE now");
+            CHECK(v8->execAndGet("PRAGMA user_version").getInt() == 8);
+            SQLite::Statement q(*v8, "SELECT id, action FROM audit ORDER BY id");
+            while (q.executeStep()) {
+                before.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+            }
+        }
+        REQUIRE(before.size() == 3);  // started, phase entered, the note
+
+        // Opening it with this relbot migrates it.
+        router_fixture f(old.path());
+        auto timeline = f.store.audit_for(release_id);
+        REQUIRE(timeline.size() == 3);
+        for (std::size_t i = 0; i < before.size(); ++i) {
+            CHECK(timeline[i].action == before[i].second);
+        }
+        SQLite::Database raw(old.path(), SQLite::OPEN_READONLY);
+        CHECK(raw.execAndGet("SELECT group_concat(id) FROM (SELECT id FROM audit ORDER BY id)")
+                  .getString() == std::to_string(before[0].first) + "," +
+                                      std::to_string(before[1].first) + "," +
+                                      std::to_string(before[2].first));
+        CHECK_FALSE(raw.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = "
+                                   "'audit_by_release'")
+                        .getInt());
+        // A row written now comes after them in the release's timeline, with an id no older
+        // row has.
+        REQUIRE(f.run("note 1.1 after the upgrade").changed);
+        timeline = f.store.audit_for(release_id);
+        REQUIRE(timeline.size() == 4);
+        CHECK(timeline.back().note == "after the upgrade");
+        CHECK(raw.execAndGet("SELECT max(id) FROM audit").getInt64() >= (release_id << 32));
+    }
+}
+
+TEST_CASE("a database from a newer relbot is refused, not damaged", "[storage]") {
+    temp_db db;
+    {
+        SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        raw.exec("PRAGMA user_version = 999");
+    }
+    CHECK_THROWS_WITH(storage::store(db.path()), Catch::Contains("newer than this relbot"));
+}
+
+TEST_CASE("a phase left by force is stored and older databases learn it from the timeline",
+          "[storage]") {
+    temp_db db;
+    std::int64_t release_id = 0;
+    {
+        router_fixture f(db.path());
+        REQUIRE(f.run("start v1.0").changed);
+        REQUIRE(f.run("next force QA is out today").changed);
+        auto r = f.store.load_release(f.store.active_release_view("C1")->id);
+        REQUIRE(r);
+        release_id = r->id;
+        CHECK(r->phases[0].left_by_force);
+        CHECK_FALSE(r->phases[1].left_by_force);
+    }
+    {
+        storage::store reopened(db.path());
+        CHECK(reopened.load_release(release_id)->phases[0].left_by_force);
+    }
+    // The same release in a database from before migration 11: migrating marks the phase.
+    temp_db old;
+    {
+        auto v10 = storage::sqlite::open_database(old.path(), 10);
+        v10->exec("ATTACH DATABASE '" + db.path() + "' AS now");
+        v10->exec("INSERT INTO releases SELECT * FROM now.releases");
+        v10->exec(
+            "INSERT INTO phases (release_id, position, title, window_min_s, window_max_s, "
+            "entered_at) SELECT release_id, position, title, window_min_s, window_max_s, "
+            "entered_at FROM now.phases");
+        v10->exec("INSERT INTO items SELECT * FROM now.items");
+        v10->exec("INSERT INTO audit SELECT * FROM now.audit");
+        v10->exec("DETACH DATABASE now");
+    }
+    storage::store migrated(old.path());
+    auto r = migrated.load_release(release_id);
+    REQUIRE(r);
+    CHECK(r->phases[0].left_by_force);
+    CHECK_FALSE(r->phases[1].left_by_force);
+}
