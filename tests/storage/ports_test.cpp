@@ -276,7 +276,7 @@ TEST_CASE("the status message's sent version never goes back", "[storage][ports]
 }
 
 TEST_CASE(
-    "outbox rows of a file from before leases survive the migration; one left sending is "
+    "outbox rows of a file from before leases survive the migration, and one left sending is "
     "unfinished",
     "[storage][ports]") {
     temp_db db;
