@@ -54,6 +54,10 @@ bool notifier::bucket::take(steady_time now, steady_time& ready_at) {
     return false;
 }
 
+void notifier::bucket::give_back() {
+    tokens = std::min(capacity, tokens + 1.0);
+}
+
 notifier::notifier(storage::store& store, slack_api& api, clock& time, notifier_timing timing)
     : store_(store), api_(api), clock_(time), timing_(timing), rng_(std::random_device{}()) {}
 
@@ -130,26 +134,21 @@ bool notifier::method_unblocked(const std::string& method, steady_time now, stea
     return true;
 }
 
-bool notifier::method_token(const std::string& method, steady_time now, steady_time& next) {
-    steady_time ready{};
-    if (!method_bucket(method).take(now, ready)) {
-        next = std::min(next, ready);
-        return false;
-    }
-    return true;
-}
-
-bool notifier::channel_ready(const storage::outbox_row& row, steady_time now, steady_time& next) {
+notifier::bucket* notifier::channel_bucket(const storage::outbox_row& row) {
     if (row.method != "chat.postMessage") {
-        return true;  // Slack's 1 per second per channel is about posting
+        return nullptr;  // Slack's 1 per second per channel is about posting
     }
     auto [it, fresh] = channel_buckets_.try_emplace(row.to.stored());
     if (fresh) {
         it->second.capacity = timing_.channel_burst;
         it->second.per_second = timing_.channel_per_second;
     }
+    return &it->second;
+}
+
+bool notifier::take_token(bucket& b, steady_time now, steady_time& next) {
     steady_time ready{};
-    if (!it->second.take(now, ready)) {
+    if (!b.take(now, ready)) {
         next = std::min(next, ready);
         return false;
     }
@@ -169,10 +168,18 @@ void notifier::start_heads(const net::any_io_executor& ex, steady_time now, stea
             next = std::min(next, now + std::chrono::seconds(row.not_before - now_s));
             continue;
         }
-        // A channel token is taken before the method's; a row that then waits for its method
-        // has spent it.
-        if (!method_unblocked(row.method, now, next) || !channel_ready(row, now, next) ||
-            !method_token(row.method, now, next)) {
+        auto* channel = channel_bucket(row);
+        if (!method_unblocked(row.method, now, next) ||
+            (channel && !take_token(*channel, now, next))) {
+            continue;
+        }
+        if (!take_token(method_bucket(row.method), now, next)) {
+            // Waiting for its method: the channel's token is not spent (or every pass until
+            // the method has one would spend one more, and the channel would fall to its own
+            // slower pace).
+            if (channel) {
+                channel->give_back();
+            }
             continue;
         }
         busy_channels_.insert(row.to.stored());
@@ -200,7 +207,7 @@ void notifier::start_status_jobs(const net::any_io_executor& ex,
             continue;
         }
         if (!method_unblocked("chat.update", now, next) ||
-            !method_token("chat.update", now, next)) {
+            !take_token(method_bucket("chat.update"), now, next)) {
             continue;
         }
         busy_statuses_.insert(job.release_id);

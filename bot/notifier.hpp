@@ -56,6 +56,8 @@ private:
         steady_time last{};
         // Takes a token if there is one; otherwise says when there will be.
         bool take(steady_time now, steady_time& ready_at);
+        // Returns a token taken for a call that then did not go.
+        void give_back();
     };
 
     // --- the loop (notifier.cpp) ---------------------------------------------------------
@@ -63,12 +65,12 @@ private:
     steady_time start_due(const net::any_io_executor& ex);
     void start_heads(const net::any_io_executor& ex, steady_time now, steady_time& next);
     void start_status_jobs(const net::any_io_executor& ex, steady_time now, steady_time& next);
-    // Whether a call may go now: its method not held by a 429; a token of the row's channel
-    // (chat.postMessage only) and of the method (each taken). Otherwise each brings `next`
-    // forward to when it may.
+    // Whether a call may go now: its method not held by a 429, a token of the row's channel
+    // and one of the method (each taken). Otherwise each brings `next` forward to when it may.
     bool method_unblocked(const std::string& method, steady_time now, steady_time& next);
-    bool channel_ready(const storage::outbox_row& row, steady_time now, steady_time& next);
-    bool method_token(const std::string& method, steady_time now, steady_time& next);
+    bool take_token(bucket& b, steady_time now, steady_time& next);
+    // The row's channel's bucket; nullptr for methods other than chat.postMessage.
+    bucket* channel_bucket(const storage::outbox_row& row);
     bucket& method_bucket(const std::string& method);
     // A delivery or status update ended (with `e` if it threw).
     void finished(std::exception_ptr e, const char* event);
