@@ -150,10 +150,10 @@ void queue_escalations(storage::store& store,
 
 scheduler::scheduler(storage::store& store,
                      notifier& notify,
-                     web_api& api,
+                     slack_api& api,
                      checklist::reminder_rules rules,
-                     clock_fn now)
-    : store_(store), notify_(notify), api_(api), rules_(rules), now_(std::move(now)) {}
+                     clock& time)
+    : store_(store), notify_(notify), api_(api), rules_(rules), clock_(time) {}
 
 std::string slack_display_name(const nlohmann::json& user) {
     auto text = [](const nlohmann::json& o, const char* key) {
@@ -182,9 +182,8 @@ bool scheduler::person_seen(const std::string& user) {
     return true;
 }
 
-net::awaitable<void> scheduler::refresh_people() {
+std::set<std::string> scheduler::people_to_look_up(checklist::epoch_seconds now) {
     constexpr checklist::epoch_seconds day = 86400;  // people move and rename; look again daily
-    auto now = now_();
     std::set<std::string> users;
     for (auto& user : store_.owners_needing_time_zone(now, day)) {
         users.insert(std::move(user));
@@ -197,8 +196,13 @@ net::awaitable<void> scheduler::refresh_people() {
             users.insert(user);
         }
     }
+    return users;
+}
+
+net::awaitable<void> scheduler::refresh_people() {
+    auto now = clock_.epoch_s();
     constexpr checklist::epoch_seconds retry_after = 3600;
-    for (const auto& user : users) {
+    for (const auto& user : people_to_look_up(now)) {
         // A lookup Slack refused (no users:read scope, an unknown user) is tried again in an
         // hour, not on every pass.
         if (auto f = lookup_failed_.find(user);
@@ -216,15 +220,16 @@ net::awaitable<void> scheduler::refresh_people() {
         }
         lookup_failed_.erase(user);
         auto info = r.body.value("user", nlohmann::json::object());
-        store_.remember_user(user, info.value("tz_offset", 0), slack_display_name(info), now_());
+        store_.remember_user(user, info.value("tz_offset", 0), slack_display_name(info),
+                             clock_.epoch_s());
         log_info("user.looked_up").kv("user", user);  // once a day per person at most
     }
 }
 
 void scheduler::wake() {
     woken_ = true;
-    if (timer_) {
-        timer_->cancel();
+    if (alarm_) {
+        alarm_->ring();
     }
 }
 
@@ -262,11 +267,24 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     return std::min(next, now + 1);
 }
 
+checklist::epoch_seconds scheduler::housekeep_and_tick(checklist::epoch_seconds now) {
+    // Keep the redelivery record to a week (a scan of that week); at most once an hour.
+    if (now >= next_prune_) {
+        auto removed = store_.forget_applied_before(now - 7 * 86400);
+        if (removed > 0) {
+            log_info("envelopes.pruned").kv("removed", removed);
+        }
+        next_prune_ = now + 3600;
+    }
+    return tick(now);
+}
+
 net::awaitable<void> scheduler::run() {
-    timer_ = std::make_unique<net::steady_timer>(co_await net::this_coro::executor);
+    auto ex = co_await net::this_coro::executor;
+    alarm_ = clock_.make_alarm(ex);
     while (!stopping_) {
         woken_ = false;
-        auto now = now_();
+        auto now = clock_.epoch_s();
         checklist::epoch_seconds next = now + 60;
         try {
             co_await refresh_people();
@@ -274,25 +292,16 @@ net::awaitable<void> scheduler::run() {
             log_error("scheduler.people_failed").kv("error", e.what());
         }
         try {
-            // Keep the redelivery record to a week (a scan of that week); at most once an hour.
-            if (now >= next_prune_) {
-                auto removed = store_.forget_applied_before(now - 7 * 86400);
-                if (removed > 0) {
-                    log_info("envelopes.pruned").kv("removed", removed);
-                }
-                next_prune_ = now + 3600;
-            }
-            next = tick(now);
+            next = housekeep_and_tick(now);
         } catch (const std::exception& e) {
             log_error("scheduler.failed").kv("error", e.what());
         }
         if (woken_) {
             continue;
         }
-        timer_->expires_after(
-            std::chrono::seconds(std::max<checklist::epoch_seconds>(1, next - now_())));
-        auto [ec] = co_await timer_->async_wait(use_nothrow_awaitable);
-        (void)ec;  // cancelled by wake() or stop(): look again
+        auto wait = std::max<checklist::epoch_seconds>(1, next - clock_.epoch_s());
+        co_await alarm_->wait_until(clock_.steady_now() + std::chrono::seconds(wait));
+        // ended early by wake() or stop(): look again
     }
 }
 

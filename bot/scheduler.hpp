@@ -1,16 +1,18 @@
 // The scheduler: reminds owners of overdue items (grouped per owner, once per slot, outside
 // their quiet hours), and tells the release manager about items reminders did not move.
-// Sleeps until the next due moment; woken after every committed change. Loop thread only.
+// Sleeps (on its clock) until the next due moment; woken after every committed change. Looks
+// people up through the slack_api port. Loop thread only.
 #pragma once
 
-#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
+#include "bot/clock.hpp"
 #include "bot/net.hpp"
 #include "bot/notifier.hpp"
-#include "bot/web_api.hpp"
+#include "bot/slack_port.hpp"
 #include "checklist/reminders.hpp"
 #include "storage/store.hpp"
 
@@ -18,14 +20,12 @@ namespace relbot::bot {
 
 class scheduler {
 public:
-    using clock_fn = std::function<checklist::epoch_seconds()>;
-
-    // `store` and `notify` must outlive the scheduler.
+    // `store`, `notify`, `api` and `time` must outlive the scheduler.
     scheduler(storage::store& store,
               notifier& notify,
-              web_api& api,
+              slack_api& api,
               checklist::reminder_rules rules,
-              clock_fn now);
+              clock& time);
 
     net::awaitable<void> run();
     void wake();
@@ -44,13 +44,17 @@ private:
     // name (people of active releases, and whoever typed a command) is unknown or a day old,
     // once per person: one call gives both.
     net::awaitable<void> refresh_people();
+    // The people to look up now: who needs a time zone or a name, and who typed a command.
+    std::set<std::string> people_to_look_up(checklist::epoch_seconds now);
+    // Prunes the redelivery record (at most once an hour) and ticks; returns when to look again.
+    checklist::epoch_seconds housekeep_and_tick(checklist::epoch_seconds now);
 
     storage::store& store_;
     notifier& notify_;
-    web_api& api_;
+    slack_api& api_;
     checklist::reminder_rules rules_;
-    clock_fn now_;
-    std::unique_ptr<net::steady_timer> timer_;
+    clock& clock_;
+    std::unique_ptr<alarm> alarm_;
     bool woken_ = false;
     bool stopping_ = false;
     checklist::epoch_seconds next_prune_ = 0;

@@ -116,19 +116,96 @@ void count_call(const std::string& method, const api_result& r) {
 
 }  // namespace
 
+api_result classify_api_response(const https_result& http) {
+    api_result r;
+    r.http_status = http.response.status;
+    if (http.ec) {
+        r.outcome = api_outcome::network_error;
+        r.error = http.failure;
+        return r;
+    }
+    if (http.response.status == 429) {
+        r.outcome = api_outcome::rate_limited;
+        r.error = "ratelimited";
+        r.retry_after = std::chrono::seconds(http.response.retry_after_s.value_or(30));
+        return r;
+    }
+    if (http.response.status != 200) {
+        r.outcome = api_outcome::server_error;
+        r.error = "http " + std::to_string(http.response.status);
+        return r;
+    }
+    r.body = nlohmann::json::parse(http.response.body, nullptr, false);
+    if (r.body.is_discarded() || !r.body.is_object()) {
+        r.outcome = api_outcome::server_error;
+        r.error = "response is not a JSON object";
+        r.body = nlohmann::json::object();
+        return r;
+    }
+    if (r.body.value("ok", false)) {
+        r.outcome = api_outcome::ok;
+        return r;
+    }
+    r.outcome = api_outcome::slack_error;
+    auto err = r.body.find("error");
+    r.error = err != r.body.end() && err->is_string() ? err->get<std::string>() : "unknown_error";
+    return r;
+}
+
+namespace {
+
+// One line per call: debug when it went through, a warning otherwise.
+void log_call(const std::string& method, const api_result& r, long long ms) {
+    switch (r.outcome) {
+        case api_outcome::network_error:
+            log_warn("api.call")
+                .kv("method", method)
+                .kv("result", "network")
+                .kv("error", r.error)
+                .kv("ms", ms);
+            return;
+        case api_outcome::rate_limited:
+            log_warn("api.call")
+                .kv("method", method)
+                .kv("status", 429)
+                .kv("retry_after_s", r.retry_after.count())
+                .kv("ms", ms);
+            return;
+        case api_outcome::server_error:
+            if (r.http_status == 200) {  // an answer that is not JSON
+                log_warn("api.call")
+                    .kv("method", method)
+                    .kv("status", 200)
+                    .kv("error", r.error)
+                    .kv("ms", ms);
+            } else {
+                log_warn("api.call").kv("method", method).kv("status", r.http_status).kv("ms", ms);
+            }
+            return;
+        case api_outcome::ok:
+            log_debug("api.call")
+                .kv("method", method)
+                .kv("status", 200)
+                .kv("ok", true)
+                .kv("ms", ms);
+            return;
+        case api_outcome::slack_error:
+            log_warn("api.call")
+                .kv("method", method)
+                .kv("status", 200)
+                .kv("ok", false)
+                .kv("error", r.error)
+                .kv("ms", ms);
+            return;
+    }
+}
+
+}  // namespace
+
 net::awaitable<api_result> web_api::send(std::string method,
                                          std::string content_type,
                                          std::string body,
                                          token_kind token) {
-    auto r = co_await exchange(method, std::move(content_type), std::move(body), token);
-    count_call(method, r);
-    co_return r;
-}
-
-net::awaitable<api_result> web_api::exchange(std::string method,
-                                             std::string content_type,
-                                             std::string body,
-                                             token_kind token) {
     auto started = std::chrono::steady_clock::now();
     auto auth = "Bearer " + (token == token_kind::app ? app_token_ : bot_token_);
     auto http = co_await http_.post(base_, method, std::move(auth), std::move(content_type),
@@ -136,62 +213,9 @@ net::awaitable<api_result> web_api::exchange(std::string method,
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();
-
-    api_result r;
-    r.http_status = http.response.status;
-    if (http.ec) {
-        r.outcome = api_outcome::network_error;
-        r.error = http.failure;
-        log_warn("api.call")
-            .kv("method", method)
-            .kv("result", "network")
-            .kv("error", r.error)
-            .kv("ms", ms);
-        co_return r;
-    }
-    if (http.response.status == 429) {
-        r.outcome = api_outcome::rate_limited;
-        r.error = "ratelimited";
-        r.retry_after = std::chrono::seconds(http.response.retry_after_s.value_or(30));
-        log_warn("api.call")
-            .kv("method", method)
-            .kv("status", 429)
-            .kv("retry_after_s", r.retry_after.count())
-            .kv("ms", ms);
-        co_return r;
-    }
-    if (http.response.status != 200) {
-        r.outcome = api_outcome::server_error;
-        r.error = "http " + std::to_string(http.response.status);
-        log_warn("api.call").kv("method", method).kv("status", http.response.status).kv("ms", ms);
-        co_return r;
-    }
-    r.body = nlohmann::json::parse(http.response.body, nullptr, false);
-    if (r.body.is_discarded() || !r.body.is_object()) {
-        r.outcome = api_outcome::server_error;
-        r.error = "response is not a JSON object";
-        r.body = nlohmann::json::object();
-        log_warn("api.call")
-            .kv("method", method)
-            .kv("status", 200)
-            .kv("error", r.error)
-            .kv("ms", ms);
-        co_return r;
-    }
-    if (r.body.value("ok", false)) {
-        r.outcome = api_outcome::ok;
-        log_debug("api.call").kv("method", method).kv("status", 200).kv("ok", true).kv("ms", ms);
-        co_return r;
-    }
-    r.outcome = api_outcome::slack_error;
-    auto err = r.body.find("error");
-    r.error = err != r.body.end() && err->is_string() ? err->get<std::string>() : "unknown_error";
-    log_warn("api.call")
-        .kv("method", method)
-        .kv("status", 200)
-        .kv("ok", false)
-        .kv("error", r.error)
-        .kv("ms", ms);
+    auto r = classify_api_response(http);
+    log_call(method, r, ms);
+    count_call(method, r);
     co_return r;
 }
 

@@ -1,73 +1,41 @@
-// The Slack Web API: one call = one HTTPS POST with a JSON body and a bearer token; the
-// answer is classified so callers know whether to stop, wait, retry or give up.
+// The Slack Web API over HTTPS: one call = one POST with a JSON (or form) body and a bearer
+// token; the answer is classified so callers know whether to stop, wait, retry or give up.
 #pragma once
 
-#include <chrono>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
 
 #include "bot/https_client.hpp"
 #include "bot/net.hpp"
+#include "bot/slack_port.hpp"
 
 namespace relbot::bot {
 
-enum class api_outcome {
-    ok,            // HTTP 200, "ok": true
-    slack_error,   // HTTP 200, "ok": false; `error` holds Slack's code
-    rate_limited,  // HTTP 429; wait `retry_after`
-    server_error,  // HTTP 5xx or another unexpected status
-    network_error  // no HTTP answer: DNS, TCP, TLS, timeout
-};
+// Classifies one HTTP exchange with the Web API (`http`): a network failure, 429 with its
+// Retry-After (30 s when absent), another non-200 status, a body that is not a JSON object,
+// or Slack's `ok` and `error`. Pure.
+api_result classify_api_response(const https_result& http);
 
-struct api_result {
-    api_outcome outcome = api_outcome::network_error;
-    // The parsed response; always an object (empty when there was no JSON answer), so
-    // callers may read fields without checking.
-    nlohmann::json body = nlohmann::json::object();
-    std::string error;  // Slack's error code, or a description of the failure
-    std::chrono::seconds retry_after{0};
-    unsigned http_status = 0;
-
-    bool ok() const { return outcome == api_outcome::ok; }
-};
-
-enum class token_kind { bot, app };
-
-// Errors that mean the token itself is wrong: retrying cannot help.
-bool is_fatal_auth_error(std::string_view error);
-
-// Slack errors worth retrying later (Slack-side trouble); everything else is final.
-bool is_transient_slack_error(std::string_view error);
-
-class web_api {
+// The real slack_api.
+class web_api final : public slack_api {
 public:
     // `ctx` must outlive this object. Tokens are kept only in memory and never logged.
     web_api(ssl::context& ctx, https_endpoint base, std::string bot_token, std::string app_token);
 
-    // Calls `method` with `args` as its JSON body. Never throws for network or Slack trouble.
-    net::awaitable<api_result> call(std::string method, nlohmann::json args, token_kind token);
-
-    // Calls a read method with form-encoded arguments, as Slack's read methods expect.
+    net::awaitable<api_result> call(std::string method,
+                                    nlohmann::json args,
+                                    token_kind token) override;
     net::awaitable<api_result> call_form(std::string method,
                                          std::map<std::string, std::string> args,
-                                         token_kind token);
-
-    // POSTs `body` to a response_url Slack gave us (no token: the URL is the credential).
-    // ok on HTTP 200; a 4xx is a final slack_error ("http 404"), 5xx and network trouble retry.
-    net::awaitable<api_result> post_response_url(std::string url, nlohmann::json body);
+                                         token_kind token) override;
+    net::awaitable<api_result> post_response_url(std::string url, nlohmann::json body) override;
 
 private:
-    // One call, counted in the metrics.
+    // One call: posted, classified, logged and counted in the metrics.
     net::awaitable<api_result> send(std::string method,
                                     std::string content_type,
                                     std::string body,
                                     token_kind token);
-    net::awaitable<api_result> exchange(std::string method,
-                                        std::string content_type,
-                                        std::string body,
-                                        token_kind token);
 
     https_client http_;
     https_endpoint base_;

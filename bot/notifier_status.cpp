@@ -1,0 +1,180 @@
+// The notifier's other conversations with Slack: DM channels (conversations.open), finding a
+// message already posted before a crash (conversations.history metadata), and the living
+// status message (chat.update, the link in briefings, the post rendered when it goes out).
+#include "bot/log.hpp"
+#include "bot/notifier.hpp"
+#include "commands/render.hpp"
+
+namespace relbot::bot {
+
+using checklist::destination;
+using checklist::message_kind;
+
+namespace {
+
+// Slack errors after which the status message must be posted again.
+bool status_message_gone(std::string_view error) {
+    return error == "message_not_found" || error == "cant_update_message" ||
+           error == "edit_window_closed";
+}
+
+std::string dump(const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Whether `message` (from conversations.history) carries the outbox key `key`.
+bool carries_key(const nlohmann::json& message, const std::string& key) {
+    const auto meta = message.value("metadata", nlohmann::json::object());
+    const auto payload = meta.value("event_payload", nlohmann::json::object());
+    return meta.value("event_type", std::string()) == "relbot_outbox" &&
+           payload.value("key", std::string()) == key;
+}
+
+}  // namespace
+
+net::awaitable<std::optional<std::string>> notifier::resolve_channel(checklist::destination to) {
+    if (to.to != checklist::destination::type::direct) {
+        co_return to.id;
+    }
+    auto user = to.id;
+    if (auto cached = store_.dm_channel(user)) {
+        co_return cached;
+    }
+    nlohmann::json args = {{"users", user}};
+    auto r = co_await api_.call("conversations.open", std::move(args), token_kind::bot);
+    if (!r.ok()) {
+        co_return std::nullopt;
+    }
+    auto id = r.body.value("channel", nlohmann::json::object()).value("id", std::string());
+    if (id.empty()) {
+        co_return std::nullopt;
+    }
+    store_.remember_dm_channel(user, id);
+    co_return id;
+}
+
+net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::string channel) {
+    std::string cursor;
+    for (int page = 0; page < 10; ++page) {
+        std::map<std::string, std::string> form = {{"channel", channel},
+                                                   {"oldest", std::to_string(row.created_at - 120)},
+                                                   {"include_all_metadata", "true"},
+                                                   {"limit", "200"}};
+        if (!cursor.empty()) {
+            form["cursor"] = cursor;
+        }
+        auto r = co_await api_.call_form("conversations.history", form, token_kind::bot);
+        if (!r.ok()) {
+            log_warn("outbox.history_failed").kv("channel", channel).kv("error", r.error);
+            co_return false;  // cannot tell: sending again is the lesser harm than never sending
+        }
+        for (const auto& m : r.body.value("messages", nlohmann::json::array())) {
+            if (carries_key(m, row.dedupe_key)) {
+                store_.mark_sent(row.id, m.value("ts", std::string()), clock_.epoch_s());
+                if (row.kind == message_kind::status && row.release_id) {
+                    store_.status_sent(*row.release_id, m.value("ts", std::string()), 0,
+                                       clock_.epoch_ms());
+                }
+                co_return true;
+            }
+        }
+        cursor = r.body.value("response_metadata", nlohmann::json::object())
+                     .value("next_cursor", std::string());
+        if (!r.body.value("has_more", false) || cursor.empty()) {
+            break;
+        }
+    }
+    co_return false;
+}
+
+net::awaitable<void> notifier::resolve_unfinished() {
+    // Rows left `sending` by a process that stopped mid-call: a posted message carries its
+    // outbox key in its metadata, so look for it before posting again.
+    for (const auto& row : store_.rows_sending()) {
+        bool found = false;
+        if (row.method == "chat.postMessage") {
+            auto channel = co_await resolve_channel(row.to);
+            if (channel) {
+                found = co_await already_posted(row, *channel);
+            }
+        }
+        if (found) {
+            ++stats_.recovered;
+            log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", row.to.stored());
+        } else {
+            store_.defer(row.id, 0, "unfinished when relbot stopped");
+            log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
+        }
+    }
+}
+
+void notifier::render_status_post(std::int64_t release_id, nlohmann::json& args) {
+    // The living status message shows the release as it is when it is posted, not as it was
+    // when the post was queued (a repost after the message was deleted can wait behind the
+    // channel's pace while the release moves on, or ends).
+    if (auto r = store_.load_release(release_id)) {
+        auto m = commands::render_status(*r);
+        args["text"] = m.text;
+        args["blocks"] = m.blocks;
+    }
+}
+
+net::awaitable<void> notifier::add_status_link(std::int64_t release_id, nlohmann::json& args) {
+    auto r = store_.load_release(release_id);
+    if (!r) {
+        co_return;
+    }
+    auto ts = store_.status_ts(release_id);
+    if (ts.empty()) {
+        co_return;
+    }
+    std::map<std::string, std::string> form = {{"channel", r->channel}, {"message_ts", ts}};
+    auto link = co_await api_.call_form("chat.getPermalink", std::move(form), token_kind::bot);
+    auto url = link.ok() ? link.body.value("permalink", std::string()) : std::string();
+    if (url.empty() || !args.contains("blocks") || !args["blocks"].is_array() ||
+        args["blocks"].size() >= commands::max_blocks) {
+        co_return;  // the briefing goes out without the link rather than not at all
+    }
+    args["blocks"].push_back(commands::context_block("<" + url + "|The living status message>"));
+}
+
+net::awaitable<void> notifier::update_status(storage::status_job job) {
+    auto r = store_.load_release(job.release_id);
+    if (!r) {
+        co_return;
+    }
+    auto m = commands::render_status(*r);
+    nlohmann::json args = {
+        {"channel", job.channel}, {"ts", job.ts}, {"text", m.text}, {"blocks", m.blocks}};
+    auto result = co_await api_.call("chat.update", std::move(args), token_kind::bot);
+    if (result.ok()) {
+        store_.status_sent(job.release_id, job.ts, job.version, clock_.epoch_ms());
+        log_debug("status.updated").kv("release", job.release_id).kv("version", job.version);
+        co_return;
+    }
+    if (result.outcome == api_outcome::rate_limited) {
+        method_blocked_until_["chat.update"] =
+            clock_.steady_now() + std::max(std::chrono::seconds(1), result.retry_after);
+        co_return;
+    }
+    if (result.outcome == api_outcome::slack_error && status_message_gone(result.error)) {
+        log_info("status.reposting").kv("release", job.release_id).kv("error", result.error);
+        store_.status_lost(
+            job.release_id,
+            {"status-repost:" + std::to_string(job.release_id) + ":" + std::to_string(job.version),
+             job.release_id, destination::channel(job.channel), "chat.postMessage",
+             dump(commands::to_post_body(m)), message_kind::status},
+            clock_.epoch_s());
+        co_return;
+    }
+    if (result.outcome == api_outcome::slack_error && !is_transient_slack_error(result.error)) {
+        log_error("status.update_failed").kv("release", job.release_id).kv("error", result.error);
+        // Give this version up.
+        store_.status_sent(job.release_id, job.ts, job.version, clock_.epoch_ms());
+        co_return;
+    }
+    // Transient: try again after the fold interval.
+    store_.status_sent(job.release_id, job.ts, 0, clock_.epoch_ms());
+}
+
+}  // namespace relbot::bot

@@ -1,0 +1,170 @@
+// The scheduler against a scripted Slack and a virtual clock: reminders are queued at the
+// moment their item falls due (in virtual time), not during the owner's quiet hours, a wake
+// ends its sleep, and users.info is asked once per person. The store is a real SQLite file.
+#include "bot/scheduler.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "checklist/template.hpp"
+#include "support/scripted_slack.hpp"
+
+using namespace relbot;
+using checklist::epoch_seconds;
+
+namespace {
+
+constexpr epoch_seconds start_epoch = 1796119200;  // Tue 2026-12-01 10:00 UTC
+constexpr epoch_seconds hour = 3600;
+
+checklist::checklist_template standard_template() {
+    auto t =
+        checklist::parse_template("standard", "standard.md", checklist::standard_template_text());
+    return std::get<checklist::checklist_template>(t);
+}
+
+// A scheduler (with a notifier that is woken but not run) on a fresh database, a virtual
+// clock and a scripted Slack; one release managed by UBOSS in CREL, in its first phase
+// ("Pre-Release Checks": quiet hours apply). Reminders every 4 h, quiet from 20:00 to 08:00.
+struct harness {
+    harness()
+        : notify(store, slack, clock),
+          schedule(store,
+                   notify,
+                   slack,
+                   checklist::reminder_rules{std::chrono::hours(4), 2, 20, 8},
+                   clock) {
+        auto r =
+            checklist::make_release(standard_template(), "CREL", "v1.0", "UBOSS", clock.epoch_s());
+        store.insert_release(r);
+        release_id = r.id;
+    }
+    ~harness() {
+        if (started && !ended) {
+            schedule.stop();
+            test::run_until(
+                ioc, clock, [this] { return ended; }, 60);
+        }
+    }
+
+    void start() {
+        started = true;
+        bot::net::co_spawn(ioc, schedule.run(), [this](std::exception_ptr) { ended = true; });
+    }
+
+    // Item `index` of the first phase is owned by `owner` and due at `due`.
+    void own(std::size_t index, const std::string& owner, epoch_seconds due) {
+        auto r = *store.load_release(release_id);
+        r.phases[0].items[index].owner = owner;
+        r.phases[0].items[index].due_at = due;
+        checklist::change_log log;
+        log.items.push_back({0, index});
+        storage::store::transaction tx(store);
+        store.save(r, log, "UBOSS", clock.epoch_s());
+        tx.commit();
+        schedule.wake();
+    }
+
+    // The outbox rows whose key begins with `prefix`.
+    std::vector<storage::outbox_row> queued(const std::string& prefix) {
+        std::vector<storage::outbox_row> out;
+        for (auto& r : store.outbox_for_release(release_id)) {
+            if (r.dedupe_key.starts_with(prefix)) {
+                out.push_back(r);
+            }
+        }
+        return out;
+    }
+
+    bool run_until(const std::function<bool()>& done, double limit_s) {
+        return test::run_until(ioc, clock, done, limit_s);
+    }
+    void run_for(double seconds) { test::run_for(ioc, clock, seconds); }
+
+    // How many times users.info was asked about `user`.
+    int lookups_of(const std::string& user) const {
+        int n = 0;
+        for (const auto& c : slack.calls_of("users.info")) {
+            n += c.args.value("user", "") == user ? 1 : 0;
+        }
+        return n;
+    }
+
+    test::temp_db db;
+    storage::store store{db.path()};
+    test::virtual_clock clock{start_epoch};
+    test::scripted_slack slack{clock};
+    bot::net::io_context ioc;
+    bot::notifier notify;
+    bot::scheduler schedule;
+    std::int64_t release_id = 0;
+    bool started = false;
+    bool ended = false;
+};
+
+}  // namespace
+
+TEST_CASE("a reminder is queued at the moment its item falls due, and not before") {
+    harness h;
+    h.own(0, "UOWN", start_epoch + 90 * 60);
+    h.start();
+    REQUIRE(h.run_until([&] { return !h.queued("reminder:").empty(); }, 6 * hour));
+
+    auto rows = h.queued("reminder:");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].created_at == start_epoch + 90 * 60);
+    CHECK(h.clock.epoch_s() == start_epoch + 90 * 60);
+    CHECK(rows[0].to.stored() == "@UOWN");
+    CHECK(rows[0].dedupe_key.starts_with("reminder:UOWN:"));
+}
+
+TEST_CASE("a reminder that falls in the owner's quiet hours waits for their morning") {
+    harness h;
+    h.slack.tz_offsets["UTOKYO"] = 9 * 3600;  // 11:30 UTC is 20:30 in Tokyo
+    h.own(0, "UTOKYO", start_epoch + 90 * 60);
+    h.own(1, "ULONDON", start_epoch + 90 * 60);
+    h.start();
+    REQUIRE(h.run_until([&] { return !h.queued("reminder:UTOKYO").empty(); }, 24 * hour));
+
+    auto london = h.queued("reminder:ULONDON");
+    auto tokyo = h.queued("reminder:UTOKYO");
+    REQUIRE(tokyo.size() == 1);
+    REQUIRE(london.size() == 3);  // 11:30, then every 4 hours: 15:30, 19:30 (it is 23:00)
+    CHECK(london[0].created_at == start_epoch + 90 * 60);
+    CHECK(tokyo[0].created_at == start_epoch + 13 * hour);  // 08:00 in Tokyo, 23:00 UTC
+}
+
+TEST_CASE("a wake ends the scheduler's sleep: an item due soon is reminded on time") {
+    harness h;
+    h.start();
+    h.run_for(10);  // nothing due: the scheduler sleeps
+    h.own(0, "UOWN", h.clock.epoch_s() + 100);
+    REQUIRE(h.run_until([&] { return !h.queued("reminder:").empty(); }, 6 * hour));
+    CHECK(h.queued("reminder:")[0].created_at == start_epoch + 110);
+}
+
+TEST_CASE("users.info is asked once per person, and a refused lookup again after an hour") {
+    harness h;
+    h.slack.rule = [](const test::recorded_call& c) -> std::optional<bot::api_result> {
+        if (c.method == "users.info" && c.args.value("user", "") == "UFAIL") {
+            return test::answer_error("user_not_found");
+        }
+        return std::nullopt;
+    };
+    h.own(0, "UOWN", start_epoch + 90 * 60);
+    h.own(1, "UOWN", start_epoch + 2 * hour);
+    h.own(2, "UFAIL", start_epoch + 90 * 60);
+    h.start();
+    h.run_for(1);
+    CHECK(h.schedule.person_seen("UPAT"));  // typed a command
+    CHECK_FALSE(h.schedule.person_seen("UPAT"));
+    for (int i = 0; i < 11; ++i) {  // woken every 10 minutes, as commands would
+        h.schedule.wake();
+        h.run_for(600);
+    }
+
+    CHECK(h.lookups_of("UBOSS") == 1);
+    CHECK(h.lookups_of("UOWN") == 1);
+    CHECK(h.lookups_of("UPAT") == 1);
+    CHECK(h.lookups_of("UFAIL") == 2);  // at the start, and once more after an hour
+    CHECK(h.store.user_names().at("UOWN") == "name-UOWN");
+}
