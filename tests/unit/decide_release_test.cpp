@@ -161,7 +161,7 @@ TEST_CASE("next by force DMs each owner of the new phase, then announces, by fix
     CHECK(completed(entered).release_id == 7);
 }
 
-TEST_CASE("next in the last phase says to finish; a window holds the gate", "[unit]") {
+TEST_CASE("next in the last phase says to finish, and a window holds the gate", "[unit]") {
     fake_lookups look;
     auto last = in_last_phase();
     settle_current_phase(last);
@@ -218,7 +218,7 @@ TEST_CASE("handoff posts the briefing in the channel and DMs it to each person n
     CHECK(d.messages[1].message.body == d.messages[0].message.body);
 }
 
-TEST_CASE("accept: only the on-call engineer named, once; they take the open items", "[unit]") {
+TEST_CASE("accept: only the on-call engineer named, once, and they take the open items", "[unit]") {
     fake_lookups look;
     auto none = decide_as("UONCALL", "accept", shared(standard_release()), look);
     check_refused(none, "accept");
@@ -263,7 +263,7 @@ TEST_CASE("manager hands the role over, in the channel, and sends nothing", "[un
           ":crown: <@UNEW> is now the release manager of *v1* (was <@UMANAGER>).");
 }
 
-TEST_CASE("finish needs the last phase and its gate, or force; the summary counts the new rows",
+TEST_CASE("finish needs the last phase and its gate, or force, and the summary counts the new rows",
           "[unit]") {
     fake_lookups look;
     look.timelines[7] = {{7, t0, "UMANAGER", "release.rollback", std::nullopt, "", "", "bad"}};
@@ -292,7 +292,7 @@ TEST_CASE("finish needs the last phase and its gate, or force; the summary count
     CHECK(contains(summary_block(ended), "1 forced move · 1 rollback decision"));
 }
 
-TEST_CASE("abort ends the release at once; an ended release takes no more commands", "[unit]") {
+TEST_CASE("abort ends the release at once, and an ended release takes no more commands", "[unit]") {
     fake_lookups look;
     auto active = shared(standard_release());
     check_refused(decide_as("UOWNER", "abort wrong build", active, look), "abort");
