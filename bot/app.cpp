@@ -1,6 +1,5 @@
-// The composition of the running bot and the per-envelope flow:
-// envelope → commands::shell (one transaction: decide, write, record) → ack payload → wake the
-// notifier.
+// The composition of the running bot and the per-envelope flow: envelope → commands::shell
+// (one transaction: decide, write, record) → ack payload → wake the notifier.
 #include "bot/app.hpp"
 
 #include <algorithm>
@@ -124,13 +123,11 @@ private:
                     .kv("retry_attempt", s.retry_attempt);
                 return std::move(out.ack_json);
             }
-            // The notifier and the scheduler look at the change once the ack is out (a change
-            // to the timeline alone, such as a note, gives them nothing to do).
-            // Someone new: the scheduler looks up their name (users.info) once the ack is out.
+            // Once the ack is out, the notifier and the scheduler look at a change to more than
+            // the timeline, and the scheduler looks up someone new's name (users.info).
             bool new_person = scheduler_.person_seen(s.user_id);
             wake_after_ack_ = wake_after_ack_ || new_person || out.state_changed;
-            // Logged and counted once the ack is out: neither is something the ack should wait
-            // for.
+            // Logged and counted once the ack is out: not something the ack should wait for.
             bool bad_input = out.name == "bad_input";
             handled_.push_back({bad_input ? command_label(s.text) : out.name,
                                 bad_input ? "bad_input" : (out.refused ? "refused" : "ok"),
