@@ -1,5 +1,5 @@
-// The composition of the running bot and the per-envelope flow:
-// envelope → dedupe → one transaction { route, record } → ack payload → wake the notifier.
+// The composition of the running bot and the per-envelope flow: envelope → commands::shell
+// (one transaction: decide, write, record) → ack payload → wake the notifier.
 #include "bot/app.hpp"
 
 #include <algorithm>
@@ -16,8 +16,9 @@
 #include "bot/socket_mode.hpp"
 #include "bot/tls.hpp"
 #include "bot/web_api.hpp"
+#include "commands/apply.hpp"
+#include "commands/parse.hpp"
 #include "commands/render.hpp"
-#include "commands/router.hpp"
 #include "storage/checkpointer.hpp"
 #include "storage/store.hpp"
 
@@ -48,12 +49,6 @@ std::string command_label(std::string_view text) {
     return "unknown";
 }
 
-std::string command_label(const commands::command& parsed,
-                          std::string_view text,
-                          const std::string& name) {
-    return std::holds_alternative<commands::usage_error>(parsed) ? command_label(text) : name;
-}
-
 template <class... Fs>
 struct overloaded : Fs... {
     using Fs::operator()...;
@@ -70,9 +65,8 @@ public:
                storage::store& store,
                notifier& notify,
                scheduler& schedule)
-        : cfg_(cfg),
-          templates_(templates),
-          store_(store),
+        : store_(store),
+          shell_(store, templates, cfg.admins),
           notifier_(notify),
           scheduler_(schedule),
           wake_timer_(ioc) {}
@@ -115,64 +109,33 @@ public:
     }
 
 private:
+    // The shell applies the command (one transaction: decide, write, record the envelope);
+    // this adds what the bot does around it: wakes, logs, metrics, and replies to failures.
     std::string handle_command(const slash_command_envelope& s) {
         auto started = std::chrono::steady_clock::now();
-        auto key = "envelope:" + s.envelope_id;
-        auto elapsed_us = [&] {
-            return std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::steady_clock::now() - started)
-                .count();
-        };
         try {
-            auto parsed = commands::parse_command(s.text);
-            bool writes = commands::may_write(parsed);
-            // A command that may write runs in one write transaction. One that only reads
-            // needs none: its reads come from one thread that is also the only writer, so they
-            // agree with each other, and most come from the store's cache of committed state.
-            std::optional<storage::store::transaction> tx;
-            if (writes) {
-                tx.emplace(store_);
-            }
-            commands::context ctx{store_, templates_, cfg_.admins, &statuses_};
-            auto now = system_now();
-            auto out = commands::route(
-                parsed,
-                {s.team_id, s.channel_id, s.user_id, s.text, now, s.response_url, s.channel_name},
-                ctx);
-            // A redelivery of an envelope already applied gets the first reply, and whatever
-            // this second run did is rolled back. Only a command that changed something was
-            // recorded (with its reply), in the same transaction; recording is also the lookup.
-            std::optional<std::string> prior;
-            if (out.changed) {
-                if (!store_.record_applied(key, out.ack_json, now)) {
-                    prior = store_.applied_reply(key);
-                }
-            } else if (writes) {
-                prior = store_.applied_reply(key);
-            }
-            if (prior) {
-                tx.reset();  // rolls back
+            auto out = shell_.apply_command({s.team_id, s.channel_id, s.user_id, s.text,
+                                             system_now(), s.response_url, s.channel_name},
+                                            "envelope:" + s.envelope_id);
+            if (out.redelivered) {
                 log_info("command.redelivered")
                     .kv("envelope_id", s.envelope_id)
                     .kv("retry_attempt", s.retry_attempt);
-                return nlohmann::json::accept(*prior) ? *prior : text_reply("Already done.");
+                return std::move(out.ack_json);
             }
-            if (tx) {
-                tx->commit();
-            }
-            // The notifier and the scheduler look at the change once the ack is out (a change
-            // to the timeline alone, such as a note, gives them nothing to do).
-            // Someone new: the scheduler looks up their name (users.info) once the ack is out.
+            // Once the ack is out, the notifier and the scheduler look at a change to more than
+            // the timeline, and the scheduler looks up someone new's name (users.info).
             bool new_person = scheduler_.person_seen(s.user_id);
-            wake_after_ack_ = wake_after_ack_ || new_person ||
-                              (out.changed && store_.last_commit_changed_state());
-            // Logged and counted once the ack is out: neither is something the ack should wait
-            // for.
-            handled_.push_back(
-                {command_label(parsed, s.text, out.name),
-                 out.name == "bad_input" ? "bad_input" : (out.refused ? "refused" : "ok"),
-                 std::move(out.name), out.refused, s.channel_id, s.user_id, s.envelope_id,
-                 elapsed_us()});
+            wake_after_ack_ = wake_after_ack_ || new_person || out.state_changed;
+            // Logged and counted once the ack is out: not something the ack should wait for.
+            bool bad_input = out.name == "bad_input";
+            handled_.push_back({bad_input ? command_label(s.text) : out.name,
+                                bad_input ? "bad_input" : (out.refused ? "refused" : "ok"),
+                                std::move(out.name), out.refused, s.channel_id, s.user_id,
+                                s.envelope_id,
+                                std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - started)
+                                    .count()});
             return std::move(out.ack_json);
         } catch (const storage::busy_error&) {
             process_metrics().commands.add({command_label(s.text), "busy"});
@@ -259,9 +222,8 @@ private:
         }
     }
 
-    const config& cfg_;
-    const checklist::template_library& templates_;
     storage::store& store_;
+    commands::shell shell_;
     notifier& notifier_;
     scheduler& scheduler_;
     static constexpr std::chrono::milliseconds wake_batch{10};
@@ -269,7 +231,6 @@ private:
     bool wake_scheduled_ = false;
     net::steady_timer wake_timer_;
     std::string revoked_;  // tokens_revoked or app_uninstalled, once Slack has said so
-    commands::status_memo statuses_;
 
     // A command handled whose ack is not written yet, for its log line.
     struct handled_command {
@@ -409,7 +370,71 @@ struct app::impl {
     // Last, so that they go first: they look at the client and the store.
     std::unique_ptr<operator_view> view;
     std::unique_ptr<health_server> health;
+
+    // auth.test until Slack answers: nullopt to go on, or the exit status (stopped, or the
+    // bot token refused).
+    net::awaitable<std::optional<int>> authenticate();
+    // The notifier and the scheduler, each with a completion handler that logs a crash.
+    void start_background();
 };
+
+net::awaitable<std::optional<int>> app::impl::authenticate() {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    // A wrong bot token is fatal, anything else is retried.
+    for (int failures = 0;;) {
+        if (stopping) {
+            co_return 0;
+        }
+        auto r = co_await api.call("auth.test", nlohmann::json::object(), token_kind::bot);
+        if (r.ok()) {
+            log_info("slack.auth_ok")
+                .kv("team", r.body.value("team_id", ""))
+                .kv("bot_user", r.body.value("user_id", ""));
+            co_return std::nullopt;
+        }
+        if (r.outcome == api_outcome::slack_error && is_fatal_auth_error(r.error)) {
+            log_error("slack.auth_failed")
+                .kv("variable", "SLACK_BOT_TOKEN")
+                .kv("error", r.error)
+                .kv("hint",
+                    "auth.test refused the bot token; copy the xoxb- token from the "
+                    "app's OAuth & Permissions page");
+            co_return 1;
+        }
+        ++failures;
+        auto delay = r.outcome == api_outcome::rate_limited
+                         ? std::chrono::milliseconds(r.retry_after)
+                         : backoff_delay(failures, unit(rng));
+        log_warn("slack.auth_retry").kv("error", r.error).kv("retry_in_ms", delay.count());
+        sleep_timer.expires_after(delay);
+        auto [ec] = co_await sleep_timer.async_wait(use_nothrow_awaitable);
+        (void)ec;  // cancelled by request_stop(): the loop checks `stopping`
+    }
+}
+
+void app::impl::start_background() {
+    net::co_spawn(ioc, notify.run(), [this](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_error("notifier.crashed").kv("error", ex.what());
+            }
+        }
+        notifier_done = true;
+        notifier_done_timer.cancel();
+    });
+
+    net::co_spawn(ioc, schedule.run(), [](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_error("scheduler.crashed").kv("error", ex.what());
+            }
+        }
+    });
+}
 
 app::app(net::io_context& ioc, const config& cfg, const checklist::template_library& templates)
     : impl_(std::make_unique<impl>(ioc, cfg, templates)) {}
@@ -446,66 +471,18 @@ void app::close_database() {
 
 net::awaitable<int> app::run() {
     auto& m = *impl_;
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
     if (m.health) {
         m.health->start();
         log_info("health.listening")
             .kv("host", *m.cfg.health_host)
             .kv("port", static_cast<int>(m.health->port()));
     }
-
-    // auth.test: learn who we are; a wrong bot token is fatal, anything else is retried.
-    for (int failures = 0;;) {
-        if (m.stopping) {
-            co_return 0;
-        }
-        auto r = co_await m.api.call("auth.test", nlohmann::json::object(), token_kind::bot);
-        if (r.ok()) {
-            log_info("slack.auth_ok")
-                .kv("team", r.body.value("team_id", ""))
-                .kv("bot_user", r.body.value("user_id", ""));
-            break;
-        }
-        if (r.outcome == api_outcome::slack_error && is_fatal_auth_error(r.error)) {
-            log_error("slack.auth_failed")
-                .kv("variable", "SLACK_BOT_TOKEN")
-                .kv("error", r.error)
-                .kv("hint",
-                    "auth.test refused the bot token; copy the xoxb- token from the "
-                    "app's OAuth & Permissions page");
-            co_return 1;
-        }
-        ++failures;
-        auto delay = r.outcome == api_outcome::rate_limited
-                         ? std::chrono::milliseconds(r.retry_after)
-                         : backoff_delay(failures, unit(m.rng));
-        log_warn("slack.auth_retry").kv("error", r.error).kv("retry_in_ms", delay.count());
-        m.sleep_timer.expires_after(delay);
-        auto [ec] = co_await m.sleep_timer.async_wait(use_nothrow_awaitable);
-        (void)ec;  // cancelled by request_stop(): the loop checks `stopping`
+    // auth.test: learn who we are.
+    auto refused = co_await m.authenticate();
+    if (refused) {
+        co_return *refused;
     }
-
-    net::co_spawn(m.ioc, m.notify.run(), [&m](std::exception_ptr e) {
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log_error("notifier.crashed").kv("error", ex.what());
-            }
-        }
-        m.notifier_done = true;
-        m.notifier_done_timer.cancel();
-    });
-
-    net::co_spawn(m.ioc, m.schedule.run(), [](std::exception_ptr e) {
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log_error("scheduler.crashed").kv("error", ex.what());
-            }
-        }
-    });
+    m.start_background();
 
     auto end = co_await m.client.run();
     m.schedule.stop();

@@ -1,62 +1,60 @@
-// The dispatch from the parsed variant to the handlers (one function per command, by family in
-// handlers_*.cpp), and the helpers they share. Each handler loads what it needs, applies the
-// rules of checklist/, saves the change log with its audit rows, queues the announcements it
-// causes, and words the reply.
+// The dispatch from the parsed variant to the decide functions (one per command, by family in
+// decide_*.cpp), and the helpers they share. Each decide function reads the snapshot and the
+// lookups, applies the rules of checklist/, and returns the change with its timeline rows, the
+// messages it causes and the reply; it writes nothing.
 #include "commands/router.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 #include "checklist/duration.hpp"
 #include "checklist/item_ref.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "checklist/rules.hpp"
-#include "commands/handlers.hpp"
+#include "commands/decide.hpp"
 #include "commands/parse.hpp"
 #include "commands/refusals.hpp"
 
 namespace relbot::commands {
 
-namespace handlers {
+namespace decisions {
 
-using checklist::destination;
 using checklist::escape_mrkdwn;
 using checklist::item_pos;
-using checklist::message_kind;
 
-outcome refuse(std::string name, std::string_view text) {
-    outcome o;
-    o.reply = render_text(text);
-    o.name = std::move(name);
-    o.refused = true;
-    return o;
+decision refuse(std::string name, std::string_view text) {
+    decision d;
+    d.answer.reply = render_text(text);
+    d.answer.name = std::move(name);
+    d.answer.refused = true;
+    return d;
 }
 
-outcome done(std::string name, message reply, bool changed) {
-    outcome o;
-    o.reply = std::move(reply);
-    o.name = std::move(name);
-    o.changed = changed;
-    return o;
+decision done(std::string name, message reply, bool changed) {
+    decision d;
+    d.answer.reply = std::move(reply);
+    d.answer.name = std::move(name);
+    d.answer.changed = changed;
+    return d;
 }
 
-outcome no_active(std::string name) {
+decision no_active(std::string name) {
     return refuse(
         std::move(name),
         "There is no active release in this channel. Start one with `/release start <version>`.");
 }
 
-checklist::actor actor_of(const request& req, const context& ctx) {
-    return {req.user,
-            std::find(ctx.admins.begin(), ctx.admins.end(), req.user) != ctx.admins.end()};
+checklist::actor actor_of(const situation& s) {
+    return {s.req.user, s.look.is_admin(s.req.user)};
 }
 
 const checklist::item& item_at(const checklist::release& r, item_pos p) {
     return r.phases[p.phase].items[p.index];
 }
 
-std::variant<item_pos, outcome> find_item(const checklist::release& r,
-                                          const std::string& ref,
-                                          const std::string& name) {
+std::variant<item_pos, decision> find_item(const checklist::release& r,
+                                           const std::string& ref,
+                                           const std::string& name) {
     auto result = checklist::resolve_item(r, ref);
     if (const auto* found = std::get_if<checklist::ref_found>(&result)) {
         return found->pos;
@@ -87,21 +85,35 @@ std::variant<item_pos, outcome> find_item(const checklist::release& r,
     return refuse(name, msg);
 }
 
-void announce(context& ctx,
-              const checklist::release& r,
-              const std::string& key,
-              const message& m,
-              checklist::epoch_seconds now) {
-    ctx.store.enqueue({key, r.id, destination::channel(r.channel), "chat.postMessage",
-                       dump_json(to_post_body(m)), message_kind::announcement},
-                      now);
+planned_message post(const checklist::release& r,
+                     checklist::destination to,
+                     checklist::message_kind kind,
+                     const message& m,
+                     std::string key_prefix,
+                     key_id completed_by,
+                     std::string key_suffix) {
+    planned_message p;
+    p.key_prefix = std::move(key_prefix);
+    p.completed_by = completed_by;
+    p.key_suffix = std::move(key_suffix);
+    if (r.id != 0) {
+        p.message.release_id = r.id;
+    }
+    p.message.to = std::move(to);
+    p.message.method = "chat.postMessage";
+    p.message.body = dump_json(to_post_body(m));
+    p.message.kind = kind;
+    return p;
 }
 
-std::int64_t save(context& ctx,
-                  const request& req,
-                  const checklist::release& r,
-                  const checklist::change_log& log) {
-    return ctx.store.save(r, log, req.user, req.now);
+std::vector<checklist::audit_entry> timeline_after(const checklist::release& r,
+                                                   const checklist::change_log& log,
+                                                   const situation& s) {
+    auto out = s.look.timeline(r.id);
+    for (const auto& e : log.events) {
+        out.push_back({r.id, s.req.now, s.req.user, e.action, e.item_id, e.from, e.to, e.note});
+    }
+    return out;
 }
 
 std::string gate_hint(const checklist::release& r, checklist::epoch_seconds now) {
@@ -131,22 +143,14 @@ std::map<std::string, std::vector<const checklist::item*>> open_items_by_owner(
     return out;
 }
 
-outcome handle(const usage_error& e, const request&, context&) {
+decision decide(const usage_error& e, const situation&) {
     return refuse("bad_input", e.message);
 }
 
-}  // namespace handlers
+}  // namespace decisions
 
-outcome route(const command& parsed, const request& req, context& ctx) {
-    if (!req.channel_name.empty() && may_write(parsed)) {
-        // In the caller's write transaction; it writes only when the name is new or changed.
-        ctx.store.remember_channel_name(req.channel, req.channel_name);
-    }
-    auto out = std::visit([&](const auto& c) { return handlers::handle(c, req, ctx); }, parsed);
-    if (out.ack_json.empty()) {
-        out.ack_json = dump_json(to_ack_payload(out.reply, out.in_channel));
-    }
-    return out;
+decision decide(const command& parsed, const situation& s) {
+    return std::visit([&](const auto& c) { return decisions::decide(c, s); }, parsed);
 }
 
 const std::string& status_memo::ack_json(const std::shared_ptr<const checklist::release>& r) {
@@ -166,13 +170,38 @@ const std::string& status_memo::ack_json(const std::shared_ptr<const checklist::
     return e.ack_json;
 }
 
-outcome route(const request& req, context& ctx) {
-    return route(parse_command(req.text), req, ctx);
+checklist::outbound_message planned_message::complete(std::int64_t release_id,
+                                                      std::int64_t last_audit_id) const {
+    auto m = message;
+    m.dedupe_key = key_prefix;
+    switch (completed_by) {
+        case key_id::none:
+            break;
+        case key_id::release:
+            assert(release_id != 0);
+            m.dedupe_key += std::to_string(release_id);
+            break;
+        case key_id::last_audit:
+            assert(last_audit_id != 0);
+            m.dedupe_key += std::to_string(last_audit_id);
+            break;
+    }
+    m.dedupe_key += key_suffix;
+    if (!m.release_id && release_id != 0) {
+        m.release_id = release_id;
+    }
+    return m;
 }
 
 bool may_write(const command& parsed) {
     return !(std::holds_alternative<help_command>(parsed) ||
              std::holds_alternative<status_command>(parsed) ||
+             std::holds_alternative<list_command>(parsed) ||
+             std::holds_alternative<usage_error>(parsed));
+}
+
+bool needs_release(const command& parsed) {
+    return !(std::holds_alternative<help_command>(parsed) ||
              std::holds_alternative<list_command>(parsed) ||
              std::holds_alternative<usage_error>(parsed));
 }

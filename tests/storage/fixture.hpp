@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "checklist/template.hpp"
-#include "commands/router.hpp"
+#include "commands/apply.hpp"
 #include "storage/store.hpp"
 #include "temp_db.hpp"
 

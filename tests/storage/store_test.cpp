@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <random>
 
-#include "commands/router.hpp"
+#include "commands/apply.hpp"
 #include "fixture.hpp"
 #include "storage/checkpointer.hpp"
 

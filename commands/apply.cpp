@@ -1,0 +1,174 @@
+// The shell: transaction, snapshot, decide, write, redelivery record, commit. The only file of
+// commands/ that includes a storage/ header.
+#include "commands/apply.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <nlohmann/json.hpp>
+
+#include "commands/render.hpp"
+#include "commands/router.hpp"
+#include "storage/open.hpp"
+
+namespace relbot::commands {
+
+// The lookups a decision may make, answered by the store in the input's transaction.
+class store_lookups final : public lookups {
+public:
+    store_lookups(storage::engine& store,
+                  const checklist::template_library& templates,
+                  const std::vector<std::string>& admins)
+        : store_(store), templates_(templates), admins_(admins) {}
+
+    const checklist::template_library& templates() const override { return templates_; }
+    bool is_admin(std::string_view user) const override {
+        return std::find(admins_.begin(), admins_.end(), user) != admins_.end();
+    }
+    std::optional<checklist::release> release_by_version(std::string_view channel,
+                                                         std::string_view version) const override {
+        return store_.releases().release_by_version(channel, version);
+    }
+    std::optional<checklist::release> latest_release(std::string_view channel) const override {
+        return store_.releases().latest_release(channel);
+    }
+    std::vector<checklist::audit_entry> timeline(std::int64_t release_id) const override {
+        return store_.audit().audit_for(release_id);
+    }
+    std::vector<checklist::release_summary> list_releases(std::string_view channel,
+                                                          int limit) const override {
+        return store_.releases().list_releases(channel, limit);
+    }
+    std::unordered_map<std::string, std::string> user_names() const override {
+        return store_.people().user_names();
+    }
+
+private:
+    storage::engine& store_;  // the engine's reads are not const (caches, statement leases)
+    const checklist::template_library& templates_;
+    const std::vector<std::string>& admins_;
+};
+
+namespace {
+
+// Writes what `d` decided, in the caller's transaction: the new release (then its timeline
+// rows) or the changed state with its rows, then the messages with their keys completed by the
+// ids just written. The release to insert gets its ids.
+void write(storage::engine& store, decision& d, const input& in) {
+    std::int64_t release_id = 0;
+    std::int64_t last_audit_id = 0;
+    if (d.insert) {
+        store.releases().insert_release(*d.insert);  // fills in the ids
+        release_id = d.insert->id;
+        last_audit_id = store.releases().save(*d.insert, d.log, in.actor, in.now);
+    } else if (d.state) {
+        release_id = d.state->id;
+        last_audit_id = store.releases().save(*d.state, d.log, in.actor, in.now);
+    }
+    for (const auto& m : d.messages) {
+        store.outbox().enqueue(m.complete(release_id, last_audit_id), in.now);
+    }
+}
+
+// Loads the snapshot, decides and writes, in the caller's transaction (when it writes).
+outcome decide_and_write(storage::engine& store,
+                         const lookups& look,
+                         const input& in,
+                         decide_ref decide) {
+    if (in.writes && !in.channel_name.empty()) {
+        // A write only when the name is new or changed.
+        store.people().remember_channel_name(in.channel, in.channel_name);
+    }
+    snapshot active;
+    if (in.needs_release) {
+        active = store.releases().active_release_view(in.channel);
+    }
+    auto d = decide(active, look);
+    // An input that only reads decides nothing to write.
+    assert(in.writes || (!d.insert && !d.state && d.messages.empty()));
+    if (in.writes) {
+        write(store, d, in);
+    }
+    auto out = std::move(d.answer);
+    if (out.ack_json.empty()) {
+        out.ack_json = dump_json(to_ack_payload(out.reply, out.in_channel));
+    }
+    return out;
+}
+
+input input_of(const command& parsed, const request& req, std::string_view applied_key) {
+    return {req.channel,           req.user,         req.now,    may_write(parsed),
+            needs_release(parsed), req.channel_name, applied_key};
+}
+
+}  // namespace
+
+shell::shell(storage::engine& store,
+             const checklist::template_library& templates,
+             const std::vector<std::string>& admins)
+    : store_(store), lookups_(std::make_unique<store_lookups>(store, templates, admins)) {}
+
+shell::~shell() = default;
+
+applied shell::apply(const input& in, decide_ref decide) {
+    std::unique_ptr<storage::write_transaction> tx;
+    if (in.writes) {
+        tx = store_.work().begin();
+    }
+    auto out = decide_and_write(store_, *lookups_, in, decide);
+    if (auto prior = earlier_reply(in, out)) {
+        tx.reset();  // rolls back whatever this second run did
+        applied again;
+        again.ack_json = std::move(*prior);
+        again.name = std::move(out.name);
+        again.redelivered = true;
+        return again;
+    }
+    if (tx) {
+        tx->commit();
+    }
+    applied done;
+    done.ack_json = std::move(out.ack_json);
+    done.name = std::move(out.name);
+    done.refused = out.refused;
+    done.changed = out.changed;
+    done.state_changed = out.changed && store_.work().last_commit_changed_state();
+    return done;
+}
+
+std::optional<std::string> shell::earlier_reply(const input& in, const outcome& out) {
+    if (in.applied_key.empty() || !in.writes) {
+        return std::nullopt;
+    }
+    // Only an input that changed something is recorded (with its reply), in its own
+    // transaction; recording is also the lookup.
+    if (out.changed && store_.applied().record_applied(in.applied_key, out.ack_json, in.now)) {
+        return std::nullopt;
+    }
+    auto prior = store_.applied().applied_reply(in.applied_key);
+    if (prior && !nlohmann::json::accept(*prior)) {
+        return dump_json(to_ack_payload(render_text("Already done.")));
+    }
+    return prior;
+}
+
+applied shell::apply_command(const request& req, std::string_view applied_key) {
+    auto parsed = parse_command(req.text);
+    auto decide_command = [&](const snapshot& active, const lookups& look) {
+        return decide(parsed, situation{req, active, look, &statuses_});
+    };
+    return apply(input_of(parsed, req, applied_key), decide_command);
+}
+
+outcome route(const command& parsed, const request& req, context& ctx) {
+    store_lookups look(ctx.store, ctx.templates, ctx.admins);
+    auto decide_command = [&](const snapshot& active, const lookups& l) {
+        return decide(parsed, situation{req, active, l, ctx.statuses});
+    };
+    return decide_and_write(ctx.store, look, input_of(parsed, req, {}), decide_command);
+}
+
+outcome route(const request& req, context& ctx) {
+    return route(parse_command(req.text), req, ctx);
+}
+
+}  // namespace relbot::commands

@@ -1,0 +1,118 @@
+// The shell around the decisions, and the one file of commands/ that sees storage: for any
+// input (a slash command today; clicks, timers and CI signals later) it picks a write or a read
+// transaction, loads the channel's release, calls the input's decide function, writes the
+// decision (state, timeline rows, outbox rows) and the record of the applied input in that one
+// transaction, commits, and returns the acknowledgement. Decides nothing itself.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "checklist/template.hpp"
+#include "commands/decision.hpp"
+#include "commands/parse.hpp"
+
+namespace relbot::storage {
+class engine;
+}  // namespace relbot::storage
+
+namespace relbot::commands {
+
+// What the shell needs to know of an input besides its decide function. Views: the caller's
+// strings outlive the call.
+struct input {
+    std::string_view channel;  // the snapshot is this channel's active release
+    std::string_view actor;    // who the timeline rows name
+    checklist::epoch_seconds now = 0;
+    // May write: runs in one write transaction (BEGIN IMMEDIATE, so a locked database is found
+    // before anything is done). Otherwise no transaction: the loop thread is the only writer,
+    // so reads agree, and most come from the store's cache of committed releases.
+    bool writes = true;
+    bool needs_release = true;      // load the channel's active release as the snapshot
+    std::string_view channel_name;  // remembered in the write transaction when not empty
+    // The record that makes a redelivery harmless ("envelope:<id>"); empty: none.
+    std::string_view applied_key;
+};
+
+// A non-owning reference to a decide function, `decision(const snapshot&, const lookups&)`:
+// the callable must outlive the call it is passed to.
+class decide_ref {
+public:
+    template <typename F>
+    requires std::is_invocable_r_v<decision, const F&, const snapshot&, const lookups&> decide_ref(
+        const F& f)  // NOLINT: implicit by design, like std::function_ref
+        : object_(&f), call_([](const void* o, const snapshot& active, const lookups& look) {
+              return (*static_cast<const F*>(o))(active, look);
+          }) {}
+
+    decision operator()(const snapshot& active, const lookups& look) const {
+        return call_(object_, active, look);
+    }
+
+private:
+    const void* object_;
+    decision (*call_)(const void*, const snapshot&, const lookups&);
+};
+
+// What one input came to.
+struct applied {
+    std::string ack_json;  // the acknowledgement's payload (JSON text)
+    std::string name;      // the decision's name ("check", "bad_input")
+    bool refused = false;
+    bool changed = false;  // the decision wrote something, and it is committed
+    // The commit wrote more than the timeline and the redelivery record: the notifier or the
+    // scheduler may have something to do (storage::unit_of_work::last_commit_changed_state).
+    bool state_changed = false;
+    // The input was applied before: `ack_json` is the first reply and nothing was written.
+    bool redelivered = false;
+};
+
+class store_lookups;
+
+// One per storage engine, on the loop thread. May throw what the store throws (storage::busy_error
+// when the database stays locked): the transaction then rolls back and nothing is written.
+class shell {
+public:
+    // None is owned; all must outlive the shell.
+    shell(storage::engine& store,
+          const checklist::template_library& templates,
+          const std::vector<std::string>& admins);
+    ~shell();
+    shell(const shell&) = delete;
+    shell& operator=(const shell&) = delete;
+
+    // Any input: load, `decide`, write, record, commit.
+    applied apply(const input& in, decide_ref decide);
+    // A `/release` command as Slack delivered it; `applied_key` is its redelivery record.
+    applied apply_command(const request& req, std::string_view applied_key);
+
+private:
+    // The first reply if the input was applied before (then nothing must be committed);
+    // otherwise records this one when it changed something.
+    std::optional<std::string> earlier_reply(const input& in, const outcome& out);
+
+    storage::engine& store_;
+    std::unique_ptr<store_lookups> lookups_;
+    status_memo statuses_;
+};
+
+// What runs one command inside a transaction the caller holds (tests, tools): the store, and
+// what the lookups answer besides it. Not owned.
+struct context {
+    storage::engine& store;
+    const checklist::template_library& templates;
+    const std::vector<std::string>& admins;
+    status_memo* statuses = nullptr;  // optional: renders every status when absent
+};
+
+// Loads, decides and writes one command in the caller's transaction (no redelivery record);
+// `ack_json` of the result is set. May throw what the store throws.
+outcome route(const request& req, context& ctx);
+// The same, for a command already parsed from req.text.
+outcome route(const command& parsed, const request& req, context& ctx);
+
+}  // namespace relbot::commands

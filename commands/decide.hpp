@@ -1,0 +1,86 @@
+// Private to commands/: the decision of each `/release` subcommand and the helpers they share.
+// The decide functions live by family in decide_items.cpp (the item commands),
+// decide_release.cpp (the release's lifecycle) and decide_read.cpp (help, status, list,
+// report); router.cpp dispatches to them and defines the shared helpers. All pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "checklist/item_ref.hpp"
+#include "checklist/rules.hpp"
+#include "commands/decision.hpp"
+#include "commands/parse.hpp"
+#include "commands/render.hpp"
+
+namespace relbot::commands::decisions {
+
+// --- shared helpers (router.cpp) -------------------------------------------------------------
+
+// A refusal: nothing written, `text` (mrkdwn) is the reply.
+decision refuse(std::string name, std::string_view text);
+// A reply; the caller adds what the decision writes and sends.
+decision done(std::string name, message reply, bool changed = true);
+decision no_active(std::string name);
+checklist::actor actor_of(const situation& s);
+const checklist::item& item_at(const checklist::release& r, checklist::item_pos p);
+// The item `ref` names, or the refusal that says why not (with candidates or the closest).
+std::variant<checklist::item_pos, decision> find_item(const checklist::release& r,
+                                                      const std::string& ref,
+                                                      const std::string& name);
+// A chat.postMessage about `r` to `to`, keyed `key_prefix` [id] `key_suffix`. A release not
+// stored yet (id 0) leaves the message's release id to the shell.
+planned_message post(const checklist::release& r,
+                     checklist::destination to,
+                     checklist::message_kind kind,
+                     const message& m,
+                     std::string key_prefix,
+                     key_id completed_by = key_id::none,
+                     std::string key_suffix = "");
+// The release's timeline as it will be once `log` is saved: what is written, then the log's
+// events by the request's user at its time.
+std::vector<checklist::audit_entry> timeline_after(const checklist::release& r,
+                                                   const checklist::change_log& log,
+                                                   const situation& s);
+// A sentence about the gate after an item changed: says when the phase can be left.
+std::string gate_hint(const checklist::release& r, checklist::epoch_seconds now);
+// The open (or blocked) items of the current phase, by owner.
+std::map<std::string, std::vector<const checklist::item*>> open_items_by_owner(
+    const checklist::release& r);
+
+// --- decisions -------------------------------------------------------------------------------
+
+// decide_read.cpp
+decision decide(const help_command&, const situation& s);
+decision decide(const status_command&, const situation& s);
+decision decide(const list_command&, const situation& s);
+decision decide(const report_command& c, const situation& s);
+
+// decide_items.cpp
+decision decide(const check_command& c, const situation& s);
+decision decide(const uncheck_command& c, const situation& s);
+decision decide(const skip_command& c, const situation& s);
+decision decide(const block_command& c, const situation& s);
+decision decide(const unblock_command& c, const situation& s);
+decision decide(const note_command& c, const situation& s);
+decision decide(const assign_command& c, const situation& s);
+
+// decide_release.cpp
+decision decide(const start_command& c, const situation& s);
+decision decide(const next_command& c, const situation& s);
+decision decide(const rollback_command& c, const situation& s);
+decision decide(const handoff_command& c, const situation& s);
+decision decide(const accept_command&, const situation& s);
+decision decide(const manager_command& c, const situation& s);
+decision decide(const finish_command& c, const situation& s);
+decision decide(const abort_command& c, const situation& s);
+decision decide(const remind_command&, const situation& s);
+
+// router.cpp
+decision decide(const usage_error& e, const situation& s);
+
+}  // namespace relbot::commands::decisions

@@ -1,0 +1,183 @@
+// The item commands: check, uncheck, skip, block, unblock, note and assign.
+#include <optional>
+#include <type_traits>
+
+#include "checklist/duration.hpp"
+#include "checklist/mrkdwn.hpp"
+#include "commands/decide.hpp"
+#include "commands/refusals.hpp"
+
+namespace relbot::commands::decisions {
+
+using checklist::destination;
+using checklist::escape_mrkdwn;
+using checklist::item_pos;
+using checklist::message_kind;
+
+namespace {
+
+// The shared shape of item commands: find the item in the active release, check who may,
+// apply the rule, and confirm. `confirm` words the reply and may add messages.
+template <typename Apply, typename Confirm>
+decision item_command(const situation& s,
+                      const std::string& name,
+                      const std::string& ref,
+                      std::string_view verb,
+                      Apply apply,
+                      Confirm confirm) {
+    if (!s.active) {
+        return no_active(name);
+    }
+    const auto& view = *s.active;
+    auto found = find_item(view, ref, name);
+    if (auto* d = std::get_if<decision>(&found)) {
+        return std::move(*d);
+    }
+    auto pos = std::get<item_pos>(found);
+    if (auto no = checklist::require_item_change(view, item_at(view, pos), actor_of(s), verb)) {
+        return refuse(name, word_refusal(view, *no));
+    }
+    // A transition that only reads the release (a note) leaves the snapshot as the state; one
+    // that changes it works on a copy.
+    checklist::change_log log;
+    checklist::verdict no;
+    std::shared_ptr<const checklist::release> after;
+    if constexpr (std::is_invocable_v<Apply, const checklist::release&, item_pos,
+                                      checklist::change_log&>) {
+        no = apply(view, pos, log);
+        after = s.active;
+    } else {
+        auto r = std::make_shared<checklist::release>(view);
+        no = apply(*r, pos, log);
+        after = std::move(r);
+    }
+    if (no) {
+        return refuse(name, word_refusal(*after, *no));
+    }
+    std::vector<planned_message> messages;
+    auto d = done(name, render_text(confirm(*after, item_at(*after, pos), messages)));
+    d.state = std::move(after);
+    d.log = std::move(log);
+    d.messages = std::move(messages);
+    return d;
+}
+
+using planned = std::vector<planned_message>;
+
+}  // namespace
+
+decision decide(const check_command& c, const situation& s) {
+    return item_command(
+        s, "check", c.item, "check",
+        [&](checklist::release& r, item_pos p, checklist::change_log& log) {
+            return checklist::check_item(r, p, c.note, log);
+        },
+        [&](const checklist::release& r, const checklist::item& it, planned&) {
+            return ":white_check_mark: " + it.label() + " is done." + gate_hint(r, s.req.now);
+        });
+}
+
+decision decide(const uncheck_command& c, const situation& s) {
+    return item_command(
+        s, "uncheck", c.item, "uncheck",
+        [&](checklist::release& r, item_pos p, checklist::change_log& log) {
+            return checklist::uncheck_item(r, p, log);
+        },
+        [&](const checklist::release&, const checklist::item& it, planned&) {
+            return ":white_large_square: " + it.label() + " is open again.";
+        });
+}
+
+decision decide(const skip_command& c, const situation& s) {
+    return item_command(
+        s, "skip", c.item, "skip",
+        [&](checklist::release& r, item_pos p, checklist::change_log& log) {
+            return checklist::skip_item(r, p, c.reason, log);
+        },
+        [&](const checklist::release& r, const checklist::item& it, planned&) {
+            return ":fast_forward: " + it.label() + " is skipped: _" + escape_mrkdwn(c.reason) +
+                   "_" + gate_hint(r, s.req.now);
+        });
+}
+
+decision decide(const block_command& c, const situation& s) {
+    return item_command(
+        s, "block", c.item, "block",
+        [&](checklist::release& r, item_pos p, checklist::change_log& log) {
+            return checklist::block_item(r, p, c.reason, log);
+        },
+        [&](const checklist::release& r, const checklist::item& it, planned& messages) {
+            messages.push_back(post(r, destination::channel(r.channel), message_kind::announcement,
+                                    render_item_blocked(r, it, s.req.user),
+                                    "item-blocked:", key_id::last_audit));
+            return ":no_entry: " + it.label() + " is blocked; I've told the channel.";
+        });
+}
+
+decision decide(const unblock_command& c, const situation& s) {
+    return item_command(
+        s, "unblock", c.item, "unblock",
+        [&](checklist::release& r, item_pos p, checklist::change_log& log) {
+            return checklist::unblock_item(r, p, log);
+        },
+        [&](const checklist::release&, const checklist::item& it, planned&) {
+            return ":white_large_square: " + it.label() + " is no longer blocked (open).";
+        });
+}
+
+decision decide(const note_command& c, const situation& s) {
+    return item_command(
+        s, "note", c.item, "add a note to",
+        [&](const checklist::release& r, item_pos p, checklist::change_log& log) {
+            return checklist::note_item(r, p, c.text, log);
+        },
+        [&](const checklist::release&, const checklist::item& it, planned&) {
+            return ":memo: Noted on " + it.label() + ".";
+        });
+}
+
+decision decide(const assign_command& c, const situation& s) {
+    if (!s.active) {
+        return no_active("assign");
+    }
+    const auto& view = *s.active;
+    auto found = find_item(view, c.item, "assign");
+    if (auto* d = std::get_if<decision>(&found)) {
+        return std::move(*d);
+    }
+    if (auto no = checklist::require_manager(view, actor_of(s), "assign items")) {
+        return refuse("assign", word_refusal(view, *no));
+    }
+    const auto now = s.req.now;
+    std::optional<checklist::epoch_seconds> due;
+    if (c.due) {
+        due = c.due->relative ? now + c.due->value : c.due->value;
+        if (*due <= now) {
+            return refuse("assign",
+                          "That due time, " + checklist::format_utc(*due) +
+                              ", has already passed. Give a time in the future, for example "
+                              "`/release assign 2.3 @pat due 2h`.");
+        }
+    }
+    auto pos = std::get<item_pos>(found);
+    auto r = std::make_shared<checklist::release>(view);
+    checklist::change_log log;
+    if (auto no = checklist::assign_item(*r, pos, c.user, due, log)) {
+        return refuse("assign", word_refusal(*r, *no));
+    }
+    const auto& it = item_at(*r, pos);
+    auto d =
+        done("assign",
+             render_text(":bust_in_silhouette: " + it.label() + " is now <@" + c.user + ">'s" +
+                         (due ? ", due " + checklist::date_token(*due) : std::string()) + "."));
+    if (c.user != s.req.user) {
+        d.messages.push_back(post(*r, destination::direct(c.user), message_kind::dm,
+                                  render_assignment(*r, it, s.req.user),
+                                  "assigned:", key_id::last_audit));
+    }
+    d.state = std::move(r);
+    d.log = std::move(log);
+    return d;
+}
+
+}  // namespace relbot::commands::decisions

@@ -1,0 +1,77 @@
+// The commands that read: help, status, list and report (whose later pages are queued).
+#include <functional>
+
+#include "commands/decide.hpp"
+#include "commands/router.hpp"
+
+namespace relbot::commands::decisions {
+
+using checklist::destination;
+using checklist::message_kind;
+
+namespace {
+
+constexpr int list_limit = 10;
+
+}  // namespace
+
+decision decide(const help_command&, const situation&) {
+    return done("help", render_help(), false);
+}
+
+decision decide(const status_command&, const situation& s) {
+    if (!s.active) {
+        return no_active("status");
+    }
+    if (s.statuses != nullptr) {
+        decision d;
+        d.answer.name = "status";
+        d.answer.ack_json = s.statuses->ack_json(s.active);
+        return d;
+    }
+    return done("status", render_status(*s.active), false);
+}
+
+decision decide(const list_command&, const situation& s) {
+    return done("list", render_list(s.look.list_releases(s.req.channel, list_limit)), false);
+}
+
+decision decide(const report_command& c, const situation& s) {
+    // The active release, else the latest ended one.
+    std::optional<checklist::release> latest;
+    const checklist::release* r = s.active.get();
+    if (r == nullptr) {
+        latest = s.look.latest_release(s.req.channel);
+        r = latest ? &*latest : nullptr;
+    }
+    if (r == nullptr) {
+        return refuse("report", "There are no releases in this channel to report on.");
+    }
+    auto audit = s.look.timeline(r->id);
+    auto pages = c.markdown
+                     ? render_report_markdown(*r, audit, max_reply_messages, s.look.user_names())
+                     : render_report(*r, audit, max_reply_messages);
+    // The first page is the acknowledgement; the rest follow through response_url, in order.
+    std::vector<planned_message> later;
+    if (pages.size() > 1 && !s.req.response_url.empty()) {
+        // The key must not hold the URL itself (it is a credential, and keys are logged).
+        auto url_id = std::to_string(std::hash<std::string>{}(s.req.response_url));
+        for (std::size_t i = 1; i < pages.size(); ++i) {
+            planned_message p;
+            p.key_prefix = "report-page:" + url_id + ":" + std::to_string(i);
+            p.message = {"",
+                         r->id,
+                         destination::reply(s.req.response_url),
+                         "response_url",
+                         dump_json(to_ack_payload(pages[i])),
+                         message_kind::reply_page};
+            later.push_back(std::move(p));
+        }
+    }
+    bool changed = !later.empty();
+    auto d = done("report", std::move(pages.front()), changed);
+    d.messages = std::move(later);
+    return d;
+}
+
+}  // namespace relbot::commands::decisions

@@ -1,0 +1,339 @@
+// The release's lifecycle: start, next, rollback, handoff, accept, manager, finish, abort and
+// remind.
+#include <map>
+#include <type_traits>
+
+#include "checklist/duration.hpp"
+#include "checklist/mrkdwn.hpp"
+#include "commands/decide.hpp"
+#include "commands/refusals.hpp"
+
+namespace relbot::commands::decisions {
+
+using checklist::destination;
+using checklist::escape_mrkdwn;
+using checklist::message_kind;
+
+namespace {
+
+template <typename Command>
+decision end_release(const Command& c, const situation& s, const std::string& name) {
+    if (!s.active) {
+        return no_active(name);
+    }
+    constexpr bool is_abort = std::is_same_v<Command, abort_command>;
+    std::string reason;
+    if constexpr (is_abort) {
+        reason = c.reason;
+    } else {
+        reason = c.force_reason;
+    }
+    if (auto no = checklist::require_manager(
+            *s.active, actor_of(s), is_abort ? "abort the release" : "finish the release")) {
+        return refuse(name, word_refusal(*s.active, *no));
+    }
+    auto r = std::make_shared<checklist::release>(*s.active);
+    checklist::change_log log;
+    checklist::verdict v;
+    if constexpr (is_abort) {
+        v = checklist::abort_release(*r, s.req.now, reason, log);
+    } else {
+        v = checklist::finish_release(*r, s.req.now, reason, log);
+    }
+    if (v) {
+        return refuse(name, word_refusal(*r, *v));
+    }
+    auto d = done(
+        name,
+        render_text(
+            std::string(is_abort ? ":octagonal_sign: Release *" : ":checkered_flag: Release *") +
+            escape_mrkdwn(r->version) + "* " + (is_abort ? "aborted" : "finished") +
+            ". The summary is posted in the channel; `/release report` has the full report."));
+    d.messages.push_back(
+        post(*r, destination::channel(r->channel), message_kind::announcement,
+             render_release_ended(*r, timeline_after(*r, log, s), s.req.user, reason),
+             "release-ended:" + std::to_string(r->id)));
+    d.state = std::move(r);
+    d.log = std::move(log);
+    return d;
+}
+
+// Gives the items of `to` the owners the items of the same slug have in `from`; returns how
+// many items got one.
+int copy_owners(const checklist::release& from, checklist::release& to) {
+    std::map<std::string, std::string> owners;
+    for (const auto& p : from.phases) {
+        for (const auto& i : p.items) {
+            if (!i.owner.empty()) {
+                owners[i.slug] = i.owner;
+            }
+        }
+    }
+    int copied = 0;
+    for (auto& p : to.phases) {
+        for (auto& i : p.items) {
+            if (auto it = owners.find(i.slug); it != owners.end()) {
+                i.owner = it->second;
+                ++copied;
+            }
+        }
+    }
+    return copied;
+}
+
+// The template `name` names, or the refusal that lists the templates there are.
+std::variant<const checklist::checklist_template*, decision> find_template(const std::string& name,
+                                                                           const situation& s) {
+    if (const auto* tpl = s.look.templates().find(name)) {
+        return tpl;
+    }
+    std::string names;
+    for (const auto& n : s.look.templates().names()) {
+        names += (names.empty() ? "`" : ", `") + escape_mrkdwn(n) + "`";
+    }
+    return refuse("start", "There is no template called `" + escape_mrkdwn(name) +
+                               "`. Templates: " + names + ".");
+}
+
+}  // namespace
+
+decision decide(const start_command& c, const situation& s) {
+    auto tpl = find_template(c.template_name, s);
+    if (auto* d = std::get_if<decision>(&tpl)) {
+        return std::move(*d);
+    }
+    if (const auto& active = s.active) {
+        return refuse(
+            "start",
+            "Release *" + escape_mrkdwn(active->version) +
+                "* is already active in this channel (release manager <@" + active->manager +
+                ">). One release runs per channel at a time; see it with `/release status`, "
+                "end it with `/release finish` or `/release abort <reason>`.");
+    }
+    const auto& req = s.req;
+    auto r = checklist::make_release(*std::get<const checklist::checklist_template*>(tpl),
+                                     req.channel, c.version, req.user, req.now);
+    std::string note = "template " + r.template_name;
+    if (!c.owners_from.empty()) {
+        auto earlier = s.look.release_by_version(req.channel, c.owners_from);
+        if (!earlier) {
+            return refuse("start",
+                          "There is no release *" + escape_mrkdwn(c.owners_from) +
+                              "* in this channel to copy owners from; `/release list` shows the "
+                              "releases here.");
+        }
+        int copied = copy_owners(*earlier, r);
+        note += ", owners of " + checklist::plural(static_cast<std::size_t>(copied), "item") +
+                " from " + c.owners_from;
+    }
+    auto d = done("start",
+                  render_text(":white_check_mark: Started release *" + escape_mrkdwn(r.version) +
+                              "* with the `" + escape_mrkdwn(r.template_name) +
+                              "` template: " + checklist::plural(r.phases.size(), "phase") + ", " +
+                              checklist::plural(r.item_count(), "item") +
+                              (c.owners_from.empty()
+                                   ? ""
+                                   : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
+                              ". You are the release manager. I've announced it in the channel; "
+                              "`/release status` shows the checklist."));
+    d.log.events.push_back({"release.started", std::nullopt, "", "active", note});
+    d.log.events.push_back({"phase.entered", std::nullopt, "", r.phases.front().title, ""});
+    d.messages.push_back(post(r, destination::channel(r.channel), message_kind::announcement,
+                              render_release_started(r), "release-started:", key_id::release));
+    // The living status message: posted once, then updated in place after every change.
+    d.messages.push_back(post(r, destination::channel(r.channel), message_kind::status,
+                              render_status(r), "status:", key_id::release));
+    d.insert = std::move(r);
+    return d;
+}
+
+decision decide(const next_command& c, const situation& s) {
+    if (!s.active) {
+        return no_active("next");
+    }
+    auto what =
+        c.force_reason.empty() ? "move to the next phase" : "force the move to the next phase";
+    if (auto no = checklist::require_manager(*s.active, actor_of(s), what)) {
+        return refuse("next", word_refusal(*s.active, *no));
+    }
+    auto r = std::make_shared<checklist::release>(*s.active);
+    checklist::change_log log;
+    if (auto no = checklist::advance_phase(*r, s.req.now, c.force_reason, log)) {
+        return refuse("next", word_refusal(*r, *no));
+    }
+    auto phase = std::to_string(r->current_phase);
+    auto of_phases = "Phase " + phase + " of " + std::to_string(r->phases.size()) + ", *" +
+                     escape_mrkdwn(r->current().title) + "*";
+    auto d = done("next",
+                  render_text(":arrow_forward: " + of_phases + ", has begun" +
+                              (c.force_reason.empty() ? "" : " (forced; the reason is recorded)") +
+                              ". I've announced it in the channel."));
+    // Each owner of an item in the new phase gets one DM with all their items in it.
+    auto id = std::to_string(r->id);
+    for (const auto& [owner, items] : open_items_by_owner(*r)) {
+        d.messages.push_back(
+            post(*r, destination::direct(owner), message_kind::dm,
+                 render_owner_items(*r, items,
+                                    ":arrow_forward: " + of_phases + ", of release *" +
+                                        escape_mrkdwn(r->version) + "* has begun. Yours in it:"),
+                 "phase-owner:" + id + ":" + phase + ":" + owner));
+    }
+    d.messages.push_back(post(*r, destination::channel(r->channel), message_kind::announcement,
+                              render_phase_entered(*r, s.req.user, c.force_reason),
+                              "phase-entered:" + id + ":" + phase));
+    d.state = std::move(r);
+    d.log = std::move(log);
+    return d;
+}
+
+decision decide(const rollback_command& c, const situation& s) {
+    if (!s.active) {
+        return no_active("rollback");
+    }
+    if (auto no =
+            checklist::require_manager(*s.active, actor_of(s), "record a rollback decision")) {
+        return refuse("rollback", word_refusal(*s.active, *no));
+    }
+    auto r = std::make_shared<checklist::release>(*s.active);
+    auto d = done(
+        "rollback",
+        render_text(":rotating_light: Rollback decision recorded and announced in the channel."));
+    // It never refuses today.
+    checklist::record_rollback(*r, c.reason, d.log);
+    d.messages.push_back(post(*r, destination::channel(r->channel), message_kind::announcement,
+                              render_rollback(*r, s.req.user, c.reason),
+                              "rollback:", key_id::last_audit));
+    d.state = std::move(r);
+    return d;
+}
+
+decision decide(const handoff_command& c, const situation& s) {
+    if (!s.active) {
+        return no_active("handoff");
+    }
+    if (auto no = checklist::require_manager(*s.active, actor_of(s), "hand the release off")) {
+        return refuse("handoff", word_refusal(*s.active, *no));
+    }
+    auto r = std::make_shared<checklist::release>(*s.active);
+    auto d = done("handoff", render_text(":handshake: Handoff to <@" + c.oncall + ">" +
+                                         (c.pm.empty() ? std::string() : " and <@" + c.pm + ">") +
+                                         " recorded; the briefing is posted in the channel."));
+    // It never refuses today.
+    checklist::record_handoff(*r, c.oncall, c.pm, s.req.now, d.log);
+    auto briefing = render_handoff(*r, timeline_after(*r, d.log, s), s.req.user);
+    // "briefing": the notifier adds a link to the status message when it sends these.
+    d.messages.push_back(post(*r, destination::channel(r->channel), message_kind::briefing,
+                              briefing, "handoff:", key_id::last_audit));
+    // The same briefing by DM to each person named.
+    for (const auto& person : {c.oncall, c.pm}) {
+        if (!person.empty()) {
+            d.messages.push_back(post(*r, destination::direct(person), message_kind::briefing_dm,
+                                      briefing, "handoff-dm:", key_id::last_audit, ":" + person));
+        }
+    }
+    d.state = std::move(r);
+    return d;
+}
+
+decision decide(const accept_command&, const situation& s) {
+    if (!s.active) {
+        return no_active("accept");
+    }
+    auto r = std::make_shared<checklist::release>(*s.active);
+    checklist::change_log log;
+    if (auto no = checklist::accept_handoff(*r, actor_of(s), s.req.now, log)) {
+        return refuse("accept", word_refusal(*r, *no));
+    }
+    auto taken = static_cast<int>(log.items.size());
+    auto d =
+        done("accept", render_text(":handshake: Handoff accepted. You now own " +
+                                   checklist::plural(static_cast<std::size_t>(taken), "open item") +
+                                   "; `/release status` shows them."));
+    d.messages.push_back(post(*r, destination::channel(r->channel), message_kind::announcement,
+                              render_handoff_accepted(*r, taken),
+                              "handoff-accepted:", key_id::last_audit));
+    d.state = std::move(r);
+    d.log = std::move(log);
+    return d;
+}
+
+decision decide(const manager_command& c, const situation& s) {
+    if (!s.active) {
+        return no_active("manager");
+    }
+    if (auto no = checklist::require_manager(*s.active, actor_of(s),
+                                             "hand over the release-manager role")) {
+        return refuse("manager", word_refusal(*s.active, *no));
+    }
+    auto r = std::make_shared<checklist::release>(*s.active);
+    auto previous = r->manager;
+    checklist::change_log log;
+    if (auto no = checklist::transfer_manager(*r, c.user, log)) {
+        return refuse("manager", word_refusal(*r, *no));
+    }
+    auto d =
+        done("manager", render_text(":crown: <@" + c.user + "> is now the release manager of *" +
+                                    escape_mrkdwn(r->version) + "* (was <@" + previous + ">)."));
+    d.answer.in_channel = true;  // the new manager and the channel should see it
+    d.state = std::move(r);
+    d.log = std::move(log);
+    return d;
+}
+
+decision decide(const finish_command& c, const situation& s) {
+    return end_release(c, s, "finish");
+}
+
+decision decide(const abort_command& c, const situation& s) {
+    return end_release(c, s, "abort");
+}
+
+decision decide(const remind_command&, const situation& s) {
+    if (!s.active) {
+        return no_active("remind");
+    }
+    const auto& r = *s.active;
+    if (auto no = checklist::require_manager(r, actor_of(s), "send reminders")) {
+        return refuse("remind", word_refusal(r, *no));
+    }
+    auto owners = open_items_by_owner(r);
+    int unowned = 0;
+    for (const auto& i : r.current().items) {
+        unowned += i.owner.empty() && (i.state == checklist::item_state::open ||
+                                       i.state == checklist::item_state::blocked)
+                       ? 1
+                       : 0;
+    }
+    std::string msg =
+        owners.empty()
+            ? "No open item of this phase has an owner to remind."
+            : ":bell: Reminded " + checklist::plural(owners.size(), "person", "people") + " by DM:";
+    std::vector<planned_message> dms;
+    for (const auto& [owner, items] : owners) {
+        msg += " <@" + owner + ">";
+        dms.push_back(
+            post(r, destination::direct(owner), message_kind::dm,
+                 render_owner_items(r, items,
+                                    ":bell: <@" + s.req.user +
+                                        "> asks you to look at your open items of *" +
+                                        escape_mrkdwn(r.current().title) + "* in release *" +
+                                        escape_mrkdwn(r.version) + "*:"),
+                 "remind:", key_id::last_audit, ":" + owner));
+    }
+    msg += owners.empty() ? "" : ".";
+    if (unowned > 0) {
+        msg += "\n" +
+               checklist::plural(static_cast<std::size_t>(unowned), "open item has",
+                                 "open items have") +
+               " no owner: `/release assign <item> @person`.";
+    }
+    auto d = done("remind", render_text(msg));
+    // Only the timeline grows: the snapshot is the state.
+    d.log.events.push_back(
+        {"remind.requested", std::nullopt, "", std::to_string(owners.size()), ""});
+    d.state = s.active;
+    d.messages = std::move(dms);
+    return d;
+}
+
+}  // namespace relbot::commands::decisions

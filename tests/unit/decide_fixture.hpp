@@ -1,0 +1,138 @@
+// What the decision tests share: in-memory lookups, a release built from the built-in
+// `standard` template, and a way to decide one typed command as one person. No database.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "checklist/template.hpp"
+#include "commands/router.hpp"
+
+namespace relbot::test {
+
+inline constexpr checklist::epoch_seconds t0 = 1'795'669'200;
+
+// The lookups of a channel "C1", from memory. Counts the timeline reads.
+class fake_lookups final : public commands::lookups {
+public:
+    checklist::template_library library;
+    std::vector<std::string> admins{"UADMIN"};
+    std::vector<checklist::release> releases;  // of C1, oldest first
+    std::map<std::int64_t, std::vector<checklist::audit_entry>> timelines;
+    std::vector<checklist::release_summary> summaries;
+    std::unordered_map<std::string, std::string> names;
+    mutable int timeline_reads = 0;
+
+    const checklist::template_library& templates() const override { return library; }
+    bool is_admin(std::string_view user) const override {
+        for (const auto& a : admins) {
+            if (a == user) {
+                return true;
+            }
+        }
+        return false;
+    }
+    std::optional<checklist::release> release_by_version(std::string_view channel,
+                                                         std::string_view version) const override {
+        for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
+            if (it->channel == channel && it->version == version) {
+                return *it;
+            }
+        }
+        return std::nullopt;
+    }
+    std::optional<checklist::release> latest_release(std::string_view channel) const override {
+        for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
+            if (it->channel == channel) {
+                return *it;
+            }
+        }
+        return std::nullopt;
+    }
+    std::vector<checklist::audit_entry> timeline(std::int64_t release_id) const override {
+        ++timeline_reads;
+        auto it = timelines.find(release_id);
+        return it == timelines.end() ? std::vector<checklist::audit_entry>{} : it->second;
+    }
+    std::vector<checklist::release_summary> list_releases(std::string_view,
+                                                          int limit) const override {
+        auto out = summaries;
+        if (out.size() > static_cast<std::size_t>(limit)) {
+            out.resize(static_cast<std::size_t>(limit));
+        }
+        return out;
+    }
+    std::unordered_map<std::string, std::string> user_names() const override { return names; }
+};
+
+// The standard release "v1" (id 7) in C1, managed by UMANAGER, started at t0, every item with
+// an id; item 1.1 is UOWNER's, item 2.1 UOWNER2's.
+inline checklist::release standard_release() {
+    checklist::template_library lib;
+    auto r = checklist::make_release(*lib.find("standard"), "C1", "v1", "UMANAGER", t0);
+    r.id = 7;
+    std::int64_t id = 100;
+    for (auto& p : r.phases) {
+        for (auto& i : p.items) {
+            i.id = id++;
+        }
+    }
+    r.phases[0].items[0].owner = "UOWNER";
+    r.phases[1].items[0].owner = "UOWNER2";
+    return r;
+}
+
+// Every item of the current phase done: its gate is open (unless a window holds it).
+inline void settle_current_phase(checklist::release& r) {
+    for (auto& i : r.phases[static_cast<std::size_t>(r.current_phase - 1)].items) {
+        i.state = checklist::item_state::done;
+    }
+}
+
+// One typed `/release` command as `user` at `now`, decided against `active` (none if null).
+inline commands::decision decide_as(const std::string& user,
+                                    const std::string& text,
+                                    const std::shared_ptr<const checklist::release>& active,
+                                    const fake_lookups& look,
+                                    checklist::epoch_seconds now = t0 + 60,
+                                    const std::string& response_url = "") {
+    commands::request req{"T1", "C1", user, text, now, response_url, "releases"};
+    return commands::decide(commands::parse_command(text), {req, active, look});
+}
+
+inline std::shared_ptr<const checklist::release> shared(checklist::release r) {
+    return std::make_shared<const checklist::release>(std::move(r));
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+// A refusal writes and sends nothing.
+inline void check_refused(const commands::decision& d, const std::string& name) {
+    CHECK(d.answer.refused);
+    CHECK_FALSE(d.answer.changed);
+    CHECK(d.answer.name == name);
+    CHECK_FALSE(d.answer.reply.text.empty());
+    CHECK(d.state == nullptr);
+    CHECK_FALSE(d.insert);
+    CHECK(d.log.events.empty());
+    CHECK(d.messages.empty());
+}
+
+// The outbox row a planned message becomes when the shell wrote release 7 and audit row 99.
+inline checklist::outbound_message completed(const commands::planned_message& m) {
+    return m.complete(7, 99);
+}
+
+// The text of a planned chat.postMessage body.
+inline std::string body_text(const commands::planned_message& m) {
+    return nlohmann::json::parse(m.message.body).value("text", "");
+}
+
+}  // namespace relbot::test
