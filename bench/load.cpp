@@ -340,17 +340,15 @@ json print_table(const std::vector<row>& rows, const all_runs& runs, int run_cou
 }  // namespace
 
 int main(int argc, char** argv) {
-    options opt;
-    try {
-        opt = parse_args(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr,
-                     "relbot-bench: %s\nusage: relbot-bench [--runs N] [--starts N] [--rate N] "
-                     "[--stream N] [--burst N] [--relbot PATH] [--floor PATH] [--keep-logs "
-                     "DIR] [--only PART]\n",
-                     e.what());
+    auto parsed = parse_or_usage("relbot-bench",
+                                 "relbot-bench [--runs N] [--starts N] [--rate N] [--stream N] "
+                                 "[--burst N] [--relbot PATH] [--floor PATH] [--keep-logs DIR] "
+                                 "[--only PART]",
+                                 parse_args, argc, argv);
+    if (!parsed) {
         return 2;
     }
+    const options& opt = *parsed;
     all_runs runs;
     try {
         runs = run_all(opt);

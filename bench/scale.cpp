@@ -261,16 +261,14 @@ void print_queries(const measured& a, const measured& b, json& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    options opt;
-    try {
-        opt = parse_args(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr,
-                     "relbot-bench-scale: %s\nusage: relbot-bench-scale [--releases N] [--audit "
-                     "N] [--commands N] [--rate N] [--relbot PATH] [--keep DIR]\n",
-                     e.what());
+    auto parsed = parse_or_usage("relbot-bench-scale",
+                                 "relbot-bench-scale [--releases N] [--audit N] [--commands N] "
+                                 "[--rate N] [--relbot PATH] [--keep DIR]",
+                                 parse_args, argc, argv);
+    if (!parsed) {
         return 2;
     }
+    const options& opt = *parsed;
     try {
         relbot::test::temp_dir dir;
         std::fprintf(stderr, "building the databases…\n");

@@ -139,13 +139,18 @@ problem read_reminder_interval(const std::string& v, config& c) {
     return std::nullopt;
 }
 
-problem read_escalate_after(const std::string& v, config& c) {
+// A whole number from `low` to `high` into `to`; `wrong` otherwise.
+problem read_number(const std::string& v, int low, int high, int& to, const char* wrong) {
     auto n = parse_int(v);
-    if (!n || *n < 1 || *n > 100) {
-        return "must be a whole number from 1 to 100";
+    if (!n || *n < low || *n > high) {
+        return wrong;
     }
-    c.escalate_after = *n;
+    to = *n;
     return std::nullopt;
+}
+
+problem read_escalate_after(const std::string& v, config& c) {
+    return read_number(v, 1, 100, c.escalate_after, "must be a whole number from 1 to 100");
 }
 
 problem read_quiet_hours(const std::string& v, config& c) {
@@ -165,12 +170,8 @@ problem read_quiet_hours(const std::string& v, config& c) {
 }
 
 problem read_connections(const std::string& v, config& c) {
-    auto n = parse_int(v);
-    if (!n || *n < 1 || *n > 10) {
-        return "must be a whole number from 1 to 10 (Slack allows 10)";
-    }
-    c.connections = *n;
-    return std::nullopt;
+    return read_number(v, 1, 10, c.connections,
+                       "must be a whole number from 1 to 10 (Slack allows 10)");
 }
 
 problem read_log_level(const std::string& v, config& c) {

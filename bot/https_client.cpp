@@ -115,10 +115,9 @@ net::awaitable<net_result<std::unique_ptr<https_client::stream>>> https_client::
     auto ex = co_await net::this_coro::executor;
     tcp::resolver resolver(ex);
     auto s = std::make_unique<stream>(ex, ctx_);
-    try {
-        prepare_tls_stream(s->native_handle(), endpoint.host);
-    } catch (const boost::system::system_error& e) {
-        co_return net_failure{e.code(), e.what()};
+    auto prepared = prepare_tls_stream(s->native_handle(), endpoint.host);
+    if (!prepared) {
+        co_return prepared.error();
     }
 
     auto [rec, endpoints] =

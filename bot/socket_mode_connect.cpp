@@ -103,10 +103,9 @@ net::awaitable<net_result<void>> socket_mode_client::open_tls(std::shared_ptr<se
         log_warn("ws.connect_failed").kv("host", s->host).kv("error", message);
         return net_failure{ec, std::move(message)};
     };
-    try {
-        prepare_tls_stream(s->ws.next_layer().native_handle(), host);
-    } catch (const boost::system::system_error& e) {
-        co_return failed(e.code(), e.what());
+    auto prepared = prepare_tls_stream(s->ws.next_layer().native_handle(), host);
+    if (!prepared) {
+        co_return failed(prepared.error().ec, prepared.error().message);
     }
     tcp::resolver resolver(s->ws.get_executor());
     auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_nothrow_awaitable);
