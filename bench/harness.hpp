@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -145,6 +147,19 @@ std::string fixed(double value, int decimals);
 // (with a message for the user) for an unknown option or a missing or malformed value.
 using option_setters = std::map<std::string, std::function<void(const std::string& value)>>;
 void read_options(int argc, char** argv, const option_setters& setters);
+
+// `parse(argc, argv)`, or nullopt after printing "PROGRAM: <what went wrong>" and the usage
+// line to stderr (the caller exits 2).
+template <typename Parse>
+auto parse_or_usage(const char* program, const char* usage, Parse parse, int argc, char** argv)
+    -> std::optional<decltype(parse(argc, argv))> {
+    try {
+        return parse(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\nusage: %s\n", program, e.what(), usage);
+        return std::nullopt;
+    }
+}
 
 // The folder of this executable: relbot and the floor client are built next to it.
 std::string executable_dir();

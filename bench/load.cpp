@@ -256,49 +256,39 @@ options parse_args(int argc, char** argv) {
     return o;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    options opt;
-    try {
-        opt = parse_args(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr,
-                     "relbot-bench: %s\nusage: relbot-bench [--runs N] [--starts N] [--rate N] "
-                     "[--stream N] [--burst N] [--relbot PATH] [--floor PATH] [--keep-logs "
-                     "DIR] [--only PART]\n",
-                     e.what());
-        return 2;
-    }
-
-    std::vector<target_figures> bot_runs;
-    std::vector<target_figures> floor_runs;
+// The figures of every run: relbot's and the floor's, and both as JSON per run.
+struct all_runs {
+    std::vector<target_figures> bot;
+    std::vector<target_figures> floor;
     json per_run = json::array();
-    try {
-        for (int run = 1; run <= opt.runs; ++run) {
-            relbot::test::temp_dir dir;
-            slack s(dir.path());
-            std::fprintf(stderr, "run %d/%d…\n", run, opt.runs);
-            contender bot{"relbot", opt.relbot};
-            contender floor{"floor", opt.floor};
-            measure(s, dir, opt, run, bot, floor);
-            bot_runs.push_back(bot.figures);
-            floor_runs.push_back(floor.figures);
-            per_run.push_back(
-                {{"relbot", to_json(bot_runs.back())}, {"floor", to_json(floor_runs.back())}});
-        }
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "relbot-bench: %s\n", e.what());
-        return 1;
-    }
+};
 
+all_runs run_all(const options& opt) {
+    all_runs out;
+    for (int run = 1; run <= opt.runs; ++run) {
+        relbot::test::temp_dir dir;
+        slack s(dir.path());
+        std::fprintf(stderr, "run %d/%d…\n", run, opt.runs);
+        contender bot{"relbot", opt.relbot};
+        contender floor{"floor", opt.floor};
+        measure(s, dir, opt, run, bot, floor);
+        out.bot.push_back(bot.figures);
+        out.floor.push_back(floor.figures);
+        out.per_run.push_back(
+            {{"relbot", to_json(out.bot.back())}, {"floor", to_json(out.floor.back())}});
+    }
+    return out;
+}
+
+// The rows of the table, in order (a table: longer than a function should be).
+std::vector<row> table_rows(const options& opt) {
     auto lat = [](const char* which, const char* q) {
         return [=](const target_figures& t) {
             const json& j = std::string(which) == "status" ? t.stream_status : t.stream_note;
             return j.is_object() ? j.at(q).get<double>() : 0.0;  // skipped with --only
         };
     };
-    std::vector<row> rows = {
+    return {
         {"start-up, spawn to hello (ms)", [](auto& t) { return t.startup_ms; }, 1, "<= 50", true},
         {"status @" + fixed(opt.rate, 0) + "/s p50 (ms)", lat("status", "p50"), 3, "", true},
         {"status @" + fixed(opt.rate, 0) + "/s p95 (ms)", lat("status", "p95"), 3, "", true},
@@ -317,8 +307,13 @@ int main(int argc, char** argv) {
         {"RSS idle (MiB)", [](auto& t) { return t.rss_idle_mib; }, 1, "<= 16", false},
         {"RSS peak, VmHWM (MiB)", [](auto& t) { return t.rss_peak_mib; }, 1, "<= 40", false},
     };
+}
 
-    std::printf("relbot-bench: %d run(s); medians, (min–max) over the runs\n\n", opt.runs);
+// Prints the table and returns the medians by row label.
+json print_table(const std::vector<row>& rows, const all_runs& runs, int run_count) {
+    const auto& bot_runs = runs.bot;
+    const auto& floor_runs = runs.floor;
+    std::printf("relbot-bench: %d run(s); medians, (min–max) over the runs\n\n", run_count);
     std::printf("| figure | relbot | floor | relbot / floor | target |\n|---|---|---|---|---|\n");
     json medians = json::object();
     for (const auto& r : rows) {
@@ -339,6 +334,29 @@ int main(int argc, char** argv) {
                     r.target.c_str());
         medians[r.label] = {{"relbot", b.median}, {"floor", f.median}, {"ratio", ratio.median}};
     }
+    return medians;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto parsed = parse_or_usage("relbot-bench",
+                                 "relbot-bench [--runs N] [--starts N] [--rate N] [--stream N] "
+                                 "[--burst N] [--relbot PATH] [--floor PATH] [--keep-logs DIR] "
+                                 "[--only PART]",
+                                 parse_args, argc, argv);
+    if (!parsed) {
+        return 2;
+    }
+    const options& opt = *parsed;
+    all_runs runs;
+    try {
+        runs = run_all(opt);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "relbot-bench: %s\n", e.what());
+        return 1;
+    }
+    auto medians = print_table(table_rows(opt), runs, opt.runs);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     json line = {{"bench", "relbot-load"},
@@ -346,7 +364,7 @@ int main(int argc, char** argv) {
                  {"cores", std::thread::hardware_concurrency()},
                  {"host", host},
                  {"medians", medians},
-                 {"per_run", per_run}};
+                 {"per_run", runs.per_run}};
     std::printf("\n%s\n", line.dump().c_str());
     return 0;
 }

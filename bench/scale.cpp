@@ -224,19 +224,51 @@ options parse_args(int argc, char** argv) {
     return o;
 }
 
+// The ack-latency table, small against large; adds the figures to `line`.
+void print_commands(const measured& a, const measured& b, const options& opt, json& line) {
+    std::printf(
+        "| ack latency (ms); status, list at %.0f/s, report at %.0f/s | small p50 | small p99 "
+        "| large p50 | large p99 | large / small (p50, p99) |\n|---|---|---|---|---|---|\n",
+        opt.rate, opt.rate / 5);
+    for (const auto& [name, small_ms] : a.commands) {
+        auto large_ms = b.commands.at(name);
+        std::printf("| %s | %s | %s | %s | %s | %s, %s |\n", name.c_str(),
+                    fixed(small_ms.first, 3).c_str(), fixed(small_ms.second, 3).c_str(),
+                    fixed(large_ms.first, 3).c_str(), fixed(large_ms.second, 3).c_str(),
+                    fixed(large_ms.first / small_ms.first, 2).c_str(),
+                    fixed(large_ms.second / small_ms.second, 2).c_str());
+        line["commands"][name] = {{"small_ms", {small_ms.first, small_ms.second}},
+                                  {"large_ms", {large_ms.first, large_ms.second}}};
+    }
+}
+
+// The background-query table, small against large; adds the figures to `line`.
+void print_queries(const measured& a, const measured& b, json& line) {
+    std::printf(
+        "\n| background query, in process (µs) | small p50 | small p99 | large p50 | "
+        "large p99 | large / small (p50) |\n|---|---|---|---|---|---|\n");
+    for (const auto& [name, small_us] : a.queries) {
+        auto large_us = b.queries.at(name);
+        std::printf("| %s | %s | %s | %s | %s | %s |\n", name.c_str(),
+                    fixed(small_us.first, 1).c_str(), fixed(small_us.second, 1).c_str(),
+                    fixed(large_us.first, 1).c_str(), fixed(large_us.second, 1).c_str(),
+                    fixed(large_us.first / small_us.first, 2).c_str());
+        line["queries"][name] = {{"small_us", {small_us.first, small_us.second}},
+                                 {"large_us", {large_us.first, large_us.second}}};
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    options opt;
-    try {
-        opt = parse_args(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr,
-                     "relbot-bench-scale: %s\nusage: relbot-bench-scale [--releases N] [--audit "
-                     "N] [--commands N] [--rate N] [--relbot PATH] [--keep DIR]\n",
-                     e.what());
+    auto parsed = parse_or_usage("relbot-bench-scale",
+                                 "relbot-bench-scale [--releases N] [--audit N] [--commands N] "
+                                 "[--rate N] [--relbot PATH] [--keep DIR]",
+                                 parse_args, argc, argv);
+    if (!parsed) {
         return 2;
     }
+    const options& opt = *parsed;
     try {
         relbot::test::temp_dir dir;
         std::fprintf(stderr, "building the databases…\n");
@@ -252,34 +284,10 @@ int main(int argc, char** argv) {
             "releases, %ld audit rows, %.1f MiB (built through the store in %.0f s)\n\n",
             small.audit_rows, small.megabytes, large.releases, large.audit_rows, large.megabytes,
             large.seconds);
-        std::printf(
-            "| ack latency (ms); status, list at %.0f/s, report at %.0f/s | small p50 | small p99 "
-            "| large p50 | large p99 | large / small (p50, p99) |\n|---|---|---|---|---|---|\n",
-            opt.rate, opt.rate / 5);
         json line = {{"bench", "relbot-scale"},
                      {"large", {{"releases", large.releases}, {"audit_rows", large.audit_rows}}}};
-        for (const auto& [name, small_ms] : a.commands) {
-            auto large_ms = b.commands.at(name);
-            std::printf("| %s | %s | %s | %s | %s | %s, %s |\n", name.c_str(),
-                        fixed(small_ms.first, 3).c_str(), fixed(small_ms.second, 3).c_str(),
-                        fixed(large_ms.first, 3).c_str(), fixed(large_ms.second, 3).c_str(),
-                        fixed(large_ms.first / small_ms.first, 2).c_str(),
-                        fixed(large_ms.second / small_ms.second, 2).c_str());
-            line["commands"][name] = {{"small_ms", {small_ms.first, small_ms.second}},
-                                      {"large_ms", {large_ms.first, large_ms.second}}};
-        }
-        std::printf(
-            "\n| background query, in process (µs) | small p50 | small p99 | large p50 | "
-            "large p99 | large / small (p50) |\n|---|---|---|---|---|---|\n");
-        for (const auto& [name, small_us] : a.queries) {
-            auto large_us = b.queries.at(name);
-            std::printf("| %s | %s | %s | %s | %s | %s |\n", name.c_str(),
-                        fixed(small_us.first, 1).c_str(), fixed(small_us.second, 1).c_str(),
-                        fixed(large_us.first, 1).c_str(), fixed(large_us.second, 1).c_str(),
-                        fixed(large_us.first / small_us.first, 2).c_str());
-            line["queries"][name] = {{"small_us", {small_us.first, small_us.second}},
-                                     {"large_us", {large_us.first, large_us.second}}};
-        }
+        print_commands(a, b, opt, line);
+        print_queries(a, b, line);
         std::printf("\n%s\n", line.dump().c_str());
         if (!opt.keep.empty()) {
             fs::copy_file(dir.file("large.db"), fs::path(opt.keep) / "large.db",

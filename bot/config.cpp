@@ -86,125 +86,153 @@ std::optional<config_error> check_token(std::string_view name,
     return std::nullopt;
 }
 
+// Each optional variable: its name and how its (trimmed, non-empty) value is read into the
+// config; the reader returns what is wrong with the value, or nullopt when it is taken.
+using problem = std::optional<std::string>;
+
+problem read_api_url(const std::string& v, config& c) {
+    auto url = boost::urls::parse_absolute_uri(v);
+    if (!url || url->scheme() != "https" || url->host().empty() || url->has_query() ||
+        url->has_fragment() || url->has_userinfo()) {
+        return "must be an https:// URL such as https://slack.com/api/";
+    }
+    c.api_url = v;
+    if (c.api_url.back() != '/') {
+        c.api_url.push_back('/');
+    }
+    return std::nullopt;
+}
+
+problem read_db(const std::string& v, config& c) {
+    c.db_path = v;
+    return std::nullopt;
+}
+
+problem read_templates_dir(const std::string& v, config& c) {
+    c.templates_dir = v;
+    return std::nullopt;
+}
+
+problem read_admins(const std::string& v, config& c) {
+    std::string_view rest = v;
+    while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto id = trim(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        if (id.empty()) {
+            continue;
+        }
+        if (!is_user_id(id)) {
+            return "must be Slack user IDs separated by commas, such as U012ABC,U034DEF";
+        }
+        c.admins.emplace_back(id);
+    }
+    return std::nullopt;
+}
+
+problem read_reminder_interval(const std::string& v, config& c) {
+    auto d = checklist::parse_duration(v);
+    if (!d) {
+        return "must be a duration such as 30m, 4h or 1d";
+    }
+    c.reminder_interval = *d;
+    return std::nullopt;
+}
+
+// A whole number from `low` to `high` into `to`; `wrong` otherwise.
+problem read_number(const std::string& v, int low, int high, int& to, const char* wrong) {
+    auto n = parse_int(v);
+    if (!n || *n < low || *n > high) {
+        return wrong;
+    }
+    to = *n;
+    return std::nullopt;
+}
+
+problem read_escalate_after(const std::string& v, config& c) {
+    return read_number(v, 1, 100, c.escalate_after, "must be a whole number from 1 to 100");
+}
+
+problem read_quiet_hours(const std::string& v, config& c) {
+    auto dash = v.find('-');
+    std::optional<int> from;
+    std::optional<int> to;
+    if (dash != std::string::npos) {
+        from = parse_int(trim(std::string_view(v).substr(0, dash)));
+        to = parse_int(trim(std::string_view(v).substr(dash + 1)));
+    }
+    if (!from || !to || *from < 0 || *from > 23 || *to < 0 || *to > 23) {
+        return "must be two hours from 0 to 23, such as 20-8 (none: 0-0)";
+    }
+    c.quiet_from_hour = *from;
+    c.quiet_to_hour = *to;
+    return std::nullopt;
+}
+
+problem read_connections(const std::string& v, config& c) {
+    return read_number(v, 1, 10, c.connections,
+                       "must be a whole number from 1 to 10 (Slack allows 10)");
+}
+
+problem read_log_level(const std::string& v, config& c) {
+    auto l = parse_log_level(v);
+    if (!l) {
+        return "must be one of error, warn, info, debug";
+    }
+    c.level = *l;
+    return std::nullopt;
+}
+
+problem read_health_addr(const std::string& v, config& c) {
+    auto colon = v.rfind(':');
+    auto port = colon == std::string::npos ? std::nullopt
+                                           : parse_int(std::string_view(v).substr(colon + 1));
+    if (colon == 0 || !port || *port < 0 || *port > 65535) {
+        return "must be host:port, such as 127.0.0.1:9108 (port 0: any free port, logged at "
+               "start)";
+    }
+    c.health_host = v.substr(0, colon);
+    c.health_port = static_cast<unsigned short>(*port);
+    return std::nullopt;
+}
+
+struct optional_variable {
+    std::string_view name;
+    problem (*read)(const std::string& value, config& c);
+};
+
+// In the order they are checked: the first bad one is the one reported.
+constexpr optional_variable optional_variables[] = {
+    {"SLACK_API_URL", read_api_url},
+    {"RELBOT_DB", read_db},
+    {"RELBOT_TEMPLATES_DIR", read_templates_dir},
+    {"RELBOT_ADMINS", read_admins},
+    {"RELBOT_REMINDER_INTERVAL", read_reminder_interval},
+    {"RELBOT_ESCALATE_AFTER", read_escalate_after},
+    {"RELBOT_QUIET_HOURS", read_quiet_hours},
+    {"RELBOT_CONNECTIONS", read_connections},
+    {"RELBOT_LOG_LEVEL", read_log_level},
+    {"RELBOT_HEALTH_ADDR", read_health_addr},
+};
+
 }  // namespace
 
 config_result parse_config(const env_lookup& lookup) {
     config c;
-    auto get = [&](std::string_view name) -> std::optional<std::string> {
-        auto v = lookup(name);
-        if (v && trim(*v).empty()) {
-            return std::nullopt;  // set but empty means "use the default"
-        }
-        if (v) {
-            return std::string(trim(*v));
-        }
-        return v;
-    };
-
     if (auto e = check_token("SLACK_APP_TOKEN", lookup("SLACK_APP_TOKEN"), "xapp-", c.app_token)) {
         return *e;
     }
     if (auto e = check_token("SLACK_BOT_TOKEN", lookup("SLACK_BOT_TOKEN"), "xoxb-", c.bot_token)) {
         return *e;
     }
-
-    if (auto v = get("SLACK_API_URL")) {
-        auto url = boost::urls::parse_absolute_uri(*v);
-        if (!url || url->scheme() != "https" || url->host().empty() || url->has_query() ||
-            url->has_fragment() || url->has_userinfo()) {
-            return config_error{"SLACK_API_URL",
-                                "must be an https:// URL such as https://slack.com/api/"};
+    for (const auto& var : optional_variables) {
+        auto v = lookup(var.name);
+        if (!v || trim(*v).empty()) {
+            continue;  // unset, or set but empty: the default
         }
-        c.api_url = *v;
-        if (c.api_url.back() != '/') {
-            c.api_url.push_back('/');
+        if (auto wrong = var.read(std::string(trim(*v)), c)) {
+            return config_error{std::string(var.name), std::move(*wrong)};
         }
-    }
-
-    if (auto v = get("RELBOT_DB")) {
-        c.db_path = *v;
-    }
-    c.templates_dir = get("RELBOT_TEMPLATES_DIR");
-
-    if (auto v = get("RELBOT_ADMINS")) {
-        std::string_view rest = *v;
-        while (!rest.empty()) {
-            auto comma = rest.find(',');
-            auto id = trim(rest.substr(0, comma));
-            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-            if (id.empty()) {
-                continue;
-            }
-            if (!is_user_id(id)) {
-                return config_error{"RELBOT_ADMINS",
-                                    "must be Slack user IDs separated by commas, such as "
-                                    "U012ABC,U034DEF"};
-            }
-            c.admins.emplace_back(id);
-        }
-    }
-
-    if (auto v = get("RELBOT_REMINDER_INTERVAL")) {
-        auto d = checklist::parse_duration(*v);
-        if (!d) {
-            return config_error{"RELBOT_REMINDER_INTERVAL",
-                                "must be a duration such as 30m, 4h or 1d"};
-        }
-        c.reminder_interval = *d;
-    }
-
-    if (auto v = get("RELBOT_ESCALATE_AFTER")) {
-        auto n = parse_int(*v);
-        if (!n || *n < 1 || *n > 100) {
-            return config_error{"RELBOT_ESCALATE_AFTER", "must be a whole number from 1 to 100"};
-        }
-        c.escalate_after = *n;
-    }
-
-    if (auto v = get("RELBOT_QUIET_HOURS")) {
-        auto dash = v->find('-');
-        std::optional<int> from;
-        std::optional<int> to;
-        if (dash != std::string::npos) {
-            from = parse_int(trim(std::string_view(*v).substr(0, dash)));
-            to = parse_int(trim(std::string_view(*v).substr(dash + 1)));
-        }
-        if (!from || !to || *from < 0 || *from > 23 || *to < 0 || *to > 23) {
-            return config_error{"RELBOT_QUIET_HOURS",
-                                "must be two hours from 0 to 23, such as 20-8 (none: 0-0)"};
-        }
-        c.quiet_from_hour = *from;
-        c.quiet_to_hour = *to;
-    }
-
-    if (auto v = get("RELBOT_CONNECTIONS")) {
-        auto n = parse_int(*v);
-        if (!n || *n < 1 || *n > 10) {
-            return config_error{"RELBOT_CONNECTIONS",
-                                "must be a whole number from 1 to 10 (Slack allows 10)"};
-        }
-        c.connections = *n;
-    }
-
-    if (auto v = get("RELBOT_LOG_LEVEL")) {
-        auto l = parse_log_level(*v);
-        if (!l) {
-            return config_error{"RELBOT_LOG_LEVEL", "must be one of error, warn, info, debug"};
-        }
-        c.level = *l;
-    }
-
-    if (auto v = get("RELBOT_HEALTH_ADDR")) {
-        auto colon = v->rfind(':');
-        auto port = colon == std::string::npos ? std::nullopt
-                                               : parse_int(std::string_view(*v).substr(colon + 1));
-        if (colon == 0 || !port || *port < 0 || *port > 65535) {
-            return config_error{"RELBOT_HEALTH_ADDR",
-                                "must be host:port, such as 127.0.0.1:9108 (port 0: any free "
-                                "port, logged at start)"};
-        }
-        c.health_host = v->substr(0, colon);
-        c.health_port = static_cast<unsigned short>(*port);
     }
     return c;
 }

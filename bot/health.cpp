@@ -1,6 +1,6 @@
 #include "bot/health.hpp"
 
-#include <boost/asio/detached.hpp>
+#include <exception>
 #include <nlohmann/json.hpp>
 
 #include "bot/log.hpp"
@@ -24,6 +24,19 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
     impl(net::io_context& ioc, health_source& source_, health_limits limits_)
         : acceptor(ioc), source(source_), limits(limits_) {}
 
+    // The completion of every coroutine of the server: they are written not to throw, so an
+    // exception is a bug, logged rather than lost.
+    static void log_crash(std::exception_ptr e) {
+        if (!e) {
+            return;
+        }
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log_error("health.crashed").kv("error", ex.what());
+        }
+    }
+
     static net::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
         for (;;) {
             auto [ec, socket] = co_await self->acceptor.async_accept(use_nothrow_awaitable);
@@ -39,8 +52,7 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
                 continue;
             }
             ++self->open;
-            net::co_spawn(self->acceptor.get_executor(), serve(self, std::move(socket)),
-                          net::detached);
+            net::co_spawn(self->acceptor.get_executor(), serve(self, std::move(socket)), log_crash);
         }
     }
 
@@ -156,7 +168,7 @@ health_server::~health_server() {
 }
 
 void health_server::start() {
-    net::co_spawn(impl_->acceptor.get_executor(), impl::accept_loop(impl_), net::detached);
+    net::co_spawn(impl_->acceptor.get_executor(), impl::accept_loop(impl_), impl::log_crash);
 }
 
 void health_server::stop() {

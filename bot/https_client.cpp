@@ -63,54 +63,13 @@ std::unique_ptr<https_client::stream> https_client::take_idle(const std::string&
     return nullptr;
 }
 
-net::awaitable<std::unique_ptr<https_client::stream>> https_client::connect(
-    https_endpoint endpoint, std::chrono::seconds timeout, https_result& result) {
-    auto ex = co_await net::this_coro::executor;
-    tcp::resolver resolver(ex);
-    auto s = std::make_unique<stream>(ex, ctx_);
-    try {
-        prepare_tls_stream(s->native_handle(), endpoint.host);
-    } catch (const boost::system::system_error& e) {
-        result.ec = e.code();
-        result.failure = e.what();
-        co_return nullptr;
-    }
+namespace {
 
-    auto [rec, endpoints] =
-        co_await resolver.async_resolve(endpoint.host, endpoint.port, use_nothrow_awaitable);
-    if (rec) {
-        result.ec = rec;
-        result.failure = "resolve " + endpoint.host + ": " + rec.message();
-        co_return nullptr;
-    }
-    beast::get_lowest_layer(*s).expires_after(timeout);
-    auto [cec, ep] =
-        co_await beast::get_lowest_layer(*s).async_connect(endpoints, use_nothrow_awaitable);
-    if (cec) {
-        result.ec = cec;
-        result.failure = "connect " + endpoint.host_header() + ": " + cec.message();
-        co_return nullptr;
-    }
-    error_code nodelay_ec;  // best effort: only latency depends on it
-    beast::get_lowest_layer(*s).socket().set_option(tcp::no_delay(true), nodelay_ec);
-    beast::get_lowest_layer(*s).expires_after(timeout);
-    auto [hec] = co_await s->async_handshake(ssl::stream_base::client, use_nothrow_awaitable);
-    if (hec) {
-        result.ec = hec;
-        result.failure = "TLS handshake with " + endpoint.host_header() + ": " +
-                         describe_tls_failure(s->native_handle(), hec);
-        co_return nullptr;
-    }
-    ++opened_;
-    co_return s;
-}
-
-net::awaitable<https_result> https_client::post(https_endpoint endpoint,
-                                                std::string path_suffix,
-                                                std::string authorization,
-                                                std::string content_type,
-                                                std::string body,
-                                                std::chrono::seconds timeout) {
+http::request<http::string_body> make_post(const https_endpoint& endpoint,
+                                           const std::string& path_suffix,
+                                           const std::string& authorization,
+                                           const std::string& content_type,
+                                           std::string body) {
     http::request<http::string_body> req{http::verb::post, endpoint.base_path + path_suffix, 11};
     req.set(http::field::host, endpoint.host_header());
     req.set(http::field::user_agent, "relbot/0.1");
@@ -121,65 +80,146 @@ net::awaitable<https_result> https_client::post(https_endpoint endpoint,
     req.keep_alive(true);
     req.body() = std::move(body);
     req.prepare_payload();
+    return req;
+}
 
+// A Retry-After header in seconds; nullopt for an HTTP-date or junk (the caller backs off).
+std::optional<int> retry_after_seconds(const http::response<http::string_body>& res) {
+    auto it = res.find(http::field::retry_after);
+    if (it == res.end()) {
+        return std::nullopt;
+    }
+    try {
+        return std::stoi(std::string(it->value()));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+// A reused connection that fails before any answer was read has been closed by the server
+// while idle (a keep-alive connection it had given up on): nothing was processed.
+bool closed_while_idle(const error_code& ec, std::size_t bytes_read) {
+    return bytes_read == 0 &&
+           (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
+            ec == net::ssl::error::stream_truncated);
+}
+
+net_failure failed(const error_code& ec, std::string what) {
+    return net_failure{ec, std::move(what) + ": " + ec.message()};
+}
+
+}  // namespace
+
+net::awaitable<net_result<std::unique_ptr<https_client::stream>>> https_client::connect(
+    https_endpoint endpoint, std::chrono::seconds timeout) {
+    auto ex = co_await net::this_coro::executor;
+    tcp::resolver resolver(ex);
+    auto s = std::make_unique<stream>(ex, ctx_);
+    auto prepared = prepare_tls_stream(s->native_handle(), endpoint.host);
+    if (!prepared) {
+        co_return prepared.error();
+    }
+
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(endpoint.host, endpoint.port, use_nothrow_awaitable);
+    if (rec) {
+        co_return failed(rec, "resolve " + endpoint.host);
+    }
+    beast::get_lowest_layer(*s).expires_after(timeout);
+    auto [cec, ep] =
+        co_await beast::get_lowest_layer(*s).async_connect(endpoints, use_nothrow_awaitable);
+    if (cec) {
+        co_return failed(cec, "connect " + endpoint.host_header());
+    }
+    error_code nodelay_ec;  // best effort: only latency depends on it
+    beast::get_lowest_layer(*s).socket().set_option(tcp::no_delay(true), nodelay_ec);
+    beast::get_lowest_layer(*s).expires_after(timeout);
+    auto [hec] = co_await s->async_handshake(ssl::stream_base::client, use_nothrow_awaitable);
+    if (hec) {
+        co_return net_failure{hec, "TLS handshake with " + endpoint.host_header() + ": " +
+                                       describe_tls_failure(s->native_handle(), hec)};
+    }
+    ++opened_;
+    co_return std::move(s);
+}
+
+void https_client::keep_or_drop(std::unique_ptr<stream> s,
+                                const std::string& key,
+                                bool keep_alive) {
+    auto& idle = idle_[key];
+    if (keep_alive && idle.size() < max_idle_per_host_) {
+        beast::get_lowest_layer(*s).expires_never();
+        idle.push_back({std::move(s), std::chrono::steady_clock::now()});
+    } else {
+        drop(*s);
+    }
+}
+
+net::awaitable<bool> https_client::exchange(std::unique_ptr<stream> s,
+                                            bool reused,
+                                            const https_endpoint& endpoint,
+                                            const http::request<http::string_body>& req,
+                                            std::chrono::seconds timeout,
+                                            https_result& result) {
+    beast::get_lowest_layer(*s).expires_after(timeout);
+    auto [wec, wn] = co_await http::async_write(*s, req, use_nothrow_awaitable);
+    if (wec) {
+        drop(*s);
+        if (reused) {
+            co_return false;  // the server closed it while it was idle: nothing was sent
+        }
+        auto f = failed(wec, "send to " + endpoint.host_header());
+        result.ec = f.ec;
+        result.failure = std::move(f.message);
+        co_return true;
+    }
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(8 * 1024 * 1024);
+    auto [rdec, rn] = co_await http::async_read(*s, buffer, parser, use_nothrow_awaitable);
+    if (rdec) {
+        drop(*s);
+        if (reused && closed_while_idle(rdec, rn)) {
+            co_return false;  // send it once more on a new connection
+        }
+        auto f = failed(rdec, "read from " + endpoint.host_header());
+        result.ec = f.ec;
+        result.failure = std::move(f.message);
+        co_return true;
+    }
+    auto& res = parser.get();
+    result.response.status = res.result_int();
+    result.response.body = std::move(res.body());
+    result.response.retry_after_s = retry_after_seconds(res);
+    keep_or_drop(std::move(s), endpoint.host_header(), res.keep_alive());
+    co_return true;
+}
+
+net::awaitable<https_result> https_client::post(https_endpoint endpoint,
+                                                std::string path_suffix,
+                                                std::string authorization,
+                                                std::string content_type,
+                                                std::string body,
+                                                std::chrono::seconds timeout) {
+    auto req = make_post(endpoint, path_suffix, authorization, content_type, std::move(body));
     auto key = endpoint.host_header();
     for (int attempt = 0;; ++attempt) {
         https_result result;
         auto s = attempt == 0 ? take_idle(key) : nullptr;
         bool reused = s != nullptr;
         if (!s) {
-            s = co_await connect(endpoint, timeout, result);
-            if (!s) {
+            auto connected = co_await connect(endpoint, timeout);
+            if (!connected) {
+                result.ec = connected.error().ec;
+                result.failure = std::move(connected.error().message);
                 co_return result;
             }
+            s = std::move(*connected);
         }
-
-        beast::get_lowest_layer(*s).expires_after(timeout);
-        auto [wec, wn] = co_await http::async_write(*s, req, use_nothrow_awaitable);
-        if (wec) {
-            drop(*s);
-            if (reused) {
-                continue;  // the server closed it while it was idle: nothing was sent
-            }
-            result.ec = wec;
-            result.failure = "send to " + endpoint.host_header() + ": " + wec.message();
+        bool done = co_await exchange(std::move(s), reused, endpoint, req, timeout, result);
+        if (done) {
             co_return result;
         }
-        beast::flat_buffer buffer;
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(8 * 1024 * 1024);
-        auto [rdec, rn] = co_await http::async_read(*s, buffer, parser, use_nothrow_awaitable);
-        if (rdec) {
-            drop(*s);
-            if (reused && rn == 0 &&
-                (rdec == http::error::end_of_stream || rdec == net::error::connection_reset ||
-                 rdec == net::ssl::error::stream_truncated)) {
-                // Closed by the server before it read the request (an idle keep-alive
-                // connection it had given up on): send it once more on a new connection.
-                continue;
-            }
-            result.ec = rdec;
-            result.failure = "read from " + endpoint.host_header() + ": " + rdec.message();
-            co_return result;
-        }
-        auto& res = parser.get();
-        result.response.status = res.result_int();
-        result.response.body = std::move(res.body());
-        if (auto it = res.find(http::field::retry_after); it != res.end()) {
-            try {
-                result.response.retry_after_s = std::stoi(std::string(it->value()));
-            } catch (const std::exception&) {
-                result.response.retry_after_s = std::nullopt;  // an HTTP-date or junk: backoff
-            }
-        }
-        auto& idle = idle_[key];
-        if (res.keep_alive() && idle.size() < max_idle_per_host_) {
-            beast::get_lowest_layer(*s).expires_never();
-            idle.push_back({std::move(s), std::chrono::steady_clock::now()});
-        } else {
-            drop(*s);
-        }
-        co_return result;
     }
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bot/net.hpp"
+#include "bot/net_result.hpp"
 
 namespace relbot::bot {
 
@@ -32,8 +33,8 @@ struct https_response {
     std::optional<int> retry_after_s;  // from a Retry-After header
 };
 
-// A finished request: either `ec` (network, TLS or timeout, described in `failure`) or a
-// response of any status.
+// A finished request: either `ec` (network, TLS or timeout, described in `failure`: the two
+// fields of a `net_failure`, spelled out for web_api) or a response of any status.
 struct https_result {
     error_code ec;
     std::string failure;
@@ -74,9 +75,19 @@ private:
     };
 
     std::unique_ptr<stream> take_idle(const std::string& key);
-    net::awaitable<std::unique_ptr<stream>> connect(https_endpoint endpoint,
-                                                    std::chrono::seconds timeout,
-                                                    https_result& result);
+    // A new TCP+TLS connection, verified and handshaken, or what failed.
+    net::awaitable<net_result<std::unique_ptr<stream>>> connect(https_endpoint endpoint,
+                                                                std::chrono::seconds timeout);
+    // Writes `req` on `s` and reads the answer into `result`; `reused` says whether `s` was
+    // idle before. Returns false when the request should go once more on a new connection.
+    net::awaitable<bool> exchange(std::unique_ptr<stream> s,
+                                  bool reused,
+                                  const https_endpoint& endpoint,
+                                  const http::request<http::string_body>& req,
+                                  std::chrono::seconds timeout,
+                                  https_result& result);
+    // Keeps `s` for the next request to `key` if the server allows and there is room.
+    void keep_or_drop(std::unique_ptr<stream> s, const std::string& key, bool keep_alive);
 
     ssl::context& ctx_;
     std::size_t max_idle_per_host_;

@@ -27,12 +27,13 @@ namespace fs = std::filesystem;
 
 constexpr int exit_config = 2;
 
-// Loads every *.md in `dir` into `library`; the first bad template is returned as an error.
-std::optional<std::string> load_templates(const std::string& dir,
-                                          checklist::template_library& library) {
+// Loads every *.md in `dir` into `library`; the first bad template is returned as an error
+// (a configuration error, like a bad variable: exit 2).
+std::optional<bot::config_error> load_templates(const std::string& dir,
+                                                checklist::template_library& library) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
-        return "RELBOT_TEMPLATES_DIR " + dir + " is not a readable directory";
+        return bot::config_error{"RELBOT_TEMPLATES_DIR", dir + " is not a readable directory"};
     }
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -41,19 +42,19 @@ std::optional<std::string> load_templates(const std::string& dir,
         }
     }
     if (ec) {
-        return "RELBOT_TEMPLATES_DIR " + dir + " cannot be read: " + ec.message();
+        return bot::config_error{"RELBOT_TEMPLATES_DIR", dir + " cannot be read: " + ec.message()};
     }
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
         std::ifstream in(path);
         if (!in) {
-            return "template " + path.string() + " cannot be read";
+            return bot::config_error{"template", path.string() + " cannot be read"};
         }
         std::stringstream text;
         text << in.rdbuf();
         auto parsed = checklist::parse_template(path.stem().string(), path.string(), text.str());
         if (auto* err = std::get_if<checklist::template_error>(&parsed)) {
-            return "template " + err->to_string();
+            return bot::config_error{"template", err->to_string()};
         }
         auto& t = std::get<checklist::checklist_template>(parsed);
         for (const auto& w : checklist::template_warnings(t, path.string())) {
@@ -154,22 +155,74 @@ int backup(const std::vector<std::string>& args) {
     }
 }
 
-int export_report(const std::vector<std::string>& args) {
+struct export_request {
     std::string version;
-    std::vector<std::string> channels;
-    for (std::size_t i = 0; i < args.size(); ++i) {
+    std::vector<std::string> channels;  // IDs or names, with or without `#`; none: any
+};
+
+// The arguments of `relbot export`; nullopt after printing the usage.
+std::optional<export_request> parse_export_args(const std::vector<std::string>& args) {
+    export_request req;
+    bool usage_ok = true;
+    for (std::size_t i = 0; i < args.size() && usage_ok; ++i) {
         if (args[i] == "--channel" && i + 1 < args.size()) {
-            channels.push_back(args[++i]);
-        } else if (version.empty() && !args[i].starts_with("--")) {
-            version = args[i];
+            req.channels.push_back(args[++i]);
+        } else if (req.version.empty() && !args[i].starts_with("--")) {
+            req.version = args[i];
         } else {
-            std::fprintf(stderr,
-                         "relbot export: usage: relbot export VERSION [--channel C|#name]…\n");
-            return exit_config;
+            usage_ok = false;
         }
     }
-    if (version.empty()) {
+    if (!usage_ok || req.version.empty()) {
         std::fprintf(stderr, "relbot export: usage: relbot export VERSION [--channel C|#name]…\n");
+        return std::nullopt;
+    }
+    return req;
+}
+
+// The one release the request names; nullopt after saying why there is none.
+std::optional<std::int64_t> find_release_to_export(storage::store& st, const export_request& req) {
+    auto wanted = [&](const std::string& channel) {
+        auto name = st.channel_name(channel);
+        for (const auto& c : req.channels) {
+            auto bare = c.starts_with("#") ? c.substr(1) : c;
+            if (c == channel || (!name.empty() && bare == name)) {
+                return true;
+            }
+        }
+        return req.channels.empty();
+    };
+    std::vector<std::pair<std::string, std::int64_t>> found;
+    std::set<std::string> distinct;
+    for (auto& [channel, id] : st.releases_by_version(req.version)) {
+        if (wanted(channel)) {
+            found.emplace_back(channel, id);
+            distinct.insert(channel);
+        }
+    }
+    if (found.empty()) {
+        std::fprintf(stderr, "relbot export: no release %s%s\n", req.version.c_str(),
+                     req.channels.empty() ? "" : " in those channels");
+        return std::nullopt;
+    }
+    if (distinct.size() > 1) {
+        std::string list;
+        for (const auto& c : distinct) {
+            auto name = st.channel_name(c);
+            list += " " + c + (name.empty() ? "" : " (#" + name + ")");
+        }
+        std::fprintf(stderr,
+                     "relbot export: release %s exists in several channels:%s; pick one with "
+                     "--channel\n",
+                     req.version.c_str(), list.c_str());
+        return std::nullopt;
+    }
+    return found.front().second;
+}
+
+int export_report(const std::vector<std::string>& args) {
+    auto req = parse_export_args(args);
+    if (!req) {
         return exit_config;
     }
     auto path = bot::configured_db_path(bot::process_environment());
@@ -180,48 +233,14 @@ int export_report(const std::vector<std::string>& args) {
     }
     try {
         storage::store st(path);
-        std::vector<std::pair<std::string, std::int64_t>> found;
-        // `--channel` takes the channel's ID or its name, with or without `#`.
-        auto wanted = [&](const std::string& channel) {
-            auto name = st.channel_name(channel);
-            for (const auto& c : channels) {
-                auto bare = c.starts_with("#") ? c.substr(1) : c;
-                if (c == channel || (!name.empty() && bare == name)) {
-                    return true;
-                }
-            }
-            return channels.empty();
-        };
-        for (auto& [channel, id] : st.releases_by_version(version)) {
-            if (wanted(channel)) {
-                found.emplace_back(channel, id);
-            }
-        }
-        if (found.empty()) {
-            std::fprintf(stderr, "relbot export: no release %s%s\n", version.c_str(),
-                         channels.empty() ? "" : " in those channels");
+        auto id = find_release_to_export(st, *req);
+        if (!id) {
             return exit_config;
         }
-        std::set<std::string> distinct;
-        for (const auto& f : found) {
-            distinct.insert(f.first);
-        }
-        if (distinct.size() > 1) {
-            std::string list;
-            for (const auto& c : distinct) {
-                auto name = st.channel_name(c);
-                list += " " + c + (name.empty() ? "" : " (#" + name + ")");
-            }
-            std::fprintf(stderr,
-                         "relbot export: release %s exists in several channels:%s; pick one with "
-                         "--channel\n",
-                         version.c_str(), list.c_str());
-            return exit_config;
-        }
-        auto r = st.load_release(found.front().second);
+        auto r = st.load_release(*id);
         if (!r) {
             std::fprintf(stderr, "relbot export: release %s vanished while reading\n",
-                         version.c_str());
+                         req->version.c_str());
             return EXIT_FAILURE;
         }
         std::fputs(commands::report_markdown(*r, st.audit_for(r->id), st.user_names()).c_str(),
@@ -267,23 +286,44 @@ int main(int argc, char** argv) {
 
 namespace {
 
-int run_bot() {
-    auto loaded = bot::load_config();
-    if (auto* err = std::get_if<bot::config_error>(&loaded)) {
-        std::fprintf(stderr, "relbot: configuration error: %s\n", err->to_string().c_str());
-        return exit_config;
+// First SIGINT/SIGTERM: a graceful stop of the app. Second: the loop stops now (`forced`).
+class signal_watch {
+public:
+    signal_watch(boost::asio::io_context& ioc, bot::app& app)
+        : signals_(ioc, SIGINT, SIGTERM), ioc_(ioc), app_(app) {
+        wait();
     }
-    const auto& cfg = std::get<bot::config>(loaded);
-    bot::set_log_level(cfg.level);
+    void cancel() { signals_.cancel(); }
+    bool forced = false;
 
-    checklist::template_library templates;
-    if (cfg.templates_dir) {
-        if (auto err = load_templates(*cfg.templates_dir, templates)) {
-            std::fprintf(stderr, "relbot: configuration error: %s\n", err->c_str());
-            return exit_config;
+private:
+    void wait() {
+        signals_.async_wait(
+            [this](const boost::system::error_code& ec, int sig) { on_signal(ec, sig); });
+    }
+    void on_signal(const boost::system::error_code& ec, int sig) {
+        if (ec) {
+            return;  // cancelled at the end of run
+        }
+        if (++seen_ == 1) {
+            bot::log_info("signal").kv("signal", sig).kv("action", "graceful shutdown");
+            app_.request_stop();
+            wait();
+        } else {
+            bot::log_warn("signal").kv("signal", sig).kv("action", "exit now");
+            forced = true;
+            ioc_.stop();
         }
     }
 
+    boost::asio::signal_set signals_;
+    boost::asio::io_context& ioc_;
+    bot::app& app_;
+    int seen_ = 0;
+};
+
+// Runs the bot until it stops; the process's exit code.
+int serve(const bot::config& cfg, const checklist::template_library& templates) {
     boost::asio::io_context ioc{1};
     std::unique_ptr<bot::app> app;
     try {
@@ -298,26 +338,7 @@ int run_bot() {
         .kv("templates", static_cast<long long>(templates.names().size()));
 
     int exit_code = 0;
-    bool forced = false;
-    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    int signals_seen = 0;
-    std::function<void(const boost::system::error_code&, int)> on_signal =
-        [&](const boost::system::error_code& ec, int sig) {
-            if (ec) {
-                return;  // cancelled at the end of run
-            }
-            if (++signals_seen == 1) {
-                bot::log_info("signal").kv("signal", sig).kv("action", "graceful shutdown");
-                app->request_stop();
-                signals.async_wait(on_signal);
-            } else {
-                bot::log_warn("signal").kv("signal", sig).kv("action", "exit now");
-                forced = true;
-                ioc.stop();
-            }
-        };
-    signals.async_wait(on_signal);
-
+    signal_watch signals(ioc, *app);
     boost::asio::co_spawn(ioc, app->run(), [&](std::exception_ptr e, int code) {
         exit_code = code;
         if (e) {
@@ -331,7 +352,7 @@ int run_bot() {
         signals.cancel();
         if (!app->drained()) {
             // The notifier did not finish within its grace period: leave its call behind.
-            forced = true;
+            signals.forced = true;
             ioc.stop();
         }
     });
@@ -340,7 +361,7 @@ int run_bot() {
     // stop that leaves a call behind also leaves no -wal or -shm file.
     app->close_database();
 
-    if (forced) {
+    if (signals.forced) {
         // Exit without unwinding coroutines that are still waiting on the network. Every
         // acknowledged change is already committed; a message caught mid-send is resolved
         // on the next start.
@@ -348,6 +369,25 @@ int run_bot() {
         std::_Exit(exit_code);
     }
     return exit_code;
+}
+
+int run_bot() {
+    auto loaded = bot::load_config();
+    if (auto* err = std::get_if<bot::config_error>(&loaded)) {
+        std::fprintf(stderr, "relbot: configuration error: %s\n", err->to_string().c_str());
+        return exit_config;
+    }
+    const auto& cfg = std::get<bot::config>(loaded);
+    bot::set_log_level(cfg.level);
+
+    checklist::template_library templates;
+    if (cfg.templates_dir) {
+        if (auto err = load_templates(*cfg.templates_dir, templates)) {
+            std::fprintf(stderr, "relbot: configuration error: %s\n", err->to_string().c_str());
+            return exit_config;
+        }
+    }
+    return serve(cfg, templates);
 }
 
 }  // namespace

@@ -93,6 +93,19 @@ public:
         }
     }
 
+    void histogram_of(std::string_view name, std::string_view help, const histogram& h) {
+        header(name, "histogram", help);
+        auto bucket = std::string(name) + "_bucket";
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < h.bounds().size(); ++i) {
+            cumulative += h.counts()[i];
+            sample(bucket, {"le"}, {number(h.bounds()[i])}, static_cast<double>(cumulative));
+        }
+        sample(bucket, {"le"}, {"+Inf"}, static_cast<double>(h.count()));
+        sample(std::string(name) + "_sum", {}, {}, h.sum());
+        sample(std::string(name) + "_count", {}, {}, static_cast<double>(h.count()));
+    }
+
     void gauge(std::string_view name, std::string_view help, double value) {
         header(name, "gauge", help);
         sample(name, {}, {}, value);
@@ -101,30 +114,17 @@ public:
     std::string text_;
 };
 
-}  // namespace
-
-std::string render_prometheus(const metrics& m, const metrics_snapshot& now) {
-    page p;
+void add_socket_mode(page& p, const metrics& m) {
     p.counter("relbot_envelopes_received_total", "Socket Mode envelopes received, by type.",
               {"type"}, m.envelopes);
     p.counter("relbot_acks_total",
               "Envelope acknowledgements: written, or not (the socket failed or closed first).",
               {"written"}, m.acks);
+    p.histogram_of("relbot_ack_duration_seconds",
+                   "From reading an envelope to writing its acknowledgement.", m.ack_seconds);
+}
 
-    p.header("relbot_ack_duration_seconds", "histogram",
-             "From reading an envelope to writing its acknowledgement.");
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < m.ack_seconds.bounds().size(); ++i) {
-        cumulative += m.ack_seconds.counts()[i];
-        p.sample("relbot_ack_duration_seconds_bucket", {"le"}, {number(m.ack_seconds.bounds()[i])},
-                 static_cast<double>(cumulative));
-    }
-    p.sample("relbot_ack_duration_seconds_bucket", {"le"}, {"+Inf"},
-             static_cast<double>(m.ack_seconds.count()));
-    p.sample("relbot_ack_duration_seconds_sum", {}, {}, m.ack_seconds.sum());
-    p.sample("relbot_ack_duration_seconds_count", {}, {},
-             static_cast<double>(m.ack_seconds.count()));
-
+void add_activity(page& p, const metrics& m) {
     p.counter("relbot_commands_total",
               "/release commands, by subcommand and outcome (ok, refused, bad_input, busy, error).",
               {"command", "outcome"}, m.commands);
@@ -140,6 +140,9 @@ std::string render_prometheus(const metrics& m, const metrics_snapshot& now) {
               m.reminders);
     p.counter("relbot_reconnects_total", "Socket Mode reconnections, by reason.", {"reason"},
               m.reconnects);
+}
+
+void add_gauges(page& p, const metrics& m, const metrics_snapshot& now) {
     p.gauge("relbot_connections_open", "Socket Mode connections that have said hello.",
             now.connections_open);
     p.gauge("relbot_outbox_pending", "Messages decided but not yet delivered to Slack.",
@@ -164,6 +167,15 @@ std::string render_prometheus(const metrics& m, const metrics_snapshot& now) {
             static_cast<double>(
                 std::chrono::duration_cast<std::chrono::seconds>(m.started.time_since_epoch())
                     .count()));
+}
+
+}  // namespace
+
+std::string render_prometheus(const metrics& m, const metrics_snapshot& now) {
+    page p;
+    add_socket_mode(p, m);
+    add_activity(p, m);
+    add_gauges(p, m, now);
     return std::move(p.text_);
 }
 

@@ -171,131 +171,156 @@ net::awaitable<client_end> socket_mode_client::run() {
     co_return fatal_ ? client_end::fatal : client_end::stopped;
 }
 
-// GCC 12 at -O2 inlines Asio's coroutine frame allocation (awaitable_frame_base::operator new,
-// which takes the frame from Asio's recycling allocator, std::aligned_alloc underneath) and
-// its release (std::free through aligned_delete) and then reports them as mismatched. They
-// are the pair Asio means; the warning is silenced for this one function only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 net::awaitable<void> socket_mode_client::run_slot(int slot) {
     auto ex = co_await net::this_coro::executor;
-    auto signal = std::make_shared<net::steady_timer>(ex);
-    signals_.insert(signal);
-    net::steady_timer nap(ex);
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    std::shared_ptr<session> previous;  // being replaced after a refresh request
-    std::shared_ptr<session> current;
-    int failures = 0;
-
+    slot_state st(slot, ex);
+    signals_.insert(st.signal);
     while (!stopping_) {
-        auto open =
-            co_await api_.call("apps.connections.open", nlohmann::json::object(), token_kind::app);
-        if (stopping_) {
+        auto next = co_await run_one_socket(st);
+        if (next == slot_next::stop) {
             break;
         }
-        std::string url = url_of(open);
-        if (url.empty()) {
-            if (open.outcome == api_outcome::slack_error && is_fatal_auth_error(open.error)) {
-                log_auth_failed(open.error);
-                fatal_ = true;
-                stop();
-                break;
-            }
-            ++failures;
-            auto delay = open.outcome == api_outcome::rate_limited
-                             ? std::chrono::milliseconds(open.retry_after)
-                             : backoff_delay(failures, unit(rng_));
-            log_warn("ws.open_failed")
-                .kv("slot", slot)
-                .kv("error", open.error.empty() ? "no url in response" : open.error)
-                .kv("retry_in_ms", delay.count());
-            co_await sleep(nap, delay);
-            continue;
-        }
-
-        auto s = co_await connect(url, signal);
-        if (stopping_ && s) {
-            s->taking_envelopes = false;
-            begin_close(s, std::chrono::milliseconds(0));
-        }
-        if (!s || stopping_) {
-            if (!stopping_) {
-                auto delay = retry_delay(slot, "connect failed", failures);
-                co_await sleep(nap, delay);
-            }
-            continue;
-        }
-
-        co_await wait_until(
-            *signal, [&] { return s->hello || s->ended || stopping_; }, timing_.hello_within);
-        if (!s->hello) {
-            if (!s->ended && !stopping_) {
-                log_warn("ws.hello_timeout").kv("slot", slot).kv("session", s->id);
-            }
-            begin_close(s, std::chrono::milliseconds(0));
-            if (stopping_) {
-                break;
-            }
-            auto delay = retry_delay(slot, "no hello", failures);
-            co_await sleep(nap, delay);
-            continue;
-        }
-        current = s;
-        if (previous) {
-            // The replacement is live: let envelopes already on their way to the old socket
-            // arrive and be acked there, then close it.
-            log_info("ws.replaced").kv("slot", slot).kv("old", previous->id).kv("new", s->id);
-            begin_close(previous, timing_.drain_before_close);
-            previous.reset();
-        }
-        auto healthy_since = steady::now();
-
-        co_await wait_until(
-            *signal, [&] { return s->ended || !s->disconnect_reason.empty() || stopping_; },
-            std::chrono::hours(24 * 365));
-        if (stopping_) {
-            break;
-        }
-        auto reason = s->disconnect_reason;
-        if (steady::now() - healthy_since > std::chrono::minutes(1)) {
-            failures = 0;
-        }
-        if (reason == "link_disabled") {
-            log_link_disabled(slot);
-            disabled_ = true;
-            begin_close(s, std::chrono::milliseconds(0));
-            co_await wait_until(
-                *signal, [&] { return stopping_; }, std::chrono::hours(24 * 365));
-            break;
-        }
-        if (reason == "too_many_websockets") {
-            log_too_many_websockets(slot);
-            begin_close(s, std::chrono::milliseconds(0));
-            co_await wait_until(
-                *signal, [&] { return stopping_; }, std::chrono::hours(24 * 365));
-            break;
-        }
-        if (!reason.empty() && !s->ended) {
-            // warning, refresh_requested or a reason we do not know: open the replacement now,
-            // keep this socket until the new one has said hello.
-            log_info("ws.refresh").kv("slot", slot).kv("reason", reason).kv("session", s->id);
-            process_metrics().reconnects.add({reason});
-            previous = s;
-            failures = 0;
-            continue;
-        }
-        auto delay = retry_delay(slot, "connection lost", failures);
-        co_await sleep(nap, delay);
     }
-    for (const auto& s : {previous, current}) {
+    close_slot(st);
+    signals_.erase(st.signal);
+}
+
+net::awaitable<socket_mode_client::slot_next> socket_mode_client::run_one_socket(slot_state& st) {
+    auto open =
+        co_await api_.call("apps.connections.open", nlohmann::json::object(), token_kind::app);
+    if (stopping_) {
+        co_return slot_next::stop;
+    }
+    std::string url = url_of(open);
+    if (url.empty()) {
+        auto next = co_await after_open_failed(st, std::move(open));
+        co_return next;
+    }
+    auto connected = co_await connect(url, st.signal);
+    if (!connected) {  // connect logged why
+        if (!stopping_) {
+            auto delay = retry_delay(st.slot, "connect failed", st.failures);
+            co_await sleep(st.nap, delay);
+        }
+        co_return slot_next::again;
+    }
+    auto s = *connected;
+    if (stopping_) {
+        s->taking_envelopes = false;
+        begin_close(s, std::chrono::milliseconds(0));
+        co_return slot_next::stop;
+    }
+    bool greeted = co_await await_hello(st, s);
+    if (!greeted) {
+        co_return stopping_ ? slot_next::stop : slot_next::again;
+    }
+    adopt(st, s);
+    auto next = co_await hold(st, s);
+    co_return next;
+}
+
+// apps.connections.open gave no URL: stop for a token that cannot work, else wait and retry.
+net::awaitable<socket_mode_client::slot_next> socket_mode_client::after_open_failed(
+    slot_state& st, api_result open) {
+    if (open.outcome == api_outcome::slack_error && is_fatal_auth_error(open.error)) {
+        log_auth_failed(open.error);
+        fatal_ = true;
+        stop();
+        co_return slot_next::stop;
+    }
+    ++st.failures;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    auto delay = open.outcome == api_outcome::rate_limited
+                     ? std::chrono::milliseconds(open.retry_after)
+                     : backoff_delay(st.failures, unit(rng_));
+    log_warn("ws.open_failed")
+        .kv("slot", st.slot)
+        .kv("error", open.error.empty() ? "no url in response" : open.error)
+        .kv("retry_in_ms", delay.count());
+    co_await sleep(st.nap, delay);
+    co_return slot_next::again;
+}
+
+// Waits for the new socket's hello; without one it is closed and the retry waited for.
+net::awaitable<bool> socket_mode_client::await_hello(slot_state& st, std::shared_ptr<session> s) {
+    co_await wait_until(
+        *st.signal, [&] { return s->hello || s->ended || stopping_; }, timing_.hello_within);
+    if (s->hello) {
+        co_return true;
+    }
+    if (!s->ended && !stopping_) {
+        log_warn("ws.hello_timeout").kv("slot", st.slot).kv("session", s->id);
+    }
+    begin_close(s, std::chrono::milliseconds(0));
+    if (!stopping_) {
+        auto delay = retry_delay(st.slot, "no hello", st.failures);
+        co_await sleep(st.nap, delay);
+    }
+    co_return false;
+}
+
+// The socket said hello: it is the slot's now, and the one it replaces is drained and closed.
+void socket_mode_client::adopt(slot_state& st, const std::shared_ptr<session>& s) {
+    st.current = s;
+    if (st.previous) {
+        // Let envelopes already on their way to the old socket arrive and be acked there,
+        // then close it.
+        log_info("ws.replaced").kv("slot", st.slot).kv("old", st.previous->id).kv("new", s->id);
+        begin_close(st.previous, timing_.drain_before_close);
+        st.previous.reset();
+    }
+}
+
+// Holds a live socket until it ends or Slack sends `disconnect`, and decides what follows.
+net::awaitable<socket_mode_client::slot_next> socket_mode_client::hold(slot_state& st,
+                                                                       std::shared_ptr<session> s) {
+    constexpr auto for_ever = std::chrono::hours(24 * 365);
+    auto healthy_since = steady::now();
+    co_await wait_until(
+        *st.signal, [&] { return s->ended || !s->disconnect_reason.empty() || stopping_; },
+        for_ever);
+    if (stopping_) {
+        co_return slot_next::stop;
+    }
+    auto reason = s->disconnect_reason;
+    if (steady::now() - healthy_since > std::chrono::minutes(1)) {
+        st.failures = 0;
+    }
+    if (reason == "link_disabled" || reason == "too_many_websockets") {
+        if (reason == "link_disabled") {
+            log_link_disabled(st.slot);
+            disabled_ = true;
+        } else {
+            log_too_many_websockets(st.slot);
+        }
+        // Reconnecting cannot help: this slot waits for the stop.
+        begin_close(s, std::chrono::milliseconds(0));
+        co_await wait_until(
+            *st.signal, [&] { return stopping_; }, for_ever);
+        co_return slot_next::stop;
+    }
+    if (!reason.empty() && !s->ended) {
+        // warning, refresh_requested or a reason we do not know: open the replacement now,
+        // keep this socket until the new one has said hello.
+        log_info("ws.refresh").kv("slot", st.slot).kv("reason", reason).kv("session", s->id);
+        process_metrics().reconnects.add({reason});
+        st.previous = s;
+        st.failures = 0;
+        co_return slot_next::again;
+    }
+    auto delay = retry_delay(st.slot, "connection lost", st.failures);
+    co_await sleep(st.nap, delay);
+    co_return slot_next::again;
+}
+
+void socket_mode_client::close_slot(slot_state& st) {
+    for (const auto& s : {st.previous, st.current}) {
         if (s && !s->ended) {
             s->taking_envelopes = false;
             begin_close(s, std::chrono::milliseconds(0));
         }
     }
-    signals_.erase(signal);
 }
-#pragma GCC diagnostic pop
 
 void socket_mode_client::begin_close(const std::shared_ptr<session>& s,
                                      std::chrono::milliseconds drain) {

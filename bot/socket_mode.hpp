@@ -13,6 +13,7 @@
 
 #include "bot/envelope.hpp"
 #include "bot/net.hpp"
+#include "bot/net_result.hpp"
 #include "bot/web_api.hpp"
 
 namespace relbot::bot {
@@ -79,13 +80,34 @@ public:
 
 private:
     struct session;
+    struct slot_state;
+    enum class slot_next { again, stop };
 
+    // A slot: sockets one after another (a refresh overlaps two) until stop() or a fatal end.
     net::awaitable<void> run_slot(int slot);
-    net::awaitable<std::shared_ptr<session>> connect(std::string url,
-                                                     std::shared_ptr<net::steady_timer> signal);
+    // One socket of a slot, from apps.connections.open to its end; the steps below.
+    net::awaitable<slot_next> run_one_socket(slot_state& st);
+    net::awaitable<slot_next> after_open_failed(slot_state& st, api_result open);
+    net::awaitable<bool> await_hello(slot_state& st, std::shared_ptr<session> s);
+    void adopt(slot_state& st, const std::shared_ptr<session>& s);
+    net::awaitable<slot_next> hold(slot_state& st, std::shared_ptr<session> s);
+    void close_slot(slot_state& st);
+
+    // Opens a socket and starts its loops, or says (and logs) what failed.
+    net::awaitable<net_result<std::shared_ptr<session>>> connect(
+        std::string url, std::shared_ptr<net::steady_timer> signal);
+    net::awaitable<net_result<void>> open_tls(std::shared_ptr<session> s,
+                                              std::string host,
+                                              std::string port);
+    net::awaitable<net_result<void>> upgrade(std::shared_ptr<session> s, std::string target);
+    void start_loops(const std::shared_ptr<session>& s);
     net::awaitable<void> read_loop(std::shared_ptr<session> s);
     net::awaitable<void> write_loop(std::shared_ptr<session> s);
     net::awaitable<void> ping_loop(std::shared_ptr<session> s);
+    // hello and disconnect: taken by the session and its slot, not the handler (true).
+    bool take_control_frame(const std::shared_ptr<session>& s, const frame& f);
+    // The reader has ended: the session's timers stop and its slot is told.
+    void end_session(const std::shared_ptr<session>& s, const std::string& reason);
     static net::awaitable<void> close_after(std::shared_ptr<session> s,
                                             std::chrono::milliseconds drain,
                                             std::chrono::milliseconds limit);

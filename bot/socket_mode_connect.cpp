@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bot/log.hpp"
+#include "bot/net_result.hpp"
 #include "bot/socket_mode.hpp"
 #include "bot/socket_mode_session.hpp"
 #include "bot/tls.hpp"
@@ -68,45 +69,54 @@ void configure_websocket(ws_stream& ws, steady::time_point& last_frame) {
 
 }  // namespace
 
-net::awaitable<std::shared_ptr<socket_mode_client::session>> socket_mode_client::connect(
-    std::string url, std::shared_ptr<net::steady_timer> signal) {
+net::awaitable<net_result<std::shared_ptr<socket_mode_client::session>>>
+socket_mode_client::connect(std::string url, std::shared_ptr<net::steady_timer> signal) {
     auto where = parse_wss_url(url);
     if (!where) {
-        log_warn("ws.bad_url")
-            .kv("error", "apps.connections.open returned a URL that is not wss://");
-        co_return nullptr;
+        net_failure f{net::error::invalid_argument,
+                      "apps.connections.open returned a URL that is not wss://"};
+        log_warn("ws.bad_url").kv("error", f.message);
+        co_return f;
     }
-    std::string host = where->host;
-    std::string port = where->port;
-    std::string target = where->target;
-    std::string host_header = where->host_header;
-
     auto ex = co_await net::this_coro::executor;
     auto s = std::make_shared<session>(ex, ctx_, next_session_id_++, std::move(signal));
-    s->host = host_header;
-    try {
-        prepare_tls_stream(s->ws.next_layer().native_handle(), host);
-    } catch (const boost::system::system_error& e) {
-        log_warn("ws.connect_failed").kv("host", host_header).kv("error", e.what());
-        co_return nullptr;
+    s->host = where->host_header;
+    auto opened = co_await open_tls(s, where->host, where->port);
+    if (!opened) {
+        co_return opened.error();
     }
+    auto upgraded = co_await upgrade(s, where->target);
+    if (!upgraded) {
+        co_return upgraded.error();
+    }
+    log_info("ws.connected").kv("host", s->host).kv("session", s->id);
+    s->last_frame = steady::now();
+    start_loops(s);
+    co_return s;
+}
 
-    tcp::resolver resolver(ex);
+// TCP to host:port, then the verified TLS handshake; logs what failed.
+net::awaitable<net_result<void>> socket_mode_client::open_tls(std::shared_ptr<session> s,
+                                                              std::string host,
+                                                              std::string port) {
+    auto failed = [&](error_code ec, std::string message) {
+        log_warn("ws.connect_failed").kv("host", s->host).kv("error", message);
+        return net_failure{ec, std::move(message)};
+    };
+    auto prepared = prepare_tls_stream(s->ws.next_layer().native_handle(), host);
+    if (!prepared) {
+        co_return failed(prepared.error().ec, prepared.error().message);
+    }
+    tcp::resolver resolver(s->ws.get_executor());
     auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_nothrow_awaitable);
     if (rec) {
-        log_warn("ws.connect_failed")
-            .kv("host", host_header)
-            .kv("error", "resolve: " + rec.message());
-        co_return nullptr;
+        co_return failed(rec, "resolve: " + rec.message());
     }
     auto& tcp_layer = beast::get_lowest_layer(s->ws);
     tcp_layer.expires_after(std::chrono::seconds(15));
     auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, use_nothrow_awaitable);
     if (cec) {
-        log_warn("ws.connect_failed")
-            .kv("host", host_header)
-            .kv("error", "connect: " + cec.message());
-        co_return nullptr;
+        co_return failed(cec, "connect: " + cec.message());
     }
     // An ack is written the moment it is ready: no waiting for the peer's TCP ACK (Nagle)
     // when a frame takes more than one write.
@@ -116,32 +126,36 @@ net::awaitable<std::shared_ptr<socket_mode_client::session>> socket_mode_client:
     auto [hec] = co_await s->ws.next_layer().async_handshake(ssl::stream_base::client,
                                                              use_nothrow_awaitable);
     if (hec) {
-        log_error("tls.failed")
-            .kv("host", host_header)
-            .kv("error", describe_tls_failure(s->ws.next_layer().native_handle(), hec));
-        co_return nullptr;
+        auto why = describe_tls_failure(s->ws.next_layer().native_handle(), hec);
+        log_error("tls.failed").kv("host", s->host).kv("error", why);
+        co_return net_failure{hec, "TLS handshake with " + s->host + ": " + why};
     }
+    co_return net_result<void>{};
+}
 
+// The WebSocket handshake on an open TLS stream; logs what failed.
+net::awaitable<net_result<void>> socket_mode_client::upgrade(std::shared_ptr<session> s,
+                                                             std::string target) {
     // Turn off the tcp_stream's timeout: the WebSocket stream has its own timeout system.
     // Liveness is ours (ping_loop), so Beast's idle timeout is off too; its handshake timeout
     // still bounds the opening and the closing handshakes.
-    tcp_layer.expires_never();
+    beast::get_lowest_layer(s->ws).expires_never();
     configure_websocket(s->ws, s->last_frame);
-
-    auto [wsec] = co_await s->ws.async_handshake(host_header, target, use_nothrow_awaitable);
+    auto [wsec] = co_await s->ws.async_handshake(s->host, target, use_nothrow_awaitable);
     if (wsec) {
-        log_warn("ws.connect_failed")
-            .kv("host", host_header)
-            .kv("error", "WebSocket handshake: " + wsec.message());
-        co_return nullptr;
+        auto message = "WebSocket handshake: " + wsec.message();
+        log_warn("ws.connect_failed").kv("host", s->host).kv("error", message);
+        co_return net_failure{wsec, message};
     }
-    log_info("ws.connected").kv("host", host_header).kv("session", s->id);
-    s->last_frame = steady::now();
+    co_return net_result<void>{};
+}
+
+void socket_mode_client::start_loops(const std::shared_ptr<session>& s) {
     sessions_.insert(s);
+    auto ex = s->ws.get_executor();
     net::co_spawn(ex, write_loop(s), log_writer_crash);
     net::co_spawn(ex, read_loop(s), log_reader_crash);
     net::co_spawn(ex, ping_loop(s), log_pinger_crash);
-    co_return s;
 }
 
 }  // namespace relbot::bot

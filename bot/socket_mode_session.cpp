@@ -10,6 +10,50 @@ namespace relbot::bot {
 
 using socket_mode_detail::outgoing;
 
+namespace {
+
+// An ack written (or failed): counted, timed, and reported to the handler.
+void report_ack(envelope_handler& handler, const outgoing& o, int session, bool written) {
+    auto& m = process_metrics();
+    m.acks.add({written ? "true" : "false"});
+    auto took = steady::now() - o.received;
+    if (written) {
+        m.ack_seconds.observe(std::chrono::duration<double>(took).count());
+    }
+    handler.acknowledged({o.envelope_id, o.type, o.retry_attempt, session,
+                          std::chrono::duration_cast<std::chrono::microseconds>(took).count(),
+                          written});
+}
+
+// The socket is closing: acks still queued will not be written; Slack delivers again.
+void give_up_queued(envelope_handler& handler, std::deque<outgoing>& queue, int session) {
+    for (const auto& o : queue) {
+        if (!o.envelope_id.empty()) {
+            log_warn("envelope.unacked")
+                .kv("envelope_id", o.envelope_id)
+                .kv("reason", "socket closing");
+            handler.acknowledged({o.envelope_id, o.type, o.retry_attempt, session, 0, false});
+        }
+    }
+    queue.clear();
+}
+
+// The ack frame for an envelope, remembering what the log line needs.
+outgoing ack_for(const frame& f,
+                 std::string envelope_id,
+                 const std::optional<std::string>& payload,
+                 steady::time_point received) {
+    outgoing o;
+    o.text = make_ack(envelope_id, payload ? &*payload : nullptr);
+    o.envelope_id = std::move(envelope_id);
+    o.type = envelope_type_of(f);
+    o.retry_attempt = retry_attempt_of(f);
+    o.received = received;
+    return o;
+}
+
+}  // namespace
+
 net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) {
     for (;;) {
         while (!s->queue.empty() && !s->close_sent) {
@@ -26,18 +70,7 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 ec = wec;
             }
             if (!o.envelope_id.empty()) {
-                auto& m = process_metrics();
-                m.acks.add({ec ? "false" : "true"});
-                if (!ec) {
-                    m.ack_seconds.observe(
-                        std::chrono::duration<double>(steady::now() - o.received).count());
-                }
-                // Written or failed: either way this ack is done.
-                handler_.acknowledged({o.envelope_id, o.type, o.retry_attempt, s->id,
-                                       std::chrono::duration_cast<std::chrono::microseconds>(
-                                           steady::now() - o.received)
-                                           .count(),
-                                       !ec});
+                report_ack(handler_, o, s->id, !ec);  // written or failed: this ack is done
             }
             if (ec) {
                 // The reader sees the same broken connection and ends the session.
@@ -50,16 +83,7 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
         }
         if (s->closing && !s->close_sent) {
             s->close_sent = true;
-            for (const auto& o : s->queue) {
-                if (!o.envelope_id.empty()) {
-                    log_warn("envelope.unacked")
-                        .kv("envelope_id", o.envelope_id)
-                        .kv("reason", "socket closing");
-                    handler_.acknowledged(
-                        {o.envelope_id, o.type, o.retry_attempt, s->id, 0, false});
-                }
-            }
-            s->queue.clear();
+            give_up_queued(handler_, s->queue, s->id);
             auto [ec] = co_await s->ws.async_close(websocket::close_code::going_away,
                                                    use_nothrow_awaitable);
             if (ec) {
@@ -121,22 +145,8 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
         buffer.consume(buffer.size());
         auto f = parse_frame(text);
 
-        if (const auto* h = std::get_if<hello_frame>(&f)) {
-            s->hello = true;
-            last_hello_ = std::chrono::system_clock::now();
-            log_info("ws.hello")
-                .kv("session", s->id)
-                .kv("slack_host", h->host)
-                .kv("num_connections", h->num_connections)
-                .kv("approximate_connection_time_s", h->approximate_connection_time);
-            s->notify();
+        if (take_control_frame(s, f)) {
             continue;
-        }
-        if (const auto* d = std::get_if<disconnect_frame>(&f)) {
-            log_info("ws.disconnect_requested").kv("session", s->id).kv("reason", d->reason);
-            s->disconnect_reason = d->reason.empty() ? "unspecified" : d->reason;
-            s->notify();
-            continue;  // the slot decides; this socket keeps serving until then
         }
         auto envelope_id = envelope_id_of(f);
         if (envelope_id) {
@@ -151,15 +161,34 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
         }
         std::optional<std::string> payload = handler_.handle(f);
         if (envelope_id) {
-            outgoing o;
-            o.text = make_ack(*envelope_id, payload ? &*payload : nullptr);
-            o.envelope_id = *envelope_id;
-            o.type = envelope_type_of(f);
-            o.retry_attempt = retry_attempt_of(f);
-            o.received = received;
-            s->push(std::move(o));
+            s->push(ack_for(f, std::string(*envelope_id), payload, received));
         }
     }
+    end_session(s, reason);
+}
+
+bool socket_mode_client::take_control_frame(const std::shared_ptr<session>& s, const frame& f) {
+    if (const auto* h = std::get_if<hello_frame>(&f)) {
+        s->hello = true;
+        last_hello_ = std::chrono::system_clock::now();
+        log_info("ws.hello")
+            .kv("session", s->id)
+            .kv("slack_host", h->host)
+            .kv("num_connections", h->num_connections)
+            .kv("approximate_connection_time_s", h->approximate_connection_time);
+        s->notify();
+        return true;
+    }
+    if (const auto* d = std::get_if<disconnect_frame>(&f)) {
+        log_info("ws.disconnect_requested").kv("session", s->id).kv("reason", d->reason);
+        s->disconnect_reason = d->reason.empty() ? "unspecified" : d->reason;
+        s->notify();
+        return true;  // the slot decides; this socket keeps serving until then
+    }
+    return false;
+}
+
+void socket_mode_client::end_session(const std::shared_ptr<session>& s, const std::string& reason) {
     s->ended = true;
     s->wake.cancel();
     s->ping_timer.cancel();

@@ -17,20 +17,28 @@ ssl::context make_tls_context() {
     return ctx;
 }
 
-void prepare_tls_stream(SSL* ssl, const std::string& host) {
+namespace {
+
+// OpenSSL's last error, with the step it stopped, as system_error would word it.
+net_failure openssl_failure(const char* what) {
+    error_code ec(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
+    return net_failure{ec, std::string(what) + ": " + ec.message()};
+}
+
+}  // namespace
+
+net_result<void> prepare_tls_stream(SSL* ssl, const std::string& host) {
     // SNI: the server picks its certificate by this name.
     if (SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
-        throw boost::system::system_error(
-            error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()), "SNI");
+        return openssl_failure("SNI");
     }
     // Host name check by OpenSSL itself (rather than a verify callback), so that a mismatch
     // is reported as X509_V_ERR_HOSTNAME_MISMATCH by SSL_get_verify_result.
     SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     if (SSL_set1_host(ssl, host.c_str()) != 1) {
-        throw boost::system::system_error(
-            error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()),
-            "host name check");
+        return openssl_failure("host name check");
     }
+    return {};
 }
 
 std::string describe_tls_failure(SSL* ssl, const error_code& ec) {

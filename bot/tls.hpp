@@ -6,15 +6,16 @@
 #include <string>
 
 #include "bot/net.hpp"
+#include "bot/net_result.hpp"
 
 namespace relbot::bot {
 
 // A TLS 1.2+ client context that verifies peers. Throws if the trust store cannot be loaded.
 ssl::context make_tls_context();
 
-// Sets SNI and the expected host name on one connection before its handshake.
-// Throws boost::system::system_error if OpenSSL refuses.
-void prepare_tls_stream(SSL* ssl, const std::string& host);
+// Sets SNI and the expected host name on one connection before its handshake; the failure
+// (OpenSSL refused) says which of the two.
+net_result<void> prepare_tls_stream(SSL* ssl, const std::string& host);
 
 // Why a handshake failed, in words an operator can act on: "certificate verify failed:
 // certificate has expired", "… Hostname mismatch", "… unable to get local issuer certificate".

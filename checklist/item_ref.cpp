@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "checklist/slug.hpp"
 
@@ -38,29 +39,37 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
-ref_result resolve_item(const release& r, std::string_view ref) {
-    // A position: "2.3".
-    if (auto dot = ref.find('.'); dot != std::string_view::npos) {
-        auto p = parse_positive(ref.substr(0, dot));
-        auto i = parse_positive(ref.substr(dot + 1));
-        if (p && i) {
-            auto pi = static_cast<std::size_t>(*p - 1);
-            auto ii = static_cast<std::size_t>(*i - 1);
-            if (pi < r.phases.size() && ii < r.phases[pi].items.size()) {
-                return ref_found{{pi, ii}};
-            }
-            // A position that does not exist: suggest the items of that phase, if it exists.
-            ref_unknown unknown;
-            if (pi < r.phases.size()) {
-                for (std::size_t k = 0; k < r.phases[pi].items.size() && unknown.closest.size() < 3;
-                     ++k) {
-                    unknown.closest.push_back({pi, r.phases[pi].items.size() - 1 - k});
-                }
-            }
-            return unknown;
+namespace {
+
+// "2.3": the item at that position, or the items of that phase when there is none there;
+// nullopt when `ref` is not a position.
+std::optional<ref_result> resolve_position(const release& r, std::string_view ref) {
+    auto dot = ref.find('.');
+    if (dot == std::string_view::npos) {
+        return std::nullopt;
+    }
+    auto p = parse_positive(ref.substr(0, dot));
+    auto i = parse_positive(ref.substr(dot + 1));
+    if (!p || !i) {
+        return std::nullopt;
+    }
+    auto pi = static_cast<std::size_t>(*p - 1);
+    auto ii = static_cast<std::size_t>(*i - 1);
+    if (pi < r.phases.size() && ii < r.phases[pi].items.size()) {
+        return ref_found{{pi, ii}};
+    }
+    // A position that does not exist: suggest the items of that phase, if it exists.
+    ref_unknown unknown;
+    if (pi < r.phases.size()) {
+        for (std::size_t k = 0; k < r.phases[pi].items.size() && unknown.closest.size() < 3; ++k) {
+            unknown.closest.push_back({pi, r.phases[pi].items.size() - 1 - k});
         }
     }
+    return unknown;
+}
 
+// A slug, typed whole or as the start of exactly one; nullopt when no slug starts so.
+std::optional<ref_result> resolve_slug(const release& r, std::string_view ref) {
     std::string wanted;
     for (char c : ref) {
         wanted.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
@@ -83,8 +92,11 @@ ref_result resolve_item(const release& r, std::string_view ref) {
     if (prefixed.size() > 1) {
         return ref_ambiguous{std::move(prefixed)};
     }
+    return std::nullopt;
+}
 
-    // Unknown: the three nearest slugs, comparing with the typed text made into a slug too.
+// Unknown: the three nearest slugs, comparing with the typed text made into a slug too.
+ref_unknown nearest_slugs(const release& r, std::string_view ref) {
     auto typed = make_slug(ref);
     std::vector<std::pair<std::size_t, item_pos>> scored;
     for (std::size_t p = 0; p < r.phases.size(); ++p) {
@@ -102,6 +114,18 @@ ref_result resolve_item(const release& r, std::string_view ref) {
         unknown.closest.push_back(scored[k].second);
     }
     return unknown;
+}
+
+}  // namespace
+
+ref_result resolve_item(const release& r, std::string_view ref) {
+    if (auto by_position = resolve_position(r, ref)) {
+        return std::move(*by_position);
+    }
+    if (auto by_slug = resolve_slug(r, ref)) {
+        return std::move(*by_slug);
+    }
+    return nearest_slugs(r, ref);
 }
 
 }  // namespace relbot::checklist

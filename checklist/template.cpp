@@ -208,17 +208,88 @@ std::optional<phase_window> parse_phase_window(std::string_view text) {
     return read_window(text).window;
 }
 
+namespace {
+
+// Reads a template one line at a time: `## ` headings open phases, item lines fill the last
+// one, anything else is prose. The first error ends the reading.
+class template_reader {
+public:
+    template_reader(std::string_view name, std::string_view file) : file_(file) {
+        out_.name = std::string(name);
+    }
+
+    std::optional<template_error> take(std::string_view line, int line_no) {
+        auto trimmed = trim(line);
+        if (trimmed.starts_with("## ") || trimmed == "##") {
+            return take_heading(trimmed.substr(2), line_no);
+        }
+        auto item = parse_item_line(line);
+        if (!item.is_item) {
+            return std::nullopt;  // prose, rules and other headings are ignored by design
+        }
+        if (!item.well_formed) {
+            return error(line_no, "item must look like `- [ ] **Item title**: description`");
+        }
+        if (out_.phases.empty()) {
+            return error(line_no,
+                         "item before the first phase; start a phase with `## Phase title`");
+        }
+        item.item.line = line_no;
+        out_.phases.back().items.push_back(std::move(item.item));
+        return std::nullopt;
+    }
+
+    template_result finish(int last_line) {
+        if (out_.phases.empty()) {
+            return error(last_line > 0 ? last_line : 1,
+                         "no phases found; a template needs `## Phase title` headings with "
+                         "`- [ ] **Item**: description` items");
+        }
+        if (out_.phases.back().items.empty()) {
+            return empty_phase();
+        }
+        return std::move(out_);
+    }
+
+private:
+    std::optional<template_error> take_heading(std::string_view heading, int line_no) {
+        if (!out_.phases.empty() && out_.phases.back().items.empty()) {
+            return empty_phase();
+        }
+        auto h = split_heading(heading);
+        if (h.title.empty()) {
+            return error(line_no, "phase heading has no title; write `## Phase title`");
+        }
+        if (!h.problem.empty()) {
+            return error(line_no, std::move(h.problem));
+        }
+        out_.phases.push_back({std::move(h.title), h.window, {}, line_no});
+        phase_line_ = line_no;
+        return std::nullopt;
+    }
+
+    template_error error(int line, std::string message) const {
+        return template_error{file_, line, std::move(message)};
+    }
+
+    template_error empty_phase() const {
+        return error(phase_line_, "phase \"" + out_.phases.back().title +
+                                      "\" has no items; add `- [ ] **Item**: what to do` lines "
+                                      "under it");
+    }
+
+    std::string file_;
+    checklist_template out_;
+    int phase_line_ = 0;
+};
+
+}  // namespace
+
 template_result parse_template(std::string_view name,
                                std::string_view file,
                                std::string_view text) {
-    checklist_template out;
-    out.name = std::string(name);
+    template_reader reader(name, file);
     int line_no = 0;
-    int phase_line = 0;
-    auto error = [&](int line, std::string message) {
-        return template_error{std::string(file), line, std::move(message)};
-    };
-
     std::size_t pos = 0;
     while (pos <= text.size()) {
         auto end = text.find('\n', pos);
@@ -231,50 +302,11 @@ template_result parse_template(std::string_view name,
         if (!line.empty() && line.back() == '\r') {
             line.remove_suffix(1);
         }
-
-        auto trimmed = trim(line);
-        if (trimmed.starts_with("## ") || trimmed == "##") {
-            if (!out.phases.empty() && out.phases.back().items.empty()) {
-                return error(phase_line, "phase \"" + out.phases.back().title +
-                                             "\" has no items; add `- [ ] **Item**: what to do` "
-                                             "lines under it");
-            }
-            auto h = split_heading(trimmed.substr(2));
-            if (h.title.empty()) {
-                return error(line_no, "phase heading has no title; write `## Phase title`");
-            }
-            if (!h.problem.empty()) {
-                return error(line_no, std::move(h.problem));
-            }
-            out.phases.push_back({std::move(h.title), h.window, {}, line_no});
-            phase_line = line_no;
-            continue;
+        if (auto err = reader.take(line, line_no)) {
+            return std::move(*err);
         }
-        auto item = parse_item_line(line);
-        if (!item.is_item) {
-            continue;  // prose, rules and other headings are ignored by design
-        }
-        if (!item.well_formed) {
-            return error(line_no, "item must look like `- [ ] **Item title**: description`");
-        }
-        if (out.phases.empty()) {
-            return error(line_no,
-                         "item before the first phase; start a phase with `## Phase title`");
-        }
-        item.item.line = line_no;
-        out.phases.back().items.push_back(std::move(item.item));
     }
-    if (out.phases.empty()) {
-        return error(line_no > 0 ? line_no : 1,
-                     "no phases found; a template needs `## Phase title` headings with "
-                     "`- [ ] **Item**: description` items");
-    }
-    if (out.phases.back().items.empty()) {
-        return error(phase_line, "phase \"" + out.phases.back().title +
-                                     "\" has no items; add `- [ ] **Item**: what to do` lines "
-                                     "under it");
-    }
-    return out;
+    return reader.finish(line_no);
 }
 
 std::vector<template_warning> template_warnings(const checklist_template& t,

@@ -99,10 +99,9 @@ int run_control(net::io_context& ioc, relbot::sim::server& srv, const options& o
     return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    options opt;
+// Reads the command line into `opt`; an exit code when the program ends here (--help, or a
+// bad option, said on stderr).
+std::optional<int> parse_options(int argc, char** argv, options& opt) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -137,24 +136,22 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    // A CA file the sandbox made up for itself is removed when it ends; one named with
-    // --ca-file is the caller's.
-    bool own_ca_file = opt.ca_file.empty();
-    if (own_ca_file) {
-        opt.ca_file =
-            (fs::temp_directory_path() / ("relbot-sim-ca-" + std::to_string(getpid()) + ".pem"))
-                .string();
-    }
-    struct remove_on_exit {
-        std::string path;
-        ~remove_on_exit() {
-            if (!path.empty()) {
-                std::error_code ignored;
-                fs::remove(path, ignored);
-            }
-        }
-    } ca_cleanup{own_ca_file ? opt.ca_file : std::string()};
+    return std::nullopt;
+}
 
+// Removes a file when the sandbox ends ("": none).
+struct remove_on_exit {
+    std::string path;
+    ~remove_on_exit() {
+        if (!path.empty()) {
+            std::error_code ignored;
+            fs::remove(path, ignored);
+        }
+    }
+};
+
+// Starts the server, writes its CA to opt.ca_file, and runs control or demo mode.
+int run_sandbox(const options& opt) {
     net::io_context ioc{1};
     std::optional<relbot::sim::demo> demo_ui;
     if (!opt.demo_bot.empty()) {
@@ -184,4 +181,23 @@ int main(int argc, char** argv) {
         std::cerr << "relbot-sim: " << e.what() << "\n";
         return 1;
     }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options opt;
+    if (auto exit_now = parse_options(argc, argv, opt)) {
+        return *exit_now;
+    }
+    // A CA file the sandbox made up for itself is removed when it ends; one named with
+    // --ca-file is the caller's.
+    bool own_ca_file = opt.ca_file.empty();
+    if (own_ca_file) {
+        opt.ca_file =
+            (fs::temp_directory_path() / ("relbot-sim-ca-" + std::to_string(getpid()) + ".pem"))
+                .string();
+    }
+    remove_on_exit ca_cleanup{own_ca_file ? opt.ca_file : std::string()};
+    return run_sandbox(opt);
 }

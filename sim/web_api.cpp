@@ -6,30 +6,17 @@
 
 #include "sim/cast.hpp"
 #include "sim/server_impl.hpp"
+#include "slack/block_kit.hpp"
 
 namespace relbot::sim {
 namespace {
-
-// The text a block holds (what Slack's limits count).
-std::size_t block_text_size(const json& b) {
-    std::size_t n = 0;
-    if (auto t = b.find("text"); t != b.end() && t->is_object()) {
-        n += t->value("text", "").size();
-    }
-    for (const auto& e : b.value("elements", json::array())) {
-        if (e.is_object()) {
-            n += e.value("text", "").size();
-        }
-    }
-    return n;
-}
 
 // Slack's Block Kit checks, as far as relbot's messages go: "" if the blocks are acceptable.
 std::string block_kit_error(const json& blocks) {
     if (!blocks.is_array()) {
         return "invalid_blocks_format";
     }
-    if (blocks.size() > 50) {
+    if (blocks.size() > slack::max_blocks) {
         return "invalid_blocks";
     }
     std::size_t total = 0;
@@ -38,11 +25,11 @@ std::string block_kit_error(const json& blocks) {
         auto type = b.value("type", "");
         if (type == "section" && b.contains("text")) {
             auto t = b["text"].value("text", "");
-            if (t.empty() || t.size() > 3000) {
+            if (t.empty() || t.size() > slack::max_section_text) {
                 return "invalid_blocks";
             }
         }
-        if (type == "header" && b["text"].value("text", "").size() > 150) {
+        if (type == "header" && b["text"].value("text", "").size() > slack::max_header_text) {
             return "invalid_blocks";
         }
         for (const auto& e : b.value("elements", json::array())) {
@@ -51,9 +38,9 @@ std::string block_kit_error(const json& blocks) {
                 return "invalid_blocks";
             }
         }
-        total += block_text_size(b);
+        total += slack::block_text_size(b);
     }
-    return total > 12000 ? "msg_blocks_too_long" : "";
+    return total > slack::max_message_text ? "msg_blocks_too_long" : "";
 }
 
 json error_answer(const std::string& error) {

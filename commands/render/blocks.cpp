@@ -3,6 +3,7 @@
 #include "commands/render/blocks.hpp"
 
 #include "checklist/mrkdwn.hpp"
+#include "slack/block_kit.hpp"
 
 namespace relbot::commands {
 namespace {
@@ -63,18 +64,7 @@ json divider_block() {
 }
 
 std::size_t block_text_size(const json& blocks) {
-    std::size_t n = 0;
-    for (const auto& b : blocks) {
-        if (auto t = b.find("text"); t != b.end() && t->is_object()) {
-            n += t->value("text", "").size();
-        }
-        for (const auto& e : b.value("elements", json::array())) {
-            if (e.is_object()) {
-                n += e.value("text", "").size();
-            }
-        }
-    }
-    return n;
+    return slack::blocks_text_size(blocks);
 }
 
 void append_lines(json& blocks, const std::vector<std::string>& lines, std::size_t reserve) {

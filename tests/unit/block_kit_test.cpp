@@ -1,0 +1,33 @@
+// slack/block_kit.hpp: the text Slack counts in blocks, shared by the renderers and the sandbox.
+#include "slack/block_kit.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "commands/render/blocks.hpp"
+
+using nlohmann::json;
+using relbot::slack::block_text_size;
+using relbot::slack::blocks_text_size;
+
+TEST_CASE("a block's text is its text object's text plus its elements' texts", "[unit]") {
+    json section = {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", "abcd"}}}};
+    json context = {{"type", "context"},
+                    {"elements", json::array({{{"type", "mrkdwn"}, {"text", "12"}},
+                                              {{"type", "image"}, {"alt_text", "ignored"}},
+                                              "not an object"})}};
+    json divider = {{"type", "divider"}};
+    CHECK(block_text_size(section) == 4);
+    CHECK(block_text_size(context) == 2);
+    CHECK(block_text_size(divider) == 0);
+    CHECK(blocks_text_size(json::array({section, context, divider})) == 6);
+    CHECK(blocks_text_size(json::array()) == 0);
+}
+
+TEST_CASE("the renderers count blocks' text as the sandbox does", "[unit]") {
+    auto blocks =
+        json::array({relbot::commands::header_block("Release 1.2"),
+                     relbot::commands::section_block("*one*\ntwo"),
+                     relbot::commands::context_block("three"), relbot::commands::divider_block()});
+    CHECK(relbot::commands::block_text_size(blocks) == blocks_text_size(blocks));
+    CHECK(blocks_text_size(blocks) > 0);
+}
