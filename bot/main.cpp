@@ -18,7 +18,7 @@
 #include "checklist/template.hpp"
 #include "commands/render.hpp"
 #include "storage/database.hpp"
-#include "storage/store.hpp"
+#include "storage/open.hpp"
 
 namespace {
 
@@ -181,9 +181,9 @@ std::optional<export_request> parse_export_args(const std::vector<std::string>& 
 }
 
 // The one release the request names; nullopt after saying why there is none.
-std::optional<std::int64_t> find_release_to_export(storage::store& st, const export_request& req) {
+std::optional<std::int64_t> find_release_to_export(storage::engine& st, const export_request& req) {
     auto wanted = [&](const std::string& channel) {
-        auto name = st.channel_name(channel);
+        auto name = st.people().channel_name(channel);
         for (const auto& c : req.channels) {
             auto bare = c.starts_with("#") ? c.substr(1) : c;
             if (c == channel || (!name.empty() && bare == name)) {
@@ -194,7 +194,7 @@ std::optional<std::int64_t> find_release_to_export(storage::store& st, const exp
     };
     std::vector<std::pair<std::string, std::int64_t>> found;
     std::set<std::string> distinct;
-    for (auto& [channel, id] : st.releases_by_version(req.version)) {
+    for (auto& [channel, id] : st.releases().releases_by_version(req.version)) {
         if (wanted(channel)) {
             found.emplace_back(channel, id);
             distinct.insert(channel);
@@ -208,7 +208,7 @@ std::optional<std::int64_t> find_release_to_export(storage::store& st, const exp
     if (distinct.size() > 1) {
         std::string list;
         for (const auto& c : distinct) {
-            auto name = st.channel_name(c);
+            auto name = st.people().channel_name(c);
             list += " " + c + (name.empty() ? "" : " (#" + name + ")");
         }
         std::fprintf(stderr,
@@ -232,19 +232,22 @@ int export_report(const std::vector<std::string>& args) {
         return EXIT_FAILURE;
     }
     try {
-        storage::store st(path);
+        auto engine = storage::open({path});
+        auto& st = *engine;
         auto id = find_release_to_export(st, *req);
         if (!id) {
             return exit_config;
         }
-        auto r = st.load_release(*id);
+        auto r = st.releases().load_release(*id);
         if (!r) {
             std::fprintf(stderr, "relbot export: release %s vanished while reading\n",
                          req->version.c_str());
             return EXIT_FAILURE;
         }
-        std::fputs(commands::report_markdown(*r, st.audit_for(r->id), st.user_names()).c_str(),
-                   stdout);
+        std::fputs(
+            commands::report_markdown(*r, st.audit().audit_for(r->id), st.people().user_names())
+                .c_str(),
+            stdout);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot export: %s\n", e.what());
