@@ -5,11 +5,6 @@
 // unit tests.
 #include "bot/notifier.hpp"
 
-#include <unistd.h>
-
-#include <array>
-#include <cstdio>
-
 #include "bot/backoff.hpp"
 #include "bot/log.hpp"
 #include "commands/render.hpp"
@@ -62,24 +57,6 @@ bool notifier::bucket::take(steady_time now, steady_time& ready_at) {
 
 void notifier::bucket::give_back() {
     tokens = std::min(capacity, tokens + 1.0);
-}
-
-notifier_ports notifier_ports::of(storage::engine& e) {
-    return {e.outbox(), e.status(), e.people(), e.releases(), e.work()};
-}
-
-claimer claimer::this_process() {
-    std::array<char, 256> host{};
-    if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
-        std::snprintf(host.data(), host.size(), "localhost");  // only names the claimer
-    }
-    std::array<char, 32> run{};
-    std::snprintf(run.data(), run.size(), "%ld-%08x", static_cast<long>(getpid()),
-                  static_cast<unsigned>(std::random_device{}()));
-    claimer c;
-    c.instance = "relbot@" + std::string(host.data()) + "/";
-    c.owner = c.instance + run.data();
-    return c;
 }
 
 notifier::notifier(

@@ -1,7 +1,13 @@
 // The notifier's other conversations with Slack: DM channels (conversations.open), finding a
 // message already posted by an attempt whose outcome is unknown (a row claimed unfinished:
-// conversations.history metadata), and the living
-// status message (chat.update, the link in briefings, the post rendered when it goes out).
+// conversations.history metadata), and the living status message (chat.update, the link in
+// briefings, the post rendered when it goes out). Also who the notifier claims as, and the
+// ports it is built from.
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+
 #include "bot/log.hpp"
 #include "bot/notifier.hpp"
 #include "commands/render.hpp"
@@ -32,6 +38,24 @@ bool carries_key(const nlohmann::json& message, const std::string& key) {
 }
 
 }  // namespace
+
+notifier_ports notifier_ports::of(storage::engine& e) {
+    return {e.outbox(), e.status(), e.people(), e.releases(), e.work()};
+}
+
+claimer claimer::this_process() {
+    std::array<char, 256> host{};
+    if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
+        std::snprintf(host.data(), host.size(), "localhost");  // only names the claimer
+    }
+    std::array<char, 32> run{};
+    std::snprintf(run.data(), run.size(), "%ld-%08x", static_cast<long>(getpid()),
+                  static_cast<unsigned>(std::random_device{}()));
+    claimer c;
+    c.instance = "relbot@" + std::string(host.data()) + "/";
+    c.owner = c.instance + run.data();
+    return c;
+}
 
 net::awaitable<std::optional<std::string>> notifier::resolve_channel(checklist::destination to) {
     if (to.to != checklist::destination::type::direct) {
