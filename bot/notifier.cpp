@@ -196,7 +196,7 @@ void notifier::claim_rows(checklist::epoch_seconds now_s) {
             h->second.lease_until = row.lease_until;  // ours already: the claim renewed it
             continue;
         }
-        if (busy_channels_.contains(row.to.stored())) {
+        if (rows_in_flight_.contains(row.id)) {
             // Ours, in a call that outlived the lease: the claim renewed it, and that call
             // ends it.
             log_warn("outbox.lease_outlived").kv("key", row.dedupe_key);
@@ -241,11 +241,14 @@ void notifier::start_held(const net::any_io_executor& ex, steady_time now, stead
         auto row = std::move(held);
         it = held_.erase(it);
         busy_channels_.insert(row.to.stored());
+        rows_in_flight_.insert(row.id);
         ++in_flight_;
         auto channel = row.to.stored();
+        auto id = row.id;
         auto work = row.unfinished ? recover(std::move(row)) : deliver(std::move(row));
-        net::co_spawn(ex, std::move(work), [this, channel](std::exception_ptr e) {
+        net::co_spawn(ex, std::move(work), [this, channel, id](std::exception_ptr e) {
             busy_channels_.erase(channel);
+            rows_in_flight_.erase(id);
             // A database error must not end delivery for good: the row stays claimed, and
             // once its lease runs out it is claimed again as unfinished.
             finished(e, "outbox.deliver_failed");

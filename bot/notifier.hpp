@@ -159,6 +159,7 @@ private:
     std::map<std::string, bucket> method_buckets_;
     std::map<std::string, steady_time> method_blocked_until_;
     std::set<std::string> busy_channels_;
+    std::set<std::int64_t> rows_in_flight_;  // by outbox id
     std::set<std::int64_t> busy_statuses_;
     // Rows claimed and not yet started, by id (so oldest first).
     std::map<std::int64_t, storage::outbox_row> held_;

@@ -143,7 +143,7 @@ TEST_CASE("a claimer's stale end changes nothing: the row stays as its new claim
     CHECK(q.count_outbox(storage::outbox_state::pending) == 2);
 }
 
-TEST_CASE("defer, mark_sent and mark_failed each count the attempt they end; release does not",
+TEST_CASE("defer, mark_sent and mark_failed each count the attempt they end, release does not",
           "[storage][ports]") {
     temp_db db;
     auto e = open_engine(db);
@@ -175,7 +175,7 @@ TEST_CASE("defer, mark_sent and mark_failed each count the attempt they end; rel
     CHECK(raw.execAndGet("SELECT attempts FROM outbox WHERE dedupe_key = 'a1'").getInt() == 3);
 }
 
-TEST_CASE("abandoned claims of an instance are taken at once, as unfinished; others' are not",
+TEST_CASE("abandoned claims of an instance are taken at once, as unfinished, and no others",
           "[storage][ports]") {
     temp_db db;
     auto e = open_engine(db);
