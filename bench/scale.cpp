@@ -166,7 +166,7 @@ measured measure(const std::string& db,
         m.queries["reminder candidates"] = time_query(200, [&] { st.reminder_candidates(); });
         m.queries["timed releases"] = time_query(200, [&] { st.timed_releases(); });
         m.queries["status jobs"] = time_query(200, [&] { st.status_jobs(); });
-        m.queries["outbox heads"] = time_query(200, [&] { st.channel_heads(); });
+        m.queries["outbox heads"] = time_query(200, [&] { st.next_due(1'700'000'000); });
         m.queries["owners needing a time zone"] =
             time_query(200, [&] { st.owners_needing_time_zone(1'700'000'000, 86'400); });
     }

@@ -1,7 +1,8 @@
-// Outbox delivery: pending → sending → sent (or failed, or deferred), in order per channel,
-// paced per channel and per method. The loop and one row's delivery; the status message, DM
-// channels and crash recovery are in notifier_status.cpp. Time comes from the clock port and
-// Slack from the slack_api port, so that both can be scripted in the unit tests.
+// Outbox delivery: claimed (sending, under a lease) → sent (or failed, or deferred), in order
+// per channel, paced per channel and per method. The loop and one row's delivery; the status
+// message, DM channels and the history check of unfinished rows are in notifier_status.cpp. Time
+// comes from the clock port and Slack from the slack_api port, so that both can be scripted in the
+// unit tests.
 #include "bot/notifier.hpp"
 
 #include "bot/backoff.hpp"
@@ -58,8 +59,14 @@ void notifier::bucket::give_back() {
     tokens = std::min(capacity, tokens + 1.0);
 }
 
-notifier::notifier(storage::store& store, slack_api& api, clock& time, notifier_timing timing)
-    : store_(store), api_(api), clock_(time), timing_(timing), rng_(std::random_device{}()) {}
+notifier::notifier(
+    notifier_ports ports, slack_api& api, clock& time, notifier_timing timing, claimer who)
+    : ports_(ports),
+      who_(std::move(who)),
+      api_(api),
+      clock_(time),
+      timing_(timing),
+      rng_(std::random_device{}()) {}
 
 void notifier::wake() {
     woken_ = true;
@@ -94,7 +101,11 @@ net::awaitable<void> notifier::run() {
     auto ex = co_await net::this_coro::executor;
     alarm_ = clock_.make_alarm(ex);
     try {
-        co_await resolve_unfinished();
+        // Rows an earlier run of this instance claimed and never finished (it stopped): the
+        // next claim takes them as unfinished, and their history is checked before a resend.
+        if (auto n = ports_.outbox.abandon_claims(who_.instance); n > 0) {
+            log_info("outbox.claims_abandoned").kv("rows", n);
+        }
     } catch (const std::exception& e) {
         log_error("outbox.recovery_failed").kv("error", e.what());
     }
@@ -106,6 +117,7 @@ net::awaitable<void> notifier::run() {
         }
         co_await alarm_->wait_until(next);  // or until wake()
     }
+    release_held();
     // Let the calls in progress finish (the app bounds how long it waits for this).
     while (in_flight_ > 0) {
         co_await alarm_->wait_until(steady_time::max());  // each finished call wakes us
@@ -116,7 +128,12 @@ steady_time notifier::start_due(const net::any_io_executor& ex) {
     auto now = clock_.steady_now();
     auto next = now + std::chrono::hours(1);
     try {
-        start_heads(ex, now, next);
+        auto now_s = clock_.epoch_s();
+        claim_rows(now_s);
+        start_held(ex, now, next);
+        if (auto due = ports_.outbox.next_due(now_s)) {
+            next = std::min(next, now + std::chrono::seconds(*due - now_s));
+        }
         start_status_jobs(ex, now, next);
     } catch (const std::exception& e) {
         log_error("outbox.read_failed").kv("error", e.what());
@@ -155,48 +172,111 @@ bool notifier::take_token(bucket& b, steady_time now, steady_time& next) {
     return true;
 }
 
-void notifier::start_heads(const net::any_io_executor& ex, steady_time now, steady_time& next) {
-    auto now_s = clock_.epoch_s();
-    for (auto& row : store_.channel_heads()) {
-        if (in_flight_ >= timing_.max_in_flight) {
-            break;
-        }
-        if (busy_channels_.contains(row.to.stored())) {
+void notifier::claim_rows(checklist::epoch_seconds now_s) {
+    for (auto it = held_.begin(); it != held_.end();) {
+        const auto& row = it->second;
+        if (row.unfinished || !row.lease_until ||
+            *row.lease_until - now_s > timing_.lease.count() / 2) {
+            ++it;
             continue;
         }
-        if (row.not_before > now_s) {
-            next = std::min(next, now + std::chrono::seconds(row.not_before - now_s));
+        // Waited on pacing for half its lease: given back, so that the lease never runs out
+        // while it waits (the claim below takes it again with a new lease if it is still due).
+        if (!ports_.outbox.release(row.id, who_.owner)) {
+            lease_lost(row, "release");
+        }
+        it = held_.erase(it);
+    }
+    int room = timing_.max_claimed - static_cast<int>(held_.size()) - in_flight_;
+    if (room <= 0) {
+        return;
+    }
+    for (auto& row : ports_.outbox.claim(now_s, timing_.lease.count(), who_.owner, room)) {
+        if (auto h = held_.find(row.id); h != held_.end()) {
+            h->second.lease_until = row.lease_until;  // ours already: the claim renewed it
             continue;
         }
-        auto* channel = channel_bucket(row);
-        if (!method_unblocked(row.method, now, next) ||
-            (channel && !take_token(*channel, now, next))) {
+        if (rows_in_flight_.contains(row.id)) {
+            // Ours, in a call that outlived the lease: the claim renewed it, and that call
+            // ends it.
+            log_warn("outbox.lease_outlived").kv("key", row.dedupe_key);
             continue;
         }
-        if (!take_token(method_bucket(row.method), now, next)) {
-            // Waiting for its method: the channel's token is not spent (or every pass until
-            // the method has one would spend one more, and the channel would fall to its own
-            // slower pace).
-            if (channel) {
-                channel->give_back();
-            }
+        if (row.unfinished && row.method != "chat.postMessage") {
+            // Only posts carry their key to look for; the other calls are safe to repeat.
+            log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
+            row.unfinished = false;
+        }
+        held_.emplace(row.id, std::move(row));
+    }
+}
+
+bool notifier::may_go(const storage::outbox_row& row, steady_time now, steady_time& next) {
+    auto* channel = channel_bucket(row);
+    if (!method_unblocked(row.method, now, next) || (channel && !take_token(*channel, now, next))) {
+        return false;
+    }
+    if (!take_token(method_bucket(row.method), now, next)) {
+        // Waiting for its method: the channel's token is not spent (or every pass until the
+        // method has one would spend one more, and the channel would fall to its own slower
+        // pace).
+        if (channel) {
+            channel->give_back();
+        }
+        return false;
+    }
+    return true;
+}
+
+void notifier::start_held(const net::any_io_executor& ex, steady_time now, steady_time& next) {
+    for (auto it = held_.begin(); it != held_.end() && in_flight_ < timing_.max_in_flight;) {
+        auto& held = it->second;
+        // An unfinished row is first looked for in the history, unpaced (as a delivery that
+        // already went once).
+        if (busy_channels_.contains(held.to.stored()) ||
+            (!held.unfinished && !may_go(held, now, next))) {
+            ++it;
             continue;
         }
+        auto row = std::move(held);
+        it = held_.erase(it);
         busy_channels_.insert(row.to.stored());
+        rows_in_flight_.insert(row.id);
         ++in_flight_;
-        net::co_spawn(ex, deliver(row), [this, channel = row.to.stored()](std::exception_ptr e) {
+        auto channel = row.to.stored();
+        auto id = row.id;
+        auto work = row.unfinished ? recover(std::move(row)) : deliver(std::move(row));
+        net::co_spawn(ex, std::move(work), [this, channel, id](std::exception_ptr e) {
             busy_channels_.erase(channel);
-            // A database error must not end delivery for good; the row stays unsent.
+            rows_in_flight_.erase(id);
+            // A database error must not end delivery for good: the row stays claimed, and
+            // once its lease runs out it is claimed again as unfinished.
             finished(e, "outbox.deliver_failed");
         });
     }
+}
+
+void notifier::release_held() {
+    for (const auto& [id, row] : held_) {
+        if (row.unfinished) {
+            continue;  // stays unfinished: the next run looks for it in the history
+        }
+        try {
+            if (!ports_.outbox.release(id, who_.owner)) {
+                lease_lost(row, "release");
+            }
+        } catch (const std::exception& e) {
+            log_error("outbox.release_failed").kv("error", e.what());
+        }
+    }
+    held_.clear();
 }
 
 void notifier::start_status_jobs(const net::any_io_executor& ex,
                                  steady_time now,
                                  steady_time& next) {
     auto ms = clock_.epoch_ms();
-    for (auto& job : store_.status_jobs()) {
+    for (auto& job : ports_.status.status_jobs()) {
         if (job.ts.empty() || busy_statuses_.contains(job.release_id) ||
             in_flight_ >= timing_.max_in_flight) {
             continue;  // not posted yet (its outbox row posts it), or already in hand
@@ -235,7 +315,9 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
     auto args = nlohmann::json::parse(row.body, nullptr, false);
     if (args.is_discarded() || !args.is_object()) {
         log_error("outbox.bad_row").kv("id", row.id).kv("key", row.dedupe_key);
-        store_.mark_failed(row.id, "stored body is not a JSON object");
+        if (!ports_.outbox.mark_failed(row.id, who_.owner, "stored body is not a JSON object")) {
+            lease_lost(row, "failed");
+        }
         co_return;
     }
     std::string channel = row.to.stored();
@@ -245,11 +327,9 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
             open_failed(row);
             co_return;
         }
-        open_failures_.erase(row.id);
         channel = *resolved;
         co_await complete_args(row, channel, args);
     }
-    store_.mark_sending(row.id);
     auto result = co_await send(row, std::move(args));
     if (result.ok() || (row.method == "pins.add" && result.error == "already_pinned")) {
         record_sent(row, channel, result);
@@ -290,16 +370,20 @@ void notifier::record_sent(const storage::outbox_row& row,
                            const api_result& result) {
     auto now = clock_.epoch_s();
     auto ts = result.body.value("ts", std::string());
-    storage::store::transaction tx(store_);
-    store_.mark_sent(row.id, ts, now);
-    if (row.kind == message_kind::status && row.release_id && !ts.empty()) {
-        store_.status_sent(*row.release_id, ts, 0, clock_.epoch_ms());
-        store_.enqueue({"pin:" + std::to_string(*row.release_id) + ":" + ts, row.release_id,
-                        destination::channel(channel), "pins.add", dump({{"timestamp", ts}}),
-                        message_kind::pin},
-                       now);
+    auto tx = ports_.work.begin();
+    if (!ports_.outbox.mark_sent(row.id, who_.owner, ts, now)) {
+        // Its new claimer finds the message in the history (unfinished) and records it.
+        lease_lost(row, "sent");
+        return;
     }
-    tx.commit();
+    if (row.kind == message_kind::status && row.release_id && !ts.empty()) {
+        ports_.status.status_sent(*row.release_id, ts, 0, clock_.epoch_ms());
+        ports_.outbox.enqueue({"pin:" + std::to_string(*row.release_id) + ":" + ts, row.release_id,
+                               destination::channel(channel), "pins.add", dump({{"timestamp", ts}}),
+                               message_kind::pin},
+                              now);
+    }
+    tx->commit();
     ++stats_.sent;
     log_info("outbox.sent")
         .kv("key", row.dedupe_key)
@@ -314,7 +398,9 @@ void notifier::record_failure(const storage::outbox_row& row,
     if (result.outcome == api_outcome::rate_limited) {
         auto wait = std::max<long long>(1, result.retry_after.count());
         method_blocked_until_[row.method] = clock_.steady_now() + std::chrono::seconds(wait);
-        store_.defer(row.id, now + wait, result.error);
+        if (!ports_.outbox.defer(row.id, who_.owner, now + wait, result.error)) {
+            lease_lost(row, "deferred");
+        }
         log_warn("outbox.rate_limited").kv("method", row.method).kv("retry_after_s", wait);
         return;
     }
@@ -327,7 +413,10 @@ void notifier::record_failure(const storage::outbox_row& row,
     auto delay = std::chrono::duration_cast<std::chrono::seconds>(backoff_delay(
         row.attempts + 1, unit(rng_), std::chrono::seconds(1), std::chrono::minutes(5)));
     auto wait = std::max<long long>(1, delay.count());
-    store_.defer(row.id, now + wait, result.error);
+    if (!ports_.outbox.defer(row.id, who_.owner, now + wait, result.error)) {
+        lease_lost(row, "deferred");
+        return;
+    }
     log_warn("outbox.retry")
         .kv("key", row.dedupe_key)
         .kv("error", result.error)
@@ -337,7 +426,10 @@ void notifier::record_failure(const storage::outbox_row& row,
 void notifier::give_up(const storage::outbox_row& row,
                        const std::string& shown_channel,
                        const std::string& error) {
-    store_.mark_failed(row.id, error);
+    if (!ports_.outbox.mark_failed(row.id, who_.owner, error)) {
+        lease_lost(row, "failed");
+        return;  // its new claimer gets the same answer and reports it
+    }
     ++stats_.failed;
     auto line = log_line(row.kind == message_kind::pin ? log_level::info : log_level::error,
                          "outbox.failed");
@@ -350,18 +442,25 @@ void notifier::give_up(const storage::outbox_row& row,
 
 void notifier::open_failed(const storage::outbox_row& row) {
     // conversations.open failed: try again in 30 s; a wrong user ID fails every time, and so is
-    // given up after a few attempts. Whether the store's defer counts an attempt or not, the
-    // larger of the stored count and this process's count is the number of failures so far.
-    auto& failures = open_failures_[row.id];
-    failures = std::max(failures, row.attempts) + 1;
-    if (failures < timing_.max_open_attempts) {
-        store_.defer(row.id, clock_.epoch_s() + 30, "conversations.open failed");
+    // given up at the max_open_attempts-th failure. The stored attempts count every earlier
+    // ending of this row's delivery (each deferral counts one), also those of earlier runs.
+    const char* error = "conversations.open failed";
+    if (row.attempts + 1 < timing_.max_open_attempts) {
+        if (!ports_.outbox.defer(row.id, who_.owner, clock_.epoch_s() + 30, error)) {
+            lease_lost(row, "deferred");
+        }
         return;
     }
-    open_failures_.erase(row.id);
-    store_.mark_failed(row.id, "conversations.open failed");
+    if (!ports_.outbox.mark_failed(row.id, who_.owner, error)) {
+        lease_lost(row, "failed");
+        return;
+    }
     ++stats_.failed;
-    log_error("outbox.failed").kv("key", row.dedupe_key).kv("error", "conversations.open failed");
+    log_error("outbox.failed").kv("key", row.dedupe_key).kv("error", error);
+}
+
+void notifier::lease_lost(const storage::outbox_row& row, const char* step) {
+    log_warn("outbox.lease_lost").kv("key", row.dedupe_key).kv("step", step);
 }
 
 void notifier::report_failure(const storage::outbox_row& row, const std::string& error) {
@@ -369,12 +468,12 @@ void notifier::report_failure(const storage::outbox_row& row, const std::string&
         row.kind == message_kind::pin || row.method == "response_url") {
         return;  // nobody to tell, or telling would only fail the same way
     }
-    auto r = store_.load_release(*row.release_id);
+    auto r = ports_.releases.load_release(*row.release_id);
     if (!r) {
         return;
     }
     auto m = commands::render_delivery_failure(*r, row.to.stored(), error);
-    store_.enqueue(
+    ports_.outbox.enqueue(
         {"delivery-failed:" + std::to_string(row.id), r->id, destination::direct(r->manager),
          "chat.postMessage", dump(commands::to_post_body(m)), message_kind::dm},
         clock_.epoch_s());

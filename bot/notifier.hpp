@@ -1,18 +1,20 @@
-// The notifier: delivers outbox rows through the Web API (a slack_api), in order per channel
-// and at Slack's pace, and keeps each release's living status message up to date. Woken after
-// every committed change; otherwise it sleeps (on its clock) until the next thing is due.
-// Loop thread only.
+// The notifier: claims outbox rows (storage::outbox_queue::claim, under a lease) and delivers
+// them through the Web API (a slack_api), in order per channel and at Slack's pace, and keeps
+// each release's living status message up to date. Woken after every committed change;
+// otherwise it sleeps (on its clock) until the next thing is due. Loop thread only.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
+#include <string>
 
 #include "bot/clock.hpp"
 #include "bot/net.hpp"
 #include "bot/slack_port.hpp"
-#include "storage/store.hpp"
+#include "storage/open.hpp"
+#include "storage/ports.hpp"
 
 namespace relbot::bot {
 
@@ -23,12 +25,44 @@ struct notifier_timing {
     std::chrono::milliseconds status_fold{2000};  // at most one status update per release per 2 s
     int max_in_flight = 8;
     int max_open_attempts = 5;  // a DM whose conversations.open fails this often is given up
+    // How long a claimed row is ours. One delivery is at most three Web API calls
+    // (conversations.open, chat.getPermalink, the call itself), each bounded by its 15 s HTTP
+    // timeout and tried at most twice on a stale pooled connection: 90 s at worst. Two
+    // minutes outlive that; a row that waits on pacing is given back (release) once half its
+    // lease is gone, so a wait never outlives the lease either.
+    std::chrono::seconds lease{120};
+    int max_claimed = 32;  // rows held (waiting for their pace) or in flight, at most
+};
+
+// The storage ports the notifier uses; each must outlive it.
+struct notifier_ports {
+    storage::outbox_queue& outbox;
+    storage::status_board& status;
+    storage::directory& people;
+    storage::release_repository& releases;
+    storage::unit_of_work& work;
+    static notifier_ports of(storage::engine& e);
+};
+
+// Who claims outbox rows. `instance` names this bot on this host and stays the same across
+// restarts: a run ends the leases its instance's earlier runs left (they stopped without ending
+// them). `owner` adds this run, so that a run never acts on a row another run holds now.
+struct claimer {
+    std::string instance;  // "relbot@<host>/"
+    std::string owner;     // instance + "<pid>-<random>"
+    // From the host name, the process id and a random number. Never throws for a missing host
+    // name ("localhost" then).
+    static claimer this_process();
 };
 
 class notifier {
 public:
-    // `store`, `api` and `time` must outlive the notifier.
-    notifier(storage::store& store, slack_api& api, clock& time, notifier_timing timing = {});
+    // `api` and `time` must outlive the notifier.
+    notifier(notifier_ports ports,
+             slack_api& api,
+             clock& time,
+             notifier_timing timing = {},
+             claimer who = claimer::this_process());
 
     // Delivers until stop(). Never throws for Slack or network trouble.
     net::awaitable<void> run();
@@ -39,7 +73,7 @@ public:
     // Finish the calls in progress, then return from run().
     void stop();
 
-    // Rows delivered, failed for good, and messages found already posted after a restart.
+    // Rows delivered, failed for good, and messages found already posted (claimed unfinished).
     struct counters {
         long sent = 0;
         long failed = 0;
@@ -63,7 +97,14 @@ private:
     // --- the loop (notifier.cpp) ---------------------------------------------------------
     // Starts every delivery and status update that may go now; returns when to look again.
     steady_time start_due(const net::any_io_executor& ex);
-    void start_heads(const net::any_io_executor& ex, steady_time now, steady_time& next);
+    // Claims what is due (into held_), giving back rows held past half their lease.
+    void claim_rows(checklist::epoch_seconds now_s);
+    // Starts the held rows that may go now, oldest first: an unfinished one is recovered, any
+    // other delivered when its channel and method allow.
+    void start_held(const net::any_io_executor& ex, steady_time now, steady_time& next);
+    bool may_go(const storage::outbox_row& row, steady_time now, steady_time& next);
+    // Gives every held row back (at stop, so that the next run does not take them as unfinished).
+    void release_held();
     void start_status_jobs(const net::any_io_executor& ex, steady_time now, steady_time& next);
     // Whether a call may go now: its method not held by a 429, a token of the row's channel
     // and one of the method (each taken). Otherwise each brings `next` forward to when it may.
@@ -77,6 +118,9 @@ private:
 
     // --- one row (notifier.cpp) ------------------------------------------------------------
     net::awaitable<void> deliver(storage::outbox_row row);
+    // A row claimed unfinished: looked for in the channel's history first; if not found there,
+    // held again to be delivered like any other.
+    net::awaitable<void> recover(storage::outbox_row row);
     // Fills in the channel and what a post carries besides the stored body.
     net::awaitable<void> complete_args(const storage::outbox_row& row,
                                        const std::string& channel,
@@ -93,9 +137,10 @@ private:
                  const std::string& error);
     void open_failed(const storage::outbox_row& row);
     void report_failure(const storage::outbox_row& row, const std::string& error);
+    // The row's lease was lost before `step` (another claimer holds it now): logged only.
+    void lease_lost(const storage::outbox_row& row, const char* step);
 
     // --- channels, recovery and the status message (notifier_status.cpp) -------------------
-    net::awaitable<void> resolve_unfinished();
     net::awaitable<std::optional<std::string>> resolve_channel(checklist::destination to);
     net::awaitable<bool> already_posted(storage::outbox_row row, std::string channel);
     net::awaitable<void> update_status(storage::status_job job);
@@ -104,7 +149,8 @@ private:
     // Replaces a status post's text and blocks with the release as it is now.
     void render_status_post(std::int64_t release_id, nlohmann::json& args);
 
-    storage::store& store_;
+    notifier_ports ports_;
+    claimer who_;
     slack_api& api_;
     clock& clock_;
     notifier_timing timing_;
@@ -113,9 +159,10 @@ private:
     std::map<std::string, bucket> method_buckets_;
     std::map<std::string, steady_time> method_blocked_until_;
     std::set<std::string> busy_channels_;
+    std::set<std::int64_t> rows_in_flight_;  // by outbox id
     std::set<std::int64_t> busy_statuses_;
-    // conversations.open failures of a row in this process (see open_failed).
-    std::map<std::int64_t, int> open_failures_;
+    // Rows claimed and not yet started, by id (so oldest first).
+    std::map<std::int64_t, storage::outbox_row> held_;
     int in_flight_ = 0;
     bool woken_ = false;
     bool stopping_ = false;

@@ -1,6 +1,13 @@
 // The notifier's other conversations with Slack: DM channels (conversations.open), finding a
-// message already posted before a crash (conversations.history metadata), and the living
-// status message (chat.update, the link in briefings, the post rendered when it goes out).
+// message already posted by an attempt whose outcome is unknown (a row claimed unfinished:
+// conversations.history metadata), and the living status message (chat.update, the link in
+// briefings, the post rendered when it goes out). Also who the notifier claims as, and the
+// ports it is built from.
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+
 #include "bot/log.hpp"
 #include "bot/notifier.hpp"
 #include "commands/render.hpp"
@@ -32,12 +39,30 @@ bool carries_key(const nlohmann::json& message, const std::string& key) {
 
 }  // namespace
 
+notifier_ports notifier_ports::of(storage::engine& e) {
+    return {e.outbox(), e.status(), e.people(), e.releases(), e.work()};
+}
+
+claimer claimer::this_process() {
+    std::array<char, 256> host{};
+    if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
+        std::snprintf(host.data(), host.size(), "localhost");  // only names the claimer
+    }
+    std::array<char, 32> run{};
+    std::snprintf(run.data(), run.size(), "%ld-%08x", static_cast<long>(getpid()),
+                  static_cast<unsigned>(std::random_device{}()));
+    claimer c;
+    c.instance = "relbot@" + std::string(host.data()) + "/";
+    c.owner = c.instance + run.data();
+    return c;
+}
+
 net::awaitable<std::optional<std::string>> notifier::resolve_channel(checklist::destination to) {
     if (to.to != checklist::destination::type::direct) {
         co_return to.id;
     }
     auto user = to.id;
-    if (auto cached = store_.dm_channel(user)) {
+    if (auto cached = ports_.people.dm_channel(user)) {
         co_return cached;
     }
     nlohmann::json args = {{"users", user}};
@@ -49,7 +74,7 @@ net::awaitable<std::optional<std::string>> notifier::resolve_channel(checklist::
     if (id.empty()) {
         co_return std::nullopt;
     }
-    store_.remember_dm_channel(user, id);
+    ports_.people.remember_dm_channel(user, id);
     co_return id;
 }
 
@@ -70,11 +95,18 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
         }
         for (const auto& m : r.body.value("messages", nlohmann::json::array())) {
             if (carries_key(m, row.dedupe_key)) {
-                store_.mark_sent(row.id, m.value("ts", std::string()), clock_.epoch_s());
-                if (row.kind == message_kind::status && row.release_id) {
-                    store_.status_sent(*row.release_id, m.value("ts", std::string()), 0,
-                                       clock_.epoch_ms());
+                auto ts = m.value("ts", std::string());
+                auto tx = ports_.work.begin();
+                if (!ports_.outbox.mark_sent(row.id, who_.owner, ts, clock_.epoch_s())) {
+                    lease_lost(row, "recovered");
+                    co_return true;  // its new claimer looks for it too
                 }
+                if (row.kind == message_kind::status && row.release_id) {
+                    ports_.status.status_sent(*row.release_id, ts, 0, clock_.epoch_ms());
+                }
+                tx->commit();
+                ++stats_.recovered;
+                log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", channel);
                 co_return true;
             }
         }
@@ -87,32 +119,29 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
     co_return false;
 }
 
-net::awaitable<void> notifier::resolve_unfinished() {
-    // Rows left `sending` by a process that stopped mid-call: a posted message carries its
-    // outbox key in its metadata, so look for it before posting again.
-    for (const auto& row : store_.rows_sending()) {
-        bool found = false;
-        if (row.method == "chat.postMessage") {
-            auto channel = co_await resolve_channel(row.to);
-            if (channel) {
-                found = co_await already_posted(row, *channel);
-            }
-        }
+net::awaitable<void> notifier::recover(storage::outbox_row row) {
+    // Claimed unfinished: an earlier attempt (of a run that stopped, or one whose lease ran out)
+    // may have posted it. A posted message carries its outbox key in its metadata, so look for
+    // it before posting again.
+    auto channel = co_await resolve_channel(row.to);
+    if (channel) {
+        bool found = co_await already_posted(row, *channel);
         if (found) {
-            ++stats_.recovered;
-            log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", row.to.stored());
-        } else {
-            store_.defer(row.id, 0, "unfinished when relbot stopped");
-            log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
+            co_return;
         }
     }
+    // Not there (or the history could not be read: sending twice is judged the lesser harm
+    // than never sending): delivered like any other row, at its pace, still under this lease.
+    log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
+    row.unfinished = false;
+    held_.emplace(row.id, std::move(row));
 }
 
 void notifier::render_status_post(std::int64_t release_id, nlohmann::json& args) {
     // The living status message shows the release as it is when it is posted, not as it was
     // when the post was queued (a repost after the message was deleted can wait behind the
     // channel's pace while the release moves on, or ends).
-    if (auto r = store_.load_release(release_id)) {
+    if (auto r = ports_.releases.load_release(release_id)) {
         auto m = commands::render_status(*r);
         args["text"] = m.text;
         args["blocks"] = m.blocks;
@@ -120,11 +149,11 @@ void notifier::render_status_post(std::int64_t release_id, nlohmann::json& args)
 }
 
 net::awaitable<void> notifier::add_status_link(std::int64_t release_id, nlohmann::json& args) {
-    auto r = store_.load_release(release_id);
+    auto r = ports_.releases.load_release(release_id);
     if (!r) {
         co_return;
     }
-    auto ts = store_.status_ts(release_id);
+    auto ts = ports_.status.status_ts(release_id);
     if (ts.empty()) {
         co_return;
     }
@@ -139,7 +168,7 @@ net::awaitable<void> notifier::add_status_link(std::int64_t release_id, nlohmann
 }
 
 net::awaitable<void> notifier::update_status(storage::status_job job) {
-    auto r = store_.load_release(job.release_id);
+    auto r = ports_.releases.load_release(job.release_id);
     if (!r) {
         co_return;
     }
@@ -148,7 +177,7 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
         {"channel", job.channel}, {"ts", job.ts}, {"text", m.text}, {"blocks", m.blocks}};
     auto result = co_await api_.call("chat.update", std::move(args), token_kind::bot);
     if (result.ok()) {
-        store_.status_sent(job.release_id, job.ts, job.version, clock_.epoch_ms());
+        ports_.status.status_sent(job.release_id, job.ts, job.version, clock_.epoch_ms());
         log_debug("status.updated").kv("release", job.release_id).kv("version", job.version);
         co_return;
     }
@@ -159,7 +188,7 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
     }
     if (result.outcome == api_outcome::slack_error && status_message_gone(result.error)) {
         log_info("status.reposting").kv("release", job.release_id).kv("error", result.error);
-        store_.status_lost(
+        ports_.status.status_lost(
             job.release_id,
             {"status-repost:" + std::to_string(job.release_id) + ":" + std::to_string(job.version),
              job.release_id, destination::channel(job.channel), "chat.postMessage",
@@ -170,11 +199,11 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
     if (result.outcome == api_outcome::slack_error && !is_transient_slack_error(result.error)) {
         log_error("status.update_failed").kv("release", job.release_id).kv("error", result.error);
         // Give this version up.
-        store_.status_sent(job.release_id, job.ts, job.version, clock_.epoch_ms());
+        ports_.status.status_sent(job.release_id, job.ts, job.version, clock_.epoch_ms());
         co_return;
     }
     // Transient: try again after the fold interval.
-    store_.status_sent(job.release_id, job.ts, 0, clock_.epoch_ms());
+    ports_.status.status_sent(job.release_id, job.ts, 0, clock_.epoch_ms());
 }
 
 }  // namespace relbot::bot

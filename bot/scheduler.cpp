@@ -22,12 +22,12 @@ using owner_reminders =
 using manager_escalations = std::map<std::string, std::vector<checklist::reminder_candidate>>;
 
 std::vector<checklist::reminder_input> reminder_inputs(
-    storage::store& store, const std::vector<checklist::reminder_candidate>& candidates) {
+    storage::directory& people, const std::vector<checklist::reminder_candidate>& candidates) {
     std::vector<checklist::reminder_input> inputs;
     for (const auto& c : candidates) {
         inputs.push_back({c.owner, c.manager, c.due_at, c.last_slot, c.reminders_since_change,
                           c.escalated, c.deployment_phase,
-                          store.time_zone_offset(c.owner).value_or(0),
+                          people.time_zone_offset(c.owner).value_or(0),
                           c.last_sent_at});  // unknown: UTC
     }
     return inputs;
@@ -72,20 +72,20 @@ std::string render_timer(const checklist::timer_notice& n, const checklist::rele
 // each message once-only, so a pass that comes again (or after a restart) queues nothing new;
 // after downtime only the latest handoff reminder goes out. Brings `next` forward to the next
 // timer due; true if anything new was queued.
-bool queue_timers(storage::store& store,
+bool queue_timers(const scheduler_ports& ports,
                   const std::vector<std::int64_t>& timed,
                   checklist::epoch_seconds now,
                   std::chrono::seconds interval,
                   checklist::epoch_seconds& next) {
     bool queued = false;
     for (auto id : timed) {
-        auto r = store.load_release(id);
+        auto r = ports.releases.load_release(id);
         if (!r) {
             continue;
         }
         auto plan = checklist::plan_timers(*r, now, interval);
         for (const auto& n : plan.notices) {
-            queued |= store.enqueue(
+            queued |= ports.outbox.enqueue(
                 {n.key, r->id, n.direct ? destination::direct(n.to) : destination::channel(n.to),
                  "chat.postMessage", render_timer(n, *r),
                  n.direct ? message_kind::dm : message_kind::announcement},
@@ -99,14 +99,14 @@ bool queue_timers(storage::store& store,
 }
 
 // One DM per owner with all of their due items; each item's slot recorded.
-void queue_reminders(storage::store& store,
+void queue_reminders(const scheduler_ports& ports,
                      const owner_reminders& by_owner,
                      checklist::epoch_seconds now) {
     for (const auto& [owner, items] : by_owner) {
         std::vector<checklist::reminder_candidate> list;
         std::string key = "reminder:" + owner;
         for (const auto& [c, slot] : items) {
-            store.record_reminder(c.item_id, c.due_at, slot, now);
+            ports.reminders.record_reminder(c.item_id, c.due_at, slot, now);
             // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) about
             // `":" + std::to_string(…)` once inlined in a Release build.
             key.append(":").append(std::to_string(c.item_id));
@@ -114,10 +114,11 @@ void queue_reminders(storage::store& store,
             key.append(".").append(std::to_string(slot));
             list.push_back(c);
         }
-        store.enqueue({key, list.front().release_id, destination::direct(owner), "chat.postMessage",
-                       commands::dump_json(commands::to_post_body(commands::render_reminder(list))),
-                       message_kind::dm},
-                      now);
+        ports.outbox.enqueue(
+            {key, list.front().release_id, destination::direct(owner), "chat.postMessage",
+             commands::dump_json(commands::to_post_body(commands::render_reminder(list))),
+             message_kind::dm},
+            now);
         log_info("reminder.queued")
             .kv("owner", owner)
             .kv("items", static_cast<long long>(list.size()));
@@ -125,17 +126,17 @@ void queue_reminders(storage::store& store,
 }
 
 // One DM per manager with the items reminders did not move; each marked escalated.
-void queue_escalations(storage::store& store,
+void queue_escalations(const scheduler_ports& ports,
                        const manager_escalations& escalate,
                        checklist::epoch_seconds now) {
     for (const auto& [manager, items] : escalate) {
         std::string key = "escalation:" + manager;
         for (const auto& c : items) {
-            store.mark_escalated(c.item_id, now);
+            ports.reminders.mark_escalated(c.item_id, now);
             key.append(":").append(std::to_string(c.item_id));
             key.append(".").append(std::to_string(now));
         }
-        store.enqueue(
+        ports.outbox.enqueue(
             {key, items.front().release_id, destination::direct(manager), "chat.postMessage",
              commands::dump_json(commands::to_post_body(commands::render_escalation(items))),
              message_kind::dm},
@@ -148,12 +149,16 @@ void queue_escalations(storage::store& store,
 
 }  // namespace
 
-scheduler::scheduler(storage::store& store,
+scheduler_ports scheduler_ports::of(storage::engine& e) {
+    return {e.reminders(), e.people(), e.releases(), e.outbox(), e.work(), e.applied()};
+}
+
+scheduler::scheduler(scheduler_ports ports,
                      notifier& notify,
                      slack_api& api,
                      checklist::reminder_rules rules,
                      clock& time)
-    : store_(store), notify_(notify), api_(api), rules_(rules), clock_(time) {}
+    : ports_(ports), notify_(notify), api_(api), rules_(rules), clock_(time) {}
 
 std::string slack_display_name(const nlohmann::json& user) {
     auto text = [](const nlohmann::json& o, const char* key) {
@@ -185,14 +190,14 @@ bool scheduler::person_seen(const std::string& user) {
 std::set<std::string> scheduler::people_to_look_up(checklist::epoch_seconds now) {
     constexpr checklist::epoch_seconds day = 86400;  // people move and rename; look again daily
     std::set<std::string> users;
-    for (auto& user : store_.owners_needing_time_zone(now, day)) {
+    for (auto& user : ports_.people.owners_needing_time_zone(now, day)) {
         users.insert(std::move(user));
     }
-    for (auto& user : store_.people_needing_name(now, day)) {
+    for (auto& user : ports_.people.people_needing_name(now, day)) {
         users.insert(std::move(user));
     }
     for (const auto& user : std::exchange(names_wanted_, {})) {
-        if (!store_.name_looked_up(user, now, day)) {
+        if (!ports_.people.name_looked_up(user, now, day)) {
             users.insert(user);
         }
     }
@@ -220,8 +225,8 @@ net::awaitable<void> scheduler::refresh_people() {
         }
         lookup_failed_.erase(user);
         auto info = r.body.value("user", nlohmann::json::object());
-        store_.remember_user(user, info.value("tz_offset", 0), slack_display_name(info),
-                             clock_.epoch_s());
+        ports_.people.remember_user(user, info.value("tz_offset", 0), slack_display_name(info),
+                                    clock_.epoch_s());
         log_info("user.looked_up").kv("user", user);  // once a day per person at most
     }
 }
@@ -239,27 +244,27 @@ void scheduler::stop() {
 }
 
 checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
-    auto candidates = store_.reminder_candidates();
-    auto plan = checklist::plan_reminders(reminder_inputs(store_, candidates), now, rules_);
+    auto candidates = ports_.reminders.reminder_candidates();
+    auto plan = checklist::plan_reminders(reminder_inputs(ports_.people, candidates), now, rules_);
     auto next = plan.next;
     auto by_owner = reminders_by_owner(candidates, plan);
     auto escalate = escalations_by_manager(candidates, plan);
-    auto timed = store_.timed_releases();
+    auto timed = ports_.reminders.timed_releases();
     if (timed.empty() && by_owner.empty() && escalate.empty()) {
         return next;  // nothing to write: no transaction at all
     }
-    storage::store::transaction tx(store_);
-    bool queued = queue_timers(store_, timed, now, rules_.interval, next);
+    auto tx = ports_.work.begin();
+    bool queued = queue_timers(ports_, timed, now, rules_.interval, next);
     if (by_owner.empty() && escalate.empty()) {
-        tx.commit();
+        tx->commit();
         if (queued) {
             notify_.wake();
         }
         return next;
     }
-    queue_reminders(store_, by_owner, now);
-    queue_escalations(store_, escalate, now);
-    tx.commit();
+    queue_reminders(ports_, by_owner, now);
+    queue_escalations(ports_, escalate, now);
+    tx->commit();
     auto& m = process_metrics();
     m.reminders.add({"reminder"}, static_cast<double>(by_owner.size()));
     m.reminders.add({"escalation"}, static_cast<double>(escalate.size()));
@@ -270,7 +275,7 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
 checklist::epoch_seconds scheduler::housekeep_and_tick(checklist::epoch_seconds now) {
     // Keep the redelivery record to a week (a scan of that week); at most once an hour.
     if (now >= next_prune_) {
-        auto removed = store_.forget_applied_before(now - 7 * 86400);
+        auto removed = ports_.applied.forget_applied_before(now - 7 * 86400);
         if (removed > 0) {
             log_info("envelopes.pruned").kv("removed", removed);
         }

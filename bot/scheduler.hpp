@@ -14,14 +14,26 @@
 #include "bot/notifier.hpp"
 #include "bot/slack_port.hpp"
 #include "checklist/reminders.hpp"
-#include "storage/store.hpp"
+#include "storage/open.hpp"
+#include "storage/ports.hpp"
 
 namespace relbot::bot {
 
+// The storage ports the scheduler uses; each must outlive it.
+struct scheduler_ports {
+    storage::reminder_log& reminders;
+    storage::directory& people;
+    storage::release_repository& releases;
+    storage::outbox_queue& outbox;
+    storage::unit_of_work& work;
+    storage::applied_envelopes& applied;  // pruned once an hour
+    static scheduler_ports of(storage::engine& e);
+};
+
 class scheduler {
 public:
-    // `store`, `notify`, `api` and `time` must outlive the scheduler.
-    scheduler(storage::store& store,
+    // `notify`, `api` and `time` must outlive the scheduler.
+    scheduler(scheduler_ports ports,
               notifier& notify,
               slack_api& api,
               checklist::reminder_rules rules,
@@ -49,7 +61,7 @@ private:
     // Prunes the redelivery record (at most once an hour) and ticks; returns when to look again.
     checklist::epoch_seconds housekeep_and_tick(checklist::epoch_seconds now);
 
-    storage::store& store_;
+    scheduler_ports ports_;
     notifier& notify_;
     slack_api& api_;
     checklist::reminder_rules rules_;

@@ -181,25 +181,39 @@ public:
                                           epoch_seconds lease,
                                           std::string_view owner,
                                           int limit) = 0;
-    // Sent, with Slack's ts; ends the lease. The next row of the destination becomes claimable.
-    virtual void mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) = 0;
-    // Refused for good; ends the lease. The next row of the destination becomes claimable.
-    virtual void mark_failed(std::int64_t id, std::string_view error) = 0;
-    // Back to pending, not before `not_before`, with the error that caused the delay; ends
-    // the lease and counts an attempt (for a claimed row). The row stays its destination's
-    // head, so nothing later of that destination goes before it.
-    virtual void defer(std::int64_t id, epoch_seconds not_before, std::string_view error) = 0;
+    // The ends of a delivery. Each acts only on a row that `owner` still holds (state sending,
+    // claimed_by = owner), ends its lease and counts the attempt it ends; false, and nothing
+    // written, when the lease was lost (ran out and another claimer took the row, or it was
+    // abandoned): the claimer then logs it and leaves the row to whoever holds it now.
+    // Sent, with Slack's ts. The next row of the destination becomes claimable.
+    virtual bool mark_sent(std::int64_t id,
+                           std::string_view owner,
+                           std::string_view ts,
+                           epoch_seconds now) = 0;
+    // Refused for good. The next row of the destination becomes claimable.
+    virtual bool mark_failed(std::int64_t id, std::string_view owner, std::string_view error) = 0;
+    // Back to pending, not before `not_before`, with the error that caused the delay. The row
+    // stays its destination's head, so nothing later of that destination goes before it.
+    virtual bool defer(std::int64_t id,
+                       std::string_view owner,
+                       epoch_seconds not_before,
+                       std::string_view error) = 0;
+    // Gives a row `owner` holds back untried: pending, lease ended, attempts and not_before
+    // unchanged (it was claimed but never sent, e.g. it waited on pacing). Not for a row
+    // claimed unfinished before its history was checked: that would lose the flag. False,
+    // and nothing written, if `owner` no longer holds it.
+    virtual bool release(std::int64_t id, std::string_view owner) = 0;
+    // Ends the leases of every row whose claimer's name starts with `owner_prefix` (non-empty:
+    // the claims of earlier runs of this instance, which stopped without ending them): the
+    // next claim() takes those rows at once, as unfinished. Returns how many. Call it at
+    // start, before this run claims anything.
+    virtual int abandon_claims(std::string_view owner_prefix) = 0;
+    // The earliest moment after `now` at which claim() may take a row it would not take at
+    // `now`: a destination's oldest unsent row becoming due (not_before), or a lease on one
+    // running out. nullopt if there is none.
+    virtual std::optional<epoch_seconds> next_due(epoch_seconds now) = 0;
     // Unsent rows (pending or sending) for outbox_state::pending; failed rows for ::failed.
     virtual long long count_outbox(outbox_state state) = 0;
-
-    // --- until the notifier uses claim(): one process, order kept in its memory ---------
-    // State `sending` and one more attempt, without a lease (a claim() treats such a row as
-    // unfinished, like one whose lease ran out).
-    virtual void mark_sending(std::int64_t id) = 0;
-    // The oldest unsent row of every destination, whether claimed or not.
-    virtual std::vector<outbox_row> channel_heads() = 0;
-    // Rows in state `sending` (left so by a process that stopped before it knew the outcome).
-    virtual std::vector<outbox_row> rows_sending() = 0;
 };
 
 // What makes a redelivered envelope harmless.

@@ -122,13 +122,19 @@ public:
                                   epoch_seconds lease,
                                   std::string_view owner,
                                   int limit) override;
-    void mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) override;
-    void mark_failed(std::int64_t id, std::string_view error) override;
-    void defer(std::int64_t id, epoch_seconds not_before, std::string_view error) override;
+    bool mark_sent(std::int64_t id,
+                   std::string_view owner,
+                   std::string_view ts,
+                   epoch_seconds now) override;
+    bool mark_failed(std::int64_t id, std::string_view owner, std::string_view error) override;
+    bool defer(std::int64_t id,
+               std::string_view owner,
+               epoch_seconds not_before,
+               std::string_view error) override;
+    bool release(std::int64_t id, std::string_view owner) override;
+    int abandon_claims(std::string_view owner_prefix) override;
+    std::optional<epoch_seconds> next_due(epoch_seconds now) override;
     long long count_outbox(outbox_state state) override;
-    void mark_sending(std::int64_t id) override;
-    std::vector<outbox_row> channel_heads() override;
-    std::vector<outbox_row> rows_sending() override;
 
     // --- reminders -----------------------------------------------------------------------
     std::vector<reminder_candidate> reminder_candidates() override;

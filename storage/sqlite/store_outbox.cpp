@@ -42,11 +42,6 @@ outbox_state parse_outbox_state(std::string_view s) {
 constexpr char outbox_columns[] =
     "id, dedupe_key, release_id, channel_id, method, body, state, attempts, not_before, "
     "created_at, ts, error, kind, lease_until, claimed_by";
-constexpr auto channel_heads_sql =
-    sql_join("SELECT ",
-             outbox_columns,
-             " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state IN "
-             "('pending', 'sending') GROUP BY channel_id) ORDER BY id");
 // The head of each destination (outbox_unsent_by_channel), if due and not held by a live
 // lease. A claimed row stays its destination's head until sent or failed, so looking at the
 // heads is enough; the NOT EXISTS keeps that true even for a row marked sending otherwise
@@ -58,8 +53,13 @@ constexpr auto claimable_sql = sql_join(
     "('pending', 'sending') GROUP BY channel_id) AND o.not_before <= :now AND NOT EXISTS "
     "(SELECT 1 FROM outbox s WHERE s.channel_id = o.channel_id AND s.state IN ('pending', "
     "'sending') AND s.state = 'sending' AND s.lease_until > :now) ORDER BY o.id LIMIT :limit");
-constexpr auto rows_sending_sql =
-    sql_join("SELECT ", outbox_columns, " FROM outbox WHERE state = 'sending' ORDER BY id");
+// When claim() may next take a row it cannot take at :now: per destination, its head's
+// not_before, or the end of the live lease on it.
+constexpr char next_due_sql[] =
+    "SELECT MIN(due) FROM (SELECT CASE WHEN state = 'sending' AND lease_until > :now THEN "
+    "MAX(not_before, lease_until) ELSE not_before END AS due FROM outbox WHERE id IN (SELECT "
+    "MIN(id) FROM outbox WHERE state IN ('pending', 'sending') GROUP BY channel_id)) WHERE due "
+    "> :now";
 
 outbox_row read_outbox_row(SQLite::Statement& q) {
     outbox_row r;
@@ -138,8 +138,8 @@ std::vector<outbox_row> store::claim(epoch_seconds now,
         "WHERE id = :id");
     auto& q = *q_lease;
     for (auto& r : rows) {
-        // Sending and taken again: its lease ran out, or it had none (left by a process that
-        // stopped, or by mark_sending); nobody knows whether Slack got it.
+        // Sending and taken again: its lease ran out, or it had none (abandoned by a run that
+        // stopped, or left by an older relbot); nobody knows whether Slack got it.
         r.unfinished = r.state == outbox_state::sending;
         r.state = outbox_state::sending;
         r.lease_until = now + lease;
@@ -154,60 +154,83 @@ std::vector<outbox_row> store::claim(epoch_seconds now,
     return rows;
 }
 
-void store::mark_sending(std::int64_t id) {
-    auto q_lease = prepare(
-        "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = NULL, "
-        "claimed_by = '' WHERE id = :id");
-    auto& q = *q_lease;
-    q.bind(":id", id);
-    q.exec();
-}
-
-void store::mark_sent(std::int64_t id, std::string_view ts, epoch_seconds now) {
+// mark_sent, mark_failed, defer and release act only on a row the owner still holds: a
+// claimer whose lease ran out must not undo what the row's new claimer does.
+bool store::mark_sent(std::int64_t id,
+                      std::string_view owner,
+                      std::string_view ts,
+                      epoch_seconds now) {
     auto q_lease = prepare(
         "UPDATE outbox SET state = 'sent', ts = :ts, sent_at = :now, error = '', "
-        "lease_until = NULL, claimed_by = '' WHERE id = :id");
+        "attempts = attempts + 1, lease_until = NULL, claimed_by = '' WHERE id = :id AND "
+        "state = 'sending' AND claimed_by = :owner");
     auto& q = *q_lease;
     q.bind(":id", id);
+    q.bind(":owner", std::string(owner));
     q.bind(":ts", std::string(ts));
     q.bind(":now", now);
-    q.exec();
+    return q.exec() == 1;
 }
 
-void store::mark_failed(std::int64_t id, std::string_view error) {
+bool store::mark_failed(std::int64_t id, std::string_view owner, std::string_view error) {
     auto q_lease = prepare(
-        "UPDATE outbox SET state = 'failed', error = :error, lease_until = NULL, "
-        "claimed_by = '' WHERE id = :id");
+        "UPDATE outbox SET state = 'failed', error = :error, attempts = attempts + 1, "
+        "lease_until = NULL, claimed_by = '' WHERE id = :id AND state = 'sending' AND "
+        "claimed_by = :owner");
     auto& q = *q_lease;
     q.bind(":id", id);
+    q.bind(":owner", std::string(owner));
     q.bind(":error", std::string(error));
-    q.exec();
+    return q.exec() == 1;
 }
 
-void store::defer(std::int64_t id, epoch_seconds not_before, std::string_view error) {
-    // A claimed row counts its attempt here; a row marked sending by mark_sending has counted
-    // it already (lease_until is NULL then).
+bool store::defer(std::int64_t id,
+                  std::string_view owner,
+                  epoch_seconds not_before,
+                  std::string_view error) {
     auto q_lease = prepare(
         "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error, "
-        "attempts = attempts + (lease_until IS NOT NULL), lease_until = NULL, claimed_by = '' "
-        "WHERE id = :id");
+        "attempts = attempts + 1, lease_until = NULL, claimed_by = '' WHERE id = :id AND "
+        "state = 'sending' AND claimed_by = :owner");
     auto& q = *q_lease;
     q.bind(":id", id);
+    q.bind(":owner", std::string(owner));
     q.bind(":nb", not_before);
     q.bind(":error", std::string(error));
-    q.exec();
+    return q.exec() == 1;
 }
 
-std::vector<outbox_row> store::channel_heads() {
-    auto q_lease = prepare(channel_heads_sql.data());
+bool store::release(std::int64_t id, std::string_view owner) {
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = '' WHERE id = "
+        ":id AND state = 'sending' AND claimed_by = :owner");
     auto& q = *q_lease;
-    return read_outbox_rows(q);
+    q.bind(":id", id);
+    q.bind(":owner", std::string(owner));
+    return q.exec() == 1;
 }
 
-std::vector<outbox_row> store::rows_sending() {
-    auto q_lease = prepare(rows_sending_sql.data());
+int store::abandon_claims(std::string_view owner_prefix) {
+    if (owner_prefix.empty()) {
+        return 0;  // would end every claimer's leases
+    }
+    // State `sending` without a lease is what claim() takes as unfinished.
+    auto q_lease = prepare(
+        "UPDATE outbox SET lease_until = NULL, claimed_by = '' WHERE state = 'sending' AND "
+        "claimed_by <> '' AND substr(claimed_by, 1, length(:prefix)) = :prefix");
     auto& q = *q_lease;
-    return read_outbox_rows(q);
+    q.bind(":prefix", std::string(owner_prefix));
+    return q.exec();
+}
+
+std::optional<epoch_seconds> store::next_due(epoch_seconds now) {
+    auto q_lease = prepare(next_due_sql);
+    auto& q = *q_lease;
+    q.bind(":now", now);
+    if (!q.executeStep()) {
+        return std::nullopt;
+    }
+    return optional_int(q.getColumn(0));
 }
 
 std::vector<status_job> store::status_jobs() {

@@ -66,21 +66,21 @@ TEST_CASE("claim takes each channel's oldest due row under a lease, one per chan
         CHECK(q.claim(129, 30, "two", 10).empty());
     }
     SECTION("once a row is sent, the next of its channel comes; the other channel waits") {
-        q.mark_sent(first[0].id, "1.1", 101);
+        q.mark_sent(first[0].id, "one", "1.1", 101);
         CHECK(keys(q.claim(102, 30, "one", 10)) == std::vector<std::string>{"a2"});
         CHECK(q.claim(103, 30, "one", 10).empty());
     }
     SECTION("a failed row also lets the next one go") {
-        q.mark_failed(first[0].id, "channel_not_found");
+        q.mark_failed(first[0].id, "one", "channel_not_found");
         CHECK(keys(q.claim(102, 30, "one", 10)) == std::vector<std::string>{"a2"});
     }
     SECTION("a deferred row stays its channel's head: nothing behind it goes before it is due") {
-        q.defer(first[0].id, 200, "ratelimited");
-        q.mark_sent(first[1].id, "1.2", 101);
+        q.defer(first[0].id, "one", 200, "ratelimited");
+        q.mark_sent(first[1].id, "one", "1.2", 101);
         q.enqueue(message("b2", "C2"), 102);
         auto b2 = q.claim(150, 30, "one", 10);
         REQUIRE(keys(b2) == std::vector<std::string>{"b2"});
-        q.mark_sent(b2[0].id, "1.3", 151);
+        q.mark_sent(b2[0].id, "one", "1.3", 151);
         auto again = q.claim(200, 30, "one", 10);
         REQUIRE(keys(again) == std::vector<std::string>{"a1"});
         CHECK(again[0].attempts == 1);  // the deferral counted the attempt
@@ -88,8 +88,8 @@ TEST_CASE("claim takes each channel's oldest due row under a lease, one per chan
         CHECK_FALSE(again[0].unfinished);
     }
     SECTION("the limit bounds how many rows one claim takes, oldest first") {
-        q.mark_sent(first[0].id, "1.1", 101);
-        q.mark_sent(first[1].id, "1.2", 101);
+        q.mark_sent(first[0].id, "one", "1.1", 101);
+        q.mark_sent(first[1].id, "one", "1.2", 101);
         q.enqueue(message("c1", "C3"), 102);
         CHECK(keys(q.claim(102, 30, "one", 1)) == std::vector<std::string>{"a2"});
         CHECK(keys(q.claim(102, 30, "one", 1)) == std::vector<std::string>{"c1"});
@@ -112,18 +112,102 @@ TEST_CASE("a row whose lease ran out is claimed again and flagged unfinished", "
     CHECK(again[0].lease_until == 160);
     CHECK(q.claim(131, 30, "one", 10).empty());  // the new lease holds
 
-    SECTION("a row left sending without a lease (mark_sending) is unfinished too") {
-        q.mark_sent(again[0].id, "1.1", 131);
-        q.enqueue(message("a2", "C1"), 132);
-        auto heads = q.channel_heads();
-        REQUIRE(heads.size() == 1);
-        q.mark_sending(heads[0].id);
-        CHECK(q.rows_sending().size() == 1);
-        auto taken = q.claim(133, 30, "one", 10);
-        REQUIRE(taken.size() == 1);
-        CHECK(taken[0].dedupe_key == "a2");
-        CHECK(taken[0].unfinished);
+    SECTION("the earlier claimer, whose lease ran out, can no longer end the row") {
+        CHECK_FALSE(q.mark_sent(again[0].id, "one", "1.1", 131));
+        CHECK_FALSE(q.defer(again[0].id, "one", 500, "ratelimited"));
+        CHECK_FALSE(q.mark_failed(again[0].id, "one", "channel_not_found"));
+        CHECK_FALSE(q.release(again[0].id, "one"));
+        CHECK(q.mark_sent(again[0].id, "two", "1.1", 131));
     }
+}
+
+TEST_CASE("a claimer's stale end changes nothing: the row stays as its new claimer holds it",
+          "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    auto& q = e->outbox();
+    q.enqueue(message("a1", "C1"), 10);
+    q.enqueue(message("a2", "C1"), 11);
+    auto first = q.claim(100, 30, "one", 10);
+    REQUIRE(first.size() == 1);
+    auto held = q.claim(130, 30, "two", 10);  // one's lease ran out
+    REQUIRE(held.size() == 1);
+
+    CHECK_FALSE(q.mark_sent(first[0].id, "one", "9.9", 131));
+    CHECK(q.claim(132, 30, "three", 10).empty());  // a2 still waits behind two's lease
+    auto later = q.claim(160, 30, "three", 10);    // two's lease ran out too
+    REQUIRE(keys(later) == std::vector<std::string>{"a1"});
+    CHECK(later[0].unfinished);
+    CHECK(later[0].ts.empty());
+    CHECK(later[0].attempts == 0);
+    CHECK(q.count_outbox(storage::outbox_state::pending) == 2);
+}
+
+TEST_CASE("defer, mark_sent and mark_failed each count the attempt they end, release does not",
+          "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    auto& q = e->outbox();
+    q.enqueue(message("a1", "C1"), 10);
+    auto taken = q.claim(100, 30, "one", 10);
+    REQUIRE(taken.size() == 1);
+    REQUIRE(q.release(taken[0].id, "one"));
+    taken = q.claim(100, 30, "one", 10);
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0].attempts == 0);
+    CHECK_FALSE(taken[0].unfinished);  // given back untried
+    REQUIRE(q.defer(taken[0].id, "one", 100, "internal_error"));
+    taken = q.claim(100, 30, "one", 10);
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0].attempts == 1);
+    REQUIRE(q.defer(taken[0].id, "one", 100, "internal_error"));
+    taken = q.claim(100, 30, "one", 10);
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0].attempts == 2);
+    SECTION("sent") {
+        REQUIRE(q.mark_sent(taken[0].id, "one", "1.1", 101));
+    }
+    SECTION("failed") {
+        REQUIRE(q.mark_failed(taken[0].id, "one", "channel_not_found"));
+    }
+    // An ended row is claimed no more: its count is read from the file.
+    SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+    CHECK(raw.execAndGet("SELECT attempts FROM outbox WHERE dedupe_key = 'a1'").getInt() == 3);
+}
+
+TEST_CASE("abandoned claims of an instance are taken at once, as unfinished, and no others",
+          "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    auto& q = e->outbox();
+    q.enqueue(message("a1", "C1"), 10);
+    q.enqueue(message("b1", "C2"), 10);
+    REQUIRE(q.claim(100, 120, "relbot@h1/1-a", 1).size() == 1);  // a1
+    REQUIRE(q.claim(100, 120, "relbot@h2/1-b", 1).size() == 1);  // b1
+    CHECK(q.abandon_claims("") == 0);                            // never everyone's
+    CHECK(q.abandon_claims("relbot@h1/") == 1);
+
+    auto taken = q.claim(101, 120, "relbot@h1/2-c", 10);
+    REQUIRE(keys(taken) == std::vector<std::string>{"a1"});  // b1's lease still lives
+    CHECK(taken[0].unfinished);
+    CHECK(q.next_due(101) == 220);  // b1's lease ends first
+}
+
+TEST_CASE("next_due says when a row that cannot be claimed now can be", "[storage][ports]") {
+    temp_db db;
+    auto e = open_engine(db);
+    auto& q = e->outbox();
+    CHECK_FALSE(q.next_due(100));
+    q.enqueue(message("a1", "C1"), 10);
+    q.enqueue(message("b1", "C2"), 10);
+    CHECK_FALSE(q.next_due(100));  // both can be claimed now
+    auto taken = q.claim(100, 30, "one", 10);
+    REQUIRE(taken.size() == 2);
+    q.defer(taken[0].id, "one", 150, "ratelimited");
+    CHECK(q.next_due(100) == 130);  // b1's lease
+    q.mark_sent(taken[1].id, "one", "1.1", 101);
+    CHECK(q.next_due(101) == 150);  // a1's not_before
+    CHECK_FALSE(q.next_due(150));
 }
 
 TEST_CASE("two claimers on two connections never get the same row, and each channel stays in order",
@@ -153,10 +237,10 @@ TEST_CASE("two claimers on two connections never get the same row, and each chan
             }
         }
         for (const auto& r : a) {
-            one->outbox().mark_sent(r.id, "1.1", now);
+            one->outbox().mark_sent(r.id, "one", "1.1", now);
         }
         for (const auto& r : b) {
-            two->outbox().mark_sent(r.id, "1.1", now);
+            two->outbox().mark_sent(r.id, "two", "1.1", now);
         }
         if (seen.size() == channels * per_channel) {
             break;
@@ -305,6 +389,6 @@ TEST_CASE(
     CHECK(taken[0].unfinished);
     CHECK(taken[0].attempts == 1);
     CHECK_FALSE(taken[1].unfinished);
-    e->outbox().mark_sent(taken[0].id, "1.2", 101);
+    e->outbox().mark_sent(taken[0].id, "one", "1.2", 101);
     CHECK(keys(e->outbox().claim(101, 30, "one", 10)) == std::vector<std::string>{"old-next"});
 }

@@ -73,7 +73,7 @@ TEST_CASE("a started release survives closing and reopening the database", "[sto
     CHECK(outbox[0].dedupe_key == "release-started:" + std::to_string(r->id));
     CHECK(outbox[0].to == checklist::destination::channel("C1"));
     CHECK(outbox[0].state == storage::outbox_state::sending);
-    reopened.mark_sent(outbox[0].id, "1.1", 1795669301);
+    reopened.mark_sent(outbox[0].id, "test", "1.1", 1795669301);
     auto status = reopened.claim(1795669300, 60, "test", 10);
     REQUIRE(status.size() == 1);
     CHECK(status[0].dedupe_key == "status:" + std::to_string(r->id));
@@ -162,15 +162,15 @@ TEST_CASE("the outbox never queues the same key twice and records delivery", "[s
     CHECK(due[0].body == R"({"text":"a"})");
     CHECK(s.count_outbox(storage::outbox_state::pending) == 2);
 
-    s.mark_sent(due[0].id, "1712345678.000200", 21);
-    s.defer(due[1].id, 100, "ratelimited");
+    s.mark_sent(due[0].id, "test", "1712345678.000200", 21);
+    s.defer(due[1].id, "test", 100, "ratelimited");
     CHECK(s.count_outbox(storage::outbox_state::pending) == 1);
     CHECK(s.claim(50, 60, "test", 10).empty());
     auto later = s.claim(100, 60, "test", 10);
     REQUIRE(later.size() == 1);
     CHECK(later[0].error == "ratelimited");
     CHECK(later[0].attempts == 1);
-    s.mark_failed(later[0].id, "channel_not_found");
+    s.mark_failed(later[0].id, "test", "channel_not_found");
     CHECK(s.count_outbox(storage::outbox_state::pending) == 0);
     CHECK(s.count_outbox(storage::outbox_state::failed) == 1);
     CHECK(s.claim(1000, 60, "test", 10).empty());

@@ -2,6 +2,9 @@
 // rule, or the defaults below.
 #include "support/scripted_slack.hpp"
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
 #include <filesystem>
 #include <random>
 
@@ -152,6 +155,43 @@ temp_db::~temp_db() {
         std::error_code ec;
         std::filesystem::remove(path_ + suffix, ec);  // best effort cleanup
     }
+}
+
+std::vector<storage::outbox_row> read_outbox(const std::string& path) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db,
+                        "SELECT id, dedupe_key, release_id, channel_id, method, body, state, "
+                        "attempts, not_before, created_at, ts, error, kind, lease_until, "
+                        "claimed_by FROM outbox ORDER BY id");
+    std::vector<storage::outbox_row> out;
+    while (q.executeStep()) {
+        storage::outbox_row r;
+        r.id = q.getColumn(0).getInt64();
+        r.dedupe_key = q.getColumn(1).getString();
+        if (!q.getColumn(2).isNull()) {
+            r.release_id = q.getColumn(2).getInt64();
+        }
+        r.to = checklist::parse_destination(q.getColumn(3).getString());
+        r.method = q.getColumn(4).getString();
+        r.body = q.getColumn(5).getString();
+        auto state = q.getColumn(6).getString();
+        r.state = state == "sent"      ? storage::outbox_state::sent
+                  : state == "failed"  ? storage::outbox_state::failed
+                  : state == "sending" ? storage::outbox_state::sending
+                                       : storage::outbox_state::pending;
+        r.attempts = q.getColumn(7).getInt();
+        r.not_before = q.getColumn(8).getInt64();
+        r.created_at = q.getColumn(9).getInt64();
+        r.ts = q.getColumn(10).isNull() ? std::string() : q.getColumn(10).getString();
+        r.error = q.getColumn(11).getString();
+        r.kind = checklist::parse_message_kind(q.getColumn(12).getString());
+        if (!q.getColumn(13).isNull()) {
+            r.lease_until = q.getColumn(13).getInt64();
+        }
+        r.claimed_by = q.getColumn(14).getString();
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 }  // namespace relbot::test

@@ -1,6 +1,7 @@
 // A scripted Slack for the notifier and scheduler tests: records every call with its virtual
 // time and answers from a script (per method, in order), then from a rule the test sets, then
-// as Slack would when all is well. Also a fresh SQLite file per test. Tests only.
+// as Slack would when all is well. Also a fresh SQLite file per test, and its outbox as the
+// tests read it. Tests only.
 #pragma once
 
 #include <deque>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "bot/slack_port.hpp"
+#include "storage/ports.hpp"
 #include "support/virtual_time.hpp"
 
 namespace relbot::test {
@@ -78,5 +80,9 @@ public:
 private:
     std::string path_;
 };
+
+// Every outbox row of the database at `path`, by id, read on a connection of its own (the
+// ports have no such read: only tests want it). The claim-only `unfinished` stays false.
+std::vector<storage::outbox_row> read_outbox(const std::string& path);
 
 }  // namespace relbot::test

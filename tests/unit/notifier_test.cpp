@@ -1,6 +1,7 @@
 // The notifier against a scripted Slack and a virtual clock: order per channel, pacing per
 // channel and per method, 429/Retry-After, 5xx backoff, permanent errors, DM channels, status
-// folding and crash recovery. Times are read from the recorded calls, in virtual seconds; no
+// folding, and rows claimed unfinished (a run that stopped, a lease that ran out) looked for in
+// the history before a resend. Times are read from the recorded calls, in virtual seconds; no
 // test waits in real time. The store is a real SQLite file.
 #include "bot/notifier.hpp"
 
@@ -8,6 +9,7 @@
 #include <cmath>
 
 #include "checklist/template.hpp"
+#include "storage/sqlite/store.hpp"
 #include "support/scripted_slack.hpp"
 
 using namespace relbot;
@@ -30,7 +32,8 @@ checklist::checklist_template standard_template() {
 // A notifier on a fresh database, a virtual clock and a scripted Slack; one release (managed by
 // UBOSS in CREL) that the queued rows belong to.
 struct harness {
-    explicit harness(bot::notifier_timing timing = {}) : notify(store, slack, clock, timing) {
+    explicit harness(bot::notifier_timing timing = {})
+        : notify(bot::notifier_ports::of(store), slack, clock, timing, who) {
         auto r =
             checklist::make_release(standard_template(), "CREL", "v1.0", "UBOSS", clock.epoch_s());
         store.insert_release(r);
@@ -63,7 +66,7 @@ struct harness {
     }
 
     storage::outbox_row row(const std::string& key) {
-        for (auto& r : store.outbox_for_release(release_id)) {
+        for (auto& r : test::read_outbox(db.path())) {
             if (r.dedupe_key == key) {
                 return r;
             }
@@ -85,8 +88,10 @@ struct harness {
         return out;
     }
 
+    // This run of this instance; an earlier run of it would be "relbot@test/<pid>-<other>".
+    bot::claimer who{"relbot@test/", "relbot@test/2-now"};
     test::temp_db db;
-    storage::store store{db.path()};
+    storage::sqlite::store store{db.path()};  // the engine the bot runs on
     test::virtual_clock clock{start_epoch};
     test::scripted_slack slack{clock};
     bot::net::io_context ioc;
@@ -313,9 +318,9 @@ TEST_CASE("changes to a release fold into at most one chat.update per 2 s, the l
         r.phases[0].items[0].owner = "U" + std::to_string(i);
         checklist::change_log log;
         log.items.push_back({0, 0});
-        storage::store::transaction tx(h.store);
+        auto tx = h.store.begin();
         h.store.save(r, log, "UBOSS", h.clock.epoch_s());
-        tx.commit();
+        tx->commit();
         h.notify.wake();
         h.run_for(0.25);
     }
@@ -336,23 +341,37 @@ TEST_CASE("changes to a release fold into at most one chat.update per 2 s, the l
     CHECK(h.slack.calls_of("chat.postMessage").empty());
 }
 
+namespace {
+
+// Claims the oldest due row as `owner` would, with a lease of `lease_s`, and leaves it (the claimer
+// stops, or hangs, mid-call).
+void claim_and_leave(harness& h, const std::string& owner, checklist::epoch_seconds lease_s) {
+    REQUIRE(h.store.claim(h.clock.epoch_s(), lease_s, owner, 1).size() == 1);
+}
+
+json posted_with_key(const std::string& ts, const std::string& key) {
+    return {{"ts", ts},
+            {"text", key},
+            {"metadata", {{"event_type", "relbot_outbox"}, {"event_payload", {{"key", key}}}}}};
+}
+
+}  // namespace
+
 TEST_CASE(
     "after a restart, a row left sending whose message is in the history is marked sent, "
     "not posted again") {
     harness h;
     h.queue("lost", channel("CA"));
-    h.store.mark_sending(h.row("lost").id);  // the process stopped during the call
+    claim_and_leave(h, "relbot@test/1-earlier", 120);  // the last run stopped during the call
     h.slack.history = json::array(
-        {{{"ts", "555.000100"}, {"text", "other"}},
-         {{"ts", "556.000100"},
-          {"text", "lost"},
-          {"metadata", {{"event_type", "relbot_outbox"}, {"event_payload", {{"key", "lost"}}}}}}});
+        {{{"ts", "555.000100"}, {"text", "other"}}, posted_with_key("556.000100", "lost")});
     h.start();
     h.run_for(60);
 
     CHECK(h.slack.calls_of("chat.postMessage").empty());
     auto history = h.slack.calls_of("conversations.history");
     REQUIRE(history.size() == 1);
+    CHECK(history[0].at < 1);  // its live lease was this instance's: taken over at once
     CHECK(history[0].channel() == "CA");
     CHECK(history[0].args.value("include_all_metadata", "") == "true");
     CHECK(h.row("lost").state == storage::outbox_state::sent);
@@ -365,13 +384,72 @@ TEST_CASE(
     "its key") {
     harness h;
     h.queue("lost", channel("CA"));
-    h.store.mark_sending(h.row("lost").id);
+    h.queue("next", channel("CA"));
+    claim_and_leave(h, "relbot@test/1-earlier", 120);
     h.start();
     h.run_for(60);
 
+    REQUIRE(h.slack.calls_of("conversations.history").size() == 1);
     auto posts = h.slack.posts_to("CA");
-    REQUIRE(posts.size() == 1);
+    REQUIRE(posts.size() == 2);
     CHECK(posts[0].args["metadata"]["event_payload"]["key"] == "lost");
+    CHECK(posts[1].text() == "next");  // the channel's order holds
     CHECK(h.row("lost").state == storage::outbox_state::sent);
     CHECK(h.notify.stats().recovered == 0);
+}
+
+TEST_CASE(
+    "a row whose lease ran out mid-delivery is looked up in the history when the lease ends, "
+    "and not posted twice") {
+    harness h;
+    h.queue("stuck", channel("CA"));
+    h.queue("other", channel("CB"));
+    // Another instance claimed it, may have posted it, and never said so (it hung, or died).
+    claim_and_leave(h, "relbot@elsewhere/7-hung", 30);
+    bool in_history = GENERATE(true, false);
+    if (in_history) {
+        h.slack.history = json::array({posted_with_key("600.000100", "stuck")});
+    }
+    h.start();
+    h.run_for(120);
+
+    auto history = h.slack.calls_of("conversations.history");
+    REQUIRE(history.size() == 1);
+    CHECK(history[0].at >= 30 - eps);  // not while the other instance's lease lived
+    CHECK(history[0].at <= 30 + eps);  // but as soon as it ran out
+    CHECK(h.row("stuck").state == storage::outbox_state::sent);
+    if (in_history) {
+        CHECK(h.slack.posts_to("CA").empty());
+        CHECK(h.row("stuck").ts == "600.000100");
+        CHECK(h.notify.stats().recovered == 1);
+    } else {
+        REQUIRE(h.slack.posts_to("CA").size() == 1);
+        CHECK(h.slack.posts_to("CA")[0].at >= history[0].at);
+        CHECK(h.notify.stats().recovered == 0);
+    }
+}
+
+TEST_CASE(
+    "a DM's conversations.open failures are stored: a restart does not start the count again") {
+    harness h;
+    h.slack.rule = [](const test::recorded_call& c) -> std::optional<bot::api_result> {
+        if (c.method == "conversations.open") {
+            return answer_error("user_not_found");
+        }
+        return std::nullopt;
+    };
+    h.queue("dm", destination::direct("UGONE"), "chat.postMessage", message_kind::dm);
+    // Three failures in earlier runs.
+    for (int i = 0; i < 3; ++i) {
+        auto rows = h.store.claim(h.clock.epoch_s(), 120, "relbot@test/1-earlier", 10);
+        REQUIRE(rows.size() == 1);
+        REQUIRE(h.store.defer(rows[0].id, "relbot@test/1-earlier", h.clock.epoch_s(),
+                              "conversations.open failed"));
+    }
+    h.start();
+    h.run_for(600);
+
+    CHECK(h.slack.calls_of("conversations.open").size() == 2);  // the 4th and the 5th failure
+    CHECK(h.row("dm").state == storage::outbox_state::failed);
+    CHECK(h.row("dm").attempts == 5);
 }

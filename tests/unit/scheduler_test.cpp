@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "checklist/template.hpp"
+#include "storage/sqlite/store.hpp"
 #include "support/scripted_slack.hpp"
 
 using namespace relbot;
@@ -27,8 +28,8 @@ checklist::checklist_template standard_template() {
 // ("Pre-Release Checks": quiet hours apply). Reminders every 4 h, quiet from 20:00 to 08:00.
 struct harness {
     harness()
-        : notify(store, slack, clock),
-          schedule(store,
+        : notify(bot::notifier_ports::of(store), slack, clock),
+          schedule(bot::scheduler_ports::of(store),
                    notify,
                    slack,
                    checklist::reminder_rules{std::chrono::hours(4), 2, 20, 8},
@@ -58,16 +59,16 @@ struct harness {
         r.phases[0].items[index].due_at = due;
         checklist::change_log log;
         log.items.push_back({0, index});
-        storage::store::transaction tx(store);
+        auto tx = store.begin();
         store.save(r, log, "UBOSS", clock.epoch_s());
-        tx.commit();
+        tx->commit();
         schedule.wake();
     }
 
     // The outbox rows whose key begins with `prefix`.
     std::vector<storage::outbox_row> queued(const std::string& prefix) {
         std::vector<storage::outbox_row> out;
-        for (auto& r : store.outbox_for_release(release_id)) {
+        for (auto& r : test::read_outbox(db.path())) {
             if (r.dedupe_key.starts_with(prefix)) {
                 out.push_back(r);
             }
@@ -90,7 +91,7 @@ struct harness {
     }
 
     test::temp_db db;
-    storage::store store{db.path()};
+    storage::sqlite::store store{db.path()};  // the engine the bot runs on
     test::virtual_clock clock{start_epoch};
     test::scripted_slack slack{clock};
     bot::net::io_context ioc;
