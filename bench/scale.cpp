@@ -19,7 +19,7 @@
 #include "bench/harness.hpp"
 #include "checklist/rules.hpp"
 #include "checklist/template.hpp"
-#include "storage/store.hpp"
+#include "storage/open.hpp"
 #include "support/process.hpp"
 
 namespace {
@@ -44,7 +44,7 @@ constexpr const char* manager = "U0MANAGER";
 // Writes one release's history through the store, as commands would: notes and checks on
 // every item, owners and due times on some, phase by phase, then (if `finish`) the end.
 // Stops adding notes once the release has `audit_rows` timeline rows. Returns the rows written.
-long write_release(storage::store& st,
+long write_release(storage::engine& st,
                    const checklist::checklist_template& t,
                    const std::string& channel,
                    const std::string& version,
@@ -52,15 +52,16 @@ long write_release(storage::store& st,
                    long audit_rows,
                    bool finish) {
     auto r = checklist::make_release(t, channel, version, manager, start);
-    storage::store::transaction tx(st);
-    st.insert_release(r);
-    st.append_audit({r.id, start, manager, "release.started", std::nullopt, "", "active", ""});
+    auto tx = st.work().begin();
+    st.releases().insert_release(r);
+    st.audit().append_audit(
+        {r.id, start, manager, "release.started", std::nullopt, "", "active", ""});
     long written = 1;
     auto now = start;
     auto apply = [&](auto transition) {
         checklist::change_log log;
         transition(log);
-        st.save(r, log, manager, ++now);
+        st.releases().save(r, log, manager, ++now);
         written += static_cast<long>(log.events.size());
     };
     auto phases = r.phases.size();
@@ -93,16 +94,16 @@ long write_release(storage::store& st,
     if (finish) {
         apply([&](auto& log) { checklist::finish_release(r, now, "benchmark", log); });
         // As the notifier would have: the living status message caught up with the end.
-        for (const auto& job : st.status_jobs()) {
-            st.status_sent(job.release_id, "1600000000.000100", job.version, now * 1000);
+        for (const auto& job : st.status().status_jobs()) {
+            st.status().status_sent(job.release_id, "1600000000.000100", job.version, now * 1000);
         }
     }
-    tx.commit();
+    tx->commit();
     return written;
 }
 
 // The measured channel's release, the same in both databases.
-void write_measured_release(storage::store& st, const checklist::checklist_template& t) {
+void write_measured_release(storage::engine& st, const checklist::checklist_template& t) {
     write_release(st, t, bench_channel, "v9.9.9", 1'700'000'000, 120, false);
 }
 
@@ -117,7 +118,8 @@ built build_database(const std::string& path, const options& opt, bool history) 
     auto began = clock::now();
     built b;
     {
-        storage::store st(path);
+        auto engine = storage::open({path});
+        auto& st = *engine;
         checklist::template_library library;
         const auto& t = *library.find("standard");
         if (history) {
@@ -162,13 +164,16 @@ measured measure(const std::string& db,
     measured m;
     // The background queries, on a copy of the database opened by the store itself.
     {
-        storage::store st(db);
-        m.queries["reminder candidates"] = time_query(200, [&] { st.reminder_candidates(); });
-        m.queries["timed releases"] = time_query(200, [&] { st.timed_releases(); });
-        m.queries["status jobs"] = time_query(200, [&] { st.status_jobs(); });
-        m.queries["outbox heads"] = time_query(200, [&] { st.next_due(1'700'000'000); });
+        auto engine = storage::open({db});
+        auto& st = *engine;
+        m.queries["reminder candidates"] =
+            time_query(200, [&] { st.reminders().reminder_candidates(); });
+        m.queries["timed releases"] = time_query(200, [&] { st.reminders().timed_releases(); });
+        m.queries["status jobs"] = time_query(200, [&] { st.status().status_jobs(); });
+        m.queries["outbox next due"] =
+            time_query(200, [&] { st.outbox().next_due(1'700'000'000); });
         m.queries["owners needing a time zone"] =
-            time_query(200, [&] { st.owners_needing_time_zone(1'700'000'000, 86'400); });
+            time_query(200, [&] { st.people().owners_needing_time_zone(1'700'000'000, 86'400); });
     }
 
     slack s(dir.path());

@@ -19,8 +19,7 @@
 #include "commands/apply.hpp"
 #include "commands/parse.hpp"
 #include "commands/render.hpp"
-#include "storage/checkpointer.hpp"
-#include "storage/store.hpp"
+#include "storage/open.hpp"
 
 namespace relbot::bot {
 namespace {
@@ -62,7 +61,7 @@ public:
     dispatcher(net::io_context& ioc,
                const config& cfg,
                const checklist::template_library& templates,
-               storage::store& store,
+               storage::engine& store,
                notifier& notify,
                scheduler& schedule)
         : store_(store),
@@ -202,9 +201,9 @@ private:
             return;
         }
         try {
-            storage::store::transaction tx(store_);
+            auto tx = store_.work().begin();
             auto key = "event:" + e.event_id;
-            if (store_.record_applied(key, "{}", system_now())) {
+            if (store_.applied().record_applied(key, "{}", system_now())) {
                 if (e.event_type == "tokens_revoked" || e.event_type == "app_uninstalled") {
                     revoked_ = e.event_type;
                     log_error("slack.access_revoked")
@@ -216,13 +215,13 @@ private:
                     log_info("event.ignored").kv("type", e.event_type).kv("event_id", e.event_id);
                 }
             }
-            tx.commit();
+            tx->commit();
         } catch (const std::exception& ex) {
             log_error("event.failed").kv("event_id", e.event_id).kv("error", ex.what());
         }
     }
 
-    storage::store& store_;
+    storage::engine& store_;
     commands::shell shell_;
     notifier& notifier_;
     scheduler& scheduler_;
@@ -259,17 +258,14 @@ std::string iso_utc(std::chrono::system_clock::time_point t) {
 // What /healthz and /metrics report, read on the loop thread when asked.
 class operator_view final : public health_source {
 public:
-    operator_view(storage::store& store,
-                  const storage::checkpointer& checkpoints,
-                  socket_mode_client& client,
-                  const dispatcher& handler)
-        : store_(store), checkpoints_(checkpoints), client_(client), handler_(handler) {}
+    operator_view(storage::engine& store, socket_mode_client& client, const dispatcher& handler)
+        : store_(store), client_(client), handler_(handler) {}
 
     health_report health() override {
         health_report r;
         r.connections = client_.live_connections();
         try {
-            r.outbox_pending = store_.count_outbox(storage::outbox_state::pending);
+            r.outbox_pending = store_.outbox().count_outbox(storage::outbox_state::pending);
             r.db_ok = true;
         } catch (const std::exception& e) {
             r.db_error = e.what();
@@ -294,13 +290,13 @@ public:
         metrics_snapshot now;
         now.connections_open = client_.live_connections();
         try {
-            now.outbox_pending = store_.count_outbox(storage::outbox_state::pending);
-            now.outbox_failed = store_.count_outbox(storage::outbox_state::failed);
-            now.releases_active = store_.count_active_releases();
+            now.outbox_pending = store_.outbox().count_outbox(storage::outbox_state::pending);
+            now.outbox_failed = store_.outbox().count_outbox(storage::outbox_state::failed);
+            now.releases_active = store_.releases().count_active_releases();
         } catch (const std::exception& e) {
             log_warn("metrics.db_failed").kv("error", e.what());
         }
-        auto log = checkpoints_.state();
+        auto log = store_.housekeeping();
         now.wal_frames = std::max(0, log.log_frames);
         now.checkpoints_ok = log.rounds - log.failures;
         now.checkpoints_failed = log.failures;
@@ -308,8 +304,7 @@ public:
     }
 
 private:
-    storage::store& store_;
-    const storage::checkpointer& checkpoints_;
+    storage::engine& store_;
     socket_mode_client& client_;
     const dispatcher& handler_;
 };
@@ -330,8 +325,8 @@ struct app::impl {
         : ioc(ioc_),
           cfg(cfg_),
           tls(make_tls_context()),
-          store(cfg.db_path),
-          checkpoints(cfg.db_path),
+          engine(storage::open({cfg.db_path})),
+          store(*engine),
           api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
           notify(notifier_ports::of(store), api, real_clock()),
           schedule(scheduler_ports::of(store),
@@ -345,9 +340,9 @@ struct app::impl {
           sleep_timer(ioc),
           notifier_done_timer(ioc),
           rng(std::random_device{}()) {
-        store.leave_checkpoints();
+        store.start_housekeeping();
         if (cfg.health_host) {
-            view = std::make_unique<operator_view>(store, checkpoints, client, handler);
+            view = std::make_unique<operator_view>(store, client, handler);
             health = std::make_unique<health_server>(ioc, *cfg.health_host, cfg.health_port, *view);
         }
     }
@@ -355,8 +350,8 @@ struct app::impl {
     net::io_context& ioc;
     config cfg;
     ssl::context tls;
-    storage::store store;
-    storage::checkpointer checkpoints;
+    std::unique_ptr<storage::engine> engine;
+    storage::engine& store;
     web_api api;
     notifier notify;
     scheduler schedule;
@@ -464,8 +459,7 @@ bool app::drained() const {
 void app::close_database() {
     auto& m = *impl_;
     // The main connection last: SQLite removes the files when the last one closes cleanly.
-    m.checkpoints.stop();
-    m.store.close();
+    m.store.close();  // the checkpointer first, then the main connection
     log_info("database.closed");
 }
 

@@ -33,10 +33,20 @@ public:
     virtual reminder_log& reminders() = 0;
     virtual unit_of_work& work() = 0;
 
-    // Leaves moving the log into the database to a background checkpointer (SQLite: turns
-    // the automatic checkpoint off for this connection).
-    virtual void leave_checkpoints() = 0;
-    // Makes everything committed durable in the main file and closes the connection. Nothing
+    // Starts the engine's housekeeping on its own thread, so that no commit pays for it
+    // (SQLite: a checkpointer with its own connection moves the write-ahead log into the
+    // database file; the automatic checkpoint of this connection is turned off). Once.
+    virtual void start_housekeeping() = 0;
+    // What the housekeeping has done so far, for the metrics (zeros if it is not running, or
+    // if the engine has none).
+    struct housekeeping_state {
+        long long rounds = 0;    // checkpoints attempted
+        long long failures = 0;  // of which failed (tried again on the next round)
+        int log_frames = 0;      // frames in the write-ahead log now
+    };
+    virtual housekeeping_state housekeeping() const = 0;
+    // Stops the housekeeping, makes everything committed durable in the main file and closes
+    // the connection. Nothing
     // but the destructor may be called afterwards. Never throws.
     virtual void close() noexcept = 0;
     // A consistent copy of the whole store at `destination`, while writers go on; written

@@ -25,11 +25,30 @@ int store::backup(const std::string& destination) {
     return backup_database(path_, destination);
 }
 
-void store::leave_checkpoints() {
+void store::start_housekeeping(std::chrono::milliseconds every) {
+    if (checkpointer_) {
+        return;
+    }
     db_->exec("PRAGMA wal_autocheckpoint = 0");
+    checkpointer_ = std::make_unique<checkpointer>(path_, every);
+}
+
+engine::housekeeping_state store::housekeeping() const {
+    if (!checkpointer_) {
+        return {};
+    }
+    auto p = checkpointer_->state();
+    return {p.rounds, p.failures, p.log_frames};
 }
 
 void store::close() noexcept {
+    if (checkpointer_) {
+        try {
+            checkpointer_->stop();  // its last checkpoint, then its connection closes
+        } catch (const std::exception&) {
+            // Joining its thread failed: the checkpoint below still keeps every commit.
+        }
+    }
     if (!db_) {
         return;
     }

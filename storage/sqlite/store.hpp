@@ -16,6 +16,7 @@
 
 #include "storage/open.hpp"
 #include "storage/ports.hpp"
+#include "storage/sqlite/checkpointer.hpp"
 
 namespace SQLite {
 class Database;
@@ -74,12 +75,18 @@ public:
     status_board& status() override { return *this; }
     reminder_log& reminders() override { return *this; }
     unit_of_work& work() override { return *this; }
-    // Turns SQLite's automatic checkpoint off for this connection: a checkpointer does it on
-    // its own thread, so that no commit pays for it.
-    void leave_checkpoints() override;
-    // Moves the whole log into the database file, empties it (a TRUNCATE checkpoint) and
-    // closes the connection. When no other connection is open, SQLite then removes the -wal
-    // and -shm files. Never throws: a checkpoint that cannot run is left to the next start.
+    // Turns SQLite's automatic checkpoint off for this connection and starts a checkpointer
+    // (its own connection and thread) that does it instead.
+    void start_housekeeping() override { start_housekeeping(std::chrono::seconds(1)); }
+    // The same, checkpointing every `every`.
+    void start_housekeeping(std::chrono::milliseconds every);
+    // The running checkpointer, null before start_housekeeping (tests wait on it).
+    const checkpointer* checkpoints() const { return checkpointer_.get(); }
+    housekeeping_state housekeeping() const override;
+    // Stops the checkpointer, moves the whole log into the database file, empties it (a TRUNCATE
+    // checkpoint) and closes the connection. When no other connection is open, SQLite then removes
+    // the -wal and -shm files. Never throws: a checkpoint that cannot run is left to the next
+    // start.
     void close() noexcept override;
     // SQLite's online backup of this file (backup_database).
     int backup(const std::string& destination) override;
@@ -220,6 +227,7 @@ private:
 
     std::string path_;
     std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<checkpointer> checkpointer_;  // after db_: stopped first
     struct cached_statement {
         std::unique_ptr<SQLite::Statement> statement;
         bool in_use = false;

@@ -9,7 +9,7 @@
 
 #include "checklist/template.hpp"
 #include "commands/apply.hpp"
-#include "storage/store.hpp"
+#include "storage/sqlite/store.hpp"
 #include "temp_db.hpp"
 
 namespace relbot::test {
@@ -25,14 +25,14 @@ struct router_fixture {
     commands::outcome run(const std::string& text,
                           const std::string& channel = "C1",
                           const std::string& user = "U1") {
-        storage::store::transaction tx(store);
+        storage::sqlite::store::transaction tx(store);
         commands::context ctx{store, templates, admins};
         auto out = commands::route({"T1", channel, user, text, 1795669235, "", ""}, ctx);
         tx.commit();
         return out;
     }
 
-    storage::store store;
+    storage::sqlite::store store;
     checklist::template_library templates;
     std::vector<std::string> admins;
 };

@@ -6,7 +6,7 @@
 
 #include "fixture.hpp"
 #include "storage/sqlite/database.hpp"
-#include "storage/store.hpp"
+#include "storage/sqlite/store.hpp"
 
 using namespace relbot;
 using relbot::test::count;
@@ -16,7 +16,7 @@ using relbot::test::temp_db;
 TEST_CASE("an empty file is migrated to the current schema, and reopening changes nothing",
           "[storage]") {
     temp_db db;
-    { storage::store s(db.path()); }
+    { storage::sqlite::store s(db.path()); }
     {
         SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
         CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::sqlite::schema_version());
@@ -26,7 +26,7 @@ TEST_CASE("an empty file is migrated to the current schema, and reopening change
             CHECK(raw.tableExists(table));
         }
     }
-    { storage::store again(db.path()); }
+    { storage::sqlite::store again(db.path()); }
     CHECK(count(db.path(), "releases") == 0);
 }
 
@@ -99,7 +99,7 @@ TEST_CASE("a database from a newer relbot is refused, not damaged", "[storage]")
         SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         raw.exec("PRAGMA user_version = 999");
     }
-    CHECK_THROWS_WITH(storage::store(db.path()), Catch::Contains("newer than this relbot"));
+    CHECK_THROWS_WITH(storage::sqlite::store(db.path()), Catch::Contains("newer than this relbot"));
 }
 
 TEST_CASE("a phase left by force is stored and older databases learn it from the timeline",
@@ -117,7 +117,7 @@ TEST_CASE("a phase left by force is stored and older databases learn it from the
         CHECK_FALSE(r->phases[1].left_by_force);
     }
     {
-        storage::store reopened(db.path());
+        storage::sqlite::store reopened(db.path());
         CHECK(reopened.load_release(release_id)->phases[0].left_by_force);
     }
     // The same release in a database from before migration 11: migrating marks the phase.
@@ -134,7 +134,7 @@ TEST_CASE("a phase left by force is stored and older databases learn it from the
         v10->exec("INSERT INTO audit SELECT * FROM now.audit");
         v10->exec("DETACH DATABASE now");
     }
-    storage::store migrated(old.path());
+    storage::sqlite::store migrated(old.path());
     auto r = migrated.load_release(release_id);
     REQUIRE(r);
     CHECK(r->phases[0].left_by_force);

@@ -10,7 +10,7 @@
 #include <random>
 
 #include "commands/apply.hpp"
-#include "storage/store.hpp"
+#include "storage/sqlite/store.hpp"
 
 using namespace relbot;
 using checklist::item_state;
@@ -102,7 +102,7 @@ TEST_CASE("ten thousand random commands: the store and the model agree after eve
     auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
 
     temp_db db;
-    storage::store store(db.path());
+    storage::sqlite::store store(db.path());
     SQLite::Database reader(db.path(), SQLite::OPEN_READONLY);
     checklist::template_library templates;
     const auto& tpl = *templates.find("standard");
@@ -205,7 +205,7 @@ TEST_CASE("ten thousand random commands: the store and the model agree after eve
         int audit_before = before ? audit_rows(reader, before->id) : 0;
         commands::outcome out;
         {
-            storage::store::transaction tx(store);
+            storage::sqlite::store::transaction tx(store);
             commands::context ctx{store, templates, admins};
             out = commands::route({"T1", channel, user, text, now, "", ""}, ctx);
             tx.commit();

@@ -1,6 +1,6 @@
 // The store on real SQLite files: reopening, atomic commands, constraints, the
 // outbox and applied envelopes; and the router's transactions end to end through the store.
-#include "storage/store.hpp"
+#include "storage/sqlite/store.hpp"
 
 #include <SQLiteCpp/Database.h>
 
@@ -11,7 +11,7 @@
 
 #include "commands/apply.hpp"
 #include "fixture.hpp"
-#include "storage/checkpointer.hpp"
+#include "storage/sqlite/checkpointer.hpp"
 
 using namespace relbot;
 using relbot::test::count;
@@ -47,7 +47,7 @@ TEST_CASE("a started release survives closing and reopening the database", "[sto
         CHECK(out.changed);
         CHECK_FALSE(out.refused);
     }
-    storage::store reopened(db.path());
+    storage::sqlite::store reopened(db.path());
     auto r = reopened.active_release("C1");
     REQUIRE(r);
     CHECK(r->version == "v1.0");
@@ -84,11 +84,11 @@ TEST_CASE("a started release survives closing and reopening the database", "[sto
 TEST_CASE("a failure in the middle of a command leaves nothing behind", "[storage]") {
     temp_db db;
     {
-        storage::store s(db.path());
+        storage::sqlite::store s(db.path());
         checklist::template_library lib;
         auto r = checklist::make_release(*lib.find("standard"), "C1", "v1.0", "U1", 100);
         try {
-            storage::store::transaction tx(s);
+            storage::sqlite::store::transaction tx(s);
             s.insert_release(r);
             s.append_audit({r.id, 100, "U1", "release.started", std::nullopt, "", "active", ""});
             s.enqueue({"release-started:x", r.id, checklist::destination::channel("C1"),
@@ -123,7 +123,7 @@ TEST_CASE("one active release per channel, and channels run side by side", "[sto
     // The store itself refuses a second active release even if a caller skipped the check.
     checklist::template_library lib;
     auto dup = checklist::make_release(*lib.find("standard"), "C1", "v3", "U1", 0);
-    storage::store::transaction tx(f.store);
+    storage::sqlite::store::transaction tx(f.store);
     CHECK_THROWS_AS(f.store.insert_release(dup), storage::duplicate_release);
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("bad input and unknown templates change nothing", "[storage]") {
 
 TEST_CASE("the outbox never queues the same key twice and records delivery", "[storage]") {
     temp_db db;
-    storage::store s(db.path());
+    storage::sqlite::store s(db.path());
     CHECK(s.enqueue({"k1", std::nullopt, checklist::destination::channel("C1"), "chat.postMessage",
                      R"({"text":"a"})", checklist::message_kind::announcement},
                     10));
@@ -179,24 +179,24 @@ TEST_CASE("the outbox never queues the same key twice and records delivery", "[s
 TEST_CASE("an applied envelope's reply is kept for its redelivery", "[storage]") {
     temp_db db;
     {
-        storage::store s(db.path());
+        storage::sqlite::store s(db.path());
         CHECK_FALSE(s.applied_reply("envelope:e1"));
-        storage::store::transaction tx(s);
+        storage::sqlite::store::transaction tx(s);
         s.record_applied("envelope:e1", R"({"text":"done"})", 5);
         tx.commit();
     }
-    storage::store s(db.path());
+    storage::sqlite::store s(db.path());
     CHECK(s.applied_reply("envelope:e1") == R"({"text":"done"})");
 }
 
 TEST_CASE("a database locked by another process gives busy_error, not a hang", "[storage]") {
     temp_db db;
-    storage::store s(db.path());
+    storage::sqlite::store s(db.path());
     SQLite::Database other(db.path(), SQLite::OPEN_READWRITE);
     other.exec("BEGIN IMMEDIATE");
-    CHECK_THROWS_AS(storage::store::transaction(s), storage::busy_error);
+    CHECK_THROWS_AS(storage::sqlite::store::transaction(s), storage::busy_error);
     other.exec("ROLLBACK");
-    storage::store::transaction tx(s);
+    storage::sqlite::store::transaction tx(s);
     tx.commit();
 }
 
@@ -286,7 +286,7 @@ TEST_CASE("an exception in the middle of any command leaves the database exactly
     for (const auto& text : all) {
         INFO(text);
         auto channel = text == "start v2" ? "C9" : "C1";
-        storage::store::transaction tx(f.store);
+        storage::sqlite::store::transaction tx(f.store);
         commands::context ctx{f.store, f.templates, f.admins};
         auto out = commands::route({"T1", channel, "U1", text, 1795669235, "", ""}, ctx);
         CHECK(out.changed);
@@ -369,9 +369,9 @@ TEST_CASE("every cause of a message has its own dedupe key, so none is dropped a
 
 TEST_CASE("applied envelopes older than the cut-off are forgotten, newer ones kept", "[storage]") {
     temp_db db;
-    storage::store s(db.path());
+    storage::sqlite::store s(db.path());
     {
-        storage::store::transaction tx(s);
+        storage::sqlite::store::transaction tx(s);
         CHECK(s.record_applied("envelope:old", "{}", 100));
         CHECK(s.record_applied("envelope:new", "{}", 1000));
         // Recorded once: a second record changes nothing, and says so.
@@ -389,8 +389,10 @@ TEST_CASE("the checkpointer moves the log into the database file, and the log is
           "[storage]") {
     temp_db db;
     router_fixture f(db.path());
-    f.store.leave_checkpoints();  // as relbot runs: only the checkpointer moves the log
-    storage::checkpointer checkpoints(db.path(), std::chrono::milliseconds(5));
+    // As relbot runs: only the engine's checkpointer moves the log.
+    f.store.start_housekeeping(std::chrono::milliseconds(5));
+    REQUIRE(f.store.checkpoints() != nullptr);
+    const auto& checkpoints = *f.store.checkpoints();
     auto wal_bytes = [&] { return std::filesystem::file_size(db.path() + "-wal"); };
     auto write_notes = [&](int n) {
         for (int i = 0; i < n; ++i) {
@@ -431,14 +433,14 @@ TEST_CASE("a commit says whether it changed more than the timeline", "[storage]"
     REQUIRE(f.run("check 1.1").changed);
     CHECK(f.store.last_commit_changed_state());  // the item, and the status message is behind
     {
-        storage::store::transaction tx(f.store);
+        storage::sqlite::store::transaction tx(f.store);
         f.store.record_applied("event:Ev1", "{}", 1000);
         tx.commit();
     }
     CHECK_FALSE(f.store.last_commit_changed_state());
     {
         // Any other table counts, whatever its kind (users is a WITHOUT ROWID table).
-        storage::store::transaction tx(f.store);
+        storage::sqlite::store::transaction tx(f.store);
         f.store.remember_user("U1", 3600, "Pat Lee", 1000);
         tx.commit();
     }
@@ -453,8 +455,8 @@ TEST_CASE(
     temp_db db;
     router_fixture f(db.path());
     REQUIRE(f.run("start v1.0", "C1", "U1").changed);
-    storage::store eager(db.path(), 0ms);  // rechecks on every read
-    storage::store lazy(db.path(), 1h);    // rechecks reads only after an hour
+    storage::sqlite::store eager(db.path(), 0ms);  // rechecks on every read
+    storage::sqlite::store lazy(db.path(), 1h);    // rechecks reads only after an hour
     REQUIRE(eager.active_release_view("C1")->manager == "U1");
     REQUIRE(lazy.active_release_view("C1")->manager == "U1");  // both remember the release
 
@@ -466,7 +468,7 @@ TEST_CASE(
     CHECK(lazy.active_release_view("C1")->manager == "U1");  // within its interval: remembered
     {
         // A write never starts from what it remembers without looking.
-        storage::store::transaction tx(lazy);
+        storage::sqlite::store::transaction tx(lazy);
         CHECK(lazy.active_release_view("C1")->manager == "U9");
     }
     CHECK(lazy.active_release_view("C1")->manager == "U9");
@@ -508,14 +510,14 @@ TEST_CASE("a slash command's channel name is remembered, and a rename replaces i
     router_fixture f(db.path());
     CHECK(f.store.channel_name("C1").empty());
     {
-        storage::store::transaction tx(f.store);
+        storage::sqlite::store::transaction tx(f.store);
         commands::context ctx{f.store, f.templates, f.admins};
         commands::route({"T1", "C1", "U1", "start v1.0", 1795669235, "", "release-demo"}, ctx);
         tx.commit();
     }
     CHECK(f.store.channel_name("C1") == "release-demo");
     {
-        storage::store::transaction tx(f.store);
+        storage::sqlite::store::transaction tx(f.store);
         commands::context ctx{f.store, f.templates, f.admins};
         commands::route({"T1", "C1", "U1", "note 1.1 renamed", 1795669240, "", "releases"}, ctx);
         tx.commit();
