@@ -122,8 +122,8 @@ slack::~slack() {
 
 std::map<std::string, std::string> slack::bot_environment() const {
     std::map<std::string, std::string> env;
-    env["SLACK_APP_TOKEN"] = "xapp-1-A0SIM-1-benchtoken";
-    env["SLACK_BOT_TOKEN"] = "xoxb-0-bench-bot-token";
+    env["SLACK_APP_TOKEN"] = "xapp-bench-test-1";
+    env["SLACK_BOT_TOKEN"] = "xoxb-bench-test-0";
     env["SLACK_API_URL"] = server_->api_url();
     env["SSL_CERT_FILE"] = ca_file_;
     env["RELBOT_CONNECTIONS"] = "1";

@@ -62,8 +62,8 @@ pid_t spawn_bot(const demo_options& opt, const std::string& api_url, unsigned sh
             env.emplace_back(v);
         }
     }
-    env.push_back("SLACK_APP_TOKEN=xapp-1-A0SIM-1-sandbox");
-    env.push_back("SLACK_BOT_TOKEN=xoxb-0-sandbox-demo");
+    env.push_back("SLACK_APP_TOKEN=xapp-sandbox-demo-1");
+    env.push_back("SLACK_BOT_TOKEN=xoxb-sandbox-demo-0");
     env.push_back("SLACK_API_URL=" + api_url);
     env.push_back("SSL_CERT_FILE=" + opt.ca_file);
     env.push_back("RELBOT_DB=" + opt.db);

