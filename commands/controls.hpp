@@ -37,18 +37,18 @@ inline constexpr std::string_view label_start = "Start a release…";
 // message, so a control on an item appends ":" and the item's id: "item.done:42"; the reader
 // takes the part before the first ':').
 enum class action {
-    item_done,         // button Done (status message, status reply, DMs, App Home)
-    item_skip,         // button Skip…: opens the skip modal
-    item_block,        // button Block…: opens the block modal
-    item_unblock,      // button Unblock
-    item_assign,       // button Assign…: opens the assign modal
-    item_note,         // button Note…: opens the note modal
-    phase_next,        // button Next phase
-    release_finish,    // button Finish
-    remind_owners,     // button Remind owners
-    item_snooze,       // static_select Snooze; the chosen option's value says how long
-    remind_again,      // button Remind again (escalation DM)
-    handoff_accept,    // button Accept handoff
+    item_done,                 // button Done (status message, status reply, DMs, App Home)
+    item_skip,                 // button Skip…: opens the skip modal
+    item_block,                // button Block…: opens the block modal
+    item_unblock,              // button Unblock
+    item_assign,               // button Assign…: opens the assign modal
+    item_note,                 // button Note…: opens the note modal
+    phase_next,                // button Next phase
+    release_finish,            // button Finish
+    remind_owners,             // button Remind owners
+    item_snooze,               // static_select Snooze; the chosen option's value says how long
+    remind_again,              // button Remind again (escalation DM)
+    handoff_accept,            // button Accept handoff
     checkpoint_healthy,        // button Healthy
     checkpoint_investigating,  // button Investigating
     checkpoint_roll_back,      // button Roll back…: opens the rollback modal
@@ -88,13 +88,13 @@ std::optional<target> decode(std::string_view value);
 // "ts": "<ts of the message clicked>", "ru": "<response_url of the click, if any>",
 // "src": "status|reply|dm|home|checkpoint"}; every field optional.
 enum class modal {
-    skip,      // reason (required)
-    block,     // reason (required)
-    note,      // text (required)
-    assign,    // owner (users_select, required), due (datetimepicker, optional)
-    rollback,  // reason (required); from a checkpoint's Roll back…
+    skip,        // reason (required)
+    block,       // reason (required)
+    note,        // text (required)
+    assign,      // owner (users_select, required), due (datetimepicker, optional)
+    rollback,    // reason (required); from a checkpoint's Roll back…
     next_force,  // reason (required); Next phase on a gate that is not met, by the manager
-    start,     // channel, version, template, owners_from
+    start,       // channel, version, template, owners_from
 };
 
 std::string_view to_string(modal m);  // "skip", "block", …

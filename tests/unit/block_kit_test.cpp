@@ -31,3 +31,33 @@ TEST_CASE("the renderers count blocks' text as the sandbox does", "[unit]") {
     CHECK(relbot::commands::block_text_size(blocks) == blocks_text_size(blocks));
     CHECK(blocks_text_size(blocks) > 0);
 }
+
+TEST_CASE("the shared validator refuses what Slack refuses in messages and views", "[unit]") {
+    using nlohmann::json;
+    auto button = [](std::string text, std::string id) {
+        return json{{"type", "button"},
+                    {"text", {{"type", "plain_text"}, {"text", text}}},
+                    {"action_id", id},
+                    {"value", "r1"}};
+    };
+    json ok = json::array({{{"type", "actions"}, {"elements", {button("Done", "a:1")}}}});
+    CHECK(relbot::slack::message_violation(ok) == "");
+    json twice = json::array(
+        {{{"type", "actions"}, {"elements", {button("Done", "a:1"), button("Skip…", "a:1")}}}});
+    CHECK_FALSE(relbot::slack::message_violation(twice).empty());
+    json long_label =
+        json::array({{{"type", "actions"}, {"elements", {button(std::string(76, 'x'), "a")}}}});
+    CHECK_FALSE(relbot::slack::message_violation(long_label).empty());
+    json modal = {{"type", "modal"},
+                  {"title", {{"type", "plain_text"}, {"text", "Skip 2.3"}}},
+                  {"blocks",
+                   {{{"type", "input"},
+                     {"block_id", "reason"},
+                     {"label", {{"type", "plain_text"}, {"text", "Why?"}}},
+                     {"element", {{"type", "plain_text_input"}, {"action_id", "value"}}}}}}};
+    CHECK_FALSE(relbot::slack::view_violation(modal).empty());  // an input needs a submit button
+    modal["submit"] = {{"type", "plain_text"}, {"text", "Skip"}};
+    CHECK(relbot::slack::view_violation(modal).empty());
+    modal["title"]["text"] = std::string(25, 't');
+    CHECK_FALSE(relbot::slack::view_violation(modal).empty());
+}

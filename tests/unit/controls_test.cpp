@@ -1,17 +1,17 @@
 // The controls' vocabulary: what a button carries comes back as written, and nothing else is
 // read as a target.
-#include <catch2/catch.hpp>
-
 #include "commands/controls.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace relbot::commands::controls;
 
 TEST_CASE("a control's value is read back as the release, item, checkpoint and snooze it names",
           "[controls]") {
-    for (const auto& t : {target{42, 0, 0, snooze_for::none}, target{42, 317, 0, snooze_for::none},
-                          target{7, 0, 3, snooze_for::none},
-                          target{9, 11, 0, snooze_for::tomorrow_morning},
-                          target{9, 11, 0, snooze_for::one_hour}}) {
+    for (const auto& t :
+         {target{42, 0, 0, snooze_for::none}, target{42, 317, 0, snooze_for::none},
+          target{7, 0, 3, snooze_for::none}, target{9, 11, 0, snooze_for::tomorrow_morning},
+          target{9, 11, 0, snooze_for::one_hour}}) {
         auto back = decode(encode(t));
         REQUIRE(back);
         CHECK(*back == t);
@@ -20,16 +20,15 @@ TEST_CASE("a control's value is read back as the release, item, checkpoint and s
 }
 
 TEST_CASE("a forged or foreign value is not a target", "[controls]") {
-    for (auto v : {"", "r", "r0", "r-1", "42", "i3.r4", "r4.r5", "r4.i3.i5", "r4.i3.c2",
-                   "r4.s1h", "r4.i3.sforever", "r4.i3x", "r4..i3", "r4.i", "rr4",
-                   "r99999999999999999999", "r4.c2000"}) {
+    for (auto v : {"", "r", "r0", "r-1", "42", "i3.r4", "r4.r5", "r4.i3.i5", "r4.i3.c2", "r4.s1h",
+                   "r4.i3.sforever", "r4.i3x", "r4..i3", "r4.i", "rr4", "r99999999999999999999",
+                   "r4.c2000"}) {
         INFO(v);
         CHECK_FALSE(decode(v));
     }
 }
 
-TEST_CASE("an action id names its action with or without an item's discriminator",
-          "[controls]") {
+TEST_CASE("an action id names its action with or without an item's discriminator", "[controls]") {
     CHECK(action_id(action::item_done, 42) == "item.done:42");
     CHECK(parse_action_id("item.done:42") == action::item_done);
     CHECK(parse_action_id(action_id(action::start_release)) == action::start_release);
