@@ -9,6 +9,7 @@
 
 #include "bot/backoff.hpp"
 #include "bot/health.hpp"
+#include "bot/interactions.hpp"
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
 #include "bot/notifier.hpp"
@@ -63,9 +64,11 @@ public:
                const checklist::template_library& templates,
                storage::engine& store,
                notifier& notify,
-               scheduler& schedule)
+               scheduler& schedule,
+               slack_api& api)
         : store_(store),
           shell_(store, templates, cfg.admins),
+          interactions_(ioc, shell_, store, api, notify),
           notifier_(notify),
           scheduler_(schedule),
           wake_timer_(ioc) {}
@@ -84,11 +87,9 @@ public:
                     return std::nullopt;
                 },
                 [&](const interactive_envelope& i) -> std::optional<std::string> {
-                    log_info("envelope.ignored")
-                        .kv("type", "interactive")
-                        .kv("interaction", i.interaction_type)
-                        .kv("envelope_id", i.envelope_id);
-                    return std::nullopt;
+                    auto r = interactions_.handle(i.envelope_id, i.payload);
+                    wake_after_ack_ = wake_after_ack_ || r.wake;
+                    return std::move(r.ack_payload);
                 },
                 [&](const other_envelope& o) -> std::optional<std::string> {
                     log_info("envelope.ignored")
@@ -223,6 +224,7 @@ private:
 
     storage::engine& store_;
     commands::shell shell_;
+    interactions interactions_;
     notifier& notifier_;
     scheduler& scheduler_;
     static constexpr std::chrono::milliseconds wake_batch{10};
@@ -335,7 +337,7 @@ struct app::impl {
                    checklist::reminder_rules{cfg.reminder_interval, cfg.escalate_after,
                                              cfg.quiet_from_hour, cfg.quiet_to_hour},
                    real_clock()),
-          handler(ioc, cfg, templates, store, notify, schedule),
+          handler(ioc, cfg, templates, store, notify, schedule, api),
           client(tls, api, handler, cfg.connections),
           sleep_timer(ioc),
           notifier_done_timer(ioc),

@@ -6,6 +6,7 @@
 #include <cassert>
 #include <nlohmann/json.hpp>
 
+#include "commands/clicks.hpp"
 #include "commands/render.hpp"
 #include "commands/router.hpp"
 #include "storage/open.hpp"
@@ -79,7 +80,11 @@ outcome decide_and_write(storage::engine& store,
         store.people().remember_channel_name(in.channel, in.channel_name);
     }
     snapshot active;
-    if (in.needs_release) {
+    if (in.release_id != 0) {
+        if (auto r = store.releases().load_release(in.release_id)) {
+            active = std::make_shared<const checklist::release>(std::move(*r));
+        }
+    } else if (in.needs_release) {
         active = store.releases().active_release_view(in.channel);
     }
     auto d = decide(active, look);
@@ -89,6 +94,7 @@ outcome decide_and_write(storage::engine& store,
         write(store, d, in);
     }
     auto out = std::move(d.answer);
+    out.queued = in.writes && !d.messages.empty();
     if (out.ack_json.empty()) {
         out.ack_json = dump_json(to_ack_payload(out.reply, out.in_channel));
     }
@@ -132,6 +138,8 @@ applied shell::apply(const input& in, decide_ref decide) {
     done.refused = out.refused;
     done.changed = out.changed;
     done.state_changed = out.changed && store_.work().last_commit_changed_state();
+    done.queued = out.queued;
+    done.open_view = std::move(out.open_view);
     return done;
 }
 
@@ -157,6 +165,46 @@ applied shell::apply_command(const request& req, std::string_view applied_key) {
         return decide(parsed, situation{req, active, look, &statuses_});
     };
     return apply(input_of(parsed, req, applied_key), decide_command);
+}
+
+applied shell::apply_click(const click& c,
+                           std::string_view envelope_id,
+                           checklist::epoch_seconds now) {
+    auto key = "envelope:" + std::string(envelope_id);
+    auto decide_click_on = [&](const snapshot& target, const lookups& look) {
+        auto req = request_of_click(c, target, now, c.channel);
+        return decide_click(c, situation{req, target, look, nullptr}, envelope_id);
+    };
+    input in;
+    in.channel = c.channel;
+    in.actor = c.user;
+    in.now = now;
+    in.needs_release = c.target.release_id != 0;
+    in.release_id = c.target.release_id;
+    in.applied_key = key;
+    return apply(in, decide_click_on);
+}
+
+applied shell::apply_submission(const submission& sub,
+                                std::string_view envelope_id,
+                                checklist::epoch_seconds now) {
+    auto key = "envelope:" + std::string(envelope_id);
+    bool starting = sub.kind == controls::modal::start;
+    auto channel = starting ? sub.value(controls::block_channel) : sub.origin.channel;
+    auto decide_submitted = [&](const snapshot& target, const lookups& look) {
+        auto req = request_of_click({}, target, now, channel);
+        req.team = sub.team;
+        req.user = sub.user;
+        return decide_submission(sub, situation{req, target, look, nullptr}, envelope_id);
+    };
+    input in;
+    in.channel = channel;
+    in.actor = sub.user;
+    in.now = now;
+    in.release_id = starting ? 0 : sub.origin.target.release_id;
+    in.needs_release = starting ? !channel.empty() : in.release_id != 0;
+    in.applied_key = key;
+    return apply(in, decide_submitted);
 }
 
 outcome route(const command& parsed, const request& req, context& ctx) {

@@ -14,6 +14,7 @@
 
 #include "checklist/template.hpp"
 #include "commands/decision.hpp"
+#include "commands/interaction.hpp"
 #include "commands/parse.hpp"
 
 namespace relbot::storage {
@@ -36,6 +37,9 @@ struct input {
     std::string_view channel_name;  // remembered in the write transaction when not empty
     // The record that makes a redelivery harmless ("envelope:<id>"); empty: none.
     std::string_view applied_key;
+    // Not 0: the snapshot is this release, whatever its state, and not the channel's active
+    // release (a click names the release it acts on).
+    std::int64_t release_id = 0;
 };
 
 // A non-owning reference to a decide function, `decision(const snapshot&, const lookups&)`:
@@ -69,6 +73,10 @@ struct applied {
     bool state_changed = false;
     // The input was applied before: `ack_json` is the first reply and nothing was written.
     bool redelivered = false;
+    // Messages were queued (the notifier has something to send).
+    bool queued = false;
+    // A modal to open now with the input's trigger_id; null: none.
+    nlohmann::json open_view;
 };
 
 class store_lookups;
@@ -89,6 +97,12 @@ public:
     applied apply(const input& in, decide_ref decide);
     // A `/release` command as Slack delivered it; `applied_key` is its redelivery record.
     applied apply_command(const request& req, std::string_view applied_key);
+    // A click on one of relbot's controls, or a modal submitted, at `now`; `envelope_id` names
+    // it (its redelivery record is "envelope:<id>").
+    applied apply_click(const click& c, std::string_view envelope_id, checklist::epoch_seconds now);
+    applied apply_submission(const submission& sub,
+                             std::string_view envelope_id,
+                             checklist::epoch_seconds now);
 
 private:
     // The first reply if the input was applied before (then nothing must be committed);

@@ -14,6 +14,7 @@
 #include "checklist/item_ref.hpp"
 #include "checklist/rules.hpp"
 #include "commands/decision.hpp"
+#include "commands/interaction.hpp"
 #include "commands/parse.hpp"
 #include "commands/render.hpp"
 
@@ -82,5 +83,43 @@ decision decide(const remind_command&, const situation& s);
 
 // router.cpp
 decision decide(const usage_error& e, const situation& s);
+
+// --- what clicks and submissions share (decide_clicks.cpp) -------------------------------------
+
+// A Slack DM channel id (D…).
+bool is_dm(std::string_view channel);
+// A message only the clicker sees: through `response_url` when there is one, else by DM.
+planned_message to_clicker(const std::string& user,
+                           const std::string& response_url,
+                           const message& m,
+                           std::string key);
+// The decision's reply sent to the clicker (keyed by the click's `key`); the ack carries nothing.
+decision answer_clicker(decision d,
+                        const view_origin& o,
+                        const std::string& user,
+                        std::string_view key);
+// A refusal answered to the clicker only.
+decision refuse_click(std::string name,
+                      std::string_view text,
+                      const view_origin& o,
+                      const std::string& user,
+                      std::string_view key);
+// After a change by `a`: the clicked DM edited in place (its controls become a line), or the
+// ephemeral status reply replaced by the status as it is now.
+void update_clicked(decision& d,
+                    controls::action a,
+                    const view_origin& o,
+                    const nlohmann::json& blocks,
+                    const std::string& text,
+                    const situation& s,
+                    std::string_view key);
+// Why a control may not act on s.active at all (unknown release, another channel's, ended).
+std::optional<std::string> stale_or_forged(const view_origin& o, const situation& s);
+// The item of `r` with database id `item_id`, or nullptr.
+const checklist::item* item_named(const checklist::release& r, std::int64_t item_id);
+// A decision that opens `view` and writes nothing.
+decision open_modal(nlohmann::json view, std::string name);
+// Whether the rules allow `probe` (a command decided and thrown away); if not, its refusal.
+bool allowed(const command& probe, const situation& s, decision& refusal);
 
 }  // namespace relbot::commands::decisions

@@ -35,7 +35,7 @@ decision item_command(const situation& s,
     }
     auto pos = std::get<item_pos>(found);
     if (auto no = checklist::require_item_change(view, item_at(view, pos), actor_of(s), verb)) {
-        return refuse(name, word_refusal(view, *no));
+        return refuse(name, word_refusal(view, *no, s.req.way));
     }
     // A transition that only reads the release (a note) leaves the snapshot as the state; one
     // that changes it works on a copy.
@@ -52,7 +52,7 @@ decision item_command(const situation& s,
         after = std::move(r);
     }
     if (no) {
-        return refuse(name, word_refusal(*after, *no));
+        return refuse(name, word_refusal(*after, *no, s.req.way));
     }
     std::vector<planned_message> messages;
     auto d = done(name, render_text(confirm(*after, item_at(*after, pos), messages)));
@@ -146,7 +146,7 @@ decision decide(const assign_command& c, const situation& s) {
         return std::move(*d);
     }
     if (auto no = checklist::require_manager(view, actor_of(s), "assign items")) {
-        return refuse("assign", word_refusal(view, *no));
+        return refuse("assign", word_refusal(view, *no, s.req.way));
     }
     const auto now = s.req.now;
     std::optional<checklist::epoch_seconds> due;
@@ -163,7 +163,7 @@ decision decide(const assign_command& c, const situation& s) {
     auto r = std::make_shared<checklist::release>(view);
     checklist::change_log log;
     if (auto no = checklist::assign_item(*r, pos, c.user, due, log)) {
-        return refuse("assign", word_refusal(*r, *no));
+        return refuse("assign", word_refusal(*r, *no, s.req.way));
     }
     const auto& it = item_at(*r, pos);
     auto d =

@@ -30,7 +30,7 @@ decision end_release(const Command& c, const situation& s, const std::string& na
     }
     if (auto no = checklist::require_manager(
             *s.active, actor_of(s), is_abort ? "abort the release" : "finish the release")) {
-        return refuse(name, word_refusal(*s.active, *no));
+        return refuse(name, word_refusal(*s.active, *no, s.req.way));
     }
     auto r = std::make_shared<checklist::release>(*s.active);
     checklist::change_log log;
@@ -41,7 +41,7 @@ decision end_release(const Command& c, const situation& s, const std::string& na
         v = checklist::finish_release(*r, s.req.now, reason, log);
     }
     if (v) {
-        return refuse(name, word_refusal(*r, *v));
+        return refuse(name, word_refusal(*r, *v, s.req.way));
     }
     auto d = done(
         name,
@@ -154,12 +154,12 @@ decision decide(const next_command& c, const situation& s) {
     auto what =
         c.force_reason.empty() ? "move to the next phase" : "force the move to the next phase";
     if (auto no = checklist::require_manager(*s.active, actor_of(s), what)) {
-        return refuse("next", word_refusal(*s.active, *no));
+        return refuse("next", word_refusal(*s.active, *no, s.req.way));
     }
     auto r = std::make_shared<checklist::release>(*s.active);
     checklist::change_log log;
     if (auto no = checklist::advance_phase(*r, s.req.now, c.force_reason, log)) {
-        return refuse("next", word_refusal(*r, *no));
+        return refuse("next", word_refusal(*r, *no, s.req.way));
     }
     auto phase = std::to_string(r->current_phase);
     auto of_phases = "Phase " + phase + " of " + std::to_string(r->phases.size()) + ", *" +
@@ -192,7 +192,7 @@ decision decide(const rollback_command& c, const situation& s) {
     }
     if (auto no =
             checklist::require_manager(*s.active, actor_of(s), "record a rollback decision")) {
-        return refuse("rollback", word_refusal(*s.active, *no));
+        return refuse("rollback", word_refusal(*s.active, *no, s.req.way));
     }
     auto r = std::make_shared<checklist::release>(*s.active);
     auto d = done(
@@ -212,7 +212,7 @@ decision decide(const handoff_command& c, const situation& s) {
         return no_active("handoff");
     }
     if (auto no = checklist::require_manager(*s.active, actor_of(s), "hand the release off")) {
-        return refuse("handoff", word_refusal(*s.active, *no));
+        return refuse("handoff", word_refusal(*s.active, *no, s.req.way));
     }
     auto r = std::make_shared<checklist::release>(*s.active);
     auto d = done("handoff", render_text(":handshake: Handoff to <@" + c.oncall + ">" +
@@ -242,7 +242,7 @@ decision decide(const accept_command&, const situation& s) {
     auto r = std::make_shared<checklist::release>(*s.active);
     checklist::change_log log;
     if (auto no = checklist::accept_handoff(*r, actor_of(s), s.req.now, log)) {
-        return refuse("accept", word_refusal(*r, *no));
+        return refuse("accept", word_refusal(*r, *no, s.req.way));
     }
     auto taken = static_cast<int>(log.items.size());
     auto d =
@@ -263,13 +263,13 @@ decision decide(const manager_command& c, const situation& s) {
     }
     if (auto no = checklist::require_manager(*s.active, actor_of(s),
                                              "hand over the release-manager role")) {
-        return refuse("manager", word_refusal(*s.active, *no));
+        return refuse("manager", word_refusal(*s.active, *no, s.req.way));
     }
     auto r = std::make_shared<checklist::release>(*s.active);
     auto previous = r->manager;
     checklist::change_log log;
     if (auto no = checklist::transfer_manager(*r, c.user, log)) {
-        return refuse("manager", word_refusal(*r, *no));
+        return refuse("manager", word_refusal(*r, *no, s.req.way));
     }
     auto d =
         done("manager", render_text(":crown: <@" + c.user + "> is now the release manager of *" +
@@ -294,7 +294,7 @@ decision decide(const remind_command&, const situation& s) {
     }
     const auto& r = *s.active;
     if (auto no = checklist::require_manager(r, actor_of(s), "send reminders")) {
-        return refuse("remind", word_refusal(r, *no));
+        return refuse("remind", word_refusal(r, *no, s.req.way));
     }
     auto owners = open_items_by_owner(r);
     int unowned = 0;

@@ -17,6 +17,7 @@
 #include "checklist/release.hpp"
 #include "checklist/rules.hpp"
 #include "checklist/template.hpp"
+#include "commands/refusals.hpp"
 #include "commands/render/blocks.hpp"
 
 namespace relbot::commands {
@@ -28,8 +29,9 @@ struct request {
     std::string user;
     std::string text;  // everything after `/release `
     checklist::epoch_seconds now = 0;
-    std::string response_url;  // where replies beyond the acknowledgement may go
-    std::string channel_name;  // the channel's name as Slack sent it (without `#`), if any
+    std::string response_url;      // where replies beyond the acknowledgement may go
+    std::string channel_name;      // the channel's name as Slack sent it (without `#`), if any
+    way_in way = way_in::command;  // typed, or clicked (a button, a modal): refusals say so
 };
 
 // The channel's active release as committed (shared, never changed in place); null if none.
@@ -66,8 +68,12 @@ struct outcome {
     std::string name;      // the subcommand, for logs and metrics ("start", "bad_input")
     bool refused = false;  // bad input or not allowed
     // The acknowledgement's payload as JSON text, when the decision already has it (a
-    // remembered status); otherwise the shell serializes `reply` once.
+    // remembered status, a modal's errors, "{}" for an ack without payload); otherwise the
+    // shell serializes `reply` once.
     std::string ack_json;
+    // A modal to open with the click's trigger_id, at once (not through the outbox); null: none.
+    nlohmann::json open_view;
+    bool queued = false;  // set by the shell: the decision queued messages
 };
 
 // Which id completes a message's dedupe key. Some ids exist only once the shell has written

@@ -1,0 +1,173 @@
+// Interactive envelopes: clicks and modal submissions (see interactions.hpp).
+#include "bot/interactions.hpp"
+
+#include <boost/asio/detached.hpp>
+#include <chrono>
+
+#include "bot/log.hpp"
+#include "bot/metrics.hpp"
+#include "commands/render.hpp"
+#include "storage/open.hpp"
+
+namespace relbot::bot {
+namespace {
+
+checklist::epoch_seconds system_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+constexpr const char* busy_text =
+    ":hourglass: The database is busy right now and nothing was changed. Please try again in a "
+    "moment.";
+constexpr const char* failed_text =
+    ":warning: Something went wrong and nothing was changed. Please try again; if it keeps "
+    "failing, tell whoever runs relbot.";
+
+}  // namespace
+
+interactions::interactions(net::io_context& ioc,
+                           commands::shell& shell,
+                           storage::engine& store,
+                           slack_api& api,
+                           notifier& notify)
+    : ioc_(ioc), shell_(shell), store_(store), api_(api), notify_(notify) {}
+
+interactions::result interactions::handle(const std::string& envelope_id,
+                                          const nlohmann::json& payload) {
+    auto in = commands::read_interaction(payload);
+    if (auto* c = std::get_if<commands::click>(&in)) {
+        return handle_click(*c, envelope_id);
+    }
+    if (auto* s = std::get_if<commands::submission>(&in)) {
+        return handle_submission(*s, envelope_id);
+    }
+    log_info("interaction.ignored")
+        .kv("envelope_id", envelope_id)
+        .kv("reason", std::get<commands::unusable_interaction>(in).reason);
+    return {std::nullopt, "unusable", true, false};
+}
+
+interactions::result interactions::handle_click(const commands::click& c,
+                                                const std::string& envelope_id) {
+    auto action = std::string(commands::controls::to_string(c.act));
+    try {
+        auto out = shell_.apply_click(c, envelope_id, system_now());
+        if (!out.open_view.is_null()) {
+            net::co_spawn(ioc_,
+                          open_view(c.trigger_id, std::move(out.open_view), c.response_url, c.user),
+                          net::detached);
+        }
+        log_info("click")
+            .kv("envelope_id", envelope_id)
+            .kv("action", action)
+            .kv("user", c.user)
+            .kv("outcome", out.redelivered ? "redelivered"
+                           : out.refused   ? "refused"
+                                           : "ok")
+            .kv("decision", out.name);
+        process_metrics().commands.add({"click:" + action, out.refused ? "refused" : "ok"});
+        return {std::nullopt, out.name, out.refused,
+                !out.redelivered && (out.queued || out.state_changed)};
+    } catch (const std::exception& e) {
+        bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
+        log_warn(busy ? "click.busy" : "click.failed")
+            .kv("envelope_id", envelope_id)
+            .kv("action", action)
+            .kv("error", e.what());
+        process_metrics().commands.add({"click:" + action, busy ? "busy" : "error"});
+        net::co_spawn(ioc_, tell_try_again(c.response_url, c.user, busy ? busy_text : failed_text),
+                      net::detached);
+        return {std::nullopt, "failed", true, false};
+    }
+}
+
+interactions::result interactions::handle_submission(const commands::submission& s,
+                                                     const std::string& envelope_id) {
+    auto kind = std::string(commands::controls::to_string(s.kind));
+    try {
+        auto out = shell_.apply_submission(s, envelope_id, system_now());
+        log_info("submission")
+            .kv("envelope_id", envelope_id)
+            .kv("modal", kind)
+            .kv("user", s.user)
+            .kv("outcome", out.redelivered ? "redelivered"
+                           : out.refused   ? "refused"
+                                           : "ok");
+        process_metrics().commands.add({"modal:" + kind, out.refused ? "refused" : "ok"});
+        std::optional<std::string> ack;
+        if (out.ack_json != "{}") {
+            ack = std::move(out.ack_json);
+        }
+        return {std::move(ack), out.name, out.refused,
+                !out.redelivered && (out.queued || out.state_changed)};
+    } catch (const std::exception& e) {
+        bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
+        log_warn(busy ? "submission.busy" : "submission.failed")
+            .kv("envelope_id", envelope_id)
+            .kv("modal", kind)
+            .kv("error", e.what());
+        process_metrics().commands.add({"modal:" + kind, busy ? "busy" : "error"});
+        // The modal stays open with the sentence next to its first field: nothing was changed.
+        auto field = s.kind == commands::controls::modal::start    ? "version"
+                     : s.kind == commands::controls::modal::note   ? "note"
+                     : s.kind == commands::controls::modal::assign ? "owner"
+                                                                   : "reason";
+        nlohmann::json errors = {{"response_action", "errors"},
+                                 {"errors",
+                                  {{field, busy ? "The database is busy; nothing was "
+                                                  "changed. Please submit again."
+                                                : "Something went wrong; nothing was "
+                                                  "changed. Please submit again."}}}};
+        return {commands::dump_json(errors), "failed", true, false};
+    }
+}
+
+net::awaitable<void> interactions::open_view(std::string trigger_id,
+                                             nlohmann::json view,
+                                             std::string response_url,
+                                             std::string user) {
+    nlohmann::json args = nlohmann::json::object();
+    args["trigger_id"] = trigger_id;
+    args["view"] = view;
+    auto r = co_await api_.call("views.open", std::move(args), token_kind::bot);
+    if (r.ok()) {
+        log_info("modal.opened").kv("callback_id", view.value("callback_id", "")).kv("user", user);
+        co_return;
+    }
+    log_warn("modal.open_failed").kv("error", r.error).kv("user", user);
+    co_await tell_try_again(std::move(response_url), std::move(user),
+                            ":hourglass: That took too long and the form could not open (Slack "
+                            "said `" +
+                                r.error + "`). Please click again.");
+}
+
+net::awaitable<void> interactions::tell_try_again(std::string response_url,
+                                                  std::string user,
+                                                  std::string why) {
+    auto body = commands::to_ack_payload(commands::render_text(why));
+    if (!response_url.empty()) {
+        body["replace_original"] = false;
+        auto r = co_await api_.post_response_url(std::move(response_url), std::move(body));
+        if (!r.ok()) {
+            log_warn("click.reply_failed").kv("error", r.error).kv("user", user);
+        }
+        co_return;
+    }
+    try {
+        auto tx = store_.work().begin();
+        auto key = "try-again:" + user + ":" + std::to_string(system_now());
+        store_.outbox().enqueue(
+            {key, std::nullopt, checklist::destination::direct(user), "chat.postMessage",
+             commands::dump_json(commands::to_post_body(commands::render_text(why))),
+             checklist::message_kind::dm},
+            system_now());
+        tx->commit();
+        notify_.wake();
+    } catch (const std::exception& e) {
+        log_warn("click.reply_failed").kv("error", e.what()).kv("user", user);
+    }
+}
+
+}  // namespace relbot::bot

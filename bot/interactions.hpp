@@ -1,0 +1,63 @@
+// Clicks and modal submissions as the running bot takes them: read the payload, apply it
+// through the shell (one transaction, committed before the ack), open the modal a click asks
+// for at once with its trigger_id (Slack lets a trigger live 3 s: never through the paced
+// outbox), and answer a submission's validation errors in its ack. Loop thread only.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "bot/net.hpp"
+#include "bot/notifier.hpp"
+#include "bot/slack_port.hpp"
+#include "commands/apply.hpp"
+
+namespace relbot::storage {
+class engine;
+}  // namespace relbot::storage
+
+namespace relbot::bot {
+
+class interactions {
+public:
+    // What one interactive envelope came to, for the dispatcher's wake-ups, logs and metrics.
+    struct result {
+        std::optional<std::string> ack_payload;  // nullopt: an ack without payload
+        std::string name;                        // "check", "skip", "stale", "unusable", …
+        bool refused = false;
+        bool wake = false;  // something was committed or queued: the notifier should look
+    };
+
+    // None is owned; all must outlive this.
+    interactions(net::io_context& ioc,
+                 commands::shell& shell,
+                 storage::engine& store,
+                 slack_api& api,
+                 notifier& notify);
+
+    // A `block_actions` or `view_submission` payload of envelope `envelope_id`.
+    result handle(const std::string& envelope_id, const nlohmann::json& payload);
+
+private:
+    result handle_click(const commands::click& c, const std::string& envelope_id);
+    result handle_submission(const commands::submission& s, const std::string& envelope_id);
+    // views.open now; on failure the person is told to try again.
+    net::awaitable<void> open_view(std::string trigger_id,
+                                   nlohmann::json view,
+                                   std::string response_url,
+                                   std::string user);
+    // "Try again" to someone whose click could not be answered: through the response_url, or,
+    // without one (App Home), by DM through the outbox.
+    net::awaitable<void> tell_try_again(std::string response_url,
+                                        std::string user,
+                                        std::string why);
+
+    net::io_context& ioc_;
+    commands::shell& shell_;
+    storage::engine& store_;
+    slack_api& api_;
+    notifier& notify_;
+};
+
+}  // namespace relbot::bot

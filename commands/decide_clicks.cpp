@@ -1,0 +1,350 @@
+// Clicks and modal submissions: each is checked against the release its control names (known,
+// active, this channel's), then decided by the equivalent command's decide function, and the
+// clicked message is brought up to date (see clicks.hpp).
+#include <algorithm>
+
+#include "checklist/duration.hpp"
+#include "checklist/mrkdwn.hpp"
+#include "commands/clicks.hpp"
+#include "commands/decide.hpp"
+#include "commands/render/stub_views.hpp"
+#include "commands/router.hpp"
+
+namespace relbot::commands::decisions {
+
+using checklist::destination;
+using checklist::message_kind;
+using controls::action;
+
+namespace {
+
+constexpr std::string_view bare_ack = "{}";
+
+}  // namespace
+
+bool is_dm(std::string_view channel) {
+    return channel.starts_with('D');
+}
+
+// A message only the person who clicked sees: through the click's response_url when it has one
+// (it lives 30 minutes, for five posts), else by DM (a click in App Home).
+planned_message to_clicker(const std::string& user,
+                           const std::string& response_url,
+                           const message& m,
+                           std::string key) {
+    planned_message p;
+    p.key_prefix = std::move(key);
+    if (!response_url.empty()) {
+        auto body = to_ack_payload(m);
+        body["replace_original"] = false;
+        p.message.to = destination::reply(response_url);
+        p.message.method = "response_url";
+        p.message.body = dump_json(body);
+        p.message.kind = message_kind::reply_page;
+    } else {
+        p.message.to = destination::direct(user);
+        p.message.body = dump_json(to_post_body(m));
+        p.message.kind = message_kind::dm;
+    }
+    return p;
+}
+
+// The decision's reply, moved to where a click's answer goes; the ack itself carries nothing.
+decision answer_clicker(decision d,
+                        const view_origin& o,
+                        const std::string& user,
+                        std::string_view key) {
+    d.messages.push_back(
+        to_clicker(user, o.response_url, d.answer.reply, "click:" + std::string(key) + ":reply"));
+    d.answer.ack_json = std::string(bare_ack);
+    return d;
+}
+
+// A refusal or a stale control, answered to the clicker only.
+decision refuse_click(std::string name,
+                      std::string_view text,
+                      const view_origin& o,
+                      const std::string& user,
+                      std::string_view key) {
+    return answer_clicker(refuse(std::move(name), text), o, user, key);
+}
+
+// "✅ Done by <@U1> at 2026-12-01 14:02 UTC" and the like: the line a DM's controls become.
+std::string settled_line(action a, const std::string& user, checklist::epoch_seconds now) {
+    std::string what;
+    switch (a) {
+        case action::item_done:
+            what = ":white_check_mark: Done";
+            break;
+        case action::item_skip:
+            what = ":fast_forward: Skipped";
+            break;
+        case action::item_block:
+            what = ":no_entry: Blocked";
+            break;
+        case action::handoff_accept:
+            what = ":handshake: Handoff accepted";
+            break;
+        default:
+            return {};
+    }
+    return what + " by <@" + user + "> at " + checklist::format_utc(now);
+}
+
+// After a change: the clicked message shows the new state. A DM is edited in place (its
+// controls for the item become a line saying what happened); an ephemeral status reply is
+// replaced by the status as it is now; the living status message follows by its usual path.
+void update_clicked(decision& d,
+                    action a,
+                    const view_origin& o,
+                    const nlohmann::json& blocks,
+                    const std::string& text,
+                    const situation& s,
+                    std::string_view key) {
+    auto line = settled_line(a, s.req.user, s.req.now);
+    if (o.where == surface::message && is_dm(o.channel) && !o.message_ts.empty() && !line.empty() &&
+        blocks.is_array() && !blocks.empty()) {
+        auto settled = a == action::handoff_accept
+                           ? settle_release_controls(blocks, line)
+                           : settle_item_controls(blocks, o.target.item_id, line);
+        planned_message p;
+        p.key_prefix = "click:" + std::string(key) + ":update";
+        p.message.release_id = o.target.release_id;
+        p.message.to = destination::channel(o.channel);
+        p.message.method = "chat.update";
+        p.message.body = dump_json({{"ts", o.message_ts}, {"text", text}, {"blocks", settled}});
+        p.message.kind = message_kind::dm;
+        d.messages.push_back(std::move(p));
+    }
+    if (o.where == surface::ephemeral && !o.response_url.empty() && d.state) {
+        auto body = to_ack_payload(render_status(*d.state));
+        body["replace_original"] = true;
+        planned_message p;
+        p.key_prefix = "click:" + std::string(key) + ":status";
+        p.message.release_id = o.target.release_id;
+        p.message.to = destination::reply(o.response_url);
+        p.message.method = "response_url";
+        p.message.body = dump_json(body);
+        p.message.kind = message_kind::reply_page;
+        d.messages.push_back(std::move(p));
+    }
+}
+
+// Why a control may not act on `s.active` at all, or nullopt: the release it names is unknown,
+// belongs to another channel than the message clicked in, or has ended.
+std::optional<std::string> stale_or_forged(const view_origin& o, const situation& s) {
+    if (!s.active || s.active->id != o.target.release_id) {
+        return "That button belongs to a release I don't know; nothing changed.";
+    }
+    const auto& r = *s.active;
+    bool in_channel = !o.channel.empty() && !is_dm(o.channel);
+    if (in_channel && o.channel != r.channel) {
+        return "That button belongs to a release of another channel; nothing changed.";
+    }
+    if (r.status != checklist::release_status::active) {
+        return "Release *" + checklist::escape_mrkdwn(r.version) + "* has already " +
+               std::string(to_string(r.status)) + "; nothing changed.";
+    }
+    return std::nullopt;
+}
+
+// The item a control names, or nullptr (an item of another release, or none).
+const checklist::item* item_named(const checklist::release& r, std::int64_t item_id) {
+    for (const auto& p : r.phases) {
+        for (const auto& i : p.items) {
+            if (i.id == item_id && item_id != 0) {
+                return &i;
+            }
+        }
+    }
+    return nullptr;
+}
+
+// The modal a click opens, once the click is known to be allowed.
+decision open_modal(nlohmann::json view, std::string name) {
+    auto d = decisions::done(std::move(name), render_text(""), false);
+    d.answer.open_view = std::move(view);
+    d.answer.ack_json = std::string(bare_ack);
+    return d;
+}
+
+// A command run only to see whether the rules would allow it (the result is never written).
+bool allowed(const command& probe, const situation& s, decision& refusal) {
+    auto d = commands::decide(probe, s);
+    if (d.answer.refused) {
+        refusal = std::move(d);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace relbot::commands::decisions
+
+namespace relbot::commands {
+
+request request_of_click(const click& c,
+                         const snapshot& target,
+                         checklist::epoch_seconds now,
+                         const std::string& channel) {
+    request r;
+    r.team = c.team;
+    r.channel = target ? target->channel : channel;
+    r.user = c.user;
+    r.now = now;
+    r.way = way_in::click;
+    return r;
+}
+
+namespace {
+
+using controls::action;
+using namespace decisions;
+
+// The equivalent command, decided; the clicked message brought up to date; and the reply to
+// the clicker where nothing else shows what happened (a refusal, a click in the channel).
+decision run(const command& cmd, const click& c, const situation& s, std::string_view key) {
+    auto d = commands::decide(cmd, s);
+    auto o = c.origin();
+    if (d.answer.refused || !d.answer.changed) {
+        return answer_clicker(std::move(d), o, c.user, key);
+    }
+    auto before = d.messages.size();
+    update_clicked(d, c.act, o, c.message_blocks, c.message_text, s, key);
+    bool shown = d.messages.size() > before || o.where == surface::home;
+    if (!shown) {
+        return answer_clicker(std::move(d), o, c.user, key);
+    }
+    d.answer.ack_json = "{}";
+    return d;
+}
+
+// Next phase or Finish: moves on when the gate is met; a manager facing a closed gate gets
+// the modal that asks for the reason to move on by force.
+decision next_or_force(const click& c, const situation& s, std::string_view key) {
+    const auto& r = *s.active;
+    bool finishing = c.act == action::release_finish;
+    auto gate = checklist::current_gate(r, s.req.now);
+    bool forcible = !checklist::require_manager(r, actor_of(s), "move on") && !gate.open() &&
+                    (finishing ? gate.last_phase : !gate.last_phase);
+    if (forcible) {
+        auto o = c.origin();
+        o.what = finishing ? "finish" : "next";
+        return open_modal(next_force_modal(r, s.req.now, finishing, o.to_metadata()),
+                          finishing ? "finish" : "next");
+    }
+    return finishing ? run(finish_command{}, c, s, key) : run(next_command{}, c, s, key);
+}
+
+// A modal for an item, opened only when the rules would let the clicker do what it asks.
+decision item_modal(const click& c,
+                    const situation& s,
+                    const checklist::item& it,
+                    std::string_view key) {
+    auto o = c.origin();
+    const auto& r = *s.active;
+    auto ref = it.ref();
+    decision no;
+    switch (c.act) {
+        case action::item_skip:
+            return allowed(skip_command{ref, "?"}, s, no)
+                       ? open_modal(skip_modal(r, it, o.to_metadata()), "skip")
+                       : answer_clicker(std::move(no), o, c.user, key);
+        case action::item_block:
+            return allowed(block_command{ref, "?"}, s, no)
+                       ? open_modal(block_modal(r, it, o.to_metadata()), "block")
+                       : answer_clicker(std::move(no), o, c.user, key);
+        case action::item_note:
+            return allowed(note_command{ref, "?"}, s, no)
+                       ? open_modal(note_modal(r, it, o.to_metadata()), "note")
+                       : answer_clicker(std::move(no), o, c.user, key);
+        default:
+            break;
+    }
+    if (auto refused = checklist::require_manager(r, actor_of(s), "assign items")) {
+        return refuse_click("assign", word_refusal(r, *refused, way_in::click), o, c.user, key);
+    }
+    return open_modal(assign_modal(r, it, o.to_metadata()), "assign");
+}
+
+// Remind again (the escalation DM): the item's owner is reminded now, by the manager's hand.
+decision remind_again(const click& c,
+                      const situation& s,
+                      const checklist::item& it,
+                      std::string_view key) {
+    const auto& r = *s.active;
+    auto o = c.origin();
+    if (auto no = checklist::require_manager(r, actor_of(s), "send reminders")) {
+        return refuse_click("remind", word_refusal(r, *no, way_in::click), o, c.user, key);
+    }
+    if (it.owner.empty() ||
+        !(it.state == checklist::item_state::open || it.state == checklist::item_state::blocked)) {
+        return refuse_click(
+            "remind",
+            it.label() + (it.owner.empty() ? " has no owner to remind."
+                                           : " is already settled; nobody to remind."),
+            o, c.user, key);
+    }
+    auto d = done("remind", render_text(":bell: I've reminded <@" + it.owner + "> about " +
+                                        it.label() + " again."));
+    d.log.events.push_back({"item.reminded", it.id, "", it.owner, ""});
+    d.state = s.active;
+    d.messages.push_back(post(
+        r, destination::direct(it.owner), message_kind::dm,
+        render_owner_items(r, {&it},
+                           ":bell: <@" + c.user + "> asks you again about this item of release *" +
+                               checklist::escape_mrkdwn(r.version) + "*:"),
+        "remind-again:", key_id::last_audit));
+    return answer_clicker(std::move(d), o, c.user, key);
+}
+
+}  // namespace
+
+decision decide_click(const click& c, const situation& s, std::string_view key) {
+    auto o = c.origin();
+    if (c.act == action::start_release) {
+        return open_modal(start_modal(s.look.templates().names(), o.to_metadata()), "start");
+    }
+    if (auto why = stale_or_forged(o, s)) {
+        return refuse_click("stale", *why, o, c.user, key);
+    }
+    const auto& r = *s.active;
+    const checklist::item* it = item_named(r, c.target.item_id);
+    bool about_item = c.target.item_id != 0;
+    if (about_item && !it) {
+        return refuse_click("stale", "That item is not part of this release; nothing changed.", o,
+                            c.user, key);
+    }
+    if (about_item) {
+        switch (c.act) {
+            case action::item_done:
+                return run(check_command{it->ref(), ""}, c, s, key);
+            case action::item_unblock:
+                return run(unblock_command{it->ref()}, c, s, key);
+            case action::item_skip:
+            case action::item_block:
+            case action::item_note:
+            case action::item_assign:
+                return item_modal(c, s, *it, key);
+            case action::remind_again:
+                return remind_again(c, s, *it, key);
+            default:
+                break;
+        }
+    } else {
+        switch (c.act) {
+            case action::phase_next:
+            case action::release_finish:
+                return next_or_force(c, s, key);
+            case action::remind_owners:
+                return run(remind_command{}, c, s, key);
+            case action::handoff_accept:
+                return run(accept_command{}, c, s, key);
+            default:
+                break;
+        }
+    }
+    return refuse_click("stale", "That button does not fit what it names; nothing changed.", o,
+                        c.user, key);
+}
+
+}  // namespace relbot::commands

@@ -1,0 +1,211 @@
+// Modal submissions: the inputs checked first (an error goes back into the modal, next to its
+// field), then the equivalent command decided against the release the modal is about; a
+// refusal also goes back into the modal, so nothing is ever half done.
+#include "checklist/duration.hpp"
+#include "checklist/mrkdwn.hpp"
+#include "commands/clicks.hpp"
+#include "commands/decide.hpp"
+#include "commands/router.hpp"
+
+namespace relbot::commands {
+namespace {
+
+using controls::modal;
+using namespace decisions;
+
+constexpr std::size_t max_text_chars = 3000;
+
+std::size_t code_points(std::string_view s) {
+    return static_cast<std::size_t>(std::count_if(
+        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The block a modal's errors are shown next to when the rules say no.
+std::string_view main_block(modal kind) {
+    switch (kind) {
+        case modal::note:
+            return controls::block_note;
+        case modal::assign:
+            return controls::block_owner;
+        case modal::start:
+            return controls::block_version;
+        default:
+            break;
+    }
+    return controls::block_reason;
+}
+
+// mrkdwn made readable as the plain text a modal's error shows.
+std::string plain(std::string text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '*' || text[i] == '`') {
+            continue;
+        }
+        if (text.compare(i, 2, "<@") == 0) {
+            auto end = text.find('>', i);
+            if (end != std::string::npos) {
+                out += "@" + text.substr(i + 2, end - i - 2);
+                i = end;
+                continue;
+            }
+        }
+        out += text[i];
+    }
+    for (auto [from, to] : {std::pair{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}}) {
+        for (auto at = out.find(from); at != std::string::npos; at = out.find(from, at + 1)) {
+            out.replace(at, std::string_view(from).size(), to);
+        }
+    }
+    return checklist::truncate_utf8(out, 1900);
+}
+
+decision errors(std::map<std::string, std::string> by_block, std::string name) {
+    auto d = refuse(std::move(name), "");
+    d.answer.ack_json =
+        dump_json({{"response_action", "errors"}, {"errors", nlohmann::json(by_block)}});
+    return d;
+}
+
+// The command a modal stands for, with what was typed in it.
+command command_of(const submission& sub, const checklist::item* it) {
+    auto ref = it ? it->ref() : std::string();
+    auto reason = sub.value(controls::block_reason);
+    switch (sub.kind) {
+        case modal::skip:
+            return skip_command{ref, reason};
+        case modal::block:
+            return block_command{ref, reason};
+        case modal::note:
+            return note_command{ref, sub.value(controls::block_note)};
+        case modal::assign: {
+            assign_command a{ref, sub.value(controls::block_owner), std::nullopt};
+            if (auto due = sub.value(controls::block_due); !due.empty()) {
+                a.due = due_spec{false, std::stoll(due)};
+            }
+            return a;
+        }
+        case modal::rollback:
+            return rollback_command{reason};
+        case modal::next_force:
+            if (sub.origin.what == "finish") {
+                return finish_command{reason};
+            }
+            return next_command{reason};
+        case modal::start:
+            break;
+    }
+    auto tpl = sub.value(controls::block_template);
+    return start_command{sub.value(controls::block_version), tpl.empty() ? "standard" : tpl,
+                         sub.value(controls::block_owners_from)};
+}
+
+// The action a modal completes (for the line the clicked DM becomes).
+controls::action action_of(modal kind) {
+    switch (kind) {
+        case modal::skip:
+            return controls::action::item_skip;
+        case modal::block:
+            return controls::action::item_block;
+        case modal::assign:
+            return controls::action::item_assign;
+        case modal::note:
+            return controls::action::item_note;
+        default:
+            break;
+    }
+    return controls::action::phase_next;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> validate(const submission& sub,
+                                            const checklist::template_library& templates,
+                                            checklist::epoch_seconds now) {
+    std::map<std::string, std::string> out;
+    auto require = [&](std::string_view block, std::string_view what) {
+        auto v = sub.value(block);
+        if (v.empty()) {
+            out[std::string(block)] = "Please give " + std::string(what) + ".";
+        } else if (code_points(v) > max_text_chars) {
+            out[std::string(block)] = "That is " + std::to_string(code_points(v)) +
+                                      " characters long; the limit is 3,000.";
+        }
+    };
+    switch (sub.kind) {
+        case modal::skip:
+        case modal::block:
+        case modal::rollback:
+        case modal::next_force:
+            require(controls::block_reason, "a reason");
+            break;
+        case modal::note:
+            require(controls::block_note, "the note's text");
+            break;
+        case modal::assign: {
+            require(controls::block_owner, "the person who owns the item");
+            auto due = sub.value(controls::block_due);
+            if (!due.empty() &&
+                (due.size() > 12 || due.find_first_not_of("0123456789") != std::string::npos)) {
+                out[std::string(controls::block_due)] = "That is not a date and time.";
+            } else if (!due.empty() && std::stoll(due) <= now) {
+                out[std::string(controls::block_due)] =
+                    "That time, " + checklist::format_utc(std::stoll(due)) +
+                    ", has already passed. Pick a time in the future, or leave it empty.";
+            }
+            break;
+        }
+        case modal::start: {
+            require(controls::block_channel, "the channel the release runs in");
+            require(controls::block_version, "the version");
+            auto v = sub.value(controls::block_version);
+            if (v.find_first_of(" \t\n") != std::string::npos || v.size() > 100) {
+                out[std::string(controls::block_version)] =
+                    "A version is one word of at most 100 characters, such as 2.4.0.";
+            }
+            auto tpl = sub.value(controls::block_template);
+            if (!tpl.empty() && !templates.find(tpl)) {
+                out[std::string(controls::block_template)] =
+                    "There is no template named " + tpl + ".";
+            }
+            break;
+        }
+    }
+    return out;
+}
+
+decision decide_submission(const submission& sub, const situation& s, std::string_view key) {
+    auto name = std::string(to_string(sub.kind));
+    if (auto bad = validate(sub, s.look.templates(), s.req.now); !bad.empty()) {
+        return errors(std::move(bad), name);
+    }
+    const checklist::item* it = nullptr;
+    if (sub.kind != modal::start) {
+        if (auto why = stale_or_forged(sub.origin, s)) {
+            return errors({{std::string(main_block(sub.kind)), plain(*why)}}, name);
+        }
+        it = item_named(*s.active, sub.origin.target.item_id);
+        if (sub.origin.target.item_id != 0 && !it) {
+            return errors({{std::string(main_block(sub.kind)),
+                            "That item is not part of this release; nothing changed."}},
+                          name);
+        }
+    }
+    auto d = commands::decide(command_of(sub, it), s);
+    if (d.answer.refused) {
+        return errors({{std::string(main_block(sub.kind)), plain(d.answer.reply.text)}}, name);
+    }
+    if (sub.kind != modal::start) {
+        auto before = d.messages.size();
+        update_clicked(d, action_of(sub.kind), sub.origin, nlohmann::json::array(), "", s, key);
+        bool in_channel = !sub.origin.channel.empty() && !is_dm(sub.origin.channel);
+        if (d.messages.size() == before && (in_channel || is_dm(sub.origin.channel))) {
+            d.messages.push_back(to_clicker(s.req.user, sub.origin.response_url, d.answer.reply,
+                                            "click:" + std::string(key) + ":reply"));
+        }
+    }
+    d.answer.ack_json = "{}";
+    return d;
+}
+
+}  // namespace relbot::commands

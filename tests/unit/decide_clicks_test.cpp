@@ -1,0 +1,239 @@
+// Clicks and modal submissions decided as pure functions: Slack's payloads read into typed
+// values, every control's decision (allowed, refused, stale, already in that state), forged
+// values, and the modals' validation.
+#include "commands/clicks.hpp"
+#include "decide_fixture.hpp"
+
+using namespace relbot;
+using namespace relbot::test;
+using commands::controls::action;
+using nlohmann::json;
+
+namespace {
+
+// A block_actions payload as Slack sends it for a button in a channel message.
+json button_payload(const std::string& user,
+                    action a,
+                    const commands::controls::target& t,
+                    const std::string& channel = "C1",
+                    bool ephemeral = false) {
+    return {
+        {"type", "block_actions"},
+        {"team", {{"id", "T1"}}},
+        {"user", {{"id", user}, {"username", "x"}}},
+        {"trigger_id", "trig-1"},
+        {"response_url", "https://hooks.example.test/actions/1"},
+        {"container",
+         {{"type", "message"},
+          {"message_ts", "1700000000.000100"},
+          {"channel_id", channel},
+          {"is_ephemeral", ephemeral}}},
+        {"channel", {{"id", channel}}},
+        {"message", {{"ts", "1700000000.000100"}, {"text", "fallback"}, {"blocks", json::array()}}},
+        {"actions",
+         {{{"type", "button"},
+           {"action_id", commands::controls::action_id(a, t.item_id)},
+           {"block_id", "item:" + std::to_string(t.item_id)},
+           {"value", commands::controls::encode(t)}}}}};
+}
+
+commands::click read_click(const json& payload) {
+    auto in = commands::read_interaction(payload);
+    REQUIRE(std::holds_alternative<commands::click>(in));
+    return std::get<commands::click>(in);
+}
+
+commands::decision click_as(const std::string& user,
+                            action a,
+                            const commands::controls::target& t,
+                            const std::shared_ptr<const checklist::release>& r,
+                            const fake_lookups& look,
+                            const std::string& channel = "C1") {
+    auto c = read_click(button_payload(user, a, t, channel));
+    auto req = commands::request_of_click(c, r, t0 + 60, c.channel);
+    return commands::decide_click(c, {req, r, look}, "E1");
+}
+
+// The message a click's answer went to the clicker with, if any.
+std::string reply_to_clicker(const commands::decision& d) {
+    for (const auto& m : d.messages) {
+        if (m.key_prefix == "click:E1:reply") {
+            return json::parse(m.message.body).value("text", "");
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("a click is read from Slack's block_actions payload", "[unit][clicks]") {
+    auto c = read_click(button_payload("UOWNER", action::item_done, {7, 100}));
+    CHECK(c.user == "UOWNER");
+    CHECK(c.act == action::item_done);
+    CHECK(c.target.release_id == 7);
+    CHECK(c.target.item_id == 100);
+    CHECK(c.channel == "C1");
+    CHECK(c.where == commands::surface::message);
+    CHECK(c.trigger_id == "trig-1");
+
+    auto home = button_payload("UOWNER", action::item_done, {7, 100});
+    home["container"] = {{"type", "view"}, {"view_id", "V1"}};
+    home.erase("response_url");
+    CHECK(read_click(home).where == commands::surface::home);
+
+    auto forged = button_payload("UOWNER", action::item_done, {7, 100});
+    forged["actions"][0]["value"] = "r7.i100; DROP TABLE";
+    CHECK(
+        std::holds_alternative<commands::unusable_interaction>(commands::read_interaction(forged)));
+    CHECK(std::holds_alternative<commands::unusable_interaction>(
+        commands::read_interaction(json{{"type", "block_actions"}, {"actions", 3}})));
+    CHECK(std::holds_alternative<commands::unusable_interaction>(
+        commands::read_interaction(json::array())));
+}
+
+TEST_CASE("Done by the item's owner checks it, like /release check", "[unit][clicks]") {
+    fake_lookups look;
+    auto r = shared(standard_release());
+    auto d = click_as("UOWNER", action::item_done, {7, 100}, r, look);
+    REQUIRE(d.state);
+    CHECK(d.state->phases[0].items[0].state == checklist::item_state::done);
+    CHECK(d.answer.ack_json == "{}");
+    // In the channel the clicker is told what happened, only to them.
+    CHECK(contains(reply_to_clicker(d), "is done"));
+    CHECK(d.log.events.at(0).action == "item.checked");
+}
+
+TEST_CASE("a click by someone who may not do it changes nothing and says who can",
+          "[unit][clicks]") {
+    fake_lookups look;
+    auto r = shared(standard_release());
+    auto d = click_as("UOUTSIDER", action::item_done, {7, 100}, r, look);
+    CHECK(d.answer.refused);
+    CHECK_FALSE(d.state);
+    REQUIRE(d.messages.size() == 1);  // the answer to the clicker, and nothing else
+    auto text = reply_to_clicker(d);
+    CHECK(contains(text, "<@UMANAGER>"));
+    CHECK_FALSE(contains(text, "/release"));  // a click is not told to type a command
+}
+
+TEST_CASE("stale buttons change nothing and say so", "[unit][clicks]") {
+    fake_lookups look;
+    auto ended = standard_release();
+    ended.status = checklist::release_status::finished;
+    auto d = click_as("UMANAGER", action::item_done, {7, 100}, shared(ended), look);
+    CHECK_FALSE(d.state);
+    CHECK(contains(reply_to_clicker(d), "already finished"));
+
+    auto done = standard_release();
+    done.phases[0].items[0].state = checklist::item_state::done;
+    auto again = click_as("UOWNER", action::item_done, {7, 100}, shared(done), look);
+    CHECK_FALSE(again.state);
+    CHECK(contains(reply_to_clicker(again), "already done"));
+
+    auto unknown_item = click_as("UMANAGER", action::item_done, {7, 99999}, shared(done), look);
+    CHECK_FALSE(unknown_item.state);
+    CHECK(contains(reply_to_clicker(unknown_item), "not part of this release"));
+}
+
+TEST_CASE("a forged value naming another channel's release acts on nothing", "[unit][clicks]") {
+    fake_lookups look;
+    auto r = shared(standard_release());  // in C1
+    auto d = click_as("UMANAGER", action::item_done, {7, 100}, r, look, "C2");
+    CHECK_FALSE(d.state);
+    CHECK(contains(reply_to_clicker(d), "another channel"));
+    // A value naming a release that is not the one loaded (none, or another id) neither.
+    auto none = click_as("UMANAGER", action::item_done, {8, 100}, r, look);
+    CHECK_FALSE(none.state);
+}
+
+TEST_CASE("Skip…, Block…, Note… and Assign… open their modal only for who may", "[unit][clicks]") {
+    fake_lookups look;
+    auto r = shared(standard_release());
+    for (auto a : {action::item_skip, action::item_block, action::item_note}) {
+        auto d = click_as("UOWNER", a, {7, 100}, r, look);
+        REQUIRE(d.answer.open_view.is_object());
+        CHECK_FALSE(d.state);
+        auto origin =
+            commands::view_origin::from_metadata(d.answer.open_view.value("private_metadata", ""));
+        REQUIRE(origin);
+        CHECK(origin->target.item_id == 100);
+        CHECK(origin->response_url == "https://hooks.example.test/actions/1");
+        auto outsider = click_as("UOUTSIDER", a, {7, 100}, r, look);
+        CHECK(outsider.answer.open_view.is_null());
+        CHECK(contains(reply_to_clicker(outsider), "<@UMANAGER>"));
+    }
+    // Assigning is the manager's.
+    CHECK(
+        click_as("UMANAGER", action::item_assign, {7, 100}, r, look).answer.open_view.is_object());
+    CHECK(click_as("UOWNER", action::item_assign, {7, 100}, r, look).answer.open_view.is_null());
+}
+
+TEST_CASE("Next phase moves on when the gate is met, and asks the manager for a reason when not",
+          "[unit][clicks]") {
+    fake_lookups look;
+    auto open_gate = standard_release();
+    settle_current_phase(open_gate);
+    auto moved = click_as("UMANAGER", action::phase_next, {7}, shared(open_gate), look);
+    REQUIRE(moved.state);
+    CHECK(moved.state->current_phase == 2);
+
+    auto closed = shared(standard_release());
+    auto force = click_as("UMANAGER", action::phase_next, {7}, closed, look);
+    REQUIRE(force.answer.open_view.is_object());
+    CHECK(force.answer.open_view.value("callback_id", "") == "next_force");
+    auto owner = click_as("UOWNER", action::phase_next, {7}, closed, look);
+    CHECK(owner.answer.open_view.is_null());
+    CHECK_FALSE(owner.state);
+}
+
+TEST_CASE("a modal's inputs are checked before anything is decided", "[unit][clicks]") {
+    checklist::template_library lib;
+    commands::submission s;
+    s.user = "UOWNER";
+    s.kind = commands::controls::modal::skip;
+    s.values["reason"] = "   \n ";
+    auto bad = commands::validate(s, lib, t0);
+    CHECK(bad.count("reason") == 1);
+    s.values["reason"] = std::string(3001, 'x');
+    CHECK(commands::validate(s, lib, t0).count("reason") == 1);
+    s.values["reason"] = "flaky in staging";
+    CHECK(commands::validate(s, lib, t0).empty());
+
+    s.kind = commands::controls::modal::assign;
+    s.values = {{"owner", "UPAT"}, {"due", std::to_string(t0 - 60)}};
+    CHECK(commands::validate(s, lib, t0).count("due") == 1);
+    s.values["due"] = std::to_string(t0 + 3600);
+    CHECK(commands::validate(s, lib, t0).empty());
+
+    s.kind = commands::controls::modal::start;
+    s.values = {{"channel", "C1"}, {"version", "2.4 beta"}, {"template", "nope"}};
+    auto start = commands::validate(s, lib, t0);
+    CHECK(start.count("version") == 1);
+    CHECK(start.count("template") == 1);
+}
+
+TEST_CASE("a submitted skip applies the skip, and a refused one answers next to the field",
+          "[unit][clicks]") {
+    fake_lookups look;
+    auto r = shared(standard_release());
+    commands::submission s;
+    s.user = "UOWNER";
+    s.kind = commands::controls::modal::skip;
+    s.origin.target = {7, 100};
+    s.origin.channel = "C1";
+    s.origin.response_url = "https://hooks.example.test/actions/1";
+    s.values["reason"] = "covered by canary";
+    commands::request req{"T1", "C1", "UOWNER", "", t0 + 60, "", ""};
+    req.way = commands::way_in::click;
+    auto d = commands::decide_submission(s, {req, r, look}, "E2");
+    REQUIRE(d.state);
+    CHECK(d.state->phases[0].items[0].state == checklist::item_state::skipped);
+    CHECK(d.answer.ack_json == "{}");
+
+    req.user = s.user = "UOUTSIDER";
+    auto no = commands::decide_submission(s, {req, r, look}, "E3");
+    CHECK_FALSE(no.state);
+    auto ack = json::parse(no.answer.ack_json);
+    CHECK(ack["response_action"] == "errors");
+    CHECK(contains(ack["errors"].value("reason", ""), "@UMANAGER"));
+}
