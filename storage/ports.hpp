@@ -134,6 +134,8 @@ public:
     virtual std::vector<std::pair<std::string, std::int64_t>> releases_by_version(
         std::string_view version) = 0;
     virtual long long count_active_releases() = 0;
+    // The ids of every active release, in any channel, oldest first (App Home lists them).
+    virtual std::vector<std::int64_t> active_release_ids() = 0;
     // Stores a new release with its phases and items and fills in every id. MUST: ids are
     // unique, and a committed id is never given again; throws duplicate_release (writing nothing)
     // if the channel already has an active release, also when another instance inserted it

@@ -421,6 +421,16 @@ std::vector<audit_entry> store::audit_for(std::int64_t release_id) {
     return out;
 }
 
+std::vector<std::int64_t> store::active_release_ids() {
+    auto q_lease = prepare("SELECT id FROM releases WHERE status = 'active' ORDER BY id");
+    auto& q = *q_lease;
+    std::vector<std::int64_t> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getInt64());
+    }
+    return out;
+}
+
 std::vector<std::int64_t> store::timed_releases() {
     auto q_lease = prepare(
         "SELECT r.id FROM releases r JOIN phases p ON p.release_id = r.id AND p.position = "
