@@ -9,6 +9,7 @@
 
 #include "bot/backoff.hpp"
 #include "bot/health.hpp"
+#include "bot/home.hpp"
 #include "bot/interactions.hpp"
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
@@ -68,6 +69,7 @@ public:
                slack_api& api)
         : store_(store),
           shell_(store, templates, cfg.admins),
+          home_(ioc, store, api, real_clock()),
           interactions_(ioc, shell_, store, api, notify),
           notifier_(notify),
           scheduler_(schedule),
@@ -89,6 +91,9 @@ public:
                 [&](const interactive_envelope& i) -> std::optional<std::string> {
                     auto r = interactions_.handle(i.envelope_id, i.payload);
                     wake_after_ack_ = wake_after_ack_ || r.wake;
+                    if (!r.home_user.empty()) {
+                        home_.clicked(r.home_user);
+                    }
                     return std::move(r.ack_payload);
                 },
                 [&](const other_envelope& o) -> std::optional<std::string> {
@@ -193,6 +198,7 @@ private:
                 wake_scheduled_ = false;
                 notifier_.wake();
                 scheduler_.wake();
+                home_.changed();
             });
         }
     }
@@ -205,7 +211,9 @@ private:
             auto tx = store_.work().begin();
             auto key = "event:" + e.event_id;
             if (store_.applied().record_applied(key, "{}", system_now())) {
-                if (e.event_type == "tokens_revoked" || e.event_type == "app_uninstalled") {
+                if (e.event_type == "app_home_opened") {
+                    home_opened(e);
+                } else if (e.event_type == "tokens_revoked" || e.event_type == "app_uninstalled") {
                     revoked_ = e.event_type;
                     log_error("slack.access_revoked")
                         .kv("event", e.event_type)
@@ -222,8 +230,18 @@ private:
         }
     }
 
+    // app_home_opened on the Home tab (not the Messages tab): publish that person's Home.
+    void home_opened(const events_api_envelope& e) {
+        const auto& ev = e.payload.value("event", nlohmann::json::object());
+        auto user = ev.value("user", std::string());
+        if (ev.value("tab", std::string("home")) == "home" && !user.empty()) {
+            home_.opened(user);
+        }
+    }
+
     storage::engine& store_;
     commands::shell shell_;
+    home_publisher home_;
     interactions interactions_;
     notifier& notifier_;
     scheduler& scheduler_;

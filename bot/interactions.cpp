@@ -46,7 +46,7 @@ interactions::result interactions::handle(const std::string& envelope_id,
     log_info("interaction.ignored")
         .kv("envelope_id", envelope_id)
         .kv("reason", std::get<commands::unusable_interaction>(in).reason);
-    return {std::nullopt, "unusable", true, false};
+    return {std::nullopt, "unusable", true, false, {}};
 }
 
 interactions::result interactions::handle_click(const commands::click& c,
@@ -69,7 +69,8 @@ interactions::result interactions::handle_click(const commands::click& c,
             .kv("decision", out.name);
         process_metrics().commands.add({"click:" + action, out.refused ? "refused" : "ok"});
         return {std::nullopt, out.name, out.refused,
-                !out.redelivered && (out.queued || out.state_changed)};
+                !out.redelivered && (out.queued || out.state_changed),
+                c.where == commands::surface::home ? c.user : std::string()};
     } catch (const std::exception& e) {
         bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
         log_warn(busy ? "click.busy" : "click.failed")
@@ -79,7 +80,7 @@ interactions::result interactions::handle_click(const commands::click& c,
         process_metrics().commands.add({"click:" + action, busy ? "busy" : "error"});
         net::co_spawn(ioc_, tell_try_again(c.response_url, c.user, busy ? busy_text : failed_text),
                       net::detached);
-        return {std::nullopt, "failed", true, false};
+        return {std::nullopt, "failed", true, false, {}};
     }
 }
 
@@ -101,7 +102,7 @@ interactions::result interactions::handle_submission(const commands::submission&
             ack = std::move(out.ack_json);
         }
         return {std::move(ack), out.name, out.refused,
-                !out.redelivered && (out.queued || out.state_changed)};
+                !out.redelivered && (out.queued || out.state_changed), {}};
     } catch (const std::exception& e) {
         bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
         log_warn(busy ? "submission.busy" : "submission.failed")
@@ -120,7 +121,7 @@ interactions::result interactions::handle_submission(const commands::submission&
                                                   "changed. Please submit again."
                                                 : "Something went wrong; nothing was "
                                                   "changed. Please submit again."}}}};
-        return {commands::dump_json(errors), "failed", true, false};
+        return {commands::dump_json(errors), "failed", true, false, {}};
     }
 }
 

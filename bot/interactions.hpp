@@ -26,7 +26,8 @@ public:
         std::optional<std::string> ack_payload;  // nullopt: an ack without payload
         std::string name;                        // "check", "skip", "stale", "unusable", …
         bool refused = false;
-        bool wake = false;  // something was committed or queued: the notifier should look
+        bool wake = false;      // something was committed or queued: the notifier should look
+        std::string home_user;  // a click in this person's App Home: publish it again
     };
 
     // None is owned; all must outlive this.

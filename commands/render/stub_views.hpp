@@ -53,3 +53,13 @@ inline nlohmann::json settle_release_controls(const nlohmann::json& blocks, std:
 }
 
 }  // namespace relbot::commands
+
+namespace relbot::commands {
+template <typename F>
+nlohmann::json home_view_of(const std::string&,
+                            const std::vector<checklist::release>&,
+                            std::int64_t,
+                            F&&) {
+    return {{"type", "home"}, {"blocks", nlohmann::json::array()}};
+}
+}  // namespace relbot::commands

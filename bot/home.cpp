@@ -1,0 +1,120 @@
+// App Home publishing (see home.hpp).
+#include "bot/home.hpp"
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "bot/log.hpp"
+#include "commands/render/blocks.hpp"
+#include "commands/render/stub_views.hpp"
+#include "storage/open.hpp"
+
+namespace relbot::bot {
+
+home_publisher::home_publisher(net::io_context& ioc,
+                               storage::engine& store,
+                               slack_api& api,
+                               clock& time)
+    : ioc_(ioc), store_(store), api_(api), clock_(time) {}
+
+home_publisher::~home_publisher() {
+    *alive_ = false;
+}
+
+void home_publisher::opened(const std::string& user) {
+    auto& v = viewers_[user];
+    v.opened_at = clock_.system_now();
+    publish_soon(user, true);
+}
+
+void home_publisher::clicked(const std::string& user) {
+    if (!viewers_.contains(user)) {
+        viewers_[user].opened_at = clock_.system_now();
+    }
+    publish_soon(user, true);
+}
+
+void home_publisher::changed() {
+    auto now = clock_.system_now();
+    for (auto it = viewers_.begin(); it != viewers_.end();) {
+        if (now - it->second.opened_at > follow_for && !it->second.in_flight &&
+            !it->second.pending) {
+            it = viewers_.erase(it);  // not looking any more
+            continue;
+        }
+        publish_soon(it->first, false);
+        ++it;
+    }
+}
+
+void home_publisher::publish_soon(const std::string& user, bool even_if_same) {
+    auto& v = viewers_[user];
+    if (v.pending || v.in_flight) {
+        v.pending = true;  // published again once the one in hand is done
+        return;
+    }
+    auto now = clock_.steady_now();
+    auto wait = v.published_at && now - *v.published_at < min_gap
+                    ? min_gap - (now - *v.published_at)
+                    : steady_time::duration::zero();
+    v.pending = true;
+    auto timer = std::make_shared<net::steady_timer>(ioc_);
+    timer->expires_after(wait);
+    timer->async_wait([this, timer, user, even_if_same, alive = alive_](const error_code& ec) {
+        if (ec || !*alive) {
+            return;
+        }
+        auto& viewer = viewers_[user];
+        viewer.pending = false;
+        viewer.in_flight = true;
+        net::co_spawn(ioc_, publish(user, even_if_same), net::detached);
+    });
+}
+
+net::awaitable<void> home_publisher::publish(std::string user, bool even_if_same) {
+    auto alive = alive_;
+    std::string view;
+    try {
+        view = view_for(user);
+    } catch (const std::exception& e) {
+        log_warn("home.read_failed").kv("user", user).kv("error", e.what());
+    }
+    auto& v = viewers_[user];
+    if (!view.empty() && (even_if_same || view != v.last_view)) {
+        nlohmann::json args = nlohmann::json::object();
+        args["user_id"] = user;
+        args["view"] = nlohmann::json::parse(view);
+        auto r = co_await api_.call("views.publish", std::move(args), token_kind::bot);
+        if (!*alive) {
+            co_return;
+        }
+        auto& after = viewers_[user];
+        after.published_at = clock_.steady_now();
+        if (r.ok()) {
+            after.last_view = view;
+            log_info("home.published").kv("user", user);
+        } else {
+            log_warn("home.publish_failed").kv("user", user).kv("error", r.error);
+        }
+    }
+    auto& done = viewers_[user];
+    done.in_flight = false;
+    if (done.pending) {
+        done.pending = false;
+        publish_soon(user, false);
+    }
+}
+
+std::string home_publisher::view_for(const std::string& user) {
+    std::vector<checklist::release> active;
+    for (auto id : store_.releases().active_release_ids()) {
+        if (auto r = store_.releases().load_release(id)) {
+            active.push_back(std::move(*r));
+        }
+    }
+    return commands::dump_json(commands::home_view_of(
+        user, active, clock_.epoch_s(),
+        [&](const std::string& channel) { return store_.people().channel_name(channel); }));
+}
+
+}  // namespace relbot::bot

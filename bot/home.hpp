@@ -1,0 +1,61 @@
+// App Home: publishes a person's Home tab (views.publish) when they open it, after they click
+// in it, and again when one of their items changes within 30 minutes of their last visit; at
+// most once every 10 s per person (a change during the pause is published when it ends). The
+// view is a pure function of the active releases (commands/render/views); this is the timing
+// and the call. Loop thread only.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "bot/clock.hpp"
+#include "bot/net.hpp"
+#include "bot/slack_port.hpp"
+#include "checklist/template.hpp"
+
+namespace relbot::storage {
+class engine;
+}  // namespace relbot::storage
+
+namespace relbot::bot {
+
+class home_publisher {
+public:
+    static constexpr std::chrono::seconds min_gap{10};     // per person
+    static constexpr std::chrono::minutes follow_for{30};  // after app_home_opened
+
+    // None is owned; all must outlive the publisher.
+    home_publisher(net::io_context& ioc, storage::engine& store, slack_api& api, clock& time);
+    ~home_publisher();
+
+    // app_home_opened: publish now (or when the 10 s pause ends) and follow their items.
+    void opened(const std::string& user);
+    // They clicked in their Home: publish again.
+    void clicked(const std::string& user);
+    // Something was committed: every followed person whose view changed is published again.
+    void changed();
+
+private:
+    struct viewer {
+        std::chrono::system_clock::time_point opened_at;
+        std::optional<steady_time> published_at;
+        std::string last_view;  // the JSON last published, to publish only what changed
+        bool pending = false;   // waiting for the pause to end
+        bool in_flight = false;
+    };
+    void publish_soon(const std::string& user, bool even_if_same);
+    net::awaitable<void> publish(std::string user, bool even_if_same);
+    // The view for `user` from the active releases, as JSON text.
+    std::string view_for(const std::string& user);
+
+    net::io_context& ioc_;
+    storage::engine& store_;
+    slack_api& api_;
+    clock& clock_;
+    std::map<std::string, viewer> viewers_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace relbot::bot
