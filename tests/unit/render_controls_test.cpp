@@ -334,7 +334,7 @@ TEST_CASE("DMs of 100 items stay within Slack's limits, compact, every item name
     }
 }
 
-TEST_CASE("the on-call engineer's handoff DM has Accept handoff; the channel's briefing not",
+TEST_CASE("the on-call engineer's handoff DM has Accept handoff, the channel's briefing not",
           "[unit]") {
     auto r = standard();
     r.oncall = "U77";
