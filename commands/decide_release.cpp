@@ -227,8 +227,10 @@ decision decide(const handoff_command& c, const situation& s) {
     // The same briefing by DM to each person named.
     for (const auto& person : {c.oncall, c.pm}) {
         if (!person.empty()) {
-            d.messages.push_back(post(*r, destination::direct(person), message_kind::briefing_dm,
-                                      briefing, "handoff-dm:", key_id::last_audit, ":" + person));
+            d.messages.push_back(
+                post(*r, destination::direct(person), message_kind::briefing_dm,
+                     person == c.oncall ? render_handoff_dm(*r, briefing) : briefing,
+                     "handoff-dm:", key_id::last_audit, ":" + person));
         }
     }
     d.state = std::move(r);

@@ -3,6 +3,7 @@
 
 #include "checklist/mrkdwn.hpp"
 #include "checklist/reminders.hpp"
+#include "commands/render/controls.hpp"
 #include "commands/render/report.hpp"
 #include "commands/render/wording.hpp"
 
@@ -19,20 +20,24 @@ std::string overdue_line(const checklist::reminder_candidate& c, bool with_owner
 }
 
 // A DM of overdue items: `text` as the fallback, `heading` and then one line per item (with
-// its owner if `with_owner`), leaving room for `reserve` more blocks.
+// its owner if `with_owner`) and the item's controls, leaving room for `reserve` more blocks.
 message overdue_message(const std::vector<checklist::reminder_candidate>& items,
                         bool with_owner,
                         const std::string& text,
                         const std::string& heading,
                         std::size_t reserve) {
-    std::vector<std::string> lines;
+    std::vector<item_entry> entries;
     for (const auto& c : items) {
-        lines.push_back(overdue_line(c, with_owner));
+        bool stored = c.release_id != 0 && c.item_id != 0;
+        entries.push_back({overdue_line(c, with_owner), c.item_id,
+                           !stored      ? std::vector<item_control>{}
+                           : with_owner ? escalation_item_controls(c.release_id, c.item_id)
+                                        : owner_item_controls(c.release_id, c.item_id)});
     }
     message m;
     m.text = text;
     m.blocks.push_back(section_block(heading));
-    append_lines(m.blocks, lines, reserve);
+    append_items(m.blocks, entries, reserve, reserve * 300);
     return m;
 }
 
@@ -97,6 +102,9 @@ message render_assignment(const checklist::release& r,
     m.text = "You own " + it.ref() + " " + escape_mrkdwn(it.title) + " in release " +
              escape_mrkdwn(r.version);
     m.blocks.push_back(section_block(body));
+    if (r.id != 0 && it.id != 0 && is_unsettled(it)) {
+        m.blocks.push_back(item_actions_block(it.id, owner_item_controls(r.id, it.id)));
+    }
     return m;
 }
 
@@ -127,14 +135,17 @@ message render_escalation(const std::vector<checklist::reminder_candidate>& item
 message render_owner_items(const checklist::release& r,
                            const std::vector<const checklist::item*>& items,
                            const std::string& heading) {
-    std::vector<std::string> lines;
+    std::vector<item_entry> entries;
     for (const auto* i : items) {
-        lines.push_back(item_line(*i));
+        bool controlled = r.id != 0 && i->id != 0 && is_unsettled(*i);
+        entries.push_back(
+            {item_line(*i), i->id,
+             controlled ? owner_item_controls(r.id, i->id) : std::vector<item_control>{}});
     }
     message m;
     m.text = checklist::truncate_utf8(heading, max_fallback_text);
     m.blocks.push_back(section_block(heading));
-    append_lines(m.blocks, lines, 1);
+    append_items(m.blocks, entries, 1, 300);
     m.blocks.push_back(context_block("Release *" + escape_mrkdwn(r.version) + "* in <#" +
                                      r.channel +
                                      ">: `/release check <item> [note]` when one is done."));
@@ -154,10 +165,21 @@ message render_handoff(const checklist::release& r,
                       escape_mrkdwn(r.version) + "* over to " + mention(r.oncall) + " (on call)" +
                       (r.pm.empty() ? std::string() : " and " + mention(r.pm) + " (product)") +
                       ".\n" + summary_line(r)));
-    append_lines(m.blocks, handoff_lines(r, facts), 1);
+    append_lines(m.blocks, handoff_lines(r, facts), 2);  // room for the context and a button
     m.blocks.push_back(
         context_block("On call: accept with `/release accept` in <#" + r.channel +
                       "> to take over the open items. `/release report` has the full timeline."));
+    return m;
+}
+
+message render_handoff_dm(const checklist::release& r, message briefing) {
+    auto m = std::move(briefing);
+    if (r.id != 0) {
+        controls::target t{r.id, 0, 0, controls::snooze_for::none};
+        m.blocks.push_back(release_actions_block(
+            r.id, nlohmann::json::array({button(controls::action::handoff_accept, 0,
+                                                controls::label_accept, t, "primary")})));
+    }
     return m;
 }
 

@@ -33,6 +33,10 @@ message render_handoff(const checklist::release& r,
                        const std::vector<checklist::audit_entry>& audit,
                        const std::string& actor);
 
+// The handoff briefing (render_handoff's) as a DM to the on-call engineer: with an
+// `Accept handoff` button (actions block "release:<id>").
+message render_handoff_dm(const checklist::release& r, message briefing);
+
 // The DM reminding the release manager that the handoff has not been accepted yet.
 message render_handoff_pending(const checklist::release& r);
 

@@ -3,6 +3,7 @@
 
 #include "checklist/mrkdwn.hpp"
 #include "commands/parse.hpp"
+#include "commands/render/controls.hpp"
 #include "commands/render/wording.hpp"
 
 namespace relbot::commands {
@@ -38,17 +39,47 @@ std::string outcome_word(const checklist::release& r) {
                                                          : std::string(to_string(r.status));
 }
 
+// The heading line of the current (or, once ended, the last) phase.
+std::string phase_heading(const checklist::release& r, bool ended) {
+    const auto& cur = r.current();
+    return "*" + std::string(ended ? "Last phase, " : "Phase ") + std::to_string(cur.position) +
+           " of " + std::to_string(r.phases.size()) + ": " + escape_mrkdwn(cur.title) + "*";
+}
+
 // The heading line and the lines of the current (or, once ended, the last) phase's items.
 std::vector<std::string> current_phase_lines(const checklist::release& r, bool ended) {
-    const auto& cur = r.current();
-    std::vector<std::string> items;
-    items.push_back("*" + std::string(ended ? "Last phase, " : "Phase ") +
-                    std::to_string(cur.position) + " of " + std::to_string(r.phases.size()) + ": " +
-                    escape_mrkdwn(cur.title) + "*");
-    for (const auto& i : cur.items) {
+    std::vector<std::string> items{phase_heading(r, ended)};
+    for (const auto& i : r.current().items) {
         items.push_back(item_line(i));
     }
     return items;
+}
+
+// Next phase (or Finish in the last phase) and Remind owners.
+nlohmann::json release_buttons(const checklist::release& r) {
+    controls::target t{r.id, 0, 0, controls::snooze_for::none};
+    bool last = static_cast<std::size_t>(r.current_phase) >= r.phases.size();
+    return nlohmann::json::array(
+        {last ? button(controls::action::release_finish, 0, controls::label_finish, t, "primary")
+              : button(controls::action::phase_next, 0, controls::label_next, t, "primary"),
+         button(controls::action::remind_owners, 0, controls::label_remind, t)});
+}
+
+// An active release's current phase: each item with its controls (open and blocked items of a
+// stored release), then the release-wide controls.
+void append_current_phase(nlohmann::json& blocks, const checklist::release& r) {
+    blocks.push_back(section_block(phase_heading(r, false)));
+    std::vector<item_entry> entries;
+    for (const auto& i : r.current().items) {
+        bool controlled = r.id != 0 && i.id != 0 && is_unsettled(i);
+        entries.push_back(
+            {item_line(i), i.id,
+             controlled ? status_item_controls(r.id, i) : std::vector<item_control>{}});
+    }
+    append_items(blocks, entries, r.id != 0 ? 1 : 0, 100);
+    if (r.id != 0) {
+        blocks.push_back(release_actions_block(r.id, release_buttons(r)));
+    }
 }
 
 // One release of the list: where it is, who runs it, when it started and ended.
@@ -116,9 +147,13 @@ message render_status(const checklist::release& r) {
     for (const auto& p : r.phases) {
         phases.push_back(phase_line(r, p));
     }
-    append_lines(m.blocks, phases, 3);
+    append_lines(m.blocks, phases, 5);
     m.blocks.push_back(divider_block());
-    append_lines(m.blocks, current_phase_lines(r, !ended.empty()), 0);
+    if (ended.empty()) {
+        append_current_phase(m.blocks, r);
+    } else {
+        append_lines(m.blocks, current_phase_lines(r, true), 0);  // no controls any more
+    }
 
     m.text = ended.empty() ? "Release " + version + " — phase " + std::to_string(cur.position) +
                                  " of " + std::to_string(r.phases.size()) + ": " +

@@ -147,8 +147,11 @@ std::string message_text(const json& body) {
                 out += "\n" + b["text"].value("text", "");
             }
             for (const auto& e : b.value("elements", json::array())) {
-                if (e.is_object()) {
-                    out += "\n" + e.value("text", "");
+                auto t = e.is_object() ? e.find("text") : e.end();
+                if (t != e.end() && t->is_string()) {
+                    out += "\n" + t->get<std::string>();  // a context element
+                } else if (t != e.end() && t->is_object()) {
+                    out += "\n" + t->value("text", "");  // a button's label
                 }
             }
         }

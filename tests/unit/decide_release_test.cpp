@@ -215,7 +215,11 @@ TEST_CASE("handoff posts the briefing in the channel and DMs it to each person n
     CHECK(completed(d.messages[1]).dedupe_key == "handoff-dm:99:UONCALL");
     CHECK(d.messages[2].message.to == destination::direct("UPM"));
     CHECK(completed(d.messages[2]).dedupe_key == "handoff-dm:99:UPM");
-    CHECK(d.messages[1].message.body == d.messages[0].message.body);
+    // The same briefing; the on-call engineer's DM also has the Accept handoff button.
+    CHECK(d.messages[2].message.body == d.messages[0].message.body);
+    CHECK(d.messages[1].message.body != d.messages[0].message.body);
+    CHECK(contains(d.messages[1].message.body, "Accept handoff"));
+    CHECK_FALSE(contains(d.messages[0].message.body, "Accept handoff"));
 }
 
 TEST_CASE("accept: only the on-call engineer named, once, and they take the open items", "[unit]") {

@@ -5,6 +5,7 @@
 
 #include "checklist/release.hpp"
 #include "commands/router.hpp"
+#include "slack/block_kit.hpp"
 
 using namespace relbot;
 using nlohmann::json;
@@ -27,10 +28,9 @@ void check_block_kit_limits(const commands::message& m) {
         if (b["type"] == "header") {
             CHECK(b["text"]["text"].get<std::string>().size() <= commands::max_header_text);
         }
-        for (const auto& e : b.value("elements", json::array())) {
-            total += e.value("text", "").size();
-        }
     }
+    CHECK(relbot::slack::message_violation(m.blocks).empty());
+    total = commands::block_text_size(m.blocks);  // also counts context texts and button labels
     CHECK(total <= commands::max_total_block_text);
 }
 
