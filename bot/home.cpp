@@ -6,7 +6,7 @@
 
 #include "bot/log.hpp"
 #include "commands/render/blocks.hpp"
-#include "commands/render/stub_views.hpp"
+#include "commands/render/views.hpp"
 #include "storage/open.hpp"
 
 namespace relbot::bot {
@@ -112,9 +112,42 @@ std::string home_publisher::view_for(const std::string& user) {
             active.push_back(std::move(*r));
         }
     }
-    return commands::dump_json(commands::home_view_of(
-        user, active, clock_.epoch_s(),
-        [&](const std::string& channel) { return store_.people().channel_name(channel); }));
+    return commands::dump_json(commands::home_view(home_data_of(user, active, clock_.epoch_s())));
+}
+
+commands::home_data home_data_of(const std::string& viewer,
+                                 const std::vector<checklist::release>& active,
+                                 checklist::epoch_seconds now) {
+    commands::home_data d;
+    d.viewer = viewer;
+    d.now = now;
+    for (const auto& r : active) {
+        if (r.status != checklist::release_status::active) {
+            continue;
+        }
+        commands::home_release listed{r.id,
+                                      r.version,
+                                      r.channel,
+                                      r.manager,
+                                      r.current_phase,
+                                      static_cast<int>(r.phases.size()),
+                                      r.current().title};
+        d.active.push_back(listed);
+        if (r.manager == viewer) {
+            d.managed.push_back(listed);
+        }
+        for (const auto& p : r.phases) {
+            for (const auto& i : p.items) {
+                bool unsettled = i.state == checklist::item_state::open ||
+                                 i.state == checklist::item_state::blocked;
+                if (i.owner == viewer && unsettled) {
+                    d.open_items.push_back({r.id, r.version, r.channel, p.title, i.id, i.ref(),
+                                            i.title, i.due_at, i.state});
+                }
+            }
+        }
+    }
+    return d;
 }
 
 }  // namespace relbot::bot

@@ -14,6 +14,7 @@
 #include "bot/net.hpp"
 #include "bot/slack_port.hpp"
 #include "checklist/template.hpp"
+#include "commands/render/views.hpp"
 
 namespace relbot::storage {
 class engine;
@@ -57,5 +58,11 @@ private:
     std::map<std::string, viewer> viewers_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
+
+// What the Home tab shows `viewer`: their unsettled items in `active` releases (any phase), the
+// releases they manage, and every active release.
+commands::home_data home_data_of(const std::string& viewer,
+                                 const std::vector<checklist::release>& active,
+                                 checklist::epoch_seconds now);
 
 }  // namespace relbot::bot

@@ -7,7 +7,9 @@
 #include "checklist/mrkdwn.hpp"
 #include "commands/clicks.hpp"
 #include "commands/decide.hpp"
-#include "commands/render/stub_views.hpp"
+#include "commands/refusals.hpp"
+#include "commands/render/controls.hpp"
+#include "commands/render/views.hpp"
 #include "commands/router.hpp"
 
 namespace relbot::commands::decisions {
@@ -229,8 +231,14 @@ decision next_or_force(const click& c, const situation& s, std::string_view key)
     if (forcible) {
         auto o = c.origin();
         o.what = finishing ? "finish" : "next";
-        return open_modal(next_force_modal(r, s.req.now, finishing, o.to_metadata()),
-                          finishing ? "finish" : "next");
+        checklist::refusal held;
+        held.why = checklist::refused::gate_closed;
+        held.action = finishing ? "finish the release" : "move to the next phase";
+        held.held = gate;
+        held.finishing = finishing;
+        return open_modal(
+            next_force_modal(r, word_refusal(r, held, way_in::click), o.to_metadata()),
+            finishing ? "finish" : "next");
     }
     return finishing ? run(finish_command{}, c, s, key) : run(next_command{}, c, s, key);
 }
@@ -247,15 +255,15 @@ decision item_modal(const click& c,
     switch (c.act) {
         case action::item_skip:
             return allowed(skip_command{ref, "?"}, s, no)
-                       ? open_modal(skip_modal(r, it, o.to_metadata()), "skip")
+                       ? open_modal(skip_modal(it, r, o.to_metadata()), "skip")
                        : answer_clicker(std::move(no), o, c.user, key);
         case action::item_block:
             return allowed(block_command{ref, "?"}, s, no)
-                       ? open_modal(block_modal(r, it, o.to_metadata()), "block")
+                       ? open_modal(block_modal(it, r, o.to_metadata()), "block")
                        : answer_clicker(std::move(no), o, c.user, key);
         case action::item_note:
             return allowed(note_command{ref, "?"}, s, no)
-                       ? open_modal(note_modal(r, it, o.to_metadata()), "note")
+                       ? open_modal(note_modal(it, r, o.to_metadata()), "note")
                        : answer_clicker(std::move(no), o, c.user, key);
         default:
             break;
@@ -263,7 +271,7 @@ decision item_modal(const click& c,
     if (auto refused = checklist::require_manager(r, actor_of(s), "assign items")) {
         return refuse_click("assign", word_refusal(r, *refused, way_in::click), o, c.user, key);
     }
-    return open_modal(assign_modal(r, it, o.to_metadata()), "assign");
+    return open_modal(assign_modal(it, r, o.to_metadata()), "assign");
 }
 
 // Remind again (the escalation DM): the item's owner is reminded now, by the manager's hand.
@@ -302,7 +310,7 @@ decision remind_again(const click& c,
 decision decide_click(const click& c, const situation& s, std::string_view key) {
     auto o = c.origin();
     if (c.act == action::start_release) {
-        return open_modal(start_modal(s.look.templates().names(), o.to_metadata()), "start");
+        return open_modal(start_modal(s.look.templates().names(), o.to_metadata(), ""), "start");
     }
     if (auto why = stale_or_forged(o, s)) {
         return refuse_click("stale", *why, o, c.user, key);

@@ -236,7 +236,11 @@ inline std::string block_violation(const nlohmann::json& b, std::set<std::string
     return "a block of unknown type " + type;
 }
 
-inline std::string blocks_violation(const nlohmann::json& blocks, std::size_t most) {
+// `ids_per_block`: a view's action_ids need only be unique within their block (Slack keys a
+// submission's state by block_id, then action_id); a message's across the whole message.
+inline std::string blocks_violation(const nlohmann::json& blocks,
+                                    std::size_t most,
+                                    bool ids_per_block) {
     if (!blocks.is_array()) {
         return "blocks is not an array";
     }
@@ -245,6 +249,9 @@ inline std::string blocks_violation(const nlohmann::json& blocks, std::size_t mo
     }
     std::set<std::string> action_ids;
     for (const auto& b : blocks) {
+        if (ids_per_block) {
+            action_ids.clear();
+        }
         if (auto v = block_violation(b, action_ids); !v.empty()) {
             return v;
         }
@@ -257,7 +264,7 @@ inline std::string blocks_violation(const nlohmann::json& blocks, std::size_t mo
 // What is wrong with a message's blocks ("" if Slack would post them): the number of blocks,
 // each block's own limits, every action_id unique, and the total text.
 inline std::string message_violation(const nlohmann::json& blocks) {
-    if (auto v = detail::blocks_violation(blocks, max_blocks); !v.empty()) {
+    if (auto v = detail::blocks_violation(blocks, max_blocks, false); !v.empty()) {
         return v;
     }
     return blocks_text_size(blocks) > max_message_text ? "more than 12,000 characters of text"
@@ -297,7 +304,8 @@ inline std::string view_violation(const nlohmann::json& view) {
     if (detail::str_of(view, "callback_id").size() > max_id) {
         return "callback_id is over 255 characters";
     }
-    return detail::blocks_violation(view.value("blocks", nlohmann::json::array()), max_view_blocks);
+    return detail::blocks_violation(view.value("blocks", nlohmann::json::array()), max_view_blocks,
+                                    true);
 }
 
 }  // namespace relbot::slack

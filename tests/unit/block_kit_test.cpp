@@ -61,3 +61,27 @@ TEST_CASE("the shared validator refuses what Slack refuses in messages and views
     modal["title"]["text"] = std::string(25, 't');
     CHECK_FALSE(relbot::slack::view_violation(modal).empty());
 }
+
+TEST_CASE("a view's inputs may share an action_id across blocks, a message's controls may not",
+          "[unit]") {
+    using nlohmann::json;
+    auto input = [](std::string block) {
+        return json{{"type", "input"},
+                    {"block_id", block},
+                    {"label", {{"type", "plain_text"}, {"text", block}}},
+                    {"element", {{"type", "plain_text_input"}, {"action_id", "value"}}}};
+    };
+    json modal = {{"type", "modal"},
+                  {"title", {{"type", "plain_text"}, {"text", "Assign"}}},
+                  {"submit", {{"type", "plain_text"}, {"text", "Assign"}}},
+                  {"blocks", {input("owner"), input("due")}}};
+    CHECK(relbot::slack::view_violation(modal) == "");
+    auto button = [](std::string id) {
+        return json{{"type", "button"},
+                    {"text", {{"type", "plain_text"}, {"text", "Done"}}},
+                    {"action_id", id}};
+    };
+    json message = json::array({{{"type", "actions"}, {"elements", {button("x")}}},
+                                {{"type", "actions"}, {"elements", {button("x")}}}});
+    CHECK_FALSE(relbot::slack::message_violation(message).empty());
+}

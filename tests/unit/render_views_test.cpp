@@ -26,15 +26,12 @@ checklist::release standard() {
     return r;
 }
 
-// slack::view_violation, reading an input's action_id as unique within its block (what Slack
-// asks of inputs: state.values is keyed by block_id, then action_id); every input's element
-// here has the action_id "value" (commands/controls.hpp), which the validator would otherwise
-// count as used twice.
-std::string view_violation(json view) {
-    for (auto& b : view["blocks"]) {
+// slack::view_violation, after checking that every input's element has the action_id "value"
+// (commands/controls.hpp; Slack asks action_ids to be unique within their block only).
+std::string view_violation(const json& view) {
+    for (const auto& b : view["blocks"]) {
         if (b["type"] == "input") {
             CHECK(b["element"]["action_id"] == "value");
-            b["element"]["action_id"] = b["block_id"].get<std::string>() + ".value";
         }
     }
     return slack::view_violation(view);
