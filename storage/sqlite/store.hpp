@@ -215,6 +215,8 @@ private:
     std::shared_ptr<const checklist::release> remembered_or_read(std::int64_t id);
     // Remembers a release read or written in the open transaction (kept if it commits).
     void stage(const checklist::release& r);
+    // Reads the release's checkpoints into `r` (store_checkpoints.cpp).
+    void read_checkpoints(checklist::release& r);
     // save's writes of the checkpoints the log names (inserted or updated).
     void save_checkpoints(const checklist::release& r, const checklist::change_log& log);
     // Remembers a committed release.

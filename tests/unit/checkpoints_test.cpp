@@ -287,7 +287,7 @@ TEST_CASE("snooze_until: an hour, four hours, and the next 09:00 in the owner's 
     CHECK_FALSE(snooze_until(controls::snooze_for::none, t0, 0));
 }
 
-TEST_CASE("snooze: the owner, the manager or an admin; recorded in the timeline",
+TEST_CASE("snooze: the owner, the manager or an admin, recorded in the timeline",
           "[unit][checkpoints]") {
     auto r = standard();
     change_log log;
