@@ -1,6 +1,7 @@
 // Environment and .env parsing with a precise message per bad variable.
 #include "bot/config.hpp"
 
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <cstdlib>
@@ -139,6 +140,33 @@ problem read_reminder_interval(const std::string& v, config& c) {
     return std::nullopt;
 }
 
+// "1h,4h,24h,48h" (durations, comma-separated, each listed once) or "off".
+problem read_checkpoints(const std::string& v, config& c) {
+    constexpr const char* wrong =
+        "must be durations separated by commas, such as 1h,4h,24h,48h (none: off)";
+    if (v == "off") {
+        c.checkpoints.clear();
+        return std::nullopt;
+    }
+    std::vector<std::chrono::seconds> out;
+    std::string_view rest = v;
+    while (true) {
+        auto comma = rest.find(',');
+        auto d = checklist::parse_duration(trim(rest.substr(0, comma)));
+        if (!d || std::find(out.begin(), out.end(), *d) != out.end()) {
+            return wrong;
+        }
+        out.push_back(*d);
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        rest = rest.substr(comma + 1);
+    }
+    std::sort(out.begin(), out.end());
+    c.checkpoints = std::move(out);
+    return std::nullopt;
+}
+
 // A whole number from `low` to `high` into `to`; `wrong` otherwise.
 problem read_number(const std::string& v, int low, int high, int& to, const char* wrong) {
     auto n = parse_int(v);
@@ -210,6 +238,7 @@ constexpr optional_variable optional_variables[] = {
     {"RELBOT_REMINDER_INTERVAL", read_reminder_interval},
     {"RELBOT_ESCALATE_AFTER", read_escalate_after},
     {"RELBOT_QUIET_HOURS", read_quiet_hours},
+    {"RELBOT_CHECKPOINTS", read_checkpoints},
     {"RELBOT_CONNECTIONS", read_connections},
     {"RELBOT_LOG_LEVEL", read_log_level},
     {"RELBOT_HEALTH_ADDR", read_health_addr},

@@ -27,6 +27,9 @@ struct config {
     int escalate_after = 2;
     int quiet_from_hour = 20;  // quiet hours run from this hour …
     int quiet_to_hour = 8;     // … to this one, in each owner's time zone
+    // RELBOT_CHECKPOINTS: monitoring checkpoints after the deployment phase is left; empty: off.
+    std::vector<std::chrono::seconds> checkpoints{std::chrono::hours(1), std::chrono::hours(4),
+                                                  std::chrono::hours(24), std::chrono::hours(48)};
     int connections = 1;
     log_level level = log_level::info;
     std::optional<std::string> health_host;

@@ -7,8 +7,10 @@
 
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
+#include "checklist/checkpoints.hpp"
 #include "checklist/timers.hpp"
 #include "commands/render.hpp"
+#include "commands/render/checkpoints.hpp"
 
 namespace relbot::bot {
 
@@ -27,8 +29,8 @@ std::vector<checklist::reminder_input> reminder_inputs(
     for (const auto& c : candidates) {
         inputs.push_back({c.owner, c.manager, c.due_at, c.last_slot, c.reminders_since_change,
                           c.escalated, c.deployment_phase,
-                          people.time_zone_offset(c.owner).value_or(0),
-                          c.last_sent_at});  // unknown: UTC
+                          people.time_zone_offset(c.owner).value_or(0),  // unknown: UTC
+                          c.last_sent_at, c.snoozed_until});
     }
     return inputs;
 }
@@ -147,6 +149,106 @@ void queue_escalations(const scheduler_ports& ports,
     }
 }
 
+// What one pass does to one release's monitoring checkpoints: plans them once the deployment
+// phase was left, marks the ones due as posted and the unanswered one due a reminder as
+// reminded (into `r` and `log`); the work says which messages that calls for.
+checklist::checkpoint_work checkpoint_pass(checklist::release& r,
+                                           const std::vector<std::chrono::seconds>& offsets,
+                                           checklist::epoch_seconds now,
+                                           std::chrono::seconds interval,
+                                           checklist::change_log& log) {
+    checklist::create_checkpoints(r, offsets, log);
+    auto work = checklist::checkpoints_due(r, now, interval);
+    for (auto n : work.post) {
+        checklist::mark_checkpoint_posted(r, n, now, log);
+    }
+    for (const auto& [n, slot] : work.remind) {
+        checklist::mark_checkpoint_reminded(r, n, now, log);
+    }
+    return work;
+}
+
+// The releases whose checkpoints have something to write at `now`; brings `next` forward to
+// the next checkpoint moment of the others. Reads only.
+std::vector<std::int64_t> checkpoint_releases_due(const scheduler_ports& ports,
+                                                  const std::vector<std::chrono::seconds>& offsets,
+                                                  checklist::epoch_seconds now,
+                                                  std::chrono::seconds interval,
+                                                  checklist::epoch_seconds& next) {
+    std::vector<std::int64_t> due;
+    for (auto id : ports.reminders.checkpoint_releases()) {
+        auto r = ports.releases.load_release(id);
+        if (!r) {
+            continue;
+        }
+        checklist::change_log log;
+        auto work = checkpoint_pass(*r, offsets, now, interval, log);
+        if (!log.checkpoints.empty()) {
+            due.push_back(id);
+        } else if (work.next) {
+            next = std::min(next, *work.next);
+        }
+    }
+    return due;
+}
+
+void queue_json(const scheduler_ports& ports,
+                const std::string& key,
+                const checklist::release& r,
+                destination to,
+                const commands::message& m,
+                message_kind kind,
+                checklist::epoch_seconds now) {
+    ports.outbox.enqueue({key, r.id, std::move(to), "chat.postMessage",
+                          commands::dump_json(commands::to_post_body(m)), kind},
+                         now);
+}
+
+// Plans, posts and reminds the checkpoints of the releases `due` (inside the unit of work):
+// the channel post "checkpoint:<release>:<n>" and DMs "checkpoint:<release>:<n>:<user>" when
+// one falls due, reminders "checkpoint-reminder:<release>:<n>:<slot>:<user>"; the outbox
+// queues each key once, so a pass after a restart sends nothing twice. Brings `next` forward.
+void queue_checkpoints(const scheduler_ports& ports,
+                       const std::vector<std::int64_t>& due,
+                       const std::vector<std::chrono::seconds>& offsets,
+                       checklist::epoch_seconds now,
+                       std::chrono::seconds interval,
+                       checklist::epoch_seconds& next) {
+    for (auto id : due) {
+        auto r = ports.releases.load_release(id);
+        if (!r) {
+            continue;
+        }
+        checklist::change_log log;
+        auto work = checkpoint_pass(*r, offsets, now, interval, log);
+        auto prefix = "checkpoint:" + std::to_string(r->id) + ":";
+        for (auto n : work.post) {
+            auto key = prefix + std::to_string(n);
+            queue_json(ports, key, *r, destination::channel(r->channel),
+                       commands::render_checkpoint_post(*r, n), message_kind::announcement, now);
+            for (const auto& user : checklist::checkpoint_people(*r)) {
+                queue_json(ports, key + ":" + user, *r, destination::direct(user),
+                           commands::render_checkpoint_dm(*r, n), message_kind::dm, now);
+            }
+            log_info("checkpoint.posted").kv("release", r->id).kv("checkpoint", n);
+        }
+        for (const auto& [n, slot] : work.remind) {
+            for (const auto& user : checklist::checkpoint_people(*r)) {
+                std::string key = "checkpoint-reminder:" + std::to_string(r->id);
+                key.append(":").append(std::to_string(n)).append(":").append(std::to_string(slot));
+                key.append(":").append(user);
+                queue_json(ports, key, *r, destination::direct(user),
+                           commands::render_checkpoint_reminder(*r, n), message_kind::dm, now);
+            }
+            log_info("checkpoint.reminded").kv("release", r->id).kv("checkpoint", n);
+        }
+        ports.releases.save(*r, log, "", now);
+        if (work.next) {
+            next = std::min(next, *work.next);
+        }
+    }
+}
+
 }  // namespace
 
 scheduler_ports scheduler_ports::of(storage::engine& e) {
@@ -157,8 +259,14 @@ scheduler::scheduler(scheduler_ports ports,
                      notifier& notify,
                      slack_api& api,
                      checklist::reminder_rules rules,
-                     clock& time)
-    : ports_(ports), notify_(notify), api_(api), rules_(rules), clock_(time) {}
+                     clock& time,
+                     std::vector<std::chrono::seconds> checkpoints)
+    : ports_(ports),
+      notify_(notify),
+      api_(api),
+      rules_(rules),
+      clock_(time),
+      checkpoints_(std::move(checkpoints)) {}
 
 std::string slack_display_name(const nlohmann::json& user) {
     auto text = [](const nlohmann::json& o, const char* key) {
@@ -250,11 +358,14 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     auto by_owner = reminders_by_owner(candidates, plan);
     auto escalate = escalations_by_manager(candidates, plan);
     auto timed = ports_.reminders.timed_releases();
-    if (timed.empty() && by_owner.empty() && escalate.empty()) {
+    auto checkpointed = checkpoint_releases_due(ports_, checkpoints_, now, rules_.interval, next);
+    if (timed.empty() && by_owner.empty() && escalate.empty() && checkpointed.empty()) {
         return next;  // nothing to write: no transaction at all
     }
     auto tx = ports_.work.begin();
     bool queued = queue_timers(ports_, timed, now, rules_.interval, next);
+    queue_checkpoints(ports_, checkpointed, checkpoints_, now, rules_.interval, next);
+    queued |= !checkpointed.empty();
     if (by_owner.empty() && escalate.empty()) {
         tx->commit();
         if (queued) {

@@ -1,5 +1,6 @@
 // The scheduler: reminds owners of overdue items (grouped per owner, once per slot, outside
-// their quiet hours), and tells the release manager about items reminders did not move.
+// their quiet hours, not while snoozed), and tells the release manager about items reminders
+// did not move; plans, posts and reminds monitoring checkpoints (checklist/checkpoints.hpp).
 // Sleeps (on its clock) until the next due moment; woken after every committed change. Looks
 // people up through the slack_api port. Loop thread only.
 #pragma once
@@ -8,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "bot/clock.hpp"
 #include "bot/net.hpp"
@@ -32,12 +34,15 @@ struct scheduler_ports {
 
 class scheduler {
 public:
-    // `notify`, `api` and `time` must outlive the scheduler.
+    // `notify`, `api` and `time` must outlive the scheduler. `checkpoints`: the offsets of the
+    // monitoring checkpoints from when the deployment phase is left (RELBOT_CHECKPOINTS); empty:
+    // none are planned (those planned already are still posted and reminded).
     scheduler(scheduler_ports ports,
               notifier& notify,
               slack_api& api,
               checklist::reminder_rules rules,
-              clock& time);
+              clock& time,
+              std::vector<std::chrono::seconds> checkpoints = {});
 
     net::awaitable<void> run();
     void wake();
@@ -66,6 +71,7 @@ private:
     slack_api& api_;
     checklist::reminder_rules rules_;
     clock& clock_;
+    std::vector<std::chrono::seconds> checkpoints_;
     std::unique_ptr<alarm> alarm_;
     bool woken_ = false;
     bool stopping_ = false;

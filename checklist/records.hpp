@@ -52,6 +52,7 @@ struct reminder_candidate {
     std::optional<epoch_seconds> last_sent_at;  // and when it was sent
     int reminders_since_change = 0;
     bool escalated = false;  // the manager has been told since the item last changed
+    std::optional<epoch_seconds> snoozed_until = std::nullopt;  // the owner snoozed it until then
 };
 
 }  // namespace relbot::checklist

@@ -50,6 +50,30 @@ std::optional<release_status> parse_release_status(std::string_view s) {
     return std::nullopt;
 }
 
+std::string_view to_string(checkpoint_answer a) {
+    switch (a) {
+        case checkpoint_answer::none:
+            return "none";
+        case checkpoint_answer::healthy:
+            return "healthy";
+        case checkpoint_answer::investigating:
+            return "investigating";
+        case checkpoint_answer::rolled_back:
+            return "rolled_back";
+    }
+    return "none";
+}
+
+std::optional<checkpoint_answer> parse_checkpoint_answer(std::string_view s) {
+    for (auto v : {checkpoint_answer::none, checkpoint_answer::healthy,
+                   checkpoint_answer::investigating, checkpoint_answer::rolled_back}) {
+        if (to_string(v) == s) {
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
 std::string item::ref() const {
     return std::to_string(phase) + "." + std::to_string(position);
 }

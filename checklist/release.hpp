@@ -16,11 +16,16 @@ using epoch_seconds = std::int64_t;
 
 enum class item_state { open, done, skipped, blocked };
 enum class release_status { active, finished, aborted };
+// A monitoring checkpoint's answer (contract.md, "Monitoring checkpoints").
+enum class checkpoint_answer { none, healthy, investigating, rolled_back };
 
 std::string_view to_string(item_state s);
 std::optional<item_state> parse_item_state(std::string_view s);
 std::string_view to_string(release_status s);
 std::optional<release_status> parse_release_status(std::string_view s);
+// "none", "healthy", "investigating", "rolled_back" (stored) and back.
+std::string_view to_string(checkpoint_answer a);
+std::optional<checkpoint_answer> parse_checkpoint_answer(std::string_view s);
 
 struct item {
     std::int64_t id = 0;  // 0 until stored
@@ -33,6 +38,8 @@ struct item {
     std::string state_note;  // the skip or block reason, or the check note
     std::string owner;       // Slack user ID, empty when unowned
     std::optional<epoch_seconds> due_at;
+    // The owner's next reminder for the item is not before this (Snooze).
+    std::optional<epoch_seconds> snoozed_until = std::nullopt;
 
     // "2.3"
     std::string ref() const;
@@ -56,6 +63,22 @@ struct phase {
     friend bool operator==(const phase&, const phase&) = default;
 };
 
+// A monitoring checkpoint: `offset_s` after the deployment phase was left, the channel and the
+// people answering are asked whether all is well (checklist/checkpoints.hpp).
+struct checkpoint {
+    int number = 0;  // 1-based, fixed when the checkpoints are planned
+    std::int64_t offset_s = 0;
+    epoch_seconds due_at = 0;
+    std::optional<epoch_seconds> posted_at;
+    checkpoint_answer answer = checkpoint_answer::none;  // the last answer counts
+    std::string answered_by;                             // Slack user ID
+    std::optional<epoch_seconds> answered_at;
+    int reminders = 0;  // reminders sent while unanswered
+    std::optional<epoch_seconds> last_reminded_at;
+
+    friend bool operator==(const checkpoint&, const checkpoint&) = default;
+};
+
 struct release {
     std::int64_t id = 0;  // 0 until stored
     std::string channel;
@@ -71,6 +94,7 @@ struct release {
     epoch_seconds started_at = 0;
     std::optional<epoch_seconds> ended_at;
     std::vector<phase> phases;
+    std::vector<checkpoint> checkpoints = {};  // empty until the deployment phase is left
 
     std::size_t item_count() const;
     const phase& current() const { return phases.at(static_cast<std::size_t>(current_phase - 1)); }

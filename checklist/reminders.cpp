@@ -74,6 +74,17 @@ reminder_plan plan_reminders(const std::vector<reminder_input>& items,
         }
         int sent = c.reminders_since_change;
         auto not_before = c.last_sent_at ? *c.last_sent_at + rules.interval.count() : now;
+        if (c.snoozed_until && (!c.last_sent_at || *c.last_sent_at < *c.snoozed_until)) {
+            if (now < *c.snoozed_until) {
+                plan.next = std::min(plan.next, *c.snoozed_until);
+                continue;  // snoozed: neither reminded nor escalated until then
+            }
+            // The snooze is over and the owner has not been reminded since: now, in a new slot.
+            not_before = now;
+            if (c.last_slot && *c.last_slot >= *slot) {
+                slot = *c.last_slot + 1;
+            }
+        }
         if (c.last_slot && *c.last_slot >= *slot) {
             plan.next = std::min(
                 plan.next,

@@ -49,6 +49,9 @@ struct reminder_input {
     bool deployment_phase = false;              // quiet hours do not apply
     int tz_offset_s = 0;                        // the owner's
     std::optional<epoch_seconds> last_sent_at;  // the previous reminder for this due time
+    // Snoozed: no reminder (and no escalation) before then; once it has passed, the owner is
+    // reminded at once (outside quiet hours) if not reminded since, in a new slot.
+    std::optional<epoch_seconds> snoozed_until = std::nullopt;
 };
 
 // What to do at `now`: which items to remind (by owner, one DM each, with the slot), which to

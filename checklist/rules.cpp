@@ -1,6 +1,7 @@
 // Release rules: permissions, item state machine, phase gate, ending a release.
 #include "checklist/rules.hpp"
 
+#include "checklist/checkpoints.hpp"
 #include "checklist/duration.hpp"
 
 namespace relbot::checklist {
@@ -35,8 +36,8 @@ std::optional<item_pos> position_of(const release& r, const item& it) {
 
 // A refusal of `action`, naming `who` (a user ID) where the wording needs a person.
 refusal because(refused why, std::string_view action, std::string who = {}) {
-    return refusal{why,  std::string(action), std::nullopt, std::move(who), std::nullopt, false,
-                   false};
+    return refusal{
+        why, std::string(action), std::nullopt, std::move(who), std::nullopt, false, false, 0};
 }
 
 // The same refusal, asked by `finish` rather than `next`.
@@ -193,6 +194,10 @@ gate current_gate(const release& r, epoch_seconds now) {
         if (now < opens) {
             g.opens_at = opens;
         }
+    }
+    if (auto window = monitoring_phase(r);
+        window && *window == static_cast<std::size_t>(r.current_phase - 1)) {
+        g.checkpoint_hold = checkpoint_hold(r);
     }
     return g;
 }

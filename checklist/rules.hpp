@@ -34,7 +34,8 @@ struct change_log {
     std::vector<event> events;
     std::vector<item_pos> items;      // items whose state, note, owner or due time changed
     std::vector<std::size_t> phases;  // phases whose entered_at or left_by_force changed (0-based)
-    bool release = false;             // the release row changed (phase, status, roles)
+    std::vector<int> checkpoints = {};  // checkpoints (by number) added or changed
+    bool release = false;               // the release row changed (phase, status, roles)
 
     bool empty() const { return events.empty(); }
 };
@@ -44,8 +45,11 @@ struct gate {
     std::vector<item_pos> holding;          // open and blocked items of the current phase
     std::optional<epoch_seconds> opens_at;  // the window's minimum, while it has not passed
     bool last_phase = false;
+    // The number of the checkpoint answered Investigating that holds this phase (the phase with
+    // the monitoring window) until Healthy on it or a later one, or a rollback.
+    std::optional<int> checkpoint_hold = std::nullopt;
 
-    bool open() const { return holding.empty() && !opens_at; }
+    bool open() const { return holding.empty() && !opens_at && !checkpoint_hold; }
 };
 
 // Why something was not done, as data: what was refused and who could do it. The domain says
@@ -68,6 +72,11 @@ enum class refused {
     handoff_already_accepted,  // accept: done already
     already_manager,           // manager: `who` is the release manager already
     not_in_last_phase,         // finish: only from the last phase (or by force)
+    not_checkpoint_answerer,   // checkpoint: the manager's, an admin's, or `who`'s (on-call,
+                               // once the handoff is accepted; `who` empty before that)
+    checkpoint_not_posted,     // checkpoint: no such checkpoint, or not posted yet
+    checkpoint_already,        // checkpoint: it has that answer already (harmless)
+    release_ended,             // checkpoint, snooze: the release is no longer active
 };
 
 struct refusal {
@@ -78,6 +87,7 @@ struct refusal {
     std::optional<gate> held;      // gate_closed: what holds the gate
     bool finishing = false;        // gate_closed: asked by finish (not next)
     bool with_due = false;         // same_owner: the due time was the same too
+    int checkpoint = 0;            // checkpoint refusals: its number
 };
 
 using verdict = std::optional<refusal>;  // nullopt: allowed / applied

@@ -44,6 +44,12 @@ std::string gate_words(const checklist::release& r, const checklist::refusal& no
     if (g.opens_at) {
         msg += "\nIts window keeps it open until " + checklist::date_token(*g.opens_at) + ".";
     }
+    if (g.checkpoint_hold) {
+        // Minimal wording (issue 15, checkpoints part); the integrator may reword it.
+        msg += "\nMonitoring checkpoint " + std::to_string(*g.checkpoint_hold) +
+               " was answered *Investigating*: it holds the phase until someone answers "
+               "*Healthy* or the release is rolled back.";
+    }
     if (how == way_in::command) {
         return msg + "\nThe release manager or an admin can move on anyway with `/release " +
                (no.finishing ? "finish" : "next") + " force <reason>`.";
@@ -121,6 +127,18 @@ std::string word_refusal(const checklist::release& r, const checklist::refusal& 
                    (typed ? "Use `/release next` to move on, or `/release finish force "
                             "<reason>` to end it now."
                           : "Move on phase by phase, or finish it now by force, with a reason.");
+        // Minimal wording for the checkpoint and snooze refusals (issue 15, checkpoints part);
+        // the integrator may reword them.
+        case refused::not_checkpoint_answerer:
+            return "Only the release manager (" + mention(no.who) +
+                   "), an admin or the on-call engineer (once the handoff is accepted) can " +
+                   no.action + ".";
+        case refused::checkpoint_not_posted:
+            return "That monitoring checkpoint has not been posted yet.";
+        case refused::checkpoint_already:
+            return "That monitoring checkpoint has that answer already.";
+        case refused::release_ended:
+            return "The release has ended; nothing was changed.";
         default:
             return item_words(r, no, how);
     }

@@ -141,7 +141,8 @@ public:
     // if the channel already has an active release, also when another instance inserted it
     // concurrently.
     virtual void insert_release(checklist::release& r) = 0;
-    // Saves what a transition changed (the release row, the phases and items the log names)
+    // Saves what a transition changed (the release row, the phases, items and checkpoints the
+    // log names; a checkpoint not stored yet is added)
     // and appends one timeline row per event of the log (by `actor`, at `now`), in the log's
     // order. Called inside a unit of work. Returns the id of the last timeline row written
     // (0 if none). MUST: that id is unique across all releases, forever (it keys the
@@ -300,6 +301,9 @@ public:
     virtual std::vector<reminder_candidate> reminder_candidates() = 0;
     // Active releases whose current phase has a window, or whose handoff awaits acceptance.
     virtual std::vector<std::int64_t> timed_releases() = 0;
+    // Active releases that may have monitoring checkpoints to plan, post or remind: those past
+    // a phase whose title contains "deploy" (any case), or with checkpoints.
+    virtual std::vector<std::int64_t> checkpoint_releases() = 0;
     // MUST: one record per (item, due time, slot); a second is ignored.
     virtual void record_reminder(std::int64_t item_id,
                                  epoch_seconds due_at,

@@ -5,6 +5,7 @@
 
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
+#include "commands/render/checkpoints.hpp"
 #include "commands/render/wording.hpp"
 
 namespace relbot::commands {
@@ -98,6 +99,10 @@ std::string describe_event(const checklist::release& r,
         return "aborted the release" + note;
     if (a == "remind.requested")
         return "asked for reminders" + note;
+    if (a == "checkpoint.answered")
+        return "answered monitoring " + say(st, e.note);
+    if (a == "item.snoozed")
+        return "snoozed the reminders of " + name + " " + say(st, e.to_state);
     return say(st, a) + note;
 }
 
@@ -147,6 +152,15 @@ void add_fact(report_facts& f,
     }
 }
 
+// One line per monitoring checkpoint with its answer (who and when), or "no answer".
+std::vector<std::string> checkpoint_lines(const checklist::release& r, const style& st) {
+    std::vector<std::string> lines;
+    for (const auto& c : r.checkpoints) {
+        lines.push_back(checkpoint_report_line(c, person(st, c.answered_by)));
+    }
+    return lines;
+}
+
 report_facts facts_in_style(const checklist::release& r,
                             const std::vector<checklist::audit_entry>& audit,
                             const style& st) {
@@ -191,6 +205,9 @@ std::vector<message> render_report(const checklist::release& r,
     add_list(lines, "Skipped", facts.skips);
     add_list(lines, "Forced moves", facts.forced);
     add_list(lines, "Rollback decisions", facts.rollbacks);
+    if (!r.checkpoints.empty()) {
+        add_list(lines, "Monitoring checkpoints", checkpoint_lines(r, slack_style));
+    }
     add_list(lines, "Evidence", facts.evidence);
     lines.push_back("*Timeline* (UTC)");
     for (auto& t : facts.timeline) {
@@ -302,6 +319,9 @@ std::string report_markdown(const checklist::release& r,
     markdown_list(md, "Skipped", facts.skips);
     markdown_list(md, "Forced moves", facts.forced);
     markdown_list(md, "Rollback decisions", facts.rollbacks);
+    if (!r.checkpoints.empty()) {
+        markdown_list(md, "Monitoring checkpoints", checkpoint_lines(r, st));
+    }
     markdown_list(md, "Notes", facts.notes);
     markdown_list(md, "Timeline (UTC)", facts.timeline);
     return md;

@@ -15,7 +15,7 @@
 namespace relbot::storage::sqlite {
 namespace {
 
-constexpr std::array<std::string_view, 12> migrations = {
+constexpr std::array<std::string_view, 13> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -201,6 +201,25 @@ UPDATE phases SET left_by_force = 1 WHERE (release_id, title) IN
     R"sql(
 ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+)sql",
+    // 13: monitoring checkpoints (planned once the deployment phase is left; posted, answered,
+    // reminded), and an item's snooze (its owner's next reminder is not before it).
+    R"sql(
+CREATE TABLE checkpoints (
+    release_id INTEGER NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    offset_s INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    posted_at INTEGER,
+    answer TEXT NOT NULL DEFAULT 'none'
+        CHECK (answer IN ('none', 'healthy', 'investigating', 'rolled_back')),
+    answered_by TEXT NOT NULL DEFAULT '',
+    answered_at INTEGER,
+    reminders INTEGER NOT NULL DEFAULT 0,
+    last_reminded_at INTEGER,
+    PRIMARY KEY (release_id, number)
+) WITHOUT ROWID;
+ALTER TABLE items ADD COLUMN snoozed_until INTEGER;
 )sql",
 };
 

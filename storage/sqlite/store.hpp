@@ -147,6 +147,7 @@ public:
     // --- reminders -----------------------------------------------------------------------
     std::vector<reminder_candidate> reminder_candidates() override;
     std::vector<std::int64_t> timed_releases() override;
+    std::vector<std::int64_t> checkpoint_releases() override;
     void record_reminder(std::int64_t item_id,
                          epoch_seconds due_at,
                          std::int64_t slot,
@@ -215,6 +216,10 @@ private:
     std::shared_ptr<const checklist::release> remembered_or_read(std::int64_t id);
     // Remembers a release read or written in the open transaction (kept if it commits).
     void stage(const checklist::release& r);
+    // Reads the release's checkpoints into `r` (store_checkpoints.cpp).
+    void read_checkpoints(checklist::release& r);
+    // save's writes of the checkpoints the log names (inserted or updated).
+    void save_checkpoints(const checklist::release& r, const checklist::change_log& log);
     // Remembers a committed release.
     void remember(std::shared_ptr<const checklist::release> r);
     // For a read outside a transaction: forgets the remembered releases if another connection

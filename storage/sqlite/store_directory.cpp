@@ -53,7 +53,7 @@ std::vector<reminder_candidate> store::reminder_candidates() {
         "(SELECT MAX(slot) FROM reminders m WHERE m.item_id = i.id AND m.due_at = i.due_at), "
         "(SELECT MAX(sent_at) FROM reminders m WHERE m.item_id = i.id AND m.due_at = i.due_at), "
         "(SELECT COUNT(*) FROM reminders m WHERE m.item_id = i.id AND m.sent_at >= i.updated_at), "
-        "COALESCE(i.escalated_at >= i.updated_at, 0) "
+        "COALESCE(i.escalated_at >= i.updated_at, 0), i.snoozed_until "
         // From the active releases to their items (CROSS JOIN fixes that order): the cost
         // follows what is active, not the whole history of items with due times.
         "FROM releases r CROSS JOIN items i ON i.release_id = r.id "
@@ -78,6 +78,7 @@ std::vector<reminder_candidate> store::reminder_candidates() {
         c.last_sent_at = optional_int(q.getColumn(12));
         c.reminders_since_change = q.getColumn(13).getInt();
         c.escalated = q.getColumn(14).getInt() != 0;
+        c.snoozed_until = optional_int(q.getColumn(15));
         out.push_back(std::move(c));
     }
     return out;

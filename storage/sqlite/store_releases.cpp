@@ -66,6 +66,7 @@ checklist::item read_item_row(SQLite::Statement& it) {
     i.state_note = it.getColumn(7).getString();
     i.owner = it.getColumn(8).getString();
     i.due_at = optional_int(it.getColumn(9));
+    i.snoozed_until = optional_int(it.getColumn(10));
     return i;
 }
 
@@ -222,7 +223,7 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
 
     auto it_lease = prepare(
         "SELECT id, phase, position, slug, title, description, state, "
-        "state_note, owner_id, due_at FROM items WHERE release_id = :id "
+        "state_note, owner_id, due_at, snoozed_until FROM items WHERE release_id = :id "
         "ORDER BY phase, position");
     auto& it = *it_lease;
     it.bind(":id", r.id);
@@ -233,6 +234,8 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
             r.phases[index].items.push_back(std::move(i));
         }
     }
+
+    read_checkpoints(r);
     return r;
 }
 
@@ -293,8 +296,9 @@ std::int64_t store::save(const checklist::release& r,
         const auto& i = r.phases.at(pos.phase).items.at(pos.index);
         auto q_lease = prepare(
             "UPDATE items SET state = :state, state_note = :note, owner_id = :owner, "
-            "due_at = :due, updated_at = :now WHERE id = :id");
+            "due_at = :due, snoozed_until = :snoozed, updated_at = :now WHERE id = :id");
         auto& q = *q_lease;
+        bind_optional(q, ":snoozed", i.snoozed_until);
         q.bind(":state", std::string(checklist::to_string(i.state)));
         q.bind(":note", i.state_note);
         q.bind(":owner", i.owner);
@@ -303,7 +307,11 @@ std::int64_t store::save(const checklist::release& r,
         q.bind(":id", i.id);
         q.exec();
     }
-    if (log.release || !log.phases.empty() || !log.items.empty()) {
+    save_checkpoints(r, log);
+    // A checkpoint answered (a timeline event) may change the status message (an Investigating
+    // hold); one planned, posted or reminded by the scheduler does not.
+    bool answered = !log.checkpoints.empty() && !log.events.empty();
+    if (log.release || !log.phases.empty() || !log.items.empty() || answered) {
         // The living status message (which shows the release, its phases and its items, not
         // the timeline) is now behind; the notifier catches it up.
         auto v_lease =
@@ -311,6 +319,8 @@ std::int64_t store::save(const checklist::release& r,
         auto& v = *v_lease;
         v.bind(":id", r.id);
         v.exec();
+    }
+    if (log.release || !log.phases.empty() || !log.items.empty() || !log.checkpoints.empty()) {
         stage(r);
     }
     std::int64_t last = 0;

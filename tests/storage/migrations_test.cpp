@@ -54,7 +54,11 @@ TEST_CASE(
             v8->exec(
                 "INSERT INTO phases SELECT release_id, position, title, window_min_s, "
                 "window_max_s, entered_at FROM now.phases");
-            v8->exec("INSERT INTO items SELECT * FROM now.items");
+            // items as version 8 had it (migration 13 added snoozed_until).
+            v8->exec(
+                "INSERT INTO items SELECT id, release_id, phase, position, slug, title, "
+                "description, "
+                "state, state_note, owner_id, due_at, updated_at, escalated_at FROM now.items");
             v8->exec(
                 "INSERT INTO audit (id, release_id, at, actor_id, action, item_id, from_state, "
                 "to_state, note) SELECT id, release_id, at, actor_id, action, item_id, "
@@ -130,7 +134,9 @@ TEST_CASE("a phase left by force is stored and older databases learn it from the
             "INSERT INTO phases (release_id, position, title, window_min_s, window_max_s, "
             "entered_at) SELECT release_id, position, title, window_min_s, window_max_s, "
             "entered_at FROM now.phases");
-        v10->exec("INSERT INTO items SELECT * FROM now.items");
+        v10->exec(
+            "INSERT INTO items SELECT id, release_id, phase, position, slug, title, description, "
+            "state, state_note, owner_id, due_at, updated_at, escalated_at FROM now.items");
         v10->exec("INSERT INTO audit SELECT * FROM now.audit");
         v10->exec("DETACH DATABASE now");
     }

@@ -48,6 +48,8 @@ TEST_CASE("the two tokens alone give the contract's defaults", "[unit]") {
     CHECK(c.connections == 1);
     CHECK(c.level == log_level::info);
     CHECK_FALSE(c.health_host);
+    using namespace std::chrono_literals;
+    CHECK(c.checkpoints == std::vector<std::chrono::seconds>{1h, 4h, 24h, 48h});
 }
 
 TEST_CASE("a missing or malformed token is named, and its value never shown", "[unit]") {
@@ -112,7 +114,10 @@ TEST_CASE("every other variable is checked and named when wrong", "[unit]") {
                  bad{"RELBOT_ESCALATE_AFTER", "two"}, bad{"RELBOT_QUIET_HOURS", "20"},
                  bad{"RELBOT_QUIET_HOURS", "20-25"}, bad{"RELBOT_CONNECTIONS", "11"},
                  bad{"RELBOT_CONNECTIONS", "0"}, bad{"RELBOT_LOG_LEVEL", "verbose"},
-                 bad{"RELBOT_HEALTH_ADDR", "8080"}, bad{"RELBOT_HEALTH_ADDR", "localhost:99999"});
+                 bad{"RELBOT_HEALTH_ADDR", "8080"}, bad{"RELBOT_HEALTH_ADDR", "localhost:99999"},
+                 bad{"RELBOT_CHECKPOINTS", "1h,,4h"}, bad{"RELBOT_CHECKPOINTS", "1 hour"},
+                 bad{"RELBOT_CHECKPOINTS", "1h,0m"}, bad{"RELBOT_CHECKPOINTS", "4h,4h"},
+                 bad{"RELBOT_CHECKPOINTS", "none"});
     auto env = valid_env();
     env[name] = value;
     auto e = error_for(env);
@@ -132,6 +137,7 @@ TEST_CASE("good values for every variable are taken", "[unit]") {
     env["RELBOT_CONNECTIONS"] = "3";
     env["RELBOT_LOG_LEVEL"] = "debug";
     env["RELBOT_HEALTH_ADDR"] = "127.0.0.1:9090";
+    env["RELBOT_CHECKPOINTS"] = "30m, 2h,1d";
     auto r = parse_config(lookup_in(env));
     REQUIRE(std::holds_alternative<config>(r));
     const auto& c = std::get<config>(r);
@@ -147,6 +153,17 @@ TEST_CASE("good values for every variable are taken", "[unit]") {
     CHECK(c.level == log_level::debug);
     CHECK(c.health_host == "127.0.0.1");
     CHECK(c.health_port == 9090);
+    CHECK(c.checkpoints == std::vector<std::chrono::seconds>{std::chrono::minutes(30),
+                                                             std::chrono::hours(2),
+                                                             std::chrono::hours(24)});
+}
+
+TEST_CASE("RELBOT_CHECKPOINTS=off turns monitoring checkpoints off", "[unit]") {
+    auto env = valid_env();
+    env["RELBOT_CHECKPOINTS"] = "off";
+    auto r = parse_config(lookup_in(env));
+    REQUIRE(std::holds_alternative<config>(r));
+    CHECK(std::get<config>(r).checkpoints.empty());
 }
 
 TEST_CASE(".env files: comments, export, quotes and trailing comments", "[unit]") {

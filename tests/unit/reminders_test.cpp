@@ -124,3 +124,33 @@ TEST_CASE(
           utc("2026-11-27", "12:00"));
     CHECK(plan_reminders({item}, utc("2026-11-27", "12:00"), rules).remind.size() == 1);
 }
+
+TEST_CASE("a snoozed item is not reminded (nor escalated) until the snooze ends, then at once",
+          "[unit]") {
+    reminder_rules rules{std::chrono::hours(4), 2, 0, 0};
+    auto due = utc("2026-11-26", "10:00");
+    // Reminded at 10:00 (slot 0, the second reminder without a change), then snoozed at 10:30
+    // for an hour.
+    reminder_input item{"UA", "UM", due, 0, 1, false, false, 0, due};
+    item.snoozed_until = utc("2026-11-26", "11:30");
+    auto during = plan_reminders({item}, utc("2026-11-26", "11:29"), rules);
+    CHECK(during.remind.empty());
+    CHECK(during.escalate.empty());
+    CHECK(during.next == utc("2026-11-26", "11:30"));
+    // At 11:30 the owner hears again, though slot 0 was sent and slot 1 is not due until 14:00.
+    auto after = plan_reminders({item}, utc("2026-11-26", "11:30"), rules);
+    REQUIRE(after.remind["UA"].size() == 1);
+    CHECK(after.remind["UA"][0].second == 1);  // a new slot: a new once-only key
+    CHECK(after.escalate.size() == 1);         // the second reminder without a change
+    // Reminded at 11:30 (slot 1 recorded): the next one follows the interval again.
+    item.last_slot = 1;
+    item.last_sent_at = utc("2026-11-26", "11:30");
+    CHECK(plan_reminders({item}, utc("2026-11-26", "14:00"), rules).remind.empty());
+    CHECK(plan_reminders({item}, utc("2026-11-26", "18:00"), rules).remind.size() == 1);
+
+    // A snooze that ends after the due time holds the first reminder back too.
+    reminder_input fresh{"UB", "UM", due, std::nullopt, 0, false, false, 0, std::nullopt};
+    fresh.snoozed_until = utc("2026-11-27", "09:00");
+    CHECK(plan_reminders({fresh}, utc("2026-11-26", "10:00"), rules).remind.empty());
+    CHECK(plan_reminders({fresh}, utc("2026-11-27", "09:00"), rules).remind.size() == 1);
+}

@@ -47,7 +47,7 @@ verdict apply(cmd c, release& r, item_pos p, change_log& log) {
         case cmd::note:
             return note_item(r, p, "fyi", log);
     }
-    return refusal{refused::not_manager, "?", std::nullopt, {}, std::nullopt, false, false};
+    return refusal{refused::not_manager, "?", std::nullopt, {}, std::nullopt, false, false, 0};
 }
 
 }  // namespace

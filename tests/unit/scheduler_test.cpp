@@ -4,7 +4,10 @@
 #include "bot/scheduler.hpp"
 
 #include <catch2/catch.hpp>
+#include <functional>
 
+#include "checklist/checkpoints.hpp"
+#include "checklist/rules.hpp"
 #include "checklist/template.hpp"
 #include "storage/sqlite/store.hpp"
 #include "support/scripted_slack.hpp"
@@ -26,14 +29,16 @@ checklist::checklist_template standard_template() {
 // A scheduler (with a notifier that is woken but not run) on a fresh database, a virtual
 // clock and a scripted Slack; one release managed by UBOSS in CREL, in its first phase
 // ("Pre-Release Checks": quiet hours apply). Reminders every 4 h, quiet from 20:00 to 08:00.
+// `checkpoints`: RELBOT_CHECKPOINTS (none by default).
 struct harness {
-    harness()
+    explicit harness(std::vector<std::chrono::seconds> checkpoints = {})
         : notify(bot::notifier_ports::of(store), slack, clock),
           schedule(bot::scheduler_ports::of(store),
                    notify,
                    slack,
                    checklist::reminder_rules{std::chrono::hours(4), 2, 20, 8},
-                   clock) {
+                   clock,
+                   checkpoints) {
         auto r =
             checklist::make_release(standard_template(), "CREL", "v1.0", "UBOSS", clock.epoch_s());
         store.insert_release(r);
@@ -59,6 +64,17 @@ struct harness {
         r.phases[0].items[index].due_at = due;
         checklist::change_log log;
         log.items.push_back({0, index});
+        auto tx = store.begin();
+        store.save(r, log, "UBOSS", clock.epoch_s());
+        tx->commit();
+        schedule.wake();
+    }
+
+    // Changes the release as `change` says, saved as a command's change is.
+    void change(const std::function<void(checklist::release&, checklist::change_log&)>& change) {
+        auto r = *store.load_release(release_id);
+        checklist::change_log log;
+        change(r, log);
         auto tx = store.begin();
         store.save(r, log, "UBOSS", clock.epoch_s());
         tx->commit();
@@ -168,4 +184,115 @@ TEST_CASE("users.info is asked once per person, and a refused lookup again after
     CHECK(h.lookups_of("UPAT") == 1);
     CHECK(h.lookups_of("UFAIL") == 2);  // at the start, and once more after an hour
     CHECK(h.store.user_names().at("UOWN") == "name-UOWN");
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Leaves the deployment phase (phase 2 of the standard template) at `at`.
+void leave_deployment(harness& h, epoch_seconds at) {
+    h.change([&](checklist::release& r, checklist::change_log& log) {
+        REQUIRE_FALSE(checklist::advance_phase(r, at - 60, "test", log));
+        REQUIRE_FALSE(checklist::advance_phase(r, at, "test", log));
+    });
+}
+
+std::string key(const harness& h, const std::string& rest) {
+    return "checkpoint:" + std::to_string(h.release_id) + ":" + rest;
+}
+
+}  // namespace
+
+TEST_CASE("a due checkpoint is posted once to the channel and the manager, also after a restart",
+          "[checkpoints]") {
+    harness h({1h, 4h});
+    leave_deployment(h, start_epoch);
+    h.start();
+    REQUIRE(h.run_until([&] { return !h.queued(key(h, "1")).empty(); }, 3 * hour));
+    CHECK(h.clock.epoch_s() == start_epoch + hour);  // at the moment it fell due
+
+    auto rows = h.queued(key(h, "1"));
+    REQUIRE(rows.size() == 2);  // the channel post and the manager's DM
+    CHECK(rows[0].dedupe_key == key(h, "1"));
+    CHECK(rows[0].to.stored() == "CREL");
+    CHECK(rows[0].body.find("Healthy") != std::string::npos);
+    CHECK(rows[0].body.find("Roll back…") != std::string::npos);
+    CHECK(rows[1].dedupe_key == key(h, "1:UBOSS"));
+    CHECK(rows[1].to.stored() == "@UBOSS");
+    CHECK(h.store.load_release(h.release_id)->checkpoints.at(0).posted_at == start_epoch + hour);
+    h.run_for(60);
+    CHECK(h.queued(key(h, "1")).size() == 2);
+    CHECK(h.queued(key(h, "2")).empty());  // not due yet
+
+    // Another scheduler on the same database (relbot restarted) posts nothing again.
+    bot::notifier notify2(bot::notifier_ports::of(h.store), h.slack, h.clock);
+    bot::scheduler again(bot::scheduler_ports::of(h.store), notify2, h.slack,
+                         checklist::reminder_rules{}, h.clock, {1h, 4h});
+    again.tick(h.clock.epoch_s());
+    CHECK(test::read_outbox(h.db.path()).size() == 2);
+}
+
+TEST_CASE("checkpoints that fell due while relbot was down are posted once when it is back",
+          "[checkpoints]") {
+    harness h({1h, 4h, 24h});
+    leave_deployment(h, start_epoch - 5 * hour);  // +1h and +4h passed while it was down
+    // The on-call engineer accepted the handoff: they are asked too.
+    h.change([&](checklist::release& r, checklist::change_log& log) {
+        REQUIRE_FALSE(checklist::record_handoff(r, "UONCALL", "", start_epoch - hour, log));
+        REQUIRE_FALSE(checklist::accept_handoff(r, {"UONCALL", false}, start_epoch - hour, log));
+    });
+    auto now = h.clock.epoch_s();
+    h.schedule.tick(now);
+    h.schedule.tick(now + 10);
+    CHECK(h.queued(key(h, "1")).size() == 3);  // channel, manager, on-call
+    CHECK(h.queued(key(h, "2")).size() == 3);
+    CHECK(h.queued(key(h, "3")).empty());
+    CHECK(h.queued(key(h, "2:UONCALL")).size() == 1);
+}
+
+TEST_CASE("an unanswered checkpoint is reminded once per interval until it is answered",
+          "[checkpoints]") {
+    harness h({1h, 48h});
+    leave_deployment(h, start_epoch);
+    auto due = start_epoch + hour;
+    h.schedule.tick(due);
+    REQUIRE(h.queued(key(h, "1")).size() == 2);
+    std::string reminder = "checkpoint-reminder:" + std::to_string(h.release_id) + ":1:";
+    CHECK(h.schedule.tick(due + 60) <= due + 4 * hour);  // it looks again by the reminder's time
+    CHECK(h.queued(reminder).empty());
+
+    h.schedule.tick(due + 4 * hour);
+    h.schedule.tick(due + 4 * hour + 60);
+    auto rows = h.queued(reminder);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].dedupe_key == reminder + "1:UBOSS");
+    CHECK(rows[0].body.find("Investigating") != std::string::npos);
+
+    h.change([&](checklist::release& r, checklist::change_log& log) {
+        REQUIRE_FALSE(checklist::answer_checkpoint(r, 1, checklist::checkpoint_answer::healthy,
+                                                   {"UBOSS", false}, due + 5 * hour, log));
+    });
+    h.schedule.tick(due + 8 * hour);
+    CHECK(h.queued(reminder).size() == 1);  // answered: no more
+}
+
+TEST_CASE("with checkpoints off none are planned", "[checkpoints]") {
+    harness h;
+    leave_deployment(h, start_epoch);
+    h.schedule.tick(start_epoch + 2 * hour);
+    CHECK(h.queued("checkpoint").empty());
+    CHECK(h.store.load_release(h.release_id)->checkpoints.empty());
+}
+
+TEST_CASE("a snoozed item's reminder waits for the end of the snooze", "[checkpoints]") {
+    harness h;
+    h.own(0, "UOWN", start_epoch + 30 * 60);
+    h.change([&](checklist::release& r, checklist::change_log& log) {
+        REQUIRE_FALSE(checklist::snooze_item(r, {0, 0}, start_epoch + 2 * hour, {"UOWN", false},
+                                             start_epoch, log));
+    });
+    h.start();
+    REQUIRE(h.run_until([&] { return !h.queued("reminder:UOWN").empty(); }, 6 * hour));
+    CHECK(h.queued("reminder:UOWN")[0].created_at == start_epoch + 2 * hour);
 }
