@@ -34,14 +34,6 @@ std::string dm_of(const std::string& user) {
     return user.empty() ? std::string() : "D" + user.substr(1);
 }
 
-// A place a control may be: a message (in a channel, a DM, or ephemeral) or a view.
-struct place {
-    std::string ts;       // for ordering: newest first
-    std::string surface;  // "channel", "dm", "ephemeral", "home", "modal"
-    std::string channel;
-    const json* message = nullptr;  // a message, or the view
-};
-
 json with_action_ts(json action, const std::string& ts) {
     action["action_ts"] = ts;
     return action;
@@ -62,79 +54,10 @@ void server::impl::op_click(const json& op) {
     if (user.empty() || target.label.empty()) {
         return op_error(op, "click needs \"user_id\" and \"label\"");
     }
-    auto in = op.value("in", "");
-    auto only_channel = op.value("channel_id", "");
-    std::vector<place> places;
-    auto add_messages = [&](const std::string& surface, const std::string& channel,
-                            const std::map<std::string, json>& list) {
-        for (const auto& [ts, m] : list) {
-            places.push_back({ts, surface, channel, &m});
-        }
-    };
-    if (in.empty() || in == "channel") {
-        for (const auto& [channel, list] : messages) {
-            bool wanted =
-                only_channel.empty() ? !channel.starts_with("D") : channel == only_channel;
-            if (wanted) {
-                add_messages("channel", channel, list);
-            }
-        }
-    }
-    if (in.empty() || in == "dm") {
-        if (auto dm = messages.find(dm_of(user)); dm != messages.end()) {
-            add_messages("dm", dm->first, dm->second);
-        }
-    }
-    if (in.empty() || in == "ephemeral") {
-        for (const auto& [ts, m] : ephemerals[user]) {
-            places.push_back({ts, "ephemeral", m.value("channel", ""), &m});
-        }
-    }
-    for (const auto& [surface, of] : {std::pair{"home", &home_of}, std::pair{"modal", &modal_of}}) {
-        if (in == surface) {
-            if (auto v = of->find(user); v != of->end() && views.contains(v->second)) {
-                places.push_back({"", surface, "", &views[v->second].view});
-            }
-        }
-    }
-    std::stable_sort(places.begin(), places.end(),
-                     [](const place& a, const place& b) { return a.ts > b.ts; });
     std::vector<std::string> seen;
-    for (const auto& p : places) {
+    for (const auto& p : places_of(user, op.value("in", ""), op.value("channel_id", ""))) {
         if (auto action = find_control(p.message->value("blocks", json::array()), target, seen)) {
-            json where = {{"surface", p.surface}, {"channel", p.channel}};
-            auto payload = click_payload(op, *action, where);
-            payload["container"] =
-                p.surface == "home" || p.surface == "modal"
-                    ? json{{"type", "view"}, {"view_id", p.message->value("id", "")}}
-                    : json{{"type", "message"},
-                           {"message_ts", p.ts},
-                           {"channel_id", p.channel},
-                           {"is_ephemeral", p.surface == "ephemeral"}};
-            if (p.surface == "home" || p.surface == "modal") {
-                payload["view"] = *p.message;
-            } else {
-                payload["channel"] = {{"id", p.channel}, {"name", channel_name(p.channel)}};
-                payload["message"] = *p.message;
-                auto path = "/hooks/actions/T0SIM/" + session + "/" + std::to_string(next_hook++);
-                hooks[path] = {user, p.channel, p.ts, p.surface == "ephemeral", 0};
-                payload["response_url"] = base_url() + path;
-            }
-            auto envelope_id = id.empty() ? next_envelope_id() : id;
-            json envelope = {{"envelope_id", envelope_id},
-                             {"type", "interactive"},
-                             {"accepts_response_payload", false},
-                             {"payload", payload}};
-            interactions[envelope_id] = {"click", user, p.channel, "", envelope};
-            last_click = envelope_id;
-            emit({{"event", "click_sent"},
-                  {"envelope_id", envelope_id},
-                  {"user_id", user},
-                  {"label", target.label},
-                  {"surface", p.surface},
-                  {"action_id", (*action)["action_id"]},
-                  {"trigger_id", payload["trigger_id"]}});
-            return deliver(op, detail::dump(envelope));
+            return send_click(op, p, *action);
         }
     }
     std::string labels;
@@ -152,8 +75,82 @@ void server::impl::op_click(const json& op) {
           {"labels", seen}});
 }
 
+// Where `user` may click, newest first: channel messages (all channels, or `channel`), their
+// DM with relbot, their ephemeral messages; or their Home tab or open modal when `in` says so.
+std::vector<detail::place> server::impl::places_of(const std::string& user,
+                                                   const std::string& in,
+                                                   const std::string& channel) {
+    std::vector<detail::place> places;
+    auto add_messages = [&](const std::string& surface, const std::string& where,
+                            const std::map<std::string, json>& list) {
+        for (const auto& [ts, m] : list) {
+            places.push_back({ts, surface, where, &m});
+        }
+    };
+    if (in.empty() || in == "channel") {
+        for (const auto& [id, list] : messages) {
+            if (channel.empty() ? !id.starts_with("D") : id == channel) {
+                add_messages("channel", id, list);
+            }
+        }
+    }
+    if (auto dm = messages.find(dm_of(user)); (in.empty() || in == "dm") && dm != messages.end()) {
+        add_messages("dm", dm->first, dm->second);
+    }
+    if (in.empty() || in == "ephemeral") {
+        for (const auto& [ts, m] : ephemerals[user]) {
+            places.push_back({ts, "ephemeral", m.value("channel", ""), &m});
+        }
+    }
+    for (const auto& [surface, of] : {std::pair{"home", &home_of}, std::pair{"modal", &modal_of}}) {
+        if (auto v = of->find(user); in == surface && v != of->end() && views.contains(v->second)) {
+            places.push_back({"", surface, "", &views[v->second].view});
+        }
+    }
+    std::stable_sort(places.begin(), places.end(),
+                     [](const detail::place& a, const detail::place& b) { return a.ts > b.ts; });
+    return places;
+}
+
+// Sends the block_actions envelope for `action` clicked at `p`.
+void server::impl::send_click(const json& op, const detail::place& p, const json& action) {
+    auto user = op.value("user_id", "");
+    auto payload = click_payload(op, action);
+    bool view = p.surface == "home" || p.surface == "modal";
+    if (view) {
+        payload["container"] = {{"type", "view"}, {"view_id", p.message->value("id", "")}};
+        payload["view"] = *p.message;
+    } else {
+        payload["container"] = {{"type", "message"},
+                                {"message_ts", p.ts},
+                                {"channel_id", p.channel},
+                                {"is_ephemeral", p.surface == "ephemeral"}};
+        payload["channel"] = {{"id", p.channel}, {"name", channel_name(p.channel)}};
+        payload["message"] = *p.message;
+        auto path = "/hooks/actions/T0SIM/" + session + "/" + std::to_string(next_hook++);
+        hooks[path] = {user, p.channel, p.ts, p.surface == "ephemeral", 0};
+        payload["response_url"] = base_url() + path;
+    }
+    auto id = op.value("envelope_id", "");
+    id = id.empty() ? next_envelope_id() : id;
+    json envelope = {{"envelope_id", id},
+                     {"type", "interactive"},
+                     {"accepts_response_payload", false},
+                     {"payload", payload}};
+    interactions[id] = {"click", user, p.channel, "", envelope};
+    last_click = id;
+    emit({{"event", "click_sent"},
+          {"envelope_id", id},
+          {"user_id", user},
+          {"label", op.value("label", "")},
+          {"surface", p.surface},
+          {"action_id", action["action_id"]},
+          {"trigger_id", payload["trigger_id"]}});
+    deliver(op, detail::dump(envelope));
+}
+
 // The payload common to every block_actions click: who, the app, a fresh trigger, the action.
-json server::impl::click_payload(const json& op, const json& action, const json&) {
+json server::impl::click_payload(const json& op, const json& action) {
     auto user = op.value("user_id", "");
     auto action_ts = next_ts();
     return {{"type", "block_actions"},

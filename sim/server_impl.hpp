@@ -111,6 +111,14 @@ struct hook {
     int posts = 0;
 };
 
+// A place a person may click: a message (in a channel, their DM, or ephemeral) or a view.
+struct place {
+    std::string ts;       // for ordering: newest first ("" for a view)
+    std::string surface;  // "channel", "dm", "ephemeral", "home", "modal"
+    std::string channel;
+    const nlohmann::json* message = nullptr;  // the message, or the view
+};
+
 // An envelope the sandbox sent that it must follow up: its ack (a slash command's reply is an
 // ephemeral message; a view_submission's says whether the modal closes) or its redelivery.
 struct interaction {
@@ -249,7 +257,11 @@ struct server::impl : std::enable_shared_from_this<impl> {
     void op_view_of(const json& op);
     void op_messages(const json& op);
     void redeliver(const json& op, const std::string& envelope_id);
-    json click_payload(const json& op, const json& action, const json& where);
+    json click_payload(const json& op, const json& action);
+    std::vector<detail::place> places_of(const std::string& user,
+                                         const std::string& in,
+                                         const std::string& channel);
+    void send_click(const json& op, const detail::place& p, const json& action);
     std::string next_envelope_id();
 
     net::io_context& ioc;

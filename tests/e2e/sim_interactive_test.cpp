@@ -161,7 +161,8 @@ json modal(const std::string& title, json blocks) {
 }
 
 json input(const std::string& block_id, json element, bool optional = false) {
-    element["action_id"] = "value";
+    // slack::view_violation wants action_ids unique across the whole view (see the report).
+    element["action_id"] = block_id;
     return {{"type", "input"},
             {"block_id", block_id},
             {"optional", optional},
@@ -368,7 +369,9 @@ TEST_CASE("a submitted modal carries typed state.values, and the ack keeps it op
                        input("template", {{"type", "static_select"}, {"options", options}}),
                        input("channel", {{"type", "conversations_select"}}, true)});
     auto trigger = trigger_of_command(sim, relbot, "U0PAT");
-    REQUIRE(relbot.call("views.open", {{"trigger_id", trigger}, {"view", view}})["ok"] == true);
+    auto opened = relbot.call("views.open", {{"trigger_id", trigger}, {"view", view}});
+    INFO(opened.dump());
+    REQUIRE(opened["ok"] == true);
 
     auto id = sim.submit(
         "U0PAT",
@@ -382,12 +385,12 @@ TEST_CASE("a submitted modal carries typed state.values, and the ack keeps it op
     CHECK(p["view"]["callback_id"] == "skip");
     CHECK(p["view"]["private_metadata"] == R"({"t":"r4.i17"})");
     const auto& v = p["view"]["state"]["values"];
-    CHECK(v["reason"]["value"]["value"] == "flaky");
-    CHECK(v["owner"]["value"]["selected_user"] == "U0KIM");
-    CHECK(v["due"]["value"]["selected_date_time"] == 1767225600);
-    CHECK(v["template"]["value"]["selected_option"]["value"] == "hotfix");
-    CHECK(v["channel"]["value"]["type"] == "conversations_select");
-    CHECK(v["channel"]["value"]["selected_conversation"].is_null());
+    CHECK(v["reason"]["reason"]["value"] == "flaky");
+    CHECK(v["owner"]["owner"]["selected_user"] == "U0KIM");
+    CHECK(v["due"]["due"]["selected_date_time"] == 1767225600);
+    CHECK(v["template"]["template"]["selected_option"]["value"] == "hotfix");
+    CHECK(v["channel"]["channel"]["type"] == "conversations_select");
+    CHECK(v["channel"]["channel"]["selected_conversation"].is_null());
     CHECK_THROWS(sim.submit("U0PAT", {{"template", "Weekly"}}));
 
     relbot.ack(id, {{"response_action", "errors"}, {"errors", {{"reason", "Say why"}}}});
