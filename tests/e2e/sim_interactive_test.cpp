@@ -180,7 +180,7 @@ std::string trigger_of_command(sandbox& sim, fake_relbot& relbot, const std::str
 
 }  // namespace
 
-TEST_CASE("a trigger opens one modal within 3 s; an unknown, used or expired one is refused",
+TEST_CASE("a trigger opens one modal within 3 s, and an unknown, used or expired one is refused",
           "[e2e][sim]") {
     temp_dir dir;
     sandbox sim(dir);
