@@ -30,7 +30,7 @@ json slash_command_envelope(const std::string& envelope_id,
                     {"api_app_id", "A0SIM"},
                     {"is_enterprise_install", "false"},
                     {"response_url", base_url + "/hooks/commands/T0SIM/" + envelope_id},
-                    {"trigger_id", "sim-trigger-" + envelope_id}};
+                    {"trigger_id", op.value("trigger_id", "sim-trigger-" + envelope_id)}};
     json envelope = {{"envelope_id", envelope_id},
                      {"type", "slash_commands"},
                      {"accepts_response_payload", true},
@@ -43,7 +43,7 @@ json slash_command_envelope(const std::string& envelope_id,
 }
 
 std::span<const server::impl::op_entry> server::impl::op_table() {
-    static constexpr std::array<op_entry, 12> table = {{
+    static constexpr std::array<op_entry, 18> table = {{
         {"slash_command", &impl::op_slash_command},
         {"send", &impl::op_send},
         {"disconnect", &impl::op_disconnect},
@@ -56,6 +56,12 @@ std::span<const server::impl::op_entry> server::impl::op_table() {
         {"fail", &impl::op_fail},
         {"calls", &impl::op_calls},
         {"connections", &impl::op_connections},
+        {"click", &impl::op_click},
+        {"submit", &impl::op_submit},
+        {"home_opened", &impl::op_home_opened},
+        {"expire_triggers", &impl::op_expire_triggers},
+        {"view_of", &impl::op_view_of},
+        {"messages", &impl::op_messages},
     }};
     return table;
 }
@@ -86,7 +92,14 @@ void server::impl::op_slash_command(const json& op) {
         return op_error(op, "slash_command needs \"text\"");
     }
     auto id = op.contains("envelope_id") ? op.value("envelope_id", "") : next_envelope_id();
-    auto envelope = slash_command_envelope(id, op, base_url());
+    auto user = op.value("user_id", "U0DEMO");
+    auto channel = op.value("channel_id", "C0DEMO");
+    json with_trigger = op;
+    with_trigger["trigger_id"] = issue_trigger(user);
+    auto envelope = slash_command_envelope(id, with_trigger, base_url());
+    // Its reply (in the ack or through the response_url) is an ephemeral message for the user.
+    interactions[id] = {"slash", user, channel, "", json()};
+    hooks["/hooks/commands/T0SIM/" + id] = {user, channel, "", false, 0};
     deliver(op, detail::dump(envelope));
 }
 

@@ -154,12 +154,20 @@ void demo::print(const std::string& text) {
 }
 
 void demo::prompt() {
-    if (interactive_ && !quitting_) {
+    if (interactive_ && !quitting_ && modal_ && !modal_->submitted && !modal_->to_ask.empty()) {
+        const auto& in = modal_->inputs[modal_->to_ask.front()];
+        std::cout << ansi("  " + in.label + (in.optional ? " (optional)" : "") + " › ", "1;33",
+                          color_)
+                  << std::flush;
+    } else if (interactive_ && !quitting_) {
         std::cout << ansi(std::string(you_->name) + " › ", "1;32", color_) << std::flush;
     }
 }
 
 void demo::on_event(const json& e) {
+    if (on_interaction_event(e)) {
+        return;
+    }
     auto type = e.value("event", "");
     if (type == "hello_sent" && !connected_) {
         connected_ = true;
@@ -179,6 +187,10 @@ void demo::on_event(const json& e) {
     } else if (type == "response_url_post") {
         // The rest of a long reply, posted to the command's response_url (…/<envelope id>).
         auto path = e.value("path", "");
+        if (path.starts_with("/hooks/actions/") &&
+            e.value("body", json::object()).value("replace_original", false)) {
+            return;  // drawn with the message_updated event
+        }
         auto it = sent_by_.find(path.substr(path.rfind('/') + 1));
         const person* who = it == sent_by_.end() ? you_ : it->second;
         print("\n" + render_message("relbot → only @" + std::string(who->name) + " (continued)",
@@ -197,6 +209,11 @@ void demo::on_event(const json& e) {
                       (channel[0] == 'D' || channel[0] == 'U');
         print("\n" +
               render_message("relbot → " + destination_name(channel), e["args"], color_, direct));
+    } else if (type == "api_call" && e.value("method", "") == "chat.update" &&
+               !e["args"].value("channel", "").starts_with("C")) {
+        print("\n" + render_message("relbot ✎ updated its message to " +
+                                        destination_name(e["args"].value("channel", "")),
+                                    e["args"], color_, true));
     } else if (type == "api_call" && e.value("method", "") == "chat.update") {
         // The living status message is edited in place on every change; in a terminal one
         // line says so, with the current phase's progress.
@@ -221,6 +238,11 @@ int demo::run(server& srv) {
               << "`/release start v1.0`, `/release assign 1.1 @pat due 2h`). `as @sam` makes you\n"
               << "sam from then on; `as @sam /release accept` does one command as sam; `people`\n"
               << "shows who is who; `quit` or Ctrl-D ends the demo (the database is kept).\n"
+              << "Buttons show as [Done] [Skip…]: `click Done 2.3` clicks Done on item 2.3 in\n"
+              << "the latest message that has it (`click \"Next phase\"`, `click Snooze 2.3 4 "
+                 "hours`);\n"
+              << "a modal asks for each field in turn (empty line: skip an optional one,\n"
+              << "`cancel`: close it). `home` opens your App Home.\n"
               << ansi("bot log: " + opt_.log + " · database: " + opt_.db, "2", color_) << "\n"
               << "Starting relbot…" << std::endl;
     child_ = spawn_bot(opt_, srv.api_url(), health_port_);
@@ -245,7 +267,7 @@ void demo::pump() {
             quit();
             return;
         }
-        if (!connected_ || !unanswered_.empty()) {
+        if (!connected_ || !unanswered_.empty() || holding()) {
             if (!connected_ && interactive_ && !told_connecting_) {
                 told_connecting_ = true;
                 print("(relbot is still connecting; your command is sent when it is ready)\n");
@@ -262,8 +284,16 @@ void demo::on_line(const std::string& line) {
     if (!interactive_ && !line.empty()) {
         std::cout << "\n" << ansi(std::string(you_->name) + " › ", "1;32", color_) << line << "\n";
     }
+    if (modal_ && !modal_->submitted) {
+        answer_modal(line);
+        return;
+    }
     auto typed = read_typed_line(line);
-    if (auto* command = std::get_if<typed_release>(&typed)) {
+    if (auto* click = std::get_if<typed_click>(&typed)) {
+        send_click(click->target);
+    } else if (std::holds_alternative<typed_home>(typed)) {
+        open_home();
+    } else if (auto* command = std::get_if<typed_release>(&typed)) {
         send_command(*you_, command->text);
     } else if (auto* change = std::get_if<typed_switch>(&typed)) {
         if (change->once) {

@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <functional>
 #include <map>
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "sim/cast.hpp"
+#include "sim/interactive.hpp"
 #include "sim/server.hpp"
 
 namespace relbot::sim {
@@ -54,6 +56,23 @@ private:
     void wait_for_child();
     static boost::asio::awaitable<void> drain_then_stop(demo* self);
     boost::asio::awaitable<long> outbox_pending();
+    // Clicks, modals and App Home (demo_interactive.cpp).
+    bool on_interaction_event(const nlohmann::json& e);
+    void send_click(const click_target& target);
+    void open_home();
+    void start_modal(const nlohmann::json& view);
+    void ask_next();
+    void answer_modal(const std::string& line);
+    bool holding() const;  // a modal is open or about to be: typed lines wait or answer it
+
+    // The modal open for `you_`, asked input by input on the prompt.
+    struct modal_state {
+        std::string view_id;
+        std::vector<view_input> inputs;
+        std::vector<std::size_t> to_ask;  // indexes into inputs, in order
+        nlohmann::json answers = nlohmann::json::object();
+        bool submitted = false;  // waiting for relbot's answer to the submission
+    };
 
     boost::asio::io_context& ioc_;
     demo_options opt_;
@@ -75,6 +94,9 @@ private:
     std::deque<std::optional<std::string>> lines_;
     std::map<std::string, const person*> unanswered_;  // envelope id → who sent it
     std::map<std::string, const person*> sent_by_;     // every envelope this session
+    std::optional<modal_state> modal_;
+    bool awaiting_modal_ = false;  // a `…` control was clicked: its modal may open next
+    std::optional<boost::asio::steady_timer> modal_wait_;
 };
 
 }  // namespace relbot::sim

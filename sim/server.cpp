@@ -206,10 +206,12 @@ http_response server::impl::handle_http(const http_request& req) {
 
 http_response server::impl::handle_hook(const http_request& req, const std::string& path) {
     auto body = json::parse(req.body(), nullptr, false);
+    auto [status, answer] = apply_hook(path, body.is_discarded() ? json() : body);
     emit({{"event", "response_url_post"},
           {"path", path},
+          {"status", static_cast<unsigned>(status)},
           {"body", body.is_discarded() ? json(req.body()) : body}});
-    return text_response(req, http::status::ok, "text/plain", "ok");
+    return text_response(req, status, "text/plain", answer);
 }
 
 std::string server::impl::read_args(const http_request& req, json& args) {

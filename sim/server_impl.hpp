@@ -82,6 +82,53 @@ struct ws_connection {
     bool silenced = false;  // neither reads (so pings go unanswered) nor writes
 };
 
+// "" if Slack would post a message with these blocks; else Slack's error name
+// (invalid_blocks_format, invalid_blocks, msg_blocks_too_long) and `why` says what is wrong
+// (slack::message_violation). Defined in web_api.cpp.
+std::string blocks_error(const nlohmann::json& blocks, std::string& why);
+
+// A trigger_id the sandbox handed out (with a slash command or a click): who it was for, when,
+// and whether a view was opened with it (Slack lets each be used once, within 3 s).
+struct trigger {
+    std::string user;
+    std::chrono::steady_clock::time_point issued;
+    bool used = false;
+};
+
+// A view the sandbox holds: a user's open modal or their Home tab.
+struct held_view {
+    std::string user;
+    nlohmann::json view;  // as Slack answers it: with id, hash, state
+};
+
+// What a response_url the sandbox gave out acts on: a slash command's (new ephemeral
+// messages only) or a click's on a message (which it may also replace or delete).
+struct hook {
+    std::string user;
+    std::string channel;
+    std::string ts;          // the message clicked ("": a slash command's)
+    bool ephemeral = false;  // that message is one of the user's ephemeral messages
+    int posts = 0;
+};
+
+// A place a person may click: a message (in a channel, their DM, or ephemeral) or a view.
+struct place {
+    std::string ts;       // for ordering: newest first ("" for a view)
+    std::string surface;  // "channel", "dm", "ephemeral", "home", "modal"
+    std::string channel;
+    const nlohmann::json* message = nullptr;  // the message, or the view
+};
+
+// An envelope the sandbox sent that it must follow up: its ack (a slash command's reply is an
+// ephemeral message; a view_submission's says whether the modal closes) or its redelivery.
+struct interaction {
+    std::string kind;  // "slash", "click", "submit"
+    std::string user;
+    std::string channel;
+    std::string view_id;
+    nlohmann::json envelope;
+};
+
 }  // namespace detail
 
 struct server::impl : std::enable_shared_from_this<impl> {
@@ -166,6 +213,22 @@ struct server::impl : std::enable_shared_from_this<impl> {
     json pins_add(const call_context& call);
     json conversations_history(const call_context& call);
     json conversations_open(const call_context& call);
+    // --- views and ephemeral messages (interactions.cpp) ---
+    json views_open(const call_context& call);
+    json views_update(const call_context& call);
+    json views_publish(const call_context& call);
+    json chat_post_ephemeral(const call_context& call);
+    // A fresh trigger_id for `user`, remembered with the time it was issued.
+    std::string issue_trigger(const std::string& user);
+    // "" if `id` may open a view now, else Slack's error for it.
+    std::string trigger_error(const std::string& id) const;
+    // Stores an ephemeral message for `user` in `channel`; its ts.
+    std::string store_ephemeral(const std::string& user, const std::string& channel, json body);
+    // What an ack says about an envelope the sandbox follows (interactions.cpp).
+    void after_ack(const std::string& envelope_id, const json& payload);
+    void after_submission_ack(const detail::interaction& sent, const json& payload);
+    // A post to a response_url: its HTTP status and body (interactions.cpp).
+    std::pair<http::status, std::string> apply_hook(const std::string& path, const json& body);
     // Counts a post to `channel` against its pace; false (and paced_out set) when over it.
     bool within_pace(const std::string& channel);
     std::string next_ts();
@@ -186,6 +249,19 @@ struct server::impl : std::enable_shared_from_this<impl> {
     void op_fail(const json& op);
     void op_calls(const json& op);
     void op_connections(const json& op);
+    // --- clicks, submissions, App Home (control_interactive.cpp) ---
+    void op_click(const json& op);
+    void op_submit(const json& op);
+    void op_home_opened(const json& op);
+    void op_expire_triggers(const json& op);
+    void op_view_of(const json& op);
+    void op_messages(const json& op);
+    void redeliver(const json& op, const std::string& envelope_id);
+    json click_payload(const json& op, const json& action);
+    std::vector<detail::place> places_of(const std::string& user,
+                                         const std::string& in,
+                                         const std::string& channel);
+    void send_click(const json& op, const detail::place& p, const json& action);
     std::string next_envelope_id();
 
     net::io_context& ioc;
@@ -215,6 +291,19 @@ struct server::impl : std::enable_shared_from_this<impl> {
     long next_ticket = 1;
     long long last_ts_us = 0;
     std::string session = detail::random_session();
+    // Interactions (interactions.cpp, control_interactive.cpp).
+    std::map<std::string, detail::trigger> triggers;                // trigger_id →
+    std::map<std::string, detail::held_view> views;                 // view_id →
+    std::map<std::string, std::string> modal_of;                    // user → view_id
+    std::map<std::string, std::string> home_of;                     // user → view_id
+    std::map<std::string, std::map<std::string, json>> ephemerals;  // user → ts → message
+    std::map<std::string, detail::hook> hooks;                      // response_url path →
+    std::map<std::string, detail::interaction> interactions;        // envelope_id →
+    std::string last_click;                                         // its envelope_id
+    long next_view = 1;
+    long next_hook = 1;
+    long next_trigger = 1;
+    long next_hash = 1;
 };
 
 }  // namespace relbot::sim

@@ -172,6 +172,7 @@ void server::impl::on_client_frame(int connection,
         sent_at.erase(it);
     }
     emit(ack);
+    after_ack(id, j.value("payload", json()));
 }
 
 // The benchmark's ack path: no JSON events and no parse of the payload, only the envelope ID

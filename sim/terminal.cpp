@@ -153,6 +153,29 @@ std::string first_lines(const std::string& text, std::size_t keep) {
     return out;
 }
 
+// For a compact message (a DM): each control line under the first line of the item it
+// belongs to, so that a person can still click them.
+std::string compact_controls(const json& blocks, bool color) {
+    std::string out;
+    if (!blocks.is_array()) {
+        return out;
+    }
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        auto controls = draw_controls(blocks[i]);
+        if (controls.empty()) {
+            continue;
+        }
+        const auto& about =
+            blocks[i].value("type", "") == "actions" && i > 0 ? blocks[i - 1] : blocks[i];
+        auto text = about.value("text", json::object()).value("text", "");
+        if (!text.empty()) {
+            out += indent(first_lines(render_mrkdwn(text, color), 1)) + "\n";
+        }
+        out += indent("  " + ansi(controls, "36", color)) + "\n";
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string render_mrkdwn(std::string text, bool color) {
@@ -186,14 +209,20 @@ std::string render_message(const std::string& heading, const json& body, bool co
     auto blocks = body.find("blocks");
     if (compact || blocks == body.end() || !blocks->is_array() || blocks->empty()) {
         auto text = render_mrkdwn(body.value("text", ""), color);
-        return out + indent(compact ? first_lines(text, 2) : text) + "\n";
+        out += indent(compact ? first_lines(text, 2) : text) + "\n";
+        return blocks == body.end() ? out : out + compact_controls(*blocks, color);
     }
     for (const auto& b : *blocks) {
         auto type = b.value("type", "");
-        if (type == "header") {
+        if (auto controls = draw_controls(b); !controls.empty() && type == "actions") {
+            out += indent(ansi(controls, "36", color)) + "\n";
+        } else if (type == "header") {
             out += indent(ansi(b["text"].value("text", ""), "1;4", color)) + "\n";
         } else if (type == "section" && b.contains("text")) {
             out += indent(render_mrkdwn(b["text"].value("text", ""), color)) + "\n";
+            if (auto controls = draw_controls(b); !controls.empty()) {
+                out += indent(ansi(controls, "36", color)) + "\n";
+            }
         } else if (type == "section" && b.contains("fields")) {
             for (const auto& f : b["fields"]) {
                 out += indent(render_mrkdwn(f.value("text", ""), color)) + "\n";
@@ -266,6 +295,12 @@ typed_line read_typed_line(std::string_view raw) {
     }
     if (line == "people" || line == "who") {
         return typed_people{};
+    }
+    if (line == "home") {
+        return typed_home{};
+    }
+    if (line == "click" || line.starts_with("click ")) {
+        return read_click(trim(std::string_view(line).substr(5)));
     }
     if (line == "as" || line.starts_with("as ")) {
         auto rest = trim(std::string_view(line).substr(2));

@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "sim/cast.hpp"
+#include "sim/interactive.hpp"
 
 namespace relbot::sim {
 
@@ -39,19 +40,45 @@ struct typed_switch {
     std::optional<std::string> once;  // `as @sam /release accept`: only this command
 };
 struct typed_people {};  // `people`: who is who
+// `click Done 2.3`, `click "Next phase"`, `click Snooze 2.3 4 hours`: click the control with
+// that label (a known label may be typed without its `…`) in the latest message that has it,
+// on the item whose line contains `match` (an item ref becomes "`2.3`").
+struct typed_click {
+    click_target target;
+};
+struct typed_home {};  // `home`: open the App Home tab
 struct typed_quit {};
 struct typed_nothing {};
 struct typed_error {
     std::string message;  // what was wrong and what to type instead
 };
-using typed_line =
-    std::variant<typed_release, typed_switch, typed_people, typed_quit, typed_nothing, typed_error>;
+using typed_line = std::variant<typed_release,
+                                typed_switch,
+                                typed_people,
+                                typed_quit,
+                                typed_nothing,
+                                typed_error,
+                                typed_click,
+                                typed_home>;
 
 typed_line read_typed_line(std::string_view line);
 
 // `@pat` → `<@UPAT|pat>` for every person of the cast; an unknown `@name` is an error that
 // lists the cast. `@` inside a word (an e-mail address) is left alone.
 std::variant<std::string, typed_error> resolve_mentions(std::string_view text);
+
+// What follows `click ` on a typed line.
+typed_line read_click(std::string_view rest);
+
+// A person's answer to one input of a modal, as the sandbox's submit op takes it: text as is,
+// `@pat` as UPAT for a person, a channel as its id, an option by its text, a date-time as epoch
+// seconds (`2026-12-01 14:00` is read as UTC). An empty answer is null (fine when the input is
+// optional, else an error).
+std::variant<nlohmann::json, typed_error> read_modal_answer(const view_input& input,
+                                                            std::string_view line);
+
+// A modal or Home view as terminal lines: title, texts, inputs by label, controls.
+std::string render_view(const nlohmann::json& view, bool color);
 
 // The cast as lines, for the demo's greeting and `people`.
 std::string cast_lines(const person& current);

@@ -11,43 +11,31 @@
 namespace relbot::sim {
 namespace {
 
-// Slack's Block Kit checks, as far as relbot's messages go: "" if the blocks are acceptable.
-std::string block_kit_error(const json& blocks) {
-    if (!blocks.is_array()) {
-        return "invalid_blocks_format";
+json error_answer(const std::string& error, const std::string& why = {}) {
+    json out = {{"ok", false}, {"error", error}};
+    if (!why.empty()) {
+        out["response_metadata"] = {{"messages", json::array({"[ERROR] " + why})}};
     }
-    if (blocks.size() > slack::max_blocks) {
-        return "invalid_blocks";
-    }
-    std::size_t total = 0;
-    std::set<std::string> action_ids;
-    for (const auto& b : blocks) {
-        auto type = b.value("type", "");
-        if (type == "section" && b.contains("text")) {
-            auto t = b["text"].value("text", "");
-            if (t.empty() || t.size() > slack::max_section_text) {
-                return "invalid_blocks";
-            }
-        }
-        if (type == "header" && b["text"].value("text", "").size() > slack::max_header_text) {
-            return "invalid_blocks";
-        }
-        for (const auto& e : b.value("elements", json::array())) {
-            if (e.is_object() && e.contains("action_id") &&
-                !action_ids.insert(e.value("action_id", "")).second) {
-                return "invalid_blocks";
-            }
-        }
-        total += slack::block_text_size(b);
-    }
-    return total > slack::max_message_text ? "msg_blocks_too_long" : "";
-}
-
-json error_answer(const std::string& error) {
-    return {{"ok", false}, {"error", error}};
+    return out;
 }
 
 }  // namespace
+
+namespace detail {
+
+std::string blocks_error(const json& blocks, std::string& why) {
+    why = slack::message_violation(blocks);
+    if (why.empty()) {
+        return "";
+    }
+    if (!blocks.is_array()) {
+        return "invalid_blocks_format";
+    }
+    return slack::blocks_text_size(blocks) > slack::max_message_text ? "msg_blocks_too_long"
+                                                                     : "invalid_blocks";
+}
+
+}  // namespace detail
 
 std::string server::impl::call_context::str(const char* key) const {
     auto it = args.find(key);
@@ -55,7 +43,7 @@ std::string server::impl::call_context::str(const char* key) const {
 }
 
 std::span<const server::impl::method_entry> server::impl::method_table() {
-    static constexpr std::array<method_entry, 9> table = {{
+    static constexpr std::array<method_entry, 13> table = {{
         {"apps.connections.open", &impl::apps_connections_open},
         {"auth.test", &impl::auth_test},
         {"chat.postMessage", &impl::chat_post_message},
@@ -65,6 +53,10 @@ std::span<const server::impl::method_entry> server::impl::method_table() {
         {"pins.add", &impl::pins_add},
         {"conversations.history", &impl::conversations_history},
         {"conversations.open", &impl::conversations_open},
+        {"views.open", &impl::views_open},
+        {"views.update", &impl::views_update},
+        {"views.publish", &impl::views_publish},
+        {"chat.postEphemeral", &impl::chat_post_ephemeral},
     }};
     return table;
 }
@@ -105,8 +97,9 @@ json server::impl::chat_post_message(const call_context& call) {
         return error_answer("no_text");
     }
     if (has_blocks) {
-        if (auto err = block_kit_error(*blocks); !err.empty()) {
-            return error_answer(err);
+        std::string why;
+        if (auto err = detail::blocks_error(*blocks, why); !err.empty()) {
+            return error_answer(err, why);
         }
     }
     if (call.str("text").size() > 40000) {
@@ -149,14 +142,18 @@ bool server::impl::within_pace(const std::string& channel) {
 
 json server::impl::chat_update(const call_context& call) {
     auto channel = call.str("channel");
+    if (channel.starts_with("U") || channel.starts_with("W")) {
+        channel = "D" + channel.substr(1);  // as chat.postMessage stores a DM
+    }
     auto ts = call.str("ts");
     if (call.str("text").size() > 4000) {
         return error_answer("msg_too_long");
     }
     auto blocks = call.args.find("blocks");
     if (blocks != call.args.end()) {
-        if (auto err = block_kit_error(*blocks); !err.empty()) {
-            return error_answer(err);
+        std::string why;
+        if (auto err = detail::blocks_error(*blocks, why); !err.empty()) {
+            return error_answer(err, why);
         }
     }
     auto ch = messages.find(channel);
@@ -168,6 +165,11 @@ json server::impl::chat_update(const call_context& call) {
     if (blocks != call.args.end()) {
         message["blocks"] = *blocks;
     }
+    emit({{"event", "message_updated"},
+          {"channel", channel},
+          {"ts", ts},
+          {"ephemeral", false},
+          {"message", message}});
     return {{"ok", true}, {"channel", channel}, {"ts", ts}, {"text", call.str("text")}};
 }
 

@@ -85,6 +85,112 @@ std::vector<json> sandbox::calls(const std::string& method) {
     return (*reply)["calls"].get<std::vector<json>>();
 }
 
+std::string sandbox::send_and_wait(json op, const std::string& done) {
+    auto name = op.value("op", "");
+    if (!op.contains("envelope_id")) {
+        op["envelope_id"] = "e2e-" + name + "-" + std::to_string(next_envelope_++);
+    }
+    auto id = op["envelope_id"].get<std::string>();
+    send(op);
+    auto answer = wait_for(
+        [&](const json& e) {
+            auto event = e.value("event", "");
+            return (event == done && e.value("envelope_id", "") == id) ||
+                   (event == "error" && e.value("op", "") == name);
+        },
+        after(std::chrono::seconds(5)));
+    if (!answer) {
+        throw std::runtime_error("relbot-sim did not answer the " + name + " op");
+    }
+    if ((*answer)["event"] == "error") {
+        throw std::runtime_error(name + ": " + answer->value("error", ""));
+    }
+    return id;
+}
+
+std::string sandbox::click(const std::string& user, const std::string& label, const json& where) {
+    json op = {{"op", "click"}, {"user_id", user}, {"label", label}};
+    op.update(where);
+    return send_and_wait(op, "click_sent");
+}
+
+void sandbox::redeliver(const std::string& envelope_id, int attempt) {
+    send_and_wait({{"op", "click"}, {"envelope_id", envelope_id}, {"retry_attempt", attempt}},
+                  "click_sent");
+}
+
+std::string sandbox::submit(const std::string& user, const json& values) {
+    return send_and_wait({{"op", "submit"}, {"user_id", user}, {"values", values}}, "submit_sent");
+}
+
+std::string sandbox::home_opened(const std::string& user) {
+    return send_and_wait({{"op", "home_opened"}, {"user_id", user}}, "home_opened");
+}
+
+void sandbox::expire_triggers() {
+    ask({{"op", "expire_triggers"}}, "triggers_expired");
+}
+
+std::optional<json> sandbox::wait_view_errors(const std::string& user,
+                                              std::chrono::milliseconds within) {
+    auto e = wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "view_errors" && e.value("user_id", "") == user;
+        },
+        after(within));
+    return e ? std::optional<json>((*e)["errors"]) : std::nullopt;
+}
+
+std::optional<json> sandbox::wait_modal(const std::string& user, std::chrono::milliseconds within) {
+    auto e = wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "view_opened" && e.value("user_id", "") == user;
+        },
+        after(within));
+    return e ? std::optional<json>((*e)["view"]) : std::nullopt;
+}
+
+std::optional<json> sandbox::wait_home(const std::string& user, std::chrono::milliseconds within) {
+    auto e = wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "home_published" && e.value("user_id", "") == user;
+        },
+        after(within));
+    return e ? std::optional<json>((*e)["view"]) : std::nullopt;
+}
+
+json sandbox::ask(const json& op, const std::string& answer) {
+    send(op);
+    auto reply = wait_event(answer, after(std::chrono::seconds(5)));
+    if (!reply) {
+        throw std::runtime_error("relbot-sim did not answer the " + op.value("op", "") + " op");
+    }
+    return *reply;
+}
+
+json sandbox::open_view(const std::string& user) {
+    return ask({{"op", "view_of"}, {"user_id", user}, {"kind", "modal"}}, "view")["view"];
+}
+
+json sandbox::home_view(const std::string& user) {
+    return ask({{"op", "view_of"}, {"user_id", user}, {"kind", "home"}}, "view")["view"];
+}
+
+std::vector<json> sandbox::dm_messages(const std::string& user) {
+    return ask({{"op", "messages"}, {"user_id", user}, {"in", "dm"}}, "messages")["messages"]
+        .get<std::vector<json>>();
+}
+
+std::vector<json> sandbox::ephemeral_messages(const std::string& user) {
+    return ask({{"op", "messages"}, {"user_id", user}, {"in", "ephemeral"}}, "messages")["messages"]
+        .get<std::vector<json>>();
+}
+
+std::optional<json> sandbox::last_ephemeral(const std::string& user) {
+    auto all = ephemeral_messages(user);
+    return all.empty() ? std::nullopt : std::optional<json>(all.back());
+}
+
 std::string outbox_key(const json& call) {
     return call["args"]
         .value("metadata", json::object())

@@ -2,6 +2,7 @@
 // what the sandbox reports (acks, Web API calls) with deadlines.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,11 +50,53 @@ public:
 
     const std::vector<json>& events() const { return events_; }
 
+    // --- a person's clicks, modals and App Home (relbot-sim's click, submit, home_opened ops)
+    // Clicks the control labelled `label` (a button's text, an overflow option's text, or a
+    // select's placeholder with where["option"]) as `user`, in the latest message that has it;
+    // `where` may also give "in" (channel, dm, ephemeral, home, modal), "channel_id" and
+    // "match" (text of the item's line, e.g. "`2.3`"). Returns the envelope id (wait_ack it);
+    // throws std::runtime_error naming the labels the sandbox saw when there is no such control.
+    std::string click(const std::string& user,
+                      const std::string& label,
+                      const json& where = json::object());
+    // Sends a click's envelope again, as Slack retries one (retry_attempt `attempt`).
+    void redeliver(const std::string& envelope_id, int attempt = 1);
+    // Submits `user`'s open modal with {block_id: value}; the envelope id. Throws when the user
+    // has no modal open or a value does not fit its input.
+    std::string submit(const std::string& user, const json& values);
+    // The user opens the App Home tab; the envelope id.
+    std::string home_opened(const std::string& user);
+    // Every trigger_id handed out so far becomes older than Slack's 3 s.
+    void expire_triggers();
+    // The next `response_action: errors` for `user`'s modal: {block_id: message}.
+    std::optional<json> wait_view_errors(
+        const std::string& user, std::chrono::milliseconds within = std::chrono::seconds(5));
+    // The next modal relbot opens for `user` (views.open accepted), as the sandbox holds it.
+    std::optional<json> wait_modal(const std::string& user,
+                                   std::chrono::milliseconds within = std::chrono::seconds(5));
+    // The next Home view relbot publishes for `user`.
+    std::optional<json> wait_home(const std::string& user,
+                                  std::chrono::milliseconds within = std::chrono::seconds(10));
+    // The modal open for `user` now, or null.
+    json open_view(const std::string& user);
+    // `user`'s Home view now, or null.
+    json home_view(const std::string& user);
+    // The messages `user` sees, oldest first, as the sandbox holds them now (after every
+    // chat.update and response_url replacement): their DM with relbot, their ephemeral ones.
+    std::vector<json> dm_messages(const std::string& user);
+    std::vector<json> ephemeral_messages(const std::string& user);
+    // The newest ephemeral message `user` sees, if any.
+    std::optional<json> last_ephemeral(const std::string& user);
+
     // The chat.postMessage calls that were announcements (not the living status message),
     // told apart by the outbox key relbot puts in each message's metadata.
     std::vector<json> announcements();
 
 private:
+    // Sends `op` and waits for the event `done` about its envelope_id, or an error of the op.
+    std::string send_and_wait(json op, const std::string& done);
+    json ask(const json& op, const std::string& answer);
+
     process proc_;
     std::string api_url_;
     std::string ca_file_;

@@ -1,0 +1,289 @@
+// relbot-sim's control ops that play a person's interactions: a click on a button or menu found
+// by its label (block_actions), a modal submitted (view_submission), App Home opened
+// (app_home_opened), triggers made stale, and the reads tests need (a user's open view, the
+// messages a user sees). Each sends what Slack would send, shaped as in slack-platform.md §3.
+#include <algorithm>
+
+#include "sim/cast.hpp"
+#include "sim/interactive.hpp"
+#include "sim/server_impl.hpp"
+
+namespace relbot::sim {
+namespace {
+
+json user_object(const std::string& id) {
+    const person* known = person_by_id(id);
+    std::string name = known ? std::string(known->name) : "user-" + id;
+    return {{"id", id}, {"username", name}, {"name", name}, {"team_id", "T0SIM"}};
+}
+
+std::string channel_name(const std::string& id) {
+    if (id == demo_channel_id) {
+        return std::string(demo_channel_name);
+    }
+    if (id.starts_with("D")) {
+        return "directmessage";
+    }
+    std::string lower = id;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return lower;
+}
+
+std::string dm_of(const std::string& user) {
+    return user.empty() ? std::string() : "D" + user.substr(1);
+}
+
+json with_action_ts(json action, const std::string& ts) {
+    action["action_ts"] = ts;
+    return action;
+}
+
+}  // namespace
+
+void server::impl::op_click(const json& op) {
+    auto id = op.value("envelope_id", "");
+    if (!id.empty() && interactions.contains(id)) {
+        return redeliver(op, id);
+    }
+    if (id.empty() && op.contains("retry_attempt") && !last_click.empty()) {
+        return redeliver(op, last_click);
+    }
+    auto user = op.value("user_id", "");
+    click_target target{op.value("label", ""), op.value("match", ""), op.value("option", "")};
+    if (user.empty() || target.label.empty()) {
+        return op_error(op, "click needs \"user_id\" and \"label\"");
+    }
+    std::vector<std::string> seen;
+    for (const auto& p : places_of(user, op.value("in", ""), op.value("channel_id", ""))) {
+        if (auto action = find_control(p.message->value("blocks", json::array()), target, seen)) {
+            return send_click(op, p, *action);
+        }
+    }
+    std::string labels;
+    for (const auto& s : seen) {
+        labels += (labels.empty() ? "" : ", ") + s;
+    }
+    emit({{"event", "error"},
+          {"op", "click"},
+          {"envelope_id", id},
+          {"error", "no control \"" + target.label + "\"" +
+                        (target.match.empty() ? "" : " for \"" + target.match + "\"") +
+                        (target.option.empty() ? "" : " with option \"" + target.option + "\"") +
+                        " where " + user +
+                        " can see it; labels seen: " + (labels.empty() ? "none" : labels)},
+          {"labels", seen}});
+}
+
+// Where `user` may click, newest first: channel messages (all channels, or `channel`), their
+// DM with relbot, their ephemeral messages; or their Home tab or open modal when `in` says so.
+std::vector<detail::place> server::impl::places_of(const std::string& user,
+                                                   const std::string& in,
+                                                   const std::string& channel) {
+    std::vector<detail::place> places;
+    auto add_messages = [&](const std::string& surface, const std::string& where,
+                            const std::map<std::string, json>& list) {
+        for (const auto& [ts, m] : list) {
+            places.push_back({ts, surface, where, &m});
+        }
+    };
+    if (in.empty() || in == "channel") {
+        for (const auto& [id, list] : messages) {
+            if (channel.empty() ? !id.starts_with("D") : id == channel) {
+                add_messages("channel", id, list);
+            }
+        }
+    }
+    if (auto dm = messages.find(dm_of(user)); (in.empty() || in == "dm") && dm != messages.end()) {
+        add_messages("dm", dm->first, dm->second);
+    }
+    if (in.empty() || in == "ephemeral") {
+        for (const auto& [ts, m] : ephemerals[user]) {
+            places.push_back({ts, "ephemeral", m.value("channel", ""), &m});
+        }
+    }
+    for (const auto& [surface, of] : {std::pair{"home", &home_of}, std::pair{"modal", &modal_of}}) {
+        if (auto v = of->find(user); in == surface && v != of->end() && views.contains(v->second)) {
+            places.push_back({"", surface, "", &views[v->second].view});
+        }
+    }
+    std::stable_sort(places.begin(), places.end(),
+                     [](const detail::place& a, const detail::place& b) { return a.ts > b.ts; });
+    return places;
+}
+
+// Sends the block_actions envelope for `action` clicked at `p`.
+void server::impl::send_click(const json& op, const detail::place& p, const json& action) {
+    auto user = op.value("user_id", "");
+    auto payload = click_payload(op, action);
+    bool view = p.surface == "home" || p.surface == "modal";
+    if (view) {
+        payload["container"] = {{"type", "view"}, {"view_id", p.message->value("id", "")}};
+        payload["view"] = *p.message;
+    } else {
+        payload["container"] = {{"type", "message"},
+                                {"message_ts", p.ts},
+                                {"channel_id", p.channel},
+                                {"is_ephemeral", p.surface == "ephemeral"}};
+        payload["channel"] = {{"id", p.channel}, {"name", channel_name(p.channel)}};
+        payload["message"] = *p.message;
+        auto path = "/hooks/actions/T0SIM/" + session + "/" + std::to_string(next_hook++);
+        hooks[path] = {user, p.channel, p.ts, p.surface == "ephemeral", 0};
+        payload["response_url"] = base_url() + path;
+    }
+    auto id = op.value("envelope_id", "");
+    id = id.empty() ? next_envelope_id() : id;
+    json envelope = {{"envelope_id", id},
+                     {"type", "interactive"},
+                     {"accepts_response_payload", false},
+                     {"payload", payload}};
+    interactions[id] = {"click", user, p.channel, "", envelope};
+    last_click = id;
+    emit({{"event", "click_sent"},
+          {"envelope_id", id},
+          {"user_id", user},
+          {"label", op.value("label", "")},
+          {"surface", p.surface},
+          {"action_id", action["action_id"]},
+          {"trigger_id", payload["trigger_id"]}});
+    deliver(op, detail::dump(envelope));
+}
+
+// The payload common to every block_actions click: who, the app, a fresh trigger, the action.
+json server::impl::click_payload(const json& op, const json& action) {
+    auto user = op.value("user_id", "");
+    auto action_ts = next_ts();
+    return {{"type", "block_actions"},
+            {"token", "sim-verification-token"},
+            {"api_app_id", "A0SIM"},
+            {"team", {{"id", "T0SIM"}, {"domain", "sandbox"}}},
+            {"user", user_object(user)},
+            {"is_enterprise_install", false},
+            {"trigger_id", issue_trigger(user)},
+            {"state", {{"values", json::object()}}},
+            {"actions", json::array({with_action_ts(action, action_ts)})}};
+}
+
+// The same envelope again, as Slack retries one it got no ack for in time.
+void server::impl::redeliver(const json& op, const std::string& envelope_id) {
+    auto envelope = interactions[envelope_id].envelope;
+    envelope["retry_attempt"] = op.value("retry_attempt", 1);
+    envelope["retry_reason"] = op.value("retry_reason", "timeout");
+    emit({{"event", "click_sent"},
+          {"envelope_id", envelope_id},
+          {"user_id", interactions[envelope_id].user},
+          {"redelivery", true}});
+    deliver(op, detail::dump(envelope));
+}
+
+void server::impl::op_submit(const json& op) {
+    auto user = op.value("user_id", "");
+    auto open = modal_of.find(user);
+    if (open == modal_of.end() || !views.contains(open->second)) {
+        return op_error(op, "submit: " + user + " has no open modal");
+    }
+    auto view = views[open->second].view;
+    std::string error;
+    auto values = submission_values(view, op.value("values", json::object()), error);
+    if (!error.empty()) {
+        return op_error(op, "submit: " + error);
+    }
+    view["state"] = {{"values", values}};
+    json payload = {{"type", "view_submission"},
+                    {"token", "sim-verification-token"},
+                    {"api_app_id", "A0SIM"},
+                    {"team", {{"id", "T0SIM"}, {"domain", "sandbox"}}},
+                    {"user", user_object(user)},
+                    {"is_enterprise_install", false},
+                    {"trigger_id", issue_trigger(user)},
+                    {"view", view},
+                    {"response_urls", json::array()}};
+    auto id = op.value("envelope_id", "");
+    id = id.empty() ? next_envelope_id() : id;
+    json envelope = {{"envelope_id", id},
+                     {"type", "interactive"},
+                     {"accepts_response_payload", true},
+                     {"payload", payload}};
+    interactions[id] = {"submit", user, "", open->second, envelope};
+    emit({{"event", "submit_sent"},
+          {"envelope_id", id},
+          {"user_id", user},
+          {"view_id", open->second},
+          {"callback_id", view.value("callback_id", "")}});
+    deliver(op, detail::dump(envelope));
+}
+
+void server::impl::op_home_opened(const json& op) {
+    auto user = op.value("user_id", "");
+    if (user.empty()) {
+        return op_error(op, "home_opened needs \"user_id\"");
+    }
+    auto ts = next_ts();
+    json event = {{"type", "app_home_opened"},
+                  {"user", user},
+                  {"channel", dm_of(user)},
+                  {"tab", "home"},
+                  {"event_ts", ts}};
+    if (auto home = home_of.find(user); home != home_of.end() && views.contains(home->second)) {
+        event["view"] = views[home->second].view;
+    }
+    auto id = op.value("envelope_id", "");
+    id = id.empty() ? next_envelope_id() : id;
+    json envelope = {{"envelope_id", id},
+                     {"type", "events_api"},
+                     {"accepts_response_payload", false},
+                     {"retry_attempt", 0},
+                     {"retry_reason", ""},
+                     {"payload",
+                      {{"token", "sim-verification-token"},
+                       {"team_id", "T0SIM"},
+                       {"api_app_id", "A0SIM"},
+                       {"event", event},
+                       {"type", "event_callback"},
+                       {"event_id", "Ev" + session + std::to_string(next_envelope++)},
+                       {"event_time", std::stoll(ts.substr(0, ts.find('.')))}}}};
+    emit({{"event", "home_opened"}, {"envelope_id", id}, {"user_id", user}});
+    deliver(op, detail::dump(envelope));
+}
+
+// Every trigger handed out so far counts as older than Slack's 3 s, without waiting for it.
+void server::impl::op_expire_triggers(const json&) {
+    for (auto& [id, t] : triggers) {
+        t.issued = std::chrono::steady_clock::time_point{};
+    }
+    emit({{"event", "triggers_expired"}, {"count", triggers.size()}});
+}
+
+// {"op":"view_of","user_id":"U1","kind":"modal"|"home"} → {"event":"view", "view": … or null}
+void server::impl::op_view_of(const json& op) {
+    auto user = op.value("user_id", "");
+    auto kind = op.value("kind", "modal");
+    const auto& of = kind == "home" ? home_of : modal_of;
+    json view;
+    if (auto v = of.find(user); v != of.end() && views.contains(v->second)) {
+        view = views[v->second].view;
+    }
+    emit({{"event", "view"}, {"user_id", user}, {"kind", kind}, {"view", view}});
+}
+
+// {"op":"messages","user_id":"U1","in":"dm"|"ephemeral"|"channel","channel_id":"C1"} →
+// {"event":"messages","messages":[…]}, oldest first, as the sandbox holds them now.
+void server::impl::op_messages(const json& op) {
+    auto user = op.value("user_id", "");
+    auto in = op.value("in", "dm");
+    json list = json::array();
+    const std::map<std::string, json>* source = nullptr;
+    if (in == "ephemeral") {
+        source = &ephemerals[user];
+    } else {
+        auto channel = in == "dm" ? dm_of(user) : op.value("channel_id", "");
+        auto ch = messages.find(channel);
+        source = ch == messages.end() ? nullptr : &ch->second;
+    }
+    for (const auto& [ts, m] : source ? *source : std::map<std::string, json>()) {
+        list.push_back(m);
+    }
+    emit({{"event", "messages"}, {"user_id", user}, {"in", in}, {"messages", list}});
+}
+
+}  // namespace relbot::sim
