@@ -246,11 +246,13 @@ void server::impl::op_home_opened(const json& op) {
     deliver(op, detail::dump(envelope));
 }
 
-// Every trigger handed out so far counts as older than Slack's 3 s, without waiting for it.
-void server::impl::op_expire_triggers(const json&) {
+// Every trigger handed out so far counts as older than Slack's 3 s, without waiting for it;
+// with "from_now": true, every trigger handed out later too (a bot that is always too slow).
+void server::impl::op_expire_triggers(const json& op) {
     for (auto& [id, t] : triggers) {
         t.issued = std::chrono::steady_clock::time_point{};
     }
+    triggers_born_expired = op.value("from_now", false);
     emit({{"event", "triggers_expired"}, {"count", triggers.size()}});
 }
 

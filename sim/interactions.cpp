@@ -38,7 +38,10 @@ json view_arg(const json& args) {
 
 std::string server::impl::issue_trigger(const std::string& user) {
     auto id = std::to_string(next_trigger++) + "." + session + ".sim-trigger";
-    triggers[id] = {user, std::chrono::steady_clock::now(), false};
+    triggers[id] = {user,
+                    triggers_born_expired ? std::chrono::steady_clock::time_point{}
+                                          : std::chrono::steady_clock::now(),
+                    false};
     return id;
 }
 
@@ -195,10 +198,13 @@ std::pair<http::status, std::string> server::impl::apply_hook(const std::string&
     auto* original = h.ts.empty()  ? nullptr
                      : h.ephemeral ? &ephemerals[h.user]
                                    : &messages[h.channel];
-    bool replace = body.value("replace_original", false) ||
-                   body.value("replace_original", std::string()) == "true";
-    bool remove = body.value("delete_original", false) ||
-                  body.value("delete_original", std::string()) == "true";
+    // Slack's examples write "true" as a string; JSON booleans are accepted too.
+    auto flag = [&](const char* key) {
+        auto v = body.find(key);
+        return v != body.end() && (*v == true || *v == "true");
+    };
+    bool replace = flag("replace_original");
+    bool remove = flag("delete_original");
     if (original != nullptr && (replace || remove) && !original->contains(h.ts)) {
         return {http::status::not_found, "message_not_found"};
     }

@@ -64,6 +64,7 @@ constexpr const char* usage =
     "      replaces it (view_updated)\n"
     "  {\"op\":\"home_opened\",\"user_id\":\"U1\"}        app_home_opened (event home_opened)\n"
     "  {\"op\":\"expire_triggers\"}   every trigger_id so far counts as older than 3 s\n"
+    "      (\"from_now\": true: also every trigger_id handed out later)\n"
     "  {\"op\":\"view_of\",\"user_id\":\"U1\",\"kind\":\"modal\"|\"home\"}   event view\n"
     "  "
     "{\"op\":\"messages\",\"user_id\":\"U1\",\"in\":\"dm\"|\"ephemeral\"|\"channel\",\"channel_"

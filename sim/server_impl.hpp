@@ -292,6 +292,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
     long long last_ts_us = 0;
     std::string session = detail::random_session();
     // Interactions (interactions.cpp, control_interactive.cpp).
+    bool triggers_born_expired = false;                             // expire_triggers with from_now
     std::map<std::string, detail::trigger> triggers;                // trigger_id →
     std::map<std::string, detail::held_view> views;                 // view_id →
     std::map<std::string, std::string> modal_of;                    // user → view_id

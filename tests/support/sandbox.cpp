@@ -50,6 +50,21 @@ std::optional<json> sandbox::wait_for(const std::function<bool(const json&)>& ma
     return std::nullopt;
 }
 
+bool sandbox::wait_until(const std::function<bool()>& check, deadline until) {
+    while (!check()) {
+        auto line = proc_.read_stdout_line(until);
+        if (!line) {
+            return check();
+        }
+        auto event = json::parse(*line, nullptr, false);
+        if (!event.is_discarded()) {
+            events_.push_back(event);
+            matched_.push_back(false);
+        }
+    }
+    return true;
+}
+
 std::optional<json> sandbox::wait_event(const std::string& name, deadline until) {
     return wait_for([&](const json& e) { return e.value("event", "") == name; }, until);
 }
@@ -127,8 +142,8 @@ std::string sandbox::home_opened(const std::string& user) {
     return send_and_wait({{"op", "home_opened"}, {"user_id", user}}, "home_opened");
 }
 
-void sandbox::expire_triggers() {
-    ask({{"op", "expire_triggers"}}, "triggers_expired");
+void sandbox::expire_triggers(bool from_now) {
+    ask({{"op", "expire_triggers"}, {"from_now", from_now}}, "triggers_expired");
 }
 
 std::optional<json> sandbox::wait_view_errors(const std::string& user,

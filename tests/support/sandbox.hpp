@@ -36,6 +36,10 @@ public:
     // Every event read is kept in events().
     std::optional<json> wait_for(const std::function<bool(const json&)>& match, deadline until);
     std::optional<json> wait_event(const std::string& name, deadline until);
+    // Reads the sandbox's events (kept, none marked as matched) until `check()` holds or the
+    // deadline passes; whether it holds. For state the sandbox or the database hold, which
+    // changes only when something happens.
+    bool wait_until(const std::function<bool()>& check, deadline until);
 
     // Injects a slash command; returns its envelope ID.
     std::string slash_command(const std::string& text,
@@ -66,8 +70,9 @@ public:
     std::string submit(const std::string& user, const json& values);
     // The user opens the App Home tab; the envelope id.
     std::string home_opened(const std::string& user);
-    // Every trigger_id handed out so far becomes older than Slack's 3 s.
-    void expire_triggers();
+    // Every trigger_id handed out so far becomes older than Slack's 3 s (with `from_now`, also
+    // every one handed out later).
+    void expire_triggers(bool from_now = false);
     // The next `response_action: errors` for `user`'s modal: {block_id: message}.
     std::optional<json> wait_view_errors(
         const std::string& user, std::chrono::milliseconds within = std::chrono::seconds(5));

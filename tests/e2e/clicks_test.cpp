@@ -1,0 +1,262 @@
+// End-to-end: relbot driven by clicks, as in Slack: buttons on the living status message and in
+// DMs, modals opened on the click's trigger and submitted, App Home. relbot and relbot-sim as
+// processes, over TLS and a WebSocket, on a SQLite file; controls found by their visible label.
+#include <SQLiteCpp/Database.h>
+
+#include <catch2/catch.hpp>
+#include <ctime>
+
+#include "support/sandbox.hpp"
+
+using namespace relbot::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string manager = "U0MANAGER";
+const std::string owner = "U0OWNER";
+const std::string oncall = "U0ONCALL";
+const std::string stranger = "U0STRANGER";
+const std::string channel = "C0REL";
+
+// A release in C0REL, driven by clicks.
+struct clicks {
+    temp_dir& dir;
+    sandbox& sim;
+
+    // Starts a release and waits until its living status message is posted and pinned (its
+    // buttons are what the clicks find).
+    void start(const std::string& version) {
+        CHECK(contains(say("start " + version), "Started release *" + version + "*"));
+        REQUIRE(sim.wait_for(
+            [](const json& e) {
+                return e.value("event", "") == "api_call" && e.value("method", "") == "pins.add";
+            },
+            after(10s)));
+    }
+
+    std::string say(const std::string& text, const std::string& user = manager) {
+        auto id = sim.slash_command(text, channel, user);
+        auto ack = sim.wait_ack(id);
+        REQUIRE(ack);
+        return ack->contains("payload") ? message_text((*ack)["payload"]) : std::string();
+    }
+
+    // Clicks `label` as `user` and waits for the click's ack (Slack's 3 s).
+    std::string click(const std::string& user, const std::string& label, json where) {
+        if (!where.contains("in")) {
+            where["in"] = "channel";
+        }
+        if (where["in"] == "channel" && !where.contains("channel_id")) {
+            where["channel_id"] = channel;
+        }
+        auto id = sim.click(user, label, where);
+        auto ack = sim.wait_ack(id);
+        REQUIRE(ack);
+        return id;
+    }
+
+    // Waits until the living status message has been edited to show `label` (edits are
+    // folded, at most one every 2 s).
+    void wait_status_with(const std::string& label) {
+        REQUIRE(sim.wait_for(
+            [&](const json& e) {
+                return e.value("event", "") == "api_call" &&
+                       e.value("method", "") == "chat.update" &&
+                       e["args"].value("channel", "") == channel &&
+                       contains(e["args"].dump(), "\"" + label + "\"");
+            },
+            after(10s)));
+    }
+
+    // The state of item `ref` ("1.3") of the channel's newest release, as committed.
+    std::string state(const std::string& ref) {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        auto dot = ref.find('.');
+        SQLite::Statement q(db,
+                            "SELECT i.state FROM items i JOIN releases r ON r.id = i.release_id "
+                            "WHERE r.channel_id = ? AND i.phase = ? AND i.position = ? "
+                            "ORDER BY r.id DESC LIMIT 1");
+        q.bind(1, channel);
+        q.bind(2, std::stoi(ref.substr(0, dot)));
+        q.bind(3, std::stoi(ref.substr(dot + 1)));
+        return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    }
+
+    int current_phase() {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        SQLite::Statement q(db,
+                            "SELECT current_phase FROM releases WHERE channel_id = ? "
+                            "ORDER BY id DESC LIMIT 1");
+        q.bind(1, channel);
+        return q.executeStep() ? q.getColumn(0).getInt() : 0;
+    }
+
+    // Waits until `check` holds on the committed state (it is committed before the ack, so the
+    // first look normally sees it; the wait covers the notifier's follow-ups).
+    template <typename F>
+    bool eventually(F check, std::chrono::seconds within = 10s) {
+        return sim.wait_until(check, after(within));
+    }
+
+    // The next ephemeral message `user` gets containing `needle`.
+    std::optional<json> wait_ephemeral(const std::string& user, const std::string& needle) {
+        bool seen = eventually([&] {
+            for (const auto& m : sim.ephemeral_messages(user)) {
+                if (contains(message_text(m), needle)) {
+                    return true;
+                }
+            }
+            return false;
+        });
+        if (!seen) {
+            return std::nullopt;
+        }
+        for (const auto& m : sim.ephemeral_messages(user)) {
+            if (contains(message_text(m), needle)) {
+                return m;
+            }
+        }
+        return std::nullopt;
+    }
+};
+
+std::string next_day_epoch() {
+    return std::to_string(std::time(nullptr) + 86400);
+}
+
+}  // namespace
+
+TEST_CASE("phase one of a release driven by clicks: Done, Skip…, Block…, Assign… and Next phase",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    clicks c{dir, sim};
+    c.start("v5.0");
+
+    // Assign… on 1.1 opens the modal (a users_select and a date-time); submitted, the owner is
+    // told by DM, with buttons.
+    c.click(manager, "Assign…", {{"match", "`1.1`"}});
+    auto modal = sim.wait_modal(manager);
+    REQUIRE(modal);
+    sim.submit(manager, {{"owner", owner}, {"due", next_day_epoch()}});
+    REQUIRE(c.eventually([&] { return !sim.dm_messages(owner).empty(); }));
+    // The owner clicks Done in their DM: checked, and the DM says so in place.
+    c.click(owner, "Done", {{"in", "dm"}, {"match", "`1.1`"}});
+    CHECK(c.state("1.1") == "done");
+    CHECK(c.eventually([&] {
+        auto dms = sim.dm_messages(owner);
+        return !dms.empty() && contains(dms.back().dump(), "Done by <@" + owner + ">");
+    }));
+
+    // Skip… asks for a reason: an empty one is answered next to the field, nothing changes.
+    c.click(manager, "Skip…", {{"match", "`1.2`"}});
+    REQUIRE(sim.wait_modal(manager));
+    sim.submit(manager, {{"reason", "   "}});
+    auto errors = sim.wait_view_errors(manager);
+    REQUIRE(errors);
+    CHECK(errors->contains("reason"));
+    CHECK(c.state("1.2") == "open");
+    sim.submit(manager, {{"reason", "no security-relevant change"}});
+    CHECK(c.eventually([&] { return c.state("1.2") == "skipped"; }));
+
+    // Block… with a reason: blocked and announced; Unblock opens it again.
+    c.click(manager, "Block…", {{"match", "`1.3`"}});
+    REQUIRE(sim.wait_modal(manager));
+    sim.submit(manager, {{"reason", "staging is down"}});
+    CHECK(c.eventually([&] { return c.state("1.3") == "blocked"; }));
+    CHECK(c.eventually([&] {
+        for (const auto& a : sim.announcements()) {
+            if (contains(message_text(a["args"]), "staging is down")) {
+                return true;
+            }
+        }
+        return false;
+    }));
+    c.wait_status_with("Unblock");
+    c.click(manager, "Unblock", {{"match", "`1.3`"}});
+    CHECK(c.eventually([&] { return c.state("1.3") == "open"; }));
+
+    // A refused click by an outsider: nothing changes, and only they hear why.
+    c.click(stranger, "Done", {{"match", "`1.3`"}});
+    CHECK(c.state("1.3") == "open");
+    auto refusal = c.wait_ephemeral(stranger, "<@" + manager + ">");
+    if (!refusal) {
+        for (const auto& l : relbot.proc().stderr_lines()) {
+            if (contains(l, "click") || contains(l, "outbox")) {
+                UNSCOPED_INFO(l);
+            }
+        }
+        for (const auto& m : sim.ephemeral_messages(stranger)) {
+            UNSCOPED_INFO(m.dump());
+        }
+    }
+    REQUIRE(refusal);
+    CHECK_FALSE(contains(message_text(*refusal), "/release"));
+
+    // Next phase on a closed gate asks the manager for a reason to move on by force.
+    c.click(manager, "Next phase", {});
+    auto force = sim.wait_modal(manager);
+    REQUIRE(force);
+    CHECK(force->value("callback_id", "") == "next_force");
+
+    for (int i = 3; i <= 9; ++i) {
+        c.click(manager, "Done", {{"match", "`1." + std::to_string(i) + "`"}});
+    }
+    // The first modal is still open in the sandbox; a new click opens a new one on top. Done
+    // clicks need no modal: the gate is met now, and Next phase moves on.
+    CHECK(c.state("1.9") == "done");
+    c.click(manager, "Next phase", {});
+    CHECK(c.eventually([&] { return c.current_phase() == 2; }));
+}
+
+TEST_CASE("a redelivered click is applied once and an expired trigger is told to click again",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    clicks c{dir, sim};
+    c.start("v5.1");
+    auto id = c.click(manager, "Done", {{"match", "`1.1`"}});
+    CHECK(c.state("1.1") == "done");
+    sim.redeliver(id);
+    REQUIRE(sim.wait_ack(id));
+    // Applied once: one item.checked row in the timeline.
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.checked'").getInt() == 1);
+
+    // A modal whose trigger has expired cannot open: the person is told to click again.
+    sim.expire_triggers(true);
+    auto skip = sim.click(manager, "Skip…",
+                          {{"in", "channel"}, {"channel_id", channel}, {"match", "`1.2`"}});
+    REQUIRE(sim.wait_ack(skip));
+    CHECK(c.wait_ephemeral(manager, "click again"));
+    CHECK(sim.open_view(manager).is_null());
+}
+
+TEST_CASE("App Home shows an owner's open items and Done there checks one", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    clicks c{dir, sim};
+    c.start("v6.0");
+    c.say("assign 1.2 <@" + owner + "|olive> due 2h");
+    sim.home_opened(owner);
+    auto home = sim.wait_home(owner);
+    REQUIRE(home);
+    CHECK(contains(home->dump(), "Security Scan"));
+    CHECK(contains(home->dump(), "v6.0"));
+    c.click(owner, "Done", {{"in", "home"}, {"match", "Security Scan"}});
+    CHECK(c.state("1.2") == "done");
+    // Published again, without the item (at most once per 10 s per person).
+    CHECK(c.eventually(
+        [&] {
+            auto now = sim.home_view(owner);
+            return now.is_object() && !contains(now.dump(), "Security Scan");
+        },
+        20s));
+}
