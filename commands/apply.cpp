@@ -42,6 +42,9 @@ public:
     std::unordered_map<std::string, std::string> user_names() const override {
         return store_.people().user_names();
     }
+    std::optional<int> time_zone_offset(std::string_view user) const override {
+        return store_.people().time_zone_offset(user);
+    }
 
 private:
     storage::engine& store_;  // the engine's reads are not const (caches, statement leases)

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "checklist/release.hpp"
 #include "commands/decision.hpp"
 #include "commands/interaction.hpp"
 
@@ -23,6 +24,14 @@ request request_of_click(const click& c,
 // message it causes has a key of its own. The answer's ack_json is "{}" (Slack wants nothing
 // back for a click); `open_view` is set when the click opens a modal.
 decision decide_click(const click& c, const situation& s, std::string_view key);
+
+// A checkpoint answered from a click or the rollback modal (`reason` for a rollback): recorded,
+// announced when it holds or rolls back, and the clicked message shows it.
+decision decide_checkpoint_answer(const click& c,
+                                  const situation& s,
+                                  checklist::checkpoint_answer a,
+                                  std::string_view key,
+                                  const std::string& reason);
 
 // A modal submitted. For the start modal `s.active` is the chosen channel's active release;
 // otherwise the release the modal is about. The ack is "{}" (the modal closes) or

@@ -3,11 +3,13 @@
 // clicked message is brought up to date (see clicks.hpp).
 #include <algorithm>
 
+#include "checklist/checkpoints.hpp"
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "commands/clicks.hpp"
 #include "commands/decide.hpp"
 #include "commands/refusals.hpp"
+#include "commands/render/checkpoints.hpp"
 #include "commands/render/controls.hpp"
 #include "commands/render/views.hpp"
 #include "commands/router.hpp"
@@ -305,6 +307,80 @@ decision remind_again(const click& c,
     return answer_clicker(std::move(d), o, c.user, key);
 }
 
+// Snooze (a DM's select): the owner's next reminder for the item moves to the chosen time
+// (Tomorrow morning: 09:00 in their time zone); recorded in the timeline; the controls stay.
+decision snooze(const click& c,
+                const situation& s,
+                const checklist::item& it,
+                std::string_view key) {
+    auto o = c.origin();
+    auto r = std::make_shared<checklist::release>(*s.active);
+    auto tz = s.look.time_zone_offset(it.owner.empty() ? c.user : it.owner).value_or(0);
+    auto until = snooze_until(c.target.snooze, s.req.now, tz);
+    auto pos = checklist::resolve_item(*r, it.ref());
+    const auto* found = std::get_if<checklist::ref_found>(&pos);
+    if (!until || !found) {
+        return refuse_click("snooze", "That snooze is not one I know; nothing changed.", o, c.user,
+                            key);
+    }
+    checklist::change_log log;
+    if (auto no = checklist::snooze_item(*r, found->pos, *until, actor_of(s), s.req.now, log)) {
+        return refuse_click("snooze", word_refusal(*r, *no, way_in::click), o, c.user, key);
+    }
+    auto d = done("snooze", render_text(":alarm_clock: " + it.label() + ": the next reminder " +
+                                        "comes " + checklist::date_token(*until) + "."));
+    d.state = std::move(r);
+    d.log = std::move(log);
+    return answer_clicker(std::move(d), o, c.user, key);
+}
+
+// Healthy or Investigating on a checkpoint: recorded (the last answer counts); Investigating
+// holds the monitoring phase and is announced like a block; the clicked message shows the
+// answer.
+decision answer(const click& c,
+                const situation& s,
+                checklist::checkpoint_answer a,
+                std::string_view key,
+                const std::string& reason = {}) {
+    auto o = c.origin();
+    int n = c.target.checkpoint;
+    auto r = std::make_shared<checklist::release>(*s.active);
+    checklist::change_log log;
+    if (auto no = checklist::answer_checkpoint(*r, n, a, actor_of(s), s.req.now, log, reason)) {
+        return refuse_click("checkpoint", word_refusal(*r, *no, way_in::click), o, c.user, key);
+    }
+    const auto* cp = checklist::find_checkpoint(*r, n);
+    auto label = cp ? checklist::checkpoint_label(*cp) : std::to_string(n);
+    auto d = done("checkpoint", render_text(":stethoscope: Checkpoint " + label + ": " +
+                                            checklist::answer_word(a) + ", recorded."));
+    if (a == checklist::checkpoint_answer::investigating) {
+        d.messages.push_back(post(*r, destination::channel(r->channel), message_kind::announcement,
+                                  render_checkpoint_investigating(*r, n, c.user),
+                                  "checkpoint-investigating:", key_id::last_audit));
+    }
+    if (a == checklist::checkpoint_answer::rolled_back) {
+        d.messages.push_back(post(*r, destination::channel(r->channel), message_kind::announcement,
+                                  render_rollback(*r, c.user, reason),
+                                  "rollback:", key_id::last_audit));
+    }
+    if (o.where == surface::message && !o.channel.empty() && !o.message_ts.empty()) {
+        auto shown = render_checkpoint_answered(*r, n);
+        planned_message p;
+        p.key_prefix = "click:" + std::string(key) + ":update";
+        p.message.release_id = r->id;
+        p.message.to = destination::channel(o.channel);
+        p.message.method = "chat.update";
+        p.message.body =
+            dump_json({{"ts", o.message_ts}, {"text", shown.text}, {"blocks", shown.blocks}});
+        p.message.kind = is_dm(o.channel) ? message_kind::dm : message_kind::announcement;
+        d.messages.push_back(std::move(p));
+    }
+    d.state = std::move(r);
+    d.log = std::move(log);
+    d.answer.ack_json = "{}";
+    return d;
+}
+
 }  // namespace
 
 decision decide_click(const click& c, const situation& s, std::string_view key) {
@@ -335,6 +411,27 @@ decision decide_click(const click& c, const situation& s, std::string_view key) 
                 return item_modal(c, s, *it, key);
             case action::remind_again:
                 return remind_again(c, s, *it, key);
+            case action::item_snooze:
+                return snooze(c, s, *it, key);
+            default:
+                break;
+        }
+    } else if (c.target.checkpoint != 0) {
+        switch (c.act) {
+            case action::checkpoint_healthy:
+                return answer(c, s, checklist::checkpoint_answer::healthy, key);
+            case action::checkpoint_investigating:
+                return answer(c, s, checklist::checkpoint_answer::investigating, key);
+            case action::checkpoint_roll_back:
+                if (!checklist::may_answer_checkpoints(r, actor_of(s))) {
+                    return refuse_click("checkpoint",
+                                        "Only the release manager (<@" + r.manager +
+                                            ">), an admin or the on-call engineer who accepted "
+                                            "the handoff can answer a checkpoint.",
+                                        o, c.user, key);
+                }
+                return open_modal(rollback_modal(r, c.target.checkpoint, o.to_metadata()),
+                                  "rollback");
             default:
                 break;
         }
@@ -353,6 +450,17 @@ decision decide_click(const click& c, const situation& s, std::string_view key) 
     }
     return refuse_click("stale", "That button does not fit what it names; nothing changed.", o,
                         c.user, key);
+}
+
+decision decide_checkpoint_answer(const click& c,
+                                  const situation& s,
+                                  checklist::checkpoint_answer a,
+                                  std::string_view key,
+                                  const std::string& reason) {
+    if (auto why = stale_or_forged(c.origin(), s)) {
+        return refuse_click("stale", *why, c.origin(), c.user, key);
+    }
+    return answer(c, s, a, key, reason);
 }
 
 }  // namespace relbot::commands

@@ -191,6 +191,22 @@ decision decide_submission(const submission& sub, const situation& s, std::strin
                           name);
         }
     }
+    if (sub.kind == modal::rollback && sub.origin.target.checkpoint != 0) {
+        click from;  // the click that opened the modal, as far as the modal remembers it
+        from.user = sub.user;
+        from.target = sub.origin.target;
+        from.channel = sub.origin.channel;
+        from.message_ts = sub.origin.message_ts;
+        from.response_url = sub.origin.response_url;
+        from.where = sub.origin.where;
+        auto d = decide_checkpoint_answer(from, s, checklist::checkpoint_answer::rolled_back, key,
+                                          sub.value(controls::block_reason));
+        if (d.answer.refused) {
+            return errors({{std::string(controls::block_reason), plain(d.answer.reply.text)}},
+                          name);
+        }
+        return d;
+    }
     auto d = commands::decide(command_of(sub, it), s);
     if (d.answer.refused) {
         return errors({{std::string(main_block(sub.kind)), plain(d.answer.reply.text)}}, name);

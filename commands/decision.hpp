@@ -58,6 +58,8 @@ public:
                                                                   int limit) const = 0;
     // Every known display name by user ID.
     virtual std::unordered_map<std::string, std::string> user_names() const = 0;
+    // The person's offset from UTC in seconds, if known (users.info's tz_offset).
+    virtual std::optional<int> time_zone_offset(std::string_view user) const = 0;
 };
 
 // The answer to the person who asked, and what it came to.

@@ -3,6 +3,7 @@
 
 #include "checklist/mrkdwn.hpp"
 #include "commands/parse.hpp"
+#include "commands/render/checkpoints.hpp"
 #include "commands/render/controls.hpp"
 #include "commands/render/wording.hpp"
 
@@ -146,6 +147,9 @@ message render_status(const checklist::release& r) {
     std::vector<std::string> phases;
     for (const auto& p : r.phases) {
         phases.push_back(phase_line(r, p));
+    }
+    if (auto hold = checkpoint_hold_line(r); !hold.empty() && ended.empty()) {
+        phases.push_back(hold);  // an Investigating answer holds the monitoring phase
     }
     append_lines(m.blocks, phases, 5);
     m.blocks.push_back(divider_block());

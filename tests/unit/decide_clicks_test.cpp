@@ -237,3 +237,87 @@ TEST_CASE("a submitted skip applies the skip, and a refused one answers next to 
     CHECK(ack["response_action"] == "errors");
     CHECK(contains(ack["errors"].value("reason", ""), "@UMANAGER"));
 }
+
+namespace {
+
+// The standard release in its monitoring phase, with checkpoint +1h posted.
+checklist::release monitored() {
+    auto r = standard_release();
+    r.current_phase = 5;
+    checklist::checkpoint cp;
+    cp.number = 1;
+    cp.offset_s = 3600;
+    cp.due_at = t0;
+    cp.posted_at = t0;
+    r.checkpoints.push_back(cp);
+    return r;
+}
+
+commands::decision checkpoint_click(const std::string& user,
+                                    action a,
+                                    const std::shared_ptr<const checklist::release>& r,
+                                    const fake_lookups& look) {
+    auto payload = button_payload(user, a, {7, 0, 1});
+    auto c = read_click(payload);
+    auto req = commands::request_of_click(c, r, t0 + 60, c.channel);
+    return commands::decide_click(c, {req, r, look}, "E1");
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint answered Investigating holds the monitoring phase until Healthy",
+          "[unit][clicks]") {
+    fake_lookups look;
+    auto r = shared(monitored());
+    auto held = checkpoint_click("UMANAGER", action::checkpoint_investigating, r, look);
+    REQUIRE(held.state);
+    CHECK(held.state->checkpoints[0].answer == checklist::checkpoint_answer::investigating);
+    CHECK(checklist::current_gate(*held.state, t0 + 60).checkpoint_hold == 1);
+    bool announced = false;
+    for (const auto& m : held.messages) {
+        announced = announced || m.key_prefix == "checkpoint-investigating:";
+    }
+    CHECK(announced);
+    auto healthy = checkpoint_click("UMANAGER", action::checkpoint_healthy, held.state, look);
+    REQUIRE(healthy.state);
+    CHECK_FALSE(checklist::current_gate(*healthy.state, t0 + 60).checkpoint_hold);
+    // An owner may not answer; Roll back… opens its modal only for who may.
+    auto owner = checkpoint_click("UOWNER", action::checkpoint_healthy, r, look);
+    CHECK_FALSE(owner.state);
+    CHECK(checkpoint_click("UMANAGER", action::checkpoint_roll_back, r, look)
+              .answer.open_view.value("callback_id", "") == "rollback");
+    CHECK(checkpoint_click("UOWNER", action::checkpoint_roll_back, r, look)
+              .answer.open_view.is_null());
+}
+
+TEST_CASE("Snooze moves the owner's next reminder, in their time zone for tomorrow morning",
+          "[unit][clicks]") {
+    fake_lookups look;
+    look.zones["UOWNER"] = 3600;  // UTC+1
+    auto r = shared(standard_release());
+    auto payload =
+        button_payload("UOWNER", action::item_snooze,
+                       {7, 100, 0, commands::controls::snooze_for::tomorrow_morning}, "D0OWNER");
+    payload["actions"][0] = {{"type", "static_select"},
+                             {"action_id", "item.snooze:100"},
+                             {"selected_option",
+                              {{"text", {{"type", "plain_text"}, {"text", "Tomorrow morning"}}},
+                               {"value", "r7.i100.smorning"}}}};
+    auto c = read_click(payload);
+    auto req = commands::request_of_click(c, r, t0 + 60, c.channel);
+    auto d = commands::decide_click(c, {req, r, look}, "E1");
+    REQUIRE(d.state);
+    auto until = d.state->phases[0].items[0].snoozed_until;
+    REQUIRE(until);
+    CHECK((*until + 3600) % 86400 == 9 * 3600);  // 09:00 in UTC+1
+    CHECK(*until > t0 + 60);
+    CHECK(d.log.events.at(0).action == "item.snoozed");
+    // Someone else's item: refused.
+    auto other = button_payload("UOWNER2", action::item_snooze,
+                                {7, 100, 0, commands::controls::snooze_for::one_hour}, "D0X");
+    other["actions"][0]["value"] = "r7.i100.s1h";
+    auto o = read_click(other);
+    auto no = commands::decide_click(
+        o, {commands::request_of_click(o, r, t0 + 60, o.channel), r, look}, "E2");
+    CHECK_FALSE(no.state);
+}

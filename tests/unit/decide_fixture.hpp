@@ -68,6 +68,11 @@ public:
         return out;
     }
     std::unordered_map<std::string, std::string> user_names() const override { return names; }
+    std::map<std::string, int> zones;
+    std::optional<int> time_zone_offset(std::string_view user) const override {
+        auto it = zones.find(std::string(user));
+        return it == zones.end() ? std::nullopt : std::optional<int>(it->second);
+    }
 };
 
 // The standard release "v1" (id 7) in C1, managed by UMANAGER, started at t0, every item with
