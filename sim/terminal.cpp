@@ -31,6 +31,7 @@ constexpr std::pair<const char*, const char*> emoji[] = {
     {":crown:", "👑"},
     {":octagonal_sign:", "🛑"},
     {":alarm_clock:", "⏰"},
+    {":stethoscope:", "🩺"},
     {":scissors:", "✂️ "},
     {":x:", "❌"},
     {":heavy_check_mark:", "✔️ "},
