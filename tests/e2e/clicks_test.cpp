@@ -58,13 +58,13 @@ struct clicks {
 
     // Waits until the living status message has been edited to show `label` (edits are
     // folded, at most one every 2 s).
-    void wait_status_with(const std::string& label) {
+    void wait_status_with(const std::string& label, bool as_label = true) {
         REQUIRE(sim.wait_for(
             [&](const json& e) {
                 return e.value("event", "") == "api_call" &&
                        e.value("method", "") == "chat.update" &&
                        e["args"].value("channel", "") == channel &&
-                       contains(e["args"].dump(), "\"" + label + "\"");
+                       contains(e["args"].dump(), as_label ? "\"" + label + "\"" : label);
             },
             after(10s)));
     }
@@ -259,4 +259,92 @@ TEST_CASE("App Home shows an owner's open items and Done there checks one", "[e2
             return now.is_object() && !contains(now.dump(), "Security Scan");
         },
         20s));
+}
+
+TEST_CASE(
+    "checkpoints answered by click: Investigating holds, Healthy releases, Roll back… records "
+    "the rollback, and the handoff is accepted by button",
+    "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_CHECKPOINTS", "1s,1d"}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    clicks c{dir, sim};
+    c.start("v7.0");
+    // Out of the pre-release and the deployment phases by force, through the modal.
+    for (int phase = 1; phase <= 2; ++phase) {
+        c.click(manager, "Next phase", {});
+        REQUIRE(sim.wait_modal(manager));
+        sim.submit(manager, {{"reason", "rehearsal"}});
+        REQUIRE(c.eventually([&] { return c.current_phase() == phase + 1; }));
+        if (phase == 1) {
+            c.wait_status_with("Next phase");  // the status message shows phase 2's items
+        }
+    }
+    // Checkpoint +1s: posted in the channel with its buttons.
+    REQUIRE(sim.wait_for(
+        [](const json& e) {
+            return e.value("event", "") == "api_call" &&
+                   e.value("method", "") == "chat.postMessage" &&
+                   e["args"].value("channel", "") == channel &&
+                   contains(e["args"].dump(), "\"Investigating\"");
+        },
+        after(15s)));
+    auto answer = [&](int n) {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        SQLite::Statement q(db, "SELECT answer FROM checkpoints WHERE number = ?");
+        q.bind(1, n);
+        return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    };
+    c.click(manager, "Investigating", {});
+    CHECK(c.eventually([&] { return answer(1) == "investigating"; }));
+    // It holds the monitoring phase like a blocked item, and the status message says so.
+    c.wait_status_with("*Investigating* since checkpoint +1s", false);
+    c.click(manager, "Healthy", {});
+    CHECK(c.eventually([&] { return answer(1) == "healthy"; }));
+
+    // The handoff (typed: it has no button) and its Accept handoff button in the DM.
+    c.say("handoff <@" + oncall + "|sam>");
+    REQUIRE(c.eventually([&] { return !sim.dm_messages(oncall).empty(); }));
+    c.click(oncall, "Accept handoff", {{"in", "dm"}});
+    CHECK(c.eventually([&] {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        return db.execAndGet("SELECT COUNT(*) FROM releases WHERE handoff_accepted_at IS NOT NULL")
+                   .getInt() == 1;
+    }));
+
+    // Roll back… on the same checkpoint (the last answer counts), by the on-call engineer who
+    // accepted the handoff.
+    c.click(oncall, "Roll back…", {});
+    REQUIRE(sim.wait_modal(oncall));
+    sim.submit(oncall, {{"reason", "error rate doubled"}});
+    CHECK(c.eventually([&] { return answer(1) == "rolled_back"; }));
+    CHECK(c.eventually([&] {
+        for (const auto& a : sim.announcements()) {
+            if (contains(message_text(a["args"]), "error rate doubled")) {
+                return true;
+            }
+        }
+        return false;
+    }));
+}
+
+TEST_CASE("Snooze in the owner's DM moves their next reminder", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    clicks c{dir, sim};
+    c.start("v8.0");
+    c.say("assign 1.4 <@" + owner + "|olive> due 1h");
+    REQUIRE(c.eventually([&] { return !sim.dm_messages(owner).empty(); }));
+    c.click(owner, "Snooze", {{"in", "dm"}, {"match", "`1.4`"}, {"option", "4 hours"}});
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    auto until = db.execAndGet("SELECT snoozed_until FROM items WHERE phase = 1 AND position = 4")
+                     .getInt64();
+    auto now = static_cast<long long>(std::time(nullptr));
+    CHECK(until >= now + 4 * 3600 - 60);
+    CHECK(until <= now + 4 * 3600 + 60);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.snoozed'").getInt() == 1);
+    CHECK(c.wait_ephemeral(owner, "next reminder"));
 }
