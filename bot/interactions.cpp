@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <chrono>
 
+#include "bot/clock.hpp"
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
 #include "commands/render.hpp"
@@ -13,9 +14,7 @@ namespace relbot::bot {
 namespace {
 
 checklist::epoch_seconds system_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return real_clock().epoch_s();
 }
 
 constexpr const char* busy_text =

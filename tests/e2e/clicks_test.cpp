@@ -4,7 +4,9 @@
 #include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <ctime>
+#include <map>
 
 #include "support/sandbox.hpp"
 
@@ -347,4 +349,50 @@ TEST_CASE("Snooze in the owner's DM moves their next reminder", "[e2e]") {
     CHECK(until <= now + 4 * 3600 + 60);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.snoozed'").getInt() == 1);
     CHECK(c.wait_ephemeral(owner, "next reminder"));
+}
+
+TEST_CASE(
+    "a SIGKILL between a click's commit and its message update loses nothing and posts "
+    "nothing twice",
+    "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    clicks c{dir, sim};
+    {
+        bot first(dir, sim);
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+        c.start("v9.0");
+        c.say("assign 1.1 <@" + owner + "|olive> due 2h");
+        REQUIRE(c.eventually([&] { return !sim.dm_messages(owner).empty(); }));
+        // Slack answers chat.update late: the click's edit of the DM is still on its way (or
+        // not yet started) when relbot is killed, right after the click's ack.
+        sim.send({{"op", "fail"}, {"method", "chat.update"}, {"delay_ms", 4000}, {"times", 5}});
+        REQUIRE(sim.wait_event("fail_armed", after(5s)));
+        c.click(owner, "Done", {{"in", "dm"}, {"match", "`1.1`"}});
+        first.proc().signal(SIGKILL);
+        REQUIRE(first.proc().wait_exit(after(5s)));
+    }
+    CHECK(c.state("1.1") == "done");  // acknowledged, so committed
+    bot second(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    // The DM is edited in place once relbot is back; it is still one message.
+    CHECK(c.eventually(
+        [&] {
+            auto dms = sim.dm_messages(owner);
+            return dms.size() == 1 && contains(dms[0].dump(), "Done by <@" + owner + ">");
+        },
+        30s));
+    // Every message relbot posted, it posted once.
+    std::map<std::string, int> posted;
+    for (const auto& call : sim.calls("chat.postMessage")) {
+        if (call["response"].value("ok", false)) {
+            ++posted[outbox_key(call)];
+        }
+    }
+    for (const auto& [key, times] : posted) {
+        INFO(key);
+        CHECK(times == 1);
+    }
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.checked'").getInt() == 1);
 }
