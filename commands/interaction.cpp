@@ -63,6 +63,9 @@ std::optional<std::pair<controls::action, controls::target>> read_action(const j
         value = text(selected, "value");
     }
     auto act = controls::parse_action_id(action_id);
+    if (act == controls::action::start_release) {
+        return std::pair{*act, controls::target{}};  // names no release: the modal asks which
+    }
     auto target = controls::decode(value);
     if (!act || !target) {
         return std::nullopt;

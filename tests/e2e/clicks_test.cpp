@@ -396,3 +396,84 @@ TEST_CASE(
     SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.checked'").getInt() == 1);
 }
+
+TEST_CASE("a whole release of the standard template by clicks after start, to Finish", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_CHECKPOINTS", "off"}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    clicks c{dir, sim};
+    c.start("v10.0");
+    const int items[] = {9, 6, 6, 5, 4, 3};
+    for (int phase = 1; phase <= 6; ++phase) {
+        INFO("phase " << phase);
+        auto p = std::to_string(phase);
+        if (phase > 1) {
+            // The living status message now shows this phase's items with their buttons.
+            c.wait_status_with("`" + p + ".1`", false);
+        }
+        if (phase == 6) {
+            // The handoff has no button (contract): typed, then accepted by button.
+            c.say("handoff <@" + oncall + "|sam>");
+            REQUIRE(c.eventually([&] { return !sim.dm_messages(oncall).empty(); }));
+            c.click(oncall, "Accept handoff", {{"in", "dm"}});
+        }
+        for (int i = 1; i <= items[phase - 1]; ++i) {
+            c.click(manager, "Done", {{"match", "`" + p + "." + std::to_string(i) + "`"}});
+        }
+        CHECK(c.state(p + "." + std::to_string(items[phase - 1])) == "done");
+        if (phase == 6) {
+            break;
+        }
+        c.click(manager, "Next phase", {});
+        if (phase == 5) {
+            // The monitoring window (24-48 hours) holds the gate: the manager moves on by force.
+            REQUIRE(sim.wait_modal(manager));
+            sim.submit(manager, {{"reason", "rehearsal: watched for an hour"}});
+        }
+        REQUIRE(c.eventually([&] { return c.current_phase() == phase + 1; }));
+    }
+    c.click(manager, "Finish", {});
+    CHECK(c.eventually([&] {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        return db.execAndGet("SELECT status FROM releases WHERE version = 'v10.0'").getString() ==
+               "finished";
+    }));
+}
+
+TEST_CASE(
+    "Start a release… in App Home starts one in the chosen channel, and a bad version is "
+    "answered in the modal",
+    "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    clicks c{dir, sim};
+    sim.home_opened(manager);
+    REQUIRE(sim.wait_home(manager));
+    c.click(manager, "Start a release…", {{"in", "home"}});
+    REQUIRE(sim.wait_modal(manager));
+    sim.submit(manager, {{"channel", "C0NEW"}, {"version", "2.0 beta"}, {"template", "standard"}});
+    auto errors = sim.wait_view_errors(manager);
+    REQUIRE(errors);
+    CHECK(errors->contains("version"));
+    sim.submit(manager, {{"channel", "C0NEW"}, {"version", "v2.0"}, {"template", "standard"}});
+    CHECK(c.eventually([&] {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        return db.execAndGet(
+                     "SELECT COUNT(*) FROM releases WHERE channel_id = 'C0NEW' AND "
+                     "version = 'v2.0' AND manager_id = '" +
+                     manager + "'")
+                   .getInt() == 1;
+    }));
+    CHECK(c.eventually([&] {
+        for (const auto& a : sim.announcements()) {
+            if (a["args"].value("channel", "") == "C0NEW" &&
+                contains(message_text(a["args"]), "v2.0")) {
+                return true;
+            }
+        }
+        return false;
+    }));
+}

@@ -81,6 +81,12 @@ TEST_CASE("a click is read from Slack's block_actions payload", "[unit][clicks]"
     home.erase("response_url");
     CHECK(read_click(home).where == commands::surface::home);
 
+    // Start a release… names no release: read without a target.
+    auto start = home;
+    start["actions"][0]["action_id"] = "release.start";
+    start["actions"][0]["value"] = "";
+    CHECK(read_click(start).act == action::start_release);
+
     auto forged = button_payload("UOWNER", action::item_done, {7, 100});
     forged["actions"][0]["value"] = "r7.i100; DROP TABLE";
     CHECK(
