@@ -327,3 +327,41 @@ TEST_CASE("Snooze moves the owner's next reminder, in their time zone for tomorr
         o, {commands::request_of_click(o, r, t0 + 60, o.channel), r, look}, "E2");
     CHECK_FALSE(no.state);
 }
+
+TEST_CASE(
+    "every direct control: allowed for the manager, refused for an outsider, stale once the "
+    "release has ended",
+    "[unit][clicks]") {
+    struct control {
+        action a;
+        commands::controls::target t;
+    };
+    auto r = standard_release();
+    r.phases[0].items[1].state = checklist::item_state::blocked;  // 1.2, for Unblock
+    r.phases[0].items[2].owner = "UOWNER";                        // 1.3, for Remind again
+    r.oncall = "UMANAGER";  // handed off to the manager, for Accept handoff
+    r.handoff_at = t0;
+    settle_current_phase(r);
+    r.phases[0].items[1].state = checklist::item_state::blocked;
+    r.phases[0].items[2].state = checklist::item_state::open;
+    for (auto [a, t] :
+         {control{action::item_done, {7, 102}}, control{action::item_unblock, {7, 101}},
+          control{action::remind_owners, {7}}, control{action::remind_again, {7, 102}},
+          control{action::handoff_accept, {7}}}) {
+        INFO(commands::controls::to_string(a));
+        fake_lookups look;
+        auto active = shared(r);
+        auto ok = click_as("UMANAGER", a, t, active, look);
+        CHECK_FALSE(ok.answer.refused);
+        CHECK(ok.state);
+        auto outsider = click_as("UOUTSIDER", a, t, active, look);
+        CHECK(outsider.answer.refused);
+        CHECK_FALSE(outsider.state);
+        CHECK_FALSE(reply_to_clicker(outsider).empty());
+        auto ended = r;
+        ended.status = checklist::release_status::aborted;
+        auto stale = click_as("UMANAGER", a, t, shared(ended), look);
+        CHECK_FALSE(stale.state);
+        CHECK(contains(reply_to_clicker(stale), "already aborted"));
+    }
+}
