@@ -250,8 +250,9 @@ public:
     // unknown or older than `max_age` seconds.
     virtual std::vector<std::string> owners_needing_time_zone(epoch_seconds now,
                                                               epoch_seconds max_age) = 0;
-    // The people of active releases (managers, on-call engineers, PMs, item owners) whose
-    // name was never looked up, or not within `max_age` seconds.
+    // The people of active releases and of releases ended within `max_age` (managers, on-call
+    // engineers, PMs, item owners: their reports and exports show names) whose name was never
+    // looked up, or not within `max_age` seconds.
     virtual std::vector<std::string> people_needing_name(epoch_seconds now,
                                                          epoch_seconds max_age) = 0;
     // Whether `user`'s name was looked up within `max_age` seconds.

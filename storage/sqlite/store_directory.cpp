@@ -130,12 +130,12 @@ std::optional<int> store::time_zone_offset(std::string_view user) {
 
 std::vector<std::string> store::people_needing_name(epoch_seconds now, epoch_seconds max_age) {
     auto q_lease = prepare(
-        "SELECT p.user_id FROM (SELECT manager_id AS user_id FROM releases WHERE status = "
-        "'active' UNION SELECT oncall_id FROM releases WHERE status = 'active' UNION SELECT "
-        "pm_id FROM releases WHERE status = 'active' UNION SELECT i.owner_id FROM releases r "
-        "CROSS JOIN items i ON i.release_id = r.id WHERE r.status = 'active' AND "
-        "i.owner_id <> '') p LEFT JOIN users u ON u.user_id = p.user_id WHERE p.user_id <> '' "
-        "AND (u.user_id IS NULL OR u.name IS NULL OR u.fetched_at < :stale)");
+        "WITH recent AS (SELECT * FROM releases WHERE status = 'active' OR ended_at >= :stale) "
+        "SELECT p.user_id FROM (SELECT manager_id AS user_id FROM recent UNION SELECT "
+        "oncall_id FROM recent UNION SELECT pm_id FROM recent UNION SELECT i.owner_id FROM "
+        "recent r CROSS JOIN items i ON i.release_id = r.id WHERE i.owner_id <> '') p LEFT "
+        "JOIN users u ON u.user_id = p.user_id WHERE p.user_id <> '' AND (u.user_id IS NULL OR "
+        "u.name IS NULL OR u.fetched_at < :stale)");
     auto& q = *q_lease;
     q.bind(":stale", now - max_age);
     return first_column(q);

@@ -505,6 +505,21 @@ TEST_CASE("people of active releases are looked up for a name once a day and nam
     CHECK(f.store.people_needing_name(1000 + 86401, 86400).size() == 4);
 }
 
+TEST_CASE("the people of a release that ended within the day are still looked up for a name",
+          "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1.0", "C1", "U1").changed);
+    REQUIRE(f.run("assign 1.1 <@U2>", "C1", "U1").changed);
+    REQUIRE(f.run("abort changed our minds", "C1", "U1").changed);
+    SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+    auto ended = raw.execAndGet("SELECT ended_at FROM releases").getInt64();
+    auto wanted = f.store.people_needing_name(ended + 60, 86400);
+    std::sort(wanted.begin(), wanted.end());
+    CHECK(wanted == std::vector<std::string>{"U1", "U2"});  // for the report and export
+    CHECK(f.store.people_needing_name(ended + 86401, 86400).empty());
+}
+
 TEST_CASE("a slash command's channel name is remembered, and a rename replaces it", "[storage]") {
     temp_db db;
     router_fixture f(db.path());
