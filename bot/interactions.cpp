@@ -100,8 +100,11 @@ interactions::result interactions::handle_submission(const commands::submission&
         if (out.ack_json != "{}") {
             ack = std::move(out.ack_json);
         }
-        return {std::move(ack), out.name, out.refused,
-                !out.redelivered && (out.queued || out.state_changed), {}};
+        return {std::move(ack),
+                out.name,
+                out.refused,
+                !out.redelivered && (out.queued || out.state_changed),
+                {}};
     } catch (const std::exception& e) {
         bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
         log_warn(busy ? "submission.busy" : "submission.failed")

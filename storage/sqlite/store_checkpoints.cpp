@@ -85,12 +85,7 @@ std::vector<std::int64_t> store::checkpoint_releases() {
         "SELECT r.id FROM releases r WHERE r.status = 'active' AND (EXISTS (SELECT 1 FROM "
         "phases p WHERE p.release_id = r.id AND p.position < r.current_phase AND p.title LIKE "
         "'%deploy%') OR EXISTS (SELECT 1 FROM checkpoints c WHERE c.release_id = r.id))");
-    auto& q = *q_lease;
-    std::vector<std::int64_t> out;
-    while (q.executeStep()) {
-        out.push_back(q.getColumn(0).getInt64());
-    }
-    return out;
+    return detail::ids_of(*q_lease);
 }
 
 }  // namespace relbot::storage::sqlite

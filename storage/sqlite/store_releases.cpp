@@ -433,12 +433,7 @@ std::vector<audit_entry> store::audit_for(std::int64_t release_id) {
 
 std::vector<std::int64_t> store::active_release_ids() {
     auto q_lease = prepare("SELECT id FROM releases WHERE status = 'active' ORDER BY id");
-    auto& q = *q_lease;
-    std::vector<std::int64_t> out;
-    while (q.executeStep()) {
-        out.push_back(q.getColumn(0).getInt64());
-    }
-    return out;
+    return detail::ids_of(*q_lease);
 }
 
 std::vector<std::int64_t> store::timed_releases() {
@@ -447,12 +442,7 @@ std::vector<std::int64_t> store::timed_releases() {
         "r.current_phase WHERE r.status = 'active' AND ((p.window_min_s IS NOT NULL AND "
         "p.entered_at IS NOT NULL) OR (r.handoff_at IS NOT NULL AND r.handoff_accepted_at IS "
         "NULL))");
-    auto& q = *q_lease;
-    std::vector<std::int64_t> out;
-    while (q.executeStep()) {
-        out.push_back(q.getColumn(0).getInt64());
-    }
-    return out;
+    return detail::ids_of(*q_lease);
 }
 
 }  // namespace relbot::storage::sqlite

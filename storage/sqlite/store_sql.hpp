@@ -11,8 +11,18 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace relbot::storage::sqlite::detail {
+
+// The first column of every row of `q`, as ids.
+inline std::vector<std::int64_t> ids_of(SQLite::Statement& q) {
+    std::vector<std::int64_t> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getInt64());
+    }
+    return out;
+}
 
 inline std::string text_of(const SQLite::Column& c) {
     return c.isNull() ? std::string() : c.getString();
