@@ -21,7 +21,7 @@ using namespace relbot::bot;
 
 class ack_at_once final : public envelope_handler {
 public:
-    std::optional<std::string> handle(const frame&) override { return std::nullopt; }
+    std::optional<relbot::slack::json_text> handle(const frame&) override { return std::nullopt; }
 };
 
 std::string env_or_empty(const char* name) {

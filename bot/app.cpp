@@ -78,17 +78,17 @@ public:
     // Slack said the app lost its access ("tokens_revoked", "app_uninstalled"); empty if not.
     const std::string& access_revoked() const { return revoked_; }
 
-    std::optional<std::string> handle(const frame& f) override {
+    std::optional<slack::json_text> handle(const frame& f) override {
         return std::visit(
             overloaded{
-                [&](const slash_command_envelope& s) -> std::optional<std::string> {
+                [&](const slash_command_envelope& s) -> std::optional<slack::json_text> {
                     return handle_command(s);
                 },
-                [&](const events_api_envelope& e) -> std::optional<std::string> {
+                [&](const events_api_envelope& e) -> std::optional<slack::json_text> {
                     record_event(e);
                     return std::nullopt;
                 },
-                [&](const interactive_envelope& i) -> std::optional<std::string> {
+                [&](const interactive_envelope& i) -> std::optional<slack::json_text> {
                     auto r = interactions_.handle(i.envelope_id, i.payload);
                     wake_after_ack_ = wake_after_ack_ || r.wake;
                     if (!r.home_user.empty()) {
@@ -96,19 +96,19 @@ public:
                     }
                     return std::move(r.ack_payload);
                 },
-                [&](const other_envelope& o) -> std::optional<std::string> {
+                [&](const other_envelope& o) -> std::optional<slack::json_text> {
                     log_info("envelope.ignored")
                         .kv("type", o.type)
                         .kv("envelope_id", o.envelope_id);
                     return std::nullopt;
                 },
-                [&](const malformed_frame& m) -> std::optional<std::string> {
+                [&](const malformed_frame& m) -> std::optional<slack::json_text> {
                     log_warn("envelope.malformed")
                         .kv("reason", m.reason)
                         .kv("envelope_id", m.envelope_id);
                     return std::nullopt;
                 },
-                [&](const auto&) -> std::optional<std::string> { return std::nullopt; },
+                [&](const auto&) -> std::optional<slack::json_text> { return std::nullopt; },
             },
             f);
     }
@@ -116,7 +116,7 @@ public:
 private:
     // The shell applies the command (one transaction: decide, write, record the envelope);
     // this adds what the bot does around it: wakes, logs, metrics, and replies to failures.
-    std::string handle_command(const slash_command_envelope& s) {
+    slack::json_text handle_command(const slash_command_envelope& s) {
         auto started = std::chrono::steady_clock::now();
         try {
             auto out = shell_.apply_command({s.team_id, s.channel_id, s.user_id, s.text,

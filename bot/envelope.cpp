@@ -340,15 +340,20 @@ int retry_attempt_of(const frame& f) {
     return 0;
 }
 
-std::string make_ack(std::string_view envelope_id, const std::string* payload_json) {
+std::string ack_head(std::string_view envelope_id, bool with_payload) {
     // Written by hand around the payload, which arrives serialized: the envelope ID first.
-    std::string ack = "{\"envelope_id\":";
-    ack += json(envelope_id).dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string head = "{\"envelope_id\":";
+    head += json(envelope_id).dump(-1, ' ', false, json::error_handler_t::replace);
+    head += with_payload ? ",\"payload\":" : "}";
+    return head;
+}
+
+std::string make_ack(std::string_view envelope_id, const std::string* payload_json) {
+    auto ack = ack_head(envelope_id, payload_json != nullptr);
     if (payload_json != nullptr) {
-        ack += ",\"payload\":";
         ack += *payload_json;
+        ack += '}';
     }
-    ack += '}';
     return ack;
 }
 

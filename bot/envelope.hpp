@@ -81,6 +81,10 @@ std::string envelope_type_of(const frame& f);
 // The envelope's retry_attempt (0 for a first delivery or where Slack does not say).
 int retry_attempt_of(const frame& f);
 
+// The start of an acknowledgement frame: `{"envelope_id":…,"payload":` when a payload follows
+// (the frame then ends with the payload and "}"), else the whole frame.
+std::string ack_head(std::string_view envelope_id, bool with_payload);
+
 // The acknowledgement frame: {"envelope_id": …} plus `payload` when given.
 std::string make_ack(std::string_view envelope_id, const std::string* payload_json);
 

@@ -96,7 +96,7 @@ interactions::result interactions::handle_submission(const commands::submission&
                            : out.refused   ? "refused"
                                            : "ok");
         process_metrics().commands.add({"modal:" + kind, out.refused ? "refused" : "ok"});
-        std::optional<std::string> ack;
+        std::optional<slack::json_text> ack;
         if (out.ack_json != "{}") {
             ack = std::move(out.ack_json);
         }

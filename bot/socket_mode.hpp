@@ -15,6 +15,7 @@
 #include "bot/net.hpp"
 #include "bot/net_result.hpp"
 #include "bot/web_api.hpp"
+#include "slack/json_text.hpp"
 
 namespace relbot::bot {
 
@@ -36,7 +37,7 @@ void log_ack(const ack_report& r);
 class envelope_handler {
 public:
     virtual ~envelope_handler() = default;
-    virtual std::optional<std::string> handle(const frame& f) = 0;
+    virtual std::optional<slack::json_text> handle(const frame& f) = 0;
     // Called when an ack has been written (or could not be): work that follows from the
     // envelope but that its ack must not wait for (waking the notifier, the log line) goes
     // here. By default, logs the ack.

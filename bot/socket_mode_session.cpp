@@ -2,6 +2,8 @@
 // that also notices a silent socket, and the reader that hands envelopes to the handler.
 #include "bot/socket_mode_session.hpp"
 
+#include <array>
+
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
 #include "bot/socket_mode.hpp"
@@ -41,10 +43,11 @@ void give_up_queued(envelope_handler& handler, std::deque<outgoing>& queue, int 
 // The ack frame for an envelope, remembering what the log line needs.
 outgoing ack_for(const frame& f,
                  std::string envelope_id,
-                 const std::optional<std::string>& payload,
+                 std::optional<slack::json_text> payload,
                  steady::time_point received) {
     outgoing o;
-    o.text = make_ack(envelope_id, payload ? &*payload : nullptr);
+    o.text = ack_head(envelope_id, payload.has_value());
+    o.payload = std::move(payload);
     o.envelope_id = std::move(envelope_id);
     o.type = envelope_type_of(f);
     o.retry_attempt = retry_attempt_of(f);
@@ -65,8 +68,14 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 ec = pec;
             } else {
                 s->ws.text(true);
-                auto [wec, n] =
-                    co_await s->ws.async_write(net::buffer(o.text), use_nothrow_awaitable);
+                // The payload is written from its shared bytes (a burst of `status` replies
+                // queues thousands of acks; none copies the 8 KB reply).
+                static constexpr char tail[] = "}";
+                std::array<net::const_buffer, 3> frame{
+                    net::buffer(o.text),
+                    o.payload ? net::buffer(o.payload->str()) : net::const_buffer(),
+                    net::buffer(tail, o.payload ? 1 : 0)};
+                auto [wec, n] = co_await s->ws.async_write(frame, use_nothrow_awaitable);
                 ec = wec;
             }
             if (!o.envelope_id.empty()) {
@@ -159,9 +168,9 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
                 .kv("reason", "shutting down");
             continue;
         }
-        std::optional<std::string> payload = handler_.handle(f);
+        std::optional<slack::json_text> payload = handler_.handle(f);
         if (envelope_id) {
-            s->push(ack_for(f, std::string(*envelope_id), payload, received));
+            s->push(ack_for(f, std::string(*envelope_id), std::move(payload), received));
         }
     }
     end_session(s, reason);

@@ -7,6 +7,7 @@
 #include <deque>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bot/net.hpp"
@@ -21,7 +22,9 @@ namespace socket_mode_detail {
 
 // One frame to send. Acks remember their envelope for the log line written once it is sent.
 struct outgoing {
+    // The frame: `text`, then (an ack with a payload) the shared payload and "}".
     std::string text;
+    std::optional<slack::json_text> payload;
     bool ping = false;
     std::string envelope_id;
     std::string type;

@@ -64,7 +64,7 @@ private:
 
 // What one input came to.
 struct applied {
-    std::string ack_json;  // the acknowledgement's payload (JSON text)
+    slack::json_text ack_json;  // the acknowledgement's payload (JSON text)
     std::string name;      // the decision's name ("check", "bad_input")
     bool refused = false;
     bool changed = false;  // the decision wrote something, and it is committed

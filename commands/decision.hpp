@@ -19,6 +19,7 @@
 #include "checklist/template.hpp"
 #include "commands/refusals.hpp"
 #include "commands/render/blocks.hpp"
+#include "slack/json_text.hpp"
 
 namespace relbot::commands {
 
@@ -72,7 +73,7 @@ struct outcome {
     // The acknowledgement's payload as JSON text, when the decision already has it (a
     // remembered status, a modal's errors, "{}" for an ack without payload); otherwise the
     // shell serializes `reply` once.
-    std::string ack_json;
+    slack::json_text ack_json;
     // A modal to open with the click's trigger_id, at once (not through the outbox); null: none.
     nlohmann::json open_view;
     bool queued = false;  // set by the shell: the decision queued messages
@@ -131,12 +132,13 @@ public:
     // The status acknowledgement payload (JSON text) for `r`. The same release object as
     // last time is known unchanged at once (the store never changes one in place); another
     // object is compared by value.
-    const std::string& ack_json(const std::shared_ptr<const checklist::release>& r);
+    // Shared, not copied: every `status` reply of an unchanged release is the same bytes.
+    const slack::json_text& ack_json(const std::shared_ptr<const checklist::release>& r);
 
 private:
     struct entry {
         std::shared_ptr<const checklist::release> release;
-        std::string ack_json;
+        slack::json_text ack_json;
     };
     static constexpr std::size_t max_entries = 256;
     std::unordered_map<std::int64_t, entry> entries_;

@@ -153,7 +153,7 @@ decision decide(const command& parsed, const situation& s) {
     return std::visit([&](const auto& c) { return decisions::decide(c, s); }, parsed);
 }
 
-const std::string& status_memo::ack_json(const std::shared_ptr<const checklist::release>& r) {
+const slack::json_text& status_memo::ack_json(const std::shared_ptr<const checklist::release>& r) {
     if (auto it = entries_.find(r->id); it != entries_.end()) {
         auto& e = it->second;
         if (e.release == r || *e.release == *r) {

@@ -239,7 +239,7 @@ TEST_CASE("a submitted skip applies the skip, and a refused one answers next to 
     req.user = s.user = "UOUTSIDER";
     auto no = commands::decide_submission(s, {req, r, look}, "E3");
     CHECK_FALSE(no.state);
-    auto ack = json::parse(no.answer.ack_json);
+    auto ack = json::parse(no.answer.ack_json.str());
     CHECK(ack["response_action"] == "errors");
     CHECK(contains(ack["errors"].value("reason", ""), "@UMANAGER"));
 }

@@ -64,6 +64,8 @@ TEST_CASE("status renders the snapshot, or takes the memo's JSON for it", "[unit
     auto memoized = commands::decide(commands::status_command{}, {req, active, look, &memo});
     check_read(memoized, "status");
     CHECK(memoized.answer.ack_json == memo.ack_json(active));
+    // Shared, not copied: a burst of `status` replies queues the same bytes many times.
+    CHECK(memoized.answer.ack_json.shares(memo.ack_json(active)));
     CHECK(contains(memoized.answer.ack_json, "CI/CD Status"));
 
     auto none = decide_as("USTRANGER", "status", nullptr, look);

@@ -147,6 +147,10 @@ TEST_CASE("acks carry the envelope_id and the optional payload", "[unit]") {
           json{{"envelope_id", "abc"}, {"payload", payload}});
     // An envelope ID is escaped, never pasted raw into the frame.
     CHECK(json::parse(make_ack("a\"b", nullptr)) == json{{"envelope_id", "a\"b"}});
+    // The socket writes the head, then the shared payload and "}": the same frame.
+    CHECK(json::parse(ack_head("a\"b", true) + text + "}") ==
+          json{{"envelope_id", "a\"b"}, {"payload", payload}});
+    CHECK(ack_head("abc", false) == make_ack("abc", nullptr));
 }
 
 TEST_CASE("backoff doubles from 1 s to a 30 s cap with jitter between half and all of it",
