@@ -214,6 +214,44 @@ TEST_CASE("phase one of a release driven by clicks: Done, Skip…, Block…, Ass
     CHECK(c.eventually([&] { return c.current_phase() == 2; }));
 }
 
+TEST_CASE("Done in the ephemeral status reply checks the item and replaces that reply in place",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    clicks c{dir, sim};
+    c.start("v5.1");
+    // `/release status` answers only the asker, with the same controls as the status message.
+    REQUIRE(contains(c.say("status"), "Release v5.1"));
+    auto replies = sim.ephemeral_messages(manager);  // the start's reply, then the status
+    REQUIRE(replies.size() == 2);
+    REQUIRE(contains(replies.back().dump(), "\"Done\""));
+
+    c.click(manager, "Done", {{"in", "ephemeral"}, {"match", "`1.1`"}});
+    CHECK(c.state("1.1") == "done");
+    // The reply the click came from shows the new state (through its response_url,
+    // replace_original): 1.1 is checked and has no Done button any more; no second reply.
+    auto replaced = sim.wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "message_updated" && e.value("ephemeral", false) &&
+                   e.value("user_id", "") == manager;
+        },
+        after(10s));
+    REQUIRE(replaced);
+    auto updated = (*replaced)["message"];
+    CHECK(contains(message_text(updated), ":white_check_mark: `1.1`"));
+    auto item_blocks = 0;
+    for (const auto& b : updated.value("blocks", json::array())) {
+        if (b.value("type", "") == "actions" && b.value("block_id", "").starts_with("item:")) {
+            ++item_blocks;
+        }
+    }
+    CHECK(item_blocks == 8);  // the phase's other eight open items keep their buttons
+    CHECK(sim.ephemeral_messages(manager).size() == 2);
+    CHECK(relbot.stop() == 0);
+}
+
 TEST_CASE("a redelivered click is applied once and an expired trigger is told to click again",
           "[e2e]") {
     temp_dir dir;

@@ -2,9 +2,12 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "support/sandbox.hpp"
 
@@ -26,6 +29,23 @@ std::optional<json> next_dm(sandbox& sim,
                    outbox_key(e).starts_with(prefix);
         },
         after(within));
+}
+
+// The (due time, slot) of each item a reminder's key names:
+// "reminder:<owner>:<item>.<due>.<slot>[:<item>.<due>.<slot>…]".
+std::vector<std::pair<std::int64_t, std::int64_t>> reminder_slots(const std::string& key) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    std::size_t at = key.find(':', key.find(':') + 1);
+    while (at != std::string::npos) {
+        auto next = key.find(':', at + 1);
+        auto piece = key.substr(at + 1, next == std::string::npos ? next : next - at - 1);
+        auto d1 = piece.find('.');
+        auto d2 = piece.find('.', d1 + 1);
+        out.emplace_back(std::stoll(piece.substr(d1 + 1, d2 - d1 - 1)),
+                         std::stoll(piece.substr(d2 + 1)));
+        at = next;
+    }
+    return out;
 }
 
 std::map<std::string, std::string> short_intervals() {
@@ -61,8 +81,16 @@ TEST_CASE("an overdue item is reminded, reminded again, escalated, and silent on
 
     REQUIRE(sim.wait_ack(sim.slash_command("check 1.1", "C0REM", "U0OWNER")));
     REQUIRE(sim.wait_ack(sim.slash_command("skip 1.2 not needed", "C0REM", "U0OWNER")));
-    // Two intervals later nothing more has come: done and skipped items are not reminded.
-    CHECK_FALSE(next_dm(sim, "D0OWNER", "reminder:", 4500ms));
+    auto settled_at = std::time(nullptr);
+    // Two intervals later nothing more has come for a slot after the check: done and skipped
+    // items are not reminded. (A reminder whose slot came before the check was decided then
+    // and is still sent once: on a loaded machine it may be posted after the check's ack.)
+    while (auto late = next_dm(sim, "D0OWNER", "reminder:", 4500ms)) {
+        for (auto [due, slot] : reminder_slots(outbox_key(*late))) {
+            INFO(outbox_key(*late));
+            CHECK(due + slot * 2 <= settled_at);  // RELBOT_REMINDER_INTERVAL is 2 s
+        }
+    }
     CHECK(relbot.stop() == 0);
 }
 
