@@ -435,13 +435,40 @@ TEST_CASE(
     CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.checked'").getInt() == 1);
 }
 
+// One release of the standard template, start to Finish, driven by clicks: the only typed
+// command after `start` is `handoff` (the contract gives it no button). On the way: Assign…,
+// Skip… (an empty reason answered in the modal), Block…/Unblock, Done in the owner's DM,
+// Snooze, a refused click by an outsider, a checkpoint answered Investigating then Healthy,
+// the handoff accepted by button, Roll back… on the checkpoint, and a forced Next phase.
 TEST_CASE("a whole release of the standard template by clicks after start, to Finish", "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);
-    bot relbot(dir, sim, {{"RELBOT_CHECKPOINTS", "off"}});
+    bot relbot(dir, sim, {{"RELBOT_CHECKPOINTS", "1s,1d"}});
     REQUIRE(sim.wait_event("hello_sent", after(15s)));
     clicks c{dir, sim};
     c.start("v10.0");
+    auto sql_text = [&](const std::string& query) {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        SQLite::Statement q(db, query);
+        return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getString()
+                                                           : std::string();
+    };
+    auto checkpoint_answer = [&] {
+        return sql_text("SELECT answer FROM checkpoints WHERE number = 1");
+    };
+    auto assign_to_owner = [&](const std::string& ref) {
+        c.click(manager, "Assign…", {{"match", "`" + ref + "`"}});
+        REQUIRE(sim.wait_modal(manager));
+        sim.submit(manager, {{"owner", owner}, {"due", next_day_epoch()}});
+        REQUIRE(c.eventually([&] {
+            for (const auto& m : sim.dm_messages(owner)) {
+                if (contains(message_text(m), "`" + ref + "`")) {
+                    return true;
+                }
+            }
+            return false;
+        }));
+    };
     const int items[] = {9, 6, 6, 5, 4, 3};
     for (int phase = 1; phase <= 6; ++phase) {
         INFO("phase " << phase);
@@ -450,13 +477,75 @@ TEST_CASE("a whole release of the standard template by clicks after start, to Fi
             // The living status message now shows this phase's items with their buttons.
             c.wait_status_with("`" + p + ".1`", false);
         }
-        if (phase == 6) {
-            // The handoff has no button (contract): typed, then accepted by button.
+        int first = 1;
+        if (phase == 1) {
+            // Assigned through the modal; the owner clicks Done in their DM.
+            assign_to_owner("1.1");
+            c.click(owner, "Done", {{"in", "dm"}, {"match", "`1.1`"}});
+            CHECK(c.state("1.1") == "done");
+            // Skip… asks for a reason: an empty one is answered next to the field.
+            c.click(manager, "Skip…", {{"match", "`1.2`"}});
+            REQUIRE(sim.wait_modal(manager));
+            sim.submit(manager, {{"reason", "  "}});
+            REQUIRE(sim.wait_view_errors(manager));
+            CHECK(c.state("1.2") == "open");
+            sim.submit(manager, {{"reason", "covered by the nightly scan"}});
+            CHECK(c.eventually([&] { return c.state("1.2") == "skipped"; }));
+            // Block… with a reason, then Unblock.
+            c.click(manager, "Block…", {{"match", "`1.3`"}});
+            REQUIRE(sim.wait_modal(manager));
+            sim.submit(manager, {{"reason", "staging is down"}});
+            CHECK(c.eventually([&] { return c.state("1.3") == "blocked"; }));
+            c.wait_status_with("Unblock");
+            c.click(manager, "Unblock", {{"match", "`1.3`"}});
+            CHECK(c.eventually([&] { return c.state("1.3") == "open"; }));
+            // An outsider's click changes nothing.
+            c.click(stranger, "Done", {{"match", "`1.3`"}});
+            CHECK(c.state("1.3") == "open");
+            REQUIRE(c.wait_ephemeral(stranger, "<@" + manager + ">"));
+            first = 3;
+        } else if (phase == 2) {
+            // The owner snoozes their reminder from the DM, then clicks Done there.
+            assign_to_owner("2.1");
+            c.click(owner, "Snooze", {{"in", "dm"}, {"match", "`2.1`"}, {"option", "1 hour"}});
+            CHECK(c.eventually([&] {
+                return !sql_text("SELECT snoozed_until FROM items WHERE phase = 2 AND "
+                                 "position = 1")
+                            .empty();
+            }));
+            c.click(owner, "Done", {{"in", "dm"}, {"match", "`2.1`"}});
+            CHECK(c.state("2.1") == "done");
+            first = 2;
+        } else if (phase == 3) {
+            // Checkpoint +1s after the deployment phase was left: Investigating, then Healthy.
+            REQUIRE(sim.wait_for(
+                [](const json& e) {
+                    return e.value("event", "") == "api_call" &&
+                           e.value("method", "") == "chat.postMessage" &&
+                           e["args"].value("channel", "") == channel &&
+                           contains(e["args"].dump(), "\"Investigating\"");
+                },
+                after(15s)));
+            c.click(manager, "Investigating", {});
+            CHECK(c.eventually([&] { return checkpoint_answer() == "investigating"; }));
+            c.click(manager, "Healthy", {});
+            CHECK(c.eventually([&] { return checkpoint_answer() == "healthy"; }));
+        } else if (phase == 6) {
+            // The handoff has no button (contract): typed, then accepted by button; the on-call
+            // engineer then answers the checkpoint again with Roll back… (the last answer
+            // counts).
             c.say("handoff <@" + oncall + "|sam>");
             REQUIRE(c.eventually([&] { return !sim.dm_messages(oncall).empty(); }));
             c.click(oncall, "Accept handoff", {{"in", "dm"}});
+            CHECK(c.eventually([&] {
+                return !sql_text("SELECT handoff_accepted_at FROM releases").empty();
+            }));
+            c.click(oncall, "Roll back…", {});
+            REQUIRE(sim.wait_modal(oncall));
+            sim.submit(oncall, {{"reason", "error rate doubled"}});
+            CHECK(c.eventually([&] { return checkpoint_answer() == "rolled_back"; }));
         }
-        for (int i = 1; i <= items[phase - 1]; ++i) {
+        for (int i = first; i <= items[phase - 1]; ++i) {
             c.click(manager, "Done", {{"match", "`" + p + "." + std::to_string(i) + "`"}});
         }
         CHECK(c.state(p + "." + std::to_string(items[phase - 1])) == "done");
@@ -473,10 +562,16 @@ TEST_CASE("a whole release of the standard template by clicks after start, to Fi
     }
     c.click(manager, "Finish", {});
     CHECK(c.eventually([&] {
-        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
-        return db.execAndGet("SELECT status FROM releases WHERE version = 'v10.0'").getString() ==
-               "finished";
+        return sql_text("SELECT status FROM releases WHERE version = 'v10.0'") == "finished";
     }));
+    // Every slash command of this release: the start and the handoff.
+    int typed = 0;
+    for (const auto& e : sim.events()) {
+        if (e.value("event", "") == "envelope_sent" && contains(e.dump(), "e2e-env-")) {
+            ++typed;
+        }
+    }
+    CHECK(typed == 2);
 }
 
 TEST_CASE(
