@@ -170,6 +170,16 @@ std::string checkpoint_hold_line(const checklist::release& r) {
            " is held until someone answers *Healthy* or the release is rolled back.";
 }
 
+std::string next_checkpoint_line(const checklist::release& r) {
+    for (const auto& c : r.checkpoints) {
+        if (!c.posted_at) {
+            return ":stopwatch: Next monitoring checkpoint " + checklist::checkpoint_label(c) +
+                   " " + checklist::date_token(c.due_at) + ".";
+        }
+    }
+    return "";
+}
+
 std::string checkpoint_report_line(const checklist::checkpoint& c, const std::string& who) {
     auto line =
         "Checkpoint " + checklist::checkpoint_label(c) + ": " + checklist::answer_word(c.answer);

@@ -36,6 +36,10 @@ message render_checkpoint_answered(const checklist::release& r, int number);
 // The status message's line about an Investigating hold (mrkdwn); "" when nothing holds.
 std::string checkpoint_hold_line(const checklist::release& r);
 
+// The status message's line naming the next checkpoint not yet posted and when it falls due
+// ("⏱ Next monitoring checkpoint +4h <date>"); "" when none is left.
+std::string next_checkpoint_line(const checklist::release& r);
+
 // "Checkpoint +4h: Healthy (<@U1>, 2026-12-01 14:02 UTC)" or "Checkpoint +4h: no answer";
 // `who` is how the person is shown (a mention for Slack, "@name" for markdown).
 std::string checkpoint_report_line(const checklist::checkpoint& c, const std::string& who);

@@ -151,6 +151,9 @@ message render_status(const checklist::release& r) {
     if (auto hold = checkpoint_hold_line(r); !hold.empty() && ended.empty()) {
         phases.push_back(hold);  // an Investigating answer holds the monitoring phase
     }
+    if (auto next = next_checkpoint_line(r); !next.empty() && ended.empty()) {
+        phases.push_back(next);
+    }
     append_lines(m.blocks, phases, 5);
     m.blocks.push_back(divider_block());
     if (ended.empty()) {

@@ -8,6 +8,7 @@
 #include "commands/refusals.hpp"
 #include "commands/render/checkpoints.hpp"
 #include "commands/render/report.hpp"
+#include "commands/render/status.hpp"
 #include "slack/block_kit.hpp"
 
 using namespace relbot::checklist;
@@ -223,6 +224,24 @@ TEST_CASE("Investigating holds the monitoring phase's gate until Healthy on it o
     CHECK(current_gate(r, after_window).checkpoint_hold == 2);
     REQUIRE_FALSE(answer_checkpoint(r, 2, checkpoint_answer::healthy, manager, now + 8, log));
     CHECK(current_gate(r, after_window).open());
+}
+
+TEST_CASE("the status message names the next checkpoint not yet posted and when it falls due",
+          "[unit][checkpoints]") {
+    epoch_seconds now = 0;
+    auto r = monitored(now);  // +1h posted; +4h, +24h, +48h to come
+    auto due = std::to_string(r.checkpoints[1].due_at);
+    CHECK(relbot::commands::next_checkpoint_line(r).find("+4h <!date^" + due) !=
+          std::string::npos);
+    CHECK(relbot::commands::render_status(r).text.find("Next monitoring checkpoint +4h") !=
+          std::string::npos);
+    change_log log;
+    for (int n = 2; n <= 4; ++n) {
+        mark_checkpoint_posted(r, n, now, log);
+    }
+    CHECK(relbot::commands::next_checkpoint_line(r).empty());
+    CHECK(relbot::commands::render_status(r).text.find("Next monitoring checkpoint") ==
+          std::string::npos);
 }
 
 TEST_CASE("the hold does not hold another phase's gate", "[unit][checkpoints]") {
