@@ -2,8 +2,12 @@
 # Builds relbot (release) and runs it.
 #  - With SLACK_APP_TOKEN and SLACK_BOT_TOKEN set (in the environment or in ./.env), relbot
 #    runs against Slack.
-#  - Without them, it runs in the sandbox: relbot-sim plays Slack on this machine and you type
-#    /release commands at the terminal.
+#  - Without them, it runs in the sandbox: relbot-sim plays Slack on this machine and serves a
+#    Slack-like page on 127.0.0.1; the page's URL is the first line printed. Open it in a
+#    browser to drive a release by typing and clicking, as any of the sandbox's people.
+#    `deploy/run.sh --terminal` (or RELBOT_SANDBOX=terminal) is the same sandbox at the
+#    terminal instead: type /release commands, `click Done 1.1`, `home`.
+#    RELBOT_SANDBOX_PORT picks the page's port (default: any free one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +16,8 @@ bash deploy/setup.sh
 build=${RELBOT_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRELBOT_TESTS=OFF >/dev/null
-cmake --build "$build" -j "$jobs" --target relbot relbot-sim
+# Build output goes to stderr: in the sandbox, the first line on stdout is the page's URL.
+cmake --build "$build" -j "$jobs" --target relbot relbot-sim >&2
 
 has_setting() {
     local name=$1
@@ -25,6 +30,11 @@ if has_setting SLACK_APP_TOKEN && has_setting SLACK_BOT_TOKEN; then
     exec "$build/relbot"
 fi
 
-echo "run.sh: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set: starting the sandbox." >&2
-exec "$build/relbot-sim" --demo "$build/relbot" --db "${RELBOT_DEMO_DB:-relbot-demo.db}" \
-    --log "${RELBOT_DEMO_LOG:-relbot-demo.log}"
+db=${RELBOT_DEMO_DB:-relbot-demo.db}
+log=${RELBOT_DEMO_LOG:-relbot-demo.log}
+if [ "${1:-}" = "--terminal" ] || [ "${RELBOT_SANDBOX:-}" = "terminal" ]; then
+    echo "run.sh: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set: starting the sandbox at the terminal." >&2
+    exec "$build/relbot-sim" --demo "$build/relbot" --db "$db" --log "$log"
+fi
+echo "run.sh: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set: starting the sandbox in the browser (deploy/run.sh --terminal for the terminal)." >&2
+exec "$build/relbot-sim" --web "$build/relbot" --web-port "${RELBOT_SANDBOX_PORT:-0}" --db "$db" --log "$log"

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs relbot's build dependencies on Debian 12 (as root, or through sudo).
+#   deploy/setup.sh          what building and running relbot and relbot-sim needs
+#   deploy/setup.sh --test   also what the tests need: a headless browser (Debian's chromium,
+#                            chromium-driver and python3-selenium) for the sandbox page's test
 # Does nothing when they are all installed already.
 set -euo pipefail
 
 packages=(cmake g++ make libboost1.81-dev libboost-url1.81-dev libssl-dev nlohmann-json3-dev
           libsqlitecpp-dev libsqlite3-dev catch2 openssl ca-certificates)
+if [ "${1:-}" = "--test" ]; then
+    packages+=(chromium chromium-driver python3 python3-selenium fonts-dejavu-core)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

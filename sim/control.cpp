@@ -43,7 +43,7 @@ json slash_command_envelope(const std::string& envelope_id,
 }
 
 std::span<const server::impl::op_entry> server::impl::op_table() {
-    static constexpr std::array<op_entry, 18> table = {{
+    static constexpr std::array<op_entry, 19> table = {{
         {"slash_command", &impl::op_slash_command},
         {"send", &impl::op_send},
         {"disconnect", &impl::op_disconnect},
@@ -62,6 +62,7 @@ std::span<const server::impl::op_entry> server::impl::op_table() {
         {"expire_triggers", &impl::op_expire_triggers},
         {"view_of", &impl::op_view_of},
         {"messages", &impl::op_messages},
+        {"close_view", &impl::op_close_view},
     }};
     return table;
 }

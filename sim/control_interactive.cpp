@@ -49,6 +49,9 @@ void server::impl::op_click(const json& op) {
     if (id.empty() && op.contains("retry_attempt") && !last_click.empty()) {
         return redeliver(op, last_click);
     }
+    if (op.contains("action_id")) {
+        return click_by_id(op);
+    }
     auto user = op.value("user_id", "");
     click_target target{op.value("label", ""), op.value("match", ""), op.value("option", "")};
     if (user.empty() || target.label.empty()) {
@@ -73,6 +76,39 @@ void server::impl::op_click(const json& op) {
                         " where " + user +
                         " can see it; labels seen: " + (labels.empty() ? "none" : labels)},
           {"labels", seen}});
+}
+
+// A click on one control known by id, on the message with `ts` (or the view `in` names): what
+// the web page sends for a control it drew.
+void server::impl::click_by_id(const json& op) {
+    auto user = op.value("user_id", "");
+    auto ts = op.value("ts", "");
+    auto action_id = op.value("action_id", "");
+    for (const auto& p : places_of(user, op.value("in", ""), op.value("channel_id", ""))) {
+        if (p.ts != ts) {
+            continue;
+        }
+        auto blocks = p.message->value("blocks", json::array());
+        if (auto action = control_by_id(blocks, op.value("block_id", ""), action_id,
+                                        op.value("option_value", ""))) {
+            return send_click(op, p, *action);
+        }
+    }
+    op_error(op, "no control " + action_id + " on that message for " + user +
+                     " (it may have changed since it was drawn)");
+}
+
+// {"op":"close_view","user_id":"U1"}: the person closes their open modal (Cancel or ✕).
+void server::impl::op_close_view(const json& op) {
+    auto user = op.value("user_id", "");
+    auto open = modal_of.find(user);
+    if (open == modal_of.end()) {
+        return op_error(op, "close_view: " + user + " has no open modal");
+    }
+    auto id = open->second;
+    views.erase(id);
+    modal_of.erase(open);
+    emit({{"event", "view_closed"}, {"user_id", user}, {"view_id", id}, {"by", "user"}});
 }
 
 // Where `user` may click, newest first: channel messages (all channels, or `channel`), their

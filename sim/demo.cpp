@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "sim/bot_child.hpp"
 #include "sim/terminal.hpp"
 
-extern char** environ;
 
 namespace relbot::sim {
 namespace {
@@ -44,64 +44,6 @@ constexpr auto drain_limit = 30s;
 
 std::string ansi(const std::string& s, const char* code, bool color) {
     return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
-}
-
-// A loopback port nobody is listening on now, for relbot's health endpoint (through which the
-// demo learns when relbot's outbox is empty).
-unsigned short free_port(net::io_context& ioc) {
-    tcp::acceptor probe(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-    return probe.local_endpoint().port();
-}
-
-pid_t spawn_bot(const demo_options& opt, const std::string& api_url, unsigned short health_port) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-        std::string_view v(*e);
-        if (!v.starts_with("SLACK_") && !v.starts_with("SSL_CERT_") &&
-            !v.starts_with("RELBOT_DB=") && !v.starts_with("RELBOT_HEALTH_ADDR=")) {
-            env.emplace_back(v);
-        }
-    }
-    env.push_back("SLACK_APP_TOKEN=xapp-sandbox-demo-1");
-    env.push_back("SLACK_BOT_TOKEN=xoxb-sandbox-demo-0");
-    env.push_back("SLACK_API_URL=" + api_url);
-    env.push_back("SSL_CERT_FILE=" + opt.ca_file);
-    env.push_back("RELBOT_DB=" + opt.db);
-    env.push_back("RELBOT_HEALTH_ADDR=127.0.0.1:" + std::to_string(health_port));
-    std::vector<char*> envp;
-    for (auto& e : env) {
-        envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, opt.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 2, 1);
-    std::string bin = opt.bot;
-    char* argv[] = {bin.data(), nullptr};
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        throw std::runtime_error("cannot start " + bin + ": " + std::strerror(rc));
-    }
-    return pid;
-}
-
-// The last non-empty line of a file: what relbot said before it exited.
-std::string last_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::string last;
-    while (std::getline(in, line)) {
-        if (!line.empty()) {
-            last = line;
-        }
-    }
-    return last;
 }
 
 // The living status message's current phase line ("▶️ 3. Verification — 1/4 ← current"), or
@@ -245,7 +187,7 @@ int demo::run(server& srv) {
               << "`cancel`: close it). `home` opens your App Home.\n"
               << ansi("bot log: " + opt_.log + " · database: " + opt_.db, "2", color_) << "\n"
               << "Starting relbot…" << std::endl;
-    child_ = spawn_bot(opt_, srv.api_url(), health_port_);
+    child_ = spawn_bot({opt_.bot, opt_.db, opt_.log, opt_.ca_file}, srv.api_url(), health_port_);
     wait_for_child();
     interrupt_.async_wait([this](const boost::system::error_code& ec, int) {
         if (!ec) {
@@ -349,7 +291,7 @@ net::awaitable<void> demo::drain_then_stop(demo* self) {
     while (std::chrono::steady_clock::now() < until && !self->stop_sent_) {
         bool answered = self->connected_ && self->lines_.empty() && self->unanswered_.empty();
         if (answered) {
-            long pending = co_await self->outbox_pending();
+            long pending = co_await outbox_pending(self->ioc_, self->health_port_);
             if (pending == 0) {
                 break;
             }
@@ -368,35 +310,6 @@ net::awaitable<void> demo::drain_then_stop(demo* self) {
     }
 }
 
-// relbot's count of messages decided but not yet sent; -1 when /healthz cannot be read.
-net::awaitable<long> demo::outbox_pending() {
-    beast::tcp_stream stream(ioc_);
-    stream.expires_after(2s);
-    auto [connect_error] = co_await stream.async_connect(
-        tcp::endpoint(net::ip::make_address("127.0.0.1"), health_port_), nothrow);
-    if (connect_error) {
-        co_return -1;
-    }
-    http::request<http::empty_body> req(http::verb::get, "/healthz", 11);
-    req.set(http::field::host, "127.0.0.1");
-    auto [write_error, written] = co_await http::async_write(stream, req, nothrow);
-    if (write_error) {
-        co_return -1;
-    }
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    auto [read_error, read] = co_await http::async_read(stream, buffer, res, nothrow);
-    if (read_error) {
-        co_return -1;
-    }
-    auto body = json::parse(res.body(), nullptr, false);
-    if (body.is_discarded() || !body.contains("outbox_pending") ||
-        !body["outbox_pending"].is_number_integer()) {
-        co_return -1;
-    }
-    co_return body["outbox_pending"].get<long>();
-}
-
 void demo::wait_for_child() {
     child_exit_.async_wait([this](const boost::system::error_code& ec, int) {
         if (ec) {
@@ -410,9 +323,7 @@ void demo::wait_for_child() {
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && stop_sent_) {
             std::cout << "relbot stopped cleanly. Bye." << std::endl;
         } else {
-            std::string how = WIFEXITED(status)
-                                  ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                                  : "was stopped by signal " + std::to_string(WTERMSIG(status));
+            std::string how = exit_words(status);
             auto said = last_line(opt_.log);
             std::cout << "\n"
                       << ansi("relbot " + how + (said.empty() ? "" : ": " + said) +

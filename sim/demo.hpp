@@ -55,7 +55,6 @@ private:
     void quit();
     void wait_for_child();
     static boost::asio::awaitable<void> drain_then_stop(demo* self);
-    boost::asio::awaitable<long> outbox_pending();
     // Clicks, modals and App Home (demo_interactive.cpp).
     bool on_interaction_event(const nlohmann::json& e);
     void send_click(const click_target& target);

@@ -265,6 +265,9 @@ void server::impl::after_submission_ack(const detail::interaction& sent, const j
     auto open = modal_of.find(sent.user);
     bool still_open = open != modal_of.end() && open->second == sent.view_id;
     if (action == "errors") {
+        if (still_open) {
+            views[sent.view_id].errors = payload.value("errors", json::object());
+        }
         emit({{"event", "view_errors"},
               {"user_id", sent.user},
               {"view_id", sent.view_id},
@@ -281,6 +284,7 @@ void server::impl::after_submission_ack(const detail::interaction& sent, const j
             view[keep] = views[sent.view_id].view[keep];
         }
         views[sent.view_id].view = view;
+        views[sent.view_id].errors = json::object();
         emit({{"event", "view_updated"},
               {"user_id", sent.user},
               {"view_id", sent.view_id},

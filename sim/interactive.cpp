@@ -192,6 +192,57 @@ std::optional<json> find_control(const json& blocks,
     return std::nullopt;
 }
 
+namespace {
+
+// The control `e` chosen by id: a button as it is, an option of a menu or select by value.
+std::optional<json> chosen(const json& e, const std::string& block_id, const std::string& value) {
+    auto type = str(e, "type");
+    if (type == "button") {
+        return match_button(e, block_id, {text_of(e, "text"), "", ""});
+    }
+    for (const auto& o : options_of(e)) {
+        if (str(o, "value") != value) {
+            continue;
+        }
+        if (type == "overflow") {
+            return match_overflow(e, block_id, {text_of(o, "text"), "", ""});
+        }
+        if (type == "static_select") {
+            return match_select(e, block_id, {text_of(e, "placeholder"), "", value});
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<json> control_by_id(const json& blocks,
+                                  const std::string& block_id,
+                                  const std::string& action_id,
+                                  const std::string& option_value) {
+    if (!blocks.is_array()) {
+        return std::nullopt;
+    }
+    for (const auto& b : blocks) {
+        if (!b.is_object() || (!block_id.empty() && str(b, "block_id") != block_id)) {
+            continue;
+        }
+        std::vector<json> elements;
+        if (auto a = b.find("accessory"); a != b.end() && a->is_object()) {
+            elements.push_back(*a);
+        }
+        for (const auto& e : b.value("elements", json::array())) {
+            elements.push_back(e);
+        }
+        for (const auto& e : elements) {
+            if (e.is_object() && str(e, "action_id") == action_id) {
+                return chosen(e, str(b, "block_id"), option_value);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
 std::string draw_controls(const json& block) {
     std::string out;
     auto add = [&](const json& e) {

@@ -27,6 +27,15 @@ std::optional<nlohmann::json> find_control(const nlohmann::json& blocks,
                                            const click_target& target,
                                            std::vector<std::string>& seen);
 
+// The `actions[]` entry for the control with `action_id` in the block with `block_id` ("": any
+// block), as find_control builds it; for an overflow menu or a static_select, `option_value`
+// names the option chosen (by value). nullopt when there is no such control or option. (The
+// web page clicks a control it drew, by id, rather than by label.)
+std::optional<nlohmann::json> control_by_id(const nlohmann::json& blocks,
+                                            const std::string& block_id,
+                                            const std::string& action_id,
+                                            const std::string& option_value);
+
 // The controls of one block, drawn for a terminal on one line: `[Done] [Skip…]`, a select as
 // `[Snooze ▾]`, an overflow menu as `[⋯ Done|Skip…]`; "" when the block has none.
 std::string draw_controls(const nlohmann::json& block);

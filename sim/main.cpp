@@ -2,6 +2,7 @@
 //   relbot-sim [options]              JSON lines: ops on stdin, events on stdout (tests, tools)
 //   relbot-sim --demo <relbot> [...]  runs relbot against the sandbox and lets a person type
 //                                     /release commands and read what the bot says
+//   relbot-sim --web <relbot> [...]   the same in a browser: a Slack-like page on 127.0.0.1
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -16,6 +17,7 @@
 
 #include "sim/demo.hpp"
 #include "sim/server.hpp"
+#include "sim/web.hpp"
 
 namespace {
 
@@ -27,6 +29,7 @@ constexpr const char* usage =
     "usage: relbot-sim [--port N] [--ca-file PATH] [--invalid-token TOKEN]...\n"
     "                  [--cert-host NAME] [--cert-expired]\n"
     "       relbot-sim --demo PATH/TO/relbot [--db PATH] [--log PATH]\n"
+    "       relbot-sim --web PATH/TO/relbot [--web-port N] [--db PATH] [--log PATH]\n"
     "\n"
     "A stand-in for Slack on 127.0.0.1: the Web API over HTTPS and Socket Mode over WSS,\n"
     "with a test CA generated at start and written to --ca-file (trust it with SSL_CERT_FILE).\n"
@@ -86,12 +89,21 @@ constexpr const char* usage =
     "Buttons are drawn as [Done] [Skip…], a select as [Snooze ▾], a menu as [⋯ Done|Skip…];\n"
     "`click Done 2.3`, `click \"Next phase\"`, `click Snooze 2.3 4 hours` click in the newest\n"
     "message that has the control; a modal asks for each field in turn (`cancel` closes it);\n"
-    "`home` opens your App Home.\n";
+    "`home` opens your App Home.\n"
+    "\n"
+    "Web mode: the same sandbox in a browser. Prints the page's URL (http://127.0.0.1:PORT/,\n"
+    "--web-port, default any free port) as the first line of stdout, starts relbot, and\n"
+    "serves a Slack-like page: the #release-demo channel, each person's DM with relbot, their\n"
+    "App Home, modals; a switcher to be any of the cast; a box for /release commands. Clicks\n"
+    "and submissions are sent as the block_actions and view_submission envelopes above.\n"
+    "Ctrl-C stops relbot and the sandbox.\n";
 
 struct options {
     relbot::sim::server_options server;
     std::string ca_file;
     std::string demo_bot;
+    std::string web_bot;
+    unsigned short web_port = 0;
     std::string db = "relbot-demo.db";
     std::string log = "relbot-demo.log";
 };
@@ -157,6 +169,10 @@ std::optional<int> parse_options(int argc, char** argv, options& opt) {
             opt.server.cert.valid_until_s = -86400;
         } else if (a == "--demo") {
             opt.demo_bot = value();
+        } else if (a == "--web") {
+            opt.web_bot = value();
+        } else if (a == "--web-port") {
+            opt.web_port = static_cast<unsigned short>(std::stoi(value()));
         } else if (a == "--db") {
             opt.db = value();
         } else if (a == "--log") {
@@ -184,13 +200,20 @@ struct remove_on_exit {
 int run_sandbox(const options& opt) {
     net::io_context ioc{1};
     std::optional<relbot::sim::demo> demo_ui;
+    std::optional<relbot::sim::web_sandbox> web_ui;
     if (!opt.demo_bot.empty()) {
         demo_ui.emplace(ioc, relbot::sim::demo_options{opt.demo_bot, opt.db, opt.log, opt.ca_file});
+    } else if (!opt.web_bot.empty()) {
+        web_ui.emplace(ioc, relbot::sim::web_options{
+                                {opt.web_bot, opt.db, opt.log, opt.ca_file}, opt.web_port});
     }
-    // In demo mode events are drawn for a person; in control mode each is one JSON line.
+    // In demo mode events are drawn for a person, in web mode they tell the page to draw
+    // again; in control mode each is one JSON line.
     auto sink = [&](const json& e) {
         if (demo_ui) {
             demo_ui->on_event(e);
+        } else if (web_ui) {
+            web_ui->on_event(e);
         } else {
             std::cout << e.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
         }
@@ -206,6 +229,9 @@ int run_sandbox(const options& opt) {
             }
         }
         srv.start();
+        if (web_ui) {
+            return web_ui->run(srv);
+        }
         return demo_ui ? demo_ui->run(srv) : run_control(ioc, srv, opt);
     } catch (const std::exception& e) {
         std::cerr << "relbot-sim: " << e.what() << "\n";

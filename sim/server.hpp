@@ -64,6 +64,12 @@ public:
     // bad arguments produce an {"event":"error"} for the sink.
     void control(const nlohmann::json& op);
 
+    // What `user` sees now (the web page draws it): {"channel": [{ts, message, ephemeral,
+    // pinned, edited}…] (the channel's messages and the user's ephemeral ones there, oldest
+    // first), "dm": [… their DM with relbot], "home": view or null, "modal": view or null,
+    // "modal_errors": {block_id: message}}. Defined in surfaces.cpp.
+    nlohmann::json surfaces_of(const std::string& user, const std::string& channel) const;
+
     // A fresh envelope id, unique across sandbox sessions (see next_envelope_id in control.cpp);
     // the demo names its own envelopes with it so it knows whom each reply is for.
     std::string new_envelope_id();

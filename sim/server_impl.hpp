@@ -99,6 +99,9 @@ struct trigger {
 struct held_view {
     std::string user;
     nlohmann::json view;  // as Slack answers it: with id, hash, state
+    // The last submission's `response_action: errors` ({block_id: message}), shown next to
+    // the inputs until the view changes.
+    nlohmann::json errors = nlohmann::json::object();
 };
 
 // What a response_url the sandbox gave out acts on: a slash command's (new ephemeral
@@ -256,6 +259,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
     void op_expire_triggers(const json& op);
     void op_view_of(const json& op);
     void op_messages(const json& op);
+    void op_close_view(const json& op);
+    void click_by_id(const json& op);
     void redeliver(const json& op, const std::string& envelope_id);
     json click_payload(const json& op, const json& action);
     std::vector<detail::place> places_of(const std::string& user,

@@ -165,6 +165,8 @@ json server::impl::chat_update(const call_context& call) {
     if (blocks != call.args.end()) {
         message["blocks"] = *blocks;
     }
+    // As Slack marks a message edited (clients show "(edited)").
+    message["edited"] = {{"user", "B0BOT"}, {"ts", next_ts()}};
     emit({{"event", "message_updated"},
           {"channel", channel},
           {"ts", ts},

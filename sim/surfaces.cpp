@@ -1,0 +1,61 @@
+// What one person sees in the sandbox, for the web page (see server::surfaces_of).
+#include <algorithm>
+
+#include "sim/server_impl.hpp"
+
+namespace relbot::sim {
+namespace {
+
+json row(const std::string& ts, const json& message, bool ephemeral, bool pinned) {
+    return {{"ts", ts},
+            {"message", message},
+            {"ephemeral", ephemeral},
+            {"pinned", pinned},
+            {"edited", message.contains("edited")}};
+}
+
+bool older(const json& a, const json& b) {
+    return a.value("ts", "") < b.value("ts", "");
+}
+
+}  // namespace
+
+json server::surfaces_of(const std::string& user, const std::string& channel) const {
+    const auto& s = *impl_;
+    json out = {{"channel", json::array()},
+                {"dm", json::array()},
+                {"home", nullptr},
+                {"modal", nullptr},
+                {"modal_errors", json::object()}};
+    auto list = [&](const std::string& id, json& into) {
+        if (auto ch = s.messages.find(id); ch != s.messages.end()) {
+            for (const auto& [ts, m] : ch->second) {
+                into.push_back(row(ts, m, false, s.pins.contains({id, ts})));
+            }
+        }
+    };
+    list(channel, out["channel"]);
+    if (auto mine = s.ephemerals.find(user); mine != s.ephemerals.end()) {
+        for (const auto& [ts, m] : mine->second) {
+            if (m.value("channel", "") == channel) {
+                out["channel"].push_back(row(ts, m, true, false));
+            }
+        }
+    }
+    std::sort(out["channel"].begin(), out["channel"].end(), older);
+    list(user.empty() ? std::string() : "D" + user.substr(1), out["dm"]);
+    if (auto h = s.home_of.find(user); h != s.home_of.end()) {
+        if (auto v = s.views.find(h->second); v != s.views.end()) {
+            out["home"] = v->second.view;
+        }
+    }
+    if (auto m = s.modal_of.find(user); m != s.modal_of.end()) {
+        if (auto v = s.views.find(m->second); v != s.views.end()) {
+            out["modal"] = v->second.view;
+            out["modal_errors"] = v->second.errors;
+        }
+    }
+    return out;
+}
+
+}  // namespace relbot::sim

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""The sandbox page in a real browser: relbot-sim --web runs the real relbot, and Debian's
+headless Chromium (driven by chromedriver through Selenium) plays a release manager and an
+owner as a person would: types /release commands, clicks buttons, fills modals, switches who
+they are, opens App Home. Every wait is bounded; nothing sleeps.
+
+  sandbox_test.py --sim build/relbot-sim --bot build/relbot [--screenshot docs/sandbox.png]
+"""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+WAIT = 20  # seconds: every wait on the page is bounded by this
+passed = 0
+
+
+def check(condition, what):
+    global passed
+    if not condition:
+        raise AssertionError(what)
+    passed += 1
+    print("ok:", what, flush=True)
+
+
+def start_sandbox(sim, bot, work):
+    proc = subprocess.Popen(
+        [sim, "--web", bot, "--web-port", "0", "--db", os.path.join(work, "relbot.db"),
+         "--log", os.path.join(work, "relbot.log")],
+        stdout=subprocess.PIPE, stderr=open(os.path.join(work, "sim.log"), "w"), text=True)
+    url = proc.stdout.readline().strip()  # the first line is the page's URL
+    if not url.startswith("http://127.0.0.1:"):
+        proc.kill()
+        raise AssertionError("relbot-sim --web did not print its URL first: %r" % url)
+    return proc, url
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                 "--window-size=1280,900"):
+        options.add_argument(flag)
+    options.add_argument("--user-data-dir=" + tempfile.mkdtemp(prefix="relbot-chromium-"))
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+class page:
+    def __init__(self, driver):
+        self.d = driver
+
+    def wait(self, condition, what):
+        try:
+            return WebDriverWait(self.d, WAIT, poll_frequency=0.1).until(lambda d: condition())
+        except TimeoutException:
+            raise AssertionError("timed out waiting for: " + what)
+
+    def messages_text(self):
+        return self.d.find_element(By.ID, "messages").text
+
+    def say(self, text):
+        box = self.d.find_element(By.ID, "box")
+        box.clear()
+        box.send_keys(text, Keys.ENTER)
+        self.wait(lambda: box.get_attribute("value") == "", "the box to be cleared after " + text)
+
+    def be(self, user_id, view):
+        Select(self.d.find_element(By.ID, "user")).select_by_value(user_id)
+        self.d.find_element(By.ID, "nav-" + view).click()
+
+    # The control labelled `label` on item `ref` ("1.2") of the newest message that has one:
+    # the button in the actions block right after the section that names the item.
+    def item_control(self, ref, label, scope="//div[@id='messages']"):
+        xpath = (scope + "//div[contains(@class,'block-section')][.//code[normalize-space()='"
+                 + ref + "']]/following-sibling::div[1][contains(@class,'block-actions')]"
+                 "//button[normalize-space()='" + label + "']")
+        found = self.wait(lambda: self.d.find_elements(By.XPATH, xpath),
+                          label + " on item " + ref)
+        return found[-1]
+
+    def control(self, label, scope="//div[@id='messages']"):
+        xpath = scope + "//button[contains(@class,'control')][normalize-space()='" + label + "']"
+        found = self.wait(lambda: self.d.find_elements(By.XPATH, xpath), "a control " + label)
+        return found[-1]
+
+    def modal(self):
+        return self.wait(lambda: self.d.find_element(By.ID, "modal-layer").is_displayed()
+                         and self.d.find_element(By.ID, "modal"), "the modal to open")
+
+    def modal_closed(self):
+        self.wait(lambda: not self.d.find_element(By.ID, "modal-layer").is_displayed(),
+                  "the modal to close")
+
+    def status_message(self):
+        """The text of the pinned living status message."""
+        rows = self.d.find_elements(By.CSS_SELECTOR, "#messages .message.pinned")
+        return rows[-1].text if rows else ""
+
+
+def run(args, work):
+    sandbox, url = start_sandbox(args.sim, args.bot, work)
+    driver = browser()
+    p = page(driver)
+    try:
+        driver.get(url)
+        p.wait(lambda: "connected" in driver.find_element(By.ID, "connection").text
+               and "connecting" not in driver.find_element(By.ID, "connection").text,
+               "relbot to connect")
+        check(driver.title == "relbot sandbox", "the page is the relbot sandbox")
+
+        # The release manager starts a release by typing, as in Slack.
+        p.say("/release start v9.9")
+        p.wait(lambda: "Release v9.9" in p.status_message(), "the pinned status message")
+        check("Pinned" in p.status_message(), "the status message is marked pinned")
+
+        # Done on 1.1: the status message is edited in place to show it checked.
+        p.item_control("1.1", "Done").click()
+        p.wait(lambda: "1/9" in p.status_message(), "1.1 counted done in the status message")
+        check("(edited)" in p.status_message(), "the status message is marked edited")
+
+        # Skip… on 1.2: an empty reason is answered next to the field; a reason skips it.
+        p.item_control("1.2", "Skip…").click()
+        modal = p.modal()
+        check("Skip" in modal.text, "Skip… opens its modal")
+        modal.find_element(By.CSS_SELECTOR, ".modal-submit").click()
+        p.wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#modal .error"),
+               "the empty reason's error next to the field")
+        check(driver.find_element(By.ID, "modal-layer").is_displayed(),
+              "the modal stays open on an error")
+        field = driver.find_element(By.CSS_SELECTOR, "#modal textarea, #modal input[type=text]")
+        field.send_keys("covered by the nightly scan")
+        driver.find_element(By.CSS_SELECTOR, "#modal .modal-submit").click()
+        p.modal_closed()
+        p.wait(lambda: "2/9" in p.status_message(), "1.2 counted skipped")
+        check("covered by the nightly scan" in p.messages_text(), "the skip's reason is shown")
+
+        # A note that looks like markup is text, in the report, and nothing runs.
+        p.say("/release note 1.4 <script>alert(1)</script>")
+        p.say("/release report")
+        p.wait(lambda: "<script>alert(1)</script>" in p.messages_text(), "the note in the report")
+        check(not driver.find_elements(By.CSS_SELECTOR, "#messages script"),
+              "a note with <script> adds no script element")
+        try:
+            driver.switch_to.alert
+            raise AssertionError("an alert ran")
+        except NoAlertPresentException:
+            check(True, "no alert ran")
+
+        # An owner: assigned by the manager, then Done in their own DM, as them.
+        p.say("/release assign 1.3 @pat due 2h")
+        p.be("UPAT", "dm")
+        p.item_control("1.3", "Done").click()
+        p.wait(lambda: "Done by" in p.messages_text(), "the DM updated in place to say Done by")
+        p.be("UALEX", "channel")
+        p.wait(lambda: "3/9" in p.status_message(), "1.3 counted done after the owner's click")
+
+        # App Home: the viewer's page, published by relbot when the tab opens.
+        driver.find_element(By.ID, "nav-home").click()
+        p.wait(lambda: "Start a release" in p.messages_text(), "App Home published")
+        check("v9.9" in p.messages_text(), "App Home lists the active release")
+
+        # The rest of phase 1 by clicks, then Next phase: phase 2 is announced.
+        driver.find_element(By.ID, "nav-channel").click()
+        for i in range(4, 10):
+            p.item_control("1.%d" % i, "Done").click()
+            p.wait(lambda: "%d/9" % i in p.status_message(), "1.%d counted done" % i)
+        p.control("Next phase", "//div[@id='messages']//div[contains(@class,'pinned')]").click()
+        p.wait(lambda: "Phase 2 of 6" in p.status_message(), "phase 2 in the status message")
+        p.wait(lambda: p.messages_text().count("Deployment Steps") >= 2,
+               "the phase 2 announcement")
+        if args.screenshot:
+            driver.save_screenshot(args.screenshot)
+        text = p.messages_text()
+        for announcement in ("Phase 1 of 6", "Phase 2 of 6"):
+            rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#messages .message")
+                    if announcement in r.text and "pinned" not in (r.get_attribute("class") or "")]
+            check(len(rows) == 1, "%s is announced once in the channel (%d)" % (announcement,
+                                                                               len(rows)))
+        check(text.count("Started release") <= 1, "the start is answered once")
+    finally:
+        driver.quit()
+        sandbox.send_signal(signal.SIGTERM)
+        try:
+            code = sandbox.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()
+            raise AssertionError("relbot-sim --web did not stop within %d s of SIGTERM" % WAIT)
+    check(code == 0, "Ctrl-C stops relbot cleanly and the sandbox exits 0 (got %d)" % code)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sim", required=True)
+    parser.add_argument("--bot", required=True)
+    parser.add_argument("--screenshot", default="")
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="relbot-browser-")
+    try:
+        run(args, work)
+    except AssertionError as e:
+        print("FAILED:", e, file=sys.stderr)
+        for name in ("sim.log", "relbot.log"):
+            path = os.path.join(work, name)
+            if os.path.exists(path):
+                print("--- " + name, file=sys.stderr)
+                print(open(path).read()[-4000:], file=sys.stderr)
+        print("%d passed, 1 failed" % passed)
+        return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d passed, 0 failed" % passed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
