@@ -185,11 +185,9 @@ std::string overflow_html(const json& e, const spot& at) {
 
 std::string select_html(const json& e, const spot& at, std::string_view type) {
     auto selected = initial_value(e, at.channels);
-    std::string options = type == "users_select"    ? cast_options(selected)
-                          : type == "static_select" ? static_options(e, selected)
-                                                    : channel_options(at.channels, selected);
     return "<select class=\"control\"" + control_attrs(e, at, type) + ">" +
-           placeholder_option(e, "Select an option", !selected.empty()) + options + "</select>";
+           placeholder_option(e, "Select an option", !selected.empty()) +
+           select_options(e, type, selected, at.channels) + "</select>";
 }
 
 // An interactive element of an actions block or a section's accessory.

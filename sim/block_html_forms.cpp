@@ -54,6 +54,44 @@ std::string option_tag(std::string_view value, const std::string& text_html, boo
            "</option>";
 }
 
+std::string static_options(const json& e, std::string_view selected) {
+    auto list = [selected](const json& options) {
+        std::string out;
+        if (options.is_array()) {
+            for (const auto& o : options) {
+                auto value = string_at(o, "value");
+                out += option_tag(value, plain_html(member(o, "text")), value == selected);
+            }
+        }
+        return out;
+    };
+    std::string out = list(member(e, "options"));
+    if (const auto& groups = member(e, "option_groups"); groups.is_array()) {
+        for (const auto& g : groups) {
+            out += "<optgroup" + attr("label", string_at(member(g, "label"), "text")) + ">" +
+                   list(member(g, "options")) + "</optgroup>";
+        }
+    }
+    return out;
+}
+
+std::string cast_options(std::string_view selected) {
+    std::string out;
+    for (const auto& p : cast) {
+        out += option_tag(p.id, escape_html(p.real_name), p.id == selected);
+    }
+    return out;
+}
+
+std::string channel_options(const std::map<std::string, std::string>& channels,
+                            std::string_view selected) {
+    std::string out;
+    for (const auto& [id, name] : channels) {
+        out += option_tag(id, "#" + escape_html(name), id == selected);
+    }
+    return out;
+}
+
 // The attributes of an input's field: named by the block id, with the element's action_id.
 std::string field_attrs(const json& e, const spot& at, std::string_view type) {
     return attr("name", at.block_id) + attr("id", "field-" + at.block_id) +
@@ -83,11 +121,9 @@ std::string datetime_field(const json& e, const spot& at) {
 
 std::string select_field(const json& e, const spot& at, std::string_view type) {
     auto selected = initial_value(e, at.channels);
-    std::string options = type == "users_select"    ? cast_options(selected)
-                          : type == "static_select" ? static_options(e, selected)
-                                                    : channel_options(at.channels, selected);
     return "<select" + field_attrs(e, at, type) + ">" +
-           placeholder_option(e, "Select an option", !selected.empty()) + options + "</select>";
+           placeholder_option(e, "Select an option", !selected.empty()) +
+           select_options(e, type, selected, at.channels) + "</select>";
 }
 
 std::string field_html(const json& e, const spot& at) {
@@ -139,42 +175,15 @@ std::string input_html(const json& b, const spot& at) {
     return out;
 }
 
-std::string static_options(const json& e, std::string_view selected) {
-    auto list = [selected](const json& options) {
-        std::string out;
-        if (options.is_array()) {
-            for (const auto& o : options) {
-                auto value = string_at(o, "value");
-                out += option_tag(value, plain_html(member(o, "text")), value == selected);
-            }
-        }
-        return out;
-    };
-    std::string out = list(member(e, "options"));
-    if (const auto& groups = member(e, "option_groups"); groups.is_array()) {
-        for (const auto& g : groups) {
-            out += "<optgroup" + attr("label", string_at(member(g, "label"), "text")) + ">" +
-                   list(member(g, "options")) + "</optgroup>";
-        }
+std::string select_options(const json& e,
+                           std::string_view type,
+                           std::string_view selected,
+                           const std::map<std::string, std::string>& channels) {
+    if (type == "users_select") {
+        return cast_options(selected);
     }
-    return out;
-}
-
-std::string cast_options(std::string_view selected) {
-    std::string out;
-    for (const auto& p : cast) {
-        out += option_tag(p.id, escape_html(p.real_name), p.id == selected);
-    }
-    return out;
-}
-
-std::string channel_options(const std::map<std::string, std::string>& channels,
-                            std::string_view selected) {
-    std::string out;
-    for (const auto& [id, name] : channels) {
-        out += option_tag(id, "#" + escape_html(name), id == selected);
-    }
-    return out;
+    return type == "static_select" ? static_options(e, selected)
+                                   : channel_options(channels, selected);
 }
 
 std::string placeholder_option(const json& e, std::string_view fallback, bool has_selection) {

@@ -32,13 +32,11 @@ struct spot {
 std::string blocks_html(const nlohmann::json& blocks, const spot& at);
 // An input block's inside: label, field, hint, error (block_html_forms.cpp).
 std::string input_html(const nlohmann::json& block, const spot& at);
-// The <option>s of a static_select (options or option_groups), `selected` preselected.
-std::string static_options(const nlohmann::json& element, std::string_view selected);
-// The cast as <option>s (value: user id, text: real name), `selected` preselected.
-std::string cast_options(std::string_view selected);
-// `channels` as <option>s (text: #name), `selected` preselected.
-std::string channel_options(const std::map<std::string, std::string>& channels,
-                            std::string_view selected);
+// The <option>s of a select element of `type` (users_select, static_select, or a channel select).
+std::string select_options(const nlohmann::json& element,
+                           std::string_view type,
+                           std::string_view selected,
+                           const std::map<std::string, std::string>& channels);
 // The first, disabled <option>: the element's placeholder (or `fallback`), selected unless
 // `has_selection`.
 std::string placeholder_option(const nlohmann::json& element,
