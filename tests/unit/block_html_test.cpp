@@ -412,3 +412,35 @@ TEST_CASE("a message row: relbot, APP, the time, marks, and text when there are 
     auto encoded = message_to_html({{"blocks", status.blocks.dump()}}, in_channel, {});
     CHECK(has(encoded, "<h3>Release v9.9</h3>"));
 }
+
+TEST_CASE("section fields are a two-column grid, and an image is its alt text", "[block_html]") {
+    json blocks = json::array(
+        {{{"type", "section"},
+          {"block_id", "facts"},
+          {"fields", {mrkdwn_text("*Owner*\n<@UPAT>"), plain("Due: today")}}},
+         {{"type", "image"}, {"image_url", "https://x.example/a.png"}, {"alt_text", "burndown"}}});
+    auto html = blocks_to_html(blocks, in_channel);
+    CHECK(has(html,
+              "<div class=\"fields\"><div class=\"field\"><b>Owner</b><br>"
+              "<span class=\"mention\" data-user-id=\"UPAT\">@Pat Chen</span></div>"
+              "<div class=\"field\">Due: today</div></div>"));
+    CHECK(has(html,
+              "<div class=\"block block-image\" data-block-id=\"\">"
+              "<div class=\"image-alt\">[image: burndown]</div>"));
+    CHECK_FALSE(has(html, "x.example/a.png"));
+}
+
+TEST_CASE("a checkpoint's buttons keep their styles, and App Home's controls say home",
+          "[block_html]") {
+    auto html = blocks_to_html(json::array({commands::checkpoint_actions_block(7, 2)}), in_channel);
+    CHECK(has(tag_of(html, "Healthy"), "class=\"control primary\""));
+    CHECK(has(tag_of(html, "Investigating"), "class=\"control\""));
+    CHECK(has(tag_of(html, "Roll back…"), "class=\"control danger\""));
+    CHECK(has(tag_of(html, "Roll back…"), "data-block-id=\"checkpoint:7:2\""));
+    commands::home_data home;
+    home.viewer = "UPAT";
+    auto view = commands::home_view(home);
+    auto start = tag_of(blocks_to_html(view["blocks"], {"home", "", ""}), "Start a release…");
+    CHECK(has(start, "data-surface=\"home\""));
+    CHECK(has(start, "data-ts=\"\""));
+}
