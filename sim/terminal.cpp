@@ -6,109 +6,38 @@
 #include <regex>
 #include <utility>
 
+#include "sim/mrkdwn.hpp"
+
 namespace relbot::sim {
 namespace {
 
 using json = nlohmann::json;
 
-// Every emoji code relbot writes, and a few more a template or a person might.
-constexpr std::pair<const char*, const char*> emoji[] = {
-    {":white_check_mark:", "✅"},
-    {":white_large_square:", "⬜"},
-    {":no_entry:", "⛔"},
-    {":fast_forward:", "⏩"},
-    {":arrow_forward:", "▶️ "},
-    {":rocket:", "🚀"},
-    {":warning:", "⚠️ "},
-    {":hourglass:", "⏳"},
-    {":rotating_light:", "🚨"},
-    {":bell:", "🔔"},
-    {":checkered_flag:", "🏁"},
-    {":handshake:", "🤝"},
-    {":bust_in_silhouette:", "👤"},
-    {":busts_in_silhouette:", "👥"},
-    {":memo:", "📝"},
-    {":crown:", "👑"},
-    {":octagonal_sign:", "🛑"},
-    {":alarm_clock:", "⏰"},
-    {":stethoscope:", "🩺"},
-    {":scissors:", "✂️ "},
-    {":x:", "❌"},
-    {":heavy_check_mark:", "✔️ "},
-    {":leftwards_arrow_with_hook:", "↩️ "},
-    {":repeat:", "🔁"},
-    {":calendar:", "📅"},
-    {":clipboard:", "📋"},
-    {":pushpin:", "📌"},
-    {":tada:", "🎉"},
-    {":eyes:", "👀"},
-    {":lock:", "🔒"},
-    {":stopwatch:", "⏱️ "},
-    {":hammer_and_wrench:", "🛠️ "},
-    {":mag:", "🔍"},
-    {":information_source:", "ℹ️ "},
-    {":arrows_counterclockwise:", "🔄"},
-    {":speech_balloon:", "💬"},
-    {":pencil:", "📝"},
-    {":wave:", "👋"},
-    {":key:", "🔑"},
-    {":chart_with_upwards_trend:", "📈"},
-    {":page_facing_up:", "📄"},
-    {":heavy_minus_sign:", "➖"},
-    {":large_green_circle:", "🟢"},
-    {":large_yellow_circle:", "🟡"},
-    {":red_circle:", "🔴"},
-    {":no_bell:", "🔕"},
-    {":stop_sign:", "🛑"},
-    {":thumbsup:", "👍"},
-    {":+1:", "👍"},
-};
-
-void replace_all(std::string& text, std::string_view from, std::string_view to) {
-    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos)) {
-        text.replace(pos, from.size(), to);
-        pos += to.size();
-    }
-}
-
 std::string ansi(const std::string& s, const char* code, bool color) {
     return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
 }
 
-// `<@U…>` and `<@U…|label>` as `@name`: the cast's handle when known, else the label Slack
-// gave, else the id.
-std::string name_mentions(const std::string& text) {
-    static const std::regex mention("<@([UW][A-Z0-9]+)(\\|([^>]*))?>");
-    std::string out;
-    auto begin = std::sregex_iterator(text.begin(), text.end(), mention);
-    std::size_t last = 0;
-    for (auto it = begin; it != std::sregex_iterator(); ++it) {
-        const auto& m = *it;
-        out.append(text, last, static_cast<std::size_t>(m.position(0)) - last);
-        const person* p = person_by_id(m[1].str());
-        out += "@" + (p ? std::string(p->name) : m[3].matched ? m[3].str() : m[1].str());
-        last = static_cast<std::size_t>(m.position(0) + m.length(0));
+// One piece of mrkdwn as terminal text: mentions and channels as names, dates as their
+// fallback, links as "text (url)"; anything else as written.
+std::string draw_piece(const mrkdwn::piece& p) {
+    switch (p.what) {
+        case mrkdwn::kind::user:
+            return "@" + mrkdwn::user_name(p, false);
+        case mrkdwn::kind::channel:
+            return "#" + mrkdwn::channel_name(p);
+        case mrkdwn::kind::special:
+            return "@" + p.target;
+        case mrkdwn::kind::date:
+            return p.label;
+        case mrkdwn::kind::link:
+            if (mrkdwn::safe_url(p.target)) {
+                return p.label.empty() ? p.target : p.label + " (" + p.target + ")";
+            }
+            return p.raw;
+        case mrkdwn::kind::text:
+            break;
     }
-    out.append(text, last);
-    return out;
-}
-
-std::string name_channels(const std::string& text) {
-    static const std::regex channel("<#([CGD][A-Z0-9]+)(\\|([^>]*))?>");
-    std::string out;
-    std::size_t last = 0;
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), channel);
-         it != std::sregex_iterator(); ++it) {
-        const auto& m = *it;
-        out.append(text, last, static_cast<std::size_t>(m.position(0)) - last);
-        std::string name = m[3].matched && !m[3].str().empty() ? m[3].str()
-                           : m[1].str() == demo_channel_id     ? std::string(demo_channel_name)
-                                                               : m[1].str();
-        out += "#" + name;
-        last = static_cast<std::size_t>(m.position(0) + m.length(0));
-    }
-    out.append(text, last);
-    return out;
+    return p.raw;
 }
 
 std::string indent(const std::string& text) {
@@ -180,14 +109,11 @@ std::string compact_controls(const json& blocks, bool color) {
 }  // namespace
 
 std::string render_mrkdwn(std::string text, bool color) {
-    for (const auto& [code, glyph] : emoji) {
-        replace_all(text, code, glyph);
+    std::string drawn;
+    for (const auto& p : mrkdwn::tokenize(mrkdwn::with_emoji(std::move(text)))) {
+        drawn += draw_piece(p);
     }
-    text = std::regex_replace(text, std::regex("<!date\\^[0-9]+\\^[^|>]*\\|([^>]*)>"), "$1");
-    text = std::regex_replace(text, std::regex("<!(here|channel|everyone)(\\|[^>]*)?>"), "@$1");
-    text = name_channels(name_mentions(text));
-    text = std::regex_replace(text, std::regex("<(https?://[^|>]+)\\|([^>]*)>"), "$2 ($1)");
-    text = std::regex_replace(text, std::regex("<(https?://[^|>]+)>"), "$1");
+    text = std::move(drawn);
     if (color) {
         text = std::regex_replace(text, std::regex("(^|[\\s(])\\*([^*\\n]+)\\*"),
                                   "$1\033[1m$2\033[0m");
@@ -199,10 +125,7 @@ std::string render_mrkdwn(std::string text, bool color) {
     // A quoted line (mrkdwn's `>` at the start of a line; a `>` a person typed arrives as
     // &gt;) is drawn with a bar.
     text = std::regex_replace(text, std::regex("(^|\n)>[ ]?"), "$1│ ");
-    replace_all(text, "&lt;", "<");
-    replace_all(text, "&gt;", ">");
-    replace_all(text, "&amp;", "&");
-    return text;
+    return mrkdwn::decode_entities(text);
 }
 
 std::string render_message(const std::string& heading, const json& body, bool color, bool compact) {
