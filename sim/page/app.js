@@ -83,14 +83,16 @@ function drawMessages(s) {
         ? '<p class="empty">relbot has not published your Home tab yet.</p>'
         : '<p class="empty">No messages yet. Try <code>/release start v1.0</code>.</p>';
   }
-  // Menus that were open stay open across a redraw of the same message.
-  const open = [...box.querySelectorAll(".menu.open")].map((m) => m.dataset.key);
+  if (html === page.drawn) {
+    return; // unchanged: nothing is replaced under the person's pointer
+  }
+  page.drawn = html;
+  // A menu that was open stays open across a redraw.
+  const open = [...box.querySelectorAll(".menu")].findIndex((m) => !m.hidden);
   box.innerHTML = html; // rendered and escaped by the sandbox (block_html.cpp)
-  for (const [i, m] of [...box.querySelectorAll(".menu")].entries()) {
-    m.dataset.key = String(i);
-    if (open.includes(m.dataset.key)) {
-      m.classList.add("open");
-    }
+  const menus = box.querySelectorAll(".menu");
+  if (open >= 0 && open < menus.length) {
+    menus[open].hidden = false;
   }
   if (nearBottom || page.scrollDown) {
     box.scrollTop = box.scrollHeight;
@@ -251,9 +253,9 @@ function ask(confirm, then) {
 }
 
 function closeMenus(except) {
-  for (const m of document.querySelectorAll(".menu.open")) {
+  for (const m of document.querySelectorAll(".menu")) {
     if (m !== except) {
-      m.classList.remove("open");
+      m.hidden = true;
     }
   }
 }
@@ -279,7 +281,7 @@ document.addEventListener("click", (event) => {
     const menu = el.nextElementSibling;
     if (menu && menu.classList.contains("menu")) {
       closeMenus(menu);
-      menu.classList.toggle("open");
+      menu.hidden = !menu.hidden;
     }
     return;
   }

@@ -13,10 +13,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import (NoAlertPresentException, StaleElementReferenceException,
+                                        TimeoutException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -63,10 +63,25 @@ class page:
         self.d = driver
 
     def wait(self, condition, what):
+        """Waits (bounded) until condition() is true; the page redraws what changed, so an
+        element found a moment ago may be gone: that look counts as false and is retried."""
         try:
-            return WebDriverWait(self.d, WAIT, poll_frequency=0.1).until(lambda d: condition())
+            return WebDriverWait(self.d, WAIT, poll_frequency=0.1,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(
+                                     lambda d: condition())
         except TimeoutException:
             raise AssertionError("timed out waiting for: " + what)
+
+    def click(self, xpath, what):
+        """Clicks the last element `xpath` finds, once it is there (again if it was redrawn
+        between being found and being clicked)."""
+        def attempt():
+            found = self.d.find_elements(By.XPATH, xpath)
+            if not found:
+                return False
+            found[-1].click()
+            return True
+        self.wait(attempt, what)
 
     def messages_text(self):
         return self.d.find_element(By.ID, "messages").text
@@ -81,20 +96,17 @@ class page:
         Select(self.d.find_element(By.ID, "user")).select_by_value(user_id)
         self.d.find_element(By.ID, "nav-" + view).click()
 
-    # The control labelled `label` on item `ref` ("1.2") of the newest message that has one:
-    # the button in the actions block right after the section that names the item.
-    def item_control(self, ref, label, scope="//div[@id='messages']"):
+    # Clicks the control labelled `label` on item `ref` ("1.2") of the newest message that has
+    # one: the button in the actions block right after the section that names the item.
+    def click_item(self, ref, label, scope="//*[@id='messages']"):
         xpath = (scope + "//div[contains(@class,'block-section')][.//code[normalize-space()='"
                  + ref + "']]/following-sibling::div[1][contains(@class,'block-actions')]"
                  "//button[normalize-space()='" + label + "']")
-        found = self.wait(lambda: self.d.find_elements(By.XPATH, xpath),
-                          label + " on item " + ref)
-        return found[-1]
+        self.click(xpath, label + " on item " + ref)
 
-    def control(self, label, scope="//div[@id='messages']"):
+    def click_control(self, label, scope="//*[@id='messages']"):
         xpath = scope + "//button[contains(@class,'control')][normalize-space()='" + label + "']"
-        found = self.wait(lambda: self.d.find_elements(By.XPATH, xpath), "a control " + label)
-        return found[-1]
+        self.click(xpath, "a control " + label)
 
     def modal(self):
         return self.wait(lambda: self.d.find_element(By.ID, "modal-layer").is_displayed()
@@ -127,12 +139,20 @@ def run(args, work):
         check("Pinned" in p.status_message(), "the status message is marked pinned")
 
         # Done on 1.1: the status message is edited in place to show it checked.
-        p.item_control("1.1", "Done").click()
+        p.click_item("1.1", "Done")
         p.wait(lambda: "1/9" in p.status_message(), "1.1 counted done in the status message")
         check("(edited)" in p.status_message(), "the status message is marked edited")
 
+        # An item assigned with a due time is what comes next, beside the channel.
+        p.say("/release assign 1.3 @pat due 2h")
+        p.wait(lambda: "Smoke Tests" in driver.find_element(By.ID, "upcoming-list").text,
+               "1.3's due time under Coming up")
+        check("in 2 h" in driver.find_element(By.ID, "upcoming-list").text
+              or "in 119 min" in driver.find_element(By.ID, "upcoming-list").text,
+              "Coming up says when 1.3 falls due")
+
         # Skip… on 1.2: an empty reason is answered next to the field; a reason skips it.
-        p.item_control("1.2", "Skip…").click()
+        p.click_item("1.2", "Skip…")
         modal = p.modal()
         check("Skip" in modal.text, "Skip… opens its modal")
         modal.find_element(By.CSS_SELECTOR, ".modal-submit").click()
@@ -140,6 +160,8 @@ def run(args, work):
                "the empty reason's error next to the field")
         check(driver.find_element(By.ID, "modal-layer").is_displayed(),
               "the modal stays open on an error")
+        if args.screenshot:
+            driver.save_screenshot(args.screenshot)
         field = driver.find_element(By.CSS_SELECTOR, "#modal textarea, #modal input[type=text]")
         field.send_keys("covered by the nightly scan")
         driver.find_element(By.CSS_SELECTOR, "#modal .modal-submit").click()
@@ -159,10 +181,9 @@ def run(args, work):
         except NoAlertPresentException:
             check(True, "no alert ran")
 
-        # An owner: assigned by the manager, then Done in their own DM, as them.
-        p.say("/release assign 1.3 @pat due 2h")
+        # The owner clicks Done in their own DM, as them.
         p.be("UPAT", "dm")
-        p.item_control("1.3", "Done").click()
+        p.click_item("1.3", "Done")
         p.wait(lambda: "Done by" in p.messages_text(), "the DM updated in place to say Done by")
         p.be("UALEX", "channel")
         p.wait(lambda: "3/9" in p.status_message(), "1.3 counted done after the owner's click")
@@ -175,14 +196,12 @@ def run(args, work):
         # The rest of phase 1 by clicks, then Next phase: phase 2 is announced.
         driver.find_element(By.ID, "nav-channel").click()
         for i in range(4, 10):
-            p.item_control("1.%d" % i, "Done").click()
+            p.click_item("1.%d" % i, "Done")
             p.wait(lambda: "%d/9" % i in p.status_message(), "1.%d counted done" % i)
-        p.control("Next phase", "//div[@id='messages']//div[contains(@class,'pinned')]").click()
+        p.click_control("Next phase", "//*[@id='messages']//div[contains(@class,'pinned')]")
         p.wait(lambda: "Phase 2 of 6" in p.status_message(), "phase 2 in the status message")
         p.wait(lambda: p.messages_text().count("Deployment Steps") >= 2,
                "the phase 2 announcement")
-        if args.screenshot:
-            driver.save_screenshot(args.screenshot)
         text = p.messages_text()
         for announcement in ("Phase 1 of 6", "Phase 2 of 6"):
             rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#messages .message")

@@ -100,7 +100,11 @@ TEST_CASE("the page state draws each surface and keys the modal by view, hash an
           {"hash", "h1"},
           {"type", "modal"},
           {"title", {{"type", "plain_text"}, {"text", "Skip"}}},
-          {"blocks", json::array()}}},
+          {"blocks",
+           json::array({{{"type", "input"},
+                         {"block_id", "reason"},
+                         {"label", {{"type", "plain_text"}, {"text", "Reason"}}},
+                         {"element", {{"type", "plain_text_input"}, {"action_id", "text"}}}}})}}},
         {"modal_errors", {{"reason", "Give a reason."}}}};
     auto state = sim::web::page_state(surfaces, "UALEX", "C0DEMO", "release-demo", t0);
     auto channel = state["channel"]["html"].get<std::string>();
