@@ -70,8 +70,8 @@ pid_t spawn_bot(const bot_launch& launch, const std::string& api_url, unsigned s
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, launch.log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, launch.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     posix_spawn_file_actions_adddup2(&actions, 2, 1);
     std::string bin = launch.bot;
     char* argv[] = {bin.data(), nullptr};
@@ -125,8 +125,9 @@ net::awaitable<long> outbox_pending(net::io_context& ioc, unsigned short health_
 }
 
 std::string exit_words(int wait_status) {
-    return WIFEXITED(wait_status) ? "exited with status " + std::to_string(WEXITSTATUS(wait_status))
-                                  : "was stopped by signal " + std::to_string(WTERMSIG(wait_status));
+    return WIFEXITED(wait_status)
+               ? "exited with status " + std::to_string(WEXITSTATUS(wait_status))
+               : "was stopped by signal " + std::to_string(WTERMSIG(wait_status));
 }
 
 }  // namespace relbot::sim

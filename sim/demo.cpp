@@ -26,7 +26,6 @@
 #include "sim/bot_child.hpp"
 #include "sim/terminal.hpp"
 
-
 namespace relbot::sim {
 namespace {
 

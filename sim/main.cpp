@@ -204,8 +204,8 @@ int run_sandbox(const options& opt) {
     if (!opt.demo_bot.empty()) {
         demo_ui.emplace(ioc, relbot::sim::demo_options{opt.demo_bot, opt.db, opt.log, opt.ca_file});
     } else if (!opt.web_bot.empty()) {
-        web_ui.emplace(ioc, relbot::sim::web_options{
-                                {opt.web_bot, opt.db, opt.log, opt.ca_file}, opt.web_port});
+        web_ui.emplace(ioc, relbot::sim::web_options{{opt.web_bot, opt.db, opt.log, opt.ca_file},
+                                                     opt.web_port});
     }
     // In demo mode events are drawn for a person, in web mode they tell the page to draw
     // again; in control mode each is one JSON line.

@@ -79,10 +79,20 @@ std::string_view path_of(std::string_view target) {
     return target.substr(0, target.find('?'));
 }
 
+// A request from a page this sandbox served: only to 127.0.0.1 or localhost on our port (a
+// page from elsewhere cannot reach in through DNS rebinding), and actions only as JSON (a
+// form on another site cannot post one).
+bool trusted(const request& req, unsigned short port) {
+    auto host = std::string(req[http::field::host]);
+    auto p = std::to_string(port);
+    return host == "127.0.0.1:" + p || host == "localhost:" + p;
+}
+
 json cast_json() {
     json out = json::array();
     for (const auto& p : cast) {
-        out.push_back({{"id", p.id}, {"name", p.name}, {"real_name", p.real_name}, {"part", p.part}});
+        out.push_back(
+            {{"id", p.id}, {"name", p.name}, {"real_name", p.real_name}, {"part", p.part}});
     }
     return out;
 }
@@ -142,15 +152,6 @@ struct web_sandbox::impl : std::enable_shared_from_this<impl> {
     void watch_child();
     void stop_bot();
 };
-
-// A request from a page this sandbox served: only to 127.0.0.1 or localhost on our port (a
-// page from elsewhere cannot reach in through DNS rebinding), and actions only as JSON (a
-// form on another site cannot post one).
-static bool trusted(const request& req, unsigned short port) {
-    auto host = std::string(req[http::field::host]);
-    auto p = std::to_string(port);
-    return host == "127.0.0.1:" + p || host == "localhost:" + p;
-}
 
 response web_sandbox::impl::handle(const request& req) {
     if (!trusted(req, acceptor.local_endpoint().port())) {

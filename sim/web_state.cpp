@@ -119,7 +119,9 @@ json page_state(const json& surfaces,
     }
     json state = {{"user", user},
                   {"channel",
-                   {{"id", channel_id}, {"name", channel_name}, {"html", rows_html(channel_rows, "channel")}}},
+                   {{"id", channel_id},
+                    {"name", channel_name},
+                    {"html", rows_html(channel_rows, "channel")}}},
                   {"dm", {{"html", rows_html(dm_rows, "dm")}, {"count", dm_rows.size()}}},
                   {"home", {{"html", ""}}},
                   {"modal", nullptr},
@@ -131,8 +133,9 @@ json page_state(const json& surfaces,
     if (auto modal = surfaces.value("modal", json()); modal.is_object()) {
         auto errors = surfaces.value("modal_errors", json::object());
         std::map<std::string, std::string> channels = {{channel_id, channel_name}};
-        state["modal"] = {{"key", str(modal, "id") + "/" + str(modal, "hash") + "/" + errors.dump()},
-                          {"html", modal_to_html(modal, errors, channels)}};
+        state["modal"] = {
+            {"key", str(modal, "id") + "/" + str(modal, "hash") + "/" + errors.dump()},
+            {"html", modal_to_html(modal, errors, channels)}};
     }
     // What comes next, from what relbot keeps current: the pinned status message(s).
     json current = json::array();

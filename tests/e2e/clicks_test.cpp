@@ -509,8 +509,9 @@ TEST_CASE("a whole release of the standard template by clicks after start, to Fi
             assign_to_owner("2.1");
             c.click(owner, "Snooze", {{"in", "dm"}, {"match", "`2.1`"}, {"option", "1 hour"}});
             CHECK(c.eventually([&] {
-                return !sql_text("SELECT snoozed_until FROM items WHERE phase = 2 AND "
-                                 "position = 1")
+                return !sql_text(
+                            "SELECT snoozed_until FROM items WHERE phase = 2 AND "
+                            "position = 1")
                             .empty();
             }));
             c.click(owner, "Done", {{"in", "dm"}, {"match", "`2.1`"}});
@@ -537,9 +538,8 @@ TEST_CASE("a whole release of the standard template by clicks after start, to Fi
             c.say("handoff <@" + oncall + "|sam>");
             REQUIRE(c.eventually([&] { return !sim.dm_messages(oncall).empty(); }));
             c.click(oncall, "Accept handoff", {{"in", "dm"}});
-            CHECK(c.eventually([&] {
-                return !sql_text("SELECT handoff_accepted_at FROM releases").empty();
-            }));
+            CHECK(c.eventually(
+                [&] { return !sql_text("SELECT handoff_accepted_at FROM releases").empty(); }));
             c.click(oncall, "Roll back…", {});
             REQUIRE(sim.wait_modal(oncall));
             sim.submit(oncall, {{"reason", "error rate doubled"}});

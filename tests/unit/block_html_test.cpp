@@ -11,6 +11,7 @@
 #include "commands/render.hpp"
 #include "commands/render/controls.hpp"
 #include "commands/render/views.hpp"
+#include "support/releases.hpp"
 
 using namespace relbot;
 using namespace relbot::sim::web;
@@ -21,16 +22,7 @@ namespace {
 const message_place in_channel{"channel", "1795669235.000100", "C0DEMO"};
 
 checklist::release standard_release() {
-    checklist::template_library lib;
-    auto r = checklist::make_release(*lib.find("standard"), "C0DEMO", "v9.9", "UPAT", 1795669235);
-    r.id = 7;
-    std::int64_t id = 100;
-    for (auto& p : r.phases) {
-        for (auto& i : p.items) {
-            i.id = id++;
-        }
-    }
-    return r;
+    return test::numbered_standard_release("C0DEMO", "v9.9", "UPAT", 1795669235);
 }
 
 bool has(const std::string& html, const std::string& part) {

@@ -231,8 +231,7 @@ TEST_CASE("the status message names the next checkpoint not yet posted and when 
     epoch_seconds now = 0;
     auto r = monitored(now);  // +1h posted; +4h, +24h, +48h to come
     auto due = std::to_string(r.checkpoints[1].due_at);
-    CHECK(relbot::commands::next_checkpoint_line(r).find("+4h <!date^" + due) !=
-          std::string::npos);
+    CHECK(relbot::commands::next_checkpoint_line(r).find("+4h <!date^" + due) != std::string::npos);
     CHECK(relbot::commands::render_status(r).text.find("Next monitoring checkpoint +4h") !=
           std::string::npos);
     change_log log;

@@ -12,6 +12,7 @@
 
 #include "checklist/template.hpp"
 #include "commands/router.hpp"
+#include "support/releases.hpp"
 
 namespace relbot::test {
 
@@ -78,15 +79,7 @@ public:
 // The standard release "v1" (id 7) in C1, managed by UMANAGER, started at t0, every item with
 // an id; item 1.1 is UOWNER's, item 2.1 UOWNER2's.
 inline checklist::release standard_release() {
-    checklist::template_library lib;
-    auto r = checklist::make_release(*lib.find("standard"), "C1", "v1", "UMANAGER", t0);
-    r.id = 7;
-    std::int64_t id = 100;
-    for (auto& p : r.phases) {
-        for (auto& i : p.items) {
-            i.id = id++;
-        }
-    }
+    auto r = numbered_standard_release("C1", "v1", "UMANAGER", t0);
     r.phases[0].items[0].owner = "UOWNER";
     r.phases[1].items[0].owner = "UOWNER2";
     return r;

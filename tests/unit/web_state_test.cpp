@@ -1,5 +1,7 @@
 // The sandbox page's state: what comes next, read from relbot's status message; and the page
 // state's shape (surfaces drawn as HTML, the modal keyed so typed input survives a redraw).
+#include "sim/web_state.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -8,7 +10,7 @@
 #include "checklist/template.hpp"
 #include "commands/render/blocks.hpp"
 #include "commands/render/status.hpp"
-#include "sim/web_state.hpp"
+#include "support/releases.hpp"
 
 using json = nlohmann::json;
 using namespace relbot;
@@ -18,18 +20,7 @@ namespace {
 constexpr std::int64_t t0 = 1'800'000'000;
 
 checklist::release standard_release() {
-    auto parsed = checklist::parse_template("standard", "standard.md",
-                                            checklist::standard_template_text());
-    auto r = checklist::make_release(std::get<checklist::checklist_template>(parsed), "C0DEMO",
-                                     "v9.9", "UALEX", t0);
-    r.id = 7;
-    std::int64_t id = 1;
-    for (auto& p : r.phases) {
-        for (auto& i : p.items) {
-            i.id = id++;
-        }
-    }
-    return r;
+    return test::numbered_standard_release("C0DEMO", "v9.9", "UALEX", t0);
 }
 
 json stored(const commands::message& m) {
@@ -85,14 +76,16 @@ TEST_CASE("the page state draws each surface and keys the modal by view, hash an
           "[unit][web]") {
     auto status = stored(commands::render_status(standard_release()));
     json surfaces = {
-        {"channel",
-         json::array({{{"ts", "1.000001"}, {"message", status}, {"pinned", true},
-                       {"ephemeral", false}, {"edited", false}},
-                      {{"ts", "1.000002"},
-                       {"message", {{"text", "only <b>you</b>"}}},
-                       {"ephemeral", true},
-                       {"pinned", false},
-                       {"edited", false}}})},
+        {"channel", json::array({{{"ts", "1.000001"},
+                                  {"message", status},
+                                  {"pinned", true},
+                                  {"ephemeral", false},
+                                  {"edited", false}},
+                                 {{"ts", "1.000002"},
+                                  {"message", {{"text", "only <b>you</b>"}}},
+                                  {"ephemeral", true},
+                                  {"pinned", false},
+                                  {"edited", false}}})},
         {"dm", json::array()},
         {"home", nullptr},
         {"modal",
