@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash deploy/setup.sh
+bash deploy/setup.sh >&2
 
 build=${RELBOT_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)

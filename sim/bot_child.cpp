@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/cast.hpp"
+
 extern char** environ;
 
 namespace relbot::sim {
@@ -39,7 +41,8 @@ std::vector<std::string> bot_environment(const bot_launch& launch,
     for (char** e = environ; *e != nullptr; ++e) {
         std::string_view v(*e);
         if (!v.starts_with("SLACK_") && !v.starts_with("SSL_CERT_") &&
-            !v.starts_with("RELBOT_DB=") && !v.starts_with("RELBOT_HEALTH_ADDR=")) {
+            !v.starts_with("RELBOT_DB=") && !v.starts_with("RELBOT_HEALTH_ADDR=") &&
+            !v.starts_with("RELBOT_ADMINS=")) {
             env.emplace_back(v);
         }
     }
@@ -49,6 +52,7 @@ std::vector<std::string> bot_environment(const bot_launch& launch,
     env.push_back("SSL_CERT_FILE=" + launch.ca_file);
     env.push_back("RELBOT_DB=" + launch.db);
     env.push_back("RELBOT_HEALTH_ADDR=127.0.0.1:" + std::to_string(health_port));
+    env.push_back("RELBOT_ADMINS=" + std::string(sandbox_admin));
     return env;
 }
 

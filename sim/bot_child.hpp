@@ -22,8 +22,9 @@ struct bot_launch {
 unsigned short free_port(boost::asio::io_context& ioc);
 
 // Starts relbot against `api_url` with the sandbox's tokens, `launch.db`, stdin from /dev/null
-// and its output in `launch.log`; the environment's own SLACK_*, SSL_CERT_*, RELBOT_DB and
-// RELBOT_HEALTH_ADDR are replaced. Throws when it cannot be started.
+// and its output in `launch.log`, the cast's admin (sandbox_admin) as RELBOT_ADMINS; the
+// environment's own SLACK_*, SSL_CERT_*, RELBOT_DB, RELBOT_HEALTH_ADDR and RELBOT_ADMINS are
+// replaced. Throws when it cannot be started.
 pid_t spawn_bot(const bot_launch& launch, const std::string& api_url, unsigned short health_port);
 
 // The last non-empty line of a file: what relbot said before it exited.

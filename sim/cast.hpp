@@ -15,14 +15,18 @@ struct person {
     std::string_view part;       // what this person does in the demo
 };
 
-inline constexpr std::array<person, 6> cast = {{
+inline constexpr std::array<person, 7> cast = {{
     {"UALEX", "alex", "Alex Rivera", "release manager (you, at first)"},
     {"UPAT", "pat", "Pat Chen", "engineer, owns deployment items"},
     {"UKIM", "kim", "Kim Okafor", "engineer, owns verification items"},
     {"USAM", "sam", "Sam Novak", "on-call engineer"},
     {"ULEE", "lee", "Lee Park", "product manager"},
     {"UMAX", "max", "Max Berg", "in the channel, not on the release"},
+    {"UROBIN", "robin", "Robin Diaz", "relbot admin (RELBOT_ADMINS): may act on any release"},
 }};
+
+// The sandbox starts relbot with this person as its admin.
+inline constexpr std::string_view sandbox_admin = "UROBIN";
 
 inline constexpr std::string_view demo_channel_id = "C0DEMO";
 inline constexpr std::string_view demo_channel_name = "release-demo";

@@ -83,7 +83,7 @@ constexpr const char* usage =
     "message_updated, message_deleted, triggers_expired, view, messages.\n"
     "\n"
     "Demo mode: starts relbot against the sandbox (its log goes to --log, default\n"
-    "relbot-demo.log) and reads /release commands typed at the terminal, from a cast of six\n"
+    "relbot-demo.log) and reads /release commands typed at the terminal, from a cast of seven\n"
     "people (`as @sam` switches who you are); piped input is queued until relbot connects,\n"
     "and at its end relbot is given time to send what it decided to, then stopped.\n"
     "Buttons are drawn as [Done] [Skip…], a select as [Snooze ▾], a menu as [⋯ Done|Skip…];\n"

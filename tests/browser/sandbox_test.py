@@ -188,6 +188,17 @@ def run(args, work):
         p.be("UALEX", "channel")
         p.wait(lambda: "3/9" in p.status_message(), "1.3 counted done after the owner's click")
 
+        # Someone not on the release is refused, only they see why; the admin may act.
+        p.be("UMAX", "channel")
+        p.click_item("1.4", "Done")
+        p.wait(lambda: any("@Alex Rivera" in r.text for r in driver.find_elements(
+            By.CSS_SELECTOR, "#messages .message.ephemeral")), "max's refusal, naming alex")
+        check("3/9" in p.status_message(), "max's click changed nothing")
+        p.be("UROBIN", "channel")
+        p.click_item("1.4", "Done")
+        p.wait(lambda: "4/9" in p.status_message(), "the admin's Done counted")
+        p.be("UALEX", "channel")
+
         # App Home: the viewer's page, published by relbot when the tab opens.
         driver.find_element(By.ID, "nav-home").click()
         p.wait(lambda: "Start a release" in p.messages_text(), "App Home published")
@@ -195,7 +206,7 @@ def run(args, work):
 
         # The rest of phase 1 by clicks, then Next phase: phase 2 is announced.
         driver.find_element(By.ID, "nav-channel").click()
-        for i in range(4, 10):
+        for i in range(5, 10):
             p.click_item("1.%d" % i, "Done")
             p.wait(lambda: "%d/9" % i in p.status_message(), "1.%d counted done" % i)
         p.click_control("Next phase", "//*[@id='messages']//div[contains(@class,'pinned')]")
