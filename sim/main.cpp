@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -61,11 +62,19 @@ constexpr const char* usage =
     "      ephemeral), \"channel_id\"; \"match\": text of the item's section. Fresh trigger_id\n"
     "      and response_url. Event click_sent, or error listing the labels seen.\n"
     "  {\"op\":\"click\",\"envelope_id\":\"…\",\"retry_attempt\":1}   the same click again\n"
+    "  "
+    "{\"op\":\"click\",\"user_id\":\"U1\",\"in\":\"channel\",\"ts\":\"…\",\"action_id\":\"item."
+    "done:7\",\n"
+    "   \"block_id\":\"item:7\",\"option_value\":\"…\"}   one control by id, on the message with "
+    "ts\n"
+    "      (\"\" for a view: \"in\":\"home\"|\"modal\"); a menu's or select's option by value\n"
     "  {\"op\":\"submit\",\"user_id\":\"U1\",\"values\":{\"reason\":\"flaky\",\"owner\":\"U2\"}}\n"
     "      view_submission of the user's open modal, state.values typed per input (event\n"
     "      submit_sent); the ack closes it (view_closed), shows errors (view_errors) or\n"
     "      replaces it (view_updated)\n"
     "  {\"op\":\"home_opened\",\"user_id\":\"U1\"}        app_home_opened (event home_opened)\n"
+    "  {\"op\":\"close_view\",\"user_id\":\"U1\"}         the person closes their modal "
+    "(view_closed)\n"
     "  {\"op\":\"expire_triggers\"}   every trigger_id so far counts as older than 3 s\n"
     "      (\"from_now\": true: also every trigger_id handed out later)\n"
     "  {\"op\":\"view_of\",\"user_id\":\"U1\",\"kind\":\"modal\"|\"home\"}   event view\n"
@@ -156,8 +165,16 @@ std::optional<int> parse_options(int argc, char** argv, options& opt) {
         if (a == "--help" || a == "-h") {
             std::cout << usage;
             return 0;
-        } else if (a == "--port") {
-            opt.server.port = static_cast<unsigned short>(std::stoi(value()));
+        } else if (a == "--port" || a == "--web-port") {
+            auto text = value();
+            char* end = nullptr;
+            long port = std::strtol(text.c_str(), &end, 10);
+            if (text.empty() || *end != '\0' || port < 0 || port > 65535) {
+                std::cerr << "relbot-sim: " << a << " takes a port number (0-65535; 0: any free "
+                          << "port), not \"" << text << "\"\n";
+                return 2;
+            }
+            (a == "--port" ? opt.server.port : opt.web_port) = static_cast<unsigned short>(port);
         } else if (a == "--ca-file") {
             opt.ca_file = value();
         } else if (a == "--invalid-token") {
@@ -171,8 +188,6 @@ std::optional<int> parse_options(int argc, char** argv, options& opt) {
             opt.demo_bot = value();
         } else if (a == "--web") {
             opt.web_bot = value();
-        } else if (a == "--web-port") {
-            opt.web_port = static_cast<unsigned short>(std::stoi(value()));
         } else if (a == "--db") {
             opt.db = value();
         } else if (a == "--log") {

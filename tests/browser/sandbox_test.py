@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from selenium import webdriver
 from selenium.common.exceptions import (NoAlertPresentException, StaleElementReferenceException,
@@ -143,8 +144,17 @@ def run(args, work):
         p.wait(lambda: "1/9" in p.status_message(), "1.1 counted done in the status message")
         check("(edited)" in p.status_message(), "the status message is marked edited")
 
-        # An item assigned with a due time is what comes next, beside the channel.
-        p.say("/release assign 1.3 @pat due 2h")
+        # Assign… on 1.3: a person and a due time in the modal (the picker's value set as a
+        # person would pick it, in UTC as the page says); what comes next shows beside.
+        p.click_item("1.3", "Assign…")
+        p.modal()
+        p.wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#modal select"), "the owner picker")
+        Select(driver.find_element(By.CSS_SELECTOR, "#modal select")).select_by_value("UPAT")
+        due = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 2 * 3600 + 60))
+        picker = driver.find_element(By.CSS_SELECTOR, "#modal input[type=datetime-local]")
+        driver.execute_script("arguments[0].value = arguments[1]", picker, due)
+        driver.find_element(By.CSS_SELECTOR, "#modal .modal-submit").click()
+        p.modal_closed()
         p.wait(lambda: "Smoke Tests" in driver.find_element(By.ID, "upcoming-list").text,
                "1.3's due time under Coming up")
         check("in 2 h" in driver.find_element(By.ID, "upcoming-list").text
