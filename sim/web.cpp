@@ -136,8 +136,11 @@ struct web_sandbox::impl : std::enable_shared_from_this<impl> {
     std::string control(const json& op) {
         std::string error;
         capture = &error;
+        struct release_capture {
+            std::string*& at;
+            ~release_capture() { at = nullptr; }  // also when the op throws
+        } guard{capture};
         srv->control(op);
-        capture = nullptr;
         return error;
     }
 
@@ -311,7 +314,15 @@ net::awaitable<void> web_sandbox::impl::serve(std::shared_ptr<impl> self, tcp::s
             co_await events(self, stream, req);
             co_return;
         }
-        auto res = self->handle(req);
+        response res;
+        try {
+            res = self->handle(req);
+        } catch (const std::exception& e) {
+            // JSON of the wrong shape (a number where text belongs): said, and nothing done.
+            res = json_reply(
+                req, http::status::bad_request,
+                {{"error", std::string("the sandbox could not read that: ") + e.what()}});
+        }
         auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
         if (wec || !res.keep_alive()) {
             co_return;

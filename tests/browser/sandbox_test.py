@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import (NoAlertPresentException, StaleElementReferenceException,
@@ -45,6 +47,31 @@ def start_sandbox(sim, bot, work):
         proc.kill()
         raise AssertionError("relbot-sim --web did not print its URL first: %r" % url)
     return proc, url
+
+
+def status_of(url, data=None, headers=None):
+    """The HTTP status the sandbox answers a request with (no browser involved)."""
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=WAIT) as res:
+            return res.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def refuses_what_it_should(url):
+    json_type = {"Content-Type": "application/json"}
+    check(status_of(url + "api/command", b'{"user":"UALEX","text":5}', json_type) == 400,
+          "a command of the wrong shape is refused with 400")
+    check(status_of(url + "api/command", b"user=UALEX&text=help",
+                    {"Content-Type": "application/x-www-form-urlencoded"}) == 415,
+          "an action that is not JSON (a form from another site) is refused")
+    check(status_of(url, headers={"Host": "attacker.example"}) == 403,
+          "a request naming another host (DNS rebinding) is refused")
+    check(status_of(url + "api/state?user=UNOBODY") == 400, "only the cast has a view")
+    check(status_of(url + "api/click", b'{"user":"UALEX","in":"channel","ts":"1.2",'
+                    b'"action_id":"item.done:1"}', json_type) == 409,
+          "a click on a control that is not there is answered, not sent")
 
 
 def browser():
@@ -133,6 +160,7 @@ def run(args, work):
                and "connecting" not in driver.find_element(By.ID, "connection").text,
                "relbot to connect")
         check(driver.title == "relbot sandbox", "the page is the relbot sandbox")
+        refuses_what_it_should(url)
 
         # The release manager starts a release by typing, as in Slack.
         p.say("/release start v9.9")
