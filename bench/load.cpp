@@ -5,14 +5,22 @@
 //
 //   relbot-bench [--runs 3] [--starts 5] [--rate 200] [--stream 2000] [--burst 5000]
 //                [--relbot PATH] [--floor PATH] [--keep-logs DIR]
-//                [--only status-stream|note-stream|status-burst|note-burst]
+//                [--only status-stream|note-stream|writers-stream|status-burst|note-burst|
+//                        mixed-burst]
+//
+// The streams: `status`, `note` and 50 writers (50 users, each checking, noting and unchecking
+// items of the current phase) at --rate, relbot and the floor taking turns. The bursts: 5,000
+// `status`, 5,000 `note`, and 5,000 mixed (20 % status; note, assign, block, unblock).
 //
 // Prints a table (medians over the runs, with their spread) and one JSON line. Not a test:
 // it never runs in CI and asserts nothing.
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -36,16 +44,29 @@ struct options {
     std::string relbot;
     std::string floor;
     std::string keep_logs;
-    std::string only;  // status-stream, note-stream, status-burst or note-burst: for profiling
+    std::string only;  // one part (see parts below): for profiling
 };
+
+// The parts of a run that --only can pick.
+constexpr std::array<const char*, 6> parts = {"status-stream", "note-stream", "writers-stream",
+                                              "status-burst",  "note-burst",  "mixed-burst"};
+
+// The 50 writers of the writers stream: each its own Slack user, each an admin of relbot (so
+// that any of them may check or note any item, as owners of their own items would).
+constexpr int writers = 50;
+std::string writer(int k) {
+    return "U0W" + std::to_string(100 + k);
+}
 
 // The figures of one process in one run.
 struct target_figures {
     double startup_ms = 0;  // median over the starts of this run
     json stream_status;     // {"p50":…,"p95":…,"p99":…,"max":…} in ms
     json stream_note;
+    json stream_writers;      // 50 users, each a check/uncheck/note stream, together at the rate
     double burst_status = 0;  // acks per second
     double burst_note = 0;
+    double burst_mixed = 0;  // 80 % writes of four kinds, 20 % status
     double rss_idle_mib = 0;
     double rss_peak_mib = 0;
 };
@@ -58,13 +79,60 @@ json latency_summary(const run_figures& f) {
 frame_list make_frames(const slack& s,
                        const std::string& prefix,
                        int count,
-                       const std::function<std::string(int)>& text) {
+                       const std::function<std::string(int)>& text,
+                       const std::function<std::string(int)>& user = {},
+                       const std::string& channel = "C0BENCH") {
     frame_list out;
     out.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
-        out.push_back(slash_frame(s, prefix + std::to_string(i), text(i), "C0BENCH", "U0MANAGER"));
+        out.push_back(slash_frame(s, prefix + std::to_string(i), text(i), channel,
+                                  user ? user(i) : std::string("U0MANAGER")));
     }
     return out;
+}
+
+// The mixed burst's i-th command: 20 % status, the rest a note, an assignment, a block and an
+// unblock in turn (each applies: the block is lifted by the unblock that follows it).
+std::string mixed_text(int i) {
+    switch (i % 5) {
+        case 0:
+            return "status";
+        case 1:
+            return "note 1.1 mixed benchmark note " + std::to_string(i);
+        case 2:
+            return "assign 1.2 <@" + writer(i % writers) + "> due 2h";
+        case 3:
+            return "block 1.3 mixed benchmark block " + std::to_string(i);
+        default:
+            return "unblock 1.3";
+    }
+}
+
+// The writers stream runs on its own release, in its own channel, of a template whose first
+// phase has an item per writer: writer k checks, notes and unchecks item 1.(k+1) in turn, and
+// every command applies.
+constexpr const char* writers_channel = "C0WRITERS";
+
+std::string writers_template() {
+    std::string md = "# Bench\n\n## Release day\n";
+    for (int k = 0; k < writers; ++k) {
+        md += "- [ ] **Item " + std::to_string(k + 1) + "**: writer " + std::to_string(k) + "\n";
+    }
+    return md + "\n## After\n- [ ] **Wrap up**: done\n";
+}
+
+std::string writer_text(int i) {
+    int k = i % writers;
+    int round = i / writers;
+    auto item = "1." + std::to_string(k + 1);
+    switch (round % 3) {
+        case 0:
+            return "check " + item + " https://ci.example/run/" + std::to_string(i);
+        case 1:
+            return "note " + item + " writer " + std::to_string(k) + " says hello";
+        default:
+            return "uncheck " + item;
+    }
 }
 
 template <typename T>
@@ -99,6 +167,12 @@ void start(slack& s, const relbot::test::temp_dir& dir, const options& opt, cont
             c.proc.reset();
         }
         auto env = s.bot_environment();
+        std::string admins;
+        for (int k = 0; k < writers; ++k) {
+            admins += (k == 0 ? "" : ",") + writer(k);
+        }
+        env["RELBOT_ADMINS"] = admins;
+        env["RELBOT_TEMPLATES_DIR"] = dir.file("templates");
         env["RELBOT_DB"] = dir.file(c.name + "-" + std::to_string(i) + ".db");
         int seen = s.hellos();
         c.proc = std::make_unique<child>(std::vector<std::string>{c.binary}, env, c.log);
@@ -134,6 +208,11 @@ void measure(slack& s,
     must(s.play(make_frames(s, prefix + "start-", 1, [](int) { return "start v1.0"; }), 0,
                 std::chrono::seconds(10), bot.connection),
          "start");
+    must(s.play(make_frames(
+                    s, prefix + "start-writers-", 1,
+                    [](int) { return "start v2.0 template bench"; }, {}, writers_channel),
+                0, std::chrono::seconds(10), bot.connection),
+         "start of the writers' release");
     s.wait_api_quiet(std::chrono::milliseconds(500), std::chrono::seconds(10));
     bot.figures.rss_idle_mib = rss_mib(bot);
     floor.figures.rss_idle_mib = rss_mib(floor);
@@ -143,12 +222,15 @@ void measure(slack& s,
     auto stream_within = std::chrono::seconds(static_cast<int>(opt.stream / opt.rate) + 30);
     auto wanted = [&](const char* part) { return opt.only.empty() || opt.only == part; };
     auto stream = [&](const std::string& tag, const std::function<std::string(int)>& text,
-                      json target_figures::*into) {
+                      json target_figures::*into,
+                      const std::function<std::string(int)>& user = {}) {
+        auto channel = user ? std::string(writers_channel) : std::string("C0BENCH");
         auto [b, f] =
-            must(s.play_alternating(make_frames(s, prefix + "relbot-" + tag, opt.stream, text),
-                                    bot.connection,
-                                    make_frames(s, prefix + "floor-" + tag, opt.stream, text),
-                                    floor.connection, opt.rate, stream_within),
+            must(s.play_alternating(
+                     make_frames(s, prefix + "relbot-" + tag, opt.stream, text, user, channel),
+                     bot.connection,
+                     make_frames(s, prefix + "floor-" + tag, opt.stream, text, user, channel),
+                     floor.connection, opt.rate, stream_within),
                  tag + " stream");
         bot.figures.*into = latency_summary(b);
         floor.figures.*into = latency_summary(f);
@@ -169,11 +251,18 @@ void measure(slack& s,
     if (wanted("note-stream")) {
         stream("sn-", note, &target_figures::stream_note);
     }
+    if (wanted("writers-stream")) {
+        stream("sw-", writer_text, &target_figures::stream_writers,
+               [](int i) { return writer(i % writers); });
+    }
     if (wanted("status-burst")) {
         burst("bs-", status, &target_figures::burst_status);
     }
     if (wanted("note-burst")) {
         burst("bn-", note, &target_figures::burst_note);
+    }
+    if (wanted("mixed-burst")) {
+        burst("bm-", mixed_text, &target_figures::burst_mixed);
     }
     for (auto* c : {&bot, &floor}) {
         c->figures.rss_peak_mib = static_cast<double>(memory_of(c->proc->pid()).hwm) / 1024.0;
@@ -188,9 +277,14 @@ void measure(slack& s,
 }
 
 json to_json(const target_figures& t) {
-    return {{"startup_ms", t.startup_ms},       {"status_200", t.stream_status},
-            {"note_200", t.stream_note},        {"burst_status_per_s", t.burst_status},
-            {"burst_note_per_s", t.burst_note}, {"rss_idle_mib", t.rss_idle_mib},
+    return {{"startup_ms", t.startup_ms},
+            {"status_200", t.stream_status},
+            {"note_200", t.stream_note},
+            {"writers_200", t.stream_writers},
+            {"burst_status_per_s", t.burst_status},
+            {"burst_note_per_s", t.burst_note},
+            {"burst_mixed_per_s", t.burst_mixed},
+            {"rss_idle_mib", t.rss_idle_mib},
             {"rss_peak_mib", t.rss_peak_mib}};
 }
 
@@ -236,11 +330,12 @@ options parse_args(int argc, char** argv) {
                   {"--floor", text(o.floor)},
                   {"--keep-logs", text(o.keep_logs)},
                   {"--only", [&](const std::string& v) {
-                       if (v != "status-stream" && v != "note-stream" && v != "status-burst" &&
-                           v != "note-burst") {
-                           throw std::invalid_argument(
-                               "--only takes status-stream, note-stream, status-burst or "
-                               "note-burst");
+                       if (std::find(parts.begin(), parts.end(), v) == parts.end()) {
+                           std::string names;
+                           for (const auto* p : parts) {
+                               names += (names.empty() ? "" : ", ") + std::string(p);
+                           }
+                           throw std::invalid_argument("--only takes one of " + names);
                        }
                        o.only = v;
                    }}});
@@ -267,6 +362,8 @@ all_runs run_all(const options& opt) {
     all_runs out;
     for (int run = 1; run <= opt.runs; ++run) {
         relbot::test::temp_dir dir;
+        fs::create_directories(dir.file("templates"));
+        std::ofstream(dir.file("templates/bench.md")) << writers_template();
         slack s(dir.path());
         std::fprintf(stderr, "run %d/%d…\n", run, opt.runs);
         contender bot{"relbot", opt.relbot};
@@ -284,7 +381,10 @@ all_runs run_all(const options& opt) {
 std::vector<row> table_rows(const options& opt) {
     auto lat = [](const char* which, const char* q) {
         return [=](const target_figures& t) {
-            const json& j = std::string(which) == "status" ? t.stream_status : t.stream_note;
+            std::string w = which;
+            const json& j = w == "status" ? t.stream_status
+                            : w == "note" ? t.stream_note
+                                          : t.stream_writers;
             return j.is_object() ? j.at(q).get<double>() : 0.0;  // skipped with --only
         };
     };
@@ -298,12 +398,16 @@ std::vector<row> table_rows(const options& opt) {
         {"note @" + fixed(opt.rate, 0) + "/s p50 (ms)", lat("note", "p50"), 3, "", true},
         {"note @" + fixed(opt.rate, 0) + "/s p95 (ms)", lat("note", "p95"), 3, "", true},
         {"note @" + fixed(opt.rate, 0) + "/s p99 (ms)", lat("note", "p99"), 3,
-         "<= 0.25, <= 2x floor", true},
+         "<= 1.5x floor (issue 17)", true},
         {"note @" + fixed(opt.rate, 0) + "/s max (ms)", lat("note", "max"), 3, "", true},
+        {"50 writers @" + fixed(opt.rate, 0) + "/s p50 (ms)", lat("writers", "p50"), 3, "", true},
+        {"50 writers @" + fixed(opt.rate, 0) + "/s p99 (ms)", lat("writers", "p99"), 3, "", true},
         {"burst of " + std::to_string(opt.burst) + " status (acks/s)",
          [](auto& t) { return t.burst_status; }, 0, ">= 25000, >= 0.5x floor", true},
         {"burst of " + std::to_string(opt.burst) + " note (acks/s)",
-         [](auto& t) { return t.burst_note; }, 0, "", true},
+         [](auto& t) { return t.burst_note; }, 0, ">= 0.6x floor (issue 17)", true},
+        {"mixed burst of " + std::to_string(opt.burst) + ", 80 % writes (acks/s)",
+         [](auto& t) { return t.burst_mixed; }, 0, ">= 0.5x floor (issue 17)", true},
         {"RSS idle (MiB)", [](auto& t) { return t.rss_idle_mib; }, 1, "<= 16", false},
         {"RSS peak, VmHWM (MiB)", [](auto& t) { return t.rss_peak_mib; }, 1, "<= 40", false},
     };
