@@ -116,7 +116,7 @@ std::string datetime_field(const json& e, const spot& at) {
     if (auto epoch = epoch_of(member(e, "initial_date_time"))) {
         out += attr("value", utc_minute(*epoch)) + attr("data-epoch", std::to_string(*epoch));
     }
-    return out + ">";
+    return out + "><span class=\"hint utc\">UTC, as relbot's messages show times</span>";
 }
 
 std::string select_field(const json& e, const spot& at, std::string_view type) {

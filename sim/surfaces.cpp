@@ -43,7 +43,17 @@ json server::surfaces_of(const std::string& user, const std::string& channel) co
         }
     }
     std::sort(out["channel"].begin(), out["channel"].end(), older);
-    list(user.empty() ? std::string() : "D" + user.substr(1), out["dm"]);
+    auto dm = user.empty() ? std::string() : "D" + user.substr(1);
+    list(dm, out["dm"]);
+    // A click in the DM is answered through its response_url: only they see it, in the DM.
+    if (auto mine = s.ephemerals.find(user); mine != s.ephemerals.end()) {
+        for (const auto& [ts, m] : mine->second) {
+            if (m.value("channel", "") == dm) {
+                out["dm"].push_back(row(ts, m, true, false));
+            }
+        }
+    }
+    std::sort(out["dm"].begin(), out["dm"].end(), older);
     if (auto h = s.home_of.find(user); h != s.home_of.end()) {
         if (auto v = s.views.find(h->second); v != s.views.end()) {
             out["home"] = v->second.view;

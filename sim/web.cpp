@@ -154,6 +154,22 @@ struct web_sandbox::impl : std::enable_shared_from_this<impl> {
                                        const request& req);
     void watch_child();
     void stop_bot();
+    // Ctrl-C stops relbot (SIGTERM); a second one kills it and ends the sandbox at once.
+    void wait_interrupt() {
+        interrupt.async_wait([self = shared_from_this()](const boost::system::error_code& ec, int) {
+            if (ec) {
+                return;
+            }
+            if (self->stop_sent) {
+                kill(self->child, SIGKILL);
+                self->exit_status = 1;
+                self->ioc.stop();
+                return;
+            }
+            self->stop_bot();
+            self->wait_interrupt();
+        });
+    }
 };
 
 response web_sandbox::impl::handle(const request& req) {
@@ -167,7 +183,9 @@ response web_sandbox::impl::handle(const request& req) {
                              std::string(web::page_html));
             res.set("Content-Security-Policy",
                     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' "
-                    "data:; connect-src 'self'; base-uri 'none'; form-action 'none'");
+                    "data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                    "frame-ancestors 'none'");
+            res.set("X-Frame-Options", "DENY");  // no other page may frame it (clickjacking)
             return res;
         }
         if (path == "/app.js") {
@@ -207,6 +225,14 @@ response web_sandbox::impl::state(const request& req) {
 // POST /api/command {user, text} · /api/click {user, in, ts, block_id, action_id,
 // option_value} · /api/submit {user, values} · /api/close {user} · /api/home {user}
 response web_sandbox::impl::act(const request& req, std::string_view path) {
+    // A browser names the page a request comes from: only this page may act.
+    auto origin = std::string(req[http::field::origin]);
+    auto port = std::to_string(acceptor.local_endpoint().port());
+    if (!origin.empty() && origin != "http://127.0.0.1:" + port &&
+        origin != "http://localhost:" + port) {
+        return json_reply(req, http::status::forbidden,
+                          {{"error", "actions come only from the sandbox's own page"}});
+    }
     if (!std::string_view(req[http::field::content_type]).starts_with("application/json")) {
         return json_reply(req, http::status::unsupported_media_type,
                           {{"error", "send JSON (Content-Type: application/json)"}});
@@ -404,11 +430,7 @@ int web_sandbox::run(server& srv) {
               << " · database: " << s.opt.launch.db << std::endl;
     s.child = spawn_bot(s.opt.launch, srv.api_url(), free_port(s.ioc));
     s.watch_child();
-    s.interrupt.async_wait([self = impl_](const boost::system::error_code& ec, int) {
-        if (!ec) {
-            self->stop_bot();
-        }
-    });
+    s.wait_interrupt();
     net::co_spawn(s.ioc, impl::accept_loop(impl_), net::detached);
     s.ioc.run();
     return s.exit_status;

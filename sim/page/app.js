@@ -39,8 +39,8 @@ function notice(text, bad) {
 
 function draw() {
   const s = page.state;
-  if (!s) {
-    return;
+  if (!s || s.user !== page.user) {
+    return; // another person's state (the switcher just changed): theirs is on its way
   }
   const me = s.cast.find((p) => p.id === page.user) || s.cast[0];
   const picker = $("user");
@@ -71,6 +71,8 @@ function draw() {
   drawUpcoming(s);
   drawModal(s);
   $("composer").hidden = page.view === "home";
+  $("messages").dataset.user = s.user; // whose view is drawn (the browser test waits on it)
+  $("messages").dataset.view = page.view;
 }
 
 function drawMessages(s) {
@@ -142,10 +144,13 @@ function drawModal(s) {
   if (!s.modal) {
     layer.hidden = true;
     page.modalKey = "";
+    $("modal").textContent = ""; // nothing typed in a closed modal reaches the next one
     return;
   }
   if (s.modal.key !== page.modalKey) {
-    const kept = modalValues();
+    // What the person typed is kept only when relbot redraws the same modal (errors, update).
+    const sameView = page.modalKey.split("/")[0] === s.modal.key.split("/")[0];
+    const kept = sameView ? modalValues() : {};
     $("modal").innerHTML = s.modal.html; // rendered and escaped by the sandbox
     for (const [name, value] of Object.entries(kept)) {
       const field = $("modal").querySelector('[name="' + CSS.escape(name) + '"]');
@@ -183,6 +188,11 @@ async function refresh() {
     if (res.ok) {
       page.state = await res.json();
       draw();
+    } else if (res.status === 400 && page.user !== "UALEX") {
+      // A saved person the sandbox no longer has: back to the release manager.
+      localStorage.removeItem("relbot.sandbox.user");
+      page.user = "UALEX";
+      page.again = true;
     }
   } catch (e) {
     $("connection").textContent = "the sandbox is not answering";
@@ -292,11 +302,16 @@ document.addEventListener("change", (event) => {
   const el = event.target;
   if (el.matches("select.control") && !el.closest("#modal") && el.value) {
     clickControl(el, el.value);
+    el.selectedIndex = 0; // back to the placeholder: the same choice can be made again
   }
 });
 
 // The modal: Submit sends every field by its block id (empty ones left out); Cancel closes.
 function submitModal() {
+  const button = $("modal").querySelector(".modal-submit");
+  if (button && button.disabled) {
+    return; // already sent: one view_submission per press
+  }
   const values = {};
   for (const field of $("modal").querySelectorAll("[name]")) {
     let value = field.value;
@@ -309,7 +324,14 @@ function submitModal() {
       values[field.name] = value;
     }
   }
-  post("/api/submit", { values });
+  if (button) {
+    button.disabled = true;
+  }
+  post("/api/submit", { values }).finally(() => {
+    if (button) {
+      button.disabled = false;
+    }
+  });
 }
 
 $("modal").addEventListener("click", (event) => {
@@ -355,6 +377,9 @@ $("user").addEventListener("change", () => {
   page.user = $("user").value;
   localStorage.setItem("relbot.sandbox.user", page.user);
   page.modalKey = "";
+  page.drawn = "";
+  $("modal").textContent = "";
+  $("messages").textContent = ""; // nothing of the previous person's stays clickable
   show(page.view);
   refresh();
 });
@@ -366,6 +391,7 @@ for (const b of document.querySelectorAll("#nav .nav")) {
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
     closeMenus(null);
+    $("confirm-layer").hidden = true;
   }
 });
 
