@@ -362,8 +362,14 @@ net::awaitable<void> web_sandbox::impl::accept_loop(std::shared_ptr<impl> self) 
         if (ec == net::error::operation_aborted) {
             co_return;
         }
-        if (ec || self->open_connections >= max_connections) {
-            continue;  // a failed accept, or too many at once: that one is closed
+        if (ec) {
+            // Out of descriptors, say: try again a little later rather than spin.
+            net::steady_timer pause(self->ioc, 100ms);
+            co_await pause.async_wait(nothrow);
+            continue;
+        }
+        if (self->open_connections >= max_connections) {
+            continue;  // too many at once: that one is closed
         }
         net::co_spawn(self->ioc, serve(self, std::move(socket)), net::detached);
     }
