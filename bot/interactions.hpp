@@ -24,7 +24,7 @@ public:
     // What one interactive envelope came to, for the dispatcher's wake-ups, logs and metrics.
     struct result {
         std::optional<slack::json_text> ack_payload;  // nullopt: an ack without payload
-        std::string name;  // "check", "skip", "stale", "unusable", …
+        std::string name;                             // "check", "skip", "stale", "unusable", …
         bool refused = false;
         bool wake = false;      // something was committed or queued: the notifier should look
         std::string home_user;  // a click in this person's App Home: publish it again

@@ -152,7 +152,8 @@ std::optional<std::string> shell::earlier_reply(const input& in, const outcome& 
     }
     // Only an input that changed something is recorded (with its reply), in its own
     // transaction; recording is also the lookup.
-    if (out.changed && store_.applied().record_applied(in.applied_key, out.ack_json.str(), in.now)) {
+    if (out.changed &&
+        store_.applied().record_applied(in.applied_key, out.ack_json.str(), in.now)) {
         return std::nullopt;
     }
     auto prior = store_.applied().applied_reply(in.applied_key);

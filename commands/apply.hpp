@@ -65,7 +65,7 @@ private:
 // What one input came to.
 struct applied {
     slack::json_text ack_json;  // the acknowledgement's payload (JSON text)
-    std::string name;      // the decision's name ("check", "bad_input")
+    std::string name;           // the decision's name ("check", "bad_input")
     bool refused = false;
     bool changed = false;  // the decision wrote something, and it is committed
     // The commit wrote more than the timeline and the redelivery record: the notifier or the
