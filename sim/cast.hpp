@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <string_view>
 
 namespace relbot::sim {
@@ -30,6 +31,12 @@ inline constexpr std::string_view sandbox_admin = "UROBIN";
 
 inline constexpr std::string_view demo_channel_id = "C0DEMO";
 inline constexpr std::string_view demo_channel_name = "release-demo";
+
+// The id of `user`'s direct-message channel with relbot in the sandbox: "UPAT" → "DPAT"
+// ("" for no user). chat.postMessage to a user id and conversations.open both land there.
+inline std::string dm_channel_of(std::string_view user) {
+    return user.empty() ? std::string() : "D" + std::string(user.substr(1));
+}
 
 inline const person* person_by_id(std::string_view id) {
     for (const auto& p : cast) {

@@ -30,10 +30,6 @@ std::string channel_name(const std::string& id) {
     return lower;
 }
 
-std::string dm_of(const std::string& user) {
-    return user.empty() ? std::string() : "D" + user.substr(1);
-}
-
 json with_action_ts(json action, const std::string& ts) {
     action["action_ts"] = ts;
     return action;
@@ -130,7 +126,8 @@ std::vector<detail::place> server::impl::places_of(const std::string& user,
             }
         }
     }
-    if (auto dm = messages.find(dm_of(user)); (in.empty() || in == "dm") && dm != messages.end()) {
+    if (auto dm = messages.find(dm_channel_of(user));
+        (in.empty() || in == "dm") && dm != messages.end()) {
         add_messages("dm", dm->first, dm->second);
     }
     if (in.empty() || in == "ephemeral") {
@@ -167,12 +164,8 @@ void server::impl::send_click(const json& op, const detail::place& p, const json
         hooks[path] = {user, p.channel, p.ts, p.surface == "ephemeral", 0};
         payload["response_url"] = base_url() + path;
     }
-    auto id = op.value("envelope_id", "");
-    id = id.empty() ? next_envelope_id() : id;
-    json envelope = {{"envelope_id", id},
-                     {"type", "interactive"},
-                     {"accepts_response_payload", false},
-                     {"payload", payload}};
+    auto envelope = interactive_envelope(op, std::move(payload), false);
+    auto id = envelope["envelope_id"].get<std::string>();
     interactions[id] = {"click", user, p.channel, "", envelope};
     last_click = id;
     emit({{"event", "click_sent"},
@@ -185,19 +178,32 @@ void server::impl::send_click(const json& op, const detail::place& p, const json
     deliver(op, detail::dump(envelope));
 }
 
-// The payload common to every block_actions click: who, the app, a fresh trigger, the action.
-json server::impl::click_payload(const json& op, const json& action) {
-    auto user = op.value("user_id", "");
-    auto action_ts = next_ts();
-    return {{"type", "block_actions"},
+// What every interactive payload carries: its type, the app, who, and a fresh trigger.
+json server::impl::interactive_payload(const std::string& type, const std::string& user) {
+    return {{"type", type},
             {"token", "sim-verification-token"},
             {"api_app_id", "A0SIM"},
             {"team", {{"id", "T0SIM"}, {"domain", "sandbox"}}},
             {"user", user_object(user)},
             {"is_enterprise_install", false},
-            {"trigger_id", issue_trigger(user)},
-            {"state", {{"values", json::object()}}},
-            {"actions", json::array({with_action_ts(action, action_ts)})}};
+            {"trigger_id", issue_trigger(user)}};
+}
+
+// The Socket Mode envelope of an interactive payload, with the op's envelope_id or a new one.
+json server::impl::interactive_envelope(const json& op, json payload, bool accepts_response) {
+    auto id = op.value("envelope_id", "");
+    return {{"envelope_id", id.empty() ? next_envelope_id() : id},
+            {"type", "interactive"},
+            {"accepts_response_payload", accepts_response},
+            {"payload", std::move(payload)}};
+}
+
+// The payload of a block_actions click: the common part, no state, the action.
+json server::impl::click_payload(const json& op, const json& action) {
+    auto payload = interactive_payload("block_actions", op.value("user_id", ""));
+    payload["state"] = {{"values", json::object()}};
+    payload["actions"] = json::array({with_action_ts(action, next_ts())});
+    return payload;
 }
 
 // The same envelope again, as Slack retries one it got no ack for in time.
@@ -225,21 +231,11 @@ void server::impl::op_submit(const json& op) {
         return op_error(op, "submit: " + error);
     }
     view["state"] = {{"values", values}};
-    json payload = {{"type", "view_submission"},
-                    {"token", "sim-verification-token"},
-                    {"api_app_id", "A0SIM"},
-                    {"team", {{"id", "T0SIM"}, {"domain", "sandbox"}}},
-                    {"user", user_object(user)},
-                    {"is_enterprise_install", false},
-                    {"trigger_id", issue_trigger(user)},
-                    {"view", view},
-                    {"response_urls", json::array()}};
-    auto id = op.value("envelope_id", "");
-    id = id.empty() ? next_envelope_id() : id;
-    json envelope = {{"envelope_id", id},
-                     {"type", "interactive"},
-                     {"accepts_response_payload", true},
-                     {"payload", payload}};
+    auto payload = interactive_payload("view_submission", user);
+    payload["view"] = view;
+    payload["response_urls"] = json::array();
+    auto envelope = interactive_envelope(op, std::move(payload), true);
+    auto id = envelope["envelope_id"].get<std::string>();
     interactions[id] = {"submit", user, "", open->second, envelope};
     emit({{"event", "submit_sent"},
           {"envelope_id", id},
@@ -257,7 +253,7 @@ void server::impl::op_home_opened(const json& op) {
     auto ts = next_ts();
     json event = {{"type", "app_home_opened"},
                   {"user", user},
-                  {"channel", dm_of(user)},
+                  {"channel", dm_channel_of(user)},
                   {"tab", "home"},
                   {"event_ts", ts}};
     if (auto home = home_of.find(user); home != home_of.end() && views.contains(home->second)) {
@@ -314,7 +310,7 @@ void server::impl::op_messages(const json& op) {
     if (in == "ephemeral") {
         source = &ephemerals[user];
     } else {
-        auto channel = in == "dm" ? dm_of(user) : op.value("channel_id", "");
+        auto channel = in == "dm" ? dm_channel_of(user) : op.value("channel_id", "");
         auto ch = messages.find(channel);
         source = ch == messages.end() ? nullptr : &ch->second;
     }

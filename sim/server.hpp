@@ -64,7 +64,7 @@ public:
     // bad arguments produce an {"event":"error"} for the sink.
     void control(const nlohmann::json& op);
 
-    // What `user` sees now (the web page draws it): {"channel": [{ts, message, ephemeral,
+    // What `user` sees now (the web page draws it): {"channel": [{channel, ts, message, ephemeral,
     // pinned, edited}…] (the channel's messages and the user's ephemeral ones there, oldest
     // first), "dm": [… their DM with relbot], "home": view or null, "modal": view or null,
     // "modal_errors": {block_id: message}}. Defined in surfaces.cpp.

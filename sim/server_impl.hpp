@@ -262,6 +262,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
     void op_close_view(const json& op);
     void click_by_id(const json& op);
     void redeliver(const json& op, const std::string& envelope_id);
+    json interactive_payload(const std::string& type, const std::string& user);
+    json interactive_envelope(const json& op, json payload, bool accepts_response);
     json click_payload(const json& op, const json& action);
     std::vector<detail::place> places_of(const std::string& user,
                                          const std::string& in,

@@ -1,17 +1,19 @@
 // What one person sees in the sandbox, for the web page (see server::surfaces_of).
 #include <algorithm>
 
+#include "sim/cast.hpp"
 #include "sim/server_impl.hpp"
 
 namespace relbot::sim {
 namespace {
 
-json row(const std::string& ts, const json& message, bool ephemeral, bool pinned) {
-    return {{"ts", ts},
-            {"message", message},
-            {"ephemeral", ephemeral},
-            {"pinned", pinned},
-            {"edited", message.contains("edited")}};
+json row(const std::string& channel,
+         const std::string& ts,
+         const json& message,
+         bool ephemeral,
+         bool pinned) {
+    return {{"channel", channel},     {"ts", ts},         {"message", message},
+            {"ephemeral", ephemeral}, {"pinned", pinned}, {"edited", message.contains("edited")}};
 }
 
 bool older(const json& a, const json& b) {
@@ -30,7 +32,7 @@ json server::surfaces_of(const std::string& user, const std::string& channel) co
     auto list = [&](const std::string& id, json& into) {
         if (auto ch = s.messages.find(id); ch != s.messages.end()) {
             for (const auto& [ts, m] : ch->second) {
-                into.push_back(row(ts, m, false, s.pins.contains({id, ts})));
+                into.push_back(row(id, ts, m, false, s.pins.contains({id, ts})));
             }
         }
     };
@@ -38,18 +40,18 @@ json server::surfaces_of(const std::string& user, const std::string& channel) co
     if (auto mine = s.ephemerals.find(user); mine != s.ephemerals.end()) {
         for (const auto& [ts, m] : mine->second) {
             if (m.value("channel", "") == channel) {
-                out["channel"].push_back(row(ts, m, true, false));
+                out["channel"].push_back(row(channel, ts, m, true, false));
             }
         }
     }
     std::sort(out["channel"].begin(), out["channel"].end(), older);
-    auto dm = user.empty() ? std::string() : "D" + user.substr(1);
+    auto dm = dm_channel_of(user);
     list(dm, out["dm"]);
     // A click in the DM is answered through its response_url: only they see it, in the DM.
     if (auto mine = s.ephemerals.find(user); mine != s.ephemerals.end()) {
         for (const auto& [ts, m] : mine->second) {
             if (m.value("channel", "") == dm) {
-                out["dm"].push_back(row(ts, m, true, false));
+                out["dm"].push_back(row(dm, ts, m, true, false));
             }
         }
     }

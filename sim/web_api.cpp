@@ -106,7 +106,7 @@ json server::impl::chat_post_message(const call_context& call) {
         return error_answer("msg_too_long");
     }
     if (channel.starts_with("U") || channel.starts_with("W")) {
-        channel = "D" + channel.substr(1);
+        channel = dm_channel_of(channel);
     }
     if (!within_pace(channel)) {
         return error_answer("ratelimited");
@@ -143,7 +143,7 @@ bool server::impl::within_pace(const std::string& channel) {
 json server::impl::chat_update(const call_context& call) {
     auto channel = call.str("channel");
     if (channel.starts_with("U") || channel.starts_with("W")) {
-        channel = "D" + channel.substr(1);  // as chat.postMessage stores a DM
+        channel = dm_channel_of(channel);  // as chat.postMessage stores a DM
     }
     auto ts = call.str("ts");
     if (call.str("text").size() > 4000) {
@@ -276,7 +276,7 @@ json server::impl::conversations_open(const call_context& call) {
     if (users.find(',') != std::string::npos) {
         return error_answer("not_implemented_in_sim");
     }
-    return {{"ok", true}, {"channel", {{"id", "D" + users.substr(1)}}}};
+    return {{"ok", true}, {"channel", {{"id", dm_channel_of(users)}}}};
 }
 
 // Message timestamps are unique and increasing across sandbox sessions too, as Slack's are:

@@ -66,11 +66,7 @@ json rows_html(const json& rows, const std::string& surface) {
     std::string html;
     for (const auto& r : rows) {
         auto ephemeral = r.value("ephemeral", false);
-        message_place where{ephemeral ? "ephemeral" : surface, str(r, "ts"),
-                            str(r["message"], "channel")};
-        if (where.channel.empty()) {
-            where.channel = str(r, "channel");
-        }
+        message_place where{ephemeral ? "ephemeral" : surface, str(r, "ts"), str(r, "channel")};
         html += message_to_html(r["message"], where,
                                 {ephemeral, r.value("edited", false), r.value("pinned", false)});
     }
@@ -111,12 +107,6 @@ json page_state(const json& surfaces,
                 std::int64_t now) {
     json channel_rows = surfaces.value("channel", json::array());
     json dm_rows = surfaces.value("dm", json::array());
-    for (auto& r : channel_rows) {
-        r["channel"] = channel_id;
-    }
-    for (auto& r : dm_rows) {
-        r["channel"] = "D" + user.substr(std::min<std::size_t>(1, user.size()));
-    }
     json state = {{"user", user},
                   {"channel",
                    {{"id", channel_id},

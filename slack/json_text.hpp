@@ -21,7 +21,6 @@ public:
     const std::string& str() const { return *text_; }
     operator const std::string&() const { return *text_; }  // NOLINT
     bool empty() const { return text_->empty(); }
-    std::size_t size() const { return text_->size(); }
 
     // The same bytes, not only equal ones: a copy shares its original's.
     bool shares(const json_text& other) const { return text_ == other.text_; }

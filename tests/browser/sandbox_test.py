@@ -18,8 +18,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import (NoAlertPresentException, StaleElementReferenceException,
-                                        TimeoutException)
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -233,11 +232,6 @@ def run(args, work):
         check("<script>alert(1)</script>" in p.messages_text(), "the <script> note is shown as text")
         check(not driver.find_elements(By.CSS_SELECTOR, "#messages script, #messages img"),
               "notes with <script> and <img onerror> add no element")
-        try:
-            driver.switch_to.alert
-            raise AssertionError("an alert ran")
-        except NoAlertPresentException:
-            check(True, "no alert ran")
 
         # The owner clicks Done in their own DM, as them.
         p.be("UPAT", "dm")

@@ -76,7 +76,8 @@ TEST_CASE("the page state draws each surface and keys the modal by view, hash an
           "[unit][web]") {
     auto status = stored(commands::render_status(standard_release()));
     json surfaces = {
-        {"channel", json::array({{{"ts", "1.000001"},
+        {"channel", json::array({{{"channel", "C0DEMO"},
+                                  {"ts", "1.000001"},
                                   {"message", status},
                                   {"pinned", true},
                                   {"ephemeral", false},
@@ -102,6 +103,7 @@ TEST_CASE("the page state draws each surface and keys the modal by view, hash an
     auto state = sim::web::page_state(surfaces, "UALEX", "C0DEMO", "release-demo", t0);
     auto channel = state["channel"]["html"].get<std::string>();
     CHECK(channel.find("Release v9.9") != std::string::npos);
+    CHECK(channel.find("data-channel=\"C0DEMO\"") != std::string::npos);  // clicks name it
     CHECK(channel.find("Only visible to you") != std::string::npos);
     CHECK(channel.find("<b>you</b>") == std::string::npos);  // escaped, not markup
     CHECK(state["dm"]["count"] == 0);
