@@ -21,7 +21,13 @@ using namespace relbot::bot;
 
 class ack_at_once final : public envelope_handler {
 public:
-    std::optional<relbot::slack::json_text> handle(const frame&) override { return std::nullopt; }
+    socket_mode_client* client = nullptr;
+    void take(job_ptr job) override {
+        job->take();
+        std::vector<envelope_answer> one;
+        one.push_back({std::move(job), std::nullopt, std::nullopt});
+        client->answer(std::move(one));  // on the client's thread: written at once
+    }
 };
 
 std::string env_or_empty(const char* name) {
@@ -46,7 +52,8 @@ int main() {
     auto tls = make_tls_context();
     web_api api(tls, *endpoint, env_or_empty("SLACK_BOT_TOKEN"), app_token);
     ack_at_once handler;
-    socket_mode_client client(tls, api, handler, 1);
+    socket_mode_client client(ioc.get_executor(), tls, api, handler, 1);
+    handler.client = &client;
 
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const error_code& ec, int) {

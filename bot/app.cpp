@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <ctime>
 #include <deque>
+#include <mutex>
 #include <random>
+#include <span>
 
 #include "bot/backoff.hpp"
 #include "bot/health.hpp"
@@ -15,12 +17,14 @@
 #include "bot/metrics.hpp"
 #include "bot/notifier.hpp"
 #include "bot/scheduler.hpp"
+#include "bot/second_thread.hpp"
 #include "bot/socket_mode.hpp"
 #include "bot/tls.hpp"
 #include "bot/web_api.hpp"
 #include "commands/apply.hpp"
 #include "commands/parse.hpp"
 #include "commands/render.hpp"
+#include "commands/router.hpp"
 #include "storage/open.hpp"
 
 namespace relbot::bot {
@@ -57,150 +61,324 @@ struct overloaded : Fs... {
 template <class... Fs>
 overloaded(Fs...) -> overloaded<Fs...>;
 
-// Turns each envelope into its effect and its acknowledgement payload.
+// Turns envelopes into their effects and acknowledgement payloads, on the database thread (the
+// app's event loop), in batches: the Socket Mode thread hands each envelope over (take) and
+// goes on reading; the envelopes waiting when the database thread gets to them are applied in
+// one transaction, each in its own savepoint (group commit), and their acks are handed back
+// to the Socket Mode thread after the commit that holds their effects.
 class dispatcher final : public envelope_handler {
 public:
-    dispatcher(net::io_context& ioc,
+    dispatcher(net::any_io_executor ioc,
+               second_thread& helper,
                const config& cfg,
                const checklist::template_library& templates,
                storage::engine& store,
                notifier& notify,
                scheduler& schedule,
                slack_api& api)
-        : store_(store),
+        : ioc_(ioc),
+          helper_(helper),
+          store_(store),
           shell_(store, templates, cfg.admins),
           home_(ioc, store, api, real_clock()),
           interactions_(ioc, shell_, store, api, notify),
           notifier_(notify),
           scheduler_(schedule),
-          wake_timer_(ioc) {}
+          wake_timer_(ioc),
+          busy_reply_(text_reply(busy_text)) {}
+
+    // The client whose envelopes these are (its answer() takes the acks).
+    void attach(socket_mode_client& client) { client_ = &client; }
 
     // Slack said the app lost its access ("tokens_revoked", "app_uninstalled"); empty if not.
     const std::string& access_revoked() const { return revoked_; }
 
-    std::optional<slack::json_text> handle(const frame& f) override {
-        return std::visit(
-            overloaded{
-                [&](const slash_command_envelope& s) -> std::optional<slack::json_text> {
-                    return handle_command(s);
-                },
-                [&](const events_api_envelope& e) -> std::optional<slack::json_text> {
-                    record_event(e);
-                    return std::nullopt;
-                },
-                [&](const interactive_envelope& i) -> std::optional<slack::json_text> {
-                    auto r = interactions_.handle(i.envelope_id, i.payload);
-                    wake_after_ack_ = wake_after_ack_ || r.wake;
-                    if (!r.home_user.empty()) {
-                        home_.clicked(r.home_user);
-                    }
-                    return std::move(r.ack_payload);
-                },
-                [&](const other_envelope& o) -> std::optional<slack::json_text> {
-                    log_info("envelope.ignored")
-                        .kv("type", o.type)
-                        .kv("envelope_id", o.envelope_id);
-                    return std::nullopt;
-                },
-                [&](const malformed_frame& m) -> std::optional<slack::json_text> {
-                    log_warn("envelope.malformed")
-                        .kv("reason", m.reason)
-                        .kv("envelope_id", m.envelope_id);
-                    return std::nullopt;
-                },
-                [&](const auto&) -> std::optional<slack::json_text> { return std::nullopt; },
-            },
-            f);
+    // Socket Mode strand: queue it; the database strand drains the queue.
+    void take(job_ptr job) override {
+        bool post = false;
+        bool alone = false;
+        {
+            std::lock_guard lock(incoming_mutex_);
+            auto received = job->received();
+            alone = incoming_.empty() && !drain_posted_ && received - last_received_ > alone_after;
+            last_received_ = received;
+            incoming_.push_back(std::move(job));
+            post = !drain_posted_;
+            drain_posted_ = true;
+        }
+        if (!alone) {
+            helper_.wanted();  // a burst: one thread reads on while the other applies
+        }
+        if (post) {
+            // Deferred: this thread takes the batch itself once it has finished reading (no
+            // other thread is woken for a lone envelope, so it does not wait for a thread
+            // switch), and the Socket Mode strand is free meanwhile (in a burst, or while the
+            // database waits for a lock, the second thread reads and answers on).
+            net::defer(ioc_, [this] { drain(); });
+        }
+    }
+
+    // Socket Mode thread: the database thread did not get to the envelope in time, and never
+    // will (the client has claimed it). Nothing was changed.
+    std::optional<slack::json_text> late_answer(const frame& f) override {
+        return failure_answer(f, true);
     }
 
 private:
-    // The shell applies the command (one transaction: decide, write, record the envelope);
-    // this adds what the bot does around it: wakes, logs, metrics, and replies to failures.
-    slack::json_text handle_command(const slash_command_envelope& s) {
+    // A batch holds at most this many envelopes (one transaction, one commit).
+    static constexpr std::size_t max_batch = 256;
+    // How long a batch waits for the write lock, from its oldest envelope's arrival: the
+    // client answers an envelope nobody took by 2.5 s (socket_timing::answer_within).
+    static constexpr std::chrono::milliseconds lock_wait_within{2'300};
+
+    // Database thread: everything handed over so far, in batches.
+    void drain() {
+        std::vector<job_ptr> jobs;
+        {
+            std::lock_guard lock(incoming_mutex_);
+            jobs.swap(incoming_);
+            drain_posted_ = false;
+        }
+        for (std::size_t at = 0; at < jobs.size(); at += max_batch) {
+            process(std::span(jobs).subspan(at, std::min(max_batch, jobs.size() - at)));
+        }
+    }
+
+    // What one envelope of a batch came to.
+    struct outcome {
+        std::optional<slack::json_text> payload;
+        std::optional<handled_note> note;
+        std::string metric_label;  // "" when not counted as a command
+        // Answered with `payload` only if the batch commits; otherwise it failed with the
+        // others (failure_answer).
+        bool wrote = false;
+    };
+
+    // The ack of an envelope that changed nothing because the database was busy (or broke):
+    // a command's reply says so, a modal keeps its form open with the sentence next to its
+    // first field; a click gets a bare ack (nothing happens, and the person clicks again).
+    // Pure: also on the Socket Mode thread.
+    std::optional<slack::json_text> failure_answer(const frame& f, bool busy) const {
+        if (std::holds_alternative<slash_command_envelope>(f)) {
+            return busy ? busy_reply_ : failed_reply_;
+        }
+        if (const auto* i = std::get_if<interactive_envelope>(&f)) {
+            auto in = commands::read_interaction(i->payload);
+            if (const auto* sub = std::get_if<commands::submission>(&in)) {
+                return interactions::failed_submission_ack(*sub, busy);
+            }
+        }
+        return std::nullopt;
+    }
+
+    // Whether the envelope needs the write lock.
+    static bool writes(const frame& f, const commands::command* parsed) {
+        if (parsed != nullptr) {
+            return commands::may_write(*parsed);
+        }
+        if (const auto* e = std::get_if<events_api_envelope>(&f)) {
+            return !e->event_id.empty();
+        }
+        return std::holds_alternative<interactive_envelope>(f);
+    }
+
+    void process(std::span<const job_ptr> jobs) {
+        std::vector<job_ptr> batch;
+        for (const auto& j : jobs) {
+            if (j->take()) {
+                batch.push_back(j);
+            }
+        }
+        if (batch.empty()) {
+            return;
+        }
+        auto give_up = batch.front()->received() + lock_wait_within;
+        shell_.give_up_at(give_up);
+        give_up_ = give_up;
+        // Commands are parsed once, first: whether any envelope writes decides whether the
+        // batch takes the write lock (a batch of reads never waits for it).
+        std::vector<std::optional<commands::command>> parsed(batch.size());
+        bool any_writes = false;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const auto& f = batch[i]->envelope();
+            if (const auto* s = std::get_if<slash_command_envelope>(&f)) {
+                parsed[i] = commands::parse_command(s->text);
+            }
+            any_writes = any_writes || writes(f, parsed[i] ? &*parsed[i] : nullptr);
+        }
+        std::unique_ptr<storage::write_transaction> tx;
+        if (any_writes) {
+            try {
+                tx = store_.work().begin_until(give_up);
+            } catch (const std::exception& e) {
+                // Each writer meets the same (its deadline has passed) and says so.
+                log_warn("batch.lock_failed")
+                    .kv("envelopes", static_cast<long long>(batch.size()))
+                    .kv("error", e.what());
+            }
+        }
+        std::vector<outcome> outcomes;
+        outcomes.reserve(batch.size());
+        bool wake = false;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            outcomes.push_back(handle(*batch[i], parsed[i] ? &*parsed[i] : nullptr, wake));
+        }
+        if (tx) {
+            try {
+                tx->commit();
+            } catch (const std::exception& e) {
+                // Nothing of the batch was kept: every writer is told so.
+                bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
+                log_error("batch.commit_failed")
+                    .kv("envelopes", static_cast<long long>(batch.size()))
+                    .kv("error", e.what());
+                for (std::size_t i = 0; i < batch.size(); ++i) {
+                    auto& o = outcomes[i];
+                    if (o.wrote) {
+                        o.payload = failure_answer(batch[i]->envelope(), busy);
+                        if (o.note) {
+                            o.note->outcome = busy ? "busy" : "error";
+                        }
+                    }
+                }
+                wake = false;
+                pending_home_.clear();
+            }
+        }
+        shell_.give_up_at(std::nullopt);
+        give_up_.reset();
+
+        std::vector<envelope_answer> answers;
+        answers.reserve(batch.size());
+        std::vector<std::vector<std::string>> counted;  // command, outcome
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto& o = outcomes[i];
+            if (!o.metric_label.empty() && o.note) {
+                counted.push_back({std::move(o.metric_label), o.note->outcome});
+            }
+            answers.push_back({batch[i], std::move(o.payload), std::move(o.note)});
+        }
+        client_->answer(std::move(answers));
+
+        // Once the acks are on their way: counts, Home publishes, wake-ups.
+        for (const auto& labels : counted) {
+            process_metrics().commands.add(labels);
+        }
+        for (auto& user : pending_home_) {
+            home_.clicked(user);
+        }
+        pending_home_.clear();
+        if (wake) {
+            schedule_wake();
+        }
+    }
+
+    outcome handle(const envelope_job& job, const commands::command* parsed, bool& wake) {
+        const auto& f = job.envelope();
+        if (const auto* s = std::get_if<slash_command_envelope>(&f)) {
+            return handle_command(*s, *parsed, wake);
+        }
+        if (const auto* e = std::get_if<events_api_envelope>(&f)) {
+            record_event(*e);
+            return {};
+        }
+        if (const auto* i = std::get_if<interactive_envelope>(&f)) {
+            auto started = std::chrono::steady_clock::now();
+            auto r = interactions_.handle(i->envelope_id, i->payload);
+            wake = wake || r.wake;
+            if (!r.home_user.empty()) {
+                pending_home_.push_back(r.home_user);
+            }
+            outcome o;
+            o.payload = std::move(r.ack_payload);
+            o.note =
+                handled_note{r.name, r.refused ? "refused" : "ok", {}, {}, micros_since(started)};
+            o.wrote = true;
+            return o;
+        }
+        if (const auto* o = std::get_if<other_envelope>(&f)) {
+            log_info("envelope.ignored").kv("type", o->type).kv("envelope_id", o->envelope_id);
+        } else if (const auto* m = std::get_if<malformed_frame>(&f)) {
+            log_warn("envelope.malformed")
+                .kv("reason", m->reason)
+                .kv("envelope_id", m->envelope_id);
+        }
+        return {};
+    }
+
+    static long long micros_since(std::chrono::steady_clock::time_point started) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now() - started)
+            .count();
+    }
+
+    // The shell applies the command (decide, write, record the envelope, in the batch's
+    // transaction); this adds what the bot does around it: wakes, the log line's note,
+    // metrics, and replies to failures.
+    outcome handle_command(const slash_command_envelope& s,
+                           const commands::command& parsed,
+                           bool& wake) {
         auto started = std::chrono::steady_clock::now();
+        outcome o;
         try {
-            auto out = shell_.apply_command({s.team_id, s.channel_id, s.user_id, s.text,
+            auto out = shell_.apply_command(parsed,
+                                            {s.team_id, s.channel_id, s.user_id, s.text,
                                              system_now(), s.response_url, s.channel_name},
                                             "envelope:" + s.envelope_id);
             if (out.redelivered) {
                 log_info("command.redelivered")
                     .kv("envelope_id", s.envelope_id)
                     .kv("retry_attempt", s.retry_attempt);
-                return std::move(out.ack_json);
+                o.payload = std::move(out.ack_json);
+                return o;
             }
-            // Once the ack is out, the notifier and the scheduler look at a change to more than
-            // the timeline, and the scheduler looks up someone new's name (users.info).
+            // Once the batch is committed, the notifier and the scheduler look at a change to
+            // more than the timeline, and the scheduler looks up someone new's name.
             bool new_person = scheduler_.person_seen(s.user_id);
-            wake_after_ack_ = wake_after_ack_ || new_person || out.state_changed;
-            // Logged and counted once the ack is out: not something the ack should wait for.
+            wake = wake || new_person || out.state_changed;
             bool bad_input = out.name == "bad_input";
-            handled_.push_back({bad_input ? command_label(s.text) : out.name,
-                                bad_input ? "bad_input" : (out.refused ? "refused" : "ok"),
-                                std::move(out.name), out.refused, s.channel_id, s.user_id,
-                                s.envelope_id,
-                                std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - started)
-                                    .count()});
-            return std::move(out.ack_json);
+            o.metric_label = bad_input ? command_label(s.text) : out.name;
+            o.note = handled_note{std::move(out.name),
+                                  bad_input ? "bad_input" : (out.refused ? "refused" : "ok"),
+                                  s.channel_id, s.user_id, micros_since(started)};
+            o.payload = std::move(out.ack_json);
+            o.wrote = out.changed;
+            return o;
         } catch (const storage::busy_error&) {
-            process_metrics().commands.add({command_label(s.text), "busy"});
+            o.metric_label = command_label(s.text);
+            o.note = handled_note{"busy", "busy", s.channel_id, s.user_id, micros_since(started)};
             log_warn("command.busy").kv("channel", s.channel_id).kv("envelope_id", s.envelope_id);
-            return text_reply(
-                ":hourglass: The database is busy right now and nothing was changed. "
-                "Please try the command again in a moment.");
+            o.payload = busy_reply_;
+            return o;
         } catch (const std::exception& e) {
-            process_metrics().commands.add({command_label(s.text), "error"});
+            o.metric_label = command_label(s.text);
+            o.note = handled_note{"error", "error", s.channel_id, s.user_id, micros_since(started)};
             log_error("command.failed")
                 .kv("channel", s.channel_id)
                 .kv("envelope_id", s.envelope_id)
                 .kv("error", e.what());
-            return text_reply(
-                ":warning: Something went wrong and nothing was changed. Please try again; if it "
-                "keeps failing, tell whoever runs relbot.");
+            o.payload = failed_reply_;
+            return o;
         }
     }
 
-    // One log line per envelope, written after its ack: what it was, what the command did,
-    // and how long the ack took.
-    void acknowledged(const ack_report& r) override {
-        auto h = std::find_if(handled_.begin(), handled_.end(), [&](const handled_command& c) {
-            return c.envelope_id == r.envelope_id;
+    // One look for all the changes of the next few milliseconds: in a burst of commands the
+    // notifier and the scheduler run once per batch, not once per envelope.
+    void schedule_wake() {
+        if (wake_scheduled_) {
+            return;
+        }
+        wake_scheduled_ = true;
+        wake_timer_.expires_after(wake_batch);
+        wake_timer_.async_wait([this](const error_code& ec) {
+            if (ec == net::error::operation_aborted) {
+                return;  // the app is going away
+            }
+            wake_scheduled_ = false;
+            notifier_.wake();
+            scheduler_.wake();
+            home_.changed();
         });
-        if (h == handled_.end()) {
-            log_ack(r);
-        } else {
-            process_metrics().commands.add({h->label, h->outcome});
-            log_info("envelope")
-                .kv("type", r.type)
-                .kv("envelope_id", r.envelope_id)
-                .kv("retry_attempt", r.retry_attempt)
-                .kv("session", r.session)
-                .kv("command", h->name)
-                .kv("outcome", h->refused ? "refused" : "ok")
-                .kv("channel", h->channel)
-                .kv("user", h->user)
-                .kv("us", h->us)
-                .kv("ack_us", r.ack_us)
-                .kv("acked", r.written);
-            handled_.erase(h);
-        }
-        if (wake_after_ack_ && !wake_scheduled_) {
-            // One look for all the changes of the next few milliseconds: in a burst of
-            // commands the notifier and the scheduler run once per batch, not once per
-            // envelope, and never between an envelope and its ack.
-            wake_after_ack_ = false;
-            wake_scheduled_ = true;
-            wake_timer_.expires_after(wake_batch);
-            wake_timer_.async_wait([this](const error_code& ec) {
-                if (ec == net::error::operation_aborted) {
-                    return;  // the app is going away
-                }
-                wake_scheduled_ = false;
-                notifier_.wake();
-                scheduler_.wake();
-                home_.changed();
-            });
-        }
     }
 
     void record_event(const events_api_envelope& e) {
@@ -208,7 +386,7 @@ private:
             return;
         }
         try {
-            auto tx = store_.work().begin();
+            auto tx = give_up_ ? store_.work().begin_until(*give_up_) : store_.work().begin();
             auto key = "event:" + e.event_id;
             if (store_.applied().record_applied(key, "{}", system_now())) {
                 if (e.event_type == "app_home_opened") {
@@ -239,30 +417,36 @@ private:
         }
     }
 
+    static constexpr const char* busy_text =
+        ":hourglass: The database is busy right now and nothing was changed. "
+        "Please try the command again in a moment.";
+
+    net::any_io_executor ioc_;  // the database strand
+    second_thread& helper_;
     storage::engine& store_;
     commands::shell shell_;
     home_publisher home_;
     interactions interactions_;
     notifier& notifier_;
     scheduler& scheduler_;
+    socket_mode_client* client_ = nullptr;
     static constexpr std::chrono::milliseconds wake_batch{10};
-    bool wake_after_ack_ = false;
     bool wake_scheduled_ = false;
     net::steady_timer wake_timer_;
     std::string revoked_;  // tokens_revoked or app_uninstalled, once Slack has said so
+    std::vector<std::string> pending_home_;          // clicked in Home: published after the commit
+    std::optional<storage::lock_deadline> give_up_;  // the batch's, while it runs
+    const slack::json_text busy_reply_;
+    const slack::json_text failed_reply_ = text_reply(
+        ":warning: Something went wrong and nothing was changed. Please try again; if it "
+        "keeps failing, tell whoever runs relbot.");
 
-    // A command handled whose ack is not written yet, for its log line.
-    struct handled_command {
-        std::string label;    // for the commands metric
-        const char* outcome;  // ok, refused or bad_input
-        std::string name;
-        bool refused = false;
-        std::string channel;
-        std::string user;
-        std::string envelope_id;
-        long long us = 0;
-    };
-    std::deque<handled_command> handled_;  // in the order their acks are written
+    // Handed over by the Socket Mode thread, not yet drained.
+    std::mutex incoming_mutex_;
+    std::vector<job_ptr> incoming_;
+    bool drain_posted_ = false;
+    steady::time_point last_received_{};
+    static constexpr std::chrono::microseconds alone_after{1000};
 };
 
 // "2026-11-26T08:30:00Z"
@@ -342,7 +526,8 @@ https_endpoint endpoint_of(const config& cfg) {
 
 struct app::impl {
     impl(net::io_context& ioc_, const config& cfg_, const checklist::template_library& templates)
-        : ioc(ioc_),
+        : ioc(net::make_strand(ioc_)),
+          socket_strand(net::make_strand(ioc_)),
           cfg(cfg_),
           tls(make_tls_context()),
           engine(storage::open({cfg.db_path})),
@@ -356,11 +541,16 @@ struct app::impl {
                                              cfg.quiet_from_hour, cfg.quiet_to_hour},
                    real_clock(),
                    cfg.checkpoints),
-          handler(ioc, cfg, templates, store, notify, schedule, api),
-          client(tls, api, handler, cfg.connections),
+          helper(ioc_),
+          handler(ioc, helper, cfg, templates, store, notify, schedule, api),
+          socket_api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
+          client(socket_strand, tls, socket_api, handler, cfg.connections),
           sleep_timer(ioc),
           notifier_done_timer(ioc),
           rng(std::random_device{}()) {
+        handler.attach(client);
+        // While the database strand waits for a lock, the Socket Mode strand still answers.
+        store.on_lock_wait([this] { helper.wanted(); });
         store.start_housekeeping();
         if (cfg.health_host) {
             view = std::make_unique<operator_view>(store, client, handler);
@@ -368,7 +558,11 @@ struct app::impl {
         }
     }
 
-    net::io_context& ioc;
+    // Two strands of the process's io_context, which two threads run: the database strand
+    // (storage, commands, the notifier, the scheduler, App Home, health) and the Socket Mode
+    // strand (reading, parsing and acknowledging envelopes). Neither waits for the other.
+    net::any_io_executor ioc;
+    net::any_io_executor socket_strand;
     config cfg;
     ssl::context tls;
     std::unique_ptr<storage::engine> engine;
@@ -376,7 +570,11 @@ struct app::impl {
     web_api api;
     notifier notify;
     scheduler schedule;
+    second_thread helper;  // while a burst lasts or the database waits for a lock
     dispatcher handler;
+    // The Socket Mode strand's own Web API client (apps.connections.open): a client's pooled
+    // connections belong to one strand.
+    web_api socket_api;
     socket_mode_client client;
     net::steady_timer sleep_timer;
     net::steady_timer notifier_done_timer;
@@ -457,6 +655,10 @@ app::app(net::io_context& ioc, const config& cfg, const checklist::template_libr
 
 app::~app() = default;
 
+net::any_io_executor app::executor() const {
+    return impl_->ioc;
+}
+
 void app::request_stop() {
     auto& m = *impl_;
     if (m.stopping) {
@@ -468,7 +670,7 @@ void app::request_stop() {
         m.health->stop();
     }
     m.sleep_timer.cancel();
-    m.client.stop();
+    net::dispatch(m.socket_strand, [&m] { m.client.stop(); });
     m.notify.stop();
     m.schedule.stop();
 }
@@ -499,7 +701,8 @@ net::awaitable<int> app::run() {
     }
     m.start_background();
 
-    auto end = co_await m.client.run();
+    // The client runs on its own strand until stopped; the database strand waits for its end.
+    auto end = co_await net::co_spawn(m.socket_strand, m.client.run(), net::use_awaitable);
     m.schedule.stop();
 
     // Give the notifier up to 5 s to finish the message it is sending.

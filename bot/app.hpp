@@ -12,10 +12,14 @@ namespace relbot::bot {
 
 class app {
 public:
-    // Opens the database (throws if it cannot). `ioc` runs everything; all of the app's I/O
-    // objects belong to it. `templates` must outlive the app.
+    // Opens the database (throws if it cannot). `ioc` runs everything, on two threads: all of
+    // the app's I/O objects belong to it, on two strands (the database strand and the Socket
+    // Mode strand). `templates` must outlive the app.
     app(net::io_context& ioc, const config& cfg, const checklist::template_library& templates);
     ~app();
+
+    // The database strand: run() is spawned on it, and request_stop() called on it.
+    net::any_io_executor executor() const;
 
     // auth.test, then hold the Socket Mode connection and deliver the outbox until
     // request_stop(). Returns the process exit status (0 clean, 1 fatal).

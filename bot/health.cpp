@@ -21,7 +21,7 @@ std::string health_json(const health_report& r) {
 }
 
 struct health_server::impl : std::enable_shared_from_this<impl> {
-    impl(net::io_context& ioc, health_source& source_, health_limits limits_)
+    impl(const net::any_io_executor& ioc, health_source& source_, health_limits limits_)
         : acceptor(ioc), source(source_), limits(limits_) {}
 
     // The completion of every coroutine of the server: they are written not to throw, so an
@@ -148,7 +148,7 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
     bool stopped = false;
 };
 
-health_server::health_server(net::io_context& ioc,
+health_server::health_server(const net::any_io_executor& ioc,
                              const std::string& host,
                              unsigned short port,
                              health_source& source,

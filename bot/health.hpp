@@ -41,7 +41,7 @@ struct health_limits {
 class health_server {
 public:
     // Binds `host:port` (throws boost::system::system_error if it cannot).
-    health_server(net::io_context& ioc,
+    health_server(const net::any_io_executor& ioc,
                   const std::string& host,
                   unsigned short port,
                   health_source& source,

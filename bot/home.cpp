@@ -11,7 +11,7 @@
 
 namespace relbot::bot {
 
-home_publisher::home_publisher(net::io_context& ioc,
+home_publisher::home_publisher(net::any_io_executor ioc,
                                storage::engine& store,
                                slack_api& api,
                                clock& time)

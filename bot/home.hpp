@@ -28,7 +28,7 @@ public:
     static constexpr std::chrono::minutes follow_for{30};  // after app_home_opened
 
     // None is owned; all must outlive the publisher.
-    home_publisher(net::io_context& ioc, storage::engine& store, slack_api& api, clock& time);
+    home_publisher(net::any_io_executor ioc, storage::engine& store, slack_api& api, clock& time);
     ~home_publisher();
 
     // app_home_opened: publish now (or when the 10 s pause ends) and follow their items.
@@ -51,7 +51,7 @@ private:
     // The view for `user` from the active releases, as JSON text.
     std::string view_for(const std::string& user);
 
-    net::io_context& ioc_;
+    net::any_io_executor ioc_;  // the database strand
     storage::engine& store_;
     slack_api& api_;
     clock& clock_;

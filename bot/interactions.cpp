@@ -26,7 +26,7 @@ constexpr const char* failed_text =
 
 }  // namespace
 
-interactions::interactions(net::io_context& ioc,
+interactions::interactions(net::any_io_executor ioc,
                            commands::shell& shell,
                            storage::engine& store,
                            slack_api& api,
@@ -112,19 +112,22 @@ interactions::result interactions::handle_submission(const commands::submission&
             .kv("modal", kind)
             .kv("error", e.what());
         process_metrics().commands.add({"modal:" + kind, busy ? "busy" : "error"});
-        // The modal stays open with the sentence next to its first field: nothing was changed.
-        auto field = s.kind == commands::controls::modal::start    ? "version"
-                     : s.kind == commands::controls::modal::note   ? "note"
-                     : s.kind == commands::controls::modal::assign ? "owner"
-                                                                   : "reason";
-        nlohmann::json errors = {{"response_action", "errors"},
-                                 {"errors",
-                                  {{field, busy ? "The database is busy; nothing was "
-                                                  "changed. Please submit again."
-                                                : "Something went wrong; nothing was "
-                                                  "changed. Please submit again."}}}};
-        return {commands::dump_json(errors), "failed", true, false, {}};
+        return {failed_submission_ack(s, busy), "failed", true, false, {}};
     }
+}
+
+slack::json_text interactions::failed_submission_ack(const commands::submission& s, bool busy) {
+    auto field = s.kind == commands::controls::modal::start    ? "version"
+                 : s.kind == commands::controls::modal::note   ? "note"
+                 : s.kind == commands::controls::modal::assign ? "owner"
+                                                               : "reason";
+    nlohmann::json errors = {{"response_action", "errors"},
+                             {"errors",
+                              {{field, busy ? "The database is busy; nothing was "
+                                              "changed. Please submit again."
+                                            : "Something went wrong; nothing was "
+                                              "changed. Please submit again."}}}};
+    return commands::dump_json(errors);
 }
 
 net::awaitable<void> interactions::open_view(std::string trigger_id,

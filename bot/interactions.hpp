@@ -31,7 +31,7 @@ public:
     };
 
     // None is owned; all must outlive this.
-    interactions(net::io_context& ioc,
+    interactions(net::any_io_executor ioc,
                  commands::shell& shell,
                  storage::engine& store,
                  slack_api& api,
@@ -39,6 +39,10 @@ public:
 
     // A `block_actions` or `view_submission` payload of envelope `envelope_id`.
     result handle(const std::string& envelope_id, const nlohmann::json& payload);
+
+    // The ack of a submission that changed nothing because the database was busy (or broke):
+    // the modal stays open with the sentence next to its first field. Pure.
+    static slack::json_text failed_submission_ack(const commands::submission& s, bool busy);
 
 private:
     result handle_click(const commands::click& c, const std::string& envelope_id);
@@ -54,7 +58,7 @@ private:
                                         std::string user,
                                         std::string why);
 
-    net::io_context& ioc_;
+    net::any_io_executor ioc_;  // the database strand
     commands::shell& shell_;
     storage::engine& store_;
     slack_api& api_;

@@ -1,5 +1,6 @@
 // relbot's composition root: configuration, templates, the app, signals, the event loop.
-// Invariant: one thread, one io_context; all I/O objects belong to `ioc`.
+// Invariant: one io_context; all I/O objects belong to `ioc`, each on one of the app's two
+// strands.
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -292,8 +293,9 @@ namespace {
 // First SIGINT/SIGTERM: a graceful stop of the app. Second: the loop stops now (`forced`).
 class signal_watch {
 public:
+    // The signals are taken on the app's strand.
     signal_watch(boost::asio::io_context& ioc, bot::app& app)
-        : signals_(ioc, SIGINT, SIGTERM), ioc_(ioc), app_(app) {
+        : signals_(app.executor(), SIGINT, SIGTERM), ioc_(ioc), app_(app) {
         wait();
     }
     void cancel() { signals_.cancel(); }
@@ -327,7 +329,9 @@ private:
 
 // Runs the bot until it stops; the process's exit code.
 int serve(const bot::config& cfg, const checklist::template_library& templates) {
-    boost::asio::io_context ioc{1};
+    // This thread runs everything; the app adds a second one while envelopes come in a burst
+    // or the database is locked (bot/app.hpp), so the hint is two.
+    boost::asio::io_context ioc{2};
     std::unique_ptr<bot::app> app;
     try {
         app = std::make_unique<bot::app>(ioc, cfg, templates);
@@ -342,7 +346,7 @@ int serve(const bot::config& cfg, const checklist::template_library& templates) 
 
     int exit_code = 0;
     signal_watch signals(ioc, *app);
-    boost::asio::co_spawn(ioc, app->run(), [&](std::exception_ptr e, int code) {
+    boost::asio::co_spawn(app->executor(), app->run(), [&](std::exception_ptr e, int code) {
         exit_code = code;
         if (e) {
             try {

@@ -6,22 +6,35 @@
 namespace relbot::bot {
 
 void counter_family::add(const std::vector<std::string>& label_values, double by) {
+    std::lock_guard lock(mutex_);
     values_[label_values] += by;
 }
 
 double counter_family::value(const std::vector<std::string>& label_values) const {
+    std::lock_guard lock(mutex_);
     auto it = values_.find(label_values);
     return it == values_.end() ? 0 : it->second;
+}
+
+std::map<std::vector<std::string>, double> counter_family::values() const {
+    std::lock_guard lock(mutex_);
+    return values_;
 }
 
 histogram::histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
 
 void histogram::observe(double value) {
+    std::lock_guard lock(mutex_);
     auto at = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
     ++counts_[static_cast<std::size_t>(at)];
     ++count_;
     sum_ += value;
+}
+
+histogram::totals histogram::seen() const {
+    std::lock_guard lock(mutex_);
+    return {counts_, count_, sum_};
 }
 
 metrics& process_metrics() {
@@ -96,14 +109,15 @@ public:
     void histogram_of(std::string_view name, std::string_view help, const histogram& h) {
         header(name, "histogram", help);
         auto bucket = std::string(name) + "_bucket";
+        auto seen = h.seen();
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i < h.bounds().size(); ++i) {
-            cumulative += h.counts()[i];
+            cumulative += seen.counts[i];
             sample(bucket, {"le"}, {number(h.bounds()[i])}, static_cast<double>(cumulative));
         }
-        sample(bucket, {"le"}, {"+Inf"}, static_cast<double>(h.count()));
-        sample(std::string(name) + "_sum", {}, {}, h.sum());
-        sample(std::string(name) + "_count", {}, {}, static_cast<double>(h.count()));
+        sample(bucket, {"le"}, {"+Inf"}, static_cast<double>(seen.count));
+        sample(std::string(name) + "_sum", {}, {}, seen.sum);
+        sample(std::string(name) + "_count", {}, {}, static_cast<double>(seen.count));
     }
 
     void gauge(std::string_view name, std::string_view help, double value) {

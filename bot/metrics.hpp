@@ -1,10 +1,12 @@
 // What relbot counts, for GET /metrics in Prometheus' text format. One registry per process,
-// used from the loop thread only (like everything that touches Slack or the database).
+// counted into from the Socket Mode thread (envelopes, acks, reconnects) and the database
+// thread (commands, Web API calls, reminders): every family takes a lock.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,9 +19,11 @@ class counter_family {
 public:
     void add(const std::vector<std::string>& label_values, double by = 1);
     double value(const std::vector<std::string>& label_values) const;
-    const std::map<std::vector<std::string>, double>& values() const { return values_; }
+    // A copy, taken under the lock.
+    std::map<std::vector<std::string>, double> values() const;
 
 private:
+    mutable std::mutex mutex_;
     std::map<std::vector<std::string>, double> values_;
 };
 
@@ -29,13 +33,17 @@ public:
     explicit histogram(std::vector<double> bounds);
     void observe(double value);
     const std::vector<double>& bounds() const { return bounds_; }
-    const std::vector<std::uint64_t>& counts() const {
-        return counts_;
-    }  // per bucket, not cumulative
-    std::uint64_t count() const { return count_; }
-    double sum() const { return sum_; }
+    // What it has seen, copied under the lock.
+    struct totals {
+        std::vector<std::uint64_t> counts;  // per bucket, not cumulative
+        std::uint64_t count = 0;
+        double sum = 0;
+    };
+    totals seen() const;
+    std::uint64_t count() const { return seen().count; }
 
 private:
+    mutable std::mutex mutex_;
     std::vector<double> bounds_;
     std::vector<std::uint64_t> counts_;
     std::uint64_t count_ = 0;

@@ -1,14 +1,19 @@
 // Short names for Asio/Beast and the completion token every adapter uses.
-// All I/O objects belong to the one io_context of the process (bot/main.cpp).
+// All I/O objects belong to the one io_context of the process (bot/main.cpp), which two
+// threads run; the app's objects each belong to one of its two strands (bot/app.hpp).
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/defer.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>

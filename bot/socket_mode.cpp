@@ -14,14 +14,22 @@
 namespace relbot::bot {
 
 void log_ack(const ack_report& r) {
-    if (r.written) {
-        log_info("envelope")
-            .kv("type", r.type)
-            .kv("envelope_id", r.envelope_id)
-            .kv("retry_attempt", r.retry_attempt)
-            .kv("session", r.session)
-            .kv("ack_us", r.ack_us);
+    if (!r.written) {
+        return;
     }
+    auto line = log_info("envelope");
+    line.kv("type", r.type)
+        .kv("envelope_id", r.envelope_id)
+        .kv("retry_attempt", r.retry_attempt)
+        .kv("session", r.session);
+    if (r.note != nullptr) {
+        line.kv("command", r.note->command)
+            .kv("outcome", r.note->outcome)
+            .kv("channel", r.note->channel)
+            .kv("user", r.note->user)
+            .kv("us", r.note->us);
+    }
+    line.kv("ack_us", r.ack_us);
 }
 
 void socket_mode_detail::log_exception(const char* what, std::exception_ptr e) {
@@ -45,30 +53,130 @@ void log_closer_crash(std::exception_ptr e) {
 
 }  // namespace
 
-socket_mode_client::socket_mode_client(ssl::context& ctx,
+socket_mode_client::socket_mode_client(net::any_io_executor ex,
+                                       ssl::context& ctx,
                                        web_api& api,
                                        envelope_handler& handler,
                                        int connections,
                                        socket_timing timing)
-    : ctx_(ctx),
+    : ex_(std::move(ex)),
+      ctx_(ctx),
       api_(api),
       handler_(handler),
       connections_(std::clamp(connections, 1, 10)),
       timing_(timing),
+      expiry_timer_(ex_),
       rng_(std::random_device{}()) {}
 
 socket_mode_client::~socket_mode_client() = default;
 
-int socket_mode_client::live_connections() const {
+void socket_mode_client::recount() {
     int n = 0;
     for (const auto& s : sessions_) {
         n += s->hello && !s->closing && !s->ended ? 1 : 0;
     }
-    return n;
+    live_ = n;
+}
+
+std::optional<std::chrono::system_clock::time_point> socket_mode_client::last_hello() const {
+    auto ns = last_hello_ns_.load();
+    if (ns == 0) {
+        return std::nullopt;
+    }
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(ns)));
+}
+
+void socket_mode_client::hand_over(const std::shared_ptr<session>& s,
+                                   frame f,
+                                   std::string envelope_id,
+                                   steady::time_point received) {
+    auto job = std::make_shared<envelope_job>(std::move(f), std::move(envelope_id), received);
+    job->session_ = s;
+    if (waiting_.empty()) {
+        expiry_timer_.cancel();  // the expirer sleeps until told there is something to watch
+    }
+    waiting_.push_back(job);
+    handler_.take(std::move(job));
+}
+
+void socket_mode_client::answer(std::vector<envelope_answer> answers) {
+    // At once when the strand is free (or this is it), else queued on it.
+    net::dispatch(ex_, [this, answers = std::move(answers)]() mutable {
+        for (auto& a : answers) {
+            deliver(std::move(a));
+        }
+    });
+}
+
+void socket_mode_client::deliver(envelope_answer a) {
+    auto& job = *a.job;
+    job.answered_ = true;
+    while (!waiting_.empty() && waiting_.front()->answered_) {
+        waiting_.pop_front();
+    }
+    auto s = std::static_pointer_cast<session>(job.session_);
+    auto o = socket_mode_detail::ack_for(job.frame_, job.envelope_id_, std::move(a.payload),
+                                         job.received_);
+    o.note = std::move(a.note);
+    if (s->ended || s->close_sent) {
+        // The socket closed before the answer came: Slack delivers the envelope again, and
+        // the redelivery record gives it the same reply.
+        log_warn("envelope.unacked")
+            .kv("envelope_id", job.envelope_id_)
+            .kv("reason", "socket closed");
+        handler_.acknowledged(
+            {o.envelope_id, o.type, o.retry_attempt, s->id, 0, false, o.note ? &*o.note : nullptr});
+        return;
+    }
+    s->push(std::move(o));
+}
+
+net::awaitable<void> socket_mode_client::expire_loop() {
+    while (!stopping_ || !waiting_.empty()) {
+        // The first job still waiting for the handler sets the next deadline.
+        auto next = steady::time_point::max();
+        for (const auto& j : waiting_) {
+            if (!j->answered_ && j->state_.load() == envelope_job::waiting) {
+                next = j->received_ + timing_.answer_within;
+                break;
+            }
+        }
+        if (stopping_ && next == steady::time_point::max()) {
+            co_return;
+        }
+        expiry_timer_.expires_at(next);
+        auto [ec] = co_await expiry_timer_.async_wait(use_nothrow_awaitable);
+        (void)ec;  // cancelled: something new to watch; look again
+        auto now = steady::now();
+        std::vector<job_ptr> late;
+        for (const auto& j : waiting_) {
+            if (j->received_ + timing_.answer_within > now) {
+                break;
+            }
+            if (!j->answered_ && j->expire()) {
+                late.push_back(j);
+            }
+        }
+        for (auto& j : late) {
+            log_warn("envelope.late")
+                .kv("envelope_id", j->envelope_id_)
+                .kv("type", envelope_type_of(j->frame_))
+                .kv("waited_ms",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - j->received_)
+                        .count())
+                .kv("hint", "the database was not free in time; nothing was changed");
+            auto payload = handler_.late_answer(j->frame_);
+            handled_note note{"late", "busy", {}, {}, 0};
+            deliver({j, std::move(payload), std::move(note)});
+        }
+    }
 }
 
 void socket_mode_client::stop() {
     stopping_ = true;
+    expiry_timer_.cancel();
     for (const auto& t : signals_) {
         t->cancel();
     }
@@ -154,6 +262,8 @@ net::awaitable<client_end> socket_mode_client::run() {
     auto ex = co_await net::this_coro::executor;
     int running = connections_;
     net::steady_timer all_done(ex, steady::time_point::max());
+    net::co_spawn(ex, expire_loop(),
+                  [](std::exception_ptr e) { log_exception("ws.expirer_crashed", e); });
     for (int slot = 0; slot < connections_; ++slot) {
         net::co_spawn(ex, run_slot(slot), [&running, &all_done](std::exception_ptr e) {
             log_exception("ws.slot_crashed", e);
@@ -330,6 +440,7 @@ void socket_mode_client::begin_close(const std::shared_ptr<session>& s,
     if (drain.count() == 0) {
         s->closing = true;
         s->wake.cancel();
+        recount();
     }
     net::co_spawn(s->ws.get_executor(), close_after(s, drain, timing_.close_limit),
                   log_closer_crash);
@@ -348,6 +459,7 @@ net::awaitable<void> socket_mode_client::close_after(std::shared_ptr<session> s,
         }
         s->closing = true;
         s->wake.cancel();
+        recount();
     }
     // Close frame first; if the handshake has not finished within the limit, drop the TCP
     // connection (Slack does not always answer a close frame).

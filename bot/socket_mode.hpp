@@ -4,12 +4,16 @@
 // a socket that is silent for 30 s is replaced. Runs on the loop thread only.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <deque>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "bot/envelope.hpp"
 #include "bot/net.hpp"
@@ -19,6 +23,16 @@
 
 namespace relbot::bot {
 
+// What the handler made of an envelope, for the ack's log line (written by the Socket Mode
+// thread once the ack is out).
+struct handled_note {
+    std::string command;  // the decision's name ("check", "bad_input", "busy")
+    std::string outcome;  // ok, refused, busy, error
+    std::string channel;
+    std::string user;
+    long long us = 0;  // how long the handler took
+};
+
 // An ack done: written on the socket, or not (the socket failed or closed first).
 struct ack_report {
     std::string_view envelope_id;
@@ -27,20 +41,73 @@ struct ack_report {
     int session = 0;
     long long ack_us = 0;  // from reading the envelope to writing its ack
     bool written = false;
+    const handled_note* note = nullptr;  // what the handler said about it, if anything
 };
 
-// The per-envelope log line: `event=envelope type=… envelope_id=… ack_us=…`.
+// The per-envelope log line: `event=envelope type=… envelope_id=… ack_us=…` (and the
+// command, outcome, channel, user and us of the note, when there is one).
 void log_ack(const ack_report& r);
 
-// Receives every envelope; returns the ack's `payload` as JSON text (nullopt: a bare ack).
-// Must not throw and must not wait on the network: the ack waits for it.
+using steady = std::chrono::steady_clock;
+
+// One envelope read from a socket and handed to the handler. Answered once: by the handler
+// (through socket_mode_client::answer, from any thread) once it has taken the job, or by the
+// client itself with the handler's late_answer if the handler has not taken it within
+// socket_timing::answer_within (so an envelope waiting behind a locked database still gets
+// its ack before Slack's 3 seconds, and is then never acted on).
+class envelope_job {
+public:
+    envelope_job(frame f, std::string envelope_id, steady::time_point received)
+        : frame_(std::move(f)), envelope_id_(std::move(envelope_id)), received_(received) {}
+
+    const frame& envelope() const { return frame_; }
+    const std::string& envelope_id() const { return envelope_id_; }
+    steady::time_point received() const { return received_; }
+
+    // The handler claims the job before acting on it. False when the client has answered it
+    // already (too late): the handler must then leave it alone.
+    bool take() {
+        int expected = waiting;
+        return state_.compare_exchange_strong(expected, taken);
+    }
+
+private:
+    friend class socket_mode_client;
+    enum : int { waiting, taken, late };
+    // The client's claim, once the deadline has passed: false if the handler took it first.
+    bool expire() {
+        int expected = waiting;
+        return state_.compare_exchange_strong(expected, late);
+    }
+
+    frame frame_;
+    std::string envelope_id_;
+    steady::time_point received_;
+    std::atomic<int> state_{waiting};
+    std::shared_ptr<void> session_;  // the socket it came on (the client's session)
+    bool answered_ = false;          // the Socket Mode thread only
+};
+using job_ptr = std::shared_ptr<envelope_job>;
+
+// A job's ack: its payload (JSON text; nullopt: a bare ack) and the note for its log line.
+struct envelope_answer {
+    job_ptr job;
+    std::optional<slack::json_text> payload;
+    std::optional<handled_note> note;
+};
+
+// Receives every envelope (not hello or disconnect) on the Socket Mode thread.
 class envelope_handler {
 public:
     virtual ~envelope_handler() = default;
-    virtual std::optional<slack::json_text> handle(const frame& f) = 0;
-    // Called when an ack has been written (or could not be): work that follows from the
-    // envelope but that its ack must not wait for (waking the notifier, the log line) goes
-    // here. By default, logs the ack.
+    // A new envelope. Must not block: the handler queues it (or answers at once) and answers
+    // it later through socket_mode_client::answer, after envelope_job::take().
+    virtual void take(job_ptr job) = 0;
+    // The ack for an envelope the handler did not take in time (Socket Mode thread; must not
+    // block, must not throw). By default a bare ack.
+    virtual std::optional<slack::json_text> late_answer(const frame&) { return std::nullopt; }
+    // Called (Socket Mode thread) when an ack has been written, or could not be. By default,
+    // logs the ack.
     virtual void acknowledged(const ack_report& r) { log_ack(r); }
 };
 
@@ -53,12 +120,19 @@ struct socket_timing {
     std::chrono::milliseconds hello_within{10'000};
     std::chrono::milliseconds drain_before_close{500};  // old socket, after the new one's hello
     std::chrono::milliseconds close_limit{1'000};       // close handshake, then drop
+    // An envelope the handler has not taken by then is acked by the client (late_answer).
+    std::chrono::milliseconds answer_within{2'500};
 };
 
+// Runs on its executor (the Socket Mode strand); answer() and the three accessors below may
+// be called from any thread.
 class socket_mode_client {
 public:
-    // `ctx`, `api` and `handler` must outlive the client. `connections` is 1–10.
-    socket_mode_client(ssl::context& ctx,
+    // Runs on `ex` (a strand, or an io_context one thread runs). `ctx`, `api` and `handler`
+    // must outlive the client; `api` is used on `ex` only.
+    // `connections` is 1–10.
+    socket_mode_client(net::any_io_executor ex,
+                       ssl::context& ctx,
                        web_api& api,
                        envelope_handler& handler,
                        int connections,
@@ -66,18 +140,23 @@ public:
     ~socket_mode_client();
 
     // Holds the connections until stop(). Returns `fatal` when Slack says the app token is
-    // wrong (retrying cannot help).
+    // wrong (retrying cannot help). Runs on the client's executor.
     net::awaitable<client_end> run();
 
     // Stops reconnecting, stops taking envelopes, and closes every socket with a close frame.
+    // On the client's executor.
     void stop();
 
+    // Acks for jobs the handler took, each on the socket its envelope came on (one that has
+    // closed meanwhile writes none: Slack delivers the envelope again). Any thread.
+    void answer(std::vector<envelope_answer> answers);
+
     // Sockets that have said `hello` and are not closing.
-    int live_connections() const;
+    int live_connections() const { return live_.load(); }
     // Slack said Socket Mode is turned off for the app (link_disabled).
-    bool disabled() const { return disabled_; }
+    bool disabled() const { return disabled_.load(); }
     // When a socket last said hello (nullopt: never yet).
-    std::optional<std::chrono::system_clock::time_point> last_hello() const { return last_hello_; }
+    std::optional<std::chrono::system_clock::time_point> last_hello() const;
 
 private:
     struct session;
@@ -109,14 +188,25 @@ private:
     bool take_control_frame(const std::shared_ptr<session>& s, const frame& f);
     // The reader has ended: the session's timers stop and its slot is told.
     void end_session(const std::shared_ptr<session>& s, const std::string& reason);
-    static net::awaitable<void> close_after(std::shared_ptr<session> s,
-                                            std::chrono::milliseconds drain,
-                                            std::chrono::milliseconds limit);
+    net::awaitable<void> close_after(std::shared_ptr<session> s,
+                                     std::chrono::milliseconds drain,
+                                     std::chrono::milliseconds limit);
     void begin_close(const std::shared_ptr<session>& s, std::chrono::milliseconds drain);
     net::awaitable<void> sleep(net::steady_timer& timer, std::chrono::milliseconds d);
+    // Socket Mode thread: an envelope read on `s`, handed to the handler.
+    void hand_over(const std::shared_ptr<session>& s,
+                   frame f,
+                   std::string envelope_id,
+                   steady::time_point received);
+    void deliver(envelope_answer a);
+    // Acks with late_answer the jobs nobody took within answer_within.
+    net::awaitable<void> expire_loop();
+    // live_ again, after a session's state changed.
+    void recount();
     // Counts one more failure of `slot`, logs the reconnect, and returns how long to wait.
     std::chrono::milliseconds retry_delay(int slot, std::string_view reason, int& failures);
 
+    net::any_io_executor ex_;
     ssl::context& ctx_;
     web_api& api_;
     envelope_handler& handler_;
@@ -126,8 +216,12 @@ private:
     std::set<std::shared_ptr<net::steady_timer>> signals_;  // one per slot: cancelled to wake it
     bool stopping_ = false;
     bool fatal_ = false;
-    bool disabled_ = false;
-    std::optional<std::chrono::system_clock::time_point> last_hello_;
+    std::atomic<bool> disabled_{false};
+    std::atomic<int> live_{0};
+    std::atomic<std::int64_t> last_hello_ns_{0};  // system clock; 0: never
+    // Jobs handed over and not answered yet, in arrival order; the timer wakes the expirer.
+    std::deque<job_ptr> waiting_;
+    net::steady_timer expiry_timer_;
     int next_session_id_ = 1;
     std::minstd_rand rng_;
 };

@@ -24,7 +24,7 @@ void report_ack(envelope_handler& handler, const outgoing& o, int session, bool 
     }
     handler.acknowledged({o.envelope_id, o.type, o.retry_attempt, session,
                           std::chrono::duration_cast<std::chrono::microseconds>(took).count(),
-                          written});
+                          written, o.note ? &*o.note : nullptr});
 }
 
 // The socket is closing: acks still queued will not be written; Slack delivers again.
@@ -34,17 +34,19 @@ void give_up_queued(envelope_handler& handler, std::deque<outgoing>& queue, int 
             log_warn("envelope.unacked")
                 .kv("envelope_id", o.envelope_id)
                 .kv("reason", "socket closing");
-            handler.acknowledged({o.envelope_id, o.type, o.retry_attempt, session, 0, false});
+            handler.acknowledged({o.envelope_id, o.type, o.retry_attempt, session, 0, false,
+                                  o.note ? &*o.note : nullptr});
         }
     }
     queue.clear();
 }
 
-// The ack frame for an envelope, remembering what the log line needs.
-outgoing ack_for(const frame& f,
-                 std::string envelope_id,
-                 std::optional<slack::json_text> payload,
-                 steady::time_point received) {
+}  // namespace
+
+outgoing socket_mode_detail::ack_for(const frame& f,
+                                     std::string envelope_id,
+                                     std::optional<slack::json_text> payload,
+                                     steady::time_point received) {
     outgoing o;
     o.text = ack_head(envelope_id, payload.has_value());
     o.payload = std::move(payload);
@@ -54,8 +56,6 @@ outgoing ack_for(const frame& f,
     o.received = received;
     return o;
 }
-
-}  // namespace
 
 net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) {
     for (;;) {
@@ -168,9 +168,14 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
                 .kv("reason", "shutting down");
             continue;
         }
-        std::optional<slack::json_text> payload = handler_.handle(f);
         if (envelope_id) {
-            s->push(ack_for(f, std::string(*envelope_id), std::move(payload), received));
+            hand_over(s, std::move(f), std::move(*envelope_id), received);
+        } else {
+            // Nothing to acknowledge: say why it was not read.
+            const auto* m = std::get_if<malformed_frame>(&f);
+            log_warn("envelope.malformed")
+                .kv("reason", m != nullptr ? m->reason : envelope_type_of(f))
+                .kv("session", s->id);
         }
     }
     end_session(s, reason);
@@ -179,7 +184,10 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
 bool socket_mode_client::take_control_frame(const std::shared_ptr<session>& s, const frame& f) {
     if (const auto* h = std::get_if<hello_frame>(&f)) {
         s->hello = true;
-        last_hello_ = std::chrono::system_clock::now();
+        last_hello_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        recount();
         log_info("ws.hello")
             .kv("session", s->id)
             .kv("slack_host", h->host)
@@ -203,6 +211,7 @@ void socket_mode_client::end_session(const std::shared_ptr<session>& s, const st
     s->ping_timer.cancel();
     s->close_timer.cancel();
     sessions_.erase(s);
+    recount();
     log_info("ws.closed").kv("session", s->id).kv("reason", reason);
     s->notify();
 }

@@ -16,7 +16,6 @@
 namespace relbot::bot {
 
 using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
-using steady = std::chrono::steady_clock;
 
 namespace socket_mode_detail {
 
@@ -30,10 +29,17 @@ struct outgoing {
     std::string type;
     int retry_attempt = 0;
     steady::time_point received{};
+    std::optional<handled_note> note;  // for the ack's log line
 };
 
 // Logs `e` (if any) as an error named `what`.
 void log_exception(const char* what, std::exception_ptr e);
+
+// The ack frame for an envelope, remembering what the log line needs.
+outgoing ack_for(const frame& f,
+                 std::string envelope_id,
+                 std::optional<slack::json_text> payload,
+                 steady::time_point received);
 
 }  // namespace socket_mode_detail
 

@@ -121,7 +121,7 @@ shell::~shell() = default;
 applied shell::apply(const input& in, decide_ref decide) {
     std::unique_ptr<storage::write_transaction> tx;
     if (in.writes) {
-        tx = store_.work().begin();
+        tx = give_up_at_ ? store_.work().begin_until(*give_up_at_) : store_.work().begin();
     }
     auto out = decide_and_write(store_, *lookups_, in, decide);
     if (auto prior = earlier_reply(in, out)) {
@@ -164,7 +164,12 @@ std::optional<std::string> shell::earlier_reply(const input& in, const outcome& 
 }
 
 applied shell::apply_command(const request& req, std::string_view applied_key) {
-    auto parsed = parse_command(req.text);
+    return apply_command(parse_command(req.text), req, applied_key);
+}
+
+applied shell::apply_command(const command& parsed,
+                             const request& req,
+                             std::string_view applied_key) {
     auto decide_command = [&](const snapshot& active, const lookups& look) {
         return decide(parsed, situation{req, active, look, &statuses_});
     };

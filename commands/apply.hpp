@@ -5,6 +5,7 @@
 // transaction, commits, and returns the acknowledgement. Decides nothing itself.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 
 namespace relbot::storage {
 class engine;
+using lock_deadline = std::chrono::steady_clock::time_point;
 }  // namespace relbot::storage
 
 namespace relbot::commands {
@@ -93,10 +95,17 @@ public:
     shell(const shell&) = delete;
     shell& operator=(const shell&) = delete;
 
-    // Any input: load, `decide`, write, record, commit.
+    // Any input: load, `decide`, write, record, commit. Inside a unit of work the caller
+    // holds (group commit), the input gets a savepoint of its own instead: a failure rolls
+    // back this input alone, and its commit is the caller's.
     applied apply(const input& in, decide_ref decide);
     // A `/release` command as Slack delivered it; `applied_key` is its redelivery record.
     applied apply_command(const request& req, std::string_view applied_key);
+    // The same, for a command already parsed from req.text.
+    applied apply_command(const command& parsed, const request& req, std::string_view applied_key);
+    // From now on, a write that must begin its own transaction waits for the write lock
+    // until `give_up_at` at most (storage::busy_error then); nullopt: the store's default.
+    void give_up_at(std::optional<storage::lock_deadline> give_up_at) { give_up_at_ = give_up_at; }
     // A click on one of relbot's controls, or a modal submitted, at `now`; `envelope_id` names
     // it (its redelivery record is "envelope:<id>").
     applied apply_click(const click& c, std::string_view envelope_id, checklist::epoch_seconds now);
@@ -112,6 +121,7 @@ private:
     storage::engine& store_;
     std::unique_ptr<store_lookups> lookups_;
     status_memo statuses_;
+    std::optional<storage::lock_deadline> give_up_at_;
 };
 
 // What runs one command inside a transaction the caller holds (tests, tools): the store, and

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,10 @@ public:
         int log_frames = 0;      // frames in the write-ahead log now
     };
     virtual housekeeping_state housekeeping() const = 0;
+    // Called on the engine's thread each time it is about to wait for a lock another
+    // connection (or process) holds, for as long as it waits: the bot keeps answering Slack on
+    // another thread meanwhile. Once, before use.
+    virtual void on_lock_wait(std::function<void()> waiting) = 0;
     // Stops the housekeeping, makes everything committed durable in the main file and closes
     // the connection. Nothing
     // but the destructor may be called afterwards. Never throws.

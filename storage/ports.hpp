@@ -12,6 +12,7 @@
 // - One port object is used from one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -97,18 +98,34 @@ public:
     virtual void commit() = 0;
 };
 
+// When a unit of work gives up waiting for the write lock (steady clock).
+using lock_deadline = std::chrono::steady_clock::time_point;
+
 class unit_of_work {
 public:
+    // How long begin() waits for the write lock when no deadline is given: under Slack's
+    // 3-second ack deadline.
+    static constexpr std::chrono::milliseconds default_lock_wait{2000};
+
     virtual ~unit_of_work() = default;
     // Begins a write transaction and takes the write lock AT ONCE (so a busy store is found,
-    // as busy_error, before anything is done). MUST: all writes of every port until commit()
-    // are one atomic unit (all or nothing, across crashes); while it is open no other writer
-    // changes what it read (serialisable). Not nested: one open per engine at a time.
+    // as busy_error, before anything is done), waiting for it at most default_lock_wait.
+    // MUST: all writes of every port until commit() are one atomic unit (all or nothing,
+    // across crashes); while it is open no other writer changes what it read (serialisable).
+    //
+    // Inside an open unit, begin() opens a savepoint instead (group commit: one unit holds
+    // several inputs, each in its own savepoint). MUST: its commit() keeps its writes in the
+    // enclosing unit (durable only when that commits); destroying it without commit() undoes
+    // its writes only, and everything the engine remembered of them, leaving the enclosing
+    // unit as it was before the savepoint began. Never busy (the lock is already held).
     virtual std::unique_ptr<write_transaction> begin() = 0;
-    // Whether the last committed unit wrote anything besides timeline rows and redelivery
-    // records (a message queued, a release or item changed, a status message behind): only
-    // such a commit can give the notifier or the scheduler something to do. MAY say true
-    // when unsure; MUST NOT say false after such a write.
+    // The same, giving up on the write lock at `give_up_at` (busy_error) instead of after
+    // default_lock_wait: a batch of commands waits no longer than its oldest command may.
+    virtual std::unique_ptr<write_transaction> begin_until(lock_deadline give_up_at) = 0;
+    // Whether the last committed unit (or savepoint) wrote anything besides timeline rows and
+    // redelivery records (a message queued, a release or item changed, a status message
+    // behind): only such a commit can give the notifier or the scheduler something to do. MAY
+    // say true when unsure; MUST NOT say false after such a write.
     virtual bool last_commit_changed_state() const = 0;
 };
 

@@ -8,17 +8,49 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <thread>
+
 #include "storage/sqlite/database.hpp"
 
 namespace relbot::storage::sqlite {
 
 store::store(const std::string& path, std::chrono::milliseconds recheck_reads)
-    : path_(path), db_(open_database(path)), recheck_reads_(recheck_reads) {}
+    : path_(path), db_(open_database(path)), recheck_reads_(recheck_reads) {
+    // Replaces the busy timeout open_database set: the same wait, but a transaction may
+    // bring its end forward.
+    sqlite3_busy_handler(db_->getHandle(), &store::on_busy, this);
+}
 
 store::~store() = default;
 
+int store::on_busy(void* self, int count) {
+    auto& s = *static_cast<store*>(self);
+    auto now = std::chrono::steady_clock::now();
+    if (count == 0) {
+        s.busy_since_ = now;
+    }
+    auto deadline =
+        s.lock_deadline_ != lock_deadline{} ? s.lock_deadline_ : s.busy_since_ + default_lock_wait;
+    if (now >= deadline) {
+        return 0;  // SQLITE_BUSY: the caller says "try again"
+    }
+    if (s.lock_wait_) {
+        s.lock_wait_();
+    }
+    // Short sleeps first (a commit of another connection takes well under a millisecond),
+    // then a few milliseconds at a time.
+    std::chrono::microseconds step(count < 4 ? 250 : count < 20 ? 1000 : 5000);
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(step, deadline - now));
+    return 1;
+}
+
 std::unique_ptr<write_transaction> store::begin() {
     return std::make_unique<transaction>(*this);
+}
+
+std::unique_ptr<write_transaction> store::begin_until(lock_deadline give_up_at) {
+    return std::make_unique<transaction>(*this, give_up_at);
 }
 
 int store::backup(const std::string& destination) {
@@ -64,16 +96,31 @@ void store::close() noexcept {
     db_.reset();
 }
 
-store::transaction::transaction(store& s) : store_(s) {
+store::transaction::transaction(store& s, lock_deadline give_up_at) : store_(s) {
+    if (s.in_transaction_) {
+        // Group commit: one input of several in the open transaction.
+        auto savepoint = s.prepare("SAVEPOINT input");
+        (*savepoint).exec();
+        s.savepoints_.push_back({sqlite3_total_changes64(s.db_->getHandle()), s.timeline_rows_,
+                                 s.staged_, s.touched_channels_});
+        open_ = true;
+        savepoint_ = true;
+        return;
+    }
+    s.lock_deadline_ = give_up_at != lock_deadline{}
+                           ? give_up_at
+                           : std::chrono::steady_clock::now() + default_lock_wait;
     try {
         auto begin = s.prepare("BEGIN IMMEDIATE");
         (*begin).exec();
     } catch (const SQLite::Exception& e) {
+        s.lock_deadline_ = {};
         if (e.getErrorCode() == SQLITE_BUSY) {
             throw busy_error();
         }
         throw;
     }
+    s.lock_deadline_ = {};
     open_ = true;
     s.in_transaction_ = true;
     s.changes_at_begin_ = sqlite3_total_changes64(s.db_->getHandle());
@@ -88,11 +135,19 @@ store::transaction::transaction(store& s) : store_(s) {
 
 store::transaction::~transaction() {
     if (open_) {
-        end(false);
+        if (savepoint_) {
+            end_savepoint(false);
+        } else {
+            end(false);
+        }
     }
 }
 
 void store::transaction::commit() {
+    if (savepoint_) {
+        end_savepoint(true);
+        return;
+    }
     try {
         auto commit = store_.prepare("COMMIT");
         (*commit).exec();
@@ -103,6 +158,30 @@ void store::transaction::commit() {
         throw;
     }
     end(true);
+}
+
+void store::transaction::end_savepoint(bool committed) {
+    auto& s = store_;
+    auto mark = std::move(s.savepoints_.back());
+    s.savepoints_.pop_back();
+    open_ = false;
+    auto changes = sqlite3_total_changes64(s.db_->getHandle()) - mark.changes_at;
+    if (committed) {
+        auto release = s.prepare("RELEASE input");
+        (*release).exec();
+        s.last_commit_changed_state_ = changes > s.timeline_rows_ - mark.timeline_rows_at;
+        return;
+    }
+    // Undone: its rows are not the transaction's (they would count as changes at commit),
+    // and what it staged is forgotten.
+    auto rollback = s.prepare("ROLLBACK TO input");
+    (*rollback).tryExecuteStep();
+    auto release = s.prepare("RELEASE input");
+    (*release).tryExecuteStep();
+    s.changes_at_begin_ += changes;
+    s.timeline_rows_ = mark.timeline_rows_at;
+    s.staged_ = std::move(mark.staged);
+    s.touched_channels_ = std::move(mark.touched_channels);
 }
 
 void store::transaction::end(bool committed) {
@@ -127,6 +206,7 @@ void store::transaction::end(bool committed) {
     }
     store_.staged_.clear();
     store_.touched_channels_.clear();
+    store_.savepoints_.clear();
     store_.in_transaction_ = false;
     open_ = false;
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,10 +51,12 @@ public:
     store& operator=(const store&) = delete;
 
     // A write transaction: takes the write lock at once (BEGIN IMMEDIATE), so a busy
-    // database is found before anything is done. Rolls back on destruction unless committed.
+    // database is found before anything is done, waiting for it until `give_up_at`. Inside
+    // an open transaction, a savepoint instead. Rolls back on destruction unless committed.
     class transaction final : public write_transaction {
     public:
-        explicit transaction(store& s);
+        // No deadline: default_lock_wait from now.
+        explicit transaction(store& s, lock_deadline give_up_at = {});
         ~transaction() override;
         transaction(const transaction&) = delete;
         transaction& operator=(const transaction&) = delete;
@@ -61,9 +64,11 @@ public:
 
     private:
         void end(bool committed);
+        void end_savepoint(bool committed);
 
         store& store_;
         bool open_ = false;
+        bool savepoint_ = false;
     };
 
     // --- engine ----------------------------------------------------------------------------
@@ -83,6 +88,7 @@ public:
     // The running checkpointer, null before start_housekeeping (tests wait on it).
     const checkpointer* checkpoints() const { return checkpointer_.get(); }
     housekeeping_state housekeeping() const override;
+    void on_lock_wait(std::function<void()> waiting) override { lock_wait_ = std::move(waiting); }
     // Stops the checkpointer, moves the whole log into the database file, empties it (a TRUNCATE
     // checkpoint) and closes the connection. When no other connection is open, SQLite then removes
     // the -wal and -shm files. Never throws: a checkpoint that cannot run is left to the next
@@ -93,6 +99,7 @@ public:
 
     // --- unit of work ------------------------------------------------------------------------
     std::unique_ptr<write_transaction> begin() override;
+    std::unique_ptr<write_transaction> begin_until(lock_deadline give_up_at) override;
     // Counted with sqlite3_total_changes64, less the timeline rows and redelivery records.
     bool last_commit_changed_state() const override { return last_commit_changed_state_; }
 
@@ -263,6 +270,24 @@ private:
     std::int64_t changes_at_begin_ = 0;
     std::int64_t timeline_rows_ = 0;
     bool last_commit_changed_state_ = true;
+
+    // The open savepoints, innermost last: what the transaction had staged and counted when
+    // each began, restored if it rolls back.
+    struct savepoint_mark {
+        std::int64_t changes_at = 0;
+        std::int64_t timeline_rows_at = 0;
+        std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> staged;
+        std::unordered_set<std::string> touched_channels;
+    };
+    std::vector<savepoint_mark> savepoints_;
+
+    // SQLite's busy handler (sqlite3_busy_handler): waits for the write lock in short sleeps
+    // until the deadline of the transaction being begun, or default_lock_wait from the first
+    // busy answer for anything else.
+    static int on_busy(void* self, int count);
+    lock_deadline lock_deadline_{};  // while a transaction is being begun
+    std::function<void()> lock_wait_;
+    lock_deadline busy_since_{};
 };
 
 }  // namespace relbot::storage::sqlite
