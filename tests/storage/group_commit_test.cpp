@@ -1,0 +1,182 @@
+// Group commit as the bot runs it (bot/app.cpp's dispatcher): one unit of work for a batch of
+// inputs, each applied through the shell in a savepoint of its own, then one commit, then the
+// acknowledgements. On real SQLite files: what a failing input leaves, what a crash between
+// the commit and the acks leaves, and the order of each channel's inputs within a batch.
+#include <SQLiteCpp/Database.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <stdexcept>
+
+#include "checklist/rules.hpp"
+#include "checklist/template.hpp"
+#include "commands/apply.hpp"
+#include "storage/sqlite/store.hpp"
+#include "temp_db.hpp"
+
+using namespace relbot;
+using relbot::test::temp_db;
+
+namespace {
+
+constexpr checklist::epoch_seconds t0 = 1795669235;
+
+commands::request typed(const std::string& text, const std::string& channel) {
+    return {"T1", channel, "U1", text, t0, "", ""};
+}
+
+// A batch: begin, apply each, commit, as the dispatcher does.
+struct batch {
+    explicit batch(storage::engine& e)
+        : tx(e.work().begin_until(std::chrono::steady_clock::now() + std::chrono::seconds(2))) {}
+    std::unique_ptr<storage::write_transaction> tx;
+};
+
+const checklist::item& item_1_1(const checklist::release& r) {
+    return r.phases.at(0).items.at(0);
+}
+
+int rows(const std::string& path, const std::string& sql) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    return db.execAndGet(sql).getInt();
+}
+
+struct bot_like {
+    explicit bot_like(const std::string& path) : store(path), shell(store, templates, admins) {}
+    commands::applied run(const std::string& text,
+                          const std::string& channel,
+                          const std::string& envelope) {
+        return shell.apply_command(typed(text, channel), "envelope:" + envelope);
+    }
+    checklist::template_library templates;
+    std::vector<std::string> admins;
+    storage::sqlite::store store;
+    commands::shell shell;
+};
+
+}  // namespace
+
+TEST_CASE("a batch in which one input fails keeps the others and leaves nothing of the failed one",
+          "[storage][group-commit]") {
+    temp_db db;
+    bot_like bot(db.path());
+    bot.run("start v1.0", "C1", "s1");
+    bot.run("start v2.0", "C2", "s2");
+    auto outbox_before = rows(db.path(), "SELECT COUNT(*) FROM outbox");
+
+    {
+        batch b(bot.store);
+        auto first = bot.run("check 1.1", "C1", "e1");
+        CHECK(first.changed);
+        // The second input changes C2's release, queues a message, then fails: its savepoint
+        // rolls back alone.
+        commands::input in;
+        in.channel = "C2";
+        in.actor = "U1";
+        in.now = t0;
+        in.applied_key = "envelope:e2";
+        auto failing = [&](const commands::snapshot& active, const commands::lookups&) {
+            auto r = *active;
+            checklist::change_log log;
+            checklist::check_item(r, {0, 0}, "", log);
+            bot.store.releases().save(r, log, "U1", t0);
+            bot.store.outbox().enqueue(
+                {"failed-input-message", r.id, checklist::destination::channel("C2"),
+                 "chat.postMessage", R"({"text":"never"})", checklist::message_kind::announcement},
+                t0);
+            throw std::runtime_error("the input broke halfway");
+            return commands::decision{};
+        };
+        CHECK_THROWS_WITH(bot.shell.apply(in, failing), "the input broke halfway");
+        // What the failed input staged is gone from the engine's view already.
+        CHECK(item_1_1(*bot.store.active_release("C2")).state == checklist::item_state::open);
+        auto third = bot.run("note 1.2 after the failure", "C1", "e3");
+        CHECK(third.changed);
+        b.tx->commit();
+    }
+
+    // The same engine (its cache) and a fresh one (the file) agree.
+    storage::sqlite::store fresh(db.path());
+    for (auto* e : {&bot.store, &fresh}) {
+        auto c1 = e->active_release("C1");
+        REQUIRE(c1);
+        CHECK(item_1_1(*c1).state == checklist::item_state::done);
+        auto c2 = e->active_release("C2");
+        REQUIRE(c2);
+        CHECK(item_1_1(*c2).state == checklist::item_state::open);
+    }
+    CHECK(rows(db.path(),
+               "SELECT COUNT(*) FROM outbox WHERE dedupe_key = 'failed-input-message'") == 0);
+    CHECK(rows(db.path(), "SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:e2'") == 0);
+    CHECK(rows(db.path(),
+               "SELECT COUNT(*) FROM applied_envelopes WHERE key IN "
+               "('envelope:e1', 'envelope:e3')") == 2);
+    CHECK(rows(db.path(), "SELECT COUNT(*) FROM audit WHERE note = 'after the failure'") == 1);
+    CHECK(rows(db.path(), "SELECT COUNT(*) FROM outbox") >= outbox_before);
+    // The failed envelope, delivered again, is applied as new (it was never recorded).
+    auto again = bot.run("check 1.1", "C2", "e2");
+    CHECK_FALSE(again.redelivered);
+    CHECK(again.changed);
+}
+
+TEST_CASE(
+    "a crash between a batch's commit and its acks loses nothing and redeliveries get "
+    "their first replies",
+    "[storage][group-commit]") {
+    temp_db db;
+    std::vector<std::string> first_replies;
+    int audit_rows = 0;
+    {
+        bot_like bot(db.path());
+        bot.run("start v1.0", "C1", "s1");
+        batch b(bot.store);
+        first_replies.push_back(bot.run("check 1.1", "C1", "e1").ack_json);
+        first_replies.push_back(bot.run("note 1.2 kept", "C1", "e2").ack_json);
+        first_replies.push_back(bot.run("status", "C1", "e3").ack_json);
+        b.tx->commit();
+        audit_rows = rows(db.path(), "SELECT COUNT(*) FROM audit");
+        // The process dies here: no ack was written; the engine is not closed cleanly.
+    }
+    bot_like restarted(db.path());
+    batch b(restarted.store);
+    auto e1 = restarted.run("check 1.1", "C1", "e1");
+    auto e2 = restarted.run("note 1.2 kept", "C1", "e2");
+    b.tx->commit();
+    CHECK(e1.redelivered);
+    CHECK(e1.ack_json == first_replies[0]);
+    CHECK(e2.redelivered);
+    CHECK(e2.ack_json == first_replies[1]);
+    CHECK(rows(db.path(), "SELECT COUNT(*) FROM audit") == audit_rows);
+    auto c1 = restarted.store.active_release("C1");
+    REQUIRE(c1);
+    CHECK(item_1_1(*c1).state == checklist::item_state::done);
+}
+
+TEST_CASE("a batch applies each channel's inputs in the order they came",
+          "[storage][group-commit]") {
+    temp_db db;
+    bot_like bot(db.path());
+    bot.run("start v1.0", "C1", "s1");
+    bot.run("start v2.0", "C2", "s2");
+    batch b(bot.store);
+    bot.run("check 1.1", "C1", "a1");
+    bot.run("note 1.1 first", "C2", "b1");
+    auto seen = bot.run("status", "C1", "a2");  // sees the check before it, in the same batch
+    bot.run("uncheck 1.1", "C1", "a3");
+    bot.run("note 1.1 second", "C2", "b2");
+    b.tx->commit();
+
+    CHECK(seen.ack_json.str().find(":white_check_mark:") != std::string::npos);
+    auto c1 = bot.store.active_release("C1");
+    REQUIRE(c1);
+    CHECK(item_1_1(*c1).state == checklist::item_state::open);  // check, then uncheck
+    SQLite::Database file(db.path(), SQLite::OPEN_READONLY);
+    SQLite::Statement notes(file,
+                            "SELECT note FROM audit WHERE note IN ('first', 'second') "
+                            "ORDER BY release_id, id");
+    std::vector<std::string> order;
+    while (notes.executeStep()) {
+        order.push_back(notes.getColumn(0).getString());
+    }
+    CHECK(order == std::vector<std::string>{"first", "second"});
+}
