@@ -206,48 +206,80 @@ private:
             }
             any_writes = any_writes || writes(f, parsed[i] ? &*parsed[i] : nullptr);
         }
-        std::unique_ptr<storage::write_transaction> tx;
-        if (any_writes) {
-            try {
-                tx = store_.work().begin_until(give_up);
-            } catch (const std::exception& e) {
-                // Each writer meets the same (its deadline has passed) and says so.
-                log_warn("batch.lock_failed")
-                    .kv("envelopes", static_cast<long long>(batch.size()))
-                    .kv("error", e.what());
-            }
-        }
-        std::vector<outcome> outcomes;
-        outcomes.reserve(batch.size());
+        process_metrics().batch_envelopes.observe(static_cast<double>(batch.size()));
+        std::vector<outcome> outcomes(batch.size());
         bool wake = false;
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            outcomes.push_back(handle(*batch[i], parsed[i] ? &*parsed[i] : nullptr, wake));
-        }
-        if (tx) {
-            try {
-                tx->commit();
-            } catch (const std::exception& e) {
-                // Nothing of the batch was kept: every writer is told so.
-                bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
-                log_error("batch.commit_failed")
-                    .kv("envelopes", static_cast<long long>(batch.size()))
-                    .kv("error", e.what());
-                for (std::size_t i = 0; i < batch.size(); ++i) {
-                    auto& o = outcomes[i];
-                    if (o.wrote) {
-                        o.payload = failure_answer(batch[i]->envelope(), busy);
-                        if (o.note) {
-                            o.note->outcome = busy ? "busy" : "error";
-                        }
-                    }
+        std::vector<std::size_t> reads;
+        {
+            auto tx = any_writes ? begin_batch(give_up, batch.size()) : nullptr;
+            // Writes in arrival order; commands that only read once the batch is committed:
+            // a read sees every write that came before it (and may see later ones of the
+            // batch, all committed before any ack goes out), and a burst's `status` replies
+            // of one channel are rendered once per batch, not once per write between them.
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                if (parsed[i] && !commands::may_write(*parsed[i])) {
+                    reads.push_back(i);
+                } else {
+                    outcomes[i] = handle(*batch[i], parsed[i] ? &*parsed[i] : nullptr, wake);
                 }
+            }
+            if (tx && !commit_batch(*tx, batch, outcomes)) {
                 wake = false;
                 pending_home_.clear();
             }
         }
         shell_.give_up_at(std::nullopt);
         give_up_.reset();
+        for (auto i : reads) {
+            outcomes[i] = handle(*batch[i], &*parsed[i], wake);
+        }
+        answer(batch, outcomes);
+        if (wake) {
+            schedule_wake();
+        }
+    }
 
+    // The batch's unit of work; null if the lock could not be had by `give_up` (each writer
+    // then meets the same, at once, and says so).
+    std::unique_ptr<storage::write_transaction> begin_batch(storage::lock_deadline give_up,
+                                                            std::size_t envelopes) {
+        try {
+            return store_.work().begin_until(give_up);
+        } catch (const std::exception& e) {
+            log_warn("batch.lock_failed")
+                .kv("envelopes", static_cast<long long>(envelopes))
+                .kv("error", e.what());
+            return nullptr;
+        }
+    }
+
+    // Commits the batch; if that fails, nothing of it was kept and every writer is told so.
+    bool commit_batch(storage::write_transaction& tx,
+                      const std::vector<job_ptr>& batch,
+                      std::vector<outcome>& outcomes) {
+        try {
+            tx.commit();
+            return true;
+        } catch (const std::exception& e) {
+            bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
+            log_error("batch.commit_failed")
+                .kv("envelopes", static_cast<long long>(batch.size()))
+                .kv("error", e.what());
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                auto& o = outcomes[i];
+                if (o.wrote) {
+                    o.payload = failure_answer(batch[i]->envelope(), busy);
+                    if (o.note) {
+                        o.note->outcome = busy ? "busy" : "error";
+                    }
+                }
+            }
+            return false;
+        }
+    }
+
+    // Hands the acks to the Socket Mode strand, then counts and publishes what the batch did.
+    void answer(const std::vector<job_ptr>& batch, std::vector<outcome>& outcomes) {
         std::vector<envelope_answer> answers;
         answers.reserve(batch.size());
         std::vector<std::vector<std::string>> counted;  // command, outcome
@@ -259,8 +291,6 @@ private:
             answers.push_back({batch[i], std::move(o.payload), std::move(o.note)});
         }
         client_->answer(std::move(answers));
-
-        // Once the acks are on their way: counts, Home publishes, wake-ups.
         for (const auto& labels : counted) {
             process_metrics().commands.add(labels);
         }
@@ -268,9 +298,6 @@ private:
             home_.clicked(user);
         }
         pending_home_.clear();
-        if (wake) {
-            schedule_wake();
-        }
     }
 
     outcome handle(const envelope_job& job, const commands::command* parsed, bool& wake) {

@@ -136,6 +136,13 @@ void add_socket_mode(page& p, const metrics& m) {
               {"written"}, m.acks);
     p.histogram_of("relbot_ack_duration_seconds",
                    "From reading an envelope to writing its acknowledgement.", m.ack_seconds);
+    p.histogram_of("relbot_batch_envelopes",
+                   "Envelopes applied together in one transaction (group commit).",
+                   m.batch_envelopes);
+    p.counter("relbot_envelopes_late_total",
+              "Envelopes the database did not take within 2.5 s, acknowledged with \"try "
+              "again\" and not applied, by type.",
+              {"type"}, m.envelopes_late);
 }
 
 void add_activity(page& p, const metrics& m) {

@@ -61,6 +61,11 @@ struct metrics {
     counter_family rate_limit_waits;  // method
     counter_family reminders;         // kind (reminder, escalation)
     counter_family reconnects;        // reason
+    // Envelopes applied in one transaction (group commit).
+    histogram batch_envelopes{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
+    // Envelopes the database did not take in time: acknowledged by the Socket Mode strand
+    // ("try again"), with nothing changed.
+    counter_family envelopes_late;  // type
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };
 

@@ -160,6 +160,7 @@ net::awaitable<void> socket_mode_client::expire_loop() {
             }
         }
         for (auto& j : late) {
+            process_metrics().envelopes_late.add({envelope_type_of(j->frame_)});
             log_warn("envelope.late")
                 .kv("envelope_id", j->envelope_id_)
                 .kv("type", envelope_type_of(j->frame_))

@@ -246,6 +246,10 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_
     // migration, or a burst while a reader held checkpoints back) is cut back to it.
     db->exec("PRAGMA journal_size_limit = 67108864");
     db->exec("PRAGMA foreign_keys = ON");
+    // Group commit gives every input of a batch a savepoint, whose undo pages go to a
+    // statement journal: kept in memory (a batch changes a few hundred pages at most), not in
+    // a temporary file per transaction.
+    db->exec("PRAGMA temp_store = MEMORY");
 
     int version = db->execAndGet("PRAGMA user_version").getInt();
     if (version > schema_version()) {

@@ -203,7 +203,8 @@ TEST_CASE_METHOD(health_fixture,
           "relbot_reminders_sent_total", "relbot_reconnects_total", "relbot_connections_open",
           "relbot_outbox_pending", "relbot_outbox_failed", "relbot_releases_active",
           "relbot_db_wal_frames", "relbot_db_checkpoints_total",
-          "relbot_process_start_time_seconds"}) {
+          "relbot_process_start_time_seconds", "relbot_batch_envelopes",
+          "relbot_envelopes_late_total"}) {
         CHECK(contains(before.body, std::string("# TYPE ") + name + " "));
     }
     CHECK(sample(before.body, "relbot_connections_open") == 1);
@@ -225,6 +226,8 @@ TEST_CASE_METHOD(health_fixture,
     CHECK(sample(a, "relbot_acks_total{written=\"true\"}") == 1);
     CHECK(sample(a, "relbot_ack_duration_seconds_count") == 1);
     CHECK(sample(a, "relbot_ack_duration_seconds_bucket{le=\"+Inf\"}") == 1);
+    CHECK(sample(a, "relbot_batch_envelopes_count") == 1);  // alone: a batch of one
+    CHECK(sample(a, "relbot_batch_envelopes_bucket{le=\"1\"}") == 1);
     CHECK(sample(a, "relbot_releases_active") == 1);
     CHECK(wait_metric(port, "relbot_api_calls_total{method=\"chat.postMessage\",result=\"ok\"}", 1,
                       5s) >= 1);
