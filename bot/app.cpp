@@ -126,7 +126,7 @@ public:
 
 private:
     // A batch holds at most this many envelopes (one transaction, one commit).
-    static constexpr std::size_t max_batch = 256;
+    static constexpr std::size_t max_batch = 1024;
     // How long a batch waits for the write lock, from its oldest envelope's arrival: the
     // client answers an envelope nobody took by 2.5 s (socket_timing::answer_within).
     static constexpr std::chrono::milliseconds lock_wait_within{2'300};

@@ -169,6 +169,14 @@ public:
                               const checklist::change_log& log,
                               std::string_view actor,
                               epoch_seconds now) = 0;
+    // The same for a release already shared read-only (a decision's new state): an engine
+    // that keeps releases keeps this object rather than a copy of it.
+    virtual std::int64_t save(std::shared_ptr<const checklist::release> r,
+                              const checklist::change_log& log,
+                              std::string_view actor,
+                              epoch_seconds now) {
+        return save(*r, log, actor, now);
+    }
 };
 
 class timeline {

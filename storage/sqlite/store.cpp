@@ -180,6 +180,7 @@ void store::transaction::end_savepoint(bool committed) {
     (*release).tryExecuteStep();
     s.changes_at_begin_ += changes;
     s.timeline_rows_ = mark.timeline_rows_at;
+    s.forget_written();
     s.staged_ = std::move(mark.staged);
     s.touched_channels_ = std::move(mark.touched_channels);
 }
@@ -190,6 +191,7 @@ void store::transaction::end(bool committed) {
         // rolled back (that is when ROLLBACK fails).
         auto rollback = store_.prepare("ROLLBACK");
         (*rollback).tryExecuteStep();
+        store_.forget_written();
     } else {
         // Every row SQLite wrote counts; the timeline's and the redelivery record's are ours
         // to subtract, so a write path added later cannot forget to say it changed something.
@@ -319,19 +321,26 @@ void store::forget_if_changed_elsewhere() {
     }
 }
 
+void store::forget_written() {
+    last_audit_ids_.clear();
+    channel_names_.clear();
+}
+
 void store::forget_remembered() {
     releases_.clear();
     active_ids_.clear();
+    forget_written();
 }
 
-void store::stage(const checklist::release& r) {
+void store::stage(const checklist::release& r, std::shared_ptr<const checklist::release> shared) {
     if (!in_transaction_) {
         // Written outside a transaction: already committed, and nothing to stage it for.
         releases_.erase(r.id);
         active_ids_.erase(r.channel);
         return;
     }
-    staged_.insert_or_assign(r.id, std::make_shared<const checklist::release>(r));
+    staged_.insert_or_assign(
+        r.id, shared ? std::move(shared) : std::make_shared<const checklist::release>(r));
     touched_channels_.insert(r.channel);
 }
 

@@ -125,6 +125,10 @@ public:
                       const checklist::change_log& log,
                       std::string_view actor,
                       epoch_seconds now) override;
+    std::int64_t save(std::shared_ptr<const checklist::release> r,
+                      const checklist::change_log& log,
+                      std::string_view actor,
+                      epoch_seconds now) override;
     void insert_release(checklist::release& r) override;
     // Ids are release_id << 32 plus the row's number within its release.
     std::int64_t append_audit(const audit_entry& e) override;
@@ -222,7 +226,13 @@ private:
     // checked that the cache is current.
     std::shared_ptr<const checklist::release> remembered_or_read(std::int64_t id);
     // Remembers a release read or written in the open transaction (kept if it commits).
-    void stage(const checklist::release& r);
+    void stage(const checklist::release& r, std::shared_ptr<const checklist::release> shared);
+    // save's writes; `shared` (if given) is `r`, kept as it is when staged.
+    std::int64_t save_release(const checklist::release& r,
+                              std::shared_ptr<const checklist::release> shared,
+                              const checklist::change_log& log,
+                              std::string_view actor,
+                              epoch_seconds now);
     // Reads the release's checkpoints into `r` (store_checkpoints.cpp).
     void read_checkpoints(checklist::release& r);
     // save's writes of the checkpoints the log names (inserted or updated).
@@ -270,6 +280,14 @@ private:
     std::int64_t changes_at_begin_ = 0;
     std::int64_t timeline_rows_ = 0;
     bool last_commit_changed_state_ = true;
+
+    // What saves a statement per command, each kept as this connection wrote or read it and
+    // forgotten entirely when anything rolls back or another connection commits: each
+    // release's last timeline id (append_audit numbers the next row without looking), and
+    // each channel's name (remember_channel_name writes only a new name).
+    std::unordered_map<std::int64_t, std::int64_t> last_audit_ids_;
+    std::unordered_map<std::string, std::string> channel_names_;
+    void forget_written();
 
     // The open savepoints, innermost last: what the transaction had staged and counted when
     // each began, restored if it rolls back.

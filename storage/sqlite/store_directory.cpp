@@ -178,13 +178,22 @@ std::unordered_map<std::string, std::string> store::user_names() {
 }
 
 void store::remember_channel_name(std::string_view channel, std::string_view name) {
+    std::string key(channel);
+    if (auto known = channel_names_.find(key);
+        known != channel_names_.end() && known->second == name) {
+        return;  // written (or found) before, and nothing has rolled back since
+    }
     auto q_lease = prepare(
         "INSERT INTO channels (channel_id, name) VALUES (:channel, :name) ON CONFLICT "
         "(channel_id) DO UPDATE SET name = excluded.name WHERE name <> excluded.name");
     auto& q = *q_lease;
-    q.bind(":channel", std::string(channel));
+    q.bind(":channel", key);
     q.bind(":name", std::string(name));
     q.exec();
+    if (channel_names_.size() >= max_cached_releases) {
+        channel_names_.clear();
+    }
+    channel_names_.insert_or_assign(std::move(key), std::string(name));
 }
 
 std::string store::channel_name(std::string_view channel) {

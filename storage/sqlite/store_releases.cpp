@@ -271,6 +271,22 @@ std::int64_t store::save(const checklist::release& r,
                          const checklist::change_log& log,
                          std::string_view actor,
                          epoch_seconds now) {
+    return save_release(r, nullptr, log, actor, now);
+}
+
+std::int64_t store::save(std::shared_ptr<const checklist::release> r,
+                         const checklist::change_log& log,
+                         std::string_view actor,
+                         epoch_seconds now) {
+    const auto& saved = *r;
+    return save_release(saved, std::move(r), log, actor, now);
+}
+
+std::int64_t store::save_release(const checklist::release& r,
+                                 std::shared_ptr<const checklist::release> shared,
+                                 const checklist::change_log& log,
+                                 std::string_view actor,
+                                 epoch_seconds now) {
     if (log.release) {
         auto q_lease = prepare(
             "UPDATE releases SET manager_id = :manager, status = :status, "
@@ -321,7 +337,7 @@ std::int64_t store::save(const checklist::release& r,
         v.exec();
     }
     if (log.release || !log.phases.empty() || !log.items.empty() || !log.checkpoints.empty()) {
-        stage(r);
+        stage(r, std::move(shared));
     }
     std::int64_t last = 0;
     for (const auto& e : log.events) {
@@ -388,7 +404,10 @@ std::int64_t store::append_audit(const audit_entry& e) {
     // because a release numbers its rows from release_id × 2^32 (rows written before that
     // scheme keep their smaller ids; migration 9). The last id is one step down the key.
     std::int64_t id = e.release_id << 32;
-    {
+    if (auto known = last_audit_ids_.find(e.release_id);
+        in_transaction_ && known != last_audit_ids_.end()) {
+        id = std::max(id, known->second + 1);
+    } else {
         auto last_lease = prepare("SELECT max(id) FROM audit WHERE release_id = :release");
         auto& last = *last_lease;
         last.bind(":release", e.release_id);
@@ -412,6 +431,10 @@ std::int64_t store::append_audit(const audit_entry& e) {
     q.bind(":note", e.note);
     q.exec();
     ++timeline_rows_;
+    if (last_audit_ids_.size() >= max_cached_releases) {
+        last_audit_ids_.clear();
+    }
+    last_audit_ids_.insert_or_assign(e.release_id, id);
     return id;
 }
 

@@ -72,6 +72,7 @@ TEST_CASE("a batch in which one input fails keeps the others and leaves nothing 
         // rolls back alone.
         commands::input in;
         in.channel = "C2";
+        in.channel_name = "renamed";  // written first, then rolled back with the rest
         in.actor = "U1";
         in.now = t0;
         in.applied_key = "envelope:e2";
@@ -80,6 +81,8 @@ TEST_CASE("a batch in which one input fails keeps the others and leaves nothing 
             checklist::change_log log;
             checklist::check_item(r, {0, 0}, "", log);
             bot.store.releases().save(r, log, "U1", t0);
+            bot.store.audit().append_audit(
+                {r.id, t0, "U1", "item.noted", std::nullopt, "", "", "rolled back"});
             bot.store.outbox().enqueue(
                 {"failed-input-message", r.id, checklist::destination::channel("C2"),
                  "chat.postMessage", R"({"text":"never"})", checklist::message_kind::announcement},
@@ -92,6 +95,11 @@ TEST_CASE("a batch in which one input fails keeps the others and leaves nothing 
         CHECK(item_1_1(*bot.store.active_release("C2")).state == checklist::item_state::open);
         auto third = bot.run("note 1.2 after the failure", "C1", "e3");
         CHECK(third.changed);
+        // The engine does not believe what was rolled back: the name is written again, and
+        // C2's next timeline row takes the id the rolled-back one had.
+        auto renamed = typed("note 1.2 renamed", "C2");
+        renamed.channel_name = "renamed";
+        CHECK(bot.shell.apply_command(renamed, "envelope:e4").changed);
         b.tx->commit();
     }
 
@@ -112,6 +120,10 @@ TEST_CASE("a batch in which one input fails keeps the others and leaves nothing 
                "SELECT COUNT(*) FROM applied_envelopes WHERE key IN "
                "('envelope:e1', 'envelope:e3')") == 2);
     CHECK(rows(db.path(), "SELECT COUNT(*) FROM audit WHERE note = 'after the failure'") == 1);
+    CHECK(rows(db.path(), "SELECT COUNT(*) FROM audit WHERE note = 'rolled back'") == 0);
+    CHECK(rows(db.path(),
+               "SELECT COUNT(*) FROM channels WHERE channel_id = 'C2' AND name = "
+               "'renamed'") == 1);
     CHECK(rows(db.path(), "SELECT COUNT(*) FROM outbox") >= outbox_before);
     // The failed envelope, delivered again, is applied as new (it was never recorded).
     auto again = bot.run("check 1.1", "C2", "e2");
