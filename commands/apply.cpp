@@ -99,7 +99,7 @@ outcome decide_and_write(storage::engine& store,
     auto out = std::move(d.answer);
     out.queued = in.writes && !d.messages.empty();
     if (out.ack_json.empty()) {
-        out.ack_json = dump_json(to_ack_payload(out.reply, out.in_channel));
+        out.ack_json = ack_payload_json(out.reply, out.in_channel);
     }
     return out;
 }

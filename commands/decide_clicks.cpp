@@ -47,7 +47,7 @@ planned_message to_clicker(const std::string& user,
         p.message.kind = message_kind::reply_page;
     } else {
         p.message.to = destination::direct(user);
-        p.message.body = dump_json(to_post_body(m));
+        p.message.body = post_body_json(m);
         p.message.kind = message_kind::dm;
     }
     return p;

@@ -101,7 +101,7 @@ planned_message post(const checklist::release& r,
     }
     p.message.to = std::move(to);
     p.message.method = "chat.postMessage";
-    p.message.body = dump_json(to_post_body(m));
+    p.message.body = post_body_json(m);
     p.message.kind = kind;
     return p;
 }
@@ -166,7 +166,7 @@ const slack::json_text& status_memo::ack_json(const std::shared_ptr<const checkl
     }
     auto& e = entries_[r->id];
     e.release = r;
-    e.ack_json = dump_json(to_ack_payload(render_status(*r)));
+    e.ack_json = ack_payload_json(render_status(*r));
     return e.ack_json;
 }
 

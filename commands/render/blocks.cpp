@@ -160,4 +160,24 @@ std::string dump_json(const json& j) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// The members in the order nlohmann's object (a std::map) would write them.
+std::string ack_payload_json(const message& m, bool in_channel) {
+    std::string out = R"({"blocks":)";
+    out += dump_json(m.blocks);
+    out += in_channel ? R"(,"response_type":"in_channel","text":)"
+                      : R"(,"response_type":"ephemeral","text":)";
+    out += dump_json(json(m.text));
+    out += '}';
+    return out;
+}
+
+std::string post_body_json(const message& m) {
+    std::string out = R"({"blocks":)";
+    out += dump_json(m.blocks);
+    out += R"(,"text":)";
+    out += dump_json(json(m.text));
+    out += '}';
+    return out;
+}
+
 }  // namespace relbot::commands

@@ -74,4 +74,10 @@ nlohmann::json to_post_body(const message& m);
 // Serialises JSON so that invalid UTF-8 in user text never throws.
 std::string dump_json(const nlohmann::json& j);
 
+// dump_json(to_ack_payload(m, in_channel)) and dump_json(to_post_body(m)), the same bytes,
+// without copying the blocks into a new document first (every command's ack and every message
+// it queues is serialized this way).
+std::string ack_payload_json(const message& m, bool in_channel = false);
+std::string post_body_json(const message& m);
+
 }  // namespace relbot::commands

@@ -6,6 +6,7 @@
 #include "checklist/release.hpp"
 #include "commands/router.hpp"
 #include "slack/block_kit.hpp"
+#include "support/releases.hpp"
 
 using namespace relbot;
 using nlohmann::json;
@@ -334,4 +335,21 @@ TEST_CASE("the status memo gives the rendered status, and renders again when the
 
     r.phases[0].items[1].owner = "U9";  // a change the status shows in an item line
     CHECK(memo.ack_json(std::make_shared<const checklist::release>(r)) == fresh(r));
+}
+
+TEST_CASE("an ack or a post serialized by hand is the same bytes as the document it replaces",
+          "[unit]") {
+    std::vector<commands::message> messages = {
+        commands::render_text("plain"),
+        commands::render_text("quotes \" and \\ and <@U1> and a newline\n"),
+        commands::render_text(std::string("bad utf-8 \xff\xfe here")),
+        commands::render_status(test::numbered_standard_release("C1", "v1", "U1", 1795669235)),
+        commands::message{}};
+    for (const auto& m : messages) {
+        INFO(m.text);
+        CHECK(commands::ack_payload_json(m) == commands::dump_json(commands::to_ack_payload(m)));
+        CHECK(commands::ack_payload_json(m, true) ==
+              commands::dump_json(commands::to_ack_payload(m, true)));
+        CHECK(commands::post_body_json(m) == commands::dump_json(commands::to_post_body(m)));
+    }
 }
