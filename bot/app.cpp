@@ -708,6 +708,9 @@ bool app::drained() const {
 
 void app::close_database() {
     auto& m = *impl_;
+    // ioc.run() returns on this thread as soon as this thread is done, but after a stop() the
+    // second thread may still be running database-strand handlers: wait for it first.
+    m.helper.leave();
     // The main connection last: SQLite removes the files when the last one closes cleanly.
     m.store.close();  // the checkpointer first, then the main connection
     log_info("database.closed");

@@ -5,12 +5,18 @@ namespace relbot::bot {
 second_thread::second_thread(net::io_context& ioc) : ioc_(ioc), thread_([this] { run(); }) {}
 
 second_thread::~second_thread() {
+    leave();
+}
+
+void second_thread::leave() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
     wake_.notify_one();
-    thread_.join();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
 }
 
 void second_thread::wanted() {

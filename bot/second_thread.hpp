@@ -28,6 +28,10 @@ public:
 
     // Any thread: run the io_context for the next `stay` too (from now).
     void wanted();
+    // Once the io_context has stopped: returns when the thread has finished the handlers it
+    // was running (a strand runs all its ready handlers in one go, even after stop()) and
+    // has been joined. Idempotent; the destructor does it too.
+    void leave();
     // How many times it has joined the io_context (for the metrics and tests).
     long joins() const;
 
