@@ -182,11 +182,15 @@ private:
         return std::holds_alternative<interactive_envelope>(f);
     }
 
-    void process(std::span<const job_ptr> jobs) {
+    // Takes the jobs out of `jobs`: once answered, the last reference to each (and so to the
+    // socket it came on) is the Socket Mode strand's, which its objects belong to.
+    void process(std::span<job_ptr> jobs) {
         std::vector<job_ptr> batch;
-        for (const auto& j : jobs) {
+        for (auto& j : jobs) {
             if (j->take()) {
-                batch.push_back(j);
+                batch.push_back(std::move(j));
+            } else {
+                j.reset();
             }
         }
         if (batch.empty()) {
@@ -279,7 +283,7 @@ private:
     }
 
     // Hands the acks to the Socket Mode strand, then counts and publishes what the batch did.
-    void answer(const std::vector<job_ptr>& batch, std::vector<outcome>& outcomes) {
+    void answer(std::vector<job_ptr>& batch, std::vector<outcome>& outcomes) {
         std::vector<envelope_answer> answers;
         answers.reserve(batch.size());
         std::vector<std::vector<std::string>> counted;  // command, outcome
@@ -288,7 +292,7 @@ private:
             if (!o.metric_label.empty() && o.note) {
                 counted.push_back({std::move(o.metric_label), o.note->outcome});
             }
-            answers.push_back({batch[i], std::move(o.payload), std::move(o.note)});
+            answers.push_back({std::move(batch[i]), std::move(o.payload), std::move(o.note)});
         }
         client_->answer(std::move(answers));
         for (const auto& labels : counted) {
