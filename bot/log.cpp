@@ -125,7 +125,17 @@ log_line::log_line(log_level level, std::string_view event) : enabled_(log_enabl
     }
 }
 
+log_line::log_line(log_level level, std::string_view event, std::string* into)
+    : log_line(level, event) {
+    into_ = into;
+}
+
 log_line::~log_line() {
+    if (enabled_ && into_ != nullptr) {
+        *into_ += line_;
+        into_->push_back('\n');
+        return;
+    }
     if (enabled_) {
         line_.push_back('\n');
         // One fwrite per line: lines from one process never interleave.
@@ -142,6 +152,15 @@ log_line& log_line::kv(std::string_view key, std::string_view value) {
         append_value(line_, redact(value));
     }
     return *this;
+}
+
+void write_log_lines(std::string& lines) {
+    if (!lines.empty()) {
+        // Whole lines only, in one write: they never interleave with another thread's.
+        std::fwrite(lines.data(), 1, lines.size(), stderr);
+        std::fflush(stderr);
+        lines.clear();
+    }
 }
 
 }  // namespace relbot::bot

@@ -23,6 +23,9 @@ std::string redact(std::string_view text);
 class log_line {
 public:
     log_line(log_level level, std::string_view event);
+    // The same, appending the finished line to `*into` instead of writing it (a caller that
+    // logs many lines at once writes them together with write_log_lines).
+    log_line(log_level level, std::string_view event, std::string* into);
     ~log_line();
     log_line(const log_line&) = delete;
     log_line& operator=(const log_line&) = delete;
@@ -43,7 +46,11 @@ public:
 private:
     bool enabled_;
     std::string line_;
+    std::string* into_ = nullptr;
 };
+
+// Writes whole lines gathered with log_line(…, into) in one write, and empties `lines`.
+void write_log_lines(std::string& lines);
 
 inline log_line log_error(std::string_view event) {
     return {log_level::error, event};

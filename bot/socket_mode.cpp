@@ -17,7 +17,7 @@ void log_ack(const ack_report& r) {
     if (!r.written) {
         return;
     }
-    auto line = log_info("envelope");
+    log_line line(log_level::info, "envelope", r.log_into);
     line.kv("type", r.type)
         .kv("envelope_id", r.envelope_id)
         .kv("retry_attempt", r.retry_attempt)

@@ -42,6 +42,8 @@ struct ack_report {
     long long ack_us = 0;  // from reading the envelope to writing its ack
     bool written = false;
     const handled_note* note = nullptr;  // what the handler said about it, if anything
+    // Where log_ack appends its line (written with others by the caller); null: written now.
+    std::string* log_into = nullptr;
 };
 
 // The per-envelope log line: `event=envelope type=… envelope_id=… ack_us=…` (and the

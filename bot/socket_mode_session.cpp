@@ -15,7 +15,11 @@ using socket_mode_detail::outgoing;
 namespace {
 
 // An ack written (or failed): counted, timed, and reported to the handler.
-void report_ack(envelope_handler& handler, const outgoing& o, int session, bool written) {
+void report_ack(envelope_handler& handler,
+                const outgoing& o,
+                int session,
+                bool written,
+                std::string* log_into) {
     auto& m = process_metrics();
     m.acks.add({written ? "true" : "false"});
     auto took = steady::now() - o.received;
@@ -24,7 +28,7 @@ void report_ack(envelope_handler& handler, const outgoing& o, int session, bool 
     }
     handler.acknowledged({o.envelope_id, o.type, o.retry_attempt, session,
                           std::chrono::duration_cast<std::chrono::microseconds>(took).count(),
-                          written, o.note ? &*o.note : nullptr});
+                          written, o.note ? &*o.note : nullptr, log_into});
 }
 
 // The socket is closing: acks still queued will not be written; Slack delivers again.
@@ -58,8 +62,14 @@ outgoing socket_mode_detail::ack_for(const frame& f,
 }
 
 net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) {
+    // The log lines of the acks written since the queue was last empty: written together
+    // (one write for a burst's acks, not one each) before the loop waits again or ends.
+    std::string lines;
     for (;;) {
         while (!s->queue.empty() && !s->close_sent) {
+            if (lines.size() > 64 * 1024) {
+                write_log_lines(lines);
+            }
             auto o = std::move(s->queue.front());
             s->queue.pop_front();
             error_code ec;
@@ -79,14 +89,16 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 ec = wec;
             }
             if (!o.envelope_id.empty()) {
-                report_ack(handler_, o, s->id, !ec);  // written or failed: this ack is done
+                report_ack(handler_, o, s->id, !ec, &lines);  // this ack is done
             }
             if (ec) {
+                write_log_lines(lines);
                 // The reader sees the same broken connection and ends the session.
                 log_debug("ws.write_failed").kv("session", s->id).kv("error", ec.message());
                 co_return;
             }
         }
+        write_log_lines(lines);
         if (s->ended) {
             co_return;
         }
