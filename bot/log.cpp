@@ -149,7 +149,16 @@ log_line& log_line::kv(std::string_view key, std::string_view value) {
         line_.push_back(' ');
         line_ += key;
         line_.push_back('=');
-        append_value(line_, redact(value));
+        // Every secret prefix starts with "xo", "xapp-" or "ticket=": without one, redact()
+        // would give the value back as it is.
+        bool may_hold_secret = value.find("xo") != std::string_view::npos ||
+                               value.find("xapp-") != std::string_view::npos ||
+                               value.find("ticket=") != std::string_view::npos;
+        if (may_hold_secret) {
+            append_value(line_, redact(value));
+        } else {
+            append_value(line_, value);
+        }
     }
     return *this;
 }

@@ -174,3 +174,18 @@ TEST_CASE("tokens and WebSocket tickets are redacted from log values", "[unit]")
           "wss://wss-primary.slack.com/link/?ticket=[redacted]&app_id=A1");
     CHECK(redact("nothing secret") == "nothing secret");
 }
+
+TEST_CASE("a log line gathered for a later write is one whole line with its values redacted",
+          "[unit]") {
+    std::string lines;
+    {
+        log_line line(log_level::error, "test.gathered", &lines);
+        line.kv("url", "wss://wss-primary.slack.com/link/?ticket=abc-123&app_id=A1")
+            .kv("auth", "Bearer " + std::string("xoxb") + "-123-456-abcDEF")
+            .kv("plain", "nothing secret");
+    }
+    CHECK(lines ==
+          "level=error event=test.gathered "
+          "url=\"wss://wss-primary.slack.com/link/?ticket=[redacted]&app_id=A1\" "
+          "auth=\"Bearer [redacted]\" plain=\"nothing secret\"\n");
+}
