@@ -61,11 +61,11 @@ struct overloaded : Fs... {
 template <class... Fs>
 overloaded(Fs...) -> overloaded<Fs...>;
 
-// Turns envelopes into their effects and acknowledgement payloads, on the database thread (the
-// app's event loop), in batches: the Socket Mode thread hands each envelope over (take) and
-// goes on reading; the envelopes waiting when the database thread gets to them are applied in
+// Turns envelopes into their effects and acknowledgement payloads, on the database strand, in
+// batches: the Socket Mode strand hands each envelope over (take) and
+// goes on reading; the envelopes waiting when the database strand gets to them are applied in
 // one transaction, each in its own savepoint (group commit), and their acks are handed back
-// to the Socket Mode thread after the commit that holds their effects.
+// to the Socket Mode strand after the commit that holds their effects.
 class dispatcher final : public envelope_handler {
 public:
     dispatcher(net::any_io_executor ioc,
@@ -118,7 +118,7 @@ public:
         }
     }
 
-    // Socket Mode thread: the database thread did not get to the envelope in time, and never
+    // Socket Mode strand: the database strand did not get to the envelope in time, and never
     // will (the client has claimed it). Nothing was changed.
     std::optional<slack::json_text> late_answer(const frame& f) override {
         return failure_answer(f, true);
@@ -157,7 +157,7 @@ private:
     // The ack of an envelope that changed nothing because the database was busy (or broke):
     // a command's reply says so, a modal keeps its form open with the sentence next to its
     // first field; a click gets a bare ack (nothing happens, and the person clicks again).
-    // Pure: also on the Socket Mode thread.
+    // Pure: also on the Socket Mode strand.
     std::optional<slack::json_text> failure_answer(const frame& f, bool busy) const {
         if (std::holds_alternative<slash_command_envelope>(f)) {
             return busy ? busy_reply_ : failed_reply_;
@@ -472,7 +472,7 @@ private:
         ":warning: Something went wrong and nothing was changed. Please try again; if it "
         "keeps failing, tell whoever runs relbot.");
 
-    // Handed over by the Socket Mode thread, not yet drained.
+    // Handed over by the Socket Mode strand, not yet drained.
     std::mutex incoming_mutex_;
     std::vector<job_ptr> incoming_;
     bool drain_posted_ = false;
@@ -490,7 +490,7 @@ std::string iso_utc(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
-// What /healthz and /metrics report, read on the loop thread when asked.
+// What /healthz and /metrics report, read on the database strand when asked.
 class operator_view final : public health_source {
 public:
     operator_view(storage::engine& store, socket_mode_client& client, const dispatcher& handler)

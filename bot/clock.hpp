@@ -16,7 +16,7 @@ namespace relbot::bot {
 using steady_time = std::chrono::steady_clock::time_point;
 
 // A wait one loop sleeps in, which another part of the program may end early (the loop's
-// wake()). Belongs to one executor; loop thread only. Destroy it only when no wait is in
+// wake()). Belongs to one executor, used only there. Destroy it only when no wait is in
 // progress.
 class alarm {
 public:

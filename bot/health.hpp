@@ -1,5 +1,5 @@
 // The operator's endpoint (RELBOT_HEALTH_ADDR): plain HTTP, GET /healthz and GET /metrics,
-// 404 for anything else. It runs on the loop thread but never waits there: every read is
+// 404 for anything else. It runs on the database strand but never waits there: every read is
 // asynchronous and bounded (header size, time, connections at once), so a slow or hostile
 // client costs a socket, not an acknowledgement.
 #pragma once
@@ -24,7 +24,7 @@ struct health_report {
 // The JSON body of /healthz.
 std::string health_json(const health_report& r);
 
-// Supplied by the app: what the endpoint reports. Called on the loop thread.
+// Supplied by the app: what the endpoint reports. Called on the database strand.
 class health_source {
 public:
     virtual ~health_source() = default;

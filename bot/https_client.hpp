@@ -45,7 +45,7 @@ struct https_result {
 // keep-alive), per host and port: most calls skip the TCP and TLS handshakes. An idle
 // connection older than `idle_limit` is closed rather than reused; when a reused connection
 // turns out to have been closed by the server before it answered, the request is sent once
-// more on a new one. Used from the loop thread only.
+// more on a new one. Used from one strand only (the one that owns it).
 class https_client {
 public:
     explicit https_client(ssl::context& ctx,

@@ -1,5 +1,5 @@
 // What relbot counts, for GET /metrics in Prometheus' text format. One registry per process,
-// counted into from the Socket Mode thread (envelopes, acks, reconnects) and the database
+// counted into from the Socket Mode strand (envelopes, acks, reconnects) and the database
 // thread (commands, Web API calls, reminders): every family takes a lock.
 #pragma once
 

@@ -1,7 +1,7 @@
 // The Socket Mode client: holds RELBOT_CONNECTIONS WebSocket connections to Slack, hands every
 // envelope to the handler and acknowledges it on the socket it came on. A refresh opens the
 // replacement before the old socket is closed; drops reconnect with capped, jittered backoff;
-// a socket that is silent for 30 s is replaced. Runs on the loop thread only.
+// a socket that is silent for 30 s is replaced. Runs on its own strand (bot/app.hpp).
 #pragma once
 
 #include <atomic>
@@ -87,7 +87,7 @@ private:
     steady::time_point received_;
     std::atomic<int> state_{waiting};
     std::shared_ptr<void> session_;  // the socket it came on (the client's session)
-    bool answered_ = false;          // the Socket Mode thread only
+    bool answered_ = false;          // the Socket Mode strand only
 };
 using job_ptr = std::shared_ptr<envelope_job>;
 
@@ -98,17 +98,17 @@ struct envelope_answer {
     std::optional<handled_note> note;
 };
 
-// Receives every envelope (not hello or disconnect) on the Socket Mode thread.
+// Receives every envelope (not hello or disconnect) on the Socket Mode strand.
 class envelope_handler {
 public:
     virtual ~envelope_handler() = default;
     // A new envelope. Must not block: the handler queues it (or answers at once) and answers
     // it later through socket_mode_client::answer, after envelope_job::take().
     virtual void take(job_ptr job) = 0;
-    // The ack for an envelope the handler did not take in time (Socket Mode thread; must not
+    // The ack for an envelope the handler did not take in time (Socket Mode strand; must not
     // block, must not throw). By default a bare ack.
     virtual std::optional<slack::json_text> late_answer(const frame&) { return std::nullopt; }
-    // Called (Socket Mode thread) when an ack has been written, or could not be. By default,
+    // Called (Socket Mode strand) when an ack has been written, or could not be. By default,
     // logs the ack.
     virtual void acknowledged(const ack_report& r) { log_ack(r); }
 };
@@ -195,7 +195,7 @@ private:
                                      std::chrono::milliseconds limit);
     void begin_close(const std::shared_ptr<session>& s, std::chrono::milliseconds drain);
     net::awaitable<void> sleep(net::steady_timer& timer, std::chrono::milliseconds d);
-    // Socket Mode thread: an envelope read on `s`, handed to the handler.
+    // Socket Mode strand: an envelope read on `s`, handed to the handler.
     void hand_over(const std::shared_ptr<session>& s,
                    frame f,
                    std::string envelope_id,

@@ -32,7 +32,7 @@ struct input {
     std::string_view actor;    // who the timeline rows name
     checklist::epoch_seconds now = 0;
     // May write: runs in one write transaction (BEGIN IMMEDIATE, so a locked database is found
-    // before anything is done). Otherwise no transaction: the loop thread is the only writer,
+    // before anything is done). Otherwise no transaction: the database strand is the only writer,
     // so reads agree, and most come from the store's cache of committed releases.
     bool writes = true;
     bool needs_release = true;      // load the channel's active release as the snapshot
