@@ -37,7 +37,7 @@ checklist::epoch_seconds system_now() {
 }
 
 std::string text_reply(std::string_view text) {
-    return commands::dump_json(commands::to_ack_payload(commands::render_text(text)));
+    return commands::ack_payload_json(commands::render_text(text));
 }
 
 // The subcommand as metrics label it: its name when it is one of ours, else "unknown".

@@ -461,3 +461,42 @@ TEST_CASE(
     CHECK(contains(message_text((*after_lock)["payload"]), "Noted"));
     CHECK(relbot.stop() == 0);
 }
+
+TEST_CASE("a burst is applied in the order it came, and a status in it shows the writes before it",
+          "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    start_release(sim);
+    // Sent back to back, without waiting: they arrive together and are applied in batches.
+    std::set<std::string> ids;
+    std::string status;
+    for (int i = 0; i < 60; ++i) {
+        ids.insert(sim.slash_command("note 1.1 order" + std::to_string(i)));
+        if (i == 30) {
+            ids.insert(sim.slash_command("check 1.1"));
+            status = sim.slash_command("status");
+            ids.insert(status);
+        }
+    }
+    auto acks = collect_acks(sim, ids, after(20s));
+    REQUIRE(acks.size() == ids.size());
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT note FROM audit WHERE action = 'item.noted' ORDER BY id");
+    std::vector<std::string> order;
+    while (q.executeStep()) {
+        order.push_back(q.getColumn(0).getString());
+    }
+    REQUIRE(order.size() == 60);
+    for (int i = 0; i < 60; ++i) {
+        CHECK(order[static_cast<std::size_t>(i)] == "order" + std::to_string(i));
+    }
+    auto ack = std::find_if(sim.events().begin(), sim.events().end(), [&](const json& e) {
+        return e.value("event", "") == "ack" && e.value("envelope_id", "") == status;
+    });
+    REQUIRE(ack != sim.events().end());
+    // The status came after the check: 1.1 is shown done (:white_check_mark:).
+    CHECK(contains((*ack)["payload"].dump(), "white_check_mark"));
+    CHECK(relbot.stop() == 0);
+}
