@@ -18,6 +18,7 @@
 #include "bot/notifier.hpp"
 #include "bot/scheduler.hpp"
 #include "bot/second_thread.hpp"
+#include "bot/slack_answers.hpp"
 #include "bot/socket_mode.hpp"
 #include "bot/tls.hpp"
 #include "bot/web_api.hpp"
@@ -633,8 +634,8 @@ net::awaitable<std::optional<int>> app::impl::authenticate() {
         auto r = co_await api.call("auth.test", nlohmann::json::object(), token_kind::bot);
         if (r.ok()) {
             log_info("slack.auth_ok")
-                .kv("team", r.body.value("team_id", ""))
-                .kv("bot_user", r.body.value("user_id", ""));
+                .kv("team", text_at(r.body, "team_id"))
+                .kv("bot_user", text_at(r.body, "user_id"));
             co_return std::nullopt;
         }
         if (r.outcome == api_outcome::slack_error && is_fatal_auth_error(r.error)) {

@@ -2,8 +2,10 @@
 
 #include <exception>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "bot/log.hpp"
+#include "bot/metrics.hpp"
 
 namespace relbot::bot {
 
@@ -18,6 +20,107 @@ std::string health_json(const health_report& r) {
         j["reason"] = r.reason;
     }
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+// The answer to a request that was read whole: /healthz, /metrics, 404, 405.
+http::response<http::string_body> answer(const http::request<http::empty_body>& req,
+                                         health_source& source) {
+    http::response<http::string_body> res;
+    res.version(req.version());
+    auto target = std::string_view(req.target());
+    target = target.substr(0, target.find('?'));
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+        res.result(http::status::method_not_allowed);
+        res.set(http::field::allow, "GET, HEAD");
+        res.set(http::field::content_type, "text/plain");
+        res.body() = "only GET\n";
+    } else if (target == "/healthz") {
+        auto report = source.health();
+        res.result(report.healthy ? http::status::ok : http::status::service_unavailable);
+        res.set(http::field::content_type, "application/json");
+        res.set(http::field::cache_control, "no-store");
+        res.body() = health_json(report) + "\n";
+    } else if (target == "/metrics") {
+        res.result(http::status::ok);
+        res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        res.set(http::field::cache_control, "no-store");
+        res.body() = source.metrics_page();
+    } else {
+        res.result(http::status::not_found);
+        res.set(http::field::content_type, "text/plain");
+        res.body() = "not found; try /healthz or /metrics\n";
+    }
+    if (req.method() == http::verb::head) {
+        auto length = res.body().size();
+        res.body().clear();
+        res.content_length(length);
+    }
+    return res;
+}
+
+}  // namespace
+
+void configure(health_request_parser& parser, const health_limits& limits) {
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(0);
+}
+
+std::optional<http::response<http::string_body>> respond(error_code read,
+                                                         const health_request_parser& parser,
+                                                         health_source& source) {
+    http::response<http::string_body> res;
+    if (read) {
+        if (read != http::error::header_limit && read != http::error::body_limit &&
+            read != http::error::bad_target && read != http::error::bad_method) {
+            return std::nullopt;
+        }
+        res.result(read == http::error::header_limit ? http::status::request_header_fields_too_large
+                                                     : http::status::bad_request);
+        res.set(http::field::content_type, "text/plain");
+        res.body() = read.message() + "\n";
+        process_metrics().limits_hit.add(
+            {read == http::error::header_limit ? "health_header_bytes" : "health_request"});
+    } else {
+        try {
+            res = answer(parser.get(), source);
+        } catch (const std::exception& e) {
+            log_error("health.failed").kv("error", e.what());
+            res = {};
+            res.result(http::status::internal_server_error);
+            res.set(http::field::content_type, "text/plain");
+            res.body() = "internal error\n";
+        }
+    }
+    res.keep_alive(false);
+    res.set(http::field::server, "relbot");
+    res.prepare_payload();
+    return res;
+}
+
+std::optional<http::response<http::string_body>> respond_to_bytes(std::string_view bytes,
+                                                                  const health_limits& limits,
+                                                                  health_source& source) {
+    health_request_parser parser;
+    configure(parser, limits);
+    error_code ec;
+    while (!ec && !parser.is_done()) {
+        if (bytes.empty()) {
+            return std::nullopt;  // the request is not whole: serve() would wait for more
+        }
+        auto used = parser.put(net::buffer(bytes.data(), bytes.size()), ec);
+        if (ec == http::error::need_more) {
+            // Beast consumes nothing until a whole header is there; with all the bytes given at
+            // once, more is only needed when they end early.
+            if (used == 0) {
+                return std::nullopt;
+            }
+            ec = {};
+        }
+        bytes.remove_prefix(used);
+    }
+    return respond(ec, parser, source);
 }
 
 struct health_server::impl : std::enable_shared_from_this<impl> {
@@ -47,6 +150,7 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
                 continue;  // EMFILE and the like: the next accept may succeed
             }
             if (self->open >= self->limits.max_connections) {
+                process_metrics().limits_hit.add({"health_connections"});
                 error_code ignored;
                 socket.close(ignored);  // over the limit: no slot is held for it
                 continue;
@@ -72,73 +176,17 @@ struct health_server::impl : std::enable_shared_from_this<impl> {
         beast::tcp_stream stream(std::move(socket));
         stream.expires_after(self->limits.request_timeout);
         beast::flat_buffer buffer(self->limits.max_header_bytes + 1024);
-        http::request_parser<http::empty_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(self->limits.max_header_bytes));
-        parser.body_limit(0);
+        health_request_parser parser;
+        configure(parser, self->limits);
         auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_nothrow_awaitable);
-        http::response<http::string_body> res;
-        if (rec) {
-            if (rec != http::error::header_limit && rec != http::error::body_limit &&
-                rec != http::error::bad_target && rec != http::error::bad_method) {
-                co_return;  // timed out or went away: nothing to answer
-            }
-            res.result(rec == http::error::header_limit
-                           ? http::status::request_header_fields_too_large
-                           : http::status::bad_request);
-            res.set(http::field::content_type, "text/plain");
-            res.body() = rec.message() + "\n";
-        } else {
-            try {
-                res = self->answer(parser.get());
-            } catch (const std::exception& e) {
-                log_error("health.failed").kv("error", e.what());
-                res = {};
-                res.result(http::status::internal_server_error);
-                res.set(http::field::content_type, "text/plain");
-                res.body() = "internal error\n";
-            }
+        auto res = respond(rec, parser, self->source);
+        if (!res) {
+            co_return;  // timed out or went away: nothing to answer
         }
-        res.keep_alive(false);
-        res.set(http::field::server, "relbot");
-        res.prepare_payload();
-        auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow_awaitable);
+        auto [wec, wn] = co_await http::async_write(stream, *res, use_nothrow_awaitable);
         (void)wec;  // the client may be gone; the connection ends here either way
         error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    }
-
-    http::response<http::string_body> answer(const http::request<http::empty_body>& req) {
-        http::response<http::string_body> res;
-        res.version(req.version());
-        auto target = std::string_view(req.target());
-        target = target.substr(0, target.find('?'));
-        if (req.method() != http::verb::get && req.method() != http::verb::head) {
-            res.result(http::status::method_not_allowed);
-            res.set(http::field::allow, "GET, HEAD");
-            res.set(http::field::content_type, "text/plain");
-            res.body() = "only GET\n";
-        } else if (target == "/healthz") {
-            auto report = source.health();
-            res.result(report.healthy ? http::status::ok : http::status::service_unavailable);
-            res.set(http::field::content_type, "application/json");
-            res.set(http::field::cache_control, "no-store");
-            res.body() = health_json(report) + "\n";
-        } else if (target == "/metrics") {
-            res.result(http::status::ok);
-            res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-            res.set(http::field::cache_control, "no-store");
-            res.body() = source.metrics_page();
-        } else {
-            res.result(http::status::not_found);
-            res.set(http::field::content_type, "text/plain");
-            res.body() = "not found; try /healthz or /metrics\n";
-        }
-        if (req.method() == http::verb::head) {
-            auto length = res.body().size();
-            res.body().clear();
-            res.content_length(length);
-        }
-        return res;
     }
 
     tcp::acceptor acceptor;

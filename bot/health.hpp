@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "bot/net.hpp"
 
@@ -37,6 +39,27 @@ struct health_limits {
     std::size_t max_header_bytes = 8 * 1024;
     std::chrono::milliseconds request_timeout{5000};  // to read the request and write the answer
 };
+
+// Reading one request and answering it, apart from the socket: the server and the fuzz target
+// (fuzz/http_request.cpp) share these.
+using health_request_parser = http::request_parser<http::empty_body>;
+
+// Sets the parser's limits: headers up to `max_header_bytes`, no body.
+void configure(health_request_parser& parser, const health_limits& limits);
+
+// The answer to what `parser` read, given the read's error: the page asked for, 405, 404,
+// 431 for headers over the limit, 400 for a body or a malformed target or method; nullopt when
+// there is nothing to answer (the client timed out, went away or sent something that is not
+// HTTP). Never throws.
+std::optional<http::response<http::string_body>> respond(error_code read,
+                                                         const health_request_parser& parser,
+                                                         health_source& source);
+
+// `bytes` as everything a connection sent, read with `limits` and answered as the server
+// would; nullopt where the server would answer nothing. Pure but for `source`.
+std::optional<http::response<http::string_body>> respond_to_bytes(std::string_view bytes,
+                                                                  const health_limits& limits,
+                                                                  health_source& source);
 
 class health_server {
 public:

@@ -83,18 +83,62 @@ http::request<http::string_body> make_post(const https_endpoint& endpoint,
     return req;
 }
 
-// A Retry-After header in seconds; nullopt for an HTTP-date or junk (the caller backs off).
+// A Retry-After header in whole seconds, at most max_retry_after_s; nullopt for an HTTP-date,
+// a negative number or junk (the caller backs off its own way).
 std::optional<int> retry_after_seconds(const http::response<http::string_body>& res) {
     auto it = res.find(http::field::retry_after);
     if (it == res.end()) {
         return std::nullopt;
     }
-    try {
-        return std::stoi(std::string(it->value()));
-    } catch (const std::exception&) {
+    auto text = std::string_view(it->value());
+    if (text.empty() || text.size() > 9 ||
+        text.find_first_not_of("0123456789") != std::string_view::npos) {
         return std::nullopt;
     }
+    int seconds = 0;
+    for (char c : text) {
+        seconds = seconds * 10 + (c - '0');
+    }
+    return std::min(seconds, max_retry_after_s);
 }
+
+}  // namespace
+
+https_response response_of(http::response<http::string_body>&& res) {
+    https_response out;
+    out.status = res.result_int();
+    out.retry_after_s = retry_after_seconds(res);
+    out.body = std::move(res.body());
+    return out;
+}
+
+std::optional<https_response> read_response_bytes(std::string_view bytes) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(max_response_body_bytes);
+    parser.eager(true);
+    error_code ec;
+    while (!bytes.empty() && !parser.is_done()) {
+        auto used = parser.put(net::buffer(bytes.data(), bytes.size()), ec);
+        if (ec == http::error::need_more) {
+            ec = {};
+            if (used == 0) {
+                break;
+            }
+        } else if (ec) {
+            return std::nullopt;
+        }
+        bytes.remove_prefix(used);
+    }
+    if (!parser.is_done() && parser.is_header_done()) {
+        parser.put_eof(ec);  // a body that runs to the end of the connection
+    }
+    if (ec || !parser.is_done()) {
+        return std::nullopt;
+    }
+    return response_of(parser.release());
+}
+
+namespace {
 
 // A reused connection that fails before any answer was read has been closed by the server
 // while idle (a keep-alive connection it had given up on): nothing was processed.
@@ -175,7 +219,7 @@ net::awaitable<bool> https_client::exchange(std::unique_ptr<stream> s,
     }
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(8 * 1024 * 1024);
+    parser.body_limit(max_response_body_bytes);
     auto [rdec, rn] = co_await http::async_read(*s, buffer, parser, use_nothrow_awaitable);
     if (rdec) {
         drop(*s);
@@ -187,11 +231,9 @@ net::awaitable<bool> https_client::exchange(std::unique_ptr<stream> s,
         result.failure = std::move(f.message);
         co_return true;
     }
-    auto& res = parser.get();
-    result.response.status = res.result_int();
-    result.response.body = std::move(res.body());
-    result.response.retry_after_s = retry_after_seconds(res);
-    keep_or_drop(std::move(s), endpoint.host_header(), res.keep_alive());
+    bool keep_alive = parser.get().keep_alive();
+    result.response = response_of(parser.release());
+    keep_or_drop(std::move(s), endpoint.host_header(), keep_alive);
     co_return true;
 }
 

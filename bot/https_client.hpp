@@ -3,10 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bot/net.hpp"
@@ -32,6 +34,18 @@ struct https_response {
     std::string body;
     std::optional<int> retry_after_s;  // from a Retry-After header
 };
+
+// The largest response body read (a Web API answer is far smaller; more is a failed read).
+inline constexpr std::uint64_t max_response_body_bytes = 8 * 1024 * 1024;
+// The longest Retry-After wait taken from a response; a larger one is cut to this.
+inline constexpr int max_retry_after_s = 300;
+
+// A response read whole, as the client keeps it.
+https_response response_of(http::response<http::string_body>&& res);
+
+// `bytes` read as one whole HTTP response by the client's parser, with its body limit; nullopt
+// when they are not one (for the fuzz target and tests: the client reads from its socket).
+std::optional<https_response> read_response_bytes(std::string_view bytes);
 
 // A finished request: either `ec` (network, TLS or timeout, described in `failure`: the two
 // fields of a `net_failure`, spelled out for web_api) or a response of any status.

@@ -42,9 +42,11 @@ interactions::result interactions::handle(const std::string& envelope_id,
     if (auto* s = std::get_if<commands::submission>(&in)) {
         return handle_submission(*s, envelope_id);
     }
-    log_info("interaction.ignored")
-        .kv("envelope_id", envelope_id)
-        .kv("reason", std::get<commands::unusable_interaction>(in).reason);
+    const auto& unusable = std::get<commands::unusable_interaction>(in);
+    if (!unusable.limit.empty()) {
+        process_metrics().limits_hit.add({unusable.limit});
+    }
+    log_info("interaction.ignored").kv("envelope_id", envelope_id).kv("reason", unusable.reason);
     return {std::nullopt, "unusable", true, false, {}};
 }
 

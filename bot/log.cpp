@@ -29,11 +29,24 @@ bool is_token_char(char c) {
            c == '_' || c == '.' || c == '%';
 }
 
+// U+0085, U+2028 and U+2029: line breaks to some readers of logs.
+std::size_t unicode_line_break_at(std::string_view rest) {
+    if (rest.starts_with("\xC2\x85")) {
+        return 2;
+    }
+    if (rest.starts_with("\xE2\x80\xA8") || rest.starts_with("\xE2\x80\xA9")) {
+        return 3;
+    }
+    return 0;
+}
+
 void append_value(std::string& out, std::string_view value) {
     bool plain = !value.empty();
     for (char c : value) {
-        if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
-            plain = false;
+        auto u = static_cast<unsigned char>(c);
+        if (c == ' ' || c == '"' || c == '=' || c == '\\' || u < 0x20 || u == 0x7F || u == 0xC2 ||
+            u == 0xE2) {
+            plain = false;  // 0xC2, 0xE2: may start a Unicode line break; looked at below
             break;
         }
     }
@@ -42,7 +55,13 @@ void append_value(std::string& out, std::string_view value) {
         return;
     }
     out.push_back('"');
-    for (char c : value) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        char c = value[i];
+        if (auto n = unicode_line_break_at(value.substr(i))) {
+            out += n == 2 ? "\\u0085" : value[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+            i += n - 1;
+            continue;
+        }
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -60,7 +79,7 @@ void append_value(std::string& out, std::string_view value) {
                 out += "\\t";
                 break;
             default:
-                if (static_cast<unsigned char>(c) < 0x20) {
+                if (static_cast<unsigned char>(c) < 0x20 || c == '\x7F') {
                     out.push_back('?');
                 } else {
                     out.push_back(c);

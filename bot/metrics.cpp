@@ -143,6 +143,10 @@ void add_socket_mode(page& p, const metrics& m) {
               "Envelopes the database did not take within 2.5 s, acknowledged with \"try "
               "again\" and not applied, by type.",
               {"type"}, m.envelopes_late);
+    p.counter("relbot_limits_hit_total",
+              "Inputs refused or cut because they passed a limit, by limit (see the README's "
+              "Limits table).",
+              {"limit"}, m.limits_hit);
 }
 
 void add_activity(page& p, const metrics& m) {

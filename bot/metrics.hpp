@@ -66,6 +66,9 @@ struct metrics {
     // Envelopes the database did not take in time: acknowledged by the Socket Mode strand
     // ("try again"), with nothing changed.
     counter_family envelopes_late;  // type
+    // A limit on what a peer can send that was hit (frame size, envelopes in flight, a modal's
+    // size, the health endpoint's connections and headers, …): what was refused or cut.
+    counter_family limits_hit;  // limit
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };
 

@@ -7,6 +7,8 @@
 
 #include "bot/backoff.hpp"
 #include "bot/log.hpp"
+#include "bot/metrics.hpp"
+#include "bot/slack_answers.hpp"
 #include "commands/render.hpp"
 
 namespace relbot::bot {
@@ -129,6 +131,10 @@ steady_time notifier::start_due(const net::any_io_executor& ex) {
     auto next = now + std::chrono::hours(1);
     try {
         auto now_s = clock_.epoch_s();
+        if (now >= next_fold_) {
+            next_fold_ = now + timing_.fold_every;
+            fold_backlogs(now_s);
+        }
         claim_rows(now_s);
         start_held(ex, now, next);
         if (auto due = ports_.outbox.next_due(now_s)) {
@@ -208,6 +214,40 @@ void notifier::claim_rows(checklist::epoch_seconds now_s) {
             row.unfinished = false;
         }
         held_.emplace(row.id, std::move(row));
+    }
+}
+
+void notifier::fold_backlogs(checklist::epoch_seconds now_s) {
+    auto keep = timing_.max_queued_per_channel;
+    auto rows = ports_.outbox.announcement_backlog(keep);
+    for (std::size_t first = 0; first < rows.size();) {
+        auto end = first;
+        while (end < rows.size() && rows[end].to == rows[first].to) {
+            ++end;
+        }
+        // The channel's oldest rows, all but `keep` - 1 of them, become one: it is then owed
+        // `keep` posts.
+        auto fold_count = end - first - static_cast<std::size_t>(keep) + 1;
+        std::vector<std::string> texts;
+        std::vector<std::int64_t> folded;
+        for (auto k = first; k < first + fold_count; ++k) {
+            texts.push_back(text_at(nlohmann::json::parse(rows[k].body, nullptr, false), "text"));
+            if (k != first) {
+                folded.push_back(rows[k].id);
+            }
+        }
+        auto body = commands::post_body_json(commands::render_folded(texts));
+        if (ports_.outbox.fold(rows[first].id, body, folded, now_s)) {
+            process_metrics().limits_hit.add({"outbox_per_channel"},
+                                             static_cast<double>(fold_count));
+            log_warn("outbox.folded")
+                .kv("channel", rows[first].to.stored())
+                .kv("rows", fold_count)
+                .kv("into", rows[first].dedupe_key)
+                .kv("limit", keep)
+                .kv("hint", "Slack is not taking this channel's messages fast enough");
+        }
+        first = end;
     }
 }
 
@@ -369,7 +409,7 @@ void notifier::record_sent(const storage::outbox_row& row,
                            const std::string& channel,
                            const api_result& result) {
     auto now = clock_.epoch_s();
-    auto ts = result.body.value("ts", std::string());
+    auto ts = posted_ts(result.body);
     auto tx = ports_.work.begin();
     if (!ports_.outbox.mark_sent(row.id, who_.owner, ts, now)) {
         // Its new claimer finds the message in the history (unfinished) and records it.

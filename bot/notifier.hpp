@@ -32,6 +32,10 @@ struct notifier_timing {
     // lease is gone, so a wait never outlives the lease either.
     std::chrono::seconds lease{120};
     int max_claimed = 32;  // rows held (waiting for their pace) or in flight, at most
+    // Announcements a channel may have waiting untried (Slack is refusing or slow) before the
+    // oldest are folded into one message; looked at every `fold_every`.
+    int max_queued_per_channel = 20;
+    std::chrono::seconds fold_every{5};
 };
 
 // The storage ports the notifier uses; each must outlive it.
@@ -99,6 +103,9 @@ private:
     steady_time start_due(const net::any_io_executor& ex);
     // Claims what is due (into held_), giving back rows held past half their lease.
     void claim_rows(checklist::epoch_seconds now_s);
+    // Folds the oldest waiting announcements of each channel over max_queued_per_channel into
+    // one message, so that a channel is never owed more than that many posts.
+    void fold_backlogs(checklist::epoch_seconds now_s);
     // Starts the held rows that may go now, oldest first: an unfinished one is recovered, any
     // other delivered when its channel and method allow.
     void start_held(const net::any_io_executor& ex, steady_time now, steady_time& next);
@@ -164,6 +171,7 @@ private:
     // Rows claimed and not yet started, by id (so oldest first).
     std::map<std::int64_t, storage::outbox_row> held_;
     int in_flight_ = 0;
+    steady_time next_fold_{};  // when fold_backlogs next looks
     bool woken_ = false;
     bool stopping_ = false;
     counters stats_;

@@ -10,6 +10,7 @@
 
 #include "bot/log.hpp"
 #include "bot/notifier.hpp"
+#include "bot/slack_answers.hpp"
 #include "commands/render.hpp"
 
 namespace relbot::bot {
@@ -28,15 +29,6 @@ bool status_message_gone(std::string_view error) {
 std::string dump(const nlohmann::json& j) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
-
-// Whether `message` (from conversations.history) carries the outbox key `key`.
-bool carries_key(const nlohmann::json& message, const std::string& key) {
-    const auto meta = message.value("metadata", nlohmann::json::object());
-    const auto payload = meta.value("event_payload", nlohmann::json::object());
-    return meta.value("event_type", std::string()) == "relbot_outbox" &&
-           payload.value("key", std::string()) == key;
-}
-
 }  // namespace
 
 notifier_ports notifier_ports::of(storage::engine& e) {
@@ -70,7 +62,7 @@ net::awaitable<std::optional<std::string>> notifier::resolve_channel(checklist::
     if (!r.ok()) {
         co_return std::nullopt;
     }
-    auto id = r.body.value("channel", nlohmann::json::object()).value("id", std::string());
+    auto id = opened_channel(r.body);
     if (id.empty()) {
         co_return std::nullopt;
     }
@@ -93,9 +85,10 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
             log_warn("outbox.history_failed").kv("channel", channel).kv("error", r.error);
             co_return false;  // cannot tell: sending again is the lesser harm than never sending
         }
-        for (const auto& m : r.body.value("messages", nlohmann::json::array())) {
+        auto found = read_history(std::move(r.body));
+        for (const auto& m : found.messages) {
             if (carries_key(m, row.dedupe_key)) {
-                auto ts = m.value("ts", std::string());
+                auto ts = text_at(m, "ts");
                 auto tx = ports_.work.begin();
                 if (!ports_.outbox.mark_sent(row.id, who_.owner, ts, clock_.epoch_s())) {
                     lease_lost(row, "recovered");
@@ -110,9 +103,8 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
                 co_return true;
             }
         }
-        cursor = r.body.value("response_metadata", nlohmann::json::object())
-                     .value("next_cursor", std::string());
-        if (!r.body.value("has_more", false) || cursor.empty()) {
+        cursor = std::move(found.next_cursor);
+        if (cursor.empty()) {
             break;
         }
     }
@@ -159,7 +151,7 @@ net::awaitable<void> notifier::add_status_link(std::int64_t release_id, nlohmann
     }
     std::map<std::string, std::string> form = {{"channel", r->channel}, {"message_ts", ts}};
     auto link = co_await api_.call_form("chat.getPermalink", std::move(form), token_kind::bot);
-    auto url = link.ok() ? link.body.value("permalink", std::string()) : std::string();
+    auto url = link.ok() ? text_at(link.body, "permalink") : std::string();
     if (url.empty() || !args.contains("blocks") || !args["blocks"].is_array() ||
         args["blocks"].size() >= commands::max_blocks) {
         co_return;  // the briefing goes out without the link rather than not at all

@@ -7,6 +7,7 @@
 
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
+#include "bot/slack_answers.hpp"
 #include "checklist/checkpoints.hpp"
 #include "checklist/timers.hpp"
 #include "commands/render.hpp"
@@ -268,25 +269,6 @@ scheduler::scheduler(scheduler_ports ports,
       clock_(time),
       checkpoints_(std::move(checkpoints)) {}
 
-std::string slack_display_name(const nlohmann::json& user) {
-    auto text = [](const nlohmann::json& o, const char* key) {
-        auto it = o.find(key);
-        return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    if (!user.is_object()) {
-        return {};
-    }
-    if (auto p = user.find("profile"); p != user.end() && p->is_object()) {
-        if (auto name = text(*p, "display_name"); !name.empty()) {
-            return name;
-        }
-    }
-    if (auto name = text(user, "real_name"); !name.empty()) {
-        return name;
-    }
-    return text(user, "name");
-}
-
 bool scheduler::person_seen(const std::string& user) {
     if (user.empty() || !seen_.insert(user).second) {
         return false;
@@ -332,9 +314,8 @@ net::awaitable<void> scheduler::refresh_people() {
             continue;
         }
         lookup_failed_.erase(user);
-        auto info = r.body.value("user", nlohmann::json::object());
-        ports_.people.remember_user(user, info.value("tz_offset", 0), slack_display_name(info),
-                                    clock_.epoch_s());
+        auto info = read_user(r.body);
+        ports_.people.remember_user(user, info.tz_offset_s, info.display_name, clock_.epoch_s());
         log_info("user.looked_up").kv("user", user);  // once a day per person at most
     }
 }

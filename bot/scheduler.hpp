@@ -81,8 +81,4 @@ private:
     std::map<std::string, checklist::epoch_seconds> lookup_failed_;  // users.info refused, when
 };
 
-// The name to show for a users.info `user` object: `profile.display_name` if set, else
-// `real_name`, else `name`; "" if it has none.
-std::string slack_display_name(const nlohmann::json& user);
-
 }  // namespace relbot::bot

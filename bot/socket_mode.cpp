@@ -9,6 +9,7 @@
 #include "bot/backoff.hpp"
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
+#include "bot/slack_answers.hpp"
 #include "bot/socket_mode_session.hpp"
 
 namespace relbot::bot {
@@ -58,13 +59,15 @@ socket_mode_client::socket_mode_client(net::any_io_executor ex,
                                        web_api& api,
                                        envelope_handler& handler,
                                        int connections,
-                                       socket_timing timing)
+                                       socket_timing timing,
+                                       socket_limits limits)
     : ex_(std::move(ex)),
       ctx_(ctx),
       api_(api),
       handler_(handler),
       connections_(std::clamp(connections, 1, 10)),
       timing_(timing),
+      limits_(limits),
       expiry_timer_(ex_),
       rng_(std::random_device{}()) {}
 
@@ -94,6 +97,27 @@ void socket_mode_client::hand_over(const std::shared_ptr<session>& s,
                                    steady::time_point received) {
     auto job = std::make_shared<envelope_job>(std::move(f), std::move(envelope_id), received);
     job->session_ = s;
+    ++s->unanswered;  // deliver() counts it answered, whichever way it is
+    // waiting_ holds what is unanswered, and answered jobs behind the oldest unanswered one.
+    if (waiting_.size() >= limits_.max_in_flight) {
+        // Answered at once rather than held: memory stays bounded whatever arrives.
+        process_metrics().limits_hit.add({"envelopes_in_flight"});
+        if (!refusing_) {
+            refusing_ = true;
+            log_warn("envelope.refused")
+                .kv("reason", "envelopes_in_flight")
+                .kv("limit", limits_.max_in_flight)
+                .kv("hint", "more envelopes than the database can take; each gets try again");
+        }
+        job->expire();
+        auto payload = handler_.late_answer(job->frame_);
+        deliver({job, std::move(payload), handled_note{"refused", "busy", {}, {}, 0}});
+        return;
+    }
+    if (refusing_) {
+        refusing_ = false;
+        log_info("envelope.accepted_again").kv("limit", limits_.max_in_flight);
+    }
     if (waiting_.empty()) {
         expiry_timer_.cancel();  // the expirer sleeps until told there is something to watch
     }
@@ -117,6 +141,9 @@ void socket_mode_client::deliver(envelope_answer a) {
         waiting_.pop_front();
     }
     auto s = std::static_pointer_cast<session>(job.session_);
+    if (s->unanswered > 0 && --s->unanswered == 0 && s->awaiting_answers) {
+        s->close_timer.cancel();  // the replaced socket may close once this ack is written
+    }
     auto o = socket_mode_detail::ack_for(job.frame_, job.envelope_id_, std::move(a.payload),
                                          job.received_);
     o.note = std::move(a.note);
@@ -226,8 +253,7 @@ std::string url_of(const api_result& open) {
     if (!open.ok()) {
         return "";
     }
-    auto u = open.body.find("url");
-    return u != open.body.end() && u->is_string() ? u->get<std::string>() : "";
+    return text_at(open.body, "url");
 }
 
 void log_auth_failed(const std::string& error) {
@@ -455,6 +481,16 @@ net::awaitable<void> socket_mode_client::close_after(std::shared_ptr<session> s,
         t.expires_after(drain);
         auto [ec] = co_await t.async_wait(use_nothrow_awaitable);
         (void)ec;  // cancelled only when the session has ended, which is checked next
+        // Envelopes read on it still waiting for their answers: the close frame waits for
+        // them (each is answered within answer_within, by the expirer at worst).
+        auto until = steady::now() + timing_.answer_within;
+        while (s->unanswered > 0 && !s->ended && steady::now() < until) {
+            s->awaiting_answers = true;
+            t.expires_at(until);
+            auto [wec] = co_await t.async_wait(use_nothrow_awaitable);
+            (void)wec;  // cancelled by the last answer, or by the session's end
+        }
+        s->awaiting_answers = false;
         if (s->ended) {
             co_return;
         }

@@ -126,6 +126,17 @@ struct socket_timing {
     std::chrono::milliseconds answer_within{2'500};
 };
 
+// What a peer on the socket cannot push past (README, "Limits").
+struct socket_limits {
+    // The largest message read. Slack's are far below this; of a larger one no more than this
+    // (and one 64 KiB piece) is held: the connection is dropped and replaced.
+    std::size_t max_frame_bytes = 1024 * 1024;
+    // Envelopes read and not yet answered (counting those answered after the oldest that is
+    // not). Past it, a new envelope is answered at once with
+    // the handler's late_answer ("try again") instead of waiting in memory for the database.
+    std::size_t max_in_flight = 8192;
+};
+
 // Runs on its executor (the Socket Mode strand); answer() and the three accessors below may
 // be called from any thread.
 class socket_mode_client {
@@ -138,7 +149,8 @@ public:
                        web_api& api,
                        envelope_handler& handler,
                        int connections,
-                       socket_timing timing = {});
+                       socket_timing timing = {},
+                       socket_limits limits = {});
     ~socket_mode_client();
 
     // Holds the connections until stop(). Returns `fatal` when Slack says the app token is
@@ -214,6 +226,8 @@ private:
     envelope_handler& handler_;
     int connections_;
     socket_timing timing_;
+    socket_limits limits_;
+    bool refusing_ = false;  // over max_in_flight: said once in the log until it is not
     std::set<std::shared_ptr<session>> sessions_;
     std::set<std::shared_ptr<net::steady_timer>> signals_;  // one per slot: cancelled to wake it
     bool stopping_ = false;

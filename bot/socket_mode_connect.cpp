@@ -52,7 +52,7 @@ std::optional<wss_target> parse_wss_url(const std::string& url) {
 }
 
 // The WebSocket stream's options. `last_frame` is the session's, which owns `ws`.
-void configure_websocket(ws_stream& ws, steady::time_point& last_frame) {
+void configure_websocket(ws_stream& ws, steady::time_point& last_frame, std::size_t max_frame) {
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(10);
     timeouts.idle_timeout = websocket::stream_base::none();
@@ -60,7 +60,8 @@ void configure_websocket(ws_stream& ws, steady::time_point& last_frame) {
     ws.set_option(timeouts);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::request_type& req) { req.set(http::field::user_agent, "relbot/0.1"); }));
-    ws.read_message_max(4 * 1024 * 1024);
+    // read_loop stops a message at max_frame itself; this is only a backstop.
+    ws.read_message_max(2 * max_frame);
     // A client masks what it writes, through a buffer of this size: 16 KiB (one TLS record)
     // lets an 8–9 KB `status` ack go out in one write instead of three.
     ws.write_buffer_bytes(16 * 1024);
@@ -143,7 +144,7 @@ net::awaitable<net_result<void>> socket_mode_client::upgrade(std::shared_ptr<ses
     // Liveness is ours (ping_loop), so Beast's idle timeout is off too; its handshake timeout
     // still bounds the opening and the closing handshakes.
     beast::get_lowest_layer(s->ws).expires_never();
-    configure_websocket(s->ws, s->last_frame);
+    configure_websocket(s->ws, s->last_frame, limits_.max_frame_bytes);
     auto [wsec] = co_await s->ws.async_handshake(s->host, target, use_nothrow_awaitable);
     if (wsec) {
         auto message = "WebSocket handshake: " + wsec.message();

@@ -154,7 +154,24 @@ net::awaitable<void> socket_mode_client::read_loop(std::shared_ptr<session> s) {
     beast::flat_buffer buffer;
     std::string reason;
     for (;;) {
-        auto [ec, n] = co_await s->ws.async_read(buffer, use_nothrow_awaitable);
+        // A message is read a piece at a time, so that one larger than max_frame_bytes is
+        // never held whole: past the limit the connection is dropped and replaced.
+        error_code ec;
+        do {
+            auto [rec, n] =
+                co_await s->ws.async_read_some(buffer, 64 * 1024, use_nothrow_awaitable);
+            ec = rec;
+        } while (!ec && !s->ws.is_message_done() && buffer.size() <= limits_.max_frame_bytes);
+        if (!ec && buffer.size() > limits_.max_frame_bytes) {
+            process_metrics().limits_hit.add({"frame_bytes"});
+            log_warn("ws.frame_too_big")
+                .kv("session", s->id)
+                .kv("limit", limits_.max_frame_bytes)
+                .kv("hint", "a frame larger than Slack ever sends; the connection is replaced");
+            reason = "frame_too_big";
+            beast::get_lowest_layer(s->ws).close();  // mid-message: nothing more can be read
+            break;
+        }
         if (ec) {
             // Our own close ends the read with `closed` or `operation_aborted`.
             reason = ec == websocket::error::closed || s->closing ? "closed" : ec.message();

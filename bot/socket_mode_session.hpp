@@ -80,6 +80,10 @@ struct socket_mode_client::session {
     std::string disconnect_reason;  // set when Slack sends `disconnect`
     bool hello = false;
     bool closing = false;  // a close frame is wanted
+    // Envelopes read on this socket and not yet answered: a replaced socket is closed only once
+    // they are (or after answer_within), so that their acks go out on it.
+    std::size_t unanswered = 0;
+    bool awaiting_answers = false;  // close_after waits on close_timer for the last answer
     bool close_sent = false;
     bool taking_envelopes = true;  // false once shutting down
     bool ended = false;

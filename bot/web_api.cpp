@@ -142,7 +142,7 @@ api_result classify_api_response(const https_result& http) {
         r.body = nlohmann::json::object();
         return r;
     }
-    if (r.body.value("ok", false)) {
+    if (auto ok = r.body.find("ok"); ok != r.body.end() && *ok == true) {
         r.outcome = api_outcome::ok;
         return r;
     }

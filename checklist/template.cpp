@@ -5,6 +5,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "checklist/mrkdwn.hpp"
 #include "checklist/slug.hpp"
 
 namespace relbot::checklist {
@@ -234,6 +235,14 @@ public:
             return error(line_no,
                          "item before the first phase; start a phase with `## Phase title`");
         }
+        if (!is_one_line(item.item.title)) {
+            return error(line_no, "item title has " + std::string(not_plain));
+        }
+        if (++items_ > max_template_items) {
+            return error(line_no, "more than " + std::to_string(max_template_items) +
+                                      " items; a release checklist this long cannot be shown "
+                                      "in Slack: split it into several templates");
+        }
         item.item.line = line_no;
         out_.phases.back().items.push_back(std::move(item.item));
         return std::nullopt;
@@ -263,6 +272,9 @@ private:
         if (!h.problem.empty()) {
             return error(line_no, std::move(h.problem));
         }
+        if (!is_one_line(h.title)) {
+            return error(line_no, "phase title has " + std::string(not_plain));
+        }
         out_.phases.push_back({std::move(h.title), h.window, {}, line_no});
         phase_line_ = line_no;
         return std::nullopt;
@@ -278,9 +290,17 @@ private:
                                       "under it");
     }
 
+    // Whether `text` is shown as it is written: the report writes titles on one line (a tab,
+    // a control character or a line separator would come back changed).
+    static bool is_one_line(std::string_view text) { return one_line(text) == text; }
+    static constexpr std::string_view not_plain =
+        "a tab, a control character or a line separator (U+0085, U+2028, U+2029) in it; "
+        "write it as plain text on one line";
+
     std::string file_;
     checklist_template out_;
     int phase_line_ = 0;
+    std::size_t items_ = 0;
 };
 
 }  // namespace
@@ -288,6 +308,12 @@ private:
 template_result parse_template(std::string_view name,
                                std::string_view file,
                                std::string_view text) {
+    if (text.size() > max_template_bytes) {
+        return template_error{std::string(file), 1,
+                              "the file is " + std::to_string(text.size() / 1024) +
+                                  " KiB; a template may be at most " +
+                                  std::to_string(max_template_bytes / 1024) + " KiB"};
+    }
     template_reader reader(name, file);
     int line_no = 0;
     std::size_t pos = 0;

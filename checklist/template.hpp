@@ -52,6 +52,11 @@ struct template_error {
 
 using template_result = std::variant<checklist_template, template_error>;
 
+// The largest template file read, and the most items a template may have: more is an error
+// (a checklist that long cannot be shown or reminded about in Slack).
+inline constexpr std::size_t max_template_bytes = 256 * 1024;
+inline constexpr std::size_t max_template_items = 200;
+
 // Parses markdown in the shape of the standard checklist: `## Phase title [(window)]` starts a
 // phase, `- [ ] **Item title**: description` is an item of it, other lines are ignored.
 // A heading's trailing bracket that reads as a window (a number or range and a unit) but is

@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "commands/render/blocks.hpp"
+
 namespace relbot::commands {
 namespace {
 
@@ -147,6 +149,12 @@ interaction read_submission(const json& p) {
     s.kind = *kind;
     s.origin = std::move(*origin);
     const auto& values = member(member(view, "state"), "values");
+    if (values.is_object() && values.size() > max_submission_inputs) {
+        return unusable_interaction{"a submission of " + std::to_string(values.size()) +
+                                        " inputs; relbot's modals have at most " +
+                                        std::to_string(max_submission_inputs),
+                                    "submission_inputs"};
+    }
     if (values.is_object()) {
         for (const auto& [block_id, inputs] : values.items()) {
             auto v = input_value(member(inputs, controls::element_value));
@@ -171,7 +179,7 @@ std::string view_origin::to_metadata() const {
             m[key] = *v;
         }
     }
-    return m.dump();
+    return dump_json(m);  // never throws, whatever bytes the fields hold
 }
 
 std::optional<view_origin> view_origin::from_metadata(std::string_view metadata) {

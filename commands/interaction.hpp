@@ -70,7 +70,12 @@ struct submission {
 // An interactive payload relbot does not act on, and why (for the log).
 struct unusable_interaction {
     std::string reason;
+    std::string limit = {};  // the limit it passed ("submission_inputs"), if that is why
 };
+
+// The most inputs a submission may carry: relbot's modals have at most five. A payload with
+// more is not relbot's modal as drawn, and is not read.
+inline constexpr std::size_t max_submission_inputs = 16;
 
 using interaction = std::variant<click, submission, unusable_interaction>;
 

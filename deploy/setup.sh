@@ -2,7 +2,8 @@
 # Installs relbot's build dependencies on Debian 12 (as root, or through sudo).
 #   deploy/setup.sh          what building and running relbot and relbot-sim needs
 #   deploy/setup.sh --test   also what the tests need: a headless browser (Debian's chromium,
-#                            chromium-driver and python3-selenium) for the sandbox page's test
+#                            chromium-driver and python3-selenium) for the sandbox page's test,
+#                            and clang 14 with libFuzzer (libclang-rt-14-dev) for fuzz/
 # Does nothing when they are all installed already.
 set -euo pipefail
 
@@ -10,7 +11,7 @@ packages=(cmake g++ make libboost1.81-dev libboost-url1.81-dev libssl-dev nlohma
           libsqlitecpp-dev libsqlite3-dev catch2 openssl ca-certificates)
 if [ "${1:-}" = "--test" ]; then
     packages+=(chromium chromium-driver python3 python3-selenium fonts-dejavu-core
-              fonts-noto-color-emoji)
+              fonts-noto-color-emoji clang-14 libclang-rt-14-dev)
 fi
 
 missing=()

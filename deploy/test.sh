@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds everything with AddressSanitizer and UndefinedBehaviorSanitizer
-# (warnings are errors), and runs every test: unit, storage and end-to-end. Then builds the
-# Release configuration that deploy/run.sh and the benchmarks use, also with warnings as
-# errors (the optimiser finds warnings the sanitizer build does not).
+# (warnings are errors), and runs every test: unit, storage, end-to-end and browser. Then builds
+# the Release configuration that deploy/run.sh and the benchmarks use, also with warnings as
+# errors (the optimiser finds warnings the sanitizer build does not), and runs every fuzz target
+# for a short time (fuzz/run.sh --ci: 30 s each, two at a time, after replaying the inputs of
+# every crash found so far).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,9 @@ release=${RELBOT_RELEASE_BUILD_DIR:-build-release}
 cmake -S . -B "$release" -DCMAKE_BUILD_TYPE=Release -DRELBOT_TESTS=OFF -DRELBOT_WERROR=ON
 cmake --build "$release" -j "$jobs"
 echo "test.sh: Release build (relbot, relbot-sim, benchmarks) without a warning: ok"
+
+bash fuzz/run.sh --ci
+echo "test.sh: every fuzz target ran clean: ok"
 
 # The systemd unit: `systemd-analyze verify` on a copy whose ExecStart is the binary just built
 # (verify insists that the binary exists). Skipped where systemd is not installed.

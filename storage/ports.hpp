@@ -242,6 +242,19 @@ public:
     virtual std::optional<epoch_seconds> next_due(epoch_seconds now) = 0;
     // Unsent rows (pending or sending) for outbox_state::pending; failed rows for ::failed.
     virtual long long count_outbox(outbox_state state) = 0;
+    // The announcements waiting untried (pending, never attempted) in each channel that has
+    // more than `over` of them, oldest first: what fold() may fold. Other kinds (the status
+    // message, DMs, briefings, reply pages) are never folded.
+    virtual std::vector<outbox_row> announcement_backlog(int over) = 0;
+    // Folds rows of one channel into one message, in a transaction of its own: `into` (the
+    // oldest of them) gets `body`, keeping its key and its place in the channel's order, and
+    // each row of `folded` is marked sent without being posted (error "folded into <into>").
+    // MUST: all or nothing; false, and nothing written, if any of them is no longer pending
+    // and untried (another claimer took it meanwhile).
+    virtual bool fold(std::int64_t into,
+                      std::string_view body,
+                      const std::vector<std::int64_t>& folded,
+                      epoch_seconds now) = 0;
 };
 
 // What makes a redelivered envelope harmless.

@@ -164,6 +164,38 @@ message render_release_ended(const checklist::release& r,
     return m;
 }
 
+message render_folded(const std::vector<std::string>& texts) {
+    constexpr std::size_t max_sections = 20;
+    constexpr std::size_t max_line = 500;
+    message m;
+    auto head = ":hourglass_flowing_sand: Slack was slow to take relbot's messages here: " +
+                plural(texts.size(), "update") + " in one, oldest first.";
+    m.text = head;
+    m.blocks.push_back(section_block(head));
+    std::string section;
+    std::size_t shown = 0;
+    for (const auto& t : texts) {
+        auto line = "• " + checklist::one_line(checklist::truncate_utf8(t, max_line)) + "\n";
+        if (section.size() + line.size() > max_section_text) {
+            m.blocks.push_back(section_block(section));
+            section.clear();
+            if (m.blocks.size() > max_sections) {
+                break;  // the head and max_sections sections of lines
+            }
+        }
+        section += line;
+        ++shown;
+    }
+    if (!section.empty()) {
+        m.blocks.push_back(section_block(section));
+    }
+    if (shown < texts.size()) {
+        m.blocks.push_back(context_block("…and " + plural(texts.size() - shown, "more update") +
+                                         " (the release's report has every change)."));
+    }
+    return m;
+}
+
 message render_handoff_accepted(const checklist::release& r, int items_taken) {
     message m;
     m.text = ":handshake: " + mention(r.oncall) + " accepted the handoff of release " +

@@ -36,6 +36,11 @@ message render_release_ended(const checklist::release& r,
                              const std::string& actor,
                              const std::string& reason);
 
+// Announcements that waited too long in one channel's queue (Slack was not taking them), as one
+// message: each one's fallback text (already mrkdwn, as relbot wrote it) on a line of its own,
+// oldest first, within Block Kit's limits ("…and N more" past them).
+message render_folded(const std::vector<std::string>& texts);
+
 // The channel announcement that the on-call engineer accepted the handoff.
 message render_handoff_accepted(const checklist::release& r, int items_taken);
 

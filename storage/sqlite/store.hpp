@@ -154,6 +154,11 @@ public:
     int abandon_claims(std::string_view owner_prefix) override;
     std::optional<epoch_seconds> next_due(epoch_seconds now) override;
     long long count_outbox(outbox_state state) override;
+    std::vector<outbox_row> announcement_backlog(int over) override;
+    bool fold(std::int64_t into,
+              std::string_view body,
+              const std::vector<std::int64_t>& folded,
+              epoch_seconds now) override;
 
     // --- reminders -----------------------------------------------------------------------
     std::vector<reminder_candidate> reminder_candidates() override;

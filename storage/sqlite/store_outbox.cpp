@@ -61,6 +61,16 @@ constexpr char next_due_sql[] =
     "MIN(id) FROM outbox WHERE state IN ('pending', 'sending') GROUP BY channel_id)) WHERE due "
     "> :now";
 
+// The untried announcements of channels with more than :over of them (kind '' is an
+// announcement: checklist::to_string(message_kind::announcement)).
+constexpr auto backlog_sql =
+    sql_join("SELECT ",
+             outbox_columns,
+             " FROM outbox WHERE state = 'pending' AND attempts = 0 AND kind = '' AND method = "
+             "'chat.postMessage' AND channel_id IN (SELECT channel_id FROM outbox WHERE state = "
+             "'pending' AND attempts = 0 AND kind = '' AND method = 'chat.postMessage' GROUP BY "
+             "channel_id HAVING COUNT(*) > :over) ORDER BY channel_id, id");
+
 outbox_row read_outbox_row(SQLite::Statement& q) {
     outbox_row r;
     r.id = q.getColumn(0).getInt64();
@@ -102,6 +112,46 @@ long long store::count_outbox(outbox_state state) {
     auto& q = *q_lease;
     q.executeStep();
     return q.getColumn(0).getInt64();
+}
+
+std::vector<outbox_row> store::announcement_backlog(int over) {
+    auto q_lease = prepare(backlog_sql.data());
+    auto& q = *q_lease;
+    q.bind(":over", over);
+    return read_outbox_rows(q);
+}
+
+bool store::fold(std::int64_t into,
+                 std::string_view body,
+                 const std::vector<std::int64_t>& folded,
+                 epoch_seconds now) {
+    transaction tx(*this);
+    {
+        auto q_lease = prepare(
+            "UPDATE outbox SET body = :body WHERE id = :id AND state = 'pending' AND "
+            "attempts = 0");
+        auto& q = *q_lease;
+        q.bind(":body", std::string(body));
+        q.bind(":id", into);
+        if (q.exec() != 1) {
+            return false;  // rolled back by tx
+        }
+    }
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'sent', sent_at = :now, error = :error WHERE id = :id AND "
+        "state = 'pending' AND attempts = 0");
+    auto& q = *q_lease;
+    q.bind(":now", now);
+    q.bind(":error", "folded into " + std::to_string(into));
+    for (auto id : folded) {
+        q.bind(":id", id);
+        if (q.exec() != 1) {
+            return false;
+        }
+        q.reset();
+    }
+    tx.commit();
+    return true;
 }
 
 bool store::enqueue(const outbound_message& m, epoch_seconds now) {

@@ -204,7 +204,7 @@ TEST_CASE_METHOD(health_fixture,
           "relbot_outbox_pending", "relbot_outbox_failed", "relbot_releases_active",
           "relbot_db_wal_frames", "relbot_db_checkpoints_total",
           "relbot_process_start_time_seconds", "relbot_batch_envelopes",
-          "relbot_envelopes_late_total"}) {
+          "relbot_envelopes_late_total", "relbot_limits_hit_total"}) {
         CHECK(contains(before.body, std::string("# TYPE ") + name + " "));
     }
     CHECK(sample(before.body, "relbot_connections_open") == 1);
@@ -330,7 +330,38 @@ TEST_CASE_METHOD(health_fixture,
         ::close(fd);
     }
     ::close(big);
-    // With the idle clients gone, the endpoint answers again.
+    // With the idle clients gone, the endpoint answers again, and says what it refused.
     CHECK(wait_health(port, 200, 10s).status == 200);
+    auto page = http_get(port, "/metrics").body;
+    CHECK(sample(page, "relbot_limits_hit_total{limit=\"health_header_bytes\"}") == 1);
+    CHECK(sample(page, "relbot_limits_hit_total{limit=\"health_connections\"}") >= 1);
+    CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE_METHOD(health_fixture,
+                 "a Socket Mode frame over 1 MiB is never held whole: the socket is replaced and "
+                 "commands go on",
+                 "[e2e]") {
+    REQUIRE(sim.wait_ack(sim.slash_command("start v1.0")));
+    json big = {{"envelope_id", "env-big"},
+                {"type", "slash_commands"},
+                {"payload",
+                 {{"channel_id", "C0DEMO"},
+                  {"user_id", "U0DEMO"},
+                  {"command", "/release"},
+                  {"text", "note 1.1 " + std::string(1100 * 1024, 'a')}}}};
+    sim.send({{"op", "send"}, {"frame", big}});
+    REQUIRE(sim.wait_event("envelope_sent", after(5s)));
+    REQUIRE(relbot.proc().wait_stderr("event=ws.frame_too_big", after(5s)));
+    REQUIRE(sim.wait_event("hello_sent", after(5s)));  // the replacement is up
+
+    CHECK(sim.wait_ack(sim.slash_command("note 1.1 after the big frame")));
+    for (const auto& e : sim.events()) {  // never read, so never acknowledged
+        CHECK_FALSE((e.value("event", "") == "ack" && e.value("envelope_id", "") == "env-big"));
+    }
+    auto page = http_get(port, "/metrics").body;
+    CHECK(sample(page, "relbot_limits_hit_total{limit=\"frame_bytes\"}") == 1);
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.noted'").getInt() == 1);
     CHECK(relbot.stop() == 0);
 }

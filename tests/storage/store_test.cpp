@@ -176,6 +176,49 @@ TEST_CASE("the outbox never queues the same key twice and records delivery", "[s
     CHECK(s.claim(1000, 60, "test", 10).empty());
 }
 
+TEST_CASE(
+    "a channel's untried announcements over the limit are offered for folding, and a fold is "
+    "all or nothing",
+    "[storage]") {
+    temp_db db;
+    storage::sqlite::store s(db.path());
+    auto queue = [&](const std::string& key, checklist::destination to,
+                     checklist::message_kind kind = checklist::message_kind::announcement) {
+        REQUIRE(s.enqueue({key, std::nullopt, std::move(to), "chat.postMessage",
+                           R"({"text":")" + key + R"("})", kind},
+                          10));
+    };
+    for (int i = 0; i < 4; ++i) {
+        queue("c1-" + std::to_string(i), checklist::destination::channel("C1"));
+    }
+    queue("c1-dm", checklist::destination::direct("U1"), checklist::message_kind::dm);
+    queue("c1-status", checklist::destination::channel("C1"), checklist::message_kind::status);
+    queue("c2-0", checklist::destination::channel("C2"));
+
+    auto backlog = s.announcement_backlog(3);  // C1 has 4 announcements; C2 one
+    REQUIRE(backlog.size() == 4);
+    for (std::size_t k = 0; k < 4; ++k) {
+        CHECK(backlog[k].dedupe_key == "c1-" + std::to_string(k));
+    }
+    CHECK(s.announcement_backlog(4).empty());
+
+    // c1-0 is claimed meanwhile: a fold that includes it changes nothing.
+    auto claimed = s.claim(20, 60, "other", 10);
+    REQUIRE(claimed.size() == 3);  // the heads of C1, the DM and C2
+    CHECK_FALSE(s.fold(backlog[0].id, R"({"text":"folded"})", {backlog[1].id}, 20));
+    CHECK_FALSE(s.fold(backlog[1].id, R"({"text":"folded"})", {backlog[0].id}, 20));
+    CHECK(s.count_outbox(storage::outbox_state::pending) == 7);
+    CHECK(s.announcement_backlog(2).size() == 3);  // c1-1…c1-3: c1-0 is no longer untried
+
+    REQUIRE(s.fold(backlog[1].id, R"({"text":"folded"})", {backlog[2].id}, 20));
+    CHECK(s.count_outbox(storage::outbox_state::pending) == 6);
+    REQUIRE(s.mark_sent(claimed[0].id, "other", "1.1", 21));
+    auto next = s.claim(22, 60, "other", 10);
+    REQUIRE_FALSE(next.empty());
+    CHECK(next[0].dedupe_key == "c1-1");  // in c1-1's place, with the fold's body
+    CHECK(next[0].body == R"({"text":"folded"})");
+}
+
 TEST_CASE("an applied envelope's reply is kept for its redelivery", "[storage]") {
     temp_db db;
     {

@@ -365,3 +365,45 @@ TEST_CASE(
         CHECK(contains(reply_to_clicker(stale), "already aborted"));
     }
 }
+
+// Found by fuzz/interaction.cpp: fields that are not UTF-8 made to_metadata throw.
+TEST_CASE("a modal's private_metadata is written whatever bytes its fields hold, and read back",
+          "[unit][clicks]") {
+    commands::view_origin o;
+    o.target = {7, 100};
+    o.channel = "C1";
+    o.response_url = "https://hooks.example.test/\xA6\xFF";
+    std::string text;
+    REQUIRE_NOTHROW(text = o.to_metadata());
+    auto back = commands::view_origin::from_metadata(text);
+    REQUIRE(back);
+    CHECK(back->target == o.target);
+    CHECK(back->channel == "C1");
+    CHECK(back->response_url == "https://hooks.example.test/\xEF\xBF\xBD\xEF\xBF\xBD");  // U+FFFD
+}
+
+TEST_CASE("a submission with more inputs than any of relbot's modals is not read",
+          "[unit][clicks]") {
+    commands::view_origin o;
+    o.target = {7, 100};
+    o.channel = "C1";
+    json values = json::object();
+    for (int i = 0; i < 17; ++i) {
+        values["block" + std::to_string(i)] = {
+            {"value", {{"type", "plain_text_input"}, {"value", "x"}}}};
+    }
+    json payload = {{"type", "view_submission"},
+                    {"team", {{"id", "T1"}}},
+                    {"user", {{"id", "UMANAGER"}}},
+                    {"view",
+                     {{"callback_id", "note"},
+                      {"private_metadata", o.to_metadata()},
+                      {"state", {{"values", values}}}}}};
+    auto in = commands::read_interaction(payload);
+    REQUIRE(std::holds_alternative<commands::unusable_interaction>(in));
+    CHECK(std::get<commands::unusable_interaction>(in).limit == "submission_inputs");
+
+    values.erase("block16");
+    payload["view"]["state"]["values"] = values;
+    CHECK(std::holds_alternative<commands::submission>(commands::read_interaction(payload)));
+}

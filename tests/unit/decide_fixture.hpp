@@ -7,74 +7,18 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "checklist/template.hpp"
 #include "commands/router.hpp"
+#include "support/memory_lookups.hpp"
 #include "support/releases.hpp"
 
 namespace relbot::test {
 
 inline constexpr checklist::epoch_seconds t0 = 1'795'669'200;
 
-// The lookups of a channel "C1", from memory. Counts the timeline reads.
-class fake_lookups final : public commands::lookups {
-public:
-    checklist::template_library library;
-    std::vector<std::string> admins{"UADMIN"};
-    std::vector<checklist::release> releases;  // of C1, oldest first
-    std::map<std::int64_t, std::vector<checklist::audit_entry>> timelines;
-    std::vector<checklist::release_summary> summaries;
-    std::unordered_map<std::string, std::string> names;
-    mutable int timeline_reads = 0;
-
-    const checklist::template_library& templates() const override { return library; }
-    bool is_admin(std::string_view user) const override {
-        for (const auto& a : admins) {
-            if (a == user) {
-                return true;
-            }
-        }
-        return false;
-    }
-    std::optional<checklist::release> release_by_version(std::string_view channel,
-                                                         std::string_view version) const override {
-        for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
-            if (it->channel == channel && it->version == version) {
-                return *it;
-            }
-        }
-        return std::nullopt;
-    }
-    std::optional<checklist::release> latest_release(std::string_view channel) const override {
-        for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
-            if (it->channel == channel) {
-                return *it;
-            }
-        }
-        return std::nullopt;
-    }
-    std::vector<checklist::audit_entry> timeline(std::int64_t release_id) const override {
-        ++timeline_reads;
-        auto it = timelines.find(release_id);
-        return it == timelines.end() ? std::vector<checklist::audit_entry>{} : it->second;
-    }
-    std::vector<checklist::release_summary> list_releases(std::string_view,
-                                                          int limit) const override {
-        auto out = summaries;
-        if (out.size() > static_cast<std::size_t>(limit)) {
-            out.resize(static_cast<std::size_t>(limit));
-        }
-        return out;
-    }
-    std::unordered_map<std::string, std::string> user_names() const override { return names; }
-    std::map<std::string, int> zones;
-    std::optional<int> time_zone_offset(std::string_view user) const override {
-        auto it = zones.find(std::string(user));
-        return it == zones.end() ? std::nullopt : std::optional<int>(it->second);
-    }
-};
+using fake_lookups = memory_lookups;
 
 // The standard release "v1" (id 7) in C1, managed by UMANAGER, started at t0, every item with
 // an id; item 1.1 is UOWNER's, item 2.1 UOWNER2's.

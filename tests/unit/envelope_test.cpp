@@ -189,3 +189,21 @@ TEST_CASE("a log line gathered for a later write is one whole line with its valu
           "url=\"wss://wss-primary.slack.com/link/?ticket=[redacted]&app_id=A1\" "
           "auth=\"Bearer [redacted]\" plain=\"nothing secret\"\n");
 }
+
+TEST_CASE(
+    "user text cannot forge a log line or a field: breaks, quotes and key=value stay inside "
+    "one quoted value",
+    "[unit]") {
+    std::string lines;
+    log_line(log_level::error, "test.note", &lines)
+        .kv("note",
+            "done\nlevel=error event=forged\r\x0b x=\"y\" \\ sep\xE2\x80\xA8next\xC2\x85 del\x7F")
+        .kv("after", "x");
+    CHECK(lines ==
+          "level=error event=test.note note=\"done\\nlevel=error event=forged\\r? x=\\\"y\\\" \\\\ "
+          "sep\\u2028next\\u0085 del?\" after=x\n");
+    // Text with a character of those leading bytes that is not a break stays as it is.
+    lines.clear();
+    log_line(log_level::error, "test.note", &lines).kv("price", "£5").kv("dash", "a—b");
+    CHECK(lines == "level=error event=test.note price=\"£5\" dash=\"a—b\"\n");
+}

@@ -3,7 +3,7 @@
 // story (blockers, skips, forced moves, rollbacks) with people's names.
 #include <catch2/catch.hpp>
 
-#include "bot/scheduler.hpp"
+#include "bot/slack_answers.hpp"
 #include "checklist/release.hpp"
 #include "checklist/template.hpp"
 #include "commands/render.hpp"

@@ -453,3 +453,43 @@ TEST_CASE(
     CHECK(h.row("dm").state == storage::outbox_state::failed);
     CHECK(h.row("dm").attempts == 5);
 }
+
+TEST_CASE(
+    "a channel owed more than 20 announcements while Slack refuses them gets its oldest folded "
+    "into one post: every text once, in order, DMs untouched") {
+    harness h;
+    // Slack refuses the channel's first post for 60 s: what follows piles up behind it.
+    h.slack.script("chat.postMessage", {test::answer_rate_limited(60)});
+    h.queue("a0", channel("CREL"));
+    h.start();
+    REQUIRE(h.run_until([&] { return h.slack.posts_to("CREL").size() == 1; }, 10));
+    for (int i = 1; i < 30; ++i) {
+        h.queue("a" + std::to_string(i), channel("CREL"));
+    }
+    h.queue("dm", destination::direct("UPAT"), "chat.postMessage", message_kind::dm);
+    REQUIRE(h.run_until([&] { return h.slack.posts_to("CREL").size() == 22; }, 300));
+    h.run_for(30);  // and nothing more comes
+
+    auto posts = h.texts_to("CREL");
+    REQUIRE(posts.size() == 22);  // a0 refused, a0 again, the fold of a1…a10, a11…a29
+    CHECK(posts[0] == "a0");
+    CHECK(posts[1] == "a0");  // a row already tried is never folded: Slack may have it
+    CHECK(posts[2].find("10 updates in one") != std::string::npos);
+    auto folded = h.slack.posts_to("CREL")[2].args.dump();
+    std::size_t at = 0;
+    for (int i = 1; i <= 10; ++i) {  // oldest first
+        auto next = folded.find("• a" + std::to_string(i) + "\\n", at);
+        INFO("a" << i);
+        REQUIRE(next != std::string::npos);
+        at = next;
+    }
+    for (int i = 11; i < 30; ++i) {
+        CHECK(posts[static_cast<std::size_t>(i - 8)] == "a" + std::to_string(i));
+    }
+    CHECK(h.row("a1").state == storage::outbox_state::sent);
+    CHECK_FALSE(h.row("a1").ts.empty());  // the fold went out as a1
+    CHECK(h.row("a2").state == storage::outbox_state::sent);
+    CHECK(h.row("a2").error == "folded into " + std::to_string(h.row("a1").id));
+    CHECK(h.row("a2").ts.empty());                             // never posted on its own
+    CHECK(h.slack.calls_of("chat.postMessage").size() == 23);  // and the DM, once
+}

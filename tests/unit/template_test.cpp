@@ -206,6 +206,40 @@ TEST_CASE("malformed templates are refused with the file and line", "[unit]") {
         auto e = parsed_error(parse_template("t", "t.md", "## \n- [ ] **A**: a\n"));
         CHECK(e.line == 1);
     }
+    // Found by fuzz/template.cpp: a title with U+0085 was accepted, then written back by
+    // `report markdown` on one line as another title.
+    SECTION("a title with a line separator, a control character or a tab") {
+        for (const char* title : {"CI/\xC2\x85"
+                                  "CD",
+                                  "A\xE2\x80\xA8"
+                                  "B",
+                                  "A\x01"
+                                  "B",
+                                  "A\tB"}) {
+            INFO(title);
+            auto e = parsed_error(parse_template(
+                "t", "t.md", "## One\n- [ ] **A**: a\n- [ ] **" + std::string(title) + "**: b\n"));
+            CHECK(e.line == 3);
+            CHECK(e.message.find("write it as plain text on one line") != std::string::npos);
+            e = parsed_error(
+                parse_template("t", "t.md", "## " + std::string(title) + "\n- [ ] **A**: a\n"));
+            CHECK(e.line == 1);
+        }
+    }
+    SECTION("a file over 256 KiB, or more than 200 items") {
+        std::string big = "## One\n- [ ] **A**: " + std::string(300 * 1024, 'a') + "\n";
+        auto e = parsed_error(parse_template("t", "big.md", big));
+        CHECK(e.to_string() == "big.md:1: the file is 300 KiB; a template may be at most 256 KiB");
+        std::string many = "## One\n";
+        for (int i = 1; i <= 201; ++i) {
+            many += "- [ ] **Item " + std::to_string(i) + "**: x\n";
+        }
+        e = parsed_error(parse_template("t", "many.md", many));
+        CHECK(e.line == 202);
+        CHECK(e.message.starts_with("more than 200 items"));
+        many.resize(many.rfind("- [ ]"));
+        CHECK(std::holds_alternative<checklist_template>(parse_template("t", "t.md", many)));
+    }
 }
 
 TEST_CASE("the template library always has standard and lets a file replace it", "[unit]") {

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds relbot's libFuzzer targets (clang 14, -fsanitize=fuzzer,address,undefined) in
+# build-fuzz/ and runs them. Each target starts from its seed corpus (fuzz/corpus/<target>,
+# copied: the repository's corpus never changes), replays the inputs of earlier crashes
+# (fuzz/regressions/<target>) first, and stops on the first crash, leak, hang (> 1 s for one
+# input) or sanitizer report; the input is kept in build-fuzz/crashes/<target>/.
+#   fuzz/run.sh --ci                every target for 30 s (FUZZ_SECONDS), two at a time
+#   fuzz/run.sh                     the long campaign: 10,000,000 executions per target
+#   fuzz/run.sh --runs N [target…]  N executions of the targets named (all by default)
+#   FUZZ_JOBS=1 fuzz/run.sh …       one target at a time (default: one per core)
+# Prints one line per target (executions, seconds, result) and exits 1 if any found something.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=campaign
+runs=10000000
+seconds=${FUZZ_SECONDS:-30}
+targets=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --ci) mode=ci; shift ;;
+        --runs) runs="$2"; shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -*) echo "fuzz/run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+        *) targets+=("$1"); shift ;;
+    esac
+done
+all=(envelope command interaction template mrkdwn http_request api_response log)
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=("${all[@]}")
+fi
+for t in "${targets[@]}"; do
+    if [[ ! " ${all[*]} " =~ " $t " ]]; then
+        echo "fuzz/run.sh: no target '$t'; targets are: ${all[*]}" >&2
+        exit 2
+    fi
+done
+
+build=${RELBOT_FUZZ_BUILD_DIR:-build-fuzz}
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DRELBOT_FUZZ=ON -DRELBOT_TESTS=OFF -DRELBOT_BENCH=OFF -DRELBOT_WERROR=ON "${launcher[@]}" \
+    >/dev/null
+mkdir -p "$build"
+if ! cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target fuzz_all \
+    >"$build/fuzz-build.log" 2>&1; then
+    grep -E 'error|warning' -A3 "$build/fuzz-build.log" | head -40 >&2
+    echo "fuzz/run.sh: the fuzz targets did not build (all of it: $build/fuzz-build.log)" >&2
+    exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# One target: replay its regressions, then fuzz. Writes "<target> <runs> <seconds> <result>".
+run_one() {
+    local t=$1
+    local exe="$build/fuzz/fuzz_$t" corpus="$work/corpus/$t" crashes="$build/crashes/$t"
+    local log="$build/logs/$t.log"
+    mkdir -p "$corpus" "$crashes" "$(dirname "$log")"
+    cp fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
+    if compgen -G "fuzz/regressions/$t/*" >/dev/null; then
+        if ! "$exe" -timeout=1 fuzz/regressions/"$t"/* >"$log.regressions" 2>&1; then
+            echo "$t 0 0 FAILED-regression (see $log.regressions)"
+            return 0
+        fi
+    fi
+    local limit=(-runs="$runs")
+    if [ "$mode" = ci ]; then
+        limit=(-max_total_time="$seconds")
+    fi
+    local start=$SECONDS rc=0
+    "$exe" "$corpus" "${limit[@]}" -timeout=1 -rss_limit_mb=2048 -max_len=8192 \
+        -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1 || rc=$?
+    local done_runs
+    done_runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+    if [ $rc -eq 0 ]; then
+        echo "$t $done_runs $((SECONDS - start)) clean"
+    else
+        echo "$t $done_runs $((SECONDS - start)) FAILED (exit $rc; see $log and $crashes/)"
+        grep -E 'ERROR|property failed|runtime error|SUMMARY' "$log" | head -5 | sed 's/^/    /' >&2
+    fi
+}
+export -f run_one
+export build work mode runs seconds
+
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
+printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}' | tee "$work/results"
+echo
+printf '%-14s %12s %8s  %s\n' target executions seconds result
+sort "$work/results" | awk '{r=$4; for(i=5;i<=NF;i++) r=r" "$i; printf "%-14s %12s %8s  %s\n", $1, $2, $3, r}'
+if grep -q FAILED "$work/results"; then
+    exit 1
+fi
