@@ -51,6 +51,14 @@ std::vector<std::string> keys_of(std::string_view line) {
     return keys;
 }
 
+std::size_t occurrences(std::string_view text, std::string_view part) {
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string_view::npos; at = text.find(part, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -67,12 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(keys_of(line) == (std::vector<std::string>{"level", "event", "note", "after"}));
     FUZZ_CHECK(line.ends_with(" after=x"));
 
-    // A bot token pasted anywhere in the text is redacted.
+    // A bot token pasted anywhere in the text is redacted: its secret part is never in the
+    // line more often than the text itself had it.
     auto at = size == 0 ? 0 : data[0] % (size + 1);
-    auto with_token =
-        std::string(text.substr(0, at)) + "xoxb-1234-5678-SECRETabc" + std::string(text.substr(at));
+    auto with_token = std::string(text.substr(0, at)) + "xoxb-1234-5678-SECRETabc" +
+                      std::string(text.substr(at));
     std::string redacted;
     bot::log_line(bot::log_level::error, "fuzz.event", &redacted).kv("note", with_token);
-    FUZZ_CHECK(redacted.find("SECRETabc") == std::string::npos);
+    FUZZ_CHECK(occurrences(redacted, "SECRETabc") <= occurrences(text, "SECRETabc"));
     return 0;
 }
