@@ -148,7 +148,10 @@ api_result classify_api_response(const https_result& http) {
     }
     r.outcome = api_outcome::slack_error;
     auto err = r.body.find("error");
-    r.error = err != r.body.end() && err->is_string() ? err->get<std::string>() : "unknown_error";
+    r.error = err != r.body.end() && err->is_string() ? err->get<std::string>() : "";
+    if (r.error.empty()) {
+        r.error = "unknown_error";  // every failure names something to log and act on
+    }
     return r;
 }
 

@@ -56,7 +56,8 @@ TEST_CASE("a Web API answer is classified as ok, a Slack error, a 429, a server 
     }
     // Found by fuzz/api_response.cpp: `"ok": "yes"` threw a type_error out of the reader.
     SECTION("ok that is not a boolean") {
-        for (const char* body : {R"({"ok":"true"})", R"({"ok":1})", R"({"ok":null,"error":5})"}) {
+        for (const char* body : {R"({"ok":"true"})", R"({"ok":1})", R"({"ok":null,"error":5})",
+                                 R"({"ok":false,"error":""})"}) {
             INFO(body);
             auto r = classify_api_response(answered(200, body));
             CHECK(r.outcome == api_outcome::slack_error);
