@@ -74,6 +74,18 @@ int child::stop(std::chrono::milliseconds within) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::optional<int> child::poll() {
+    if (pid_ <= 0) {
+        return std::nullopt;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) {
+        return std::nullopt;
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 memory_kib memory_of(pid_t pid) {
     memory_kib m;
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
