@@ -816,7 +816,8 @@ int soak_run::run() {
             next_kill += every(opt_.kill_every_min * 60);
         }
         if (now >= next_trim) {
-            sim_.send({{"op", "trim"}, {"keep_s", 600}});
+            // Five minutes of messages are enough to click in; the status messages are pinned.
+            sim_.send({{"op", "trim"}, {"keep_s", 300}});
             next_trim += 60s;
         }
         if (now >= next_sample) {
