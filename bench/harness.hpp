@@ -41,6 +41,9 @@ public:
     clock::time_point started() const { return started_; }
     // SIGTERM, then waits up to `within` for the exit; SIGKILL after that. The exit status.
     int stop(std::chrono::milliseconds within = std::chrono::seconds(10));
+    // The exit status (128 + signal) if the process has ended, which reaps it; else nullopt.
+    // Does not wait.
+    std::optional<int> poll();
 
 private:
     pid_t pid_ = -1;

@@ -1,6 +1,7 @@
 // relbot-sim's control ops, given by its owner (a test, the demo, the benchmark): one table
 // from op name to handler, one small member function per op. sim/main.cpp's --help lists them.
 #include <array>
+#include <iterator>
 
 #include "sim/cast.hpp"
 #include "sim/server_impl.hpp"
@@ -43,7 +44,7 @@ json slash_command_envelope(const std::string& envelope_id,
 }
 
 std::span<const server::impl::op_entry> server::impl::op_table() {
-    static constexpr std::array<op_entry, 19> table = {{
+    static constexpr std::array<op_entry, 20> table = {{
         {"slash_command", &impl::op_slash_command},
         {"send", &impl::op_send},
         {"disconnect", &impl::op_disconnect},
@@ -63,6 +64,7 @@ std::span<const server::impl::op_entry> server::impl::op_table() {
         {"view_of", &impl::op_view_of},
         {"messages", &impl::op_messages},
         {"close_view", &impl::op_close_view},
+        {"trim", &impl::op_trim},
     }};
     return table;
 }
@@ -85,7 +87,11 @@ void server::impl::control(const json& op) {
 }
 
 void server::impl::op_error(const json& op, std::string message) {
-    emit({{"event", "error"}, {"op", op.value("op", "")}, {"error", std::move(message)}});
+    json event = {{"event", "error"}, {"op", op.value("op", "")}, {"error", std::move(message)}};
+    if (auto id = op.find("envelope_id"); id != op.end() && id->is_string()) {
+        event["envelope_id"] = *id;  // whose op failed, when its owner named the envelope
+    }
+    emit(std::move(event));
 }
 
 void server::impl::op_slash_command(const json& op) {
@@ -202,6 +208,62 @@ void server::impl::op_connections(const json&) {
         ids.push_back(c->id);
     }
     emit({{"event", "connections"}, {"open", ids}});
+}
+
+// Forgets what a long run piles up (the soak's hours of traffic) and what no one can use any
+// more: every recorded Web API call (the api_call events stay the record), and whatever is
+// older than "keep_s" seconds (default 600): messages that are not pinned, ephemeral messages,
+// clicks and submissions (no longer redeliverable), response_urls, triggers, the send times of
+// envelopes never acknowledged, and modals no one has open. Counts what it dropped.
+void server::impl::op_trim(const json& op) {
+    auto keep = std::chrono::seconds(op.value("keep_s", 600));
+    auto old = std::chrono::steady_clock::now() - keep;
+    // Message timestamps are wall-clock microseconds ("1764590000.000123", see next_ts); with
+    // ten digits of seconds they order as text.
+    auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
+                    (std::chrono::system_clock::now() - keep).time_since_epoch())
+                    .count();
+    auto micros = std::to_string(wall % 1000000);
+    auto cutoff =
+        std::to_string(wall / 1000000) + "." + std::string(6 - micros.size(), '0') + micros;
+    auto calls_dropped = calls.size();
+    calls = json::array();
+    std::size_t dropped_messages = 0;
+    for (auto& [channel, list] : messages) {
+        for (auto it = list.begin(); it != list.end() && it->first < cutoff;) {
+            if (pins.contains({channel, it->first})) {
+                ++it;
+                continue;
+            }
+            it = list.erase(it);
+            ++dropped_messages;
+        }
+    }
+    std::size_t dropped_ephemerals = 0;
+    for (auto& [user, list] : ephemerals) {
+        auto end = list.lower_bound(cutoff);
+        dropped_ephemerals += static_cast<std::size_t>(std::distance(list.begin(), end));
+        list.erase(list.begin(), end);
+    }
+    auto dropped_interactions =
+        std::erase_if(interactions, [&](const auto& kv) { return kv.second.sent < old; });
+    auto dropped_hooks =
+        std::erase_if(hooks, [&](const auto& kv) { return kv.second.given < old; });
+    std::erase_if(triggers, [&](const auto& kv) { return kv.second.issued < old; });
+    std::erase_if(sent_at, [&](const auto& kv) { return kv.second < old; });
+    std::erase_if(views, [&](const auto& kv) {
+        auto held = [&](const std::map<std::string, std::string>& of) {
+            auto at = of.find(kv.second.user);
+            return at != of.end() && at->second == kv.first;
+        };
+        return !held(modal_of) && !held(home_of);
+    });
+    emit({{"event", "trimmed"},
+          {"calls", calls_dropped},
+          {"messages", dropped_messages},
+          {"ephemerals", dropped_ephemerals},
+          {"interactions", dropped_interactions},
+          {"hooks", dropped_hooks}});
 }
 
 // A fresh id for anything Slack makes unique (envelopes, triggers): this session's own random

@@ -112,6 +112,7 @@ struct hook {
     std::string ts;          // the message clicked ("": a slash command's)
     bool ephemeral = false;  // that message is one of the user's ephemeral messages
     int posts = 0;
+    std::chrono::steady_clock::time_point given = std::chrono::steady_clock::now();  // for trim
 };
 
 // A place a person may click: a message (in a channel, their DM, or ephemeral) or a view.
@@ -130,6 +131,7 @@ struct interaction {
     std::string channel;
     std::string view_id;
     nlohmann::json envelope;
+    std::chrono::steady_clock::time_point sent = std::chrono::steady_clock::now();  // for trim
 };
 
 }  // namespace detail
@@ -252,6 +254,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
     void op_fail(const json& op);
     void op_calls(const json& op);
     void op_connections(const json& op);
+    void op_trim(const json& op);
     // --- clicks, submissions, App Home (control_interactive.cpp) ---
     void op_click(const json& op);
     void op_submit(const json& op);

@@ -447,3 +447,54 @@ TEST_CASE("response_url replace_original replaces the ephemeral message a click 
     relbot.post(path, {{"text", "5"}}, "");
     CHECK(relbot.post(path, {{"text", "6"}}, "").first == 404);  // five posts per response_url
 }
+
+TEST_CASE("trim forgets the recorded calls and what is older than keep_s, but not pinned messages",
+          "[e2e][sim]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    fake_relbot relbot(sim);
+    relbot.connect();
+    auto status = relbot.call(
+        "chat.postMessage",
+        {{"channel", "C0E2E"}, {"text", "status"}, {"blocks", item_blocks("1.1", "Build", 7)}});
+    REQUIRE(status["ok"] == true);
+    REQUIRE(relbot.call("chat.postMessage", {{"channel", "C0E2E"}, {"text", "news"}})["ok"] ==
+            true);
+    REQUIRE(relbot.call("pins.add", {{"channel", "C0E2E"}, {"timestamp", status["ts"]}})["ok"] ==
+            true);
+    auto click = sim.click("U0PAT", "Done", {{"match", "`1.1`"}});
+    relbot.next_frame();
+    relbot.ack(click);
+    REQUIRE(sim.wait_ack(click));
+    auto channel_messages = [&] {
+        sim.send(
+            {{"op", "messages"}, {"user_id", "U0PAT"}, {"in", "channel"}, {"channel_id", "C0E2E"}});
+        auto answer = sim.wait_event("messages", after(5s));
+        REQUIRE(answer);
+        return (*answer)["messages"];
+    };
+
+    // Nothing is an hour old: only the record of calls goes.
+    sim.send({{"op", "trim"}, {"keep_s", 3600}});
+    auto first = sim.wait_event("trimmed", after(5s));
+    REQUIRE(first);
+    CHECK((*first)["calls"] == 4);  // apps.connections.open, two posts, pins.add
+    CHECK((*first)["messages"] == 0);
+    CHECK((*first)["interactions"] == 0);
+    CHECK(sim.calls("chat.postMessage").empty());
+    CHECK(channel_messages().size() == 2);
+    sim.redeliver(click);
+    CHECK(relbot.next_frame()["envelope_id"] == click);
+
+    // Everything is older than 0 s: the pinned message stays, the click cannot come again.
+    sim.send({{"op", "trim"}, {"keep_s", 0}});
+    auto second = sim.wait_event("trimmed", after(5s));
+    REQUIRE(second);
+    CHECK((*second)["messages"] == 1);
+    CHECK((*second)["interactions"] == 1);
+    CHECK((*second)["hooks"] == 1);
+    auto left = channel_messages();
+    REQUIRE(left.size() == 1);
+    CHECK(left[0]["ts"] == status["ts"]);
+    CHECK_THROWS(sim.redeliver(click));
+}
