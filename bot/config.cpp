@@ -182,6 +182,11 @@ problem read_escalate_after(const std::string& v, config& c) {
 }
 
 problem read_quiet_hours(const std::string& v, config& c) {
+    if (trim(v) == "off") {  // the same as 0-0 (contract.md)
+        c.quiet_from_hour = 0;
+        c.quiet_to_hour = 0;
+        return std::nullopt;
+    }
     auto dash = v.find('-');
     std::optional<int> from;
     std::optional<int> to;
@@ -190,7 +195,7 @@ problem read_quiet_hours(const std::string& v, config& c) {
         to = parse_int(trim(std::string_view(v).substr(dash + 1)));
     }
     if (!from || !to || *from < 0 || *from > 23 || *to < 0 || *to > 23) {
-        return "must be two hours from 0 to 23, such as 20-8 (none: 0-0)";
+        return "must be two hours from 0 to 23, such as 20-8, or off for none";
     }
     c.quiet_from_hour = *from;
     c.quiet_to_hour = *to;

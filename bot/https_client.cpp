@@ -217,6 +217,7 @@ net::awaitable<bool> https_client::exchange(std::unique_ptr<stream> s,
         result.failure = std::move(f.message);
         co_return true;
     }
+    result.request_sent = true;
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(max_response_body_bytes);

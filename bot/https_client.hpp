@@ -53,6 +53,9 @@ struct https_result {
     error_code ec;
     std::string failure;
     https_response response;
+    // The whole request was written before `ec` happened (the answer was lost, or timed out):
+    // the server may have acted on it.
+    bool request_sent = false;
 };
 
 // HTTPS POSTs over verified TLS connections that are kept open between requests (HTTP/1.1

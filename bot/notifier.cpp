@@ -453,7 +453,12 @@ void notifier::record_failure(const storage::outbox_row& row,
     auto delay = std::chrono::duration_cast<std::chrono::seconds>(backoff_delay(
         row.attempts + 1, unit(rng_), std::chrono::seconds(1), std::chrono::minutes(5)));
     auto wait = std::max<long long>(1, delay.count());
-    if (!ports_.outbox.defer(row.id, who_.owner, now + wait, result.error)) {
+    // A post whose answer was lost may be in the channel: the next claim takes the row
+    // unfinished, and it is looked for in the history before it is posted again.
+    auto error = result.maybe_delivered && row.method == "chat.postMessage"
+                     ? std::string(storage::maybe_sent_prefix) + result.error
+                     : result.error;
+    if (!ports_.outbox.defer(row.id, who_.owner, now + wait, error)) {
         lease_lost(row, "deferred");
         return;
     }

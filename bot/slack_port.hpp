@@ -28,6 +28,9 @@ struct api_result {
     std::string error;  // Slack's error code, or a description of the failure
     std::chrono::seconds retry_after{0};
     unsigned http_status = 0;
+    // A network error after the whole request was written: Slack may have done what it asked
+    // (a post may be in the channel), so a retry must look before it posts again.
+    bool maybe_delivered = false;
 
     bool ok() const { return outcome == api_outcome::ok; }
 };

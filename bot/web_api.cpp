@@ -122,6 +122,7 @@ api_result classify_api_response(const https_result& http) {
     if (http.ec) {
         r.outcome = api_outcome::network_error;
         r.error = http.failure;
+        r.maybe_delivered = http.request_sent;
         return r;
     }
     if (http.response.status == 429) {

@@ -190,7 +190,7 @@ std::vector<outbox_row> store::claim(epoch_seconds now,
     for (auto& r : rows) {
         // Sending and taken again: its lease ran out, or it had none (abandoned by a run that
         // stopped, or left by an older relbot); nobody knows whether Slack got it.
-        r.unfinished = r.state == outbox_state::sending;
+        r.unfinished = r.state == outbox_state::sending || r.error.starts_with(maybe_sent_prefix);
         r.state = outbox_state::sending;
         r.lease_until = now + lease;
         r.claimed_by = std::string(owner);

@@ -52,6 +52,14 @@ bot::api_result answer_network_error() {
     return r;
 }
 
+bot::api_result answer_lost() {
+    bot::api_result r;
+    r.outcome = bot::api_outcome::network_error;
+    r.error = "read from slack.test: The socket was closed due to a timeout";
+    r.maybe_delivered = true;
+    return r;
+}
+
 net::awaitable<bot::api_result> scripted_slack::call(std::string method,
                                                      nlohmann::json args,
                                                      bot::token_kind /*token*/) {

@@ -31,6 +31,8 @@ bot::api_result answer_error(std::string code);  // HTTP 200, ok:false
 bot::api_result answer_rate_limited(int retry_after_s);
 bot::api_result answer_server_error(unsigned status = 500);
 bot::api_result answer_network_error();
+// A network error after the request was sent: Slack may have acted on it.
+bot::api_result answer_lost();
 
 class scripted_slack final : public bot::slack_api {
 public:

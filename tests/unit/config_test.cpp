@@ -125,6 +125,22 @@ TEST_CASE("every other variable is checked and named when wrong", "[unit]") {
     CHECK_FALSE(e.problem.empty());
 }
 
+// Found by the soak (bench/soak.cpp): the documented `off` was refused at start.
+TEST_CASE("RELBOT_QUIET_HOURS=off turns quiet time off, like 0-0", "[unit]") {
+    for (const char* off : {"off", "0-0", " off "}) {
+        INFO(off);
+        auto env = valid_env();
+        env["RELBOT_QUIET_HOURS"] = off;
+        auto r = parse_config(lookup_in(env));
+        REQUIRE(std::holds_alternative<config>(r));
+        CHECK(std::get<config>(r).quiet_from_hour == 0);
+        CHECK(std::get<config>(r).quiet_to_hour == 0);
+    }
+    auto env = valid_env();
+    env["RELBOT_QUIET_HOURS"] = "of";
+    CHECK(std::holds_alternative<config_error>(parse_config(lookup_in(env))));
+}
+
 TEST_CASE("good values for every variable are taken", "[unit]") {
     auto env = valid_env();
     env["SLACK_API_URL"] = "https://localhost:8443/api";

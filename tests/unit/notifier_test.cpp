@@ -493,3 +493,47 @@ TEST_CASE(
     CHECK(h.row("a2").ts.empty());                             // never posted on its own
     CHECK(h.slack.calls_of("chat.postMessage").size() == 23);  // and the DM, once
 }
+
+// Found by the soak (bench/soak.cpp): a post whose answer timed out was posted again.
+TEST_CASE(
+    "a post whose answer was lost after it was sent is looked for in the history before it is "
+    "posted again") {
+    SECTION("Slack had it: marked sent, never posted twice") {
+        harness h;
+        h.slack.script("chat.postMessage", {test::answer_lost()});
+        h.slack.history = json::array({posted_with_key("556.000100", "lost-answer")});
+        h.queue("lost-answer", channel("CA"));
+        h.queue("after", channel("CA"));
+        h.start();
+        REQUIRE(h.run_until([&] { return h.slack.posts_to("CA").size() == 2; }, 120));
+        h.run_for(30);
+
+        CHECK(h.texts_to("CA") == std::vector<std::string>{"lost-answer", "after"});
+        REQUIRE(h.slack.calls_of("conversations.history").size() == 1);
+        CHECK(h.row("lost-answer").state == storage::outbox_state::sent);
+        CHECK(h.row("lost-answer").ts == "556.000100");
+        CHECK(h.notify.stats().recovered == 1);
+    }
+    SECTION("Slack did not have it: posted once more, then the next row") {
+        harness h;
+        h.slack.script("chat.postMessage", {test::answer_lost()});
+        h.queue("lost-answer", channel("CA"));
+        h.queue("after", channel("CA"));
+        h.start();
+        REQUIRE(h.run_until([&] { return h.slack.posts_to("CA").size() == 3; }, 120));
+        h.run_for(30);
+
+        CHECK(h.texts_to("CA") == std::vector<std::string>{"lost-answer", "lost-answer", "after"});
+        CHECK(h.slack.calls_of("conversations.history").size() == 1);
+        CHECK(h.row("lost-answer").state == storage::outbox_state::sent);
+        CHECK(h.notify.stats().recovered == 0);
+    }
+    SECTION("a failure before the request was sent is retried without a look") {
+        harness h;
+        h.slack.script("chat.postMessage", {test::answer_network_error()});
+        h.queue("refused", channel("CA"));
+        h.start();
+        REQUIRE(h.run_until([&] { return h.slack.posts_to("CA").size() == 2; }, 120));
+        CHECK(h.slack.calls_of("conversations.history").empty());
+    }
+}
