@@ -111,12 +111,9 @@ std::optional<http::response<http::string_body>> respond_to_bytes(std::string_vi
         }
         auto used = parser.put(net::buffer(bytes.data(), bytes.size()), ec);
         if (ec == http::error::need_more) {
-            // Beast consumes nothing until a whole header is there; with all the bytes given at
-            // once, more is only needed when they end early.
-            if (used == 0) {
-                return std::nullopt;
-            }
-            ec = {};
+            // Every byte left was given: the request is not whole, and serve() would wait for
+            // more. (Beast expects the next put to bring more than the last one, never fewer.)
+            return std::nullopt;
         }
         bytes.remove_prefix(used);
     }

@@ -120,11 +120,12 @@ std::optional<https_response> read_response_bytes(std::string_view bytes) {
     while (!bytes.empty() && !parser.is_done()) {
         auto used = parser.put(net::buffer(bytes.data(), bytes.size()), ec);
         if (ec == http::error::need_more) {
+            // Every byte left was given: more would have to come from the connection. (Beast
+            // expects the next put to bring more than the last one, never fewer.)
             ec = {};
-            if (used == 0) {
-                break;
-            }
-        } else if (ec) {
+            break;
+        }
+        if (ec) {
             return std::nullopt;
         }
         bytes.remove_prefix(used);
