@@ -103,6 +103,8 @@ memory_kib memory_of(pid_t pid) {
             m.rss = value;
         } else if (key == "VmHWM:") {
             m.hwm = value;
+        } else if (key == "Threads:") {
+            m.threads = value;
         }
     }
     return m;

@@ -54,6 +54,7 @@ private:
 struct memory_kib {
     long rss = 0;
     long hwm = 0;
+    long threads = 0;  // not memory, but read from the same /proc/PID/status
 };
 memory_kib memory_of(pid_t pid);
 

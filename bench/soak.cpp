@@ -68,19 +68,9 @@ struct proc_figures {
 proc_figures figures_of(pid_t pid) {
     proc_figures f;
     auto base = "/proc/" + std::to_string(pid);
-    std::ifstream in(base + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string key;
-        long value = 0;
-        fields >> key >> value;
-        if (key == "VmRSS:") {
-            f.rss_kib = value;
-        } else if (key == "Threads:") {
-            f.threads = static_cast<int>(value);
-        }
-    }
+    auto status = memory_of(pid);
+    f.rss_kib = status.rss;
+    f.threads = static_cast<int>(status.threads);
     if (DIR* d = ::opendir((base + "/fd").c_str())) {
         f.fds = 0;
         f.sockets = 0;

@@ -80,8 +80,10 @@ std::optional<http::response<http::string_body>> respond(error_code read,
                                                      : http::status::bad_request);
         res.set(http::field::content_type, "text/plain");
         res.body() = read.message() + "\n";
-        process_metrics().limits_hit.add(
-            {read == http::error::header_limit ? "health_header_bytes" : "health_request"});
+        if (read == http::error::header_limit || read == http::error::body_limit) {
+            process_metrics().limits_hit.add(
+                {read == http::error::header_limit ? "health_header_bytes" : "health_body"});
+        }
     } else {
         try {
             res = answer(parser.get(), source);

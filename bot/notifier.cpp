@@ -455,10 +455,9 @@ void notifier::record_failure(const storage::outbox_row& row,
     auto wait = std::max<long long>(1, delay.count());
     // A post whose answer was lost may be in the channel: the next claim takes the row
     // unfinished, and it is looked for in the history before it is posted again.
-    auto error = result.maybe_delivered && row.method == "chat.postMessage"
-                     ? std::string(storage::maybe_sent_prefix) + result.error
-                     : result.error;
-    if (!ports_.outbox.defer(row.id, who_.owner, now + wait, error)) {
+    bool unsure = result.maybe_delivered && row.method == "chat.postMessage";
+    if (!(unsure ? ports_.outbox.defer_unsure(row.id, who_.owner, now + wait, result.error)
+                 : ports_.outbox.defer(row.id, who_.owner, now + wait, result.error))) {
         lease_lost(row, "deferred");
         return;
     }

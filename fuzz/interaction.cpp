@@ -191,8 +191,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // As Slack's JSON reaches relbot: text, read back (bytes that are not UTF-8 become U+FFFD,
     // as no parsed payload can hold them).
     payload = json::parse(payload.dump(-1, ' ', false, json::error_handler_t::replace));
-    channel = json(channel).dump(-1, ' ', false, json::error_handler_t::replace);
-    channel = json::parse(channel).get<std::string>();
+    channel = json::parse(json(channel).dump(-1, ' ', false, json::error_handler_t::replace))
+                  .get<std::string>();
     decide(w, payload, channel);
     return 0;
 }

@@ -78,8 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A bot token pasted anywhere in the text is redacted: its secret part is never in the
     // line more often than the text itself had it.
     auto at = size == 0 ? 0 : data[0] % (size + 1);
-    auto with_token = std::string(text.substr(0, at)) + "xoxb-1234-5678-SECRETabc" +
-                      std::string(text.substr(at));
+    auto with_token =
+        std::string(text.substr(0, at)) + "xoxb-1234-5678-SECRETabc" + std::string(text.substr(at));
     std::string redacted;
     bot::log_line(bot::log_level::error, "fuzz.event", &redacted).kv("note", with_token);
     FUZZ_CHECK(occurrences(redacted, "SECRETabc") <= occurrences(text, "SECRETabc"));

@@ -202,8 +202,8 @@ public:
     // destination is claimed under a live lease (lease_until > now); marks each `sending`,
     // lease_until = now + lease, claimed_by = owner; returns at most `limit` of them, oldest
     // first. A row whose lease ran out while `sending` (or that was left `sending` without a
-    // lease) is taken again and returned with unfinished = true, and so is a row deferred with
-    // an error that starts with maybe_sent_prefix. MUST: atomic against every
+    // lease) is taken again and returned with unfinished = true, and so is a row last given
+    // back with defer_unsure. MUST: atomic against every
     // other claimer, in this process or another: no row is held by two live leases, and a
     // destination never has two rows in flight, so its rows go out in order.
     virtual std::vector<outbox_row> claim(epoch_seconds now,
@@ -227,6 +227,13 @@ public:
                        std::string_view owner,
                        epoch_seconds not_before,
                        std::string_view error) = 0;
+    // The same, after a delivery that failed once the request was sent (the answer was lost):
+    // whether Slack has the message is unknown, so the next claim returns the row unfinished
+    // and it is looked for before it is sent again.
+    virtual bool defer_unsure(std::int64_t id,
+                              std::string_view owner,
+                              epoch_seconds not_before,
+                              std::string_view error) = 0;
     // Gives a row `owner` holds back untried: pending, lease ended, attempts and not_before
     // unchanged (it was claimed but never sent, e.g. it waited on pacing). Not for a row
     // claimed unfinished before its history was checked: that would lose the flag. False,
@@ -257,11 +264,6 @@ public:
                       const std::vector<std::int64_t>& folded,
                       epoch_seconds now) = 0;
 };
-
-// The start of an outbox row's error when a delivery failed after the request was sent (the
-// answer was lost): claim() returns such a row unfinished, so that it is looked for in the
-// channel's history before it is posted again.
-inline constexpr std::string_view maybe_sent_prefix = "maybe sent: ";
 
 // What makes a redelivered envelope harmless.
 class applied_envelopes {

@@ -15,7 +15,7 @@
 namespace relbot::storage::sqlite {
 namespace {
 
-constexpr std::array<std::string_view, 13> migrations = {
+constexpr std::array<std::string_view, 14> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -220,6 +220,11 @@ CREATE TABLE checkpoints (
     PRIMARY KEY (release_id, number)
 ) WITHOUT ROWID;
 ALTER TABLE items ADD COLUMN snoozed_until INTEGER;
+)sql",
+    // 14: an outbox row whose last delivery failed after the request was sent (the answer was
+    // lost): Slack may have it, so the next claim looks for it in the history first.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -150,6 +150,10 @@ public:
                std::string_view owner,
                epoch_seconds not_before,
                std::string_view error) override;
+    bool defer_unsure(std::int64_t id,
+                      std::string_view owner,
+                      epoch_seconds not_before,
+                      std::string_view error) override;
     bool release(std::int64_t id, std::string_view owner) override;
     int abandon_claims(std::string_view owner_prefix) override;
     std::optional<epoch_seconds> next_due(epoch_seconds now) override;
@@ -223,6 +227,12 @@ private:
         const char* text;
     };
     statement_lease prepare(sql_literal sql);
+    // Binds defer's or defer_unsure's UPDATE and runs it: whether it gave the row back.
+    bool give_back(SQLite::Statement& q,
+                   std::int64_t id,
+                   std::string_view owner,
+                   epoch_seconds not_before,
+                   std::string_view error);
 
     // The release, shared and read-only (what load_release copies).
     std::shared_ptr<const checklist::release> release_view(std::int64_t id);

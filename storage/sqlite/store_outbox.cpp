@@ -41,7 +41,7 @@ outbox_state parse_outbox_state(std::string_view s) {
 
 constexpr char outbox_columns[] =
     "id, dedupe_key, release_id, channel_id, method, body, state, attempts, not_before, "
-    "created_at, ts, error, kind, lease_until, claimed_by";
+    "created_at, ts, error, kind, lease_until, claimed_by, maybe_sent";
 // The head of each destination (outbox_unsent_by_channel), if due and not held by a live
 // lease. A claimed row stays its destination's head until sent or failed, so looking at the
 // heads is enough; the NOT EXISTS keeps that true even for a row marked sending otherwise
@@ -88,6 +88,7 @@ outbox_row read_outbox_row(SQLite::Statement& q) {
     r.kind = checklist::parse_message_kind(q.getColumn(12).getString());
     r.lease_until = optional_int(q.getColumn(13));
     r.claimed_by = q.getColumn(14).getString();
+    r.unfinished = q.getColumn(15).getInt() != 0;  // claim() adds rows it finds sending
     return r;
 }
 
@@ -190,7 +191,7 @@ std::vector<outbox_row> store::claim(epoch_seconds now,
     for (auto& r : rows) {
         // Sending and taken again: its lease ran out, or it had none (abandoned by a run that
         // stopped, or left by an older relbot); nobody knows whether Slack got it.
-        r.unfinished = r.state == outbox_state::sending || r.error.starts_with(maybe_sent_prefix);
+        r.unfinished = r.unfinished || r.state == outbox_state::sending;
         r.state = outbox_state::sending;
         r.lease_until = now + lease;
         r.claimed_by = std::string(owner);
@@ -240,9 +241,27 @@ bool store::defer(std::int64_t id,
                   std::string_view error) {
     auto q_lease = prepare(
         "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error, "
-        "attempts = attempts + 1, lease_until = NULL, claimed_by = '' WHERE id = :id AND "
-        "state = 'sending' AND claimed_by = :owner");
-    auto& q = *q_lease;
+        "attempts = attempts + 1, lease_until = NULL, claimed_by = '', maybe_sent = 0 WHERE "
+        "id = :id AND state = 'sending' AND claimed_by = :owner");
+    return give_back(*q_lease, id, owner, not_before, error);
+}
+
+bool store::defer_unsure(std::int64_t id,
+                         std::string_view owner,
+                         epoch_seconds not_before,
+                         std::string_view error) {
+    auto q_lease = prepare(
+        "UPDATE outbox SET state = 'pending', not_before = :nb, error = :error, "
+        "attempts = attempts + 1, lease_until = NULL, claimed_by = '', maybe_sent = 1 WHERE "
+        "id = :id AND state = 'sending' AND claimed_by = :owner");
+    return give_back(*q_lease, id, owner, not_before, error);
+}
+
+bool store::give_back(SQLite::Statement& q,
+                      std::int64_t id,
+                      std::string_view owner,
+                      epoch_seconds not_before,
+                      std::string_view error) {
     q.bind(":id", id);
     q.bind(":owner", std::string(owner));
     q.bind(":nb", not_before);
