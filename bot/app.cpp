@@ -368,6 +368,13 @@ private:
             // more than the timeline, and the scheduler looks up someone new's name.
             bool new_person = scheduler_.person_seen(s.user_id);
             wake = wake || new_person || out.state_changed;
+            if (!out.limit_hit.empty()) {
+                process_metrics().limits_hit.add({out.limit_hit});
+                log_info("command.limit_hit")
+                    .kv("limit", out.limit_hit)
+                    .kv("command", out.name)
+                    .kv("channel", s.channel_id);
+            }
             bool bad_input = out.name == "bad_input";
             o.metric_label = bad_input ? command_label(s.text) : out.name;
             o.note = handled_note{std::move(out.name),

@@ -143,6 +143,7 @@ applied shell::apply(const input& in, decide_ref decide) {
     done.state_changed = out.changed && store_.work().last_commit_changed_state();
     done.queued = out.queued;
     done.open_view = std::move(out.open_view);
+    done.limit_hit = std::move(out.limit_hit);
     return done;
 }
 

@@ -79,6 +79,7 @@ struct applied {
     bool queued = false;
     // A modal to open now with the input's trigger_id; null: none.
     nlohmann::json open_view;
+    std::string limit_hit;  // outcome::limit_hit
 };
 
 class store_lookups;

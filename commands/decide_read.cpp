@@ -69,8 +69,12 @@ decision decide(const report_command& c, const situation& s) {
         }
     }
     bool changed = !later.empty();
+    bool cut_short = pages.back().cut_short;
     auto d = done("report", std::move(pages.front()), changed);
     d.messages = std::move(later);
+    if (cut_short) {
+        d.answer.limit_hit = "report_messages";
+    }
     return d;
 }
 

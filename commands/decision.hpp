@@ -77,6 +77,8 @@ struct outcome {
     // A modal to open with the click's trigger_id, at once (not through the outbox); null: none.
     nlohmann::json open_view;
     bool queued = false;  // set by the shell: the decision queued messages
+    // A limit the answer met ("report_messages": a report cut short), for the shell's metric.
+    std::string limit_hit;
 };
 
 // Which id completes a message's dedupe key. Some ids exist only once the shell has written

@@ -5,8 +5,11 @@
 # (fuzz/regressions/<target>) first, and stops on the first crash, leak, hang (> 1 s for one
 # input) or sanitizer report; the input is kept in build-fuzz/crashes/<target>/.
 #   fuzz/run.sh --ci                every target for 30 s (FUZZ_SECONDS), two at a time
-#   fuzz/run.sh                     the long campaign: 10,000,000 executions per target
+#   fuzz/run.sh                     the long campaign: 10,000,000 executions per target, its
+#                                   corpus kept in build-fuzz/campaign/ for the next one
 #   fuzz/run.sh --runs N [target…]  N executions of the targets named (all by default)
+#   fuzz/run.sh --totals            executions each target has run clean in the campaigns so far
+#                                   (build-fuzz/campaign/ledger, one line per run)
 #   FUZZ_JOBS=1 fuzz/run.sh …       one target at a time (default: one per core)
 # Prints one line per target (executions, seconds, result) and exits 1 if any found something.
 set -euo pipefail
@@ -20,6 +23,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --ci) mode=ci; shift ;;
         --runs) runs="$2"; shift 2 ;;
+        --totals) mode=totals; shift ;;
         -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         -*) echo "fuzz/run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
@@ -37,6 +41,18 @@ for t in "${targets[@]}"; do
 done
 
 build=${RELBOT_FUZZ_BUILD_DIR:-build-fuzz}
+if [ "$mode" = totals ]; then
+    ledger="$build/campaign/ledger"
+    [ -f "$ledger" ] || { echo "fuzz/run.sh: no campaign has run yet ($ledger)" >&2; exit 1; }
+    printf '%-14s %14s %6s %8s\n' target clean-executions runs failures
+    awk '!/^#/ { if ($4 == "clean") { n[$2] += $3; r[$2]++ } else { f[$2]++; r[$2]++ } }
+         END { for (t in r) printf "%-14s %14d %6d %8d\n", t, n[t], r[t], f[t] }' "$ledger" | sort
+    exit 0
+fi
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- . 2>/dev/null)" ]; then
+    commit="$commit+changes"
+fi
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -54,8 +70,16 @@ if ! cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target fuzz_al
     exit 1
 fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# CI starts from the seeds every time; a campaign keeps what it found in $build/campaign/ and
+# the next campaign starts from there (fuzz/corpus is only ever read).
+if [ "$mode" = ci ]; then
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+else
+    work="$build/campaign"
+    rm -f "$work/results"
+    mkdir -p "$work"
+fi
 
 # One target: replay its regressions, then fuzz. Writes "<target> <runs> <seconds> <result>".
 run_one() {
@@ -81,6 +105,11 @@ run_one() {
         -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1 || rc=$?
     local done_runs
     done_runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+    if [ "$mode" = campaign ]; then
+        # The campaign's ledger: what each run did, on which commit, for --totals.
+        echo "$(date -u +%Y-%m-%dT%H:%MZ) $t $done_runs $([ $rc -eq 0 ] && echo clean || echo FAILED) $commit" \
+            >>"$work/ledger"
+    fi
     if [ $rc -eq 0 ]; then
         echo "$t $done_runs $((SECONDS - start)) clean"
     else
@@ -89,7 +118,7 @@ run_one() {
     fi
 }
 export -f run_one
-export build work mode runs seconds
+export build work mode runs seconds commit
 
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}' | tee "$work/results"

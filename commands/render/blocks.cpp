@@ -112,6 +112,7 @@ std::vector<message> paginate(const std::string& fallback,
     while (next < lines.size() || pages.empty()) {
         if (pages.size() == max_pages) {
             pages.back().blocks.push_back(context_block(cut_note));
+            pages.back().cut_short = true;
             break;
         }
         message m;

@@ -14,6 +14,8 @@ namespace relbot::commands {
 struct message {
     std::string text;
     nlohmann::json blocks = nlohmann::json::array();
+    // The renderer stopped here: what follows would pass the number of messages allowed.
+    bool cut_short = false;
 };
 
 // Block Kit limits we render within (slack-platform.md §7).

@@ -244,7 +244,9 @@ std::string markdown_item(const checklist::item& i, const std::string& status) {
         // "**Title::**": the parser takes one colon inside the bold as the separator.
         return line + "**" + title + ":**" + (rest.empty() ? "" : " " + rest);
     }
-    return line + "**" + title + "**" + (rest.empty() ? "" : ": " + rest);
+    // "**Title* **": a title ending in a star keeps it (the parser closes at the first "**").
+    const char* close = !title.empty() && title.back() == '*' ? " **" : "**";
+    return line + "**" + title + close + (rest.empty() ? "" : ": " + rest);
 }
 
 void markdown_list(std::string& md,
@@ -412,6 +414,7 @@ std::vector<message> code_block_pages(const checklist::release& r,
                                   "allows in " +
                                   plural(max_pages, "message") +
                                   ". `relbot export` on the server prints all of it."));
+                pages.back().cut_short = true;
                 return pages;
             }
         }

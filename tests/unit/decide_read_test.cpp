@@ -25,9 +25,9 @@ void check_read(const commands::decision& d, const std::string& name) {
 }
 
 // A timeline long enough for a report of several pages.
-std::vector<checklist::audit_entry> long_timeline() {
+std::vector<checklist::audit_entry> long_timeline(int notes = 400) {
     std::vector<checklist::audit_entry> out;
-    for (int i = 0; i < 400; ++i) {
+    for (int i = 0; i < notes; ++i) {
         out.push_back({7, t0 + i, "UOWNER", "item.noted", 100, "open", "open",
                        "note " + std::to_string(i) + ": " + std::string(200, 'x')});
     }
@@ -79,6 +79,7 @@ TEST_CASE("a short report is the acknowledgement alone", "[unit]") {
     check_read(d, "report");
     CHECK(contains(d.answer.reply.text, "v1"));
     CHECK(look.timeline_reads == 1);
+    CHECK(d.answer.limit_hit.empty());
 }
 
 TEST_CASE("a long report plans its later pages for the response_url, keyed by the URL's hash",
@@ -106,6 +107,13 @@ TEST_CASE("a long report plans its later pages for the response_url, keyed by th
         CHECK(row.kind == message_kind::reply_page);
         CHECK(row.release_id == 7);
         CHECK(nlohmann::json::parse(row.body).contains("response_type"));
+    }
+
+    SECTION("a report longer than the messages allowed is cut, and says which limit it met") {
+        look.timelines[7] = long_timeline(3000);
+        auto cut = decide_as("USTRANGER", "report", shared(standard_release()), look, t0 + 60, url);
+        CHECK(cut.messages.size() == commands::max_reply_messages - 1);
+        CHECK(cut.answer.limit_hit == "report_messages");
     }
 
     SECTION("without a response_url only the first page is sent") {

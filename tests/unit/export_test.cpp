@@ -70,6 +70,7 @@ TEST_CASE(
                                             "- [ ] **Blocked bare**\n"
                                             "- [ ] **Assigned bare**\n"
                                             "- [ ] **Sign-off::**\n"
+                                            "- [ ] **Starred* **: ends with a star\n"
                                             "## Deploy (1-2 hours)\n"
                                             "- [ ] **Noted bare**\n"
                                             "- [ ] **Skipped bare**\n"
@@ -79,6 +80,7 @@ TEST_CASE(
     auto r = checklist::make_release(t, "C1", "v3.1", "U1", 1795669235);
     number_items(r);
     REQUIRE(r.phases[0].items[4].title == "Sign-off:");
+    REQUIRE(r.phases[0].items[5].title == "Starred*");
 
     const std::string injected = "done\n## Injected phase\n- [ ] **Evil**: x";
     const std::vector<std::string> hostile = {
