@@ -3,15 +3,16 @@
 #   deploy/setup.sh          what building and running relbot and relbot-sim needs
 #   deploy/setup.sh --test   also what the tests need: a headless browser (Debian's chromium,
 #                            chromium-driver and python3-selenium) for the sandbox page's test,
-#                            and clang 14 with libFuzzer (libclang-rt-14-dev) for fuzz/
+#                            clang 14 with libFuzzer (libclang-rt-14-dev) for fuzz/, and
+#                            PostgreSQL 15's server for the storage tests' throwaway cluster
 # Does nothing when they are all installed already.
 set -euo pipefail
 
 packages=(cmake g++ make libboost1.81-dev libboost-url1.81-dev libssl-dev nlohmann-json3-dev
-          libsqlitecpp-dev libsqlite3-dev catch2 openssl ca-certificates)
+          libsqlitecpp-dev libsqlite3-dev libpq-dev catch2 openssl ca-certificates)
 if [ "${1:-}" = "--test" ]; then
     packages+=(chromium chromium-driver python3 python3-selenium fonts-dejavu-core
-              fonts-noto-color-emoji clang-14 libclang-rt-14-dev)
+              fonts-noto-color-emoji clang-14 libclang-rt-14-dev postgresql-15)
 fi
 
 missing=()

@@ -1,11 +1,13 @@
-// The promises of storage/ports.hpp, checked through the port interfaces of an engine built
-// by storage::open, on real SQLite files: claim order and leases, one redelivery record per
-// key, and a unit of work that rolls back everything. A second engine must pass the same.
+// The promises of storage/ports.hpp, checked through the port interfaces: claim order and
+// leases, one redelivery record per key, and a unit of work that rolls back everything. The
+// outbox's run on both engines (a SQLite file, and a database in the PostgreSQL test
+// cluster, engines.hpp); the others on SQLite until the PostgreSQL engine has those ports.
 #include "storage/ports.hpp"
 
 #include <SQLiteCpp/Database.h>
 
 #include <algorithm>
+#include <chrono>
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
@@ -13,6 +15,7 @@
 #include "checklist/template.hpp"
 #include "storage/open.hpp"
 #include "storage/sqlite/database.hpp"
+#include "engines.hpp"
 #include "temp_db.hpp"
 
 using namespace relbot;
@@ -45,8 +48,10 @@ std::vector<std::string> keys(const std::vector<storage::outbox_row>& rows) {
 
 TEST_CASE("claim takes each channel's oldest due row under a lease, one per channel at a time",
           "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     auto& q = e->outbox();
     q.enqueue(message("a1", "C1"), 10);
     q.enqueue(message("a2", "C1"), 11);
@@ -97,8 +102,10 @@ TEST_CASE("claim takes each channel's oldest due row under a lease, one per chan
 }
 
 TEST_CASE("a row whose lease ran out is claimed again and flagged unfinished", "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     auto& q = e->outbox();
     q.enqueue(message("a1", "C1"), 10);
     REQUIRE(q.claim(100, 30, "one", 10).size() == 1);
@@ -123,8 +130,10 @@ TEST_CASE("a row whose lease ran out is claimed again and flagged unfinished", "
 
 TEST_CASE("a claimer's stale end changes nothing: the row stays as its new claimer holds it",
           "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     auto& q = e->outbox();
     q.enqueue(message("a1", "C1"), 10);
     q.enqueue(message("a2", "C1"), 11);
@@ -145,8 +154,10 @@ TEST_CASE("a claimer's stale end changes nothing: the row stays as its new claim
 
 TEST_CASE("defer, mark_sent and mark_failed each count the attempt they end, release does not",
           "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     auto& q = e->outbox();
     q.enqueue(message("a1", "C1"), 10);
     auto taken = q.claim(100, 30, "one", 10);
@@ -170,15 +181,16 @@ TEST_CASE("defer, mark_sent and mark_failed each count the attempt they end, rel
     SECTION("failed") {
         REQUIRE(q.mark_failed(taken[0].id, "one", "channel_not_found"));
     }
-    // An ended row is claimed no more: its count is read from the file.
-    SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
-    CHECK(raw.execAndGet("SELECT attempts FROM outbox WHERE dedupe_key = 'a1'").getInt() == 3);
+    // An ended row is claimed no more: its count is read from the store.
+    CHECK(store.scalar("SELECT attempts FROM outbox WHERE dedupe_key = 'a1'") == 3);
 }
 
 TEST_CASE("abandoned claims of an instance are taken at once, as unfinished, and no others",
           "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     auto& q = e->outbox();
     q.enqueue(message("a1", "C1"), 10);
     q.enqueue(message("b1", "C2"), 10);
@@ -194,8 +206,10 @@ TEST_CASE("abandoned claims of an instance are taken at once, as unfinished, and
 }
 
 TEST_CASE("next_due says when a row that cannot be claimed now can be", "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     auto& q = e->outbox();
     CHECK_FALSE(q.next_due(100));
     q.enqueue(message("a1", "C1"), 10);
@@ -212,9 +226,11 @@ TEST_CASE("next_due says when a row that cannot be claimed now can be", "[storag
 
 TEST_CASE("two claimers on two connections never get the same row, and each channel stays in order",
           "[storage][ports]") {
-    temp_db db;
-    auto one = open_engine(db);
-    auto two = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto one = store.connect();
+    auto two = store.connect();
     constexpr int channels = 4;
     constexpr int per_channel = 6;
     for (int i = 0; i < per_channel; ++i) {
@@ -391,4 +407,121 @@ TEST_CASE(
     CHECK_FALSE(taken[1].unfinished);
     e->outbox().mark_sent(taken[0].id, "one", "1.2", 101);
     CHECK(keys(e->outbox().claim(101, 30, "one", 10)) == std::vector<std::string>{"old-next"});
+}
+
+TEST_CASE("a unit of work keeps what it queued only if it commits, and a savepoint's rollback "
+          "undoes only its own",
+          "[storage][ports]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
+    auto& q = e->outbox();
+    {
+        auto unit = e->work().begin();
+        q.enqueue(message("a1", "C1"), 10);
+        {
+            auto input = e->work().begin();  // a second input of the same batch
+            q.enqueue(message("a2", "C1"), 10);
+        }  // not committed: a2 is undone, a1 is not
+        q.enqueue(message("a3", "C1"), 10);
+        unit->commit();
+    }
+    {
+        auto unit = e->work().begin();
+        q.enqueue(message("b1", "C2"), 10);
+    }  // never committed
+    CHECK(store.scalar("SELECT COUNT(*) FROM outbox") == 2);
+    auto first = q.claim(100, 30, "one", 10);
+    REQUIRE(keys(first) == std::vector<std::string>{"a1"});
+    q.mark_sent(first[0].id, "one", "1.1", 100);
+    CHECK(keys(q.claim(100, 30, "one", 10)) == std::vector<std::string>{"a3"});
+    CHECK(q.enqueue(message("a2", "C1"), 11));  // its key was never taken
+}
+
+TEST_CASE("a unit of work that another connection's unit holds back gives up at its deadline, "
+          "writing nothing",
+          "[storage][ports]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto one = store.connect();
+    auto two = store.connect();
+    auto holding = one->work().begin();
+    one->outbox().enqueue(message("a1", "C1"), 10);
+
+    auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(
+        [&] {
+            auto unit = two->work().begin_until(started + std::chrono::milliseconds(300));
+            two->outbox().enqueue(message("a2", "C1"), 10);
+            unit->commit();
+        }(),
+        storage::busy_error);
+    holding->commit();
+    CHECK(store.scalar("SELECT COUNT(*) FROM outbox") == 1);
+    // Once the first has committed, the second goes through, after it in the channel's order.
+    {
+        auto unit = two->work().begin();
+        CHECK(two->outbox().enqueue(message("a2", "C1"), 10));
+        unit->commit();
+    }
+    auto rows = two->outbox().claim(100, 30, "two", 10);
+    CHECK(keys(rows) == std::vector<std::string>{"a1"});
+}
+
+TEST_CASE("a row given back unsure is claimed unfinished until it is given back plainly",
+          "[storage][ports]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
+    auto& q = e->outbox();
+    REQUIRE(q.enqueue(message("k1", "C1"), 10));
+    auto first = q.claim(20, 60, "one", 10);
+    REQUIRE(first.size() == 1);
+    CHECK_FALSE(first[0].unfinished);
+    REQUIRE(q.defer_unsure(first[0].id, "one", 30, "read timed out"));
+    CHECK(q.claim(25, 60, "one", 10).empty());  // not due yet
+    auto again = q.claim(30, 60, "one", 10);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].unfinished);  // Slack may have it: look first
+    CHECK(again[0].error == "read timed out");
+    REQUIRE(q.defer(again[0].id, "one", 40, "ratelimited"));
+    auto third = q.claim(40, 60, "one", 10);
+    REQUIRE(third.size() == 1);
+    CHECK_FALSE(third[0].unfinished);  // that attempt got an answer
+}
+
+TEST_CASE("a channel's untried announcements past the limit are folded into the oldest, in its "
+          "place, all or nothing",
+          "[storage][ports]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
+    auto& q = e->outbox();
+    for (const char* key : {"a1", "a2", "a3", "a4"}) {
+        q.enqueue(message(key, "C1"), 10);
+    }
+    q.enqueue(message("b1", "C2"), 10);
+    auto status = message("s1", "C1");
+    status.kind = checklist::message_kind::status;  // never folded
+    q.enqueue(status, 10);
+
+    CHECK(q.announcement_backlog(4).empty());
+    auto backlog = q.announcement_backlog(2);
+    REQUIRE(keys(backlog) == std::vector<std::string>{"a1", "a2", "a3", "a4"});
+
+    REQUIRE(q.fold(backlog[0].id, R"({"text":"a1 to a3"})", {backlog[1].id, backlog[2].id}, 50));
+    CHECK(store.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") == 2);
+    // A row no longer untried spoils the whole fold: nothing changes.
+    CHECK_FALSE(q.fold(backlog[3].id, R"({"text":"never"})", {backlog[1].id}, 51));
+    CHECK(store.scalar("SELECT COUNT(*) FROM outbox WHERE body LIKE '%never%'") == 0);
+
+    auto first = q.claim(100, 30, "one", 10);
+    REQUIRE(keys(first) == std::vector<std::string>{"a1", "b1"});
+    CHECK(first[0].body == R"({"text":"a1 to a3"})");
+    q.mark_sent(first[0].id, "one", "1.1", 100);
+    CHECK(keys(q.claim(100, 30, "one", 10)) == std::vector<std::string>{"a4"});
 }

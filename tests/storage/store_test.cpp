@@ -219,29 +219,6 @@ TEST_CASE(
     CHECK(next[0].body == R"({"text":"folded"})");
 }
 
-TEST_CASE("a row given back unsure is claimed unfinished until it is given back plainly",
-          "[storage]") {
-    temp_db db;
-    storage::sqlite::store s(db.path());
-    REQUIRE(
-        s.enqueue({"k1", std::nullopt, checklist::destination::channel("C1"), "chat.postMessage",
-                   R"({"text":"a"})", checklist::message_kind::announcement},
-                  10));
-    auto first = s.claim(20, 60, "one", 10);
-    REQUIRE(first.size() == 1);
-    CHECK_FALSE(first[0].unfinished);
-    REQUIRE(s.defer_unsure(first[0].id, "one", 30, "read timed out"));
-    CHECK(s.claim(25, 60, "one", 10).empty());  // not due yet
-    auto again = s.claim(30, 60, "one", 10);
-    REQUIRE(again.size() == 1);
-    CHECK(again[0].unfinished);  // Slack may have it: look first
-    CHECK(again[0].error == "read timed out");
-    REQUIRE(s.defer(again[0].id, "one", 40, "ratelimited"));
-    auto third = s.claim(40, 60, "one", 10);
-    REQUIRE(third.size() == 1);
-    CHECK_FALSE(third[0].unfinished);  // that attempt got an answer
-}
-
 TEST_CASE("an applied envelope's reply is kept for its redelivery", "[storage]") {
     temp_db db;
     {

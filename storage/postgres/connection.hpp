@@ -1,0 +1,114 @@
+// One PostgreSQL connection over libpq (Debian's libpq-dev), with parameters sent apart from
+// the SQL (never spliced into it) and results that free themselves. Nothing outside
+// storage/postgres/ includes this header (but storage tests).
+//
+// Secrets: the connection URL may carry a password. No message this file makes holds the URL;
+// it names the server as `user@host:port/database` (describe_url).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace relbot::storage::postgres {
+
+// The server's refusal or a broken connection. `sqlstate` is the five-character SQLSTATE
+// ("40001" serialization failure, "23505" unique violation, ...), empty when the connection
+// itself failed.
+class pg_error : public std::runtime_error {
+public:
+    pg_error(std::string message, std::string sqlstate)
+        : std::runtime_error(std::move(message)), sqlstate_(std::move(sqlstate)) {}
+    const std::string& sqlstate() const { return sqlstate_; }
+    bool unique_violation() const { return sqlstate_ == "23505"; }
+    // The transaction lost a race with another one and may be run again from its start.
+    bool retryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+
+private:
+    std::string sqlstate_;
+};
+
+// A connection URL or key=value string as the operator wrote it, shown without its password:
+// "relbot@db.internal:5432/relbot". Never throws; an unreadable string is "(unreadable
+// connection string)".
+std::string describe_url(const std::string& url);
+
+// One parameter of a statement, in text form; null when empty().
+class param {
+public:
+    param(std::string_view text) : text_(text) {}  // NOLINT: implicit, as SQL text reads
+    param(const std::string& text) : text_(text) {}  // NOLINT
+    param(const char* text) : text_(std::string(text)) {}  // NOLINT
+    param(std::int64_t n) : text_(std::to_string(n)) {}  // NOLINT
+    param(int n) : text_(std::to_string(n)) {}  // NOLINT
+    param(std::nullopt_t) {}  // NOLINT: SQL NULL
+    template <typename T>
+    param(const std::optional<T>& v) {  // NOLINT
+        if (v) {
+            *this = param(*v);
+        }
+    }
+    const std::optional<std::string>& text() const { return text_; }
+
+private:
+    std::optional<std::string> text_;
+};
+
+// The rows a statement returned (none for a command). Values are read as text, which is how
+// they come; numbers are parsed here.
+class result {
+public:
+    explicit result(pg_result* r);
+    int rows() const;
+    int columns() const;
+    bool is_null(int row, int column) const;
+    std::string text(int row, int column) const;  // "" for NULL
+    std::int64_t integer(int row, int column) const;  // throws pg_error for NULL or non-numbers
+    std::optional<std::int64_t> optional_integer(int row, int column) const;
+    // Rows a command changed (UPDATE, DELETE, INSERT).
+    long long affected() const;
+
+private:
+    struct free_result {
+        void operator()(pg_result* r) const;
+    };
+    std::unique_ptr<pg_result, free_result> r_;
+};
+
+class connection {
+public:
+    // Connects (at most 10 s) and sets the session up: UTC, no statement longer than
+    // `statement_timeout_ms` (0: none). Throws pg_error naming the server (describe_url) and
+    // libpq's reason.
+    explicit connection(const std::string& url, int statement_timeout_ms = 0);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    // One or more statements without parameters (a migration, BEGIN, COMMIT).
+    result exec(std::string_view sql);
+    // One statement with $1, $2, ... parameters.
+    result exec(std::string_view sql, std::initializer_list<param> params);
+    result exec(std::string_view sql, const std::vector<param>& params);
+
+    // Whether the connection is still usable (libpq's status is OK).
+    bool healthy() const;
+    // The server, as describe_url gives it.
+    const std::string& server() const { return server_; }
+
+private:
+    result check(pg_result* r, std::string_view sql);
+
+    pg_conn* conn_ = nullptr;
+    std::string server_;
+};
+
+}  // namespace relbot::storage::postgres

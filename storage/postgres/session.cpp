@@ -1,0 +1,111 @@
+#include "storage/postgres/session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+namespace relbot::storage::postgres {
+
+bool session::means_busy(const pg_error& e) {
+    const auto& s = e.sqlstate();
+    return s == "55P03" || s == "57014" || e.retryable();
+}
+
+// One unit of work, or one savepoint inside it. Rolls back on destruction unless committed.
+class session::transaction final : public write_transaction {
+public:
+    transaction(session& s, lock_deadline give_up_at) : s_(s), savepoint_(s.depth_ > 0) {
+        if (savepoint_) {
+            s_.db_.exec("SAVEPOINT input_" + std::to_string(s_.depth_));
+            ++s_.depth_;
+            return;
+        }
+        if (give_up_at == lock_deadline{}) {
+            give_up_at = std::chrono::steady_clock::now() + default_lock_wait;
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        give_up_at - std::chrono::steady_clock::now())
+                        .count();
+        if (left <= 0) {
+            throw busy_error();
+        }
+        s_.db_.exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+        ++s_.depth_;
+        try {
+            // No wait for another instance's lock, and no statement, outlasts the deadline.
+            s_.db_.exec("SELECT set_config('lock_timeout', $1, true), "
+                        "set_config('statement_timeout', $1, true)",
+                        {std::to_string(left)});
+        } catch (...) {
+            end(false);
+            throw;
+        }
+    }
+    ~transaction() override {
+        if (open_) {
+            try {
+                end(false);
+            } catch (const std::exception&) {
+                // A broken connection rolled back with the session.
+            }
+        }
+    }
+    transaction(const transaction&) = delete;
+    transaction& operator=(const transaction&) = delete;
+
+    void commit() override { s_.busy_as_busy([&] { end(true); }); }
+
+private:
+    void end(bool committed) {
+        open_ = false;
+        --s_.depth_;
+        if (savepoint_) {
+            auto name = "input_" + std::to_string(s_.depth_);
+            if (!committed) {
+                s_.db_.exec("ROLLBACK TO SAVEPOINT " + name);
+            }
+            s_.db_.exec("RELEASE SAVEPOINT " + name);
+            return;
+        }
+        s_.db_.exec(committed ? "COMMIT" : "ROLLBACK");
+    }
+
+    session& s_;
+    bool savepoint_;
+    bool open_ = true;
+};
+
+session::session(const std::string& url) : db_(url) {}
+
+std::unique_ptr<write_transaction> session::begin() {
+    return begin_until({});
+}
+
+std::unique_ptr<write_transaction> session::begin_until(lock_deadline give_up_at) {
+    return busy_as_busy([&] { return std::make_unique<transaction>(*this, give_up_at); });
+}
+
+bool session::own_transaction(const std::function<bool()>& body) {
+    if (in_unit()) {
+        throw std::logic_error("a transaction of its own was asked for inside a unit of work");
+    }
+    return busy_as_busy([&] {
+        db_.exec("BEGIN");
+        bool keep = false;
+        try {
+            keep = body();
+        } catch (...) {
+            try {
+                db_.exec("ROLLBACK");
+            } catch (const std::exception&) {
+                // The connection is gone; so is the transaction.
+            }
+            throw;
+        }
+        db_.exec(keep ? "COMMIT" : "ROLLBACK");
+        return keep;
+    });
+}
+
+}  // namespace relbot::storage::postgres

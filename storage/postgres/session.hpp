@@ -1,0 +1,62 @@
+// The connection the ports of one PostgreSQL engine share, and its unit of work: a
+// SERIALIZABLE transaction (savepoints inside it for group commit) whose waits for other
+// instances' locks end at its deadline. Nothing outside storage/postgres/ includes this header
+// (but storage tests).
+//
+// How PostgreSQL's refusals map onto the ports' promises: a lock not granted by the deadline,
+// a statement cancelled at it, a serialization failure or a deadlock all mean "another
+// instance got there first; nothing was changed": busy_error, and the caller may try again.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "storage/ports.hpp"
+#include "storage/postgres/connection.hpp"
+
+namespace relbot::storage::postgres {
+
+class session final : public unit_of_work {
+public:
+    // Connects (connection's contract). Does not migrate: open() does, once per engine.
+    explicit session(const std::string& url);
+
+    connection& db() { return db_; }
+    // A unit of work (or a savepoint in one) is open on this connection.
+    bool in_unit() const { return depth_ > 0; }
+
+    std::unique_ptr<write_transaction> begin() override;
+    std::unique_ptr<write_transaction> begin_until(lock_deadline give_up_at) override;
+    // Without counting the rows each statement changed, a commit may always have changed
+    // state: the port allows "true when unsure".
+    bool last_commit_changed_state() const override { return true; }
+
+    // Runs `body` in a transaction of its own (READ COMMITTED: the outbox's claims, folds),
+    // committed when it returns true and rolled back when it returns false or throws. Must
+    // not be called inside a unit of work (std::logic_error).
+    bool own_transaction(const std::function<bool()>& body);
+
+    // Runs `work` and turns PostgreSQL's "try again" refusals into busy_error.
+    template <typename F>
+    decltype(auto) busy_as_busy(F&& work) {
+        try {
+            return work();
+        } catch (const pg_error& e) {
+            if (means_busy(e)) {
+                throw busy_error();
+            }
+            throw;
+        }
+    }
+    // Lock not available, statement cancelled at its deadline, serialization failure, deadlock.
+    static bool means_busy(const pg_error& e);
+
+private:
+    class transaction;
+
+    connection db_;
+    int depth_ = 0;  // 0: none; 1: a unit of work; more: savepoints in it
+};
+
+}  // namespace relbot::storage::postgres

@@ -1,0 +1,139 @@
+// The PostgreSQL engine's foundations against a real server (tests/pg_cluster.sh): the schema
+// is created and migrated once however many instances start together, a database newer than
+// the binary is refused naming both versions, and a connection error never shows the password.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pg_database.hpp"
+#include "storage/postgres/connection.hpp"
+#include "storage/postgres/schema.hpp"
+
+using namespace relbot;
+using storage::postgres::connection;
+using storage::postgres::pg_error;
+
+namespace {
+
+long long count_of(connection& db, const std::string& sql) {
+    return db.exec(sql).integer(0, 0);
+}
+
+}  // namespace
+
+TEST_CASE("postgres: a new database is migrated to the current schema, and again changes nothing",
+          "[storage][postgres]") {
+    test::pg_database fresh;
+    connection db(fresh.url());
+    CHECK(storage::postgres::migrate(db) == 0);
+    CHECK(count_of(db, "SELECT version FROM relbot_schema") == storage::postgres::schema_version());
+    for (const char* table : {"releases", "phases", "items", "audit", "outbox", "applied_envelopes",
+                              "dm_channels", "reminders", "users", "channels", "checkpoints"}) {
+        INFO(table);
+        CHECK(count_of(db, std::string("SELECT count(*) FROM ") + table) == 0);
+    }
+    CHECK(storage::postgres::migrate(db) == storage::postgres::schema_version());
+    CHECK(count_of(db, "SELECT count(*) FROM relbot_schema") == 1);
+}
+
+TEST_CASE("postgres: instances starting together migrate once, the others wait and find it done",
+          "[storage][postgres]") {
+    test::pg_database fresh;
+    constexpr int instances = 4;
+    std::vector<int> found(instances, -1);
+    std::mutex mutex;
+    std::vector<std::string> failures;
+    {
+        std::vector<std::jthread> starting;
+        for (int i = 0; i < instances; ++i) {
+            starting.emplace_back([&, i] {
+                try {
+                    connection db(fresh.url());
+                    found[static_cast<std::size_t>(i)] = storage::postgres::migrate(db);
+                } catch (const std::exception& e) {
+                    std::lock_guard lock(mutex);
+                    failures.emplace_back(e.what());
+                }
+            });
+        }
+    }
+    CHECK(failures == std::vector<std::string>{});
+    // Exactly one found an empty database; the others found it migrated.
+    CHECK(std::count(found.begin(), found.end(), 0) == 1);
+    CHECK(std::count(found.begin(), found.end(), storage::postgres::schema_version()) ==
+          instances - 1);
+    connection db(fresh.url());
+    CHECK(count_of(db, "SELECT count(*) FROM relbot_schema") == 1);
+}
+
+TEST_CASE("postgres: a database newer than this relbot is refused, naming both versions",
+          "[storage][postgres]") {
+    test::pg_database fresh;
+    connection db(fresh.url());
+    storage::postgres::migrate(db);
+    auto newer = storage::postgres::schema_version() + 1;
+    db.exec("UPDATE relbot_schema SET version = $1", {newer});
+    try {
+        storage::postgres::migrate(db);
+        FAIL("migrate accepted a newer schema");
+    } catch (const std::runtime_error& e) {
+        std::string message = e.what();
+        CHECK(message.find("schema version " + std::to_string(newer)) != std::string::npos);
+        CHECK(message.find("this relbot (" + std::to_string(storage::postgres::schema_version()) +
+                           ")") != std::string::npos);
+    }
+    // Nothing was changed, and the lock was given back: another instance is not kept waiting.
+    CHECK(count_of(db, "SELECT version FROM relbot_schema") == newer);
+    connection other(fresh.url());
+    CHECK(other.exec("SELECT pg_try_advisory_lock($1)", {storage::postgres::migration_lock_key})
+              .text(0, 0) == "t");
+}
+
+TEST_CASE("postgres: a failed connection names the server and never the password",
+          "[storage][postgres]") {
+    test::pg_database fresh;
+    auto url = fresh.url();
+    // postgresql://relbot:<password>@127.0.0.1:<port>/<name>
+    auto colon = url.find(':', url.find("//") + 2);
+    auto at = url.find('@');
+    REQUIRE(colon < at);
+    auto password = url.substr(colon + 1, at - colon - 1);
+    REQUIRE(password.size() >= 16);
+    auto wrong = url.substr(0, colon + 1) + "not-" + password + url.substr(at);
+    try {
+        connection db(wrong);
+        FAIL("connected with a wrong password");
+    } catch (const pg_error& e) {
+        std::string message = e.what();
+        INFO(message);
+        CHECK(message.find("relbot@127.0.0.1:") != std::string::npos);
+        CHECK(message.find("/" + fresh.name()) != std::string::npos);
+        CHECK(message.find("password authentication failed") != std::string::npos);
+        CHECK(message.find(password) == std::string::npos);
+    }
+    CHECK(storage::postgres::describe_url(url).find(password) == std::string::npos);
+    CHECK(storage::postgres::describe_url("host=db.internal port=6432 user=rb password=s3cret "
+                                          "dbname=relbot") == "rb@db.internal:6432/relbot");
+    CHECK(storage::postgres::describe_url("postgresql://u:p@[") ==
+          "(unreadable connection string)");
+}
+
+TEST_CASE("postgres: a statement's error carries its SQLSTATE", "[storage][postgres]") {
+    test::pg_database fresh;
+    connection db(fresh.url());
+    storage::postgres::migrate(db);
+    db.exec("INSERT INTO channels (channel_id, name) VALUES ($1, $2)", {"C1", "releases"});
+    try {
+        db.exec("INSERT INTO channels (channel_id, name) VALUES ($1, $2)", {"C1", "again"});
+        FAIL("a duplicate key was accepted");
+    } catch (const pg_error& e) {
+        CHECK(e.unique_violation());
+        CHECK_FALSE(e.retryable());
+    }
+    CHECK(db.exec("SELECT name FROM channels WHERE channel_id = $1", {"C1"}).text(0, 0) ==
+          "releases");
+}
