@@ -148,6 +148,10 @@ bool connection::healthy() const {
     return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
+int connection::backend_pid() const {
+    return PQbackendPID(conn_);
+}
+
 result connection::exec(std::string_view sql) {
     return check(PQexec(conn_, std::string(sql).c_str()), sql);
 }

@@ -101,6 +101,8 @@ public:
 
     // Whether the connection is still usable (libpq's status is OK).
     bool healthy() const;
+    // The server process serving this connection (pg_stat_activity.pid).
+    int backend_pid() const;
     // The server, as describe_url gives it.
     const std::string& server() const { return server_; }
 

@@ -7,12 +7,14 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "pg_database.hpp"
 #include "storage/open.hpp"
+#include "storage/postgres/applied.hpp"
 #include "storage/postgres/outbox.hpp"
 #include "storage/postgres/schema.hpp"
 #include "storage/postgres/session.hpp"
@@ -31,7 +33,11 @@ class store_connection {
 public:
     virtual ~store_connection() = default;
     virtual storage::outbox_queue& outbox() = 0;
+    virtual storage::applied_envelopes& applied() = 0;
     virtual storage::unit_of_work& work() = 0;
+    // This connection is waiting for a lock another connection holds (now, or once since
+    // the last look: SQLite tells while it waits, PostgreSQL is asked).
+    virtual bool waiting_for_lock() = 0;
 };
 
 class fresh_store {
@@ -68,23 +74,44 @@ public:
 private:
     class sqlite_connection final : public store_connection {
     public:
-        explicit sqlite_connection(std::unique_ptr<storage::engine> e) : e_(std::move(e)) {}
+        explicit sqlite_connection(std::unique_ptr<storage::engine> e) : e_(std::move(e)) {
+            e_->on_lock_wait([this] { waited_ = true; });
+        }
+        bool waiting_for_lock() override { return waited_.exchange(false); }
         storage::outbox_queue& outbox() override { return e_->outbox(); }
+        storage::applied_envelopes& applied() override { return e_->applied(); }
         storage::unit_of_work& work() override { return e_->work(); }
 
     private:
         std::unique_ptr<storage::engine> e_;
+        std::atomic<bool> waited_{false};
     };
 
     class postgres_connection final : public store_connection {
     public:
-        explicit postgres_connection(const std::string& url) : session_(url), outbox_(session_) {}
+        explicit postgres_connection(const std::string& url)
+            : url_(url),
+              session_(url),
+              outbox_(session_),
+              applied_(session_),
+              pid_(session_.db().backend_pid()) {}
+        bool waiting_for_lock() override {
+            storage::postgres::connection look(url_);
+            return look.exec("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND "
+                             "wait_event_type = 'Lock'",
+                             {pid_})
+                       .integer(0, 0) == 1;
+        }
         storage::outbox_queue& outbox() override { return outbox_; }
+        storage::applied_envelopes& applied() override { return applied_; }
         storage::unit_of_work& work() override { return session_; }
 
     private:
+        std::string url_;
         storage::postgres::session session_;
         storage::postgres::outbox outbox_;
+        storage::postgres::applied applied_;
+        int pid_;
     };
 
     engine_kind kind_;

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <thread>
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
@@ -270,9 +272,11 @@ TEST_CASE("two claimers on two connections never get the same row, and each chan
 }
 
 TEST_CASE("an envelope is recorded as applied once, with its first reply", "[storage][ports]") {
-    temp_db db;
-    auto one = open_engine(db);
-    auto two = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto one = store.connect();
+    auto two = store.connect();
     {
         auto tx = one->work().begin();
         CHECK(one->applied().record_applied("envelope:e1", "first", 5));
@@ -524,4 +528,51 @@ TEST_CASE("a channel's untried announcements past the limit are folded into the 
     CHECK(first[0].body == R"({"text":"a1 to a3"})");
     q.mark_sent(first[0].id, "one", "1.1", 100);
     CHECK(keys(q.claim(100, 30, "one", 10)) == std::vector<std::string>{"a4"});
+}
+
+TEST_CASE("an envelope applied on two connections at once is recorded by one; the other writes "
+          "nothing",
+          "[storage][ports]") {
+    // The second unit waits for the first (SQLite: the write lock; PostgreSQL: the key's row).
+    // Once the first commits, the second finds the record (false) or is told to try again
+    // (busy_error); either way nothing of it is written, and trying again finds the record.
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto one = store.connect();
+    auto two = store.connect();
+    auto first = one->work().begin();
+    REQUIRE(one->applied().record_applied("envelope:e1", "first", 5));
+    one->outbox().enqueue(message("reply-1", "C1"), 5);
+
+    std::promise<std::string> outcome;
+    std::jthread second([&] {
+        try {
+            auto unit = two->work().begin_until(std::chrono::steady_clock::now() +
+                                                std::chrono::seconds(20));
+            bool recorded = two->applied().record_applied("envelope:e1", "second", 6);
+            if (recorded) {
+                two->outbox().enqueue(message("reply-2", "C1"), 6);
+                unit->commit();
+            }
+            outcome.set_value(recorded ? "recorded" : "found");
+        } catch (const storage::busy_error&) {
+            outcome.set_value("busy");
+        } catch (const std::exception& e) {
+            outcome.set_value(std::string("failed: ") + e.what());
+        }
+    });
+    // The second is in flight, waiting on the first, when the first commits.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool waiting = false;
+    while (!waiting && std::chrono::steady_clock::now() < until) {
+        waiting = two->waiting_for_lock();
+    }
+    CHECK(waiting);
+    first->commit();
+    auto result = outcome.get_future().get();
+    CHECK((result == "found" || result == "busy"));
+    CHECK(two->applied().applied_reply("envelope:e1") == "first");
+    CHECK(store.scalar("SELECT COUNT(*) FROM applied_envelopes") == 1);
+    CHECK(store.scalar("SELECT COUNT(*) FROM outbox") == 1);
 }
