@@ -1,13 +1,17 @@
-// The factory: today every configuration means the SQLite engine at a path.
+// The factory: the PostgreSQL engine for a database URL, else the SQLite engine at a path.
 #include "storage/open.hpp"
 
 #include "storage/database.hpp"
+#include "storage/postgres/engine.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/store.hpp"
 
 namespace relbot::storage {
 
 std::unique_ptr<engine> open(const storage_options& options) {
+    if (!options.database_url.empty()) {
+        return std::make_unique<postgres::engine>(options.database_url);
+    }
     return std::make_unique<sqlite::store>(options.path, options.recheck_reads);
 }
 

@@ -15,6 +15,9 @@ namespace relbot::storage {
 struct storage_options {
     // The SQLite database file (created and migrated if needed).
     std::string path;
+    // A PostgreSQL connection URL (or key=value string); when set, `path` is ignored and the
+    // PostgreSQL engine is used (the schema created and migrated if needed).
+    std::string database_url{};
     // How stale a read outside a unit of work may be about another program's commit (the
     // engine keeps releases as committed; looking costs a read transaction).
     std::chrono::milliseconds recheck_reads{50};
@@ -59,8 +62,9 @@ public:
     virtual int backup(const std::string& destination) = 0;
 };
 
-// Opens (creating and migrating) the store the options name. Throws std::exception if it
-// cannot, or if the store is newer than this binary.
+// Opens (creating and migrating) the store the options name: PostgreSQL when database_url is
+// set, else SQLite at path. Throws std::exception if it cannot, or if the store is newer than
+// this binary.
 std::unique_ptr<engine> open(const storage_options& options);
 
 }  // namespace relbot::storage

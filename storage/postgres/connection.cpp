@@ -132,6 +132,9 @@ connection::connection(const std::string& url, int statement_timeout_ms)
         conn_ = nullptr;
         throw pg_error("cannot connect to PostgreSQL at " + server_ + ": " + reason, "");
     }
+    // The server's notices ("relation already exists, skipping") would go to stderr, outside
+    // relbot's log format; none of them needs an operator.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     exec("SET TimeZone = 'UTC'");
     exec("SET client_encoding = 'UTF8'");
     exec("SELECT set_config('statement_timeout', $1, false)",
@@ -148,11 +151,10 @@ bool connection::healthy() const {
     return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
-int connection::backend_pid() const {
-    return PQbackendPID(conn_);
-}
-
 result connection::exec(std::string_view sql) {
+    if (waiting_) {
+        waiting_();
+    }
     return check(PQexec(conn_, std::string(sql).c_str()), sql);
 }
 
@@ -161,6 +163,9 @@ result connection::exec(std::string_view sql, std::initializer_list<param> param
 }
 
 result connection::exec(std::string_view sql, const std::vector<param>& params) {
+    if (waiting_) {
+        waiting_();
+    }
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -101,16 +102,18 @@ public:
 
     // Whether the connection is still usable (libpq's status is OK).
     bool healthy() const;
-    // The server process serving this connection (pg_stat_activity.pid).
-    int backend_pid() const;
     // The server, as describe_url gives it.
     const std::string& server() const { return server_; }
+    // Called before each statement, which waits for the server (and maybe for another
+    // instance's lock): the bot lets its other thread answer Slack meanwhile.
+    void before_waiting(std::function<void()> waiting) { waiting_ = std::move(waiting); }
 
 private:
     result check(pg_result* r, std::string_view sql);
 
     pg_conn* conn_ = nullptr;
     std::string server_;
+    std::function<void()> waiting_;
 };
 
 }  // namespace relbot::storage::postgres

@@ -1,8 +1,8 @@
 // The storage engines a port test runs against, with the same test code: a fresh store of
-// each (a SQLite file, or a new database in the PostgreSQL test cluster, migrated) and as many
-// connections to it as the test asks for. A test case picks the engine with
+// each (a SQLite file, or a new database in the PostgreSQL test cluster) opened through
+// storage::open, and as many connections to it as the test asks for. A test case picks the
+// engine with
 //     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
-// The PostgreSQL engine is being built port by port; `connection` offers the ports it has.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -14,10 +14,7 @@
 
 #include "pg_database.hpp"
 #include "storage/open.hpp"
-#include "storage/postgres/applied.hpp"
-#include "storage/postgres/outbox.hpp"
-#include "storage/postgres/schema.hpp"
-#include "storage/postgres/session.hpp"
+#include "storage/postgres/connection.hpp"
 #include "temp_db.hpp"
 
 namespace relbot::test {
@@ -28,16 +25,42 @@ inline const char* name_of(engine_kind k) {
     return k == engine_kind::sqlite ? "sqlite" : "postgres";
 }
 
-// One connection's ports.
+// One connection: an engine, and whether it has been waiting for another's lock.
 class store_connection {
 public:
-    virtual ~store_connection() = default;
-    virtual storage::outbox_queue& outbox() = 0;
-    virtual storage::applied_envelopes& applied() = 0;
-    virtual storage::unit_of_work& work() = 0;
-    // This connection is waiting for a lock another connection holds (now, or once since
-    // the last look: SQLite tells while it waits, PostgreSQL is asked).
-    virtual bool waiting_for_lock() = 0;
+    store_connection(std::unique_ptr<storage::engine> e, std::string pg_url)
+        : e_(std::move(e)), pg_url_(std::move(pg_url)) {
+        if (pg_url_.empty()) {
+            e_->on_lock_wait([this] { waited_ = true; });  // SQLite says while it waits
+        }
+    }
+
+    storage::engine& engine() { return *e_; }
+    storage::release_repository& releases() { return e_->releases(); }
+    storage::timeline& audit() { return e_->audit(); }
+    storage::outbox_queue& outbox() { return e_->outbox(); }
+    storage::applied_envelopes& applied() { return e_->applied(); }
+    storage::directory& people() { return e_->people(); }
+    storage::status_board& status() { return e_->status(); }
+    storage::reminder_log& reminders() { return e_->reminders(); }
+    storage::unit_of_work& work() { return e_->work(); }
+
+    // A connection of this store waits for a lock another holds (SQLite: this one said so
+    // since the last look; PostgreSQL: the server says a session of the database waits).
+    bool waiting_for_lock() {
+        if (pg_url_.empty()) {
+            return waited_.exchange(false);
+        }
+        storage::postgres::connection look(pg_url_);
+        return look.exec("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = "
+                         "current_database() AND wait_event_type = 'Lock'")
+                   .integer(0, 0) > 0;
+    }
+
+private:
+    std::unique_ptr<storage::engine> e_;
+    std::string pg_url_;
+    std::atomic<bool> waited_{false};
 };
 
 class fresh_store {
@@ -47,18 +70,24 @@ public:
             file_.emplace();
         } else {
             database_.emplace();
-            storage::postgres::connection db(database_->url());
-            storage::postgres::migrate(db);
         }
     }
 
     engine_kind kind() const { return kind_; }
 
-    std::unique_ptr<store_connection> connect() const {
+    storage::storage_options options() const {
+        storage::storage_options o;
         if (kind_ == engine_kind::sqlite) {
-            return std::make_unique<sqlite_connection>(storage::open({file_->path()}));
+            o.path = file_->path();
+        } else {
+            o.database_url = database_->url();
         }
-        return std::make_unique<postgres_connection>(database_->url());
+        return o;
+    }
+
+    std::unique_ptr<store_connection> connect() const {
+        return std::make_unique<store_connection>(
+            storage::open(options()), kind_ == engine_kind::postgres ? database_->url() : "");
     }
 
     // One number read with SQL both engines understand, on a connection of its own.
@@ -72,48 +101,6 @@ public:
     }
 
 private:
-    class sqlite_connection final : public store_connection {
-    public:
-        explicit sqlite_connection(std::unique_ptr<storage::engine> e) : e_(std::move(e)) {
-            e_->on_lock_wait([this] { waited_ = true; });
-        }
-        bool waiting_for_lock() override { return waited_.exchange(false); }
-        storage::outbox_queue& outbox() override { return e_->outbox(); }
-        storage::applied_envelopes& applied() override { return e_->applied(); }
-        storage::unit_of_work& work() override { return e_->work(); }
-
-    private:
-        std::unique_ptr<storage::engine> e_;
-        std::atomic<bool> waited_{false};
-    };
-
-    class postgres_connection final : public store_connection {
-    public:
-        explicit postgres_connection(const std::string& url)
-            : url_(url),
-              session_(url),
-              outbox_(session_),
-              applied_(session_),
-              pid_(session_.db().backend_pid()) {}
-        bool waiting_for_lock() override {
-            storage::postgres::connection look(url_);
-            return look.exec("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND "
-                             "wait_event_type = 'Lock'",
-                             {pid_})
-                       .integer(0, 0) == 1;
-        }
-        storage::outbox_queue& outbox() override { return outbox_; }
-        storage::applied_envelopes& applied() override { return applied_; }
-        storage::unit_of_work& work() override { return session_; }
-
-    private:
-        std::string url_;
-        storage::postgres::session session_;
-        storage::postgres::outbox outbox_;
-        storage::postgres::applied applied_;
-        int pid_;
-    };
-
     engine_kind kind_;
     std::optional<temp_db> file_;
     std::optional<pg_database> database_;

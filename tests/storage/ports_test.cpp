@@ -1,7 +1,8 @@
-// The promises of storage/ports.hpp, checked through the port interfaces: claim order and
-// leases, one redelivery record per key, and a unit of work that rolls back everything. The
-// outbox's run on both engines (a SQLite file, and a database in the PostgreSQL test
-// cluster, engines.hpp); the others on SQLite until the PostgreSQL engine has those ports.
+// The promises of storage/ports.hpp, checked through the port interfaces of an engine built
+// by storage::open: claim order and leases, one redelivery record per key, and a unit of work
+// that rolls back everything. Each runs on both engines (a SQLite file, and a database in the
+// PostgreSQL test cluster: engines.hpp) with the same code; only the SQLite file's own
+// migrations are SQLite's alone.
 #include "storage/ports.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -296,8 +297,10 @@ TEST_CASE("an envelope is recorded as applied once, with its first reply", "[sto
 
 TEST_CASE("a unit of work that is not committed leaves nothing of what it wrote",
           "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     checklist::template_library templates;
     auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
     std::int64_t release_id = 0;
@@ -344,8 +347,10 @@ TEST_CASE("a unit of work that is not committed leaves nothing of what it wrote"
 
 TEST_CASE("a second active release in a channel is refused and writes nothing",
           "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     checklist::template_library templates;
     auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
     e->releases().insert_release(r);
@@ -356,8 +361,10 @@ TEST_CASE("a second active release in a channel is refused and writes nothing",
 }
 
 TEST_CASE("the status message's sent version never goes back", "[storage][ports]") {
-    temp_db db;
-    auto e = open_engine(db);
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
     checklist::template_library templates;
     auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
     e->releases().insert_release(r);
@@ -530,7 +537,7 @@ TEST_CASE("a channel's untried announcements past the limit are folded into the 
     CHECK(keys(q.claim(100, 30, "one", 10)) == std::vector<std::string>{"a4"});
 }
 
-TEST_CASE("an envelope applied on two connections at once is recorded by one; the other writes "
+TEST_CASE("an envelope applied on two connections at once is recorded by one, and the other writes "
           "nothing",
           "[storage][ports]") {
     // The second unit waits for the first (SQLite: the write lock; PostgreSQL: the key's row).

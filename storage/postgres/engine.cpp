@@ -1,0 +1,33 @@
+#include "storage/postgres/engine.hpp"
+
+#include <stdexcept>
+
+#include "storage/postgres/schema.hpp"
+
+namespace relbot::storage::postgres {
+
+namespace {
+
+const std::string& migrated(const std::string& url) {
+    connection db(url);
+    migrate(db);
+    return url;
+}
+
+}  // namespace
+
+engine::engine(const std::string& url)
+    : session_(migrated(url)),
+      releases_(session_),
+      outbox_(session_),
+      applied_(session_),
+      people_(session_),
+      timed_(session_, outbox_) {}
+
+int engine::backup(const std::string& destination) {
+    throw std::runtime_error("cannot back up to " + destination + ": relbot's backup copies a " +
+                             "SQLite file; back up the PostgreSQL database at " +
+                             session_.db().server() + " with pg_dump");
+}
+
+}  // namespace relbot::storage::postgres

@@ -1,0 +1,54 @@
+// The PostgreSQL engine: every port of storage/ports.hpp over one connection (several relbot
+// instances each hold one engine on the same database). Built by storage::open when the
+// options name a database URL; nothing outside storage/ includes this header.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/open.hpp"
+#include "storage/postgres/applied.hpp"
+#include "storage/postgres/directory.hpp"
+#include "storage/postgres/outbox.hpp"
+#include "storage/postgres/releases.hpp"
+#include "storage/postgres/session.hpp"
+#include "storage/postgres/timed_work.hpp"
+
+namespace relbot::storage::postgres {
+
+class engine final : public storage::engine {
+public:
+    // Connects and migrates (schema.hpp). Throws pg_error, or std::runtime_error for a
+    // database newer than this binary.
+    explicit engine(const std::string& url);
+
+    release_repository& releases() override { return releases_; }
+    storage::timeline& audit() override { return releases_; }
+    outbox_queue& outbox() override { return outbox_; }
+    applied_envelopes& applied() override { return applied_; }
+    directory& people() override { return people_; }
+    status_board& status() override { return timed_; }
+    reminder_log& reminders() override { return timed_; }
+    unit_of_work& work() override { return session_; }
+
+    // The server keeps its own log and checkpoints: nothing to run beside the connection.
+    void start_housekeeping() override {}
+    housekeeping_state housekeeping() const override { return {}; }
+    // Every statement waits for the server: `waiting` is called before each.
+    void on_lock_wait(std::function<void()> waiting) override {
+        session_.db().before_waiting(std::move(waiting));
+    }
+    void close() noexcept override {}
+    // A file copy is SQLite's: PostgreSQL is backed up with its own tools (pg_dump).
+    int backup(const std::string& destination) override;
+
+private:
+    session session_;
+    postgres::releases releases_;
+    postgres::outbox outbox_;
+    postgres::applied applied_;
+    postgres::people people_;
+    postgres::timed_work timed_;
+};
+
+}  // namespace relbot::storage::postgres

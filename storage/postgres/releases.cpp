@@ -1,0 +1,354 @@
+// Every statement takes its values as parameters; no SQL is built from values.
+#include "storage/postgres/releases.hpp"
+
+#include <chrono>
+#include <string>
+
+#include "checklist/checkpoints.hpp"
+
+namespace relbot::storage::postgres {
+
+namespace {
+
+std::optional<std::int64_t> window_bound(const checklist::phase& p, bool max) {
+    if (!p.window) {
+        return std::nullopt;
+    }
+    return max ? p.window->max.count() : p.window->min.count();
+}
+
+}  // namespace
+
+std::optional<checklist::release> releases::active_release(std::string_view channel) {
+    return release_named_by(s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT id FROM releases WHERE channel_id = $1 AND status = 'active'", {channel});
+    }));
+}
+
+std::shared_ptr<const checklist::release> releases::active_release_view(
+    std::string_view channel) {
+    auto r = active_release(channel);
+    return r ? std::make_shared<const checklist::release>(std::move(*r)) : nullptr;
+}
+
+std::optional<checklist::release> releases::latest_release(std::string_view channel) {
+    return release_named_by(s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT id FROM releases WHERE channel_id = $1 ORDER BY started_at DESC, id DESC "
+            "LIMIT 1",
+            {channel});
+    }));
+}
+
+std::optional<checklist::release> releases::release_by_version(std::string_view channel,
+                                                               std::string_view version) {
+    return release_named_by(s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT id FROM releases WHERE channel_id = $1 AND version = $2 ORDER BY started_at "
+            "DESC, id DESC LIMIT 1",
+            {channel, version});
+    }));
+}
+
+std::optional<checklist::release> releases::load_release(std::int64_t id) {
+    return s_.busy_as_busy([&] { return read_release(id); });
+}
+
+std::optional<checklist::release> releases::release_named_by(const result& ids) {
+    if (ids.rows() == 0) {
+        return std::nullopt;
+    }
+    return load_release(ids.integer(0, 0));
+}
+
+std::optional<checklist::release> releases::read_release(std::int64_t id) {
+    auto row = s_.db().exec(
+        "SELECT id, channel_id, version, template_name, manager_id, status, current_phase, "
+        "started_at, ended_at, oncall_id, pm_id, handoff_at, handoff_accepted_at FROM releases "
+        "WHERE id = $1",
+        {id});
+    if (row.rows() == 0) {
+        return std::nullopt;
+    }
+    checklist::release r;
+    r.id = row.integer(0, 0);
+    r.channel = row.text(0, 1);
+    r.version = row.text(0, 2);
+    r.template_name = row.text(0, 3);
+    r.manager = row.text(0, 4);
+    r.status = checklist::parse_release_status(row.text(0, 5))
+                   .value_or(checklist::release_status::active);
+    r.current_phase = static_cast<int>(row.integer(0, 6));
+    r.started_at = row.integer(0, 7);
+    r.ended_at = row.optional_integer(0, 8);
+    r.oncall = row.text(0, 9);
+    r.pm = row.text(0, 10);
+    r.handoff_at = row.optional_integer(0, 11);
+    r.handoff_accepted_at = row.optional_integer(0, 12);
+
+    auto phases = s_.db().exec(
+        "SELECT position, title, window_min_s, window_max_s, entered_at, left_by_force FROM "
+        "phases WHERE release_id = $1 ORDER BY position",
+        {id});
+    for (int i = 0; i < phases.rows(); ++i) {
+        checklist::phase p;
+        p.position = static_cast<int>(phases.integer(i, 0));
+        p.title = phases.text(i, 1);
+        auto min = phases.optional_integer(i, 2);
+        auto max = phases.optional_integer(i, 3);
+        if (min && max) {
+            p.window = checklist::phase_window{std::chrono::seconds(*min),
+                                               std::chrono::seconds(*max)};
+        }
+        p.entered_at = phases.optional_integer(i, 4);
+        p.left_by_force = phases.integer(i, 5) != 0;
+        r.phases.push_back(std::move(p));
+    }
+
+    auto items = s_.db().exec(
+        "SELECT id, phase, position, slug, title, description, state, state_note, owner_id, "
+        "due_at, snoozed_until FROM items WHERE release_id = $1 ORDER BY phase, position",
+        {id});
+    for (int row_index = 0; row_index < items.rows(); ++row_index) {
+        checklist::item i;
+        i.id = items.integer(row_index, 0);
+        i.phase = static_cast<int>(items.integer(row_index, 1));
+        i.position = static_cast<int>(items.integer(row_index, 2));
+        i.slug = items.text(row_index, 3);
+        i.title = items.text(row_index, 4);
+        i.description = items.text(row_index, 5);
+        i.state = checklist::parse_item_state(items.text(row_index, 6))
+                      .value_or(checklist::item_state::open);
+        i.state_note = items.text(row_index, 7);
+        i.owner = items.text(row_index, 8);
+        i.due_at = items.optional_integer(row_index, 9);
+        i.snoozed_until = items.optional_integer(row_index, 10);
+        auto index = static_cast<std::size_t>(i.phase - 1);
+        if (index < r.phases.size()) {
+            r.phases[index].items.push_back(std::move(i));
+        }
+    }
+
+    auto checkpoints = s_.db().exec(
+        "SELECT number, offset_s, due_at, posted_at, answer, answered_by, answered_at, "
+        "reminders, last_reminded_at FROM checkpoints WHERE release_id = $1 ORDER BY number",
+        {id});
+    for (int i = 0; i < checkpoints.rows(); ++i) {
+        checklist::checkpoint c;
+        c.number = static_cast<int>(checkpoints.integer(i, 0));
+        c.offset_s = checkpoints.integer(i, 1);
+        c.due_at = checkpoints.integer(i, 2);
+        c.posted_at = checkpoints.optional_integer(i, 3);
+        c.answer = checklist::parse_checkpoint_answer(checkpoints.text(i, 4))
+                       .value_or(checklist::checkpoint_answer::none);
+        c.answered_by = checkpoints.text(i, 5);
+        c.answered_at = checkpoints.optional_integer(i, 6);
+        c.reminders = static_cast<int>(checkpoints.integer(i, 7));
+        c.last_reminded_at = checkpoints.optional_integer(i, 8);
+        r.checkpoints.push_back(std::move(c));
+    }
+    return r;
+}
+
+std::vector<release_summary> releases::list_releases(std::string_view channel, int limit) {
+    auto rows = s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT r.id, r.version, r.status, r.manager_id, r.current_phase, (SELECT COUNT(*) "
+            "FROM phases p WHERE p.release_id = r.id), (SELECT title FROM phases p WHERE "
+            "p.release_id = r.id AND p.position = r.current_phase), r.started_at, r.ended_at "
+            "FROM releases r WHERE r.channel_id = $1 ORDER BY r.started_at DESC, r.id DESC "
+            "LIMIT $2",
+            {channel, limit});
+    });
+    std::vector<release_summary> out;
+    for (int i = 0; i < rows.rows(); ++i) {
+        release_summary s;
+        s.id = rows.integer(i, 0);
+        s.version = rows.text(i, 1);
+        s.status = checklist::parse_release_status(rows.text(i, 2))
+                       .value_or(checklist::release_status::active);
+        s.manager = rows.text(i, 3);
+        s.current_phase = static_cast<int>(rows.integer(i, 4));
+        s.phase_count = static_cast<int>(rows.integer(i, 5));
+        s.current_phase_title = rows.text(i, 6);
+        s.started_at = rows.integer(i, 7);
+        s.ended_at = rows.optional_integer(i, 8);
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> releases::releases_by_version(
+    std::string_view version) {
+    auto rows = s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT channel_id, id FROM releases WHERE version = $1 ORDER BY started_at DESC, id "
+            "DESC",
+            {version});
+    });
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (int i = 0; i < rows.rows(); ++i) {
+        out.emplace_back(rows.text(i, 0), rows.integer(i, 1));
+    }
+    return out;
+}
+
+long long releases::count_active_releases() {
+    return s_.busy_as_busy([&] {
+        return s_.db().exec("SELECT COUNT(*) FROM releases WHERE status = 'active'").integer(0, 0);
+    });
+}
+
+std::vector<std::int64_t> releases::active_release_ids() {
+    auto rows = s_.busy_as_busy([&] {
+        return s_.db().exec("SELECT id FROM releases WHERE status = 'active' ORDER BY id");
+    });
+    std::vector<std::int64_t> out;
+    for (int i = 0; i < rows.rows(); ++i) {
+        out.push_back(rows.integer(i, 0));
+    }
+    return out;
+}
+
+void releases::insert_release(checklist::release& r) {
+    s_.busy_as_busy([&] {
+        // In a savepoint: a refused insert leaves the enclosing unit usable (PostgreSQL ends a
+        // transaction at its first error otherwise).
+        bool own = !s_.in_unit();
+        s_.db().exec(own ? "BEGIN" : "SAVEPOINT insert_release");
+        try {
+            r.id = s_.db()
+                       .exec("INSERT INTO releases (channel_id, version, template_name, "
+                             "manager_id, status, current_phase, started_at, ended_at, "
+                             "status_version, status_sent_version) VALUES ($1, $2, $3, $4, $5, "
+                             "$6, $7, $8, 1, 1) RETURNING id",
+                             {r.channel, r.version, r.template_name, r.manager,
+                              std::string(checklist::to_string(r.status)), r.current_phase,
+                              r.started_at, r.ended_at})
+                       .integer(0, 0);
+            for (auto& p : r.phases) {
+                s_.db().exec(
+                    "INSERT INTO phases (release_id, position, title, window_min_s, "
+                    "window_max_s, entered_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    {r.id, p.position, p.title, window_bound(p, false), window_bound(p, true),
+                     p.entered_at});
+                for (auto& i : p.items) {
+                    i.id = s_.db()
+                               .exec("INSERT INTO items (release_id, phase, position, slug, "
+                                     "title, description, state, state_note, owner_id, due_at, "
+                                     "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                                     "$10, $11) RETURNING id",
+                                     {r.id, i.phase, i.position, i.slug, i.title, i.description,
+                                      std::string(checklist::to_string(i.state)), i.state_note,
+                                      i.owner, i.due_at, r.started_at})
+                               .integer(0, 0);
+                }
+            }
+            s_.db().exec(own ? "COMMIT" : "RELEASE SAVEPOINT insert_release");
+        } catch (const pg_error& e) {
+            s_.db().exec(own ? "ROLLBACK"
+                             : "ROLLBACK TO SAVEPOINT insert_release; RELEASE SAVEPOINT "
+                               "insert_release");
+            if (e.unique_violation()) {
+                throw duplicate_release();
+            }
+            throw;
+        }
+    });
+}
+
+std::int64_t releases::save(const checklist::release& r,
+                            const checklist::change_log& log,
+                            std::string_view actor,
+                            epoch_seconds now) {
+    return s_.busy_as_busy([&] {
+        if (log.release) {
+            s_.db().exec(
+                "UPDATE releases SET manager_id = $2, status = $3, current_phase = $4, ended_at "
+                "= $5, oncall_id = $6, pm_id = $7, handoff_at = $8, handoff_accepted_at = $9, "
+                "row_version = row_version + 1 WHERE id = $1",
+                {r.id, r.manager, std::string(checklist::to_string(r.status)), r.current_phase,
+                 r.ended_at, r.oncall, r.pm, r.handoff_at, r.handoff_accepted_at});
+        }
+        for (auto index : log.phases) {
+            const auto& p = r.phases.at(index);
+            s_.db().exec(
+                "UPDATE phases SET entered_at = $3, left_by_force = $4 WHERE release_id = $1 AND "
+                "position = $2",
+                {r.id, p.position, p.entered_at, p.left_by_force ? 1 : 0});
+        }
+        for (const auto& pos : log.items) {
+            const auto& i = r.phases.at(pos.phase).items.at(pos.index);
+            s_.db().exec(
+                "UPDATE items SET state = $2, state_note = $3, owner_id = $4, due_at = $5, "
+                "snoozed_until = $6, updated_at = $7 WHERE id = $1",
+                {i.id, std::string(checklist::to_string(i.state)), i.state_note, i.owner,
+                 i.due_at, i.snoozed_until, now});
+        }
+        save_checkpoints(r, log);
+        // A checkpoint answered (a timeline event) may change the status message (an
+        // Investigating hold); one planned, posted or reminded by the scheduler does not.
+        bool answered = !log.checkpoints.empty() && !log.events.empty();
+        if (log.release || !log.phases.empty() || !log.items.empty() || answered) {
+            s_.db().exec("UPDATE releases SET status_version = status_version + 1 WHERE id = $1",
+                         {r.id});
+        }
+        std::int64_t last = 0;
+        for (const auto& e : log.events) {
+            last = append_audit(
+                {r.id, now, std::string(actor), e.action, e.item_id, e.from, e.to, e.note});
+        }
+        return last;
+    });
+}
+
+void releases::save_checkpoints(const checklist::release& r, const checklist::change_log& log) {
+    for (auto number : log.checkpoints) {
+        const auto* c = checklist::find_checkpoint(r, number);
+        if (c == nullptr) {
+            continue;
+        }
+        s_.db().exec(
+            "INSERT INTO checkpoints (release_id, number, offset_s, due_at, posted_at, answer, "
+            "answered_by, answered_at, reminders, last_reminded_at) VALUES ($1, $2, $3, $4, $5, "
+            "$6, $7, $8, $9, $10) ON CONFLICT (release_id, number) DO UPDATE SET offset_s = "
+            "excluded.offset_s, due_at = excluded.due_at, posted_at = excluded.posted_at, answer "
+            "= excluded.answer, answered_by = excluded.answered_by, answered_at = "
+            "excluded.answered_at, reminders = excluded.reminders, last_reminded_at = "
+            "excluded.last_reminded_at",
+            {r.id, c->number, c->offset_s, c->due_at, c->posted_at,
+             std::string(checklist::to_string(c->answer)), c->answered_by, c->answered_at,
+             c->reminders, c->last_reminded_at});
+    }
+}
+
+std::int64_t releases::append_audit(const audit_entry& e) {
+    return s_.busy_as_busy([&] {
+        return s_.db()
+            .exec("INSERT INTO audit (release_id, at, actor_id, action, item_id, from_state, "
+                  "to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                  {e.release_id, e.at, e.actor, e.action, e.item_id, e.from_state, e.to_state,
+                   e.note})
+            .integer(0, 0);
+    });
+}
+
+std::vector<audit_entry> releases::audit_for(std::int64_t release_id) {
+    auto rows = s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT release_id, at, actor_id, action, item_id, from_state, to_state, note FROM "
+            "audit WHERE release_id = $1 ORDER BY id",
+            {release_id});
+    });
+    std::vector<audit_entry> out;
+    out.reserve(static_cast<std::size_t>(rows.rows()));
+    for (int i = 0; i < rows.rows(); ++i) {
+        out.push_back({rows.integer(i, 0), rows.integer(i, 1), rows.text(i, 2), rows.text(i, 3),
+                       rows.optional_integer(i, 4), rows.text(i, 5), rows.text(i, 6),
+                       rows.text(i, 7)});
+    }
+    return out;
+}
+
+}  // namespace relbot::storage::postgres

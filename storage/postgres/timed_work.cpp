@@ -1,0 +1,138 @@
+// Every statement takes its values as parameters; no SQL is built from values.
+#include "storage/postgres/timed_work.hpp"
+
+#include "checklist/reminders.hpp"
+
+namespace relbot::storage::postgres {
+
+namespace {
+
+std::vector<std::int64_t> ids_of(const result& r) {
+    std::vector<std::int64_t> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(r.integer(i, 0));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<status_job> timed_work::status_jobs() {
+    auto r = s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT id, channel_id, status_ts, status_version, status_updated_ms FROM releases "
+            "WHERE status_version > status_sent_version ORDER BY id");
+    });
+    std::vector<status_job> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(
+            {r.integer(i, 0), r.text(i, 1), r.text(i, 2), r.integer(i, 3), r.integer(i, 4)});
+    }
+    return out;
+}
+
+std::string timed_work::status_ts(std::int64_t release_id) {
+    auto r = s_.busy_as_busy([&] {
+        return s_.db().exec("SELECT status_ts FROM releases WHERE id = $1", {release_id});
+    });
+    return r.rows() == 0 ? std::string() : r.text(0, 0);
+}
+
+void timed_work::status_sent(std::int64_t release_id,
+                             std::string_view ts,
+                             std::int64_t version,
+                             std::int64_t now_ms) {
+    s_.busy_as_busy([&] {
+        s_.db().exec(
+            "UPDATE releases SET status_ts = $2, status_sent_version = GREATEST("
+            "status_sent_version, $3), status_updated_ms = $4 WHERE id = $1",
+            {release_id, ts, version, now_ms});
+    });
+}
+
+void timed_work::status_lost(std::int64_t release_id,
+                             const outbound_message& repost,
+                             epoch_seconds now) {
+    s_.own_transaction([&] {
+        s_.db().exec("UPDATE releases SET status_ts = '' WHERE id = $1", {release_id});
+        queue_.enqueue(repost, now);
+        return true;
+    });
+}
+
+std::vector<reminder_candidate> timed_work::reminder_candidates() {
+    auto r = s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT r.id, i.id, r.channel_id, r.version, r.manager_id, i.owner_id, i.phase, "
+            "i.position, i.title, (SELECT title FROM phases p WHERE p.release_id = r.id AND "
+            "p.position = r.current_phase), i.due_at, (SELECT MAX(slot) FROM reminders m WHERE "
+            "m.item_id = i.id AND m.due_at = i.due_at), (SELECT MAX(sent_at) FROM reminders m "
+            "WHERE m.item_id = i.id AND m.due_at = i.due_at), (SELECT COUNT(*) FROM reminders m "
+            "WHERE m.item_id = i.id AND m.sent_at >= i.updated_at), CASE WHEN i.escalated_at >= "
+            "i.updated_at THEN 1 ELSE 0 END, i.snoozed_until FROM releases r JOIN items i ON "
+            "i.release_id = r.id WHERE r.status = 'active' AND i.owner_id <> '' AND i.due_at IS "
+            "NOT NULL AND i.state IN ('open', 'blocked') ORDER BY i.due_at, i.id");
+    });
+    std::vector<reminder_candidate> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        reminder_candidate c;
+        c.release_id = r.integer(i, 0);
+        c.item_id = r.integer(i, 1);
+        c.channel = r.text(i, 2);
+        c.version = r.text(i, 3);
+        c.manager = r.text(i, 4);
+        c.owner = r.text(i, 5);
+        c.ref = std::to_string(r.integer(i, 6)) + "." + std::to_string(r.integer(i, 7));
+        c.title = r.text(i, 8);
+        c.deployment_phase = checklist::is_deployment_phase(r.text(i, 9));
+        c.due_at = r.integer(i, 10);
+        c.last_slot = r.optional_integer(i, 11);
+        c.last_sent_at = r.optional_integer(i, 12);
+        c.reminders_since_change = static_cast<int>(r.integer(i, 13));
+        c.escalated = r.integer(i, 14) != 0;
+        c.snoozed_until = r.optional_integer(i, 15);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+std::vector<std::int64_t> timed_work::timed_releases() {
+    return ids_of(s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT r.id FROM releases r JOIN phases p ON p.release_id = r.id AND p.position = "
+            "r.current_phase WHERE r.status = 'active' AND ((p.window_min_s IS NOT NULL AND "
+            "p.entered_at IS NOT NULL) OR (r.handoff_at IS NOT NULL AND r.handoff_accepted_at IS "
+            "NULL)) ORDER BY r.id");
+    }));
+}
+
+std::vector<std::int64_t> timed_work::checkpoint_releases() {
+    // ILIKE: case-insensitive, as is_deployment_phase.
+    return ids_of(s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT r.id FROM releases r WHERE r.status = 'active' AND (EXISTS (SELECT 1 FROM "
+            "phases p WHERE p.release_id = r.id AND p.position < r.current_phase AND p.title "
+            "ILIKE '%deploy%') OR EXISTS (SELECT 1 FROM checkpoints c WHERE c.release_id = "
+            "r.id)) ORDER BY r.id");
+    }));
+}
+
+void timed_work::record_reminder(std::int64_t item_id,
+                                 epoch_seconds due_at,
+                                 std::int64_t slot,
+                                 epoch_seconds now) {
+    s_.busy_as_busy([&] {
+        s_.db().exec(
+            "INSERT INTO reminders (item_id, due_at, slot, sent_at) VALUES ($1, $2, $3, $4) ON "
+            "CONFLICT DO NOTHING",
+            {item_id, due_at, slot, now});
+    });
+}
+
+void timed_work::mark_escalated(std::int64_t item_id, epoch_seconds now) {
+    s_.busy_as_busy([&] {
+        s_.db().exec("UPDATE items SET escalated_at = $2 WHERE id = $1", {item_id, now});
+    });
+}
+
+}  // namespace relbot::storage::postgres

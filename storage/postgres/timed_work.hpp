@@ -1,0 +1,42 @@
+// The living status message's versions (storage/ports.hpp, status_board) and the records of
+// reminders and escalations (reminder_log) on PostgreSQL.
+#pragma once
+
+#include "storage/ports.hpp"
+#include "storage/postgres/outbox.hpp"
+#include "storage/postgres/session.hpp"
+
+namespace relbot::storage::postgres {
+
+class timed_work final : public status_board, public reminder_log {
+public:
+    // `queue` is the engine's outbox (status_lost queues the repost through it).
+    timed_work(session& s, outbox& queue) : s_(s), queue_(queue) {}
+
+    // --- status_board ------------------------------------------------------------------------
+    std::vector<status_job> status_jobs() override;
+    std::string status_ts(std::int64_t release_id) override;
+    void status_sent(std::int64_t release_id,
+                     std::string_view ts,
+                     std::int64_t version,
+                     std::int64_t now_ms) override;
+    void status_lost(std::int64_t release_id,
+                     const outbound_message& repost,
+                     epoch_seconds now) override;
+
+    // --- reminder_log ------------------------------------------------------------------------
+    std::vector<reminder_candidate> reminder_candidates() override;
+    std::vector<std::int64_t> timed_releases() override;
+    std::vector<std::int64_t> checkpoint_releases() override;
+    void record_reminder(std::int64_t item_id,
+                         epoch_seconds due_at,
+                         std::int64_t slot,
+                         epoch_seconds now) override;
+    void mark_escalated(std::int64_t item_id, epoch_seconds now) override;
+
+private:
+    session& s_;
+    outbox& queue_;
+};
+
+}  // namespace relbot::storage::postgres
