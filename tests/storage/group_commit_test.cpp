@@ -1,9 +1,8 @@
 // Group commit as the bot runs it (bot/app.cpp's dispatcher): one unit of work for a batch of
 // inputs, each applied through the shell in a savepoint of its own, then one commit, then the
-// acknowledgements. On real SQLite files: what a failing input leaves, what a crash between
-// the commit and the acks leaves, and the order of each channel's inputs within a batch.
-#include <SQLiteCpp/Database.h>
-
+// acknowledgements. On both engines (a SQLite file and a PostgreSQL database, engines.hpp):
+// what a failing input leaves, what a crash between the commit and the acks leaves, and the
+// order of each channel's inputs within a batch.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <stdexcept>
@@ -11,11 +10,9 @@
 #include "checklist/rules.hpp"
 #include "checklist/template.hpp"
 #include "commands/apply.hpp"
-#include "storage/sqlite/store.hpp"
-#include "temp_db.hpp"
+#include "engines.hpp"
 
 using namespace relbot;
-using relbot::test::temp_db;
 
 namespace {
 
@@ -36,13 +33,9 @@ const checklist::item& item_1_1(const checklist::release& r) {
     return r.phases.at(0).items.at(0);
 }
 
-int rows(const std::string& path, const std::string& sql) {
-    SQLite::Database db(path, SQLite::OPEN_READONLY);
-    return db.execAndGet(sql).getInt();
-}
-
 struct bot_like {
-    explicit bot_like(const std::string& path) : store(path), shell(store, templates, admins) {}
+    explicit bot_like(const test::fresh_store& fresh)
+        : connection(fresh.connect()), store(connection->engine()), shell(store, templates, admins) {}
     commands::applied run(const std::string& text,
                           const std::string& channel,
                           const std::string& envelope) {
@@ -55,7 +48,8 @@ struct bot_like {
     }
     checklist::template_library templates;
     std::vector<std::string> admins;
-    storage::sqlite::store store;
+    std::unique_ptr<test::store_connection> connection;
+    storage::engine& store;
     commands::shell shell;
 };
 
@@ -63,8 +57,10 @@ struct bot_like {
 
 TEST_CASE("a batch in which one input fails keeps the others and leaves nothing of the failed one",
           "[storage][group-commit]") {
-    temp_db db;
-    bot_like bot(db.path());
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store db(kind);
+    bot_like bot(db);
     bot.start_two();
 
     {
@@ -95,7 +91,8 @@ TEST_CASE("a batch in which one input fails keeps the others and leaves nothing 
         };
         CHECK_THROWS_WITH(bot.shell.apply(in, failing), "the input broke halfway");
         // What the failed input staged is gone from the engine's view already.
-        CHECK(item_1_1(*bot.store.active_release("C2")).state == checklist::item_state::open);
+        CHECK(item_1_1(*bot.store.releases().active_release("C2")).state ==
+              checklist::item_state::open);
         auto third = bot.run("note 1.2 after the failure", "C1", "e3");
         CHECK(third.changed);
         // The engine does not believe what was rolled back: the name is written again, and
@@ -106,26 +103,23 @@ TEST_CASE("a batch in which one input fails keeps the others and leaves nothing 
         b.tx->commit();
     }
 
-    // The same engine (its cache) and a fresh one (the file) agree.
-    storage::sqlite::store fresh(db.path());
-    for (auto* e : {&bot.store, &fresh}) {
-        auto c1 = e->active_release("C1");
+    // The same engine (its cache) and a fresh one (the store itself) agree.
+    auto fresh = db.connect();
+    for (auto* e : {&bot.store, &fresh->engine()}) {
+        auto c1 = e->releases().active_release("C1");
         REQUIRE(c1);
         CHECK(item_1_1(*c1).state == checklist::item_state::done);
-        auto c2 = e->active_release("C2");
+        auto c2 = e->releases().active_release("C2");
         REQUIRE(c2);
         CHECK(item_1_1(*c2).state == checklist::item_state::open);
     }
-    CHECK(rows(db.path(),
-               "SELECT COUNT(*) FROM outbox WHERE dedupe_key = 'failed-input-message'") == 0);
-    CHECK(rows(db.path(), "SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:e2'") == 0);
-    CHECK(rows(db.path(),
-               "SELECT COUNT(*) FROM applied_envelopes WHERE key IN "
+    CHECK(db.scalar("SELECT COUNT(*) FROM outbox WHERE dedupe_key = 'failed-input-message'") == 0);
+    CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:e2'") == 0);
+    CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key IN "
                "('envelope:e1', 'envelope:e3')") == 2);
-    CHECK(rows(db.path(), "SELECT COUNT(*) FROM audit WHERE note = 'after the failure'") == 1);
-    CHECK(rows(db.path(), "SELECT COUNT(*) FROM audit WHERE note = 'rolled back'") == 0);
-    CHECK(rows(db.path(),
-               "SELECT COUNT(*) FROM channels WHERE channel_id = 'C2' AND name = "
+    CHECK(db.scalar("SELECT COUNT(*) FROM audit WHERE note = 'after the failure'") == 1);
+    CHECK(db.scalar("SELECT COUNT(*) FROM audit WHERE note = 'rolled back'") == 0);
+    CHECK(db.scalar("SELECT COUNT(*) FROM channels WHERE channel_id = 'C2' AND name = "
                "'renamed'") == 1);
     // The failed envelope, delivered again, is applied as new (it was never recorded).
     auto again = bot.run("check 1.1", "C2", "e2");
@@ -137,21 +131,23 @@ TEST_CASE(
     "a crash between a batch's commit and its acks loses nothing and redeliveries get "
     "their first replies",
     "[storage][group-commit]") {
-    temp_db db;
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store db(kind);
     std::vector<std::string> first_replies;
-    int audit_rows = 0;
+    long long audit_rows = 0;
     {
-        bot_like bot(db.path());
+        bot_like bot(db);
         bot.run("start v1.0", "C1", "s1");
         batch b(bot.store);
         first_replies.push_back(bot.run("check 1.1", "C1", "e1").ack_json);
         first_replies.push_back(bot.run("note 1.2 kept", "C1", "e2").ack_json);
         first_replies.push_back(bot.run("status", "C1", "e3").ack_json);
         b.tx->commit();
-        audit_rows = rows(db.path(), "SELECT COUNT(*) FROM audit");
+        audit_rows = db.scalar("SELECT COUNT(*) FROM audit");
         // The process dies here: no ack was written; the engine is not closed cleanly.
     }
-    bot_like restarted(db.path());
+    bot_like restarted(db);
     batch b(restarted.store);
     auto e1 = restarted.run("check 1.1", "C1", "e1");
     auto e2 = restarted.run("note 1.2 kept", "C1", "e2");
@@ -160,8 +156,8 @@ TEST_CASE(
     CHECK(e1.ack_json == first_replies[0]);
     CHECK(e2.redelivered);
     CHECK(e2.ack_json == first_replies[1]);
-    CHECK(rows(db.path(), "SELECT COUNT(*) FROM audit") == audit_rows);
-    auto c1 = restarted.store.active_release("C1");
+    CHECK(db.scalar("SELECT COUNT(*) FROM audit") == audit_rows);
+    auto c1 = restarted.store.releases().active_release("C1");
     REQUIRE(c1);
     CHECK(item_1_1(*c1).state == checklist::item_state::done);
 }
@@ -171,8 +167,10 @@ TEST_CASE(
 // another in one transaction see each other's writes and keep their order.
 TEST_CASE("inputs applied one after another in one batch see each other's writes in order",
           "[storage][group-commit]") {
-    temp_db db;
-    bot_like bot(db.path());
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store db(kind);
+    bot_like bot(db);
     bot.start_two();
     batch b(bot.store);
     bot.run("check 1.1", "C1", "a1");
@@ -183,16 +181,10 @@ TEST_CASE("inputs applied one after another in one batch see each other's writes
     b.tx->commit();
 
     CHECK(seen.ack_json.str().find(":white_check_mark:") != std::string::npos);
-    auto c1 = bot.store.active_release("C1");
+    auto c1 = bot.store.releases().active_release("C1");
     REQUIRE(c1);
     CHECK(item_1_1(*c1).state == checklist::item_state::open);  // check, then uncheck
-    SQLite::Database file(db.path(), SQLite::OPEN_READONLY);
-    SQLite::Statement notes(file,
-                            "SELECT note FROM audit WHERE note IN ('first', 'second') "
-                            "ORDER BY release_id, id");
-    std::vector<std::string> order;
-    while (notes.executeStep()) {
-        order.push_back(notes.getColumn(0).getString());
-    }
-    CHECK(order == std::vector<std::string>{"first", "second"});
+    // C2's notes in the order they were applied.
+    CHECK(db.scalar("SELECT COUNT(*) FROM audit a JOIN audit b ON a.release_id = b.release_id "
+                    "WHERE a.note = 'first' AND b.note = 'second' AND a.id < b.id") == 1);
 }
