@@ -31,6 +31,16 @@
 namespace relbot::bot {
 namespace {
 
+// The store the configuration names; one bot process per PostgreSQL database for now.
+storage::storage_options storage_of(const config& cfg) {
+    storage::storage_options o;
+    o.path = cfg.db_path;
+    o.database_url = cfg.database_url;
+    o.single_instance = true;
+    return o;
+}
+
+
 checklist::epoch_seconds system_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -569,7 +579,7 @@ struct app::impl {
           socket_strand(net::make_strand(ioc_)),
           cfg(cfg_),
           tls(make_tls_context()),
-          engine(storage::open({cfg.db_path})),
+          engine(storage::open(storage_of(cfg))),
           store(*engine),
           api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
           notify(notifier_ports::of(store), api, real_clock()),

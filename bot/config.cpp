@@ -109,6 +109,18 @@ problem read_db(const std::string& v, config& c) {
     return std::nullopt;
 }
 
+problem read_database_url(const std::string& v, config& c) {
+    // Never echoed: the URL may carry a password.
+    bool uri = v.starts_with("postgresql://") || v.starts_with("postgres://");
+    bool keywords = v.find('=') != std::string::npos && v.find("://") == std::string::npos;
+    if (!uri && !keywords) {
+        return "must be a PostgreSQL connection URI such as "
+               "postgresql://relbot@db.internal/relbot?sslmode=verify-full";
+    }
+    c.database_url = v;
+    return std::nullopt;
+}
+
 problem read_templates_dir(const std::string& v, config& c) {
     c.templates_dir = v;
     return std::nullopt;
@@ -238,6 +250,7 @@ struct optional_variable {
 constexpr optional_variable optional_variables[] = {
     {"SLACK_API_URL", read_api_url},
     {"RELBOT_DB", read_db},
+    {"RELBOT_DATABASE_URL", read_database_url},
     {"RELBOT_TEMPLATES_DIR", read_templates_dir},
     {"RELBOT_ADMINS", read_admins},
     {"RELBOT_REMINDER_INTERVAL", read_reminder_interval},
@@ -326,6 +339,11 @@ env_lookup process_environment() {
 
 config_result load_config() {
     return parse_config(process_environment());
+}
+
+std::string configured_database_url(const env_lookup& lookup) {
+    auto v = lookup("RELBOT_DATABASE_URL");
+    return v ? std::string(trim(*v)) : std::string();
 }
 
 std::string configured_db_path(const env_lookup& lookup) {

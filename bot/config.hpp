@@ -21,6 +21,9 @@ struct config {
     std::string bot_token;
     std::string api_url = "https://slack.com/api/";  // always ends with '/'
     std::string db_path = "./relbot.db";
+    // RELBOT_DATABASE_URL: a PostgreSQL connection URI; when set it replaces db_path. A secret
+    // (it may hold a password): logged only through storage::describe_database.
+    std::string database_url;
     std::optional<std::string> templates_dir;
     std::vector<std::string> admins;
     std::chrono::seconds reminder_interval{4 * 3600};
@@ -63,5 +66,7 @@ config_result load_config();
 env_lookup process_environment();
 // RELBOT_DB (or its default) alone: what `relbot backup` and `relbot export` need.
 std::string configured_db_path(const env_lookup& lookup);
+// RELBOT_DATABASE_URL alone ("" when unset).
+std::string configured_database_url(const env_lookup& lookup);
 
 }  // namespace relbot::bot

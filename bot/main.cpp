@@ -77,7 +77,7 @@ constexpr const char* usage =
     "       relbot --help | --version\n"
     "\n"
     "Configuration (environment, or ./.env): SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL,\n"
-    "RELBOT_DB, RELBOT_TEMPLATES_DIR, RELBOT_ADMINS, RELBOT_REMINDER_INTERVAL,\n"
+    "RELBOT_DB, RELBOT_DATABASE_URL, RELBOT_TEMPLATES_DIR, RELBOT_ADMINS, RELBOT_REMINDER_INTERVAL,\n"
     "RELBOT_ESCALATE_AFTER, RELBOT_QUIET_HOURS, RELBOT_CONNECTIONS, RELBOT_LOG_LEVEL,\n"
     "RELBOT_HEALTH_ADDR. README.md explains each.\n"
     "\n"
@@ -138,6 +138,12 @@ int backup(const std::vector<std::string>& args) {
                      "relbot backup: name one file to write, e.g. relbot backup "
                      "/var/backups/relbot-$(date +%%F).db\n");
         return exit_config;
+    }
+    if (!bot::configured_database_url(bot::process_environment()).empty()) {
+        std::fprintf(stderr,
+                     "relbot backup: RELBOT_DATABASE_URL is set: back the PostgreSQL database up "
+                     "with pg_dump (relbot backup copies a SQLite file)\n");
+        return EXIT_FAILURE;
     }
     auto source = bot::configured_db_path(bot::process_environment());
     if (!fs::exists(source)) {
@@ -227,13 +233,14 @@ int export_report(const std::vector<std::string>& args) {
         return exit_config;
     }
     auto path = bot::configured_db_path(bot::process_environment());
-    if (!fs::exists(path)) {
+    auto url = bot::configured_database_url(bot::process_environment());
+    if (url.empty() && !fs::exists(path)) {
         std::fprintf(stderr, "relbot export: the database %s does not exist (RELBOT_DB)\n",
                      path.c_str());
         return EXIT_FAILURE;
     }
     try {
-        auto engine = storage::open({path});
+        auto engine = storage::open({path, url});
         auto& st = *engine;
         auto id = find_release_to_export(st, *req);
         if (!id) {
@@ -336,11 +343,13 @@ int serve(const bot::config& cfg, const checklist::template_library& templates) 
     try {
         app = std::make_unique<bot::app>(ioc, cfg, templates);
     } catch (const std::exception& e) {
-        bot::log_error("startup.failed").kv("db", cfg.db_path).kv("error", e.what());
+        bot::log_error("startup.failed")
+            .kv("db", storage::describe_database({cfg.db_path, cfg.database_url}))
+            .kv("error", e.what());
         return EXIT_FAILURE;
     }
     bot::log_info("startup")
-        .kv("db", cfg.db_path)
+        .kv("db", storage::describe_database({cfg.db_path, cfg.database_url}))
         .kv("api", cfg.api_url)
         .kv("templates", static_cast<long long>(templates.names().size()));
 

@@ -10,9 +10,16 @@ namespace relbot::storage {
 
 std::unique_ptr<engine> open(const storage_options& options) {
     if (!options.database_url.empty()) {
-        return std::make_unique<postgres::engine>(options.database_url);
+        return std::make_unique<postgres::engine>(options.database_url, options.single_instance);
     }
     return std::make_unique<sqlite::store>(options.path, options.recheck_reads);
+}
+
+std::string describe_database(const storage_options& options) {
+    if (!options.database_url.empty()) {
+        return "PostgreSQL " + postgres::describe_url(options.database_url);
+    }
+    return options.path;
 }
 
 int backup_database(const std::string& source, const std::string& destination) {

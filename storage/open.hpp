@@ -21,7 +21,14 @@ struct storage_options {
     // How stale a read outside a unit of work may be about another program's commit (the
     // engine keeps releases as committed; looking costs a read transaction).
     std::chrono::milliseconds recheck_reads{50};
+    // PostgreSQL: refuse to open while another process holds the database this way (the
+    // running bot asks for it: several instances on one database are not supported yet).
+    bool single_instance = false;
 };
+
+// The store the options name, for logs and messages: the SQLite path, or "PostgreSQL
+// user@host:port/database" (never a password).
+std::string describe_database(const storage_options& options);
 
 // One engine: every port over one connection. Used from one thread.
 class engine {

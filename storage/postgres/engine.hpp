@@ -19,8 +19,8 @@ namespace relbot::storage::postgres {
 class engine final : public storage::engine {
 public:
     // Connects and migrates (schema.hpp). Throws pg_error, or std::runtime_error for a
-    // database newer than this binary.
-    explicit engine(const std::string& url);
+    // database newer than this binary, or (`single_instance`) one another process holds so.
+    explicit engine(const std::string& url, bool single_instance = false);
 
     release_repository& releases() override { return releases_; }
     storage::timeline& audit() override { return releases_; }

@@ -117,7 +117,9 @@ TEST_CASE("every other variable is checked and named when wrong", "[unit]") {
                  bad{"RELBOT_HEALTH_ADDR", "8080"}, bad{"RELBOT_HEALTH_ADDR", "localhost:99999"},
                  bad{"RELBOT_CHECKPOINTS", "1h,,4h"}, bad{"RELBOT_CHECKPOINTS", "1 hour"},
                  bad{"RELBOT_CHECKPOINTS", "1h,0m"}, bad{"RELBOT_CHECKPOINTS", "4h,4h"},
-                 bad{"RELBOT_CHECKPOINTS", "none"});
+                 bad{"RELBOT_CHECKPOINTS", "none"},
+                 bad{"RELBOT_DATABASE_URL", "mysql://relbot:pw@db/relbot"},
+                 bad{"RELBOT_DATABASE_URL", "db.internal"});
     auto env = valid_env();
     env[name] = value;
     auto e = error_for(env);
@@ -198,4 +200,23 @@ TEST_CASE(".env files: comments, export, quotes and trailing comments", "[unit]"
     CHECK(vars["RELBOT_LOG_LEVEL"] == "debug");
     CHECK(vars["RELBOT_ADMINS"].empty());
     CHECK(vars.size() == 5);
+}
+
+TEST_CASE("RELBOT_DATABASE_URL takes a PostgreSQL URI or key=value string and never echoes it",
+          "[unit]") {
+    for (const char* good : {"postgresql://relbot:pw@db.internal:5432/relbot?sslmode=verify-full",
+                             "postgres://relbot@db/relbot", "host=db user=relbot dbname=relbot"}) {
+        INFO(good);
+        auto env = valid_env();
+        env["RELBOT_DATABASE_URL"] = good;
+        auto r = parse_config(lookup_in(env));
+        REQUIRE(std::holds_alternative<config>(r));
+        CHECK(std::get<config>(r).database_url == good);
+    }
+    auto env = valid_env();
+    env["RELBOT_DATABASE_URL"] = "mysql://relbot:hunter2-secret@db/relbot";
+    auto e = error_for(env);
+    CHECK(e.variable == "RELBOT_DATABASE_URL");
+    CHECK(e.to_string().find("hunter2-secret") == std::string::npos);
+    CHECK(std::get<config>(parse_config(lookup_in(valid_env()))).database_url.empty());
 }
