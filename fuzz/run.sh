@@ -9,7 +9,7 @@
 #                                   corpus kept in build-fuzz/campaign/ for the next one
 #   fuzz/run.sh --runs N [target…]  N executions of the targets named (all by default)
 #   fuzz/run.sh --totals            executions each target has run clean in the campaigns so far
-#                                   (build-fuzz/campaign/ledger, one line per run)
+#                                   (fuzz/ledger, kept in the repository: one line per run)
 #   FUZZ_JOBS=1 fuzz/run.sh …       one target at a time (default: one per core)
 # Prints one line per target (executions, seconds, result) and exits 1 if any found something.
 set -euo pipefail
@@ -42,7 +42,7 @@ done
 
 build=${RELBOT_FUZZ_BUILD_DIR:-build-fuzz}
 if [ "$mode" = totals ]; then
-    ledger="$build/campaign/ledger"
+    ledger=fuzz/ledger
     [ -f "$ledger" ] || { echo "fuzz/run.sh: no campaign has run yet ($ledger)" >&2; exit 1; }
     printf '%-14s %14s %6s %8s\n' target clean-executions runs failures
     awk '!/^#/ { if ($4 == "clean") { n[$2] += $3; r[$2]++ } else { f[$2]++; r[$2]++ } }
@@ -50,7 +50,7 @@ if [ "$mode" = totals ]; then
     exit 0
 fi
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- . 2>/dev/null)" ]; then
+if [ -n "$(git status --porcelain -- . ':!fuzz/ledger' 2>/dev/null)" ]; then
     commit="$commit+changes"
 fi
 launcher=()
@@ -77,9 +77,9 @@ if [ "$mode" = ci ]; then
     trap 'rm -rf "$work"' EXIT
 else
     work="$build/campaign"
-    rm -f "$work/results"
     mkdir -p "$work"
 fi
+results=$(mktemp)   # this invocation's lines (two campaigns may run side by side)
 
 # One target: replay its regressions, then fuzz. Writes "<target> <runs> <seconds> <result>".
 run_one() {
@@ -108,7 +108,7 @@ run_one() {
     if [ "$mode" = campaign ]; then
         # The campaign's ledger: what each run did, on which commit, for --totals.
         echo "$(date -u +%Y-%m-%dT%H:%MZ) $t $done_runs $([ $rc -eq 0 ] && echo clean || echo FAILED) $commit" \
-            >>"$work/ledger"
+            >>fuzz/ledger
     fi
     if [ $rc -eq 0 ]; then
         echo "$t $done_runs $((SECONDS - start)) clean"
@@ -121,10 +121,10 @@ export -f run_one
 export build work mode runs seconds commit
 
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
-printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}' | tee "$work/results"
+printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}' | tee "$results"
 echo
 printf '%-14s %12s %8s  %s\n' target executions seconds result
-sort "$work/results" | awk '{r=$4; for(i=5;i<=NF;i++) r=r" "$i; printf "%-14s %12s %8s  %s\n", $1, $2, $3, r}'
-if grep -q FAILED "$work/results"; then
+sort "$results" | awk '{r=$4; for(i=5;i<=NF;i++) r=r" "$i; printf "%-14s %12s %8s  %s\n", $1, $2, $3, r}'
+if grep -q FAILED "$results"; then
     exit 1
 fi
