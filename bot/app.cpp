@@ -3,6 +3,7 @@
 #include "bot/app.hpp"
 
 #include <algorithm>
+#include <boost/asio/detached.hpp>
 #include <ctime>
 #include <deque>
 #include <mutex>
@@ -31,20 +32,18 @@
 namespace relbot::bot {
 namespace {
 
-// The store the configuration names; one bot process per PostgreSQL database for now.
+// The store the configuration names.
 storage::storage_options storage_of(const config& cfg) {
     storage::storage_options o;
     o.path = cfg.db_path;
     o.database_url = cfg.database_url;
-    o.single_instance = true;
     return o;
 }
 
 
+// Wall time as stored: the system's, or the shared database's (clock.hpp, set_wall_offset).
 checklist::epoch_seconds system_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return real_clock().epoch_s();
 }
 
 std::string text_reply(std::string_view text) {
@@ -100,6 +99,15 @@ public:
 
     // The client whose envelopes these are (its answer() takes the acks).
     void attach(socket_mode_client& client) { client_ = &client; }
+
+    // Another instance sharing the store may have committed something this one could do (a
+    // message to post, a reminder due, a Home to refresh): the notifier, the scheduler and
+    // App Home look again. Database strand.
+    void look_again() {
+        notifier_.wake();
+        scheduler_.wake();
+        home_.changed();
+    }
 
     // Slack said the app lost its access ("tokens_revoked", "app_uninstalled"); empty if not.
     const std::string& access_revoked() const { return revoked_; }
@@ -582,7 +590,10 @@ struct app::impl {
           engine(storage::open(storage_of(cfg))),
           store(*engine),
           api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
-          notify(notifier_ports::of(store), api, real_clock()),
+          notify(notifier_ports::of(store),
+                 api,
+                 real_clock(),
+                 store.shared() ? notifier_timing::shared_store() : notifier_timing{}),
           schedule(scheduler_ports::of(store),
                    notify,
                    api,
@@ -595,12 +606,16 @@ struct app::impl {
           socket_api(tls, endpoint_of(cfg), cfg.bot_token, cfg.app_token),
           client(socket_strand, tls, socket_api, handler, cfg.connections),
           sleep_timer(ioc),
+          look_timer(ioc),
           notifier_done_timer(ioc),
           rng(std::random_device{}()) {
         handler.attach(client);
         // While the database strand waits for a lock, the Socket Mode strand still answers.
         store.on_lock_wait([this] { helper.wanted(); });
         store.start_housekeeping();
+        if (store.shared()) {
+            follow_database_clock();  // before anything is stored or compared with stored times
+        }
         if (cfg.health_host) {
             view = std::make_unique<operator_view>(store, client, handler);
             health = std::make_unique<health_server>(ioc, *cfg.health_host, cfg.health_port, *view);
@@ -626,6 +641,7 @@ struct app::impl {
     web_api socket_api;
     socket_mode_client client;
     net::steady_timer sleep_timer;
+    net::steady_timer look_timer;  // follow_shared_store's
     net::steady_timer notifier_done_timer;
     bool notifier_done = false;
     bool stopping = false;
@@ -639,7 +655,57 @@ struct app::impl {
     net::awaitable<std::optional<int>> authenticate();
     // The notifier and the scheduler, each with a completion handler that logs a crash.
     void start_background();
+    // A shared store (several instances): once a second, look for what other instances
+    // committed (dispatcher::look_again); every clock_every, follow the database's clock.
+    net::awaitable<void> follow_shared_store();
+    // Sets the real clock's wall offset to the database's clock minus this host's.
+    void follow_database_clock();
+    static constexpr std::chrono::seconds look_every{1};
+    static constexpr std::chrono::seconds clock_every{30};
 };
+
+void app::impl::follow_database_clock() {
+    using namespace std::chrono;
+    try {
+        auto before = system_clock::now();
+        auto database = store.clock_ms();
+        auto after = system_clock::now();
+        if (!database) {
+            return;
+        }
+        auto here = duration_cast<milliseconds>((before + (after - before) / 2).time_since_epoch());
+        auto offset = milliseconds(*database) - here;
+        auto change = offset - wall_offset();
+        if (change > seconds(1) || change < -seconds(1)) {
+            log_info("clock.offset")
+                .kv("offset_ms", static_cast<long long>(offset.count()))
+                .kv("hint",
+                    "this host's clock differs from the database's; relbot keeps the "
+                    "database's time (due times, leases) so that every instance agrees");
+        }
+        set_wall_offset(offset);
+    } catch (const std::exception& e) {
+        log_warn("clock.read_failed").kv("error", e.what());
+    }
+}
+
+net::awaitable<void> app::impl::follow_shared_store() {
+    auto& timer = look_timer;
+    auto next_clock = std::chrono::steady_clock::now() + clock_every;
+    while (!stopping) {
+        timer.expires_after(look_every);
+        auto [ec] = co_await timer.async_wait(use_nothrow_awaitable);
+        (void)ec;
+        if (stopping) {
+            break;
+        }
+        if (std::chrono::steady_clock::now() >= next_clock) {
+            next_clock = std::chrono::steady_clock::now() + clock_every;
+            follow_database_clock();
+        }
+        handler.look_again();
+    }
+}
 
 net::awaitable<std::optional<int>> app::impl::authenticate() {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -688,6 +754,9 @@ void app::impl::start_background() {
         notifier_done_timer.cancel();
     });
 
+    if (store.shared()) {
+        net::co_spawn(ioc, follow_shared_store(), net::detached);
+    }
     net::co_spawn(ioc, schedule.run(), [](std::exception_ptr e) {
         if (e) {
             try {
@@ -719,6 +788,7 @@ void app::request_stop() {
         m.health->stop();
     }
     m.sleep_timer.cancel();
+    m.look_timer.cancel();
     net::dispatch(m.socket_strand, [&m] { m.client.stop(); });
     m.notify.stop();
     m.schedule.stop();

@@ -1,6 +1,8 @@
 // The real clock: the system's clocks and Asio timers.
 #include "bot/clock.hpp"
 
+#include <atomic>
+
 namespace relbot::bot {
 
 checklist::epoch_seconds clock::epoch_s() const {
@@ -14,6 +16,8 @@ std::int64_t clock::epoch_ms() const {
 }
 
 namespace {
+
+std::atomic<std::int64_t> wall_offset_ms{0};
 
 class timer_alarm final : public alarm {
 public:
@@ -35,7 +39,8 @@ class system_clock_impl final : public clock {
 public:
     steady_time steady_now() const override { return std::chrono::steady_clock::now(); }
     std::chrono::system_clock::time_point system_now() const override {
-        return std::chrono::system_clock::now();
+        return std::chrono::system_clock::now() +
+               std::chrono::milliseconds(wall_offset_ms.load(std::memory_order_relaxed));
     }
     std::unique_ptr<alarm> make_alarm(net::any_io_executor ex) override {
         return std::make_unique<timer_alarm>(std::move(ex));
@@ -43,6 +48,14 @@ public:
 };
 
 }  // namespace
+
+void set_wall_offset(std::chrono::milliseconds offset) {
+    wall_offset_ms.store(offset.count(), std::memory_order_relaxed);
+}
+
+std::chrono::milliseconds wall_offset() {
+    return std::chrono::milliseconds(wall_offset_ms.load(std::memory_order_relaxed));
+}
 
 clock& real_clock() {
     static system_clock_impl instance;

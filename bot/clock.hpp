@@ -48,8 +48,14 @@ public:
     std::int64_t epoch_ms() const;
 };
 
-// The process's clock: std::chrono::steady_clock and system_clock, asio::steady_timer waits.
-// One shared instance (it holds no state).
+// The process's clock: std::chrono::steady_clock and system_clock (plus the wall offset
+// below), asio::steady_timer waits. One shared instance.
 clock& real_clock();
+
+// What real_clock() adds to the system's wall clock: the shared database's clock minus this
+// host's, measured by the app (storage::engine::clock_ms), so that instances on hosts whose
+// clocks differ agree on due times and leases. Zero unless set. Any thread.
+void set_wall_offset(std::chrono::milliseconds offset);
+std::chrono::milliseconds wall_offset();
 
 }  // namespace relbot::bot

@@ -105,8 +105,11 @@ net::awaitable<void> notifier::run() {
     try {
         // Rows an earlier run of this instance claimed and never finished (it stopped): the
         // next claim takes them as unfinished, and their history is checked before a resend.
-        if (auto n = ports_.outbox.abandon_claims(who_.instance); n > 0) {
-            log_info("outbox.claims_abandoned").kv("rows", n);
+        // With short leases (a shared store) they are taken over within seconds anyway.
+        if (!timing_.renew_every) {
+            if (auto n = ports_.outbox.abandon_claims(who_.instance); n > 0) {
+                log_info("outbox.claims_abandoned").kv("rows", n);
+            }
         }
     } catch (const std::exception& e) {
         log_error("outbox.recovery_failed").kv("error", e.what());
@@ -135,6 +138,7 @@ steady_time notifier::start_due(const net::any_io_executor& ex) {
             next_fold_ = now + timing_.fold_every;
             fold_backlogs(now_s);
         }
+        renew_leases(now, now_s, next);
         claim_rows(now_s);
         start_held(ex, now, next);
         if (auto due = ports_.outbox.next_due(now_s)) {
@@ -176,6 +180,23 @@ bool notifier::take_token(bucket& b, steady_time now, steady_time& next) {
         return false;
     }
     return true;
+}
+
+void notifier::renew_leases(steady_time now, checklist::epoch_seconds now_s, steady_time& next) {
+    if (!timing_.renew_every || (held_.empty() && in_flight_ == 0)) {
+        return;
+    }
+    if (now >= next_renew_) {
+        next_renew_ = now + *timing_.renew_every;
+        auto until = now_s + timing_.lease.count();
+        ports_.outbox.renew_claims(who_.owner, until);
+        for (auto& [id, row] : held_) {
+            if (row.lease_until && *row.lease_until < until) {
+                row.lease_until = until;  // so claim_rows does not give it back as stale
+            }
+        }
+    }
+    next = std::min(next, next_renew_);
 }
 
 void notifier::claim_rows(checklist::epoch_seconds now_s) {
@@ -328,6 +349,12 @@ void notifier::start_status_jobs(const net::any_io_executor& ex,
         }
         if (!method_unblocked("chat.update", now, next) ||
             !take_token(method_bucket("chat.update"), now, next)) {
+            continue;
+        }
+        // Ours, unless another instance took this update meanwhile.
+        if (!ports_.status.claim_status(job.release_id, job.updated_ms,
+                                        ms + std::chrono::milliseconds(timing_.status_lease).count())) {
+            method_bucket("chat.update").give_back();
             continue;
         }
         busy_statuses_.insert(job.release_id);

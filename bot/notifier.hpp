@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -31,7 +32,24 @@ struct notifier_timing {
     // minutes outlive that; a row that waits on pacing is given back (release) once half its
     // lease is gone, so a wait never outlives the lease either.
     std::chrono::seconds lease{120};
+    // Set when other instances share the store (storage::engine::shared): leases are then
+    // short (shared_lease) and renewed this often while rows are held or in flight, so that
+    // another instance takes over a dead one's rows within seconds; and a run does not end
+    // the leases of earlier runs "of this instance" at start (instances on one host would
+    // end each other's).
+    std::optional<std::chrono::seconds> renew_every{};
+    // How long an update of a release's status message is this run's (claim_status): one
+    // chat.update, at most two tries of 15 s.
+    std::chrono::seconds status_lease{35};
     int max_claimed = 32;  // rows held (waiting for their pace) or in flight, at most
+    // The timing for a store several instances share: a dead instance's rows are taken over
+    // within lease + one look (the app looks every second): 5 s.
+    static notifier_timing shared_store() {
+        notifier_timing t;
+        t.lease = std::chrono::seconds(4);
+        t.renew_every = std::chrono::seconds(1);
+        return t;
+    }
     // Announcements a channel may have waiting untried (Slack is refusing or slow) before the
     // oldest are folded into one message; looked at every `fold_every`.
     int max_queued_per_channel = 20;
@@ -110,6 +128,8 @@ private:
     // other delivered when its channel and method allow.
     void start_held(const net::any_io_executor& ex, steady_time now, steady_time& next);
     bool may_go(const storage::outbox_row& row, steady_time now, steady_time& next);
+    // Extends the leases of the rows held and in flight (renew_every), when it is time to.
+    void renew_leases(steady_time now, checklist::epoch_seconds now_s, steady_time& next);
     // Gives every held row back (at stop, so that the next run does not take them as unfinished).
     void release_held();
     void start_status_jobs(const net::any_io_executor& ex, steady_time now, steady_time& next);
@@ -172,6 +192,7 @@ private:
     std::map<std::int64_t, storage::outbox_row> held_;
     int in_flight_ = 0;
     steady_time next_fold_{};  // when fold_backlogs next looks
+    steady_time next_renew_{};  // when renew_leases next extends
     bool woken_ = false;
     bool stopping_ = false;
     counters stats_;

@@ -176,6 +176,8 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
     if (result.outcome == api_outcome::rate_limited) {
         method_blocked_until_["chat.update"] =
             clock_.steady_now() + std::max(std::chrono::seconds(1), result.retry_after);
+        // Ends this run's claim on the update; tried again once the method is unblocked.
+        ports_.status.status_sent(job.release_id, job.ts, 0, clock_.epoch_ms());
         co_return;
     }
     if (result.outcome == api_outcome::slack_error && status_message_gone(result.error)) {

@@ -10,7 +10,7 @@ namespace relbot::storage {
 
 std::unique_ptr<engine> open(const storage_options& options) {
     if (!options.database_url.empty()) {
-        return std::make_unique<postgres::engine>(options.database_url, options.single_instance);
+        return std::make_unique<postgres::engine>(options.database_url);
     }
     return std::make_unique<sqlite::store>(options.path, options.recheck_reads);
 }

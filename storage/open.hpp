@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "storage/ports.hpp"
@@ -21,9 +22,6 @@ struct storage_options {
     // How stale a read outside a unit of work may be about another program's commit (the
     // engine keeps releases as committed; looking costs a read transaction).
     std::chrono::milliseconds recheck_reads{50};
-    // PostgreSQL: refuse to open while another process holds the database this way (the
-    // running bot asks for it: several instances on one database are not supported yet).
-    bool single_instance = false;
 };
 
 // The store the options name, for logs and messages: the SQLite path, or "PostgreSQL
@@ -43,6 +41,15 @@ public:
     virtual status_board& status() = 0;
     virtual reminder_log& reminders() = 0;
     virtual unit_of_work& work() = 0;
+
+    // Whether other processes may be using this store at the same time (PostgreSQL: several
+    // relbot instances): the bot then keeps its outbox leases short and renews them, looks
+    // for work other instances committed, and takes its wall time from clock_ms().
+    virtual bool shared() const = 0;
+    // The database server's clock now, in epoch milliseconds (hosts sharing a store may
+    // disagree about the time; the store's clock is the one they all read). nullopt when the
+    // store has no clock of its own (SQLite: this process's clock is the store's).
+    virtual std::optional<std::int64_t> clock_ms() = 0;
 
     // Starts the engine's housekeeping on its own thread, so that no commit pays for it
     // (SQLite: a checkpointer with its own connection moves the write-ahead log into the

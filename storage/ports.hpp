@@ -68,7 +68,9 @@ struct status_job {
     std::string channel;
     std::string ts;  // empty: not posted (yet, or again)
     std::int64_t version = 0;
-    std::int64_t updated_ms = 0;  // when it was last posted or updated
+    // When it was last posted or updated; while an update is in hand (claim_status), when
+    // that claim runs out.
+    std::int64_t updated_ms = 0;
 };
 
 // Thrown when the store stays locked by another writer past the busy timeout; nothing was
@@ -239,6 +241,11 @@ public:
     // claimed unfinished before its history was checked: that would lose the flag. False,
     // and nothing written, if `owner` no longer holds it.
     virtual bool release(std::int64_t id, std::string_view owner) = 0;
+    // Extends the lease of every row `owner` holds (sending, claimed by it) to `until`, in a
+    // transaction of its own; returns how many. A claimer whose leases are short (several
+    // instances: a dead one's rows are taken over within seconds) calls it while it holds rows.
+    // MUST: a row another claimer has taken meanwhile is not touched.
+    virtual int renew_claims(std::string_view owner, epoch_seconds until) = 0;
     // Ends the leases of every row whose claimer's name starts with `owner_prefix` (non-empty:
     // the claims of earlier runs of this instance, which stopped without ending them): the
     // next claim() takes those rows at once, as unfinished. Returns how many. Call it at
@@ -331,6 +338,11 @@ public:
                              std::string_view ts,
                              std::int64_t version,
                              std::int64_t now_ms) = 0;
+    // Takes the release's next status update for this caller: MUST succeed for one caller
+    // only (also across instances) when the job's `updated_ms` is still `seen` (what
+    // status_jobs() said), setting it to `until_ms` so that nobody else takes the job before
+    // then; status_sent ends the claim. False, and nothing written, if someone else took it.
+    virtual bool claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) = 0;
     // Slack lost the message: forget its ts and queue `repost` (by its dedupe key, as
     // enqueue), both in one transaction of its own.
     virtual void status_lost(std::int64_t release_id,

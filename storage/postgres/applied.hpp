@@ -1,8 +1,8 @@
 // The redelivery records (storage/ports.hpp, applied_envelopes) on PostgreSQL: the key is the
 // table's primary key, so two instances applying the same envelope at once cannot both record
 // it. The second waits for the first's unit of work; if that commits, the second gets false
-// (its snapshot already saw the record) or busy_error (it did not: SERIALIZABLE), and nothing
-// of it is written either way.
+// (ON CONFLICT DO NOTHING, READ COMMITTED) and its caller rolls back what it did; if that
+// rolls back, the second records it.
 #pragma once
 
 #include "storage/ports.hpp"

@@ -16,21 +16,21 @@ const std::string& migrated(const std::string& url) {
 
 }  // namespace
 
-engine::engine(const std::string& url, bool single_instance)
+engine::engine(const std::string& url)
     : session_(migrated(url)),
       releases_(session_),
       outbox_(session_),
       applied_(session_),
       people_(session_),
-      timed_(session_, outbox_) {
-    if (single_instance &&
-        session_.db().exec("SELECT pg_try_advisory_lock($1)", {instance_lock_key}).text(0, 0) !=
-            "t") {
-        throw std::runtime_error(
-            "another relbot process is using the PostgreSQL database at " +
-            session_.db().server() +
-            "; this version runs one process per database: stop the other one first");
-    }
+      timed_(session_, outbox_) {}
+
+std::optional<std::int64_t> engine::clock_ms() {
+    // clock_timestamp(), not now(): the time of this statement, not of a transaction.
+    return session_.busy_as_busy([&] {
+        return session_.db()
+            .exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")
+            .integer(0, 0);
+    });
 }
 
 int engine::backup(const std::string& destination) {

@@ -19,8 +19,8 @@ namespace relbot::storage::postgres {
 class engine final : public storage::engine {
 public:
     // Connects and migrates (schema.hpp). Throws pg_error, or std::runtime_error for a
-    // database newer than this binary, or (`single_instance`) one another process holds so.
-    explicit engine(const std::string& url, bool single_instance = false);
+    // database newer than this binary.
+    explicit engine(const std::string& url);
 
     release_repository& releases() override { return releases_; }
     storage::timeline& audit() override { return releases_; }
@@ -30,6 +30,9 @@ public:
     status_board& status() override { return timed_; }
     reminder_log& reminders() override { return timed_; }
     unit_of_work& work() override { return session_; }
+    // Several instances share one database.
+    bool shared() const override { return true; }
+    std::optional<std::int64_t> clock_ms() override;
 
     // The server keeps its own log and checkpoints: nothing to run beside the connection.
     void start_housekeeping() override {}

@@ -186,6 +186,17 @@ bool outbox::release(std::int64_t id, std::string_view owner) {
     });
 }
 
+int outbox::renew_claims(std::string_view owner, epoch_seconds until) {
+    return s_.busy_as_busy([&] {
+        return static_cast<int>(
+            s_.db()
+                .exec("UPDATE outbox SET lease_until = GREATEST(lease_until, $2) WHERE state = "
+                      "'sending' AND claimed_by = $1",
+                      {owner, until})
+                .affected());
+    });
+}
+
 int outbox::abandon_claims(std::string_view owner_prefix) {
     if (owner_prefix.empty()) {
         return 0;  // would end every claimer's leases

@@ -20,10 +20,17 @@ std::optional<std::int64_t> window_bound(const checklist::phase& p, bool max) {
 }  // namespace
 
 std::optional<checklist::release> releases::active_release(std::string_view channel) {
-    return release_named_by(s_.busy_as_busy([&] {
-        return s_.db().exec(
-            "SELECT id FROM releases WHERE channel_id = $1 AND status = 'active'", {channel});
-    }));
+    // In a unit, loading locks the release; another instance may have ended it between the
+    // look-up and the lock, and then the channel's active release is looked up again.
+    for (int attempt = 0;; ++attempt) {
+        auto r = release_named_by(s_.busy_as_busy([&] {
+            return s_.db().exec(
+                "SELECT id FROM releases WHERE channel_id = $1 AND status = 'active'", {channel});
+        }));
+        if (!r || r->status == checklist::release_status::active || attempt == 2) {
+            return r && r->status == checklist::release_status::active ? r : std::nullopt;
+        }
+    }
 }
 
 std::shared_ptr<const checklist::release> releases::active_release_view(
@@ -52,7 +59,26 @@ std::optional<checklist::release> releases::release_by_version(std::string_view 
 }
 
 std::optional<checklist::release> releases::load_release(std::int64_t id) {
-    return s_.busy_as_busy([&] { return read_release(id); });
+    return s_.busy_as_busy([&]() -> std::optional<checklist::release> {
+        if (s_.in_unit()) {
+            return read_release(id);
+        }
+        // The release's rows come from several statements: one snapshot for all of them, or
+        // another instance's commit between two would show half of a change.
+        s_.db().exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        try {
+            auto r = read_release(id);
+            s_.db().exec("COMMIT");
+            return r;
+        } catch (...) {
+            try {
+                s_.db().exec("ROLLBACK");
+            } catch (const std::exception&) {
+                // The connection is gone; so is the transaction.
+            }
+            throw;
+        }
+    });
 }
 
 std::optional<checklist::release> releases::release_named_by(const result& ids) {
@@ -63,10 +89,16 @@ std::optional<checklist::release> releases::release_named_by(const result& ids) 
 }
 
 std::optional<checklist::release> releases::read_release(std::int64_t id) {
+    // In a unit of work the release's row is locked until the unit ends: every unit that
+    // changes a release has read it first, so units changing one release take turns, and
+    // each reads what the one before it committed (READ COMMITTED: session.cpp).
     auto row = s_.db().exec(
-        "SELECT id, channel_id, version, template_name, manager_id, status, current_phase, "
-        "started_at, ended_at, oncall_id, pm_id, handoff_at, handoff_accepted_at FROM releases "
-        "WHERE id = $1",
+        s_.in_unit() ? "SELECT id, channel_id, version, template_name, manager_id, status, "
+                       "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
+                       "handoff_accepted_at FROM releases WHERE id = $1 FOR UPDATE"
+                     : "SELECT id, channel_id, version, template_name, manager_id, status, "
+                       "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
+                       "handoff_accepted_at FROM releases WHERE id = $1",
         {id});
     if (row.rows() == 0) {
         return std::nullopt;

@@ -1,8 +1,9 @@
 // Releases (with their phases, items and checkpoints) and the timeline (storage/ports.hpp,
 // release_repository and timeline) on PostgreSQL. Nothing is cached: several instances write
-// the same releases, so every read asks the database, and a unit of work that read a release
-// and saves it is SERIALIZABLE: if another instance changed that release meanwhile, one of the
-// two gets busy_error and writes nothing.
+// the same releases, so every read asks the database. A unit of work locks each release it
+// reads (FOR UPDATE) until it ends: two instances changing one release take turns, the second
+// deciding on what the first committed. A read outside a unit sees one snapshot of the
+// release (a REPEATABLE READ, READ ONLY transaction of its own).
 #pragma once
 
 #include "storage/ports.hpp"

@@ -15,8 +15,6 @@ int schema_version();
 // The advisory lock every instance takes (pg_advisory_lock, held by the session) while it
 // reads and migrates the schema: one migrates, the others wait and find it done.
 inline constexpr std::int64_t migration_lock_key = 0x72656c626f74;  // "relbot"
-// Held for its life by an engine opened single_instance (storage/open.hpp).
-inline constexpr std::int64_t instance_lock_key = 0x72656c626f7431;  // "relbot1"
 
 // Brings the database up to schema_version() (or `up_to`, for the tests of a migration), each
 // migration in its own transaction, under migration_lock_key. Returns the version found

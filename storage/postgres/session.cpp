@@ -30,7 +30,10 @@ public:
         if (left <= 0) {
             throw busy_error();
         }
-        s_.db_.exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+        // READ COMMITTED, with each release's row locked by the unit that reads it
+        // (releases.cpp): two instances changing one release take turns, the second reading
+        // what the first committed, instead of one of them failing to serialize.
+        s_.db_.exec("BEGIN ISOLATION LEVEL READ COMMITTED");
         ++s_.depth_;
         try {
             // No wait for another instance's lock, and no statement, outlasts the deadline.
@@ -76,7 +79,12 @@ private:
     bool open_ = true;
 };
 
-session::session(const std::string& url) : db_(url) {}
+session::session(const std::string& url) : db_(url) {
+    // Outside a unit of work no statement waits for another session's lock longer than a
+    // unit would by default (a unit sets its own, from its deadline).
+    db_.exec("SELECT set_config('lock_timeout', $1, false)",
+             {std::to_string(default_lock_wait.count())});
+}
 
 std::unique_ptr<write_transaction> session::begin() {
     return begin_until({});

@@ -50,6 +50,16 @@ void timed_work::status_sent(std::int64_t release_id,
     });
 }
 
+bool timed_work::claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) {
+    return s_.busy_as_busy([&] {
+        return s_.db()
+                   .exec("UPDATE releases SET status_updated_ms = $3 WHERE id = $1 AND "
+                         "status_updated_ms = $2 AND status_version > status_sent_version",
+                         {release_id, seen, until_ms})
+                   .affected() == 1;
+    });
+}
+
 void timed_work::status_lost(std::int64_t release_id,
                              const outbound_message& repost,
                              epoch_seconds now) {

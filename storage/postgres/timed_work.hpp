@@ -20,6 +20,7 @@ public:
                      std::string_view ts,
                      std::int64_t version,
                      std::int64_t now_ms) override;
+    bool claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) override;
     void status_lost(std::int64_t release_id,
                      const outbound_message& repost,
                      epoch_seconds now) override;

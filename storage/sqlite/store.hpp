@@ -88,6 +88,9 @@ public:
     // The running checkpointer, null before start_housekeeping (tests wait on it).
     const checkpointer* checkpoints() const { return checkpointer_.get(); }
     housekeeping_state housekeeping() const override;
+    // One process per database file.
+    bool shared() const override { return false; }
+    std::optional<std::int64_t> clock_ms() override { return std::nullopt; }
     void on_lock_wait(std::function<void()> waiting) override { lock_wait_ = std::move(waiting); }
     // Stops the checkpointer, moves the whole log into the database file, empties it (a TRUNCATE
     // checkpoint) and closes the connection. When no other connection is open, SQLite then removes
@@ -155,6 +158,7 @@ public:
                       epoch_seconds not_before,
                       std::string_view error) override;
     bool release(std::int64_t id, std::string_view owner) override;
+    int renew_claims(std::string_view owner, epoch_seconds until) override;
     int abandon_claims(std::string_view owner_prefix) override;
     std::optional<epoch_seconds> next_due(epoch_seconds now) override;
     long long count_outbox(outbox_state state) override;
@@ -194,6 +198,7 @@ public:
     // --- the living status message -------------------------------------------------------
     std::vector<status_job> status_jobs() override;
     std::string status_ts(std::int64_t release_id) override;
+    bool claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) override;
     void status_sent(std::int64_t release_id,
                      std::string_view ts,
                      std::int64_t version,

@@ -279,6 +279,17 @@ bool store::release(std::int64_t id, std::string_view owner) {
     return q.exec() == 1;
 }
 
+int store::renew_claims(std::string_view owner, epoch_seconds until) {
+    auto q_lease = prepare(
+        "UPDATE outbox SET lease_until = MAX(COALESCE(lease_until, :until), :until) WHERE state = "
+        "'sending' AND "
+        "claimed_by = :owner");
+    auto& q = *q_lease;
+    q.bind(":until", until);
+    q.bind(":owner", std::string(owner));
+    return q.exec();
+}
+
 int store::abandon_claims(std::string_view owner_prefix) {
     if (owner_prefix.empty()) {
         return 0;  // would end every claimer's leases
@@ -314,6 +325,17 @@ std::vector<status_job> store::status_jobs() {
                        q.getColumn(4).getInt64()});
     }
     return out;
+}
+
+bool store::claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) {
+    auto q_lease = prepare(
+        "UPDATE releases SET status_updated_ms = :until WHERE id = :id AND status_updated_ms = "
+        ":seen AND status_version > status_sent_version");
+    auto& q = *q_lease;
+    q.bind(":until", until_ms);
+    q.bind(":id", release_id);
+    q.bind(":seen", seen);
+    return q.exec() == 1;
 }
 
 void store::status_sent(std::int64_t release_id,

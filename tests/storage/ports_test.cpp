@@ -541,8 +541,8 @@ TEST_CASE("an envelope applied on two connections at once is recorded by one, an
           "nothing",
           "[storage][ports]") {
     // The second unit waits for the first (SQLite: the write lock; PostgreSQL: the key's row).
-    // Once the first commits, the second finds the record (false) or is told to try again
-    // (busy_error); either way nothing of it is written, and trying again finds the record.
+    // Once the first commits, the second finds the record (false; SQLite may instead tell it to
+    // try again, busy_error); either way nothing of it is written, and trying again finds it.
     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
@@ -555,12 +555,17 @@ TEST_CASE("an envelope applied on two connections at once is recorded by one, an
     std::promise<std::string> outcome;
     std::jthread second([&] {
         try {
-            auto unit = two->work().begin_until(std::chrono::steady_clock::now() +
-                                                std::chrono::seconds(20));
-            bool recorded = two->applied().record_applied("envelope:e1", "second", 6);
-            if (recorded) {
-                two->outbox().enqueue(message("reply-2", "C1"), 6);
-                unit->commit();
+            bool recorded = false;
+            {
+                // Ended (rolled back when not committed) before the outcome is told: the main
+                // thread uses this connection next.
+                auto unit = two->work().begin_until(std::chrono::steady_clock::now() +
+                                                    std::chrono::seconds(20));
+                recorded = two->applied().record_applied("envelope:e1", "second", 6);
+                if (recorded) {
+                    two->outbox().enqueue(message("reply-2", "C1"), 6);
+                    unit->commit();
+                }
             }
             outcome.set_value(recorded ? "recorded" : "found");
         } catch (const storage::busy_error&) {
@@ -582,4 +587,124 @@ TEST_CASE("an envelope applied on two connections at once is recorded by one, an
     CHECK(two->applied().applied_reply("envelope:e1") == "first");
     CHECK(store.scalar("SELECT COUNT(*) FROM applied_envelopes") == 1);
     CHECK(store.scalar("SELECT COUNT(*) FROM outbox") == 1);
+}
+
+TEST_CASE("a claimer that renews its leases keeps its rows, and once it stops another takes them "
+          "over as unfinished",
+          "[storage][ports]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto one = store.connect();
+    auto two = store.connect();
+    one->outbox().enqueue(message("a1", "C1"), 10);
+    one->outbox().enqueue(message("b1", "C2"), 10);
+    auto held = one->outbox().claim(100, 4, "one", 10);  // a shared store's 4 s lease
+    REQUIRE(held.size() == 2);
+
+    CHECK(one->outbox().renew_claims("one", 107) == 2);
+    CHECK(two->outbox().claim(106, 4, "two", 10).empty());  // would have run out at 104
+    CHECK(two->outbox().renew_claims("two", 200) == 0);     // holds nothing
+    // "one" dies: its last renewal runs out and "two" takes both, to look them up first.
+    auto taken = two->outbox().claim(108, 4, "two", 10);
+    REQUIRE(keys(taken) == std::vector<std::string>{"a1", "b1"});
+    CHECK(taken[0].unfinished);
+    CHECK(taken[1].unfinished);
+    // A renewal by the dead claimer's process, late, touches nothing of "two"'s.
+    CHECK(one->outbox().renew_claims("one", 300) == 0);
+    CHECK_FALSE(one->outbox().mark_sent(taken[0].id, "one", "1.1", 109));
+    CHECK(two->outbox().mark_sent(taken[0].id, "two", "1.1", 109));
+}
+
+TEST_CASE("a status update is claimed by one caller, until it is sent or its claim runs out",
+          "[storage][ports]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto one = store.connect();
+    auto two = store.connect();
+    checklist::template_library templates;
+    auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    one->releases().insert_release(r);
+    one->status().status_sent(r.id, "1.1", 1, 5000);
+    {
+        auto tx = one->work().begin();
+        checklist::change_log log;
+        r.phases[0].items[0].state = checklist::item_state::done;
+        log.items.push_back({0, 0});
+        one->releases().save(r, log, "U1", 1001);
+        tx->commit();
+    }
+    auto seen_one = one->status().status_jobs();
+    auto seen_two = two->status().status_jobs();
+    REQUIRE(seen_one.size() == 1);
+    REQUIRE(seen_two.size() == 1);
+    CHECK(seen_one[0].updated_ms == 5000);
+    // Both saw the job; one claim wins.
+    CHECK(one->status().claim_status(r.id, seen_one[0].updated_ms, 40000));
+    CHECK_FALSE(two->status().claim_status(r.id, seen_two[0].updated_ms, 41000));
+    // While claimed, the job says when the claim runs out (nobody else starts it before).
+    auto claimed = two->status().status_jobs();
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed[0].updated_ms == 40000);
+    // Sent: no job left to claim.
+    one->status().status_sent(r.id, "1.1", claimed[0].version, 9000);
+    CHECK(two->status().status_jobs().empty());
+    CHECK_FALSE(two->status().claim_status(r.id, 9000, 50000));
+}
+
+TEST_CASE("two connections changing one release take turns, and the second keeps the first's "
+          "change",
+          "[storage][ports]") {
+    // SQLite: one writer at a time. PostgreSQL: the first unit's lock on the release's row
+    // (it read the release) holds the second back until it commits; the second then reads
+    // the release as the first left it.
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto one = store.connect();
+    auto two = store.connect();
+    checklist::template_library templates;
+    {
+        auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+        one->releases().insert_release(r);
+    }
+    auto check_item = [](storage::engine& e, std::size_t item, std::int64_t now) {
+        auto r = e.releases().active_release("C1");
+        REQUIRE(r);
+        checklist::change_log log;
+        r->phases[0].items[item].state = checklist::item_state::done;
+        log.items.push_back({0, item});
+        log.events.push_back({"item.checked", r->phases[0].items[item].id, "open", "done", ""});
+        e.releases().save(*r, log, "U1", now);
+    };
+    auto first = one->work().begin();
+    check_item(one->engine(), 0, 1001);
+
+    std::promise<std::string> outcome;
+    std::jthread second([&] {
+        try {
+            auto unit = two->work().begin_until(std::chrono::steady_clock::now() +
+                                                std::chrono::seconds(20));
+            check_item(two->engine(), 1, 1002);
+            unit->commit();
+            outcome.set_value("committed");
+        } catch (const std::exception& e) {
+            outcome.set_value(std::string("failed: ") + e.what());
+        }
+    });
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool waiting = false;
+    while (!waiting && std::chrono::steady_clock::now() < until) {
+        waiting = two->waiting_for_lock();
+    }
+    CHECK(waiting);
+    first->commit();
+    CHECK(outcome.get_future().get() == "committed");
+    second.join();
+    auto after = one->releases().active_release("C1");
+    REQUIRE(after);
+    CHECK(after->phases[0].items[0].state == checklist::item_state::done);
+    CHECK(after->phases[0].items[1].state == checklist::item_state::done);
+    CHECK(one->audit().audit_for(after->id).size() == 2);
 }
