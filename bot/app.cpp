@@ -610,12 +610,15 @@ struct app::impl {
           notifier_done_timer(ioc),
           rng(std::random_device{}()) {
         handler.attach(client);
+        if (store.shared()) {
+            // Before anything is stored or compared with stored times; and before the hook
+            // below: the second thread must not join the io_context before it has work (an
+            // io_context that runs out of work stops).
+            follow_database_clock();
+        }
         // While the database strand waits for a lock, the Socket Mode strand still answers.
         store.on_lock_wait([this] { helper.wanted(); });
         store.start_housekeeping();
-        if (store.shared()) {
-            follow_database_clock();  // before anything is stored or compared with stored times
-        }
         if (cfg.health_host) {
             view = std::make_unique<operator_view>(store, client, handler);
             health = std::make_unique<health_server>(ioc, *cfg.health_host, cfg.health_port, *view);

@@ -1,0 +1,211 @@
+// Several relbot processes on one PostgreSQL database (contract: "Several instances"), as an
+// operator runs them: three real binaries, one socket each, and relbot-sim spreading envelopes
+// over all the sockets it has, round robin. What they promise together is what one process
+// promises: every acked command is in effect, a redelivery to another instance is answered
+// with the first reply and applied once, and every message is posted once, in order per
+// channel, across SIGKILLs of two of them.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "storage/pg_database.hpp"
+#include "support/sandbox.hpp"
+
+using namespace relbot::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> channels = {"C0MULTI0", "C0MULTI1", "C0MULTI2"};
+
+struct instances {
+    sandbox& sim;
+    std::map<std::string, std::string> env;
+    std::vector<std::unique_ptr<temp_dir>> dirs = {};
+    std::vector<std::unique_ptr<bot>> bots = {};
+    std::vector<int> connection = {};  // each instance's socket, as the sandbox numbers them
+
+    // Starts instance `i` (again) and waits for its socket's hello.
+    void start(std::size_t i) {
+        while (dirs.size() <= i) {
+            dirs.push_back(std::make_unique<temp_dir>());
+            bots.emplace_back();
+            connection.push_back(-1);
+        }
+        bots[i] = std::make_unique<bot>(*dirs[i], sim, env);
+        auto hello = sim.wait_event("hello_sent", after(20s));
+        if (!hello) {
+            for (const auto& line : bots[i]->proc().stderr_lines()) {
+                UNSCOPED_INFO(line);
+            }
+        }
+        REQUIRE(hello);
+        connection[i] = (*hello)["connection"].get<int>();
+    }
+
+    // SIGKILL, and the sandbox has seen its socket close (so nothing more is spread onto it).
+    void kill(std::size_t i) {
+        bots[i]->proc().signal(SIGKILL);
+        REQUIRE(bots[i]->proc().wait_exit(after(5s)));
+        auto id = connection[i];
+        REQUIRE(sim.wait_for(
+            [id](const json& e) {
+                return e.value("event", "") == "ws_closed" && e.value("connection", -1) == id;
+            },
+            after(10s)));
+    }
+};
+
+long long count(relbot::storage::postgres::connection& db, const std::string& sql) {
+    return db.exec(sql).integer(0, 0);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "three instances on one PostgreSQL database serve one app: commands spread over all, a "
+    "redelivery to another instance applied once, two of them killed, every message posted once "
+    "and in order",
+    "[e2e][postgres]") {
+    pg_database database;
+    temp_dir dir;
+    sandbox sim(dir);
+    sim.send({{"op", "spread"}, {"on", true}});
+    instances all{sim, {{"RELBOT_DATABASE_URL", database.url()}, {"RELBOT_CONNECTIONS", "1"}}};
+    for (std::size_t i = 0; i < 3; ++i) {
+        all.start(i);
+    }
+
+    // Every command is answered within Slack's deadline by whichever instance gets it.
+    for (const auto& c : channels) {
+        auto ack = sim.wait_ack(sim.slash_command("start v5.0", c));
+        REQUIRE(ack);
+        CHECK(contains(message_text((*ack)["payload"]), "v5.0"));
+    }
+
+    // A redelivery to another instance gets the first reply and changes nothing more.
+    auto first_id = sim.slash_command("note 1.1 noted once", channels[0], "U0MANAGER",
+                                      {{"connection", all.connection[0]}});
+    auto first = sim.wait_ack(first_id);
+    REQUIRE(first);
+    sim.slash_command("note 1.1 noted once", channels[0], "U0MANAGER",
+                      {{"envelope_id", first_id},
+                       {"retry_attempt", 1},
+                       {"retry_reason", "timeout"},
+                       {"connection", all.connection[1]}});
+    auto again = sim.wait_ack(first_id);
+    REQUIRE(again);
+    CHECK((*again)["payload"] == (*first)["payload"]);
+
+    // A stream of block/unblock pairs over the three channels (each block is announced),
+    // with instances killed in the middle of it. Only what was acked is owed.
+    std::set<std::string> acked_reasons;
+    std::map<std::string, std::string> reason_of;  // by envelope id
+    int command = 0;
+    auto stream = [&](int pairs) {
+        std::vector<std::string> sent;
+        for (int p = 0; p < pairs; ++p, ++command) {
+            const auto& channel = channels[static_cast<std::size_t>(command) % channels.size()];
+            auto item = "1." + std::to_string(command % 6 + 2);
+            auto reason = "reason-" + std::to_string(command);
+            auto id = sim.slash_command("block " + item + " " + reason, channel);
+            reason_of[id] = reason;
+            sent.push_back(id);
+            sent.push_back(sim.slash_command("unblock " + item, channel));
+        }
+        return sent;
+    };
+    auto collect_acks = [&] {
+        for (const auto& e : sim.events()) {
+            if (e.value("event", "") == "ack") {
+                if (auto r = reason_of.find(e.value("envelope_id", "")); r != reason_of.end()) {
+                    acked_reasons.insert(r->second);
+                }
+            }
+        }
+    };
+    // Instance 0 dies right after its share of a burst went out (some of it perhaps unacked).
+    stream(6);
+    all.kill(0);
+    // The survivors answer everything sent after the kill, within the deadline.
+    for (const auto& id : stream(6)) {
+        INFO(id);
+        CHECK(sim.wait_ack(id));
+    }
+    all.kill(1);
+    for (const auto& id : stream(3)) {
+        INFO(id);
+        CHECK(sim.wait_ack(id));
+    }
+    // Both come back and rejoin.
+    all.start(0);
+    all.start(1);
+    for (const auto& id : stream(6)) {
+        INFO(id);
+        CHECK(sim.wait_ack(id));
+    }
+    collect_acks();
+    REQUIRE(acked_reasons.size() >= 15);  // everything after the first kill, at least
+
+    relbot::storage::postgres::connection db(database.url());
+    // Every acked block is in effect (audited with its reason), and the note was applied once.
+    for (const auto& reason : acked_reasons) {
+        INFO(reason);
+        CHECK(db.exec("SELECT COUNT(*) FROM audit WHERE action = 'item.blocked' AND note = $1",
+                      {reason})
+                  .integer(0, 0) == 1);
+    }
+    CHECK(count(db, "SELECT COUNT(*) FROM audit WHERE note = 'noted once'") == 1);
+
+    // Every message the three owe is posted; wait for the outbox to empty.
+    auto owed = [&] {
+        return count(db,
+                     "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending') AND "
+                     "method = 'chat.postMessage'");
+    };
+    bool drained = sim.wait_until([&] { return owed() == 0; }, after(40s));
+    CHECK(drained);
+
+    // Each message once, and each channel's in the order their changes were committed.
+    std::map<std::string, int> times;
+    std::map<std::string, std::vector<std::string>> posted;  // by channel, in posting order
+    for (const auto& call : sim.calls("chat.postMessage")) {
+        if (!call["response"].value("ok", false)) {
+            continue;
+        }
+        auto key = outbox_key(call);
+        if (key.empty() || times[key]++ > 0) {
+            continue;
+        }
+        posted[call["args"]["channel"].get<std::string>()].push_back(key);
+    }
+    for (const auto& [key, n] : times) {
+        INFO(key);
+        CHECK(n == 1);
+    }
+    for (const auto& channel : channels) {
+        INFO(channel);
+        auto rows = db.exec(
+            "SELECT dedupe_key FROM outbox WHERE channel_id = $1 AND method = "
+            "'chat.postMessage' AND state = 'sent' ORDER BY id",
+            {channel});
+        std::vector<std::string> committed;
+        for (int r = 0; r < rows.rows(); ++r) {
+            committed.push_back(rows.text(r, 0));
+        }
+        CHECK(posted[channel] == committed);
+        // The living status message was posted once, never again (updated in place).
+        int status_posts = 0;
+        for (const auto& key : posted[channel]) {
+            status_posts += key.rfind("status", 0) == 0 ? 1 : 0;
+        }
+        CHECK(status_posts == 1);
+    }
+    CHECK_FALSE(sim.calls("chat.update").empty());
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(all.bots[i]->stop() == 0);
+    }
+}
