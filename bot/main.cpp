@@ -19,6 +19,7 @@
 #include "checklist/template.hpp"
 #include "commands/render.hpp"
 #include "storage/database.hpp"
+#include "storage/migrate.hpp"
 #include "storage/open.hpp"
 
 namespace {
@@ -74,6 +75,9 @@ constexpr const char* usage =
     "                                    while the bot may be running\n"
     "       relbot export VERSION [--channel C|#name]…\n"
     "                                    print a release's report as markdown\n"
+    "       relbot migrate-to-postgres URL\n"
+    "                                    copy the SQLite database (RELBOT_DB) into the empty\n"
+    "                                    PostgreSQL database at URL and check the counts\n"
     "       relbot --help | --version\n"
     "\n"
     "Configuration (environment, or ./.env): SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL,\n"
@@ -158,6 +162,34 @@ int backup(const std::vector<std::string>& args) {
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot backup: %s\n", e.what());
+        return EXIT_FAILURE;
+    }
+}
+
+int migrate_to_postgres(const std::vector<std::string>& args) {
+    if (args.size() != 1 || args[0].empty()) {
+        std::fprintf(stderr,
+                     "relbot migrate-to-postgres: name the PostgreSQL database to copy into, e.g. "
+                     "relbot migrate-to-postgres postgresql://relbot@db.internal/relbot\n");
+        return exit_config;
+    }
+    auto source = bot::configured_db_path(bot::process_environment());
+    auto target = storage::describe_database({"", args[0]});  // never the password
+    try {
+        auto copied = storage::migrate_to_postgres(source, args[0]);
+        long long total = 0;
+        for (const auto& t : copied) {
+            std::printf("  %-18s %lld\n", t.table.c_str(), t.rows);
+            total += t.rows;
+        }
+        std::printf("copied %s into %s: %lld rows, the same count in every table on both "
+                    "sides\nnext: set RELBOT_DATABASE_URL and start relbot; keep %s as a "
+                    "backup\n",
+                    source.c_str(), target.c_str(), total, source.c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "relbot migrate-to-postgres: %s: nothing was copied\n",
+                     e.what());
         return EXIT_FAILURE;
     }
 }
@@ -290,6 +322,9 @@ int main(int argc, char** argv) {
     }
     if (command == "export") {
         return export_report(rest);
+    }
+    if (command == "migrate-to-postgres") {
+        return migrate_to_postgres(rest);
     }
     std::fprintf(stderr, "relbot: unknown command `%s`\n\n%s", command.c_str(), usage);
     return exit_config;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "storage/pg_database.hpp"
+#include "support/process.hpp"
 #include "support/sandbox.hpp"
 
 using namespace relbot::test;
@@ -26,7 +27,97 @@ std::string password_of(const std::string& url) {
     return url.substr(colon + 1, at - colon - 1);
 }
 
+// Runs `relbot ARGS…` in `dir` with the test environment; its stdout, and stderr in `err`.
+std::string run_relbot(const std::vector<std::string>& args,
+                       const temp_dir& dir,
+                       const sandbox& sim,
+                       int& status,
+                       std::string& err) {
+    std::vector<std::string> argv = {RELBOT_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process p(argv, bot_environment(dir, sim), dir.path());
+    p.close_stdin();
+    std::string out;
+    while (auto line = p.read_stdout_line(after(30s))) {
+        out += *line + "\n";
+    }
+    auto code = p.wait_exit(after(30s));
+    REQUIRE(code);
+    status = *code;
+    for (const auto& line : p.stderr_lines()) {
+        err += line + "\n";
+    }
+    return out;
+}
+
 }  // namespace
+
+TEST_CASE(
+    "migrate-to-postgres copies a SQLite database into an empty PostgreSQL one, once, and relbot "
+    "goes on there",
+    "[e2e][postgres]") {
+    pg_database db;
+    auto password = password_of(db.url());
+    temp_dir dir;
+    sandbox sim(dir);
+    {
+        bot relbot(dir, sim);  // SQLite, RELBOT_DB in dir
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+        REQUIRE(sim.wait_ack(sim.slash_command("start v8.0")));
+        REQUIRE(sim.wait_ack(sim.slash_command("check 1.1")));
+        REQUIRE(sim.wait_ack(sim.slash_command("block 1.2 waiting for the vendor")));
+        REQUIRE(sim.wait_ack(sim.slash_command("note 1.3 carried over")));
+        REQUIRE(sim.wait_ack(sim.slash_command("start v1.0", "C0OTHER")));
+        CHECK(relbot.stop() == 0);
+    }
+    int status = -1;
+    std::string err;
+    auto out = run_relbot({"migrate-to-postgres", db.url()}, dir, sim, status, err);
+    INFO(out << err);
+    CHECK(status == 0);
+    CHECK(contains(out, "the same count in every table on both sides"));
+    CHECK(contains(out, "releases"));
+    CHECK_FALSE(contains(out + err, password));
+
+    // Twice is refused: nothing is merged, nothing changes.
+    relbot::storage::postgres::connection pg(db.url());
+    auto audit_rows = pg.exec("SELECT COUNT(*) FROM audit").integer(0, 0);
+    CHECK(audit_rows >= 4);
+    std::string err2;
+    run_relbot({"migrate-to-postgres", db.url()}, dir, sim, status, err2);
+    CHECK(status == 1);
+    CHECK(contains(err2, "already holds relbot data"));
+    CHECK(pg.exec("SELECT COUNT(*) FROM audit").integer(0, 0) == audit_rows);
+
+    // relbot on PostgreSQL has everything, and its new rows get new ids.
+    bot again(dir, sim, {{"RELBOT_DATABASE_URL", db.url()}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    auto status_text = message_text(ack_payload(sim, sim.slash_command("status")));
+    CHECK(contains(status_text, "v8.0"));
+    CHECK(contains(status_text, "waiting for the vendor"));
+    auto checked = message_text(ack_payload(sim, sim.slash_command("check 1.4")));
+    CHECK(contains(checked, "1.4"));
+    CHECK(pg.exec("SELECT COUNT(*) FROM audit").integer(0, 0) == audit_rows + 1);
+    CHECK(contains(message_text(ack_payload(sim, sim.slash_command("status", "C0OTHER"))),
+                   "v1.0"));
+    CHECK(again.stop() == 0);
+}
+
+TEST_CASE("migrate-to-postgres without a SQLite database says so and copies nothing",
+          "[e2e][postgres]") {
+    pg_database db;
+    temp_dir dir;
+    sandbox sim(dir);
+    int status = -1;
+    std::string err;
+    run_relbot({"migrate-to-postgres", db.url()}, dir, sim, status, err);
+    CHECK(status == 1);
+    CHECK(contains(err, "does not exist"));
+    std::string usage_err;
+    run_relbot({"migrate-to-postgres"}, dir, sim, status, usage_err);
+    CHECK(status == 2);
+    CHECK(contains(usage_err, "name the PostgreSQL database"));
+}
 
 TEST_CASE(
     "relbot on PostgreSQL keeps a release across a restart and never logs the password, also "

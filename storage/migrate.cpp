@@ -1,0 +1,136 @@
+// SQLite → PostgreSQL, table by table in the order their foreign keys need, inside one
+// PostgreSQL transaction and one SQLite read transaction (a consistent snapshot even if a
+// relbot is still writing the file).
+#include "storage/migrate.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <filesystem>
+#include <stdexcept>
+#include <string_view>
+
+#include "storage/postgres/connection.hpp"
+#include "storage/postgres/schema.hpp"
+#include "storage/sqlite/database.hpp"
+
+namespace relbot::storage {
+
+namespace {
+
+// Every table both schemas have, parents before children.
+constexpr std::array<std::string_view, 11> tables = {
+    "releases",  "phases",    "items", "audit", "outbox",      "applied_envelopes",
+    "dm_channels", "reminders", "users", "channels", "checkpoints"};
+
+// Tables whose ids come from a sequence on PostgreSQL (set past the copied ids).
+constexpr std::array<std::string_view, 4> sequenced = {"releases", "items", "audit", "outbox"};
+
+std::vector<std::string> columns_of(SQLite::Database& db, std::string_view table) {
+    // The name comes from `tables` above, never from input.
+    SQLite::Statement q(db, "SELECT name FROM pragma_table_info(?) ORDER BY cid");
+    q.bind(1, std::string(table));
+    std::vector<std::string> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getString());
+    }
+    return out;
+}
+
+long long count_sqlite(SQLite::Database& db, std::string_view table) {
+    return db.execAndGet("SELECT COUNT(*) FROM " + std::string(table)).getInt64();
+}
+
+long long count_postgres(postgres::connection& pg, std::string_view table) {
+    return pg.exec("SELECT COUNT(*) FROM " + std::string(table)).integer(0, 0);
+}
+
+// Copies one table's rows; returns how many.
+long long copy_table(SQLite::Database& from, postgres::connection& to, std::string_view table) {
+    auto columns = columns_of(from, table);
+    if (columns.empty()) {
+        throw std::runtime_error("the SQLite database has no table " + std::string(table));
+    }
+    std::string names;
+    std::string placeholders;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        names += (i ? ", " : "") + columns[i];
+        placeholders += (i ? ", $" : "$") + std::to_string(i + 1);
+    }
+    auto insert = "INSERT INTO " + std::string(table) + " (" + names + ") VALUES (" +
+                  placeholders + ")";
+    SQLite::Statement rows(from, "SELECT " + names + " FROM " + std::string(table));
+    long long copied = 0;
+    std::vector<postgres::param> values;
+    while (rows.executeStep()) {
+        values.clear();
+        for (int c = 0; c < static_cast<int>(columns.size()); ++c) {
+            auto v = rows.getColumn(c);
+            if (v.isNull()) {
+                values.emplace_back(std::nullopt);
+            } else if (v.isInteger()) {
+                values.emplace_back(static_cast<std::int64_t>(v.getInt64()));
+            } else {
+                values.emplace_back(v.getString());
+            }
+        }
+        to.exec(insert, values);
+        ++copied;
+    }
+    return copied;
+}
+
+}  // namespace
+
+std::vector<table_copy> migrate_to_postgres(const std::string& sqlite_path,
+                                            const std::string& database_url) {
+    if (!std::filesystem::exists(sqlite_path)) {
+        throw std::runtime_error("the SQLite database " + sqlite_path +
+                                 " does not exist (RELBOT_DB names it)");
+    }
+    auto from = sqlite::open_database(sqlite_path);  // brought to the current schema
+    postgres::connection to(database_url);
+    postgres::migrate(to);
+    for (auto table : tables) {
+        if (count_postgres(to, table) != 0) {
+            throw std::runtime_error(
+                "the PostgreSQL database at " + to.server() + " already holds relbot data (" +
+                std::string(table) +
+                " is not empty); migrate into a new, empty database (createdb), nothing is merged");
+        }
+    }
+    std::vector<table_copy> copied;
+    SQLite::Transaction snapshot(*from);  // read in one snapshot; rolled back at the end
+    to.exec("BEGIN");
+    try {
+        for (auto table : tables) {
+            copied.push_back({std::string(table), copy_table(*from, to, table)});
+        }
+        for (auto table : sequenced) {
+            auto t = std::string(table);
+            to.exec("SELECT setval(pg_get_serial_sequence('" + t + "', 'id'), GREATEST((SELECT "
+                    "COALESCE(MAX(id), 0) FROM " + t + "), 1))");
+        }
+        for (const auto& c : copied) {
+            auto there = count_postgres(to, c.table);
+            if (there != c.rows || count_sqlite(*from, c.table) != c.rows) {
+                throw std::runtime_error("table " + c.table + ": " + std::to_string(c.rows) +
+                                         " rows read, " + std::to_string(there) +
+                                         " in PostgreSQL; nothing was kept");
+            }
+        }
+        to.exec("COMMIT");
+    } catch (...) {
+        try {
+            to.exec("ROLLBACK");
+        } catch (const std::exception&) {
+            // The connection is gone; so is the transaction.
+        }
+        throw;
+    }
+    return copied;
+}
+
+}  // namespace relbot::storage

@@ -1,0 +1,26 @@
+// `relbot migrate-to-postgres`: a SQLite database copied into an empty PostgreSQL one. Names
+// no engine in its interface; storage/migrate.cpp knows both.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace relbot::storage {
+
+// Rows copied, per table.
+struct table_copy {
+    std::string table;
+    long long rows = 0;
+};
+
+// Copies every row of the SQLite database at `sqlite_path` (migrated to the current schema
+// first, as relbot does on start) into the PostgreSQL database at `database_url` (created and
+// migrated if needed), in one transaction, then checks that each table holds as many rows on
+// both sides and sets the id sequences past the copied ids. All or nothing. Throws
+// std::runtime_error, naming what to do, when the file does not exist, when the PostgreSQL
+// database already holds relbot data (it must be empty: nothing is merged), or when a count
+// differs (nothing is kept then); pg_error when the server refuses.
+std::vector<table_copy> migrate_to_postgres(const std::string& sqlite_path,
+                                            const std::string& database_url);
+
+}  // namespace relbot::storage
