@@ -269,6 +269,9 @@ private:
         try {
             return store_.work().begin_until(give_up);
         } catch (const std::exception& e) {
+            if (dynamic_cast<const storage::busy_error*>(&e) != nullptr) {
+                process_metrics().db_conflicts.add({"batch"});
+            }
             log_warn("batch.lock_failed")
                 .kv("envelopes", static_cast<long long>(envelopes))
                 .kv("error", e.what());
@@ -285,6 +288,9 @@ private:
             return true;
         } catch (const std::exception& e) {
             bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
+            if (busy) {
+                process_metrics().db_conflicts.add({"batch"});
+            }
             log_error("batch.commit_failed")
                 .kv("envelopes", static_cast<long long>(batch.size()))
                 .kv("error", e.what());
@@ -402,6 +408,7 @@ private:
             o.wrote = out.changed;
             return o;
         } catch (const storage::busy_error&) {
+            process_metrics().db_conflicts.add({"command"});
             o.metric_label = command_label(s.text);
             o.note = handled_note{"busy", "busy", s.channel_id, s.user_id, micros_since(started)};
             log_warn("command.busy").kv("channel", s.channel_id).kv("envelope_id", s.envelope_id);
@@ -519,12 +526,26 @@ std::string iso_utc(std::chrono::system_clock::time_point t) {
 // What /healthz and /metrics report, read on the database strand when asked.
 class operator_view final : public health_source {
 public:
-    operator_view(storage::engine& store, socket_mode_client& client, const dispatcher& handler)
-        : store_(store), client_(client), handler_(handler) {}
+    operator_view(storage::engine& store,
+                  socket_mode_client& client,
+                  const dispatcher& handler,
+                  std::string database,
+                  std::string engine,
+                  std::string instance)
+        : store_(store),
+          client_(client),
+          handler_(handler),
+          database_(std::move(database)),
+          engine_(std::move(engine)),
+          instance_(std::move(instance)) {}
 
     health_report health() override {
         health_report r;
         r.connections = client_.live_connections();
+        r.database = database_;
+        r.engine = engine_;
+        r.instance = instance_;
+        r.clock_offset_ms = clock_offset();
         try {
             r.outbox_pending = store_.outbox().count_outbox(storage::outbox_state::pending);
             r.db_ok = true;
@@ -550,6 +571,7 @@ public:
     std::string metrics_page() override {
         metrics_snapshot now;
         now.connections_open = client_.live_connections();
+        now.clock_offset_ms = clock_offset();
         try {
             now.outbox_pending = store_.outbox().count_outbox(storage::outbox_state::pending);
             now.outbox_failed = store_.outbox().count_outbox(storage::outbox_state::failed);
@@ -568,6 +590,16 @@ private:
     storage::engine& store_;
     socket_mode_client& client_;
     const dispatcher& handler_;
+    std::string database_;
+    std::string engine_;
+    std::string instance_;
+
+    std::optional<long long> clock_offset() const {
+        if (!store_.shared()) {
+            return std::nullopt;
+        }
+        return static_cast<long long>(wall_offset().count());
+    }
 };
 
 https_endpoint endpoint_of(const config& cfg) {
@@ -620,7 +652,9 @@ struct app::impl {
         store.on_lock_wait([this] { helper.wanted(); });
         store.start_housekeeping();
         if (cfg.health_host) {
-            view = std::make_unique<operator_view>(store, client, handler);
+            view = std::make_unique<operator_view>(
+                store, client, handler, storage::describe_database(storage_of(cfg)),
+                cfg.database_url.empty() ? "sqlite" : "postgresql", notify.who().owner);
             health = std::make_unique<health_server>(ioc, *cfg.health_host, cfg.health_port, *view);
         }
     }

@@ -16,6 +16,13 @@ std::string health_json(const health_report& r) {
                         {"outbox_pending", r.outbox_pending},
                         {"last_hello", r.last_hello.empty() ? nlohmann::json(nullptr)
                                                             : nlohmann::json(r.last_hello)}};
+    if (!r.database.empty()) {
+        nlohmann::json d = {{"engine", r.engine}, {"name", r.database}, {"instance", r.instance}};
+        if (r.clock_offset_ms) {
+            d["clock_offset_ms"] = *r.clock_offset_ms;
+        }
+        j["database"] = std::move(d);
+    }
     if (!r.healthy) {
         j["reason"] = r.reason;
     }

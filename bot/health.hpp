@@ -21,6 +21,13 @@ struct health_report {
     std::string db_error;
     long long outbox_pending = 0;
     std::string last_hello;  // UTC, ISO 8601; empty before the first hello
+    // Which database, never with a password ("PostgreSQL user@host:port/db", or the SQLite
+    // file), and this process as the database's claims name it (several instances may share
+    // the database; each reports its own view).
+    std::string database;
+    std::string engine;  // "sqlite" or "postgresql"
+    std::string instance;
+    std::optional<long long> clock_offset_ms;  // a shared database's clock minus this host's
 };
 
 // The JSON body of /healthz.

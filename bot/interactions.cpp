@@ -74,6 +74,9 @@ interactions::result interactions::handle_click(const commands::click& c,
                 c.where == commands::surface::home ? c.user : std::string()};
     } catch (const std::exception& e) {
         bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
+        if (busy) {
+            process_metrics().db_conflicts.add({"click"});
+        }
         log_warn(busy ? "click.busy" : "click.failed")
             .kv("envelope_id", envelope_id)
             .kv("action", action)
@@ -109,6 +112,9 @@ interactions::result interactions::handle_submission(const commands::submission&
                 {}};
     } catch (const std::exception& e) {
         bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
+        if (busy) {
+            process_metrics().db_conflicts.add({"submission"});
+        }
         log_warn(busy ? "submission.busy" : "submission.failed")
             .kv("envelope_id", envelope_id)
             .kv("modal", kind)

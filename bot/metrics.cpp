@@ -165,6 +165,15 @@ void add_activity(page& p, const metrics& m) {
               m.reminders);
     p.counter("relbot_reconnects_total", "Socket Mode reconnections, by reason.", {"reason"},
               m.reconnects);
+    p.counter("relbot_claims_total",
+              "Work claimed through the database, by kind (outbox, status) and result (claimed; "
+              "takeover: a message another instance or run left unfinished; lost: another "
+              "claimer had it first or took it over).",
+              {"kind", "result"}, m.claims);
+    p.counter("relbot_db_conflicts_total",
+              "Units of work refused because another connection held what they needed past "
+              "their deadline (answered \"try again\"), by where.",
+              {"where"}, m.db_conflicts);
 }
 
 void add_gauges(page& p, const metrics& m, const metrics_snapshot& now) {
@@ -188,6 +197,12 @@ void add_gauges(page& p, const metrics& m, const metrics_snapshot& now) {
              static_cast<double>(now.checkpoints_ok));
     p.sample("relbot_db_checkpoints_total", {"result"}, {"failed"},
              static_cast<double>(now.checkpoints_failed));
+    if (now.clock_offset_ms) {
+        p.gauge("relbot_clock_offset_seconds",
+                "The shared database's clock minus this host's; relbot keeps the database's "
+                "time.",
+                static_cast<double>(*now.clock_offset_ms) / 1000.0);
+    }
     p.gauge("relbot_process_start_time_seconds", "Start time of the process, Unix seconds.",
             static_cast<double>(
                 std::chrono::duration_cast<std::chrono::seconds>(m.started.time_since_epoch())

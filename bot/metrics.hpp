@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -69,6 +70,13 @@ struct metrics {
     // A limit on what a peer can send that was hit (frame size, envelopes in flight, a modal's
     // size, the health endpoint's connections and headers, …): what was refused or cut.
     counter_family limits_hit;  // limit
+    // Work several instances divide through the database: kind (outbox, status), result
+    // (claimed; takeover: an outbox row another claimer left unfinished; lost: another claimer
+    // had it first, or took it over after our lease ran out).
+    counter_family claims;
+    // Units of work refused because another connection held what they needed past their
+    // deadline (busy): where (batch, command, event).
+    counter_family db_conflicts;
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };
 
@@ -85,6 +93,8 @@ struct metrics_snapshot {
     long long wal_frames = 0;
     long long checkpoints_ok = 0;
     long long checkpoints_failed = 0;
+    // A shared store's clock minus this host's (nullopt: the store has no clock of its own).
+    std::optional<long long> clock_offset_ms;
 };
 
 // The whole /metrics page.

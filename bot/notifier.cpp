@@ -229,6 +229,7 @@ void notifier::claim_rows(checklist::epoch_seconds now_s) {
             log_warn("outbox.lease_outlived").kv("key", row.dedupe_key);
             continue;
         }
+        process_metrics().claims.add({"outbox", row.unfinished ? "takeover" : "claimed"});
         if (row.unfinished && row.method != "chat.postMessage") {
             // Only posts carry their key to look for; the other calls are safe to repeat.
             log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
@@ -355,8 +356,10 @@ void notifier::start_status_jobs(const net::any_io_executor& ex,
         if (!ports_.status.claim_status(job.release_id, job.updated_ms,
                                         ms + std::chrono::milliseconds(timing_.status_lease).count())) {
             method_bucket("chat.update").give_back();
+            process_metrics().claims.add({"status", "lost"});
             continue;
         }
+        process_metrics().claims.add({"status", "claimed"});
         busy_statuses_.insert(job.release_id);
         ++in_flight_;
         net::co_spawn(ex, update_status(job), [this, id = job.release_id](std::exception_ptr e) {
@@ -531,6 +534,7 @@ void notifier::open_failed(const storage::outbox_row& row) {
 }
 
 void notifier::lease_lost(const storage::outbox_row& row, const char* step) {
+    process_metrics().claims.add({"outbox", "lost"});
     log_warn("outbox.lease_lost").kv("key", row.dedupe_key).kv("step", step);
 }
 

@@ -102,6 +102,8 @@ public:
         long recovered = 0;
     };
     const counters& stats() const { return stats_; }
+    // Who this notifier claims as.
+    const claimer& who() const { return who_; }
 
 private:
     // A token bucket: `capacity` tokens at most, refilled at `per_second`.

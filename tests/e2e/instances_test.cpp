@@ -13,6 +13,7 @@
 #include <set>
 
 #include "storage/pg_database.hpp"
+#include "support/http_probe.hpp"
 #include "support/sandbox.hpp"
 
 using namespace relbot::test;
@@ -28,6 +29,7 @@ struct instances {
     std::vector<std::unique_ptr<temp_dir>> dirs = {};
     std::vector<std::unique_ptr<bot>> bots = {};
     std::vector<int> connection = {};  // each instance's socket, as the sandbox numbers them
+    std::vector<int> health = {};      // each instance's health endpoint (RELBOT_HEALTH_ADDR)
 
     // Starts instance `i` (again) and waits for its socket's hello.
     void start(std::size_t i) {
@@ -35,8 +37,10 @@ struct instances {
             dirs.push_back(std::make_unique<temp_dir>());
             bots.emplace_back();
             connection.push_back(-1);
+            health.push_back(-1);
         }
         bots[i] = std::make_unique<bot>(*dirs[i], sim, env);
+        health[i] = health_port(*bots[i]);
         auto hello = sim.wait_event("hello_sent", after(20s));
         if (!hello) {
             for (const auto& line : bots[i]->proc().stderr_lines()) {
@@ -75,7 +79,9 @@ TEST_CASE(
     temp_dir dir;
     sandbox sim(dir);
     sim.send({{"op", "spread"}, {"on", true}});
-    instances all{sim, {{"RELBOT_DATABASE_URL", database.url()}, {"RELBOT_CONNECTIONS", "1"}}};
+    instances all{sim, {{"RELBOT_DATABASE_URL", database.url()},
+                       {"RELBOT_CONNECTIONS", "1"},
+                       {"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}}};
     for (std::size_t i = 0; i < 3; ++i) {
         all.start(i);
     }
@@ -228,6 +234,25 @@ TEST_CASE(
         CHECK(status_posts == 1);
     }
     CHECK_FALSE(sim.calls("chat.update").empty());
+
+    // Each instance reports its own view of the shared database (never its password), and
+    // what it claimed through it.
+    std::set<std::string> names;
+    double claimed = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+        auto h = http_get(all.health[i], "/healthz");
+        CHECK(h.status == 200);
+        CHECK_FALSE(contains(h.body, database.url()));
+        auto j = json::parse(h.body);
+        CHECK(j["database"]["engine"] == "postgresql");
+        CHECK(contains(j["database"]["name"].get<std::string>(), "PostgreSQL relbot@127.0.0.1:"));
+        CHECK(j["database"].contains("clock_offset_ms"));
+        names.insert(j["database"]["instance"].get<std::string>());
+        claimed += sample(http_get(all.health[i], "/metrics").body,
+                          "relbot_claims_total{kind=\"outbox\",result=\"claimed\"}");
+    }
+    CHECK(names.size() == 3);
+    CHECK(claimed > 0);
     for (std::size_t i = 0; i < 3; ++i) {
         CHECK(all.bots[i]->stop() == 0);
     }
