@@ -274,13 +274,14 @@ void log_link_disabled(int slot) {
             "restart relbot");
 }
 
-void log_too_many_websockets(int slot) {
-    log_error("ws.too_many_websockets")
+void log_too_many_websockets(int slot, std::chrono::milliseconds retry_in) {
+    log_warn("ws.too_many_websockets")
         .kv("slot", slot)
+        .kv("retry_in_ms", static_cast<long long>(retry_in.count()))
         .kv("hint",
-            "Slack has more than 10 sockets for this app: another relbot instance is "
-            "probably "
-            "running with the same app token; this connection is not reopened");
+            "Slack has 10 sockets for this app already: several relbot instances together "
+            "ask for more than that (lower RELBOT_CONNECTIONS); the sockets already open "
+            "keep working, and this one is tried again later");
 }
 
 }  // namespace
@@ -423,13 +424,23 @@ net::awaitable<socket_mode_client::slot_next> socket_mode_client::hold(slot_stat
     if (steady::now() - healthy_since > std::chrono::minutes(1)) {
         st.failures = 0;
     }
-    if (reason == "link_disabled" || reason == "too_many_websockets") {
-        if (reason == "link_disabled") {
-            log_link_disabled(st.slot);
-            disabled_ = true;
-        } else {
-            log_too_many_websockets(st.slot);
-        }
+    if (reason == "too_many_websockets") {
+        // Other instances hold Slack's sockets for this app: this slot waits long (15-30 s,
+        // doubling up to 5 min) before it asks again; the others go on.
+        begin_close(s, std::chrono::milliseconds(0));
+        ++st.failures;
+        process_metrics().reconnects.add({reason});
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        auto delay = backoff_delay(st.failures, unit(rng_), std::chrono::seconds(30),
+                                   std::chrono::minutes(5));
+        log_too_many_websockets(st.slot, delay);
+        co_await wait_until(
+            *st.signal, [&] { return stopping_; }, delay);  // stop() ends the wait
+        co_return stopping_ ? slot_next::stop : slot_next::again;
+    }
+    if (reason == "link_disabled") {
+        log_link_disabled(st.slot);
+        disabled_ = true;
         // Reconnecting cannot help: this slot waits for the stop.
         begin_close(s, std::chrono::milliseconds(0));
         co_await wait_until(
