@@ -257,3 +257,85 @@ TEST_CASE(
         CHECK(all.bots[i]->stop() == 0);
     }
 }
+
+TEST_CASE(
+    "three instances on one PostgreSQL database send each reminder slot and each checkpoint "
+    "once, also when one of them is killed",
+    "[e2e][postgres]") {
+    pg_database database;
+    temp_dir dir;
+    sandbox sim(dir);
+    sim.send({{"op", "spread"}, {"on", true}});
+    instances all{sim,
+                  {{"RELBOT_DATABASE_URL", database.url()},
+                   {"RELBOT_CONNECTIONS", "1"},
+                   {"RELBOT_HEALTH_ADDR", "127.0.0.1:0"},
+                   {"RELBOT_REMINDER_INTERVAL", "2s"},
+                   {"RELBOT_ESCALATE_AFTER", "100"},
+                   {"RELBOT_QUIET_HOURS", "0-0"},
+                   {"RELBOT_CHECKPOINTS", "1s,3s,1d"}}};
+    for (std::size_t i = 0; i < 3; ++i) {
+        all.start(i);
+    }
+    const std::string channel = "C0TIMED";
+    REQUIRE(sim.wait_ack(sim.slash_command("start v9.0", channel, "U0BOSS")));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.1 <@U0OWNER> due 1s", channel, "U0BOSS")));
+    auto reminder = [](const json& e) {
+        return e.value("event", "") == "api_call" && e.value("method", "") == "chat.postMessage" &&
+               e["response"].value("ok", false) && outbox_key(e).starts_with("reminder:");
+    };
+    REQUIRE(sim.wait_for(reminder, after(15s)));
+    // The instance that sent it may be the one killed; the others go on with the next slots.
+    all.kill(0);
+    REQUIRE(sim.wait_for(reminder, after(15s)));
+    REQUIRE(sim.wait_for(reminder, after(15s)));
+
+    // Out of the first two phases by force: the checkpoints at +1 s and +3 s fall due.
+    for (const char* next : {"next force rehearsal", "next force rehearsal"}) {
+        auto ack = sim.wait_ack(sim.slash_command(next, channel, "U0BOSS"));
+        REQUIRE(ack);
+    }
+    auto checkpoint_post = [&](int n) {
+        auto key = "checkpoint:";
+        return [key, n, channel](const json& e) {
+            if (e.value("event", "") != "api_call" ||
+                e.value("method", "") != "chat.postMessage" || !e["response"].value("ok", false) ||
+                e["args"].value("channel", "") != channel) {
+                return false;
+            }
+            auto k = outbox_key(e);
+            return k.starts_with(key) && k.ends_with(":" + std::to_string(n));
+        };
+    };
+    REQUIRE(sim.wait_for(checkpoint_post(1), after(20s)));
+    REQUIRE(sim.wait_for(checkpoint_post(2), after(20s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("check 1.1", channel, "U0OWNER")));
+
+    // Give the survivors two more reminder intervals to do anything twice, then look: by then
+    // any instance that would send a slot again would have (each looks every second).
+    sim.wait_for([](const json&) { return false; }, after(4500ms));
+    std::map<std::string, int> times;
+    std::set<std::pair<std::int64_t, std::int64_t>> slots;  // (due time, slot) reminded
+    for (const auto& call : sim.calls("chat.postMessage")) {
+        if (call["response"].value("ok", false)) {
+            ++times[outbox_key(call)];
+        }
+    }
+    int reminders = 0;
+    int checkpoints = 0;
+    for (const auto& [key, n] : times) {
+        INFO(key);
+        CHECK(n == 1);
+        reminders += key.starts_with("reminder:") ? 1 : 0;
+        checkpoints += key.starts_with("checkpoint:") && key.find(":U") == std::string::npos ? 1 : 0;
+    }
+    CHECK(reminders >= 3);
+    CHECK(checkpoints == 2);  // +1 s and +3 s in the channel; +1 d not yet
+    relbot::storage::postgres::connection db(database.url());
+    CHECK(db.exec("SELECT COUNT(*) FROM reminders").integer(0, 0) == reminders);
+    CHECK(db.exec("SELECT COUNT(*) FROM checkpoints WHERE posted_at IS NOT NULL").integer(0, 0) ==
+          2);
+    for (std::size_t i = 1; i < 3; ++i) {
+        CHECK(all.bots[i]->stop() == 0);
+    }
+}
