@@ -4,13 +4,17 @@
 // envelope frame is written to the moment its ack frame is read.
 //
 //   relbot-bench [--runs 3] [--starts 5] [--rate 200] [--stream 2000] [--burst 5000]
-//                [--relbot PATH] [--floor PATH] [--keep-logs DIR]
+//                [--relbot PATH] [--floor PATH] [--keep-logs DIR] [--engine sqlite|postgres]
 //                [--only status-stream|note-stream|writers-stream|status-burst|note-burst|
 //                        mixed-burst]
 //
 // The streams: `status`, `note` and 50 writers (50 users, each checking, noting and unchecking
 // items of the current phase) at --rate, relbot and the floor taking turns. The bursts: 5,000
 // `status`, 5,000 `note`, and 5,000 mixed (20 % status; note, assign, block, unblock).
+//
+// --engine postgres: relbot keeps its state in PostgreSQL (RELBOT_DATABASE_URL), a fresh
+// database per start in the throwaway cluster of tests/pg_cluster.sh (started for the run, or
+// the one RELBOT_TEST_PG_URL_FILE names); the floor keeps nothing either way.
 //
 // Prints a table (medians over the runs, with their spread) and one JSON line. Not a test:
 // it never runs in CI and asserts nothing.
@@ -27,6 +31,7 @@
 #include <stdexcept>
 
 #include "bench/harness.hpp"
+#include "storage/pg_database.hpp"
 #include "support/process.hpp"
 
 namespace {
@@ -45,6 +50,7 @@ struct options {
     std::string floor;
     std::string keep_logs;
     std::string only;  // one part (see parts below): for profiling
+    std::string engine = "sqlite";
 };
 
 // The parts of a run that --only can pick.
@@ -154,6 +160,7 @@ struct contender {
     std::unique_ptr<child> proc;
     int connection = -1;  // the sandbox's id of its Socket Mode connection
     target_figures figures;
+    std::unique_ptr<relbot::test::pg_database> database;  // --engine postgres: relbot's
 };
 
 // Starts the contender `starts` times on fresh databases, measuring spawn to hello; the
@@ -174,6 +181,11 @@ void start(slack& s, const relbot::test::temp_dir& dir, const options& opt, cont
         env["RELBOT_ADMINS"] = admins;
         env["RELBOT_TEMPLATES_DIR"] = dir.file("templates");
         env["RELBOT_DB"] = dir.file(c.name + "-" + std::to_string(i) + ".db");
+        if (opt.engine == "postgres" && c.name == "relbot") {
+            c.database.reset();  // the previous start's database is dropped
+            c.database = std::make_unique<relbot::test::pg_database>();
+            env["RELBOT_DATABASE_URL"] = c.database->url();
+        }
         int seen = s.hellos();
         c.proc = std::make_unique<child>(std::vector<std::string>{c.binary}, env, c.log);
         auto hello = s.wait_hello(seen, std::chrono::seconds(10));
@@ -329,6 +341,13 @@ options parse_args(int argc, char** argv) {
                   {"--relbot", text(o.relbot)},
                   {"--floor", text(o.floor)},
                   {"--keep-logs", text(o.keep_logs)},
+                  {"--engine",
+                   [&](const std::string& v) {
+                       if (v != "sqlite" && v != "postgres") {
+                           throw std::invalid_argument("--engine takes sqlite or postgres");
+                       }
+                       o.engine = v;
+                   }},
                   {"--only", [&](const std::string& v) {
                        if (std::find(parts.begin(), parts.end(), v) == parts.end()) {
                            std::string names;
@@ -447,7 +466,7 @@ int main(int argc, char** argv) {
     auto parsed = parse_or_usage("relbot-bench",
                                  "relbot-bench [--runs N] [--starts N] [--rate N] [--stream N] "
                                  "[--burst N] [--relbot PATH] [--floor PATH] [--keep-logs DIR] "
-                                 "[--only PART]",
+                                 "[--only PART] [--engine sqlite|postgres]",
                                  parse_args, argc, argv);
     if (!parsed) {
         return 2;
@@ -460,11 +479,15 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "relbot-bench: %s\n", e.what());
         return 1;
     }
+    std::printf("relbot's store: %s\n", opt.engine == "postgres"
+                                             ? "PostgreSQL 15, a local throwaway cluster"
+                                             : "SQLite, a file in /tmp");
     auto medians = print_table(table_rows(opt), runs, opt.runs);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     json line = {{"bench", "relbot-load"},
                  {"runs", opt.runs},
+                 {"engine", opt.engine},
                  {"cores", std::thread::hardware_concurrency()},
                  {"host", host},
                  {"medians", medians},
