@@ -1,6 +1,8 @@
 // Every statement takes its values as parameters; no SQL is built from values.
 #include "storage/postgres/releases.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <string>
 
@@ -61,23 +63,15 @@ std::optional<checklist::release> releases::release_by_version(std::string_view 
 std::optional<checklist::release> releases::load_release(std::int64_t id) {
     return s_.busy_as_busy([&]() -> std::optional<checklist::release> {
         if (s_.in_unit()) {
-            return read_release(id);
-        }
-        // The release's rows come from several statements: one snapshot for all of them, or
-        // another instance's commit between two would show half of a change.
-        s_.db().exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        try {
-            auto r = read_release(id);
-            s_.db().exec("COMMIT");
-            return r;
-        } catch (...) {
-            try {
-                s_.db().exec("ROLLBACK");
-            } catch (const std::exception&) {
-                // The connection is gone; so is the transaction.
+            // Locked until the unit ends: every unit that changes a release has read it first,
+            // so units changing one release take turns, and each reads (in the statement
+            // below, after the lock: READ COMMITTED) what the one before it committed.
+            if (s_.db().exec("SELECT id FROM releases WHERE id = $1 FOR UPDATE", {id}).rows() ==
+                0) {
+                return std::nullopt;
             }
-            throw;
         }
+        return read_release(id);
     });
 }
 
@@ -89,16 +83,22 @@ std::optional<checklist::release> releases::release_named_by(const result& ids) 
 }
 
 std::optional<checklist::release> releases::read_release(std::int64_t id) {
-    // In a unit of work the release's row is locked until the unit ends: every unit that
-    // changes a release has read it first, so units changing one release take turns, and
-    // each reads what the one before it committed (READ COMMITTED: session.cpp).
+    // One statement, so one snapshot and one round trip: the release row, and its phases,
+    // items and checkpoints as JSON arrays of rows.
     auto row = s_.db().exec(
-        s_.in_unit() ? "SELECT id, channel_id, version, template_name, manager_id, status, "
-                       "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
-                       "handoff_accepted_at FROM releases WHERE id = $1 FOR UPDATE"
-                     : "SELECT id, channel_id, version, template_name, manager_id, status, "
-                       "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
-                       "handoff_accepted_at FROM releases WHERE id = $1",
+        "SELECT r.id, r.channel_id, r.version, r.template_name, r.manager_id, r.status, "
+        "r.current_phase, r.started_at, r.ended_at, r.oncall_id, r.pm_id, r.handoff_at, "
+        "r.handoff_accepted_at, "
+        "(SELECT COALESCE(json_agg(json_build_array(position, title, window_min_s, window_max_s, "
+        "entered_at, left_by_force) ORDER BY position), '[]') FROM phases WHERE release_id = "
+        "r.id), "
+        "(SELECT COALESCE(json_agg(json_build_array(id, phase, position, slug, title, "
+        "description, state, state_note, owner_id, due_at, snoozed_until) ORDER BY phase, "
+        "position), '[]') FROM items WHERE release_id = r.id), "
+        "(SELECT COALESCE(json_agg(json_build_array(number, offset_s, due_at, posted_at, answer, "
+        "answered_by, answered_at, reminders, last_reminded_at) ORDER BY number), '[]') FROM "
+        "checkpoints WHERE release_id = r.id) "
+        "FROM releases r WHERE r.id = $1",
         {id});
     if (row.rows() == 0) {
         return std::nullopt;
@@ -119,65 +119,57 @@ std::optional<checklist::release> releases::read_release(std::int64_t id) {
     r.handoff_at = row.optional_integer(0, 11);
     r.handoff_accepted_at = row.optional_integer(0, 12);
 
-    auto phases = s_.db().exec(
-        "SELECT position, title, window_min_s, window_max_s, entered_at, left_by_force FROM "
-        "phases WHERE release_id = $1 ORDER BY position",
-        {id});
-    for (int i = 0; i < phases.rows(); ++i) {
+    auto optional_at = [](const nlohmann::json& v) -> std::optional<std::int64_t> {
+        if (v.is_null()) {
+            return std::nullopt;
+        }
+        return v.get<std::int64_t>();
+    };
+    for (const auto& p_row : nlohmann::json::parse(row.text(0, 13))) {
         checklist::phase p;
-        p.position = static_cast<int>(phases.integer(i, 0));
-        p.title = phases.text(i, 1);
-        auto min = phases.optional_integer(i, 2);
-        auto max = phases.optional_integer(i, 3);
+        p.position = p_row[0].get<int>();
+        p.title = p_row[1].get<std::string>();
+        auto min = optional_at(p_row[2]);
+        auto max = optional_at(p_row[3]);
         if (min && max) {
             p.window = checklist::phase_window{std::chrono::seconds(*min),
                                                std::chrono::seconds(*max)};
         }
-        p.entered_at = phases.optional_integer(i, 4);
-        p.left_by_force = phases.integer(i, 5) != 0;
+        p.entered_at = optional_at(p_row[4]);
+        p.left_by_force = p_row[5].get<int>() != 0;
         r.phases.push_back(std::move(p));
     }
-
-    auto items = s_.db().exec(
-        "SELECT id, phase, position, slug, title, description, state, state_note, owner_id, "
-        "due_at, snoozed_until FROM items WHERE release_id = $1 ORDER BY phase, position",
-        {id});
-    for (int row_index = 0; row_index < items.rows(); ++row_index) {
+    for (const auto& i_row : nlohmann::json::parse(row.text(0, 14))) {
         checklist::item i;
-        i.id = items.integer(row_index, 0);
-        i.phase = static_cast<int>(items.integer(row_index, 1));
-        i.position = static_cast<int>(items.integer(row_index, 2));
-        i.slug = items.text(row_index, 3);
-        i.title = items.text(row_index, 4);
-        i.description = items.text(row_index, 5);
-        i.state = checklist::parse_item_state(items.text(row_index, 6))
+        i.id = i_row[0].get<std::int64_t>();
+        i.phase = i_row[1].get<int>();
+        i.position = i_row[2].get<int>();
+        i.slug = i_row[3].get<std::string>();
+        i.title = i_row[4].get<std::string>();
+        i.description = i_row[5].get<std::string>();
+        i.state = checklist::parse_item_state(i_row[6].get<std::string>())
                       .value_or(checklist::item_state::open);
-        i.state_note = items.text(row_index, 7);
-        i.owner = items.text(row_index, 8);
-        i.due_at = items.optional_integer(row_index, 9);
-        i.snoozed_until = items.optional_integer(row_index, 10);
+        i.state_note = i_row[7].get<std::string>();
+        i.owner = i_row[8].get<std::string>();
+        i.due_at = optional_at(i_row[9]);
+        i.snoozed_until = optional_at(i_row[10]);
         auto index = static_cast<std::size_t>(i.phase - 1);
         if (index < r.phases.size()) {
             r.phases[index].items.push_back(std::move(i));
         }
     }
-
-    auto checkpoints = s_.db().exec(
-        "SELECT number, offset_s, due_at, posted_at, answer, answered_by, answered_at, "
-        "reminders, last_reminded_at FROM checkpoints WHERE release_id = $1 ORDER BY number",
-        {id});
-    for (int i = 0; i < checkpoints.rows(); ++i) {
+    for (const auto& c_row : nlohmann::json::parse(row.text(0, 15))) {
         checklist::checkpoint c;
-        c.number = static_cast<int>(checkpoints.integer(i, 0));
-        c.offset_s = checkpoints.integer(i, 1);
-        c.due_at = checkpoints.integer(i, 2);
-        c.posted_at = checkpoints.optional_integer(i, 3);
-        c.answer = checklist::parse_checkpoint_answer(checkpoints.text(i, 4))
+        c.number = c_row[0].get<int>();
+        c.offset_s = c_row[1].get<std::int64_t>();
+        c.due_at = c_row[2].get<std::int64_t>();
+        c.posted_at = optional_at(c_row[3]);
+        c.answer = checklist::parse_checkpoint_answer(c_row[4].get<std::string>())
                        .value_or(checklist::checkpoint_answer::none);
-        c.answered_by = checkpoints.text(i, 5);
-        c.answered_at = checkpoints.optional_integer(i, 6);
-        c.reminders = static_cast<int>(checkpoints.integer(i, 7));
-        c.last_reminded_at = checkpoints.optional_integer(i, 8);
+        c.answered_by = c_row[5].get<std::string>();
+        c.answered_at = optional_at(c_row[6]);
+        c.reminders = c_row[7].get<int>();
+        c.last_reminded_at = optional_at(c_row[8]);
         r.checkpoints.push_back(std::move(c));
     }
     return r;

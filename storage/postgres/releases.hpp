@@ -2,8 +2,8 @@
 // release_repository and timeline) on PostgreSQL. Nothing is cached: several instances write
 // the same releases, so every read asks the database. A unit of work locks each release it
 // reads (FOR UPDATE) until it ends: two instances changing one release take turns, the second
-// deciding on what the first committed. A read outside a unit sees one snapshot of the
-// release (a REPEATABLE READ, READ ONLY transaction of its own).
+// deciding on what the first committed. A release is read in one statement (its phases,
+// items and checkpoints as JSON arrays), so it is one snapshot and one round trip.
 #pragma once
 
 #include "storage/ports.hpp"
