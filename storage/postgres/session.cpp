@@ -33,17 +33,21 @@ public:
         // READ COMMITTED, with each release's row locked by the unit that reads it
         // (releases.cpp): two instances changing one release take turns, the second reading
         // what the first committed, instead of one of them failing to serialize.
-        s_.db_.exec("BEGIN ISOLATION LEVEL READ COMMITTED");
-        ++s_.depth_;
+        // One round trip: the BEGIN, and the deadline as the transaction's lock and statement
+        // timeouts (no wait for another instance's lock, and no statement, outlasts it).
+        auto ms = std::to_string(left);  // a number computed here, never input
         try {
-            // No wait for another instance's lock, and no statement, outlasts the deadline.
-            s_.db_.exec("SELECT set_config('lock_timeout', $1, true), "
-                        "set_config('statement_timeout', $1, true)",
-                        {std::to_string(left)});
+            s_.db_.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = " + ms +
+                        "; SET LOCAL statement_timeout = " + ms);
         } catch (...) {
-            end(false);
+            try {
+                s_.db_.exec("ROLLBACK");  // if the BEGIN went through (else only a notice)
+            } catch (const std::exception&) {
+                // The connection is gone; so is any transaction.
+            }
             throw;
         }
+        ++s_.depth_;
     }
     ~transaction() override {
         if (open_) {
@@ -65,10 +69,8 @@ private:
         --s_.depth_;
         if (savepoint_) {
             auto name = "input_" + std::to_string(s_.depth_);
-            if (!committed) {
-                s_.db_.exec("ROLLBACK TO SAVEPOINT " + name);
-            }
-            s_.db_.exec("RELEASE SAVEPOINT " + name);
+            s_.db_.exec(committed ? "RELEASE SAVEPOINT " + name
+                                  : "ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name);
             return;
         }
         s_.db_.exec(committed ? "COMMIT" : "ROLLBACK");
