@@ -17,7 +17,17 @@ struct counting_source final : bot::health_source {
     int reads = 0;
     bot::health_report health() override {
         ++reads;
-        return {true, "", 1, true, "", 3, "2026-12-02T10:00:00Z"};
+        return {true,
+                "",
+                1,
+                true,
+                "",
+                3,
+                "2026-12-02T10:00:00Z",
+                "PostgreSQL relbot@db.internal:5432/relbot",
+                "postgresql",
+                "relbot@host/1-abc",
+                -120};
     }
     std::string metrics_page() override {
         ++reads;
