@@ -3,7 +3,6 @@
 #include "bot/app.hpp"
 
 #include <algorithm>
-#include <boost/asio/detached.hpp>
 #include <ctime>
 #include <deque>
 #include <mutex>
@@ -792,7 +791,15 @@ void app::impl::start_background() {
     });
 
     if (store.shared()) {
-        net::co_spawn(ioc, follow_shared_store(), net::detached);
+        net::co_spawn(ioc, follow_shared_store(), [](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log_error("shared_store.follow_crashed").kv("error", ex.what());
+                }
+            }
+        });
     }
     net::co_spawn(ioc, schedule.run(), [](std::exception_ptr e) {
         if (e) {

@@ -75,7 +75,7 @@ struct metrics {
     // had it first, or took it over after our lease ran out).
     counter_family claims;
     // Units of work refused because another connection held what they needed past their
-    // deadline (busy): where (batch, command, event).
+    // deadline (busy): where (batch, command, click, submission).
     counter_family db_conflicts;
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };

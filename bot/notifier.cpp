@@ -183,17 +183,29 @@ bool notifier::take_token(bucket& b, steady_time now, steady_time& next) {
 }
 
 void notifier::renew_leases(steady_time now, checklist::epoch_seconds now_s, steady_time& next) {
-    if (!timing_.renew_every || (held_.empty() && in_flight_ == 0)) {
+    if (!timing_.renew_every || (held_.empty() && rows_in_flight_.empty())) {
         return;
     }
     if (now >= next_renew_) {
         next_renew_ = now + *timing_.renew_every;
         auto until = now_s + timing_.lease.count();
-        ports_.outbox.renew_claims(who_.owner, until);
-        for (auto& [id, row] : held_) {
-            if (row.lease_until && *row.lease_until < until) {
-                row.lease_until = until;  // so claim_rows does not give it back as stale
+        // Only the rows this run holds or is delivering: a row whose delivery ended without
+        // ending its claim (it threw) is left to run out, and is then taken as unfinished.
+        std::vector<std::int64_t> ids;
+        for (const auto& [id, row] : held_) {
+            ids.push_back(id);
+        }
+        ids.insert(ids.end(), rows_in_flight_.begin(), rows_in_flight_.end());
+        auto renewed = ports_.outbox.renew_claims(who_.owner, ids, until);
+        std::set<std::int64_t> kept(renewed.begin(), renewed.end());
+        for (auto it = held_.begin(); it != held_.end();) {
+            if (!kept.contains(it->first)) {
+                lease_lost(it->second, "renew");  // another claimer has it now
+                it = held_.erase(it);
+                continue;
             }
+            it->second.lease_until = until;  // so claim_rows does not give it back as stale
+            ++it;
         }
     }
     next = std::min(next, next_renew_);

@@ -253,7 +253,7 @@ void queue_checkpoints(const scheduler_ports& ports,
 }  // namespace
 
 scheduler_ports scheduler_ports::of(storage::engine& e) {
-    return {e.reminders(), e.people(), e.releases(), e.outbox(), e.work(), e.applied()};
+    return {e.reminders(), e.people(), e.releases(), e.outbox(), e.work(), e.applied(), e.shared()};
 }
 
 scheduler::scheduler(scheduler_ports ports,
@@ -333,6 +333,14 @@ void scheduler::stop() {
 }
 
 checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
+    // On a shared store, one pass at a time across the instances, each reading what the pass
+    // before it committed: a slot, an escalation or a checkpoint is decided by one of them.
+    // (One process: the reads need no lock, and a pass with nothing to write takes none.)
+    std::unique_ptr<storage::write_transaction> tx;
+    if (ports_.shared) {
+        tx = ports_.work.begin();
+        ports_.reminders.serialize_ticks();
+    }
     auto candidates = ports_.reminders.reminder_candidates();
     auto plan = checklist::plan_reminders(reminder_inputs(ports_.people, candidates), now, rules_);
     auto next = plan.next;
@@ -341,9 +349,11 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     auto timed = ports_.reminders.timed_releases();
     auto checkpointed = checkpoint_releases_due(ports_, checkpoints_, now, rules_.interval, next);
     if (timed.empty() && by_owner.empty() && escalate.empty() && checkpointed.empty()) {
-        return next;  // nothing to write: no transaction at all
+        return next;  // nothing to write (a shared store's unit ends unwritten)
     }
-    auto tx = ports_.work.begin();
+    if (!tx) {
+        tx = ports_.work.begin();
+    }
     bool queued = queue_timers(ports_, timed, now, rules_.interval, next);
     queue_checkpoints(ports_, checkpointed, checkpoints_, now, rules_.interval, next);
     queued |= !checkpointed.empty();

@@ -29,6 +29,9 @@ struct scheduler_ports {
     storage::outbox_queue& outbox;
     storage::unit_of_work& work;
     storage::applied_envelopes& applied;  // pruned once an hour
+    // Several instances share the store: each pass takes the scheduler's lock first
+    // (reminder_log::serialize_ticks) and reads inside its unit of work.
+    bool shared = false;
     static scheduler_ports of(storage::engine& e);
 };
 

@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <stdexcept>
@@ -28,15 +29,36 @@ constexpr std::array<std::string_view, 11> tables = {
 // Tables whose ids come from a sequence on PostgreSQL (set past the copied ids).
 constexpr std::array<std::string_view, 4> sequenced = {"releases", "items", "audit", "outbox"};
 
-std::vector<std::string> columns_of(SQLite::Database& db, std::string_view table) {
-    // The name comes from `tables` above, never from input.
+// The columns of `table` on both sides, in SQLite's order. The table's name comes from
+// `tables` above; a column name comes from the file but is used only if PostgreSQL's table has
+// a column of that very name, and is quoted.
+std::vector<std::string> columns_of(SQLite::Database& db,
+                                    postgres::connection& pg,
+                                    std::string_view table) {
+    auto there = pg.exec(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = $1",
+        {table});
+    std::vector<std::string> target;
+    for (int i = 0; i < there.rows(); ++i) {
+        target.push_back(there.text(i, 0));
+    }
     SQLite::Statement q(db, "SELECT name FROM pragma_table_info(?) ORDER BY cid");
     q.bind(1, std::string(table));
     std::vector<std::string> out;
     while (q.executeStep()) {
-        out.push_back(q.getColumn(0).getString());
+        auto name = q.getColumn(0).getString();
+        if (std::find(target.begin(), target.end(), name) == target.end()) {
+            throw std::runtime_error("the SQLite table " + std::string(table) + " has a column " +
+                                     "PostgreSQL's has not; is the file from a newer relbot?");
+        }
+        out.push_back(name);
     }
     return out;
+}
+
+std::string quoted_name(const std::string& name) {
+    return "\"" + name + "\"";  // checked above against the target's own column names
 }
 
 long long count_sqlite(SQLite::Database& db, std::string_view table) {
@@ -49,14 +71,14 @@ long long count_postgres(postgres::connection& pg, std::string_view table) {
 
 // Copies one table's rows; returns how many.
 long long copy_table(SQLite::Database& from, postgres::connection& to, std::string_view table) {
-    auto columns = columns_of(from, table);
+    auto columns = columns_of(from, to, table);
     if (columns.empty()) {
         throw std::runtime_error("the SQLite database has no table " + std::string(table));
     }
     std::string names;
     std::string placeholders;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-        names += (i ? ", " : "") + columns[i];
+        names += (i ? ", " : "") + quoted_name(columns[i]);
         placeholders += (i ? ", $" : "$") + std::to_string(i + 1);
     }
     auto insert = "INSERT INTO " + std::string(table) + " (" + names + ") VALUES (" +
@@ -93,18 +115,20 @@ std::vector<table_copy> migrate_to_postgres(const std::string& sqlite_path,
     auto from = sqlite::open_database(sqlite_path);  // brought to the current schema
     postgres::connection to(database_url);
     postgres::migrate(to);
-    for (auto table : tables) {
-        if (count_postgres(to, table) != 0) {
-            throw std::runtime_error(
-                "the PostgreSQL database at " + to.server() + " already holds relbot data (" +
-                std::string(table) +
-                " is not empty); migrate into a new, empty database (createdb), nothing is merged");
-        }
-    }
     std::vector<table_copy> copied;
     SQLite::Transaction snapshot(*from);  // read in one snapshot; rolled back at the end
     to.exec("BEGIN");
     try {
+        // Held until the copy commits: a relbot starting meanwhile waits in its migration.
+        to.exec("SELECT pg_advisory_xact_lock($1)", {postgres::migration_lock_key});
+        for (auto table : tables) {
+            if (count_postgres(to, table) != 0) {
+                throw std::runtime_error("the PostgreSQL database at " + to.server() +
+                                         " already holds relbot data (" + std::string(table) +
+                                         " is not empty); migrate into a new, empty database "
+                                         "(createdb), nothing is merged");
+            }
+        }
         for (auto table : tables) {
             copied.push_back({std::string(table), copy_table(*from, to, table)});
         }

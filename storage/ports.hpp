@@ -241,11 +241,14 @@ public:
     // claimed unfinished before its history was checked: that would lose the flag. False,
     // and nothing written, if `owner` no longer holds it.
     virtual bool release(std::int64_t id, std::string_view owner) = 0;
-    // Extends the lease of every row `owner` holds (sending, claimed by it) to `until`, in a
-    // transaction of its own; returns how many. A claimer whose leases are short (several
-    // instances: a dead one's rows are taken over within seconds) calls it while it holds rows.
-    // MUST: a row another claimer has taken meanwhile is not touched.
-    virtual int renew_claims(std::string_view owner, epoch_seconds until) = 0;
+    // Extends to `until` the leases of the rows of `ids` that `owner` still holds (sending,
+    // claimed by it), in a transaction of its own; returns the ids it extended. A claimer whose
+    // leases are short (several instances: a dead one's rows are taken over within seconds)
+    // calls it for the rows it holds and is delivering. MUST: a row another claimer has taken
+    // meanwhile is not touched (and not returned).
+    virtual std::vector<std::int64_t> renew_claims(std::string_view owner,
+                                                   const std::vector<std::int64_t>& ids,
+                                                   epoch_seconds until) = 0;
     // Ends the leases of every row whose claimer's name starts with `owner_prefix` (non-empty:
     // the claims of earlier runs of this instance, which stopped without ending them): the
     // next claim() takes those rows at once, as unfinished. Returns how many. Call it at
@@ -369,6 +372,11 @@ public:
                                  std::int64_t slot,
                                  epoch_seconds now) = 0;
     virtual void mark_escalated(std::int64_t item_id, epoch_seconds now) = 0;
+    // Call first in a unit of work: holds, until the unit ends, the lock that lets one
+    // scheduler pass at a time decide and queue timed work, across every instance sharing the
+    // store, so that a pass reads (after it) everything the one before it committed. MUST: a
+    // second caller waits (bounded by its unit's deadline: busy_error).
+    virtual void serialize_ticks() = 0;
 };
 
 }  // namespace relbot::storage

@@ -117,6 +117,11 @@ long long result::affected() const {
     return n == nullptr || *n == '\0' ? 0 : std::stoll(n);
 }
 
+std::string result::tag() const {
+    const char* t = PQcmdStatus(r_.get());
+    return t == nullptr ? std::string() : std::string(t);
+}
+
 connection::connection(const std::string& url, int statement_timeout_ms)
     : server_(describe_url(url)) {
     // Defaults first: what the operator's string says (dbname, expanded) comes after and wins.

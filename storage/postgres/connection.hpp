@@ -76,6 +76,8 @@ public:
     std::optional<std::int64_t> optional_integer(int row, int column) const;
     // Rows a command changed (UPDATE, DELETE, INSERT).
     long long affected() const;
+    // The command tag ("COMMIT", "ROLLBACK", "UPDATE 3", …).
+    std::string tag() const;
 
 private:
     struct free_result {

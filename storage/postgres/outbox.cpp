@@ -186,15 +186,23 @@ bool outbox::release(std::int64_t id, std::string_view owner) {
     });
 }
 
-int outbox::renew_claims(std::string_view owner, epoch_seconds until) {
-    return s_.busy_as_busy([&] {
-        return static_cast<int>(
-            s_.db()
-                .exec("UPDATE outbox SET lease_until = GREATEST(lease_until, $2) WHERE state = "
-                      "'sending' AND claimed_by = $1",
-                      {owner, until})
-                .affected());
+std::vector<std::int64_t> outbox::renew_claims(std::string_view owner,
+                                               const std::vector<std::int64_t>& ids,
+                                               epoch_seconds until) {
+    if (ids.empty()) {
+        return {};
+    }
+    auto r = s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "UPDATE outbox SET lease_until = GREATEST(lease_until, $2) WHERE id = "
+            "ANY($3::bigint[]) AND state = 'sending' AND claimed_by = $1 RETURNING id",
+            {owner, until, array_of(ids)});
     });
+    std::vector<std::int64_t> renewed;
+    for (int i = 0; i < r.rows(); ++i) {
+        renewed.push_back(r.integer(i, 0));
+    }
+    return renewed;
 }
 
 int outbox::abandon_claims(std::string_view owner_prefix) {

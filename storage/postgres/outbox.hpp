@@ -33,7 +33,9 @@ public:
                       epoch_seconds not_before,
                       std::string_view error) override;
     bool release(std::int64_t id, std::string_view owner) override;
-    int renew_claims(std::string_view owner, epoch_seconds until) override;
+    std::vector<std::int64_t> renew_claims(std::string_view owner,
+                                           const std::vector<std::int64_t>& ids,
+                                           epoch_seconds until) override;
     int abandon_claims(std::string_view owner_prefix) override;
     std::optional<epoch_seconds> next_due(epoch_seconds now) override;
     long long count_outbox(outbox_state state) override;

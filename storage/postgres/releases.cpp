@@ -66,8 +66,11 @@ std::optional<checklist::release> releases::load_release(std::int64_t id) {
             // Locked until the unit ends: every unit that changes a release has read it first,
             // so units changing one release take turns, and each reads (in the statement
             // below, after the lock: READ COMMITTED) what the one before it committed.
-            if (s_.db().exec("SELECT id FROM releases WHERE id = $1 FOR UPDATE", {id}).rows() ==
-                0) {
+            // NO KEY UPDATE: the id never changes, so inserts of rows that refer to the release
+            // (outbox, timeline) by other sessions are not held up.
+            if (s_.db()
+                    .exec("SELECT id FROM releases WHERE id = $1 FOR NO KEY UPDATE", {id})
+                    .rows() == 0) {
                 return std::nullopt;
             }
         }

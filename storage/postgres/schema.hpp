@@ -15,6 +15,8 @@ int schema_version();
 // The advisory lock every instance takes (pg_advisory_lock, held by the session) while it
 // reads and migrates the schema: one migrates, the others wait and find it done.
 inline constexpr std::int64_t migration_lock_key = 0x72656c626f74;  // "relbot"
+// The transaction advisory lock one scheduler pass holds (reminder_log::serialize_ticks).
+inline constexpr std::int64_t scheduler_lock_key = 0x72656c626f7473;  // "relbots"
 
 // Brings the database up to schema_version() (or `up_to`, for the tests of a migration), each
 // migration in its own transaction, under migration_lock_key. Returns the version found

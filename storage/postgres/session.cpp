@@ -33,8 +33,10 @@ public:
         // READ COMMITTED, with each release's row locked by the unit that reads it
         // (releases.cpp): two instances changing one release take turns, the second reading
         // what the first committed, instead of one of them failing to serialize.
-        // One round trip: the BEGIN, and the deadline as the transaction's lock and statement
-        // timeouts (no wait for another instance's lock, and no statement, outlasts it).
+        // One round trip: the BEGIN, and what is left until the deadline as the transaction's
+        // lock and statement timeouts. They bound each statement, not the unit as a whole: a
+        // unit of many statements that each wait can outlast the deadline (a batch's commands
+        // then see busy_error one by one, each after at most that long).
         auto ms = std::to_string(left);  // a number computed here, never input
         try {
             s_.db_.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = " + ms +
@@ -73,7 +75,16 @@ private:
                                   : "ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name);
             return;
         }
-        s_.db_.exec(committed ? "COMMIT" : "ROLLBACK");
+        if (!committed) {
+            s_.db_.exec("ROLLBACK");
+            return;
+        }
+        // A transaction that an error aborted answers COMMIT with ROLLBACK, not an error: it
+        // must not pass for committed (its commands would be acknowledged and lost).
+        if (auto tag = s_.db_.exec("COMMIT").tag(); tag != "COMMIT") {
+            throw std::runtime_error("the transaction could not be committed (the server said " +
+                                     tag + "); nothing of it was kept");
+        }
     }
 
     session& s_;

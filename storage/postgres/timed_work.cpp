@@ -2,6 +2,7 @@
 #include "storage/postgres/timed_work.hpp"
 
 #include "checklist/reminders.hpp"
+#include "storage/postgres/schema.hpp"
 
 namespace relbot::storage::postgres {
 
@@ -143,6 +144,10 @@ void timed_work::mark_escalated(std::int64_t item_id, epoch_seconds now) {
     s_.busy_as_busy([&] {
         s_.db().exec("UPDATE items SET escalated_at = $2 WHERE id = $1", {item_id, now});
     });
+}
+
+void timed_work::serialize_ticks() {
+    s_.busy_as_busy([&] { s_.db().exec("SELECT pg_advisory_xact_lock($1)", {scheduler_lock_key}); });
 }
 
 }  // namespace relbot::storage::postgres

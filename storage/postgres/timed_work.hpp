@@ -34,6 +34,7 @@ public:
                          std::int64_t slot,
                          epoch_seconds now) override;
     void mark_escalated(std::int64_t item_id, epoch_seconds now) override;
+    void serialize_ticks() override;
 
 private:
     session& s_;

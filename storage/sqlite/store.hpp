@@ -158,7 +158,9 @@ public:
                       epoch_seconds not_before,
                       std::string_view error) override;
     bool release(std::int64_t id, std::string_view owner) override;
-    int renew_claims(std::string_view owner, epoch_seconds until) override;
+    std::vector<std::int64_t> renew_claims(std::string_view owner,
+                                           const std::vector<std::int64_t>& ids,
+                                           epoch_seconds until) override;
     int abandon_claims(std::string_view owner_prefix) override;
     std::optional<epoch_seconds> next_due(epoch_seconds now) override;
     long long count_outbox(outbox_state state) override;
@@ -177,6 +179,8 @@ public:
                          std::int64_t slot,
                          epoch_seconds now) override;
     void mark_escalated(std::int64_t item_id, epoch_seconds now) override;
+    // One writer per file: a unit of work already lets one pass at a time.
+    void serialize_ticks() override {}
 
     // --- people and channels ---------------------------------------------------------------
     std::vector<std::string> owners_needing_time_zone(epoch_seconds now,

@@ -279,15 +279,29 @@ bool store::release(std::int64_t id, std::string_view owner) {
     return q.exec() == 1;
 }
 
-int store::renew_claims(std::string_view owner, epoch_seconds until) {
+std::vector<std::int64_t> store::renew_claims(std::string_view owner,
+                                              const std::vector<std::int64_t>& ids,
+                                              epoch_seconds until) {
+    std::vector<std::int64_t> renewed;
+    if (ids.empty()) {
+        return renewed;
+    }
+    transaction tx(*this);
     auto q_lease = prepare(
-        "UPDATE outbox SET lease_until = MAX(COALESCE(lease_until, :until), :until) WHERE state = "
-        "'sending' AND "
-        "claimed_by = :owner");
+        "UPDATE outbox SET lease_until = MAX(COALESCE(lease_until, :until), :until) WHERE id = "
+        ":id AND state = 'sending' AND claimed_by = :owner");
     auto& q = *q_lease;
-    q.bind(":until", until);
-    q.bind(":owner", std::string(owner));
-    return q.exec();
+    for (auto id : ids) {
+        q.reset();
+        q.bind(":until", until);
+        q.bind(":owner", std::string(owner));
+        q.bind(":id", id);
+        if (q.exec() == 1) {
+            renewed.push_back(id);
+        }
+    }
+    tx.commit();
+    return renewed;
 }
 
 int store::abandon_claims(std::string_view owner_prefix) {

@@ -601,19 +601,27 @@ TEST_CASE("a claimer that renews its leases keeps its rows, and once it stops an
     one->outbox().enqueue(message("b1", "C2"), 10);
     auto held = one->outbox().claim(100, 4, "one", 10);  // a shared store's 4 s lease
     REQUIRE(held.size() == 2);
+    std::vector<std::int64_t> ids = {held[0].id, held[1].id};
 
-    CHECK(one->outbox().renew_claims("one", 107) == 2);
-    CHECK(two->outbox().claim(106, 4, "two", 10).empty());  // would have run out at 104
-    CHECK(two->outbox().renew_claims("two", 200) == 0);     // holds nothing
-    // "one" dies: its last renewal runs out and "two" takes both, to look them up first.
-    auto taken = two->outbox().claim(108, 4, "two", 10);
-    REQUIRE(keys(taken) == std::vector<std::string>{"a1", "b1"});
+    // Only the rows named are renewed: a row whose delivery failed is left to run out.
+    CHECK(one->outbox().renew_claims("one", {held[0].id}, 107) ==
+          std::vector<std::int64_t>{held[0].id});
+    auto b1 = two->outbox().claim(105, 4, "two", 10);
+    REQUIRE(keys(b1) == std::vector<std::string>{"b1"});
+    CHECK(b1[0].unfinished);
+    REQUIRE(two->outbox().mark_sent(b1[0].id, "two", "1.1", 105));
+    // "one" renews what it holds: a1 only (b1 is another claimer's now).
+    CHECK(one->outbox().renew_claims("one", ids, 109) == std::vector<std::int64_t>{held[0].id});
+    CHECK(two->outbox().claim(108, 4, "two", 10).empty());  // would have run out at 107
+    CHECK(two->outbox().renew_claims("two", {held[0].id}, 200).empty());  // not its row
+    // "one" dies: its last renewal runs out and "two" takes a1 over, to look it up first.
+    auto taken = two->outbox().claim(110, 4, "two", 10);
+    REQUIRE(keys(taken) == std::vector<std::string>{"a1"});
     CHECK(taken[0].unfinished);
-    CHECK(taken[1].unfinished);
     // A renewal by the dead claimer's process, late, touches nothing of "two"'s.
-    CHECK(one->outbox().renew_claims("one", 300) == 0);
-    CHECK_FALSE(one->outbox().mark_sent(taken[0].id, "one", "1.1", 109));
-    CHECK(two->outbox().mark_sent(taken[0].id, "two", "1.1", 109));
+    CHECK(one->outbox().renew_claims("one", ids, 300).empty());
+    CHECK_FALSE(one->outbox().mark_sent(taken[0].id, "one", "1.2", 111));
+    CHECK(two->outbox().mark_sent(taken[0].id, "two", "1.2", 111));
 }
 
 TEST_CASE("a status update is claimed by one caller, until it is sent or its claim runs out",
