@@ -45,7 +45,8 @@ if [ "$mode" = totals ]; then
     ledger=fuzz/ledger
     [ -f "$ledger" ] || { echo "fuzz/run.sh: no campaign has run yet ($ledger)" >&2; exit 1; }
     printf '%-14s %14s %6s %8s\n' target clean-executions runs failures
-    awk '!/^#/ { if ($4 == "clean") { n[$2] += $3; r[$2]++ } else { f[$2]++; r[$2]++ } }
+    # A run stopped by hand (SIGINT: "interrupted") ran its executions clean up to then.
+    awk '!/^#/ { if ($4 == "clean" || $4 == "interrupted") { n[$2] += $3; r[$2]++ } else { f[$2]++; r[$2]++ } }
          END { for (t in r) printf "%-14s %14d %6d %8d\n", t, n[t], r[t], f[t] }' "$ledger" | sort
     exit 0
 fi
@@ -105,13 +106,19 @@ run_one() {
         -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1 || rc=$?
     local done_runs
     done_runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+    local result=FAILED
+    if [ $rc -eq 0 ]; then
+        result=clean
+    elif [ $rc -eq 72 ] && grep -q 'libFuzzer: run interrupted' "$log" &&
+        ! grep -qE 'ERROR: (libFuzzer|AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer)' "$log"; then
+        result=interrupted  # stopped by hand (SIGINT): clean up to then
+    fi
     if [ "$mode" = campaign ]; then
         # The campaign's ledger: what each run did, on which commit, for --totals.
-        echo "$(date -u +%Y-%m-%dT%H:%MZ) $t $done_runs $([ $rc -eq 0 ] && echo clean || echo FAILED) $commit" \
-            >>fuzz/ledger
+        echo "$(date -u +%Y-%m-%dT%H:%MZ) $t $done_runs $result $commit" >>fuzz/ledger
     fi
-    if [ $rc -eq 0 ]; then
-        echo "$t $done_runs $((SECONDS - start)) clean"
+    if [ "$result" != FAILED ]; then
+        echo "$t $done_runs $((SECONDS - start)) $result"
     else
         echo "$t $done_runs $((SECONDS - start)) FAILED (exit $rc; see $log and $crashes/)"
         grep -E 'ERROR|property failed|runtime error|SUMMARY' "$log" | head -5 | sed 's/^/    /' >&2
