@@ -480,17 +480,14 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::printf("relbot's store: %s\n", opt.engine == "postgres"
-                                             ? "PostgreSQL 15, a local throwaway cluster"
-                                             : "SQLite, a file in /tmp");
+                                            ? "PostgreSQL 15, a local throwaway cluster"
+                                            : "SQLite, a file in /tmp");
     auto medians = print_table(table_rows(opt), runs, opt.runs);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    json line = {{"bench", "relbot-load"},
-                 {"runs", opt.runs},
-                 {"engine", opt.engine},
-                 {"cores", std::thread::hardware_concurrency()},
-                 {"host", host},
-                 {"medians", medians},
+    json line = {{"bench", "relbot-load"}, {"runs", opt.runs},
+                 {"engine", opt.engine},   {"cores", std::thread::hardware_concurrency()},
+                 {"host", host},           {"medians", medians},
                  {"per_run", runs.per_run}};
     std::printf("\n%s\n", line.dump().c_str());
     return 0;

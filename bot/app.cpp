@@ -39,7 +39,6 @@ storage::storage_options storage_of(const config& cfg) {
     return o;
 }
 
-
 // Wall time as stored: the system's, or the shared database's (clock.hpp, set_wall_offset).
 checklist::epoch_seconds system_now() {
     return real_clock().epoch_s();

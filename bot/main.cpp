@@ -81,7 +81,8 @@ constexpr const char* usage =
     "       relbot --help | --version\n"
     "\n"
     "Configuration (environment, or ./.env): SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL,\n"
-    "RELBOT_DB, RELBOT_DATABASE_URL, RELBOT_TEMPLATES_DIR, RELBOT_ADMINS, RELBOT_REMINDER_INTERVAL,\n"
+    "RELBOT_DB, RELBOT_DATABASE_URL, RELBOT_TEMPLATES_DIR, RELBOT_ADMINS, "
+    "RELBOT_REMINDER_INTERVAL,\n"
     "RELBOT_ESCALATE_AFTER, RELBOT_QUIET_HOURS, RELBOT_CONNECTIONS, RELBOT_LOG_LEVEL,\n"
     "RELBOT_HEALTH_ADDR. README.md explains each.\n"
     "\n"
@@ -182,14 +183,14 @@ int migrate_to_postgres(const std::vector<std::string>& args) {
             std::printf("  %-18s %lld\n", t.table.c_str(), t.rows);
             total += t.rows;
         }
-        std::printf("copied %s into %s: %lld rows, the same count in every table on both "
-                    "sides\nnext: set RELBOT_DATABASE_URL and start relbot; keep %s as a "
-                    "backup\n",
-                    source.c_str(), target.c_str(), total, source.c_str());
+        std::printf(
+            "copied %s into %s: %lld rows, the same count in every table on both "
+            "sides\nnext: set RELBOT_DATABASE_URL and start relbot; keep %s as a "
+            "backup\n",
+            source.c_str(), target.c_str(), total, source.c_str());
         return 0;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "relbot migrate-to-postgres: %s: nothing was copied\n",
-                     e.what());
+        std::fprintf(stderr, "relbot migrate-to-postgres: %s: nothing was copied\n", e.what());
         return EXIT_FAILURE;
     }
 }

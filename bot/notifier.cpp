@@ -365,8 +365,9 @@ void notifier::start_status_jobs(const net::any_io_executor& ex,
             continue;
         }
         // Ours, unless another instance took this update meanwhile.
-        if (!ports_.status.claim_status(job.release_id, job.updated_ms,
-                                        ms + std::chrono::milliseconds(timing_.status_lease).count())) {
+        if (!ports_.status.claim_status(
+                job.release_id, job.updated_ms,
+                ms + std::chrono::milliseconds(timing_.status_lease).count())) {
             method_bucket("chat.update").give_back();
             process_metrics().claims.add({"status", "lost"});
             continue;

@@ -23,7 +23,7 @@ namespace {
 
 // Every table both schemas have, parents before children.
 constexpr std::array<std::string_view, 11> tables = {
-    "releases",  "phases",    "items", "audit", "outbox",      "applied_envelopes",
+    "releases",    "phases",    "items", "audit",    "outbox",     "applied_envelopes",
     "dm_channels", "reminders", "users", "channels", "checkpoints"};
 
 // Tables whose ids come from a sequence on PostgreSQL (set past the copied ids).
@@ -81,8 +81,8 @@ long long copy_table(SQLite::Database& from, postgres::connection& to, std::stri
         names += (i ? ", " : "") + quoted_name(columns[i]);
         placeholders += (i ? ", $" : "$") + std::to_string(i + 1);
     }
-    auto insert = "INSERT INTO " + std::string(table) + " (" + names + ") VALUES (" +
-                  placeholders + ")";
+    auto insert =
+        "INSERT INTO " + std::string(table) + " (" + names + ") VALUES (" + placeholders + ")";
     SQLite::Statement rows(from, "SELECT " + names + " FROM " + std::string(table));
     long long copied = 0;
     std::vector<postgres::param> values;
@@ -134,8 +134,10 @@ std::vector<table_copy> migrate_to_postgres(const std::string& sqlite_path,
         }
         for (auto table : sequenced) {
             auto t = std::string(table);
-            to.exec("SELECT setval(pg_get_serial_sequence('" + t + "', 'id'), GREATEST((SELECT "
-                    "COALESCE(MAX(id), 0) FROM " + t + "), 1))");
+            to.exec("SELECT setval(pg_get_serial_sequence('" + t +
+                    "', 'id'), GREATEST((SELECT "
+                    "COALESCE(MAX(id), 0) FROM " +
+                    t + "), 1))");
         }
         for (const auto& c : copied) {
             auto there = count_postgres(to, c.table);

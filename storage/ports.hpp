@@ -345,7 +345,9 @@ public:
     // only (also across instances) when the job's `updated_ms` is still `seen` (what
     // status_jobs() said), setting it to `until_ms` so that nobody else takes the job before
     // then; status_sent ends the claim. False, and nothing written, if someone else took it.
-    virtual bool claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) = 0;
+    virtual bool claim_status(std::int64_t release_id,
+                              std::int64_t seen,
+                              std::int64_t until_ms) = 0;
     // Slack lost the message: forget its ts and queue `repost` (by its dedupe key, as
     // enqueue), both in one transaction of its own.
     virtual void status_lost(std::int64_t release_id,

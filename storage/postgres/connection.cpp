@@ -127,11 +127,17 @@ connection::connection(const std::string& url, int statement_timeout_ms)
     // Defaults first: what the operator's string says (dbname, expanded) comes after and wins.
     // Keepalives and a TCP user timeout: a server or network that goes silent fails this
     // connection's statements within about 20 s instead of holding the loop for hours.
-    const char* const keywords[] = {"connect_timeout",     "application_name",    "keepalives",
-                                    "keepalives_idle",     "keepalives_interval", "keepalives_count",
-                                    "tcp_user_timeout",    "dbname",              nullptr};
-    const char* const values[] = {"10", "relbot", "1", "10", "3", "3", "20000", url.c_str(),
-                                  nullptr};
+    const char* const keywords[] = {"connect_timeout",
+                                    "application_name",
+                                    "keepalives",
+                                    "keepalives_idle",
+                                    "keepalives_interval",
+                                    "keepalives_count",
+                                    "tcp_user_timeout",
+                                    "dbname",
+                                    nullptr};
+    const char* const values[] = {"10", "relbot", "1",         "10",   "3",
+                                  "3",  "20000",  url.c_str(), nullptr};
     conn_ = PQconnectdbParams(keywords, values, 1);
     if (conn_ == nullptr) {
         throw pg_error("cannot connect to PostgreSQL at " + server_ + ": out of memory", "");
@@ -144,16 +150,18 @@ connection::connection(const std::string& url, int statement_timeout_ms)
     }
     // The server's notices ("relation already exists, skipping") would go to stderr, outside
     // relbot's log format; none of them needs an operator.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     exec("SET TimeZone = 'UTC'");
     exec("SET client_encoding = 'UTF8'");
     // The server side of the same: if this host dies without closing the connection, the
     // server ends the session (and releases its locks, which other instances may be waiting
     // for) within about 20 s, not after the kernel's two hours; a transaction left idle is
     // ended after 30 s (relbot never leaves one idle).
-    exec("SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 3; "
-         "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 20000; "
-         "SET idle_in_transaction_session_timeout = 30000");
+    exec(
+        "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 3; "
+        "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 20000; "
+        "SET idle_in_transaction_session_timeout = 30000");
     exec("SELECT set_config('statement_timeout', $1, false)",
          {std::to_string(statement_timeout_ms)});
 }
@@ -196,13 +204,12 @@ result connection::exec(std::string_view sql, const std::vector<param>& params) 
 result connection::check(pg_result* r, std::string_view sql) {
     result out(r);
     auto status = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
-        status == PGRES_EMPTY_QUERY) {
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
         return out;
     }
     const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    auto message = r == nullptr ? one_line(PQerrorMessage(conn_))
-                                : one_line(PQresultErrorMessage(r));
+    auto message =
+        r == nullptr ? one_line(PQerrorMessage(conn_)) : one_line(PQresultErrorMessage(r));
     throw pg_error("PostgreSQL at " + server_ + ": " + message + " (in: " + first_line(sql) + ")",
                    state == nullptr ? "" : state);
 }

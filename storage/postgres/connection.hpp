@@ -45,12 +45,12 @@ std::string describe_url(const std::string& url);
 // One parameter of a statement, in text form; null when empty().
 class param {
 public:
-    param(std::string_view text) : text_(text) {}  // NOLINT: implicit, as SQL text reads
-    param(const std::string& text) : text_(text) {}  // NOLINT
+    param(std::string_view text) : text_(text) {}          // NOLINT: implicit, as SQL text reads
+    param(const std::string& text) : text_(text) {}        // NOLINT
     param(const char* text) : text_(std::string(text)) {}  // NOLINT
-    param(std::int64_t n) : text_(std::to_string(n)) {}  // NOLINT
-    param(int n) : text_(std::to_string(n)) {}  // NOLINT
-    param(std::nullopt_t) {}  // NOLINT: SQL NULL
+    param(std::int64_t n) : text_(std::to_string(n)) {}    // NOLINT
+    param(int n) : text_(std::to_string(n)) {}             // NOLINT
+    param(std::nullopt_t) {}                               // NOLINT: SQL NULL
     template <typename T>
     param(const std::optional<T>& v) {  // NOLINT
         if (v) {
@@ -71,7 +71,7 @@ public:
     int rows() const;
     int columns() const;
     bool is_null(int row, int column) const;
-    std::string text(int row, int column) const;  // "" for NULL
+    std::string text(int row, int column) const;      // "" for NULL
     std::int64_t integer(int row, int column) const;  // throws pg_error for NULL or non-numbers
     std::optional<std::int64_t> optional_integer(int row, int column) const;
     // Rows a command changed (UPDATE, DELETE, INSERT).

@@ -70,13 +70,16 @@ bool outbox::enqueue(const outbound_message& m, epoch_seconds now) {
     // transactions commit, so no claimer sees a later row of it before an earlier one.
     return s_.busy_as_busy([&] {
         return s_.db()
-                   .exec("WITH locked AS (SELECT pg_advisory_xact_lock($1::integer, hashtext($4::text))) "
-                         "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, "
-                         "created_at, kind) SELECT $2::text, $3::bigint, $4::text, $5::text, $6::text, "
-                         "$7::bigint, $8::text FROM locked "
-                         "ON CONFLICT (dedupe_key) DO NOTHING",
-                         {destination_lock_class, m.dedupe_key, m.release_id, m.to.stored(),
-                          m.method, m.body, now, std::string(checklist::to_string(m.kind))})
+                   .exec(
+                       "WITH locked AS (SELECT pg_advisory_xact_lock($1::integer, "
+                       "hashtext($4::text))) "
+                       "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, "
+                       "created_at, kind) SELECT $2::text, $3::bigint, $4::text, $5::text, "
+                       "$6::text, "
+                       "$7::bigint, $8::text FROM locked "
+                       "ON CONFLICT (dedupe_key) DO NOTHING",
+                       {destination_lock_class, m.dedupe_key, m.release_id, m.to.stored(), m.method,
+                        m.body, now, std::string(checklist::to_string(m.kind))})
                    .affected() == 1;
     });
 }
@@ -128,10 +131,11 @@ bool outbox::mark_sent(std::int64_t id,
                        epoch_seconds now) {
     return s_.busy_as_busy([&] {
         return s_.db()
-                   .exec("UPDATE outbox SET state = 'sent', ts = $3, sent_at = $4, error = '', "
-                         "attempts = attempts + 1, lease_until = NULL, claimed_by = '' WHERE id = "
-                         "$1 AND state = 'sending' AND claimed_by = $2",
-                         {id, owner, ts, now})
+                   .exec(
+                       "UPDATE outbox SET state = 'sent', ts = $3, sent_at = $4, error = '', "
+                       "attempts = attempts + 1, lease_until = NULL, claimed_by = '' WHERE id = "
+                       "$1 AND state = 'sending' AND claimed_by = $2",
+                       {id, owner, ts, now})
                    .affected() == 1;
     });
 }
@@ -139,10 +143,11 @@ bool outbox::mark_sent(std::int64_t id,
 bool outbox::mark_failed(std::int64_t id, std::string_view owner, std::string_view error) {
     return s_.busy_as_busy([&] {
         return s_.db()
-                   .exec("UPDATE outbox SET state = 'failed', error = $3, attempts = attempts + "
-                         "1, lease_until = NULL, claimed_by = '' WHERE id = $1 AND state = "
-                         "'sending' AND claimed_by = $2",
-                         {id, owner, error})
+                   .exec(
+                       "UPDATE outbox SET state = 'failed', error = $3, attempts = attempts + "
+                       "1, lease_until = NULL, claimed_by = '' WHERE id = $1 AND state = "
+                       "'sending' AND claimed_by = $2",
+                       {id, owner, error})
                    .affected() == 1;
     });
 }
@@ -168,10 +173,11 @@ bool outbox::give_back(std::int64_t id,
                        bool unsure) {
     return s_.busy_as_busy([&] {
         return s_.db()
-                   .exec("UPDATE outbox SET state = 'pending', not_before = $3, error = $4, "
-                         "attempts = attempts + 1, lease_until = NULL, claimed_by = '', "
-                         "maybe_sent = $5 WHERE id = $1 AND state = 'sending' AND claimed_by = $2",
-                         {id, owner, not_before, error, unsure ? 1 : 0})
+                   .exec(
+                       "UPDATE outbox SET state = 'pending', not_before = $3, error = $4, "
+                       "attempts = attempts + 1, lease_until = NULL, claimed_by = '', "
+                       "maybe_sent = $5 WHERE id = $1 AND state = 'sending' AND claimed_by = $2",
+                       {id, owner, not_before, error, unsure ? 1 : 0})
                    .affected() == 1;
     });
 }
@@ -179,9 +185,10 @@ bool outbox::give_back(std::int64_t id,
 bool outbox::release(std::int64_t id, std::string_view owner) {
     return s_.busy_as_busy([&] {
         return s_.db()
-                   .exec("UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = "
-                         "'' WHERE id = $1 AND state = 'sending' AND claimed_by = $2",
-                         {id, owner})
+                   .exec(
+                       "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = "
+                       "'' WHERE id = $1 AND state = 'sending' AND claimed_by = $2",
+                       {id, owner})
                    .affected() == 1;
     });
 }
@@ -231,9 +238,10 @@ std::optional<epoch_seconds> outbox::next_due(epoch_seconds now) {
 }
 
 long long outbox::count_outbox(outbox_state state) {
-    auto r = s_.db().exec(state == outbox_state::failed
-                              ? "SELECT COUNT(*) FROM outbox WHERE state = 'failed'"
-                              : "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')");
+    auto r =
+        s_.db().exec(state == outbox_state::failed
+                         ? "SELECT COUNT(*) FROM outbox WHERE state = 'failed'"
+                         : "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')");
     return r.integer(0, 0);
 }
 
@@ -261,10 +269,11 @@ bool outbox::fold(std::int64_t into,
             return false;
         }
         auto marked = s_.db()
-                          .exec("UPDATE outbox SET state = 'sent', sent_at = $2, error = $3 "
-                                "WHERE id = ANY($1::bigint[]) AND state = 'pending' AND "
-                                "attempts = 0",
-                                {array_of(folded), now, "folded into " + std::to_string(into)})
+                          .exec(
+                              "UPDATE outbox SET state = 'sent', sent_at = $2, error = $3 "
+                              "WHERE id = ANY($1::bigint[]) AND state = 'pending' AND "
+                              "attempts = 0",
+                              {array_of(folded), now, "folded into " + std::to_string(into)})
                           .affected();
         return marked == static_cast<long long>(folded.size());
     });

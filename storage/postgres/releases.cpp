@@ -1,9 +1,8 @@
 // Every statement takes its values as parameters; no SQL is built from values.
 #include "storage/postgres/releases.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "checklist/checkpoints.hpp"
@@ -35,8 +34,7 @@ std::optional<checklist::release> releases::active_release(std::string_view chan
     }
 }
 
-std::shared_ptr<const checklist::release> releases::active_release_view(
-    std::string_view channel) {
+std::shared_ptr<const checklist::release> releases::active_release_view(std::string_view channel) {
     auto r = active_release(channel);
     return r ? std::make_shared<const checklist::release>(std::move(*r)) : nullptr;
 }
@@ -112,8 +110,8 @@ std::optional<checklist::release> releases::read_release(std::int64_t id) {
     r.version = row.text(0, 2);
     r.template_name = row.text(0, 3);
     r.manager = row.text(0, 4);
-    r.status = checklist::parse_release_status(row.text(0, 5))
-                   .value_or(checklist::release_status::active);
+    r.status =
+        checklist::parse_release_status(row.text(0, 5)).value_or(checklist::release_status::active);
     r.current_phase = static_cast<int>(row.integer(0, 6));
     r.started_at = row.integer(0, 7);
     r.ended_at = row.optional_integer(0, 8);
@@ -135,8 +133,8 @@ std::optional<checklist::release> releases::read_release(std::int64_t id) {
         auto min = optional_at(p_row[2]);
         auto max = optional_at(p_row[3]);
         if (min && max) {
-            p.window = checklist::phase_window{std::chrono::seconds(*min),
-                                               std::chrono::seconds(*max)};
+            p.window =
+                checklist::phase_window{std::chrono::seconds(*min), std::chrono::seconds(*max)};
         }
         p.entered_at = optional_at(p_row[4]);
         p.left_by_force = p_row[5].get<int>() != 0;
@@ -246,13 +244,14 @@ void releases::insert_release(checklist::release& r) {
         s_.db().exec(own ? "BEGIN" : "SAVEPOINT insert_release");
         try {
             r.id = s_.db()
-                       .exec("INSERT INTO releases (channel_id, version, template_name, "
-                             "manager_id, status, current_phase, started_at, ended_at, "
-                             "status_version, status_sent_version) VALUES ($1, $2, $3, $4, $5, "
-                             "$6, $7, $8, 1, 1) RETURNING id",
-                             {r.channel, r.version, r.template_name, r.manager,
-                              std::string(checklist::to_string(r.status)), r.current_phase,
-                              r.started_at, r.ended_at})
+                       .exec(
+                           "INSERT INTO releases (channel_id, version, template_name, "
+                           "manager_id, status, current_phase, started_at, ended_at, "
+                           "status_version, status_sent_version) VALUES ($1, $2, $3, $4, $5, "
+                           "$6, $7, $8, 1, 1) RETURNING id",
+                           {r.channel, r.version, r.template_name, r.manager,
+                            std::string(checklist::to_string(r.status)), r.current_phase,
+                            r.started_at, r.ended_at})
                        .integer(0, 0);
             for (auto& p : r.phases) {
                 s_.db().exec(
@@ -262,13 +261,14 @@ void releases::insert_release(checklist::release& r) {
                      p.entered_at});
                 for (auto& i : p.items) {
                     i.id = s_.db()
-                               .exec("INSERT INTO items (release_id, phase, position, slug, "
-                                     "title, description, state, state_note, owner_id, due_at, "
-                                     "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                                     "$10, $11) RETURNING id",
-                                     {r.id, i.phase, i.position, i.slug, i.title, i.description,
-                                      std::string(checklist::to_string(i.state)), i.state_note,
-                                      i.owner, i.due_at, r.started_at})
+                               .exec(
+                                   "INSERT INTO items (release_id, phase, position, slug, "
+                                   "title, description, state, state_note, owner_id, due_at, "
+                                   "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                                   "$10, $11) RETURNING id",
+                                   {r.id, i.phase, i.position, i.slug, i.title, i.description,
+                                    std::string(checklist::to_string(i.state)), i.state_note,
+                                    i.owner, i.due_at, r.started_at})
                                .integer(0, 0);
                 }
             }
@@ -310,8 +310,8 @@ std::int64_t releases::save(const checklist::release& r,
             s_.db().exec(
                 "UPDATE items SET state = $2, state_note = $3, owner_id = $4, due_at = $5, "
                 "snoozed_until = $6, updated_at = $7 WHERE id = $1",
-                {i.id, std::string(checklist::to_string(i.state)), i.state_note, i.owner,
-                 i.due_at, i.snoozed_until, now});
+                {i.id, std::string(checklist::to_string(i.state)), i.state_note, i.owner, i.due_at,
+                 i.snoozed_until, now});
         }
         save_checkpoints(r, log);
         // A checkpoint answered (a timeline event) may change the status message (an
@@ -353,10 +353,11 @@ void releases::save_checkpoints(const checklist::release& r, const checklist::ch
 std::int64_t releases::append_audit(const audit_entry& e) {
     return s_.busy_as_busy([&] {
         return s_.db()
-            .exec("INSERT INTO audit (release_id, at, actor_id, action, item_id, from_state, "
-                  "to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                  {e.release_id, e.at, e.actor, e.action, e.item_id, e.from_state, e.to_state,
-                   e.note})
+            .exec(
+                "INSERT INTO audit (release_id, at, actor_id, action, item_id, from_state, "
+                "to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                {e.release_id, e.at, e.actor, e.action, e.item_id, e.from_state, e.to_state,
+                 e.note})
             .integer(0, 0);
     });
 }

@@ -63,7 +63,9 @@ public:
     transaction(const transaction&) = delete;
     transaction& operator=(const transaction&) = delete;
 
-    void commit() override { s_.busy_as_busy([&] { end(true); }); }
+    void commit() override {
+        s_.busy_as_busy([&] { end(true); });
+    }
 
 private:
     void end(bool committed) {
@@ -71,8 +73,9 @@ private:
         --s_.depth_;
         if (savepoint_) {
             auto name = "input_" + std::to_string(s_.depth_);
-            s_.db_.exec(committed ? "RELEASE SAVEPOINT " + name
-                                  : "ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name);
+            s_.db_.exec(committed
+                            ? "RELEASE SAVEPOINT " + name
+                            : "ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name);
             return;
         }
         if (!committed) {

@@ -1,8 +1,8 @@
 // The connection the ports of one PostgreSQL engine share, and its unit of work: a READ
 // COMMITTED transaction (savepoints inside it for group commit; each release it reads is
 // locked, releases.hpp) whose waits for other instances' locks end at its deadline; outside a
-// unit, no wait is longer than default_lock_wait. Nothing outside storage/postgres/ includes this header
-// (but storage tests).
+// unit, no wait is longer than default_lock_wait. Nothing outside storage/postgres/ includes this
+// header (but storage tests).
 //
 // How PostgreSQL's refusals map onto the ports' promises: a lock not granted by the deadline,
 // a statement cancelled at it, a serialization failure or a deadlock all mean "another

@@ -33,9 +33,8 @@ std::vector<status_job> timed_work::status_jobs() {
 }
 
 std::string timed_work::status_ts(std::int64_t release_id) {
-    auto r = s_.busy_as_busy([&] {
-        return s_.db().exec("SELECT status_ts FROM releases WHERE id = $1", {release_id});
-    });
+    auto r = s_.busy_as_busy(
+        [&] { return s_.db().exec("SELECT status_ts FROM releases WHERE id = $1", {release_id}); });
     return r.rows() == 0 ? std::string() : r.text(0, 0);
 }
 
@@ -54,9 +53,10 @@ void timed_work::status_sent(std::int64_t release_id,
 bool timed_work::claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) {
     return s_.busy_as_busy([&] {
         return s_.db()
-                   .exec("UPDATE releases SET status_updated_ms = $3 WHERE id = $1 AND "
-                         "status_updated_ms = $2 AND status_version > status_sent_version",
-                         {release_id, seen, until_ms})
+                   .exec(
+                       "UPDATE releases SET status_updated_ms = $3 WHERE id = $1 AND "
+                       "status_updated_ms = $2 AND status_version > status_sent_version",
+                       {release_id, seen, until_ms})
                    .affected() == 1;
     });
 }
@@ -147,7 +147,8 @@ void timed_work::mark_escalated(std::int64_t item_id, epoch_seconds now) {
 }
 
 void timed_work::serialize_ticks() {
-    s_.busy_as_busy([&] { s_.db().exec("SELECT pg_advisory_xact_lock($1)", {scheduler_lock_key}); });
+    s_.busy_as_busy(
+        [&] { s_.db().exec("SELECT pg_advisory_xact_lock($1)", {scheduler_lock_key}); });
 }
 
 }  // namespace relbot::storage::postgres

@@ -5,8 +5,8 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
-#include <regex>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "support/sandbox.hpp"
@@ -265,9 +265,10 @@ TEST_CASE("invalid_auth from apps.connections.open is fatal and names SLACK_APP_
     check_no_secrets(relbot.proc());
 }
 
-TEST_CASE("link_disabled stops reconnecting, and too_many_websockets is tried again only after "
-          "a long wait",
-          "[e2e]") {
+TEST_CASE(
+    "link_disabled stops reconnecting, and too_many_websockets is tried again only after "
+    "a long wait",
+    "[e2e]") {
     for (const char* reason : {"link_disabled", "too_many_websockets"}) {
         INFO(reason);
         temp_dir dir;

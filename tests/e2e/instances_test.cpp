@@ -79,9 +79,10 @@ TEST_CASE(
     temp_dir dir;
     sandbox sim(dir);
     sim.send({{"op", "spread"}, {"on", true}});
-    instances all{sim, {{"RELBOT_DATABASE_URL", database.url()},
-                       {"RELBOT_CONNECTIONS", "1"},
-                       {"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}}};
+    instances all{sim,
+                  {{"RELBOT_DATABASE_URL", database.url()},
+                   {"RELBOT_CONNECTIONS", "1"},
+                   {"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}}};
     for (std::size_t i = 0; i < 3; ++i) {
         all.start(i);
     }
@@ -298,9 +299,8 @@ TEST_CASE(
     auto checkpoint_post = [&](int n) {
         auto key = "checkpoint:";
         return [key, n, channel](const json& e) {
-            if (e.value("event", "") != "api_call" ||
-                e.value("method", "") != "chat.postMessage" || !e["response"].value("ok", false) ||
-                e["args"].value("channel", "") != channel) {
+            if (e.value("event", "") != "api_call" || e.value("method", "") != "chat.postMessage" ||
+                !e["response"].value("ok", false) || e["args"].value("channel", "") != channel) {
                 return false;
             }
             auto k = outbox_key(e);
@@ -327,7 +327,8 @@ TEST_CASE(
         INFO(key);
         CHECK(n == 1);
         reminders += key.starts_with("reminder:") ? 1 : 0;
-        checkpoints += key.starts_with("checkpoint:") && key.find(":U") == std::string::npos ? 1 : 0;
+        checkpoints +=
+            key.starts_with("checkpoint:") && key.find(":U") == std::string::npos ? 1 : 0;
     }
     CHECK(reminders >= 3);
     CHECK(checkpoints == 2);  // +1 s and +3 s in the channel; +1 d not yet

@@ -98,8 +98,7 @@ TEST_CASE(
     auto checked = message_text(ack_payload(sim, sim.slash_command("check 1.4")));
     CHECK(contains(checked, "1.4"));
     CHECK(pg.exec("SELECT COUNT(*) FROM audit").integer(0, 0) == audit_rows + 1);
-    CHECK(contains(message_text(ack_payload(sim, sim.slash_command("status", "C0OTHER"))),
-                   "v1.0"));
+    CHECK(contains(message_text(ack_payload(sim, sim.slash_command("status", "C0OTHER"))), "v1.0"));
     CHECK(again.stop() == 0);
 }
 
@@ -150,7 +149,8 @@ TEST_CASE(
     bool named = false;
     for (const auto& line : logged) {
         CHECK_FALSE(contains(line, password));
-        named = named || (contains(line, "startup") && contains(line, "PostgreSQL relbot@127.0.0.1:"));
+        named =
+            named || (contains(line, "startup") && contains(line, "PostgreSQL relbot@127.0.0.1:"));
     }
     CHECK(named);
     CHECK_FALSE(std::filesystem::exists(dir.file("relbot.db")));  // RELBOT_DB is ignored

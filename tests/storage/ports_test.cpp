@@ -8,17 +8,17 @@
 #include <SQLiteCpp/Database.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
-#include <thread>
-#include <catch2/catch.hpp>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "checklist/template.hpp"
+#include "engines.hpp"
 #include "storage/open.hpp"
 #include "storage/sqlite/database.hpp"
-#include "engines.hpp"
 #include "temp_db.hpp"
 
 using namespace relbot;
@@ -420,9 +420,10 @@ TEST_CASE(
     CHECK(keys(e->outbox().claim(101, 30, "one", 10)) == std::vector<std::string>{"old-next"});
 }
 
-TEST_CASE("a unit of work keeps what it queued only if it commits, and a savepoint's rollback "
-          "undoes only its own",
-          "[storage][ports]") {
+TEST_CASE(
+    "a unit of work keeps what it queued only if it commits, and a savepoint's rollback "
+    "undoes only its own",
+    "[storage][ports]") {
     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
@@ -450,9 +451,10 @@ TEST_CASE("a unit of work keeps what it queued only if it commits, and a savepoi
     CHECK(q.enqueue(message("a2", "C1"), 11));  // its key was never taken
 }
 
-TEST_CASE("a unit of work that another connection's unit holds back gives up at its deadline, "
-          "writing nothing",
-          "[storage][ports]") {
+TEST_CASE(
+    "a unit of work that another connection's unit holds back gives up at its deadline, "
+    "writing nothing",
+    "[storage][ports]") {
     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
@@ -504,9 +506,10 @@ TEST_CASE("a row given back unsure is claimed unfinished until it is given back 
     CHECK_FALSE(third[0].unfinished);  // that attempt got an answer
 }
 
-TEST_CASE("a channel's untried announcements past the limit are folded into the oldest, in its "
-          "place, all or nothing",
-          "[storage][ports]") {
+TEST_CASE(
+    "a channel's untried announcements past the limit are folded into the oldest, in its "
+    "place, all or nothing",
+    "[storage][ports]") {
     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
@@ -537,9 +540,10 @@ TEST_CASE("a channel's untried announcements past the limit are folded into the 
     CHECK(keys(q.claim(100, 30, "one", 10)) == std::vector<std::string>{"a4"});
 }
 
-TEST_CASE("an envelope applied on two connections at once is recorded by one, and the other writes "
-          "nothing",
-          "[storage][ports]") {
+TEST_CASE(
+    "an envelope applied on two connections at once is recorded by one, and the other writes "
+    "nothing",
+    "[storage][ports]") {
     // The second unit waits for the first (SQLite: the write lock; PostgreSQL: the key's row).
     // Once the first commits, the second finds the record (false; SQLite may instead tell it to
     // try again, busy_error); either way nothing of it is written, and trying again finds it.
@@ -589,9 +593,10 @@ TEST_CASE("an envelope applied on two connections at once is recorded by one, an
     CHECK(store.scalar("SELECT COUNT(*) FROM outbox") == 1);
 }
 
-TEST_CASE("a claimer that renews its leases keeps its rows, and once it stops another takes them "
-          "over as unfinished",
-          "[storage][ports]") {
+TEST_CASE(
+    "a claimer that renews its leases keeps its rows, and once it stops another takes them "
+    "over as unfinished",
+    "[storage][ports]") {
     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
@@ -661,9 +666,10 @@ TEST_CASE("a status update is claimed by one caller, until it is sent or its cla
     CHECK_FALSE(two->status().claim_status(r.id, 9000, 50000));
 }
 
-TEST_CASE("two connections changing one release take turns, and the second keeps the first's "
-          "change",
-          "[storage][ports]") {
+TEST_CASE(
+    "two connections changing one release take turns, and the second keeps the first's "
+    "change",
+    "[storage][ports]") {
     // SQLite: one writer at a time. PostgreSQL: the first unit's lock on the release's row
     // (it read the release) holds the second back until it commits; the second then reads
     // the release as the first left it.

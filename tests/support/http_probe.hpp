@@ -61,7 +61,8 @@ inline http_answer http_get(int port, const std::string& target) {
 
 // relbot with its endpoint on a free port; returns the port it logged.
 inline int health_port(bot& relbot) {
-    auto line = relbot.proc().wait_stderr("event=health.listening", after(std::chrono::seconds(10)));
+    auto line =
+        relbot.proc().wait_stderr("event=health.listening", after(std::chrono::seconds(10)));
     REQUIRE(line);
     std::smatch m;
     REQUIRE(std::regex_search(*line, m, std::regex("port=(\\d+)")));
