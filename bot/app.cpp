@@ -600,6 +600,20 @@ private:
     }
 };
 
+// A completion handler for a background coroutine that should never end by an exception:
+// logs `event` with the error if it did.
+auto log_if_crashed(const char* event) {
+    return [event](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_error(event).kv("error", ex.what());
+            }
+        }
+    };
+}
+
 https_endpoint endpoint_of(const config& cfg) {
     auto e = parse_https_url(cfg.api_url);
     if (!e) {
@@ -778,37 +792,15 @@ net::awaitable<std::optional<int>> app::impl::authenticate() {
 
 void app::impl::start_background() {
     net::co_spawn(ioc, notify.run(), [this](std::exception_ptr e) {
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log_error("notifier.crashed").kv("error", ex.what());
-            }
-        }
+        log_if_crashed("notifier.crashed")(e);
         notifier_done = true;
         notifier_done_timer.cancel();
     });
 
     if (store.shared()) {
-        net::co_spawn(ioc, follow_shared_store(), [](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log_error("shared_store.follow_crashed").kv("error", ex.what());
-                }
-            }
-        });
+        net::co_spawn(ioc, follow_shared_store(), log_if_crashed("shared_store.follow_crashed"));
     }
-    net::co_spawn(ioc, schedule.run(), [](std::exception_ptr e) {
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log_error("scheduler.crashed").kv("error", ex.what());
-            }
-        }
-    });
+    net::co_spawn(ioc, schedule.run(), log_if_crashed("scheduler.crashed"));
 }
 
 app::app(net::io_context& ioc, const config& cfg, const checklist::template_library& templates)

@@ -33,24 +33,6 @@ bool wait_name(const temp_dir& dir, const std::string& user, std::chrono::millis
     return false;
 }
 
-std::string run_relbot(const std::vector<std::string>& args,
-                       const temp_dir& dir,
-                       std::map<std::string, std::string> env,
-                       int& status) {
-    std::vector<std::string> argv = {RELBOT_BIN};
-    argv.insert(argv.end(), args.begin(), args.end());
-    process p(argv, std::move(env), dir.path());
-    p.close_stdin();
-    std::string out;
-    while (auto line = p.read_stdout_line(after(20s))) {
-        out += *line + "\n";
-    }
-    auto code = p.wait_exit(after(20s));
-    REQUIRE(code);
-    status = *code;
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("check-template lists a good template and points at the line of a broken one", "[e2e]") {

@@ -27,29 +27,6 @@ std::string password_of(const std::string& url) {
     return url.substr(colon + 1, at - colon - 1);
 }
 
-// Runs `relbot ARGS…` in `dir` with the test environment; its stdout, and stderr in `err`.
-std::string run_relbot(const std::vector<std::string>& args,
-                       const temp_dir& dir,
-                       const sandbox& sim,
-                       int& status,
-                       std::string& err) {
-    std::vector<std::string> argv = {RELBOT_BIN};
-    argv.insert(argv.end(), args.begin(), args.end());
-    process p(argv, bot_environment(dir, sim), dir.path());
-    p.close_stdin();
-    std::string out;
-    while (auto line = p.read_stdout_line(after(30s))) {
-        out += *line + "\n";
-    }
-    auto code = p.wait_exit(after(30s));
-    REQUIRE(code);
-    status = *code;
-    for (const auto& line : p.stderr_lines()) {
-        err += line + "\n";
-    }
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -72,7 +49,8 @@ TEST_CASE(
     }
     int status = -1;
     std::string err;
-    auto out = run_relbot({"migrate-to-postgres", db.url()}, dir, sim, status, err);
+    auto out =
+        run_relbot({"migrate-to-postgres", db.url()}, dir, bot_environment(dir, sim), status, &err);
     INFO(out << err);
     CHECK(status == 0);
     CHECK(contains(out, "the same count in every table on both sides"));
@@ -84,7 +62,7 @@ TEST_CASE(
     auto audit_rows = pg.exec("SELECT COUNT(*) FROM audit").integer(0, 0);
     CHECK(audit_rows >= 4);
     std::string err2;
-    run_relbot({"migrate-to-postgres", db.url()}, dir, sim, status, err2);
+    run_relbot({"migrate-to-postgres", db.url()}, dir, bot_environment(dir, sim), status, &err2);
     CHECK(status == 1);
     CHECK(contains(err2, "already holds relbot data"));
     CHECK(pg.exec("SELECT COUNT(*) FROM audit").integer(0, 0) == audit_rows);
@@ -109,11 +87,11 @@ TEST_CASE("migrate-to-postgres without a SQLite database says so and copies noth
     sandbox sim(dir);
     int status = -1;
     std::string err;
-    run_relbot({"migrate-to-postgres", db.url()}, dir, sim, status, err);
+    run_relbot({"migrate-to-postgres", db.url()}, dir, bot_environment(dir, sim), status, &err);
     CHECK(status == 1);
     CHECK(contains(err, "does not exist"));
     std::string usage_err;
-    run_relbot({"migrate-to-postgres"}, dir, sim, status, usage_err);
+    run_relbot({"migrate-to-postgres"}, dir, bot_environment(dir, sim), status, &usage_err);
     CHECK(status == 2);
     CHECK(contains(usage_err, "name the PostgreSQL database"));
 }

@@ -8,9 +8,11 @@
 #include <SQLiteCpp/Database.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "pg_database.hpp"
 #include "storage/open.hpp"
@@ -52,9 +54,23 @@ public:
             return waited_.exchange(false);
         }
         storage::postgres::connection look(pg_url_);
-        return look.exec("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = "
-                         "current_database() AND wait_event_type = 'Lock'")
+        return look.exec(
+                       "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = "
+                       "current_database() AND wait_event_type = 'Lock'")
                    .integer(0, 0) > 0;
+    }
+
+    // Waits (at most `within`) until waiting_for_lock() says so: another thread's unit of work
+    // on this store is held back by one this test holds.
+    bool wait_until_waiting(std::chrono::milliseconds within) {
+        auto until = std::chrono::steady_clock::now() + within;
+        while (std::chrono::steady_clock::now() < until) {
+            if (waiting_for_lock()) {
+                return true;
+            }
+            std::this_thread::yield();
+        }
+        return false;
     }
 
 private:

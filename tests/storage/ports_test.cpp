@@ -579,12 +579,7 @@ TEST_CASE(
         }
     });
     // The second is in flight, waiting on the first, when the first commits.
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    bool waiting = false;
-    while (!waiting && std::chrono::steady_clock::now() < until) {
-        waiting = two->waiting_for_lock();
-    }
-    CHECK(waiting);
+    CHECK(two->wait_until_waiting(std::chrono::seconds(10)));
     first->commit();
     auto result = outcome.get_future().get();
     CHECK((result == "found" || result == "busy"));
@@ -707,12 +702,7 @@ TEST_CASE(
             outcome.set_value(std::string("failed: ") + e.what());
         }
     });
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    bool waiting = false;
-    while (!waiting && std::chrono::steady_clock::now() < until) {
-        waiting = two->waiting_for_lock();
-    }
-    CHECK(waiting);
+    CHECK(two->wait_until_waiting(std::chrono::seconds(10)));
     first->commit();
     CHECK(outcome.get_future().get() == "committed");
     second.join();

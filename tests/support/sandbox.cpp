@@ -260,6 +260,33 @@ std::optional<int> bot::stop() {
     return proc_.wait_exit(after(std::chrono::seconds(10)));
 }
 
+std::string run_relbot(const std::vector<std::string>& args,
+                       const temp_dir& dir,
+                       std::map<std::string, std::string> env,
+                       int& status,
+                       std::string* err) {
+    std::vector<std::string> argv = {RELBOT_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process p(argv, std::move(env), dir.path());
+    p.close_stdin();
+    std::string out;
+    while (auto line = p.read_stdout_line(after(std::chrono::seconds(30)))) {
+        out += *line + "\n";
+    }
+    auto code = p.wait_exit(after(std::chrono::seconds(30)));
+    if (!code) {
+        throw std::runtime_error("relbot " + (args.empty() ? std::string() : args[0]) +
+                                 " did not exit within 30 s");
+    }
+    status = *code;
+    if (err != nullptr) {
+        for (const auto& line : p.stderr_lines()) {
+            *err += line + "\n";
+        }
+    }
+    return out;
+}
+
 std::string message_text(const json& body) {
     std::string out = body.value("text", "");
     if (auto blocks = body.find("blocks"); blocks != body.end() && blocks->is_array()) {

@@ -128,6 +128,15 @@ private:
 // sandbox's URL and CA, test tokens and a database in `dir`.
 std::map<std::string, std::string> bot_environment(const temp_dir& dir, const sandbox& sim);
 
+// One run of the relbot command line (`relbot ARGS…`, not the bot) in `dir` with exactly
+// `env`: its stdout, its exit status in `status`, and its stderr lines in `err` when given.
+// Throws std::runtime_error if it has not exited within 30 s.
+std::string run_relbot(const std::vector<std::string>& args,
+                       const temp_dir& dir,
+                       std::map<std::string, std::string> env,
+                       int& status,
+                       std::string* err = nullptr);
+
 // Whether `haystack` holds `needle`.
 inline bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
