@@ -298,6 +298,27 @@ std::optional<run_figures> slack::play(const frame_list& frames,
     return current_[0];
 }
 
+std::optional<run_figures> slack::play_spread(const frame_list& frames,
+                                              const std::vector<int>& connections,
+                                              std::chrono::milliseconds within) {
+    if (connections.empty()) {
+        throw std::invalid_argument("play_spread needs at least one connection");
+    }
+    expect(frames.size(), {});
+    auto all = std::make_shared<const frame_list>(frames);
+    net::post(ioc_, [this, all, connections] {
+        for (std::size_t i = 0; i < all->size(); ++i) {
+            const auto& [id, text] = (*all)[i];
+            server_->inject(id, text, connections[i % connections.size()]);
+        }
+    });
+    if (!wait_acks(within)) {
+        return std::nullopt;
+    }
+    std::lock_guard lock(mutex_);
+    return current_[0];
+}
+
 std::optional<std::pair<run_figures, run_figures>> slack::play_alternating(
     const frame_list& a,
     int connection_a,

@@ -97,6 +97,12 @@ public:
                                     std::chrono::milliseconds within,
                                     std::optional<int> connection = std::nullopt);
 
+    // A burst spread over several connections: frames[i] on connections[i % size], all at
+    // once; waits for every ack. nullopt if they did not all arrive in time.
+    std::optional<run_figures> play_spread(const frame_list& frames,
+                                           const std::vector<int>& connections,
+                                           std::chrono::milliseconds within);
+
     // Two streams at once, each at `per_second`, taking turns: a[0] on connection_a, half a
     // period later b[0] on connection_b, then a[1]… Both see the same machine at the same
     // moment, so their ratio does not move with the machine's load; neither waits for the

@@ -6,7 +6,7 @@
 //   relbot-bench [--runs 3] [--starts 5] [--rate 200] [--stream 2000] [--burst 5000]
 //                [--relbot PATH] [--floor PATH] [--keep-logs DIR] [--engine sqlite|postgres]
 //                [--only status-stream|note-stream|writers-stream|status-burst|note-burst|
-//                        mixed-burst]
+//                        mixed-burst|instances-burst] [--instances N]
 //
 // The streams: `status`, `note` and 50 writers (50 users, each checking, noting and unchecking
 // items of the current phase) at --rate, relbot and the floor taking turns. The bursts: 5,000
@@ -14,7 +14,10 @@
 //
 // --engine postgres: relbot keeps its state in PostgreSQL (RELBOT_DATABASE_URL), a fresh
 // database per start in the throwaway cluster of tests/pg_cluster.sh (started for the run, or
-// the one RELBOT_TEST_PG_URL_FILE names); the floor keeps nothing either way.
+// the one RELBOT_TEST_PG_URL_FILE names); the floor keeps nothing either way. With
+// --instances N (3 by default on PostgreSQL), N relbot processes on that one database then
+// take the mixed burst again, its envelopes spread over their N connections in turn, as
+// Slack spreads them over an app's connections: the same figure as one instance's, beside it.
 //
 // Prints a table (medians over the runs, with their spread) and one JSON line. Not a test:
 // it never runs in CI and asserts nothing.
@@ -51,11 +54,13 @@ struct options {
     std::string keep_logs;
     std::string only;  // one part (see parts below): for profiling
     std::string engine = "sqlite";
+    int instances = 0;  // the instances of the spread mixed burst (PostgreSQL); 0: 3 there
 };
 
 // The parts of a run that --only can pick.
-constexpr std::array<const char*, 6> parts = {"status-stream", "note-stream", "writers-stream",
-                                              "status-burst",  "note-burst",  "mixed-burst"};
+constexpr std::array<const char*, 7> parts = {"status-stream",  "note-stream", "writers-stream",
+                                              "status-burst",   "note-burst",  "mixed-burst",
+                                              "instances-burst"};
 
 // The 50 writers of the writers stream: each its own Slack user, each an admin of relbot (so
 // that any of them may check or note any item, as owners of their own items would).
@@ -72,7 +77,8 @@ struct target_figures {
     json stream_writers;      // 50 users, each a check/uncheck/note stream, together at the rate
     double burst_status = 0;  // acks per second
     double burst_note = 0;
-    double burst_mixed = 0;  // 80 % writes of four kinds, 20 % status
+    double burst_mixed = 0;      // 80 % writes of four kinds, 20 % status
+    double burst_instances = 0;  // the same, spread over --instances relbot processes
     double rss_idle_mib = 0;
     double rss_peak_mib = 0;
 };
@@ -161,6 +167,7 @@ struct contender {
     int connection = -1;  // the sandbox's id of its Socket Mode connection
     target_figures figures;
     std::unique_ptr<relbot::test::pg_database> database;  // --engine postgres: relbot's
+    std::map<std::string, std::string> env;               // of the last start
 };
 
 // Starts the contender `starts` times on fresh databases, measuring spawn to hello; the
@@ -187,6 +194,7 @@ void start(slack& s, const relbot::test::temp_dir& dir, const options& opt, cont
             env["RELBOT_DATABASE_URL"] = c.database->url();
         }
         int seen = s.hellos();
+        c.env = env;
         c.proc = std::make_unique<child>(std::vector<std::string>{c.binary}, env, c.log);
         auto hello = s.wait_hello(seen, std::chrono::seconds(10));
         if (!hello) {
@@ -276,6 +284,33 @@ void measure(slack& s,
     if (wanted("mixed-burst")) {
         burst("bm-", mixed_text, &target_figures::burst_mixed);
     }
+    if (wanted("instances-burst") && opt.instances > 1) {
+        // More instances on relbot's database, each with its own connection; the burst goes
+        // to all of them in turn.
+        std::vector<std::unique_ptr<child>> others;
+        std::vector<int> connections{bot.connection};
+        for (int k = 1; k < opt.instances; ++k) {
+            int seen = s.hellos();
+            others.push_back(
+                std::make_unique<child>(std::vector<std::string>{bot.binary}, bot.env,
+                                        dir.file("relbot-instance-" + std::to_string(k) + ".log")));
+            if (!s.wait_hello(seen, std::chrono::seconds(10))) {
+                throw std::runtime_error("instance " + std::to_string(k + 1) +
+                                         " did not connect within 10 s");
+            }
+            connections.push_back(s.last_hello_connection());
+        }
+        s.wait_api_quiet(std::chrono::milliseconds(500), std::chrono::seconds(10));
+        bot.figures.burst_instances =
+            must(s.play_spread(make_frames(s, prefix + "relbot-bi-", opt.burst, mixed_text),
+                               connections, std::chrono::seconds(60)),
+                 "burst spread over instances")
+                .acks_per_second();
+        floor.figures.burst_instances = floor.figures.burst_mixed;  // one client either way
+        for (auto& o : others) {
+            o->stop();
+        }
+    }
     for (auto* c : {&bot, &floor}) {
         c->figures.rss_peak_mib = static_cast<double>(memory_of(c->proc->pid()).hwm) / 1024.0;
         c->proc->stop();
@@ -296,6 +331,7 @@ json to_json(const target_figures& t) {
             {"burst_status_per_s", t.burst_status},
             {"burst_note_per_s", t.burst_note},
             {"burst_mixed_per_s", t.burst_mixed},
+            {"burst_mixed_instances_per_s", t.burst_instances},
             {"rss_idle_mib", t.rss_idle_mib},
             {"rss_peak_mib", t.rss_peak_mib}};
 }
@@ -341,6 +377,7 @@ options parse_args(int argc, char** argv) {
                   {"--relbot", text(o.relbot)},
                   {"--floor", text(o.floor)},
                   {"--keep-logs", text(o.keep_logs)},
+                  {"--instances", integer(o.instances)},
                   {"--engine",
                    [&](const std::string& v) {
                        if (v != "sqlite" && v != "postgres") {
@@ -360,6 +397,14 @@ options parse_args(int argc, char** argv) {
                    }}});
     if (o.runs < 1 || o.starts < 1 || o.rate <= 0 || o.stream < 1 || o.burst < 1) {
         throw std::invalid_argument("--runs, --starts, --rate, --stream and --burst must be > 0");
+    }
+    if (o.instances == 0) {
+        o.instances = o.engine == "postgres" ? 3 : 1;
+    }
+    if (o.instances < 1 || (o.instances > 1 && o.engine != "postgres")) {
+        throw std::invalid_argument(
+            "--instances takes a number >= 1; more than one shares a PostgreSQL database "
+            "(--engine postgres)");
     }
     if (o.relbot.empty()) {
         o.relbot = executable_dir() + "/relbot";
@@ -427,6 +472,8 @@ std::vector<row> table_rows(const options& opt) {
          [](auto& t) { return t.burst_note; }, 0, ">= 0.6x floor (issue 17)", true},
         {"mixed burst of " + std::to_string(opt.burst) + ", 80 % writes (acks/s)",
          [](auto& t) { return t.burst_mixed; }, 0, ">= 0.5x floor (issue 17)", true},
+        {"the same spread over " + std::to_string(opt.instances) + " instances (acks/s)",
+         [](auto& t) { return t.burst_instances; }, 0, ">= one instance's (issue 19)", true},
         {"RSS idle (MiB)", [](auto& t) { return t.rss_idle_mib; }, 1, "<= 16", false},
         {"RSS peak, VmHWM (MiB)", [](auto& t) { return t.rss_peak_mib; }, 1, "<= 40", false},
     };

@@ -69,7 +69,7 @@ void write(storage::engine& store, decision& d, const input& in) {
         last_audit_id = store.releases().save(d.state, d.log, in.actor, in.now);
     }
     for (const auto& m : d.messages) {
-        store.outbox().enqueue(m.complete(release_id, last_audit_id), in.now);
+        store.outbox().enqueue_in_unit(m.complete(release_id, last_audit_id), in.now);
     }
 }
 

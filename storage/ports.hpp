@@ -199,6 +199,9 @@ public:
     // Queues a message. MUST: a dedupe key is accepted once, forever (also by concurrent
     // instances); a second enqueue of it writes nothing and returns false.
     virtual bool enqueue(const outbound_message& m, epoch_seconds now) = 0;
+    // The same, inside a unit of work, for a caller that needs no answer: an engine may send
+    // it with the unit's next statement instead of waiting for it now.
+    virtual void enqueue_in_unit(const outbound_message& m, epoch_seconds now) { enqueue(m, now); }
     // In a transaction of its own (never inside a unit of work), takes for each destination
     // its OLDEST unsent row, if that row is due (not_before <= now) and no row of that
     // destination is claimed under a live lease (lease_until > now); marks each `sending`,

@@ -177,6 +177,13 @@ bool connection::healthy() const {
 }
 
 result connection::exec(std::string_view sql) {
+    if (!deferred_.empty()) {
+        if (sql.find(';') == std::string_view::npos) {
+            pending last{std::string(sql), {}, nullptr};
+            return std::move(*run_pipeline(&last));
+        }
+        flush();  // a pipeline takes one statement at a time
+    }
     if (waiting_) {
         waiting_();
     }
@@ -188,17 +195,150 @@ result connection::exec(std::string_view sql, std::initializer_list<param> param
 }
 
 result connection::exec(std::string_view sql, const std::vector<param>& params) {
+    pending last{std::string(sql), params, nullptr};
+    return std::move(*run_pipeline(&last));
+}
+
+void connection::defer(std::string_view sql, std::vector<param> params, result* into) {
+    deferred_.push_back({std::string(sql), std::move(params), into});
+}
+
+void connection::flush() {
+    if (!deferred_.empty()) {
+        run_pipeline(nullptr);
+    }
+}
+
+void connection::rollback_with(std::string_view rollback) {
+    ++rollbacks_;
+    try {
+        flush();
+    } catch (const pg_error&) {
+        // Undone by the rollback below, like everything else the deferred statements did.
+    }
+    exec(rollback);
+}
+
+std::optional<result> connection::run_pipeline(pending* last) {
+    // Taken now: whatever happens below, these statements are sent at most once.
+    auto batch = std::move(deferred_);
+    deferred_.clear();
+    if (last != nullptr) {
+        batch.push_back(std::move(*last));
+    }
     if (waiting_) {
         waiting_();
     }
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) {
-        values.push_back(p.text() ? p.text()->c_str() : nullptr);
+    auto broken = [&](const std::string& what) {
+        return pg_error(
+            "PostgreSQL at " + server_ + ": " + what + ": " + one_line(PQerrorMessage(conn_)), "");
+    };
+    if (PQenterPipelineMode(conn_) != 1) {
+        throw broken("cannot send statements together");
     }
-    return check(PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(values.size()),
-                              nullptr, values.data(), nullptr, nullptr, 0),
-                 sql);
+    // What comes back, in order: for a statement not yet prepared on this connection, first
+    // the answer to its preparation (a statement with parameters is prepared once: the
+    // server parses and plans it once, not on every call), then its rows.
+    struct expected {
+        std::size_t index;             // into batch
+        const std::string* preparing;  // the name being prepared, or null: the statement's rows
+    };
+    std::vector<expected> answers;
+    std::optional<pg_error> first_error;
+    std::vector<std::string> names;  // stable storage for names prepared in this pipeline
+    names.reserve(batch.size());
+    std::unordered_map<std::string_view, const std::string*> preparing;
+    for (std::size_t i = 0; i < batch.size() && !first_error; ++i) {
+        const auto& p = batch[i];
+        std::vector<const char*> values;
+        values.reserve(p.params.size());
+        for (const auto& v : p.params) {
+            values.push_back(v.text() ? v.text()->c_str() : nullptr);
+        }
+        auto n = static_cast<int>(values.size());
+        const std::string* name = nullptr;
+        bool sent = false;
+        if (n > 0) {
+            if (auto it = prepared_.find(p.sql); it != prepared_.end()) {
+                name = &it->second;
+            } else if (auto here = preparing.find(p.sql); here != preparing.end()) {
+                name = here->second;  // prepared earlier in this same pipeline
+            } else if (prepared_.size() + names.size() < max_prepared) {
+                names.push_back("relbot_" + std::to_string(++statements_named_));
+                preparing.emplace(p.sql, &names.back());
+                if (PQsendPrepare(conn_, names.back().c_str(), p.sql.c_str(), n, nullptr) != 1) {
+                    first_error = broken("cannot send (in: " + first_line(p.sql) + ")");
+                    break;
+                }
+                answers.push_back({i, &names.back()});
+                name = &names.back();
+            }
+        }
+        if (name != nullptr) {
+            sent = PQsendQueryPrepared(conn_, name->c_str(), n, values.data(), nullptr, nullptr,
+                                       0) == 1;
+        } else {
+            sent = PQsendQueryParams(conn_, p.sql.c_str(), n, nullptr, values.data(), nullptr,
+                                     nullptr, 0) == 1;
+        }
+        if (!sent) {
+            first_error = broken("cannot send (in: " + first_line(p.sql) + ")");
+            break;
+        }
+        answers.push_back({i, nullptr});
+    }
+    std::optional<result> last_result;
+    if (PQpipelineSync(conn_) != 1) {
+        // Nothing can be read back: the connection is gone (healthy() says so).
+        throw first_error ? *first_error : broken("cannot send statements together");
+    }
+    for (const auto& a : answers) {
+        pg_result* r = PQgetResult(conn_);
+        if (r == nullptr) {
+            first_error = first_error ? first_error : broken("no answer");
+            break;
+        }
+        auto status = PQresultStatus(r);
+        // Each answer is followed by a null (the end of that statement's results).
+        while (pg_result* extra = PQgetResult(conn_)) {
+            PQclear(extra);
+        }
+        if (status == PGRES_PIPELINE_ABORTED) {
+            PQclear(r);  // not run: a statement before it failed
+            continue;
+        }
+        const auto& p = batch[a.index];
+        try {
+            auto checked = check(r, p.sql);
+            if (a.preparing != nullptr) {
+                prepared_.emplace(p.sql, *a.preparing);
+            } else if (p.into != nullptr) {
+                *p.into = std::move(checked);
+            } else if (last != nullptr && a.index + 1 == batch.size()) {
+                last_result.emplace(std::move(checked));
+            }
+        } catch (const pg_error& e) {
+            if (!first_error) {
+                first_error = e;
+            }
+        }
+    }
+    // The synchronization point ends the pipeline (and, after an error, its aborted state).
+    while (pg_result* r = PQgetResult(conn_)) {
+        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync) {
+            break;
+        }
+    }
+    PQexitPipelineMode(conn_);
+    if (first_error) {
+        throw *first_error;
+    }
+    if (last != nullptr && !last_result) {
+        throw broken("no answer");
+    }
+    return last_result;
 }
 
 result connection::check(pg_result* r, std::string_view sql) {

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct pg_conn;
@@ -96,11 +97,34 @@ public:
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
-    // One or more statements without parameters (a migration, BEGIN, COMMIT).
+    // One or more statements without parameters (a migration, BEGIN, COMMIT). Statements
+    // deferred before it go first, in the same round trip when `sql` is one statement.
     result exec(std::string_view sql);
     // One statement with $1, $2, ... parameters.
     result exec(std::string_view sql, std::initializer_list<param> params);
     result exec(std::string_view sql, const std::vector<param>& params);
+
+    // Deferred statements: one statement whose answer nobody waits for (a write inside a
+    // transaction, a BEGIN, a SAVEPOINT) is kept here and sent with the next statement that
+    // is waited for, all in one round trip (libpq's pipeline mode): a unit of work's writes
+    // cost one round trip, not one each. The server runs them in order, each after the one
+    // before it has finished (in READ COMMITTED, each with a snapshot taken when it starts).
+    // An error in one of them is thrown by the exec (or flush) that sent it, which then runs
+    // nothing after it: callers defer only statements whose failure fails the unit of work
+    // (or the savepoint) they are in, and roll back with rollback_with (never plain exec).
+    // `into`, when given, receives the statement's rows when it is sent.
+    void defer(std::string_view sql, std::vector<param> params = {}, result* into = nullptr);
+    // Sends the deferred statements and waits for them; throws the first one's error.
+    void flush();
+    // Sends the deferred statements, ignoring their errors, then `rollback` (ROLLBACK, or
+    // ROLLBACK TO SAVEPOINT …): what the deferred ones did or failed to do is undone either
+    // way, and the transaction (or savepoint) is usable again.
+    void rollback_with(std::string_view rollback);
+    // How many rollbacks rollback_with has begun on this connection: what was read or
+    // written since may not be what the database holds (releases.cpp forgets its cache).
+    std::uint64_t rollbacks() const { return rollbacks_; }
+    // Statements deferred and not yet sent.
+    std::size_t deferred() const { return deferred_.size(); }
 
     // Whether the connection is still usable (libpq's status is OK).
     bool healthy() const;
@@ -111,9 +135,26 @@ public:
     void before_waiting(std::function<void()> waiting) { waiting_ = std::move(waiting); }
 
 private:
+    struct pending {
+        std::string sql;
+        std::vector<param> params;
+        result* into = nullptr;
+    };
+
     result check(pg_result* r, std::string_view sql);
+    // Sends what is deferred, then `last` (if any), in one pipeline; returns `last`'s result.
+    // Throws the first error (after reading every answer, so the connection stays usable).
+    std::optional<result> run_pipeline(pending* last);
+
+    // Statements with parameters are prepared on first use, once per connection (by text;
+    // every such text is written in relbot's code, values are parameters), up to this many.
+    static constexpr std::size_t max_prepared = 512;
 
     pg_conn* conn_ = nullptr;
+    std::vector<pending> deferred_;
+    std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
+    std::uint64_t statements_named_ = 0;
+    std::uint64_t rollbacks_ = 0;
     std::string server_;
     std::function<void()> waiting_;
 };

@@ -65,16 +65,18 @@ std::vector<std::string> people::people_needing_name(epoch_seconds now, epoch_se
 bool people::name_looked_up(std::string_view user, epoch_seconds now, epoch_seconds max_age) {
     return s_.busy_as_busy([&] {
         return s_.db()
-                   .exec("SELECT 1 FROM users WHERE user_id = $1 AND name IS NOT NULL AND "
-                         "fetched_at >= $2",
-                         {user, now - max_age})
+                   .exec(
+                       "SELECT 1 FROM users WHERE user_id = $1 AND name IS NOT NULL AND "
+                       "fetched_at >= $2",
+                       {user, now - max_age})
                    .rows() > 0;
     });
 }
 
 std::unordered_map<std::string, std::string> people::user_names() {
     auto r = s_.busy_as_busy([&] {
-        return s_.db().exec("SELECT user_id, name FROM users WHERE name IS NOT NULL AND name <> ''");
+        return s_.db().exec(
+            "SELECT user_id, name FROM users WHERE name IS NOT NULL AND name <> ''");
     });
     std::unordered_map<std::string, std::string> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -84,19 +86,21 @@ std::unordered_map<std::string, std::string> people::user_names() {
 }
 
 void people::remember_channel_name(std::string_view channel, std::string_view name) {
-    // The WHERE keeps an unchanged name from writing a row version.
-    s_.busy_as_busy([&] {
-        s_.db().exec(
-            "INSERT INTO channels (channel_id, name) VALUES ($1, $2) ON CONFLICT (channel_id) DO "
-            "UPDATE SET name = excluded.name WHERE channels.name <> excluded.name",
-            {channel, name});
-    });
+    // The WHERE keeps an unchanged name from writing a row version. In a unit, sent with its
+    // next statement that is waited for.
+    constexpr const char* sql =
+        "INSERT INTO channels (channel_id, name) VALUES ($1, $2) ON CONFLICT (channel_id) DO "
+        "UPDATE SET name = excluded.name WHERE channels.name <> excluded.name";
+    if (s_.in_unit()) {
+        s_.db().defer(sql, {channel, name});
+        return;
+    }
+    s_.busy_as_busy([&] { s_.db().exec(sql, {channel, name}); });
 }
 
 std::string people::channel_name(std::string_view channel) {
-    auto r = s_.busy_as_busy([&] {
-        return s_.db().exec("SELECT name FROM channels WHERE channel_id = $1", {channel});
-    });
+    auto r = s_.busy_as_busy(
+        [&] { return s_.db().exec("SELECT name FROM channels WHERE channel_id = $1", {channel}); });
     return r.rows() == 0 ? std::string() : r.text(0, 0);
 }
 

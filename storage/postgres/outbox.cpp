@@ -65,23 +65,40 @@ std::string array_of(const std::vector<std::int64_t>& ids) {
 
 }  // namespace
 
+namespace {
+
+// The lock comes first, then the id: a destination's ids follow the order in which their
+// transactions commit, so no claimer sees a later row of it before an earlier one.
+constexpr const char* enqueue_sql =
+    "WITH locked AS (SELECT pg_advisory_xact_lock($1::integer, hashtext($4::text))) "
+    "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, created_at, kind) "
+    "SELECT $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::bigint, $8::text FROM "
+    "locked ON CONFLICT (dedupe_key) DO NOTHING";
+
+std::vector<param> enqueue_params(const outbound_message& m, epoch_seconds now) {
+    return {destination_lock_class,
+            m.dedupe_key,
+            m.release_id,
+            m.to.stored(),
+            m.method,
+            m.body,
+            now,
+            std::string(checklist::to_string(m.kind))};
+}
+
+}  // namespace
+
 bool outbox::enqueue(const outbound_message& m, epoch_seconds now) {
-    // The lock comes first, then the id: a destination's ids follow the order in which their
-    // transactions commit, so no claimer sees a later row of it before an earlier one.
-    return s_.busy_as_busy([&] {
-        return s_.db()
-                   .exec(
-                       "WITH locked AS (SELECT pg_advisory_xact_lock($1::integer, "
-                       "hashtext($4::text))) "
-                       "INSERT INTO outbox (dedupe_key, release_id, channel_id, method, body, "
-                       "created_at, kind) SELECT $2::text, $3::bigint, $4::text, $5::text, "
-                       "$6::text, "
-                       "$7::bigint, $8::text FROM locked "
-                       "ON CONFLICT (dedupe_key) DO NOTHING",
-                       {destination_lock_class, m.dedupe_key, m.release_id, m.to.stored(), m.method,
-                        m.body, now, std::string(checklist::to_string(m.kind))})
-                   .affected() == 1;
-    });
+    return s_.busy_as_busy(
+        [&] { return s_.db().exec(enqueue_sql, enqueue_params(m, now)).affected() == 1; });
+}
+
+void outbox::enqueue_in_unit(const outbound_message& m, epoch_seconds now) {
+    if (!s_.in_unit()) {
+        enqueue(m, now);
+        return;
+    }
+    s_.db().defer(enqueue_sql, enqueue_params(m, now));
 }
 
 std::vector<outbox_row> outbox::claim(epoch_seconds now,

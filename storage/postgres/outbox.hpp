@@ -15,6 +15,7 @@ public:
     explicit outbox(session& s) : s_(s) {}
 
     bool enqueue(const outbound_message& m, epoch_seconds now) override;
+    void enqueue_in_unit(const outbound_message& m, epoch_seconds now) override;
     std::vector<outbox_row> claim(epoch_seconds now,
                                   epoch_seconds lease,
                                   std::string_view owner,

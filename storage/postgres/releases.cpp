@@ -20,23 +20,87 @@ std::optional<std::int64_t> window_bound(const checklist::phase& p, bool max) {
 
 }  // namespace
 
-std::optional<checklist::release> releases::active_release(std::string_view channel) {
-    // In a unit, loading locks the release; another instance may have ended it between the
-    // look-up and the lock, and then the channel's active release is looked up again.
-    for (int attempt = 0;; ++attempt) {
-        auto r = release_named_by(s_.busy_as_busy([&] {
-            return s_.db().exec(
-                "SELECT id FROM releases WHERE channel_id = $1 AND status = 'active'", {channel});
-        }));
-        if (!r || r->status == checklist::release_status::active || attempt == 2) {
-            return r && r->status == checklist::release_status::active ? r : std::nullopt;
-        }
+releases::releases(session& s) : s_(s) {
+    s_.on_unit([this] { before_commit(); }, [this](bool committed) { unit_ended(committed); });
+}
+
+void releases::before_commit() {
+    forget_if_rolled_back();
+    for (const auto& [id, status_changed] : raise_at_commit_) {
+        s_.db().defer(
+            "UPDATE releases SET row_version = row_version + 1, status_version = status_version "
+            "+ $2 WHERE id = $1",
+            {id, status_changed ? 1 : 0});
     }
 }
 
+void releases::unit_ended(bool committed) {
+    forget_if_rolled_back();
+    if (committed) {
+        for (auto& [id, l] : unit_locked_) {
+            held_[id] = {l.version_read + (raise_at_commit_.count(id) > 0 ? 1 : 0),
+                         std::move(l.release)};
+        }
+    } else {
+        held_.clear();
+    }
+    unit_locked_.clear();
+    unit_channel_.clear();
+    raise_at_commit_.clear();
+}
+
+bool releases::note_change(std::int64_t id, const shared_release& state, bool status_changed) {
+    auto it = unit_locked_.find(id);
+    if (it == unit_locked_.end()) {
+        return false;
+    }
+    it->second.release = state;
+    raise_at_commit_[id] |= status_changed;
+    return true;
+}
+
+std::optional<checklist::release> releases::active_release(std::string_view channel) {
+    auto r = active_release_view(channel);
+    return r ? std::optional<checklist::release>(*r) : std::nullopt;
+}
+
 std::shared_ptr<const checklist::release> releases::active_release_view(std::string_view channel) {
-    auto r = active_release(channel);
-    return r ? std::make_shared<const checklist::release>(std::move(*r)) : nullptr;
+    constexpr const char* active = "r.channel_id = $1 AND r.status = 'active'";
+    if (!s_.in_unit()) {
+        return s_.busy_as_busy([&] { return read_release(active, channel); });
+    }
+    // Locked by this unit already (an earlier input of its batch read it): nobody else can
+    // have changed it since.
+    forget_if_rolled_back();
+    if (auto it = unit_channel_.find(std::string(channel)); it != unit_channel_.end()) {
+        if (auto l = unit_locked_.find(it->second);
+            l != unit_locked_.end() &&
+            l->second.release->status == checklist::release_status::active) {
+            return l->second.release;
+        }
+        unit_channel_.erase(it);  // ended in this unit: which one is active is asked again
+    }
+    // In a unit the release is locked, then read. Another instance may have ended the
+    // release, or started one, between the two: then they disagree, and the channel's active
+    // release is looked up again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        bool none = false;
+        auto r = s_.busy_as_busy([&] {
+            auto found = locked_read(
+                "SELECT id FROM releases WHERE channel_id = $1 AND status = 'active' FOR NO KEY "
+                "UPDATE",
+                active, channel);
+            none = !found && !lock_found_;
+            return found;
+        });
+        if (r) {
+            unit_channel_[std::string(channel)] = r->id;
+        }
+        if (r || none) {
+            return r;
+        }
+    }
+    return nullptr;  // a start and a finish racing on and on: "no release" for now
 }
 
 std::optional<checklist::release> releases::latest_release(std::string_view channel) {
@@ -59,21 +123,21 @@ std::optional<checklist::release> releases::release_by_version(std::string_view 
 }
 
 std::optional<checklist::release> releases::load_release(std::int64_t id) {
-    return s_.busy_as_busy([&]() -> std::optional<checklist::release> {
-        if (s_.in_unit()) {
-            // Locked until the unit ends: every unit that changes a release has read it first,
-            // so units changing one release take turns, and each reads (in the statement
-            // below, after the lock: READ COMMITTED) what the one before it committed.
-            // NO KEY UPDATE: the id never changes, so inserts of rows that refer to the release
-            // (outbox, timeline) by other sessions are not held up.
-            if (s_.db()
-                    .exec("SELECT id FROM releases WHERE id = $1 FOR NO KEY UPDATE", {id})
-                    .rows() == 0) {
-                return std::nullopt;
-            }
+    auto r = s_.busy_as_busy([&] {
+        if (!s_.in_unit()) {
+            return read_release("r.id = $1", id);
         }
-        return read_release(id);
+        forget_if_rolled_back();
+        if (auto l = unit_locked_.find(id); l != unit_locked_.end()) {
+            return l->second.release;  // locked by this unit already
+        }
+        // Locked until the unit ends: every unit that changes a release has read it first, so
+        // units changing one release take turns, and each reads (in the statement after the
+        // lock, sent with it: READ COMMITTED) what the one before it committed.
+        return locked_read("SELECT id FROM releases WHERE id = $1 FOR NO KEY UPDATE", "r.id = $1",
+                           id);
     });
+    return r ? std::optional<checklist::release>(*r) : std::nullopt;
 }
 
 std::optional<checklist::release> releases::release_named_by(const result& ids) {
@@ -83,26 +147,92 @@ std::optional<checklist::release> releases::release_named_by(const result& ids) 
     return load_release(ids.integer(0, 0));
 }
 
-std::optional<checklist::release> releases::read_release(std::int64_t id) {
+releases::shared_release releases::locked_read(const char* lock,
+                                               const char* where,
+                                               const param& key) {
+    // NO KEY UPDATE: the id never changes, so inserts of rows that refer to the release
+    // (outbox, timeline) by other sessions are not held up.
+    result locked(nullptr);
+    s_.db().defer(lock, {key}, &locked);
+    auto r = read_release(where, key);
+    lock_found_ = locked.rows() > 0;
+    if (r && lock_found_ && locked.integer(0, 0) == r->id) {
+        unit_locked_[r->id] = {held_.at(r->id).version, r};
+        return r;
+    }
+    return nullptr;
+}
+
+void releases::forget_if_rolled_back() {
+    if (s_.db().rollbacks() != rollbacks_seen_) {
+        rollbacks_seen_ = s_.db().rollbacks();
+        held_.clear();
+        unit_locked_.clear();  // raise_at_commit_ stays: see releases.hpp
+        unit_channel_.clear();
+    }
+}
+
+releases::shared_release releases::read_release(const char* where, const param& key) {
+    forget_if_rolled_back();
+    // The release this instance holds for the same key, offered by id and version: if the
+    // database has that version, the phases, items and checkpoints are not sent again.
+    std::int64_t offered_id = 0;
+    std::int64_t offered_version = -1;
+    const held* offered = nullptr;
+    if (key.text()) {
+        std::optional<std::int64_t> id;
+        if (std::string_view(where).find("channel_id") != std::string_view::npos) {
+            if (auto it = channel_release_.find(*key.text()); it != channel_release_.end()) {
+                id = it->second;
+            }
+        } else {
+            id = std::stoll(*key.text());
+        }
+        if (id) {
+            if (auto it = held_.find(*id); it != held_.end()) {
+                offered = &it->second;
+                offered_id = *id;
+                offered_version = it->second.version;
+            }
+        }
+    }
     // One statement, so one snapshot and one round trip: the release row, and its phases,
-    // items and checkpoints as JSON arrays of rows.
+    // items and checkpoints as JSON arrays of rows (null when the offered version is current).
     auto row = s_.db().exec(
-        "SELECT r.id, r.channel_id, r.version, r.template_name, r.manager_id, r.status, "
-        "r.current_phase, r.started_at, r.ended_at, r.oncall_id, r.pm_id, r.handoff_at, "
-        "r.handoff_accepted_at, "
-        "(SELECT COALESCE(json_agg(json_build_array(position, title, window_min_s, window_max_s, "
-        "entered_at, left_by_force) ORDER BY position), '[]') FROM phases WHERE release_id = "
-        "r.id), "
-        "(SELECT COALESCE(json_agg(json_build_array(id, phase, position, slug, title, "
-        "description, state, state_note, owner_id, due_at, snoozed_until) ORDER BY phase, "
-        "position), '[]') FROM items WHERE release_id = r.id), "
-        "(SELECT COALESCE(json_agg(json_build_array(number, offset_s, due_at, posted_at, answer, "
-        "answered_by, answered_at, reminders, last_reminded_at) ORDER BY number), '[]') FROM "
-        "checkpoints WHERE release_id = r.id) "
-        "FROM releases r WHERE r.id = $1",
-        {id});
+        std::string(
+            "SELECT r.id, r.channel_id, r.version, r.template_name, r.manager_id, r.status, "
+            "r.current_phase, r.started_at, r.ended_at, r.oncall_id, r.pm_id, r.handoff_at, "
+            "r.handoff_accepted_at, r.row_version, "
+            "CASE WHEN r.id = $2 AND r.row_version = $3 THEN NULL ELSE "
+            "(SELECT COALESCE(json_agg(json_build_array(position, title, window_min_s, "
+            "window_max_s, "
+            "entered_at, left_by_force) ORDER BY position), '[]') FROM phases WHERE release_id = "
+            "r.id) END, CASE WHEN r.id = $2 AND r.row_version = $3 THEN NULL ELSE "
+            "(SELECT COALESCE(json_agg(json_build_array(id, phase, position, slug, title, "
+            "description, state, state_note, owner_id, due_at, snoozed_until) ORDER BY phase, "
+            "position), '[]') FROM items WHERE release_id = r.id) END, CASE WHEN r.id = $2 AND "
+            "r.row_version = $3 THEN NULL ELSE "
+            "(SELECT COALESCE(json_agg(json_build_array(number, offset_s, due_at, posted_at, "
+            "answer, "
+            "answered_by, answered_at, reminders, last_reminded_at) ORDER BY number), '[]') FROM "
+            "checkpoints WHERE release_id = r.id) END "
+            "FROM releases r WHERE ") +
+            where,
+        {key, offered_id, offered_version});
     if (row.rows() == 0) {
-        return std::nullopt;
+        return nullptr;
+    }
+    auto id = row.integer(0, 0);
+    auto version = row.integer(0, 13);
+    if (std::string_view(where).find("channel_id") != std::string_view::npos && key.text()) {
+        if (channel_release_.size() >= max_held) {
+            channel_release_.clear();
+        }
+        channel_release_[*key.text()] = id;
+    }
+    if (offered != nullptr && id == offered_id && version == offered_version &&
+        row.is_null(0, 14)) {
+        return offered->release;
     }
     checklist::release r;
     r.id = row.integer(0, 0);
@@ -126,7 +256,7 @@ std::optional<checklist::release> releases::read_release(std::int64_t id) {
         }
         return v.get<std::int64_t>();
     };
-    for (const auto& p_row : nlohmann::json::parse(row.text(0, 13))) {
+    for (const auto& p_row : nlohmann::json::parse(row.text(0, 14))) {
         checklist::phase p;
         p.position = p_row[0].get<int>();
         p.title = p_row[1].get<std::string>();
@@ -140,7 +270,7 @@ std::optional<checklist::release> releases::read_release(std::int64_t id) {
         p.left_by_force = p_row[5].get<int>() != 0;
         r.phases.push_back(std::move(p));
     }
-    for (const auto& i_row : nlohmann::json::parse(row.text(0, 14))) {
+    for (const auto& i_row : nlohmann::json::parse(row.text(0, 15))) {
         checklist::item i;
         i.id = i_row[0].get<std::int64_t>();
         i.phase = i_row[1].get<int>();
@@ -159,7 +289,7 @@ std::optional<checklist::release> releases::read_release(std::int64_t id) {
             r.phases[index].items.push_back(std::move(i));
         }
     }
-    for (const auto& c_row : nlohmann::json::parse(row.text(0, 15))) {
+    for (const auto& c_row : nlohmann::json::parse(row.text(0, 16))) {
         checklist::checkpoint c;
         c.number = c_row[0].get<int>();
         c.offset_s = c_row[1].get<std::int64_t>();
@@ -173,7 +303,12 @@ std::optional<checklist::release> releases::read_release(std::int64_t id) {
         c.last_reminded_at = optional_at(c_row[8]);
         r.checkpoints.push_back(std::move(c));
     }
-    return r;
+    auto shared = std::make_shared<const checklist::release>(std::move(r));
+    if (held_.size() >= max_held) {
+        held_.clear();
+    }
+    held_[id] = {version, shared};
+    return shared;
 }
 
 std::vector<release_summary> releases::list_releases(std::string_view channel, int limit) {
@@ -241,7 +376,7 @@ void releases::insert_release(checklist::release& r) {
         // In a savepoint: a refused insert leaves the enclosing unit usable (PostgreSQL ends a
         // transaction at its first error otherwise).
         bool own = !s_.in_unit();
-        s_.db().exec(own ? "BEGIN" : "SAVEPOINT insert_release");
+        s_.db().defer(own ? "BEGIN" : "SAVEPOINT insert_release");
         try {
             r.id = s_.db()
                        .exec(
@@ -253,30 +388,43 @@ void releases::insert_release(checklist::release& r) {
                             std::string(checklist::to_string(r.status)), r.current_phase,
                             r.started_at, r.ended_at})
                        .integer(0, 0);
+            // Every phase and item in one round trip; each item's id comes back into its slot.
+            std::vector<result> item_ids;
+            std::size_t item_count = 0;
+            for (const auto& p : r.phases) {
+                item_count += p.items.size();
+            }
+            item_ids.reserve(item_count);  // the slots must not move while deferred
             for (auto& p : r.phases) {
-                s_.db().exec(
+                s_.db().defer(
                     "INSERT INTO phases (release_id, position, title, window_min_s, "
                     "window_max_s, entered_at) VALUES ($1, $2, $3, $4, $5, $6)",
                     {r.id, p.position, p.title, window_bound(p, false), window_bound(p, true),
                      p.entered_at});
                 for (auto& i : p.items) {
-                    i.id = s_.db()
-                               .exec(
-                                   "INSERT INTO items (release_id, phase, position, slug, "
-                                   "title, description, state, state_note, owner_id, due_at, "
-                                   "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                                   "$10, $11) RETURNING id",
-                                   {r.id, i.phase, i.position, i.slug, i.title, i.description,
-                                    std::string(checklist::to_string(i.state)), i.state_note,
-                                    i.owner, i.due_at, r.started_at})
-                               .integer(0, 0);
+                    item_ids.emplace_back(nullptr);
+                    s_.db().defer(
+                        "INSERT INTO items (release_id, phase, position, slug, title, "
+                        "description, state, state_note, owner_id, due_at, updated_at) VALUES "
+                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                        {r.id, i.phase, i.position, i.slug, i.title, i.description,
+                         std::string(checklist::to_string(i.state)), i.state_note, i.owner,
+                         i.due_at, r.started_at},
+                        &item_ids.back());
+                }
+            }
+            s_.db().flush();
+            std::size_t k = 0;
+            for (auto& p : r.phases) {
+                for (auto& i : p.items) {
+                    i.id = item_ids.at(k++).integer(0, 0);
                 }
             }
             s_.db().exec(own ? "COMMIT" : "RELEASE SAVEPOINT insert_release");
         } catch (const pg_error& e) {
-            s_.db().exec(own ? "ROLLBACK"
-                             : "ROLLBACK TO SAVEPOINT insert_release; RELEASE SAVEPOINT "
-                               "insert_release");
+            s_.db().rollback_with(own ? "ROLLBACK"
+                                      : "ROLLBACK TO SAVEPOINT insert_release; RELEASE "
+                                        "SAVEPOINT insert_release");
             if (e.unique_violation()) {
                 throw duplicate_release();
             }
@@ -289,44 +437,94 @@ std::int64_t releases::save(const checklist::release& r,
                             const checklist::change_log& log,
                             std::string_view actor,
                             epoch_seconds now) {
-    return s_.busy_as_busy([&] {
+    return save_shared(r, nullptr, log, actor, now);
+}
+
+std::int64_t releases::save(std::shared_ptr<const checklist::release> r,
+                            const checklist::change_log& log,
+                            std::string_view actor,
+                            epoch_seconds now) {
+    const auto& ref = *r;
+    return save_shared(ref, std::move(r), log, actor, now);
+}
+
+std::int64_t releases::save_shared(const checklist::release& r,
+                                   shared_release shared,
+                                   const checklist::change_log& log,
+                                   std::string_view actor,
+                                   epoch_seconds now) {
+    // A checkpoint answered (a timeline event) may change the status message (an
+    // Investigating hold); one planned, posted or reminded by the scheduler does not.
+    bool answered = !log.checkpoints.empty() && !log.events.empty();
+    bool status_changed = log.release || !log.phases.empty() || !log.items.empty() || answered;
+    bool content_changed =
+        log.release || !log.phases.empty() || !log.items.empty() || !log.checkpoints.empty();
+    forget_if_rolled_back();
+    // Locked by this unit: its version is raised once, when the unit commits (raising it on
+    // every save would make a batch's saves of one release a chain of row versions that each
+    // later statement on the row walks).
+    bool locked_here = s_.in_unit() && unit_locked_.count(r.id) > 0;
+    std::int64_t last = 0;
+    write_change(r, log, actor, now, status_changed, content_changed && !locked_here, last);
+    if (content_changed) {
+        if (locked_here) {
+            note_change(r.id, shared ? shared : std::make_shared<const checklist::release>(r),
+                        status_changed);
+        } else {
+            held_.erase(r.id);  // read again next time
+        }
+    }
+    return last;
+}
+
+void releases::write_change(const checklist::release& r,
+                            const checklist::change_log& log,
+                            std::string_view actor,
+                            epoch_seconds now,
+                            bool status_changed,
+                            bool raise_versions,
+                            std::int64_t& last_audit_id) {
+    s_.busy_as_busy([&] {
+        auto& db = s_.db();
+        int raise = raise_versions ? 1 : 0;
         if (log.release) {
-            s_.db().exec(
+            db.defer(
                 "UPDATE releases SET manager_id = $2, status = $3, current_phase = $4, ended_at "
                 "= $5, oncall_id = $6, pm_id = $7, handoff_at = $8, handoff_accepted_at = $9, "
-                "row_version = row_version + 1 WHERE id = $1",
+                "row_version = row_version + $10, status_version = status_version + $10 WHERE "
+                "id = $1",
                 {r.id, r.manager, std::string(checklist::to_string(r.status)), r.current_phase,
-                 r.ended_at, r.oncall, r.pm, r.handoff_at, r.handoff_accepted_at});
+                 r.ended_at, r.oncall, r.pm, r.handoff_at, r.handoff_accepted_at, raise});
+        } else if (raise_versions) {
+            db.defer(
+                "UPDATE releases SET row_version = row_version + 1, status_version = "
+                "status_version + $2 WHERE id = $1",
+                {r.id, status_changed ? 1 : 0});
         }
         for (auto index : log.phases) {
             const auto& p = r.phases.at(index);
-            s_.db().exec(
+            db.defer(
                 "UPDATE phases SET entered_at = $3, left_by_force = $4 WHERE release_id = $1 AND "
                 "position = $2",
                 {r.id, p.position, p.entered_at, p.left_by_force ? 1 : 0});
         }
         for (const auto& pos : log.items) {
             const auto& i = r.phases.at(pos.phase).items.at(pos.index);
-            s_.db().exec(
+            db.defer(
                 "UPDATE items SET state = $2, state_note = $3, owner_id = $4, due_at = $5, "
                 "snoozed_until = $6, updated_at = $7 WHERE id = $1",
                 {i.id, std::string(checklist::to_string(i.state)), i.state_note, i.owner, i.due_at,
                  i.snoozed_until, now});
         }
         save_checkpoints(r, log);
-        // A checkpoint answered (a timeline event) may change the status message (an
-        // Investigating hold); one planned, posted or reminded by the scheduler does not.
-        bool answered = !log.checkpoints.empty() && !log.events.empty();
-        if (log.release || !log.phases.empty() || !log.items.empty() || answered) {
-            s_.db().exec("UPDATE releases SET status_version = status_version + 1 WHERE id = $1",
-                         {r.id});
-        }
-        std::int64_t last = 0;
         for (const auto& e : log.events) {
-            last = append_audit(
+            // Waited for (its id is the answer): sends the writes above with it.
+            last_audit_id = append_audit(
                 {r.id, now, std::string(actor), e.action, e.item_id, e.from, e.to, e.note});
         }
-        return last;
+        if (!s_.in_unit()) {
+            db.flush();  // no unit to send them with: each is its own transaction
+        }
     });
 }
 
@@ -336,7 +534,7 @@ void releases::save_checkpoints(const checklist::release& r, const checklist::ch
         if (c == nullptr) {
             continue;
         }
-        s_.db().exec(
+        s_.db().defer(
             "INSERT INTO checkpoints (release_id, number, offset_s, due_at, posted_at, answer, "
             "answered_by, answered_at, reminders, last_reminded_at) VALUES ($1, $2, $3, $4, $5, "
             "$6, $7, $8, $9, $10) ON CONFLICT (release_id, number) DO UPDATE SET offset_s = "

@@ -1,10 +1,16 @@
 // Releases (with their phases, items and checkpoints) and the timeline (storage/ports.hpp,
-// release_repository and timeline) on PostgreSQL. Nothing is cached: several instances write
-// the same releases, so every read asks the database. A unit of work locks each release it
-// reads (FOR UPDATE) until it ends: two instances changing one release take turns, the second
-// deciding on what the first committed. A release is read in one statement (its phases,
-// items and checkpoints as JSON arrays), so it is one snapshot and one round trip.
+// release_repository and timeline) on PostgreSQL. Several instances write the same releases,
+// so every read asks the database, but a release this instance already holds is not sent
+// again: each change of a release's content raises its row_version, and a read sends the
+// release whole only when its version is not the one held here. A unit of work locks each release
+// it reads (FOR NO KEY UPDATE) until it ends: two instances changing one release take turns, the
+// second deciding on what the first committed. A release is read in one statement (its
+// phases, items and checkpoints as JSON arrays), so it is one snapshot, and sent with its
+// lock: one round trip. A save's writes are deferred (connection::defer): they go with the
+// unit's next statement that is waited for.
 #pragma once
+
+#include <unordered_map>
 
 #include "storage/ports.hpp"
 #include "storage/postgres/session.hpp"
@@ -13,7 +19,7 @@ namespace relbot::storage::postgres {
 
 class releases final : public release_repository, public timeline {
 public:
-    explicit releases(session& s) : s_(s) {}
+    explicit releases(session& s);
 
     // --- release_repository ------------------------------------------------------------------
     std::optional<checklist::release> active_release(std::string_view channel) override;
@@ -33,19 +39,80 @@ public:
                       const checklist::change_log& log,
                       std::string_view actor,
                       epoch_seconds now) override;
+    std::int64_t save(std::shared_ptr<const checklist::release> r,
+                      const checklist::change_log& log,
+                      std::string_view actor,
+                      epoch_seconds now) override;
 
     // --- timeline ----------------------------------------------------------------------------
     std::int64_t append_audit(const audit_entry& e) override;
     std::vector<audit_entry> audit_for(std::int64_t release_id) override;
 
 private:
-    // The release with this id, read whole, or nullopt.
-    std::optional<checklist::release> read_release(std::int64_t id);
+    using shared_release = std::shared_ptr<const checklist::release>;
+    // The release `where` (a condition on `r` with one parameter, $1, written here) names, or
+    // null. Sent whole unless it is the release held here at the same version.
+    shared_release read_release(const char* where, const param& key);
+    // The release with this id or the channel's active one, locked (in a unit) and read, in one
+    // round trip. Null: none, or (for a channel) the lock and the read disagree (a race).
+    shared_release locked_read(const char* lock, const char* where, const param& key);
     // The release the query's first row names (column 0, an id), or nullopt.
     std::optional<checklist::release> release_named_by(const result& ids);
     void save_checkpoints(const checklist::release& r, const checklist::change_log& log);
+    // Both saves: `shared` is `r` when the caller shares it (else null: copied if kept).
+    std::int64_t save_shared(const checklist::release& r,
+                             shared_release shared,
+                             const checklist::change_log& log,
+                             std::string_view actor,
+                             epoch_seconds now);
+    // Writes the change (deferred, but the timeline rows); raises the versions now or not.
+    void write_change(const checklist::release& r,
+                      const checklist::change_log& log,
+                      std::string_view actor,
+                      epoch_seconds now,
+                      bool status_changed,
+                      bool raise_versions,
+                      std::int64_t& last_audit_id);
+    // Forgets the held releases after any rollback on the connection since the last look.
+    void forget_if_rolled_back();
 
+    struct held {
+        std::int64_t version = 0;
+        shared_release release;
+    };
+    // A release locked by the open unit of work: until the unit ends nobody else changes it,
+    // so it is read once per unit and its later reads are answered from here.
+    struct locked {
+        std::int64_t version_read = 0;  // its row_version when the unit read it
+        shared_release release;         // as the unit last saved it
+    };
+    // The unit ends: its locks are released; committed, what it held is kept in held_.
+    void unit_ended(bool committed);
+    // Before the unit commits: one version (and status version) raise per release changed.
+    void before_commit();
+    // Remembers what a save in the unit changed; false when the release is not locked here.
+    bool note_change(std::int64_t id, const shared_release& state, bool status_changed);
+    static constexpr std::size_t max_held = 1024;
     session& s_;
+    // Releases as last read or saved here, by id, at their row_version. Kept across units: a
+    // read compares versions in the database. After a rollback they may hold what was never
+    // committed (and another instance may then commit other content at the same version):
+    // forgotten then.
+    std::unordered_map<std::int64_t, held> held_;
+    std::uint64_t rollbacks_seen_ = 0;
+    bool lock_found_ = false;  // the last locked_read's lock found a row
+    // The last release read for each channel, to offer its version to the next read by channel.
+    std::unordered_map<std::string, std::int64_t> channel_release_;
+    // The open unit's locked releases (by id, and the channel each is active in), cleared by
+    // any rollback (a savepoint's rollback may release a lock taken in it).
+    std::unordered_map<std::int64_t, locked> unit_locked_;
+    std::unordered_map<std::string, std::int64_t> unit_channel_;
+    std::uint64_t unit_rollbacks_seen_ = 0;
+    // Releases whose content the unit changed, with whether the status message changed: their
+    // row_version (and status_version) are raised once, just before the unit commits. Kept
+    // through a savepoint's rollback (a raise too many costs a re-read; one too few, a stale
+    // copy in another instance).
+    std::unordered_map<std::int64_t, bool> raise_at_commit_;
 };
 
 }  // namespace relbot::storage::postgres

@@ -17,7 +17,8 @@ class session::transaction final : public write_transaction {
 public:
     transaction(session& s, lock_deadline give_up_at) : s_(s), savepoint_(s.depth_ > 0) {
         if (savepoint_) {
-            s_.db_.exec("SAVEPOINT input_" + std::to_string(s_.depth_));
+            // Sent with the input's first statement that is waited for.
+            s_.db_.defer("SAVEPOINT input_" + std::to_string(s_.depth_));
             ++s_.depth_;
             return;
         }
@@ -33,22 +34,15 @@ public:
         // READ COMMITTED, with each release's row locked by the unit that reads it
         // (releases.cpp): two instances changing one release take turns, the second reading
         // what the first committed, instead of one of them failing to serialize.
-        // One round trip: the BEGIN, and what is left until the deadline as the transaction's
-        // lock and statement timeouts. They bound each statement, not the unit as a whole: a
-        // unit of many statements that each wait can outlast the deadline (a batch's commands
-        // then see busy_error one by one, each after at most that long).
+        // No round trip of its own: the BEGIN and what is left until the deadline (as the
+        // transaction's lock and statement timeouts) go with the unit's first statement that
+        // is waited for. They bound each statement, not the unit as a whole: a unit of many
+        // statements that each wait can outlast the deadline (a batch's commands then see
+        // busy_error one by one, each after at most that long).
         auto ms = std::to_string(left);  // a number computed here, never input
-        try {
-            s_.db_.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = " + ms +
-                        "; SET LOCAL statement_timeout = " + ms);
-        } catch (...) {
-            try {
-                s_.db_.exec("ROLLBACK");  // if the BEGIN went through (else only a notice)
-            } catch (const std::exception&) {
-                // The connection is gone; so is any transaction.
-            }
-            throw;
-        }
+        s_.db_.defer("BEGIN ISOLATION LEVEL READ COMMITTED");
+        s_.db_.defer("SET LOCAL lock_timeout = " + ms);
+        s_.db_.defer("SET LOCAL statement_timeout = " + ms);
         ++s_.depth_;
     }
     ~transaction() override {
@@ -73,21 +67,58 @@ private:
         --s_.depth_;
         if (savepoint_) {
             auto name = "input_" + std::to_string(s_.depth_);
-            s_.db_.exec(committed
-                            ? "RELEASE SAVEPOINT " + name
-                            : "ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name);
+            auto roll_back = "ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name;
+            if (!committed) {
+                s_.db_.rollback_with(roll_back);
+                return;
+            }
+            if (s_.db_.deferred() == 0) {
+                // Nothing of the input is left unsent, so nothing can fail here: the release
+                // goes with the unit's next statement (the next input's, or the COMMIT).
+                s_.db_.defer("RELEASE SAVEPOINT " + name);
+                return;
+            }
+            try {
+                // Sends the input's deferred writes: one of them failing fails the input.
+                s_.db_.exec("RELEASE SAVEPOINT " + name);
+            } catch (const pg_error&) {
+                s_.db_.rollback_with(roll_back);
+                throw;
+            }
             return;
         }
         if (!committed) {
-            s_.db_.exec("ROLLBACK");
+            s_.unit_ended(false);
+            s_.db_.rollback_with("ROLLBACK");
             return;
         }
+        try {
+            if (s_.before_commit_) {
+                s_.before_commit_();
+            }
+        } catch (...) {
+            s_.unit_ended(false);
+            s_.db_.rollback_with("ROLLBACK");
+            throw;
+        }
         // A transaction that an error aborted answers COMMIT with ROLLBACK, not an error: it
-        // must not pass for committed (its commands would be acknowledged and lost).
-        if (auto tag = s_.db_.exec("COMMIT").tag(); tag != "COMMIT") {
+        // must not pass for committed (its commands would be acknowledged and lost). A
+        // deferred write that fails keeps the COMMIT from running at all: roll back then.
+        std::string tag;
+        try {
+            tag = s_.db_.exec("COMMIT").tag();
+        } catch (const pg_error&) {
+            s_.unit_ended(false);
+            s_.db_.rollback_with("ROLLBACK");
+            throw;
+        }
+        if (tag != "COMMIT") {
+            s_.unit_ended(false);
+            s_.db_.rollback_with("ROLLBACK");  // nothing to roll back: counts the rollback
             throw std::runtime_error("the transaction could not be committed (the server said " +
                                      tag + "); nothing of it was kept");
         }
+        s_.unit_ended(true);
     }
 
     session& s_;
@@ -115,20 +146,24 @@ bool session::own_transaction(const std::function<bool()>& body) {
         throw std::logic_error("a transaction of its own was asked for inside a unit of work");
     }
     return busy_as_busy([&] {
-        db_.exec("BEGIN");
+        db_.defer("BEGIN");
         bool keep = false;
         try {
             keep = body();
+            if (keep) {
+                db_.exec("COMMIT");
+                return true;
+            }
         } catch (...) {
             try {
-                db_.exec("ROLLBACK");
+                db_.rollback_with("ROLLBACK");
             } catch (const std::exception&) {
                 // The connection is gone; so is the transaction.
             }
             throw;
         }
-        db_.exec(keep ? "COMMIT" : "ROLLBACK");
-        return keep;
+        db_.rollback_with("ROLLBACK");
+        return false;
     });
 }
 

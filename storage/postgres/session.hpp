@@ -33,6 +33,14 @@ public:
     // state: the port allows "true when unsure".
     bool last_commit_changed_state() const override { return true; }
 
+    // A port that keeps something for the length of a unit of work (releases.hpp: the
+    // releases the unit has locked) learns here when the unit is about to commit (it may
+    // defer its last writes then) and when it has ended (committed or not).
+    void on_unit(std::function<void()> before_commit, std::function<void(bool)> ended) {
+        before_commit_ = std::move(before_commit);
+        unit_ended_ = std::move(ended);
+    }
+
     // Runs `body` in a transaction of its own (READ COMMITTED: the outbox's claims, folds),
     // committed when it returns true and rolled back when it returns false or throws. Must
     // not be called inside a unit of work (std::logic_error).
@@ -56,7 +64,15 @@ public:
 private:
     class transaction;
 
+    void unit_ended(bool committed) {
+        if (unit_ended_) {
+            unit_ended_(committed);
+        }
+    }
+
     connection db_;
+    std::function<void()> before_commit_;
+    std::function<void(bool)> unit_ended_;
     int depth_ = 0;  // 0: none; 1: a unit of work; more: savepoints in it
 };
 
