@@ -71,7 +71,8 @@ constexpr const char* usage =
     "usage: relbot                       run the bot (configuration: environment and ./.env)\n"
     "       relbot check-template FILE…  check checklist templates; print their phases, windows\n"
     "                                    and items, and warn of items whose slugs collide\n"
-    "       relbot backup PATH           copy the database (RELBOT_DB) to PATH, consistently,\n"
+    "       relbot backup PATH           copy the database (RELBOT_DB, or RELBOT_DATABASE_URL) to\n"
+    "                                    the SQLite file PATH, consistently,\n"
     "                                    while the bot may be running\n"
     "       relbot export VERSION [--channel C|#name]…\n"
     "                                    print a release's report as markdown\n"
@@ -144,11 +145,23 @@ int backup(const std::vector<std::string>& args) {
                      "/var/backups/relbot-$(date +%%F).db\n");
         return exit_config;
     }
-    if (!bot::configured_database_url(bot::process_environment()).empty()) {
-        std::fprintf(stderr,
-                     "relbot backup: RELBOT_DATABASE_URL is set: back the PostgreSQL database up "
-                     "with pg_dump (relbot backup copies a SQLite file)\n");
-        return EXIT_FAILURE;
+    if (auto url = bot::configured_database_url(bot::process_environment()); !url.empty()) {
+        auto source = storage::describe_database({"", url});  // never the password
+        try {
+            long long total = 0;
+            for (const auto& t : storage::backup_postgres(url, args[0])) {
+                total += t.rows;
+            }
+            std::printf(
+                "backed up %s to %s (%lld rows, one snapshot, the same count in every table on "
+                "both sides)\nrestore: relbot migrate-to-postgres into an empty database with "
+                "RELBOT_DB=%s\n",
+                source.c_str(), args[0].c_str(), total, args[0].c_str());
+            return 0;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "relbot backup: %s: no backup was made\n", e.what());
+            return EXIT_FAILURE;
+        }
     }
     auto source = bot::configured_db_path(bot::process_environment());
     if (!fs::exists(source)) {

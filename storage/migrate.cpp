@@ -1,6 +1,7 @@
 // SQLite → PostgreSQL, table by table in the order their foreign keys need, inside one
 // PostgreSQL transaction and one SQLite read transaction (a consistent snapshot even if a
-// relbot is still writing the file).
+// relbot is still writing the file); and back (a backup of a PostgreSQL database as a SQLite
+// file), in one read-only PostgreSQL snapshot and one SQLite transaction.
 #include "storage/migrate.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -34,7 +35,8 @@ constexpr std::array<std::string_view, 4> sequenced = {"releases", "items", "aud
 // a column of that very name, and is quoted.
 std::vector<std::string> columns_of(SQLite::Database& db,
                                     postgres::connection& pg,
-                                    std::string_view table) {
+                                    std::string_view table,
+                                    std::string_view which_is_newer) {
     auto there = pg.exec(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = "
         "current_schema() AND table_name = $1",
@@ -50,7 +52,8 @@ std::vector<std::string> columns_of(SQLite::Database& db,
         auto name = q.getColumn(0).getString();
         if (std::find(target.begin(), target.end(), name) == target.end()) {
             throw std::runtime_error("the SQLite table " + std::string(table) + " has a column " +
-                                     "PostgreSQL's has not; is the file from a newer relbot?");
+                                     "PostgreSQL's has not; is " + std::string(which_is_newer) +
+                                     "?");
         }
         out.push_back(name);
     }
@@ -71,7 +74,7 @@ long long count_postgres(postgres::connection& pg, std::string_view table) {
 
 // Copies one table's rows; returns how many.
 long long copy_table(SQLite::Database& from, postgres::connection& to, std::string_view table) {
-    auto columns = columns_of(from, to, table);
+    auto columns = columns_of(from, to, table, "the file from a newer relbot");
     if (columns.empty()) {
         throw std::runtime_error("the SQLite database has no table " + std::string(table));
     }
@@ -154,6 +157,66 @@ std::vector<table_copy> migrate_to_postgres(const std::string& sqlite_path,
         } catch (const std::exception&) {
             // The connection is gone; so is the transaction.
         }
+        throw;
+    }
+    return copied;
+}
+
+std::vector<table_copy> backup_postgres(const std::string& database_url,
+                                        const std::string& destination) {
+    namespace fs = std::filesystem;
+    postgres::connection from(database_url);
+    auto partial = destination + ".partial";
+    fs::remove(partial);
+    std::vector<table_copy> copied;
+    try {
+        // One snapshot of the whole database, taken without blocking the instances' writes.
+        from.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        {
+            auto to = sqlite::open_database(partial);  // created at this relbot's schema
+            SQLite::Transaction write(*to);
+            for (auto table : tables) {
+                auto columns = columns_of(*to, from, table,
+                                          "the database from an older relbot (start it once)");
+                std::string names;
+                std::string placeholders;
+                for (std::size_t i = 0; i < columns.size(); ++i) {
+                    names += (i ? ", " : "") + quoted_name(columns[i]);
+                    placeholders += i ? ", ?" : "?";
+                }
+                auto rows = from.exec("SELECT " + names + " FROM " + std::string(table));
+                SQLite::Statement insert(*to, "INSERT INTO " + std::string(table) + " (" + names +
+                                                  ") VALUES (" + placeholders + ")");
+                for (int r = 0; r < rows.rows(); ++r) {
+                    insert.reset();
+                    insert.clearBindings();
+                    for (int c = 0; c < rows.columns(); ++c) {
+                        if (!rows.is_null(r, c)) {
+                            // Text: SQLite's column affinity stores numbers as numbers.
+                            insert.bind(c + 1, rows.text(r, c));
+                        }
+                    }
+                    insert.exec();
+                }
+                copied.push_back({std::string(table), rows.rows()});
+            }
+            for (const auto& c : copied) {
+                auto here = count_sqlite(*to, c.table);
+                if (here != c.rows || count_postgres(from, c.table) != c.rows) {
+                    throw std::runtime_error("table " + c.table + ": " + std::to_string(c.rows) +
+                                             " rows read, " + std::to_string(here) +
+                                             " written; no backup was made");
+                }
+            }
+            write.commit();
+        }
+        from.exec("COMMIT");
+        fs::rename(partial, destination);  // whole or not at all
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(partial, ignored);
+        fs::remove(partial + "-wal", ignored);
+        fs::remove(partial + "-shm", ignored);
         throw;
     }
     return copied;

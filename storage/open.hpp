@@ -72,7 +72,9 @@ public:
     // but the destructor may be called afterwards. Never throws.
     virtual void close() noexcept = 0;
     // A consistent copy of the whole store at `destination`, while writers go on; written
-    // aside and renamed, so a failure leaves nothing half-written. Returns the pages copied.
+    // aside and renamed, so a failure leaves nothing half-written. The copy is a SQLite file
+    // (a relbot database) whatever the engine. Returns what was copied: pages (SQLite), rows
+    // (PostgreSQL).
     virtual int backup(const std::string& destination) = 0;
 };
 

@@ -1,7 +1,10 @@
 #include "storage/postgres/engine.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
 
+#include "storage/migrate.hpp"
 #include "storage/postgres/schema.hpp"
 
 namespace relbot::storage::postgres {
@@ -17,7 +20,8 @@ const std::string& migrated(const std::string& url) {
 }  // namespace
 
 engine::engine(const std::string& url)
-    : session_(migrated(url)),
+    : url_(url),
+      session_(migrated(url)),
       releases_(session_),
       outbox_(session_),
       applied_(session_),
@@ -34,9 +38,11 @@ std::optional<std::int64_t> engine::clock_ms() {
 }
 
 int engine::backup(const std::string& destination) {
-    throw std::runtime_error("cannot back up to " + destination + ": relbot's backup copies a " +
-                             "SQLite file; back up the PostgreSQL database at " +
-                             session_.db().server() + " with pg_dump");
+    long long rows = 0;
+    for (const auto& t : backup_postgres(url_, destination)) {
+        rows += t.rows;
+    }
+    return static_cast<int>(std::min<long long>(rows, std::numeric_limits<int>::max()));
 }
 
 }  // namespace relbot::storage::postgres

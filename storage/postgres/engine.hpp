@@ -42,10 +42,12 @@ public:
         session_.db().before_waiting(std::move(waiting));
     }
     void close() noexcept override {}
-    // A file copy is SQLite's: PostgreSQL is backed up with its own tools (pg_dump).
+    // A SQLite file holding every row, from one snapshot (storage/migrate.hpp,
+    // backup_postgres); returns the rows copied.
     int backup(const std::string& destination) override;
 
 private:
+    std::string url_;  // holds the password: never shown (session_.db().server() is)
     session session_;
     postgres::releases releases_;
     postgres::outbox outbox_;

@@ -80,6 +80,72 @@ TEST_CASE(
     CHECK(again.stop() == 0);
 }
 
+TEST_CASE(
+    "backup on PostgreSQL writes a SQLite file from one snapshot, which relbot reads and "
+    "migrate-to-postgres restores",
+    "[e2e][postgres]") {
+    pg_database db;
+    auto password = password_of(db.url());
+    temp_dir dir;
+    sandbox sim(dir);
+    auto env = bot_environment(dir, sim);
+    env["RELBOT_DATABASE_URL"] = db.url();
+    auto file = dir.file("relbot-backup.db");
+    {
+        bot relbot(dir, sim, {{"RELBOT_DATABASE_URL", db.url()}});
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+        REQUIRE(sim.wait_ack(sim.slash_command("start v9.0")));
+        REQUIRE(sim.wait_ack(sim.slash_command("check 1.1")));
+        REQUIRE(sim.wait_ack(sim.slash_command("block 1.2 waiting for the vendor")));
+        // While the bot runs.
+        int status = -1;
+        std::string err;
+        auto out = run_relbot({"backup", file}, dir, env, status, &err);
+        INFO(out << err);
+        CHECK(status == 0);
+        CHECK(contains(out, "one snapshot"));
+        CHECK_FALSE(contains(out + err, password));
+        CHECK(relbot.stop() == 0);
+    }
+    REQUIRE(std::filesystem::exists(file));
+    CHECK_FALSE(std::filesystem::exists(file + ".partial"));
+
+    // The file is a relbot database: relbot reads the release from it.
+    auto from_file = bot_environment(dir, sim);
+    from_file["RELBOT_DB"] = file;
+    int status = -1;
+    auto report = run_relbot({"export", "v9.0"}, dir, from_file, status);
+    CHECK(status == 0);
+    CHECK(contains(report, "waiting for the vendor"));
+
+    // Restored into an empty database: every table holds what the first one held.
+    pg_database restored;
+    std::string err;
+    run_relbot({"migrate-to-postgres", restored.url()}, dir, from_file, status, &err);
+    INFO(err);
+    CHECK(status == 0);
+    relbot::storage::postgres::connection a(db.url());
+    relbot::storage::postgres::connection b(restored.url());
+    for (const char* table : {"releases", "phases", "items", "audit", "outbox", "channels"}) {
+        INFO(table);
+        auto count = std::string("SELECT COUNT(*) FROM ") + table;
+        CHECK(a.exec(count).integer(0, 0) == b.exec(count).integer(0, 0));
+    }
+    auto states =
+        "SELECT string_agg(slug || '=' || state || ':' || state_note, ',' ORDER BY id) "
+        "FROM items";
+    CHECK(a.exec(states).text(0, 0) == b.exec(states).text(0, 0));
+
+    // A backup that cannot be written says so and leaves nothing behind.
+    std::string failed;
+    auto nowhere = dir.file("no/such/folder/backup.db");
+    run_relbot({"backup", nowhere}, dir, env, status, &failed);
+    CHECK(status == 1);
+    CHECK(contains(failed, "no backup was made"));
+    CHECK_FALSE(contains(failed, password));
+    CHECK_FALSE(std::filesystem::exists(nowhere + ".partial"));
+}
+
 TEST_CASE("migrate-to-postgres without a SQLite database says so and copies nothing",
           "[e2e][postgres]") {
     pg_database db;
