@@ -4,7 +4,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bot/digest.hpp"
 #include "bot/log.hpp"
+#include "bot/metrics.hpp"
 #include "commands/render/blocks.hpp"
 #include "commands/render/views.hpp"
 #include "storage/open.hpp"
@@ -80,7 +82,8 @@ net::awaitable<void> home_publisher::publish(std::string user, bool even_if_same
         log_warn("home.read_failed").kv("user", user).kv("error", e.what());
     }
     auto& v = viewers_[user];
-    if (!view.empty() && (even_if_same || view != v.last_view)) {
+    if (!view.empty() && (even_if_same || view != v.last_view) &&
+        claimed(user, view, even_if_same)) {
         nlohmann::json args = nlohmann::json::object();
         args["user_id"] = user;
         args["view"] = nlohmann::json::parse(view);
@@ -95,6 +98,7 @@ net::awaitable<void> home_publisher::publish(std::string user, bool even_if_same
             log_info("home.published").kv("user", user);
         } else {
             log_warn("home.publish_failed").kv("user", user).kv("error", r.error);
+            forget_claim(user);  // whoever looks next publishes it
         }
     }
     auto& done = viewers_[user];
@@ -102,6 +106,32 @@ net::awaitable<void> home_publisher::publish(std::string user, bool even_if_same
     if (done.pending) {
         done.pending = false;
         publish_soon(user, false);
+    }
+}
+
+bool home_publisher::claimed(const std::string& user, const std::string& view, bool even_if_same) {
+    try {
+        if (store_.status().claim_home_view(user, sha256_hex(view), even_if_same,
+                                            clock_.epoch_ms())) {
+            process_metrics().claims.add({"home", "claimed"});
+            return true;
+        }
+        // Another instance following this person published this very view.
+        viewers_[user].last_view = view;
+        process_metrics().claims.add({"home", "lost"});
+        return false;
+    } catch (const std::exception& e) {
+        // Publishing twice replaces the tab with the same view; not publishing leaves it stale.
+        log_warn("home.claim_failed").kv("user", user).kv("error", e.what());
+        return true;
+    }
+}
+
+void home_publisher::forget_claim(const std::string& user) {
+    try {
+        store_.status().claim_home_view(user, "", true, clock_.epoch_ms());
+    } catch (const std::exception& e) {
+        log_warn("home.claim_failed").kv("user", user).kv("error", e.what());
     }
 }
 

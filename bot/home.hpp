@@ -1,6 +1,8 @@
 // App Home: publishes a person's Home tab (views.publish) when they open it, after they click
 // in it, and again when one of their items changes within 30 minutes of their last visit; at
-// most once every 10 s per person (a change during the pause is published when it ends). The
+// most once every 10 s per person (a change during the pause is published when it ends). Each
+// new view is claimed in the database first (status_board::claim_home_view): several instances
+// following one person publish it once. The
 // view is a pure function of the active releases (commands/render/views); this is the timing
 // and the call. Loop thread only.
 #pragma once
@@ -48,6 +50,11 @@ private:
     };
     void publish_soon(const std::string& user, bool even_if_same);
     net::awaitable<void> publish(std::string user, bool even_if_same);
+    // Whether this instance publishes `view` (claimed in the database: with several
+    // instances following one person, one publishes each new view).
+    bool claimed(const std::string& user, const std::string& view, bool even_if_same);
+    // A publish failed: the view is nobody's again.
+    void forget_claim(const std::string& user);
     // The view for `user` from the active releases, as JSON text.
     std::string view_for(const std::string& user);
 

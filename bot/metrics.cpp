@@ -166,7 +166,8 @@ void add_activity(page& p, const metrics& m) {
     p.counter("relbot_reconnects_total", "Socket Mode reconnections, by reason.", {"reason"},
               m.reconnects);
     p.counter("relbot_claims_total",
-              "Work claimed through the database, by kind (outbox, status) and result (claimed; "
+              "Work claimed through the database, by kind (outbox, status, home: an App Home view) "
+              "and result (claimed; "
               "takeover: a message another instance or run left unfinished; lost: another "
               "claimer had it first or took it over).",
               {"kind", "result"}, m.claims);

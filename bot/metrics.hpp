@@ -70,7 +70,7 @@ struct metrics {
     // A limit on what a peer can send that was hit (frame size, envelopes in flight, a modal's
     // size, the health endpoint's connections and headers, …): what was refused or cut.
     counter_family limits_hit;  // limit
-    // Work several instances divide through the database: kind (outbox, status), result
+    // Work several instances divide through the database: kind (outbox, status, home), result
     // (claimed; takeover: an outbox row another claimer left unfinished; lost: another claimer
     // had it first, or took it over after our lease ran out).
     counter_family claims;

@@ -351,6 +351,15 @@ public:
     virtual bool claim_status(std::int64_t release_id,
                               std::int64_t seen,
                               std::int64_t until_ms) = 0;
+    // Takes the publication of `user`'s App Home showing the view `view_hash` names: MUST be
+    // true for one caller only (also across instances) for each new view of a user, and
+    // false, with nothing written, when the user's last claimed view is this one (someone
+    // published it already) unless `even_if_same` (they opened or clicked their Home: it is
+    // published again, and claimed). Claiming "" forgets the view (a publish that failed).
+    virtual bool claim_home_view(std::string_view user,
+                                 std::string_view view_hash,
+                                 bool even_if_same,
+                                 std::int64_t now_ms) = 0;
     // Slack lost the message: forget its ts and queue `repost` (by its dedupe key, as
     // enqueue), both in one transaction of its own.
     virtual void status_lost(std::int64_t release_id,

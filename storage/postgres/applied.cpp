@@ -14,9 +14,10 @@ std::optional<std::string> applied::applied_reply(std::string_view key) {
 bool applied::record_applied(std::string_view key, std::string_view reply, epoch_seconds now) {
     return s_.busy_as_busy([&] {
         return s_.db()
-                   .exec("INSERT INTO applied_envelopes (key, applied_at, reply) VALUES ($1, $2, "
-                         "$3) ON CONFLICT (key) DO NOTHING",
-                         {key, now, reply})
+                   .exec(
+                       "INSERT INTO applied_envelopes (key, applied_at, reply) VALUES ($1, $2, "
+                       "$3) ON CONFLICT (key) DO NOTHING",
+                       {key, now, reply})
                    .affected() == 1;
     });
 }
@@ -24,7 +25,9 @@ bool applied::record_applied(std::string_view key, std::string_view reply, epoch
 int applied::forget_applied_before(epoch_seconds before) {
     return s_.busy_as_busy([&] {
         return static_cast<int>(
-            s_.db().exec("DELETE FROM applied_envelopes WHERE applied_at < $1", {before}).affected());
+            s_.db()
+                .exec("DELETE FROM applied_envelopes WHERE applied_at < $1", {before})
+                .affected());
     });
 }
 

@@ -1,5 +1,6 @@
 // Schema and migrations. A migration is appended, never edited once a release has shipped it.
-// The tables are SQLite's (storage/sqlite/database.cpp, as of its migration 14) in PostgreSQL's
+// The tables are SQLite's (storage/sqlite/database.cpp: migration 1 holds its first fourteen,
+// and each later one follows SQLite's next) in PostgreSQL's
 // types, so that `relbot migrate-to-postgres` copies rows as they are: times are UTC epoch
 // seconds (BIGINT), flags 0 or 1.
 #include "storage/postgres/schema.hpp"
@@ -12,7 +13,7 @@ namespace relbot::storage::postgres {
 
 namespace {
 
-constexpr std::array<std::string_view, 1> migrations = {
+constexpr std::array<std::string_view, 2> migrations = {
     // 1: everything SQLite's fourteen migrations built, and what several instances need: a
     // version per release row (a write made from a cached release checks it in the same
     // transaction).
@@ -160,6 +161,15 @@ CREATE TABLE checkpoints (
     reminders INTEGER NOT NULL DEFAULT 0,
     last_reminded_at BIGINT,
     PRIMARY KEY (release_id, number)
+);
+)sql",
+    // 2 (SQLite's 15): the App Home view each person was last sent (a hash of it): with several
+    // instances following one person, one of them publishes each new view (claim_home_view).
+    R"sql(
+CREATE TABLE home_views (
+    user_id TEXT PRIMARY KEY,
+    view_hash TEXT NOT NULL,
+    published_ms BIGINT NOT NULL
 );
 )sql",
 };

@@ -61,6 +61,24 @@ bool timed_work::claim_status(std::int64_t release_id, std::int64_t seen, std::i
     });
 }
 
+bool timed_work::claim_home_view(std::string_view user,
+                                 std::string_view view_hash,
+                                 bool even_if_same,
+                                 std::int64_t now_ms) {
+    // Two instances claiming the same new view: the second waits for the first's row, then
+    // finds its view there and writes nothing (READ COMMITTED re-reads the row it waited for).
+    return s_.busy_as_busy([&] {
+        return s_.db()
+                   .exec(
+                       "INSERT INTO home_views (user_id, view_hash, published_ms) VALUES ($1, "
+                       "$2, $3) ON CONFLICT (user_id) DO UPDATE SET view_hash = "
+                       "excluded.view_hash, published_ms = excluded.published_ms WHERE $4 = 1 OR "
+                       "home_views.view_hash <> excluded.view_hash",
+                       {user, view_hash, now_ms, even_if_same ? 1 : 0})
+                   .affected() == 1;
+    });
+}
+
 void timed_work::status_lost(std::int64_t release_id,
                              const outbound_message& repost,
                              epoch_seconds now) {

@@ -15,7 +15,7 @@
 namespace relbot::storage::sqlite {
 namespace {
 
-constexpr std::array<std::string_view, 14> migrations = {
+constexpr std::array<std::string_view, 15> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -225,6 +225,15 @@ ALTER TABLE items ADD COLUMN snoozed_until INTEGER;
     // lost): Slack may have it, so the next claim looks for it in the history first.
     R"sql(
 ALTER TABLE outbox ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 15: the App Home view each person was last sent (a hash of it): with several instances
+    // following one person, one of them publishes each new view (claim_home_view).
+    R"sql(
+CREATE TABLE home_views (
+    user_id TEXT PRIMARY KEY,
+    view_hash TEXT NOT NULL,
+    published_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -352,6 +352,22 @@ bool store::claim_status(std::int64_t release_id, std::int64_t seen, std::int64_
     return q.exec() == 1;
 }
 
+bool store::claim_home_view(std::string_view user,
+                            std::string_view view_hash,
+                            bool even_if_same,
+                            std::int64_t now_ms) {
+    auto q_lease = prepare(
+        "INSERT INTO home_views (user_id, view_hash, published_ms) VALUES (:user, :hash, :now) "
+        "ON CONFLICT (user_id) DO UPDATE SET view_hash = excluded.view_hash, published_ms = "
+        "excluded.published_ms WHERE :force = 1 OR home_views.view_hash <> excluded.view_hash");
+    auto& q = *q_lease;
+    q.bind(":user", std::string(user));
+    q.bind(":hash", std::string(view_hash));
+    q.bind(":now", now_ms);
+    q.bind(":force", even_if_same ? 1 : 0);
+    return q.exec() == 1;
+}
+
 void store::status_sent(std::int64_t release_id,
                         std::string_view ts,
                         std::int64_t version,

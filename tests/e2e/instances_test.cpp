@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "storage/pg_database.hpp"
 #include "support/http_probe.hpp"
@@ -337,6 +338,65 @@ TEST_CASE(
     CHECK(db.exec("SELECT COUNT(*) FROM checkpoints WHERE posted_at IS NOT NULL").integer(0, 0) ==
           2);
     for (std::size_t i = 1; i < 3; ++i) {
+        CHECK(all.bots[i]->stop() == 0);
+    }
+}
+
+TEST_CASE("two instances following one person's App Home publish each new view of it once",
+          "[e2e][postgres]") {
+    pg_database database;
+    temp_dir dir;
+    sandbox sim(dir);
+    sim.send({{"op", "spread"}, {"on", true}});
+    instances all{sim,
+                  {{"RELBOT_DATABASE_URL", database.url()},
+                   {"RELBOT_CONNECTIONS", "1"},
+                   {"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}}};
+    all.start(0);
+    all.start(1);
+    const std::string owner = "U0HOMEOWNER";
+    REQUIRE(sim.wait_ack(sim.slash_command("start v6.0", channels[0])));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.2 <@" + owner + "|olive>", channels[0])));
+    auto publishes = [&](bool with_item) {
+        int n = 0;
+        for (const auto& c : sim.calls("views.publish")) {
+            if (c["args"].value("user_id", "") == owner &&
+                contains(c["args"]["view"].dump(), "Security Scan") == with_item) {
+                ++n;
+            }
+        }
+        return n;
+    };
+    auto home_claims = [&] {
+        double n = 0;
+        for (std::size_t i = 0; i < 2; ++i) {
+            auto page = http_get(all.health[i], "/metrics").body;
+            n += sample(page, "relbot_claims_total{kind=\"home\",result=\"claimed\"}") +
+                 sample(page, "relbot_claims_total{kind=\"home\",result=\"lost\"}");
+        }
+        return n;
+    };
+    // Opened twice: round robin hands one to each instance, and both follow the person (an
+    // open is always published).
+    sim.home_opened(owner);
+    sim.home_opened(owner);
+    REQUIRE(sim.wait_until([&] { return publishes(true) >= 2; }, after(15s)));
+    auto before = home_claims();
+
+    // The owner's item is done: both instances see the change (the one that applied it at
+    // once, the other when it looks at the database, every second), both render the same new
+    // view and claim it; one of them publishes it.
+    REQUIRE(sim.wait_ack(sim.slash_command("check 1.2", channels[0])));
+    // (The losing claim makes no call to Slack: its instance's metrics are asked until then.)
+    auto until = after(20s);
+    while (home_claims() < before + 2 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::yield();
+    }
+    REQUIRE(home_claims() >= before + 2);
+    CHECK(publishes(false) == 1);
+    CHECK(contains(sim.home_view(owner).dump(), "v6.0"));
+    CHECK_FALSE(contains(sim.home_view(owner).dump(), "Security Scan"));
+    for (std::size_t i = 0; i < 2; ++i) {
         CHECK(all.bots[i]->stop() == 0);
     }
 }

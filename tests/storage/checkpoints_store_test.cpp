@@ -1,17 +1,21 @@
-// Monitoring checkpoints and snoozes on a real SQLite file: saved by save() for what the change
-// log names, read back with the release (also from the cached view, and by a new connection),
-// and a database of schema version 12 migrated with its releases intact.
+// Monitoring checkpoints and snoozes on both engines (a SQLite file and a PostgreSQL database,
+// engines.hpp), with the same test code: saved by save() for what the change log names, read
+// back with the release (also from the cached view, and by a new connection). And, SQLite's
+// alone, a file of schema version 12 migrated with its releases intact.
 #include <SQLiteCpp/Database.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "checklist/checkpoints.hpp"
+#include "engines.hpp"
 #include "fixture.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/store.hpp"
 
 using namespace relbot;
 using namespace std::chrono_literals;
+using relbot::test::engine_router;
 using relbot::test::router_fixture;
 using relbot::test::temp_db;
 
@@ -20,31 +24,33 @@ namespace {
 constexpr std::int64_t now = 1795669235;
 
 // Forces the channel's release out of its deployment phase (from phase 1 to phase 3).
-void leave_deployment(router_fixture& f) {
+void leave_deployment(engine_router& f) {
     REQUIRE(f.run("next force a").changed);
     REQUIRE(f.run("next force b").changed);
 }
 
 // Loads the active release, applies `change`, saves it in a transaction of its own.
 template <typename Change>
-checklist::release change(storage::sqlite::store& s, Change&& change) {
-    auto r = *s.load_release(s.active_release_view("C1")->id);
+checklist::release change(storage::engine& s, Change&& change) {
+    auto r = *s.releases().load_release(s.releases().active_release_view("C1")->id);
     checklist::change_log log;
     change(r, log);
-    storage::sqlite::store::transaction tx(s);
-    s.save(r, log, "U1", now + 7200);
-    tx.commit();
+    auto tx = s.work().begin();
+    s.releases().save(r, log, "U1", now + 7200);
+    tx->commit();
     return r;
 }
 
 }  // namespace
 
 TEST_CASE("checkpoints and a snooze are saved and read back with the release", "[storage]") {
-    temp_db db;
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store db(kind);
     std::int64_t id = 0;
     checklist::release saved;
     {
-        router_fixture f(db.path());
+        engine_router f(db);
         REQUIRE(f.run("start v1.0").changed);
         leave_deployment(f);
         saved = change(f.store, [](checklist::release& r, checklist::change_log& log) {
@@ -58,19 +64,19 @@ TEST_CASE("checkpoints and a snooze are saved and read back with the release", "
         });
         id = saved.id;
         // The cached view has them too.
-        auto view = f.store.active_release_view("C1");
+        auto view = f.store.releases().active_release_view("C1");
         REQUIRE(view);
         CHECK(view->checkpoints == saved.checkpoints);
         CHECK(view->phases[2].items[0].snoozed_until == now + 9000);
-        auto timeline = f.store.audit_for(id);
+        auto timeline = f.store.audit().audit_for(id);
         CHECK(std::any_of(timeline.begin(), timeline.end(), [](const auto& e) {
             return e.action == "checkpoint.answered" && e.note == "Checkpoint +1h: Investigating";
         }));
         CHECK(std::any_of(timeline.begin(), timeline.end(),
                           [](const auto& e) { return e.action == "item.snoozed"; }));
     }
-    storage::sqlite::store reopened(db.path());
-    auto r = reopened.load_release(id);
+    auto reopened = db.connect();
+    auto r = reopened->releases().load_release(id);
     REQUIRE(r);
     REQUIRE(r->checkpoints.size() == 2);
     CHECK(r->checkpoints == saved.checkpoints);
@@ -88,32 +94,34 @@ TEST_CASE("checkpoints and a snooze are saved and read back with the release", "
     CHECK(checklist::current_gate(*r, now).checkpoint_hold == std::nullopt);  // not in phase 5
 
     // A later answer replaces the row's answer, not adds one.
-    change(reopened, [](checklist::release& rel, checklist::change_log& log) {
+    change(reopened->engine(), [](checklist::release& rel, checklist::change_log& log) {
         REQUIRE_FALSE(checklist::answer_checkpoint(rel, 1, checklist::checkpoint_answer::healthy,
                                                    {"U1", false}, now + 7 * 3600, log));
     });
-    SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
-    CHECK(raw.execAndGet("SELECT COUNT(*) FROM checkpoints").getInt() == 2);
-    CHECK(raw.execAndGet("SELECT answer FROM checkpoints WHERE number = 1").getString() ==
-          "healthy");
-    CHECK(reopened.checkpoint_releases() == std::vector<std::int64_t>{id});
+    CHECK(db.scalar("SELECT COUNT(*) FROM checkpoints") == 2);
+    CHECK(db.rows("SELECT answer FROM checkpoints WHERE number = 1") == "healthy|\n");
+    CHECK(reopened->reminders().checkpoint_releases() == std::vector<std::int64_t>{id});
 }
 
 TEST_CASE("releases past their deployment phase are the ones the scheduler looks at", "[storage]") {
-    temp_db db;
-    router_fixture f(db.path());
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store db(kind);
+    engine_router f(db);
+    auto& reminders = f.store.reminders();
     REQUIRE(f.run("start v1.0").changed);
-    CHECK(f.store.checkpoint_releases().empty());
+    CHECK(reminders.checkpoint_releases().empty());
     REQUIRE(f.run("next force a").changed);  // in "Deployment Steps"
-    CHECK(f.store.checkpoint_releases().empty());
+    CHECK(reminders.checkpoint_releases().empty());
     REQUIRE(f.run("next force b").changed);  // past it
-    CHECK(f.store.checkpoint_releases().size() == 1);
+    CHECK(reminders.checkpoint_releases().size() == 1);
     REQUIRE(f.run("abort done").changed);
-    CHECK(f.store.checkpoint_releases().empty());
+    CHECK(reminders.checkpoint_releases().empty());
 }
 
 TEST_CASE("a database of schema version 12 is migrated to 13 with its releases intact",
           "[storage]") {
+    // SQLite only: a SQLite file's own migrations (PostgreSQL's schema has none of these).
     temp_db db;
     std::int64_t id = 0;
     {

@@ -1,4 +1,4 @@
-// The storage engines a port test runs against, with the same test code: a fresh store of
+// The storage engines a store test runs against, with the same test code: a fresh store of
 // each (a SQLite file, or a new database in the PostgreSQL test cluster) opened through
 // storage::open, and as many connections to it as the test asks for. A test case picks the
 // engine with
@@ -6,6 +6,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "pg_database.hpp"
 #include "storage/open.hpp"
@@ -114,6 +116,64 @@ public:
         }
         storage::postgres::connection raw(database_->url());
         return raw.exec(sql).integer(0, 0);
+    }
+
+    // Every row the query gives, one line each: its values as text ("NULL" for none), each
+    // followed by "|". On a connection of its own. Compare one engine's answers only: the
+    // engines may write the same value differently.
+    std::string rows(const std::string& sql) const { return rows(std::vector<std::string>{sql}); }
+
+    // The same for each query in turn, on one connection of its own: the rows of each follow
+    // a line "## <the query>".
+    std::string rows(const std::vector<std::string>& queries) const {
+        std::string out;
+        auto value = [&out](bool null, const std::string& text) {
+            out += null ? "NULL" : text;
+            out += "|";
+        };
+        auto header = [&](const std::string& sql) {
+            if (queries.size() > 1) {
+                out += "## " + sql + "\n";
+            }
+        };
+        if (kind_ == engine_kind::sqlite) {
+            SQLite::Database raw(file_->path(), SQLite::OPEN_READONLY);
+            for (const auto& sql : queries) {
+                header(sql);
+                SQLite::Statement q(raw, sql);
+                while (q.executeStep()) {
+                    for (int c = 0; c < q.getColumnCount(); ++c) {
+                        value(q.getColumn(c).isNull(), q.getColumn(c).getString());
+                    }
+                    out += "\n";
+                }
+            }
+            return out;
+        }
+        storage::postgres::connection raw(database_->url());
+        for (const auto& sql : queries) {
+            header(sql);
+            auto r = raw.exec(sql);
+            for (int row = 0; row < r.rows(); ++row) {
+                for (int c = 0; c < r.columns(); ++c) {
+                    value(r.is_null(row, c), r.text(row, c));
+                }
+                out += "\n";
+            }
+        }
+        return out;
+    }
+
+    // Runs `sql` (one or more statements) on a connection of its own, as another program
+    // would: committed when it returns.
+    void exec(const std::string& sql) const {
+        if (kind_ == engine_kind::sqlite) {
+            SQLite::Database raw(file_->path(), SQLite::OPEN_READWRITE);
+            raw.exec(sql);
+            return;
+        }
+        storage::postgres::connection raw(database_->url());
+        raw.exec(sql);
     }
 
 private:

@@ -662,6 +662,30 @@ TEST_CASE("a status update is claimed by one caller, until it is sent or its cla
 }
 
 TEST_CASE(
+    "each new App Home view of a person is claimed by one caller, and an open claims it again",
+    "[storage][ports]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto one = store.connect();
+    auto two = store.connect();
+    // Both follow U1 and both rendered the same new view: one publishes it.
+    CHECK(one->status().claim_home_view("U1", "view-a", false, 1000));
+    CHECK_FALSE(two->status().claim_home_view("U1", "view-a", false, 1001));
+    // Another person's views are their own.
+    CHECK(two->status().claim_home_view("U2", "view-a", false, 1002));
+    // The next view goes to whoever claims it first.
+    CHECK(two->status().claim_home_view("U1", "view-b", false, 2000));
+    CHECK_FALSE(one->status().claim_home_view("U1", "view-b", false, 2001));
+    // They opened their Home: published again even though it is the same view.
+    CHECK(one->status().claim_home_view("U1", "view-b", true, 3000));
+    // A publish that failed forgets its view: the next caller publishes it.
+    CHECK(one->status().claim_home_view("U1", "", true, 3001));
+    CHECK(two->status().claim_home_view("U1", "view-b", false, 3002));
+    CHECK(store.scalar("SELECT COUNT(*) FROM home_views") == 2);
+}
+
+TEST_CASE(
     "two connections changing one release take turns, and the second keeps the first's "
     "change",
     "[storage][ports]") {
