@@ -148,6 +148,11 @@ connection::connection(const std::string& url, int statement_timeout_ms)
         conn_ = nullptr;
         throw pg_error("cannot connect to PostgreSQL at " + server_ + ": " + reason, "");
     }
+    statement_timeout_ms_ = statement_timeout_ms;
+    set_up();
+}
+
+void connection::set_up() {
     // The server's notices ("relation already exists, skipping") would go to stderr, outside
     // relbot's log format; none of them needs an operator.
     PQsetNoticeProcessor(
@@ -163,7 +168,30 @@ connection::connection(const std::string& url, int statement_timeout_ms)
         "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 20000; "
         "SET idle_in_transaction_session_timeout = 30000");
     exec("SELECT set_config('statement_timeout', $1, false)",
-         {std::to_string(statement_timeout_ms)});
+         {std::to_string(statement_timeout_ms_)});
+    for (const auto& [sql, value] : session_settings_) {
+        exec(sql, {value});
+    }
+}
+
+void connection::set_for_session(std::string sql, std::string value) {
+    exec(sql, {value});
+    session_settings_.emplace_back(std::move(sql), std::move(value));
+}
+
+void connection::reconnect() {
+    // A new session: what the old one prepared, and any statement meant for its transaction,
+    // went with it.
+    deferred_.clear();
+    prepared_.clear();
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        throw pg_error("cannot connect to PostgreSQL at " + server_ +
+                           " again: " + one_line(PQerrorMessage(conn_)),
+                       "08006");
+    }
+    ++reconnects_;
+    set_up();
 }
 
 connection::~connection() {
@@ -183,6 +211,17 @@ result connection::exec(std::string_view sql) {
             return std::move(*run_pipeline(&last));
         }
         flush();  // a pipeline takes one statement at a time
+    }
+    if (!healthy()) {
+        if (in_transaction_) {
+            // Never a COMMIT on a new session: it would answer COMMIT for a transaction the
+            // old one lost.
+            throw pg_error("PostgreSQL at " + server_ +
+                               ": the connection was lost; the transaction with it (nothing of "
+                               "it was kept)",
+                           "08006");
+        }
+        reconnect();
     }
     if (waiting_) {
         waiting_();
@@ -220,12 +259,32 @@ void connection::rollback_with(std::string_view rollback) {
 }
 
 std::optional<result> connection::run_pipeline(pending* last) {
-    // Taken now: whatever happens below, these statements are sent at most once.
+    // Taken now: whatever happens below, these statements are sent at most once (but below).
     auto batch = std::move(deferred_);
     deferred_.clear();
     if (last != nullptr) {
         batch.push_back(std::move(*last));
     }
+    // A batch that opens a transaction holds all of it so far: if the connection turns out to
+    // be gone (the server restarted, or ended the session), nothing of it ran, and it is sent
+    // once more on a new connection. Any other batch fails; the next one reconnects.
+    bool opens = !batch.empty() && batch.front().opens_transaction;
+    if (!healthy() && (opens || !in_transaction_)) {
+        reconnect();
+    }
+    try {
+        return send_pipeline(batch, last != nullptr);
+    } catch (const pg_error&) {
+        if (!opens || healthy()) {
+            throw;
+        }
+    }
+    reconnect();
+    return send_pipeline(batch, last != nullptr);
+}
+
+std::optional<result> connection::send_pipeline(std::vector<pending>& batch, bool want_last) {
+    pending* last = want_last ? &batch.back() : nullptr;
     if (waiting_) {
         waiting_();
     }

@@ -114,6 +114,25 @@ public:
     // (or the savepoint) they are in, and roll back with rollback_with (never plain exec).
     // `into`, when given, receives the statement's rows when it is sent.
     void defer(std::string_view sql, std::vector<param> params = {}, result* into = nullptr);
+    // Defers the statement that opens a transaction (BEGIN): the statements sent with it are
+    // then the transaction's first, and if the connection turns out to be gone when they are
+    // sent, nothing of them ran: they are sent again, once, on a new connection.
+    void defer_begin(std::string_view sql) {
+        defer(sql);
+        deferred_.back().opens_transaction = true;
+    }
+    // Between a transaction's BEGIN and its end: a lost connection fails the transaction
+    // (nothing of it was kept) instead of being replaced under it.
+    void in_transaction(bool open) { in_transaction_ = open; }
+
+    // A connection the server ended (restart, pg_terminate_backend, network) is opened again
+    // on the next statement outside a transaction, or on the next BEGIN, with the same
+    // settings: relbot goes on after a database restart without being restarted itself.
+    // How many times so far.
+    std::uint64_t reconnects() const { return reconnects_; }
+    // A setting of the session (`sql` with its one parameter, $1, `value`), run now and again
+    // after every reconnection.
+    void set_for_session(std::string sql, std::string value);
     // Sends the deferred statements and waits for them; throws the first one's error.
     void flush();
     // Sends the deferred statements, ignoring their errors, then `rollback` (ROLLBACK, or
@@ -139,7 +158,12 @@ private:
         std::string sql;
         std::vector<param> params;
         result* into = nullptr;
+        bool opens_transaction = false;
     };
+
+    void set_up();
+    void reconnect();
+    std::optional<result> send_pipeline(std::vector<pending>& batch, bool want_last);
 
     result check(pg_result* r, std::string_view sql);
     // Sends what is deferred, then `last` (if any), in one pipeline; returns `last`'s result.
@@ -155,6 +179,10 @@ private:
     std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
     std::uint64_t statements_named_ = 0;
     std::uint64_t rollbacks_ = 0;
+    std::uint64_t reconnects_ = 0;
+    bool in_transaction_ = false;
+    int statement_timeout_ms_ = 0;
+    std::vector<std::pair<std::string, std::string>> session_settings_;
     std::string server_;
     std::function<void()> waiting_;
 };

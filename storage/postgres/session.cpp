@@ -40,7 +40,8 @@ public:
         // statements that each wait can outlast the deadline (a batch's commands then see
         // busy_error one by one, each after at most that long).
         auto ms = std::to_string(left);  // a number computed here, never input
-        s_.db_.defer("BEGIN ISOLATION LEVEL READ COMMITTED");
+        s_.db_.defer_begin("BEGIN ISOLATION LEVEL READ COMMITTED");
+        s_.db_.in_transaction(true);
         s_.db_.defer("SET LOCAL lock_timeout = " + ms);
         s_.db_.defer("SET LOCAL statement_timeout = " + ms);
         ++s_.depth_;
@@ -87,6 +88,12 @@ private:
             }
             return;
         }
+        // However the unit ends, its transaction is over (committed, rolled back, or gone
+        // with a lost connection).
+        struct over {
+            connection& db;
+            ~over() { db.in_transaction(false); }
+        } at_end{s_.db_};
         if (!committed) {
             s_.unit_ended(false);
             s_.db_.rollback_with("ROLLBACK");
@@ -129,8 +136,8 @@ private:
 session::session(const std::string& url) : db_(url) {
     // Outside a unit of work no statement waits for another session's lock longer than a
     // unit would by default (a unit sets its own, from its deadline).
-    db_.exec("SELECT set_config('lock_timeout', $1, false)",
-             {std::to_string(default_lock_wait.count())});
+    db_.set_for_session("SELECT set_config('lock_timeout', $1, false)",
+                        std::to_string(default_lock_wait.count()));
 }
 
 std::unique_ptr<write_transaction> session::begin() {
@@ -146,7 +153,12 @@ bool session::own_transaction(const std::function<bool()>& body) {
         throw std::logic_error("a transaction of its own was asked for inside a unit of work");
     }
     return busy_as_busy([&] {
-        db_.defer("BEGIN");
+        db_.defer_begin("BEGIN");
+        db_.in_transaction(true);
+        struct over {
+            connection& db;
+            ~over() { db.in_transaction(false); }
+        } at_end{db_};
         bool keep = false;
         try {
             keep = body();

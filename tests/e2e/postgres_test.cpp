@@ -206,3 +206,40 @@ TEST_CASE(
     CHECK(contains(status, "1 done or skipped"));  // the check survived
     CHECK(again.stop() == 0);
 }
+
+TEST_CASE(
+    "relbot goes on when PostgreSQL ends its sessions: the next command is applied on a new "
+    "connection, nothing is lost",
+    "[e2e][postgres]") {
+    pg_database db;
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_DATABASE_URL", db.url()}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    CHECK(contains(message_text(ack_payload(sim, sim.slash_command("start v7.1"))), "v7.1"));
+    relbot::storage::postgres::connection admin(db.url());
+    auto sessions = [&] {
+        return admin
+            .exec(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                "application_name = 'relbot' AND pid <> pg_backend_pid()")
+            .integer(0, 0);
+    };
+    REQUIRE(sessions() >= 1);
+    // As a server restart or an operator's pg_terminate_backend does: every session of
+    // relbot's on the database ends at once.
+    for (int round = 0; round < 2; ++round) {
+        admin.exec(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+            "current_database() AND application_name = 'relbot' AND pid <> pg_backend_pid()");
+        auto item = "1." + std::to_string(round + 1);
+        auto reply = message_text(ack_payload(sim, sim.slash_command("check " + item)));
+        INFO(reply);
+        CHECK(contains(reply, item));
+        CHECK_FALSE(contains(reply, "try again"));
+    }
+    CHECK(sessions() >= 1);  // connected again
+    auto status = message_text(ack_payload(sim, sim.slash_command("status")));
+    CHECK(contains(status, "2 done or skipped"));
+    CHECK(relbot.stop() == 0);
+}
