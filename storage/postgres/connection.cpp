@@ -1,8 +1,10 @@
 #include "storage/postgres/connection.hpp"
 
+#include <dlfcn.h>
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <type_traits>
 
 namespace relbot::storage::postgres {
 
@@ -33,13 +35,102 @@ std::string first_line(std::string_view sql) {
     return std::string(line.substr(0, 80));
 }
 
+// libpq is loaded the first time relbot talks to PostgreSQL, not linked: a relbot on SQLite
+// never maps it and the dozen libraries it brings (Kerberos, LDAP, SASL, GnuTLS …), which
+// cost some 4 MiB of resident memory in every process. The calls below go through `pq()`.
+struct libpq_functions {
+    decltype(&PQclear) clear = nullptr;
+    decltype(&PQcmdStatus) cmdStatus = nullptr;
+    decltype(&PQcmdTuples) cmdTuples = nullptr;
+    decltype(&PQconnectdbParams) connectdbParams = nullptr;
+    decltype(&PQconninfoFree) conninfoFree = nullptr;
+    decltype(&PQconninfoParse) conninfoParse = nullptr;
+    decltype(&PQenterPipelineMode) enterPipelineMode = nullptr;
+    decltype(&PQerrorMessage) errorMessage = nullptr;
+    decltype(&PQexec) exec = nullptr;
+    decltype(&PQexitPipelineMode) exitPipelineMode = nullptr;
+    decltype(&PQfinish) finish = nullptr;
+    decltype(&PQfname) fname = nullptr;
+    decltype(&PQfreemem) freemem = nullptr;
+    decltype(&PQgetResult) getResult = nullptr;
+    decltype(&PQgetisnull) getisnull = nullptr;
+    decltype(&PQgetlength) getlength = nullptr;
+    decltype(&PQgetvalue) getvalue = nullptr;
+    decltype(&PQnfields) nfields = nullptr;
+    decltype(&PQntuples) ntuples = nullptr;
+    decltype(&PQpipelineSync) pipelineSync = nullptr;
+    decltype(&PQreset) reset = nullptr;
+    decltype(&PQresultErrorField) resultErrorField = nullptr;
+    decltype(&PQresultErrorMessage) resultErrorMessage = nullptr;
+    decltype(&PQresultStatus) resultStatus = nullptr;
+    decltype(&PQsendPrepare) sendPrepare = nullptr;
+    decltype(&PQsendQueryParams) sendQueryParams = nullptr;
+    decltype(&PQsendQueryPrepared) sendQueryPrepared = nullptr;
+    decltype(&PQsetNoticeProcessor) setNoticeProcessor = nullptr;
+    decltype(&PQstatus) status = nullptr;
+};
+
+const libpq_functions& pq() {
+    static const libpq_functions loaded = [] {
+        void* lib = ::dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+        if (lib == nullptr) {
+            const char* why = ::dlerror();
+            throw pg_error(
+                std::string("cannot load PostgreSQL's client library libpq.so.5 (install "
+                            "Debian's libpq5): ") +
+                    (why == nullptr ? "not found" : why),
+                "");
+        }
+        libpq_functions f;
+        auto resolve = [lib](auto& fn, const char* name) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
+            if (fn == nullptr) {
+                throw pg_error(std::string("libpq.so.5 has no ") + name +
+                                   " (PostgreSQL 14 or later is needed)",
+                               "");
+            }
+        };
+        resolve(f.clear, "PQclear");
+        resolve(f.cmdStatus, "PQcmdStatus");
+        resolve(f.cmdTuples, "PQcmdTuples");
+        resolve(f.connectdbParams, "PQconnectdbParams");
+        resolve(f.conninfoFree, "PQconninfoFree");
+        resolve(f.conninfoParse, "PQconninfoParse");
+        resolve(f.enterPipelineMode, "PQenterPipelineMode");
+        resolve(f.errorMessage, "PQerrorMessage");
+        resolve(f.exec, "PQexec");
+        resolve(f.exitPipelineMode, "PQexitPipelineMode");
+        resolve(f.finish, "PQfinish");
+        resolve(f.fname, "PQfname");
+        resolve(f.freemem, "PQfreemem");
+        resolve(f.getResult, "PQgetResult");
+        resolve(f.getisnull, "PQgetisnull");
+        resolve(f.getlength, "PQgetlength");
+        resolve(f.getvalue, "PQgetvalue");
+        resolve(f.nfields, "PQnfields");
+        resolve(f.ntuples, "PQntuples");
+        resolve(f.pipelineSync, "PQpipelineSync");
+        resolve(f.reset, "PQreset");
+        resolve(f.resultErrorField, "PQresultErrorField");
+        resolve(f.resultErrorMessage, "PQresultErrorMessage");
+        resolve(f.resultStatus, "PQresultStatus");
+        resolve(f.sendPrepare, "PQsendPrepare");
+        resolve(f.sendQueryParams, "PQsendQueryParams");
+        resolve(f.sendQueryPrepared, "PQsendQueryPrepared");
+        resolve(f.setNoticeProcessor, "PQsetNoticeProcessor");
+        resolve(f.status, "PQstatus");
+        return f;  // `lib` stays loaded for the life of the process
+    }();
+    return loaded;
+}
+
 }  // namespace
 
 std::string describe_url(const std::string& url) {
     char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+    PQconninfoOption* options = pq().conninfoParse(url.c_str(), &error);
     if (options == nullptr) {
-        PQfreemem(error);  // it may quote the string, password included
+        pq().freemem(error);  // it may quote the string, password included
         return "(unreadable connection string)";
     }
     std::string user, host, port, dbname;
@@ -56,7 +147,7 @@ std::string describe_url(const std::string& url) {
             dbname = value;
         }
     }
-    PQconninfoFree(options);
+    pq().conninfoFree(options);
     std::string out = user.empty() ? "" : user + "@";
     out += host.empty() ? "localhost" : host;
     if (!port.empty()) {
@@ -66,32 +157,32 @@ std::string describe_url(const std::string& url) {
 }
 
 void result::free_result::operator()(pg_result* r) const {
-    PQclear(r);
+    pq().clear(r);
 }
 
 result::result(pg_result* r) : r_(r) {}
 
 int result::rows() const {
-    return PQntuples(r_.get());
+    return pq().ntuples(r_.get());
 }
 
 int result::columns() const {
-    return PQnfields(r_.get());
+    return pq().nfields(r_.get());
 }
 
 bool result::is_null(int row, int column) const {
-    return PQgetisnull(r_.get(), row, column) != 0;
+    return pq().getisnull(r_.get(), row, column) != 0;
 }
 
 std::string result::text(int row, int column) const {
-    return std::string(PQgetvalue(r_.get(), row, column),
-                       static_cast<std::size_t>(PQgetlength(r_.get(), row, column)));
+    return std::string(pq().getvalue(r_.get(), row, column),
+                       static_cast<std::size_t>(pq().getlength(r_.get(), row, column)));
 }
 
 std::int64_t result::integer(int row, int column) const {
     auto v = optional_integer(row, column);
     if (!v) {
-        throw pg_error("column " + std::string(PQfname(r_.get(), column)) + " is null", "");
+        throw pg_error("column " + std::string(pq().fname(r_.get(), column)) + " is null", "");
     }
     return *v;
 }
@@ -100,12 +191,12 @@ std::optional<std::int64_t> result::optional_integer(int row, int column) const 
     if (is_null(row, column)) {
         return std::nullopt;
     }
-    const char* text = PQgetvalue(r_.get(), row, column);
-    auto length = static_cast<std::size_t>(PQgetlength(r_.get(), row, column));
+    const char* text = pq().getvalue(r_.get(), row, column);
+    auto length = static_cast<std::size_t>(pq().getlength(r_.get(), row, column));
     std::int64_t n = 0;
     auto [end, ec] = std::from_chars(text, text + length, n);
     if (ec != std::errc{} || end != text + length) {
-        throw pg_error("column " + std::string(PQfname(r_.get(), column)) +
+        throw pg_error("column " + std::string(pq().fname(r_.get(), column)) +
                            " is not an integer: " + std::string(text, length),
                        "");
     }
@@ -113,12 +204,12 @@ std::optional<std::int64_t> result::optional_integer(int row, int column) const 
 }
 
 long long result::affected() const {
-    const char* n = PQcmdTuples(r_.get());
+    const char* n = pq().cmdTuples(r_.get());
     return n == nullptr || *n == '\0' ? 0 : std::stoll(n);
 }
 
 std::string result::tag() const {
-    const char* t = PQcmdStatus(r_.get());
+    const char* t = pq().cmdStatus(r_.get());
     return t == nullptr ? std::string() : std::string(t);
 }
 
@@ -138,13 +229,13 @@ connection::connection(const std::string& url, int statement_timeout_ms)
                                     nullptr};
     const char* const values[] = {"10", "relbot", "1",         "10",   "3",
                                   "3",  "20000",  url.c_str(), nullptr};
-    conn_ = PQconnectdbParams(keywords, values, 1);
+    conn_ = pq().connectdbParams(keywords, values, 1);
     if (conn_ == nullptr) {
         throw pg_error("cannot connect to PostgreSQL at " + server_ + ": out of memory", "");
     }
-    if (PQstatus(conn_) != CONNECTION_OK) {
-        auto reason = one_line(PQerrorMessage(conn_));
-        PQfinish(conn_);
+    if (pq().status(conn_) != CONNECTION_OK) {
+        auto reason = one_line(pq().errorMessage(conn_));
+        pq().finish(conn_);
         conn_ = nullptr;
         throw pg_error("cannot connect to PostgreSQL at " + server_ + ": " + reason, "");
     }
@@ -155,7 +246,7 @@ connection::connection(const std::string& url, int statement_timeout_ms)
 void connection::set_up() {
     // The server's notices ("relation already exists, skipping") would go to stderr, outside
     // relbot's log format; none of them needs an operator.
-    PQsetNoticeProcessor(
+    pq().setNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
     exec("SET TimeZone = 'UTC'");
     exec("SET client_encoding = 'UTF8'");
@@ -184,10 +275,10 @@ void connection::reconnect() {
     // went with it.
     deferred_.clear();
     prepared_.clear();
-    PQreset(conn_);
-    if (PQstatus(conn_) != CONNECTION_OK) {
+    pq().reset(conn_);
+    if (pq().status(conn_) != CONNECTION_OK) {
         throw pg_error("cannot connect to PostgreSQL at " + server_ +
-                           " again: " + one_line(PQerrorMessage(conn_)),
+                           " again: " + one_line(pq().errorMessage(conn_)),
                        "08006");
     }
     ++reconnects_;
@@ -196,12 +287,12 @@ void connection::reconnect() {
 
 connection::~connection() {
     if (conn_ != nullptr) {
-        PQfinish(conn_);
+        pq().finish(conn_);
     }
 }
 
 bool connection::healthy() const {
-    return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+    return conn_ != nullptr && pq().status(conn_) == CONNECTION_OK;
 }
 
 result connection::exec(std::string_view sql) {
@@ -226,7 +317,7 @@ result connection::exec(std::string_view sql) {
     if (waiting_) {
         waiting_();
     }
-    return check(PQexec(conn_, std::string(sql).c_str()), sql);
+    return check(pq().exec(conn_, std::string(sql).c_str()), sql);
 }
 
 result connection::exec(std::string_view sql, std::initializer_list<param> params) {
@@ -290,9 +381,10 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
     }
     auto broken = [&](const std::string& what) {
         return pg_error(
-            "PostgreSQL at " + server_ + ": " + what + ": " + one_line(PQerrorMessage(conn_)), "");
+            "PostgreSQL at " + server_ + ": " + what + ": " + one_line(pq().errorMessage(conn_)),
+            "");
     };
-    if (PQenterPipelineMode(conn_) != 1) {
+    if (pq().enterPipelineMode(conn_) != 1) {
         throw broken("cannot send statements together");
     }
     // What comes back, in order: for a statement not yet prepared on this connection, first
@@ -325,7 +417,7 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
             } else if (prepared_.size() + names.size() < max_prepared) {
                 names.push_back("relbot_" + std::to_string(++statements_named_));
                 preparing.emplace(p.sql, &names.back());
-                if (PQsendPrepare(conn_, names.back().c_str(), p.sql.c_str(), n, nullptr) != 1) {
+                if (pq().sendPrepare(conn_, names.back().c_str(), p.sql.c_str(), n, nullptr) != 1) {
                     first_error = broken("cannot send (in: " + first_line(p.sql) + ")");
                     break;
                 }
@@ -334,11 +426,11 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
             }
         }
         if (name != nullptr) {
-            sent = PQsendQueryPrepared(conn_, name->c_str(), n, values.data(), nullptr, nullptr,
-                                       0) == 1;
+            sent = pq().sendQueryPrepared(conn_, name->c_str(), n, values.data(), nullptr, nullptr,
+                                          0) == 1;
         } else {
-            sent = PQsendQueryParams(conn_, p.sql.c_str(), n, nullptr, values.data(), nullptr,
-                                     nullptr, 0) == 1;
+            sent = pq().sendQueryParams(conn_, p.sql.c_str(), n, nullptr, values.data(), nullptr,
+                                        nullptr, 0) == 1;
         }
         if (!sent) {
             first_error = broken("cannot send (in: " + first_line(p.sql) + ")");
@@ -347,23 +439,23 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
         answers.push_back({i, nullptr});
     }
     std::optional<result> last_result;
-    if (PQpipelineSync(conn_) != 1) {
+    if (pq().pipelineSync(conn_) != 1) {
         // Nothing can be read back: the connection is gone (healthy() says so).
         throw first_error ? *first_error : broken("cannot send statements together");
     }
     for (const auto& a : answers) {
-        pg_result* r = PQgetResult(conn_);
+        pg_result* r = pq().getResult(conn_);
         if (r == nullptr) {
             first_error = first_error ? first_error : broken("no answer");
             break;
         }
-        auto status = PQresultStatus(r);
+        auto status = pq().resultStatus(r);
         // Each answer is followed by a null (the end of that statement's results).
-        while (pg_result* extra = PQgetResult(conn_)) {
-            PQclear(extra);
+        while (pg_result* extra = pq().getResult(conn_)) {
+            pq().clear(extra);
         }
         if (status == PGRES_PIPELINE_ABORTED) {
-            PQclear(r);  // not run: a statement before it failed
+            pq().clear(r);  // not run: a statement before it failed
             continue;
         }
         const auto& p = batch[a.index];
@@ -383,14 +475,14 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
         }
     }
     // The synchronization point ends the pipeline (and, after an error, its aborted state).
-    while (pg_result* r = PQgetResult(conn_)) {
-        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-        PQclear(r);
+    while (pg_result* r = pq().getResult(conn_)) {
+        bool sync = pq().resultStatus(r) == PGRES_PIPELINE_SYNC;
+        pq().clear(r);
         if (sync) {
             break;
         }
     }
-    PQexitPipelineMode(conn_);
+    pq().exitPipelineMode(conn_);
     if (first_error) {
         throw *first_error;
     }
@@ -402,13 +494,13 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
 
 result connection::check(pg_result* r, std::string_view sql) {
     result out(r);
-    auto status = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
+    auto status = r == nullptr ? PGRES_FATAL_ERROR : pq().resultStatus(r);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
         return out;
     }
-    const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char* state = r == nullptr ? nullptr : pq().resultErrorField(r, PG_DIAG_SQLSTATE);
     auto message =
-        r == nullptr ? one_line(PQerrorMessage(conn_)) : one_line(PQresultErrorMessage(r));
+        r == nullptr ? one_line(pq().errorMessage(conn_)) : one_line(pq().resultErrorMessage(r));
     throw pg_error("PostgreSQL at " + server_ + ": " + message + " (in: " + first_line(sql) + ")",
                    state == nullptr ? "" : state);
 }
