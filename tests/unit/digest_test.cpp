@@ -13,3 +13,16 @@ TEST_CASE("sha256_hex gives the published SHA-256 of known inputs", "[digest]") 
     // Bytes, not C strings: a NUL inside counts.
     CHECK(sha256_hex(std::string("a\0b", 3)) != sha256_hex("a"));
 }
+
+TEST_CASE("hmac_sha256_hex gives RFC 4231's answers, and same_bytes compares whole strings",
+          "[digest]") {
+    using relbot::bot::hmac_sha256_hex;
+    using relbot::bot::same_bytes;
+    // RFC 4231, test case 2.
+    CHECK(hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    CHECK(same_bytes("v1=abc", "v1=abc"));
+    CHECK_FALSE(same_bytes("v1=abc", "v1=abd"));
+    CHECK_FALSE(same_bytes("v1=abc", "v1=ab"));
+    CHECK_FALSE(same_bytes("", "x"));
+}

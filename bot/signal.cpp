@@ -1,0 +1,182 @@
+#include "bot/signal.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "bot/digest.hpp"
+
+namespace relbot::bot {
+
+namespace {
+
+bool printable_ascii(std::string_view s, std::string_view also = "") {
+    for (unsigned char c : s) {
+        bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!word && also.find(static_cast<char>(c)) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool has_control(std::string_view s) {
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string_view to_string(signal_action a) {
+    switch (a) {
+        case signal_action::check:
+            return "check";
+        case signal_action::note:
+            return "note";
+        case signal_action::block:
+            return "block";
+        case signal_action::unblock:
+            return "unblock";
+        case signal_action::deployed:
+            return "deployed";
+    }
+    return "check";
+}
+
+std::string signal_signature(std::string_view secret,
+                             std::string_view timestamp,
+                             std::string_view body) {
+    std::string base = "v1:";
+    base.append(timestamp);
+    base += ':';
+    base.append(body);
+    return "v1=" + hmac_sha256_hex(secret, base);
+}
+
+std::optional<std::string> signature_problem(std::string_view secret,
+                                             std::string_view timestamp,
+                                             std::string_view signature,
+                                             std::string_view body,
+                                             std::int64_t now_s) {
+    if (timestamp.empty() || signature.empty()) {
+        return "X-Relbot-Timestamp and X-Relbot-Signature are both required (relbot signal "
+               "sets them)";
+    }
+    std::int64_t at = 0;
+    auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), at);
+    if (ec != std::errc{} || end != timestamp.data() + timestamp.size()) {
+        return "X-Relbot-Timestamp must be Unix seconds";
+    }
+    // Compared before the time, so that a forged request learns nothing of the window.
+    if (!same_bytes(signal_signature(secret, timestamp, body), signature)) {
+        return "the signature does not match (the secret, or the body as signed, differs)";
+    }
+    if (at < now_s - signal_window_s || at > now_s + signal_window_s) {
+        return "the timestamp is more than 5 minutes from relbot's clock (a replayed request, "
+               "or a clock to set right)";
+    }
+    return std::nullopt;
+}
+
+std::variant<signal_request, std::string> read_signal(std::string_view body) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return std::string("the body must be a JSON object");
+    }
+    std::string bad;
+    auto field = [&](const char* name, std::size_t max, bool required) -> std::string {
+        auto it = j.find(name);
+        if (it == j.end() || it->is_null()) {
+            if (required && bad.empty()) {
+                bad = std::string("\"") + name + "\" is required";
+            }
+            return "";
+        }
+        if (!it->is_string()) {
+            if (bad.empty()) {
+                bad = std::string("\"") + name + "\" must be a string";
+            }
+            return "";
+        }
+        auto v = it->get<std::string>();
+        if (v.size() > max && bad.empty()) {
+            bad = std::string("\"") + name + "\" is longer than " + std::to_string(max) + " bytes";
+        }
+        return v;
+    };
+    signal_request r;
+    r.channel = field("channel", 32, true);
+    r.release = field("release", 64, false);
+    auto action = field("action", 16, true);
+    r.item = field("item", 200, false);
+    r.text = field("text", 2000, false);
+    r.url = field("url", 2000, false);
+    r.source = field("source", 64, false);
+    r.id = field("id", 200, true);
+    if (!bad.empty()) {
+        return bad;
+    }
+    if (action == "check") {
+        r.action = signal_action::check;
+    } else if (action == "note") {
+        r.action = signal_action::note;
+    } else if (action == "block") {
+        r.action = signal_action::block;
+    } else if (action == "unblock") {
+        r.action = signal_action::unblock;
+    } else if (action == "deployed") {
+        r.action = signal_action::deployed;
+    } else {
+        return std::string("\"action\" must be one of check, note, block, unblock, deployed");
+    }
+    if (r.channel.empty() || !printable_ascii(r.channel) ||
+        (r.channel[0] != 'C' && r.channel[0] != 'G')) {
+        return std::string("\"channel\" must be a channel ID such as C0123456789");
+    }
+    if (r.action == signal_action::deployed) {
+        r.item.clear();  // ignored
+    } else if (r.item.empty() || has_control(r.item)) {
+        return std::string("\"item\" is required: a position (2.4), a slug or its prefix");
+    }
+    if (has_control(r.release) || has_control(r.text) || has_control(r.id) || r.id.empty()) {
+        return std::string(r.id.empty() ? "\"id\" must not be empty"
+                                        : "\"release\", \"text\" and \"id\" must be one line");
+    }
+    if (!r.url.empty() &&
+        ((!r.url.starts_with("https://") && !r.url.starts_with("http://")) ||
+         r.url.find_first_of(" <>|") != std::string::npos || has_control(r.url))) {
+        return std::string("\"url\" must be one http:// or https:// address");
+    }
+    if (r.source.empty()) {
+        r.source = "ci";
+    } else if (!printable_ascii(r.source, "-_.")) {
+        return std::string("\"source\" takes letters, digits, '-', '_' and '.' (github-actions)");
+    }
+    if ((r.action == signal_action::note || r.action == signal_action::block) && r.text.empty() &&
+        r.url.empty()) {
+        return std::string("a ") + std::string(to_string(r.action)) +
+               " needs \"text\" (or a \"url\")";
+    }
+    return r;
+}
+
+std::string signal_error_json(std::string_view message) {
+    return nlohmann::json{{"ok", false}, {"error", std::string(message)}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string signal_ok_json(std::string_view item, std::string_view state) {
+    nlohmann::json j{{"ok", true}};
+    if (!item.empty()) {
+        j["item"] = std::string(item);
+    }
+    if (!state.empty()) {
+        j["state"] = std::string(state);
+    }
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace relbot::bot

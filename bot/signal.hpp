@@ -1,0 +1,62 @@
+// Signals from CI and deploy tools (contract: "Signals from CI and deploy tools"): what a
+// POST /hooks/v1/signal must carry to be believed, and what its body may say. Pure: no
+// socket, no store, no clock (the caller passes the time). The endpoint (bot/hooks) and
+// `relbot signal` (bot/main.cpp) share it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace relbot::bot {
+
+// A body larger than this is answered 413 before anything else is looked at.
+inline constexpr std::size_t max_signal_body_bytes = 65'536;
+// A signature's timestamp may be this far from the receiver's clock, either way.
+inline constexpr std::int64_t signal_window_s = 300;
+// A secret must be at least this long (RELBOT_HOOKS_SECRET).
+inline constexpr std::size_t min_signal_secret_bytes = 32;
+
+enum class signal_action { check, note, block, unblock, deployed };
+
+std::string_view to_string(signal_action a);
+
+// A signal as the body says it, checked field by field.
+struct signal_request {
+    std::string channel;
+    std::string release;  // a version; empty: the channel's active release
+    std::string item;     // empty for `deployed`
+    signal_action action = signal_action::check;
+    std::string text;
+    std::string url;     // evidence; empty: none
+    std::string source;  // who sent it ("github-actions"); "ci" when the body names none
+    std::string id;      // unique per signal: a repeat returns the first answer
+};
+
+// "v1=" and the hex HMAC-SHA256 of "v1:" + timestamp + ":" + body keyed with `secret`: what
+// X-Relbot-Signature carries.
+std::string signal_signature(std::string_view secret,
+                             std::string_view timestamp,
+                             std::string_view body);
+
+// Why the request is not believed (answered 401), or nullopt when its signature holds and its
+// timestamp (X-Relbot-Timestamp, Unix seconds) is within signal_window_s of `now_s`. The
+// signature is compared in constant time.
+std::optional<std::string> signature_problem(std::string_view secret,
+                                             std::string_view timestamp,
+                                             std::string_view signature,
+                                             std::string_view body,
+                                             std::int64_t now_s);
+
+// The signal the body holds, or why it is bad input (answered 400), in one sentence that says
+// what to send instead.
+std::variant<signal_request, std::string> read_signal(std::string_view body);
+
+// The answers: {"ok": false, "error": message}; {"ok": true, "item": ref, "state": state}
+// (item and state left out when empty).
+std::string signal_error_json(std::string_view message);
+std::string signal_ok_json(std::string_view item, std::string_view state);
+
+}  // namespace relbot::bot
