@@ -12,6 +12,7 @@
 #include "bot/backoff.hpp"
 #include "bot/health.hpp"
 #include "bot/home.hpp"
+#include "bot/hooks.hpp"
 #include "bot/interactions.hpp"
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
@@ -22,9 +23,12 @@
 #include "bot/socket_mode.hpp"
 #include "bot/tls.hpp"
 #include "bot/web_api.hpp"
+#include "checklist/checkpoints.hpp"
+#include "checklist/item_ref.hpp"
 #include "commands/apply.hpp"
 #include "commands/parse.hpp"
 #include "commands/render.hpp"
+#include "commands/render/blocks.hpp"
 #include "commands/router.hpp"
 #include "storage/open.hpp"
 
@@ -74,7 +78,7 @@ overloaded(Fs...) -> overloaded<Fs...>;
 // goes on reading; the envelopes waiting when the database strand gets to them are applied in
 // one transaction, each in its own savepoint (group commit), and their acks are handed back
 // to the Socket Mode strand after the commit that holds their effects.
-class dispatcher final : public envelope_handler {
+class dispatcher final : public envelope_handler, public signal_sink {
 public:
     dispatcher(net::any_io_executor ioc,
                second_thread& helper,
@@ -88,6 +92,7 @@ public:
           helper_(helper),
           store_(store),
           shell_(store, templates, cfg.admins),
+          checkpoint_offsets_(cfg.checkpoints),
           home_(ioc, store, api, real_clock()),
           interactions_(ioc, shell_, store, api, notify),
           notifier_(notify),
@@ -430,6 +435,139 @@ private:
         }
     }
 
+    // A signal from CI (bot/hooks), believed: applied through the shell like a command (its
+    // own unit of work, the same decide functions and rules, the timeline and announcements),
+    // as the actor "ci:<source>" (shown "CI (source)"), with the text and link as the note.
+    // The answer is recorded with the change under "signal:<id>": a repeat gets it back.
+    hook_answer apply(const signal_request& s) override {
+        auto started = std::chrono::steady_clock::now();
+        auto actor = commands::signal_actor(s.source);
+        auto key = "signal:" + s.id;
+        auto now = system_now();
+        std::string note = s.text;
+        if (!s.url.empty()) {
+            note += (note.empty() ? "" : " ") + s.url;
+        }
+        commands::input in;
+        in.channel = s.channel;
+        in.actor = actor;
+        in.now = now;
+        in.applied_key = key;
+        std::string outcome = "done";
+        auto decide = [&](const commands::snapshot& active,
+                          const commands::lookups& look) -> commands::decision {
+            return decide_signal(s, actor, note, now, active, look, outcome);
+        };
+        hook_answer answer;
+        try {
+            auto out = shell_.apply(in, decide);
+            if (out.redelivered) {
+                outcome = "repeated";
+            } else if (out.state_changed || out.queued) {
+                schedule_wake();
+            }
+            answer = unwrap_signal_answer(out.ack_json.str());
+        } catch (const storage::busy_error&) {
+            process_metrics().db_conflicts.add({"signal"});
+            outcome = "busy";
+            answer = {503, signal_error_json("the database is busy; nothing was changed, send the "
+                                             "signal again")};
+        }
+        process_metrics().signals.add({std::string(to_string(s.action)), outcome});
+        log_info("signal")
+            .kv("action", to_string(s.action))
+            .kv("channel", s.channel)
+            .kv("item", s.item)
+            .kv("source", s.source)
+            .kv("id", s.id)
+            .kv("outcome", outcome)
+            .kv("status", static_cast<long long>(answer.status))
+            .kv("us", micros_since(started));
+        return answer;
+    }
+
+    // The signal's decision: the channel's release as named, then the item, then the same
+    // decide function a typed command of that verb has (as a signal: it may change any item,
+    // and nothing but items), or the deployment. Its acknowledgement is the HTTP answer.
+    commands::decision decide_signal(const signal_request& s,
+                                     const std::string& actor,
+                                     const std::string& note,
+                                     checklist::epoch_seconds now,
+                                     const commands::snapshot& active,
+                                     const commands::lookups& look,
+                                     std::string& outcome) const {
+        commands::decision d;
+        d.answer.name = "signal";
+        auto answer_with = [&](unsigned status, const std::string& body) {
+            d.answer.ack_json =
+                slack::json_text(nlohmann::json{{"status", status}, {"body", body}}.dump(
+                    -1, ' ', false, nlohmann::json::error_handler_t::replace));
+        };
+        auto refuse = [&](unsigned status, const std::string& message, const char* why) {
+            outcome = why;
+            d.answer.refused = true;
+            answer_with(status, signal_error_json(message));
+            return d;
+        };
+        bool named_other = active && !s.release.empty() && active->version != s.release;
+        if (!active || named_other) {
+            if (!s.release.empty() && look.release_by_version(s.channel, s.release).has_value()) {
+                return refuse(409, "release " + s.release + " has ended in this channel",
+                              "refused");
+            }
+            return refuse(404,
+                          s.release.empty() ? "the channel has no active release"
+                                            : "the channel has no release " + s.release,
+                          "not_found");
+        }
+        if (s.action == signal_action::deployed) {
+            auto r = *active;
+            checklist::change_log log;
+            if (auto no = checklist::record_deployment(r, checkpoint_offsets_, now, note, log)) {
+                return refuse(409, "the release has ended", "refused");
+            }
+            d.state = std::make_shared<const checklist::release>(std::move(r));
+            d.log = std::move(log);
+            d.answer.changed = true;
+            answer_with(200, signal_ok_json("", "deployed"));
+            return d;
+        }
+        auto found = checklist::resolve_item(*active, s.item);
+        const auto* at = std::get_if<checklist::ref_found>(&found);
+        if (at == nullptr) {
+            return refuse(404,
+                          std::holds_alternative<checklist::ref_ambiguous>(found)
+                              ? "\"" + s.item + "\" names more than one item of " +
+                                    active->version + "; send its position (2.4) or whole slug"
+                              : "no item \"" + s.item + "\" in " + active->version,
+                          "not_found");
+        }
+        const auto& item = active->phases.at(at->pos.phase).items.at(at->pos.index);
+        std::string verb(to_string(s.action));
+        auto text = verb + " " + item.ref() + (note.empty() ? "" : " " + note);
+        commands::request req{"", s.channel, actor, text, now, "", "", commands::way_in::signal};
+        d = commands::decide(commands::parse_command(text),
+                             commands::situation{req, active, look, nullptr});
+        if (d.answer.refused) {
+            outcome = "refused";
+            answer_with(409, signal_error_json(d.answer.reply.text));
+            return d;
+        }
+        const auto& now_state = d.state ? *d.state : *active;
+        const auto& after = now_state.phases.at(at->pos.phase).items.at(at->pos.index);
+        answer_with(200, signal_ok_json(after.ref(), checklist::to_string(after.state)));
+        return d;
+    }
+
+    // The HTTP answer recorded in a signal's acknowledgement.
+    static hook_answer unwrap_signal_answer(const std::string& recorded) {
+        auto j = nlohmann::json::parse(recorded, nullptr, false);
+        if (!j.is_object() || !j.contains("status") || !j.contains("body")) {
+            return {500, signal_error_json("relbot could not read its own answer")};
+        }
+        return {j["status"].get<unsigned>(), j["body"].get<std::string>()};
+    }
+
     // One look for all the changes of the next few milliseconds: in a burst of commands the
     // notifier and the scheduler run once per batch, not once per envelope.
     void schedule_wake() {
@@ -493,6 +631,7 @@ private:
     second_thread& helper_;
     storage::engine& store_;
     commands::shell shell_;
+    std::vector<std::chrono::seconds> checkpoint_offsets_;  // RELBOT_CHECKPOINTS
     home_publisher home_;
     interactions interactions_;
     notifier& notifier_;
@@ -675,6 +814,10 @@ struct app::impl {
                 cfg.database_url.empty() ? "sqlite" : "postgresql", notify.who().owner);
             health = std::make_unique<health_server>(ioc, *cfg.health_host, cfg.health_port, *view);
         }
+        if (cfg.hooks_host) {
+            hooks = std::make_unique<hooks_server>(ioc, *cfg.hooks_host, cfg.hooks_port,
+                                                   cfg.hooks_secret, handler);
+        }
     }
 
     // Two strands of the process's io_context, which two threads run: the database strand
@@ -704,6 +847,7 @@ struct app::impl {
     // Last, so that they go first: they look at the client and the store.
     std::unique_ptr<operator_view> view;
     std::unique_ptr<health_server> health;
+    std::unique_ptr<hooks_server> hooks;
 
     // auth.test until Slack answers: nullopt to go on, or the exit status (stopped, or the
     // bot token refused).
@@ -828,6 +972,9 @@ void app::request_stop() {
     if (m.health) {
         m.health->stop();
     }
+    if (m.hooks) {
+        m.hooks->stop();
+    }
     m.sleep_timer.cancel();
     m.look_timer.cancel();
     net::dispatch(m.socket_strand, [&m] { m.client.stop(); });
@@ -856,6 +1003,12 @@ net::awaitable<int> app::run() {
         log_info("health.listening")
             .kv("host", *m.cfg.health_host)
             .kv("port", static_cast<int>(m.health->port()));
+    }
+    if (m.hooks) {
+        m.hooks->start();
+        log_info("hooks.listening")
+            .kv("host", *m.cfg.hooks_host)
+            .kv("port", static_cast<int>(m.hooks->port()));
     }
     // auth.test: learn who we are.
     auto refused = co_await m.authenticate();

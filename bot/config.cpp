@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bot/signal.hpp"
 #include "checklist/duration.hpp"
 
 namespace relbot::bot {
@@ -228,16 +229,40 @@ problem read_log_level(const std::string& v, config& c) {
     return std::nullopt;
 }
 
-problem read_health_addr(const std::string& v, config& c) {
+// host:port into `host` and `port`; false if it is not one.
+bool read_host_port(const std::string& v, std::optional<std::string>& host, unsigned short& port) {
     auto colon = v.rfind(':');
-    auto port = colon == std::string::npos ? std::nullopt
-                                           : parse_int(std::string_view(v).substr(colon + 1));
-    if (colon == 0 || !port || *port < 0 || *port > 65535) {
+    auto n = colon == std::string::npos ? std::nullopt
+                                        : parse_int(std::string_view(v).substr(colon + 1));
+    if (colon == 0 || !n || *n < 0 || *n > 65535) {
+        return false;
+    }
+    host = v.substr(0, colon);
+    port = static_cast<unsigned short>(*n);
+    return true;
+}
+
+problem read_health_addr(const std::string& v, config& c) {
+    if (!read_host_port(v, c.health_host, c.health_port)) {
         return "must be host:port, such as 127.0.0.1:9108 (port 0: any free port, logged at "
                "start)";
     }
-    c.health_host = v.substr(0, colon);
-    c.health_port = static_cast<unsigned short>(*port);
+    return std::nullopt;
+}
+
+problem read_hooks_addr(const std::string& v, config& c) {
+    if (!read_host_port(v, c.hooks_host, c.hooks_port)) {
+        return "must be host:port, such as 0.0.0.0:9109 (port 0: any free port, logged at "
+               "start), with RELBOT_HOOKS_SECRET set too";
+    }
+    return std::nullopt;
+}
+
+problem read_hooks_secret(const std::string& v, config& c) {
+    if (v.size() < min_signal_secret_bytes) {
+        return "must be at least 32 characters (openssl rand -hex 32 makes one)";
+    }
+    c.hooks_secret = v;
     return std::nullopt;
 }
 
@@ -260,6 +285,8 @@ constexpr optional_variable optional_variables[] = {
     {"RELBOT_CONNECTIONS", read_connections},
     {"RELBOT_LOG_LEVEL", read_log_level},
     {"RELBOT_HEALTH_ADDR", read_health_addr},
+    {"RELBOT_HOOKS_ADDR", read_hooks_addr},
+    {"RELBOT_HOOKS_SECRET", read_hooks_secret},
 };
 
 }  // namespace
@@ -280,6 +307,14 @@ config_result parse_config(const env_lookup& lookup) {
         if (auto wrong = var.read(std::string(trim(*v)), c)) {
             return config_error{std::string(var.name), std::move(*wrong)};
         }
+    }
+    if (c.hooks_host.has_value() != !c.hooks_secret.empty()) {
+        return c.hooks_host ? config_error{"RELBOT_HOOKS_SECRET",
+                                           "must be set with RELBOT_HOOKS_ADDR: the endpoint "
+                                           "believes only requests signed with it"}
+                            : config_error{"RELBOT_HOOKS_ADDR",
+                                           "must be set with RELBOT_HOOKS_SECRET (host:port, such "
+                                           "as 0.0.0.0:9109), or unset both"};
     }
     return c;
 }

@@ -37,6 +37,11 @@ struct config {
     log_level level = log_level::info;
     std::optional<std::string> health_host;
     unsigned short health_port = 0;
+    // RELBOT_HOOKS_ADDR and RELBOT_HOOKS_SECRET: the signed endpoint for CI and deploy tools
+    // (bot/hooks.hpp); both or neither. The secret is never logged or shown.
+    std::optional<std::string> hooks_host;
+    unsigned short hooks_port = 0;
+    std::string hooks_secret;
 };
 
 // What is wrong with which variable: "SLACK_APP_TOKEN must start with xapp-".

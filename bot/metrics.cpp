@@ -175,6 +175,14 @@ void add_activity(page& p, const metrics& m) {
               "Units of work refused because another connection held what they needed past "
               "their deadline (answered \"try again\"), by where.",
               {"where"}, m.db_conflicts);
+    p.counter("relbot_signals_total",
+              "Signals from CI and deploy tools that were believed (signed, on time, well formed), "
+              "by action and outcome (done, refused, not_found, repeated).",
+              {"action", "outcome"}, m.signals);
+    p.counter("relbot_signal_refusals_total",
+              "Requests to the signal endpoint refused before anything was applied, by reason "
+              "(size, signature, age, body, path, method).",
+              {"reason"}, m.signal_refusals);
 }
 
 void add_gauges(page& p, const metrics& m, const metrics_snapshot& now) {

@@ -77,6 +77,11 @@ struct metrics {
     // Units of work refused because another connection held what they needed past their
     // deadline (busy): where (batch, command, click, submission).
     counter_family db_conflicts;
+    // Signals from CI (bot/hooks): believed and applied, by action and outcome (done, refused,
+    // not_found, repeated); refused before that, by reason (size, signature, age, body, path,
+    // method).
+    counter_family signals;
+    counter_family signal_refusals;
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };
 

@@ -57,8 +57,9 @@ std::optional<epoch_seconds> deployment_left_at(const release& r) {
 }
 
 std::vector<checkpoint> plan_checkpoints(const release& r,
-                                         const std::vector<std::chrono::seconds>& offsets) {
-    auto anchor = deployment_left_at(r);
+                                         const std::vector<std::chrono::seconds>& offsets,
+                                         std::optional<epoch_seconds> deployed_at) {
+    auto anchor = deployed_at ? deployed_at : deployment_left_at(r);
     if (offsets.empty() || !monitoring_phase(r) || !anchor) {
         return {};
     }
@@ -75,15 +76,32 @@ std::vector<checkpoint> plan_checkpoints(const release& r,
 
 bool create_checkpoints(release& r,
                         const std::vector<std::chrono::seconds>& offsets,
-                        change_log& log) {
+                        change_log& log,
+                        std::optional<epoch_seconds> deployed_at) {
     if (!r.checkpoints.empty()) {
         return false;
     }
-    r.checkpoints = plan_checkpoints(r, offsets);
+    r.checkpoints = plan_checkpoints(r, offsets, deployed_at);
     for (const auto& c : r.checkpoints) {
         log.checkpoints.push_back(c.number);
     }
     return !r.checkpoints.empty();
+}
+
+verdict record_deployment(release& r,
+                          const std::vector<std::chrono::seconds>& offsets,
+                          epoch_seconds now,
+                          std::string note,
+                          change_log& log) {
+    if (r.status != release_status::active) {
+        refusal no;
+        no.why = refused::release_ended;
+        no.action = "record the deployment";
+        return no;
+    }
+    log.events.push_back({"release.deployed", std::nullopt, "", "", std::move(note)});
+    create_checkpoints(r, offsets, log, now);
+    return std::nullopt;
 }
 
 std::string checkpoint_label(const checkpoint& c) {

@@ -30,14 +30,28 @@ std::optional<epoch_seconds> deployment_left_at(const release& r);
 // due `offset` after the deployment phase was left. Empty when `offsets` is (RELBOT_CHECKPOINTS
 // =off), when the template has no deployment phase followed by a phase with a window, or while
 // the deployment phase has not been left.
+// With `deployed_at`, they are due after that moment instead (a `deployed` signal), whether
+// or not the deployment phase has been left.
 std::vector<checkpoint> plan_checkpoints(const release& r,
-                                         const std::vector<std::chrono::seconds>& offsets);
+                                         const std::vector<std::chrono::seconds>& offsets,
+                                         std::optional<epoch_seconds> deployed_at = std::nullopt);
 
 // Gives the release its checkpoints once (plan_checkpoints, when it has none yet and the plan
-// is not empty); true if it did. Numbers are fixed from then on.
+// is not empty); true if it did. Numbers are fixed from then on: the first anchor (leaving the
+// deployment phase, or a `deployed` signal) fixes them, and later ones change nothing.
 bool create_checkpoints(release& r,
                         const std::vector<std::chrono::seconds>& offsets,
-                        change_log& log);
+                        change_log& log,
+                        std::optional<epoch_seconds> deployed_at = std::nullopt);
+
+// A deploy tool says the release is deployed, at `now`: recorded in the timeline
+// ("release.deployed", with `note`: the tool's text and link), and the monitoring checkpoints
+// anchored to `now` if the release has none yet. An ended release refuses (release_ended).
+verdict record_deployment(release& r,
+                          const std::vector<std::chrono::seconds>& offsets,
+                          epoch_seconds now,
+                          std::string note,
+                          change_log& log);
 
 // "+4h", "+24h", "+90m", "+45s": the checkpoint's name in messages, the timeline and report.
 std::string checkpoint_label(const checkpoint& c);

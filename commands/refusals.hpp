@@ -10,7 +10,9 @@
 
 namespace relbot::commands {
 
-enum class way_in { command, click };
+// How the person (or tool) came in: typed, clicked, or a signed signal from CI (bot/hooks),
+// which may change any item as an admin may, and nothing else.
+enum class way_in { command, click, signal };
 
 // mrkdwn; `r` is the release the refusal is about, as it was when it was refused.
 std::string word_refusal(const checklist::release& r,

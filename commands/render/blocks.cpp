@@ -140,7 +140,26 @@ message render_text(std::string_view mrkdwn) {
 }
 
 std::string mention(std::string_view user, std::string_view if_empty) {
+    if (auto tool = signal_source(user)) {
+        return signal_actor_name(*tool);
+    }
     return user.empty() ? std::string(if_empty) : "<@" + std::string(user) + ">";
+}
+
+std::string signal_actor(std::string_view source) {
+    return "ci:" + std::string(source);
+}
+
+std::optional<std::string_view> signal_source(std::string_view actor) {
+    if (!actor.starts_with("ci:")) {
+        return std::nullopt;
+    }
+    return actor.substr(3);
+}
+
+std::string signal_actor_name(std::string_view source) {
+    // The source is letters, digits and -_. (bot/signal.cpp): nothing to escape.
+    return "CI (" + std::string(source) + ")";
 }
 
 std::string user_text(std::string_view text, std::size_t max) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,7 +63,16 @@ std::vector<message> paginate(const std::string& fallback,
 message render_text(std::string_view mrkdwn);
 
 // `<@user>`, or `if_empty` when there is no user.
+// A CI or deploy tool is shown by name ("CI (github-actions)"), not as a Slack mention.
 std::string mention(std::string_view user, std::string_view if_empty = "someone");
+
+// The actor a signal from a CI or deploy tool acts as: "ci:<source>". Never a Slack user ID
+// (those have no colon).
+std::string signal_actor(std::string_view source);
+// The tool an actor is, if it is one: "github-actions" for "ci:github-actions".
+std::optional<std::string_view> signal_source(std::string_view actor);
+// "CI (github-actions)".
+std::string signal_actor_name(std::string_view source);
 
 // User text inside a message: cut to `max` bytes and escaped, so it cannot mention or link.
 std::string user_text(std::string_view text, std::size_t max = 500);

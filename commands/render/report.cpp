@@ -28,6 +28,9 @@ std::string person(const style& st, std::string_view user) {
     if (!st.markdown) {
         return mention(user);
     }
+    if (auto tool = signal_source(user)) {
+        return signal_actor_name(*tool);
+    }
     return user.empty() ? std::string("someone") : "@" + display_name(user, st.names);
 }
 
@@ -103,6 +106,8 @@ std::string describe_event(const checklist::release& r,
         return "answered monitoring " + say(st, e.note);
     if (a == "item.snoozed")
         return "snoozed the reminders of " + name + " " + say(st, e.to_state);
+    if (a == "release.deployed")
+        return "reported the deployment" + note;
     return say(st, a) + note;
 }
 

@@ -1,0 +1,185 @@
+#include "bot/hooks.hpp"
+
+#include <chrono>
+#include <exception>
+
+#include "bot/log.hpp"
+#include "bot/metrics.hpp"
+
+namespace relbot::bot {
+
+namespace {
+
+hook_answer refuse(unsigned status, std::string_view reason, std::string_view message) {
+    process_metrics().signal_refusals.add({std::string(reason)});
+    return {status, signal_error_json(message)};
+}
+
+}  // namespace
+
+hook_answer answer_hook(std::string_view method,
+                        std::string_view target,
+                        std::string_view timestamp,
+                        std::string_view signature,
+                        std::string_view body,
+                        bool too_large,
+                        std::string_view secret,
+                        std::int64_t now_s,
+                        signal_sink& sink) {
+    if (too_large) {
+        return refuse(413, "size",
+                      "the body is larger than 65536 bytes; send one signal per request");
+    }
+    if (target.substr(0, target.find('?')) != "/hooks/v1/signal") {
+        return refuse(404, "path", "not found; signals go to POST /hooks/v1/signal");
+    }
+    if (method != "POST") {
+        return refuse(405, "method", "only POST");
+    }
+    if (auto why = signature_problem(secret, timestamp, signature, body, now_s)) {
+        bool age = why->find("5 minutes") != std::string::npos;
+        return refuse(401, age ? "age" : "signature", *why);
+    }
+    auto read = read_signal(body);
+    if (const auto* bad = std::get_if<std::string>(&read)) {
+        return refuse(400, "body", *bad);
+    }
+    return sink.apply(std::get<signal_request>(read));
+}
+
+struct hooks_server::impl : std::enable_shared_from_this<impl> {
+    impl(const net::any_io_executor& ioc, std::string secret_, signal_sink& sink_, hooks_limits l)
+        : acceptor(ioc), secret(std::move(secret_)), sink(sink_), limits(l) {}
+
+    // Every coroutine here is written not to throw: an exception is a bug, logged, not lost.
+    static void log_crash(std::exception_ptr e) {
+        if (!e) {
+            return;
+        }
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log_error("hooks.crashed").kv("error", ex.what());
+        }
+    }
+
+    static net::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
+        for (;;) {
+            auto [ec, socket] = co_await self->acceptor.async_accept(use_nothrow_awaitable);
+            if (ec) {
+                if (ec == net::error::operation_aborted || self->stopped) {
+                    co_return;
+                }
+                continue;  // EMFILE and the like: the next accept may succeed
+            }
+            if (self->open >= self->limits.max_connections) {
+                process_metrics().limits_hit.add({"hooks_connections"});
+                error_code ignored;
+                socket.close(ignored);
+                continue;
+            }
+            ++self->open;
+            net::co_spawn(self->acceptor.get_executor(), serve(self, std::move(socket)), log_crash);
+        }
+    }
+
+    struct slot {
+        explicit slot(std::size_t& open_) : open(open_) {}
+        ~slot() { --open; }
+        slot(const slot&) = delete;
+        slot& operator=(const slot&) = delete;
+        std::size_t& open;
+    };
+
+    // One request per connection, then close.
+    static net::awaitable<void> serve(std::shared_ptr<impl> self, tcp::socket socket) {
+        slot held(self->open);
+        beast::tcp_stream stream(std::move(socket));
+        stream.expires_after(self->limits.request_timeout);
+        beast::flat_buffer buffer(self->limits.max_header_bytes + 1024);
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(self->limits.max_header_bytes));
+        parser.body_limit(self->limits.max_body_bytes);
+        auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_nothrow_awaitable);
+        bool too_large = rec == http::error::body_limit;
+        if (rec && !too_large) {
+            if (rec == http::error::header_limit) {
+                process_metrics().limits_hit.add({"hooks_header"});
+            }
+            co_return;  // timed out, went away, or not HTTP: nothing to answer
+        }
+        const auto& req = parser.get();
+        hook_answer a;
+        try {
+            auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+            auto header = [&](const char* name) {
+                return too_large ? std::string_view() : std::string_view(req[name]);
+            };
+            a = answer_hook(std::string_view(req.method_string()), std::string_view(req.target()),
+                            header("X-Relbot-Timestamp"), header("X-Relbot-Signature"),
+                            too_large ? std::string_view() : std::string_view(req.body()),
+                            too_large, self->secret, now, self->sink);
+        } catch (const std::exception& e) {
+            log_error("signal.failed").kv("error", e.what());
+            a = {500, signal_error_json("relbot could not apply the signal; nothing was "
+                                        "changed, send it again")};
+        }
+        http::response<http::string_body> res;
+        res.version(11);
+        res.result(static_cast<http::status>(a.status));
+        res.set(http::field::content_type, "application/json");
+        res.set(http::field::cache_control, "no-store");
+        res.set(http::field::connection, "close");
+        res.body() = a.body + "\n";
+        res.prepare_payload();
+        auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow_awaitable);
+        (void)wec;
+        error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+
+    tcp::acceptor acceptor;
+    std::string secret;
+    signal_sink& sink;
+    hooks_limits limits;
+    std::size_t open = 0;
+    bool stopped = false;
+};
+
+hooks_server::hooks_server(const net::any_io_executor& ioc,
+                           const std::string& host,
+                           unsigned short port,
+                           std::string secret,
+                           signal_sink& sink,
+                           hooks_limits limits)
+    : impl_(std::make_shared<impl>(ioc, std::move(secret), sink, limits)) {
+    tcp::resolver resolver(ioc);
+    auto found = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service);
+    tcp::endpoint at = found.begin()->endpoint();
+    impl_->acceptor.open(at.protocol());
+    impl_->acceptor.set_option(net::socket_base::reuse_address(true));
+    impl_->acceptor.bind(at);
+    impl_->acceptor.listen();
+}
+
+hooks_server::~hooks_server() {
+    stop();
+}
+
+void hooks_server::start() {
+    net::co_spawn(impl_->acceptor.get_executor(), impl::accept_loop(impl_), impl::log_crash);
+}
+
+void hooks_server::stop() {
+    impl_->stopped = true;
+    error_code ignored;
+    impl_->acceptor.close(ignored);
+}
+
+unsigned short hooks_server::port() const {
+    return impl_->acceptor.local_endpoint().port();
+}
+
+}  // namespace relbot::bot
