@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <type_traits>
 
@@ -127,8 +128,15 @@ const libpq_functions& pq() {
 }  // namespace
 
 std::string describe_url(const std::string& url) {
+    const libpq_functions* lib = nullptr;
+    try {
+        lib = &pq();
+    } catch (const pg_error&) {
+        // Never throws: connecting will say what is missing.
+        return "(a PostgreSQL server; libpq.so.5 is not installed)";
+    }
     char* error = nullptr;
-    PQconninfoOption* options = pq().conninfoParse(url.c_str(), &error);
+    PQconninfoOption* options = lib->conninfoParse(url.c_str(), &error);
     if (options == nullptr) {
         pq().freemem(error);  // it may quote the string, password included
         return "(unreadable connection string)";
@@ -360,13 +368,19 @@ std::optional<result> connection::run_pipeline(pending* last) {
     // be gone (the server restarted, or ended the session), nothing of it ran, and it is sent
     // once more on a new connection. Any other batch fails; the next one reconnects.
     bool opens = !batch.empty() && batch.front().opens_transaction;
+    // Never sent again if it ends its transaction: the server may have committed it before the
+    // connection went (its answer lost), and a second run would apply it twice.
+    bool ends = std::any_of(batch.begin(), batch.end(), [](const pending& p) {
+        return p.sql == "COMMIT" || p.sql == "ROLLBACK";
+    });
+    bool resendable = opens && !ends;
     if (!healthy() && (opens || !in_transaction_)) {
         reconnect();
     }
     try {
         return send_pipeline(batch, last != nullptr);
     } catch (const pg_error&) {
-        if (!opens || healthy()) {
+        if (!resendable || healthy()) {
             throw;
         }
     }

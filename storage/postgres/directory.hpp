@@ -18,8 +18,7 @@ public:
                        epoch_seconds now) override;
     std::vector<std::string> owners_needing_time_zone(epoch_seconds now,
                                                       epoch_seconds max_age) override;
-    std::vector<std::string> people_needing_name(epoch_seconds now,
-                                                 epoch_seconds max_age) override;
+    std::vector<std::string> people_needing_name(epoch_seconds now, epoch_seconds max_age) override;
     bool name_looked_up(std::string_view user, epoch_seconds now, epoch_seconds max_age) override;
     std::unordered_map<std::string, std::string> user_names() override;
     void remember_channel_name(std::string_view channel, std::string_view name) override;

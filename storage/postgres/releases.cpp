@@ -1,6 +1,7 @@
 // Every statement takes its values as parameters; no SQL is built from values.
 #include "storage/postgres/releases.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,12 +22,36 @@ std::optional<std::int64_t> window_bound(const checklist::phase& p, bool max) {
 }  // namespace
 
 releases::releases(session& s) : s_(s) {
-    s_.on_unit([this] { before_commit(); }, [this](bool committed) { unit_ended(committed); });
+    s_.on_unit([this] { before_commit(); }, [this](bool committed) { unit_ended(committed); },
+               [this](std::uint64_t serial, std::uint64_t parent, bool kept) {
+                   savepoint_ended(serial, parent, kept);
+               });
+}
+
+void releases::savepoint_ended(std::uint64_t serial, std::uint64_t parent, bool kept) {
+    if (kept) {
+        for (auto& r : raises_) {
+            if (r.savepoint == serial) {
+                r.savepoint = parent;
+            }
+        }
+        return;
+    }
+    std::erase_if(raises_, [serial](const raise& r) { return r.savepoint == serial; });
+}
+
+bool releases::raised(std::int64_t release_id) const {
+    return std::any_of(raises_.begin(), raises_.end(),
+                       [release_id](const raise& r) { return r.release_id == release_id; });
 }
 
 void releases::before_commit() {
     forget_if_rolled_back();
-    for (const auto& [id, status_changed] : raise_at_commit_) {
+    std::unordered_map<std::int64_t, bool> owed;  // release -> status changed
+    for (const auto& r : raises_) {
+        owed[r.release_id] = owed[r.release_id] || r.status_changed;
+    }
+    for (const auto& [id, status_changed] : owed) {
         s_.db().defer(
             "UPDATE releases SET row_version = row_version + 1, status_version = status_version "
             "+ $2 WHERE id = $1",
@@ -38,15 +63,14 @@ void releases::unit_ended(bool committed) {
     forget_if_rolled_back();
     if (committed) {
         for (auto& [id, l] : unit_locked_) {
-            held_[id] = {l.version_read + (raise_at_commit_.count(id) > 0 ? 1 : 0),
-                         std::move(l.release)};
+            held_[id] = {l.version_read + (raised(id) ? 1 : 0), std::move(l.release)};
         }
     } else {
         held_.clear();
     }
     unit_locked_.clear();
     unit_channel_.clear();
-    raise_at_commit_.clear();
+    raises_.clear();
 }
 
 bool releases::note_change(std::int64_t id, const shared_release& state, bool status_changed) {
@@ -55,7 +79,7 @@ bool releases::note_change(std::int64_t id, const shared_release& state, bool st
         return false;
     }
     it->second.release = state;
-    raise_at_commit_[id] |= status_changed;
+    raises_.push_back({id, status_changed, s_.current_savepoint()});
     return true;
 }
 
@@ -167,7 +191,7 @@ void releases::forget_if_rolled_back() {
     if (s_.db().rollbacks() != rollbacks_seen_) {
         rollbacks_seen_ = s_.db().rollbacks();
         held_.clear();
-        unit_locked_.clear();  // raise_at_commit_ stays: see releases.hpp
+        unit_locked_.clear();  // raises_ stay: savepoint_ended keeps or drops each
         unit_channel_.clear();
     }
 }
@@ -376,7 +400,21 @@ void releases::insert_release(checklist::release& r) {
         // In a savepoint: a refused insert leaves the enclosing unit usable (PostgreSQL ends a
         // transaction at its first error otherwise).
         bool own = !s_.in_unit();
-        s_.db().defer(own ? "BEGIN" : "SAVEPOINT insert_release");
+        if (own) {
+            s_.db().defer_begin("BEGIN");
+            s_.db().in_transaction(true);
+        } else {
+            s_.db().defer("SAVEPOINT insert_release");
+        }
+        struct over {
+            connection& db;
+            bool own;
+            ~over() {
+                if (own) {
+                    db.in_transaction(false);
+                }
+            }
+        } at_end{s_.db(), own};
         try {
             r.id = s_.db()
                        .exec(
@@ -420,7 +458,11 @@ void releases::insert_release(checklist::release& r) {
                     i.id = item_ids.at(k++).integer(0, 0);
                 }
             }
-            s_.db().exec(own ? "COMMIT" : "RELEASE SAVEPOINT insert_release");
+            auto tag = s_.db().exec(own ? "COMMIT" : "RELEASE SAVEPOINT insert_release").tag();
+            if (own && tag != "COMMIT") {
+                throw pg_error(
+                    "the new release could not be committed (the server said " + tag + ")", "");
+            }
         } catch (const pg_error& e) {
             s_.db().rollback_with(own ? "ROLLBACK"
                                       : "ROLLBACK TO SAVEPOINT insert_release; RELEASE "

@@ -109,10 +109,17 @@ private:
     std::unordered_map<std::string, std::int64_t> unit_channel_;
     std::uint64_t unit_rollbacks_seen_ = 0;
     // Releases whose content the unit changed, with whether the status message changed: their
-    // row_version (and status_version) are raised once, just before the unit commits. Kept
-    // through a savepoint's rollback (a raise too many costs a re-read; one too few, a stale
-    // copy in another instance).
-    std::unordered_map<std::int64_t, bool> raise_at_commit_;
+    // row_version (and status_version) are raised once, just before the unit commits.
+    struct raise {
+        std::int64_t release_id = 0;
+        bool status_changed = false;
+        std::uint64_t savepoint = 0;  // the savepoint whose save owes it (0: the unit's own)
+    };
+    std::vector<raise> raises_;
+    // A savepoint ended: released, what it owes passes to its parent; rolled back, what it
+    // owes goes with its writes (and with the locks it took, which the raise would need again).
+    void savepoint_ended(std::uint64_t serial, std::uint64_t parent, bool kept);
+    bool raised(std::int64_t release_id) const;
 };
 
 }  // namespace relbot::storage::postgres

@@ -20,6 +20,8 @@ public:
             // Sent with the input's first statement that is waited for.
             s_.db_.defer("SAVEPOINT input_" + std::to_string(s_.depth_));
             ++s_.depth_;
+            serial_ = ++s_.savepoints_begun_;
+            s_.savepoints_.push_back(serial_);
             return;
         }
         if (give_up_at == lock_deadline{}) {
@@ -69,7 +71,15 @@ private:
         if (savepoint_) {
             auto name = "input_" + std::to_string(s_.depth_);
             auto roll_back = "ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name;
+            s_.savepoints_.pop_back();
+            auto parent = s_.current_savepoint();
+            auto ended = [&](bool kept) {
+                if (s_.savepoint_ended_) {
+                    s_.savepoint_ended_(serial_, parent, kept);
+                }
+            };
             if (!committed) {
+                ended(false);
                 s_.db_.rollback_with(roll_back);
                 return;
             }
@@ -77,15 +87,18 @@ private:
                 // Nothing of the input is left unsent, so nothing can fail here: the release
                 // goes with the unit's next statement (the next input's, or the COMMIT).
                 s_.db_.defer("RELEASE SAVEPOINT " + name);
+                ended(true);
                 return;
             }
             try {
                 // Sends the input's deferred writes: one of them failing fails the input.
                 s_.db_.exec("RELEASE SAVEPOINT " + name);
             } catch (const pg_error&) {
+                ended(false);
                 s_.db_.rollback_with(roll_back);
                 throw;
             }
+            ended(true);
             return;
         }
         // However the unit ends, its transaction is over (committed, rolled back, or gone
@@ -131,6 +144,7 @@ private:
     session& s_;
     bool savepoint_;
     bool open_ = true;
+    std::uint64_t serial_ = 0;  // a savepoint's
 };
 
 session::session(const std::string& url) : db_(url) {
@@ -163,7 +177,11 @@ bool session::own_transaction(const std::function<bool()>& body) {
         try {
             keep = body();
             if (keep) {
-                db_.exec("COMMIT");
+                if (auto tag = db_.exec("COMMIT").tag(); tag != "COMMIT") {
+                    throw pg_error("the transaction could not be committed (the server said " +
+                                       tag + "); nothing of it was kept",
+                                   "");
+                }
                 return true;
             }
         } catch (...) {

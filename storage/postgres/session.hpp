@@ -9,9 +9,11 @@
 // instance got there first; nothing was changed": busy_error, and the caller may try again.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/ports.hpp"
 #include "storage/postgres/connection.hpp"
@@ -36,10 +38,18 @@ public:
     // A port that keeps something for the length of a unit of work (releases.hpp: the
     // releases the unit has locked) learns here when the unit is about to commit (it may
     // defer its last writes then) and when it has ended (committed or not).
-    void on_unit(std::function<void()> before_commit, std::function<void(bool)> ended) {
+    // It also learns when a savepoint ends (`serial`, its `parent`'s serial or 0 for the unit,
+    // and whether it was released or rolled back), and what the innermost open one is.
+    void on_unit(std::function<void()> before_commit,
+                 std::function<void(bool)> ended,
+                 std::function<void(std::uint64_t, std::uint64_t, bool)> savepoint_ended) {
         before_commit_ = std::move(before_commit);
         unit_ended_ = std::move(ended);
+        savepoint_ended_ = std::move(savepoint_ended);
     }
+    // The innermost open savepoint's serial (each savepoint of a session gets a new one), or 0
+    // when none is open.
+    std::uint64_t current_savepoint() const { return savepoints_.empty() ? 0 : savepoints_.back(); }
 
     // Runs `body` in a transaction of its own (READ COMMITTED: the outbox's claims, folds),
     // committed when it returns true and rolled back when it returns false or throws. Must
@@ -73,6 +83,9 @@ private:
     connection db_;
     std::function<void()> before_commit_;
     std::function<void(bool)> unit_ended_;
+    std::function<void(std::uint64_t, std::uint64_t, bool)> savepoint_ended_;
+    std::vector<std::uint64_t> savepoints_;  // open savepoints' serials, innermost last
+    std::uint64_t savepoints_begun_ = 0;
     int depth_ = 0;  // 0: none; 1: a unit of work; more: savepoints in it
 };
 

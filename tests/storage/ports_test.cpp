@@ -736,3 +736,51 @@ TEST_CASE(
     CHECK(after->phases[0].items[1].state == checklist::item_state::done);
     CHECK(one->audit().audit_for(after->id).size() == 2);
 }
+
+TEST_CASE(
+    "an input rolled back in a batch owes its release nothing at commit, so another connection "
+    "holding that release does not hold the batch back",
+    "[storage][ports]") {
+    // PostgreSQL only: on SQLite the batch holds the one write lock, and no other connection
+    // could take a release meanwhile.
+    test::fresh_store store(test::engine_kind::postgres);
+    auto one = store.connect();
+    auto two = store.connect();
+    checklist::template_library templates;
+    for (const char* channel : {"C1", "C2"}) {
+        auto r = checklist::make_release(*templates.find("standard"), channel, "v1.0", "U1", 1000);
+        one->releases().insert_release(r);
+    }
+    auto check_first_item = [&](const char* channel) {
+        auto r = *one->releases().active_release_view(channel);
+        r.phases[0].items[0].state = checklist::item_state::done;
+        checklist::change_log log;
+        log.items.push_back({0, 0});
+        one->releases().save(std::make_shared<const checklist::release>(std::move(r)), log, "U1",
+                             1001);
+    };
+    auto batch = one->work().begin();
+    {
+        auto input = one->work().begin();  // a savepoint: kept
+        check_first_item("C2");
+        input->commit();
+    }
+    {
+        auto input = one->work().begin();  // a savepoint: rolled back with its lock on C1
+        check_first_item("C1");
+    }
+    // Another instance takes C1's release now and holds it while the batch commits.
+    auto other = two->work().begin();
+    REQUIRE(two->releases().active_release_view("C1"));
+    CHECK_NOTHROW(batch->commit());
+    other.reset();
+    auto state = [&](const char* channel) {
+        return two->releases().active_release_view(channel)->phases[0].items[0].state;
+    };
+    CHECK(state("C2") == checklist::item_state::done);
+    CHECK(state("C1") == checklist::item_state::open);
+    // The kept change raised C2's version: a third connection that held C2 reads it anew.
+    auto third = store.connect();
+    CHECK(third->releases().active_release_view("C2")->phases[0].items[0].state ==
+          checklist::item_state::done);
+}
