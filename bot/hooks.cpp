@@ -1,7 +1,9 @@
 #include "bot/hooks.hpp"
 
+#include <boost/asio/detached.hpp>
 #include <chrono>
 #include <exception>
+#include <optional>
 
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
@@ -45,6 +47,64 @@ hook_answer answer_hook(std::string_view method,
         return refuse(400, "body", *bad);
     }
     return sink.apply(std::get<signal_request>(read));
+}
+
+hook_answer send_signal(const std::string& host,
+                        unsigned short port,
+                        std::string_view secret,
+                        const std::string& body,
+                        std::int64_t now_s,
+                        std::chrono::milliseconds within) {
+    auto target = host.empty() || host == "0.0.0.0" ? std::string("127.0.0.1")
+                  : host == "::" || host == "[::]"  ? std::string("::1")
+                                                    : host;
+    net::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    http::request<http::string_body> req{http::verb::post, "/hooks/v1/signal", 11};
+    auto at = std::to_string(now_s);
+    req.set(http::field::host, target);
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::user_agent, "relbot-signal");
+    req.set("X-Relbot-Timestamp", at);
+    req.set("X-Relbot-Signature", signal_signature(secret, at, body));
+    req.body() = body;
+    req.prepare_payload();
+    std::optional<hook_answer> answer;
+    std::string failed;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            tcp::resolver resolver(ioc);
+            auto [rec, found] = co_await resolver.async_resolve(target, std::to_string(port),
+                                                                use_nothrow_awaitable);
+            if (rec) {
+                failed = "cannot resolve " + target + ": " + rec.message();
+                co_return;
+            }
+            stream.expires_after(within);
+            auto [cec, ep] = co_await stream.async_connect(found, use_nothrow_awaitable);
+            if (cec) {
+                failed = "cannot connect to " + target + ":" + std::to_string(port) + ": " +
+                         cec.message() + " (is relbot running with RELBOT_HOOKS_ADDR?)";
+                co_return;
+            }
+            auto [wec, wn] = co_await http::async_write(stream, req, use_nothrow_awaitable);
+            beast::flat_buffer buffer;
+            http::response<http::string_body> res;
+            auto [rec2, rn] = co_await http::async_read(stream, buffer, res, use_nothrow_awaitable);
+            if (rec2) {
+                failed = "no answer from " + target + ":" + std::to_string(port) + ": " +
+                         (wec ? wec.message() : rec2.message());
+                co_return;
+            }
+            answer = hook_answer{res.result_int(), res.body()};
+        },
+        net::detached);
+    ioc.run();
+    if (!answer) {
+        throw std::runtime_error(failed.empty() ? "no answer" : failed);
+    }
+    return *answer;
 }
 
 struct hooks_server::impl : std::enable_shared_from_this<impl> {

@@ -50,6 +50,16 @@ hook_answer answer_hook(std::string_view method,
                         std::int64_t now_s,
                         signal_sink& sink);
 
+// `relbot signal`: signs `body` with `secret` at `now_s` and POSTs it to host:port (an
+// address relbot listens on: 0.0.0.0 and :: are reached on the loopback), waiting at most
+// `within` for the answer. Throws std::runtime_error when nothing answers.
+hook_answer send_signal(const std::string& host,
+                        unsigned short port,
+                        std::string_view secret,
+                        const std::string& body,
+                        std::int64_t now_s,
+                        std::chrono::milliseconds within = std::chrono::seconds(10));
+
 class hooks_server {
 public:
     // Binds `host:port` (throws boost::system::system_error if it cannot). `secret` is kept in

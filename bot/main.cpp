@@ -2,16 +2,22 @@
 // Invariant: one io_context; all I/O objects belong to `ioc`, each on one of the app's two
 // strands.
 #include <boost/asio/signal_set.hpp>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <sstream>
 
 #include "bot/app.hpp"
 #include "bot/config.hpp"
+#include "bot/hooks.hpp"
 #include "bot/log.hpp"
 #include "bot/net.hpp"
 #include "checklist/duration.hpp"
@@ -79,13 +85,17 @@ constexpr const char* usage =
     "       relbot migrate-to-postgres URL\n"
     "                                    copy the SQLite database (RELBOT_DB) into the empty\n"
     "                                    PostgreSQL database at URL and check the counts\n"
+    "       relbot signal --channel C --item I --action A [--text T] [--url U] [--source S]\n"
+    "                     [--release V] [--id ID]\n"
+    "                                    sign and send one signal from CI to relbot\n"
+    "                                    (RELBOT_HOOKS_ADDR, RELBOT_HOOKS_SECRET)\n"
     "       relbot --help | --version\n"
     "\n"
     "Configuration (environment, or ./.env): SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL,\n"
     "RELBOT_DB, RELBOT_DATABASE_URL, RELBOT_TEMPLATES_DIR, RELBOT_ADMINS, "
     "RELBOT_REMINDER_INTERVAL,\n"
     "RELBOT_ESCALATE_AFTER, RELBOT_QUIET_HOURS, RELBOT_CONNECTIONS, RELBOT_LOG_LEVEL,\n"
-    "RELBOT_HEALTH_ADDR. README.md explains each.\n"
+    "RELBOT_HEALTH_ADDR, RELBOT_HOOKS_ADDR, RELBOT_HOOKS_SECRET. README.md explains each.\n"
     "\n"
     "Exit status: 0 done; 1 failure (Slack refused the token, the database cannot be opened);\n"
     "2 bad configuration, arguments or template.\n";
@@ -309,6 +319,62 @@ int export_report(const std::vector<std::string>& args) {
     }
 }
 
+// relbot signal --channel C --item I --action A [--text T] [--url U] [--source S]
+// [--release V] [--id ID]: one signal, signed and sent to this host's relbot.
+int send_signal_command(const std::vector<std::string>& args) {
+    std::map<std::string, std::string> given;
+    static const std::set<std::string> known = {"--channel", "--item",   "--action",  "--text",
+                                                "--url",     "--source", "--release", "--id"};
+    for (std::size_t i = 0; i < args.size(); i += 2) {
+        if (!known.contains(args[i]) || i + 1 >= args.size()) {
+            std::fprintf(stderr,
+                         "relbot signal: usage: relbot signal --channel C --item I --action "
+                         "check|note|block|unblock|deployed [--text T] [--url U] [--source S] "
+                         "[--release V] [--id ID]\n");
+            return exit_config;
+        }
+        given[args[i].substr(2)] = args[i + 1];
+    }
+    auto env = bot::process_environment();
+    auto addr = env("RELBOT_HOOKS_ADDR");
+    auto secret = env("RELBOT_HOOKS_SECRET");
+    if (!addr || addr->empty() || !secret || secret->size() < bot::min_signal_secret_bytes) {
+        std::fprintf(stderr,
+                     "relbot signal: set RELBOT_HOOKS_ADDR (host:port relbot listens on) and "
+                     "RELBOT_HOOKS_SECRET (the same secret, at least 32 characters), in the "
+                     "environment or ./.env\n");
+        return exit_config;
+    }
+    auto colon = addr->rfind(':');
+    int port = 0;
+    if (colon == std::string::npos ||
+        std::from_chars(addr->data() + colon + 1, addr->data() + addr->size(), port).ec !=
+            std::errc{} ||
+        port <= 0 || port > 65535) {
+        std::fprintf(stderr, "relbot signal: RELBOT_HOOKS_ADDR must be host:port with a port\n");
+        return exit_config;
+    }
+    auto now = static_cast<std::int64_t>(std::time(nullptr));
+    nlohmann::json body = nlohmann::json::object();
+    for (const auto& [key, value] : given) {
+        body[key] = value;
+    }
+    if (!body.contains("id")) {
+        // One run of this command is one signal: sent again (a retry), it takes a new id.
+        std::random_device rd;
+        body["id"] = "relbot-signal-" + std::to_string(now) + "-" + std::to_string(rd());
+    }
+    try {
+        auto answer = bot::send_signal(addr->substr(0, colon), static_cast<unsigned short>(port),
+                                       *secret, body.dump(), now);
+        std::printf("%u %s\n", answer.status, answer.body.c_str());
+        return answer.status >= 200 && answer.status < 300 ? 0 : EXIT_FAILURE;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "relbot signal: %s\n", e.what());
+        return EXIT_FAILURE;
+    }
+}
+
 int run_bot();
 
 }  // namespace
@@ -339,6 +405,9 @@ int main(int argc, char** argv) {
     }
     if (command == "migrate-to-postgres") {
         return migrate_to_postgres(rest);
+    }
+    if (command == "signal") {
+        return send_signal_command(rest);
     }
     std::fprintf(stderr, "relbot: unknown command `%s`\n\n%s", command.c_str(), usage);
     return exit_config;

@@ -311,3 +311,47 @@ TEST_CASE("200 unsigned requests at once are refused while commands are acknowle
     CHECK(contains(status_text(sim), "0 done or skipped"));
     CHECK(relbot.stop() == 0);
 }
+
+TEST_CASE("relbot signal signs and sends one signal, prints the answer and exits by it",
+          "[e2e][signals]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, hooks_env());
+    auto port = hooks_port(relbot);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("start v7.0", channel)));
+    // As a pipeline step runs it: only the address and the secret, no Slack tokens.
+    std::map<std::string, std::string> env{{"RELBOT_HOOKS_ADDR", "0.0.0.0:" + std::to_string(port)},
+                                           {"RELBOT_HOOKS_SECRET", secret}};
+    if (const char* path = std::getenv("PATH")) {
+        env["PATH"] = path;
+    }
+    temp_dir ci;  // no .env there
+    int status = -1;
+    std::string err;
+    auto out =
+        run_relbot({"signal", "--channel", channel, "--item", "ci-cd-status", "--action", "check",
+                    "--url", "https://ci.example.com/builds/9", "--source", "github-actions"},
+                   ci, env, status, &err);
+    INFO(out << err);
+    CHECK(status == 0);
+    CHECK(contains(out, "200 "));
+    CHECK(contains(out, "\"state\":\"done\""));
+    CHECK(contains(status_text(sim), "1 done or skipped"));
+    // Refused by the rules (done already): the answer, and exit 1.
+    out =
+        run_relbot({"signal", "--channel", channel, "--item", "ci-cd-status", "--action", "check"},
+                   ci, env, status, &err);
+    CHECK(status == 1);
+    CHECK(contains(out, "409 "));
+    // Without the secret: says what to set, exit 2, nothing sent.
+    auto no_secret = env;
+    no_secret.erase("RELBOT_HOOKS_SECRET");
+    std::string usage;
+    run_relbot({"signal", "--channel", channel, "--item", "1.2", "--action", "check"}, ci,
+               no_secret, status, &usage);
+    CHECK(status == 2);
+    CHECK(contains(usage, "RELBOT_HOOKS_SECRET"));
+    CHECK(contains(status_text(sim), "1 done or skipped"));
+    CHECK(relbot.stop() == 0);
+}
