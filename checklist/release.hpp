@@ -36,7 +36,10 @@ struct item {
     std::string description;
     item_state state = item_state::open;
     std::string state_note;  // the skip or block reason, or the check note
-    std::string owner;       // Slack user ID, empty when unowned
+    // Who put the item in its state (a Slack user ID, or "ci:<source>" for a signal); empty
+    // for an open item, or one settled before relbot kept this.
+    std::string state_by = {};
+    std::string owner;  // Slack user ID, empty when unowned
     std::optional<epoch_seconds> due_at;
     // The owner's next reminder for the item is not before this (Snooze).
     std::optional<epoch_seconds> snoozed_until = std::nullopt;

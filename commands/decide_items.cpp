@@ -49,6 +49,9 @@ decision item_command(const situation& s,
     } else {
         auto r = std::make_shared<checklist::release>(view);
         no = apply(*r, pos, log);
+        auto& it = r->phases.at(pos.phase).items.at(pos.index);
+        // Who settled or blocked it; an item open again is nobody's doing.
+        it.state_by = it.state == checklist::item_state::open ? std::string() : s.req.user;
         after = std::move(r);
     }
     if (no) {

@@ -31,6 +31,11 @@ std::string item_line(const checklist::item& i) {
     if (i.due_at) {
         line += " · due " + checklist::date_token(*i.due_at);
     }
+    bool settled =
+        i.state == checklist::item_state::done || i.state == checklist::item_state::skipped;
+    if (settled && !i.state_by.empty()) {
+        line += " · by " + mention(i.state_by);
+    }
     if (!i.state_note.empty() && i.state != checklist::item_state::done) {
         line += " · _" + escape_mrkdwn(checklist::truncate_utf8(i.state_note, 300)) + "_";
     }

@@ -233,7 +233,8 @@ releases::shared_release releases::read_release(const char* where, const param& 
             "entered_at, left_by_force) ORDER BY position), '[]') FROM phases WHERE release_id = "
             "r.id) END, CASE WHEN r.id = $2 AND r.row_version = $3 THEN NULL ELSE "
             "(SELECT COALESCE(json_agg(json_build_array(id, phase, position, slug, title, "
-            "description, state, state_note, owner_id, due_at, snoozed_until) ORDER BY phase, "
+            "description, state, state_note, owner_id, due_at, snoozed_until, state_by) ORDER BY "
+            "phase, "
             "position), '[]') FROM items WHERE release_id = r.id) END, CASE WHEN r.id = $2 AND "
             "r.row_version = $3 THEN NULL ELSE "
             "(SELECT COALESCE(json_agg(json_build_array(number, offset_s, due_at, posted_at, "
@@ -305,6 +306,7 @@ releases::shared_release releases::read_release(const char* where, const param& 
         i.state = checklist::parse_item_state(i_row[6].get<std::string>())
                       .value_or(checklist::item_state::open);
         i.state_note = i_row[7].get<std::string>();
+        i.state_by = i_row[11].get<std::string>();
         i.owner = i_row[8].get<std::string>();
         i.due_at = optional_at(i_row[9]);
         i.snoozed_until = optional_at(i_row[10]);
@@ -554,9 +556,9 @@ void releases::write_change(const checklist::release& r,
             const auto& i = r.phases.at(pos.phase).items.at(pos.index);
             db.defer(
                 "UPDATE items SET state = $2, state_note = $3, owner_id = $4, due_at = $5, "
-                "snoozed_until = $6, updated_at = $7 WHERE id = $1",
+                "snoozed_until = $6, updated_at = $7, state_by = $8 WHERE id = $1",
                 {i.id, std::string(checklist::to_string(i.state)), i.state_note, i.owner, i.due_at,
-                 i.snoozed_until, now});
+                 i.snoozed_until, now, i.state_by});
         }
         save_checkpoints(r, log);
         for (const auto& e : log.events) {

@@ -13,7 +13,7 @@ namespace relbot::storage::postgres {
 
 namespace {
 
-constexpr std::array<std::string_view, 2> migrations = {
+constexpr std::array<std::string_view, 3> migrations = {
     // 1: everything SQLite's fourteen migrations built, and what several instances need: a
     // version per release row (a write made from a cached release checks it in the same
     // transaction).
@@ -171,6 +171,10 @@ CREATE TABLE home_views (
     view_hash TEXT NOT NULL,
     published_ms BIGINT NOT NULL
 );
+)sql",
+    // 3 (SQLite's 16): who put each item in its state.
+    R"sql(
+ALTER TABLE items ADD COLUMN state_by TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -15,7 +15,7 @@
 namespace relbot::storage::sqlite {
 namespace {
 
-constexpr std::array<std::string_view, 15> migrations = {
+constexpr std::array<std::string_view, 16> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -234,6 +234,11 @@ CREATE TABLE home_views (
     view_hash TEXT NOT NULL,
     published_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
+)sql",
+    // 16: who put each item in its state (a person, or "ci:<source>" for a signal from CI),
+    // shown beside a settled item in the status message.
+    R"sql(
+ALTER TABLE items ADD COLUMN state_by TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -67,6 +67,7 @@ checklist::item read_item_row(SQLite::Statement& it) {
     i.owner = it.getColumn(8).getString();
     i.due_at = optional_int(it.getColumn(9));
     i.snoozed_until = optional_int(it.getColumn(10));
+    i.state_by = it.getColumn(11).getString();
     return i;
 }
 
@@ -223,7 +224,7 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
 
     auto it_lease = prepare(
         "SELECT id, phase, position, slug, title, description, state, "
-        "state_note, owner_id, due_at, snoozed_until FROM items WHERE release_id = :id "
+        "state_note, owner_id, due_at, snoozed_until, state_by FROM items WHERE release_id = :id "
         "ORDER BY phase, position");
     auto& it = *it_lease;
     it.bind(":id", r.id);
@@ -312,8 +313,10 @@ std::int64_t store::save_release(const checklist::release& r,
         const auto& i = r.phases.at(pos.phase).items.at(pos.index);
         auto q_lease = prepare(
             "UPDATE items SET state = :state, state_note = :note, owner_id = :owner, "
-            "due_at = :due, snoozed_until = :snoozed, updated_at = :now WHERE id = :id");
+            "due_at = :due, snoozed_until = :snoozed, updated_at = :now, state_by = :by WHERE "
+            "id = :id");
         auto& q = *q_lease;
+        q.bind(":by", i.state_by);
         bind_optional(q, ":snoozed", i.snoozed_until);
         q.bind(":state", std::string(checklist::to_string(i.state)));
         q.bind(":note", i.state_note);

@@ -93,7 +93,16 @@ TEST_CASE(
 
     // Done as for a person's check: the status shows it settled, the report names CI and keeps
     // the link.
-    CHECK(contains(status_text(sim), "1 done or skipped"));
+    auto status = status_text(sim);
+    CHECK(contains(status, "1 done or skipped"));
+    CHECK(contains(status, "by CI (github-actions)"));
+    // The living status message in the channel says so too (updated in place).
+    CHECK(sim.wait_for(
+        [](const json& e) {
+            return e.value("event", "") == "api_call" && e.value("method", "") == "chat.update" &&
+                   contains(e["args"].dump(), "by CI (github-actions)");
+        },
+        after(15s)));
     auto report_ack = sim.wait_ack(sim.slash_command("report", channel));
     REQUIRE(report_ack);
     auto report = message_text((*report_ack)["payload"]);
