@@ -463,6 +463,7 @@ private:
             auto out = shell_.apply(in, decide);
             if (out.redelivered) {
                 outcome = "repeated";
+                process_metrics().signal_refusals.add({"replay"});  // answered, not applied
             } else if (out.state_changed || out.queued) {
                 schedule_wake();
             }

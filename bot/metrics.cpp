@@ -181,7 +181,8 @@ void add_activity(page& p, const metrics& m) {
               {"action", "outcome"}, m.signals);
     p.counter("relbot_signal_refusals_total",
               "Requests to the signal endpoint refused before anything was applied, by reason "
-              "(size, signature, age, body, path, method).",
+              "(size, signature, age, body, path, method; replay: an id seen before, answered "
+              "with its first answer).",
               {"reason"}, m.signal_refusals);
 }
 

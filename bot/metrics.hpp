@@ -79,7 +79,7 @@ struct metrics {
     counter_family db_conflicts;
     // Signals from CI (bot/hooks): believed and applied, by action and outcome (done, refused,
     // not_found, repeated); refused before that, by reason (size, signature, age, body, path,
-    // method).
+    // method), and replay (a repeated id: answered, not applied).
     counter_family signals;
     counter_family signal_refusals;
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();

@@ -74,7 +74,8 @@ TEST_CASE(
     "[e2e][signals]") {
     temp_dir dir;
     sandbox sim(dir);
-    bot relbot(dir, sim, hooks_env());
+    bot relbot(dir, sim, hooks_env({{"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}}));
+    auto health = health_port(relbot);
     auto port = hooks_port(relbot);
     REQUIRE(sim.wait_event("hello_sent", after(15s)));
     REQUIRE(sim.wait_ack(sim.slash_command("start v4.2", channel)));
@@ -125,6 +126,9 @@ TEST_CASE(
         return n;
     };
     CHECK(mentions(message_text((*report_again)["payload"])) == mentions(report));
+    auto page = http_get(health, "/metrics").body;
+    CHECK(sample(page, "relbot_signal_refusals_total{reason=\"replay\"}") == 1);
+    CHECK(sample(page, "relbot_signals_total{action=\"check\",outcome=\"repeated\"}") == 1);
 
     // A note and a block by CI, then the unblock: each answered with the item's state.
     auto note = send_signal(port, json{{"channel", channel},
