@@ -129,110 +129,57 @@ std::optional<http::response<http::string_body>> respond_to_bytes(std::string_vi
     return respond(ec, parser, source);
 }
 
-struct health_server::impl : std::enable_shared_from_this<impl> {
-    impl(const net::any_io_executor& ioc, health_source& source_, health_limits limits_)
-        : acceptor(ioc), source(source_), limits(limits_) {}
+namespace {
 
-    // The completion of every coroutine of the server: they are written not to throw, so an
-    // exception is a bug, logged rather than lost.
-    static void log_crash(std::exception_ptr e) {
-        if (!e) {
-            return;
-        }
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            log_error("health.crashed").kv("error", ex.what());
-        }
-    }
-
-    static net::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
-        for (;;) {
-            auto [ec, socket] = co_await self->acceptor.async_accept(use_nothrow_awaitable);
-            if (ec) {
-                if (ec == net::error::operation_aborted || self->stopped) {
-                    co_return;
-                }
-                continue;  // EMFILE and the like: the next accept may succeed
-            }
-            if (self->open >= self->limits.max_connections) {
-                process_metrics().limits_hit.add({"health_connections"});
-                error_code ignored;
-                socket.close(ignored);  // over the limit: no slot is held for it
-                continue;
-            }
-            ++self->open;
-            net::co_spawn(self->acceptor.get_executor(), serve(self, std::move(socket)), log_crash);
-        }
-    }
-
-    // Holds one of the `max_connections` slots for as long as a connection is served.
-    struct slot {
-        explicit slot(std::size_t& open_) : open(open_) {}
-        ~slot() { --open; }
-        slot(const slot&) = delete;
-        slot& operator=(const slot&) = delete;
-        std::size_t& open;
-    };
-
-    // One request per connection, then close: simple, and all a scraper needs. Never throws:
-    // an exception here would end the bot's event loop.
-    static net::awaitable<void> serve(std::shared_ptr<impl> self, tcp::socket socket) {
-        slot held(self->open);
-        beast::tcp_stream stream(std::move(socket));
-        stream.expires_after(self->limits.request_timeout);
-        beast::flat_buffer buffer(self->limits.max_header_bytes + 1024);
-        health_request_parser parser;
-        configure(parser, self->limits);
-        auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_nothrow_awaitable);
-        auto res = respond(rec, parser, self->source);
-        if (!res) {
-            co_return;  // timed out or went away: nothing to answer
-        }
-        auto [wec, wn] = co_await http::async_write(stream, *res, use_nothrow_awaitable);
-        (void)wec;  // the client may be gone; the connection ends here either way
-        error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    }
-
-    tcp::acceptor acceptor;
+struct health_context {
     health_source& source;
     health_limits limits;
-    std::size_t open = 0;
-    bool stopped = false;
 };
+
+// One request per connection, then close: simple, and all a scraper needs. Never throws: an
+// exception here would end the bot's event loop.
+net::awaitable<void> serve_health(std::shared_ptr<health_context> c, tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_after(c->limits.request_timeout);
+    beast::flat_buffer buffer(c->limits.max_header_bytes + 1024);
+    health_request_parser parser;
+    configure(parser, c->limits);
+    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_nothrow_awaitable);
+    auto res = respond(rec, parser, c->source);
+    if (!res) {
+        co_return;  // timed out or went away: nothing to answer
+    }
+    auto [wec, wn] = co_await http::async_write(stream, *res, use_nothrow_awaitable);
+    (void)wec;  // the client may be gone; the connection ends here either way
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace
 
 health_server::health_server(const net::any_io_executor& ioc,
                              const std::string& host,
                              unsigned short port,
                              health_source& source,
-                             health_limits limits)
-    : impl_(std::make_shared<impl>(ioc, source, limits)) {
-    tcp::resolver resolver(ioc);
-    auto found = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service);
-    tcp::endpoint at = found.begin()->endpoint();
-    impl_->acceptor.open(at.protocol());
-    impl_->acceptor.set_option(net::socket_base::reuse_address(true));
-    impl_->acceptor.bind(at);
-    impl_->acceptor.listen();
+                             health_limits limits) {
+    auto c = std::make_shared<health_context>(health_context{source, limits});
+    listener_ = std::make_unique<http_listener>(
+        ioc, host, port, limits.max_connections, "health_connections", "health",
+        [c](tcp::socket socket) { return serve_health(c, std::move(socket)); });
 }
 
-health_server::~health_server() {
-    stop();
-}
+health_server::~health_server() = default;
 
 void health_server::start() {
-    net::co_spawn(impl_->acceptor.get_executor(), impl::accept_loop(impl_), impl::log_crash);
+    listener_->start();
 }
 
 void health_server::stop() {
-    impl_->stopped = true;
-    error_code ignored;
-    impl_->acceptor.close(ignored);
+    listener_->stop();
 }
 
 unsigned short health_server::port() const {
-    return impl_->acceptor.local_endpoint().port();
+    return listener_->port();
 }
 
 }  // namespace relbot::bot

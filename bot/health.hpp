@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "bot/http_listener.hpp"
 #include "bot/net.hpp"
 
 namespace relbot::bot {
@@ -83,8 +84,7 @@ public:
     unsigned short port() const;
 
 private:
-    struct impl;
-    std::shared_ptr<impl> impl_;
+    std::unique_ptr<http_listener> listener_;
 };
 
 }  // namespace relbot::bot

@@ -107,139 +107,88 @@ hook_answer send_signal(const std::string& host,
     return *answer;
 }
 
-struct hooks_server::impl : std::enable_shared_from_this<impl> {
-    impl(const net::any_io_executor& ioc, std::string secret_, signal_sink& sink_, hooks_limits l)
-        : acceptor(ioc), secret(std::move(secret_)), sink(sink_), limits(l) {}
+namespace {
 
-    // Every coroutine here is written not to throw: an exception is a bug, logged, not lost.
-    static void log_crash(std::exception_ptr e) {
-        if (!e) {
-            return;
-        }
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            log_error("hooks.crashed").kv("error", ex.what());
-        }
-    }
-
-    static net::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
-        for (;;) {
-            auto [ec, socket] = co_await self->acceptor.async_accept(use_nothrow_awaitable);
-            if (ec) {
-                if (ec == net::error::operation_aborted || self->stopped) {
-                    co_return;
-                }
-                continue;  // EMFILE and the like: the next accept may succeed
-            }
-            if (self->open >= self->limits.max_connections) {
-                process_metrics().limits_hit.add({"hooks_connections"});
-                error_code ignored;
-                socket.close(ignored);
-                continue;
-            }
-            ++self->open;
-            net::co_spawn(self->acceptor.get_executor(), serve(self, std::move(socket)), log_crash);
-        }
-    }
-
-    struct slot {
-        explicit slot(std::size_t& open_) : open(open_) {}
-        ~slot() { --open; }
-        slot(const slot&) = delete;
-        slot& operator=(const slot&) = delete;
-        std::size_t& open;
-    };
-
-    // One request per connection, then close.
-    static net::awaitable<void> serve(std::shared_ptr<impl> self, tcp::socket socket) {
-        slot held(self->open);
-        beast::tcp_stream stream(std::move(socket));
-        stream.expires_after(self->limits.request_timeout);
-        beast::flat_buffer buffer(self->limits.max_header_bytes + 1024);
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(self->limits.max_header_bytes));
-        parser.body_limit(self->limits.max_body_bytes);
-        auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_nothrow_awaitable);
-        bool too_large = rec == http::error::body_limit;
-        if (rec && !too_large) {
-            if (rec == http::error::header_limit) {
-                process_metrics().limits_hit.add({"hooks_header"});
-            }
-            co_return;  // timed out, went away, or not HTTP: nothing to answer
-        }
-        const auto& req = parser.get();
-        hook_answer a;
-        try {
-            auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-            auto header = [&](const char* name) {
-                return too_large ? std::string_view() : std::string_view(req[name]);
-            };
-            a = answer_hook(std::string_view(req.method_string()), std::string_view(req.target()),
-                            header("X-Relbot-Timestamp"), header("X-Relbot-Signature"),
-                            too_large ? std::string_view() : std::string_view(req.body()),
-                            too_large, self->secret, now, self->sink);
-        } catch (const std::exception& e) {
-            log_error("signal.failed").kv("error", e.what());
-            a = {500, signal_error_json("relbot could not apply the signal; nothing was "
-                                        "changed, send it again")};
-        }
-        http::response<http::string_body> res;
-        res.version(11);
-        res.result(static_cast<http::status>(a.status));
-        res.set(http::field::content_type, "application/json");
-        res.set(http::field::cache_control, "no-store");
-        res.set(http::field::connection, "close");
-        res.body() = a.body + "\n";
-        res.prepare_payload();
-        auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow_awaitable);
-        (void)wec;
-        error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    }
-
-    tcp::acceptor acceptor;
+struct hooks_context {
     std::string secret;
     signal_sink& sink;
     hooks_limits limits;
-    std::size_t open = 0;
-    bool stopped = false;
 };
+
+// One request per connection, then close. Never throws.
+net::awaitable<void> serve_hook(std::shared_ptr<hooks_context> c, tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_after(c->limits.request_timeout);
+    beast::flat_buffer buffer(c->limits.max_header_bytes + 1024);
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(c->limits.max_header_bytes));
+    parser.body_limit(c->limits.max_body_bytes);
+    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_nothrow_awaitable);
+    bool too_large = rec == http::error::body_limit;
+    if (rec && !too_large) {
+        if (rec == http::error::header_limit) {
+            process_metrics().limits_hit.add({"hooks_header"});
+        }
+        co_return;  // timed out, went away, or not HTTP: nothing to answer
+    }
+    const auto& req = parser.get();
+    hook_answer a;
+    try {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        auto header = [&](const char* name) {
+            return too_large ? std::string_view() : std::string_view(req[name]);
+        };
+        a = answer_hook(std::string_view(req.method_string()), std::string_view(req.target()),
+                        header("X-Relbot-Timestamp"), header("X-Relbot-Signature"),
+                        too_large ? std::string_view() : std::string_view(req.body()), too_large,
+                        c->secret, now, c->sink);
+    } catch (const std::exception& e) {
+        log_error("signal.failed").kv("error", e.what());
+        a = {500, signal_error_json("relbot could not apply the signal; nothing was changed, "
+                                    "send it again")};
+    }
+    http::response<http::string_body> res;
+    res.version(11);
+    res.result(static_cast<http::status>(a.status));
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.set(http::field::connection, "close");
+    res.body() = a.body + "\n";
+    res.prepare_payload();
+    auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow_awaitable);
+    (void)wec;
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace
 
 hooks_server::hooks_server(const net::any_io_executor& ioc,
                            const std::string& host,
                            unsigned short port,
                            std::string secret,
                            signal_sink& sink,
-                           hooks_limits limits)
-    : impl_(std::make_shared<impl>(ioc, std::move(secret), sink, limits)) {
-    tcp::resolver resolver(ioc);
-    auto found = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service);
-    tcp::endpoint at = found.begin()->endpoint();
-    impl_->acceptor.open(at.protocol());
-    impl_->acceptor.set_option(net::socket_base::reuse_address(true));
-    impl_->acceptor.bind(at);
-    impl_->acceptor.listen();
+                           hooks_limits limits) {
+    auto c = std::make_shared<hooks_context>(hooks_context{std::move(secret), sink, limits});
+    listener_ = std::make_unique<http_listener>(
+        ioc, host, port, limits.max_connections, "hooks_connections", "hooks",
+        [c](tcp::socket socket) { return serve_hook(c, std::move(socket)); });
 }
 
-hooks_server::~hooks_server() {
-    stop();
-}
+hooks_server::~hooks_server() = default;
 
 void hooks_server::start() {
-    net::co_spawn(impl_->acceptor.get_executor(), impl::accept_loop(impl_), impl::log_crash);
+    listener_->start();
 }
 
 void hooks_server::stop() {
-    impl_->stopped = true;
-    error_code ignored;
-    impl_->acceptor.close(ignored);
+    listener_->stop();
 }
 
 unsigned short hooks_server::port() const {
-    return impl_->acceptor.local_endpoint().port();
+    return listener_->port();
 }
 
 }  // namespace relbot::bot

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "bot/http_listener.hpp"
 #include "bot/net.hpp"
 #include "bot/signal.hpp"
 
@@ -79,8 +80,7 @@ public:
     unsigned short port() const;
 
 private:
-    struct impl;
-    std::shared_ptr<impl> impl_;
+    std::unique_ptr<http_listener> listener_;
 };
 
 }  // namespace relbot::bot

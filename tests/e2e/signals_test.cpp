@@ -1,11 +1,6 @@
 // Signals from CI and deploy tools (contract: "Signals from CI and deploy tools"), as a
 // pipeline sends them: signed HTTP requests to the real relbot's RELBOT_HOOKS_ADDR, with the
 // sandbox playing Slack.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <ctime>
@@ -281,31 +276,20 @@ TEST_CASE("200 unsigned requests at once are refused while commands are acknowle
     std::vector<std::thread> flood;
     for (int i = 0; i < 200; ++i) {
         flood.emplace_back([&, i] {
-            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in addr{};
-            addr.sin_family = AF_INET;
-            addr.sin_port = htons(static_cast<std::uint16_t>(port));
-            addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-                ::close(fd);
+            int fd = connect_local(port);  // no Catch assertion here: another thread
+            if (fd < 0) {
                 return;
             }
-            timeval tv{10, 0};
-            ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
             auto body = R"({"channel":"C0E2E","item":"1.1","action":"check","id":"f)" +
                         std::to_string(i) + "\"}";
             auto req = "POST /hooks/v1/signal HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\n\r\n" + body;
             ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-            char buf[512];
-            auto n = ::recv(fd, buf, sizeof buf, 0);
-            if (n > 0) {
+            auto answer = read_answer(fd);
+            if (answer.status != 0) {
                 ++accepted;
-                if (std::string(buf, static_cast<std::size_t>(n)).starts_with("HTTP/1.1 401")) {
-                    ++answered_401;
-                }
+                answered_401 += answer.status == 401 ? 1 : 0;
             }
-            ::close(fd);
         });
     }
     // Meanwhile, people's commands: each acknowledged within Slack's 3 s.

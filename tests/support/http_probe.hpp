@@ -37,13 +37,10 @@ struct http_answer {
     std::string body;
 };
 
-// One plain-HTTP request; the server closes the connection after its answer.
-inline http_answer http_get(int port, const std::string& target) {
+// Everything the server sends until it closes `fd` (which this closes), as status and body;
+// status 0 when it closed without an answer. No Catch assertion: any thread may use it.
+inline http_answer read_answer(int fd) {
     http_answer a;
-    int fd = connect_local(port);
-    REQUIRE(fd >= 0);
-    auto req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
     std::string raw;
     char buf[4096];
     for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
@@ -60,13 +57,21 @@ inline http_answer http_get(int port, const std::string& target) {
     return a;
 }
 
+// One plain-HTTP request; the server closes the connection after its answer.
+inline http_answer http_get(int port, const std::string& target) {
+    int fd = connect_local(port);
+    REQUIRE(fd >= 0);
+    auto req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
+    return read_answer(fd);
+}
+
 // One plain-HTTP POST with extra header lines ("Name: value"); the server closes the
 // connection after its answer. Status 0 when the connection was closed without one.
 inline http_answer http_post(int port,
                              const std::string& target,
                              const std::vector<std::string>& headers,
                              const std::string& body) {
-    http_answer a;
     int fd = connect_local(port);
     REQUIRE(fd >= 0);
     auto req = "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
@@ -77,20 +82,7 @@ inline http_answer http_post(int port,
     }
     req += "\r\n" + body;
     ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);  // a refusal may close before it is all sent
-    std::string raw;
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
-        raw.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    std::smatch m;
-    if (std::regex_search(raw, m, std::regex("^HTTP/1\\.1 (\\d{3})"))) {
-        a.status = std::stoi(m[1]);
-    }
-    if (auto at = raw.find("\r\n\r\n"); at != std::string::npos) {
-        a.body = raw.substr(at + 4);
-    }
-    return a;
+    return read_answer(fd);
 }
 
 // relbot with its endpoint on a free port; returns the port it logged.
