@@ -229,16 +229,13 @@ problem read_log_level(const std::string& v, config& c) {
     return std::nullopt;
 }
 
-// host:port into `host` and `port`; false if it is not one.
 bool read_host_port(const std::string& v, std::optional<std::string>& host, unsigned short& port) {
-    auto colon = v.rfind(':');
-    auto n = colon == std::string::npos ? std::nullopt
-                                        : parse_int(std::string_view(v).substr(colon + 1));
-    if (colon == 0 || !n || *n < 0 || *n > 65535) {
+    auto parsed = parse_host_port(v);
+    if (!parsed) {
         return false;
     }
-    host = v.substr(0, colon);
-    port = static_cast<unsigned short>(*n);
+    host = std::move(parsed->first);
+    port = parsed->second;
     return true;
 }
 
@@ -290,6 +287,15 @@ constexpr optional_variable optional_variables[] = {
 };
 
 }  // namespace
+
+std::optional<std::pair<std::string, unsigned short>> parse_host_port(std::string_view v) {
+    auto colon = v.rfind(':');
+    auto n = colon == std::string_view::npos ? std::nullopt : parse_int(v.substr(colon + 1));
+    if (colon == 0 || !n || *n < 0 || *n > 65535) {
+        return std::nullopt;
+    }
+    return std::pair{std::string(v.substr(0, colon)), static_cast<unsigned short>(*n)};
+}
 
 config_result parse_config(const env_lookup& lookup) {
     config c;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct config {
 };
 
 // What is wrong with which variable: "SLACK_APP_TOKEN must start with xapp-".
+// "host:port" (port 0 to 65535; host may be empty, as in ":9108"), or nullopt.
+std::optional<std::pair<std::string, unsigned short>> parse_host_port(std::string_view v);
+
 struct config_error {
     std::string variable;
     std::string problem;

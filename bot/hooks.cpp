@@ -39,8 +39,7 @@ hook_answer answer_hook(std::string_view method,
         return refuse(405, "method", "only POST");
     }
     if (auto why = signature_problem(secret, timestamp, signature, body, now_s)) {
-        bool age = why->find("5 minutes") != std::string::npos;
-        return refuse(401, age ? "age" : "signature", *why);
+        return refuse(401, why->age ? "age" : "signature", why->message);
     }
     auto read = read_signal(body);
     if (const auto* bad = std::get_if<std::string>(&read)) {

@@ -345,12 +345,8 @@ int send_signal_command(const std::vector<std::string>& args) {
                      "environment or ./.env\n");
         return exit_config;
     }
-    auto colon = addr->rfind(':');
-    int port = 0;
-    if (colon == std::string::npos ||
-        std::from_chars(addr->data() + colon + 1, addr->data() + addr->size(), port).ec !=
-            std::errc{} ||
-        port <= 0 || port > 65535) {
+    auto at = bot::parse_host_port(*addr);
+    if (!at || at->second == 0) {
         std::fprintf(stderr, "relbot signal: RELBOT_HOOKS_ADDR must be host:port with a port\n");
         return exit_config;
     }
@@ -365,8 +361,7 @@ int send_signal_command(const std::vector<std::string>& args) {
         body["id"] = "relbot-signal-" + std::to_string(now) + "-" + std::to_string(rd());
     }
     try {
-        auto answer = bot::send_signal(addr->substr(0, colon), static_cast<unsigned short>(port),
-                                       *secret, body.dump(), now);
+        auto answer = bot::send_signal(at->first, at->second, *secret, body.dump(), now);
         std::printf("%u %s\n", answer.status, answer.body.c_str());
         return answer.status >= 200 && answer.status < 300 ? 0 : EXIT_FAILURE;
     } catch (const std::exception& e) {

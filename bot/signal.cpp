@@ -56,27 +56,30 @@ std::string signal_signature(std::string_view secret,
     return "v1=" + hmac_sha256_hex(secret, base);
 }
 
-std::optional<std::string> signature_problem(std::string_view secret,
-                                             std::string_view timestamp,
-                                             std::string_view signature,
-                                             std::string_view body,
-                                             std::int64_t now_s) {
+std::optional<signature_refusal> signature_problem(std::string_view secret,
+                                                   std::string_view timestamp,
+                                                   std::string_view signature,
+                                                   std::string_view body,
+                                                   std::int64_t now_s) {
     if (timestamp.empty() || signature.empty()) {
-        return "X-Relbot-Timestamp and X-Relbot-Signature are both required (relbot signal "
-               "sets them)";
+        return signature_refusal{false,
+                                 "X-Relbot-Timestamp and X-Relbot-Signature are both required "
+                                 "(relbot signal sets them)"};
     }
     std::int64_t at = 0;
     auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), at);
     if (ec != std::errc{} || end != timestamp.data() + timestamp.size()) {
-        return "X-Relbot-Timestamp must be Unix seconds";
+        return signature_refusal{false, "X-Relbot-Timestamp must be Unix seconds"};
     }
     // Compared before the time, so that a forged request learns nothing of the window.
     if (!same_bytes(signal_signature(secret, timestamp, body), signature)) {
-        return "the signature does not match (the secret, or the body as signed, differs)";
+        return signature_refusal{
+            false, "the signature does not match (the secret, or the body as signed, differs)"};
     }
     if (at < now_s - signal_window_s || at > now_s + signal_window_s) {
-        return "the timestamp is more than 5 minutes from relbot's clock (a replayed request, "
-               "or a clock to set right)";
+        return signature_refusal{true,
+                                 "the timestamp is more than 5 minutes from relbot's clock (a "
+                                 "replayed request, or a clock to set right)"};
     }
     return std::nullopt;
 }

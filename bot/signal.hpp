@@ -41,14 +41,21 @@ std::string signal_signature(std::string_view secret,
                              std::string_view timestamp,
                              std::string_view body);
 
-// Why the request is not believed (answered 401), or nullopt when its signature holds and its
-// timestamp (X-Relbot-Timestamp, Unix seconds) is within signal_window_s of `now_s`. The
-// signature is compared in constant time.
-std::optional<std::string> signature_problem(std::string_view secret,
-                                             std::string_view timestamp,
-                                             std::string_view signature,
-                                             std::string_view body,
-                                             std::int64_t now_s);
+// Why a request is not believed (answered 401): the headers or the signature (`age` false),
+// or a time outside the window (`age` true), in a sentence for the answer.
+struct signature_refusal {
+    bool age = false;
+    std::string message;
+};
+
+// Why the request is not believed, or nullopt when its signature holds and its timestamp
+// (X-Relbot-Timestamp, Unix seconds) is within signal_window_s of `now_s`. The signature is
+// compared in constant time.
+std::optional<signature_refusal> signature_problem(std::string_view secret,
+                                                   std::string_view timestamp,
+                                                   std::string_view signature,
+                                                   std::string_view body,
+                                                   std::int64_t now_s);
 
 // The signal the body holds, or why it is bad input (answered 400), in one sentence that says
 // what to send instead.

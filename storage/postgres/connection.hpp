@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 struct pg_conn;
@@ -114,16 +115,34 @@ public:
     // (or the savepoint) they are in, and roll back with rollback_with (never plain exec).
     // `into`, when given, receives the statement's rows when it is sent.
     void defer(std::string_view sql, std::vector<param> params = {}, result* into = nullptr);
-    // Defers the statement that opens a transaction (BEGIN): the statements sent with it are
-    // then the transaction's first, and if the connection turns out to be gone when they are
-    // sent, nothing of them ran: they are sent again, once, on a new connection.
-    void defer_begin(std::string_view sql) {
-        defer(sql);
+    // While one lives, the connection is in a transaction: a lost connection fails the
+    // transaction (nothing of it was kept) instead of being replaced under it.
+    class transaction_scope {
+    public:
+        explicit transaction_scope(connection& db) : db_(&db) { db.in_transaction_ = true; }
+        transaction_scope(transaction_scope&& other) noexcept
+            : db_(std::exchange(other.db_, nullptr)) {}
+        transaction_scope(const transaction_scope&) = delete;
+        transaction_scope& operator=(const transaction_scope&) = delete;
+        transaction_scope& operator=(transaction_scope&&) = delete;
+        ~transaction_scope() {
+            if (db_ != nullptr) {
+                db_->in_transaction_ = false;
+            }
+        }
+
+    private:
+        connection* db_;
+    };
+    // Defers `begin` (BEGIN …) as the opening statement of a transaction: the statements sent
+    // with it are then the transaction's first, and if the connection turns out to be gone
+    // when they are sent, nothing of them ran: they are sent again, once, on a new connection.
+    // The connection is in the transaction until the scope ends.
+    [[nodiscard]] transaction_scope begin_transaction(std::string_view begin) {
+        defer(begin);
         deferred_.back().opens_transaction = true;
+        return transaction_scope(*this);
     }
-    // Between a transaction's BEGIN and its end: a lost connection fails the transaction
-    // (nothing of it was kept) instead of being replaced under it.
-    void in_transaction(bool open) { in_transaction_ = open; }
 
     // A connection the server ended (restart, pg_terminate_backend, network) is opened again
     // on the next statement outside a transaction, or on the next BEGIN, with the same

@@ -89,9 +89,9 @@ std::optional<checklist::release> releases::active_release(std::string_view chan
 }
 
 std::shared_ptr<const checklist::release> releases::active_release_view(std::string_view channel) {
-    constexpr const char* active = "r.channel_id = $1 AND r.status = 'active'";
+    auto key = release_key::active_in(channel);
     if (!s_.in_unit()) {
-        return s_.busy_as_busy([&] { return read_release(active, channel); });
+        return s_.busy_as_busy([&] { return read_release(key); });
     }
     // Locked by this unit already (an earlier input of its batch read it): nobody else can
     // have changed it since.
@@ -108,20 +108,12 @@ std::shared_ptr<const checklist::release> releases::active_release_view(std::str
     // release, or started one, between the two: then they disagree, and the channel's active
     // release is looked up again.
     for (int attempt = 0; attempt < 3; ++attempt) {
-        bool none = false;
-        auto r = s_.busy_as_busy([&] {
-            auto found = locked_read(
-                "SELECT id FROM releases WHERE channel_id = $1 AND status = 'active' FOR NO KEY "
-                "UPDATE",
-                active, channel);
-            none = !found && !lock_found_;
-            return found;
-        });
-        if (r) {
-            unit_channel_[std::string(channel)] = r->id;
+        auto found = s_.busy_as_busy([&] { return locked_read(key); });
+        if (found.release) {
+            unit_channel_[std::string(channel)] = found.release->id;
         }
-        if (r || none) {
-            return r;
+        if (found.release || !found.locked_any) {
+            return found.release;  // nullptr: none was locked, and none was read
         }
     }
     return nullptr;  // a start and a finish racing on and on: "no release" for now
@@ -147,9 +139,10 @@ std::optional<checklist::release> releases::release_by_version(std::string_view 
 }
 
 std::optional<checklist::release> releases::load_release(std::int64_t id) {
+    auto key = release_key::with_id(id);
     auto r = s_.busy_as_busy([&] {
         if (!s_.in_unit()) {
-            return read_release("r.id = $1", id);
+            return read_release(key);
         }
         forget_if_rolled_back();
         if (auto l = unit_locked_.find(id); l != unit_locked_.end()) {
@@ -158,8 +151,7 @@ std::optional<checklist::release> releases::load_release(std::int64_t id) {
         // Locked until the unit ends: every unit that changes a release has read it first, so
         // units changing one release take turns, and each reads (in the statement after the
         // lock, sent with it: READ COMMITTED) what the one before it committed.
-        return locked_read("SELECT id FROM releases WHERE id = $1 FOR NO KEY UPDATE", "r.id = $1",
-                           id);
+        return locked_read(key).release;
     });
     return r ? std::optional<checklist::release>(*r) : std::nullopt;
 }
@@ -171,20 +163,21 @@ std::optional<checklist::release> releases::release_named_by(const result& ids) 
     return load_release(ids.integer(0, 0));
 }
 
-releases::shared_release releases::locked_read(const char* lock,
-                                               const char* where,
-                                               const param& key) {
+releases::locked_release releases::locked_read(const release_key& key) {
     // NO KEY UPDATE: the id never changes, so inserts of rows that refer to the release
     // (outbox, timeline) by other sessions are not held up.
     result locked(nullptr);
-    s_.db().defer(lock, {key}, &locked);
-    auto r = read_release(where, key);
-    lock_found_ = locked.rows() > 0;
-    if (r && lock_found_ && locked.integer(0, 0) == r->id) {
+    s_.db().defer(key.by_channel() ? "SELECT id FROM releases WHERE channel_id = $1 AND status = "
+                                     "'active' FOR NO KEY UPDATE"
+                                   : "SELECT id FROM releases WHERE id = $1 FOR NO KEY UPDATE",
+                  {key.value()}, &locked);
+    auto r = read_release(key);
+    bool locked_any = locked.rows() > 0;
+    if (r && locked_any && locked.integer(0, 0) == r->id) {
         unit_locked_[r->id] = {held_.at(r->id).version, r};
-        return r;
+        return {r, true};
     }
-    return nullptr;
+    return {nullptr, locked_any};
 }
 
 void releases::forget_if_rolled_back() {
@@ -196,28 +189,24 @@ void releases::forget_if_rolled_back() {
     }
 }
 
-releases::shared_release releases::read_release(const char* where, const param& key) {
+releases::shared_release releases::read_release(const release_key& key) {
     forget_if_rolled_back();
     // The release this instance holds for the same key, offered by id and version: if the
     // database has that version, the phases, items and checkpoints are not sent again.
     std::int64_t offered_id = 0;
     std::int64_t offered_version = -1;
     const held* offered = nullptr;
-    if (key.text()) {
-        std::optional<std::int64_t> id;
-        if (std::string_view(where).find("channel_id") != std::string_view::npos) {
-            if (auto it = channel_release_.find(*key.text()); it != channel_release_.end()) {
-                id = it->second;
-            }
-        } else {
-            id = std::stoll(*key.text());
-        }
-        if (id) {
-            if (auto it = held_.find(*id); it != held_.end()) {
-                offered = &it->second;
-                offered_id = *id;
-                offered_version = it->second.version;
-            }
+    std::optional<std::int64_t> id;
+    if (!key.by_channel()) {
+        id = key.id;
+    } else if (auto it = channel_release_.find(key.channel); it != channel_release_.end()) {
+        id = it->second;
+    }
+    if (id) {
+        if (auto it = held_.find(*id); it != held_.end()) {
+            offered = &it->second;
+            offered_id = *id;
+            offered_version = it->second.version;
         }
     }
     // One statement, so one snapshot and one round trip: the release row, and its phases,
@@ -242,20 +231,20 @@ releases::shared_release releases::read_release(const char* where, const param& 
             "answered_by, answered_at, reminders, last_reminded_at) ORDER BY number), '[]') FROM "
             "checkpoints WHERE release_id = r.id) END "
             "FROM releases r WHERE ") +
-            where,
-        {key, offered_id, offered_version});
+            (key.by_channel() ? "r.channel_id = $1 AND r.status = 'active'" : "r.id = $1"),
+        {key.value(), offered_id, offered_version});
     if (row.rows() == 0) {
         return nullptr;
     }
-    auto id = row.integer(0, 0);
+    auto found_id = row.integer(0, 0);
     auto version = row.integer(0, 13);
-    if (std::string_view(where).find("channel_id") != std::string_view::npos && key.text()) {
+    if (key.by_channel()) {
         if (channel_release_.size() >= max_held) {
             channel_release_.clear();
         }
-        channel_release_[*key.text()] = id;
+        channel_release_[key.channel] = found_id;
     }
-    if (offered != nullptr && id == offered_id && version == offered_version &&
+    if (offered != nullptr && found_id == offered_id && version == offered_version &&
         row.is_null(0, 14)) {
         return offered->release;
     }
@@ -333,7 +322,7 @@ releases::shared_release releases::read_release(const char* where, const param& 
     if (held_.size() >= max_held) {
         held_.clear();
     }
-    held_[id] = {version, shared};
+    held_[found_id] = {version, shared};
     return shared;
 }
 
@@ -402,21 +391,12 @@ void releases::insert_release(checklist::release& r) {
         // In a savepoint: a refused insert leaves the enclosing unit usable (PostgreSQL ends a
         // transaction at its first error otherwise).
         bool own = !s_.in_unit();
+        std::optional<connection::transaction_scope> scope;
         if (own) {
-            s_.db().defer_begin("BEGIN");
-            s_.db().in_transaction(true);
+            scope.emplace(s_.db().begin_transaction("BEGIN"));
         } else {
             s_.db().defer("SAVEPOINT insert_release");
         }
-        struct over {
-            connection& db;
-            bool own;
-            ~over() {
-                if (own) {
-                    db.in_transaction(false);
-                }
-            }
-        } at_end{s_.db(), own};
         try {
             r.id = s_.db()
                        .exec(

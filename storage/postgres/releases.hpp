@@ -50,12 +50,26 @@ public:
 
 private:
     using shared_release = std::shared_ptr<const checklist::release>;
-    // The release `where` (a condition on `r` with one parameter, $1, written here) names, or
-    // null. Sent whole unless it is the release held here at the same version.
-    shared_release read_release(const char* where, const param& key);
-    // The release with this id or the channel's active one, locked (in a unit) and read, in one
-    // round trip. Null: none, or (for a channel) the lock and the read disagree (a race).
-    shared_release locked_read(const char* lock, const char* where, const param& key);
+    // Which release a read names: the channel's active one, or the one with this id.
+    struct release_key {
+        std::string channel;  // empty: by id
+        std::int64_t id = 0;
+        static release_key active_in(std::string_view channel) { return {std::string(channel), 0}; }
+        static release_key with_id(std::int64_t id) { return {"", id}; }
+        bool by_channel() const { return !channel.empty(); }
+        postgres::param value() const {
+            return by_channel() ? postgres::param(channel) : postgres::param(id);
+        }
+    };
+    // The release `key` names, or null. Sent whole unless it is the release held here at the
+    // same version.
+    shared_release read_release(const release_key& key);
+    // The release `key` names, locked (in a unit) and read, in one round trip.
+    struct locked_release {
+        shared_release release;   // null: none, or the lock and the read disagree (a race)
+        bool locked_any = false;  // the lock found a row (with no release: the race)
+    };
+    locked_release locked_read(const release_key& key);
     // The release the query's first row names (column 0, an id), or nullopt.
     std::optional<checklist::release> release_named_by(const result& ids);
     void save_checkpoints(const checklist::release& r, const checklist::change_log& log);
@@ -100,7 +114,6 @@ private:
     // forgotten then.
     std::unordered_map<std::int64_t, held> held_;
     std::uint64_t rollbacks_seen_ = 0;
-    bool lock_found_ = false;  // the last locked_read's lock found a row
     // The last release read for each channel, to offer its version to the next read by channel.
     std::unordered_map<std::string, std::int64_t> channel_release_;
     // The open unit's locked releases (by id, and the channel each is active in), cleared by

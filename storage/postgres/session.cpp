@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -42,8 +43,7 @@ public:
         // statements that each wait can outlast the deadline (a batch's commands then see
         // busy_error one by one, each after at most that long).
         auto ms = std::to_string(left);  // a number computed here, never input
-        s_.db_.defer_begin("BEGIN ISOLATION LEVEL READ COMMITTED");
-        s_.db_.in_transaction(true);
+        scope_.emplace(s_.db_.begin_transaction("BEGIN ISOLATION LEVEL READ COMMITTED"));
         s_.db_.defer("SET LOCAL lock_timeout = " + ms);
         s_.db_.defer("SET LOCAL statement_timeout = " + ms);
         ++s_.depth_;
@@ -102,11 +102,8 @@ private:
             return;
         }
         // However the unit ends, its transaction is over (committed, rolled back, or gone
-        // with a lost connection).
-        struct over {
-            connection& db;
-            ~over() { db.in_transaction(false); }
-        } at_end{s_.db_};
+        // with a lost connection) when this returns.
+        auto over = std::move(scope_);
         if (!committed) {
             s_.unit_ended(false);
             s_.db_.rollback_with("ROLLBACK");
@@ -144,7 +141,8 @@ private:
     session& s_;
     bool savepoint_;
     bool open_ = true;
-    std::uint64_t serial_ = 0;  // a savepoint's
+    std::uint64_t serial_ = 0;                            // a savepoint's
+    std::optional<connection::transaction_scope> scope_;  // a unit's
 };
 
 session::session(const std::string& url) : db_(url) {
@@ -167,12 +165,7 @@ bool session::own_transaction(const std::function<bool()>& body) {
         throw std::logic_error("a transaction of its own was asked for inside a unit of work");
     }
     return busy_as_busy([&] {
-        db_.defer_begin("BEGIN");
-        db_.in_transaction(true);
-        struct over {
-            connection& db;
-            ~over() { db.in_transaction(false); }
-        } at_end{db_};
+        auto scope = db_.begin_transaction("BEGIN");
         bool keep = false;
         try {
             keep = body();

@@ -1,6 +1,9 @@
 // Signals from CI and deploy tools (contract: "Signals from CI and deploy tools"), as a
 // pipeline sends them: signed HTTP requests to the real relbot's RELBOT_HOOKS_ADDR, with the
 // sandbox playing Slack.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <ctime>
@@ -182,7 +185,19 @@ TEST_CASE(
         },
         after(15s)));
     // A second deployment report is recorded but moves no checkpoint.
+    auto due = [&] {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        std::vector<long long> out;
+        SQLite::Statement q(db, "SELECT due_at FROM checkpoints ORDER BY number");
+        while (q.executeStep()) {
+            out.push_back(q.getColumn(0).getInt64());
+        }
+        return out;
+    };
+    auto anchored = due();
+    REQUIRE(anchored.size() == 2);  // +1s and +1d
     CHECK(deployed("argo-43").status == 200);
+    CHECK(due() == anchored);
     auto report_ack = sim.wait_ack(sim.slash_command("report", channel));
     REQUIRE(report_ack);
     auto report = message_text((*report_ack)["payload"]);

@@ -54,7 +54,8 @@ TEST_CASE(
         auto forged = signal_signature("another-secret-of-at-least-32-bytes!!", ts(now), body);
         auto why = signature_problem(secret, ts(now), forged, body, now);
         REQUIRE(why);
-        CHECK_THAT(*why, Catch::Contains("signature does not match"));
+        CHECK_FALSE(why->age);
+        CHECK_THAT(why->message, Catch::Contains("signature does not match"));
     }
     SECTION("altered body") {
         auto altered = body;
@@ -70,13 +71,16 @@ TEST_CASE(
             auto why = signature_problem(secret, ts(at), signal_signature(secret, ts(at), body),
                                          body, now);
             REQUIRE(why);
-            CHECK_THAT(*why, Catch::Contains("5 minutes"));
+            CHECK(why->age);
+            CHECK_THAT(why->message, Catch::Contains("5 minutes"));
         }
     }
     SECTION("missing or malformed headers") {
-        CHECK_THAT(*signature_problem(secret, "", sig, body, now), Catch::Contains("required"));
-        CHECK_THAT(*signature_problem(secret, ts(now), "", body, now), Catch::Contains("required"));
-        CHECK_THAT(*signature_problem(secret, "17956692xx", sig, body, now),
+        CHECK_THAT(signature_problem(secret, "", sig, body, now)->message,
+                   Catch::Contains("required"));
+        CHECK_THAT(signature_problem(secret, ts(now), "", body, now)->message,
+                   Catch::Contains("required"));
+        CHECK_THAT(signature_problem(secret, "17956692xx", sig, body, now)->message,
                    Catch::Contains("Unix seconds"));
         CHECK(signature_problem(secret, ts(now), sig.substr(3), body, now));  // without "v1="
         CHECK(signature_problem(secret, ts(now), "v0" + sig.substr(2), body, now));
