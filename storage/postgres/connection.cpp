@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <charconv>
@@ -54,6 +55,9 @@ struct libpq_functions {
     decltype(&PQfname) fname = nullptr;
     decltype(&PQfreemem) freemem = nullptr;
     decltype(&PQgetResult) getResult = nullptr;
+    decltype(&PQisBusy) isBusy = nullptr;
+    decltype(&PQsocket) socket = nullptr;
+    decltype(&PQconsumeInput) consumeInput = nullptr;
     decltype(&PQgetisnull) getisnull = nullptr;
     decltype(&PQgetlength) getlength = nullptr;
     decltype(&PQgetvalue) getvalue = nullptr;
@@ -105,6 +109,9 @@ const libpq_functions& pq() {
         resolve(f.fname, "PQfname");
         resolve(f.freemem, "PQfreemem");
         resolve(f.getResult, "PQgetResult");
+        resolve(f.isBusy, "PQisBusy");
+        resolve(f.socket, "PQsocket");
+        resolve(f.consumeInput, "PQconsumeInput");
         resolve(f.getisnull, "PQgetisnull");
         resolve(f.getlength, "PQgetlength");
         resolve(f.getvalue, "PQgetvalue");
@@ -388,6 +395,26 @@ std::optional<result> connection::run_pipeline(pending* last) {
     return send_pipeline(batch, last != nullptr);
 }
 
+pg_result* connection::next_result() {
+    // While the server works (or waits for another session's lock), look every 25 ms and say
+    // so (`waiting_`): the bot keeps its second thread answering Slack for as long as this
+    // waits, not only for the moment it began (second_thread stays 50 ms after each call).
+    while (pq().isBusy(conn_) != 0) {
+        pollfd ready{pq().socket(conn_), POLLIN, 0};
+        if (ready.fd < 0) {
+            break;  // no connection: getResult says so
+        }
+        ::poll(&ready, 1, 25);
+        if (waiting_) {
+            waiting_();
+        }
+        if (pq().consumeInput(conn_) == 0) {
+            break;  // the connection broke: getResult returns the error
+        }
+    }
+    return pq().getResult(conn_);
+}
+
 std::optional<result> connection::send_pipeline(std::vector<pending>& batch, bool want_last) {
     pending* last = want_last ? &batch.back() : nullptr;
     if (waiting_) {
@@ -458,14 +485,14 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
         throw first_error ? *first_error : broken("cannot send statements together");
     }
     for (const auto& a : answers) {
-        pg_result* r = pq().getResult(conn_);
+        pg_result* r = next_result();
         if (r == nullptr) {
             first_error = first_error ? first_error : broken("no answer");
             break;
         }
         auto status = pq().resultStatus(r);
         // Each answer is followed by a null (the end of that statement's results).
-        while (pg_result* extra = pq().getResult(conn_)) {
+        while (pg_result* extra = next_result()) {
             pq().clear(extra);
         }
         if (status == PGRES_PIPELINE_ABORTED) {
@@ -489,7 +516,7 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
         }
     }
     // The synchronization point ends the pipeline (and, after an error, its aborted state).
-    while (pg_result* r = pq().getResult(conn_)) {
+    while (pg_result* r = next_result()) {
         bool sync = pq().resultStatus(r) == PGRES_PIPELINE_SYNC;
         pq().clear(r);
         if (sync) {

@@ -183,6 +183,8 @@ private:
     void set_up();
     void reconnect();
     std::optional<result> send_pipeline(std::vector<pending>& batch, bool want_last);
+    // The next result of what was sent, calling `waiting_` every 25 ms while it waits.
+    pg_result* next_result();
 
     result check(pg_result* r, std::string_view sql);
     // Sends what is deferred, then `last` (if any), in one pipeline; returns `last`'s result.
