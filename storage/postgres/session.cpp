@@ -103,7 +103,10 @@ private:
         }
         // However the unit ends, its transaction is over (committed, rolled back, or gone
         // with a lost connection) when this returns.
-        auto over = std::move(scope_);
+        struct end_scope {
+            std::optional<connection::transaction_scope>& scope;
+            ~end_scope() { scope.reset(); }
+        } over{scope_};
         if (!committed) {
             s_.unit_ended(false);
             s_.db_.rollback_with("ROLLBACK");
