@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bot/signal.hpp"
+#include "bot/zones.hpp"
 #include "checklist/duration.hpp"
 
 namespace relbot::bot {
@@ -263,6 +264,28 @@ problem read_hooks_secret(const std::string& v, config& c) {
     return std::nullopt;
 }
 
+problem read_freeze(const std::string& v, config& c) {
+    auto read = checklist::read_freeze_list(v);
+    if (auto* wrong = std::get_if<std::string>(&read)) {
+        return "has a window that cannot be used: " + *wrong +
+               "; separate windows with `;`";
+    }
+    auto windows = std::get<std::vector<checklist::freeze_window>>(std::move(read));
+    if (auto wrong = resolve_zones(windows, "")) {
+        return "has a window that cannot be used: " + *wrong;
+    }
+    c.freezes = std::move(windows);
+    return std::nullopt;
+}
+
+problem read_one_deploy(const std::string& v, config& c) {
+    if (v != "0" && v != "1") {
+        return "must be 1 (one release in its deployment phase across all channels) or 0";
+    }
+    c.one_deploy_at_a_time = v == "1";
+    return std::nullopt;
+}
+
 struct optional_variable {
     std::string_view name;
     problem (*read)(const std::string& value, config& c);
@@ -284,6 +307,8 @@ constexpr optional_variable optional_variables[] = {
     {"RELBOT_HEALTH_ADDR", read_health_addr},
     {"RELBOT_HOOKS_ADDR", read_hooks_addr},
     {"RELBOT_HOOKS_SECRET", read_hooks_secret},
+    {"RELBOT_FREEZE", read_freeze},
+    {"RELBOT_ONE_DEPLOY_AT_A_TIME", read_one_deploy},
 };
 
 }  // namespace

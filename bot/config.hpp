@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bot/log.hpp"
+#include "checklist/freeze.hpp"
 
 namespace relbot::bot {
 
@@ -43,6 +44,9 @@ struct config {
     std::optional<std::string> hooks_host;
     unsigned short hooks_port = 0;
     std::string hooks_secret;
+    // RELBOT_FREEZE: freeze windows for every template (zones read); RELBOT_ONE_DEPLOY_AT_A_TIME.
+    std::vector<checklist::freeze_window> freezes;
+    bool one_deploy_at_a_time = false;
 };
 
 // What is wrong with which variable: "SLACK_APP_TOKEN must start with xapp-".

@@ -20,6 +20,7 @@
 #include "bot/hooks.hpp"
 #include "bot/log.hpp"
 #include "bot/net.hpp"
+#include "bot/zones.hpp"
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "checklist/template.hpp"
@@ -65,6 +66,9 @@ std::optional<bot::config_error> load_templates(const std::string& dir,
             return bot::config_error{"template", err->to_string()};
         }
         auto& t = std::get<checklist::checklist_template>(parsed);
+        if (auto wrong = bot::resolve_zones(t.freezes, path.string())) {
+            return bot::config_error{"template", *wrong};
+        }
         for (const auto& w : checklist::template_warnings(t, path.string())) {
             bot::log_warn("template.warning").kv("warning", w.to_string());
         }
@@ -121,7 +125,12 @@ int check_templates(const std::vector<std::string>& files) {
             status = exit_config;
             continue;
         }
-        const auto& t = std::get<checklist::checklist_template>(parsed);
+        auto& t = std::get<checklist::checklist_template>(parsed);
+        if (auto wrong = bot::resolve_zones(t.freezes, path)) {
+            std::fprintf(stderr, "%s\n", wrong->c_str());
+            status = exit_config;
+            continue;
+        }
         std::size_t items = 0;
         for (const auto& p : t.phases) {
             items += p.items.size();
@@ -136,7 +145,15 @@ int check_templates(const std::vector<std::string>& files) {
                                    : std::string("no window");
             std::printf("  %zu. %s — %s\n", i + 1, p.title.c_str(), window.c_str());
             for (std::size_t j = 0; j < p.items.size(); ++j) {
-                std::printf("     %zu.%zu %s\n", i + 1, j + 1, p.items[j].title.c_str());
+                auto policy = checklist::describe_policy(p.items[j].policy);
+                std::printf("     %zu.%zu %s%s\n", i + 1, j + 1, p.items[j].title.c_str(),
+                            policy.empty() ? "" : (" — " + policy).c_str());
+            }
+        }
+        if (!t.freezes.empty()) {
+            std::printf("  Freeze windows:\n");
+            for (const auto& w : t.freezes) {
+                std::printf("     %s\n", w.text.c_str());
             }
         }
         // Legal, so the exit status stays 0; said after the listing so that it is seen.

@@ -152,6 +152,39 @@ annotation_result read_annotation(std::string_view comment) {
     return p;
 }
 
+std::string describe_policy(const item_policy& p) {
+    std::vector<std::string> parts;
+    if (!p.owner_role.empty()) {
+        parts.push_back("owned by the " + p.owner_role + " role");
+    }
+    if (p.evidence) {
+        parts.push_back(*p.evidence == evidence_kind::link ? "needs a link" : "needs a note");
+    }
+    if (p.sign_off) {
+        parts.push_back(std::to_string(p.sign_off->count) +
+                        (p.sign_off->count == 1 ? " sign-off" : " sign-offs") +
+                        (p.sign_off->role.empty() ? "" : " (" + p.sign_off->role + ")"));
+    }
+    if (p.auto_ci) {
+        parts.push_back("checked by CI");
+    }
+    std::string out;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        out += (i ? " · " : "") + parts[i];
+    }
+    return out;
+}
+
+item_policy policy_from_annotation(std::string_view written) {
+    written = trim(written);
+    if (!written.starts_with("<!--") || !written.ends_with("-->") || written.size() < 7) {
+        return {};
+    }
+    auto read = read_annotation(written.substr(4, written.size() - 7));
+    auto* p = std::get_if<item_policy>(&read);
+    return p != nullptr ? *p : item_policy{};
+}
+
 std::string write_annotation(const item_policy& p) {
     if (p.empty()) {
         return "";

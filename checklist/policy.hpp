@@ -47,6 +47,14 @@ annotation_result read_annotation(std::string_view comment);
 // order; empty for an empty policy.
 std::string write_annotation(const item_policy& p);
 
+// The policy in words, for `relbot check-template` and the status: "owned by the qa role ·
+// needs a link · 1 sign-off (qa) · checked by CI"; empty for an empty policy.
+std::string describe_policy(const item_policy& p);
+
+// The policy of a comment write_annotation wrote ("<!-- owner: qa -->"), as storage keeps it;
+// an empty policy for "" (and for anything that does not read back, which storage never holds).
+item_policy policy_from_annotation(std::string_view written);
+
 // A role name as the annotations and `/release role` take it: 1 to 32 of a-z, 0-9, `-`, `_`.
 bool valid_role_name(std::string_view role);
 

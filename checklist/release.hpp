@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,13 @@ std::optional<release_status> parse_release_status(std::string_view s);
 std::string_view to_string(checkpoint_answer a);
 std::optional<checkpoint_answer> parse_checkpoint_answer(std::string_view s);
 
+// A sign-off on a checked item (contract: "Release policy in the template").
+struct approval {
+    std::string user;  // Slack user ID
+    epoch_seconds at = 0;
+    friend bool operator==(const approval&, const approval&) = default;
+};
+
 struct item {
     std::int64_t id = 0;  // 0 until stored
     int phase = 0;        // 1-based phase position
@@ -43,6 +51,12 @@ struct item {
     std::optional<epoch_seconds> due_at;
     // The owner's next reminder for the item is not before this (Snooze).
     std::optional<epoch_seconds> snoozed_until = std::nullopt;
+    item_policy policy = {};  // the template's annotation
+    // The role the item is owned through (its owner moves with the role); empty once assigned
+    // to a person, and for items without `owner:`.
+    std::string owner_role = {};
+    std::vector<approval> approvals = {};  // sign-offs on the current check, oldest first
+    bool forced = false;  // checked by `check … force <reason>` (an `auto: ci` item)
 
     // "2.3"
     std::string ref() const;
@@ -98,6 +112,8 @@ struct release {
     std::optional<epoch_seconds> ended_at;
     std::vector<phase> phases;
     std::vector<checkpoint> checkpoints = {};  // empty until the deployment phase is left
+    // Who holds each template role ("qa" → user ID); `manager` is `manager` above, never here.
+    std::map<std::string, std::string> roles = {};
 
     std::size_t item_count() const;
     const phase& current() const { return phases.at(static_cast<std::size_t>(current_phase - 1)); }
@@ -105,12 +121,28 @@ struct release {
     friend bool operator==(const release&, const release&) = default;
 };
 
-// A new, active release built from a template: every item open and unowned, slugs unique
-// within the release, the first phase entered at `now`.
+// A new, active release built from a template: every item open, slugs unique within the
+// release, the first phase entered at `now`; an item with `owner: <role>` owned by the role's
+// holder in `roles` (`manager` is the manager), unowned otherwise.
 release make_release(const checklist_template& t,
                      std::string channel,
                      std::string version,
                      std::string manager,
-                     epoch_seconds now);
+                     epoch_seconds now,
+                     std::map<std::string, std::string> roles = {});
+
+// Who holds `role` in `r` ("manager" is the release manager); empty: nobody.
+std::string role_holder(const release& r, std::string_view role);
+
+// The roles `r`'s items and sign-offs name that nobody holds, sorted.
+std::vector<std::string> unheld_roles(const release& r);
+
+// The roles as one line ("oncall=U1 qa=U2") and back, for storage. Bad pairs are dropped.
+std::string write_roles(const std::map<std::string, std::string>& roles);
+std::map<std::string, std::string> read_roles(std::string_view text);
+
+// Approvals as one line ("U1@1764590000 U2@1764590100") and back, for storage.
+std::string write_approvals(const std::vector<approval>& approvals);
+std::vector<approval> read_approvals(std::string_view text);
 
 }  // namespace relbot::checklist

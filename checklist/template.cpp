@@ -142,7 +142,29 @@ struct item_line {
     bool is_item = false;  // the line starts like a checklist item
     bool well_formed = false;
     template_item item;
+    std::vector<std::string_view> comments;  // trailing `<!-- … -->`, inside text, last first
 };
+
+// Takes the HTML comments that end `s` off it, last first.
+std::vector<std::string_view> take_trailing_comments(std::string_view& s) {
+    std::vector<std::string_view> out;
+    for (;;) {
+        s = trim(s);
+        if (!s.ends_with("-->")) {
+            return out;
+        }
+        auto open = s.rfind("<!--", s.size() - 3);
+        if (open == std::string_view::npos || open + 4 > s.size() - 3) {
+            return out;
+        }
+        auto inside = s.substr(open + 4, s.size() - 3 - (open + 4));
+        if (inside.find("-->") != std::string_view::npos) {
+            return out;
+        }
+        out.push_back(inside);
+        s = s.substr(0, open);
+    }
+}
 
 // "- [ ] **Title**: description". Also accepts "*" bullets and checked boxes, so that a
 // report exported as markdown can be used as a template again.
@@ -158,6 +180,7 @@ item_line parse_item_line(std::string_view line) {
     item_line out;
     out.is_item = true;
     s = trim(s.substr(3));
+    out.comments = take_trailing_comments(s);
     if (s.substr(0, 2) != "**") {
         return out;
     }
@@ -224,6 +247,12 @@ public:
         if (trimmed.starts_with("## ") || trimmed == "##") {
             return take_heading(trimmed.substr(2), line_no);
         }
+        if (in_freeze_ && trimmed.starts_with('#')) {
+            in_freeze_ = false;  // any other heading ends the Freeze section
+        }
+        if (in_freeze_) {
+            return take_freeze(trimmed, line_no);
+        }
         auto item = parse_item_line(line);
         if (!item.is_item) {
             return std::nullopt;  // prose, rules and other headings are ignored by design
@@ -244,6 +273,22 @@ public:
                                       "in Slack: split it into several templates");
         }
         item.item.line = line_no;
+        bool annotated = false;
+        for (auto comment : item.comments) {
+            auto read = read_annotation(comment);
+            if (auto* problem = std::get_if<annotation_error>(&read)) {
+                return error(line_no, "item \"" + item.item.title + "\": " + problem->message);
+            }
+            if (auto* policy = std::get_if<item_policy>(&read)) {
+                if (annotated) {
+                    return error(line_no, "item \"" + item.item.title +
+                                              "\" has two annotations; write its policy in one "
+                                              "comment, keys separated by `;`");
+                }
+                annotated = true;
+                item.item.policy = std::move(*policy);
+            }
+        }
         out_.phases.back().items.push_back(std::move(item.item));
         return std::nullopt;
     }
@@ -262,8 +307,12 @@ public:
 
 private:
     std::optional<template_error> take_heading(std::string_view heading, int line_no) {
-        if (!out_.phases.empty() && out_.phases.back().items.empty()) {
+        if (!in_freeze_ && !out_.phases.empty() && out_.phases.back().items.empty()) {
             return empty_phase();
+        }
+        in_freeze_ = is_freeze_heading(heading);
+        if (in_freeze_) {
+            return std::nullopt;
         }
         auto h = split_heading(heading);
         if (h.title.empty()) {
@@ -277,6 +326,30 @@ private:
         }
         out_.phases.push_back({std::move(h.title), h.window, {}, line_no});
         phase_line_ = line_no;
+        return std::nullopt;
+    }
+
+    // "## Freeze" (any case): the freeze windows' section.
+    static bool is_freeze_heading(std::string_view heading) {
+        heading = trim(heading);
+        return heading.size() == 6 && starts_with_ci(heading, "freeze");
+    }
+
+    // A line of the Freeze section: `- <window>` or prose.
+    std::optional<template_error> take_freeze(std::string_view line, int line_no) {
+        if (!line.starts_with("- ") && !line.starts_with("* ")) {
+            return std::nullopt;
+        }
+        auto read = read_freeze_window(line.substr(2));
+        if (auto* problem = std::get_if<std::string>(&read)) {
+            return error(line_no, *problem);
+        }
+        if (out_.freezes.size() >= max_freeze_windows) {
+            return error(line_no, "more than " + std::to_string(max_freeze_windows) +
+                                      " freeze windows; merge the ones that overlap");
+        }
+        auto& w = out_.freezes.emplace_back(std::get<freeze_window>(std::move(read)));
+        w.line = line_no;
         return std::nullopt;
     }
 
@@ -301,6 +374,8 @@ private:
     checklist_template out_;
     int phase_line_ = 0;
     std::size_t items_ = 0;
+    bool in_freeze_ = false;
+    static constexpr std::size_t max_freeze_windows = 100;
 };
 
 }  // namespace

@@ -11,6 +11,9 @@
 #include <variant>
 #include <vector>
 
+#include "checklist/freeze.hpp"
+#include "checklist/policy.hpp"
+
 namespace relbot::checklist {
 
 // How long a phase runs before it may be left, e.g. "(24-48 hours)".
@@ -22,8 +25,9 @@ struct phase_window {
 
 struct template_item {
     std::string title;
-    std::string description;
+    std::string description;  // without the annotation (or any other trailing comment)
     int line = 0;  // 1-based line in the template's file; 0 when not read from one
+    item_policy policy = {};  // the annotation's, if the line ends with one
 };
 
 struct template_phase {
@@ -36,6 +40,7 @@ struct template_phase {
 struct checklist_template {
     std::string name;
     std::vector<template_phase> phases;
+    std::vector<freeze_window> freezes = {};  // the `## Freeze` section's windows
 
     std::size_t item_count() const;
 };
@@ -59,6 +64,9 @@ inline constexpr std::size_t max_template_items = 200;
 
 // Parses markdown in the shape of the standard checklist: `## Phase title [(window)]` starts a
 // phase, `- [ ] **Item title**: description` is an item of it, other lines are ignored.
+// An item line may end with its policy in an HTML comment (checklist/policy.hpp); other
+// trailing comments are dropped. `## Freeze` starts a section of freeze windows, one per
+// `- ` line (checklist/freeze.hpp), not a phase; their zones are named, not read.
 // A heading's trailing bracket that reads as a window (a number or range and a unit) but is
 // inverted, such as "(48-24 hours)", or empty, such as "(0 hours)", is an error.
 // `file` is only used in error messages. Never throws for bad input.

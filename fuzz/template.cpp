@@ -1,7 +1,8 @@
 // Template files, as an operator writes them (RELBOT_TEMPLATES_DIR), with the notes, reasons
 // and names people type during a release. Properties: the parser never throws and either gives
 // a template or a `file:line: message`; a template's release written as `report markdown`, with
-// any notes, reasons and names in it, parses back to the same phases and item titles.
+// any notes, reasons and names in it, parses back to the same phases, item titles and item
+// policies (annotations), and the same freeze windows.
 #include "checklist/template.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
@@ -27,7 +28,7 @@ outline outline_of(const Phases& phases) {
     for (const auto& p : phases) {
         out.emplace_back(p.title, std::vector<std::string>{});
         for (const auto& i : p.items) {
-            out.back().second.push_back(i.title);
+            out.back().second.push_back(i.title + "\n" + checklist::write_annotation(i.policy));
         }
     }
     return out;
@@ -83,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto audit = live_through(r, people);
     commands::user_names names = {{"U1", names_text}, {"U2", typed}};
 
-    auto md = commands::report_markdown(r, audit, names);
+    auto md = commands::report_markdown(r, audit, names, t.freezes);
     auto again = checklist::parse_template("again", "again.md", md);
     if (auto* e = std::get_if<checklist::template_error>(&again)) {
         std::fprintf(stderr, "%s\n---\n%s\n", e->to_string().c_str(), md.c_str());
@@ -94,5 +95,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     FUZZ_CHECK(outline_of(std::get<checklist::checklist_template>(again).phases) ==
                outline_of(r.phases));
+    FUZZ_CHECK(std::get<checklist::checklist_template>(again).freezes == t.freezes);
     return 0;
 }

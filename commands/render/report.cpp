@@ -243,6 +243,14 @@ std::string markdown_item(const checklist::item& i, const std::string& status) {
     if (!status.empty()) {
         rest = rest.empty() ? status : rest + " — " + status;
     }
+    // Only the item's own annotation opens a comment: what people typed ("<!-- owner: x -->"
+    // in a note) must not read back as one.
+    for (std::size_t at; (at = rest.find("<!--")) != std::string::npos;) {
+        rest.replace(at, 4, "< !--");
+    }
+    if (auto annotation = checklist::write_annotation(i.policy); !annotation.empty()) {
+        rest = rest.empty() ? annotation : rest + " " + annotation;
+    }
     std::string line =
         std::string("- [") + (i.state == checklist::item_state::done ? "x" : " ") + "] ";
     if (!title.empty() && title.back() == ':') {
@@ -301,7 +309,8 @@ std::string item_status(const checklist::item& i, const last_changes& last, cons
 
 std::string report_markdown(const checklist::release& r,
                             const std::vector<checklist::audit_entry>& audit,
-                            const user_names& names) {
+                            const user_names& names,
+                            const std::vector<checklist::freeze_window>& freezes) {
     const style st{true, &names};
     auto last = last_change_of_items(audit);
     // Every piece of user text below is on one line and follows text of ours on that line:
@@ -318,6 +327,12 @@ std::string report_markdown(const checklist::release& r,
         md += "\n## " + checklist::one_line(p.title) + "\n\n";
         for (const auto& i : p.items) {
             md += markdown_item(i, item_status(i, last, st)) + "\n";
+        }
+    }
+    if (!freezes.empty()) {
+        md += "\n## Freeze\n\n";
+        for (const auto& w : freezes) {
+            md += "- " + checklist::one_line(w.text) + "\n";
         }
     }
     auto facts = facts_in_style(r, audit, st);
@@ -439,8 +454,9 @@ std::vector<message> code_block_pages(const checklist::release& r,
 std::vector<message> render_report_markdown(const checklist::release& r,
                                             const std::vector<checklist::audit_entry>& audit,
                                             std::size_t max_pages,
-                                            const user_names& names) {
-    auto md = report_markdown(r, audit, names);
+                                            const user_names& names,
+                                            const std::vector<checklist::freeze_window>& freezes) {
+    auto md = report_markdown(r, audit, names, freezes);
     return code_block_pages(r, code_blocks(markdown_parts(md)), max_pages);
 }
 

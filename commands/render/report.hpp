@@ -47,16 +47,20 @@ std::string display_name(std::string_view user, const user_names* names);
 // forced moves, rollback decisions, notes and timeline: what `/release report markdown` pages
 // and `relbot export` prints. People are shown by name (`@name`, from `names`, else the ID).
 // Whatever people typed, it parses back as a template with the release's phases and items:
-// user text is folded onto one line and never starts one.
+// user text is folded onto one line and never starts one, and never opens a comment that
+// could read as an annotation. Each item keeps its annotation, and `freezes` (the template's
+// Freeze section) follow the checklist, so `relbot check-template` accepts what it writes.
 std::string report_markdown(const checklist::release& r,
                             const std::vector<checklist::audit_entry>& audit,
-                            const user_names& names = {});
+                            const user_names& names = {},
+                            const std::vector<checklist::freeze_window>& freezes = {});
 
 // The markdown report as messages of complete code blocks, each ending between two phases
 // (a phase is split only when it alone is too long for one block), at most `max_pages`.
 std::vector<message> render_report_markdown(const checklist::release& r,
                                             const std::vector<checklist::audit_entry>& audit,
                                             std::size_t max_pages,
-                                            const user_names& names = {});
+                                            const user_names& names = {},
+                                            const std::vector<checklist::freeze_window>& freezes = {});
 
 }  // namespace relbot::commands

@@ -222,14 +222,15 @@ releases::shared_release releases::read_release(const release_key& key) {
             "entered_at, left_by_force) ORDER BY position), '[]') FROM phases WHERE release_id = "
             "r.id) END, CASE WHEN r.id = $2 AND r.row_version = $3 THEN NULL ELSE "
             "(SELECT COALESCE(json_agg(json_build_array(id, phase, position, slug, title, "
-            "description, state, state_note, owner_id, due_at, snoozed_until, state_by) ORDER BY "
+            "description, state, state_note, owner_id, due_at, snoozed_until, state_by, policy, "
+            "owner_role, approvals, forced) ORDER BY "
             "phase, "
             "position), '[]') FROM items WHERE release_id = r.id) END, CASE WHEN r.id = $2 AND "
             "r.row_version = $3 THEN NULL ELSE "
             "(SELECT COALESCE(json_agg(json_build_array(number, offset_s, due_at, posted_at, "
             "answer, "
             "answered_by, answered_at, reminders, last_reminded_at) ORDER BY number), '[]') FROM "
-            "checkpoints WHERE release_id = r.id) END "
+            "checkpoints WHERE release_id = r.id) END, r.roles "
             "FROM releases r WHERE ") +
             (key.by_channel() ? "r.channel_id = $1 AND r.status = 'active'" : "r.id = $1"),
         {key.value(), offered_id, offered_version});
@@ -263,6 +264,7 @@ releases::shared_release releases::read_release(const release_key& key) {
     r.pm = row.text(0, 10);
     r.handoff_at = row.optional_integer(0, 11);
     r.handoff_accepted_at = row.optional_integer(0, 12);
+    r.roles = checklist::read_roles(row.text(0, 17));
 
     auto optional_at = [](const nlohmann::json& v) -> std::optional<std::int64_t> {
         if (v.is_null()) {
@@ -299,6 +301,10 @@ releases::shared_release releases::read_release(const release_key& key) {
         i.owner = i_row[8].get<std::string>();
         i.due_at = optional_at(i_row[9]);
         i.snoozed_until = optional_at(i_row[10]);
+        i.policy = checklist::policy_from_annotation(i_row[12].get<std::string>());
+        i.owner_role = i_row[13].get<std::string>();
+        i.approvals = checklist::read_approvals(i_row[14].get<std::string>());
+        i.forced = i_row[15].get<int>() != 0;
         auto index = static_cast<std::size_t>(i.phase - 1);
         if (index < r.phases.size()) {
             r.phases[index].items.push_back(std::move(i));
@@ -402,11 +408,11 @@ void releases::insert_release(checklist::release& r) {
                        .exec(
                            "INSERT INTO releases (channel_id, version, template_name, "
                            "manager_id, status, current_phase, started_at, ended_at, "
-                           "status_version, status_sent_version) VALUES ($1, $2, $3, $4, $5, "
-                           "$6, $7, $8, 1, 1) RETURNING id",
+                           "status_version, status_sent_version, roles) VALUES ($1, $2, $3, "
+                           "$4, $5, $6, $7, $8, 1, 1, $9) RETURNING id",
                            {r.channel, r.version, r.template_name, r.manager,
                             std::string(checklist::to_string(r.status)), r.current_phase,
-                            r.started_at, r.ended_at})
+                            r.started_at, r.ended_at, checklist::write_roles(r.roles)})
                        .integer(0, 0);
             // Every phase and item in one round trip; each item's id comes back into its slot.
             std::vector<result> item_ids;
@@ -425,11 +431,13 @@ void releases::insert_release(checklist::release& r) {
                     item_ids.emplace_back(nullptr);
                     s_.db().defer(
                         "INSERT INTO items (release_id, phase, position, slug, title, "
-                        "description, state, state_note, owner_id, due_at, updated_at) VALUES "
-                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                        "description, state, state_note, owner_id, due_at, updated_at, policy, "
+                        "owner_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                        "$13) RETURNING id",
                         {r.id, i.phase, i.position, i.slug, i.title, i.description,
                          std::string(checklist::to_string(i.state)), i.state_note, i.owner,
-                         i.due_at, r.started_at},
+                         i.due_at, r.started_at, checklist::write_annotation(i.policy),
+                         i.owner_role},
                         &item_ids.back());
                 }
             }
@@ -515,10 +523,11 @@ void releases::write_change(const checklist::release& r,
             db.defer(
                 "UPDATE releases SET manager_id = $2, status = $3, current_phase = $4, ended_at "
                 "= $5, oncall_id = $6, pm_id = $7, handoff_at = $8, handoff_accepted_at = $9, "
-                "row_version = row_version + $10, status_version = status_version + $10 WHERE "
-                "id = $1",
+                "row_version = row_version + $10, status_version = status_version + $10, roles = "
+                "$11 WHERE id = $1",
                 {r.id, r.manager, std::string(checklist::to_string(r.status)), r.current_phase,
-                 r.ended_at, r.oncall, r.pm, r.handoff_at, r.handoff_accepted_at, raise});
+                 r.ended_at, r.oncall, r.pm, r.handoff_at, r.handoff_accepted_at, raise,
+                 checklist::write_roles(r.roles)});
         } else if (raise_versions) {
             db.defer(
                 "UPDATE releases SET row_version = row_version + 1, status_version = "
@@ -536,9 +545,11 @@ void releases::write_change(const checklist::release& r,
             const auto& i = r.phases.at(pos.phase).items.at(pos.index);
             db.defer(
                 "UPDATE items SET state = $2, state_note = $3, owner_id = $4, due_at = $5, "
-                "snoozed_until = $6, updated_at = $7, state_by = $8 WHERE id = $1",
+                "snoozed_until = $6, updated_at = $7, state_by = $8, owner_role = $9, approvals = "
+                "$10, forced = $11 WHERE id = $1",
                 {i.id, std::string(checklist::to_string(i.state)), i.state_note, i.owner, i.due_at,
-                 i.snoozed_until, now, i.state_by});
+                 i.snoozed_until, now, i.state_by, i.owner_role,
+                 checklist::write_approvals(i.approvals), i.forced ? 1 : 0});
         }
         save_checkpoints(r, log);
         for (const auto& e : log.events) {

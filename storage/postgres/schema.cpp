@@ -13,7 +13,7 @@ namespace relbot::storage::postgres {
 
 namespace {
 
-constexpr std::array<std::string_view, 3> migrations = {
+constexpr std::array<std::string_view, 4> migrations = {
     // 1: everything SQLite's fourteen migrations built, and what several instances need: a
     // version per release row (a write made from a cached release checks it in the same
     // transaction).
@@ -175,6 +175,15 @@ CREATE TABLE home_views (
     // 3 (SQLite's 16): who put each item in its state.
     R"sql(
 ALTER TABLE items ADD COLUMN state_by TEXT NOT NULL DEFAULT '';
+)sql",
+    // 4 (SQLite's 17): release policy: each item's annotation, the role it is owned through,
+    // its sign-offs and whether its check was forced; the roles each release's people hold.
+    R"sql(
+ALTER TABLE items ADD COLUMN policy TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN owner_role TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN approvals TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN roles TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

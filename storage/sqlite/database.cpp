@@ -15,7 +15,7 @@
 namespace relbot::storage::sqlite {
 namespace {
 
-constexpr std::array<std::string_view, 16> migrations = {
+constexpr std::array<std::string_view, 17> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -239,6 +239,16 @@ CREATE TABLE home_views (
     // shown beside a settled item in the status message.
     R"sql(
 ALTER TABLE items ADD COLUMN state_by TEXT NOT NULL DEFAULT '';
+)sql",
+    // 17: release policy (contract: "Release policy in the template"): each item's annotation
+    // as written, the role it is owned through, its sign-offs ("U1@<time> U2@<time>") and
+    // whether its check was forced; the roles each release's people hold ("qa=U1 pm=U2").
+    R"sql(
+ALTER TABLE items ADD COLUMN policy TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN owner_role TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN approvals TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN roles TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -35,6 +35,7 @@ checklist::release read_release_row(SQLite::Statement& q) {
     r.pm = q.getColumn(10).getString();
     r.handoff_at = optional_int(q.getColumn(11));
     r.handoff_accepted_at = optional_int(q.getColumn(12));
+    r.roles = checklist::read_roles(q.getColumn(13).getString());
     return r;
 }
 
@@ -68,6 +69,10 @@ checklist::item read_item_row(SQLite::Statement& it) {
     i.due_at = optional_int(it.getColumn(9));
     i.snoozed_until = optional_int(it.getColumn(10));
     i.state_by = it.getColumn(11).getString();
+    i.policy = checklist::policy_from_annotation(it.getColumn(12).getString());
+    i.owner_role = it.getColumn(13).getString();
+    i.approvals = checklist::read_approvals(it.getColumn(14).getString());
+    i.forced = it.getColumn(15).getInt() != 0;
     return i;
 }
 
@@ -81,6 +86,7 @@ void bind_release_update(SQLite::Statement& q, const checklist::release& r) {
     q.bind(":pm", r.pm);
     bind_optional(q, ":handoff", r.handoff_at);
     bind_optional(q, ":accepted", r.handoff_accepted_at);
+    q.bind(":roles", checklist::write_roles(r.roles));
     q.bind(":id", r.id);
 }
 
@@ -116,6 +122,8 @@ void bind_item_insert(SQLite::Statement& it,
     it.bind(":owner", i.owner);
     bind_optional(it, ":due", i.due_at);
     it.bind(":updated", updated_at);
+    it.bind(":policy", checklist::write_annotation(i.policy));
+    it.bind(":role", i.owner_role);
 }
 
 }  // namespace
@@ -205,7 +213,7 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
     auto q_lease = prepare(
         "SELECT id, channel_id, version, template_name, manager_id, status, "
         "current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
-        "handoff_accepted_at FROM releases WHERE id = :id");
+        "handoff_accepted_at, roles FROM releases WHERE id = :id");
     auto& q = *q_lease;
     q.bind(":id", id);
     if (!q.executeStep()) {
@@ -224,7 +232,8 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
 
     auto it_lease = prepare(
         "SELECT id, phase, position, slug, title, description, state, "
-        "state_note, owner_id, due_at, snoozed_until, state_by FROM items WHERE release_id = :id "
+        "state_note, owner_id, due_at, snoozed_until, state_by, policy, owner_role, approvals, "
+        "forced FROM items WHERE release_id = :id "
         "ORDER BY phase, position");
     auto& it = *it_lease;
     it.bind(":id", r.id);
@@ -292,7 +301,8 @@ std::int64_t store::save_release(const checklist::release& r,
         auto q_lease = prepare(
             "UPDATE releases SET manager_id = :manager, status = :status, "
             "current_phase = :phase, ended_at = :ended, oncall_id = :oncall, "
-            "pm_id = :pm, handoff_at = :handoff, handoff_accepted_at = :accepted WHERE id = :id");
+            "pm_id = :pm, handoff_at = :handoff, handoff_accepted_at = :accepted, roles = :roles "
+            "WHERE id = :id");
         auto& q = *q_lease;
         bind_release_update(q, r);
         q.exec();
@@ -313,10 +323,13 @@ std::int64_t store::save_release(const checklist::release& r,
         const auto& i = r.phases.at(pos.phase).items.at(pos.index);
         auto q_lease = prepare(
             "UPDATE items SET state = :state, state_note = :note, owner_id = :owner, "
-            "due_at = :due, snoozed_until = :snoozed, updated_at = :now, state_by = :by WHERE "
-            "id = :id");
+            "due_at = :due, snoozed_until = :snoozed, updated_at = :now, state_by = :by, "
+            "owner_role = :role, approvals = :approvals, forced = :forced WHERE id = :id");
         auto& q = *q_lease;
         q.bind(":by", i.state_by);
+        q.bind(":role", i.owner_role);
+        q.bind(":approvals", checklist::write_approvals(i.approvals));
+        q.bind(":forced", i.forced ? 1 : 0);
         bind_optional(q, ":snoozed", i.snoozed_until);
         q.bind(":state", std::string(checklist::to_string(i.state)));
         q.bind(":note", i.state_note);
@@ -353,9 +366,9 @@ std::int64_t store::save_release(const checklist::release& r,
 void store::insert_release(checklist::release& r) {
     auto q_lease = prepare(
         "INSERT INTO releases (channel_id, version, template_name, manager_id, "
-        "status, current_phase, started_at, ended_at, status_version, status_sent_version) "
+        "status, current_phase, started_at, ended_at, status_version, status_sent_version, roles) "
         "VALUES (:channel, :version, :template, :manager, :status, :phase, :started, :ended, 1, "
-        "1)");
+        "1, :roles)");
     auto& q = *q_lease;
     q.bind(":channel", r.channel);
     q.bind(":version", r.version);
@@ -365,6 +378,7 @@ void store::insert_release(checklist::release& r) {
     q.bind(":phase", r.current_phase);
     q.bind(":started", r.started_at);
     bind_optional(q, ":ended", r.ended_at);
+    q.bind(":roles", checklist::write_roles(r.roles));
     try {
         q.exec();
     } catch (const SQLite::Exception& e) {
@@ -382,9 +396,9 @@ void store::insert_release(checklist::release& r) {
     auto& ph = *ph_lease;
     auto it_lease = prepare(
         "INSERT INTO items (release_id, phase, position, slug, title, "
-        "description, state, state_note, owner_id, due_at, updated_at) VALUES "
-        "(:release, :phase, :position, :slug, :title, :description, :state, "
-        ":note, :owner, :due, :updated)");
+        "description, state, state_note, owner_id, due_at, updated_at, policy, owner_role) "
+        "VALUES (:release, :phase, :position, :slug, :title, :description, :state, "
+        ":note, :owner, :due, :updated, :policy, :role)");
     auto& it = *it_lease;
     for (auto& p : r.phases) {
         bind_phase_insert(ph, r.id, p);

@@ -135,7 +135,11 @@ TEST_CASE("a database of schema version 12 is migrated to 13 with its releases i
         auto v12 = storage::sqlite::open_database(old.path(), 12);
         CHECK_FALSE(v12->tableExists("checkpoints"));
         v12->exec("ATTACH DATABASE '" + db.path() + "' AS now");
-        v12->exec("INSERT INTO releases SELECT * FROM now.releases");
+        v12->exec(
+            "INSERT INTO releases SELECT id, channel_id, version, template_name, manager_id, "
+            "status, current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
+            "status_ts, status_version, status_sent_version, status_updated_ms, "
+            "handoff_accepted_at FROM now.releases");
         v12->exec("INSERT INTO phases SELECT * FROM now.phases");
         v12->exec(
             "INSERT INTO items SELECT id, release_id, phase, position, slug, title, description, "

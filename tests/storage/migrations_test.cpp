@@ -50,7 +50,11 @@ TEST_CASE(
             auto v8 = storage::sqlite::open_database(old.path(), 8);
             v8->exec("ATTACH DATABASE '" + db.path() + "' AS now");
             // phases as version 8 had it (migration 11 added left_by_force).
-            v8->exec("INSERT INTO releases SELECT * FROM now.releases");
+            v8->exec(
+            "INSERT INTO releases SELECT id, channel_id, version, template_name, manager_id, "
+            "status, current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
+            "status_ts, status_version, status_sent_version, status_updated_ms, "
+            "handoff_accepted_at FROM now.releases");
             v8->exec(
                 "INSERT INTO phases SELECT release_id, position, title, window_min_s, "
                 "window_max_s, entered_at FROM now.phases");
@@ -129,7 +133,11 @@ TEST_CASE("a phase left by force is stored and older databases learn it from the
     {
         auto v10 = storage::sqlite::open_database(old.path(), 10);
         v10->exec("ATTACH DATABASE '" + db.path() + "' AS now");
-        v10->exec("INSERT INTO releases SELECT * FROM now.releases");
+        v10->exec(
+            "INSERT INTO releases SELECT id, channel_id, version, template_name, manager_id, "
+            "status, current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
+            "status_ts, status_version, status_sent_version, status_updated_ms, "
+            "handoff_accepted_at FROM now.releases");
         v10->exec(
             "INSERT INTO phases (release_id, position, title, window_min_s, window_max_s, "
             "entered_at) SELECT release_id, position, title, window_min_s, window_max_s, "

@@ -1,0 +1,146 @@
+// Freeze windows (checklist/freeze.hpp) in real zones from the system's zone database
+// (bot/zones.hpp reads /usr/share/zoneinfo): one-off and weekly windows, across midnight, across
+// a change to or from summer time in Europe/Berlin and America/New_York, and overlapping ones.
+#include <catch2/catch.hpp>
+
+#include "bot/zones.hpp"
+#include "checklist/duration.hpp"
+#include "checklist/freeze.hpp"
+
+using namespace relbot;
+using namespace relbot::checklist;
+
+namespace {
+
+std::int64_t utc(std::string_view date, std::string_view time) {
+    auto t = parse_utc_minutes(date, time);
+    REQUIRE(t);
+    return *t;
+}
+
+freeze_window window(std::string_view text) {
+    auto w = read_freeze_window(text);
+    if (auto* problem = std::get_if<std::string>(&w)) {
+        FAIL(*problem);
+    }
+    auto out = std::get<freeze_window>(std::move(w));
+    out.zone = bot::load_zone(out.zone_name);
+    REQUIRE(out.zone);
+    return out;
+}
+
+// When the freeze that covers `now` ends, as "YYYY-MM-DD HH:MM UTC"; "" when none covers it.
+std::string frozen_until(const std::vector<freeze_window>& ws, std::int64_t now) {
+    std::vector<const freeze_window*> ptrs;
+    for (const auto& w : ws) {
+        ptrs.push_back(&w);
+    }
+    auto f = active_freeze(ptrs, now);
+    return f ? format_utc(f->until) : "";
+}
+
+}  // namespace
+
+TEST_CASE("zone offsets come from the system's zone files, summer time included", "[freeze]") {
+    auto berlin = bot::load_zone("Europe/Berlin");
+    auto new_york = bot::load_zone("America/New_York");
+    REQUIRE(berlin);
+    REQUIRE(new_york);
+    CHECK(bot::load_zone("Mars/Olympus_Mons") == nullptr);
+    CHECK(bot::load_zone("../../etc/passwd") == nullptr);
+    // Berlin: CET to CEST at 01:00 UTC on 2026-03-29, back at 01:00 UTC on 2026-10-25.
+    CHECK(berlin->offset_at(utc("2026-03-29", "00:59")) == 3600);
+    CHECK(berlin->offset_at(utc("2026-03-29", "01:00")) == 7200);
+    CHECK(berlin->offset_at(utc("2026-10-25", "01:00")) == 3600);
+    // New York: EST to EDT at 07:00 UTC on 2026-03-08, back at 06:00 UTC on 2026-11-01.
+    CHECK(new_york->offset_at(utc("2026-03-08", "06:59")) == -5 * 3600);
+    CHECK(new_york->offset_at(utc("2026-03-08", "07:00")) == -4 * 3600);
+    CHECK(new_york->offset_at(utc("2026-11-01", "06:00")) == -5 * 3600);
+    // A wall time skipped in spring is taken an hour on; one that happens twice, the first.
+    CHECK(berlin->to_utc(utc("2026-03-29", "02:30")) == utc("2026-03-29", "01:30"));
+    CHECK(berlin->to_utc(utc("2026-10-25", "02:30")) == utc("2026-10-25", "00:30"));
+    CHECK(berlin->to_utc(utc("2026-07-01", "12:00")) == utc("2026-07-01", "10:00"));
+}
+
+TEST_CASE("a one-off window freezes from its start to its end in its zone", "[freeze]") {
+    std::vector ws = {window("2026-12-20 00:00 to 2027-01-04 08:00 UTC: holidays")};
+    CHECK(frozen_until(ws, utc("2026-12-19", "23:59")).empty());
+    CHECK(frozen_until(ws, utc("2026-12-20", "00:00")) == "2027-01-04 08:00 UTC");
+    CHECK(frozen_until(ws, utc("2027-01-04", "07:59")) == "2027-01-04 08:00 UTC");
+    CHECK(frozen_until(ws, utc("2027-01-04", "08:00")).empty());
+    std::vector berlin = {window("2026-12-20 00:00 to 2027-01-04 08:00 Europe/Berlin: holidays")};
+    CHECK(frozen_until(berlin, utc("2026-12-19", "23:00")) == "2027-01-04 07:00 UTC");
+    CHECK(frozen_until(berlin, utc("2026-12-19", "22:59")).empty());
+}
+
+TEST_CASE("a weekly window repeats every week, across midnight and the week's end",
+          "[freeze]") {
+    // 2026-12-04 is a Friday; Berlin is UTC+1 in winter.
+    std::vector ws = {window("Fri 15:00 to Mon 08:00 Europe/Berlin: weekend")};
+    CHECK(frozen_until(ws, utc("2026-12-04", "13:59")).empty());
+    CHECK(frozen_until(ws, utc("2026-12-04", "14:00")) == "2026-12-07 07:00 UTC");
+    CHECK(frozen_until(ws, utc("2026-12-06", "23:30")) == "2026-12-07 07:00 UTC");
+    CHECK(frozen_until(ws, utc("2026-12-07", "07:00")).empty());
+    CHECK(frozen_until(ws, utc("2026-12-09", "12:00")).empty());
+    CHECK(frozen_until(ws, utc("2026-12-11", "14:30")) == "2026-12-14 07:00 UTC");
+    // Across midnight within the week: Wednesday night.
+    std::vector night = {window("Wed 22:00 to Thu 02:00 UTC: nightly batch")};
+    CHECK(frozen_until(night, utc("2026-12-09", "23:00")) == "2026-12-10 02:00 UTC");
+    CHECK(frozen_until(night, utc("2026-12-10", "01:59")) == "2026-12-10 02:00 UTC");
+    CHECK(frozen_until(night, utc("2026-12-10", "02:00")).empty());
+    // Sunday into Monday: the week's end inside the window.
+    std::vector sunday = {window("Sun 20:00 to Mon 06:00 UTC: maintenance")};
+    CHECK(frozen_until(sunday, utc("2026-12-13", "21:00")) == "2026-12-14 06:00 UTC");
+    CHECK(frozen_until(sunday, utc("2026-12-14", "05:00")) == "2026-12-14 06:00 UTC");
+}
+
+TEST_CASE("a weekly window keeps its wall times across a change of summer time", "[freeze]") {
+    // Berlin springs forward on Sunday 2026-03-29: the window starts at 15:00 CET (14:00 UTC)
+    // and ends at 08:00 CEST (06:00 UTC).
+    std::vector berlin = {window("Fri 15:00 to Mon 08:00 Europe/Berlin: weekend")};
+    CHECK(frozen_until(berlin, utc("2026-03-27", "13:59")).empty());
+    CHECK(frozen_until(berlin, utc("2026-03-27", "14:00")) == "2026-03-30 06:00 UTC");
+    CHECK(frozen_until(berlin, utc("2026-03-30", "06:00")).empty());
+    // and falls back on 2026-10-25: 15:00 CEST (13:00 UTC) to 08:00 CET (07:00 UTC).
+    CHECK(frozen_until(berlin, utc("2026-10-23", "13:00")) == "2026-10-26 07:00 UTC");
+    CHECK(frozen_until(berlin, utc("2026-10-26", "06:59")) == "2026-10-26 07:00 UTC");
+    // New York falls back on Sunday 2026-11-01: 17:00 EDT (21:00 UTC) to 09:00 EST (14:00 UTC).
+    std::vector new_york = {window("Fri 17:00 to Mon 09:00 America/New_York: weekend")};
+    CHECK(frozen_until(new_york, utc("2026-10-30", "20:59")).empty());
+    CHECK(frozen_until(new_york, utc("2026-10-30", "21:00")) == "2026-11-02 14:00 UTC");
+    CHECK(frozen_until(new_york, utc("2026-11-02", "13:59")) == "2026-11-02 14:00 UTC");
+    CHECK(frozen_until(new_york, utc("2026-11-02", "14:00")).empty());
+    // and springs forward on 2026-03-08: 17:00 EST (22:00 UTC) to 09:00 EDT (13:00 UTC).
+    CHECK(frozen_until(new_york, utc("2026-03-06", "22:00")) == "2026-03-09 13:00 UTC");
+}
+
+TEST_CASE("overlapping or touching windows freeze until the last of them ends", "[freeze]") {
+    std::vector ws = {window("2026-12-20 00:00 to 2026-12-28 00:00 UTC: holidays"),
+                      window("2026-12-27 00:00 to 2027-01-04 08:00 UTC: new year"),
+                      window("2027-01-04 08:00 to 2027-01-04 12:00 UTC: catch-up")};
+    std::vector<const freeze_window*> ptrs = {&ws[0], &ws[1], &ws[2]};
+    auto f = active_freeze(ptrs, utc("2026-12-21", "09:00"));
+    REQUIRE(f);
+    CHECK(format_utc(f->until) == "2027-01-04 12:00 UTC");
+    CHECK(f->reason == "holidays");
+    // A weekly window that the one-off runs into carries the freeze over the weekend.
+    std::vector chain = {window("2026-12-04 09:00 to 2026-12-04 16:00 UTC: audit"),
+                         window("Fri 15:00 to Mon 08:00 UTC: weekend")};
+    CHECK(frozen_until(chain, utc("2026-12-04", "10:00")) == "2026-12-07 08:00 UTC");
+}
+
+TEST_CASE("RELBOT_FREEZE's list reads every window or names the bad one", "[freeze]") {
+    auto ok = read_freeze_list(
+        "2026-12-20 00:00 to 2027-01-04 08:00 UTC: holidays; Fri 15:00 to Mon 08:00 "
+        "Europe/Berlin: weekend;");
+    REQUIRE(std::holds_alternative<std::vector<freeze_window>>(ok));
+    CHECK(std::get<std::vector<freeze_window>>(ok).size() == 2);
+    auto bad = read_freeze_list("Fri 15:00 to Mon 08:00 UTC: weekend; tomorrow: reasons");
+    REQUIRE(std::holds_alternative<std::string>(bad));
+    CHECK_THAT(std::get<std::string>(bad), Catch::Contains("`tomorrow: reasons`"));
+    std::vector<freeze_window> unknown = std::get<std::vector<freeze_window>>(
+        read_freeze_list("Fri 15:00 to Mon 08:00 Mars/Olympus_Mons: dust"));
+    auto problem = bot::resolve_zones(unknown, "");
+    REQUIRE(problem);
+    CHECK_THAT(*problem, Catch::Contains("Mars/Olympus_Mons"));
+}

@@ -1,0 +1,147 @@
+// Release policy in templates (contract: "Release policy in the template"): annotations read by
+// the template parser with file:line errors, the Freeze section, `relbot check-template`'s
+// words for a policy, and the round trip through `report markdown`.
+#include <catch2/catch.hpp>
+
+#include "checklist/release.hpp"
+#include "checklist/template.hpp"
+#include "commands/render/report.hpp"
+
+using namespace relbot;
+using namespace relbot::checklist;
+
+namespace {
+
+const char* annotated =
+    "# Policy\n"
+    "\n"
+    "## Pre-Release\n"
+    "- [ ] **Sign-off from QA**: QA approves <!-- owner: qa; sign-off: 1 qa -->\n"
+    "- [ ] **Changelog**: written <!-- TODO: link the wiki -->\n"
+    "- [ ] **Tests green**: CI says so <!-- auto: ci; evidence: link -->\n"
+    "\n"
+    "## Freeze\n"
+    "Nobody deploys during these.\n"
+    "- 2026-12-20 00:00 to 2027-01-04 08:00 UTC: holidays\n"
+    "- Fri 15:00 to Mon 08:00 Europe/Berlin: weekend\n"
+    "\n"
+    "## Deployment Steps\n"
+    "- [ ] **Deploy to Production**: go <!-- owner: manager; evidence: text -->\n";
+
+checklist_template parse_ok(std::string_view text) {
+    auto parsed = parse_template("policy", "policy.md", text);
+    if (auto* e = std::get_if<template_error>(&parsed)) {
+        FAIL(e->to_string());
+    }
+    return std::get<checklist_template>(std::move(parsed));
+}
+
+std::string parse_bad(std::string_view text) {
+    auto parsed = parse_template("policy", "policy.md", text);
+    REQUIRE(std::holds_alternative<template_error>(parsed));
+    return std::get<template_error>(parsed).to_string();
+}
+
+}  // namespace
+
+TEST_CASE("a template's annotations are each item's policy; other comments are dropped",
+          "[policy][template]") {
+    auto t = parse_ok(annotated);
+    REQUIRE(t.phases.size() == 2);  // Freeze is not a phase
+    const auto& pre = t.phases[0].items;
+    REQUIRE(pre.size() == 3);
+    CHECK(pre[0].description == "QA approves");
+    CHECK(pre[0].policy.owner_role == "qa");
+    CHECK(pre[0].policy.sign_off == sign_off_rule{1, "qa"});
+    CHECK(pre[1].description == "written");
+    CHECK(pre[1].policy.empty());
+    CHECK(pre[2].policy.auto_ci);
+    CHECK(pre[2].policy.evidence == evidence_kind::link);
+    CHECK(t.phases[1].title == "Deployment Steps");
+    CHECK(t.phases[1].items[0].policy.owner_role == "manager");
+    CHECK(t.phases[1].items[0].policy.evidence == evidence_kind::text);
+    REQUIRE(t.freezes.size() == 2);
+    CHECK(t.freezes[0].line == 10);
+    CHECK(t.freezes[0].reason == "holidays");
+    CHECK_FALSE(t.freezes[0].weekly);
+    CHECK(t.freezes[1].weekly);
+    CHECK(t.freezes[1].zone_name == "Europe/Berlin");
+    CHECK(describe_policy(pre[0].policy) == "owned by the qa role · 1 sign-off (qa)");
+    CHECK(describe_policy(pre[2].policy) == "needs a link · checked by CI");
+}
+
+TEST_CASE("a bad annotation or freeze window makes the template invalid at its line",
+          "[policy][template]") {
+    auto head = std::string("## Checks\n- [ ] **A**: a\n");
+    CHECK(parse_bad(head + "- [ ] **B**: b <!-- owner: qa; colour: red -->\n") ==
+          "policy.md:3: item \"B\": unknown key \"colour\" (keys: owner, evidence, sign-off, "
+          "auto)");
+    CHECK_THAT(parse_bad(head + "- [ ] **B**: b <!-- sign-off: x -->\n"),
+               Catch::StartsWith("policy.md:3: item \"B\": sign-off takes a number"));
+    CHECK_THAT(parse_bad(head + "- [ ] **B**: b <!-- owner: qa --> <!-- auto: ci -->\n"),
+               Catch::Contains("policy.md:3: item \"B\" has two annotations"));
+    CHECK_THAT(parse_bad(head + "## Freeze\n- sometime soon: holidays\n"),
+               Catch::StartsWith("policy.md:4: cannot read the freeze window"));
+    CHECK_THAT(parse_bad(head + "## Freeze\n- 2026-12-20 00:00 to 2026-12-19 00:00 UTC: x\n"),
+               Catch::Contains("ends before it starts"));
+    CHECK_THAT(parse_bad(head + "## Freeze\n- 2026-02-30 00:00 to 2026-03-02 00:00 UTC: x\n"),
+               Catch::Contains("does not exist"));
+    CHECK_THAT(parse_bad(head + "## Freeze\n- Fri 15:00 to Mon 08:00 Europe/Berlin\n"),
+               Catch::Contains("has no reason"));
+    CHECK_THAT(parse_bad(head + "## Freeze\n- Fri 15:00 to Fri 15:00 UTC: x\n"),
+               Catch::Contains("same time"));
+    CHECK_THAT(parse_bad(head + "## Freeze\n- Fri 25:00 to Mon 08:00 UTC: x\n"),
+               Catch::Contains("a day and a time at both ends"));
+    // An empty phase before the Freeze section is still an empty phase.
+    CHECK_THAT(parse_bad("## Checks\n## Freeze\n## Deploy\n- [ ] **A**: a\n"),
+               Catch::Contains("phase \"Checks\" has no items"));
+    // A template of only a Freeze section has no phases.
+    CHECK_THAT(parse_bad("## Freeze\n- Fri 15:00 to Mon 08:00 UTC: x\n"),
+               Catch::Contains("no phases found"));
+}
+
+TEST_CASE("a release takes its items' policies and owners from the roles it starts with",
+          "[policy][template]") {
+    auto t = parse_ok(annotated);
+    auto r = make_release(t, "C1", "v1", "UMGR", 1'795'669'200, {{"qa", "UQA"}});
+    const auto& qa_item = r.phases[0].items[0];
+    CHECK(qa_item.owner == "UQA");
+    CHECK(qa_item.owner_role == "qa");
+    CHECK(r.phases[0].items[1].owner.empty());
+    CHECK(r.phases[1].items[0].owner == "UMGR");  // owner: manager
+    CHECK(unheld_roles(r).empty());
+    auto bare = make_release(t, "C1", "v1", "UMGR", 1'795'669'200);
+    CHECK(bare.phases[0].items[0].owner.empty());
+    CHECK(bare.phases[0].items[0].owner_role == "qa");
+    CHECK(unheld_roles(bare) == std::vector<std::string>{"qa"});
+    CHECK(read_roles(write_roles({{"qa", "UQA"}, {"oncall", "UON"}})) ==
+          std::map<std::string, std::string>{{"qa", "UQA"}, {"oncall", "UON"}});
+    std::vector<approval> approvals = {{"U1", 100}, {"U2", 200}};
+    CHECK(read_approvals(write_approvals(approvals)) == approvals);
+}
+
+TEST_CASE("report markdown writes the annotations and the Freeze section back",
+          "[policy][template]") {
+    auto t = parse_ok(annotated);
+    auto r = make_release(t, "C1", "v1", "UMGR", 1'795'669'200, {{"qa", "UQA"}});
+    r.phases[0].items[1].id = 7;
+    // Someone's note that looks like an annotation must not become one.
+    std::vector<audit_entry> audit = {
+        {r.id, 1'795'669'300, "U2", "item.checked", 7, "open", "done",
+         "done <!-- owner: nobody; sign-off: x -->"}};
+    r.phases[0].items[1].state = item_state::done;
+    auto md = commands::report_markdown(r, audit, {}, t.freezes);
+    CHECK_THAT(md, Catch::Contains("<!-- owner: qa; sign-off: 1 qa -->"));
+    CHECK_THAT(md, Catch::Contains("## Freeze\n\n- 2026-12-20 00:00 to 2027-01-04 08:00 UTC: "
+                                   "holidays\n- Fri 15:00 to Mon 08:00 Europe/Berlin: weekend\n"));
+    auto again = parse_ok(md);
+    REQUIRE(again.phases.size() == t.phases.size());
+    for (std::size_t p = 0; p < t.phases.size(); ++p) {
+        REQUIRE(again.phases[p].items.size() == t.phases[p].items.size());
+        for (std::size_t i = 0; i < t.phases[p].items.size(); ++i) {
+            CHECK(again.phases[p].items[i].title == t.phases[p].items[i].title);
+            CHECK(again.phases[p].items[i].policy == t.phases[p].items[i].policy);
+        }
+    }
+    CHECK(again.freezes == t.freezes);
+}
