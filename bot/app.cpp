@@ -91,7 +91,8 @@ public:
         : ioc_(ioc),
           helper_(helper),
           store_(store),
-          shell_(store, templates, cfg.admins),
+          policy_{cfg.freezes, cfg.one_deploy_at_a_time},
+          shell_(store, templates, cfg.admins, &policy_),
           checkpoint_offsets_(cfg.checkpoints),
           home_(ioc, store, api, real_clock()),
           interactions_(ioc, shell_, store, api, notify),
@@ -631,6 +632,7 @@ private:
     net::any_io_executor ioc_;  // the database strand
     second_thread& helper_;
     storage::engine& store_;
+    commands::policy_settings policy_;  // RELBOT_FREEZE, RELBOT_ONE_DEPLOY_AT_A_TIME
     commands::shell shell_;
     std::vector<std::chrono::seconds> checkpoint_offsets_;  // RELBOT_CHECKPOINTS
     home_publisher home_;

@@ -1,8 +1,11 @@
 // Release rules: permissions, item state machine, phase gate, ending a release.
 #include "checklist/rules.hpp"
 
+#include <algorithm>
+
 #include "checklist/checkpoints.hpp"
 #include "checklist/duration.hpp"
+#include "checklist/mrkdwn.hpp"
 
 namespace relbot::checklist {
 namespace {
@@ -98,6 +101,8 @@ verdict check_item(release& r, item_pos p, std::string note, change_log& log) {
     }
     it.state = item_state::done;
     it.state_note = note;
+    it.approvals.clear();
+    it.forced = false;
     record(log, p, it, "item.checked", from, std::move(note));
     return std::nullopt;
 }
@@ -113,7 +118,12 @@ verdict uncheck_item(release& r, item_pos p, change_log& log) {
     auto from = it.state;
     it.state = item_state::open;
     it.state_note.clear();
-    record(log, p, it, "item.unchecked", from, "");
+    it.forced = false;
+    // Sign-offs were on this check: they go with it (counted in the timeline).
+    auto withdrawn = it.approvals.size();
+    it.approvals.clear();
+    record(log, p, it, "item.unchecked", from,
+           withdrawn == 0 ? "" : "withdrew " + plural(withdrawn, "sign-off"));
     return std::nullopt;
 }
 
@@ -173,6 +183,7 @@ verdict assign_item(
     auto from = it.owner;
     it.owner = owner;
     it.due_at = due;
+    it.owner_role.clear();  // assigned to a person: no longer moves with a role
     log.events.push_back({"item.assigned", it.id, from, std::move(owner),
                           due ? "due " + format_utc(*due) : std::string()});
     log.items.push_back(p);
@@ -187,6 +198,8 @@ gate current_gate(const release& r, epoch_seconds now) {
         auto s = cur.items[i].state;
         if (s == item_state::open || s == item_state::blocked) {
             g.holding.push_back({static_cast<std::size_t>(r.current_phase - 1), i});
+        } else if (s == item_state::done && sign_offs_missing(cur.items[i]) > 0) {
+            g.awaiting_sign_off.push_back({static_cast<std::size_t>(r.current_phase - 1), i});
         }
     }
     if (cur.window && cur.entered_at) {
@@ -268,6 +281,7 @@ verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log
             it.owner != a.user) {
             log.events.push_back({"item.assigned", it.id, it.owner, a.user, "handoff accepted"});
             it.owner = a.user;
+            it.owner_role.clear();
             log.items.push_back({phase, i});
         }
     }
@@ -305,6 +319,97 @@ verdict finish_release(release& r,
     r.ended_at = now;
     log.events.push_back({"release.finished", std::nullopt, "active", "finished", ""});
     log.release = true;
+    return std::nullopt;
+}
+
+int sign_offs_missing(const item& it) {
+    if (!it.policy.sign_off) {
+        return 0;
+    }
+    return std::max(0, it.policy.sign_off->count - static_cast<int>(it.approvals.size()));
+}
+
+verdict require_evidence(const release& r, item_pos p, std::string_view note) {
+    const auto& it = r.phases.at(p.phase).items.at(p.index);
+    if (!it.policy.evidence) {
+        return std::nullopt;
+    }
+    bool ok = *it.policy.evidence == evidence_kind::link
+                  ? note.find("https://") != std::string_view::npos ||
+                        note.find("http://") != std::string_view::npos
+                  : note.find_first_not_of(" \t") != std::string_view::npos;
+    if (ok) {
+        return std::nullopt;
+    }
+    return about(refused::evidence_missing, p);
+}
+
+verdict approve_item(release& r, item_pos p, const actor& a, epoch_seconds now, change_log& log) {
+    auto& it = at(r, p);
+    if (!it.policy.sign_off) {
+        return about(refused::no_sign_off, p);
+    }
+    if (it.state != item_state::done) {
+        return about(refused::not_checked, p);
+    }
+    if (a.user == it.state_by) {
+        return about(refused::own_check, p);
+    }
+    for (const auto& given : it.approvals) {
+        if (given.user == a.user) {
+            return about(refused::already_approved, p);
+        }
+    }
+    if (sign_offs_missing(it) == 0) {
+        return about(refused::signed_off, p);
+    }
+    if (const auto& role = it.policy.sign_off->role; !role.empty() && !a.admin) {
+        auto holder = role_holder(r, role);
+        if (holder != a.user) {
+            auto no = about(holder.empty() ? refused::no_role_holder : refused::not_approver, p);
+            no.who = holder;
+            no.role = role;
+            return no;
+        }
+    }
+    it.approvals.push_back({a.user, now});
+    log.events.push_back({"item.approved", it.id, "", a.user,
+                          std::to_string(it.approvals.size()) + " of " +
+                              std::to_string(it.policy.sign_off->count)});
+    log.items.push_back(p);
+    return std::nullopt;
+}
+
+verdict set_role(release& r,
+                 const std::string& role,
+                 const std::string& user,
+                 change_log& log,
+                 std::vector<item_pos>& moved) {
+    if (role == "manager") {
+        auto no = because(refused::manager_role, "give the manager role");
+        no.role = role;
+        return no;
+    }
+    auto before = role_holder(r, role);
+    if (before == user) {
+        auto no = because(refused::same_role_holder, "give the role", user);
+        no.role = role;
+        return no;
+    }
+    r.roles[role] = user;
+    log.release = true;
+    log.events.push_back({"release.role", std::nullopt, before, user, role});
+    for (std::size_t ph = 0; ph < r.phases.size(); ++ph) {
+        for (std::size_t i = 0; i < r.phases[ph].items.size(); ++i) {
+            auto& it = r.phases[ph].items[i];
+            if (it.owner_role == role && it.owner != user) {
+                log.events.push_back({"item.assigned", it.id, it.owner, user, "role " + role});
+                it.owner = user;
+                log.items.push_back({ph, i});
+                moved.push_back({ph, i});
+            }
+        }
+    }
     return std::nullopt;
 }
 

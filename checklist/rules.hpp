@@ -43,13 +43,17 @@ struct change_log {
 // --- the phase gate -----------------------------------------------------------------------
 struct gate {
     std::vector<item_pos> holding;          // open and blocked items of the current phase
+    // Done items of the current phase whose sign-offs are not complete yet.
+    std::vector<item_pos> awaiting_sign_off = {};
     std::optional<epoch_seconds> opens_at;  // the window's minimum, while it has not passed
     bool last_phase = false;
     // The number of the checkpoint answered Investigating that holds this phase (the phase with
     // the monitoring window) until Healthy on it or a later one, or a rollback.
     std::optional<int> checkpoint_hold = std::nullopt;
 
-    bool open() const { return holding.empty() && !opens_at && !checkpoint_hold; }
+    bool open() const {
+        return holding.empty() && awaiting_sign_off.empty() && !opens_at && !checkpoint_hold;
+    }
 };
 
 // Why something was not done, as data: what was refused and who could do it. The domain says
@@ -77,17 +81,34 @@ enum class refused {
     checkpoint_not_posted,     // checkpoint: no such checkpoint, or not posted yet
     checkpoint_already,        // checkpoint: it has that answer already (harmless)
     release_ended,             // checkpoint, snooze: the release is no longer active
+    evidence_missing,          // check: `item` needs a link or a note (its policy says which)
+    ci_only,                   // check: `item` is checked by CI; `who` (the manager) may force it
+    no_sign_off,               // approve: `item` needs no sign-off
+    not_checked,               // approve: `item` is not done
+    own_check,                 // approve: the person who checked `item` cannot approve it
+    already_approved,          // approve: this person approved `item` already
+    signed_off,                // approve: `item` has every sign-off it needs
+    not_approver,              // approve: only `who` (the holder of the sign-off's role) may
+    no_role_holder,            // approve: the sign-off's role is held by nobody; see `role`
+    manager_role,              // role: "manager" changes with `/release manager`
+    same_role_holder,          // role: `who` holds that role already
+    frozen,                    // next into deployment: a freeze window covers now
+    deploying_elsewhere,       // next into deployment: another release is deploying
 };
 
 struct refusal {
     refused why;
     std::string action;            // what was asked, in words ("move to the next phase")
-    std::optional<item_pos> item;  // the item it was about
-    std::string who;               // the person it names (on-call engineer, manager), a user ID
-    std::optional<gate> held;      // gate_closed: what holds the gate
-    bool finishing = false;        // gate_closed: asked by finish (not next)
-    bool with_due = false;         // same_owner: the due time was the same too
-    int checkpoint = 0;            // checkpoint refusals: its number
+    std::optional<item_pos> item = std::nullopt;  // the item it was about
+    std::string who = {};  // the person it names (on-call engineer, manager), a user ID
+    std::optional<gate> held = std::nullopt;  // gate_closed: what holds the gate
+    bool finishing = false;                   // gate_closed: asked by finish (not next)
+    bool with_due = false;                    // same_owner: the due time was the same too
+    int checkpoint = 0;                       // checkpoint refusals: its number
+    std::string role = {};         // role refusals, not_approver: the role
+    // frozen: until when and why; deploying_elsewhere: the other release's version and channel.
+    std::optional<epoch_seconds> until = std::nullopt;
+    std::string reason = {};
 };
 
 using verdict = std::optional<refusal>;  // nullopt: allowed / applied
@@ -116,6 +137,22 @@ verdict assign_item(
     release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log);
 
 gate current_gate(const release& r, epoch_seconds now);
+
+// --- release policy (contract: "Release policy in the template") ---------------------------
+// How many sign-offs `it` still needs before it counts as done for the gate (0 when none).
+int sign_offs_missing(const item& it);
+// Whether `note` is the evidence `it`'s policy asks for (a link: an http(s) URL in it; a note:
+// any text); refuses with evidence_missing if not.
+verdict require_evidence(const release& r, item_pos p, std::string_view note);
+// `a` approves the done item at `p`: not its checker, the sign-off role's holder (or an admin)
+// when the rule names a role, once per person, until the rule is met.
+verdict approve_item(release& r, item_pos p, const actor& a, epoch_seconds now, change_log& log);
+// Gives `role` to `user`; items still owned through the role move to them (listed in `moved`).
+verdict set_role(release& r,
+                 const std::string& role,
+                 const std::string& user,
+                 change_log& log,
+                 std::vector<item_pos>& moved);
 
 // Moves to the next phase when the gate is open, or anyway with a non-empty `force_reason`
 // (recorded). Refuses in the last phase (that is `finish`).

@@ -18,8 +18,9 @@ class store_lookups final : public lookups {
 public:
     store_lookups(storage::engine& store,
                   const checklist::template_library& templates,
-                  const std::vector<std::string>& admins)
-        : store_(store), templates_(templates), admins_(admins) {}
+                  const std::vector<std::string>& admins,
+                  const policy_settings* settings)
+        : store_(store), templates_(templates), admins_(admins), settings_(settings) {}
 
     const checklist::template_library& templates() const override { return templates_; }
     bool is_admin(std::string_view user) const override {
@@ -45,11 +46,19 @@ public:
     std::optional<int> time_zone_offset(std::string_view user) const override {
         return store_.people().time_zone_offset(user);
     }
+    const policy_settings& settings() const override {
+        return settings_ != nullptr ? *settings_ : lookups::settings();
+    }
+    std::optional<std::pair<std::string, std::string>> deploying_elsewhere(
+        std::string_view channel) const override {
+        return store_.releases().deploying_elsewhere(channel);
+    }
 
 private:
     storage::engine& store_;  // the engine's reads are not const (caches, statement leases)
     const checklist::template_library& templates_;
     const std::vector<std::string>& admins_;
+    const policy_settings* settings_;  // null: none
 };
 
 namespace {
@@ -113,8 +122,9 @@ input input_of(const command& parsed, const request& req, std::string_view appli
 
 shell::shell(storage::engine& store,
              const checklist::template_library& templates,
-             const std::vector<std::string>& admins)
-    : store_(store), lookups_(std::make_unique<store_lookups>(store, templates, admins)) {}
+             const std::vector<std::string>& admins,
+             const policy_settings* settings)
+    : store_(store), lookups_(std::make_unique<store_lookups>(store, templates, admins, settings)) {}
 
 shell::~shell() = default;
 
@@ -218,7 +228,7 @@ applied shell::apply_submission(const submission& sub,
 }
 
 outcome route(const command& parsed, const request& req, context& ctx) {
-    store_lookups look(ctx.store, ctx.templates, ctx.admins);
+    store_lookups look(ctx.store, ctx.templates, ctx.admins, ctx.settings);
     auto decide_command = [&](const snapshot& active, const lookups& l) {
         return decide(parsed, situation{req, active, l, ctx.statuses});
     };

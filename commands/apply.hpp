@@ -88,10 +88,12 @@ class store_lookups;
 // when the database stays locked): the transaction then rolls back and nothing is written.
 class shell {
 public:
-    // None is owned; all must outlive the shell.
+    // None is owned; all must outlive the shell. `settings` null: no RELBOT_FREEZE windows,
+    // not one deployment at a time.
     shell(storage::engine& store,
           const checklist::template_library& templates,
-          const std::vector<std::string>& admins);
+          const std::vector<std::string>& admins,
+          const policy_settings* settings = nullptr);
     ~shell();
     shell(const shell&) = delete;
     shell& operator=(const shell&) = delete;
@@ -132,6 +134,7 @@ struct context {
     const checklist::template_library& templates;
     const std::vector<std::string>& admins;
     status_memo* statuses = nullptr;  // optional: renders every status when absent
+    const policy_settings* settings = nullptr;  // optional: none when absent
 };
 
 // Loads, decides and writes one command in the caller's transaction (no redelivery record);

@@ -49,6 +49,10 @@ std::vector<checklist::audit_entry> timeline_after(const checklist::release& r,
                                                    const situation& s);
 // A sentence about the gate after an item changed: says when the phase can be left.
 std::string gate_hint(const checklist::release& r, checklist::epoch_seconds now);
+// The freeze (its template's `## Freeze` windows and RELBOT_FREEZE) covering `s.req.now` for
+// `r`, if any.
+std::optional<checklist::freeze_state> active_freeze_for(const checklist::release& r,
+                                                         const situation& s);
 // The open (or blocked) items of the current phase, by owner.
 std::map<std::string, std::vector<const checklist::item*>> open_items_by_owner(
     const checklist::release& r);
@@ -69,6 +73,7 @@ decision decide(const block_command& c, const situation& s);
 decision decide(const unblock_command& c, const situation& s);
 decision decide(const note_command& c, const situation& s);
 decision decide(const assign_command& c, const situation& s);
+decision decide(const approve_command& c, const situation& s);
 
 // decide_release.cpp
 decision decide(const start_command& c, const situation& s);
@@ -80,6 +85,7 @@ decision decide(const manager_command& c, const situation& s);
 decision decide(const finish_command& c, const situation& s);
 decision decide(const abort_command& c, const situation& s);
 decision decide(const remind_command&, const situation& s);
+decision decide(const role_command& c, const situation& s);
 
 // router.cpp
 decision decide(const usage_error& e, const situation& s);

@@ -67,17 +67,102 @@ decision item_command(const situation& s,
 
 using planned = std::vector<planned_message>;
 
+std::string trimmed(std::string_view s) {
+    auto first = s.find_first_not_of(" \t\n");
+    auto last = s.find_last_not_of(" \t\n");
+    return first == std::string_view::npos ? std::string()
+                                           : std::string(s.substr(first, last - first + 1));
+}
+
 }  // namespace
 
 decision decide(const check_command& c, const situation& s) {
+    // An `auto: ci` item is checked by a signal; a person's check of it is refused unless the
+    // release manager or an admin forces it (`check <item> force <reason>`).
+    std::string note = c.note;
+    bool forced = false;
+    if (s.active && s.req.way != way_in::signal) {
+        auto found = find_item(*s.active, c.item, "check");
+        if (auto* pos = std::get_if<item_pos>(&found);
+            pos != nullptr && item_at(*s.active, *pos).policy.auto_ci) {
+            const auto& view = *s.active;
+            bool force_typed = note == "force" || note.starts_with("force ");
+            if (!force_typed || !checklist::is_manager_or_admin(view, actor_of(s))) {
+                checklist::refusal no{checklist::refused::ci_only, "check", *pos, view.manager};
+                return refuse("check", word_refusal(view, no, s.req.way));
+            }
+            note = trimmed(std::string_view(note).substr(5));
+            if (note.empty()) {
+                return refuse("check", "`force` needs a reason; it goes in the timeline and the "
+                                       "report. Write `/release check " +
+                                           item_at(view, *pos).ref() + " force <reason>`.");
+            }
+            forced = true;
+        }
+    }
     return item_command(
         s, "check", c.item, "check",
         [&](checklist::release& r, item_pos p, checklist::change_log& log) {
-            return checklist::check_item(r, p, c.note, log);
+            if (auto no = checklist::require_evidence(r, p, note)) {
+                return no;
+            }
+            auto v = checklist::check_item(r, p, note, log);
+            r.phases[p.phase].items[p.index].forced = forced && !v;
+            return v;
         },
-        [&](const checklist::release& r, const checklist::item& it, planned&) {
-            return ":white_check_mark: " + it.label() + " is done." + gate_hint(r, s.req.now);
+        [&](const checklist::release& r, const checklist::item& it, planned& messages) {
+            auto missing = checklist::sign_offs_missing(it);
+            if (missing == 0) {
+                return ":white_check_mark: " + it.label() + " is done." + gate_hint(r, s.req.now);
+            }
+            // Who is asked: the sign-off role's holder; without a role, the release manager
+            // (or the owner, when the manager checked it).
+            const auto& role = it.policy.sign_off->role;
+            std::string asked = role.empty() ? (s.req.user == r.manager ? it.owner : r.manager)
+                                             : checklist::role_holder(r, role);
+            std::string who;
+            if (!asked.empty() && asked != s.req.user) {
+                messages.push_back(post(r, destination::direct(asked), message_kind::dm,
+                                        render_sign_off_request(r, it, s.req.user),
+                                        "sign-off-ask:", key_id::last_audit, ":" + asked));
+                who = " I've asked <@" + asked + ">.";
+            } else if (!role.empty()) {
+                who = " Nobody holds the " + role + " role: `/release role " + role +
+                      " @person` gives it to someone.";
+            }
+            return ":white_check_mark: " + it.label() + " is checked, awaiting " +
+                   checklist::plural(static_cast<std::size_t>(missing), "sign-off") + "." + who;
         });
+}
+
+decision decide(const approve_command& c, const situation& s) {
+    if (!s.active) {
+        return no_active("approve");
+    }
+    const auto& view = *s.active;
+    auto found = find_item(view, c.item, "approve");
+    if (auto* d = std::get_if<decision>(&found)) {
+        return std::move(*d);
+    }
+    auto pos = std::get<item_pos>(found);
+    auto r = std::make_shared<checklist::release>(view);
+    checklist::change_log log;
+    if (auto no = checklist::approve_item(*r, pos, actor_of(s), s.req.now, log)) {
+        return refuse("approve", word_refusal(*r, *no, s.req.way));
+    }
+    const auto& it = item_at(*r, pos);
+    auto missing = checklist::sign_offs_missing(it);
+    auto d = done("approve",
+                  render_text(":ballot_box_with_check: You signed off " + it.label() + "." +
+                              (missing == 0 ? " It counts as done now." + gate_hint(*r, s.req.now)
+                                            : " It still needs " +
+                                                  checklist::plural(
+                                                      static_cast<std::size_t>(missing),
+                                                      "sign-off") +
+                                                  ".")));
+    d.state = std::move(r);
+    d.log = std::move(log);
+    return d;
 }
 
 decision decide(const uncheck_command& c, const situation& s) {

@@ -3,6 +3,7 @@
 #include <map>
 #include <type_traits>
 
+#include "checklist/checkpoints.hpp"
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "commands/decide.hpp"
@@ -81,6 +82,55 @@ int copy_owners(const checklist::release& from, checklist::release& to) {
     return copied;
 }
 
+// " Roles: qa <@U1>, oncall <@U2> (carried over from v1.1). Nobody holds pm: …" for the start
+// reply; "" when the template names no roles and none are held.
+std::string roles_sentence(const checklist::release& r, const std::string& carried_from) {
+    std::string out;
+    for (const auto& [role, user] : r.roles) {
+        out += (out.empty() ? " Roles: " : ", ") + escape_mrkdwn(role) + " <@" + user + ">";
+    }
+    if (!out.empty()) {
+        out += carried_from.empty() ? "."
+                                    : " (the ones not given carried over from *" +
+                                          escape_mrkdwn(carried_from) + "*).";
+    }
+    auto unheld = checklist::unheld_roles(r);
+    for (std::size_t i = 0; i < unheld.size(); ++i) {
+        out += (i == 0 ? " Nobody holds " : ", ") + escape_mrkdwn(unheld[i]);
+    }
+    if (!unheld.empty()) {
+        out += ": items owned through it have no owner; `/release role " +
+               escape_mrkdwn(unheld.front()) + " @person` gives it to someone.";
+    }
+    return out;
+}
+
+// What keeps `r` (its gate met) out of its deployment phase when `next` would enter it: a
+// freeze window covering now, or another channel's release deploying (with
+// RELBOT_ONE_DEPLOY_AT_A_TIME). Nullopt when nothing does, or `next` does not enter it.
+checklist::verdict deployment_hold(const checklist::release& r, const situation& s) {
+    auto deploy = checklist::deployment_phase(r);
+    if (!deploy || *deploy != static_cast<std::size_t>(r.current_phase)) {
+        return std::nullopt;  // the next phase is not the deployment phase
+    }
+    if (auto f = active_freeze_for(r, s)) {
+        checklist::refusal no{checklist::refused::frozen, "enter the deployment phase"};
+        no.until = f->until;
+        no.reason = f->reason;
+        return no;
+    }
+    if (s.look.settings().one_deploy_at_a_time) {
+        if (auto other = s.look.deploying_elsewhere(r.channel)) {
+            checklist::refusal no{checklist::refused::deploying_elsewhere,
+                                  "enter the deployment phase"};
+            no.reason = other->first;
+            no.who = other->second;  // the channel
+            return no;
+        }
+    }
+    return std::nullopt;
+}
+
 // The template `name` names, or the refusal that lists the templates there are.
 std::variant<const checklist::checklist_template*, decision> find_template(const std::string& name,
                                                                            const situation& s) {
@@ -111,9 +161,24 @@ decision decide(const start_command& c, const situation& s) {
                 "end it with `/release finish` or `/release abort <reason>`.");
     }
     const auto& req = s.req;
+    // Roles given now, else the ones the channel's most recent release held when it ended.
+    std::map<std::string, std::string> roles;
+    std::string carried_from;
+    if (auto previous = s.look.latest_release(req.channel)) {
+        roles = previous->roles;
+        if (!roles.empty()) {
+            carried_from = previous->version;
+        }
+    }
+    for (const auto& [role, user] : c.roles) {
+        roles[role] = user;
+    }
     auto r = checklist::make_release(*std::get<const checklist::checklist_template*>(tpl),
-                                     req.channel, c.version, req.user, req.now);
+                                     req.channel, c.version, req.user, req.now, roles);
     std::string note = "template " + r.template_name;
+    if (!r.roles.empty()) {
+        note += ", roles " + checklist::write_roles(r.roles);
+    }
     if (!c.owners_from.empty()) {
         auto earlier = s.look.release_by_version(req.channel, c.owners_from);
         if (!earlier) {
@@ -135,7 +200,9 @@ decision decide(const start_command& c, const situation& s) {
                                    ? ""
                                    : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
                               ". You are the release manager. I've announced it in the channel; "
-                              "`/release status` shows the checklist."));
+                              "`/release status` shows the checklist." +
+                              roles_sentence(r, c.roles.size() < r.roles.size() ? carried_from
+                                                                                 : "")));
     d.log.events.push_back({"release.started", std::nullopt, "", "active", note});
     d.log.events.push_back({"phase.entered", std::nullopt, "", r.phases.front().title, ""});
     d.messages.push_back(post(r, destination::channel(r.channel), message_kind::announcement,
@@ -143,6 +210,16 @@ decision decide(const start_command& c, const situation& s) {
     // The living status message: posted once, then updated in place after every change.
     d.messages.push_back(post(r, destination::channel(r.channel), message_kind::status,
                               render_status(r), "status:", key_id::release));
+    // Items owned through a role have owners from the start: each gets the phase-start DM.
+    for (const auto& [owner, items] : open_items_by_owner(r)) {
+        d.messages.push_back(
+            post(r, destination::direct(owner), message_kind::dm,
+                 render_owner_items(r, items,
+                                    ":arrow_forward: Release *" + escape_mrkdwn(r.version) +
+                                        "* has started; phase 1, *" +
+                                        escape_mrkdwn(r.phases.front().title) + "*. Yours in it:"),
+                 "phase-owner:", key_id::release, ":1:" + owner));
+    }
     d.insert = std::move(r);
     return d;
 }
@@ -158,6 +235,12 @@ decision decide(const next_command& c, const situation& s) {
     }
     auto r = std::make_shared<checklist::release>(*s.active);
     checklist::change_log log;
+    // The gate first (what is still open); then freezes and other deployments, unless forced.
+    if (c.force_reason.empty() && checklist::current_gate(*r, s.req.now).open()) {
+        if (auto no = deployment_hold(*r, s)) {
+            return refuse("next", word_refusal(*r, *no, s.req.way));
+        }
+    }
     if (auto no = checklist::advance_phase(*r, s.req.now, c.force_reason, log)) {
         return refuse("next", word_refusal(*r, *no, s.req.way));
     }
@@ -207,12 +290,24 @@ decision decide(const rollback_command& c, const situation& s) {
     return d;
 }
 
-decision decide(const handoff_command& c, const situation& s) {
+decision decide(const handoff_command& typed, const situation& s) {
     if (!s.active) {
         return no_active("handoff");
     }
     if (auto no = checklist::require_manager(*s.active, actor_of(s), "hand the release off")) {
         return refuse("handoff", word_refusal(*s.active, *no, s.req.way));
+    }
+    // Without people named, the holders of the `oncall` and `pm` roles.
+    auto c = typed;
+    if (c.oncall.empty()) {
+        c.oncall = checklist::role_holder(*s.active, "oncall");
+        c.pm = checklist::role_holder(*s.active, "pm");
+        if (c.oncall.empty()) {
+            return refuse("handoff",
+                          "Nobody holds the `oncall` role in this release. Name the on-call "
+                          "engineer: `/release handoff @on-call [@product-manager]`, or give "
+                          "the role with `/release role oncall @person`.");
+        }
     }
     auto r = std::make_shared<checklist::release>(*s.active);
     auto d = done("handoff", render_text(":handshake: Handoff to <@" + c.oncall + ">" +
@@ -288,6 +383,47 @@ decision decide(const finish_command& c, const situation& s) {
 
 decision decide(const abort_command& c, const situation& s) {
     return end_release(c, s, "abort");
+}
+
+decision decide(const role_command& c, const situation& s) {
+    if (!s.active) {
+        return no_active("role");
+    }
+    if (auto no = checklist::require_manager(*s.active, actor_of(s), "give roles")) {
+        return refuse("role", word_refusal(*s.active, *no, s.req.way));
+    }
+    auto r = std::make_shared<checklist::release>(*s.active);
+    checklist::change_log log;
+    std::vector<checklist::item_pos> moved;
+    if (auto no = checklist::set_role(*r, c.role, c.user, log, moved)) {
+        return refuse("role", word_refusal(*r, *no, s.req.way));
+    }
+    auto d = done("role", render_text(":busts_in_silhouette: <@" + c.user + "> now holds the " +
+                                      escape_mrkdwn(c.role) + " role in *" +
+                                      escape_mrkdwn(r->version) + "*" +
+                                      (moved.empty() ? "." : "; " +
+                                                                 checklist::plural(moved.size(),
+                                                                                   "item") +
+                                                                 " owned through it moved to "
+                                                                 "them, and I've told them.")));
+    if (!moved.empty()) {
+        std::vector<const checklist::item*> items;
+        for (auto p : moved) {
+            items.push_back(&item_at(*r, p));
+        }
+        d.messages.push_back(post(*r, destination::direct(c.user), message_kind::dm,
+                                  render_owner_items(*r, items,
+                                                     ":busts_in_silhouette: <@" + s.req.user +
+                                                         "> gave you the " +
+                                                         escape_mrkdwn(c.role) +
+                                                         " role in release *" +
+                                                         escape_mrkdwn(r->version) +
+                                                         "*. Yours through it:"),
+                                  "role-owner:", key_id::last_audit, ":" + c.user));
+    }
+    d.state = std::move(r);
+    d.log = std::move(log);
+    return d;
 }
 
 decision decide(const remind_command&, const situation& s) {

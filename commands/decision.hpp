@@ -41,6 +41,13 @@ using snapshot = std::shared_ptr<const checklist::release>;
 // What a decision may read beyond the snapshot. Read-only; the shell's implementation reads
 // the store inside the input's transaction, a test's reads memory. May throw what the store
 // throws.
+// The release policy an operator sets for every template (RELBOT_FREEZE,
+// RELBOT_ONE_DEPLOY_AT_A_TIME), beside what each template says.
+struct policy_settings {
+    std::vector<checklist::freeze_window> freezes;  // zones read
+    bool one_deploy_at_a_time = false;
+};
+
 class lookups {
 public:
     virtual ~lookups() = default;
@@ -61,6 +68,16 @@ public:
     virtual std::unordered_map<std::string, std::string> user_names() const = 0;
     // The person's offset from UTC in seconds, if known (users.info's tz_offset).
     virtual std::optional<int> time_zone_offset(std::string_view user) const = 0;
+    // RELBOT_FREEZE and RELBOT_ONE_DEPLOY_AT_A_TIME; none by default.
+    virtual const policy_settings& settings() const {
+        static const policy_settings none;
+        return none;
+    }
+    // Another channel's active release in its deployment phase: (version, channel).
+    virtual std::optional<std::pair<std::string, std::string>> deploying_elsewhere(
+        std::string_view) const {
+        return std::nullopt;
+    }
 };
 
 // The answer to the person who asked, and what it came to.

@@ -5,6 +5,7 @@
 
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
+#include "checklist/policy.hpp"
 
 namespace relbot::commands {
 namespace {
@@ -79,6 +80,41 @@ command parse_start(const words& w, const command_entry& e) {
     }
     for (std::size_t i = 2; i < w.size(); i += 2) {
         auto key = w[i];
+        if (key == "roles") {
+            // `roles qa=@a oncall=@b`: every `name=@person` word up to the next key.
+            std::size_t j = i + 1;
+            for (; j < w.size() && w[j].find('=') != std::string::npos; ++j) {
+                auto pair = w[j];
+                auto eq = pair.find('=');
+                auto role = pair.substr(0, eq);
+                auto user = parse_mention(pair.substr(eq + 1));
+                if (!checklist::valid_role_name(role)) {
+                    return bad(e, "`" + quote(role) +
+                                      "` is not a role name (a-z, 0-9, `-` and `_`, such as qa "
+                                      "or oncall).");
+                }
+                if (role == "manager") {
+                    return bad(e, "You become the release manager by starting the release; "
+                                  "`roles` names the others.");
+                }
+                if (!user) {
+                    return bad(e, "`" + quote(pair) +
+                                      "` is not `role=@person`: type the role, `=`, then @ and "
+                                      "pick the person.");
+                }
+                for (const auto& [known, who] : c.roles) {
+                    if (known == role) {
+                        return bad(e, "The role `" + quote(role) + "` is given twice.");
+                    }
+                }
+                c.roles.emplace_back(role, *user);
+            }
+            if (j == i + 1) {
+                return bad(e, "`roles` needs at least one `role=@person`, such as `qa=@pat`.");
+            }
+            i = j - 2;  // the loop's step lands on the next key
+            continue;
+        }
         if (key != "template" && key != "owners-from") {
             return bad(e, "I don't understand `" + quote(key) + "` after the version.");
         }
@@ -215,7 +251,10 @@ command parse_reason(const words& w, const command_entry& e) {
 }
 
 command parse_handoff(const words& w, const command_entry& e) {
-    if (w.size() < 2 || w.size() > 3) {
+    if (w.size() == 1) {
+        return handoff_command{};  // to the holders of the `oncall` and `pm` roles
+    }
+    if (w.size() > 3) {
         return bad(e, "`handoff` needs the on-call engineer and, optionally, the product manager.");
     }
     handoff_command c;
@@ -245,6 +284,22 @@ command parse_manager(const words& w, const command_entry& e) {
     return manager_command{*user};
 }
 
+command parse_role(const words& w, const command_entry& e) {
+    if (w.size() != 3) {
+        return bad(e, "`role` needs a role name and one person.");
+    }
+    auto role = w[1];
+    if (!checklist::valid_role_name(role)) {
+        return bad(e, "`" + quote(role) +
+                          "` is not a role name (a-z, 0-9, `-` and `_`, such as qa or oncall).");
+    }
+    auto user = parse_mention(w[2]);
+    if (!user) {
+        return bad(e, "`" + quote(w[2]) + "` is not a mention: type @ and pick the person.");
+    }
+    return role_command{role, *user};
+}
+
 command parse_report(const words& w, const command_entry& e) {
     if (w.size() == 1) {
         return report_command{false};
@@ -255,10 +310,10 @@ command parse_report(const words& w, const command_entry& e) {
     return bad(e, "`report` takes nothing, or `markdown`.");
 }
 
-constexpr std::array<command_entry, 20> table = {{
-    {"start", "start <version> [template <name>] [owners-from <version>]",
-     "start v2.4.0 owners-from v2.3.0", "start a release here; you become its release manager",
-     parse_start},
+constexpr std::array<command_entry, 22> table = {{
+    {"start", "start <version> [template <name>] [owners-from <version>] [roles <role>=<@person> …]",
+     "start v2.4.0 owners-from v2.3.0 roles qa=@dana",
+     "start a release here; you become its release manager", parse_start},
     {"status", "status", "status", "the checklist: every phase, the current phase's items in full",
      parse_no_args<status_command>},
     {"list", "list", "list", "active and recent releases in this channel",
@@ -285,8 +340,10 @@ constexpr std::array<command_entry, 20> table = {{
      "move to the next phase once every item is done or skipped", parse_forceable<next_command>},
     {"rollback", "rollback <reason>", "rollback error rate doubled after deploy",
      "record a rollback decision and announce it", parse_reason<rollback_command>},
-    {"handoff", "handoff <@on-call> [<@product-manager>]", "handoff @sam @lee",
-     "post the handoff briefing for the on-call engineer and the PM", parse_handoff},
+    {"handoff", "handoff [<@on-call> [<@product-manager>]]", "handoff @sam @lee",
+     "post the handoff briefing for the on-call engineer and the PM (by default the holders of "
+     "the `oncall` and `pm` roles)",
+     parse_handoff},
     {"accept", "accept", "accept",
      "(the on-call engineer named in the handoff) take over its open items",
      parse_no_args<accept_command>},
@@ -301,6 +358,10 @@ constexpr std::array<command_entry, 20> table = {{
      "the post-release report; `markdown` gives the checklist for a wiki", parse_report},
     {"remind", "remind", "remind", "remind the owners of open items in this phase",
      parse_no_args<remind_command>},
+    {"approve", "approve <item>", "approve 2.4",
+     "sign off a checked item that needs a second pair of eyes", parse_item_only<approve_command>},
+    {"role", "role <name> <@person>", "role qa @dana",
+     "give a template role to someone; items owned through it move to them", parse_role},
     {"help", "help", "help", "this list", parse_help},
 }};
 

@@ -24,6 +24,8 @@ struct start_command {
     std::string version;
     std::string template_name = "standard";
     std::string owners_from;  // a version of an earlier release in this channel, or empty
+    // `roles qa=@a oncall=@b`: template roles filled at start (role name → user ID).
+    std::vector<std::pair<std::string, std::string>> roles = {};
 };
 struct status_command {};
 struct list_command {};
@@ -61,8 +63,8 @@ struct rollback_command {
     std::string reason;
 };
 struct handoff_command {
-    std::string oncall;
-    std::string pm;  // optional
+    std::string oncall;  // empty: the release's `oncall` role
+    std::string pm;      // optional; empty: the `pm` role, if anyone holds it
 };
 struct manager_command {
     std::string user;
@@ -77,6 +79,15 @@ struct report_command {
     bool markdown = false;
 };
 struct remind_command {};
+// `approve <item>`: a sign-off on a checked item.
+struct approve_command {
+    std::string item;
+};
+// `role <name> <@user>`: gives a template role to a person during a release.
+struct role_command {
+    std::string role;
+    std::string user;  // Slack user ID
+};
 struct accept_command {};
 
 // Bad input: `message` (mrkdwn, user text escaped) says what was wrong and how to write it.
@@ -104,6 +115,8 @@ using command = std::variant<help_command,
                              report_command,
                              remind_command,
                              accept_command,
+                             approve_command,
+                             role_command,
                              usage_error>;
 
 // The longest command text accepted, in bytes (the contract's 3,000 characters).

@@ -41,6 +41,21 @@ std::string gate_words(const checklist::release& r, const checklist::refusal& no
         msg += " " + checklist::plural(g.holding.size(), "item is", "items are") +
                " not done or skipped:" + holding_list(r, g);
     }
+    if (!g.awaiting_sign_off.empty()) {
+        msg += "\n" +
+               checklist::plural(g.awaiting_sign_off.size(), "item is", "items are") +
+               " checked but awaiting sign-off:";
+        for (const auto& p : g.awaiting_sign_off) {
+            const auto& it = r.phases[p.phase].items[p.index];
+            auto missing = static_cast<std::size_t>(checklist::sign_offs_missing(it));
+            msg += "\n• " + it.label() + " — " + checklist::plural(missing, "sign-off") +
+                   " to go" +
+                   (it.policy.sign_off->role.empty()
+                        ? ""
+                        : " (" + checklist::escape_mrkdwn(it.policy.sign_off->role) + ")") +
+                   (how == way_in::command ? ": `/release approve " + it.ref() + "`" : "");
+        }
+    }
     if (g.opens_at) {
         msg += "\nIts window keeps it open until " + checklist::date_token(*g.opens_at) + ".";
     }
@@ -86,6 +101,43 @@ std::string item_words(const checklist::release& r, const checklist::refusal& no
             return it.label() + " is not blocked (it is " + state + ").";
         case refused::same_owner:
             return it.label() + " already has that owner" + (no.with_due ? " and due time." : ".");
+        case refused::evidence_missing: {
+            bool link = it.policy.evidence == checklist::evidence_kind::link;
+            auto what = link ? std::string("a link as evidence (an http or https URL)")
+                             : std::string("a note saying what was done");
+            return it.label() + " needs " + what + " to be checked. " +
+                   (typed ? "Write `/release check " + it.ref() +
+                                (link ? " https://…`." : " <what was done>`.")
+                          : "Give it in the box and submit again.");
+        }
+        case refused::ci_only:
+            return it.label() +
+                   " is checked by CI (a signal from the pipeline), not by hand. The release "
+                   "manager (" +
+                   mention(no.who) + ") or an admin can check it anyway" +
+                   (typed ? " with `/release check " + it.ref() + " force <reason>`."
+                          : ", by force, with a reason.");
+        case refused::no_sign_off:
+            return it.label() + " needs no sign-off.";
+        case refused::not_checked:
+            return it.label() + " is " + state +
+                   ", not checked; a sign-off comes after the item is checked.";
+        case refused::own_check:
+            return "You checked " + it.label() +
+                   " yourself; its sign-off must come from someone else.";
+        case refused::already_approved:
+            return "You have signed off " + it.label() + " already.";
+        case refused::signed_off:
+            return it.label() + " has every sign-off it needs.";
+        case refused::not_approver:
+            return "Only the holder of the " + checklist::escape_mrkdwn(no.role) + " role (" +
+                   mention(no.who) + ") or an admin can sign off " + it.label() + ".";
+        case refused::no_role_holder:
+            return it.label() + " needs a sign-off from the " +
+                   checklist::escape_mrkdwn(no.role) +
+                   " role, which nobody holds in this release. The release manager can give it "
+                   "with `/release role " +
+                   checklist::escape_mrkdwn(no.role) + " @person`.";
         default:
             return it.label() + " cannot be changed that way.";
     }
@@ -139,6 +191,28 @@ std::string word_refusal(const checklist::release& r, const checklist::refusal& 
             return "That monitoring checkpoint has that answer already.";
         case refused::release_ended:
             return "The release has ended; nothing was changed.";
+        case refused::manager_role:
+            return typed ? "The release manager changes with `/release manager @person`."
+                         : "The release manager changes with the manager command.";
+        case refused::same_role_holder:
+            return mention(no.who) + " holds the " + checklist::escape_mrkdwn(no.role) +
+                   " role already.";
+        case refused::frozen:
+            return "Deployments are frozen until " + checklist::date_token(no.until.value_or(0)) +
+                   " (" + checklist::escape_mrkdwn(no.reason) +
+                   "): the deployment phase cannot be entered now. " +
+                   (typed ? "The release manager or an admin can move on anyway with `/release "
+                            "next force <reason>`."
+                          : "The release manager or an admin can move on anyway, by force, "
+                            "with a reason.");
+        case refused::deploying_elsewhere:
+            return checklist::escape_mrkdwn(no.reason) + " in <#" + no.who +
+                   "> is deploying; one release deploys at a time, so the deployment phase "
+                   "cannot be entered until it has left its own. " +
+                   (typed ? "The release manager or an admin can move on anyway with `/release "
+                            "next force <reason>`."
+                          : "The release manager or an admin can move on anyway, by force, "
+                            "with a reason.");
         default:
             return item_words(r, no, how);
     }

@@ -50,6 +50,20 @@ checklist::actor actor_of(const situation& s) {
     return {s.req.user, s.req.way == way_in::signal || s.look.is_admin(s.req.user)};
 }
 
+std::optional<checklist::freeze_state> active_freeze_for(const checklist::release& r,
+                                                         const situation& s) {
+    std::vector<const checklist::freeze_window*> windows;
+    if (const auto* t = s.look.templates().find(r.template_name)) {
+        for (const auto& w : t->freezes) {
+            windows.push_back(&w);
+        }
+    }
+    for (const auto& w : s.look.settings().freezes) {
+        windows.push_back(&w);
+    }
+    return checklist::active_freeze(windows, s.req.now);
+}
+
 const checklist::item& item_at(const checklist::release& r, item_pos p) {
     return r.phases[p.phase].items[p.index];
 }

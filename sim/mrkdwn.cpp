@@ -33,6 +33,8 @@ constexpr std::pair<const char*, const char*> emoji[] = {
     {":scissors:", "✂️ "},
     {":x:", "❌"},
     {":heavy_check_mark:", "✔️ "},
+    {":ballot_box_with_check:", "☑️ "},
+    {":snowflake:", "❄️ "},
     {":leftwards_arrow_with_hook:", "↩️ "},
     {":repeat:", "🔁"},
     {":calendar:", "📅"},

@@ -153,6 +153,12 @@ public:
     virtual std::vector<std::pair<std::string, std::int64_t>> releases_by_version(
         std::string_view version) = 0;
     virtual long long count_active_releases() = 0;
+    // An active release of another channel than `channel` that is in its deployment phase (the
+    // first phase whose title holds "deploy"), as (version, channel); nullopt if none. MUST:
+    // two units asking this at once are serialized until the first ends (one deployment at a
+    // time across channels, even with several instances).
+    virtual std::optional<std::pair<std::string, std::string>> deploying_elsewhere(
+        std::string_view channel) = 0;
     // The ids of every active release, in any channel, oldest first (App Home lists them).
     virtual std::vector<std::int64_t> active_release_ids() = 0;
     // Stores a new release with its phases and items and fills in every id. MUST: ids are

@@ -3,6 +3,7 @@
 
 #include "checklist/mrkdwn.hpp"
 #include "checklist/reminders.hpp"
+#include "checklist/rules.hpp"
 #include "commands/render/controls.hpp"
 #include "commands/render/report.hpp"
 #include "commands/render/wording.hpp"
@@ -105,6 +106,25 @@ message render_assignment(const checklist::release& r,
     if (r.id != 0 && it.id != 0 && is_unsettled(it)) {
         m.blocks.push_back(item_actions_block(it.id, owner_item_controls(r.id, it.id)));
     }
+    return m;
+}
+
+message render_sign_off_request(const checklist::release& r,
+                                const checklist::item& it,
+                                const std::string& checker) {
+    auto missing = checklist::sign_offs_missing(it);
+    std::string body = ":ballot_box_with_check: " + mention(checker) + " checked " + it.label() +
+                       " in release *" + escape_mrkdwn(r.version) + "* (<#" + r.channel +
+                       ">); it needs " + plural(static_cast<std::size_t>(missing), "sign-off") +
+                       " before the phase can be left.";
+    if (!it.state_note.empty()) {
+        body += "\n>" + user_text(it.state_note, 1000);
+    }
+    body += "\nTo sign it off: `/release approve " + it.ref() + "` in <#" + r.channel + ">.";
+    message m;
+    m.text = "Sign-off wanted on " + it.ref() + " " + escape_mrkdwn(it.title) + " in release " +
+             escape_mrkdwn(r.version);
+    m.blocks.push_back(section_block(body));
     return m;
 }
 

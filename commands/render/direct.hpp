@@ -27,6 +27,11 @@ message render_owner_items(const checklist::release& r,
                            const std::vector<const checklist::item*>& items,
                            const std::string& heading);
 
+// The DM asking a person for a sign-off on an item `checker` checked (release policy).
+message render_sign_off_request(const checklist::release& r,
+                                const checklist::item& it,
+                                const std::string& checker);
+
 // The handoff briefing: state of the release, what is still open, blockers, skips, rollback
 // decisions, and what to watch.
 message render_handoff(const checklist::release& r,

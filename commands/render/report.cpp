@@ -5,6 +5,7 @@
 
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
+#include "checklist/rules.hpp"
 #include "commands/render/checkpoints.hpp"
 #include "commands/render/wording.hpp"
 
@@ -181,6 +182,33 @@ report_facts facts_in_style(const checklist::release& r,
                              " " + when(st, b.since) + ": " + b.reasons + " · " +
                              strong(st, "still blocked"));
     }
+    // Release policy: who vouched for each checked item that needs CI or sign-offs.
+    for (const auto& p : r.phases) {
+        for (const auto& i : p.items) {
+            if (i.state != checklist::item_state::done ||
+                (!i.policy.auto_ci && !i.policy.sign_off)) {
+                continue;
+            }
+            std::string line = item_name(st, &i) + " — ";
+            if (signal_source(i.state_by)) {
+                line += "verified by " + person(st, i.state_by);
+            } else {
+                line += "attested by " + person(st, i.state_by);
+                if (i.forced) {
+                    line += " (forced: " + say(st, i.state_note, 300) + ")";
+                }
+            }
+            for (std::size_t k = 0; k < i.approvals.size(); ++k) {
+                line += (k == 0 ? " · signed off by " : ", ") + person(st, i.approvals[k].user) +
+                        " " + when(st, i.approvals[k].at);
+            }
+            if (auto missing = checklist::sign_offs_missing(i); missing > 0) {
+                line += " · awaiting " +
+                        checklist::plural(static_cast<std::size_t>(missing), "sign-off");
+            }
+            f.verification.push_back(std::move(line));
+        }
+    }
     return f;
 }
 
@@ -214,6 +242,9 @@ std::vector<message> render_report(const checklist::release& r,
         add_list(lines, "Monitoring checkpoints", checkpoint_lines(r, slack_style));
     }
     add_list(lines, "Evidence", facts.evidence);
+    if (!facts.verification.empty()) {
+        add_list(lines, "Verification", facts.verification);
+    }
     lines.push_back("*Timeline* (UTC)");
     for (auto& t : facts.timeline) {
         lines.push_back(std::move(t));
@@ -343,6 +374,9 @@ std::string report_markdown(const checklist::release& r,
     markdown_list(md, "Rollback decisions", facts.rollbacks);
     if (!r.checkpoints.empty()) {
         markdown_list(md, "Monitoring checkpoints", checkpoint_lines(r, st));
+    }
+    if (!facts.verification.empty()) {
+        markdown_list(md, "Verification", facts.verification);
     }
     markdown_list(md, "Notes", facts.notes);
     markdown_list(md, "Timeline (UTC)", facts.timeline);

@@ -22,6 +22,8 @@ struct report_facts {
     std::vector<std::string> forced;
     std::vector<std::string> rollbacks;
     std::vector<std::string> evidence;
+    // Items under a release policy (checked by CI, signed off): how each was verified.
+    std::vector<std::string> verification = {};
     std::vector<std::string> notes;
     std::vector<std::string> timeline;
 };

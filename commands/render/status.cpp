@@ -154,6 +154,16 @@ message render_status(const checklist::release& r) {
     if (auto next = next_checkpoint_line(r); !next.empty() && ended.empty()) {
         phases.push_back(next);
     }
+    // Roles the template's items or sign-offs name that nobody holds.
+    if (auto unheld = checklist::unheld_roles(r); !unheld.empty() && ended.empty()) {
+        std::string names;
+        for (const auto& role : unheld) {
+            names += (names.empty() ? "" : ", ") + escape_mrkdwn(role);
+        }
+        phases.push_back(":busts_in_silhouette: Nobody holds the role" +
+                         std::string(unheld.size() == 1 ? " " : "s ") + names +
+                         ": `/release role <name> @person`");
+    }
     append_lines(m.blocks, phases, 5);
     m.blocks.push_back(divider_block());
     if (ended.empty()) {

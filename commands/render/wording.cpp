@@ -2,6 +2,7 @@
 #include "commands/render/wording.hpp"
 
 #include "checklist/mrkdwn.hpp"
+#include "checklist/rules.hpp"
 #include "commands/render/blocks.hpp"
 
 namespace relbot::commands {
@@ -35,6 +36,31 @@ std::string item_line(const checklist::item& i) {
         i.state == checklist::item_state::done || i.state == checklist::item_state::skipped;
     if (settled && !i.state_by.empty()) {
         line += " · by " + mention(i.state_by);
+    }
+    if (i.state == checklist::item_state::done && i.forced) {
+        line += " (forced)";
+    }
+    // Release policy: sign-offs given and awaited; what an open item needs to be checked.
+    if (i.state == checklist::item_state::done && i.policy.sign_off) {
+        std::string names;
+        for (const auto& a : i.approvals) {
+            names += (names.empty() ? "" : ", ") + mention(a.user);
+        }
+        if (!names.empty()) {
+            line += " · signed off by " + names;
+        }
+        if (auto missing = checklist::sign_offs_missing(i); missing > 0) {
+            line += " · awaiting " +
+                    checklist::plural(static_cast<std::size_t>(missing), "sign-off");
+        }
+    }
+    if (is_unsettled(i)) {
+        if (i.policy.auto_ci) {
+            line += " · checked by CI";
+        } else if (i.policy.evidence) {
+            line += i.policy.evidence == checklist::evidence_kind::link ? " · needs a link"
+                                                                        : " · needs a note";
+        }
     }
     if (!i.state_note.empty() && i.state != checklist::item_state::done) {
         line += " · _" + escape_mrkdwn(checklist::truncate_utf8(i.state_note, 300)) + "_";

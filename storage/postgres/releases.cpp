@@ -7,6 +7,7 @@
 #include <string>
 
 #include "checklist/checkpoints.hpp"
+#include "storage/postgres/schema.hpp"
 
 namespace relbot::storage::postgres {
 
@@ -379,6 +380,24 @@ long long releases::count_active_releases() {
     return s_.busy_as_busy([&] {
         return s_.db().exec("SELECT COUNT(*) FROM releases WHERE status = 'active'").integer(0, 0);
     });
+}
+
+std::optional<std::pair<std::string, std::string>> releases::deploying_elsewhere(
+    std::string_view channel) {
+    auto rows = s_.busy_as_busy([&] {
+        // Units that ask wait for each other until the first ends: its move into the
+        // deployment phase is committed (and seen) before the next one looks.
+        s_.db().exec("SELECT pg_advisory_xact_lock($1)", {deploy_lock_key});
+        return s_.db().exec(
+            "SELECT r.version, r.channel_id FROM releases r WHERE r.status = 'active' AND "
+        "r.channel_id <> $1 AND r.current_phase = (SELECT MIN(p.position) FROM phases p WHERE "
+        "p.release_id = r.id AND lower(p.title) LIKE '%deploy%') ORDER BY r.id LIMIT 1",
+            {std::string(channel)});
+    });
+    if (rows.rows() == 0) {
+        return std::nullopt;
+    }
+    return std::pair{rows.text(0, 0), rows.text(0, 1)};
 }
 
 std::vector<std::int64_t> releases::active_release_ids() {

@@ -17,6 +17,8 @@ int schema_version();
 inline constexpr std::int64_t migration_lock_key = 0x72656c626f74;  // "relbot"
 // The transaction advisory lock one scheduler pass holds (reminder_log::serialize_ticks).
 inline constexpr std::int64_t scheduler_lock_key = 0x72656c626f7473;  // "relbots"
+// Held by a unit that asks whether another release is deploying (one deployment at a time).
+inline constexpr std::int64_t deploy_lock_key = 0x72656c6465706c;  // "reldepl"
 
 // Brings the database up to schema_version() (or `up_to`, for the tests of a migration), each
 // migration in its own transaction, under migration_lock_key. Returns the version found

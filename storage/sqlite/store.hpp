@@ -123,6 +123,8 @@ public:
     std::vector<std::pair<std::string, std::int64_t>> releases_by_version(
         std::string_view version) override;
     long long count_active_releases() override;
+    std::optional<std::pair<std::string, std::string>> deploying_elsewhere(
+        std::string_view channel) override;
     std::vector<std::int64_t> active_release_ids() override;
     std::int64_t save(const checklist::release& r,
                       const checklist::change_log& log,

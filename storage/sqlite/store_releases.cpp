@@ -471,6 +471,21 @@ std::vector<audit_entry> store::audit_for(std::int64_t release_id) {
     return out;
 }
 
+std::optional<std::pair<std::string, std::string>> store::deploying_elsewhere(
+    std::string_view channel) {
+    // One writer at a time (the unit's write lock) serializes the units that ask.
+    auto q_lease = prepare(
+        "SELECT r.version, r.channel_id FROM releases r WHERE r.status = 'active' AND "
+        "r.channel_id <> :channel AND r.current_phase = (SELECT MIN(p.position) FROM phases p WHERE "
+        "p.release_id = r.id AND lower(p.title) LIKE '%deploy%') ORDER BY r.id LIMIT 1");
+    auto& q = *q_lease;
+    q.bind(":channel", std::string(channel));
+    if (!q.executeStep()) {
+        return std::nullopt;
+    }
+    return std::pair{q.getColumn(0).getString(), q.getColumn(1).getString()};
+}
+
 std::vector<std::int64_t> store::active_release_ids() {
     auto q_lease = prepare("SELECT id FROM releases WHERE status = 'active' ORDER BY id");
     return detail::ids_of(*q_lease);

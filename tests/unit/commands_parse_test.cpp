@@ -122,7 +122,27 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
          with<handoff_command>([](auto& c) { return c.oncall == "U1" && c.pm.empty(); })},
         {"handoff <@U1|sam> <@U2|lee>", index_of<handoff_command>(), "",
          with<handoff_command>([](auto& c) { return c.oncall == "U1" && c.pm == "U2"; })},
-        {"handoff", err, "on-call"},
+        {"handoff", index_of<handoff_command>(), "",
+         with<handoff_command>([](auto& c) { return c.oncall.empty() && c.pm.empty(); })},
+        {"handoff <@U1> <@U2> <@U3>", err, "on-call"},
+        {"approve 2.4", index_of<approve_command>(), "",
+         with<approve_command>([](auto& c) { return c.item == "2.4"; })},
+        {"approve", err, "needs an item"},
+        {"role qa <@U7|dana>", index_of<role_command>(), "",
+         with<role_command>([](auto& c) { return c.role == "qa" && c.user == "U7"; })},
+        {"role QA! <@U7>", err, "not a role name"},
+        {"role qa dana", err, "not a mention"},
+        {"role qa", err, "a role name and one person"},
+        {"start v2 roles qa=<@U1|a> oncall=<@U2> template standard", index_of<start_command>(), "",
+         with<start_command>([](auto& c) {
+             return c.roles == std::vector<std::pair<std::string, std::string>>{
+                                   {"qa", "U1"}, {"oncall", "U2"}} &&
+                    c.template_name == "standard";
+         })},
+        {"start v2 roles", err, "at least one `role=@person`"},
+        {"start v2 roles qa=dana", err, "not `role=@person`"},
+        {"start v2 roles manager=<@U1>", err, "You become the release manager"},
+        {"start v2 roles qa=<@U1> qa=<@U2>", err, "given twice"},
         {"handoff sam", err, "not a mention"},
         {"handoff <@U1> lee", err, "not a mention"},
         {"manager <@U9>", index_of<manager_command>(), "",
@@ -208,13 +228,13 @@ TEST_CASE("the command table has no name twice and every entry has usage, an exa
         CHECK_FALSE(e.summary.empty());
         // The example in the table parses to that command.
         auto c = parse_command(e.example);
-        if (e.name != "assign" && e.name != "handoff" &&
-            e.name != "manager") {  // examples show @names
+        if (e.name != "assign" && e.name != "handoff" && e.name != "manager" &&
+            e.name != "role" && e.name != "start") {  // examples show @names
             CHECK_FALSE(std::holds_alternative<usage_error>(c));
         }
     }
     CHECK(names == std::set<std::string_view>{"start",  "status",   "list",    "check",  "uncheck",
                                               "skip",   "block",    "unblock", "assign", "note",
-                                              "next",   "rollback", "handoff", "accept", "manager",
+                                              "next",   "rollback", "handoff", "accept", "manager", "approve", "role",
                                               "finish", "abort",    "report",  "remind", "help"});
 }

@@ -1,0 +1,190 @@
+// Release policy in the template (contract: "Release policy in the template"), driven from
+// outside: the real relbot with the annotated example template (deploy/templates/
+// standard-with-policy.md) against the sandbox, signals over its signed endpoint.
+#include <catch2/catch.hpp>
+#include <ctime>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "bot/signal.hpp"
+#include "support/http_probe.hpp"
+#include "support/sandbox.hpp"
+
+using namespace relbot::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string secret = "e2e-policy-secret-0123456789abcdef0123";
+const std::string channel = "C0E2E";
+
+// The annotated example with its Freeze section replaced by one window covering today (UTC),
+// so that `next` into deployment meets a freeze whatever the day.
+void write_example(const temp_dir& dir) {
+    std::ifstream in(std::string(RELBOT_SOURCE_DIR) + "/deploy/templates/standard-with-policy.md");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto md = text.str();
+    md = md.substr(0, md.find("\n## Freeze\n") + 1);
+    auto now = std::time(nullptr);
+    char from[32];
+    char to[32];
+    std::time_t yesterday = now - 86400;
+    std::time_t tomorrow = now + 86400;
+    std::strftime(from, sizeof from, "%Y-%m-%d %H:%M", std::gmtime(&yesterday));
+    std::strftime(to, sizeof to, "%Y-%m-%d %H:%M", std::gmtime(&tomorrow));
+    md += "## Freeze\n\n- " + std::string(from) + " to " + to + " UTC: change freeze\n";
+    std::filesystem::create_directory(dir.file("templates"));
+    std::ofstream(dir.file("templates/policy.md")) << md;
+}
+
+std::string reply(sandbox& sim, const std::string& text, const std::string& user) {
+    auto ack = sim.wait_ack(sim.slash_command(text, channel, user));
+    REQUIRE(ack);
+    return message_text((*ack)["payload"]);
+}
+
+// The next accepted post to `to` whose outbox key starts with `prefix`.
+std::optional<json> next_post(sandbox& sim, const std::string& to, const std::string& prefix) {
+    return sim.wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "api_call" &&
+                   e.value("method", "") == "chat.postMessage" &&
+                   e["response"].value("ok", false) && e["args"].value("channel", "") == to &&
+                   outbox_key(e).starts_with(prefix);
+        },
+        after(10s));
+}
+
+int hooks_port(bot& relbot) {
+    auto line = relbot.proc().wait_stderr("event=hooks.listening", after(10s));
+    REQUIRE(line);
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex("port=(\\d+)")));
+    return std::stoi(m[1]);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a release of the annotated example: roles, evidence, sign-offs, CI-only items and a freeze",
+    "[e2e][policy]") {
+    temp_dir dir;
+    write_example(dir);
+    sandbox sim(dir);
+    bot relbot(dir, sim,
+               {{"RELBOT_TEMPLATES_DIR", dir.file("templates")},
+                {"RELBOT_HOOKS_ADDR", "127.0.0.1:0"},
+                {"RELBOT_HOOKS_SECRET", secret}});
+    auto port = hooks_port(relbot);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    const std::string boss = "U0MANAGER";
+
+    // Roles filled at start: the qa role's holder owns Smoke Tests and hears at once.
+    auto started = reply(sim, "start v1 template policy roles qa=<@U0QA> pm=<@U0PM>", boss);
+    CHECK(contains(started, "Roles: pm <@U0PM>, qa <@U0QA>"));
+    CHECK(contains(started, "Nobody holds oncall, security"));
+    auto qa_dm = next_post(sim, "D0QA", "phase-owner:");
+    REQUIRE(qa_dm);
+    CHECK(contains(message_text((*qa_dm)["args"]), "Smoke Tests"));
+    auto status = reply(sim, "status", boss);
+    CHECK(contains(status, "Nobody holds the roles oncall, security"));
+
+    // The qa role changes hands mid-release: its items move, the new holder is told.
+    CHECK(contains(reply(sim, "role qa <@U0QA2>", boss), "2 items owned through it moved"));
+    auto moved_dm = next_post(sim, "D0QA2", "role-owner:");
+    REQUIRE(moved_dm);
+    CHECK(contains(message_text((*moved_dm)["args"]), "Smoke Tests"));
+    CHECK(contains(reply(sim, "status", boss), "*Smoke Tests*  <@U0QA2>"));
+    CHECK(contains(reply(sim, "role qa <@U0QA>", "U0QA"), "Only the release manager"));
+
+    // Evidence: a check without the required note is refused, then accepted with one.
+    CHECK(contains(reply(sim, "check rollback-plan", boss), "needs a note"));
+    CHECK(contains(reply(sim, "check rollback-plan documented in the runbook", boss), "is done"));
+    CHECK(contains(reply(sim, "check security-scan", boss), "needs a link"));
+    CHECK(contains(reply(sim, "check security-scan see the scan", boss), "needs a link"));
+    CHECK(contains(reply(sim, "check security-scan https://scan.example.com/42", boss), "done"));
+
+    // A sign-off: asked of the qa role, refused to the checker, given by QA, withdrawn by
+    // uncheck.
+    CHECK(contains(reply(sim, "check release-notes", "U0PM"), "awaiting 1 sign-off"));
+    auto ask = next_post(sim, "D0QA2", "sign-off-ask:");
+    REQUIRE(ask);
+    CHECK(contains(message_text((*ask)["args"]), "/release approve 1.4"));
+    CHECK(contains(reply(sim, "status", boss), "awaiting 1 sign-off"));
+    CHECK(contains(reply(sim, "approve release-notes", "U0PM"), "yourself"));
+    CHECK(contains(reply(sim, "approve release-notes", "U0OTHER"), "Only the holder of the qa"));
+    CHECK(contains(reply(sim, "approve release-notes", "U0QA2"), "counts as done"));
+    CHECK(contains(reply(sim, "status", boss), "signed off by <@U0QA2>"));
+    CHECK(contains(reply(sim, "uncheck release-notes", boss), "open again"));
+    CHECK(contains(reply(sim, "check release-notes", "U0PM"), "awaiting 1 sign-off"));
+    // The gate names the item awaiting its sign-off.
+    auto gate = reply(sim, "next", boss);
+    CHECK(contains(gate, "awaiting sign-off"));
+    CHECK(contains(gate, "Release Notes"));
+
+    // An `auto: ci` item: refused to a person, checked by a signal.
+    CHECK(contains(reply(sim, "check ci-cd-status https://ci.example.com/1", boss),
+                   "checked by CI"));
+    auto body = json{{"channel", channel},         {"item", "ci-cd-status"},
+                     {"action", "check"},          {"url", "https://ci.example.com/builds/9"},
+                     {"source", "github-actions"}, {"id", "run-9"}}
+                    .dump();
+    auto at = std::to_string(static_cast<long long>(std::time(nullptr)));
+    auto signal = http_post(port, "/hooks/v1/signal",
+                            {"X-Relbot-Timestamp: " + at,
+                             "X-Relbot-Signature: " +
+                                 relbot::bot::signal_signature(secret, at, body)},
+                            body);
+    CHECK(signal.status == 200);
+
+    // The rest of the phase, then `next` into deployment meets the freeze; force passes it.
+    REQUIRE(contains(reply(sim, "approve release-notes", "U0QA2"), "counts as done"));
+    for (auto item : {"smoke-tests", "dependencies", "feature-flags", "stakeholder"}) {
+        REQUIRE(contains(reply(sim, std::string("check ") + item, boss), "done"));
+    }
+    CHECK(contains(reply(sim, "check database-migrations", boss), "awaiting 1 sign-off"));
+    REQUIRE(contains(reply(sim, "approve database-migrations", "U0QA2"), "counts as done"));
+    auto frozen = reply(sim, "next", boss);
+    CHECK(contains(frozen, "Deployments are frozen until"));
+    CHECK(contains(frozen, "change freeze"));
+    CHECK(contains(reply(sim, "next force hotfix for an outage", boss), "has begun"));
+
+    // The report says how each policy item was vouched for.
+    auto report = reply(sim, "report markdown", boss);
+    CHECK(contains(report, "verified by CI (github-actions)"));
+    CHECK(contains(report, "signed off by"));
+    CHECK(contains(report, "&lt;!-- owner: pm; sign-off: 1 qa --&gt;"));
+    CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE("with one deployment at a time, a second channel's release waits for the first",
+          "[e2e][policy]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_ONE_DEPLOY_AT_A_TIME", "1"}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    auto say = [&](const std::string& text, const std::string& where) {
+        auto ack = sim.wait_ack(sim.slash_command(text, where, "U0MANAGER"));
+        REQUIRE(ack);
+        return message_text((*ack)["payload"]);
+    };
+    REQUIRE(contains(say("start v1.2", "C0ONE"), "Started"));
+    REQUIRE(contains(say("start v2.0", "C0TWO"), "Started"));
+    REQUIRE(contains(say("next force straight to deploying", "C0ONE"), "has begun"));
+    // C0TWO's gate is met by skipping its first phase's items, then the deploy lock holds it.
+    for (int i = 1; i <= 9; ++i) {
+        REQUIRE(contains(say("skip 1." + std::to_string(i) + " not this time", "C0TWO"), "skipped"));
+    }
+    auto held = say("next", "C0TWO");
+    CHECK(contains(held, "v1.2 in <#C0ONE> is deploying"));
+    // An `auto: ci` item does not exist in the standard template: a plain check still works.
+    CHECK(contains(say("next force urgent fix", "C0TWO"), "has begun"));
+    // Once the first has left its deployment phase, the next release may enter.
+    REQUIRE(contains(say("start v3.0", "C0THREE"), "Started"));
+    REQUIRE(contains(say("next force on to verification", "C0ONE"), "has begun"));
+    REQUIRE(contains(say("next force on to verification", "C0TWO"), "has begun"));
+    CHECK(contains(say("next force no deploy elsewhere now", "C0THREE"), "has begun"));
+    CHECK(relbot.stop() == 0);
+}
