@@ -105,10 +105,10 @@ std::string item_words(const checklist::release& r, const checklist::refusal& no
             bool link = it.policy.evidence == checklist::evidence_kind::link;
             auto what = link ? std::string("a link as evidence (an http or https URL)")
                              : std::string("a note saying what was done");
-            return it.label() + " needs " + what + " to be checked. " +
-                   (typed ? "Write `/release check " + it.ref() +
-                                (link ? " https://…`." : " <what was done>`.")
-                          : "Give it in the box and submit again.");
+            // A click carries no text: it is told the command that does.
+            return it.label() + " needs " + what + " to be checked. " + (typed ? "Write" : "Use") +
+                   " `/release check " + it.ref() +
+                   (link ? " https://…`." : " <what was done>`.");
         }
         case refused::ci_only:
             return it.label() +

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "checklist/release.hpp"
+#include "checklist/rules.hpp"
 #include "checklist/template.hpp"
 #include "commands/render/report.hpp"
 
@@ -44,7 +45,7 @@ std::string parse_bad(std::string_view text) {
 
 }  // namespace
 
-TEST_CASE("a template's annotations are each item's policy; other comments are dropped",
+TEST_CASE("a template's annotations are each item's policy, and other comments are dropped",
           "[policy][template]") {
     auto t = parse_ok(annotated);
     REQUIRE(t.phases.size() == 2);  // Freeze is not a phase
@@ -144,4 +145,75 @@ TEST_CASE("report markdown writes the annotations and the Freeze section back",
         }
     }
     CHECK(again.freezes == t.freezes);
+}
+
+TEST_CASE("the gate counts a policy item only when its check and its sign-offs are complete",
+          "[policy][gate]") {
+    // Every combination of the rules on one item: evidence, sign-offs (none, one, two with a
+    // role), CI-only; and the states the item can be in.
+    for (int evidence = 0; evidence < 3; ++evidence) {
+        for (int sign = 0; sign < 3; ++sign) {
+            for (bool ci : {false, true}) {
+                item_policy policy;
+                if (evidence > 0) {
+                    policy.evidence = evidence == 1 ? evidence_kind::link : evidence_kind::text;
+                }
+                if (sign > 0) {
+                    policy.sign_off = sign_off_rule{sign, sign == 2 ? "qa" : ""};
+                }
+                policy.auto_ci = ci;
+                INFO("policy " << write_annotation(policy));
+                checklist_template t{"t", {{"Checks", std::nullopt, {{"A", "a", 1, policy}}, 1},
+                                           {"Deploy", std::nullopt, {{"B", "b", 2, {}}}, 2}}};
+                auto r = make_release(t, "C1", "v1", "UMGR", 1000, {{"qa", "UQA"}});
+                item_pos p{0, 0};
+                r.phases[0].items[0].id = 1;
+                // Evidence: refused without it, taken with it.
+                auto missing = require_evidence(r, p, "");
+                CHECK(missing.has_value() == (evidence > 0));
+                CHECK_FALSE(require_evidence(r, p, "https://ci.example.com/1 and a note"));
+                change_log log;
+                REQUIRE_FALSE(check_item(r, p, "https://ci.example.com/1", log));
+                r.phases[0].items[0].state_by = "UCHECKER";
+                CHECK(current_gate(r, 2000).open() == (sign == 0));
+                // Sign-offs: never the checker's; with a role, only its holder (or an admin).
+                if (sign > 0) {
+                    auto own = approve_item(r, p, {"UCHECKER", false}, 2000, log);
+                    REQUIRE(own);
+                    CHECK(own->why == refused::own_check);
+                    if (sign == 2) {
+                        auto other = approve_item(r, p, {"UOTHER", false}, 2000, log);
+                        REQUIRE(other);
+                        CHECK(other->why == refused::not_approver);
+                        CHECK_FALSE(approve_item(r, p, {"UQA", false}, 2000, log));
+                        CHECK_FALSE(current_gate(r, 2000).open());
+                        auto again = approve_item(r, p, {"UQA", false}, 2001, log);
+                        REQUIRE(again);
+                        CHECK(again->why == refused::already_approved);
+                        CHECK_FALSE(approve_item(r, p, {"UADMIN", true}, 2002, log));
+                    } else {
+                        CHECK_FALSE(approve_item(r, p, {"UOTHER", false}, 2000, log));
+                        auto more = approve_item(r, p, {"UQA", false}, 2000, log);
+                        REQUIRE(more);
+                        CHECK(more->why == refused::signed_off);
+                    }
+                    CHECK(current_gate(r, 2000).open());
+                    // Uncheck withdraws every sign-off; checked again, the gate waits again.
+                    REQUIRE_FALSE(uncheck_item(r, p, log));
+                    CHECK(r.phases[0].items[0].approvals.empty());
+                    REQUIRE_FALSE(check_item(r, p, "https://ci.example.com/2", log));
+                    CHECK_FALSE(current_gate(r, 2000).open());
+                    CHECK(current_gate(r, 2000).awaiting_sign_off.size() == 1);
+                } else {
+                    auto none = approve_item(r, p, {"UOTHER", false}, 2000, log);
+                    REQUIRE(none);
+                    CHECK(none->why == refused::no_sign_off);
+                }
+                // Skipped, any policy item stops holding the gate.
+                REQUIRE_FALSE(uncheck_item(r, p, log));
+                REQUIRE_FALSE(skip_item(r, p, "not this time", log));
+                CHECK(current_gate(r, 2000).open());
+            }
+        }
+    }
 }
