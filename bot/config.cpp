@@ -267,8 +267,7 @@ problem read_hooks_secret(const std::string& v, config& c) {
 problem read_freeze(const std::string& v, config& c) {
     auto read = checklist::read_freeze_list(v);
     if (auto* wrong = std::get_if<std::string>(&read)) {
-        return "has a window that cannot be used: " + *wrong +
-               "; separate windows with `;`";
+        return "has a window that cannot be used: " + *wrong + "; separate windows with `;`";
     }
     auto windows = std::get<std::vector<checklist::freeze_window>>(std::move(read));
     if (auto wrong = resolve_zones(windows, "")) {

@@ -20,9 +20,9 @@ std::shared_ptr<const checklist::time_zone> load_zone(std::string_view name) {
         zone = std::make_shared<const checklist::time_zone>(checklist::time_zone::utc());
     } else if (checklist::valid_zone_name(name)) {
         const char* dir = std::getenv("TZDIR");
-        std::string path = std::string(dir != nullptr && *dir != '\0' ? dir
-                                                                      : "/usr/share/zoneinfo") +
-                           "/" + std::string(name);
+        std::string path =
+            std::string(dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo") + "/" +
+            std::string(name);
         std::ifstream in(path, std::ios::binary);
         if (in) {
             std::stringstream bytes;
@@ -42,8 +42,8 @@ std::optional<std::string> resolve_zones(std::vector<checklist::freeze_window>& 
         w.zone = load_zone(w.zone_name);
         if (!w.zone) {
             auto place = std::string(where) + (w.line > 0 ? ":" + std::to_string(w.line) : "");
-            return (place.empty() ? "" : place + ": ") + "the freeze window `" + w.text + "` names the time zone `" +
-                   w.zone_name +
+            return (place.empty() ? "" : place + ": ") + "the freeze window `" + w.text +
+                   "` names the time zone `" + w.zone_name +
                    "`, which the system's zone database does not have; write `UTC` or a name "
                    "such as `Europe/Berlin` or `America/New_York`";
         }

@@ -42,9 +42,8 @@ std::vector<std::string_view> words(std::string_view s) {
 
 // "Mon" … "Sun" (any case, or the whole name) → 0 … 6.
 std::optional<int> weekday(std::string_view w) {
-    constexpr std::array<std::string_view, 7> names = {"monday", "tuesday",  "wednesday",
-                                                       "thursday", "friday", "saturday",
-                                                       "sunday"};
+    constexpr std::array<std::string_view, 7> names = {
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
     std::string lower;
     for (char c : w) {
         lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -90,8 +89,7 @@ const time_zone& utc_zone() {
 }
 
 // The instances of `w` around `now`: [start, end) in UTC, the ones that may cover or follow it.
-std::vector<std::pair<std::int64_t, std::int64_t>> spans(const freeze_window& w,
-                                                         std::int64_t now) {
+std::vector<std::pair<std::int64_t, std::int64_t>> spans(const freeze_window& w, std::int64_t now) {
     const time_zone& z = w.zone ? *w.zone : utc_zone();
     if (!w.weekly) {
         return {{z.to_utc(w.from), z.to_utc(w.to)}};
@@ -126,8 +124,8 @@ std::variant<freeze_window, std::string> read_freeze_window(std::string_view tex
         colon = text.size() - 1;
     }
     auto when = trim(text.substr(0, colon));
-    auto reason = colon == std::string_view::npos ? std::string_view{}
-                                                  : trim(text.substr(colon + 1));
+    auto reason =
+        colon == std::string_view::npos ? std::string_view{} : trim(text.substr(colon + 1));
     // "2026-12-20 00:00 to 2027-01-04 08:00 UTC" or "Fri 15:00 to Mon 08:00 Europe/Berlin"
     auto ws = words(when);
     if (ws.size() != 6 || ws[2] != "to") {
@@ -168,7 +166,8 @@ std::variant<freeze_window, std::string> read_freeze_window(std::string_view tex
                " has a date or time that does not exist; write `YYYY-MM-DD HH:MM`";
     }
     if (*to <= *from) {
-        return "the freeze window " + written + " ends before it starts; write the earlier "
+        return "the freeze window " + written +
+               " ends before it starts; write the earlier "
                "time first";
     }
     w.from = *from;

@@ -373,9 +373,9 @@ verdict approve_item(release& r, item_pos p, const actor& a, epoch_seconds now, 
         }
     }
     it.approvals.push_back({a.user, now});
-    log.events.push_back({"item.approved", it.id, "", a.user,
-                          std::to_string(it.approvals.size()) + " of " +
-                              std::to_string(it.policy.sign_off->count)});
+    log.events.push_back(
+        {"item.approved", it.id, "", a.user,
+         std::to_string(it.approvals.size()) + " of " + std::to_string(it.policy.sign_off->count)});
     log.items.push_back(p);
     return std::nullopt;
 }

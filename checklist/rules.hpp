@@ -42,7 +42,7 @@ struct change_log {
 
 // --- the phase gate -----------------------------------------------------------------------
 struct gate {
-    std::vector<item_pos> holding;          // open and blocked items of the current phase
+    std::vector<item_pos> holding;  // open and blocked items of the current phase
     // Done items of the current phase whose sign-offs are not complete yet.
     std::vector<item_pos> awaiting_sign_off = {};
     std::optional<epoch_seconds> opens_at;  // the window's minimum, while it has not passed
@@ -98,14 +98,14 @@ enum class refused {
 
 struct refusal {
     refused why;
-    std::string action;            // what was asked, in words ("move to the next phase")
+    std::string action;  // what was asked, in words ("move to the next phase")
     std::optional<item_pos> item = std::nullopt;  // the item it was about
     std::string who = {};  // the person it names (on-call engineer, manager), a user ID
     std::optional<gate> held = std::nullopt;  // gate_closed: what holds the gate
     bool finishing = false;                   // gate_closed: asked by finish (not next)
     bool with_due = false;                    // same_owner: the due time was the same too
     int checkpoint = 0;                       // checkpoint refusals: its number
-    std::string role = {};         // role refusals, not_approver: the role
+    std::string role = {};                    // role refusals, not_approver: the role
     // frozen: until when and why; deploying_elsewhere: the other release's version and channel.
     std::optional<epoch_seconds> until = std::nullopt;
     std::string reason = {};

@@ -26,7 +26,7 @@ struct phase_window {
 struct template_item {
     std::string title;
     std::string description;  // without the annotation (or any other trailing comment)
-    int line = 0;  // 1-based line in the template's file; 0 when not read from one
+    int line = 0;             // 1-based line in the template's file; 0 when not read from one
     item_policy policy = {};  // the annotation's, if the line ends with one
 };
 

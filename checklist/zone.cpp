@@ -20,8 +20,7 @@ std::int64_t be(std::string_view b, std::size_t at, std::size_t width) {
 struct header {
     std::size_t isut = 0, isstd = 0, leap = 0, time = 0, type = 0, chars = 0;
     std::size_t body(std::size_t time_width) const {
-        return time * time_width + time + type * 6 + chars + leap * (time_width + 4) + isstd +
-               isut;
+        return time * time_width + time + type * 6 + chars + leap * (time_width + 4) + isstd + isut;
     }
 };
 
@@ -34,8 +33,8 @@ std::optional<header> read_header(std::string_view b, std::size_t at) {
     };
     header h{count(0), count(1), count(2), count(3), count(4), count(5)};
     // Far beyond any real zone; keeps the sizes below from overflowing.
-    if (h.time > 100'000 || h.type > 256 || h.type == 0 || h.chars > 100'000 ||
-        h.leap > 100'000 || h.isstd > 256 || h.isut > 256) {
+    if (h.time > 100'000 || h.type > 256 || h.type == 0 || h.chars > 100'000 || h.leap > 100'000 ||
+        h.isstd > 256 || h.isut > 256) {
         return std::nullopt;
     }
     return h;

@@ -124,7 +124,8 @@ shell::shell(storage::engine& store,
              const checklist::template_library& templates,
              const std::vector<std::string>& admins,
              const policy_settings* settings)
-    : store_(store), lookups_(std::make_unique<store_lookups>(store, templates, admins, settings)) {}
+    : store_(store),
+      lookups_(std::make_unique<store_lookups>(store, templates, admins, settings)) {}
 
 shell::~shell() = default;
 

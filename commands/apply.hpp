@@ -133,7 +133,7 @@ struct context {
     storage::engine& store;
     const checklist::template_library& templates;
     const std::vector<std::string>& admins;
-    status_memo* statuses = nullptr;  // optional: renders every status when absent
+    status_memo* statuses = nullptr;            // optional: renders every status when absent
     const policy_settings* settings = nullptr;  // optional: none when absent
 };
 

@@ -93,9 +93,10 @@ decision decide(const check_command& c, const situation& s) {
             }
             note = trimmed(std::string_view(note).substr(5));
             if (note.empty()) {
-                return refuse("check", "`force` needs a reason; it goes in the timeline and the "
-                                       "report. Write `/release check " +
-                                           item_at(view, *pos).ref() + " force <reason>`.");
+                return refuse("check",
+                              "`force` needs a reason; it goes in the timeline and the "
+                              "report. Write `/release check " +
+                                  item_at(view, *pos).ref() + " force <reason>`.");
             }
             forced = true;
         }
@@ -152,14 +153,14 @@ decision decide(const approve_command& c, const situation& s) {
     }
     const auto& it = item_at(*r, pos);
     auto missing = checklist::sign_offs_missing(it);
-    auto d = done("approve",
-                  render_text(":ballot_box_with_check: You signed off " + it.label() + "." +
-                              (missing == 0 ? " It counts as done now." + gate_hint(*r, s.req.now)
-                                            : " It still needs " +
-                                                  checklist::plural(
-                                                      static_cast<std::size_t>(missing),
-                                                      "sign-off") +
-                                                  ".")));
+    auto d = done(
+        "approve",
+        render_text(":ballot_box_with_check: You signed off " + it.label() + "." +
+                    (missing == 0
+                         ? " It counts as done now." + gate_hint(*r, s.req.now)
+                         : " It still needs " +
+                               checklist::plural(static_cast<std::size_t>(missing), "sign-off") +
+                               ".")));
     d.state = std::move(r);
     d.log = std::move(log);
     return d;

@@ -191,18 +191,18 @@ decision decide(const start_command& c, const situation& s) {
         note += ", owners of " + checklist::plural(static_cast<std::size_t>(copied), "item") +
                 " from " + c.owners_from;
     }
-    auto d = done("start",
-                  render_text(":white_check_mark: Started release *" + escape_mrkdwn(r.version) +
-                              "* with the `" + escape_mrkdwn(r.template_name) +
-                              "` template: " + checklist::plural(r.phases.size(), "phase") + ", " +
-                              checklist::plural(r.item_count(), "item") +
-                              (c.owners_from.empty()
-                                   ? ""
-                                   : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
-                              ". You are the release manager. I've announced it in the channel; "
-                              "`/release status` shows the checklist." +
-                              roles_sentence(r, c.roles.size() < r.roles.size() ? carried_from
-                                                                                 : "")));
+    auto d =
+        done("start",
+             render_text(":white_check_mark: Started release *" + escape_mrkdwn(r.version) +
+                         "* with the `" + escape_mrkdwn(r.template_name) +
+                         "` template: " + checklist::plural(r.phases.size(), "phase") + ", " +
+                         checklist::plural(r.item_count(), "item") +
+                         (c.owners_from.empty()
+                              ? ""
+                              : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
+                         ". You are the release manager. I've announced it in the channel; "
+                         "`/release status` shows the checklist." +
+                         roles_sentence(r, c.roles.size() < r.roles.size() ? carried_from : "")));
     d.log.events.push_back({"release.started", std::nullopt, "", "active", note});
     d.log.events.push_back({"phase.entered", std::nullopt, "", r.phases.front().title, ""});
     d.messages.push_back(post(r, destination::channel(r.channel), message_kind::announcement,
@@ -398,28 +398,25 @@ decision decide(const role_command& c, const situation& s) {
     if (auto no = checklist::set_role(*r, c.role, c.user, log, moved)) {
         return refuse("role", word_refusal(*r, *no, s.req.way));
     }
-    auto d = done("role", render_text(":busts_in_silhouette: <@" + c.user + "> now holds the " +
-                                      escape_mrkdwn(c.role) + " role in *" +
-                                      escape_mrkdwn(r->version) + "*" +
-                                      (moved.empty() ? "." : "; " +
-                                                                 checklist::plural(moved.size(),
-                                                                                   "item") +
-                                                                 " owned through it moved to "
-                                                                 "them, and I've told them.")));
+    auto d = done(
+        "role", render_text(":busts_in_silhouette: <@" + c.user + "> now holds the " +
+                            escape_mrkdwn(c.role) + " role in *" + escape_mrkdwn(r->version) + "*" +
+                            (moved.empty() ? "."
+                                           : "; " + checklist::plural(moved.size(), "item") +
+                                                 " owned through it moved to "
+                                                 "them, and I've told them.")));
     if (!moved.empty()) {
         std::vector<const checklist::item*> items;
         for (auto p : moved) {
             items.push_back(&item_at(*r, p));
         }
-        d.messages.push_back(post(*r, destination::direct(c.user), message_kind::dm,
-                                  render_owner_items(*r, items,
-                                                     ":busts_in_silhouette: <@" + s.req.user +
-                                                         "> gave you the " +
-                                                         escape_mrkdwn(c.role) +
-                                                         " role in release *" +
-                                                         escape_mrkdwn(r->version) +
-                                                         "*. Yours through it:"),
-                                  "role-owner:", key_id::last_audit, ":" + c.user));
+        d.messages.push_back(
+            post(*r, destination::direct(c.user), message_kind::dm,
+                 render_owner_items(*r, items,
+                                    ":busts_in_silhouette: <@" + s.req.user + "> gave you the " +
+                                        escape_mrkdwn(c.role) + " role in release *" +
+                                        escape_mrkdwn(r->version) + "*. Yours through it:"),
+                 "role-owner:", key_id::last_audit, ":" + c.user));
     }
     d.state = std::move(r);
     d.log = std::move(log);

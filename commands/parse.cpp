@@ -94,8 +94,9 @@ command parse_start(const words& w, const command_entry& e) {
                                       "or oncall).");
                 }
                 if (role == "manager") {
-                    return bad(e, "You become the release manager by starting the release; "
-                                  "`roles` names the others.");
+                    return bad(e,
+                               "You become the release manager by starting the release; "
+                               "`roles` names the others.");
                 }
                 if (!user) {
                     return bad(e, "`" + quote(pair) +
@@ -311,7 +312,8 @@ command parse_report(const words& w, const command_entry& e) {
 }
 
 constexpr std::array<command_entry, 22> table = {{
-    {"start", "start <version> [template <name>] [owners-from <version>] [roles <role>=<@person> …]",
+    {"start",
+     "start <version> [template <name>] [owners-from <version>] [roles <role>=<@person> …]",
      "start v2.4.0 owners-from v2.3.0 roles qa=@dana",
      "start a release here; you become its release manager", parse_start},
     {"status", "status", "status", "the checklist: every phase, the current phase's items in full",

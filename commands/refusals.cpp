@@ -42,14 +42,12 @@ std::string gate_words(const checklist::release& r, const checklist::refusal& no
                " not done or skipped:" + holding_list(r, g);
     }
     if (!g.awaiting_sign_off.empty()) {
-        msg += "\n" +
-               checklist::plural(g.awaiting_sign_off.size(), "item is", "items are") +
+        msg += "\n" + checklist::plural(g.awaiting_sign_off.size(), "item is", "items are") +
                " checked but awaiting sign-off:";
         for (const auto& p : g.awaiting_sign_off) {
             const auto& it = r.phases[p.phase].items[p.index];
             auto missing = static_cast<std::size_t>(checklist::sign_offs_missing(it));
-            msg += "\n• " + it.label() + " — " + checklist::plural(missing, "sign-off") +
-                   " to go" +
+            msg += "\n• " + it.label() + " — " + checklist::plural(missing, "sign-off") + " to go" +
                    (it.policy.sign_off->role.empty()
                         ? ""
                         : " (" + checklist::escape_mrkdwn(it.policy.sign_off->role) + ")") +
@@ -107,8 +105,7 @@ std::string item_words(const checklist::release& r, const checklist::refusal& no
                              : std::string("a note saying what was done");
             // A click carries no text: it is told the command that does.
             return it.label() + " needs " + what + " to be checked. " + (typed ? "Write" : "Use") +
-                   " `/release check " + it.ref() +
-                   (link ? " https://…`." : " <what was done>`.");
+                   " `/release check " + it.ref() + (link ? " https://…`." : " <what was done>`.");
         }
         case refused::ci_only:
             return it.label() +
@@ -133,8 +130,7 @@ std::string item_words(const checklist::release& r, const checklist::refusal& no
             return "Only the holder of the " + checklist::escape_mrkdwn(no.role) + " role (" +
                    mention(no.who) + ") or an admin can sign off " + it.label() + ".";
         case refused::no_role_holder:
-            return it.label() + " needs a sign-off from the " +
-                   checklist::escape_mrkdwn(no.role) +
+            return it.label() + " needs a sign-off from the " + checklist::escape_mrkdwn(no.role) +
                    " role, which nobody holds in this release. The release manager can give it "
                    "with `/release role " +
                    checklist::escape_mrkdwn(no.role) + " @person`.";

@@ -59,10 +59,11 @@ std::string report_markdown(const checklist::release& r,
 
 // The markdown report as messages of complete code blocks, each ending between two phases
 // (a phase is split only when it alone is too long for one block), at most `max_pages`.
-std::vector<message> render_report_markdown(const checklist::release& r,
-                                            const std::vector<checklist::audit_entry>& audit,
-                                            std::size_t max_pages,
-                                            const user_names& names = {},
-                                            const std::vector<checklist::freeze_window>& freezes = {});
+std::vector<message> render_report_markdown(
+    const checklist::release& r,
+    const std::vector<checklist::audit_entry>& audit,
+    std::size_t max_pages,
+    const user_names& names = {},
+    const std::vector<checklist::freeze_window>& freezes = {});
 
 }  // namespace relbot::commands

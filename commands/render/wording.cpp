@@ -50,8 +50,8 @@ std::string item_line(const checklist::item& i) {
             line += " · signed off by " + names;
         }
         if (auto missing = checklist::sign_offs_missing(i); missing > 0) {
-            line += " · awaiting " +
-                    checklist::plural(static_cast<std::size_t>(missing), "sign-off");
+            line +=
+                " · awaiting " + checklist::plural(static_cast<std::size_t>(missing), "sign-off");
         }
     }
     if (is_unsettled(i)) {

@@ -390,8 +390,8 @@ std::optional<std::pair<std::string, std::string>> releases::deploying_elsewhere
         s_.db().exec("SELECT pg_advisory_xact_lock($1)", {deploy_lock_key});
         return s_.db().exec(
             "SELECT r.version, r.channel_id FROM releases r WHERE r.status = 'active' AND "
-        "r.channel_id <> $1 AND r.current_phase = (SELECT MIN(p.position) FROM phases p WHERE "
-        "p.release_id = r.id AND lower(p.title) LIKE '%deploy%') ORDER BY r.id LIMIT 1",
+            "r.channel_id <> $1 AND r.current_phase = (SELECT MIN(p.position) FROM phases p WHERE "
+            "p.release_id = r.id AND lower(p.title) LIKE '%deploy%') ORDER BY r.id LIMIT 1",
             {std::string(channel)});
     });
     if (rows.rows() == 0) {

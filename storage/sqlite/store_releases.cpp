@@ -476,7 +476,8 @@ std::optional<std::pair<std::string, std::string>> store::deploying_elsewhere(
     // One writer at a time (the unit's write lock) serializes the units that ask.
     auto q_lease = prepare(
         "SELECT r.version, r.channel_id FROM releases r WHERE r.status = 'active' AND "
-        "r.channel_id <> :channel AND r.current_phase = (SELECT MIN(p.position) FROM phases p WHERE "
+        "r.channel_id <> :channel AND r.current_phase = (SELECT MIN(p.position) FROM phases p "
+        "WHERE "
         "p.release_id = r.id AND lower(p.title) LIKE '%deploy%') ORDER BY r.id LIMIT 1");
     auto& q = *q_lease;
     q.bind(":channel", std::string(channel));

@@ -125,18 +125,18 @@ TEST_CASE(
     CHECK(contains(gate, "Release Notes"));
 
     // An `auto: ci` item: refused to a person, checked by a signal.
-    CHECK(contains(reply(sim, "check ci-cd-status https://ci.example.com/1", boss),
-                   "checked by CI"));
+    CHECK(
+        contains(reply(sim, "check ci-cd-status https://ci.example.com/1", boss), "checked by CI"));
     auto body = json{{"channel", channel},         {"item", "ci-cd-status"},
                      {"action", "check"},          {"url", "https://ci.example.com/builds/9"},
                      {"source", "github-actions"}, {"id", "run-9"}}
                     .dump();
     auto at = std::to_string(static_cast<long long>(std::time(nullptr)));
-    auto signal = http_post(port, "/hooks/v1/signal",
-                            {"X-Relbot-Timestamp: " + at,
-                             "X-Relbot-Signature: " +
-                                 relbot::bot::signal_signature(secret, at, body)},
-                            body);
+    auto signal =
+        http_post(port, "/hooks/v1/signal",
+                  {"X-Relbot-Timestamp: " + at,
+                   "X-Relbot-Signature: " + relbot::bot::signal_signature(secret, at, body)},
+                  body);
     CHECK(signal.status == 200);
 
     // The rest of the phase, then `next` into deployment meets the freeze; force passes it.
@@ -175,7 +175,8 @@ TEST_CASE("with one deployment at a time, a second channel's release waits for t
     REQUIRE(contains(say("next force straight to deploying", "C0ONE"), "has begun"));
     // C0TWO's gate is met by skipping its first phase's items, then the deploy lock holds it.
     for (int i = 1; i <= 9; ++i) {
-        REQUIRE(contains(say("skip 1." + std::to_string(i) + " not this time", "C0TWO"), "skipped"));
+        REQUIRE(
+            contains(say("skip 1." + std::to_string(i) + " not this time", "C0TWO"), "skipped"));
     }
     auto held = say("next", "C0TWO");
     CHECK(contains(held, "v1.2 in <#C0ONE> is deploying"));

@@ -51,10 +51,10 @@ TEST_CASE(
             v8->exec("ATTACH DATABASE '" + db.path() + "' AS now");
             // phases as version 8 had it (migration 11 added left_by_force).
             v8->exec(
-            "INSERT INTO releases SELECT id, channel_id, version, template_name, manager_id, "
-            "status, current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
-            "status_ts, status_version, status_sent_version, status_updated_ms, "
-            "handoff_accepted_at FROM now.releases");
+                "INSERT INTO releases SELECT id, channel_id, version, template_name, manager_id, "
+                "status, current_phase, started_at, ended_at, oncall_id, pm_id, handoff_at, "
+                "status_ts, status_version, status_sent_version, status_updated_ms, "
+                "handoff_accepted_at FROM now.releases");
             v8->exec(
                 "INSERT INTO phases SELECT release_id, position, title, window_min_s, "
                 "window_max_s, entered_at FROM now.phases");

@@ -135,8 +135,8 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"role qa", err, "a role name and one person"},
         {"start v2 roles qa=<@U1|a> oncall=<@U2> template standard", index_of<start_command>(), "",
          with<start_command>([](auto& c) {
-             return c.roles == std::vector<std::pair<std::string, std::string>>{
-                                   {"qa", "U1"}, {"oncall", "U2"}} &&
+             return c.roles == std::vector<std::pair<std::string, std::string>>{{"qa", "U1"},
+                                                                                {"oncall", "U2"}} &&
                     c.template_name == "standard";
          })},
         {"start v2 roles", err, "at least one `role=@person`"},
@@ -228,13 +228,14 @@ TEST_CASE("the command table has no name twice and every entry has usage, an exa
         CHECK_FALSE(e.summary.empty());
         // The example in the table parses to that command.
         auto c = parse_command(e.example);
-        if (e.name != "assign" && e.name != "handoff" && e.name != "manager" &&
-            e.name != "role" && e.name != "start") {  // examples show @names
+        if (e.name != "assign" && e.name != "handoff" && e.name != "manager" && e.name != "role" &&
+            e.name != "start") {  // examples show @names
             CHECK_FALSE(std::holds_alternative<usage_error>(c));
         }
     }
-    CHECK(names == std::set<std::string_view>{"start",  "status",   "list",    "check",  "uncheck",
-                                              "skip",   "block",    "unblock", "assign", "note",
-                                              "next",   "rollback", "handoff", "accept", "manager", "approve", "role",
-                                              "finish", "abort",    "report",  "remind", "help"});
+    CHECK(names == std::set<std::string_view>{"start",   "status",   "list",    "check",  "uncheck",
+                                              "skip",    "block",    "unblock", "assign", "note",
+                                              "next",    "rollback", "handoff", "accept", "manager",
+                                              "approve", "role",     "finish",  "abort",  "report",
+                                              "remind",  "help"});
 }

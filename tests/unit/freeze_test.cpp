@@ -1,11 +1,12 @@
 // Freeze windows (checklist/freeze.hpp) in real zones from the system's zone database
 // (bot/zones.hpp reads /usr/share/zoneinfo): one-off and weekly windows, across midnight, across
 // a change to or from summer time in Europe/Berlin and America/New_York, and overlapping ones.
+#include "checklist/freeze.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "bot/zones.hpp"
 #include "checklist/duration.hpp"
-#include "checklist/freeze.hpp"
 
 using namespace relbot;
 using namespace relbot::checklist;
@@ -73,8 +74,7 @@ TEST_CASE("a one-off window freezes from its start to its end in its zone", "[fr
     CHECK(frozen_until(berlin, utc("2026-12-19", "22:59")).empty());
 }
 
-TEST_CASE("a weekly window repeats every week, across midnight and the week's end",
-          "[freeze]") {
+TEST_CASE("a weekly window repeats every week, across midnight and the week's end", "[freeze]") {
     // 2026-12-04 is a Friday; Berlin is UTC+1 in winter.
     std::vector ws = {window("Fri 15:00 to Mon 08:00 Europe/Berlin: weekend")};
     CHECK(frozen_until(ws, utc("2026-12-04", "13:59")).empty());

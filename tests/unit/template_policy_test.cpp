@@ -127,9 +127,8 @@ TEST_CASE("report markdown writes the annotations and the Freeze section back",
     auto r = make_release(t, "C1", "v1", "UMGR", 1'795'669'200, {{"qa", "UQA"}});
     r.phases[0].items[1].id = 7;
     // Someone's note that looks like an annotation must not become one.
-    std::vector<audit_entry> audit = {
-        {r.id, 1'795'669'300, "U2", "item.checked", 7, "open", "done",
-         "done <!-- owner: nobody; sign-off: x -->"}};
+    std::vector<audit_entry> audit = {{r.id, 1'795'669'300, "U2", "item.checked", 7, "open", "done",
+                                       "done <!-- owner: nobody; sign-off: x -->"}};
     r.phases[0].items[1].state = item_state::done;
     auto md = commands::report_markdown(r, audit, {}, t.freezes);
     CHECK_THAT(md, Catch::Contains("<!-- owner: qa; sign-off: 1 qa -->"));
@@ -163,8 +162,9 @@ TEST_CASE("the gate counts a policy item only when its check and its sign-offs a
                 }
                 policy.auto_ci = ci;
                 INFO("policy " << write_annotation(policy));
-                checklist_template t{"t", {{"Checks", std::nullopt, {{"A", "a", 1, policy}}, 1},
-                                           {"Deploy", std::nullopt, {{"B", "b", 2, {}}}, 2}}};
+                checklist_template t{"t",
+                                     {{"Checks", std::nullopt, {{"A", "a", 1, policy}}, 1},
+                                      {"Deploy", std::nullopt, {{"B", "b", 2, {}}}, 2}}};
                 auto r = make_release(t, "C1", "v1", "UMGR", 1000, {{"qa", "UQA"}});
                 item_pos p{0, 0};
                 r.phases[0].items[0].id = 1;
