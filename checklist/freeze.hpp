@@ -32,6 +32,7 @@ struct freeze_window {
     // active_freeze treats as UTC only for zone_name "UTC".
     std::shared_ptr<const time_zone> zone = {};
 
+    // The same window: everything else is read from the text (and the zone from its name).
     friend bool operator==(const freeze_window& a, const freeze_window& b) {
         return a.text == b.text;
     }

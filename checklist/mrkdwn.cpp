@@ -54,6 +54,15 @@ std::string unescape_slack(std::string_view text) {
     return out;
 }
 
+std::string_view trim(std::string_view text) {
+    constexpr std::string_view space = " \t\n\r\v\f";
+    auto first = text.find_first_not_of(space);
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
 std::string one_line(std::string_view text) {
     constexpr std::string_view fold = " \xE2\x8F\x8E ";  // " ⏎ "
     std::string out;

@@ -28,6 +28,9 @@ std::string one_line(std::string_view text);
 // Every count relbot prints goes through here.
 std::string plural(std::size_t n, std::string_view one, std::string_view many = {});
 
+// `text` without the spaces, tabs and line breaks (ASCII whitespace) at either end.
+std::string_view trim(std::string_view text);
+
 // Cuts `text` to at most `max_bytes` bytes on a UTF-8 character boundary, ending with "…"
 // when something was cut.
 std::string truncate_utf8(std::string_view text, std::size_t max_bytes);

@@ -4,21 +4,13 @@
 #include <charconv>
 #include <vector>
 
+#include "checklist/mrkdwn.hpp"
+
 namespace relbot::checklist {
 
 namespace {
 
 constexpr std::array<std::string_view, 4> keys = {"owner", "evidence", "sign-off", "auto"};
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 bool is_key(std::string_view k) {
     for (auto known : keys) {

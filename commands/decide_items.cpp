@@ -67,43 +67,25 @@ decision item_command(const situation& s,
 
 using planned = std::vector<planned_message>;
 
-std::string trimmed(std::string_view s) {
-    auto first = s.find_first_not_of(" \t\n");
-    auto last = s.find_last_not_of(" \t\n");
-    return first == std::string_view::npos ? std::string()
-                                           : std::string(s.substr(first, last - first + 1));
-}
-
 }  // namespace
 
 decision decide(const check_command& c, const situation& s) {
-    // An `auto: ci` item is checked by a signal; a person's check of it is refused unless the
-    // release manager or an admin forces it (`check <item> force <reason>`).
     std::string note = c.note;
-    bool forced = false;
-    if (s.active && s.req.way != way_in::signal) {
-        auto found = find_item(*s.active, c.item, "check");
-        if (auto* pos = std::get_if<item_pos>(&found);
-            pos != nullptr && item_at(*s.active, *pos).policy.auto_ci) {
-            const auto& view = *s.active;
-            bool force_typed = note == "force" || note.starts_with("force ");
-            if (!force_typed || !checklist::is_manager_or_admin(view, actor_of(s))) {
-                checklist::refusal no{checklist::refused::ci_only, "check", *pos, view.manager};
-                return refuse("check", word_refusal(view, no, s.req.way));
-            }
-            note = trimmed(std::string_view(note).substr(5));
-            if (note.empty()) {
-                return refuse("check",
-                              "`force` needs a reason; it goes in the timeline and the "
-                              "report. Write `/release check " +
-                                  item_at(view, *pos).ref() + " force <reason>`.");
-            }
-            forced = true;
-        }
-    }
     return item_command(
         s, "check", c.item, "check",
-        [&](checklist::release& r, item_pos p, checklist::change_log& log) {
+        [&](checklist::release& r, item_pos p, checklist::change_log& log) -> checklist::verdict {
+            // An `auto: ci` item is checked by a signal; a person's check of it is refused
+            // unless the release manager or an admin forces it (`check <item> force <reason>`).
+            bool forced = false;
+            if (item_at(r, p).policy.auto_ci && s.req.way != way_in::signal) {
+                auto reason = checklist::trim(
+                    std::string_view(note).substr(note.starts_with("force ") ? 6 : note.size()));
+                if (reason.empty() || !checklist::is_manager_or_admin(r, actor_of(s))) {
+                    return checklist::refusal{checklist::refused::ci_only, "check", p, r.manager};
+                }
+                note = std::string(reason);
+                forced = true;
+            }
             if (auto no = checklist::require_evidence(r, p, note)) {
                 return no;
             }

@@ -162,16 +162,14 @@ decision decide(const start_command& c, const situation& s) {
     }
     const auto& req = s.req;
     // Roles given now, else the ones the channel's most recent release held when it ended.
-    std::map<std::string, std::string> roles;
-    std::string carried_from;
+    std::map<std::string, std::string> roles(c.roles.begin(), c.roles.end());
+    std::string carried_from;  // the release whose roles filled the ones not given
     if (auto previous = s.look.latest_release(req.channel)) {
-        roles = previous->roles;
-        if (!roles.empty()) {
-            carried_from = previous->version;
+        for (const auto& [role, user] : previous->roles) {
+            if (roles.emplace(role, user).second) {
+                carried_from = previous->version;
+            }
         }
-    }
-    for (const auto& [role, user] : c.roles) {
-        roles[role] = user;
     }
     auto r = checklist::make_release(*std::get<const checklist::checklist_template*>(tpl),
                                      req.channel, c.version, req.user, req.now, roles);
@@ -191,18 +189,17 @@ decision decide(const start_command& c, const situation& s) {
         note += ", owners of " + checklist::plural(static_cast<std::size_t>(copied), "item") +
                 " from " + c.owners_from;
     }
-    auto d =
-        done("start",
-             render_text(":white_check_mark: Started release *" + escape_mrkdwn(r.version) +
-                         "* with the `" + escape_mrkdwn(r.template_name) +
-                         "` template: " + checklist::plural(r.phases.size(), "phase") + ", " +
-                         checklist::plural(r.item_count(), "item") +
-                         (c.owners_from.empty()
-                              ? ""
-                              : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
-                         ". You are the release manager. I've announced it in the channel; "
-                         "`/release status` shows the checklist." +
-                         roles_sentence(r, c.roles.size() < r.roles.size() ? carried_from : "")));
+    auto d = done("start",
+                  render_text(":white_check_mark: Started release *" + escape_mrkdwn(r.version) +
+                              "* with the `" + escape_mrkdwn(r.template_name) +
+                              "` template: " + checklist::plural(r.phases.size(), "phase") + ", " +
+                              checklist::plural(r.item_count(), "item") +
+                              (c.owners_from.empty()
+                                   ? ""
+                                   : " (" + escape_mrkdwn(note.substr(note.find(',') + 2)) + ")") +
+                              ". You are the release manager. I've announced it in the channel; "
+                              "`/release status` shows the checklist." +
+                              roles_sentence(r, carried_from)));
     d.log.events.push_back({"release.started", std::nullopt, "", "active", note});
     d.log.events.push_back({"phase.entered", std::nullopt, "", r.phases.front().title, ""});
     d.messages.push_back(post(r, destination::channel(r.channel), message_kind::announcement,
@@ -235,14 +232,15 @@ decision decide(const next_command& c, const situation& s) {
     }
     auto r = std::make_shared<checklist::release>(*s.active);
     checklist::change_log log;
-    // The gate first (what is still open); then freezes and other deployments, unless forced.
-    if (c.force_reason.empty() && checklist::current_gate(*r, s.req.now).open()) {
-        if (auto no = deployment_hold(*r, s)) {
-            return refuse("next", word_refusal(*r, *no, s.req.way));
-        }
-    }
     if (auto no = checklist::advance_phase(*r, s.req.now, c.force_reason, log)) {
         return refuse("next", word_refusal(*r, *no, s.req.way));
+    }
+    // The gate was met (what is still open comes first); unless forced, a freeze or another
+    // channel's deployment may still hold the release out of its deployment phase.
+    if (c.force_reason.empty()) {
+        if (auto no = deployment_hold(*s.active, s)) {
+            return refuse("next", word_refusal(*s.active, *no, s.req.way));
+        }
     }
     auto phase = std::to_string(r->current_phase);
     auto of_phases = "Phase " + phase + " of " + std::to_string(r->phases.size()) + ", *" +

@@ -151,10 +151,19 @@ TEST_CASE(
     CHECK(contains(frozen, "change freeze"));
     CHECK(contains(reply(sim, "next force hotfix for an outage", boss), "has begun"));
 
+    // In the deployment phase, a CI-only item forced by the manager: a reason is required.
+    CHECK(contains(reply(sim, "check deployment-verification force", boss), "checked by CI"));
+    CHECK(contains(reply(sim, "check deployment-verification force pipeline down", "U0QA"),
+                   "Only the release manager"));
+    CHECK(
+        contains(reply(sim, "check deployment-verification force pipeline down", boss), "is done"));
+    CHECK(contains(reply(sim, "status", boss), "(forced)"));
+
     // The report says how each policy item was vouched for.
     auto report = reply(sim, "report markdown", boss);
     CHECK(contains(report, "verified by CI (github-actions)"));
     CHECK(contains(report, "signed off by"));
+    CHECK(contains(report, "(forced: pipeline down)"));
     CHECK(contains(report, "&lt;!-- owner: pm; sign-off: 1 qa --&gt;"));
     CHECK(relbot.stop() == 0);
 }
@@ -180,7 +189,7 @@ TEST_CASE("with one deployment at a time, a second channel's release waits for t
     }
     auto held = say("next", "C0TWO");
     CHECK(contains(held, "v1.2 in <#C0ONE> is deploying"));
-    // An `auto: ci` item does not exist in the standard template: a plain check still works.
+    // force passes the deploy lock, as it passes a freeze.
     CHECK(contains(say("next force urgent fix", "C0TWO"), "has begun"));
     // Once the first has left its deployment phase, the next release may enter.
     REQUIRE(contains(say("start v3.0", "C0THREE"), "Started"));
