@@ -104,6 +104,12 @@ public:
     // The client whose envelopes these are (its answer() takes the acks).
     void attach(socket_mode_client& client) { client_ = &client; }
 
+    // What `r`'s living status message shows besides the release (a freeze, another release
+    // deploying), now. On the database strand.
+    commands::deployment_outlook outlook(const checklist::release& r) {
+        return shell_.outlook(r, real_clock().epoch_s());
+    }
+
     // Another instance sharing the store may have committed something this one could do (a
     // message to post, a reminder due, a Home to refresh): the notifier, the scheduler and
     // App Home look again. Database strand.
@@ -802,6 +808,17 @@ struct app::impl {
           notifier_done_timer(ioc),
           rng(std::random_device{}()) {
         handler.attach(client);
+        notify.show_outlook([this](const checklist::release& r) { return handler.outlook(r); });
+        std::vector<const checklist::freeze_window*> freezes;
+        for (const auto& name : templates.names()) {
+            for (const auto& w : templates.find(name)->freezes) {
+                freezes.push_back(&w);
+            }
+        }
+        for (const auto& w : cfg.freezes) {
+            freezes.push_back(&w);
+        }
+        schedule.watch_freezes(std::move(freezes));
         if (store.shared()) {
             // Before anything is stored or compared with stored times; and before the hook
             // below: the second thread must not join the io_context before it has work (an

@@ -125,10 +125,12 @@ interactions::result interactions::handle_submission(const commands::submission&
 }
 
 slack::json_text interactions::failed_submission_ack(const commands::submission& s, bool busy) {
-    auto field = s.kind == commands::controls::modal::start    ? "version"
-                 : s.kind == commands::controls::modal::note   ? "note"
-                 : s.kind == commands::controls::modal::assign ? "owner"
-                                                               : "reason";
+    auto field =
+        s.kind == commands::controls::modal::start ? "version"
+        : s.kind == commands::controls::modal::note || s.kind == commands::controls::modal::check
+            ? "note"
+        : s.kind == commands::controls::modal::assign ? "owner"
+                                                      : "reason";
     nlohmann::json errors = {{"response_action", "errors"},
                              {"errors",
                               {{field, busy ? "The database is busy; nothing was "

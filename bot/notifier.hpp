@@ -4,6 +4,7 @@
 // otherwise it sleeps (on its clock) until the next thing is due. Loop thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "bot/clock.hpp"
 #include "bot/net.hpp"
 #include "bot/slack_port.hpp"
+#include "commands/render/status.hpp"
 #include "storage/open.hpp"
 #include "storage/ports.hpp"
 
@@ -91,6 +93,11 @@ public:
 
     // New rows were committed (or a status message is behind): look again now.
     void wake();
+
+    // What the living status message shows besides the release (a freeze, another release
+    // deploying); unset: nothing.
+    using status_outlook = std::function<commands::deployment_outlook(const checklist::release&)>;
+    void show_outlook(status_outlook outlook) { outlook_ = std::move(outlook); }
 
     // Finish the calls in progress, then return from run().
     void stop();
@@ -182,6 +189,7 @@ private:
     claimer who_;
     slack_api& api_;
     clock& clock_;
+    status_outlook outlook_;
     notifier_timing timing_;
     std::unique_ptr<alarm> alarm_;
     std::map<std::string, bucket> channel_buckets_;

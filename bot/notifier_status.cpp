@@ -134,7 +134,8 @@ void notifier::render_status_post(std::int64_t release_id, nlohmann::json& args)
     // when the post was queued (a repost after the message was deleted can wait behind the
     // channel's pace while the release moves on, or ends).
     if (auto r = ports_.releases.load_release(release_id)) {
-        auto m = commands::render_status(*r);
+        auto m =
+            commands::render_status(*r, outlook_ ? outlook_(*r) : commands::deployment_outlook{});
         args["text"] = m.text;
         args["blocks"] = m.blocks;
     }
@@ -164,7 +165,7 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
     if (!r) {
         co_return;
     }
-    auto m = commands::render_status(*r);
+    auto m = commands::render_status(*r, outlook_ ? outlook_(*r) : commands::deployment_outlook{});
     nlohmann::json args = {
         {"channel", job.channel}, {"ts", job.ts}, {"text", m.text}, {"blocks", m.blocks}};
     auto result = co_await api_.call("chat.update", std::move(args), token_kind::bot);

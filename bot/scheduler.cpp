@@ -2,6 +2,7 @@
 // in one transaction.
 #include "bot/scheduler.hpp"
 
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "bot/metrics.hpp"
 #include "bot/slack_answers.hpp"
 #include "checklist/checkpoints.hpp"
+#include "checklist/rules.hpp"
 #include "checklist/timers.hpp"
 #include "commands/render.hpp"
 #include "commands/render/checkpoints.hpp"
@@ -59,8 +61,29 @@ manager_escalations escalations_by_manager(
     return escalate;
 }
 
+const checklist::item* item_with_id(const checklist::release& r, std::int64_t id) {
+    for (const auto& p : r.phases) {
+        for (const auto& i : p.items) {
+            if (i.id == id) {
+                return &i;
+            }
+        }
+    }
+    return nullptr;
+}
+
 std::string render_timer(const checklist::timer_notice& n, const checklist::release& r) {
+    const auto* it = item_with_id(r, n.item_id);
     switch (n.kind) {
+        case checklist::timer_kind::sign_off_pending:
+            return it ? commands::dump_json(commands::to_post_body(
+                            commands::render_sign_off_request(r, *it, it->state_by, true)))
+                      : std::string();
+        case checklist::timer_kind::sign_off_escalated:
+            return it ? commands::dump_json(
+                            commands::to_post_body(commands::render_sign_off_escalation(
+                                r, *it, checklist::sign_off_asked(r, *it))))
+                      : std::string();
         case checklist::timer_kind::window_open:
             return commands::dump_json(commands::to_post_body(commands::render_window_open(r)));
         case checklist::timer_kind::window_over:
@@ -71,26 +94,40 @@ std::string render_timer(const checklist::timer_notice& n, const checklist::rele
     return {};
 }
 
-// Phase windows and pending handoffs, as checklist::plan_timers decides them. Their keys make
-// each message once-only, so a pass that comes again (or after a restart) queues nothing new;
-// after downtime only the latest handoff reminder goes out. Brings `next` forward to the next
-// timer due; true if anything new was queued.
+// Phase windows, pending handoffs and pending sign-offs, as checklist::plan_timers and
+// plan_sign_off_reminders decide them. Their keys make each message once-only, so a pass that
+// comes again (or after a restart) queues nothing new; after downtime only the latest reminder
+// goes out. Brings `next` forward to the next timer due; true if anything new was queued.
 bool queue_timers(const scheduler_ports& ports,
                   const std::vector<std::int64_t>& timed,
                   checklist::epoch_seconds now,
-                  std::chrono::seconds interval,
+                  const checklist::reminder_rules& rules,
                   checklist::epoch_seconds& next) {
     bool queued = false;
+    auto tz = [&](const std::string& user) {
+        return ports.people.time_zone_offset(user).value_or(0);  // unknown: UTC
+    };
     for (auto id : timed) {
         auto r = ports.releases.load_release(id);
         if (!r) {
             continue;
         }
-        auto plan = checklist::plan_timers(*r, now, interval);
+        auto plan = checklist::plan_timers(*r, now, rules.interval);
+        auto sign_offs = checklist::plan_sign_off_reminders(*r, now, rules, tz);
+        for (auto& n : sign_offs.notices) {
+            plan.notices.push_back(std::move(n));
+        }
+        if (sign_offs.next) {
+            next = std::min(next, *sign_offs.next);
+        }
         for (const auto& n : plan.notices) {
+            auto body = render_timer(n, *r);
+            if (body.empty()) {
+                continue;
+            }
             queued |= ports.outbox.enqueue(
                 {n.key, r->id, n.direct ? destination::direct(n.to) : destination::channel(n.to),
-                 "chat.postMessage", render_timer(n, *r),
+                 "chat.postMessage", std::move(body),
                  n.direct ? message_kind::dm : message_kind::announcement},
                 now);
         }
@@ -253,7 +290,8 @@ void queue_checkpoints(const scheduler_ports& ports,
 }  // namespace
 
 scheduler_ports scheduler_ports::of(storage::engine& e) {
-    return {e.reminders(), e.people(), e.releases(), e.outbox(), e.work(), e.applied(), e.shared()};
+    return {e.reminders(), e.people(),  e.releases(), e.outbox(),
+            e.work(),      e.applied(), e.status(),   e.shared()};
 }
 
 scheduler::scheduler(scheduler_ports ports,
@@ -348,13 +386,25 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     auto escalate = escalations_by_manager(candidates, plan);
     auto timed = ports_.reminders.timed_releases();
     auto checkpointed = checkpoint_releases_due(ports_, checkpoints_, now, rules_.interval, next);
-    if (timed.empty() && by_owner.empty() && escalate.empty() && checkpointed.empty()) {
+    bool freeze_changed = !freezes_.empty() && now >= freeze_change_at_;
+    if (freeze_changed) {
+        auto change = checklist::next_freeze_change(freezes_, now);
+        freeze_change_at_ = change ? *change : std::numeric_limits<checklist::epoch_seconds>::max();
+    }
+    if (!freezes_.empty()) {
+        next = std::min(next, freeze_change_at_);
+    }
+    if (timed.empty() && by_owner.empty() && escalate.empty() && checkpointed.empty() &&
+        !freeze_changed) {
         return next;  // nothing to write (a shared store's unit ends unwritten)
     }
     if (!tx) {
         tx = ports_.work.begin();
     }
-    bool queued = queue_timers(ports_, timed, now, rules_.interval, next);
+    if (freeze_changed) {
+        ports_.status.statuses_behind(0);  // "frozen until …" appears or goes
+    }
+    bool queued = queue_timers(ports_, timed, now, rules_, next) || freeze_changed;
     queue_checkpoints(ports_, checkpointed, checkpoints_, now, rules_.interval, next);
     queued |= !checkpointed.empty();
     if (by_owner.empty() && escalate.empty()) {

@@ -15,6 +15,7 @@
 #include "bot/net.hpp"
 #include "bot/notifier.hpp"
 #include "bot/slack_port.hpp"
+#include "checklist/freeze.hpp"
 #include "checklist/reminders.hpp"
 #include "storage/open.hpp"
 #include "storage/ports.hpp"
@@ -29,6 +30,7 @@ struct scheduler_ports {
     storage::outbox_queue& outbox;
     storage::unit_of_work& work;
     storage::applied_envelopes& applied;  // pruned once an hour
+    storage::status_board& status;        // status messages behind when a freeze begins or ends
     // Several instances share the store: each pass takes the scheduler's lock first
     // (reminder_log::serialize_ticks) and reads inside its unit of work.
     bool shared = false;
@@ -54,6 +56,13 @@ public:
     // Does one pass at `now`: queues what is due, returns when to look again. Public so that the
     // scheduling can be driven with a chosen clock.
     checklist::epoch_seconds tick(checklist::epoch_seconds now);
+
+    // The freeze windows of the templates and RELBOT_FREEZE (each must outlive the scheduler):
+    // when one begins or ends, every active release's status message is brought up to date
+    // (it says "frozen until …"), and once at the first pass.
+    void watch_freezes(std::vector<const checklist::freeze_window*> windows) {
+        freezes_ = std::move(windows);
+    }
 
     // Someone typed a command: their name is looked up on the next pass unless it is known.
     // True the first time this process sees them (the caller then wakes the scheduler).
@@ -82,6 +91,8 @@ private:
     std::set<std::string> seen_;          // people who typed a command since the start
     std::set<std::string> names_wanted_;  // of those, the ones to look up on the next pass
     std::map<std::string, checklist::epoch_seconds> lookup_failed_;  // users.info refused, when
+    std::vector<const checklist::freeze_window*> freezes_;
+    checklist::epoch_seconds freeze_change_at_ = 0;  // the next window to begin or end
 };
 
 }  // namespace relbot::bot

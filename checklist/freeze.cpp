@@ -219,4 +219,19 @@ std::optional<freeze_state> active_freeze(const std::vector<const freeze_window*
     return out;
 }
 
+std::optional<std::int64_t> next_freeze_change(const std::vector<const freeze_window*>& windows,
+                                               std::int64_t now) {
+    std::optional<std::int64_t> next;
+    for (const auto* w : windows) {
+        for (auto [start, end] : spans(*w, now)) {
+            for (auto t : {start, end}) {
+                if (end > start && t > now && (!next || t < *next)) {
+                    next = t;
+                }
+            }
+        }
+    }
+    return next;
+}
+
 }  // namespace relbot::checklist

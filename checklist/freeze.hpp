@@ -52,8 +52,14 @@ std::variant<std::vector<freeze_window>, std::string> read_freeze_list(std::stri
 struct freeze_state {
     std::int64_t until = 0;
     std::string reason;
+    friend bool operator==(const freeze_state&, const freeze_state&) = default;
 };
 std::optional<freeze_state> active_freeze(const std::vector<const freeze_window*>& windows,
                                           std::int64_t now);
+
+// The first moment after `now` when one of the windows begins or ends (nullopt: none will),
+// when what active_freeze says may change.
+std::optional<std::int64_t> next_freeze_change(const std::vector<const freeze_window*>& windows,
+                                               std::int64_t now);
 
 }  // namespace relbot::checklist

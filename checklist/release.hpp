@@ -57,6 +57,9 @@ struct item {
     std::string owner_role = {};
     std::vector<approval> approvals = {};  // sign-offs on the current check, oldest first
     bool forced = false;  // checked by `check … force <reason>` (an `auto: ci` item)
+    // When it was put in its state (with state_by); nullopt while open, and for an item settled
+    // before relbot kept this.
+    std::optional<epoch_seconds> state_at = std::nullopt;
 
     // "2.3"
     std::string ref() const;

@@ -329,6 +329,16 @@ int sign_offs_missing(const item& it) {
     return std::max(0, it.policy.sign_off->count - static_cast<int>(it.approvals.size()));
 }
 
+std::string sign_off_asked(const release& r, const item& it) {
+    if (it.state != item_state::done || sign_offs_missing(it) == 0) {
+        return {};
+    }
+    const auto& role = it.policy.sign_off->role;
+    auto asked =
+        role.empty() ? (it.state_by == r.manager ? it.owner : r.manager) : role_holder(r, role);
+    return asked == it.state_by ? std::string() : asked;
+}
+
 verdict require_evidence(const release& r, item_pos p, std::string_view note) {
     const auto& it = r.phases.at(p.phase).items.at(p.index);
     if (!it.policy.evidence) {

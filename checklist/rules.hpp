@@ -141,6 +141,10 @@ gate current_gate(const release& r, epoch_seconds now);
 // --- release policy (contract: "Release policy in the template") ---------------------------
 // How many sign-offs `it` still needs before it counts as done for the gate (0 when none).
 int sign_offs_missing(const item& it);
+// Who is asked for the sign-offs `it` still needs: the sign-off role's holder; without a role,
+// the release manager, or the owner when the manager checked it. Empty when nobody can be asked
+// (the role is unheld) or nothing is needed; never the person who checked it.
+std::string sign_off_asked(const release& r, const item& it);
 // Whether `note` is the evidence `it`'s policy asks for (a link: an http(s) URL in it; a note:
 // any text); refuses with evidence_missing if not.
 verdict require_evidence(const release& r, item_pos p, std::string_view note);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "checklist/reminders.hpp"
+#include "checklist/rules.hpp"
 
 namespace relbot::checklist {
 
@@ -75,6 +76,59 @@ timer_plan plan_timers(const release& r, epoch_seconds now, std::chrono::seconds
     }
     if (handoff.next) {
         wake_at(plan, *handoff.next);
+    }
+    return plan;
+}
+
+timer_plan plan_sign_off_reminders(const release& r,
+                                   epoch_seconds now,
+                                   const reminder_rules& rules,
+                                   const std::function<int(const std::string&)>& tz_offset_s) {
+    timer_plan plan;
+    if (r.status != release_status::active) {
+        return plan;
+    }
+    bool deployment = is_deployment_phase(r.current().title);
+    for (const auto& it : r.current().items) {
+        auto asked = sign_off_asked(r, it);
+        if (asked.empty() || !it.state_at) {
+            continue;
+        }
+        auto since = *it.state_at;
+        for (const auto& a : it.approvals) {
+            since = std::max(since, a.at);
+        }
+        auto first = since + rules.interval.count();
+        auto slot = due_slot(first, now, rules.interval);
+        if (!slot) {
+            wake_at(plan, first);
+            continue;
+        }
+        wake_at(plan, slot_time(first, *slot + 1, rules.interval));
+        auto tz = tz_offset_s(asked);
+        auto allowed = allowed_at(now, tz, rules, deployment);
+        if (allowed > now) {
+            wake_at(plan, allowed);  // their quiet hours: the latest slot goes out after them
+            continue;
+        }
+        std::string key = "sign-off-reminder:";
+        key.append(std::to_string(r.id)).append(":").append(std::to_string(it.id));
+        key.append(":").append(std::to_string(since));
+        auto escalation = "sign-off-escalation:" + key.substr(key.find(':') + 1);
+        key.append(":").append(std::to_string(*slot));
+        plan.notices.push_back({timer_kind::sign_off_pending, std::move(key), asked, true, it.id});
+        // The reminders already sent: the earlier slots outside their quiet hours (the most
+        // recent thousand slots looked at: a bound for tiny intervals over long waits).
+        int reminded = 0;
+        for (std::int64_t k = std::max<std::int64_t>(0, *slot - 1000);
+             k < *slot && reminded < rules.escalate_after; ++k) {
+            auto t = slot_time(first, k, rules.interval);
+            reminded += allowed_at(t, tz, rules, deployment) == t ? 1 : 0;
+        }
+        if (reminded >= rules.escalate_after && !r.manager.empty() && asked != r.manager) {
+            plan.notices.push_back(
+                {timer_kind::sign_off_escalated, std::move(escalation), r.manager, true, it.id});
+        }
     }
     return plan;
 }

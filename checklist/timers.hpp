@@ -6,18 +6,22 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "checklist/release.hpp"
+#include "checklist/reminders.hpp"
 
 namespace relbot::checklist {
 
 enum class timer_kind {
-    window_open,     // the phase's minimum window has passed: it may now be left
-    window_over,     // the phase's maximum window has passed
-    handoff_pending  // the handoff has not been accepted yet
+    window_open,         // the phase's minimum window has passed: it may now be left
+    window_over,         // the phase's maximum window has passed
+    handoff_pending,     // the handoff has not been accepted yet
+    sign_off_pending,    // a checked item still awaits the sign-off of the person asked
+    sign_off_escalated,  // … and reminders did not bring it: the release manager hears once
 };
 
 // One message a timer calls for. Each is sent once: `key` names it for good (the outbox never
@@ -29,6 +33,7 @@ struct timer_notice {
                       // "handoff-pending:<release>:<handoff_at>:<slot>"
     std::string to;   // a user ID when `direct`, else the release's channel
     bool direct = false;
+    std::int64_t item_id = 0;  // sign-off notices: the item
 };
 
 // What the timers of one release call for at `now`, in the order to queue them, and the next
@@ -51,5 +56,18 @@ timer_plan plan_handoff_reminders(const release& r,
 
 // Both of the above: the window's notices first, then the handoff's; the earlier next moment.
 timer_plan plan_timers(const release& r, epoch_seconds now, std::chrono::seconds interval);
+
+// The checked items of the current phase still awaiting sign-offs: the person asked for them
+// (sign_off_asked) is reminded as owners are: one `rules.interval` after the check or the last
+// sign-off, then once per interval (after downtime only the latest slot), outside their quiet
+// hours and weekend (`tz_offset_s` of a user: seconds from UTC), which the deployment phase
+// lifts. Keys "sign-off-reminder:<release>:<item>:<since>:<slot>". Once `rules.escalate_after`
+// reminders (earlier slots outside quiet hours) went unanswered, the release manager (unless it
+// is they who are asked) hears once:
+// "sign-off-escalation:<release>:<item>:<since>".
+timer_plan plan_sign_off_reminders(const release& r,
+                                   epoch_seconds now,
+                                   const reminder_rules& rules,
+                                   const std::function<int(const std::string&)>& tz_offset_s);
 
 }  // namespace relbot::checklist

@@ -6,6 +6,7 @@
 #include <cassert>
 #include <nlohmann/json.hpp>
 
+#include "checklist/checkpoints.hpp"
 #include "commands/clicks.hpp"
 #include "commands/render.hpp"
 #include "commands/router.hpp"
@@ -82,6 +83,15 @@ void write(storage::engine& store, decision& d, const input& in) {
     }
 }
 
+// Whether `r` is in its deployment phase (what one deployment at a time counts).
+bool deploying(const checklist::release* r) {
+    if (r == nullptr || r->status != checklist::release_status::active) {
+        return false;
+    }
+    auto deploy = checklist::deployment_phase(*r);
+    return deploy && static_cast<std::size_t>(r->current_phase) == *deploy + 1;
+}
+
 // Loads the snapshot, decides and writes, in the caller's transaction (when it writes).
 outcome decide_and_write(storage::engine& store,
                          const lookups& look,
@@ -104,6 +114,13 @@ outcome decide_and_write(storage::engine& store,
     assert(in.writes || (!d.insert && !d.state && d.messages.empty()));
     if (in.writes) {
         write(store, d, in);
+        // With one deployment at a time, a release entering or leaving its deployment phase
+        // changes what the other releases' status messages say ("waiting for …").
+        const auto* after = d.insert ? &*d.insert : d.state ? d.state.get() : nullptr;
+        if (after && look.settings().one_deploy_at_a_time &&
+            deploying(active.get()) != deploying(after)) {
+            store.status().statuses_behind(after->id);
+        }
     }
     auto out = std::move(d.answer);
     out.queued = in.writes && !d.messages.empty();
@@ -186,6 +203,10 @@ applied shell::apply_command(const command& parsed,
         return decide(parsed, situation{req, active, look, &statuses_});
     };
     return apply(input_of(parsed, req, applied_key), decide_command);
+}
+
+deployment_outlook shell::outlook(const checklist::release& r, checklist::epoch_seconds now) {
+    return outlook_for(r, *lookups_, now);
 }
 
 applied shell::apply_click(const click& c,

@@ -115,6 +115,10 @@ public:
     applied apply_submission(const submission& sub,
                              std::string_view envelope_id,
                              checklist::epoch_seconds now);
+    // What keeps `r` out of its deployment phase at `now` (a freeze window, another release
+    // deploying), read from the store: what the living status message shows besides the
+    // release. Reads only.
+    deployment_outlook outlook(const checklist::release& r, checklist::epoch_seconds now);
 
 private:
     // The first reply if the input was applied before (then nothing must be committed);

@@ -8,7 +8,7 @@
 namespace relbot::commands::controls {
 namespace {
 
-constexpr std::array<std::pair<action, std::string_view>, 16> action_names{{
+constexpr std::array<std::pair<action, std::string_view>, 17> action_names{{
     {action::item_done, "item.done"},
     {action::item_skip, "item.skip"},
     {action::item_block, "item.block"},
@@ -25,9 +25,10 @@ constexpr std::array<std::pair<action, std::string_view>, 16> action_names{{
     {action::checkpoint_investigating, "checkpoint.investigating"},
     {action::checkpoint_roll_back, "checkpoint.roll_back"},
     {action::start_release, "release.start"},
+    {action::item_approve, "item.approve"},
 }};
 
-constexpr std::array<std::pair<modal, std::string_view>, 7> modal_names{{
+constexpr std::array<std::pair<modal, std::string_view>, 8> modal_names{{
     {modal::skip, "skip"},
     {modal::block, "block"},
     {modal::note, "note"},
@@ -35,6 +36,7 @@ constexpr std::array<std::pair<modal, std::string_view>, 7> modal_names{{
     {modal::rollback, "rollback"},
     {modal::next_force, "next_force"},
     {modal::start, "start"},
+    {modal::check, "check"},
 }};
 
 constexpr std::array<std::pair<snooze_for, std::string_view>, 3> snooze_names{{

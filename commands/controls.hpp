@@ -31,6 +31,7 @@ inline constexpr std::string_view label_healthy = "Healthy";
 inline constexpr std::string_view label_investigating = "Investigating";
 inline constexpr std::string_view label_roll_back = "Roll back…";
 inline constexpr std::string_view label_start = "Start a release…";
+inline constexpr std::string_view label_approve = "Approve";
 
 // --- action ids: what a control does ---------------------------------------------------------
 // Every control's `action_id` is one of these (Slack requires action_ids to be unique within a
@@ -53,6 +54,7 @@ enum class action {
     checkpoint_investigating,  // button Investigating
     checkpoint_roll_back,      // button Roll back…: opens the rollback modal
     start_release,             // button Start a release… (App Home): opens the start modal
+    item_approve,              // button Approve: a sign-off on a checked item
 };
 
 // "item.done", "item.skip", … (stable: stored in messages people still have).
@@ -95,6 +97,7 @@ enum class modal {
     rollback,    // reason (required); from a checkpoint's Roll back…
     next_force,  // reason (required); Next phase on a gate that is not met, by the manager
     start,       // channel, version, template, owners_from
+    check,       // note (required): Done on an item whose policy asks for a link or a note
 };
 
 std::string_view to_string(modal m);  // "skip", "block", …

@@ -89,6 +89,9 @@ std::string settled_line(action a, const std::string& user, checklist::epoch_sec
         case action::handoff_accept:
             what = ":handshake: Handoff accepted";
             break;
+        case action::item_approve:
+            what = ":ballot_box_with_check: Signed off";
+            break;
         default:
             return {};
     }
@@ -121,7 +124,8 @@ void update_clicked(decision& d,
         d.messages.push_back(std::move(p));
     }
     if (o.where == surface::ephemeral && !o.response_url.empty() && d.state) {
-        auto body = to_ack_payload(render_status(*d.state));
+        auto body =
+            to_ack_payload(render_status(*d.state, outlook_for(*d.state, s.look, s.req.now)));
         body["replace_original"] = true;
         planned_message p;
         p.key_prefix = "click:" + std::string(key) + ":status";
@@ -267,6 +271,13 @@ decision item_modal(const click& c,
             return allowed(note_command{ref, "?"}, s, no)
                        ? open_modal(note_modal(it, r, o.to_metadata()), "note")
                        : answer_clicker(std::move(no), o, c.user, key);
+        case action::item_done: {
+            // The evidence the policy asks for is given in the modal; probed with a stand-in.
+            bool link = it.policy.evidence == checklist::evidence_kind::link;
+            return allowed(check_command{ref, link ? "https://relbot.invalid/" : "?"}, s, no)
+                       ? open_modal(check_modal(it, r, o.to_metadata()), "check")
+                       : answer_clicker(std::move(no), o, c.user, key);
+        }
         default:
             break;
     }
@@ -401,7 +412,12 @@ decision decide_click(const click& c, const situation& s, std::string_view key) 
     if (about_item) {
         switch (c.act) {
             case action::item_done:
+                if (it->policy.evidence) {
+                    return item_modal(c, s, *it, key);  // asks for the link or the note
+                }
                 return run(check_command{it->ref(), ""}, c, s, key);
+            case action::item_approve:
+                return run(approve_command{it->ref()}, c, s, key);
             case action::item_unblock:
                 return run(unblock_command{it->ref()}, c, s, key);
             case action::item_skip:

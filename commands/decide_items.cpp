@@ -51,7 +51,9 @@ decision item_command(const situation& s,
         no = apply(*r, pos, log);
         auto& it = r->phases.at(pos.phase).items.at(pos.index);
         // Who settled or blocked it; an item open again is nobody's doing.
-        it.state_by = it.state == checklist::item_state::open ? std::string() : s.req.user;
+        bool open = it.state == checklist::item_state::open;
+        it.state_by = open ? std::string() : s.req.user;
+        it.state_at = open ? std::nullopt : std::optional<checklist::epoch_seconds>(s.req.now);
         after = std::move(r);
     }
     if (no) {
@@ -98,13 +100,10 @@ decision decide(const check_command& c, const situation& s) {
             if (missing == 0) {
                 return ":white_check_mark: " + it.label() + " is done." + gate_hint(r, s.req.now);
             }
-            // Who is asked: the sign-off role's holder; without a role, the release manager
-            // (or the owner, when the manager checked it).
             const auto& role = it.policy.sign_off->role;
-            std::string asked = role.empty() ? (s.req.user == r.manager ? it.owner : r.manager)
-                                             : checklist::role_holder(r, role);
+            auto asked = checklist::sign_off_asked(r, it);
             std::string who;
-            if (!asked.empty() && asked != s.req.user) {
+            if (!asked.empty()) {
                 messages.push_back(post(r, destination::direct(asked), message_kind::dm,
                                         render_sign_off_request(r, it, s.req.user),
                                         "sign-off-ask:", key_id::last_audit, ":" + asked));

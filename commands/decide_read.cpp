@@ -23,13 +23,14 @@ decision decide(const status_command&, const situation& s) {
     if (!s.active) {
         return no_active("status");
     }
+    auto outlook = outlook_for(*s.active, s.look, s.req.now);
     if (s.statuses != nullptr) {
         decision d;
         d.answer.name = "status";
-        d.answer.ack_json = s.statuses->ack_json(s.active);
+        d.answer.ack_json = s.statuses->ack_json(s.active, outlook);
         return d;
     }
-    return done("status", render_status(*s.active), false);
+    return done("status", render_status(*s.active, outlook), false);
 }
 
 decision decide(const list_command&, const situation& s) {

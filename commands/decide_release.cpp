@@ -8,6 +8,7 @@
 #include "checklist/mrkdwn.hpp"
 #include "commands/decide.hpp"
 #include "commands/refusals.hpp"
+#include "commands/router.hpp"
 
 namespace relbot::commands::decisions {
 
@@ -206,7 +207,8 @@ decision decide(const start_command& c, const situation& s) {
                               render_release_started(r), "release-started:", key_id::release));
     // The living status message: posted once, then updated in place after every change.
     d.messages.push_back(post(r, destination::channel(r.channel), message_kind::status,
-                              render_status(r), "status:", key_id::release));
+                              render_status(r, outlook_for(r, s.look, s.req.now)),
+                              "status:", key_id::release));
     // Items owned through a role have owners from the start: each gets the phase-start DM.
     for (const auto& [owner, items] : open_items_by_owner(r)) {
         d.messages.push_back(

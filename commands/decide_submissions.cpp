@@ -24,6 +24,7 @@ std::size_t code_points(std::string_view s) {
 std::string_view main_block(modal kind) {
     switch (kind) {
         case modal::note:
+        case modal::check:
             return controls::block_note;
         case modal::assign:
             return controls::block_owner;
@@ -78,6 +79,8 @@ command command_of(const submission& sub, const checklist::item* it) {
             return block_command{ref, reason};
         case modal::note:
             return note_command{ref, sub.value(controls::block_note)};
+        case modal::check:
+            return check_command{ref, sub.value(controls::block_note)};
         case modal::assign: {
             assign_command a{ref, sub.value(controls::block_owner), std::nullopt};
             if (auto due = sub.value(controls::block_due); !due.empty()) {
@@ -111,6 +114,8 @@ controls::action action_of(modal kind) {
             return controls::action::item_assign;
         case modal::note:
             return controls::action::item_note;
+        case modal::check:
+            return controls::action::item_done;
         default:
             break;
     }
@@ -141,6 +146,9 @@ std::map<std::string, std::string> validate(const submission& sub,
             break;
         case modal::note:
             require(controls::block_note, "the note's text");
+            break;
+        case modal::check:
+            require(controls::block_note, "the link or the note that shows it is done");
             break;
         case modal::assign: {
             require(controls::block_owner, "the person who owns the item");

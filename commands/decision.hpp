@@ -19,6 +19,7 @@
 #include "checklist/template.hpp"
 #include "commands/refusals.hpp"
 #include "commands/render/blocks.hpp"
+#include "commands/render/status.hpp"
 #include "slack/json_text.hpp"
 
 namespace relbot::commands {
@@ -145,18 +146,21 @@ struct situation {
 };
 
 // Remembers the last status message rendered for each release: render_status() is a pure
-// function of the release, so an unchanged release is not rendered (or serialized) again.
+// function of the release and its outlook, so an unchanged release is not rendered (or serialized)
+// again.
 class status_memo {
 public:
     // The status acknowledgement payload (JSON text) for `r`. The same release object as
     // last time is known unchanged at once (the store never changes one in place); another
     // object is compared by value.
     // Shared, not copied: every `status` reply of an unchanged release is the same bytes.
-    const slack::json_text& ack_json(const std::shared_ptr<const checklist::release>& r);
+    const slack::json_text& ack_json(const std::shared_ptr<const checklist::release>& r,
+                                     const deployment_outlook& outlook = {});
 
 private:
     struct entry {
         std::shared_ptr<const checklist::release> release;
+        deployment_outlook outlook;
         slack::json_text ack_json;
     };
     static constexpr std::size_t max_entries = 256;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "checklist/checkpoints.hpp"
 #include "checklist/duration.hpp"
 #include "checklist/item_ref.hpp"
 #include "checklist/mrkdwn.hpp"
@@ -16,6 +17,39 @@
 #include "commands/refusals.hpp"
 
 namespace relbot::commands {
+
+std::vector<const checklist::freeze_window*> freeze_windows(const checklist::release& r,
+                                                            const lookups& look) {
+    std::vector<const checklist::freeze_window*> windows;
+    if (const auto* t = look.templates().find(r.template_name)) {
+        for (const auto& w : t->freezes) {
+            windows.push_back(&w);
+        }
+    }
+    for (const auto& w : look.settings().freezes) {
+        windows.push_back(&w);
+    }
+    return windows;
+}
+
+deployment_outlook outlook_for(const checklist::release& r,
+                               const lookups& look,
+                               checklist::epoch_seconds now) {
+    deployment_outlook out;
+    auto deploy = checklist::deployment_phase(r);  // 0-based
+    if (r.status != checklist::release_status::active || !deploy ||
+        static_cast<std::size_t>(r.current_phase) > *deploy) {
+        return out;  // no deployment phase, or it has been entered
+    }
+    out.frozen = checklist::active_freeze(freeze_windows(r, look), now);
+    if (look.settings().one_deploy_at_a_time) {
+        if (auto other = look.deploying_elsewhere(r.channel)) {
+            out.waiting_for_version = other->first;
+            out.waiting_for_channel = other->second;
+        }
+    }
+    return out;
+}
 
 namespace decisions {
 
@@ -52,16 +86,7 @@ checklist::actor actor_of(const situation& s) {
 
 std::optional<checklist::freeze_state> active_freeze_for(const checklist::release& r,
                                                          const situation& s) {
-    std::vector<const checklist::freeze_window*> windows;
-    if (const auto* t = s.look.templates().find(r.template_name)) {
-        for (const auto& w : t->freezes) {
-            windows.push_back(&w);
-        }
-    }
-    for (const auto& w : s.look.settings().freezes) {
-        windows.push_back(&w);
-    }
-    return checklist::active_freeze(windows, s.req.now);
+    return checklist::active_freeze(freeze_windows(r, s.look), s.req.now);
 }
 
 const checklist::item& item_at(const checklist::release& r, item_pos p) {
@@ -169,10 +194,11 @@ decision decide(const command& parsed, const situation& s) {
     return std::visit([&](const auto& c) { return decisions::decide(c, s); }, parsed);
 }
 
-const slack::json_text& status_memo::ack_json(const std::shared_ptr<const checklist::release>& r) {
+const slack::json_text& status_memo::ack_json(const std::shared_ptr<const checklist::release>& r,
+                                              const deployment_outlook& outlook) {
     if (auto it = entries_.find(r->id); it != entries_.end()) {
         auto& e = it->second;
-        if (e.release == r || *e.release == *r) {
+        if ((e.release == r || *e.release == *r) && e.outlook == outlook) {
             e.release = r;
             return e.ack_json;
         }
@@ -182,7 +208,8 @@ const slack::json_text& status_memo::ack_json(const std::shared_ptr<const checkl
     }
     auto& e = entries_[r->id];
     e.release = r;
-    e.ack_json = ack_payload_json(render_status(*r));
+    e.outlook = outlook;
+    e.ack_json = ack_payload_json(render_status(*r, outlook));
     return e.ack_json;
 }
 

@@ -19,6 +19,15 @@ inline constexpr std::size_t max_reply_messages = 6;
 // throw what the lookups throw.
 decision decide(const command& parsed, const situation& s);
 
+// The freeze windows that apply to `r`: its template's `## Freeze` and RELBOT_FREEZE.
+std::vector<const checklist::freeze_window*> freeze_windows(const checklist::release& r,
+                                                            const lookups& look);
+// What keeps `r` out of its deployment phase at `now`, for its status message (nothing once
+// it has entered that phase, or has none). May throw what the lookups throw.
+deployment_outlook outlook_for(const checklist::release& r,
+                               const lookups& look,
+                               checklist::epoch_seconds now);
+
 // Whether the command may write (everything but help, status, list and bad input): the
 // shell picks a write or a read transaction by this.
 bool may_write(const command& parsed);

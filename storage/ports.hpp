@@ -366,6 +366,10 @@ public:
                                  std::string_view view_hash,
                                  bool even_if_same,
                                  std::int64_t now_ms) = 0;
+    // The living status messages of every active release but `except` (0: none) are behind:
+    // something outside each release changed what it shows (a freeze window began or ended,
+    // another release entered or left its deployment phase). In the caller's unit of work.
+    virtual void statuses_behind(std::int64_t except) = 0;
     // Slack lost the message: forget its ts and queue `repost` (by its dedupe key, as
     // enqueue), both in one transaction of its own.
     virtual void status_lost(std::int64_t release_id,
@@ -381,7 +385,8 @@ public:
     // with what was sent for the current due time (last slot, when, how many since the item
     // last changed, whether escalated since).
     virtual std::vector<reminder_candidate> reminder_candidates() = 0;
-    // Active releases whose current phase has a window, or whose handoff awaits acceptance.
+    // Active releases whose current phase has a window, whose handoff awaits acceptance, or
+    // whose current phase has a checked item with a sign-off rule (it may await sign-offs).
     virtual std::vector<std::int64_t> timed_releases() = 0;
     // Active releases that may have monitoring checkpoints to plan, post or remind: those past
     // a phase whose title contains "deploy" (any case), or with checkpoints.

@@ -2,6 +2,7 @@
 // a list of items with controls; what a message becomes after a click.
 #include "commands/render/controls.hpp"
 
+#include "checklist/rules.hpp"
 #include "commands/render/blocks.hpp"
 
 namespace relbot::commands {
@@ -168,6 +169,11 @@ json checkpoint_actions_block(std::int64_t release_id, int n) {
 
 std::vector<item_control> status_item_controls(std::int64_t release_id, const checklist::item& it) {
     target t{release_id, it.id, 0, controls::snooze_for::none};
+    if (it.state == checklist::item_state::done) {
+        return checklist::sign_offs_missing(it) > 0
+                   ? std::vector<item_control>{{action::item_approve, controls::label_approve, t}}
+                   : std::vector<item_control>{};
+    }
     bool blocked = it.state == checklist::item_state::blocked;
     return {
         {action::item_done, controls::label_done, t},
@@ -184,6 +190,11 @@ std::vector<item_control> owner_item_controls(std::int64_t release_id, std::int6
     return {{action::item_done, controls::label_done, t},
             {action::item_snooze, controls::label_snooze, t},
             {action::item_block, controls::label_block, t}};
+}
+
+std::vector<item_control> approver_item_controls(std::int64_t release_id, std::int64_t item_id) {
+    return {{action::item_approve, controls::label_approve,
+             target{release_id, item_id, 0, controls::snooze_for::none}}};
 }
 
 std::vector<item_control> escalation_item_controls(std::int64_t release_id, std::int64_t item_id) {

@@ -52,10 +52,12 @@ nlohmann::json release_actions_block(std::int64_t release_id, nlohmann::json ele
 nlohmann::json checkpoint_actions_block(std::int64_t release_id, int n);
 
 // The controls of an open or blocked item in the status message: Done, Skip…, Block… or
-// Unblock, Assign…, Note….
+// Unblock, Assign…, Note…; of a checked item awaiting sign-offs: Approve; else none.
 std::vector<item_control> status_item_controls(std::int64_t release_id, const checklist::item& it);
 // An owner's item in a DM: Done, Snooze, Block….
 std::vector<item_control> owner_item_controls(std::int64_t release_id, std::int64_t item_id);
+// A checked item in the DM asking for its sign-off: Approve.
+std::vector<item_control> approver_item_controls(std::int64_t release_id, std::int64_t item_id);
 // An overdue item in the escalation DM: Remind again, Assign….
 std::vector<item_control> escalation_item_controls(std::int64_t release_id, std::int64_t item_id);
 

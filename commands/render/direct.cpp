@@ -111,19 +111,45 @@ message render_assignment(const checklist::release& r,
 
 message render_sign_off_request(const checklist::release& r,
                                 const checklist::item& it,
-                                const std::string& checker) {
+                                const std::string& checker,
+                                bool again) {
     auto missing = checklist::sign_offs_missing(it);
-    std::string body = ":ballot_box_with_check: " + mention(checker) + " checked " + it.label() +
-                       " in release *" + escape_mrkdwn(r.version) + "* (<#" + r.channel +
-                       ">); it needs " + plural(static_cast<std::size_t>(missing), "sign-off") +
+    std::string body = std::string(again ? ":bell: *Reminder:* " : ":ballot_box_with_check: ") +
+                       mention(checker) + " checked " + it.label() + " in release *" +
+                       escape_mrkdwn(r.version) + "* (<#" + r.channel + ">); it needs " +
+                       plural(static_cast<std::size_t>(missing), "sign-off") +
                        " before the phase can be left.";
     if (!it.state_note.empty()) {
         body += "\n>" + user_text(it.state_note, 1000);
     }
-    body += "\nTo sign it off: `/release approve " + it.ref() + "` in <#" + r.channel + ">.";
+    body += "\nTo sign it off: `Approve` below, or `/release approve " + it.ref() + "` in <#" +
+            r.channel + ">.";
     message m;
-    m.text = "Sign-off wanted on " + it.ref() + " " + escape_mrkdwn(it.title) + " in release " +
-             escape_mrkdwn(r.version);
+    m.text = std::string(again ? "Reminder: sign-off" : "Sign-off") + " wanted on " + it.ref() +
+             " " + escape_mrkdwn(it.title) + " in release " + escape_mrkdwn(r.version);
+    m.blocks.push_back(section_block(body));
+    if (r.id != 0 && it.id != 0) {
+        m.blocks.push_back(item_actions_block(it.id, approver_item_controls(r.id, it.id)));
+    }
+    return m;
+}
+
+message render_sign_off_escalation(const checklist::release& r,
+                                   const checklist::item& it,
+                                   const std::string& asked) {
+    auto missing = checklist::sign_offs_missing(it);
+    std::string body = ":rotating_light: " + it.label() + " in release *" +
+                       escape_mrkdwn(r.version) + "* (<#" + r.channel + ">) still needs " +
+                       plural(static_cast<std::size_t>(missing), "sign-off") + "; " +
+                       mention(asked) + " was asked and reminded, and the phase cannot be left " +
+                       "without it.";
+    const auto& role = it.policy.sign_off->role;
+    body += role.empty() ? "\nYou can sign it off: `/release approve " + it.ref() + "`."
+                         : "\nSomeone else can hold the " + escape_mrkdwn(role) +
+                               " role: `/release role " + escape_mrkdwn(role) + " @person`.";
+    message m;
+    m.text = "Sign-off still missing on " + it.ref() + " " + escape_mrkdwn(it.title) +
+             " in release " + escape_mrkdwn(r.version);
     m.blocks.push_back(section_block(body));
     return m;
 }

@@ -27,10 +27,16 @@ message render_owner_items(const checklist::release& r,
                            const std::vector<const checklist::item*>& items,
                            const std::string& heading);
 
-// The DM asking a person for a sign-off on an item `checker` checked (release policy).
+// The DM asking a person for a sign-off on an item `checker` checked (release policy), with
+// the Approve button; `again`: the reminder of it.
 message render_sign_off_request(const checklist::release& r,
                                 const checklist::item& it,
-                                const std::string& checker);
+                                const std::string& checker,
+                                bool again = false);
+// The DM telling the release manager that `asked` has not signed off `it` after reminders.
+message render_sign_off_escalation(const checklist::release& r,
+                                   const checklist::item& it,
+                                   const std::string& asked);
 
 // The handoff briefing: state of the release, what is still open, blockers, skips, rollback
 // decisions, and what to watch.

@@ -2,6 +2,7 @@
 #include "commands/render/status.hpp"
 
 #include "checklist/mrkdwn.hpp"
+#include "checklist/rules.hpp"
 #include "commands/parse.hpp"
 #include "commands/render/checkpoints.hpp"
 #include "commands/render/controls.hpp"
@@ -72,7 +73,9 @@ void append_current_phase(nlohmann::json& blocks, const checklist::release& r) {
     blocks.push_back(section_block(phase_heading(r, false)));
     std::vector<item_entry> entries;
     for (const auto& i : r.current().items) {
-        bool controlled = r.id != 0 && i.id != 0 && is_unsettled(i);
+        bool controlled = r.id != 0 && i.id != 0 &&
+                          (is_unsettled(i) || (i.state == checklist::item_state::done &&
+                                               checklist::sign_offs_missing(i) > 0));
         entries.push_back(
             {item_line(i), i.id,
              controlled ? status_item_controls(r.id, i) : std::vector<item_control>{}});
@@ -120,7 +123,7 @@ message render_help() {
     return m;
 }
 
-message render_status(const checklist::release& r) {
+message render_status(const checklist::release& r, const deployment_outlook& outlook) {
     const auto& cur = r.current();
     int settled_total = 0;
     for (const auto& p : r.phases) {
@@ -163,6 +166,19 @@ message render_status(const checklist::release& r) {
         phases.push_back(":busts_in_silhouette: Nobody holds the role" +
                          std::string(unheld.size() == 1 ? " " : "s ") + names +
                          ": `/release role <name> @person`");
+    }
+    if (outlook.frozen && ended.empty()) {
+        phases.push_back(":snowflake: Deployments are frozen until " +
+                         checklist::date_token(outlook.frozen->until) + " (" +
+                         escape_mrkdwn(outlook.frozen->reason) +
+                         "): the deployment phase waits; `/release next force <reason>` passes "
+                         "the freeze.");
+    }
+    if (!outlook.waiting_for_version.empty() && ended.empty()) {
+        phases.push_back(":hourglass_flowing_sand: The deployment phase is waiting for *" +
+                         escape_mrkdwn(outlook.waiting_for_version) + "* in <#" +
+                         outlook.waiting_for_channel +
+                         ">, which is deploying: one release deploys at a time.");
     }
     append_lines(m.blocks, phases, 5);
     m.blocks.push_back(divider_block());

@@ -213,6 +213,22 @@ json note_modal(const checklist::item& it, const checklist::release& r, std::str
                              text_input(controls::block_note, "Note", "A note or a link"));
 }
 
+json check_modal(const checklist::item& it,
+                 const checklist::release& r,
+                 std::string_view metadata) {
+    bool link = it.policy.evidence == checklist::evidence_kind::link;
+    return modal_view(
+        modal::check, "Mark done", "Done",
+        json::array({about_item(it, r),
+                     context_block(link ? "This item is checked with a link that shows it is "
+                                          "done (a build, a scan, a dashboard)."
+                                        : "This item is checked with a note that says how it "
+                                          "was done."),
+                     text_input(controls::block_note, link ? "Link" : "Note",
+                                link ? "https://…" : "What was done, and where to see it")}),
+        metadata);
+}
+
 json assign_modal(const checklist::item& it,
                   const checklist::release& r,
                   std::string_view metadata) {

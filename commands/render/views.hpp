@@ -29,6 +29,11 @@ nlohmann::json block_modal(const checklist::item& it,
 nlohmann::json note_modal(const checklist::item& it,
                           const checklist::release& r,
                           std::string_view metadata);
+// Done on an item whose policy asks for evidence: the link (an http(s) URL) or the note that
+// shows it is done, under block "note"; submitted, it is `/release check <item> <text>`.
+nlohmann::json check_modal(const checklist::item& it,
+                           const checklist::release& r,
+                           std::string_view metadata);
 // Assign…: the owner (users_select, the current owner first) and an optional due time.
 nlohmann::json assign_modal(const checklist::item& it,
                             const checklist::release& r,

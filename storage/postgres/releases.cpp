@@ -224,7 +224,7 @@ releases::shared_release releases::read_release(const release_key& key) {
             "r.id) END, CASE WHEN r.id = $2 AND r.row_version = $3 THEN NULL ELSE "
             "(SELECT COALESCE(json_agg(json_build_array(id, phase, position, slug, title, "
             "description, state, state_note, owner_id, due_at, snoozed_until, state_by, policy, "
-            "owner_role, approvals, forced) ORDER BY "
+            "owner_role, approvals, forced, state_at) ORDER BY "
             "phase, "
             "position), '[]') FROM items WHERE release_id = r.id) END, CASE WHEN r.id = $2 AND "
             "r.row_version = $3 THEN NULL ELSE "
@@ -306,6 +306,7 @@ releases::shared_release releases::read_release(const release_key& key) {
         i.owner_role = i_row[13].get<std::string>();
         i.approvals = checklist::read_approvals(i_row[14].get<std::string>());
         i.forced = i_row[15].get<int>() != 0;
+        i.state_at = optional_at(i_row[16]);
         auto index = static_cast<std::size_t>(i.phase - 1);
         if (index < r.phases.size()) {
             r.phases[index].items.push_back(std::move(i));
@@ -565,10 +566,10 @@ void releases::write_change(const checklist::release& r,
             db.defer(
                 "UPDATE items SET state = $2, state_note = $3, owner_id = $4, due_at = $5, "
                 "snoozed_until = $6, updated_at = $7, state_by = $8, owner_role = $9, approvals = "
-                "$10, forced = $11 WHERE id = $1",
+                "$10, forced = $11, state_at = $12 WHERE id = $1",
                 {i.id, std::string(checklist::to_string(i.state)), i.state_note, i.owner, i.due_at,
                  i.snoozed_until, now, i.state_by, i.owner_role,
-                 checklist::write_approvals(i.approvals), i.forced ? 1 : 0});
+                 checklist::write_approvals(i.approvals), i.forced ? 1 : 0, i.state_at});
         }
         save_checkpoints(r, log);
         for (const auto& e : log.events) {

@@ -13,7 +13,7 @@ namespace relbot::storage::postgres {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> migrations = {
+constexpr std::array<std::string_view, 5> migrations = {
     // 1: everything SQLite's fourteen migrations built, and what several instances need: a
     // version per release row (a write made from a cached release checks it in the same
     // transaction).
@@ -184,6 +184,10 @@ ALTER TABLE items ADD COLUMN owner_role TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN approvals TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE releases ADD COLUMN roles TEXT NOT NULL DEFAULT '';
+)sql",
+    // 5 (SQLite's 18): when each item was put in its state.
+    R"sql(
+ALTER TABLE items ADD COLUMN state_at BIGINT;
 )sql",
 };
 

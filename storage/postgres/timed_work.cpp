@@ -61,6 +61,15 @@ bool timed_work::claim_status(std::int64_t release_id, std::int64_t seen, std::i
     });
 }
 
+void timed_work::statuses_behind(std::int64_t except) {
+    s_.busy_as_busy([&] {
+        s_.db().exec(
+            "UPDATE releases SET status_version = status_version + 1 WHERE status = 'active' AND "
+            "id <> $1",
+            {except});
+    });
+}
+
 bool timed_work::claim_home_view(std::string_view user,
                                  std::string_view view_hash,
                                  bool even_if_same,
@@ -131,7 +140,8 @@ std::vector<std::int64_t> timed_work::timed_releases() {
             "SELECT r.id FROM releases r JOIN phases p ON p.release_id = r.id AND p.position = "
             "r.current_phase WHERE r.status = 'active' AND ((p.window_min_s IS NOT NULL AND "
             "p.entered_at IS NOT NULL) OR (r.handoff_at IS NOT NULL AND r.handoff_accepted_at IS "
-            "NULL)) ORDER BY r.id");
+            "NULL) OR EXISTS (SELECT 1 FROM items i WHERE i.release_id = r.id AND i.phase = "
+            "r.current_phase AND i.state = 'done' AND i.policy LIKE '%sign-off%')) ORDER BY r.id");
     }));
 }
 

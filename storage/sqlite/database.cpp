@@ -15,7 +15,7 @@
 namespace relbot::storage::sqlite {
 namespace {
 
-constexpr std::array<std::string_view, 17> migrations = {
+constexpr std::array<std::string_view, 18> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -249,6 +249,10 @@ ALTER TABLE items ADD COLUMN owner_role TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN approvals TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE releases ADD COLUMN roles TEXT NOT NULL DEFAULT '';
+)sql",
+    // 18: when each item was put in its state (a sign-off's reminders count from it).
+    R"sql(
+ALTER TABLE items ADD COLUMN state_at INTEGER;
 )sql",
 };
 

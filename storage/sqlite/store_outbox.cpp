@@ -352,6 +352,15 @@ bool store::claim_status(std::int64_t release_id, std::int64_t seen, std::int64_
     return q.exec() == 1;
 }
 
+void store::statuses_behind(std::int64_t except) {
+    auto q_lease = prepare(
+        "UPDATE releases SET status_version = status_version + 1 WHERE status = 'active' AND "
+        "id <> :id");
+    auto& q = *q_lease;
+    q.bind(":id", except);
+    q.exec();
+}
+
 bool store::claim_home_view(std::string_view user,
                             std::string_view view_hash,
                             bool even_if_same,

@@ -73,6 +73,7 @@ checklist::item read_item_row(SQLite::Statement& it) {
     i.owner_role = it.getColumn(13).getString();
     i.approvals = checklist::read_approvals(it.getColumn(14).getString());
     i.forced = it.getColumn(15).getInt() != 0;
+    i.state_at = optional_int(it.getColumn(16));
     return i;
 }
 
@@ -233,7 +234,7 @@ std::optional<checklist::release> store::read_release(std::int64_t id) {
     auto it_lease = prepare(
         "SELECT id, phase, position, slug, title, description, state, "
         "state_note, owner_id, due_at, snoozed_until, state_by, policy, owner_role, approvals, "
-        "forced FROM items WHERE release_id = :id "
+        "forced, state_at FROM items WHERE release_id = :id "
         "ORDER BY phase, position");
     auto& it = *it_lease;
     it.bind(":id", r.id);
@@ -324,12 +325,14 @@ std::int64_t store::save_release(const checklist::release& r,
         auto q_lease = prepare(
             "UPDATE items SET state = :state, state_note = :note, owner_id = :owner, "
             "due_at = :due, snoozed_until = :snoozed, updated_at = :now, state_by = :by, "
-            "owner_role = :role, approvals = :approvals, forced = :forced WHERE id = :id");
+            "owner_role = :role, approvals = :approvals, forced = :forced, state_at = :at WHERE "
+            "id = :id");
         auto& q = *q_lease;
         q.bind(":by", i.state_by);
         q.bind(":role", i.owner_role);
         q.bind(":approvals", checklist::write_approvals(i.approvals));
         q.bind(":forced", i.forced ? 1 : 0);
+        bind_optional(q, ":at", i.state_at);
         bind_optional(q, ":snoozed", i.snoozed_until);
         q.bind(":state", std::string(checklist::to_string(i.state)));
         q.bind(":note", i.state_note);
@@ -497,7 +500,8 @@ std::vector<std::int64_t> store::timed_releases() {
         "SELECT r.id FROM releases r JOIN phases p ON p.release_id = r.id AND p.position = "
         "r.current_phase WHERE r.status = 'active' AND ((p.window_min_s IS NOT NULL AND "
         "p.entered_at IS NOT NULL) OR (r.handoff_at IS NOT NULL AND r.handoff_accepted_at IS "
-        "NULL))");
+        "NULL) OR EXISTS (SELECT 1 FROM items i WHERE i.release_id = r.id AND i.phase = "
+        "r.current_phase AND i.state = 'done' AND i.policy LIKE '%sign-off%'))");
     return detail::ids_of(*q_lease);
 }
 

@@ -168,6 +168,98 @@ TEST_CASE(
     CHECK(relbot.stop() == 0);
 }
 
+TEST_CASE(
+    "the annotated example by clicks: a frozen status, Done asks for the link, sign-offs asked, "
+    "reminded, escalated and given with Approve",
+    "[e2e][policy]") {
+    temp_dir dir;
+    write_example(dir);
+    sandbox sim(dir);
+    bot relbot(dir, sim,
+               {{"RELBOT_TEMPLATES_DIR", dir.file("templates")},
+                {"RELBOT_REMINDER_INTERVAL", "2s"},
+                {"RELBOT_ESCALATE_AFTER", "2"},
+                {"RELBOT_QUIET_HOURS", "0-0"}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    const std::string boss = "U0MANAGER";
+    auto click = [&](const std::string& user, const std::string& label, json where) {
+        auto ack = sim.wait_ack(sim.click(user, label, where));
+        REQUIRE(ack);
+    };
+
+    // Started during the freeze: the status reply and the living status message both say so.
+    REQUIRE(contains(
+        reply(sim, "start v1 template policy roles qa=<@U0QA> pm=<@U0PM> security=<@U0SEC>", boss),
+        "Started"));
+    auto posted = sim.wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "api_call" &&
+                   e.value("method", "") == "chat.postMessage" &&
+                   e["response"].value("ok", false) && outbox_key(e).starts_with("status:");
+        },
+        after(10s));
+    REQUIRE(posted);
+    CHECK(contains(message_text((*posted)["args"]), "frozen until"));
+    CHECK(contains(message_text((*posted)["args"]), "(change freeze)"));
+    auto status = reply(sim, "status", boss);
+    CHECK(contains(status, "Deployments are frozen until"));
+    CHECK(contains(status, "(change freeze)"));
+
+    // Done on an item that needs a link opens a modal asking for it; a note without a link is
+    // answered next to the field and changes nothing; a link checks it.
+    click("U0SEC", "Done", {{"in", "channel"}, {"channel_id", channel}, {"match", "`1.2`"}});
+    auto modal = sim.wait_modal("U0SEC");
+    REQUIRE(modal);
+    CHECK(modal->value("callback_id", "") == "check");
+    CHECK(contains(modal->dump(), "Link"));
+    sim.submit("U0SEC", {{"note", "the scan was fine"}});
+    auto errors = sim.wait_view_errors("U0SEC");
+    REQUIRE(errors);
+    CHECK(contains(errors->value("note", ""), "needs a link"));
+    CHECK(contains(reply(sim, "status", boss), "needs a link"));  // still open
+    REQUIRE(sim.wait_ack(sim.submit("U0SEC", {{"note", "https://scan.example.com/7"}})));
+    CHECK(contains(reply(sim, "status", boss), ":white_check_mark: `1.2` *Security Scan*"));
+
+    // A sign-off: asked of the qa role's holder by DM with an Approve button, reminded each
+    // interval, and the manager told once the reminders went unanswered.
+    CHECK(contains(reply(sim, "check release-notes", "U0PM"), "awaiting 1 sign-off"));
+    auto ask = next_post(sim, "D0QA", "sign-off-ask:");
+    REQUIRE(ask);
+    CHECK(contains((*ask)["args"].dump(), "\"Approve\""));
+    auto again = next_post(sim, "D0QA", "sign-off-reminder:");
+    REQUIRE(again);
+    CHECK(contains(message_text((*again)["args"]), "Reminder"));
+    CHECK(contains((*again)["args"].dump(), "\"Approve\""));
+    auto escalated = next_post(sim, "D0MANAGER", "sign-off-escalation:");
+    REQUIRE(escalated);
+    CHECK(contains(message_text((*escalated)["args"]), "<@U0QA>"));
+    CHECK(contains(message_text((*escalated)["args"]), "Release Notes"));
+
+    // The checker's Approve (on the status reply) is refused; the qa holder's, in the DM, counts.
+    REQUIRE(contains(reply(sim, "status", "U0PM"), "awaiting 1 sign-off"));
+    click("U0PM", "Approve", {{"in", "ephemeral"}, {"match", "`1.4`"}});
+    CHECK(sim.wait_until(
+        [&] {
+            auto last = sim.last_ephemeral("U0PM");
+            return last && contains(message_text(*last), "yourself");
+        },
+        after(10s)));
+    CHECK(contains(reply(sim, "status", boss), "awaiting 1 sign-off"));
+    click("U0QA", "Approve", {{"in", "dm"}, {"match", "`1.4`"}});
+    CHECK(sim.wait_until(
+        [&] {
+            for (const auto& m : sim.dm_messages("U0QA")) {
+                if (contains(m.dump(), "Signed off by <@U0QA>")) {
+                    return true;
+                }
+            }
+            return false;
+        },
+        after(10s)));
+    CHECK(contains(reply(sim, "status", boss), "signed off by <@U0QA>"));
+    CHECK(relbot.stop() == 0);
+}
+
 TEST_CASE("with one deployment at a time, a second channel's release waits for the first",
           "[e2e][policy]") {
     temp_dir dir;
@@ -182,6 +274,15 @@ TEST_CASE("with one deployment at a time, a second channel's release waits for t
     REQUIRE(contains(say("start v1.2", "C0ONE"), "Started"));
     REQUIRE(contains(say("start v2.0", "C0TWO"), "Started"));
     REQUIRE(contains(say("next force straight to deploying", "C0ONE"), "has begun"));
+    // The second release's status reply and living status message say what it waits for.
+    CHECK(contains(say("status", "C0TWO"), "waiting for *v1.2* in <#C0ONE>"));
+    CHECK(sim.wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "api_call" && e.value("method", "") == "chat.update" &&
+                   e["args"].value("channel", "") == "C0TWO" &&
+                   contains(message_text(e["args"]), "waiting for *v1.2*");
+        },
+        after(10s)));
     // C0TWO's gate is met by skipping its first phase's items, then the deploy lock holds it.
     for (int i = 1; i <= 9; ++i) {
         REQUIRE(

@@ -144,3 +144,83 @@ TEST_CASE("RELBOT_FREEZE's list reads every window or names the bad one", "[free
     REQUIRE(problem);
     CHECK_THAT(*problem, Catch::Contains("Mars/Olympus_Mons"));
 }
+
+namespace {
+
+// A version 2 TZif file with no transitions, one type (`offset`), and `footer` as its POSIX TZ
+// string: every instant's offset then comes from the footer's rule.
+std::string footer_only_tzif(std::int32_t offset, std::string_view footer) {
+    auto be32 = [](std::uint32_t v) {
+        return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                           static_cast<char>(v >> 8), static_cast<char>(v)};
+    };
+    std::string header = "TZif2" + std::string(15, '\0');
+    // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+    header += be32(0) + be32(0) + be32(0) + be32(0) + be32(1) + be32(4);
+    std::string body = be32(static_cast<std::uint32_t>(offset)) + std::string{'\0', '\0'} +
+                       std::string("STD") + '\0';
+    return header + body + header + body + "\n" + std::string(footer) + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("past the zone file's last transition, its footer's rule gives summer time", "[freeze]") {
+    // Debian's files list transitions up to 2037; later years follow the POSIX TZ footer.
+    auto berlin = bot::load_zone("Europe/Berlin");
+    auto new_york = bot::load_zone("America/New_York");
+    auto sydney = bot::load_zone("Australia/Sydney");
+    REQUIRE(berlin);
+    REQUIRE(new_york);
+    REQUIRE(sydney);
+    // Berlin, 2040: summer time from 01:00 UTC on the last Sunday of March (the 25th) to
+    // 01:00 UTC on the last Sunday of October (the 28th).
+    CHECK(berlin->offset_at(utc("2040-01-15", "12:00")) == 3600);
+    CHECK(berlin->offset_at(utc("2040-03-25", "00:59")) == 3600);
+    CHECK(berlin->offset_at(utc("2040-03-25", "01:00")) == 7200);
+    CHECK(berlin->offset_at(utc("2040-10-28", "00:59")) == 7200);
+    CHECK(berlin->offset_at(utc("2040-10-28", "01:00")) == 3600);
+    // New York, 2045: the second Sunday of March (the 12th) at 02:00 EST, the first Sunday of
+    // November (the 5th) at 02:00 EDT.
+    CHECK(new_york->offset_at(utc("2045-03-12", "06:59")) == -5 * 3600);
+    CHECK(new_york->offset_at(utc("2045-03-12", "07:00")) == -4 * 3600);
+    CHECK(new_york->offset_at(utc("2045-11-05", "05:59")) == -4 * 3600);
+    CHECK(new_york->offset_at(utc("2045-11-05", "06:00")) == -5 * 3600);
+    // Sydney, southern summer: daylight time across the new year.
+    CHECK(sydney->offset_at(utc("2050-01-01", "00:00")) == 11 * 3600);
+    CHECK(sydney->offset_at(utc("2050-07-01", "00:00")) == 10 * 3600);
+    // A weekly window in Berlin keeps its wall time in 2040's summer.
+    auto w = window("Fri 15:00 to Mon 08:00 Europe/Berlin: weekend");
+    CHECK(frozen_until({w}, utc("2040-07-06", "13:00")) == "2040-07-09 06:00 UTC");
+    CHECK(frozen_until({w}, utc("2040-07-06", "12:59")).empty());
+}
+
+TEST_CASE("a zone file's footer rule: every form of a POSIX TZ string", "[freeze]") {
+    auto zone = [](std::int32_t offset, std::string_view footer) {
+        auto z = time_zone::from_tzif("Test/Zone", footer_only_tzif(offset, footer));
+        REQUIRE(z);
+        return *z;
+    };
+    // Standard time only, with a name in angle brackets and minutes.
+    auto tehran = zone(12600, "<+0330>-3:30");
+    CHECK(tehran.offset_at(utc("2050-06-01", "00:00")) == 12600);
+    // Month-week-day rules with a change time.
+    auto cet = zone(3600, "CET-1CEST,M3.5.0,M10.5.0/3");
+    CHECK(cet.offset_at(utc("2031-03-30", "00:59")) == 3600);
+    CHECK(cet.offset_at(utc("2031-03-30", "01:00")) == 7200);
+    // Julian days (Feb 29 not counted) and zero-based days.
+    auto julian = zone(0, "AAA0BBB,J60/0,J300/0");  // 1 March to 27 October
+    CHECK(julian.offset_at(utc("2028-02-29", "23:59")) == 0);
+    CHECK(julian.offset_at(utc("2028-03-01", "00:00")) == 3600);
+    auto zero_based = zone(0, "AAA0BBB,59/0,299/0");  // 29 February in a leap year
+    CHECK(zero_based.offset_at(utc("2028-02-29", "00:00")) == 3600);
+    // Negative summer time (Europe/Dublin's form): standard IST in summer, GMT in winter.
+    auto dublin = zone(3600, "IST-1GMT0,M10.5.0,M3.5.0/1");
+    CHECK(dublin.offset_at(utc("2040-01-15", "12:00")) == 0);
+    CHECK(dublin.offset_at(utc("2040-07-15", "12:00")) == 3600);
+    // A footer that is not a rule is ignored: the file's own type holds.
+    auto broken = zone(7200, "nonsense,,");
+    CHECK(broken.offset_at(utc("2040-07-15", "12:00")) == 7200);
+    CHECK_FALSE(time_zone::read_posix_rule("CET-1CEST,M13.5.0,M10.5.0"));
+    CHECK_FALSE(time_zone::read_posix_rule("CET-1CEST"));
+    CHECK_FALSE(time_zone::read_posix_rule("C-1"));
+}

@@ -80,6 +80,10 @@ struct outbox {
                 return "the window is over";
             case timer_kind::handoff_pending:
                 return "the handoff is not accepted";
+            case timer_kind::sign_off_pending:
+                return "a sign-off is awaited";
+            case timer_kind::sign_off_escalated:
+                return "a sign-off is still missing";
         }
         return "?";
     }
@@ -244,4 +248,114 @@ TEST_CASE("all timers of a release: window messages first, and the earliest next
     r.current_phase = 3;
     r.handoff_accepted_at = entered + 2 * 3600;
     CHECK_FALSE(plan_timers(r, entered + 3600, 4h).next);
+}
+
+namespace {
+
+// Release 7 in its "Soak" phase, whose "Graphs" item (2.2) needs one sign-off of the qa role
+// (held by U0QA) and was checked by U0DEV at `checked`.
+release awaiting_sign_off(epoch_seconds checked) {
+    auto r = soaking_release(checked - 600);
+    r.roles = {{"qa", "U0QA"}};
+    auto& graphs = r.phases[1].items[1];
+    graphs.policy.sign_off = sign_off_rule{1, "qa"};
+    graphs.state_by = "U0DEV";
+    graphs.state_at = checked;
+    return r;
+}
+
+reminder_rules hourly() {
+    reminder_rules rules;
+    rules.interval = 1h;
+    rules.escalate_after = 2;
+    rules.quiet_from_hour = 20;
+    rules.quiet_to_hour = 8;
+    return rules;
+}
+
+int utc_everywhere(const std::string&) {
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("the person asked for a sign-off is reminded each interval, then the manager hears once",
+          "[unit][policy]") {
+    auto checked = utc("2026-11-26", "10:00");  // a Thursday
+    auto r = awaiting_sign_off(checked);
+    auto rules = hourly();
+    outbox sent;
+    // Not before one interval has passed since the check.
+    auto early = plan_sign_off_reminders(r, checked + 1800, rules, utc_everywhere);
+    CHECK(early.notices.empty());
+    CHECK(early.next == checked + 3600);
+    CHECK(sent.queue(plan_sign_off_reminders(r, checked + 3600, rules, utc_everywhere)) ==
+          told{"DM U0QA: a sign-off is awaited"});
+    // A pass later in the same slot sends nothing new; the next slot reminds again.
+    CHECK(sent.queue(plan_sign_off_reminders(r, checked + 5400, rules, utc_everywhere)).empty());
+    CHECK(sent.queue(plan_sign_off_reminders(r, checked + 7200, rules, utc_everywhere)) ==
+          told{"DM U0QA: a sign-off is awaited"});
+    // Two reminders went unanswered: the third slot tells the manager too, once.
+    CHECK(sent.queue(plan_sign_off_reminders(r, checked + 3 * 3600, rules, utc_everywhere)) ==
+          told{"DM U0QA: a sign-off is awaited", "DM U0BOSS: a sign-off is still missing"});
+    CHECK(sent.queue(plan_sign_off_reminders(r, checked + 4 * 3600, rules, utc_everywhere)) ==
+          told{"DM U0QA: a sign-off is awaited"});
+}
+
+TEST_CASE("sign-off reminders stop once it is signed off, unchecked, or the phase is left",
+          "[unit][policy]") {
+    auto checked = utc("2026-11-26", "10:00");
+    auto rules = hourly();
+    auto later = checked + 2 * 3600;
+    auto r = awaiting_sign_off(checked);
+    r.phases[1].items[1].approvals.push_back({"U0QA", checked + 60});
+    CHECK(plan_sign_off_reminders(r, later, rules, utc_everywhere).notices.empty());
+
+    auto open_again = awaiting_sign_off(checked);
+    open_again.phases[1].items[1].state = item_state::open;
+    CHECK(plan_sign_off_reminders(open_again, later, rules, utc_everywhere).notices.empty());
+
+    auto moved_on = awaiting_sign_off(checked);
+    moved_on.current_phase = 3;
+    CHECK(plan_sign_off_reminders(moved_on, later, rules, utc_everywhere).notices.empty());
+
+    // Nobody holds the role: nobody to remind (status names the unheld role instead).
+    auto unheld = awaiting_sign_off(checked);
+    unheld.roles.clear();
+    CHECK(plan_sign_off_reminders(unheld, later, rules, utc_everywhere).notices.empty());
+}
+
+TEST_CASE("a sign-off of two counts its reminders from the latest sign-off", "[unit][policy]") {
+    auto checked = utc("2026-11-26", "10:00");
+    auto r = awaiting_sign_off(checked);
+    auto& graphs = r.phases[1].items[1];
+    graphs.policy.sign_off = sign_off_rule{2, ""};  // anyone but the checker; the manager asked
+    graphs.approvals.push_back({"U0SOMEONE", checked + 1800});
+    auto rules = hourly();
+    CHECK(plan_sign_off_reminders(r, checked + 3600, rules, utc_everywhere).notices.empty());
+    auto plan = plan_sign_off_reminders(r, checked + 1800 + 3600, rules, utc_everywhere);
+    REQUIRE(plan.notices.size() == 1);
+    CHECK(plan.notices[0].to == "U0BOSS");
+    CHECK(plan.notices[0].item_id == graphs.id);
+    CHECK(plan.notices[0].key == "sign-off-reminder:7:22:" + std::to_string(checked + 1800) + ":0");
+}
+
+TEST_CASE("a sign-off reminder waits for the end of the asked person's quiet hours",
+          "[unit][policy]") {
+    auto checked = utc("2026-11-26", "18:30");  // 19:30 in Berlin (UTC+1 in November)
+    auto r = awaiting_sign_off(checked);
+    auto rules = hourly();
+    auto berlin = [](const std::string&) { return 3600; };
+    // 20:30 local: quiet. The scheduler wakes at 08:00 local, and the reminder goes out then.
+    auto quiet = plan_sign_off_reminders(r, checked + 3600, rules, berlin);
+    CHECK(quiet.notices.empty());
+    auto morning = utc("2026-11-27", "07:00");  // 08:00 in Berlin
+    CHECK(quiet.next <= morning);
+    auto plan = plan_sign_off_reminders(r, morning, rules, berlin);
+    REQUIRE(plan.notices.size() == 1);
+    CHECK(plan.notices[0].kind == timer_kind::sign_off_pending);
+    // In the deployment phase quiet hours do not apply.
+    auto deploying = awaiting_sign_off(checked);
+    deploying.phases[1].title = "Deploy to production";
+    CHECK(plan_sign_off_reminders(deploying, checked + 3600, rules, berlin).notices.size() == 1);
 }
