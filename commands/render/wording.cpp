@@ -44,7 +44,8 @@ std::string item_line(const checklist::item& i) {
     if (i.state == checklist::item_state::done && i.policy.sign_off) {
         std::string names;
         for (const auto& a : i.approvals) {
-            names += (names.empty() ? "" : ", ") + mention(a.user);
+            names +=
+                (names.empty() ? "" : ", ") + mention(a.user) + " " + checklist::date_token(a.at);
         }
         if (!names.empty()) {
             line += " · signed off by " + names;

@@ -7,6 +7,7 @@
 #include "checklist/rules.hpp"
 #include "checklist/template.hpp"
 #include "commands/render/report.hpp"
+#include "commands/render/status.hpp"
 
 using namespace relbot;
 using namespace relbot::checklist;
@@ -216,4 +217,50 @@ TEST_CASE("the gate counts a policy item only when its check and its sign-offs a
             }
         }
     }
+}
+
+TEST_CASE(
+    "the status shows sign-offs with who and when, an Approve button while one is awaited, and "
+    "what keeps the release from deploying",
+    "[policy][template]") {
+    auto t = parse_ok(annotated);
+    auto r = make_release(t, "C1", "v1", "UMGR", 1'795'669'200, {{"qa", "UQA"}});
+    r.id = 4;
+    auto& qa_item = r.phases[0].items[0];
+    qa_item.id = 40;
+    qa_item.state = item_state::done;
+    qa_item.state_by = "UDEV";
+    auto approve_buttons = [](const commands::message& m) {
+        int n = 0;
+        for (const auto& b : m.blocks) {
+            for (const auto& e : b.value("elements", nlohmann::json::array())) {
+                n += e.value("action_id", "") == "item.approve:40" ? 1 : 0;
+            }
+        }
+        return n;
+    };
+    auto waiting = commands::render_status(r);
+    CHECK(waiting.blocks.dump().find("awaiting 1 sign-off") != std::string::npos);
+    CHECK(approve_buttons(waiting) == 1);
+
+    qa_item.approvals.push_back({"UQA", 1'795'670'000});
+    auto signed_off = commands::render_status(r);
+    auto text = signed_off.blocks.dump();
+    CHECK(text.find("signed off by <@UQA> <!date^1795670000^") != std::string::npos);
+    CHECK(text.find("awaiting") == std::string::npos);
+    CHECK(approve_buttons(signed_off) == 0);
+    CHECK(text.find("frozen") == std::string::npos);
+
+    commands::deployment_outlook held;
+    held.frozen = freeze_state{1'795'700'000, "holidays"};
+    held.waiting_for_version = "v0.9";
+    held.waiting_for_channel = "C2";
+    auto frozen = commands::render_status(r, held).text;
+    CHECK(frozen.find("Deployments are frozen until <!date^1795700000^") != std::string::npos);
+    CHECK(frozen.find("(holidays)") != std::string::npos);
+    CHECK(frozen.find("waiting for *v0.9* in <#C2>") != std::string::npos);
+    // Once the release has ended, nothing is waiting any more.
+    r.status = release_status::aborted;
+    r.ended_at = 1'795'680'000;
+    CHECK(commands::render_status(r, held).text.find("frozen") == std::string::npos);
 }
