@@ -809,6 +809,7 @@ struct app::impl {
           rng(std::random_device{}()) {
         handler.attach(client);
         notify.show_outlook([this](const checklist::release& r) { return handler.outlook(r); });
+        notify.use_templates(templates);
         std::vector<const checklist::freeze_window*> freezes;
         for (const auto& name : templates.names()) {
             for (const auto& w : templates.find(name)->freezes) {

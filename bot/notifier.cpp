@@ -242,8 +242,10 @@ void notifier::claim_rows(checklist::epoch_seconds now_s) {
             continue;
         }
         process_metrics().claims.add({"outbox", row.unfinished ? "takeover" : "claimed"});
-        if (row.unfinished && row.method != "chat.postMessage") {
-            // Only posts carry their key to look for; the other calls are safe to repeat.
+        if (row.unfinished && row.method != "chat.postMessage" &&
+            row.method != commands::upload_method) {
+            // Only posts and files carry their key to look for; the other calls are safe to
+            // repeat.
             log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
             row.unfinished = false;
         }
@@ -445,6 +447,9 @@ net::awaitable<api_result> notifier::send(const storage::outbox_row& row, nlohma
         // The row's "channel" is the response_url; the body is the message as is.
         co_return co_await api_.post_response_url(row.to.stored(), std::move(args));
     }
+    if (row.method == commands::upload_method) {
+        co_return co_await upload(row, std::move(args));
+    }
     co_return co_await api_.call(row.method, std::move(args), token_kind::bot);
 }
 
@@ -498,7 +503,8 @@ void notifier::record_failure(const storage::outbox_row& row,
     auto wait = std::max<long long>(1, delay.count());
     // A post whose answer was lost may be in the channel: the next claim takes the row
     // unfinished, and it is looked for in the history before it is posted again.
-    bool unsure = result.maybe_delivered && row.method == "chat.postMessage";
+    bool unsure = result.maybe_delivered &&
+                  (row.method == "chat.postMessage" || row.method == commands::upload_method);
     if (!(unsure ? ports_.outbox.defer_unsure(row.id, who_.owner, now + wait, result.error)
                  : ports_.outbox.defer(row.id, who_.owner, now + wait, result.error))) {
         lease_lost(row, "deferred");

@@ -65,6 +65,7 @@ struct notifier_ports {
     storage::directory& people;
     storage::release_repository& releases;
     storage::unit_of_work& work;
+    storage::timeline& audit;  // what the files relbot uploads are drawn and written from
     static notifier_ports of(storage::engine& e);
 };
 
@@ -98,6 +99,9 @@ public:
     // deploying); unset: nothing.
     using status_outlook = std::function<commands::deployment_outlook(const checklist::release&)>;
     void show_outlook(status_outlook outlook) { outlook_ = std::move(outlook); }
+
+    // The templates (their Freeze sections go into a report file); must outlive the notifier.
+    void use_templates(const checklist::template_library& templates) { templates_ = &templates; }
 
     // Finish the calls in progress, then return from run().
     void stop();
@@ -185,11 +189,21 @@ private:
     // Replaces a status post's text and blocks with the release as it is now.
     void render_status_post(std::int64_t release_id, nlohmann::json& args);
 
+    // --- files (notifier_files.cpp) ----------------------------------------------------------
+    // A file row (method files.completeUploadExternal): the file made now from the release
+    // and its timeline, then files.getUploadURLExternal, the bytes to its upload_url, and
+    // files.completeUploadExternal into `args["channel"]`. The first call that fails answers.
+    net::awaitable<api_result> upload(const storage::outbox_row& row, nlohmann::json args);
+    // Whether the file of a row claimed unfinished is in the channel already (files.list since
+    // the row was made, a title holding its key); recorded as sent then.
+    net::awaitable<bool> already_uploaded(storage::outbox_row row, std::string channel);
+
     notifier_ports ports_;
     claimer who_;
     slack_api& api_;
     clock& clock_;
     status_outlook outlook_;
+    const checklist::template_library* templates_ = nullptr;
     notifier_timing timing_;
     std::unique_ptr<alarm> alarm_;
     std::map<std::string, bucket> channel_buckets_;

@@ -32,7 +32,7 @@ std::string dump(const nlohmann::json& j) {
 }  // namespace
 
 notifier_ports notifier_ports::of(storage::engine& e) {
-    return {e.outbox(), e.status(), e.people(), e.releases(), e.work()};
+    return {e.outbox(), e.status(), e.people(), e.releases(), e.work(), e.audit()};
 }
 
 claimer claimer::this_process() {
@@ -117,7 +117,13 @@ net::awaitable<void> notifier::recover(storage::outbox_row row) {
     // it before posting again.
     auto channel = co_await resolve_channel(row.to);
     if (channel) {
-        bool found = co_await already_posted(row, *channel);
+        // (Two statements: GCC 12 mishandles co_await inside a conditional expression.)
+        bool found = false;
+        if (row.method == commands::upload_method) {
+            found = co_await already_uploaded(row, *channel);
+        } else {
+            found = co_await already_posted(row, *channel);
+        }
         if (found) {
             co_return;
         }

@@ -63,6 +63,10 @@ public:
     // POSTs `body` to a response_url Slack gave us (no token: the URL is the credential).
     // ok on HTTP 200; a 4xx is a final slack_error ("http 404"), 5xx and network trouble retry.
     virtual net::awaitable<api_result> post_response_url(std::string url, nlohmann::json body) = 0;
+
+    // POSTs a file's bytes to the `upload_url` files.getUploadURLExternal gave (no token: the
+    // URL is the credential). ok on HTTP 200; 429 and 5xx retry; another 4xx is final.
+    virtual net::awaitable<api_result> upload_bytes(std::string url, std::string bytes) = 0;
 };
 
 }  // namespace relbot::bot

@@ -227,12 +227,15 @@ net::awaitable<api_result> web_api::send(std::string method,
 
 namespace relbot::bot {
 
-net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann::json body) {
+net::awaitable<api_result> web_api::post_to_url(const std::string& url,
+                                                std::string content_type,
+                                                std::string body,
+                                                const char* what) {
     api_result r;
     auto endpoint = parse_https_url(url);
     if (!endpoint) {
         r.outcome = api_outcome::slack_error;
-        r.error = "response_url is not an https URL";
+        r.error = std::string(what) + " is not an https URL";
         co_return r;
     }
     // parse_https_url keeps the path as the base; the request goes to exactly that path.
@@ -241,14 +244,13 @@ net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann:
         path.pop_back();
     }
     endpoint->base_path = "";
-    auto http =
-        co_await http_.post(*endpoint, path, "", "application/json; charset=utf-8",
-                            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                            std::chrono::seconds(15));
+    auto http = co_await http_.post(*endpoint, path, "", std::move(content_type), std::move(body),
+                                    std::chrono::seconds(30));
     r.http_status = http.response.status;
     if (http.ec) {
         r.outcome = api_outcome::network_error;
         r.error = http.failure;
+        r.maybe_delivered = http.request_sent;
     } else if (http.response.status == 200) {
         r.outcome = api_outcome::ok;
     } else if (http.response.status == 429) {
@@ -258,14 +260,24 @@ net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann:
         r.outcome = api_outcome::server_error;
         r.error = "http " + std::to_string(http.response.status);
     } else {
-        r.outcome = api_outcome::slack_error;  // expired or used up: final
+        r.outcome = api_outcome::slack_error;  // expired, used up, or refused: final
         r.error = "http " + std::to_string(http.response.status);
     }
-    log_info("response_url.post")
+    log_info(std::string(what) + ".post")
         .kv("status", http.response.status)
         .kv("result", r.ok() ? "ok" : r.error);
-    count_call("response_url", r);
+    count_call(what, r);
     co_return r;
+}
+
+net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann::json body) {
+    co_return co_await post_to_url(
+        url, "application/json; charset=utf-8",
+        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "response_url");
+}
+
+net::awaitable<api_result> web_api::upload_bytes(std::string url, std::string bytes) {
+    co_return co_await post_to_url(url, "application/octet-stream", std::move(bytes), "upload_url");
 }
 
 }  // namespace relbot::bot

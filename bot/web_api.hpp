@@ -29,8 +29,14 @@ public:
                                          std::map<std::string, std::string> args,
                                          token_kind token) override;
     net::awaitable<api_result> post_response_url(std::string url, nlohmann::json body) override;
+    net::awaitable<api_result> upload_bytes(std::string url, std::string bytes) override;
 
 private:
+    // POSTs `body` to exactly the URL `url` (https, host verified), without a token.
+    net::awaitable<api_result> post_to_url(const std::string& url,
+                                           std::string content_type,
+                                           std::string body,
+                                           const char* what);
     // One call: posted, classified, logged and counted in the metrics.
     net::awaitable<api_result> send(std::string method,
                                     std::string content_type,

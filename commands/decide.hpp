@@ -35,6 +35,13 @@ std::variant<checklist::item_pos, decision> find_item(const checklist::release& 
                                                       const std::string& name);
 // A chat.postMessage about `r` to `to`, keyed `key_prefix` [id] `key_suffix`. A release not
 // stored yet (id 0) leaves the message's release id to the shell.
+// A file (commands/render/files.hpp: file_timeline, file_report) of `r`, made and uploaded by
+// the notifier to `to` under the key `key`.
+planned_message upload(const checklist::release& r,
+                       checklist::destination to,
+                       checklist::message_kind kind,
+                       std::string_view file,
+                       std::string key);
 planned_message post(const checklist::release& r,
                      checklist::destination to,
                      checklist::message_kind kind,

@@ -1,12 +1,14 @@
 // The commands that read: help, status, list and report (whose later pages are queued).
 #include <functional>
 
+#include "checklist/mrkdwn.hpp"
 #include "commands/decide.hpp"
 #include "commands/router.hpp"
 
 namespace relbot::commands::decisions {
 
 using checklist::destination;
+using checklist::escape_mrkdwn;
 using checklist::message_kind;
 
 namespace {
@@ -48,8 +50,27 @@ decision decide(const report_command& c, const situation& s) {
     if (r == nullptr) {
         return refuse("report", "There are no releases in this channel to report on.");
     }
+    if (c.form == report_form::chart || c.form == report_form::file) {
+        // Made and uploaded by the notifier, to the asker's DM.
+        bool chart = c.form == report_form::chart;
+        auto d = done("report",
+                      render_text(std::string(chart ? ":frame_with_picture: I'm drawing the "
+                                                      "timeline of release *"
+                                                    : ":page_facing_up: I'm writing the whole "
+                                                      "report of release *") +
+                                  escape_mrkdwn(r->version) + "* " +
+                                  (chart ? "" : "(`" + report_file_name(r->version) + "`) ") +
+                                  "and sending it to your DM."),
+                      true);
+        d.messages.push_back(upload(*r, destination::direct(s.req.user), message_kind::dm,
+                                    chart ? file_timeline : file_report,
+                                    std::string(chart ? "report-chart:" : "report-file:") +
+                                        std::to_string(r->id) + ":" + s.req.user + ":" +
+                                        std::to_string(s.req.now)));
+        return d;
+    }
     auto audit = s.look.timeline(r->id);
-    auto pages = c.markdown
+    auto pages = c.form == report_form::markdown
                      ? render_report_markdown(*r, audit, max_reply_messages, s.look.user_names())
                      : render_report(*r, audit, max_reply_messages);
     // The first page is the acknowledgement; the rest follow through response_url, in order.
@@ -69,8 +90,14 @@ decision decide(const report_command& c, const situation& s) {
             later.push_back(std::move(p));
         }
     }
-    bool changed = !later.empty();
     bool cut_short = pages.back().cut_short;
+    if (cut_short) {
+        // The last page says the report continues in the file: it goes to the asker's DM.
+        later.push_back(upload(*r, destination::direct(s.req.user), message_kind::dm, file_report,
+                               "report-file:" + std::to_string(r->id) + ":" + s.req.user + ":" +
+                                   std::to_string(s.req.now)));
+    }
+    bool changed = !later.empty();
     auto d = done("report", std::move(pages.front()), changed);
     d.messages = std::move(later);
     if (cut_short) {

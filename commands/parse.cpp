@@ -303,12 +303,18 @@ command parse_role(const words& w, const command_entry& e) {
 
 command parse_report(const words& w, const command_entry& e) {
     if (w.size() == 1) {
-        return report_command{false};
+        return report_command{report_form::summary};
     }
-    if (w.size() == 2 && w[1] == "markdown") {
-        return report_command{true};
+    if (w.size() == 2) {
+        for (auto [word, form] : {std::pair{"markdown", report_form::markdown},
+                                  {"chart", report_form::chart},
+                                  {"file", report_form::file}}) {
+            if (w[1] == word) {
+                return report_command{form};
+            }
+        }
     }
-    return bad(e, "`report` takes nothing, or `markdown`.");
+    return bad(e, "`report` takes nothing, or one of `markdown`, `chart`, `file`.");
 }
 
 constexpr std::array<command_entry, 22> table = {{
@@ -356,8 +362,10 @@ constexpr std::array<command_entry, 22> table = {{
      parse_forceable<finish_command>},
     {"abort", "abort <reason>", "abort release cancelled", "end the release now",
      parse_reason<abort_command>},
-    {"report", "report [markdown]", "report markdown",
-     "the post-release report; `markdown` gives the checklist for a wiki", parse_report},
+    {"report", "report [markdown|chart|file]", "report chart",
+     "the post-release report; `markdown` the checklist for a wiki, `chart` the timeline picture, "
+     "`file` the whole report as a file (both to your DM)",
+     parse_report},
     {"remind", "remind", "remind", "remind the owners of open items in this phase",
      parse_no_args<remind_command>},
     {"approve", "approve <item>", "approve 2.4",

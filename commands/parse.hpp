@@ -75,8 +75,10 @@ struct finish_command {
 struct abort_command {
     std::string reason;
 };
+// `report [markdown|chart|file]`.
+enum class report_form { summary, markdown, chart, file };
 struct report_command {
-    bool markdown = false;
+    report_form form = report_form::summary;
 };
 struct remind_command {};
 // `approve <item>`: a sign-off on a checked item.

@@ -7,5 +7,6 @@
 #include "commands/render/announcements.hpp"
 #include "commands/render/blocks.hpp"
 #include "commands/render/direct.hpp"
+#include "commands/render/files.hpp"
 #include "commands/render/report.hpp"
 #include "commands/render/status.hpp"

@@ -126,6 +126,21 @@ std::variant<item_pos, decision> find_item(const checklist::release& r,
     return refuse(name, msg);
 }
 
+planned_message upload(const checklist::release& r,
+                       checklist::destination to,
+                       checklist::message_kind kind,
+                       std::string_view file,
+                       std::string key) {
+    planned_message p;
+    p.key_prefix = std::move(key);
+    p.message.release_id = r.id;
+    p.message.to = std::move(to);
+    p.message.method = std::string(upload_method);
+    p.message.body = file_row_body(file, r.id);
+    p.message.kind = kind;
+    return p;
+}
+
 planned_message post(const checklist::release& r,
                      checklist::destination to,
                      checklist::message_kind kind,

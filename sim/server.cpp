@@ -144,12 +144,15 @@ net::awaitable<void> server::impl::serve(std::shared_ptr<impl> self, tcp::socket
     }
     beast::flat_buffer buffer;
     for (;;) {
-        http_request req;
+        // Files come as a request's body: up to 32 MiB, where Beast's default stops at 1 MiB.
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(32u << 20);
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
-        auto [rec, n] = co_await http::async_read(stream, buffer, req, nothrow);
+        auto [rec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
         if (rec) {
             co_return;
         }
+        http_request req = parser.release();
         if (websocket::is_upgrade(req)) {
             co_await serve_websocket(self, std::move(stream), std::move(req));
             co_return;
@@ -178,6 +181,12 @@ http_response server::impl::handle_http(const http_request& req) {
     std::string path(req.target().substr(0, req.target().find('?')));
     if (path.starts_with("/hooks/")) {
         return handle_hook(req, path);
+    }
+    if (path.starts_with("/upload/") && req.method() == http::verb::post) {
+        return handle_upload(req, path);
+    }
+    if (path.starts_with("/files/") && req.method() == http::verb::get) {
+        return handle_file_get(req, path);
     }
     if (!path.starts_with("/api/") || req.method() != http::verb::post) {
         return text_response(req, http::status::not_found, "text/plain", "not found");

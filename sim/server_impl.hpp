@@ -115,6 +115,22 @@ struct hook {
     std::chrono::steady_clock::time_point given = std::chrono::steady_clock::now();  // for trim
 };
 
+// A file uploaded through files.getUploadURLExternal, its upload_url and
+// files.completeUploadExternal.
+struct sim_file {
+    std::string id;  // "F…"
+    std::string name;
+    std::size_t length = 0;  // as announced
+    std::string alt_txt;
+    std::string bytes;
+    bool uploaded = false;  // the bytes came
+    bool shared = false;    // completed
+    std::string title;
+    std::string channel;
+    std::string ts;         // of the message that shares it
+    long long created = 0;  // seconds
+};
+
 // A place a person may click: a message (in a channel, their DM, or ephemeral) or a view.
 struct place {
     std::string ts;       // for ordering: newest first ("" for a view)
@@ -218,6 +234,13 @@ struct server::impl : std::enable_shared_from_this<impl> {
     json pins_add(const call_context& call);
     json conversations_history(const call_context& call);
     json conversations_open(const call_context& call);
+    // --- files (files.cpp) ---
+    json files_get_upload_url_external(const call_context& call);
+    json files_complete_upload_external(const call_context& call);
+    json files_list(const call_context& call);
+    // POST /upload/<file id>: the bytes; GET /files/<file id>/<name>: them back.
+    http_response handle_upload(const http_request& req, const std::string& path);
+    http_response handle_file_get(const http_request& req, const std::string& path);
     // --- views and ephemeral messages (interactions.cpp) ---
     json views_open(const call_context& call);
     json views_update(const call_context& call);
@@ -293,6 +316,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
     std::chrono::milliseconds response_delay{};  // set by handle_http for the answer at hand
     std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> channel_posts;
     std::set<std::pair<std::string, std::string>> pins;
+    std::map<std::string, detail::sim_file> files;  // file id →
+    long next_file = 1;
     bool spread = false;  // round-robin envelopes over the open connections
     std::size_t next_spread = 0;
     int hello_delay_ms = 0;  // wait this long before saying hello

@@ -43,7 +43,7 @@ std::string server::impl::call_context::str(const char* key) const {
 }
 
 std::span<const server::impl::method_entry> server::impl::method_table() {
-    static constexpr std::array<method_entry, 13> table = {{
+    static constexpr std::array<method_entry, 16> table = {{
         {"apps.connections.open", &impl::apps_connections_open},
         {"auth.test", &impl::auth_test},
         {"chat.postMessage", &impl::chat_post_message},
@@ -57,6 +57,9 @@ std::span<const server::impl::method_entry> server::impl::method_table() {
         {"views.update", &impl::views_update},
         {"views.publish", &impl::views_publish},
         {"chat.postEphemeral", &impl::chat_post_ephemeral},
+        {"files.getUploadURLExternal", &impl::files_get_upload_url_external},
+        {"files.completeUploadExternal", &impl::files_complete_upload_external},
+        {"files.list", &impl::files_list},
     }};
     return table;
 }

@@ -7,6 +7,7 @@
 #include "checklist/mrkdwn.hpp"
 #include "checklist/rules.hpp"
 #include "commands/render/checkpoints.hpp"
+#include "commands/render/files.hpp"
 #include "commands/render/wording.hpp"
 
 namespace relbot::commands {
@@ -250,9 +251,9 @@ std::vector<message> render_report(const checklist::release& r,
         lines.push_back(std::move(t));
     }
     return paginate("Report for release " + escape_mrkdwn(r.version), head, lines, max_pages,
-                    ":scissors: The report is cut here: it is longer than Slack allows in " +
-                        plural(max_pages, "message") +
-                        ". `/release report markdown` gives the checklist.");
+                    ":scissors: The report continues in `" + report_file_name(r.version) +
+                        "`, which I've sent to your DM: it is longer than Slack allows in " +
+                        plural(max_pages, "message") + ".");
 }
 
 std::string display_name(std::string_view user, const user_names* names) {
@@ -463,11 +464,11 @@ std::vector<message> code_block_pages(const checklist::release& r,
             page = message{};
             used = 0;
             if (pages.size() == max_pages) {
-                pages.back().blocks.push_back(
-                    context_block(":scissors: The markdown is cut here: it is longer than Slack "
-                                  "allows in " +
-                                  plural(max_pages, "message") +
-                                  ". `relbot export` on the server prints all of it."));
+                pages.back().blocks.push_back(context_block(
+                    ":scissors: The markdown continues in `" + report_file_name(r.version) +
+                    "`, which I've sent to your DM: it is longer than Slack allows "
+                    "in " +
+                    plural(max_pages, "message") + "."));
                 pages.back().cut_short = true;
                 return pages;
             }

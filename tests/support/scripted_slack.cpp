@@ -85,6 +85,12 @@ net::awaitable<bot::api_result> scripted_slack::post_response_url(std::string ur
     co_return answer(calls_.back());
 }
 
+net::awaitable<bot::api_result> scripted_slack::upload_bytes(std::string url, std::string bytes) {
+    nlohmann::json body = {{"url", std::move(url)}, {"size", bytes.size()}};
+    calls_.push_back({clock_.elapsed(), "upload_url", std::move(body)});
+    co_return answer(calls_.back());
+}
+
 void scripted_slack::script(const std::string& method, std::vector<bot::api_result> answers) {
     for (auto& a : answers) {
         script_[method].push_back(std::move(a));

@@ -46,6 +46,8 @@ public:
                                               bot::token_kind token) override;
     net::awaitable<bot::api_result> post_response_url(std::string url,
                                                       nlohmann::json body) override;
+    // Recorded as the method "upload_url" with {"url", "size"}.
+    net::awaitable<bot::api_result> upload_bytes(std::string url, std::string bytes) override;
 
     // The next calls of `method` get these answers, in order.
     void script(const std::string& method, std::vector<bot::api_result> answers);
