@@ -110,6 +110,11 @@ public:
         return shell_.outlook(r, real_clock().epoch_s());
     }
 
+    // The file an outbox file row names, made now. On the database strand.
+    std::optional<commands::upload_file> make_file(const storage::outbox_row& row) {
+        return shell_.make_file(row.body, row.release_id, row.dedupe_key, real_clock().epoch_s());
+    }
+
     // Another instance sharing the store may have committed something this one could do (a
     // message to post, a reminder due, a Home to refresh): the notifier, the scheduler and
     // App Home look again. Database strand.
@@ -809,7 +814,8 @@ struct app::impl {
           rng(std::random_device{}()) {
         handler.attach(client);
         notify.show_outlook([this](const checklist::release& r) { return handler.outlook(r); });
-        notify.use_templates(templates);
+        notify.make_files_with(
+            [this](const storage::outbox_row& row) { return handler.make_file(row); });
         std::vector<const checklist::freeze_window*> freezes;
         for (const auto& name : templates.names()) {
             for (const auto& w : templates.find(name)->freezes) {

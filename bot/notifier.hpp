@@ -15,6 +15,7 @@
 #include "bot/clock.hpp"
 #include "bot/net.hpp"
 #include "bot/slack_port.hpp"
+#include "commands/render/files.hpp"
 #include "commands/render/status.hpp"
 #include "storage/open.hpp"
 #include "storage/ports.hpp"
@@ -65,7 +66,6 @@ struct notifier_ports {
     storage::directory& people;
     storage::release_repository& releases;
     storage::unit_of_work& work;
-    storage::timeline& audit;  // what the files relbot uploads are drawn and written from
     static notifier_ports of(storage::engine& e);
 };
 
@@ -100,8 +100,10 @@ public:
     using status_outlook = std::function<commands::deployment_outlook(const checklist::release&)>;
     void show_outlook(status_outlook outlook) { outlook_ = std::move(outlook); }
 
-    // The templates (their Freeze sections go into a report file); must outlive the notifier.
-    void use_templates(const checklist::template_library& templates) { templates_ = &templates; }
+    // What makes the file a file row names (commands::shell::make_file); unset: file rows fail.
+    using file_maker =
+        std::function<std::optional<commands::upload_file>(const storage::outbox_row&)>;
+    void make_files_with(file_maker maker) { make_file_ = std::move(maker); }
 
     // Finish the calls in progress, then return from run().
     void stop();
@@ -203,7 +205,7 @@ private:
     slack_api& api_;
     clock& clock_;
     status_outlook outlook_;
-    const checklist::template_library* templates_ = nullptr;
+    file_maker make_file_;
     notifier_timing timing_;
     std::unique_ptr<alarm> alarm_;
     std::map<std::string, bucket> channel_buckets_;

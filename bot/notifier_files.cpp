@@ -14,20 +14,7 @@ namespace relbot::bot {
 net::awaitable<api_result> notifier::upload(const storage::outbox_row& row, nlohmann::json args) {
     auto channel = text_at(args, "channel");
     auto kind = text_at(args, "file");
-    std::optional<commands::upload_file> file;
-    if (row.release_id) {
-        if (auto r = ports_.releases.load_release(*row.release_id)) {
-            std::vector<checklist::freeze_window> freezes;
-            if (templates_ != nullptr) {
-                if (const auto* t = templates_->find(r->template_name)) {
-                    freezes = t->freezes;
-                }
-            }
-            file = commands::make_upload_file(
-                kind, *r, ports_.audit.audit_for(r->id), ports_.people.user_names(), freezes,
-                ports_.people.channel_name(r->channel), clock_.epoch_s(), row.dedupe_key);
-        }
-    }
+    auto file = make_file_ ? make_file_(row) : std::nullopt;
     api_result result;
     if (!file) {
         result.outcome = api_outcome::slack_error;  // final: there is nothing to make it from
@@ -63,8 +50,12 @@ net::awaitable<api_result> notifier::upload(const storage::outbox_row& row, nloh
     if (!file->comment.empty()) {
         complete["initial_comment"] = file->comment;
     }
-    if (auto thread = text_at(args, "thread_ts"); !thread.empty()) {
-        complete["thread_ts"] = thread;
+    // In the thread of an earlier message (the finish summary), once that one is sent: a
+    // destination's rows go in order, so it normally is.
+    if (auto of = text_at(args, "thread_of"); !of.empty()) {
+        if (auto thread = ports_.outbox.sent_ts(of); !thread.empty()) {
+            complete["thread_ts"] = thread;
+        }
     }
     auto done = co_await api_.call_form("files.completeUploadExternal", complete, token_kind::bot);
     if (done.ok()) {

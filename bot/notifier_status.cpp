@@ -32,7 +32,7 @@ std::string dump(const nlohmann::json& j) {
 }  // namespace
 
 notifier_ports notifier_ports::of(storage::engine& e) {
-    return {e.outbox(), e.status(), e.people(), e.releases(), e.work(), e.audit()};
+    return {e.outbox(), e.status(), e.people(), e.releases(), e.work()};
 }
 
 claimer claimer::this_process() {

@@ -47,6 +47,10 @@ public:
     std::optional<int> time_zone_offset(std::string_view user) const override {
         return store_.people().time_zone_offset(user);
     }
+    std::map<std::int64_t, checklist::epoch_seconds> first_reminders(
+        std::int64_t release_id) const override {
+        return store_.reminders().first_reminders(release_id);
+    }
     const policy_settings& settings() const override {
         return settings_ != nullptr ? *settings_ : lookups::settings();
     }
@@ -207,6 +211,40 @@ applied shell::apply_command(const command& parsed,
 
 deployment_outlook shell::outlook(const checklist::release& r, checklist::epoch_seconds now) {
     return outlook_for(r, *lookups_, now);
+}
+
+std::optional<upload_file> shell::make_file(const std::string& body,
+                                            std::optional<std::int64_t> release_id,
+                                            const std::string& key,
+                                            checklist::epoch_seconds now) {
+    auto args = nlohmann::json::parse(body, nullptr, false);
+    if (!args.is_object()) {
+        return std::nullopt;
+    }
+    auto kind = args.value("file", std::string());
+    if (kind == file_trends) {
+        auto channel = args.value("channel", std::string());
+        auto count = args.value("count", 10);
+        auto trends = checklist::build_trends(finished_histories(*lookups_, channel, count),
+                                              store_.people().channel_name(channel));
+        if (trends.releases.size() < 2) {
+            return std::nullopt;
+        }
+        return make_trends_file(trends, store_.people().channel_name(channel), key);
+    }
+    if (!release_id) {
+        return std::nullopt;
+    }
+    auto r = store_.releases().load_release(*release_id);
+    if (!r) {
+        return std::nullopt;
+    }
+    std::vector<checklist::freeze_window> freezes;
+    if (const auto* t = lookups_->templates().find(r->template_name)) {
+        freezes = t->freezes;
+    }
+    return make_upload_file(kind, *r, store_.audit().audit_for(r->id), store_.people().user_names(),
+                            freezes, store_.people().channel_name(r->channel), now, key);
 }
 
 applied shell::apply_click(const click& c,

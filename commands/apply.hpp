@@ -17,6 +17,7 @@
 #include "commands/decision.hpp"
 #include "commands/interaction.hpp"
 #include "commands/parse.hpp"
+#include "commands/render/files.hpp"
 
 namespace relbot::storage {
 class engine;
@@ -119,6 +120,13 @@ public:
     // deploying), read from the store: what the living status message shows besides the
     // release. Reads only.
     deployment_outlook outlook(const checklist::release& r, checklist::epoch_seconds now);
+    // The file a file row names (`body`, its release, its outbox key `key`), made now from the
+    // store: the release's timeline PNG or full report, or the channel's trends. nullopt when
+    // what it names is not there. Reads only.
+    std::optional<upload_file> make_file(const std::string& body,
+                                         std::optional<std::int64_t> release_id,
+                                         const std::string& key,
+                                         checklist::epoch_seconds now);
 
 private:
     // The first reply if the input was applied before (then nothing must be committed);

@@ -41,7 +41,8 @@ planned_message upload(const checklist::release& r,
                        checklist::destination to,
                        checklist::message_kind kind,
                        std::string_view file,
-                       std::string key);
+                       std::string key,
+                       const std::string& thread_of = {});
 planned_message post(const checklist::release& r,
                      checklist::destination to,
                      checklist::message_kind kind,
@@ -71,6 +72,7 @@ decision decide(const help_command&, const situation& s);
 decision decide(const status_command&, const situation& s);
 decision decide(const list_command&, const situation& s);
 decision decide(const report_command& c, const situation& s);
+decision decide(const stats_command& c, const situation& s);
 
 // decide_items.cpp
 decision decide(const check_command& c, const situation& s);

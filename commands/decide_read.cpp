@@ -91,7 +91,7 @@ decision decide(const report_command& c, const situation& s) {
         }
     }
     bool cut_short = pages.back().cut_short;
-    if (cut_short) {
+    if (cut_short && !later.empty()) {
         // The last page says the report continues in the file: it goes to the asker's DM.
         later.push_back(upload(*r, destination::direct(s.req.user), message_kind::dm, file_report,
                                "report-file:" + std::to_string(r->id) + ":" + s.req.user + ":" +
@@ -102,6 +102,25 @@ decision decide(const report_command& c, const situation& s) {
     d.messages = std::move(later);
     if (cut_short) {
         d.answer.limit_hit = "report_messages";
+    }
+    return d;
+}
+
+decision decide(const stats_command& c, const situation& s) {
+    auto histories = finished_histories(s.look, s.req.channel, c.count);
+    auto trends = checklist::build_trends(histories);
+    auto d = done("stats", render_trends(trends, s.req.channel, c.count), false);
+    if (trends.releases.size() >= 2) {
+        // The chart is drawn by the notifier, to the asker's DM.
+        planned_message p;
+        p.key_prefix =
+            "stats:" + s.req.channel + ":" + s.req.user + ":" + std::to_string(s.req.now);
+        p.message.to = destination::direct(s.req.user);
+        p.message.method = std::string(upload_method);
+        p.message.body = trends_row_body(s.req.channel, c.count);
+        p.message.kind = message_kind::dm;
+        d.messages.push_back(std::move(p));
+        d.answer.changed = true;
     }
     return d;
 }

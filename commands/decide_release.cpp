@@ -55,9 +55,10 @@ decision end_release(const Command& c, const situation& s, const std::string& na
         post(*r, destination::channel(r->channel), message_kind::announcement,
              render_release_ended(*r, timeline_after(*r, log, s), s.req.user, reason),
              "release-ended:" + std::to_string(r->id)));
-    // The timeline picture, right after the summary.
+    // The timeline picture, right after the summary, in its thread.
     d.messages.push_back(upload(*r, destination::channel(r->channel), message_kind::announcement,
-                                file_timeline, "release-timeline:" + std::to_string(r->id)));
+                                file_timeline, "release-timeline:" + std::to_string(r->id),
+                                "release-ended:" + std::to_string(r->id)));
     d.state = std::move(r);
     d.log = std::move(log);
     return d;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,11 @@ public:
     // The person's offset from UTC in seconds, if known (users.info's tz_offset).
     virtual std::optional<int> time_zone_offset(std::string_view user) const = 0;
     // RELBOT_FREEZE and RELBOT_ONE_DEPLOY_AT_A_TIME; none by default.
+    // When each item of the release was first reminded (item id -> time); none by default.
+    virtual std::map<std::int64_t, checklist::epoch_seconds> first_reminders(
+        std::int64_t /*release_id*/) const {
+        return {};
+    }
     virtual const policy_settings& settings() const {
         static const policy_settings none;
         return none;

@@ -301,6 +301,20 @@ command parse_role(const words& w, const command_entry& e) {
     return role_command{role, *user};
 }
 
+command parse_stats(const words& w, const command_entry& e) {
+    if (w.size() == 1) {
+        return stats_command{};
+    }
+    if (w.size() == 2 && w[1].size() <= 2 &&
+        w[1].find_first_not_of("0123456789") == std::string::npos) {
+        auto n = std::stoi(w[1]);
+        if (n >= 2 && n <= 50) {
+            return stats_command{n};
+        }
+    }
+    return bad(e, "`stats` takes nothing, or how many finished releases to look at (2 to 50).");
+}
+
 command parse_report(const words& w, const command_entry& e) {
     if (w.size() == 1) {
         return report_command{report_form::summary};
@@ -317,7 +331,7 @@ command parse_report(const words& w, const command_entry& e) {
     return bad(e, "`report` takes nothing, or one of `markdown`, `chart`, `file`.");
 }
 
-constexpr std::array<command_entry, 22> table = {{
+constexpr std::array<command_entry, 23> table = {{
     {"start",
      "start <version> [template <name>] [owners-from <version>] [roles <role>=<@person> …]",
      "start v2.4.0 owners-from v2.3.0 roles qa=@dana",
@@ -366,6 +380,10 @@ constexpr std::array<command_entry, 22> table = {{
      "the post-release report; `markdown` the checklist for a wiki, `chart` the timeline picture, "
      "`file` the whole report as a file (both to your DM)",
      parse_report},
+    {"stats", "stats [<n>]", "stats 20",
+     "trends over the channel's last n finished releases (default 10): a chart to your DM, and "
+     "the numbers",
+     parse_stats},
     {"remind", "remind", "remind", "remind the owners of open items in this phase",
      parse_no_args<remind_command>},
     {"approve", "approve <item>", "approve 2.4",

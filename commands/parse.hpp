@@ -81,6 +81,10 @@ struct report_command {
     report_form form = report_form::summary;
 };
 struct remind_command {};
+// `stats [<n>]`: trends over the channel's last n finished releases (2 to 50; default 10).
+struct stats_command {
+    int count = 10;
+};
 // `approve <item>`: a sign-off on a checked item.
 struct approve_command {
     std::string item;
@@ -119,6 +123,7 @@ using command = std::variant<help_command,
                              accept_command,
                              approve_command,
                              role_command,
+                             stats_command,
                              usage_error>;
 
 // The longest command text accepted, in bytes (the contract's 3,000 characters).

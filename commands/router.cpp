@@ -51,6 +51,32 @@ deployment_outlook outlook_for(const checklist::release& r,
     return out;
 }
 
+std::vector<checklist::release_history> finished_histories(const lookups& look,
+                                                           std::string_view channel,
+                                                           int count) {
+    std::vector<checklist::release_history> out;
+    // Newest first; enough to find `count` finished ones among aborted and active ones.
+    for (const auto& s : look.list_releases(channel, std::min(500, count * 5 + 20))) {
+        if (static_cast<int>(out.size()) == count) {
+            break;
+        }
+        if (s.status != checklist::release_status::finished) {
+            continue;
+        }
+        auto r = look.release_by_version(channel, s.version);
+        if (!r || r->id != s.id) {
+            continue;  // a later release of the same version: that one is counted instead
+        }
+        checklist::release_history h;
+        h.audit = look.timeline(r->id);
+        h.first_reminder = look.first_reminders(r->id);
+        h.r = std::move(*r);
+        out.push_back(std::move(h));
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
 namespace decisions {
 
 using checklist::escape_mrkdwn;
@@ -130,13 +156,14 @@ planned_message upload(const checklist::release& r,
                        checklist::destination to,
                        checklist::message_kind kind,
                        std::string_view file,
-                       std::string key) {
+                       std::string key,
+                       const std::string& thread_of) {
     planned_message p;
     p.key_prefix = std::move(key);
     p.message.release_id = r.id;
     p.message.to = std::move(to);
     p.message.method = std::string(upload_method);
-    p.message.body = file_row_body(file, r.id);
+    p.message.body = file_row_body(file, r.id, thread_of);
     p.message.kind = kind;
     return p;
 }
@@ -261,6 +288,7 @@ bool may_write(const command& parsed) {
 bool needs_release(const command& parsed) {
     return !(std::holds_alternative<help_command>(parsed) ||
              std::holds_alternative<list_command>(parsed) ||
+             std::holds_alternative<stats_command>(parsed) ||
              std::holds_alternative<usage_error>(parsed));
 }
 

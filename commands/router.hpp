@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "checklist/timeline.hpp"
 #include "commands/decision.hpp"
 #include "commands/parse.hpp"
 #include "commands/render.hpp"
@@ -27,6 +28,13 @@ std::vector<const checklist::freeze_window*> freeze_windows(const checklist::rel
 deployment_outlook outlook_for(const checklist::release& r,
                                const lookups& look,
                                checklist::epoch_seconds now);
+
+// The channel's last `count` finished releases (aborted ones are not counted), oldest first,
+// each with its timeline and first reminders: what the trends are built from. May throw what
+// the lookups throw.
+std::vector<checklist::release_history> finished_histories(const lookups& look,
+                                                           std::string_view channel,
+                                                           int count);
 
 // Whether the command may write (everything but help, status, list and bad input): the
 // shell picks a write or a read transaction by this.

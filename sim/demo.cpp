@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -162,6 +163,8 @@ void demo::on_event(const json& e) {
                        status_summary(e["args"], color_),
                    "2", color_) +
               "\n");
+    } else if (type == "file_shared") {
+        show_file(e);
     } else if (type == "tls_error") {
         print(ansi("TLS error: " + e.value("error", ""), "1;31", color_) + "\n");
     }
@@ -199,6 +202,33 @@ int demo::run(server& srv) {
     });
     ioc_.run();
     return exit_status_;
+}
+
+// A file relbot shared: where it went, and where the demo saved it (a folder beside the
+// database, `relbot-demo-files/`), so that it can be opened.
+void demo::show_file(const json& e) {
+    auto file = e.value("file", json::object());
+    auto name = file.value("name", std::string("file"));
+    if (name.find('/') != std::string::npos || name.starts_with(".")) {
+        name = "file";  // never a path out of the folder
+    }
+    auto dir = std::filesystem::path(opt_.db).parent_path() / "relbot-demo-files";
+    std::string saved;
+    if (auto bytes = srv_ ? srv_->file_bytes(file.value("id", "")) : std::nullopt) {
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        std::ofstream out(dir / name, std::ios::binary);
+        out << *bytes;
+        if (out) {
+            saved = (dir / name).string();
+        }
+    }
+    print("\n" +
+          ansi("relbot → " + destination_name(e.value("channel", "")) + ": 📎 " + name + " — " +
+                   e.value("initial_comment", "") +
+                   (saved.empty() ? "" : " (saved as " + saved + ")"),
+               "1", color_) +
+          "\n");
 }
 
 void demo::pump() {

@@ -41,6 +41,7 @@ public:
 
     // Everything the server reports; draws what a person would see.
     void on_event(const nlohmann::json& e);
+    void show_file(const nlohmann::json& e);
 
     // Starts relbot, reads stdin until it ends or `quit`, lets relbot finish what it decided
     // to send, stops it; the exit status for relbot-sim.

@@ -72,6 +72,9 @@ public:
 
     // A fresh envelope id, unique across sandbox sessions (see next_envelope_id in control.cpp);
     // the demo names its own envelopes with it so it knows whom each reply is for.
+    // The bytes of a file relbot shared (files.completeUploadExternal), by its id; nullopt if
+    // there is none.
+    std::optional<std::string> file_bytes(const std::string& id) const;
     std::string new_envelope_id();
 
     // Queues a ready-made envelope frame on the connection with that id (as in the

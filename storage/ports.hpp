@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -263,6 +264,8 @@ public:
     // next claim() takes those rows at once, as unfinished. Returns how many. Call it at
     // start, before this run claims anything.
     virtual int abandon_claims(std::string_view owner_prefix) = 0;
+    // The Slack ts of the message sent under `dedupe_key`; "" when it is not sent (yet).
+    virtual std::string sent_ts(std::string_view dedupe_key) = 0;
     // The earliest moment after `now` at which claim() may take a row it would not take at
     // `now`: a destination's oldest unsent row becoming due (not_before), or a lease on one
     // running out. nullopt if there is none.
@@ -397,6 +400,9 @@ public:
                                  std::int64_t slot,
                                  epoch_seconds now) = 0;
     virtual void mark_escalated(std::int64_t item_id, epoch_seconds now) = 0;
+    // When each item of the release was first reminded, by item id (items never reminded are
+    // not listed): what the trends count from a reminder to the item being done.
+    virtual std::map<std::int64_t, epoch_seconds> first_reminders(std::int64_t release_id) = 0;
     // Call first in a unit of work: holds, until the unit ends, the lock that lets one
     // scheduler pass at a time decide and queue timed work, across every instance sharing the
     // store, so that a pass reads (after it) everything the one before it committed. MUST: a

@@ -5,6 +5,7 @@
 #include "checklist/mrkdwn.hpp"
 #include "checklist/timeline.hpp"
 #include "commands/render/picture.hpp"
+#include "commands/render/wording.hpp"
 
 namespace relbot::commands {
 namespace {
@@ -22,8 +23,87 @@ std::string file_safe(const std::string& text) {
 
 }  // namespace
 
-std::string file_row_body(std::string_view kind, std::int64_t release_id) {
-    return nlohmann::json{{"file", std::string(kind)}, {"release_id", release_id}}.dump();
+std::string file_row_body(std::string_view kind,
+                          std::int64_t release_id,
+                          const std::string& thread_of) {
+    nlohmann::json body = {{"file", std::string(kind)}, {"release_id", release_id}};
+    if (!thread_of.empty()) {
+        body["thread_of"] = thread_of;
+    }
+    return body.dump();
+}
+
+std::string trends_row_body(const std::string& channel, int count) {
+    return nlohmann::json{
+        {"file", std::string(file_trends)}, {"channel", channel}, {"count", count}}
+        .dump();
+}
+
+upload_file make_trends_file(const checklist::trend_model& t,
+                             const std::string& channel_name,
+                             const std::string& key) {
+    auto p = draw_trends(t);
+    upload_file f;
+    f.name = "relbot-trends-" + file_safe(channel_name.empty() ? t.channel : channel_name) + ".png";
+    f.bytes = std::move(p.png);
+    f.alt_text = std::move(p.alt_text);
+    f.comment = trends_caption(t);
+    f.title = f.name + " (" + key + ")";
+    return f;
+}
+
+message render_trends(const checklist::trend_model& t, const std::string& channel, int asked) {
+    auto n = t.releases.size();
+    if (n < 2) {
+        return render_text(
+            ":bar_chart: Trends need at least two finished releases, and <#" + channel + "> has " +
+            (n == 0 ? std::string("none") : std::string("one")) +
+            " yet (aborted releases are not counted). `/release report` describes one release.");
+    }
+    auto ratio = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", v);
+        return std::string(buf);
+    };
+    auto reasons = [](const std::vector<checklist::reason_count>& rs) {
+        std::string out;
+        for (const auto& r : rs) {
+            out += (out.empty() ? " (most often: _" : ", _") +
+                   checklist::escape_mrkdwn(checklist::truncate_utf8(r.reason, 80)) + "_ ×" +
+                   std::to_string(r.count);
+        }
+        return out.empty() ? out : out + ")";
+    };
+    std::vector<std::string> lines;
+    lines.push_back(":bar_chart: *Trends over the last " +
+                    checklist::plural(n, "finished release") + " in <#" + channel + ">*" +
+                    (static_cast<int>(n) < asked ? " (all there are)" : "") +
+                    "; the chart is on its way to your DM.");
+    std::string medians;
+    for (std::size_t p = 0; p < t.median_phase_seconds.size() && p < t.phase_titles.size(); ++p) {
+        medians += (medians.empty() ? "" : " · ") + std::to_string(p + 1) + ". " +
+                   checklist::escape_mrkdwn(t.phase_titles[p]) + " " +
+                   human_duration(t.median_phase_seconds[p]);
+    }
+    lines.push_back("*Median time per phase:* " + medians);
+    lines.push_back("*Skips per release:* " + ratio(t.skips_per_release) + reasons(t.skip_reasons));
+    lines.push_back("*Forced moves per release:* " + ratio(t.forced_per_release) +
+                    reasons(t.forced_reasons));
+    lines.push_back("*From a reminder to done (median):* " +
+                    (t.median_reminder_to_done ? human_duration(*t.median_reminder_to_done)
+                                               : std::string("no item was reminded")));
+    lines.push_back("*Checkpoint answers:* " + std::to_string(t.healthy) + " healthy, " +
+                    std::to_string(t.investigating) + " investigating, " +
+                    std::to_string(t.rolled_back) + " rolled back, " +
+                    std::to_string(t.unanswered) + " unanswered");
+    message m;
+    m.text = "Trends over the last " + checklist::plural(n, "finished release");
+    append_lines(m.blocks, lines, 0);
+    for (const auto& l : lines) {
+        m.text += "\n" + l;
+    }
+    m.text = checklist::truncate_utf8(m.text, max_fallback_text);
+    return m;
 }
 
 std::string report_file_name(const std::string& version) {

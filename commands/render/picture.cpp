@@ -43,7 +43,7 @@ constexpr rgb grey{0.55, 0.55, 0.55};
 constexpr rgb light_grey{0.88, 0.88, 0.88};
 constexpr rgb ink{0.13, 0.13, 0.13};
 
-constexpr std::array<rgb, 7> phase_colours = {blue,   orange,         bluish_green, vermillion,
+constexpr std::array<rgb, 7> phase_colours = {blue,     orange,         bluish_green, vermillion,
                                               sky_blue, reddish_purple, yellow};
 
 constexpr const char* font = "DejaVu Sans";
@@ -268,7 +268,12 @@ std::string timeline_caption(const checklist::timeline_model& m) {
 picture draw_timeline(const checklist::timeline_model& m) {
     auto item_rows = std::min(m.items.size(), max_item_rows);
     bool more_items = m.items.size() > max_item_rows;
-    bool has_checkpoints = !m.checkpoints.empty();
+    // The checkpoints row, when one of them falls within the chart (answered, or due by then).
+    bool has_checkpoints =
+        std::any_of(m.checkpoints.begin(), m.checkpoints.end(), [&](const auto& cp) {
+            auto at = cp.answered_at ? *cp.answered_at : cp.due_at;
+            return at >= m.span.from && at <= m.span.to;
+        });
     auto rows = m.phases.size() + item_rows + (more_items ? 1 : 0) + (has_checkpoints ? 1 : 0);
     auto height = static_cast<int>(
         std::clamp(top + static_cast<double>(rows) * row_h + 50 + 70, 250.0, 2000.0));
@@ -291,7 +296,8 @@ picture draw_timeline(const checklist::timeline_model& m) {
            width - 48);
     c.text(m.channel + " · " + checklist::format_utc(m.span.from) + " to " +
                checklist::format_utc(m.span.to) + " · " + span_words(m.span.to - m.span.from) +
-               (m.notes > 0 ? " · " + std::to_string(m.notes) + " notes" : ""),
+               (m.notes > 0 ? " · " + checklist::plural(static_cast<std::size_t>(m.notes), "note")
+                            : std::string()),
            24, 68, 15, grey, false, width - 48);
 
     double y = top;
@@ -317,10 +323,8 @@ picture draw_timeline(const checklist::timeline_model& m) {
         if (p.span) {
             auto x0 = x_of(p.span->from);
             auto x1 = std::max(x0 + 3, x_of(p.span->to));
-            c.box(x0, y + 7, x1 - x0, row_h - 14, p.current && m.status ==
-                                                       checklist::release_status::active
-                                                      ? sky_blue
-                                                      : blue);
+            c.box(x0, y + 7, x1 - x0, row_h - 14,
+                  p.current && m.status == checklist::release_status::active ? sky_blue : blue);
         }
         y += row_h;
         ++drawn;
@@ -414,15 +418,15 @@ picture draw_timeline(const checklist::timeline_model& m) {
         forced += mark.kind == checklist::timeline_mark_kind::forced ? 1 : 0;
         rollbacks += mark.kind == checklist::timeline_mark_kind::rollback ? 1 : 0;
     }
-    out.alt_text = "Timeline of release " + m.version + " in " + m.channel + ": " +
-                   checklist::plural(m.phases.size(), "phase") + " over " +
-                   span_words(m.span.to - m.span.from) + ", " +
-                   checklist::plural(blocked_items, "blocked item") + ", " +
-                   checklist::plural(static_cast<std::size_t>(forced), "forced move") + ", " +
-                   checklist::plural(static_cast<std::size_t>(rollbacks), "rollback") +
-                   (m.deployed_at ? ", deployed at " + checklist::format_utc(*m.deployed_at)
-                                  : std::string()) +
-                   ".";
+    out.alt_text =
+        "Timeline of release " + m.version + " in " + m.channel + ": " +
+        checklist::plural(m.phases.size(), "phase") + " over " +
+        span_words(m.span.to - m.span.from) + ", " +
+        checklist::plural(blocked_items, "blocked item") + ", " +
+        checklist::plural(static_cast<std::size_t>(forced), "forced move") + ", " +
+        checklist::plural(static_cast<std::size_t>(rollbacks), "rollback") +
+        (m.deployed_at ? ", deployed at " + checklist::format_utc(*m.deployed_at) : std::string()) +
+        ".";
     return out;
 }
 

@@ -38,6 +38,7 @@ public:
                                            const std::vector<std::int64_t>& ids,
                                            epoch_seconds until) override;
     int abandon_claims(std::string_view owner_prefix) override;
+    std::string sent_ts(std::string_view dedupe_key) override;
     std::optional<epoch_seconds> next_due(epoch_seconds now) override;
     long long count_outbox(outbox_state state) override;
     std::vector<outbox_row> announcement_backlog(int over) override;

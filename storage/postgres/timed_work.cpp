@@ -134,6 +134,20 @@ std::vector<reminder_candidate> timed_work::reminder_candidates() {
     return out;
 }
 
+std::map<std::int64_t, epoch_seconds> timed_work::first_reminders(std::int64_t release_id) {
+    auto r = s_.busy_as_busy([&] {
+        return s_.db().exec(
+            "SELECT m.item_id, MIN(m.sent_at) FROM reminders m JOIN items i ON i.id = m.item_id "
+            "WHERE i.release_id = $1 GROUP BY m.item_id",
+            {release_id});
+    });
+    std::map<std::int64_t, epoch_seconds> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out[r.integer(i, 0)] = r.integer(i, 1);
+    }
+    return out;
+}
+
 std::vector<std::int64_t> timed_work::timed_releases() {
     return ids_of(s_.busy_as_busy([&] {
         return s_.db().exec(

@@ -39,6 +39,7 @@ public:
                          std::int64_t slot,
                          epoch_seconds now) override;
     void mark_escalated(std::int64_t item_id, epoch_seconds now) override;
+    std::map<std::int64_t, epoch_seconds> first_reminders(std::int64_t release_id) override;
     void serialize_ticks() override;
 
 private:

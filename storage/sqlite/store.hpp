@@ -164,6 +164,7 @@ public:
                                            const std::vector<std::int64_t>& ids,
                                            epoch_seconds until) override;
     int abandon_claims(std::string_view owner_prefix) override;
+    std::string sent_ts(std::string_view dedupe_key) override;
     std::optional<epoch_seconds> next_due(epoch_seconds now) override;
     long long count_outbox(outbox_state state) override;
     std::vector<outbox_row> announcement_backlog(int over) override;
@@ -181,6 +182,7 @@ public:
                          std::int64_t slot,
                          epoch_seconds now) override;
     void mark_escalated(std::int64_t item_id, epoch_seconds now) override;
+    std::map<std::int64_t, epoch_seconds> first_reminders(std::int64_t release_id) override;
     // One writer per file: a unit of work already lets one pass at a time.
     void serialize_ticks() override {}
 

@@ -99,6 +99,19 @@ void store::record_reminder(std::int64_t item_id,
     q.exec();
 }
 
+std::map<std::int64_t, epoch_seconds> store::first_reminders(std::int64_t release_id) {
+    auto q_lease = prepare(
+        "SELECT m.item_id, MIN(m.sent_at) FROM reminders m JOIN items i ON i.id = m.item_id "
+        "WHERE i.release_id = :id GROUP BY m.item_id");
+    auto& q = *q_lease;
+    q.bind(":id", release_id);
+    std::map<std::int64_t, epoch_seconds> out;
+    while (q.executeStep()) {
+        out[q.getColumn(0).getInt64()] = q.getColumn(1).getInt64();
+    }
+    return out;
+}
+
 void store::mark_escalated(std::int64_t item_id, epoch_seconds now) {
     auto q_lease = prepare("UPDATE items SET escalated_at = :now WHERE id = :id");
     auto& q = *q_lease;

@@ -341,6 +341,13 @@ std::vector<status_job> store::status_jobs() {
     return out;
 }
 
+std::string store::sent_ts(std::string_view dedupe_key) {
+    auto q_lease = prepare("SELECT ts FROM outbox WHERE dedupe_key = :key AND state = 'sent'");
+    auto& q = *q_lease;
+    q.bind(":key", std::string(dedupe_key));
+    return q.executeStep() ? text_of(q.getColumn(0)) : std::string();
+}
+
 bool store::claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) {
     auto q_lease = prepare(
         "UPDATE releases SET status_updated_ms = :until WHERE id = :id AND status_updated_ms = "

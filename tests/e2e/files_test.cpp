@@ -73,17 +73,19 @@ TEST_CASE(
     REQUIRE(completed.size() == 1);
     CHECK(completed[0]["args"].value("channel_id", "") == channel);
     CHECK(sim.calls("files.upload").empty());  // the retired method is never used
-    // The summary came first.
-    bool summary_before = false;
+    // The summary came first, and the picture is in its thread.
+    std::string summary_ts;
     for (const auto& e : sim.events()) {
         if (e.value("event", "") == "file_shared") {
             break;
         }
-        summary_before |= e.value("event", "") == "api_call" &&
-                          e.value("method", "") == "chat.postMessage" &&
-                          outbox_key(e).starts_with("release-ended:");
+        if (e.value("event", "") == "api_call" && e.value("method", "") == "chat.postMessage" &&
+            outbox_key(e).starts_with("release-ended:")) {
+            summary_ts = e["response"].value("ts", "");
+        }
     }
-    CHECK(summary_before);
+    CHECK_FALSE(summary_ts.empty());
+    CHECK(completed[0]["args"].value("thread_ts", "") == summary_ts);
 
     // `report chart` on the ended release: the asker gets the picture in their DM.
     CHECK(contains(say(sim, "report chart", "U0ASKER"), "sending it to your DM"));
@@ -179,4 +181,41 @@ TEST_CASE(
     CHECK(again.stop() == 0);
     CHECK(count_events(sim, "file_shared", channel) == 1);
     CHECK(sim.calls("files.getUploadURLExternal").size() == 1);
+}
+
+TEST_CASE(
+    "stats over three finished releases answers with the numbers and a PNG, over one with "
+    "a sentence",
+    "[e2e][files]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    auto finish = [&](const std::string& version, const std::string& skip_reason) {
+        REQUIRE(contains(say(sim, "start " + version), "Started"));
+        REQUIRE(contains(say(sim, "skip 1.1 " + skip_reason), "skipped"));
+        REQUIRE(contains(say(sim, "finish force wrapping up"), "finished"));
+    };
+    finish("v1", "flaky suite");
+    auto one = say(sim, "stats");
+    CHECK(contains(one, "at least two finished releases"));
+    // An aborted release is not counted.
+    REQUIRE(contains(say(sim, "start v-aborted"), "Started"));
+    REQUIRE(contains(say(sim, "abort wrong branch"), "aborted"));
+    finish("v2", "flaky suite");
+    finish("v3", "not needed");
+    auto three = say(sim, "stats 5", "U0ASKER");
+    CHECK(contains(three, "Trends over the last 3 finished releases"));
+    CHECK(contains(three, "(all there are)"));
+    CHECK(contains(three, "Median time per phase"));
+    CHECK(contains(three, "Skips per release:* 1.0"));
+    CHECK(contains(three, "_flaky suite_ ×2"));
+    CHECK(contains(three, "Forced moves per release:* 1.0"));
+    auto chart = next_file(sim, "D0ASKER", 20s);
+    REQUIRE(chart);
+    CHECK((*chart)["file"].value("mimetype", "") == "image/png");
+    CHECK((*chart)["file"].value("original_w", 0) == 1200);
+    CHECK(contains(chart->value("initial_comment", ""), "3 finished releases"));
+    CHECK(contains(say(sim, "stats 1"), "2 to 50"));
+    CHECK(relbot.stop() == 0);
 }

@@ -165,6 +165,13 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"report file", index_of<report_command>(), "",
          with<report_command>([](auto& c) { return c.form == report_form::file; })},
         {"report pdf", err, "`markdown`, `chart`, `file`"},
+        {"stats", index_of<stats_command>(), "",
+         with<stats_command>([](auto& c) { return c.count == 10; })},
+        {"stats 25", index_of<stats_command>(), "",
+         with<stats_command>([](auto& c) { return c.count == 25; })},
+        {"stats 1", err, "2 to 50"},
+        {"stats 51", err, "2 to 50"},
+        {"stats many", err, "2 to 50"},
         {"remind", index_of<remind_command>(), ""},
         {"accept", index_of<accept_command>(), ""},
         {"accept all", err, "takes no arguments"},
@@ -241,5 +248,5 @@ TEST_CASE("the command table has no name twice and every entry has usage, an exa
                                               "skip",    "block",    "unblock", "assign", "note",
                                               "next",    "rollback", "handoff", "accept", "manager",
                                               "approve", "role",     "finish",  "abort",  "report",
-                                              "remind",  "help"});
+                                              "stats",   "remind",   "help"});
 }

@@ -287,11 +287,17 @@ TEST_CASE("finish needs the last phase and its gate, or force, and the summary c
     CHECK(d.answer.reply.text ==
           ":checkered_flag: Release *v1* finished. The summary is posted in the channel; "
           "`/release report` has the full report.");
-    REQUIRE(d.messages.size() == 1);
+    REQUIRE(d.messages.size() == 2);
     const auto& ended = d.messages[0];
     CHECK(ended.message.kind == message_kind::announcement);
     CHECK(ended.completed_by == key_id::none);
     CHECK(completed(ended).dedupe_key == "release-ended:7");
+    // Then the timeline picture, made by the notifier, in the summary's thread.
+    const auto& picture = d.messages[1];
+    CHECK(completed(picture).dedupe_key == "release-timeline:7");
+    CHECK(picture.message.method == "files.completeUploadExternal");
+    CHECK(contains(picture.message.body, "\"thread_of\":\"release-ended:7\""));
+    CHECK(contains(picture.message.body, "\"file\":\"timeline\""));
     // The earlier rollback from the timeline, and the forced finish this decision writes.
     CHECK(contains(summary_block(ended), "1 forced move · 1 rollback decision"));
 }

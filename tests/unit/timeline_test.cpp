@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "checklist/duration.hpp"
+#include "commands/render/files.hpp"
 #include "commands/render/picture.hpp"
 
 using namespace relbot;
@@ -59,16 +60,16 @@ audit_entry row(epoch_seconds at,
                 std::string from = "",
                 std::string to = "",
                 std::string note = "") {
-    return {9, at, "U0BOSS", std::move(action), item, std::move(from), std::move(to),
-            std::move(note)};
+    return {
+        9, at, "U0BOSS", std::move(action), item, std::move(from), std::move(to), std::move(note)};
 }
 
 // Enters phase `to` (1-based) at `at`, in the release and in the rows.
 void enter(release& r, std::vector<audit_entry>& audit, int to, epoch_seconds at) {
     r.current_phase = to;
     r.phases[static_cast<std::size_t>(to - 1)].entered_at = at;
-    audit.push_back(row(at, "phase.entered", std::nullopt, r.phases[to - 2].title,
-                        r.phases[to - 1].title));
+    audit.push_back(
+        row(at, "phase.entered", std::nullopt, r.phases[to - 2].title, r.phases[to - 1].title));
 }
 
 struct png_facts {
@@ -114,7 +115,8 @@ png_facts read_png(const std::string& bytes) {
 void check_picture(const commands::picture& p) {
     if (const char* dir = std::getenv("RELBOT_TEST_PICTURES"); dir != nullptr && *dir != '\0') {
         auto name = Catch::getResultCapture().getCurrentTestName();
-        std::replace_if(name.begin(), name.end(), [](char ch) { return !std::isalnum(ch); }, '-');
+        std::replace_if(
+            name.begin(), name.end(), [](char ch) { return !std::isalnum(ch); }, '-');
         std::ofstream(std::string(dir) + "/" + name.substr(0, 60) + ".png", std::ios::binary)
             << p.png;
     }
@@ -159,8 +161,8 @@ TEST_CASE("a release aborted in its first phase has one span and no deployment",
     auto r = five_phases();
     r.status = release_status::aborted;
     r.ended_at = t0 + 600;
-    std::vector<audit_entry> audit = {row(t0 + 600, "release.aborted", std::nullopt, "active",
-                                          "aborted", "wrong branch")};
+    std::vector<audit_entry> audit = {
+        row(t0 + 600, "release.aborted", std::nullopt, "active", "aborted", "wrong branch")};
     auto m = build_timeline(r, audit, t0 + 99999);
     CHECK(m.span == time_span{t0, t0 + 600});  // ended: `now` does not stretch it
     CHECK(m.phases[0].span == time_span{t0, t0 + 600});
@@ -181,9 +183,8 @@ TEST_CASE("blocked spans, forced moves, a rollback and checkpoints are where the
     audit.push_back(row(t0 + 2000, "item.blocked", 12, "open", "blocked", "again"));
     audit.push_back(row(t0 + 2400, "item.skipped", 12, "blocked", "skipped", "not needed"));
     audit.push_back(row(t0 + 2500, "item.blocked", 11, "open", "blocked", "waiting"));
-    audit.push_back(
-        row(t0 + 3000, "phase.forced", std::nullopt, "Pre-Release Checks", "Deployment Steps",
-            "hotfix"));
+    audit.push_back(row(t0 + 3000, "phase.forced", std::nullopt, "Pre-Release Checks",
+                        "Deployment Steps", "hotfix"));
     enter(r, audit, 2, t0 + 3000);
     r.phases[0].left_by_force = true;
     enter(r, audit, 3, t0 + 4000);
@@ -302,6 +303,16 @@ TEST_CASE("trends: time per phase, skips and forced moves with reasons, aborted 
     CHECK(t.median_reminder_to_done == 1200);
     auto p = commands::draw_trends(t);
     check_picture(p);
+    auto numbers = commands::render_trends(t, "C0REL", 10).text;
+    CHECK(numbers.find("Trends over the last 3 finished releases in <#C0REL>* (all there are)") !=
+          std::string::npos);
+    CHECK(numbers.find("_flaky_ ×2") != std::string::npos);
+    CHECK(numbers.find("From a reminder to done (median):* 20m") != std::string::npos);
+    // One finished release is not a trend: a sentence, and no chart is promised.
+    auto one = build_trends({history.front()});
+    auto sentence = commands::render_trends(one, "C0REL", 10).text;
+    CHECK(sentence.find("at least two finished releases") != std::string::npos);
+    CHECK(sentence.find("your DM") == std::string::npos);
     CHECK(commands::trends_caption(t).find("3 finished releases in #releases") !=
           std::string::npos);
 }
