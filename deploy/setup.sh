@@ -9,10 +9,11 @@
 set -euo pipefail
 
 packages=(cmake g++ make libboost1.81-dev libboost-url1.81-dev libssl-dev nlohmann-json3-dev
-          libsqlitecpp-dev libsqlite3-dev libpq-dev catch2 openssl ca-certificates tzdata)
+          libsqlitecpp-dev libsqlite3-dev libpq-dev libcairo2-dev fonts-dejavu-core catch2 openssl
+          ca-certificates tzdata pkg-config)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(chromium chromium-driver python3 python3-selenium fonts-dejavu-core
-              fonts-noto-color-emoji clang-14 libclang-rt-14-dev postgresql-15)
+    packages+=(chromium chromium-driver python3 python3-selenium fonts-noto-color-emoji clang-14
+              libclang-rt-14-dev postgresql-15)
 fi
 
 missing=()
