@@ -455,8 +455,9 @@ TEST_CASE("every cause of a message has its own dedupe key, so none is dropped a
     auto distinct = db.scalar("SELECT COUNT(DISTINCT dedupe_key) FROM outbox");
     CHECK(rows == distinct);
     // 2 starts × (announcement + status) + 3 blocks + 2 rollbacks + 1 phase + 2 handoffs (each
-    // posted and sent by DM) + 1 end
-    CHECK(rows == 4 + 3 + 2 + 1 + 2 * 2 + 1);
+    // posted and sent by DM) + 1 end with its timeline picture
+    CHECK(rows == 4 + 3 + 2 + 1 + 2 * 2 + 1 + 1);
+    CHECK(db.scalar("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'release-timeline:%'") == 1);
     CHECK(db.scalar("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'item-blocked:%'") == 3);
 }
 

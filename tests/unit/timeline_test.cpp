@@ -230,7 +230,8 @@ TEST_CASE("a release with 1,000 notes: counted, and the picture keeps its size",
     CHECK(p.height < 500);
 }
 
-TEST_CASE("the same timeline gives the same bytes; a different one does not", "[unit][picture]") {
+TEST_CASE("the same timeline gives the same bytes, and a different one does not",
+          "[unit][picture]") {
     auto r = five_phases();
     std::vector<audit_entry> audit;
     enter(r, audit, 2, t0 + 3600);
