@@ -59,9 +59,7 @@ struct context_deleter {
 class canvas {
 public:
     canvas(int w, int h)
-        : w_(w),
-          h_(h),
-          surface_(cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h)),
+        : surface_(cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h)),
           cr_(cairo_create(surface_.get())) {
         // Greyscale antialiasing and no hinting: the same pixels whatever the desktop's
         // font settings say.
@@ -174,8 +172,6 @@ public:
     }
 
 private:
-    int w_;
-    int h_;
     std::unique_ptr<cairo_surface_t, surface_deleter> surface_;
     std::unique_ptr<cairo_t, context_deleter> cr_;
 };
