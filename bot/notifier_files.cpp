@@ -8,14 +8,22 @@
 #include "bot/slack_answers.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "commands/render/files.hpp"
+#include "commands/render/picture.hpp"
 
 namespace relbot::bot {
 
 net::awaitable<api_result> notifier::upload(const storage::outbox_row& row, nlohmann::json args) {
     auto channel = text_at(args, "channel");
     auto kind = text_at(args, "file");
-    auto file = make_file_ ? make_file_(row) : std::nullopt;
     api_result result;
+    std::optional<commands::upload_file> file;
+    try {
+        file = make_file_ ? make_file_(row) : std::nullopt;
+    } catch (const commands::picture_error& e) {
+        result.outcome = api_outcome::slack_error;  // final: this machine cannot draw
+        result.error = e.what();
+        co_return result;
+    }
     if (!file) {
         result.outcome = api_outcome::slack_error;  // final: there is nothing to make it from
         result.error = "no such file to make (" + kind + ")";

@@ -4,11 +4,14 @@
 #include "commands/render/picture.hpp"
 
 #include <cairo.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
+#include <type_traits>
 
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
@@ -25,6 +28,94 @@ namespace relbot::commands {
 namespace {
 
 using checklist::epoch_seconds;
+
+// cairo is loaded the first time relbot draws (dlopen), not linked: a relbot that never
+// draws never maps it, nor the font and image libraries it brings (an idle relbot stays small).
+struct cairo_functions {
+    decltype(&::cairo_arc) arc = nullptr;
+    decltype(&::cairo_clip) clip = nullptr;
+    decltype(&::cairo_close_path) close_path = nullptr;
+    decltype(&::cairo_create) create = nullptr;
+    decltype(&::cairo_destroy) destroy = nullptr;
+    decltype(&::cairo_fill) fill = nullptr;
+    decltype(&::cairo_font_options_create) font_options_create = nullptr;
+    decltype(&::cairo_font_options_destroy) font_options_destroy = nullptr;
+    decltype(&::cairo_font_options_set_antialias) font_options_set_antialias = nullptr;
+    decltype(&::cairo_font_options_set_hint_metrics) font_options_set_hint_metrics = nullptr;
+    decltype(&::cairo_font_options_set_hint_style) font_options_set_hint_style = nullptr;
+    decltype(&::cairo_image_surface_create) image_surface_create = nullptr;
+    decltype(&::cairo_line_to) line_to = nullptr;
+    decltype(&::cairo_move_to) move_to = nullptr;
+    decltype(&::cairo_new_path) new_path = nullptr;
+    decltype(&::cairo_paint) paint = nullptr;
+    decltype(&::cairo_rectangle) rectangle = nullptr;
+    decltype(&::cairo_restore) restore = nullptr;
+    decltype(&::cairo_save) save = nullptr;
+    decltype(&::cairo_select_font_face) select_font_face = nullptr;
+    decltype(&::cairo_set_dash) set_dash = nullptr;
+    decltype(&::cairo_set_font_options) set_font_options = nullptr;
+    decltype(&::cairo_set_font_size) set_font_size = nullptr;
+    decltype(&::cairo_set_line_width) set_line_width = nullptr;
+    decltype(&::cairo_set_source_rgb) set_source_rgb = nullptr;
+    decltype(&::cairo_show_text) show_text = nullptr;
+    decltype(&::cairo_stroke) stroke = nullptr;
+    decltype(&::cairo_surface_destroy) surface_destroy = nullptr;
+    decltype(&::cairo_surface_flush) surface_flush = nullptr;
+    decltype(&::cairo_surface_write_to_png_stream) surface_write_to_png_stream = nullptr;
+    decltype(&::cairo_text_extents) text_extents = nullptr;
+};
+
+const cairo_functions& lib() {
+    static const cairo_functions loaded = [] {
+        void* handle = ::dlopen("libcairo.so.2", RTLD_NOW | RTLD_LOCAL);
+        if (handle == nullptr) {
+            const char* why = ::dlerror();
+            throw picture_error(std::string("cannot load cairo (libcairo.so.2; install Debian's "
+                                            "libcairo2): ") +
+                                (why == nullptr ? "not found" : why));
+        }
+        cairo_functions f;
+        auto resolve = [handle](auto& fn, const char* name) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(handle, name));
+            if (fn == nullptr) {
+                throw picture_error(std::string("libcairo.so.2 has no ") + name);
+            }
+        };
+        resolve(f.arc, "cairo_arc");
+        resolve(f.clip, "cairo_clip");
+        resolve(f.close_path, "cairo_close_path");
+        resolve(f.create, "cairo_create");
+        resolve(f.destroy, "cairo_destroy");
+        resolve(f.fill, "cairo_fill");
+        resolve(f.font_options_create, "cairo_font_options_create");
+        resolve(f.font_options_destroy, "cairo_font_options_destroy");
+        resolve(f.font_options_set_antialias, "cairo_font_options_set_antialias");
+        resolve(f.font_options_set_hint_metrics, "cairo_font_options_set_hint_metrics");
+        resolve(f.font_options_set_hint_style, "cairo_font_options_set_hint_style");
+        resolve(f.image_surface_create, "cairo_image_surface_create");
+        resolve(f.line_to, "cairo_line_to");
+        resolve(f.move_to, "cairo_move_to");
+        resolve(f.new_path, "cairo_new_path");
+        resolve(f.paint, "cairo_paint");
+        resolve(f.rectangle, "cairo_rectangle");
+        resolve(f.restore, "cairo_restore");
+        resolve(f.save, "cairo_save");
+        resolve(f.select_font_face, "cairo_select_font_face");
+        resolve(f.set_dash, "cairo_set_dash");
+        resolve(f.set_font_options, "cairo_set_font_options");
+        resolve(f.set_font_size, "cairo_set_font_size");
+        resolve(f.set_line_width, "cairo_set_line_width");
+        resolve(f.set_source_rgb, "cairo_set_source_rgb");
+        resolve(f.show_text, "cairo_show_text");
+        resolve(f.stroke, "cairo_stroke");
+        resolve(f.surface_destroy, "cairo_surface_destroy");
+        resolve(f.surface_flush, "cairo_surface_flush");
+        resolve(f.surface_write_to_png_stream, "cairo_surface_write_to_png_stream");
+        resolve(f.text_extents, "cairo_text_extents");
+        return f;  // the library stays loaded for the life of the process
+    }();
+    return loaded;
+}
 
 struct rgb {
     double r, g, b;
@@ -49,67 +140,67 @@ constexpr std::array<rgb, 7> phase_colours = {blue,     orange,         bluish_g
 constexpr const char* font = "DejaVu Sans";
 
 struct surface_deleter {
-    void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
+    void operator()(cairo_surface_t* s) const { lib().surface_destroy(s); }
 };
 struct context_deleter {
-    void operator()(cairo_t* c) const { cairo_destroy(c); }
+    void operator()(cairo_t* c) const { lib().destroy(c); }
 };
 
 // A canvas: the surface, its context, and the small helpers the charts share.
 class canvas {
 public:
     canvas(int w, int h)
-        : surface_(cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h)),
-          cr_(cairo_create(surface_.get())) {
+        : surface_(lib().image_surface_create(CAIRO_FORMAT_RGB24, w, h)),
+          cr_(lib().create(surface_.get())) {
         // Greyscale antialiasing and no hinting: the same pixels whatever the desktop's
         // font settings say.
-        auto* options = cairo_font_options_create();
-        cairo_font_options_set_antialias(options, CAIRO_ANTIALIAS_GRAY);
-        cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-        cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-        cairo_set_font_options(cr_.get(), options);
-        cairo_font_options_destroy(options);
+        auto* options = lib().font_options_create();
+        lib().font_options_set_antialias(options, CAIRO_ANTIALIAS_GRAY);
+        lib().font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
+        lib().font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
+        lib().set_font_options(cr_.get(), options);
+        lib().font_options_destroy(options);
         colour({1, 1, 1});
-        cairo_paint(cr_.get());
+        lib().paint(cr_.get());
     }
 
     cairo_t* cr() { return cr_.get(); }
 
-    void colour(rgb c) { cairo_set_source_rgb(cr(), c.r, c.g, c.b); }
+    void colour(rgb c) { lib().set_source_rgb(cr(), c.r, c.g, c.b); }
 
     void box(double x, double y, double w, double h, rgb c) {
         colour(c);
-        cairo_rectangle(cr(), x, y, w, h);
-        cairo_fill(cr());
+        lib().rectangle(cr(), x, y, w, h);
+        lib().fill(cr());
     }
 
     // Diagonal white lines over a box: the pattern that says "blocked" without colour.
     void hatch(double x, double y, double w, double h) {
-        cairo_save(cr());
-        cairo_rectangle(cr(), x, y, w, h);
-        cairo_clip(cr());
+        lib().save(cr());
+        lib().rectangle(cr(), x, y, w, h);
+        lib().clip(cr());
         colour({1, 1, 1});
-        cairo_set_line_width(cr(), 1.5);
+        lib().set_line_width(cr(), 1.5);
         for (double d = -h; d < w; d += 7) {
-            cairo_move_to(cr(), x + d, y + h);
-            cairo_line_to(cr(), x + d + h, y);
+            lib().move_to(cr(), x + d, y + h);
+            lib().line_to(cr(), x + d + h, y);
         }
-        cairo_stroke(cr());
-        cairo_restore(cr());
+        lib().stroke(cr());
+        lib().restore(cr());
     }
 
     void line(double x0, double y0, double x1, double y1, rgb c, double width, bool dashed) {
-        cairo_save(cr());
+        lib().save(cr());
         colour(c);
-        cairo_set_line_width(cr(), width);
+        lib().set_line_width(cr(), width);
         if (dashed) {
             const double dash[] = {6, 4};
-            cairo_set_dash(cr(), dash, 2, 0);
+            lib().set_dash(cr(), dash, 2, 0);
         }
-        cairo_move_to(cr(), x0, y0);
-        cairo_line_to(cr(), x1, y1);
-        cairo_stroke(cr());
-        cairo_restore(cr());
+        lib().move_to(cr(), x0, y0);
+        lib().line_to(cr(), x1, y1);
+        lib().stroke(cr());
+        lib().restore(cr());
     }
 
     // `text` at (x, baseline y), at most `max_w` pixels wide (cut with "…"); `align` 0 left,
@@ -122,12 +213,12 @@ public:
                 bool bold = false,
                 double max_w = 10000,
                 double align = 0) {
-        cairo_select_font_face(cr(), font, CAIRO_FONT_SLANT_NORMAL,
+        lib().select_font_face(cr(), font, CAIRO_FONT_SLANT_NORMAL,
                                bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-        cairo_set_font_size(cr(), size);
+        lib().set_font_size(cr(), size);
         auto width = [&](const std::string& t) {
             cairo_text_extents_t e;
-            cairo_text_extents(cr(), t.c_str(), &e);
+            lib().text_extents(cr(), t.c_str(), &e);
             return e.x_advance;
         };
         if (width(text) > max_w) {
@@ -143,24 +234,24 @@ public:
         }
         auto w = width(text);
         colour(c);
-        cairo_move_to(cr(), x - w * align, y);
-        cairo_show_text(cr(), text.c_str());
+        lib().move_to(cr(), x - w * align, y);
+        lib().show_text(cr(), text.c_str());
         return w;
     }
 
     // The width `text` takes at `size` (regular weight).
     double measure(const std::string& text, double size) {
-        cairo_select_font_face(cr(), font, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-        cairo_set_font_size(cr(), size);
+        lib().select_font_face(cr(), font, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+        lib().set_font_size(cr(), size);
         cairo_text_extents_t e;
-        cairo_text_extents(cr(), text.c_str(), &e);
+        lib().text_extents(cr(), text.c_str(), &e);
         return e.x_advance;
     }
 
     std::string png() {
-        cairo_surface_flush(surface_.get());
+        lib().surface_flush(surface_.get());
         std::string out;
-        cairo_surface_write_to_png_stream(
+        lib().surface_write_to_png_stream(
             surface_.get(),
             [](void* closure, const unsigned char* data, unsigned int length) {
                 static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data),
@@ -220,17 +311,17 @@ void checkpoint_marker(canvas& c, double x, double y, checklist::checkpoint_answ
     switch (a) {
         case checklist::checkpoint_answer::healthy:
             c.colour(bluish_green);
-            cairo_new_path(cr);
-            cairo_arc(cr, x, y, 7, 0, 2 * M_PI);
-            cairo_fill(cr);
+            lib().new_path(cr);
+            lib().arc(cr, x, y, 7, 0, 2 * M_PI);
+            lib().fill(cr);
             return;
         case checklist::checkpoint_answer::investigating:
             c.colour(orange);
-            cairo_move_to(cr, x, y - 8);
-            cairo_line_to(cr, x + 8, y + 6);
-            cairo_line_to(cr, x - 8, y + 6);
-            cairo_close_path(cr);
-            cairo_fill(cr);
+            lib().move_to(cr, x, y - 8);
+            lib().line_to(cr, x + 8, y + 6);
+            lib().line_to(cr, x - 8, y + 6);
+            lib().close_path(cr);
+            lib().fill(cr);
             return;
         case checklist::checkpoint_answer::rolled_back:
             c.line(x - 7, y - 7, x + 7, y + 7, vermillion, 3.5, false);
@@ -238,10 +329,10 @@ void checkpoint_marker(canvas& c, double x, double y, checklist::checkpoint_answ
             return;
         case checklist::checkpoint_answer::none:
             c.colour(grey);
-            cairo_set_line_width(cr, 2);
-            cairo_new_path(cr);
-            cairo_arc(cr, x, y, 6, 0, 2 * M_PI);
-            cairo_stroke(cr);
+            lib().set_line_width(cr, 2);
+            lib().new_path(cr);
+            lib().arc(cr, x, y, 6, 0, 2 * M_PI);
+            lib().stroke(cr);
             return;
     }
 }

@@ -5,11 +5,17 @@
 // pattern beside it, so that nothing is told by red against green alone.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 
 #include "checklist/timeline.hpp"
 
 namespace relbot::commands {
+
+// Drawing is impossible on this machine (cairo cannot be loaded).
+struct picture_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 struct picture {
     std::string png;       // the PNG file's bytes
