@@ -1,5 +1,6 @@
 // Block Kit as HTML, part two: the options of selects, input blocks as form fields, modals and
 // message rows (see block_html.hpp).
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -224,6 +225,41 @@ std::string modal_to_html(const json& view,
            (submit.empty() ? "Submit" : submit) + "</button></div></form>";
 }
 
+// The files a message shares (files.completeUploadExternal): a picture inline, any other file as
+// a download, both from the page's own /files/<id>/<name> (only ids and names of safe
+// characters are linked).
+std::string files_to_html(const json& message) {
+    auto files = message.find("files");
+    if (files == message.end() || !files->is_array()) {
+        return "";
+    }
+    auto safe = [](const std::string& s) {
+        return !s.empty() && s.size() <= 120 && s.front() != '.' &&
+               std::all_of(s.begin(), s.end(), [](char c) {
+                   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+               });
+    };
+    std::string out;
+    for (const auto& f : *files) {
+        auto id = string_at(f, "id");
+        auto name = string_at(f, "name");
+        if (!safe(id) || !safe(name)) {
+            continue;
+        }
+        auto url = "/files/" + id + "/" + name;
+        if (string_at(f, "mimetype") == "image/png") {
+            out += "<figure class=\"file file-image\"><img" + attr("src", url) +
+                   attr("alt", string_at(f, "alt_txt")) + "><figcaption><a" + attr("href", url) +
+                   attr("download", name) + ">" + escape_html(name) + "</a></figcaption></figure>";
+        } else {
+            out += "<div class=\"file file-download\">📄 <a" + attr("href", url) +
+                   attr("download", name) + ">" + escape_html(name) + "</a></div>";
+        }
+    }
+    return out;
+}
+
 std::string message_to_html(const json& message,
                             const message_place& where,
                             const message_marks& marks) {
@@ -256,7 +292,8 @@ std::string message_to_html(const json& message,
                     ? blocks_to_html(blocks, at)
                     : "<div class=\"block block-text\">" +
                           mrkdwn_to_html(string_at(message, "text")) + "</div>";
-    return out + "</div><div class=\"message-body\">" + body + "</div></div>";
+    return out + "</div><div class=\"message-body\">" + body + files_to_html(message) +
+           "</div></div>";
 }
 
 }  // namespace relbot::sim::web

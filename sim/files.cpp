@@ -128,7 +128,8 @@ json server::impl::files_complete_upload_external(const call_context& call) {
                      {"title", f.title},
                      {"mimetype", mimetype_of(f)},
                      {"size", f.bytes.size()},
-                     {"url_private", base_url() + "/files/" + f.id + "/" + f.name}};
+                     {"url_private", base_url() + "/files/" + f.id + "/" + f.name},
+                     {"alt_txt", f.alt_txt}};
         if (is_png(f.bytes)) {
             file["original_w"] = be32(f.bytes, 16);
             file["original_h"] = be32(f.bytes, 20);

@@ -146,6 +146,7 @@ struct web_sandbox::impl : std::enable_shared_from_this<impl> {
 
     response handle(const request& req);
     response state(const request& req);
+    response file(const request& req, const std::string& path);
     response act(const request& req, std::string_view path);
     static net::awaitable<void> serve(std::shared_ptr<impl> self, tcp::socket socket);
     static net::awaitable<void> accept_loop(std::shared_ptr<impl> self);
@@ -199,12 +200,33 @@ response web_sandbox::impl::handle(const request& req) {
         if (path == "/api/state") {
             return state(req);
         }
+        if (path.starts_with("/files/")) {
+            return file(req, std::string(path));
+        }
         return reply(req, http::status::not_found, "text/plain", "not found\n");
     }
     if (req.method() == http::verb::post && path.starts_with("/api/")) {
         return act(req, path);
     }
     return reply(req, http::status::method_not_allowed, "text/plain", "method not allowed\n");
+}
+
+// A file relbot shared, from the sandbox: a PNG shown inline, anything else as a download.
+response web_sandbox::impl::file(const request& req, const std::string& path) {
+    auto rest = path.substr(std::string("/files/").size());
+    auto id = rest.substr(0, rest.find('/'));
+    auto bytes = srv->file_bytes(id);
+    if (!bytes) {
+        return reply(req, http::status::not_found, "text/plain", "no such file\n");
+    }
+    bool png = bytes->size() > 8 && bytes->compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) == 0;
+    auto res = reply(req, http::status::ok, png ? "image/png" : "text/markdown; charset=utf-8",
+                     std::move(*bytes));
+    res.set("X-Content-Type-Options", "nosniff");
+    if (!png) {
+        res.set(http::field::content_disposition, "attachment");
+    }
+    return res;
 }
 
 response web_sandbox::impl::state(const request& req) {

@@ -272,6 +272,30 @@ def run(args, work):
             check(len(rows) == 1, "%s is announced once in the channel (%d)" % (announcement,
                                                                                len(rows)))
         check(text.count("Started release") == 1, "the start is answered once")
+
+        # Finish: the timeline picture relbot draws is shared after the summary and shown
+        # inline; the whole report, asked for as a file, is a download in the asker's DM.
+        p.say("/release finish force the browser test ends here")
+        p.wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#messages figure.file-image img"),
+               "the timeline picture in the channel")
+
+        def picture_width():
+            imgs = driver.find_elements(By.CSS_SELECTOR, "#messages figure.file-image img")
+            return imgs and driver.execute_script(
+                "return arguments[0].complete ? arguments[0].naturalWidth : 0", imgs[-1])
+        p.wait(lambda: picture_width() == 1200, "the picture to load, 1200 pixels wide")
+        img = driver.find_elements(By.CSS_SELECTOR, "#messages figure.file-image img")[-1]
+        check("Timeline of release v9.9" in (img.get_attribute("alt") or ""),
+              "the picture has its alt text")
+        p.say("/release report file")
+        p.be("UALEX", "dm")
+        links = p.wait(lambda: driver.find_elements(
+            By.XPATH, "//*[@id='messages']//a[@download='relbot-v9.9-report.md']"),
+            "the report file in alex's DM")
+        with urllib.request.urlopen(links[-1].get_attribute("href"), timeout=WAIT) as res:
+            report = res.read().decode("utf-8")
+        check("v9.9" in report and "covered by the nightly scan" in report,
+              "the downloaded report holds the release and the skip's reason")
     finally:
         driver.quit()
         sandbox.send_signal(signal.SIGTERM)

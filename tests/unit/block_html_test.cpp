@@ -436,3 +436,25 @@ TEST_CASE("a checkpoint's buttons keep their styles, and App Home's controls say
     CHECK(has(start, "data-surface=\"home\""));
     CHECK(has(start, "data-ts=\"\""));
 }
+
+TEST_CASE("a shared file: a picture inline with its alt text, another file as a download",
+          "[block_html]") {
+    json message = {
+        {"text", "Timeline of release v1"},
+        {"ts", "1796000000.000100"},
+        {"files",
+         json::array(
+             {{{"id", "F0SIM1"},
+               {"name", "relbot-v1-timeline.png"},
+               {"mimetype", "image/png"},
+               {"alt_txt", "Timeline of release v1: <6 phases>"}},
+              {{"id", "F0SIM2"}, {"name", "relbot-v1-report.md"}, {"mimetype", "text/markdown"}},
+              {{"id", "../../etc"}, {"name", "passwd"}, {"mimetype", "text/plain"}}})}};
+    auto html = message_to_html(message, {"C0DEMO", "", ""}, {});
+    CHECK(html.find("<img src=\"/files/F0SIM1/relbot-v1-timeline.png\" "
+                    "alt=\"Timeline of release v1: &lt;6 phases&gt;\">") != std::string::npos);
+    CHECK(html.find("<a href=\"/files/F0SIM2/relbot-v1-report.md\" "
+                    "download=\"relbot-v1-report.md\">relbot-v1-report.md</a>") !=
+          std::string::npos);
+    CHECK(html.find("etc") == std::string::npos);  // a path out of /files/ is not linked
+}
