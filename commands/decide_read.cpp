@@ -93,9 +93,10 @@ decision decide(const report_command& c, const situation& s) {
     bool cut_short = pages.back().cut_short;
     if (cut_short && !later.empty()) {
         // The last page says the report continues in the file: it goes to the asker's DM.
+        // (Its own key prefix: a `report file` in the same second is another file.)
         later.push_back(upload(*r, destination::direct(s.req.user), message_kind::dm, file_report,
-                               "report-file:" + std::to_string(r->id) + ":" + s.req.user + ":" +
-                                   std::to_string(s.req.now)));
+                               "report-continued:" + std::to_string(r->id) + ":" + s.req.user +
+                                   ":" + std::to_string(s.req.now)));
     }
     bool changed = !later.empty();
     auto d = done("report", std::move(pages.front()), changed);
