@@ -117,7 +117,7 @@ net::awaitable<void> notifier::recover(storage::outbox_row row) {
     // it before posting again.
     auto channel = co_await resolve_channel(row.to);
     if (channel) {
-        // (Two statements: GCC 12 mishandles co_await inside a conditional expression.)
+        // (Two statements: GCC 12 has had bugs with co_await inside a conditional expression.)
         bool found = false;
         if (row.method == commands::upload_method) {
             found = co_await already_uploaded(row, *channel);
