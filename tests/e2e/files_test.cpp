@@ -99,7 +99,7 @@ TEST_CASE(
 TEST_CASE(
     "a report too long for Slack continues in a file that holds every note, the same as "
     "report file and relbot export",
-    "[e2e][files]") {
+    "[e2e][files][slow]") {
     temp_dir dir;
     sandbox sim(dir);
     bot relbot(dir, sim);
