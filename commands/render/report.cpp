@@ -22,6 +22,7 @@ using nlohmann::json;
 struct style {
     bool markdown = false;
     const user_names* names = nullptr;  // markdown only
+    bool whole = false;                 // markdown only: user text is never shortened
 };
 
 const style slack_style{};
@@ -38,6 +39,9 @@ std::string person(const style& st, std::string_view user) {
 
 // User text: escaped for Slack, or on one line for markdown.
 std::string say(const style& st, std::string_view text, std::size_t max = 500) {
+    if (st.markdown && st.whole) {
+        return checklist::one_line(text);
+    }
     return st.markdown ? checklist::one_line(checklist::truncate_utf8(text, max))
                        : user_text(text, max);
 }
@@ -343,8 +347,32 @@ std::string report_markdown(const checklist::release& r,
                             const std::vector<checklist::audit_entry>& audit,
                             const user_names& names,
                             const std::vector<checklist::freeze_window>& freezes) {
-    const style st{true, &names};
+    const style st{true, &names, true};
     auto last = last_change_of_items(audit);
+    // The timeline goes under what it is about: an item's rows under the item, the rest under
+    // the phase the release was in (indented list lines, which a template ignores).
+    std::map<std::int64_t, std::vector<const checklist::audit_entry*>> by_item;
+    std::vector<std::vector<const checklist::audit_entry*>> by_phase(r.phases.size());
+    std::size_t phase_now = 0;
+    for (const auto& e : audit) {
+        if (e.action == "phase.entered" && !e.from_state.empty() &&
+            phase_now + 1 < r.phases.size()) {
+            ++phase_now;
+        }
+        if (e.item_id && find_item(r, e.item_id) != nullptr) {
+            by_item[*e.item_id].push_back(&e);
+        } else if (!by_phase.empty()) {
+            by_phase[phase_now].push_back(&e);
+        }
+    }
+    auto timeline_lines = [&](const std::vector<const checklist::audit_entry*>& rows) {
+        std::string out;
+        for (const auto* e : rows) {
+            out += "  - " + checklist::format_utc(e->at) + " " + person(st, e->actor) + ": " +
+                   describe_event(r, *e, st) + "\n";
+        }
+        return out;
+    };
     // Every piece of user text below is on one line and follows text of ours on that line:
     // pasted back as a template, the export has exactly the release's phases and items.
     std::string md = "# Release " + say(st, r.version, 200) + "\n\n";
@@ -355,10 +383,15 @@ std::string report_markdown(const checklist::release& r,
         md += " · " + status_word(r) + " " + checklist::format_utc(*r.ended_at);
     }
     md += "\n";
-    for (const auto& p : r.phases) {
+    for (std::size_t k = 0; k < r.phases.size(); ++k) {
+        const auto& p = r.phases[k];
         md += "\n## " + checklist::one_line(p.title) + "\n\n";
+        md += timeline_lines(by_phase[k]);
         for (const auto& i : p.items) {
             md += markdown_item(i, item_status(i, last, st)) + "\n";
+            if (auto rows = by_item.find(i.id); rows != by_item.end() && i.id != 0) {
+                md += timeline_lines(rows->second);
+            }
         }
     }
     if (!freezes.empty()) {
@@ -379,9 +412,7 @@ std::string report_markdown(const checklist::release& r,
     if (!facts.verification.empty()) {
         markdown_list(md, "Verification", facts.verification);
     }
-    markdown_list(md, "Notes", facts.notes);
-    markdown_list(md, "Timeline (UTC)", facts.timeline);
-    return md;
+    return md;  // the notes and the rest of the timeline are under their items and phases
 }
 
 namespace {
