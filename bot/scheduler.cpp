@@ -13,6 +13,7 @@
 #include "checklist/rules.hpp"
 #include "checklist/timers.hpp"
 #include "commands/render.hpp"
+#include "commands/render/wording.hpp"
 #include "commands/render/checkpoints.hpp"
 
 namespace relbot::bot {
@@ -61,19 +62,8 @@ manager_escalations escalations_by_manager(
     return escalate;
 }
 
-const checklist::item* item_with_id(const checklist::release& r, std::int64_t id) {
-    for (const auto& p : r.phases) {
-        for (const auto& i : p.items) {
-            if (i.id == id) {
-                return &i;
-            }
-        }
-    }
-    return nullptr;
-}
-
 std::string render_timer(const checklist::timer_notice& n, const checklist::release& r) {
-    const auto* it = item_with_id(r, n.item_id);
+    const auto* it = commands::find_item(r, n.item_id);  // null for n.item_id 0
     switch (n.kind) {
         case checklist::timer_kind::sign_off_pending:
             return it ? commands::dump_json(commands::to_post_body(

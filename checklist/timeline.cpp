@@ -22,8 +22,9 @@ std::vector<reason_count> top_reasons(const std::map<std::string, int>& counts) 
     for (const auto& [reason, n] : counts) {
         out.push_back({reason, n});
     }
-    std::stable_sort(out.begin(), out.end(),
-                     [](const reason_count& a, const reason_count& b) { return a.count > b.count; });
+    std::stable_sort(out.begin(), out.end(), [](const reason_count& a, const reason_count& b) {
+        return a.count > b.count;
+    });
     if (out.size() > 3) {
         out.resize(3);
     }

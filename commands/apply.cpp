@@ -225,12 +225,12 @@ std::optional<upload_file> shell::make_file(const std::string& body,
     if (kind == file_trends) {
         auto channel = args.value("channel", std::string());
         auto count = args.value("count", 10);
-        auto trends = checklist::build_trends(finished_histories(*lookups_, channel, count),
-                                              store_.people().channel_name(channel));
+        auto name = store_.people().channel_name(channel);
+        auto trends = checklist::build_trends(finished_histories(*lookups_, channel, count), name);
         if (trends.releases.size() < 2) {
             return std::nullopt;
         }
-        return make_trends_file(trends, store_.people().channel_name(channel), key);
+        return make_trends_file(trends, name, key);
     }
     if (!release_id) {
         return std::nullopt;

@@ -170,7 +170,8 @@ TEST_CASE("a release aborted in its first phase has one span and no deployment",
     CHECK_FALSE(m.deployed_at);
     auto p = commands::draw_timeline(m);
     check_picture(p);
-    CHECK(p.alt_text.find("aborted") == std::string::npos);  // the alt text says what it shows
+    CHECK(p.alt_text.find("1 phase") == std::string::npos);  // five phases, one entered
+    CHECK(p.alt_text.find("5 phases over 10 min, 0 blocked items") != std::string::npos);
     CHECK(commands::timeline_caption(m).find("aborted") != std::string::npos);
 }
 
