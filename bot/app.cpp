@@ -13,6 +13,7 @@
 #include "bot/health.hpp"
 #include "bot/home.hpp"
 #include "bot/hooks.hpp"
+#include "bot/idle_trim.hpp"
 #include "bot/interactions.hpp"
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
@@ -99,6 +100,7 @@ public:
           notifier_(notify),
           scheduler_(schedule),
           wake_timer_(ioc),
+          trim_(ioc),
           busy_reply_(text_reply(busy_text)) {}
 
     // The client whose envelopes these are (its answer() takes the acks).
@@ -170,17 +172,33 @@ private:
     // client answers an envelope nobody took by 2.5 s (socket_timing::answer_within).
     static constexpr std::chrono::milliseconds lock_wait_within{2'300};
 
-    // Database thread: everything handed over so far, in batches.
+    // Database strand: everything handed over so far, in batches, and what comes meanwhile.
+    // In a burst the thread draining stays here (up to `stay_draining`, then the strand's
+    // other work gets a turn) while the other thread reads the next envelopes and writes the
+    // acks: each thread keeps to its own work instead of both taking turns at everything.
     void drain() {
-        std::vector<job_ptr> jobs;
-        {
-            std::lock_guard lock(incoming_mutex_);
-            jobs.swap(incoming_);
-            drain_posted_ = false;
-        }
-        auto limit = store_.shared() ? max_shared_batch : max_batch;
-        for (std::size_t at = 0; at < jobs.size(); at += limit) {
-            process(std::span(jobs).subspan(at, std::min(limit, jobs.size() - at)));
+        auto started = steady::now();
+        bool alone = true;
+        for (;;) {
+            std::vector<job_ptr> jobs;
+            {
+                std::lock_guard lock(incoming_mutex_);
+                if (incoming_.empty() || (!alone && steady::now() - started > stay_draining)) {
+                    if (!incoming_.empty()) {
+                        net::defer(ioc_, [this] { drain(); });  // still posted: behind the rest
+                    } else {
+                        drain_posted_ = false;
+                    }
+                    return;
+                }
+                jobs.swap(incoming_);
+            }
+            alone = alone && jobs.size() == 1 && !helper_.is_wanted();
+            auto limit = store_.shared() ? max_shared_batch : max_batch;
+            for (std::size_t at = 0; at < jobs.size(); at += limit) {
+                process(std::span(jobs).subspan(at, std::min(limit, jobs.size() - at)), alone);
+            }
+            alone = false;
         }
     }
 
@@ -224,7 +242,7 @@ private:
 
     // Takes the jobs out of `jobs`: once answered, the last reference to each (and so to the
     // socket it came on) is the Socket Mode strand's, which its objects belong to.
-    void process(std::span<job_ptr> jobs) {
+    void process(std::span<job_ptr> jobs, bool alone) {
         std::vector<job_ptr> batch;
         for (auto& j : jobs) {
             if (j->take()) {
@@ -277,10 +295,11 @@ private:
         for (auto i : reads) {
             outcomes[i] = handle(*batch[i], &*parsed[i], wake);
         }
-        answer(batch, outcomes);
+        answer(batch, outcomes, alone);
         if (wake) {
             schedule_wake();
         }
+        trim_.worked();
     }
 
     // The batch's unit of work; null if the lock could not be had by `give_up` (each writer
@@ -329,7 +348,7 @@ private:
     }
 
     // Hands the acks to the Socket Mode strand, then counts and publishes what the batch did.
-    void answer(std::vector<job_ptr>& batch, std::vector<outcome>& outcomes) {
+    void answer(std::vector<job_ptr>& batch, std::vector<outcome>& outcomes, bool alone) {
         std::vector<envelope_answer> answers;
         answers.reserve(batch.size());
         std::vector<std::vector<std::string>> counted;  // command, outcome
@@ -340,7 +359,7 @@ private:
             }
             answers.push_back({std::move(batch[i]), std::move(o.payload), std::move(o.note)});
         }
-        client_->answer(std::move(answers));
+        client_->answer(std::move(answers), alone);
         for (const auto& labels : counted) {
             process_metrics().commands.add(labels);
         }
@@ -654,6 +673,7 @@ private:
     static constexpr std::chrono::milliseconds wake_batch{10};
     bool wake_scheduled_ = false;
     net::steady_timer wake_timer_;
+    idle_trim trim_;       // the heap trimmed once the batches stop
     std::string revoked_;  // tokens_revoked or app_uninstalled, once Slack has said so
     std::vector<std::string> pending_home_;          // clicked in Home: published after the commit
     std::optional<storage::lock_deadline> give_up_;  // the batch's, while it runs
@@ -668,6 +688,8 @@ private:
     bool drain_posted_ = false;
     steady::time_point last_received_{};
     static constexpr std::chrono::microseconds alone_after{1000};
+    // How long one drain may keep the database strand while envelopes keep coming.
+    static constexpr std::chrono::milliseconds stay_draining{20};
 };
 
 // "2026-11-26T08:30:00Z"

@@ -32,6 +32,11 @@ void second_thread::wanted() {
     }
 }
 
+bool second_thread::is_wanted() const {
+    std::lock_guard lock(mutex_);
+    return until_ > std::chrono::steady_clock::now();
+}
+
 long second_thread::joins() const {
     std::lock_guard lock(mutex_);
     return joins_;

@@ -32,6 +32,8 @@ public:
     // was running (a strand runs all its ready handlers in one go, even after stop()) and
     // has been joined. Idempotent; the destructor does it too.
     void leave();
+    // Whether it is (or is about to be) in the io_context: wanted within the last `stay`.
+    bool is_wanted() const;
     // How many times it has joined the io_context (for the metrics and tests).
     long joins() const;
 

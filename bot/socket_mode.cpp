@@ -125,13 +125,17 @@ void socket_mode_client::hand_over(const std::shared_ptr<session>& s,
     handler_.take(std::move(job));
 }
 
-void socket_mode_client::answer(std::vector<envelope_answer> answers) {
-    // At once when the strand is free (or this is it), else queued on it.
-    net::dispatch(ex_, [this, answers = std::move(answers)]() mutable {
+void socket_mode_client::answer(std::vector<envelope_answer> answers, bool at_once) {
+    auto write = [this, answers = std::move(answers)]() mutable {
         for (auto& a : answers) {
             deliver(std::move(a));
         }
-    });
+    };
+    if (at_once) {
+        net::dispatch(ex_, std::move(write));  // at once when the strand is free (or this is it)
+    } else {
+        net::post(ex_, std::move(write));
+    }
 }
 
 void socket_mode_client::deliver(envelope_answer a) {

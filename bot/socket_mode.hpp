@@ -162,8 +162,11 @@ public:
     void stop();
 
     // Acks for jobs the handler took, each on the socket its envelope came on (one that has
-    // closed meanwhile writes none: Slack delivers the envelope again). Any thread.
-    void answer(std::vector<envelope_answer> answers);
+    // closed meanwhile writes none: Slack delivers the envelope again). Any thread. `at_once`:
+    // written by the calling thread when the Socket Mode strand is free (a lone envelope's ack,
+    // with no thread switch); otherwise queued on the strand, so that in a burst the thread
+    // applying envelopes goes on to the next batch while the other one writes these acks.
+    void answer(std::vector<envelope_answer> answers, bool at_once = true);
 
     // Sockets that have said `hello` and are not closing.
     int live_connections() const { return live_.load(); }
