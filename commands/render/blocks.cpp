@@ -12,7 +12,8 @@ using nlohmann::json;
 
 // A mrkdwn text object, as sections and context elements hold one.
 json mrkdwn_text(std::string_view mrkdwn) {
-    return {{"type", "mrkdwn"}, {"text", checklist::truncate_utf8(mrkdwn, max_section_text)}};
+    return json_object("type", "mrkdwn", "text",
+                       checklist::truncate_utf8(mrkdwn, max_section_text));
 }
 
 // Adds whole lines from `lines[next]` on to `m` as sections, until the page's blocks or text
@@ -44,23 +45,22 @@ std::size_t fill_page(message& m, const std::vector<std::string>& lines, std::si
 }  // namespace
 
 json section_block(std::string_view mrkdwn) {
-    return {{"type", "section"}, {"text", mrkdwn_text(mrkdwn)}};
+    return json_object("type", "section", "text", mrkdwn_text(mrkdwn));
 }
 
 json header_block(std::string_view plain) {
-    return {{"type", "header"},
-            {"text",
-             {{"type", "plain_text"},
-              {"text", checklist::truncate_utf8(plain, max_header_text)},
-              {"emoji", true}}}};
+    return json_object(
+        "type", "header", "text",
+        json_object("type", "plain_text", "text", checklist::truncate_utf8(plain, max_header_text),
+                    "emoji", true));
 }
 
 json context_block(std::string_view mrkdwn) {
-    return {{"type", "context"}, {"elements", json::array({mrkdwn_text(mrkdwn)})}};
+    return json_object("type", "context", "elements", json::array({mrkdwn_text(mrkdwn)}));
 }
 
 json divider_block() {
-    return {{"type", "divider"}};
+    return json_object("type", "divider");
 }
 
 std::size_t block_text_size(const json& blocks) {
@@ -167,13 +167,12 @@ std::string user_text(std::string_view text, std::size_t max) {
 }
 
 json to_ack_payload(const message& m, bool in_channel) {
-    return {{"response_type", in_channel ? "in_channel" : "ephemeral"},
-            {"text", m.text},
-            {"blocks", m.blocks}};
+    return json_object("response_type", in_channel ? "in_channel" : "ephemeral", "text", m.text,
+                       "blocks", m.blocks);
 }
 
 json to_post_body(const message& m) {
-    return {{"text", m.text}, {"blocks", m.blocks}};
+    return json_object("text", m.text, "blocks", m.blocks);
 }
 
 std::string dump_json(const json& j) {

@@ -13,11 +13,11 @@ using controls::target;
 using nlohmann::json;
 
 json plain(std::string_view text) {
-    return {{"type", "plain_text"}, {"text", std::string(text)}, {"emoji", true}};
+    return json_object("type", "plain_text", "text", std::string(text), "emoji", true);
 }
 
 json option(std::string_view label, std::string value) {
-    return {{"text", plain(label)}, {"value", std::move(value)}};
+    return json_object("text", plain(label), "value", std::move(value));
 }
 
 // The string at `key` of a JSON object, or "" (never throws on other shapes).
@@ -95,10 +95,8 @@ json button(action a,
             std::string_view label,
             const target& t,
             std::string_view style) {
-    json b = {{"type", "button"},
-              {"text", plain(label)},
-              {"action_id", controls::action_id(a, discriminator)},
-              {"value", controls::encode(t)}};
+    auto b = json_object("type", "button", "text", plain(label), "action_id",
+                         controls::action_id(a, discriminator), "value", controls::encode(t));
     if (!style.empty()) {
         b["style"] = std::string(style);
     }
@@ -111,10 +109,9 @@ json snooze_select(std::int64_t release_id, std::int64_t item_id) {
     for (const auto& c : snooze_choices) {
         options.push_back(option(c.label, controls::encode(snoozed(t, c.how_long))));
     }
-    return {{"type", "static_select"},
-            {"placeholder", plain(controls::label_snooze)},
-            {"action_id", controls::action_id(action::item_snooze, item_id)},
-            {"options", std::move(options)}};
+    return json_object("type", "static_select", "placeholder", plain(controls::label_snooze),
+                       "action_id", controls::action_id(action::item_snooze, item_id), "options",
+                       std::move(options));
 }
 
 json item_actions_block(std::int64_t item_id, const std::vector<item_control>& cs) {
@@ -127,9 +124,8 @@ json item_actions_block(std::int64_t item_id, const std::vector<item_control>& c
             elements.push_back(button(c.act, item_id, c.label, c.target, style));
         }
     }
-    return {{"type", "actions"},
-            {"block_id", "item:" + std::to_string(item_id)},
-            {"elements", std::move(elements)}};
+    return json_object("type", "actions", "block_id", "item:" + std::to_string(item_id), "elements",
+                       std::move(elements));
 }
 
 json item_overflow(std::int64_t item_id, const std::vector<item_control>& cs) {
@@ -144,15 +140,14 @@ json item_overflow(std::int64_t item_id, const std::vector<item_control>& cs) {
             options.push_back(option(c.label, menu_value(c.act, c.target)));
         }
     }
-    return {{"type", "overflow"},
-            {"action_id", std::string(item_menu) + ":" + std::to_string(item_id)},
-            {"options", std::move(options)}};
+    return json_object("type", "overflow", "action_id",
+                       std::string(item_menu) + ":" + std::to_string(item_id), "options",
+                       std::move(options));
 }
 
 json release_actions_block(std::int64_t release_id, json elements) {
-    return {{"type", "actions"},
-            {"block_id", "release:" + std::to_string(release_id)},
-            {"elements", std::move(elements)}};
+    return json_object("type", "actions", "block_id", "release:" + std::to_string(release_id),
+                       "elements", std::move(elements));
 }
 
 json checkpoint_actions_block(std::int64_t release_id, int n) {
