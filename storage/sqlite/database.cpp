@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 
@@ -262,7 +263,21 @@ int schema_version() {
     return static_cast<int>(migrations.size());
 }
 
+namespace {
+
+// Once per process, before SQLite is first used: no global statistics of its memory use,
+// which otherwise take a process-wide mutex on every one of its allocations (thousands per
+// command; nothing here reads them). If SQLite was already in use, it says so and nothing
+// changes.
+void configure_sqlite_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_to) {
+    configure_sqlite_once();
     auto target = up_to < 0 ? schema_version() : std::min(up_to, schema_version());
     // The busy timeout is kept under Slack's 3-second ack deadline: a command that cannot get
     // the write lock in time is answered with "try again" instead of a late ack.
