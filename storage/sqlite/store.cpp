@@ -102,7 +102,8 @@ store::transaction::transaction(store& s, lock_deadline give_up_at) : store_(s) 
         auto savepoint = s.prepare("SAVEPOINT input");
         (*savepoint).exec();
         s.savepoints_.push_back({sqlite3_total_changes64(s.db_->getHandle()), s.timeline_rows_,
-                                 s.staged_, s.touched_channels_});
+                                 s.staged_undo_.size(), s.touched_undo_.size(),
+                                 s.status_bumped_.size()});
         open_ = true;
         savepoint_ = true;
         return;
@@ -170,6 +171,12 @@ void store::transaction::end_savepoint(bool committed) {
         auto release = s.prepare("RELEASE input");
         (*release).exec();
         s.last_commit_changed_state_ = changes > s.timeline_rows_ - mark.timeline_rows_at;
+        if (s.savepoints_.empty()) {
+            // Kept: only the whole transaction can still be rolled back, which forgets
+            // everything staged anyway (and the journal would keep every version alive).
+            s.staged_undo_.clear();
+            s.touched_undo_.clear();
+        }
         return;
     }
     // Undone: its rows are not the transaction's (they would count as changes at commit),
@@ -181,8 +188,20 @@ void store::transaction::end_savepoint(bool committed) {
     s.changes_at_begin_ += changes;
     s.timeline_rows_ = mark.timeline_rows_at;
     s.forget_written();
-    s.staged_ = std::move(mark.staged);
-    s.touched_channels_ = std::move(mark.touched_channels);
+    while (s.staged_undo_.size() > mark.staged_undo_at) {
+        auto& undo = s.staged_undo_.back();
+        if (undo.before) {
+            s.staged_.insert_or_assign(undo.id, std::move(undo.before));
+        } else {
+            s.staged_.erase(undo.id);
+        }
+        s.staged_undo_.pop_back();
+    }
+    while (s.touched_undo_.size() > mark.touched_undo_at) {
+        s.touched_channels_.erase(s.touched_undo_.back());
+        s.touched_undo_.pop_back();
+    }
+    s.status_bumped_.resize(mark.status_bumped_at);
 }
 
 void store::transaction::end(bool committed) {
@@ -209,6 +228,9 @@ void store::transaction::end(bool committed) {
     store_.staged_.clear();
     store_.touched_channels_.clear();
     store_.savepoints_.clear();
+    store_.staged_undo_.clear();
+    store_.touched_undo_.clear();
+    store_.status_bumped_.clear();
     store_.in_transaction_ = false;
     open_ = false;
 }
@@ -292,7 +314,7 @@ std::shared_ptr<const checklist::release> store::remembered_or_read(std::int64_t
     auto r = std::make_shared<const checklist::release>(std::move(*read));
     if (in_transaction_) {
         // What this transaction sees is kept only if it commits.
-        staged_.insert_or_assign(id, r);
+        stage_entry(id, r);
     } else {
         remember(r);
     }
@@ -339,9 +361,22 @@ void store::stage(const checklist::release& r, std::shared_ptr<const checklist::
         active_ids_.erase(r.channel);
         return;
     }
-    staged_.insert_or_assign(
-        r.id, shared ? std::move(shared) : std::make_shared<const checklist::release>(r));
-    touched_channels_.insert(r.channel);
+    stage_entry(r.id, shared ? std::move(shared) : std::make_shared<const checklist::release>(r));
+    touch_channel(r.channel);
+}
+
+void store::stage_entry(std::int64_t id, std::shared_ptr<const checklist::release> r) {
+    if (!savepoints_.empty()) {
+        auto was = staged_.find(id);
+        staged_undo_.push_back({id, was != staged_.end() ? was->second : nullptr});
+    }
+    staged_.insert_or_assign(id, std::move(r));
+}
+
+void store::touch_channel(const std::string& channel) {
+    if (touched_channels_.insert(channel).second && !savepoints_.empty()) {
+        touched_undo_.push_back(channel);
+    }
 }
 
 void store::remember(std::shared_ptr<const checklist::release> r) {

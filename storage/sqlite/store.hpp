@@ -324,13 +324,29 @@ private:
 
     // The open savepoints, innermost last: what the transaction had staged and counted when
     // each began, restored if it rolls back.
+    // Inside a savepoint, every change to staged_ and touched_channels_ is journaled (what the
+    // entry was before), so that rolling the savepoint back puts them back as they were; a
+    // savepoint only notes how long the journals were when it began.
+    struct staged_undo {
+        std::int64_t id = 0;
+        std::shared_ptr<const checklist::release> before;  // null: there was no entry
+    };
     struct savepoint_mark {
         std::int64_t changes_at = 0;
         std::int64_t timeline_rows_at = 0;
-        std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> staged;
-        std::unordered_set<std::string> touched_channels;
+        std::size_t staged_undo_at = 0;
+        std::size_t touched_undo_at = 0;
+        std::size_t status_bumped_at = 0;
     };
     std::vector<savepoint_mark> savepoints_;
+    std::vector<staged_undo> staged_undo_;
+    std::vector<std::string> touched_undo_;  // channels first touched inside a savepoint
+    // Releases whose status_version the open transaction has raised: once is enough for the
+    // notifier (a batch of writes to one release raises it once).
+    std::vector<std::int64_t> status_bumped_;
+    // staged_[id] = r and touched_channels_ += channel, journaled inside a savepoint.
+    void stage_entry(std::int64_t id, std::shared_ptr<const checklist::release> r);
+    void touch_channel(const std::string& channel);
 
     // SQLite's busy handler (sqlite3_busy_handler): waits for the write lock in short sleeps
     // until the deadline of the transaction being begun, or default_lock_wait from the first

@@ -348,12 +348,20 @@ std::int64_t store::save_release(const checklist::release& r,
     bool answered = !log.checkpoints.empty() && !log.events.empty();
     if (log.release || !log.phases.empty() || !log.items.empty() || answered) {
         // The living status message (which shows the release, its phases and its items, not
-        // the timeline) is now behind; the notifier catches it up.
-        auto v_lease =
-            prepare("UPDATE releases SET status_version = status_version + 1 WHERE id = :id");
-        auto& v = *v_lease;
-        v.bind(":id", r.id);
-        v.exec();
+        // the timeline) is now behind; the notifier catches it up. Raised once per
+        // transaction: the notifier only compares it with the version last sent.
+        bool raised = in_transaction_ && std::find(status_bumped_.begin(), status_bumped_.end(),
+                                                   r.id) != status_bumped_.end();
+        if (!raised) {
+            auto v_lease =
+                prepare("UPDATE releases SET status_version = status_version + 1 WHERE id = :id");
+            auto& v = *v_lease;
+            v.bind(":id", r.id);
+            v.exec();
+            if (in_transaction_) {
+                status_bumped_.push_back(r.id);
+            }
+        }
     }
     if (log.release || !log.phases.empty() || !log.items.empty() || !log.checkpoints.empty()) {
         stage(r, std::move(shared));
@@ -413,7 +421,7 @@ void store::insert_release(checklist::release& r) {
         }
     }
     if (in_transaction_) {
-        touched_channels_.insert(r.channel);
+        touch_channel(r.channel);
     } else {
         active_ids_.erase(r.channel);
     }

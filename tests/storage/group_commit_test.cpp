@@ -35,7 +35,9 @@ const checklist::item& item_1_1(const checklist::release& r) {
 
 struct bot_like {
     explicit bot_like(const test::fresh_store& fresh)
-        : connection(fresh.connect()), store(connection->engine()), shell(store, templates, admins) {}
+        : connection(fresh.connect()),
+          store(connection->engine()),
+          shell(store, templates, admins) {}
     commands::applied run(const std::string& text,
                           const std::string& channel,
                           const std::string& envelope) {
@@ -116,11 +118,11 @@ TEST_CASE("a batch in which one input fails keeps the others and leaves nothing 
     CHECK(db.scalar("SELECT COUNT(*) FROM outbox WHERE dedupe_key = 'failed-input-message'") == 0);
     CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:e2'") == 0);
     CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key IN "
-               "('envelope:e1', 'envelope:e3')") == 2);
+                    "('envelope:e1', 'envelope:e3')") == 2);
     CHECK(db.scalar("SELECT COUNT(*) FROM audit WHERE note = 'after the failure'") == 1);
     CHECK(db.scalar("SELECT COUNT(*) FROM audit WHERE note = 'rolled back'") == 0);
     CHECK(db.scalar("SELECT COUNT(*) FROM channels WHERE channel_id = 'C2' AND name = "
-               "'renamed'") == 1);
+                    "'renamed'") == 1);
     // The failed envelope, delivered again, is applied as new (it was never recorded).
     auto again = bot.run("check 1.1", "C2", "e2");
     CHECK_FALSE(again.redelivered);
@@ -187,4 +189,62 @@ TEST_CASE("inputs applied one after another in one batch see each other's writes
     // C2's notes in the order they were applied.
     CHECK(db.scalar("SELECT COUNT(*) FROM audit a JOIN audit b ON a.release_id = b.release_id "
                     "WHERE a.note = 'first' AND b.note = 'second' AND a.id < b.id") == 1);
+}
+
+TEST_CASE(
+    "a batch marks a release's status message behind once, even when the input that first "
+    "changed the release was rolled back",
+    "[storage][group-commit]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store db(kind);
+    bot_like bot(db);
+    bot.start_two();
+    auto behind = [&] {
+        return db.scalar(
+            "SELECT status_version - status_sent_version FROM releases WHERE channel_id = 'C2'");
+    };
+    auto before = behind();
+
+    {
+        batch b(bot.store);
+        // The first change to C2's release marks its status message behind, then fails: its
+        // savepoint takes the mark back with the rest.
+        commands::input in;
+        in.channel = "C2";
+        in.actor = "U1";
+        in.now = t0;
+        in.applied_key = "envelope:f1";
+        auto failing = [&](const commands::snapshot& active, const commands::lookups&) {
+            auto r = *active;
+            checklist::change_log log;
+            checklist::check_item(r, {0, 0}, "", log);
+            bot.store.releases().save(r, log, "U1", t0);
+            throw std::runtime_error("the input broke halfway");
+            return commands::decision{};
+        };
+        CHECK_THROWS(bot.shell.apply(in, failing));
+        // The next changes to it mark it again, and once is enough however many there are.
+        CHECK(bot.run("block 1.2 waiting on a vendor", "C2", "f2").changed);
+        CHECK(bot.run("unblock 1.2", "C2", "f3").changed);
+        CHECK(bot.run("check 1.3", "C2", "f4").changed);
+        b.tx->commit();
+    }
+    CHECK(behind() > before);
+    auto fresh = db.connect();
+    auto c2 = fresh->engine().releases().active_release("C2");
+    REQUIRE(c2);
+    CHECK(c2->phases.at(0).items.at(0).state == checklist::item_state::open);
+    CHECK(c2->phases.at(0).items.at(2).state == checklist::item_state::done);
+
+    // Sent (the notifier caught up), then one more batch: behind again.
+    db.exec("UPDATE releases SET status_sent_version = status_version WHERE channel_id = 'C2'");
+    REQUIRE(behind() == 0);
+    {
+        batch b(bot.store);
+        CHECK(bot.run("note 1.3 a note changes only the timeline", "C2", "f5").changed);
+        CHECK(bot.run("uncheck 1.3", "C2", "f6").changed);
+        b.tx->commit();
+    }
+    CHECK(behind() > 0);
 }
