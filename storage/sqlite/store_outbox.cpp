@@ -62,12 +62,15 @@ constexpr char next_due_sql[] =
     "> :now";
 
 // The untried announcements of channels with more than :over of them (kind '' is an
-// announcement: checklist::to_string(message_kind::announcement)).
+// announcement: checklist::to_string(message_kind::announcement)). `state IN ('pending',
+// 'sending')` is the partial index's own condition, which SQLite needs to see to use it:
+// without it this read every message ever sent, every few seconds.
 constexpr auto backlog_sql =
     sql_join("SELECT ",
              outbox_columns,
-             " FROM outbox WHERE state = 'pending' AND attempts = 0 AND kind = '' AND method = "
-             "'chat.postMessage' AND channel_id IN (SELECT channel_id FROM outbox WHERE state = "
+             " FROM outbox WHERE state IN ('pending', 'sending') AND state = 'pending' AND "
+             "attempts = 0 AND kind = '' AND method = 'chat.postMessage' AND channel_id IN "
+             "(SELECT channel_id FROM outbox WHERE state IN ('pending', 'sending') AND state = "
              "'pending' AND attempts = 0 AND kind = '' AND method = 'chat.postMessage' GROUP BY "
              "channel_id HAVING COUNT(*) > :over) ORDER BY channel_id, id");
 
@@ -104,7 +107,7 @@ std::vector<outbox_row> read_outbox_rows(SQLite::Statement& q) {
 }  // namespace
 
 long long store::count_outbox(outbox_state state) {
-    // Pending and sending rows are in the outbox_unsent index, failed ones in outbox_failed:
+    // Pending and sending rows are in the outbox_unsent indexes, failed ones in outbox_failed:
     // neither count reads the delivered history.
     auto q_lease =
         state == outbox_state::failed
@@ -310,8 +313,9 @@ int store::abandon_claims(std::string_view owner_prefix) {
     }
     // State `sending` without a lease is what claim() takes as unfinished.
     auto q_lease = prepare(
-        "UPDATE outbox SET lease_until = NULL, claimed_by = '' WHERE state = 'sending' AND "
-        "claimed_by <> '' AND substr(claimed_by, 1, length(:prefix)) = :prefix");
+        "UPDATE outbox SET lease_until = NULL, claimed_by = '' WHERE state IN ('pending', "
+        "'sending') AND state = 'sending' AND claimed_by <> '' AND substr(claimed_by, 1, "
+        "length(:prefix)) = :prefix");
     auto& q = *q_lease;
     q.bind(":prefix", std::string(owner_prefix));
     return q.exec();
