@@ -13,8 +13,8 @@
 #include "checklist/rules.hpp"
 #include "checklist/timers.hpp"
 #include "commands/render.hpp"
-#include "commands/render/wording.hpp"
 #include "commands/render/checkpoints.hpp"
+#include "commands/render/wording.hpp"
 
 namespace relbot::bot {
 
