@@ -20,7 +20,7 @@ public:
 
     // Something was done: trim once `quiet` has passed without another call.
     void worked();
-    // How many times the heap has been trimmed (for the metrics and tests).
+    // How many times the heap has been trimmed (for the tests).
     long trims() const { return trims_; }
 
 private:

@@ -322,11 +322,10 @@ private:
     std::unordered_map<std::string, std::string> channel_names_;
     void forget_written();
 
-    // The open savepoints, innermost last: what the transaction had staged and counted when
-    // each began, restored if it rolls back.
-    // Inside a savepoint, every change to staged_ and touched_channels_ is journaled (what the
-    // entry was before), so that rolling the savepoint back puts them back as they were; a
-    // savepoint only notes how long the journals were when it began.
+    // The open savepoints, innermost last: what the transaction had counted when each began,
+    // and how long the journals were. Inside a savepoint every change to staged_ and
+    // touched_channels_ is journaled with what the entry was before, so that rolling the
+    // savepoint back puts them back as they were.
     struct staged_undo {
         std::int64_t id = 0;
         std::shared_ptr<const checklist::release> before;  // null: there was no entry

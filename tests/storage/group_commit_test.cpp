@@ -5,6 +5,7 @@
 // order of each channel's inputs within a batch.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 
 #include "checklist/rules.hpp"
@@ -48,6 +49,30 @@ struct bot_like {
         run("start v1.0", "C1", "s1");
         run("start v2.0", "C2", "s2");
     }
+    // An input that checks 1.1 of C2's release and saves it, does `more` with the release's
+    // id, then throws "the input broke halfway" (its savepoint rolls back alone).
+    void fail_in_c2(const std::string& envelope,
+                    const std::string& channel_name = "",
+                    const std::function<void(std::int64_t)>& more = {}) {
+        commands::input in;
+        in.channel = "C2";
+        in.channel_name = channel_name;
+        in.actor = "U1";
+        in.now = t0;
+        in.applied_key = "envelope:" + envelope;
+        auto failing = [&](const commands::snapshot& active, const commands::lookups&) {
+            auto r = *active;
+            checklist::change_log log;
+            checklist::check_item(r, {0, 0}, "", log);
+            store.releases().save(r, log, "U1", t0);
+            if (more) {
+                more(r.id);
+            }
+            throw std::runtime_error("the input broke halfway");
+            return commands::decision{};
+        };
+        CHECK_THROWS_WITH(shell.apply(in, failing), "the input broke halfway");
+    }
     checklist::template_library templates;
     std::vector<std::string> admins;
     std::unique_ptr<test::store_connection> connection;
@@ -69,29 +94,16 @@ TEST_CASE("a batch in which one input fails keeps the others and leaves nothing 
         batch b(bot.store);
         auto first = bot.run("check 1.1", "C1", "e1");
         CHECK(first.changed);
-        // The second input changes C2's release, queues a message, then fails: its savepoint
-        // rolls back alone.
-        commands::input in;
-        in.channel = "C2";
-        in.channel_name = "renamed";  // written first, then rolled back with the rest
-        in.actor = "U1";
-        in.now = t0;
-        in.applied_key = "envelope:e2";
-        auto failing = [&](const commands::snapshot& active, const commands::lookups&) {
-            auto r = *active;
-            checklist::change_log log;
-            checklist::check_item(r, {0, 0}, "", log);
-            bot.store.releases().save(r, log, "U1", t0);
+        // The second input changes C2's release (and its channel's name, written first),
+        // writes a timeline row, queues a message, then fails: its savepoint rolls back alone.
+        bot.fail_in_c2("e2", "renamed", [&](std::int64_t release) {
             bot.store.audit().append_audit(
-                {r.id, t0, "U1", "item.noted", std::nullopt, "", "", "rolled back"});
+                {release, t0, "U1", "item.noted", std::nullopt, "", "", "rolled back"});
             bot.store.outbox().enqueue(
-                {"failed-input-message", r.id, checklist::destination::channel("C2"),
+                {"failed-input-message", release, checklist::destination::channel("C2"),
                  "chat.postMessage", R"({"text":"never"})", checklist::message_kind::announcement},
                 t0);
-            throw std::runtime_error("the input broke halfway");
-            return commands::decision{};
-        };
-        CHECK_THROWS_WITH(bot.shell.apply(in, failing), "the input broke halfway");
+        });
         // What the failed input staged is gone from the engine's view already.
         CHECK(item_1_1(*bot.store.releases().active_release("C2")).state ==
               checklist::item_state::open);
@@ -210,20 +222,7 @@ TEST_CASE(
         batch b(bot.store);
         // The first change to C2's release marks its status message behind, then fails: its
         // savepoint takes the mark back with the rest.
-        commands::input in;
-        in.channel = "C2";
-        in.actor = "U1";
-        in.now = t0;
-        in.applied_key = "envelope:f1";
-        auto failing = [&](const commands::snapshot& active, const commands::lookups&) {
-            auto r = *active;
-            checklist::change_log log;
-            checklist::check_item(r, {0, 0}, "", log);
-            bot.store.releases().save(r, log, "U1", t0);
-            throw std::runtime_error("the input broke halfway");
-            return commands::decision{};
-        };
-        CHECK_THROWS(bot.shell.apply(in, failing));
+        bot.fail_in_c2("f1");
         // The next changes to it mark it again, and once is enough however many there are.
         CHECK(bot.run("block 1.2 waiting on a vendor", "C2", "f2").changed);
         CHECK(bot.run("unblock 1.2", "C2", "f3").changed);
