@@ -33,16 +33,21 @@ const checklist::item& item_at(const checklist::release& r, checklist::item_pos 
 std::variant<checklist::item_pos, decision> find_item(const checklist::release& r,
                                                       const std::string& ref,
                                                       const std::string& name);
-// A chat.postMessage about `r` to `to`, keyed `key_prefix` [id] `key_suffix`. A release not
-// stored yet (id 0) leaves the message's release id to the shell.
-// A file (commands/render/files.hpp: file_timeline, file_report) of `r`, made and uploaded by
-// the notifier to `to` under the key `key`.
+// A file made and uploaded by the notifier to `to` under the key `key`, from the outbox row
+// `body` (commands/render/files.hpp).
+planned_message upload(checklist::destination to,
+                       checklist::message_kind kind,
+                       std::string body,
+                       std::string key);
+// A file (commands/render/files.hpp: file_timeline, file_report) of `r`.
 planned_message upload(const checklist::release& r,
                        checklist::destination to,
                        checklist::message_kind kind,
                        std::string_view file,
                        std::string key,
                        const std::string& thread_of = {});
+// A chat.postMessage about `r` to `to`, keyed `key_prefix` [id] `key_suffix`. A release not
+// stored yet (id 0) leaves the message's release id to the shell.
 planned_message post(const checklist::release& r,
                      checklist::destination to,
                      checklist::message_kind kind,

@@ -113,14 +113,10 @@ decision decide(const stats_command& c, const situation& s) {
     auto d = done("stats", render_trends(trends, s.req.channel, c.count), false);
     if (trends.releases.size() >= 2) {
         // The chart is drawn by the notifier, to the asker's DM.
-        planned_message p;
-        p.key_prefix =
-            "stats:" + s.req.channel + ":" + s.req.user + ":" + std::to_string(s.req.now);
-        p.message.to = destination::direct(s.req.user);
-        p.message.method = std::string(upload_method);
-        p.message.body = trends_row_body(s.req.channel, c.count);
-        p.message.kind = message_kind::dm;
-        d.messages.push_back(std::move(p));
+        d.messages.push_back(
+            upload(destination::direct(s.req.user), message_kind::dm,
+                   trends_row_body(s.req.channel, c.count),
+                   "stats:" + s.req.channel + ":" + s.req.user + ":" + std::to_string(s.req.now)));
         d.answer.changed = true;
     }
     return d;

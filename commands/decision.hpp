@@ -70,12 +70,12 @@ public:
     virtual std::unordered_map<std::string, std::string> user_names() const = 0;
     // The person's offset from UTC in seconds, if known (users.info's tz_offset).
     virtual std::optional<int> time_zone_offset(std::string_view user) const = 0;
-    // RELBOT_FREEZE and RELBOT_ONE_DEPLOY_AT_A_TIME; none by default.
     // When each item of the release was first reminded (item id -> time); none by default.
     virtual std::map<std::int64_t, checklist::epoch_seconds> first_reminders(
         std::int64_t /*release_id*/) const {
         return {};
     }
+    // RELBOT_FREEZE and RELBOT_ONE_DEPLOY_AT_A_TIME; none by default.
     virtual const policy_settings& settings() const {
         static const policy_settings none;
         return none;

@@ -152,19 +152,27 @@ std::variant<item_pos, decision> find_item(const checklist::release& r,
     return refuse(name, msg);
 }
 
+planned_message upload(checklist::destination to,
+                       checklist::message_kind kind,
+                       std::string body,
+                       std::string key) {
+    planned_message p;
+    p.key_prefix = std::move(key);
+    p.message.to = std::move(to);
+    p.message.method = std::string(upload_method);
+    p.message.body = std::move(body);
+    p.message.kind = kind;
+    return p;
+}
+
 planned_message upload(const checklist::release& r,
                        checklist::destination to,
                        checklist::message_kind kind,
                        std::string_view file,
                        std::string key,
                        const std::string& thread_of) {
-    planned_message p;
-    p.key_prefix = std::move(key);
+    auto p = upload(std::move(to), kind, file_row_body(file, r.id, thread_of), std::move(key));
     p.message.release_id = r.id;
-    p.message.to = std::move(to);
-    p.message.method = std::string(upload_method);
-    p.message.body = file_row_body(file, r.id, thread_of);
-    p.message.kind = kind;
     return p;
 }
 

@@ -214,11 +214,11 @@ void demo::show_file(const json& e) {
     }
     auto dir = std::filesystem::path(opt_.db).parent_path() / "relbot-demo-files";
     std::string saved;
-    if (auto bytes = srv_ ? srv_->file_bytes(file.value("id", "")) : std::nullopt) {
+    if (auto shared = srv_ ? srv_->file(file.value("id", "")) : std::nullopt) {
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
         std::ofstream out(dir / name, std::ios::binary);
-        out << *bytes;
+        out << shared->bytes;
         if (out) {
             saved = (dir / name).string();
         }

@@ -81,6 +81,14 @@ http_response server::impl::handle_upload(const http_request& req, const std::st
                          "OK - " + std::to_string(f.bytes.size()));
 }
 
+std::optional<server::shared_file> server::file(const std::string& id) const {
+    auto it = impl_->files.find(id);
+    if (it == impl_->files.end() || !it->second.shared) {
+        return std::nullopt;
+    }
+    return shared_file{it->second.bytes, mimetype_of(it->second)};
+}
+
 http_response server::impl::handle_file_get(const http_request& req, const std::string& path) {
     auto rest = path.substr(std::string("/files/").size());
     auto id = rest.substr(0, rest.find('/'));
@@ -89,11 +97,7 @@ http_response server::impl::handle_file_get(const http_request& req, const std::
         return text_response(req, http::status::not_found, "text/plain", "no such file");
     }
     auto type = mimetype_of(it->second);
-    return text_response(req, http::status::ok,
-                         type == "text/markdown" ? "text/markdown"
-                         : type == "image/png"   ? "image/png"
-                                                 : "application/octet-stream",
-                         it->second.bytes);
+    return text_response(req, http::status::ok, type.c_str(), it->second.bytes);
 }
 
 json server::impl::files_complete_upload_external(const call_context& call) {

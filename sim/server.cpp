@@ -367,14 +367,6 @@ void server::control(const nlohmann::json& op) {
     impl_->control(op);
 }
 
-std::optional<std::string> server::file_bytes(const std::string& id) const {
-    auto it = impl_->files.find(id);
-    if (it == impl_->files.end() || !it->second.shared) {
-        return std::nullopt;
-    }
-    return it->second.bytes;
-}
-
 std::string server::new_envelope_id() {
     return impl_->next_envelope_id();
 }

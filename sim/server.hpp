@@ -70,11 +70,15 @@ public:
     // "modal_errors": {block_id: message}}. Defined in surfaces.cpp.
     nlohmann::json surfaces_of(const std::string& user, const std::string& channel) const;
 
+    // A file relbot shared (files.completeUploadExternal), by its id, as the sandbox serves
+    // it at /files/<id>/<name>; nullopt if there is none. Defined in files.cpp.
+    struct shared_file {
+        std::string bytes;
+        std::string mimetype;  // image/png, text/markdown or application/octet-stream
+    };
+    std::optional<shared_file> file(const std::string& id) const;
     // A fresh envelope id, unique across sandbox sessions (see next_envelope_id in control.cpp);
     // the demo names its own envelopes with it so it knows whom each reply is for.
-    // The bytes of a file relbot shared (files.completeUploadExternal), by its id; nullopt if
-    // there is none.
-    std::optional<std::string> file_bytes(const std::string& id) const;
     std::string new_envelope_id();
 
     // Queues a ready-made envelope frame on the connection with that id (as in the

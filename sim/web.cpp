@@ -215,13 +215,13 @@ response web_sandbox::impl::handle(const request& req) {
 response web_sandbox::impl::file(const request& req, const std::string& path) {
     auto rest = path.substr(std::string("/files/").size());
     auto id = rest.substr(0, rest.find('/'));
-    auto bytes = srv->file_bytes(id);
-    if (!bytes) {
+    auto f = srv->file(id);
+    if (!f) {
         return reply(req, http::status::not_found, "text/plain", "no such file\n");
     }
-    bool png = bytes->size() > 8 && bytes->compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) == 0;
-    auto res = reply(req, http::status::ok, png ? "image/png" : "text/markdown; charset=utf-8",
-                     std::move(*bytes));
+    bool png = f->mimetype == "image/png";
+    auto type = f->mimetype == "text/markdown" ? "text/markdown; charset=utf-8" : f->mimetype;
+    auto res = reply(req, http::status::ok, type, std::move(f->bytes));
     res.set("X-Content-Type-Options", "nosniff");
     if (!png) {
         res.set(http::field::content_disposition, "attachment");

@@ -140,8 +140,6 @@ std::vector<outbox_row> outbox::claim(epoch_seconds now,
     return rows;
 }
 
-// The ends of a delivery act only on a row the owner still holds: a claimer whose lease ran
-// out must not undo what the row's new claimer does.
 std::string outbox::sent_ts(std::string_view dedupe_key) {
     auto r = s_.busy_as_busy([&] {
         return s_.db().exec("SELECT ts FROM outbox WHERE dedupe_key = $1 AND state = 'sent'",
@@ -150,6 +148,8 @@ std::string outbox::sent_ts(std::string_view dedupe_key) {
     return r.rows() == 0 ? std::string() : r.text(0, 0);
 }
 
+// The ends of a delivery act only on a row the owner still holds: a claimer whose lease ran
+// out must not undo what the row's new claimer does.
 bool outbox::mark_sent(std::int64_t id,
                        std::string_view owner,
                        std::string_view ts,
