@@ -1,9 +1,8 @@
 // The PostgreSQL engine's foundations against a real server (tests/pg_cluster.sh): the schema
 // is created and migrated once however many instances start together, a database newer than
 // the binary is refused naming both versions, and a connection error never shows the password.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <mutex>
 #include <string>
 #include <thread>
