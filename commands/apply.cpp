@@ -34,6 +34,9 @@ public:
     std::optional<checklist::release> latest_release(std::string_view channel) const override {
         return store_.releases().latest_release(channel);
     }
+    std::optional<checklist::release> release(std::int64_t id) const override {
+        return store_.releases().load_release(id);
+    }
     std::vector<checklist::audit_entry> timeline(std::int64_t release_id) const override {
         return store_.audit().audit_for(release_id);
     }

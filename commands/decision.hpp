@@ -61,6 +61,8 @@ public:
         std::string_view channel, std::string_view version) const = 0;
     // The channel's most recent release (active or ended), if any.
     virtual std::optional<checklist::release> latest_release(std::string_view channel) const = 0;
+    // The release with this id (any channel, active or ended), if any.
+    virtual std::optional<checklist::release> release(std::int64_t id) const = 0;
     // The release's timeline as written so far, oldest first.
     virtual std::vector<checklist::audit_entry> timeline(std::int64_t release_id) const = 0;
     // The channel's releases, newest first, at most `limit`.

@@ -63,9 +63,9 @@ std::vector<checklist::release_history> finished_histories(const lookups& look,
         if (s.status != checklist::release_status::finished) {
             continue;
         }
-        auto r = look.release_by_version(channel, s.version);
-        if (!r || r->id != s.id) {
-            continue;  // a later release of the same version: that one is counted instead
+        auto r = look.release(s.id);
+        if (!r) {
+            continue;
         }
         checklist::release_history h;
         h.audit = look.timeline(r->id);

@@ -51,6 +51,14 @@ public:
         }
         return std::nullopt;
     }
+    std::optional<checklist::release> release(std::int64_t id) const override {
+        for (const auto& r : releases) {
+            if (r.id == id) {
+                return r;
+            }
+        }
+        return std::nullopt;
+    }
     std::vector<checklist::audit_entry> timeline(std::int64_t release_id) const override {
         ++timeline_reads;
         auto it = timelines.find(release_id);

@@ -154,3 +154,31 @@ TEST_CASE("report falls back to the latest ended release, and refuses when there
     check_read(d, "report");
     CHECK(contains(d.answer.reply.text, "v0.9"));
 }
+
+TEST_CASE("stats counts every finished release, also two that used the same version", "[unit]") {
+    fake_lookups look;
+    // Three finished releases in C1, the first two both "v1" (the version was used again).
+    for (std::int64_t id : {1, 2, 3}) {
+        auto r = standard_release();
+        r.id = id;
+        r.version = id == 3 ? "v2" : "v1";
+        r.status = checklist::release_status::finished;
+        r.started_at = t0 + id * 86400;
+        r.ended_at = r.started_at + 3600;
+        look.releases.push_back(r);
+    }
+    for (std::int64_t id : {3, 2, 1}) {  // newest first, as the store lists them
+        const auto& r = look.releases[static_cast<std::size_t>(id - 1)];
+        look.summaries.push_back({id, r.version, checklist::release_status::finished, "UMANAGER", 6,
+                                  6, "Handoff", r.started_at, *r.ended_at});
+    }
+
+    auto histories = commands::finished_histories(look, "C1", 10);
+    REQUIRE(histories.size() == 3);
+    CHECK(histories[0].r.id == 1);  // oldest first
+    CHECK(histories[1].r.id == 2);
+    CHECK(histories[2].r.id == 3);
+
+    auto d = decide_as("UASKER", "stats", nullptr, look);
+    CHECK(contains(d.answer.reply.text, "last 3 finished releases"));
+}
