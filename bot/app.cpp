@@ -45,10 +45,6 @@ storage::storage_options storage_of(const config& cfg) {
 }
 
 // Wall time as stored: the system's, or the shared database's (clock.hpp, set_wall_offset).
-checklist::epoch_seconds system_now() {
-    return real_clock().epoch_s();
-}
-
 std::string text_reply(std::string_view text) {
     return commands::ack_payload_json(commands::render_text(text));
 }
@@ -417,10 +413,11 @@ private:
         auto started = std::chrono::steady_clock::now();
         outcome o;
         try {
-            auto out = shell_.apply_command(parsed,
-                                            {s.team_id, s.channel_id, s.user_id, s.text,
-                                             system_now(), s.response_url, s.channel_name},
-                                            "envelope:" + s.envelope_id);
+            auto out =
+                shell_.apply_command(parsed,
+                                     {s.team_id, s.channel_id, s.user_id, s.text,
+                                      real_clock().epoch_s(), s.response_url, s.channel_name},
+                                     "envelope:" + s.envelope_id);
             if (out.redelivered) {
                 log_info("command.redelivered")
                     .kv("envelope_id", s.envelope_id)
@@ -474,7 +471,7 @@ private:
         auto started = std::chrono::steady_clock::now();
         auto actor = commands::signal_actor(s.source);
         auto key = "signal:" + s.id;
-        auto now = system_now();
+        auto now = real_clock().epoch_s();
         std::string note = s.text;
         if (!s.url.empty()) {
             note += (note.empty() ? "" : " ") + s.url;
@@ -626,7 +623,7 @@ private:
         try {
             auto tx = give_up_ ? store_.work().begin_until(*give_up_) : store_.work().begin();
             auto key = "event:" + e.event_id;
-            if (store_.applied().record_applied(key, "{}", system_now())) {
+            if (store_.applied().record_applied(key, "{}", real_clock().epoch_s())) {
                 if (e.event_type == "app_home_opened") {
                     home_opened(e);
                 } else if (e.event_type == "tokens_revoked" || e.event_type == "app_uninstalled") {

@@ -13,10 +13,6 @@
 namespace relbot::bot {
 namespace {
 
-checklist::epoch_seconds system_now() {
-    return real_clock().epoch_s();
-}
-
 constexpr const char* busy_text =
     ":hourglass: The database is busy right now and nothing was changed. Please try again in a "
     "moment.";
@@ -54,7 +50,7 @@ interactions::result interactions::handle_click(const commands::click& c,
                                                 const std::string& envelope_id) {
     auto action = std::string(commands::controls::to_string(c.act));
     try {
-        auto out = shell_.apply_click(c, envelope_id, system_now());
+        auto out = shell_.apply_click(c, envelope_id, real_clock().epoch_s());
         if (!out.open_view.is_null()) {
             net::co_spawn(ioc_,
                           open_view(c.trigger_id, std::move(out.open_view), c.response_url, c.user),
@@ -92,7 +88,7 @@ interactions::result interactions::handle_submission(const commands::submission&
                                                      const std::string& envelope_id) {
     auto kind = std::string(commands::controls::to_string(s.kind));
     try {
-        auto out = shell_.apply_submission(s, envelope_id, system_now());
+        auto out = shell_.apply_submission(s, envelope_id, real_clock().epoch_s());
         log_info("submission")
             .kv("envelope_id", envelope_id)
             .kv("modal", kind)
@@ -173,12 +169,12 @@ net::awaitable<void> interactions::tell_try_again(std::string response_url,
     }
     try {
         auto tx = store_.work().begin();
-        auto key = "try-again:" + user + ":" + std::to_string(system_now());
+        auto key = "try-again:" + user + ":" + std::to_string(real_clock().epoch_s());
         store_.outbox().enqueue(
             {key, std::nullopt, checklist::destination::direct(user), "chat.postMessage",
              commands::dump_json(commands::to_post_body(commands::render_text(why))),
              checklist::message_kind::dm},
-            system_now());
+            real_clock().epoch_s());
         tx->commit();
         notify_.wake();
     } catch (const std::exception& e) {

@@ -45,7 +45,7 @@ metrics& process_metrics() {
 namespace {
 
 // A label value as Prometheus quotes it: backslash, double quote and newline escaped.
-std::string quoted(std::string_view v) {
+std::string label_value(std::string_view v) {
     std::string out = "\"";
     for (char c : v) {
         if (c == '\\' || c == '"') {
@@ -89,7 +89,7 @@ public:
             text_ += '{';
             for (std::size_t i = 0; i < label_names.size(); ++i) {
                 text_ += (i ? "," : "") + label_names[i] + "=" +
-                         quoted(i < label_values.size() ? label_values[i] : "");
+                         label_value(i < label_values.size() ? label_values[i] : "");
             }
             text_ += '}';
         }

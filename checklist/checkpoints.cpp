@@ -9,11 +9,6 @@
 namespace relbot::checklist {
 namespace {
 
-refusal because(refused why, std::string_view action, std::string who = {}, int number = 0) {
-    return refusal{
-        why, std::string(action), std::nullopt, std::move(who), std::nullopt, false, false, number};
-}
-
 checkpoint* find_mutable(release& r, int number) {
     for (auto& c : r.checkpoints) {
         if (c.number == number) {

@@ -8,6 +8,14 @@
 #include "checklist/mrkdwn.hpp"
 
 namespace relbot::checklist {
+
+refusal because(refused why, std::string_view action, std::string who, int checkpoint) {
+    refusal no{why, std::string(action)};
+    no.who = std::move(who);
+    no.checkpoint = checkpoint;
+    return no;
+}
+
 namespace {
 
 item& at(release& r, item_pos p) {
@@ -35,12 +43,6 @@ std::optional<item_pos> position_of(const release& r, const item& it) {
         }
     }
     return std::nullopt;
-}
-
-// A refusal of `action`, naming `who` (a user ID) where the wording needs a person.
-refusal because(refused why, std::string_view action, std::string who = {}) {
-    return refusal{
-        why, std::string(action), std::nullopt, std::move(who), std::nullopt, false, false, 0};
 }
 
 // The same refusal, asked by `finish` rather than `next`.

@@ -111,6 +111,10 @@ struct refusal {
     std::string reason = {};
 };
 
+// A refusal of `action`, naming `who` (a user ID) where the wording needs a person, and the
+// checkpoint's `number` for the checkpoint refusals.
+refusal because(refused why, std::string_view action, std::string who = {}, int checkpoint = 0);
+
 using verdict = std::optional<refusal>;  // nullopt: allowed / applied
 
 bool is_manager_or_admin(const release& r, const actor& a);

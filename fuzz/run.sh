@@ -11,6 +11,7 @@
 #   fuzz/run.sh --totals            executions each target has run clean in the campaigns so far
 #                                   (fuzz/ledger, kept in the repository: one line per run)
 #   FUZZ_JOBS=1 fuzz/run.sh …       one target at a time (default: one per core)
+#   RELBOT_UNITY=OFF fuzz/run.sh …  the libraries built file by file (default: a unity build)
 # Prints one line per target (executions, seconds, result) and exits 1 if any found something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
         --ci) mode=ci; shift ;;
         --runs) runs="$2"; shift 2 ;;
         --totals) mode=totals; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         -*) echo "fuzz/run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
@@ -62,6 +63,7 @@ fi
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Fuzz \
     -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" \
     -DRELBOT_FUZZ=ON -DRELBOT_TESTS=OFF -DRELBOT_BENCH=OFF -DRELBOT_WERROR=ON "${launcher[@]}" \
+    -DCMAKE_UNITY_BUILD="${RELBOT_UNITY:-ON}" \
     >/dev/null
 mkdir -p "$build"
 if ! cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target fuzz_all \

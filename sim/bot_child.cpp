@@ -19,19 +19,14 @@
 #include <vector>
 
 #include "sim/cast.hpp"
+#include "sim/net.hpp"
 
 extern char** environ;
 
 namespace relbot::sim {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
 using json = nlohmann::json;
-
-constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
 // The sandbox's environment for relbot: the caller's, less what the sandbox sets itself.
 std::vector<std::string> bot_environment(const bot_launch& launch,

@@ -25,26 +25,17 @@
 #include <vector>
 
 #include "sim/bot_child.hpp"
+#include "sim/net.hpp"
 #include "sim/terminal.hpp"
 
 namespace relbot::sim {
 namespace {
 
 using json = nlohmann::json;
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
-
-constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
 // How long the demo waits, at the end, for relbot to answer and post what it decided to.
 constexpr auto drain_limit = 30s;
-
-std::string ansi(const std::string& s, const char* code, bool color) {
-    return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
-}
 
 // The living status message's current phase line ("▶️ 3. Verification — 1/4 ← current"), or
 // when the release has ended, its plain-text fallback's first line ("Release v1 finished …").

@@ -11,10 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string ansi(const std::string& s, const char* code, bool color) {
-    return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
-}
-
 // How long a clicked `…` control may take to open its modal before typed lines go on.
 constexpr auto modal_patience = std::chrono::seconds(3);
 

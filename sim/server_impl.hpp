@@ -27,22 +27,17 @@
 #include <utility>
 #include <vector>
 
+#include "sim/net.hpp"
 #include "sim/server.hpp"
 
 namespace relbot::sim {
 
-namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
-using tcp = boost::asio::ip::tcp;
 using json = nlohmann::json;
 using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 using http_request = http::request<http::string_body>;
 using http_response = http::response<http::string_body>;
-
-inline constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
 namespace detail {
 

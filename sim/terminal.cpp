@@ -13,10 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string ansi(const std::string& s, const char* code, bool color) {
-    return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
-}
-
 // One piece of mrkdwn as terminal text: mentions and channels as names, dates as their
 // fallback, links as "text (url)"; anything else as written.
 std::string draw_piece(const mrkdwn::piece& p) {
@@ -49,15 +45,6 @@ std::string indent(const std::string& text) {
         }
     }
     return out;
-}
-
-std::string trim(std::string_view s) {
-    auto first = s.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    auto last = s.find_last_not_of(" \t\r");
-    return std::string(s.substr(first, last - first + 1));
 }
 
 // The first `keep` non-empty lines of `text`, and "…" when there were more.
@@ -107,6 +94,19 @@ std::string compact_controls(const json& blocks, bool color) {
 }
 
 }  // namespace
+
+std::string ansi(const std::string& s, const char* code, bool color) {
+    return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
+}
+
+std::string trim(std::string_view s) {
+    auto first = s.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    auto last = s.find_last_not_of(" \t\r");
+    return std::string(s.substr(first, last - first + 1));
+}
 
 std::string render_mrkdwn(std::string text, bool color) {
     std::string drawn;

@@ -15,6 +15,12 @@
 
 namespace relbot::sim {
 
+// `s` in the ANSI style `code` ("1" bold, "2" dim, "33" yellow…) when `color`, else as it is.
+std::string ansi(const std::string& s, const char* code, bool color);
+
+// `s` without the spaces, tabs and carriage returns around it.
+std::string trim(std::string_view s);
+
 // Slack mrkdwn as terminal text: emoji codes as glyphs, `<@U…>` and `<#C…>` as names, dates
 // as their fallback text, links as "text (url)", entities decoded; with `color`, bold, code
 // and italics become ANSI styles, otherwise their marks are dropped.

@@ -22,15 +22,6 @@ constexpr std::array<std::string_view, 16> known_labels = {
 constexpr std::array<std::string_view, 3> snooze_options = {"1 hour", "4 hours",
                                                             "Tomorrow morning"};
 
-std::string trim(std::string_view s) {
-    auto first = s.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    auto last = s.find_last_not_of(" \t\r");
-    return std::string(s.substr(first, last - first + 1));
-}
-
 std::string lower(std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(),

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "sim/cast.hpp"
+#include "sim/net.hpp"
 #include "sim/terminal.hpp"
 #include "sim/web_page.hpp"
 #include "sim/web_state.hpp"
@@ -29,16 +30,11 @@
 namespace relbot::sim {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
 using json = nlohmann::json;
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 using namespace std::chrono_literals;
 
-constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t max_body = 64 * 1024;
 constexpr std::size_t max_connections = 64;
 
