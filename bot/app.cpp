@@ -44,7 +44,6 @@ storage::storage_options storage_of(const config& cfg) {
     return o;
 }
 
-// Wall time as stored: the system's, or the shared database's (clock.hpp, set_wall_offset).
 std::string text_reply(std::string_view text) {
     return commands::ack_payload_json(commands::render_text(text));
 }

@@ -169,12 +169,13 @@ net::awaitable<void> interactions::tell_try_again(std::string response_url,
     }
     try {
         auto tx = store_.work().begin();
-        auto key = "try-again:" + user + ":" + std::to_string(real_clock().epoch_s());
+        auto now = real_clock().epoch_s();
+        auto key = "try-again:" + user + ":" + std::to_string(now);
         store_.outbox().enqueue(
             {key, std::nullopt, checklist::destination::direct(user), "chat.postMessage",
              commands::dump_json(commands::to_post_body(commands::render_text(why))),
              checklist::message_kind::dm},
-            real_clock().epoch_s());
+            now);
         tx->commit();
         notify_.wake();
     } catch (const std::exception& e) {
