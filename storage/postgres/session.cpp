@@ -13,13 +13,36 @@ bool session::means_busy(const pg_error& e) {
     return s == "55P03" || s == "57014" || e.retryable();
 }
 
+namespace {
+
+long long left_ms(lock_deadline give_up_at) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at -
+                                                                 std::chrono::steady_clock::now())
+        .count();
+}
+
+}  // namespace
+
 // One unit of work, or one savepoint inside it. Rolls back on destruction unless committed.
 class session::transaction final : public write_transaction {
 public:
     transaction(session& s, lock_deadline give_up_at) : s_(s), savepoint_(s.depth_ > 0) {
         if (savepoint_) {
-            // Sent with the input's first statement that is waited for.
+            // Sent with the input's first statement that is waited for. An input given a
+            // deadline (a batch's command) waits for locks until then at most, not one whole
+            // timeout after the inputs before it waited theirs: otherwise each input of a batch
+            // stuck behind another instance's lock would wait again, and the batch's acks with
+            // it. Past the deadline, an input that needs no other's lock is still applied.
+            std::string ms;
+            if (give_up_at != lock_deadline{}) {
+                ms = std::to_string(std::max<long long>(1, left_ms(give_up_at)));
+            }
             s_.db_.defer("SAVEPOINT input_" + std::to_string(s_.depth_));
+            // (The statement timeout stays the unit's: the statements run before COMMIT wait for
+            // no lock, and must not be cut short by the last input's remainder.)
+            if (!ms.empty()) {
+                s_.db_.defer("SET LOCAL lock_timeout = " + ms);
+            }
             ++s_.depth_;
             serial_ = ++s_.savepoints_begun_;
             s_.savepoints_.push_back(serial_);
@@ -28,21 +51,18 @@ public:
         if (give_up_at == lock_deadline{}) {
             give_up_at = std::chrono::steady_clock::now() + default_lock_wait;
         }
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        give_up_at - std::chrono::steady_clock::now())
-                        .count();
+        auto left = left_ms(give_up_at);
         if (left <= 0) {
             throw busy_error();
         }
+        auto ms = std::to_string(left);  // a number computed here, never input
         // READ COMMITTED, with each release's row locked by the unit that reads it
         // (releases.cpp): two instances changing one release take turns, the second reading
         // what the first committed, instead of one of them failing to serialize.
         // No round trip of its own: the BEGIN and what is left until the deadline (as the
         // transaction's lock and statement timeouts) go with the unit's first statement that
-        // is waited for. They bound each statement, not the unit as a whole: a unit of many
-        // statements that each wait can outlast the deadline (a batch's commands then see
-        // busy_error one by one, each after at most that long).
-        auto ms = std::to_string(left);  // a number computed here, never input
+        // is waited for. They bound each statement, not the unit as a whole; each savepoint
+        // given a deadline (a batch's input) sets them again from what is left then.
         scope_.emplace(s_.db_.begin_transaction("BEGIN ISOLATION LEVEL READ COMMITTED"));
         s_.db_.defer("SET LOCAL lock_timeout = " + ms);
         s_.db_.defer("SET LOCAL statement_timeout = " + ms);

@@ -6,7 +6,10 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <functional>
+#include <future>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "checklist/rules.hpp"
 #include "checklist/template.hpp"
@@ -246,4 +249,62 @@ TEST_CASE(
         b.tx->commit();
     }
     CHECK(behind() > 0);
+}
+
+// PostgreSQL locks each release by itself, so an input in the middle of a batch can wait for
+// another instance's lock (SQLite's one write lock is had before the batch's first input). The
+// dispatcher gives each input the batch's deadline: an input still held back then is refused
+// ("try again") at once, even when the unit as a whole was begun with a later one, so a batch
+// stuck behind another instance's lock is answered by its first command's deadline, not one
+// lock timeout later per input.
+TEST_CASE(
+    "on PostgreSQL, an input that another instance's lock holds back past its deadline is "
+    "refused while the lock is still held, and the batch's other inputs are kept",
+    "[storage][group-commit]") {
+    test::fresh_store db(test::engine_kind::postgres);
+    bot_like holder(db);
+    holder.start_two();
+    bot_like bot(db);
+    // Another instance's batch holds C2's release.
+    auto held = holder.store.work().begin();
+    REQUIRE(holder.run("check 1.1", "C2", "h1").changed);
+
+    std::promise<std::string> outcome;
+    std::jthread second([&] {
+        try {
+            auto tx = bot.store.work().begin_until(std::chrono::steady_clock::now() +
+                                                   std::chrono::seconds(60));
+            std::string what = bot.run("check 1.1", "C1", "b1").changed ? "kept" : "unchanged";
+            bot.shell.give_up_at(std::chrono::steady_clock::now());
+            try {
+                bot.run("check 1.2", "C2", "b2");
+                what += ", applied";
+            } catch (const storage::busy_error&) {
+                what += ", busy";
+            }
+            bot.shell.give_up_at(std::nullopt);
+            tx->commit();
+            outcome.set_value(what);
+        } catch (const std::exception& e) {
+            outcome.set_value(std::string("failed: ") + e.what());
+        }
+    });
+    auto answer = outcome.get_future();
+    // Not refused by then: it waits for the lock, which is let go so that it can go on.
+    bool while_held = answer.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+    held->commit();
+    CHECK(while_held);
+    CHECK(answer.get() == "kept, busy");
+    second.join();
+
+    auto fresh = db.connect();
+    auto c1 = fresh->engine().releases().active_release("C1");
+    auto c2 = fresh->engine().releases().active_release("C2");
+    REQUIRE(c1);
+    REQUIRE(c2);
+    CHECK(item_1_1(*c1).state == checklist::item_state::done);
+    CHECK(item_1_1(*c2).state == checklist::item_state::done);  // the holder's
+    CHECK(c2->phases.at(0).items.at(1).state == checklist::item_state::open);
+    CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:b2'") == 0);
+    CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:b1'") == 1);
 }
