@@ -493,17 +493,29 @@ net::awaitable<void> socket_mode_client::close_after(std::shared_ptr<session> s,
                                                      std::chrono::milliseconds limit) {
     auto& t = s->close_timer;
     if (drain.count() > 0) {
-        t.expires_after(drain);
-        auto [ec] = co_await t.async_wait(use_nothrow_awaitable);
-        (void)ec;  // cancelled only when the session has ended, which is checked next
-        // Envelopes read on it still waiting for their answers: the close frame waits for
-        // them (each is answered within answer_within, by the expirer at worst).
-        auto until = steady::now() + timing_.answer_within;
-        while (s->unanswered > 0 && !s->ended && steady::now() < until) {
-            s->awaiting_answers = true;
-            t.expires_at(until);
-            auto [wec] = co_await t.async_wait(use_nothrow_awaitable);
-            (void)wec;  // cancelled by the last answer, or by the session's end
+        // The replaced socket stays open until nothing has arrived on it for `drain` (envelopes
+        // Slack, or a busy peer, still had on their way to it: once the close frame is sent,
+        // one that arrives can no longer be acked) and every envelope read on it is answered
+        // (each within answer_within, by the expirer at worst); drain_limit at most.
+        auto started = steady::now();
+        auto give_up = started + timing_.drain_limit;
+        for (;;) {
+            auto quiet_at = std::max(started, s->last_frame) + drain;
+            auto now = steady::now();
+            if (s->ended || now >= give_up) {
+                break;
+            }
+            if (s->unanswered > 0) {
+                s->awaiting_answers = true;
+                t.expires_at(std::min(give_up, now + timing_.answer_within));
+            } else if (now < quiet_at) {
+                t.expires_at(std::min(give_up, quiet_at));
+            } else {
+                break;
+            }
+            auto [ec] = co_await t.async_wait(use_nothrow_awaitable);
+            (void)ec;  // cancelled by the last answer, or by the session's end: checked next
+            s->awaiting_answers = false;
         }
         s->awaiting_answers = false;
         if (s->ended) {

@@ -120,8 +120,11 @@ struct socket_timing {
     std::chrono::milliseconds ping_interval{10'000};
     std::chrono::milliseconds dead_after{30'000};  // no frame at all for this long
     std::chrono::milliseconds hello_within{10'000};
-    std::chrono::milliseconds drain_before_close{500};  // old socket, after the new one's hello
-    std::chrono::milliseconds close_limit{1'000};       // close handshake, then drop
+    // The old socket, after the new one's hello: closed once quiet for drain_before_close and
+    // every envelope read on it is answered, or after drain_limit.
+    std::chrono::milliseconds drain_before_close{500};
+    std::chrono::milliseconds drain_limit{5'000};
+    std::chrono::milliseconds close_limit{1'000};  // close handshake, then drop
     // An envelope the handler has not taken by then is acked by the client (late_answer).
     std::chrono::milliseconds answer_within{2'500};
 };
