@@ -148,8 +148,8 @@ TEST_CASE(
     // quiet. The pause paces the sender; nothing is waited for with it.
     std::vector<std::string> ids;
     for (int i = 0; i < 15; ++i) {
-        ids.push_back(sim.slash_command("note 1.1 late " + std::to_string(i), "C0E2E",
-                                        "U0MANAGER", {{"connection", old_socket}}));
+        ids.push_back(sim.slash_command("note 1.1 late " + std::to_string(i), "C0E2E", "U0MANAGER",
+                                        {{"connection", old_socket}}));
         std::this_thread::sleep_for(100ms);
     }
     for (const auto& id : ids) {
