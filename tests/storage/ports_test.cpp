@@ -784,3 +784,71 @@ TEST_CASE(
     CHECK(third->releases().active_release_view("C2")->phases[0].items[0].state ==
           checklist::item_state::done);
 }
+
+TEST_CASE("sent_ts is the ts of a message once it is sent, and nothing before or if it failed",
+          "[storage][ports]") {
+    // What a threaded reply or an upload into a thread reads (the notifier's thread_ts).
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
+    auto& q = e->outbox();
+    q.enqueue(message("a1", "C1"), 10);
+    q.enqueue(message("b1", "C2"), 10);
+    CHECK(q.sent_ts("a1").empty());  // pending
+    auto taken = q.claim(100, 30, "one", 10);
+    REQUIRE(taken.size() == 2);
+    CHECK(q.sent_ts("a1").empty());  // being sent
+    for (const auto& row : taken) {
+        if (row.dedupe_key == "a1") {
+            REQUIRE(q.mark_sent(row.id, "one", "1795669235.000100", 101));
+        } else {
+            REQUIRE(q.mark_failed(row.id, "one", "channel_not_found"));
+        }
+    }
+    CHECK(q.sent_ts("a1") == "1795669235.000100");
+    CHECK(q.sent_ts("b1").empty());
+    CHECK(q.sent_ts("no-such-key").empty());
+}
+
+TEST_CASE("first_reminders gives each reminded item of one release its earliest reminder",
+          "[storage][ports]") {
+    // What the trends count from (a reminder to the item being done).
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
+    checklist::template_library templates;
+    auto one = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    auto two = checklist::make_release(*templates.find("standard"), "C2", "v2.0", "U1", 1000);
+    {
+        auto tx = e->work().begin();
+        e->releases().insert_release(one);
+        e->releases().insert_release(two);
+        tx->commit();
+    }
+    auto item = [](const checklist::release& r, std::size_t i) {
+        return r.phases.at(0).items.at(i).id;
+    };
+    auto& log = e->reminders();
+    {
+        auto tx = e->work().begin();
+        // 1.1 of v1.0: reminded at 2000, then a later slot at 2600, then again after its due
+        // time moved (3000): the first is what counts.
+        log.record_reminder(item(one, 0), 1900, 0, 2000);
+        log.record_reminder(item(one, 0), 1900, 1, 2600);
+        log.record_reminder(item(one, 0), 2900, 0, 3000);
+        // The same slot twice is one record (the second is ignored, its time too).
+        log.record_reminder(item(one, 1), 1900, 0, 2500);
+        log.record_reminder(item(one, 1), 1900, 0, 2400);
+        // Another release's item is not v1.0's.
+        log.record_reminder(item(two, 0), 1900, 0, 1500);
+        tx->commit();
+    }
+    auto first = log.first_reminders(one.id);
+    CHECK(first == std::map<std::int64_t, storage::epoch_seconds>{{item(one, 0), 2000},
+                                                                  {item(one, 1), 2500}});
+    CHECK(log.first_reminders(two.id) ==
+          std::map<std::int64_t, storage::epoch_seconds>{{item(two, 0), 1500}});
+    CHECK(log.first_reminders(two.id + one.id + 100).empty());
+}
