@@ -502,8 +502,8 @@ net::awaitable<void> socket_mode_client::close_after(std::shared_ptr<session> s,
         for (;;) {
             auto quiet_at = std::max(started, s->last_frame) + drain;
             auto now = steady::now();
-            if (s->ended || now >= give_up) {
-                break;
+            if (s->ended || s->closing || now >= give_up) {
+                break;  // (closing: stop() closes it now, with a close_after of its own)
             }
             if (s->unanswered > 0) {
                 s->awaiting_answers = true;
@@ -518,7 +518,7 @@ net::awaitable<void> socket_mode_client::close_after(std::shared_ptr<session> s,
             s->awaiting_answers = false;
         }
         s->awaiting_answers = false;
-        if (s->ended) {
+        if (s->ended || s->closing) {
             co_return;
         }
         s->closing = true;
