@@ -481,6 +481,9 @@ void socket_mode_client::begin_close(const std::shared_ptr<session>& s,
     }
     if (drain.count() == 0) {
         s->closing = true;
+        // A drain that was waiting for answers no longer is: an answer must not cancel the
+        // timer this close_after arms next (the close handshake's).
+        s->awaiting_answers = false;
         s->wake.cancel();
         recount();
     }

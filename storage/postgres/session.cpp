@@ -29,17 +29,21 @@ public:
     transaction(session& s, lock_deadline give_up_at) : s_(s), savepoint_(s.depth_ > 0) {
         if (savepoint_) {
             // Sent with the input's first statement that is waited for. An input given a
-            // deadline (a batch's command) waits for locks until then at most, not one whole
-            // timeout after the inputs before it waited theirs: otherwise each input of a batch
-            // stuck behind another instance's lock would wait again, and the batch's acks with
-            // it. Past the deadline, an input that needs no other's lock is still applied.
+            // deadline (a batch's command) waits for each lock until about then (what is left
+            // when the savepoint is begun; an input that waits for several locks may wait a
+            // little longer), not one whole unit timeout after the inputs before it waited
+            // theirs: otherwise each input of a batch stuck behind another instance's lock
+            // would wait again, and the batch's acks with it. Past the deadline, an input that
+            // needs no other's lock is still applied.
             std::string ms;
             if (give_up_at != lock_deadline{}) {
                 ms = std::to_string(std::max<long long>(1, left_ms(give_up_at)));
             }
             s_.db_.defer("SAVEPOINT input_" + std::to_string(s_.depth_));
-            // (The statement timeout stays the unit's: the statements run before COMMIT wait for
-            // no lock, and must not be cut short by the last input's remainder.)
+            // Released, the setting holds until the unit ends (rolled back, it goes with the
+            // savepoint): the statements run before COMMIT (rows this unit has locked already)
+            // and COMMIT itself wait for no lock. The statement timeout stays the unit's, so
+            // they are not cut short by the last input's remainder.
             if (!ms.empty()) {
                 s_.db_.defer("SET LOCAL lock_timeout = " + ms);
             }
@@ -62,7 +66,7 @@ public:
         // No round trip of its own: the BEGIN and what is left until the deadline (as the
         // transaction's lock and statement timeouts) go with the unit's first statement that
         // is waited for. They bound each statement, not the unit as a whole; each savepoint
-        // given a deadline (a batch's input) sets them again from what is left then.
+        // given a deadline (a batch's input) sets the lock timeout again from what is left.
         scope_.emplace(s_.db_.begin_transaction("BEGIN ISOLATION LEVEL READ COMMITTED"));
         s_.db_.defer("SET LOCAL lock_timeout = " + ms);
         s_.db_.defer("SET LOCAL statement_timeout = " + ms);

@@ -144,13 +144,14 @@ TEST_CASE(
     sim.send({{"op", "disconnect"}, {"reason", "warning"}});
     REQUIRE(sim.wait_event("hello_sent", after(10s)));  // the replacement is up
     // Slack (or a peer slow to write what it had queued) still sends on the old socket: one
-    // envelope every 100 ms for 1.5 s, three times longer than the old socket is kept once
-    // quiet. The pause paces the sender; nothing is waited for with it.
+    // envelope every 30 ms for 1.5 s, three times longer than the old socket is kept once
+    // quiet (gaps far below that, on a busy machine too). The pause paces the sender; nothing
+    // is waited for with it.
     std::vector<std::string> ids;
-    for (int i = 0; i < 15; ++i) {
+    for (int i = 0; i < 50; ++i) {
         ids.push_back(sim.slash_command("note 1.1 late " + std::to_string(i), "C0E2E", "U0MANAGER",
                                         {{"connection", old_socket}}));
-        std::this_thread::sleep_for(100ms);
+        std::this_thread::sleep_for(30ms);
     }
     for (const auto& id : ids) {
         INFO(id);
@@ -158,7 +159,7 @@ TEST_CASE(
         REQUIRE(ack);
         CHECK((*ack)["connection"].get<int>() == old_socket);
     }
-    CHECK(count_rows(dir, "action = 'item.noted'") == 15);
+    CHECK(count_rows(dir, "action = 'item.noted'") == 50);
     auto closed = sim.wait_event("ws_closed", after(10s));
     REQUIRE(closed);
     CHECK((*closed)["connection"].get<int>() == old_socket);
