@@ -520,7 +520,6 @@ net::awaitable<void> socket_mode_client::close_after(std::shared_ptr<session> s,
             (void)ec;  // cancelled by the last answer, or by the session's end: checked next
             s->awaiting_answers = false;
         }
-        s->awaiting_answers = false;
         if (s->ended || s->closing) {
             co_return;
         }

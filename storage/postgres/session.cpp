@@ -35,17 +35,14 @@ public:
             // theirs: otherwise each input of a batch stuck behind another instance's lock
             // would wait again, and the batch's acks with it. Past the deadline, an input that
             // needs no other's lock is still applied.
-            std::string ms;
-            if (give_up_at != lock_deadline{}) {
-                ms = std::to_string(std::max<long long>(1, left_ms(give_up_at)));
-            }
             s_.db_.defer("SAVEPOINT input_" + std::to_string(s_.depth_));
             // Released, the setting holds until the unit ends (rolled back, it goes with the
             // savepoint): the statements run before COMMIT (rows this unit has locked already)
             // and COMMIT itself wait for no lock. The statement timeout stays the unit's, so
             // they are not cut short by the last input's remainder.
-            if (!ms.empty()) {
-                s_.db_.defer("SET LOCAL lock_timeout = " + ms);
+            if (give_up_at != lock_deadline{}) {
+                auto ms = std::max<long long>(1, left_ms(give_up_at));  // computed, never input
+                s_.db_.defer("SET LOCAL lock_timeout = " + std::to_string(ms));
             }
             ++s_.depth_;
             serial_ = ++s_.savepoints_begun_;
