@@ -10,6 +10,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_clicks_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -610,3 +612,5 @@ TEST_CASE(
         return false;
     }));
 }
+
+}  // namespace e2e_clicks_test

@@ -10,6 +10,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_command_line_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -267,3 +269,5 @@ TEST_CASE("export by channel name shows rollbacks and forced moves and blockers 
     CHECK(contains(report, "<@U0MANAGER>"));
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_command_line_test

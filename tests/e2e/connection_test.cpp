@@ -12,6 +12,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_connection_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -561,3 +563,5 @@ TEST_CASE("a burst is applied in the order it came, and a status in it shows the
     CHECK(contains((*ack)["payload"].dump(), "white_check_mark"));
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_connection_test

@@ -11,6 +11,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_delivery_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -323,3 +325,5 @@ TEST_CASE(
     CHECK(after_repost);
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_delivery_test

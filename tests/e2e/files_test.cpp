@@ -7,6 +7,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_files_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -219,3 +221,5 @@ TEST_CASE(
     CHECK(contains(say(sim, "stats 1"), "2 to 50"));
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_files_test

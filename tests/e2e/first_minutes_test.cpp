@@ -13,6 +13,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_first_minutes_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -262,3 +264,5 @@ TEST_CASE(
         CHECK(contains(*said, "SLACK_APP_TOKEN"));
     }
 }
+
+}  // namespace e2e_first_minutes_test

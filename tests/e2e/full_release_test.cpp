@@ -6,6 +6,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_full_release_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -232,3 +234,5 @@ TEST_CASE("a report longer than one message continues through response_url posts
               .getInt() == 0);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM outbox WHERE method = 'response_url'").getInt() >= 1);
 }
+
+}  // namespace e2e_full_release_test

@@ -17,6 +17,8 @@
 #include "support/http_probe.hpp"
 #include "support/sandbox.hpp"
 
+namespace e2e_instances_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -413,3 +415,5 @@ TEST_CASE("two instances following one person's App Home publish each new view o
         CHECK(all.bots[i]->stop() == 0);
     }
 }
+
+}  // namespace e2e_instances_test

@@ -15,6 +15,8 @@
 #include "support/http_probe.hpp"
 #include "support/sandbox.hpp"
 
+namespace e2e_operations_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -304,3 +306,5 @@ TEST_CASE_METHOD(health_fixture,
     CHECK(db.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.noted'").getInt() == 1);
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_operations_test

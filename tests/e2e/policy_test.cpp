@@ -11,6 +11,8 @@
 #include "support/http_probe.hpp"
 #include "support/sandbox.hpp"
 
+namespace e2e_policy_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -299,3 +301,5 @@ TEST_CASE("with one deployment at a time, a second channel's release waits for t
     CHECK(contains(say("next force no deploy elsewhere now", "C0THREE"), "has begun"));
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_policy_test

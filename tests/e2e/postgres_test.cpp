@@ -7,6 +7,8 @@
 #include "support/process.hpp"
 #include "support/sandbox.hpp"
 
+namespace e2e_postgres_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -243,3 +245,5 @@ TEST_CASE(
     CHECK(contains(status, "2 done or skipped"));
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_postgres_test

@@ -11,6 +11,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_reminders_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -255,3 +257,5 @@ TEST_CASE("quiet hours follow each owner's time zone from users.info, looked up 
         CHECK(lookups["U0DAY"] == 1);
     }
 }
+
+}  // namespace e2e_reminders_test

@@ -14,6 +14,8 @@
 #include "support/http_probe.hpp"
 #include "support/sandbox.hpp"
 
+namespace e2e_signals_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -367,3 +369,5 @@ TEST_CASE("relbot signal signs and sends one signal, prints the answer and exits
     CHECK(contains(status_text(sim), "1 done or skipped"));
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_signals_test

@@ -15,6 +15,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_sim_interactive_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -498,3 +500,5 @@ TEST_CASE("trim forgets the recorded calls and what is older than keep_s, but no
     CHECK(left[0]["ts"] == status["ts"]);
     CHECK_THROWS(sim.redeliver(click));
 }
+
+}  // namespace e2e_sim_interactive_test

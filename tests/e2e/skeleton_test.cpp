@@ -9,6 +9,8 @@
 
 #include "support/sandbox.hpp"
 
+namespace e2e_skeleton_test {
+
 using namespace relbot::test;
 using namespace std::chrono_literals;
 
@@ -362,3 +364,5 @@ TEST_CASE("a dropped connection is opened again with a fresh URL and commands wo
     CHECK(sim.calls("apps.connections.open").size() == 3);
     CHECK(relbot.stop() == 0);
 }
+
+}  // namespace e2e_skeleton_test

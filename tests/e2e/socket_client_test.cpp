@@ -10,6 +10,8 @@
 #include "bot/web_api.hpp"
 #include "sim/server.hpp"
 
+namespace e2e_socket_client_test {
+
 using namespace relbot;
 using namespace relbot::bot;
 using namespace std::chrono_literals;
@@ -102,3 +104,5 @@ TEST_CASE(
     client.stop();
     run_until(ioc, [&] { return client.live_connections() == 0; });
 }
+
+}  // namespace e2e_socket_client_test

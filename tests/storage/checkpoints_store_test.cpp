@@ -13,6 +13,8 @@
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/store.hpp"
 
+namespace storage_checkpoints_store_test {
+
 using namespace relbot;
 using namespace std::chrono_literals;
 using relbot::test::engine_router;
@@ -160,3 +162,5 @@ TEST_CASE("a database of schema version 12 is migrated to 13 with its releases i
     CHECK_FALSE(r->phases[0].items[0].snoozed_until);
     CHECK(r->checkpoints.empty());
 }
+
+}  // namespace storage_checkpoints_store_test

@@ -16,6 +16,8 @@
 #include "commands/apply.hpp"
 #include "engines.hpp"
 
+namespace storage_group_commit_test {
+
 using namespace relbot;
 
 namespace {
@@ -308,3 +310,5 @@ TEST_CASE(
     CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:b2'") == 0);
     CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:b1'") == 1);
 }
+
+}  // namespace storage_group_commit_test

@@ -8,6 +8,8 @@
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/store.hpp"
 
+namespace storage_migrations_test {
+
 using namespace relbot;
 using relbot::test::count;
 using relbot::test::router_fixture;
@@ -154,3 +156,5 @@ TEST_CASE("a phase left by force is stored and older databases learn it from the
     CHECK(r->phases[0].left_by_force);
     CHECK_FALSE(r->phases[1].left_by_force);
 }
+
+}  // namespace storage_migrations_test

@@ -10,6 +10,8 @@
 #include "commands/apply.hpp"
 #include "engines.hpp"
 
+namespace storage_model_test {
+
 using namespace relbot;
 using checklist::item_state;
 
@@ -257,3 +259,5 @@ TEST_CASE("ten thousand random commands: the store and the model agree after eve
     CHECK(forced_moves >= 10);
     CHECK(changes >= 1500);
 }
+
+}  // namespace storage_model_test

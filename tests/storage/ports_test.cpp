@@ -21,6 +21,8 @@
 #include "storage/sqlite/database.hpp"
 #include "temp_db.hpp"
 
+namespace storage_ports_test {
+
 using namespace relbot;
 using relbot::test::temp_db;
 
@@ -852,3 +854,5 @@ TEST_CASE("first_reminders gives each reminded item of one release its earliest 
           std::map<std::int64_t, storage::epoch_seconds>{{item(two, 0), 1500}});
     CHECK(log.first_reminders(two.id + one.id + 100).empty());
 }
+
+}  // namespace storage_ports_test

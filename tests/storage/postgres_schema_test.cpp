@@ -12,6 +12,8 @@
 #include "storage/postgres/connection.hpp"
 #include "storage/postgres/schema.hpp"
 
+namespace storage_postgres_schema_test {
+
 using namespace relbot;
 using storage::postgres::connection;
 using storage::postgres::pg_error;
@@ -136,3 +138,5 @@ TEST_CASE("postgres: a statement's error carries its SQLSTATE", "[storage][postg
     CHECK(db.exec("SELECT name FROM channels WHERE channel_id = $1", {"C1"}).text(0, 0) ==
           "releases");
 }
+
+}  // namespace storage_postgres_schema_test

@@ -16,6 +16,8 @@
 #include "fixture.hpp"
 #include "storage/sqlite/checkpointer.hpp"
 
+namespace storage_store_test {
+
 using namespace relbot;
 using relbot::test::engine_router;
 using relbot::test::reply_text;
@@ -646,3 +648,5 @@ TEST_CASE("a slash command's channel name is remembered, and a rename replaces i
     CHECK(f.store.people().channel_name("C1") == "releases");
     CHECK(count(db, "channels") == 1);
 }
+
+}  // namespace storage_store_test

@@ -13,6 +13,8 @@
 #include "commands/render/views.hpp"
 #include "support/releases.hpp"
 
+namespace unit_block_html_test {
+
 using namespace relbot;
 using namespace relbot::sim::web;
 using nlohmann::json;
@@ -458,3 +460,5 @@ TEST_CASE("a shared file: a picture inline with its alt text, another file as a 
           std::string::npos);
     CHECK(html.find("etc") == std::string::npos);  // a path out of /files/ is not linked
 }
+
+}  // namespace unit_block_html_test

@@ -5,6 +5,8 @@
 
 #include "commands/render/blocks.hpp"
 
+namespace unit_block_kit_test {
+
 using nlohmann::json;
 using relbot::slack::block_text_size;
 using relbot::slack::blocks_text_size;
@@ -85,3 +87,5 @@ TEST_CASE("a view's inputs may share an action_id across blocks, a message's con
                                 {{"type", "actions"}, {"elements", {button("x")}}}});
     CHECK_FALSE(relbot::slack::message_violation(message).empty());
 }
+
+}  // namespace unit_block_kit_test

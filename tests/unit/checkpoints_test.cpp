@@ -11,6 +11,8 @@
 #include "commands/render/status.hpp"
 #include "slack/block_kit.hpp"
 
+namespace unit_checkpoints_test {
+
 using namespace relbot::checklist;
 using namespace std::chrono_literals;
 namespace controls = relbot::commands::controls;
@@ -378,3 +380,5 @@ TEST_CASE("the report has one line per checkpoint, answered or not", "[unit][che
     auto plain = standard();
     CHECK(relbot::commands::report_markdown(plain, {}).find("Checkpoint") == std::string::npos);
 }
+
+}  // namespace unit_checkpoints_test

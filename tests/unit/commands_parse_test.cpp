@@ -6,6 +6,8 @@
 #include "checklist/duration.hpp"
 #include "commands/parse.hpp"
 
+namespace unit_commands_parse_test {
+
 using namespace relbot::commands;
 
 namespace {
@@ -250,3 +252,5 @@ TEST_CASE("the command table has no name twice and every entry has usage, an exa
                                               "approve", "role",     "finish",  "abort",  "report",
                                               "stats",   "remind",   "help"});
 }
+
+}  // namespace unit_commands_parse_test

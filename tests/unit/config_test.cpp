@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace unit_config_test {
+
 using namespace relbot::bot;
 
 namespace {
@@ -220,3 +222,5 @@ TEST_CASE("RELBOT_DATABASE_URL takes a PostgreSQL URI or key=value string and ne
     CHECK(e.to_string().find("hunter2-secret") == std::string::npos);
     CHECK(std::get<config>(parse_config(lookup_in(valid_env()))).database_url.empty());
 }
+
+}  // namespace unit_config_test

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace unit_controls_test {
+
 using namespace relbot::commands::controls;
 
 TEST_CASE("a control's value is read back as the release, item, checkpoint and snooze it names",
@@ -36,3 +38,5 @@ TEST_CASE("an action id names its action with or without an item's discriminator
     CHECK(parse_modal(to_string(modal::next_force)) == modal::next_force);
     CHECK_FALSE(parse_modal("skipper"));
 }
+
+}  // namespace unit_controls_test

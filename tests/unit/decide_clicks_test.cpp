@@ -4,6 +4,8 @@
 #include "commands/clicks.hpp"
 #include "decide_fixture.hpp"
 
+namespace unit_decide_clicks_test {
+
 using namespace relbot;
 using namespace relbot::test;
 using commands::controls::action;
@@ -407,3 +409,5 @@ TEST_CASE("a submission with more inputs than any of relbot's modals is not read
     payload["view"]["state"]["values"] = values;
     CHECK(std::holds_alternative<commands::submission>(commands::read_interaction(payload)));
 }
+
+}  // namespace unit_decide_clicks_test

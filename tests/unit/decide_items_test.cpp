@@ -4,6 +4,8 @@
 
 #include "decide_fixture.hpp"
 
+namespace unit_decide_items_test {
+
 using namespace relbot;
 using namespace relbot::test;
 using checklist::item_state;
@@ -235,3 +237,5 @@ TEST_CASE("bad input is refused as bad_input, with the usage", "[unit]") {
     check_refused(d, "bad_input");
     CHECK(contains(d.answer.reply.text, "check <item>"));
 }
+
+}  // namespace unit_decide_items_test

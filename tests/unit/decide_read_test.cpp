@@ -5,6 +5,8 @@
 
 #include "decide_fixture.hpp"
 
+namespace unit_decide_read_test {
+
 using namespace relbot;
 using namespace relbot::test;
 using checklist::destination;
@@ -182,3 +184,5 @@ TEST_CASE("stats counts every finished release, also two that used the same vers
     auto d = decide_as("UASKER", "stats", nullptr, look);
     CHECK(contains(d.answer.reply.text, "last 3 finished releases"));
 }
+
+}  // namespace unit_decide_read_test

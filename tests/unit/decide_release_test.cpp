@@ -5,6 +5,8 @@
 
 #include "decide_fixture.hpp"
 
+namespace unit_decide_release_test {
+
 using namespace relbot;
 using namespace relbot::test;
 using checklist::destination;
@@ -342,3 +344,5 @@ TEST_CASE("remind DMs each owner of an open item of the phase, keyed by its time
     CHECK(d.messages[0].message.kind == message_kind::dm);
     CHECK(completed(d.messages[0]).dedupe_key == "remind:99:UOWNER");
 }
+
+}  // namespace unit_decide_release_test

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+namespace unit_digest_test {
+
 using relbot::bot::sha256_hex;
 
 TEST_CASE("sha256_hex gives the published SHA-256 of known inputs", "[digest]") {
@@ -26,3 +28,5 @@ TEST_CASE("hmac_sha256_hex gives RFC 4231's answers, and same_bytes compares who
     CHECK_FALSE(same_bytes("v1=abc", "v1=ab"));
     CHECK_FALSE(same_bytes("", "x"));
 }
+
+}  // namespace unit_digest_test

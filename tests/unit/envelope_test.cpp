@@ -7,6 +7,8 @@
 #include "bot/backoff.hpp"
 #include "bot/log.hpp"
 
+namespace unit_envelope_test {
+
 using namespace relbot::bot;
 using nlohmann::json;
 
@@ -207,3 +209,5 @@ TEST_CASE(
     log_line(log_level::error, "test.note", &lines).kv("price", "£5").kv("dash", "a—b");
     CHECK(lines == "level=error event=test.note price=\"£5\" dash=\"a—b\"\n");
 }
+
+}  // namespace unit_envelope_test

@@ -9,6 +9,8 @@
 #include "checklist/template.hpp"
 #include "commands/render.hpp"
 
+namespace unit_export_test {
+
 using namespace relbot;
 
 namespace {
@@ -294,3 +296,5 @@ TEST_CASE("the markdown report puts each timeline row under its item or phase, n
     REQUIRE(std::holds_alternative<checklist::checklist_template>(parsed));
     CHECK(std::get<checklist::checklist_template>(parsed).phases.size() == r.phases.size());
 }
+
+}  // namespace unit_export_test

@@ -8,6 +8,8 @@
 #include "bot/zones.hpp"
 #include "checklist/duration.hpp"
 
+namespace unit_freeze_test {
+
 using namespace relbot;
 using namespace relbot::checklist;
 
@@ -224,3 +226,5 @@ TEST_CASE("a zone file's footer rule: every form of a POSIX TZ string", "[freeze
     CHECK_FALSE(time_zone::read_posix_rule("CET-1CEST"));
     CHECK_FALSE(time_zone::read_posix_rule("C-1"));
 }
+
+}  // namespace unit_freeze_test

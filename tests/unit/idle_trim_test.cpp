@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <functional>
 
+namespace unit_idle_trim_test {
+
 using namespace relbot::bot;
 using namespace std::chrono_literals;
 
@@ -50,3 +52,5 @@ TEST_CASE("idle trim: once after the work stops, not while it goes on", "[unit][
     net::post(strand, [&] { trim.worked(); });
     REQUIRE(run_until(ioc, [&] { return trim.trims() == 2; }));
 }
+
+}  // namespace unit_idle_trim_test

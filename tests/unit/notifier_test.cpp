@@ -12,6 +12,8 @@
 #include "storage/sqlite/store.hpp"
 #include "support/scripted_slack.hpp"
 
+namespace unit_notifier_test {
+
 using namespace relbot;
 using checklist::destination;
 using checklist::message_kind;
@@ -537,3 +539,5 @@ TEST_CASE(
         CHECK(h.slack.calls_of("conversations.history").empty());
     }
 }
+
+}  // namespace unit_notifier_test

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace unit_outbound_test {
+
 using namespace relbot::checklist;
 
 TEST_CASE("a destination is stored as the outbox has always stored it and read back the same",
@@ -29,3 +31,5 @@ TEST_CASE("every message kind is stored under the name earlier rows use, and rea
     }
     CHECK(parse_message_kind("something-newer") == message_kind::announcement);
 }
+
+}  // namespace unit_outbound_test

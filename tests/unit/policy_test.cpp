@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace unit_policy_test {
+
 using namespace relbot::checklist;
 
 namespace {
@@ -77,3 +79,5 @@ TEST_CASE("an annotation written back reads as the same policy", "[policy]") {
     CHECK(write_annotation(read_ok("sign-off: 2 qa; owner: pm")) ==
           "<!-- owner: pm; sign-off: 2 qa -->");
 }
+
+}  // namespace unit_policy_test

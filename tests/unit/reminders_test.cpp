@@ -6,6 +6,8 @@
 
 #include "checklist/duration.hpp"
 
+namespace unit_reminders_test {
+
 using namespace relbot::checklist;
 
 namespace {
@@ -154,3 +156,5 @@ TEST_CASE("a snoozed item is not reminded (nor escalated) until the snooze ends,
     CHECK(plan_reminders({fresh}, utc("2026-11-26", "10:00"), rules).remind.empty());
     CHECK(plan_reminders({fresh}, utc("2026-11-27", "09:00"), rules).remind.size() == 1);
 }
+
+}  // namespace unit_reminders_test

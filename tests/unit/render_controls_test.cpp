@@ -11,6 +11,8 @@
 #include "commands/render/views.hpp"
 #include "slack/block_kit.hpp"
 
+namespace unit_render_controls_test {
+
 using namespace relbot;
 using commands::controls::decode;
 using commands::controls::target;
@@ -407,3 +409,5 @@ TEST_CASE("every control's action_id is unique in a message, and names its actio
     CHECK(buttons == 9 * 5 + 2);
     CHECK(ids.count("item.done:100") == 1);
 }
+
+}  // namespace unit_render_controls_test

@@ -8,6 +8,8 @@
 #include "slack/block_kit.hpp"
 #include "support/releases.hpp"
 
+namespace unit_render_test {
+
 using namespace relbot;
 using nlohmann::json;
 
@@ -359,3 +361,5 @@ TEST_CASE("an ack or a post serialized by hand is the same bytes as the document
         CHECK(commands::post_body_json(m) == commands::dump_json(commands::to_post_body(m)));
     }
 }
+
+}  // namespace unit_render_test

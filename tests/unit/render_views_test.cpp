@@ -7,6 +7,8 @@
 #include "commands/render/views.hpp"
 #include "slack/block_kit.hpp"
 
+namespace unit_render_views_test {
+
 using namespace relbot;
 using nlohmann::json;
 namespace controls = commands::controls;
@@ -220,3 +222,5 @@ TEST_CASE("App Home stays within 100 blocks and says what is empty", "[unit]") {
     CHECK(text.find("more open items") != std::string::npos);
     CHECK(text.find("Start a release…") != std::string::npos);
 }
+
+}  // namespace unit_render_views_test

@@ -7,6 +7,8 @@
 #include "checklist/item_ref.hpp"
 #include "commands/refusals.hpp"
 
+namespace unit_rules_test {
+
 using namespace relbot::checklist;
 
 namespace {
@@ -314,3 +316,5 @@ TEST_CASE(
         }
     }
 }
+
+}  // namespace unit_rules_test

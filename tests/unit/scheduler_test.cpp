@@ -12,6 +12,8 @@
 #include "storage/sqlite/store.hpp"
 #include "support/scripted_slack.hpp"
 
+namespace unit_scheduler_test {
+
 using namespace relbot;
 using checklist::epoch_seconds;
 
@@ -296,3 +298,5 @@ TEST_CASE("a snoozed item's reminder waits for the end of the snooze", "[checkpo
     REQUIRE(h.run_until([&] { return !h.queued("reminder:UOWN").empty(); }, 6 * hour));
     CHECK(h.queued("reminder:UOWN")[0].created_at == start_epoch + 2 * hour);
 }
+
+}  // namespace unit_scheduler_test

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+namespace unit_signal_test {
+
 using namespace relbot::bot;
 
 namespace {
@@ -149,3 +151,5 @@ TEST_CASE("signal answers are JSON in the contract's shape", "[signal]") {
     CHECK(signal_error_json("unknown item \"x\"") ==
           R"({"error":"unknown item \"x\"","ok":false})");
 }
+
+}  // namespace unit_signal_test

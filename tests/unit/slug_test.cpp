@@ -7,6 +7,8 @@
 #include "checklist/mrkdwn.hpp"
 #include "checklist/release.hpp"
 
+namespace unit_slug_test {
+
 using namespace relbot::checklist;
 
 TEST_CASE("a slug is the lower-case title with runs of other characters turned into a dash",
@@ -83,3 +85,5 @@ TEST_CASE("durations are a whole number and one unit", "[unit]") {
     CHECK(format_utc(0) == "1970-01-01 00:00 UTC");
     CHECK(format_utc(1795669235) == "2026-11-26 05:00 UTC");
 }
+
+}  // namespace unit_slug_test

@@ -9,6 +9,8 @@
 #include "commands/render/report.hpp"
 #include "commands/render/status.hpp"
 
+namespace unit_template_policy_test {
+
 using namespace relbot;
 using namespace relbot::checklist;
 
@@ -264,3 +266,5 @@ TEST_CASE(
     r.ended_at = 1'795'680'000;
     CHECK(commands::render_status(r, held).text.find("frozen") == std::string::npos);
 }
+
+}  // namespace unit_template_policy_test

@@ -5,6 +5,8 @@
 
 #include "checklist/release.hpp"
 
+namespace unit_template_test {
+
 using namespace relbot::checklist;
 
 namespace {
@@ -254,3 +256,5 @@ TEST_CASE("the template library always has standard and lets a file replace it",
     CHECK(lib.find("standard")->item_count() == 1);
     CHECK(lib.names() == std::vector<std::string>{"standard"});
 }
+
+}  // namespace unit_template_test

@@ -8,6 +8,8 @@
 #include <regex>
 #include <set>
 
+namespace unit_terminal_test {
+
 using namespace relbot::sim;
 
 TEST_CASE("typed @names become the mentions Slack sends, and an unknown name is answered",
@@ -225,3 +227,5 @@ TEST_CASE("a modal's answers are read per input and typed in state.values", "[un
     submission_values(view, {{"nope", "x"}}, error);
     CHECK_FALSE(error.empty());
 }
+
+}  // namespace unit_terminal_test

@@ -14,6 +14,8 @@
 #include "commands/render/files.hpp"
 #include "commands/render/picture.hpp"
 
+namespace unit_timeline_test {
+
 using namespace relbot;
 using namespace relbot::checklist;
 
@@ -318,3 +320,5 @@ TEST_CASE("trends: time per phase, skips and forced moves with reasons, aborted 
     CHECK(commands::trends_caption(t).find("3 finished releases in #releases") !=
           std::string::npos);
 }
+
+}  // namespace unit_timeline_test

@@ -8,6 +8,8 @@
 
 #include "checklist/duration.hpp"
 
+namespace unit_timers_test {
+
 using namespace relbot::checklist;
 using namespace std::chrono_literals;
 
@@ -359,3 +361,5 @@ TEST_CASE("a sign-off reminder waits for the end of the asked person's quiet hou
     deploying.phases[1].title = "Deploy to production";
     CHECK(plan_sign_off_reminders(deploying, checked + 3600, rules, berlin).notices.size() == 1);
 }
+
+}  // namespace unit_timers_test

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+namespace unit_tls_test {
+
 namespace {
 
 struct ssl_handle {
@@ -35,3 +37,5 @@ TEST_CASE("a stream is prepared for a host name, and a name OpenSSL refuses is a
         CHECK(prepared.error().message.starts_with("SNI: "));
     }
 }
+
+}  // namespace unit_tls_test

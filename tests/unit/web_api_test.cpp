@@ -7,6 +7,8 @@
 #include "bot/https_client.hpp"
 #include "bot/slack_answers.hpp"
 
+namespace unit_web_api_test {
+
 using namespace relbot::bot;
 
 namespace {
@@ -143,3 +145,5 @@ TEST_CASE(
     CHECK(read_user(json::parse(R"({"user":{"tz_offset":1.5}})")).tz_offset_s == 0);
     CHECK(read_user(json::parse(R"({"user":"U1"})")).display_name.empty());
 }
+
+}  // namespace unit_web_api_test

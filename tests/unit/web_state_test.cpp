@@ -12,6 +12,8 @@
 #include "commands/render/status.hpp"
 #include "support/releases.hpp"
 
+namespace unit_web_state_test {
+
 using json = nlohmann::json;
 using namespace relbot;
 
@@ -115,3 +117,5 @@ TEST_CASE("the page state draws each surface and keys the modal by view, hash an
     CHECK(sim::web::page_state(surfaces, "UALEX", "C0DEMO", "release-demo", t0)["modal"]["key"] !=
           key);
 }
+
+}  // namespace unit_web_state_test

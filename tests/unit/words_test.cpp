@@ -8,6 +8,8 @@
 #include "commands/refusals.hpp"
 #include "commands/render.hpp"
 
+namespace unit_words_test {
+
 using namespace relbot;
 
 namespace {
@@ -126,3 +128,5 @@ TEST_CASE("counts agree with their nouns", "[unit][words]") {
     CHECK(all_text(commands::render_escalation(one)).find("1 overdue item did not move") !=
           std::string::npos);
 }
+
+}  // namespace unit_words_test
