@@ -174,12 +174,15 @@ std::vector<std::string> checkpoint_lines(const checklist::release& r, const sty
 
 report_facts facts_in_style(const checklist::release& r,
                             const std::vector<checklist::audit_entry>& audit,
-                            const style& st) {
+                            const style& st,
+                            timeline_rows rows) {
     report_facts f;
     open_blocks blocked;
     for (const auto& e : audit) {
-        f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " +
-                             person(st, e.actor) + " " + describe_event(r, e, st));
+        if (rows == timeline_rows::written) {
+            f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " +
+                                 person(st, e.actor) + " " + describe_event(r, e, st));
+        }
         add_fact(f, blocked, r, e, st);
     }
     for (const auto& [id, b] : blocked) {
@@ -220,14 +223,15 @@ report_facts facts_in_style(const checklist::release& r,
 }  // namespace
 
 report_facts collect_facts(const checklist::release& r,
-                           const std::vector<checklist::audit_entry>& audit) {
-    return facts_in_style(r, audit, slack_style);
+                           const std::vector<checklist::audit_entry>& audit,
+                           timeline_rows rows) {
+    return facts_in_style(r, audit, slack_style, rows);
 }
 
 std::vector<message> render_report(const checklist::release& r,
                                    const std::vector<checklist::audit_entry>& audit,
                                    std::size_t max_pages) {
-    auto facts = collect_facts(r, audit);
+    auto facts = collect_facts(r, audit, timeline_rows::written);
     json head = json::array();
     head.push_back(header_block("Report: release " + r.version));
     head.push_back(context_block(summary_line(r)));
@@ -400,7 +404,8 @@ std::string report_markdown(const checklist::release& r,
             md += "- " + checklist::one_line(w.text) + "\n";
         }
     }
-    auto facts = facts_in_style(r, audit, st);
+    // The timeline rows are written above, under their items and phases.
+    auto facts = facts_in_style(r, audit, st, timeline_rows::left_out);
     md += "\n---\n";
     markdown_list(md, "Blockers", facts.blockers);
     markdown_list(md, "Skipped", facts.skips);

@@ -28,9 +28,14 @@ struct report_facts {
     std::vector<std::string> timeline;
 };
 
+// Whether collect_facts writes `timeline`, a line per audit row: only the report shows it, and
+// a long release has thousands of rows.
+enum class timeline_rows : bool { left_out, written };
+
 // The facts of `audit` for Slack: mrkdwn, user text escaped, people as mentions.
 report_facts collect_facts(const checklist::release& r,
-                           const std::vector<checklist::audit_entry>& audit);
+                           const std::vector<checklist::audit_entry>& audit,
+                           timeline_rows rows = timeline_rows::left_out);
 
 // The post-release report, split into as many messages as Block Kit needs (at most
 // `max_pages`; beyond that it is cut with a note saying so).
