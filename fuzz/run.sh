@@ -3,7 +3,8 @@
 # build-fuzz/ and runs them. Each target starts from its seed corpus (fuzz/corpus/<target>,
 # copied: the repository's corpus never changes), replays the inputs of earlier crashes
 # (fuzz/regressions/<target>) first, and stops on the first crash, leak, hang (> 1 s for one
-# input) or sanitizer report; the input is kept in build-fuzz/crashes/<target>/.
+# input) or sanitizer report; the input is kept in build-fuzz/crashes/<target>/ (--ci:
+# build-fuzz-ci/crashes/<target>/).
 #   fuzz/run.sh --ci                every target for 15 s (FUZZ_SECONDS), two at a time, built
 #                                   unoptimised in build-fuzz-ci/ (a third of -O1's build time;
 #                                   fewer executions a second, which a short run can spare)
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
         --ci) mode=ci; shift ;;
         --runs) runs="$2"; shift 2 ;;
         --totals) mode=totals; shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         -*) echo "fuzz/run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
