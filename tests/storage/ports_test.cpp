@@ -19,6 +19,7 @@
 #include "engines.hpp"
 #include "storage/open.hpp"
 #include "storage/sqlite/database.hpp"
+#include "support/releases.hpp"
 #include "temp_db.hpp"
 
 namespace storage_ports_test {
@@ -303,8 +304,7 @@ TEST_CASE("a unit of work that is not committed leaves nothing of what it wrote"
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
     auto e = store.connect();
-    checklist::template_library templates;
-    auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    auto r = test::standard_release("C1", "v1.0", "U1", 1000);
     std::int64_t release_id = 0;
     {
         auto tx = e->work().begin();
@@ -353,10 +353,9 @@ TEST_CASE("a second active release in a channel is refused and writes nothing",
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
     auto e = store.connect();
-    checklist::template_library templates;
-    auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    auto r = test::standard_release("C1", "v1.0", "U1", 1000);
     e->releases().insert_release(r);
-    auto again = checklist::make_release(*templates.find("standard"), "C1", "v2.0", "U1", 1001);
+    auto again = test::standard_release("C1", "v2.0", "U1", 1001);
     CHECK_THROWS_AS(e->releases().insert_release(again), storage::duplicate_release);
     CHECK(e->releases().count_active_releases() == 1);
     CHECK(e->releases().active_release("C1")->version == "v1.0");
@@ -367,8 +366,7 @@ TEST_CASE("the status message's sent version never goes back", "[storage][ports]
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
     auto e = store.connect();
-    checklist::template_library templates;
-    auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    auto r = test::standard_release("C1", "v1.0", "U1", 1000);
     e->releases().insert_release(r);
     auto& board = e->status();
     CHECK(board.status_jobs().empty());  // inserted as posted (the first post is an outbox row)
@@ -633,8 +631,7 @@ TEST_CASE("a status update is claimed by one caller, until it is sent or its cla
     test::fresh_store store(kind);
     auto one = store.connect();
     auto two = store.connect();
-    checklist::template_library templates;
-    auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+    auto r = test::standard_release("C1", "v1.0", "U1", 1000);
     one->releases().insert_release(r);
     one->status().status_sent(r.id, "1.1", 1, 5000);
     {
@@ -699,9 +696,8 @@ TEST_CASE(
     test::fresh_store store(kind);
     auto one = store.connect();
     auto two = store.connect();
-    checklist::template_library templates;
     {
-        auto r = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
+        auto r = test::standard_release("C1", "v1.0", "U1", 1000);
         one->releases().insert_release(r);
     }
     auto check_item = [](storage::engine& e, std::size_t item, std::int64_t now) {
@@ -748,9 +744,8 @@ TEST_CASE(
     test::fresh_store store(test::engine_kind::postgres);
     auto one = store.connect();
     auto two = store.connect();
-    checklist::template_library templates;
     for (const char* channel : {"C1", "C2"}) {
-        auto r = checklist::make_release(*templates.find("standard"), channel, "v1.0", "U1", 1000);
+        auto r = test::standard_release(channel, "v1.0", "U1", 1000);
         one->releases().insert_release(r);
     }
     auto check_first_item = [&](const char* channel) {
@@ -820,9 +815,8 @@ TEST_CASE("first_reminders gives each reminded item of one release its earliest 
     INFO(test::name_of(kind));
     test::fresh_store store(kind);
     auto e = store.connect();
-    checklist::template_library templates;
-    auto one = checklist::make_release(*templates.find("standard"), "C1", "v1.0", "U1", 1000);
-    auto two = checklist::make_release(*templates.find("standard"), "C2", "v2.0", "U1", 1000);
+    auto one = test::standard_release("C1", "v1.0", "U1", 1000);
+    auto two = test::standard_release("C2", "v2.0", "U1", 1000);
     {
         auto tx = e->work().begin();
         e->releases().insert_release(one);
