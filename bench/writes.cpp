@@ -4,7 +4,8 @@
 // temporary directory. Prints the mean cost of each kind and of all, in microseconds; for a
 // profiler (`perf record --call-graph dwarf build-bench/relbot-bench-writes`). Asserts nothing.
 //
-//   relbot-bench-writes [BATCH]     commands per transaction (default 1000); 20 batches
+//   relbot-bench-writes [BATCH [BATCHES]]   commands per transaction (default 1000), and how
+//                                           many transactions (default 20)
 #include <unistd.h>
 
 #include <chrono>
@@ -39,8 +40,9 @@ std::string write_text(int i) {
 
 int main(int argc, char** argv) {
     int batch = argc > 1 ? std::atoi(argv[1]) : 1000;
-    if (batch <= 0) {
-        std::fprintf(stderr, "usage: relbot-bench-writes [BATCH]\n");
+    int batches = argc > 2 ? std::atoi(argv[2]) : 20;
+    if (batch <= 0 || batches <= 0) {
+        std::fprintf(stderr, "usage: relbot-bench-writes [BATCH [BATCHES]]\n");
         return 2;
     }
     auto dir = std::filesystem::temp_directory_path() /
@@ -55,8 +57,8 @@ int main(int argc, char** argv) {
         shell.apply_command({"T1", "C1", "U0ADMIN", "start v1", now, "", "bench"}, "envelope:s");
         std::map<std::string, double> total;
         std::map<std::string, int> count;
+        double committing = 0;
         auto started = std::chrono::steady_clock::now();
-        constexpr int batches = 20;
         for (int b = 0; b < batches; ++b) {
             auto tx = store.work().begin();
             for (int i = 0; i < batch; ++i) {
@@ -71,7 +73,11 @@ int main(int argc, char** argv) {
                         .count();
                 ++count[name];
             }
+            auto t = std::chrono::steady_clock::now();
             tx->commit();
+            committing +=
+                std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t)
+                    .count();
         }
         auto all =
             std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started)
@@ -79,6 +85,7 @@ int main(int argc, char** argv) {
         for (const auto& [name, us] : total) {
             std::printf("%-8s %6.1f us\n", name.c_str(), us / count[name]);
         }
+        std::printf("commit   %6.1f us per transaction\n", committing / batches);
         std::printf("all      %6.1f us per write, commits included (%d per transaction)\n",
                     all / (batches * batch), batch);
     }

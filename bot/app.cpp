@@ -263,7 +263,10 @@ private:
             }
             any_writes = any_writes || writes(f, parsed[i] ? &*parsed[i] : nullptr);
         }
-        process_metrics().batch_envelopes.observe(static_cast<double>(batch.size()));
+        auto& m = process_metrics();
+        m.batch_envelopes.observe(static_cast<double>(batch.size()));
+        m.batch_wait_seconds.observe(
+            std::chrono::duration<double>(steady::now() - batch.front()->received()).count());
         std::vector<outcome> outcomes(batch.size());
         bool wake = false;
         std::vector<std::size_t> reads;
@@ -319,7 +322,10 @@ private:
                       const std::vector<job_ptr>& batch,
                       std::vector<outcome>& outcomes) {
         try {
+            auto started = steady::now();
             tx.commit();
+            process_metrics().commit_seconds.observe(
+                std::chrono::duration<double>(steady::now() - started).count());
             return true;
         } catch (const std::exception& e) {
             bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;

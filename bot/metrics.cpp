@@ -139,6 +139,13 @@ void add_socket_mode(page& p, const metrics& m) {
     p.histogram_of("relbot_batch_envelopes",
                    "Envelopes applied together in one transaction (group commit).",
                    m.batch_envelopes);
+    p.histogram_of("relbot_batch_wait_seconds",
+                   "From reading the oldest envelope of a batch to the database strand taking "
+                   "the batch.",
+                   m.batch_wait_seconds);
+    p.histogram_of("relbot_db_commit_seconds",
+                   "How long each batch's commit took (batches that write only).",
+                   m.commit_seconds);
     p.counter("relbot_envelopes_late_total",
               "Envelopes the database did not take within 2.5 s, acknowledged with \"try "
               "again\" and not applied, by type.",

@@ -64,6 +64,13 @@ struct metrics {
     counter_family reconnects;        // reason
     // Envelopes applied in one transaction (group commit).
     histogram batch_envelopes{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
+    // Where an ack's time goes on the database strand, per batch: from reading its oldest
+    // envelope to the strand taking the batch (the queue: a burst, the notifier's or the
+    // scheduler's turn), and its COMMIT (the disk; PostgreSQL's round trip).
+    histogram batch_wait_seconds{
+        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3}};
+    histogram commit_seconds{
+        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3}};
     // Envelopes the database did not take in time: acknowledged by the Socket Mode strand
     // ("try again"), with nothing changed.
     counter_family envelopes_late;  // type

@@ -138,14 +138,27 @@ TEST_CASE_METHOD(health_fixture,
 
     auto before = http_get(port, "/metrics");
     REQUIRE(before.status == 200);
-    for (const char* name :
-         {"relbot_envelopes_received_total", "relbot_acks_total", "relbot_ack_duration_seconds",
-          "relbot_commands_total", "relbot_api_calls_total", "relbot_rate_limit_waits_total",
-          "relbot_reminders_sent_total", "relbot_reconnects_total", "relbot_connections_open",
-          "relbot_outbox_pending", "relbot_outbox_failed", "relbot_releases_active",
-          "relbot_db_wal_frames", "relbot_db_checkpoints_total",
-          "relbot_process_start_time_seconds", "relbot_batch_envelopes",
-          "relbot_envelopes_late_total", "relbot_limits_hit_total"}) {
+    const char* const every_metric[] = {"relbot_envelopes_received_total",
+                                        "relbot_acks_total",
+                                        "relbot_ack_duration_seconds",
+                                        "relbot_commands_total",
+                                        "relbot_api_calls_total",
+                                        "relbot_rate_limit_waits_total",
+                                        "relbot_reminders_sent_total",
+                                        "relbot_reconnects_total",
+                                        "relbot_connections_open",
+                                        "relbot_outbox_pending",
+                                        "relbot_outbox_failed",
+                                        "relbot_releases_active",
+                                        "relbot_db_wal_frames",
+                                        "relbot_db_checkpoints_total",
+                                        "relbot_process_start_time_seconds",
+                                        "relbot_batch_envelopes",
+                                        "relbot_batch_wait_seconds",
+                                        "relbot_db_commit_seconds",
+                                        "relbot_envelopes_late_total",
+                                        "relbot_limits_hit_total"};
+    for (const char* name : every_metric) {
         CHECK(contains(before.body, std::string("# TYPE ") + name + " "));
     }
     CHECK(sample(before.body, "relbot_connections_open") == 1);
@@ -169,12 +182,16 @@ TEST_CASE_METHOD(health_fixture,
     CHECK(sample(a, "relbot_ack_duration_seconds_bucket{le=\"+Inf\"}") == 1);
     CHECK(sample(a, "relbot_batch_envelopes_count") == 1);  // alone: a batch of one
     CHECK(sample(a, "relbot_batch_envelopes_bucket{le=\"1\"}") == 1);
+    CHECK(sample(a, "relbot_batch_wait_seconds_count") == 1);
+    CHECK(sample(a, "relbot_db_commit_seconds_count") == 1);  // `start` writes
+    CHECK(sample(a, "relbot_db_commit_seconds_bucket{le=\"+Inf\"}") == 1);
     CHECK(sample(a, "relbot_releases_active") == 1);
     CHECK(wait_metric(port, "relbot_api_calls_total{method=\"chat.postMessage\",result=\"ok\"}", 1,
                       5s) >= 1);
 
     // A refusal and bad input are counted as such.
     REQUIRE(sim.wait_ack(sim.slash_command("finish", "C0E2E", "U0SOMEONE")));
+    auto commits = sample(http_get(port, "/metrics").body, "relbot_db_commit_seconds_count");
     REQUIRE(sim.wait_ack(sim.slash_command("frobnicate now")));
     // Counted once relbot has written the ack (the sim may read it a moment before).
     REQUIRE(wait_metric(port, "relbot_commands_total{command=\"unknown\",outcome=\"bad_input\"}", 1,
@@ -183,6 +200,9 @@ TEST_CASE_METHOD(health_fixture,
     CHECK(sample(b, "relbot_commands_total{command=\"finish\",outcome=\"refused\"}") == 1);
     CHECK(sample(b, "relbot_commands_total{command=\"unknown\",outcome=\"bad_input\"}") == 1);
     CHECK(sample(b, "relbot_commands_total{command=\"start\",outcome=\"ok\"}") == 1);
+    // Every batch waited in the queue; bad input writes nothing, so it commits nothing.
+    CHECK(sample(b, "relbot_batch_wait_seconds_count") == 3);
+    CHECK(sample(b, "relbot_db_commit_seconds_count") == commits);
 
     // The checkpointer (once a second) finds the commits in the write-ahead log and moves them.
     CHECK(wait_metric(port, "relbot_db_wal_frames", 1, 5s) >= 1);
