@@ -218,11 +218,16 @@ void store::transaction::end(bool committed) {
             sqlite3_total_changes64(store_.db_->getHandle()) - store_.changes_at_begin_ >
             store_.timeline_rows_;
         store_.pager_version_ = store_.pager_data_version();
+        for (const auto& channel : store_.touched_channels_) {
+            if (auto active = store_.staged_active(channel);
+                active && store_.active_ids_.size() < max_cached_releases) {
+                store_.active_ids_.insert_or_assign(channel, active->id);
+            } else {
+                store_.active_ids_.erase(channel);
+            }
+        }
         for (auto& [id, r] : store_.staged_) {
             store_.remember(std::move(r));
-        }
-        for (const auto& channel : store_.touched_channels_) {
-            store_.active_ids_.erase(channel);
         }
     }
     store_.staged_.clear();
@@ -371,6 +376,15 @@ void store::stage_entry(std::int64_t id, std::shared_ptr<const checklist::releas
         staged_undo_.push_back({id, was != staged_.end() ? was->second : nullptr});
     }
     staged_.insert_or_assign(id, std::move(r));
+}
+
+std::shared_ptr<const checklist::release> store::staged_active(const std::string& channel) const {
+    for (const auto& [id, r] : staged_) {
+        if (r->channel == channel && r->status == checklist::release_status::active) {
+            return r;
+        }
+    }
+    return nullptr;
 }
 
 void store::touch_channel(const std::string& channel) {

@@ -300,9 +300,13 @@ private:
     std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> releases_;
     std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> staged_;
     // Each channel's active release, and the channels whose releases the open transaction
-    // wrote (their entries are dropped when it commits).
+    // wrote (when it commits, their entries become what it staged: see staged_active).
     std::unordered_map<std::string, std::int64_t> active_ids_;
     std::unordered_set<std::string> touched_channels_;
+    // The release the open transaction has staged as `channel`'s active one (at most one
+    // release of a channel is active, so a staged active release is the one), or null: then
+    // only the database knows.
+    std::shared_ptr<const checklist::release> staged_active(const std::string& channel) const;
     bool in_transaction_ = false;
     std::int64_t data_version_ = -1;
     std::optional<std::uint32_t> pager_version_;  // after our last commit

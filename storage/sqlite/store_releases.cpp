@@ -139,12 +139,15 @@ std::shared_ptr<const checklist::release> store::active_release_view(std::string
     if (!in_transaction_) {
         forget_if_changed_elsewhere();
     }
-    // What this transaction changed in the channel is not in the cache (see end()).
+    // What this transaction changed in the channel is not in the cache (see end()), but what
+    // it staged is.
     bool cacheable = !touched_channels_.contains(key);
     if (cacheable) {
         if (auto it = active_ids_.find(key); it != active_ids_.end()) {
             return remembered_or_read(it->second);
         }
+    } else if (auto active = staged_active(key)) {
+        return active;
     }
     auto q_lease =
         prepare("SELECT id FROM releases WHERE channel_id = :channel AND status = 'active'");

@@ -253,6 +253,58 @@ TEST_CASE(
     CHECK(behind() > 0);
 }
 
+TEST_CASE(
+    "in one batch, the inputs after an abort and a new start in a channel act on the new "
+    "release, also after an input that ended it was rolled back, and the next batch too",
+    "[storage][group-commit]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store db(kind);
+    bot_like bot(db);
+    bot.start_two();
+    {
+        batch b(bot.store);
+        CHECK(bot.run("abort the build is broken", "C1", "e1").changed);
+        CHECK(bot.run("start v1.1", "C1", "e2").changed);
+        CHECK(bot.run("check 1.1", "C1", "e3").changed);
+        // An input that aborts v1.1 and then breaks: rolled back alone, v1.1 stays active.
+        commands::input in;
+        in.channel = "C1";
+        in.actor = "U1";
+        in.now = t0;
+        in.applied_key = "envelope:e4";
+        auto failing = [&](const commands::snapshot& active, const commands::lookups&) {
+            auto r = *active;
+            r.status = checklist::release_status::aborted;
+            checklist::change_log log;
+            bot.store.releases().save(r, log, "U1", t0);
+            throw std::runtime_error("the input broke halfway");
+            return commands::decision{};
+        };
+        CHECK_THROWS_WITH(bot.shell.apply(in, failing), "the input broke halfway");
+        CHECK(bot.run("check 1.2", "C1", "e5").changed);
+        b.tx->commit();
+    }
+    // The next batch, on the connection that wrote, and another connection, see v1.1 with both
+    // checks.
+    {
+        batch b(bot.store);
+        CHECK(bot.run("check 1.3", "C1", "e6").changed);
+        b.tx->commit();
+    }
+    auto fresh = db.connect();
+    for (auto* e : {&bot.store, &fresh->engine()}) {
+        auto c1 = e->releases().active_release("C1");
+        REQUIRE(c1);
+        CHECK(c1->version == "v1.1");
+        for (int i = 0; i < 3; ++i) {
+            CHECK(c1->phases.at(0).items.at(i).state == checklist::item_state::done);
+        }
+    }
+    CHECK(db.scalar("SELECT COUNT(*) FROM releases WHERE channel_id = 'C1' AND status = "
+                    "'aborted' AND version = 'v1.0'") == 1);
+}
+
 // PostgreSQL locks each release by itself, so an input in the middle of a batch can wait for
 // another instance's lock (SQLite's one write lock is had before the batch's first input). The
 // dispatcher gives each input the batch's deadline: an input still held back then is refused
