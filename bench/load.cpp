@@ -19,17 +19,21 @@
 // take the mixed burst again, its envelopes spread over their N connections in turn, as
 // Slack spreads them over an app's connections: the same figure as one instance's, beside it.
 //
-// Prints a table (medians over the runs, with their spread) and one JSON line. Not a test:
-// it never runs in CI and asserts nothing.
+// Prints a table (medians over the runs, with their spread), where a lone note's time goes
+// inside relbot (from the stages of its own log lines), and one JSON line. Not a test: it
+// never runs in CI and asserts nothing.
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -81,7 +85,43 @@ struct target_figures {
     double burst_instances = 0;  // the same, spread over --instances relbot processes
     double rss_idle_mib = 0;
     double rss_peak_mib = 0;
+    // relbot only: where the note stream's time went, from its log (see note_stages).
+    json note_stages;
 };
+
+// The stages of relbot's `event=envelope` log lines (bot/socket_mode.cpp), in order: from the
+// read to the database strand taking the batch, the handler, the batch's commit, and from the
+// read to the ack written.
+constexpr std::array<const char*, 4> stages = {"wait_us", "us", "commit_us", "ack_us"};
+
+// {"wait_us": {"p50": …, "p99": …}, …} over the log lines of the envelopes whose id starts
+// with `id_prefix`; null when there are none.
+json note_stages(const std::string& log_path, const std::string& id_prefix) {
+    std::map<std::string, std::vector<double>> seen;
+    std::ifstream log(log_path);
+    std::string line;
+    const std::string wanted = " envelope_id=" + id_prefix;
+    while (std::getline(log, line)) {
+        if (line.find(" event=envelope ") == std::string::npos ||
+            line.find(wanted) == std::string::npos) {
+            continue;
+        }
+        for (const char* key : stages) {
+            auto at = line.find(std::string(" ") + key + "=");
+            if (at != std::string::npos) {
+                seen[key].push_back(std::atof(line.c_str() + at + std::strlen(key) + 2));
+            }
+        }
+    }
+    if (seen.empty()) {
+        return nullptr;
+    }
+    json out = json::object();
+    for (const auto& [key, values] : seen) {
+        out[key] = {{"p50", quantile(values, 0.50)}, {"p99", quantile(values, 0.99)}};
+    }
+    return out;
+}
 
 json latency_summary(const run_figures& f) {
     auto ms = [&](double q) { return quantile(f.latency_us, q) / 1000.0; };
@@ -270,6 +310,7 @@ void measure(slack& s,
     }
     if (wanted("note-stream")) {
         stream("sn-", note, &target_figures::stream_note);
+        bot.figures.note_stages = note_stages(bot.log, prefix + "relbot-sn-");
     }
     if (wanted("writers-stream")) {
         stream("sw-", writer_text, &target_figures::stream_writers,
@@ -325,6 +366,7 @@ void measure(slack& s,
 
 json to_json(const target_figures& t) {
     return {{"startup_ms", t.startup_ms},
+            {"note_stages", t.note_stages},
             {"status_200", t.stream_status},
             {"note_200", t.stream_note},
             {"writers_200", t.stream_writers},
@@ -507,6 +549,41 @@ json print_table(const std::vector<row>& rows, const all_runs& runs, int run_cou
     return medians;
 }
 
+// Where a lone note's time goes inside relbot: medians over the runs of each stage's p50 and
+// p99, from relbot's own log (the floor has no such stages).
+void print_stages(const all_runs& runs) {
+    std::vector<const target_figures*> measured;
+    for (const auto& t : runs.bot) {
+        if (t.note_stages.is_object()) {
+            measured.push_back(&t);
+        }
+    }
+    if (measured.empty()) {
+        return;
+    }
+    std::printf(
+        "\nwhere a note's time goes in relbot (its log; medians over the runs, µs)\n\n"
+        "| stage | p50 | p99 |\n|---|---|---|\n");
+    const std::map<std::string, std::string> names = {
+        {"wait_us", "read → the database strand takes the batch"},
+        {"us", "the command in its savepoint (decide, write)"},
+        {"commit_us", "the batch's COMMIT"},
+        {"ack_us", "read → ack written (these, BEGIN, the ack's write)"}};
+    for (const char* key : stages) {
+        std::vector<double> p50;
+        std::vector<double> p99;
+        for (const auto* t : measured) {
+            if (t->note_stages.contains(key)) {
+                p50.push_back(t->note_stages[key].at("p50").get<double>());
+                p99.push_back(t->note_stages[key].at("p99").get<double>());
+            }
+        }
+        if (!p50.empty()) {
+            std::printf("| %s | %.0f | %.0f |\n", names.at(key).c_str(), median(p50), median(p99));
+        }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -536,6 +613,7 @@ int main(int argc, char** argv) {
                  {"engine", opt.engine},   {"cores", std::thread::hardware_concurrency()},
                  {"host", host},           {"medians", medians},
                  {"per_run", runs.per_run}};
+    print_stages(runs);
     std::printf("\n%s\n", line.dump().c_str());
     return 0;
 }

@@ -263,13 +263,15 @@ private:
             }
             any_writes = any_writes || writes(f, parsed[i] ? &*parsed[i] : nullptr);
         }
+        auto taken = steady::now();
         auto& m = process_metrics();
         m.batch_envelopes.observe(static_cast<double>(batch.size()));
         m.batch_wait_seconds.observe(
-            std::chrono::duration<double>(steady::now() - batch.front()->received()).count());
+            std::chrono::duration<double>(taken - batch.front()->received()).count());
         std::vector<outcome> outcomes(batch.size());
         bool wake = false;
         std::vector<std::size_t> reads;
+        std::optional<steady::duration> committed_in;  // the commit's time, if it succeeded
         {
             auto tx = any_writes ? begin_batch(give_up, batch.size()) : nullptr;
             // Writes in arrival order; commands that only read once the batch is committed:
@@ -283,15 +285,29 @@ private:
                     outcomes[i] = handle(*batch[i], parsed[i] ? &*parsed[i] : nullptr, wake);
                 }
             }
-            if (tx && !commit_batch(*tx, batch, outcomes)) {
-                wake = false;
-                pending_home_.clear();
+            if (tx) {
+                committed_in = commit_batch(*tx, batch, outcomes);
+                if (!committed_in) {
+                    wake = false;
+                    pending_home_.clear();
+                }
             }
         }
         shell_.give_up_at(std::nullopt);
         give_up_.reset();
         for (auto i : reads) {
             outcomes[i] = handle(*batch[i], &*parsed[i], wake);
+        }
+        // The log line's account of where each ack's time went.
+        for (std::size_t i = 0, r = 0; i < batch.size(); ++i) {
+            bool read = r < reads.size() && reads[r] == i;
+            r += read ? 1 : 0;
+            if (auto& note = outcomes[i].note) {
+                note->wait_us = micros(taken - batch[i]->received());
+                if (committed_in && !read) {
+                    note->commit_us = micros(*committed_in);
+                }
+            }
         }
         answer(batch, outcomes, alone);
         if (wake) {
@@ -317,16 +333,17 @@ private:
         }
     }
 
-    // Commits the batch; if that fails, nothing of it was kept and every writer is told so.
-    bool commit_batch(storage::write_transaction& tx,
-                      const std::vector<job_ptr>& batch,
-                      std::vector<outcome>& outcomes) {
+    // Commits the batch and says how long that took; if it fails, nothing of it was kept and
+    // every writer is told so.
+    std::optional<steady::duration> commit_batch(storage::write_transaction& tx,
+                                                 const std::vector<job_ptr>& batch,
+                                                 std::vector<outcome>& outcomes) {
         try {
             auto started = steady::now();
             tx.commit();
-            process_metrics().commit_seconds.observe(
-                std::chrono::duration<double>(steady::now() - started).count());
-            return true;
+            auto took = steady::now() - started;
+            process_metrics().commit_seconds.observe(std::chrono::duration<double>(took).count());
+            return took;
         } catch (const std::exception& e) {
             bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
             if (busy) {
@@ -344,7 +361,7 @@ private:
                     }
                 }
             }
-            return false;
+            return std::nullopt;
         }
     }
 
@@ -403,10 +420,11 @@ private:
         return {};
     }
 
-    static long long micros_since(std::chrono::steady_clock::time_point started) {
-        return std::chrono::duration_cast<std::chrono::microseconds>(
-                   std::chrono::steady_clock::now() - started)
-            .count();
+    static long long micros(steady::duration d) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    }
+    static long long micros_since(steady::time_point started) {
+        return micros(steady::now() - started);
     }
 
     // The shell applies the command (decide, write, record the envelope, in the batch's

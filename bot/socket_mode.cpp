@@ -29,6 +29,12 @@ void log_ack(const ack_report& r) {
             .kv("channel", r.note->channel)
             .kv("user", r.note->user)
             .kv("us", r.note->us);
+        if (r.note->wait_us >= 0) {
+            line.kv("wait_us", r.note->wait_us);
+        }
+        if (r.note->commit_us >= 0) {
+            line.kv("commit_us", r.note->commit_us);
+        }
     }
     line.kv("ack_us", r.ack_us);
 }

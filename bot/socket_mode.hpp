@@ -31,6 +31,10 @@ struct handled_note {
     std::string channel;
     std::string user;
     long long us = 0;  // how long the handler took
+    // From reading the envelope to the database strand taking its batch, and the batch's
+    // commit when the ack waited for one; -1 when not known (answered without a batch).
+    long long wait_us = -1;
+    long long commit_us = -1;
 };
 
 // An ack done: written on the socket, or not (the socket failed or closed first).

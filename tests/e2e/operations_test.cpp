@@ -185,6 +185,11 @@ TEST_CASE_METHOD(health_fixture,
     CHECK(sample(a, "relbot_batch_wait_seconds_count") == 1);
     CHECK(sample(a, "relbot_db_commit_seconds_count") == 1);  // `start` writes
     CHECK(sample(a, "relbot_db_commit_seconds_bucket{le=\"+Inf\"}") == 1);
+    // Its log line says where the ack's time went: the queue, the command, the commit.
+    auto logged = relbot.proc().wait_stderr("envelope_id=" + id + " ", after(5s));
+    REQUIRE(logged);
+    CHECK(std::regex_search(*logged, std::regex(" command=start outcome=ok .* us=\\d+ wait_us=\\d+ "
+                                                "commit_us=\\d+ ack_us=\\d+$")));
     CHECK(sample(a, "relbot_releases_active") == 1);
     CHECK(wait_metric(port, "relbot_api_calls_total{method=\"chat.postMessage\",result=\"ok\"}", 1,
                       5s) >= 1);
@@ -192,7 +197,12 @@ TEST_CASE_METHOD(health_fixture,
     // A refusal and bad input are counted as such.
     REQUIRE(sim.wait_ack(sim.slash_command("finish", "C0E2E", "U0SOMEONE")));
     auto commits = sample(http_get(port, "/metrics").body, "relbot_db_commit_seconds_count");
-    REQUIRE(sim.wait_ack(sim.slash_command("frobnicate now")));
+    auto bad = sim.slash_command("frobnicate now");
+    REQUIRE(sim.wait_ack(bad));
+    // Bad input waited for no commit, and its log line says so.
+    auto bad_logged = relbot.proc().wait_stderr("envelope_id=" + bad + " ", after(5s));
+    REQUIRE(bad_logged);
+    CHECK(std::regex_search(*bad_logged, std::regex(" wait_us=\\d+ ack_us=\\d+$")));
     // Counted once relbot has written the ack (the sim may read it a moment before).
     REQUIRE(wait_metric(port, "relbot_commands_total{command=\"unknown\",outcome=\"bad_input\"}", 1,
                         5s) == 1);
