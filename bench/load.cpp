@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +37,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <thread>
 
 #include "bench/harness.hpp"
 #include "storage/pg_database.hpp"
@@ -90,35 +92,49 @@ struct target_figures {
 };
 
 // The stages of relbot's `event=envelope` log lines (bot/socket_mode.cpp), in order: from the
-// read to the database strand taking the batch, the handler, the batch's commit, and from the
-// read to the ack written.
-constexpr std::array<const char*, 4> stages = {"wait_us", "us", "commit_us", "ack_us"};
+// read to the database strand taking the batch, the batch's BEGIN, the handler, the batch's
+// commit, and from the read to the ack written.
+constexpr std::array<const char*, 5> stages = {"wait_us", "begin_us", "us", "commit_us", "ack_us"};
 
 // {"wait_us": {"p50": …, "p99": …}, …} over the log lines of the envelopes whose id starts
-// with `id_prefix`; null when there are none.
-json note_stages(const std::string& log_path, const std::string& id_prefix) {
-    std::map<std::string, std::vector<double>> seen;
-    std::ifstream log(log_path);
-    std::string line;
+// with `id_prefix`; null when there are none. relbot writes an envelope's line just after its
+// ack, so the last ones may still be on their way: read again (for 2 s at most) until there
+// are `expected`.
+json note_stages(const std::string& log_path, const std::string& id_prefix, int expected) {
     const std::string wanted = " envelope_id=" + id_prefix;
-    while (std::getline(log, line)) {
-        if (line.find(" event=envelope ") == std::string::npos ||
-            line.find(wanted) == std::string::npos) {
-            continue;
-        }
-        for (const char* key : stages) {
-            auto at = line.find(std::string(" ") + key + "=");
-            if (at != std::string::npos) {
-                seen[key].push_back(std::atof(line.c_str() + at + std::strlen(key) + 2));
+    auto read = [&] {
+        std::map<std::string, std::vector<double>> seen;
+        std::ifstream log(log_path);
+        std::string line;
+        while (std::getline(log, line)) {
+            if (line.find(" event=envelope ") == std::string::npos ||
+                line.find(wanted) == std::string::npos) {
+                continue;
+            }
+            for (const char* key : stages) {
+                auto at = line.find(std::string(" ") + key + "=");
+                if (at != std::string::npos) {
+                    seen[key].push_back(std::atof(line.c_str() + at + std::strlen(key) + 2));
+                }
             }
         }
+        return seen;
+    };
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    auto seen = read();
+    while (seen["ack_us"].size() < static_cast<std::size_t>(expected) &&
+           std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        seen = read();
     }
-    if (seen.empty()) {
+    if (seen["ack_us"].empty()) {
         return nullptr;
     }
     json out = json::object();
     for (const auto& [key, values] : seen) {
-        out[key] = {{"p50", quantile(values, 0.50)}, {"p99", quantile(values, 0.99)}};
+        if (!values.empty()) {
+            out[key] = {{"p50", quantile(values, 0.50)}, {"p99", quantile(values, 0.99)}};
+        }
     }
     return out;
 }
@@ -310,7 +326,7 @@ void measure(slack& s,
     }
     if (wanted("note-stream")) {
         stream("sn-", note, &target_figures::stream_note);
-        bot.figures.note_stages = note_stages(bot.log, prefix + "relbot-sn-");
+        bot.figures.note_stages = note_stages(bot.log, prefix + "relbot-sn-", opt.stream);
     }
     if (wanted("writers-stream")) {
         stream("sw-", writer_text, &target_figures::stream_writers,
@@ -566,9 +582,10 @@ void print_stages(const all_runs& runs) {
         "| stage | p50 | p99 |\n|---|---|---|\n");
     const std::map<std::string, std::string> names = {
         {"wait_us", "read → the database strand takes the batch"},
+        {"begin_us", "the batch's BEGIN IMMEDIATE"},
         {"us", "the command in its savepoint (decide, write)"},
         {"commit_us", "the batch's COMMIT"},
-        {"ack_us", "read → ack written (these, BEGIN, the ack's write)"}};
+        {"ack_us", "read → ack written (these, then the ack's write)"}};
     for (const char* key : stages) {
         std::vector<double> p50;
         std::vector<double> p99;

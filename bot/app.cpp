@@ -271,9 +271,17 @@ private:
         std::vector<outcome> outcomes(batch.size());
         bool wake = false;
         std::vector<std::size_t> reads;
-        std::optional<steady::duration> committed_in;  // the commit's time, if it succeeded
+        // How long BEGIN and COMMIT took, when the batch tried them.
+        std::optional<steady::duration> began_in;
+        std::optional<steady::duration> committed_in;
         {
-            auto tx = any_writes ? begin_batch(give_up, batch.size()) : nullptr;
+            std::unique_ptr<storage::write_transaction> tx;
+            if (any_writes) {
+                auto started = steady::now();
+                tx = begin_batch(give_up, batch.size());
+                began_in = steady::now() - started;
+                m.begin_seconds.observe(std::chrono::duration<double>(*began_in).count());
+            }
             // Writes in arrival order; commands that only read once the batch is committed:
             // a read sees every write that came before it (and may see later ones of the
             // batch, all committed before any ack goes out), and a burst's `status` replies
@@ -286,8 +294,11 @@ private:
                 }
             }
             if (tx) {
-                committed_in = commit_batch(*tx, batch, outcomes);
-                if (!committed_in) {
+                auto started = steady::now();
+                bool committed = commit_batch(*tx, batch, outcomes);
+                committed_in = steady::now() - started;
+                m.commit_seconds.observe(std::chrono::duration<double>(*committed_in).count());
+                if (!committed) {
                     wake = false;
                     pending_home_.clear();
                 }
@@ -299,14 +310,11 @@ private:
             outcomes[i] = handle(*batch[i], &*parsed[i], wake);
         }
         // The log line's account of where each ack's time went.
-        for (std::size_t i = 0, r = 0; i < batch.size(); ++i) {
-            bool read = r < reads.size() && reads[r] == i;
-            r += read ? 1 : 0;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
             if (auto& note = outcomes[i].note) {
                 note->wait_us = micros(taken - batch[i]->received());
-                if (committed_in && !read) {
-                    note->commit_us = micros(*committed_in);
-                }
+                note->begin_us = began_in ? micros(*began_in) : -1;
+                note->commit_us = committed_in ? micros(*committed_in) : -1;
             }
         }
         answer(batch, outcomes, alone);
@@ -333,17 +341,13 @@ private:
         }
     }
 
-    // Commits the batch and says how long that took; if it fails, nothing of it was kept and
-    // every writer is told so.
-    std::optional<steady::duration> commit_batch(storage::write_transaction& tx,
-                                                 const std::vector<job_ptr>& batch,
-                                                 std::vector<outcome>& outcomes) {
+    // Commits the batch; if that fails, nothing of it was kept and every writer is told so.
+    bool commit_batch(storage::write_transaction& tx,
+                      const std::vector<job_ptr>& batch,
+                      std::vector<outcome>& outcomes) {
         try {
-            auto started = steady::now();
             tx.commit();
-            auto took = steady::now() - started;
-            process_metrics().commit_seconds.observe(std::chrono::duration<double>(took).count());
-            return took;
+            return true;
         } catch (const std::exception& e) {
             bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
             if (busy) {
@@ -361,7 +365,7 @@ private:
                     }
                 }
             }
-            return std::nullopt;
+            return false;
         }
     }
 

@@ -143,8 +143,12 @@ void add_socket_mode(page& p, const metrics& m) {
                    "From reading the oldest envelope of a batch to the database strand taking "
                    "the batch.",
                    m.batch_wait_seconds);
+    p.histogram_of("relbot_db_begin_seconds",
+                   "How long each writing batch took to begin, its wait for the write lock "
+                   "included.",
+                   m.begin_seconds);
     p.histogram_of("relbot_db_commit_seconds",
-                   "How long each batch's commit took (batches that write only).",
+                   "How long each writing batch's commit took (whether it succeeded or not).",
                    m.commit_seconds);
     p.counter("relbot_envelopes_late_total",
               "Envelopes the database did not take within 2.5 s, acknowledged with \"try "

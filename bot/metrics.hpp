@@ -51,11 +51,15 @@ private:
     double sum_ = 0;
 };
 
+// The buckets of the histograms of durations: 100 µs to Slack's 3 s.
+inline std::vector<double> duration_buckets() {
+    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3};
+}
+
 struct metrics {
     counter_family envelopes;  // type
     counter_family acks;       // written: "true" | "false"
-    histogram ack_seconds{
-        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3}};
+    histogram ack_seconds{duration_buckets()};
     counter_family commands;  // command, outcome (ok, refused, bad_input, busy, error)
     counter_family
         api_calls;  // method, result (ok, slack_error, rate_limited, server_error, network)
@@ -66,11 +70,11 @@ struct metrics {
     histogram batch_envelopes{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
     // Where an ack's time goes on the database strand, per batch: from reading its oldest
     // envelope to the strand taking the batch (the queue: a burst, the notifier's or the
-    // scheduler's turn), and its COMMIT (the disk; PostgreSQL's round trip).
-    histogram batch_wait_seconds{
-        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3}};
-    histogram commit_seconds{
-        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3}};
+    // scheduler's turn), then, for a batch that writes, its BEGIN (the wait for the write lock)
+    // and its COMMIT (the disk; PostgreSQL's round trip), whether they succeed or fail.
+    histogram batch_wait_seconds{duration_buckets()};
+    histogram begin_seconds{duration_buckets()};
+    histogram commit_seconds{duration_buckets()};
     // Envelopes the database did not take in time: acknowledged by the Socket Mode strand
     // ("try again"), with nothing changed.
     counter_family envelopes_late;  // type

@@ -29,11 +29,12 @@ void log_ack(const ack_report& r) {
             .kv("channel", r.note->channel)
             .kv("user", r.note->user)
             .kv("us", r.note->us);
-        if (r.note->wait_us >= 0) {
-            line.kv("wait_us", r.note->wait_us);
-        }
-        if (r.note->commit_us >= 0) {
-            line.kv("commit_us", r.note->commit_us);
+        for (auto [key, us] :
+             {std::pair{"wait_us", r.note->wait_us}, std::pair{"begin_us", r.note->begin_us},
+              std::pair{"commit_us", r.note->commit_us}}) {
+            if (us >= 0) {
+                line.kv(key, us);
+            }
         }
     }
     line.kv("ack_us", r.ack_us);

@@ -31,9 +31,11 @@ struct handled_note {
     std::string channel;
     std::string user;
     long long us = 0;  // how long the handler took
-    // From reading the envelope to the database strand taking its batch, and the batch's
-    // commit when the ack waited for one; -1 when not known (answered without a batch).
+    // From reading the envelope to the database strand taking its batch, then the batch's
+    // BEGIN and COMMIT when it wrote (every ack of the batch waits for them); -1 when there
+    // was none (a batch of reads; an envelope answered without a batch).
     long long wait_us = -1;
+    long long begin_us = -1;
     long long commit_us = -1;
 };
 

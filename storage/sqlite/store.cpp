@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "storage/sqlite/database.hpp"
@@ -231,6 +232,7 @@ void store::transaction::end(bool committed) {
         }
     }
     store_.staged_.clear();
+    store_.staged_ids_by_channel_.clear();
     store_.touched_channels_.clear();
     store_.savepoints_.clear();
     store_.staged_undo_.clear();
@@ -375,13 +377,22 @@ void store::stage_entry(std::int64_t id, std::shared_ptr<const checklist::releas
         auto was = staged_.find(id);
         staged_undo_.push_back({id, was != staged_.end() ? was->second : nullptr});
     }
+    auto& ids = staged_ids_by_channel_[r->channel];
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
+        ids.push_back(id);
+    }
     staged_.insert_or_assign(id, std::move(r));
 }
 
 std::shared_ptr<const checklist::release> store::staged_active(const std::string& channel) const {
-    for (const auto& [id, r] : staged_) {
-        if (r->channel == channel && r->status == checklist::release_status::active) {
-            return r;
+    auto ids = staged_ids_by_channel_.find(channel);
+    if (ids == staged_ids_by_channel_.end()) {
+        return nullptr;
+    }
+    for (auto id : ids->second) {
+        auto r = staged_.find(id);
+        if (r != staged_.end() && r->second->status == checklist::release_status::active) {
+            return r->second;
         }
     }
     return nullptr;

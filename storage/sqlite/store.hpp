@@ -307,6 +307,10 @@ private:
     // release of a channel is active, so a staged active release is the one), or null: then
     // only the database knows.
     std::shared_ptr<const checklist::release> staged_active(const std::string& channel) const;
+    // The ids ever staged in each channel by the open transaction: where staged_active looks
+    // (each checked against staged_, which savepoint rollbacks keep true, so this needs no
+    // journal of its own).
+    std::unordered_map<std::string, std::vector<std::int64_t>> staged_ids_by_channel_;
     bool in_transaction_ = false;
     std::int64_t data_version_ = -1;
     std::optional<std::uint32_t> pager_version_;  // after our last commit

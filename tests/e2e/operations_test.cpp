@@ -155,6 +155,7 @@ TEST_CASE_METHOD(health_fixture,
                                         "relbot_process_start_time_seconds",
                                         "relbot_batch_envelopes",
                                         "relbot_batch_wait_seconds",
+                                        "relbot_db_begin_seconds",
                                         "relbot_db_commit_seconds",
                                         "relbot_envelopes_late_total",
                                         "relbot_limits_hit_total"};
@@ -183,23 +184,26 @@ TEST_CASE_METHOD(health_fixture,
     CHECK(sample(a, "relbot_batch_envelopes_count") == 1);  // alone: a batch of one
     CHECK(sample(a, "relbot_batch_envelopes_bucket{le=\"1\"}") == 1);
     CHECK(sample(a, "relbot_batch_wait_seconds_count") == 1);
-    CHECK(sample(a, "relbot_db_commit_seconds_count") == 1);  // `start` writes
+    CHECK(sample(a, "relbot_db_begin_seconds_count") == 1);  // `start` writes
+    CHECK(sample(a, "relbot_db_commit_seconds_count") == 1);
     CHECK(sample(a, "relbot_db_commit_seconds_bucket{le=\"+Inf\"}") == 1);
     // Its log line says where the ack's time went: the queue, the command, the commit.
     auto logged = relbot.proc().wait_stderr("envelope_id=" + id + " ", after(5s));
     REQUIRE(logged);
     CHECK(std::regex_search(*logged, std::regex(" command=start outcome=ok .* us=\\d+ wait_us=\\d+ "
-                                                "commit_us=\\d+ ack_us=\\d+$")));
+                                                "begin_us=\\d+ commit_us=\\d+ ack_us=\\d+$")));
     CHECK(sample(a, "relbot_releases_active") == 1);
     CHECK(wait_metric(port, "relbot_api_calls_total{method=\"chat.postMessage\",result=\"ok\"}", 1,
                       5s) >= 1);
 
     // A refusal and bad input are counted as such.
     REQUIRE(sim.wait_ack(sim.slash_command("finish", "C0E2E", "U0SOMEONE")));
-    auto commits = sample(http_get(port, "/metrics").body, "relbot_db_commit_seconds_count");
+    auto counted = http_get(port, "/metrics").body;
+    auto begins = sample(counted, "relbot_db_begin_seconds_count");
+    auto commits = sample(counted, "relbot_db_commit_seconds_count");
     auto bad = sim.slash_command("frobnicate now");
     REQUIRE(sim.wait_ack(bad));
-    // Bad input waited for no commit, and its log line says so.
+    // Bad input waited for no BEGIN or commit, and its log line says so.
     auto bad_logged = relbot.proc().wait_stderr("envelope_id=" + bad + " ", after(5s));
     REQUIRE(bad_logged);
     CHECK(std::regex_search(*bad_logged, std::regex(" wait_us=\\d+ ack_us=\\d+$")));
@@ -210,8 +214,10 @@ TEST_CASE_METHOD(health_fixture,
     CHECK(sample(b, "relbot_commands_total{command=\"finish\",outcome=\"refused\"}") == 1);
     CHECK(sample(b, "relbot_commands_total{command=\"unknown\",outcome=\"bad_input\"}") == 1);
     CHECK(sample(b, "relbot_commands_total{command=\"start\",outcome=\"ok\"}") == 1);
-    // Every batch waited in the queue; bad input writes nothing, so it commits nothing.
+    // Every batch waited in the queue; bad input writes nothing, so it begins and commits
+    // nothing.
     CHECK(sample(b, "relbot_batch_wait_seconds_count") == 3);
+    CHECK(sample(b, "relbot_db_begin_seconds_count") == begins);
     CHECK(sample(b, "relbot_db_commit_seconds_count") == commits);
 
     // The checkpointer (once a second) finds the commits in the write-ahead log and moves them.

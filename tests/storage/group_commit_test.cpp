@@ -277,7 +277,9 @@ TEST_CASE(
             auto r = *active;
             r.status = checklist::release_status::aborted;
             checklist::change_log log;
+            log.release = true;
             bot.store.releases().save(r, log, "U1", t0);
+            REQUIRE_FALSE(bot.store.releases().active_release("C1"));  // aborted, for now
             throw std::runtime_error("the input broke halfway");
             return commands::decision{};
         };
@@ -285,6 +287,12 @@ TEST_CASE(
         CHECK(bot.run("check 1.2", "C1", "e5").changed);
         b.tx->commit();
     }
+    // What the bot's next command starts from: v1.1, active, as committed.
+    auto view = bot.store.releases().active_release_view("C1");
+    REQUIRE(view);
+    CHECK(view->version == "v1.1");
+    CHECK(view->status == checklist::release_status::active);
+    CHECK(view->phases.at(0).items.at(1).state == checklist::item_state::done);
     // The next batch, on the connection that wrote, and another connection, see v1.1 with both
     // checks.
     {
