@@ -54,13 +54,16 @@ struct bot_like {
         run("start v1.0", "C1", "s1");
         run("start v2.0", "C2", "s2");
     }
-    // An input that checks 1.1 of C2's release and saves it, does `more` with the release's
-    // id, then throws "the input broke halfway" (its savepoint rolls back alone).
-    void fail_in_c2(const std::string& envelope,
-                    const std::string& channel_name = "",
-                    const std::function<void(std::int64_t)>& more = {}) {
+    // An input in `channel` that makes `change` to its active release and saves it, does
+    // `more` with the release's id, then throws "the input broke halfway" (its savepoint rolls
+    // back alone).
+    void fail_in(const std::string& channel,
+                 const std::string& envelope,
+                 const std::function<void(checklist::release&, checklist::change_log&)>& change,
+                 const std::string& channel_name = "",
+                 const std::function<void(std::int64_t)>& more = {}) {
         commands::input in;
-        in.channel = "C2";
+        in.channel = channel;
         in.channel_name = channel_name;
         in.actor = "U1";
         in.now = t0;
@@ -68,7 +71,7 @@ struct bot_like {
         auto failing = [&](const commands::snapshot& active, const commands::lookups&) {
             auto r = *active;
             checklist::change_log log;
-            checklist::check_item(r, {0, 0}, "", log);
+            change(r, log);
             store.releases().save(r, log, "U1", t0);
             if (more) {
                 more(r.id);
@@ -77,6 +80,17 @@ struct bot_like {
             return commands::decision{};
         };
         CHECK_THROWS_WITH(shell.apply(in, failing), "the input broke halfway");
+    }
+    // The same in C2, checking its 1.1.
+    void fail_in_c2(const std::string& envelope,
+                    const std::string& channel_name = "",
+                    const std::function<void(std::int64_t)>& more = {}) {
+        fail_in(
+            "C2", envelope,
+            [](checklist::release& r, checklist::change_log& log) {
+                checklist::check_item(r, {0, 0}, "", log);
+            },
+            channel_name, more);
     }
     checklist::template_library templates;
     std::vector<std::string> admins;
@@ -268,22 +282,17 @@ TEST_CASE(
         CHECK(bot.run("start v1.1", "C1", "e2").changed);
         CHECK(bot.run("check 1.1", "C1", "e3").changed);
         // An input that aborts v1.1 and then breaks: rolled back alone, v1.1 stays active.
-        commands::input in;
-        in.channel = "C1";
-        in.actor = "U1";
-        in.now = t0;
-        in.applied_key = "envelope:e4";
-        auto failing = [&](const commands::snapshot& active, const commands::lookups&) {
-            auto r = *active;
-            r.status = checklist::release_status::aborted;
-            checklist::change_log log;
-            log.release = true;
-            bot.store.releases().save(r, log, "U1", t0);
-            REQUIRE_FALSE(bot.store.releases().active_release("C1"));  // aborted, for now
-            throw std::runtime_error("the input broke halfway");
-            return commands::decision{};
-        };
-        CHECK_THROWS_WITH(bot.shell.apply(in, failing), "the input broke halfway");
+        bot.fail_in(
+            "C1", "e4",
+            [](checklist::release& r, checklist::change_log& log) {
+                r.status = checklist::release_status::aborted;
+                log.release = true;
+            },
+            "",
+            [&](std::int64_t) {
+                // Aborted, in what the batch sees, until the input fails.
+                REQUIRE_FALSE(bot.store.releases().active_release("C1"));
+            });
         CHECK(bot.run("check 1.2", "C1", "e5").changed);
         b.tx->commit();
     }
