@@ -26,14 +26,14 @@ home_publisher::~home_publisher() {
 void home_publisher::opened(const std::string& user) {
     auto& v = viewers_[user];
     v.opened_at = clock_.system_now();
-    publish_soon(user, true);
+    publish_soon(user, true, true);
 }
 
 void home_publisher::clicked(const std::string& user) {
     if (!viewers_.contains(user)) {
         viewers_[user].opened_at = clock_.system_now();
     }
-    publish_soon(user, true);
+    publish_soon(user, true, true);
 }
 
 void home_publisher::changed() {
@@ -44,30 +44,59 @@ void home_publisher::changed() {
             it = viewers_.erase(it);  // not looking any more
             continue;
         }
-        publish_soon(it->first, false);
+        publish_soon(it->first, false, false);
         ++it;
     }
 }
 
-void home_publisher::publish_soon(const std::string& user, bool even_if_same) {
+steady_time::duration home_publisher::pause_before(std::optional<steady_time> published_at,
+                                                   steady_time now,
+                                                   bool direct) {
+    auto gap = direct ? steady_time::duration(min_direct_gap) : steady_time::duration(min_gap);
+    if (!published_at || now - *published_at >= gap) {
+        return steady_time::duration::zero();
+    }
+    return gap - (now - *published_at);
+}
+
+void home_publisher::publish_soon(const std::string& user, bool even_if_same, bool direct) {
     auto& v = viewers_[user];
-    if (v.pending || v.in_flight) {
+    v.even_if_same = v.even_if_same || even_if_same;
+    v.direct = v.direct || direct;
+    if (v.in_flight) {
         v.pending = true;  // published again once the one in hand is done
         return;
     }
-    auto now = clock_.steady_now();
-    auto wait = v.published_at && now - *v.published_at < min_gap
-                    ? min_gap - (now - *v.published_at)
-                    : steady_time::duration::zero();
+    auto wait = pause_before(v.published_at, clock_.steady_now(), v.direct);
+    if (v.pending && v.timer) {
+        // A change is waiting out the long pause and the person opened or clicked: sooner.
+        if (v.timer->expiry() - std::chrono::steady_clock::now() > wait) {
+            v.timer->expires_after(wait);  // the wait under way ends (aborted)
+            wait_then_publish(user);
+        }
+        return;
+    }
     v.pending = true;
-    auto timer = std::make_shared<net::steady_timer>(ioc_);
-    timer->expires_after(wait);
-    timer->async_wait([this, timer, user, even_if_same, alive = alive_](const error_code& ec) {
+    v.timer = std::make_shared<net::steady_timer>(ioc_);
+    v.timer->expires_after(wait);
+    wait_then_publish(user);
+}
+
+void home_publisher::wait_then_publish(const std::string& user) {
+    auto timer = viewers_[user].timer;
+    timer->async_wait([this, timer, user, alive = alive_](const error_code& ec) {
         if (ec || !*alive) {
-            return;
+            return;  // aborted: re-armed sooner (a new wait is under way), or shutting down
         }
         auto& viewer = viewers_[user];
+        if (viewer.timer != timer) {
+            return;
+        }
+        bool even_if_same = viewer.even_if_same;
         viewer.pending = false;
+        viewer.even_if_same = false;
+        viewer.direct = false;
+        viewer.timer.reset();
         viewer.in_flight = true;
         net::co_spawn(ioc_, publish(user, even_if_same), net::detached);
     });
@@ -105,7 +134,7 @@ net::awaitable<void> home_publisher::publish(std::string user, bool even_if_same
     done.in_flight = false;
     if (done.pending) {
         done.pending = false;
-        publish_soon(user, false);
+        publish_soon(user, false, false);  // keeps what the waiting publish is for
     }
 }
 

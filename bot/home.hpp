@@ -1,6 +1,7 @@
-// App Home: publishes a person's Home tab (views.publish) when they open it, after they click
-// in it, and again when one of their items changes within 30 minutes of their last visit; at
-// most once every 10 s per person (a change during the pause is published when it ends). Each
+// App Home: publishes a person's Home tab (views.publish) when they open it and after they
+// click in it (at once, or 1 s after the last publish), and again when one of their items
+// changes within 30 minutes of their last visit (at most once every 10 s per person: a change
+// during the pause is published when it ends, or sooner if they open or click meanwhile). Each
 // new view is claimed in the database first (status_board::claim_home_view): several instances
 // following one person publish it once. The
 // view is a pure function of the active releases (commands/render/views); this is the timing
@@ -26,8 +27,15 @@ namespace relbot::bot {
 
 class home_publisher {
 public:
-    static constexpr std::chrono::seconds min_gap{10};     // per person
-    static constexpr std::chrono::minutes follow_for{30};  // after app_home_opened
+    static constexpr std::chrono::seconds min_gap{10};        // per person, for a change
+    static constexpr std::chrono::seconds min_direct_gap{1};  // for their own open or click
+    static constexpr std::chrono::minutes follow_for{30};     // after app_home_opened
+
+    // How long a publish waits after the last one (`published_at`) at `now`: `direct` for what
+    // the person did (opened the tab, clicked in it), which they are looking at.
+    static steady_time::duration pause_before(std::optional<steady_time> published_at,
+                                              steady_time now,
+                                              bool direct);
 
     // None is owned; all must outlive the publisher.
     home_publisher(net::any_io_executor ioc, storage::engine& store, slack_api& api, clock& time);
@@ -47,8 +55,15 @@ private:
         std::string last_view;  // the JSON last published, to publish only what changed
         bool pending = false;   // waiting for the pause to end
         bool in_flight = false;
+        // What the publish waiting (pending) is for: publish even an unchanged view (opened,
+        // clicked); after the person's own open or click (the shorter pause).
+        bool even_if_same = false;
+        bool direct = false;
+        std::shared_ptr<net::steady_timer> timer;  // the pause, while pending and not in flight
     };
-    void publish_soon(const std::string& user, bool even_if_same);
+    void publish_soon(const std::string& user, bool even_if_same, bool direct);
+    // Waits out `user`'s pending pause, then publishes.
+    void wait_then_publish(const std::string& user);
     net::awaitable<void> publish(std::string user, bool even_if_same);
     // Whether this instance publishes `view` (claimed in the database: with several
     // instances following one person, one publishes each new view).

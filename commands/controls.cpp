@@ -95,6 +95,9 @@ std::string encode(const target& t) {
     if (t.checkpoint != 0) {
         v += ".c" + std::to_string(t.checkpoint);
     }
+    if (t.phase != 0) {
+        v += ".p" + std::to_string(t.phase);
+    }
     for (const auto& [k, name] : snooze_names) {
         if (k == t.snooze) {
             v += ".s";
@@ -139,10 +142,14 @@ std::optional<target> decode(std::string_view value) {
         }
         if (part[0] == 'r' && t.release_id == 0) {
             t.release_id = *n;
-        } else if (part[0] == 'i' && t.item_id == 0 && t.checkpoint == 0) {
+        } else if (part[0] == 'i' && t.item_id == 0 && t.checkpoint == 0 && t.phase == 0) {
             t.item_id = *n;
-        } else if (part[0] == 'c' && t.checkpoint == 0 && t.item_id == 0 && *n <= 1000) {
+        } else if (part[0] == 'c' && t.checkpoint == 0 && t.item_id == 0 && t.phase == 0 &&
+                   *n <= 1000) {
             t.checkpoint = static_cast<int>(*n);
+        } else if (part[0] == 'p' && t.phase == 0 && t.item_id == 0 && t.checkpoint == 0 &&
+                   *n <= 1000) {
+            t.phase = static_cast<int>(*n);
         } else {
             return std::nullopt;
         }

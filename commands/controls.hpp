@@ -66,8 +66,10 @@ std::string action_id(action a, std::int64_t discriminator = 0);
 
 // --- values: what a control acts on ----------------------------------------------------------
 // A control's `value` names the release and, for item controls, the item (by their database
-// ids), and for a checkpoint its number (1-based). Text: "r42", "r42.i317", "r42.c2"; a snooze
-// option's value adds how long: "r42.i317.s1h", "r42.i317.s4h", "r42.i317.smorning".
+// ids), for a checkpoint its number (1-based), and for Next phase and Finish the phase they
+// were drawn in (its position, so a second click, or one on an old message, does not move the
+// release on again). Text: "r42", "r42.i317", "r42.c2", "r42.p3"; a snooze option's value adds
+// how long: "r42.i317.s1h", "r42.i317.s4h", "r42.i317.smorning".
 // Nothing in a value is trusted: the reader loads the release by id and checks every rule.
 enum class snooze_for { none, one_hour, four_hours, tomorrow_morning };
 
@@ -76,6 +78,7 @@ struct target {
     std::int64_t item_id = 0;  // 0: none
     int checkpoint = 0;        // 0: none; else 1-based
     snooze_for snooze = snooze_for::none;
+    int phase = 0;  // 0: none (values written before phases were); else the phase's position
 
     friend bool operator==(const target&, const target&) = default;
 };

@@ -151,7 +151,21 @@ std::optional<std::string> stale_or_forged(const view_origin& o, const situation
     }
     if (r.status != checklist::release_status::active) {
         return "Release *" + checklist::escape_mrkdwn(r.version) + "* has already " +
-               std::string(to_string(r.status)) + "; nothing changed.";
+               (r.status == checklist::release_status::aborted ? "been aborted" : "finished") +
+               "; nothing changed.";
+    }
+    // Next phase or Finish (or the form one opened) drawn in a phase the release has left: a
+    // second click, or another's move meanwhile, must not move it on again.
+    if (o.target.phase != 0 && o.target.phase != r.current().position) {
+        const auto* left =
+            o.target.phase >= 1 && o.target.phase <= static_cast<int>(r.phases.size())
+                ? &r.phases[static_cast<std::size_t>(o.target.phase - 1)]
+                : nullptr;
+        return "That button was for phase " + std::to_string(o.target.phase) +
+               (left ? ", *" + checklist::escape_mrkdwn(left->title) + "*," : std::string()) +
+               " and release *" + checklist::escape_mrkdwn(r.version) + "* is in phase " +
+               std::to_string(r.current().position) + ", *" +
+               checklist::escape_mrkdwn(r.current().title) + "*, now; nothing changed.";
     }
     return std::nullopt;
 }
@@ -242,9 +256,11 @@ decision next_or_force(const click& c, const situation& s, std::string_view key)
         held.action = finishing ? "finish the release" : "move to the next phase";
         held.held = gate;
         held.finishing = finishing;
-        return open_modal(
-            next_force_modal(r, word_refusal(r, held, way_in::click), o.to_metadata()),
-            finishing ? "finish" : "next");
+        // What holds the phase; without the refusal's last line, which says that the manager
+        // can move on by force with a reason: the form is that.
+        auto why = word_refusal(r, held, way_in::click);
+        why.erase(std::min(why.size(), why.rfind('\n')));
+        return open_modal(next_force_modal(r, why, o.to_metadata()), finishing ? "finish" : "next");
     }
     return finishing ? run(finish_command{}, c, s, key) : run(next_command{}, c, s, key);
 }

@@ -346,10 +346,16 @@ decision decide(const accept_command&, const situation& s) {
         return refuse("accept", word_refusal(*r, *no, s.req.way));
     }
     auto taken = static_cast<int>(log.items.size());
+    auto phase = "phase " + std::to_string(r->current().position);
     auto d =
-        done("accept", render_text(":handshake: Handoff accepted. You now own " +
+        done("accept",
+             render_text(
+                 ":handshake: Handoff accepted. " +
+                 (taken == 0 ? "Phase " + std::to_string(r->current().position) +
+                                   " has no open items left to take over."
+                             : "You now own " +
                                    checklist::plural(static_cast<std::size_t>(taken), "open item") +
-                                   "; `/release status` shows them."));
+                                   " of " + phase + "; `/release status` shows them.")));
     d.messages.push_back(post(*r, destination::channel(r->channel), message_kind::announcement,
                               render_handoff_accepted(*r, taken),
                               "handoff-accepted:", key_id::last_audit));

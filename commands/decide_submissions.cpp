@@ -5,6 +5,7 @@
 #include "checklist/mrkdwn.hpp"
 #include "commands/clicks.hpp"
 #include "commands/decide.hpp"
+#include "commands/parse.hpp"
 #include "commands/router.hpp"
 
 namespace relbot::commands {
@@ -12,13 +13,6 @@ namespace {
 
 using controls::modal;
 using namespace decisions;
-
-constexpr std::size_t max_text_chars = 3000;
-
-std::size_t code_points(std::string_view s) {
-    return static_cast<std::size_t>(std::count_if(
-        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 // The block a modal's errors are shown next to when the rules say no.
 std::string_view main_block(modal kind) {
@@ -167,9 +161,10 @@ std::map<std::string, std::string> validate(const submission& sub,
             require(controls::block_channel, "the channel the release runs in");
             require(controls::block_version, "the version");
             auto v = sub.value(controls::block_version);
-            if (v.find_first_of(" \t\n") != std::string::npos || v.size() > 100) {
+            if (!v.empty() && !valid_version(v)) {
                 out[std::string(controls::block_version)] =
-                    "A version is one word of at most 100 characters, such as 2.4.0.";
+                    "A version is up to 64 letters, digits and . - _ + / (no spaces), such as "
+                    "2.4.0.";
             }
             auto tpl = sub.value(controls::block_template);
             if (!tpl.empty() && !templates.find(tpl)) {

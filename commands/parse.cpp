@@ -1,6 +1,7 @@
 // The command table and the parser of each command's arguments.
 #include "commands/parse.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "checklist/duration.hpp"
@@ -9,8 +10,6 @@
 
 namespace relbot::commands {
 namespace {
-
-constexpr std::size_t max_version_bytes = 64;
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -48,7 +47,7 @@ usage_error bad(const command_entry& e, std::string_view problem) {
 }
 
 std::optional<usage_error> check_version(const command_entry& e, const std::string& v) {
-    if (v.size() > max_version_bytes || !all_of(v, is_version_char)) {
+    if (!valid_version(v)) {
         return bad(
             e, "A version is up to 64 letters, digits and `. - _ + /` (not `" + quote(v) + "`).");
     }
@@ -164,7 +163,8 @@ command parse_item_text(const words& w, const command_entry& e) {
     c.item = w[1];
     c.*Field = w.rest(2);
     if (!optional_text && (c.*Field).empty()) {
-        return bad(e, "`" + std::string(e.name) + "` needs a reason after the item.");
+        return bad(e, "`" + std::string(e.name) + "` needs " +
+                          (e.name == "note" ? "the note's text" : "a reason") + " after the item.");
     }
     return c;
 }
@@ -199,6 +199,13 @@ command parse_assign(const words& w, const command_entry& e) {
                               "` is too far in the future: a due time from now is at most " +
                               std::to_string(days.count()) + " days (`" +
                               checklist::format_duration(checklist::max_duration) + "`).");
+        }
+        auto zero = w[4].size() >= 2 &&
+                    std::string_view("smhd").find(w[4].back()) != std::string_view::npos &&
+                    w[4].find_first_not_of('0') == w[4].size() - 1;
+        if (!d && zero) {
+            return bad(e, "`" + quote(w[4]) +
+                              "` is no time from now: a due time is in the future, such as `30m`.");
         }
         if (!d) {
             return bad(e, std::string(when) + " `" + quote(w[4]) + "` is neither.");
@@ -446,9 +453,32 @@ std::optional<std::string> parse_mention(std::string_view word) {
     return std::string(inner);
 }
 
+bool valid_version(std::string_view v) {
+    return v.size() <= max_version_bytes && all_of(v, is_version_char);
+}
+
+std::size_t code_points(std::string_view text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+}
+
+std::size_t typed_length(std::string_view slack_text) {
+    std::size_t n = code_points(slack_text);
+    for (std::string_view escape : {"&amp;", "&lt;", "&gt;"}) {
+        for (auto at = slack_text.find(escape); at != std::string_view::npos;
+             at = slack_text.find(escape, at + escape.size())) {
+            n -= escape.size() - 1;
+        }
+    }
+    return n;
+}
+
 command parse_command(std::string_view text) {
-    if (text.size() > max_text_bytes) {
-        return usage_error{"That command is " + std::to_string(text.size()) +
+    if (text.size() > max_text_bytes || typed_length(text) > max_text_chars) {
+        auto length = text.size() > max_text_bytes ? std::string("more than 3,000")
+                                                   : std::to_string(typed_length(text));
+        return usage_error{"That command is " + length +
                            " characters long; the limit is 3,000. Shorten the text and try again."};
     }
     words w(text);

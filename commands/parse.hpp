@@ -126,8 +126,21 @@ using command = std::variant<help_command,
                              stats_command,
                              usage_error>;
 
-// The longest command text accepted, in bytes (the contract's 3,000 characters).
-inline constexpr std::size_t max_text_bytes = 3000;
+// The longest command text accepted: the contract's 3,000 characters (Unicode code points),
+// as typed: each of Slack's `&amp;`, `&lt;` and `&gt;` counts as the one character it stands
+// for. A text of more bytes than any such text can have is refused without counting.
+inline constexpr std::size_t max_text_chars = 3000;
+inline constexpr std::size_t max_text_bytes = max_text_chars * 5;  // all "&amp;"
+
+// A release's version, as `start` and the start form take it: 1 to 64 letters, digits and
+// `. - _ + /`.
+inline constexpr std::size_t max_version_bytes = 64;
+bool valid_version(std::string_view v);
+
+// The Unicode code points of UTF-8 text (continuation bytes are not counted).
+std::size_t code_points(std::string_view text);
+// The characters of a command text as the person typed them (see max_text_chars).
+std::size_t typed_length(std::string_view slack_text);
 
 // The words of a command text, with the raw text kept so that free text (a note, a reason)
 // keeps its spacing. Slack's `&amp;`/`&lt;`/`&gt;` are undone after splitting, so a mention

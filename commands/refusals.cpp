@@ -1,6 +1,7 @@
 // Refusals in words (see refusals.hpp).
 #include "commands/refusals.hpp"
 
+#include "checklist/checkpoints.hpp"
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 
@@ -59,9 +60,12 @@ std::string gate_words(const checklist::release& r, const checklist::refusal& no
     }
     if (g.checkpoint_hold) {
         // Minimal wording (issue 15, checkpoints part); the integrator may reword it.
-        msg += "\nMonitoring checkpoint " + std::to_string(*g.checkpoint_hold) +
-               " was answered *Investigating*: it holds the phase until someone answers "
-               "*Healthy* or the release is rolled back.";
+        const auto* c = checklist::find_checkpoint(r, *g.checkpoint_hold);
+        msg +=
+            "\nMonitoring checkpoint " +
+            (c ? "*" + checklist::checkpoint_label(*c) + "*" : std::to_string(*g.checkpoint_hold)) +
+            " was answered *Investigating*: it holds the phase until someone answers "
+            "*Healthy* or the release is rolled back.";
     }
     if (how == way_in::command) {
         return msg + "\nThe release manager or an admin can move on anyway with `/release " +

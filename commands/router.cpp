@@ -213,8 +213,9 @@ std::string gate_hint(const checklist::release& r, checklist::epoch_seconds now)
         return "";
     }
     if (g.opens_at) {
-        return "\nEvery item of this phase is done or skipped; its window ends " +
-               checklist::date_token(*g.opens_at) + ".";
+        return "\nEvery item of this phase is done or skipped; it can be left after " +
+               checklist::date_token(*g.opens_at) + " (" +
+               (g.last_phase ? "`/release finish`" : "`/release next`") + " then).";
     }
     return g.last_phase
                ? "\nEvery item of the last phase is done or skipped: `/release finish` ends the "

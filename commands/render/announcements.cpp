@@ -113,6 +113,22 @@ message render_phase_entered(const checklist::release& r,
     return m;
 }
 
+namespace {
+
+// What a blocker holds back: its phase's end, or nothing more once that phase is over.
+std::string blocker_holds(const checklist::release& r, const checklist::item& it) {
+    if (it.phase == r.current_phase) {
+        return "The phase cannot end until it is cleared";
+    }
+    if (it.phase > r.current_phase) {
+        return "Phase " + std::to_string(it.phase) + " cannot end until it is cleared";
+    }
+    return "Phase " + std::to_string(it.phase) +
+           " is already over, so it holds nothing back; it stays in the report until cleared";
+}
+
+}  // namespace
+
 message render_item_blocked(const checklist::release& r,
                             const checklist::item& it,
                             const std::string& actor) {
@@ -123,8 +139,8 @@ message render_item_blocked(const checklist::release& r,
     m.blocks.push_back(section_block(
         ":no_entry: *Blocked* in release *" + escape_mrkdwn(r.version) + "*: " + it.label() +
         "\n>" + reason + "\nReported by " + mention(actor) +
-        (it.owner.empty() ? std::string(" · no owner") : " · owner " + mention(it.owner)) +
-        ". The phase cannot end until it is cleared (`/release unblock " + it.ref() + "`)."));
+        (it.owner.empty() ? std::string(" · no owner") : " · owner " + mention(it.owner)) + ". " +
+        blocker_holds(r, it) + " (`/release unblock " + it.ref() + "` clears it)."));
     return m;
 }
 

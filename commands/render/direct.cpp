@@ -42,6 +42,21 @@ message overdue_message(const std::vector<checklist::reminder_candidate>& items,
     return m;
 }
 
+// What accepting the handoff takes over, in words: "the 3 open items of phase 5" (those
+// checklist::accept_handoff moves to the on-call engineer).
+std::string handoff_takes(const checklist::release& r) {
+    std::size_t open = 0;
+    for (const auto& i : r.current().items) {
+        open += is_unsettled(i) && i.owner != r.oncall ? 1 : 0;
+    }
+    auto phase = "phase " + std::to_string(r.current().position);
+    if (open == 0) {
+        return "the release (" + phase + " has no open items left to take over)";
+    }
+    return (open == 1 ? "the open item" : "the " + std::to_string(open) + " open items") + " of " +
+           phase;
+}
+
 // The briefing's lines: when it was deployed, its phases, what is open, and what happened.
 std::vector<std::string> handoff_lines(const checklist::release& r, const report_facts& facts) {
     std::vector<std::string> lines;
@@ -57,18 +72,27 @@ std::vector<std::string> handoff_lines(const checklist::release& r, const report
         lines.push_back(std::to_string(p.position) + ". " + escape_mrkdwn(p.title) + " — " +
                         phase_timing(r, p) + (p.left_by_force ? " · left by force" : ""));
     }
-    std::vector<std::string> open;
+    // What accepting takes over (the current phase's open and blocked items), apart from what
+    // stays with its owners (later phases).
+    std::vector<std::string> now;
+    std::vector<std::string> later;
     for (const auto& p : r.phases) {
         if (p.position < r.current_phase) {
             continue;
         }
         for (const auto& i : p.items) {
             if (is_unsettled(i)) {
-                open.push_back(item_line(i));
+                (p.position == r.current_phase ? now : later).push_back(item_line(i));
             }
         }
     }
-    add_list(lines, "Still open", open);
+    add_list(lines,
+             "Still open in phase " + std::to_string(r.current().position) + ", " +
+                 escape_mrkdwn(r.current().title) + " (accepting the handoff takes these over)",
+             now);
+    if (!later.empty()) {
+        add_list(lines, "Still open in later phases", later);
+    }
     add_list(lines, "Blockers", facts.blockers);
     add_list(lines, "Rollback decisions", facts.rollbacks);
     add_list(lines, "Skipped", facts.skips);
@@ -212,9 +236,9 @@ message render_handoff(const checklist::release& r,
                       (r.pm.empty() ? std::string() : " and " + mention(r.pm) + " (product)") +
                       ".\n" + summary_line(r)));
     append_lines(m.blocks, handoff_lines(r, facts), 2);  // room for the context and a button
-    m.blocks.push_back(
-        context_block("On call: accept with `/release accept` in <#" + r.channel +
-                      "> to take over the open items. `/release report` has the full timeline."));
+    m.blocks.push_back(context_block("On call: accept with `/release accept` in <#" + r.channel +
+                                     "> to take over " + handoff_takes(r) +
+                                     ". `/release report` has the full timeline."));
     return m;
 }
 

@@ -61,6 +61,26 @@ std::string item_name(const style& st, const checklist::item* it) {
     return st.markdown ? it->ref() + " **" + checklist::one_line(it->title) + "**" : it->label();
 }
 
+// A start's note ("template standard, roles oncall=U1 pm=U2, owners of …") with each role's
+// person named as everyone else in the report is, not by their Slack ID.
+std::string started_note(const style& st, const std::string& note) {
+    constexpr std::string_view marker = ", roles ";
+    auto at = note.find(marker);
+    if (at == std::string::npos) {
+        return say(st, note);
+    }
+    auto from = at + marker.size();
+    auto end = note.find(", ", from);
+    auto written = std::string_view(note).substr(
+        from, end == std::string::npos ? std::string_view::npos : end - from);
+    std::string roles;
+    for (const auto& [role, user] : checklist::read_roles(written)) {
+        roles += (roles.empty() ? "" : ", ") + say(st, role) + " " + person(st, user);
+    }
+    return say(st, note.substr(0, at)) + ", roles " + roles +
+           (end == std::string::npos ? std::string() : say(st, note.substr(end)));
+}
+
 std::string describe_event(const checklist::release& r,
                            const checklist::audit_entry& e,
                            const style& st) {
@@ -68,7 +88,7 @@ std::string describe_event(const checklist::release& r,
     auto note = e.note.empty() ? std::string() : " — " + say(st, e.note, 300);
     const auto& a = e.action;
     if (a == "release.started")
-        return "started the release (" + say(st, e.note) + ")";
+        return "started the release (" + started_note(st, e.note) + ")";
     if (a == "phase.entered")
         return "entered phase " + strong(st, say(st, e.to_state));
     if (a == "phase.completed")
@@ -124,14 +144,42 @@ struct open_block {
     std::string reasons;
 };
 using open_blocks = std::map<std::int64_t, open_block>;
+// The skips that still stand, in the order they were made: item id, line.
+using standing_skips = std::vector<std::pair<std::int64_t, std::string>>;
 
-// Adds what `e` tells to the facts other than the timeline; blockers are told once cleared.
+// What ended a blocker: "cleared", or the change that took the item out of blocked with it.
+std::string_view block_ended_by(const std::string& action) {
+    if (action == "item.skipped") {
+        return "skipped";
+    }
+    if (action == "item.checked") {
+        return "checked";
+    }
+    return "cleared";
+}
+
+// Adds what `e` tells to the facts other than the timeline; blockers are told once they end
+// (unblocked, or skipped or checked while blocked), skips once known to stand.
 void add_fact(report_facts& f,
               open_blocks& blocked,
+              standing_skips& skips,
               const checklist::release& r,
               const checklist::audit_entry& e,
               const style& st) {
     auto name = item_name(st, find_item(r, e.item_id));
+    if (e.item_id && e.from_state == "blocked" && e.action != "item.blocked") {
+        if (auto b = blocked.find(*e.item_id); b != blocked.end()) {
+            f.blockers.push_back(name + " — blocked by " + person(st, b->second.by) + " " +
+                                 when(st, b->second.since) + ": " + b->second.reasons + " · " +
+                                 std::string(block_ended_by(e.action)) + " by " +
+                                 person(st, e.actor) + " after " +
+                                 human_duration(e.at - b->second.since));
+            blocked.erase(b);
+        }
+    }
+    if (e.item_id && e.from_state == "skipped" && e.to_state != "skipped") {
+        std::erase_if(skips, [&e](const auto& s) { return s.first == *e.item_id; });
+    }
     if (e.action == "item.blocked" && e.item_id) {
         auto& b = blocked[*e.item_id];
         if (e.from_state != "blocked") {
@@ -139,17 +187,9 @@ void add_fact(report_facts& f,
         } else {
             b.reasons += "; then: " + say(st, e.note, 300);
         }
-    } else if (e.action == "item.unblocked" && e.item_id) {
-        if (auto b = blocked.find(*e.item_id); b != blocked.end()) {
-            f.blockers.push_back(name + " — blocked by " + person(st, b->second.by) + " " +
-                                 when(st, b->second.since) + ": " + b->second.reasons +
-                                 " · cleared by " + person(st, e.actor) + " after " +
-                                 human_duration(e.at - b->second.since));
-            blocked.erase(b);
-        }
-    } else if (e.action == "item.skipped") {
-        f.skips.push_back(name + " — " + say(st, e.note, 300) + " (" + person(st, e.actor) + ", " +
-                          when(st, e.at) + ")");
+    } else if (e.action == "item.skipped" && e.item_id) {
+        skips.emplace_back(*e.item_id, name + " — " + say(st, e.note, 300) + " (" +
+                                           person(st, e.actor) + ", " + when(st, e.at) + ")");
     } else if (e.action == "phase.forced" || e.action == "release.forced_finish") {
         f.forced.push_back(when(st, e.at) + " " + person(st, e.actor) + ": " +
                            describe_event(r, e, st));
@@ -178,12 +218,16 @@ report_facts facts_in_style(const checklist::release& r,
                             timeline_rows rows) {
     report_facts f;
     open_blocks blocked;
+    standing_skips skips;
     for (const auto& e : audit) {
         if (rows == timeline_rows::written) {
             f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " +
                                  person(st, e.actor) + " " + describe_event(r, e, st));
         }
-        add_fact(f, blocked, r, e, st);
+        add_fact(f, blocked, skips, r, e, st);
+    }
+    for (auto& [id, line] : skips) {
+        f.skips.push_back(std::move(line));
     }
     for (const auto& [id, b] : blocked) {
         f.blockers.push_back(item_name(st, find_item(r, id)) + " — blocked by " + person(st, b.by) +

@@ -61,9 +61,12 @@ std::vector<std::string> current_phase_lines(const checklist::release& r, bool e
 nlohmann::json release_buttons(const checklist::release& r) {
     controls::target t{r.id, 0, 0, controls::snooze_for::none};
     bool last = static_cast<std::size_t>(r.current_phase) >= r.phases.size();
+    controls::target moving_on = t;  // Next phase and Finish act on the phase they were drawn in
+    moving_on.phase = r.current().position;
     return nlohmann::json::array(
-        {last ? button(controls::action::release_finish, 0, controls::label_finish, t, "primary")
-              : button(controls::action::phase_next, 0, controls::label_next, t, "primary"),
+        {last ? button(controls::action::release_finish, 0, controls::label_finish, moving_on,
+                       "primary")
+              : button(controls::action::phase_next, 0, controls::label_next, moving_on, "primary"),
          button(controls::action::remind_owners, 0, controls::label_remind, t)});
 }
 

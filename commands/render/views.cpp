@@ -270,10 +270,13 @@ json next_force_modal(const checklist::release& r,
                         (why.empty() ? std::string() : "\n" + std::string(why)) + "\n" +
                         (last ? "Finishing anyway" : "Moving on anyway") +
                         " records the phase as left by force, with your reason.";
-    json blocks = json::array(
-        {section_block(about), section_block(still_open(r)),
-         text_input(controls::block_reason, last ? "Why finish anyway?" : "Why move on anyway?",
-                    "The reason goes into the timeline and the announcement")});
+    json blocks = json::array({section_block(about)});
+    if (why.empty()) {  // else `why` lists what holds the phase
+        blocks.push_back(section_block(still_open(r)));
+    }
+    blocks.push_back(text_input(controls::block_reason,
+                                last ? "Why finish anyway?" : "Why move on anyway?",
+                                "The reason goes into the timeline and the announcement"));
     return modal_view(modal::next_force, last ? "Finish anyway" : "Next phase anyway",
                       last ? "Finish" : "Move on", std::move(blocks), metadata);
 }

@@ -147,7 +147,7 @@ TEST_CASE("a full release of the standard template from start to finish", "[e2e]
     }
     // Only the on-call engineer can accept; accepting moves the open items of the phase to them.
     CHECK(contains(s.say("accept", owner), "Only <@U0ONCALL>"));
-    CHECK(contains(s.say("accept", "U0ONCALL"), "You now own 3 open items"));
+    CHECK(contains(s.say("accept", "U0ONCALL"), "You now own 3 open items of phase "));
     s.wait_post("accepted the handoff");
     CHECK(contains(s.say("status"), "<@U0ONCALL>"));
 

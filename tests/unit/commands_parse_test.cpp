@@ -104,13 +104,15 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"assign 2.3 <@U1> due 99999999999999999999999s", err, "too far in the future"},
         {"assign 2.3 <@U1> due 365d", index_of<assign_command>(), "",
          with<assign_command>([](auto& c) { return c.due && c.due->value == 365 * 86400; })},
-        {"assign 2.3 <@U1> due 0h", err, "is neither"},
+        {"assign 2.3 <@U1> due 0h", err, "is no time from now"},
+        {"assign 2.3 <@U1> due 00m", err, "is no time from now"},
+        {"assign 2.3 <@U1> due 0x", err, "is neither"},
         {"assign 2.3 <@U1> due 2026-02-30 10:00", err, "is neither"},
         {"assign 2.3 <@U1> due 2026-12-01 25:00", err, "is neither"},
         {"assign 2.3 <@U1> by 2h", err, "only `due <when>`"},
         {"note 2.3 waiting on the DBA", index_of<note_command>(), "",
          with<note_command>([](auto& c) { return c.text == "waiting on the DBA"; })},
-        {"note 2.3", err, "needs a reason"},
+        {"note 2.3", err, "needs the note's text"},
         {"next", index_of<next_command>(), "",
          with<next_command>([](auto& c) { return c.force_reason.empty(); })},
         {"next force window waived by VP", index_of<next_command>(), "",
@@ -196,6 +198,35 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
             CHECK(r.fields(c));
         }
     }
+}
+
+TEST_CASE("the 3,000-character limit counts characters as typed, not bytes", "[unit]") {
+    auto repeat = [](std::string_view piece, int n) {
+        std::string out;
+        for (int i = 0; i < n; ++i) {
+            out += piece;
+        }
+        return out;
+    };
+    auto accepted = [](const std::string& text) {
+        INFO(text.substr(0, 40) << "… (" << text.size() << " bytes)");
+        return !std::holds_alternative<usage_error>(parse_command(text));
+    };
+    // Four bytes each, one character each: 2,990 characters in 11,933 bytes.
+    CHECK(accepted("note 1.3 " + repeat("\xF0\x9F\x9A\x80", 2981)));
+    CHECK(accepted("note 1.3 " + repeat("\xC3\xA9", 2991)));  // é
+    // Slack sends & as &amp;: one character typed.
+    CHECK(accepted("note 1.3 " + repeat("&amp;", 2991)));
+    CHECK(typed_length("a &lt;b&gt; &amp; c") == 9);
+    // One character too many, whatever its bytes.
+    for (const auto& piece : {std::string("x"), std::string("\xC3\xA9"), std::string("&lt;")}) {
+        auto c = parse_command("note 1.3 " + repeat(piece, 2992));
+        REQUIRE(std::holds_alternative<usage_error>(c));
+        CHECK(has(std::get<usage_error>(c).message, "3001 characters long; the limit is 3,000"));
+    }
+    auto huge = parse_command("note 1.3 " + std::string(20000, 'x'));
+    REQUIRE(std::holds_alternative<usage_error>(huge));
+    CHECK(has(std::get<usage_error>(huge).message, "more than 3,000 characters"));
 }
 
 TEST_CASE("user text in errors is escaped so it cannot mention anyone", "[unit]") {

@@ -13,18 +13,39 @@ TEST_CASE("a control's value is read back as the release, item, checkpoint and s
     for (const auto& t :
          {target{42, 0, 0, snooze_for::none}, target{42, 317, 0, snooze_for::none},
           target{7, 0, 3, snooze_for::none}, target{9, 11, 0, snooze_for::tomorrow_morning},
-          target{9, 11, 0, snooze_for::one_hour}}) {
+          target{9, 11, 0, snooze_for::one_hour}, target{7, 0, 0, snooze_for::none, 3}}) {
         auto back = decode(encode(t));
         REQUIRE(back);
         CHECK(*back == t);
     }
     CHECK(encode({42, 317, 0, snooze_for::four_hours}) == "r42.i317.s4h");
+    CHECK(encode({42, 0, 0, snooze_for::none, 2}) == "r42.p2");
 }
 
 TEST_CASE("a forged or foreign value is not a target", "[controls]") {
-    for (auto v : {"", "r", "r0", "r-1", "42", "i3.r4", "r4.r5", "r4.i3.i5", "r4.i3.c2", "r4.s1h",
-                   "r4.i3.sforever", "r4.i3x", "r4..i3", "r4.i", "rr4", "r99999999999999999999",
-                   "r4.c2000"}) {
+    for (auto v : {"",
+                   "r",
+                   "r0",
+                   "r-1",
+                   "42",
+                   "i3.r4",
+                   "r4.r5",
+                   "r4.i3.i5",
+                   "r4.i3.c2",
+                   "r4.s1h",
+                   "r4.i3.sforever",
+                   "r4.i3x",
+                   "r4..i3",
+                   "r4.i",
+                   "rr4",
+                   "r99999999999999999999",
+                   "r4.c2000",
+                   "r4.p0",
+                   "r4.p2.i3",
+                   "r4.i3.p2",
+                   "r4.c1.p2",
+                   "r4.p1.p2",
+                   "r4.p2000"}) {
         INFO(v);
         CHECK_FALSE(decode(v));
     }

@@ -189,9 +189,70 @@ TEST_CASE("Next phase moves on when the gate is met, and asks the manager for a 
     auto force = click_as("UMANAGER", action::phase_next, {7}, closed, look);
     REQUIRE(force.answer.open_view.is_object());
     CHECK(force.answer.open_view.value("callback_id", "") == "next_force");
+    // The form lists each open item once, and does not tell the manager what it is for.
+    auto form = force.answer.open_view["blocks"].dump();
+    auto first = form.find("`1.1`");
+    REQUIRE(first != std::string::npos);
+    CHECK(form.find("`1.1`", first + 1) == std::string::npos);
+    CHECK_FALSE(contains(form, "can move on anyway"));
     auto owner = click_as("UOWNER", action::phase_next, {7}, closed, look);
     CHECK(owner.answer.open_view.is_null());
     CHECK_FALSE(owner.state);
+}
+
+TEST_CASE("Next phase clicked twice, or after another moved on, moves the release on once",
+          "[unit][clicks]") {
+    fake_lookups look;
+    auto r = standard_release();
+    settle_current_phase(r);
+    commands::controls::target drawn_in_1{7, 0, 0, commands::controls::snooze_for::none, 1};
+    auto first = click_as("UMANAGER", action::phase_next, drawn_in_1, shared(r), look);
+    REQUIRE(first.state);
+    REQUIRE(first.state->current_phase == 2);
+    // The second click of a double click reaches a release already in phase 2, whose items are
+    // all settled too (else the gate would hold it anyway).
+    auto in_2 = *first.state;
+    settle_current_phase(in_2);
+    auto second = click_as("UMANAGER", action::phase_next, drawn_in_1, shared(in_2), look);
+    CHECK_FALSE(second.state);
+    CHECK(second.answer.open_view.is_null());
+    auto said = reply_to_clicker(second);
+    CHECK(contains(said, "for phase 1"));
+    CHECK(contains(said, "in phase 2"));
+    CHECK(contains(said, "nothing changed"));
+    // The button drawn in phase 2 still moves it on.
+    auto drawn_in_2 = drawn_in_1;
+    drawn_in_2.phase = 2;
+    auto third = click_as("UMANAGER", action::phase_next, drawn_in_2, shared(in_2), look);
+    REQUIRE(third.state);
+    CHECK(third.state->current_phase == 3);
+
+    // The force form opened in phase 1 and submitted after someone else moved on forces nothing.
+    auto closed = standard_release();
+    auto force = click_as("UMANAGER", action::phase_next, drawn_in_1, shared(closed), look);
+    REQUIRE(force.answer.open_view.is_object());
+    auto origin =
+        commands::view_origin::from_metadata(force.answer.open_view.value("private_metadata", ""));
+    REQUIRE(origin);
+    CHECK(origin->target.phase == 1);
+    commands::submission s;
+    s.user = "UMANAGER";
+    s.kind = commands::controls::modal::next_force;
+    s.origin = *origin;
+    s.values["reason"] = "leaves phase 1";
+    commands::request req{"T1", "C1", "UMANAGER", "", t0 + 60, "", ""};
+    req.way = commands::way_in::click;
+    auto moved_meanwhile = closed;
+    moved_meanwhile.current_phase = 2;
+    auto late = commands::decide_submission(s, {req, shared(moved_meanwhile), look}, "E2");
+    CHECK_FALSE(late.state);
+    auto ack = json::parse(late.answer.ack_json.str());
+    CHECK(ack["response_action"] == "errors");
+    CHECK(contains(ack["errors"].value("reason", ""), "in phase 2"));
+    // Submitted while the release is still in phase 1, it forces phase 1 over.
+    auto in_time = commands::decide_submission(s, {req, shared(closed), look}, "E3");
+    REQUIRE(in_time.state);
+    CHECK(in_time.state->current_phase == 2);
 }
 
 TEST_CASE("a modal's inputs are checked before anything is decided", "[unit][clicks]") {
@@ -218,6 +279,13 @@ TEST_CASE("a modal's inputs are checked before anything is decided", "[unit][cli
     auto start = commands::validate(s, lib, t0);
     CHECK(start.count("version") == 1);
     CHECK(start.count("template") == 1);
+    // The form takes the versions `/release start` takes, and no others.
+    s.values = {{"channel", "C1"}, {"version", "\xF0\x9F\x9A\x80\xF0\x9F\x9A\x80"}};
+    CHECK(commands::validate(s, lib, t0).count("version") == 1);
+    s.values["version"] = std::string(65, '1');
+    CHECK(commands::validate(s, lib, t0).count("version") == 1);
+    s.values["version"] = "v2.4.0-rc.1+build/7";
+    CHECK(commands::validate(s, lib, t0).empty());
 }
 
 TEST_CASE("a submitted skip applies the skip, and a refused one answers next to the field",
@@ -286,6 +354,11 @@ TEST_CASE("a checkpoint answered Investigating holds the monitoring phase until 
         announced = announced || m.key_prefix == "checkpoint-investigating:";
     }
     CHECK(announced);
+    // `next` says which checkpoint holds it by its name, as every message calls it.
+    auto settled = *held.state;
+    settle_current_phase(settled);
+    auto refused = decide_as("UMANAGER", "next", shared(settled), look, t0 + 60);
+    CHECK(contains(refused.answer.reply.text, "Monitoring checkpoint *+1h* was answered"));
     auto healthy = checkpoint_click("UMANAGER", action::checkpoint_healthy, held.state, look);
     REQUIRE(healthy.state);
     CHECK_FALSE(checklist::current_gate(*healthy.state, t0 + 60).checkpoint_hold);
@@ -364,7 +437,7 @@ TEST_CASE(
         ended.status = checklist::release_status::aborted;
         auto stale = click_as("UMANAGER", a, t, shared(ended), look);
         CHECK_FALSE(stale.state);
-        CHECK(contains(reply_to_clicker(stale), "already aborted"));
+        CHECK(contains(reply_to_clicker(stale), "already been aborted"));
     }
 }
 

@@ -148,6 +148,19 @@ TEST_CASE("block announces in the channel, keyed by the last timeline row writte
     auto row = completed(m);
     CHECK(row.dedupe_key == "item-blocked:99");
     CHECK(row.release_id == 7);
+    CHECK(contains(m.message.body, "The phase cannot end until it is cleared"));
+
+    // An item of a phase already left holds nothing back, and the channel is not told it does.
+    auto moved_on = standard_release();
+    moved_on.current_phase = 2;
+    auto past = decide_as("UOWNER", "block 1.1 regression found", shared(moved_on), look);
+    REQUIRE_FALSE(past.answer.refused);
+    REQUIRE(past.messages.size() == 1);
+    CHECK(contains(past.messages[0].message.body, "Phase 1 is already over, so it holds nothing"));
+    CHECK_FALSE(contains(past.messages[0].message.body, "cannot end"));
+    auto ahead = decide_as("UMANAGER", "block 3.1 no dashboard", shared(standard_release()), look);
+    REQUIRE(ahead.messages.size() == 1);
+    CHECK(contains(ahead.messages[0].message.body, "Phase 3 cannot end until it is cleared"));
 }
 
 TEST_CASE("a note only grows the timeline: the snapshot itself is the state", "[unit]") {

@@ -3,6 +3,7 @@
 // decision writes, sends (kinds, destinations, dedupe keys) and answers.
 #include <catch2/catch.hpp>
 
+#include "commands/render.hpp"
 #include "decide_fixture.hpp"
 
 namespace unit_decide_release_test {
@@ -180,6 +181,17 @@ TEST_CASE("next in the last phase says to finish, and a window holds the gate", 
     CHECK(contains(early.answer.reply.text, "Its window keeps it open until"));
     CHECK_FALSE(
         decide_as("UMANAGER", "next", shared(windowed), look, t0 + 24 * 3600).answer.refused);
+
+    // The check that settles the phase says when it can be left (the window's minimum), not
+    // that its window ends then (the window's maximum is a day later).
+    auto one_open = windowed;
+    one_open.phases[4].items[0].state = checklist::item_state::open;
+    auto checked = decide_as("UMANAGER", "check 5.1", shared(one_open), look, t0 + 3600);
+    REQUIRE_FALSE(checked.answer.refused);
+    CHECK(contains(checked.answer.reply.text,
+                   "Every item of this phase is done or skipped; it can be left after "));
+    CHECK(contains(checked.answer.reply.text, "(`/release next` then)."));
+    CHECK_FALSE(contains(checked.answer.reply.text, "window ends"));
 }
 
 TEST_CASE("rollback is recorded and announced, keyed by its timeline row", "[unit]") {
@@ -243,10 +255,28 @@ TEST_CASE("accept: only the on-call engineer named, once, and they take the open
     CHECK(d.state->handoff_accepted_at == t0 + 20);
     CHECK(d.state->phases[0].items[1].owner == "UONCALL");
     CHECK(d.answer.reply.text ==
-          ":handshake: Handoff accepted. You now own 9 open items; "
+          ":handshake: Handoff accepted. You now own 9 open items of phase 1; "
           "`/release status` shows them.");
     REQUIRE(d.messages.size() == 1);
     CHECK(completed(d.messages[0]).dedupe_key == "handoff-accepted:99");
+
+    // The briefing says what accepting takes: this phase's open items, not later phases'.
+    auto briefing = commands::render_handoff(r, {}, "UMANAGER").blocks.dump();
+    CHECK(contains(briefing, "to take over the 9 open items of phase 1."));
+    CHECK(contains(briefing,
+                   "Still open in phase 1, Pre-Release Checks (accepting the handoff "
+                   "takes these over)"));
+    CHECK(contains(briefing, "Still open in later phases"));
+    // With nothing open in the phase, neither promises items.
+    auto settled = r;
+    settled.handoff_accepted_at.reset();
+    settle_current_phase(settled);
+    CHECK(contains(commands::render_handoff(settled, {}, "UMANAGER").blocks.dump(),
+                   "to take over the release (phase 1 has no open items left to take over)."));
+    auto nothing_open = decide_as("UONCALL", "accept", shared(settled), look, t0 + 20);
+    REQUIRE_FALSE(nothing_open.answer.refused);
+    CHECK(nothing_open.answer.reply.text ==
+          ":handshake: Handoff accepted. Phase 1 has no open items left to take over.");
 
     r.handoff_accepted_at = t0 + 20;
     check_refused(decide_as("UONCALL", "accept", shared(r), look), "accept");

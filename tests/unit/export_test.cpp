@@ -36,6 +36,14 @@ void number_items(checklist::release& r) {
     }
 }
 
+// Release v1.0 of the standard template in C1, managed by U1, its items numbered from 1.
+checklist::release numbered_standard() {
+    checklist::template_library lib;
+    auto r = checklist::make_release(*lib.find("standard"), "C1", "v1.0", "U1", 1795669235);
+    number_items(r);
+    return r;
+}
+
 // Phases and item titles, as parse_template reads them back.
 std::vector<std::pair<std::string, std::vector<std::string>>> outline(
     const checklist::checklist_template& t) {
@@ -229,9 +237,7 @@ TEST_CASE(
     "the markdown report tells who decided a rollback or forced a move and when and why by "
     "name",
     "[unit][export]") {
-    checklist::template_library lib;
-    auto r = checklist::make_release(*lib.find("standard"), "C1", "v1.0", "U1", 1795669235);
-    number_items(r);
+    auto r = numbered_standard();
     auto& pre = r.phases[0].items;
     pre[1].state = checklist::item_state::blocked;
     pre[2].state = checklist::item_state::skipped;
@@ -261,11 +267,51 @@ TEST_CASE(
     CHECK(md.find("@U1") == std::string::npos);
 }
 
+TEST_CASE(
+    "the report's blockers and skips are what stands: a block ended by a skip or a check, "
+    "a skip undone by a check",
+    "[unit][export]") {
+    auto r = numbered_standard();
+    auto& pre = r.phases[0].items;
+    pre[1].state = checklist::item_state::done;     // 1.2: skipped, then checked after all
+    pre[2].state = checklist::item_state::skipped;  // 1.3: blocked, then skipped
+    pre[3].state = checklist::item_state::done;     // 1.4: blocked, then checked
+    pre[4].state = checklist::item_state::blocked;  // 1.5: blocked, and still
+    std::vector<checklist::audit_entry> audit = {
+        {r.id, 1795669235, "U1", "release.started", std::nullopt, "", "active",
+         "template standard, roles oncall=U2 pm=U3, owners of 4 items from v0.9"},
+        {r.id, 1795669300, "U1", "item.skipped", pre[1].id, "open", "skipped", "first reason"},
+        {r.id, 1795669310, "U1", "item.checked", pre[1].id, "skipped", "done", ""},
+        {r.id, 1795669320, "U2", "item.blocked", pre[2].id, "open", "blocked", "broken"},
+        {r.id, 1795669380, "U1", "item.skipped", pre[2].id, "blocked", "skipped", "will not fix"},
+        {r.id, 1795669400, "U2", "item.blocked", pre[3].id, "open", "blocked", "flaky"},
+        {r.id, 1795669460, "U2", "item.unblocked", pre[3].id, "blocked", "open",
+         "cleared by check"},
+        {r.id, 1795669460, "U2", "item.checked", pre[3].id, "open", "done", ""},
+        {r.id, 1795669500, "U2", "item.blocked", pre[4].id, "open", "blocked", "no staging"},
+    };
+    auto md = commands::report_markdown(r, audit, {{"U1", "pat"}, {"U2", "sam"}, {"U3", "lee"}});
+    INFO(md);
+    // The roles of the start are named like everyone else, not by Slack ID.
+    CHECK(md.find("started the release (template standard, roles oncall @sam, pm @lee, owners of "
+                  "4 items from v0.9)") != std::string::npos);
+    CHECK(md.find("### Blockers\n\n"
+                  "- 1.3 **Smoke Tests** — blocked by @sam 2026-11-26 05:02 UTC: broken · "
+                  "skipped by @pat after 1m\n"
+                  "- 1.4 **Release Notes** — blocked by @sam 2026-11-26 05:03 UTC: flaky · "
+                  "cleared by @sam after 1m\n"
+                  "- 1.5 ") != std::string::npos);
+    CHECK(md.find("no staging · **still blocked**") != std::string::npos);
+    // 1.2 was checked after its skip: the skip does not stand. 1.3's does.
+    CHECK(md.find("### Skipped\n\n- 1.3 **Smoke Tests** — will not fix (@pat, ") !=
+          std::string::npos);
+    CHECK(md.find("first reason (@pat") == std::string::npos);
+    CHECK(md.find("broken · **still blocked**") == std::string::npos);
+}
+
 TEST_CASE("the markdown report puts each timeline row under its item or phase, never shortened",
           "[unit][export]") {
-    checklist::template_library lib;
-    auto r = checklist::make_release(*lib.find("standard"), "C1", "v1.0", "U1", 1795669235);
-    number_items(r);
+    auto r = numbered_standard();
     auto& pre = r.phases[0].items;
     std::string long_note(2900, 'n');
     long_note += " the end";

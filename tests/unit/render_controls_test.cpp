@@ -202,9 +202,11 @@ TEST_CASE("status: each open or blocked item of the current phase has its button
     CHECK(section_of(m.blocks, "2.1") == -1);
     const auto& rel = release_block(m.blocks);
     CHECK(labels(rel) == std::vector<std::string>{"Next phase", "Remind owners"});
-    for (const auto& e : rel["elements"]) {
-        CHECK(decode(e["value"].get<std::string>()) == names(release_id));
-    }
+    // Next phase names the phase it was drawn in (a second click must not move on again).
+    auto next = names(release_id);
+    next.phase = 1;
+    CHECK(decode(rel["elements"][0]["value"].get<std::string>()) == next);
+    CHECK(decode(rel["elements"][1]["value"].get<std::string>()) == names(release_id));
 }
 
 TEST_CASE("status: Finish in the last phase, and no controls once the release ended", "[unit]") {
@@ -214,6 +216,9 @@ TEST_CASE("status: Finish in the last phase, and no controls once the release en
     CHECK(slack::message_violation(last.blocks).empty());
     CHECK(labels(release_block(last.blocks)) ==
           std::vector<std::string>{"Finish", "Remind owners"});
+    auto finish = decode(release_block(last.blocks)["elements"][0]["value"].get<std::string>());
+    REQUIRE(finish);
+    CHECK(finish->phase == static_cast<int>(r.phases.size()));
 
     for (auto status : {checklist::release_status::finished, checklist::release_status::aborted}) {
         r.status = status;

@@ -134,10 +134,12 @@ TEST_CASE("rollback and next-force modals say what they are about and require a 
     check_modal(next, "next_force");
     check_reason(next, controls::block_reason);
     auto text = next.dump();
-    CHECK(text.find("The gate is not met.") != std::string::npos);
-    CHECK(text.find("`1.2`") != std::string::npos);  // still open
-    CHECK(text.find("`1.1`") == std::string::npos);  // done
+    CHECK(text.find("The gate is not met.") != std::string::npos);  // says what holds it…
+    CHECK(text.find("`1.2`") == std::string::npos);  // …so the items are not listed twice
     CHECK(next["title"]["text"] == "Next phase anyway");
+    auto listed = commands::next_force_modal(r, "", "{}").dump();
+    CHECK(listed.find("`1.2`") != std::string::npos);  // still open
+    CHECK(listed.find("`1.1`") == std::string::npos);  // done
 
     r.current_phase = static_cast<int>(r.phases.size());
     CHECK(commands::next_force_modal(r, "", "{}")["title"]["text"] == "Finish anyway");
