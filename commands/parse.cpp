@@ -276,6 +276,11 @@ command parse_handoff(const words& w, const command_entry& e) {
         if (!pm) {
             return bad(e, "`" + quote(w[2]) + "` is not a mention: type @ and pick the person.");
         }
+        if (*pm == c.oncall) {
+            return bad(e,
+                       "The same person is named twice: name the on-call engineer and, if "
+                       "you like, a different product manager.");
+        }
         c.pm = *pm;
     }
     return c;

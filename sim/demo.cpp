@@ -126,6 +126,9 @@ void demo::on_event(const json& e) {
         }
         auto it = sent_by_.find(path.substr(path.rfind('/') + 1));
         const person* who = it == sent_by_.end() ? you_ : it->second;
+        if (const person* hooked = person_by_id(e.value("user_id", ""))) {
+            who = hooked;  // a click's response_url is not named after its envelope
+        }
         print("\n" + render_message("relbot → only @" + std::string(who->name) + " (continued)",
                                     e.value("body", json::object()), color_, false));
     } else if (type == "api_call" && e.value("method", "") == "chat.postMessage" &&

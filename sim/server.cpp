@@ -216,10 +216,14 @@ http_response server::impl::handle_http(const http_request& req) {
 http_response server::impl::handle_hook(const http_request& req, const std::string& path) {
     auto body = json::parse(req.body(), nullptr, false);
     auto [status, answer] = apply_hook(path, body.is_discarded() ? json() : body);
-    emit({{"event", "response_url_post"},
-          {"path", path},
-          {"status", static_cast<unsigned>(status)},
-          {"body", body.is_discarded() ? json(req.body()) : body}});
+    json posted = {{"event", "response_url_post"},
+                   {"path", path},
+                   {"status", static_cast<unsigned>(status)},
+                   {"body", body.is_discarded() ? json(req.body()) : body}};
+    if (auto h = hooks.find(path); h != hooks.end()) {
+        posted["user_id"] = h->second.user;  // whose click or command it answers
+    }
+    emit(posted);
     return text_response(req, status, "text/plain", answer);
 }
 

@@ -171,8 +171,10 @@ void server::impl::on_client_frame(int connection,
             std::chrono::duration_cast<std::chrono::microseconds>(read_at - it->second).count();
         sent_at.erase(it);
     }
-    emit(ack);
+    // What the ack does (an ephemeral reply shown, a modal closed) is in place before anyone
+    // hears of the ack: the terminal sandbox sends its next line on it (a click on the reply).
     after_ack(id, j.value("payload", json()));
+    emit(ack);
 }
 
 // The benchmark's ack path: no JSON events and no parse of the payload, only the envelope ID

@@ -40,7 +40,14 @@ std::pair<std::string, std::string> split_label(const std::string& rest) {
     if (rest.starts_with('"')) {
         auto close = rest.find('"', 1);
         if (close != std::string::npos) {
-            return {rest.substr(1, close - 1), trim(std::string_view(rest).substr(close + 1))};
+            auto quoted = rest.substr(1, close - 1);
+            auto after = trim(std::string_view(rest).substr(close + 1));
+            for (auto label : known_labels) {  // the `…` may be left out in quotes too
+                if (label.ends_with("…") && label.substr(0, label.size() - 3) == quoted) {
+                    return {std::string(label), after};
+                }
+            }
+            return {quoted, after};
         }
     }
     for (auto label : known_labels) {

@@ -201,6 +201,38 @@ TEST_CASE("in the sandbox people are mentioned by name and anyone of the cast ca
 }
 
 TEST_CASE(
+    "in the terminal sandbox a click finds the reply just printed, and a click's answer is "
+    "shown as the clicker's",
+    "[e2e]") {
+    temp_dir dir;
+    auto run = run_demo(dir,
+                        "/release start v3.0\n"
+                        "/release status\n"
+                        "click Done 1.1\n"
+                        "as @max\n"
+                        "/release status\n"
+                        "click Done 1.2\n"
+                        "as @kim\n"
+                        "/release list\n");
+    check_clean_session(run);
+    INFO(run.output);
+    // The status reply's buttons are there for the very next line.
+    CHECK_FALSE(contains(run.output, "labels seen"));
+    SQLite::Database db(dir.file("demo.db"));
+    CHECK(db.execAndGet("SELECT state FROM items WHERE phase = 1 AND position = 1").getString() ==
+          "done");
+    // max may not check 1.2: the refusal is shown as max's, though kim is typing by then.
+    auto refusal = run.output.find("can check `1.2`");
+    REQUIRE(refusal != std::string::npos);
+    auto shown_to = run.output.rfind("relbot → only @", refusal);
+    REQUIRE(shown_to != std::string::npos);
+    CHECK(run.output.compare(shown_to, std::string("relbot → only @max").size(),
+                             "relbot → only @max") == 0);
+    CHECK(db.execAndGet("SELECT state FROM items WHERE phase = 1 AND position = 2").getString() ==
+          "open");
+}
+
+TEST_CASE(
     "piped commands typed before relbot connects are all sent, and the end of input "
     "stops relbot cleanly and leaves no CA file behind",
     "[e2e]") {

@@ -149,6 +149,7 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"start v2 roles qa=<@U1> qa=<@U2>", err, "given twice"},
         {"handoff sam", err, "not a mention"},
         {"handoff <@U1> lee", err, "not a mention"},
+        {"handoff <@U1|sam> <@U1|sam>", err, "same person is named twice"},
         {"manager <@U9>", index_of<manager_command>(), "",
          with<manager_command>([](auto& c) { return c.user == "U9"; })},
         {"manager", err, "exactly one person"},

@@ -164,6 +164,9 @@ TEST_CASE("click reads a label, the item it is for, and a select's option", "[un
     auto skip = read_typed_line("click Skip 2.3");  // the `…` may be left out
     REQUIRE(std::holds_alternative<typed_click>(skip));
     CHECK(std::get<typed_click>(skip).target.label == "Skip…");
+    auto quoted = read_typed_line("click \"Roll back\"");  // in quotes too
+    REQUIRE(std::holds_alternative<typed_click>(quoted));
+    CHECK(std::get<typed_click>(quoted).target.label == "Roll back…");
     auto snooze = read_typed_line("click Snooze 2.3 4 hours");
     REQUIRE(std::holds_alternative<typed_click>(snooze));
     CHECK(std::get<typed_click>(snooze).target.option == "4 hours");
