@@ -18,6 +18,9 @@ using checklist::message_kind;
 
 namespace {
 
+// How long after `remind` (the command or the button) the owners are not reminded again.
+constexpr std::chrono::minutes remind_pause{5};
+
 template <typename Command>
 decision end_release(const Command& c, const situation& s, const std::string& name) {
     if (!s.active) {
@@ -440,6 +443,22 @@ decision decide(const remind_command&, const situation& s) {
     const auto& r = *s.active;
     if (auto no = checklist::require_manager(r, actor_of(s), "send reminders")) {
         return refuse("remind", word_refusal(r, *no, s.req.way));
+    }
+    // Owners reminded a moment ago are not reminded again: a double click, or two people
+    // asking at once, sends each owner one DM.
+    const checklist::audit_entry* last = nullptr;
+    auto timeline = s.look.timeline(r.id);
+    for (const auto& e : timeline) {
+        if (e.action == "remind.requested") {
+            last = &e;
+        }
+    }
+    if (last && s.req.now - last->at < remind_pause.count()) {
+        return refuse("remind", ":bell: <@" + last->actor + "> asked for reminders " +
+                                    checklist::date_token(last->at) +
+                                    "; the owners have their DMs. Ask again from " +
+                                    checklist::date_token(last->at + remind_pause.count()) +
+                                    " if need be.");
     }
     auto owners = open_items_by_owner(r);
     int unowned = 0;

@@ -373,6 +373,17 @@ TEST_CASE("remind DMs each owner of an open item of the phase, keyed by its time
     CHECK(d.messages[0].message.to == destination::direct("UOWNER"));
     CHECK(d.messages[0].message.kind == message_kind::dm);
     CHECK(completed(d.messages[0]).dedupe_key == "remind:99:UOWNER");
+
+    // Asked again a moment later (a double click, or two people at once): nobody is DM'd twice.
+    look.timelines[7] = {{7, t0 + 60, "UMANAGER", "remind.requested", std::nullopt, "", "1", ""}};
+    auto again = decide_as("UADMIN", "remind", active, look, t0 + 62);
+    check_refused(again, "remind");
+    CHECK(again.messages.empty());
+    CHECK(contains(again.answer.reply.text, "<@UMANAGER> asked for reminders"));
+    // Five minutes on, reminders may be asked for again.
+    auto later = decide_as("UMANAGER", "remind", active, look, t0 + 60 + 300);
+    REQUIRE_FALSE(later.answer.refused);
+    CHECK(later.messages.size() == 1);
 }
 
 }  // namespace unit_decide_release_test
