@@ -4,8 +4,10 @@
 // report); router.cpp dispatches to them and defines the shared helpers. All pure.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -141,5 +143,14 @@ const checklist::item* item_named(const checklist::release& r, std::int64_t item
 decision open_modal(nlohmann::json view, std::string name);
 // Whether the rules allow `probe` (a command decided and thrown away); if not, its refusal.
 bool allowed(const command& probe, const situation& s, decision& refusal);
+
+// How long after a reminder asked for by hand (`remind`, Remind owners, Remind again) the same
+// reminder is not sent again: a double click, or two people at once, DMs nobody twice.
+inline constexpr std::chrono::minutes remind_pause{5};
+// The latest row of s.active's timeline with `action` (about `item_id`, if given) written less
+// than remind_pause before now, if any; and if so, the refusal that says who asked and when.
+std::optional<decision> reminded_lately(const situation& s,
+                                        std::string_view action,
+                                        std::optional<std::int64_t> item_id);
 
 }  // namespace relbot::commands::decisions

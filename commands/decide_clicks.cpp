@@ -321,6 +321,9 @@ decision remind_again(const click& c,
                                            : " is already settled; nobody to remind."),
             o, c.user, key);
     }
+    if (auto lately = reminded_lately(s, "item.reminded", it.id)) {
+        return answer_clicker(std::move(*lately), o, c.user, key);
+    }
     auto d = done("remind", render_text(":bell: I've reminded <@" + it.owner + "> about " +
                                         it.label() + " again."));
     d.log.events.push_back({"item.reminded", it.id, "", it.owner, ""});

@@ -18,9 +18,6 @@ using checklist::message_kind;
 
 namespace {
 
-// How long after `remind` (the command or the button) the owners are not reminded again.
-constexpr std::chrono::minutes remind_pause{5};
-
 template <typename Command>
 decision end_release(const Command& c, const situation& s, const std::string& name) {
     if (!s.active) {
@@ -436,6 +433,26 @@ decision decide(const role_command& c, const situation& s) {
     return d;
 }
 
+std::optional<decision> reminded_lately(const situation& s,
+                                        std::string_view action,
+                                        std::optional<std::int64_t> item_id) {
+    std::optional<checklist::audit_entry> last;
+    for (auto& e : s.look.timeline(s.active->id)) {
+        if (e.action == action && (!item_id || e.item_id == item_id)) {
+            last = std::move(e);
+        }
+    }
+    if (!last || s.req.now - last->at >= remind_pause.count()) {
+        return std::nullopt;
+    }
+    return refuse(
+        "remind",
+        ":bell: <@" + last->actor + "> asked for " + (item_id ? "that reminder " : "reminders ") +
+            checklist::date_token(last->at) + "; " +
+            (item_id ? "the owner has it" : "the owners have their DMs") + ". Ask again from " +
+            checklist::date_token(last->at + remind_pause.count()) + " if need be.");
+}
+
 decision decide(const remind_command&, const situation& s) {
     if (!s.active) {
         return no_active("remind");
@@ -444,21 +461,8 @@ decision decide(const remind_command&, const situation& s) {
     if (auto no = checklist::require_manager(r, actor_of(s), "send reminders")) {
         return refuse("remind", word_refusal(r, *no, s.req.way));
     }
-    // Owners reminded a moment ago are not reminded again: a double click, or two people
-    // asking at once, sends each owner one DM.
-    const checklist::audit_entry* last = nullptr;
-    auto timeline = s.look.timeline(r.id);
-    for (const auto& e : timeline) {
-        if (e.action == "remind.requested") {
-            last = &e;
-        }
-    }
-    if (last && s.req.now - last->at < remind_pause.count()) {
-        return refuse("remind", ":bell: <@" + last->actor + "> asked for reminders " +
-                                    checklist::date_token(last->at) +
-                                    "; the owners have their DMs. Ask again from " +
-                                    checklist::date_token(last->at + remind_pause.count()) +
-                                    " if need be.");
+    if (auto lately = reminded_lately(s, "remind.requested", std::nullopt)) {
+        return std::move(*lately);
     }
     auto owners = open_items_by_owner(r);
     int unowned = 0;

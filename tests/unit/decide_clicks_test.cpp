@@ -255,6 +255,34 @@ TEST_CASE("Next phase clicked twice, or after another moved on, moves the releas
     CHECK(in_time.state->current_phase == 2);
 }
 
+TEST_CASE("Remind again clicked twice DMs the owner once", "[unit][clicks]") {
+    fake_lookups look;
+    auto r = shared(standard_release());  // 1.1 (item 100) is UOWNER's
+    auto first = click_as("UMANAGER", action::remind_again, {7, 100}, r, look);
+    REQUIRE_FALSE(first.answer.refused);
+    std::size_t dms = 0;
+    for (const auto& m : first.messages) {
+        dms += m.key_prefix == "remind-again:" ? 1 : 0;
+    }
+    CHECK(dms == 1);
+    // The first click's row is in the timeline when the second is decided.
+    look.timelines[7] = {{7, t0 + 60, "UMANAGER", "item.reminded", 100, "", "UOWNER", ""}};
+    auto second = click_as("UMANAGER", action::remind_again, {7, 100}, r, look);
+    CHECK(second.answer.refused);
+    for (const auto& m : second.messages) {
+        CHECK(m.key_prefix != "remind-again:");
+    }
+    CHECK(contains(reply_to_clicker(second), "asked for that reminder"));
+    // Another item's reminder (2.1, UOWNER2's) is not held back by it.
+    auto other = click_as("UMANAGER", action::remind_again, {7, 109}, r, look);
+    REQUIRE_FALSE(other.answer.refused);
+    bool sent = false;
+    for (const auto& m : other.messages) {
+        sent = sent || m.key_prefix == "remind-again:";
+    }
+    CHECK(sent);
+}
+
 TEST_CASE("a modal's inputs are checked before anything is decided", "[unit][clicks]") {
     checklist::template_library lib;
     commands::submission s;

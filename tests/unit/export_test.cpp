@@ -8,6 +8,7 @@
 #include "checklist/release.hpp"
 #include "checklist/template.hpp"
 #include "commands/render.hpp"
+#include "support/releases.hpp"
 
 namespace unit_export_test {
 
@@ -38,10 +39,7 @@ void number_items(checklist::release& r) {
 
 // Release v1.0 of the standard template in C1, managed by U1, its items numbered from 1.
 checklist::release numbered_standard() {
-    checklist::template_library lib;
-    auto r = checklist::make_release(*lib.find("standard"), "C1", "v1.0", "U1", 1795669235);
-    number_items(r);
-    return r;
+    return test::numbered_standard_release("C1", "v1.0", "U1", 1795669235, 0, 1);
 }
 
 // Phases and item titles, as parse_template reads them back.
