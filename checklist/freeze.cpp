@@ -189,30 +189,43 @@ std::variant<std::vector<freeze_window>, std::string> read_freeze_list(std::stri
 
 std::optional<freeze_state> active_freeze(const std::vector<const freeze_window*>& windows,
                                           std::int64_t now) {
-    std::vector<std::pair<std::int64_t, std::int64_t>> all;
+    struct span {
+        std::int64_t start;
+        std::int64_t end;
+        const std::string* reason;
+    };
+    std::vector<span> all;
     std::optional<freeze_state> out;
+    std::vector<const std::string*> reasons;  // of the windows the freeze is made of, in order
     for (const auto* w : windows) {
         for (auto [start, end] : spans(*w, now)) {
             if (end <= start) {
                 continue;
             }
-            all.emplace_back(start, end);
+            all.push_back({start, end, &w->reason});
             if (!out && start <= now && now < end) {
                 out = freeze_state{end, w->reason};
+                reasons.push_back(&w->reason);
             }
         }
     }
     if (!out) {
         return std::nullopt;
     }
-    // Windows that start before (or when) the freeze ends carry it on; a week's worth of
-    // instances is enough for any chain that a weekly window can make.
+    // Windows that start before (or when) the freeze ends carry it on, and their reasons with
+    // it ("weekend, then audit week"); a week's worth of instances is enough for any chain that
+    // a weekly window can make.
     for (bool grew = true; grew;) {
         grew = false;
-        for (auto [start, end] : all) {
-            if (start <= out->until && end > out->until) {
-                out->until = end;
+        for (const auto& s : all) {
+            if (s.start <= out->until && s.end > out->until) {
+                out->until = s.end;
                 grew = true;
+                if (std::none_of(reasons.begin(), reasons.end(),
+                                 [&](const std::string* r) { return *r == *s.reason; })) {
+                    reasons.push_back(s.reason);
+                    out->reason += ", then " + *s.reason;
+                }
             }
         }
     }

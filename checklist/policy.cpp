@@ -133,6 +133,15 @@ annotation_result read_annotation(std::string_view comment) {
                     "(sign-off: 1 qa), not \"" +
                     std::string(value) + "\""};
             }
+            if (rule.count > 1 && !rule.role.empty()) {
+                // One person holds a role: the rest could never be given.
+                return annotation_error{"sign-off: " + std::to_string(rule.count) + " " +
+                                        rule.role + " asks " + rule.role +
+                                        "'s one holder for more than one sign-off; write "
+                                        "sign-off: 1 " +
+                                        rule.role + ", or sign-off: " + std::to_string(rule.count) +
+                                        " for that many people other than the checker"};
+            }
             p.sign_off = rule;
         } else {  // auto
             if (value != "ci") {

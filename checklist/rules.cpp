@@ -338,7 +338,10 @@ std::string sign_off_asked(const release& r, const item& it) {
     const auto& role = it.policy.sign_off->role;
     auto asked =
         role.empty() ? (it.state_by == r.manager ? it.owner : r.manager) : role_holder(r, role);
-    return asked == it.state_by ? std::string() : asked;
+    // Nobody is asked for what they cannot give: their own check, or a second sign-off.
+    bool signed_already = std::any_of(it.approvals.begin(), it.approvals.end(),
+                                      [&](const approval& a) { return a.user == asked; });
+    return asked == it.state_by || signed_already ? std::string() : asked;
 }
 
 verdict require_evidence(const release& r, item_pos p, std::string_view note) {

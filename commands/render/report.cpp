@@ -134,6 +134,11 @@ std::string describe_event(const checklist::release& r,
         return "snoozed the reminders of " + name + " " + say(st, e.to_state);
     if (a == "release.deployed")
         return "reported the deployment" + note;
+    if (a == "item.approved")
+        return "signed off " + name + " (" + say(st, e.note) + ")";
+    if (a == "release.role")
+        return "gave the " + strong(st, say(st, e.note)) + " role to " + person(st, e.to_state) +
+               (e.from_state.empty() ? std::string() : " (was " + person(st, e.from_state) + ")");
     return say(st, a) + note;
 }
 

@@ -287,12 +287,19 @@ TEST_CASE(
          "cleared by check"},
         {r.id, 1795669460, "U2", "item.checked", pre[3].id, "open", "done", ""},
         {r.id, 1795669500, "U2", "item.blocked", pre[4].id, "open", "blocked", "no staging"},
+        {r.id, 1795669520, "U3", "item.approved", pre[3].id, "", "U3", "1 of 1"},
+        {r.id, 1795669530, "U1", "release.role", std::nullopt, "U2", "U3", "qa"},
     };
     auto md = commands::report_markdown(r, audit, {{"U1", "pat"}, {"U2", "sam"}, {"U3", "lee"}});
     INFO(md);
     // The roles of the start are named like everyone else, not by Slack ID.
     CHECK(md.find("started the release (template standard, roles oncall @sam, pm @lee, owners of "
                   "4 items from v0.9)") != std::string::npos);
+    // Sign-offs and role changes read as sentences, not as event names.
+    CHECK(md.find("@lee: signed off 1.4 **Release Notes** (1 of 1)") != std::string::npos);
+    CHECK(md.find("@pat: gave the **qa** role to @lee (was @sam)") != std::string::npos);
+    CHECK(md.find("item.approved") == std::string::npos);
+    CHECK(md.find("release.role") == std::string::npos);
     CHECK(md.find("### Blockers\n\n"
                   "- 1.3 **Smoke Tests** — blocked by @sam 2026-11-26 05:02 UTC: broken · "
                   "skipped by @pat after 1m\n"

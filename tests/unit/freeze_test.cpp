@@ -124,7 +124,12 @@ TEST_CASE("overlapping or touching windows freeze until the last of them ends", 
     auto f = active_freeze(ptrs, utc("2026-12-21", "09:00"));
     REQUIRE(f);
     CHECK(format_utc(f->until) == "2027-01-04 12:00 UTC");
-    CHECK(f->reason == "holidays");
+    // Each window's reason, in the order they carry the freeze on.
+    CHECK(f->reason == "holidays, then new year, then catch-up");
+    // From inside the last window, only its own reason.
+    auto last = active_freeze(ptrs, utc("2027-01-04", "09:00"));
+    REQUIRE(last);
+    CHECK(last->reason == "catch-up");
     // A weekly window that the one-off runs into carries the freeze over the weekend.
     std::vector chain = {window("2026-12-04 09:00 to 2026-12-04 16:00 UTC: audit"),
                          window("Fri 15:00 to Mon 08:00 UTC: weekend")};

@@ -340,6 +340,13 @@ TEST_CASE("a sign-off of two counts its reminders from the latest sign-off", "[u
     CHECK(plan.notices[0].to == "U0BOSS");
     CHECK(plan.notices[0].item_id == graphs.id);
     CHECK(plan.notices[0].key == "sign-off-reminder:7:22:" + std::to_string(checked + 1800) + ":0");
+
+    // Once the manager has signed off too, they are not asked for a sign-off they cannot give
+    // again (the second one is anyone else's).
+    graphs.policy.sign_off = sign_off_rule{3, ""};
+    graphs.approvals.push_back({"U0BOSS", checked + 1900});
+    CHECK(plan_sign_off_reminders(r, checked + 1900 + 3 * 3600, rules, utc_everywhere)
+              .notices.empty());
 }
 
 TEST_CASE("a sign-off reminder waits for the end of the asked person's quiet hours",
