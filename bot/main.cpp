@@ -325,10 +325,23 @@ int export_report(const std::vector<std::string>& args) {
                          req->version.c_str());
             return EXIT_FAILURE;
         }
-        std::fputs(
-            commands::report_markdown(*r, st.audit().audit_for(r->id), st.people().user_names())
-                .c_str(),
-            stdout);
+        // The release's template's Freeze section goes with it, read as relbot reads it.
+        std::vector<checklist::freeze_window> freezes;
+        if (auto dir = bot::process_environment()("RELBOT_TEMPLATES_DIR"); dir && !dir->empty()) {
+            checklist::template_library templates;
+            if (auto err = load_templates(*dir, templates)) {
+                std::fprintf(stderr,
+                             "relbot export: warning: the templates cannot be read (%s); the "
+                             "export has no Freeze section\n",
+                             err->to_string().c_str());
+            } else if (const auto* t = templates.find(r->template_name)) {
+                freezes = t->freezes;
+            }
+        }
+        std::fputs(commands::report_markdown(*r, st.audit().audit_for(r->id),
+                                             st.people().user_names(), freezes)
+                       .c_str(),
+                   stdout);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot export: %s\n", e.what());

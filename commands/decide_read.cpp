@@ -70,9 +70,15 @@ decision decide(const report_command& c, const situation& s) {
         return d;
     }
     auto audit = s.look.timeline(r->id);
-    auto pages = c.form == report_form::markdown
-                     ? render_report_markdown(*r, audit, max_reply_messages, s.look.user_names())
-                     : render_report(*r, audit, max_reply_messages);
+    std::vector<checklist::freeze_window> freezes;  // the template's Freeze section goes along
+    if (const auto* t = s.look.templates().find(r->template_name);
+        t && c.form == report_form::markdown) {
+        freezes = t->freezes;
+    }
+    auto pages =
+        c.form == report_form::markdown
+            ? render_report_markdown(*r, audit, max_reply_messages, s.look.user_names(), freezes)
+            : render_report(*r, audit, max_reply_messages);
     // The first page is the acknowledgement; the rest follow through response_url, in order.
     std::vector<planned_message> later;
     if (pages.size() > 1 && !s.req.response_url.empty()) {

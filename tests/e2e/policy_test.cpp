@@ -167,6 +167,17 @@ TEST_CASE(
     CHECK(contains(report, "signed off by"));
     CHECK(contains(report, "(forced: pipeline down)"));
     CHECK(contains(report, "&lt;!-- owner: pm; sign-off: 1 qa --&gt;"));
+    // The template's Freeze section goes with it, in the reply and in `relbot export`, so
+    // `relbot check-template` reads back the same windows.
+    CHECK(contains(report, "## Freeze"));
+    CHECK(contains(report, "UTC: change freeze"));
+    auto env = bot_environment(dir, sim);
+    env["RELBOT_TEMPLATES_DIR"] = dir.file("templates");
+    int exit_status = -1;
+    auto exported = run_relbot({"export", "v1"}, dir, env, exit_status);
+    CHECK(exit_status == 0);
+    CHECK(contains(exported, "\n## Freeze\n"));
+    CHECK(contains(exported, "UTC: change freeze"));
     CHECK(relbot.stop() == 0);
 }
 
