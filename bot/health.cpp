@@ -164,8 +164,8 @@ health_server::health_server(const net::any_io_executor& ioc,
                              health_limits limits) {
     auto c = std::make_shared<health_context>(health_context{source, limits});
     listener_ = std::make_unique<http_listener>(
-        ioc, host, port, limits.max_connections, "health_connections", "health",
-        [c](tcp::socket socket) { return serve_health(c, std::move(socket)); });
+        ioc, host, port, "RELBOT_HEALTH_ADDR", limits.max_connections, "health_connections",
+        "health", [c](tcp::socket socket) { return serve_health(c, std::move(socket)); });
 }
 
 health_server::~health_server() = default;

@@ -172,7 +172,7 @@ hooks_server::hooks_server(const net::any_io_executor& ioc,
                            hooks_limits limits) {
     auto c = std::make_shared<hooks_context>(hooks_context{std::move(secret), sink, limits});
     listener_ = std::make_unique<http_listener>(
-        ioc, host, port, limits.max_connections, "hooks_connections", "hooks",
+        ioc, host, port, "RELBOT_HOOKS_ADDR", limits.max_connections, "hooks_connections", "hooks",
         [c](tcp::socket socket) { return serve_hook(c, std::move(socket)); });
 }
 

@@ -76,19 +76,59 @@ struct http_listener::impl : std::enable_shared_from_this<impl> {
 http_listener::http_listener(const net::any_io_executor& ioc,
                              const std::string& host,
                              unsigned short port,
+                             std::string_view setting,
                              std::size_t max_connections,
                              std::string limit,
                              std::string name,
                              serve_fn serve)
     : impl_(std::make_shared<impl>(
           ioc, max_connections, std::move(limit), std::move(name), std::move(serve))) {
-    tcp::resolver resolver(ioc);
-    auto found = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service);
-    tcp::endpoint at = found.begin()->endpoint();
-    impl_->acceptor.open(at.protocol());
-    impl_->acceptor.set_option(net::socket_base::reuse_address(true));
-    impl_->acceptor.bind(at);
-    impl_->acceptor.listen();
+    auto where = std::string(setting) + "=" + host + ":" + std::to_string(port) + ": ";
+    tcp::endpoint at;
+    try {
+        tcp::resolver resolver(ioc);
+        at = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service)
+                 .begin()
+                 ->endpoint();
+    } catch (const boost::system::system_error&) {
+        throw listen_error(where +
+                               "no such host; give an address of this machine, such as "
+                               "127.0.0.1:" +
+                               std::to_string(port),
+                           true);
+    }
+    error_code ec;
+    impl_->acceptor.open(at.protocol(), ec);
+    if (!ec) {
+        impl_->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        impl_->acceptor.bind(at, ec);
+    }
+    if (!ec) {
+        impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec == net::error::address_in_use) {
+        throw listen_error(where +
+                               "the port is in use by another program (or another of "
+                               "relbot's endpoints); pick another port",
+                           false);
+    }
+    if (ec == boost::system::errc::address_not_available) {
+        throw listen_error(where +
+                               "not an address of this machine; give one of its addresses, "
+                               "such as 127.0.0.1, or 0.0.0.0 for all",
+                           true);
+    }
+    if (ec == net::error::access_denied) {
+        throw listen_error(where +
+                               "not allowed to listen there (a port below 1024 needs "
+                               "privileges); pick a port above 1024",
+                           true);
+    }
+    if (ec) {
+        throw listen_error(where + "cannot listen: " + ec.message(), false);
+    }
 }
 
 http_listener::~http_listener() {

@@ -7,21 +7,33 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "bot/net.hpp"
 
 namespace relbot::bot {
+
+// A listener that could not start, in words that name its setting ("RELBOT_HOOKS_ADDR=…: no
+// such host"); `configuration` when the setting itself is wrong (no such host, not an address
+// of this machine), not when the port is merely taken.
+struct listen_error : std::runtime_error {
+    listen_error(const std::string& what, bool configuration_)
+        : std::runtime_error(what), configuration(configuration_) {}
+    bool configuration;
+};
 
 class http_listener {
 public:
     // One connection, read and answered by the owner; it is counted as open until this ends.
     using serve_fn = std::function<net::awaitable<void>(tcp::socket)>;
 
-    // Binds `host:port` (throws boost::system::system_error if it cannot).
+    // Binds `host:port`, which `setting` (the variable) gave; throws listen_error if it cannot.
     http_listener(const net::any_io_executor& ioc,
                   const std::string& host,
                   unsigned short port,
+                  std::string_view setting,
                   std::size_t max_connections,
                   std::string limit,
                   std::string name,

@@ -18,6 +18,7 @@
 #include "bot/app.hpp"
 #include "bot/config.hpp"
 #include "bot/hooks.hpp"
+#include "bot/http_listener.hpp"
 #include "bot/log.hpp"
 #include "bot/net.hpp"
 #include "bot/zones.hpp"
@@ -485,6 +486,15 @@ int serve(const bot::config& cfg, const checklist::template_library& templates) 
     std::unique_ptr<bot::app> app;
     try {
         app = std::make_unique<bot::app>(ioc, cfg, templates);
+    } catch (const bot::listen_error& e) {
+        // An endpoint's address: a wrong setting is a configuration error like any other; a
+        // port in use is a failure to start, named the same way.
+        if (e.configuration) {
+            std::fprintf(stderr, "relbot: configuration error: %s\n", e.what());
+            return exit_config;
+        }
+        bot::log_error("startup.failed").kv("error", e.what());
+        return EXIT_FAILURE;
     } catch (const std::exception& e) {
         bot::log_error("startup.failed")
             .kv("db", storage::describe_database({cfg.db_path, cfg.database_url}))

@@ -110,6 +110,35 @@ TEST_CASE_METHOD(health_fixture,
     CHECK(relbot.stop() == 0);
 }
 
+TEST_CASE_METHOD(health_fixture,
+                 "an endpoint address relbot cannot listen on stops it at start, naming the "
+                 "variable: a port in use exits 1, an address not of this machine exits 2",
+                 "[e2e]") {
+    auto env = bot_environment(dir, sim);
+    env["RELBOT_DB"] = dir.file("second.db");
+    env["RELBOT_HEALTH_ADDR"] = "127.0.0.1:" + std::to_string(port);  // the first relbot's
+    int status = -1;
+    std::string err;
+    run_relbot({}, dir, env, status, &err);
+    INFO(err);
+    CHECK(status == 1);
+    CHECK(contains(
+        err, "RELBOT_HEALTH_ADDR=127.0.0.1:" + std::to_string(port) + ": the port is in use"));
+    CHECK_FALSE(contains(err, "/usr/include"));  // no library's source paths
+
+    env["RELBOT_HEALTH_ADDR"] = "127.0.0.1:0";
+    env["RELBOT_HOOKS_ADDR"] = "192.0.2.1:9109";  // TEST-NET: never this machine's
+    env["RELBOT_HOOKS_SECRET"] = std::string(40, 's');
+    err.clear();
+    run_relbot({}, dir, env, status, &err);
+    CHECK(status == 2);
+    CHECK(contains(err,
+                   "configuration error: RELBOT_HOOKS_ADDR=192.0.2.1:9109: not an address "
+                   "of this machine"));
+    CHECK_FALSE(contains(err, "/usr/include"));
+    CHECK(relbot.stop() == 0);
+}
+
 TEST_CASE("/healthz is 503 while Slack refuses connections", "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);
