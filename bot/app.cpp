@@ -602,8 +602,12 @@ private:
         std::string verb(to_string(s.action));
         auto text = verb + " " + item.ref() + (note.empty() ? "" : " " + note);
         commands::request req{"", s.channel, actor, text, now, "", "", commands::way_in::signal};
-        d = commands::decide(commands::parse_command(text),
-                             commands::situation{req, active, look, nullptr});
+        auto parsed = commands::parse_command(text);
+        if (const auto* bad = std::get_if<commands::usage_error>(&parsed)) {
+            // What the signal's fields could not say (read_signal checks them first): bad input.
+            return refuse(400, bad->message, "bad_input");
+        }
+        d = commands::decide(parsed, commands::situation{req, active, look, nullptr});
         if (d.answer.refused) {
             outcome = "refused";
             answer_with(409, signal_error_json(d.answer.reply.text));

@@ -1,5 +1,6 @@
 #include "bot/signal.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -115,7 +116,7 @@ std::variant<signal_request, std::string> read_signal(std::string_view body) {
     r.release = field("release", 64, false);
     auto action = field("action", 16, true);
     r.item = field("item", 200, false);
-    r.text = field("text", 2000, false);
+    r.text = field("text", max_text_chars * 4, false);  // counted in characters below
     r.url = field("url", 2000, false);
     r.source = field("source", 64, false);
     r.id = field("id", 200, true);
@@ -158,7 +159,18 @@ std::variant<signal_request, std::string> read_signal(std::string_view body) {
     } else if (!printable_ascii(r.source, "-_.")) {
         return std::string("\"source\" takes letters, digits, '-', '_' and '.' (github-actions)");
     }
-    if ((r.action == signal_action::note || r.action == signal_action::block) && r.text.empty() &&
+    auto text_chars =
+        static_cast<std::size_t>(std::count_if(r.text.begin(), r.text.end(), [](char c) {
+            return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        }));
+    if (text_chars > max_text_chars) {
+        return std::string("\"text\" is longer than 2,000 characters");
+    }
+    if (text_chars + r.url.size() > max_text_and_url_chars) {
+        return std::string("\"text\" and \"url\" together are longer than 2,800 characters");
+    }
+    bool blank = r.text.find_first_not_of(" ") == std::string::npos;
+    if ((r.action == signal_action::note || r.action == signal_action::block) && blank &&
         r.url.empty()) {
         return std::string("a ") + std::string(to_string(r.action)) +
                " needs \"text\" (or a \"url\")";

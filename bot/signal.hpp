@@ -18,6 +18,10 @@ inline constexpr std::size_t max_signal_body_bytes = 65'536;
 inline constexpr std::int64_t signal_window_s = 300;
 // A secret must be at least this long (RELBOT_HOOKS_SECRET).
 inline constexpr std::size_t min_signal_secret_bytes = 32;
+// A signal's "text", in characters (Unicode code points); with its "url" it must fit a
+// command's 3,000 characters with room for the action and the item.
+inline constexpr std::size_t max_text_chars = 2'000;
+inline constexpr std::size_t max_text_and_url_chars = 2'800;
 
 enum class signal_action { check, note, block, unblock, deployed };
 

@@ -143,6 +143,27 @@ TEST_CASE("a bad signal body is answered with what to send instead", "[signal]")
     CHECK_THAT(read_bad(R"({"channel":"C1","item":"1.1","action":"check","id":")" +
                         std::string(201, 'x') + "\"}"),
                Catch::Contains("longer than 200"));
+    // Blank text is no text; the text is counted in characters; text and url must fit one
+    // command's 3,000 characters.
+    CHECK_THAT(read_bad(R"({"channel":"C1","item":"1.1","action":"note","id":"x","text":"   "})"),
+               Catch::Contains("needs \"text\""));
+    std::string rockets;
+    for (int i = 0; i < 600; ++i) {
+        rockets += "\xF0\x9F\x9A\x80";  // 600 characters, 2,400 bytes
+    }
+    auto with_text = [](const std::string& text, const std::string& url) {
+        nlohmann::json j{
+            {"channel", "C1"}, {"item", "1.1"}, {"action", "note"}, {"id", "x"}, {"text", text}};
+        if (!url.empty()) {
+            j["url"] = url;
+        }
+        return j.dump();
+    };
+    CHECK(std::holds_alternative<signal_request>(read_signal(with_text(rockets, ""))));
+    CHECK_THAT(read_bad(with_text(std::string(2001, 't'), "")),
+               Catch::Contains("longer than 2,000 characters"));
+    CHECK_THAT(read_bad(with_text(std::string(2000, 't'), "https://ci/" + std::string(900, 'u'))),
+               Catch::Contains("together are longer than 2,800 characters"));
 }
 
 TEST_CASE("signal answers are JSON in the contract's shape", "[signal]") {
