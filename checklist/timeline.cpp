@@ -149,9 +149,10 @@ trend_model build_trends(const std::vector<release_history>& finished,
             t.channel = channel_name.empty() ? r.channel : "#" + channel_name;
         }
         auto model = build_timeline(r, h.audit, r.ended_at.value_or(r.started_at));
-        trend_release tr{r.version, r.ended_at.value_or(r.started_at), {}, 0, 0};
+        trend_release tr{r.version, r.ended_at.value_or(r.started_at), {}, 0, 0, {}};
         for (const auto& p : model.phases) {
             tr.phase_seconds.push_back(p.span ? p.span->to - p.span->from : 0);
+            tr.phase_reached.push_back(p.span.has_value());
         }
         for (const auto& e : h.audit) {
             if (e.action == "item.skipped") {
@@ -195,11 +196,11 @@ trend_model build_trends(const std::vector<release_history>& finished,
     for (std::size_t k = 0; k < t.phase_titles.size(); ++k) {
         std::vector<std::int64_t> times;
         for (const auto& tr : t.releases) {
-            if (k < tr.phase_seconds.size()) {
+            if (k < tr.phase_seconds.size() && k < tr.phase_reached.size() && tr.phase_reached[k]) {
                 times.push_back(tr.phase_seconds[k]);
             }
         }
-        t.median_phase_seconds.push_back(median(times));
+        t.median_phase_seconds.push_back(times.empty() ? -1 : median(times));
     }
     int skips = 0;
     int forced = 0;

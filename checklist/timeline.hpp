@@ -87,7 +87,8 @@ struct trend_release {
     epoch_seconds finished_at = 0;
     std::vector<std::int64_t> phase_seconds;  // time in each phase, by position (0 if never)
     int skips = 0;
-    int forced = 0;  // forced moves and forced finishes
+    int forced = 0;                   // forced moves and forced finishes
+    std::vector<bool> phase_reached;  // by position: whether the release entered the phase
     friend bool operator==(const trend_release&, const trend_release&) = default;
 };
 
@@ -101,6 +102,7 @@ struct trend_model {
     std::string channel;
     std::vector<std::string> phase_titles;  // of the newest release's template
     std::vector<trend_release> releases;    // oldest first
+    // Over the releases that reached each phase; -1 where none did.
     std::vector<std::int64_t> median_phase_seconds;
     double skips_per_release = 0;
     double forced_per_release = 0;

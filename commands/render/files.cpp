@@ -57,8 +57,8 @@ message render_trends(const checklist::trend_model& t, const std::string& channe
     if (n < 2) {
         return render_text(
             ":bar_chart: Trends need at least two finished releases, and <#" + channel + "> has " +
-            (n == 0 ? std::string("none") : std::string("one")) +
-            " yet (aborted releases are not counted). `/release report` describes one release.");
+            (n == 0 ? std::string("none yet") : std::string("only one so far")) +
+            " (aborted releases are not counted). `/release report` describes one release.");
     }
     auto ratio = [](double v) {
         char buf[32];
@@ -83,7 +83,8 @@ message render_trends(const checklist::trend_model& t, const std::string& channe
     for (std::size_t p = 0; p < t.median_phase_seconds.size() && p < t.phase_titles.size(); ++p) {
         medians += (medians.empty() ? "" : " · ") + std::to_string(p + 1) + ". " +
                    checklist::escape_mrkdwn(t.phase_titles[p]) + " " +
-                   human_duration(t.median_phase_seconds[p]);
+                   (t.median_phase_seconds[p] < 0 ? std::string("not reached")
+                                                  : human_duration(t.median_phase_seconds[p]));
     }
     lines.push_back("*Median time per phase:* " + medians);
     lines.push_back("*Skips per release:* " + ratio(t.skips_per_release) + reasons(t.skip_reasons));

@@ -604,7 +604,8 @@ picture draw_trends(const checklist::trend_model& t) {
     for (std::size_t p = 0; p < t.median_phase_seconds.size() && ty < 330; ++p) {
         line(std::to_string(p + 1) + ". " +
              (p < t.phase_titles.size() ? t.phase_titles[p] : std::string()) + ": " +
-             span_words(t.median_phase_seconds[p]));
+             (t.median_phase_seconds[p] < 0 ? std::string("not reached")
+                                            : span_words(t.median_phase_seconds[p])));
     }
     ty += 8;
     char buf[64];

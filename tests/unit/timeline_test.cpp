@@ -301,6 +301,10 @@ TEST_CASE("trends: time per phase, skips and forced moves with reasons, aborted 
     CHECK(t.releases[2].phase_seconds[0] == 3 * 3600);
     CHECK(t.median_phase_seconds[0] == 2 * 3600);
     CHECK(t.median_phase_seconds[1] == 1800);
+    // Phases no release reached have no median (not "0s").
+    REQUIRE(t.median_phase_seconds.size() == 5);
+    CHECK(t.median_phase_seconds[3] == -1);
+    CHECK(t.median_phase_seconds[4] == -1);
     CHECK(t.skips_per_release == Approx(1.0));
     REQUIRE(t.skip_reasons.size() == 2);
     CHECK(t.skip_reasons[0] == reason_count{"flaky", 2});
@@ -312,10 +316,13 @@ TEST_CASE("trends: time per phase, skips and forced moves with reasons, aborted 
           std::string::npos);
     CHECK(numbers.find("_flaky_ ×2") != std::string::npos);
     CHECK(numbers.find("From a reminder to done (median):* 20m") != std::string::npos);
+    CHECK(numbers.find("not reached") != std::string::npos);
+    CHECK(numbers.find(" 0s") == std::string::npos);
     // One finished release is not a trend: a sentence, and no chart is promised.
     auto one = build_trends({history.front()});
     auto sentence = commands::render_trends(one, "C0REL", 10).text;
     CHECK(sentence.find("at least two finished releases") != std::string::npos);
+    CHECK(sentence.find("has only one so far") != std::string::npos);
     CHECK(sentence.find("your DM") == std::string::npos);
     CHECK(commands::trends_caption(t).find("3 finished releases in #releases") !=
           std::string::npos);
