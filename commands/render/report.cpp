@@ -149,8 +149,13 @@ struct open_block {
     std::string reasons;
 };
 using open_blocks = std::map<std::int64_t, open_block>;
-// The skips that still stand, in the order they were made: item id, line.
-using standing_skips = std::vector<std::pair<std::int64_t, std::string>>;
+// Facts about an item that hold only while it stays in its state (a skip and its reason, a
+// check and its evidence), in the order they were made: item id, line.
+using standing = std::vector<std::pair<std::int64_t, std::string>>;
+struct standing_facts {
+    standing skips;
+    standing evidence;
+};
 
 // What ended a blocker: "cleared", or the change that took the item out of blocked with it.
 std::string_view block_ended_by(const std::string& action) {
@@ -167,7 +172,7 @@ std::string_view block_ended_by(const std::string& action) {
 // (unblocked, or skipped or checked while blocked), skips once known to stand.
 void add_fact(report_facts& f,
               open_blocks& blocked,
-              standing_skips& skips,
+              standing_facts& held,
               const checklist::release& r,
               const checklist::audit_entry& e,
               const style& st) {
@@ -182,8 +187,14 @@ void add_fact(report_facts& f,
             blocked.erase(b);
         }
     }
+    auto forget = [&e](standing& facts) {
+        std::erase_if(facts, [&e](const auto& f) { return f.first == *e.item_id; });
+    };
     if (e.item_id && e.from_state == "skipped" && e.to_state != "skipped") {
-        std::erase_if(skips, [&e](const auto& s) { return s.first == *e.item_id; });
+        forget(held.skips);
+    }
+    if (e.item_id && e.from_state == "done" && e.to_state != "done") {
+        forget(held.evidence);  // unchecked: the evidence was for a check that no longer holds
     }
     if (e.action == "item.blocked" && e.item_id) {
         auto& b = blocked[*e.item_id];
@@ -193,8 +204,8 @@ void add_fact(report_facts& f,
             b.reasons += "; then: " + say(st, e.note, 300);
         }
     } else if (e.action == "item.skipped" && e.item_id) {
-        skips.emplace_back(*e.item_id, name + " — " + say(st, e.note, 300) + " (" +
-                                           person(st, e.actor) + ", " + when(st, e.at) + ")");
+        held.skips.emplace_back(*e.item_id, name + " — " + say(st, e.note, 300) + " (" +
+                                                person(st, e.actor) + ", " + when(st, e.at) + ")");
     } else if (e.action == "phase.forced" || e.action == "release.forced_finish") {
         f.forced.push_back(when(st, e.at) + " " + person(st, e.actor) + ": " +
                            describe_event(r, e, st));
@@ -203,8 +214,9 @@ void add_fact(report_facts& f,
                               say(st, e.note, 1000));
     } else if (e.action == "item.noted") {
         f.notes.push_back(name + ": " + say(st, e.note, 300) + " (" + person(st, e.actor) + ")");
-    } else if (e.action == "item.checked" && !e.note.empty()) {
-        f.evidence.push_back(name + ": " + say(st, e.note, 500) + " (" + person(st, e.actor) + ")");
+    } else if (e.action == "item.checked" && !e.note.empty() && e.item_id) {
+        held.evidence.emplace_back(
+            *e.item_id, name + ": " + say(st, e.note, 500) + " (" + person(st, e.actor) + ")");
     }
 }
 
@@ -223,16 +235,19 @@ report_facts facts_in_style(const checklist::release& r,
                             timeline_rows rows) {
     report_facts f;
     open_blocks blocked;
-    standing_skips skips;
+    standing_facts held;
     for (const auto& e : audit) {
         if (rows == timeline_rows::written) {
             f.timeline.push_back("`" + checklist::format_utc(e.at).substr(0, 16) + "` " +
                                  person(st, e.actor) + " " + describe_event(r, e, st));
         }
-        add_fact(f, blocked, skips, r, e, st);
+        add_fact(f, blocked, held, r, e, st);
     }
-    for (auto& [id, line] : skips) {
+    for (auto& [id, line] : held.skips) {
         f.skips.push_back(std::move(line));
+    }
+    for (auto& [id, line] : held.evidence) {
+        f.evidence.push_back(std::move(line));
     }
     for (const auto& [id, b] : blocked) {
         f.blockers.push_back(item_name(st, find_item(r, id)) + " — blocked by " + person(st, b.by) +

@@ -289,6 +289,11 @@ TEST_CASE(
         {r.id, 1795669500, "U2", "item.blocked", pre[4].id, "open", "blocked", "no staging"},
         {r.id, 1795669520, "U3", "item.approved", pre[3].id, "", "U3", "1 of 1"},
         {r.id, 1795669530, "U1", "release.role", std::nullopt, "U2", "U3", "qa"},
+        // 1.6: checked with a link, then unchecked: the link no longer vouches for anything.
+        {r.id, 1795669540, "U2", "item.checked", pre[5].id, "open", "done", "https://ci/9"},
+        {r.id, 1795669550, "U2", "item.unchecked", pre[5].id, "done", "open", ""},
+        // 1.7: checked with a link, which stands.
+        {r.id, 1795669560, "U2", "item.checked", pre[6].id, "open", "done", "https://ci/10"},
     };
     auto md = commands::report_markdown(r, audit, {{"U1", "pat"}, {"U2", "sam"}, {"U3", "lee"}});
     INFO(md);
@@ -312,6 +317,10 @@ TEST_CASE(
           std::string::npos);
     CHECK(md.find("first reason (@pat") == std::string::npos);
     CHECK(md.find("broken · **still blocked**") == std::string::npos);
+    // The evidence listed is that of checks that still hold.
+    auto facts = commands::collect_facts(r, audit);
+    REQUIRE(facts.evidence.size() == 1);
+    CHECK(facts.evidence[0].find("https://ci/10") != std::string::npos);
 }
 
 TEST_CASE("the markdown report puts each timeline row under its item or phase, never shortened",
