@@ -25,6 +25,17 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+// ASCII letters in lower case ("OFF" → "off").
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& ch : out) {
+        if (ch >= 'A' && ch <= 'Z') {
+            ch = static_cast<char>(ch - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
 std::optional<int> parse_int(std::string_view s) {
     int v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -148,7 +159,8 @@ problem read_admins(const std::string& v, config& c) {
 problem read_reminder_interval(const std::string& v, config& c) {
     auto d = checklist::parse_duration(v);
     if (!d) {
-        return "must be a duration such as 30m, 4h or 1d";
+        return checklist::is_zero_duration(v) ? "must be longer than zero, such as 30m, 4h or 1d"
+                                              : "must be a duration such as 30m, 4h or 1d";
     }
     c.reminder_interval = *d;
     return std::nullopt;
@@ -158,7 +170,7 @@ problem read_reminder_interval(const std::string& v, config& c) {
 problem read_checkpoints(const std::string& v, config& c) {
     constexpr const char* wrong =
         "must be durations separated by commas, such as 1h,4h,24h,48h (none: off)";
-    if (v == "off") {
+    if (lower(trim(v)) == "off") {
         c.checkpoints.clear();
         return std::nullopt;
     }
@@ -166,9 +178,14 @@ problem read_checkpoints(const std::string& v, config& c) {
     std::string_view rest = v;
     while (true) {
         auto comma = rest.find(',');
-        auto d = checklist::parse_duration(trim(rest.substr(0, comma)));
-        if (!d || std::find(out.begin(), out.end(), *d) != out.end()) {
+        auto one = trim(rest.substr(0, comma));
+        auto d = checklist::parse_duration(one);
+        if (!d) {
             return wrong;
+        }
+        if (std::find(out.begin(), out.end(), *d) != out.end()) {
+            return "lists " + std::string(one) + " twice; give each checkpoint once, such as " +
+                   "1h,4h,24h,48h";
         }
         out.push_back(*d);
         if (comma == std::string_view::npos) {
@@ -196,7 +213,7 @@ problem read_escalate_after(const std::string& v, config& c) {
 }
 
 problem read_quiet_hours(const std::string& v, config& c) {
-    if (trim(v) == "off") {  // the same as 0-0 (contract.md)
+    if (lower(trim(v)) == "off") {  // the same as 0-0 (contract.md)
         c.quiet_from_hour = 0;
         c.quiet_to_hour = 0;
         return std::nullopt;

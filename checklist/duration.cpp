@@ -36,6 +36,12 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
     return std::chrono::seconds(n * unit);
 }
 
+bool is_zero_duration(std::string_view text) {
+    return text.size() >= 2 &&
+           std::string_view("smhd").find(text.back()) != std::string_view::npos &&
+           text.find_first_not_of('0') == text.size() - 1;
+}
+
 bool is_duration_too_long(std::string_view text) {
     if (text.size() < 2) {
         return false;

@@ -21,6 +21,9 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 // of that it cannot read it.
 bool is_duration_too_long(std::string_view text);
 
+// Whether `text` is a duration of zero (`0s`, `00m`): written as one, but no time at all.
+bool is_zero_duration(std::string_view text);
+
 // The largest unit that divides evenly: 7200s -> "2h", 90s -> "90s".
 std::string format_duration(std::chrono::seconds d);
 

@@ -200,10 +200,7 @@ command parse_assign(const words& w, const command_entry& e) {
                               std::to_string(days.count()) + " days (`" +
                               checklist::format_duration(checklist::max_duration) + "`).");
         }
-        auto zero = w[4].size() >= 2 &&
-                    std::string_view("smhd").find(w[4].back()) != std::string_view::npos &&
-                    w[4].find_first_not_of('0') == w[4].size() - 1;
-        if (!d && zero) {
+        if (!d && checklist::is_zero_duration(w[4])) {
             return bad(e, "`" + quote(w[4]) +
                               "` is no time from now: a due time is in the future, such as `30m`.");
         }

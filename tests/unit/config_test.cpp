@@ -131,7 +131,7 @@ TEST_CASE("every other variable is checked and named when wrong", "[unit]") {
 
 // Found by the soak (bench/soak.cpp): the documented `off` was refused at start.
 TEST_CASE("RELBOT_QUIET_HOURS=off turns quiet time off, like 0-0", "[unit]") {
-    for (const char* off : {"off", "0-0", " off "}) {
+    for (const char* off : {"off", "0-0", " off ", "OFF"}) {
         INFO(off);
         auto env = valid_env();
         env["RELBOT_QUIET_HOURS"] = off;
@@ -143,6 +143,19 @@ TEST_CASE("RELBOT_QUIET_HOURS=off turns quiet time off, like 0-0", "[unit]") {
     auto env = valid_env();
     env["RELBOT_QUIET_HOURS"] = "of";
     CHECK(std::holds_alternative<config_error>(parse_config(lookup_in(env))));
+}
+
+TEST_CASE("a zero interval and a checkpoint given twice are named as such", "[unit]") {
+    auto env = valid_env();
+    env["RELBOT_REMINDER_INTERVAL"] = "0s";
+    CHECK(error_for(env).problem.find("longer than zero") != std::string::npos);
+    env = valid_env();
+    env["RELBOT_CHECKPOINTS"] = "1h,4h,1h";
+    CHECK(error_for(env).problem.find("lists 1h twice") != std::string::npos);
+    env["RELBOT_CHECKPOINTS"] = "OFF";
+    auto r = parse_config(lookup_in(env));
+    REQUIRE(std::holds_alternative<config>(r));
+    CHECK(std::get<config>(r).checkpoints.empty());
 }
 
 TEST_CASE("good values for every variable are taken", "[unit]") {
