@@ -12,9 +12,15 @@ namespace {
 
 constexpr std::array<std::string_view, 4> keys = {"owner", "evidence", "sign-off", "auto"};
 
+// Whether `k` is a key, in any case ("Owner" is one, written wrongly: refused, not ignored).
 bool is_key(std::string_view k) {
     for (auto known : keys) {
-        if (k == known) {
+        bool same = k.size() == known.size();
+        for (std::size_t i = 0; same && i < k.size(); ++i) {
+            auto c = k[i] >= 'A' && k[i] <= 'Z' ? static_cast<char>(k[i] - 'A' + 'a') : k[i];
+            same = c == known[i];
+        }
+        if (same) {
             return true;
         }
     }
@@ -81,6 +87,10 @@ annotation_result read_annotation(std::string_view comment) {
             if (keys[i] == key) {
                 index = i;
             }
+        }
+        if (index == keys.size() && is_key(key)) {
+            return annotation_error{"keys are written in lower case: \"" + std::string(key) +
+                                    "\" (keys: owner, evidence, sign-off, auto)"};
         }
         if (index == keys.size()) {
             return annotation_error{"unknown key \"" + std::string(key) +

@@ -111,6 +111,10 @@ decision decide(const check_command& c, const situation& s) {
             } else if (!role.empty()) {
                 who = " Nobody holds the " + role + " role: `/release role " + role +
                       " @person` gives it to someone.";
+            } else {
+                // Nobody to ask by DM (the manager checked an item without an owner): say who
+                // can give it, so it does not wait unnoticed.
+                who = " Anyone but you can sign it off with `/release approve " + it.ref() + "`.";
             }
             return ":white_check_mark: " + it.label() + " is checked, awaiting " +
                    checklist::plural(static_cast<std::size_t>(missing), "sign-off") + "." + who;

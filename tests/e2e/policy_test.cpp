@@ -146,7 +146,10 @@ TEST_CASE(
     for (auto item : {"smoke-tests", "dependencies", "feature-flags", "stakeholder"}) {
         REQUIRE(contains(reply(sim, std::string("check ") + item, boss), "done"));
     }
-    CHECK(contains(reply(sim, "check database-migrations", boss), "awaiting 1 sign-off"));
+    // The manager checked an item without an owner: nobody to DM, so the reply says who may.
+    auto unowned = reply(sim, "check database-migrations", boss);
+    CHECK(contains(unowned, "awaiting 1 sign-off"));
+    CHECK(contains(unowned, "Anyone but you can sign it off with `/release approve 1.7`"));
     REQUIRE(contains(reply(sim, "approve database-migrations", "U0QA2"), "counts as done"));
     auto frozen = reply(sim, "next", boss);
     CHECK(contains(frozen, "Deployments are frozen until"));
