@@ -408,13 +408,30 @@ decision decide(const role_command& c, const situation& s) {
     if (auto no = checklist::set_role(*r, c.role, c.user, log, moved)) {
         return refuse("role", word_refusal(*r, *no, s.req.way));
     }
+    // Sign-offs of this role awaited now: the new holder is asked, as the old one was.
+    std::vector<const checklist::item*> awaited;
+    for (const auto& it : r->current().items) {
+        if (it.policy.sign_off && it.policy.sign_off->role == c.role &&
+            checklist::sign_off_asked(*r, it) == c.user) {
+            awaited.push_back(&it);
+        }
+    }
     auto d = done(
         "role", render_text(":busts_in_silhouette: <@" + c.user + "> now holds the " +
                             escape_mrkdwn(c.role) + " role in *" + escape_mrkdwn(r->version) + "*" +
                             (moved.empty() ? "."
                                            : "; " + checklist::plural(moved.size(), "item") +
                                                  " owned through it moved to "
-                                                 "them, and I've told them.")));
+                                                 "them, and I've told them.") +
+                            (awaited.empty() ? ""
+                                             : " I've asked them for the " +
+                                                   checklist::plural(awaited.size(), "sign-off") +
+                                                   " the role owes.")));
+    for (const auto* it : awaited) {
+        d.messages.push_back(post(*r, destination::direct(c.user), message_kind::dm,
+                                  render_sign_off_request(*r, *it, it->state_by), "sign-off-ask:",
+                                  key_id::last_audit, ":" + c.user + ":" + std::to_string(it->id)));
+    }
     if (!moved.empty()) {
         std::vector<const checklist::item*> items;
         for (auto p : moved) {

@@ -282,6 +282,35 @@ TEST_CASE("accept: only the on-call engineer named, once, and they take the open
     check_refused(decide_as("UONCALL", "accept", shared(r), look), "accept");
 }
 
+TEST_CASE("a role given to someone new asks them for the sign-offs the role owes", "[unit]") {
+    fake_lookups look;
+    auto r = standard_release();
+    r.roles = {{"qa", "UQA"}};
+    auto& notes = r.phases[0].items[0];  // 1.1, checked by its owner, awaiting qa's sign-off
+    notes.policy.sign_off = checklist::sign_off_rule{1, "qa"};
+    notes.state = checklist::item_state::done;
+    notes.state_by = "UOWNER";
+    notes.state_at = t0;
+    auto d = decide_as("UMANAGER", "role qa <@UPAT>", shared(r), look);
+    REQUIRE_FALSE(d.answer.refused);
+    CHECK(contains(d.answer.reply.text, "I've asked them for the 1 sign-off the role owes."));
+    int asked = 0;
+    for (const auto& m : d.messages) {
+        if (m.key_prefix == "sign-off-ask:") {
+            CHECK(m.message.to == destination::direct("UPAT"));
+            ++asked;
+        }
+    }
+    CHECK(asked == 1);
+    // Signed off already: nothing is owed, nobody is asked.
+    notes.approvals.push_back({"UQA", t0 + 60});
+    auto after = decide_as("UMANAGER", "role qa <@UPAT>", shared(r), look);
+    REQUIRE_FALSE(after.answer.refused);
+    for (const auto& m : after.messages) {
+        CHECK(m.key_prefix != "sign-off-ask:");
+    }
+}
+
 TEST_CASE("manager hands the role over, in the channel, and sends nothing", "[unit]") {
     fake_lookups look;
     auto active = shared(standard_release());
