@@ -12,15 +12,9 @@ namespace {
 
 constexpr std::array<std::string_view, 4> keys = {"owner", "evidence", "sign-off", "auto"};
 
-// Whether `k` is a key, in any case ("Owner" is one, written wrongly: refused, not ignored).
 bool is_key(std::string_view k) {
     for (auto known : keys) {
-        bool same = k.size() == known.size();
-        for (std::size_t i = 0; same && i < k.size(); ++i) {
-            auto c = k[i] >= 'A' && k[i] <= 'Z' ? static_cast<char>(k[i] - 'A' + 'a') : k[i];
-            same = c == known[i];
-        }
-        if (same) {
+        if (k == known) {
             return true;
         }
     }
@@ -88,10 +82,6 @@ annotation_result read_annotation(std::string_view comment) {
                 index = i;
             }
         }
-        if (index == keys.size() && is_key(key)) {
-            return annotation_error{"keys are written in lower case: \"" + std::string(key) +
-                                    "\" (keys: owner, evidence, sign-off, auto)"};
-        }
         if (index == keys.size()) {
             return annotation_error{"unknown key \"" + std::string(key) +
                                     "\" (keys: owner, evidence, sign-off, auto)"};
@@ -142,15 +132,6 @@ annotation_result read_annotation(std::string_view comment) {
                     "sign-off takes a number from 1 to 9 and maybe a role "
                     "(sign-off: 1 qa), not \"" +
                     std::string(value) + "\""};
-            }
-            if (rule.count > 1 && !rule.role.empty()) {
-                // One person holds a role: the rest could never be given.
-                return annotation_error{"sign-off: " + std::to_string(rule.count) + " " +
-                                        rule.role + " asks " + rule.role +
-                                        "'s one holder for more than one sign-off; write "
-                                        "sign-off: 1 " +
-                                        rule.role + ", or sign-off: " + std::to_string(rule.count) +
-                                        " for that many people other than the checker"};
             }
             p.sign_off = rule;
         } else {  // auto

@@ -91,8 +91,8 @@ timeline_model build_timeline(const release& r,
             auto id = *e.item_id;
             if (e.action == "item.blocked" && !since.contains(id)) {
                 since[id] = e.at;
-            } else if (e.from_state == "blocked" && e.action != "item.blocked" &&
-                       since.contains(id)) {
+            } else if (e.from_state == "blocked" && e.to_state != "blocked" &&
+                       since.contains(id)) {  // a note on a blocked item leaves it blocked
                 blocked[id].push_back({since[id], std::max(since[id], e.at)});
                 since.erase(id);
             }

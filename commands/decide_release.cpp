@@ -453,21 +453,28 @@ decision decide(const role_command& c, const situation& s) {
 std::optional<decision> reminded_lately(const situation& s,
                                         std::string_view action,
                                         std::optional<std::int64_t> item_id) {
+    // The latest such request that reminded someone, unless what it reminded of has changed
+    // since: a new phase, or an item given to someone (whom it did not remind).
     std::optional<checklist::audit_entry> last;
     for (auto& e : s.look.timeline(s.active->id)) {
         if (e.action == action && (!item_id || e.item_id == item_id)) {
-            last = std::move(e);
+            bool reminded_nobody = e.action == "remind.requested" && e.to_state == "0";
+            last = reminded_nobody ? std::nullopt : std::optional(std::move(e));
+        } else if (last && (e.action == "phase.entered" ||
+                            (e.action == "item.assigned" && (!item_id || e.item_id == item_id)))) {
+            last.reset();
         }
     }
-    if (!last || s.req.now - last->at >= remind_pause.count()) {
+    constexpr auto pause = std::chrono::duration_cast<std::chrono::seconds>(remind_pause).count();
+    if (!last || s.req.now - last->at >= pause) {
         return std::nullopt;
     }
-    return refuse(
-        "remind",
-        ":bell: <@" + last->actor + "> asked for " + (item_id ? "that reminder " : "reminders ") +
-            checklist::date_token(last->at) + "; " +
-            (item_id ? "the owner has it" : "the owners have their DMs") + ". Ask again from " +
-            checklist::date_token(last->at + remind_pause.count()) + " if need be.");
+    return refuse("remind", ":bell: <@" + last->actor + "> asked for " +
+                                (item_id ? "that reminder " : "reminders ") +
+                                checklist::date_token(last->at) + "; " +
+                                (item_id ? "the owner has it" : "the owners have their DMs") +
+                                ". Ask again from " + checklist::date_token(last->at + pause) +
+                                " if need be.");
 }
 
 decision decide(const remind_command&, const situation& s) {

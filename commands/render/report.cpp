@@ -157,19 +157,14 @@ struct standing_facts {
     standing evidence;
 };
 
-// What ended a blocker: "cleared", or the change that took the item out of blocked with it.
+// What ended a blocker: a skip, or else its clearing (`unblock`, or a check, which records
+// the block cleared first).
 std::string_view block_ended_by(const std::string& action) {
-    if (action == "item.skipped") {
-        return "skipped";
-    }
-    if (action == "item.checked") {
-        return "checked";
-    }
-    return "cleared";
+    return action == "item.skipped" ? "skipped" : "cleared";
 }
 
 // Adds what `e` tells to the facts other than the timeline; blockers are told once they end
-// (unblocked, or skipped or checked while blocked), skips once known to stand.
+// (unblocked, checked, or skipped while blocked), skips and evidence while they stand.
 void add_fact(report_facts& f,
               open_blocks& blocked,
               standing_facts& held,
@@ -177,7 +172,7 @@ void add_fact(report_facts& f,
               const checklist::audit_entry& e,
               const style& st) {
     auto name = item_name(st, find_item(r, e.item_id));
-    if (e.item_id && e.from_state == "blocked" && e.action != "item.blocked") {
+    if (e.item_id && e.from_state == "blocked" && e.to_state != "blocked") {
         if (auto b = blocked.find(*e.item_id); b != blocked.end()) {
             f.blockers.push_back(name + " — blocked by " + person(st, b->second.by) + " " +
                                  when(st, b->second.since) + ": " + b->second.reasons + " · " +

@@ -266,7 +266,8 @@ TEST_CASE("Remind again clicked twice DMs the owner once", "[unit][clicks]") {
     }
     CHECK(dms == 1);
     // The first click's row is in the timeline when the second is decided.
-    look.timelines[7] = {{7, t0 + 60, "UMANAGER", "item.reminded", 100, "", "UOWNER", ""}};
+    // Three minutes before the second click: still within the pause.
+    look.timelines[7] = {{7, t0 - 120, "UMANAGER", "item.reminded", 100, "", "UOWNER", ""}};
     auto second = click_as("UMANAGER", action::remind_again, {7, 100}, r, look);
     CHECK(second.answer.refused);
     for (const auto& m : second.messages) {

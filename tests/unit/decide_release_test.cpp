@@ -405,14 +405,33 @@ TEST_CASE("remind DMs each owner of an open item of the phase, keyed by its time
 
     // Asked again a moment later (a double click, or two people at once): nobody is DM'd twice.
     look.timelines[7] = {{7, t0 + 60, "UMANAGER", "remind.requested", std::nullopt, "", "1", ""}};
-    auto again = decide_as("UADMIN", "remind", active, look, t0 + 62);
-    check_refused(again, "remind");
-    CHECK(again.messages.empty());
-    CHECK(contains(again.answer.reply.text, "<@UMANAGER> asked for reminders"));
+    for (auto at : {t0 + 62, t0 + 120, t0 + 60 + 299}) {  // within the five minutes
+        INFO(at - t0 - 60 << " s after");
+        auto again = decide_as("UADMIN", "remind", active, look, at);
+        check_refused(again, "remind");
+        CHECK(again.messages.empty());
+        CHECK(contains(again.answer.reply.text, "<@UMANAGER> asked for reminders"));
+    }
     // Five minutes on, reminders may be asked for again.
     auto later = decide_as("UMANAGER", "remind", active, look, t0 + 60 + 300);
     REQUIRE_FALSE(later.answer.refused);
     CHECK(later.messages.size() == 1);
+    // A request that reminded nobody holds nothing back, nor one from before an item was given
+    // to someone or before a new phase.
+    for (const auto& since :
+         {checklist::audit_entry{7, t0 + 60, "UMANAGER", "remind.requested", std::nullopt, "", "0",
+                                 ""},
+          checklist::audit_entry{7, t0 + 70, "UMANAGER", "item.assigned", 100, "", "UOWNER", ""},
+          checklist::audit_entry{7, t0 + 70, "UMANAGER", "phase.entered", std::nullopt, "", "",
+                                 ""}}) {
+        INFO(since.action);
+        look.timelines[7] = {
+            {7, t0 + 50, "UMANAGER", "remind.requested", std::nullopt, "", "1", ""}, since};
+        if (since.action == "remind.requested") {
+            look.timelines[7].erase(look.timelines[7].begin());
+        }
+        CHECK_FALSE(decide_as("UADMIN", "remind", active, look, t0 + 120).answer.refused);
+    }
 }
 
 }  // namespace unit_decide_release_test

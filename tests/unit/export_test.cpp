@@ -287,6 +287,8 @@ TEST_CASE(
          "cleared by check"},
         {r.id, 1795669460, "U2", "item.checked", pre[3].id, "open", "done", ""},
         {r.id, 1795669500, "U2", "item.blocked", pre[4].id, "open", "blocked", "no staging"},
+        // A note on a blocked item leaves it blocked.
+        {r.id, 1795669510, "U1", "item.noted", pre[4].id, "blocked", "blocked", "DBA looking"},
         {r.id, 1795669520, "U3", "item.approved", pre[3].id, "", "U3", "1 of 1"},
         {r.id, 1795669530, "U1", "release.role", std::nullopt, "U2", "U3", "qa"},
         // 1.6: checked with a link, then unchecked: the link no longer vouches for anything.

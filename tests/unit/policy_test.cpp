@@ -63,12 +63,6 @@ TEST_CASE("a bad annotation says what to write instead", "[policy]") {
     CHECK_THAT(read_bad("owner:"), Catch::Contains("role name"));
     CHECK_THAT(read_bad("owner: qa; owner: pm"), Catch::Contains("given twice"));
     CHECK_THAT(read_bad("owner: qa; evidence"), Catch::Contains("key: value"));
-    // A known key in another case is refused, not taken for a plain comment.
-    CHECK_THAT(read_bad("Owner: qa"), Catch::Contains("keys are written in lower case"));
-    CHECK_THAT(read_bad("EVIDENCE: link"), Catch::Contains("keys are written in lower case"));
-    // A role has one holder: two sign-offs from it could never be given.
-    CHECK_THAT(read_bad("sign-off: 2 qa"),
-               Catch::Contains("asks qa's one holder for more than one sign-off"));
 }
 
 TEST_CASE("an annotation written back reads as the same policy", "[policy]") {
@@ -82,8 +76,8 @@ TEST_CASE("an annotation written back reads as the same policy", "[policy]") {
         CHECK(read_ok(written.substr(5, written.size() - 9)) == p);
     }
     CHECK(write_annotation(item_policy{}).empty());
-    CHECK(write_annotation(read_ok("sign-off: 1 qa; owner: pm")) ==
-          "<!-- owner: pm; sign-off: 1 qa -->");
+    CHECK(write_annotation(read_ok("sign-off: 2 qa; owner: pm")) ==
+          "<!-- owner: pm; sign-off: 2 qa -->");
 }
 
 }  // namespace unit_policy_test

@@ -186,6 +186,7 @@ TEST_CASE("blocked spans, forced moves, a rollback and checkpoints are where the
     audit.push_back(row(t0 + 2000, "item.blocked", 12, "open", "blocked", "again"));
     audit.push_back(row(t0 + 2400, "item.skipped", 12, "blocked", "skipped", "not needed"));
     audit.push_back(row(t0 + 2500, "item.blocked", 11, "open", "blocked", "waiting"));
+    audit.push_back(row(t0 + 2600, "item.noted", 11, "blocked", "blocked", "still on it"));
     audit.push_back(row(t0 + 3000, "phase.forced", std::nullopt, "Pre-Release Checks",
                         "Deployment Steps", "hotfix"));
     enter(r, audit, 2, t0 + 3000);
