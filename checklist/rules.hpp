@@ -109,6 +109,10 @@ struct refusal {
     // frozen: until when and why; deploying_elsewhere: the other release's version and channel.
     std::optional<epoch_seconds> until = std::nullopt;
     std::string reason = {};
+    // frozen, when another channel's release is deploying too (one deploys at a time): its
+    // version and channel, so a forced move knows it passes both.
+    std::string also_deploying_version = {};
+    std::string also_deploying_channel = {};
 };
 
 // A refusal of `action`, naming `who` (a user ID) where the wording needs a person, and the

@@ -118,20 +118,26 @@ checklist::verdict deployment_hold(const checklist::release& r, const situation&
     if (!deploy || *deploy != static_cast<std::size_t>(r.current_phase)) {
         return std::nullopt;  // the next phase is not the deployment phase
     }
+    std::optional<std::pair<std::string, std::string>> other;  // version, channel
+    if (s.look.settings().one_deploy_at_a_time) {
+        other = s.look.deploying_elsewhere(r.channel);
+    }
     if (auto f = active_freeze_for(r, s)) {
         checklist::refusal no{checklist::refused::frozen, "enter the deployment phase"};
         no.until = f->until;
         no.reason = f->reason;
+        if (other) {  // both hold it: a forced move passes both, so both are named
+            no.also_deploying_version = other->first;
+            no.also_deploying_channel = other->second;
+        }
         return no;
     }
-    if (s.look.settings().one_deploy_at_a_time) {
-        if (auto other = s.look.deploying_elsewhere(r.channel)) {
-            checklist::refusal no{checklist::refused::deploying_elsewhere,
-                                  "enter the deployment phase"};
-            no.reason = other->first;
-            no.who = other->second;  // the channel
-            return no;
-        }
+    if (other) {
+        checklist::refusal no{checklist::refused::deploying_elsewhere,
+                              "enter the deployment phase"};
+        no.reason = other->first;
+        no.who = other->second;  // the channel
+        return no;
     }
     return std::nullopt;
 }

@@ -201,10 +201,16 @@ std::string word_refusal(const checklist::release& r, const checklist::refusal& 
             return "Deployments are frozen until " + checklist::date_token(no.until.value_or(0)) +
                    " (" + checklist::escape_mrkdwn(no.reason) +
                    "): the deployment phase cannot be entered now. " +
+                   (no.also_deploying_version.empty()
+                        ? std::string()
+                        : "Also, " + checklist::escape_mrkdwn(no.also_deploying_version) +
+                              " in <#" + no.also_deploying_channel +
+                              "> is deploying, and one release deploys at a time. ") +
                    (typed ? "The release manager or an admin can move on anyway with `/release "
-                            "next force <reason>`."
+                            "next force <reason>`"
                           : "The release manager or an admin can move on anyway, by force, "
-                            "with a reason.");
+                            "with a reason") +
+                   (no.also_deploying_version.empty() ? "." : ", past both.");
         case refused::deploying_elsewhere:
             return checklist::escape_mrkdwn(no.reason) + " in <#" + no.who +
                    "> is deploying; one release deploys at a time, so the deployment phase "

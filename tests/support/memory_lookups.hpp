@@ -78,6 +78,14 @@ public:
         auto it = zones.find(std::string(user));
         return it == zones.end() ? std::nullopt : std::optional<int>(it->second);
     }
+    commands::policy_settings policy;  // RELBOT_FREEZE and RELBOT_ONE_DEPLOY_AT_A_TIME
+    const commands::policy_settings& settings() const override { return policy; }
+    // Another channel's release deploying, for every channel asked about: (version, channel).
+    std::optional<std::pair<std::string, std::string>> deploying;
+    std::optional<std::pair<std::string, std::string>> deploying_elsewhere(
+        std::string_view) const override {
+        return deploying;
+    }
 };
 
 }  // namespace relbot::test

@@ -3,6 +3,7 @@
 // decision writes, sends (kinds, destinations, dedupe keys) and answers.
 #include <catch2/catch.hpp>
 
+#include "bot/zones.hpp"
 #include "commands/render.hpp"
 #include "decide_fixture.hpp"
 
@@ -192,6 +193,31 @@ TEST_CASE("next in the last phase says to finish, and a window holds the gate", 
                    "Every item of this phase is done or skipped; it can be left after "));
     CHECK(contains(checked.answer.reply.text, "(`/release next` then)."));
     CHECK_FALSE(contains(checked.answer.reply.text, "window ends"));
+}
+
+TEST_CASE("next into deployment held by a freeze and by another release deploying names both",
+          "[unit]") {
+    fake_lookups look;
+    look.deploying = std::pair<std::string, std::string>{"v0.9", "C2"};
+    auto w = std::get<checklist::freeze_window>(
+        checklist::read_freeze_window("2026-11-20 00:00 to 2026-12-01 00:00 UTC: holidays"));
+    w.zone = bot::load_zone(w.zone_name);
+    REQUIRE(w.zone);
+    look.policy.freezes.push_back(std::move(w));
+    look.policy.one_deploy_at_a_time = true;
+    auto r = standard_release();
+    settle_current_phase(r);  // phase 1 done: next enters Deployment Steps
+    auto d = decide_as("UMANAGER", "next", shared(r), look);
+    check_refused(d, "next");
+    CHECK(contains(d.answer.reply.text, "Deployments are frozen until"));
+    CHECK(contains(d.answer.reply.text, "Also, v0.9 in <#C2> is deploying"));
+    CHECK(contains(d.answer.reply.text, "`/release next force <reason>`, past both."));
+    // Without the freeze, the other release alone holds it, and says so.
+    look.policy.freezes.clear();
+    auto alone = decide_as("UMANAGER", "next", shared(r), look);
+    check_refused(alone, "next");
+    CHECK(contains(alone.answer.reply.text, "v0.9 in <#C2> is deploying"));
+    CHECK_FALSE(contains(alone.answer.reply.text, "past both"));
 }
 
 TEST_CASE("rollback is recorded and announced, keyed by its timeline row", "[unit]") {
