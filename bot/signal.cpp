@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/digest.hpp"
+#include "slack/block_kit.hpp"
 
 namespace relbot::bot {
 
@@ -159,10 +160,7 @@ std::variant<signal_request, std::string> read_signal(std::string_view body) {
     } else if (!printable_ascii(r.source, "-_.")) {
         return std::string("\"source\" takes letters, digits, '-', '_' and '.' (github-actions)");
     }
-    auto text_chars =
-        static_cast<std::size_t>(std::count_if(r.text.begin(), r.text.end(), [](char c) {
-            return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-        }));
+    auto text_chars = slack::code_points(r.text);
     if (text_chars > max_text_chars) {
         return std::string("\"text\" is longer than 2,000 characters");
     }

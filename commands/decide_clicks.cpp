@@ -256,11 +256,10 @@ decision next_or_force(const click& c, const situation& s, std::string_view key)
         held.action = finishing ? "finish the release" : "move to the next phase";
         held.held = gate;
         held.finishing = finishing;
-        // What holds the phase; without the refusal's last line, which says that the manager
-        // can move on by force with a reason: the form is that.
-        auto why = word_refusal(r, held, way_in::click);
-        why.erase(std::min(why.size(), why.rfind('\n')));
-        return open_modal(next_force_modal(r, why, o.to_metadata()), finishing ? "finish" : "next");
+        // What holds the phase (the form itself is the way to move on anyway).
+        return open_modal(
+            next_force_modal(r, gate_hold_words(r, held, way_in::click), o.to_metadata()),
+            finishing ? "finish" : "next");
     }
     return finishing ? run(finish_command{}, c, s, key) : run(next_command{}, c, s, key);
 }

@@ -7,6 +7,7 @@
 #include "commands/decide.hpp"
 #include "commands/parse.hpp"
 #include "commands/router.hpp"
+#include "slack/block_kit.hpp"
 
 namespace relbot::commands {
 namespace {
@@ -126,8 +127,8 @@ std::map<std::string, std::string> validate(const submission& sub,
         auto v = sub.value(block);
         if (v.empty()) {
             out[std::string(block)] = "Please give " + std::string(what) + ".";
-        } else if (code_points(v) > max_text_chars) {
-            out[std::string(block)] = "That is " + std::to_string(code_points(v)) +
+        } else if (slack::code_points(v) > max_text_chars) {
+            out[std::string(block)] = "That is " + std::to_string(slack::code_points(v)) +
                                       " characters long; the limit is 3,000.";
         }
     };

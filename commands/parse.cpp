@@ -7,6 +7,7 @@
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "checklist/policy.hpp"
+#include "slack/block_kit.hpp"
 
 namespace relbot::commands {
 namespace {
@@ -459,14 +460,8 @@ bool valid_version(std::string_view v) {
     return v.size() <= max_version_bytes && all_of(v, is_version_char);
 }
 
-std::size_t code_points(std::string_view text) {
-    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    }));
-}
-
 std::size_t typed_length(std::string_view slack_text) {
-    std::size_t n = code_points(slack_text);
+    std::size_t n = slack::code_points(slack_text);
     for (std::string_view escape : {"&amp;", "&lt;", "&gt;"}) {
         for (auto at = slack_text.find(escape); at != std::string_view::npos;
              at = slack_text.find(escape, at + escape.size())) {

@@ -137,8 +137,6 @@ inline constexpr std::size_t max_text_bytes = max_text_chars * 5;  // all "&amp;
 inline constexpr std::size_t max_version_bytes = 64;
 bool valid_version(std::string_view v);
 
-// The Unicode code points of UTF-8 text (continuation bytes are not counted).
-std::size_t code_points(std::string_view text);
 // The characters of a command text as the person typed them (see max_text_chars).
 std::size_t typed_length(std::string_view slack_text);
 

@@ -32,8 +32,10 @@ std::string holding_list(const checklist::release& r, const checklist::gate& g) 
     return out;
 }
 
-// Why the current phase cannot be left, with what to do about it.
-std::string gate_words(const checklist::release& r, const checklist::refusal& no, way_in how) {
+}  // namespace
+
+// Why the current phase cannot be left.
+std::string gate_hold_words(const checklist::release& r, const checklist::refusal& no, way_in how) {
     const auto& g = *no.held;
     const auto& cur = r.current();
     std::string msg = "Phase " + std::to_string(cur.position) + ", *" +
@@ -67,6 +69,14 @@ std::string gate_words(const checklist::release& r, const checklist::refusal& no
             " was answered *Investigating*: it holds the phase until someone answers "
             "*Healthy* or the release is rolled back.";
     }
+    return msg;
+}
+
+namespace {
+
+// gate_hold_words, and how to move on anyway.
+std::string gate_words(const checklist::release& r, const checklist::refusal& no, way_in how) {
+    auto msg = gate_hold_words(r, no, how);
     if (how == way_in::command) {
         return msg + "\nThe release manager or an admin can move on anyway with `/release " +
                (no.finishing ? "finish" : "next") + " force <reason>`.";

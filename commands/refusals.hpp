@@ -14,6 +14,10 @@ namespace relbot::commands {
 // which may change any item as an admin may, and nothing else.
 enum class way_in { command, click, signal };
 
+// A closed gate's refusal (refused::gate_closed) up to what holds the phase, without how to
+// move on anyway: what the manager's "move on anyway" form shows.
+std::string gate_hold_words(const checklist::release& r, const checklist::refusal& no, way_in how);
+
 // mrkdwn; `r` is the release the refusal is about, as it was when it was refused.
 std::string word_refusal(const checklist::release& r,
                          const checklist::refusal& no,

@@ -11,6 +11,16 @@
 
 namespace relbot::slack {
 
+// The characters of UTF-8 text as Slack and the contract count them (Unicode code points: the
+// continuation bytes are not counted).
+inline std::size_t code_points(std::string_view text) {
+    std::size_t n = 0;
+    for (char c : text) {
+        n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return n;
+}
+
 // Slack's limits (chat.postMessage refuses a message over them).
 inline constexpr std::size_t max_blocks = 50;           // blocks in one message
 inline constexpr std::size_t max_section_text = 3000;   // a section's text
