@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "checklist/mrkdwn.hpp"
+#include "checklist/rules.hpp"
 #include "checklist/slug.hpp"
 
 namespace relbot::checklist {
@@ -88,7 +89,10 @@ std::string item::label() const {
 int phase::settled_count() const {
     int n = 0;
     for (const auto& i : items) {
-        if (i.state == item_state::done || i.state == item_state::skipped) {
+        // A checked item still awaiting a sign-off does not count yet (contract: it counts as
+        // done for the gate only once signed off).
+        if ((i.state == item_state::done && sign_offs_missing(i) == 0) ||
+            i.state == item_state::skipped) {
             ++n;
         }
     }

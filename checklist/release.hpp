@@ -77,7 +77,8 @@ struct phase {
     bool left_by_force = false;  // `next force` or `finish force` left it
     std::vector<item> items;
 
-    // Items that are done or skipped: the ones that no longer hold the gate.
+    // Items that are done (and signed off, when they need it) or skipped: the ones that no
+    // longer hold the gate.
     int settled_count() const;
 
     friend bool operator==(const phase&, const phase&) = default;

@@ -83,6 +83,7 @@ enum class refused {
     release_ended,             // checkpoint, snooze: the release is no longer active
     evidence_missing,          // check: `item` needs a link or a note (its policy says which)
     ci_only,                   // check: `item` is checked by CI; `who` (the manager) may force it
+    force_needs_reason,        // check: `item` forced by its manager or an admin without a reason
     no_sign_off,               // approve: `item` needs no sign-off
     not_checked,               // approve: `item` is not done
     own_check,                 // approve: the person who checked `item` cannot approve it

@@ -82,7 +82,12 @@ decision decide(const check_command& c, const situation& s) {
             if (item_at(r, p).policy.auto_ci && s.req.way != way_in::signal) {
                 auto reason = checklist::trim(
                     std::string_view(note).substr(note.starts_with("force ") ? 6 : note.size()));
-                if (reason.empty() || !checklist::is_manager_or_admin(r, actor_of(s))) {
+                bool may_force = checklist::is_manager_or_admin(r, actor_of(s));
+                if (may_force && reason.empty() && checklist::trim(note) == "force") {
+                    return checklist::refusal{checklist::refused::force_needs_reason, "check", p,
+                                              r.manager};
+                }
+                if (reason.empty() || !may_force) {
                     return checklist::refusal{checklist::refused::ci_only, "check", p, r.manager};
                 }
                 note = std::string(reason);

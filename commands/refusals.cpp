@@ -128,6 +128,11 @@ std::string item_words(const checklist::release& r, const checklist::refusal& no
                    mention(no.who) + ") or an admin can check it anyway" +
                    (typed ? " with `/release check " + it.ref() + " force <reason>`."
                           : ", by force, with a reason.");
+        case refused::force_needs_reason:
+            return "A forced check needs a reason; it goes in the timeline and the report: "
+                   "`/release check " +
+                   it.ref() + " force <reason>`, for example `/release check " + it.ref() +
+                   " force CI is down, verified by hand`. Nothing changed.";
         case refused::no_sign_off:
             return it.label() + " needs no sign-off.";
         case refused::not_checked:

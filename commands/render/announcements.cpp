@@ -2,6 +2,7 @@
 #include "commands/render/announcements.hpp"
 
 #include "checklist/mrkdwn.hpp"
+#include "checklist/rules.hpp"
 #include "commands/render/report.hpp"
 #include "commands/render/wording.hpp"
 
@@ -37,17 +38,22 @@ std::string phase_entered_head(const checklist::release& r,
 // "*Summary:* 3 done · 1 skipped · 2 not done · …" for a release that ended.
 std::string ended_summary(const checklist::release& r, const report_facts& facts) {
     int done = 0;
+    int awaiting = 0;  // checked, still awaiting a sign-off (a release finished by force)
     int skipped = 0;
     int open = 0;
     for (const auto& p : r.phases) {
         for (const auto& i : p.items) {
-            done += i.state == checklist::item_state::done ? 1 : 0;
+            bool checked = i.state == checklist::item_state::done;
+            bool signed_off = checklist::sign_offs_missing(i) == 0;
+            done += checked && signed_off ? 1 : 0;
+            awaiting += checked && !signed_off ? 1 : 0;
             skipped += i.state == checklist::item_state::skipped ? 1 : 0;
             open += is_unsettled(i) ? 1 : 0;
         }
     }
-    return "*Summary:* " + std::to_string(done) + " done · " + std::to_string(skipped) +
-           " skipped · " + std::to_string(open) + " not done · " +
+    return "*Summary:* " + std::to_string(done) + " done · " +
+           (awaiting > 0 ? std::to_string(awaiting) + " awaiting sign-off · " : std::string()) +
+           std::to_string(skipped) + " skipped · " + std::to_string(open) + " not done · " +
            plural(facts.blockers.size(), "blocker") + " · " +
            plural(facts.forced.size(), "forced move") + " · " +
            plural(facts.rollbacks.size(), "rollback decision");

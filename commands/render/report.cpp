@@ -350,8 +350,9 @@ std::string markdown_item(const checklist::item& i, const std::string& status) {
     if (auto annotation = checklist::write_annotation(i.policy); !annotation.empty()) {
         rest = rest.empty() ? annotation : rest + " " + annotation;
     }
-    std::string line =
-        std::string("- [") + (i.state == checklist::item_state::done ? "x" : " ") + "] ";
+    // Checked but still awaiting a sign-off is not done yet: its box stays empty.
+    bool done = i.state == checklist::item_state::done && checklist::sign_offs_missing(i) == 0;
+    std::string line = std::string("- [") + (done ? "x" : " ") + "] ";
     if (!title.empty() && title.back() == ':') {
         // "**Title::**": the parser takes one colon inside the bold as the separator.
         return line + "**" + title + ":**" + (rest.empty() ? "" : " " + rest);
@@ -397,6 +398,10 @@ std::string item_status(const checklist::item& i, const last_changes& last, cons
                  checklist::format_utc(e.at);
         if (!e.note.empty()) {
             status += " (" + say(st, e.note, 300) + ")";
+        }
+        if (auto missing = checklist::sign_offs_missing(i);
+            missing > 0 && i.state == checklist::item_state::done) {
+            status += ", awaiting " + plural(static_cast<std::size_t>(missing), "sign-off");
         }
     } else if (!i.owner.empty()) {
         status = "open, owner " + person(st, i.owner);

@@ -157,7 +157,10 @@ TEST_CASE(
     CHECK(contains(reply(sim, "next force hotfix for an outage", boss), "has begun"));
 
     // In the deployment phase, a CI-only item forced by the manager: a reason is required.
-    CHECK(contains(reply(sim, "check deployment-verification force", boss), "checked by CI"));
+    auto no_reason = reply(sim, "check deployment-verification force", boss);
+    CHECK(contains(no_reason, "A forced check needs a reason"));
+    CHECK(contains(no_reason, "`/release check 2.5 force <reason>`"));
+    CHECK(contains(reply(sim, "check deployment-verification", boss), "checked by CI"));
     CHECK(contains(reply(sim, "check deployment-verification force pipeline down", "U0QA"),
                    "Only the release manager"));
     CHECK(

@@ -325,6 +325,52 @@ TEST_CASE(
     CHECK(facts.evidence[0].find("https://ci/10") != std::string::npos);
 }
 
+TEST_CASE(
+    "an item checked but still awaiting a sign-off is not counted done in the progress, nor "
+    "ticked in the export, until it is signed off",
+    "[unit][export]") {
+    auto r = numbered_standard();
+    auto& it = r.phases[0].items[3];  // 1.4 Release Notes, signed off by qa
+    it.policy.sign_off = checklist::sign_off_rule{1, "qa"};
+    it.state = checklist::item_state::done;
+    it.state_by = "U1";
+    std::vector<checklist::audit_entry> audit = {
+        {r.id, 1795669300, "U1", "item.checked", it.id, "open", "done", ""},
+    };
+    auto status = [&] {
+        auto m = commands::render_status(r);
+        std::string out = m.text;
+        for (const auto& b : m.blocks) {
+            out += "\n" + b.dump();
+        }
+        return out;
+    };
+    auto waiting = status();
+    INFO(waiting);
+    CHECK(waiting.find("1 done or skipped") == std::string::npos);
+    CHECK(waiting.find("0 done or skipped") != std::string::npos);
+    CHECK(waiting.find("1. Pre-Release Checks — 0/9") != std::string::npos);
+    CHECK(waiting.find("awaiting 1 sign-off") != std::string::npos);
+    auto md = commands::report_markdown(r, audit, {{"U1", "pat"}, {"U3", "lee"}});
+    CHECK(md.find("- [ ] **Release Notes**") != std::string::npos);
+    CHECK(md.find("done by @pat 2026-11-26 05:01 UTC, awaiting 1 sign-off") != std::string::npos);
+    // Finished by force while it waits: the summary does not call it done either.
+    r.status = checklist::release_status::finished;
+    auto ended = commands::render_release_ended(r, audit, "U1", "");
+    CHECK(ended.blocks.dump().find("*Summary:* 0 done · 1 awaiting sign-off · 0 skipped") !=
+          std::string::npos);
+    r.status = checklist::release_status::active;
+
+    it.approvals.push_back({"U3", 1795669400});
+    audit.push_back({r.id, 1795669400, "U3", "item.approved", it.id, "", "U3", "1 of 1"});
+    auto signed_off = status();
+    CHECK(signed_off.find("1 done or skipped") != std::string::npos);
+    CHECK(signed_off.find("1. Pre-Release Checks — 1/9") != std::string::npos);
+    md = commands::report_markdown(r, audit, {{"U1", "pat"}, {"U3", "lee"}});
+    CHECK(md.find("- [x] **Release Notes**") != std::string::npos);
+    CHECK(md.find("awaiting") == std::string::npos);
+}
+
 TEST_CASE("the markdown report puts each timeline row under its item or phase, never shortened",
           "[unit][export]") {
     auto r = numbered_standard();
