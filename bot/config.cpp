@@ -11,6 +11,7 @@
 #include "bot/signal.hpp"
 #include "bot/zones.hpp"
 #include "checklist/duration.hpp"
+#include "storage/open.hpp"
 
 namespace relbot::bot {
 namespace {
@@ -129,6 +130,11 @@ problem read_database_url(const std::string& v, config& c) {
     if (!uri && !keywords) {
         return "must be a PostgreSQL connection URI such as "
                "postgresql://relbot@db.internal/relbot?sslmode=verify-full";
+    }
+    if (auto problem = storage::database_url_problem(v)) {
+        return "cannot be read as a PostgreSQL connection URI (" + *problem +
+               "); a % in it must be written %25, and query parameters are libpq's, such as "
+               "sslmode=verify-full";
     }
     c.database_url = v;
     return std::nullopt;

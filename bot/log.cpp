@@ -117,7 +117,11 @@ std::string redact(std::string_view text) {
     while (i < text.size()) {
         bool matched = false;
         for (auto prefix : secret_prefixes) {
-            if (text.substr(i, prefix.size()) == prefix) {
+            // The prefix alone ("copy the xoxb- token" in a hint) is no secret: a token has
+            // characters after it.
+            bool token_follows =
+                i + prefix.size() < text.size() && is_token_char(text[i + prefix.size()]);
+            if (text.substr(i, prefix.size()) == prefix && token_follows) {
                 out += prefix.back() == '=' ? "ticket=[redacted]" : "[redacted]";
                 i += prefix.size();
                 while (i < text.size() && is_token_char(text[i])) {

@@ -99,8 +99,9 @@ constexpr const char* usage =
     "Configuration (environment, or ./.env): SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL,\n"
     "RELBOT_DB, RELBOT_DATABASE_URL, RELBOT_TEMPLATES_DIR, RELBOT_ADMINS, "
     "RELBOT_REMINDER_INTERVAL,\n"
-    "RELBOT_ESCALATE_AFTER, RELBOT_QUIET_HOURS, RELBOT_CONNECTIONS, RELBOT_LOG_LEVEL,\n"
-    "RELBOT_HEALTH_ADDR, RELBOT_HOOKS_ADDR, RELBOT_HOOKS_SECRET. README.md explains each.\n"
+    "RELBOT_ESCALATE_AFTER, RELBOT_QUIET_HOURS, RELBOT_CHECKPOINTS, RELBOT_CONNECTIONS,\n"
+    "RELBOT_LOG_LEVEL, RELBOT_HEALTH_ADDR, RELBOT_HOOKS_ADDR, RELBOT_HOOKS_SECRET, RELBOT_FREEZE,\n"
+    "RELBOT_ONE_DEPLOY_AT_A_TIME. README.md explains each.\n"
     "\n"
     "Exit status: 0 done; 1 failure (Slack refused the token, the database cannot be opened);\n"
     "2 bad configuration, arguments or template.\n";
@@ -202,6 +203,9 @@ int backup(const std::vector<std::string>& args) {
         std::printf("backed up %s to %s (%s)\n", source.c_str(), args[0].c_str(),
                     checklist::plural(static_cast<std::size_t>(pages), "page").c_str());
         return 0;
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "relbot backup: %s\n", e.what());
+        return exit_config;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot backup: %s\n", e.what());
         return EXIT_FAILURE;

@@ -219,6 +219,11 @@ void socket_mode_client::stop() {
     for (const auto& t : signals_) {
         t->cancel();
     }
+    // A slot waiting out a backoff or Slack's Retry-After (up to minutes while Slack is in
+    // trouble) stops now, not when its wait ends.
+    for (auto* nap : naps_) {
+        nap->cancel();
+    }
     for (const auto& s : sessions_) {
         s->taking_envelopes = false;
         begin_close(s, std::chrono::milliseconds(0));
@@ -238,6 +243,9 @@ std::chrono::milliseconds socket_mode_client::retry_delay(int slot,
 
 net::awaitable<void> socket_mode_client::sleep(net::steady_timer& timer,
                                                std::chrono::milliseconds d) {
+    if (stopping_) {
+        co_return;  // stop() has cancelled the waits under way; this one is not begun
+    }
     timer.expires_after(d);
     auto [ec] = co_await timer.async_wait(use_nothrow_awaitable);
     (void)ec;  // cancelled by stop(): the caller checks stopping_
@@ -324,6 +332,12 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
     auto ex = co_await net::this_coro::executor;
     slot_state st(slot, ex);
     signals_.insert(st.signal);
+    naps_.insert(&st.nap);
+    struct forget_nap {  // however the slot ends, stop() must not touch its timer afterwards
+        std::set<net::steady_timer*>& naps;
+        net::steady_timer* nap;
+        ~forget_nap() { naps.erase(nap); }
+    } forget{naps_, &st.nap};
     while (!stopping_) {
         auto next = co_await run_one_socket(st);
         if (next == slot_next::stop) {

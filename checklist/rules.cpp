@@ -183,6 +183,9 @@ verdict assign_item(
         return no;
     }
     auto from = it.owner;
+    if (it.owner != owner) {
+        it.snoozed_until.reset();  // the snooze was the previous owner's (contract: Snooze)
+    }
     it.owner = owner;
     it.due_at = due;
     it.owner_role.clear();  // assigned to a person: no longer moves with a role
@@ -283,6 +286,7 @@ verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log
             it.owner != a.user) {
             log.events.push_back({"item.assigned", it.id, it.owner, a.user, "handoff accepted"});
             it.owner = a.user;
+            it.snoozed_until.reset();  // the snooze was the previous owner's
             it.owner_role.clear();
             log.items.push_back({phase, i});
         }
@@ -290,13 +294,42 @@ verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log
     return std::nullopt;
 }
 
-verdict transfer_manager(release& r, std::string user, change_log& log) {
+namespace {
+
+// Items still owned through `role` go to `user`, its new holder (listed in `moved`).
+void move_role_items(release& r,
+                     const std::string& role,
+                     const std::string& user,
+                     change_log& log,
+                     std::vector<item_pos>& moved) {
+    for (std::size_t ph = 0; ph < r.phases.size(); ++ph) {
+        for (std::size_t i = 0; i < r.phases[ph].items.size(); ++i) {
+            auto& it = r.phases[ph].items[i];
+            if (it.owner_role == role && it.owner != user) {
+                log.events.push_back({"item.assigned", it.id, it.owner, user, "role " + role});
+                it.owner = user;
+                it.snoozed_until.reset();  // a snooze was the previous owner's
+                log.items.push_back({ph, i});
+                moved.push_back({ph, i});
+            }
+        }
+    }
+}
+
+}  // namespace
+
+verdict transfer_manager(release& r,
+                         std::string user,
+                         change_log& log,
+                         std::vector<item_pos>& moved) {
     if (r.manager == user) {
         return because(refused::already_manager, "hand the release over", user);
     }
     log.events.push_back({"release.manager_changed", std::nullopt, r.manager, user, ""});
-    r.manager = std::move(user);
+    r.manager = user;
     log.release = true;
+    // `owner: manager` items follow the release manager, as other roles' items follow theirs.
+    move_role_items(r, "manager", user, log, moved);
     return std::nullopt;
 }
 
@@ -414,17 +447,7 @@ verdict set_role(release& r,
     r.roles[role] = user;
     log.release = true;
     log.events.push_back({"release.role", std::nullopt, before, user, role});
-    for (std::size_t ph = 0; ph < r.phases.size(); ++ph) {
-        for (std::size_t i = 0; i < r.phases[ph].items.size(); ++i) {
-            auto& it = r.phases[ph].items[i];
-            if (it.owner_role == role && it.owner != user) {
-                log.events.push_back({"item.assigned", it.id, it.owner, user, "role " + role});
-                it.owner = user;
-                log.items.push_back({ph, i});
-                moved.push_back({ph, i});
-            }
-        }
-    }
+    move_role_items(r, role, user, log, moved);
     return std::nullopt;
 }
 

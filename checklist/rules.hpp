@@ -178,7 +178,12 @@ verdict advance_phase(release& r,
 verdict record_rollback(release& r, std::string reason, change_log& log);
 verdict record_handoff(
     release& r, std::string oncall, std::string pm, epoch_seconds now, change_log& log);
-verdict transfer_manager(release& r, std::string user, change_log& log);
+// Makes `user` the release manager; items owned through the `manager` role (`owner: manager`)
+// move to them (listed in `moved`).
+verdict transfer_manager(release& r,
+                         std::string user,
+                         change_log& log,
+                         std::vector<item_pos>& moved);
 // The on-call engineer named in the handoff takes over the open items of the current phase.
 verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log& log);
 // Ends the release: needs the last phase's gate, or a non-empty `force_reason`.

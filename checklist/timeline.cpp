@@ -180,7 +180,9 @@ trend_model build_trends(const std::vector<release_history>& finished,
                     ++t.rolled_back;
                     break;
                 case checkpoint_answer::none:
-                    ++t.unanswered;
+                    // Unanswered only if it was asked: one never posted (the release ended
+                    // before it was due) is not a question left open.
+                    t.unanswered += c.posted_at ? 1 : 0;
                     break;
             }
         }

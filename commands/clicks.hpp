@@ -39,10 +39,13 @@ decision decide_checkpoint_answer(const click& c,
 decision decide_submission(const submission& sub, const situation& s, std::string_view key);
 
 // What a submission fails on before any rule is asked: a required input empty or only
-// whitespace, text over 3,000 characters, a due time in the past, an unknown template. By
-// block_id; empty when the inputs are good.
-std::map<std::string, std::string> validate(const submission& sub,
-                                            const checklist::template_library& templates,
-                                            checklist::epoch_seconds now);
+// whitespace, text over 3,000 characters, a due time in the past (other than `kept_due`, the
+// item's own, given back unchanged), an unknown template. By block_id; empty when the inputs
+// are good.
+std::map<std::string, std::string> validate(
+    const submission& sub,
+    const checklist::template_library& templates,
+    checklist::epoch_seconds now,
+    std::optional<checklist::epoch_seconds> kept_due = std::nullopt);
 
 }  // namespace relbot::commands

@@ -231,7 +231,10 @@ decision decide(const assign_command& c, const situation& s) {
     std::optional<checklist::epoch_seconds> due;
     if (c.due) {
         due = c.due->relative ? now + c.due->value : c.due->value;
-        if (*due <= now) {
+        // The item's own due time, given back unchanged (the Assign… form shows it), is kept
+        // even once it has passed: only the owner changes.
+        bool kept = !c.due->relative && item_at(view, std::get<item_pos>(found)).due_at == due;
+        if (*due <= now && !kept) {
             return refuse("assign",
                           "That due time, " + checklist::format_utc(*due) +
                               ", has already passed. Give a time in the future, for example "

@@ -381,13 +381,40 @@ decision decide(const manager_command& c, const situation& s) {
     auto r = std::make_shared<checklist::release>(*s.active);
     auto previous = r->manager;
     checklist::change_log log;
-    if (auto no = checklist::transfer_manager(*r, c.user, log)) {
+    std::vector<checklist::item_pos> moved;
+    if (auto no = checklist::transfer_manager(*r, c.user, log, moved)) {
         return refuse("manager", word_refusal(*r, *no, s.req.way));
     }
-    auto d =
-        done("manager", render_text(":crown: <@" + c.user + "> is now the release manager of *" +
-                                    escape_mrkdwn(r->version) + "* (was <@" + previous + ">)."));
+    auto d = done("manager",
+                  render_text(":crown: <@" + c.user + "> is now the release manager of *" +
+                              escape_mrkdwn(r->version) + "* (was <@" + previous + ">)" +
+                              (moved.empty() ? "."
+                                             : "; " + checklist::plural(moved.size(), "item") +
+                                                   " the template gives the release manager "
+                                                   "moved to them.")));
     d.answer.in_channel = true;  // the new manager and the channel should see it
+    // The new manager is told directly (unless they made themselves manager), with what is
+    // theirs now: the phase gate, the checkpoints and escalations come to them from here on.
+    if (c.user == s.req.user) {
+        d.state = std::move(r);
+        d.log = std::move(log);
+        return d;
+    }
+    std::vector<const checklist::item*> items;
+    for (auto p : moved) {
+        items.push_back(&item_at(*r, p));
+    }
+    auto phase = r->current_phase;
+    d.messages.push_back(post(
+        *r, destination::direct(c.user), message_kind::dm,
+        render_owner_items(*r, items,
+                           ":crown: <@" + s.req.user + "> made you the release manager of *" +
+                               escape_mrkdwn(r->version) + "* (it is in phase " +
+                               std::to_string(phase) + ", *" + escape_mrkdwn(r->current().title) +
+                               "*): moving it on, the monitoring checkpoints and reminders of "
+                               "overdue items come to you now." +
+                               (items.empty() ? "" : " Yours as release manager:")),
+        "manager-given:", key_id::last_audit, ":" + c.user));
     d.state = std::move(r);
     d.log = std::move(log);
     return d;

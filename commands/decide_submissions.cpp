@@ -121,7 +121,8 @@ controls::action action_of(modal kind) {
 
 std::map<std::string, std::string> validate(const submission& sub,
                                             const checklist::template_library& templates,
-                                            checklist::epoch_seconds now) {
+                                            checklist::epoch_seconds now,
+                                            std::optional<checklist::epoch_seconds> kept_due) {
     std::map<std::string, std::string> out;
     auto require = [&](std::string_view block, std::string_view what) {
         auto v = sub.value(block);
@@ -151,7 +152,7 @@ std::map<std::string, std::string> validate(const submission& sub,
             if (!due.empty() &&
                 (due.size() > 12 || due.find_first_not_of("0123456789") != std::string::npos)) {
                 out[std::string(controls::block_due)] = "That is not a date and time.";
-            } else if (!due.empty() && std::stoll(due) <= now) {
+            } else if (!due.empty() && std::stoll(due) <= now && kept_due != std::stoll(due)) {
                 out[std::string(controls::block_due)] =
                     "That time, " + checklist::format_utc(std::stoll(due)) +
                     ", has already passed. Pick a time in the future, or leave it empty.";
@@ -180,7 +181,15 @@ std::map<std::string, std::string> validate(const submission& sub,
 
 decision decide_submission(const submission& sub, const situation& s, std::string_view key) {
     auto name = std::string(to_string(sub.kind));
-    if (auto bad = validate(sub, s.look.templates(), s.req.now); !bad.empty()) {
+    // The Assign… form shows the item's due time: given back unchanged, it is kept even if it
+    // has passed (an overdue item given to someone else).
+    std::optional<checklist::epoch_seconds> kept_due;
+    if (sub.kind == modal::assign && s.active) {
+        if (const auto* now_owned = item_named(*s.active, sub.origin.target.item_id)) {
+            kept_due = now_owned->due_at;
+        }
+    }
+    if (auto bad = validate(sub, s.look.templates(), s.req.now, kept_due); !bad.empty()) {
         return errors(std::move(bad), name);
     }
     const checklist::item* it = nullptr;

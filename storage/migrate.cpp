@@ -212,6 +212,9 @@ std::vector<table_copy> backup_postgres(const std::string& database_url,
                                              " written; no backup was made");
                 }
             }
+            // Restored, the copy goes back in time: a message still queued in it is looked
+            // for in Slack's history before it is posted (see sqlite::backup_database).
+            to->exec("UPDATE outbox SET maybe_sent = 1 WHERE state IN ('pending', 'sending')");
             write.commit();
         }
         from.exec("COMMIT");

@@ -2,6 +2,7 @@
 #include "storage/open.hpp"
 
 #include "storage/database.hpp"
+#include "storage/postgres/connection.hpp"
 #include "storage/postgres/engine.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/store.hpp"
@@ -20,6 +21,10 @@ std::string describe_database(const storage_options& options) {
         return "PostgreSQL " + postgres::describe_url(options.database_url);
     }
     return options.path;
+}
+
+std::optional<std::string> database_url_problem(const std::string& url) {
+    return postgres::url_problem(url);
 }
 
 int backup_database(const std::string& source, const std::string& destination) {

@@ -27,6 +27,9 @@ struct storage_options {
 // The store the options name, for logs and messages: the SQLite path, or "PostgreSQL
 // user@host:port/database" (never a password).
 std::string describe_database(const storage_options& options);
+// What is wrong with a PostgreSQL connection URL as libpq reads it (never quoting the value);
+// nullopt when it reads. For the configuration's check before anything connects.
+std::optional<std::string> database_url_problem(const std::string& url);
 
 // One engine: every port over one connection. Used from one thread.
 class engine {

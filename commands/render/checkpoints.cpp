@@ -10,6 +10,13 @@
 namespace relbot::commands {
 namespace {
 
+// Whether the release has moved on past the phase with the monitoring window: an Investigating
+// answer then holds nothing (contract: it holds that phase's gate).
+bool monitoring_left(const checklist::release& r) {
+    auto p = checklist::monitoring_phase(r);
+    return p && static_cast<std::size_t>(r.current_phase - 1) > *p;
+}
+
 using checklist::escape_mrkdwn;
 using nlohmann::json;
 
@@ -126,6 +133,14 @@ message render_checkpoint_investigating(const checklist::release& r,
     if (auto p = checklist::monitoring_phase(r)) {
         phase = "*" + escape_mrkdwn(r.phases[*p].title) + "*";
     }
+    if (monitoring_left(r)) {
+        // Its window's phase is over: the answer is recorded, and holds nothing back.
+        m.blocks.push_back(section_block(":mag: " + mention(actor) + " is *investigating* at " +
+                                         which(r, c) + ". " + phase +
+                                         " is over already, so this holds nothing back; it is "
+                                         "in the timeline and the report."));
+        return m;
+    }
     m.blocks.push_back(section_block(
         ":mag: " + mention(actor) + " is *investigating* at " + which(r, c) + ". " + phase +
         " cannot be left until someone answers *Healthy* on this checkpoint or a later one, or "
@@ -165,8 +180,13 @@ std::string checkpoint_hold_line(const checklist::release& r) {
     if (auto p = checklist::monitoring_phase(r)) {
         phase = "*" + escape_mrkdwn(r.phases[*p].title) + "*";
     }
-    return ":mag: *Investigating* since checkpoint " + checklist::checkpoint_label(c) +
-           (c.answered_by.empty() ? "" : " (" + mention(c.answered_by) + ")") + ": " + phase +
+    auto since = ":mag: *Investigating* since checkpoint " + checklist::checkpoint_label(c) +
+                 (c.answered_by.empty() ? "" : " (" + mention(c.answered_by) + ")") + ": ";
+    if (monitoring_left(r)) {
+        return since + phase + " is over, so it holds nothing back; *Healthy* on a later " +
+               "checkpoint, or a rollback, closes it.";
+    }
+    return since + phase +
            " is held until someone answers *Healthy* or the release is rolled back.";
 }
 
@@ -180,9 +200,15 @@ std::string next_checkpoint_line(const checklist::release& r) {
     return "";
 }
 
-std::string checkpoint_report_line(const checklist::checkpoint& c, const std::string& who) {
-    auto line =
-        "Checkpoint " + checklist::checkpoint_label(c) + ": " + checklist::answer_word(c.answer);
+std::string checkpoint_report_line(const checklist::checkpoint& c,
+                                   const std::string& who,
+                                   bool release_ended) {
+    auto line = "Checkpoint " + checklist::checkpoint_label(c) + ": ";
+    if (c.answer == checklist::checkpoint_answer::none && !c.posted_at) {
+        return line + (release_ended ? "not reached (the release ended first)"
+                                     : "not due yet (due " + checklist::format_utc(c.due_at) + ")");
+    }
+    line += checklist::answer_word(c.answer);
     if (c.answer != checklist::checkpoint_answer::none && c.answered_at) {
         line += " (" + who + ", " + checklist::format_utc(*c.answered_at) + ")";
     }

@@ -4,6 +4,7 @@
 #include "checklist/mrkdwn.hpp"
 #include "checklist/reminders.hpp"
 #include "checklist/rules.hpp"
+#include "commands/render/checkpoints.hpp"
 #include "commands/render/controls.hpp"
 #include "commands/render/report.hpp"
 #include "commands/render/wording.hpp"
@@ -95,6 +96,20 @@ std::vector<std::string> handoff_lines(const checklist::release& r, const report
     }
     add_list(lines, "Blockers", facts.blockers);
     add_list(lines, "Rollback decisions", facts.rollbacks);
+    if (!r.checkpoints.empty()) {
+        // What monitoring stands at is what the on-call engineer takes over: each checkpoint's
+        // answer, an investigation that holds the phase, and when the next one comes.
+        std::vector<std::string> checkpoints;
+        for (const auto& c : r.checkpoints) {
+            checkpoints.push_back(checkpoint_report_line(c, mention(c.answered_by), false));
+        }
+        for (auto line : {checkpoint_hold_line(r), next_checkpoint_line(r)}) {
+            if (!line.empty()) {
+                checkpoints.push_back(std::move(line));
+            }
+        }
+        add_list(lines, "Monitoring checkpoints", checkpoints);
+    }
     add_list(lines, "Skipped", facts.skips);
     add_list(lines, "Forced moves", facts.forced);
     add_list(lines, "Notes", facts.notes);

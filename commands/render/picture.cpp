@@ -527,7 +527,7 @@ picture draw_trends(const checklist::trend_model& t) {
     canvas c(width, height);
     c.text("Releases in " + t.channel + " — time per phase", 24, 40, 24, ink, true, width - 48);
     c.text("The last " + checklist::plural(t.releases.size(), "finished release") +
-               ", oldest left; hours per phase, stacked",
+               ", oldest left; time per phase, stacked",
            24, 68, 15, grey, false, width - 48);
 
     // Bars: x from 70 to 760, y from 100 to 520.

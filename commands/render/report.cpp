@@ -215,11 +215,13 @@ void add_fact(report_facts& f,
     }
 }
 
-// One line per monitoring checkpoint with its answer (who and when), or "no answer".
+// One line per monitoring checkpoint with its answer (who and when), "no answer", or that it
+// was not posted.
 std::vector<std::string> checkpoint_lines(const checklist::release& r, const style& st) {
     std::vector<std::string> lines;
     for (const auto& c : r.checkpoints) {
-        lines.push_back(checkpoint_report_line(c, person(st, c.answered_by)));
+        lines.push_back(checkpoint_report_line(c, person(st, c.answered_by),
+                                               r.status != checklist::release_status::active));
     }
     return lines;
 }

@@ -171,6 +171,51 @@ std::string describe_url(const std::string& url) {
     return out + "/" + dbname;
 }
 
+std::optional<std::string> url_problem(const std::string& url) {
+    const libpq_functions* lib = nullptr;
+    try {
+        lib = &pq();
+    } catch (const pg_error&) {
+        return std::nullopt;
+    }
+    char* error = nullptr;
+    PQconninfoOption* options = lib->conninfoParse(url.c_str(), &error);
+    if (options != nullptr) {
+        // libpq reads sslmode's value only when it connects: checked here, so that a typo is
+        // a configuration error rather than a start-up failure.
+        std::optional<std::string> problem;
+        for (auto* o = options; o->keyword != nullptr; ++o) {
+            if (std::string_view(o->keyword) == "sslmode" && o->val != nullptr) {
+                std::string_view v = o->val;
+                if (v != "disable" && v != "allow" && v != "prefer" && v != "require" &&
+                    v != "verify-ca" && v != "verify-full") {
+                    problem =
+                        "invalid sslmode value; it is one of disable, allow, prefer, "
+                        "require, verify-ca, verify-full";
+                }
+            }
+        }
+        lib->conninfoFree(options);
+        return problem;
+    }
+    std::string said = error == nullptr ? "out of memory" : one_line(error);
+    lib->freemem(error);
+    // libpq quotes what it could not read, which may be the password: only its words stay.
+    std::string words;
+    bool quoted = false;
+    for (char ch : said) {
+        if (ch == '"') {
+            quoted = !quoted;
+        } else if (!quoted) {
+            words += ch;
+        }
+    }
+    while (!words.empty() && (words.back() == ' ' || words.back() == ':')) {
+        words.pop_back();
+    }
+    return words.empty() ? std::string("unreadable") : words;
+}
+
 void result::free_result::operator()(pg_result* r) const {
     pq().clear(r);
 }
@@ -230,6 +275,10 @@ std::string result::tag() const {
 
 connection::connection(const std::string& url, int statement_timeout_ms)
     : server_(describe_url(url)) {
+    if (auto problem = url_problem(url)) {
+        // libpq's own message would quote the unreadable part, password included.
+        throw pg_error("cannot read the PostgreSQL connection string: " + *problem, "");
+    }
     // Defaults first: what the operator's string says (dbname, expanded) comes after and wins.
     // Keepalives and a TCP user timeout: a server or network that goes silent fails this
     // connection's statements within about 20 s instead of holding the loop for hours.

@@ -43,6 +43,10 @@ private:
 // "relbot@db.internal:5432/relbot". Never throws; an unreadable string is "(unreadable
 // connection string)".
 std::string describe_url(const std::string& url);
+// What libpq finds wrong in a connection URL or key=value string ("invalid sslmode value"), with
+// every quoted value left out (it may be the password); nullopt when it reads, or when libpq
+// is not installed (connecting says so).
+std::optional<std::string> url_problem(const std::string& url);
 
 // One parameter of a statement, in text form; null when empty().
 class param {

@@ -335,6 +335,21 @@ int backup_database(const std::string& source, const std::string& destination) {
         throw std::runtime_error("cannot write " + destination + ": " + folder.string() +
                                  " is not a folder");
     }
+    // The backup is renamed over its destination: never the database itself (the bot would
+    // go on writing to a file nobody will open again) nor one of its companion files.
+    auto same = [&](const std::string& a, const std::string& b) {
+        std::error_code e;
+        return fs::equivalent(a, b, e) || fs::weakly_canonical(a, e) == fs::weakly_canonical(b, e);
+    };
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        if (same(source + suffix, destination)) {
+            throw std::invalid_argument(
+                "cannot write " + destination + ": it is " +
+                (*suffix == '\0' ? "the database itself"
+                                 : "the database's " + std::string(suffix + 1) + " file") +
+                "; name a file elsewhere");
+        }
+    }
     auto temporary = destination + ".partial";
     fs::remove(temporary, ec);  // a leftover of a failed backup; if it stays, the open says so
     int pages = 0;
@@ -369,6 +384,15 @@ int backup_database(const std::string& source, const std::string& destination) {
             throw std::runtime_error("backup stopped: " + std::string(sqlite3_errstr(rc)));
         }
         pages = copy.getTotalPageCount();
+        // Restored, the copy goes back in time: a message still queued in it may have been
+        // posted since. Each is looked for in the channel's history before it is posted
+        // (as a delivery whose answer was lost), so a restore posts nothing twice.
+        SQLite::Statement has(to,
+                              "SELECT 1 FROM pragma_table_info('outbox') WHERE name = "
+                              "'maybe_sent'");
+        if (has.executeStep()) {
+            to.exec("UPDATE outbox SET maybe_sent = 1 WHERE state IN ('pending', 'sending')");
+        }
     }
     std::filesystem::rename(temporary, destination);
     return pages;

@@ -159,6 +159,19 @@ TEST_CASE("backup into a folder that does not exist names the file and the missi
                             dir.file("nonexistent/dir") + " does not exist"));
     CHECK_FALSE(contains(err, "unable to open database file"));
     CHECK_FALSE(std::filesystem::exists(dir.file("nonexistent")));
+
+    // The database itself (as `$RELBOT_DB` is easily typed) is a usage mistake: exit 2.
+    process same({RELBOT_BIN, "backup", dir.file("relbot.db")},
+                 {{"RELBOT_DB", dir.file("relbot.db")}}, dir.path());
+    same.close_stdin();
+    CHECK(same.wait_exit(after(20s)) == 2);
+    std::string said;
+    for (const auto& line : same.stderr_lines()) {
+        said += line + "\n";
+    }
+    CHECK(contains(said, "it is the database itself; name a file elsewhere"));
+    SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 't'").getInt() == 1);
 }
 
 TEST_CASE("export prints the same markdown report as /release report markdown", "[e2e]") {

@@ -303,6 +303,27 @@ TEST_CASE("a 429 from apps.connections.open is waited out for its Retry-After", 
     CHECK(relbot.stop() == 0);
 }
 
+TEST_CASE("SIGTERM while a Retry-After of a minute is waited out stops at once", "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    sim.send({{"op", "fail"},
+              {"method", "apps.connections.open"},
+              {"status", 429},
+              {"retry_after", 60}});
+    REQUIRE(sim.wait_event("fail_armed", after(5s)));
+    bot relbot(dir, sim);
+    bool waiting = false;
+    while (auto line = relbot.proc().read_stderr_line(after(15s))) {
+        if (contains(*line, "event=ws.open_failed")) {
+            waiting = true;
+            break;
+        }
+    }
+    REQUIRE(waiting);
+    // A clean exit within stop()'s 10 s, not once the minute is over.
+    CHECK(relbot.stop() == 0);
+}
+
 TEST_CASE("invalid_auth from apps.connections.open is fatal and names SLACK_APP_TOKEN", "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);

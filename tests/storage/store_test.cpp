@@ -14,6 +14,7 @@
 #include "commands/apply.hpp"
 #include "engines.hpp"
 #include "fixture.hpp"
+#include "storage/database.hpp"
 #include "storage/sqlite/checkpointer.hpp"
 
 namespace storage_store_test {
@@ -248,6 +249,54 @@ TEST_CASE(
     REQUIRE_FALSE(next.empty());
     CHECK(next[0].dedupe_key == "c1-1");  // in c1-1's place, with the fold's body
     CHECK(next[0].body == R"({"text":"folded"})");
+}
+
+TEST_CASE(
+    "a backup never overwrites the database it copies, and a restored backup looks for its "
+    "queued messages in Slack's history before posting them",
+    "[storage]") {
+    temp_db file;
+    temp_db copy;
+    {
+        storage::sqlite::store s(file.path());
+        auto& o = s.outbox();
+        REQUIRE(o.enqueue(
+            {"sent", std::nullopt, checklist::destination::channel("C1"), "chat.postMessage",
+             R"({"text":"a"})", checklist::message_kind::announcement},
+            10));
+        REQUIRE(o.enqueue(
+            {"queued", std::nullopt, checklist::destination::channel("C1"), "chat.postMessage",
+             R"({"text":"b"})", checklist::message_kind::announcement},
+            11));
+        auto due = o.claim(20, 60, "test", 1);
+        REQUIRE(due.size() == 1);
+        o.mark_sent(due[0].id, "test", "1712345678.000200", 21);
+    }
+    // The database itself, or one of its companion files: refused, and nothing changes.
+    for (const auto& target : {file.path(), file.path() + "-wal", file.path() + "-shm"}) {
+        INFO(target);
+        CHECK_THROWS_WITH(storage::backup_database(file.path(), target),
+                          Catch::Contains("cannot write " + target + ": it is the database") &&
+                              Catch::Contains("name a file elsewhere"));
+    }
+    {
+        SQLite::Database db(file.path(), SQLite::OPEN_READONLY);
+        CHECK(db.execAndGet("SELECT COUNT(*) FROM outbox").getInt() == 2);
+        CHECK(db.execAndGet("SELECT COUNT(*) FROM outbox WHERE maybe_sent = 1").getInt() == 0);
+    }
+
+    REQUIRE(storage::backup_database(file.path(), copy.path()) > 0);
+    // The original is untouched; in the copy, the queued message is claimed as one whose
+    // delivery may have happened (history first), the sent one is not claimed at all.
+    storage::sqlite::store restored(copy.path());
+    auto again = restored.outbox().claim(30, 60, "test", 10);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].dedupe_key == "queued");
+    CHECK(again[0].unfinished);
+    storage::sqlite::store original(file.path());
+    auto first = original.outbox().claim(30, 60, "test", 10);
+    REQUIRE(first.size() == 1);
+    CHECK_FALSE(first[0].unfinished);
 }
 
 TEST_CASE("an applied envelope's reply is kept for its redelivery", "[storage]") {

@@ -359,13 +359,47 @@ TEST_CASE("checkpoint messages carry the three buttons within Block Kit's limits
     CHECK(investigating.blocks.dump().find("Post-Release Monitoring") != std::string::npos);
 }
 
-TEST_CASE("the report has one line per checkpoint, answered or not", "[unit][checkpoints]") {
+TEST_CASE("Investigating after the monitoring phase was left says it holds nothing back",
+          "[unit][checkpoints]") {
+    epoch_seconds now = 0;
+    auto r = monitored(now);
+    change_log log;
+    REQUIRE_FALSE(answer_checkpoint(r, 1, checkpoint_answer::investigating, manager, now, log));
+    // In the monitoring phase: it holds the phase, and says so.
+    CHECK(relbot::commands::render_checkpoint_investigating(r, 1, "UMANAGER")
+              .blocks.dump()
+              .find("cannot be left until someone answers") != std::string::npos);
+    CHECK(relbot::commands::checkpoint_hold_line(r).find("is held until") != std::string::npos);
+    // The handoff briefing tells the on-call engineer where monitoring stands.
+    r.oncall = "UONCALL";
+    auto briefing = relbot::commands::render_handoff(r, {}, "UMANAGER").blocks.dump();
+    INFO(briefing);
+    CHECK(briefing.find("*Monitoring checkpoints*") != std::string::npos);
+    CHECK(briefing.find("Checkpoint +1h: Investigating (<@UMANAGER>") != std::string::npos);
+    CHECK(briefing.find("*Investigating* since checkpoint +1h") != std::string::npos);
+    CHECK(briefing.find("Next monitoring checkpoint +4h") != std::string::npos);
+    // Moved on (by force) into Handoff: it is recorded, and holds nothing back.
+    move_to(r, 6, now);
+    auto words = relbot::commands::render_checkpoint_investigating(r, 1, "UMANAGER").blocks.dump();
+    INFO(words);
+    CHECK(words.find("is over already, so this holds nothing back") != std::string::npos);
+    CHECK(words.find("cannot be left") == std::string::npos);
+    auto hold = relbot::commands::checkpoint_hold_line(r);
+    CHECK(hold.find("is over, so it holds nothing back") != std::string::npos);
+    CHECK(hold.find("is held until") == std::string::npos);
+}
+
+TEST_CASE(
+    "the report has one line per checkpoint: answered, posted with no answer, not due yet, or "
+    "not reached",
+    "[unit][checkpoints]") {
     epoch_seconds now = 0;
     auto r = monitored(now);
     change_log log;
     r.checkpoints[0].offset_s = 4 * 3600;
     REQUIRE_FALSE(answer_checkpoint(r, 1, checkpoint_answer::healthy, actor{"UPAT", true},
                                     t0 + 4 * 3600 + 120, log));
+    mark_checkpoint_posted(r, 2, r.checkpoints[1].due_at, log);
     auto md = relbot::commands::report_markdown(r, {}, {{"UPAT", "pat"}});
     CHECK(md.find("- Checkpoint +4h: Healthy (@pat, 2026-12-01 14:02 UTC)") != std::string::npos);
     CHECK(md.find("- Checkpoint +4h: no answer") != std::string::npos);  // the second one
@@ -375,7 +409,13 @@ TEST_CASE("the report has one line per checkpoint, answered or not", "[unit][che
         all += p.blocks.dump();
     }
     CHECK(all.find("Checkpoint +4h: Healthy (<@UPAT>, 2026-12-01 14:02 UTC)") != std::string::npos);
-    CHECK(all.find("Checkpoint +48h: no answer") != std::string::npos);
+    // Never posted: not a question left unanswered.
+    CHECK(all.find("Checkpoint +48h: no answer") == std::string::npos);
+    CHECK(all.find("Checkpoint +48h: not due yet (due 2026-12-03 ") != std::string::npos);
+    r.status = release_status::finished;
+    md = relbot::commands::report_markdown(r, {}, {{"UPAT", "pat"}});
+    CHECK(md.find("- Checkpoint +48h: not reached (the release ended first)") != std::string::npos);
+    CHECK(md.find("- Checkpoint +4h: no answer") != std::string::npos);
 
     auto plain = standard();
     CHECK(relbot::commands::report_markdown(plain, {}).find("Checkpoint") == std::string::npos);

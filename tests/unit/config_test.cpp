@@ -234,6 +234,25 @@ TEST_CASE("RELBOT_DATABASE_URL takes a PostgreSQL URI or key=value string and ne
     CHECK(e.variable == "RELBOT_DATABASE_URL");
     CHECK(e.to_string().find("hunter2-secret") == std::string::npos);
     CHECK(std::get<config>(parse_config(lookup_in(valid_env()))).database_url.empty());
+    // What libpq cannot read is a configuration error too (exit 2, not a start-up failure
+    // restarted forever), said in libpq's words without the value it quotes.
+    for (auto [url, words] :
+         {std::pair{"postgresql://relbot:hunter2%ZZsecret@db/relbot",
+                    "invalid percent-encoded token"},
+          std::pair{"postgresql://relbot:hunter2-secret@db/relbot?sslmode=bogus",
+                    "invalid sslmode value"},
+          std::pair{"postgres://relbot:hunter2-secret@db/relbot?badparam=1",
+                    "invalid URI query parameter"}}) {
+        INFO(url);
+        auto bad_env = valid_env();
+        bad_env["RELBOT_DATABASE_URL"] = url;
+        auto bad = error_for(bad_env);
+        CHECK(bad.variable == "RELBOT_DATABASE_URL");
+        CHECK_THAT(bad.to_string(), Catch::Contains(words) && Catch::Contains("%25"));
+        CHECK(bad.to_string().find("hunter2") == std::string::npos);
+        CHECK(bad.to_string().find("bogus") == std::string::npos);
+        CHECK(bad.to_string().find("badparam") == std::string::npos);
+    }
 }
 
 }  // namespace unit_config_test

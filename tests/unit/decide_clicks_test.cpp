@@ -317,6 +317,38 @@ TEST_CASE("a modal's inputs are checked before anything is decided", "[unit][cli
     CHECK(commands::validate(s, lib, t0).empty());
 }
 
+TEST_CASE(
+    "the Assign form of an overdue item, given back with its due time unchanged, changes the "
+    "owner and keeps the due time; another past time is refused",
+    "[unit][clicks]") {
+    fake_lookups look;
+    auto base = standard_release();
+    auto& overdue = base.phases[0].items[0];  // id 100
+    overdue.owner = "UOWNER";
+    overdue.due_at = t0 - 600;
+    auto r = shared(base);
+    commands::submission s;
+    s.user = "UMANAGER";
+    s.kind = commands::controls::modal::assign;
+    s.origin.target = {7, 100};
+    s.origin.channel = "C1";
+    s.origin.response_url = "https://hooks.example.test/actions/1";
+    s.values = {{"owner", "UPAT"}, {"due", std::to_string(t0 - 600)}};
+    commands::request req{"T1", "C1", "UMANAGER", "", t0, "", ""};
+    req.way = commands::way_in::click;
+    auto d = commands::decide_submission(s, {req, r, look}, "E4");
+    REQUIRE(d.state);
+    CHECK(d.state->phases[0].items[0].owner == "UPAT");
+    CHECK(d.state->phases[0].items[0].due_at == t0 - 600);
+    CHECK(d.answer.ack_json == "{}");
+
+    s.values["due"] = std::to_string(t0 - 60);  // a past time the item did not have
+    auto no = commands::decide_submission(s, {req, r, look}, "E5");
+    CHECK_FALSE(no.state);
+    CHECK(contains(json::parse(no.answer.ack_json.str())["errors"].value("due", ""),
+                   "has already passed"));
+}
+
 TEST_CASE("a submitted skip applies the skip, and a refused one answers next to the field",
           "[unit][clicks]") {
     fake_lookups look;

@@ -337,9 +337,17 @@ TEST_CASE("a role given to someone new asks them for the sign-offs the role owes
     }
 }
 
-TEST_CASE("manager hands the role over, in the channel, and sends nothing", "[unit]") {
+TEST_CASE(
+    "manager hands the role over in the channel, with the items the template gives the manager, "
+    "and tells the new manager",
+    "[unit]") {
     fake_lookups look;
-    auto active = shared(standard_release());
+    auto r = standard_release();
+    auto& deploy = r.phases[1].items[2];  // `owner: manager`
+    deploy.owner = "UMANAGER";
+    deploy.owner_role = "manager";
+    deploy.snoozed_until = t0 + 3600;  // the old manager's snooze
+    auto active = shared(r);
     check_refused(decide_as("UOWNER", "manager <@UOWNER>", active, look), "manager");
     auto same = decide_as("UMANAGER", "manager <@UMANAGER>", active, look);
     check_refused(same, "manager");
@@ -349,9 +357,21 @@ TEST_CASE("manager hands the role over, in the channel, and sends nothing", "[un
     CHECK(d.answer.in_channel);
     CHECK(d.state->manager == "UNEW");
     CHECK(d.log.release);
-    CHECK(d.messages.empty());
     CHECK(d.answer.reply.text ==
-          ":crown: <@UNEW> is now the release manager of *v1* (was <@UMANAGER>).");
+          ":crown: <@UNEW> is now the release manager of *v1* (was <@UMANAGER>); 1 item the "
+          "template gives the release manager moved to them.");
+    const auto& moved = d.state->phases[1].items[2];
+    CHECK(moved.owner == "UNEW");
+    CHECK(moved.owner_role == "manager");  // and it moves again with the next manager
+    CHECK_FALSE(moved.snoozed_until);
+    REQUIRE(d.messages.size() == 1);
+    CHECK(d.messages[0].message.to == destination::direct("UNEW"));
+    CHECK(contains(d.messages[0].message.body, "made you the release manager of *v1*"));
+    CHECK(contains(d.messages[0].message.body, "`2.3`"));
+    // Taking it over oneself (an admin): nobody to tell.
+    auto self = decide_as("UADMIN", "manager <@UADMIN>", active, look);
+    REQUIRE_FALSE(self.answer.refused);
+    CHECK(self.messages.empty());
 }
 
 TEST_CASE("finish needs the last phase and its gate, or force, and the summary counts the new rows",

@@ -175,6 +175,11 @@ TEST_CASE("tokens and WebSocket tickets are redacted from log values", "[unit]")
     CHECK(redact("wss://wss-primary.slack.com/link/?ticket=abc-123&app_id=A1") ==
           "wss://wss-primary.slack.com/link/?ticket=[redacted]&app_id=A1");
     CHECK(redact("nothing secret") == "nothing secret");
+    // relbot's own hints name a token by its prefix alone: no secret follows it.
+    CHECK(redact("copy the xoxb- token from the app's OAuth & Permissions page") ==
+          "copy the xoxb- token from the app's OAuth & Permissions page");
+    CHECK(redact("it must be an xapp- token") == "it must be an xapp- token");
+    CHECK(redact(std::string("ends with xoxb-")) == "ends with xoxb-");
 }
 
 TEST_CASE("a log line gathered for a later write is one whole line with its values redacted",

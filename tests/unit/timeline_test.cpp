@@ -286,6 +286,11 @@ TEST_CASE("trends: time per phase, skips and forced moves with reasons, aborted 
             row(start + 100, "item.skipped", 11, "open", "skipped", k < 2 ? "flaky" : "n/a"));
         h.first_reminder[12] = start + 200;
         h.audit.push_back(row(start + 200 + (k + 1) * 600, "item.checked", 12, "open", "done"));
+        // One checkpoint posted and left unanswered, one the release ended before.
+        h.r.checkpoints.push_back({1, 3600, start + 3600, start + 3600, checkpoint_answer::none, "",
+                                   std::nullopt, 0, std::nullopt});
+        h.r.checkpoints.push_back({2, 86400, start + 86400, std::nullopt, checkpoint_answer::none,
+                                   "", std::nullopt, 0, std::nullopt});
         history.push_back(std::move(h));
     }
     release_history aborted;
@@ -310,6 +315,7 @@ TEST_CASE("trends: time per phase, skips and forced moves with reasons, aborted 
     REQUIRE(t.skip_reasons.size() == 2);
     CHECK(t.skip_reasons[0] == reason_count{"flaky", 2});
     CHECK(t.median_reminder_to_done == 1200);
+    CHECK(t.unanswered == 3);  // the posted ones only
     auto p = commands::draw_trends(t);
     check_picture(p);
     auto numbers = commands::render_trends(t, "C0REL", 10).text;
