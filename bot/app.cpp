@@ -508,6 +508,7 @@ private:
         in.actor = actor;
         in.now = now;
         in.applied_key = key;
+        in.record_refusals = true;  // contract: a repeated id gets the first answer, whatever
         std::string outcome = "done";
         auto decide = [&](const commands::snapshot& active,
                           const commands::lookups& look) -> commands::decision {

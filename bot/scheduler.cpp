@@ -84,6 +84,19 @@ std::string render_timer(const checklist::timer_notice& n, const checklist::rele
     return {};
 }
 
+// Whether `user` is in their quiet hours or weekend at `now` (in their time zone, UTC when
+// unknown), which the release's deployment phase lifts: reminders that repeat every interval
+// (a pending handoff, an unanswered checkpoint) skip such a slot, as overdue items wait.
+bool in_quiet_hours(const scheduler_ports& ports,
+                    const std::string& user,
+                    const checklist::release& r,
+                    checklist::epoch_seconds now,
+                    const checklist::reminder_rules& rules) {
+    auto tz = ports.people.time_zone_offset(user).value_or(0);
+    bool deploying = checklist::is_deployment_phase(r.current().title);
+    return checklist::allowed_at(now, tz, rules, deploying) > now;
+}
+
 // Phase windows, pending handoffs and pending sign-offs, as checklist::plan_timers and
 // plan_sign_off_reminders decide them. Their keys make each message once-only, so a pass that
 // comes again (or after a restart) queues nothing new; after downtime only the latest reminder
@@ -96,6 +109,9 @@ bool queue_timers(const scheduler_ports& ports,
     bool queued = false;
     auto tz = [&](const std::string& user) {
         return ports.people.time_zone_offset(user).value_or(0);  // unknown: UTC
+    };
+    auto quiet_for = [&](const std::string& user, const checklist::release& r) {
+        return in_quiet_hours(ports, user, r, now, rules);
     };
     for (auto id : timed) {
         auto r = ports.releases.load_release(id);
@@ -111,6 +127,9 @@ bool queue_timers(const scheduler_ports& ports,
             next = std::min(next, *sign_offs.next);
         }
         for (const auto& n : plan.notices) {
+            if (n.kind == checklist::timer_kind::handoff_pending && quiet_for(n.to, *r)) {
+                continue;  // this slot is not sent; the next one outside quiet hours is
+            }
             auto body = render_timer(n, *r);
             if (body.empty()) {
                 continue;
@@ -240,8 +259,9 @@ void queue_checkpoints(const scheduler_ports& ports,
                        const std::vector<std::int64_t>& due,
                        const std::vector<std::chrono::seconds>& offsets,
                        checklist::epoch_seconds now,
-                       std::chrono::seconds interval,
+                       const checklist::reminder_rules& rules,
                        checklist::epoch_seconds& next) {
+    auto interval = rules.interval;
     for (auto id : due) {
         auto r = ports.releases.load_release(id);
         if (!r) {
@@ -262,6 +282,9 @@ void queue_checkpoints(const scheduler_ports& ports,
         }
         for (const auto& [n, slot] : work.remind) {
             for (const auto& user : checklist::checkpoint_people(*r)) {
+                if (in_quiet_hours(ports, user, *r, now, rules)) {
+                    continue;  // as an overdue item: not at night nor at the weekend
+                }
                 std::string key = "checkpoint-reminder:" + std::to_string(r->id);
                 key.append(":").append(std::to_string(n)).append(":").append(std::to_string(slot));
                 key.append(":").append(user);
@@ -395,7 +418,7 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
         ports_.status.statuses_behind(0);  // "frozen until …" appears or goes
     }
     bool queued = queue_timers(ports_, timed, now, rules_, next) || freeze_changed;
-    queue_checkpoints(ports_, checkpointed, checkpoints_, now, rules_.interval, next);
+    queue_checkpoints(ports_, checkpointed, checkpoints_, now, rules_, next);
     queued |= !checkpointed.empty();
     if (by_owner.empty() && escalate.empty()) {
         tx->commit();

@@ -186,9 +186,9 @@ std::optional<std::string> shell::earlier_reply(const input& in, const outcome& 
     if (in.applied_key.empty() || !in.writes) {
         return std::nullopt;
     }
-    // Only an input that changed something is recorded (with its reply), in its own
-    // transaction; recording is also the lookup.
-    if (out.changed &&
+    // Only an input that changed something (or any, with record_refusals) is recorded with
+    // its reply, in its own transaction; recording is also the lookup.
+    if ((out.changed || in.record_refusals) &&
         store_.applied().record_applied(in.applied_key, out.ack_json.str(), in.now)) {
         return std::nullopt;
     }

@@ -40,6 +40,10 @@ struct input {
     std::string_view channel_name;  // remembered in the write transaction when not empty
     // The record that makes a redelivery harmless ("envelope:<id>"); empty: none.
     std::string_view applied_key;
+    // Whether a refusal is recorded under `applied_key` too (a signal: a repeated id gets its
+    // first answer, whatever it was). Otherwise only a change is, and a refused command sent
+    // again is decided again.
+    bool record_refusals = false;
     // Not 0: the snapshot is this release, whatever its state, and not the channel's active
     // release (a click names the release it acts on).
     std::int64_t release_id = 0;

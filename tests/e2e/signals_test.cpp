@@ -253,6 +253,10 @@ TEST_CASE(
     CHECK(unknown.status == 404);
     CHECK(contains(answer_of(unknown)["error"].get<std::string>(), "no-such-item"));
     CHECK(send_signal(port, check("1.1", "x4", "v9.9")).status == 404);
+    // A repeated id gets its first answer, a refusal too, and applies nothing (contract).
+    auto again = send_signal(port, check("1.1", "x3"));
+    CHECK(again.status == 404);
+    CHECK(contains(answer_of(again)["error"].get<std::string>(), "no-such-item"));
     // Nothing of it happened.
     CHECK(contains(status_text(sim), "0 done or skipped"));
 

@@ -279,6 +279,43 @@ TEST_CASE("an unanswered checkpoint is reminded once per interval until it is an
     CHECK(h.queued(reminder).size() == 1);  // answered: no more
 }
 
+TEST_CASE(
+    "an unanswered checkpoint and a pending handoff are not reminded in the night, as an overdue "
+    "item is not",
+    "[checkpoints]") {
+    harness h({1h, 48h});
+    leave_deployment(h, start_epoch);  // Tuesday 10:00 UTC; UBOSS's zone unknown: UTC
+    auto due = start_epoch + hour;     // 11:00
+    h.schedule.tick(due);
+    REQUIRE(h.queued(key(h, "1")).size() == 2);
+    std::string reminder = "checkpoint-reminder:" + std::to_string(h.release_id) + ":1:";
+    h.schedule.tick(due + 4 * hour);  // 15:00: slot 1
+    REQUIRE(h.queued(reminder).size() == 1);
+    // The handoff at 20:00, unaccepted: its reminders fall at 00:00 and 04:00 (quiet), 08:00.
+    auto handoff = start_epoch + 10 * hour;
+    h.change([&](checklist::release& r, checklist::change_log& log) {
+        REQUIRE_FALSE(checklist::record_handoff(r, "UONCALL", "", handoff, log));
+    });
+    std::string pending = "handoff-pending:" + std::to_string(h.release_id) + ":";
+    for (auto at : {due + 8 * hour, due + 12 * hour, handoff + 4 * hour, due + 16 * hour,
+                    handoff + 8 * hour}) {
+        h.schedule.tick(at);  // 19:00 (slot 2), 23:00, 00:00, 03:00, 04:00
+    }
+    auto rows = h.queued(reminder);
+    REQUIRE(rows.size() == 2);  // 15:00 and 19:00; nothing at 23:00 or 03:00
+    CHECK(rows[1].dedupe_key == reminder + "2:UBOSS");
+    CHECK(h.queued(pending).empty());
+    // Morning: 07:00 is still quiet; at 08:00 the handoff, at 11:00 the checkpoint.
+    h.schedule.tick(due + 20 * hour);
+    CHECK(h.queued(reminder).size() == 2);
+    h.schedule.tick(handoff + 12 * hour);
+    CHECK(h.queued(pending).size() == 1);
+    h.schedule.tick(due + 24 * hour);
+    rows = h.queued(reminder);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[2].dedupe_key == reminder + "6:UBOSS");
+}
+
 TEST_CASE("with checkpoints off none are planned", "[checkpoints]") {
     harness h;
     leave_deployment(h, start_epoch);
