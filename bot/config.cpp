@@ -341,7 +341,31 @@ std::optional<std::pair<std::string, unsigned short>> parse_host_port(std::strin
     if (colon == 0 || !n || *n < 0 || *n > 65535) {
         return std::nullopt;
     }
-    return std::pair{std::string(v.substr(0, colon)), static_cast<unsigned short>(*n)};
+    auto host = v.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);  // [::1]:9109, as IPv6 addresses are written
+    }
+    return std::pair{std::string(host), static_cast<unsigned short>(*n)};
+}
+
+std::vector<std::string> unknown_dotenv_names() {
+    std::vector<std::string> unknown;
+    std::ifstream file(".env");
+    if (!file) {
+        return unknown;
+    }
+    std::stringstream text;
+    text << file.rdbuf();
+    for (const auto& [name, value] : parse_dotenv(text.str())) {
+        bool known = name == "SLACK_APP_TOKEN" || name == "SLACK_BOT_TOKEN";
+        for (const auto& var : optional_variables) {
+            known = known || var.name == name;
+        }
+        if (!known) {
+            unknown.push_back(name);
+        }
+    }
+    return unknown;
 }
 
 config_result parse_config(const env_lookup& lookup) {
@@ -374,6 +398,9 @@ config_result parse_config(const env_lookup& lookup) {
 
 std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view text) {
     std::map<std::string, std::string, std::less<>> out;
+    if (text.starts_with("\xEF\xBB\xBF")) {
+        text.remove_prefix(3);  // a byte-order mark (some Windows editors): not part of the key
+    }
     std::size_t pos = 0;
     while (pos < text.size()) {
         auto end = text.find('\n', pos);
@@ -394,9 +421,14 @@ std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view te
         }
         auto key = trim(line.substr(0, eq));
         auto value = trim(line.substr(eq + 1));
-        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-            value.back() == value.front()) {
-            value = value.substr(1, value.size() - 2);
+        auto close = value.empty() || (value.front() != '"' && value.front() != '\'')
+                         ? std::string_view::npos
+                         : value.find(value.front(), 1);
+        auto after =
+            close == std::string_view::npos ? std::string_view() : trim(value.substr(close + 1));
+        if (close != std::string_view::npos && (after.empty() || after.front() == '#')) {
+            // "quoted", or "quoted" # a comment
+            value = value.substr(1, close - 1);
         } else if (auto hash = value.find(" #"); hash != std::string_view::npos) {
             value = trim(value.substr(0, hash));  // an unquoted value ends at a comment
         }

@@ -68,9 +68,14 @@ using env_lookup = std::function<std::optional<std::string>(std::string_view nam
 // Parses and checks every variable of the contract. Pure: the lookup supplies the values.
 config_result parse_config(const env_lookup& lookup);
 
-// The KEY=VALUE lines of a `.env` file: `#` comments, blank lines, an optional `export `,
-// and single or double quotes around the value are understood.
+// The KEY=VALUE lines of a `.env` file: `#` comments (also after a quoted value), blank lines,
+// an optional `export `, single or double quotes around the value, and a byte-order mark at
+// the start are understood.
 std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view text);
+
+// The names in `./.env` that relbot does not read (a misspelt RELBOT_CONECTIONS), for a
+// warning at start: such a setting has no effect.
+std::vector<std::string> unknown_dotenv_names();
 
 // The process environment, with `./.env` (if present) filling in what it does not set.
 config_result load_config();

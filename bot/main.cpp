@@ -25,6 +25,7 @@
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "checklist/template.hpp"
+#include "commands/parse.hpp"
 #include "commands/render.hpp"
 #include "storage/database.hpp"
 #include "storage/migrate.hpp"
@@ -36,6 +37,18 @@ using namespace relbot;
 namespace fs = std::filesystem;
 
 constexpr int exit_config = 2;
+
+// A template is started by its file's name without `.md`: one `/release start … template`
+// cannot take is refused where it is read, not found unusable on release day.
+std::optional<std::string> unusable_template_name(const fs::path& path) {
+    auto name = path.stem().string();
+    if (commands::valid_template_name(name)) {
+        return std::nullopt;
+    }
+    return path.string() + ": a template is started by its file's name, `" + name +
+           "`, which `/release start … template` cannot take: rename the file to letters, " +
+           "digits and - _ . (at most 64), ending in .md";
+}
 
 // Loads every *.md in `dir` into `library`; the first bad template is returned as an error
 // (a configuration error, like a bad variable: exit 2).
@@ -56,6 +69,9 @@ std::optional<bot::config_error> load_templates(const std::string& dir,
     }
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
+        if (auto wrong = unusable_template_name(path)) {
+            return bot::config_error{"template", *wrong};
+        }
         std::ifstream in(path);
         if (!in) {
             return bot::config_error{"template", path.string() + " cannot be read"};
@@ -113,6 +129,18 @@ int check_templates(const std::vector<std::string>& files) {
     }
     int status = 0;
     for (const auto& path : files) {
+        std::error_code ec;
+        if (fs::is_directory(path, ec)) {
+            std::fprintf(stderr, "%s: is a folder; name the template files in it (%s/*.md)\n",
+                         path.c_str(), path.c_str());
+            status = exit_config;
+            continue;
+        }
+        if (auto wrong = unusable_template_name(path)) {
+            std::fprintf(stderr, "%s\n", wrong->c_str());
+            status = exit_config;
+            continue;
+        }
         std::ifstream in(path);
         if (!in) {
             std::fprintf(stderr, "%s: cannot be read\n", path.c_str());
@@ -357,6 +385,14 @@ int export_report(const std::vector<std::string>& args) {
 // relbot signal --channel C --item I --action A [--text T] [--url U] [--source S]
 // [--release V] [--id ID]: one signal, signed and sent to this host's relbot.
 int send_signal_command(const std::vector<std::string>& args) {
+    if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+        std::printf(
+            "usage: relbot signal --channel C --item I --action "
+            "check|note|block|unblock|deployed [--text T] [--url U] [--source S] "
+            "[--release V] [--id ID]\nSigns the signal with RELBOT_HOOKS_SECRET and sends it to "
+            "RELBOT_HOOKS_ADDR (environment or ./.env); exits 0 on a 2xx answer, 1 otherwise.\n");
+        return 0;
+    }
     std::map<std::string, std::string> given;
     static const std::set<std::string> known = {"--channel", "--item",   "--action",  "--text",
                                                 "--url",     "--source", "--release", "--id"};
@@ -552,6 +588,13 @@ int run_bot() {
     }
     const auto& cfg = std::get<bot::config>(loaded);
     bot::set_log_level(cfg.level);
+    for (const auto& name : bot::unknown_dotenv_names()) {
+        bot::log_warn("config.unknown_variable")
+            .kv("name", name)
+            .kv("hint",
+                "./.env sets a variable relbot does not read (misspelt?); it has no "
+                "effect; README's Configuration lists every variable");
+    }
 
     checklist::template_library templates;
     if (cfg.templates_dir) {

@@ -379,6 +379,9 @@ template_result parse_template(std::string_view name,
                                   " KiB; a template may be at most " +
                                   std::to_string(max_template_bytes / 1024) + " KiB"};
     }
+    if (text.starts_with("\xEF\xBB\xBF")) {
+        text.remove_prefix(3);  // a byte-order mark some editors write: not part of line 1
+    }
     template_reader reader(name, file);
     int line_no = 0;
     std::size_t pos = 0;

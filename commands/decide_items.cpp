@@ -248,10 +248,18 @@ decision decide(const assign_command& c, const situation& s) {
         return refuse("assign", word_refusal(*r, *no, s.req.way));
     }
     const auto& it = item_at(*r, pos);
-    auto d =
-        done("assign",
-             render_text(":bust_in_silhouette: " + it.label() + " is now <@" + c.user + ">'s" +
-                         (due ? ", due " + checklist::date_token(*due) : std::string()) + "."));
+    // `assign` without `due` leaves the item without one: said, since its reminders end too.
+    const auto& before = item_at(view, pos);
+    std::string dropped;
+    if (!due && before.due_at) {
+        dropped = " It has no due time any more (it was due " +
+                  checklist::date_token(*before.due_at) + "), so nobody is reminded of it; `" +
+                  "/release assign " + it.ref() + " <@" + c.user + "> due 2h` sets one.";
+    }
+    auto d = done("assign",
+                  render_text(":bust_in_silhouette: " + it.label() + " is now <@" + c.user + ">'s" +
+                              (due ? ", due " + checklist::date_token(*due) : std::string()) + "." +
+                              dropped));
     if (c.user != s.req.user) {
         d.messages.push_back(post(*r, destination::direct(c.user), message_kind::dm,
                                   render_assignment(*r, it, s.req.user),

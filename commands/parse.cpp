@@ -124,7 +124,7 @@ command parse_start(const words& w, const command_entry& e) {
         }
         auto value = w[i + 1];
         if (key == "template") {
-            if (value.size() > 64 || !all_of(value, is_name_char)) {
+            if (!valid_template_name(value)) {
                 return bad(e, "A template name is letters, digits and `- _ .`.");
             }
             c.template_name = value;
@@ -454,6 +454,10 @@ std::optional<std::string> parse_mention(std::string_view word) {
         }
     }
     return std::string(inner);
+}
+
+bool valid_template_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && all_of(name, is_name_char);
 }
 
 bool valid_version(std::string_view v) {

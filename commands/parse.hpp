@@ -136,6 +136,9 @@ inline constexpr std::size_t max_text_bytes = max_text_chars * 5;  // all "&amp;
 // `. - _ + /`.
 inline constexpr std::size_t max_version_bytes = 64;
 bool valid_version(std::string_view v);
+// A template's name, as `start … template <name>` takes it (and so a template file's name
+// without `.md`): 1 to 64 letters, digits and `- _ .`.
+bool valid_template_name(std::string_view name);
 
 // The characters of a command text as the person typed them (see max_text_chars).
 std::size_t typed_length(std::string_view slack_text);

@@ -176,6 +176,16 @@ std::vector<table_copy> backup_postgres(const std::string& database_url,
         from.exec("SET idle_in_transaction_session_timeout = 0");
         // One snapshot of the whole database, taken without blocking the instances' writes.
         from.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        // A newer relbot's database has columns this one does not know: its copy would lose
+        // them without a word. Refused, as relbot itself refuses to run on it.
+        auto schema = from.exec("SELECT version FROM relbot_schema");
+        if (schema.rows() > 0 && schema.integer(0, 0) > postgres::schema_version()) {
+            throw std::runtime_error("the PostgreSQL database at " + from.server() +
+                                     " has schema version " + std::to_string(schema.integer(0, 0)) +
+                                     ", newer than this relbot (" +
+                                     std::to_string(postgres::schema_version()) +
+                                     "); take the backup with the relbot that runs on it");
+        }
         {
             auto to = sqlite::open_database(partial);  // created at this relbot's schema
             SQLite::Transaction write(*to);

@@ -55,6 +55,21 @@ TEST_CASE("check-template lists a good template and points at the line of a brok
 
     run_relbot({"check-template"}, dir, {}, status);
     CHECK(status == 2);
+
+    // A byte-order mark before the first heading is no part of it.
+    std::ofstream(dir.file("bom.md")) << "\xEF\xBB\xBF## Build\n- [ ] **One**: x\n";
+    CHECK(
+        contains(run_relbot({"check-template", dir.file("bom.md")}, dir, {}, status), "1. Build"));
+    CHECK(status == 0);
+    // A file name `/release start … template` cannot take, and a folder: said, exit 2.
+    std::ofstream(dir.file("My Template.md")) << "## Build\n- [ ] **One**: x\n";
+    std::string said;
+    run_relbot({"check-template", dir.file("My Template.md")}, dir, {}, status, &said);
+    CHECK(status == 2);
+    CHECK(contains(said, "rename the file to letters, digits and - _ ."));
+    run_relbot({"check-template", dir.path()}, dir, {}, status, &said);
+    CHECK(status == 2);
+    CHECK(contains(said, "is a folder"));
 }
 
 TEST_CASE("check-template shows each phase's window and warns of items whose slugs collide",

@@ -146,6 +146,15 @@ TEST_CASE(
     CHECK(contains(failed, "no backup was made"));
     CHECK_FALSE(contains(failed, password));
     CHECK_FALSE(std::filesystem::exists(nowhere + ".partial"));
+
+    // A database a newer relbot has migrated would lose what this one does not know: refused.
+    a.exec("UPDATE relbot_schema SET version = 99");
+    auto newer = dir.file("newer.db");
+    run_relbot({"backup", newer}, dir, env, status, &failed);
+    CHECK(status == 1);
+    CHECK(contains(failed, "has schema version 99, newer than this relbot"));
+    CHECK_FALSE(std::filesystem::exists(newer));
+    CHECK_FALSE(std::filesystem::exists(newer + ".partial"));
 }
 
 TEST_CASE("migrate-to-postgres without a SQLite database says so and copies nothing",

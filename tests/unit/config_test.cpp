@@ -215,6 +215,24 @@ TEST_CASE(".env files: comments, export, quotes and trailing comments", "[unit]"
     CHECK(vars["RELBOT_LOG_LEVEL"] == "debug");
     CHECK(vars["RELBOT_ADMINS"].empty());
     CHECK(vars.size() == 5);
+
+    // A byte-order mark before the first name; a comment after a quoted value; a `#` inside
+    // quotes is the value's.
+    auto windows = parse_dotenv(
+        "\xEF\xBB\xBFSLACK_APP_TOKEN=xapp-1\n"
+        "RELBOT_ADMINS=\"U1,U2\" # the admins\n"
+        "RELBOT_DB='/tmp/a #1.db'\n");
+    CHECK(windows["SLACK_APP_TOKEN"] == "xapp-1");
+    CHECK(windows["RELBOT_ADMINS"] == "U1,U2");
+    CHECK(windows["RELBOT_DB"] == "/tmp/a #1.db");
+    CHECK(windows.size() == 3);
+}
+
+TEST_CASE("an IPv6 listening address may be written in brackets", "[unit]") {
+    CHECK(parse_host_port("[::1]:9109") == std::pair{std::string("::1"), (unsigned short)9109});
+    CHECK(parse_host_port("::1:9109") == std::pair{std::string("::1"), (unsigned short)9109});
+    CHECK(parse_host_port("127.0.0.1:0") == std::pair{std::string("127.0.0.1"), (unsigned short)0});
+    CHECK_FALSE(parse_host_port("[::1]"));
 }
 
 TEST_CASE("RELBOT_DATABASE_URL takes a PostgreSQL URI or key=value string and never echoes it",

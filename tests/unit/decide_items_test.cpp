@@ -218,6 +218,18 @@ TEST_CASE("assign gives the item an owner and a due time, and DMs the new owner"
         check_refused(past, "assign");
         CHECK(contains(past.answer.reply.text, "has already passed"));
     }
+    SECTION("without `due`, an item that had one loses it, and the reply says so") {
+        auto timed = decide_as("UMANAGER", "assign 1.3 <@UPAT> due 2h", active, look, now);
+        REQUIRE(timed.state);
+        auto moved =
+            decide_as("UMANAGER", "assign 1.3 <@ULEE>", shared(*timed.state), look, now + 60);
+        REQUIRE(moved.state);
+        CHECK_FALSE(moved.state->phases[0].items[2].due_at);
+        CHECK(contains(moved.answer.reply.text, "It has no due time any more (it was due "));
+        CHECK(contains(moved.answer.reply.text, "`/release assign 1.3 <@ULEE> due 2h` sets one"));
+        auto untimed = decide_as("UMANAGER", "assign 1.3 <@ULEE>", active, look, now);
+        CHECK_FALSE(contains(untimed.answer.reply.text, "no due time"));
+    }
     SECTION("the same owner again is refused") {
         auto again = decide_as("UMANAGER", "assign 1.1 <@UOWNER>", active, look, now);
         check_refused(again, "assign");
