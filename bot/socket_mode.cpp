@@ -221,7 +221,7 @@ void socket_mode_client::stop() {
     }
     // A slot waiting out a backoff or Slack's Retry-After (up to minutes while Slack is in
     // trouble) stops now, not when its wait ends.
-    for (auto* nap : naps_) {
+    for (const auto& nap : naps_) {
         nap->cancel();
     }
     for (const auto& s : sessions_) {
@@ -332,12 +332,7 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
     auto ex = co_await net::this_coro::executor;
     slot_state st(slot, ex);
     signals_.insert(st.signal);
-    naps_.insert(&st.nap);
-    struct forget_nap {  // however the slot ends, stop() must not touch its timer afterwards
-        std::set<net::steady_timer*>& naps;
-        net::steady_timer* nap;
-        ~forget_nap() { naps.erase(nap); }
-    } forget{naps_, &st.nap};
+    naps_.insert(st.nap);
     while (!stopping_) {
         auto next = co_await run_one_socket(st);
         if (next == slot_next::stop) {
@@ -346,6 +341,7 @@ net::awaitable<void> socket_mode_client::run_slot(int slot) {
     }
     close_slot(st);
     signals_.erase(st.signal);
+    naps_.erase(st.nap);
 }
 
 net::awaitable<socket_mode_client::slot_next> socket_mode_client::run_one_socket(slot_state& st) {
@@ -363,7 +359,7 @@ net::awaitable<socket_mode_client::slot_next> socket_mode_client::run_one_socket
     if (!connected) {  // connect logged why
         if (!stopping_) {
             auto delay = retry_delay(st.slot, "connect failed", st.failures);
-            co_await sleep(st.nap, delay);
+            co_await sleep(*st.nap, delay);
         }
         co_return slot_next::again;
     }
@@ -400,7 +396,7 @@ net::awaitable<socket_mode_client::slot_next> socket_mode_client::after_open_fai
         .kv("slot", st.slot)
         .kv("error", open.error.empty() ? "no url in response" : open.error)
         .kv("retry_in_ms", delay.count());
-    co_await sleep(st.nap, delay);
+    co_await sleep(*st.nap, delay);
     co_return slot_next::again;
 }
 
@@ -417,7 +413,7 @@ net::awaitable<bool> socket_mode_client::await_hello(slot_state& st, std::shared
     begin_close(s, std::chrono::milliseconds(0));
     if (!stopping_) {
         auto delay = retry_delay(st.slot, "no hello", st.failures);
-        co_await sleep(st.nap, delay);
+        co_await sleep(*st.nap, delay);
     }
     co_return false;
 }
@@ -482,7 +478,7 @@ net::awaitable<socket_mode_client::slot_next> socket_mode_client::hold(slot_stat
         co_return slot_next::again;
     }
     auto delay = retry_delay(st.slot, "connection lost", st.failures);
-    co_await sleep(st.nap, delay);
+    co_await sleep(*st.nap, delay);
     co_return slot_next::again;
 }
 

@@ -243,7 +243,8 @@ private:
     std::set<std::shared_ptr<session>> sessions_;
     std::set<std::shared_ptr<net::steady_timer>> signals_;  // one per slot: cancelled to wake it
     // Each slot's wait before its next attempt (a backoff, a Retry-After): cut short by stop().
-    std::set<net::steady_timer*> naps_;
+    // Shared, as `signals_`: a slot that ended by an exception leaves its timer here, alive.
+    std::set<std::shared_ptr<net::steady_timer>> naps_;
     bool stopping_ = false;
     bool fatal_ = false;
     std::atomic<bool> disabled_{false};

@@ -93,11 +93,13 @@ struct socket_mode_client::session {
 // directly take it by reference.
 struct socket_mode_client::slot_state {
     slot_state(int slot_, const net::any_io_executor& ex)
-        : slot(slot_), signal(std::make_shared<net::steady_timer>(ex)), nap(ex) {}
+        : slot(slot_),
+          signal(std::make_shared<net::steady_timer>(ex)),
+          nap(std::make_shared<net::steady_timer>(ex)) {}
 
     int slot;
     std::shared_ptr<net::steady_timer> signal;  // cancelled when a session's state changes
-    net::steady_timer nap;                      // the wait before the next attempt
+    std::shared_ptr<net::steady_timer> nap;     // the wait before the next attempt
     std::shared_ptr<session> previous;          // being replaced after a refresh request
     std::shared_ptr<session> current;
     int failures = 0;
