@@ -474,13 +474,16 @@ private:
         } catch (const storage::busy_error&) {
             process_metrics().db_conflicts.add({"command"});
             o.metric_label = command_label(s.text);
-            o.note = handled_note{"busy", "busy", s.channel_id, s.user_id, micros_since(started)};
+            // The log line names the command, as the metric does; the outcome says what failed.
+            o.note = handled_note{o.metric_label, "busy", s.channel_id, s.user_id,
+                                  micros_since(started)};
             log_warn("command.busy").kv("channel", s.channel_id).kv("envelope_id", s.envelope_id);
             o.payload = busy_reply_;
             return o;
         } catch (const std::exception& e) {
             o.metric_label = command_label(s.text);
-            o.note = handled_note{"error", "error", s.channel_id, s.user_id, micros_since(started)};
+            o.note = handled_note{o.metric_label, "error", s.channel_id, s.user_id,
+                                  micros_since(started)};
             log_error("command.failed")
                 .kv("channel", s.channel_id)
                 .kv("envelope_id", s.envelope_id)

@@ -132,9 +132,9 @@ problem read_database_url(const std::string& v, config& c) {
                "postgresql://relbot@db.internal/relbot?sslmode=verify-full";
     }
     if (auto problem = storage::database_url_problem(v)) {
-        return "cannot be read as a PostgreSQL connection URI (" + *problem +
-               "); a % in it must be written %25, and query parameters are libpq's, such as "
-               "sslmode=verify-full";
+        bool percent = problem->find("percent") != std::string::npos;
+        return "cannot be read as a PostgreSQL connection string (" + *problem + ")" +
+               (percent ? "; a % in it must be written %25" : "");
     }
     c.database_url = v;
     return std::nullopt;
@@ -357,7 +357,8 @@ std::vector<std::string> unknown_dotenv_names() {
     std::stringstream text;
     text << file.rdbuf();
     for (const auto& [name, value] : parse_dotenv(text.str())) {
-        bool known = name == "SLACK_APP_TOKEN" || name == "SLACK_BOT_TOKEN";
+        bool known = name == "SLACK_APP_TOKEN" || name == "SLACK_BOT_TOKEN" ||
+                     name == "SSL_CERT_FILE" || name == "SSL_CERT_DIR";
         for (const auto& var : optional_variables) {
             known = known || var.name == name;
         }
@@ -426,9 +427,11 @@ std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view te
                          : value.find(value.front(), 1);
         auto after =
             close == std::string_view::npos ? std::string_view() : trim(value.substr(close + 1));
-        if (close != std::string_view::npos && (after.empty() || after.front() == '#')) {
-            // "quoted", or "quoted" # a comment
-            value = value.substr(1, close - 1);
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front()) {
+            value = value.substr(1, value.size() - 2);  // "quoted" (a quote inside is the value's)
+        } else if (close != std::string_view::npos && (after.empty() || after.front() == '#')) {
+            value = value.substr(1, close - 1);  // "quoted" # a comment
         } else if (auto hash = value.find(" #"); hash != std::string_view::npos) {
             value = trim(value.substr(0, hash));  // an unquoted value ends at a comment
         }

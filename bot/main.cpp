@@ -39,7 +39,8 @@ namespace fs = std::filesystem;
 constexpr int exit_config = 2;
 
 // A template is started by its file's name without `.md`: one `/release start … template`
-// cannot take is refused where it is read, not found unusable on release day.
+// cannot take is warned of where it is read, not found on release day (App Home's start form
+// can still start it, so it is not refused).
 std::optional<std::string> unusable_template_name(const fs::path& path) {
     auto name = path.stem().string();
     if (commands::valid_template_name(name)) {
@@ -70,7 +71,7 @@ std::optional<bot::config_error> load_templates(const std::string& dir,
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
         if (auto wrong = unusable_template_name(path)) {
-            return bot::config_error{"template", *wrong};
+            bot::log_warn("template.warning").kv("warning", *wrong);
         }
         std::ifstream in(path);
         if (!in) {
@@ -137,9 +138,7 @@ int check_templates(const std::vector<std::string>& files) {
             continue;
         }
         if (auto wrong = unusable_template_name(path)) {
-            std::fprintf(stderr, "%s\n", wrong->c_str());
-            status = exit_config;
-            continue;
+            std::fprintf(stderr, "warning: %s\n", wrong->c_str());  // the exit status stays
         }
         std::ifstream in(path);
         if (!in) {
@@ -588,6 +587,14 @@ int run_bot() {
     }
     const auto& cfg = std::get<bot::config>(loaded);
     bot::set_log_level(cfg.level);
+    // OpenSSL reads its trust store's overrides from the environment only: those set in
+    // ./.env (as .env.example shows) are put there, unless the environment sets them.
+    auto env = bot::process_environment();
+    for (const char* name : {"SSL_CERT_FILE", "SSL_CERT_DIR"}) {
+        if (auto v = env(name); v && std::getenv(name) == nullptr) {
+            ::setenv(name, v->c_str(), 0);
+        }
+    }
     for (const auto& name : bot::unknown_dotenv_names()) {
         bot::log_warn("config.unknown_variable")
             .kv("name", name)

@@ -84,17 +84,19 @@ std::string render_timer(const checklist::timer_notice& n, const checklist::rele
     return {};
 }
 
-// Whether `user` is in their quiet hours or weekend at `now` (in their time zone, UTC when
-// unknown), which the release's deployment phase lifts: reminders that repeat every interval
-// (a pending handoff, an unanswered checkpoint) skip such a slot, as overdue items wait.
-bool in_quiet_hours(const scheduler_ports& ports,
-                    const std::string& user,
-                    const checklist::release& r,
-                    checklist::epoch_seconds now,
-                    const checklist::reminder_rules& rules) {
+// When `user`'s quiet hours or weekend end, if they are in them at `now` (in their time zone,
+// UTC when unknown; the release's deployment phase lifts them): a reminder that repeats every
+// interval (a pending handoff, an unanswered checkpoint) waits until then, as an overdue
+// item's does. nullopt: they may be reminded now.
+std::optional<checklist::epoch_seconds> quiet_until(const scheduler_ports& ports,
+                                                    const std::string& user,
+                                                    const checklist::release& r,
+                                                    checklist::epoch_seconds now,
+                                                    const checklist::reminder_rules& rules) {
     auto tz = ports.people.time_zone_offset(user).value_or(0);
     bool deploying = checklist::is_deployment_phase(r.current().title);
-    return checklist::allowed_at(now, tz, rules, deploying) > now;
+    auto allowed = checklist::allowed_at(now, tz, rules, deploying);
+    return allowed > now ? std::optional(allowed) : std::nullopt;
 }
 
 // Phase windows, pending handoffs and pending sign-offs, as checklist::plan_timers and
@@ -110,8 +112,13 @@ bool queue_timers(const scheduler_ports& ports,
     auto tz = [&](const std::string& user) {
         return ports.people.time_zone_offset(user).value_or(0);  // unknown: UTC
     };
+    // Not sent in quiet time: the pass at its end (`next`) sends the slot then current.
     auto quiet_for = [&](const std::string& user, const checklist::release& r) {
-        return in_quiet_hours(ports, user, r, now, rules);
+        auto until = quiet_until(ports, user, r, now, rules);
+        if (until) {
+            next = std::min(next, *until);
+        }
+        return until.has_value();
     };
     for (auto id : timed) {
         auto r = ports.releases.load_release(id);
@@ -128,7 +135,7 @@ bool queue_timers(const scheduler_ports& ports,
         }
         for (const auto& n : plan.notices) {
             if (n.kind == checklist::timer_kind::handoff_pending && quiet_for(n.to, *r)) {
-                continue;  // this slot is not sent; the next one outside quiet hours is
+                continue;
             }
             auto body = render_timer(n, *r);
             if (body.empty()) {
@@ -268,6 +275,7 @@ void queue_checkpoints(const scheduler_ports& ports,
             continue;
         }
         checklist::change_log log;
+        auto before = r->checkpoints;  // as they were before this pass marked anything
         auto work = checkpoint_pass(*r, offsets, now, interval, log);
         auto prefix = "checkpoint:" + std::to_string(r->id) + ":";
         for (auto n : work.post) {
@@ -281,15 +289,34 @@ void queue_checkpoints(const scheduler_ports& ports,
             log_info("checkpoint.posted").kv("release", r->id).kv("checkpoint", n);
         }
         for (const auto& [n, slot] : work.remind) {
+            int sent = 0;
+            bool held = false;
             for (const auto& user : checklist::checkpoint_people(*r)) {
-                if (in_quiet_hours(ports, user, *r, now, rules)) {
-                    continue;  // as an overdue item: not at night nor at the weekend
+                // As an overdue item: not at night nor at the weekend; when that ends.
+                if (auto until = quiet_until(ports, user, *r, now, rules)) {
+                    next = std::min(next, *until);
+                    held = true;
+                    continue;
                 }
                 std::string key = "checkpoint-reminder:" + std::to_string(r->id);
                 key.append(":").append(std::to_string(n)).append(":").append(std::to_string(slot));
                 key.append(":").append(user);
                 queue_json(ports, key, *r, destination::direct(user),
                            commands::render_checkpoint_reminder(*r, n), message_kind::dm, now);
+                ++sent;
+            }
+            if (sent == 0 && held) {
+                // Nobody could be told now: the reminder is not used up, and goes out when
+                // the quiet time ends (the slot then current).
+                for (auto& c : r->checkpoints) {
+                    for (const auto& b : before) {
+                        if (c.number == n && b.number == n) {
+                            c.last_reminded_at = b.last_reminded_at;
+                            c.reminders = b.reminders;
+                        }
+                    }
+                }
+                continue;
             }
             log_info("checkpoint.reminded").kv("release", r->id).kv("checkpoint", n);
         }

@@ -26,7 +26,9 @@ namespace relbot::bot {
 // What the handler made of an envelope, for the ack's log line (written by the Socket Mode
 // thread once the ack is out).
 struct handled_note {
-    std::string command;  // the decision's name ("check", "bad_input", "busy")
+    // The decision's name ("check", "bad_input"); when the database failed, the command's
+    // first word as typed (the outcome says busy or error).
+    std::string command;
     std::string outcome;  // ok, refused, busy, error
     std::string channel;
     std::string user;

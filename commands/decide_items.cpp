@@ -1,4 +1,5 @@
 // The item commands: check, uncheck, skip, block, unblock, note and assign.
+#include <cstdlib>
 #include <optional>
 #include <type_traits>
 
@@ -233,7 +234,12 @@ decision decide(const assign_command& c, const situation& s) {
         due = c.due->relative ? now + c.due->value : c.due->value;
         // The item's own due time, given back unchanged (the Assign… form shows it), is kept
         // even once it has passed: only the owner changes.
-        bool kept = !c.due->relative && item_at(view, std::get<item_pos>(found)).due_at == due;
+        // (to the minute: the form's picker shows minutes).
+        const auto& had = item_at(view, std::get<item_pos>(found)).due_at;
+        bool kept = !c.due->relative && had && std::abs(*had - *due) < 60;
+        if (kept) {
+            due = had;
+        }
         if (*due <= now && !kept) {
             return refuse("assign",
                           "That due time, " + checklist::format_utc(*due) +
@@ -254,7 +260,7 @@ decision decide(const assign_command& c, const situation& s) {
     if (!due && before.due_at) {
         dropped = " It has no due time any more (it was due " +
                   checklist::date_token(*before.due_at) + "), so nobody is reminded of it; `" +
-                  "/release assign " + it.ref() + " <@" + c.user + "> due 2h` sets one.";
+                  "/release assign " + it.ref() + " @name due 2h` sets one.";
     }
     auto d = done("assign",
                   render_text(":bust_in_silhouette: " + it.label() + " is now <@" + c.user + ">'s" +

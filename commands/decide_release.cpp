@@ -411,7 +411,7 @@ decision decide(const manager_command& c, const situation& s) {
                            ":crown: <@" + s.req.user + "> made you the release manager of *" +
                                escape_mrkdwn(r->version) + "* (it is in phase " +
                                std::to_string(phase) + ", *" + escape_mrkdwn(r->current().title) +
-                               "*): moving it on, the monitoring checkpoints and reminders of "
+                               "*): moving it on, the monitoring checkpoints and escalations of "
                                "overdue items come to you now." +
                                (items.empty() ? "" : " Yours as release manager:")),
         "manager-given:", key_id::last_audit, ":" + c.user));

@@ -1,6 +1,8 @@
 // Modal submissions: the inputs checked first (an error goes back into the modal, next to its
 // field), then the equivalent command decided against the release the modal is about; a
 // refusal also goes back into the modal, so nothing is ever half done.
+#include <cstdlib>
+
 #include "checklist/duration.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "commands/clicks.hpp"
@@ -152,7 +154,8 @@ std::map<std::string, std::string> validate(const submission& sub,
             if (!due.empty() &&
                 (due.size() > 12 || due.find_first_not_of("0123456789") != std::string::npos)) {
                 out[std::string(controls::block_due)] = "That is not a date and time.";
-            } else if (!due.empty() && std::stoll(due) <= now && kept_due != std::stoll(due)) {
+            } else if (!due.empty() && std::stoll(due) <= now &&
+                       !(kept_due && std::abs(*kept_due - std::stoll(due)) < 60)) {
                 out[std::string(controls::block_due)] =
                     "That time, " + checklist::format_utc(std::stoll(due)) +
                     ", has already passed. Pick a time in the future, or leave it empty.";

@@ -183,8 +183,9 @@ std::string checkpoint_hold_line(const checklist::release& r) {
     auto since = ":mag: *Investigating* since checkpoint " + checklist::checkpoint_label(c) +
                  (c.answered_by.empty() ? "" : " (" + mention(c.answered_by) + ")") + ": ";
     if (monitoring_left(r)) {
-        return since + phase + " is over, so it holds nothing back; *Healthy* on a later " +
-               "checkpoint, or a rollback, closes it.";
+        return since + phase +
+               " is over, so it holds nothing back; *Healthy* on this checkpoint or a " +
+               "later one, or a rollback, closes it.";
     }
     return since + phase +
            " is held until someone answers *Healthy* or the release is rolled back.";
@@ -205,8 +206,9 @@ std::string checkpoint_report_line(const checklist::checkpoint& c,
                                    bool release_ended) {
     auto line = "Checkpoint " + checklist::checkpoint_label(c) + ": ";
     if (c.answer == checklist::checkpoint_answer::none && !c.posted_at) {
-        return line + (release_ended ? "not reached (the release ended first)"
-                                     : "not due yet (due " + checklist::format_utc(c.due_at) + ")");
+        return line + (release_ended
+                           ? "not reached (the release ended first)"
+                           : "not posted yet (due " + checklist::format_utc(c.due_at) + ")");
     }
     line += checklist::answer_word(c.answer);
     if (c.answer != checklist::checkpoint_answer::none && c.answered_at) {

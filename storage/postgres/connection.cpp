@@ -200,16 +200,9 @@ std::optional<std::string> url_problem(const std::string& url) {
     }
     std::string said = error == nullptr ? "out of memory" : one_line(error);
     lib->freemem(error);
-    // libpq quotes what it could not read, which may be the password: only its words stay.
-    std::string words;
-    bool quoted = false;
-    for (char ch : said) {
-        if (ch == '"') {
-            quoted = !quoted;
-        } else if (!quoted) {
-            words += ch;
-        }
-    }
+    // libpq quotes what it could not read, which may be the password (and may itself hold a
+    // quote): only its words before the first quote stay.
+    std::string words = said.substr(0, said.find('"'));
     while (!words.empty() && (words.back() == ' ' || words.back() == ':')) {
         words.pop_back();
     }

@@ -351,7 +351,11 @@ int backup_database(const std::string& source, const std::string& destination) {
         }
     }
     auto temporary = destination + ".partial";
-    fs::remove(temporary, ec);  // a leftover of a failed backup; if it stays, the open says so
+    // Leftovers of a failed backup (a log of it would be replayed into the new copy); if one
+    // stays, the open says so.
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        fs::remove(temporary + suffix, ec);
+    }
     int pages = 0;
     {
         auto from = [&] {
@@ -369,21 +373,23 @@ int backup_database(const std::string& source, const std::string& destination) {
                                          destination + " when complete): " + e.what());
             }
         }();
-        SQLite::Backup copy(to, from);
-        // All pages in one step: one read transaction, so one snapshot. In WAL mode it does
-        // not block the bot's writes; a busy source is retried a few times.
-        for (int attempt = 0;; ++attempt) {
-            int rc = copy.executeStep(-1);
-            if (rc == SQLITE_DONE) {
-                break;
+        {
+            SQLite::Backup copy(to, from);
+            // All pages in one step: one read transaction, so one snapshot. In WAL mode it
+            // does not block the bot's writes; a busy source is retried a few times.
+            for (int attempt = 0;; ++attempt) {
+                int rc = copy.executeStep(-1);
+                if (rc == SQLITE_DONE) {
+                    break;
+                }
+                if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && attempt < 50) {
+                    sqlite3_sleep(100);
+                    continue;
+                }
+                throw std::runtime_error("backup stopped: " + std::string(sqlite3_errstr(rc)));
             }
-            if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && attempt < 50) {
-                sqlite3_sleep(100);
-                continue;
-            }
-            throw std::runtime_error("backup stopped: " + std::string(sqlite3_errstr(rc)));
-        }
-        pages = copy.getTotalPageCount();
+            pages = copy.getTotalPageCount();
+        }  // finished: the copy's connection may be used again (sqlite3_backup_finish)
         // Restored, the copy goes back in time: a message still queued in it may have been
         // posted since. Each is looked for in the channel's history before it is posted
         // (as a delivery whose answer was lost), so a restore posts nothing twice.

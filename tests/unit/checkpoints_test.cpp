@@ -411,7 +411,7 @@ TEST_CASE(
     CHECK(all.find("Checkpoint +4h: Healthy (<@UPAT>, 2026-12-01 14:02 UTC)") != std::string::npos);
     // Never posted: not a question left unanswered.
     CHECK(all.find("Checkpoint +48h: no answer") == std::string::npos);
-    CHECK(all.find("Checkpoint +48h: not due yet (due 2026-12-03 ") != std::string::npos);
+    CHECK(all.find("Checkpoint +48h: not posted yet (due 2026-12-03 ") != std::string::npos);
     r.status = release_status::finished;
     md = relbot::commands::report_markdown(r, {}, {{"UPAT", "pat"}});
     CHECK(md.find("- Checkpoint +48h: not reached (the release ended first)") != std::string::npos);

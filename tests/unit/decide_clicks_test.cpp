@@ -342,6 +342,12 @@ TEST_CASE(
     CHECK(d.state->phases[0].items[0].due_at == t0 - 600);
     CHECK(d.answer.ack_json == "{}");
 
+    // The picker gives minutes: the same minute is the same due time.
+    s.values["due"] = std::to_string(t0 - 600 + 30);
+    auto same_minute = commands::decide_submission(s, {req, r, look}, "E6");
+    REQUIRE(same_minute.state);
+    CHECK(same_minute.state->phases[0].items[0].due_at == t0 - 600);
+
     s.values["due"] = std::to_string(t0 - 60);  // a past time the item did not have
     auto no = commands::decide_submission(s, {req, r, look}, "E5");
     CHECK_FALSE(no.state);

@@ -226,7 +226,7 @@ TEST_CASE("assign gives the item an owner and a due time, and DMs the new owner"
         REQUIRE(moved.state);
         CHECK_FALSE(moved.state->phases[0].items[2].due_at);
         CHECK(contains(moved.answer.reply.text, "It has no due time any more (it was due "));
-        CHECK(contains(moved.answer.reply.text, "`/release assign 1.3 <@ULEE> due 2h` sets one"));
+        CHECK(contains(moved.answer.reply.text, "`/release assign 1.3 @name due 2h` sets one"));
         auto untimed = decide_as("UMANAGER", "assign 1.3 <@ULEE>", active, look, now);
         CHECK_FALSE(contains(untimed.answer.reply.text, "no due time"));
     }

@@ -280,8 +280,8 @@ TEST_CASE("an unanswered checkpoint is reminded once per interval until it is an
 }
 
 TEST_CASE(
-    "an unanswered checkpoint and a pending handoff are not reminded in the night, as an overdue "
-    "item is not",
+    "an unanswered checkpoint and a pending handoff are not reminded in the night but when it "
+    "ends, as an overdue item is",
     "[checkpoints]") {
     harness h({1h, 48h});
     leave_deployment(h, start_epoch);  // Tuesday 10:00 UTC; UBOSS's zone unknown: UTC
@@ -305,15 +305,18 @@ TEST_CASE(
     REQUIRE(rows.size() == 2);  // 15:00 and 19:00; nothing at 23:00 or 03:00
     CHECK(rows[1].dedupe_key == reminder + "2:UBOSS");
     CHECK(h.queued(pending).empty());
-    // Morning: 07:00 is still quiet; at 08:00 the handoff, at 11:00 the checkpoint.
-    h.schedule.tick(due + 20 * hour);
+    // Held, not used up: the reminder is not recorded as sent, and the pass asks to look
+    // again when quiet time ends (08:00), not at the next slot.
+    CHECK_FALSE(h.store.load_release(h.release_id)->checkpoints.at(0).last_reminded_at >
+                due + 8 * hour);
+    CHECK(h.schedule.tick(due + 20 * hour) <= handoff + 12 * hour);  // 07:00: still quiet
     CHECK(h.queued(reminder).size() == 2);
+    // 08:00: both go out, in the slot then current.
     h.schedule.tick(handoff + 12 * hour);
     CHECK(h.queued(pending).size() == 1);
-    h.schedule.tick(due + 24 * hour);
     rows = h.queued(reminder);
     REQUIRE(rows.size() == 3);
-    CHECK(rows[2].dedupe_key == reminder + "6:UBOSS");
+    CHECK(rows[2].dedupe_key == reminder + "5:UBOSS");
 }
 
 TEST_CASE("with checkpoints off none are planned", "[checkpoints]") {
