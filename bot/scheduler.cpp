@@ -2,6 +2,7 @@
 // in one transaction.
 #include "bot/scheduler.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <utility>
@@ -308,13 +309,12 @@ void queue_checkpoints(const scheduler_ports& ports,
             if (sent == 0 && held) {
                 // Nobody could be told now: the reminder is not used up, and goes out when
                 // the quiet time ends (the slot then current).
-                for (auto& c : r->checkpoints) {
-                    for (const auto& b : before) {
-                        if (c.number == n && b.number == n) {
-                            c.last_reminded_at = b.last_reminded_at;
-                            c.reminders = b.reminders;
-                        }
-                    }
+                auto held_one = [n = n](const checklist::checkpoint& c) { return c.number == n; };
+                auto now_c = std::find_if(r->checkpoints.begin(), r->checkpoints.end(), held_one);
+                auto was = std::find_if(before.begin(), before.end(), held_one);
+                if (now_c != r->checkpoints.end() && was != before.end()) {
+                    now_c->last_reminded_at = was->last_reminded_at;
+                    now_c->reminders = was->reminders;
                 }
                 continue;
             }

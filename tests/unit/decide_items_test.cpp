@@ -230,6 +230,18 @@ TEST_CASE("assign gives the item an owner and a due time, and DMs the new owner"
         auto untimed = decide_as("UMANAGER", "assign 1.3 <@ULEE>", active, look, now);
         CHECK_FALSE(contains(untimed.answer.reply.text, "no due time"));
     }
+    SECTION("a snooze was the previous owner's: the new owner's reminders are not held by it") {
+        auto snoozed = *active;
+        snoozed.phases[0].items[2].owner = "UPAT";
+        snoozed.phases[0].items[2].snoozed_until = now + 4 * 3600;
+        auto moved = decide_as("UMANAGER", "assign 1.3 <@ULEE>", shared(snoozed), look, now);
+        REQUIRE(moved.state);
+        CHECK_FALSE(moved.state->phases[0].items[2].snoozed_until);
+        // The same owner with a new due time keeps their own snooze.
+        auto again = decide_as("UMANAGER", "assign 1.3 <@UPAT> due 2h", shared(snoozed), look, now);
+        REQUIRE(again.state);
+        CHECK(again.state->phases[0].items[2].snoozed_until == now + 4 * 3600);
+    }
     SECTION("the same owner again is refused") {
         auto again = decide_as("UMANAGER", "assign 1.1 <@UOWNER>", active, look, now);
         check_refused(again, "assign");
