@@ -152,7 +152,7 @@ public:
     // Socket Mode strand: the database strand did not get to the envelope in time, and never
     // will (the client has claimed it). Nothing was changed.
     std::optional<slack::json_text> late_answer(const frame& f) override {
-        return failure_answer(f, true);
+        return failure_answer(f, failure::busy);
     }
 
 private:
@@ -207,18 +207,27 @@ private:
         bool wrote = false;
     };
 
-    // The ack of an envelope that changed nothing because the database was busy (or broke):
-    // a command's reply says so, a modal keeps its form open with the sentence next to its
-    // first field; a click gets a bare ack (nothing happens, and the person clicks again).
-    // Pure: also on the Socket Mode strand.
-    std::optional<slack::json_text> failure_answer(const frame& f, bool busy) const {
+    // Why an envelope's change may not have been kept: the database was busy (nothing was
+    // changed), it broke (nothing was changed), or it stopped answering while it was asked to
+    // commit (nobody can tell yet).
+    enum class failure { busy, broken, unknown };
+
+    // The ack of such an envelope: a command's reply says which, a modal keeps its form open
+    // with the sentence next to its first field; a click gets a bare ack (nothing happens,
+    // and the person clicks again; after an unknown outcome the message shows what was kept
+    // once it is updated). Pure: also on the Socket Mode strand.
+    std::optional<slack::json_text> failure_answer(const frame& f, failure why) const {
         if (std::holds_alternative<slash_command_envelope>(f)) {
-            return busy ? busy_reply_ : failed_reply_;
+            return why == failure::busy     ? busy_reply_
+                   : why == failure::broken ? failed_reply_
+                                            : unknown_reply_;
         }
         if (const auto* i = std::get_if<interactive_envelope>(&f)) {
             auto in = commands::read_interaction(i->payload);
             if (const auto* sub = std::get_if<commands::submission>(&in)) {
-                return interactions::failed_submission_ack(*sub, busy);
+                return why == failure::unknown
+                           ? interactions::unknown_submission_ack(*sub)
+                           : interactions::failed_submission_ack(*sub, why == failure::busy);
             }
         }
         return std::nullopt;
@@ -349,8 +358,11 @@ private:
             tx.commit();
             return true;
         } catch (const std::exception& e) {
-            bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
-            if (busy) {
+            auto why = dynamic_cast<const storage::busy_error*>(&e) != nullptr ? failure::busy
+                       : dynamic_cast<const storage::outcome_unknown*>(&e) != nullptr
+                           ? failure::unknown
+                           : failure::broken;
+            if (why == failure::busy) {
                 process_metrics().db_conflicts.add({"batch"});
             }
             log_error("batch.commit_failed")
@@ -359,9 +371,11 @@ private:
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 auto& o = outcomes[i];
                 if (o.wrote) {
-                    o.payload = failure_answer(batch[i]->envelope(), busy);
+                    o.payload = failure_answer(batch[i]->envelope(), why);
                     if (o.note) {
-                        o.note->outcome = busy ? "busy" : "error";
+                        o.note->outcome = why == failure::busy     ? "busy"
+                                          : why == failure::broken ? "error"
+                                                                   : "unknown";
                     }
                 }
             }
@@ -713,6 +727,10 @@ private:
     const slack::json_text failed_reply_ = text_reply(
         ":warning: Something went wrong and nothing was changed. Please try again; if it "
         "keeps failing, tell whoever runs relbot.");
+    const slack::json_text unknown_reply_ = text_reply(
+        ":warning: The database stopped answering while saving this, so relbot cannot tell "
+        "whether it was saved. Check with `/release status` in a minute before you run it "
+        "again.");
 
     // Handed over by the Socket Mode strand, not yet drained.
     std::mutex incoming_mutex_;
@@ -888,6 +906,9 @@ struct app::impl {
         }
         // While the database strand waits for a lock, the Socket Mode strand still answers.
         store.on_lock_wait([this] { helper.wanted(); });
+        // A database server that stops answering costs a command its "try again", not the
+        // acks of everything behind it.
+        store.bound_waits();
         store.start_housekeeping();
         if (cfg.health_host) {
             view = std::make_unique<operator_view>(

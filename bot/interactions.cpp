@@ -120,20 +120,34 @@ interactions::result interactions::handle_submission(const commands::submission&
     }
 }
 
-slack::json_text interactions::failed_submission_ack(const commands::submission& s, bool busy) {
-    auto field =
-        s.kind == commands::controls::modal::start ? "version"
-        : s.kind == commands::controls::modal::note || s.kind == commands::controls::modal::check
-            ? "note"
-        : s.kind == commands::controls::modal::assign ? "owner"
-                                                      : "reason";
+namespace {
+
+// The field a modal's failure is shown next to: its first.
+const char* first_field(const commands::submission& s) {
+    return s.kind == commands::controls::modal::start ? "version"
+           : s.kind == commands::controls::modal::note || s.kind == commands::controls::modal::check
+               ? "note"
+           : s.kind == commands::controls::modal::assign ? "owner"
+                                                         : "reason";
+}
+
+slack::json_text form_error(const commands::submission& s, const char* sentence) {
     nlohmann::json errors = {{"response_action", "errors"},
-                             {"errors",
-                              {{field, busy ? "The database is busy; nothing was "
-                                              "changed. Please submit again."
-                                            : "Something went wrong; nothing was "
-                                              "changed. Please submit again."}}}};
+                             {"errors", {{first_field(s), sentence}}}};
     return commands::dump_json(errors);
+}
+
+}  // namespace
+
+slack::json_text interactions::failed_submission_ack(const commands::submission& s, bool busy) {
+    return form_error(s, busy ? "The database is busy; nothing was changed. Please submit again."
+                              : "Something went wrong; nothing was changed. Please submit again.");
+}
+
+slack::json_text interactions::unknown_submission_ack(const commands::submission& s) {
+    return form_error(s,
+                      "The database stopped answering; this may or may not have been saved. "
+                      "Close this and look before you submit again.");
 }
 
 net::awaitable<void> interactions::open_view(std::string trigger_id,

@@ -43,6 +43,9 @@ public:
     // The ack of a submission that changed nothing because the database was busy (or broke):
     // the modal stays open with the sentence next to its first field. Pure.
     static slack::json_text failed_submission_ack(const commands::submission& s, bool busy);
+    // The same when the database stopped answering while the submission was being saved:
+    // nobody can tell yet whether it was.
+    static slack::json_text unknown_submission_ack(const commands::submission& s);
 
 private:
     result handle_click(const commands::click& c, const std::string& envelope_id);

@@ -145,8 +145,13 @@ steady_time notifier::start_due(const net::any_io_executor& ex) {
             next = std::min(next, now + std::chrono::seconds(*due - now_s));
         }
         start_status_jobs(ex, now, next);
+        if (read_failing_) {
+            read_failing_ = false;
+            log_info("outbox.read_recovered");  // the database answers again
+        }
     } catch (const std::exception& e) {
         log_error("outbox.read_failed").kv("error", e.what());
+        read_failing_ = true;
         next = std::min(next, now + std::chrono::seconds(5));
     }
     return next;

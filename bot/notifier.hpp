@@ -217,8 +217,9 @@ private:
     // Rows claimed and not yet started, by id (so oldest first).
     std::map<std::int64_t, storage::outbox_row> held_;
     int in_flight_ = 0;
-    steady_time next_fold_{};   // when fold_backlogs next looks
-    steady_time next_renew_{};  // when renew_leases next extends
+    steady_time next_fold_{};    // when fold_backlogs next looks
+    bool read_failing_ = false;  // the last look at the outbox failed (logged once it works)
+    steady_time next_renew_{};   // when renew_leases next extends
     bool woken_ = false;
     bool stopping_ = false;
     counters stats_;

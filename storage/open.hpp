@@ -70,6 +70,13 @@ public:
     // connection (or process) holds, for as long as it waits: the bot keeps answering Slack on
     // another thread meanwhile. Once, before use.
     virtual void on_lock_wait(std::function<void()> waiting) = 0;
+    // From now on, no wait for a database server outlasts what a command can afford: a unit of
+    // work's waits end a little after its deadline, and other waits a little after
+    // unit_of_work::default_lock_wait. A server or network that stops answering then fails
+    // the statement (busy_error: nothing was kept; outcome_unknown from a commit) instead of
+    // holding the thread. The bot calls it once, before serving; tools that copy or migrate a
+    // whole database do not. SQLite (a file, which cannot stop answering) has nothing to do.
+    virtual void bound_waits() {}
     // Stops the housekeeping, makes everything committed durable in the main file and closes
     // the connection. Nothing
     // but the destructor may be called afterwards. Never throws.

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -78,9 +79,23 @@ struct status_job {
 // changed and the caller may try again.
 class busy_error : public std::exception {
 public:
+    busy_error() = default;
+    // Why, when it is not another writer's lock (a database server that stopped answering).
+    explicit busy_error(std::string why) : why_(std::move(why)) {}
     const char* what() const noexcept override {
-        return "the database is locked by another process";
+        return why_.empty() ? "the database is locked by another process" : why_.c_str();
     }
+
+private:
+    std::string why_;
+};
+
+// Thrown by commit() when the database stopped answering after it was asked to commit: the
+// unit may or may not have been kept, and nobody can tell before the database answers again
+// (a redelivered envelope is then answered from what was kept).
+class outcome_unknown : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 // Thrown by insert_release when the channel already has an active release.
@@ -97,7 +112,8 @@ class write_transaction {
 public:
     virtual ~write_transaction() = default;
     // Makes everything written since begin() durable and visible, atomically. Throws
-    // busy_error if the commit cannot get the store (then nothing was written).
+    // busy_error if the commit cannot get the store (then nothing was written), and
+    // outcome_unknown if a database server stopped answering once asked to commit.
     virtual void commit() = 0;
 };
 

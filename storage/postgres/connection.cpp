@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
@@ -49,7 +50,6 @@ struct libpq_functions {
     decltype(&PQconninfoParse) conninfoParse = nullptr;
     decltype(&PQenterPipelineMode) enterPipelineMode = nullptr;
     decltype(&PQerrorMessage) errorMessage = nullptr;
-    decltype(&PQexec) exec = nullptr;
     decltype(&PQexitPipelineMode) exitPipelineMode = nullptr;
     decltype(&PQfinish) finish = nullptr;
     decltype(&PQfname) fname = nullptr;
@@ -65,10 +65,13 @@ struct libpq_functions {
     decltype(&PQntuples) ntuples = nullptr;
     decltype(&PQpipelineSync) pipelineSync = nullptr;
     decltype(&PQreset) reset = nullptr;
+    decltype(&PQresetPoll) resetPoll = nullptr;
+    decltype(&PQresetStart) resetStart = nullptr;
     decltype(&PQresultErrorField) resultErrorField = nullptr;
     decltype(&PQresultErrorMessage) resultErrorMessage = nullptr;
     decltype(&PQresultStatus) resultStatus = nullptr;
     decltype(&PQsendPrepare) sendPrepare = nullptr;
+    decltype(&PQsendQuery) sendQuery = nullptr;
     decltype(&PQsendQueryParams) sendQueryParams = nullptr;
     decltype(&PQsendQueryPrepared) sendQueryPrepared = nullptr;
     decltype(&PQsetNoticeProcessor) setNoticeProcessor = nullptr;
@@ -103,7 +106,6 @@ const libpq_functions& pq() {
         resolve(f.conninfoParse, "PQconninfoParse");
         resolve(f.enterPipelineMode, "PQenterPipelineMode");
         resolve(f.errorMessage, "PQerrorMessage");
-        resolve(f.exec, "PQexec");
         resolve(f.exitPipelineMode, "PQexitPipelineMode");
         resolve(f.finish, "PQfinish");
         resolve(f.fname, "PQfname");
@@ -119,10 +121,13 @@ const libpq_functions& pq() {
         resolve(f.ntuples, "PQntuples");
         resolve(f.pipelineSync, "PQpipelineSync");
         resolve(f.reset, "PQreset");
+        resolve(f.resetPoll, "PQresetPoll");
+        resolve(f.resetStart, "PQresetStart");
         resolve(f.resultErrorField, "PQresultErrorField");
         resolve(f.resultErrorMessage, "PQresultErrorMessage");
         resolve(f.resultStatus, "PQresultStatus");
         resolve(f.sendPrepare, "PQsendPrepare");
+        resolve(f.sendQuery, "PQsendQuery");
         resolve(f.sendQueryParams, "PQsendQueryParams");
         resolve(f.sendQueryPrepared, "PQsendQueryPrepared");
         resolve(f.setNoticeProcessor, "PQsetNoticeProcessor");
@@ -332,14 +337,100 @@ void connection::reconnect() {
     // went with it.
     deferred_.clear();
     prepared_.clear();
-    pq().reset(conn_);
+    if (wait_limit_.count() == 0) {
+        pq().reset(conn_);
+    } else {
+        if (std::chrono::steady_clock::now() < unanswered_until_) {
+            throw pg_error::unanswered("PostgreSQL at " + server_ +
+                                           " did not answer a moment ago; relbot connects "
+                                           "again in a few seconds",
+                                       false);
+        }
+        start_round_trip(false);
+        reset_within_bound();
+    }
     if (pq().status(conn_) != CONNECTION_OK) {
         throw pg_error("cannot connect to PostgreSQL at " + server_ +
                            " again: " + one_line(pq().errorMessage(conn_)),
                        "08006");
     }
+    closed_by_bound_ = false;
     ++reconnects_;
     set_up();
+}
+
+void connection::reset_within_bound() {
+    if (pq().resetStart(conn_) != 1) {
+        return;  // the status says it failed, and errorMessage why
+    }
+    // libpq says which way the socket must be ready before it is asked again.
+    auto state = PGRES_POLLING_WRITING;
+    while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
+        wait_for_socket(state == PGRES_POLLING_READING ? POLLIN : POLLOUT, "a new connection");
+        state = pq().resetPoll(conn_);
+    }
+}
+
+void connection::bound_waits(std::chrono::milliseconds limit,
+                             std::chrono::milliseconds retry_pause) {
+    wait_limit_ = limit;
+    retry_pause_ = retry_pause;
+}
+
+void connection::start_round_trip(bool ends_transaction) {
+    round_trip_ends_transaction_ = ends_transaction;
+    if (wait_limit_.count() == 0) {
+        round_trip_bound_.reset();
+        return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    round_trip_bound_ = answer_by_ ? std::max(*answer_by_, now + min_wait) : now + wait_limit_;
+}
+
+void connection::wait_for_socket(short events, std::string_view waiting_for) {
+    for (;;) {
+        int timeout_ms = 25;
+        if (round_trip_bound_) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            *round_trip_bound_ - std::chrono::steady_clock::now())
+                            .count();
+            if (left <= 0) {
+                give_up(waiting_for);
+            }
+            timeout_ms = static_cast<int>(std::min<long long>(timeout_ms, left));
+        }
+        pollfd ready{pq().socket(conn_), events, 0};
+        if (ready.fd < 0) {
+            return;  // no socket: libpq says why when asked next
+        }
+        int n = ::poll(&ready, 1, timeout_ms);
+        // While the server works (or waits for another session's lock), say so every 25 ms:
+        // the bot keeps its second thread answering Slack for as long as this waits.
+        if (waiting_) {
+            waiting_();
+        }
+        if (n != 0) {
+            return;  // ready, or an error libpq will read
+        }
+    }
+}
+
+void connection::give_up(std::string_view waiting_for) {
+    bool maybe_kept = round_trip_ends_transaction_;
+    round_trip_bound_.reset();
+    unanswered_until_ = std::chrono::steady_clock::now() + retry_pause_;
+    closed_by_bound_ = true;
+    if (int fd = pq().socket(conn_); fd >= 0) {
+        // libpq reads the end of the connection next, and marks it broken; the server ends
+        // the session (rolling back what it had not committed) when it sees the same.
+        ::shutdown(fd, SHUT_RDWR);
+        pq().consumeInput(conn_);
+    }
+    throw pg_error::unanswered(
+        "PostgreSQL at " + server_ + " did not answer (waiting for " + std::string(waiting_for) +
+            ") in time; relbot closed the connection" +
+            (maybe_kept ? ", so whether the transaction was committed is unknown" : ""),
+        maybe_kept);
 }
 
 connection::~connection() {
@@ -349,7 +440,22 @@ connection::~connection() {
 }
 
 bool connection::healthy() const {
-    return conn_ != nullptr && pq().status(conn_) == CONNECTION_OK;
+    return conn_ != nullptr && !closed_by_bound_ && pq().status(conn_) == CONNECTION_OK;
+}
+
+pg_error connection::lost() const {
+    if (closed_by_bound_) {
+        return pg_error::unanswered("PostgreSQL at " + server_ +
+                                        " did not answer; the transaction went with the "
+                                        "connection (nothing of it was kept)",
+                                    false);
+    }
+    // Never a COMMIT on a new session: it would answer COMMIT for a transaction the old one
+    // lost.
+    return pg_error("PostgreSQL at " + server_ +
+                        ": the connection was lost; the transaction with it (nothing of it was "
+                        "kept)",
+                    "08006");
 }
 
 result connection::exec(std::string_view sql) {
@@ -362,19 +468,33 @@ result connection::exec(std::string_view sql) {
     }
     if (!healthy()) {
         if (in_transaction_) {
-            // Never a COMMIT on a new session: it would answer COMMIT for a transaction the
-            // old one lost.
-            throw pg_error("PostgreSQL at " + server_ +
-                               ": the connection was lost; the transaction with it (nothing of "
-                               "it was kept)",
-                           "08006");
+            throw lost();
         }
         reconnect();
     }
     if (waiting_) {
         waiting_();
     }
-    return check(pq().exec(conn_, std::string(sql).c_str()), sql);
+    start_round_trip(sql == "COMMIT");
+    if (pq().sendQuery(conn_, std::string(sql).c_str()) != 1) {
+        return check(nullptr, sql);  // throws, in libpq's words
+    }
+    // As PQexec answers: the last result, or the first error (the statements after it did
+    // not run).
+    auto failed = [](pg_result* r) {
+        auto st = pq().resultStatus(r);
+        return st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE;
+    };
+    std::unique_ptr<pg_result, void (*)(pg_result*)> kept(nullptr,
+                                                          [](pg_result* r) { pq().clear(r); });
+    while (pg_result* r = next_result()) {
+        if (kept && failed(kept.get())) {
+            pq().clear(r);
+        } else {
+            kept.reset(r);
+        }
+    }
+    return check(kept.release(), sql);
 }
 
 result connection::exec(std::string_view sql, std::initializer_list<param> params) {
@@ -423,13 +543,17 @@ std::optional<result> connection::run_pipeline(pending* last) {
         return p.sql == "COMMIT" || p.sql == "ROLLBACK";
     });
     bool resendable = opens && !ends;
-    if (!healthy() && (opens || !in_transaction_)) {
+    if (!healthy()) {
+        if (!opens && in_transaction_) {
+            throw lost();
+        }
         reconnect();
     }
     try {
         return send_pipeline(batch, last != nullptr);
-    } catch (const pg_error&) {
-        if (!resendable || healthy()) {
+    } catch (const pg_error& e) {
+        // A server that did not answer is not asked again at once (the bound was its chance).
+        if (!resendable || healthy() || e.unanswered()) {
             throw;
         }
     }
@@ -438,18 +562,11 @@ std::optional<result> connection::run_pipeline(pending* last) {
 }
 
 pg_result* connection::next_result() {
-    // While the server works (or waits for another session's lock), look every 25 ms and say
-    // so (`waiting_`): the bot keeps its second thread answering Slack for as long as this
-    // waits, not only for the moment it began (second_thread stays 50 ms after each call).
     while (pq().isBusy(conn_) != 0) {
-        pollfd ready{pq().socket(conn_), POLLIN, 0};
-        if (ready.fd < 0) {
+        if (pq().socket(conn_) < 0) {
             break;  // no connection: getResult says so
         }
-        ::poll(&ready, 1, 25);
-        if (waiting_) {
-            waiting_();
-        }
+        wait_for_socket(POLLIN, "an answer");
         if (pq().consumeInput(conn_) == 0) {
             break;  // the connection broke: getResult returns the error
         }
@@ -462,6 +579,8 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
     if (waiting_) {
         waiting_();
     }
+    start_round_trip(std::any_of(batch.begin(), batch.end(),
+                                 [](const pending& p) { return p.sql == "COMMIT"; }));
     auto broken = [&](const std::string& what) {
         return pg_error(
             "PostgreSQL at " + server_ + ": " + what + ": " + one_line(pq().errorMessage(conn_)),

@@ -6,6 +6,7 @@
 // it names the server as `user@host:port/database` (describe_url).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -30,13 +31,26 @@ class pg_error : public std::runtime_error {
 public:
     pg_error(std::string message, std::string sqlstate)
         : std::runtime_error(std::move(message)), sqlstate_(std::move(sqlstate)) {}
+    // The server did not answer within the connection's bound (connection::bound_waits), and
+    // the connection was closed. `maybe_kept`: what went unanswered ended a transaction
+    // (COMMIT), which the server may have run.
+    static pg_error unanswered(std::string message, bool maybe_kept) {
+        pg_error e(std::move(message), "08006");
+        e.unanswered_ = true;
+        e.maybe_kept_ = maybe_kept;
+        return e;
+    }
     const std::string& sqlstate() const { return sqlstate_; }
     bool unique_violation() const { return sqlstate_ == "23505"; }
     // The transaction lost a race with another one and may be run again from its start.
     bool retryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+    bool unanswered() const { return unanswered_; }
+    bool maybe_kept() const { return maybe_kept_; }
 
 private:
     std::string sqlstate_;
+    bool unanswered_ = false;
+    bool maybe_kept_ = false;
 };
 
 // A connection URL or key=value string as the operator wrote it, shown without its password:
@@ -168,6 +182,22 @@ public:
     // Statements deferred and not yet sent.
     std::size_t deferred() const { return deferred_.size(); }
 
+    // Client-side bounds, off until this is called (tools that migrate or copy a whole
+    // database wait as long as the server works). From then on no wait for the server (one
+    // round trip, or a new connection) lasts longer than `limit`, or than the deadline given
+    // to answer_by when one is set: a server or network that stops answering (a stopped
+    // process, packets dropped without a reset) fails the statement with
+    // pg_error::unanswered, and the connection is closed, instead of holding the thread for
+    // as long as TCP takes to notice. The server's own timeouts (statement_timeout,
+    // lock_timeout) end a live server's waits before these do. For `retry_pause` after a
+    // wait was given up, statements that need a new connection fail at once the same way,
+    // rather than each waiting out its bound again.
+    void bound_waits(std::chrono::milliseconds limit, std::chrono::milliseconds retry_pause);
+    // While set, a round trip's bound is `at` (a unit of work's deadline plus a margin), but
+    // never less than `min_wait` from the moment it is sent; nullopt: `limit` again.
+    void answer_by(std::optional<std::chrono::steady_clock::time_point> at) { answer_by_ = at; }
+    static constexpr std::chrono::milliseconds min_wait{500};
+
     // Whether the connection is still usable (libpq's status is OK).
     bool healthy() const;
     // The server, as describe_url gives it.
@@ -186,6 +216,18 @@ private:
 
     void set_up();
     void reconnect();
+    // A new session on the same settings, within the current round trip's bound.
+    void reset_within_bound();
+    // Starts a round trip's bound (none while bounds are off). `ends_transaction`: it holds a
+    // COMMIT or ROLLBACK (an unanswered COMMIT may have been kept).
+    void start_round_trip(bool ends_transaction);
+    // Closes the socket (libpq then sees a broken connection) and throws pg_error::unanswered.
+    [[noreturn]] void give_up(std::string_view waiting_for);
+    // The error for a statement of a transaction whose connection is gone.
+    pg_error lost() const;
+    // Waits up to 25 ms for `events` on the socket; gives up (throws) past the round trip's
+    // bound.
+    void wait_for_socket(short events, std::string_view waiting_for);
     std::optional<result> send_pipeline(std::vector<pending>& batch, bool want_last);
     // The next result of what was sent, calling `waiting_` every 25 ms while it waits.
     pg_result* next_result();
@@ -210,6 +252,14 @@ private:
     std::vector<std::pair<std::string, std::string>> session_settings_;
     std::string server_;
     std::function<void()> waiting_;
+    // Client-side bounds (bound_waits).
+    std::chrono::milliseconds wait_limit_{0};  // 0: off
+    std::chrono::milliseconds retry_pause_{0};
+    std::optional<std::chrono::steady_clock::time_point> answer_by_;
+    std::optional<std::chrono::steady_clock::time_point> round_trip_bound_;
+    bool round_trip_ends_transaction_ = false;
+    std::chrono::steady_clock::time_point unanswered_until_{};  // no new connection before
+    bool closed_by_bound_ = false;  // give_up closed it; a new connection clears it
 };
 
 }  // namespace relbot::storage::postgres

@@ -41,6 +41,12 @@ public:
     void on_lock_wait(std::function<void()> waiting) override {
         session_.db().before_waiting(std::move(waiting));
     }
+    // After a wait was given up, the next few seconds' statements fail at once rather than
+    // each waiting out the bound on a new connection.
+    void bound_waits() override {
+        session_.db().bound_waits(unit_of_work::default_lock_wait + session::answer_margin,
+                                  std::chrono::seconds(2));
+    }
     void close() noexcept override {}
     // A SQLite file holding every row, from one snapshot (storage/migrate.hpp,
     // backup_postgres); returns the rows copied.

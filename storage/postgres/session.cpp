@@ -54,7 +54,7 @@ public:
         }
         auto left = left_ms(give_up_at);
         if (left <= 0) {
-            throw busy_error();
+            throw busy_error("the unit's deadline passed before it began");
         }
         auto ms = std::to_string(left);  // a number computed here, never input
         // READ COMMITTED, with each release's row locked by the unit that reads it
@@ -65,6 +65,9 @@ public:
         // is waited for. They bound each statement, not the unit as a whole; each savepoint
         // given a deadline (a batch's input) sets the lock timeout again from what is left.
         scope_.emplace(s_.db_.begin_transaction("BEGIN ISOLATION LEVEL READ COMMITTED"));
+        // A server that stops answering is given up on soon after the deadline
+        // (connection::bound_waits), not when TCP notices.
+        s_.db_.answer_by(give_up_at + answer_margin);
         s_.db_.defer("SET LOCAL lock_timeout = " + ms);
         s_.db_.defer("SET LOCAL statement_timeout = " + ms);
         ++s_.depth_;
@@ -104,6 +107,8 @@ private:
                 s_.db_.rollback_with(roll_back);
                 return;
             }
+            // (A rollback after a failure below must not replace the failure's own error: on
+            // a connection that is gone, it fails too.)
             if (s_.db_.deferred() == 0) {
                 // Nothing of the input is left unsent, so nothing can fail here: the release
                 // goes with the unit's next statement (the next input's, or the COMMIT).
@@ -116,7 +121,7 @@ private:
                 s_.db_.exec("RELEASE SAVEPOINT " + name);
             } catch (const pg_error&) {
                 ended(false);
-                s_.db_.rollback_with(roll_back);
+                roll_back_quietly(roll_back);
                 throw;
             }
             ended(true);
@@ -126,8 +131,12 @@ private:
         // with a lost connection) when this returns.
         struct end_scope {
             std::optional<connection::transaction_scope>& scope;
-            ~end_scope() { scope.reset(); }
-        } over{scope_};
+            connection& db;
+            ~end_scope() {
+                scope.reset();
+                db.answer_by(std::nullopt);
+            }
+        } over{scope_, s_.db_};
         if (!committed) {
             s_.unit_ended(false);
             s_.db_.rollback_with("ROLLBACK");
@@ -139,7 +148,7 @@ private:
             }
         } catch (...) {
             s_.unit_ended(false);
-            s_.db_.rollback_with("ROLLBACK");
+            roll_back_quietly("ROLLBACK");
             throw;
         }
         // A transaction that an error aborted answers COMMIT with ROLLBACK, not an error: it
@@ -150,7 +159,7 @@ private:
             tag = s_.db_.exec("COMMIT").tag();
         } catch (const pg_error&) {
             s_.unit_ended(false);
-            s_.db_.rollback_with("ROLLBACK");
+            roll_back_quietly("ROLLBACK");
             throw;
         }
         if (tag != "COMMIT") {
@@ -160,6 +169,16 @@ private:
                                      tag + "); nothing of it was kept");
         }
         s_.unit_ended(true);
+    }
+
+    // After a failure: the rollback is tried, and its own failure (the connection is gone, and
+    // the transaction with it) leaves the first error to be thrown.
+    void roll_back_quietly(std::string_view rollback) {
+        try {
+            s_.db_.rollback_with(rollback);
+        } catch (const std::exception&) {
+            // Nothing of the unit was kept on a connection that is gone.
+        }
     }
 
     session& s_;

@@ -9,6 +9,7 @@
 // instance got there first; nothing was changed": busy_error, and the caller may try again.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -56,18 +57,30 @@ public:
     // not be called inside a unit of work (std::logic_error).
     bool own_transaction(const std::function<bool()>& body);
 
-    // Runs `work` and turns PostgreSQL's "try again" refusals into busy_error.
+    // Runs `work` and turns PostgreSQL's "try again" refusals into busy_error, and a server
+    // that stopped answering into busy_error too (nothing was kept), or outcome_unknown when
+    // it stopped answering a COMMIT.
     template <typename F>
     decltype(auto) busy_as_busy(F&& work) {
         try {
             return work();
         } catch (const pg_error& e) {
+            if (e.unanswered()) {
+                if (e.maybe_kept()) {
+                    throw outcome_unknown(e.what());
+                }
+                throw busy_error(e.what());
+            }
             if (means_busy(e)) {
                 throw busy_error();
             }
             throw;
         }
     }
+    // How long after a unit's deadline relbot still waits for the server's answer (the
+    // server's own timeouts end a live server's waits at the deadline; this catches one that
+    // stopped answering). The bot's bound outside a unit is default_lock_wait plus this.
+    static constexpr std::chrono::milliseconds answer_margin{300};
     // Lock not available, statement cancelled at its deadline, serialization failure, deadlock.
     static bool means_busy(const pg_error& e);
 

@@ -4,8 +4,10 @@
 #include <filesystem>
 
 #include "storage/pg_database.hpp"
+#include "support/http_probe.hpp"
 #include "support/process.hpp"
 #include "support/sandbox.hpp"
+#include "support/stall_proxy.hpp"
 
 namespace e2e_postgres_test {
 
@@ -155,6 +157,50 @@ TEST_CASE(
     CHECK(contains(failed, "has schema version 99, newer than this relbot"));
     CHECK_FALSE(std::filesystem::exists(newer));
     CHECK_FALSE(std::filesystem::exists(newer + ".partial"));
+}
+
+TEST_CASE(
+    "a PostgreSQL server that stops answering costs each command a try-again within Slack's 3 s, "
+    "/healthz says so, and relbot goes on by itself once it answers",
+    "[e2e][postgres]") {
+    pg_database db;
+    // Between relbot and the server, a network that can stop passing bytes without a reset.
+    stall_proxy network(db.port());
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim,
+               {{"RELBOT_DATABASE_URL", db.url_via(network.port())},
+                {"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}});
+    auto health = health_port(relbot);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("start v7.0")));
+    CHECK(http_get(health, "/healthz").status == 200);
+
+    network.stall();
+    // Each command is answered within Slack's 3 s (wait_ack's deadline), and says to try again:
+    // the first waits out the bound on its connection, the next ones fail at once.
+    for (int i = 0; i < 3; ++i) {
+        INFO(i);
+        auto text = message_text(ack_payload(sim, sim.slash_command("check 1.1")));
+        CHECK(contains(text, "try the command again"));
+    }
+    // The operator's endpoint answers, and says the database does not.
+    auto stalled = http_get(health, "/healthz");
+    CHECK(stalled.status == 503);
+    CHECK(contains(stalled.body, "did not answer"));
+    CHECK_FALSE(contains(stalled.body, password_of(db.url())));
+
+    network.resume();
+    // relbot connects again by itself (after a pause of a few seconds: meanwhile a command is
+    // still answered "try again" at once, without waiting on a new connection each time).
+    REQUIRE(relbot.proc().wait_stderr("event=outbox.read_recovered", after(20s)));
+    CHECK(http_get(health, "/healthz").status == 200);
+    CHECK(contains(message_text(ack_payload(sim, sim.slash_command("check 1.1"))), "is done"));
+    // Applied once: the attempts the server never answered were rolled back when their
+    // connections ended.
+    relbot::storage::postgres::connection pg(db.url());
+    CHECK(pg.exec("SELECT COUNT(*) FROM audit WHERE action = 'item.checked'").integer(0, 0) == 1);
+    CHECK(relbot.stop() == 0);
 }
 
 TEST_CASE("migrate-to-postgres without a SQLite database says so and copies nothing",

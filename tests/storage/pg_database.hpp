@@ -95,6 +95,17 @@ public:
 
     const std::string& url() const { return url_; }
     const std::string& name() const { return name_; }
+    // The server's TCP port, and the URL with another port (through a stall_proxy).
+    int port() const {
+        auto slash = url_.rfind('/');
+        auto colon = url_.rfind(':', slash);
+        return std::stoi(url_.substr(colon + 1, slash - colon - 1));
+    }
+    std::string url_via(int port) const {
+        auto slash = url_.rfind('/');
+        auto colon = url_.rfind(':', slash);
+        return url_.substr(0, colon + 1) + std::to_string(port) + url_.substr(slash);
+    }
 
 private:
     std::string admin_url_;

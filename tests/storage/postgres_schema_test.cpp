@@ -3,6 +3,7 @@
 // the binary is refused naming both versions, and a connection error never shows the password.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -11,6 +12,8 @@
 #include "pg_database.hpp"
 #include "storage/postgres/connection.hpp"
 #include "storage/postgres/schema.hpp"
+#include "storage/postgres/session.hpp"
+#include "support/stall_proxy.hpp"
 
 namespace storage_postgres_schema_test {
 
@@ -137,6 +140,82 @@ TEST_CASE("postgres: a statement's error carries its SQLSTATE", "[storage][postg
     }
     CHECK(db.exec("SELECT name FROM channels WHERE channel_id = $1", {"C1"}).text(0, 0) ==
           "releases");
+}
+
+TEST_CASE(
+    "postgres: a server that stops answering fails a unit within the bound: busy with nothing "
+    "kept before its commit, unknown at its commit (the server may still commit it)",
+    "[storage][postgres]") {
+    using namespace std::chrono_literals;
+    test::pg_database fresh;
+    connection admin(fresh.url());
+    admin.exec("CREATE TABLE t (n integer)");
+    test::stall_proxy proxy(fresh.port());
+    storage::postgres::session s(fresh.url_via(proxy.port()));
+    s.db().bound_waits(800ms, 0ms);
+    auto rows = [&](int n) {
+        return count_of(admin, "SELECT count(*) FROM t WHERE n = " + std::to_string(n));
+    };
+    // Waits (bounded) until the server has ended every session through the proxy: the ones
+    // relbot gave up on end when the server reads their end.
+    auto only_admin_left = [&] {
+        auto until = std::chrono::steady_clock::now() + 10s;
+        while (count_of(admin, "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
+                                   fresh.name() +
+                                   "' AND backend_type = 'client backend' AND pid <> "
+                                   "pg_backend_pid()") > 0) {
+            REQUIRE(std::chrono::steady_clock::now() < until);
+            std::this_thread::sleep_for(20ms);
+        }
+    };
+
+    // Before the commit: the unit's first statements go unanswered.
+    {
+        auto tx = s.begin_until(std::chrono::steady_clock::now() + 1s);
+        proxy.stall();
+        try {
+            s.db().exec("INSERT INTO t VALUES (1)");
+            FAIL("a statement the server never answered succeeded");
+        } catch (const pg_error& e) {
+            CHECK(e.unanswered());
+            CHECK_FALSE(e.maybe_kept());
+            CHECK(std::string(e.what()).find("did not answer") != std::string::npos);
+        }
+        CHECK_FALSE(s.db().healthy());
+        // The rest of the unit fails at once, as busy: the connection is gone.
+        CHECK_THROWS_AS(s.busy_as_busy([&] { return s.db().exec("SELECT 1"); }),
+                        storage::busy_error);
+    }  // rolled back (quietly: the connection is gone)
+    proxy.resume();
+    only_admin_left();
+    CHECK(rows(1) == 0);  // never sent again on a new connection
+
+    // At the commit: whether it was kept is unknown, and it was (the server read the COMMIT
+    // once the network passed bytes again).
+    {
+        auto tx = s.begin_until(std::chrono::steady_clock::now() + 1s);
+        s.db().exec("INSERT INTO t VALUES (2)");  // a new connection: the server answers again
+        proxy.stall();
+        CHECK_THROWS_AS(tx->commit(), storage::outcome_unknown);
+    }
+    proxy.resume();
+    only_admin_left();
+    CHECK(rows(2) == 1);
+
+    // After a wait given up, statements fail at once for the pause, even if the server has
+    // come back meanwhile.
+    s.db().bound_waits(800ms, 1h);
+    s.db().exec("SELECT 1");
+    proxy.stall();
+    CHECK_THROWS_AS(s.db().exec("SELECT 1"), pg_error);
+    proxy.resume();
+    try {
+        s.db().exec("SELECT 1");
+        FAIL("a new connection was made within the pause");
+    } catch (const pg_error& e) {
+        CHECK(e.unanswered());
+        CHECK(std::string(e.what()).find("a moment ago") != std::string::npos);
+    }
 }
 
 }  // namespace storage_postgres_schema_test
