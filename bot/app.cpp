@@ -697,6 +697,9 @@ private:
         const auto& ev = e.payload.value("event", nlohmann::json::object());
         auto user = ev.value("user", std::string());
         if (ev.value("tab", std::string("home")) == "home" && !user.empty()) {
+            // Kept with the event, in its unit: every instance (and this one after a restart)
+            // follows them from now on.
+            store_.status().home_opened(user, real_clock().epoch_ms());
             home_.opened(user);
         }
     }

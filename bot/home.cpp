@@ -36,7 +36,29 @@ void home_publisher::clicked(const std::string& user) {
     publish_soon(user, true, true);
 }
 
+void home_publisher::adopt_followers() {
+    try {
+        auto since = clock_.epoch_ms() -
+                     std::chrono::duration_cast<std::chrono::milliseconds>(follow_for).count();
+        for (const auto& [user, opened_ms] : store_.status().home_followers(since)) {
+            auto opened =
+                std::chrono::system_clock::time_point(std::chrono::milliseconds(opened_ms));
+            auto [it, fresh] = viewers_.try_emplace(user);
+            if (fresh || it->second.opened_at < opened) {
+                it->second.opened_at = opened;
+            }
+        }
+        adopted_once_ = true;
+    } catch (const std::exception& e) {
+        // Those followed here still are; the others wait for the next look.
+        log_warn("home.followers_failed").kv("error", e.what());
+    }
+}
+
 void home_publisher::changed() {
+    if (store_.shared() || !adopted_once_) {
+        adopt_followers();
+    }
     auto now = clock_.system_now();
     for (auto it = viewers_.begin(); it != viewers_.end();) {
         if (now - it->second.opened_at > follow_for && !it->second.in_flight &&

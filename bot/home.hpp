@@ -1,9 +1,13 @@
 // App Home: publishes a person's Home tab (views.publish) when they open it and after they
 // click in it (at once, or 1 s after the last publish), and again when one of their items
 // changes within 30 minutes of their last visit (at most once every 10 s per person: a change
-// during the pause is published when it ends, or sooner if they open or click meanwhile). Each
-// new view is claimed in the database first (status_board::claim_home_view): several instances
-// following one person publish it once. The
+// during the pause is published when it ends, or sooner if they open or click meanwhile). Who
+// opened their Home when is kept in the database (status_board::home_opened, written by the
+// app with the event): every instance sharing it follows everyone who did (read again each
+// time it looks), so the person is followed on even if the instance that got the event stops,
+// and a restarted relbot follows on where it was. Each new view is claimed in the database
+// first (status_board::claim_home_view): several instances following one person publish it
+// once. The
 // view is a pure function of the active releases (commands/render/views); this is the timing
 // and the call. Loop thread only.
 #pragma once
@@ -46,6 +50,8 @@ public:
     // They clicked in their Home: publish again.
     void clicked(const std::string& user);
     // Something was committed: every followed person whose view changed is published again.
+    // With a shared database (and once after a start) the people followed are first read from
+    // it.
     void changed();
 
 private:
@@ -62,6 +68,8 @@ private:
         std::shared_ptr<net::steady_timer> timer;  // the pause, while pending and not in flight
     };
     void publish_soon(const std::string& user, bool even_if_same, bool direct);
+    // Follows everyone the database says opened their Home within follow_for.
+    void adopt_followers();
     // Waits out `user`'s pending pause, then publishes.
     void wait_then_publish(const std::string& user);
     net::awaitable<void> publish(std::string user, bool even_if_same);
@@ -78,6 +86,7 @@ private:
     slack_api& api_;
     clock& clock_;
     std::map<std::string, viewer> viewers_;
+    bool adopted_once_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

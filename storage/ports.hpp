@@ -385,6 +385,12 @@ public:
                                  std::string_view view_hash,
                                  bool even_if_same,
                                  std::int64_t now_ms) = 0;
+    // `user` opened their App Home at `now_ms`: every instance follows them from then on
+    // (home_followers), not only the one that got the event, which may stop meanwhile.
+    virtual void home_opened(std::string_view user, std::int64_t now_ms) = 0;
+    // Who opened their App Home at or after `since_ms`, and when they last did.
+    virtual std::vector<std::pair<std::string, std::int64_t>> home_followers(
+        std::int64_t since_ms) = 0;
     // The living status messages of every active release but `except` (0: none) are behind:
     // something outside each release changed what it shows (a freeze window began or ended,
     // another release entered or left its deployment phase). In the caller's unit of work.

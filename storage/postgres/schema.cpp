@@ -13,7 +13,7 @@ namespace relbot::storage::postgres {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> migrations = {
+constexpr std::array<std::string_view, 6> migrations = {
     // 1: everything SQLite's fourteen migrations built, and what several instances need: a
     // version per release row (a write made from a cached release checks it in the same
     // transaction).
@@ -188,6 +188,10 @@ ALTER TABLE releases ADD COLUMN roles TEXT NOT NULL DEFAULT '';
     // 5 (SQLite's 18): when each item was put in its state.
     R"sql(
 ALTER TABLE items ADD COLUMN state_at BIGINT;
+)sql",
+    // 6 (SQLite's 19): when each person last opened their App Home.
+    R"sql(
+ALTER TABLE home_views ADD COLUMN opened_ms BIGINT NOT NULL DEFAULT 0;
 )sql",
 };
 

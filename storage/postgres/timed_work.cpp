@@ -88,6 +88,30 @@ bool timed_work::claim_home_view(std::string_view user,
     });
 }
 
+void timed_work::home_opened(std::string_view user, std::int64_t now_ms) {
+    s_.busy_as_busy([&] {
+        s_.db().exec(
+            "INSERT INTO home_views (user_id, view_hash, published_ms, opened_ms) VALUES ($1, '', "
+            "0, $2) ON CONFLICT (user_id) DO UPDATE SET opened_ms = GREATEST(home_views.opened_ms, "
+            "excluded.opened_ms)",
+            {user, now_ms});
+    });
+}
+
+std::vector<std::pair<std::string, std::int64_t>> timed_work::home_followers(
+    std::int64_t since_ms) {
+    return s_.busy_as_busy([&] {
+        auto r = s_.db().exec("SELECT user_id, opened_ms FROM home_views WHERE opened_ms >= $1",
+                              {since_ms});
+        std::vector<std::pair<std::string, std::int64_t>> out;
+        out.reserve(static_cast<std::size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) {
+            out.emplace_back(r.text(i, 0), r.integer(i, 1));
+        }
+        return out;
+    });
+}
+
 void timed_work::status_lost(std::int64_t release_id,
                              const outbound_message& repost,
                              epoch_seconds now) {

@@ -26,6 +26,9 @@ public:
                          std::string_view view_hash,
                          bool even_if_same,
                          std::int64_t now_ms) override;
+    void home_opened(std::string_view user, std::int64_t now_ms) override;
+    std::vector<std::pair<std::string, std::int64_t>> home_followers(
+        std::int64_t since_ms) override;
     void status_lost(std::int64_t release_id,
                      const outbound_message& repost,
                      epoch_seconds now) override;

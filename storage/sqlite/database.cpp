@@ -16,7 +16,7 @@
 namespace relbot::storage::sqlite {
 namespace {
 
-constexpr std::array<std::string_view, 18> migrations = {
+constexpr std::array<std::string_view, 19> migrations = {
     // 1: releases, phases, items, the audit log, the outbox and applied envelopes.
     R"sql(
 CREATE TABLE releases (
@@ -254,6 +254,11 @@ ALTER TABLE releases ADD COLUMN roles TEXT NOT NULL DEFAULT '';
     // 18: when each item was put in its state (a sign-off's reminders count from it).
     R"sql(
 ALTER TABLE items ADD COLUMN state_at INTEGER;
+)sql",
+    // 19: when each person last opened their App Home (0: never), so that every instance
+    // follows them, not only the one that got the event.
+    R"sql(
+ALTER TABLE home_views ADD COLUMN opened_ms INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -363,6 +363,28 @@ bool store::claim_status(std::int64_t release_id, std::int64_t seen, std::int64_
     return q.exec() == 1;
 }
 
+void store::home_opened(std::string_view user, std::int64_t now_ms) {
+    auto q_lease = prepare(
+        "INSERT INTO home_views (user_id, view_hash, published_ms, opened_ms) VALUES (:user, '', "
+        "0, :now) ON CONFLICT (user_id) DO UPDATE SET opened_ms = MAX(home_views.opened_ms, "
+        "excluded.opened_ms)");
+    auto& q = *q_lease;
+    q.bind(":user", std::string(user));
+    q.bind(":now", now_ms);
+    q.exec();
+}
+
+std::vector<std::pair<std::string, std::int64_t>> store::home_followers(std::int64_t since_ms) {
+    auto q_lease = prepare("SELECT user_id, opened_ms FROM home_views WHERE opened_ms >= :since");
+    auto& q = *q_lease;
+    q.bind(":since", since_ms);
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    while (q.executeStep()) {
+        out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
+    }
+    return out;
+}
+
 void store::statuses_behind(std::int64_t except) {
     auto q_lease = prepare(
         "UPDATE releases SET status_version = status_version + 1 WHERE status = 'active' AND "

@@ -71,6 +71,38 @@ long long count(relbot::storage::postgres::connection& db, const std::string& sq
     return db.exec(sql).integer(0, 0);
 }
 
+const std::string home_owner = "U0HOMEOWNER";
+
+// Two instances on `database` behind the sandbox's round robin, and a release `version` in
+// `channel` whose item 1.2 (Security Scan) is home_owner's.
+instances two_with_home_owner(sandbox& sim,
+                              const pg_database& database,
+                              const std::string& version,
+                              const std::string& channel) {
+    sim.send({{"op", "spread"}, {"on", true}});
+    instances all{sim,
+                  {{"RELBOT_DATABASE_URL", database.url()},
+                   {"RELBOT_CONNECTIONS", "1"},
+                   {"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}}};
+    all.start(0);
+    all.start(1);
+    REQUIRE(sim.wait_ack(sim.slash_command("start " + version, channel)));
+    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.2 <@" + home_owner + "|olive>", channel)));
+    return all;
+}
+
+// How many Home views published to home_owner showed (or did not show) their item.
+int home_publishes(sandbox& sim, bool with_item) {
+    int n = 0;
+    for (const auto& c : sim.calls("views.publish")) {
+        if (c["args"].value("user_id", "") == home_owner &&
+            contains(c["args"]["view"].dump(), "Security Scan") == with_item) {
+            ++n;
+        }
+    }
+    return n;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -362,26 +394,9 @@ TEST_CASE("two instances following one person's App Home publish each new view o
     pg_database database;
     temp_dir dir;
     sandbox sim(dir);
-    sim.send({{"op", "spread"}, {"on", true}});
-    instances all{sim,
-                  {{"RELBOT_DATABASE_URL", database.url()},
-                   {"RELBOT_CONNECTIONS", "1"},
-                   {"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}}};
-    all.start(0);
-    all.start(1);
-    const std::string owner = "U0HOMEOWNER";
-    REQUIRE(sim.wait_ack(sim.slash_command("start v6.0", channels[0])));
-    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.2 <@" + owner + "|olive>", channels[0])));
-    auto publishes = [&](bool with_item) {
-        int n = 0;
-        for (const auto& c : sim.calls("views.publish")) {
-            if (c["args"].value("user_id", "") == owner &&
-                contains(c["args"]["view"].dump(), "Security Scan") == with_item) {
-                ++n;
-            }
-        }
-        return n;
-    };
+    auto all = two_with_home_owner(sim, database, "v6.0", channels[0]);
+    const auto& owner = home_owner;
+    auto publishes = [&](bool with_item) { return home_publishes(sim, with_item); };
     auto home_claims = [&] {
         double n = 0;
         for (std::size_t i = 0; i < 2; ++i) {
@@ -414,6 +429,39 @@ TEST_CASE("two instances following one person's App Home publish each new view o
     for (std::size_t i = 0; i < 2; ++i) {
         CHECK(all.bots[i]->stop() == 0);
     }
+}
+
+TEST_CASE(
+    "a person's App Home is followed on by the other instance when the one that got their open "
+    "is killed",
+    "[e2e][postgres]") {
+    pg_database database;
+    temp_dir dir;
+    sandbox sim(dir);
+    auto all = two_with_home_owner(sim, database, "v6.1", channels[1]);
+    const auto& owner = home_owner;
+    auto published = [&](bool with_item) { return home_publishes(sim, with_item) > 0; };
+    // Opened once: one instance gets it (on its socket) and publishes.
+    auto envelope = sim.home_opened(owner);
+    auto sent = sim.wait_for(
+        [&](const json& e) {
+            return e.value("event", "") == "envelope_sent" &&
+                   e.value("envelope_id", "") == envelope;
+        },
+        after(5s));
+    REQUIRE(sent);
+    auto on = std::find(all.connection.begin(), all.connection.end(), (*sent)["connection"]);
+    REQUIRE(on != all.connection.end());
+    auto got_it = static_cast<std::size_t>(on - all.connection.begin());
+    REQUIRE(sim.wait_until([&] { return published(true); }, after(15s)));
+    all.kill(got_it);
+
+    // The owner's item changes through the other instance, which never saw the open: it
+    // follows them from the database and publishes the new view.
+    REQUIRE(sim.wait_ack(sim.slash_command("check 1.2", channels[1])));
+    CHECK(sim.wait_until([&] { return published(false); }, after(15s)));
+    CHECK_FALSE(contains(sim.home_view(owner).dump(), "Security Scan"));
+    CHECK(all.bots[1 - got_it]->stop() == 0);
 }
 
 }  // namespace e2e_instances_test

@@ -682,6 +682,22 @@ TEST_CASE(
     CHECK(one->status().claim_home_view("U1", "", true, 3001));
     CHECK(two->status().claim_home_view("U1", "view-b", false, 3002));
     CHECK(store.scalar("SELECT COUNT(*) FROM home_views") == 2);
+
+    // Who opened their Home is seen by every connection; an older open changes nothing, and a
+    // claim keeps it.
+    one->status().home_opened("U1", 5000);
+    two->status().home_opened("U3", 6000);
+    two->status().home_opened("U1", 4000);
+    CHECK(one->status().claim_home_view("U1", "view-c", false, 6500));
+    using followers = std::vector<std::pair<std::string, std::int64_t>>;
+    auto sorted = [](followers f) {
+        std::sort(f.begin(), f.end());
+        return f;
+    };
+    CHECK(sorted(two->status().home_followers(4500)) == followers{{"U1", 5000}, {"U3", 6000}});
+    CHECK(sorted(one->status().home_followers(5500)) == followers{{"U3", 6000}});
+    // Someone followed who never had a view claimed gets their first one.
+    CHECK(one->status().claim_home_view("U3", "view-a", false, 7000));
 }
 
 TEST_CASE(
