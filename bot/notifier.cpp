@@ -29,6 +29,7 @@ constexpr method_rate method_rates[] = {
     {"chat.postMessage", 20, 5.0},            // special: several hundred a minute per workspace
     {"chat.update", 5, 50.0 / 60},            // tier 3
     {"pins.add", 3, 20.0 / 60},               // tier 2
+    {"pins.remove", 3, 20.0 / 60},            // tier 2
     {"conversations.open", 5, 50.0 / 60},     // tier 3
     {"conversations.history", 5, 50.0 / 60},  // tier 3
     {"response_url", 5, 5.0},
@@ -421,7 +422,9 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         co_await complete_args(row, channel, args);
     }
     auto result = co_await send(row, std::move(args));
-    if (result.ok() || (row.method == "pins.add" && result.error == "already_pinned")) {
+    // A pin that is already where it should be (pinned, or unpinned by someone) is done.
+    if (result.ok() || (row.method == "pins.add" && result.error == "already_pinned") ||
+        (row.method == "pins.remove" && result.error == "no_pin")) {
         record_sent(row, channel, result);
     } else {
         record_failure(row, row.method == "response_url" ? "response_url" : channel, result);

@@ -176,7 +176,18 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
         {"channel", job.channel}, {"ts", job.ts}, {"text", m.text}, {"blocks", m.blocks}};
     auto result = co_await api_.call("chat.update", std::move(args), token_kind::bot);
     if (result.ok()) {
+        auto tx = ports_.work.begin();
         ports_.status.status_sent(job.release_id, job.ts, job.version, clock_.epoch_ms());
+        if (r->status != checklist::release_status::active) {
+            // The release has ended and its message says so: it gives up its place among the
+            // channel's pins (Slack keeps 100), which are the releases under way. Keyed by the
+            // message, so a later update of the same ended release queues nothing more.
+            ports_.outbox.enqueue({"unpin:" + std::to_string(job.release_id) + ":" + job.ts,
+                                   job.release_id, destination::channel(job.channel), "pins.remove",
+                                   dump({{"timestamp", job.ts}}), message_kind::pin},
+                                  clock_.epoch_s());
+        }
+        tx->commit();
         log_debug("status.updated").kv("release", job.release_id).kv("version", job.version);
         co_return;
     }

@@ -227,6 +227,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
     json chat_get_permalink(const call_context& call);
     json users_info(const call_context& call);
     json pins_add(const call_context& call);
+    json pins_remove(const call_context& call);
     json conversations_history(const call_context& call);
     json conversations_open(const call_context& call);
     // --- files (files.cpp) ---

@@ -43,7 +43,7 @@ std::string server::impl::call_context::str(const char* key) const {
 }
 
 std::span<const server::impl::method_entry> server::impl::method_table() {
-    static constexpr std::array<method_entry, 16> table = {{
+    static constexpr std::array<method_entry, 17> table = {{
         {"apps.connections.open", &impl::apps_connections_open},
         {"auth.test", &impl::auth_test},
         {"chat.postMessage", &impl::chat_post_message},
@@ -51,6 +51,7 @@ std::span<const server::impl::method_entry> server::impl::method_table() {
         {"chat.getPermalink", &impl::chat_get_permalink},
         {"users.info", &impl::users_info},
         {"pins.add", &impl::pins_add},
+        {"pins.remove", &impl::pins_remove},
         {"conversations.history", &impl::conversations_history},
         {"conversations.open", &impl::conversations_open},
         {"views.open", &impl::views_open},
@@ -228,6 +229,19 @@ json server::impl::pins_add(const call_context& call) {
     }
     if (!pins.insert({channel, ts}).second) {
         return error_answer("already_pinned");
+    }
+    return {{"ok", true}};
+}
+
+json server::impl::pins_remove(const call_context& call) {
+    auto channel = call.str("channel");
+    auto ts = call.str("timestamp");
+    auto ch = messages.find(channel);
+    if (ch == messages.end() || !ch->second.contains(ts)) {
+        return error_answer("message_not_found");
+    }
+    if (pins.erase({channel, ts}) == 0) {
+        return error_answer("no_pin");
     }
     return {{"ok", true}};
 }

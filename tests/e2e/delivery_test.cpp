@@ -323,6 +323,21 @@ TEST_CASE(
         },
         after(10s));
     CHECK(after_repost);
+
+    // The release ends: its message says so, then gives up its pin (a channel keeps 100), so
+    // the channel's pins are the releases under way.
+    say(sim, "finish force done for today", "C0QUIET");
+    auto unpinned = sim.wait_for(
+        [&](const json& e) {
+            return e.value("method", "") == "pins.remove" &&
+                   e["args"].value("timestamp", "") == (*repost)["response"]["ts"];
+        },
+        after(10s));
+    REQUIRE(unpinned);
+    CHECK((*unpinned)["response"].value("ok", false));
+    auto finished = sim.calls("chat.update");
+    REQUIRE_FALSE(finished.empty());
+    CHECK(contains(message_text(finished.back()["args"]), "inished"));
     CHECK(relbot.stop() == 0);
 }
 
