@@ -421,6 +421,21 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         channel = *resolved;
         co_await complete_args(row, channel, args);
     }
+    // An edit of a message relbot posted under another key (a checkpoint's other copies): its
+    // ts is known once that message was sent (it was, or failed: the destination's rows go in
+    // order); one never posted has nothing to edit.
+    if (auto of = args.find("ts_of"); of != args.end()) {
+        auto ts = of->is_string() ? ports_.outbox.sent_ts(of->get<std::string>()) : std::string();
+        args.erase("ts_of");
+        if (ts.empty()) {
+            if (!ports_.outbox.mark_sent(row.id, who_.owner, "", clock_.epoch_s())) {
+                lease_lost(row, "sent");
+            }
+            log_info("outbox.nothing_to_edit").kv("key", row.dedupe_key);
+            co_return;
+        }
+        args["ts"] = ts;
+    }
     auto result = co_await send(row, std::move(args));
     // A pin that is already where it should be (pinned, or unpinned by someone) is done.
     if (result.ok() || (row.method == "pins.add" && result.error == "already_pinned") ||

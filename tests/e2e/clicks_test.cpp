@@ -345,6 +345,25 @@ TEST_CASE(
     c.wait_status_with("*Investigating* since checkpoint +1s", false);
     c.click(manager, "Healthy", {});
     CHECK(c.eventually([&] { return answer(1) == "healthy"; }));
+    // Both copies of the checkpoint, the channel's post and the manager's DM, show the answer,
+    // whichever of them was clicked.
+    CHECK(c.eventually([&] {
+        for (const auto& call : sim.calls("chat.update")) {
+            if (call["args"].value("channel", "") == channel &&
+                contains(call["args"].dump(), "*Healthy* by")) {
+                return true;
+            }
+        }
+        return false;
+    }));
+    CHECK(c.eventually([&] {
+        for (const auto& m : sim.dm_messages(manager)) {
+            if (contains(m.dump(), "*Healthy* by")) {
+                return true;
+            }
+        }
+        return false;
+    }));
 
     // The handoff (typed: it has no button) and its Accept handoff button in the DM.
     c.say("handoff <@" + oncall + "|sam>");

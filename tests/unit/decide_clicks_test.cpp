@@ -1,6 +1,8 @@
 // Clicks and modal submissions decided as pure functions: Slack's payloads read into typed
 // values, every control's decision (allowed, refused, stale, already in that state), forged
 // values, and the modals' validation.
+#include <algorithm>
+
 #include "commands/clicks.hpp"
 #include "decide_fixture.hpp"
 
@@ -436,6 +438,41 @@ TEST_CASE("a checkpoint answered Investigating holds the monitoring phase until 
               .answer.open_view.value("callback_id", "") == "rollback");
     CHECK(checkpoint_click("UOWNER", action::checkpoint_roll_back, r, look)
               .answer.open_view.is_null());
+}
+
+TEST_CASE("a checkpoint answered on one copy shows the answer on its other copies",
+          "[unit][clicks]") {
+    fake_lookups look;
+    auto monitored_with_oncall = monitored();
+    monitored_with_oncall.oncall = "UONCALL";
+    monitored_with_oncall.handoff_accepted_at = t0;
+    auto r = shared(monitored_with_oncall);
+    // Which copies each answer edits by their outbox keys ("ts_of"), besides the clicked one.
+    auto edited = [](const commands::decision& d) {
+        std::vector<std::string> of;
+        for (const auto& m : d.messages) {
+            if (m.key_prefix == "checkpoint-shown:") {
+                CHECK(m.message.method == "chat.update");
+                auto body = json::parse(m.message.body);
+                CHECK(contains(body["blocks"].dump(), "*Healthy* by <@"));
+                of.push_back(body.value("ts_of", ""));
+            }
+        }
+        std::sort(of.begin(), of.end());
+        return of;
+    };
+    // Clicked in the channel: both DMs.
+    auto in_channel = checkpoint_click("UMANAGER", action::checkpoint_healthy, r, look);
+    REQUIRE(in_channel.state);
+    CHECK(edited(in_channel) ==
+          std::vector<std::string>{"checkpoint:7:1:UMANAGER", "checkpoint:7:1:UONCALL"});
+    // Clicked in the on-call engineer's DM: the channel's copy and the manager's DM.
+    auto payload = button_payload("UONCALL", action::checkpoint_healthy, {7, 0, 1}, "D0ONCALL");
+    auto c = read_click(payload);
+    auto in_dm = commands::decide_click(
+        c, {commands::request_of_click(c, r, t0 + 60, c.channel), r, look}, "E2");
+    REQUIRE(in_dm.state);
+    CHECK(edited(in_dm) == std::vector<std::string>{"checkpoint:7:1", "checkpoint:7:1:UMANAGER"});
 }
 
 TEST_CASE("Snooze moves the owner's next reminder, in their time zone for tomorrow morning",
