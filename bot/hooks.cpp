@@ -54,14 +54,22 @@ hook_answer send_signal(const std::string& host,
                         const std::string& body,
                         std::int64_t now_s,
                         std::chrono::milliseconds within) {
-    auto target = host.empty() || host == "0.0.0.0" ? std::string("127.0.0.1")
-                  : host == "::" || host == "[::]"  ? std::string("::1")
-                                                    : host;
+    // The address to connect to (a wildcard listen address means this host), without the
+    // brackets an IPv6 literal is written with; the Host header puts them back, with the port.
+    auto target = host;
+    if (target.size() > 2 && target.front() == '[' && target.back() == ']') {
+        target = target.substr(1, target.size() - 2);
+    }
+    target = target.empty() || target == "0.0.0.0" ? std::string("127.0.0.1")
+             : target == "::"                      ? std::string("::1")
+                                                   : target;
+    auto host_header = (target.find(':') != std::string::npos ? "[" + target + "]" : target) + ":" +
+                       std::to_string(port);
     net::io_context ioc;
     beast::tcp_stream stream(ioc);
     http::request<http::string_body> req{http::verb::post, "/hooks/v1/signal", 11};
     auto at = std::to_string(now_s);
-    req.set(http::field::host, target);
+    req.set(http::field::host, host_header);
     req.set(http::field::content_type, "application/json");
     req.set(http::field::user_agent, "relbot-signal");
     req.set("X-Relbot-Timestamp", at);

@@ -1,8 +1,17 @@
 // Signals from CI (bot/signal.hpp): which requests are believed, and which bodies are read.
 #include "bot/signal.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
+#include <thread>
+
+#include "bot/hooks.hpp"
 
 namespace unit_signal_test {
 
@@ -171,6 +180,104 @@ TEST_CASE("signal answers are JSON in the contract's shape", "[signal]") {
     CHECK(signal_ok_json("", "") == R"({"ok":true})");
     CHECK(signal_error_json("unknown item \"x\"") ==
           R"({"error":"unknown item \"x\"","ok":false})");
+}
+
+namespace {
+
+// One request read by a listener on the loopback (IPv4 or IPv6), answered 200 with a JSON
+// body; its head is kept. Not a mock of relbot's server: what `relbot signal` writes on the
+// wire, as any HTTP server or proxy in between reads it.
+struct one_request_server {
+    int fd = -1;
+    unsigned short port = 0;
+    std::string head;
+    std::thread thread;
+
+    explicit one_request_server(bool v6) {
+        fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+        sockaddr_storage addr{};
+        socklen_t len = 0;
+        if (v6) {
+            auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+            a->sin6_family = AF_INET6;
+            a->sin6_addr = in6addr_loopback;
+            len = sizeof *a;
+        } else {
+            auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+            a->sin_family = AF_INET;
+            a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            len = sizeof *a;
+        }
+        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+            ::listen(fd, 1) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len)) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+            fd = -1;
+            return;
+        }
+        port = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                        : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+        thread = std::thread([this] {
+            int c = ::accept(fd, nullptr, nullptr);
+            if (c < 0) {
+                return;
+            }
+            std::string got;
+            char buf[4096];
+            while (got.find("\r\n\r\n") == std::string::npos) {
+                auto n = ::recv(c, buf, sizeof buf, 0);
+                if (n <= 0) {
+                    break;
+                }
+                got.append(buf, static_cast<std::size_t>(n));
+            }
+            head = got.substr(0, got.find("\r\n\r\n"));
+            std::string answer =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                "11\r\nConnection: close\r\n\r\n{\"ok\":true}";
+            ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+            ::close(c);
+        });
+    }
+    ~one_request_server() {
+        if (fd >= 0) {
+            ::shutdown(fd, SHUT_RDWR);  // a request that never came: accept returns
+        }
+        if (thread.joinable()) {
+            thread.join();
+        }
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("relbot signal names the host and port it posts to, an IPv6 literal in brackets",
+          "[signal]") {
+    struct the_case {
+        bool v6;
+        std::string listen;  // as RELBOT_HOOKS_ADDR's host part is read
+        std::string host;    // the Host header expected, without the port
+    };
+    for (const auto& c : {the_case{false, "127.0.0.1", "127.0.0.1"},
+                          the_case{false, "0.0.0.0", "127.0.0.1"}, the_case{true, "::1", "[::1]"},
+                          the_case{true, "[::1]", "[::1]"}, the_case{true, "::", "[::1]"}}) {
+        INFO(c.listen);
+        one_request_server server(c.v6);
+        if (server.fd < 0) {
+            REQUIRE(c.v6);  // a machine without IPv6 on its loopback: the IPv4 cases still ran
+            continue;
+        }
+        auto answer =
+            send_signal(c.listen, server.port, secret, body, now, std::chrono::seconds(5));
+        server.thread.join();
+        CHECK(answer.status == 200);
+        CHECK(server.head.find("\r\nHost: " + c.host + ":" + std::to_string(server.port) +
+                               "\r\n") != std::string::npos);
+    }
 }
 
 }  // namespace unit_signal_test
