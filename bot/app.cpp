@@ -546,6 +546,13 @@ private:
             outcome = "busy";
             answer = {503, signal_error_json("the database is busy; nothing was changed, send the "
                                              "signal again")};
+        } catch (const storage::outcome_unknown&) {
+            // Sending it again is safe: a repeated id gets the first answer if it was kept.
+            outcome = "unknown";
+            answer = {503, signal_error_json(
+                               "the database stopped answering while saving this signal, so "
+                               "whether it was applied is unknown; send it again with the same "
+                               "id")};
         }
         process_metrics().signals.add({std::string(to_string(s.action)), outcome});
         log_info("signal")
@@ -697,10 +704,14 @@ private:
         const auto& ev = e.payload.value("event", nlohmann::json::object());
         auto user = ev.value("user", std::string());
         if (ev.value("tab", std::string("home")) == "home" && !user.empty()) {
-            // Kept with the event, in its unit: every instance (and this one after a restart)
-            // follows them from now on.
-            store_.status().home_opened(user, real_clock().epoch_ms());
             home_.opened(user);
+            // Kept with the event, in its unit: every instance (and this one after a restart)
+            // follows them from now on. If it cannot be written, this instance still does.
+            try {
+                store_.status().home_opened(user, real_clock().epoch_ms());
+            } catch (const std::exception& e) {
+                log_warn("home.follow_not_kept").kv("user", user).kv("error", e.what());
+            }
         }
     }
 
@@ -907,11 +918,12 @@ struct app::impl {
             // io_context that runs out of work stops).
             follow_database_clock();
         }
+        // A database server that stops answering costs a command its "try again", not the
+        // acks of everything behind it. (Before the hook below: it sets the session up, and
+        // the second thread must not be woken before there is work.)
+        store.bound_waits();
         // While the database strand waits for a lock, the Socket Mode strand still answers.
         store.on_lock_wait([this] { helper.wanted(); });
-        // A database server that stops answering costs a command its "try again", not the
-        // acks of everything behind it.
-        store.bound_waits();
         store.start_housekeeping();
         if (cfg.health_host) {
             view = std::make_unique<operator_view>(

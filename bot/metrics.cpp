@@ -188,7 +188,7 @@ void add_activity(page& p, const metrics& m) {
               {"where"}, m.db_conflicts);
     p.counter("relbot_signals_total",
               "Signals from CI and deploy tools that were believed (signed, on time, well formed), "
-              "by action and outcome (done, refused, not_found, repeated).",
+              "by action and outcome (done, refused, not_found, repeated, busy, unknown).",
               {"action", "outcome"}, m.signals);
     p.counter("relbot_signal_refusals_total",
               "Requests to the signal endpoint refused before anything was applied, by reason "

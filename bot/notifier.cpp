@@ -411,19 +411,9 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         }
         co_return;
     }
-    std::string channel = row.to.stored();
-    if (row.method != "response_url") {
-        auto resolved = co_await resolve_channel(row.to);
-        if (!resolved) {
-            open_failed(row);
-            co_return;
-        }
-        channel = *resolved;
-        co_await complete_args(row, channel, args);
-    }
     // An edit of a message relbot posted under another key (a checkpoint's other copies): its
     // ts is known once that message was sent (it was, or failed: the destination's rows go in
-    // order); one never posted has nothing to edit.
+    // order); one never posted has nothing to edit (and its DM channel is not opened for it).
     if (auto of = args.find("ts_of"); of != args.end()) {
         auto ts = of->is_string() ? ports_.outbox.sent_ts(of->get<std::string>()) : std::string();
         args.erase("ts_of");
@@ -435,6 +425,16 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
             co_return;
         }
         args["ts"] = ts;
+    }
+    std::string channel = row.to.stored();
+    if (row.method != "response_url") {
+        auto resolved = co_await resolve_channel(row.to);
+        if (!resolved) {
+            open_failed(row);
+            co_return;
+        }
+        channel = *resolved;
+        co_await complete_args(row, channel, args);
     }
     auto result = co_await send(row, std::move(args));
     // A pin that is already where it should be (pinned, or unpinned by someone) is done.
@@ -547,8 +547,10 @@ void notifier::give_up(const storage::outbox_row& row,
         return;  // its new claimer gets the same answer and reports it
     }
     ++stats_.failed;
-    auto line = log_line(row.kind == message_kind::pin ? log_level::info : log_level::error,
-                         "outbox.failed");
+    // A pin or an edit that could not be made (the message was deleted, the channel archived)
+    // leaves what was posted as it was: nobody needs to act.
+    bool cosmetic = row.kind == message_kind::pin || row.method == "chat.update";
+    auto line = log_line(cosmetic ? log_level::info : log_level::error, "outbox.failed");
     line.kv("key", row.dedupe_key)
         .kv("method", row.method)
         .kv("channel", shown_channel)
@@ -582,8 +584,10 @@ void notifier::lease_lost(const storage::outbox_row& row, const char* step) {
 
 void notifier::report_failure(const storage::outbox_row& row, const std::string& error) {
     if (!row.release_id || row.kind == message_kind::dm || row.kind == message_kind::briefing_dm ||
-        row.kind == message_kind::pin || row.method == "response_url") {
-        return;  // nobody to tell, or telling would only fail the same way
+        row.kind == message_kind::pin || row.method == "response_url" ||
+        row.method == "chat.update") {
+        return;  // nobody to tell, telling would only fail the same way, or an edit of a
+                 // message that was delivered
     }
     auto r = ports_.releases.load_release(*row.release_id);
     if (!r) {

@@ -392,10 +392,10 @@ decision answer(const click& c,
                                   render_rollback(*r, c.user, reason),
                                   "rollback:", key_id::last_audit));
     }
-    // The checkpoint's other copies (the channel post, the DMs to the manager and the
-    // on-call engineer) show the answer too: the notifier finds each by its outbox key
-    // ("ts_of") when it is sent, and one never posted is left alone.
-    bool clicked_message = o.where == surface::message && !o.message_ts.empty();
+    // Every copy of the checkpoint (the channel post, the DMs to the manager and the on-call
+    // engineer) shows the answer too, also when a reminder was clicked: the notifier finds
+    // each by its outbox key ("ts_of") when it is sent, and one never posted is left alone.
+    // The clicked copy may be edited twice, to the same.
     auto copy_key = "checkpoint:" + std::to_string(r->id) + ":" + std::to_string(n);
     auto shown_copy = render_checkpoint_answered(*r, n);
     auto update_copy = [&](destination to, message_kind kind, const std::string& of,
@@ -412,15 +412,10 @@ decision answer(const click& c,
         p.message.kind = kind;
         d.messages.push_back(std::move(p));
     };
-    if (!(clicked_message && o.channel == r->channel)) {
-        update_copy(destination::channel(r->channel), message_kind::announcement, copy_key,
-                    ":channel");
-    }
+    update_copy(destination::channel(r->channel), message_kind::announcement, copy_key, ":channel");
     for (const auto& person : checklist::checkpoint_people(*r)) {
-        if (!(clicked_message && is_dm(o.channel) && person == c.user)) {
-            update_copy(destination::direct(person), message_kind::dm, copy_key + ":" + person,
-                        ":" + person);
-        }
+        update_copy(destination::direct(person), message_kind::dm, copy_key + ":" + person,
+                    ":" + person);
     }
     if (o.where == surface::message && !o.channel.empty() && !o.message_ts.empty()) {
         auto shown = render_checkpoint_answered(*r, n);

@@ -23,7 +23,8 @@ namespace relbot::storage {
 namespace {
 
 // Every table both schemas have, parents before children (home_views is left out: which App
-// Home view was last claimed is worth nothing elsewhere; the next change publishes again).
+// Home view was last claimed, and who opened Home in the last 30 minutes, are worth nothing
+// elsewhere; the next change publishes again, and people are followed again once they open).
 constexpr std::array<std::string_view, 11> tables = {
     "releases",    "phases",    "items", "audit",    "outbox",     "applied_envelopes",
     "dm_channels", "reminders", "users", "channels", "checkpoints"};

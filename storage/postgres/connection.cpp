@@ -38,10 +38,27 @@ std::string first_line(std::string_view sql) {
     return std::string(line.substr(0, 80));
 }
 
+// Whether a statement changes data (outside a transaction it commits by itself): its first
+// word is INSERT, UPDATE, DELETE or WITH (every statement is relbot's own text).
+bool data_change(std::string_view sql) {
+    auto start = sql.find_first_not_of(" \n");
+    if (start == std::string_view::npos) {
+        return false;
+    }
+    sql.remove_prefix(start);
+    for (std::string_view word : {"INSERT", "UPDATE", "DELETE", "WITH"}) {
+        if (sql.substr(0, word.size()) == word) {
+            return true;
+        }
+    }
+    return false;
+}
+
 // libpq is loaded the first time relbot talks to PostgreSQL, not linked: a relbot on SQLite
 // never maps it and the dozen libraries it brings (Kerberos, LDAP, SASL, GnuTLS …), which
 // cost some 4 MiB of resident memory in every process. The calls below go through `pq()`.
 struct libpq_functions {
+    decltype(&PQbackendPID) backendPID = nullptr;
     decltype(&PQclear) clear = nullptr;
     decltype(&PQcmdStatus) cmdStatus = nullptr;
     decltype(&PQcmdTuples) cmdTuples = nullptr;
@@ -98,6 +115,7 @@ const libpq_functions& pq() {
                                "");
             }
         };
+        resolve(f.backendPID, "PQbackendPID");
         resolve(f.clear, "PQclear");
         resolve(f.cmdStatus, "PQcmdStatus");
         resolve(f.cmdTuples, "PQcmdTuples");
@@ -306,6 +324,7 @@ connection::connection(const std::string& url, int statement_timeout_ms)
 }
 
 void connection::set_up() {
+    backend_pid_ = pq().backendPID(conn_);
     // The server's notices ("relation already exists, skipping") would go to stderr, outside
     // relbot's log format; none of them needs an operator.
     pq().setNoticeProcessor(
@@ -354,9 +373,25 @@ void connection::reconnect() {
                            " again: " + one_line(pq().errorMessage(conn_)),
                        "08006");
     }
+    // A session given up on may still hold its transaction's locks on the server (its end
+    // has not reached the server yet, if the network drops packets): ended below.
+    bool gave_up = closed_by_bound_;
+    auto old_pid = backend_pid_;
     closed_by_bound_ = false;
     ++reconnects_;
-    set_up();
+    try {
+        set_up();
+    } catch (...) {
+        closed_by_bound_ = gave_up;  // not set up: connected again next time
+        throw;
+    }
+    if (gave_up && old_pid > 0) {
+        try {
+            exec("SELECT pg_terminate_backend($1)", {old_pid});
+        } catch (const pg_error&) {
+            // Best effort: the server ends it anyway once it notices (keepalives, 30 s idle).
+        }
+    }
 }
 
 void connection::reset_within_bound() {
@@ -372,19 +407,36 @@ void connection::reset_within_bound() {
 }
 
 void connection::bound_waits(std::chrono::milliseconds limit,
-                             std::chrono::milliseconds retry_pause) {
+                             std::chrono::milliseconds retry_pause,
+                             std::chrono::milliseconds server_timeout) {
+    // The server's own timeout first: a live server that is slow answers "cancelled" (busy),
+    // and the connection is kept; only one that does not answer at all meets the bound.
+    statement_timeout_ms_ = static_cast<int>(server_timeout.count());
+    exec("SELECT set_config('statement_timeout', $1, false)",
+         {std::to_string(statement_timeout_ms_)});
     wait_limit_ = limit;
     retry_pause_ = retry_pause;
 }
 
-void connection::start_round_trip(bool ends_transaction) {
-    round_trip_ends_transaction_ = ends_transaction;
+void connection::start_round_trip(bool maybe_kept) {
+    round_trip_maybe_kept_ = maybe_kept;
     if (wait_limit_.count() == 0) {
         round_trip_bound_.reset();
         return;
     }
     auto now = std::chrono::steady_clock::now();
-    round_trip_bound_ = answer_by_ ? std::max(*answer_by_, now + min_wait) : now + wait_limit_;
+    round_trip_bound_ =
+        answer_by_ ? std::min(std::max(*answer_by_, now + min_wait), *answer_by_ + past_answer_by)
+                   : now + wait_limit_;
+}
+
+void connection::throw_if_lost_while_keeping() const {
+    if (round_trip_maybe_kept_ && conn_ != nullptr && pq().status(conn_) != CONNECTION_OK) {
+        throw pg_error::unanswered(
+            "PostgreSQL at " + server_ + ": the connection was lost after a change was sent (" +
+                one_line(pq().errorMessage(conn_)) + "), so whether it was committed is unknown",
+            true);
+    }
 }
 
 void connection::wait_for_socket(short events, std::string_view waiting_for) {
@@ -416,7 +468,7 @@ void connection::wait_for_socket(short events, std::string_view waiting_for) {
 }
 
 void connection::give_up(std::string_view waiting_for) {
-    bool maybe_kept = round_trip_ends_transaction_;
+    bool maybe_kept = round_trip_maybe_kept_;
     round_trip_bound_.reset();
     unanswered_until_ = std::chrono::steady_clock::now() + retry_pause_;
     closed_by_bound_ = true;
@@ -475,9 +527,9 @@ result connection::exec(std::string_view sql) {
     if (waiting_) {
         waiting_();
     }
-    start_round_trip(sql == "COMMIT");
+    start_round_trip(sql == "COMMIT" || (!in_transaction_ && data_change(sql)));
     if (pq().sendQuery(conn_, std::string(sql).c_str()) != 1) {
-        return check(nullptr, sql);  // throws, in libpq's words
+        return check(nullptr, sql);  // nothing was sent: throws, in libpq's words
     }
     // As PQexec answers: the last result, or the first error (the statements after it did
     // not run).
@@ -494,6 +546,7 @@ result connection::exec(std::string_view sql) {
             kept.reset(r);
         }
     }
+    throw_if_lost_while_keeping();
     return check(kept.release(), sql);
 }
 
@@ -579,8 +632,9 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
     if (waiting_) {
         waiting_();
     }
-    start_round_trip(std::any_of(batch.begin(), batch.end(),
-                                 [](const pending& p) { return p.sql == "COMMIT"; }));
+    start_round_trip(std::any_of(batch.begin(), batch.end(), [&](const pending& p) {
+        return p.sql == "COMMIT" || (!in_transaction_ && data_change(p.sql));
+    }));
     auto broken = [&](const std::string& what) {
         return pg_error(
             "PostgreSQL at " + server_ + ": " + what + ": " + one_line(pq().errorMessage(conn_)),
@@ -642,27 +696,29 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
     }
     std::optional<result> last_result;
     if (pq().pipelineSync(conn_) != 1) {
-        // Nothing can be read back: the connection is gone (healthy() says so).
+        // Nothing can be read back: the connection is gone (healthy() says so). What was
+        // flushed before may have run.
+        throw_if_lost_while_keeping();
         throw first_error ? *first_error : broken("cannot send statements together");
     }
     for (const auto& a : answers) {
-        pg_result* r = next_result();
-        if (r == nullptr) {
+        std::unique_ptr<pg_result, void (*)(pg_result*)> r(next_result(),
+                                                           [](pg_result* x) { pq().clear(x); });
+        if (!r) {
             first_error = first_error ? first_error : broken("no answer");
             break;
         }
-        auto status = pq().resultStatus(r);
+        auto status = pq().resultStatus(r.get());
         // Each answer is followed by a null (the end of that statement's results).
         while (pg_result* extra = next_result()) {
             pq().clear(extra);
         }
         if (status == PGRES_PIPELINE_ABORTED) {
-            pq().clear(r);  // not run: a statement before it failed
-            continue;
+            continue;  // not run: a statement before it failed
         }
         const auto& p = batch[a.index];
         try {
-            auto checked = check(r, p.sql);
+            auto checked = check(r.release(), p.sql);
             if (a.preparing != nullptr) {
                 prepared_.emplace(p.sql, *a.preparing);
             } else if (p.into != nullptr) {
@@ -685,6 +741,7 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
         }
     }
     pq().exitPipelineMode(conn_);
+    throw_if_lost_while_keeping();
     if (first_error) {
         throw *first_error;
     }

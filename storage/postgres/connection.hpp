@@ -32,8 +32,9 @@ public:
     pg_error(std::string message, std::string sqlstate)
         : std::runtime_error(std::move(message)), sqlstate_(std::move(sqlstate)) {}
     // The server did not answer within the connection's bound (connection::bound_waits), and
-    // the connection was closed. `maybe_kept`: what went unanswered ended a transaction
-    // (COMMIT), which the server may have run.
+    // the connection was closed; or the connection broke after a change was sent.
+    // `maybe_kept`: what went unanswered may have been committed (a COMMIT, or outside a
+    // transaction a statement that changes data, which commits by itself).
     static pg_error unanswered(std::string message, bool maybe_kept) {
         pg_error e(std::move(message), "08006");
         e.unanswered_ = true;
@@ -192,11 +193,18 @@ public:
     // lock_timeout) end a live server's waits before these do. For `retry_pause` after a
     // wait was given up, statements that need a new connection fail at once the same way,
     // rather than each waiting out its bound again.
-    void bound_waits(std::chrono::milliseconds limit, std::chrono::milliseconds retry_pause);
-    // While set, a round trip's bound is `at` (a unit of work's deadline plus a margin), but
-    // never less than `min_wait` from the moment it is sent; nullopt: `limit` again.
+    // Statements outside a transaction are also given `server_timeout` as the session's
+    // statement_timeout, under `limit`: a live server that is slow cancels them itself (busy),
+    // and keeps the connection.
+    void bound_waits(std::chrono::milliseconds limit,
+                     std::chrono::milliseconds retry_pause,
+                     std::chrono::milliseconds server_timeout);
+    // While set, a round trip's bound is `at` (a unit of work's deadline plus a margin), or
+    // `min_wait` from the moment it is sent if that is later, but never more than
+    // `past_answer_by` after `at` (the acks wait on it); nullopt: `limit` again.
     void answer_by(std::optional<std::chrono::steady_clock::time_point> at) { answer_by_ = at; }
     static constexpr std::chrono::milliseconds min_wait{500};
+    static constexpr std::chrono::milliseconds past_answer_by{200};
 
     // Whether the connection is still usable (libpq's status is OK).
     bool healthy() const;
@@ -218,9 +226,12 @@ private:
     void reconnect();
     // A new session on the same settings, within the current round trip's bound.
     void reset_within_bound();
-    // Starts a round trip's bound (none while bounds are off). `ends_transaction`: it holds a
-    // COMMIT or ROLLBACK (an unanswered COMMIT may have been kept).
-    void start_round_trip(bool ends_transaction);
+    // Starts a round trip's bound (none while bounds are off). `maybe_kept`: it holds a COMMIT,
+    // or a change outside a transaction (if it goes unanswered, it may have been kept).
+    void start_round_trip(bool maybe_kept);
+    // Throws pg_error::unanswered (maybe kept) if the round trip may have been kept and the
+    // connection broke: nobody can say whether it was committed.
+    void throw_if_lost_while_keeping() const;
     // Closes the socket (libpq then sees a broken connection) and throws pg_error::unanswered.
     [[noreturn]] void give_up(std::string_view waiting_for);
     // The error for a statement of a transaction whose connection is gone.
@@ -257,7 +268,8 @@ private:
     std::chrono::milliseconds retry_pause_{0};
     std::optional<std::chrono::steady_clock::time_point> answer_by_;
     std::optional<std::chrono::steady_clock::time_point> round_trip_bound_;
-    bool round_trip_ends_transaction_ = false;
+    bool round_trip_maybe_kept_ = false;
+    int backend_pid_ = 0;  // the server process of this session
     std::chrono::steady_clock::time_point unanswered_until_{};  // no new connection before
     bool closed_by_bound_ = false;  // give_up closed it; a new connection clears it
 };

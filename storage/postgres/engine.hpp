@@ -45,7 +45,7 @@ public:
     // each waiting out the bound on a new connection.
     void bound_waits() override {
         session_.db().bound_waits(unit_of_work::default_lock_wait + session::answer_margin,
-                                  std::chrono::seconds(2));
+                                  std::chrono::seconds(2), unit_of_work::default_lock_wait);
     }
     void close() noexcept override {}
     // A SQLite file holding every row, from one snapshot (storage/migrate.hpp,

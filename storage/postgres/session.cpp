@@ -65,11 +65,11 @@ public:
         // is waited for. They bound each statement, not the unit as a whole; each savepoint
         // given a deadline (a batch's input) sets the lock timeout again from what is left.
         scope_.emplace(s_.db_.begin_transaction("BEGIN ISOLATION LEVEL READ COMMITTED"));
+        s_.db_.defer("SET LOCAL lock_timeout = " + ms);
+        s_.db_.defer("SET LOCAL statement_timeout = " + ms);
         // A server that stops answering is given up on soon after the deadline
         // (connection::bound_waits), not when TCP notices.
         s_.db_.answer_by(give_up_at + answer_margin);
-        s_.db_.defer("SET LOCAL lock_timeout = " + ms);
-        s_.db_.defer("SET LOCAL statement_timeout = " + ms);
         ++s_.depth_;
     }
     ~transaction() override {
@@ -164,7 +164,7 @@ private:
         }
         if (tag != "COMMIT") {
             s_.unit_ended(false);
-            s_.db_.rollback_with("ROLLBACK");  // nothing to roll back: counts the rollback
+            roll_back_quietly("ROLLBACK");  // nothing to roll back: counts the rollback
             throw std::runtime_error("the transaction could not be committed (the server said " +
                                      tag + "); nothing of it was kept");
         }

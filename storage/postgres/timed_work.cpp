@@ -89,13 +89,15 @@ bool timed_work::claim_home_view(std::string_view user,
 }
 
 void timed_work::home_opened(std::string_view user, std::int64_t now_ms) {
-    s_.busy_as_busy([&] {
-        s_.db().exec(
-            "INSERT INTO home_views (user_id, view_hash, published_ms, opened_ms) VALUES ($1, '', "
-            "0, $2) ON CONFLICT (user_id) DO UPDATE SET opened_ms = GREATEST(home_views.opened_ms, "
-            "excluded.opened_ms)",
-            {user, now_ms});
-    });
+    constexpr const char* sql =
+        "INSERT INTO home_views (user_id, view_hash, published_ms, opened_ms) VALUES ($1, '', 0, "
+        "$2) ON CONFLICT (user_id) DO UPDATE SET opened_ms = GREATEST(home_views.opened_ms, "
+        "excluded.opened_ms)";
+    if (s_.in_unit()) {
+        s_.db().defer(sql, {user, now_ms});  // sent with the unit's next statement
+        return;
+    }
+    s_.busy_as_busy([&] { s_.db().exec(sql, {user, now_ms}); });
 }
 
 std::vector<std::pair<std::string, std::int64_t>> timed_work::home_followers(

@@ -143,6 +143,10 @@ void stall_proxy::run() {
                 int to = l.fd[1 - side];
                 char buf[65536];
                 ssize_t n = ::recv(from, buf, sizeof buf, 0);
+                if (n > 0 && side == 0 && cutting_) {
+                    close_link(l);
+                    break;
+                }
                 if (n == 0) {
                     l.done[side] = true;
                     ::shutdown(to, SHUT_WR);

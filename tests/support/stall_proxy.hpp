@@ -24,6 +24,11 @@ public:
     int port() const { return port_; }
     void stall();
     void resume();
+    // From now on, a connection whose client sends anything is closed instead (both sides),
+    // what it sent never passed on: as a connection reset after a statement went out, which
+    // the server never saw. uncut() ends it.
+    void cut() { cutting_ = true; }
+    void uncut() { cutting_ = false; }
     // Connections accepted so far.
     int accepted() const { return accepted_.load(); }
 
@@ -36,6 +41,7 @@ private:
     int port_ = 0;
     int wake_[2] = {-1, -1};
     std::atomic<bool> stalled_{false};
+    std::atomic<bool> cutting_{false};
     std::atomic<bool> stopping_{false};
     std::atomic<int> accepted_{0};
     std::thread thread_;  // last: starts once the rest is ready
