@@ -314,9 +314,10 @@ void notifier::start_held(const net::any_io_executor& ex, steady_time now, stead
     for (auto it = held_.begin(); it != held_.end() && in_flight_ < timing_.max_in_flight;) {
         auto& held = it->second;
         // An unfinished row is first looked for in the history, unpaced (as a delivery that
-        // already went once).
+        // already went once), unless Slack asked to wait before reading history again.
         if (busy_channels_.contains(held.to.stored()) ||
-            (!held.unfinished && !may_go(held, now, next))) {
+            (!held.unfinished && !may_go(held, now, next)) ||
+            (held.unfinished && !method_unblocked("conversations.history", now, next))) {
             ++it;
             continue;
         }

@@ -184,7 +184,17 @@ private:
 
     // --- channels, recovery and the status message (notifier_status.cpp) -------------------
     net::awaitable<std::optional<std::string>> resolve_channel(checklist::destination to);
-    net::awaitable<bool> already_posted(storage::outbox_row row, std::string channel);
+    // Whether a row claimed unfinished was delivered already, as Slack's history says: found
+    // (recorded as sent then), not there, or cannot tell now (the history could not be read;
+    // `retry_after` is what Slack asked for, if anything).
+    struct lookup {
+        enum { found, absent, cannot_tell } answer = absent;
+        std::chrono::seconds retry_after{0};
+    };
+    net::awaitable<lookup> already_posted(storage::outbox_row row, std::string channel);
+    // A lookup that cannot tell after so many deliveries of the row: it is sent (twice is the
+    // lesser harm than never).
+    static constexpr int max_unsure_lookups = 5;
     net::awaitable<void> update_status(storage::status_job job);
     // Appends a link (chat.getPermalink) to the release's status message, when there is one.
     net::awaitable<void> add_status_link(std::int64_t release_id, nlohmann::json& args);
@@ -198,7 +208,7 @@ private:
     net::awaitable<api_result> upload(const storage::outbox_row& row, nlohmann::json args);
     // Whether the file of a row claimed unfinished is in the channel already (files.list since
     // the row was made, a title holding its key); recorded as sent then.
-    net::awaitable<bool> already_uploaded(storage::outbox_row row, std::string channel);
+    net::awaitable<lookup> already_uploaded(storage::outbox_row row, std::string channel);
 
     notifier_ports ports_;
     claimer who_;

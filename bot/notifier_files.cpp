@@ -76,17 +76,20 @@ net::awaitable<api_result> notifier::upload(const storage::outbox_row& row, nloh
     co_return done;
 }
 
-net::awaitable<bool> notifier::already_uploaded(storage::outbox_row row, std::string channel) {
+net::awaitable<notifier::lookup> notifier::already_uploaded(storage::outbox_row row,
+                                                            std::string channel) {
     std::map<std::string, std::string> form = {
         {"channel", channel}, {"ts_from", std::to_string(row.created_at - 120)}, {"count", "200"}};
     auto r = co_await api_.call_form("files.list", form, token_kind::bot);
     if (!r.ok()) {
         log_warn("outbox.files_list_failed").kv("channel", channel).kv("error", r.error);
-        co_return false;  // cannot tell: uploading again is the lesser harm than never
+        // As for a post (recover): a passing trouble is asked again later.
+        bool passing = r.outcome != api_outcome::slack_error || is_transient_slack_error(r.error);
+        co_return lookup{passing ? lookup::cannot_tell : lookup::absent, r.retry_after};
     }
     auto files = r.body.find("files");
     if (files == r.body.end() || !files->is_array()) {
-        co_return false;
+        co_return lookup{lookup::absent};
     }
     for (const auto& f : *files) {
         if (text_at(f, "title").find("(" + row.dedupe_key + ")") == std::string::npos) {
@@ -95,14 +98,14 @@ net::awaitable<bool> notifier::already_uploaded(storage::outbox_row row, std::st
         auto tx = ports_.work.begin();
         if (!ports_.outbox.mark_sent(row.id, who_.owner, "", clock_.epoch_s())) {
             lease_lost(row, "recovered");
-            co_return true;
+            co_return lookup{lookup::found};
         }
         tx->commit();
         ++stats_.recovered;
         log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", channel);
-        co_return true;
+        co_return lookup{lookup::found};
     }
-    co_return false;
+    co_return lookup{lookup::absent};
 }
 
 }  // namespace relbot::bot

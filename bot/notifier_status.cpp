@@ -70,7 +70,8 @@ net::awaitable<std::optional<std::string>> notifier::resolve_channel(checklist::
     co_return id;
 }
 
-net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::string channel) {
+net::awaitable<notifier::lookup> notifier::already_posted(storage::outbox_row row,
+                                                          std::string channel) {
     std::string cursor;
     for (int page = 0; page < 10; ++page) {
         std::map<std::string, std::string> form = {{"channel", channel},
@@ -83,7 +84,16 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
         auto r = co_await api_.call_form("conversations.history", form, token_kind::bot);
         if (!r.ok()) {
             log_warn("outbox.history_failed").kv("channel", channel).kv("error", r.error);
-            co_return false;  // cannot tell: sending again is the lesser harm than never sending
+            if (r.outcome == api_outcome::rate_limited) {
+                method_blocked_until_["conversations.history"] =
+                    clock_.steady_now() + std::max(std::chrono::seconds(1), r.retry_after);
+            }
+            // A passing trouble (429, 5xx, the network): ask again later. Slack refusing the
+            // question itself (a missing scope, not in the channel): it will not answer later
+            // either, and sending again is the lesser harm than never sending.
+            bool passing =
+                r.outcome != api_outcome::slack_error || is_transient_slack_error(r.error);
+            co_return lookup{passing ? lookup::cannot_tell : lookup::absent, r.retry_after};
         }
         auto found = read_history(std::move(r.body));
         for (const auto& m : found.messages) {
@@ -92,7 +102,7 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
                 auto tx = ports_.work.begin();
                 if (!ports_.outbox.mark_sent(row.id, who_.owner, ts, clock_.epoch_s())) {
                     lease_lost(row, "recovered");
-                    co_return true;  // its new claimer looks for it too
+                    co_return lookup{lookup::found};  // its new claimer looks for it too
                 }
                 if (row.kind == message_kind::status && row.release_id) {
                     ports_.status.status_sent(*row.release_id, ts, 0, clock_.epoch_ms());
@@ -100,7 +110,7 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
                 tx->commit();
                 ++stats_.recovered;
                 log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", channel);
-                co_return true;
+                co_return lookup{lookup::found};
             }
         }
         cursor = std::move(found.next_cursor);
@@ -108,7 +118,7 @@ net::awaitable<bool> notifier::already_posted(storage::outbox_row row, std::stri
             break;
         }
     }
-    co_return false;
+    co_return lookup{lookup::absent};
 }
 
 net::awaitable<void> notifier::recover(storage::outbox_row row) {
@@ -118,18 +128,30 @@ net::awaitable<void> notifier::recover(storage::outbox_row row) {
     auto channel = co_await resolve_channel(row.to);
     if (channel) {
         // (Two statements: GCC 12 has had bugs with co_await inside a conditional expression.)
-        bool found = false;
+        lookup seen;
         if (row.method == commands::upload_method) {
-            found = co_await already_uploaded(row, *channel);
+            seen = co_await already_uploaded(row, *channel);
         } else {
-            found = co_await already_posted(row, *channel);
+            seen = co_await already_posted(row, *channel);
         }
-        if (found) {
+        if (seen.answer == lookup::found) {
+            co_return;
+        }
+        if (seen.answer == lookup::cannot_tell && row.attempts < max_unsure_lookups) {
+            // Posting now could post it twice (after a restore from a backup, every queued
+            // message is looked for): it stays unfinished and is looked for again later.
+            auto wait = std::max<long long>(5, seen.retry_after.count());
+            if (!ports_.outbox.defer_unsure(row.id, who_.owner, clock_.epoch_s() + wait,
+                                            "its channel's history could not be read")) {
+                lease_lost(row, "deferred");
+            }
+            log_info("outbox.lookup_later").kv("key", row.dedupe_key).kv("in_s", wait);
             co_return;
         }
     }
-    // Not there (or the history could not be read: sending twice is judged the lesser harm
-    // than never sending): delivered like any other row, at its pace, still under this lease.
+    // Not there (or the history could not be read, again and again: sending twice is judged
+    // the lesser harm than never sending): delivered like any other row, at its pace, still
+    // under this lease.
     log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
     row.unfinished = false;
     held_.emplace(row.id, std::move(row));

@@ -432,6 +432,47 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a row left sending whose channel's history cannot be read now is looked for again later, "
+    "not posted twice") {
+    harness h;
+    h.queue("lost", channel("CA"));
+    claim_and_leave(h, "relbot@test/1-earlier", 120);
+    // The message is there, but the history answers 429, then a 5xx, before it answers.
+    h.slack.history = json::array({posted_with_key("556.000100", "lost")});
+    int refusals = 0;
+    h.slack.rule = [&](const test::recorded_call& c) -> std::optional<bot::api_result> {
+        if (c.method == "conversations.history" && refusals < 2) {
+            return refusals++ == 0 ? test::answer_rate_limited(30) : test::answer_server_error(503);
+        }
+        return std::nullopt;
+    };
+    h.start();
+    h.run_for(300);
+
+    auto history = h.slack.calls_of("conversations.history");
+    REQUIRE(history.size() == 3);
+    CHECK(history[1].at >= 30 - eps);  // Slack's Retry-After was kept
+    CHECK(h.slack.calls_of("chat.postMessage").empty());
+    CHECK(h.row("lost").state == storage::outbox_state::sent);
+    CHECK(h.row("lost").ts == "556.000100");
+
+    // A history that Slack refuses for good (a missing scope) is not waited for: it is posted.
+    harness g;
+    g.queue("lost", channel("CA"));
+    claim_and_leave(g, "relbot@test/1-earlier", 120);
+    g.slack.rule = [](const test::recorded_call& c) -> std::optional<bot::api_result> {
+        if (c.method == "conversations.history") {
+            return answer_error("missing_scope");
+        }
+        return std::nullopt;
+    };
+    g.start();
+    g.run_for(60);
+    CHECK(g.slack.calls_of("conversations.history").size() == 1);
+    CHECK(g.slack.posts_to("CA").size() == 1);
+}
+
+TEST_CASE(
     "a DM's conversations.open failures are stored: a restart does not start the count again") {
     harness h;
     h.slack.rule = [](const test::recorded_call& c) -> std::optional<bot::api_result> {
