@@ -296,7 +296,8 @@ verdict accept_handoff(release& r, const actor& a, epoch_seconds now, change_log
 
 namespace {
 
-// Items still owned through `role` go to `user`, its new holder (listed in `moved`).
+// Items still owned through `role` and not settled go to `user`, its new holder (listed in
+// `moved`). A done or skipped item keeps its owner: who was responsible when it was settled.
 void move_role_items(release& r,
                      const std::string& role,
                      const std::string& user,
@@ -305,7 +306,8 @@ void move_role_items(release& r,
     for (std::size_t ph = 0; ph < r.phases.size(); ++ph) {
         for (std::size_t i = 0; i < r.phases[ph].items.size(); ++i) {
             auto& it = r.phases[ph].items[i];
-            if (it.owner_role == role && it.owner != user) {
+            bool settled = it.state == item_state::done || it.state == item_state::skipped;
+            if (it.owner_role == role && it.owner != user && !settled) {
                 log.events.push_back({"item.assigned", it.id, it.owner, user, "role " + role});
                 it.owner = user;
                 it.snoozed_until.reset();  // a snooze was the previous owner's

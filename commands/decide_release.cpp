@@ -385,13 +385,29 @@ decision decide(const manager_command& c, const situation& s) {
     if (auto no = checklist::transfer_manager(*r, c.user, log, moved)) {
         return refuse("manager", word_refusal(*r, *no, s.req.way));
     }
+    // Sign-offs the old manager was asked for and still owes: the new one is asked instead.
+    std::vector<const checklist::item*> awaited;
+    if (c.user != s.req.user) {
+        for (std::size_t i = 0; i < r->current().items.size(); ++i) {
+            const auto& it = r->current().items[i];
+            const auto& was = s.active->current().items[i];
+            if (checklist::sign_off_asked(*r, it) == c.user &&
+                checklist::sign_off_asked(*s.active, was) == previous) {
+                awaited.push_back(&it);
+            }
+        }
+    }
     auto d = done("manager",
                   render_text(":crown: <@" + c.user + "> is now the release manager of *" +
                               escape_mrkdwn(r->version) + "* (was <@" + previous + ">)" +
                               (moved.empty() ? "."
                                              : "; " + checklist::plural(moved.size(), "item") +
                                                    " the template gives the release manager "
-                                                   "moved to them.")));
+                                                   "moved to them.") +
+                              (awaited.empty() ? ""
+                                               : " I've asked them for the " +
+                                                     checklist::plural(awaited.size(), "sign-off") +
+                                                     " the release manager owes.")));
     d.answer.in_channel = true;  // the new manager and the channel should see it
     // The new manager is told directly (unless they made themselves manager), with what is
     // theirs now: the phase gate, the checkpoints and escalations come to them from here on.
@@ -415,6 +431,11 @@ decision decide(const manager_command& c, const situation& s) {
                                "overdue items come to you now." +
                                (items.empty() ? "" : " Yours as release manager:")),
         "manager-given:", key_id::last_audit, ":" + c.user));
+    for (const auto* it : awaited) {
+        d.messages.push_back(post(*r, destination::direct(c.user), message_kind::dm,
+                                  render_sign_off_request(*r, *it, it->state_by), "sign-off-ask:",
+                                  key_id::last_audit, ":" + c.user + ":" + std::to_string(it->id)));
+    }
     d.state = std::move(r);
     d.log = std::move(log);
     return d;

@@ -347,6 +347,18 @@ TEST_CASE(
     deploy.owner = "UMANAGER";
     deploy.owner_role = "manager";
     deploy.snoozed_until = t0 + 3600;  // the old manager's snooze
+    // Done already: stays with who was responsible when it was done.
+    auto& earlier = r.phases[0].items[3];
+    earlier.owner = "UMANAGER";
+    earlier.owner_role = "manager";
+    earlier.state = checklist::item_state::done;
+    earlier.state_by = "UMANAGER";
+    // Checked by its owner, and awaiting the release manager's sign-off (asked of UMANAGER).
+    auto& notes = r.phases[0].items[0];
+    notes.policy.sign_off = checklist::sign_off_rule{1, ""};
+    notes.state = checklist::item_state::done;
+    notes.state_by = "UOWNER";
+    notes.state_at = t0;
     auto active = shared(r);
     check_refused(decide_as("UOWNER", "manager <@UOWNER>", active, look), "manager");
     auto same = decide_as("UMANAGER", "manager <@UMANAGER>", active, look);
@@ -359,15 +371,19 @@ TEST_CASE(
     CHECK(d.log.release);
     CHECK(d.answer.reply.text ==
           ":crown: <@UNEW> is now the release manager of *v1* (was <@UMANAGER>); 1 item the "
-          "template gives the release manager moved to them.");
+          "template gives the release manager moved to them. I've asked them for the 1 "
+          "sign-off the release manager owes.");
     const auto& moved = d.state->phases[1].items[2];
     CHECK(moved.owner == "UNEW");
     CHECK(moved.owner_role == "manager");  // and it moves again with the next manager
     CHECK_FALSE(moved.snoozed_until);
-    REQUIRE(d.messages.size() == 1);
+    CHECK(d.state->phases[0].items[3].owner == "UMANAGER");
+    REQUIRE(d.messages.size() == 2);
     CHECK(d.messages[0].message.to == destination::direct("UNEW"));
     CHECK(contains(d.messages[0].message.body, "made you the release manager of *v1*"));
     CHECK(contains(d.messages[0].message.body, "`2.3`"));
+    CHECK(d.messages[1].key_prefix == "sign-off-ask:");
+    CHECK(d.messages[1].message.to == destination::direct("UNEW"));
     // Taking it over oneself (an admin): nobody to tell.
     auto self = decide_as("UADMIN", "manager <@UADMIN>", active, look);
     REQUIRE_FALSE(self.answer.refused);
