@@ -317,7 +317,10 @@ void notifier::start_held(const net::any_io_executor& ex, steady_time now, stead
         // already went once), unless Slack asked to wait before reading history again.
         if (busy_channels_.contains(held.to.stored()) ||
             (!held.unfinished && !may_go(held, now, next)) ||
-            (held.unfinished && !method_unblocked("conversations.history", now, next))) {
+            (held.unfinished &&
+             !method_unblocked(
+                 held.method == commands::upload_method ? "files.list" : "conversations.history",
+                 now, next))) {
             ++it;
             continue;
         }

@@ -192,9 +192,11 @@ private:
         std::chrono::seconds retry_after{0};
     };
     net::awaitable<lookup> already_posted(storage::outbox_row row, std::string channel);
-    // A lookup that cannot tell after so many deliveries of the row: it is sent (twice is the
-    // lesser harm than never).
-    static constexpr int max_unsure_lookups = 5;
+    // A lookup that cannot tell is tried again after 5 s, 10 s, 20 s … (at most 5 minutes, or
+    // Slack's Retry-After), this many times in this run; then the row is sent (twice is the
+    // lesser harm than never): about a quarter of an hour of Slack trouble.
+    static constexpr int max_unsure_lookups = 8;
+    std::map<std::int64_t, int> unsure_lookups_;  // by row id, this run
     net::awaitable<void> update_status(storage::status_job job);
     // Appends a link (chat.getPermalink) to the release's status message, when there is one.
     net::awaitable<void> add_status_link(std::int64_t release_id, nlohmann::json& args);

@@ -135,12 +135,15 @@ net::awaitable<void> notifier::recover(storage::outbox_row row) {
             seen = co_await already_posted(row, *channel);
         }
         if (seen.answer == lookup::found) {
+            unsure_lookups_.erase(row.id);
             co_return;
         }
-        if (seen.answer == lookup::cannot_tell && row.attempts < max_unsure_lookups) {
+        int looked = seen.answer == lookup::cannot_tell ? ++unsure_lookups_[row.id] : 0;
+        if (seen.answer == lookup::cannot_tell && looked <= max_unsure_lookups) {
             // Posting now could post it twice (after a restore from a backup, every queued
             // message is looked for): it stays unfinished and is looked for again later.
-            auto wait = std::max<long long>(5, seen.retry_after.count());
+            auto backoff = std::min<long long>(300, 5LL << (looked - 1));
+            auto wait = std::max<long long>(backoff, seen.retry_after.count());
             if (!ports_.outbox.defer_unsure(row.id, who_.owner, clock_.epoch_s() + wait,
                                             "its channel's history could not be read")) {
                 lease_lost(row, "deferred");
@@ -152,6 +155,7 @@ net::awaitable<void> notifier::recover(storage::outbox_row row) {
     // Not there (or the history could not be read, again and again: sending twice is judged
     // the lesser harm than never sending): delivered like any other row, at its pace, still
     // under this lease.
+    unsure_lookups_.erase(row.id);
     log_info("outbox.resend").kv("key", row.dedupe_key).kv("method", row.method);
     row.unfinished = false;
     held_.emplace(row.id, std::move(row));

@@ -126,6 +126,17 @@ verdict uncheck_item(release& r, item_pos p, change_log& log) {
     it.approvals.clear();
     record(log, p, it, "item.unchecked", from,
            withdrawn == 0 ? "" : "withdrew " + plural(withdrawn, "sign-off"));
+    // Open again, an item owned through a role is its holder's now: it kept who settled it
+    // while it was settled (a hand-over moves only open items).
+    if (!it.owner_role.empty()) {
+        auto holder = role_holder(r, it.owner_role);
+        if (!holder.empty() && holder != it.owner) {
+            log.events.push_back(
+                {"item.assigned", it.id, it.owner, holder, "role " + it.owner_role});
+            it.owner = holder;
+            it.snoozed_until.reset();
+        }
+    }
     return std::nullopt;
 }
 

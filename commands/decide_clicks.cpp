@@ -422,7 +422,10 @@ decision answer(const click& c,
         planned_message p;
         p.key_prefix = "click:" + std::string(key) + ":update";
         p.message.release_id = r->id;
-        p.message.to = destination::channel(o.channel);
+        // A DM is addressed as the copies' edits are (to the person), so the edits of one DM
+        // go out in the order they were decided.
+        p.message.to =
+            is_dm(o.channel) ? destination::direct(c.user) : destination::channel(o.channel);
         p.message.method = "chat.update";
         p.message.body =
             dump_json({{"ts", o.message_ts}, {"text", shown.text}, {"blocks", shown.blocks}});

@@ -385,14 +385,15 @@ decision decide(const manager_command& c, const situation& s) {
     if (auto no = checklist::transfer_manager(*r, c.user, log, moved)) {
         return refuse("manager", word_refusal(*r, *no, s.req.way));
     }
-    // Sign-offs the old manager was asked for and still owes: the new one is asked instead.
+    // Sign-offs the release manager owes that are now the new one's to give (the old one's, and
+    // one the old manager checked himself): the new manager is asked.
     std::vector<const checklist::item*> awaited;
     if (c.user != s.req.user) {
         for (std::size_t i = 0; i < r->current().items.size(); ++i) {
             const auto& it = r->current().items[i];
             const auto& was = s.active->current().items[i];
             if (checklist::sign_off_asked(*r, it) == c.user &&
-                checklist::sign_off_asked(*s.active, was) == previous) {
+                checklist::sign_off_asked(*s.active, was) != c.user) {
                 awaited.push_back(&it);
             }
         }

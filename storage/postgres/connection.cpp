@@ -46,12 +46,15 @@ bool data_change(std::string_view sql) {
         return false;
     }
     sql.remove_prefix(start);
-    for (std::string_view word : {"INSERT", "UPDATE", "DELETE", "WITH"}) {
+    for (std::string_view word : {"INSERT", "UPDATE", "DELETE"}) {
         if (sql.substr(0, word.size()) == word) {
             return true;
         }
     }
-    return false;
+    // A WITH changes data when one of its parts does (relbot writes these words in capitals).
+    return sql.substr(0, 4) == "WITH" && (sql.find("INSERT ") != std::string_view::npos ||
+                                          sql.find("UPDATE ") != std::string_view::npos ||
+                                          sql.find("DELETE ") != std::string_view::npos);
 }
 
 // libpq is loaded the first time relbot talks to PostgreSQL, not linked: a relbot on SQLite
@@ -325,6 +328,7 @@ connection::connection(const std::string& url, int statement_timeout_ms)
 
 void connection::set_up() {
     backend_pid_ = pq().backendPID(conn_);
+    backend_start_.clear();
     // The server's notices ("relation already exists, skipping") would go to stderr, outside
     // relbot's log format; none of them needs an operator.
     pq().setNoticeProcessor(
@@ -344,6 +348,16 @@ void connection::set_up() {
     for (const auto& [sql, value] : session_settings_) {
         exec(sql, {value});
     }
+    if (wait_limit_.count() > 0) {
+        note_backend_start();
+    }
+}
+
+void connection::note_backend_start() {
+    // With the pid, names this session for pg_terminate_backend after a give-up (a pid is
+    // reused, and one behind a pooler is not the server's).
+    auto r = exec("SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+    backend_start_ = r.rows() == 1 ? r.text(0, 0) : std::string();
 }
 
 void connection::set_for_session(std::string sql, std::string value) {
@@ -377,6 +391,7 @@ void connection::reconnect() {
     // has not reached the server yet, if the network drops packets): ended below.
     bool gave_up = closed_by_bound_;
     auto old_pid = backend_pid_;
+    auto old_start = backend_start_;
     closed_by_bound_ = false;
     ++reconnects_;
     try {
@@ -385,11 +400,18 @@ void connection::reconnect() {
         closed_by_bound_ = gave_up;  // not set up: connected again next time
         throw;
     }
-    if (gave_up && old_pid > 0) {
+    if (gave_up && old_pid > 0 && old_pid != backend_pid_ && !old_start.empty()) {
         try {
-            exec("SELECT pg_terminate_backend($1)", {old_pid});
+            exec(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND "
+                "backend_start::text = $2",
+                {old_pid, old_start});
         } catch (const pg_error&) {
             // Best effort: the server ends it anyway once it notices (keepalives, 30 s idle).
+        }
+        if (!healthy()) {
+            throw pg_error::unanswered(
+                "PostgreSQL at " + server_ + " did not answer a new connection in time", false);
         }
     }
 }
@@ -412,10 +434,15 @@ void connection::bound_waits(std::chrono::milliseconds limit,
     // The server's own timeout first: a live server that is slow answers "cancelled" (busy),
     // and the connection is kept; only one that does not answer at all meets the bound.
     statement_timeout_ms_ = static_cast<int>(server_timeout.count());
-    exec("SELECT set_config('statement_timeout', $1, false)",
-         {std::to_string(statement_timeout_ms_)});
     wait_limit_ = limit;
     retry_pause_ = retry_pause;
+    try {
+        exec("SELECT set_config('statement_timeout', $1, false)",
+             {std::to_string(statement_timeout_ms_)});
+        note_backend_start();
+    } catch (const pg_error&) {
+        // Set again by the next connection (set_up); the bounds hold meanwhile.
+    }
 }
 
 void connection::start_round_trip(bool maybe_kept) {
@@ -425,9 +452,13 @@ void connection::start_round_trip(bool maybe_kept) {
         return;
     }
     auto now = std::chrono::steady_clock::now();
-    round_trip_bound_ =
-        answer_by_ ? std::min(std::max(*answer_by_, now + min_wait), *answer_by_ + past_answer_by)
-                   : now + wait_limit_;
+    // Never less than `at_least` from now: a round trip sent late (a batch whose inputs waited
+    // for locks until its deadline) still gives a live server time to answer, rather than being
+    // given up on as it is sent.
+    round_trip_bound_ = answer_by_ ? std::max(std::min(std::max(*answer_by_, now + min_wait),
+                                                       *answer_by_ + past_answer_by),
+                                              now + at_least)
+                                   : now + wait_limit_;
 }
 
 void connection::throw_if_lost_while_keeping() const {

@@ -205,6 +205,7 @@ public:
     void answer_by(std::optional<std::chrono::steady_clock::time_point> at) { answer_by_ = at; }
     static constexpr std::chrono::milliseconds min_wait{500};
     static constexpr std::chrono::milliseconds past_answer_by{200};
+    static constexpr std::chrono::milliseconds at_least{150};
 
     // Whether the connection is still usable (libpq's status is OK).
     bool healthy() const;
@@ -234,6 +235,8 @@ private:
     void throw_if_lost_while_keeping() const;
     // Closes the socket (libpq then sees a broken connection) and throws pg_error::unanswered.
     [[noreturn]] void give_up(std::string_view waiting_for);
+    // Reads when this session's server process started (backend_start_).
+    void note_backend_start();
     // The error for a statement of a transaction whose connection is gone.
     pg_error lost() const;
     // Waits up to 25 ms for `events` on the socket; gives up (throws) past the round trip's
@@ -269,7 +272,8 @@ private:
     std::optional<std::chrono::steady_clock::time_point> answer_by_;
     std::optional<std::chrono::steady_clock::time_point> round_trip_bound_;
     bool round_trip_maybe_kept_ = false;
-    int backend_pid_ = 0;  // the server process of this session
+    int backend_pid_ = 0;        // the server process of this session
+    std::string backend_start_;  // and when it started (bounded connections only)
     std::chrono::steady_clock::time_point unanswered_until_{};  // no new connection before
     bool closed_by_bound_ = false;  // give_up closed it; a new connection clears it
 };

@@ -271,12 +271,15 @@ long long outbox::count_outbox(outbox_state state) {
 }
 
 std::vector<outbox_row> outbox::announcement_backlog(int over) {
-    // Kind '' is an announcement (checklist::to_string(message_kind::announcement)).
+    // Kind '' is an announcement (checklist::to_string(message_kind::announcement)); a row that
+    // may have been sent (maybe_sent) is looked for first, never folded.
     return read_rows(s_.db().exec(
         std::string("SELECT ") + columns +
-            " FROM outbox WHERE state = 'pending' AND attempts = 0 AND kind = '' AND method = "
+            " FROM outbox WHERE state = 'pending' AND attempts = 0 AND maybe_sent = 0 AND kind = "
+            "'' AND method = "
             "'chat.postMessage' AND channel_id IN (SELECT channel_id FROM outbox WHERE state = "
-            "'pending' AND attempts = 0 AND kind = '' AND method = 'chat.postMessage' GROUP BY "
+            "'pending' AND attempts = 0 AND maybe_sent = 0 AND kind = '' AND method = "
+            "'chat.postMessage' GROUP BY "
             "channel_id HAVING COUNT(*) > $1) ORDER BY channel_id, id",
         {over}));
 }
@@ -288,7 +291,7 @@ bool outbox::fold(std::int64_t into,
     return s_.own_transaction([&] {
         if (s_.db()
                 .exec("UPDATE outbox SET body = $2 WHERE id = $1 AND state = 'pending' AND "
-                      "attempts = 0",
+                      "attempts = 0 AND maybe_sent = 0",
                       {into, body})
                 .affected() != 1) {
             return false;
@@ -297,7 +300,7 @@ bool outbox::fold(std::int64_t into,
                           .exec(
                               "UPDATE outbox SET state = 'sent', sent_at = $2, error = $3 "
                               "WHERE id = ANY($1::bigint[]) AND state = 'pending' AND "
-                              "attempts = 0",
+                              "attempts = 0 AND maybe_sent = 0",
                               {array_of(folded), now, "folded into " + std::to_string(into)})
                           .affected();
         return marked == static_cast<long long>(folded.size());

@@ -62,16 +62,19 @@ constexpr char next_due_sql[] =
     "> :now";
 
 // The untried announcements of channels with more than :over of them (kind '' is an
-// announcement: checklist::to_string(message_kind::announcement)). `state IN ('pending',
-// 'sending')` is the partial index's own condition, which SQLite needs to see to use it:
-// without it this read every message ever sent, every few seconds.
+// announcement: checklist::to_string(message_kind::announcement)); never one that may have been
+// sent (maybe_sent: a restored backup's queue, an answer lost), which is looked for first. `state
+// IN ('pending', 'sending')` is the partial index's own condition, which SQLite needs to see to use
+// it: without it this read every message ever sent, every few seconds.
 constexpr auto backlog_sql =
     sql_join("SELECT ",
              outbox_columns,
              " FROM outbox WHERE state IN ('pending', 'sending') AND state = 'pending' AND "
-             "attempts = 0 AND kind = '' AND method = 'chat.postMessage' AND channel_id IN "
+             "attempts = 0 AND maybe_sent = 0 AND kind = '' AND method = 'chat.postMessage' AND "
+             "channel_id IN "
              "(SELECT channel_id FROM outbox WHERE state IN ('pending', 'sending') AND state = "
-             "'pending' AND attempts = 0 AND kind = '' AND method = 'chat.postMessage' GROUP BY "
+             "'pending' AND attempts = 0 AND maybe_sent = 0 AND kind = '' AND method = "
+             "'chat.postMessage' GROUP BY "
              "channel_id HAVING COUNT(*) > :over) ORDER BY channel_id, id");
 
 outbox_row read_outbox_row(SQLite::Statement& q) {
@@ -133,7 +136,7 @@ bool store::fold(std::int64_t into,
     {
         auto q_lease = prepare(
             "UPDATE outbox SET body = :body WHERE id = :id AND state = 'pending' AND "
-            "attempts = 0");
+            "attempts = 0 AND maybe_sent = 0");
         auto& q = *q_lease;
         q.bind(":body", std::string(body));
         q.bind(":id", into);
@@ -143,7 +146,7 @@ bool store::fold(std::int64_t into,
     }
     auto q_lease = prepare(
         "UPDATE outbox SET state = 'sent', sent_at = :now, error = :error WHERE id = :id AND "
-        "state = 'pending' AND attempts = 0");
+        "state = 'pending' AND attempts = 0 AND maybe_sent = 0");
     auto& q = *q_lease;
     q.bind(":now", now);
     q.bind(":error", "folded into " + std::to_string(into));

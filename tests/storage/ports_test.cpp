@@ -524,6 +524,11 @@ TEST_CASE(
     q.enqueue(status, 10);
 
     CHECK(q.announcement_backlog(4).empty());
+    // One that may have been sent (a restored backup's queue) is looked for, never folded.
+    store.exec("UPDATE outbox SET maybe_sent = 1 WHERE dedupe_key = 'a4'");
+    CHECK(keys(q.announcement_backlog(2)) == std::vector<std::string>{"a1", "a2", "a3"});
+    CHECK(q.announcement_backlog(3).empty());
+    store.exec("UPDATE outbox SET maybe_sent = 0 WHERE dedupe_key = 'a4'");
     auto backlog = q.announcement_backlog(2);
     REQUIRE(keys(backlog) == std::vector<std::string>{"a1", "a2", "a3", "a4"});
 

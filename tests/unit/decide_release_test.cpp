@@ -378,6 +378,10 @@ TEST_CASE(
     CHECK(moved.owner_role == "manager");  // and it moves again with the next manager
     CHECK_FALSE(moved.snoozed_until);
     CHECK(d.state->phases[0].items[3].owner == "UMANAGER");
+    // Reopened, it is the new manager's.
+    auto reopened = decide_as("UNEW", "uncheck 1.4", d.state, look);
+    REQUIRE_FALSE(reopened.answer.refused);
+    CHECK(reopened.state->phases[0].items[3].owner == "UNEW");
     REQUIRE(d.messages.size() == 2);
     CHECK(d.messages[0].message.to == destination::direct("UNEW"));
     CHECK(contains(d.messages[0].message.body, "made you the release manager of *v1*"));
