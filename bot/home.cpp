@@ -24,12 +24,14 @@ home_publisher::~home_publisher() {
 }
 
 void home_publisher::opened(const std::string& user) {
+    active_.reset();
     auto& v = viewers_[user];
     v.opened_at = clock_.system_now();
     publish_soon(user, true, true);
 }
 
 void home_publisher::clicked(const std::string& user) {
+    active_.reset();
     if (!viewers_.contains(user)) {
         viewers_[user].opened_at = clock_.system_now();
     }
@@ -56,6 +58,7 @@ void home_publisher::adopt_followers() {
 }
 
 void home_publisher::changed() {
+    active_.reset();  // something was committed: read again, once for everyone followed
     if (store_.shared() || !adopted_once_) {
         adopt_followers();
     }
@@ -187,13 +190,16 @@ void home_publisher::forget_claim(const std::string& user) {
 }
 
 std::string home_publisher::view_for(const std::string& user) {
-    std::vector<checklist::release> active;
-    for (auto id : store_.releases().active_release_ids()) {
-        if (auto r = store_.releases().load_release(id)) {
-            active.push_back(std::move(*r));
+    if (!active_) {
+        std::vector<checklist::release> active;
+        for (auto id : store_.releases().active_release_ids()) {
+            if (auto r = store_.releases().load_release(id)) {
+                active.push_back(std::move(*r));
+            }
         }
+        active_ = std::move(active);
     }
-    return commands::dump_json(commands::home_view(home_data_of(user, active, clock_.epoch_s())));
+    return commands::dump_json(commands::home_view(home_data_of(user, *active_, clock_.epoch_s())));
 }
 
 commands::home_data home_data_of(const std::string& viewer,

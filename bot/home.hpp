@@ -15,7 +15,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "bot/clock.hpp"
 #include "bot/net.hpp"
@@ -78,7 +80,8 @@ private:
     bool claimed(const std::string& user, const std::string& view, bool even_if_same);
     // A publish failed: the view is nobody's again.
     void forget_claim(const std::string& user);
-    // The view for `user` from the active releases, as JSON text.
+    // The view for `user` from the active releases, as JSON text. The releases are read once
+    // after each change, open or click (`active_`), not once per person followed.
     std::string view_for(const std::string& user);
 
     net::any_io_executor ioc_;  // the database strand
@@ -87,6 +90,7 @@ private:
     clock& clock_;
     std::map<std::string, viewer> viewers_;
     bool adopted_once_ = false;
+    std::optional<std::vector<checklist::release>> active_;  // as read since the last change
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
