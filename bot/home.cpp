@@ -50,7 +50,7 @@ void home_publisher::adopt_followers() {
                 it->second.opened_at = opened;
             }
         }
-        adopted_once_ = true;
+        adopted_at_ = clock_.steady_now();
     } catch (const std::exception& e) {
         // Those followed here still are; the others wait for the next look.
         log_warn("home.followers_failed").kv("error", e.what());
@@ -59,7 +59,9 @@ void home_publisher::adopt_followers() {
 
 void home_publisher::changed() {
     active_.reset();  // something was committed: read again, once for everyone followed
-    if (store_.shared() || !adopted_once_) {
+    // Read at most once a second (a shared store is looked at every second, and after every
+    // batch), and on SQLite once after a start: no query per batch of commands.
+    if (!adopted_at_ || (store_.shared() && clock_.steady_now() - *adopted_at_ >= adopt_every)) {
         adopt_followers();
     }
     auto now = clock_.system_now();

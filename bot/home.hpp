@@ -52,8 +52,8 @@ public:
     // They clicked in their Home: publish again.
     void clicked(const std::string& user);
     // Something was committed: every followed person whose view changed is published again.
-    // With a shared database (and once after a start) the people followed are first read from
-    // it.
+    // With a shared database (at most once a second; on SQLite once after a start) the people
+    // followed are first read from it.
     void changed();
 
 private:
@@ -89,7 +89,8 @@ private:
     slack_api& api_;
     clock& clock_;
     std::map<std::string, viewer> viewers_;
-    bool adopted_once_ = false;
+    static constexpr std::chrono::seconds adopt_every{1};
+    std::optional<steady_time> adopted_at_;                  // when the followers were last read
     std::optional<std::vector<checklist::release>> active_;  // as read since the last change
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -38,8 +38,8 @@ std::string first_line(std::string_view sql) {
     return std::string(line.substr(0, 80));
 }
 
-// Whether a statement changes data (outside a transaction it commits by itself): its first
-// word is INSERT, UPDATE, DELETE or WITH (every statement is relbot's own text).
+// Whether a statement changes data (outside a transaction it commits by itself): it is an
+// INSERT, UPDATE or DELETE, or a WITH holding one (every statement is relbot's own text).
 bool data_change(std::string_view sql) {
     auto start = sql.find_first_not_of(" \n");
     if (start == std::string_view::npos) {
@@ -56,6 +56,12 @@ bool data_change(std::string_view sql) {
                                           sql.find("UPDATE ") != std::string_view::npos ||
                                           sql.find("DELETE ") != std::string_view::npos);
 }
+
+// A result this code owns until it hands it on (result's constructor takes it).
+struct clear_result {
+    void operator()(pg_result* r) const;
+};
+using owned_result = std::unique_ptr<pg_result, clear_result>;
 
 // libpq is loaded the first time relbot talks to PostgreSQL, not linked: a relbot on SQLite
 // never maps it and the dozen libraries it brings (Kerberos, LDAP, SASL, GnuTLS …), which
@@ -233,6 +239,10 @@ std::optional<std::string> url_problem(const std::string& url) {
         words.pop_back();
     }
     return words.empty() ? std::string("unreadable") : words;
+}
+
+void clear_result::operator()(pg_result* r) const {
+    pq().clear(r);
 }
 
 void result::free_result::operator()(pg_result* r) const {
@@ -455,10 +465,14 @@ void connection::start_round_trip(bool maybe_kept) {
     // Never less than `at_least` from now: a round trip sent late (a batch whose inputs waited
     // for locks until its deadline) still gives a live server time to answer, rather than being
     // given up on as it is sent.
-    round_trip_bound_ = answer_by_ ? std::max(std::min(std::max(*answer_by_, now + min_wait),
-                                                       *answer_by_ + past_answer_by),
-                                              now + at_least)
-                                   : now + wait_limit_;
+    round_trip_bound_ =
+        answer_by_ ? std::max(std::clamp(now + min_wait, *answer_by_, *answer_by_ + past_answer_by),
+                              now + at_least)
+                   : now + wait_limit_;
+}
+
+bool connection::may_keep(std::string_view sql) const {
+    return sql == "COMMIT" || (!in_transaction_ && data_change(sql));
 }
 
 void connection::throw_if_lost_while_keeping() const {
@@ -558,7 +572,7 @@ result connection::exec(std::string_view sql) {
     if (waiting_) {
         waiting_();
     }
-    start_round_trip(sql == "COMMIT" || (!in_transaction_ && data_change(sql)));
+    start_round_trip(may_keep(sql));
     if (pq().sendQuery(conn_, std::string(sql).c_str()) != 1) {
         return check(nullptr, sql);  // nothing was sent: throws, in libpq's words
     }
@@ -568,8 +582,7 @@ result connection::exec(std::string_view sql) {
         auto st = pq().resultStatus(r);
         return st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE;
     };
-    std::unique_ptr<pg_result, void (*)(pg_result*)> kept(nullptr,
-                                                          [](pg_result* r) { pq().clear(r); });
+    owned_result kept;
     while (pg_result* r = next_result()) {
         if (kept && failed(kept.get())) {
             pq().clear(r);
@@ -663,9 +676,8 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
     if (waiting_) {
         waiting_();
     }
-    start_round_trip(std::any_of(batch.begin(), batch.end(), [&](const pending& p) {
-        return p.sql == "COMMIT" || (!in_transaction_ && data_change(p.sql));
-    }));
+    start_round_trip(
+        std::any_of(batch.begin(), batch.end(), [&](const pending& p) { return may_keep(p.sql); }));
     auto broken = [&](const std::string& what) {
         return pg_error(
             "PostgreSQL at " + server_ + ": " + what + ": " + one_line(pq().errorMessage(conn_)),
@@ -733,8 +745,7 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
         throw first_error ? *first_error : broken("cannot send statements together");
     }
     for (const auto& a : answers) {
-        std::unique_ptr<pg_result, void (*)(pg_result*)> r(next_result(),
-                                                           [](pg_result* x) { pq().clear(x); });
+        owned_result r(next_result());
         if (!r) {
             first_error = first_error ? first_error : broken("no answer");
             break;

@@ -230,6 +230,9 @@ private:
     // Starts a round trip's bound (none while bounds are off). `maybe_kept`: it holds a COMMIT,
     // or a change outside a transaction (if it goes unanswered, it may have been kept).
     void start_round_trip(bool maybe_kept);
+    // Whether `sql`, once sent, may be kept whatever happens next: a COMMIT, or outside a
+    // transaction a statement that changes data (it commits by itself).
+    bool may_keep(std::string_view sql) const;
     // Throws pg_error::unanswered (maybe kept) if the round trip may have been kept and the
     // connection broke: nobody can say whether it was committed.
     void throw_if_lost_while_keeping() const;
