@@ -192,6 +192,9 @@ private:
         std::chrono::seconds retry_after{0};
     };
     net::awaitable<lookup> already_posted(storage::outbox_row row, std::string channel);
+    // A lookup through `method` that failed with `r`: cannot tell (a passing trouble; a 429
+    // blocks the method for its Retry-After) or absent (Slack refuses the question for good).
+    lookup lookup_failed(const api_result& r, const std::string& method);
     // A lookup that cannot tell is tried again after 5 s, 10 s, 20 s … (at most 5 minutes, or
     // Slack's Retry-After), this many times in this run; then the row is sent (twice is the
     // lesser harm than never): about a quarter of an hour of Slack trouble.

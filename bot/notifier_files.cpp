@@ -83,13 +83,7 @@ net::awaitable<notifier::lookup> notifier::already_uploaded(storage::outbox_row 
     auto r = co_await api_.call_form("files.list", form, token_kind::bot);
     if (!r.ok()) {
         log_warn("outbox.files_list_failed").kv("channel", channel).kv("error", r.error);
-        if (r.outcome == api_outcome::rate_limited) {
-            method_blocked_until_["files.list"] =
-                clock_.steady_now() + std::max(std::chrono::seconds(1), r.retry_after);
-        }
-        // As for a post (recover): a passing trouble is asked again later.
-        bool passing = r.outcome != api_outcome::slack_error || is_transient_slack_error(r.error);
-        co_return lookup{passing ? lookup::cannot_tell : lookup::absent, r.retry_after};
+        co_return lookup_failed(r, "files.list");
     }
     auto files = r.body.find("files");
     if (files == r.body.end() || !files->is_array()) {

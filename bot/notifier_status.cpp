@@ -70,6 +70,18 @@ net::awaitable<std::optional<std::string>> notifier::resolve_channel(checklist::
     co_return id;
 }
 
+notifier::lookup notifier::lookup_failed(const api_result& r, const std::string& method) {
+    if (r.outcome == api_outcome::rate_limited) {
+        method_blocked_until_[method] =
+            clock_.steady_now() + std::max(std::chrono::seconds(1), r.retry_after);
+    }
+    // A passing trouble (429, 5xx, the network): ask again later. Slack refusing the question
+    // itself (a missing scope, not in the channel): it will not answer later either, and
+    // sending again is the lesser harm than never sending.
+    bool passing = r.outcome != api_outcome::slack_error || is_transient_slack_error(r.error);
+    return {passing ? lookup::cannot_tell : lookup::absent, r.retry_after};
+}
+
 net::awaitable<notifier::lookup> notifier::already_posted(storage::outbox_row row,
                                                           std::string channel) {
     std::string cursor;
@@ -84,16 +96,7 @@ net::awaitable<notifier::lookup> notifier::already_posted(storage::outbox_row ro
         auto r = co_await api_.call_form("conversations.history", form, token_kind::bot);
         if (!r.ok()) {
             log_warn("outbox.history_failed").kv("channel", channel).kv("error", r.error);
-            if (r.outcome == api_outcome::rate_limited) {
-                method_blocked_until_["conversations.history"] =
-                    clock_.steady_now() + std::max(std::chrono::seconds(1), r.retry_after);
-            }
-            // A passing trouble (429, 5xx, the network): ask again later. Slack refusing the
-            // question itself (a missing scope, not in the channel): it will not answer later
-            // either, and sending again is the lesser harm than never sending.
-            bool passing =
-                r.outcome != api_outcome::slack_error || is_transient_slack_error(r.error);
-            co_return lookup{passing ? lookup::cannot_tell : lookup::absent, r.retry_after};
+            co_return lookup_failed(r, "conversations.history");
         }
         auto found = read_history(std::move(r.body));
         for (const auto& m : found.messages) {
