@@ -206,9 +206,10 @@ std::string checkpoint_report_line(const checklist::checkpoint& c,
                                    bool release_ended) {
     auto line = "Checkpoint " + checklist::checkpoint_label(c) + ": ";
     if (c.answer == checklist::checkpoint_answer::none && !c.posted_at) {
-        return line + (release_ended
-                           ? "not reached (the release ended first)"
-                           : "not posted yet (due " + checklist::format_utc(c.due_at) + ")");
+        // "no answer" first, as the contract words it; why there is none after it.
+        return line + (release_ended ? "no answer (not reached: the release ended first)"
+                                     : "no answer (not posted yet: due " +
+                                           checklist::format_utc(c.due_at) + ")");
     }
     line += checklist::answer_word(c.answer);
     if (c.answer != checklist::checkpoint_answer::none && c.answered_at) {

@@ -42,8 +42,9 @@ std::string next_checkpoint_line(const checklist::release& r);
 
 // "Checkpoint +4h: Healthy (<@U1>, 2026-12-01 14:02 UTC)" or "Checkpoint +4h: no answer";
 // `who` is how the person is shown (a mention for Slack, "@name" for markdown).
-// A checkpoint never posted says so: "not posted yet (due …)" while the release runs, "not
-// reached" once it has ended; "no answer" is for one posted and left unanswered.
+// A checkpoint never posted is "no answer" too, as the contract words it, and says why: "(not
+// posted yet: due …)" while the release runs, "(not reached: the release ended first)" once it
+// has ended; a bare "no answer" is one posted and left unanswered.
 std::string checkpoint_report_line(const checklist::checkpoint& c,
                                    const std::string& who,
                                    bool release_ended);

@@ -409,12 +409,14 @@ TEST_CASE(
         all += p.blocks.dump();
     }
     CHECK(all.find("Checkpoint +4h: Healthy (<@UPAT>, 2026-12-01 14:02 UTC)") != std::string::npos);
-    // Never posted: not a question left unanswered.
-    CHECK(all.find("Checkpoint +48h: no answer") == std::string::npos);
-    CHECK(all.find("Checkpoint +48h: not posted yet (due 2026-12-03 ") != std::string::npos);
+    // Never posted: "no answer", as the contract words it, and why: not a question left
+    // unanswered.
+    CHECK(all.find("Checkpoint +48h: no answer (not posted yet: due 2026-12-03 ") !=
+          std::string::npos);
     r.status = release_status::finished;
     md = relbot::commands::report_markdown(r, {}, {{"UPAT", "pat"}});
-    CHECK(md.find("- Checkpoint +48h: not reached (the release ended first)") != std::string::npos);
+    CHECK(md.find("- Checkpoint +48h: no answer (not reached: the release ended first)") !=
+          std::string::npos);
     CHECK(md.find("- Checkpoint +4h: no answer") != std::string::npos);
 
     auto plain = standard();
