@@ -207,16 +207,14 @@ private:
         bool wrote = false;
     };
 
-    // Why an envelope's change may not have been kept: the database was busy (nothing was
-    // changed), it broke (nothing was changed), or it stopped answering while it was asked to
-    // commit (nobody can tell yet).
-    enum class failure { busy, broken, unknown };
+    // Why an envelope's change may not have been kept (storage::failure_of).
+    using failure = storage::failure;
 
     // The ack of such an envelope: a command's reply says which, a modal keeps its form open
-    // with the sentence next to its first field; a click gets a bare ack (nothing happens,
-    // and the person clicks again; after an unknown outcome the message shows what was kept
-    // once it is updated). Pure: also on the Socket Mode strand.
-    std::optional<slack::json_text> failure_answer(const frame& f, failure why) const {
+    // with the sentence next to its first field; a click gets a bare ack, and the person is
+    // told which through its response_url (interactions::tell_failed: an ack cannot carry a
+    // message for a click). Also on the Socket Mode strand.
+    std::optional<slack::json_text> failure_answer(const frame& f, failure why) {
         if (std::holds_alternative<slash_command_envelope>(f)) {
             return why == failure::busy     ? busy_reply_
                    : why == failure::broken ? failed_reply_
@@ -228,6 +226,9 @@ private:
                 return why == failure::unknown
                            ? interactions::unknown_submission_ack(*sub)
                            : interactions::failed_submission_ack(*sub, why == failure::busy);
+            }
+            if (const auto* c = std::get_if<commands::click>(&in)) {
+                interactions_.tell_failed(*c, why);
             }
         }
         return std::nullopt;
@@ -358,10 +359,7 @@ private:
             tx.commit();
             return true;
         } catch (const std::exception& e) {
-            auto why = dynamic_cast<const storage::busy_error*>(&e) != nullptr ? failure::busy
-                       : dynamic_cast<const storage::outcome_unknown*>(&e) != nullptr
-                           ? failure::unknown
-                           : failure::broken;
+            auto why = storage::failure_of(e);
             if (why == failure::busy) {
                 process_metrics().db_conflicts.add({"batch"});
             }

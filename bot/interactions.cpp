@@ -19,6 +19,27 @@ constexpr const char* busy_text =
 constexpr const char* failed_text =
     ":warning: Something went wrong and nothing was changed. Please try again; if it keeps "
     "failing, tell whoever runs relbot.";
+constexpr const char* unknown_text =
+    ":warning: The database stopped answering while saving your click, so relbot cannot tell "
+    "whether it was saved. Look at the message again in a minute before you click again.";
+
+const char* failure_text(storage::failure why) {
+    switch (why) {
+        case storage::failure::busy:
+            return busy_text;
+        case storage::failure::unknown:
+            return unknown_text;
+        case storage::failure::broken:
+            break;
+    }
+    return failed_text;
+}
+
+const char* failure_outcome(storage::failure why) {
+    return why == storage::failure::busy      ? "busy"
+           : why == storage::failure::unknown ? "unknown"
+                                              : "error";
+}
 
 }  // namespace
 
@@ -69,19 +90,22 @@ interactions::result interactions::handle_click(const commands::click& c,
                 !out.redelivered && (out.queued || out.state_changed),
                 c.where == commands::surface::home ? c.user : std::string()};
     } catch (const std::exception& e) {
-        bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
-        if (busy) {
+        auto why = storage::failure_of(e);
+        if (why == storage::failure::busy) {
             process_metrics().db_conflicts.add({"click"});
         }
-        log_warn(busy ? "click.busy" : "click.failed")
+        log_warn(why == storage::failure::busy ? "click.busy" : "click.failed")
             .kv("envelope_id", envelope_id)
             .kv("action", action)
             .kv("error", e.what());
-        process_metrics().commands.add({"click:" + action, busy ? "busy" : "error"});
-        net::co_spawn(ioc_, tell_try_again(c.response_url, c.user, busy ? busy_text : failed_text),
-                      net::detached);
+        process_metrics().commands.add({"click:" + action, failure_outcome(why)});
+        tell_failed(c, why);
         return {std::nullopt, "failed", true, false, {}};
     }
+}
+
+void interactions::tell_failed(const commands::click& c, storage::failure why) {
+    net::co_spawn(ioc_, tell_try_again(c.response_url, c.user, failure_text(why)), net::detached);
 }
 
 interactions::result interactions::handle_submission(const commands::submission& s,
@@ -107,16 +131,22 @@ interactions::result interactions::handle_submission(const commands::submission&
                 !out.redelivered && (out.queued || out.state_changed),
                 {}};
     } catch (const std::exception& e) {
-        bool busy = dynamic_cast<const storage::busy_error*>(&e) != nullptr;
-        if (busy) {
+        auto why = storage::failure_of(e);
+        if (why == storage::failure::busy) {
             process_metrics().db_conflicts.add({"submission"});
         }
-        log_warn(busy ? "submission.busy" : "submission.failed")
+        log_warn(why == storage::failure::busy ? "submission.busy" : "submission.failed")
             .kv("envelope_id", envelope_id)
             .kv("modal", kind)
             .kv("error", e.what());
-        process_metrics().commands.add({"modal:" + kind, busy ? "busy" : "error"});
-        return {failed_submission_ack(s, busy), "failed", true, false, {}};
+        process_metrics().commands.add({"modal:" + kind, failure_outcome(why)});
+        return {why == storage::failure::unknown
+                    ? unknown_submission_ack(s)
+                    : failed_submission_ack(s, why == storage::failure::busy),
+                "failed",
+                true,
+                false,
+                {}};
     }
 }
 

@@ -12,6 +12,7 @@
 #include "bot/notifier.hpp"
 #include "bot/slack_port.hpp"
 #include "commands/apply.hpp"
+#include "storage/ports.hpp"
 
 namespace relbot::storage {
 class engine;
@@ -46,6 +47,10 @@ public:
     // The same when the database stopped answering while the submission was being saved:
     // nobody can tell yet whether it was.
     static slack::json_text unknown_submission_ack(const commands::submission& s);
+    // A click that changed nothing, or may not have (`why`): the person is told which through
+    // its response_url (by DM from App Home), since a click's ack carries no message. Safe
+    // from any thread: the telling runs on the database strand.
+    void tell_failed(const commands::click& c, storage::failure why);
 
 private:
     result handle_click(const commands::click& c, const std::string& envelope_id);

@@ -98,6 +98,18 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// How a unit of work that threw ended, for what the people whose changes were in it are told:
+// the database was busy (nothing was kept: try again), it broke (nothing was kept), or it
+// stopped answering while asked to commit (outcome_unknown: nobody can tell yet).
+enum class failure { busy, broken, unknown };
+
+inline failure failure_of(const std::exception& e) {
+    if (dynamic_cast<const busy_error*>(&e) != nullptr) {
+        return failure::busy;
+    }
+    return dynamic_cast<const outcome_unknown*>(&e) != nullptr ? failure::unknown : failure::broken;
+}
+
 // Thrown by insert_release when the channel already has an active release.
 class duplicate_release : public std::exception {
 public:

@@ -437,19 +437,33 @@ TEST_CASE("bad certificates are refused with a log line that says which", "[e2e]
     }
 }
 
-TEST_CASE("a database locked by another process still gets an ack within 3 s that says try again",
-          "[e2e]") {
+TEST_CASE(
+    "a database locked by another process still gets an ack within 3 s that says try again, "
+    "and a click is told so",
+    "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);
     bot relbot(dir, sim);
     REQUIRE(sim.wait_event("hello_sent", after(15s)));
     start_release(sim);
+    // The living status message, with its Next phase button.
+    REQUIRE(sim.wait_for([](const json& e) { return e.value("method", "") == "pins.add"; },
+                         after(10s)));
     {
         SQLite::Database other(dir.file("relbot.db"), SQLite::OPEN_READWRITE, 5000);
         other.exec("BEGIN IMMEDIATE");
         auto ack = sim.wait_ack(sim.slash_command("check 1.6"));
         REQUIRE(ack);
         CHECK(contains(message_text((*ack)["payload"]), "try the command again"));
+        // A click's ack carries no message: the person is told through its response_url.
+        REQUIRE(sim.wait_ack(sim.click("U0MANAGER", "Next phase")));
+        CHECK(sim.wait_until(
+            [&] {
+                auto told = sim.last_ephemeral("U0MANAGER");
+                return told && contains(message_text(*told), "busy right now") &&
+                       contains(message_text(*told), "nothing was changed");
+            },
+            after(5s)));
         other.exec("ROLLBACK");
     }
     CHECK(count_rows(dir, "action = 'item.checked'") == 0);
