@@ -512,7 +512,8 @@ private:
     hook_answer apply(const signal_request& s) override {
         auto started = std::chrono::steady_clock::now();
         auto actor = commands::signal_actor(s.source);
-        auto key = "signal:" + s.id;
+        // Without an id, a key of its own that no later signal can give: applied as sent.
+        auto key = s.id.empty() ? "signal-unnamed:" + unnamed_signal_key() : "signal:" + s.id;
         auto now = real_clock().epoch_s();
         std::string note = s.text;
         if (!s.url.empty()) {
@@ -642,6 +643,36 @@ private:
         return d;
     }
 
+    // A signal's first answer, if one was kept under "signal:<id>" (asked before its body is
+    // read: a repeat gets the first answer whatever its body). On any trouble, nothing: `apply`
+    // looks again in its own unit.
+    std::optional<hook_answer> answered_before(const std::string& id,
+                                               const std::string& action) override {
+        try {
+            auto recorded = store_.applied().applied_reply("signal:" + id);
+            if (!recorded) {
+                return std::nullopt;
+            }
+            // Counted under the body's action when it names one (a label of a known few).
+            auto known = read_signal_action(action);
+            auto label = known ? std::string(to_string(*known)) : std::string("other");
+            process_metrics().signal_refusals.add({"replay"});  // answered, not applied
+            process_metrics().signals.add({label, "repeated"});
+            log_info("signal").kv("id", id).kv("action", label).kv("outcome", "repeated");
+            return unwrap_signal_answer(*recorded);
+        } catch (const std::exception& e) {
+            log_warn("signal.lookup_failed").kv("id", id).kv("error", e.what());
+            return std::nullopt;
+        }
+    }
+
+    // Unique across instances and restarts: the clock, this process's count and a random tag.
+    std::string unnamed_signal_key() {
+        static const auto tag = std::random_device{}();
+        return std::to_string(real_clock().epoch_ms()) + "-" + std::to_string(tag) + "-" +
+               std::to_string(++unnamed_signals_);
+    }
+
     // The HTTP answer recorded in a signal's acknowledgement.
     static hook_answer unwrap_signal_answer(const std::string& recorded) {
         auto j = nlohmann::json::parse(recorded, nullptr, false);
@@ -735,6 +766,7 @@ private:
     std::string revoked_;  // tokens_revoked or app_uninstalled, once Slack has said so
     std::vector<std::string> pending_home_;          // clicked in Home: published after the commit
     std::optional<storage::lock_deadline> give_up_;  // the batch's, while it runs
+    std::uint64_t unnamed_signals_ = 0;              // signals without an id, this run
     const slack::json_text busy_reply_;
     const slack::json_text failed_reply_ = text_reply(
         ":warning: Something went wrong and nothing was changed. Please try again; if it "

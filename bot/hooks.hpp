@@ -29,6 +29,11 @@ class signal_sink {
 public:
     virtual ~signal_sink() = default;
     virtual hook_answer apply(const signal_request& s) = 0;
+    // The first answer to a signal of this `id`, if one was kept: a repeat gets it back, whatever
+    // its body (contract), so it is asked before the body is read.
+    // `action` is the body's, as it reads (for the count of signals by action).
+    virtual std::optional<hook_answer> answered_before(const std::string& id,
+                                                       const std::string& action) = 0;
 };
 
 struct hooks_limits {

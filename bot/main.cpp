@@ -432,8 +432,14 @@ int send_signal_command(const std::vector<std::string>& args) {
     }
     try {
         auto answer = bot::send_signal(at->first, at->second, *secret, body.dump(), now);
-        std::printf("%u %s\n", answer.status, answer.body.c_str());
-        return answer.status >= 200 && answer.status < 300 ? 0 : EXIT_FAILURE;
+        // The answer's JSON alone on stdout (for `jq` in a pipeline); its HTTP status on stderr
+        // when it is not a success.
+        std::printf("%s\n", answer.body.c_str());
+        bool ok = answer.status >= 200 && answer.status < 300;
+        if (!ok) {
+            std::fprintf(stderr, "relbot signal: HTTP %u\n", answer.status);
+        }
+        return ok ? 0 : EXIT_FAILURE;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "relbot signal: %s\n", e.what());
         return EXIT_FAILURE;

@@ -24,7 +24,7 @@ struct method_rate {
     double per_second;
 };
 
-// Web API tiers (slack-platform.md §5.3): a small burst, then the tier's steady rate.
+// Web API tiers (docs/SLACK.md, "Rate limits"): a small burst, then the tier's steady rate.
 constexpr method_rate method_rates[] = {
     {"chat.postMessage", 20, 5.0},            // special: several hundred a minute per workspace
     {"chat.update", 5, 50.0 / 60},            // tier 3

@@ -86,6 +86,16 @@ std::optional<signature_refusal> signature_problem(std::string_view secret,
     return std::nullopt;
 }
 
+std::optional<signal_action> read_signal_action(std::string_view word) {
+    for (auto a : {signal_action::check, signal_action::note, signal_action::block,
+                   signal_action::unblock, signal_action::deployed}) {
+        if (word == to_string(a)) {
+            return a;
+        }
+    }
+    return std::nullopt;
+}
+
 std::variant<signal_request, std::string> read_signal(std::string_view body) {
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -120,20 +130,14 @@ std::variant<signal_request, std::string> read_signal(std::string_view body) {
     r.text = field("text", max_text_chars * 4, false);  // counted in characters below
     r.url = field("url", 2000, false);
     r.source = field("source", 64, false);
-    r.id = field("id", 200, true);
+    // Optional: without one a signal is applied as sent and a repeat is not recognized.
+    bool id_given = j.contains("id") && !j["id"].is_null();
+    r.id = field("id", max_signal_id, false);
     if (!bad.empty()) {
         return bad;
     }
-    if (action == "check") {
-        r.action = signal_action::check;
-    } else if (action == "note") {
-        r.action = signal_action::note;
-    } else if (action == "block") {
-        r.action = signal_action::block;
-    } else if (action == "unblock") {
-        r.action = signal_action::unblock;
-    } else if (action == "deployed") {
-        r.action = signal_action::deployed;
+    if (auto known = read_signal_action(action)) {
+        r.action = *known;
     } else {
         return std::string("\"action\" must be one of check, note, block, unblock, deployed");
     }
@@ -146,7 +150,8 @@ std::variant<signal_request, std::string> read_signal(std::string_view body) {
     } else if (r.item.empty() || has_control(r.item)) {
         return std::string("\"item\" is required: a position (2.4), a slug or its prefix");
     }
-    if (has_control(r.release) || has_control(r.text) || has_control(r.id) || r.id.empty()) {
+    if (has_control(r.release) || has_control(r.text) || has_control(r.id) ||
+        (id_given && r.id.empty())) {
         return std::string(r.id.empty() ? "\"id\" must not be empty"
                                         : "\"release\", \"text\" and \"id\" must be one line");
     }
@@ -162,10 +167,10 @@ std::variant<signal_request, std::string> read_signal(std::string_view body) {
     }
     auto text_chars = slack::code_points(r.text);
     if (text_chars > max_text_chars) {
-        return std::string("\"text\" is longer than 2,000 characters");
+        return std::string("\"text\" is longer than 3,000 characters");
     }
     if (text_chars + r.url.size() > max_text_and_url_chars) {
-        return std::string("\"text\" and \"url\" together are longer than 2,800 characters");
+        return std::string("\"text\" and \"url\" together are longer than 3,000 characters");
     }
     bool blank = r.text.find_first_not_of(" ") == std::string::npos;
     if ((r.action == signal_action::note || r.action == signal_action::block) && blank &&

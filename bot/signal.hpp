@@ -18,14 +18,19 @@ inline constexpr std::size_t max_signal_body_bytes = 65'536;
 inline constexpr std::int64_t signal_window_s = 300;
 // A secret must be at least this long (RELBOT_HOOKS_SECRET).
 inline constexpr std::size_t min_signal_secret_bytes = 32;
-// A signal's "text", in characters (Unicode code points); with its "url" it must fit a
-// command's 3,000 characters with room for the action and the item.
-inline constexpr std::size_t max_text_chars = 2'000;
-inline constexpr std::size_t max_text_and_url_chars = 2'800;
+// A signal's "text", in characters (Unicode code points), as a command's free text (contract:
+// 3,000); with its "url" it is the note, which must also fit the command it is applied as (the
+// action and the item before it), which parse_command answers.
+inline constexpr std::size_t max_text_chars = 3'000;
+inline constexpr std::size_t max_text_and_url_chars = 3'000;
+// A signal's "id", in bytes.
+inline constexpr std::size_t max_signal_id = 200;
 
 enum class signal_action { check, note, block, unblock, deployed };
 
 std::string_view to_string(signal_action a);
+// The action a signal's "action" names; nullopt for any other word.
+std::optional<signal_action> read_signal_action(std::string_view word);
 
 // A signal as the body says it, checked field by field.
 struct signal_request {
@@ -36,7 +41,7 @@ struct signal_request {
     std::string text;
     std::string url;     // evidence; empty: none
     std::string source;  // who sent it ("github-actions"); "ci" when the body names none
-    std::string id;      // unique per signal: a repeat returns the first answer
+    std::string id;      // unique per signal: a repeat returns the first answer; empty: none
 };
 
 // "v1=" and the hex HMAC-SHA256 of "v1:" + timestamp + ":" + body keyed with `secret`: what

@@ -1,8 +1,8 @@
-// Monitoring checkpoints and snoozing (contract.md, "Monitoring checkpoints" and the Snooze
-// bullet of "Buttons, menus, modals and App Home"): when a release's checkpoints fall due, who
-// may answer them, the hold an `Investigating` answer puts on the monitoring phase's gate, and
-// an owner's snooze of an item's reminders. Pure: time comes in as arguments; transitions write
-// what they did into a change_log, or refuse as data, like the rules in rules.hpp.
+// Monitoring checkpoints and snoozing (README, "Click instead of type"): when a release's
+// checkpoints fall due, who may answer them, the hold an `Investigating` answer puts on the
+// monitoring phase's gate, and an owner's snooze of an item's reminders. Pure: time comes in as
+// arguments; transitions write what they did into a change_log, or refuse as data, like the rules
+// in rules.hpp.
 #pragma once
 
 #include <chrono>

@@ -175,6 +175,10 @@ std::variant<std::vector<freeze_window>, std::string> read_freeze_list(std::stri
         }
         auto one = trim(text.substr(pos, end - pos));
         pos = end + 1;
+        // "The same lines" as a template's Freeze section (contract), list mark and all.
+        if (one.starts_with("- ") || one.starts_with("* ")) {
+            one = trim(one.substr(2));
+        }
         if (one.empty()) {
             continue;
         }
@@ -204,7 +208,7 @@ std::optional<freeze_state> active_freeze(const std::vector<const freeze_window*
             }
             all.push_back({start, end, &w->reason});
             if (!out && start <= now && now < end) {
-                out = freeze_state{end, w->reason};
+                out = freeze_state{end, w->reason, start};
                 reasons.push_back(&w->reason);
             }
         }

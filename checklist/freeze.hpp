@@ -52,6 +52,7 @@ std::variant<std::vector<freeze_window>, std::string> read_freeze_list(std::stri
 struct freeze_state {
     std::int64_t until = 0;
     std::string reason;
+    std::int64_t since = 0;  // when the window that holds `now` began
     friend bool operator==(const freeze_state&, const freeze_state&) = default;
 };
 std::optional<freeze_state> active_freeze(const std::vector<const freeze_window*>& windows,

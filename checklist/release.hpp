@@ -17,7 +17,7 @@ using epoch_seconds = std::int64_t;
 
 enum class item_state { open, done, skipped, blocked };
 enum class release_status { active, finished, aborted };
-// A monitoring checkpoint's answer (contract.md, "Monitoring checkpoints").
+// A monitoring checkpoint's answer (README, "Click instead of type").
 enum class checkpoint_answer { none, healthy, investigating, rolled_back };
 
 std::string_view to_string(item_state s);

@@ -188,7 +188,9 @@ verdict note_item(const release& r, item_pos p, std::string text, change_log& lo
 verdict assign_item(
     release& r, item_pos p, std::string owner, std::optional<epoch_seconds> due, change_log& log) {
     auto& it = at(r, p);
-    if (it.owner == owner && it.due_at == due) {
+    // The same owner and due time change nothing, unless the item is owned through a role:
+    // then the assignment detaches it from the role (contract: "even to the role's holder").
+    if (it.owner == owner && it.due_at == due && it.owner_role.empty()) {
         auto no = about(refused::same_owner, p);
         no.with_due = due.has_value();
         return no;

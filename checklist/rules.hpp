@@ -110,6 +110,7 @@ struct refusal {
     // frozen: until when and why; deploying_elsewhere: the other release's version and channel.
     std::optional<epoch_seconds> until = std::nullopt;
     std::string reason = {};
+    std::optional<epoch_seconds> since = std::nullopt;  // frozen: when the window holding now began
     // frozen, when another channel's release is deploying too (one deploys at a time): its
     // version and channel, so a forced move knows it passes both.
     std::string also_deploying_version = {};

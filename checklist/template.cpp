@@ -1,6 +1,7 @@
 // Template parsing: markdown lines in, phases and items (or the first problem) out.
 #include "checklist/template.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <stdexcept>
@@ -247,12 +248,19 @@ public:
         if (!item.is_item) {
             return std::nullopt;  // prose, rules and other headings are ignored by design
         }
+        // Not an item (contract: other lines are ignored), but most likely meant as one: said by
+        // template_warnings (`relbot check-template`, and the log at start).
         if (!item.well_formed) {
-            return error(line_no, "item must look like `- [ ] **Item title**: description`");
+            out_.ignored.push_back({line_no,
+                                    "this line is not an item and is ignored; an item looks like "
+                                    "`- [ ] **Item title**: description`"});
+            return std::nullopt;
         }
         if (out_.phases.empty()) {
-            return error(line_no,
-                         "item before the first phase; start a phase with `## Phase title`");
+            out_.ignored.push_back({line_no,
+                                    "an item before the first phase is ignored; start a phase "
+                                    "with `## Phase title` above it"});
+            return std::nullopt;
         }
         if (!is_one_line(item.item.title)) {
             return error(line_no, "item title has " + std::string(not_plain));
@@ -417,6 +425,9 @@ std::vector<template_warning> template_warnings(const checklist_template& t,
     auto slugs = make_unique_slugs(titles);
     std::map<std::string, std::size_t, std::less<>> first_with_slug;
     std::vector<template_warning> out;
+    for (const auto& i : t.ignored) {
+        out.push_back({std::string(file), i.line, i.why});
+    }
     for (std::size_t k = 0; k < items.size(); ++k) {
         auto [at, first] = first_with_slug.emplace(make_slug(titles[k]), k);
         if (first) {
@@ -431,6 +442,8 @@ std::vector<template_warning> template_warnings(const checklist_template& t,
                        "\"" + items[k]->title + "\" " + same + "; its slug is " + slugs[k] +
                            " (line " + earlier_line + " has " + slugs[at->second] + ")"});
     }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const auto& a, const auto& b) { return a.line < b.line; });
     return out;
 }
 

@@ -37,10 +37,17 @@ struct template_phase {
     int line = 0;  // 1-based line of the heading; 0 when not read from one
 };
 
+// A line the parser ignored though it looks meant as an item (template_warnings names it).
+struct ignored_line {
+    int line = 0;  // 1-based
+    std::string why;
+};
+
 struct checklist_template {
     std::string name;
     std::vector<template_phase> phases;
     std::vector<freeze_window> freezes = {};  // the `## Freeze` section's windows
+    std::vector<ignored_line> ignored = {};   // item-like lines that are not items
 
     std::size_t item_count() const;
 };
@@ -87,9 +94,10 @@ struct template_warning {
     std::string to_string() const;
 };
 
-// Items whose titles give the same slug as an earlier item's (the same title, or one that
-// differs only in case or punctuation): each is named with the earlier line and the slug it
-// gets in a release, from make_unique_slugs like make_release.
+// Lines that look meant as items but are not (ignored, as the contract says of any line that
+// is not an item), and items whose titles give the same slug as an earlier item's (the same
+// title, or one that differs only in case or punctuation): each is named with the earlier line
+// and the slug it gets in a release, from make_unique_slugs like make_release. In line order.
 std::vector<template_warning> template_warnings(const checklist_template& t, std::string_view file);
 
 // The built-in `standard` template's markdown (the seed checklist, compiled in).

@@ -11,7 +11,7 @@
 
 namespace relbot::commands::controls {
 
-// --- labels (contract.md, "Buttons, menus, modals and App Home") ----------------------------
+// --- labels (README, "Click instead of type") ---------------------------------------------
 inline constexpr std::string_view label_done = "Done";
 inline constexpr std::string_view label_skip = "Skip…";
 inline constexpr std::string_view label_block = "Block…";

@@ -262,15 +262,19 @@ decision decide(const assign_command& c, const situation& s) {
                   checklist::date_token(*before.due_at) + "), so nobody is reminded of it; `" +
                   "/release assign " + it.ref() + " @name due 2h` sets one.";
     }
+    std::string detached;
+    if (!before.owner_role.empty()) {
+        detached = " It no longer moves with the " + before.owner_role + " role.";
+    }
     auto d = done("assign",
                   render_text(":bust_in_silhouette: " + it.label() + " is now <@" + c.user + ">'s" +
                               (due ? ", due " + checklist::date_token(*due) : std::string()) + "." +
-                              dropped));
-    if (c.user != s.req.user) {
-        d.messages.push_back(post(*r, destination::direct(c.user), message_kind::dm,
-                                  render_assignment(*r, it, s.req.user),
-                                  "assigned:", key_id::last_audit));
-    }
+                              detached + dropped));
+    // The owner gets the assignment DM with its buttons, also a manager who assigns to
+    // themselves (contract: "sets the owner (DM to the owner)").
+    d.messages.push_back(post(*r, destination::direct(c.user), message_kind::dm,
+                              render_assignment(*r, it, s.req.user),
+                              "assigned:", key_id::last_audit));
     d.state = std::move(r);
     d.log = std::move(log);
     return d;

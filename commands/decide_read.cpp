@@ -114,14 +114,23 @@ decision decide(const report_command& c, const situation& s) {
 }
 
 decision decide(const stats_command& c, const situation& s) {
-    auto histories = finished_histories(s.look, s.req.channel, c.count);
+    if (c.count < 2) {
+        return done("stats",
+                    render_text(":bar_chart: Trends compare at least two finished releases: "
+                                "`/release stats 2` (or more) compares the last ones, and "
+                                "`/release report` describes one."),
+                    false);
+    }
+    // The chart and the figures hold at most the last `max_stats_releases`.
+    auto count = std::min(c.count, max_stats_releases);
+    auto histories = finished_histories(s.look, s.req.channel, count);
     auto trends = checklist::build_trends(histories);
-    auto d = done("stats", render_trends(trends, s.req.channel, c.count), false);
+    auto d = done("stats", render_trends(trends, s.req.channel, count), false);
     if (trends.releases.size() >= 2) {
         // The chart is drawn by the notifier, to the asker's DM.
         d.messages.push_back(
             upload(destination::direct(s.req.user), message_kind::dm,
-                   trends_row_body(s.req.channel, c.count),
+                   trends_row_body(s.req.channel, count),
                    "stats:" + s.req.channel + ":" + s.req.user + ":" + std::to_string(s.req.now)));
         d.answer.changed = true;
     }

@@ -126,6 +126,7 @@ checklist::verdict deployment_hold(const checklist::release& r, const situation&
         checklist::refusal no{checklist::refused::frozen, "enter the deployment phase"};
         no.until = f->until;
         no.reason = f->reason;
+        no.since = f->since;
         if (other) {  // both hold it: a forced move passes both, so both are named
             no.also_deploying_version = other->first;
             no.also_deploying_channel = other->second;
@@ -398,18 +399,21 @@ decision decide(const manager_command& c, const situation& s) {
             }
         }
     }
-    auto d = done("manager",
-                  render_text(":crown: <@" + c.user + "> is now the release manager of *" +
-                              escape_mrkdwn(r->version) + "* (was <@" + previous + ">)" +
-                              (moved.empty() ? "."
-                                             : "; " + checklist::plural(moved.size(), "item") +
-                                                   " the template gives the release manager "
-                                                   "moved to them.") +
-                              (awaited.empty() ? ""
-                                               : " I've asked them for the " +
-                                                     checklist::plural(awaited.size(), "sign-off") +
-                                                     " the release manager owes.")));
-    d.answer.in_channel = true;  // the new manager and the channel should see it
+    auto told =
+        render_text(":crown: <@" + c.user + "> is now the release manager of *" +
+                    escape_mrkdwn(r->version) + "* (was <@" + previous + ">)" +
+                    (moved.empty() ? "."
+                                   : "; " + checklist::plural(moved.size(), "item") +
+                                         " the template gives the release manager moved to them.") +
+                    (awaited.empty() ? ""
+                                     : " I've asked them for the " +
+                                           checklist::plural(awaited.size(), "sign-off") +
+                                           " the release manager owes."));
+    // The reply is the asker's, as every reply is (contract: ephemeral unless stated); the
+    // channel is told by an announcement.
+    auto d = done("manager", told);
+    d.messages.push_back(post(*r, destination::channel(r->channel), message_kind::announcement,
+                              std::move(told), "manager:", key_id::last_audit));
     // The new manager is told directly (unless they made themselves manager), with what is
     // theirs now: the phase gate, the checkpoints and escalations come to them from here on.
     if (c.user == s.req.user) {
@@ -540,8 +544,13 @@ decision decide(const remind_command&, const situation& s) {
     if (auto no = checklist::require_manager(r, actor_of(s), "send reminders")) {
         return refuse("remind", word_refusal(r, *no, s.req.way));
     }
-    if (auto lately = reminded_lately(s, "remind.requested", std::nullopt)) {
-        return std::move(*lately);
+    // A click of Remind owners a moment after someone else's (a double click, two people at
+    // once) DMs nobody twice (contract: clicking twice is harmless); the typed command reminds
+    // now, as it says.
+    if (s.req.way == way_in::click) {
+        if (auto lately = reminded_lately(s, "remind.requested", std::nullopt)) {
+            return std::move(*lately);
+        }
     }
     auto owners = open_items_by_owner(r);
     int unowned = 0;

@@ -315,14 +315,17 @@ command parse_stats(const words& w, const command_entry& e) {
     if (w.size() == 1) {
         return stats_command{};
     }
-    if (w.size() == 2 && w[1].size() <= 2 &&
+    // Any positive count (the decision compares at most the last 50).
+    if (w.size() == 2 && w[1].size() <= 6 &&
         w[1].find_first_not_of("0123456789") == std::string::npos) {
         auto n = std::stoi(w[1]);
-        if (n >= 2 && n <= 50) {
+        if (n >= 1) {
             return stats_command{n};
         }
     }
-    return bad(e, "`stats` takes nothing, or how many finished releases to look at (2 to 50).");
+    return bad(e,
+               "`stats` takes nothing, or how many finished releases to look at (such as "
+               "`stats 20`).");
 }
 
 command parse_report(const words& w, const command_entry& e) {

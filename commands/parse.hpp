@@ -83,8 +83,10 @@ struct report_command {
 struct remind_command {};
 // `stats [<n>]`: trends over the channel's last n finished releases (2 to 50; default 10).
 struct stats_command {
-    int count = 10;
+    int count = 10;  // as asked: 1 or more
 };
+// `stats` compares at most this many finished releases, however many are asked for.
+inline constexpr int max_stats_releases = 50;
 // `approve <item>`: a sign-off on a checked item.
 struct approve_command {
     std::string item;

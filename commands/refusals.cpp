@@ -213,8 +213,11 @@ std::string word_refusal(const checklist::release& r, const checklist::refusal& 
             return mention(no.who) + " holds the " + checklist::escape_mrkdwn(no.role) +
                    " role already.";
         case refused::frozen:
-            return "Deployments are frozen until " + checklist::date_token(no.until.value_or(0)) +
-                   " (" + checklist::escape_mrkdwn(no.reason) +
+            // The window (from when, until when), its reason (contract).
+            return "Deployments are frozen " +
+                   (no.since ? "from " + checklist::date_token(*no.since) + " " : std::string()) +
+                   "until " + checklist::date_token(no.until.value_or(0)) + " (" +
+                   checklist::escape_mrkdwn(no.reason) +
                    "): the deployment phase cannot be entered now. " +
                    (no.also_deploying_version.empty()
                         ? std::string()

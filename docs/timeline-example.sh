@@ -1,7 +1,7 @@
 #!/bin/bash
 # The sandbox release whose timeline README.md shows (docs/timeline-example.png): piped into the
 # terminal sandbox, which saves the picture relbot shares under relbot-demo-files/:
-#   docs/timeline-example.sh | build/relbot-sim --demo build/relbot --db /tmp/example/relbot-demo.db
+#   mkdir -p /tmp/example && docs/timeline-example.sh | build/relbot-sim --demo build/relbot --db /tmp/example/relbot-demo.db
 # It takes about five minutes: the pauses make the blocked spans and phases visible.
 s() { echo "$1"; sleep "${2:-1}"; }
 sleep 8

@@ -1,7 +1,8 @@
 // relbot-sim's control ops that play a person's interactions: a click on a button or menu found
 // by its label (block_actions), a modal submitted (view_submission), App Home opened
 // (app_home_opened), triggers made stale, and the reads tests need (a user's open view, the
-// messages a user sees). Each sends what Slack would send, shaped as in slack-platform.md §3.
+// messages a user sees). Each sends what Slack would send, shaped as in docs/SLACK.md
+// ("Interactive payloads").
 #include <algorithm>
 
 #include "sim/cast.hpp"

@@ -55,7 +55,7 @@ constexpr const char* usage =
     "  {\"op\":\"connections\"}\n"
     "  {\"op\":\"trim\",\"keep_s\":600}   forget recorded calls, and messages (not pinned),\n"
     "      clicks, response_urls and triggers older than keep_s: for runs of hours\n"
-    "A person's interactions (slack-platform.md §3):\n"
+    "A person's interactions (docs/SLACK.md, \"Interactive payloads\"):\n"
     "  {\"op\":\"click\",\"user_id\":\"U1\",\"label\":\"Done\",\"match\":\"`2.3`\"}\n"
     "      block_actions on the newest message (or view) the user sees with a control of that\n"
     "      visible text: a button, an overflow option, or a select's placeholder with\n"

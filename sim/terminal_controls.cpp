@@ -12,7 +12,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// The contract's labels (contract.md, "Buttons, menus, modals and App Home"), so that a label of
+// The contract's labels (README, "Click instead of type"), so that a label of
 // several words needs no quotes and one with `…` may be typed without it.
 constexpr std::array<std::string_view, 16> known_labels = {
     "Start a release…", "Accept handoff", "Remind owners", "Investigating",

@@ -57,7 +57,7 @@ inline std::size_t blocks_text_size(const nlohmann::json& blocks) {
     return n;
 }
 
-// --- interactive elements and views (slack-platform.md §7) ----------------------------------
+// --- interactive elements and views (docs/SLACK.md, "Block Kit limits relbot respects") ----
 inline constexpr std::size_t max_view_blocks = 100;  // a modal or the Home tab
 inline constexpr std::size_t max_view_title = 24;    // a modal's title, submit, close
 inline constexpr std::size_t max_private_metadata = 3000;

@@ -44,7 +44,7 @@ nlohmann::json json_object(Members&&... members) {
     return j;
 }
 
-// Block Kit limits we render within (slack-platform.md §7).
+// Block Kit limits we render within (docs/SLACK.md, "Block Kit limits relbot respects").
 inline constexpr std::size_t max_blocks = 50;
 inline constexpr std::size_t max_section_text = 3000;
 inline constexpr std::size_t max_header_text = 150;

@@ -1,4 +1,4 @@
-// Monitoring checkpoints in messages (contract.md, "Monitoring checkpoints"): the channel post
+// Monitoring checkpoints in messages (README, "Click instead of type"): the channel post
 // and the DMs that ask Healthy / Investigating / Roll back…, the reminder of an unanswered one,
 // the announcements of an answer, the status line of an Investigating hold; and the snooze
 // choices of a reminder DM as a time.

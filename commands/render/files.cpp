@@ -10,12 +10,13 @@
 namespace relbot::commands {
 namespace {
 
-// Letters, digits, '.', '-' and '_' kept; anything else becomes '-'.
+// Letters, digits, '.', '-', '_' and '+' kept (a version's build mark, `v1.2+b7`, as the
+// contract names the file: relbot-<version>-report.md); anything else (a '/') becomes '-'.
 std::string file_safe(const std::string& text) {
     std::string out;
     for (char c : text) {
         bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '-' || c == '_';
+                    c == '.' || c == '-' || c == '_' || c == '+';
         out.push_back(keep ? c : '-');
     }
     return out.substr(0, 80);

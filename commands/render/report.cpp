@@ -435,10 +435,18 @@ std::string report_markdown(const checklist::release& r,
             by_phase[phase_now].push_back(&e);
         }
     }
+    // A row's time as the contract shows it ("14:02 UTC") on the day the release started (the
+    // heading gives that date), with its date on any other day ("2026-12-02 09:15 UTC").
+    auto day_of = [](const std::string& utc) { return utc.substr(0, utc.find(' ')); };
+    const auto start_day = day_of(checklist::format_utc(r.started_at));
+    auto row_time = [&](checklist::epoch_seconds at) {
+        auto full = checklist::format_utc(at);
+        return day_of(full) == start_day ? full.substr(start_day.size() + 1) : full;
+    };
     auto timeline_lines = [&](const std::vector<const checklist::audit_entry*>& rows) {
         std::string out;
         for (const auto* e : rows) {
-            out += "  - " + checklist::format_utc(e->at) + " " + person(st, e->actor) + ": " +
+            out += "  - " + row_time(e->at) + " " + person(st, e->actor) + ": " +
                    describe_event(r, *e, st) + "\n";
         }
         return out;

@@ -27,8 +27,17 @@ std::string state_icon(checklist::item_state s) {
 }  // namespace
 
 std::string item_line(const checklist::item& i) {
-    std::string line = state_icon(i.state) + " `" + i.ref() + "` *" + escape_mrkdwn(i.title) +
-                       "*  " + mention(i.owner, "_unowned_");
+    // Checked but not yet counted done: it waits for its sign-offs, which it says first, in the
+    // contract's words ("2.4 ✅ awaiting 1 sign-off"; the ref in code format, as on every line).
+    auto awaited = i.state == checklist::item_state::done && i.policy.sign_off
+                       ? checklist::sign_offs_missing(i)
+                       : 0;
+    std::string line =
+        awaited > 0 ? ":hourglass_flowing_sand: `" + i.ref() + "` ✅ awaiting " +
+                          checklist::plural(static_cast<std::size_t>(awaited), "sign-off") +
+                          " · *" + escape_mrkdwn(i.title) + "*  " + mention(i.owner, "_unowned_")
+                    : state_icon(i.state) + " `" + i.ref() + "` *" + escape_mrkdwn(i.title) +
+                          "*  " + mention(i.owner, "_unowned_");
     if (i.due_at) {
         line += " · due " + checklist::date_token(*i.due_at);
     }
@@ -49,10 +58,6 @@ std::string item_line(const checklist::item& i) {
         }
         if (!names.empty()) {
             line += " · signed off by " + names;
-        }
-        if (auto missing = checklist::sign_offs_missing(i); missing > 0) {
-            line +=
-                " · awaiting " + checklist::plural(static_cast<std::size_t>(missing), "sign-off");
         }
     }
     if (is_unsettled(i)) {

@@ -12,7 +12,8 @@
 namespace relbot::commands {
 
 // An item as one mrkdwn line: state icon, ref, title, owner, due time, and its state note
-// unless it is done.
+// unless it is done; a checked item awaiting sign-offs says so first ("`2.4` ✅ awaiting 1
+// sign-off").
 std::string item_line(const checklist::item& i);
 
 // Whether the item still holds its phase's gate (open or blocked).

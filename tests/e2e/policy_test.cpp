@@ -152,7 +152,8 @@ TEST_CASE(
     CHECK(contains(unowned, "Anyone but you can sign it off with `/release approve 1.7`"));
     REQUIRE(contains(reply(sim, "approve database-migrations", "U0QA2"), "counts as done"));
     auto frozen = reply(sim, "next", boss);
-    CHECK(contains(frozen, "Deployments are frozen until"));
+    CHECK(contains(frozen, "Deployments are frozen from "));
+    CHECK(contains(frozen, " until "));
     CHECK(contains(frozen, "change freeze"));
     CHECK(contains(reply(sim, "next force hotfix for an outage", boss), "has begun"));
 

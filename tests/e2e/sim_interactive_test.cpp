@@ -1,7 +1,8 @@
 // End-to-end for the sandbox alone: this test plays relbot itself (Web API calls over HTTPS,
 // Socket Mode over WSS, acks) against the real relbot-sim process, and checks that clicks,
-// submissions, triggers, views and response_urls behave as Slack's do (slack-platform.md §3,
-// §6, §7). Every wait has a deadline; nothing sleeps.
+// submissions, triggers, views and response_urls behave as Slack's do (docs/SLACK.md,
+// "Interactive payloads" and "Block Kit limits relbot respects"). Every wait has a deadline;
+// nothing sleeps.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -198,11 +198,28 @@ TEST_CASE("assign gives the item an owner and a due time, and DMs the new owner"
     CHECK(m.completed_by == key_id::last_audit);
     CHECK(completed(m).dedupe_key == "assigned:99");
 
-    SECTION("to oneself: no DM") {
+    SECTION("to oneself: the owner's DM too, with its buttons (contract: DM to the owner)") {
         auto self = decide_as("UMANAGER", "assign 1.3 <@UMANAGER>", active, look, now);
         CHECK_FALSE(self.answer.refused);
         CHECK(self.state->phases[0].items[2].owner == "UMANAGER");
-        CHECK(self.messages.empty());
+        REQUIRE(self.messages.size() == 1);
+        CHECK(self.messages[0].message.to == checklist::destination::direct("UMANAGER"));
+    }
+    SECTION("to the holder of the role the item follows: detached from the role") {
+        auto r = *active;
+        auto& item = r.phases[0].items[2];
+        item.owner = "UPAT";
+        item.owner_role = "qa";
+        auto d = decide_as("UMANAGER", "assign 1.3 <@UPAT>", shared(r), look, now);
+        REQUIRE_FALSE(d.answer.refused);
+        CHECK(d.state->phases[0].items[2].owner == "UPAT");
+        CHECK(d.state->phases[0].items[2].owner_role.empty());
+        CHECK(contains(d.answer.reply.text, "no longer moves with the qa role"));
+        REQUIRE(d.log.events.size() == 1);
+        CHECK(d.log.events[0].action == "item.assigned");
+        // Detached, the same assignment again changes nothing.
+        check_refused(decide_as("UMANAGER", "assign 1.3 <@UPAT>", shared(*d.state), look, now),
+                      "assign");
     }
     SECTION("by the owner of another item, or an outsider: refused; by an admin: allowed") {
         check_refused(decide_as("UOWNER", "assign 1.3 <@UPAT>", active, look, now), "assign");

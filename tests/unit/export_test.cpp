@@ -381,12 +381,17 @@ TEST_CASE("the markdown report puts each timeline row under its item or phase, n
         {r.id, 1795669235, "U1", "release.started", std::nullopt, "", "active", "standard"},
         {r.id, 1795669300, "U2", "item.noted", pre[0].id, "", "", long_note},
         {r.id, 1795669360, "U2", "item.checked", pre[1].id, "open", "done", "https://ci/42"},
+        {r.id, 1795669360 + 86400, "U2", "item.noted", pre[1].id, "", "", "next day"},
     };
     commands::user_names names = {{"U1", "Pat Lee"}, {"U2", "Sam Roe"}};
     auto md = commands::report_markdown(r, audit, names);
     auto heading = md.find("## " + r.phases[0].title);
-    // The release's start, under phase 1's heading, before its items.
-    auto started = md.find("  - " + checklist::format_utc(1795669235) + " @Pat Lee: started");
+    // The release's start, under phase 1's heading, before its items; a row's time as the
+    // contract shows it (`  - 14:02 UTC @pat: …`) on the day the release started, with its date
+    // on a later day.
+    auto started = md.find("  - 05:00 UTC @Pat Lee: started");
+    CHECK(md.find("  - 2026-11-27 05:02 UTC @Sam Roe: noted on " + pre[1].ref()) !=
+          std::string::npos);
     auto first_item = md.find("- [ ] **" + pre[0].title + "**");
     REQUIRE(heading != std::string::npos);
     REQUIRE(started != std::string::npos);

@@ -142,6 +142,12 @@ TEST_CASE("RELBOT_FREEZE's list reads every window or names the bad one", "[free
         "Europe/Berlin: weekend;");
     REQUIRE(std::holds_alternative<std::vector<freeze_window>>(ok));
     CHECK(std::get<std::vector<freeze_window>>(ok).size() == 2);
+    // The template's own lines, list mark and all (contract: "the same lines").
+    auto marked = read_freeze_list(
+        "- 2026-12-20 00:00 to 2027-01-04 08:00 UTC: holidays; * Fri 15:00 to Mon 08:00 UTC: "
+        "weekend");
+    REQUIRE(std::holds_alternative<std::vector<freeze_window>>(marked));
+    CHECK(std::get<std::vector<freeze_window>>(marked).size() == 2);
     auto bad = read_freeze_list("Fri 15:00 to Mon 08:00 UTC: weekend; tomorrow: reasons");
     REQUIRE(std::holds_alternative<std::string>(bad));
     CHECK_THAT(std::get<std::string>(bad), Catch::Contains("`tomorrow: reasons`"));

@@ -129,8 +129,11 @@ TEST_CASE("a bad signal body is answered with what to send instead", "[signal]")
                Catch::Contains("one of"));
     CHECK_THAT(read_bad(R"({"channel":"C1","action":"check","id":"x"})"),
                Catch::Contains("\"item\" is required"));
-    CHECK_THAT(read_bad(R"({"channel":"C1","item":"1.1","action":"check"})"),
-               Catch::Contains("\"id\" is required"));
+    // An id is optional (a signal without one is applied as sent), but not an empty one.
+    CHECK(std::holds_alternative<signal_request>(
+        read_signal(R"({"channel":"C1","item":"1.1","action":"check"})")));
+    CHECK_THAT(read_bad(R"({"channel":"C1","item":"1.1","action":"check","id":""})"),
+               Catch::Contains("\"id\" must not be empty"));
     CHECK_THAT(read_bad(R"({"channel":"C1","item":"1.1","action":"check","id":7})"),
                Catch::Contains("\"id\" must be a string"));
     CHECK_THAT(read_bad(R"({"channel":"U123","item":"1.1","action":"check","id":"x"})"),
@@ -169,10 +172,13 @@ TEST_CASE("a bad signal body is answered with what to send instead", "[signal]")
         return j.dump();
     };
     CHECK(std::holds_alternative<signal_request>(read_signal(with_text(rockets, ""))));
-    CHECK_THAT(read_bad(with_text(std::string(2001, 't'), "")),
-               Catch::Contains("longer than 2,000 characters"));
-    CHECK_THAT(read_bad(with_text(std::string(2000, 't'), "https://ci/" + std::string(900, 'u'))),
-               Catch::Contains("together are longer than 2,800 characters"));
+    // A command's free text is 3,000 characters (contract), and so is a signal's.
+    CHECK(
+        std::holds_alternative<signal_request>(read_signal(with_text(std::string(2500, 't'), ""))));
+    CHECK_THAT(read_bad(with_text(std::string(3001, 't'), "")),
+               Catch::Contains("longer than 3,000 characters"));
+    CHECK_THAT(read_bad(with_text(std::string(2500, 't'), "https://ci/" + std::string(900, 'u'))),
+               Catch::Contains("together are longer than 3,000 characters"));
 }
 
 TEST_CASE("signal answers are JSON in the contract's shape", "[signal]") {

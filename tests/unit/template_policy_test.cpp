@@ -242,7 +242,9 @@ TEST_CASE(
         return n;
     };
     auto waiting = commands::render_status(r);
-    CHECK(waiting.blocks.dump().find("awaiting 1 sign-off") != std::string::npos);
+    // In the contract's words.
+    CHECK(waiting.blocks.dump().find("`" + qa_item.ref() + "` ✅ awaiting 1 sign-off") !=
+          std::string::npos);
     CHECK(approve_buttons(waiting) == 1);
 
     qa_item.approvals.push_back({"UQA", 1'795'670'000});

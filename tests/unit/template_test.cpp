@@ -171,6 +171,28 @@ TEST_CASE("item lines accept the colon inside or outside the bold, and no descri
     CHECK(t.phases[0].items[3].title == "D");
 }
 
+TEST_CASE(
+    "item-like lines that are not items are ignored (contract: other lines are), each named by a "
+    "warning",
+    "[unit]") {
+    auto parsed = parse_template("t", "t.md",
+                                 "intro\n- [ ] **A**: a\n## One\n- [ ] **B**: b\n- [ ] just "
+                                 "words\n- [x] ****: nothing\n- [ ] **C**: c\n");
+    REQUIRE(std::holds_alternative<checklist_template>(parsed));
+    const auto& t = std::get<checklist_template>(parsed);
+    REQUIRE(t.phases.size() == 1);
+    REQUIRE(t.phases[0].items.size() == 2);
+    CHECK(t.phases[0].items[0].title == "B");
+    CHECK(t.phases[0].items[1].title == "C");
+    auto warnings = template_warnings(t, "t.md");
+    REQUIRE(warnings.size() == 3);
+    CHECK(warnings[0].line == 2);
+    CHECK(warnings[0].to_string().find("before the first phase is ignored") != std::string::npos);
+    CHECK(warnings[1].line == 5);
+    CHECK(warnings[1].to_string().find("- [ ] **Item title**: description") != std::string::npos);
+    CHECK(warnings[2].line == 6);
+}
+
 TEST_CASE("malformed templates are refused with the file and line", "[unit]") {
     SECTION("no phase at all") {
         auto e = parsed_error(parse_template("t", "empty.md", "# Just a title\n\nSome prose.\n"));
@@ -188,21 +210,10 @@ TEST_CASE("malformed templates are refused with the file and line", "[unit]") {
         auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] **A**: a\n## Two\n"));
         CHECK(e.line == 3);
     }
-    SECTION("an item before the first phase") {
-        auto e = parsed_error(
-            parse_template("t", "t.md", "intro\n- [ ] **A**: a\n## One\n- [ ] **B**: b\n"));
-        CHECK(e.line == 2);
-        CHECK(e.message.find("before the first phase") != std::string::npos);
-    }
-    SECTION("an item line without a bold title") {
-        auto e =
-            parsed_error(parse_template("t", "t.md", "## One\n- [ ] **A**: a\n- [ ] just words\n"));
-        CHECK(e.line == 3);
-        CHECK(e.message.find("- [ ] **Item title**: description") != std::string::npos);
-    }
-    SECTION("an empty bold title") {
+    SECTION("a phase whose only item line is not an item (an empty bold title)") {
         auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] ****: nothing\n"));
-        CHECK(e.line == 2);
+        CHECK(e.line == 1);
+        CHECK(e.message.find("\"One\" has no items") != std::string::npos);
     }
     SECTION("a heading without a title") {
         auto e = parsed_error(parse_template("t", "t.md", "## \n- [ ] **A**: a\n"));

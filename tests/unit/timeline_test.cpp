@@ -336,3 +336,9 @@ TEST_CASE("trends: time per phase, skips and forced moves with reasons, aborted 
 }
 
 }  // namespace unit_timeline_test
+
+TEST_CASE("the report file is named relbot-<version>-report.md, a build mark kept", "[unit]") {
+    CHECK(relbot::commands::report_file_name("v2.4.0") == "relbot-v2.4.0-report.md");
+    CHECK(relbot::commands::report_file_name("v1.2+b7") == "relbot-v1.2+b7-report.md");
+    CHECK(relbot::commands::report_file_name("rel/7") == "relbot-rel-7-report.md");  // no folders
+}
