@@ -172,8 +172,10 @@ problem read_reminder_interval(const std::string& v, config& c) {
 // "1h,4h,24h,48h" (durations, comma-separated, each listed once) or "off".
 problem read_checkpoints(const std::string& v, config& c) {
     constexpr const char* wrong =
-        "must be durations separated by commas, such as 1h,4h,24h,48h (none: off)";
-    if (lower(trim(v)) == "off") {
+        "must be durations separated by commas, such as 1h,4h,24h,48h, or off for no "
+        "checkpoints";
+    // "none" is read as off too: it is what people write for "no checkpoints".
+    if (lower(trim(v)) == "off" || lower(trim(v)) == "none") {
         c.checkpoints.clear();
         return std::nullopt;
     }

@@ -405,6 +405,18 @@ int send_signal_command(const std::vector<std::string>& args) {
         }
         given[args[i].substr(2)] = args[i + 1];
     }
+    // What relbot would refuse anyway, said here without a request: a usage error.
+    auto action =
+        given.contains("action") ? bot::read_signal_action(given["action"]) : std::nullopt;
+    std::string missing = !given.contains("channel") ? "--channel (the release channel's ID)"
+                          : !action ? "--action (check, note, block, unblock or deployed)"
+                          : *action != bot::signal_action::deployed && !given.contains("item")
+                              ? "--item (a position such as 2.4, or a slug)"
+                              : "";
+    if (!missing.empty()) {
+        std::fprintf(stderr, "relbot signal: give %s\n", missing.c_str());
+        return exit_config;
+    }
     auto env = bot::process_environment();
     auto addr = env("RELBOT_HOOKS_ADDR");
     auto secret = env("RELBOT_HOOKS_SECRET");
@@ -450,6 +462,26 @@ int run_bot();
 
 }  // namespace
 
+// A subcommand's own lines of `usage`: its first line has "relbot NAME" at column 7, and its
+// continuations are indented further. Empty for a name that is not one.
+std::string usage_of(const std::string& command) {
+    std::istringstream in{std::string(usage)};
+    std::string line;
+    std::string out;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (line.size() > 14 && line.compare(7, 7, "relbot ") == 0) {
+            inside = line.substr(14, line.find(' ', 14) - 14) == command;
+        } else if (line.empty() || line[0] != ' ') {
+            inside = false;
+        }
+        if (inside) {
+            out += line + "\n";
+        }
+    }
+    return out;
+}
+
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
@@ -460,6 +492,23 @@ int main(int argc, char** argv) {
     if (command == "--help" || command == "-h" || command == "help") {
         std::fputs(usage, stdout);
         return 0;
+    }
+    // `relbot backup --help`: that command's usage, never a file named "--help".
+    if (rest.size() == 1 && (rest[0] == "--help" || rest[0] == "-h") && command != "signal") {
+        if (auto own = usage_of(command); !own.empty()) {
+            std::printf("%s", own.c_str());
+            return 0;
+        }
+    }
+    // Their arguments are files and addresses: one that starts with '-' is a mistyped option.
+    if (command == "check-template" || command == "backup" || command == "migrate-to-postgres") {
+        for (const auto& a : rest) {
+            if (a.starts_with('-')) {
+                std::fprintf(stderr, "relbot %s: unknown option `%s`\nusage:\n%s", command.c_str(),
+                             a.c_str(), usage_of(command).c_str());
+                return exit_config;
+            }
+        }
     }
     if (command == "--version" || command == "-V") {
         std::printf("relbot %s\n", RELBOT_VERSION);
@@ -588,7 +637,18 @@ int serve(const bot::config& cfg, const checklist::template_library& templates) 
 int run_bot() {
     auto loaded = bot::load_config();
     if (auto* err = std::get_if<bot::config_error>(&loaded)) {
-        std::fprintf(stderr, "relbot: configuration error: %s\n", err->to_string().c_str());
+        // A variable .env sets that relbot does not read may be the one it asks for, misspelt:
+        // said on the same line (a configuration error is one line).
+        std::string unread;
+        for (const auto& name : bot::unknown_dotenv_names()) {
+            unread += (unread.empty() ? "" : ", ") + name;
+        }
+        std::fprintf(stderr, "relbot: configuration error: %s%s\n", err->to_string().c_str(),
+                     unread.empty() ? ""
+                                    : ("; ./.env also sets " + unread +
+                                       ", which relbot does not read "
+                                       "(misspelt?)")
+                                          .c_str());
         return exit_config;
     }
     const auto& cfg = std::get<bot::config>(loaded);

@@ -434,21 +434,26 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     if (!freezes_.empty()) {
         next = std::min(next, freeze_change_at_);
     }
+    // Once after a start, every active release's living status message is brought up to date:
+    // one lost with a crash is sent, and one that is gone (a restored backup, a sandbox started
+    // afresh on its old database) is posted again, with its buttons.
+    bool refresh = !statuses_refreshed_;
     if (timed.empty() && by_owner.empty() && escalate.empty() && checkpointed.empty() &&
-        !freeze_changed) {
+        !freeze_changed && !refresh) {
         return next;  // nothing to write (a shared store's unit ends unwritten)
     }
     if (!tx) {
         tx = ports_.work.begin();
     }
-    if (freeze_changed) {
-        ports_.status.statuses_behind(0);  // "frozen until …" appears or goes
+    if (freeze_changed || refresh) {
+        ports_.status.statuses_behind(0);  // "frozen until …" appears or goes; or the start
     }
-    bool queued = queue_timers(ports_, timed, now, rules_, next) || freeze_changed;
+    bool queued = queue_timers(ports_, timed, now, rules_, next) || freeze_changed || refresh;
     queue_checkpoints(ports_, checkpointed, checkpoints_, now, rules_, next);
     queued |= !checkpointed.empty();
     if (by_owner.empty() && escalate.empty()) {
         tx->commit();
+        statuses_refreshed_ = true;
         if (queued) {
             notify_.wake();
         }
@@ -457,6 +462,7 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     queue_reminders(ports_, by_owner, now);
     queue_escalations(ports_, escalate, now);
     tx->commit();
+    statuses_refreshed_ = true;
     auto& m = process_metrics();
     m.reminders.add({"reminder"}, static_cast<double>(by_owner.size()));
     m.reminders.add({"escalation"}, static_cast<double>(escalate.size()));

@@ -93,6 +93,7 @@ private:
     std::map<std::string, checklist::epoch_seconds> lookup_failed_;  // users.info refused, when
     std::vector<const checklist::freeze_window*> freezes_;
     checklist::epoch_seconds freeze_change_at_ = 0;  // the next window to begin or end
+    bool statuses_refreshed_ = false;  // the status messages were brought up to date after start
 };
 
 }  // namespace relbot::bot

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "checklist/duration.hpp"
+#include "checklist/item_ref.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "checklist/policy.hpp"
 #include "slack/block_kit.hpp"
@@ -499,6 +500,23 @@ command parse_command(std::string_view text) {
         if (entry.name == name) {
             return entry.parse(w, entry);
         }
+    }
+    // A near miss ("chek", "asign") is most likely that command: its form, to type again.
+    const command_entry* closest = nullptr;
+    std::size_t best = 3;  // at most two edits, and fewer than the word's own length
+    for (const auto& entry : command_table()) {
+        auto d = checklist::edit_distance(name, entry.name);
+        if (d < best && d < name.size()) {
+            best = d;
+            closest = &entry;
+        }
+    }
+    if (closest != nullptr) {
+        return usage_error{"I don't know the command `" + quote(w[0]) +
+                           "`. Did you mean `/release " + std::string(closest->usage) + "`?" +
+                           (closest->example.empty() ? std::string()
+                                                     : " For example `/release " +
+                                                           std::string(closest->example) + "`.")};
     }
     return usage_error{"I don't know the command `" + quote(w[0]) +
                        "`. Type `/release help` for the list."};

@@ -72,6 +72,9 @@ pid_t spawn_bot(const bot_launch& launch, const std::string& api_url, unsigned s
     posix_spawn_file_actions_addopen(&actions, 2, launch.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
     posix_spawn_file_actions_adddup2(&actions, 2, 1);
+    // Nothing else of the sandbox's (its listening sockets, its files): relbot left running after
+    // the sandbox was killed would otherwise hold the page's port.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     std::string bin = launch.bot;
     char* argv[] = {bin.data(), nullptr};
     pid_t pid = 0;

@@ -1,6 +1,8 @@
 // The sandbox's reading of Block Kit controls and modal inputs (see interactive.hpp).
 #include "sim/interactive.hpp"
 
+#include <cctype>
+
 namespace relbot::sim {
 namespace {
 
@@ -113,6 +115,26 @@ void note_labels(const json& e, std::vector<std::string>& seen) {
 }
 
 // The control `e` (in block `block_id`, describing text `about`) if it is the one meant.
+// Whether an item's line mentions `match`: as typed, or in any case, or a slug typed for the
+// title ("smoke-tests" for *Smoke Tests*), as a person would point at it.
+bool mentions_item(const std::string& about, const std::string& match) {
+    if (about.find(match) != std::string::npos) {
+        return true;
+    }
+    auto folded = [](std::string s, bool dashes) {
+        for (auto& c : s) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (dashes && c == '-') {
+                c = ' ';
+            }
+        }
+        return s;
+    };
+    auto line = folded(about, false);
+    return line.find(folded(match, false)) != std::string::npos ||
+           line.find(folded(match, true)) != std::string::npos;
+}
+
 std::optional<json> match_element(const json& e,
                                   const std::string& block_id,
                                   const std::string& about,
@@ -122,7 +144,7 @@ std::optional<json> match_element(const json& e,
         return std::nullopt;
     }
     note_labels(e, seen);
-    if (!t.match.empty() && about.find(t.match) == std::string::npos) {
+    if (!t.match.empty() && !mentions_item(about, t.match)) {
         return std::nullopt;
     }
     auto type = str(e, "type");

@@ -5,9 +5,11 @@
 //   relbot-sim --web <relbot> [...]   the same in a browser: a Slack-like page on 127.0.0.1
 #include <unistd.h>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/system/system_error.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -250,6 +252,18 @@ int run_sandbox(const options& opt) {
             return web_ui->run(srv);
         }
         return demo_ui ? demo_ui->run(srv) : run_control(ioc, srv, opt);
+    } catch (const boost::system::system_error& e) {
+        if (e.code() == boost::asio::error::address_in_use) {
+            std::cerr << "relbot-sim: a port it was asked to listen on is in use"
+                      << (opt.web_port != 0 ? " (--web-port " + std::to_string(opt.web_port) + ")"
+                                            : std::string())
+                      << ": stop what holds it (another sandbox?), or pick another port "
+                         "(--web-port N, or RELBOT_SANDBOX_PORT=N for deploy/run.sh; 0: any "
+                         "free port)\n";
+        } else {
+            std::cerr << "relbot-sim: " << e.code().message() << "\n";
+        }
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << "relbot-sim: " << e.what() << "\n";
         return 1;

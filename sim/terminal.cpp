@@ -211,7 +211,10 @@ std::variant<std::string, typed_error> resolve_mentions(std::string_view text) {
 
 typed_line read_typed_line(std::string_view raw) {
     auto line = trim(raw);
-    if (line.empty()) {
+    // A comment, and a transcript's expectations (`> text`, `!> text`: tests/demo/*.txt), are
+    // not typed: such a file piped in sends only its commands.
+    if (line.empty() || line.starts_with('#') || line == ">" || line.starts_with("> ") ||
+        line.starts_with("!> ")) {
         return typed_nothing{};
     }
     if (line == "quit" || line == "exit" || line == "/release quit") {

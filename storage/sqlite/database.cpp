@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -279,6 +280,38 @@ void configure_sqlite_once() {
     std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
+// Why `path` cannot be opened, in words that say what to do: SQLite says only "unable to open
+// database file".
+std::string cannot_open(const std::string& path, const std::string& sqlite_says) {
+    namespace fs = std::filesystem;
+    auto folder = fs::path(path).parent_path();
+    if (folder.empty()) {
+        folder = ".";
+    }
+    auto said = "cannot open the database " + path + " (RELBOT_DB): ";
+    constexpr const char* what_to_do =
+        "; create it, or set RELBOT_DB to a file in a folder relbot may write";
+    std::error_code ec;
+    auto kind = fs::status(folder, ec).type();
+    if (kind == fs::file_type::not_found) {
+        return said + "the folder " + folder.string() + " does not exist" + what_to_do;
+    }
+    if (!ec && kind != fs::file_type::directory) {
+        return said + folder.string() + " is not a folder" + what_to_do;
+    }
+    if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+        return said + "relbot may not create files in " + folder.string() +
+               " (the database, and its -wal and -shm files beside it); give its user write "
+               "access there, or set RELBOT_DB to a file in a folder relbot may write";
+    }
+    if (fs::exists(path, ec) && ::access(path.c_str(), R_OK | W_OK) != 0) {
+        return said +
+               "relbot may not read and write the file; give its user read and write "
+               "access to it";
+    }
+    return said + sqlite_says;
+}
+
 }  // namespace
 
 std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_to) {
@@ -289,9 +322,15 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_
     constexpr int busy_timeout_ms = 2000;
     // One connection per process, used by one thread at a time (the store's contract), so
     // SQLite's own per-call mutexes are not needed.
-    auto db = std::make_unique<SQLite::Database>(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, busy_timeout_ms);
-    db->exec("PRAGMA journal_mode = WAL");
+    std::unique_ptr<SQLite::Database> db;
+    try {
+        db = std::make_unique<SQLite::Database>(
+            path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+            busy_timeout_ms);
+        db->exec("PRAGMA journal_mode = WAL");  // the first read: a file that is not one says so
+    } catch (const SQLite::Exception& e) {
+        throw std::runtime_error(cannot_open(path, e.what()));
+    }
     // NORMAL in WAL mode: a committed transaction survives a crash of the process (the
     // operating system still has the write); only a power cut can lose the last commits.
     db->exec("PRAGMA synchronous = NORMAL");

@@ -341,4 +341,34 @@ TEST_CASE(
     CHECK(relbot.stop() == 0);
 }
 
+TEST_CASE(
+    "after a start, the living status message is brought up to date, and posted again with its "
+    "buttons where it is gone (a sandbox started afresh on its old database)",
+    "[e2e]") {
+    temp_dir dir;
+    {
+        sandbox sim(dir);
+        bot relbot(dir, sim);
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+        say(sim, "start v6", "C0AGAIN");
+        REQUIRE(sim.wait_for([](const json& e) { return e.value("method", "") == "pins.add"; },
+                             after(10s)));
+        CHECK(relbot.stop() == 0);
+    }
+    // A Slack that has never seen the message (as a sandbox remembers nothing of a run before).
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    auto reposted = sim.wait_for(
+        [](const json& e) { return posted_ok(e) && outbox_key(e).starts_with("status-repost:"); },
+        after(15s));
+    REQUIRE(reposted);
+    CHECK(contains(message_text((*reposted)["args"]), "v6"));
+    // Its buttons are there again (click throws when the sandbox has no such control), and
+    // work: Next phase, with the gate closed, opens the manager's "move on anyway" form.
+    REQUIRE(sim.wait_ack(sim.click("U0MANAGER", "Next phase", {{"channel_id", "C0AGAIN"}})));
+    CHECK(sim.wait_modal("U0MANAGER"));
+    CHECK(relbot.stop() == 0);
+}
+
 }  // namespace e2e_delivery_test

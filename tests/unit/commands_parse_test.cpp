@@ -179,6 +179,10 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"stats 500", index_of<stats_command>(), "",
          with<stats_command>([](auto& c) { return c.count == 500; })},
         {"stats 0", err, "such as `stats 20`"},
+        // A near miss names the command it most likely is; anything else points at help.
+        {"chek 1.2", err, "Did you mean `/release check <item>"},
+        {"asign 1.2 <@U1>", err, "Did you mean `/release assign"},
+        {"xyzzy", err, "Type `/release help` for the list"},
         {"stats many", err, "such as `stats 20`"},
         {"remind", index_of<remind_command>(), ""},
         {"accept", index_of<accept_command>(), ""},

@@ -122,7 +122,7 @@ TEST_CASE("every other variable is checked and named when wrong", "[unit]") {
                  bad{"RELBOT_HEALTH_ADDR", "8080"}, bad{"RELBOT_HEALTH_ADDR", "localhost:99999"},
                  bad{"RELBOT_CHECKPOINTS", "1h,,4h"}, bad{"RELBOT_CHECKPOINTS", "1 hour"},
                  bad{"RELBOT_CHECKPOINTS", "1h,0m"}, bad{"RELBOT_CHECKPOINTS", "4h,4h"},
-                 bad{"RELBOT_CHECKPOINTS", "none"},
+                 bad{"RELBOT_CHECKPOINTS", "nothing"},
                  bad{"RELBOT_DATABASE_URL", "mysql://relbot:pw@db/relbot"},
                  bad{"RELBOT_DATABASE_URL", "db.internal"});
     auto env = valid_env();
@@ -194,12 +194,14 @@ TEST_CASE("good values for every variable are taken", "[unit]") {
                                                              std::chrono::hours(24)});
 }
 
-TEST_CASE("RELBOT_CHECKPOINTS=off turns monitoring checkpoints off", "[unit]") {
-    auto env = valid_env();
-    env["RELBOT_CHECKPOINTS"] = "off";
-    auto r = parse_config(lookup_in(env));
-    REQUIRE(std::holds_alternative<config>(r));
-    CHECK(std::get<config>(r).checkpoints.empty());
+TEST_CASE("RELBOT_CHECKPOINTS=off (or none) turns monitoring checkpoints off", "[unit]") {
+    for (const char* off : {"off", "none", "None"}) {
+        auto env = valid_env();
+        env["RELBOT_CHECKPOINTS"] = off;
+        auto r = parse_config(lookup_in(env));
+        REQUIRE(std::holds_alternative<config>(r));
+        CHECK(std::get<config>(r).checkpoints.empty());
+    }
 }
 
 TEST_CASE(".env files: comments, export, quotes and trailing comments", "[unit]") {
