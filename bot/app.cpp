@@ -31,6 +31,7 @@
 #include "commands/render.hpp"
 #include "commands/render/blocks.hpp"
 #include "commands/router.hpp"
+#include "slack/block_kit.hpp"
 #include "storage/open.hpp"
 
 namespace relbot::bot {
@@ -423,7 +424,7 @@ private:
             o.payload = std::move(r.ack_payload);
             o.note =
                 handled_note{r.name, r.refused ? "refused" : "ok", {}, {}, micros_since(started)};
-            o.wrote = true;
+            o.wrote = r.at_stake;
             return o;
         }
         if (const auto* o = std::get_if<other_envelope>(&f)) {
@@ -624,6 +625,16 @@ private:
         }
         const auto& item = active->phases.at(at->pos.phase).items.at(at->pos.index);
         std::string verb(to_string(s.action));
+        // Applied as the command it stands for, whose whole text has 3,000 characters: what the
+        // action and the item leave for the note, said in the signal's own words.
+        auto head = verb + " " + item.ref() + " ";
+        auto room = commands::max_text_chars - slack::code_points(head);
+        if (slack::code_points(note) > room) {
+            return refuse(400,
+                          "\"text\" and \"url\" together may be at most " + std::to_string(room) +
+                              " characters for item " + item.ref(),
+                          "bad_input");
+        }
         auto text = verb + " " + item.ref() + (note.empty() ? "" : " " + note);
         commands::request req{"", s.channel, actor, text, now, "", "", commands::way_in::signal};
         auto parsed = commands::parse_command(text);

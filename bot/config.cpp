@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/url/parse.hpp>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -78,7 +79,17 @@ std::optional<config_error> check_token(std::string_view name,
     }
     auto v = trim(*value);
     if (!v.starts_with(prefix)) {
-        return config_error{std::string(name), "must start with " + std::string(prefix)};
+        // What was pasted, by its prefix only (never more of it): the usual mix-ups.
+        std::string hint;
+        if (v.starts_with("xoxb-") || v.starts_with("xapp-")) {
+            hint = " (it holds the " + std::string(v.substr(0, 5)) +
+                   "… token: swapped with the other one?)";
+        } else if (v.starts_with("xoxp-")) {
+            hint = " (it holds a user token, xoxp-…; relbot needs the app's Bot User OAuth Token)";
+        } else if (v.starts_with("xoxe")) {
+            hint = " (it holds a refresh or rotating token; relbot needs the app's own token)";
+        }
+        return config_error{std::string(name), "must start with " + std::string(prefix) + hint};
     }
     if (looks_like_placeholder(v.substr(prefix.size()))) {
         return config_error{std::string(name),
@@ -361,9 +372,24 @@ std::vector<std::string> unknown_dotenv_names() {
         for (const auto& var : optional_variables) {
             known = known || var.name == name;
         }
-        if (!known) {
-            unknown.push_back(name);
+        if (known) {
+            continue;
         }
+        // A line that is not NAME=value ("NAME: secret=", "NAME value") would put what
+        // follows the name, maybe a secret, into its "name": never shown.
+        bool identifier =
+            !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
+        for (char c : name) {
+            identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+        }
+        constexpr const char* not_a_setting = "a line that is not NAME=value";
+        if (!identifier) {
+            if (std::find(unknown.begin(), unknown.end(), not_a_setting) == unknown.end()) {
+                unknown.push_back(not_a_setting);
+            }
+            continue;
+        }
+        unknown.push_back(name);
     }
     return unknown;
 }

@@ -74,7 +74,9 @@ config_result parse_config(const env_lookup& lookup);
 std::map<std::string, std::string, std::less<>> parse_dotenv(std::string_view text);
 
 // The names in `./.env` that relbot does not read (a misspelt RELBOT_CONECTIONS), for a
-// warning at start: such a setting has no effect.
+// warning at start: such a setting has no effect. A line whose "name" is not one (`NAME:
+// value=`) is said as "a line that is not NAME=value", never with its text (it may hold a
+// secret).
 std::vector<std::string> unknown_dotenv_names();
 
 // The process environment, with `./.env` (if present) filling in what it does not set.

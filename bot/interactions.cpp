@@ -64,7 +64,7 @@ interactions::result interactions::handle(const std::string& envelope_id,
         process_metrics().limits_hit.add({unusable.limit});
     }
     log_info("interaction.ignored").kv("envelope_id", envelope_id).kv("reason", unusable.reason);
-    return {std::nullopt, "unusable", true, false, {}};
+    return {std::nullopt, "unusable", true, false, {}, false};
 }
 
 interactions::result interactions::handle_click(const commands::click& c,
@@ -72,7 +72,8 @@ interactions::result interactions::handle_click(const commands::click& c,
     auto action = std::string(commands::controls::to_string(c.act));
     try {
         auto out = shell_.apply_click(c, envelope_id, real_clock().epoch_s());
-        if (!out.open_view.is_null()) {
+        bool opens_modal = !out.open_view.is_null();
+        if (opens_modal) {
             net::co_spawn(ioc_,
                           open_view(c.trigger_id, std::move(out.open_view), c.response_url, c.user),
                           net::detached);
@@ -86,9 +87,12 @@ interactions::result interactions::handle_click(const commands::click& c,
                                            : "ok")
             .kv("decision", out.name);
         process_metrics().commands.add({"click:" + action, out.refused ? "refused" : "ok"});
-        return {std::nullopt, out.name, out.refused,
+        return {std::nullopt,
+                out.name,
+                out.refused,
                 !out.redelivered && (out.queued || out.state_changed),
-                c.where == commands::surface::home ? c.user : std::string()};
+                c.where == commands::surface::home ? c.user : std::string(),
+                !out.redelivered && !opens_modal};
     } catch (const std::exception& e) {
         auto why = storage::failure_of(e);
         if (why == storage::failure::busy) {
@@ -99,12 +103,16 @@ interactions::result interactions::handle_click(const commands::click& c,
             .kv("action", action)
             .kv("error", e.what());
         process_metrics().commands.add({"click:" + action, failure_outcome(why)});
-        tell_failed(c, why);
-        return {std::nullopt, "failed", true, false, {}};
+        net::co_spawn(ioc_, tell_try_again(c.response_url, c.user, failure_text(why)),
+                      net::detached);
+        return {std::nullopt, "failed", true, false, {}, false};
     }
 }
 
 void interactions::tell_failed(const commands::click& c, storage::failure why) {
+    if (c.response_url.empty()) {
+        return;
+    }
     net::co_spawn(ioc_, tell_try_again(c.response_url, c.user, failure_text(why)), net::detached);
 }
 
@@ -129,7 +137,8 @@ interactions::result interactions::handle_submission(const commands::submission&
                 out.name,
                 out.refused,
                 !out.redelivered && (out.queued || out.state_changed),
-                {}};
+                {},
+                !out.redelivered};
     } catch (const std::exception& e) {
         auto why = storage::failure_of(e);
         if (why == storage::failure::busy) {
@@ -146,7 +155,8 @@ interactions::result interactions::handle_submission(const commands::submission&
                 "failed",
                 true,
                 false,
-                {}};
+                {},
+                false};
     }
 }
 

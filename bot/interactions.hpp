@@ -29,6 +29,11 @@ public:
         bool refused = false;
         bool wake = false;      // something was committed or queued: the notifier should look
         std::string home_user;  // a click in this person's App Home: publish it again
+        // Whether the envelope's effect rides on the batch's commit: if that fails, the person
+        // is told (interactions::tell_failed, a submission's form error). Not for a click that
+        // failed on its own (told already), a redelivery (its first delivery was kept), or a
+        // click that only opened a modal (the modal is open whatever the commit does).
+        bool at_stake = true;
     };
 
     // None is owned; all must outlive this.
@@ -47,9 +52,10 @@ public:
     // The same when the database stopped answering while the submission was being saved:
     // nobody can tell yet whether it was.
     static slack::json_text unknown_submission_ack(const commands::submission& s);
-    // A click that changed nothing, or may not have (`why`): the person is told which through
-    // its response_url (by DM from App Home), since a click's ack carries no message. Safe
-    // from any thread: the telling runs on the database strand.
+    // A click whose batch failed at its commit, or that the client answered late (`why`): the
+    // person is told which through its response_url, since a click's ack carries no message.
+    // From App Home (no response_url) nothing is said: a DM would need a write, on a database
+    // that is failing or behind. Safe from any thread: the telling runs on the database strand.
     void tell_failed(const commands::click& c, storage::failure why);
 
 private:

@@ -405,17 +405,21 @@ int send_signal_command(const std::vector<std::string>& args) {
         }
         given[args[i].substr(2)] = args[i + 1];
     }
-    // What relbot would refuse anyway, said here without a request: a usage error.
+    // What relbot would refuse anyway (400, so exit 1 as for its answer), said here without a
+    // request.
     auto action =
         given.contains("action") ? bot::read_signal_action(given["action"]) : std::nullopt;
-    std::string missing = !given.contains("channel") ? "--channel (the release channel's ID)"
-                          : !action ? "--action (check, note, block, unblock or deployed)"
-                          : *action != bot::signal_action::deployed && !given.contains("item")
-                              ? "--item (a position such as 2.4, or a slug)"
-                              : "";
-    if (!missing.empty()) {
-        std::fprintf(stderr, "relbot signal: give %s\n", missing.c_str());
-        return exit_config;
+    std::string wrong =
+        !given.contains("channel")  ? "give --channel (the release channel's ID)"
+        : !given.contains("action") ? "give --action (check, note, block, unblock or deployed)"
+        : !action
+            ? "--action " + given["action"] + " is not one of check, note, block, unblock, deployed"
+        : *action != bot::signal_action::deployed && !given.contains("item")
+            ? "give --item (a position such as 2.4, or a slug)"
+            : "";
+    if (!wrong.empty()) {
+        std::fprintf(stderr, "relbot signal: %s; nothing was sent\n", wrong.c_str());
+        return EXIT_FAILURE;
     }
     auto env = bot::process_environment();
     auto addr = env("RELBOT_HOOKS_ADDR");
@@ -645,7 +649,7 @@ int run_bot() {
         }
         std::fprintf(stderr, "relbot: configuration error: %s%s\n", err->to_string().c_str(),
                      unread.empty() ? ""
-                                    : ("; ./.env also sets " + unread +
+                                    : ("; ./.env also has " + unread +
                                        ", which relbot does not read "
                                        "(misspelt?)")
                                           .c_str());
@@ -665,7 +669,7 @@ int run_bot() {
         bot::log_warn("config.unknown_variable")
             .kv("name", name)
             .kv("hint",
-                "./.env sets a variable relbot does not read (misspelt?); it has no "
+                "./.env has a setting relbot does not read (misspelt?); it has no "
                 "effect; README's Configuration lists every variable");
     }
 

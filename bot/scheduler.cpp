@@ -445,8 +445,12 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     if (!tx) {
         tx = ports_.work.begin();
     }
-    if (freeze_changed || refresh) {
-        ports_.status.statuses_behind(0);  // "frozen until …" appears or goes; or the start
+    if (freeze_changed) {
+        ports_.status.statuses_behind(0, 0);  // "frozen until …" appears or goes
+    } else if (refresh) {
+        // The newest releases' only: a start does not hold up the changes people make behind
+        // a long queue of chat.update calls (50 a minute).
+        ports_.status.statuses_behind(0, refresh_at_start);
     }
     bool queued = queue_timers(ports_, timed, now, rules_, next) || freeze_changed || refresh;
     queue_checkpoints(ports_, checkpointed, checkpoints_, now, rules_, next);

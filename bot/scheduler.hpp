@@ -94,6 +94,7 @@ private:
     std::vector<const checklist::freeze_window*> freezes_;
     checklist::epoch_seconds freeze_change_at_ = 0;  // the next window to begin or end
     bool statuses_refreshed_ = false;  // the status messages were brought up to date after start
+    static constexpr int refresh_at_start = 20;  // releases whose status message a start refreshes
 };
 
 }  // namespace relbot::bot

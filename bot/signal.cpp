@@ -152,8 +152,9 @@ std::variant<signal_request, std::string> read_signal(std::string_view body) {
     }
     if (has_control(r.release) || has_control(r.text) || has_control(r.id) ||
         (id_given && r.id.empty())) {
-        return std::string(r.id.empty() ? "\"id\" must not be empty"
-                                        : "\"release\", \"text\" and \"id\" must be one line");
+        return std::string(id_given && r.id.empty()
+                               ? "\"id\" must not be empty"
+                               : "\"release\", \"text\" and \"id\" must be one line");
     }
     if (!r.url.empty() &&
         ((!r.url.starts_with("https://") && !r.url.starts_with("http://")) ||

@@ -233,6 +233,17 @@ std::optional<freeze_state> active_freeze(const std::vector<const freeze_window*
             }
         }
     }
+    // Since when: the earliest start among the windows that cover now and those that ran into
+    // them (deployments have been frozen without a break since then), whatever their order.
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& s : all) {
+            if (s.start < out->since && s.end >= out->since) {
+                out->since = s.start;
+                grew = true;
+            }
+        }
+    }
     return out;
 }
 

@@ -356,9 +356,21 @@ private:
     }
 
     template_error empty_phase() const {
-        return error(phase_line_, "phase \"" + out_.phases.back().title +
-                                      "\" has no items; add `- [ ] **Item**: what to do` lines "
-                                      "under it");
+        // Item lines under it that are not items (ignored) are most likely why: named.
+        std::string not_items;
+        for (const auto& i : out_.ignored) {
+            if (i.line > phase_line_) {
+                not_items += (not_items.empty() ? "" : ", ") + std::to_string(i.line);
+            }
+        }
+        return error(
+            phase_line_,
+            "phase \"" + out_.phases.back().title +
+                "\" has no items; add `- [ ] **Item**: what to do` lines under it" +
+                (not_items.empty() ? std::string()
+                                   : " (line " + not_items +
+                                         " looks like an item but is not one: the title must be in "
+                                         "**bold**)"));
     }
 
     // Whether `text` is shown as it is written: the report writes titles on one line (a tab,

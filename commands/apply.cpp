@@ -126,7 +126,7 @@ outcome decide_and_write(storage::engine& store,
         const auto* after = d.insert ? &*d.insert : d.state ? d.state.get() : nullptr;
         if (after && look.settings().one_deploy_at_a_time &&
             deploying(active.get()) != deploying(after)) {
-            store.status().statuses_behind(after->id);
+            store.status().statuses_behind(after->id, 0);
         }
     }
     auto out = std::move(d.answer);

@@ -60,8 +60,15 @@ void server::impl::op_click(const json& op) {
             return send_click(op, p, *action);
         }
     }
-    std::string labels;
+    // Each label once, in the order first seen (a status message repeats Done on every item).
+    std::vector<std::string> distinct;
     for (const auto& s : seen) {
+        if (std::find(distinct.begin(), distinct.end(), s) == distinct.end()) {
+            distinct.push_back(s);
+        }
+    }
+    std::string labels;
+    for (const auto& s : distinct) {
         labels += (labels.empty() ? "" : ", ") + s;
     }
     emit({{"event", "error"},

@@ -71,7 +71,10 @@ void demo::ask_next() {
     if (!modal_->to_ask.empty()) {
         if (!interactive_) {
             const auto& in = modal_->inputs[modal_->to_ask.front()];
-            std::cout << "  " << in.label << (in.optional ? " (optional)" : "") << "?\n";
+            // A label that asks already ("What blocks it?") is not asked twice.
+            bool asks = !in.label.empty() && in.label.back() == '?';
+            std::cout << "  " << in.label << (in.optional ? " (optional)" : "")
+                      << (asks ? "\n" : "?\n");
         }
         prompt();
         pump();

@@ -114,7 +114,6 @@ void note_labels(const json& e, std::vector<std::string>& seen) {
     }
 }
 
-// The control `e` (in block `block_id`, describing text `about`) if it is the one meant.
 // Whether an item's line mentions `match`: as typed, or in any case, or a slug typed for the
 // title ("smoke-tests" for *Smoke Tests*), as a person would point at it.
 bool mentions_item(const std::string& about, const std::string& match) {
@@ -135,6 +134,7 @@ bool mentions_item(const std::string& about, const std::string& match) {
            line.find(folded(match, true)) != std::string::npos;
 }
 
+// The control `e` (in block `block_id`, describing text `about`) if it is the one meant.
 std::optional<json> match_element(const json& e,
                                   const std::string& block_id,
                                   const std::string& about,

@@ -405,8 +405,9 @@ public:
         std::int64_t since_ms) = 0;
     // The living status messages of every active release but `except` (0: none) are behind:
     // something outside each release changed what it shows (a freeze window began or ended,
-    // another release entered or left its deployment phase). In the caller's unit of work.
-    virtual void statuses_behind(std::int64_t except) = 0;
+    // another release entered or left its deployment phase), or relbot started. With `at_most`
+    // above 0, only that many, the newest releases first. In the caller's unit of work.
+    virtual void statuses_behind(std::int64_t except, int at_most) = 0;
     // Slack lost the message: forget its ts and queue `repost` (by its dedupe key, as
     // enqueue), both in one transaction of its own.
     virtual void status_lost(std::int64_t release_id,

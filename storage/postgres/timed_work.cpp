@@ -61,12 +61,13 @@ bool timed_work::claim_status(std::int64_t release_id, std::int64_t seen, std::i
     });
 }
 
-void timed_work::statuses_behind(std::int64_t except) {
+void timed_work::statuses_behind(std::int64_t except, int at_most) {
     s_.busy_as_busy([&] {
         s_.db().exec(
             "UPDATE releases SET status_version = status_version + 1 WHERE status = 'active' AND "
-            "id <> $1",
-            {except});
+            "id <> $1 AND ($2 = 0 OR id IN (SELECT id FROM releases WHERE status = 'active' "
+            "ORDER BY id DESC LIMIT $2))",
+            {except, at_most});
     });
 }
 

@@ -21,7 +21,7 @@ public:
                      std::int64_t version,
                      std::int64_t now_ms) override;
     bool claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) override;
-    void statuses_behind(std::int64_t except) override;
+    void statuses_behind(std::int64_t except, int at_most) override;
     bool claim_home_view(std::string_view user,
                          std::string_view view_hash,
                          bool even_if_same,

@@ -288,9 +288,10 @@ std::string cannot_open(const std::string& path, const std::string& sqlite_says)
     if (folder.empty()) {
         folder = ".";
     }
-    auto said = "cannot open the database " + path + " (RELBOT_DB): ";
-    constexpr const char* what_to_do =
-        "; create it, or set RELBOT_DB to a file in a folder relbot may write";
+    // Said of the bot's database (RELBOT_DB, which the start-up log names) and of a backup's
+    // file alike: the path, not the setting.
+    auto said = "cannot open the database " + path + ": ";
+    constexpr const char* what_to_do = "; create it, or name a file in a folder relbot may write";
     std::error_code ec;
     auto kind = fs::status(folder, ec).type();
     if (kind == fs::file_type::not_found) {
@@ -302,7 +303,7 @@ std::string cannot_open(const std::string& path, const std::string& sqlite_says)
     if (::access(folder.c_str(), W_OK | X_OK) != 0) {
         return said + "relbot may not create files in " + folder.string() +
                " (the database, and its -wal and -shm files beside it); give its user write "
-               "access there, or set RELBOT_DB to a file in a folder relbot may write";
+               "access there, or name a file in a folder relbot may write";
     }
     if (fs::exists(path, ec) && ::access(path.c_str(), R_OK | W_OK) != 0) {
         return said +

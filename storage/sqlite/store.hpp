@@ -207,7 +207,7 @@ public:
     std::vector<status_job> status_jobs() override;
     std::string status_ts(std::int64_t release_id) override;
     bool claim_status(std::int64_t release_id, std::int64_t seen, std::int64_t until_ms) override;
-    void statuses_behind(std::int64_t except) override;
+    void statuses_behind(std::int64_t except, int at_most) override;
     bool claim_home_view(std::string_view user,
                          std::string_view view_hash,
                          bool even_if_same,

@@ -388,12 +388,14 @@ std::vector<std::pair<std::string, std::int64_t>> store::home_followers(std::int
     return out;
 }
 
-void store::statuses_behind(std::int64_t except) {
+void store::statuses_behind(std::int64_t except, int at_most) {
     auto q_lease = prepare(
         "UPDATE releases SET status_version = status_version + 1 WHERE status = 'active' AND "
-        "id <> :id");
+        "id <> :id AND (:n = 0 OR id IN (SELECT id FROM releases WHERE status = 'active' ORDER "
+        "BY id DESC LIMIT :n))");
     auto& q = *q_lease;
     q.bind(":id", except);
+    q.bind(":n", at_most);
     q.exec();
 }
 

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -298,6 +299,64 @@ TEST_CASE("export by channel name shows rollbacks and forced moves and blockers 
     CHECK(contains(report, "covered by the nightly run"));
     CHECK(contains(report, "<@U0MANAGER>"));
     CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE(
+    "what a newcomer types wrong on the command line gets its usage, or says what to do, and "
+    "never a secret",
+    "[e2e]") {
+    temp_dir dir;
+    int status = -1;
+    // A subcommand's --help is its usage, on stdout; never a file named "--help".
+    for (const char* command : {"backup", "check-template", "export", "migrate-to-postgres"}) {
+        INFO(command);
+        auto out = run_relbot({command, "--help"}, dir, {}, status);
+        CHECK(status == 0);
+        CHECK(contains(out, std::string("relbot ") + command));
+    }
+    CHECK_FALSE(std::filesystem::exists(dir.file("--help")));
+    std::string err;
+    run_relbot({"backup", "-o"}, dir, {}, status, &err);
+    CHECK(status == 2);
+    CHECK(contains(err, "unknown option `-o`"));
+
+    // relbot signal: what is missing or wrong, and nothing sent (no address is even set).
+    err.clear();
+    run_relbot({"signal", "--channel", "C1", "--action", "chek", "--item", "1.1"}, dir, {}, status,
+               &err);
+    CHECK(status == 1);
+    CHECK(contains(err, "--action chek is not one of check, note"));
+    err.clear();
+    run_relbot({"signal", "--channel", "C1", "--action", "check"}, dir, {}, status, &err);
+    CHECK(status == 1);
+    CHECK(contains(err, "give --item"));
+
+    // A configuration error is one line; a line of ./.env that is not NAME=value is named
+    // as such, never with its text (here a secret written YAML-style).
+    std::ofstream(dir.file(".env")) << "SLACK_APP_TOKEN=xapp-1-A0-1-abc\n"
+                                       "RELBOT_HOOKS_SECRET: s3cr3tVALUEs3cr3tVALUE=\n"
+                                       "SLACK_BOT_TOEKN=xoxb-1-2-abc\n";
+    err.clear();
+    run_relbot({}, dir, {}, status, &err);
+    CHECK(status == 2);
+    INFO(err);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+    CHECK(contains(err, "SLACK_BOT_TOKEN is required"));
+    CHECK(contains(err, "SLACK_BOT_TOEKN"));
+    CHECK(contains(err, "a line that is not NAME=value"));
+    CHECK_FALSE(contains(err, "s3cr3t"));
+
+    // A database in a folder that does not exist: which folder, and what to do.
+    std::filesystem::remove(dir.file(".env"));
+    err.clear();
+    run_relbot({}, dir,
+               {{"SLACK_APP_TOKEN", "xapp-1-A0-1-abc"},
+                {"SLACK_BOT_TOKEN", "xoxb-1-2-abc"},
+                {"RELBOT_DB", dir.file("no/such/folder/relbot.db")}},
+               status, &err);
+    CHECK(status == 1);
+    CHECK(contains(err, "the folder " + dir.file("no/such/folder") + " does not exist"));
+    CHECK(contains(err, "create it, or name a file in a folder relbot may write"));
 }
 
 }  // namespace e2e_command_line_test

@@ -629,6 +629,50 @@ TEST_CASE(
     CHECK(two->outbox().mark_sent(taken[0].id, "two", "1.2", 111));
 }
 
+TEST_CASE(
+    "statuses_behind marks the active releases' status messages behind: all but one, or the "
+    "newest few",
+    "[storage][ports]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store store(kind);
+    auto e = store.connect();
+    std::vector<std::int64_t> ids;
+    for (const char* channel : {"C1", "C2", "C3"}) {
+        auto r = test::standard_release(channel, "v1.0", "U1", 1000);
+        e->releases().insert_release(r);
+        ids.push_back(r.id);
+    }
+    auto behind = [&] {
+        std::vector<std::int64_t> out;
+        for (const auto& j : e->status().status_jobs()) {
+            out.push_back(j.release_id);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    auto catch_up = [&] {
+        for (const auto& j : e->status().status_jobs()) {
+            e->status().status_sent(j.release_id, "1.1", j.version, 6000);
+        }
+    };
+    auto mark = [&](std::int64_t except, int at_most) {
+        auto tx = e->work().begin();
+        e->status().statuses_behind(except, at_most);
+        tx->commit();
+    };
+    catch_up();  // every message shows what its release is: nothing behind
+    REQUIRE(behind().empty());
+    mark(0, 2);  // the newest two (a start)
+    CHECK(behind() == std::vector<std::int64_t>{ids[1], ids[2]});
+    catch_up();
+    mark(ids[0], 0);  // all but one (another release moved into its deployment phase)
+    CHECK(behind() == std::vector<std::int64_t>{ids[1], ids[2]});
+    catch_up();
+    mark(0, 0);
+    CHECK(behind() == ids);
+}
+
 TEST_CASE("a status update is claimed by one caller, until it is sent or its claim runs out",
           "[storage][ports]") {
     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);

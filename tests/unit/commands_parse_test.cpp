@@ -183,6 +183,12 @@ TEST_CASE("every command parses, and every bad input says what was wrong and how
         {"chek 1.2", err, "Did you mean `/release check <item>"},
         {"asign 1.2 <@U1>", err, "Did you mean `/release assign"},
         {"xyzzy", err, "Type `/release help` for the list"},
+        {"done 1.2", err, "Did you mean `/release check <item>"},
+        // Short words: one edit only, so `stop` is not taken for `skip`; and no guess between
+        // two as near (`stat`: `start` or `stats`).
+        {"stop", err, "Type `/release help` for the list"},
+        {"stat", err, "Type `/release help` for the list"},
+        {"finsh", err, "Did you mean `/release finish"},
         {"stats many", err, "such as `stats 20`"},
         {"remind", index_of<remind_command>(), ""},
         {"accept", index_of<accept_command>(), ""},

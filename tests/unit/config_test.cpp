@@ -73,6 +73,15 @@ TEST_CASE("a missing or malformed token is named, and its value never shown", "[
         auto e = error_for(env);
         CHECK(e.variable == "SLACK_APP_TOKEN");
         CHECK(e.to_string().find("xapp-") != std::string::npos);
+        CHECK(e.to_string().find("swapped") != std::string::npos);
+        CHECK(e.to_string().find("secret") == std::string::npos);
+    }
+    SECTION("a user token for the bot's") {
+        env_map env = {{"SLACK_APP_TOKEN", "xapp-1-secretapp"},
+                       {"SLACK_BOT_TOKEN", "xoxp-1-secretuser"}};
+        auto e = error_for(env);
+        CHECK(e.variable == "SLACK_BOT_TOKEN");
+        CHECK(e.to_string().find("user token") != std::string::npos);
         CHECK(e.to_string().find("secret") == std::string::npos);
     }
     SECTION("the placeholders of .env.example are not tokens") {

@@ -126,10 +126,17 @@ TEST_CASE("overlapping or touching windows freeze until the last of them ends", 
     CHECK(format_utc(f->until) == "2027-01-04 12:00 UTC");
     // Each window's reason, in the order they carry the freeze on.
     CHECK(f->reason == "holidays, then new year, then catch-up");
-    // From inside the last window, only its own reason.
+    CHECK(format_utc(f->since) == "2026-12-20 00:00 UTC");
+    // From inside the last window, only its own reason; frozen since the first began, whatever
+    // order the windows are listed in (the freeze held without a break).
     auto last = active_freeze(ptrs, utc("2027-01-04", "09:00"));
     REQUIRE(last);
     CHECK(last->reason == "catch-up");
+    CHECK(format_utc(last->since) == "2026-12-20 00:00 UTC");
+    std::vector<const freeze_window*> reversed = {&ws[2], &ws[1], &ws[0]};
+    auto in_both = active_freeze(reversed, utc("2026-12-27", "12:00"));
+    REQUIRE(in_both);
+    CHECK(format_utc(in_both->since) == "2026-12-20 00:00 UTC");
     // A weekly window that the one-off runs into carries the freeze over the weekend.
     std::vector chain = {window("2026-12-04 09:00 to 2026-12-04 16:00 UTC: audit"),
                          window("Fri 15:00 to Mon 08:00 UTC: weekend")};

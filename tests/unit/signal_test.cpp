@@ -134,6 +134,8 @@ TEST_CASE("a bad signal body is answered with what to send instead", "[signal]")
         read_signal(R"({"channel":"C1","item":"1.1","action":"check"})")));
     CHECK_THAT(read_bad(R"({"channel":"C1","item":"1.1","action":"check","id":""})"),
                Catch::Contains("\"id\" must not be empty"));
+    CHECK_THAT(read_bad(R"({"channel":"C1","item":"1.1","action":"note","text":"a\nb"})"),
+               Catch::Contains("must be one line"));
     CHECK_THAT(read_bad(R"({"channel":"C1","item":"1.1","action":"check","id":7})"),
                Catch::Contains("\"id\" must be a string"));
     CHECK_THAT(read_bad(R"({"channel":"U123","item":"1.1","action":"check","id":"x"})"),

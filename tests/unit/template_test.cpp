@@ -214,6 +214,7 @@ TEST_CASE("malformed templates are refused with the file and line", "[unit]") {
         auto e = parsed_error(parse_template("t", "t.md", "## One\n- [ ] ****: nothing\n"));
         CHECK(e.line == 1);
         CHECK(e.message.find("\"One\" has no items") != std::string::npos);
+        CHECK(e.message.find("line 2 looks like an item but is not one") != std::string::npos);
     }
     SECTION("a heading without a title") {
         auto e = parsed_error(parse_template("t", "t.md", "## \n- [ ] **A**: a\n"));
