@@ -203,6 +203,34 @@ TEST_CASE(
     CHECK(relbot.stop() == 0);
 }
 
+TEST_CASE(
+    "a click whose commit PostgreSQL never answers is acknowledged in time and told relbot cannot "
+    "tell whether it was saved",
+    "[e2e][postgres]") {
+    pg_database db;
+    stall_proxy network(db.port());
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_DATABASE_URL", db.url_via(network.port())}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("start v8.0")));
+    REQUIRE(sim.wait_for([](const json& e) { return e.value("method", "") == "pins.add"; },
+                         after(10s)));
+    // The click's batch releases its savepoint with its COMMIT (a batch's inputs are in
+    // savepoints `input_<n>`); the network stops right there, so nobody can tell whether the
+    // server committed it.
+    network.stall_when({"RELEASE SAVEPOINT input_", "COMMIT"});
+    REQUIRE(sim.wait_ack(sim.click("U0MANAGER", "Remind owners")));
+    CHECK(sim.wait_until(
+        [&] {
+            auto told = sim.last_ephemeral("U0MANAGER");
+            return told && contains(message_text(*told), "cannot tell whether it was saved");
+        },
+        after(10s)));
+    network.resume();
+    CHECK(relbot.stop() == 0);
+}
+
 TEST_CASE("migrate-to-postgres without a SQLite database says so and copies nothing",
           "[e2e][postgres]") {
     pg_database db;

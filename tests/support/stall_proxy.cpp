@@ -79,6 +79,25 @@ void stall_proxy::wake() {
     }
 }
 
+void stall_proxy::stall_when(std::vector<std::string> all_of) {
+    std::lock_guard lock(when_mutex_);
+    stall_when_ = std::move(all_of);
+}
+
+bool stall_proxy::holds_all(std::string_view chunk) {
+    std::lock_guard lock(when_mutex_);
+    if (stall_when_.empty()) {
+        return false;
+    }
+    for (const auto& part : stall_when_) {
+        if (chunk.find(part) == std::string_view::npos) {
+            return false;
+        }
+    }
+    stall_when_.clear();  // once
+    return true;
+}
+
 void stall_proxy::run() {
     // Each connection: the client's side and the server's, and which of them has said all it
     // will (its end is passed on as a half-close, so the other side still reads what came
@@ -86,6 +105,7 @@ void stall_proxy::run() {
     struct link {
         int fd[2];
         bool done[2] = {false, false};
+        std::string held;  // the client's chunk that stalled the proxy, until resumed
     };
     std::vector<link> links;
     auto close_link = [](link& l) {
@@ -114,6 +134,13 @@ void stall_proxy::run() {
         if (!passing || stalled_) {
             continue;
         }
+        for (auto& l : links) {
+            if (!l.held.empty() && l.fd[1] >= 0 &&
+                !write_all(l.fd[1], l.held.data(), l.held.size())) {
+                close_link(l);
+            }
+            l.held.clear();
+        }
         // The links polled are the first (fds.size() - 2) / 2 (one accepted now comes after).
         std::size_t polled = (fds.size() - 2) / 2;
         if (fds[1].revents != 0) {
@@ -123,7 +150,7 @@ void stall_proxy::run() {
                 auto addr = loopback(to_port_);
                 if (server >= 0 &&
                     ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-                    links.push_back({{client, server}});
+                    links.push_back({{client, server}, {false, false}, {}});
                     ++accepted_;
                 } else {
                     ::close(client);
@@ -145,6 +172,11 @@ void stall_proxy::run() {
                 ssize_t n = ::recv(from, buf, sizeof buf, 0);
                 if (n > 0 && side == 0 && cutting_) {
                     close_link(l);
+                    break;
+                }
+                if (n > 0 && side == 0 && holds_all(std::string_view(buf, n))) {
+                    l.held.assign(buf, n);
+                    stalled_ = true;
                     break;
                 }
                 if (n == 0) {

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -29,12 +31,18 @@ public:
     // the server never saw. uncut() ends it.
     void cut() { cutting_ = true; }
     void uncut() { cutting_ = false; }
+    // From now on, the first chunk a client sends that holds every one of `all_of` (bytes of
+    // the protocol: a statement's text, a parameter's value) stalls the proxy as it arrives:
+    // that chunk waits with the rest, and is forwarded on resume(). Once.
+    void stall_when(std::vector<std::string> all_of);
     // Connections accepted so far.
     int accepted() const { return accepted_.load(); }
 
 private:
     void run();
     void wake();
+    // Whether `chunk` holds every part stall_when() named (then it is not looked for again).
+    bool holds_all(std::string_view chunk);
 
     int to_port_;
     int listen_fd_ = -1;
@@ -44,7 +52,9 @@ private:
     std::atomic<bool> cutting_{false};
     std::atomic<bool> stopping_{false};
     std::atomic<int> accepted_{0};
-    std::thread thread_;  // last: starts once the rest is ready
+    std::mutex when_mutex_;
+    std::vector<std::string> stall_when_;  // under when_mutex_
+    std::thread thread_;                   // last: starts once the rest is ready
 };
 
 }  // namespace relbot::test
