@@ -359,6 +359,7 @@ std::optional<std::pair<std::string, unsigned short>> parse_host_port(std::strin
 }
 
 std::vector<std::string> unknown_dotenv_names() {
+    constexpr const char* not_a_setting = "a line that is not NAME=value";
     std::vector<std::string> unknown;
     std::ifstream file(".env");
     if (!file) {
@@ -382,7 +383,6 @@ std::vector<std::string> unknown_dotenv_names() {
         for (char c : name) {
             identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
         }
-        constexpr const char* not_a_setting = "a line that is not NAME=value";
         if (!identifier) {
             if (std::find(unknown.begin(), unknown.end(), not_a_setting) == unknown.end()) {
                 unknown.push_back(not_a_setting);
@@ -390,6 +390,17 @@ std::vector<std::string> unknown_dotenv_names() {
             continue;
         }
         unknown.push_back(name);
+    }
+    // A line with no `=` at all ("SLACK_BOT_TOKEN xoxb-…") sets nothing either.
+    std::string line;
+    text.clear();
+    text.seekg(0);
+    while (std::getline(text, line)) {
+        auto t = trim(line);
+        bool setting = t.empty() || t.front() == '#' || t.find('=') != std::string_view::npos;
+        if (!setting && std::find(unknown.begin(), unknown.end(), not_a_setting) == unknown.end()) {
+            unknown.push_back(not_a_setting);
+        }
     }
     return unknown;
 }

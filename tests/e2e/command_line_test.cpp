@@ -335,6 +335,7 @@ TEST_CASE(
     // as such, never with its text (here a secret written YAML-style).
     std::ofstream(dir.file(".env")) << "SLACK_APP_TOKEN=xapp-1-A0-1-abc\n"
                                        "RELBOT_HOOKS_SECRET: s3cr3tVALUEs3cr3tVALUE=\n"
+                                       "RELBOT_DATABASE_URL postgresql://u:pAssw0rd@h/db\n"
                                        "SLACK_BOT_TOEKN=xoxb-1-2-abc\n";
     err.clear();
     run_relbot({}, dir, {}, status, &err);
@@ -345,6 +346,7 @@ TEST_CASE(
     CHECK(contains(err, "SLACK_BOT_TOEKN"));
     CHECK(contains(err, "a line that is not NAME=value"));
     CHECK_FALSE(contains(err, "s3cr3t"));
+    CHECK_FALSE(contains(err, "pAssw0rd"));
 
     // A database in a folder that does not exist: which folder, and what to do.
     std::filesystem::remove(dir.file(".env"));
