@@ -26,6 +26,7 @@
 #include "bot/web_api.hpp"
 #include "checklist/checkpoints.hpp"
 #include "checklist/item_ref.hpp"
+#include "checklist/mrkdwn.hpp"
 #include "commands/apply.hpp"
 #include "commands/parse.hpp"
 #include "commands/render.hpp"
@@ -645,7 +646,8 @@ private:
         d = commands::decide(parsed, commands::situation{req, active, look, nullptr});
         if (d.answer.refused) {
             outcome = "refused";
-            answer_with(409, signal_error_json(d.answer.reply.text));
+            // Read in a CI log, not Slack: the refusal's words without mrkdwn.
+            answer_with(409, signal_error_json(checklist::plain_text(d.answer.reply.text)));
             return d;
         }
         const auto& now_state = d.state ? *d.state : *active;

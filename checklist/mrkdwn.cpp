@@ -96,6 +96,39 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
     return std::to_string(n) + " " + word;
 }
 
+std::string plain_text(std::string_view mrkdwn) {
+    std::string out;
+    for (std::size_t i = 0; i < mrkdwn.size();) {
+        char c = mrkdwn[i];
+        if (c == '`' || c == '*') {
+            ++i;
+            continue;
+        }
+        auto close = c == '<' ? mrkdwn.find('>', i) : std::string_view::npos;
+        if (close == std::string_view::npos) {
+            out.push_back(c);
+            ++i;
+            continue;
+        }
+        auto inside = mrkdwn.substr(i + 1, close - i - 1);
+        auto bar = inside.find('|');
+        auto target = inside.substr(0, bar);
+        auto label = bar == std::string_view::npos ? std::string_view() : inside.substr(bar + 1);
+        if (target.starts_with("!date^")) {
+            out += label;
+        } else if (target.starts_with('@') || target.starts_with('#')) {
+            out += label.empty() ? std::string(target)
+                                 : std::string(target.substr(0, 1)) + std::string(label);
+        } else if (!label.empty()) {
+            out += std::string(label) + " (" + std::string(target) + ")";
+        } else {
+            out += target;
+        }
+        i = close + 1;
+    }
+    return unescape_slack(out);
+}
+
 std::string date_token(std::int64_t epoch_seconds) {
     return "<!date^" + std::to_string(epoch_seconds) + "^{date_short_pretty} {time}|" +
            format_utc(epoch_seconds) + ">";

@@ -14,6 +14,12 @@ std::string escape_mrkdwn(std::string_view text);
 // Turns Slack's `&amp;`, `&lt;`, `&gt;` in text it sent us back into the characters.
 std::string unescape_slack(std::string_view text);
 
+// mrkdwn as plain text, for a reader that is not Slack (a CI log): links, mentions and dates
+// become their text (`<!date^…|2024-04-05 19:34 UTC>` its fallback, `<@U1|pat>` `@pat`,
+// `<@U1>` `@U1`, `<#C1>` `#C1`, `<https://x|build>` `build (https://x)`), the `` ` `` and `*`
+// of code and bold go, and `&amp;`, `&lt;`, `&gt;` are the characters again.
+std::string plain_text(std::string_view mrkdwn);
+
 // A Slack date that each reader sees in their own time zone, with a UTC fallback:
 // `<!date^1712345678^{date_short_pretty} {time}|2024-04-05 19:34 UTC>`.
 std::string date_token(std::int64_t epoch_seconds);

@@ -271,6 +271,11 @@ TEST_CASE(
     CHECK(send_signal(port, check("1.1", "y1")).status == 200);
     auto twice = send_signal(port, check("1.1", "y2"));
     CHECK(twice.status == 409);
+    // Words for a CI log, not Slack's mrkdwn.
+    auto why = answer_of(twice)["error"].get<std::string>();
+    CHECK(contains(why, "1.1"));
+    CHECK_FALSE(contains(why, "`"));
+    CHECK_FALSE(contains(why, "*"));
     REQUIRE(sim.wait_ack(sim.slash_command("abort rehearsal over", channel)));
     auto ended = send_signal(port, check("1.2", "y3", "v5.0"));
     CHECK(ended.status == 409);

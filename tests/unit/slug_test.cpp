@@ -53,6 +53,19 @@ TEST_CASE("mrkdwn escaping neutralises mentions and round-trips through unescape
     CHECK(unescape_slack(escape_mrkdwn("x < y && z > 0")) == "x < y && z > 0");
 }
 
+TEST_CASE("mrkdwn read as plain text: links, mentions and dates as their text, no marks",
+          "[unit]") {
+    CHECK(plain_text("`1.1` *CI/CD Status* is already done.") ==
+          "1.1 CI/CD Status is already done.");
+    CHECK(plain_text("by <@U1|pat> and <@U2> in <#C1>") == "by @pat and @U2 in #C1");
+    CHECK(plain_text("frozen until " + date_token(1712345678)) ==
+          "frozen until 2024-04-05 19:34 UTC");
+    CHECK(plain_text("see <https://ci/42|build 42> or <https://ci/43>") ==
+          "see build 42 (https://ci/42) or https://ci/43");
+    CHECK(plain_text(escape_mrkdwn("a <b> & c")) == "a <b> & c");
+    CHECK(plain_text("an open < without its close") == "an open < without its close");
+}
+
 TEST_CASE("truncation never splits a UTF-8 character", "[unit]") {
     CHECK(truncate_utf8("short", 10) == "short");
     auto cut = truncate_utf8("ééééé", 6);  // 10 bytes in, 6 allowed: 1 é + ellipsis (3 bytes)
