@@ -97,6 +97,15 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
 }
 
 std::string plain_text(std::string_view mrkdwn) {
+    auto unmarked = [](std::string_view text) {
+        std::string kept;
+        for (char c : text) {
+            if (c != '`' && c != '*') {
+                kept.push_back(c);
+            }
+        }
+        return kept;
+    };
     std::string out;
     for (std::size_t i = 0; i < mrkdwn.size();) {
         char c = mrkdwn[i];
@@ -115,12 +124,12 @@ std::string plain_text(std::string_view mrkdwn) {
         auto target = inside.substr(0, bar);
         auto label = bar == std::string_view::npos ? std::string_view() : inside.substr(bar + 1);
         if (target.starts_with("!date^")) {
-            out += label;
+            out += unmarked(label);
         } else if (target.starts_with('@') || target.starts_with('#')) {
             out += label.empty() ? std::string(target)
-                                 : std::string(target.substr(0, 1)) + std::string(label);
+                                 : std::string(target.substr(0, 1)) + unmarked(label);
         } else if (!label.empty()) {
-            out += std::string(label) + " (" + std::string(target) + ")";
+            out += unmarked(label) + " (" + std::string(target) + ")";
         } else {
             out += target;
         }

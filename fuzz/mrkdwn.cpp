@@ -1,4 +1,5 @@
-// Slack text escaping. Properties: escaping then unescaping gives the text back; the escaped
+// Slack text escaping. Properties: escaping then unescaping gives the text back, and so does
+// reading it as plain text (but for code and bold marks); the escaped
 // text has no `<` or `>` at all, so no `<!channel>`, `<@U…>` or link can be live in it unless
 // relbot wrote one around it; `one_line` leaves no line break; `truncate_utf8` stays within its
 // budget and never cuts a UTF-8 character that was whole.
@@ -49,6 +50,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // stays text.
     auto wrapped = "<https://example.test/|" + escaped + ">";
     FUZZ_CHECK(wrapped.find('>') == wrapped.size() - 1);
+    // Read as plain text (a signal's error in a CI log), escaped user text is the text again,
+    // but for the code and bold marks; any input reads without trouble.
+    std::string unmarked;
+    for (char c : text) {
+        if (c != '`' && c != '*') {
+            unmarked.push_back(c);
+        }
+    }
+    FUZZ_CHECK(checklist::plain_text(escaped) == unmarked);
+    FUZZ_CHECK(checklist::plain_text(wrapped) == unmarked + " (https://example.test/)");
+    (void)checklist::plain_text(text);
 
     auto line = checklist::one_line(text);
     FUZZ_CHECK(line.find('\n') == std::string::npos);
