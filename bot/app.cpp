@@ -748,7 +748,10 @@ private:
         if (ev.value("tab", std::string("home")) == "home" && !user.empty()) {
             home_.opened(user);
             // Kept with the event, in its unit: every instance (and this one after a restart)
-            // follows them from now on. If it cannot be written, this instance still does.
+            // follows them from now on. If it cannot be written, this instance still does. (On
+            // SQLite a failure shows here. On PostgreSQL the write is deferred with the unit's
+            // next statement, so a failure shows at the batch's savepoint release or commit
+            // instead, and takes the event's record with it: Slack's redelivery brings it back.)
             try {
                 store_.status().home_opened(user, real_clock().epoch_ms());
             } catch (const std::exception& e) {
