@@ -751,7 +751,8 @@ private:
             // follows them from now on. If it cannot be written, this instance still does. (On
             // SQLite a failure shows here. On PostgreSQL the write is deferred with the unit's
             // next statement, so a failure shows at the batch's savepoint release or commit
-            // instead, and takes the event's record with it: Slack's redelivery brings it back.)
+            // instead, and takes the event's record with it; the event is acknowledged anyway,
+            // and this instance follows them still.)
             try {
                 store_.status().home_opened(user, real_clock().epoch_ms());
             } catch (const std::exception& e) {
