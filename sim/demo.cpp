@@ -112,7 +112,9 @@ void demo::on_event(const json& e) {
         if (it != unanswered_.end()) {
             unanswered_.erase(it);
         }
-        if (e.contains("payload")) {
+        // A modal's answer (`response_action`: its errors, or closing it) is drawn with the
+        // form, not as a message.
+        if (e.contains("payload") && !e["payload"].contains("response_action")) {
             print("\n" + render_message("relbot → only @" + std::string(who->name), e["payload"],
                                         color_, false));
         }
@@ -129,7 +131,10 @@ void demo::on_event(const json& e) {
         if (const person* hooked = person_by_id(e.value("user_id", ""))) {
             who = hooked;  // a click's response_url is not named after its envelope
         }
-        print("\n" + render_message("relbot → only @" + std::string(who->name) + " (continued)",
+        // A command's response_url carries the rest of its reply; a click's is its reply.
+        bool continued = !path.starts_with("/hooks/actions/");
+        print("\n" + render_message("relbot → only @" + std::string(who->name) +
+                                        (continued ? " (continued)" : ""),
                                     e.value("body", json::object()), color_, false));
     } else if (type == "api_call" && e.value("method", "") == "chat.postMessage" &&
                is_status_message(e["args"])) {
