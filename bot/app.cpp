@@ -636,7 +636,7 @@ private:
                               " characters for item " + item.ref(),
                           "bad_input");
         }
-        auto text = verb + " " + item.ref() + (note.empty() ? "" : " " + note);
+        auto text = note.empty() ? verb + " " + item.ref() : head + note;
         commands::request req{"", s.channel, actor, text, now, "", "", commands::way_in::signal};
         auto parsed = commands::parse_command(text);
         if (const auto* bad = std::get_if<commands::usage_error>(&parsed)) {

@@ -359,7 +359,6 @@ std::optional<std::pair<std::string, unsigned short>> parse_host_port(std::strin
 }
 
 std::vector<std::string> unknown_dotenv_names() {
-    constexpr const char* not_a_setting = "a line that is not NAME=value";
     std::vector<std::string> unknown;
     std::ifstream file(".env");
     if (!file) {
@@ -367,40 +366,42 @@ std::vector<std::string> unknown_dotenv_names() {
     }
     std::stringstream text;
     text << file.rdbuf();
-    for (const auto& [name, value] : parse_dotenv(text.str())) {
+    // A line that is not NAME=value ("NAME value", or "NAME: secret=", which would put what
+    // follows the name, maybe a secret, into its "name") sets nothing: said as such, never
+    // with its text. The names are read as parse_dotenv reads them.
+    constexpr const char* not_a_setting = "a line that is not NAME=value";
+    bool malformed = false;
+    std::string line;
+    while (std::getline(text, line)) {
+        auto t = trim(line);
+        if (t.empty() || t.front() == '#') {
+            continue;
+        }
+        auto parsed = parse_dotenv(t);
+        if (parsed.empty()) {
+            malformed = true;
+            continue;
+        }
+        const auto& name = parsed.begin()->first;
+        bool identifier =
+            !name.empty() &&
+            (std::isalpha(static_cast<unsigned char>(name[0])) != 0 || name[0] == '_');
+        for (char c : name) {
+            identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+        }
         bool known = name == "SLACK_APP_TOKEN" || name == "SLACK_BOT_TOKEN" ||
                      name == "SSL_CERT_FILE" || name == "SSL_CERT_DIR";
         for (const auto& var : optional_variables) {
             known = known || var.name == name;
         }
-        if (known) {
-            continue;
-        }
-        // A line that is not NAME=value ("NAME: secret=", "NAME value") would put what
-        // follows the name, maybe a secret, into its "name": never shown.
-        bool identifier =
-            !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
-        for (char c : name) {
-            identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-        }
         if (!identifier) {
-            if (std::find(unknown.begin(), unknown.end(), not_a_setting) == unknown.end()) {
-                unknown.push_back(not_a_setting);
-            }
-            continue;
+            malformed = true;
+        } else if (!known && std::find(unknown.begin(), unknown.end(), name) == unknown.end()) {
+            unknown.push_back(name);
         }
-        unknown.push_back(name);
     }
-    // A line with no `=` at all ("SLACK_BOT_TOKEN xoxb-…") sets nothing either.
-    std::string line;
-    text.clear();
-    text.seekg(0);
-    while (std::getline(text, line)) {
-        auto t = trim(line);
-        bool setting = t.empty() || t.front() == '#' || t.find('=') != std::string_view::npos;
-        if (!setting && std::find(unknown.begin(), unknown.end(), not_a_setting) == unknown.end()) {
-            unknown.push_back(not_a_setting);
-        }
+    if (malformed) {
+        unknown.push_back(not_a_setting);
     }
     return unknown;
 }

@@ -405,20 +405,24 @@ int send_signal_command(const std::vector<std::string>& args) {
         }
         given[args[i].substr(2)] = args[i + 1];
     }
-    // What relbot would refuse anyway (400, so exit 1 as for its answer), said here without a
-    // request.
-    auto action =
-        given.contains("action") ? bot::read_signal_action(given["action"]) : std::nullopt;
-    std::string wrong =
-        !given.contains("channel")  ? "give --channel (the release channel's ID)"
-        : !given.contains("action") ? "give --action (check, note, block, unblock or deployed)"
-        : !action
-            ? "--action " + given["action"] + " is not one of check, note, block, unblock, deployed"
-        : *action != bot::signal_action::deployed && !given.contains("item")
-            ? "give --item (a position such as 2.4, or a slug)"
-            : "";
-    if (!wrong.empty()) {
-        std::fprintf(stderr, "relbot signal: %s; nothing was sent\n", wrong.c_str());
+    auto now = static_cast<std::int64_t>(std::time(nullptr));
+    nlohmann::json body = nlohmann::json::object();
+    for (const auto& [key, value] : given) {
+        body[key] = value;
+    }
+    if (!body.contains("id")) {
+        // One run of this command is one signal: sent again (a retry), it takes a new id.
+        std::random_device rd;
+        body["id"] = "relbot-signal-" + std::to_string(now) + "-" + std::to_string(rd());
+    }
+    // What relbot would answer 400 to (exit 1, as for that answer), by relbot's own reading of
+    // a signal, said here without a request. Its fields are the options' names.
+    auto text = body.dump();
+    auto read = bot::read_signal(text);
+    if (const auto* bad = std::get_if<std::string>(&read)) {
+        std::fprintf(stderr,
+                     "relbot signal: %s (the --options of the same names); nothing was sent\n",
+                     bad->c_str());
         return EXIT_FAILURE;
     }
     auto env = bot::process_environment();
@@ -436,18 +440,8 @@ int send_signal_command(const std::vector<std::string>& args) {
         std::fprintf(stderr, "relbot signal: RELBOT_HOOKS_ADDR must be host:port with a port\n");
         return exit_config;
     }
-    auto now = static_cast<std::int64_t>(std::time(nullptr));
-    nlohmann::json body = nlohmann::json::object();
-    for (const auto& [key, value] : given) {
-        body[key] = value;
-    }
-    if (!body.contains("id")) {
-        // One run of this command is one signal: sent again (a retry), it takes a new id.
-        std::random_device rd;
-        body["id"] = "relbot-signal-" + std::to_string(now) + "-" + std::to_string(rd());
-    }
     try {
-        auto answer = bot::send_signal(at->first, at->second, *secret, body.dump(), now);
+        auto answer = bot::send_signal(at->first, at->second, *secret, text, now);
         // The answer's JSON alone on stdout (for `jq` in a pipeline); its HTTP status on stderr
         // when it is not a success.
         std::printf("%s\n", answer.body.c_str());

@@ -219,6 +219,8 @@ std::optional<freeze_state> active_freeze(const std::vector<const freeze_window*
     // Windows that start before (or when) the freeze ends carry it on, and their reasons with
     // it ("weekend, then audit week"); a week's worth of instances is enough for any chain that
     // a weekly window can make.
+    // Since when, likewise backwards: the earliest start among the windows that cover now and
+    // those that ran into them, whatever order they are listed in.
     for (bool grew = true; grew;) {
         grew = false;
         for (const auto& s : all) {
@@ -231,13 +233,6 @@ std::optional<freeze_state> active_freeze(const std::vector<const freeze_window*
                     out->reason += ", then " + *s.reason;
                 }
             }
-        }
-    }
-    // Since when: the earliest start among the windows that cover now and those that ran into
-    // them (deployments have been frozen without a break since then), whatever their order.
-    for (bool grew = true; grew;) {
-        grew = false;
-        for (const auto& s : all) {
             if (s.start < out->since && s.end >= out->since) {
                 out->since = s.start;
                 grew = true;

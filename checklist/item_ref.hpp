@@ -37,7 +37,8 @@ using ref_result = std::variant<ref_found, ref_ambiguous, ref_unknown>;
 // Resolves `ref` (case-insensitive). An exact slug wins over longer slugs it prefixes.
 ref_result resolve_item(const release& r, std::string_view ref);
 
-// Levenshtein distance, for "did you mean".
+// Edits from `a` to `b` (insertions, deletions, changes, and a swap of two neighbouring
+// characters counting as one: "stauts" is one from "status"), for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 }  // namespace relbot::checklist

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "checklist/duration.hpp"
+#include "checklist/item_ref.hpp"
 #include "checklist/mrkdwn.hpp"
 #include "checklist/policy.hpp"
 #include "slack/block_kit.hpp"
@@ -478,32 +479,6 @@ std::size_t typed_length(std::string_view slack_text) {
     return n;
 }
 
-namespace {
-
-// Edits from `a` to `b`, a swap of two neighbouring letters counting as one ("stauts" is one
-// from "status"): how far a typed command word is from a command's name.
-std::size_t typo_distance(std::string_view a, std::string_view b) {
-    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-    for (std::size_t i = 0; i <= a.size(); ++i) {
-        d[i][0] = i;
-    }
-    for (std::size_t j = 0; j <= b.size(); ++j) {
-        d[0][j] = j;
-    }
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
-                                d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    return d[a.size()][b.size()];
-}
-
-}  // namespace
-
 command parse_command(std::string_view text) {
     if (text.size() > max_text_bytes || typed_length(text) > max_text_chars) {
         auto length = text.size() > max_text_bytes ? std::string("more than 3,000")
@@ -534,7 +509,9 @@ command parse_command(std::string_view text) {
     auto allowed = name.size() <= 4 ? std::size_t{1} : std::size_t{2};
     std::size_t best = allowed + 1;
     for (const auto& entry : command_table()) {
-        auto d = name == "done" && entry.name == "check" ? 0 : typo_distance(name, entry.name);
+        auto d = name == "done" && entry.name == "check"
+                     ? 0
+                     : checklist::edit_distance(name, entry.name);
         if (d < best) {
             best = d;
             closest = &entry;

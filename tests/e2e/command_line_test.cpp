@@ -325,11 +325,12 @@ TEST_CASE(
     run_relbot({"signal", "--channel", "C1", "--action", "chek", "--item", "1.1"}, dir, {}, status,
                &err);
     CHECK(status == 1);
-    CHECK(contains(err, "--action chek is not one of check, note"));
+    CHECK(contains(err, "\"action\" must be one of check, note, block, unblock, deployed"));
+    CHECK(contains(err, "nothing was sent"));
     err.clear();
     run_relbot({"signal", "--channel", "C1", "--action", "check"}, dir, {}, status, &err);
     CHECK(status == 1);
-    CHECK(contains(err, "give --item"));
+    CHECK(contains(err, "\"item\" is required"));
 
     // A configuration error is one line; a line of ./.env that is not NAME=value is named
     // as such, never with its text (here a secret written YAML-style).

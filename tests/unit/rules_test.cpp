@@ -269,6 +269,10 @@ TEST_CASE("edit distance", "[unit]") {
     CHECK(edit_distance("", "abc") == 3);
     CHECK(edit_distance("kitten", "sitting") == 3);
     CHECK(edit_distance("same", "same") == 0);
+    // A swap of two neighbours is one edit ("stauts" for "status"), not two.
+    CHECK(edit_distance("stauts", "status") == 1);
+    CHECK(edit_distance("ab", "ba") == 1);
+    CHECK(edit_distance("abc", "ca") == 3);
 }
 
 TEST_CASE(
