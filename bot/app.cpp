@@ -813,6 +813,11 @@ std::string iso_utc(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
+// How long /healthz waits for the write lock before it says the database does not take
+// writes: longer than another process's commit takes, and short, since the database strand
+// (and every command) waits with it.
+constexpr std::chrono::milliseconds health_lock_probe{50};
+
 // What /healthz and /metrics report, read on the database strand when asked.
 class operator_view final : public health_source {
 public:
@@ -842,6 +847,21 @@ public:
         } catch (const std::exception& e) {
             r.db_error = e.what();
         }
+        // Reads go on while another process holds SQLite's write lock, and commands do not:
+        // the write lock is tried (and let go at once) so that such a lock shows here.
+        bool writes_busy = false;
+        if (r.db_ok) {
+            try {
+                store_.work().begin_until(steady::now() + health_lock_probe);
+            } catch (const storage::busy_error& e) {
+                writes_busy = true;
+                r.db_ok = false;
+                r.db_error = std::string("busy: ") + e.what();
+            } catch (const std::exception& e) {
+                r.db_ok = false;
+                r.db_error = e.what();
+            }
+        }
         if (auto at = client_.last_hello()) {
             r.last_hello = iso_utc(*at);
         }
@@ -849,6 +869,10 @@ public:
             r.reason = "Socket Mode is turned off for the app (link_disabled)";
         } else if (!handler_.access_revoked().empty()) {
             r.reason = "Slack says " + handler_.access_revoked();
+        } else if (writes_busy) {
+            r.reason =
+                "the database does not take writes (another process holds its write lock): "
+                "commands are answered \"try again\" until it lets go";
         } else if (!r.db_ok) {
             r.reason = "the database does not answer";
         } else if (r.connections == 0) {

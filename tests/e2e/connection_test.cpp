@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "support/http_probe.hpp"
 #include "support/sandbox.hpp"
 
 namespace e2e_connection_test {
@@ -439,11 +440,12 @@ TEST_CASE("bad certificates are refused with a log line that says which", "[e2e]
 
 TEST_CASE(
     "a database locked by another process still gets an ack within 3 s that says try again, "
-    "and a click is told so",
+    "a click is told so, and /healthz says why",
     "[e2e]") {
     temp_dir dir;
     sandbox sim(dir);
-    bot relbot(dir, sim);
+    bot relbot(dir, sim, {{"RELBOT_HEALTH_ADDR", "127.0.0.1:0"}});
+    auto port = health_port(relbot);
     REQUIRE(sim.wait_event("hello_sent", after(15s)));
     start_release(sim);
     // The living status message, with its Next phase button.
@@ -464,8 +466,19 @@ TEST_CASE(
                        contains(message_text(*told), "nothing was changed");
             },
             after(5s)));
+        // Reads still work under the lock; /healthz says that writes do not, and why.
+        auto health = http_get(port, "/healthz");
+        CHECK(health.status == 503);
+        INFO(health.body);
+        auto j = json::parse(health.body);
+        CHECK(j.value("status", "") == "unhealthy");
+        CHECK(contains(j.value("db", ""), "busy"));
+        CHECK(contains(j.value("reason", ""), "write lock"));
         other.exec("ROLLBACK");
     }
+    auto health = http_get(port, "/healthz");
+    CHECK(health.status == 200);
+    CHECK(json::parse(health.body).value("db", "") == "ok");
     CHECK(count_rows(dir, "action = 'item.checked'") == 0);
     auto ack = sim.wait_ack(sim.slash_command("check 1.6"));
     REQUIRE(ack);
