@@ -85,6 +85,8 @@ def browser():
                  "--window-size=1280,900"):
         options.add_argument(flag)
     options.add_argument("--user-data-dir=" + tempfile.mkdtemp(prefix="relbot-chromium-"))
+    # The page's console: a script error, a refused resource or a failed request shows there.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
@@ -296,6 +298,9 @@ def run(args, work):
             report = res.read().decode("utf-8")
         check("v9.9" in report and "covered by the nightly scan" in report,
               "the downloaded report holds the release and the skip's reason")
+        errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        check(not errors, "the page's console shows no error (script, request, policy): %r"
+              % errors)
     finally:
         driver.quit()
         sandbox.send_signal(signal.SIGTERM)
