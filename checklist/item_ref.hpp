@@ -27,7 +27,9 @@ struct ref_ambiguous {
     std::vector<item_pos> candidates;
 };
 
-// Nothing matches; `closest` holds up to three items whose slugs are nearest.
+// Nothing matches; `closest` holds up to three items that may have been meant, nearest first
+// (a word of the slug starts with the text, or it is a few typing mistakes away); empty when
+// none is near.
 struct ref_unknown {
     std::vector<item_pos> closest;
 };

@@ -260,6 +260,20 @@ TEST_CASE("items are found by position, slug or unique prefix", "[unit]") {
     auto closest = std::get<ref_unknown>(unknown).closest;
     REQUIRE_FALSE(closest.empty());
     CHECK(r.phases[closest[0].phase].items[closest[0].index].slug == "smoke-tests");
+    auto slugs_meant = [&](std::string_view typed) {
+        std::vector<std::string> slugs;
+        auto u = resolve_item(r, typed);
+        REQUIRE(std::holds_alternative<ref_unknown>(u));
+        for (const auto& p : std::get<ref_unknown>(u).closest) {
+            slugs.push_back(r.phases[p.phase].items[p.index].slug);
+        }
+        return slugs;
+    };
+    // A word inside the name is offered first; text far from every name offers nothing.
+    CHECK(slugs_meant("migrations") == std::vector<std::string>{"database-migrations"});
+    CHECK(slugs_meant("Migratoins") == std::vector<std::string>{"database-migrations"});
+    CHECK(slugs_meant("zzzzzzzz").empty());
+    CHECK(slugs_meant("x").empty());
     CHECK(std::holds_alternative<ref_unknown>(resolve_item(r, "7.1")));
     CHECK(std::holds_alternative<ref_unknown>(resolve_item(r, "1.99")));
     CHECK(std::holds_alternative<ref_unknown>(resolve_item(r, "0.1")));
