@@ -231,6 +231,42 @@ TEST_CASE(
     CHECK(relbot.stop() == 0);
 }
 
+TEST_CASE(
+    "a click that waits behind a command PostgreSQL does not answer is acknowledged in time and "
+    "told the database was busy",
+    "[e2e][postgres]") {
+    pg_database db;
+    stall_proxy network(db.port());
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim, {{"RELBOT_DATABASE_URL", db.url_via(network.port())}});
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    REQUIRE(sim.wait_ack(sim.slash_command("start v8.1")));
+    REQUIRE(sim.wait_for([](const json& e) { return e.value("method", "") == "pins.add"; },
+                         after(10s)));
+    network.stall();
+    // The command holds the database strand until relbot gives up on the server (a little
+    // after its deadline); the click behind it then fails at once (relbot does not wait on a
+    // new connection for the next 2 s): its ack is bare, as a click's is, and the person is
+    // told through the click's response_url.
+    auto command = sim.slash_command("check 1.1");
+    REQUIRE(sim.wait_ack(sim.click("U0MANAGER", "Remind owners")));
+    CHECK(sim.wait_until(
+        [&] {
+            auto told = sim.last_ephemeral("U0MANAGER");
+            return told && contains(message_text(*told), "busy right now") &&
+                   contains(message_text(*told), "nothing was changed");
+        },
+        after(10s)));
+    REQUIRE(sim.wait_ack(command));
+    network.resume();
+    REQUIRE(relbot.proc().wait_stderr("event=outbox.read_recovered", after(20s)));
+    relbot::storage::postgres::connection pg(db.url());
+    CHECK(pg.exec("SELECT COUNT(*) FROM audit WHERE action = 'remind.requested'").integer(0, 0) ==
+          0);
+    CHECK(relbot.stop() == 0);
+}
+
 TEST_CASE("migrate-to-postgres without a SQLite database says so and copies nothing",
           "[e2e][postgres]") {
     pg_database db;
