@@ -44,7 +44,8 @@ hook_answer answer_hook(std::string_view method,
     }
     // A repeated id gets the first answer, whatever its body (contract): looked for before the
     // body is judged.
-    if (auto j = nlohmann::json::parse(body, nullptr, false); j.is_object()) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_object()) {
         if (auto id = j.find("id"); id != j.end() && id->is_string() && !id->empty() &&
                                     id->get_ref<const std::string&>().size() <= max_signal_id) {
             auto action = j.value("action", nlohmann::json());
@@ -55,7 +56,7 @@ hook_answer answer_hook(std::string_view method,
             }
         }
     }
-    auto read = read_signal(body);
+    auto read = read_signal_json(j);
     if (const auto* bad = std::get_if<std::string>(&read)) {
         return refuse(400, "body", *bad);
     }

@@ -455,18 +455,19 @@ checklist::epoch_seconds scheduler::tick(checklist::epoch_seconds now) {
     bool queued = queue_timers(ports_, timed, now, rules_, next) || freeze_changed || refresh;
     queue_checkpoints(ports_, checkpointed, checkpoints_, now, rules_, next);
     queued |= !checkpointed.empty();
-    if (by_owner.empty() && escalate.empty()) {
-        tx->commit();
-        statuses_refreshed_ = true;
+    bool reminding = !by_owner.empty() || !escalate.empty();
+    if (reminding) {
+        queue_reminders(ports_, by_owner, now);
+        queue_escalations(ports_, escalate, now);
+    }
+    tx->commit();
+    statuses_refreshed_ = true;
+    if (!reminding) {
         if (queued) {
             notify_.wake();
         }
         return next;
     }
-    queue_reminders(ports_, by_owner, now);
-    queue_escalations(ports_, escalate, now);
-    tx->commit();
-    statuses_refreshed_ = true;
     auto& m = process_metrics();
     m.reminders.add({"reminder"}, static_cast<double>(by_owner.size()));
     m.reminders.add({"escalation"}, static_cast<double>(escalate.size()));

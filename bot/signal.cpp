@@ -97,7 +97,10 @@ std::optional<signal_action> read_signal_action(std::string_view word) {
 }
 
 std::variant<signal_request, std::string> read_signal(std::string_view body) {
-    auto j = nlohmann::json::parse(body, nullptr, false);
+    return read_signal_json(nlohmann::json::parse(body, nullptr, false));
+}
+
+std::variant<signal_request, std::string> read_signal_json(const nlohmann::json& j) {
     if (j.is_discarded() || !j.is_object()) {
         return std::string("the body must be a JSON object");
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,8 @@ std::optional<signature_refusal> signature_problem(std::string_view secret,
 // The signal the body holds, or why it is bad input (answered 400), in one sentence that says
 // what to send instead.
 std::variant<signal_request, std::string> read_signal(std::string_view body);
+// The same, of a body already parsed (a discarded value: one that was not JSON).
+std::variant<signal_request, std::string> read_signal_json(const nlohmann::json& body);
 
 // The answers: {"ok": false, "error": message}; {"ok": true, "item": ref, "state": state}
 // (item and state left out when empty).
