@@ -78,6 +78,7 @@ struct libpq_functions {
     decltype(&PQerrorMessage) errorMessage = nullptr;
     decltype(&PQexitPipelineMode) exitPipelineMode = nullptr;
     decltype(&PQfinish) finish = nullptr;
+    decltype(&PQflush) flush = nullptr;
     decltype(&PQfname) fname = nullptr;
     decltype(&PQfreemem) freemem = nullptr;
     decltype(&PQgetResult) getResult = nullptr;
@@ -101,6 +102,7 @@ struct libpq_functions {
     decltype(&PQsendQueryParams) sendQueryParams = nullptr;
     decltype(&PQsendQueryPrepared) sendQueryPrepared = nullptr;
     decltype(&PQsetNoticeProcessor) setNoticeProcessor = nullptr;
+    decltype(&PQsetnonblocking) setnonblocking = nullptr;
     decltype(&PQstatus) status = nullptr;
 };
 
@@ -135,6 +137,7 @@ const libpq_functions& pq() {
         resolve(f.errorMessage, "PQerrorMessage");
         resolve(f.exitPipelineMode, "PQexitPipelineMode");
         resolve(f.finish, "PQfinish");
+        resolve(f.flush, "PQflush");
         resolve(f.fname, "PQfname");
         resolve(f.freemem, "PQfreemem");
         resolve(f.getResult, "PQgetResult");
@@ -158,6 +161,7 @@ const libpq_functions& pq() {
         resolve(f.sendQueryParams, "PQsendQueryParams");
         resolve(f.sendQueryPrepared, "PQsendQueryPrepared");
         resolve(f.setNoticeProcessor, "PQsetNoticeProcessor");
+        resolve(f.setnonblocking, "PQsetnonblocking");
         resolve(f.status, "PQstatus");
         return f;  // `lib` stays loaded for the life of the process
     }();
@@ -337,6 +341,13 @@ connection::connection(const std::string& url, int statement_timeout_ms)
 }
 
 void connection::set_up() {
+    // Sending never blocks: what the network does not take at once is sent by send_all,
+    // within the round trip's bound.
+    if (pq().setnonblocking(conn_, 1) != 0) {
+        throw pg_error("PostgreSQL at " + server_ + ": cannot make the connection non-blocking: " +
+                           one_line(pq().errorMessage(conn_)),
+                       "");
+    }
     backend_pid_ = pq().backendPID(conn_);
     backend_start_.clear();
     // The server's notices ("relation already exists, skipping") would go to stderr, outside
@@ -576,6 +587,7 @@ result connection::exec(std::string_view sql) {
     if (pq().sendQuery(conn_, std::string(sql).c_str()) != 1) {
         return check(nullptr, sql);  // nothing was sent: throws, in libpq's words
     }
+    send_all();
     // As PQexec answers: the last result, or the first error (the statements after it did
     // not run).
     auto failed = [](pg_result* r) {
@@ -656,6 +668,19 @@ std::optional<result> connection::run_pipeline(pending* last) {
     }
     reconnect();
     return send_pipeline(batch, last != nullptr);
+}
+
+void connection::send_all() {
+    // 1: some is still in libpq's buffer; 0: all sent; -1: the connection broke (the next
+    // read says how).
+    while (pq().flush(conn_) == 1) {
+        // The server may be sending meanwhile (libpq reads it first, so that neither side
+        // waits for the other).
+        wait_for_socket(POLLOUT | POLLIN, "the network to take the statements");
+        if (pq().consumeInput(conn_) == 0) {
+            return;
+        }
+    }
 }
 
 pg_result* connection::next_result() {
@@ -744,6 +769,7 @@ std::optional<result> connection::send_pipeline(std::vector<pending>& batch, boo
         throw_if_lost_while_keeping();
         throw first_error ? *first_error : broken("cannot send statements together");
     }
+    send_all();
     for (const auto& a : answers) {
         owned_result r(next_result());
         if (!r) {

@@ -246,6 +246,10 @@ private:
     // bound.
     void wait_for_socket(short events, std::string_view waiting_for);
     std::optional<result> send_pipeline(std::vector<pending>& batch, bool want_last);
+    // Hands libpq's output buffer to the network: the connection is non-blocking, so a network
+    // that stops taking bytes (a full send buffer) meets the round trip's bound, as a server
+    // that stops answering does, instead of holding the database strand until TCP gives up.
+    void send_all();
     // The next result of what was sent, calling `waiting_` every 25 ms while it waits.
     pg_result* next_result();
 

@@ -241,4 +241,32 @@ TEST_CASE(
     }
 }
 
+TEST_CASE(
+    "postgres: a statement the network stops taking is given up within the bound, as one the "
+    "server does not answer, not when TCP gives up",
+    "[storage][postgres]") {
+    using namespace std::chrono_literals;
+    test::pg_database fresh;
+    test::stall_proxy proxy(fresh.port());
+    connection c(fresh.url_via(proxy.port()));
+    c.bound_waits(800ms, 0ms, 600ms);
+    CHECK(c.exec("SELECT 1").integer(0, 0) == 1);
+    proxy.stall();
+    // Far more than the sockets between relbot and the stalled proxy hold: sending it would
+    // block (until TCP's 20 s user timeout) if the connection were blocking.
+    std::string big(16 * 1024 * 1024, 'x');
+    try {
+        c.exec("SELECT length($1)", {big});
+        FAIL("a statement the network never took succeeded");
+    } catch (const pg_error& e) {
+        INFO(e.what());
+        CHECK(e.unanswered());
+        CHECK(std::string(e.what()).find("the network to take the statements") !=
+              std::string::npos);
+    }
+    CHECK_FALSE(c.healthy());
+    proxy.resume();
+    CHECK(c.exec("SELECT length($1)", {std::string("abc")}).integer(0, 0) == 3);  // again
+}
+
 }  // namespace storage_postgres_schema_test
