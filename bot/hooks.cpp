@@ -46,12 +46,12 @@ hook_answer answer_hook(std::string_view method,
     // body is judged.
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_object()) {
-        if (auto id = j.find("id"); id != j.end() && id->is_string() && !id->empty() &&
-                                    id->get_ref<const std::string&>().size() <= max_signal_id) {
+        auto id = j.find("id");
+        const auto* text = id == j.end() ? nullptr : id->get_ptr<const std::string*>();
+        if (text != nullptr && !text->empty() && text->size() <= max_signal_id) {
             auto action = j.value("action", nlohmann::json());
             if (auto first = sink.answered_before(
-                    id->get<std::string>(),
-                    action.is_string() ? action.get<std::string>() : std::string())) {
+                    *text, action.is_string() ? action.get<std::string>() : std::string())) {
                 return *first;
             }
         }
