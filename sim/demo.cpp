@@ -36,6 +36,8 @@ using namespace std::chrono_literals;
 
 // How long the demo waits, at the end, for relbot to answer and post what it decided to.
 constexpr auto drain_limit = 30s;
+// How long a piped line waits for what the one before it posted.
+constexpr auto settle_limit = 10s;
 
 // The living status message's current phase line ("▶️ 3. Verification — 1/4 ← current"), or
 // when the release has ended, its plain-text fallback's first line ("Release v1 finished …").
@@ -237,12 +239,23 @@ void demo::pump() {
             quit();
             return;
         }
-        if (!connected_ || !unanswered_.empty() || holding()) {
+        if (!connected_ || !unanswered_.empty() || holding() || settling_) {
             if (!connected_ && interactive_ && !told_connecting_) {
                 told_connecting_ = true;
                 print("(relbot is still connecting; your command is sent when it is ready)\n");
             }
             return;  // sent once relbot has connected / answered the one before
+        }
+        if (unsettled_) {
+            // A script reads as a person would see it: what the last command posted comes
+            // before the next command (people typing see it as it comes).
+            settling_ = true;
+            net::co_spawn(ioc_, settle(this), [this](const std::exception_ptr&) {
+                settling_ = false;
+                unsettled_ = false;
+                pump();
+            });
+            return;
         }
         auto line = std::move(*lines_.front());
         lines_.pop_front();
@@ -251,6 +264,7 @@ void demo::pump() {
 }
 
 void demo::on_line(const std::string& line) {
+    unsettled_ = !interactive_;
     if (!interactive_ && !line.empty()) {
         std::cout << "\n" << ansi(std::string(you_->name) + " › ", "1;32", color_) << line << "\n";
     }
@@ -335,6 +349,17 @@ net::awaitable<void> demo::drain_then_stop(demo* self) {
         std::cout << "\nStopping relbot…" << std::endl;
         self->stop_sent_ = true;
         kill(self->child_, SIGTERM);
+    }
+}
+
+// Until relbot's outbox is empty (or cannot be read: -1, which does not hold a script up).
+net::awaitable<void> demo::settle(demo* self) {
+    auto until = std::chrono::steady_clock::now() + settle_limit;
+    net::steady_timer tick(self->ioc_);
+    while (std::chrono::steady_clock::now() < until && !self->stop_sent_ &&
+           co_await outbox_pending(self->ioc_, self->health_port_) > 0) {
+        tick.expires_after(50ms);
+        co_await tick.async_wait(nothrow);
     }
 }
 

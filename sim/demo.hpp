@@ -56,6 +56,9 @@ private:
     void quit();
     void wait_for_child();
     static boost::asio::awaitable<void> drain_then_stop(demo* self);
+    // Piped input: waits (bounded) until relbot has sent what the last line made it decide
+    // to post, so that its channel posts and DMs are printed before the next line runs.
+    static boost::asio::awaitable<void> settle(demo* self);
     // Clicks, modals and App Home (demo_interactive.cpp).
     bool on_interaction_event(const nlohmann::json& e);
     void send_click(const click_target& target);
@@ -94,6 +97,10 @@ private:
     std::deque<std::optional<std::string>> lines_;
     std::map<std::string, const person*> unanswered_;  // envelope id → who sent it
     std::map<std::string, const person*> sent_by_;     // every envelope this session
+    // Piped input only: something was sent since relbot's outbox was last seen empty; the
+    // next line waits for settle().
+    bool unsettled_ = false;
+    bool settling_ = false;
     std::optional<modal_state> modal_;
     bool awaiting_modal_ = false;  // a `…` control was clicked: its modal may open next
     std::optional<boost::asio::steady_timer> modal_wait_;

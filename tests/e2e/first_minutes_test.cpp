@@ -167,6 +167,40 @@ TEST_CASE("a second sandbox session on the same database applies every command i
           "active");
 }
 
+TEST_CASE(
+    "piped into the sandbox, what a command posts in the channel and in DMs is printed before "
+    "the next command runs",
+    "[e2e]") {
+    temp_dir dir;
+    auto run = run_demo(dir,
+                        "/release start v2.1\n"
+                        "/release assign 1.1 @pat due 2h\n"
+                        "/release block 1.2 waiting on security\n"
+                        "/release status\n");
+    check_clean_session(run);
+    INFO(run.output);
+    auto at = [&](const std::string& text) { return run.output.find(text); };
+    auto npos = std::string::npos;
+    // Each post lies between the command that caused it and the next command.
+    auto started = at("Release v2.1 started by @alex");
+    auto assign = at("alex › /release assign 1.1");
+    auto dm = at("relbot → @pat (direct message)");
+    auto block = at("alex › /release block 1.2");
+    auto blocked = at("Blocked in release v2.1");
+    auto status = at("alex › /release status");
+    REQUIRE(started != npos);
+    REQUIRE(assign != npos);
+    REQUIRE(dm != npos);
+    REQUIRE(block != npos);
+    REQUIRE(blocked != npos);
+    REQUIRE(status != npos);
+    CHECK(started < assign);
+    CHECK(assign < dm);
+    CHECK(dm < block);
+    CHECK(block < blocked);
+    CHECK(blocked < status);
+}
+
 TEST_CASE("in the sandbox people are mentioned by name and anyone of the cast can act", "[e2e]") {
     temp_dir dir;
     auto run = run_demo(dir,
