@@ -817,6 +817,7 @@ std::string iso_utc(std::chrono::system_clock::time_point t) {
 // writes: longer than another process's commit takes, and short, since the database strand
 // (and every command) waits with it.
 constexpr std::chrono::milliseconds health_lock_probe{50};
+constexpr std::chrono::seconds health_probe_every{1};
 
 // What /healthz and /metrics report, read on the database strand when asked.
 class operator_view final : public health_source {
@@ -847,20 +848,10 @@ public:
         } catch (const std::exception& e) {
             r.db_error = e.what();
         }
-        // Reads go on while another process holds SQLite's write lock, and commands do not:
-        // the write lock is tried (and let go at once) so that such a lock shows here.
-        bool writes_busy = false;
-        if (r.db_ok) {
-            try {
-                store_.work().begin_until(steady::now() + health_lock_probe);
-            } catch (const storage::busy_error& e) {
-                writes_busy = true;
-                r.db_ok = false;
-                r.db_error = std::string("busy: ") + e.what();
-            } catch (const std::exception& e) {
-                r.db_ok = false;
-                r.db_error = e.what();
-            }
+        if (r.db_ok && writes_busy()) {
+            r.db_ok = false;
+            r.db_busy = true;
+            r.db_error = storage::busy_error().what();
         }
         if (auto at = client_.last_hello()) {
             r.last_hello = iso_utc(*at);
@@ -869,7 +860,7 @@ public:
             r.reason = "Socket Mode is turned off for the app (link_disabled)";
         } else if (!handler_.access_revoked().empty()) {
             r.reason = "Slack says " + handler_.access_revoked();
-        } else if (writes_busy) {
+        } else if (r.db_busy) {
             r.reason =
                 "the database does not take writes (another process holds its write lock): "
                 "commands are answered \"try again\" until it lets go";
@@ -880,6 +871,30 @@ public:
         }
         r.healthy = r.reason.empty();
         return r;
+    }
+
+    // Whether another process holds SQLite's write lock: reads go on under it and commands do
+    // not, so the lock is tried (and let go at once), at most once a second (a look holds the
+    // database strand up to health_lock_probe, and the endpoint may be asked often). A
+    // shared store (PostgreSQL) has no such lock: a slow server shows in the reads above.
+    bool writes_busy() {
+        if (store_.shared()) {
+            return false;
+        }
+        auto now = steady::now();
+        if (probed_at_ && now - *probed_at_ < health_probe_every) {
+            return probe_busy_;
+        }
+        probed_at_ = now;
+        try {
+            store_.work().begin_until(now + health_lock_probe);
+            probe_busy_ = false;
+        } catch (const storage::busy_error&) {
+            probe_busy_ = true;
+        } catch (const std::exception&) {
+            probe_busy_ = false;  // not a lock: the next read says what it is
+        }
+        return probe_busy_;
     }
 
     std::string metrics_page() override {
@@ -907,6 +922,8 @@ private:
     std::string database_;
     std::string engine_;
     std::string instance_;
+    std::optional<steady::time_point> probed_at_;  // writes_busy()'s last look, and its answer
+    bool probe_busy_ = false;
 
     std::optional<long long> clock_offset() const {
         if (!store_.shared()) {

@@ -12,7 +12,9 @@ namespace relbot::bot {
 std::string health_json(const health_report& r) {
     nlohmann::json j = {{"status", r.healthy ? "ok" : "unhealthy"},
                         {"connections", r.connections},
-                        {"db", r.db_ok ? std::string("ok") : "error: " + r.db_error},
+                        {"db", r.db_ok     ? std::string("ok")
+                               : r.db_busy ? "busy: " + r.db_error
+                                           : "error: " + r.db_error},
                         {"outbox_pending", r.outbox_pending},
                         {"last_hello", r.last_hello.empty() ? nlohmann::json(nullptr)
                                                             : nlohmann::json(r.last_hello)}};

@@ -19,6 +19,7 @@ struct health_report {
     std::string reason;  // why not, when not healthy
     int connections = 0;
     bool db_ok = false;
+    bool db_busy = false;  // it answers, but does not take writes (another process's lock)
     std::string db_error;
     long long outbox_pending = 0;
     std::string last_hello;  // UTC, ISO 8601; empty before the first hello

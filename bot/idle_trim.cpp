@@ -4,6 +4,12 @@
 
 namespace relbot::bot {
 
+void keep_large_blocks_off_the_heap() {
+    // Setting it also fixes the trim threshold at its default (128 KiB): glibc moves both
+    // only while neither was set.
+    ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
 idle_trim::idle_trim(net::any_io_executor ex, std::chrono::milliseconds quiet)
     : timer_(std::move(ex)), quiet_(quiet) {}
 

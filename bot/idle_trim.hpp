@@ -11,6 +11,13 @@
 
 namespace relbot::bot {
 
+// Allocations of 128 KiB and more get pages of their own (mmap), returned when freed, for the
+// life of the process. glibc otherwise raises that threshold to the size of the largest such
+// block freed so far (a timeline picture's pixels, 2-3 MiB), and from then on carves blocks
+// that size out of the heap, which keeps them: a soak's RSS held some 3 MiB more that way.
+// Called once, before the bot starts.
+void keep_large_blocks_off_the_heap();
+
 class idle_trim {
 public:
     static constexpr std::chrono::milliseconds default_quiet{250};

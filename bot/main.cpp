@@ -19,6 +19,7 @@
 #include "bot/config.hpp"
 #include "bot/hooks.hpp"
 #include "bot/http_listener.hpp"
+#include "bot/idle_trim.hpp"
 #include "bot/log.hpp"
 #include "bot/net.hpp"
 #include "bot/zones.hpp"
@@ -633,6 +634,7 @@ int serve(const bot::config& cfg, const checklist::template_library& templates) 
 }
 
 int run_bot() {
+    bot::keep_large_blocks_off_the_heap();
     auto loaded = bot::load_config();
     if (auto* err = std::get_if<bot::config_error>(&loaded)) {
         // A variable .env sets that relbot does not read may be the one it asks for, misspelt:

@@ -100,57 +100,47 @@ std::optional<ref_result> resolve_slug(const release& r, std::string_view ref) {
     return std::nullopt;
 }
 
-// Whether `typed` is the start of one of the words of `slug` ("migrations" in
-// "database-migrations"), or, at three characters or more, anywhere in it.
-bool names_part_of(std::string_view slug, std::string_view typed) {
+// How far `slug` is from what was `typed` (made into a slug), `within` typing mistakes at
+// most: 0 when one of its words starts with it ("migrations" in "database-migrations"), 1 when,
+// at four characters or more, it is elsewhere in it, 2 and up for the typing mistakes between
+// it and the start of one of its words, or all of the rest from there; nullopt: not near.
+std::optional<std::size_t> nearness(std::string_view slug,
+                                    std::string_view typed,
+                                    std::size_t within) {
     if (typed.empty()) {
-        return false;
+        return std::nullopt;  // nothing of it was a letter or a digit
     }
-    if (typed.size() >= 3 && slug.find(typed) != std::string_view::npos) {
-        return true;
-    }
-    for (std::size_t at = 0; at < slug.size();) {
-        auto end = slug.find('-', at);
-        auto word = slug.substr(at, end == std::string_view::npos ? slug.size() - at : end - at);
-        if (word.starts_with(typed)) {
-            return true;
+    auto d = std::string_view::npos;
+    for (std::size_t at = 0; at != std::string_view::npos;) {
+        auto rest = slug.substr(at);
+        if (rest.starts_with(typed)) {
+            return 0;
         }
-        if (end == std::string_view::npos) {
-            break;
-        }
-        at = end + 1;
+        d = std::min(
+            {d, edit_distance(typed, rest.substr(0, typed.size())), edit_distance(typed, rest)});
+        at = slug.find('-', at);
+        at = at == std::string_view::npos ? at : at + 1;
     }
-    return false;
+    if (typed.size() >= 4 && slug.find(typed) != std::string_view::npos) {
+        return 1;
+    }
+    return d <= within ? std::optional<std::size_t>(d + 2) : std::nullopt;
 }
 
-// Unknown: up to three items the typed text may have meant, nearest first: those with a word
-// that starts with it, then those within a few typing mistakes of it or of one of their
-// words (comparing with the typed text made into a slug too). Nothing that is merely the
-// least far off: a suggestion that has nothing to do with what was typed helps nobody.
+// Unknown: up to three items the typed text may have meant, nearest first (nearness); none
+// that is merely the least far off: a suggestion that has nothing to do with what was typed
+// helps nobody.
 ref_unknown nearest_slugs(const release& r, std::string_view ref) {
     auto typed = make_slug(ref);
-    std::size_t within = typed.size() <= 2   ? 0
+    // A mistake in three letters or fewer leaves too little of what was meant.
+    std::size_t within = typed.size() <= 3   ? 0
                          : typed.size() <= 4 ? 1
                                              : std::max<std::size_t>(2, typed.size() / 3);
     std::vector<std::pair<std::size_t, item_pos>> scored;
     for (std::size_t p = 0; p < r.phases.size(); ++p) {
         for (std::size_t i = 0; i < r.phases[p].items.size(); ++i) {
-            const auto& slug = r.phases[p].items[i].slug;
-            if (names_part_of(slug, typed)) {
-                scored.push_back({0, {p, i}});
-                continue;
-            }
-            // From the start of each word on: the start of the rest, and all of it.
-            auto d = std::string::npos;
-            for (std::size_t at = 0; at != std::string::npos;) {
-                std::string_view rest(slug.data() + at, slug.size() - at);
-                d = std::min({d, edit_distance(typed, rest.substr(0, typed.size())),
-                              edit_distance(typed, rest)});
-                at = slug.find('-', at);
-                at = at == std::string::npos ? at : at + 1;
-            }
-            if (d <= within) {
-                scored.push_back({d, {p, i}});
+            if (auto near = nearness(r.phases[p].items[i].slug, typed, within)) {
+                scored.push_back({*near, {p, i}});
             }
         }
     }

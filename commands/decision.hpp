@@ -172,7 +172,14 @@ private:
         slack::json_text ack_json;
     };
     static constexpr std::size_t max_entries = 256;
+    // Active releases' replies; an ended release's is kept alone (`ended_`), not for the life
+    // of the process.
     std::unordered_map<std::int64_t, entry> entries_;
+    entry ended_;
+
+public:
+    // Releases whose reply is kept (the tests).
+    std::size_t size() const { return entries_.size() + (ended_.release ? 1 : 0); }
 };
 
 }  // namespace relbot::commands

@@ -247,17 +247,21 @@ decision decide(const command& parsed, const situation& s) {
 
 const slack::json_text& status_memo::ack_json(const std::shared_ptr<const checklist::release>& r,
                                               const deployment_outlook& outlook) {
-    if (auto it = entries_.find(r->id); it != entries_.end()) {
-        auto& e = it->second;
-        if ((e.release == r || *e.release == *r) && e.outlook == outlook) {
-            e.release = r;
-            return e.ack_json;
-        }
+    bool active = r->status == checklist::release_status::active;
+    auto kept = active ? entries_.find(r->id) : entries_.end();
+    auto* found = kept != entries_.end()                                     ? &kept->second
+                  : !active && ended_.release && ended_.release->id == r->id ? &ended_
+                                                                             : nullptr;
+    if (found && (found->release == r || *found->release == *r) && found->outlook == outlook) {
+        found->release = r;
+        return found->ack_json;
     }
-    if (entries_.size() >= max_entries) {
+    if (!active) {
+        entries_.erase(r->id);  // it ended since its last reply
+    } else if (entries_.size() >= max_entries) {
         entries_.clear();
     }
-    auto& e = entries_[r->id];
+    auto& e = active ? entries_[r->id] : ended_;
     e.release = r;
     e.outlook = outlook;
     e.ack_json = ack_payload_json(render_status(*r, outlook));

@@ -405,6 +405,12 @@ void store::touch_channel(const std::string& channel) {
 }
 
 void store::remember(std::shared_ptr<const checklist::release> r) {
+    if (r->status != checklist::release_status::active) {
+        // An ended release is rarely read again (a report, an export, `owners-from`): read
+        // from the file then, rather than held for the life of the process.
+        releases_.erase(r->id);
+        return;
+    }
     if (releases_.size() >= max_cached_releases) {
         releases_.clear();
     }

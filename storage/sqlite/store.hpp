@@ -299,6 +299,13 @@ private:
     // commit by another connection (PRAGMA data_version) forgets everything. Bounded: cleared
     // when it reaches the limit.
     static constexpr std::size_t max_cached_releases = 256;
+
+public:
+    // How many releases are remembered between transactions (the tests: an ended release is
+    // not).
+    std::size_t remembered_releases() const { return releases_.size(); }
+
+private:
     // A remembered release is never changed in place: a change replaces the pointer.
     std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> releases_;
     std::unordered_map<std::int64_t, std::shared_ptr<const checklist::release>> staged_;

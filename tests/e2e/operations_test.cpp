@@ -22,20 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Polls /healthz until it answers `status`, within `within`. Health changes have no event
-// of their own to wait on; each poll is a real request, and the deadline bounds the wait.
-http_answer wait_health(int port, int status, std::chrono::milliseconds within) {
-    auto until = after(within);
-    http_answer a;
-    do {
-        a = http_get(port, "/healthz");
-        if (a.status == status) {
-            return a;
-        }
-    } while (std::chrono::steady_clock::now() < until);
-    return a;
-}
-
 // Polls /metrics until `series` is at least `at_least`: relbot counts a Web API call when it
 // has read the answer, just after the sandbox has reported the call.
 double wait_metric(int port,

@@ -54,6 +54,25 @@ TEST_CASE("timeline ids are unique across releases and in order within each", "[
     }
 }
 
+TEST_CASE("a release that ended is not remembered between commands; an active one is",
+          "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    REQUIRE(f.run("start v1.0", "C1").changed);
+    REQUIRE(f.run("start v2.0", "C2").changed);
+    REQUIRE(f.run("note 1.1 read and saved", "C1").changed);
+    REQUIRE(f.run("note 1.1 read and saved", "C2").changed);
+    CHECK(f.store.remembered_releases() == 2);
+    REQUIRE(f.run("finish force done for today", "C1").changed);
+    CHECK(f.store.remembered_releases() == 1);
+    // Read again when asked (a report, an export), from the file.
+    auto ended = f.store.load_release(f.store.releases().list_releases("C1", 1).at(0).id);
+    REQUIRE(ended);
+    CHECK(ended->status == checklist::release_status::finished);
+    REQUIRE(f.run("note 1.1 still going", "C2").changed);
+    CHECK(f.store.remembered_releases() == 1);  // C2's; not the one read after it ended
+}
+
 TEST_CASE("a started release survives closing and reopening the database", "[storage]") {
     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
     INFO(test::name_of(kind));

@@ -85,6 +85,20 @@ inline http_answer http_post(int port,
     return read_answer(fd);
 }
 
+// Polls /healthz until it answers `status`, within `within`. Health changes have no event
+// of their own to wait on; each poll is a real request, and the deadline bounds the wait.
+inline http_answer wait_health(int port, int status, std::chrono::milliseconds within) {
+    auto until = after(within);
+    http_answer a;
+    do {
+        a = http_get(port, "/healthz");
+        if (a.status == status) {
+            return a;
+        }
+    } while (std::chrono::steady_clock::now() < until);
+    return a;
+}
+
 // relbot with its endpoint on a free port; returns the port it logged.
 inline int health_port(bot& relbot) {
     auto line =

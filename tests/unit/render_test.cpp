@@ -345,6 +345,31 @@ TEST_CASE("the status memo gives the rendered status, and renders again when the
     CHECK(memo.ack_json(std::make_shared<const checklist::release>(r)) == fresh(r));
 }
 
+TEST_CASE("the status memo keeps the replies of active releases, and only the last ended one",
+          "[unit]") {
+    commands::status_memo memo;
+    auto release_numbered = [](std::int64_t id, checklist::release_status status) {
+        auto r = standard_release();
+        r.id = id;
+        r.status = status;
+        return std::make_shared<const checklist::release>(r);
+    };
+    for (std::int64_t id = 1; id <= 5; ++id) {
+        memo.ack_json(release_numbered(id, checklist::release_status::active));
+    }
+    CHECK(memo.size() == 5);
+    // Releases that ended are not kept for the life of the process, however many are asked
+    // about; one that ends leaves the active ones.
+    for (std::int64_t id = 100; id < 200; ++id) {
+        memo.ack_json(release_numbered(id, checklist::release_status::finished));
+    }
+    memo.ack_json(release_numbered(3, checklist::release_status::aborted));
+    CHECK(memo.size() == 5);  // four active, and the last ended
+    auto ended = release_numbered(3, checklist::release_status::aborted);
+    CHECK(memo.ack_json(ended) ==
+          commands::dump_json(commands::to_ack_payload(commands::render_status(*ended))));
+}
+
 TEST_CASE("an ack or a post serialized by hand is the same bytes as the document it replaces",
           "[unit]") {
     std::vector<commands::message> messages = {

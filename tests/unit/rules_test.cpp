@@ -274,6 +274,11 @@ TEST_CASE("items are found by position, slug or unique prefix", "[unit]") {
     CHECK(slugs_meant("Migratoins") == std::vector<std::string>{"database-migrations"});
     CHECK(slugs_meant("zzzzzzzz").empty());
     CHECK(slugs_meant("x").empty());
+    CHECK(slugs_meant("ion").empty());  // three letters inside a word are not a name
+    CHECK(slugs_meant("???").empty());
+    // A word's start before a word found inside another, before a typing mistake.
+    CHECK(slugs_meant("flags").front() == "feature-flags");
+    CHECK(slugs_meant("migration").front() == "database-migrations");
     CHECK(std::holds_alternative<ref_unknown>(resolve_item(r, "7.1")));
     CHECK(std::holds_alternative<ref_unknown>(resolve_item(r, "1.99")));
     CHECK(std::holds_alternative<ref_unknown>(resolve_item(r, "0.1")));
