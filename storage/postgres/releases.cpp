@@ -65,7 +65,9 @@ void releases::unit_ended(bool committed) {
     if (committed) {
         for (auto& [id, l] : unit_locked_) {
             if (l.release && l.release->status != checklist::release_status::active) {
-                held_.erase(id);  // ended: read again if ever asked for, not held (see below)
+                // An ended release is rarely read again (a report, an export, `owners-from`):
+                // read from the database then, rather than held for the life of the process.
+                held_.erase(id);
                 continue;
             }
             held_[id] = {l.version_read + (raised(id) ? 1 : 0), std::move(l.release)};
@@ -331,14 +333,12 @@ releases::shared_release releases::read_release(const release_key& key) {
         r.checkpoints.push_back(std::move(c));
     }
     auto shared = std::make_shared<const checklist::release>(std::move(r));
-    // An ended release is rarely read again (a report, an export, `owners-from`): read from
-    // the database then, rather than held for the life of the process.
-    if (shared->status == checklist::release_status::active) {
-        if (held_.size() >= max_held) {
-            held_.clear();
-        }
-        held_[found_id] = {version, shared};
+    // Held with its version (a unit that locks it reads the version here); one that has
+    // ended is let go when the unit that read it ends (unit_ended).
+    if (held_.size() >= max_held) {
+        held_.clear();
     }
+    held_[found_id] = {version, shared};
     return shared;
 }
 

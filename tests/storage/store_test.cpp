@@ -54,7 +54,7 @@ TEST_CASE("timeline ids are unique across releases and in order within each", "[
     }
 }
 
-TEST_CASE("a release that ended is not remembered between commands; an active one is",
+TEST_CASE("a release that ended is not remembered between commands, and an active one is",
           "[storage]") {
     temp_db db;
     router_fixture f(db.path());
