@@ -21,6 +21,7 @@ struct counting_source final : bot::health_source {
                 "",
                 1,
                 true,
+                false,
                 "",
                 3,
                 "2026-12-02T10:00:00Z",
