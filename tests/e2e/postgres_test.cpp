@@ -203,30 +203,46 @@ TEST_CASE(
     CHECK(relbot.stop() == 0);
 }
 
+// relbot on PostgreSQL through a network that can stall, with a release started and its
+// living status message (and its buttons) posted.
+struct stallable_release {
+    explicit stallable_release(const std::string& version)
+        : network(db.port()),
+          sim(dir),
+          relbot(dir, sim, {{"RELBOT_DATABASE_URL", db.url_via(network.port())}}) {
+        REQUIRE(sim.wait_event("hello_sent", after(15s)));
+        REQUIRE(sim.wait_ack(sim.slash_command("start " + version)));
+        REQUIRE(sim.wait_for([](const json& e) { return e.value("method", "") == "pins.add"; },
+                             after(10s)));
+    }
+    // Whether `user` is told, within 10 s, an ephemeral message holding `words`.
+    bool told(const std::string& user, const std::string& words) {
+        return sim.wait_until(
+            [&] {
+                auto said = sim.last_ephemeral(user);
+                return said && contains(message_text(*said), words);
+            },
+            after(10s));
+    }
+    pg_database db;
+    stall_proxy network;
+    temp_dir dir;
+    sandbox sim;
+    bot relbot;
+};
+
 TEST_CASE(
     "a click whose commit PostgreSQL never answers is acknowledged in time and told relbot cannot "
     "tell whether it was saved",
     "[e2e][postgres]") {
-    pg_database db;
-    stall_proxy network(db.port());
-    temp_dir dir;
-    sandbox sim(dir);
-    bot relbot(dir, sim, {{"RELBOT_DATABASE_URL", db.url_via(network.port())}});
-    REQUIRE(sim.wait_event("hello_sent", after(15s)));
-    REQUIRE(sim.wait_ack(sim.slash_command("start v8.0")));
-    REQUIRE(sim.wait_for([](const json& e) { return e.value("method", "") == "pins.add"; },
-                         after(10s)));
+    stallable_release f("v8.0");
+    [[maybe_unused]] auto& [db, network, dir, sim, relbot] = f;
     // The click's batch releases its savepoint with its COMMIT (a batch's inputs are in
     // savepoints `input_<n>`); the network stops right there, so nobody can tell whether the
     // server committed it.
     network.stall_when({"RELEASE SAVEPOINT input_", "COMMIT"});
     REQUIRE(sim.wait_ack(sim.click("U0MANAGER", "Remind owners")));
-    CHECK(sim.wait_until(
-        [&] {
-            auto told = sim.last_ephemeral("U0MANAGER");
-            return told && contains(message_text(*told), "cannot tell whether it was saved");
-        },
-        after(10s)));
+    CHECK(f.told("U0MANAGER", "cannot tell whether it was saved"));
     network.resume();
     CHECK(relbot.stop() == 0);
 }
@@ -235,15 +251,8 @@ TEST_CASE(
     "a click that waits behind a command PostgreSQL does not answer is acknowledged in time and "
     "told the database was busy",
     "[e2e][postgres]") {
-    pg_database db;
-    stall_proxy network(db.port());
-    temp_dir dir;
-    sandbox sim(dir);
-    bot relbot(dir, sim, {{"RELBOT_DATABASE_URL", db.url_via(network.port())}});
-    REQUIRE(sim.wait_event("hello_sent", after(15s)));
-    REQUIRE(sim.wait_ack(sim.slash_command("start v8.1")));
-    REQUIRE(sim.wait_for([](const json& e) { return e.value("method", "") == "pins.add"; },
-                         after(10s)));
+    stallable_release f("v8.1");
+    [[maybe_unused]] auto& [db, network, dir, sim, relbot] = f;
     network.stall();
     // The command holds the database strand until relbot gives up on the server (a little
     // after its deadline); the click behind it then fails at once (relbot does not wait on a
@@ -251,13 +260,7 @@ TEST_CASE(
     // told through the click's response_url.
     auto command = sim.slash_command("check 1.1");
     REQUIRE(sim.wait_ack(sim.click("U0MANAGER", "Remind owners")));
-    CHECK(sim.wait_until(
-        [&] {
-            auto told = sim.last_ephemeral("U0MANAGER");
-            return told && contains(message_text(*told), "busy right now") &&
-                   contains(message_text(*told), "nothing was changed");
-        },
-        after(10s)));
+    CHECK(f.told("U0MANAGER", "busy right now and nothing was changed"));
     REQUIRE(sim.wait_ack(command));
     network.resume();
     REQUIRE(relbot.proc().wait_stderr("event=outbox.read_recovered", after(20s)));
