@@ -45,15 +45,11 @@ hook_answer answer_hook(std::string_view method,
     // A repeated id gets the first answer, whatever its body (contract): looked for before the
     // body is judged.
     auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_object()) {
-        auto id = j.find("id");
-        const auto* text = id == j.end() ? nullptr : id->get_ptr<const std::string*>();
-        if (text != nullptr && !text->empty() && text->size() <= max_signal_id) {
-            auto action = j.value("action", nlohmann::json());
-            if (auto first = sink.answered_before(
-                    *text, action.is_string() ? action.get<std::string>() : std::string())) {
-                return *first;
-            }
+    if (auto id = signal_id_of(j); !id.id.empty()) {
+        auto action = j.value("action", nlohmann::json());
+        if (auto first = sink.answered_before(
+                id.id, action.is_string() ? action.get<std::string>() : std::string())) {
+            return *first;
         }
     }
     auto read = read_signal_json(j);

@@ -100,6 +100,30 @@ std::variant<signal_request, std::string> read_signal(std::string_view body) {
     return read_signal_json(nlohmann::json::parse(body, nullptr, false));
 }
 
+signal_id_reading signal_id_of(const nlohmann::json& body) {
+    if (!body.is_object()) {
+        return {};
+    }
+    auto it = body.find("id");
+    if (it == body.end() || it->is_null()) {
+        return {};
+    }
+    const auto* id = it->get_ptr<const std::string*>();
+    if (id == nullptr) {
+        return {"", "\"id\" must be a string"};
+    }
+    if (id->empty()) {
+        return {"", "\"id\" must not be empty"};
+    }
+    if (id->size() > max_signal_id) {
+        return {"", "\"id\" is longer than " + std::to_string(max_signal_id) + " bytes"};
+    }
+    if (has_control(*id)) {
+        return {"", "\"id\" must be one line"};
+    }
+    return {*id, ""};
+}
+
 std::variant<signal_request, std::string> read_signal_json(const nlohmann::json& j) {
     if (j.is_discarded() || !j.is_object()) {
         return std::string("the body must be a JSON object");
@@ -134,8 +158,11 @@ std::variant<signal_request, std::string> read_signal_json(const nlohmann::json&
     r.url = field("url", 2000, false);
     r.source = field("source", 64, false);
     // Optional: without one a signal is applied as sent and a repeat is not recognized.
-    bool id_given = j.contains("id") && !j["id"].is_null();
-    r.id = field("id", max_signal_id, false);
+    auto id = signal_id_of(j);
+    if (bad.empty()) {
+        bad = std::move(id.problem);
+    }
+    r.id = std::move(id.id);
     if (!bad.empty()) {
         return bad;
     }
@@ -153,11 +180,8 @@ std::variant<signal_request, std::string> read_signal_json(const nlohmann::json&
     } else if (r.item.empty() || has_control(r.item)) {
         return std::string("\"item\" is required: a position (2.4), a slug or its prefix");
     }
-    if (has_control(r.release) || has_control(r.text) || has_control(r.id) ||
-        (id_given && r.id.empty())) {
-        return std::string(id_given && r.id.empty()
-                               ? "\"id\" must not be empty"
-                               : "\"release\", \"text\" and \"id\" must be one line");
+    if (has_control(r.release) || has_control(r.text)) {
+        return std::string("\"release\" and \"text\" must be one line");
     }
     if (!r.url.empty() &&
         ((!r.url.starts_with("https://") && !r.url.starts_with("http://")) ||

@@ -73,6 +73,16 @@ std::variant<signal_request, std::string> read_signal(std::string_view body);
 // The same, of a body already parsed (a discarded value: one that was not JSON).
 std::variant<signal_request, std::string> read_signal_json(const nlohmann::json& body);
 
+// A body's "id" (optional; a non-empty one-line string of at most max_signal_id bytes): `id`
+// empty when the body gives none (absent or null), `problem` the sentence for a 400 when it
+// gives a bad one. The endpoint looks a repeat up by it before the rest of the body is judged;
+// read_signal_json refuses what it refuses: one set of rules for both.
+struct signal_id_reading {
+    std::string id;
+    std::string problem;
+};
+signal_id_reading signal_id_of(const nlohmann::json& body);
+
 // The answers: {"ok": false, "error": message}; {"ok": true, "item": ref, "state": state}
 // (item and state left out when empty).
 std::string signal_error_json(std::string_view message);

@@ -327,24 +327,17 @@ void demo::quit() {
 // Waits (bounded) until relbot has connected, answered every command sent, and posted every
 // message it decided to send (its outbox, read from /healthz, is empty), then stops it.
 net::awaitable<void> demo::drain_then_stop(demo* self) {
-    auto until = std::chrono::steady_clock::now() + drain_limit;
-    net::steady_timer tick(self->ioc_);
-    bool told = false;
-    while (std::chrono::steady_clock::now() < until && !self->stop_sent_) {
-        bool answered = self->connected_ && self->lines_.empty() && self->unanswered_.empty();
-        if (answered) {
-            long pending = co_await outbox_pending(self->ioc_, self->health_port_);
-            if (pending == 0) {
-                break;
+    co_await wait_for_outbox(
+        self, drain_limit,
+        [self](long pending) {
+            return self->connected_ && self->lines_.empty() && self->unanswered_.empty() &&
+                   pending == 0;
+        },
+        [self] {
+            if (self->interactive_) {
+                std::cout << "\nWaiting for relbot to finish what it is sending…" << std::endl;
             }
-        }
-        if (!told && self->interactive_) {
-            std::cout << "\nWaiting for relbot to finish what it is sending…" << std::endl;
-            told = true;
-        }
-        tick.expires_after(50ms);
-        co_await tick.async_wait(nothrow);
-    }
+        });
     if (!self->stop_sent_) {
         std::cout << "\nStopping relbot…" << std::endl;
         self->stop_sent_ = true;
@@ -354,10 +347,23 @@ net::awaitable<void> demo::drain_then_stop(demo* self) {
 
 // Until relbot's outbox is empty (or cannot be read: -1, which does not hold a script up).
 net::awaitable<void> demo::settle(demo* self) {
-    auto until = std::chrono::steady_clock::now() + settle_limit;
+    co_await wait_for_outbox(
+        self, settle_limit, [](long pending) { return pending <= 0; }, [] {});
+}
+
+net::awaitable<void> demo::wait_for_outbox(demo* self,
+                                           std::chrono::milliseconds limit,
+                                           std::function<bool(long)> done,
+                                           std::function<void()> waiting) {
+    auto until = std::chrono::steady_clock::now() + limit;
     net::steady_timer tick(self->ioc_);
+    bool told = false;
     while (std::chrono::steady_clock::now() < until && !self->stop_sent_ &&
-           co_await outbox_pending(self->ioc_, self->health_port_) > 0) {
+           !done(co_await outbox_pending(self->ioc_, self->health_port_))) {
+        if (!told) {
+            told = true;
+            waiting();
+        }
         tick.expires_after(50ms);
         co_await tick.async_wait(nothrow);
     }

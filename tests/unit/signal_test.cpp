@@ -8,8 +8,11 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "bot/hooks.hpp"
 
@@ -181,6 +184,63 @@ TEST_CASE("a bad signal body is answered with what to send instead", "[signal]")
                Catch::Contains("longer than 3,000 characters"));
     CHECK_THAT(read_bad(with_text(std::string(2500, 't'), "https://ci/" + std::string(900, 'u'))),
                Catch::Contains("together are longer than 3,000 characters"));
+}
+
+namespace {
+
+// Records which ids the endpoint asks about; answers a kept id ("seen") with its first answer.
+struct recording_sink : signal_sink {
+    std::vector<std::string> asked;
+    int applied = 0;
+    hook_answer apply(const signal_request&) override {
+        ++applied;
+        return {200, signal_ok_json("1.1", "done")};
+    }
+    std::optional<hook_answer> answered_before(const std::string& id, const std::string&) override {
+        asked.push_back(id);
+        if (id == "seen") {
+            return hook_answer{404, signal_error_json("the first answer")};
+        }
+        return std::nullopt;
+    }
+};
+
+hook_answer post(const std::string& b, signal_sink& sink) {
+    return answer_hook("POST", "/hooks/v1/signal", ts(now), signal_signature(secret, ts(now), b), b,
+                       false, secret, now, sink);
+}
+
+}  // namespace
+
+TEST_CASE("a repeat is looked up only by an id the body could have been applied with", "[signal]") {
+    // One set of rules (signal_id_of) for the lookup and for reading the body.
+    CHECK(signal_id_of(nlohmann::json::parse(R"({"id":"run-1"})")).id == "run-1");
+    CHECK(signal_id_of(nlohmann::json::parse(R"({"id":null})")).problem.empty());
+    CHECK(signal_id_of(nlohmann::json::parse(R"([1])")).id.empty());
+    CHECK(signal_id_of(nlohmann::json::parse(R"({"id":"a\tb"})")).problem ==
+          "\"id\" must be one line");
+
+    recording_sink sink;
+    // A repeat gets its first answer whatever its body (here: no channel), and applies nothing.
+    auto repeat = post(R"({"action":"check","item":"1.1","id":"seen"})", sink);
+    CHECK(repeat.status == 404);
+    CHECK_THAT(repeat.body, Catch::Contains("the first answer"));
+    CHECK(sink.applied == 0);
+    // An id no signal could have been applied with is refused, not looked up.
+    for (const auto* b : {R"({"channel":"C1","action":"check","item":"1.1","id":"se\nen"})",
+                          R"({"channel":"C1","action":"check","item":"1.1","id":""})",
+                          R"({"channel":"C1","action":"check","item":"1.1","id":["seen"]})"}) {
+        INFO(b);
+        auto a = post(b, sink);
+        CHECK(a.status == 400);
+        CHECK_THAT(a.body, Catch::Contains(R"(\"id\")"));  // JSON-escaped
+    }
+    CHECK(sink.asked == std::vector<std::string>{"seen"});
+    CHECK(sink.applied == 0);
+    // A new id is looked up, then applied.
+    CHECK(post(R"({"channel":"C1","action":"check","item":"1.1","id":"new"})", sink).status == 200);
+    CHECK(sink.asked == std::vector<std::string>{"seen", "new"});
+    CHECK(sink.applied == 1);
 }
 
 TEST_CASE("signal answers are JSON in the contract's shape", "[signal]") {
