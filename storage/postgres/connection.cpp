@@ -72,6 +72,8 @@ struct libpq_functions {
     decltype(&PQcmdStatus) cmdStatus = nullptr;
     decltype(&PQcmdTuples) cmdTuples = nullptr;
     decltype(&PQconnectdbParams) connectdbParams = nullptr;
+    decltype(&PQconnectPoll) connectPoll = nullptr;
+    decltype(&PQconnectStartParams) connectStartParams = nullptr;
     decltype(&PQconninfoFree) conninfoFree = nullptr;
     decltype(&PQconninfoParse) conninfoParse = nullptr;
     decltype(&PQenterPipelineMode) enterPipelineMode = nullptr;
@@ -131,6 +133,8 @@ const libpq_functions& pq() {
         resolve(f.cmdStatus, "PQcmdStatus");
         resolve(f.cmdTuples, "PQcmdTuples");
         resolve(f.connectdbParams, "PQconnectdbParams");
+        resolve(f.connectPoll, "PQconnectPoll");
+        resolve(f.connectStartParams, "PQconnectStartParams");
         resolve(f.conninfoFree, "PQconninfoFree");
         resolve(f.conninfoParse, "PQconninfoParse");
         resolve(f.enterPipelineMode, "PQenterPipelineMode");
@@ -306,27 +310,96 @@ std::string result::tag() const {
     return t == nullptr ? std::string() : std::string(t);
 }
 
-connection::connection(const std::string& url, int statement_timeout_ms)
+namespace {
+
+// The hosts, addresses and ports a connection string gives (an unreadable one: none).
+connect_hosts hosts_of(const std::string& url) {
+    connect_hosts hosts;
+    char* error = nullptr;
+    PQconninfoOption* options = pq().conninfoParse(url.c_str(), &error);
+    if (options == nullptr) {
+        pq().freemem(error);
+        return hosts;
+    }
+    for (auto* o = options; o->keyword != nullptr; ++o) {
+        std::string_view key = o->keyword;
+        std::string value = o->val == nullptr ? "" : o->val;
+        if (key == "host") {
+            hosts.host = value;
+        } else if (key == "hostaddr") {
+            hosts.hostaddr = value;
+        } else if (key == "port") {
+            hosts.port = value;
+        }
+    }
+    pq().conninfoFree(options);
+    return hosts;
+}
+
+// libpq's keywords and values for a connection, in the order libpq reads them (a later one
+// wins): relbot's defaults; the operator's string (`dbname`, expanded), whose settings win
+// over them; then, when relbot looked the host names up, the hosts with their addresses.
+// Keepalives and a TCP user timeout: a server or network that goes silent fails this
+// connection's statements within about 20 s instead of holding the loop for hours.
+struct connect_params {
+    // `url` must outlive the object; the hosts are its own.
+    connect_params(const std::string& url, std::optional<connect_hosts> hosts_given)
+        : hosts(std::move(hosts_given)) {
+        add("connect_timeout", "10");
+        add("application_name", "relbot");
+        add("keepalives", "1");
+        add("keepalives_idle", "10");
+        add("keepalives_interval", "3");
+        add("keepalives_count", "3");
+        add("tcp_user_timeout", "20000");
+        add("dbname", url.c_str());
+        if (hosts) {
+            add("host", hosts->host.c_str());
+            add("hostaddr", hosts->hostaddr.c_str());
+            add("port", hosts->port.c_str());
+        }
+        keywords.push_back(nullptr);
+        values.push_back(nullptr);
+    }
+    void add(const char* k, const char* v) {
+        keywords.push_back(k);
+        values.push_back(v);
+    }
+    connect_params(const connect_params&) = delete;
+    connect_params& operator=(const connect_params&) = delete;
+    std::optional<connect_hosts> hosts;  // the lists below point into it
+    std::vector<const char*> keywords;
+    std::vector<const char*> values;
+};
+
+}  // namespace
+
+connection::connection(const std::string& url, int statement_timeout_ms, lookup_function look_up)
     : server_(describe_url(url)) {
     if (auto problem = url_problem(url)) {
         // libpq's own message would quote the unreadable part, password included.
         throw pg_error("cannot read the PostgreSQL connection string: " + *problem, "");
     }
-    // Defaults first: what the operator's string says (dbname, expanded) comes after and wins.
-    // Keepalives and a TCP user timeout: a server or network that goes silent fails this
-    // connection's statements within about 20 s instead of holding the loop for hours.
-    const char* const keywords[] = {"connect_timeout",
-                                    "application_name",
-                                    "keepalives",
-                                    "keepalives_idle",
-                                    "keepalives_interval",
-                                    "keepalives_count",
-                                    "tcp_user_timeout",
-                                    "dbname",
-                                    nullptr};
-    const char* const values[] = {"10", "relbot", "1",         "10",   "3",
-                                  "3",  "20000",  url.c_str(), nullptr};
-    conn_ = pq().connectdbParams(keywords, values, 1);
+    url_ = url;
+    look_up_ = std::move(look_up);
+    hosts_ = hosts_of(url);
+    names_ = names_to_look_up(hosts_);
+    // Starting: the names are looked up here, on this thread, as libpq would (nothing else
+    // waits yet); afterwards by reconnect(), off the database strand.
+    std::optional<connect_hosts> addressed;
+    if (!names_.empty()) {
+        std::vector<std::vector<std::string>> addresses;
+        try {
+            for (const auto& n : names_) {
+                addresses.push_back(look_up_(n));
+            }
+        } catch (const std::exception& e) {
+            throw pg_error("cannot connect to PostgreSQL at " + server_ + ": " + e.what(), "");
+        }
+        addressed = with_addresses(hosts_, addresses);
+    }
+    connect_params params(url_, addressed);
+    conn_ = pq().connectdbParams(params.keywords.data(), params.values.data(), 1);
     if (conn_ == nullptr) {
         throw pg_error("cannot connect to PostgreSQL at " + server_ + ": out of memory", "");
     }
@@ -401,7 +474,11 @@ void connection::reconnect() {
                                        false);
         }
         start_round_trip(false);
-        reset_within_bound();
+        if (names_.empty()) {
+            reset_within_bound();
+        } else {
+            connect_within_bound();
+        }
     }
     if (pq().status(conn_) != CONNECTION_OK) {
         throw pg_error("cannot connect to PostgreSQL at " + server_ +
@@ -441,11 +518,54 @@ void connection::reset_within_bound() {
     if (pq().resetStart(conn_) != 1) {
         return;  // the status says it failed, and errorMessage why
     }
+    poll_within_bound(true);
+}
+
+void connection::connect_within_bound() {
+    // One lookup at a time: a reconnection given up on while its lookup went on waits for
+    // that lookup next time, rather than starting another beside it.
+    if (!lookup_) {
+        lookup_.emplace(names_, look_up_);
+    }
+    std::optional<std::vector<std::vector<std::string>>> addresses;
+    try {
+        addresses = lookup_->wait_until(
+            round_trip_bound_.value_or(std::chrono::steady_clock::now() + wait_limit_), waiting_);
+    } catch (const std::exception& e) {
+        lookup_.reset();
+        throw pg_error("cannot connect to PostgreSQL at " + server_ + " again: " + e.what(),
+                       "08006");
+    }
+    if (!addresses) {
+        round_trip_bound_.reset();
+        unanswered_until_ = std::chrono::steady_clock::now() + retry_pause_;
+        throw pg_error::unanswered("the host name of PostgreSQL at " + server_ +
+                                       " was not looked up in time; relbot connects again in "
+                                       "a few seconds",
+                                   false);
+    }
+    lookup_.reset();  // looked up again at the next reconnection: addresses change
+    connect_params params(url_, with_addresses(hosts_, *addresses));
+    pg_conn* fresh = pq().connectStartParams(params.keywords.data(), params.values.data(), 1);
+    if (fresh == nullptr) {
+        throw pg_error("cannot connect to PostgreSQL at " + server_ + " again: out of memory",
+                       "08006");
+    }
+    pq().finish(conn_);
+    conn_ = fresh;
+    if (pq().status(conn_) == CONNECTION_BAD) {
+        return;  // the status says it failed, and errorMessage why
+    }
+    poll_within_bound(false);
+}
+
+void connection::poll_within_bound(bool resetting) {
+    auto* poll = resetting ? pq().resetPoll : pq().connectPoll;
     // libpq says which way the socket must be ready before it is asked again.
     auto state = PGRES_POLLING_WRITING;
     while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
         wait_for_socket(state == PGRES_POLLING_READING ? POLLIN : POLLOUT, "a new connection");
-        state = pq().resetPoll(conn_);
+        state = poll(conn_);
     }
 }
 

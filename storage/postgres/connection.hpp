@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "storage/postgres/host_lookup.hpp"
+
 struct pg_conn;
 struct pg_result;
 
@@ -112,7 +114,11 @@ public:
     // Connects (at most 10 s) and sets the session up: UTC, no statement longer than
     // `statement_timeout_ms` (0: none). Throws pg_error naming the server (describe_url) and
     // libpq's reason.
-    explicit connection(const std::string& url, int statement_timeout_ms = 0);
+    // A host name is looked up with `look_up` (host_lookup.hpp): here, and on a thread of its
+    // own when the connection is opened again (tests pass a lookup of their own).
+    explicit connection(const std::string& url,
+                        int statement_timeout_ms = 0,
+                        lookup_function look_up = system_lookup);
     ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -227,6 +233,11 @@ private:
     void reconnect();
     // A new session on the same settings, within the current round trip's bound.
     void reset_within_bound();
+    // The same with the host names looked up again, off this thread, within the same bound.
+    void connect_within_bound();
+    // Asks libpq (PQresetPoll when `resetting`, else PQconnectPoll) until the connection is
+    // made or has failed, waiting on its socket within the round trip's bound.
+    void poll_within_bound(bool resetting);
     // Starts a round trip's bound (none while bounds are off). `maybe_kept`: it holds a COMMIT,
     // or a change outside a transaction (if it goes unanswered, it may have been kept).
     void start_round_trip(bool maybe_kept);
@@ -263,6 +274,13 @@ private:
     static constexpr std::size_t max_prepared = 512;
 
     pg_conn* conn_ = nullptr;
+    // What a new connection needs: the operator's string (kept in memory only), its hosts,
+    // the names among them that relbot looks up, how, and the lookup under way, if any.
+    std::string url_;
+    connect_hosts hosts_;
+    std::vector<std::string> names_;
+    lookup_function look_up_;
+    std::optional<background_lookup> lookup_;
     std::vector<pending> deferred_;
     std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
     std::uint64_t statements_named_ = 0;

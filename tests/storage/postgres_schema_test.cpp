@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -267,6 +269,69 @@ TEST_CASE(
     CHECK_FALSE(c.healthy());
     proxy.resume();
     CHECK(c.exec("SELECT length($1)", {std::string("abc")}).integer(0, 0) == 3);  // again
+}
+
+TEST_CASE(
+    "postgres: a host name is looked up off the database strand: a lookup that does not answer "
+    "fails the reconnection within the bound, and the next one connects by its addresses",
+    "[storage][postgres]") {
+    using namespace std::chrono_literals;
+    test::pg_database fresh;
+    test::stall_proxy proxy(fresh.port());
+    // A name no resolver knows (RFC 6761): the connection is made only by the addresses relbot
+    // looked up itself, never by libpq's own lookup.
+    auto url = fresh.url_via(proxy.port());
+    url.replace(url.find("127.0.0.1"), 9, "relbot-db.invalid");
+    struct gate {
+        std::mutex mutex;
+        std::condition_variable cv;
+        bool open = false;
+        int asked = 0;
+        std::vector<std::string> names;  // asked for, in order
+    };
+    auto g = std::make_shared<gate>();
+    auto look_up = [g](const std::string& name) {
+        std::unique_lock lock(g->mutex);
+        g->names.push_back(name);
+        if (++g->asked > 1) {  // the first, at the start, answers at once
+            g->cv.wait(lock, [&] { return g->open; });
+        }
+        // The proxy listens on IPv4 only: ::1 is refused, and libpq tries the next address.
+        return std::vector<std::string>{"::1", "127.0.0.1"};
+    };
+    connection c(url, 0, look_up);
+    c.bound_waits(800ms, 0ms, 600ms);
+    int waits = 0;
+    c.before_waiting([&] { ++waits; });
+    CHECK(c.exec("SELECT 1").integer(0, 0) == 1);
+
+    proxy.cut();
+    CHECK_THROWS_AS(c.exec("SELECT 1"), pg_error);
+    proxy.uncut();
+    // Connecting again: the lookup does not answer. The statement fails within the bound (as a
+    // server that does not answer: "try again"), and the thread said it was waiting meanwhile.
+    waits = 0;
+    try {
+        c.exec("SELECT 1");
+        FAIL("a connection was made without the host name's addresses");
+    } catch (const pg_error& e) {
+        INFO(e.what());
+        CHECK(e.unanswered());
+        CHECK(std::string(e.what()).find("was not looked up in time") != std::string::npos);
+    }
+    CHECK(waits >= 1);
+    CHECK(c.reconnects() == 0);
+    {
+        std::lock_guard lock(g->mutex);
+        g->open = true;
+        g->cv.notify_all();
+    }
+    // The next statement connects with that lookup's answer (one lookup, not one per attempt).
+    CHECK(c.exec("SELECT 1").integer(0, 0) == 1);
+    CHECK(c.reconnects() == 1);
+    std::lock_guard lock(g->mutex);
+    CHECK(g->asked == 2);
+    CHECK(g->names == std::vector<std::string>{"relbot-db.invalid", "relbot-db.invalid"});
 }
 
 }  // namespace storage_postgres_schema_test
