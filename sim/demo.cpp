@@ -329,10 +329,8 @@ void demo::quit() {
 net::awaitable<void> demo::drain_then_stop(demo* self) {
     co_await wait_for_outbox(
         self, drain_limit,
-        [self](long pending) {
-            return self->connected_ && self->lines_.empty() && self->unanswered_.empty() &&
-                   pending == 0;
-        },
+        [self] { return self->connected_ && self->lines_.empty() && self->unanswered_.empty(); },
+        [](long pending) { return pending == 0; },
         [self] {
             if (self->interactive_) {
                 std::cout << "\nWaiting for relbot to finish what it is sending…" << std::endl;
@@ -348,18 +346,22 @@ net::awaitable<void> demo::drain_then_stop(demo* self) {
 // Until relbot's outbox is empty (or cannot be read: -1, which does not hold a script up).
 net::awaitable<void> demo::settle(demo* self) {
     co_await wait_for_outbox(
-        self, settle_limit, [](long pending) { return pending <= 0; }, [] {});
+        self, settle_limit, [] { return true; }, [](long pending) { return pending <= 0; }, [] {});
 }
 
 net::awaitable<void> demo::wait_for_outbox(demo* self,
                                            std::chrono::milliseconds limit,
+                                           std::function<bool()> ready,
                                            std::function<bool(long)> done,
                                            std::function<void()> waiting) {
     auto until = std::chrono::steady_clock::now() + limit;
     net::steady_timer tick(self->ioc_);
     bool told = false;
-    while (std::chrono::steady_clock::now() < until && !self->stop_sent_ &&
-           !done(co_await outbox_pending(self->ioc_, self->health_port_))) {
+    while (std::chrono::steady_clock::now() < until && !self->stop_sent_) {
+        // The outbox is asked only once the rest holds: a relbot still busy is not asked.
+        if (ready() && done(co_await outbox_pending(self->ioc_, self->health_port_))) {
+            break;
+        }
         if (!told) {
             told = true;
             waiting();

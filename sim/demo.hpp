@@ -60,11 +60,13 @@ private:
     // Piped input: waits (bounded) until relbot has sent what the last line made it decide
     // to post, so that its channel posts and DMs are printed before the next line runs.
     static boost::asio::awaitable<void> settle(demo* self);
-    // Both: polls relbot's outbox (/healthz) every 50 ms until `done(pending)` holds (pending:
-    // its rows, -1 when it cannot be read), relbot is being stopped, or `limit` passes;
-    // `waiting` is called once, on the first poll that does not end the wait.
+    // Both: every 50 ms, once `ready()` holds, asks relbot's outbox (/healthz) until
+    // `done(pending)` holds (pending: its rows, -1 when it cannot be read), relbot is being
+    // stopped, or `limit` passes; `waiting` is called once, on the first look that does not
+    // end the wait.
     static boost::asio::awaitable<void> wait_for_outbox(demo* self,
                                                         std::chrono::milliseconds limit,
+                                                        std::function<bool()> ready,
                                                         std::function<bool(long)> done,
                                                         std::function<void()> waiting);
     // Clicks, modals and App Home (demo_interactive.cpp).
