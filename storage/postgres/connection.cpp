@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <type_traits>
 
 namespace relbot::storage::postgres {
@@ -384,19 +385,14 @@ connection::connection(const std::string& url, int statement_timeout_ms, lookup_
     look_up_ = std::move(look_up);
     hosts_ = hosts_of(url);
     names_ = names_to_look_up(hosts_);
+    if (const char* given = std::getenv("PGHOSTADDR"); given != nullptr && *given != '\0') {
+        names_.clear();  // libpq connects to the addresses the environment gives
+    }
     // Starting: the names are looked up here, on this thread, as libpq would (nothing else
-    // waits yet); afterwards by reconnect(), off the database strand.
+    // waits yet); afterwards by reconnect(), off the database strand when bounds are on.
     std::optional<connect_hosts> addressed;
     if (!names_.empty()) {
-        std::vector<std::vector<std::string>> addresses;
-        try {
-            for (const auto& n : names_) {
-                addresses.push_back(look_up_(n));
-            }
-        } catch (const std::exception& e) {
-            throw pg_error("cannot connect to PostgreSQL at " + server_ + ": " + e.what(), "");
-        }
-        addressed = with_addresses(hosts_, addresses);
+        addressed = with_found(look_up_now(names_, look_up_), "");
     }
     connect_params params(url_, addressed);
     conn_ = pq().connectdbParams(params.keywords.data(), params.values.data(), 1);
@@ -464,8 +460,12 @@ void connection::reconnect() {
     // went with it.
     deferred_.clear();
     prepared_.clear();
-    if (wait_limit_.count() == 0) {
+    if (wait_limit_.count() == 0 && names_.empty()) {
         pq().reset(conn_);
+    } else if (wait_limit_.count() == 0) {
+        // Looked up again (PQreset would keep the addresses found at the start).
+        connect_params params(url_, with_found(look_up_now(names_, look_up_), " again"));
+        replace_connection(pq().connectdbParams(params.keywords.data(), params.values.data(), 1));
     } else {
         if (std::chrono::steady_clock::now() < unanswered_until_) {
             throw pg_error::unanswered("PostgreSQL at " + server_ +
@@ -523,20 +523,24 @@ void connection::reset_within_bound() {
 
 void connection::connect_within_bound() {
     // One lookup at a time: a reconnection given up on while its lookup went on waits for
-    // that lookup next time, rather than starting another beside it.
-    if (!lookup_) {
-        lookup_.emplace(names_, look_up_);
+    // that lookup next time, rather than starting another beside it, unless it began so long
+    // ago that its answer may no longer be the name's.
+    if (lookup_ && std::chrono::steady_clock::now() - lookup_->started() > lookup_kept_for) {
+        lookup_.reset();
     }
-    std::optional<std::vector<std::vector<std::string>>> addresses;
+    std::optional<found_addresses> found;
     try {
-        addresses = lookup_->wait_until(
+        if (!lookup_) {
+            lookup_.emplace(names_, look_up_);
+        }
+        found = lookup_->wait_until(
             round_trip_bound_.value_or(std::chrono::steady_clock::now() + wait_limit_), waiting_);
     } catch (const std::exception& e) {
         lookup_.reset();
         throw pg_error("cannot connect to PostgreSQL at " + server_ + " again: " + e.what(),
                        "08006");
     }
-    if (!addresses) {
+    if (!found) {
         round_trip_bound_.reset();
         unanswered_until_ = std::chrono::steady_clock::now() + retry_pause_;
         throw pg_error::unanswered("the host name of PostgreSQL at " + server_ +
@@ -545,18 +549,31 @@ void connection::connect_within_bound() {
                                    false);
     }
     lookup_.reset();  // looked up again at the next reconnection: addresses change
-    connect_params params(url_, with_addresses(hosts_, *addresses));
-    pg_conn* fresh = pq().connectStartParams(params.keywords.data(), params.values.data(), 1);
+    connect_params params(url_, with_found(*found, " again"));
+    replace_connection(pq().connectStartParams(params.keywords.data(), params.values.data(), 1));
+    if (pq().status(conn_) == CONNECTION_BAD) {
+        return;  // the status says it failed, and errorMessage why
+    }
+    poll_within_bound(false);
+}
+
+connect_hosts connection::with_found(const found_addresses& found, std::string_view again) const {
+    auto none = found.none_found();
+    if (!none.empty()) {
+        throw pg_error(
+            "cannot connect to PostgreSQL at " + server_ + std::string(again) + ": " + none,
+            again.empty() ? "" : "08006");
+    }
+    return with_addresses(hosts_, found.addresses);
+}
+
+void connection::replace_connection(pg_conn* fresh) {
     if (fresh == nullptr) {
         throw pg_error("cannot connect to PostgreSQL at " + server_ + " again: out of memory",
                        "08006");
     }
     pq().finish(conn_);
     conn_ = fresh;
-    if (pq().status(conn_) == CONNECTION_BAD) {
-        return;  // the status says it failed, and errorMessage why
-    }
-    poll_within_bound(false);
 }
 
 void connection::poll_within_bound(bool resetting) {

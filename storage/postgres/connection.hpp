@@ -235,6 +235,11 @@ private:
     void reset_within_bound();
     // The same with the host names looked up again, off this thread, within the same bound.
     void connect_within_bound();
+    // The connection string's hosts with the addresses found, or pg_error (connecting
+    // `again` or not) naming why no host has one.
+    connect_hosts with_found(const found_addresses& found, std::string_view again) const;
+    // Finishes the session and takes `fresh` (from libpq; nullptr: out of memory, thrown).
+    void replace_connection(pg_conn* fresh);
     // Asks libpq (PQresetPoll when `resetting`, else PQconnectPoll) until the connection is
     // made or has failed, waiting on its socket within the round trip's bound.
     void poll_within_bound(bool resetting);
@@ -281,6 +286,7 @@ private:
     std::vector<std::string> names_;
     lookup_function look_up_;
     std::optional<background_lookup> lookup_;
+    static constexpr std::chrono::seconds lookup_kept_for{30};
     std::vector<pending> deferred_;
     std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
     std::uint64_t statements_named_ = 0;

@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <condition_variable>
-#include <exception>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -71,11 +71,12 @@ connect_hosts with_addresses(const connect_hosts& hosts,
                              const std::vector<std::vector<std::string>>& addresses) {
     auto names = split(hosts.host);
     auto ports = split(hosts.port);
+    bool port_each = ports.size() == names.size() && names.size() > 1;
     std::vector<std::string> host, hostaddr, port;
     std::size_t next_name = 0;
     for (std::size_t i = 0; i < names.size(); ++i) {
         // One port for all, or one per host (libpq refuses any other count when it connects).
-        std::string p = ports.size() == names.size() ? ports[i] : hosts.port;
+        std::string p = port_each ? ports[i] : hosts.port;
         if (!is_name(names[i]) || next_name >= addresses.size()) {
             host.push_back(names[i]);
             hostaddr.emplace_back();
@@ -93,7 +94,7 @@ connect_hosts with_addresses(const connect_hosts& hosts,
     out.host = join(host);
     out.hostaddr = join(hostaddr);
     // A single port stays single (an empty list would read as "the default for each").
-    out.port = ports.size() == names.size() && names.size() > 1 ? join(port) : hosts.port;
+    out.port = port_each ? join(port) : hosts.port;
     return out;
 }
 
@@ -109,14 +110,10 @@ std::vector<std::string> system_lookup(const std::string& name) {
     }
     std::vector<std::string> out;
     for (auto* a = found; a != nullptr; a = a->ai_next) {
-        char text[INET6_ADDRSTRLEN] = {};
-        const void* where = nullptr;
-        if (a->ai_family == AF_INET) {
-            where = &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr;
-        } else if (a->ai_family == AF_INET6) {
-            where = &reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr;
-        }
-        if (where != nullptr && inet_ntop(a->ai_family, where, text, sizeof text) != nullptr &&
+        char text[NI_MAXHOST] = {};
+        if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
+            getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) ==
+                0 &&
             std::find(out.begin(), out.end(), text) == out.end()) {
             out.emplace_back(text);
         }
@@ -128,44 +125,85 @@ std::vector<std::string> system_lookup(const std::string& name) {
     return out;
 }
 
+std::string found_addresses::none_found() const {
+    for (const auto& a : addresses) {
+        if (!a.empty()) {
+            return "";
+        }
+    }
+    for (const auto& e : errors) {
+        if (!e.empty()) {
+            return e;
+        }
+    }
+    return "no host name has an address";
+}
+
+namespace {
+
+// One name, its error caught: a name that does not resolve leaves the others usable.
+void look_up_one(const lookup_function& lookup,
+                 const std::string& name,
+                 std::vector<std::string>& addresses,
+                 std::string& error) {
+    try {
+        addresses = lookup(name);
+        if (addresses.empty()) {
+            error = "the host name \"" + name + "\" has no address";
+        }
+    } catch (const std::exception& e) {
+        error = e.what();
+    } catch (...) {
+        error = "could not look up the host name \"" + name + "\"";
+    }
+}
+
+}  // namespace
+
+found_addresses look_up_now(const std::vector<std::string>& names, const lookup_function& lookup) {
+    found_addresses found;
+    found.addresses.resize(names.size());
+    found.errors.resize(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        look_up_one(lookup, names[i], found.addresses[i], found.errors[i]);
+    }
+    return found;
+}
+
 struct background_lookup::shared {
     std::mutex mutex;
     std::condition_variable done_cv;
-    bool done = false;
-    std::vector<std::vector<std::string>> addresses;
-    std::exception_ptr error;
+    std::size_t left = 0;
+    found_addresses found;
 };
 
-background_lookup::background_lookup(std::vector<std::string> names, lookup_function lookup)
-    : names_(std::move(names)), state_(std::make_shared<shared>()) {
-    std::thread([state = state_, names = names_, lookup = std::move(lookup)] {
-        std::vector<std::vector<std::string>> found;
-        std::exception_ptr error;
-        try {
-            for (const auto& n : names) {
-                found.push_back(lookup(n));
-            }
-        } catch (...) {
-            error = std::current_exception();
-        }
-        std::lock_guard lock(state->mutex);
-        state->addresses = std::move(found);
-        state->error = error;
-        state->done = true;
-        state->done_cv.notify_all();
-    }).detach();
+background_lookup::background_lookup(const std::vector<std::string>& names,
+                                     const lookup_function& lookup)
+    : started_(std::chrono::steady_clock::now()), state_(std::make_shared<shared>()) {
+    state_->left = names.size();
+    state_->found.addresses.resize(names.size());
+    state_->found.errors.resize(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        std::thread([state = state_, name = names[i], lookup, i] {
+            std::vector<std::string> addresses;
+            std::string error;
+            look_up_one(lookup, name, addresses, error);
+            std::lock_guard lock(state->mutex);
+            state->found.addresses[i] = std::move(addresses);
+            state->found.errors[i] = std::move(error);
+            --state->left;
+            state->done_cv.notify_all();
+        }).detach();
+    }
 }
 
-std::optional<std::vector<std::vector<std::string>>> background_lookup::wait_until(
+std::optional<found_addresses> background_lookup::wait_until(
     std::chrono::steady_clock::time_point by, const std::function<void()>& waiting) {
     std::unique_lock lock(state_->mutex);
     for (;;) {
         auto step = std::min(by, std::chrono::steady_clock::now() + std::chrono::milliseconds(25));
-        if (state_->done_cv.wait_until(lock, step, [&] { return state_->done; })) {
-            if (state_->error) {
-                std::rethrow_exception(state_->error);
-            }
-            return state_->addresses;
+        if (state_->done_cv.wait_until(lock, step, [&] { return state_->left == 0; })) {
+            return state_->found;
         }
         if (std::chrono::steady_clock::now() >= by) {
             return std::nullopt;

@@ -30,34 +30,48 @@ std::vector<std::string> names_to_look_up(const connect_hosts& hosts);
 
 // `hosts` with every host name replaced by each of its addresses (`addresses`, in the order
 // of names_to_look_up; a name with two addresses becomes two entries of the lists, with the
-// same name and port, as libpq tries each address of a name in turn). IP addresses and
-// socket folders keep their entry, with an empty hostaddr.
+// same name and port, as libpq tries each address of a name in turn; a name with none is left
+// out, as libpq skips a name it cannot look up). IP addresses and socket folders keep their
+// entry, with an empty hostaddr. An empty `host` when no entry is left.
 connect_hosts with_addresses(const connect_hosts& hosts,
                              const std::vector<std::vector<std::string>>& addresses);
 
-// One name's addresses as text (getaddrinfo, any family, TCP), in the order the system gives
-// them. Throws std::runtime_error naming the name and the reason when there are none.
+// One name's addresses as text (getaddrinfo, any family, TCP; numeric, with an IPv6 scope), in
+// the order the system gives them. Throws std::runtime_error naming the name and the reason
+// when there are none.
 std::vector<std::string> system_lookup(const std::string& name);
 
 using lookup_function = std::function<std::vector<std::string>(const std::string& name)>;
 
-// A lookup of some names on a detached thread of its own. The object can go before the
-// thread does (a lookup given up on finishes, or hangs, alone); what the thread writes is
-// shared with it.
+// What a lookup found for each name, in order: its addresses, or (none) why.
+struct found_addresses {
+    std::vector<std::vector<std::string>> addresses;
+    std::vector<std::string> errors;  // empty where the name has addresses
+    // The first name's error, when no name has an address; empty otherwise.
+    std::string none_found() const;
+};
+
+// The names looked up here, one after another (when nothing waits on this thread: at start,
+// and in the tools that run without bounds).
+found_addresses look_up_now(const std::vector<std::string>& names, const lookup_function& lookup);
+
+// A lookup of some names, each on a detached thread of its own (a resolver that hangs on one
+// name does not hold the others). The object can go before the threads do (a lookup given up
+// on finishes, or hangs, alone); what they write is shared with it.
 class background_lookup {
 public:
-    background_lookup(std::vector<std::string> names, lookup_function lookup);
+    background_lookup(const std::vector<std::string>& names, const lookup_function& lookup);
 
-    // The names' addresses (in their order) once the lookup is done, waiting until `by` at
-    // most, calling `waiting` about every 25 ms meanwhile; nullopt when it is not done by then.
-    // Throws the lookup's own error (a name that does not resolve).
-    std::optional<std::vector<std::vector<std::string>>> wait_until(
-        std::chrono::steady_clock::time_point by, const std::function<void()>& waiting);
-    const std::vector<std::string>& names() const { return names_; }
+    // What was found once every name is done, waiting until `by` at most, calling `waiting`
+    // about every 25 ms meanwhile; nullopt when it is not done by then.
+    std::optional<found_addresses> wait_until(std::chrono::steady_clock::time_point by,
+                                              const std::function<void()>& waiting);
+    // When it began: an answer waited for long ago may no longer be the name's.
+    std::chrono::steady_clock::time_point started() const { return started_; }
 
 private:
     struct shared;
-    std::vector<std::string> names_;
+    std::chrono::steady_clock::time_point started_;
     std::shared_ptr<shared> state_;
 };
 

@@ -334,4 +334,25 @@ TEST_CASE(
     CHECK(g->names == std::vector<std::string>{"relbot-db.invalid", "relbot-db.invalid"});
 }
 
+TEST_CASE("postgres: without bounds (the tools), connecting again looks the host name up again",
+          "[storage][postgres]") {
+    test::pg_database fresh;
+    test::stall_proxy proxy(fresh.port());
+    auto url = fresh.url_via(proxy.port());
+    url.replace(url.find("127.0.0.1"), 9, "relbot-db.invalid");
+    int asked = 0;  // this thread only: nothing waits without bounds
+    connection c(url, 0, [&](const std::string&) {
+        ++asked;
+        return std::vector<std::string>{"127.0.0.1"};
+    });
+    CHECK(asked == 1);
+    proxy.cut();
+    CHECK_THROWS_AS(c.exec("SELECT 1"), pg_error);
+    proxy.uncut();
+    // A failover moves the name: the addresses found at the start are not reused.
+    CHECK(c.exec("SELECT 1").integer(0, 0) == 1);
+    CHECK(c.reconnects() == 1);
+    CHECK(asked == 2);
+}
+
 }  // namespace storage_postgres_schema_test

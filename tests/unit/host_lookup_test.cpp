@@ -52,6 +52,30 @@ TEST_CASE("a name's addresses go to libpq as hostaddr beside the name, each with
     CHECK(many.host == "a,10.0.0.9,/run/pg,b,b");
     CHECK(many.hostaddr == "10.0.0.1,,,10.0.0.2,10.0.0.3");
     CHECK(many.port == "1,2,3,4,4");
+    // A name with no address is left out, with its port, as libpq skips a name it cannot look
+    // up; none left: an empty host.
+    auto some = with_addresses({"a,b", "", "1,2"}, {{}, {"10.0.0.2"}});
+    CHECK(some.host == "b");
+    CHECK(some.hostaddr == "10.0.0.2");
+    CHECK(some.port == "2");
+    CHECK(with_addresses({"a", "", ""}, {{}}).host.empty());
+}
+
+TEST_CASE("a name that does not resolve leaves the others usable; none resolving says why",
+          "[postgres]") {
+    auto look_up = [](const std::string& name) -> std::vector<std::string> {
+        if (name == "gone") {
+            throw std::runtime_error("could not look up the host name \"gone\"");
+        }
+        return {"10.0.0.7"};
+    };
+    auto found = look_up_now({"gone", "db-b"}, look_up);
+    CHECK(found.none_found().empty());
+    CHECK(found.addresses == std::vector<std::vector<std::string>>{{}, {"10.0.0.7"}});
+    CHECK(found.errors[0] == "could not look up the host name \"gone\"");
+    CHECK(with_addresses({"gone,db-b", "", "5432"}, found.addresses).host == "db-b");
+    CHECK(look_up_now({"gone"}, look_up).none_found() ==
+          "could not look up the host name \"gone\"");
 }
 
 TEST_CASE("the system's lookup gives a name's addresses and names one that has none",
@@ -85,22 +109,45 @@ TEST_CASE(
     }
     auto found = lookup.wait_until(std::chrono::steady_clock::now() + 10s, [] {});
     REQUIRE(found);
-    CHECK(*found == std::vector<std::vector<std::string>>{{"10.0.0.1"}});
+    CHECK(found->addresses == std::vector<std::vector<std::string>>{{"10.0.0.1"}});
     std::lock_guard lock(g->mutex);
     CHECK(g->asked == 1);  // one lookup, waited for twice
 }
 
-TEST_CASE("a lookup's failure is the waiter's error; a lookup given up on may outlive its owner",
-          "[postgres]") {
+TEST_CASE(
+    "names are looked up side by side: one that hangs does not hold the others' answers back; "
+    "a lookup given up on may outlive its owner",
+    "[postgres]") {
+    auto g = std::make_shared<gate>();
+    {
+        background_lookup both({"slow", "fast"}, [g](const std::string& name) {
+            if (name == "slow") {
+                std::unique_lock lock(g->mutex);
+                g->cv.wait(lock, [&] { return g->open; });
+            }
+            return std::vector<std::string>{name == "fast" ? "10.0.0.2" : "10.0.0.1"};
+        });
+        CHECK_FALSE(both.wait_until(std::chrono::steady_clock::now() + 50ms, [] {}));
+        {
+            std::lock_guard lock(g->mutex);
+            g->open = true;
+            g->cv.notify_all();
+        }
+        auto found = both.wait_until(std::chrono::steady_clock::now() + 10s, [] {});
+        REQUIRE(found);
+        CHECK(found->addresses ==
+              std::vector<std::vector<std::string>>{{"10.0.0.1"}, {"10.0.0.2"}});
+    }
     background_lookup failing(
         {"nowhere.invalid"}, [](const std::string& name) -> std::vector<std::string> {
             throw std::runtime_error("could not look up the host name \"" + name + "\"");
         });
-    CHECK_THROWS_WITH(failing.wait_until(std::chrono::steady_clock::now() + 10s, [] {}),
-                      Catch::Contains("nowhere.invalid"));
+    auto failed = failing.wait_until(std::chrono::steady_clock::now() + 10s, [] {});
+    REQUIRE(failed);
+    CHECK_THAT(failed->none_found(), Catch::Contains("nowhere.invalid"));
 
     // Dropped while its thread still waits: the thread finishes later, alone.
-    auto g = std::make_shared<gate>();
+    g = std::make_shared<gate>();
     auto finished = std::make_shared<std::promise<void>>();
     auto done = finished->get_future();
     {
