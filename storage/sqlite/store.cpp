@@ -209,9 +209,14 @@ void store::transaction::end(bool committed) {
     if (!committed) {
         // Nothing to report from a destructor: if the rollback fails, SQLite has already
         // rolled back (that is when ROLLBACK fails).
+        bool wrote = sqlite3_total_changes64(store_.db_->getHandle()) != store_.changes_at_begin_;
         auto rollback = store_.prepare("ROLLBACK");
         (*rollback).tryExecuteStep();
-        store_.forget_written();
+        // What the caches learnt from writes is undone with them; a transaction that wrote
+        // nothing (the health endpoint's lock probe, a read) leaves them true.
+        if (wrote) {
+            store_.forget_written();
+        }
     } else {
         // Every row SQLite wrote counts; the timeline's and the redelivery record's are ours
         // to subtract, so a write path added later cannot forget to say it changed something.

@@ -304,6 +304,9 @@ public:
     // How many releases are remembered between transactions (the tests: an ended release is
     // not).
     std::size_t remembered_releases() const { return releases_.size(); }
+    // How many channels' names are known to be written (the tests: a rollback that wrote
+    // nothing keeps them).
+    std::size_t remembered_channel_names() const { return channel_names_.size(); }
 
 private:
     // A remembered release is never changed in place: a change replaces the pointer.

@@ -73,6 +73,34 @@ TEST_CASE("a release that ended is not remembered between commands, and an activ
     CHECK(f.store.remembered_releases() == 1);  // C2's; not the one read after it ended
 }
 
+TEST_CASE(
+    "a transaction rolled back without a write keeps what the store knows, and one that wrote "
+    "forgets it",
+    "[storage]") {
+    temp_db db;
+    router_fixture f(db.path());
+    {
+        storage::sqlite::store::transaction tx(f.store);
+        f.store.remember_channel_name("C1", "releases");
+        tx.commit();
+    }
+    REQUIRE(f.store.remembered_channel_names() == 1);
+    {
+        // As the health endpoint's lock probe: the write lock taken and let go.
+        storage::sqlite::store::transaction probe(f.store);
+    }
+    CHECK(f.store.remembered_channel_names() == 1);
+    {
+        storage::sqlite::store::transaction tx(f.store);
+        f.store.remember_channel_name("C2", "payments");
+    }  // rolled back: C2's name was never written
+    CHECK(f.store.remembered_channel_names() == 0);
+    {
+        storage::sqlite::store::transaction tx(f.store);
+        CHECK(f.store.channel_name("C2").empty());
+    }
+}
+
 TEST_CASE("a started release survives closing and reopening the database", "[storage]") {
     auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
     INFO(test::name_of(kind));
