@@ -523,9 +523,11 @@ void connection::reset_within_bound() {
 
 void connection::connect_within_bound() {
     // One lookup at a time: a reconnection given up on while its lookup went on waits for
-    // that lookup next time, rather than starting another beside it, unless it began so long
-    // ago that its answer may no longer be the name's.
-    if (lookup_ && std::chrono::steady_clock::now() - lookup_->started() > lookup_kept_for) {
+    // that lookup next time, rather than starting another beside it (a resolver that hangs
+    // costs one thread per name, not one per attempt); an answer that came long ago may no
+    // longer be the name's, and is asked again.
+    if (lookup_ && lookup_->done() &&
+        std::chrono::steady_clock::now() - lookup_->started() > lookup_kept_for) {
         lookup_.reset();
     }
     std::optional<found_addresses> found;
@@ -558,13 +560,15 @@ void connection::connect_within_bound() {
 }
 
 connect_hosts connection::with_found(const found_addresses& found, std::string_view again) const {
-    auto none = found.none_found();
-    if (!none.empty()) {
-        throw pg_error(
-            "cannot connect to PostgreSQL at " + server_ + std::string(again) + ": " + none,
-            again.empty() ? "" : "08006");
+    // Names that did not resolve are left out; an IP address or a socket folder beside them
+    // is still tried, as libpq would.
+    auto hosts = with_addresses(hosts_, found.addresses);
+    if (hosts.host.empty()) {
+        throw pg_error("cannot connect to PostgreSQL at " + server_ + std::string(again) + ": " +
+                           found.none_found(),
+                       again.empty() ? "" : "08006");
     }
-    return with_addresses(hosts_, found.addresses);
+    return hosts;
 }
 
 void connection::replace_connection(pg_conn* fresh) {

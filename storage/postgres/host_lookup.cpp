@@ -197,6 +197,11 @@ background_lookup::background_lookup(const std::vector<std::string>& names,
     }
 }
 
+bool background_lookup::done() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->left == 0;
+}
+
 std::optional<found_addresses> background_lookup::wait_until(
     std::chrono::steady_clock::time_point by, const std::function<void()>& waiting) {
     std::unique_lock lock(state_->mutex);

@@ -66,6 +66,8 @@ public:
     // about every 25 ms meanwhile; nullopt when it is not done by then.
     std::optional<found_addresses> wait_until(std::chrono::steady_clock::time_point by,
                                               const std::function<void()>& waiting);
+    // Whether every name's lookup has ended.
+    bool done() const;
     // When it began: an answer waited for long ago may no longer be the name's.
     std::chrono::steady_clock::time_point started() const { return started_; }
 

@@ -187,6 +187,9 @@ void store::transaction::end_savepoint(bool committed) {
     auto release = s.prepare("RELEASE input");
     (*release).tryExecuteStep();
     s.changes_at_begin_ += changes;
+    for (auto& enclosing : s.savepoints_) {
+        enclosing.changes_at += changes;  // not theirs either (counted once, not again)
+    }
     s.timeline_rows_ = mark.timeline_rows_at;
     s.forget_written();
     while (s.staged_undo_.size() > mark.staged_undo_at) {

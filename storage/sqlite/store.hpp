@@ -336,7 +336,8 @@ private:
     bool last_commit_changed_state_ = true;
 
     // What saves a statement per command, each kept as this connection wrote or read it and
-    // forgotten entirely when anything rolls back or another connection commits: each
+    // forgotten entirely when a savepoint rolls back, a transaction that wrote rolls back, or
+    // another connection commits: each
     // release's last timeline id (append_audit numbers the next row without looking), and
     // each channel's name (remember_channel_name writes only a new name).
     std::unordered_map<std::int64_t, std::int64_t> last_audit_ids_;

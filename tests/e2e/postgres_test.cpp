@@ -338,9 +338,11 @@ TEST_CASE(
     pg_database db;
     temp_dir dir;
     sandbox sim(dir);
-    // By a host name: connecting again, relbot looks it up on a thread of its own and hands
-    // libpq the addresses (localhost may also give ::1, where the test cluster does not
-    // listen: libpq tries the next address).
+    // By a host name, so the real binary connects again through its own lookup, off the
+    // database strand (localhost may also give ::1, where the test cluster does not listen:
+    // libpq tries the next address). libpq could look localhost up itself too: the storage
+    // test "postgres: a host name is looked up off the database strand…" is the one that
+    // fails if relbot's lookup is bypassed.
     auto url = db.url();
     url.replace(url.find("127.0.0.1"), 9, "localhost");
     bot relbot(dir, sim, {{"RELBOT_DATABASE_URL", url}});

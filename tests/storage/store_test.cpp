@@ -99,6 +99,27 @@ TEST_CASE(
         storage::sqlite::store::transaction tx(f.store);
         CHECK(f.store.channel_name("C2").empty());
     }
+    // Savepoints inside savepoints: rows undone by the inner one are not counted again by
+    // the outer one, so a transaction whose own write stays is still seen to have written.
+    {
+        storage::sqlite::store::transaction tx(f.store);
+        f.store.remember_channel_name("C4", "mobile");  // the transaction's own row
+        {
+            storage::sqlite::store::transaction outer(f.store);  // a savepoint
+            {
+                storage::sqlite::store::transaction inner(f.store);  // within it
+                f.store.remember_channel_name("C5", "web");
+            }  // rolled back
+        }      // rolled back too
+        // Learnt again (the row is there, uncommitted: nothing to write).
+        f.store.remember_channel_name("C4", "mobile");
+        REQUIRE(f.store.remembered_channel_names() == 1);
+    }  // rolled back: C4's row goes
+    CHECK(f.store.remembered_channel_names() == 0);
+    {
+        storage::sqlite::store::transaction tx(f.store);
+        CHECK(f.store.channel_name("C4").empty());
+    }
 }
 
 TEST_CASE("a started release survives closing and reopening the database", "[storage]") {

@@ -59,6 +59,9 @@ TEST_CASE("a name's addresses go to libpq as hostaddr beside the name, each with
     CHECK(some.hostaddr == "10.0.0.2");
     CHECK(some.port == "2");
     CHECK(with_addresses({"a", "", ""}, {{}}).host.empty());
+    // An address or a socket folder beside a name with none is still there to try.
+    CHECK(with_addresses({"gone,10.0.0.5", "", ""}, {{}}).host == "10.0.0.5");
+    CHECK(with_addresses({"/run/postgresql,gone", "", ""}, {{}}).host == "/run/postgresql");
 }
 
 TEST_CASE("a name that does not resolve leaves the others usable; none resolving says why",
@@ -103,6 +106,7 @@ TEST_CASE(
     });
     int waits = 0;
     CHECK_FALSE(lookup.wait_until(std::chrono::steady_clock::now() + 200ms, [&] { ++waits; }));
+    CHECK_FALSE(lookup.done());
     CHECK(waits >= 1);  // every 25 ms: the bot's second thread answers Slack meanwhile
     {
         std::lock_guard lock(g->mutex);
@@ -112,6 +116,7 @@ TEST_CASE(
     auto found = lookup.wait_until(std::chrono::steady_clock::now() + 10s, [] {});
     REQUIRE(found);
     CHECK(found->addresses == std::vector<std::vector<std::string>>{{"10.0.0.1"}});
+    CHECK(lookup.done());
     std::lock_guard lock(g->mutex);
     CHECK(g->asked == 1);  // one lookup, waited for twice
 }
