@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <map>
 #include <type_traits>
 
 namespace relbot::storage::postgres {
@@ -173,37 +174,42 @@ const libpq_functions& pq() {
     return loaded;
 }
 
+// What a connection string sets (keyword → value, unset ones left out), as libpq reads it;
+// nullopt when it cannot (its error, which may quote the password, is dropped).
+std::optional<std::map<std::string, std::string>> conninfo_of(const std::string& url) {
+    char* error = nullptr;
+    PQconninfoOption* options = pq().conninfoParse(url.c_str(), &error);
+    if (options == nullptr) {
+        pq().freemem(error);
+        return std::nullopt;
+    }
+    std::map<std::string, std::string> said;
+    for (auto* o = options; o->keyword != nullptr; ++o) {
+        if (o->val != nullptr) {
+            said.emplace(o->keyword, o->val);
+        }
+    }
+    pq().conninfoFree(options);
+    return said;
+}
+
 }  // namespace
 
 std::string describe_url(const std::string& url) {
-    const libpq_functions* lib = nullptr;
     try {
-        lib = &pq();
+        pq();
     } catch (const pg_error&) {
         // Never throws: connecting will say what is missing.
         return "(a PostgreSQL server; libpq.so.5 is not installed)";
     }
-    char* error = nullptr;
-    PQconninfoOption* options = lib->conninfoParse(url.c_str(), &error);
-    if (options == nullptr) {
-        pq().freemem(error);  // it may quote the string, password included
+    auto said = conninfo_of(url);
+    if (!said) {
         return "(unreadable connection string)";
     }
-    std::string user, host, port, dbname;
-    for (auto* o = options; o->keyword != nullptr; ++o) {
-        std::string_view key = o->keyword;
-        std::string value = o->val == nullptr ? "" : o->val;
-        if (key == "user") {
-            user = value;
-        } else if (key == "host" || (key == "hostaddr" && host.empty())) {
-            host = value;
-        } else if (key == "port") {
-            port = value;
-        } else if (key == "dbname") {
-            dbname = value;
-        }
-    }
-    pq().conninfoFree(options);
+    auto user = (*said)["user"];
+    auto host = (*said)["host"].empty() ? (*said)["hostaddr"] : (*said)["host"];
+    auto port = (*said)["port"];
+    auto dbname = (*said)["dbname"];
     std::string out = user.empty() ? "" : user + "@";
     out += host.empty() ? "localhost" : host;
     if (!port.empty()) {
@@ -315,26 +321,11 @@ namespace {
 
 // The hosts, addresses and ports a connection string gives (an unreadable one: none).
 connect_hosts hosts_of(const std::string& url) {
-    connect_hosts hosts;
-    char* error = nullptr;
-    PQconninfoOption* options = pq().conninfoParse(url.c_str(), &error);
-    if (options == nullptr) {
-        pq().freemem(error);
-        return hosts;
+    auto said = conninfo_of(url);
+    if (!said) {
+        return {};
     }
-    for (auto* o = options; o->keyword != nullptr; ++o) {
-        std::string_view key = o->keyword;
-        std::string value = o->val == nullptr ? "" : o->val;
-        if (key == "host") {
-            hosts.host = value;
-        } else if (key == "hostaddr") {
-            hosts.hostaddr = value;
-        } else if (key == "port") {
-            hosts.port = value;
-        }
-    }
-    pq().conninfoFree(options);
-    return hosts;
+    return {(*said)["host"], (*said)["hostaddr"], (*said)["port"]};
 }
 
 // libpq's keywords and values for a connection, in the order libpq reads them (a later one
@@ -565,7 +556,7 @@ connect_hosts connection::with_found(const found_addresses& found, std::string_v
     auto hosts = with_addresses(hosts_, found.addresses);
     if (hosts.host.empty()) {
         throw pg_error("cannot connect to PostgreSQL at " + server_ + std::string(again) + ": " +
-                           found.none_found(),
+                           found.first_error(),
                        again.empty() ? "" : "08006");
     }
     return hosts;

@@ -125,12 +125,7 @@ std::vector<std::string> system_lookup(const std::string& name) {
     return out;
 }
 
-std::string found_addresses::none_found() const {
-    for (const auto& a : addresses) {
-        if (!a.empty()) {
-            return "";
-        }
-    }
+std::string found_addresses::first_error() const {
     for (const auto& e : errors) {
         if (!e.empty()) {
             return e;

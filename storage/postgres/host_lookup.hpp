@@ -47,8 +47,8 @@ using lookup_function = std::function<std::vector<std::string>(const std::string
 struct found_addresses {
     std::vector<std::vector<std::string>> addresses;
     std::vector<std::string> errors;  // empty where the name has addresses
-    // The first name's error, when no name has an address; empty otherwise.
-    std::string none_found() const;
+    // Why the first name that has no address has none (for when no host is left).
+    std::string first_error() const;
 };
 
 // The names looked up here, one after another (when nothing waits on this thread: at start,
