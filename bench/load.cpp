@@ -269,8 +269,9 @@ double rss_mib(const contender& c) {
 
 // One run: both processes started (each `starts` times), then both running side by side.
 // The streams alternate between them envelope by envelope, so that relbot and the floor are
-// timed on the same machine at the same moments; each burst runs on its own, relbot's then
-// the floor's, back to back.
+// timed on the same machine at the same moments; each burst runs on its own, the floor's then
+// relbot's, back to back: relbot leaves work behind a burst (the messages the burst decided,
+// which it sends once the acks are out), and the floor's burst must not pay for it.
 void measure(slack& s,
              const relbot::test::temp_dir& dir,
              const options& opt,
@@ -313,7 +314,7 @@ void measure(slack& s,
     };
     auto burst = [&](const std::string& tag, const std::function<std::string(int)>& text,
                      double target_figures::*into) {
-        for (auto* c : {&bot, &floor}) {
+        for (auto* c : {&floor, &bot}) {
             c->figures.*into =
                 must(s.play(make_frames(s, prefix + c->name + "-" + tag, opt.burst, text), 0,
                             std::chrono::seconds(60), c->connection),

@@ -126,6 +126,15 @@ public:
     // Slack said the app lost its access ("tokens_revoked", "app_uninstalled"); empty if not.
     const std::string& access_revoked() const { return revoked_; }
 
+    // A burst is on: envelopes handed over and not yet taken by the database strand, or less
+    // than `burst_lingers` since the last envelope that came close behind another, or since
+    // the last batch of them was answered (its acks may still be being written). Not a lock
+    // wait, nor the second thread's other reasons. Any thread.
+    bool in_burst() const {
+        std::lock_guard lock(incoming_mutex_);
+        return !incoming_.empty() || steady::now() < burst_until_;
+    }
+
     // Socket Mode strand: queue it; the database strand drains the queue.
     void take(job_ptr job) override {
         bool post = false;
@@ -134,6 +143,9 @@ public:
             std::lock_guard lock(incoming_mutex_);
             auto received = job->received();
             alone = incoming_.empty() && !drain_posted_ && received - last_received_ > alone_after;
+            if (!alone) {
+                burst_until_ = received + burst_lingers;
+            }
             last_received_ = received;
             incoming_.push_back(std::move(job));
             post = !drain_posted_;
@@ -394,6 +406,13 @@ private:
                 counted.push_back({std::move(o.metric_label), o.note->outcome});
             }
             answers.push_back({std::move(batch[i]), std::move(o.payload), std::move(o.note)});
+        }
+        if (batch.size() > 1) {
+            // The other thread writes these acks while this one goes on: it stays, and the
+            // notifier holds its messages (in_burst), while they are written.
+            helper_.wanted();
+            std::lock_guard lock(incoming_mutex_);
+            burst_until_ = steady::now() + burst_lingers;
         }
         client_->answer(std::move(answers), alone);
         for (const auto& labels : counted) {
@@ -794,11 +813,13 @@ private:
         "again.");
 
     // Handed over by the Socket Mode strand, not yet drained.
-    std::mutex incoming_mutex_;
+    mutable std::mutex incoming_mutex_;
     std::vector<job_ptr> incoming_;
     bool drain_posted_ = false;
     steady::time_point last_received_{};
     static constexpr std::chrono::microseconds alone_after{1000};
+    steady::time_point burst_until_{};  // see in_burst
+    static constexpr std::chrono::milliseconds burst_lingers{50};
     // How long one drain may keep the database strand while envelopes keep coming.
     static constexpr std::chrono::milliseconds stay_draining{20};
 };
@@ -990,6 +1011,7 @@ struct app::impl {
         notify.show_outlook([this](const checklist::release& r) { return handler.outlook(r); });
         notify.make_files_with(
             [this](const storage::outbox_row& row) { return handler.make_file(row); });
+        notify.hold_while([this] { return handler.in_burst(); });
         std::vector<const checklist::freeze_window*> freezes;
         for (const auto& name : templates.names()) {
             for (const auto& w : templates.find(name)->freezes) {

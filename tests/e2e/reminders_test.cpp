@@ -65,12 +65,17 @@ TEST_CASE("an overdue item is reminded, reminded again, escalated, and silent on
     bot relbot(dir, sim, short_intervals());
     REQUIRE(sim.wait_event("hello_sent", after(15s)));
     REQUIRE(sim.wait_ack(sim.slash_command("start v7", "C0REM", "U0BOSS")));
-    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.1 <@U0OWNER> due 1s", "C0REM", "U0BOSS")));
-    REQUIRE(sim.wait_ack(sim.slash_command("assign 1.2 <@U0OWNER> due 1s", "C0REM", "U0BOSS")));
+    // Both sent at once, so that both land in the same second and get the same due time: two
+    // assignments either side of a second's turn got slots a second apart, and with a 2 s
+    // interval their reminders never named both.
+    auto first_assign = sim.slash_command("assign 1.1 <@U0OWNER> due 1s", "C0REM", "U0BOSS");
+    auto second_assign = sim.slash_command("assign 1.2 <@U0OWNER> due 1s", "C0REM", "U0BOSS");
+    REQUIRE(sim.wait_ack(first_assign));
+    REQUIRE(sim.wait_ack(second_assign));
     REQUIRE(next_dm(sim, "D0OWNER", "assigned:", 5s));
 
     // Once both are due, both items come in one DM, not one DM each. (On a loaded machine the
-    // second assignment can land after the first item's first slot: a reminder then names
+    // first item's first slot can come before the second is assigned: a reminder then names
     // only one of them, first or second, and is skipped here; the next one names both.)
     std::optional<json> first;
     auto until = after(10s);

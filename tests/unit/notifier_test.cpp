@@ -142,6 +142,40 @@ TEST_CASE("each channel's rows go in the order they were queued, a retried row f
     CHECK(h.row("a0").attempts == 2);
 }
 
+TEST_CASE(
+    "while envelopes wait for the database strand no message is started, for at most a "
+    "quarter of a second at a time") {
+    harness h;
+    bool burst = true;
+    h.notify.hold_while([&] { return burst; });
+    h.queue("m0", channel("CA"));
+    h.start();
+    h.run_for(0.2);
+    CHECK(h.slack.calls().empty());  // held: the envelopes' acks come first
+    // A burst that never ends holds it no longer than wake_gate::default_hold.
+    REQUIRE(h.run_until([&] { return h.slack.posts_to("CA").size() == 1; }, 5));
+    CHECK(h.slack.posts_to("CA")[0].at >= 0.25 - eps);
+    CHECK(h.slack.posts_to("CA")[0].at <= 0.25 + 0.01 + eps);
+
+    // The burst goes on: the notifier looks once per hold, so a message queued meanwhile
+    // waits a quarter of a second at most.
+    h.run_for(1.0);
+    auto queued_at = h.clock.elapsed();
+    h.queue("m1", channel("CB"));
+    REQUIRE(h.run_until([&] { return h.slack.posts_to("CB").size() == 1; }, 5));
+    CHECK(h.slack.posts_to("CB")[0].at <= queued_at + 0.25 + 0.01 + eps);
+
+    // Once the envelopes are taken, the next look (within 10 ms) sends.
+    h.run_for(1.0);
+    h.queue("m2", channel("CC"));
+    h.run_for(0.1);
+    CHECK(h.slack.posts_to("CC").empty());
+    burst = false;
+    auto ended_at = h.clock.elapsed();
+    REQUIRE(h.run_until([&] { return h.slack.posts_to("CC").size() == 1; }, 5));
+    CHECK(h.slack.posts_to("CC")[0].at <= ended_at + 0.01 + eps);
+}
+
 TEST_CASE("one channel is posted to at one message a second after a burst of three") {
     harness h;
     for (int i = 0; i < 10; ++i) {
