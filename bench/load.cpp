@@ -270,8 +270,9 @@ double rss_mib(const contender& c) {
 // One run: both processes started (each `starts` times), then both running side by side.
 // The streams alternate between them envelope by envelope, so that relbot and the floor are
 // timed on the same machine at the same moments; each burst runs on its own, the floor's then
-// relbot's, back to back: relbot leaves work behind a burst (the messages the burst decided,
-// which it sends once the acks are out), and the floor's burst must not pay for it.
+// relbot's, each once the Web API has been quiet for half a second (10 s at most): relbot
+// leaves work behind a stream or a burst (the messages it decided, which it sends once the
+// acks are out), and no burst should pay for what came before it.
 void measure(slack& s,
              const relbot::test::temp_dir& dir,
              const options& opt,
@@ -315,6 +316,7 @@ void measure(slack& s,
     auto burst = [&](const std::string& tag, const std::function<std::string(int)>& text,
                      double target_figures::*into) {
         for (auto* c : {&floor, &bot}) {
+            s.wait_api_quiet(std::chrono::milliseconds(500), std::chrono::seconds(10));
             c->figures.*into =
                 must(s.play(make_frames(s, prefix + c->name + "-" + tag, opt.burst, text), 0,
                             std::chrono::seconds(60), c->connection),

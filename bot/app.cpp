@@ -10,6 +10,7 @@
 #include <span>
 
 #include "bot/backoff.hpp"
+#include "bot/burst.hpp"
 #include "bot/health.hpp"
 #include "bot/home.hpp"
 #include "bot/hooks.hpp"
@@ -126,13 +127,10 @@ public:
     // Slack said the app lost its access ("tokens_revoked", "app_uninstalled"); empty if not.
     const std::string& access_revoked() const { return revoked_; }
 
-    // A burst is on: envelopes handed over and not yet taken by the database strand, or less
-    // than `burst_lingers` since the last envelope that came close behind another, or since
-    // the last batch of them was answered (its acks may still be being written). Not a lock
-    // wait, nor the second thread's other reasons. Any thread.
+    // Whether a burst is on (bot/burst.hpp), for the notifier. Any thread.
     bool in_burst() const {
         std::lock_guard lock(incoming_mutex_);
-        return !incoming_.empty() || steady::now() < burst_until_;
+        return burst_.on(steady::now(), !incoming_.empty());
     }
 
     // Socket Mode strand: queue it; the database strand drains the queue.
@@ -143,9 +141,7 @@ public:
             std::lock_guard lock(incoming_mutex_);
             auto received = job->received();
             alone = incoming_.empty() && !drain_posted_ && received - last_received_ > alone_after;
-            if (!alone) {
-                burst_until_ = received + burst_lingers;
-            }
+            burst_.arrived(received, alone);
             last_received_ = received;
             incoming_.push_back(std::move(job));
             post = !drain_posted_;
@@ -407,12 +403,16 @@ private:
             }
             answers.push_back({std::move(batch[i]), std::move(o.payload), std::move(o.note)});
         }
+        // Several envelopes, not `!alone`: on PostgreSQL every batch waits for the server and
+        // so wants the second thread, which does not make it a burst.
         if (batch.size() > 1) {
             // The other thread writes these acks while this one goes on: it stays, and the
-            // notifier holds its messages (in_burst), while they are written.
+            // notifier holds its messages (in_burst) while they are written.
             helper_.wanted();
+        }
+        {
             std::lock_guard lock(incoming_mutex_);
-            burst_until_ = steady::now() + burst_lingers;
+            burst_.answered(steady::now(), batch.size());
         }
         client_->answer(std::move(answers), alone);
         for (const auto& labels : counted) {
@@ -818,8 +818,7 @@ private:
     bool drain_posted_ = false;
     steady::time_point last_received_{};
     static constexpr std::chrono::microseconds alone_after{1000};
-    steady::time_point burst_until_{};  // see in_burst
-    static constexpr std::chrono::milliseconds burst_lingers{50};
+    burst_watch burst_;
     // How long one drain may keep the database strand while envelopes keep coming.
     static constexpr std::chrono::milliseconds stay_draining{20};
 };

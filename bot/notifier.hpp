@@ -12,10 +12,10 @@
 #include <set>
 #include <string>
 
+#include "bot/burst.hpp"
 #include "bot/clock.hpp"
 #include "bot/net.hpp"
 #include "bot/slack_port.hpp"
-#include "bot/wake_gate.hpp"
 #include "commands/render/files.hpp"
 #include "commands/render/status.hpp"
 #include "storage/open.hpp"
@@ -106,10 +106,10 @@ public:
         std::function<std::optional<commands::upload_file>(const storage::outbox_row&)>;
     void make_files_with(file_maker maker) { make_file_ = std::move(maker); }
 
-    // Whether envelopes are waiting for the database strand (a burst), which the notifier
-    // runs on too: while they are, it starts no message and no status update, for at most
-    // wake_gate::default_hold at a time (bot/wake_gate.hpp), and looks again every
-    // `hold_look`. Unset: never held. Any thread may be asked.
+    // Whether a burst of envelopes is on (bot/burst.hpp): while it is, the notifier starts no
+    // message and no status update, and looks again every `hold_look` (or on wake()), for at
+    // most burst_hold::default_hold at a time. Asked on the notifier's executor at each look;
+    // must not block. Unset: never held.
     using busy_test = std::function<bool()>;
     static constexpr std::chrono::milliseconds hold_look{10};
     void hold_while(busy_test busy) { busy_ = std::move(busy); }
@@ -231,7 +231,7 @@ private:
     status_outlook outlook_;
     file_maker make_file_;
     busy_test busy_;
-    wake_gate gate_;
+    burst_hold hold_;
     notifier_timing timing_;
     std::unique_ptr<alarm> alarm_;
     std::map<std::string, bucket> channel_buckets_;

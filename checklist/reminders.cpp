@@ -1,6 +1,7 @@
 // Reminder timing rules.
 #include "checklist/reminders.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -60,6 +61,58 @@ epoch_seconds allowed_at(epoch_seconds t,
     return t;  // unreachable with sane settings; never suppress a reminder for good
 }
 
+namespace {
+
+// The riders of the reminders in `plan` (ride_along_within): without them, items due at
+// 14:00 and 14:05 would each get a DM of their own every interval, five minutes apart.
+void add_riders(const std::vector<reminder_input>& items,
+                epoch_seconds now,
+                const reminder_rules& rules,
+                reminder_plan& plan) {
+    auto within = std::min<std::int64_t>(rules.interval.count() / 4,
+                                         std::chrono::seconds(ride_along_within).count());
+    for (auto& entry : plan.remind) {
+        // Not a structured binding: clang 14 (the fuzz build) lets no lambda capture one.
+        const auto& owner = entry.first;
+        auto& reminded = entry.second;
+        auto already = [&](std::size_t k) {
+            return std::any_of(reminded.begin(), reminded.end(),
+                               [&](const auto& r) { return r.first == k; });
+        };
+        for (std::size_t k = 0; k < items.size(); ++k) {
+            const auto& c = items[k];
+            if (c.owner != owner || already(k)) {
+                continue;
+            }
+            auto slot = due_slot(c.due_at, now, rules.interval);
+            bool snooze_pending =
+                c.snoozed_until && (!c.last_sent_at || *c.last_sent_at < *c.snoozed_until);
+            if (!slot || snooze_pending ||
+                allowed_at(now, c.tz_offset_s, rules, c.deployment_phase) > now) {
+                continue;
+            }
+            auto next_slot = c.last_slot && *c.last_slot >= *slot ? *c.last_slot + 1 : *slot;
+            auto next_at = slot_time(c.due_at, next_slot, rules.interval);
+            if (c.last_sent_at) {
+                next_at = std::max(next_at, *c.last_sent_at + rules.interval.count());
+            }
+            if (next_at > now + within) {
+                continue;
+            }
+            reminded.push_back({k, next_slot});
+            // It counts as a reminder, towards the manager's escalation too.
+            if (c.reminders_since_change + 1 >= rules.escalate_after && !c.escalated) {
+                auto& escalating = plan.escalate[c.manager];
+                if (std::find(escalating.begin(), escalating.end(), k) == escalating.end()) {
+                    escalating.push_back(k);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
 reminder_plan plan_reminders(const std::vector<reminder_input>& items,
                              epoch_seconds now,
                              const reminder_rules& rules) {
@@ -106,6 +159,7 @@ reminder_plan plan_reminders(const std::vector<reminder_input>& items,
             plan.escalate[c.manager].push_back(k);
         }
     }
+    add_riders(items, now, rules, plan);
     return plan;
 }
 

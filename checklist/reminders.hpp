@@ -63,6 +63,12 @@ struct reminder_plan {
     epoch_seconds next = 0;
 };
 
+// An overdue item whose own next reminder would come at most this long after one its owner
+// gets now (or a quarter of the interval, if that is shorter) goes with it, in that next
+// slot: one DM instead of two a few minutes apart, and from then on the two keep the same
+// times (the interval counts from the reminder sent). Not an item whose snooze is not over.
+inline constexpr std::chrono::minutes ride_along_within{15};
+
 reminder_plan plan_reminders(const std::vector<reminder_input>& items,
                              epoch_seconds now,
                              const reminder_rules& rules);

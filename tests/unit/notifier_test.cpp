@@ -152,7 +152,7 @@ TEST_CASE(
     h.start();
     h.run_for(0.2);
     CHECK(h.slack.calls().empty());  // held: the envelopes' acks come first
-    // A burst that never ends holds it no longer than wake_gate::default_hold.
+    // A burst that never ends holds it no longer than burst_hold::default_hold.
     REQUIRE(h.run_until([&] { return h.slack.posts_to("CA").size() == 1; }, 5));
     CHECK(h.slack.posts_to("CA")[0].at >= 0.25 - eps);
     CHECK(h.slack.posts_to("CA")[0].at <= 0.25 + 0.01 + eps);

@@ -157,4 +157,58 @@ TEST_CASE("a snoozed item is not reminded (nor escalated) until the snooze ends,
     CHECK(plan_reminders({fresh}, utc("2026-11-27", "09:00"), rules).remind.size() == 1);
 }
 
+TEST_CASE("an overdue item whose own reminder is minutes away goes with its owner's reminder now",
+          "[unit]") {
+    reminder_rules rules{std::chrono::hours(4), 3, 0, 0};
+    auto a_due = utc("2026-11-26", "14:00");
+    auto b_due = utc("2026-11-26", "14:05");
+    // Each was reminded at its own first slot.
+    reminder_input a{"UA", "UM", a_due, 0, 1, false, false, 0, a_due};
+    reminder_input b{"UA", "UM", b_due, 0, 1, false, false, 0, b_due};
+    // At 18:00 A's second slot is due; B's is five minutes away: one DM for both, B in its slot 1.
+    auto at_18 = plan_reminders({a, b}, utc("2026-11-26", "18:00"), rules);
+    REQUIRE(at_18.remind.size() == 1);
+    CHECK(at_18.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 1}, {1, 1}});
+    // Recorded so, B is not reminded again at 18:05, and from then on both keep A's times.
+    b.last_slot = 1;
+    b.last_sent_at = utc("2026-11-26", "18:00");
+    a.last_slot = 1;
+    a.last_sent_at = utc("2026-11-26", "18:00");
+    a.reminders_since_change = b.reminders_since_change = 2;
+    CHECK(plan_reminders({a, b}, utc("2026-11-26", "18:05"), rules).remind.empty());
+    auto at_22 = plan_reminders({a, b}, utc("2026-11-26", "22:00"), rules);
+    CHECK(at_22.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 2}, {1, 2}});
+    // The third reminder without a change: the manager hears of both, the rider included.
+    CHECK(at_22.escalate["UM"] == std::vector<std::size_t>{0, 1});
+
+    // Not an item due further off than 15 minutes, another owner's, one not yet due, or one
+    // whose snooze is not over.
+    reminder_input later{"UA",  "UM", utc("2026-11-26", "14:30"), 0, 1, false,
+                         false, 0,    utc("2026-11-26", "14:30")};
+    reminder_input other{"UB", "UM", b_due, 0, 1, false, false, 0, b_due};
+    reminder_input not_due{
+        "UA", "UM", utc("2026-11-26", "18:05"), std::nullopt, 0, false, false, 0, std::nullopt};
+    reminder_input snoozed = b;
+    snoozed.last_slot = 0;
+    snoozed.last_sent_at = b_due;
+    snoozed.snoozed_until = utc("2026-11-26", "18:04");
+    a.last_slot = 0;
+    a.last_sent_at = a_due;
+    a.reminders_since_change = 1;
+    auto alone =
+        plan_reminders({a, later, other, not_due, snoozed}, utc("2026-11-26", "18:00"), rules);
+    CHECK(alone.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 1}});
+    CHECK_FALSE(alone.remind.contains("UB"));
+    CHECK(alone.escalate.empty());
+
+    // With a short interval the window is a quarter of it: 2 minutes of an 8-minute interval.
+    reminder_rules brisk{std::chrono::minutes(8), 3, 0, 0};
+    reminder_input c{"UA", "UM", a_due, 0, 1, false, false, 0, a_due};
+    reminder_input d{"UA", "UM", a_due + 150, 0, 1, false, false, 0, a_due + 150};
+    CHECK(plan_reminders({c, d}, a_due + 480, brisk).remind["UA"].size() == 1);
+    d.due_at = a_due + 120;
+    d.last_sent_at = a_due + 120;
+    CHECK(plan_reminders({c, d}, a_due + 480, brisk).remind["UA"].size() == 2);
+}
+
 }  // namespace unit_reminders_test
