@@ -64,7 +64,8 @@ epoch_seconds allowed_at(epoch_seconds t,
 namespace {
 
 // The riders of the reminders in `plan` (ride_along_within): without them, items due at
-// 14:00 and 14:05 would each get a DM of their own every interval, five minutes apart.
+// 14:00 and 14:05 would each get a DM of their own every interval, five minutes apart; with
+// them they share from the second reminder on (an item not yet due never rides).
 void add_riders(const std::vector<reminder_input>& items,
                 epoch_seconds now,
                 const reminder_rules& rules,
@@ -96,6 +97,9 @@ void add_riders(const std::vector<reminder_input>& items,
             if (c.last_sent_at) {
                 next_at = std::max(next_at, *c.last_sent_at + rules.interval.count());
             }
+            // When it would really go: a slot in quiet time or at the weekend waits for its
+            // end, and such an item does not ride now.
+            next_at = allowed_at(next_at, c.tz_offset_s, rules, c.deployment_phase);
             if (next_at > now + within) {
                 continue;
             }

@@ -63,10 +63,12 @@ struct reminder_plan {
     epoch_seconds next = 0;
 };
 
-// An overdue item whose own next reminder would come at most this long after one its owner
-// gets now (or a quarter of the interval, if that is shorter) goes with it, in that next
-// slot: one DM instead of two a few minutes apart, and from then on the two keep the same
-// times (the interval counts from the reminder sent). Not an item whose snooze is not over.
+// An overdue item whose own next reminder would really go (after quiet time and weekends) at
+// most this long after one its owner gets now, or a quarter of the interval if that is
+// shorter, goes with it, in that next slot: one DM instead of two a few minutes apart, and the
+// two keep the same times until something moves one of them (a snooze, a new due time). Not
+// an item whose snooze is not over, nor one in its own quiet time now; a ride counts towards
+// the manager's escalation like any reminder.
 inline constexpr std::chrono::minutes ride_along_within{15};
 
 reminder_plan plan_reminders(const std::vector<reminder_input>& items,

@@ -211,4 +211,33 @@ TEST_CASE("an overdue item whose own reminder is minutes away goes with its owne
     CHECK(plan_reminders({c, d}, a_due + 480, brisk).remind["UA"].size() == 2);
 }
 
+TEST_CASE("a rider keeps its own quiet time and its own interval", "[unit]") {
+    reminder_rules rules{std::chrono::hours(4), 5, 20, 8};  // quiet 20-8, UTC owners
+    auto thu = [](const char* time) { return utc("2026-11-26", time); };
+    // 23:00: an item in the deployment phase (quiet time lifted) is reminded; a rider outside
+    // it stays in its quiet time, one in the deployment phase goes along.
+    reminder_input anchor{"UA", "UM", thu("19:00"), 0, 1, false, true, 0, thu("19:00")};
+    reminder_input quiet{"UA", "UM", thu("19:05"), 0, 1, false, false, 0, thu("19:05")};
+    reminder_input deploying{"UA", "UM", thu("19:05"), 0, 1, false, true, 0, thu("19:05")};
+    auto night = plan_reminders({anchor, quiet, deploying}, thu("23:00"), rules);
+    CHECK(night.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 1}, {2, 1}});
+
+    // A rider whose own next reminder quiet time pushes past the window does not go: at 19:50
+    // an item due at 15:50 is reminded, and one due at 16:00, whose slot would be 20:00, would
+    // really go at 08:00.
+    reminder_input evening{"UA", "UM", thu("15:50"), 0, 1, false, false, 0, thu("15:50")};
+    reminder_input late{"UA", "UM", thu("16:00"), 0, 1, false, false, 0, thu("16:00")};
+    auto at_1950 = plan_reminders({evening, late}, thu("19:50"), rules);
+    CHECK(at_1950.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 1}});
+
+    // The interval counts from the rider's last reminder: one whose 06:05 slot went out at 08:00
+    // (after quiet time) is next due at 12:00, and does not ride with a reminder at 10:00.
+    reminder_input morning{"UA",  "UM", utc("2026-11-27", "02:00"), 1, 1, false,
+                           false, 0,    utc("2026-11-27", "06:00")};
+    reminder_input pushed{
+        "UA", "UM", thu("22:05"), 2, 1, false, false, 0, utc("2026-11-27", "08:00")};
+    auto at_10 = plan_reminders({morning, pushed}, utc("2026-11-27", "10:00"), rules);
+    CHECK(at_10.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 2}});
+}
+
 }  // namespace unit_reminders_test
