@@ -118,7 +118,7 @@ net::awaitable<void> notifier::run() {
     while (!stopping_) {
         woken_ = false;
         // A burst: the acks of the envelopes waiting come first; the messages they decided
-        // go out once the burst is over, or at the latest after the gate's hold.
+        // go out once the burst is over, or at the latest when the hold ends (bot/burst.hpp).
         if (busy_ && !hold_.go_on(busy_(), clock_.steady_now())) {
             co_await alarm_->wait_until(clock_.steady_now() + hold_look);  // or until wake()
             continue;

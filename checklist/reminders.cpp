@@ -63,6 +63,31 @@ epoch_seconds allowed_at(epoch_seconds t,
 
 namespace {
 
+// An overdue item's next reminder by its own times: in `slot` (the one due now, or the next
+// one if that was sent), not before `not_before` (an interval after the previous reminder),
+// quiet time aside. `at` is now or earlier when it is due.
+struct own_next {
+    std::int64_t slot = 0;
+    epoch_seconds at = 0;
+};
+
+own_next next_reminder(const reminder_input& c,
+                       std::int64_t slot,
+                       epoch_seconds not_before,
+                       const reminder_rules& rules) {
+    if (c.last_slot && *c.last_slot >= slot) {
+        auto next = *c.last_slot + 1;
+        return {next, std::max(slot_time(c.due_at, next, rules.interval), not_before)};
+    }
+    return {slot, not_before};
+}
+
+epoch_seconds interval_after_last(const reminder_input& c,
+                                  epoch_seconds now,
+                                  const reminder_rules& rules) {
+    return c.last_sent_at ? *c.last_sent_at + rules.interval.count() : now;
+}
+
 // The riders of the reminders in `plan` (ride_along_within): without them, items due at
 // 14:00 and 14:05 would each get a DM of their own every interval, five minutes apart; with
 // them they share from the second reminder on (an item not yet due never rides).
@@ -92,18 +117,13 @@ void add_riders(const std::vector<reminder_input>& items,
                 allowed_at(now, c.tz_offset_s, rules, c.deployment_phase) > now) {
                 continue;
             }
-            auto next_slot = c.last_slot && *c.last_slot >= *slot ? *c.last_slot + 1 : *slot;
-            auto next_at = slot_time(c.due_at, next_slot, rules.interval);
-            if (c.last_sent_at) {
-                next_at = std::max(next_at, *c.last_sent_at + rules.interval.count());
-            }
+            auto next = next_reminder(c, *slot, interval_after_last(c, now, rules), rules);
             // When it would really go: a slot in quiet time or at the weekend waits for its
             // end, and such an item does not ride now.
-            next_at = allowed_at(next_at, c.tz_offset_s, rules, c.deployment_phase);
-            if (next_at > now + within) {
+            if (allowed_at(next.at, c.tz_offset_s, rules, c.deployment_phase) > now + within) {
                 continue;
             }
-            reminded.push_back({k, next_slot});
+            reminded.push_back({k, next.slot});
             // It counts as a reminder, towards the manager's escalation too.
             if (c.reminders_since_change + 1 >= rules.escalate_after && !c.escalated) {
                 auto& escalating = plan.escalate[c.manager];
@@ -130,7 +150,7 @@ reminder_plan plan_reminders(const std::vector<reminder_input>& items,
             continue;
         }
         int sent = c.reminders_since_change;
-        auto not_before = c.last_sent_at ? *c.last_sent_at + rules.interval.count() : now;
+        auto not_before = interval_after_last(c, now, rules);
         if (c.snoozed_until && (!c.last_sent_at || *c.last_sent_at < *c.snoozed_until)) {
             if (now < *c.snoozed_until) {
                 plan.next = std::min(plan.next, *c.snoozed_until);
@@ -142,21 +162,18 @@ reminder_plan plan_reminders(const std::vector<reminder_input>& items,
                 slot = *c.last_slot + 1;
             }
         }
-        if (c.last_slot && *c.last_slot >= *slot) {
-            plan.next = std::min(
-                plan.next,
-                std::max(slot_time(c.due_at, *c.last_slot + 1, rules.interval), not_before));
-        } else if (now < not_before) {
-            // The interval counts from the previous reminder (which quiet hours may have delayed).
-            plan.next = std::min(plan.next, not_before);
+        // The interval counts from the previous reminder (which quiet hours may have delayed).
+        auto next = next_reminder(c, *slot, not_before, rules);
+        if (next.at > now) {
+            plan.next = std::min(plan.next, next.at);
         } else {
             auto allowed = allowed_at(now, c.tz_offset_s, rules, c.deployment_phase);
             if (allowed > now) {
                 plan.next = std::min(plan.next, allowed);
             } else {
-                plan.remind[c.owner].push_back({k, *slot});
+                plan.remind[c.owner].push_back({k, next.slot});
                 ++sent;
-                plan.next = std::min(plan.next, slot_time(c.due_at, *slot + 1, rules.interval));
+                plan.next = std::min(plan.next, slot_time(c.due_at, next.slot + 1, rules.interval));
             }
         }
         if (sent >= rules.escalate_after && !c.escalated) {

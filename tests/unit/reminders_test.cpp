@@ -221,6 +221,14 @@ TEST_CASE("a rider keeps its own quiet time and its own interval", "[unit]") {
     reminder_input deploying{"UA", "UM", thu("19:05"), 0, 1, false, true, 0, thu("19:05")};
     auto night = plan_reminders({anchor, quiet, deploying}, thu("23:00"), rules);
     CHECK(night.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 1}, {2, 1}});
+    // Nor at 07:50, ten minutes before its quiet time ends, though its own reminder (07:55,
+    // held to 08:00) is within the window: it goes at 08:00, not in its quiet time.
+    reminder_input dawn{"UA", "UM", utc("2026-11-27", "03:50"), 0, 1, false,
+                        true, 0,    utc("2026-11-27", "03:50")};
+    reminder_input sleeper{"UA",  "UM", utc("2026-11-27", "03:55"), 0, 1, false,
+                           false, 0,    utc("2026-11-27", "03:55")};
+    auto at_0750 = plan_reminders({dawn, sleeper}, utc("2026-11-27", "07:50"), rules);
+    CHECK(at_0750.remind["UA"] == std::vector<std::pair<std::size_t, std::int64_t>>{{0, 1}});
 
     // A rider whose own next reminder quiet time pushes past the window does not go: at 19:50
     // an item due at 15:50 is reminded, and one due at 16:00, whose slot would be 20:00, would
