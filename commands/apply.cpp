@@ -133,6 +133,7 @@ outcome decide_and_write(storage::engine& store,
     out.queued = in.writes && !d.messages.empty();
     if (out.ack_json.empty()) {
         out.ack_json = ack_payload_json(out.reply, out.in_channel);
+        out.ack_of_reply = true;
     }
     return out;
 }
@@ -188,15 +189,23 @@ std::optional<std::string> shell::earlier_reply(const input& in, const outcome& 
     }
     // Only an input that changed something (or any, with record_refusals) is recorded with
     // its reply, in its own transaction; recording is also the lookup.
-    if ((out.changed || in.record_refusals) &&
-        store_.applied().record_applied(in.applied_key, out.ack_json.str(), in.now)) {
-        return std::nullopt;
+    if (out.changed || in.record_refusals) {
+        auto plain =
+            out.ack_of_reply ? plain_reply_record(out.reply, out.in_channel) : std::nullopt;
+        if (store_.applied().record_applied(in.applied_key, plain ? *plain : out.ack_json.str(),
+                                            in.now)) {
+            return std::nullopt;
+        }
     }
     auto prior = store_.applied().applied_reply(in.applied_key);
-    if (prior && !nlohmann::json::accept(*prior)) {
+    if (!prior) {
+        return std::nullopt;
+    }
+    auto payload = payload_of_record(std::move(*prior));
+    if (!nlohmann::json::accept(payload)) {
         return dump_json(to_ack_payload(render_text("Already done.")));
     }
-    return prior;
+    return payload;
 }
 
 applied shell::apply_command(const request& req, std::string_view applied_key) {

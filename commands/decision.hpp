@@ -103,6 +103,8 @@ struct outcome {
     // A modal to open with the click's trigger_id, at once (not through the outbox); null: none.
     nlohmann::json open_view;
     bool queued = false;  // set by the shell: the decision queued messages
+    // Set by the shell: `ack_json` is ack_payload_json(reply, in_channel), serialized by it.
+    bool ack_of_reply = false;
     // A limit the answer met ("report_messages": a report cut short), for the shell's metric.
     std::string limit_hit;
 };

@@ -199,4 +199,31 @@ std::string post_body_json(const message& m) {
     return out;
 }
 
+std::optional<std::string> plain_reply_record(const message& m, bool in_channel) {
+    // render_text(m.text) is `m` again when its text is within the fallback's limit and its
+    // section is the one `m` has, and the record reads back as m.text: the strict serializer
+    // refuses text that is not UTF-8 (sent with U+FFFD for its bad bytes, 1 byte becoming 3,
+    // which may move where a cut falls).
+    if (in_channel || m.text.size() > max_fallback_text || m.blocks.size() != 1 ||
+        m.blocks[0] != section_block(m.text)) {
+        return std::nullopt;
+    }
+    try {
+        return json(m.text).dump();
+    } catch (const json::type_error&) {
+        return std::nullopt;
+    }
+}
+
+std::string payload_of_record(std::string record) {
+    if (!record.starts_with('"')) {
+        return record;
+    }
+    auto text = json::parse(record, nullptr, false);
+    if (!text.is_string()) {
+        return record;
+    }
+    return ack_payload_json(render_text(text.get_ref<const std::string&>()));
+}
+
 }  // namespace relbot::commands

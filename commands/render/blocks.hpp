@@ -117,4 +117,13 @@ std::string dump_json(const nlohmann::json& j);
 std::string ack_payload_json(const message& m, bool in_channel = false);
 std::string post_body_json(const message& m);
 
+// The redelivery record of an acknowledgement (what a redelivered envelope is answered with).
+// A plain reply, render_text's one section of its text and ephemeral, is recorded as its text
+// alone, a JSON string: a third of the bytes, and every command that changes something writes
+// one. Null for any other reply, which is recorded as sent.
+std::optional<std::string> plain_reply_record(const message& m, bool in_channel);
+// The acknowledgement's payload a record stands for: ack_payload_json(m) byte for byte for a
+// plain reply's record, any other record as it is.
+std::string payload_of_record(std::string record);
+
 }  // namespace relbot::commands

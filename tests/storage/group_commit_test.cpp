@@ -189,6 +189,9 @@ TEST_CASE(
     CHECK(e1.ack_json == first_replies[0]);
     CHECK(e2.redelivered);
     CHECK(e2.ack_json == first_replies[1]);
+    // Plain replies were recorded as their text alone (a JSON string, not the whole payload).
+    CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key IN ('envelope:e1', "
+                    "'envelope:e2') AND reply LIKE '\"%'") == 2);
     CHECK(db.scalar("SELECT COUNT(*) FROM audit") == audit_rows);
     auto c1 = restarted.store.releases().active_release("C1");
     REQUIRE(c1);

@@ -387,4 +387,36 @@ TEST_CASE("an ack or a post serialized by hand is the same bytes as the document
     }
 }
 
+TEST_CASE("a plain reply is recorded as its text and read back as the same acknowledgement",
+          "[unit]") {
+    for (const std::string& text :
+         {std::string("plain"), std::string("quotes \" and \\ and <@U1> and a newline\n"),
+          std::string("\u00e9t\u00e9 \U0001F680"), std::string(2999, 'x') + "\u00e9",
+          std::string(3500, 'y')}) {
+        INFO(text.substr(0, 40));
+        auto m = commands::render_text(text);
+        auto record = commands::plain_reply_record(m, false);
+        REQUIRE(record);
+        CHECK(*record == nlohmann::json(text).dump());
+        CHECK(commands::payload_of_record(*record) == commands::ack_payload_json(m));
+    }
+    // Anything else is recorded as sent, and read back as it is.
+    auto status =
+        commands::render_status(test::numbered_standard_release("C1", "v1", "U1", 1795669235));
+    auto two_blocks = commands::render_text("two");
+    two_blocks.blocks.push_back(commands::divider_block());
+    auto other_text = commands::render_text("shown");
+    other_text.text = "notified";
+    auto bad_utf8 = commands::render_text(std::string("bad utf-8 \xff\xfe here"));
+    for (const auto* m : {&status, &two_blocks, &other_text, &bad_utf8}) {
+        INFO(m->text);
+        CHECK_FALSE(commands::plain_reply_record(*m, false));
+        auto sent = commands::ack_payload_json(*m);
+        CHECK(commands::payload_of_record(sent) == sent);
+    }
+    CHECK_FALSE(commands::plain_reply_record(commands::render_text("for all"), true));
+    // A record that is not a string of text is left for the caller to judge.
+    CHECK(commands::payload_of_record("\"unterminated") == "\"unterminated");
+}
+
 }  // namespace unit_render_test
