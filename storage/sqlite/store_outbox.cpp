@@ -110,7 +110,7 @@ std::vector<outbox_row> read_outbox_rows(SQLite::Statement& q) {
 }  // namespace
 
 long long store::count_outbox(outbox_state state) {
-    // Pending and sending rows are in the outbox_unsent indexes, failed ones in outbox_failed:
+    // Pending and sending rows are in outbox_unsent_by_channel, failed ones in outbox_failed:
     // neither count reads the delivered history.
     auto q_lease =
         state == outbox_state::failed

@@ -157,4 +157,44 @@ TEST_CASE("a phase left by force is stored and older databases learn it from the
     CHECK_FALSE(r->phases[1].left_by_force);
 }
 
+TEST_CASE("messages queued before migration 20 are counted and sent in order after it",
+          "[storage]") {
+    temp_db db;
+    {
+        // Version 19 still has the index migration 20 drops: the queue as it left it.
+        auto v19 = storage::sqlite::open_database(db.path(), 19);
+        v19->exec(
+            "INSERT INTO outbox (id, dedupe_key, channel_id, method, body, state, created_at) "
+            "VALUES (1, 'a1', 'CA', 'chat.postMessage', '{}', 'sent', 1), "
+            "(2, 'b1', 'CB', 'chat.postMessage', '{}', 'pending', 1), "
+            "(3, 'a2', 'CA', 'chat.postMessage', '{}', 'pending', 1), "
+            "(4, 'a3', 'CA', 'chat.postMessage', '{}', 'pending', 1), "
+            "(5, 'b2', 'CB', 'chat.postMessage', '{}', 'failed', 1)");
+        REQUIRE(v19->execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = "
+                                "'outbox_unsent'")
+                    .getInt() == 1);
+    }
+    storage::sqlite::store migrated(db.path());
+    {
+        SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+        CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::sqlite::schema_version());
+        CHECK(raw.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_unsent'")
+                  .getInt() == 0);
+    }
+    CHECK(migrated.count_outbox(storage::outbox_state::pending) == 3);
+    CHECK(migrated.count_outbox(storage::outbox_state::failed) == 1);
+    // Each destination's oldest unsent message first, one per destination at a time.
+    auto ids = [](const std::vector<storage::outbox_row>& rows) {
+        std::vector<std::int64_t> out;
+        for (const auto& r : rows) {
+            out.push_back(r.id);
+        }
+        return out;
+    };
+    CHECK(ids(migrated.claim(10, 60, "test", 10)) == std::vector<std::int64_t>{2, 3});
+    REQUIRE(migrated.mark_sent(3, "test", "1.0003", 11));
+    CHECK(ids(migrated.claim(12, 60, "test", 10)) == std::vector<std::int64_t>{4});
+    CHECK(migrated.count_outbox(storage::outbox_state::pending) == 2);  // sending counts
+}
+
 }  // namespace storage_migrations_test
