@@ -586,7 +586,7 @@ void print_stages(const all_runs& runs) {
     const std::map<std::string, std::string> names = {
         {"wait_us", "read → the database strand takes the batch"},
         {"begin_us", "the batch's BEGIN IMMEDIATE"},
-        {"us", "the command in its savepoint (decide, write)"},
+        {"us", "the command (decide, write)"},
         {"commit_us", "the batch's COMMIT"},
         {"ack_us", "read → ack written (these, then the ack's write)"}};
     for (const char* key : stages) {

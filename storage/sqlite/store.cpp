@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <thread>
 
 #include "storage/sqlite/database.hpp"
@@ -52,6 +53,15 @@ std::unique_ptr<write_transaction> store::begin() {
 
 std::unique_ptr<write_transaction> store::begin_until(lock_deadline give_up_at) {
     return std::make_unique<transaction>(*this, give_up_at);
+}
+
+std::unique_ptr<write_transaction> store::begin_without_savepoints(lock_deadline give_up_at) {
+    if (in_transaction_) {
+        return begin_until(give_up_at);  // an input of the open unit: as that unit does
+    }
+    auto tx = std::make_unique<transaction>(*this, give_up_at);
+    without_savepoints_ = true;
+    return tx;
 }
 
 int store::backup(const std::string& destination) {
@@ -100,11 +110,14 @@ void store::close() noexcept {
 store::transaction::transaction(store& s, lock_deadline give_up_at) : store_(s) {
     if (s.in_transaction_) {
         // Group commit: one input of several in the open transaction.
-        auto savepoint = s.prepare("SAVEPOINT input");
-        (*savepoint).exec();
+        bool in_sql = !s.without_savepoints_;
+        if (in_sql) {
+            auto savepoint = s.prepare("SAVEPOINT input");
+            (*savepoint).exec();
+        }
         s.savepoints_.push_back({sqlite3_total_changes64(s.db_->getHandle()), s.timeline_rows_,
                                  s.staged_undo_.size(), s.touched_undo_.size(),
-                                 s.status_bumped_.size()});
+                                 s.status_bumped_.size(), in_sql});
         open_ = true;
         savepoint_ = true;
         return;
@@ -150,6 +163,11 @@ void store::transaction::commit() {
         end_savepoint(true);
         return;
     }
+    if (store_.spoiled_) {
+        // The writes of an input that was undone are still in it: roll back (the destructor)
+        // and apply the inputs again.
+        throw std::logic_error("a unit of work spoiled by an undone input cannot be committed");
+    }
     try {
         auto commit = store_.prepare("COMMIT");
         (*commit).exec();
@@ -169,8 +187,10 @@ void store::transaction::end_savepoint(bool committed) {
     open_ = false;
     auto changes = sqlite3_total_changes64(s.db_->getHandle()) - mark.changes_at;
     if (committed) {
-        auto release = s.prepare("RELEASE input");
-        (*release).exec();
+        if (mark.in_sql) {
+            auto release = s.prepare("RELEASE input");
+            (*release).exec();
+        }
         s.last_commit_changed_state_ = changes > s.timeline_rows_ - mark.timeline_rows_at;
         if (s.savepoints_.empty()) {
             // Kept: only the whole transaction can still be rolled back, which forgets
@@ -182,10 +202,16 @@ void store::transaction::end_savepoint(bool committed) {
     }
     // Undone: its rows are not the transaction's (they would count as changes at commit),
     // and what it staged is forgotten.
-    auto rollback = s.prepare("ROLLBACK TO input");
-    (*rollback).tryExecuteStep();
-    auto release = s.prepare("RELEASE input");
-    (*release).tryExecuteStep();
+    if (mark.in_sql) {
+        auto rollback = s.prepare("ROLLBACK TO input");
+        (*rollback).tryExecuteStep();
+        auto release = s.prepare("RELEASE input");
+        (*release).tryExecuteStep();
+    } else if (changes != 0) {
+        // Its rows stay in the transaction, which must not be committed now. (What it only
+        // remembered, below, is undone as ever.)
+        s.spoiled_ = true;
+    }
     s.changes_at_begin_ += changes;
     for (auto& enclosing : s.savepoints_) {
         enclosing.changes_at += changes;  // not theirs either (counted once, not again)
@@ -212,7 +238,9 @@ void store::transaction::end(bool committed) {
     if (!committed) {
         // Nothing to report from a destructor: if the rollback fails, SQLite has already
         // rolled back (that is when ROLLBACK fails).
-        bool wrote = sqlite3_total_changes64(store_.db_->getHandle()) != store_.changes_at_begin_;
+        // (A spoiled one wrote rows its undone input no longer counts.)
+        bool wrote = sqlite3_total_changes64(store_.db_->getHandle()) != store_.changes_at_begin_ ||
+                     store_.spoiled_;
         auto rollback = store_.prepare("ROLLBACK");
         (*rollback).tryExecuteStep();
         // What the caches learnt from writes is undone with them; a transaction that wrote
@@ -246,6 +274,8 @@ void store::transaction::end(bool committed) {
     store_.staged_undo_.clear();
     store_.touched_undo_.clear();
     store_.status_bumped_.clear();
+    store_.without_savepoints_ = false;
+    store_.spoiled_ = false;
     store_.in_transaction_ = false;
     open_ = false;
 }

@@ -103,6 +103,10 @@ public:
     // --- unit of work ------------------------------------------------------------------------
     std::unique_ptr<write_transaction> begin() override;
     std::unique_ptr<write_transaction> begin_until(lock_deadline give_up_at) override;
+    // No SAVEPOINT statements inside it: an input's pages are not copied into SQLite's
+    // statement journal; its marks below are still kept (what it staged, what it counted).
+    std::unique_ptr<write_transaction> begin_without_savepoints(lock_deadline give_up_at) override;
+    bool spoiled() const override { return spoiled_; }
     // Counted with sqlite3_total_changes64, less the timeline rows and redelivery records.
     bool last_commit_changed_state() const override { return last_commit_changed_state_; }
 
@@ -358,7 +362,12 @@ private:
         std::size_t staged_undo_at = 0;
         std::size_t touched_undo_at = 0;
         std::size_t status_bumped_at = 0;
+        bool in_sql = true;  // a SAVEPOINT was opened (not inside begin_without_savepoints)
     };
+    // The open transaction was begun by begin_without_savepoints; an input undone in it after
+    // it wrote spoiled it.
+    bool without_savepoints_ = false;
+    bool spoiled_ = false;
     std::vector<savepoint_mark> savepoints_;
     std::vector<staged_undo> staged_undo_;
     std::vector<std::string> touched_undo_;  // channels first touched inside a savepoint

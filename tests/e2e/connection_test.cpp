@@ -613,4 +613,63 @@ TEST_CASE("a burst is applied in the order it came, and a status in it shows the
     CHECK(relbot.stop() == 0);
 }
 
+TEST_CASE(
+    "a redelivery inside a burst of commands: the batch is applied again, each command once, the "
+    "redelivery answered with the first reply, nothing logged twice",
+    "[e2e]") {
+    temp_dir dir;
+    sandbox sim(dir);
+    bot relbot(dir, sim);
+    REQUIRE(sim.wait_event("hello_sent", after(15s)));
+    start_release(sim);
+    // Sent back to back; four of them twice, right behind the first (as Slack does when an
+    // ack is late). Their batches are applied without a savepoint per command, so the second
+    // copy, which writes before it finds its record, spoils its batch's first try.
+    std::set<std::string> ids;
+    std::vector<std::string> twice;
+    for (int i = 0; i < 40; ++i) {
+        auto id = "burst-" + std::to_string(i);
+        auto text = "note 1.1 burst" + std::to_string(i);
+        sim.slash_command(text, "C0E2E", "U0MANAGER", {{"envelope_id", id}});
+        ids.insert(id);
+        if (i % 10 == 5) {
+            sim.slash_command(text, "C0E2E", "U0MANAGER",
+                              {{"envelope_id", id}, {"retry_attempt", 1}});
+            twice.push_back(id);
+        }
+    }
+    REQUIRE(collect_acks(sim, ids, after(20s)).size() == ids.size());
+    auto acks_of = [&](const std::string& id) {
+        std::vector<json> out;
+        for (const auto& e : sim.events()) {
+            if (e.value("event", "") == "ack" && e.value("envelope_id", "") == id) {
+                out.push_back(e["payload"]);
+            }
+        }
+        return out;
+    };
+    REQUIRE(sim.wait_until(
+        [&] {
+            return std::all_of(twice.begin(), twice.end(),
+                               [&](const std::string& id) { return acks_of(id).size() >= 2; });
+        },
+        after(10s)));
+    for (const auto& id : twice) {
+        auto acks = acks_of(id);
+        REQUIRE(acks.size() == 2);
+        CHECK(acks[0] == acks[1]);
+        CHECK(contains(message_text(acks[0]), "Noted"));
+    }
+    CHECK(count_rows(dir, "action = 'item.noted'") == 40);
+    CHECK(relbot.stop() == 0);
+    int redelivered = 0;
+    int applied_again = 0;
+    for (const auto& l : relbot.proc().stderr_lines()) {
+        redelivered += contains(l, "event=command.redelivered") ? 1 : 0;
+        applied_again += contains(l, "event=batch.applied_again") ? 1 : 0;
+    }
+    CHECK(redelivered == 4);
+    CHECK(applied_again >= 1);
+}
+
 }  // namespace e2e_connection_test

@@ -198,6 +198,73 @@ TEST_CASE(
     CHECK(item_1_1(*c1).state == checklist::item_state::done);
 }
 
+TEST_CASE(
+    "a batch begun without savepoints is spoiled by an input undone after it wrote, and applied "
+    "again with them gives what savepoints give",
+    "[storage][group-commit]") {
+    auto kind = GENERATE(test::engine_kind::sqlite, test::engine_kind::postgres);
+    INFO(test::name_of(kind));
+    test::fresh_store db(kind);
+    bot_like bot(db);
+    bot.start_two();
+    auto give_up = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(2); };
+    std::vector<std::string> replies;
+    {
+        auto tx = bot.store.work().begin_without_savepoints(give_up());
+        replies.push_back(bot.run("check 1.1", "C1", "e1").ack_json);
+        // An input that fails before it writes anything leaves nothing to undo.
+        bot.fail_in(
+            "C2", "e0", [](checklist::release&, checklist::change_log&) {}, "");
+        CHECK_FALSE(bot.store.work().spoiled());
+        bot.fail_in_c2("e2");
+        if (kind == test::engine_kind::sqlite) {
+            // Its writes are still in the unit: it must not be committed.
+            CHECK(bot.store.work().spoiled());
+            CHECK_THROWS(tx->commit());
+        } else {
+            CHECK_FALSE(bot.store.work().spoiled());  // PostgreSQL keeps its savepoints
+        }
+        if (bot.store.work().spoiled()) {
+            tx.reset();  // the whole try rolled back
+            CHECK(item_1_1(*bot.store.releases().active_release("C1")).state ==
+                  checklist::item_state::open);
+            replies.clear();
+            tx = bot.store.work().begin_until(give_up());
+            replies.push_back(bot.run("check 1.1", "C1", "e1").ack_json);
+            bot.fail_in_c2("e2");
+            CHECK_FALSE(bot.store.work().spoiled());
+        }
+        replies.push_back(bot.run("note 1.2 after the failure", "C1", "e3").ack_json);
+        tx->commit();
+    }
+    CHECK_FALSE(bot.store.work().spoiled());  // until the unit ends, not after
+    auto fresh = db.connect();
+    for (auto* e : {&bot.store, &fresh->engine()}) {
+        CHECK(item_1_1(*e->releases().active_release("C1")).state == checklist::item_state::done);
+        CHECK(item_1_1(*e->releases().active_release("C2")).state == checklist::item_state::open);
+    }
+    CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key IN ('envelope:e1', "
+                    "'envelope:e3')") == 2);
+    CHECK(db.scalar("SELECT COUNT(*) FROM applied_envelopes WHERE key = 'envelope:e2'") == 0);
+    // A redelivery within a unit without savepoints: the first applies, the second's second
+    // run spoils the unit (SQLite), and applied again each gets what it got the first time.
+    {
+        auto tx = bot.store.work().begin_without_savepoints(give_up());
+        auto first = bot.run("note 1.3 once", "C1", "e5");
+        auto again = bot.run("note 1.3 once", "C1", "e5");
+        CHECK(again.redelivered);
+        CHECK(again.ack_json == first.ack_json);
+        if (bot.store.work().spoiled()) {
+            tx.reset();
+            tx = bot.store.work().begin_until(give_up());
+            CHECK_FALSE(bot.run("note 1.3 once", "C1", "e5").redelivered);
+            CHECK(bot.run("note 1.3 once", "C1", "e5").redelivered);
+        }
+        tx->commit();
+    }
+    CHECK(db.scalar("SELECT COUNT(*) FROM audit WHERE note = 'once'") == 1);
+}
+
 // The dispatcher's own order (writes in arrival order, reads after the batch's commit) is
 // checked end to end in connection_test.cpp; this is the store's part: savepoints one after
 // another in one transaction see each other's writes and keep their order.
