@@ -215,10 +215,9 @@ private:
         // Answered with `payload` only if the batch commits; otherwise it failed with the
         // others (failure_answer).
         bool wrote = false;
-        // A limit the command met (commands::applied::limit_hit), reported once the batch is
-        // final: a batch applied again reports it once.
-        std::string limit_hit;
-        std::string channel;
+        // What the command logs and counts besides its ack line (a redelivery, a failure, a
+        // limit met), done once the batch is final: a batch applied again does it once.
+        std::vector<std::function<void()>> reports;
     };
 
     // Why an envelope's change may not have been kept (storage::failure_of).
@@ -323,7 +322,8 @@ private:
                 began_in = steady::now() - started;
                 m.begin_seconds.observe(std::chrono::duration<double>(*began_in).count());
             }
-            auto apply_writes = [&] {
+            // Whether every writer was applied; false when `stop_if_spoiled` stopped it.
+            auto apply_writes = [&](bool stop_if_spoiled) {
                 std::size_t next_read = 0;
                 for (std::size_t i = 0; i < batch.size(); ++i) {
                     if (next_read < reads.size() && reads[next_read] == i) {
@@ -331,20 +331,22 @@ private:
                         continue;
                     }
                     outcomes[i] = handle(*batch[i], parsed[i] ? &*parsed[i] : nullptr, wake);
-                    if (tx && store_.work().spoiled()) {
+                    if (stop_if_spoiled && tx && store_.work().spoiled()) {
                         return false;
                     }
                 }
                 return true;
             };
-            if (!apply_writes()) {
+            if (!apply_writes(only_commands)) {
                 log_info("batch.applied_again")
                     .kv("envelopes", static_cast<long long>(batch.size()))
                     .kv("reason", "a command was undone after it wrote");
-                tx.reset();  // rolls the whole try back
+                tx.reset();  // rolls the whole try back; what it would have logged is dropped
                 outcomes.assign(batch.size(), outcome{});
+                auto started = steady::now();
                 tx = begin_batch(give_up, batch.size(), false);
-                apply_writes();
+                *began_in += steady::now() - started;
+                apply_writes(false);  // a failure now is answered as ever, at commit at the latest
             }
             if (tx) {
                 auto started = steady::now();
@@ -363,12 +365,8 @@ private:
             outcomes[i] = handle(*batch[i], &*parsed[i], wake);
         }
         for (const auto& o : outcomes) {
-            if (!o.limit_hit.empty() && o.note) {
-                process_metrics().limits_hit.add({o.limit_hit});
-                log_info("command.limit_hit")
-                    .kv("limit", o.limit_hit)
-                    .kv("command", o.note->command)
-                    .kv("channel", o.channel);
+            for (const auto& report : o.reports) {
+                report();
             }
         }
         // The log line's account of where each ack's time went.
@@ -522,14 +520,12 @@ private:
                                      {s.team_id, s.channel_id, s.user_id, s.text,
                                       real_clock().epoch_s(), s.response_url, s.channel_name},
                                      "envelope:" + s.envelope_id);
-            // A batch spoiled by this command is applied again: it is logged then.
-            bool again = store_.work().spoiled();
             if (out.redelivered) {
-                if (!again) {
+                o.reports.emplace_back([id = s.envelope_id, attempt = s.retry_attempt] {
                     log_info("command.redelivered")
-                        .kv("envelope_id", s.envelope_id)
-                        .kv("retry_attempt", s.retry_attempt);
-                }
+                        .kv("envelope_id", id)
+                        .kv("retry_attempt", attempt);
+                });
                 o.payload = std::move(out.ack_json);
                 return o;
             }
@@ -537,8 +533,16 @@ private:
             // more than the timeline, and the scheduler looks up someone new's name.
             bool new_person = scheduler_.person_seen(s.user_id);
             wake = wake || new_person || out.state_changed;
-            o.limit_hit = std::move(out.limit_hit);
-            o.channel = s.channel_id;
+            if (!out.limit_hit.empty()) {
+                o.reports.emplace_back(
+                    [limit = out.limit_hit, command = out.name, channel = s.channel_id] {
+                        process_metrics().limits_hit.add({limit});
+                        log_info("command.limit_hit")
+                            .kv("limit", limit)
+                            .kv("command", command)
+                            .kv("channel", channel);
+                    });
+            }
             bool bad_input = out.name == "bad_input";
             o.metric_label = bad_input ? command_label(s.text) : out.name;
             o.note = handled_note{std::move(out.name),
@@ -548,24 +552,27 @@ private:
             o.wrote = out.changed;
             return o;
         } catch (const storage::busy_error&) {
-            process_metrics().db_conflicts.add({"command"});
             o.metric_label = command_label(s.text);
             // The log line names the command, as the metric does; the outcome says what failed.
             o.note = handled_note{o.metric_label, "busy", s.channel_id, s.user_id,
                                   micros_since(started)};
-            log_warn("command.busy").kv("channel", s.channel_id).kv("envelope_id", s.envelope_id);
+            o.reports.emplace_back([channel = s.channel_id, id = s.envelope_id] {
+                process_metrics().db_conflicts.add({"command"});
+                log_warn("command.busy").kv("channel", channel).kv("envelope_id", id);
+            });
             o.payload = busy_reply_;
             return o;
         } catch (const std::exception& e) {
             o.metric_label = command_label(s.text);
             o.note = handled_note{o.metric_label, "error", s.channel_id, s.user_id,
                                   micros_since(started)};
-            if (!store_.work().spoiled()) {  // else logged when the batch is applied again
-                log_error("command.failed")
-                    .kv("channel", s.channel_id)
-                    .kv("envelope_id", s.envelope_id)
-                    .kv("error", e.what());
-            }
+            o.reports.emplace_back(
+                [channel = s.channel_id, id = s.envelope_id, error = std::string(e.what())] {
+                    log_error("command.failed")
+                        .kv("channel", channel)
+                        .kv("envelope_id", id)
+                        .kv("error", error);
+                });
             o.payload = failed_reply_;
             return o;
         }

@@ -55,6 +55,10 @@ std::unique_ptr<write_transaction> store::begin_until(lock_deadline give_up_at) 
     return std::make_unique<transaction>(*this, give_up_at);
 }
 
+bool store::spoiled() const {
+    return spoiled_ || (in_transaction_ && sqlite3_get_autocommit(db_->getHandle()) != 0);
+}
+
 std::unique_ptr<write_transaction> store::begin_without_savepoints(lock_deadline give_up_at) {
     if (in_transaction_) {
         return begin_until(give_up_at);  // an input of the open unit: as that unit does
@@ -240,7 +244,7 @@ void store::transaction::end(bool committed) {
         // rolled back (that is when ROLLBACK fails).
         // (A spoiled one wrote rows its undone input no longer counts.)
         bool wrote = sqlite3_total_changes64(store_.db_->getHandle()) != store_.changes_at_begin_ ||
-                     store_.spoiled_;
+                     store_.spoiled();
         auto rollback = store_.prepare("ROLLBACK");
         (*rollback).tryExecuteStep();
         // What the caches learnt from writes is undone with them; a transaction that wrote

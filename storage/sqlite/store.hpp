@@ -106,7 +106,9 @@ public:
     // No SAVEPOINT statements inside it: an input's pages are not copied into SQLite's
     // statement journal; its marks below are still kept (what it staged, what it counted).
     std::unique_ptr<write_transaction> begin_without_savepoints(lock_deadline give_up_at) override;
-    bool spoiled() const override { return spoiled_; }
+    // Also when SQLite itself rolled the transaction back (an I/O error, a full disk): the
+    // statements after it would each have committed alone.
+    bool spoiled() const override;
     // Counted with sqlite3_total_changes64, less the timeline rows and redelivery records.
     bool last_commit_changed_state() const override { return last_commit_changed_state_; }
 
