@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "checklist/shared_text.hpp"
 #include "checklist/template.hpp"
 
 namespace relbot::checklist {
@@ -41,7 +42,7 @@ struct item {
     int position = 0;     // 1-based position within the phase
     std::string slug;
     std::string title;
-    std::string description;
+    shared_text description;  // the template's, shared by the release's copies
     item_state state = item_state::open;
     std::string state_note;  // the skip or block reason, or the check note
     // Who put the item in its state (a Slack user ID, or "ci:<source>" for a signal); empty
