@@ -341,7 +341,9 @@ private:
                 log_info("batch.applied_again")
                     .kv("envelopes", static_cast<long long>(batch.size()))
                     .kv("reason", "a command was undone after it wrote");
-                tx.reset();  // rolls the whole try back; what it would have logged is dropped
+                // Rolls the whole try back; what it would have logged is dropped, and what it
+                // asked to be woken for (someone new seen) still holds.
+                tx.reset();
                 outcomes.assign(batch.size(), outcome{});
                 auto started = steady::now();
                 tx = begin_batch(give_up, batch.size(), false);

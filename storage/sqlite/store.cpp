@@ -114,14 +114,13 @@ void store::close() noexcept {
 store::transaction::transaction(store& s, lock_deadline give_up_at) : store_(s) {
     if (s.in_transaction_) {
         // Group commit: one input of several in the open transaction.
-        bool in_sql = !s.without_savepoints_;
-        if (in_sql) {
+        if (!s.without_savepoints_) {
             auto savepoint = s.prepare("SAVEPOINT input");
             (*savepoint).exec();
         }
         s.savepoints_.push_back({sqlite3_total_changes64(s.db_->getHandle()), s.timeline_rows_,
                                  s.staged_undo_.size(), s.touched_undo_.size(),
-                                 s.status_bumped_.size(), in_sql});
+                                 s.status_bumped_.size()});
         open_ = true;
         savepoint_ = true;
         return;
@@ -191,7 +190,7 @@ void store::transaction::end_savepoint(bool committed) {
     open_ = false;
     auto changes = sqlite3_total_changes64(s.db_->getHandle()) - mark.changes_at;
     if (committed) {
-        if (mark.in_sql) {
+        if (!s.without_savepoints_) {
             auto release = s.prepare("RELEASE input");
             (*release).exec();
         }
@@ -206,7 +205,7 @@ void store::transaction::end_savepoint(bool committed) {
     }
     // Undone: its rows are not the transaction's (they would count as changes at commit),
     // and what it staged is forgotten.
-    if (mark.in_sql) {
+    if (!s.without_savepoints_) {
         auto rollback = s.prepare("ROLLBACK TO input");
         (*rollback).tryExecuteStep();
         auto release = s.prepare("RELEASE input");

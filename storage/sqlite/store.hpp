@@ -364,10 +364,9 @@ private:
         std::size_t staged_undo_at = 0;
         std::size_t touched_undo_at = 0;
         std::size_t status_bumped_at = 0;
-        bool in_sql = true;  // a SAVEPOINT was opened (not inside begin_without_savepoints)
     };
-    // The open transaction was begun by begin_without_savepoints; an input undone in it after
-    // it wrote spoiled it.
+    // The open transaction was begun by begin_without_savepoints (its inputs open no SAVEPOINT;
+    // their marks are kept as ever); an input undone in it after it wrote spoiled it.
     bool without_savepoints_ = false;
     bool spoiled_ = false;
     std::vector<savepoint_mark> savepoints_;

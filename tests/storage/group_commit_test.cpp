@@ -28,10 +28,15 @@ commands::request typed(const std::string& text, const std::string& channel) {
     return {"T1", channel, "U1", text, t0, "", ""};
 }
 
-// A batch: begin, apply each, commit, as the dispatcher does.
+// A batch: begin, apply each, commit, as the dispatcher does (a batch of commands without a
+// savepoint each, when asked).
 struct batch {
-    explicit batch(storage::engine& e)
-        : tx(e.work().begin_until(std::chrono::steady_clock::now() + std::chrono::seconds(2))) {}
+    explicit batch(storage::engine& e, bool without_savepoints = false)
+        : tx(without_savepoints ? e.work().begin_without_savepoints(deadline())
+                                : e.work().begin_until(deadline())) {}
+    static storage::lock_deadline deadline() {
+        return std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    }
     std::unique_ptr<storage::write_transaction> tx;
 };
 
@@ -207,10 +212,9 @@ TEST_CASE(
     test::fresh_store db(kind);
     bot_like bot(db);
     bot.start_two();
-    auto give_up = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(2); };
     std::vector<std::string> replies;
     {
-        auto tx = bot.store.work().begin_without_savepoints(give_up());
+        auto tx = batch(bot.store, true).tx;
         replies.push_back(bot.run("check 1.1", "C1", "e1").ack_json);
         // An input that fails before it writes anything leaves nothing to undo.
         bot.fail_in(
@@ -229,7 +233,7 @@ TEST_CASE(
             CHECK(item_1_1(*bot.store.releases().active_release("C1")).state ==
                   checklist::item_state::open);
             replies.clear();
-            tx = bot.store.work().begin_until(give_up());
+            tx = batch(bot.store).tx;
             replies.push_back(bot.run("check 1.1", "C1", "e1").ack_json);
             bot.fail_in_c2("e2");
             CHECK_FALSE(bot.store.work().spoiled());
@@ -249,7 +253,7 @@ TEST_CASE(
     // A redelivery within a unit without savepoints: the first applies, the second's second
     // run spoils the unit (SQLite), and applied again each gets what it got the first time.
     {
-        auto tx = bot.store.work().begin_without_savepoints(give_up());
+        auto tx = batch(bot.store, true).tx;
         auto first = bot.run("note 1.3 once", "C1", "e5");
         auto again = bot.run("note 1.3 once", "C1", "e5");
         CHECK(again.redelivered);
@@ -258,7 +262,7 @@ TEST_CASE(
         CHECK(bot.store.work().spoiled() == (kind == test::engine_kind::sqlite));
         if (bot.store.work().spoiled()) {
             tx.reset();
-            tx = bot.store.work().begin_until(give_up());
+            tx = batch(bot.store).tx;
             CHECK_FALSE(bot.run("note 1.3 once", "C1", "e5").redelivered);
             CHECK(bot.run("note 1.3 once", "C1", "e5").redelivered);
         }
