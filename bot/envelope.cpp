@@ -3,6 +3,8 @@
 
 #include <span>
 
+#include "slack/json_write.hpp"
+
 namespace relbot::bot {
 namespace {
 
@@ -343,7 +345,7 @@ int retry_attempt_of(const frame& f) {
 std::string ack_head(std::string_view envelope_id, bool with_payload) {
     // Written by hand around the payload, which arrives serialized: the envelope ID first.
     std::string head = "{\"envelope_id\":";
-    head += json(envelope_id).dump(-1, ' ', false, json::error_handler_t::replace);
+    slack::append_json_string(head, envelope_id);
     head += with_payload ? ",\"payload\":" : "}";
     return head;
 }

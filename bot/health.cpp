@@ -6,6 +6,7 @@
 
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
+#include "slack/json_write.hpp"
 
 namespace relbot::bot {
 
@@ -28,7 +29,7 @@ std::string health_json(const health_report& r) {
     if (!r.healthy) {
         j["reason"] = r.reason;
     }
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return slack::json_text_of(j);
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include "bot/metrics.hpp"
 #include "bot/slack_answers.hpp"
 #include "commands/render.hpp"
+#include "slack/json_write.hpp"
 
 namespace relbot::bot {
 
@@ -36,7 +37,7 @@ constexpr method_rate method_rates[] = {
 };
 
 std::string dump(const nlohmann::json& j) {
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return slack::json_text_of(j);
 }
 
 }  // namespace

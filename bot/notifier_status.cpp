@@ -12,6 +12,7 @@
 #include "bot/notifier.hpp"
 #include "bot/slack_answers.hpp"
 #include "commands/render.hpp"
+#include "slack/json_write.hpp"
 
 namespace relbot::bot {
 
@@ -27,7 +28,7 @@ bool status_message_gone(std::string_view error) {
 }
 
 std::string dump(const nlohmann::json& j) {
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return slack::json_text_of(j);
 }
 }  // namespace
 

@@ -6,6 +6,7 @@
 
 #include "bot/digest.hpp"
 #include "slack/block_kit.hpp"
+#include "slack/json_write.hpp"
 
 namespace relbot::bot {
 
@@ -222,7 +223,7 @@ std::string signal_ok_json(std::string_view item, std::string_view state) {
     if (!state.empty()) {
         j["state"] = std::string(state);
     }
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return slack::json_text_of(j);
 }
 
 }  // namespace relbot::bot

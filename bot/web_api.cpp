@@ -5,6 +5,7 @@
 
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
+#include "slack/json_write.hpp"
 
 namespace relbot::bot {
 
@@ -46,7 +47,7 @@ web_api::web_api(ssl::context& ctx,
 net::awaitable<api_result> web_api::call(std::string method,
                                          nlohmann::json args,
                                          token_kind token) {
-    auto body = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    auto body = slack::json_text_of(args);
     co_return co_await send(std::move(method), "application/json; charset=utf-8", std::move(body),
                             token);
 }
@@ -271,9 +272,8 @@ net::awaitable<api_result> web_api::post_to_url(const std::string& url,
 }
 
 net::awaitable<api_result> web_api::post_response_url(std::string url, nlohmann::json body) {
-    co_return co_await post_to_url(
-        url, "application/json; charset=utf-8",
-        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "response_url");
+    co_return co_await post_to_url(url, "application/json; charset=utf-8",
+                                   slack::json_text_of(body), "response_url");
 }
 
 net::awaitable<api_result> web_api::upload_bytes(std::string url, std::string bytes) {

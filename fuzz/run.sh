@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-all=(envelope command interaction template mrkdwn http_request api_response log signal)
+all=(envelope command interaction template mrkdwn json_write http_request api_response log signal)
 if [ ${#targets[@]} -eq 0 ]; then
     targets=("${all[@]}")
 fi

@@ -4,6 +4,7 @@
 
 #include "checklist/mrkdwn.hpp"
 #include "slack/block_kit.hpp"
+#include "slack/json_write.hpp"
 
 namespace relbot::commands {
 namespace {
@@ -176,43 +177,71 @@ json to_post_body(const message& m) {
 }
 
 std::string dump_json(const json& j) {
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+    return slack::json_text_of(j);
 }
 
 // The members in the order nlohmann's object (a std::map) would write them.
 std::string ack_payload_json(const message& m, bool in_channel) {
     std::string out = R"({"blocks":)";
-    out += dump_json(m.blocks);
+    slack::append_json(out, m.blocks);
     out += in_channel ? R"(,"response_type":"in_channel","text":)"
                       : R"(,"response_type":"ephemeral","text":)";
-    out += dump_json(json(m.text));
+    slack::append_json_string(out, m.text);
     out += '}';
     return out;
 }
 
 std::string post_body_json(const message& m) {
     std::string out = R"({"blocks":)";
-    out += dump_json(m.blocks);
+    slack::append_json(out, m.blocks);
     out += R"(,"text":)";
-    out += dump_json(json(m.text));
+    slack::append_json_string(out, m.text);
     out += '}';
     return out;
 }
 
+namespace {
+
+// Whether `blocks` is render_text(text)'s one section, compared member by member (building
+// the section to compare with would cost more than the record saves).
+bool is_section_of(const json& blocks, const std::string& text) {
+    if (blocks.size() != 1 || !blocks[0].is_object() || blocks[0].size() != 2) {
+        return false;
+    }
+    const auto& section = blocks[0];
+    auto type = section.find("type");
+    auto body = section.find("text");
+    if (type == section.end() || *type != "section" || body == section.end() ||
+        !body->is_object() || body->size() != 2) {
+        return false;
+    }
+    auto body_type = body->find("type");
+    auto body_text = body->find("text");
+    if (body_type == body->end() || *body_type != "mrkdwn" || body_text == body->end() ||
+        !body_text->is_string()) {
+        return false;
+    }
+    const auto& shown = body_text->get_ref<const std::string&>();
+    return text.size() <= max_section_text
+               ? shown == text
+               : shown == checklist::truncate_utf8(text, max_section_text);
+}
+
+}  // namespace
+
 std::optional<std::string> plain_reply_record(const message& m, bool in_channel) {
     // render_text(m.text) is `m` again when its text is within the fallback's limit and its
-    // section is the one `m` has, and the record reads back as m.text: the strict serializer
-    // refuses text that is not UTF-8 (sent with U+FFFD for its bad bytes, 1 byte becoming 3,
-    // which may move where a cut falls).
-    if (in_channel || m.text.size() > max_fallback_text || m.blocks.size() != 1 ||
-        m.blocks[0] != section_block(m.text)) {
+    // section is the one `m` has, and the record reads back as m.text: text that is not UTF-8
+    // is not recorded this way (sent with U+FFFD for its bad bytes, 1 byte becoming 3, which
+    // may move where a cut falls).
+    if (in_channel || m.text.size() > max_fallback_text || !is_section_of(m.blocks, m.text)) {
         return std::nullopt;
     }
-    try {
-        return json(m.text).dump();
-    } catch (const json::type_error&) {
+    std::string record;
+    if (!slack::append_json_string_if_utf8(record, m.text)) {
         return std::nullopt;
     }
+    return record;
 }
 
 std::string payload_of_record(std::string record) {
