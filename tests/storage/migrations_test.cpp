@@ -197,4 +197,90 @@ TEST_CASE("messages queued before migration 20 are counted and sent in order aft
     CHECK(migrated.count_outbox(storage::outbox_state::pending) == 2);  // sending counts
 }
 
+// The CHECK constraints on a state, read from the tables' text as SQLite keeps it.
+std::string table_text(SQLite::Database& db, const std::string& table) {
+    SQLite::Statement q(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?");
+    q.bind(1, table);
+    REQUIRE(q.executeStep());
+    return q.getColumn(0).getString();
+}
+
+// Whether running `sql` builds a temporary b-tree (EXPLAIN's OpenEphemeral), as `x IN (three
+// or more constants)` in a CHECK constraint does each time.
+bool builds_temporary_tree(SQLite::Database& db, const std::string& sql) {
+    SQLite::Statement q(db, "EXPLAIN " + sql);
+    while (q.executeStep()) {
+        if (q.getColumn(1).getString() == "OpenEphemeral") {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The error SQLite gives `sql`, or "" when it runs.
+std::string refusal(SQLite::Database& db, const std::string& sql) {
+    try {
+        db.exec(sql);
+        return "";
+    } catch (const SQLite::Exception& e) {
+        return e.what();
+    }
+}
+
+TEST_CASE("after migration 21 a state is checked without a temporary table and as strictly",
+          "[storage]") {
+    temp_db db;
+    {
+        // Version 20: the constraints as `IN` lists, and rows under them.
+        auto v20 = storage::sqlite::open_database(db.path(), 20);
+        v20->exec(
+            "INSERT INTO releases (id, channel_id, version, template_name, manager_id, status, "
+            "current_phase, started_at) VALUES (1, 'C1', 'v1', 'standard', 'U1', 'active', 1, 1)");
+        v20->exec(
+            "INSERT INTO phases (release_id, position, title, window_min_s, window_max_s) "
+            "VALUES (1, 1, 'Pre-release', 0, 0)");
+        v20->exec(
+            "INSERT INTO items (id, release_id, phase, position, slug, title, description, "
+            "state, updated_at) VALUES (7, 1, 1, 1, 'tests', 'Tests pass', '', 'blocked', 1)");
+        v20->exec(
+            "INSERT INTO outbox (id, dedupe_key, channel_id, method, body, state, created_at) "
+            "VALUES (3, 'k', 'C1', 'chat.postMessage', '{}', 'failed', 1)");
+        REQUIRE(table_text(*v20, "items").find("state IN (") != std::string::npos);
+        REQUIRE(builds_temporary_tree(*v20, "UPDATE items SET state = 'done' WHERE id = 7"));
+    }
+    storage::sqlite::store migrated(db.path());
+    SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE);
+    CHECK(raw.execAndGet("PRAGMA user_version").getInt() == storage::sqlite::schema_version());
+    CHECK(raw.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    for (const char* table : {"releases", "items", "outbox", "checkpoints"}) {
+        INFO(table);
+        CHECK(table_text(raw, table).find(" IN (") == std::string::npos);
+    }
+    CHECK_FALSE(builds_temporary_tree(raw, "UPDATE items SET state = 'done' WHERE id = 7"));
+    CHECK_FALSE(builds_temporary_tree(
+        raw,
+        "INSERT INTO outbox (dedupe_key, channel_id, method, body, created_at) "
+        "VALUES ('k2', 'C1', 'chat.postMessage', '{}', 2)"));
+    CHECK_FALSE(builds_temporary_tree(raw, "UPDATE releases SET status = 'finished' WHERE id = 1"));
+    // The rows are as they were, and what was refused still is.
+    CHECK(raw.execAndGet("SELECT state FROM items WHERE id = 7").getString() == "blocked");
+    CHECK(raw.execAndGet("SELECT state FROM outbox WHERE id = 3").getString() == "failed");
+    CHECK_THAT(refusal(raw, "UPDATE items SET state = 'later' WHERE id = 7"),
+               Catch::Contains("CHECK constraint failed"));
+    CHECK_THAT(refusal(raw, "UPDATE outbox SET state = 'lost' WHERE id = 3"),
+               Catch::Contains("CHECK constraint failed"));
+    CHECK_THAT(refusal(raw, "UPDATE releases SET status = 'paused' WHERE id = 1"),
+               Catch::Contains("CHECK constraint failed"));
+    CHECK(refusal(raw, "UPDATE items SET state = 'skipped' WHERE id = 7").empty());
+    CHECK(refusal(raw, "UPDATE outbox SET state = 'pending' WHERE id = 3").empty());
+    // A new database has the same constraints.
+    temp_db fresh;
+    { storage::sqlite::store s(fresh.path()); }
+    SQLite::Database created(fresh.path(), SQLite::OPEN_READONLY);
+    for (const char* table : {"releases", "items", "outbox", "checkpoints"}) {
+        INFO(table);
+        CHECK(table_text(created, table) == table_text(raw, table));
+    }
+}
+
 }  // namespace storage_migrations_test
