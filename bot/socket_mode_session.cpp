@@ -2,6 +2,9 @@
 // that also notices a silent socket, and the reader that hands envelopes to the handler.
 #include "bot/socket_mode_session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <array>
 
 #include "bot/log.hpp"
@@ -29,6 +32,33 @@ void report_ack(envelope_handler& handler,
     handler.acknowledged({o.envelope_id, o.type, o.retry_attempt, session,
                           std::chrono::duration_cast<std::chrono::microseconds>(took).count(),
                           written, o.note ? &*o.note : nullptr, log_into});
+}
+
+// Linux's TCP_CORK, as a socket option asio can set: while on, what is written leaves in full
+// packets only, and turning it off sends what is held at once.
+struct tcp_cork {
+    int on;
+    template <class Protocol>
+    int level(const Protocol&) const {
+        return IPPROTO_TCP;
+    }
+    template <class Protocol>
+    int name(const Protocol&) const {
+        return TCP_CORK;
+    }
+    template <class Protocol>
+    const void* data(const Protocol&) const {
+        return &on;
+    }
+    template <class Protocol>
+    std::size_t size(const Protocol&) const {
+        return sizeof on;
+    }
+};
+
+void cork(ws_stream& ws, bool on) {
+    error_code ignored;  // at worst the frames leave one packet each, as without it
+    beast::get_lowest_layer(ws).socket().set_option(tcp_cork{on ? 1 : 0}, ignored);
 }
 
 // The socket is closing: acks still queued will not be written; Slack delivers again.
@@ -66,7 +96,15 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
     // (one write for a burst's acks, not one each) before the loop waits again or ends.
     std::string lines;
     for (;;) {
+        // Several frames waiting (a batch's acks): corked until the queue is empty, so that
+        // they leave in a few packets instead of one each (and Slack's end reads them in a few
+        // wake-ups). A lone ack is written as it comes, with no option set around it.
+        bool corked = false;
         while (!s->queue.empty() && !s->close_sent) {
+            if (!corked && s->queue.size() > 1) {
+                cork(s->ws, true);
+                corked = true;
+            }
             if (lines.size() > 64 * 1024) {
                 write_log_lines(lines);
             }
@@ -97,6 +135,9 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 log_debug("ws.write_failed").kv("session", s->id).kv("error", ec.message());
                 co_return;
             }
+        }
+        if (corked) {
+            cork(s->ws, false);
         }
         write_log_lines(lines);
         if (s->ended) {
