@@ -41,7 +41,7 @@ struct item {
     int phase = 0;        // 1-based phase position
     int position = 0;     // 1-based position within the phase
     std::string slug;
-    std::string title;
+    shared_text title;        // the template's, shared by the release's copies
     shared_text description;  // the template's, shared by the release's copies
     item_state state = item_state::open;
     std::string state_note;  // the skip or block reason, or the check note

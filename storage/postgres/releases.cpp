@@ -462,7 +462,7 @@ void releases::insert_release(checklist::release& r) {
                         "description, state, state_note, owner_id, due_at, updated_at, policy, "
                         "owner_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
                         "$13) RETURNING id",
-                        {r.id, i.phase, i.position, i.slug, i.title, i.description.str(),
+                        {r.id, i.phase, i.position, i.slug, i.title.str(), i.description.str(),
                          std::string(checklist::to_string(i.state)), i.state_note, i.owner,
                          i.due_at, r.started_at, checklist::write_annotation(i.policy),
                          i.owner_role},

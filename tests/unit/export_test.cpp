@@ -392,7 +392,7 @@ TEST_CASE("the markdown report puts each timeline row under its item or phase, n
     auto started = md.find("  - 05:00 UTC @Pat Lee: started");
     CHECK(md.find("  - 2026-11-27 05:02 UTC @Sam Roe: noted on " + pre[1].ref()) !=
           std::string::npos);
-    auto first_item = md.find("- [ ] **" + pre[0].title + "**");
+    auto first_item = md.find("- [ ] **" + pre[0].title.str() + "**");
     REQUIRE(heading != std::string::npos);
     REQUIRE(started != std::string::npos);
     CHECK(heading < started);
