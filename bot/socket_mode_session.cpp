@@ -130,6 +130,9 @@ net::awaitable<void> socket_mode_client::write_loop(std::shared_ptr<session> s) 
                 report_ack(handler_, o, s->id, !ec, &lines);  // this ack is done
             }
             if (ec) {
+                if (corked) {
+                    cork(s->ws, false);
+                }
                 write_log_lines(lines);
                 // The reader sees the same broken connection and ends the session.
                 log_debug("ws.write_failed").kv("session", s->id).kv("error", ec.message());

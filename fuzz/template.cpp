@@ -28,7 +28,8 @@ outline outline_of(const Phases& phases) {
     for (const auto& p : phases) {
         out.emplace_back(p.title, std::vector<std::string>{});
         for (const auto& i : p.items) {
-            out.back().second.push_back(i.title + "\n" + checklist::write_annotation(i.policy));
+            out.back().second.push_back(std::string(i.title) + "\n" +
+                                        checklist::write_annotation(i.policy));
         }
     }
     return out;

@@ -393,19 +393,24 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_
         SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
         for (auto i = static_cast<std::size_t>(version); i < static_cast<std::size_t>(target);
              ++i) {
-            if (schema_text_edited(migrations[i])) {
-                // A build of SQLite that is defensive by default refuses writable_schema.
-                sqlite3_db_config(db->getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0,
-                                  static_cast<int*>(nullptr));
+            if (!schema_text_edited(migrations[i])) {
+                db->exec(std::string(migrations[i]));
+                continue;
             }
+            // A build of SQLite that is defensive by default refuses writable_schema: off for
+            // the migration, then as it was.
+            int defensive = 0;
+            sqlite3_db_config(db->getHandle(), SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
+            sqlite3_db_config(db->getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0,
+                              static_cast<int*>(nullptr));
             db->exec(std::string(migrations[i]));
-            if (schema_text_edited(migrations[i])) {
-                // The rest of SQLite's procedure: a new schema cookie, so that every
-                // connection reads the tables' text again, and this one at once.
-                int cookie = db->execAndGet("PRAGMA schema_version").getInt();
-                db->exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
-                db->exec("PRAGMA writable_schema = RESET");
-            }
+            // The rest of SQLite's procedure: a new schema cookie, so that every connection
+            // reads the tables' text again, and this one at once.
+            int cookie = db->execAndGet("PRAGMA schema_version").getInt();
+            db->exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
+            db->exec("PRAGMA writable_schema = RESET");
+            sqlite3_db_config(db->getHandle(), SQLITE_DBCONFIG_DEFENSIVE, defensive,
+                              static_cast<int*>(nullptr));
         }
         // PRAGMA does not take bound parameters; the value is our own constant.
         db->exec("PRAGMA user_version = " + std::to_string(target));

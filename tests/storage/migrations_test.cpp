@@ -245,6 +245,9 @@ TEST_CASE("after migration 21 a state is checked without a temporary table and a
         v20->exec(
             "INSERT INTO outbox (id, dedupe_key, channel_id, method, body, state, created_at) "
             "VALUES (3, 'k', 'C1', 'chat.postMessage', '{}', 'failed', 1)");
+        v20->exec(
+            "INSERT INTO checkpoints (release_id, number, offset_s, due_at) "
+            "VALUES (1, 1, 3600, 3601)");
         REQUIRE(table_text(*v20, "items").find("state IN (") != std::string::npos);
         REQUIRE(builds_temporary_tree(*v20, "UPDATE items SET state = 'done' WHERE id = 7"));
     }
@@ -271,8 +274,23 @@ TEST_CASE("after migration 21 a state is checked without a temporary table and a
                Catch::Contains("CHECK constraint failed"));
     CHECK_THAT(refusal(raw, "UPDATE releases SET status = 'paused' WHERE id = 1"),
                Catch::Contains("CHECK constraint failed"));
-    CHECK(refusal(raw, "UPDATE items SET state = 'skipped' WHERE id = 7").empty());
-    CHECK(refusal(raw, "UPDATE outbox SET state = 'pending' WHERE id = 3").empty());
+    CHECK_THAT(refusal(raw, "UPDATE checkpoints SET answer = 'fine' WHERE number = 1"),
+               Catch::Contains("CHECK constraint failed"));
+    // Every value the old lists held is still allowed.
+    auto allowed = [&](const std::string& table, const std::string& column,
+                       std::initializer_list<const char*> values, const std::string& where) {
+        for (const char* value : values) {
+            INFO(table << "." << column << " = " << value);
+            CHECK(refusal(raw, "UPDATE " + table + " SET " + column + " = '" + value + "' WHERE " +
+                                   where)
+                      .empty());
+        }
+    };
+    allowed("releases", "status", {"finished", "aborted", "active"}, "id = 1");
+    allowed("items", "state", {"open", "done", "skipped", "blocked"}, "id = 7");
+    allowed("outbox", "state", {"pending", "sending", "sent", "failed"}, "id = 3");
+    allowed("checkpoints", "answer", {"healthy", "investigating", "rolled_back", "none"},
+            "number = 1");
     // A new database has the same constraints.
     temp_db fresh;
     { storage::sqlite::store s(fresh.path()); }
