@@ -227,8 +227,7 @@ net::awaitable<void> interactions::tell_try_again(std::string response_url,
         auto key = "try-again:" + user + ":" + std::to_string(now);
         store_.outbox().enqueue(
             {key, std::nullopt, checklist::destination::direct(user), "chat.postMessage",
-             commands::dump_json(commands::to_post_body(commands::render_text(why))),
-             checklist::message_kind::dm},
+             commands::post_body_json(commands::render_text(why)), checklist::message_kind::dm},
             now);
         tx->commit();
         notify_.wake();

@@ -10,7 +10,6 @@
 #include "bot/metrics.hpp"
 #include "bot/slack_answers.hpp"
 #include "commands/render.hpp"
-#include "slack/json_write.hpp"
 
 namespace relbot::bot {
 
@@ -35,10 +34,6 @@ constexpr method_rate method_rates[] = {
     {"conversations.history", 5, 50.0 / 60},  // tier 3
     {"response_url", 5, 5.0},
 };
-
-std::string dump(const nlohmann::json& j) {
-    return slack::json_text_of(j);
-}
 
 }  // namespace
 
@@ -501,8 +496,8 @@ void notifier::record_sent(const storage::outbox_row& row,
     if (row.kind == message_kind::status && row.release_id && !ts.empty()) {
         ports_.status.status_sent(*row.release_id, ts, 0, clock_.epoch_ms());
         ports_.outbox.enqueue({"pin:" + std::to_string(*row.release_id) + ":" + ts, row.release_id,
-                               destination::channel(channel), "pins.add", dump({{"timestamp", ts}}),
-                               message_kind::pin},
+                               destination::channel(channel), "pins.add",
+                               commands::dump_json({{"timestamp", ts}}), message_kind::pin},
                               now);
     }
     tx->commit();
@@ -607,7 +602,7 @@ void notifier::report_failure(const storage::outbox_row& row, const std::string&
     auto m = commands::render_delivery_failure(*r, row.to.stored(), error);
     ports_.outbox.enqueue(
         {"delivery-failed:" + std::to_string(row.id), r->id, destination::direct(r->manager),
-         "chat.postMessage", dump(commands::to_post_body(m)), message_kind::dm},
+         "chat.postMessage", commands::post_body_json(m), message_kind::dm},
         clock_.epoch_s());
 }
 

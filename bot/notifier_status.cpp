@@ -12,7 +12,6 @@
 #include "bot/notifier.hpp"
 #include "bot/slack_answers.hpp"
 #include "commands/render.hpp"
-#include "slack/json_write.hpp"
 
 namespace relbot::bot {
 
@@ -27,9 +26,6 @@ bool status_message_gone(std::string_view error) {
            error == "edit_window_closed";
 }
 
-std::string dump(const nlohmann::json& j) {
-    return slack::json_text_of(j);
-}
 }  // namespace
 
 notifier_ports notifier_ports::of(storage::engine& e) {
@@ -214,7 +210,7 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
             // message, so a later update of the same ended release queues nothing more.
             ports_.outbox.enqueue({"unpin:" + std::to_string(job.release_id) + ":" + job.ts,
                                    job.release_id, destination::channel(job.channel), "pins.remove",
-                                   dump({{"timestamp", job.ts}}), message_kind::pin},
+                                   commands::dump_json({{"timestamp", job.ts}}), message_kind::pin},
                                   clock_.epoch_s());
         }
         tx->commit();
@@ -234,7 +230,7 @@ net::awaitable<void> notifier::update_status(storage::status_job job) {
             job.release_id,
             {"status-repost:" + std::to_string(job.release_id) + ":" + std::to_string(job.version),
              job.release_id, destination::channel(job.channel), "chat.postMessage",
-             dump(commands::to_post_body(m)), message_kind::status},
+             commands::post_body_json(m), message_kind::status},
             clock_.epoch_s());
         co_return;
     }

@@ -67,20 +67,19 @@ std::string render_timer(const checklist::timer_notice& n, const checklist::rele
     const auto* it = commands::find_item(r, n.item_id);  // null for n.item_id 0
     switch (n.kind) {
         case checklist::timer_kind::sign_off_pending:
-            return it ? commands::dump_json(commands::to_post_body(
-                            commands::render_sign_off_request(r, *it, it->state_by, true)))
+            return it ? commands::post_body_json(
+                            commands::render_sign_off_request(r, *it, it->state_by, true))
                       : std::string();
         case checklist::timer_kind::sign_off_escalated:
-            return it ? commands::dump_json(
-                            commands::to_post_body(commands::render_sign_off_escalation(
-                                r, *it, checklist::sign_off_asked(r, *it))))
+            return it ? commands::post_body_json(commands::render_sign_off_escalation(
+                            r, *it, checklist::sign_off_asked(r, *it)))
                       : std::string();
         case checklist::timer_kind::window_open:
-            return commands::dump_json(commands::to_post_body(commands::render_window_open(r)));
+            return commands::post_body_json(commands::render_window_open(r));
         case checklist::timer_kind::window_over:
-            return commands::dump_json(commands::to_post_body(commands::render_window_over(r)));
+            return commands::post_body_json(commands::render_window_over(r));
         case checklist::timer_kind::handoff_pending:
-            return commands::dump_json(commands::to_post_body(commands::render_handoff_pending(r)));
+            return commands::post_body_json(commands::render_handoff_pending(r));
     }
     return {};
 }
@@ -173,8 +172,7 @@ void queue_reminders(const scheduler_ports& ports,
         }
         ports.outbox.enqueue(
             {key, list.front().release_id, destination::direct(owner), "chat.postMessage",
-             commands::dump_json(commands::to_post_body(commands::render_reminder(list))),
-             message_kind::dm},
+             commands::post_body_json(commands::render_reminder(list)), message_kind::dm},
             now);
         log_info("reminder.queued")
             .kv("owner", owner)
@@ -195,8 +193,7 @@ void queue_escalations(const scheduler_ports& ports,
         }
         ports.outbox.enqueue(
             {key, items.front().release_id, destination::direct(manager), "chat.postMessage",
-             commands::dump_json(commands::to_post_body(commands::render_escalation(items))),
-             message_kind::dm},
+             commands::post_body_json(commands::render_escalation(items)), message_kind::dm},
             now);
         log_info("reminder.escalated")
             .kv("manager", manager)
@@ -254,9 +251,8 @@ void queue_json(const scheduler_ports& ports,
                 const commands::message& m,
                 message_kind kind,
                 checklist::epoch_seconds now) {
-    ports.outbox.enqueue({key, r.id, std::move(to), "chat.postMessage",
-                          commands::dump_json(commands::to_post_body(m)), kind},
-                         now);
+    ports.outbox.enqueue(
+        {key, r.id, std::move(to), "chat.postMessage", commands::post_body_json(m), kind}, now);
 }
 
 // Plans, posts and reminds the checkpoints of the releases `due` (inside the unit of work):

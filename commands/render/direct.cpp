@@ -131,7 +131,7 @@ message render_assignment(const checklist::release& r,
                        it.label() + " in release *" + escape_mrkdwn(r.version) + "* (<#" +
                        r.channel + ">).";
     if (!it.description.empty()) {
-        body += "\n>" + user_text(it.description.str(), 1000);
+        body += "\n>" + user_text(it.description, 1000);
     }
     if (it.due_at) {
         body += "\nDue " + checklist::date_token(*it.due_at) + ".";

@@ -340,7 +340,7 @@ namespace {
 // the same title, whatever the description and `status` hold (they are on one line already).
 std::string markdown_item(const checklist::item& i, const std::string& status) {
     auto title = checklist::one_line(i.title);
-    auto rest = checklist::one_line(i.description.str());
+    auto rest = checklist::one_line(i.description);
     if (!status.empty()) {
         rest = rest.empty() ? status : rest + " — " + status;
     }

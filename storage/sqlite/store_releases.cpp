@@ -117,7 +117,7 @@ void bind_item_insert(SQLite::Statement& it,
     it.bind(":position", i.position);
     it.bind(":slug", i.slug);
     it.bind(":title", i.title);
-    it.bind(":description", i.description.str());
+    it.bind(":description", i.description);
     it.bind(":state", std::string(checklist::to_string(i.state)));
     it.bind(":note", i.state_note);
     it.bind(":owner", i.owner);
