@@ -127,6 +127,11 @@ public:
     // Slack said the app lost its access ("tokens_revoked", "app_uninstalled"); empty if not.
     const std::string& access_revoked() const { return revoked_; }
 
+    // The store has work for a moment when no envelope waits (use_quiet_moment). Any thread.
+    void quiet_work_due() {
+        net::post(ioc_, [this] { use_quiet_moment(); });
+    }
+
     // Whether a burst is on (bot/burst.hpp), for the notifier. Any thread.
     bool in_burst() const {
         std::lock_guard lock(incoming_mutex_);
@@ -384,6 +389,26 @@ private:
             schedule_wake();
         }
         trim_.worked();
+        if (!quiet_moment_posted_ && store_.quiet_moment_wanted()) {
+            // Behind the acks just handed over: their writes go first.
+            quiet_moment_posted_ = true;
+            net::post(ioc_, [this] { use_quiet_moment(); });
+        }
+    }
+
+    // Database strand: the engine's work for a moment when no envelope waits (SQLite: the
+    // write-ahead log started again after a checkpoint, a sync of its new header), so that it
+    // is not done in the commit of a command. If envelopes came meanwhile, the end of their
+    // batch asks again.
+    void use_quiet_moment() {
+        quiet_moment_posted_ = false;
+        {
+            std::lock_guard lock(incoming_mutex_);
+            if (!incoming_.empty() || burst_.on(steady::now(), false)) {
+                return;
+            }
+        }
+        store_.use_quiet_moment();
     }
 
     // The batch's unit of work; null if the lock could not be had by `give_up` (each writer
@@ -838,7 +863,8 @@ private:
         ":hourglass: The database is busy right now and nothing was changed. "
         "Please try the command again in a moment.";
 
-    net::any_io_executor ioc_;  // the database strand
+    net::any_io_executor ioc_;          // the database strand
+    bool quiet_moment_posted_ = false;  // use_quiet_moment is posted and has not run yet
     second_thread& helper_;
     storage::engine& store_;
     commands::policy_settings policy_;  // RELBOT_FREEZE, RELBOT_ONE_DEPLOY_AT_A_TIME
@@ -1087,6 +1113,7 @@ struct app::impl {
         store.bound_waits();
         // While the database strand waits for a lock, the Socket Mode strand still answers.
         store.on_lock_wait([this] { helper.wanted(); });
+        store.on_quiet_work([this] { handler.quiet_work_due(); });
         store.start_housekeeping();
         if (cfg.health_host) {
             view = std::make_unique<operator_view>(

@@ -66,6 +66,18 @@ public:
         int log_frames = 0;      // frames in the write-ahead log now
     };
     virtual housekeeping_state housekeeping() const = 0;
+    // Whether the housekeeping has left the engine's own connection something to do at a
+    // moment when no command waits (use_quiet_moment). Cheap; on the engine's thread.
+    virtual bool quiet_moment_wanted() const { return false; }
+    // Once, before start_housekeeping: `due` is called (on the housekeeping's thread) each
+    // time such work becomes due, so that it is done at the next quiet moment rather than
+    // after the next command.
+    virtual void on_quiet_work(std::function<void()> due) { (void)due; }
+    // That work, now: the caller has just answered the last command and none waits. Never
+    // waits for a lock (left for later if another connection holds it) and never throws.
+    // SQLite: once a checkpoint has moved the whole write-ahead log, the log is started again
+    // here, a new header synced to disk, rather than in the commit of the next command.
+    virtual void use_quiet_moment() {}
     // Called on the engine's thread each time it is about to wait for a lock another
     // connection (or process) holds, for as long as it waits: the bot keeps answering Slack on
     // another thread meanwhile. Once, before use.

@@ -9,8 +9,10 @@
 
 namespace relbot::storage::sqlite {
 
-checkpointer::checkpointer(const std::string& path, std::chrono::milliseconds every)
-    : every_(every) {
+checkpointer::checkpointer(const std::string& path,
+                           std::chrono::milliseconds every,
+                           std::function<void()> restart_due)
+    : every_(every), on_restart_due_(std::move(restart_due)) {
     // Opened here, so that a database that cannot be opened fails the caller, not the thread;
     // from then on only the thread uses it.
     auto db =
@@ -72,6 +74,16 @@ void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
         }
         if (last) {
             return;
+        }
+        // All of it moved, and more than the one page with which the log was last started
+        // again (an idle bot is not asked to write that page again and again).
+        if (seen.first > 1 && seen.first == seen.second && !restart_due_.exchange(true) &&
+            on_restart_due_) {
+            std::unique_lock lock(mutex_);
+            if (!stopping_) {
+                lock.unlock();
+                on_restart_due_();
+            }
         }
     }
 }

@@ -3,10 +3,16 @@
 // turns SQLite's automatic checkpoint off while a checkpointer runs (store::leave_checkpoints).
 // Once the whole log has been moved, the next commit starts writing the log from its
 // beginning again, so the -wal file stays as large as the writes of about one period.
+// Starting it again writes a new log header and syncs it (fdatasync: a few hundred
+// microseconds, a millisecond at times): the checkpointer says when that is due
+// (take_restart), so that the bot's connection can do it between commands (store::
+// use_quiet_moment) rather than in the commit of the next one.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,8 +30,11 @@ class checkpointer {
 public:
     // Opens its own connection to `path` (which must exist) and checkpoints every `every`.
     // Throws if the database cannot be opened.
+    // `restart_due`, if given, is called on the checkpointer's thread each time take_restart
+    // turns true (not once stop() has been called).
     explicit checkpointer(const std::string& path,
-                          std::chrono::milliseconds every = std::chrono::seconds(1));
+                          std::chrono::milliseconds every = std::chrono::seconds(1),
+                          std::function<void()> restart_due = {});
     ~checkpointer();  // stop()
     checkpointer(const checkpointer&) = delete;
     checkpointer& operator=(const checkpointer&) = delete;
@@ -40,6 +49,11 @@ public:
         bool caught_up = false;  // all of them
     };
     progress state() const;
+
+    // Whether a checkpoint has moved the whole log, commands' commits included, since the
+    // last call: the log may be started again. Any thread; the answer is given once.
+    bool take_restart() { return restart_due_.exchange(false); }
+    bool restart_wanted() const { return restart_due_.load(); }
 
     // A last checkpoint, then the thread ends and its connection is closed. Once is enough;
     // later calls (and the destructor) do nothing.
@@ -65,6 +79,8 @@ private:
     mutable std::condition_variable checkpointed_;
     bool stopping_ = false;
     progress progress_;
+    std::atomic<bool> restart_due_{false};
+    std::function<void()> on_restart_due_;
     std::thread thread_;
 };
 

@@ -77,7 +77,7 @@ void store::start_housekeeping(std::chrono::milliseconds every) {
         return;
     }
     db_->exec("PRAGMA wal_autocheckpoint = 0");
-    checkpointer_ = std::make_unique<checkpointer>(path_, every);
+    checkpointer_ = std::make_unique<checkpointer>(path_, every, quiet_work_);
 }
 
 engine::housekeeping_state store::housekeeping() const {
@@ -86,6 +86,43 @@ engine::housekeeping_state store::housekeeping() const {
     }
     auto p = checkpointer_->state();
     return {p.rounds, p.failures, p.log_frames};
+}
+
+bool store::quiet_moment_wanted() const {
+    return restart_due_ || (checkpointer_ && checkpointer_->restart_wanted());
+}
+
+void store::use_quiet_moment() {
+    if (!restart_due_ && !(checkpointer_ && checkpointer_->take_restart())) {
+        return;
+    }
+    restart_due_ = true;
+    if (in_transaction_) {
+        return;  // not a quiet moment after all: next time
+    }
+    // The first write after a checkpoint that moved the whole log starts the log again (new
+    // salts, the header synced). This one changes nothing: the file's application_id written
+    // back as it is, one page in the log. Once: if the lock is held (another process is
+    // writing), that process's commit or the next command's starts the log instead.
+    auto* handle = db_->getHandle();
+    lock_deadline_ = std::chrono::steady_clock::now();  // on_busy: give up at once
+    bool begun = sqlite3_exec(handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+    lock_deadline_ = {};
+    restart_due_ = false;
+    if (!begun) {
+        return;
+    }
+    try {
+        auto id = db_->execAndGet("PRAGMA application_id").getInt();
+        db_->exec("PRAGMA application_id = " + std::to_string(id));
+        db_->exec("COMMIT");
+    } catch (const SQLite::Exception&) {
+        sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        return;
+    }
+    // Our own commit: not another program's (transaction's check of the pager's count).
+    pager_version_ = pager_data_version();
+    ++log_restarts_;
 }
 
 void store::close() noexcept {

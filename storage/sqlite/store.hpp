@@ -88,6 +88,11 @@ public:
     // The running checkpointer, null before start_housekeeping (tests wait on it).
     const checkpointer* checkpoints() const { return checkpointer_.get(); }
     housekeeping_state housekeeping() const override;
+    bool quiet_moment_wanted() const override;
+    void on_quiet_work(std::function<void()> due) override { quiet_work_ = std::move(due); }
+    void use_quiet_moment() override;
+    // How many times use_quiet_moment has started the write-ahead log again (for the tests).
+    long long log_restarts() const { return log_restarts_; }
     // One process per database file.
     bool shared() const override { return false; }
     std::optional<std::int64_t> clock_ms() override { return std::nullopt; }
@@ -293,6 +298,9 @@ private:
     std::string path_;
     std::unique_ptr<SQLite::Database> db_;
     std::unique_ptr<checkpointer> checkpointer_;  // after db_: stopped first
+    bool restart_due_ = false;                    // the checkpointer said so; not yet done
+    long long log_restarts_ = 0;
+    std::function<void()> quiet_work_;  // on_quiet_work
     struct cached_statement {
         std::unique_ptr<SQLite::Statement> statement;
         bool in_use = false;

@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <random>
 
 #include "commands/apply.hpp"
@@ -640,6 +643,85 @@ TEST_CASE("the checkpointer moves the log into the database file, and the log is
     std::filesystem::copy_file(db.path(), copy.path());
     SQLite::Database raw(copy.path(), SQLite::OPEN_READONLY);
     CHECK(raw.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.noted'").getInt() == 120);
+}
+
+TEST_CASE(
+    "once a checkpoint has moved the whole log, the log is started again at a quiet moment, "
+    "not in the next command's commit, and an idle store is left alone",
+    "[storage]") {
+    // SQLite only: its write-ahead log. A log started again has new salts in its header
+    // (bytes 16-23); SQLite writes and syncs that header in the first commit after a
+    // checkpoint moved the whole log, so that commit waits for the disk.
+    using namespace std::chrono_literals;
+    temp_db db;
+    router_fixture f(db.path());
+    auto salts = [&] {
+        std::ifstream wal(db.path() + "-wal", std::ios::binary);
+        std::string header(32, '\0');
+        wal.read(header.data(), 32);
+        REQUIRE(wal.gcount() == 32);
+        return header.substr(16, 8);
+    };
+    std::mutex mutex;
+    std::condition_variable called;
+    int due = 0;
+    auto wait_due = [&](int n) {
+        std::unique_lock lock(mutex);
+        return called.wait_for(lock, 10s, [&] { return due >= n; });
+    };
+    f.store.on_quiet_work([&] {
+        std::lock_guard lock(mutex);
+        ++due;
+        called.notify_all();
+    });
+    REQUIRE(f.run("start v1.0").changed);
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(f.run("note 1.1 before the checkpoint " + std::to_string(i)).changed);
+    }
+    CHECK_FALSE(f.store.quiet_moment_wanted());
+    f.store.start_housekeeping(300ms);
+    const auto& checkpoints = *f.store.checkpoints();
+
+    // The checkpoint moved the commands' commits: the log is due to start again, and the
+    // store's connection does it when asked, a page of its own (nothing else changes).
+    REQUIRE(wait_due(1));
+    REQUIRE(f.store.quiet_moment_wanted());
+    auto before = salts();
+    f.store.use_quiet_moment();
+    CHECK(f.store.log_restarts() == 1);
+    CHECK_FALSE(f.store.quiet_moment_wanted());
+    auto started = salts();
+    CHECK(started != before);
+
+    // The next command writes behind that page, in the same log: its commit does not start
+    // the log again (unless a checkpoint round ran in between and moved that page too).
+    auto rounds = checkpoints.state().rounds;
+    REQUIRE(f.run("note 1.1 after the log was started again").changed);
+    if (checkpoints.state().rounds == rounds) {
+        CHECK(salts() == started);
+    }
+
+    // Its commit is moved by the next checkpoint: due again, and started again.
+    REQUIRE(wait_due(2));
+    f.store.use_quiet_moment();
+    CHECK(f.store.log_restarts() == 2);
+
+    // Idle: the checkpoints that follow find only that page; nothing is due any more.
+    for (int round = 0; round < 4; ++round) {
+        REQUIRE(checkpoints.wait_caught_up(10s));
+    }
+    {
+        std::lock_guard lock(mutex);
+        CHECK(due == 2);
+    }
+    CHECK_FALSE(f.store.quiet_moment_wanted());
+    f.store.use_quiet_moment();  // asked anyway: nothing to do
+    CHECK(f.store.log_restarts() == 2);
+
+    // Every command is in the database, and the file is sound.
+    SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+    CHECK(raw.execAndGet("SELECT COUNT(*) FROM audit WHERE action = 'item.noted'").getInt() == 21);
+    CHECK(raw.execAndGet("PRAGMA integrity_check").getString() == "ok");
 }
 
 TEST_CASE("a commit says whether it changed more than the timeline", "[storage]") {
