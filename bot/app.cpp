@@ -1113,8 +1113,6 @@ struct app::impl {
         store.bound_waits();
         // While the database strand waits for a lock, the Socket Mode strand still answers.
         store.on_lock_wait([this] { helper.wanted(); });
-        store.on_quiet_work([this] { handler.quiet_work_due(); });
-        store.start_housekeeping();
         if (cfg.health_host) {
             view = std::make_unique<operator_view>(
                 store, client, handler, storage::describe_database(storage_of(cfg)),
@@ -1125,6 +1123,10 @@ struct app::impl {
             hooks = std::make_unique<hooks_server>(ioc, *cfg.hooks_host, cfg.hooks_port,
                                                    cfg.hooks_secret, handler);
         }
+        // Last: nothing after it throws, so a checkpointer never outlives a half-built app
+        // (its thread calls back into the dispatcher).
+        store.on_quiet_work([this] { handler.quiet_work_due(); });
+        store.start_housekeeping();
     }
 
     // Two strands of the process's io_context, which two threads run: the database strand

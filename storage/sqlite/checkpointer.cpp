@@ -11,8 +11,8 @@ namespace relbot::storage::sqlite {
 
 checkpointer::checkpointer(const std::string& path,
                            std::chrono::milliseconds every,
-                           std::function<void()> restart_due)
-    : every_(every), on_restart_due_(std::move(restart_due)) {
+                           log_restart* restart)
+    : every_(every), restart_(restart) {
     // Opened here, so that a database that cannot be opened fails the caller, not the thread;
     // from then on only the thread uses it.
     auto db =
@@ -58,6 +58,17 @@ void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
             std::unique_lock lock(mutex_);
             last = stop_requested_.wait_for(lock, every_, [&] { return stopping_; });
         }
+        if (!last && restart_ && restart_->commits.load() == restart_->started_at.load()) {
+            // The log holds the page that started it and nothing of the store's since:
+            // moved, it would make the next command start the log again (and wait for the
+            // sync). It is left; the round counts, having found nothing to do.
+            {
+                std::lock_guard lock(mutex_);
+                ++progress_.rounds;
+            }
+            checkpointed_.notify_all();
+            continue;
+        }
         // Commits that land while a checkpoint runs are left for the next one, and the log
         // only starts again from its beginning once a checkpoint has caught up with every
         // commit: under a steady stream of commands that never happens by itself, and the log
@@ -65,7 +76,9 @@ void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
         // another for as long as the last one found something new: the next has only the
         // commits of the last few milliseconds to move, and one that finds nothing does no I/O.
         std::pair<int, int> seen{-1, -1};
+        std::uint64_t commits_before = 0;  // the store's, when the last round began
         for (int attempt = 0; attempt < max_rounds_in_a_row; ++attempt) {
+            commits_before = restart_ ? restart_->commits.load() : 0;
             auto now = checkpoint_once(*db);
             if (!now || *now == seen) {
                 break;
@@ -75,14 +88,15 @@ void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
         if (last) {
             return;
         }
-        // All of it moved, and more than the one page with which the log was last started
-        // again (an idle bot is not asked to write that page again and again).
-        if (seen.first > 1 && seen.first == seen.second && !restart_due_.exchange(true) &&
-            on_restart_due_) {
+        // All of the log moved, and the store has not committed since the round that found
+        // it so: the log may start again.
+        if (restart_ && seen.first > 0 && seen.first == seen.second &&
+            restart_->commits.load() == commits_before) {
+            restart_->due_at = static_cast<std::int64_t>(commits_before);
             std::unique_lock lock(mutex_);
-            if (!stopping_) {
+            if (!stopping_ && restart_->due) {
                 lock.unlock();
-                on_restart_due_();
+                restart_->due();
             }
         }
     }

@@ -4,14 +4,18 @@
 // Once the whole log has been moved, the next commit starts writing the log from its
 // beginning again, so the -wal file stays as large as the writes of about one period.
 // Starting it again writes a new log header and syncs it (fdatasync: a few hundred
-// microseconds, a millisecond at times): the checkpointer says when that is due
-// (take_restart), so that the bot's connection can do it between commands (store::
-// use_quiet_moment) rather than in the commit of the next one.
+// microseconds, a millisecond at times), which the commit that does it waits for. So the
+// checkpointer says when the log may start again (log_restart::due_at), and the store's
+// connection does it between commands with a page of its own (store::use_quiet_moment); the
+// checkpointer then leaves that page in the log until the store commits again, so that the
+// next command writes behind it instead of starting the log itself, however long it comes
+// after.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,15 +30,30 @@ class Database;
 
 namespace relbot::storage::sqlite {
 
+// What the store's connection and its checkpointer share about starting the log again. The
+// store owns it (it outlives the checkpointer); the counters are read on either thread.
+struct log_restart {
+    // The store's commits that wrote to the log (counted by its connection's WAL hook).
+    std::atomic<std::uint64_t> commits{0};
+    // `commits` right after the store last started the log itself; while `commits` equals
+    // it, the log holds that page and nothing of the store's since.
+    std::atomic<std::uint64_t> started_at{~std::uint64_t{0}};
+    // `commits` when a checkpoint last found the whole log moved (the log may start again, if
+    // nothing was committed since); -1 when not due.
+    std::atomic<std::int64_t> due_at{-1};
+    // Called on the checkpointer's thread each time due_at is set (never once stop() was
+    // called). Set before the checkpointer starts.
+    std::function<void()> due;
+};
+
 class checkpointer {
 public:
     // Opens its own connection to `path` (which must exist) and checkpoints every `every`.
-    // Throws if the database cannot be opened.
-    // `restart_due`, if given, is called on the checkpointer's thread each time take_restart
-    // turns true (not once stop() has been called).
+    // Throws if the database cannot be opened. With `restart` (which must outlive it), it
+    // says when the log may start again and leaves the page that started it alone.
     explicit checkpointer(const std::string& path,
                           std::chrono::milliseconds every = std::chrono::seconds(1),
-                          std::function<void()> restart_due = {});
+                          log_restart* restart = nullptr);
     ~checkpointer();  // stop()
     checkpointer(const checkpointer&) = delete;
     checkpointer& operator=(const checkpointer&) = delete;
@@ -49,11 +68,6 @@ public:
         bool caught_up = false;  // all of them
     };
     progress state() const;
-
-    // Whether a checkpoint has moved the whole log, commands' commits included, since the
-    // last call: the log may be started again. Any thread; the answer is given once.
-    bool take_restart() { return restart_due_.exchange(false); }
-    bool restart_wanted() const { return restart_due_.load(); }
 
     // A last checkpoint, then the thread ends and its connection is closed. Once is enough;
     // later calls (and the destructor) do nothing.
@@ -79,8 +93,7 @@ private:
     mutable std::condition_variable checkpointed_;
     bool stopping_ = false;
     progress progress_;
-    std::atomic<bool> restart_due_{false};
-    std::function<void()> on_restart_due_;
+    log_restart* restart_;
     std::thread thread_;
 };
 

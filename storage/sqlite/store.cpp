@@ -77,7 +77,10 @@ void store::start_housekeeping(std::chrono::milliseconds every) {
         return;
     }
     db_->exec("PRAGMA wal_autocheckpoint = 0");
-    checkpointer_ = std::make_unique<checkpointer>(path_, every, quiet_work_);
+    // Counts the commits that write to the log, for the checkpointer (log_restart); the hook
+    // that automatic checkpoints used, now free.
+    sqlite3_wal_hook(db_->getHandle(), &store::on_wal_commit, this);
+    checkpointer_ = std::make_unique<checkpointer>(path_, every, &restart_);
 }
 
 engine::housekeeping_state store::housekeeping() const {
@@ -89,28 +92,37 @@ engine::housekeeping_state store::housekeeping() const {
 }
 
 bool store::quiet_moment_wanted() const {
-    return restart_due_ || (checkpointer_ && checkpointer_->restart_wanted());
+    auto due = restart_.due_at.load();
+    return checkpointer_ && due >= 0 && static_cast<std::uint64_t>(due) == restart_.commits.load();
 }
 
 void store::use_quiet_moment() {
-    if (!restart_due_ && !(checkpointer_ && checkpointer_->take_restart())) {
-        return;
+    auto due = restart_.due_at.load();
+    if (!checkpointer_ || !db_ || due < 0 || in_transaction_) {
+        return;  // nothing due, closed, or not a quiet moment after all (asked again later)
     }
-    restart_due_ = true;
-    if (in_transaction_) {
-        return;  // not a quiet moment after all: next time
+    // Asked once: if this one cannot, the next checkpoint that finds the whole log moved asks
+    // again. If the store committed since that checkpoint, its commit started the log (or
+    // wrote frames not moved yet): nothing to do.
+    restart_.due_at.compare_exchange_strong(due, -1);
+    if (static_cast<std::uint64_t>(due) != restart_.commits.load()) {
+        return;
     }
     // The first write after a checkpoint that moved the whole log starts the log again (new
     // salts, the header synced). This one changes nothing: the file's application_id written
-    // back as it is, one page in the log. Once: if the lock is held (another process is
-    // writing), that process's commit or the next command's starts the log instead.
+    // back as it is, one page in the log. If the lock is held (another process is writing),
+    // that process's commit starts the log instead.
     auto* handle = db_->getHandle();
     lock_deadline_ = std::chrono::steady_clock::now();  // on_busy: give up at once
     bool begun = sqlite3_exec(handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
     lock_deadline_ = {};
-    restart_due_ = false;
     if (!begun) {
         return;
+    }
+    // Another program's commit since ours is noticed here as a transaction notices it (the
+    // pager's count, saved below, would hide it from the next one).
+    if (pager_data_version() != pager_version_) {
+        forget_remembered();
     }
     try {
         auto id = db_->execAndGet("PRAGMA application_id").getInt();
@@ -120,9 +132,14 @@ void store::use_quiet_moment() {
         sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
         return;
     }
-    // Our own commit: not another program's (transaction's check of the pager's count).
     pager_version_ = pager_data_version();
+    restart_.started_at = restart_.commits.load();  // the WAL hook counted this commit
     ++log_restarts_;
+}
+
+int store::on_wal_commit(void* self, ::sqlite3* /*db*/, const char* /*schema*/, int /*frames*/) {
+    static_cast<store*>(self)->restart_.commits.fetch_add(1);
+    return SQLITE_OK;
 }
 
 void store::close() noexcept {

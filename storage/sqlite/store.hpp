@@ -19,6 +19,8 @@
 #include "storage/ports.hpp"
 #include "storage/sqlite/checkpointer.hpp"
 
+struct sqlite3;
+
 namespace SQLite {
 class Database;
 class Statement;
@@ -89,9 +91,9 @@ public:
     const checkpointer* checkpoints() const { return checkpointer_.get(); }
     housekeeping_state housekeeping() const override;
     bool quiet_moment_wanted() const override;
-    void on_quiet_work(std::function<void()> due) override { quiet_work_ = std::move(due); }
+    void on_quiet_work(std::function<void()> due) override { restart_.due = std::move(due); }
     void use_quiet_moment() override;
-    // How many times use_quiet_moment has started the write-ahead log again (for the tests).
+    // How many times use_quiet_moment has written its page (for the tests).
     long long log_restarts() const { return log_restarts_; }
     // One process per database file.
     bool shared() const override { return false; }
@@ -297,10 +299,9 @@ private:
 
     std::string path_;
     std::unique_ptr<SQLite::Database> db_;
+    log_restart restart_;                         // shared with the checkpointer: before it
     std::unique_ptr<checkpointer> checkpointer_;  // after db_: stopped first
-    bool restart_due_ = false;                    // the checkpointer said so; not yet done
     long long log_restarts_ = 0;
-    std::function<void()> quiet_work_;  // on_quiet_work
     struct cached_statement {
         std::unique_ptr<SQLite::Statement> statement;
         bool in_use = false;
@@ -391,6 +392,8 @@ private:
     // until the deadline of the transaction being begun, or default_lock_wait from the first
     // busy answer for anything else.
     static int on_busy(void* self, int count);
+    // SQLite's WAL hook: a commit of this connection wrote to the log (log_restart::commits).
+    static int on_wal_commit(void* self, ::sqlite3* db, const char* schema, int frames);
     lock_deadline lock_deadline_{};  // while a transaction is being begun
     std::function<void()> lock_wait_;
     lock_deadline busy_since_{};
