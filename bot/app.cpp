@@ -392,7 +392,7 @@ private:
         if (!quiet_moment_posted_ && store_.quiet_moment_wanted()) {
             // Behind the acks just handed over: their writes go first.
             quiet_moment_posted_ = true;
-            net::post(ioc_, [this] { use_quiet_moment(); });
+            quiet_work_due();
         }
     }
 

@@ -110,29 +110,17 @@ void store::use_quiet_moment() {
     }
     // The first write after a checkpoint that moved the whole log starts the log again (new
     // salts, the header synced). This one changes nothing: the file's application_id written
-    // back as it is, one page in the log. If the lock is held (another process is writing),
-    // that process's commit starts the log instead.
-    auto* handle = db_->getHandle();
-    lock_deadline_ = std::chrono::steady_clock::now();  // on_busy: give up at once
-    bool begun = sqlite3_exec(handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
-    lock_deadline_ = {};
-    if (!begun) {
-        return;
-    }
-    // Another program's commit since ours is noticed here as a transaction notices it (the
-    // pager's count, saved below, would hide it from the next one).
-    if (pager_data_version() != pager_version_) {
-        forget_remembered();
-    }
+    // back as it is, one page in the log, in a unit of work of the store's own (which notices
+    // another program's commit as any does). If the lock is held, it gives up at once: the
+    // other process's commit starts the log instead.
     try {
+        transaction tx(*this, std::chrono::steady_clock::now());
         auto id = db_->execAndGet("PRAGMA application_id").getInt();
         db_->exec("PRAGMA application_id = " + std::to_string(id));
-        db_->exec("COMMIT");
-    } catch (const SQLite::Exception&) {
-        sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
-        return;
+        tx.commit();
+    } catch (const std::exception&) {
+        return;  // busy, or it failed and was rolled back: nothing written
     }
-    pager_version_ = pager_data_version();
     restart_.started_at = restart_.commits.load();  // the WAL hook counted this commit
     ++log_restarts_;
 }
