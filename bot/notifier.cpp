@@ -432,6 +432,22 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         }
         args["ts"] = ts;
     }
+    // An edit of a clicked message that may be one of those copies (unless_ts_of: their
+    // original keys): if it is, that copy's own edit, decided with this one and sent before it
+    // (the same destination), already shows the same, and a second call would only spend the
+    // method's rate limit and mark the message edited again.
+    if (auto unless = args.find("unless_ts_of"); unless != args.end()) {
+        auto copies = std::move(*unless);
+        args.erase(unless);
+        if (auto copy = edited_as_copy(args, copies)) {
+            if (!ports_.outbox.mark_sent(row.id, who_.owner, args["ts"].get<std::string>(),
+                                         clock_.epoch_s())) {
+                lease_lost(row, "sent");
+            }
+            log_info("outbox.edited_as_copy").kv("key", row.dedupe_key).kv("copy", *copy);
+            co_return;
+        }
+    }
     std::string channel = row.to.stored();
     if (row.method != "response_url") {
         auto resolved = co_await resolve_channel(row.to);
@@ -450,6 +466,22 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
     } else {
         record_failure(row, row.method == "response_url" ? "response_url" : channel, result);
     }
+}
+
+std::optional<std::string> notifier::edited_as_copy(const nlohmann::json& args,
+                                                    const nlohmann::json& copies) {
+    auto ts = args.find("ts");
+    if (ts == args.end() || !ts->is_string() || ts->get_ref<const std::string&>().empty() ||
+        !copies.is_array()) {
+        return std::nullopt;
+    }
+    for (const auto& key : copies) {
+        if (key.is_string() && ports_.outbox.sent_ts(key.get_ref<const std::string&>()) ==
+                                   ts->get_ref<const std::string&>()) {
+            return key.get<std::string>();
+        }
+    }
+    return std::nullopt;
 }
 
 net::awaitable<void> notifier::complete_args(const storage::outbox_row& row,

@@ -172,6 +172,10 @@ private:
     // A row claimed unfinished: looked for in the channel's history first; if not found there,
     // held again to be delivered like any other.
     net::awaitable<void> recover(storage::outbox_row row);
+    // Which of `copies` (outbox keys of messages relbot posted) was sent as the message the
+    // edit in `args` is for (its "ts"); nullopt if none.
+    std::optional<std::string> edited_as_copy(const nlohmann::json& args,
+                                              const nlohmann::json& copies);
     // Fills in the channel and what a post carries besides the stored body.
     net::awaitable<void> complete_args(const storage::outbox_row& row,
                                        const std::string& channel,

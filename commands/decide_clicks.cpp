@@ -395,7 +395,6 @@ decision answer(const click& c,
     // Every copy of the checkpoint (the channel post, the DMs to the manager and the on-call
     // engineer) shows the answer too, also when a reminder was clicked: the notifier finds
     // each by its outbox key ("ts_of") when it is sent, and one never posted is left alone.
-    // The clicked copy may be edited twice, to the same.
     auto copy_key = "checkpoint:" + std::to_string(r->id) + ":" + std::to_string(n);
     auto shown_copy = render_checkpoint_answered(*r, n);
     auto update_copy = [&](destination to, message_kind kind, const std::string& of,
@@ -418,7 +417,6 @@ decision answer(const click& c,
                     ":" + person);
     }
     if (o.where == surface::message && !o.channel.empty() && !o.message_ts.empty()) {
-        auto shown = render_checkpoint_answered(*r, n);
         planned_message p;
         p.key_prefix = "click:" + std::string(key) + ":update";
         p.message.release_id = r->id;
@@ -427,8 +425,15 @@ decision answer(const click& c,
         p.message.to =
             is_dm(o.channel) ? destination::direct(c.user) : destination::channel(o.channel);
         p.message.method = "chat.update";
+        // The clicked message may be one of the copies (the channel's post, or the clicker's
+        // own DM), whose edit above goes first to the same destination and shows the same:
+        // the notifier then leaves this one out ("unless_ts_of"). Decide cannot tell which
+        // message was clicked; the copies' ts are known only once they are sent.
         p.message.body =
-            dump_json({{"ts", o.message_ts}, {"text", shown.text}, {"blocks", shown.blocks}});
+            dump_json({{"ts", o.message_ts},
+                       {"unless_ts_of", nlohmann::json::array({copy_key, copy_key + ":" + c.user})},
+                       {"text", shown_copy.text},
+                       {"blocks", shown_copy.blocks}});
         p.message.kind = is_dm(o.channel) ? message_kind::dm : message_kind::announcement;
         d.messages.push_back(std::move(p));
     }

@@ -339,14 +339,54 @@ TEST_CASE(
         q.bind(1, n);
         return q.executeStep() ? q.getColumn(0).getString() : std::string();
     };
+    // Each message's edits showing `shown`, once every row the clicks queued is delivered.
+    auto edits_once_delivered = [&](const std::string& shown) {
+        REQUIRE(c.eventually([&] {
+            SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+            return db.execAndGet(
+                         "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', "
+                         "'sending') AND method = 'chat.update' AND dedupe_key NOT LIKE "
+                         "'status%'")
+                       .getInt() == 0;
+        }));
+        std::map<std::string, int> edits;  // the sandbox's ts (unique across channels) → edits
+        for (const auto& call : sim.calls("chat.update")) {
+            if (contains(call["args"].dump(), shown)) {
+                ++edits[call["args"].value("ts", "")];
+            }
+        }
+        return edits;
+    };
+    auto posted_ts = [&](const std::string& key) {
+        SQLite::Database db(dir.file("relbot.db"), SQLite::OPEN_READONLY);
+        SQLite::Statement q(db, "SELECT ts FROM outbox WHERE dedupe_key = ? AND state = 'sent'");
+        q.bind(1, key);
+        REQUIRE(q.executeStep());
+        auto ts = q.getColumn(0).getString();
+        REQUIRE_FALSE(ts.empty());
+        return ts;
+    };
     c.click(manager, "Investigating", {});
     CHECK(c.eventually([&] { return answer(1) == "investigating"; }));
     // It holds the monitoring phase like a blocked item, and the status message says so.
     c.wait_status_with("*Investigating* since checkpoint +1s", false);
-    c.click(manager, "Healthy", {});
+    // The clicked copy (the channel's post) is edited once, not by its copy's edit and again as
+    // the clicked message.
+    {
+        auto edits = edits_once_delivered("*Investigating* by");
+        CHECK(edits[posted_ts("checkpoint:1:1")] == 1);
+    }
+    // Healthy, clicked in the manager's DM copy: that copy too is edited once.
+    c.click(manager, "Healthy", {{"in", "dm"}});
     CHECK(c.eventually([&] { return answer(1) == "healthy"; }));
+    {
+        auto edits = edits_once_delivered("*Healthy* by");
+        auto dm = posted_ts("checkpoint:1:1:" + manager);
+        CHECK(edits[dm] == 1);
+        CHECK(edits[posted_ts("checkpoint:1:1")] == 1);
+    }
     // Both copies of the checkpoint, the channel's post and the manager's DM, show the answer,
-    // whichever of them was clicked.
+    // whichever of them was clicked (here the DM).
     CHECK(c.eventually([&] {
         for (const auto& call : sim.calls("chat.update")) {
             if (call["args"].value("channel", "") == channel &&

@@ -473,6 +473,20 @@ TEST_CASE("a checkpoint answered on one copy shows the answer on every copy", "[
         c, {commands::request_of_click(c, r, t0 + 60, c.channel), r, look}, "E2");
     REQUIRE(in_dm.state);
     CHECK(edited(in_dm) == every_copy);
+    // The clicked message's own edit names the copies it may be (the channel's post and the
+    // clicker's DM), so that the notifier does not edit a clicked copy twice.
+    auto clicked_edit = [](const commands::decision& d) {
+        for (const auto& m : d.messages) {
+            if (m.key_prefix.starts_with("click:")) {
+                return json::parse(m.message.body);
+            }
+        }
+        return json();
+    };
+    CHECK(clicked_edit(in_dm)["unless_ts_of"] ==
+          json::array({"checkpoint:7:1", "checkpoint:7:1:UONCALL"}));
+    CHECK(clicked_edit(in_channel)["unless_ts_of"] ==
+          json::array({"checkpoint:7:1", "checkpoint:7:1:UMANAGER"}));
 }
 
 TEST_CASE("Snooze moves the owner's next reminder, in their time zone for tomorrow morning",
