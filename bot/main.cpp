@@ -346,7 +346,9 @@ int export_report(const std::vector<std::string>& args) {
         return EXIT_FAILURE;
     }
     try {
-        auto engine = storage::open({path, url});
+        // Read as it is: an export never creates, migrates or otherwise changes the store
+        // (an older one, say, that an older relbot still runs on).
+        auto engine = storage::open({.path = path, .database_url = url, .migrate = false});
         auto& st = *engine;
         auto id = find_release_to_export(st, *req);
         if (!id) {

@@ -11,9 +11,9 @@ namespace relbot::storage {
 
 std::unique_ptr<engine> open(const storage_options& options) {
     if (!options.database_url.empty()) {
-        return std::make_unique<postgres::engine>(options.database_url);
+        return std::make_unique<postgres::engine>(options.database_url, options.migrate);
     }
-    return std::make_unique<sqlite::store>(options.path, options.recheck_reads);
+    return std::make_unique<sqlite::store>(options.path, options.recheck_reads, options.migrate);
 }
 
 std::string describe_database(const storage_options& options) {

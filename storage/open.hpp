@@ -22,6 +22,10 @@ struct storage_options {
     // How stale a read outside a unit of work may be about another program's commit (the
     // engine keeps releases as committed; looking costs a read transaction).
     std::chrono::milliseconds recheck_reads{50};
+    // Whether opening may create the store or bring its schema up to this relbot's. False for
+    // a tool that only reads (`relbot export`): a store that does not exist, holds no relbot
+    // schema or an older one is refused with a message that says so, and nothing is changed.
+    bool migrate = true;
 };
 
 // The store the options name, for logs and messages: the SQLite path, or "PostgreSQL

@@ -11,17 +11,23 @@ namespace relbot::storage::postgres {
 
 namespace {
 
-const std::string& migrated(const std::string& url) {
+// The URL, once its database is at this relbot's schema: migrated, or (a tool that only
+// reads) checked and left as it is.
+const std::string& migrated(const std::string& url, bool may_migrate) {
     connection db(url);
-    migrate(db);
+    if (may_migrate) {
+        migrate(db);
+    } else {
+        require_current_schema(db);
+    }
     return url;
 }
 
 }  // namespace
 
-engine::engine(const std::string& url)
+engine::engine(const std::string& url, bool may_migrate)
     : url_(url),
-      session_(migrated(url)),
+      session_(migrated(url, may_migrate)),
       releases_(session_),
       outbox_(session_),
       applied_(session_),

@@ -20,7 +20,9 @@ class engine final : public storage::engine {
 public:
     // Connects and migrates (schema.hpp). Throws pg_error, or std::runtime_error for a
     // database newer than this binary.
-    explicit engine(const std::string& url);
+    // `may_migrate` false: a database not at this relbot's schema is refused, untouched
+    // (require_current_schema).
+    explicit engine(const std::string& url, bool may_migrate = true);
 
     release_repository& releases() override { return releases_; }
     storage::timeline& audit() override { return releases_; }

@@ -247,4 +247,31 @@ int migrate(connection& db, int up_to) {
     return version;
 }
 
+void require_current_schema(connection& db) {
+    auto where = "the PostgreSQL database at " + db.server();
+    int version = 0;
+    if (!db.exec("SELECT to_regclass('relbot_schema')").is_null(0, 0)) {
+        auto found = db.exec("SELECT version FROM relbot_schema");
+        version = found.rows() == 0 ? 0 : static_cast<int>(found.integer(0, 0));
+    }
+    if (version == 0) {
+        throw std::runtime_error(where +
+                                 " holds no relbot data (no relbot schema); nothing was "
+                                 "changed: name the database relbot runs on "
+                                 "(RELBOT_DATABASE_URL)");
+    }
+    if (version < schema_version()) {
+        throw std::runtime_error(
+            where + " has schema version " + std::to_string(version) +
+            ", older than this relbot (" + std::to_string(schema_version()) +
+            "); nothing was changed: use the relbot that runs on it, or start this relbot on it "
+            "once (it migrates the schema)");
+    }
+    if (version > schema_version()) {
+        throw std::runtime_error(where + " has schema version " + std::to_string(version) +
+                                 ", newer than this relbot (" + std::to_string(schema_version()) +
+                                 "); upgrade relbot");
+    }
+}
+
 }  // namespace relbot::storage::postgres

@@ -27,4 +27,9 @@ inline constexpr std::int64_t deploy_lock_key = 0x72656c6465706c;  // "reldepl"
 // schema).
 int migrate(connection& db, int up_to = -1);
 
+// For a tool that only reads (`relbot export`): returns if the database is at
+// schema_version(); otherwise throws std::runtime_error saying whether it holds no relbot
+// schema, an older one (nothing was changed) or a newer one. Creates nothing, takes no lock.
+void require_current_schema(connection& db);
+
 }  // namespace relbot::storage::postgres

@@ -353,9 +353,28 @@ std::string cannot_open(const std::string& path, const std::string& sqlite_says)
     return said + sqlite_says;
 }
 
+// For a tool that only reads: the file at `version` is this relbot's schema, or it says why
+// it stops (nothing was changed).
+void refuse_unless_current(const std::string& path, int version) {
+    if (version == 0) {
+        throw std::runtime_error("database " + path +
+                                 " holds no relbot data (no relbot schema); nothing was "
+                                 "changed: name the file relbot runs on (RELBOT_DB)");
+    }
+    if (version < schema_version()) {
+        throw std::runtime_error(
+            "database " + path + " has schema version " + std::to_string(version) +
+            ", older than this relbot (" + std::to_string(schema_version()) +
+            "); nothing was changed: use the relbot that runs on it, or start this relbot on "
+            "it once (it migrates the file)");
+    }
+}
+
 }  // namespace
 
-std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_to) {
+std::unique_ptr<SQLite::Database> open_database(const std::string& path,
+                                                int up_to,
+                                                older_schema older) {
     configure_sqlite_once();
     auto target = up_to < 0 ? schema_version() : std::min(up_to, schema_version());
     // The busy timeout is kept under Slack's 3-second ack deadline: a command that cannot get
@@ -363,11 +382,18 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, int up_
     constexpr int busy_timeout_ms = 2000;
     // One connection per process, used by one thread at a time (the store's contract), so
     // SQLite's own per-call mutexes are not needed.
+    bool refuse = older == older_schema::refuse;
     std::unique_ptr<SQLite::Database> db;
     try {
         db = std::make_unique<SQLite::Database>(
-            path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+            path,
+            SQLite::OPEN_READWRITE | (refuse ? 0 : SQLite::OPEN_CREATE) | SQLite::OPEN_NOMUTEX,
             busy_timeout_ms);
+        if (refuse) {
+            // Read before anything is set (journal_mode = WAL would write a file in another
+            // mode): a file that is not relbot's current schema is left exactly as it is.
+            refuse_unless_current(path, db->execAndGet("PRAGMA user_version").getInt());
+        }
         db->exec("PRAGMA journal_mode = WAL");  // the first read: a file that is not one says so
     } catch (const SQLite::Exception& e) {
         throw std::runtime_error(cannot_open(path, e.what()));

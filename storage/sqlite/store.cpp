@@ -16,8 +16,10 @@
 
 namespace relbot::storage::sqlite {
 
-store::store(const std::string& path, std::chrono::milliseconds recheck_reads)
-    : path_(path), db_(open_database(path)), recheck_reads_(recheck_reads) {
+store::store(const std::string& path, std::chrono::milliseconds recheck_reads, bool migrate)
+    : path_(path),
+      db_(open_database(path, -1, migrate ? older_schema::migrate : older_schema::refuse)),
+      recheck_reads_(recheck_reads) {
     // Replaces the busy timeout open_database set: the same wait, but a transaction may
     // bring its end forward.
     sqlite3_busy_handler(db_->getHandle(), &store::on_busy, this);

@@ -46,8 +46,11 @@ class store final : public engine,
                     public unit_of_work {
 public:
     static constexpr std::chrono::milliseconds default_recheck_reads{50};
+    // `migrate` false: a file that is not at this relbot's schema is refused, untouched
+    // (open_database's older_schema::refuse).
     explicit store(const std::string& path,
-                   std::chrono::milliseconds recheck_reads = default_recheck_reads);
+                   std::chrono::milliseconds recheck_reads = default_recheck_reads,
+                   bool migrate = true);
     ~store() override;
     store(const store&) = delete;
     store& operator=(const store&) = delete;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 
+#include "storage/sqlite/database.hpp"
 #include "support/sandbox.hpp"
 
 namespace e2e_command_line_test {
@@ -233,6 +234,43 @@ TEST_CASE("export prints the same markdown report as /release report markdown", 
     run_relbot({"export", "v9.9"}, dir, env, status);
     CHECK(status == 2);
     CHECK(relbot.stop() == 0);
+}
+
+TEST_CASE(
+    "export reads a database as it is: one at an older schema, or with none, is refused and left "
+    "byte for byte as it was",
+    "[e2e]") {
+    temp_dir dir;
+    auto bytes_of = [](const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    // A file an older relbot runs on: one migration behind this one.
+    auto older = dir.file("older.db");
+    relbot::storage::sqlite::open_database(older, relbot::storage::sqlite::schema_version() - 1);
+    auto before = bytes_of(older);
+    REQUIRE_FALSE(before.empty());
+    int status = -1;
+    std::string err;
+    run_relbot({"export", "v1.0"}, dir, {{"RELBOT_DB", older}}, status, &err);
+    CHECK(status == 1);
+    CHECK(contains(err, "older than this relbot"));
+    CHECK(contains(err, "nothing was changed"));
+    CHECK(bytes_of(older) == before);  // not migrated
+    {
+        SQLite::Database db(older, SQLite::OPEN_READONLY);
+        CHECK(db.execAndGet("PRAGMA user_version").getInt() ==
+              relbot::storage::sqlite::schema_version() - 1);
+    }
+
+    // An empty file is not given relbot's tables.
+    auto empty = dir.file("empty.db");
+    std::ofstream(empty).close();
+    err.clear();
+    run_relbot({"export", "v1.0"}, dir, {{"RELBOT_DB", empty}}, status, &err);
+    CHECK(status == 1);
+    CHECK(contains(err, "holds no relbot data"));
+    CHECK(std::filesystem::file_size(empty) == 0);
 }
 
 TEST_CASE("export by channel name shows rollbacks and forced moves and blockers and skips by name",

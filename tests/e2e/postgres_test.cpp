@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "storage/pg_database.hpp"
+#include "storage/postgres/schema.hpp"
 #include "support/http_probe.hpp"
 #include "support/process.hpp"
 #include "support/sandbox.hpp"
@@ -32,6 +33,35 @@ std::string password_of(const std::string& url) {
 }
 
 }  // namespace
+
+TEST_CASE(
+    "export reads a PostgreSQL database as it is: an empty one gets no tables, an older schema is "
+    "not migrated",
+    "[e2e][postgres]") {
+    pg_database db;
+    temp_dir dir;
+    relbot::storage::postgres::connection pg(db.url());
+    auto tables = [&] {
+        return pg.exec("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()")
+            .integer(0, 0);
+    };
+    REQUIRE(tables() == 0);
+    int status = -1;
+    std::string err;
+    run_relbot({"export", "v1.0"}, dir, {{"RELBOT_DATABASE_URL", db.url()}}, status, &err);
+    CHECK(status == 1);
+    CHECK(contains(err, "holds no relbot data"));
+    CHECK(tables() == 0);
+
+    // One migration behind this relbot, as an older relbot left it.
+    auto older = relbot::storage::postgres::schema_version() - 1;
+    relbot::storage::postgres::migrate(pg, older);
+    err.clear();
+    run_relbot({"export", "v1.0"}, dir, {{"RELBOT_DATABASE_URL", db.url()}}, status, &err);
+    CHECK(status == 1);
+    CHECK(contains(err, "older than this relbot"));
+    CHECK(pg.exec("SELECT version FROM relbot_schema").integer(0, 0) == older);
+}
 
 TEST_CASE(
     "migrate-to-postgres copies a SQLite database into an empty PostgreSQL one, once, and relbot "
