@@ -525,19 +525,27 @@ void notifier::record_sent(const storage::outbox_row& row,
         lease_lost(row, "sent");
         return;
     }
-    if (row.kind == message_kind::status && row.release_id && !ts.empty()) {
-        ports_.status.status_sent(*row.release_id, ts, 0, clock_.epoch_ms());
-        ports_.outbox.enqueue({"pin:" + std::to_string(*row.release_id) + ":" + ts, row.release_id,
-                               destination::channel(channel), "pins.add",
-                               commands::dump_json({{"timestamp", ts}}), message_kind::pin},
-                              now);
-    }
+    status_posted(row, channel, ts, now);
     tx->commit();
     ++stats_.sent;
     log_info("outbox.sent")
         .kv("key", row.dedupe_key)
         .kv("method", row.method)
         .kv("channel", row.method == "response_url" ? std::string("response_url") : channel);
+}
+
+void notifier::status_posted(const storage::outbox_row& row,
+                             const std::string& channel,
+                             const std::string& ts,
+                             checklist::epoch_seconds now) {
+    if (row.kind != message_kind::status || !row.release_id || ts.empty()) {
+        return;
+    }
+    ports_.status.status_sent(*row.release_id, ts, 0, clock_.epoch_ms());
+    ports_.outbox.enqueue({"pin:" + std::to_string(*row.release_id) + ":" + ts, row.release_id,
+                           destination::channel(channel), "pins.add",
+                           commands::dump_json({{"timestamp", ts}}), message_kind::pin},
+                          now);
 }
 
 void notifier::record_failure(const storage::outbox_row& row,

@@ -184,6 +184,13 @@ private:
     void record_sent(const storage::outbox_row& row,
                      const std::string& channel,
                      const api_result& result);
+    // A posted living status message (row of kind status, `ts` not empty): the release's
+    // status message is `ts` from now on, and it is pinned (a pins.add row). In the caller's
+    // unit of work; nothing for other rows.
+    void status_posted(const storage::outbox_row& row,
+                       const std::string& channel,
+                       const std::string& ts,
+                       checklist::epoch_seconds now);
     void record_failure(const storage::outbox_row& row,
                         const std::string& shown_channel,
                         const api_result& result);

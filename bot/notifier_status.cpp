@@ -99,14 +99,13 @@ net::awaitable<notifier::lookup> notifier::already_posted(storage::outbox_row ro
         for (const auto& m : found.messages) {
             if (carries_key(m, row.dedupe_key)) {
                 auto ts = text_at(m, "ts");
+                auto now = clock_.epoch_s();
                 auto tx = ports_.work.begin();
-                if (!ports_.outbox.mark_sent(row.id, who_.owner, ts, clock_.epoch_s())) {
+                if (!ports_.outbox.mark_sent(row.id, who_.owner, ts, now)) {
                     lease_lost(row, "recovered");
                     co_return lookup{lookup::found};  // its new claimer looks for it too
                 }
-                if (row.kind == message_kind::status && row.release_id) {
-                    ports_.status.status_sent(*row.release_id, ts, 0, clock_.epoch_ms());
-                }
+                status_posted(row, channel, ts, now);  // and pinned, as if the post were answered
                 tx->commit();
                 ++stats_.recovered;
                 log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", channel);

@@ -416,6 +416,26 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "after a restart, a living status message found in the history becomes the release's status "
+    "message and is pinned, as if its post had been answered") {
+    harness h;
+    h.queue("status:1", channel("CREL"), "chat.postMessage", message_kind::status);
+    claim_and_leave(h, "relbot@test/1-earlier", 120);  // the run died before Slack answered
+    h.slack.history = json::array({posted_with_key("557.000100", "status:1")});
+    h.start();
+    REQUIRE(h.run_until([&] { return !h.slack.calls_of("pins.add").empty(); }, 60));
+
+    CHECK(h.slack.calls_of("chat.postMessage").empty());  // not posted twice
+    CHECK(h.row("status:1").state == storage::outbox_state::sent);
+    CHECK(h.store.status_ts(h.release_id) == "557.000100");
+    auto pins = h.slack.calls_of("pins.add");
+    REQUIRE(pins.size() == 1);
+    CHECK(pins[0].channel() == "CREL");
+    CHECK(pins[0].args.value("timestamp", "") == "557.000100");
+    CHECK(h.notify.stats().recovered == 1);
+}
+
+TEST_CASE(
     "after a restart, a row left sending that is not in the history is posted once, with "
     "its key") {
     harness h;
