@@ -432,19 +432,20 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
         }
         args["ts"] = ts;
     }
-    // An edit of a clicked message that may be one of those copies (unless_ts_of: their
-    // original keys): if it is, that copy's own edit, decided with this one and sent before it
-    // (the same destination), already shows the same, and a second call would only spend the
-    // method's rate limit and mark the message edited again.
+    // An edit of a clicked message that may be one of those copies (unless_ts_of: its
+    // original key): if it is, that copy's own edit, decided with this one and delivered before
+    // it (the same destination), shows the same, and a second call would only spend the
+    // method's rate limit. (Had that edit failed for good, this identical one would too.)
     if (auto unless = args.find("unless_ts_of"); unless != args.end()) {
         auto copies = std::move(*unless);
         args.erase(unless);
-        if (auto copy = edited_as_copy(args, copies)) {
+        if (auto copy = find_edited_copy(args, copies)) {
             if (!ports_.outbox.mark_sent(row.id, who_.owner, args["ts"].get<std::string>(),
                                          clock_.epoch_s())) {
                 lease_lost(row, "sent");
+            } else {
+                log_info("outbox.edited_as_copy").kv("key", row.dedupe_key).kv("copy", *copy);
             }
-            log_info("outbox.edited_as_copy").kv("key", row.dedupe_key).kv("copy", *copy);
             co_return;
         }
     }
@@ -468,8 +469,8 @@ net::awaitable<void> notifier::deliver(storage::outbox_row row) {
     }
 }
 
-std::optional<std::string> notifier::edited_as_copy(const nlohmann::json& args,
-                                                    const nlohmann::json& copies) {
+std::optional<std::string> notifier::find_edited_copy(const nlohmann::json& args,
+                                                      const nlohmann::json& copies) {
     auto ts = args.find("ts");
     if (ts == args.end() || !ts->is_string() || ts->get_ref<const std::string&>().empty() ||
         !copies.is_array()) {
@@ -525,7 +526,7 @@ void notifier::record_sent(const storage::outbox_row& row,
         lease_lost(row, "sent");
         return;
     }
-    status_posted(row, channel, ts, now);
+    record_status_posted(row, channel, ts, now);
     tx->commit();
     ++stats_.sent;
     log_info("outbox.sent")
@@ -534,10 +535,10 @@ void notifier::record_sent(const storage::outbox_row& row,
         .kv("channel", row.method == "response_url" ? std::string("response_url") : channel);
 }
 
-void notifier::status_posted(const storage::outbox_row& row,
-                             const std::string& channel,
-                             const std::string& ts,
-                             checklist::epoch_seconds now) {
+void notifier::record_status_posted(const storage::outbox_row& row,
+                                    const std::string& channel,
+                                    const std::string& ts,
+                                    checklist::epoch_seconds now) {
     if (row.kind != message_kind::status || !row.release_id || ts.empty()) {
         return;
     }

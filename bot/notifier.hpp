@@ -174,8 +174,8 @@ private:
     net::awaitable<void> recover(storage::outbox_row row);
     // Which of `copies` (outbox keys of messages relbot posted) was sent as the message the
     // edit in `args` is for (its "ts"); nullopt if none.
-    std::optional<std::string> edited_as_copy(const nlohmann::json& args,
-                                              const nlohmann::json& copies);
+    std::optional<std::string> find_edited_copy(const nlohmann::json& args,
+                                                const nlohmann::json& copies);
     // Fills in the channel and what a post carries besides the stored body.
     net::awaitable<void> complete_args(const storage::outbox_row& row,
                                        const std::string& channel,
@@ -187,10 +187,10 @@ private:
     // A posted living status message (row of kind status, `ts` not empty): the release's
     // status message is `ts` from now on, and it is pinned (a pins.add row). In the caller's
     // unit of work; nothing for other rows.
-    void status_posted(const storage::outbox_row& row,
-                       const std::string& channel,
-                       const std::string& ts,
-                       checklist::epoch_seconds now);
+    void record_status_posted(const storage::outbox_row& row,
+                              const std::string& channel,
+                              const std::string& ts,
+                              checklist::epoch_seconds now);
     void record_failure(const storage::outbox_row& row,
                         const std::string& shown_channel,
                         const api_result& result);

@@ -105,7 +105,8 @@ net::awaitable<notifier::lookup> notifier::already_posted(storage::outbox_row ro
                     lease_lost(row, "recovered");
                     co_return lookup{lookup::found};  // its new claimer looks for it too
                 }
-                status_posted(row, channel, ts, now);  // and pinned, as if the post were answered
+                record_status_posted(row, channel, ts,
+                                     now);  // and pinned, as if the post were answered
                 tx->commit();
                 ++stats_.recovered;
                 log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", channel);

@@ -412,7 +412,8 @@ decision answer(const click& c,
         d.messages.push_back(std::move(p));
     };
     update_copy(destination::channel(r->channel), message_kind::announcement, copy_key, ":channel");
-    for (const auto& person : checklist::checkpoint_people(*r)) {
+    auto people = checklist::checkpoint_people(*r);
+    for (const auto& person : people) {
         update_copy(destination::direct(person), message_kind::dm, copy_key + ":" + person,
                     ":" + person);
     }
@@ -425,15 +426,27 @@ decision answer(const click& c,
         p.message.to =
             is_dm(o.channel) ? destination::direct(c.user) : destination::channel(o.channel);
         p.message.method = "chat.update";
-        // The clicked message may be one of the copies (the channel's post, or the clicker's
-        // own DM), whose edit above goes first to the same destination and shows the same:
-        // the notifier then leaves this one out ("unless_ts_of"). Decide cannot tell which
-        // message was clicked; the copies' ts are known only once they are sent.
-        p.message.body =
-            dump_json({{"ts", o.message_ts},
-                       {"unless_ts_of", nlohmann::json::array({copy_key, copy_key + ":" + c.user})},
-                       {"text", shown_copy.text},
-                       {"blocks", shown_copy.blocks}});
+        nlohmann::json body = {
+            {"ts", o.message_ts}, {"text", shown_copy.text}, {"blocks", shown_copy.blocks}};
+        // The clicked message may be the copy that an edit above shows the same on, queued
+        // before this one to the same destination: the channel's post for a click in the
+        // release's channel, the clicker's own DM copy if they are still one of the
+        // checkpoint's people. Decide cannot tell (the copies' ts are known once they are
+        // sent); the notifier leaves this edit out when its ts is that copy's
+        // ("unless_ts_of"). A copy this answer does not edit (an earlier on-call engineer's
+        // DM) is never named, so a click there is edited as any message.
+        std::optional<std::string> copy;
+        if (is_dm(o.channel)) {
+            if (std::find(people.begin(), people.end(), c.user) != people.end()) {
+                copy = copy_key + ":" + c.user;
+            }
+        } else if (o.channel == r->channel) {
+            copy = copy_key;
+        }
+        if (copy) {
+            body["unless_ts_of"] = nlohmann::json::array({*copy});
+        }
+        p.message.body = dump_json(body);
         p.message.kind = is_dm(o.channel) ? message_kind::dm : message_kind::announcement;
         d.messages.push_back(std::move(p));
     }

@@ -368,6 +368,11 @@ void refuse_unless_current(const std::string& path, int version) {
             "); nothing was changed: use the relbot that runs on it, or start this relbot on "
             "it once (it migrates the file)");
     }
+    if (version > schema_version()) {
+        throw std::runtime_error("database " + path + " has schema version " +
+                                 std::to_string(version) + ", newer than this relbot (" +
+                                 std::to_string(schema_version()) + "); upgrade relbot");
+    }
 }
 
 }  // namespace
@@ -383,6 +388,9 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path,
     // One connection per process, used by one thread at a time (the store's contract), so
     // SQLite's own per-call mutexes are not needed.
     bool refuse = older == older_schema::refuse;
+    if (refuse && !std::filesystem::exists(path)) {
+        throw std::runtime_error("the database " + path + " does not exist");
+    }
     std::unique_ptr<SQLite::Database> db;
     try {
         db = std::make_unique<SQLite::Database>(

@@ -257,6 +257,8 @@ TEST_CASE(
     CHECK(contains(err, "older than this relbot"));
     CHECK(contains(err, "nothing was changed"));
     CHECK(bytes_of(older) == before);  // not migrated
+    CHECK_FALSE(std::filesystem::exists(older + "-wal"));
+    CHECK_FALSE(std::filesystem::exists(older + "-shm"));
     {
         SQLite::Database db(older, SQLite::OPEN_READONLY);
         CHECK(db.execAndGet("PRAGMA user_version").getInt() ==

@@ -473,8 +473,9 @@ TEST_CASE("a checkpoint answered on one copy shows the answer on every copy", "[
         c, {commands::request_of_click(c, r, t0 + 60, c.channel), r, look}, "E2");
     REQUIRE(in_dm.state);
     CHECK(edited(in_dm) == every_copy);
-    // The clicked message's own edit names the copies it may be (the channel's post and the
-    // clicker's DM), so that the notifier does not edit a clicked copy twice.
+    // The clicked message's own edit names the copy it may be, one this answer edits on the
+    // same surface (the channel's post; the clicker's own DM copy), so that the notifier does
+    // not edit a clicked copy twice.
     auto clicked_edit = [](const commands::decision& d) {
         for (const auto& m : d.messages) {
             if (m.key_prefix.starts_with("click:")) {
@@ -483,10 +484,19 @@ TEST_CASE("a checkpoint answered on one copy shows the answer on every copy", "[
         }
         return json();
     };
-    CHECK(clicked_edit(in_dm)["unless_ts_of"] ==
-          json::array({"checkpoint:7:1", "checkpoint:7:1:UONCALL"}));
-    CHECK(clicked_edit(in_channel)["unless_ts_of"] ==
-          json::array({"checkpoint:7:1", "checkpoint:7:1:UMANAGER"}));
+    CHECK(clicked_edit(in_dm)["unless_ts_of"] == json::array({"checkpoint:7:1:UONCALL"}));
+    CHECK(clicked_edit(in_channel)["unless_ts_of"] == json::array({"checkpoint:7:1"}));
+    // An admin answering in a DM that is no copy this answer edits (say, theirs from when they
+    // were on call): nothing is named, so the clicked message is edited.
+    auto admin_payload = button_payload("UADMIN", action::checkpoint_healthy, {7, 0, 1}, "D0ADMIN");
+    auto by_admin = read_click(admin_payload);
+    auto in_admin_dm = commands::decide_click(
+        by_admin, {commands::request_of_click(by_admin, r, t0 + 60, by_admin.channel), r, look},
+        "E3");
+    REQUIRE(in_admin_dm.state);
+    auto admin_edit = clicked_edit(in_admin_dm);
+    CHECK(admin_edit.value("ts", "") != "");
+    CHECK_FALSE(admin_edit.contains("unless_ts_of"));
 }
 
 TEST_CASE("Snooze moves the owner's next reminder, in their time zone for tomorrow morning",

@@ -416,6 +416,48 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "an edit of a clicked message that is the named copy is left out; any other is sent, "
+    "without the copy's name") {
+    harness h;
+    h.queue("checkpoint:1:1", channel("CREL"));  // the copy, posted
+    h.start();
+    REQUIRE(h.run_until(
+        [&] { return h.row("checkpoint:1:1").state == storage::outbox_state::sent; }, 60));
+    auto copy_ts = h.row("checkpoint:1:1").ts;
+    REQUIRE_FALSE(copy_ts.empty());
+    auto edit = [&](const std::string& key, const std::string& ts, json unless) {
+        json body = {{"ts", ts}, {"text", key}, {"unless_ts_of", std::move(unless)}};
+        h.store.enqueue({key, h.release_id, channel("CREL"), "chat.update", body.dump(),
+                         message_kind::announcement},
+                        h.clock.epoch_s());
+        h.notify.wake();
+    };
+    edit("clicked-copy", copy_ts, json::array({"checkpoint:1:1"}));
+    edit("clicked-reminder", "999.000100", json::array({"checkpoint:1:1"}));
+    edit("odd-name", copy_ts, 5);  // not a list of keys: edited as any message
+    REQUIRE(h.run_until(
+        [&] {
+            for (const auto* key : {"clicked-copy", "clicked-reminder", "odd-name"}) {
+                if (h.row(key).state != storage::outbox_state::sent) {
+                    return false;
+                }
+            }
+            return true;
+        },
+        60));
+
+    auto updates = h.slack.calls_of("chat.update");
+    REQUIRE(updates.size() == 2);
+    CHECK(updates[0].text() == "clicked-reminder");
+    CHECK(updates[0].args.value("ts", "") == "999.000100");
+    CHECK(updates[1].text() == "odd-name");
+    for (const auto& u : updates) {
+        CHECK_FALSE(u.args.contains("unless_ts_of"));  // never sent to Slack
+    }
+    CHECK(h.row("clicked-copy").ts == copy_ts);
+}
+
+TEST_CASE(
     "after a restart, a living status message found in the history becomes the release's status "
     "message and is pinned, as if its post had been answered") {
     harness h;
