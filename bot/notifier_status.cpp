@@ -105,8 +105,8 @@ net::awaitable<notifier::lookup> notifier::already_posted(storage::outbox_row ro
                     lease_lost(row, "recovered");
                     co_return lookup{lookup::found};  // its new claimer looks for it too
                 }
-                record_status_posted(row, channel, ts,
-                                     now);  // and pinned, as if the post were answered
+                // A status message also becomes the release's, pinned, as if answered.
+                record_status_posted(row, channel, ts, now);
                 tx->commit();
                 ++stats_.recovered;
                 log_info("outbox.recovered").kv("key", row.dedupe_key).kv("channel", channel);

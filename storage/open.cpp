@@ -31,4 +31,25 @@ int backup_database(const std::string& source, const std::string& destination) {
     return sqlite::backup_database(source, destination);
 }
 
+std::optional<std::string> schema_refusal(
+    const std::string& where, const std::string& setting, int found, int current, schema_use use) {
+    auto versions = [&](const char* than) {
+        return where + " has schema version " + std::to_string(found) + ", " + than +
+               " than this relbot (" + std::to_string(current) + ")";
+    };
+    if (found > current) {
+        return versions("newer") + "; upgrade relbot";
+    }
+    if (use == schema_use::migrate || found == current) {
+        return std::nullopt;
+    }
+    if (found == 0) {
+        return where + " holds no relbot data (no relbot schema); nothing was changed: name the " +
+               "store relbot runs on (" + setting + ")";
+    }
+    return versions("older") +
+           "; nothing was changed: use the relbot that runs on it, or start this relbot on it "
+           "once (it migrates it)";
+}
+
 }  // namespace relbot::storage

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "storage/database.hpp"
+
 namespace relbot::storage::postgres {
 
 namespace {
@@ -219,11 +221,9 @@ int migrate(connection& db, int up_to) {
     db.exec("CREATE TABLE IF NOT EXISTS relbot_schema (version INTEGER NOT NULL)");
     auto found = db.exec("SELECT version FROM relbot_schema");
     int version = found.rows() == 0 ? 0 : static_cast<int>(found.integer(0, 0));
-    if (version > schema_version()) {
-        throw std::runtime_error("the PostgreSQL database at " + db.server() +
-                                 " has schema version " + std::to_string(version) +
-                                 ", newer than this relbot (" + std::to_string(schema_version()) +
-                                 "); upgrade relbot");
+    if (auto no = schema_refusal("the PostgreSQL database at " + db.server(), "RELBOT_DATABASE_URL",
+                                 version, schema_version(), schema_use::migrate)) {
+        throw std::runtime_error(*no);  // newer than this relbot
     }
     for (int next = version + 1; next <= target; ++next) {
         db.exec("BEGIN");
@@ -248,29 +248,14 @@ int migrate(connection& db, int up_to) {
 }
 
 void require_current_schema(connection& db) {
-    auto where = "the PostgreSQL database at " + db.server();
     int version = 0;
     if (!db.exec("SELECT to_regclass('relbot_schema')").is_null(0, 0)) {
         auto found = db.exec("SELECT version FROM relbot_schema");
         version = found.rows() == 0 ? 0 : static_cast<int>(found.integer(0, 0));
     }
-    if (version == 0) {
-        throw std::runtime_error(where +
-                                 " holds no relbot data (no relbot schema); nothing was "
-                                 "changed: name the database relbot runs on "
-                                 "(RELBOT_DATABASE_URL)");
-    }
-    if (version < schema_version()) {
-        throw std::runtime_error(
-            where + " has schema version " + std::to_string(version) +
-            ", older than this relbot (" + std::to_string(schema_version()) +
-            "); nothing was changed: use the relbot that runs on it, or start this relbot on it "
-            "once (it migrates the schema)");
-    }
-    if (version > schema_version()) {
-        throw std::runtime_error(where + " has schema version " + std::to_string(version) +
-                                 ", newer than this relbot (" + std::to_string(schema_version()) +
-                                 "); upgrade relbot");
+    if (auto no = schema_refusal("the PostgreSQL database at " + db.server(), "RELBOT_DATABASE_URL",
+                                 version, schema_version(), schema_use::read_as_is)) {
+        throw std::runtime_error(*no);
     }
 }
 

@@ -62,11 +62,7 @@ void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
             // The log holds the page that started it and nothing of the store's since:
             // moved, it would make the next command start the log again (and wait for the
             // sync). It is left; the round counts, having found nothing to do.
-            {
-                std::lock_guard lock(mutex_);
-                ++progress_.rounds;
-            }
-            checkpointed_.notify_all();
+            count_round([](progress&) {});
             continue;
         }
         // Commits that land while a checkpoint runs are left for the next one, and the log
@@ -102,6 +98,15 @@ void checkpointer::run(std::unique_ptr<SQLite::Database> db) {
     }
 }
 
+void checkpointer::count_round(const std::function<void(progress&)>& what_it_found) {
+    {
+        std::lock_guard lock(mutex_);
+        ++progress_.rounds;
+        what_it_found(progress_);
+    }
+    checkpointed_.notify_all();
+}
+
 std::optional<std::pair<int, int>> checkpointer::checkpoint_once(SQLite::Database& db) {
     // PASSIVE: copies what no reader still needs and never waits for (or blocks) the writer.
     // A busy or failed attempt is simply tried again next time.
@@ -109,19 +114,16 @@ std::optional<std::pair<int, int>> checkpointer::checkpoint_once(SQLite::Databas
     int moved = 0;
     bool ok = sqlite3_wal_checkpoint_v2(db.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                         &log_frames, &moved) == SQLITE_OK;
-    {
-        std::lock_guard lock(mutex_);
-        ++progress_.rounds;
+    count_round([&](progress& p) {
         if (ok) {
-            progress_.log_frames = log_frames;
-            progress_.frames_moved = moved;
-            progress_.caught_up = moved == log_frames;
+            p.log_frames = log_frames;
+            p.frames_moved = moved;
+            p.caught_up = moved == log_frames;
         } else {
-            ++progress_.failures;
-            progress_.caught_up = false;
+            ++p.failures;
+            p.caught_up = false;
         }
-    }
-    checkpointed_.notify_all();
+    });
     if (!ok) {
         return std::nullopt;
     }

@@ -82,6 +82,8 @@ private:
     // One PASSIVE checkpoint: the frames in the log when it began, and how many of them are
     // now in the database file; nothing if it failed.
     std::optional<std::pair<int, int>> checkpoint_once(SQLite::Database& db);
+    // One more round in progress_ (under the mutex, with what it found), and the waiters told.
+    void count_round(const std::function<void(progress&)>& what_it_found);
 
     // Rounds run back to back while each finds something new (a reader holding frames
     // back, or commits arriving faster than rounds finish, would otherwise keep it going).

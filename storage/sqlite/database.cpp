@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "storage/database.hpp"
+
 namespace relbot::storage::sqlite {
 namespace {
 
@@ -353,28 +355,6 @@ std::string cannot_open(const std::string& path, const std::string& sqlite_says)
     return said + sqlite_says;
 }
 
-// For a tool that only reads: the file at `version` is this relbot's schema, or it says why
-// it stops (nothing was changed).
-void refuse_unless_current(const std::string& path, int version) {
-    if (version == 0) {
-        throw std::runtime_error("database " + path +
-                                 " holds no relbot data (no relbot schema); nothing was "
-                                 "changed: name the file relbot runs on (RELBOT_DB)");
-    }
-    if (version < schema_version()) {
-        throw std::runtime_error(
-            "database " + path + " has schema version " + std::to_string(version) +
-            ", older than this relbot (" + std::to_string(schema_version()) +
-            "); nothing was changed: use the relbot that runs on it, or start this relbot on "
-            "it once (it migrates the file)");
-    }
-    if (version > schema_version()) {
-        throw std::runtime_error("database " + path + " has schema version " +
-                                 std::to_string(version) + ", newer than this relbot (" +
-                                 std::to_string(schema_version()) + "); upgrade relbot");
-    }
-}
-
 }  // namespace
 
 std::unique_ptr<SQLite::Database> open_database(const std::string& path,
@@ -400,7 +380,11 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path,
         if (refuse) {
             // Read before anything is set (journal_mode = WAL would write a file in another
             // mode): a file that is not relbot's current schema is left exactly as it is.
-            refuse_unless_current(path, db->execAndGet("PRAGMA user_version").getInt());
+            if (auto no = schema_refusal("database " + path, "RELBOT_DB",
+                                         db->execAndGet("PRAGMA user_version").getInt(),
+                                         schema_version(), schema_use::read_as_is)) {
+                throw std::runtime_error(*no);
+            }
         }
         db->exec("PRAGMA journal_mode = WAL");  // the first read: a file that is not one says so
     } catch (const SQLite::Exception& e) {
@@ -419,10 +403,9 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path,
     db->exec("PRAGMA temp_store = MEMORY");
 
     int version = db->execAndGet("PRAGMA user_version").getInt();
-    if (version > schema_version()) {
-        throw std::runtime_error("database " + path + " has schema version " +
-                                 std::to_string(version) + ", newer than this relbot (" +
-                                 std::to_string(schema_version()) + "); upgrade relbot");
+    if (auto no = schema_refusal("database " + path, "RELBOT_DB", version, schema_version(),
+                                 schema_use::migrate)) {
+        throw std::runtime_error(*no);  // newer than this relbot
     }
     if (version < target) {
         SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);

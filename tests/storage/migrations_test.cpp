@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "fixture.hpp"
 #include "storage/sqlite/database.hpp"
@@ -110,6 +111,49 @@ TEST_CASE("a database from a newer relbot is refused, not damaged", "[storage]")
         raw.exec("PRAGMA user_version = 999");
     }
     CHECK_THROWS_WITH(storage::sqlite::store(db.path()), Catch::Contains("newer than this relbot"));
+}
+
+TEST_CASE(
+    "opened to be read as it is (relbot export), only the current schema is taken: a missing, "
+    "empty, older or newer file is refused and left as it was",
+    "[storage]") {
+    namespace fs = std::filesystem;
+    temp_db db;
+    auto read_as_is = [](const std::string& path) {
+        return storage::sqlite::store(path, storage::sqlite::store::default_recheck_reads, false);
+    };
+    // Missing: named, and not created.
+    auto missing = db.path() + ".missing";
+    CHECK_THROWS_WITH(read_as_is(missing), Catch::Contains("does not exist"));
+    CHECK_FALSE(fs::exists(missing));
+    // Empty, then older, then newer: refused before anything is set (the file not even made
+    // a write-ahead-log file), each with its reason.
+    { SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); }
+    CHECK_THROWS_WITH(read_as_is(db.path()), Catch::Contains("holds no relbot data"));
+    CHECK(fs::file_size(db.path()) == 0);
+    auto journal_mode = [&] {
+        // Read-write: a read-only connection to a log file nobody else has open may wait on
+        // it forever.
+        SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE);
+        return raw.execAndGet("PRAGMA journal_mode").getString();
+    };
+    for (int version : {storage::sqlite::schema_version() - 1, 999}) {
+        INFO(version);
+        {
+            SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE);
+            raw.exec("PRAGMA user_version = " + std::to_string(version));
+        }
+        REQUIRE(journal_mode() == "delete");
+        CHECK_THROWS_WITH(
+            read_as_is(db.path()),
+            Catch::Contains(version == 999 ? "newer than this relbot" : "older than this relbot"));
+        CHECK(journal_mode() == "delete");
+        SQLite::Database raw(db.path(), SQLite::OPEN_READONLY);
+        CHECK(raw.execAndGet("PRAGMA user_version").getInt() == version);
+    }
+    // The current schema is read.
+    { storage::sqlite::store s(db.path() + ".current"); }
+    CHECK_NOTHROW(read_as_is(db.path() + ".current"));
 }
 
 TEST_CASE("a phase left by force is stored and older databases learn it from the timeline",
